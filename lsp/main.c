@@ -1,0 +1,27 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "hud/cli.h"
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: hud-lsp [--help] [--version]\n\nLanguage server: production figures as code lenses, hovers and call hierarchy.\n");
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--version") == 0) {
+      hud_cli_print_version(stdout, "hud-lsp");
+      return 0;
+    }
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      usage(stdout);
+      return 0;
+    }
+    fprintf(stderr, "hud-lsp: unknown option '%s'\n", argv[i]);
+    usage(stderr);
+    return 2;
+  }
+  usage(stderr);
+  fprintf(stderr, "hud-lsp: not implemented yet in this version\n");
+  return 1;
+}

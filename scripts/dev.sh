@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Developer entry point: deps, build, test, bench, demo.
+# BUILD_ROOT (default: ./build) holds every build tree; nothing is installed outside it but Debian packages.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_ROOT=${BUILD_ROOT:-$ROOT/build}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+# Debian packages the build and the tests need. Keep in step with docs/architecture.md.
+DEB_PACKAGES=(
+  build-essential cmake pkg-config clang
+  libuv1-dev libcurl4-openssl-dev libjansson-dev libtree-sitter-dev libncurses-dev
+  libcmocka-dev libmicrohttpd-dev libsqlite3-dev zlib1g-dev libssl-dev
+  nodejs npm python3 python3-dev tmux universal-ctags
+)
+
+log() { printf '[dev.sh] %s\n' "$*" >&2; }
+
+deps_debian() {
+  local missing=()
+  for p in "${DEB_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      # A tool that is already on PATH (e.g. a node not from Debian) counts as present.
+      case "$p" in
+        nodejs) command -v node >/dev/null && continue ;;
+        npm) command -v npm >/dev/null && continue ;;
+        python3) command -v python3 >/dev/null && continue ;;
+      esac
+      missing+=("$p")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    return 0
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Fetches the pinned npm packages listed in grammars/grammars.lock into the build tree,
+# checking each tarball's sha512 integrity against the lock.
+deps_npm() {
+  local lock="$ROOT/grammars/grammars.lock"
+  [ -f "$lock" ] || return 0
+  local dest="$1/_deps/grammars"
+  mkdir -p "$dest/tarballs"
+  local name version integrity
+  while read -r name version integrity; do
+    case "$name" in ''|'#'*) continue ;; esac
+    if [ -f "$dest/$name/.hud-version" ] && [ "$(cat "$dest/$name/.hud-version")" = "$version" ]; then
+      continue
+    fi
+    local tgz="$dest/tarballs/$name-$version.tgz"
+    if [ ! -f "$tgz" ]; then
+      log "fetching $name@$version from npm"
+      (cd "$dest/tarballs" && npm pack --silent "$name@$version" >/dev/null 2>&1) ||
+        { log "npm pack $name@$version failed"; return 1; }
+    fi
+    local got
+    got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+    if [ "$got" != "$integrity" ]; then
+      log "integrity mismatch for $name@$version: got $got"
+      rm -f "$tgz"
+      return 1
+    fi
+    rm -rf "${dest:?}/$name"
+    mkdir -p "$dest/$name"
+    tar -xzf "$tgz" -C "$dest/$name" --strip-components=1
+    echo "$version" >"$dest/$name/.hud-version"
+  done <"$lock"
+}
+
+configure() { # dir, extra cmake args...
+  local dir=$1
+  shift
+  deps_npm "$dir"
+  cmake -S "$ROOT" -B "$dir" -DHUD_GRAMMAR_DIR="$dir/_deps/grammars" "$@" >/dev/null
+}
+
+build_release() {
+  configure "$BUILD_ROOT/release" -DCMAKE_BUILD_TYPE=Release -DHUD_SANITIZE=OFF
+  cmake --build "$BUILD_ROOT/release" -j "$JOBS"
+}
+
+build_test() {
+  configure "$BUILD_ROOT/test" -DCMAKE_BUILD_TYPE=Debug -DHUD_SANITIZE=ON
+  cmake --build "$BUILD_ROOT/test" -j "$JOBS"
+}
+
+cmd_deps() {
+  deps_debian
+  deps_npm "$BUILD_ROOT/release"
+  deps_npm "$BUILD_ROOT/test"
+}
+
+cmd_build() {
+  deps_debian
+  build_release
+  log "built into $BUILD_ROOT/release"
+}
+
+cmd_test() {
+  deps_debian
+  build_test
+  (cd "$BUILD_ROOT/test" && ctest --output-on-failure -j "$JOBS" "$@")
+}
+
+cmd_bench() {
+  deps_debian
+  build_release
+  local ran=0
+  for b in "$ROOT"/bench/*.sh; do
+    [ -f "$b" ] || continue
+    log "running $(basename "$b")"
+    BUILD_DIR="$BUILD_ROOT/release" bash "$b"
+    ran=1
+  done
+  ((ran)) || log "no benchmarks yet"
+}
+
+cmd_demo() {
+  deps_debian
+  build_release
+  if [ -x "$ROOT/scripts/demo.sh" ]; then
+    BUILD_DIR="$BUILD_ROOT/release" exec bash "$ROOT/scripts/demo.sh"
+  fi
+  for p in hud-server hud-lsp hud-tui; do
+    "$BUILD_ROOT/release/$(dirname_of "$p")/$p" --version
+  done
+}
+
+dirname_of() {
+  case "$1" in hud-server) echo server ;; hud-lsp) echo lsp ;; hud-tui) echo tui ;; esac
+}
+
+usage() {
+  cat <<USAGE
+usage: scripts/dev.sh COMMAND [args]
+  deps    install missing Debian packages (apt-get) and fetch pinned npm grammars
+  build   release build into build/release
+  test    Debug + ASan/UBSan build into build/test, then ctest (extra args go to ctest)
+  bench   release build, then every bench/*.sh
+  demo    release build, then the demo
+USAGE
+}
+
+case "${1:-}" in
+  deps) shift; cmd_deps "$@" ;;
+  build) shift; cmd_build "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  bench) shift; cmd_bench "$@" ;;
+  demo) shift; cmd_demo "$@" ;;
+  -h|--help|help) usage ;;
+  *) usage >&2; exit 2 ;;
+esac
