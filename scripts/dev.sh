@@ -11,7 +11,7 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 DEB_PACKAGES=(
   build-essential cmake pkg-config clang
   libuv1-dev libcurl4-openssl-dev libjansson-dev libtree-sitter-dev libncurses-dev
-  libcmocka-dev libmicrohttpd-dev libsqlite3-dev zlib1g-dev libssl-dev
+  libcmocka-dev libmicrohttpd-dev libsqlite3-dev zlib1g-dev libssl-dev openssl ca-certificates
   nodejs npm python3 python3-dev tmux universal-ctags
 )
 
