@@ -1,0 +1,106 @@
+/* The contract between hud-server's HTTP layer (server/http.c, infrastructure engineer) and the
+ * request handlers (ingest in server/ingest.c; the query API in server/routes_query.c, query engineer).
+ *
+ * How a request reaches a handler:
+ *  1. libmicrohttpd (thread pool) receives it; the body is buffered up to the route's limit
+ *     (SRV_BODY_LIMIT_DEFAULT unless the route says otherwise; bigger → 413 before the handler runs).
+ *  2. The route is looked up in the tables, first match wins: the server's own routes (/healthz,
+ *     /metrics, POST /v1/ingest), then srv_query_routes[]. Unknown path → 404, known path with another
+ *     method → 405.
+ *  3. Unless the route has SRV_ROUTE_PUBLIC, `Authorization: Bearer <key>` is checked: missing or unknown
+ *     or revoked key → 401. If the query string has `env=X` and X is not one of the key's environments
+ *     → 403 (so a handler that reads `env` may trust it). Handlers that list data across environments
+ *     MUST restrict themselves to req->envs.
+ *  4. The handler runs on the MHD worker thread; it may block on the store. It fills *resp.
+ *     Its return value: 0 = use *resp as filled; negative HUD_E* = the layer answers with the mapped status
+ *     (EINVAL/EFIELD/EPARSE/ERANGE/EVERSION → 400, ENOTFOUND → 404, EFORBIDDEN → 403, EAUTH → 401,
+ *     ETOOBIG → 413, EBUSY → 503, anything else → 500) unless the handler already set an error.
+ *  5. Errors go out as {"error": {"code": "<code>", "message": "<message>"}} (docs/protocol.md).
+ *
+ * Paths: segments written `{name}` capture one path segment (percent-decoded), e.g.
+ * "/v1/functions/{id}"; read them with srv_request_path_param(). A route path ending in "/ *"
+ * (without the space) matches any rest of the path (srv_request_path_rest()).
+ *
+ * Adding query routes: define `const srv_route srv_query_routes[]` in server/routes_query.c, ending with a
+ * zeroed entry ({0}). Until that file exists, server/http.c provides an empty table through a weak symbol,
+ * so either side builds alone. */
+#ifndef SRV_ROUTES_H
+#define SRV_ROUTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define SRV_BODY_LIMIT_DEFAULT (64u * 1024u)
+
+typedef struct srv_kv {
+  const char *name;
+  const char *value; /* "" for a bare `?flag` */
+} srv_kv;
+
+/* Everything a handler may read. All pointers are owned by the HTTP layer and stay valid until the
+ * handler returns; copy what you keep. Strings are NUL-terminated. */
+typedef struct srv_request {
+  const char *method; /* "GET", "POST", ... */
+  const char *path;   /* decoded path without the query string, e.g. "/v1/functions/abc" */
+  const srv_kv *query; /* decoded query parameters in order of appearance (repeats kept) */
+  size_t n_query;
+  const srv_kv *path_params; /* captured {name} segments */
+  size_t n_path_params;
+  const char *path_rest; /* what a trailing "/ *" matched, "" otherwise */
+  const char *content_type;     /* header value or "" */
+  const char *content_encoding; /* header value or "" (e.g. "gzip") */
+  const unsigned char *body; /* raw body bytes as sent (not decompressed); NULL when empty */
+  size_t body_len;
+  /* The authenticated key (NULL envs / 0 for SRV_ROUTE_PUBLIC routes). */
+  int64_t key_id;
+  const char *const *envs; /* environments this key may see */
+  size_t n_envs;
+  srv_store *store; /* the server's store; thread-safe (see store.h) */
+} srv_request;
+
+/* What a handler produces. Use the helpers below; they take care of ownership. */
+typedef struct srv_response {
+  int status;        /* HTTP status; 200 when left at 0 with a body */
+  char *body;        /* JSON text, malloc'ed, freed by the HTTP layer; NULL for no body */
+  size_t body_len;
+  const char *content_type; /* static string; "application/json" when NULL */
+  char err_code[48];        /* set by srv_response_error() */
+} srv_response;
+
+/* Takes ownership of JSON (malloc'ed, NUL-terminated text). Returns 0, or HUD_EINVAL when JSON is NULL. */
+int srv_response_json(srv_response *resp, int status, char *json);
+/* Copies TEXT (any content type, e.g. "text/plain; version=0.0.4"). */
+int srv_response_text(srv_response *resp, int status, const char *content_type, const char *text, size_t len);
+/* Error body {"error":{"code":CODE,"message":...}}; CODE is a short snake_case token such as
+ * "bad_request", "not_found", "invalid_field". Returns 0 so handlers can `return srv_response_error(...)`. */
+int srv_response_error(srv_response *resp, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* First query parameter named NAME, or NULL. */
+const char *srv_request_param(const srv_request *req, const char *name);
+/* Captured {NAME} path segment, or NULL. */
+const char *srv_request_path_param(const srv_request *req, const char *name);
+/* 1 when ENV is one of the key's environments. */
+int srv_request_env_allowed(const srv_request *req, const char *env);
+
+typedef int (*srv_handler)(const srv_request *req, srv_response *resp);
+
+enum {
+  SRV_ROUTE_PUBLIC = 1u << 0, /* no API key needed (/healthz, /metrics) */
+};
+
+typedef struct srv_route {
+  const char *method; /* "GET", "POST"; NULL ends a table */
+  const char *path;   /* pattern, see above */
+  srv_handler handler;
+  unsigned flags;     /* SRV_ROUTE_* */
+  size_t body_limit;  /* max body bytes; 0 = SRV_BODY_LIMIT_DEFAULT */
+  const char *name;   /* metrics label, e.g. "functions_top"; the path pattern when NULL */
+} srv_route;
+
+/* The query API (server/routes_query.c, owned by the query engineer). Zero-terminated. */
+extern const srv_route srv_query_routes[];
+
+#endif

@@ -1,0 +1,161 @@
+/* hud-server's storage interface.
+ *
+ * DECISION (for the query engineer): writes go through the typed functions below (an ops table, so a
+ * ClickHouse backend can be added later). READS are done in SQL against the schema documented here:
+ * write them in your own file server/store_sqlite_query.c using srv_store_sqlite_reader() (a read-only
+ * connection from a pool; many readers run in parallel with the single writer thanks to WAL). For
+ * writes of your own (detected issues) use srv_store_sqlite_write(), which runs your callback inside the
+ * writer's transaction. A ClickHouse backend will need its own query file; the schema below is the model.
+ *
+ * Every connection (readers and the writer) has these SQL functions registered:
+ *   hud_sketch_agg(blob)            aggregate: merged sketch blob of the group (NULL when no input)
+ *   hud_sketch_merge(a, b)          scalar: merged blob of two (either may be NULL)
+ *   hud_sketch_quantile(blob, q)    scalar: quantile q in [0,1] in ns, NULL for NULL/empty
+ *   hud_sketch_count(blob)          scalar: number of values in the sketch
+ * e.g. SELECT fn, SUM(count), hud_sketch_quantile(hud_sketch_agg(sketch), 0.95) FROM fn_slices
+ *      WHERE service_id = ?1 AND slice >= ?2 AND slice < ?3 GROUP BY fn;
+ * Sketch blobs can also be turned into hud_sketch with srv_sketch_blob_decode().
+ *
+ * SCHEMA (srv_store_sqlite.c creates it; SRV_STORE_SCHEMA_VERSION in table meta). All times are
+ * unix seconds (UTC). Durations are nanoseconds. Ids `fn`, `caller`, `origin_fn`, `caught_fn` are
+ * functions.id (INTEGER, per service), never the UUID text; 0 means "none/root/escaped".
+ *
+ *   meta(key TEXT PRIMARY KEY, value TEXT)
+ *   api_keys(id INTEGER PRIMARY KEY, secret_hash BLOB, envs TEXT  -- comma-separated
+ *            , label TEXT, created_at INTEGER, revoked_at INTEGER NULL)
+ *   services(id INTEGER PRIMARY KEY, env TEXT, name TEXT, first_seen, last_seen, UNIQUE(env, name))
+ *   versions(id INTEGER PRIMARY KEY, service_id, version TEXT, first_seen, last_seen,
+ *            UNIQUE(service_id, version))                     -- deployments
+ *   batches(batch_id TEXT PRIMARY KEY, service_id, version_id, received_at, host, pid, runtime,
+ *           sensor_version, rows)                              -- idempotency ledger
+ *   functions(id INTEGER PRIMARY KEY, service_id, function_id TEXT  -- the UUID
+ *           , name, module_path, file, start_line, end_line, is_async, source_code_hash,
+ *           first_seen, last_seen, UNIQUE(service_id, function_id))
+ *           INDEX functions_module(service_id, module_path)
+ *           name/module_path are NULL until a declaration for the function arrives.
+ *   flows(id INTEGER PRIMARY KEY, service_id, kind TEXT  -- 'endpoint' | 'consumer'
+ *           , name TEXT, UNIQUE(service_id, kind, name))
+ *
+ *   Time-sliced tables: `slice` = start of the slice, `width` = 60 (per-minute, recent) or 3600
+ *   (hourly, after --rollup-after); a window query must sum both widths (WHERE slice >= a AND slice < b).
+ *   Counters add, sketches merge when rows meet (ingest of the same slice twice, rollup).
+ *
+ *   calls(service_id, version_id, slice, width, fn, caller, call_line, flow,
+ *         count, sampled_count, sum_duration, sum_squared_duration REAL, self_duration, errors, sketch BLOB,
+ *         PRIMARY KEY(service_id, slice, width, fn, caller, call_line, flow, version_id))  WITHOUT ROWID
+ *         INDEX calls_fn(fn, slice), INDEX calls_caller(caller, slice)
+ *         -- one row per call edge; errors = exceptions escaping fn on this edge.
+ *   fn_slices(service_id, version_id, slice, width, fn, count, sampled_count, sum_duration,
+ *         sum_squared_duration REAL, self_duration, errors, sketch BLOB,
+ *         PRIMARY KEY(service_id, slice, width, fn, version_id))  WITHOUT ROWID
+ *         INDEX fn_slices_fn(fn, slice)
+ *         -- calls collapsed over caller/call_line/flow: use it for top-N and per-file queries.
+ *   fn_errors(service_id, version_id, slice, width, fn, type TEXT, count,
+ *         PRIMARY KEY(service_id, slice, width, fn, type, version_id))  WITHOUT ROWID
+ *         INDEX fn_errors_fn(fn, slice)
+ *   flow_slices(service_id, version_id, slice, width, flow, count, errors, sampled_count, sum_duration,
+ *         sum_squared_duration REAL, sketch BLOB, PRIMARY KEY(service_id, slice, width, flow, version_id))
+ *         WITHOUT ROWID   INDEX flow_slices_flow(flow, slice)
+ *   flow_status(service_id, version_id, slice, width, flow, status INTEGER, count,
+ *         PRIMARY KEY(service_id, slice, width, flow, status, version_id))  WITHOUT ROWID
+ *   exception_flows(service_id, version_id, slice, width, flow, type TEXT, origin_fn, path TEXT, caught_fn,
+ *         count, PRIMARY KEY(service_id, slice, width, flow, type, origin_fn, path, caught_fn, version_id))
+ *         WITHOUT ROWID  INDEX exception_flows_origin(origin_fn, slice)
+ *         -- path: functions.id the exception propagated through, space-separated, origin excluded.
+ *   issues(id INTEGER PRIMARY KEY, service_id, kind TEXT, fn INTEGER, flow INTEGER, fingerprint TEXT UNIQUE,
+ *         detected_at, updated_at, window_start, window_end, status TEXT, payload TEXT)
+ *         INDEX issues_service(service_id, detected_at)
+ *         -- written by detection (query engineer): payload is JSON text owned by him.
+ *
+ * Threads: every function here is safe to call from any thread. Writes are serialised internally. */
+#ifndef SRV_STORE_H
+#define SRV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hud/sketch.h"
+
+#define SRV_STORE_SCHEMA_VERSION 1
+
+typedef struct srv_store srv_store;
+struct sqlite3;
+struct hud_batch; /* hud/model.h */
+
+typedef struct srv_store_options {
+  const char *path;           /* SQLite file; created with its directory's permissions if missing */
+  int64_t rollup_after_s;     /* minute slices older than this become hourly; default 24 h */
+  int64_t retention_s;        /* slices older than this are deleted; default 30 days; 0 = keep */
+  int readers;                /* read connections in the pool; default 4 */
+} srv_store_options;
+
+/* Opens (creating the schema when needed). *OUT owned by the caller, released with srv_store_free().
+ * HUD_ESTORE when the file cannot be opened or has a newer schema. */
+int srv_store_open(const srv_store_options *opt, srv_store **out);
+/* Closes every connection (waits for running readers to be released). NULL is a no-op. */
+void srv_store_free(srv_store *st);
+
+/* ---- ingest ---- */
+
+typedef struct srv_ingest_result {
+  int duplicate;          /* 1: the batch id was already stored; nothing was changed */
+  uint64_t rows;          /* invocation rows stored (0 when duplicate) */
+} srv_ingest_result;
+
+/* Stores a validated batch for environment ENV in one durable transaction (committed = on disk in the
+ * WAL with synchronous=FULL). NOW is the receive time (unix s) used for first/last seen and for
+ * choosing per-minute or hourly slices. A batch id seen before → result->duplicate = 1, 0 returned. */
+int srv_store_ingest(srv_store *st, const char *env, const struct hud_batch *batch, int64_t now,
+                     srv_ingest_result *result);
+
+/* ---- API keys ---- */
+
+typedef struct srv_key_info {
+  int64_t id;
+  char envs[256];   /* comma-separated */
+  char label[128];
+  int64_t created_at;
+  int64_t revoked_at; /* 0 when active */
+} srv_key_info;
+
+/* Inserts a key whose secret hashes (SHA-256) to HASH; *ID receives its id. */
+int srv_store_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *label,
+                         int64_t now, int64_t *id);
+/* Fetches key ID with its hash; HUD_ENOTFOUND when absent. */
+int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]);
+/* Calls FN for every key, oldest first. */
+int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg);
+/* Marks the key revoked (HUD_ENOTFOUND when absent). */
+int srv_store_key_revoke(srv_store *st, int64_t id, int64_t now);
+
+/* ---- maintenance ---- */
+
+typedef struct srv_maintain_result {
+  uint64_t rolled_up; /* minute rows folded into hourly rows */
+  uint64_t deleted;   /* rows dropped by retention */
+} srv_maintain_result;
+
+/* Rolls minute slices older than NOW - rollup_after into hourly ones, applies retention. */
+int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res);
+
+/* ---- reads (SQLite backend) ---- */
+
+/* Borrows a read-only connection (PRAGMA query_only) from the pool, blocking while all are in use.
+ * Give it back with srv_store_sqlite_reader_release() from the same thread; do not close it.
+ * Prepared statements must be finalized (or cached per connection with sqlite3_set_auxdata-like
+ * care) before release. HUD_EUNSUPPORTED on a non-SQLite backend. */
+int srv_store_sqlite_reader(srv_store *st, struct sqlite3 **db);
+void srv_store_sqlite_reader_release(srv_store *st, struct sqlite3 *db);
+
+/* Runs FN(db, ARG) on the writer connection inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK when FN
+ * returns non-zero; its value is returned). */
+int srv_store_sqlite_write(srv_store *st, int (*fn)(struct sqlite3 *db, void *arg), void *arg);
+
+/* ---- sketch blobs ---- */
+
+/* Encodes S into a malloc'ed blob (*OUT, *LEN; caller frees). */
+int srv_sketch_blob_encode(const hud_sketch *s, unsigned char **out, size_t *len);
+/* Decodes a blob made by srv_sketch_blob_encode(); *OUT owned by the caller. HUD_EPARSE on garbage. */
+int srv_sketch_blob_decode(const void *blob, size_t len, hud_sketch **out);
+
+#endif
