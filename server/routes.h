@@ -22,7 +22,7 @@
  * (without the space) matches any rest of the path (srv_request_path_rest()).
  *
  * Adding query routes: define `const srv_route srv_query_routes[]` in server/routes_query.c, ending with a
- * zeroed entry ({0}). Until that file exists, server/http.c provides an empty table through a weak symbol,
+ * zeroed entry ({0}). Until that file exists, server/CMakeLists.txt compiles a generated empty table,
  * so either side builds alone. */
 #ifndef SRV_ROUTES_H
 #define SRV_ROUTES_H

@@ -33,18 +33,20 @@
  *           first_seen, last_seen, UNIQUE(service_id, function_id))
  *           INDEX functions_module(service_id, module_path)
  *           name/module_path are NULL until a declaration for the function arrives.
- *   flows(id INTEGER PRIMARY KEY, service_id, kind TEXT  -- 'endpoint' | 'consumer'
- *           , name TEXT, UNIQUE(service_id, kind, name))
+ *   flows(id INTEGER PRIMARY KEY, service_id, flow_id TEXT  -- the UUID of hud_flow
+ *           , kind TEXT  -- 'endpoint' | 'consumer'
+ *           , method, route, task_name, queue, first_seen, last_seen, UNIQUE(service_id, flow_id))
  *
  *   Time-sliced tables: `slice` = start of the slice, `width` = 60 (per-minute, recent) or 3600
  *   (hourly, after --rollup-after); a window query must sum both widths (WHERE slice >= a AND slice < b).
  *   Counters add, sketches merge when rows meet (ingest of the same slice twice, rollup).
  *
- *   calls(service_id, version_id, slice, width, fn, caller, call_line, flow,
+ *   calls(service_id, version_id, slice, width, fn, caller, caller_module TEXT, call_line, flow,
  *         count, sampled_count, sum_duration, sum_squared_duration REAL, self_duration, errors, sketch BLOB,
- *         PRIMARY KEY(service_id, slice, width, fn, caller, call_line, flow, version_id))  WITHOUT ROWID
- *         INDEX calls_fn(fn, slice), INDEX calls_caller(caller, slice)
- *         -- one row per call edge; errors = exceptions escaping fn on this edge.
+ *         PRIMARY KEY(service_id, slice, width, fn, caller, caller_module, call_line, flow, version_id))
+ *         WITHOUT ROWID;  INDEX calls_fn(fn, slice), INDEX calls_caller(caller, slice)
+ *         -- one row per call edge; errors = calls that raised out of fn (sum of its exceptions map);
+ *         -- caller_module is the caller's module path only when caller = 0 (module-level code), else ''.
  *   fn_slices(service_id, version_id, slice, width, fn, count, sampled_count, sum_duration,
  *         sum_squared_duration REAL, self_duration, errors, sketch BLOB,
  *         PRIMARY KEY(service_id, slice, width, fn, version_id))  WITHOUT ROWID
@@ -55,13 +57,21 @@
  *         INDEX fn_errors_fn(fn, slice)
  *   flow_slices(service_id, version_id, slice, width, flow, count, errors, sampled_count, sum_duration,
  *         sum_squared_duration REAL, sketch BLOB, PRIMARY KEY(service_id, slice, width, flow, version_id))
- *         WITHOUT ROWID   INDEX flow_slices_flow(flow, slice)
+ *         WITHOUT ROWID;  INDEX flow_slices_flow(flow, slice)
  *   flow_status(service_id, version_id, slice, width, flow, status INTEGER, count,
  *         PRIMARY KEY(service_id, slice, width, flow, status, version_id))  WITHOUT ROWID
- *   exception_flows(service_id, version_id, slice, width, flow, type TEXT, origin_fn, path TEXT, caught_fn,
- *         count, PRIMARY KEY(service_id, slice, width, flow, type, origin_fn, path, caught_fn, version_id))
- *         WITHOUT ROWID  INDEX exception_flows_origin(origin_fn, slice)
- *         -- path: functions.id the exception propagated through, space-separated, origin excluded.
+ *   flow_errors(service_id, version_id, slice, width, flow, type TEXT, count,
+ *         PRIMARY KEY(service_id, slice, width, flow, type, version_id))  WITHOUT ROWID
+ *         -- exceptions escaping the flow, by type
+ *   flow_functions(service_id, version_id, slice, width, flow, fn, count, errors, sampled_count,
+ *         sum_duration, self_duration, PRIMARY KEY(service_id, slice, width, flow, fn, version_id))
+ *         WITHOUT ROWID;  INDEX flow_functions_fn(fn, slice)
+ *   exception_flows(service_id, version_id, slice, width, flow, type TEXT, origin_fn, origin_line, path TEXT,
+ *         caught_fn, count,
+ *         PRIMARY KEY(service_id, slice, width, flow, type, origin_fn, origin_line, path, caught_fn, version_id))
+ *         WITHOUT ROWID;  INDEX exception_flows_origin(origin_fn, slice)
+ *         -- path: functions.id the exception propagated through (origin's caller first, origin and
+ *         -- catcher excluded), space-separated; caught_fn = 0: escaped.
  *   issues(id INTEGER PRIMARY KEY, service_id, kind TEXT, fn INTEGER, flow INTEGER, fingerprint TEXT UNIQUE,
  *         detected_at, updated_at, window_start, window_end, status TEXT, payload TEXT)
  *         INDEX issues_service(service_id, detected_at)
@@ -94,6 +104,9 @@ typedef struct srv_store_options {
 int srv_store_open(const srv_store_options *opt, srv_store **out);
 /* Closes every connection (waits for running readers to be released). NULL is a no-op. */
 void srv_store_free(srv_store *st);
+
+/* 0 when the store answers a trivial read (for /healthz). */
+int srv_store_ping(srv_store *st);
 
 /* ---- ingest ---- */
 
