@@ -1,10 +1,23 @@
 /* Mergeable duration sketch with bounded size and relative-error quantiles.
  *
- * Log-binned (DDSketch-style): a value v > 0 falls in bin i = ceil(log_gamma(v)) with
- * gamma = (1 + alpha) / (1 - alpha), so any quantile is returned within relative error alpha
- * of a value of the data set. The number of bins is capped (HUD_SKETCH_MAX_BINS); when the cap
- * is reached the lowest bins are folded together, which only affects the lowest quantiles.
- * Values are durations in nanoseconds. */
+ * Log-binned (DDSketch-style). The index of a value v >= HUD_SKETCH_MIN_VALUE is
+ *   i = ceil(L(v) * m),  m = 1 / (C * ln(gamma)),  gamma = (1 + alpha) / (1 - alpha), C = 10/7,
+ * where L is a cheap, monotone approximation of log2 (no log() on the hot path): with
+ * v = (1 + x) * 2^e, x in [0, 1) (exact, from the IEEE-754 bits),
+ *   L(v) = e + ((A * x + B) * x + C) * x,  A = 6/35, B = -3/5, C = 10/7
+ * (the cubic of DDSketch's "cubically interpolated mapping"). dL/dlog2(v) >= C * ln 2 on the
+ * whole range, so with this m every bin spans a value ratio of at most gamma, and the bin's
+ * representative 2*lo*hi/(lo+hi) is within relative error alpha of every value in it.
+ * Bin i holds the values whose L(v) * m lies in (i - 1, i]. Implementations in other languages
+ * (the wire form carries indices) must use this exact mapping.
+ *
+ * Quantile q estimates the element of 0-based rank floor(q * (count - 1)) of the sorted data,
+ * within relative error alpha (values below HUD_SKETCH_MIN_VALUE are reported as 0).
+ * The number of bins is capped (HUD_SKETCH_MAX_BINS); when the indices span more than that,
+ * every bin below (max_index - HUD_SKETCH_MAX_BINS + 1) is folded into that bin, which only
+ * affects the lowest quantiles. The folded state depends only on the multiset of values, so
+ * merging stays exact, associative and commutative.
+ * Values are durations in nanoseconds. A sketch is not thread-safe. */
 #ifndef HUD_SKETCH_H
 #define HUD_SKETCH_H
 
@@ -15,10 +28,14 @@
 #define HUD_SKETCH_MAX_BINS 4096
 /* Values below this (ns) are counted in the zero bin. */
 #define HUD_SKETCH_MIN_VALUE 1.0
+/* Accepted alpha range: [HUD_SKETCH_MIN_ALPHA, HUD_SKETCH_MAX_ALPHA). The lower bound keeps
+ * every bin index of a finite double within int32. */
+#define HUD_SKETCH_MIN_ALPHA 1e-4
+#define HUD_SKETCH_MAX_ALPHA 0.5
 
 typedef struct hud_sketch hud_sketch;
 
-/* New empty sketch; ALPHA in (0, 0.5). Returns NULL on bad ALPHA or out of memory.
+/* New empty sketch; ALPHA in [HUD_SKETCH_MIN_ALPHA, HUD_SKETCH_MAX_ALPHA). Returns NULL on bad ALPHA or out of memory.
  * The caller owns it and releases it with hud_sketch_free(). */
 hud_sketch *hud_sketch_new(double alpha);
 void hud_sketch_free(hud_sketch *s);
