@@ -1,27 +1,356 @@
+/* hud-server: serve (ingest + query API) and API key management. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "auth.h"
+#include "http.h"
 #include "hud/cli.h"
+#include "hud/err.h"
+#include "store.h"
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: hud-server [--help] [--version]\n\nBackend: ingest from sensors, storage, query API, regression detection.\n");
+  fprintf(out,
+          "usage: hud-server [serve] [--db PATH] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
+          "                  [--rollup-after DUR] [--retention DUR] [--threads N] [--maintain-every DUR]\n"
+          "       hud-server keys create --env ENV[,ENV...] [--label TEXT] [--db PATH]\n"
+          "       hud-server keys list [--db PATH]\n"
+          "       hud-server keys revoke ID [--db PATH]\n"
+          "       hud-server --help | --version\n"
+          "\n"
+          "Backend: ingest from sensors, storage, query API, regression detection.\n"
+          "  --db PATH          SQLite file (default $XDG_STATE_HOME/hud/hud.db, ~/.local/state/hud/hud.db)\n"
+          "  --listen ADDR      IPv4 address and port (default 127.0.0.1:7700; port 0 = any free port)\n"
+          "  --rollup-after DUR per-minute slices older than this become hourly (default 24h)\n"
+          "  --retention DUR    data older than this is deleted (default 30d; 0 = keep forever)\n"
+          "DUR is a number with a unit s, m, h or d (e.g. 90s, 24h, 30d).\n"
+          "On start it prints \"listening on HOST:PORT\"; SIGTERM/SIGINT stop it gracefully.\n");
+}
+
+static int parse_duration(const char *s, int64_t *out) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || end == s || v < 0) return HUD_EINVAL;
+  int64_t mul = 1;
+  if (*end == 's' || *end == 0) mul = 1;
+  else if (*end == 'm') mul = 60;
+  else if (*end == 'h') mul = 3600;
+  else if (*end == 'd') mul = 86400;
+  else return HUD_EINVAL;
+  if (*end && end[1]) return HUD_EINVAL;
+  if (v > INT64_MAX / mul) return HUD_ERANGE;
+  *out = v * mul;
+  return 0;
+}
+
+static int mkdirs(const char *dir) {
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", dir);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(buf, 0700) < 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return mkdir(buf, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The default database path; creates its directory. */
+static char *default_db(void) {
+  const char *state = getenv("XDG_STATE_HOME");
+  char dir[4096];
+  if (state && *state) {
+    snprintf(dir, sizeof dir, "%s/hud", state);
+  } else {
+    const char *home = getenv("HOME");
+    snprintf(dir, sizeof dir, "%s/.local/state/hud", home ? home : ".");
+  }
+  if (mkdirs(dir) < 0) {
+    fprintf(stderr, "hud-server: cannot create %s: %s\n", dir, strerror(errno));
+    return NULL;
+  }
+  char *path;
+  return asprintf(&path, "%s/hud.db", dir) < 0 ? NULL : path;
+}
+
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+  for (;;) {
+    if (n + 4096 + 1 > cap) {
+      cap = cap ? cap * 2 : 8192;
+      char *nb = realloc(buf, cap);
+      if (!nb) break;
+      buf = nb;
+    }
+    size_t r = fread(buf + n, 1, cap - n - 1, f);
+    n += r;
+    if (r == 0) break;
+  }
+  fclose(f);
+  if (buf) buf[n] = 0;
+  return buf;
+}
+
+typedef struct opts {
+  const char *db, *listen, *tls_cert, *tls_key, *label;
+  char envs[256];
+  int64_t rollup_after, retention, maintain_every;
+  int threads;
+  char *owned_db;
+} opts;
+
+/* Parses the flags from ARGV[I]; positional arguments go to POS. */
+static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, int *npos, int maxpos) {
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEEDV()                                                                 \
+  do {                                                                          \
+    if (!v) {                                                                   \
+      fprintf(stderr, "hud-server: %s needs a value\n", a);                     \
+      return 2;                                                                 \
+    }                                                                           \
+    i++;                                                                        \
+  } while (0)
+    if (strcmp(a, "--db") == 0) {
+      NEEDV();
+      o->db = v;
+    } else if (strcmp(a, "--listen") == 0) {
+      NEEDV();
+      o->listen = v;
+    } else if (strcmp(a, "--tls-cert") == 0) {
+      NEEDV();
+      o->tls_cert = v;
+    } else if (strcmp(a, "--tls-key") == 0) {
+      NEEDV();
+      o->tls_key = v;
+    } else if (strcmp(a, "--label") == 0) {
+      NEEDV();
+      o->label = v;
+    } else if (strcmp(a, "--env") == 0) {
+      NEEDV();
+      size_t l = strlen(o->envs);
+      snprintf(o->envs + l, sizeof o->envs - l, "%s%s", l ? "," : "", v);
+    } else if (strcmp(a, "--threads") == 0) {
+      NEEDV();
+      o->threads = atoi(v);
+      if (o->threads < 1 || o->threads > 64) {
+        fprintf(stderr, "hud-server: --threads must be 1..64\n");
+        return 2;
+      }
+    } else if (strcmp(a, "--rollup-after") == 0 || strcmp(a, "--retention") == 0 ||
+               strcmp(a, "--maintain-every") == 0) {
+      NEEDV();
+      int64_t d;
+      if (parse_duration(v, &d) < 0) {
+        fprintf(stderr, "hud-server: %s: bad duration '%s' (e.g. 90s, 15m, 24h, 30d)\n", a, v);
+        return 2;
+      }
+      if (a[2] == 'r' && a[3] == 'o') o->rollup_after = d;
+      else if (a[2] == 'r') o->retention = d;
+      else o->maintain_every = d;
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout);
+      exit(0);
+    } else if (strcmp(a, "--version") == 0) {
+      hud_cli_print_version(stdout, "hud-server");
+      exit(0);
+    } else if (a[0] == '-') {
+      fprintf(stderr, "hud-server: unknown option '%s'\n", a);
+      usage(stderr);
+      return 2;
+    } else {
+      if (*npos >= maxpos) {
+        fprintf(stderr, "hud-server: unexpected argument '%s'\n", a);
+        return 2;
+      }
+      pos[(*npos)++] = a;
+    }
+#undef NEEDV
+  }
+  if (o->rollup_after == 0 && o->retention > 0 && o->retention < 24 * 3600) o->rollup_after = o->retention;
+  return 0;
+}
+
+static int open_store(opts *o, srv_store **st) {
+  if (!o->db) {
+    o->owned_db = default_db();
+    if (!o->owned_db) return 1;
+    o->db = o->owned_db;
+  }
+  srv_store_options so = {o->db, o->rollup_after, o->retention, o->threads > 0 ? o->threads + 1 : 5};
+  int rc = srv_store_open(&so, st);
+  if (rc < 0) {
+    fprintf(stderr, "hud-server: cannot open store %s: %s\n", o->db, hud_strerror(rc));
+    return 1;
+  }
+  return 0;
+}
+
+static int print_key(const srv_key_info *k, void *arg) {
+  char when[32];
+  time_t t = (time_t)k->created_at;
+  struct tm tm;
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+  printf("%-6lld %-24s %-20s %-8s %s\n", (long long)k->id, k->envs, when, k->revoked_at ? "revoked" : "active",
+         k->label);
+  return 0;
+}
+
+static int cmd_keys(int argc, char **argv, int i) {
+  opts o = {0};
+  const char *pos[2];
+  int npos = 0;
+  int rc = parse_flags(argc, argv, i, &o, pos, &npos, 2);
+  if (rc) return rc;
+  if (npos == 0) {
+    fprintf(stderr, "hud-server keys: expected create, list or revoke\n");
+    return 2;
+  }
+  srv_store *st;
+  const char *sub = pos[0];
+  if (strcmp(sub, "create") == 0) {
+    if (!o.envs[0] || npos != 1) {
+      fprintf(stderr, "hud-server keys create: --env ENV is required\n");
+      return 2;
+    }
+    if (open_store(&o, &st)) return 1;
+    char key[SRV_KEY_MAX];
+    int64_t id;
+    rc = srv_auth_key_create(st, o.envs, o.label, (int64_t)time(NULL), key, &id);
+    srv_store_free(st);
+    free(o.owned_db);
+    if (rc < 0) {
+      fprintf(stderr, "hud-server keys create: %s%s\n", hud_strerror(rc),
+              rc == HUD_EINVAL ? " (environment names: letters, digits, '_', '-', '.', at most 64)" : "");
+      return 1;
+    }
+    printf("%s\n", key);
+    fprintf(stderr, "key %lld for environment(s) %s: shown once, only its hash is stored\n", (long long)id, o.envs);
+    return 0;
+  }
+  if (strcmp(sub, "list") == 0) {
+    if (open_store(&o, &st)) return 1;
+    printf("%-6s %-24s %-20s %-8s %s\n", "ID", "ENVIRONMENTS", "CREATED", "STATE", "LABEL");
+    rc = srv_store_key_list(st, print_key, NULL);
+    srv_store_free(st);
+    free(o.owned_db);
+    return rc < 0 ? 1 : 0;
+  }
+  if (strcmp(sub, "revoke") == 0) {
+    char *end;
+    long long id = npos == 2 ? strtoll(pos[1], &end, 10) : 0;
+    if (npos != 2 || *end || id <= 0) {
+      fprintf(stderr, "hud-server keys revoke: expected a key ID (see keys list)\n");
+      return 2;
+    }
+    if (open_store(&o, &st)) return 1;
+    rc = srv_store_key_revoke(st, id, (int64_t)time(NULL));
+    srv_store_free(st);
+    free(o.owned_db);
+    if (rc < 0) {
+      fprintf(stderr, "hud-server keys revoke: key %lld: %s\n", id,
+              rc == HUD_ENOTFOUND ? "no such active key" : hud_strerror(rc));
+      return 1;
+    }
+    printf("revoked key %lld\n", id);
+    return 0;
+  }
+  fprintf(stderr, "hud-server keys: unknown subcommand '%s'\n", sub);
+  return 2;
+}
+
+static int cmd_serve(int argc, char **argv, int i) {
+  opts o = {0};
+  const char *pos[1];
+  int npos = 0;
+  int rc = parse_flags(argc, argv, i, &o, pos, &npos, 0);
+  if (rc) return rc;
+  if (!o.listen) o.listen = "127.0.0.1:7700";
+  if (!o.maintain_every) o.maintain_every = 300;
+  if (!!o.tls_cert != !!o.tls_key) {
+    fprintf(stderr, "hud-server: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  char *cert = NULL, *key = NULL;
+  if (o.tls_cert) {
+    cert = read_file(o.tls_cert);
+    key = read_file(o.tls_key);
+    if (!cert || !key) {
+      fprintf(stderr, "hud-server: cannot read %s\n", !cert ? o.tls_cert : o.tls_key);
+      free(cert);
+      free(key);
+      return 1;
+    }
+  }
+  /* Signals are taken synchronously by this thread: block them before any worker thread starts. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  srv_store *st;
+  if (open_store(&o, &st)) {
+    free(cert);
+    free(key);
+    return 1;
+  }
+  srv_maintain_result mr;
+  if (srv_store_maintain(st, (int64_t)time(NULL), &mr) < 0) fprintf(stderr, "hud-server: maintenance failed\n");
+  srv_http_options ho = {o.listen, cert, key, o.threads, st};
+  srv_http *h;
+  rc = srv_http_start(&ho, &h);
+  if (rc < 0) {
+    fprintf(stderr, "hud-server: cannot listen on %s: %s\n", o.listen,
+            rc == HUD_EINVAL ? "expected IPv4-ADDRESS:PORT" : "address in use or not available");
+    srv_store_free(st);
+    free(o.owned_db);
+    free(cert);
+    free(key);
+    return 1;
+  }
+  char host[64];
+  snprintf(host, sizeof host, "%.*s", (int)(strrchr(o.listen, ':') - o.listen), o.listen);
+  printf("listening on %s:%u%s (db %s)\n", host, srv_http_port(h), cert ? " (TLS)" : "", o.db);
+  fflush(stdout);
+
+  time_t next = time(NULL) + o.maintain_every;
+  for (;;) {
+    struct timespec wait = {1, 0};
+    int sig = sigtimedwait(&set, NULL, &wait);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    if (time(NULL) >= next) {
+      if (srv_store_maintain(st, (int64_t)time(NULL), &mr) < 0) fprintf(stderr, "hud-server: maintenance failed\n");
+      next = time(NULL) + o.maintain_every;
+    }
+  }
+  fprintf(stderr, "hud-server: stopping: finishing requests in flight\n");
+  int left = srv_http_shutdown(h, 10000);
+  if (left) fprintf(stderr, "hud-server: %d request(s) still running at stop\n", left);
+  srv_http_free(h);
+  srv_store_free(st);
+  free(o.owned_db);
+  free(cert);
+  free(key);
+  fprintf(stderr, "hud-server: stopped\n");
+  return 0;
 }
 
 int main(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--version") == 0) {
-      hud_cli_print_version(stdout, "hud-server");
-      return 0;
-    }
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      usage(stdout);
-      return 0;
-    }
-    fprintf(stderr, "hud-server: unknown option '%s'\n", argv[i]);
-    usage(stderr);
-    return 2;
-  }
-  usage(stderr);
-  fprintf(stderr, "hud-server: not implemented yet in this version\n");
-  return 1;
+  if (argc > 1 && strcmp(argv[1], "keys") == 0) return cmd_keys(argc, argv, 2);
+  if (argc > 1 && strcmp(argv[1], "serve") == 0) return cmd_serve(argc, argv, 2);
+  return cmd_serve(argc, argv, 1);
 }

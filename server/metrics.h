@@ -1,0 +1,21 @@
+/* Process-wide counters for /metrics (Prometheus text format). Lock-free or briefly locked: safe
+ * from any thread. */
+#ifndef SRV_METRICS_H
+#define SRV_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One answered request: ROUTE is the route's metrics name (static string), STATUS the HTTP status. */
+void srv_metrics_request(const char *route, int status, double seconds);
+/* Invocation rows stored by an acknowledged batch. */
+void srv_metrics_ingest_rows(uint64_t rows);
+void srv_metrics_ingest_batch(int duplicate);
+/* A batch refused; REASON one of "parse", "invalid", "too_large", "auth", "version", "store". */
+void srv_metrics_rejected(const char *reason);
+/* Duration of one store operation (ingest transaction, maintenance). */
+void srv_metrics_store_latency(double seconds);
+/* Renders every metric; *OUT malloc'ed (caller frees). */
+int srv_metrics_render(char **out, size_t *len);
+
+#endif

@@ -1,0 +1,1274 @@
+/* The SQLite store: schema, WAL, one durable transaction per batch, idempotency, per-minute slices
+ * rolled up to hourly ones, retention, sketch SQL functions and the reader pool. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hud/err.h"
+#include "hud/model.h"
+#include "metrics.h"
+#include "store.h"
+
+#define DEFAULT_ROLLUP_S (24 * 3600)
+#define DEFAULT_RETENTION_S (30 * 24 * 3600)
+#define MAX_READERS 32
+
+/* ---- sketch blobs ---- */
+
+static void put_varint(unsigned char **p, uint64_t v) {
+  while (v >= 0x80) {
+    *(*p)++ = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  *(*p)++ = (unsigned char)v;
+}
+
+static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
+  uint64_t r = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (*p >= end) return HUD_EPARSE;
+    unsigned char b = *(*p)++;
+    r |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *v = r;
+      return 0;
+    }
+  }
+  return HUD_EPARSE;
+}
+
+/* Blob: 'S' 1 | alpha (8 bytes, IEEE little endian) | zero_count | zigzag(offset) | n | counts[n],
+ * integers as LEB128 varints. */
+static int bins_encode(const hud_sketch_bins *b, unsigned char **out, size_t *len) {
+  unsigned char *buf = malloc(2 + 8 + 10 * 3 + 10 * b->n);
+  if (!buf) return HUD_ENOMEM;
+  unsigned char *p = buf;
+  *p++ = 'S';
+  *p++ = 1;
+  uint64_t bits;
+  memcpy(&bits, &b->alpha, 8);
+  for (int i = 0; i < 8; i++) *p++ = (unsigned char)(bits >> (8 * i));
+  put_varint(&p, b->zero_count);
+  put_varint(&p, ((uint64_t)(int64_t)b->offset << 1) ^ (uint64_t)((int64_t)b->offset >> 63));
+  put_varint(&p, b->n);
+  for (size_t i = 0; i < b->n; i++) put_varint(&p, b->counts[i]);
+  *out = buf;
+  *len = (size_t)(p - buf);
+  return 0;
+}
+
+int srv_sketch_blob_encode(const hud_sketch *s, unsigned char **out, size_t *len) {
+  hud_sketch_bins b;
+  int rc = hud_sketch_export(s, &b);
+  if (rc < 0) return rc;
+  rc = bins_encode(&b, out, len);
+  hud_sketch_bins_free(&b);
+  return rc;
+}
+
+int srv_sketch_blob_decode(const void *blob, size_t len, hud_sketch **out) {
+  const unsigned char *p = blob, *end = p + len;
+  if (len < 10 || p[0] != 'S' || p[1] != 1) return HUD_EPARSE;
+  p += 2;
+  uint64_t bits = 0;
+  for (int i = 0; i < 8; i++) bits |= (uint64_t)p[i] << (8 * i);
+  p += 8;
+  hud_sketch_bins b = {0};
+  memcpy(&b.alpha, &bits, 8);
+  uint64_t zz, n;
+  if (get_varint(&p, end, &b.zero_count) < 0 || get_varint(&p, end, &zz) < 0 || get_varint(&p, end, &n) < 0)
+    return HUD_EPARSE;
+  int64_t off = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+  if (off < INT32_MIN || off > INT32_MAX || n > (uint64_t)(end - p)) return HUD_EPARSE;
+  b.offset = (int32_t)off;
+  b.n = (size_t)n;
+  b.counts = calloc(b.n ? b.n : 1, sizeof *b.counts);
+  if (!b.counts) return HUD_ENOMEM;
+  for (size_t i = 0; i < b.n; i++)
+    if (get_varint(&p, end, &b.counts[i]) < 0) {
+      free(b.counts);
+      return HUD_EPARSE;
+    }
+  int rc = p == end ? hud_sketch_import(&b, out) : HUD_EPARSE;
+  free(b.counts);
+  return rc;
+}
+
+/* ---- SQL functions ---- */
+
+static void result_sketch(sqlite3_context *ctx, const hud_sketch *s) {
+  unsigned char *blob;
+  size_t len;
+  if (srv_sketch_blob_encode(s, &blob, &len) < 0) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_blob(ctx, blob, (int)len, free);
+}
+
+static int arg_sketch(sqlite3_value *v, hud_sketch **out) {
+  *out = NULL;
+  if (sqlite3_value_type(v) == SQLITE_NULL) return 0;
+  const void *b = sqlite3_value_blob(v);
+  int n = sqlite3_value_bytes(v);
+  return srv_sketch_blob_decode(b, (size_t)n, out);
+}
+
+static void fn_sketch_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  hud_sketch *a, *b;
+  if (arg_sketch(argv[0], &a) < 0) {
+    sqlite3_result_error(ctx, "hud_sketch_merge: bad sketch blob", -1);
+    return;
+  }
+  if (arg_sketch(argv[1], &b) < 0) {
+    hud_sketch_free(a);
+    sqlite3_result_error(ctx, "hud_sketch_merge: bad sketch blob", -1);
+    return;
+  }
+  if (!a && !b) {
+    sqlite3_result_null(ctx);
+  } else if (!a || !b) {
+    sqlite3_result_value(ctx, a ? argv[0] : argv[1]);
+  } else if (hud_sketch_merge(a, b) < 0) {
+    sqlite3_result_error(ctx, "hud_sketch_merge: sketches with different accuracy", -1);
+  } else {
+    result_sketch(ctx, a);
+  }
+  hud_sketch_free(a);
+  hud_sketch_free(b);
+}
+
+typedef struct agg_state {
+  hud_sketch *s;
+  int bad;
+} agg_state;
+
+static void fn_sketch_agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  agg_state *st = sqlite3_aggregate_context(ctx, sizeof *st);
+  if (!st) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  hud_sketch *s;
+  if (arg_sketch(argv[0], &s) < 0) {
+    st->bad = 1;
+    return;
+  }
+  if (!s) return;
+  if (!st->s) {
+    st->s = s;
+    return;
+  }
+  if (hud_sketch_merge(st->s, s) < 0) st->bad = 1;
+  hud_sketch_free(s);
+}
+
+static void fn_sketch_agg_final(sqlite3_context *ctx) {
+  agg_state *st = sqlite3_aggregate_context(ctx, 0);
+  if (!st || !st->s) {
+    sqlite3_result_null(ctx);
+  } else if (st->bad) {
+    sqlite3_result_error(ctx, "hud_sketch_agg: bad or incompatible sketch blob", -1);
+  } else {
+    result_sketch(ctx, st->s);
+  }
+  if (st) hud_sketch_free(st->s);
+}
+
+static void fn_sketch_quantile(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  hud_sketch *s;
+  double v;
+  if (arg_sketch(argv[0], &s) < 0 || !s || hud_sketch_quantile(s, sqlite3_value_double(argv[1]), &v) < 0) {
+    sqlite3_result_null(ctx);
+  } else {
+    sqlite3_result_double(ctx, v);
+  }
+  hud_sketch_free(s);
+}
+
+static void fn_sketch_count(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  hud_sketch *s;
+  if (arg_sketch(argv[0], &s) < 0 || !s) {
+    sqlite3_result_int64(ctx, 0);
+  } else {
+    sqlite3_result_int64(ctx, (sqlite3_int64)hud_sketch_count(s));
+  }
+  hud_sketch_free(s);
+}
+
+static int register_functions(sqlite3 *db) {
+  int f = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+  if (sqlite3_create_function(db, "hud_sketch_merge", 2, f, NULL, fn_sketch_merge, NULL, NULL) ||
+      sqlite3_create_function(db, "hud_sketch_agg", 1, f, NULL, NULL, fn_sketch_agg_step, fn_sketch_agg_final) ||
+      sqlite3_create_function(db, "hud_sketch_quantile", 2, f, NULL, fn_sketch_quantile, NULL, NULL) ||
+      sqlite3_create_function(db, "hud_sketch_count", 1, f, NULL, fn_sketch_count, NULL, NULL))
+    return HUD_ESTORE;
+  return 0;
+}
+
+/* ---- time-sliced tables, described once ---- */
+
+typedef struct sliced_table {
+  const char *name;
+  const char *keys[7];  /* "name TYPE" between width and version_id in the primary key */
+  const char *sums[7];  /* "name TYPE", added on conflict */
+  int sketch;
+  const char *index;    /* extra index column list, NULL = none */
+  const char *index2;
+} sliced_table;
+
+enum { T_CALLS, T_FN_SLICES, T_FN_ERRORS, T_FLOW_SLICES, T_FLOW_STATUS, T_FLOW_ERRORS, T_FLOW_FUNCTIONS,
+       T_EXC_FLOWS, T_COUNT };
+
+static const sliced_table k_tables[T_COUNT] = {
+    [T_CALLS] = {"calls",
+                 {"fn INTEGER", "caller INTEGER", "caller_module TEXT", "call_line INTEGER", "flow INTEGER"},
+                 {"count INTEGER", "sampled_count INTEGER", "sum_duration INTEGER", "sum_squared_duration REAL",
+                  "self_duration INTEGER", "errors INTEGER"},
+                 1, "fn, slice", "caller, slice"},
+    [T_FN_SLICES] = {"fn_slices",
+                     {"fn INTEGER"},
+                     {"count INTEGER", "sampled_count INTEGER", "sum_duration INTEGER", "sum_squared_duration REAL",
+                      "self_duration INTEGER", "errors INTEGER"},
+                     1, "fn, slice", NULL},
+    [T_FN_ERRORS] = {"fn_errors", {"fn INTEGER", "type TEXT"}, {"count INTEGER"}, 0, "fn, slice", NULL},
+    [T_FLOW_SLICES] = {"flow_slices",
+                       {"flow INTEGER"},
+                       {"count INTEGER", "errors INTEGER", "sampled_count INTEGER", "sum_duration INTEGER",
+                        "sum_squared_duration REAL"},
+                       1, "flow, slice", NULL},
+    [T_FLOW_STATUS] = {"flow_status", {"flow INTEGER", "status INTEGER"}, {"count INTEGER"}, 0, NULL, NULL},
+    [T_FLOW_ERRORS] = {"flow_errors", {"flow INTEGER", "type TEXT"}, {"count INTEGER"}, 0, NULL, NULL},
+    [T_FLOW_FUNCTIONS] = {"flow_functions",
+                          {"flow INTEGER", "fn INTEGER"},
+                          {"count INTEGER", "errors INTEGER", "sampled_count INTEGER", "sum_duration INTEGER",
+                           "self_duration INTEGER"},
+                          0, "fn, slice", NULL},
+    [T_EXC_FLOWS] = {"exception_flows",
+                     {"flow INTEGER", "type TEXT", "origin_fn INTEGER", "origin_line INTEGER", "path TEXT",
+                      "caught_fn INTEGER"},
+                     {"count INTEGER"},
+                     0, "origin_fn, slice", NULL},
+};
+
+static size_t count_cols(const char *const *cols) {
+  size_t n = 0;
+  while (n < 7 && cols[n]) n++;
+  return n;
+}
+
+/* Appends the column NAMES of COLS ("a, b"), each prefixed with PREFIX. */
+static void append_names(FILE *f, const char *const *cols, const char *prefix, const char *sep_first) {
+  for (size_t i = 0; i < count_cols(cols); i++) {
+    const char *sp = strchr(cols[i], ' ');
+    fprintf(f, "%s%s%.*s", i == 0 ? sep_first : ", ", prefix, (int)(sp - cols[i]), cols[i]);
+  }
+}
+
+static char *table_ddl(const sliced_table *t) {
+  char *s = NULL;
+  size_t n;
+  FILE *f = open_memstream(&s, &n);
+  fprintf(f, "CREATE TABLE IF NOT EXISTS %s (service_id INTEGER NOT NULL, version_id INTEGER NOT NULL, "
+             "slice INTEGER NOT NULL, width INTEGER NOT NULL",
+          t->name);
+  for (size_t i = 0; i < count_cols(t->keys); i++) fprintf(f, ", %s NOT NULL", t->keys[i]);
+  for (size_t i = 0; i < count_cols(t->sums); i++) fprintf(f, ", %s NOT NULL DEFAULT 0", t->sums[i]);
+  if (t->sketch) fprintf(f, ", sketch BLOB");
+  fprintf(f, ", PRIMARY KEY (service_id, slice, width");
+  append_names(f, t->keys, "", ", ");
+  fprintf(f, ", version_id)) WITHOUT ROWID;\n");
+  if (t->index) fprintf(f, "CREATE INDEX IF NOT EXISTS %s_%.*s ON %s(%s);\n", t->name,
+                        (int)strcspn(t->index, ","), t->index, t->name, t->index);
+  if (t->index2) fprintf(f, "CREATE INDEX IF NOT EXISTS %s_%.*s ON %s(%s);\n", t->name,
+                         (int)strcspn(t->index2, ","), t->index2, t->name, t->index2);
+  fclose(f);
+  return s;
+}
+
+/* INSERT ... ON CONFLICT DO UPDATE adding the sums and merging the sketch. Parameters: service_id,
+ * version_id, slice, width, keys..., sums..., [sketch]. */
+static char *table_upsert(const sliced_table *t) {
+  char *s = NULL;
+  size_t n;
+  FILE *f = open_memstream(&s, &n);
+  size_t nk = count_cols(t->keys), ns = count_cols(t->sums);
+  fprintf(f, "INSERT INTO %s (service_id, version_id, slice, width", t->name);
+  append_names(f, t->keys, "", ", ");
+  append_names(f, t->sums, "", ", ");
+  if (t->sketch) fprintf(f, ", sketch");
+  fprintf(f, ") VALUES (?");
+  for (size_t i = 1; i < 4 + nk + ns + (size_t)t->sketch; i++) fprintf(f, ", ?");
+  fprintf(f, ") ON CONFLICT (service_id, slice, width");
+  append_names(f, t->keys, "", ", ");
+  fprintf(f, ", version_id) DO UPDATE SET ");
+  for (size_t i = 0; i < ns; i++) {
+    int len = (int)strcspn(t->sums[i], " ");
+    fprintf(f, "%s%.*s = %.*s + excluded.%.*s", i ? ", " : "", len, t->sums[i], len, t->sums[i], len, t->sums[i]);
+  }
+  if (t->sketch) fprintf(f, ", sketch = hud_sketch_merge(sketch, excluded.sketch)");
+  fclose(f);
+  return s;
+}
+
+/* Folds minute rows older than ?1 into hourly rows. */
+static char *table_rollup(const sliced_table *t) {
+  char *s = NULL;
+  size_t n;
+  FILE *f = open_memstream(&s, &n);
+  size_t ns = count_cols(t->sums);
+  fprintf(f, "INSERT INTO %s (service_id, version_id, slice, width", t->name);
+  append_names(f, t->keys, "", ", ");
+  append_names(f, t->sums, "", ", ");
+  if (t->sketch) fprintf(f, ", sketch");
+  fprintf(f, ") SELECT service_id, version_id, (slice / 3600) * 3600, 3600");
+  append_names(f, t->keys, "", ", ");
+  for (size_t i = 0; i < ns; i++) {
+    int len = (int)strcspn(t->sums[i], " ");
+    fprintf(f, ", SUM(%.*s)", len, t->sums[i]);
+  }
+  if (t->sketch) fprintf(f, ", hud_sketch_agg(sketch)");
+  fprintf(f, " FROM %s WHERE width = 60 AND slice < ?1 GROUP BY service_id, version_id, (slice / 3600)", t->name);
+  append_names(f, t->keys, "", ", ");
+  fprintf(f, " ON CONFLICT (service_id, slice, width");
+  append_names(f, t->keys, "", ", ");
+  fprintf(f, ", version_id) DO UPDATE SET ");
+  for (size_t i = 0; i < ns; i++) {
+    int len = (int)strcspn(t->sums[i], " ");
+    fprintf(f, "%s%.*s = %.*s + excluded.%.*s", i ? ", " : "", len, t->sums[i], len, t->sums[i], len, t->sums[i]);
+  }
+  if (t->sketch) fprintf(f, ", sketch = hud_sketch_merge(sketch, excluded.sketch)");
+  fclose(f);
+  return s;
+}
+
+static const char k_schema[] =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);\n"
+    "CREATE TABLE IF NOT EXISTS api_keys (id INTEGER PRIMARY KEY, secret_hash BLOB NOT NULL, envs TEXT NOT NULL,"
+    " label TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, revoked_at INTEGER);\n"
+    "CREATE TABLE IF NOT EXISTS services (id INTEGER PRIMARY KEY, env TEXT NOT NULL, name TEXT NOT NULL,"
+    " first_seen INTEGER, last_seen INTEGER, UNIQUE (env, name));\n"
+    "CREATE TABLE IF NOT EXISTS versions (id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL,"
+    " version TEXT NOT NULL, first_seen INTEGER, last_seen INTEGER, UNIQUE (service_id, version));\n"
+    "CREATE TABLE IF NOT EXISTS batches (batch_id TEXT PRIMARY KEY, service_id INTEGER, version_id INTEGER,"
+    " received_at INTEGER, host TEXT, pid INTEGER, runtime TEXT, sensor_version TEXT, rows INTEGER)"
+    " WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS batches_received ON batches(received_at);\n"
+    "CREATE TABLE IF NOT EXISTS functions (id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL,"
+    " function_id TEXT NOT NULL, name TEXT, module_path TEXT, file TEXT, start_line INTEGER, end_line INTEGER,"
+    " is_async INTEGER, source_code_hash TEXT, first_seen INTEGER, last_seen INTEGER,"
+    " UNIQUE (service_id, function_id));\n"
+    "CREATE INDEX IF NOT EXISTS functions_module ON functions(service_id, module_path);\n"
+    "CREATE TABLE IF NOT EXISTS flows (id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL,"
+    " flow_id TEXT NOT NULL, kind TEXT NOT NULL, method TEXT, route TEXT, task_name TEXT, queue TEXT,"
+    " first_seen INTEGER, last_seen INTEGER, UNIQUE (service_id, flow_id));\n"
+    "CREATE TABLE IF NOT EXISTS issues (id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " fn INTEGER, flow INTEGER, fingerprint TEXT UNIQUE, detected_at INTEGER, updated_at INTEGER,"
+    " window_start INTEGER, window_end INTEGER, status TEXT NOT NULL DEFAULT 'open', payload TEXT);\n"
+    "CREATE INDEX IF NOT EXISTS issues_service ON issues(service_id, detected_at);\n";
+
+/* ---- the store ---- */
+
+/* Writer-side cache of uuid -> row id, valid only for committed rows (cleared on rollback). */
+typedef struct id_cache_entry {
+  int64_t service_id;
+  char uuid[HUD_UUID_STRLEN + 1];
+  int64_t id;
+  int used;
+} id_cache_entry;
+
+typedef struct id_cache {
+  id_cache_entry *slots;
+  size_t cap, n;
+} id_cache;
+
+struct srv_store {
+  srv_store_options opt;
+  char *path;
+  pthread_mutex_t wlock;
+  sqlite3 *w;
+  sqlite3_stmt *upsert[T_COUNT];
+  sqlite3_stmt *st_batch, *st_service, *st_service_id, *st_version, *st_version_id, *st_decl, *st_fn_get,
+      *st_fn_ins, *st_flow_up, *st_flow_id, *st_fn_touch;
+  id_cache fns, flows;
+  pthread_mutex_t rlock;
+  pthread_cond_t rcond;
+  sqlite3 *readers[MAX_READERS];
+  int rbusy[MAX_READERS];
+  int nreaders;
+};
+
+static uint64_t hash_key(int64_t sid, const char *uuid) {
+  uint64_t h = 1469598103934665603ull ^ (uint64_t)sid;
+  for (const char *p = uuid; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  return h;
+}
+
+static int cache_get(id_cache *c, int64_t sid, const char *uuid, int64_t *id) {
+  if (!c->cap) return 0;
+  for (size_t i = hash_key(sid, uuid) & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+    id_cache_entry *e = &c->slots[i];
+    if (!e->used) return 0;
+    if (e->service_id == sid && strcmp(e->uuid, uuid) == 0) {
+      *id = e->id;
+      return 1;
+    }
+  }
+}
+
+static void cache_clear(id_cache *c) {
+  free(c->slots);
+  memset(c, 0, sizeof *c);
+}
+
+static void cache_put(id_cache *c, int64_t sid, const char *uuid, int64_t id) {
+  if ((c->n + 1) * 2 > c->cap) {
+    if (c->cap >= (1u << 22)) {
+      cache_clear(c); /* bounded memory: start over */
+    }
+    size_t ncap = c->cap ? c->cap * 2 : 1024;
+    id_cache_entry *old = c->slots;
+    size_t ocap = c->cap;
+    c->slots = calloc(ncap, sizeof *c->slots);
+    if (!c->slots) {
+      c->slots = old;
+      return;
+    }
+    c->cap = ncap;
+    c->n = 0;
+    for (size_t i = 0; i < ocap; i++)
+      if (old[i].used) cache_put(c, old[i].service_id, old[i].uuid, old[i].id);
+    free(old);
+  }
+  size_t i = hash_key(sid, uuid) & (c->cap - 1);
+  while (c->slots[i].used) i = (i + 1) & (c->cap - 1);
+  c->slots[i].used = 1;
+  c->slots[i].service_id = sid;
+  c->slots[i].id = id;
+  snprintf(c->slots[i].uuid, sizeof c->slots[i].uuid, "%s", uuid);
+  c->n++;
+}
+
+static int exec(sqlite3 *db, const char *sql) {
+  char *err = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+    fprintf(stderr, "hud-server: store: %s\n", err ? err : sqlite3_errmsg(db));
+    sqlite3_free(err);
+    return HUD_ESTORE;
+  }
+  return 0;
+}
+
+static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st) {
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+    fprintf(stderr, "hud-server: store: %s in: %s\n", sqlite3_errmsg(db), sql);
+    return HUD_ESTORE;
+  }
+  return 0;
+}
+
+static int open_conn(const char *path, int readonly, sqlite3 **out) {
+  sqlite3 *db = NULL;
+  int flags = (readonly ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+              SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+    fprintf(stderr, "hud-server: cannot open %s: %s\n", path, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return HUD_ESTORE;
+  }
+  sqlite3_busy_timeout(db, 10000);
+  if (register_functions(db) < 0 || exec(db, "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;") < 0 ||
+      (readonly && exec(db, "PRAGMA query_only=ON;") < 0)) {
+    sqlite3_close(db);
+    return HUD_ESTORE;
+  }
+  *out = db;
+  return 0;
+}
+
+static int create_schema(srv_store *st) {
+  if (exec(st->w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;") < 0)
+    return HUD_ESTORE;
+  /* A newer schema than ours means a newer server wrote the file: refuse rather than corrupt it. */
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(st->w, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q, NULL) == SQLITE_OK) {
+    int ver = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+    sqlite3_finalize(q);
+    if (ver > SRV_STORE_SCHEMA_VERSION) {
+      fprintf(stderr, "hud-server: %s has schema version %d, this build knows %d\n", st->path, ver,
+              SRV_STORE_SCHEMA_VERSION);
+      return HUD_ESTORE;
+    }
+  }
+  if (exec(st->w, "BEGIN IMMEDIATE") < 0) return HUD_ESTORE;
+  int rc = exec(st->w, k_schema);
+  for (int t = 0; rc == 0 && t < T_COUNT; t++) {
+    char *ddl = table_ddl(&k_tables[t]);
+    rc = ddl ? exec(st->w, ddl) : HUD_ENOMEM;
+    free(ddl);
+  }
+  char meta[128];
+  snprintf(meta, sizeof meta, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', '%d')",
+           SRV_STORE_SCHEMA_VERSION);
+  if (rc == 0) rc = exec(st->w, meta);
+  if (rc == 0) return exec(st->w, "COMMIT");
+  exec(st->w, "ROLLBACK");
+  return rc;
+}
+
+static int prepare_writer(srv_store *st) {
+  for (int t = 0; t < T_COUNT; t++) {
+    char *sql = table_upsert(&k_tables[t]);
+    int rc = sql ? prep(st->w, sql, &st->upsert[t]) : HUD_ENOMEM;
+    free(sql);
+    if (rc < 0) return rc;
+  }
+  if (prep(st->w,
+           "INSERT INTO batches (batch_id, service_id, version_id, received_at, host, pid, runtime,"
+           " sensor_version, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+           &st->st_batch) < 0 ||
+      prep(st->w,
+           "INSERT INTO services (env, name, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)"
+           " ON CONFLICT (env, name) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)",
+           &st->st_service) < 0 ||
+      prep(st->w, "SELECT id FROM services WHERE env = ? AND name = ?", &st->st_service_id) < 0 ||
+      prep(st->w,
+           "INSERT INTO versions (service_id, version, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)"
+           " ON CONFLICT (service_id, version) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)",
+           &st->st_version) < 0 ||
+      prep(st->w, "SELECT id FROM versions WHERE service_id = ? AND version = ?", &st->st_version_id) < 0 ||
+      prep(st->w,
+           "INSERT INTO functions (service_id, function_id, name, module_path, file, start_line, end_line,"
+           " is_async, source_code_hash, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
+           " ON CONFLICT (service_id, function_id) DO UPDATE SET name = excluded.name,"
+           " module_path = COALESCE(excluded.module_path, module_path), file = excluded.file,"
+           " start_line = excluded.start_line, end_line = excluded.end_line, is_async = excluded.is_async,"
+           " source_code_hash = excluded.source_code_hash, last_seen = MAX(COALESCE(last_seen, 0), excluded.last_seen),"
+           " first_seen = COALESCE(first_seen, excluded.first_seen) RETURNING id",
+           &st->st_decl) < 0 ||
+      prep(st->w, "SELECT id FROM functions WHERE service_id = ? AND function_id = ?", &st->st_fn_get) < 0 ||
+      prep(st->w,
+           "INSERT INTO functions (service_id, function_id, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)"
+           " RETURNING id",
+           &st->st_fn_ins) < 0 ||
+      prep(st->w,
+           "INSERT INTO flows (service_id, flow_id, kind, method, route, task_name, queue, first_seen, last_seen)"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (service_id, flow_id) DO UPDATE SET"
+           " last_seen = MAX(last_seen, excluded.last_seen) RETURNING id",
+           &st->st_flow_up) < 0 ||
+      prep(st->w, "SELECT id FROM flows WHERE service_id = ? AND flow_id = ?", &st->st_flow_id) < 0)
+    return HUD_ESTORE;
+  return 0;
+}
+
+static void finalize_writer(srv_store *st) {
+  for (int t = 0; t < T_COUNT; t++) sqlite3_finalize(st->upsert[t]);
+  sqlite3_stmt **all[] = {&st->st_batch, &st->st_service, &st->st_service_id, &st->st_version,
+                          &st->st_version_id, &st->st_decl, &st->st_fn_get, &st->st_fn_ins,
+                          &st->st_flow_up, &st->st_flow_id, &st->st_fn_touch};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+    sqlite3_finalize(*all[i]);
+    *all[i] = NULL;
+  }
+}
+
+int srv_store_open(const srv_store_options *opt, srv_store **out) {
+  if (!opt || !opt->path || !out) return HUD_EINVAL;
+  srv_store *st = calloc(1, sizeof *st);
+  if (!st) return HUD_ENOMEM;
+  st->opt = *opt;
+  st->path = strdup(opt->path);
+  if (st->opt.rollup_after_s <= 0) st->opt.rollup_after_s = DEFAULT_ROLLUP_S;
+  if (st->opt.retention_s < 0) st->opt.retention_s = DEFAULT_RETENTION_S;
+  st->nreaders = opt->readers > 0 ? (opt->readers > MAX_READERS ? MAX_READERS : opt->readers) : 4;
+  pthread_mutex_init(&st->wlock, NULL);
+  pthread_mutex_init(&st->rlock, NULL);
+  pthread_cond_init(&st->rcond, NULL);
+  int rc = st->path ? open_conn(st->path, 0, &st->w) : HUD_ENOMEM;
+  if (rc == 0) rc = create_schema(st);
+  if (rc == 0) rc = prepare_writer(st);
+  for (int i = 0; rc == 0 && i < st->nreaders; i++) rc = open_conn(st->path, 1, &st->readers[i]);
+  if (rc < 0) {
+    srv_store_free(st);
+    return rc;
+  }
+  *out = st;
+  return 0;
+}
+
+void srv_store_free(srv_store *st) {
+  if (!st) return;
+  pthread_mutex_lock(&st->rlock);
+  for (;;) {
+    int busy = 0;
+    for (int i = 0; i < st->nreaders; i++) busy |= st->rbusy[i];
+    if (!busy) break;
+    pthread_cond_wait(&st->rcond, &st->rlock);
+  }
+  for (int i = 0; i < st->nreaders; i++) sqlite3_close(st->readers[i]);
+  pthread_mutex_unlock(&st->rlock);
+  pthread_mutex_lock(&st->wlock);
+  finalize_writer(st);
+  if (st->w) sqlite3_close(st->w);
+  pthread_mutex_unlock(&st->wlock);
+  cache_clear(&st->fns);
+  cache_clear(&st->flows);
+  pthread_mutex_destroy(&st->wlock);
+  pthread_mutex_destroy(&st->rlock);
+  pthread_cond_destroy(&st->rcond);
+  free(st->path);
+  free(st);
+}
+
+/* ---- readers ---- */
+
+int srv_store_sqlite_reader(srv_store *st, sqlite3 **db) {
+  pthread_mutex_lock(&st->rlock);
+  for (;;) {
+    for (int i = 0; i < st->nreaders; i++)
+      if (!st->rbusy[i]) {
+        st->rbusy[i] = 1;
+        *db = st->readers[i];
+        pthread_mutex_unlock(&st->rlock);
+        return 0;
+      }
+    pthread_cond_wait(&st->rcond, &st->rlock);
+  }
+}
+
+void srv_store_sqlite_reader_release(srv_store *st, sqlite3 *db) {
+  pthread_mutex_lock(&st->rlock);
+  for (int i = 0; i < st->nreaders; i++)
+    if (st->readers[i] == db) st->rbusy[i] = 0;
+  pthread_cond_broadcast(&st->rcond);
+  pthread_mutex_unlock(&st->rlock);
+}
+
+int srv_store_ping(srv_store *st) {
+  sqlite3 *db;
+  int rc = srv_store_sqlite_reader(st, &db);
+  if (rc < 0) return rc;
+  rc = exec(db, "SELECT count(*) FROM meta");
+  srv_store_sqlite_reader_release(st, db);
+  return rc;
+}
+
+static double now_mono(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int srv_store_sqlite_write(srv_store *st, int (*fn)(sqlite3 *db, void *arg), void *arg) {
+  pthread_mutex_lock(&st->wlock);
+  double t0 = now_mono();
+  int rc = exec(st->w, "BEGIN IMMEDIATE");
+  if (rc == 0) {
+    rc = fn(st->w, arg);
+    if (rc == 0) rc = exec(st->w, "COMMIT");
+    if (rc != 0) {
+      exec(st->w, "ROLLBACK");
+      cache_clear(&st->fns);
+      cache_clear(&st->flows);
+    }
+  }
+  srv_metrics_store_latency(now_mono() - t0);
+  pthread_mutex_unlock(&st->wlock);
+  return rc;
+}
+
+/* ---- keys ---- */
+
+int srv_store_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *label,
+                         int64_t now, int64_t *id) {
+  pthread_mutex_lock(&st->wlock);
+  sqlite3_stmt *q;
+  int rc = HUD_ESTORE;
+  if (sqlite3_prepare_v2(st->w, "INSERT INTO api_keys (secret_hash, envs, label, created_at) VALUES (?, ?, ?, ?)",
+                         -1, &q, NULL) == SQLITE_OK) {
+    sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 2, envs, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 3, label, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 4, now);
+    if (sqlite3_step(q) == SQLITE_DONE) {
+      *id = sqlite3_last_insert_rowid(st->w);
+      rc = 0;
+    }
+    sqlite3_finalize(q);
+  }
+  pthread_mutex_unlock(&st->wlock);
+  return rc;
+}
+
+static void key_row(sqlite3_stmt *q, srv_key_info *k) {
+  memset(k, 0, sizeof *k);
+  k->id = sqlite3_column_int64(q, 0);
+  snprintf(k->envs, sizeof k->envs, "%s", (const char *)sqlite3_column_text(q, 1));
+  const unsigned char *label = sqlite3_column_text(q, 2);
+  snprintf(k->label, sizeof k->label, "%s", label ? (const char *)label : "");
+  k->created_at = sqlite3_column_int64(q, 3);
+  k->revoked_at = sqlite3_column_int64(q, 4);
+}
+
+int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]) {
+  sqlite3 *db;
+  int rc = srv_store_sqlite_reader(st, &db);
+  if (rc < 0) return rc;
+  sqlite3_stmt *q;
+  rc = HUD_ESTORE;
+  if (sqlite3_prepare_v3(db, "SELECT id, envs, label, created_at, revoked_at, secret_hash FROM api_keys WHERE id = ?",
+                         -1, 0, &q, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(q, 1, id);
+    int s = sqlite3_step(q);
+    if (s == SQLITE_ROW && sqlite3_column_bytes(q, 5) == 32) {
+      key_row(q, info);
+      memcpy(hash, sqlite3_column_blob(q, 5), 32);
+      rc = 0;
+    } else if (s == SQLITE_DONE || s == SQLITE_ROW) {
+      rc = HUD_ENOTFOUND;
+    }
+    sqlite3_finalize(q);
+  }
+  srv_store_sqlite_reader_release(st, db);
+  return rc;
+}
+
+int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg) {
+  sqlite3 *db;
+  int rc = srv_store_sqlite_reader(st, &db);
+  if (rc < 0) return rc;
+  sqlite3_stmt *q;
+  rc = HUD_ESTORE;
+  if (sqlite3_prepare_v2(db, "SELECT id, envs, label, created_at, revoked_at FROM api_keys ORDER BY id", -1, &q,
+                         NULL) == SQLITE_OK) {
+    rc = 0;
+    srv_key_info k;
+    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+      key_row(q, &k);
+      rc = fn(&k, arg);
+    }
+    sqlite3_finalize(q);
+  }
+  srv_store_sqlite_reader_release(st, db);
+  return rc;
+}
+
+int srv_store_key_revoke(srv_store *st, int64_t id, int64_t now) {
+  pthread_mutex_lock(&st->wlock);
+  sqlite3_stmt *q;
+  int rc = HUD_ESTORE;
+  if (sqlite3_prepare_v2(st->w, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", -1, &q,
+                         NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(q, 1, now);
+    sqlite3_bind_int64(q, 2, id);
+    if (sqlite3_step(q) == SQLITE_DONE) rc = sqlite3_changes(st->w) ? 0 : HUD_ENOTFOUND;
+    sqlite3_finalize(q);
+  }
+  pthread_mutex_unlock(&st->wlock);
+  return rc;
+}
+
+/* ---- ingest ---- */
+
+typedef struct ingest_ctx {
+  srv_store *st;
+  const char *env;
+  const hud_batch *b;
+  int64_t now;
+  int64_t sid, vid;
+  int64_t rollup_cutoff; /* slices starting before this go straight to hourly rows */
+  srv_ingest_result *res;
+} ingest_ctx;
+
+static int step_done(sqlite3 *db, sqlite3_stmt *q) {
+  int s = sqlite3_step(q);
+  sqlite3_reset(q);
+  if (s != SQLITE_DONE && s != SQLITE_ROW) {
+    fprintf(stderr, "hud-server: store: %s\n", sqlite3_errmsg(db));
+    return HUD_ESTORE;
+  }
+  return 0;
+}
+
+static int step_id(sqlite3 *db, sqlite3_stmt *q, int64_t *id) {
+  int s = sqlite3_step(q);
+  int rc = 0;
+  if (s == SQLITE_ROW) {
+    *id = sqlite3_column_int64(q, 0);
+  } else {
+    if (s != SQLITE_DONE) fprintf(stderr, "hud-server: store: %s\n", sqlite3_errmsg(db));
+    rc = s == SQLITE_DONE ? HUD_ENOTFOUND : HUD_ESTORE;
+  }
+  sqlite3_reset(q);
+  return rc;
+}
+
+static void bind_text_or_null(sqlite3_stmt *q, int i, const char *s) {
+  if (s)
+    sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(q, i);
+}
+
+/* functions.id of UUID in this service, creating a placeholder row when no declaration came yet. */
+static int fn_id(ingest_ctx *c, const char *uuid, int64_t *id) {
+  if (!uuid[0]) {
+    *id = 0;
+    return 0;
+  }
+  srv_store *st = c->st;
+  if (cache_get(&st->fns, c->sid, uuid, id)) return 0;
+  sqlite3_bind_int64(st->st_fn_get, 1, c->sid);
+  sqlite3_bind_text(st->st_fn_get, 2, uuid, -1, SQLITE_STATIC);
+  int rc = step_id(st->w, st->st_fn_get, id);
+  if (rc == HUD_ENOTFOUND) {
+    sqlite3_bind_int64(st->st_fn_ins, 1, c->sid);
+    sqlite3_bind_text(st->st_fn_ins, 2, uuid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st->st_fn_ins, 3, c->now);
+    rc = step_id(st->w, st->st_fn_ins, id);
+  }
+  if (rc == 0) cache_put(&st->fns, c->sid, uuid, *id);
+  return rc;
+}
+
+static int flow_id(ingest_ctx *c, const char *uuid, int64_t *id) {
+  if (!uuid[0]) {
+    *id = 0;
+    return 0;
+  }
+  srv_store *st = c->st;
+  if (cache_get(&st->flows, c->sid, uuid, id)) return 0;
+  sqlite3_bind_int64(st->st_flow_id, 1, c->sid);
+  sqlite3_bind_text(st->st_flow_id, 2, uuid, -1, SQLITE_STATIC);
+  int rc = step_id(st->w, st->st_flow_id, id);
+  if (rc == HUD_ENOTFOUND) {
+    /* A flow referenced before its aggregate arrived: record it with unknown kind details. */
+    sqlite3_stmt *q = st->st_flow_up;
+    sqlite3_bind_int64(q, 1, c->sid);
+    sqlite3_bind_text(q, 2, uuid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, "unknown", -1, SQLITE_STATIC);
+    for (int i = 4; i <= 7; i++) sqlite3_bind_null(q, i);
+    sqlite3_bind_int64(q, 8, c->now);
+    rc = step_id(st->w, q, id);
+  }
+  if (rc == 0) cache_put(&st->flows, c->sid, uuid, *id);
+  return rc;
+}
+
+static void slice_of(const ingest_ctx *c, hud_time_ns ts, int64_t *slice, int64_t *width) {
+  int64_t s = ts / 1000000000;
+  if (ts < 0 && ts % 1000000000) s--;
+  if (s < c->rollup_cutoff) {
+    *width = 3600;
+    *slice = s - (((s % 3600) + 3600) % 3600);
+  } else {
+    *width = 60;
+    *slice = s - (((s % 60) + 60) % 60);
+  }
+}
+
+/* Binds service_id, version_id, slice, width of upsert T; returns the next parameter index. */
+static int bind_head(ingest_ctx *c, sqlite3_stmt *q, hud_time_ns ts) {
+  int64_t slice, width;
+  slice_of(c, ts, &slice, &width);
+  sqlite3_bind_int64(q, 1, c->sid);
+  sqlite3_bind_int64(q, 2, c->vid);
+  sqlite3_bind_int64(q, 3, slice);
+  sqlite3_bind_int64(q, 4, width);
+  return 5;
+}
+
+static int bind_sketch(sqlite3_stmt *q, int i, const hud_sketch_bins *b) {
+  if (!b) {
+    sqlite3_bind_null(q, i);
+    return 0;
+  }
+  unsigned char *blob;
+  size_t len;
+  int rc = bins_encode(b, &blob, &len);
+  if (rc < 0) return rc;
+  sqlite3_bind_blob(q, i, blob, (int)len, free);
+  return 0;
+}
+
+static int64_t map_total(const hud_count_map *m) {
+  int64_t t = 0;
+  for (size_t i = 0; i < m->n; i++) t += m->items[i].count;
+  return t;
+}
+
+/* Per-batch aggregation of invocations per (fn, slice): fewer fn_slices upserts and sketch merges. */
+typedef struct fn_agg {
+  int64_t fn;
+  hud_time_ns ts; /* representative timestamp of the slice */
+  int64_t slice, width;
+  int64_t count, sampled, sum, self, errors;
+  double sumsq;
+  hud_sketch *sketch;
+} fn_agg;
+
+static int store_invocations(ingest_ctx *c) {
+  srv_store *st = c->st;
+  const hud_batch *b = c->b;
+  size_t cap = b->n_invocations ? b->n_invocations : 1;
+  fn_agg *agg = calloc(cap, sizeof *agg);
+  size_t *table = NULL, tcap = 1;
+  while (tcap < cap * 2) tcap <<= 1;
+  table = malloc(tcap * sizeof *table);
+  if (!agg || !table) {
+    free(agg);
+    free(table);
+    return HUD_ENOMEM;
+  }
+  for (size_t i = 0; i < tcap; i++) table[i] = SIZE_MAX;
+  size_t nagg = 0;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < b->n_invocations; i++) {
+    const hud_invocation *v = &b->invocations[i];
+    int64_t fn, caller = 0, flow;
+    if ((rc = fn_id(c, v->function_id, &fn)) < 0) break;
+    if (v->has_caller && (rc = fn_id(c, v->caller.caller_function_id, &caller)) < 0) break;
+    if ((rc = flow_id(c, v->flow_id, &flow)) < 0) break;
+    int64_t errors = map_total(&v->exceptions);
+    sqlite3_stmt *q = st->upsert[T_CALLS];
+    int k = bind_head(c, q, v->timestamp);
+    sqlite3_bind_int64(q, k++, fn);
+    sqlite3_bind_int64(q, k++, caller);
+    sqlite3_bind_text(q, k++, v->has_caller && caller == 0 ? v->caller.caller_module_path : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, k++, v->has_caller ? v->caller.line : 0);
+    sqlite3_bind_int64(q, k++, flow);
+    sqlite3_bind_int64(q, k++, v->count);
+    sqlite3_bind_int64(q, k++, v->sampled_count);
+    sqlite3_bind_int64(q, k++, v->sum_duration);
+    sqlite3_bind_double(q, k++, v->sum_squared_duration);
+    sqlite3_bind_int64(q, k++, v->self_duration);
+    sqlite3_bind_int64(q, k++, errors);
+    if ((rc = bind_sketch(q, k, v->sketch)) < 0 || (rc = step_done(st->w, q)) < 0) break;
+
+    for (size_t e = 0; e < v->exceptions.n; e++) {
+      q = st->upsert[T_FN_ERRORS];
+      k = bind_head(c, q, v->timestamp);
+      sqlite3_bind_int64(q, k++, fn);
+      sqlite3_bind_text(q, k++, v->exceptions.items[e].key, -1, SQLITE_STATIC);
+      sqlite3_bind_int64(q, k++, v->exceptions.items[e].count);
+      if ((rc = step_done(st->w, q)) < 0) break;
+    }
+    if (rc < 0) break;
+
+    int64_t slice, width;
+    slice_of(c, v->timestamp, &slice, &width);
+    uint64_t h = ((uint64_t)fn * 0x9E3779B97F4A7C15ull) ^ (uint64_t)slice ^ ((uint64_t)width << 40);
+    size_t j = (size_t)(h & (tcap - 1));
+    while (table[j] != SIZE_MAX &&
+           !(agg[table[j]].fn == fn && agg[table[j]].slice == slice && agg[table[j]].width == width))
+      j = (j + 1) & (tcap - 1);
+    fn_agg *a;
+    if (table[j] == SIZE_MAX) {
+      table[j] = nagg;
+      a = &agg[nagg++];
+      a->fn = fn;
+      a->ts = v->timestamp;
+      a->slice = slice;
+      a->width = width;
+    } else {
+      a = &agg[table[j]];
+    }
+    a->count += v->count;
+    a->sampled += v->sampled_count;
+    a->sum += v->sum_duration;
+    a->sumsq += v->sum_squared_duration;
+    a->self += v->self_duration;
+    a->errors += errors;
+    if (v->sketch) {
+      hud_sketch *s;
+      if ((rc = hud_sketch_import(v->sketch, &s)) < 0) break;
+      if (!a->sketch) {
+        a->sketch = s;
+      } else {
+        rc = hud_sketch_merge(a->sketch, s);
+        hud_sketch_free(s);
+        if (rc < 0) break;
+      }
+    }
+  }
+  for (size_t i = 0; rc == 0 && i < nagg; i++) {
+    fn_agg *a = &agg[i];
+    sqlite3_stmt *q = st->upsert[T_FN_SLICES];
+    int k = bind_head(c, q, a->ts);
+    sqlite3_bind_int64(q, k++, a->fn);
+    sqlite3_bind_int64(q, k++, a->count);
+    sqlite3_bind_int64(q, k++, a->sampled);
+    sqlite3_bind_int64(q, k++, a->sum);
+    sqlite3_bind_double(q, k++, a->sumsq);
+    sqlite3_bind_int64(q, k++, a->self);
+    sqlite3_bind_int64(q, k++, a->errors);
+    if (a->sketch) {
+      unsigned char *blob;
+      size_t len;
+      if ((rc = srv_sketch_blob_encode(a->sketch, &blob, &len)) < 0) break;
+      sqlite3_bind_blob(q, k, blob, (int)len, free);
+    } else {
+      sqlite3_bind_null(q, k);
+    }
+    rc = step_done(st->w, q);
+  }
+  for (size_t i = 0; i < nagg; i++) hud_sketch_free(agg[i].sketch);
+  free(agg);
+  free(table);
+  return rc;
+}
+
+static int store_declarations(ingest_ctx *c) {
+  srv_store *st = c->st;
+  for (size_t i = 0; i < c->b->n_declarations; i++) {
+    const hud_function_decl *d = &c->b->declarations[i];
+    sqlite3_stmt *q = st->st_decl;
+    sqlite3_bind_int64(q, 1, c->sid);
+    sqlite3_bind_text(q, 2, d->function_id, -1, SQLITE_STATIC);
+    bind_text_or_null(q, 3, d->name);
+    bind_text_or_null(q, 4, d->module_path);
+    bind_text_or_null(q, 5, d->file);
+    sqlite3_bind_int(q, 6, d->start_line);
+    sqlite3_bind_int(q, 7, d->end_line);
+    sqlite3_bind_int(q, 8, d->is_async);
+    sqlite3_bind_text(q, 9, d->source_code_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 10, c->now);
+    int64_t id;
+    int rc = step_id(st->w, q, &id);
+    if (rc < 0) return rc;
+    cache_put(&st->fns, c->sid, d->function_id, id);
+  }
+  return 0;
+}
+
+static int store_flows(ingest_ctx *c) {
+  srv_store *st = c->st;
+  const hud_batch *b = c->b;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < b->n_flows; i++) {
+    const hud_flow *f = &b->flows[i];
+    sqlite3_stmt *q = st->st_flow_up;
+    sqlite3_bind_int64(q, 1, c->sid);
+    sqlite3_bind_text(q, 2, f->flow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, f->kind == HUD_FLOW_ENDPOINT ? "endpoint" : "consumer", -1, SQLITE_STATIC);
+    bind_text_or_null(q, 4, f->method);
+    bind_text_or_null(q, 5, f->route);
+    bind_text_or_null(q, 6, f->task_name);
+    bind_text_or_null(q, 7, f->queue);
+    sqlite3_bind_int64(q, 8, c->now);
+    int64_t flow;
+    int64_t cached;
+    if ((rc = step_id(st->w, q, &flow)) < 0) break;
+    if (!cache_get(&st->flows, c->sid, f->flow_id, &cached)) cache_put(&st->flows, c->sid, f->flow_id, flow);
+    /* A placeholder made earlier learns its kind now. */
+    sqlite3_stmt *fix;
+    if (sqlite3_prepare_v3(st->w,
+                           "UPDATE flows SET kind = ?2, method = ?3, route = ?4, task_name = ?5, queue = ?6"
+                           " WHERE id = ?1 AND kind = 'unknown'",
+                           -1, SQLITE_PREPARE_PERSISTENT, &fix, NULL) == SQLITE_OK) {
+      sqlite3_bind_int64(fix, 1, flow);
+      sqlite3_bind_text(fix, 2, f->kind == HUD_FLOW_ENDPOINT ? "endpoint" : "consumer", -1, SQLITE_STATIC);
+      bind_text_or_null(fix, 3, f->method);
+      bind_text_or_null(fix, 4, f->route);
+      bind_text_or_null(fix, 5, f->task_name);
+      bind_text_or_null(fix, 6, f->queue);
+      sqlite3_step(fix);
+      sqlite3_finalize(fix);
+    }
+    q = st->upsert[T_FLOW_SLICES];
+    int k = bind_head(c, q, f->timestamp);
+    sqlite3_bind_int64(q, k++, flow);
+    sqlite3_bind_int64(q, k++, f->count);
+    sqlite3_bind_int64(q, k++, f->error_count);
+    sqlite3_bind_int64(q, k++, f->sampled_count);
+    sqlite3_bind_int64(q, k++, f->sum_duration);
+    sqlite3_bind_double(q, k++, f->sum_squared_duration);
+    if ((rc = bind_sketch(q, k, f->sketch)) < 0 || (rc = step_done(st->w, q)) < 0) break;
+    for (size_t s = 0; rc == 0 && s < f->n_status_codes; s++) {
+      q = st->upsert[T_FLOW_STATUS];
+      k = bind_head(c, q, f->timestamp);
+      sqlite3_bind_int64(q, k++, flow);
+      sqlite3_bind_int(q, k++, f->status_codes[s].status);
+      sqlite3_bind_int64(q, k++, f->status_codes[s].count);
+      rc = step_done(st->w, q);
+    }
+    for (size_t e = 0; rc == 0 && e < f->exceptions.n; e++) {
+      q = st->upsert[T_FLOW_ERRORS];
+      k = bind_head(c, q, f->timestamp);
+      sqlite3_bind_int64(q, k++, flow);
+      sqlite3_bind_text(q, k++, f->exceptions.items[e].key, -1, SQLITE_STATIC);
+      sqlite3_bind_int64(q, k++, f->exceptions.items[e].count);
+      rc = step_done(st->w, q);
+    }
+  }
+  for (size_t i = 0; rc == 0 && i < b->n_flow_functions; i++) {
+    const hud_flow_function *ff = &b->flow_functions[i];
+    int64_t flow, fn;
+    if ((rc = flow_id(c, ff->flow_id, &flow)) < 0 || (rc = fn_id(c, ff->function_id, &fn)) < 0) break;
+    sqlite3_stmt *q = st->upsert[T_FLOW_FUNCTIONS];
+    int k = bind_head(c, q, ff->timestamp);
+    sqlite3_bind_int64(q, k++, flow);
+    sqlite3_bind_int64(q, k++, fn);
+    sqlite3_bind_int64(q, k++, ff->count);
+    sqlite3_bind_int64(q, k++, ff->error_count);
+    sqlite3_bind_int64(q, k++, ff->sampled_count);
+    sqlite3_bind_int64(q, k++, ff->sum_duration);
+    sqlite3_bind_int64(q, k++, ff->self_duration);
+    rc = step_done(st->w, q);
+  }
+  return rc;
+}
+
+static int store_exception_flows(ingest_ctx *c) {
+  srv_store *st = c->st;
+  const hud_batch *b = c->b;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < b->n_exception_flows; i++) {
+    const hud_exception_flow *x = &b->exception_flows[i];
+    int64_t flow, origin, caught;
+    if ((rc = flow_id(c, x->flow_id, &flow)) < 0 || (rc = fn_id(c, x->origin_function_id, &origin)) < 0 ||
+        (rc = fn_id(c, x->caught_in_function_id, &caught)) < 0)
+      break;
+    char *path = NULL;
+    size_t plen = 0;
+    FILE *pf = open_memstream(&path, &plen);
+    if (!pf) return HUD_ENOMEM;
+    for (size_t p = 0; rc == 0 && p < x->n_propagated; p++) {
+      int64_t id;
+      rc = fn_id(c, x->propagated_through[p], &id);
+      fprintf(pf, "%s%lld", p ? " " : "", (long long)id);
+    }
+    fclose(pf);
+    if (rc == 0) {
+      sqlite3_stmt *q = st->upsert[T_EXC_FLOWS];
+      int k = bind_head(c, q, x->timestamp);
+      sqlite3_bind_int64(q, k++, flow);
+      sqlite3_bind_text(q, k++, x->exception_type, -1, SQLITE_STATIC);
+      sqlite3_bind_int64(q, k++, origin);
+      sqlite3_bind_int(q, k++, x->origin_line);
+      sqlite3_bind_text(q, k++, path ? path : "", -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(q, k++, caught);
+      sqlite3_bind_int64(q, k++, x->count);
+      rc = step_done(st->w, q);
+    }
+    free(path);
+  }
+  return rc;
+}
+
+static int ingest_tx(sqlite3 *db, void *arg) {
+  ingest_ctx *c = arg;
+  srv_store *st = c->st;
+  const hud_batch *b = c->b;
+  const char *version = b->service_version ? b->service_version : "";
+
+  sqlite3_bind_text(st->st_service, 1, c->env, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st->st_service, 2, b->service, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st->st_service, 3, c->now);
+  int rc = step_done(db, st->st_service);
+  sqlite3_bind_text(st->st_service_id, 1, c->env, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st->st_service_id, 2, b->service, -1, SQLITE_STATIC);
+  if (rc == 0) rc = step_id(db, st->st_service_id, &c->sid);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st->st_version, 1, c->sid);
+  sqlite3_bind_text(st->st_version, 2, version, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st->st_version, 3, c->now);
+  rc = step_done(db, st->st_version);
+  sqlite3_bind_int64(st->st_version_id, 1, c->sid);
+  sqlite3_bind_text(st->st_version_id, 2, version, -1, SQLITE_STATIC);
+  if (rc == 0) rc = step_id(db, st->st_version_id, &c->vid);
+  if (rc < 0) return rc;
+
+  sqlite3_stmt *q = st->st_batch;
+  sqlite3_bind_text(q, 1, b->batch_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, c->sid);
+  sqlite3_bind_int64(q, 3, c->vid);
+  sqlite3_bind_int64(q, 4, c->now);
+  bind_text_or_null(q, 5, b->host);
+  sqlite3_bind_int64(q, 6, b->pid);
+  bind_text_or_null(q, 7, b->runtime);
+  bind_text_or_null(q, 8, b->sensor_version);
+  sqlite3_bind_int64(q, 9, (int64_t)b->n_invocations);
+  if ((rc = step_done(db, q)) < 0) return rc;
+  if (sqlite3_changes(db) == 0) {
+    /* Seen before: nothing else to do. The service/version touch above is harmless, but keep the
+     * transaction empty of data so a retry is exactly a no-op. */
+    c->res->duplicate = 1;
+    return 1; /* rolls back */
+  }
+  if ((rc = store_declarations(c)) < 0 || (rc = store_flows(c)) < 0 || (rc = store_invocations(c)) < 0 ||
+      (rc = store_exception_flows(c)) < 0)
+    return rc;
+  c->res->rows = b->n_invocations;
+  return 0;
+}
+
+int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int64_t now, srv_ingest_result *result) {
+  memset(result, 0, sizeof *result);
+  ingest_ctx c = {st, env, batch, now, 0, 0, 0, result};
+  c.rollup_cutoff = now - st->opt.rollup_after_s;
+  c.rollup_cutoff -= ((c.rollup_cutoff % 3600) + 3600) % 3600;
+  int rc = srv_store_sqlite_write(st, ingest_tx, &c);
+  if (rc == 1 && result->duplicate) return 0;
+  return rc < 0 ? rc : (rc ? HUD_ESTORE : 0);
+}
+
+/* ---- maintenance ---- */
+
+typedef struct maint_ctx {
+  srv_store *st;
+  int64_t now;
+  srv_maintain_result *res;
+} maint_ctx;
+
+static int maintain_tx(sqlite3 *db, void *arg) {
+  maint_ctx *m = arg;
+  int64_t cutoff = m->now - m->st->opt.rollup_after_s;
+  cutoff -= ((cutoff % 3600) + 3600) % 3600; /* only whole hours are folded */
+  for (int t = 0; t < T_COUNT; t++) {
+    char *sql = table_rollup(&k_tables[t]);
+    sqlite3_stmt *q;
+    if (!sql) return HUD_ENOMEM;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) {
+      fprintf(stderr, "hud-server: rollup: %s\n", sqlite3_errmsg(db));
+      return HUD_ESTORE;
+    }
+    sqlite3_bind_int64(q, 1, cutoff);
+    rc = step_done(db, q);
+    sqlite3_finalize(q);
+    if (rc < 0) return rc;
+    char del[160];
+    snprintf(del, sizeof del, "DELETE FROM %s WHERE width = 60 AND slice < %lld", k_tables[t].name,
+             (long long)cutoff);
+    if (exec(db, del) < 0) return HUD_ESTORE;
+    m->res->rolled_up += (uint64_t)sqlite3_changes(db);
+    if (m->st->opt.retention_s > 0) {
+      snprintf(del, sizeof del, "DELETE FROM %s WHERE slice < %lld", k_tables[t].name,
+               (long long)(m->now - m->st->opt.retention_s));
+      if (exec(db, del) < 0) return HUD_ESTORE;
+      m->res->deleted += (uint64_t)sqlite3_changes(db);
+    }
+  }
+  if (m->st->opt.retention_s > 0) {
+    char del[160];
+    snprintf(del, sizeof del, "DELETE FROM batches WHERE received_at < %lld",
+             (long long)(m->now - m->st->opt.retention_s));
+    if (exec(db, del) < 0) return HUD_ESTORE;
+  }
+  return 0;
+}
+
+int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
+  srv_maintain_result local;
+  if (!res) res = &local;
+  memset(res, 0, sizeof *res);
+  maint_ctx m = {st, now, res};
+  return srv_store_sqlite_write(st, maintain_tx, &m);
+}
