@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "client_support.h"
+#include "tls_cert.h"
 #include "httpd_fixture.h"
 #include "hud/client.h"
 #include "hud/err.h"
@@ -262,6 +263,68 @@ static void https_to_plain_server_is_etls(void **state) {
   hud_result_clear(&res);
 }
 
+/* A real HTTPS server with a self-signed certificate: refused by default, accepted with that certificate as
+ * ca_file, or with insecure. */
+static void tls_verification(void **state) {
+  char *cert, *key;
+  assert_int_equal(make_self_signed(&cert, &key), 0);
+  httpd *h = httpd_start_tls(cert, key);
+  if (!h) {
+    free(cert);
+    free(key);
+    skip(); /* libmicrohttpd built without TLS */
+  }
+  httpd_route_simple(h, "GET", "/v1/services", 200, "{\"services\":[]}");
+  char ca[] = "/tmp/hud-test-ca-XXXXXX";
+  int fd = mkstemp(ca);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, cert, strlen(cert)), (ssize_t)strlen(cert));
+  close(fd);
+
+  hud_config *cfg = test_config(httpd_url(h), "k");
+  hud_client *c;
+  hud_result res;
+  assert_int_equal(hud_client_new(&c, cfg), 0);
+  assert_int_equal(hud_client_get(c, "/v1/services", NULL, 0, &res), HUD_ETLS);
+  print_message("untrusted: %s\n", res.message);
+  assert_non_null(strstr(res.message, "certificate"));
+  hud_result_clear(&res);
+  hud_client_free(c);
+
+  assert_int_equal(hud_config_set(cfg, "ca_file", ca, HUD_CFG_SRC_FLAG), 0);
+  assert_int_equal(hud_client_new(&c, cfg), 0);
+  assert_int_equal(hud_client_get(c, "/v1/services", NULL, 0, &res), 0);
+  assert_string_equal(res.body, "{\"services\":[]}");
+  hud_result_clear(&res);
+  hud_client_free(c);
+
+  /* The right certificate but another host name (localhost is not in it). */
+  char url[64];
+  snprintf(url, sizeof url, "https://localhost:%d", httpd_port(h));
+  assert_int_equal(hud_config_set(cfg, "url", url, HUD_CFG_SRC_FLAG), 0);
+  assert_int_equal(hud_client_new(&c, cfg), 0);
+  int rc = hud_client_get(c, "/v1/services", NULL, 0, &res);
+  /* localhost may resolve to ::1 first, where nothing listens; curl then tries 127.0.0.1. */
+  assert_int_equal(rc, HUD_ETLS);
+  hud_result_clear(&res);
+  hud_client_free(c);
+
+  assert_int_equal(hud_config_set(cfg, "url", httpd_url(h), HUD_CFG_SRC_FLAG), 0);
+  assert_int_equal(hud_config_set(cfg, "ca_file", "", HUD_CFG_SRC_FLAG), 0);
+  assert_int_equal(hud_config_set(cfg, "insecure", "true", HUD_CFG_SRC_FLAG), 0);
+  assert_int_equal(hud_client_new(&c, cfg), 0);
+  assert_int_equal(hud_client_get(c, "/v1/services", NULL, 0, &res), 0);
+  hud_result_clear(&res);
+  hud_client_free(c);
+
+  assert_int_equal(httpd_request_count(h), 2); /* the refused handshakes never became requests */
+  hud_config_free(cfg);
+  httpd_stop(h);
+  unlink(ca);
+  free(cert);
+  free(key);
+}
+
 static void bad_configuration(void **state) {
   hud_config *cfg = test_config("http://", "k");
   hud_client *c = NULL;
@@ -285,6 +348,9 @@ static void connection_is_reused(void **state) {
     hud_result_clear(&res);
   }
   assert_int_equal(httpd_request_count(f->h), 20);
+  int port = httpd_request_at(f->h, 0)->client_port;
+  assert_true(port > 0);
+  for (size_t i = 1; i < 20; i++) assert_int_equal(httpd_request_at(f->h, i)->client_port, port);
 }
 
 int main(void) {
@@ -298,6 +364,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(slow_server_times_out_within_bound, setup, teardown),
       cmocka_unit_test_setup_teardown(oversized_response_is_etoobig, setup, teardown),
       cmocka_unit_test_setup_teardown(https_to_plain_server_is_etls, setup, teardown),
+      cmocka_unit_test(tls_verification),
       cmocka_unit_test(bad_configuration),
       cmocka_unit_test_setup_teardown(connection_is_reused, setup, teardown),
   };

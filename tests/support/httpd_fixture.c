@@ -126,6 +126,9 @@ static httpd_request *record(httpd *h, struct MHD_Connection *conn, const char *
   r->n_headers = hdrs.n;
   r->body = (unsigned char *)dup_n((const char *)(p->body ? p->body : (unsigned char *)""), p->len);
   r->body_len = p->len;
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+    r->client_port = ntohs(((const struct sockaddr_in *)ci->client_addr)->sin_port);
   const char *enc = httpd_request_header(r, "Content-Encoding");
   if (enc && strcasecmp(enc, "gzip") == 0) {
     gunzip(r);

@@ -39,6 +39,7 @@ typedef struct httpd_request {
   unsigned char *decoded;   /* body after gzip decoding when Content-Encoding: gzip, else same as body */
   size_t decoded_len;
   int decode_error;         /* Content-Encoding: gzip but the body did not decode */
+  int client_port;          /* the client's source port: equal ports mean a reused connection */
 } httpd_request;
 
 /* Starts the server on 127.0.0.1 with a free port. Returns NULL on failure (message on stderr). */
