@@ -267,6 +267,8 @@ static int xfer_setup(hud_client *c, xfer *x, const hud_request *req) {
   }
   if (strcmp(method, "GET") == 0) {
     if (!has_body) curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else if (strcmp(method, "HEAD") == 0) {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L); /* a custom HEAD would wait for a body that never comes */
   } else if (strcmp(method, "POST") != 0 || !has_body) {
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
   }

@@ -394,6 +394,30 @@ static void binary_and_huge_files_rejected(void **state) {
   hud_config_free(cfg);
 }
 
+/* docs/config.md documents every key and variable of the table. */
+static void reference_page_lists_every_key(void **state) {
+  const char *src = getenv("HUD_SOURCE_DIR");
+  if (!src) skip();
+  char path[600];
+  snprintf(path, sizeof path, "%s/docs/config.md", src);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  static char doc[1 << 16];
+  size_t n = fread(doc, 1, sizeof doc - 1, f);
+  fclose(f);
+  doc[n] = '\0';
+  for (int k = 0; k < HUD_CFG__COUNT; k++) {
+    char row[200];
+    snprintf(row, sizeof row, "| `%s` |", hud_config_key_name((hud_cfg_key)k));
+    if (!strstr(doc, row)) fail_msg("docs/config.md has no row for key %s", hud_config_key_name((hud_cfg_key)k));
+    const char *env = hud_config_key_env((hud_cfg_key)k);
+    if (env) {
+      snprintf(row, sizeof row, "`%s`", env);
+      if (!strstr(doc, row)) fail_msg("docs/config.md does not mention %s", env);
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(defaults_when_no_file, setup, teardown),
@@ -408,6 +432,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(env_values_are_checked, setup, teardown),
       cmocka_unit_test_setup_teardown(flags, setup, teardown),
       cmocka_unit_test_setup_teardown(binary_and_huge_files_rejected, setup, teardown),
+      cmocka_unit_test(reference_page_lists_every_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
