@@ -338,6 +338,25 @@ static void bad_configuration(void **state) {
   hud_config_free(cfg);
 }
 
+static void other_methods(void **state) {
+  fx *f = *state;
+  httpd_route_simple(f->h, "*", "/thing", 200, "{\"ok\":true}");
+  const char *methods[] = {"PUT", "DELETE", "HEAD", "PATCH"};
+  for (size_t i = 0; i < 4; i++) {
+    int put = strcmp(methods[i], "PUT") == 0;
+    hud_request req = {.method = methods[i], .path = "/thing", .body = put ? "{\"a\":1}" : NULL, .body_len = put ? 7 : 0};
+    hud_result res;
+    assert_int_equal(hud_client_do(f->c, &req, &res), 0);
+    assert_int_equal(res.status, 200);
+    if (strcmp(methods[i], "HEAD") == 0) assert_int_equal(res.body_len, 0);
+    else assert_string_equal(res.body, "{\"ok\":true}");
+    hud_result_clear(&res);
+    const httpd_request *r = httpd_request_at(f->h, i);
+    assert_string_equal(r->method, methods[i]);
+    if (put) assert_string_equal((const char *)r->body, "{\"a\":1}");
+  }
+}
+
 static void connection_is_reused(void **state) {
   fx *f = *state;
   httpd_route_simple(f->h, "GET", "/a", 200, "{\"n\":1}");
@@ -366,6 +385,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(https_to_plain_server_is_etls, setup, teardown),
       cmocka_unit_test(tls_verification),
       cmocka_unit_test(bad_configuration),
+      cmocka_unit_test_setup_teardown(other_methods, setup, teardown),
       cmocka_unit_test_setup_teardown(connection_is_reused, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
