@@ -211,15 +211,24 @@ static int add_index(hud_sketch *s, int32_t i, uint64_t n) {
 }
 
 int hud_sketch_add_n(hud_sketch *s, double value, uint64_t n) {
-  if (!(value >= 0.0) || value > DBL_MAX) return HUD_EINVAL;
-  if (n == 0) return 0;
-  if (s->count > UINT64_MAX - n) return HUD_ERANGE;
-  if (value < HUD_SKETCH_MIN_VALUE) {
-    s->zero_count += n;
-  } else {
-    int rc = add_index(s, value_index(s, value), n);
+  /* Fast path: a value in an existing bin. One compare covers NaN, negatives and the zero bin. */
+  if (__builtin_expect(value >= HUD_SKETCH_MIN_VALUE && value <= DBL_MAX, 1)) {
+    int32_t i = value_index(s, value);
+    if (__builtin_expect(s->has_bins && i >= s->min_i && i <= s->max_i && s->count <= UINT64_MAX - n, 1)) {
+      s->win[i - s->base] += n;
+      s->count += n;
+      return 0;
+    }
+    if (n == 0) return 0;
+    if (s->count > UINT64_MAX - n) return HUD_ERANGE;
+    int rc = add_index(s, i, n);
     if (rc) return rc;
+    s->count += n;
+    return 0;
   }
+  if (!(value >= 0.0) || value > DBL_MAX) return HUD_EINVAL;
+  if (s->count > UINT64_MAX - n) return HUD_ERANGE;
+  s->zero_count += n;
   s->count += n;
   return 0;
 }
@@ -242,11 +251,18 @@ int hud_sketch_merge(hud_sketch *dst, const hud_sketch *src) {
     if (dst->has_bins && floor_i > dst->min_i) rc = fold_to(dst, (int32_t)floor_i);
     if (!rc) rc = window_cover(dst, lo, hi, true);
     if (rc) return rc;
-    /* Each bin's count is <= src->count, so with the check above no bin overflows. */
-    for (int32_t i = src->max_i; i >= src->min_i; i--) {
-      uint64_t c = src->win[i - src->base];
-      if (c) add_index(dst, i, c);
-    }
+    /* Each bin's count is <= src->count, so with the check above no bin overflows. Bins
+     * below the fold floor land on it. */
+    int32_t start = src->min_i > floor_i ? src->min_i : (int32_t)floor_i;
+    uint64_t below = 0;
+    for (int32_t i = src->min_i; i < start; i++) below += src->win[i - src->base];
+    uint64_t *d = dst->win + (start - dst->base);
+    const uint64_t *sw = src->win + (start - src->base);
+    for (int32_t k = 0; k <= src->max_i - start; k++) d[k] += sw[k];
+    dst->win[lo - dst->base] += below;
+    dst->has_bins = true;
+    dst->min_i = lo;
+    dst->max_i = hi;
   }
   dst->zero_count += src->zero_count;
   dst->count += src->count;
