@@ -39,6 +39,7 @@
 #define HUD_MAX_DEPTH 16                       /* JSON nesting depth, outermost value = 1 */
 #define HUD_MAX_MAP_ENTRIES 1024               /* exceptions, status_codes, tags */
 #define HUD_MAX_QUERY_LIMIT 1000               /* top-N limit and module_paths per request */
+#define HUD_MAX_PROPAGATION 256                /* propagated_through entries of one exception flow */
 
 typedef int64_t hud_time_ns; /* ns since 1970-01-01T00:00:00Z */
 

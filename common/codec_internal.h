@@ -1,0 +1,125 @@
+/* Internals shared by codec_*.c: the context that carries the field path, the table-driven
+ * field descriptors, and the generic encoder/decoder over them. Not a public header. */
+#ifndef HUD_CODEC_INTERNAL_H
+#define HUD_CODEC_INTERNAL_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hud/codec.h"
+#include "hud/err.h"
+
+typedef struct cctx {
+  hud_arena *arena;      /* decode only */
+  hud_codec_limits lim;
+  bool reject_unknown;
+  bool encoding;
+  hud_codec_error *err;  /* never NULL inside the codec (points to a scratch one) */
+  char path[256];
+  size_t plen;
+} cctx;
+
+void cctx_init(cctx *c, const hud_decode_opts *opts, bool default_reject, hud_arena *arena,
+               hud_codec_error *err);
+
+/* Path stack: push returns the old length to hand back to pop. */
+size_t cctx_push_key(cctx *c, const char *key);
+size_t cctx_push_index(cctx *c, size_t i);
+static inline void cctx_pop(cctx *c, size_t old) {
+  c->plen = old;
+  c->path[old] = '\0';
+}
+
+/* Records CODE and "<path>: <message>" (first error wins); returns CODE. */
+int cctx_fail(cctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Same with KEY appended to the path for this message only. */
+int cctx_fail_at(cctx *c, const char *key, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Field descriptors. */
+typedef enum ftype {
+  FT_STR,      /* const char * */
+  FT_UUID,     /* hud_uuid; optional: "" <-> absent/null */
+  FT_SHA1,     /* char[41]; optional: "" <-> absent/null */
+  FT_I64,      /* int64_t in [min, max] */
+  FT_I32,      /* int32_t in [min, max] */
+  FT_F64,      /* double in [fmin, fmax], finite */
+  FT_F64_INT,  /* double, written as an integer when integral and within int64 */
+  FT_BOOL,     /* bool */
+  FT_TIME,     /* hud_time_ns as RFC 3339 */
+  FT_ENUM,     /* C enum (int), names[value] */
+  FT_OBJ,      /* nested struct in place */
+  FT_OBJ_PTR,  /* pointer to struct, NULL = absent */
+  FT_ARR,      /* T *items at off, size_t n at count_off */
+  FT_SKETCH,   /* hud_sketch_bins *, NULL = absent */
+  FT_COUNTMAP, /* hud_count_map in place, JSON object name -> count */
+  FT_STATUS,   /* hud_status_count *, n at count_off; JSON object "200" -> count */
+  FT_TAGS,     /* hud_tag *, n at count_off; JSON object name -> string */
+  FT_UUIDARR,  /* hud_uuid *, n at count_off */
+  FT_STRARR,   /* const char **, n at count_off */
+  FT_I32ARR,   /* int32_t *, n at count_off */
+  FT_CALLER,   /* Hud's caller_function_id: bool has_caller at count_off, hud_call_site at off */
+} ftype;
+
+enum {
+  F_REQ = 1,      /* must be present (and not null) */
+  F_NONEMPTY = 2, /* strings: at least one byte */
+};
+
+typedef struct htype htype;
+
+typedef struct hfield {
+  const char *name;
+  ftype type;
+  unsigned flags;
+  size_t off;
+  size_t count_off;
+  int64_t min, max;
+  double fmin, fmax;
+  const htype *sub;
+  const char *const *names; /* FT_ENUM: names[v] for v in 1..nnames-1 */
+  int nnames;
+  size_t max_items;         /* arrays: 0 = lim.max_array_items */
+} hfield;
+
+struct htype {
+  const char *name;
+  size_t size;
+  const hfield *fields;
+  size_t nfields;
+  /* Cross-field rules, run after decoding and before encoding; path = the object. */
+  int (*validate)(cctx *c, const void *v);
+};
+
+/* Generic walkers. */
+int cx_decode_obj(cctx *c, const json_t *j, const htype *t, void *out);
+int cx_encode_obj(cctx *c, const htype *t, const void *v, json_t **out);
+
+/* Parses TEXT into a JSON document, enforcing size and depth limits and mapping jansson's
+ * errors to HUD_EPARSE/HUD_ERANGE with the field path at the error position. */
+int cx_parse(cctx *c, const char *text, size_t len, json_t **out);
+/* Compact dump; *JSON malloc'ed. */
+int cx_dump(cctx *c, json_t *j, char **json, size_t *len);
+
+/* Whole document helpers used by the *_encode/_decode entry points. */
+int cx_decode_doc(const htype *t, bool default_reject, const char *json, size_t len,
+                  const hud_decode_opts *opts, hud_arena *arena, void *out,
+                  hud_codec_error *err);
+int cx_encode_doc(const htype *t, const void *v, char **json, size_t *len,
+                  hud_codec_error *err);
+
+/* Validation helpers. */
+bool cx_is_uuid(const char *s);
+bool cx_is_sha1(const char *s);
+const char *cx_json_type_name(const json_t *j);
+
+/* Sketch codec (codec_records.c). */
+int cx_decode_sketch(cctx *c, const json_t *j, hud_sketch_bins *out);
+int cx_encode_sketch(cctx *c, const hud_sketch_bins *s, json_t **out);
+
+#define HFOFF(T, f) offsetof(T, f)
+
+#endif
