@@ -1,0 +1,20 @@
+; Python definitions: qualnames follow CPython 3.11 (compile.c compiler_set_qualname).
+(decorated_definition
+  definition: (function_definition name: (identifier) @name body: (block) @body) @function) @decorated
+(function_definition name: (identifier) @name body: (block) @body) @function
+(decorated_definition
+  definition: (class_definition name: (identifier) @name body: (block) @body) @class) @decorated
+(class_definition name: (identifier) @name body: (block) @body) @class
+(lambda body: (_) @body) @lambda
+
+; A comprehension is its own scope in 3.11, except its first iterable.
+(list_comprehension body: (_) . (for_in_clause) @hole) @comprehension
+(set_comprehension body: (_) . (for_in_clause) @hole) @comprehension
+(dictionary_comprehension body: (_) . (for_in_clause) @hole) @comprehension
+(generator_expression body: (_) . (for_in_clause) @hole) @comprehension
+(list_comprehension) @comprehension
+(set_comprehension) @comprehension
+(dictionary_comprehension) @comprehension
+(generator_expression) @comprehension
+
+(global_statement (identifier) @global)
