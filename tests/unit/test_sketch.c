@@ -70,13 +70,36 @@ static double exact_quantile(const double *sorted, size_t n, double q) {
   return sorted[(size_t)floor(q * (double)(n - 1))];
 }
 
-/* Length of the wire form as compact JSON (the shape the codec writes). */
+/* Length of the sketch as compact JSON in the codec's shape {"a":..,"z":..,"o":..,"c":[..]}
+ * with every count written out (no zero runs); for comparison only. */
 static size_t json_size(const hud_sketch_bins *b) {
   char buf[64];
-  size_t len = (size_t)snprintf(buf, sizeof buf, "{\"alpha\":%.17g,\"zero_count\":%llu,\"offset\":%d,\"counts\":[",
-                                b->alpha, (unsigned long long)b->zero_count, b->offset);
+  size_t len = (size_t)snprintf(buf, sizeof buf, "{\"a\":%.17g,\"z\":%llu,\"o\":%d,\"c\":[", b->alpha,
+                                (unsigned long long)b->zero_count, b->offset);
   for (size_t k = 0; k < b->n; k++)
     len += (size_t)snprintf(buf, sizeof buf, "%s%llu", k ? "," : "", (unsigned long long)b->counts[k]);
+  return len + 2;
+}
+
+/* The same with each run of empty bins written as one negative number -k: the form the codec
+ * sends (docs/protocol.md), so this is the size on the wire. */
+static size_t json_size_rle(const hud_sketch_bins *b) {
+  char buf[64];
+  size_t len = (size_t)snprintf(buf, sizeof buf, "{\"a\":%.17g,\"z\":%llu,\"o\":%d,\"c\":[", b->alpha,
+                                (unsigned long long)b->zero_count, b->offset);
+  int first = 1;
+  for (size_t k = 0; k < b->n;) {
+    size_t run = 0;
+    while (k + run < b->n && b->counts[k + run] == 0) run++;
+    if (run) {
+      len += (size_t)snprintf(buf, sizeof buf, "%s-%zu", first ? "" : ",", run);
+      k += run;
+    } else {
+      len += (size_t)snprintf(buf, sizeof buf, "%s%llu", first ? "" : ",", (unsigned long long)b->counts[k]);
+      k++;
+    }
+    first = 0;
+  }
   return len + 2;
 }
 
@@ -127,10 +150,10 @@ static double check_accuracy(enum dist d, double alpha, int print) {
   assert_int_equal(hud_sketch_export(s, &b), 0);
   if (print) {
     printf("[sketch] %-24s alpha=%.3g n=%d max_rel_err=%.5f%% (p50 %.5f%% p90 %.5f%% p95 %.5f%% "
-           "p99 %.5f%% p99.9 %.5f%%) bins=%zu dense_len=%zu json_bytes=%zu\n",
+           "p99 %.5f%% p99.9 %.5f%%) bins=%zu dense_len=%zu wire_json_bytes=%zu (without zero runs %zu)\n",
            dist_name[d], alpha, N_SAMPLES, 100 * max_err, 100 * named_err[1], 100 * named_err[2],
            100 * named_err[3], 100 * named_err[4], 100 * named_err[5], hud_sketch_bin_count(s), b.n,
-           json_size(&b));
+           json_size_rle(&b), json_size(&b));
   }
   hud_sketch_bins_free(&b);
   hud_sketch_free(s);
@@ -157,8 +180,8 @@ static void size_of_small_sketches(void **state) {
     assert_int_equal(hud_sketch_export(s, &b), 0);
     assert_true(hud_sketch_bin_count(s) <= (size_t)sizes[k]);
     assert_true(b.n >= hud_sketch_bin_count(s));
-    printf("[sketch] lognormal n=%-6d bins=%zu dense_len=%zu json_bytes=%zu\n", sizes[k],
-           hud_sketch_bin_count(s), b.n, json_size(&b));
+    printf("[sketch] lognormal n=%-6d bins=%zu dense_len=%zu wire_json_bytes=%zu (without zero runs %zu)\n", sizes[k],
+           hud_sketch_bin_count(s), b.n, json_size_rle(&b), json_size(&b));
     hud_sketch_bins_free(&b);
     hud_sketch_free(s);
     free(v);
@@ -268,6 +291,15 @@ static void merge_exact_associative_commutative(void **state) {
     assert_same_bins(l, all);
     assert_same_bins(r, all);
     assert_same_bins(c, all);
+    /* Merging a sketch into itself doubles every bin. */
+    hud_sketch *twice = hud_sketch_clone(all);
+    assert_int_equal(hud_sketch_merge(twice, twice), 0);
+    hud_sketch *two = hud_sketch_clone(all);
+    assert_int_equal(hud_sketch_merge(two, all), 0);
+    assert_same_bins(twice, two);
+    assert_int_equal(hud_sketch_count(twice), 2 * n);
+    hud_sketch_free(twice);
+    hud_sketch_free(two);
     /* Merging an empty sketch changes nothing. */
     hud_sketch *e = hud_sketch_new(HUD_SKETCH_DEFAULT_ALPHA);
     assert_int_equal(hud_sketch_merge(l, e), 0);
