@@ -527,6 +527,8 @@ int hud_config_load_file(hud_config *cfg, const char *path, bool required) {
     return HUD_ECONFIG;
   }
   buf[len] = '\0';
+  /* Editors on some systems start UTF-8 files with a byte-order mark. */
+  size_t skip = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
   char *p = xstrdup(path);
   if (!p) {
     free(buf);
@@ -534,7 +536,7 @@ int hud_config_load_file(hud_config *cfg, const char *path, bool required) {
   }
   free(cfg->path);
   cfg->path = p;
-  int rc = parse_buffer(cfg, path, buf, len);
+  int rc = parse_buffer(cfg, path, buf + skip, len - skip);
   free(buf);
   if (rc == 0 && (st.st_mode & 0044) && cfg->v[HUD_CFG_KEY].src == HUD_CFG_SRC_FILE &&
       cfg->v[HUD_CFG_KEY].text && cfg->v[HUD_CFG_KEY].text[0])

@@ -201,6 +201,40 @@ static void refused_port_is_econnect_quickly(void **state) {
   close(fd);
 }
 
+/* A listener whose accept queue is full drops new SYNs, so connecting hangs until connect_timeout_ms. */
+static void connect_timeout_is_etimeout(void **state) {
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+  assert_int_equal(listen(lfd, 0), 0);
+  socklen_t len = sizeof sa;
+  getsockname(lfd, (struct sockaddr *)&sa, &len);
+  int fillers[4];
+  for (int i = 0; i < 4; i++) {
+    fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(fillers[i], (struct sockaddr *)&sa, sizeof sa);
+  }
+  usleep(50000);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+  hud_config *cfg = test_config(url, "k");
+  assert_int_equal(hud_config_set(cfg, "connect_timeout_ms", "250", HUD_CFG_SRC_FLAG), 0);
+  hud_client *c;
+  assert_int_equal(hud_client_new(&c, cfg), 0);
+  hud_result res;
+  assert_int_equal(hud_client_get(c, "/v1/services", NULL, 0, &res), HUD_ETIMEOUT);
+  print_message("connect timeout: %.1f ms: %s\n", res.elapsed_ms, res.message);
+  assert_true(res.elapsed_ms >= 230 && res.elapsed_ms < 1500);
+  hud_result_clear(&res);
+  hud_client_free(c);
+  hud_config_free(cfg);
+  for (int i = 0; i < 4; i++) close(fillers[i]);
+  close(lfd);
+}
+
 static void dropped_connection_is_econnect(void **state) {
   fx *f = *state;
   httpd_response r = {.drop = 1};
@@ -379,6 +413,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(post_json_plain_and_gzip, setup, teardown),
       cmocka_unit_test_setup_teardown(status_codes_map_to_errors, setup, teardown),
       cmocka_unit_test(refused_port_is_econnect_quickly),
+      cmocka_unit_test(connect_timeout_is_etimeout),
       cmocka_unit_test_setup_teardown(dropped_connection_is_econnect, setup, teardown),
       cmocka_unit_test_setup_teardown(slow_server_times_out_within_bound, setup, teardown),
       cmocka_unit_test_setup_teardown(oversized_response_is_etoobig, setup, teardown),

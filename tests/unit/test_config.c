@@ -162,7 +162,7 @@ static void sections_apply_to_their_program(void **state) {
 }
 
 static void values_quotes_and_comments(void **state) {
-  write_config("  key = \"a#b \\\"q\\\" \\\\ \"  # quoted keeps # and spaces\n"
+  write_config("\xEF\xBB\xBF  key = \"a#b \\\"q\\\" \\\\ \"  # quoted keeps # and spaces\n"
                "url=https://h.example/x#frag\n"
                "\tinsecure = YES\r\n"
                "service = svc # trailing comment\n"
