@@ -1,0 +1,150 @@
+"""hud runtime sensor for CPython: every function of the application measured, no code changes.
+
+    import hud_sensor
+    hud_sensor.init(key="...", service="orders")
+
+or, without touching the code: `HUD_ENABLE=1 python -m hud_sensor run app.py [args]`
+(also `-m module`). Nothing happens unless HUD_ENABLE is set to a true value: then a status line
+says so and nothing is patched.
+
+Configuration (init() arguments win over the environment, which wins over the shared config file
+$XDG_CONFIG_HOME/hud/config): HUD_KEY, HUD_SERVICE, HUD_URL, HUD_ENV, HUD_VERSION,
+HUD_INCLUDE_MODULES / HUD_EXCLUDE_MODULES (comma-separated globs of module names), HUD_TAGS (JSON
+object), HUD_LOG_FILE, HUD_FLUSH_INTERVAL (seconds, default 10), HUD_CPU_BUDGET (fraction,
+default 0.01).
+"""
+
+import atexit
+import os
+import socket
+import sys
+
+__all__ = ["init", "enabled", "flush", "stats", "shutdown"]
+__version__ = "0.1.0"
+
+_TRUE = {"1", "true", "yes", "on"}
+_state = None
+
+
+def _status(msg):
+    print(f"hud: {msg}", flush=True)
+
+
+def enabled():
+    return os.environ.get("HUD_ENABLE", "").strip().lower() in _TRUE
+
+
+class _State:
+    pass
+
+
+def _globs(v):
+    if not v:
+        return []
+    if isinstance(v, str):
+        v = v.split(",")
+    return [g.strip() for g in v if g and g.strip()]
+
+
+def init(key=None, service=None, url=None, version=None, include_modules=None, exclude_modules=None,
+         tags=None, log_file=None, flush_interval=None, env=None, cpu_budget=None, quiet=False,
+         _main_code_instrumented=False, _script=None):
+    """Starts the sensor. Returns True when it runs, False when disabled (HUD_ENABLE unset)."""
+    global _state
+    if _state is not None:
+        return True
+    say = (lambda m: None) if quiet else _status
+    if not enabled():
+        _status("HUD_ENABLE is not set: sensor disabled, nothing instrumented")
+        return False
+    try:
+        import _hud_sensor as native
+    except ImportError as e:
+        _status(f"native module unavailable ({e}): sensor disabled")
+        return False
+    from . import _frameworks, _instrument
+
+    e = os.environ
+    if tags is None and e.get("HUD_TAGS"):
+        import json
+        try:
+            tags = json.loads(e["HUD_TAGS"])
+            if not isinstance(tags, dict):
+                raise ValueError("not an object")
+        except ValueError as err:
+            say(f"HUD_TAGS ignored: {err}")
+            tags = None
+    cfg = {
+        "key": key,
+        "url": url,
+        "service": service or e.get("HUD_SERVICE") or None,
+        "version": version or e.get("HUD_VERSION") or None,
+        "environment": env,
+        "log_file": log_file or e.get("HUD_LOG_FILE") or None,
+        "interval": float(flush_interval or e.get("HUD_FLUSH_INTERVAL") or 10.0),
+        "budget": float(cpu_budget or e.get("HUD_CPU_BUDGET") or 0.01),
+        "tags": {str(k): str(v) for k, v in (tags or {}).items()},
+        "host": socket.gethostname(),
+        "runtime": "cpython %d.%d.%d" % sys.version_info[:3],
+    }
+    if not cfg["service"]:
+        main = _script or getattr(sys.modules.get("__main__"), "__file__", None) or "python"
+        cfg["service"] = os.path.splitext(os.path.basename(main))[0]
+    try:
+        native.start(cfg)
+    except (ValueError, RuntimeError, MemoryError) as err:
+        _status(f"sensor not started: {err}")
+        return False
+
+    st = _State()
+    st.native = native
+    st.registry = _instrument.Registry()
+    st.selection = _instrument.Selection(
+        _globs(include_modules) or _globs(e.get("HUD_INCLUDE_MODULES")),
+        _globs(exclude_modules) or _globs(e.get("HUD_EXCLUDE_MODULES")))
+    st.finder = _instrument.Finder(st.selection, st.registry)
+    _state = st
+
+    # Modules imported before us: rewrite them in place.
+    patched = 0
+    for name, mod in list(sys.modules.items()):
+        if name == "__main__" and _main_code_instrumented:
+            continue
+        path = getattr(mod, "__file__", None)
+        if mod is None or not st.selection.wanted(name, path):
+            continue
+        try:
+            patched += _instrument.instrument_loaded(mod, st.registry, name)
+        except Exception as err:  # keep going: one odd module must not stop the sensor
+            st.registry.note_error(name, err)
+    sys.meta_path.insert(0, st.finder)
+    _frameworks.install(say)
+    os.register_at_fork(before=native.before_fork, after_in_parent=native.after_fork_parent,
+                        after_in_child=native.after_fork_child)
+    atexit.register(shutdown)
+    say(f"sensor enabled: service={cfg['service']} pid={os.getpid()} "
+        f"({patched} functions of already imported modules instrumented)")
+    return True
+
+
+def flush(timeout=5.0):
+    """Sends what was recorded so far; True when the backend acknowledged it."""
+    if _state is None:
+        return False
+    return _state.native.flush(float(timeout))
+
+
+def stats():
+    if _state is None:
+        return {}
+    d = _state.native.stats()
+    d["modules"] = dict(_state.registry.modules)
+    d["errors"] = dict(_state.registry.errors)
+    return d
+
+
+def shutdown(timeout=2.0):
+    """Final flush (bounded by TIMEOUT seconds); called at interpreter exit."""
+    if _state is None:
+        return False
+    return _state.native.shutdown(float(timeout))

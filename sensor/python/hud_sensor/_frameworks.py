@@ -1,0 +1,257 @@
+"""Flows: HTTP endpoints (Flask, Starlette/FastAPI, Django) and queue consumers (Celery).
+
+Each integration finds the route *template* once routing is done, enters the flow (a context
+variable read by the hot path, so that asyncio tasks and threads each see their own flow), and
+records method, status and duration when the request ends. Integrations are installed when the
+framework is imported (or right away if it already is); none of them changes what the framework
+returns or raises.
+"""
+
+import sys
+import time
+
+import _hud_sensor as _native
+
+_flow_var = _native.flow_var
+_endpoint_cache = {}
+_queue_cache = {}
+
+
+def endpoint_flow(method, route):
+    key = (method, route)
+    idx = _endpoint_cache.get(key)
+    if idx is None:
+        idx = _endpoint_cache[key] = _native.flow_endpoint(method, route)
+    return idx
+
+
+def queue_flow(task, queue=None):
+    key = (task, queue)
+    idx = _queue_cache.get(key)
+    if idx is None:
+        idx = _queue_cache[key] = _native.flow_queue(task, queue)
+    return idx
+
+
+# ---- Flask -------------------------------------------------------------------------------------
+
+
+def _install_flask(flask):
+    app_cls = flask.Flask
+    if getattr(app_cls, "_hud_patched", False):
+        return
+    orig = app_cls.full_dispatch_request
+    request = flask.request
+
+    def full_dispatch_request(self):
+        # Routing already happened (RequestContext.push): the rule is the template.
+        rule = request.url_rule
+        route = rule.rule if rule is not None else "<unmatched>"
+        idx = endpoint_flow(request.method, route)
+        token = _flow_var.set(idx)
+        t0 = time.perf_counter_ns()
+        try:
+            rv = orig(self)
+        except BaseException as e:
+            _native.flow_record(idx, 500, time.perf_counter_ns() - t0, e)
+            raise
+        finally:
+            _flow_var.reset(token)
+        _native.flow_record(idx, getattr(rv, "status_code", 200), time.perf_counter_ns() - t0, None)
+        return rv
+
+    app_cls.full_dispatch_request = full_dispatch_request
+    app_cls._hud_patched = True
+
+
+# ---- Starlette / FastAPI (ASGI) ----------------------------------------------------------------
+
+
+def _install_starlette(routing):
+    route_cls = routing.Route
+    if getattr(route_cls, "_hud_patched", False):
+        return
+    orig = route_cls.handle
+
+    async def handle(self, scope, receive, send):
+        if scope.get("type") != "http":
+            return await orig(self, scope, receive, send)
+        idx = endpoint_flow(scope.get("method", "GET"), self.path)
+        status = [500]
+
+        async def send_status(message):
+            if message.get("type") == "http.response.start":
+                status[0] = message.get("status", 200)
+            await send(message)
+
+        token = _flow_var.set(idx)
+        t0 = time.perf_counter_ns()
+        try:
+            await orig(self, scope, receive, send_status)
+        except BaseException as e:
+            _native.flow_record(idx, 500, time.perf_counter_ns() - t0, e)
+            raise
+        finally:
+            _flow_var.reset(token)
+        _native.flow_record(idx, status[0], time.perf_counter_ns() - t0, None)
+
+    route_cls.handle = handle
+    route_cls._hud_patched = True
+
+
+# ---- Django --------------------------------------------------------------------------------------
+
+
+def _django_route(match):
+    route = getattr(match, "route", None)
+    if route:
+        return "/" + route.lstrip("^").rstrip("$") if not route.startswith("/") else route
+    return getattr(match, "view_name", None) or "<unmatched>"
+
+
+def _install_django(base):
+    handler_cls = base.BaseHandler
+    if getattr(handler_cls, "_hud_patched", False):
+        return
+    orig_resolve = handler_cls.resolve_request
+    orig_get = handler_cls.get_response
+
+    def resolve_request(self, request):
+        match = orig_resolve(self, request)
+        # Enter the flow as soon as the route is known: the view and everything below run in it.
+        state = getattr(request, "_hud_flow", None)
+        if state is not None and state[1] is None:
+            idx = endpoint_flow(request.method, _django_route(match))
+            state[0] = idx
+            state[1] = _flow_var.set(idx)
+        return match
+
+    def get_response(self, request):
+        state = [0, None]
+        request._hud_flow = state
+        t0 = time.perf_counter_ns()
+        try:
+            response = orig_get(self, request)
+        except BaseException as e:
+            if state[0]:
+                _native.flow_record(state[0], 500, time.perf_counter_ns() - t0, e)
+            raise
+        finally:
+            if state[1] is not None:
+                try:
+                    _flow_var.reset(state[1])
+                except ValueError:
+                    pass
+        idx = state[0]
+        if not idx:
+            match = getattr(request, "resolver_match", None)
+            idx = endpoint_flow(request.method, _django_route(match) if match else "<unmatched>")
+        _native.flow_record(idx, getattr(response, "status_code", 200), time.perf_counter_ns() - t0, None)
+        return response
+
+    handler_cls.resolve_request = resolve_request
+    handler_cls.get_response = get_response
+    handler_cls._hud_patched = True
+
+
+# ---- Celery --------------------------------------------------------------------------------------
+
+
+def _install_celery(signals):
+    if getattr(signals, "_hud_patched", False):
+        return
+    running = {}
+
+    def prerun(task_id=None, task=None, **kw):
+        queue = None
+        try:
+            info = task.request.delivery_info or {}
+            queue = info.get("routing_key") or info.get("exchange") or None
+        except Exception:
+            pass
+        idx = queue_flow(task.name, queue)
+        running[task_id] = (idx, _flow_var.set(idx), time.perf_counter_ns(), [None])
+
+    def failure(task_id=None, exception=None, **kw):
+        st = running.get(task_id)
+        if st is not None:
+            st[3][0] = exception if exception is not None else RuntimeError("task failed")
+
+    def postrun(task_id=None, task=None, state=None, **kw):
+        st = running.pop(task_id, None)
+        if st is None:
+            return
+        idx, token, t0, exc = st
+        try:
+            _flow_var.reset(token)
+        except ValueError:
+            pass
+        _native.flow_record(idx, 0, time.perf_counter_ns() - t0, exc[0])
+
+    signals.task_prerun.connect(prerun, weak=False)
+    signals.task_failure.connect(failure, weak=False)
+    signals.task_postrun.connect(postrun, weak=False)
+    signals._hud_patched = True
+
+
+# ---- installation when the framework gets imported ----------------------------------------------
+
+_INTEGRATIONS = {
+    "flask": _install_flask,
+    "starlette.routing": _install_starlette,
+    "django.core.handlers.base": _install_django,
+    "celery.signals": _install_celery,
+}
+
+
+class _PostImport:
+    """Meta-path finder that installs an integration right after its module is loaded."""
+
+    def __init__(self, status):
+        self.status = status
+        self.busy = set()
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in _INTEGRATIONS or fullname in self.busy:
+            return None
+        self.busy.add(fullname)
+        try:
+            import importlib.util
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self.busy.discard(fullname)
+        if spec is None or spec.loader is None:
+            return None
+        loader = spec.loader
+        install = _INTEGRATIONS[fullname]
+        status = self.status
+
+        class _L:
+            def __getattr__(self, name):
+                return getattr(loader, name)
+
+            def create_module(self, s):
+                return loader.create_module(s)
+
+            def exec_module(self, module):
+                loader.exec_module(module)
+                try:
+                    install(module)
+                    status(f"{fullname} integration installed")
+                except Exception as e:  # a framework we cannot patch still runs
+                    status(f"{fullname} integration failed: {e!r}")
+
+        spec.loader = _L()
+        return spec
+
+
+def install(status):
+    for name, fn in _INTEGRATIONS.items():
+        mod = sys.modules.get(name)
+        if mod is not None:
+            try:
+                fn(mod)
+                status(f"{name} integration installed")
+            except Exception as e:
+                status(f"{name} integration failed: {e!r}")
+    sys.meta_path.insert(0, _PostImport(status))

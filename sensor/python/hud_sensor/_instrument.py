@@ -1,0 +1,374 @@
+"""Import-time instrumentation: an AST rewrite of the application's modules.
+
+Every function body becomes
+
+    _hud_t = _hud_e(IDX)            # count the call (exact), maybe start timing it
+    try:
+        <original body>
+    except BaseException:
+        _hud_r(IDX)                 # the exception escaping the function
+        raise
+    finally:
+        if _hud_t:
+            _hud_x(_hud_t)          # only for timed calls
+
+Line numbers, co_firstlineno, docstrings, decorators and tracebacks stay as they were: the
+inserted nodes carry the location of the body's first statement, and a bare `raise` inside an
+except block re-raises without adding a traceback entry. Try blocks cost nothing on the normal
+path (zero-cost exceptions since 3.11). See docs/architecture.md ("Python sensor: mechanism").
+
+Modules imported after start-up go through a meta-path finder whose loader compiles the rewritten
+tree (and never writes .pyc files, so an uninstrumented run never picks up instrumented
+bytecode). Modules already imported are rewritten the same way and their live function objects
+get the new code objects (`func.__code__ = ...`), which keeps function identity, decorators and
+references intact.
+"""
+
+import ast
+import fnmatch
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+import sysconfig
+import types
+
+import _hud_sensor as _native
+
+HOOK_NAMES = {"_hud_e": _native.e, "_hud_r": _native.r, "_hud_x": _native.x}
+_TOKEN = "_hud_t"
+
+
+# ---------------------------------------------------------------------------------------------
+# Which modules are the application's
+
+
+def _norm_dirs(paths):
+    out = []
+    for p in paths:
+        if p:
+            p = os.path.realpath(p)
+            if p not in out:
+                out.append(p)
+    return out
+
+
+_LIB_DIRS = _norm_dirs(
+    [sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")]
+    + [os.path.dirname(os.__file__)]
+)
+_OWN_DIR = os.path.realpath(os.path.dirname(__file__))
+
+
+def _under(path, dirs):
+    return any(path == d or path.startswith(d + os.sep) for d in dirs)
+
+
+class Selection:
+    """HUD_INCLUDE_MODULES: comma-separated globs of module names that are instrumented even
+    when they live in the standard library or site-packages; HUD_EXCLUDE_MODULES: never."""
+
+    def __init__(self, include=(), exclude=()):
+        self.include = [g.strip() for g in include if g.strip()]
+        self.exclude = [g.strip() for g in exclude if g.strip()]
+
+    def wanted(self, name, path):
+        if not path or not path.endswith(".py"):
+            return False
+        if name == "hud_sensor" or name.startswith("hud_sensor.") or name.startswith("_hud_sensor"):
+            return False
+        if any(fnmatch.fnmatchcase(name, g) for g in self.exclude):
+            return False
+        if any(fnmatch.fnmatchcase(name, g) for g in self.include):
+            return True
+        real = os.path.realpath(path)
+        if _under(real, [_OWN_DIR]):
+            return False
+        if "site-packages" in real.split(os.sep) or "dist-packages" in real.split(os.sep):
+            return False
+        return not _under(real, _LIB_DIRS)
+
+
+def module_path_of(name, path):
+    """Path of the module file relative to the sys.path entry it was imported from."""
+    parts = name.split(".") if name and name != "__main__" else []
+    base = os.path.basename(path)
+    if parts:
+        if base == "__init__.py":
+            rel = "/".join(parts) + "/__init__.py"
+        else:
+            rel = "/".join(parts[:-1] + [base])
+        if path.replace(os.sep, "/").endswith("/" + rel) or path == rel:
+            return rel
+    return base
+
+
+# ---------------------------------------------------------------------------------------------
+# The rewrite
+
+
+class _Collector(ast.NodeVisitor):
+    """Functions in source order with their qualified names (CPython's __qualname__ rules)."""
+
+    def __init__(self):
+        self.stack = []
+        self.funcs = []  # (node, qualname)
+
+    def visit_ClassDef(self, node):
+        for d in node.decorator_list:
+            self.visit(d)
+        for b in node.bases:
+            self.visit(b)
+        self.stack.append(node.name)
+        for s in node.body:
+            self.visit(s)
+        self.stack.pop()
+
+    def _func(self, node):
+        qual = ".".join(self.stack + [node.name])
+        self.funcs.append((node, qual))
+        for d in node.decorator_list:
+            self.visit(d)
+        self.stack.extend([node.name, "<locals>"])
+        for s in node.body:
+            self.visit(s)
+        self.stack.pop()
+        self.stack.pop()
+
+    visit_FunctionDef = _func
+    visit_AsyncFunctionDef = _func
+
+    def visit_Lambda(self, node):
+        self.stack.extend(["<lambda>", "<locals>"])
+        self.generic_visit(node)
+        del self.stack[-2:]
+
+
+class _YieldFinder(ast.NodeVisitor):
+    found = False
+
+    def visit_Yield(self, node):
+        self.found = True
+
+    visit_YieldFrom = visit_Yield
+
+    def visit_FunctionDef(self, node):
+        pass
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+    visit_ClassDef = visit_FunctionDef
+    visit_Lambda = visit_FunctionDef
+
+
+def _is_generator(node):
+    f = _YieldFinder()
+    for s in node.body:
+        f.visit(s)
+    return f.found
+
+
+def _first_line(node):
+    if node.decorator_list:
+        return min(d.lineno for d in node.decorator_list)
+    return node.lineno
+
+
+def _wrap_body(node, idx):
+    body = node.body
+    doc = []
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        doc, body = body[:1], body[1:]
+        if not body:
+            body = [ast.copy_location(ast.Pass(), doc[0])]
+    anchor = body[0]
+
+    def loc(n):
+        for sub in ast.walk(n):
+            if isinstance(sub, (ast.stmt, ast.expr, ast.excepthandler)):
+                ast.copy_location(sub, anchor)
+                sub.end_lineno = anchor.lineno
+                sub.end_col_offset = anchor.col_offset
+        return n
+
+    enter = loc(ast.Assign(targets=[ast.Name(_TOKEN, ast.Store())],
+                           value=ast.Call(ast.Name("_hud_e", ast.Load()), [ast.Constant(idx)], [])))
+    handler = loc(ast.ExceptHandler(
+        type=ast.Name("BaseException", ast.Load()), name=None,
+        body=[ast.Expr(ast.Call(ast.Name("_hud_r", ast.Load()), [ast.Constant(idx)], [])), ast.Raise()]))
+    final = loc(ast.If(test=ast.Name(_TOKEN, ast.Load()),
+                       body=[ast.Expr(ast.Call(ast.Name("_hud_x", ast.Load()),
+                                               [ast.Name(_TOKEN, ast.Load())], []))],
+                       orelse=[]))
+    tr = loc(ast.Try(body=body, handlers=[handler], orelse=[], finalbody=[final]))
+    tr.end_lineno = node.end_lineno
+    node.body = doc + [enter, tr]
+
+
+def instrument_source(source, path, module_path):
+    """Parses, declares and rewrites SOURCE (bytes). Returns (code, declared count)."""
+    tree = ast.parse(source, filename=path)
+    col = _Collector()
+    col.visit(tree)
+    decls = [(qual, _first_line(n), n.end_lineno or n.lineno, isinstance(n, ast.AsyncFunctionDef),
+              _is_generator(n)) for n, qual in col.funcs]
+    base = _native.declare(path, module_path, source, decls) if decls else 0
+    by_key = {}
+    for k, (n, qual) in enumerate(col.funcs):
+        _wrap_body(n, base + k)
+        by_key[(qual, _first_line(n))] = base + k
+    code = compile(tree, path, "exec", dont_inherit=True)
+    _bind_all(code, by_key)
+    return code, len(decls)
+
+
+def _bind_all(code, by_key):
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            idx = by_key.get((c.co_qualname, c.co_firstlineno))
+            if idx is not None:
+                _native.bind(idx, c)
+            _bind_all(c, by_key)
+
+
+def _iter_code(code):
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            yield c
+            yield from _iter_code(c)
+
+
+# ---------------------------------------------------------------------------------------------
+# Import hook
+
+
+class _Loader(importlib.machinery.SourceFileLoader):
+    def __init__(self, fullname, path, module_path, registry):
+        super().__init__(fullname, path)
+        self._module_path = module_path
+        self._registry = registry
+
+    def exec_module(self, module):
+        module.__dict__.update(HOOK_NAMES)
+        super().exec_module(module)
+
+    def get_code(self, fullname):
+        source = self.get_data(self.path)
+        try:
+            code, n = instrument_source(source, self.path, self._module_path)
+        except SyntaxError:
+            raise
+        except Exception as e:  # never break an import because of the sensor
+            self._registry.note_error(fullname, e)
+            return super().source_to_code(source, self.path)
+        self._registry.note_module(fullname, n)
+        return code
+
+
+class Finder(importlib.abc.MetaPathFinder):
+    def __init__(self, selection, registry):
+        self.selection = selection
+        self.registry = registry
+
+    def find_spec(self, fullname, path, target=None):
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+            return None
+        origin = spec.origin
+        if not self.selection.wanted(fullname, origin):
+            return None
+        spec.loader = _Loader(fullname, origin, module_path_of(fullname, origin), self.registry)
+        return spec
+
+    def invalidate_caches(self):
+        pass
+
+
+class Registry:
+    def __init__(self):
+        self.modules = {}
+        self.errors = {}
+
+    def note_module(self, name, n):
+        self.modules[name] = n
+
+    def note_error(self, name, e):
+        self.errors[name] = repr(e)
+
+
+# ---------------------------------------------------------------------------------------------
+# Modules that were imported before the sensor started
+
+
+def _functions_of(module):
+    """Function objects reachable from a module's namespace (classes walked recursively)."""
+    seen = set()
+    out = []
+
+    def add(f):
+        if isinstance(f, types.FunctionType) and id(f) not in seen:
+            seen.add(id(f))
+            out.append(f)
+            w = getattr(f, "__wrapped__", None)
+            if w is not None:
+                add(w)
+
+    def walk_class(cls, depth):
+        if id(cls) in seen or depth > 8:
+            return
+        seen.add(id(cls))
+        for v in list(vars(cls).values()):
+            if isinstance(v, (staticmethod, classmethod)):
+                add(v.__func__)
+            elif isinstance(v, property):
+                for a in (v.fget, v.fset, v.fdel):
+                    add(a)
+            elif isinstance(v, type) and v.__module__ == module.__name__:
+                walk_class(v, depth + 1)
+            else:
+                add(v)
+
+    for v in list(vars(module).values()):
+        if isinstance(v, type) and getattr(v, "__module__", None) == module.__name__:
+            walk_class(v, 0)
+        else:
+            add(v)
+    return out
+
+
+def instrument_loaded(module, registry, name=None):
+    """Rewrites an already imported module in place. Returns the number of functions patched."""
+    name = name or module.__name__
+    path = getattr(module, "__file__", None)
+    if not path or not path.endswith(".py") or not os.path.exists(path):
+        return 0
+    with open(path, "rb") as fh:
+        source = fh.read()
+    code, _ = instrument_source(source, path, module_path_of(name, path))
+    new_codes = {}
+    for c in _iter_code(code):
+        new_codes.setdefault((c.co_qualname, c.co_firstlineno), c)
+    module.__dict__.update(HOOK_NAMES)
+    patched = 0
+    for f in _functions_of(module):
+        old = f.__code__
+        if old.co_filename != path or "_hud_e" in old.co_names:
+            continue
+        new = new_codes.get((old.co_qualname, old.co_firstlineno))
+        if new is None or new.co_freevars != old.co_freevars:
+            continue
+        if f.__globals__ is not module.__dict__:
+            f.__globals__.update(HOOK_NAMES)
+        f.__code__ = new
+        patched += 1
+    registry.note_module(name, patched)
+    return patched
+
+
+def instrument_main_file(path, registry):
+    """Code of the main script, rewritten (for `python -m hud_sensor run script.py`)."""
+    with open(path, "rb") as fh:
+        source = fh.read()
+    code, n = instrument_source(source, path, os.path.basename(path))
+    registry.note_module("__main__", n)
+    return code

@@ -1,0 +1,1042 @@
+/* The hot path of the Python sensor and the module object _hud_sensor.
+ *
+ * Instrumented functions (rewritten at import by hud_sensor/_instrument.py) call:
+ *   t = e(IDX)          on entry: counts the call exactly on its (caller, call site, flow) edge
+ *                       and returns a timing token for the calls it decides to time, else None;
+ *   r(IDX)              in `except BaseException:` before re-raising: the exception escaping;
+ *   x(t)                in `finally:` when t is not None: the duration of a timed call.
+ * The caller is found by walking the interpreter's frame chain (internal frame structs, read
+ * only) to the nearest frame whose code object carries our index in co_extra. Nothing here
+ * allocates on the untimed path. */
+#define Py_BUILD_CORE 1
+#include "sensor.h"
+
+#include "internal/pycore_code.h"
+#include "internal/pycore_frame.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hud/identity.h"
+
+/* ---- interpreter internals per version ---- */
+#if PY_VERSION_HEX >= 0x030D0000
+#define CUR_FRAME(ts) ((ts)->current_frame)
+#define FRAME_CODE(f) ((PyCodeObject *)(f)->f_executable)
+#define FRAME_INSTR(f) ((f)->instr_ptr)
+#define FRAME_SKIP(f) ((f)->owner == FRAME_OWNED_BY_CSTACK || !PyCode_Check((f)->f_executable) || _PyFrame_IsIncomplete(f))
+#else
+#define CUR_FRAME(ts) ((ts)->cframe->current_frame)
+#define FRAME_CODE(f) ((f)->f_code)
+#define FRAME_INSTR(f) ((f)->prev_instr)
+#if PY_VERSION_HEX >= 0x030C0000
+#define FRAME_SKIP(f) ((f)->owner == FRAME_OWNED_BY_CSTACK || _PyFrame_IsIncomplete(f))
+#else
+#define FRAME_SKIP(f) (_PyFrame_IsIncomplete(f))
+#endif
+#endif
+
+#if PY_VERSION_HEX >= 0x030C0000
+#define REQUEST_EXTRA_INDEX PyUnstable_Eval_RequestCodeExtraIndex
+#define CODE_SET_EXTRA PyUnstable_Code_SetExtra
+#else
+#define REQUEST_EXTRA_INDEX _PyEval_RequestCodeExtraIndex
+#define CODE_SET_EXTRA _PyCode_SetExtra
+#endif
+
+/* ---- globals (GIL) ---- */
+sns_fn *sns_fn_pages[SNS_FN_PAGES];
+uint32_t sns_nfns;
+sns_period *sns_cur;
+sns_flowdef *sns_flowdefs;
+uint32_t sns_nflows;
+static uint32_t flowdefs_cap;
+int64_t sns_mem_bytes;
+double sns_cal_call_ns = 25.0, sns_cal_sample_ns = 60.0;
+
+static Py_ssize_t extra_index = -1;
+static PyObject *flow_var; /* contextvars.ContextVar holding the current flow index */
+static bool flows_used;    /* set once a flow has been entered; skips the context lookup before */
+static uint32_t quota = 2000; /* timed calls per function per second (adapted) */
+
+/* ---- clock ---- */
+static double ns_per_tick = 1.0;
+static uint64_t ticks_per_sec = 1000000000ull;
+static bool use_tsc;
+static uint64_t cal_t0, cal_ns0;
+
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t sns_ticks(void) {
+#if defined(__x86_64__)
+  if (use_tsc) {
+    unsigned lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+  }
+#endif
+  return mono_ns();
+}
+
+double sns_ns_per_tick(void) { return ns_per_tick; }
+
+hud_time_ns sns_wall_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (hud_time_ns)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* rdtsc only with an invariant TSC; calibrated against CLOCK_MONOTONIC, refined by every
+ * snapshot over the whole time since start-up so that long sleeps are measured exactly. */
+static void clock_init(void) {
+#if defined(__x86_64__)
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (f) {
+    char line[4096];
+    bool c = false, n = false;
+    while (fgets(line, sizeof line, f)) {
+      if (strncmp(line, "flags", 5) == 0) {
+        c = strstr(line, " constant_tsc") != NULL;
+        n = strstr(line, " nonstop_tsc") != NULL;
+        break;
+      }
+    }
+    fclose(f);
+    use_tsc = c && n && !getenv("HUD_NO_TSC");
+  }
+#endif
+  if (!use_tsc) {
+    ns_per_tick = 1.0;
+    ticks_per_sec = 1000000000ull;
+    return;
+  }
+  cal_t0 = sns_ticks();
+  cal_ns0 = mono_ns();
+  uint64_t end = cal_ns0 + 5000000; /* 5 ms */
+  while (mono_ns() < end) {
+  }
+  uint64_t t1 = sns_ticks(), n1 = mono_ns();
+  ns_per_tick = (double)(n1 - cal_ns0) / (double)(t1 - cal_t0);
+  ticks_per_sec = (uint64_t)(1e9 / ns_per_tick);
+}
+
+static void clock_refine(void) {
+  if (!use_tsc) return;
+  uint64_t t1 = sns_ticks(), n1 = mono_ns();
+  if (n1 - cal_ns0 > 100000000ull && t1 > cal_t0) {
+    ns_per_tick = (double)(n1 - cal_ns0) / (double)(t1 - cal_t0);
+    ticks_per_sec = (uint64_t)(1e9 / ns_per_tick);
+  }
+}
+
+/* ---- memory ---- */
+void *sns_calloc(size_t n, size_t size) {
+  void *p = calloc(n, size);
+  if (p) sns_mem_bytes += (int64_t)(n * size);
+  return p;
+}
+void sns_free(void *p, size_t size) {
+  if (!p) return;
+  free(p);
+  sns_mem_bytes -= (int64_t)size;
+}
+
+/* ---- period tables ---- */
+#define EDGE_MAX (1u << 20)
+#define EXC_MAX (1u << 16)
+#define XF_MAX (1u << 14)
+
+static inline uint32_t mix4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+  uint64_t h = ((uint64_t)a * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)b * 0xC2B2AE3D27D4EB4Full) ^
+               ((uint64_t)c * 0x165667B19E3779F9ull) ^ ((uint64_t)d * 0x27D4EB2F165667C5ull);
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ull;
+  return (uint32_t)(h >> 32);
+}
+
+sns_period *sns_period_new(void) {
+  sns_period *p = sns_calloc(1, sizeof *p);
+  if (!p) return NULL;
+  p->ecap = 1024;
+  p->edges = sns_calloc(p->ecap, sizeof *p->edges);
+  p->xcap = 64;
+  p->excs = sns_calloc(p->xcap, sizeof *p->excs);
+  p->fcap = 64;
+  p->xflows = sns_calloc(p->fcap, sizeof *p->xflows);
+  if (!p->edges || !p->excs || !p->xflows) return NULL;
+  for (uint32_t i = 0; i < p->ecap; i++) p->edges[i].fn = SNS_NONE;
+  for (uint32_t i = 0; i < p->xcap; i++) p->excs[i].fn = SNS_NONE;
+  p->start_wall = sns_wall_ns();
+  p->start_ticks = sns_ticks();
+  return p;
+}
+
+void sns_period_clear(sns_period *p) {
+  for (uint32_t i = 0; i < p->ecap; i++) {
+    if (p->edges[i].sketch) hud_sketch_free(p->edges[i].sketch);
+  }
+  /* Shrink tables that grew for a burst, so that memory follows the current load. */
+  if (p->ecap > 4 * (p->en + 256) && p->ecap > 1024) {
+    sns_free(p->edges, p->ecap * sizeof *p->edges);
+    p->ecap = 1024;
+    while (p->ecap < 2 * p->en) p->ecap *= 2;
+    p->edges = sns_calloc(p->ecap, sizeof *p->edges);
+  } else {
+    memset(p->edges, 0, p->ecap * sizeof *p->edges);
+  }
+  for (uint32_t i = 0; i < p->ecap; i++) p->edges[i].fn = SNS_NONE;
+  memset(p->excs, 0, p->xcap * sizeof *p->excs);
+  for (uint32_t i = 0; i < p->xcap; i++) p->excs[i].fn = SNS_NONE;
+  memset(p->xflows, 0, p->fcap * sizeof *p->xflows);
+  for (uint32_t i = 0; i < p->flows_cap; i++) {
+    if (p->flows[i].sketch) hud_sketch_free(p->flows[i].sketch);
+  }
+  if (p->flows) memset(p->flows, 0, p->flows_cap * sizeof *p->flows);
+  p->en = p->xn = p->fn = 0;
+  p->calls = p->samples = 0;
+  p->dropped_invocations = p->dropped_xflows = 0;
+}
+
+static bool edge_grow(sns_period *p) {
+  if (p->ecap >= EDGE_MAX) return false;
+  uint32_t ncap = p->ecap * 2;
+  sns_edge *ne = sns_calloc(ncap, sizeof *ne);
+  if (!ne) return false;
+  for (uint32_t i = 0; i < ncap; i++) ne[i].fn = SNS_NONE;
+  for (uint32_t i = 0; i < p->ecap; i++) {
+    sns_edge *e = &p->edges[i];
+    if (e->fn == SNS_NONE) continue;
+    uint32_t h = mix4(e->fn, e->caller, e->off, e->flow) & (ncap - 1);
+    while (ne[h].fn != SNS_NONE) h = (h + 1) & (ncap - 1);
+    ne[h] = *e;
+  }
+  sns_free(p->edges, p->ecap * sizeof *p->edges);
+  p->edges = ne;
+  p->ecap = ncap;
+  return true;
+}
+
+sns_edge *sns_edge_find(const sns_period *p, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow) {
+  uint32_t mask = p->ecap - 1, h = mix4(fn, caller, off, flow) & mask;
+  for (;;) {
+    sns_edge *e = &p->edges[h];
+    if (e->fn == SNS_NONE) return NULL;
+    if (e->fn == fn && e->caller == caller && e->off == off && e->flow == flow) return e;
+    h = (h + 1) & mask;
+  }
+}
+
+sns_edge *sns_edge_get(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow) {
+  uint32_t mask = p->ecap - 1, h = mix4(fn, caller, off, flow) & mask;
+  for (;;) {
+    sns_edge *e = &p->edges[h];
+    if (e->fn == fn && e->caller == caller && e->off == off && e->flow == flow) return e;
+    if (e->fn == SNS_NONE) break;
+    h = (h + 1) & mask;
+  }
+  if (2 * (p->en + 1) > p->ecap) {
+    if (!edge_grow(p)) return NULL; /* bounded: the caller counts the drop */
+    return sns_edge_get(p, fn, caller, off, flow);
+  }
+  sns_edge *e = &p->edges[h];
+  e->fn = fn;
+  e->caller = caller;
+  e->off = off;
+  e->flow = flow;
+  p->en++;
+  return e;
+}
+
+static sns_exc *exc_get(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow,
+                        const char *type) {
+  for (;;) {
+    uint32_t mask = p->xcap - 1;
+    uint32_t h = (mix4(fn, caller, off, flow) ^ (uint32_t)((uintptr_t)type >> 4)) & mask;
+    for (;;) {
+      sns_exc *x = &p->excs[h];
+      if (x->fn == SNS_NONE) break;
+      if (x->fn == fn && x->caller == caller && x->off == off && x->flow == flow && x->type == type) return x;
+      h = (h + 1) & mask;
+    }
+    if (2 * (p->xn + 1) <= p->xcap) {
+      sns_exc *x = &p->excs[h];
+      x->fn = fn, x->caller = caller, x->off = off, x->flow = flow, x->type = type;
+      p->xn++;
+      return x;
+    }
+    if (p->xcap >= EXC_MAX) return NULL;
+    uint32_t ncap = p->xcap * 2;
+    sns_exc *nx = sns_calloc(ncap, sizeof *nx);
+    if (!nx) return NULL;
+    for (uint32_t i = 0; i < ncap; i++) nx[i].fn = SNS_NONE;
+    for (uint32_t i = 0; i < p->xcap; i++) {
+      sns_exc *o = &p->excs[i];
+      if (o->fn == SNS_NONE) continue;
+      uint32_t k = (mix4(o->fn, o->caller, o->off, o->flow) ^ (uint32_t)((uintptr_t)o->type >> 4)) & (ncap - 1);
+      while (nx[k].fn != SNS_NONE) k = (k + 1) & (ncap - 1);
+      nx[k] = *o;
+    }
+    sns_free(p->excs, p->xcap * sizeof *p->excs);
+    p->excs = nx;
+    p->xcap = ncap;
+  }
+}
+
+static sns_flow_stat *flow_stat(sns_period *p, uint32_t flow) {
+  if (flow >= p->flows_cap) {
+    uint32_t ncap = p->flows_cap ? p->flows_cap : 16;
+    while (ncap <= flow) ncap *= 2;
+    sns_flow_stat *nf = sns_calloc(ncap, sizeof *nf);
+    if (!nf) return NULL;
+    if (p->flows) {
+      memcpy(nf, p->flows, p->flows_cap * sizeof *nf);
+      sns_free(p->flows, p->flows_cap * sizeof *nf);
+    }
+    p->flows = nf;
+    p->flows_cap = ncap;
+  }
+  return &p->flows[flow];
+}
+
+/* ---- the caller: nearest instrumented frame up the chain ---- */
+/* Layout of co_extra (private to Objects/codeobject.c, unchanged from 3.6 to 3.13). Reading it
+ * directly saves a function call per frame walked. */
+typedef struct {
+  Py_ssize_t ce_size;
+  void *ce_extras[1];
+} code_extra;
+
+static inline uint32_t code_fn(PyCodeObject *co) {
+  code_extra *ex = (code_extra *)co->co_extra;
+  if (ex && extra_index < ex->ce_size) {
+    uintptr_t v = (uintptr_t)ex->ce_extras[extra_index];
+    if (v) return (uint32_t)(v - 1);
+  }
+  return SNS_NONE;
+}
+
+static inline void find_caller(_PyInterpreterFrame *self, uint32_t *caller, uint32_t *off,
+                               _PyInterpreterFrame **cframe) {
+  int depth = 0;
+  for (_PyInterpreterFrame *f = self ? self->previous : NULL; f && depth < 256; f = f->previous, depth++) {
+    if (FRAME_SKIP(f)) continue;
+    PyCodeObject *co = FRAME_CODE(f);
+    uint32_t c = code_fn(co);
+    if (c != SNS_NONE) {
+      *caller = c;
+      *off = (uint32_t)(FRAME_INSTR(f) - _PyCode_CODE(co));
+      *cframe = f;
+      return;
+    }
+  }
+  *caller = SNS_NONE;
+  *off = 0;
+  *cframe = NULL;
+}
+
+static inline uint32_t current_flow(void) {
+  if (!flows_used) return 0;
+  PyObject *v = NULL;
+  if (PyContextVar_Get(flow_var, NULL, &v) < 0) {
+    PyErr_Clear();
+    return 0;
+  }
+  if (!v) return 0;
+  long f = PyLong_AsLong(v);
+  Py_DECREF(v);
+  if (f < 0) {
+    PyErr_Clear();
+    return 0;
+  }
+  return (uint32_t)f;
+}
+
+/* ---- timing slots ---- */
+#define NSLOTS 4096
+typedef struct slot {
+  uint64_t t0;
+  int64_t child_ns;
+  void *frame;           /* frame of a timed call (own), for its children */
+  uint32_t fn, caller, off, flow;
+  uint32_t parent;       /* slot of the timed caller, 0 = none */
+  uint32_t parent_gen;
+  uint32_t gen;
+  bool own;              /* a sampled call (stats), not only timed for its parent's self time */
+  bool live;
+} slot;
+static slot slots[NSLOTS];
+static uint32_t free_slots[NSLOTS];
+static uint32_t nfree;
+static uint32_t nactive; /* own slots alive */
+
+/* Direct-mapped table: frame of a timed call -> its slot. */
+#define AMAP 256
+static struct {
+  void *frame;
+  uint32_t slot;
+} amap[AMAP];
+static inline uint32_t amap_h(void *f) { return (uint32_t)(((uintptr_t)f >> 4) * 2654435761u) >> 24; }
+
+static void slots_reset(void) {
+  nfree = 0;
+  for (uint32_t i = NSLOTS - 1; i >= 1; i--) {
+    slots[i].live = false;
+    slots[i].gen++;
+    free_slots[nfree++] = i;
+  }
+  memset(amap, 0, sizeof amap);
+  nactive = 0;
+}
+
+static PyObject *start_timing(uint32_t fi, uint32_t caller, uint32_t off, uint32_t flow, void *frame,
+                              uint32_t parent, bool own) {
+  if (nfree == 0) Py_RETURN_NONE;
+  uint32_t s = free_slots[--nfree];
+  slot *sl = &slots[s];
+  sl->fn = fi, sl->caller = caller, sl->off = off, sl->flow = flow;
+  sl->child_ns = 0;
+  sl->own = own;
+  sl->live = true;
+  sl->parent = parent;
+  sl->parent_gen = parent ? slots[parent].gen : 0;
+  sl->frame = frame;
+  if (own) {
+    uint32_t h = amap_h(frame);
+    amap[h].frame = frame;
+    amap[h].slot = s;
+    nactive++;
+  }
+  sl->t0 = sns_ticks();
+  return PyLong_FromUnsignedLong(s);
+}
+
+/* ---- hot path ---- */
+static PyObject *py_enter(PyObject *mod, PyObject *arg) {
+  long i = PyLong_AsLong(arg);
+  if ((unsigned long)i >= sns_nfns) {
+    PyErr_Clear();
+    Py_RETURN_NONE;
+  }
+  sns_fn *fn = sns_fn_at((uint32_t)i);
+  PyThreadState *ts = PyThreadState_Get();
+  _PyInterpreterFrame *self = CUR_FRAME(ts);
+  uint32_t caller, off;
+  _PyInterpreterFrame *cf;
+  find_caller(self, &caller, &off, &cf);
+  uint32_t flow = current_flow();
+  sns_period *p = sns_cur;
+  sns_edge *e = sns_edge_get(p, (uint32_t)i, caller, off, flow);
+  if (e)
+    e->count++;
+  else
+    p->dropped_invocations++;
+  p->calls++;
+  uint32_t parent = 0;
+  if (nactive && cf) {
+    uint32_t h = amap_h(cf);
+    if (amap[h].frame == cf && slots[amap[h].slot].live) parent = amap[h].slot;
+  }
+  if (--fn->countdown == 0) {
+    /* A timed call: keep each function within its per-second quota. */
+    uint64_t now = sns_ticks();
+    if (now - fn->win_start > ticks_per_sec) {
+      if (fn->win_samples < quota / 4 && fn->interval > 1) fn->interval /= 2;
+      fn->win_start = now;
+      fn->win_samples = 0;
+    }
+    if (++fn->win_samples > quota && fn->interval < (1u << 24)) fn->interval *= 2;
+    fn->countdown = fn->interval;
+    p->samples++;
+    return start_timing((uint32_t)i, caller, off, flow, self, parent, true);
+  }
+  if (parent) return start_timing((uint32_t)i, caller, off, flow, self, parent, false);
+  Py_RETURN_NONE;
+}
+
+static PyObject *py_exit(PyObject *mod, PyObject *arg) {
+  uint64_t t1 = sns_ticks();
+  long s = PyLong_AsLong(arg);
+  if (s <= 0 || s >= NSLOTS) {
+    PyErr_Clear();
+    Py_RETURN_NONE;
+  }
+  slot *sl = &slots[s];
+  if (!sl->live) Py_RETURN_NONE;
+  int64_t d = (int64_t)((double)(t1 - sl->t0) * ns_per_tick);
+  if (d < 0) d = 0;
+  if (sl->parent) {
+    slot *ps = &slots[sl->parent];
+    if (ps->live && ps->gen == sl->parent_gen) ps->child_ns += d;
+  }
+  if (sl->own) {
+    uint32_t h = amap_h(sl->frame);
+    if (amap[h].slot == (uint32_t)s) amap[h].frame = NULL;
+    nactive--;
+    sns_edge *e = sns_edge_get(sns_cur, sl->fn, sl->caller, sl->off, sl->flow);
+    if (e) {
+      e->sampled++;
+      e->sum_ns += d;
+      e->sumsq += (double)d * (double)d;
+      int64_t self_ns = d - sl->child_ns;
+      e->self_ns += self_ns > 0 ? self_ns : 0;
+      if (!e->sketch) {
+        e->sketch = hud_sketch_new(SNS_SKETCH_ALPHA);
+        if (e->sketch) sns_mem_bytes += 1024; /* rough: a warm window */
+      }
+      if (e->sketch) hud_sketch_add(e->sketch, (double)d);
+    }
+  }
+  sl->live = false;
+  sl->gen++;
+  free_slots[nfree++] = (uint32_t)s;
+  Py_RETURN_NONE;
+}
+
+/* ---- exception type names (interned for the process) ---- */
+#define TNAMES 512
+static struct {
+  PyTypeObject *type; /* strong ref */
+  char *name;
+} tnames[TNAMES];
+
+static const char *type_name(PyTypeObject *t) {
+  uint32_t h = (uint32_t)(((uintptr_t)t >> 4) * 2654435761u) % TNAMES;
+  for (uint32_t k = 0; k < TNAMES; k++) {
+    uint32_t j = (h + k) % TNAMES;
+    if (tnames[j].type == t) return tnames[j].name;
+    if (!tnames[j].type) {
+      PyObject *mod = PyObject_GetAttrString((PyObject *)t, "__module__");
+      PyObject *qn = PyObject_GetAttrString((PyObject *)t, "__qualname__");
+      const char *m = mod && PyUnicode_Check(mod) ? PyUnicode_AsUTF8(mod) : NULL;
+      const char *q = qn && PyUnicode_Check(qn) ? PyUnicode_AsUTF8(qn) : t->tp_name;
+      if (!q) q = "?";
+      PyErr_Clear();
+      size_t len = strlen(q) + (m ? strlen(m) + 1 : 0) + 1;
+      char *name = malloc(len);
+      if (name) {
+        if (m && strcmp(m, "builtins") != 0)
+          snprintf(name, len, "%s.%s", m, q);
+        else
+          snprintf(name, len, "%s", q);
+        sns_mem_bytes += (int64_t)len;
+      }
+      Py_XDECREF(mod);
+      Py_XDECREF(qn);
+      if (!name) return "?";
+      Py_INCREF(t);
+      tnames[j].type = t;
+      tnames[j].name = name;
+      return name;
+    }
+  }
+  return t->tp_name; /* table full: static type names stay valid while the type lives */
+}
+
+/* ---- exception paths in flight, one per thread ---- */
+#define XTHREADS 64
+typedef struct xrec {
+  PyThreadState *ts;
+  void *exc;            /* identity only, never dereferenced */
+  const char *type;
+  uint32_t flow;
+  uint32_t expected;    /* nearest instrumented caller at the last escape */
+  int32_t origin_line;
+  uint32_t n;
+  uint32_t path[SNS_XF_MAX_PATH];
+} xrec;
+static xrec xrecs[XTHREADS];
+
+static void xflow_add(sns_period *p, const xrec *r) {
+  uint64_t h = 1469598103934665603ull;
+#define H(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ull)
+  H((uintptr_t)r->type);
+  H(r->flow);
+  H(r->expected);
+  for (uint32_t i = 0; i < r->n; i++) H(r->path[i]);
+#undef H
+  if (!h) h = 1;
+  for (;;) {
+    uint32_t mask = p->fcap - 1, k = (uint32_t)h & mask;
+    for (;;) {
+      sns_xflow *x = &p->xflows[k];
+      if (!x->hash) break;
+      if (x->hash == h && x->type == r->type && x->flow == r->flow && x->catcher == r->expected &&
+          x->n == r->n && memcmp(x->path, r->path, r->n * sizeof r->path[0]) == 0) {
+        x->count++;
+        return;
+      }
+      k = (k + 1) & mask;
+    }
+    if (2 * (p->fn + 1) <= p->fcap) {
+      sns_xflow *x = &p->xflows[k];
+      x->hash = h;
+      x->type = r->type;
+      x->flow = r->flow;
+      x->catcher = r->expected;
+      x->origin_line = r->origin_line;
+      x->n = r->n;
+      memcpy(x->path, r->path, r->n * sizeof r->path[0]);
+      x->count = 1;
+      p->fn++;
+      return;
+    }
+    if (p->fcap >= XF_MAX) {
+      p->dropped_xflows++;
+      return;
+    }
+    uint32_t ncap = p->fcap * 2;
+    sns_xflow *nx = sns_calloc(ncap, sizeof *nx);
+    if (!nx) {
+      p->dropped_xflows++;
+      return;
+    }
+    for (uint32_t i = 0; i < p->fcap; i++) {
+      if (!p->xflows[i].hash) continue;
+      uint32_t j = (uint32_t)p->xflows[i].hash & (ncap - 1);
+      while (nx[j].hash) j = (j + 1) & (ncap - 1);
+      nx[j] = p->xflows[i];
+    }
+    sns_free(p->xflows, p->fcap * sizeof *p->xflows);
+    p->xflows = nx;
+    p->fcap = ncap;
+  }
+}
+
+static void xrec_close(xrec *r) {
+  if (r->ts && r->n) xflow_add(sns_cur, r);
+  r->ts = NULL;
+  r->n = 0;
+  r->exc = NULL;
+}
+
+static int32_t origin_line_of(PyObject *exc) {
+  PyObject *tb = PyException_GetTraceback(exc);
+  if (!tb) return 0;
+  PyObject *ln = PyObject_GetAttrString(tb, "tb_lineno");
+  Py_DECREF(tb);
+  long v = ln ? PyLong_AsLong(ln) : 0;
+  Py_XDECREF(ln);
+  PyErr_Clear();
+  return v > 0 ? (int32_t)v : 0;
+}
+
+static PyObject *py_raise(PyObject *mod, PyObject *arg) {
+  long i = PyLong_AsLong(arg);
+  if ((unsigned long)i >= sns_nfns) {
+    PyErr_Clear();
+    Py_RETURN_NONE;
+  }
+  PyObject *exc = PyErr_GetHandledException();
+  if (!exc || exc == Py_None) {
+    Py_XDECREF(exc);
+    Py_RETURN_NONE;
+  }
+  PyTypeObject *t = Py_TYPE(exc);
+  /* Control flow, not failures: closing a generator, ending an iterator. */
+  if (PyErr_GivenExceptionMatches((PyObject *)t, PyExc_GeneratorExit) ||
+      PyErr_GivenExceptionMatches((PyObject *)t, PyExc_StopIteration) ||
+      PyErr_GivenExceptionMatches((PyObject *)t, PyExc_StopAsyncIteration)) {
+    Py_DECREF(exc);
+    Py_RETURN_NONE;
+  }
+  const char *tn = type_name(t);
+  PyThreadState *ts = PyThreadState_Get();
+  uint32_t caller, off;
+  _PyInterpreterFrame *cf;
+  find_caller(CUR_FRAME(ts), &caller, &off, &cf);
+  uint32_t flow = current_flow();
+  sns_exc *x = exc_get(sns_cur, (uint32_t)i, caller, off, flow, tn);
+  if (x) x->count++;
+  /* Exception path: continue the thread's open path when the same exception escapes again. */
+  uint32_t h = (uint32_t)(((uintptr_t)ts >> 4) * 2654435761u) % XTHREADS;
+  xrec *r = &xrecs[h];
+  if (r->ts == ts && r->exc == (void *)exc && r->n < SNS_XF_MAX_PATH && r->path[r->n - 1] != (uint32_t)i) {
+    r->path[r->n++] = (uint32_t)i;
+    r->expected = caller;
+  } else if (!(r->ts == ts && r->exc == (void *)exc)) {
+    xrec_close(r);
+    r->ts = ts;
+    r->exc = exc;
+    r->type = tn;
+    r->flow = flow;
+    r->expected = caller;
+    r->origin_line = origin_line_of(exc);
+    r->n = 1;
+    r->path[0] = (uint32_t)i;
+  } else {
+    r->expected = caller;
+  }
+  Py_DECREF(exc);
+  Py_RETURN_NONE;
+}
+
+/* ---- declarations ---- */
+static char *dupstr(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) {
+    memcpy(d, s, n);
+    sns_mem_bytes += (int64_t)n;
+  }
+  return d;
+}
+
+/* declare(file, module_path, source: bytes, [(qualname, start, end, is_async, is_generator)])
+ * -> index of the first function; the others follow in order. */
+static PyObject *py_declare(PyObject *mod, PyObject *args) {
+  const char *file, *module_path;
+  Py_buffer src;
+  PyObject *list;
+  if (!PyArg_ParseTuple(args, "ssy*O!", &file, &module_path, &src, &PyList_Type, &list)) return NULL;
+  Py_ssize_t n = PyList_GET_SIZE(list);
+  if ((uint64_t)sns_nfns + (uint64_t)n > (uint64_t)SNS_FN_PAGE * SNS_FN_PAGES) {
+    PyBuffer_Release(&src);
+    PyErr_SetString(PyExc_MemoryError, "hud: too many functions");
+    return NULL;
+  }
+  char *f = dupstr(file), *mp = dupstr(module_path);
+  uint32_t first = sns_nfns;
+  for (Py_ssize_t k = 0; k < n; k++) {
+    const char *qn;
+    int start, end, is_async, is_gen;
+    if (!PyArg_ParseTuple(PyList_GET_ITEM(list, k), "siipp", &qn, &start, &end, &is_async, &is_gen)) {
+      PyBuffer_Release(&src);
+      return NULL;
+    }
+    uint32_t idx = sns_nfns;
+    if (!sns_fn_pages[idx / SNS_FN_PAGE]) {
+      sns_fn_pages[idx / SNS_FN_PAGE] = sns_calloc(SNS_FN_PAGE, sizeof(sns_fn));
+      if (!sns_fn_pages[idx / SNS_FN_PAGE]) {
+        PyBuffer_Release(&src);
+        return PyErr_NoMemory();
+      }
+    }
+    sns_fn *fn = sns_fn_at(idx);
+    memset(fn, 0, sizeof *fn);
+    fn->interval = 1;
+    fn->countdown = 1;
+    fn->qualname = dupstr(qn);
+    fn->file = f;
+    fn->module_path = mp;
+    fn->start_line = start;
+    fn->end_line = end;
+    fn->is_async = is_async;
+    fn->is_generator = is_gen;
+    hud_function_id(mp, qn, fn->function_id);
+    if (hud_source_hash(src.buf, (size_t)src.len, start, end, fn->source_hash) != 0)
+      hud_sha1_hex("", 0, fn->source_hash);
+    sns_nfns = idx + 1;
+  }
+  PyBuffer_Release(&src);
+  return PyLong_FromUnsignedLong(first);
+}
+
+/* bind(idx, code): marks CODE as function IDX (for caller lookups) and keeps it alive. */
+static PyObject *py_bind(PyObject *mod, PyObject *args) {
+  unsigned long idx;
+  PyObject *code;
+  if (!PyArg_ParseTuple(args, "kO!", &idx, &PyCode_Type, &code)) return NULL;
+  if (idx >= sns_nfns) {
+    PyErr_SetString(PyExc_IndexError, "hud: unknown function index");
+    return NULL;
+  }
+  if (CODE_SET_EXTRA(code, extra_index, (void *)(uintptr_t)(idx + 1)) < 0) return NULL;
+  sns_fn *fn = sns_fn_at((uint32_t)idx);
+  if (!fn->code) {
+    Py_INCREF(code);
+    fn->code = code;
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *py_function_id(PyObject *mod, PyObject *args) {
+  const char *mp, *qn;
+  if (!PyArg_ParseTuple(args, "ss", &mp, &qn)) return NULL;
+  char out[HUD_UUID_STRLEN + 1];
+  if (hud_function_id(mp, qn, out) != 0) return PyErr_Format(PyExc_ValueError, "bad identity");
+  return PyUnicode_FromString(out);
+}
+
+static PyObject *py_source_hash(PyObject *mod, PyObject *args) {
+  Py_buffer src;
+  int start, end;
+  if (!PyArg_ParseTuple(args, "y*ii", &src, &start, &end)) return NULL;
+  char out[HUD_SHA1_HEXLEN + 1];
+  int rc = hud_source_hash(src.buf, (size_t)src.len, start, end, out);
+  PyBuffer_Release(&src);
+  if (rc != 0) return PyErr_Format(PyExc_ValueError, "line range %d..%d outside the source", start, end);
+  return PyUnicode_FromString(out);
+}
+
+/* ---- flows ---- */
+static PyObject *flow_register(hud_flow_kind kind, const char *method, const char *route, const char *task,
+                               const char *queue) {
+  /* Linear search is fine: flows are few and the Python side caches the index. */
+  for (uint32_t i = 1; i <= sns_nflows; i++) {
+    sns_flowdef *d = &sns_flowdefs[i];
+    if (d->kind == kind && ((!method && !d->method) || (method && d->method && !strcmp(method, d->method))) &&
+        ((!route && !d->route) || (route && d->route && !strcmp(route, d->route))) &&
+        ((!task && !d->task) || (task && d->task && !strcmp(task, d->task))))
+      return PyLong_FromUnsignedLong(i);
+  }
+  if (sns_nflows >= 100000) {
+    PyErr_SetString(PyExc_OverflowError, "hud: too many flows");
+    return NULL;
+  }
+  if (sns_nflows + 1 >= flowdefs_cap) {
+    uint32_t ncap = flowdefs_cap ? flowdefs_cap * 2 : 64;
+    sns_flowdef *nd = sns_calloc(ncap, sizeof *nd);
+    if (!nd) return PyErr_NoMemory();
+    if (sns_flowdefs) {
+      memcpy(nd, sns_flowdefs, flowdefs_cap * sizeof *nd);
+      /* The old array may be read by the sender right now: retire it without freeing. */
+    }
+    sns_flowdefs = nd;
+    flowdefs_cap = ncap;
+  }
+  sns_flowdef *d = &sns_flowdefs[sns_nflows + 1];
+  d->kind = kind;
+  d->method = method ? dupstr(method) : NULL;
+  d->route = route ? dupstr(route) : NULL;
+  d->task = task ? dupstr(task) : NULL;
+  d->queue = queue ? dupstr(queue) : NULL;
+  int rc = kind == HUD_FLOW_ENDPOINT ? hud_flow_id_endpoint(method, route, d->flow_id)
+                                     : hud_flow_id_queue(task, d->flow_id);
+  if (rc != 0) return PyErr_Format(PyExc_ValueError, "hud: bad flow name");
+  sns_nflows++;
+  flows_used = true;
+  return PyLong_FromUnsignedLong(sns_nflows);
+}
+
+static PyObject *py_flow_endpoint(PyObject *mod, PyObject *args) {
+  const char *method, *route;
+  if (!PyArg_ParseTuple(args, "ss", &method, &route)) return NULL;
+  char up[32];
+  size_t k = 0;
+  for (; method[k] && k < sizeof up - 1; k++) up[k] = (char)(method[k] >= 'a' && method[k] <= 'z' ? method[k] - 32 : method[k]);
+  up[k] = 0;
+  return flow_register(HUD_FLOW_ENDPOINT, up, route, NULL, NULL);
+}
+
+static PyObject *py_flow_queue(PyObject *mod, PyObject *args) {
+  const char *task, *queue = NULL;
+  if (!PyArg_ParseTuple(args, "s|z", &task, &queue)) return NULL;
+  return flow_register(HUD_FLOW_QUEUE_CONSUMER, NULL, NULL, task, queue);
+}
+
+/* flow_record(idx, status, duration_ns, exception_type or None) */
+static PyObject *py_flow_record(PyObject *mod, PyObject *args) {
+  unsigned long idx;
+  int status;
+  long long dur;
+  PyObject *exc;
+  if (!PyArg_ParseTuple(args, "kiLO", &idx, &status, &dur, &exc)) return NULL;
+  if (idx == 0 || idx > sns_nflows) Py_RETURN_NONE;
+  sns_flow_stat *fs = flow_stat(sns_cur, (uint32_t)idx);
+  if (!fs) Py_RETURN_NONE;
+  fs->count++;
+  if (dur < 0) dur = 0;
+  fs->sum_ns += dur;
+  fs->sumsq += (double)dur * (double)dur;
+  if (!fs->sketch) fs->sketch = hud_sketch_new(SNS_SKETCH_ALPHA);
+  if (fs->sketch) hud_sketch_add(fs->sketch, (double)dur);
+  const char *tn = NULL;
+  if (exc != Py_None) {
+    tn = PyType_Check(exc) ? type_name((PyTypeObject *)exc) : type_name(Py_TYPE(exc));
+  }
+  bool err = tn != NULL || status >= 500;
+  if (err) fs->errors++;
+  if (status >= 100 && status <= 599) {
+    for (int k = 0; k < SNS_FLOW_MAX_STATUS; k++) {
+      if (fs->status[k] == status || fs->status[k] == 0) {
+        fs->status[k] = status;
+        fs->status_count[k]++;
+        break;
+      }
+    }
+  }
+  if (tn) {
+    for (int k = 0; k < SNS_FLOW_MAX_EXC; k++) {
+      if (fs->exc[k] == tn || !fs->exc[k]) {
+        fs->exc[k] = tn;
+        fs->exc_count[k]++;
+        break;
+      }
+    }
+  }
+  Py_RETURN_NONE;
+}
+
+/* ---- snapshot (sender, under the GIL) ---- */
+sns_period *sns_snapshot_locked(sns_period *fresh, uint32_t *nfns_out) {
+  for (int k = 0; k < XTHREADS; k++) xrec_close(&xrecs[k]);
+  sns_period *old = sns_cur;
+  fresh->start_wall = sns_wall_ns();
+  fresh->start_ticks = sns_ticks();
+  sns_cur = fresh;
+  *nfns_out = sns_nfns;
+  clock_refine();
+  /* Call-site lines need the caller's code object: resolve them now. */
+  for (uint32_t i = 0; i < old->ecap; i++) {
+    sns_edge *e = &old->edges[i];
+    if (e->fn == SNS_NONE) continue;
+    e->line = 0;
+    if (e->caller != SNS_NONE) {
+      sns_fn *c = sns_fn_at(e->caller);
+      if (c->code) e->line = PyCode_Addr2Line((PyCodeObject *)c->code, (int)(e->off * sizeof(_Py_CODEUNIT)));
+      if (e->line < 0) e->line = 0;
+    }
+  }
+  return old;
+}
+
+void sns_adapt_sampling(const sns_period *retired, double interval_s, double budget) {
+  /* Timed calls allowed per second so that timing stays within the CPU budget, shared by the
+   * functions that were called; counting itself is not sampled. */
+  uint32_t active = 0;
+  for (uint32_t i = 0; i < retired->ecap; i++)
+    if (retired->edges[i].fn != SNS_NONE) active++;
+  double per_sec = budget * 1e9 / (sns_cal_sample_ns > 1 ? sns_cal_sample_ns : 1);
+  double q = per_sec / (active ? active : 1);
+  if (q < 20) q = 20;
+  if (q > 100000) q = 100000;
+  __atomic_store_n(&quota, (uint32_t)q, __ATOMIC_RELAXED);
+  (void)interval_s;
+}
+
+/* ---- module ---- */
+static PyObject *py_start(PyObject *mod, PyObject *cfg) {
+  if (!PyDict_Check(cfg)) {
+    PyErr_SetString(PyExc_TypeError, "start(config: dict)");
+    return NULL;
+  }
+  if (sns_sender_start(cfg) != 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *py_flush(PyObject *mod, PyObject *arg) {
+  double t = PyFloat_AsDouble(arg);
+  if (t < 0 && PyErr_Occurred()) return NULL;
+  return PyBool_FromLong(sns_sender_flush(t) == 0);
+}
+
+static PyObject *py_shutdown(PyObject *mod, PyObject *arg) {
+  double t = PyFloat_AsDouble(arg);
+  if (t < 0 && PyErr_Occurred()) return NULL;
+  return PyBool_FromLong(sns_sender_shutdown(t) == 0);
+}
+
+static PyObject *py_before_fork(PyObject *mod, PyObject *unused) {
+  sns_sender_before_fork();
+  Py_RETURN_NONE;
+}
+static PyObject *py_after_fork_parent(PyObject *mod, PyObject *unused) {
+  sns_sender_after_fork_parent();
+  Py_RETURN_NONE;
+}
+static PyObject *py_after_fork_child(PyObject *mod, PyObject *unused) {
+  /* The child starts its own state: the parent sends what it recorded. */
+  sns_period_clear(sns_cur);
+  sns_cur->start_wall = sns_wall_ns();
+  sns_cur->start_ticks = sns_ticks();
+  slots_reset();
+  memset(xrecs, 0, sizeof xrecs);
+  sns_sender_after_fork_child();
+  Py_RETURN_NONE;
+}
+
+static PyObject *py_stats(PyObject *mod, PyObject *unused) {
+  PyObject *d = sns_sender_stats();
+  if (!d) return NULL;
+  PyObject *v;
+#define SET(k, val)                                 \
+  v = (val);                                        \
+  if (!v || PyDict_SetItemString(d, k, v) < 0) {    \
+    Py_XDECREF(v);                                  \
+    Py_DECREF(d);                                   \
+    return NULL;                                    \
+  }                                                 \
+  Py_DECREF(v);
+  SET("functions", PyLong_FromUnsignedLong(sns_nfns));
+  SET("flows", PyLong_FromUnsignedLong(sns_nflows));
+  SET("memory_bytes", PyLong_FromLongLong(sns_mem_bytes));
+  SET("tsc", PyBool_FromLong(use_tsc));
+  SET("ns_per_tick", PyFloat_FromDouble(ns_per_tick));
+  SET("quota", PyLong_FromUnsignedLong(quota));
+#undef SET
+  return d;
+}
+
+/* Cost of the hooks themselves, measured once at import on a private function record. */
+static void calibrate(void) {
+  sns_period *p = sns_cur;
+  enum { N = 20000 };
+  uint64_t t0 = sns_ticks();
+  for (int k = 0; k < N; k++) {
+    sns_edge *e = sns_edge_get(p, SNS_NONE - 1, SNS_NONE, (uint32_t)k & 1, 0);
+    if (e) e->count++;
+  }
+  uint64_t t1 = sns_ticks();
+  for (int k = 0; k < N; k++) {
+    uint64_t a = sns_ticks();
+    uint64_t b = sns_ticks();
+    (void)a, (void)b;
+  }
+  uint64_t t2 = sns_ticks();
+  /* +15 ns: the call from bytecode into the hook, measured separately (docs/architecture.md). */
+  sns_cal_call_ns = (double)(t1 - t0) * ns_per_tick / N + 15.0;
+  sns_cal_sample_ns = (double)(t2 - t1) * ns_per_tick / N + 40.0;
+  sns_period_clear(p);
+}
+
+static PyMethodDef methods[] = {
+    {"e", py_enter, METH_O, "enter(idx) -> timing token or None"},
+    {"x", py_exit, METH_O, "exit(token)"},
+    {"r", py_raise, METH_O, "raised(idx): the handled exception escapes function idx"},
+    {"declare", py_declare, METH_VARARGS, "declare(file, module_path, source, [(qualname, start, end, async, gen)])"},
+    {"bind", py_bind, METH_VARARGS, "bind(idx, code)"},
+    {"function_id", py_function_id, METH_VARARGS, "function_id(module_path, qualname)"},
+    {"source_hash", py_source_hash, METH_VARARGS, "source_hash(source, start, end)"},
+    {"flow_endpoint", py_flow_endpoint, METH_VARARGS, "flow_endpoint(method, route) -> flow index"},
+    {"flow_queue", py_flow_queue, METH_VARARGS, "flow_queue(task, queue=None) -> flow index"},
+    {"flow_record", py_flow_record, METH_VARARGS, "flow_record(idx, status, duration_ns, exc)"},
+    {"start", py_start, METH_O, "start(config)"},
+    {"flush", py_flush, METH_O, "flush(timeout_s) -> sent"},
+    {"shutdown", py_shutdown, METH_O, "shutdown(timeout_s) -> sent"},
+    {"before_fork", py_before_fork, METH_NOARGS, NULL},
+    {"after_fork_parent", py_after_fork_parent, METH_NOARGS, NULL},
+    {"after_fork_child", py_after_fork_child, METH_NOARGS, NULL},
+    {"stats", py_stats, METH_NOARGS, "counters"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_hud_sensor", "hud sensor hot path", -1, methods};
+
+PyMODINIT_FUNC PyInit__hud_sensor(void) {
+  if (extra_index < 0) {
+    extra_index = REQUEST_EXTRA_INDEX(NULL);
+    if (extra_index < 0) {
+      PyErr_SetString(PyExc_RuntimeError, "hud: no code-object extra slot left");
+      return NULL;
+    }
+    clock_init();
+    sns_cur = sns_period_new();
+    if (!sns_cur) return PyErr_NoMemory();
+    slots_reset();
+    calibrate();
+  }
+  PyObject *m = PyModule_Create(&moddef);
+  if (!m) return NULL;
+  if (!flow_var) {
+    flow_var = PyContextVar_New("hud_flow", NULL);
+    if (!flow_var) return NULL;
+  }
+  Py_INCREF(flow_var);
+  if (PyModule_AddObject(m, "flow_var", flow_var) < 0) return NULL;
+  return m;
+}
