@@ -503,12 +503,19 @@ int hud_config_load_file(hud_config *cfg, const char *path, bool required) {
     set_err(cfg, "%s: not a regular file", path);
     return HUD_ECONFIG;
   }
-  char *buf = malloc(CFG_MAX_FILE_BYTES + 1);
+  if (st.st_size > CFG_MAX_FILE_BYTES) {
+    fclose(f);
+    set_err(cfg, "%s: larger than %d bytes", path, CFG_MAX_FILE_BYTES);
+    return HUD_ECONFIG;
+  }
+  /* One byte more than the size seen, so a file that grew meanwhile is noticed below. */
+  size_t cap = (size_t)st.st_size + 1;
+  char *buf = malloc(cap + 1);
   if (!buf) {
     fclose(f);
     return HUD_ENOMEM;
   }
-  size_t len = fread(buf, 1, CFG_MAX_FILE_BYTES + 1, f);
+  size_t len = fread(buf, 1, cap, f);
   int read_err = ferror(f);
   fclose(f);
   if (read_err) {
@@ -516,9 +523,9 @@ int hud_config_load_file(hud_config *cfg, const char *path, bool required) {
     set_err(cfg, "%s: read error", path);
     return HUD_ECONFIG;
   }
-  if (len > CFG_MAX_FILE_BYTES) {
+  if (len == cap) {
     free(buf);
-    set_err(cfg, "%s: larger than %d bytes", path, CFG_MAX_FILE_BYTES);
+    set_err(cfg, "%s: changed while being read", path);
     return HUD_ECONFIG;
   }
   if (memchr(buf, '\0', len)) {

@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,6 +395,49 @@ static void binary_and_huge_files_rejected(void **state) {
   hud_config_free(cfg);
 }
 
+/* Random files built from config-like fragments: loading returns 0 or HUD_ECONFIG with a located message,
+ * never anything else (ASan/UBSan watch for the rest). */
+static void random_files_never_crash(void **state) {
+  static const char *parts[] = {"url", "key", "timeout_ms", "insecure", "[tui]", "[", "]", "=", " = ", "\"",
+                                "\\", "#", " #", "\n", "\r\n", "\t", "http://x", "yes", "-1", "99999999999",
+                                "\xEF\xBB\xBF", "\xff", "é", "a b", "\\q", "[lsp]\n", "env", "  "};
+  uint32_t seed = 12345;
+  int ok = 0, bad = 0;
+  for (int iter = 0; iter < 3000; iter++) {
+    char text[512];
+    size_t len = 0;
+    int n = 1 + (int)(seed % 24);
+    for (int i = 0; i < n; i++) {
+      seed = seed * 1664525u + 1013904223u;
+      const char *p = parts[(seed >> 8) % (sizeof parts / sizeof *parts)];
+      size_t pl = strlen(p);
+      if (len + pl >= sizeof text) break;
+      memcpy(text + len, p, pl);
+      len += pl;
+    }
+    text[len] = '\0';
+    /* A fresh file each time: rewriting one (truncate) makes ext4 flush it on close, 4 ms a file here. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/hud/r%d", tmpdir, iter);
+    write_file(path, text);
+    hud_config *cfg;
+    assert_int_equal(hud_config_new(&cfg, "tui"), 0);
+    int rc = hud_config_load(cfg, path);
+    unlink(path);
+    if (rc == 0) {
+      ok++;
+      for (int k = 0; k < HUD_CFG__COUNT; k++) assert_non_null(hud_config_str(cfg, (hud_cfg_key)k));
+    } else {
+      bad++;
+      assert_int_equal(rc, HUD_ECONFIG);
+      assert_non_null(strstr(hud_config_error(cfg), path));
+    }
+    hud_config_free(cfg);
+  }
+  print_message("random files: %d loaded, %d rejected\n", ok, bad);
+  assert_true(ok > 100 && bad > 100);
+}
+
 /* docs/config.md documents every key and variable of the table. */
 static void reference_page_lists_every_key(void **state) {
   const char *src = getenv("HUD_SOURCE_DIR");
@@ -432,6 +476,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(env_values_are_checked, setup, teardown),
       cmocka_unit_test_setup_teardown(flags, setup, teardown),
       cmocka_unit_test_setup_teardown(binary_and_huge_files_rejected, setup, teardown),
+      cmocka_unit_test_setup_teardown(random_files_never_crash, setup, teardown),
       cmocka_unit_test(reference_page_lists_every_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
