@@ -180,7 +180,7 @@ static void status_codes_map_to_errors(void **state) {
 }
 
 static void refused_port_is_econnect_quickly(void **state) {
-  int port;
+  int port = 0;
   int fd = refusing_port(&port);
   assert_true(fd >= 0);
   char url[64];
@@ -300,7 +300,7 @@ static void https_to_plain_server_is_etls(void **state) {
 /* A real HTTPS server with a self-signed certificate: refused by default, accepted with that certificate as
  * ca_file, or with insecure. */
 static void tls_verification(void **state) {
-  char *cert, *key;
+  char *cert = NULL, *key = NULL;
   assert_int_equal(make_self_signed(&cert, &key), 0);
   httpd *h = httpd_start_tls(cert, key);
   if (!h) {
@@ -391,6 +391,33 @@ static void other_methods(void **state) {
   }
 }
 
+/* The fixture's stacked routes: 503 twice, then 200; then an unlimited replacement wins. */
+static void scripted_sequence(void **state) {
+  fx *f = *state;
+  httpd_route_simple(f->h, "POST", "/v1/ingest", 200, "{\"ok\":1}");
+  httpd_response busy = {.status = 503, .body = "{\"error\":{\"code\":\"busy\",\"message\":\"try later\"}}", .times = 2};
+  httpd_route(f->h, "POST", "/v1/ingest", &busy);
+  int want[] = {HUD_ESERVER, HUD_ESERVER, 0, 0};
+  for (int i = 0; i < 4; i++) {
+    hud_result res;
+    assert_int_equal(hud_client_post_json(f->c, "/v1/ingest", "{}", 2, false, &res), want[i]);
+    if (want[i]) assert_string_equal(res.message, "try later");
+    hud_result_clear(&res);
+  }
+  httpd_route_simple(f->h, "*", "*", 418, "{}");
+  httpd_route_simple(f->h, "POST", "/v1/ingest", 201, "{}");
+  hud_result res;
+  assert_int_equal(hud_client_post_json(f->c, "/v1/ingest", "{}", 2, false, &res), 0);
+  assert_int_equal(res.status, 201);
+  hud_result_clear(&res);
+  assert_int_equal(hud_client_get(f->c, "/other", NULL, 0, &res), HUD_EHTTP);
+  assert_int_equal(res.status, 418);
+  hud_result_clear(&res);
+  /* The server counts a response once its send finished, which may be just after the client has it. */
+  for (int i = 0; i < 1000 && httpd_responses_sent(f->h) < 6; i++) usleep(1000);
+  assert_int_equal(httpd_responses_sent(f->h), 6);
+}
+
 static void connection_is_reused(void **state) {
   fx *f = *state;
   httpd_route_simple(f->h, "GET", "/a", 200, "{\"n\":1}");
@@ -421,6 +448,7 @@ int main(void) {
       cmocka_unit_test(tls_verification),
       cmocka_unit_test(bad_configuration),
       cmocka_unit_test_setup_teardown(other_methods, setup, teardown),
+      cmocka_unit_test_setup_teardown(scripted_sequence, setup, teardown),
       cmocka_unit_test_setup_teardown(connection_is_reused, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -307,7 +307,7 @@ static void errors_arrive_through_the_callback(void **state) {
 
 static void refused_through_the_loop(void **state) {
   fx *f = *state;
-  int port;
+  int port = 0;
   int fd = refusing_port(&port);
   assert_true(fd >= 0);
   char url[64];

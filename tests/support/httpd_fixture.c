@@ -22,6 +22,7 @@ typedef struct route {
   char *method, *path;
   httpd_response resp;
   char *body; /* owned copy of resp.body */
+  int left;   /* answers left for a limited route; 0 unlimited; -1 used up */
 } route;
 
 struct httpd {
@@ -154,14 +155,16 @@ static int find_route(httpd *h, const char *method, const char *path, httpd_resp
     route *rt = &h->routes[i];
     int m = strcmp(rt->method, method) == 0 ? 2 : strcmp(rt->method, "*") == 0 ? 1 : 0;
     int p = strcmp(rt->path, path) == 0 ? 2 : strcmp(rt->path, "*") == 0 ? 1 : 0;
-    if (!m || !p) continue;
+    if (!m || !p || rt->left < 0) continue;
     int score = p * 3 + m;
-    if (score > best_score) {
+    if (score >= best_score) { /* >=: the latest added wins ties */
       best_score = score;
       best = (int)i;
     }
   }
   if (best >= 0) {
+    route *rt = &h->routes[best];
+    if (rt->left > 0 && --rt->left == 0) rt->left = -1; /* used up */
     *out = h->routes[best].resp;
     *body = dup_n(h->routes[best].body, h->routes[best].resp.body_len);
     out->body = *body;
@@ -381,22 +384,28 @@ void httpd_route(httpd *h, const char *method, const char *path, const httpd_res
   size_t len = resp->body_len ? resp->body_len : (resp->body ? strlen(resp->body) : 0);
   char *body = dup_n(resp->body ? resp->body : "", len);
   pthread_mutex_lock(&h->mu);
-  route *rt = NULL;
-  for (size_t i = 0; i < h->n_routes; i++)
-    if (strcmp(h->routes[i].method, method) == 0 && strcmp(h->routes[i].path, path) == 0) rt = &h->routes[i];
-  if (!rt) {
-    route *v = realloc(h->routes, (h->n_routes + 1) * sizeof *v);
-    if (!v) abort();
-    h->routes = v;
-    rt = &h->routes[h->n_routes++];
-    rt->method = dup_s(method);
-    rt->path = dup_s(path);
-  } else {
-    free(rt->body);
+  /* An unlimited route replaces the unlimited one for the same method and path, moving to the end. */
+  for (size_t i = 0; i < h->n_routes && resp->times <= 0; i++) {
+    route *old = &h->routes[i];
+    if (old->left == 0 && strcmp(old->method, method) == 0 && strcmp(old->path, path) == 0) {
+      free(old->method);
+      free(old->path);
+      free(old->body);
+      memmove(old, old + 1, (h->n_routes - i - 1) * sizeof *old);
+      h->n_routes--;
+      break;
+    }
   }
+  route *v = realloc(h->routes, (h->n_routes + 1) * sizeof *v);
+  if (!v) abort();
+  h->routes = v;
+  route *rt = &h->routes[h->n_routes++];
+  rt->method = dup_s(method);
+  rt->path = dup_s(path);
   rt->resp = *resp;
   rt->resp.body_len = len;
   rt->body = body;
+  rt->left = resp->times > 0 ? resp->times : 0;
   pthread_mutex_unlock(&h->mu);
 }
 

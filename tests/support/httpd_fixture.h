@@ -20,6 +20,7 @@ typedef struct httpd_response {
   int chunked;              /* send without Content-Length (chunked transfer) */
   int drop;                 /* close the connection without any response */
   size_t repeat_len;        /* >0: the body is `body` repeated up to this many bytes (large bodies) */
+  int times;                /* >0: answer only this many requests, then fall through to other routes */
 } httpd_response;
 
 typedef struct httpd_header {
@@ -53,8 +54,10 @@ int httpd_port(const httpd *h);
 /* "http://127.0.0.1:PORT" (or https); valid until httpd_stop. */
 const char *httpd_url(const httpd *h);
 
-/* Scripts the answer for METHOD ("*" any) and PATH ("*" any). Later calls replace the same route;
- * exact routes win over wildcards. Unrouted requests get 404 with an error JSON body. */
+/* Scripts the answer for METHOD ("*" any) and PATH ("*" any). Exact routes win over wildcards; among
+ * equals the latest added wins. A later unlimited route replaces an unlimited one for the same METHOD and
+ * PATH; a limited one (times > 0) is stacked on top, e.g. "503 twice, then 200" is a 200 route followed by a
+ * 503 route with times = 2. Unrouted requests get 404 with an error JSON body. */
 void httpd_route(httpd *h, const char *method, const char *path, const httpd_response *resp);
 /* Shorthand: a status and a NUL-terminated body. */
 void httpd_route_simple(httpd *h, const char *method, const char *path, int status, const char *body);
