@@ -692,3 +692,19 @@ void hud_config_dump(const hud_config *cfg, FILE *out, bool show_secrets) {
     fprintf(out, "  # %s\n", hud_config_origin(cfg, (hud_cfg_key)k));
   }
 }
+
+void hud_config_print_flags(FILE *out) {
+  static const char *metavar[] = {"TEXT", "SECRET", "URL", "N", "BOOL"};
+  for (int k = 0; k < HUD_CFG__COUNT; k++) {
+    char flag[80];
+    int n = snprintf(flag, sizeof flag, "--%s %s", key_defs[k].name, metavar[key_defs[k].type]);
+    for (int i = 2; i < n && flag[i] != ' '; i++)
+      if (flag[i] == '_') flag[i] = '-';
+    fprintf(out, "  %-32s %s", flag, key_defs[k].help);
+    if (key_defs[k].env) fprintf(out, " [%s]", key_defs[k].env);
+    if (key_defs[k].def[0] && key_defs[k].type != HUD_CFG_T_SECRET) fprintf(out, " (default %s)", key_defs[k].def);
+    fputc('\n', out);
+  }
+  fprintf(out, "  %-32s %s\n", "--set KEY=VALUE", "Set any configuration key (docs/config.md).");
+  fprintf(out, "  %-32s %s\n", "--config PATH", "Read this file instead of ~/.config/hud/config [HUD_CONFIG].");
+}

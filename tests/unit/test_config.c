@@ -395,6 +395,22 @@ static void binary_and_huge_files_rejected(void **state) {
   hud_config_free(cfg);
 }
 
+static void flag_help_lists_every_key(void **state) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  hud_config_print_flags(m);
+  fclose(m);
+  assert_non_null(strstr(text, "--connect-timeout-ms N"));
+  assert_non_null(strstr(text, "[HUD_CONNECT_TIMEOUT_MS] (default 3000)"));
+  assert_non_null(strstr(text, "--insecure BOOL"));
+  assert_non_null(strstr(text, "--set KEY=VALUE"));
+  size_t lines = 0;
+  for (char *p = text; *p; p++) lines += *p == '\n';
+  assert_int_equal(lines, HUD_CFG__COUNT + 2);
+  free(text);
+}
+
 /* Random files built from config-like fragments: loading returns 0 or HUD_ECONFIG with a located message,
  * never anything else (ASan/UBSan watch for the rest). */
 static void random_files_never_crash(void **state) {
@@ -478,6 +494,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(binary_and_huge_files_rejected, setup, teardown),
       cmocka_unit_test_setup_teardown(random_files_never_crash, setup, teardown),
       cmocka_unit_test(reference_page_lists_every_key),
+      cmocka_unit_test(flag_help_lists_every_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

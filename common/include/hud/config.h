@@ -107,6 +107,10 @@ const char *hud_config_error(const hud_config *cfg);
 size_t hud_config_warning_count(const hud_config *cfg);
 const char *hud_config_warning(const hud_config *cfg, size_t i);
 
+/* Prints the configuration flags for a program's --help: one line per key with its variable and default,
+ * then --set and --config. */
+void hud_config_print_flags(FILE *out);
+
 /* Prints every key as `name = value  # origin` lines (a `--show-config` output); secrets are masked unless
  * SHOW_SECRETS. */
 void hud_config_dump(const hud_config *cfg, FILE *out, bool show_secrets);
