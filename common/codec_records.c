@@ -24,6 +24,22 @@ uint64_t cx_sketch_total(const hud_sketch_bins *b) {
 
 static const char *const sketch_keys[] = {"a", "z", "o", "c"};
 
+/* The sketch module is the authority on which alphas and bin indexes exist: whatever the
+ * codec accepts, hud_sketch_import() accepts too. */
+static int check_importable(cctx *c, const hud_sketch_bins *b) {
+  hud_sketch *s = NULL;
+  int rc = hud_sketch_import(b, &s);
+  hud_sketch_free(s);
+  if (rc == HUD_ENOMEM) return cctx_fail(c, rc, "out of memory");
+  if (rc)
+    return cctx_fail(c, HUD_ERANGE,
+                     "alpha %.17g / bins %d..%lld outside the sketch's range (alpha in [%g, %g), "
+                     "offset >= 0)",
+                     b->alpha, (int)b->offset, (long long)b->offset + (long long)b->n - 1,
+                     HUD_SKETCH_MIN_ALPHA, HUD_SKETCH_MAX_ALPHA);
+  return 0;
+}
+
 int cx_decode_sketch(cctx *c, const json_t *j, hud_sketch_bins *out) {
   if (!json_is_object(j))
     return cctx_fail(c, HUD_EFIELD, "expected sketch object {\"a\",\"z\",\"o\",\"c\"}, got %s",
@@ -101,6 +117,9 @@ int cx_decode_sketch(cctx *c, const json_t *j, hud_sketch_bins *out) {
     total = sat_add(total, (uint64_t)v);
   }
   if (total > INT64_MAX) return cctx_fail(c, HUD_ERANGE, "total count beyond int64");
+  hud_sketch_bins b = {.alpha = alpha, .zero_count = (uint64_t)json_integer_value(z),
+                       .offset = (int32_t)off, .n = n, .counts = counts};
+  if ((rc = check_importable(c, &b))) return rc;
   out->alpha = alpha;
   out->zero_count = (uint64_t)json_integer_value(z);
   out->offset = (int32_t)off;
@@ -122,6 +141,8 @@ int cx_encode_sketch(cctx *c, const hud_sketch_bins *b, json_t **out) {
     return cctx_fail_at(c, "o", HUD_ERANGE, "offset + bins beyond int32");
   if (b->zero_count > INT64_MAX || cx_sketch_total(b) > INT64_MAX)
     return cctx_fail(c, HUD_ERANGE, "total count beyond int64");
+  int rc = check_importable(c, b);
+  if (rc) return rc;
   json_t *arr = json_array();
   if (!arr) return cctx_fail(c, HUD_ENOMEM, "out of memory");
   for (size_t i = 0; i < b->n;) {
@@ -139,7 +160,7 @@ int cx_encode_sketch(cctx *c, const hud_sketch_bins *b, json_t **out) {
       return cctx_fail(c, HUD_ENOMEM, "out of memory");
     }
   }
-  json_t *o = json_pack("{s:f,s:I,s:i,s:o}", "a", b->alpha, (json_int_t)b->zero_count, "o",
+  json_t *o = json_pack("{s:f,s:I,s:i,s:o}", "a", b->alpha, "z", (json_int_t)b->zero_count, "o",
                         (int)b->offset, "c", arr);
   if (!o) return cctx_fail(c, HUD_ENOMEM, "out of memory");
   *out = o;
