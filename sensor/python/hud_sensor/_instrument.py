@@ -200,7 +200,9 @@ def _wrap_body(node, idx):
                        body=[ast.Expr(ast.Call(ast.Name("_hud_x", ast.Load()),
                                                [ast.Name(_TOKEN, ast.Load())], []))],
                        orelse=[]))
-    tr = loc(ast.Try(body=body, handlers=[handler], orelse=[], finalbody=[final]))
+    # Locations are set before the original body goes in: its own must stay untouched.
+    tr = loc(ast.Try(body=[], handlers=[handler], orelse=[], finalbody=[final]))
+    tr.body = body
     tr.end_lineno = node.end_lineno
     node.body = doc + [enter, tr]
 

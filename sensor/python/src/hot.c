@@ -651,15 +651,19 @@ static PyObject *py_raise(PyObject *mod, PyObject *arg) {
   _PyInterpreterFrame *cf;
   find_caller(CUR_FRAME(ts), &caller, &off, &cf);
   uint32_t flow = current_flow();
+  /* The edge must exist in this period even if the call began in the previous one. */
+  if (!sns_edge_get(sns_cur, (uint32_t)i, caller, off, flow)) sns_cur->dropped_invocations++;
   sns_exc *x = exc_get(sns_cur, (uint32_t)i, caller, off, flow, tn);
   if (x) x->count++;
-  /* Exception path: continue the thread's open path when the same exception escapes again. */
+  /* Exception path: the open path of this thread continues when the same exception object
+   * escapes the function that was the nearest instrumented caller of the last escape. Object
+   * identity alone is not enough: a freed exception's address is soon reused by the next one. */
   uint32_t h = (uint32_t)(((uintptr_t)ts >> 4) * 2654435761u) % XTHREADS;
   xrec *r = &xrecs[h];
-  if (r->ts == ts && r->exc == (void *)exc && r->n < SNS_XF_MAX_PATH && r->path[r->n - 1] != (uint32_t)i) {
-    r->path[r->n++] = (uint32_t)i;
+  if (r->ts == ts && r->exc == (void *)exc && r->expected == (uint32_t)i) {
+    if (r->n < SNS_XF_MAX_PATH) r->path[r->n++] = (uint32_t)i;
     r->expected = caller;
-  } else if (!(r->ts == ts && r->exc == (void *)exc)) {
+  } else {
     xrec_close(r);
     r->ts = ts;
     r->exc = exc;
@@ -669,8 +673,6 @@ static PyObject *py_raise(PyObject *mod, PyObject *arg) {
     r->origin_line = origin_line_of(exc);
     r->n = 1;
     r->path[0] = (uint32_t)i;
-  } else {
-    r->expected = caller;
   }
   Py_DECREF(exc);
   Py_RETURN_NONE;

@@ -253,11 +253,18 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
   /* Invocations, exceptions per edge, flow x function links. */
   debt_ensure(nfns);
   uint32_t *inv_of = calloc(p->ecap, sizeof *inv_of);
+  int64_t *exc_sum = calloc(p->ecap, sizeof *exc_sum);
   b.invocations = p->en ? hud_arena_calloc(a, p->en, sizeof *b.invocations) : NULL;
   size_t nff_cap = p->en ? p->en : 1;
   hud_flow_function *ff = hud_arena_calloc(a, nff_cap, sizeof *ff);
   size_t nff = 0;
-  if (inv_of && (b.invocations || !p->en) && ff) {
+  if (inv_of && exc_sum && (b.invocations || !p->en) && ff) {
+    for (uint32_t i = 0; i < p->xcap; i++) {
+      sns_exc *x = &p->excs[i];
+      if (x->fn == SNS_NONE) continue;
+      sns_edge *e = sns_edge_find(p, x->fn, x->caller, x->off, x->flow);
+      if (e) exc_sum[e - p->edges] += x->count;
+    }
     for (uint32_t i = 0; i < p->ecap; i++) {
       sns_edge *e = &p->edges[i];
       if (e->fn == SNS_NONE || e->fn >= nfns) continue;
@@ -270,18 +277,21 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
       if (e->flow && e->flow <= sns_nflows) memcpy(inv->flow_id, sns_flowdefs[e->flow].flow_id, sizeof(hud_uuid));
       inv->timestamp = p->start_wall;
       inv->timeslice = slice;
-      /* A call timed in this period may have been counted in the previous one. */
+      /* A call that ends (timed, or raising) in this period may have been counted in the
+       * previous one: the wire wants sampled_count and exceptions <= count per record, so such
+       * calls are moved here and taken off the function's next records (totals stay exact). */
       int64_t count = e->count;
+      int64_t need = e->sampled > exc_sum[i] ? e->sampled : exc_sum[i];
       if (S.debt && e->fn < S.debt_cap) {
-        int64_t pay = S.debt[e->fn] < count - e->sampled ? S.debt[e->fn] : count - e->sampled;
+        int64_t pay = S.debt[e->fn] < count - need ? S.debt[e->fn] : count - need;
         if (pay > 0) {
           count -= pay;
           S.debt[e->fn] -= pay;
         }
-        if (e->sampled > count) {
-          S.debt[e->fn] += e->sampled - count;
-          count = e->sampled;
-        }
+      }
+      if (need > count) {
+        if (S.debt && e->fn < S.debt_cap) S.debt[e->fn] += need - count;
+        count = need;
       }
       inv->count = count;
       inv->sampled_count = e->sampled;
@@ -307,6 +317,7 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
           l->timeslice = slice;
         }
         l->count += count;
+        l->error_count += exc_sum[i];
         l->sampled_count += e->sampled;
         l->sum_duration += e->sum_ns;
         l->self_duration += e->self_ns;
@@ -316,12 +327,9 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
     for (uint32_t i = 0; i < p->xcap; i++) {
       sns_exc *x = &p->excs[i];
       if (x->fn == SNS_NONE) continue;
-      uint32_t mask = p->ecap - 1;
       sns_edge *e = sns_edge_find(p, x->fn, x->caller, x->off, x->flow);
-      if (!e) continue;
-      uint32_t pos = (uint32_t)(e - p->edges) & mask;
-      if (!inv_of[pos]) continue;
-      hud_invocation *inv = &b.invocations[inv_of[pos] - 1];
+      if (!e || !inv_of[e - p->edges]) continue;
+      hud_invocation *inv = &b.invocations[inv_of[e - p->edges] - 1];
       hud_count_map *m = &inv->exceptions;
       hud_count_entry *ni = hud_arena_calloc(a, m->n + 1, sizeof *ni);
       if (!ni) continue;
@@ -330,17 +338,9 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
       ni[m->n].count = x->count;
       m->items = ni;
       m->n++;
-      if (x->flow) {
-        for (size_t k = 0; k < nff; k++) {
-          if (!strcmp(ff[k].flow_id, inv->flow_id) && !strcmp(ff[k].function_id, inv->function_id)) {
-            ff[k].error_count += x->count;
-            if (ff[k].error_count > ff[k].count) ff[k].error_count = ff[k].count;
-            break;
-          }
-        }
-      }
     }
   }
+  free(exc_sum);
   free(inv_of);
   b.flow_functions = ff;
   b.n_flow_functions = nff;

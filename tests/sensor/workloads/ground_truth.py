@@ -1,0 +1,144 @@
+"""A workload whose calls, exceptions and caller edges are known exactly (see test_ground_truth.py).
+Markers in comments name the call sites the test looks up."""
+
+import asyncio
+import os
+import sys
+import threading
+import time
+
+THREADS = 4
+PER_THREAD = 50
+INNER = 10
+
+
+def leaf(x):
+    return x + 1
+
+
+def mid(n):
+    s = 0
+    for i in range(n):
+        s += leaf(i)  # @site-mid-leaf
+    return s
+
+
+def worker(n):
+    for _ in range(n):
+        mid(INNER)  # @site-worker-mid
+
+
+def boom(k):
+    if k % 3 == 0:
+        raise ValueError(k)  # @raise-value
+    if k % 3 == 1:
+        raise KeyError(k)
+    return k
+
+
+def handler(k):
+    try:
+        return boom(k)  # @site-handler-boom
+    except ValueError:
+        return -1
+
+
+def top(k):
+    try:
+        return handler(k)  # @site-top-handler
+    except KeyError:
+        return -2
+
+
+def sleeper(ms):
+    time.sleep(ms / 1000.0)
+
+
+def nap(ms):
+    time.sleep(ms / 1000.0)
+
+
+def sleepy_parent():
+    nap(30)
+    nap(30)
+    return sum(range(100))
+
+
+def gen(n):
+    for i in range(n):
+        yield leaf(i)  # @site-gen-leaf
+
+
+async def aleaf(i):
+    await asyncio.sleep(0)
+    return i
+
+
+async def amain(n):
+    for i in range(n):
+        await aleaf(i)  # @site-amain-aleaf
+    await asyncio.gather(*(aleaf(i) for i in range(n)))
+
+
+async def aslow():
+    await asyncio.sleep(0.03)
+
+
+class Shape:
+    def area(self):
+        return leaf(1)  # @site-area-leaf
+
+    @staticmethod
+    def unit():
+        return 1
+
+    @classmethod
+    def make(cls):
+        return cls()
+
+    def outer(self):
+        def inner(v):
+            return v * 2
+
+        return [inner(i) for i in range(3)]
+
+
+def forked_work():
+    return 42
+
+
+def main():
+    threads = [threading.Thread(target=worker, args=(PER_THREAD,)) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in range(30):
+        top(k)  # @site-main-top
+    for ms in (20, 50):
+        for _ in range(5):
+            sleeper(ms)
+    sleepy_parent()
+    asyncio.run(amain(20))
+    asyncio.run(aslow())
+    total = sum(gen(7))
+    s = Shape.make()
+    s.area()
+    Shape.unit()
+    s.outer()
+    if os.environ.get("GT_FORK"):
+        pid = os.fork()
+        if pid == 0:
+            for _ in range(5):
+                forked_work()
+            sys.stdout.flush()
+            # A normal exit, so that the child's own at-exit flush runs.
+            sys.exit(0)
+        _, status = os.waitpid(pid, 0)
+        print("child exit", os.waitstatus_to_exitcode(status))
+    print("done", total, flush=True)
+    print("end-of-main", time.time(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
