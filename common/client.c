@@ -1,11 +1,13 @@
 #include "hud/client.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -86,24 +88,41 @@ void hud_result_clear(hud_result *res) {
   memset(res, 0, sizeof *res);
 }
 
-int hud_client_new(hud_client **out, const hud_config *cfg) {
-  if (!out || !cfg) return HUD_EINVAL;
+static int new_fail(char *err, size_t errlen, int rc, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return rc;
+}
+
+int hud_client_new(hud_client **out, const hud_config *cfg, char *err, size_t errlen) {
+  if (err && errlen) err[0] = '\0';
+  if (!out || !cfg) return new_fail(err, errlen, HUD_EINVAL, "no configuration");
   *out = NULL;
   const char *url = hud_config_str(cfg, HUD_CFG_URL);
   const char *key = hud_config_str(cfg, HUD_CFG_KEY);
   /* A key with control characters or spaces would corrupt the request headers. */
   for (const char *p = key; *p; p++)
-    if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127) return HUD_ECONFIG;
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return HUD_ENOMEM;
+    if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127)
+      return new_fail(err, errlen, HUD_ECONFIG, "key (%s): contains blanks or control characters",
+                      hud_config_origin(cfg, HUD_CFG_KEY));
+  const char *ca = hud_config_str(cfg, HUD_CFG_CA_FILE);
+  /* A CA file that cannot be read is a configuration mistake; say so now rather than at the first request. */
+  if (*ca && access(ca, R_OK) != 0)
+    return new_fail(err, errlen, HUD_ECONFIG, "ca_file %s (%s): %s", ca, hud_config_origin(cfg, HUD_CFG_CA_FILE),
+                    strerror(errno));
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return new_fail(err, errlen, HUD_ENOMEM, "libcurl init failed");
   hud_client *c = calloc(1, sizeof *c);
   if (!c) {
     curl_global_cleanup();
-    return HUD_ENOMEM;
+    return new_fail(err, errlen, HUD_ENOMEM, "out of memory");
   }
   c->base_url = xstrdup(url);
   c->user_agent = xasprintf("hud/%s", HUD_VERSION_STRING);
   c->auth = *key ? xasprintf("Authorization: Bearer %s", key) : NULL;
-  const char *ca = hud_config_str(cfg, HUD_CFG_CA_FILE);
   c->ca_file = *ca ? xstrdup(ca) : NULL;
   c->connect_ms = (long)hud_config_int(cfg, HUD_CFG_CONNECT_TIMEOUT_MS);
   c->timeout_ms = (long)hud_config_int(cfg, HUD_CFG_TIMEOUT_MS);
@@ -113,7 +132,7 @@ int hud_client_new(hud_client **out, const hud_config *cfg) {
   c->multi = curl_multi_init();
   if (!c->base_url || !c->user_agent || (*key && !c->auth) || (*ca && !c->ca_file) || !c->easy || !c->multi) {
     hud_client_free(c);
-    return HUD_ENOMEM;
+    return new_fail(err, errlen, HUD_ENOMEM, "out of memory");
   }
   size_t n = strlen(c->base_url);
   while (n > 0 && c->base_url[n - 1] == '/') c->base_url[--n] = '\0';
@@ -122,7 +141,9 @@ int hud_client_new(hud_client **out, const hud_config *cfg) {
   curl_url_cleanup(u);
   if (uc != CURLUE_OK) {
     hud_client_free(c);
-    return uc == CURLUE_OUT_OF_MEMORY ? HUD_ENOMEM : HUD_ECONFIG;
+    if (uc == CURLUE_OUT_OF_MEMORY) return new_fail(err, errlen, HUD_ENOMEM, "out of memory");
+    return new_fail(err, errlen, HUD_ECONFIG, "url %s (%s): %s", url, hud_config_origin(cfg, HUD_CFG_URL),
+                    curl_url_strerror(uc));
   }
   *out = c;
   return 0;

@@ -26,7 +26,7 @@ static int setup(void **state) {
   f->h = httpd_start();
   if (!f->h) return -1;
   f->cfg = test_config(httpd_url(f->h), "k-123");
-  if (!f->cfg || hud_client_new(&f->c, f->cfg) != 0) return -1;
+  if (!f->cfg || hud_client_new(&f->c, f->cfg, NULL, 0) != 0) return -1;
   *state = f;
   return 0;
 }
@@ -44,7 +44,7 @@ static int teardown(void **state) {
 static void reconfigure(fx *f, const char *key, const char *value) {
   assert_int_equal(hud_config_set(f->cfg, key, value, HUD_CFG_SRC_FLAG), 0);
   hud_client_free(f->c);
-  assert_int_equal(hud_client_new(&f->c, f->cfg), 0);
+  assert_int_equal(hud_client_new(&f->c, f->cfg, NULL, 0), 0);
 }
 
 static void get_ok_with_params_and_headers(void **state) {
@@ -187,7 +187,7 @@ static void refused_port_is_econnect_quickly(void **state) {
   snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
   hud_config *cfg = test_config(url, "k");
   hud_client *c;
-  assert_int_equal(hud_client_new(&c, cfg), 0);
+  assert_int_equal(hud_client_new(&c, cfg, NULL, 0), 0);
   hud_result res;
   assert_int_equal(hud_client_get(c, "/v1/services", NULL, 0, &res), HUD_ECONNECT);
   assert_int_equal(res.status, 0);
@@ -223,7 +223,7 @@ static void connect_timeout_is_etimeout(void **state) {
   hud_config *cfg = test_config(url, "k");
   assert_int_equal(hud_config_set(cfg, "connect_timeout_ms", "250", HUD_CFG_SRC_FLAG), 0);
   hud_client *c;
-  assert_int_equal(hud_client_new(&c, cfg), 0);
+  assert_int_equal(hud_client_new(&c, cfg, NULL, 0), 0);
   hud_result res;
   assert_int_equal(hud_client_get(c, "/v1/services", NULL, 0, &res), HUD_ETIMEOUT);
   print_message("connect timeout: %.1f ms: %s\n", res.elapsed_ms, res.message);
@@ -318,7 +318,7 @@ static void tls_verification(void **state) {
   hud_config *cfg = test_config(httpd_url(h), "k");
   hud_client *c;
   hud_result res;
-  assert_int_equal(hud_client_new(&c, cfg), 0);
+  assert_int_equal(hud_client_new(&c, cfg, NULL, 0), 0);
   assert_int_equal(hud_client_get(c, "/v1/services", NULL, 0, &res), HUD_ETLS);
   print_message("untrusted: %s\n", res.message);
   assert_non_null(strstr(res.message, "certificate"));
@@ -326,7 +326,7 @@ static void tls_verification(void **state) {
   hud_client_free(c);
 
   assert_int_equal(hud_config_set(cfg, "ca_file", ca, HUD_CFG_SRC_FLAG), 0);
-  assert_int_equal(hud_client_new(&c, cfg), 0);
+  assert_int_equal(hud_client_new(&c, cfg, NULL, 0), 0);
   assert_int_equal(hud_client_get(c, "/v1/services", NULL, 0, &res), 0);
   assert_string_equal(res.body, "{\"services\":[]}");
   hud_result_clear(&res);
@@ -336,7 +336,7 @@ static void tls_verification(void **state) {
   char url[64];
   snprintf(url, sizeof url, "https://localhost:%d", httpd_port(h));
   assert_int_equal(hud_config_set(cfg, "url", url, HUD_CFG_SRC_FLAG), 0);
-  assert_int_equal(hud_client_new(&c, cfg), 0);
+  assert_int_equal(hud_client_new(&c, cfg, NULL, 0), 0);
   int rc = hud_client_get(c, "/v1/services", NULL, 0, &res);
   /* localhost may resolve to ::1 first, where nothing listens; curl then tries 127.0.0.1. */
   assert_int_equal(rc, HUD_ETLS);
@@ -346,7 +346,7 @@ static void tls_verification(void **state) {
   assert_int_equal(hud_config_set(cfg, "url", httpd_url(h), HUD_CFG_SRC_FLAG), 0);
   assert_int_equal(hud_config_set(cfg, "ca_file", "", HUD_CFG_SRC_FLAG), 0);
   assert_int_equal(hud_config_set(cfg, "insecure", "true", HUD_CFG_SRC_FLAG), 0);
-  assert_int_equal(hud_client_new(&c, cfg), 0);
+  assert_int_equal(hud_client_new(&c, cfg, NULL, 0), 0);
   assert_int_equal(hud_client_get(c, "/v1/services", NULL, 0, &res), 0);
   hud_result_clear(&res);
   hud_client_free(c);
@@ -360,15 +360,30 @@ static void tls_verification(void **state) {
 }
 
 static void bad_configuration(void **state) {
+  char err[300];
   hud_config *cfg = test_config("http://", "k");
   hud_client *c = NULL;
-  assert_int_equal(hud_client_new(&c, cfg), HUD_ECONFIG);
+  assert_int_equal(hud_client_new(&c, cfg, err, sizeof err), HUD_ECONFIG);
   assert_null(c);
+  print_message("%s\n", err);
+  assert_non_null(strstr(err, "url http:// (flag --url): "));
   hud_config_free(cfg);
   cfg = test_config("http://127.0.0.1:1", "k");
   /* A key that would break the header line. */
   assert_int_equal(hud_config_set(cfg, "key", "a\nInjected: 1", HUD_CFG_SRC_FLAG), 0);
-  assert_int_equal(hud_client_new(&c, cfg), HUD_ECONFIG);
+  assert_int_equal(hud_client_new(&c, cfg, err, sizeof err), HUD_ECONFIG);
+  assert_string_equal(err, "key (flag --key): contains blanks or control characters");
+  assert_int_equal(hud_config_set(cfg, "key", "fine", HUD_CFG_SRC_FLAG), 0);
+  setenv("HUD_CA_FILE", "/nonexistent/ca.pem", 1);
+  assert_int_equal(hud_config_load_env(cfg), 0);
+  unsetenv("HUD_CA_FILE");
+  assert_int_equal(hud_client_new(&c, cfg, NULL, 0), HUD_ECONFIG);
+  assert_int_equal(hud_client_new(&c, cfg, err, sizeof err), HUD_ECONFIG);
+  assert_string_equal(err, "ca_file /nonexistent/ca.pem (env HUD_CA_FILE): No such file or directory");
+  assert_int_equal(hud_config_set(cfg, "ca_file", "", HUD_CFG_SRC_FLAG), 0);
+  assert_int_equal(hud_client_new(&c, cfg, err, sizeof err), 0);
+  assert_string_equal(err, "");
+  hud_client_free(c);
   hud_config_free(cfg);
 }
 

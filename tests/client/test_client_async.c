@@ -153,7 +153,7 @@ static int setup(void **state) {
   f->h = httpd_start();
   if (!f->h) return -1;
   f->cfg = test_config(httpd_url(f->h), "k-async");
-  if (!f->cfg || hud_client_new(&f->c, f->cfg) != 0) return -1;
+  if (!f->cfg || hud_client_new(&f->c, f->cfg, NULL, 0) != 0) return -1;
   uv_loop_init(&f->loop);
   driver_init(&f->d, &f->loop, f->c);
   uv_timer_init(&f->loop, &f->guard);
@@ -279,7 +279,7 @@ static void errors_arrive_through_the_callback(void **state) {
   fx *f = *state;
   hud_config_set(f->cfg, "timeout_ms", "300", HUD_CFG_SRC_FLAG);
   hud_client *c2;
-  assert_int_equal(hud_client_new(&c2, f->cfg), 0);
+  assert_int_equal(hud_client_new(&c2, f->cfg, NULL, 0), 0);
   /* Swap in the client with the short time limit. */
   hud_client_free(f->c);
   f->c = c2;
@@ -314,7 +314,7 @@ static void refused_through_the_loop(void **state) {
   snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
   hud_config_set(f->cfg, "url", url, HUD_CFG_SRC_FLAG);
   hud_client *c2;
-  assert_int_equal(hud_client_new(&c2, f->cfg), 0);
+  assert_int_equal(hud_client_new(&c2, f->cfg, NULL, 0), 0);
   hud_client_free(f->c);
   f->c = c2;
   driver_attach(&f->d, f->c);
@@ -410,7 +410,7 @@ static void callbacks_may_start_requests(void **state) {
 static void start_without_loop_is_einval(void **state) {
   hud_config *cfg = test_config("http://127.0.0.1:1", NULL);
   hud_client *c;
-  assert_int_equal(hud_client_new(&c, cfg), 0);
+  assert_int_equal(hud_client_new(&c, cfg, NULL, 0), 0);
   hud_request r = {.path = "/"};
   unsigned long id = 7;
   assert_int_equal(hud_client_start(c, &r, on_done, NULL, &id), HUD_EINVAL);

@@ -54,8 +54,10 @@ typedef struct hud_result {
 void hud_result_clear(hud_result *res);
 
 /* Creates a client from CFG (url, key, timeouts, ca_file, insecure, max_response_bytes are copied: CFG may
- * be freed afterwards). HUD_ECONFIG for a URL libcurl cannot use. */
-int hud_client_new(hud_client **out, const hud_config *cfg);
+ * be freed afterwards). HUD_ECONFIG for a URL libcurl cannot use, a key with blanks or control characters,
+ * or a ca_file that cannot be read. On error, ERR (may be NULL) gets a message naming the key and where its
+ * value came from, e.g. "ca_file /x.pem (env HUD_CA_FILE): No such file or directory". */
+int hud_client_new(hud_client **out, const hud_config *cfg, char *err, size_t errlen);
 /* Cancels pending non-blocking requests (their callbacks run with HUD_ECANCELED) and frees. */
 void hud_client_free(hud_client *c);
 
