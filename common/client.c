@@ -432,6 +432,8 @@ int hud_client_do(hud_client *c, const hud_request *req, hud_result *res) {
   }
   CURLcode cc = curl_easy_perform(c->easy);
   xfer_finish(&x, cc, res);
+  /* Drop the handle's pointers into this frame (error buffer, headers, body); the connection stays cached. */
+  curl_easy_reset(c->easy);
   xfer_release(&x);
   return res->err;
 }
