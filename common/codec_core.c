@@ -48,6 +48,10 @@ static size_t path_append(cctx *c, const char *s, size_t n) {
 
 size_t cctx_push_key(cctx *c, const char *key) {
   size_t old = c->plen;
+  if (!*key) {
+    path_append(c, "[\"\"]", 4); /* an empty member name stays visible in the path */
+    return old;
+  }
   if (c->plen) path_append(c, ".", 1);
   path_append(c, key, strlen(key));
   return old;
@@ -615,8 +619,9 @@ static int dec_field(cctx *c, const hfield *f, const json_t *j, void *base) {
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)j, key, v) {
-      size_t o = cctx_push_key(c, key);
       size_t klen = strlen(key);
+      if (klen == 0) return cctx_fail(c, HUD_EFIELD, "empty key");
+      size_t o = cctx_push_key(c, key);
       if (klen > c->lim.max_string_bytes) {
         rc = cctx_fail(c, HUD_ERANGE, "key of %zu bytes exceeds the limit of %zu bytes", klen,
                        c->lim.max_string_bytes);
