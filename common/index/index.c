@@ -115,6 +115,7 @@ enum idx_cap {
   CAP_CALL,
   CAP_CALLEE,
   CAP_CALLEE_OBJECT,
+  CAP_ORPHAN,
 };
 
 typedef struct idx_query {
@@ -136,6 +137,7 @@ static uint8_t idx_role_of(const char *name, uint32_t len) {
       {"global", CAP_GLOBAL},     {"name", CAP_NAME},           {"body", CAP_BODY},
       {"hole", CAP_HOLE},         {"decorated", CAP_DECORATED}, {"receiver", CAP_RECEIVER},
       {"call", CAP_CALL},         {"callee", CAP_CALLEE},       {"callee.object", CAP_CALLEE_OBJECT},
+      {"orphan.class", CAP_ORPHAN},
   };
   for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
     if (strlen(roles[i].name) == len && memcmp(roles[i].name, name, len) == 0)
@@ -244,6 +246,8 @@ static int idx_parse(hud_indexer *ix, hud_lang lang, const TSTree *old, const ch
   return 0;
 }
 
+static bool idx_is_space(char ch);
+
 /* ---- extraction --------------------------------------------------------------------- */
 
 enum { EV_FUNCTION = 1, EV_LAMBDA, EV_CLASS, EV_OBJECT, EV_COMPREHENSION, EV_GLOBAL, EV_CALL };
@@ -252,7 +256,7 @@ typedef struct idx_event {
   TSNode node;
   uint32_t start, end; /* node bytes: the sort key */
   uint8_t type;
-  bool has_name, has_body, has_hole, has_deco, has_recv, has_obj;
+  bool has_name, has_body, has_hole, has_deco, has_recv, has_obj, orphan;
   uint32_t name_prio;
   TSNode name;   /* @name, or @callee for calls */
   TSNode recv;   /* @receiver */
@@ -301,6 +305,55 @@ static int idx_push_event(idx_ctx *c, const idx_event *e) {
   return 0;
 }
 
+/* A `class` header that error recovery left loose inside an ERROR node (tree-sitter-python
+ * loses the class when, for instance, a bracketed continuation line is dedented): the class
+ * body is taken to run until the next code line indented no deeper than the header, which
+ * is what Python's own layout rule says. Lines inside strings and lines starting with a
+ * closing bracket do not end it. */
+static uint32_t idx_orphan_class_end(const idx_ctx *c, TSNode root, TSNode kw) {
+  TSPoint hp = ts_node_start_point(kw);
+  uint32_t hdr_col = hp.column;
+  size_t line = (size_t)hp.row + 1;
+  for (; line < c->nlines; line++) {
+    uint32_t s = c->line_start[line];
+    uint32_t e = line + 1 < c->nlines ? c->line_start[line + 1] : (uint32_t)c->len;
+    uint32_t col = 0, i = s;
+    for (; i < e; i++) {
+      char ch = c->src[i];
+      if (ch == ' ') col++;
+      else if (ch == '\t') col = (col / 8 + 1) * 8;
+      else if (ch == '\f') col = 0;
+      else break;
+    }
+    if (i >= e) continue;
+    char ch = c->src[i];
+    if (ch == '\n' || ch == '\r' || ch == '#' || ch == ')' || ch == ']' || ch == '}') continue;
+    if (col > hdr_col) continue;
+    TSNode at = ts_node_descendant_for_byte_range(root, i, i + 1);
+    const char *t = ts_node_type(at);
+    if (strcmp(t, "string_content") == 0 || strcmp(t, "escape_sequence") == 0) continue;
+    /* The end of the previous non-blank line. */
+    uint32_t end = s;
+    while (end > 0 && idx_is_space(c->src[end - 1])) end--;
+    return end;
+  }
+  return (uint32_t)c->len;
+}
+
+/* Error recovery can put an ERROR node between a definition's header and the block it then
+ * calls the body (the real body is inside the ERROR): the inside then starts after the name. */
+static void idx_widen_body(idx_event *e) {
+  uint32_t cnt = ts_node_child_count(e->node);
+  for (uint32_t i = 0; i < cnt; i++) {
+    TSNode ch = ts_node_child(e->node, i);
+    if (ts_node_start_byte(ch) >= e->body_s) break;
+    if (ts_node_is_missing(ch) || strcmp(ts_node_type(ch), "ERROR") == 0) {
+      e->body_s = ts_node_end_byte(e->name);
+      return;
+    }
+  }
+}
+
 static int idx_collect_defs(idx_ctx *c, TSQueryCursor *cur, TSNode root) {
   const idx_query *q = &idx_defs[c->lang];
   ts_query_cursor_exec(cur, q->q, root);
@@ -317,6 +370,7 @@ static int idx_collect_defs(idx_ctx *c, TSQueryCursor *cur, TSNode root) {
       case CAP_OBJECT: e.type = EV_OBJECT; e.node = n; break;
       case CAP_COMPREHENSION: e.type = EV_COMPREHENSION; e.node = n; break;
       case CAP_GLOBAL: e.type = EV_GLOBAL; e.node = n; break;
+      case CAP_ORPHAN: e.type = EV_CLASS; e.node = n; e.orphan = true; break;
       case CAP_NAME:
         e.has_name = true;
         e.name = n;
@@ -350,6 +404,14 @@ static int idx_collect_defs(idx_ctx *c, TSQueryCursor *cur, TSNode root) {
       continue;
     e.start = ts_node_start_byte(e.node);
     e.end = ts_node_end_byte(e.node);
+    if (e.has_body && e.has_name && ts_node_has_error(e.node)) idx_widen_body(&e);
+    if (e.orphan) {
+      if (!e.has_name) continue;
+      e.has_body = true;
+      e.body_s = ts_node_end_byte(e.name);
+      e.end = e.body_e = idx_orphan_class_end(c, root, e.node);
+      if (e.end <= e.body_s) continue;
+    }
     int rc = idx_push_event(c, &e);
     if (rc) return rc;
   }
@@ -786,7 +848,7 @@ static int idx_sweep(idx_ctx *c, const char *module_path) {
       idx_scope_release(&c->stack[--c->nstack]);
     idx_scope *parent = NULL;
     for (size_t k = c->nstack; k-- > 0;)
-      if (idx_inside(c->stack[k].ev, e->start)) {
+      if (e->start < c->stack[k].ev->end && idx_inside(c->stack[k].ev, e->start)) {
         parent = &c->stack[k];
         break;
       }

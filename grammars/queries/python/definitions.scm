@@ -7,6 +7,10 @@
 (class_definition name: (identifier) @name body: (block) @body) @class
 (lambda body: (_) @body) @lambda
 
+; Error recovery can leave a definition without its block: the whole node is then its inside.
+(function_definition name: (identifier) @name) @function
+(class_definition name: (identifier) @name) @class
+
 ; A comprehension is its own scope in 3.11, except its first iterable.
 (list_comprehension body: (_) . (for_in_clause) @hole) @comprehension
 (set_comprehension body: (_) . (for_in_clause) @hole) @comprehension
@@ -18,3 +22,7 @@
 (generator_expression) @comprehension
 
 (global_statement (identifier) @global)
+
+; Error recovery: a class header left loose in an ERROR node still names its methods
+; (the extent is taken from the indentation, see idx_orphan_class_end).
+(ERROR "class" @orphan.class . (identifier) @name)
