@@ -26,7 +26,9 @@ WORKLOADS = os.path.join(HERE, "workloads")
 class Listener:
     """POST /v1/ingest on 127.0.0.1:<free port>. `fail_first` requests get 503 first."""
 
-    def __init__(self, fail_first=0, delay=0.0):
+    def __init__(self, fail_first=0, delay=0.0, fail_until=0.0):
+        self.fail_until = fail_until  # time.monotonic() before which every request gets 503
+        self.failed_ids = []  # batch ids of the requests answered 503
         self.batches = []
         self.requests = []  # (status, headers) of every request
         self.fail_first = fail_first
@@ -67,12 +69,13 @@ class Listener:
                 return 404, {"error": {"code": "not_found", "message": path}}
             if headers.get("Authorization") != f"Bearer {KEY}":
                 return 401, {"error": {"code": "unauthorized", "message": "bad key"}}
-            if self.fail_first > 0:
-                self.fail_first -= 1
-                return 503, {"error": {"code": "unavailable", "message": "try later"}}
             if headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
             batch = json.loads(body)
+            if self.fail_first > 0 or time.monotonic() < self.fail_until:
+                self.fail_first -= 1
+                self.failed_ids.append(batch.get("batch_id"))
+                return 503, {"error": {"code": "unavailable", "message": "try later"}}
             if not isinstance(batch, dict) or "batch_id" not in batch:
                 return 400, {"error": {"code": "invalid_field", "message": "not a batch"}}
             if any(b["batch_id"] == batch["batch_id"] for b in self.batches):

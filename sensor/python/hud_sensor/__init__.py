@@ -11,7 +11,7 @@ Configuration (init() arguments win over the environment, which wins over the sh
 $XDG_CONFIG_HOME/hud/config): HUD_KEY, HUD_SERVICE, HUD_URL, HUD_ENV, HUD_VERSION,
 HUD_INCLUDE_MODULES / HUD_EXCLUDE_MODULES (comma-separated globs of module names), HUD_TAGS (JSON
 object), HUD_LOG_FILE, HUD_FLUSH_INTERVAL (seconds, default 10), HUD_CPU_BUDGET (fraction,
-default 0.01).
+default 0.01), HUD_BACKLOG (batches kept while the backend is unreachable, default 30).
 """
 
 import atexit
@@ -83,6 +83,7 @@ def init(key=None, service=None, url=None, version=None, include_modules=None, e
         "log_file": log_file or e.get("HUD_LOG_FILE") or None,
         "interval": float(flush_interval or e.get("HUD_FLUSH_INTERVAL") or 10.0),
         "budget": float(cpu_budget or e.get("HUD_CPU_BUDGET") or 0.01),
+        "backlog": int(e.get("HUD_BACKLOG") or 30),
         "tags": {str(k): str(v) for k, v in (tags or {}).items()},
         "host": socket.gethostname(),
         "runtime": "cpython %d.%d.%d" % sys.version_info[:3],

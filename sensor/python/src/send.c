@@ -26,6 +26,8 @@ typedef struct pending {
   size_t len;
   hud_uuid batch_id;
   int64_t decls, invocations, xflows, flows, flow_functions; /* for drop accounting */
+  hud_dropped carried;      /* drop counters this batch reports; back to S.dropped if it is lost */
+  uint32_t decl_from;       /* first declaration it carries (re-sent when the batch is lost) */
   struct pending *next;
 } pending;
 
@@ -54,7 +56,7 @@ static struct {
   uint32_t decl_sent;
   int64_t *debt;            /* per function: timed calls carried over periods (sampled <= count) */
   size_t debt_cap;
-  hud_dropped dropped;      /* not yet reported in an acknowledged batch */
+  hud_dropped dropped;      /* not yet put into a batch */
   hud_dropped dropped_total;
   int64_t batches_sent, batches_failed, send_errors;
   int64_t last_status;
@@ -209,6 +211,22 @@ static void set_call_site(hud_invocation *inv, const sns_edge *e) {
   memcpy(inv->caller.caller_function_id, c->function_id, sizeof(hud_uuid));
   inv->caller.caller_module_path = c->module_path;
   inv->caller.line = e->line;
+}
+
+/* A batch that will never be acknowledged: its content and the drops it carried are counted
+ * again, to be reported by the next batch. Call with S.mu held or from the sender alone. */
+static void lose(const pending *pd, const hud_dropped *carried) {
+  hud_dropped *d = &S.dropped;
+  d->batches += carried->batches + 1;
+  /* Declarations are never lost for good: the next batch carries them again. */
+  d->declarations += carried->declarations;
+  if (pd && pd->decls && pd->decl_from < S.decl_sent) S.decl_sent = pd->decl_from;
+  d->invocations += carried->invocations + (pd ? pd->invocations : 0);
+  d->exception_flows += carried->exception_flows + (pd ? pd->xflows : 0);
+  d->flows += carried->flows + (pd ? pd->flows : 0);
+  d->flow_functions += carried->flow_functions + (pd ? pd->flow_functions : 0);
+  d->bytes += carried->bytes + (int64_t)(pd ? pd->len : 0);
+  S.dropped_total.batches++;
 }
 
 /* Builds and encodes the batch of period P (retired) plus declarations [decl_sent, nfns). */
@@ -432,17 +450,28 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
   S.samples_total += p->samples;
   S.dropped.invocations += p->dropped_invocations;
   S.dropped.exception_flows += p->dropped_xflows;
+  pthread_mutex_lock(&S.mu);
   b.dropped = S.dropped;
+  memset(&S.dropped, 0, sizeof S.dropped);
+  pthread_mutex_unlock(&S.mu);
 
   pending *pd = calloc(1, sizeof *pd);
   hud_codec_error err;
   if (!pd || hud_batch_encode(&b, &pd->json, &pd->len, &err) != 0) {
     if (pd) sns_log("batch encoding failed: %s", err.message);
+    pending lost = {.decls = (int64_t)b.n_declarations, .invocations = (int64_t)b.n_invocations,
+                    .xflows = (int64_t)b.n_exception_flows, .flows = (int64_t)b.n_flows,
+                    .flow_functions = (int64_t)b.n_flow_functions, .decl_from = S.decl_sent};
+    pthread_mutex_lock(&S.mu);
+    lose(&lost, &b.dropped);
+    pthread_mutex_unlock(&S.mu);
     free(pd);
     hud_arena_free(a);
     return NULL;
   }
   memcpy(pd->batch_id, b.batch_id, sizeof(hud_uuid));
+  pd->carried = b.dropped;
+  pd->decl_from = S.decl_sent;
   pd->decls = (int64_t)b.n_declarations;
   pd->invocations = (int64_t)b.n_invocations;
   pd->xflows = (int64_t)b.n_exception_flows;
@@ -461,14 +490,7 @@ static void backlog_push(pending *pd) {
     if (!S.head) S.tail = NULL;
     S.n_backlog--;
     S.backlog_bytes -= old->len;
-    S.dropped.batches++;
-    S.dropped.declarations += old->decls;
-    S.dropped.invocations += old->invocations;
-    S.dropped.exception_flows += old->xflows;
-    S.dropped.flows += old->flows;
-    S.dropped.flow_functions += old->flow_functions;
-    S.dropped.bytes += (int64_t)old->len;
-    S.dropped_total.batches++;
+    lose(old, &old->carried);
     sns_log("backlog full: dropped batch %s (%zu bytes)", old->batch_id, old->len);
     free(old->json);
     free(old);
@@ -490,8 +512,7 @@ static int send_one(void) {
   pthread_mutex_unlock(&S.mu);
   if (!pd) return 0;
   if (!S.client) {
-    if (hud_client_new(&S.client, S.cfg) != 0) {
-      snprintf(S.last_error, sizeof S.last_error, "bad backend URL");
+    if (hud_client_new(&S.client, S.cfg, S.last_error, sizeof S.last_error) != 0) {
       return HUD_ECONFIG;
     }
   }
@@ -516,14 +537,9 @@ static int send_one(void) {
   S.backlog_bytes -= pd->len;
   if (rc == 0) {
     S.batches_sent++;
-    /* The drops this batch reported are now known to the backend. */
-    memset(&S.dropped, 0, sizeof S.dropped);
   } else {
     S.batches_failed++;
-    S.dropped.batches++;
-    S.dropped.invocations += pd->invocations;
-    S.dropped.declarations += pd->decls;
-    S.dropped_total.batches++;
+    lose(pd, &pd->carried);
   }
   pthread_mutex_unlock(&S.mu);
   if (rc == 0) sns_log("sent batch %s (%zu bytes json)", pd->batch_id, pd->len);
@@ -594,10 +610,29 @@ static void *sender_main(void *arg) {
     if (want_snap) {
       alive = snapshot_and_queue(&last_snap);
       next_flush = cpu_seconds(CLOCK_MONOTONIC) + S.s.interval_s;
-      retry_at = 0; /* a flush sends now, whatever the backoff */
+      /* An explicit flush and the final one send now, whatever the backoff. */
+      if (stop || req != S.flush_done) retry_at = 0;
     }
     bool ok = true;
-    while (alive || stop) {
+    if (stop) {
+      /* Final flush: retry briefly until the exit budget (shutdown waits 2 s) is nearly spent. */
+      double deadline = cpu_seconds(CLOCK_MONOTONIC) + 1.8;
+      for (;;) {
+        pthread_mutex_lock(&S.mu);
+        bool have = S.head != NULL;
+        pthread_mutex_unlock(&S.mu);
+        if (!have) break;
+        if (send_one() != 0) {
+          if (cpu_seconds(CLOCK_MONOTONIC) + 0.2 >= deadline) {
+            ok = false;
+            break;
+          }
+          struct timespec nap = {0, 200000000};
+          nanosleep(&nap, NULL);
+        }
+      }
+    }
+    while (alive && !stop) {
       pthread_mutex_lock(&S.mu);
       bool have = S.head != NULL;
       pthread_mutex_unlock(&S.mu);
@@ -711,8 +746,9 @@ int sns_sender_start(PyObject *d) {
     const char *ev = hud_config_str(S.cfg, HUD_CFG_ENV);
     if (ev && *ev) S.s.environment = strdup(ev);
   }
-  if (hud_client_new(&S.client, S.cfg) != 0) {
-    PyErr_Format(PyExc_ValueError, "hud: cannot use backend URL %s", hud_config_str(S.cfg, HUD_CFG_URL));
+  char cerr[512] = "";
+  if (hud_client_new(&S.client, S.cfg, cerr, sizeof cerr) != 0) {
+    PyErr_Format(PyExc_ValueError, "hud: backend client: %s", cerr);
     return -1;
   }
   S.cpu_prev_proc = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
@@ -811,7 +847,7 @@ void sns_sender_after_fork_child(void) {
   bool was_running = S.running;
   S.running = false;
   if (was_running && !S.py_dead) {
-    if (hud_client_new(&S.client, S.cfg) == 0) start_thread();
+    if (hud_client_new(&S.client, S.cfg, NULL, 0) == 0) start_thread();
   }
 }
 
