@@ -301,7 +301,6 @@ int hud_time_format(hud_time_ns t, char out[HUD_TIME_STRLEN + 1]) {
   int y;
   unsigned m, d;
   civil_from_days(days, &y, &m, &d);
-  if (y > 9999) return HUD_ERANGE;
   int hh = (int)(rem / 3600), mm = (int)(rem / 60 % 60), ss = (int)(rem % 60);
   if (ns % 1000 == 0)
     snprintf(out, HUD_TIME_STRLEN + 1, "%04d-%02u-%02uT%02d:%02d:%02d.%06d+00:00", y, m, d, hh,
@@ -364,6 +363,8 @@ int hud_time_parse(const char *s, hud_time_ns *out) {
   int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se -
                  off;
   if (y < 1970 || secs < 0) return HUD_ERANGE;
+  /* int64 nanoseconds end in April 2262. */
+  if (secs > (INT64_MAX - frac) / 1000000000) return HUD_ERANGE;
   *out = secs * 1000000000 + frac;
   return 0;
 }
@@ -967,8 +968,7 @@ static int enc_field(cctx *c, const hfield *f, const void *base, json_t **out) {
 int cx_encode_obj(cctx *c, const htype *t, const void *v, json_t **out) {
   *out = NULL;
   if (!v) return cctx_fail(c, HUD_EINVAL, "NULL %s", t->name);
-  int rc = t->validate ? t->validate(c, v) : 0;
-  if (rc) return rc;
+  int rc;
   json_t *o = json_object();
   if (!o) return oom(c);
   for (size_t i = 0; i < t->nfields; i++) {
@@ -990,6 +990,12 @@ int cx_encode_obj(cctx *c, const htype *t, const void *v, json_t **out) {
       json_decref(o);
       return rc;
     }
+  }
+  /* Cross-field rules last, as in the decoder: a field's own range error wins. */
+  rc = t->validate ? t->validate(c, v) : 0;
+  if (rc) {
+    json_decref(o);
+    return rc;
   }
   *out = o;
   return 0;

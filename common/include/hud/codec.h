@@ -159,7 +159,8 @@ int hud_error_body_from_codec(const hud_codec_error *e, char **json, size_t *len
 /* ---------------------------------------------------------------------------------------- */
 /* Times: RFC 3339. Format always writes UTC "+00:00" with 6 fraction digits, or 9 when the
  * value has sub-microsecond nanoseconds. Parse accepts 'T' or 't', 0..9 fraction digits,
- * "Z"/"z" or a +hh:mm/-hh:mm offset; years 1970..9999 only (HUD_ERANGE otherwise). */
+ * "Z"/"z" or a +hh:mm/-hh:mm offset. Instants before 1970 or after int64 nanoseconds run out
+ * (2262-04-11T23:47:16.854775807Z) are HUD_ERANGE; malformed text is HUD_EINVAL. */
 #define HUD_TIME_STRLEN 35
 int hud_time_format(hud_time_ns t, char out[HUD_TIME_STRLEN + 1]);
 int hud_time_parse(const char *s, hud_time_ns *out);
