@@ -89,7 +89,12 @@ def _install_starlette(routing):
         try:
             await orig(self, scope, receive, send_status)
         except BaseException as e:
-            _native.flow_record(idx, 500, time.perf_counter_ns() - t0, e)
+            # HTTPException (and the like) become responses in an outer middleware.
+            code = getattr(e, "status_code", None)
+            if isinstance(code, int) and 100 <= code < 500:
+                _native.flow_record(idx, code, time.perf_counter_ns() - t0, None)
+            else:
+                _native.flow_record(idx, 500, time.perf_counter_ns() - t0, e)
             raise
         finally:
             _flow_var.reset(token)
