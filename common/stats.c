@@ -182,11 +182,11 @@ int hud_summary_from_sums(uint64_t count, double sum, double sum_sq, hud_summary
 }
 
 void hud_moments_add(hud_moments *m, double x) {
-  long double v = x;
+  if (m->n == 0) m->shift = x;
+  long double d = (long double)x - m->shift;
   m->n++;
-  long double d = v - m->mean;
-  m->mean += d / (long double)m->n;
-  m->m2 += d * (v - m->mean);
+  m->s1 += d;
+  m->s2 += d * d;
 }
 
 void hud_moments_merge(hud_moments *dst, const hud_moments *src) {
@@ -195,28 +195,32 @@ void hud_moments_merge(hud_moments *dst, const hud_moments *src) {
     *dst = *src;
     return;
   }
-  long double na = (long double)dst->n, nb = (long double)src->n, n = na + nb;
-  long double d = src->mean - dst->mean;
-  dst->mean += d * (nb / n);
-  dst->m2 += src->m2 + d * d * (na * nb / n);
+  /* Re-express SRC's sums around DST's shift. */
+  long double delta = (long double)src->shift - dst->shift, ns = (long double)src->n;
+  dst->s2 += src->s2 + 2 * delta * src->s1 + ns * delta * delta;
+  dst->s1 += src->s1 + ns * delta;
   dst->n += src->n;
 }
 
 int hud_moments_summary(const hud_moments *m, hud_summary *out) {
-  if (m->n == 0 || !isfinite(m->mean) || !isfinite(m->m2)) return HUD_EINVAL;
-  long double var = m->n > 1 ? m->m2 / (long double)(m->n - 1) : 0;
-  if (var < 0) var = 0;
+  if (m->n == 0 || !isfinite(m->shift) || !isfinite(m->s1) || !isfinite(m->s2)) return HUD_EINVAL;
+  long double n = (long double)m->n;
+  long double var = 0;
+  if (m->n > 1) {
+    var = (m->s2 - m->s1 * m->s1 / n) / (n - 1);
+    if (var < 0) var = 0;
+  }
   out->n = m->n;
-  out->mean = (double)m->mean;
+  out->mean = (double)(m->shift + m->s1 / n);
   out->var = (double)var;
   out->sd = (double)sqrtl(var);
   return 0;
 }
 
 void hud_moments_sums(const hud_moments *m, double *sum, double *sum_sq) {
-  long double n = (long double)m->n;
-  *sum = (double)(n * m->mean);
-  *sum_sq = (double)(m->m2 + n * m->mean * m->mean);
+  long double n = (long double)m->n, k = m->shift;
+  *sum = (double)(n * k + m->s1);
+  *sum_sq = (double)(m->s2 + 2 * k * m->s1 + n * k * k);
 }
 
 /* ---- tests ------------------------------------------------------------------------------ */

@@ -34,13 +34,14 @@ typedef struct hud_summary {
  * error of ~1e-16 / cv^2 (cv = sd / mean); fine for durations, see hud_moments otherwise. */
 int hud_summary_from_sums(uint64_t count, double sum, double sum_sq, hud_summary *out);
 
-/* Running mean and sum of squared deviations (Welford; Chan et al. to merge), in long double:
- * stable where count/sum/sum-of-squares cancel (durations of hours, counts of 1e9, small
- * spread). Zero-initialise to start. About a division per add. */
+/* Running count and sums of (x - shift) and (x - shift)^2 in long double, shift = the first
+ * value: no cancellation when the spread is tiny next to the mean (durations of hours, counts
+ * of 1e9), and no division on the hot path. Zero-initialise to start; merge adds two. */
 typedef struct hud_moments {
   uint64_t n;
-  long double mean;
-  long double m2; /* sum of (x - mean)^2 */
+  double shift;
+  long double s1; /* sum of (x - shift) */
+  long double s2; /* sum of (x - shift)^2 */
 } hud_moments;
 void hud_moments_add(hud_moments *m, double x);
 void hud_moments_merge(hud_moments *dst, const hud_moments *src);
@@ -58,7 +59,8 @@ typedef struct hud_ttest {
   double confidence; /* as requested, e.g. 0.95 */
   double ci_lo, ci_hi; /* confidence interval of diff: diff -/+ t_{(1+c)/2, df} * se */
 } hud_ttest;
-/* Needs n >= 2 on both sides (HUD_EINVAL) and var_a + var_b > 0 (HUD_ERANGE). */
+/* Reads n, mean and var (not sd) of each side. Needs n >= 2 on both sides (HUD_EINVAL) and
+ * var_a + var_b > 0 (HUD_ERANGE). One side with zero variance is fine (df = n_other - 1). */
 int hud_welch_ttest(const hud_summary *a, const hud_summary *b, double confidence, hud_ttest *out);
 
 /* Two-proportion z-test of rate_b - rate_a (e.g. errors / calls). */
