@@ -810,6 +810,12 @@ static int det_make_issue(det_ctx *x, const det_candidate *cd, double q, srv_iss
   is->cand_calls = cd->c.count;
   is->base_errors = cd->b.errors;
   is->cand_errors = cd->c.errors;
+  is->base_sampled = cd->b.sampled_count;
+  is->cand_sampled = cd->c.sampled_count;
+  is->base_mean_ns = det_mean(&cd->b);
+  is->cand_mean_ns = det_mean(&cd->c);
+  is->base_sd_ns = sqrt(det_var(&cd->b));
+  is->cand_sd_ns = sqrt(det_var(&cd->c));
   /* Half-width of the effect CI over its standard error gives the critical value the stats
    * module used; the relative CI reuses it with the delta-method error of the ratio. */
   double crit = 0, se_b2, se_c2;

@@ -147,6 +147,9 @@ typedef struct srv_issue {
   uint64_t base_n, cand_n;         /* sampled calls (duration) or calls (errors) */
   uint64_t base_calls, cand_calls; /* exact calls */
   uint64_t base_errors, cand_errors;
+  uint64_t base_sampled, cand_sampled;   /* sampled calls (both kinds) */
+  double base_mean_ns, cand_mean_ns;     /* mean duration over sampled calls (both kinds) */
+  double base_sd_ns, cand_sd_ns;         /* sample standard deviation of the duration */
   srv_issue_cause *causes;
   size_t n_causes;
   double explained; /* sum of all contributions / effect (duration: ~1 when the tree is complete) */

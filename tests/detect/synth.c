@@ -223,13 +223,28 @@ static double sim_call(sim *s, int n, exc *e, int *raised) {
     return total;
   }
   r->st.count++;
+  /* Durations are whole nanoseconds, as the sensor measures them. */
+  total = floor(total);
+  self = floor(self);
   if (rng_unit(&s->r) < s->p->sample_rate) {
     r->st.sampled_count++;
     r->st.sum_ns += total;
     r->st.sumsq_ns += total * total;
     r->st.self_sum_ns += self;
+    r->sum_int_ns += total;
+    r->self_int_ns += self;
+    if (s->p->sketches) {
+      if (!r->sketch && !(r->sketch = hud_sketch_new(HUD_SKETCH_DEFAULT_ALPHA))) s->oom = 1;
+      if (r->sketch) hud_sketch_add(r->sketch, total);
+    }
   }
-  if (*raised) r->st.errors++;
+  if (*raised) {
+    r->st.errors++;
+    int k = 0;
+    while (k < r->n_exc_types && strcmp(r->exc_types[k], e->type) != 0) k++;
+    if (k == r->n_exc_types && k < SYNTH_MAX_EXC_TYPES) r->exc_types[r->n_exc_types++] = e->type;
+    if (k < SYNTH_MAX_EXC_TYPES) r->exc_counts[k]++;
+  }
   return total;
 }
 
@@ -308,6 +323,11 @@ int synth_run(const synth_params *p, const char *label, synth_out *out) {
       fs->sampled_count++;
       fs->sum_ns += d;
       fs->sumsq_ns += d * d;
+      out->flow_sum_int_ns[f] += d;
+      if (p->sketches) {
+        if (!out->flow_sketch[f] && !(out->flow_sketch[f] = hud_sketch_new(HUD_SKETCH_DEFAULT_ALPHA))) s->oom = 1;
+        if (out->flow_sketch[f]) hud_sketch_add(out->flow_sketch[f], d);
+      }
       if (raised) {
         fs->errors++;
         exc_record(s, &e, -1);
@@ -322,6 +342,8 @@ int synth_run(const synth_params *p, const char *label, synth_out *out) {
 }
 
 void synth_out_free(synth_out *out) {
+  for (size_t i = 0; i < out->n_rows; i++) hud_sketch_free(out->rows[i].sketch);
+  for (int f = 0; f < 8; f++) hud_sketch_free(out->flow_sketch[f]);
   free(out->rows);
   free(out->exc_rows);
   free(out->calls);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "detect.h"
+#include "hud/sketch.h"
 
 #define SYNTH_MAX_FNS 32
 #define SYNTH_MAX_DEPTH 16
@@ -38,13 +39,22 @@ typedef struct synth_params {
   double drift;          /* multiplies every self time (1 = none) */
   const synth_change *changes;
   size_t n_changes;
+  int sketches;          /* 1: also collect duration sketches per row and per flow */
 } synth_params;
+
+#define SYNTH_MAX_EXC_TYPES 4
 
 /* Per (flow, function, caller) aggregate, with the call line of the caller. */
 typedef struct synth_row {
   int flow, fn, caller; /* caller -1 for the flow's root */
   int call_line;
   srv_det_stats st;
+  double sum_int_ns;     /* sum of durations rounded to whole ns per call (what the wire carries) */
+  double self_int_ns;
+  const char *exc_types[SYNTH_MAX_EXC_TYPES]; /* exceptions escaping fn on this edge, by type */
+  uint64_t exc_counts[SYNTH_MAX_EXC_TYPES];
+  int n_exc_types;
+  hud_sketch *sketch; /* sampled durations (params.sketches) */
 } synth_row;
 
 typedef struct synth_exc_row {
@@ -62,6 +72,8 @@ typedef struct synth_out {
   synth_exc_row *exc_rows;
   size_t n_exc_rows;
   srv_det_stats flow_st[8];
+  double flow_sum_int_ns[8];
+  hud_sketch *flow_sketch[8];
   uint64_t flow_status[8][2]; /* [flow][0] = 2xx count, [1] = 5xx count */
   /* Views for srv_detect_run(). */
   srv_det_call *calls;

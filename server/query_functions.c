@@ -1,0 +1,155 @@
+/* Function queries: services list, top-N, functions of modules, one function's detail. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hud/err.h"
+#include "query_internal.h"
+
+int q_h_services(const srv_request *req, srv_response *resp) {
+  q_ctx q;
+  int rc = q_begin(req, resp, &q);
+  if (rc < 0) return rc;
+  const char *service = NULL;
+  hud_codec_error e;
+  rc = hud_services_request_from_query(q.params, q.n_params, NULL, q.arena, &service, &e);
+  if (rc < 0) return q_end(&q, q_fail_codec(&q, &e));
+  hud_services_response out;
+  rc = sq_services(&q, service, &out);
+  if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));
+  return q_end(&q, Q_REPLY(&q, hud_services_response_encode, &out));
+}
+
+typedef struct q_sorted {
+  hud_function_summary *it;
+  int64_t fn;
+  double key;
+} q_sorted;
+
+static int q_cmp_sorted(const void *a, const void *b) {
+  const q_sorted *x = a, *y = b;
+  if (x->key != y->key) return x->key > y->key ? -1 : 1;
+  if (x->it->calls != y->it->calls) return x->it->calls > y->it->calls ? -1 : 1;
+  return x->fn < y->fn ? -1 : x->fn > y->fn;
+}
+
+static double q_sort_key(hud_sort s, const hud_function_summary *it) {
+  switch (s) {
+  case HUD_SORT_P95: return it->p95;
+  case HUD_SORT_ERROR_RATE: return it->error_rate;
+  case HUD_SORT_DURATION_TREND: return it->duration_trend;
+  case HUD_SORT_ERROR_TREND: return it->error_trend;
+  case HUD_SORT_SLOWDOWN: return it->slowdown;
+  case HUD_SORT_CALLS:
+  default: return (double)it->calls;
+  }
+}
+
+/* Fills metadata, percentiles and slowdown of ITEMS (those not yet filled). */
+static int q_finish_items(q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n, int64_t flow,
+                          bool have_pct, bool have_slowdown) {
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    rc = sq_fn_meta(q, fns[i], &items[i]);
+    if (rc == 0 && !have_pct) rc = sq_fn_percentiles(q, fns[i], flow, &items[i]);
+  }
+  if (rc == 0 && !have_slowdown) rc = sq_fn_slowdowns(q, items, fns, n);
+  return rc;
+}
+
+int q_h_top(const srv_request *req, srv_response *resp) {
+  q_ctx q;
+  int rc = q_begin(req, resp, &q);
+  if (rc < 0) return rc;
+  hud_top_request r;
+  hud_codec_error e;
+  rc = hud_top_request_from_query(q.params, q.n_params, NULL, q.arena, &r, &e);
+  if (rc < 0) return q_end(&q, q_fail_codec(&q, &e));
+  if ((rc = q_scope(&q, &r.scope)) < 0) return q_end(&q, rc);
+  hud_sort sort = r.sort ? r.sort : HUD_SORT_CALLS;
+  int limit = r.limit > 0 ? r.limit : 20;
+  q_fn_filter f = {0};
+  if (r.flow_id[0]) {
+    rc = sq_flow_id(&q, r.flow_id, &f.flow);
+    if (rc == HUD_ENOTFOUND) return q_end(&q, q_fail(&q, rc, "flow_id: unknown flow %s", r.flow_id));
+    if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));
+  }
+  hud_function_summary *items;
+  int64_t *fns;
+  size_t n;
+  rc = sq_fn_summaries(&q, &f, &items, &fns, &n);
+  bool have_pct = false, have_slow = false;
+  /* Sorting by a figure that needs more than the sums: compute it for every function first. */
+  if (rc == 0 && sort == HUD_SORT_P95) {
+    for (size_t i = 0; i < n && rc == 0; i++) rc = sq_fn_percentiles(&q, fns[i], f.flow, &items[i]);
+    have_pct = true;
+  }
+  if (rc == 0 && sort == HUD_SORT_SLOWDOWN) {
+    rc = sq_fn_slowdowns(&q, items, fns, n);
+    have_slow = true;
+  }
+  q_sorted *v = NULL;
+  if (rc == 0 && n) {
+    v = malloc(n * sizeof *v);
+    if (!v) rc = HUD_ENOMEM;
+  }
+  hud_top_response out = {.from = q.from, .to = q.to, .sort = sort};
+  if (rc == 0) {
+    for (size_t i = 0; i < n; i++) v[i] = (q_sorted){&items[i], fns[i], q_sort_key(sort, &items[i])};
+    if (n) qsort(v, n, sizeof *v, q_cmp_sorted);
+    out.n_items = n < (size_t)limit ? n : (size_t)limit;
+    out.items = hud_arena_calloc(q.arena, out.n_items ? out.n_items : 1, sizeof *out.items);
+    int64_t *top_fns = hud_arena_calloc(q.arena, out.n_items ? out.n_items : 1, sizeof *top_fns);
+    if (!out.items || !top_fns) rc = HUD_ENOMEM;
+    for (size_t i = 0; i < out.n_items && rc == 0; i++) {
+      out.items[i] = *v[i].it;
+      top_fns[i] = v[i].fn;
+    }
+    if (rc == 0) rc = q_finish_items(&q, out.items, top_fns, out.n_items, f.flow, have_pct, have_slow);
+  }
+  free(v);
+  if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));
+  return q_end(&q, Q_REPLY(&q, hud_top_response_encode, &out));
+}
+
+int q_h_by_module(const srv_request *req, srv_response *resp) {
+  q_ctx q;
+  int rc = q_begin(req, resp, &q);
+  if (rc < 0) return rc;
+  hud_by_module_request r;
+  hud_codec_error e;
+  rc = hud_by_module_request_decode(req->body ? (const char *)req->body : "", req->body_len, NULL, q.arena, &r, &e);
+  if (rc < 0) return q_end(&q, q_fail_codec(&q, &e));
+  if ((rc = q_scope(&q, &r.scope)) < 0) return q_end(&q, rc);
+  int64_t *module_fns;
+  size_t n_module_fns;
+  hud_by_module_response out = {.from = q.from, .to = q.to};
+  rc = sq_fns_of_modules(&q, r.module_paths, r.n_module_paths, &module_fns, &n_module_fns);
+  int64_t *fns = NULL;
+  if (rc == 0 && n_module_fns) {
+    q_fn_filter f = {.fns = module_fns, .n_fns = n_module_fns};
+    rc = sq_fn_summaries(&q, &f, &out.items, &fns, &out.n_items);
+  }
+  if (rc == 0) rc = q_finish_items(&q, out.items, fns, out.n_items, 0, false, false);
+  if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));
+  return q_end(&q, Q_REPLY(&q, hud_by_module_response_encode, &out));
+}
+
+int q_h_function(const srv_request *req, srv_response *resp) {
+  q_ctx q;
+  int rc = q_begin(req, resp, &q);
+  if (rc < 0) return rc;
+  hud_function_request r;
+  hud_codec_error e;
+  const char *id = srv_request_path_param(req, "id");
+  rc = hud_function_request_from_query(id ? id : "", q.params, q.n_params, NULL, q.arena, &r, &e);
+  if (rc < 0) return q_end(&q, q_fail_codec(&q, &e));
+  if ((rc = q_scope(&q, &r.scope)) < 0) return q_end(&q, rc);
+  int64_t fn;
+  rc = sq_fn_id(&q, r.function_id, &fn);
+  if (rc == HUD_ENOTFOUND)
+    return q_end(&q, q_fail(&q, rc, "function %s is unknown in service '%s'", r.function_id, q.service));
+  hud_function_detail d;
+  if (rc == 0) rc = sq_function_detail(&q, fn, r.bucket_ns, &d);
+  if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));
+  return q_end(&q, Q_REPLY(&q, hud_function_detail_encode, &d));
+}

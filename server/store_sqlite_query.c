@@ -1,0 +1,1246 @@
+/* Reads of the query API against the SQLite schema of server/store.h. Everything returned lives
+ * in the request's arena (q->arena). */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hud/err.h"
+#include "hud/stats.h"
+#include "query_internal.h"
+
+/* ---- small helpers ---- */
+
+static int sq_prep(q_ctx *q, const char *sql, sqlite3_stmt **st) {
+  if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) != SQLITE_OK) {
+    fprintf(stderr, "hud-server: query prepare failed: %s\n", sqlite3_errmsg(q->db));
+    *st = NULL;
+    return HUD_ESTORE;
+  }
+  return 0;
+}
+
+static const char *sq_text(q_ctx *q, sqlite3_stmt *st, int col) {
+  const unsigned char *t = sqlite3_column_text(st, col);
+  return t ? hud_arena_strdup(q->arena, (const char *)t) : NULL;
+}
+
+static void sq_uuid(sqlite3_stmt *st, int col, hud_uuid out) {
+  const unsigned char *t = sqlite3_column_text(st, col);
+  out[0] = '\0';
+  if (t) snprintf(out, sizeof(hud_uuid), "%s", (const char *)t);
+}
+
+static hud_time_ns sq_ns(int64_t s) { return s * 1000000000LL; }
+
+/* Window and version binding shared by the sliced-table queries: ?1 service, ?2 from, ?3 to, ?4 version. */
+static void sq_bind_scope(q_ctx *q, sqlite3_stmt *st) {
+  sqlite3_bind_int64(st, 1, q->service_id);
+  sqlite3_bind_int64(st, 2, q->from_s);
+  sqlite3_bind_int64(st, 3, q->to_s);
+  sqlite3_bind_int64(st, 4, q->version_id);
+}
+
+#define SQ_SCOPE " service_id = ?1 AND slice >= ?2 AND slice < ?3 AND (?4 = 0 OR version_id = ?4) "
+
+/* int64 -> index map. */
+typedef struct sq_map {
+  int64_t *keys;
+  uint32_t *vals; /* index + 1 */
+  size_t cap;
+} sq_map;
+
+static uint64_t sq_mix(int64_t k) {
+  uint64_t h = (uint64_t)k * 0x9E3779B97F4A7C15ull;
+  return h ^ (h >> 31);
+}
+
+static int sq_map_init(sq_map *m, size_t n) {
+  size_t cap = 64;
+  while (cap < 2 * n + 2) cap *= 2;
+  m->keys = calloc(cap, sizeof *m->keys);
+  m->vals = calloc(cap, sizeof *m->vals);
+  m->cap = cap;
+  return m->keys && m->vals ? 0 : HUD_ENOMEM;
+}
+
+static void sq_map_free(sq_map *m) {
+  free(m->keys);
+  free(m->vals);
+  memset(m, 0, sizeof *m);
+}
+
+/* Index of K or -1. */
+static long sq_map_get(const sq_map *m, int64_t k) {
+  size_t j = sq_mix(k) & (m->cap - 1);
+  while (m->vals[j]) {
+    if (m->keys[j] == k) return (long)m->vals[j] - 1;
+    j = (j + 1) & (m->cap - 1);
+  }
+  return -1;
+}
+
+/* Sets K -> V (the caller grows the map before it is half full). */
+static void sq_map_put(sq_map *m, int64_t k, size_t v) {
+  size_t j = sq_mix(k) & (m->cap - 1);
+  while (m->vals[j] && m->keys[j] != k) j = (j + 1) & (m->cap - 1);
+  m->keys[j] = k;
+  m->vals[j] = (uint32_t)(v + 1);
+}
+
+static int sq_map_grow(sq_map *m) {
+  sq_map n;
+  if (sq_map_init(&n, m->cap) < 0) {
+    sq_map_free(&n);
+    return HUD_ENOMEM;
+  }
+  for (size_t j = 0; j < m->cap; j++)
+    if (m->vals[j]) sq_map_put(&n, m->keys[j], m->vals[j] - 1);
+  sq_map_free(m);
+  *m = n;
+  return 0;
+}
+
+/* ---- services, versions ---- */
+
+int sq_service_id(q_ctx *q, const char *env, const char *name, int64_t *id) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, "SELECT id FROM services WHERE env = ?1 AND name = ?2", &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_text(st, 1, env, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+  int s = sqlite3_step(st);
+  if (s == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
+  rc = s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? HUD_ENOTFOUND : HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int sq_version(q_ctx *q, int64_t service_id, const char *version, int64_t *id, int64_t *first_seen,
+               int64_t *last_seen) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, "SELECT id, first_seen, last_seen FROM versions WHERE service_id = ?1 AND version = ?2", &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, service_id);
+  sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+  int s = sqlite3_step(st);
+  if (s == SQLITE_ROW) {
+    *id = sqlite3_column_int64(st, 0);
+    *first_seen = sqlite3_column_int64(st, 1);
+    *last_seen = sqlite3_column_int64(st, 2);
+  }
+  rc = s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? HUD_ENOTFOUND : HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int sq_version_row(q_ctx *q, const char *sql, int64_t a, int64_t b, int64_t *id, const char **name,
+                          int64_t *first_seen, int64_t *last_seen) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, sql, &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, a);
+  sqlite3_bind_int64(st, 2, b);
+  int s = sqlite3_step(st);
+  if (s == SQLITE_ROW) {
+    *id = sqlite3_column_int64(st, 0);
+    *name = sq_text(q, st, 1);
+    *first_seen = sqlite3_column_int64(st, 2);
+    *last_seen = sqlite3_column_int64(st, 3);
+  }
+  rc = s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? HUD_ENOTFOUND : HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int sq_previous_version(q_ctx *q, int64_t service_id, int64_t version_id, int64_t *prev_id, const char **name,
+                        int64_t *first_seen, int64_t *last_seen) {
+  return sq_version_row(q,
+                        "SELECT v.id, v.version, v.first_seen, v.last_seen FROM versions v, versions c"
+                        " WHERE c.id = ?2 AND v.service_id = ?1 AND v.id != c.id AND"
+                        " (v.first_seen < c.first_seen OR (v.first_seen = c.first_seen AND v.id < c.id))"
+                        " ORDER BY v.first_seen DESC, v.id DESC LIMIT 1",
+                        service_id, version_id, prev_id, name, first_seen, last_seen);
+}
+
+int sq_latest_version(q_ctx *q, int64_t service_id, int64_t *id, const char **name, int64_t *first_seen,
+                      int64_t *last_seen) {
+  return sq_version_row(q,
+                        "SELECT id, version, first_seen, last_seen FROM versions WHERE service_id = ?1 AND ?2 = ?2"
+                        " ORDER BY first_seen DESC, id DESC LIMIT 1",
+                        service_id, 0, id, name, first_seen, last_seen);
+}
+
+int sq_services(q_ctx *q, const char *service_filter, hud_services_response *out) {
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *st, *vs;
+  int rc = sq_prep(q, "SELECT id, env, name, first_seen, last_seen FROM services ORDER BY name, env", &st);
+  if (rc < 0) return rc;
+  rc = sq_prep(q, "SELECT version, first_seen, last_seen FROM versions WHERE service_id = ?1"
+                  " ORDER BY first_seen DESC, id DESC", &vs);
+  if (rc < 0) {
+    sqlite3_finalize(st);
+    return rc;
+  }
+  size_t cap = 0;
+  int s;
+  while ((s = sqlite3_step(st)) == SQLITE_ROW && rc == 0) {
+    const char *env = (const char *)sqlite3_column_text(st, 1);
+    const char *name = (const char *)sqlite3_column_text(st, 2);
+    if (!env || !name || !srv_request_env_allowed(q->req, env)) continue;
+    if (service_filter && strcmp(service_filter, name) != 0) continue;
+    hud_service_info *svc = out->n_services ? &out->services[out->n_services - 1] : NULL;
+    if (!svc || strcmp(svc->name, name) != 0) {
+      if (out->n_services == cap) {
+        size_t nc = cap ? cap * 2 : 8;
+        hud_service_info *nv = hud_arena_calloc(q->arena, nc, sizeof *nv);
+        if (!nv) {
+          rc = HUD_ENOMEM;
+          break;
+        }
+        if (out->n_services) memcpy(nv, out->services, out->n_services * sizeof *nv);
+        out->services = nv;
+        cap = nc;
+      }
+      svc = &out->services[out->n_services++];
+      svc->name = hud_arena_strdup(q->arena, name);
+      svc->environments = hud_arena_calloc(q->arena, q->req->n_envs ? q->req->n_envs : 1, sizeof *svc->environments);
+      if (!svc->name || !svc->environments) {
+        rc = HUD_ENOMEM;
+        break;
+      }
+    }
+    if (svc->n_environments >= (q->req->n_envs ? q->req->n_envs : 1)) continue;
+    hud_environment_info *e = &svc->environments[svc->n_environments++];
+    e->name = hud_arena_strdup(q->arena, env);
+    e->first_seen = sq_ns(sqlite3_column_int64(st, 3));
+    e->last_seen = sq_ns(sqlite3_column_int64(st, 4));
+    if (svc->n_environments == 1 || e->first_seen < svc->first_seen) svc->first_seen = e->first_seen;
+    if (e->last_seen > svc->last_seen) svc->last_seen = e->last_seen;
+    sqlite3_reset(vs);
+    sqlite3_bind_int64(vs, 1, sqlite3_column_int64(st, 0));
+    size_t vcap = 0;
+    while (sqlite3_step(vs) == SQLITE_ROW) {
+      if (e->n_versions == vcap) {
+        size_t nc = vcap ? vcap * 2 : 8;
+        hud_version_info *nv = hud_arena_calloc(q->arena, nc, sizeof *nv);
+        if (!nv) {
+          rc = HUD_ENOMEM;
+          break;
+        }
+        if (e->n_versions) memcpy(nv, e->versions, e->n_versions * sizeof *nv);
+        e->versions = nv;
+        vcap = nc;
+      }
+      hud_version_info *v = &e->versions[e->n_versions++];
+      v->version = sq_text(q, vs, 0);
+      v->first_seen = sq_ns(sqlite3_column_int64(vs, 1));
+      v->last_seen = sq_ns(sqlite3_column_int64(vs, 2));
+    }
+  }
+  if (rc == 0 && s != SQLITE_DONE && s != SQLITE_ROW) rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  sqlite3_finalize(vs);
+  return rc;
+}
+
+/* ---- ids ---- */
+
+static int sq_id_of(q_ctx *q, const char *sql, const char *uuid, int64_t *id) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, sql, &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, q->service_id);
+  sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
+  int s = sqlite3_step(st);
+  if (s == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
+  rc = s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? HUD_ENOTFOUND : HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int sq_fn_id(q_ctx *q, const char *uuid, int64_t *fn) {
+  return sq_id_of(q, "SELECT id FROM functions WHERE service_id = ?1 AND function_id = ?2", uuid, fn);
+}
+
+int sq_flow_id(q_ctx *q, const char *uuid, int64_t *flow) {
+  return sq_id_of(q, "SELECT id FROM flows WHERE service_id = ?1 AND flow_id = ?2", uuid, flow);
+}
+
+int sq_fns_of_modules(q_ctx *q, const char *const *paths, size_t n, int64_t **fns, size_t *n_fns) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, "SELECT id FROM functions WHERE service_id = ?1 AND module_path = ?2 ORDER BY start_line, id", &st);
+  if (rc < 0) return rc;
+  size_t cap = 64, cnt = 0;
+  int64_t *v = hud_arena_calloc(q->arena, cap, sizeof *v);
+  if (!v) rc = HUD_ENOMEM;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, q->service_id);
+    sqlite3_bind_text(st, 2, paths[i], -1, SQLITE_STATIC);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+      if (cnt == cap) {
+        int64_t *nv = hud_arena_calloc(q->arena, cap * 2, sizeof *nv);
+        if (!nv) {
+          rc = HUD_ENOMEM;
+          break;
+        }
+        memcpy(nv, v, cnt * sizeof *nv);
+        v = nv;
+        cap *= 2;
+      }
+      v[cnt++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  }
+  sqlite3_finalize(st);
+  *fns = v;
+  *n_fns = cnt;
+  return rc;
+}
+
+/* ---- function summaries ---- */
+
+typedef struct sq_point {
+  int64_t slice;
+  int64_t count, errors, sampled;
+  double sum;
+} sq_point;
+
+typedef struct sq_acc {
+  int64_t fn;
+  int64_t count, errors, sampled;
+  double sum, sumsq, self;
+  sq_point *pts;
+  size_t n_pts, cap_pts;
+} sq_acc;
+
+static int sq_acc_row(sq_acc *a, sqlite3_stmt *st) {
+  int64_t slice = sqlite3_column_int64(st, 1);
+  int64_t count = sqlite3_column_int64(st, 2), errors = sqlite3_column_int64(st, 3);
+  int64_t sampled = sqlite3_column_int64(st, 4);
+  double sum = sqlite3_column_double(st, 5);
+  a->count += count;
+  a->errors += errors;
+  a->sampled += sampled;
+  a->sum += sum;
+  a->sumsq += sqlite3_column_double(st, 6);
+  a->self += sqlite3_column_double(st, 7);
+  if (a->n_pts && a->pts[a->n_pts - 1].slice == slice) {
+    sq_point *p = &a->pts[a->n_pts - 1];
+    p->count += count;
+    p->errors += errors;
+    p->sampled += sampled;
+    p->sum += sum;
+    return 0;
+  }
+  if (a->n_pts == a->cap_pts) {
+    size_t nc = a->cap_pts ? a->cap_pts * 2 : 16;
+    sq_point *np = realloc(a->pts, nc * sizeof *np);
+    if (!np) return HUD_ENOMEM;
+    a->pts = np;
+    a->cap_pts = nc;
+  }
+  a->pts[a->n_pts++] = (sq_point){slice, count, errors, sampled, sum};
+  return 0;
+}
+
+/* Slopes per hour of the mean duration and of the error rate over the slices (0 when undefined). */
+static void sq_trends(const sq_acc *a, int64_t from_s, double *dur, double *err) {
+  *dur = *err = 0;
+  if (a->n_pts < 2) return;
+  double *x = malloc(2 * a->n_pts * sizeof *x);
+  if (!x) return;
+  double *y = x + a->n_pts;
+  size_t n = 0;
+  hud_trend t;
+  for (size_t i = 0; i < a->n_pts; i++)
+    if (a->pts[i].sampled > 0) {
+      x[n] = (double)(a->pts[i].slice - from_s) / 3600.0;
+      y[n++] = a->pts[i].sum / (double)a->pts[i].sampled;
+    }
+  if (n >= 2 && hud_trend_fit(x, y, n, &t) == 0) *dur = t.slope;
+  n = 0;
+  for (size_t i = 0; i < a->n_pts; i++)
+    if (a->pts[i].count > 0) {
+      x[n] = (double)(a->pts[i].slice - from_s) / 3600.0;
+      y[n++] = (double)a->pts[i].errors / (double)a->pts[i].count;
+    }
+  if (n >= 2 && hud_trend_fit(x, y, n, &t) == 0) *err = t.slope;
+  free(x);
+}
+
+int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items, int64_t **fns_out, size_t *n) {
+  *items = NULL;
+  *fns_out = NULL;
+  *n = 0;
+  const char *sql_all =
+      "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
+      " FROM fn_slices WHERE" SQ_SCOPE;
+  const char *sql_fn =
+      "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
+      " FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE " ORDER BY slice";
+  const char *sql_flow =
+      "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
+      " FROM calls WHERE flow = ?6 AND" SQ_SCOPE " AND (?5 = 0 OR fn = ?5)";
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, f->flow ? sql_flow : f->fns ? sql_fn : sql_all, &st);
+  if (rc < 0) return rc;
+  sq_map map = {0};
+  sq_acc *acc = NULL;
+  size_t n_acc = 0, cap_acc = 0;
+  rc = sq_map_init(&map, f->fns ? f->n_fns : 256);
+  size_t rounds = f->fns ? f->n_fns : 1;
+  for (size_t r = 0; r < rounds && rc == 0; r++) {
+    sqlite3_reset(st);
+    sq_bind_scope(q, st);
+    sqlite3_bind_int64(st, 5, f->fns ? f->fns[r] : 0);
+    if (f->flow) sqlite3_bind_int64(st, 6, f->flow);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+      int64_t fn = sqlite3_column_int64(st, 0);
+      long i = sq_map_get(&map, fn);
+      if (i < 0) {
+        if ((n_acc + 1) * 2 > map.cap && (rc = sq_map_grow(&map)) < 0) break;
+        if (n_acc == cap_acc) {
+          size_t nc = cap_acc ? cap_acc * 2 : 256;
+          sq_acc *na = realloc(acc, nc * sizeof *na);
+          if (!na) {
+            rc = HUD_ENOMEM;
+            break;
+          }
+          acc = na;
+          cap_acc = nc;
+        }
+        memset(&acc[n_acc], 0, sizeof acc[n_acc]);
+        acc[n_acc].fn = fn;
+        sq_map_put(&map, fn, n_acc);
+        i = (long)n_acc++;
+      }
+      if ((rc = sq_acc_row(&acc[i], st)) < 0) break;
+    }
+    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  }
+  sqlite3_finalize(st);
+  if (rc == 0 && n_acc) {
+    *items = hud_arena_calloc(q->arena, n_acc, sizeof **items);
+    *fns_out = hud_arena_calloc(q->arena, n_acc, sizeof **fns_out);
+    if (!*items || !*fns_out) rc = HUD_ENOMEM;
+  }
+  for (size_t i = 0; i < n_acc && rc == 0; i++) {
+    hud_function_summary *it = &(*items)[i];
+    const sq_acc *a = &acc[i];
+    (*fns_out)[i] = a->fn;
+    it->calls = a->count;
+    it->errors = a->errors;
+    it->error_rate = a->count ? (double)a->errors / (double)a->count : 0.0;
+    it->sampled_count = a->sampled;
+    it->mean_duration = a->sampled ? a->sum / (double)a->sampled : 0.0;
+    it->self_duration_mean = a->sampled ? a->self / (double)a->sampled : 0.0;
+    sq_trends(a, q->from_s, &it->duration_trend, &it->error_trend);
+  }
+  if (rc == 0) *n = n_acc;
+  for (size_t i = 0; i < n_acc; i++) free(acc[i].pts);
+  free(acc);
+  sq_map_free(&map);
+  return rc;
+}
+
+int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *it) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q,
+                   "SELECT function_id, name, module_path, file, start_line, end_line, is_async, source_code_hash"
+                   " FROM functions WHERE id = ?1",
+                   &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, fn);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    sq_uuid(st, 0, it->function_id);
+    it->name = sq_text(q, st, 1);
+    it->module_path = sq_text(q, st, 2);
+    it->file = sq_text(q, st, 3);
+    it->start_line = sqlite3_column_int(st, 4);
+    it->end_line = sqlite3_column_int(st, 5);
+    it->is_async = sqlite3_column_int(st, 6) != 0;
+    const unsigned char *h = sqlite3_column_text(st, 7);
+    it->source_code_hash[0] = '\0';
+    if (h && strlen((const char *)h) == HUD_SHA1_HEXLEN) memcpy(it->source_code_hash, h, HUD_SHA1_HEXLEN + 1);
+    if (!it->name) it->name = hud_arena_strdup(q->arena, it->function_id);
+  } else {
+    rc = HUD_ENOTFOUND;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *it) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q,
+                   flow ? "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
+                          " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM calls"
+                          " WHERE fn = ?5 AND flow = ?6 AND" SQ_SCOPE ")"
+                        : "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
+                          " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM fn_slices"
+                          " WHERE fn = ?5 AND" SQ_SCOPE ")",
+                   &st);
+  if (rc < 0) return rc;
+  sq_bind_scope(q, st);
+  sqlite3_bind_int64(st, 5, fn);
+  if (flow) sqlite3_bind_int64(st, 6, flow);
+  int s = sqlite3_step(st);
+  if (s == SQLITE_ROW) {
+    it->p50 = sqlite3_column_double(st, 0);
+    it->p90 = sqlite3_column_double(st, 1);
+    it->p95 = sqlite3_column_double(st, 2);
+    it->p99 = sqlite3_column_double(st, 3);
+  } else if (s != SQLITE_DONE) {
+    rc = HUD_ESTORE;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Mean duration per function of VERSION over [from_s, to_s): map fn -> (sampled, sum). */
+static int sq_version_means(q_ctx *q, int64_t version, int64_t from_s, int64_t to_s, sq_map *map, double **sums,
+                            int64_t **sampled, size_t *n) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q,
+                   "SELECT fn, SUM(sampled_count), SUM(sum_duration) FROM fn_slices WHERE service_id = ?1"
+                   " AND slice >= ?2 AND slice < ?3 AND version_id = ?4 GROUP BY fn",
+                   &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, q->service_id);
+  sqlite3_bind_int64(st, 2, from_s);
+  sqlite3_bind_int64(st, 3, to_s);
+  sqlite3_bind_int64(st, 4, version);
+  size_t cap = 0, cnt = 0;
+  double *su = NULL;
+  int64_t *sa = NULL;
+  rc = sq_map_init(map, 256);
+  int s;
+  while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    if (cnt == cap) {
+      size_t nc = cap ? cap * 2 : 256;
+      double *ns = realloc(su, nc * sizeof *ns);
+      if (ns) su = ns;
+      int64_t *na = realloc(sa, nc * sizeof *na);
+      if (na) sa = na;
+      if (!ns || !na) {
+        rc = HUD_ENOMEM;
+        break;
+      }
+      cap = nc;
+    }
+    if ((cnt + 1) * 2 > map->cap && (rc = sq_map_grow(map)) < 0) break;
+    sq_map_put(map, sqlite3_column_int64(st, 0), cnt);
+    sa[cnt] = sqlite3_column_int64(st, 1);
+    su[cnt] = sqlite3_column_double(st, 2);
+    cnt++;
+  }
+  sqlite3_finalize(st);
+  *sums = su;
+  *sampled = sa;
+  *n = cnt;
+  return rc;
+}
+
+int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n) {
+  int64_t cur = q->version_id, cfs = 0, cls = 0, prev, pfs, pls;
+  const char *cur_name = q->version, *prev_name;
+  int rc = 0;
+  if (!cur) rc = sq_latest_version(q, q->service_id, &cur, &cur_name, &cfs, &cls);
+  if (rc == HUD_ENOTFOUND) return 0;
+  if (rc < 0) return rc;
+  rc = sq_previous_version(q, q->service_id, cur, &prev, &prev_name, &pfs, &pls);
+  if (rc == HUD_ENOTFOUND) return 0;
+  if (rc < 0) return rc;
+  /* Both versions over the query window: a deployment inside the window compares its two sides. */
+  sq_map mc = {0}, mp = {0};
+  double *sc = NULL, *sp = NULL;
+  int64_t *nc = NULL, *np = NULL;
+  size_t cc, cp;
+  rc = sq_version_means(q, cur, q->from_s, q->to_s, &mc, &sc, &nc, &cc);
+  if (rc == 0) rc = sq_version_means(q, prev, q->from_s, q->to_s, &mp, &sp, &np, &cp);
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    long a = sq_map_get(&mc, fns[i]), b = sq_map_get(&mp, fns[i]);
+    if (a < 0 || b < 0 || nc[a] <= 0 || np[b] <= 0) continue;
+    double pct;
+    if (hud_percent_change(sp[b] / (double)np[b], sc[a] / (double)nc[a], &pct) == 0) {
+      items[i].slowdown = pct;
+      items[i].previous_version = prev_name;
+    }
+  }
+  sq_map_free(&mc);
+  sq_map_free(&mp);
+  free(sc), free(sp), free(nc), free(np);
+  return rc;
+}
+
+/* ---- one function ---- */
+
+/* Grows an arena array *V of *CAP elements of SIZE when *N == *CAP. */
+static int sq_grow(q_ctx *q, void **v, size_t *cap, size_t n, size_t size) {
+  if (n < *cap) return 0;
+  size_t nc = *cap ? *cap * 2 : 16;
+  void *nv = hud_arena_calloc(q->arena, nc, size);
+  if (!nv) return HUD_ENOMEM;
+  if (n) memcpy(nv, *v, n * size);
+  *v = nv;
+  *cap = nc;
+  return 0;
+}
+
+static int sq_peers(q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, size_t *n_out) {
+  const char *sql_callers =
+      "SELECT f.function_id, f.name, COALESCE(f.module_path, NULLIF(c.caller_module, '')), c.call_line,"
+      " SUM(c.count), SUM(c.errors), SUM(c.sampled_count), SUM(c.sum_duration)"
+      " FROM calls c LEFT JOIN functions f ON f.id = c.caller AND c.caller != 0"
+      " WHERE c.fn = ?5 AND c.service_id = ?1 AND c.slice >= ?2 AND c.slice < ?3 AND (?4 = 0 OR c.version_id = ?4)"
+      " GROUP BY c.caller, c.caller_module, c.call_line ORDER BY SUM(c.count) DESC";
+  const char *sql_callees =
+      "SELECT f.function_id, f.name, f.module_path, c.call_line,"
+      " SUM(c.count), SUM(c.errors), SUM(c.sampled_count), SUM(c.sum_duration)"
+      " FROM calls c JOIN functions f ON f.id = c.fn"
+      " WHERE c.caller = ?5 AND c.service_id = ?1 AND c.slice >= ?2 AND c.slice < ?3 AND (?4 = 0 OR c.version_id = ?4)"
+      " GROUP BY c.fn, c.call_line ORDER BY SUM(c.count) DESC";
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, callers ? sql_callers : sql_callees, &st);
+  if (rc < 0) return rc;
+  sq_bind_scope(q, st);
+  sqlite3_bind_int64(st, 5, fn);
+  hud_call_peer *v = NULL;
+  size_t n = 0, cap = 0;
+  int s;
+  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)&v, &cap, n, sizeof *v)) < 0) break;
+    hud_call_peer *p = &v[n++];
+    sq_uuid(st, 0, p->function_id);
+    p->name = sq_text(q, st, 1);
+    p->module_path = sq_text(q, st, 2);
+    p->line = sqlite3_column_int(st, 3);
+    p->calls = sqlite3_column_int64(st, 4);
+    p->errors = sqlite3_column_int64(st, 5);
+    int64_t sampled = sqlite3_column_int64(st, 6);
+    p->sum_duration = sqlite3_column_int64(st, 7);
+    p->mean_duration = sampled ? (double)p->sum_duration / (double)sampled : 0.0;
+  }
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  *out = v;
+  *n_out = n;
+  return rc;
+}
+
+static int sq_series(q_ctx *q, int64_t fn, int64_t bucket_s, hud_function_detail *d) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q,
+                   "SELECT b, c, e, n, s, hud_sketch_quantile(k, 0.5), hud_sketch_quantile(k, 0.95) FROM"
+                   " (SELECT (slice - ?2) / ?6 AS b, SUM(count) AS c, SUM(errors) AS e, SUM(sampled_count) AS n,"
+                   " SUM(sum_duration) AS s, hud_sketch_agg(sketch) AS k FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE
+                   " GROUP BY b) ORDER BY b",
+                   &st);
+  if (rc < 0) return rc;
+  sq_bind_scope(q, st);
+  sqlite3_bind_int64(st, 5, fn);
+  sqlite3_bind_int64(st, 6, bucket_s);
+  size_t cap = 0;
+  int s;
+  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)&d->series, &cap, d->n_series, sizeof *d->series)) < 0) break;
+    hud_time_point *p = &d->series[d->n_series++];
+    p->timestamp = sq_ns(q->from_s + sqlite3_column_int64(st, 0) * bucket_s);
+    p->calls = sqlite3_column_int64(st, 1);
+    p->errors = sqlite3_column_int64(st, 2);
+    int64_t n = sqlite3_column_int64(st, 3);
+    p->mean_duration = n ? sqlite3_column_double(st, 4) / (double)n : 0.0;
+    p->p50 = sqlite3_column_double(st, 5);
+    p->p95 = sqlite3_column_double(st, 6);
+  }
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int sq_errors_by_type(q_ctx *q, int64_t fn, hud_count_map *m) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, "SELECT type, SUM(count) FROM fn_errors WHERE fn = ?5 AND" SQ_SCOPE
+                      " GROUP BY type ORDER BY SUM(count) DESC, type", &st);
+  if (rc < 0) return rc;
+  sq_bind_scope(q, st);
+  sqlite3_bind_int64(st, 5, fn);
+  size_t cap = 0;
+  int s;
+  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)&m->items, &cap, m->n, sizeof *m->items)) < 0) break;
+    m->items[m->n].key = sq_text(q, st, 0);
+    m->items[m->n].count = sqlite3_column_int64(st, 1);
+    m->n++;
+  }
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int sq_fn_versions(q_ctx *q, int64_t fn, hud_function_detail *d) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q,
+                   "SELECT v.version, v.first_seen, v.last_seen, c, e, n, s, ss, hud_sketch_quantile(k, 0.5),"
+                   " hud_sketch_quantile(k, 0.95), hud_sketch_quantile(k, 0.99) FROM"
+                   " (SELECT version_id, SUM(count) AS c, SUM(errors) AS e, SUM(sampled_count) AS n,"
+                   " SUM(sum_duration) AS s, SUM(sum_squared_duration) AS ss, hud_sketch_agg(sketch) AS k"
+                   " FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE " GROUP BY version_id) x"
+                   " JOIN versions v ON v.id = x.version_id ORDER BY v.first_seen DESC, v.id DESC",
+                   &st);
+  if (rc < 0) return rc;
+  sq_bind_scope(q, st);
+  sqlite3_bind_int64(st, 5, fn);
+  size_t cap = 0;
+  int s;
+  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)&d->versions, &cap, d->n_versions, sizeof *d->versions)) < 0) break;
+    hud_version_stats *v = &d->versions[d->n_versions++];
+    v->version = sq_text(q, st, 0);
+    v->first_seen = sq_ns(sqlite3_column_int64(st, 1));
+    v->last_seen = sq_ns(sqlite3_column_int64(st, 2));
+    v->calls = sqlite3_column_int64(st, 3);
+    v->errors = sqlite3_column_int64(st, 4);
+    v->error_rate = v->calls ? (double)v->errors / (double)v->calls : 0.0;
+    v->sampled_count = sqlite3_column_int64(st, 5);
+    hud_summary sm;
+    if (v->sampled_count > 0 &&
+        hud_summary_from_sums((uint64_t)v->sampled_count, sqlite3_column_double(st, 6), sqlite3_column_double(st, 7),
+                              &sm) == 0) {
+      v->mean_duration = sm.mean;
+      v->stddev_duration = sm.sd;
+    }
+    v->p50 = sqlite3_column_double(st, 8);
+    v->p95 = sqlite3_column_double(st, 9);
+    v->p99 = sqlite3_column_double(st, 10);
+  }
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int sq_decl(q_ctx *q, int64_t fn, hud_function_decl *decl) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q,
+                   "SELECT function_id, name, file, module_path, start_line, end_line, is_async, source_code_hash"
+                   " FROM functions WHERE id = ?1",
+                   &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, fn);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    sq_uuid(st, 0, decl->function_id);
+    decl->name = sq_text(q, st, 1);
+    decl->file = sq_text(q, st, 2);
+    decl->module_path = sq_text(q, st, 3);
+    decl->start_line = sqlite3_column_int(st, 4);
+    decl->end_line = sqlite3_column_int(st, 5);
+    decl->is_async = sqlite3_column_int(st, 6) != 0;
+    const unsigned char *h = sqlite3_column_text(st, 7);
+    if (h && strlen((const char *)h) == HUD_SHA1_HEXLEN) memcpy(decl->source_code_hash, h, HUD_SHA1_HEXLEN + 1);
+  } else {
+    rc = HUD_ENOTFOUND;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int sq_function_detail(q_ctx *q, int64_t fn, int64_t bucket_ns, hud_function_detail *d) {
+  memset(d, 0, sizeof *d);
+  int rc = sq_decl(q, fn, &d->declaration);
+  if (rc < 0) return rc;
+  q_fn_filter f = {.fns = &fn, .n_fns = 1};
+  hud_function_summary *items;
+  int64_t *fns;
+  size_t n;
+  rc = sq_fn_summaries(q, &f, &items, &fns, &n);
+  if (rc < 0) return rc;
+  if (n) d->summary = items[0];
+  rc = sq_fn_meta(q, fn, &d->summary);
+  if (rc == 0) rc = sq_fn_percentiles(q, fn, 0, &d->summary);
+  if (rc == 0) rc = sq_fn_slowdowns(q, &d->summary, &fn, 1);
+  int64_t bucket_s = bucket_ns > 0 ? (bucket_ns + 999999999LL) / 1000000000LL : 0;
+  if (bucket_s <= 0) {
+    /* About 60 points, in whole minutes. */
+    bucket_s = ((q->to_s - q->from_s) / 60 + 59) / 60 * 60;
+    if (bucket_s < 60) bucket_s = 60;
+  }
+  if (rc == 0) rc = sq_series(q, fn, bucket_s, d);
+  if (rc == 0) rc = sq_peers(q, fn, true, &d->callers, &d->n_callers);
+  if (rc == 0) rc = sq_peers(q, fn, false, &d->callees, &d->n_callees);
+  if (rc == 0) rc = sq_errors_by_type(q, fn, &d->errors_by_type);
+  if (rc == 0) rc = sq_fn_versions(q, fn, d);
+  return rc;
+}
+
+/* ---- call graph ---- */
+
+int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph_response *out) {
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *es = NULL, *ns = NULL, *xs = NULL;
+  int rc = sq_prep(q,
+                   "SELECT fn, call_line, SUM(count), SUM(sum_duration) FROM calls WHERE caller = ?5 AND" SQ_SCOPE
+                   " GROUP BY fn, call_line ORDER BY SUM(sum_duration) DESC, fn",
+                   &es);
+  if (rc == 0)
+    rc = sq_prep(q,
+                 "SELECT f.function_id, f.name, f.module_path, SUM(s.count), SUM(s.errors), SUM(s.sum_duration),"
+                 " SUM(s.self_duration) FROM functions f LEFT JOIN fn_slices s ON s.fn = f.id AND s.service_id = ?1"
+                 " AND s.slice >= ?2 AND s.slice < ?3 AND (?4 = 0 OR s.version_id = ?4) WHERE f.id = ?5",
+                 &ns);
+  if (rc == 0)
+    rc = sq_prep(q,
+                 "SELECT type, origin_fn, path, caught_fn, SUM(count) FROM exception_flows WHERE" SQ_SCOPE
+                 " GROUP BY type, origin_fn, path, caught_fn",
+                 &xs);
+  int64_t *ids = NULL;
+  int *lvl = NULL;
+  size_t n = 0, cap_e = 0;
+  sq_map map = {0};
+  if (rc == 0) {
+    ids = calloc((size_t)max_nodes, sizeof *ids);
+    lvl = calloc((size_t)max_nodes, sizeof *lvl);
+    if (!ids || !lvl || sq_map_init(&map, (size_t)max_nodes) < 0) rc = HUD_ENOMEM;
+  }
+  if (rc == 0) {
+    ids[n] = root;
+    lvl[n] = 0;
+    sq_map_put(&map, root, n++);
+  }
+  /* Edges among the nodes kept, by BFS: functions.id pairs, mapped to uuids below. */
+  typedef struct {
+    int64_t from, to;
+    int line;
+    int64_t calls, sum;
+  } raw_edge;
+  raw_edge *edges = NULL;
+  size_t n_edges = 0;
+  for (size_t head = 0; head < n && rc == 0; head++) {
+    if (lvl[head] >= depth) {
+      /* Deeper calls exist? Then the graph was cut. */
+      sqlite3_reset(es);
+      sq_bind_scope(q, es);
+      sqlite3_bind_int64(es, 5, ids[head]);
+      if (sqlite3_step(es) == SQLITE_ROW) out->truncated = true;
+      continue;
+    }
+    sqlite3_reset(es);
+    sq_bind_scope(q, es);
+    sqlite3_bind_int64(es, 5, ids[head]);
+    int s;
+    while ((s = sqlite3_step(es)) == SQLITE_ROW) {
+      int64_t to = sqlite3_column_int64(es, 0);
+      long j = sq_map_get(&map, to);
+      if (j < 0) {
+        if ((int)n >= max_nodes) {
+          out->truncated = true;
+          continue;
+        }
+        ids[n] = to;
+        lvl[n] = lvl[head] + 1;
+        sq_map_put(&map, to, n);
+        n++;
+      }
+      if (n_edges == cap_e) {
+        size_t nc = cap_e ? cap_e * 2 : 64;
+        raw_edge *ne = realloc(edges, nc * sizeof *ne);
+        if (!ne) {
+          rc = HUD_ENOMEM;
+          break;
+        }
+        edges = ne;
+        cap_e = nc;
+      }
+      edges[n_edges++] = (raw_edge){ids[head], to, sqlite3_column_int(es, 1), sqlite3_column_int64(es, 2),
+                                    sqlite3_column_int64(es, 3)};
+    }
+    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  }
+  hud_uuid *uuids = NULL;
+  if (rc == 0) {
+    out->nodes = hud_arena_calloc(q->arena, n ? n : 1, sizeof *out->nodes);
+    uuids = calloc(n ? n : 1, sizeof *uuids);
+    if (!out->nodes || !uuids) rc = HUD_ENOMEM;
+  }
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    sqlite3_reset(ns);
+    sq_bind_scope(q, ns);
+    sqlite3_bind_int64(ns, 5, ids[i]);
+    if (sqlite3_step(ns) != SQLITE_ROW) {
+      rc = HUD_ESTORE;
+      break;
+    }
+    hud_graph_node *nd = &out->nodes[out->n_nodes++];
+    sq_uuid(ns, 0, nd->function_id);
+    memcpy(uuids[i], nd->function_id, sizeof(hud_uuid));
+    nd->name = sq_text(q, ns, 1);
+    nd->module_path = sq_text(q, ns, 2);
+    nd->calls = sqlite3_column_int64(ns, 3);
+    nd->errors = sqlite3_column_int64(ns, 4);
+    nd->sum_duration = sqlite3_column_int64(ns, 5);
+    nd->self_duration = sqlite3_column_int64(ns, 6);
+  }
+  if (rc == 0 && n) memcpy(out->root, uuids[0], sizeof(hud_uuid));
+  /* Exception edges: raiser -> its caller along each propagation path, between kept nodes. */
+  typedef struct {
+    long from, to;
+    const char *type;
+    int64_t count;
+  } xedge;
+  xedge *xe = NULL;
+  size_t n_xe = 0, cap_xe = 0;
+  if (rc == 0) {
+    sq_bind_scope(q, xs);
+    int s;
+    while ((s = sqlite3_step(xs)) == SQLITE_ROW && rc == 0) {
+      const char *type = (const char *)sqlite3_column_text(xs, 0);
+      int64_t chain[64];
+      size_t nc = 0;
+      chain[nc++] = sqlite3_column_int64(xs, 1);
+      const char *path = (const char *)sqlite3_column_text(xs, 2);
+      for (const char *p = path ? path : ""; *p && nc < 63;) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p) break;
+        chain[nc++] = v;
+        p = end;
+        while (*p == ' ') p++;
+      }
+      int64_t caught = sqlite3_column_int64(xs, 3);
+      if (caught) chain[nc++] = caught;
+      int64_t count = sqlite3_column_int64(xs, 4);
+      for (size_t k = 0; k + 1 < nc; k++) {
+        long a = sq_map_get(&map, chain[k]), b = sq_map_get(&map, chain[k + 1]);
+        if (a < 0 || b < 0) continue;
+        size_t e = 0;
+        while (e < n_xe && !(xe[e].from == a && xe[e].to == b && strcmp(xe[e].type, type) == 0)) e++;
+        if (e == n_xe) {
+          if (n_xe == cap_xe) {
+            size_t ncap = cap_xe ? cap_xe * 2 : 16;
+            xedge *nx = realloc(xe, ncap * sizeof *nx);
+            if (!nx) {
+              rc = HUD_ENOMEM;
+              break;
+            }
+            xe = nx;
+            cap_xe = ncap;
+          }
+          xe[n_xe++] = (xedge){a, b, hud_arena_strdup(q->arena, type ? type : ""), 0};
+        }
+        xe[e].count += count;
+      }
+    }
+    if (rc == 0 && s != SQLITE_DONE && s != SQLITE_ROW) rc = HUD_ESTORE;
+  }
+  if (rc == 0) {
+    out->edges = hud_arena_calloc(q->arena, n_edges + n_xe + 1, sizeof *out->edges);
+    if (!out->edges) rc = HUD_ENOMEM;
+  }
+  for (size_t i = 0; i < n_edges && rc == 0; i++) {
+    long a = sq_map_get(&map, edges[i].from), b = sq_map_get(&map, edges[i].to);
+    hud_graph_edge *e = &out->edges[out->n_edges++];
+    memcpy(e->from, uuids[a], sizeof(hud_uuid));
+    memcpy(e->to, uuids[b], sizeof(hud_uuid));
+    e->kind = HUD_EDGE_CALL;
+    e->line = edges[i].line;
+    e->calls = edges[i].calls;
+    e->sum_duration = edges[i].sum;
+  }
+  for (size_t i = 0; i < n_xe && rc == 0; i++) {
+    hud_graph_edge *e = &out->edges[out->n_edges++];
+    memcpy(e->from, uuids[xe[i].from], sizeof(hud_uuid));
+    memcpy(e->to, uuids[xe[i].to], sizeof(hud_uuid));
+    e->kind = HUD_EDGE_EXCEPTION;
+    e->calls = xe[i].count;
+    e->exception_type = xe[i].type;
+  }
+  free(xe);
+  free(uuids);
+  free(edges);
+  free(ids);
+  free(lvl);
+  sq_map_free(&map);
+  sqlite3_finalize(es);
+  sqlite3_finalize(ns);
+  sqlite3_finalize(xs);
+  return rc;
+}
+
+/* ---- flows ---- */
+
+static hud_flow_kind sq_flow_kind(const char *k) {
+  return k && strcmp(k, "consumer") == 0 ? HUD_FLOW_QUEUE_CONSUMER : HUD_FLOW_ENDPOINT;
+}
+
+int sq_flows(q_ctx *q, int limit, hud_flows_response *out) {
+  memset(out, 0, sizeof *out);
+  out->from = q->from;
+  out->to = q->to;
+  sqlite3_stmt *st = NULL, *ss = NULL, *fs = NULL;
+  int rc = sq_prep(q,
+                   "SELECT x.flow, f.flow_id, f.kind, f.method, f.route, f.task_name, f.queue, c, e, n, s,"
+                   " hud_sketch_quantile(k, 0.5), hud_sketch_quantile(k, 0.95), hud_sketch_quantile(k, 0.99) FROM"
+                   " (SELECT flow, SUM(count) AS c, SUM(errors) AS e, SUM(sampled_count) AS n, SUM(sum_duration) AS s,"
+                   " hud_sketch_agg(sketch) AS k FROM flow_slices WHERE" SQ_SCOPE " GROUP BY flow) x"
+                   " JOIN flows f ON f.id = x.flow ORDER BY c DESC, f.flow_id LIMIT ?5",
+                   &st);
+  if (rc == 0)
+    rc = sq_prep(q, "SELECT status, SUM(count) FROM flow_status WHERE flow = ?5 AND" SQ_SCOPE
+                    " GROUP BY status ORDER BY status", &ss);
+  if (rc == 0)
+    rc = sq_prep(q,
+                 "SELECT f.function_id, f.name, f.module_path, SUM(x.count), SUM(x.errors), SUM(x.sum_duration),"
+                 " SUM(x.self_duration) FROM flow_functions x JOIN functions f ON f.id = x.fn"
+                 " WHERE x.flow = ?5 AND x.service_id = ?1 AND x.slice >= ?2 AND x.slice < ?3"
+                 " AND (?4 = 0 OR x.version_id = ?4) GROUP BY x.fn ORDER BY SUM(x.sum_duration) DESC, f.function_id"
+                 " LIMIT 100",
+                 &fs);
+  size_t cap = 0;
+  if (rc == 0) {
+    sq_bind_scope(q, st);
+    sqlite3_bind_int64(st, 5, limit);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+      if ((rc = sq_grow(q, (void **)&out->flows, &cap, out->n_flows, sizeof *out->flows)) < 0) break;
+      hud_flow_summary *f = &out->flows[out->n_flows++];
+      int64_t flow = sqlite3_column_int64(st, 0);
+      sq_uuid(st, 1, f->flow_id);
+      f->kind = sq_flow_kind((const char *)sqlite3_column_text(st, 2));
+      f->method = sq_text(q, st, 3);
+      f->route = sq_text(q, st, 4);
+      f->task_name = sq_text(q, st, 5);
+      f->queue = sq_text(q, st, 6);
+      f->calls = sqlite3_column_int64(st, 7);
+      f->errors = sqlite3_column_int64(st, 8);
+      f->error_rate = f->calls ? (double)f->errors / (double)f->calls : 0.0;
+      int64_t n = sqlite3_column_int64(st, 9);
+      f->mean_duration = n ? sqlite3_column_double(st, 10) / (double)n : 0.0;
+      f->p50 = sqlite3_column_double(st, 11);
+      f->p95 = sqlite3_column_double(st, 12);
+      f->p99 = sqlite3_column_double(st, 13);
+      sqlite3_reset(ss);
+      sq_bind_scope(q, ss);
+      sqlite3_bind_int64(ss, 5, flow);
+      size_t scap = 0;
+      while (rc == 0 && sqlite3_step(ss) == SQLITE_ROW) {
+        if ((rc = sq_grow(q, (void **)&f->status_codes, &scap, f->n_status_codes, sizeof *f->status_codes)) < 0) break;
+        f->status_codes[f->n_status_codes].status = sqlite3_column_int(ss, 0);
+        f->status_codes[f->n_status_codes].count = sqlite3_column_int64(ss, 1);
+        f->n_status_codes++;
+      }
+      sqlite3_reset(fs);
+      sq_bind_scope(q, fs);
+      sqlite3_bind_int64(fs, 5, flow);
+      size_t fcap = 0;
+      while (rc == 0 && sqlite3_step(fs) == SQLITE_ROW) {
+        if ((rc = sq_grow(q, (void **)&f->functions, &fcap, f->n_functions, sizeof *f->functions)) < 0) break;
+        hud_flow_function_stats *x = &f->functions[f->n_functions++];
+        sq_uuid(fs, 0, x->function_id);
+        x->name = sq_text(q, fs, 1);
+        x->module_path = sq_text(q, fs, 2);
+        x->calls = sqlite3_column_int64(fs, 3);
+        x->errors = sqlite3_column_int64(fs, 4);
+        x->sum_duration = sqlite3_column_int64(fs, 5);
+        x->self_duration = sqlite3_column_int64(fs, 6);
+      }
+      if (rc < 0) break;
+    }
+    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  }
+  sqlite3_finalize(st);
+  sqlite3_finalize(ss);
+  sqlite3_finalize(fs);
+  return rc;
+}
+
+/* ---- detection snapshots ---- */
+
+typedef struct sq_names {
+  sq_map map;
+  char (*uuid)[HUD_UUID_STRLEN + 1];
+  size_t n;
+} sq_names;
+
+/* uuid of every row of TABLE (functions or flows) of the service, by id. */
+static int sq_load_names(q_ctx *q, const char *sql, sq_names *nm) {
+  memset(nm, 0, sizeof *nm);
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, sql, &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, q->service_id);
+  size_t cap = 0;
+  rc = sq_map_init(&nm->map, 1024);
+  int s;
+  while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)&nm->uuid, &cap, nm->n, sizeof *nm->uuid)) < 0) break;
+    if ((nm->n + 1) * 2 > nm->map.cap && (rc = sq_map_grow(&nm->map)) < 0) break;
+    sq_uuid(st, 1, nm->uuid[nm->n]);
+    sq_map_put(&nm->map, sqlite3_column_int64(st, 0), nm->n);
+    nm->n++;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static const char *sq_name(const sq_names *nm, int64_t id) {
+  if (!id) return NULL;
+  long i = sq_map_get(&nm->map, id);
+  return i < 0 ? NULL : nm->uuid[i];
+}
+
+int sq_det_snapshot(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
+                    srv_det_snapshot *out) {
+  memset(out, 0, sizeof *out);
+  out->label = label;
+  out->from_ms = from_s * 1000;
+  out->to_ms = to_s * 1000;
+  sq_names fns, flows;
+  int rc = sq_load_names(q, "SELECT id, function_id FROM functions WHERE service_id = ?1", &fns);
+  int rc2 = sq_load_names(q, "SELECT id, flow_id FROM flows WHERE service_id = ?1", &flows);
+  if (rc == 0) rc = rc2;
+  sqlite3_stmt *cs = NULL, *fs = NULL, *xs = NULL;
+#define SQ_DSCOPE " service_id = ?1 AND slice >= ?2 AND slice < ?3 AND (?4 = 0 OR version_id = ?4) "
+  if (rc == 0)
+    rc = sq_prep(q,
+                 "SELECT flow, fn, caller, SUM(count), SUM(sampled_count), SUM(sum_duration), SUM(sum_squared_duration),"
+                 " SUM(self_duration), SUM(errors) FROM calls WHERE" SQ_DSCOPE " GROUP BY flow, fn, caller",
+                 &cs);
+  if (rc == 0)
+    rc = sq_prep(q,
+                 "SELECT flow, SUM(count), SUM(sampled_count), SUM(sum_duration), SUM(sum_squared_duration), SUM(errors)"
+                 " FROM flow_slices WHERE" SQ_DSCOPE " GROUP BY flow",
+                 &fs);
+  if (rc == 0)
+    rc = sq_prep(q,
+                 "SELECT flow, type, origin_fn, path, caught_fn, SUM(count) FROM exception_flows WHERE" SQ_DSCOPE
+                 " GROUP BY flow, type, origin_fn, path, caught_fn",
+                 &xs);
+  sqlite3_stmt *all[3] = {cs, fs, xs};
+  for (int k = 0; k < 3 && rc == 0; k++) {
+    sqlite3_bind_int64(all[k], 1, q->service_id);
+    sqlite3_bind_int64(all[k], 2, from_s);
+    sqlite3_bind_int64(all[k], 3, to_s);
+    sqlite3_bind_int64(all[k], 4, version_id);
+  }
+  size_t cap = 0;
+  int s = SQLITE_DONE;
+  srv_det_call *calls = NULL;
+  while (rc == 0 && (s = sqlite3_step(cs)) == SQLITE_ROW) {
+    const char *fn = sq_name(&fns, sqlite3_column_int64(cs, 1));
+    if (!fn) continue;
+    if ((rc = sq_grow(q, (void **)&calls, &cap, out->n_calls, sizeof *calls)) < 0) break;
+    srv_det_call *c = &calls[out->n_calls++];
+    c->flow_id = sq_name(&flows, sqlite3_column_int64(cs, 0));
+    c->function_id = fn;
+    c->caller_id = sq_name(&fns, sqlite3_column_int64(cs, 2));
+    c->st.count = (uint64_t)sqlite3_column_int64(cs, 3);
+    c->st.sampled_count = (uint64_t)sqlite3_column_int64(cs, 4);
+    c->st.sum_ns = sqlite3_column_double(cs, 5);
+    c->st.sumsq_ns = sqlite3_column_double(cs, 6);
+    c->st.self_sum_ns = sqlite3_column_double(cs, 7);
+    c->st.errors = (uint64_t)sqlite3_column_int64(cs, 8);
+  }
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  out->calls = calls;
+  cap = 0;
+  srv_det_flow *fl = NULL;
+  while (rc == 0 && (s = sqlite3_step(fs)) == SQLITE_ROW) {
+    const char *id = sq_name(&flows, sqlite3_column_int64(fs, 0));
+    if (!id) continue;
+    if ((rc = sq_grow(q, (void **)&fl, &cap, out->n_flows, sizeof *fl)) < 0) break;
+    srv_det_flow *f = &fl[out->n_flows++];
+    f->flow_id = id;
+    f->st.count = (uint64_t)sqlite3_column_int64(fs, 1);
+    f->st.sampled_count = (uint64_t)sqlite3_column_int64(fs, 2);
+    f->st.sum_ns = sqlite3_column_double(fs, 3);
+    f->st.sumsq_ns = sqlite3_column_double(fs, 4);
+    f->st.errors = (uint64_t)sqlite3_column_int64(fs, 5);
+  }
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  out->flows = fl;
+  cap = 0;
+  srv_det_exc *xe = NULL;
+  while (rc == 0 && (s = sqlite3_step(xs)) == SQLITE_ROW) {
+    const char *origin = sq_name(&fns, sqlite3_column_int64(xs, 2));
+    if (!origin) continue;
+    if ((rc = sq_grow(q, (void **)&xe, &cap, out->n_excs, sizeof *xe)) < 0) break;
+    srv_det_exc *e = &xe[out->n_excs++];
+    e->flow_id = sq_name(&flows, sqlite3_column_int64(xs, 0));
+    e->type = sq_text(q, xs, 1);
+    if (!e->type) e->type = "";
+    e->origin_id = origin;
+    e->caught_in = sq_name(&fns, sqlite3_column_int64(xs, 4));
+    e->count = (uint64_t)sqlite3_column_int64(xs, 5);
+    const char *path = (const char *)sqlite3_column_text(xs, 3);
+    size_t np = 0;
+    for (const char *p = path ? path : ""; *p; p++)
+      if (*p != ' ' && (p == path || p[-1] == ' ')) np++;
+    const char **th = hud_arena_calloc(q->arena, np ? np : 1, sizeof *th);
+    if (!th) {
+      rc = HUD_ENOMEM;
+      break;
+    }
+    size_t k = 0;
+    for (const char *p = path ? path : ""; *p && k < np;) {
+      char *end;
+      long long v = strtoll(p, &end, 10);
+      if (end == p) break;
+      const char *u = sq_name(&fns, v);
+      if (u) th[k++] = u;
+      p = end;
+      while (*p == ' ') p++;
+    }
+    e->through = th;
+    e->n_through = k;
+  }
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  out->excs = xe;
+#undef SQ_DSCOPE
+  sqlite3_finalize(cs);
+  sqlite3_finalize(fs);
+  sqlite3_finalize(xs);
+  sq_map_free(&fns.map);
+  sq_map_free(&flows.map);
+  return rc;
+}
+
+int sq_name_of_function(q_ctx *q, const char *uuid, const char **name, const char **module_path) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, "SELECT name, module_path FROM functions WHERE service_id = ?1 AND function_id = ?2", &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, q->service_id);
+  sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
+  *name = *module_path = NULL;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *name = sq_text(q, st, 0);
+    *module_path = sq_text(q, st, 1);
+  }
+  sqlite3_finalize(st);
+  return 0;
+}
+
+int sq_name_of_flow(q_ctx *q, const char *uuid, const char **name) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, "SELECT kind, method, route, task_name FROM flows WHERE service_id = ?1 AND flow_id = ?2", &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, q->service_id);
+  sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
+  *name = NULL;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    const char *kind = (const char *)sqlite3_column_text(st, 0);
+    const char *m = (const char *)sqlite3_column_text(st, 1), *r = (const char *)sqlite3_column_text(st, 2);
+    const char *t = (const char *)sqlite3_column_text(st, 3);
+    char buf[1024];
+    if (kind && strcmp(kind, "consumer") == 0)
+      snprintf(buf, sizeof buf, "%s", t ? t : uuid);
+    else
+      snprintf(buf, sizeof buf, "%s %s", m ? m : "?", r ? r : "?");
+    *name = hud_arena_strdup(q->arena, buf);
+  }
+  sqlite3_finalize(st);
+  return 0;
+}
