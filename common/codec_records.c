@@ -44,7 +44,8 @@ int cx_decode_sketch(cctx *c, const json_t *j, hud_sketch_bins *out) {
   if (!json_is_object(j))
     return cctx_fail(c, HUD_EFIELD, "expected sketch object {\"a\",\"z\",\"o\",\"c\"}, got %s",
                      cx_json_type_name(j));
-  if (c->reject_unknown) {
+  {
+    /* Always strict: a sketch with members we do not know is one we cannot read correctly. */
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)j, key, v) {
