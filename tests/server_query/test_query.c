@@ -1,0 +1,486 @@
+/* Query API against the real hud-server on loopback with a real SQLite file: two versions of the
+ * synthetic service are ingested over HTTP (POST /v1/ingest), then every query is checked against
+ * figures computed from the simulation itself. Version 1.1.0 has fetch_order twice as slow and
+ * charge failing 4% of the time instead of 1%. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "hud/codec.h"
+#include "hud/err.h"
+#include "synth.h"
+#include "synth_batch.h"
+
+#define INV 2000
+#define NS 1000000000LL
+
+typedef struct fixture {
+  srvh h;
+  char key[128];       /* env prod */
+  char other_key[128]; /* env staging */
+  synth_out a, b;      /* 1.0.0, 1.1.0 */
+  hud_time_ns t0;      /* slice of 1.0.0; 1.1.0 is ten minutes later */
+  hud_time_ns from, to;
+} fixture;
+
+static fixture *g;
+
+static int ingest(const synth_out *o, const char *version, const char *batch_id, hud_time_ns ts) {
+  hud_arena *a = hud_arena_new();
+  hud_batch b;
+  char *json = NULL;
+  size_t len = 0;
+  hud_codec_error e;
+  int rc = synth_batch(o, version, batch_id, ts, a, &b);
+  if (rc == 0) rc = hud_batch_encode(&b, &json, &len, &e);
+  if (rc < 0) fprintf(stderr, "encode: %s\n", e.message);
+  srvh_resp r = {0};
+  if (rc == 0 && srvh_request(g->h.port, "POST", "/v1/ingest", g->key, json, len, NULL, &r) != 0) rc = -1;
+  if (rc == 0 && r.status != 200) {
+    fprintf(stderr, "ingest %ld: %s\n", r.status, r.body);
+    rc = -1;
+  }
+  srvh_resp_free(&r);
+  free(json);
+  hud_arena_free(a);
+  return rc;
+}
+
+static int setup(void **state) {
+  g = calloc(1, sizeof *g);
+  if (!g || srvh_tmpdir(&g->h) < 0 || srvh_start(&g->h, NULL) < 0) return -1;
+  if (srvh_key(&g->h, "prod", g->key) < 0 || srvh_key(&g->h, "staging", g->other_key) < 0) return -1;
+  synth_params pa = {.seed = 1, .invocations = INV, .sample_rate = 1.0, .drift = 1.0, .sketches = 1};
+  synth_change ch[] = {{"fetch_order", 2.0, -1, 0}, {"charge", 0, 0.04, 0}};
+  synth_params pb = pa;
+  pb.seed = 1001;
+  pb.changes = ch;
+  pb.n_changes = 2;
+  if (synth_run(&pa, "1.0.0", &g->a) < 0 || synth_run(&pb, "1.1.0", &g->b) < 0) return -1;
+  time_t now = time(NULL);
+  g->t0 = ((hud_time_ns)now / 3600 * 3600 - 3600) * NS;
+  g->from = g->t0 - 3600 * NS;
+  g->to = g->t0 + 3600 * NS;
+  if (ingest(&g->a, "1.0.0", "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e0001", g->t0) < 0) return -1;
+  if (ingest(&g->b, "1.1.0", "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e0002", g->t0 + 600 * NS) < 0) return -1;
+  *state = g;
+  return 0;
+}
+
+static int teardown(void **state) {
+  if (!g) return 0;
+  if (g->h.pid) srvh_stop(&g->h, 15);
+  srvh_cleanup(&g->h);
+  synth_out_free(&g->a);
+  synth_out_free(&g->b);
+  free(g);
+  g = NULL;
+  return 0;
+}
+
+/* GET PATH with KEY; returns the status, body in *BODY (free()). */
+static long get(const char *path, const char *key, char **body) {
+  srvh_resp r;
+  assert_int_equal(srvh_request(g->h.port, "GET", path, key, NULL, 0, NULL, &r), 0);
+  *body = r.body ? r.body : strdup("");
+  return r.status;
+}
+
+static const char *fid(const char *qualname) { return synth_fns()[synth_fn_index(qualname)].id; }
+
+/* Totals of function FN over both snapshots (or only SNAP when not NULL). */
+typedef struct totals {
+  int64_t calls, errors, sampled;
+  double sum, self;
+} totals;
+
+static totals fn_totals(const synth_out *only, int fn) {
+  totals t = {0};
+  const synth_out *outs[2] = {&g->a, &g->b};
+  for (int k = 0; k < 2; k++) {
+    if (only && outs[k] != only) continue;
+    for (size_t i = 0; i < outs[k]->n_rows; i++) {
+      const synth_row *r = &outs[k]->rows[i];
+      if (r->fn != fn) continue;
+      t.calls += (int64_t)r->st.count;
+      t.errors += (int64_t)r->st.errors;
+      t.sampled += (int64_t)r->st.sampled_count;
+      t.sum += (double)(int64_t)r->sum_int_ns;
+      t.self += (double)(int64_t)r->self_int_ns;
+    }
+  }
+  return t;
+}
+
+static double merged_quantile(int fn, double q) {
+  hud_sketch *m = hud_sketch_new(HUD_SKETCH_DEFAULT_ALPHA);
+  const synth_out *outs[2] = {&g->a, &g->b};
+  for (int k = 0; k < 2; k++)
+    for (size_t i = 0; i < outs[k]->n_rows; i++)
+      if (outs[k]->rows[i].fn == fn && outs[k]->rows[i].sketch) hud_sketch_merge(m, outs[k]->rows[i].sketch);
+  double v = 0;
+  hud_sketch_quantile(m, q, &v);
+  hud_sketch_free(m);
+  return v;
+}
+
+static char *top_target(hud_sort sort, int limit) {
+  hud_top_request r = {.scope = {.service = "shop", .from = g->from, .to = g->to}, .sort = sort, .limit = limit};
+  char *t = NULL;
+  assert_int_equal(hud_top_request_to_target(&r, &t), 0);
+  return t;
+}
+
+static void services_lists_versions_of_visible_envs(void **state) {
+  char *body;
+  assert_int_equal(get("/v1/services", g->key, &body), 200);
+  hud_arena *a = hud_arena_new();
+  hud_services_response s;
+  assert_int_equal(hud_services_response_decode(body, strlen(body), NULL, a, &s, NULL), 0);
+  assert_int_equal(s.n_services, 1);
+  assert_string_equal(s.services[0].name, "shop");
+  assert_int_equal(s.services[0].n_environments, 1);
+  assert_string_equal(s.services[0].environments[0].name, "prod");
+  assert_int_equal(s.services[0].environments[0].n_versions, 2);
+  assert_string_equal(s.services[0].environments[0].versions[0].version, "1.1.0"); /* newest first */
+  assert_string_equal(s.services[0].environments[0].versions[1].version, "1.0.0");
+  free(body);
+  /* The staging key sees nothing of prod. */
+  assert_int_equal(get("/v1/services", g->other_key, &body), 200);
+  assert_int_equal(hud_services_response_decode(body, strlen(body), NULL, a, &s, NULL), 0);
+  assert_int_equal(s.n_services, 0);
+  free(body);
+  hud_arena_free(a);
+}
+
+static void top_by_calls_has_exact_figures(void **state) {
+  char *t = top_target(HUD_SORT_CALLS, 3), *body;
+  assert_int_equal(get(t, g->key, &body), 200);
+  hud_arena *a = hud_arena_new();
+  hud_top_response r;
+  assert_int_equal(hud_top_response_decode(body, strlen(body), NULL, a, &r, NULL), 0);
+  assert_int_equal(r.n_items, 3);
+  assert_int_equal(r.sort, HUD_SORT_CALLS);
+  /* render_item: 3 per order; check_token: once per order and per checkout; then one-per-request ones. */
+  assert_string_equal(r.items[0].function_id, fid("render_item"));
+  assert_string_equal(r.items[1].function_id, fid("check_token"));
+  for (size_t i = 0; i < r.n_items; i++) {
+    int fn = synth_fn_index(r.items[i].name);
+    assert_true(fn >= 0);
+    totals t0 = fn_totals(NULL, fn);
+    assert_int_equal(r.items[i].calls, t0.calls);
+    assert_int_equal(r.items[i].errors, t0.errors);
+    assert_int_equal(r.items[i].sampled_count, t0.sampled);
+    assert_float_equal(r.items[i].mean_duration, t0.sum / (double)t0.sampled, 1e-6 * t0.sum / (double)t0.sampled);
+    assert_float_equal(r.items[i].self_duration_mean, t0.self / (double)t0.sampled, 1e-6 * t0.self / (double)t0.sampled);
+    assert_float_equal(r.items[i].p95, merged_quantile(fn, 0.95), 1e-6 * r.items[i].p95);
+    assert_float_equal(r.items[i].p50, merged_quantile(fn, 0.50), 1e-6 * r.items[i].p50);
+    assert_non_null(r.items[i].module_path);
+    assert_string_equal(r.items[i].module_path, synth_fns()[fn].module_path);
+    if (i) assert_true(r.items[i - 1].calls >= r.items[i].calls);
+  }
+  assert_int_equal(r.items[0].calls, 3 * 2 * INV);
+  assert_int_equal(r.items[1].calls, 2 * 2 * INV);
+  free(body);
+  free(t);
+  hud_arena_free(a);
+}
+
+static void top_by_slowdown_and_p95(void **state) {
+  char *t = top_target(HUD_SORT_SLOWDOWN, 5), *body;
+  assert_int_equal(get(t, g->key, &body), 200);
+  hud_arena *a = hud_arena_new();
+  hud_top_response r;
+  assert_int_equal(hud_top_response_decode(body, strlen(body), NULL, a, &r, NULL), 0);
+  assert_true(r.n_items >= 1);
+  assert_string_equal(r.items[0].function_id, fid("fetch_order"));
+  totals ta = fn_totals(&g->a, synth_fn_index("fetch_order")), tb = fn_totals(&g->b, synth_fn_index("fetch_order"));
+  double expect = 100.0 * ((tb.sum / (double)tb.sampled) / (ta.sum / (double)ta.sampled) - 1.0);
+  assert_float_equal(r.items[0].slowdown, expect, 1e-6 * fabs(expect));
+  assert_true(expect > 80 && expect < 120);
+  assert_non_null(r.items[0].previous_version);
+  assert_string_equal(r.items[0].previous_version, "1.0.0");
+  free(body);
+  free(t);
+  /* p95: charge (20 ms median) is the slowest function, then its caller checkout. */
+  t = top_target(HUD_SORT_P95, 2);
+  assert_int_equal(get(t, g->key, &body), 200);
+  assert_int_equal(hud_top_response_decode(body, strlen(body), NULL, a, &r, NULL), 0);
+  assert_int_equal(r.n_items, 2);
+  assert_string_equal(r.items[0].function_id, fid("checkout"));
+  assert_string_equal(r.items[1].function_id, fid("charge"));
+  assert_true(r.items[0].p95 >= r.items[1].p95);
+  free(body);
+  free(t);
+  hud_arena_free(a);
+}
+
+static void by_module_returns_every_function_of_the_files(void **state) {
+  const char *paths[] = {"shop/db.py", "shop/cache.py"};
+  hud_by_module_request req = {.scope = {.service = "shop", .from = g->from, .to = g->to},
+                               .n_module_paths = 2, .module_paths = paths};
+  char *json;
+  size_t len;
+  assert_int_equal(hud_by_module_request_encode(&req, &json, &len, NULL), 0);
+  srvh_resp r;
+  assert_int_equal(srvh_request(g->h.port, "POST", "/v1/functions/by-module", g->key, json, len, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  hud_arena *a = hud_arena_new();
+  hud_by_module_response out;
+  assert_int_equal(hud_by_module_response_decode(r.body, r.len, NULL, a, &out, NULL), 0);
+  assert_int_equal(out.n_items, 4); /* fetch_order, fetch_items, save_order, get */
+  int seen = 0;
+  for (size_t i = 0; i < out.n_items; i++) {
+    int fn = synth_fn_index(out.items[i].name);
+    assert_true(fn >= 0);
+    seen |= 1 << fn;
+    assert_int_equal(out.items[i].calls, fn_totals(NULL, fn).calls);
+    assert_true(strcmp(out.items[i].module_path, "shop/db.py") == 0 || strcmp(out.items[i].module_path, "shop/cache.py") == 0);
+    assert_int_equal(out.items[i].start_line, 10 * fn + 1);
+  }
+  assert_int_equal(seen, (1 << 2) | (1 << 3) | (1 << 9) | (1 << 11));
+  srvh_resp_free(&r);
+  free(json);
+  hud_arena_free(a);
+}
+
+static void function_detail_has_callers_versions_errors(void **state) {
+  hud_function_request req = {.scope = {.service = "shop", .from = g->from, .to = g->to}};
+  snprintf(req.function_id, sizeof req.function_id, "%s", fid("charge"));
+  char *t, *body;
+  assert_int_equal(hud_function_request_to_target(&req, &t), 0);
+  assert_int_equal(get(t, g->key, &body), 200);
+  hud_arena *a = hud_arena_new();
+  hud_function_detail d;
+  hud_codec_error e;
+  if (hud_function_detail_decode(body, strlen(body), NULL, a, &d, &e) != 0) fail_msg("%s", e.message);
+  int fn = synth_fn_index("charge");
+  totals all = fn_totals(NULL, fn), ta = fn_totals(&g->a, fn), tb = fn_totals(&g->b, fn);
+  assert_string_equal(d.declaration.name, "charge");
+  assert_string_equal(d.declaration.module_path, "shop/payments.py");
+  assert_int_equal(d.summary.calls, all.calls);
+  assert_int_equal(d.n_callers, 1);
+  assert_string_equal(d.callers[0].function_id, fid("checkout"));
+  assert_int_equal(d.callers[0].line, 44);
+  assert_int_equal(d.callers[0].calls, all.calls);
+  assert_int_equal(d.callers[0].errors, all.errors);
+  assert_int_equal(d.n_callees, 0);
+  assert_int_equal(d.errors_by_type.n, 1);
+  assert_string_equal(d.errors_by_type.items[0].key, "PaymentDeclined");
+  assert_int_equal(d.errors_by_type.items[0].count, all.errors);
+  assert_int_equal(d.n_versions, 2);
+  assert_string_equal(d.versions[0].version, "1.1.0");
+  assert_int_equal(d.versions[0].calls, tb.calls);
+  assert_int_equal(d.versions[0].errors, tb.errors);
+  assert_int_equal(d.versions[1].calls, ta.calls);
+  assert_true(d.versions[0].error_rate > d.versions[1].error_rate);
+  /* Two one-minute slices ten minutes apart: two points in the series. */
+  int64_t sum = 0;
+  for (size_t i = 0; i < d.n_series; i++) sum += d.series[i].calls;
+  assert_int_equal(d.n_series, 2);
+  assert_int_equal(sum, all.calls);
+  free(body);
+  free(t);
+  /* Callees of get_order, with call-site lines. */
+  snprintf(req.function_id, sizeof req.function_id, "%s", fid("get_order"));
+  assert_int_equal(hud_function_request_to_target(&req, &t), 0);
+  assert_int_equal(get(t, g->key, &body), 200);
+  assert_int_equal(hud_function_detail_decode(body, strlen(body), NULL, a, &d, NULL), 0);
+  assert_int_equal(d.n_callees, 5);
+  int lines = 0;
+  for (size_t i = 0; i < d.n_callees; i++) {
+    assert_int_equal(d.callees[i].calls, 2 * INV);
+    lines += d.callees[i].line;
+  }
+  assert_int_equal(lines, 12 + 13 + 15 + 16 + 18);
+  free(body);
+  free(t);
+  hud_arena_free(a);
+}
+
+static void callgraph_has_weighted_and_exception_edges(void **state) {
+  hud_callgraph_request req = {.scope = {.service = "shop", .from = g->from, .to = g->to}, .depth = 4, .max_nodes = 50};
+  snprintf(req.root, sizeof req.root, "%s", fid("get_order"));
+  char *t, *body;
+  assert_int_equal(hud_callgraph_request_to_target(&req, &t), 0);
+  assert_int_equal(get(t, g->key, &body), 200);
+  hud_arena *a = hud_arena_new();
+  hud_callgraph_response r;
+  assert_int_equal(hud_callgraph_response_decode(body, strlen(body), NULL, a, &r, NULL), 0);
+  assert_string_equal(r.root, fid("get_order"));
+  assert_int_equal(r.n_nodes, 7);
+  assert_false(r.truncated);
+  int calls = 0, exc = 0;
+  for (size_t i = 0; i < r.n_edges; i++) {
+    const hud_graph_edge *e = &r.edges[i];
+    if (e->kind == HUD_EDGE_CALL) {
+      calls++;
+      if (strcmp(e->to, fid("render_item")) == 0) {
+        assert_string_equal(e->from, fid("render_order"));
+        assert_int_equal(e->calls, 3 * 2 * INV);
+        assert_int_equal(e->line, 31);
+        assert_true(e->sum_duration > 0);
+      }
+    } else {
+      exc++;
+      assert_int_equal(e->kind, HUD_EDGE_EXCEPTION);
+      assert_string_equal(e->from, fid("get"));
+      assert_string_equal(e->to, fid("get_order"));
+      assert_string_equal(e->exception_type, "KeyError");
+      assert_int_equal(e->calls, fn_totals(NULL, synth_fn_index("get")).errors);
+    }
+  }
+  assert_int_equal(calls, 6);
+  assert_int_equal(exc, 1);
+  free(body);
+  free(t);
+  /* Depth 1 cuts render_item off. */
+  req.depth = 1;
+  assert_int_equal(hud_callgraph_request_to_target(&req, &t), 0);
+  assert_int_equal(get(t, g->key, &body), 200);
+  assert_int_equal(hud_callgraph_response_decode(body, strlen(body), NULL, a, &r, NULL), 0);
+  assert_int_equal(r.n_nodes, 6);
+  assert_true(r.truncated);
+  free(body);
+  free(t);
+  hud_arena_free(a);
+}
+
+static void flows_have_status_codes_and_functions(void **state) {
+  hud_flows_request req = {.scope = {.service = "shop", .from = g->from, .to = g->to}};
+  char *t, *body;
+  assert_int_equal(hud_flows_request_to_target(&req, &t), 0);
+  assert_int_equal(get(t, g->key, &body), 200);
+  hud_arena *a = hud_arena_new();
+  hud_flows_response r;
+  assert_int_equal(hud_flows_response_decode(body, strlen(body), NULL, a, &r, NULL), 0);
+  assert_int_equal(r.n_flows, 3);
+  int found = 0;
+  for (size_t i = 0; i < r.n_flows; i++) {
+    const hud_flow_summary *f = &r.flows[i];
+    assert_int_equal(f->calls, 2 * INV);
+    if (f->route && strcmp(f->route, "/checkout") == 0) {
+      found = 1;
+      assert_string_equal(f->method, "POST");
+      int64_t errs = (int64_t)(g->a.flow_st[1].errors + g->b.flow_st[1].errors);
+      assert_int_equal(f->errors, errs);
+      assert_int_equal(f->n_status_codes, 2);
+      assert_int_equal(f->status_codes[0].status, 200);
+      assert_int_equal(f->status_codes[0].count, 2 * INV - errs);
+      assert_int_equal(f->status_codes[1].status, 500);
+      assert_int_equal(f->status_codes[1].count, errs);
+      assert_int_equal(f->n_functions, 6);
+      assert_string_equal(f->functions[0].function_id, fid("checkout")); /* most total time: the root */
+      assert_true(f->p95 > f->p50 && f->p99 >= f->p95);
+    }
+    if (f->kind == HUD_FLOW_QUEUE_CONSUMER) assert_string_equal(f->task_name, "send_email");
+  }
+  assert_true(found);
+  free(body);
+  free(t);
+  hud_arena_free(a);
+}
+
+static void issues_name_root_causes(void **state) {
+  hud_issues_request req = {.scope = {.service = "shop", .from = g->from, .to = g->to}};
+  char *t, *body;
+  assert_int_equal(hud_issues_request_to_target(&req, &t), 0);
+  assert_int_equal(get(t, g->key, &body), 200);
+  hud_arena *a = hud_arena_new();
+  hud_issues_response r;
+  hud_codec_error e;
+  if (hud_issues_response_decode(body, strlen(body), NULL, a, &r, &e) != 0) fail_msg("%s: %s", e.message, body);
+  const hud_issue *slow = NULL, *err = NULL;
+  for (size_t i = 0; i < r.n_issues; i++) {
+    const hud_issue *is = &r.issues[i];
+    assert_int_equal(is->comparison, HUD_COMPARE_VERSIONS); /* one slice per half-window side: no window issue */
+    if (is->subject_kind == HUD_SUBJECT_FLOW && is->kind == HUD_ISSUE_DURATION_REGRESSION) slow = is;
+    if (is->subject_kind == HUD_SUBJECT_FLOW && is->kind == HUD_ISSUE_ERROR_RATE_INCREASE) err = is;
+  }
+  assert_non_null(slow);
+  assert_string_equal(slow->subject_name, "GET /orders/<id>");
+  assert_string_equal(slow->baseline.version, "1.0.0");
+  assert_string_equal(slow->current.version, "1.1.0");
+  assert_int_equal(slow->baseline.count, INV);
+  assert_true(slow->ci_low > 0 && slow->ci_low < slow->effect && slow->effect < slow->ci_high);
+  assert_true(slow->p_value < 1e-6);
+  assert_true(slow->n_root_causes >= 1);
+  assert_string_equal(slow->root_causes[0].function_id, fid("fetch_order"));
+  assert_string_equal(slow->root_causes[0].name, "fetch_order");
+  assert_string_equal(slow->root_causes[0].metric, "self_duration");
+  assert_true(slow->root_causes[0].share > 0.8);
+  assert_non_null(slow->root_causes[0].evidence);
+  assert_non_null(err);
+  assert_string_equal(err->subject_name, "POST /checkout");
+  assert_int_equal(err->n_root_causes, 1);
+  assert_string_equal(err->root_causes[0].function_id, fid("charge"));
+  assert_string_equal(err->root_causes[0].exception_type, "PaymentDeclined");
+  assert_string_equal(err->root_causes[0].metric, "error_origin");
+  /* Nothing about functions that did not change. */
+  for (size_t i = 0; i < r.n_issues; i++) {
+    const hud_issue *is = &r.issues[i];
+    if (is->subject_kind != HUD_SUBJECT_FUNCTION) continue;
+    assert_true(strcmp(is->root_causes[0].function_id, fid("fetch_order")) == 0 ||
+                strcmp(is->root_causes[0].function_id, fid("charge")) == 0);
+  }
+  free(body);
+  free(t);
+  hud_arena_free(a);
+}
+
+static void errors_are_clear(void **state) {
+  char *body, *t;
+  char path[512];
+  snprintf(path, sizeof path, "/v1/functions/top?service=shop");
+  assert_int_equal(get(path, NULL, &body), 401);
+  free(body);
+  snprintf(path, sizeof path, "/v1/functions/top?service=shop&env=prod");
+  assert_int_equal(get(path, g->other_key, &body), 403);
+  free(body);
+  snprintf(path, sizeof path, "/v1/functions/top?service=nope");
+  assert_int_equal(get(path, g->key, &body), 404);
+  assert_non_null(strstr(body, "\"error\""));
+  free(body);
+  snprintf(path, sizeof path, "/v1/functions/top?service=shop&sort=fastest");
+  assert_int_equal(get(path, g->key, &body), 400);
+  assert_non_null(strstr(body, "sort"));
+  free(body);
+  snprintf(path, sizeof path, "/v1/functions/top?service=shop&bogus=1");
+  assert_int_equal(get(path, g->key, &body), 400);
+  free(body);
+  hud_function_request req = {.scope = {.service = "shop"}};
+  snprintf(req.function_id, sizeof req.function_id, "%s", "00000000-0000-5000-8000-000000000000");
+  assert_int_equal(hud_function_request_to_target(&req, &t), 0);
+  assert_int_equal(get(t, g->key, &body), 404);
+  free(body);
+  free(t);
+  assert_int_equal(get("/v1/functions/not-a-uuid?service=shop", g->key, &body), 400);
+  free(body);
+  srvh_resp r;
+  assert_int_equal(srvh_request(g->h.port, "POST", "/v1/functions/by-module", g->key, "{\"service\":", 11, NULL, &r), 0);
+  assert_int_equal(r.status, 400);
+  srvh_resp_free(&r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(services_lists_versions_of_visible_envs),
+      cmocka_unit_test(top_by_calls_has_exact_figures),
+      cmocka_unit_test(top_by_slowdown_and_p95),
+      cmocka_unit_test(by_module_returns_every_function_of_the_files),
+      cmocka_unit_test(function_detail_has_callers_versions_errors),
+      cmocka_unit_test(callgraph_has_weighted_and_exception_edges),
+      cmocka_unit_test(flows_have_status_codes_and_functions),
+      cmocka_unit_test(issues_name_root_causes),
+      cmocka_unit_test(errors_are_clear),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
