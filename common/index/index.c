@@ -273,6 +273,7 @@ typedef struct idx_scope {
   int func;        /* index in the result when reported, else -1 */
   int nearest;     /* nearest reported function at or above, or -1 */
   int counter;     /* Go closure numbering */
+  uint32_t col;    /* column of the definition's first line (Python layout fallback) */
   uint32_t *globals; /* pairs (start byte, length) of `global` names */
   size_t nglobals, capglobals;
 } idx_scope;
@@ -288,6 +289,8 @@ typedef struct idx_ctx {
   size_t nev, capev;
   idx_scope *stack;
   size_t nstack, capstack;
+  idx_scope *layout; /* Python def/class by indentation, for trees with errors */
+  size_t nlayout, caplayout;
   hud_index_result *res;
   size_t capfuncs, capcalls;
   int file_counter;
@@ -840,8 +843,40 @@ static int idx_push_scope(idx_ctx *c, const idx_scope *s) {
   return 0;
 }
 
+/* Python's layout says what error recovery may have lost: a def or class indented deeper
+ * than the def or class above it is inside that one. Used only for trees with errors, and
+ * only where the tree's answer contradicts the indentation. */
+static idx_scope *idx_layout_parent(idx_ctx *c, const idx_event *e, uint32_t col,
+                                    idx_scope *tree_parent) {
+  while (c->nlayout && c->layout[c->nlayout - 1].col >= col)
+    idx_scope_release(&c->layout[--c->nlayout]);
+  if (!c->nlayout) return tree_parent;
+  idx_scope *lp = &c->layout[c->nlayout - 1];
+  if (!tree_parent) return col > 0 ? lp : NULL;
+  uint8_t t = tree_parent->ev->type;
+  bool tree_is_stmt = t == EV_FUNCTION || t == EV_CLASS;
+  if (!tree_is_stmt || tree_parent->col >= col) return lp;
+  return tree_parent;
+}
+
+static int idx_layout_push(idx_ctx *c, const idx_scope *s) {
+  if (c->nlayout == c->caplayout) {
+    size_t cap = c->caplayout ? c->caplayout * 2 : 16;
+    idx_scope *n = realloc(c->layout, cap * sizeof *n);
+    if (!n) return HUD_ENOMEM;
+    c->layout = n;
+    c->caplayout = cap;
+  }
+  idx_scope copy = {.ev = s->ev, .qualname = strdup(s->qualname), .owned = true,
+                    .func = s->func, .nearest = s->nearest, .col = s->col};
+  if (!copy.qualname) return HUD_ENOMEM;
+  c->layout[c->nlayout++] = copy;
+  return 0;
+}
+
 static int idx_sweep(idx_ctx *c, const char *module_path) {
   bool python = c->lang == HUD_LANG_PYTHON;
+  bool layout = python && c->res->parse_errors;
   for (size_t i = 0; i < c->nev; i++) {
     const idx_event *e = &c->ev[i];
     while (c->nstack && c->stack[c->nstack - 1].ev->end <= e->start)
@@ -852,6 +887,9 @@ static int idx_sweep(idx_ctx *c, const char *module_path) {
         parent = &c->stack[k];
         break;
       }
+    uint32_t col = e->has_deco ? e->deco_start.column : ts_node_start_point(e->node).column;
+    bool stmt = e->type == EV_FUNCTION || e->type == EV_CLASS;
+    if (layout && stmt && !e->orphan) parent = idx_layout_parent(c, e, col, parent);
     if (e->type == EV_CALL) {
       int rc = idx_add_call(c, e, parent);
       if (rc) return rc;
@@ -891,7 +929,7 @@ static int idx_sweep(idx_ctx *c, const char *module_path) {
       q.p[q.n] = '\0';
     }
     idx_scope s = {.ev = e, .qualname = q.p, .owned = true, .func = -1,
-                   .nearest = parent ? parent->nearest : -1};
+                   .nearest = parent ? parent->nearest : -1, .col = col};
     if (e->type == EV_FUNCTION || e->type == EV_LAMBDA) {
       hud_index_kind kind;
       if (e->type == EV_LAMBDA)
@@ -916,7 +954,8 @@ static int idx_sweep(idx_ctx *c, const char *module_path) {
       s.func = idx;
       s.nearest = idx;
     }
-    int rc = idx_push_scope(c, &s);
+    int rc = layout && stmt && !e->orphan ? idx_layout_push(c, &s) : 0;
+    if (!rc) rc = idx_push_scope(c, &s);
     if (rc) {
       if (s.owned) free(s.qualname);
       return rc;
@@ -958,6 +997,8 @@ static int idx_extract(hud_indexer *ix, hud_lang lang, const char *module_path, 
     rc = idx_sweep(&c, module_path);
   }
   while (c.nstack) idx_scope_release(&c.stack[--c.nstack]);
+  while (c.nlayout) idx_scope_release(&c.layout[--c.nlayout]);
+  free(c.layout);
   free(c.stack);
   free(c.ev);
   free(c.line_start);
