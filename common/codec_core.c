@@ -58,9 +58,16 @@ size_t cctx_push_key(cctx *c, const char *key) {
 }
 
 size_t cctx_push_index(cctx *c, size_t i) {
+  /* Called for every array element of every document: no snprintf here. */
   char b[32];
-  int n = snprintf(b, sizeof b, "[%zu]", i);
-  return path_append(c, b, (size_t)n);
+  size_t n = sizeof b;
+  b[--n] = ']';
+  do {
+    b[--n] = (char)('0' + i % 10);
+    i /= 10;
+  } while (i);
+  b[--n] = '[';
+  return path_append(c, b + n, sizeof b - n);
 }
 
 static int vfail(cctx *c, int code, const char *fmt, va_list ap) {
@@ -302,12 +309,16 @@ int hud_time_format(hud_time_ns t, char out[HUD_TIME_STRLEN + 1]) {
   unsigned m, d;
   civil_from_days(days, &y, &m, &d);
   int hh = (int)(rem / 3600), mm = (int)(rem / 60 % 60), ss = (int)(rem % 60);
+  char tmp[64]; /* roomier than needed, so the compiler can see nothing is cut */
+  int n;
   if (ns % 1000 == 0)
-    snprintf(out, HUD_TIME_STRLEN + 1, "%04d-%02u-%02uT%02d:%02d:%02d.%06d+00:00", y, m, d, hh,
-             mm, ss, (int)(ns / 1000));
+    n = snprintf(tmp, sizeof tmp, "%04d-%02u-%02uT%02d:%02d:%02d.%06d+00:00", y, m, d, hh, mm, ss,
+                 (int)(ns / 1000));
   else
-    snprintf(out, HUD_TIME_STRLEN + 1, "%04d-%02u-%02uT%02d:%02d:%02d.%09d+00:00", y, m, d, hh,
-             mm, ss, (int)ns);
+    n = snprintf(tmp, sizeof tmp, "%04d-%02u-%02uT%02d:%02d:%02d.%09d+00:00", y, m, d, hh, mm, ss,
+                 (int)ns);
+  if (n < 0 || n > HUD_TIME_STRLEN) return HUD_ERANGE;
+  memcpy(out, tmp, (size_t)n + 1);
   return 0;
 }
 
@@ -504,7 +515,7 @@ static int dec_field(cctx *c, const hfield *f, const json_t *j, void *base) {
   }
   case FT_F64:
   case FT_F64_INT: {
-    double v;
+    double v = 0;
     if ((rc = dec_real(c, j, f->fmin, f->fmax, &v))) return rc;
     memcpy(p, &v, sizeof v);
     return 0;
