@@ -501,41 +501,76 @@ static PyObject *py_exit(PyObject *mod, PyObject *arg) {
 /* ---- exception type names (interned for the process) ---- */
 #define TNAMES 512
 static struct {
-  PyTypeObject *type; /* strong ref */
+  PyTypeObject *type; /* a static type: lives as long as the process */
   char *name;
 } tnames[TNAMES];
 
+/* Names are interned by content: distinct classes may share a name (a class defined in a
+ * function, one per call), and the wire keys exceptions by name. */
+#define NAMES 2048
+static char *names[NAMES];
+
+static char *intern_name(char *name) {
+  uint32_t h = 2166136261u;
+  for (const char *c = name; *c; c++) h = (h ^ (unsigned char)*c) * 16777619u;
+  for (uint32_t k = 0; k < NAMES; k++) {
+    uint32_t j = (h + k) % NAMES;
+    if (!names[j]) {
+      names[j] = name;
+      return name;
+    }
+    if (strcmp(names[j], name) == 0) {
+      sns_mem_bytes -= (int64_t)strlen(name) + 1;
+      free(name);
+      return names[j];
+    }
+  }
+  return name; /* table full: still a valid (if not shared) name */
+}
+
+static char *compute_type_name(PyTypeObject *t) {
+  PyObject *mod = PyObject_GetAttrString((PyObject *)t, "__module__");
+  PyObject *qn = PyObject_GetAttrString((PyObject *)t, "__qualname__");
+  const char *m = mod && PyUnicode_Check(mod) ? PyUnicode_AsUTF8(mod) : NULL;
+  const char *q = qn && PyUnicode_Check(qn) ? PyUnicode_AsUTF8(qn) : t->tp_name;
+  if (!q) q = "?";
+  PyErr_Clear();
+  size_t len = strlen(q) + (m ? strlen(m) + 1 : 0) + 1;
+  char *name = malloc(len);
+  if (name) {
+    if (m && strcmp(m, "builtins") != 0)
+      snprintf(name, len, "%s.%s", m, q);
+    else
+      snprintf(name, len, "%s", q);
+    sns_mem_bytes += (int64_t)len;
+    name = intern_name(name);
+  }
+  Py_XDECREF(mod);
+  Py_XDECREF(qn);
+  return name;
+}
+
+/* Static types (the built-in exceptions) are cached by address; classes defined in Python are
+ * named on every call (a rare path), so that the sensor holds no reference to them. */
 static const char *type_name(PyTypeObject *t) {
+  if (t->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+    char *n = compute_type_name(t);
+    return n ? n : "?";
+  }
   uint32_t h = (uint32_t)(((uintptr_t)t >> 4) * 2654435761u) % TNAMES;
   for (uint32_t k = 0; k < TNAMES; k++) {
     uint32_t j = (h + k) % TNAMES;
     if (tnames[j].type == t) return tnames[j].name;
     if (!tnames[j].type) {
-      PyObject *mod = PyObject_GetAttrString((PyObject *)t, "__module__");
-      PyObject *qn = PyObject_GetAttrString((PyObject *)t, "__qualname__");
-      const char *m = mod && PyUnicode_Check(mod) ? PyUnicode_AsUTF8(mod) : NULL;
-      const char *q = qn && PyUnicode_Check(qn) ? PyUnicode_AsUTF8(qn) : t->tp_name;
-      if (!q) q = "?";
-      PyErr_Clear();
-      size_t len = strlen(q) + (m ? strlen(m) + 1 : 0) + 1;
-      char *name = malloc(len);
-      if (name) {
-        if (m && strcmp(m, "builtins") != 0)
-          snprintf(name, len, "%s.%s", m, q);
-        else
-          snprintf(name, len, "%s", q);
-        sns_mem_bytes += (int64_t)len;
-      }
-      Py_XDECREF(mod);
-      Py_XDECREF(qn);
+      char *name = compute_type_name(t);
       if (!name) return "?";
-      Py_INCREF(t);
       tnames[j].type = t;
       tnames[j].name = name;
       return name;
     }
   }
-  return t->tp_name; /* table full: static type names stay valid while the type lives */
+  char *n = compute_type_name(t);
+  return n ? n : "?";
 }
 
 /* ---- exception paths in flight, one per thread ---- */
