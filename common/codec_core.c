@@ -20,6 +20,7 @@ void hud_codec_limits_default(hud_codec_limits *out) {
   out->max_depth = HUD_MAX_DEPTH;
   out->max_map_entries = HUD_MAX_MAP_ENTRIES;
   out->max_decoded_bytes = HUD_MAX_DECODED_BYTES;
+  out->max_body_bytes = HUD_MAX_BODY_BYTES;
 }
 
 void cctx_init(cctx *c, const hud_decode_opts *opts, bool default_reject, hud_arena *arena,

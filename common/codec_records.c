@@ -538,6 +538,10 @@ int hud_batch_decode_body(const void *body, size_t len, bool gzip, const hud_dec
   cctx c;
   cctx_init(&c, opts, true, arena, err ? err : &scratch);
   if (!out || !arena || (!body && len)) return cctx_fail(&c, HUD_EINVAL, "NULL argument");
+  memset(out, 0, sizeof *out);
+  if (c.lim.max_body_bytes && len > c.lim.max_body_bytes)
+    return cctx_fail(&c, HUD_ETOOBIG, "body of %zu bytes exceeds the limit of %zu bytes", len,
+                     c.lim.max_body_bytes);
   if (!gzip && !hud_is_gzip(body, len)) return decode_batch_json(&c, body, len, out);
   void *plain = NULL;
   size_t plen = 0;

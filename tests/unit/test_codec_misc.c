@@ -215,6 +215,13 @@ static void limits_are_enforced_and_configurable(void **state) {
   lim.max_decoded_bytes = 100;
   assert_int_equal(hud_batch_decode(doc, strlen(doc), &opts, a, &b, &e), HUD_ETOOBIG);
   hud_codec_limits_default(&lim);
+  assert_int_equal(lim.max_body_bytes, HUD_MAX_BODY_BYTES);
+  lim.max_body_bytes = 100;
+  assert_int_equal(hud_batch_decode_body(doc, strlen(doc), false, &opts, a, &b, &e), HUD_ETOOBIG);
+  assert_non_null(strstr(e.message, "exceeds the limit of 100 bytes"));
+  lim.max_body_bytes = 0; /* 0 = no check of the raw size */
+  assert_int_equal(hud_batch_decode_body(doc, strlen(doc), false, &opts, a, &b, &e), 0);
+  hud_codec_limits_default(&lim);
   lim.max_depth = 2; /* batch object + the flow_functions array only */
   assert_int_equal(hud_batch_decode(doc, strlen(doc), &opts, a, &b, &e), HUD_EPARSE);
   assert_string_equal(e.path, "flow_functions[0]");

@@ -46,6 +46,7 @@ typedef struct hud_codec_limits {
   size_t max_depth;          /* HUD_MAX_DEPTH */
   size_t max_map_entries;    /* HUD_MAX_MAP_ENTRIES */
   size_t max_decoded_bytes;  /* HUD_MAX_DECODED_BYTES (JSON text and gunzipped bodies) */
+  size_t max_body_bytes;     /* HUD_MAX_BODY_BYTES (hud_batch_decode_body input as received) */
 } hud_codec_limits;
 
 typedef struct hud_decode_opts {
@@ -90,9 +91,10 @@ HUD_CODEC_DECLARE(hud_flows_response)
 HUD_CODEC_DECLARE(hud_issues_response)
 HUD_CODEC_DECLARE(hud_error_response)
 
-/* Decodes an HTTP request body holding a batch: gunzips it first when GZIP is true (or when
- * the body starts with the gzip magic), bounded by limits->max_decoded_bytes (HUD_ETOOBIG),
- * truncated/corrupt gzip is HUD_EPARSE. */
+/* Decodes an HTTP request body holding a batch: a body over limits->max_body_bytes is
+ * HUD_ETOOBIG; gunzips it first when GZIP is true (or when the body starts with the gzip
+ * magic), bounded by limits->max_decoded_bytes (HUD_ETOOBIG); truncated/corrupt gzip is
+ * HUD_EPARSE. */
 int hud_batch_decode_body(const void *body, size_t len, bool gzip, const hud_decode_opts *opts,
                           hud_arena *arena, hud_batch *out, hud_codec_error *err);
 
