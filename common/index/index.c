@@ -889,7 +889,7 @@ static int idx_sweep(idx_ctx *c, const char *module_path) {
       }
     uint32_t col = e->has_deco ? e->deco_start.column : ts_node_start_point(e->node).column;
     bool stmt = e->type == EV_FUNCTION || e->type == EV_CLASS;
-    if (layout && stmt && !e->orphan) parent = idx_layout_parent(c, e, col, parent);
+    if (layout && stmt) parent = idx_layout_parent(c, e, col, parent);
     if (e->type == EV_CALL) {
       int rc = idx_add_call(c, e, parent);
       if (rc) return rc;
@@ -954,7 +954,7 @@ static int idx_sweep(idx_ctx *c, const char *module_path) {
       s.func = idx;
       s.nearest = idx;
     }
-    int rc = layout && stmt && !e->orphan ? idx_layout_push(c, &s) : 0;
+    int rc = layout && stmt ? idx_layout_push(c, &s) : 0;
     if (!rc) rc = idx_push_scope(c, &s);
     if (rc) {
       if (s.owned) free(s.qualname);

@@ -1,3 +1,2 @@
-(method_invocation object: (_) @callee.object name: (identifier) @callee) @call
-(method_invocation name: (identifier) @callee) @call
+(method_invocation object: (_)? @callee.object name: (identifier) @callee) @call
 (object_creation_expression type: (_) @callee) @call

@@ -5,7 +5,7 @@
 (record_declaration name: (identifier) @name body: (_) @body) @class
 (annotation_type_declaration name: (identifier) @name body: (_) @body) @class
 (object_creation_expression (class_body) @body) @class
-(enum_constant body: (class_body) @body) @class
+(enum_constant name: (identifier) @name body: (class_body) @body) @class
 (method_declaration name: (identifier) @name body: (block)) @function
 (constructor_declaration name: (identifier) @name) @function
 (compact_constructor_declaration name: (identifier) @name) @function

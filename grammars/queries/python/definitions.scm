@@ -26,3 +26,4 @@
 ; Error recovery: a class header left loose in an ERROR node still names its methods
 ; (the extent is taken from the indentation, see idx_orphan_class_end).
 (ERROR "class" @orphan.class . (identifier) @name)
+(ERROR "class" @orphan.class . (call function: (identifier) @name))
