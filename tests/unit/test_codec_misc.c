@@ -528,6 +528,69 @@ static void arena_allocates_aligned_zeroed_memory(void **state) {
   hud_arena_free(NULL);
 }
 
+/* Mutated batches (byte flips, insertions, truncations) never crash the decoder: each one either
+ * decodes to something the encoder accepts again, or fails with a code and a message. ASan and
+ * UBSan watch the whole run. */
+static void mutated_batches_fail_cleanly(void **state) {
+  (void)state;
+  const char *src = getenv("HUD_SOURCE_DIR");
+  assert_non_null(src);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/tests/data/codec/batch.json", src);
+  json_error_t je;
+  json_t *suite = json_load_file(path, 0, &je);
+  assert_non_null(suite);
+  char *base = json_dumps(json_object_get(suite, "base"), JSON_COMPACT);
+  json_decref(suite);
+  size_t bl = strlen(base);
+  char *buf = malloc(bl + 64);
+  uint64_t rng = 0x9e3779b97f4a7c15ULL;
+  hud_arena *a = hud_arena_new();
+  int ok = 0, failed = 0;
+  static const char alphabet[] = "{}[]\",:-0123456789eE.+ntrufals\\\xff\x80 ";
+  for (int iter = 0; iter < 3000; iter++) {
+    memcpy(buf, base, bl + 1);
+    size_t len = bl;
+    int edits = 1 + (int)(rng % 3);
+    for (int k = 0; k < edits; k++) {
+      rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+      size_t at = (size_t)(rng >> 8) % len;
+      switch (rng % 4) {
+      case 0: buf[at] = alphabet[(rng >> 40) % (sizeof alphabet - 1)]; break;
+      case 1: len = at + 1; break; /* truncate */
+      case 2: memmove(buf + at, buf + at + 1, len - at - 1); len--; break;
+      default:
+        if (len + 1 < bl + 64) {
+          memmove(buf + at + 1, buf + at, len - at);
+          buf[at] = alphabet[(rng >> 32) % (sizeof alphabet - 1)];
+          len++;
+        }
+      }
+      if (len == 0) len = 1;
+    }
+    hud_arena_reset(a);
+    hud_batch b;
+    hud_codec_error e;
+    int rc = hud_batch_decode(buf, len, NULL, a, &b, &e);
+    if (rc == 0) {
+      char *j = NULL;
+      if (hud_batch_encode(&b, &j, NULL, &e) != 0) fail_msg("decoded batch does not re-encode: %s", e.message);
+      free(j);
+      ok++;
+    } else {
+      assert_true(rc < 0);
+      assert_int_equal(e.code, rc);
+      assert_true(e.message[0] != '\0');
+      failed++;
+    }
+  }
+  print_message("mutated batches: %d decoded, %d rejected\n", ok, failed);
+  assert_true(failed > 2000);
+  free(buf);
+  free(base);
+  hud_arena_free(a);
+}
+
 static void sort_names(void **state) {
   (void)state;
   hud_sort s;
@@ -550,6 +613,7 @@ int main(void) {
       cmocka_unit_test(encoder_refuses_invalid_structs),
       cmocka_unit_test(decoder_argument_errors),
       cmocka_unit_test(arena_allocates_aligned_zeroed_memory),
+      cmocka_unit_test(mutated_batches_fail_cleanly),
       cmocka_unit_test(sort_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
  *
  * An "ok" case must also re-encode and decode to the same text. Every error message must start
  * with its path. */
+#define _DEFAULT_SOURCE /* scandir, alphasort */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
