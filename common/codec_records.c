@@ -40,6 +40,42 @@ static int check_importable(cctx *c, const hud_sketch_bins *b) {
   return 0;
 }
 
+/* "3,-3,5,0,7,1": decimal integers separated by single commas, no blanks, no leading zeros
+ * or '+'; "" is no entries. One JSON string instead of one JSON value per bin keeps sketches
+ * cheap to parse. */
+static int parse_count_list(cctx *c, const char *s, size_t len, int64_t *vals, size_t *n) {
+  size_t k = 0, i = 0;
+  *n = 0;
+  if (len == 0) return 0;
+  for (;;) {
+    size_t start = i;
+    bool neg = i < len && s[i] == '-';
+    if (neg) i++;
+    size_t d0 = i;
+    uint64_t v = 0;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+      unsigned dig = (unsigned)(s[i] - '0');
+      if (v > (UINT64_MAX - dig) / 10) v = UINT64_MAX; /* saturate, rejected below */
+      else v = v * 10 + dig;
+      i++;
+    }
+    if (i == d0 || (i - d0 > 1 && s[d0] == '0') || (i < len && s[i] != ','))
+      return cctx_fail(c, HUD_EFIELD, "entry %zu at byte %zu: expected an integer in a comma-separated list",
+                       k, start);
+    if (neg && v == 0)
+      return cctx_fail(c, HUD_EFIELD, "entry %zu at byte %zu: -0 is not a zero run", k, start);
+    if (v > (uint64_t)INT64_MAX) return cctx_fail(c, HUD_ERANGE, "entry %zu: beyond int64", k);
+    if (k == HUD_SKETCH_MAX_BINS)
+      return cctx_fail(c, HUD_ERANGE, "more than %d bins", HUD_SKETCH_MAX_BINS);
+    vals[k++] = neg ? -(int64_t)v : (int64_t)v;
+    if (i == len) break;
+    i++; /* ',' */
+    if (i == len) return cctx_fail(c, HUD_EFIELD, "trailing comma");
+  }
+  *n = k;
+  return 0;
+}
+
 int cx_decode_sketch(cctx *c, const json_t *j, hud_sketch_bins *out) {
   if (!json_is_object(j))
     return cctx_fail(c, HUD_EFIELD, "expected sketch object {\"a\",\"z\",\"o\",\"c\"}, got %s",
@@ -74,42 +110,56 @@ int cx_decode_sketch(cctx *c, const json_t *j, hud_sketch_bins *out) {
   if (off < -SKETCH_MAX_OFFSET || off > SKETCH_MAX_OFFSET)
     return cctx_fail_at(c, "o", HUD_ERANGE, "expected integer in %d..%d, got %lld",
                         -SKETCH_MAX_OFFSET, SKETCH_MAX_OFFSET, (long long)off);
-  if (!json_is_array(cs))
-    return cctx_fail_at(c, "c", HUD_EFIELD, "expected array, got %s", cx_json_type_name(cs));
-  /* First pass: size after expanding zero runs. */
-  size_t raw = json_array_size(cs), n = 0;
-  if (raw > HUD_SKETCH_MAX_BINS)
-    return cctx_fail_at(c, "c", HUD_ERANGE, "more than %d bins", HUD_SKETCH_MAX_BINS);
+  /* Entries as written (counts, or -k for k empty bins), from either form of "c". */
+  int64_t *vals = malloc(HUD_SKETCH_MAX_BINS * sizeof *vals);
+  if (!vals) return cctx_fail(c, HUD_ENOMEM, "out of memory");
+  size_t raw = 0;
   size_t old = cctx_push_key(c, "c");
   int rc = 0;
-  for (size_t i = 0; i < raw && !rc; i++) {
-    const json_t *e = json_array_get(cs, i);
-    size_t oi = cctx_push_index(c, i);
-    if (!json_is_integer(e)) {
-      rc = cctx_fail(c, HUD_EFIELD, "expected integer (count, or -k for k empty bins), got %s",
-                     cx_json_type_name(e));
-    } else {
-      json_int_t v = json_integer_value(e);
-      if (v < -(json_int_t)HUD_SKETCH_MAX_BINS)
-        rc = cctx_fail(c, HUD_ERANGE, "zero run longer than %d bins", HUD_SKETCH_MAX_BINS);
-      else
-        n += v < 0 ? (size_t)(-v) : 1;
-      if (!rc && n > HUD_SKETCH_MAX_BINS)
-        rc = cctx_fail(c, HUD_ERANGE, "more than %d bins", HUD_SKETCH_MAX_BINS);
+  if (json_is_string(cs)) {
+    rc = parse_count_list(c, json_string_value(cs), json_string_length(cs), vals, &raw);
+  } else if (json_is_array(cs)) {
+    raw = json_array_size(cs);
+    if (raw > HUD_SKETCH_MAX_BINS)
+      rc = cctx_fail(c, HUD_ERANGE, "more than %d bins", HUD_SKETCH_MAX_BINS);
+    for (size_t i = 0; i < raw && !rc; i++) {
+      const json_t *e = json_array_get(cs, i);
+      if (!json_is_integer(e)) {
+        size_t oi = cctx_push_index(c, i);
+        rc = cctx_fail(c, HUD_EFIELD, "expected integer (count, or -k for k empty bins), got %s",
+                       cx_json_type_name(e));
+        cctx_pop(c, oi);
+      } else {
+        vals[i] = json_integer_value(e);
+      }
     }
-    cctx_pop(c, oi);
+  } else {
+    rc = cctx_fail(c, HUD_EFIELD, "expected string or array, got %s", cx_json_type_name(cs));
+  }
+  /* Size after expanding zero runs. */
+  size_t n = 0;
+  for (size_t i = 0; i < raw && !rc; i++) {
+    int64_t v = vals[i];
+    if (v < -(int64_t)HUD_SKETCH_MAX_BINS || (n += v < 0 ? (size_t)(-v) : 1) > HUD_SKETCH_MAX_BINS) {
+      size_t oi = json_is_array(cs) ? cctx_push_index(c, i) : c->plen;
+      rc = cctx_fail(c, HUD_ERANGE, "more than %d bins (entry %zu)", HUD_SKETCH_MAX_BINS, i);
+      cctx_pop(c, oi);
+    }
   }
   cctx_pop(c, old);
-  if (rc) return rc;
-  if ((int64_t)off + (int64_t)n > INT32_MAX)
-    return cctx_fail_at(c, "o", HUD_ERANGE, "offset + bins beyond int32");
+  if (!rc && (int64_t)off + (int64_t)n > INT32_MAX)
+    rc = cctx_fail_at(c, "o", HUD_ERANGE, "offset + bins beyond int32");
   uint64_t *counts = NULL;
-  if (n && !(counts = hud_arena_calloc(c->arena, n, sizeof *counts)))
-    return cctx_fail(c, HUD_ENOMEM, "out of memory");
+  if (!rc && n && !(counts = hud_arena_calloc(c->arena, n, sizeof *counts)))
+    rc = cctx_fail(c, HUD_ENOMEM, "out of memory");
+  if (rc) {
+    free(vals);
+    return rc;
+  }
   uint64_t total = (uint64_t)json_integer_value(z);
   size_t k = 0;
   for (size_t i = 0; i < raw; i++) {
-    json_int_t v = json_integer_value(json_array_get(cs, i));
+    int64_t v = vals[i];
     if (v < 0) {
       k += (size_t)(-v);
       continue;
@@ -117,6 +167,7 @@ int cx_decode_sketch(cctx *c, const json_t *j, hud_sketch_bins *out) {
     counts[k++] = (uint64_t)v;
     total = sat_add(total, (uint64_t)v);
   }
+  free(vals);
   if (total > INT64_MAX) return cctx_fail(c, HUD_ERANGE, "total count beyond int64");
   hud_sketch_bins b = {.alpha = alpha, .zero_count = (uint64_t)json_integer_value(z),
                        .offset = (int32_t)off, .n = n, .counts = counts};
@@ -144,25 +195,35 @@ int cx_encode_sketch(cctx *c, const hud_sketch_bins *b, json_t **out) {
     return cctx_fail(c, HUD_ERANGE, "total count beyond int64");
   int rc = check_importable(c, b);
   if (rc) return rc;
-  json_t *arr = json_array();
-  if (!arr) return cctx_fail(c, HUD_ENOMEM, "out of memory");
+  /* "c" as one string "3,-3,5": see parse_count_list(). */
+  char *txt = malloc(b->n * 21 + 1);
+  if (!txt) return cctx_fail(c, HUD_ENOMEM, "out of memory");
+  size_t tl = 0;
   for (size_t i = 0; i < b->n;) {
-    json_int_t v;
+    int64_t v;
     if (b->counts[i] == 0 && i + 1 < b->n && b->counts[i + 1] == 0) {
       size_t k = i;
       while (k < b->n && b->counts[k] == 0) k++;
-      v = -(json_int_t)(k - i);
+      v = -(int64_t)(k - i);
       i = k;
     } else {
-      v = (json_int_t)b->counts[i++];
+      v = (int64_t)b->counts[i++];
     }
-    if (json_array_append_new(arr, json_integer(v))) {
-      json_decref(arr);
-      return cctx_fail(c, HUD_ENOMEM, "out of memory");
-    }
+    char d[24];
+    size_t dn = 0;
+    uint64_t u = v < 0 ? (uint64_t)(-v) : (uint64_t)v;
+    do {
+      d[dn++] = (char)('0' + u % 10);
+      u /= 10;
+    } while (u);
+    if (tl) txt[tl++] = ',';
+    if (v < 0) txt[tl++] = '-';
+    while (dn) txt[tl++] = d[--dn];
   }
-  json_t *o = json_pack("{s:f,s:I,s:i,s:o}", "a", b->alpha, "z", (json_int_t)b->zero_count, "o",
-                        (int)b->offset, "c", arr);
+  txt[tl] = '\0';
+  json_t *o = json_pack("{s:f,s:I,s:i,s:s#}", "a", b->alpha, "z", (json_int_t)b->zero_count, "o",
+                        (int)b->offset, "c", txt, (int)tl);
+  free(txt);
   if (!o) return cctx_fail(c, HUD_ENOMEM, "out of memory");
   *out = o;
   return 0;

@@ -154,14 +154,14 @@ static void invocation_round_trip(void **state) {
   hud_arena_free(a);
 }
 
-static void sketch_round_trip_uses_zero_runs(void **state) {
+static void sketch_round_trip_uses_zero_runs_in_a_string(void **state) {
   (void)state;
   hud_arena *a = hud_arena_new();
   hud_sketch_bins x = make_sketch(), y;
   char *j = NULL;
   assert_int_equal(hud_sketch_bins_encode(&x, &j, NULL, NULL), 0);
   /* 3 zeros in a row collapse to -3. */
-  assert_string_equal(j, "{\"a\":0.0050000000000000001,\"z\":2,\"o\":1500,\"c\":[3,-3,5,0,7,1]}");
+  assert_string_equal(j, "{\"a\":0.0050000000000000001,\"z\":2,\"o\":1500,\"c\":\"3,-3,5,0,7,1\"}");
   free(j);
   ROUND_TRIP(hud_sketch_bins, x, y, a);
   assert_int_equal(y.n, 8);
@@ -588,7 +588,7 @@ int main(void) {
       cmocka_unit_test(function_id_constants_match_python),
       cmocka_unit_test(decl_round_trip),
       cmocka_unit_test(invocation_round_trip),
-      cmocka_unit_test(sketch_round_trip_uses_zero_runs),
+      cmocka_unit_test(sketch_round_trip_uses_zero_runs_in_a_string),
       cmocka_unit_test(exception_flow_round_trip),
       cmocka_unit_test(flow_round_trip),
       cmocka_unit_test(flow_function_round_trip),
