@@ -8,10 +8,12 @@
  * caller releases with free().
  *
  * Error codes of decoders:
- *   HUD_EPARSE   not JSON (syntax, invalid UTF-8, truncated), or nesting deeper than max_depth
- *   HUD_EFIELD   a field is missing, has the wrong type, or an unknown field (reject policy)
+ *   HUD_EPARSE   not JSON (syntax, invalid UTF-8, truncated, duplicate member names), or
+ *                nesting deeper than max_depth
+ *   HUD_EFIELD   a field is missing or null, has the wrong type or format (UUID, SHA-1, time,
+ *                enum name, empty string), or is unknown (reject policy)
  *   HUD_ERANGE   a value is out of its range (negative count, beyond int64, non-finite,
- *                bad id format, string too long, array too long)
+ *                string/array/map too long, counts that do not add up)
  *   HUD_EVERSION schema_version not supported (message lists the supported versions)
  *   HUD_ETOOBIG  body over the size limits (gzip helpers, body decoders)
  *   HUD_ENOMEM   out of memory */
