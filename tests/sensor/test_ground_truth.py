@@ -107,19 +107,26 @@ def main():
     check(xf.get(("ValueError", "boom", (), "handler")) == 10, f"ValueError flow: {xf}")
     check(xf.get(("KeyError", "boom", ("handler",), "top")) == 10, f"KeyError flow: {xf}")
 
-    # Durations: every call of a fresh function is timed until its quota is reached.
-    s = t["sleeper"]
-    check(s["sampled"] == 10, f"sleeper sampled {s['sampled']}")
-    mean_ms = s["sum"] / s["sampled"] / 1e6
-    check(abs(mean_ms - 35.0) / 35.0 < 0.05, f"sleeper mean {mean_ms:.3f} ms, expected 35 ms +-5%")
-    a = t["aslow"]
-    check(a["sampled"] == 1 and abs(a["sum"] / 1e6 - 30.0) / 30.0 < 0.05,
-          f"aslow (async, awaits included) {a['sum'] / 1e6:.3f} ms, expected 30 ms")
+    # Durations: every call of a fresh function is timed until its quota is reached. Each sleeping
+    # function also timed itself (perf_counter_ns around its body): the sensor agrees within 5%, and
+    # the nominal sleep is a floor (on a loaded machine sleeps overshoot; the sensor must see that).
+    own = {ln.split()[1]: int(ln.split()[2]) for ln in p.stdout.splitlines() if ln.startswith("measured ")}
+
+    def agree(name, nominal_ms, sampled):
+        v = t[name]
+        check(v["sampled"] == sampled, f"{name}: sampled {v['sampled']} != {sampled}")
+        check(abs(v["sum"] - own[name]) <= 0.05 * own[name],
+              f"{name}: sensor {v['sum'] / 1e6:.3f} ms vs measured {own[name] / 1e6:.3f} ms (5%)")
+        check(v["sum"] >= nominal_ms * 1e6 * sampled * 0.999 if name != "sleepy_parent" else v["sum"] >= 60e6,
+              f"{name}: {v['sum'] / 1e6:.3f} ms below the nominal sleep")
+
+    agree("sleeper", 35, 10)
+    agree("aslow", 30, 1)
+    agree("sleepy_parent", 60, 1)
+    sp = t["sleepy_parent"]
+    check(sp["self"] < 0.05 * sp["sum"], f"self time {sp['self']} must exclude the callees' 60 ms ({sp['sum']})")
     m = t["top"]
     check(0 < m["self"] <= m["sum"], f"self time of top {m['self']} vs total {m['sum']}")
-    sp = t["sleepy_parent"]
-    check(sp["sampled"] == 1 and abs(sp["sum"] / 1e6 - 60) / 60 < 0.05, f"sleepy_parent {sp['sum'] / 1e6:.2f} ms")
-    check(sp["self"] < 0.05 * sp["sum"], f"self time {sp['self']} must exclude the callees' 60 ms ({sp['sum']})")
     for name, v in t.items():
         check(v["sampled"] <= v["count"], f"{name}: sampled > count")
 

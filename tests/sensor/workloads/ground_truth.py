@@ -50,8 +50,17 @@ def top(k):
         return -2
 
 
+MEASURED = {}
+
+
+def measured(name, ns):
+    MEASURED[name] = MEASURED.get(name, 0) + ns
+
+
 def sleeper(ms):
+    t0 = time.perf_counter_ns()
     time.sleep(ms / 1000.0)
+    measured("sleeper", time.perf_counter_ns() - t0)
 
 
 def nap(ms):
@@ -59,9 +68,12 @@ def nap(ms):
 
 
 def sleepy_parent():
+    t0 = time.perf_counter_ns()
     nap(30)
     nap(30)
-    return sum(range(100))
+    r = sum(range(100))
+    measured("sleepy_parent", time.perf_counter_ns() - t0)
+    return r
 
 
 def gen(n):
@@ -81,7 +93,9 @@ async def amain(n):
 
 
 async def aslow():
+    t0 = time.perf_counter_ns()
     await asyncio.sleep(0.03)
+    measured("aslow", time.perf_counter_ns() - t0)
 
 
 class Shape:
@@ -137,6 +151,8 @@ def main():
         _, status = os.waitpid(pid, 0)
         print("child exit", os.waitstatus_to_exitcode(status))
     print("done", total, flush=True)
+    for k, v in sorted(MEASURED.items()):
+        print("measured", k, v, flush=True)
     print("end-of-main", time.time(), flush=True)
 
 
