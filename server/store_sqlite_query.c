@@ -43,6 +43,9 @@ static void sq_bind_scope(q_ctx *q, sqlite3_stmt *st) {
 }
 
 #define SQ_SCOPE " service_id = ?1 AND slice >= ?2 AND slice < ?3 AND (?4 = 0 OR version_id = ?4) "
+/* The same for queries by function (or caller): the unary + keeps SQLite from preferring the primary
+ * key's (service_id, slice) range over the (fn, slice) index, which reads a handful of rows. */
+#define SQ_SCOPE_BY_FN " +service_id = ?1 AND slice >= ?2 AND slice < ?3 AND (?4 = 0 OR version_id = ?4) "
 
 /* int64 -> index map. */
 typedef struct sq_map {
@@ -381,7 +384,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       " FROM fn_slices WHERE" SQ_SCOPE;
   const char *sql_fn =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
-      " FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE " ORDER BY slice";
+      " FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE_BY_FN " ORDER BY slice";
   const char *sql_flow =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
       " FROM calls WHERE flow = ?6 AND" SQ_SCOPE " AND (?5 = 0 OR fn = ?5)";
@@ -480,10 +483,10 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
   int rc = sq_prep(q,
                    flow ? "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
                           " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM calls"
-                          " WHERE fn = ?5 AND flow = ?6 AND" SQ_SCOPE ")"
+                          " WHERE fn = ?5 AND flow = ?6 AND" SQ_SCOPE_BY_FN ")"
                         : "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
                           " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM fn_slices"
-                          " WHERE fn = ?5 AND" SQ_SCOPE ")",
+                          " WHERE fn = ?5 AND" SQ_SCOPE_BY_FN ")",
                    &st);
   if (rc < 0) return rc;
   sq_bind_scope(q, st);
@@ -556,7 +559,34 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
   rc = sq_previous_version(q, q->service_id, cur, &prev, &prev_name, &pfs, &pls);
   if (rc == HUD_ENOTFOUND) return 0;
   if (rc < 0) return rc;
-  /* Both versions over the query window: a deployment inside the window compares its two sides. */
+  /* Both versions over the query window: a deployment inside the window compares its two sides.
+   * A few functions (a top-N page, one file): indexed lookups per function; many: two scans. */
+  if (n <= 64) {
+    sqlite3_stmt *st;
+    rc = sq_prep(q,
+                 "SELECT version_id, SUM(sampled_count), SUM(sum_duration) FROM fn_slices WHERE fn = ?5 AND"
+                 " +service_id = ?1 AND slice >= ?2 AND slice < ?3 AND version_id IN (?6, ?7) GROUP BY version_id",
+                 &st);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+      sqlite3_reset(st);
+      sq_bind_scope(q, st);
+      sqlite3_bind_int64(st, 5, fns[i]);
+      sqlite3_bind_int64(st, 6, cur);
+      sqlite3_bind_int64(st, 7, prev);
+      double mean[2] = {0, 0};
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t cnt = sqlite3_column_int64(st, 1);
+        if (cnt > 0) mean[sqlite3_column_int64(st, 0) == cur] = sqlite3_column_double(st, 2) / (double)cnt;
+      }
+      double pct;
+      if (mean[0] > 0 && mean[1] > 0 && hud_percent_change(mean[0], mean[1], &pct) == 0) {
+        items[i].slowdown = pct;
+        items[i].previous_version = prev_name;
+      }
+    }
+    sqlite3_finalize(st);
+    return rc;
+  }
   sq_map mc = {0}, mp = {0};
   double *sc = NULL, *sp = NULL;
   int64_t *nc = NULL, *np = NULL;
@@ -597,13 +627,13 @@ static int sq_peers(q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, siz
       "SELECT f.function_id, f.name, COALESCE(f.module_path, NULLIF(c.caller_module, '')), c.call_line,"
       " SUM(c.count), SUM(c.errors), SUM(c.sampled_count), SUM(c.sum_duration)"
       " FROM calls c LEFT JOIN functions f ON f.id = c.caller AND c.caller != 0"
-      " WHERE c.fn = ?5 AND c.service_id = ?1 AND c.slice >= ?2 AND c.slice < ?3 AND (?4 = 0 OR c.version_id = ?4)"
+      " WHERE c.fn = ?5 AND +c.service_id = ?1 AND c.slice >= ?2 AND c.slice < ?3 AND (?4 = 0 OR c.version_id = ?4)"
       " GROUP BY c.caller, c.caller_module, c.call_line ORDER BY SUM(c.count) DESC";
   const char *sql_callees =
       "SELECT f.function_id, f.name, f.module_path, c.call_line,"
       " SUM(c.count), SUM(c.errors), SUM(c.sampled_count), SUM(c.sum_duration)"
       " FROM calls c JOIN functions f ON f.id = c.fn"
-      " WHERE c.caller = ?5 AND c.service_id = ?1 AND c.slice >= ?2 AND c.slice < ?3 AND (?4 = 0 OR c.version_id = ?4)"
+      " WHERE c.caller = ?5 AND +c.service_id = ?1 AND c.slice >= ?2 AND c.slice < ?3 AND (?4 = 0 OR c.version_id = ?4)"
       " GROUP BY c.fn, c.call_line ORDER BY SUM(c.count) DESC";
   sqlite3_stmt *st;
   int rc = sq_prep(q, callers ? sql_callers : sql_callees, &st);
@@ -638,7 +668,7 @@ static int sq_series(q_ctx *q, int64_t fn, int64_t bucket_s, hud_function_detail
   int rc = sq_prep(q,
                    "SELECT b, c, e, n, s, hud_sketch_quantile(k, 0.5), hud_sketch_quantile(k, 0.95) FROM"
                    " (SELECT (slice - ?2) / ?6 AS b, SUM(count) AS c, SUM(errors) AS e, SUM(sampled_count) AS n,"
-                   " SUM(sum_duration) AS s, hud_sketch_agg(sketch) AS k FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE
+                   " SUM(sum_duration) AS s, hud_sketch_agg(sketch) AS k FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE_BY_FN
                    " GROUP BY b) ORDER BY b",
                    &st);
   if (rc < 0) return rc;
@@ -665,7 +695,7 @@ static int sq_series(q_ctx *q, int64_t fn, int64_t bucket_s, hud_function_detail
 
 static int sq_errors_by_type(q_ctx *q, int64_t fn, hud_count_map *m) {
   sqlite3_stmt *st;
-  int rc = sq_prep(q, "SELECT type, SUM(count) FROM fn_errors WHERE fn = ?5 AND" SQ_SCOPE
+  int rc = sq_prep(q, "SELECT type, SUM(count) FROM fn_errors WHERE fn = ?5 AND" SQ_SCOPE_BY_FN
                       " GROUP BY type ORDER BY SUM(count) DESC, type", &st);
   if (rc < 0) return rc;
   sq_bind_scope(q, st);
@@ -690,7 +720,7 @@ static int sq_fn_versions(q_ctx *q, int64_t fn, hud_function_detail *d) {
                    " hud_sketch_quantile(k, 0.95), hud_sketch_quantile(k, 0.99) FROM"
                    " (SELECT version_id, SUM(count) AS c, SUM(errors) AS e, SUM(sampled_count) AS n,"
                    " SUM(sum_duration) AS s, SUM(sum_squared_duration) AS ss, hud_sketch_agg(sketch) AS k"
-                   " FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE " GROUP BY version_id) x"
+                   " FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE_BY_FN " GROUP BY version_id) x"
                    " JOIN versions v ON v.id = x.version_id ORDER BY v.first_seen DESC, v.id DESC",
                    &st);
   if (rc < 0) return rc;
@@ -783,13 +813,13 @@ int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph
   memset(out, 0, sizeof *out);
   sqlite3_stmt *es = NULL, *ns = NULL, *xs = NULL;
   int rc = sq_prep(q,
-                   "SELECT fn, call_line, SUM(count), SUM(sum_duration) FROM calls WHERE caller = ?5 AND" SQ_SCOPE
+                   "SELECT fn, call_line, SUM(count), SUM(sum_duration) FROM calls WHERE caller = ?5 AND" SQ_SCOPE_BY_FN
                    " GROUP BY fn, call_line ORDER BY SUM(sum_duration) DESC, fn",
                    &es);
   if (rc == 0)
     rc = sq_prep(q,
                  "SELECT f.function_id, f.name, f.module_path, SUM(s.count), SUM(s.errors), SUM(s.sum_duration),"
-                 " SUM(s.self_duration) FROM functions f LEFT JOIN fn_slices s ON s.fn = f.id AND s.service_id = ?1"
+                 " SUM(s.self_duration) FROM functions f LEFT JOIN fn_slices s ON s.fn = f.id AND +s.service_id = ?1"
                  " AND s.slice >= ?2 AND s.slice < ?3 AND (?4 = 0 OR s.version_id = ?4) WHERE f.id = ?5",
                  &ns);
   if (rc == 0)
