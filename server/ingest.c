@@ -126,8 +126,9 @@ static int handle_ingest(const srv_request *req, srv_response *resp) {
   const char *env = b.environment;
   if (env && !srv_request_env_allowed(req, env)) {
     srv_metrics_rejected("auth");
-    hud_arena_free(arena);
-    return srv_response_error(resp, 403, "forbidden", "environment: this API key does not grant '%s'", env);
+    srv_response_error(resp, 403, "forbidden", "environment: this API key does not grant '%s'", env);
+    hud_arena_free(arena); /* ENV lives in the arena */
+    return 0;
   }
   if (!env) {
     if (req->n_envs != 1) {

@@ -1,0 +1,328 @@
+/* hud-server ingest against the real binary on loopback with a real SQLite file: round trips, gzip,
+ * idempotency, auth, every malformed-input class (nothing stored), /metrics, /healthz, SIGTERM. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "batchgen.h"
+#include "harness.h"
+#include "hud/codec.h"
+
+static srvh g_srv;
+static char g_key[128], g_key_staging[128], g_key_multi[128];
+
+static int setup(void **state) {
+  if (srvh_tmpdir(&g_srv) < 0) return -1;
+  if (srvh_key(&g_srv, "prod", g_key) < 0 || srvh_key(&g_srv, "staging", g_key_staging) < 0 ||
+      srvh_key(&g_srv, "prod,staging", g_key_multi) < 0)
+    return -1;
+  return srvh_start(&g_srv, NULL);
+}
+
+static int teardown(void **state) {
+  int st = srvh_stop(&g_srv, SIGTERM);
+  srvh_cleanup(&g_srv);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* A valid batch for SEED as JSON (or gzip). */
+static void make_body(uint64_t seed, size_t n_inv, int gzip, void **body, size_t *len, int64_t *total_calls) {
+  hud_arena *a = hud_arena_new();
+  hud_batch b;
+  batchgen_opts o = {.seed = seed, .n_invocations = n_inv};
+  assert_int_equal(batchgen_make(&o, a, &b), 0);
+  if (total_calls) {
+    *total_calls = 0;
+    for (size_t i = 0; i < b.n_invocations; i++) *total_calls += b.invocations[i].count;
+  }
+  assert_int_equal(batchgen_encode(&b, gzip, body, len), 0);
+  hud_arena_free(a);
+}
+
+static long post(const char *key, const void *body, size_t len, const char *enc, char **resp_body) {
+  srvh_resp r;
+  assert_int_equal(srvh_request(g_srv.port, "POST", "/v1/ingest", key, body, len, enc, &r), 0);
+  if (resp_body)
+    *resp_body = r.body;
+  else
+    free(r.body);
+  return r.status;
+}
+
+static long long stored_calls(void) { return srvh_sql_int(g_srv.db, "SELECT COALESCE(SUM(count), 0) FROM calls"); }
+static long long stored_batches(void) { return srvh_sql_int(g_srv.db, "SELECT COUNT(*) FROM batches"); }
+
+static void test_health_and_metrics(void **state) {
+  srvh_resp r;
+  assert_int_equal(srvh_request(g_srv.port, "GET", "/healthz", NULL, NULL, 0, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "ok"));
+  srvh_resp_free(&r);
+  assert_int_equal(srvh_request(g_srv.port, "GET", "/metrics", NULL, NULL, 0, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "hud_http_requests_total{route=\"healthz\",status=\"200\"} 1"));
+  assert_non_null(strstr(r.body, "hud_store_latency_seconds_bucket"));
+  srvh_resp_free(&r);
+  assert_int_equal(srvh_request(g_srv.port, "GET", "/nope", NULL, NULL, 0, NULL, &r), 0);
+  assert_int_equal(r.status, 404);
+  assert_non_null(strstr(r.body, "\"error\""));
+  srvh_resp_free(&r);
+  assert_int_equal(srvh_request(g_srv.port, "GET", "/v1/ingest", g_key, NULL, 0, NULL, &r), 0);
+  assert_int_equal(r.status, 405);
+  srvh_resp_free(&r);
+}
+
+static void test_roundtrip_plain_and_gzip(void **state) {
+  long long calls0 = stored_calls(), batches0 = stored_batches();
+  void *body;
+  size_t len;
+  int64_t total1, total2;
+  make_body(1001, 300, 0, &body, &len, &total1);
+  char *resp;
+  assert_int_equal(post(g_key, body, len, NULL, &resp), 200);
+  assert_non_null(strstr(resp, "\"duplicate\":false"));
+  free(resp);
+  free(body);
+  make_body(1002, 300, 1, &body, &len, &total2);
+  assert_int_equal(post(g_key, body, len, "gzip", NULL), 200);
+  free(body);
+  assert_int_equal(stored_batches(), batches0 + 2);
+  assert_int_equal(stored_calls(), calls0 + total1 + total2);
+  /* The per-function table carries the same totals, the declarations arrived, sketches merged. */
+  assert_int_equal(srvh_sql_int(g_srv.db, "SELECT SUM(count) FROM fn_slices"), calls0 + total1 + total2);
+  assert_true(srvh_sql_int(g_srv.db, "SELECT COUNT(*) FROM functions WHERE name LIKE 'Handler%.run'"
+                                     " AND module_path LIKE 'shop/%'") == 50);
+  assert_int_equal(srvh_sql_int(g_srv.db, "SELECT COUNT(*) FROM fn_slices WHERE sketch IS NULL"), 0);
+  assert_int_equal(srvh_sql_int(g_srv.db, "SELECT COUNT(*) FROM services s JOIN versions v ON v.service_id = s.id"
+                                          " WHERE s.env = 'prod' AND s.name = 'shop' AND v.version = '1.0.0'"),
+                   1);
+  assert_true(srvh_sql_int(g_srv.db, "SELECT COUNT(*) FROM flows WHERE kind = 'endpoint'") >= 3);
+  assert_true(srvh_sql_int(g_srv.db, "SELECT COUNT(*) FROM exception_flows") >= 1);
+  assert_true(srvh_sql_int(g_srv.db, "SELECT COUNT(*) FROM flow_functions") >= 1);
+  assert_true(srvh_sql_int(g_srv.db, "SELECT COUNT(*) FROM calls WHERE caller <> 0") > 0);
+}
+
+static void test_idempotent_retry(void **state) {
+  void *body;
+  size_t len;
+  int64_t total;
+  make_body(2001, 100, 1, &body, &len, &total);
+  assert_int_equal(post(g_key, body, len, "gzip", NULL), 200);
+  long long calls = stored_calls(), batches = stored_batches();
+  char *resp;
+  assert_int_equal(post(g_key, body, len, "gzip", &resp), 200);
+  assert_non_null(strstr(resp, "\"duplicate\":true"));
+  free(resp);
+  assert_int_equal(stored_calls(), calls);
+  assert_int_equal(stored_batches(), batches);
+  free(body);
+}
+
+static void test_auth(void **state) {
+  void *body;
+  size_t len;
+  make_body(3001, 20, 0, &body, &len, NULL);
+  long long calls = stored_calls();
+  assert_int_equal(post(NULL, body, len, NULL, NULL), 401);
+  assert_int_equal(post("hud_1_0000000000000000000000000000000000000000000000000000000000000000", body, len, NULL,
+                        NULL),
+                   401);
+  assert_int_equal(post("garbage", body, len, NULL, NULL), 401);
+  char wrong[128];
+  snprintf(wrong, sizeof wrong, "%s", g_key);
+  wrong[strlen(wrong) - 1] = wrong[strlen(wrong) - 1] == 'a' ? 'b' : 'a';
+  assert_int_equal(post(wrong, body, len, NULL, NULL), 401);
+  assert_int_equal(stored_calls(), calls);
+  free(body);
+
+  /* A batch naming an environment its key does not grant: 403. */
+  hud_arena *a = hud_arena_new();
+  hud_batch b;
+  batchgen_opts o = {.seed = 3002, .n_invocations = 20};
+  assert_int_equal(batchgen_make(&o, a, &b), 0);
+  b.environment = "prod";
+  assert_int_equal(batchgen_encode(&b, 0, &body, &len), 0);
+  assert_int_equal(post(g_key_staging, body, len, NULL, NULL), 403);
+  assert_int_equal(stored_calls(), calls);
+  /* The multi-environment key may name it; without a name it must (400). */
+  assert_int_equal(post(g_key_multi, body, len, NULL, NULL), 200);
+  free(body);
+  b.environment = NULL;
+  snprintf(b.batch_id, sizeof b.batch_id, "%s", "0b7a1a9e-3f43-5b8e-9b0e-000000000001");
+  assert_int_equal(batchgen_encode(&b, 0, &body, &len), 0);
+  assert_int_equal(post(g_key_multi, body, len, NULL, NULL), 400);
+  free(body);
+  hud_arena_free(a);
+  /* A query-string environment outside the key's: 403 before any handler. */
+  srvh_resp r;
+  assert_int_equal(srvh_request(g_srv.port, "POST", "/v1/ingest?env=prod", g_key_staging, "{}", 2, NULL, &r), 0);
+  assert_int_equal(r.status, 403);
+  srvh_resp_free(&r);
+
+  /* Revoked keys stop working at once. */
+  char key[128];
+  assert_int_equal(srvh_key(&g_srv, "prod", key), 0);
+  make_body(3003, 10, 0, &body, &len, NULL);
+  assert_int_equal(post(key, body, len, NULL, NULL), 200);
+  char id[32];
+  snprintf(id, sizeof id, "%.*s", (int)strcspn(key + 4, "_"), key + 4);
+  const char *args[] = {"keys", "revoke", id, NULL};
+  assert_int_equal(srvh_cli(&g_srv, args, NULL, 0), 0);
+  free(body);
+  make_body(3004, 10, 0, &body, &len, NULL);
+  assert_int_equal(post(key, body, len, NULL, NULL), 401);
+  free(body);
+  const char *list[] = {"keys", "list", NULL};
+  char out[4096];
+  assert_int_equal(srvh_cli(&g_srv, list, out, sizeof out), 0);
+  assert_non_null(strstr(out, "revoked"));
+  assert_null(strstr(out, key + 10)); /* the secret is never shown again */
+}
+
+/* Replaces the first FROM in TEXT by TO; the result is malloc'ed. */
+static char *replace(const char *text, const char *from, const char *to) {
+  const char *p = strstr(text, from);
+  assert_non_null(p);
+  char *out;
+  assert_true(asprintf(&out, "%.*s%s%s", (int)(p - text), text, to, p + strlen(from)) > 0);
+  return out;
+}
+
+static void expect_rejected(const char *what, const void *body, size_t len, const char *enc, long status,
+                            const char *needle) {
+  long long calls = stored_calls(), batches = stored_batches();
+  char *resp;
+  long got = post(g_key, body, len, enc, &resp);
+  if (got != status || (needle && !strstr(resp, needle)))
+    fail_msg("%s: expected %ld with '%s', got %ld: %s", what, status, needle ? needle : "", got, resp);
+  assert_non_null(strstr(resp, "\"error\""));
+  free(resp);
+  assert_int_equal(stored_calls(), calls);
+  assert_int_equal(stored_batches(), batches);
+}
+
+static void test_malformed_inputs(void **state) {
+  void *body;
+  size_t len;
+  make_body(4001, 50, 0, &body, &len, NULL);
+  char *json = body;
+  char *bad;
+
+  void *gz;
+  size_t gzlen;
+  assert_int_equal(hud_gzip_encode(json, len, 6, &gz, &gzlen), 0);
+  expect_rejected("truncated gzip", gz, gzlen / 2, "gzip", 400, NULL);
+  free(gz);
+  expect_rejected("not json", "hello", 5, NULL, 400, NULL);
+  expect_rejected("truncated json", json, len / 2, NULL, 400, NULL);
+  bad = replace(json, "\"pid\":4242", "\"pid\":\"4242\"");
+  expect_rejected("wrong type", bad, strlen(bad), NULL, 400, "pid");
+  free(bad);
+  bad = replace(json, "\"pid\":4242", "\"pid\":123456789012345678901234567890");
+  expect_rejected("huge number", bad, strlen(bad), NULL, 400, NULL);
+  free(bad);
+  bad = replace(json, "\"count\":", "\"count\":-");
+  expect_rejected("negative count", bad, strlen(bad), NULL, 400, "count");
+  free(bad);
+  bad = replace(json, "{", "{\"bogus_field\":1,");
+  expect_rejected("unknown field", bad, strlen(bad), NULL, 400, "bogus_field");
+  free(bad);
+  bad = replace(json, "\"service\":\"shop\"", "\"service\":\"sh\xff\xfeop\"");
+  expect_rejected("invalid utf-8", bad, strlen(bad), NULL, 400, NULL);
+  free(bad);
+  bad = replace(json, "\"schema_version\":1", "\"schema_version\":99");
+  expect_rejected("schema version", bad, strlen(bad), NULL, 400, "supported");
+  free(bad);
+  size_t depth = 100000;
+  char *deep = malloc(2 * depth + 1);
+  memset(deep, '[', depth);
+  memset(deep + depth, ']', depth);
+  deep[2 * depth] = 0;
+  expect_rejected("deep nesting", deep, 2 * depth, NULL, 400, NULL);
+  bad = replace(json, "{", "{\"tags\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],");
+  expect_rejected("deep nesting in a field", bad, strlen(bad), NULL, 400, NULL);
+  free(bad);
+  free(deep);
+  expect_rejected("empty body", "", 0, NULL, 400, NULL);
+
+  /* Over the body limit (8 MiB): 413, announced by Content-Length. */
+  size_t big = (8u << 20) + 1024;
+  char *huge = malloc(big);
+  memset(huge, ' ', big);
+  expect_rejected("oversize", huge, big, NULL, 413, NULL);
+  free(huge);
+  /* A gzip bomb: small on the wire, over the decoded limit (64 MiB). */
+  size_t bomb = (size_t)70 << 20;
+  char *spaces = malloc(bomb);
+  memset(spaces, ' ', bomb);
+  assert_int_equal(hud_gzip_encode(spaces, bomb, 1, &gz, &gzlen), 0);
+  free(spaces);
+  expect_rejected("gzip bomb", gz, gzlen, "gzip", 413, NULL);
+  free(gz);
+
+  /* One bad record at the end of an otherwise valid batch: nothing of it is stored. */
+  hud_arena *a = hud_arena_new();
+  hud_batch b;
+  batchgen_opts o = {.seed = 4002, .n_invocations = 100};
+  assert_int_equal(batchgen_make(&o, a, &b), 0);
+  b.invocations[99].sketch->alpha = 0.02;
+  void *body2;
+  size_t len2;
+  assert_int_equal(batchgen_encode(&b, 0, &body2, &len2), 0);
+  expect_rejected("bad last record", body2, len2, NULL, 400, "invocations[99].sketch");
+  free(body2);
+  b.invocations[99].sketch->alpha = HUD_SKETCH_DEFAULT_ALPHA;
+  b.invocations[50].timestamp += 48LL * 3600 * 1000000000LL;
+  assert_int_equal(batchgen_encode(&b, 0, &body2, &len2), 0);
+  expect_rejected("future timestamp", body2, len2, NULL, 400, "invocations[50].timestamp");
+  free(body2);
+  hud_arena_free(a);
+  free(body);
+
+  /* The rejections were counted. */
+  srvh_resp r;
+  assert_int_equal(srvh_request(g_srv.port, "GET", "/metrics", NULL, NULL, 0, NULL, &r), 0);
+  assert_non_null(strstr(r.body, "hud_ingest_rejected_batches_total{reason=\"too_large\"} 2"));
+  assert_null(strstr(r.body, "hud_ingest_rejected_batches_total{reason=\"parse\"} 0\n"));
+  srvh_resp_free(&r);
+}
+
+static void test_sigterm_graceful(void **state) {
+  srvh s;
+  assert_int_equal(srvh_tmpdir(&s), 0);
+  char key[128];
+  assert_int_equal(srvh_key(&s, "prod", key), 0);
+  assert_int_equal(srvh_start(&s, NULL), 0);
+  void *body;
+  size_t len;
+  make_body(5001, 50, 1, &body, &len, NULL);
+  srvh_resp r;
+  assert_int_equal(srvh_request(s.port, "POST", "/v1/ingest", key, body, len, "gzip", &r), 0);
+  assert_int_equal(r.status, 200);
+  srvh_resp_free(&r);
+  free(body);
+  int st = srvh_stop(&s, SIGTERM);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  /* Stopped cleanly: the WAL was checkpointed into the database on close. */
+  assert_int_equal(srvh_sql_int(s.db, "SELECT COUNT(*) FROM batches"), 1);
+  srvh_cleanup(&s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_health_and_metrics), cmocka_unit_test(test_roundtrip_plain_and_gzip),
+      cmocka_unit_test(test_idempotent_retry),   cmocka_unit_test(test_auth),
+      cmocka_unit_test(test_malformed_inputs),   cmocka_unit_test(test_sigterm_graceful),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
