@@ -124,10 +124,31 @@ int q_h_by_module(const srv_request *req, srv_response *resp) {
   size_t n_module_fns;
   hud_by_module_response out = {.from = q.from, .to = q.to};
   rc = sq_fns_of_modules(&q, r.module_paths, r.n_module_paths, &module_fns, &n_module_fns);
-  int64_t *fns = NULL;
+  int64_t *fns = NULL, *active_fns = NULL;
+  hud_function_summary *active = NULL;
+  size_t n_active = 0;
   if (rc == 0 && n_module_fns) {
     q_fn_filter f = {.fns = module_fns, .n_fns = n_module_fns};
-    rc = sq_fn_summaries(&q, &f, &out.items, &fns, &out.n_items);
+    rc = sq_fn_summaries(&q, &f, &active, &active_fns, &n_active);
+  }
+  /* Every function of the modules with activity in the window, plus those declared in it without
+   * calls (zero figures), so the editor can tell "not called" from "unknown". */
+  if (rc == 0 && n_module_fns) {
+    out.items = hud_arena_calloc(q.arena, n_module_fns, sizeof *out.items);
+    fns = hud_arena_calloc(q.arena, n_module_fns, sizeof *fns);
+    if (!out.items || !fns) rc = HUD_ENOMEM;
+  }
+  for (size_t i = 0; i < n_module_fns && rc == 0; i++) {
+    size_t k = 0;
+    while (k < n_active && active_fns[k] != module_fns[i]) k++;
+    if (k < n_active) {
+      out.items[out.n_items] = active[k];
+    } else {
+      int d = sq_fn_declared_in(&q, module_fns[i]);
+      if (d < 0) rc = d;
+      if (d <= 0) continue;
+    }
+    fns[out.n_items++] = module_fns[i];
   }
   if (rc == 0) rc = q_finish_items(&q, out.items, fns, out.n_items, 0, false, false);
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));

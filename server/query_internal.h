@@ -106,6 +106,8 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
 /* functions.id of UUID in the service; HUD_ENOTFOUND when unknown. */
 int sq_fn_id(q_ctx *q, const char *uuid, int64_t *fn);
 int sq_flow_id(q_ctx *q, const char *uuid, int64_t *flow);
+/* 1 when function FN was declared (or seen) during Q's window, 0 when not, or HUD_E*. */
+int sq_fn_declared_in(q_ctx *q, int64_t fn);
 /* functions.id of every function of the given module paths. */
 int sq_fns_of_modules(q_ctx *q, const char *const *paths, size_t n, int64_t **fns, size_t *n_fns);
 

@@ -304,6 +304,20 @@ int sq_fns_of_modules(q_ctx *q, const char *const *paths, size_t n, int64_t **fn
   return rc;
 }
 
+int sq_fn_declared_in(q_ctx *q, int64_t fn) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, "SELECT 1 FROM functions WHERE id = ?1 AND name IS NOT NULL AND first_seen < ?3 AND last_seen >= ?2",
+                   &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, fn);
+  sqlite3_bind_int64(st, 2, q->from_s);
+  sqlite3_bind_int64(st, 3, q->to_s);
+  int s = sqlite3_step(st);
+  rc = s == SQLITE_ROW ? 1 : s == SQLITE_DONE ? 0 : HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
 /* ---- function summaries ---- */
 
 typedef struct sq_point {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hud/err.h"
+#include "hud/identity.h"
 
 void synth_flow_uuid(int f, char out[HUD_UUID_STRLEN + 1]) {
   const char *name = synth_flow_name(f);
@@ -53,7 +54,7 @@ int synth_batch(const synth_out *o, const char *version, const char *batch_id, h
   b->sent_at = ts + 60000000000LL;
   b->overhead.interval_ns = 60000000000LL;
   b->overhead.sample_rate = 1.0;
-  b->declarations = hud_arena_calloc(a, nf, sizeof *b->declarations);
+  b->declarations = hud_arena_calloc(a, nf + 1, sizeof *b->declarations);
   b->invocations = hud_arena_calloc(a, o->n_rows ? o->n_rows : 1, sizeof *b->invocations);
   b->exception_flows = hud_arena_calloc(a, o->n_exc_rows ? o->n_exc_rows : 1, sizeof *b->exception_flows);
   b->flows = hud_arena_calloc(a, nflows, sizeof *b->flows);
@@ -72,6 +73,15 @@ int synth_batch(const synth_out *o, const char *version, const char *batch_id, h
     d->end_line = d->start_line + 5;
     snprintf(d->source_code_hash, sizeof d->source_code_hash, "%040zx", i + 1);
   }
+  /* Declared, never called. */
+  hud_function_decl *u = &b->declarations[b->n_declarations++];
+  hud_function_id("shop/db.py", "unused_helper", u->function_id);
+  u->name = "unused_helper";
+  u->file = "/srv/app/shop/db.py";
+  u->module_path = "shop/db.py";
+  u->start_line = 500;
+  u->end_line = 510;
+  snprintf(u->source_code_hash, sizeof u->source_code_hash, "%040d", 0);
   for (size_t i = 0; i < o->n_rows; i++) {
     const synth_row *r = &o->rows[i];
     hud_invocation *v = &b->invocations[b->n_invocations++];

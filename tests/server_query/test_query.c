@@ -225,7 +225,8 @@ static void top_by_slowdown_and_p95(void **state) {
 
 static void by_module_returns_every_function_of_the_files(void **state) {
   const char *paths[] = {"shop/db.py", "shop/cache.py"};
-  hud_by_module_request req = {.scope = {.service = "shop", .from = g->from, .to = g->to},
+  /* The window reaches now: declarations are dated by their arrival. */
+  hud_by_module_request req = {.scope = {.service = "shop", .from = g->from, .to = ((hud_time_ns)time(NULL) + 60) * NS},
                                .n_module_paths = 2, .module_paths = paths};
   char *json;
   size_t len;
@@ -236,9 +237,15 @@ static void by_module_returns_every_function_of_the_files(void **state) {
   hud_arena *a = hud_arena_new();
   hud_by_module_response out;
   assert_int_equal(hud_by_module_response_decode(r.body, r.len, NULL, a, &out, NULL), 0);
-  assert_int_equal(out.n_items, 4); /* fetch_order, fetch_items, save_order, get */
+  assert_int_equal(out.n_items, 5); /* fetch_order, fetch_items, save_order, get, unused_helper */
   int seen = 0;
   for (size_t i = 0; i < out.n_items; i++) {
+    if (strcmp(out.items[i].name, "unused_helper") == 0) {
+      assert_int_equal(out.items[i].calls, 0);
+      assert_int_equal(out.items[i].start_line, 500);
+      assert_string_equal(out.items[i].module_path, "shop/db.py");
+      continue;
+    }
     int fn = synth_fn_index(out.items[i].name);
     assert_true(fn >= 0);
     seen |= 1 << fn;
