@@ -14,7 +14,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 # The file set hud-index walks: *.py, no site-packages, no __pycache__, no hidden dirs.
-(cd "$STDLIB" && find . -name '.*' -prune -o -name site-packages -prune -o -name __pycache__ -prune \
+(cd "$STDLIB" && find . -mindepth 1 \( -name '.*' -o -name site-packages -o -name __pycache__ \) -prune \
   -o -name '*.py' -type f -print) | sort >"$TMP/files"
 nfiles=$(wc -l <"$TMP/files")
 bytes=$(cd "$STDLIB" && tr '\n' '\0' <"$TMP/files" | xargs -0 cat | wc -c)

@@ -125,7 +125,9 @@ static void usage(FILE *out) {
           "  {\"file\", \"module_path\", \"qualname\", \"kind\", \"start_line\", \"end_line\",\n"
           "   \"is_async\", \"function_id\", \"source_code_hash\"}\n"
           "options:\n"
-          "  --root DIR          module_path relative to DIR (default: the path as given)\n"
+          "  --root DIR          module_path relative to DIR (default: for Python files,\n"
+          "                      relative to the first directory up from the file without\n"
+          "                      __init__.py, as the sensor does; others: the path as given)\n"
           "  -j, --jobs N        worker threads (default: number of CPUs)\n"
           "  --calls             also print call sites: {\"file\", \"module_path\", \"callee\",\n"
           "                      \"line\", \"column\", \"enclosing\"} (1-based line, byte column)\n"
@@ -166,6 +168,8 @@ typedef struct job {
   bool done;
 } job;
 
+static char *python_module_path(const char *path);
+
 static void add_job(walk *w, const char *path, const char *module_path, hud_lang lang) {
   if (w->njobs == w->capjobs) {
     size_t cap = w->capjobs ? w->capjobs * 2 : 256;
@@ -180,7 +184,9 @@ static void add_job(walk *w, const char *path, const char *module_path, hud_lang
   job *j = &w->jobs[w->njobs++];
   memset(j, 0, sizeof *j);
   j->path = strdup(path);
-  j->module_path = strdup(module_path);
+  j->module_path = NULL;
+  if (!w->o->root && lang == HUD_LANG_PYTHON) j->module_path = python_module_path(path);
+  if (!j->module_path) j->module_path = strdup(module_path);
   j->lang = lang;
 }
 
@@ -362,6 +368,59 @@ static char *module_path_of(const opts *o, const char *arg) {
   char *res = strdup(p);
   size_t l = strlen(res);
   while (l > 1 && res[l - 1] == '/') res[--l] = '\0';
+  return res;
+}
+
+/* module_path of a Python file without --root (docs/protocol.md "function_id"): relative
+ * to the first directory, walking up from the file, that has no __init__.py. The path is
+ * made absolute lexically; symlinks are not resolved. */
+static char *python_module_path(const char *path) {
+  char cwd[PATH_MAX];
+  sbuf abs = {0};
+  if (path[0] != '/') {
+    if (!getcwd(cwd, sizeof cwd)) return NULL;
+    sb_puts(&abs, cwd);
+    sb_puts(&abs, "/");
+  }
+  sb_puts(&abs, path);
+  /* Components, with "." and ".." folded. */
+  char **comp = NULL;
+  size_t n = 0;
+  for (char *save = NULL, *tok = strtok_r(abs.p, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+    if (strcmp(tok, ".") == 0) continue;
+    if (strcmp(tok, "..") == 0) {
+      if (n) n--;
+      continue;
+    }
+    char **nc = realloc(comp, (n + 1) * sizeof *nc);
+    if (!nc) exit(2);
+    comp = nc;
+    comp[n++] = tok;
+  }
+  char *res = NULL;
+  if (n) {
+    size_t root = n - 1; /* components [root, n) form the module path */
+    sbuf dir = {0};
+    while (root > 0) {
+      dir.n = 0;
+      for (size_t i = 0; i < root; i++) {
+        sb_puts(&dir, "/");
+        sb_puts(&dir, comp[i]);
+      }
+      sb_puts(&dir, "/__init__.py");
+      if (access(dir.p, F_OK) != 0) break;
+      root--;
+    }
+    free(dir.p);
+    sbuf m = {0};
+    for (size_t i = root; i < n; i++) {
+      if (i > root) sb_puts(&m, "/");
+      sb_puts(&m, comp[i]);
+    }
+    res = m.p;
+  }
+  free(comp);
+  free(abs.p);
   return res;
 }
 

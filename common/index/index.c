@@ -357,9 +357,9 @@ static void idx_widen_body(idx_event *e) {
   }
 }
 
-static int idx_collect_defs(idx_ctx *c, TSQueryCursor *cur, TSNode root) {
+static int idx_collect_defs(idx_ctx *c, TSQueryCursor *cur, TSNode root, TSNode node) {
   const idx_query *q = &idx_defs[c->lang];
-  ts_query_cursor_exec(cur, q->q, root);
+  ts_query_cursor_exec(cur, q->q, node);
   TSQueryMatch m;
   while (ts_query_cursor_next_match(cur, &m)) {
     idx_event e;
@@ -421,9 +421,9 @@ static int idx_collect_defs(idx_ctx *c, TSQueryCursor *cur, TSNode root) {
   return 0;
 }
 
-static int idx_collect_calls(idx_ctx *c, TSQueryCursor *cur, TSNode root) {
+static int idx_collect_calls(idx_ctx *c, TSQueryCursor *cur, TSNode node) {
   const idx_query *q = &idx_calls[c->lang];
-  ts_query_cursor_exec(cur, q->q, root);
+  ts_query_cursor_exec(cur, q->q, node);
   TSQueryMatch m;
   while (ts_query_cursor_next_match(cur, &m)) {
     idx_event e;
@@ -828,6 +828,7 @@ static int idx_add_call(idx_ctx *c, const idx_event *e, const idx_scope *parent)
   call->start = (hud_index_point){ps.row, ps.column};
   call->end = (hud_index_point){pe.row, pe.column};
   call->enclosing = parent ? parent->nearest : -1;
+  call->start_byte = s;
   return 0;
 }
 
@@ -975,44 +976,70 @@ void hud_index_result_free(hud_index_result *res) {
   free(res);
 }
 
-static int idx_extract(hud_indexer *ix, hud_lang lang, const char *module_path, const char *src,
-                       size_t len, TSTree *tree, unsigned flags, hud_index_result **out) {
-  *out = NULL;
+/* Indexes the subtree NODE of ROOT, appending to C->res (NODE is the root, or a top-level
+ * statement: scopes never cross top-level statements). */
+static int idx_extract_node(idx_ctx *c, TSQueryCursor *cur, TSNode root, TSNode node,
+                            const char *module_path) {
+  c->nev = 0;
+  int rc = idx_collect_defs(c, cur, root, node);
+  if (!rc && (c->flags & HUD_INDEX_CALLS)) rc = idx_collect_calls(c, cur, node);
+  if (!rc) {
+    idx_sort_merge(c);
+    rc = idx_sweep(c, module_path);
+  }
+  while (c->nstack) idx_scope_release(&c->stack[--c->nstack]);
+  while (c->nlayout) idx_scope_release(&c->layout[--c->nlayout]);
+  return rc;
+}
+
+static int idx_ctx_init(idx_ctx *c, hud_lang lang, const char *module_path, const char *src,
+                        size_t len, unsigned flags, bool parse_errors) {
+  memset(c, 0, sizeof *c);
   hud_index_result *res = calloc(1, sizeof *res);
   if (!res) return HUD_ENOMEM;
   res->lang = lang;
+  res->parse_errors = parse_errors;
   res->module_path = strdup(module_path);
-  if (!res->module_path) {
-    free(res);
-    return HUD_ENOMEM;
+  *c = (idx_ctx){.lang = lang, .flags = flags, .src = src ? src : "", .len = len, .res = res};
+  int rc = res->module_path ? idx_build_line_index(c) : HUD_ENOMEM;
+  if (rc) {
+    hud_index_result_free(res);
+    c->res = NULL;
   }
-  TSNode root = ts_tree_root_node(tree);
-  res->parse_errors = ts_node_has_error(root);
-  idx_ctx c = {.lang = lang, .flags = flags, .src = src ? src : "", .len = len, .res = res};
-  int rc = idx_build_line_index(&c);
-  if (!rc) rc = idx_collect_defs(&c, ix->cursor, root);
-  if (!rc && (flags & HUD_INDEX_CALLS)) rc = idx_collect_calls(&c, ix->cursor, root);
-  if (!rc) {
-    idx_sort_merge(&c);
-    rc = idx_sweep(&c, module_path);
-  }
-  while (c.nstack) idx_scope_release(&c.stack[--c.nstack]);
-  while (c.nlayout) idx_scope_release(&c.layout[--c.nlayout]);
-  free(c.layout);
-  free(c.stack);
-  free(c.ev);
-  free(c.line_start);
+  return rc;
+}
+
+/* Frees the work areas; hands the result over (or frees it on error). */
+static int idx_ctx_finish(idx_ctx *c, int rc, hud_index_result **out) {
+  while (c->nstack) idx_scope_release(&c->stack[--c->nstack]);
+  while (c->nlayout) idx_scope_release(&c->layout[--c->nlayout]);
+  free(c->layout);
+  free(c->stack);
+  free(c->ev);
+  free(c->line_start);
+  hud_index_result *res = c->res;
   if (rc) {
     hud_index_result_free(res);
     return rc;
   }
   /* Shrink to fit: results can live long in the language server. */
-  if (res->nfuncs && res->nfuncs < c.capfuncs) {
+  if (res->nfuncs && res->nfuncs < c->capfuncs) {
     hud_index_func *f = realloc(res->funcs, res->nfuncs * sizeof *f);
     if (f) res->funcs = f;
   }
   *out = res;
   return 0;
+}
+
+static int idx_extract(hud_indexer *ix, hud_lang lang, const char *module_path, const char *src,
+                       size_t len, TSTree *tree, unsigned flags, hud_index_result **out) {
+  *out = NULL;
+  TSNode root = ts_tree_root_node(tree);
+  idx_ctx c;
+  int rc = idx_ctx_init(&c, lang, module_path, src, len, flags, ts_node_has_error(root));
+  if (rc) return rc;
+  rc = idx_extract_node(&c, ix->cursor, root, root, module_path);
+  return idx_ctx_finish(&c, rc, out);
 }
 
 static int idx_check_args(hud_lang lang, const char *module_path, const char *src, size_t len) {
@@ -1113,6 +1140,115 @@ static TSPoint idx_point_after(TSPoint start, const char *text, size_t len) {
   return p;
 }
 
+/* ---- incremental re-index ---------------------------------------------------------- */
+
+static hud_index_point idx_shift_point(hud_index_point p, const TSInputEdit *ed) {
+  if (p.row == ed->old_end_point.row)
+    p.column = p.column - ed->old_end_point.column + ed->new_end_point.column;
+  p.row = p.row - ed->old_end_point.row + ed->new_end_point.row;
+  return p;
+}
+
+static bool idx_touches(uint32_t s1, uint32_t e1, uint32_t s2, uint32_t e2) {
+  return s1 <= e2 && s2 <= e1;
+}
+
+/* Re-indexes after an edit by top-level statements: a statement the edit and tree-sitter's
+ * changed ranges do not touch (nor share a line with the edit, since hashes are by line)
+ * keeps its previous functions, shifted; the others are indexed again. Scopes never cross
+ * top-level statements, so the result equals a full index (the fuzz target checks it). */
+static int idx_extract_incremental(hud_index_doc *d, const TSTree *edited, TSTree *fresh,
+                                   const TSInputEdit *ed, const char *src, size_t len,
+                                   hud_index_result **out) {
+  *out = NULL;
+  const hud_index_result *old = d->res;
+  TSNode root = ts_tree_root_node(fresh);
+  idx_ctx c;
+  int rc = idx_ctx_init(&c, d->lang, d->module_path, src, len, d->opts.flags, false);
+  if (rc) return rc;
+  uint32_t nr = 0;
+  TSRange *ranges = ts_tree_get_changed_ranges(edited, fresh, &nr);
+  int64_t db = (int64_t)ed->new_end_byte - (int64_t)ed->old_end_byte;
+  int64_t drow = (int64_t)ed->new_end_point.row - (int64_t)ed->old_end_point.row;
+  size_t oi = 0, oc = 0;
+  TSTreeCursor tc = ts_tree_cursor_new(root);
+  bool more = ts_tree_cursor_goto_first_child(&tc);
+  for (; more && !rc; more = ts_tree_cursor_goto_next_sibling(&tc)) {
+    TSNode ch = ts_tree_cursor_current_node(&tc);
+    uint32_t cs = ts_node_start_byte(ch), ce = ts_node_end_byte(ch);
+    TSPoint sp = ts_node_start_point(ch), ep = ts_node_end_point(ch);
+    bool dirty = idx_touches(cs, ce, ed->start_byte, ed->new_end_byte) ||
+                 idx_touches(sp.row, ep.row, ed->start_point.row, ed->new_end_point.row);
+    for (uint32_t i = 0; i < nr && !dirty; i++)
+      dirty = idx_touches(cs, ce, ranges[i].start_byte, ranges[i].end_byte);
+    if (dirty) {
+      rc = idx_extract_node(&c, d->ix->cursor, root, ch, d->module_path);
+      continue;
+    }
+    bool after = cs >= ed->new_end_byte;
+    uint32_t ocs = after ? (uint32_t)(cs - db) : cs, oce = after ? (uint32_t)(ce - db) : ce;
+    while (oi < old->nfuncs && old->funcs[oi].start_byte < ocs) oi++;
+    size_t first_old = oi, first_new = c.res->nfuncs;
+    for (; oi < old->nfuncs && old->funcs[oi].start_byte < oce && !rc; oi++) {
+      if (c.res->nfuncs == c.capfuncs) {
+        size_t cap = c.capfuncs ? c.capfuncs * 2 : 64;
+        hud_index_func *n = realloc(c.res->funcs, cap * sizeof *n);
+        if (!n) {
+          rc = HUD_ENOMEM;
+          break;
+        }
+        c.res->funcs = n;
+        c.capfuncs = cap;
+      }
+      hud_index_func f = old->funcs[oi];
+      f.qualname = strdup(f.qualname);
+      if (!f.qualname) {
+        rc = HUD_ENOMEM;
+        break;
+      }
+      if (f.parent >= 0) f.parent = (int)(f.parent - (int)first_old + (int)first_new);
+      if (after) {
+        f.start_byte = (uint32_t)(f.start_byte + db);
+        f.end_byte = (uint32_t)(f.end_byte + db);
+        f.start_line = (int)(f.start_line + drow);
+        f.end_line = (int)(f.end_line + drow);
+        f.name_start = idx_shift_point(f.name_start, ed);
+        f.name_end = idx_shift_point(f.name_end, ed);
+      }
+      c.res->funcs[c.res->nfuncs++] = f;
+    }
+    while (oc < old->ncalls && old->calls[oc].start_byte < ocs) oc++;
+    for (; oc < old->ncalls && old->calls[oc].start_byte < oce && !rc; oc++) {
+      if (c.res->ncalls == c.capcalls) {
+        size_t cap = c.capcalls ? c.capcalls * 2 : 256;
+        hud_index_call *n = realloc(c.res->calls, cap * sizeof *n);
+        if (!n) {
+          rc = HUD_ENOMEM;
+          break;
+        }
+        c.res->calls = n;
+        c.capcalls = cap;
+      }
+      hud_index_call k = old->calls[oc];
+      k.callee = strdup(k.callee);
+      if (!k.callee) {
+        rc = HUD_ENOMEM;
+        break;
+      }
+      if (k.enclosing >= 0) k.enclosing = (int)(k.enclosing - (int)first_old + (int)first_new);
+      if (after) {
+        k.start_byte = (uint32_t)(k.start_byte + db);
+        k.start = idx_shift_point(k.start, ed);
+        k.end = idx_shift_point(k.end, ed);
+      }
+      c.res->calls[c.res->ncalls++] = k;
+    }
+  }
+  ts_tree_cursor_delete(&tc);
+  free(ranges);
+  return idx_ctx_finish(&c, rc, out);
+}
+
 int hud_index_doc_edit(hud_index_doc *d, size_t start, size_t old_len, const char *text,
                        size_t text_len) {
   if (!d || (!text && text_len)) return HUD_EINVAL;
@@ -1142,9 +1278,19 @@ int hud_index_doc_edit(hud_index_doc *d, size_t start, size_t old_len, const cha
   ts_tree_edit(edited, &ed);
   TSTree *fresh = NULL;
   int rc = idx_parse(d->ix, d->lang, edited, nt, nlen, &d->opts, &fresh);
-  ts_tree_delete(edited);
   hud_index_result *res = NULL;
-  if (!rc) rc = idx_extract(d->ix, d->lang, d->module_path, nt, nlen, fresh, d->opts.flags, &res);
+  if (!rc) {
+    /* Go numbers closures across the file and broken trees are named with the layout of
+     * the whole file: those are indexed whole. (A previous result with errors is fine to
+     * reuse: the layout rule only overrides the tree inside broken statements, which the
+     * changed ranges cover.) */
+    bool local = d->lang != HUD_LANG_GO && !ts_node_has_error(ts_tree_root_node(fresh));
+    if (local)
+      rc = idx_extract_incremental(d, edited, fresh, &ed, nt, nlen, &res);
+    else
+      rc = idx_extract(d->ix, d->lang, d->module_path, nt, nlen, fresh, d->opts.flags, &res);
+  }
+  ts_tree_delete(edited);
   if (rc) {
     if (fresh) ts_tree_delete(fresh);
     free(nt);

@@ -23,7 +23,6 @@ import subprocess
 import sys
 import sysconfig
 import time
-import tokenize
 import types
 import uuid
 
@@ -35,10 +34,11 @@ FUNCTION_ID_NS = uuid.UUID("09c84c8d-8691-5743-8311-698989d60e14")
 
 
 def source_hash(lines, start, end):
-    """docs/protocol.md: SHA-1 over lines start..end, trailing ' \\t\\r\\f\\v' stripped, + '\\n'."""
+    """docs/protocol.md "source_code_hash": SHA-1 over the bytes of lines start..end, each
+    with trailing b' \\t\\r\\f\\v' stripped and b'\\n' appended; no decoding."""
     h = hashlib.sha1()
     for line in lines[start - 1:end]:
-        h.update(line.rstrip(" \t\r\f\v").encode("utf-8", "surrogateescape") + b"\n")
+        h.update(line.rstrip(b" \t\r\f\v") + b"\n")
     return h.hexdigest()
 
 
@@ -69,12 +69,10 @@ def reference_file(args):
             data = f.read()
         tree = compile(data, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
         code = compile(tree, path, "exec", dont_inherit=True)
-        enc, _ = tokenize.detect_encoding(iter(data.splitlines(True)).__next__)
-        text = data.decode(enc, "surrogateescape")
     except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError) as e:
         return module_path, None, "%s: %s" % (type(e).__name__, e)
-    lines = text.split("\n")
-    if text.endswith("\n"):
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
         lines.pop()
     ends = ast_ends(tree)
     used = collections.Counter()

@@ -596,6 +596,15 @@ static void test_hud_index_program(void **state) {
   assert_non_null(strstr(out, "unknown language"));
   free(out);
 
+  /* Without --root a Python file's module_path starts at the first directory up from it
+   * without __init__.py (docs/protocol.md), whatever the current directory. */
+  write_file(MK("pkg/__init__.py"), "");
+  snprintf(cmd, sizeof cmd, "cd / && %s/index/hud-index %s/pkg/sub/../orders.py", bd, dir);
+  out = run_cmd(cmd, &st);
+  assert_int_equal(st, 0);
+  if (!strstr(out, "\"module_path\":\"pkg/orders.py\"")) fail_msg("module_path: %s", out);
+  free(out);
+
   /* Invalid UTF-8 in a name still gives valid JSON (U+FFFD). */
   write_file(MK("pkg/bad.py"), "def f\xff():\n    pass\n");
   snprintf(cmd, sizeof cmd, "%s/index/hud-index %s 2>&1", bd, MK("pkg/bad.py"));

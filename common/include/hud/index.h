@@ -89,6 +89,7 @@ typedef struct hud_index_call {
   char *callee; /* callee expression text, whitespace runs folded to one space; owned */
   hud_index_point start, end; /* range of the callee expression */
   int enclosing;              /* index of the innermost enclosing function, or -1 */
+  uint32_t start_byte;        /* of the callee expression */
 } hud_index_call;
 
 typedef struct hud_index_result {
