@@ -76,6 +76,10 @@ int q_h_top(const srv_request *req, srv_response *resp) {
   hud_function_summary *items;
   int64_t *fns;
   size_t n;
+  /* The scan of the whole window keeps per-slice points only when sorting by a trend; otherwise the
+   * trends of the page's items come from indexed reads afterwards. */
+  bool trend_sort = sort == HUD_SORT_DURATION_TREND || sort == HUD_SORT_ERROR_TREND;
+  f.no_trends = !trend_sort;
   rc = sq_fn_summaries(&q, &f, &items, &fns, &n);
   bool have_pct = false, have_slow = false;
   /* Sorting by a figure that needs more than the sums: compute it for every function first. */
@@ -103,6 +107,19 @@ int q_h_top(const srv_request *req, srv_response *resp) {
     for (size_t i = 0; i < out.n_items && rc == 0; i++) {
       out.items[i] = *v[i].it;
       top_fns[i] = v[i].fn;
+    }
+    if (rc == 0 && !trend_sort && out.n_items) {
+      q_fn_filter tf = {.fns = top_fns, .n_fns = out.n_items, .flow = f.flow};
+      hud_function_summary *ti;
+      int64_t *tfns;
+      size_t tn;
+      rc = sq_fn_summaries(&q, &tf, &ti, &tfns, &tn);
+      for (size_t i = 0; i < tn && rc == 0; i++)
+        for (size_t k = 0; k < out.n_items; k++)
+          if (top_fns[k] == tfns[i]) {
+            out.items[k].duration_trend = ti[i].duration_trend;
+            out.items[k].error_trend = ti[i].error_trend;
+          }
     }
     if (rc == 0) rc = q_finish_items(&q, out.items, top_fns, out.n_items, f.flow, have_pct, have_slow);
   }

@@ -92,6 +92,7 @@ typedef struct q_fn_filter {
   const int64_t *fns; /* functions.id list; NULL = every function of the service */
   size_t n_fns;
   int64_t flow;       /* flows.id; 0 = all flows */
+  bool no_trends;     /* skip the per-slice points (duration_trend/error_trend stay 0) */
 } q_fn_filter;
 
 /* Figures (calls, errors, mean, self, trends) of the functions matching F over Q's window and

@@ -334,7 +334,7 @@ typedef struct sq_acc {
   size_t n_pts, cap_pts;
 } sq_acc;
 
-static int sq_acc_row(sq_acc *a, sqlite3_stmt *st) {
+static int sq_acc_row(sq_acc *a, sqlite3_stmt *st, bool points) {
   int64_t slice = sqlite3_column_int64(st, 1);
   int64_t count = sqlite3_column_int64(st, 2), errors = sqlite3_column_int64(st, 3);
   int64_t sampled = sqlite3_column_int64(st, 4);
@@ -345,6 +345,7 @@ static int sq_acc_row(sq_acc *a, sqlite3_stmt *st) {
   a->sum += sum;
   a->sumsq += sqlite3_column_double(st, 6);
   a->self += sqlite3_column_double(st, 7);
+  if (!points) return 0;
   if (a->n_pts && a->pts[a->n_pts - 1].slice == slice) {
     sq_point *p = &a->pts[a->n_pts - 1];
     p->count += count;
@@ -436,7 +437,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
         sq_map_put(&map, fn, n_acc);
         i = (long)n_acc++;
       }
-      if ((rc = sq_acc_row(&acc[i], st)) < 0) break;
+      if ((rc = sq_acc_row(&acc[i], st, !f->no_trends)) < 0) break;
     }
     if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   }

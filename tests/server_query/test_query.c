@@ -208,6 +208,27 @@ static void top_by_slowdown_and_p95(void **state) {
   assert_true(expect > 80 && expect < 120);
   assert_non_null(r.items[0].previous_version);
   assert_string_equal(r.items[0].previous_version, "1.0.0");
+  /* Two slices ten minutes apart: the trend is the change of the mean per hour. */
+  double slope = (tb.sum / (double)tb.sampled - ta.sum / (double)ta.sampled) * 6.0;
+  assert_float_equal(r.items[0].duration_trend, slope, 1e-6 * fabs(slope));
+  free(body);
+  free(t);
+  /* The same ranking by duration trend (computed in the scan instead of per item). */
+  t = top_target(HUD_SORT_DURATION_TREND, 1);
+  assert_int_equal(get(t, g->key, &body), 200);
+  assert_int_equal(hud_top_response_decode(body, strlen(body), NULL, a, &r, NULL), 0);
+  assert_int_equal(r.n_items, 1);
+  /* fetch_order or get_order (which inherits its +2 ms): whichever moved most, with its exact slope. */
+  double best = -INFINITY;
+  int best_fn = -1;
+  for (size_t fn = 0; fn < synth_fn_count(); fn++) {
+    totals xa = fn_totals(&g->a, (int)fn), xb = fn_totals(&g->b, (int)fn);
+    double sl = (xb.sum / (double)xb.sampled - xa.sum / (double)xa.sampled) * 6.0;
+    if (sl > best) best = sl, best_fn = (int)fn;
+  }
+  assert_true(best_fn == synth_fn_index("fetch_order") || best_fn == synth_fn_index("get_order"));
+  assert_string_equal(r.items[0].function_id, synth_fns()[best_fn].id);
+  assert_float_equal(r.items[0].duration_trend, best, 1e-6 * best);
   free(body);
   free(t);
   /* p95: charge (20 ms median) is the slowest function, then its caller checkout. */
