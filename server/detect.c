@@ -213,6 +213,8 @@ typedef struct det_ctx {
   det_flowinfo *flowinfo; /* flows.n entries */
   det_excrow *excs;
   size_t n_excs;
+  uint32_t *adj; /* indices of call edges (caller >= 0) in agg, sorted by (flow, caller) */
+  size_t n_adj;
 } det_ctx;
 
 typedef struct det_candidate {
@@ -329,6 +331,49 @@ static int det_load(det_ctx *x) {
   return 0;
 }
 
+/* ---- adjacency: call edges by (flow, caller) ---- */
+
+/* qsort has no context argument: the table being sorted, per thread (handlers run on several). */
+static _Thread_local const det_aggtab *g_sort_agg;
+
+static int det_cmp_adj(const void *a, const void *b) {
+  const det_agg *x = &g_sort_agg->v[*(const uint32_t *)a], *y = &g_sort_agg->v[*(const uint32_t *)b];
+  if (x->flow != y->flow) return x->flow < y->flow ? -1 : 1;
+  if (x->caller != y->caller) return x->caller < y->caller ? -1 : 1;
+  return x->callee < y->callee ? -1 : x->callee > y->callee;
+}
+
+static int det_build_adj(det_ctx *x) {
+  x->adj = malloc((x->agg.n ? x->agg.n : 1) * sizeof *x->adj);
+  if (!x->adj) return HUD_ENOMEM;
+  for (size_t i = 0; i < x->agg.n; i++)
+    if (x->agg.v[i].caller >= 0) x->adj[x->n_adj++] = (uint32_t)i;
+  g_sort_agg = &x->agg;
+  qsort(x->adj, x->n_adj, sizeof *x->adj, det_cmp_adj);
+  g_sort_agg = NULL;
+  return 0;
+}
+
+/* [*LO, *HI) of adj: the edges of FLOW whose caller is CALLER. */
+static void det_adj_range(const det_ctx *x, int32_t flow, int32_t caller, size_t *lo, size_t *hi) {
+  size_t a = 0, b = x->n_adj;
+  while (a < b) {
+    size_t m = (a + b) / 2;
+    const det_agg *e = &x->agg.v[x->adj[m]];
+    if (e->flow < flow || (e->flow == flow && e->caller < caller)) a = m + 1;
+    else b = m;
+  }
+  *lo = a;
+  b = x->n_adj;
+  while (a < b) {
+    size_t m = (a + b) / 2;
+    const det_agg *e = &x->agg.v[x->adj[m]];
+    if (e->flow < flow || (e->flow == flow && e->caller <= caller)) a = m + 1;
+    else b = m;
+  }
+  *hi = a;
+}
+
 /* ---- Benjamini–Hochberg ---- */
 
 typedef struct det_pidx {
@@ -418,12 +463,12 @@ static int det_bfs(const det_ctx *x, int32_t flow, const int32_t *roots, size_t 
       depth[roots[i]] = 0;
       order[tail++] = roots[i];
     }
-  /* Adjacency is scanned from the aggregate table; fine for the sizes of one service. */
   while (head < tail) {
     int32_t g = order[head++];
-    for (size_t i = 0; i < x->agg.n; i++) {
-      const det_agg *a = &x->agg.v[i];
-      if (a->flow != flow || a->caller != g) continue;
+    size_t lo, hi;
+    det_adj_range(x, flow, g, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+      const det_agg *a = &x->agg.v[x->adj[i]];
       if (depth[a->callee] < 0) {
         depth[a->callee] = depth[g] + 1;
         order[tail++] = a->callee;
@@ -501,14 +546,14 @@ static int det_function_contribs(det_ctx *x, int32_t f, det_contrib **out, size_
   state[f] = 1;
   while (sp) {
     int32_t g = stack[sp - 1];
-    size_t i = iter[sp - 1];
-    for (; i < x->agg.n; i++) {
-      const det_agg *a = &x->agg.v[i];
-      if (a->flow == DET_ALL && a->caller == g && state[a->callee] == 0) break;
-    }
-    if (i < x->agg.n) {
+    size_t lo, hi;
+    det_adj_range(x, DET_ALL, g, &lo, &hi);
+    size_t i = iter[sp - 1] > lo ? iter[sp - 1] : lo;
+    for (; i < hi; i++)
+      if (state[x->agg.v[x->adj[i]].callee] == 0) break;
+    if (i < hi) {
       iter[sp - 1] = i + 1;
-      int32_t h = x->agg.v[i].callee;
+      int32_t h = x->agg.v[x->adj[i]].callee;
       state[h] = 1;
       stack[sp] = h;
       iter[sp++] = 0;
@@ -520,20 +565,18 @@ static int det_function_contribs(det_ctx *x, int32_t f, det_contrib **out, size_
   }
   /* Reverse post-order is a topological order of the DAG without back edges. */
   m[2 * f] = m[2 * f + 1] = 1.0;
+  /* state[] is reused as the position in topo (+1) of every reached function. */
+  for (size_t k = 0; k < n_topo; k++) state[topo[k]] = (int)k + 1;
   for (size_t k = n_topo; k-- > 0;) {
     int32_t g = topo[k];
     const det_agg *gt = det_aggtab_find(&x->agg, DET_ALL, DET_ANY, g);
-    for (size_t i = 0; i < x->agg.n; i++) {
-      const det_agg *a = &x->agg.v[i];
-      if (a->flow != DET_ALL || a->caller != g || a->callee == f) continue;
+    size_t lo, hi;
+    det_adj_range(x, DET_ALL, g, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+      const det_agg *a = &x->agg.v[x->adj[i]];
+      if (a->callee == f) continue;
       /* Skip back edges: the callee must come later in topological order. */
-      bool later = false;
-      for (size_t j = k; j-- > 0;)
-        if (topo[j] == a->callee) {
-          later = true;
-          break;
-        }
-      if (!later) continue;
+      if (!(state[a->callee] > 0 && (size_t)state[a->callee] - 1 < k)) continue;
       for (int side = 0; side < 2; side++) {
         double cg = gt ? (double)gt->st[side].count : 0.0;
         if (cg > 0) m[2 * a->callee + side] += m[2 * g + side] * (double)a->st[side].count / cg;
@@ -902,6 +945,7 @@ int srv_detect_run(const srv_det_snapshot *base, const srv_det_snapshot *cand, c
   double *q = NULL;
   size_t m = 0;
   int rc = det_load(&x);
+  if (rc == 0) rc = det_build_adj(&x);
   if (rc == 0) rc = det_collect(&x, &cands, &m);
   if (rc == 0) {
     q = malloc((m ? m : 1) * sizeof *q);
@@ -925,6 +969,7 @@ int srv_detect_run(const srv_det_snapshot *base, const srv_det_snapshot *cand, c
   free(q);
   free(x.flowinfo);
   free(x.excs);
+  free(x.adj);
   det_strtab_free(&x.fns);
   det_strtab_free(&x.flows);
   det_strtab_free(&x.types);

@@ -265,6 +265,30 @@ static void hand_computed_figures(void **state) {
   srv_det_result_free(&r);
 }
 
+/* Recursion (A -> B -> A) and a function called from two places: the walk terminates and blames B. */
+static void recursion_and_shared_callee(void **state) {
+  const double ms = 1e6, n = 200, sd = 0.1 * ms;
+#define ST(cnt, mean, self) {(uint64_t)(cnt), (uint64_t)(cnt), (cnt) * (mean), ((cnt) - 1) * sd * sd + (cnt) * (mean) * (mean), (cnt) * (self), 0}
+  srv_det_call cb[] = {{NULL, "A", NULL, ST(n, 3 * ms, 1 * ms)}, {NULL, "B", "A", ST(n, 2 * ms, 1 * ms)},
+                       {NULL, "A", "B", ST(n, 1 * ms, 1 * ms)}, {NULL, "B", "C", ST(n, 1 * ms, 1 * ms)},
+                       {NULL, "C", NULL, ST(n, 2 * ms, 1 * ms)}};
+  srv_det_call cc[] = {{NULL, "A", NULL, ST(n, 4 * ms, 1 * ms)}, {NULL, "B", "A", ST(n, 3 * ms, 2 * ms)},
+                       {NULL, "A", "B", ST(n, 1 * ms, 1 * ms)}, {NULL, "B", "C", ST(n, 2 * ms, 2 * ms)},
+                       {NULL, "C", NULL, ST(n, 3 * ms, 1 * ms)}};
+#undef ST
+  srv_det_snapshot b = {.label = "a", .calls = cb, .n_calls = 5}, c = {.label = "b", .calls = cc, .n_calls = 5};
+  srv_det_result r;
+  assert_int_equal(srv_detect_run(&b, &c, NULL, &r), 0);
+  const srv_issue *ci = find_issue(&r, SRV_ISSUE_FUNCTION_DURATION, "C");
+  assert_non_null(ci);
+  assert_string_equal(ci->causes[0].function_id, "B");
+  assert_float_equal(ci->causes[0].share, 1.0, 1e-9);
+  const srv_issue *bi = find_issue(&r, SRV_ISSUE_FUNCTION_DURATION, "B");
+  assert_non_null(bi);
+  assert_string_equal(bi->causes[0].function_id, "B");
+  srv_det_result_free(&r);
+}
+
 static void bad_input_is_rejected(void **state) {
   srv_det_result r;
   srv_det_snapshot e = {0};
@@ -299,6 +323,7 @@ int main(void) {
       cmocka_unit_test(small_change_is_caught),
       cmocka_unit_test(more_calls_attributed),
       cmocka_unit_test(few_samples_do_not_alert),
+      cmocka_unit_test(recursion_and_shared_callee),
       cmocka_unit_test(bad_input_is_rejected),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
