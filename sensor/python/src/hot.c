@@ -13,6 +13,9 @@
 
 #include "internal/pycore_code.h"
 #include "internal/pycore_frame.h"
+#if PY_VERSION_HEX < 0x030C0000
+#include "internal/pycore_pystate.h"
+#endif
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -153,11 +156,10 @@ void sns_free(void *p, size_t size) {
 #define XF_MAX (1u << 14)
 
 static inline uint32_t mix4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
-  uint64_t h = ((uint64_t)a * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)b * 0xC2B2AE3D27D4EB4Full) ^
-               ((uint64_t)c * 0x165667B19E3779F9ull) ^ ((uint64_t)d * 0x27D4EB2F165667C5ull);
-  h ^= h >> 29;
-  h *= 0xBF58476D1CE4E5B9ull;
-  return (uint32_t)(h >> 32);
+  /* Two independent multiplies; the high half of each product is well mixed. */
+  uint64_t x = (((uint64_t)a << 32) | b) * 0x9E3779B97F4A7C15ull;
+  uint64_t y = (((uint64_t)c << 32) | d) * 0xC2B2AE3D27D4EB4Full;
+  return (uint32_t)((x ^ y) >> 32) ^ (uint32_t)((x ^ y) >> 11);
 }
 
 sns_period *sns_period_new(void) {
@@ -232,18 +234,13 @@ sns_edge *sns_edge_find(const sns_period *p, uint32_t fn, uint32_t caller, uint3
   }
 }
 
-sns_edge *sns_edge_get(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow) {
+/* Insertion (and growth): the cold half of sns_edge_get, kept out of line so that the lookup
+ * inlined into the hook stays small. */
+static __attribute__((noinline)) sns_edge *edge_insert(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off,
+                                                       uint32_t flow) {
+  if (2 * (p->en + 1) > p->ecap && !edge_grow(p)) return NULL; /* bounded: the caller counts the drop */
   uint32_t mask = p->ecap - 1, h = mix4(fn, caller, off, flow) & mask;
-  for (;;) {
-    sns_edge *e = &p->edges[h];
-    if (e->fn == fn && e->caller == caller && e->off == off && e->flow == flow) return e;
-    if (e->fn == SNS_NONE) break;
-    h = (h + 1) & mask;
-  }
-  if (2 * (p->en + 1) > p->ecap) {
-    if (!edge_grow(p)) return NULL; /* bounded: the caller counts the drop */
-    return sns_edge_get(p, fn, caller, off, flow);
-  }
+  while (p->edges[h].fn != SNS_NONE) h = (h + 1) & mask;
   sns_edge *e = &p->edges[h];
   e->fn = fn;
   e->caller = caller;
@@ -251,6 +248,20 @@ sns_edge *sns_edge_get(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off
   e->flow = flow;
   p->en++;
   return e;
+}
+
+static inline sns_edge *edge_get_inline(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow) {
+  uint32_t mask = p->ecap - 1, h = mix4(fn, caller, off, flow) & mask;
+  for (;;) {
+    sns_edge *e = &p->edges[h];
+    if (e->fn == fn && e->caller == caller && e->off == off && e->flow == flow) return e;
+    if (e->fn == SNS_NONE) return edge_insert(p, fn, caller, off, flow);
+    h = (h + 1) & mask;
+  }
+}
+
+sns_edge *sns_edge_get(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow) {
+  return edge_get_inline(p, fn, caller, off, flow);
 }
 
 static sns_exc *exc_get(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow,
@@ -417,26 +428,45 @@ static PyObject *start_timing(uint32_t fi, uint32_t caller, uint32_t off, uint32
 }
 
 /* ---- hot path ---- */
+
+/* The index argument: a small non-negative int, read without a call. -1 for anything else. */
+static inline long small_index(PyObject *o) {
+  if (!PyLong_CheckExact(o)) return -1;
+#if PY_VERSION_HEX >= 0x030C0000
+  if (!_PyLong_IsCompact((PyLongObject *)o)) return -1;
+  return (long)_PyLong_CompactValue((PyLongObject *)o);
+#else
+  Py_ssize_t n = Py_SIZE(o);
+  if (n == 0) return 0;
+  if (n != 1) return -1;
+  return (long)((PyLongObject *)o)->ob_digit[0];
+#endif
+}
+
+static inline PyThreadState *cur_tstate(void) {
+#if PY_VERSION_HEX < 0x030C0000
+  return _PyThreadState_GET(); /* 3.11: an atomic load from _PyRuntime, no call */
+#else
+  return PyThreadState_Get();
+#endif
+}
+
 static PyObject *py_enter(PyObject *mod, PyObject *arg) {
-  long i = PyLong_AsLong(arg);
-  if ((unsigned long)i >= sns_nfns) {
-    PyErr_Clear();
-    Py_RETURN_NONE;
-  }
+  long i = small_index(arg);
+  if ((unsigned long)i >= sns_nfns) Py_RETURN_NONE;
   sns_fn *fn = sns_fn_at((uint32_t)i);
-  PyThreadState *ts = PyThreadState_Get();
+  PyThreadState *ts = cur_tstate();
   _PyInterpreterFrame *self = CUR_FRAME(ts);
   uint32_t caller, off;
   _PyInterpreterFrame *cf;
   find_caller(self, &caller, &off, &cf);
   uint32_t flow = current_flow();
   sns_period *p = sns_cur;
-  sns_edge *e = sns_edge_get(p, (uint32_t)i, caller, off, flow);
+  sns_edge *e = edge_get_inline(p, (uint32_t)i, caller, off, flow);
   if (e)
     e->count++;
   else
     p->dropped_invocations++;
-  p->calls++;
   uint32_t parent = 0;
   if (nactive && cf) {
     uint32_t h = amap_h(cf);
@@ -461,11 +491,8 @@ static PyObject *py_enter(PyObject *mod, PyObject *arg) {
 
 static PyObject *py_exit(PyObject *mod, PyObject *arg) {
   uint64_t t1 = sns_ticks();
-  long s = PyLong_AsLong(arg);
-  if (s <= 0 || s >= NSLOTS) {
-    PyErr_Clear();
-    Py_RETURN_NONE;
-  }
+  long s = small_index(arg);
+  if (s <= 0 || s >= NSLOTS) Py_RETURN_NONE;
   slot *sl = &slots[s];
   if (!sl->live) Py_RETURN_NONE;
   int64_t d = (int64_t)((double)(t1 - sl->t0) * ns_per_tick);
@@ -662,11 +689,8 @@ static int32_t origin_line_of(PyObject *exc) {
 }
 
 static PyObject *py_raise(PyObject *mod, PyObject *arg) {
-  long i = PyLong_AsLong(arg);
-  if ((unsigned long)i >= sns_nfns) {
-    PyErr_Clear();
-    Py_RETURN_NONE;
-  }
+  long i = small_index(arg);
+  if ((unsigned long)i >= sns_nfns) Py_RETURN_NONE;
   PyObject *exc = PyErr_GetHandledException();
   if (!exc || exc == Py_None) {
     Py_XDECREF(exc);
@@ -681,7 +705,7 @@ static PyObject *py_raise(PyObject *mod, PyObject *arg) {
     Py_RETURN_NONE;
   }
   const char *tn = type_name(t);
-  PyThreadState *ts = PyThreadState_Get();
+  PyThreadState *ts = cur_tstate();
   uint32_t caller, off;
   _PyInterpreterFrame *cf;
   find_caller(CUR_FRAME(ts), &caller, &off, &cf);
@@ -920,9 +944,11 @@ sns_period *sns_snapshot_locked(sns_period *fresh, uint32_t *nfns_out) {
   *nfns_out = sns_nfns;
   clock_refine();
   /* Call-site lines need the caller's code object: resolve them now. */
+  old->calls = 0;
   for (uint32_t i = 0; i < old->ecap; i++) {
     sns_edge *e = &old->edges[i];
     if (e->fn == SNS_NONE) continue;
+    old->calls += (uint64_t)e->count;
     e->line = 0;
     if (e->caller != SNS_NONE) {
       sns_fn *c = sns_fn_at(e->caller);
