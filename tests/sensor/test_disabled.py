@@ -40,6 +40,10 @@ def main():
         check("instrumented True" in p.stdout.splitlines(), f"enabled run not instrumented: {p.stdout}")
         time.sleep(0.3)
         check(lst.batches, "enabled run sent nothing")
+        # init() at the top of a plain script: its functions are rewritten in place shortly after.
+        env = sensor_env(lst, HUD_FLUSH_INTERVAL=0.2, SMALL_INIT=1, SMALL_SECONDS=2.0)
+        p = run([APP], env, timeout=30)
+        check("instrumented True" in p.stdout.splitlines(), f"init() in __main__: not rewritten: {p.stdout}")
     finally:
         lst.close()
     print("ok: disabled")

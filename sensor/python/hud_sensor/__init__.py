@@ -119,6 +119,14 @@ def init(key=None, service=None, url=None, version=None, include_modules=None, e
         except Exception as err:  # keep going: one odd module must not stop the sensor
             st.registry.note_error(name, err)
     sys.meta_path.insert(0, st.finder)
+    main = sys.modules.get("__main__")
+    if not _main_code_instrumented and st.selection.wanted("__main__", getattr(main, "__file__", None)):
+        # init() runs at the top of the main script: its functions do not exist yet. Rewrite
+        # them shortly after, from a daemon thread (assigning __code__ is atomic under the GIL).
+        import threading
+        t = threading.Timer(1.0, _instrument_main_later, args=(main, st.registry))
+        t.daemon = True
+        t.start()
     _frameworks.install(say)
     os.register_at_fork(before=native.before_fork, after_in_parent=native.after_fork_parent,
                         after_in_child=native.after_fork_child)
@@ -126,6 +134,14 @@ def init(key=None, service=None, url=None, version=None, include_modules=None, e
     say(f"sensor enabled: service={cfg['service']} pid={os.getpid()} "
         f"({patched} functions of already imported modules instrumented)")
     return True
+
+
+def _instrument_main_later(main, registry):
+    from . import _instrument
+    try:
+        _instrument.instrument_loaded(main, registry, "__main__")
+    except Exception as err:
+        registry.note_error("__main__", err)
 
 
 def flush(timeout=5.0):

@@ -9,6 +9,9 @@ def work(i):
 
 
 def main():
+    if os.environ.get("SMALL_INIT"):
+        import hud_sensor
+        hud_sensor.init()
     n = int(os.environ.get("SMALL_N", "1000"))
     for i in range(n):
         work(i)
@@ -20,9 +23,6 @@ def main():
         calls += 100
         time.sleep(0.005)
     print("calls", calls, flush=True)
-    if os.environ.get("SMALL_INIT"):
-        import hud_sensor
-        hud_sensor.init()
     print("instrumented", "_hud_e" in work.__code__.co_names, flush=True)
     print("meta_path", ",".join(getattr(f, "__module__", "?") + "." + type(f).__name__ for f in sys.meta_path), flush=True)
     time.sleep(float(os.environ.get("SMALL_SLEEP", "0")))
