@@ -805,7 +805,7 @@ int sns_sender_shutdown(double timeout_s) {
   S.py_dead = true;
   pthread_mutex_unlock(&S.py_mu);
   Py_END_ALLOW_THREADS;
-  sns_log("shutdown: %s", rc == 0 ? "everything sent" : "data left unsent");
+  sns_log("shutdown: %s", rc == 0 ? "backlog empty" : "data left unsent");
   return rc;
 }
 

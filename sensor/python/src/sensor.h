@@ -19,7 +19,7 @@
 
 #define SNS_NONE 0xffffffffu  /* no caller / no function */
 #define SNS_XF_MAX_PATH 16    /* functions kept per exception flow path */
-#define SNS_SKETCH_ALPHA 0.01 /* <= 1% relative error on quantiles */
+#define SNS_SKETCH_ALPHA HUD_SKETCH_DEFAULT_ALPHA /* the store merges sketches of one alpha only */
 
 /* One instrumented code object (a function of the application). */
 typedef struct sns_fn {

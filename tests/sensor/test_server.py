@@ -1,0 +1,89 @@
+"""The sensor against the real hud-server (from the build tree) on loopback with a real SQLite file:
+every batch of the ground-truth workload is accepted by the server's validation, and the query
+API answers with the workload's exact figures."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+from sensor_support import WORKLOADS, check, run, sensor_env
+
+W = os.path.join(WORKLOADS, "ground_truth.py")
+
+
+def server_binary():
+    b = os.path.join(os.environ.get("HUD_BUILD_DIR", ""), "server", "hud-server")
+    check(os.path.exists(b), f"hud-server not built at {b}")
+    return b
+
+
+def start(binary, db):
+    p = subprocess.Popen([binary, "--db", db, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if "listening on " in line:
+            port = int(line.split("listening on ")[1].split()[0].rsplit(":", 1)[1])
+            return p, port
+        if not line and p.poll() is not None:
+            break
+    p.kill()
+    raise AssertionError("hud-server did not start")
+
+
+def get(port, key, path, params):
+    url = f"http://127.0.0.1:{port}{path}?{urllib.parse.urlencode(params)}"
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def main():
+    binary = server_binary()
+    tmp = tempfile.mkdtemp(prefix="hud-sensor-srv-")
+    db = os.path.join(tmp, "hud.db")
+    srv = None
+    try:
+        out = subprocess.run([binary, "keys", "create", "--env", "test", "--db", db], capture_output=True,
+                             text=True, timeout=30)
+        key = out.stdout.strip().splitlines()[0] if out.stdout.strip() else ""
+        check(key.startswith("hud_"), f"keys create: {out.stdout} {out.stderr}")
+        srv, port = start(binary, db)
+        env = sensor_env(None)
+        env.update({"HUD_ENABLE": "1", "HUD_URL": f"http://127.0.0.1:{port}", "HUD_KEY": key,
+                    "HUD_SERVICE": "gt-server", "HUD_FLUSH_INTERVAL": "0.5", "HUD_VERSION": "v1",
+                    "HUD_LOG_FILE": os.path.join(tmp, "sensor.log")})
+        p = run(["-m", "hud_sensor", "run", W], env, timeout=60)
+        check(p.returncode == 0, f"workload: {p.stdout} {p.stderr}")
+        with open(os.path.join(tmp, "sensor.log")) as fh:
+            log = fh.read()
+        check("failed" not in log and "sent batch" in log, f"the server refused batches:\n{log}")
+        top = get(port, key, "/v1/functions/top", {"service": "gt-server", "sort": "calls", "limit": 100})
+        items = {f["name"]: f for f in top["items"]}
+        want = {"leaf": 2008, "mid": 200, "boom": 30, "handler": 30, "top": 30, "aleaf": 40, "sleeper": 10}
+        for name, n in want.items():
+            check(name in items, f"{name} missing from top: {sorted(items)}")
+            check(items[name]["calls"] == n, f"{name}: server has {items[name]['calls']} calls, expected {n}")
+        check(items["boom"]["errors"] == 20 and items["handler"]["errors"] == 10 and items["top"]["errors"] == 0,
+              f"errors: boom {items['boom']['errors']} handler {items['handler']['errors']}")
+        mean_ms = items["sleeper"]["mean_duration"] / 1e6
+        check(34 <= mean_ms <= 40, f"sleeper mean {mean_ms:.2f} ms")
+        print("ok: server", {k: items[k]["calls"] for k in want})
+    finally:
+        if srv is not None:
+            srv.send_signal(signal.SIGTERM)
+            try:
+                srv.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                srv.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
