@@ -99,17 +99,121 @@ int srv_sketch_blob_decode(const void *blob, size_t len, hud_sketch **out) {
   return rc;
 }
 
-/* ---- SQL functions ---- */
+/* Sketch accumulator working on bins directly: merging two sketches of the same alpha is adding
+ * their counts bin by bin, so the hot paths (upsert conflicts, per-batch aggregation, rollup) need
+ * no hud_sketch allocation. Beyond HUD_SKETCH_MAX_BINS the lowest bins fold onto the lowest kept
+ * one, the rule of hud/sketch.h. */
+typedef struct bins_acc {
+  int set;
+  double alpha;
+  uint64_t zero;
+  int64_t offset;
+  size_t n, cap;
+  uint64_t *counts;
+} bins_acc;
 
-static void result_sketch(sqlite3_context *ctx, const hud_sketch *s) {
-  unsigned char *blob;
-  size_t len;
-  if (srv_sketch_blob_encode(s, &blob, &len) < 0) {
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
-  sqlite3_result_blob(ctx, blob, (int)len, free);
+static void acc_free(bins_acc *a) {
+  free(a->counts);
+  memset(a, 0, sizeof *a);
 }
+
+/* Makes A cover bins [off, off + n) and returns the index of OFF in A->counts, or -1. */
+static int64_t acc_cover(bins_acc *a, int64_t off, size_t n) {
+  if (!a->n) {
+    if (n > a->cap) {
+      uint64_t *c = realloc(a->counts, n * sizeof *c);
+      if (!c) return -1;
+      a->counts = c;
+      a->cap = n;
+    }
+    memset(a->counts, 0, n * sizeof *a->counts);
+    a->offset = off;
+    a->n = n;
+    return 0;
+  }
+  int64_t lo = off < a->offset ? off : a->offset;
+  int64_t hi_new = off + (int64_t)n, hi_old = a->offset + (int64_t)a->n;
+  int64_t hi = hi_new > hi_old ? hi_new : hi_old;
+  size_t need = (size_t)(hi - lo);
+  if (need > a->cap) {
+    size_t cap = a->cap * 2 > need ? a->cap * 2 : need;
+    uint64_t *c = realloc(a->counts, cap * sizeof *c);
+    if (!c) return -1;
+    a->counts = c;
+    a->cap = cap;
+  }
+  size_t shift = (size_t)(a->offset - lo);
+  if (shift) {
+    memmove(a->counts + shift, a->counts, a->n * sizeof *a->counts);
+    memset(a->counts, 0, shift * sizeof *a->counts);
+  }
+  size_t old_end = shift + a->n;
+  if (need > old_end) memset(a->counts + old_end, 0, (need - old_end) * sizeof *a->counts);
+  a->offset = lo;
+  a->n = need;
+  return off - lo;
+}
+
+static int acc_begin(bins_acc *a, double alpha) {
+  if (!a->set) {
+    a->set = 1;
+    a->alpha = alpha;
+    return 0;
+  }
+  return a->alpha == alpha ? 0 : HUD_EINVAL;
+}
+
+static int acc_add_bins(bins_acc *a, const hud_sketch_bins *b) {
+  if (acc_begin(a, b->alpha) < 0) return HUD_EINVAL;
+  a->zero += b->zero_count;
+  if (!b->n) return 0;
+  int64_t at = acc_cover(a, b->offset, b->n);
+  if (at < 0) return HUD_ENOMEM;
+  for (size_t i = 0; i < b->n; i++) a->counts[at + (int64_t)i] += b->counts[i];
+  return 0;
+}
+
+static int acc_add_blob(bins_acc *a, const void *blob, size_t len) {
+  const unsigned char *p = blob, *end = p + len;
+  if (len < 10 || p[0] != 'S' || p[1] != 1) return HUD_EPARSE;
+  uint64_t bits = 0;
+  for (int i = 0; i < 8; i++) bits |= (uint64_t)p[2 + i] << (8 * i);
+  p += 10;
+  double alpha;
+  memcpy(&alpha, &bits, 8);
+  uint64_t zero, zz, n;
+  if (get_varint(&p, end, &zero) < 0 || get_varint(&p, end, &zz) < 0 || get_varint(&p, end, &n) < 0)
+    return HUD_EPARSE;
+  int64_t off = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+  if (off < INT32_MIN || off > INT32_MAX || n > (uint64_t)(end - p)) return HUD_EPARSE;
+  if (acc_begin(a, alpha) < 0) return HUD_EINVAL;
+  a->zero += zero;
+  if (!n) return p == end ? 0 : HUD_EPARSE;
+  int64_t at = acc_cover(a, off, (size_t)n);
+  if (at < 0) return HUD_ENOMEM;
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t v;
+    if (get_varint(&p, end, &v) < 0) return HUD_EPARSE;
+    a->counts[at + (int64_t)i] += v;
+  }
+  return p == end ? 0 : HUD_EPARSE;
+}
+
+/* Trims empty ends, folds beyond the bin cap, encodes. */
+static int acc_encode(bins_acc *a, unsigned char **out, size_t *len) {
+  size_t lo = 0, hi = a->n;
+  while (lo < hi && !a->counts[lo]) lo++;
+  while (hi > lo && !a->counts[hi - 1]) hi--;
+  if (hi - lo > HUD_SKETCH_MAX_BINS) {
+    size_t floor = hi - HUD_SKETCH_MAX_BINS;
+    for (size_t i = lo; i < floor; i++) a->counts[floor] += a->counts[i];
+    lo = floor;
+  }
+  hud_sketch_bins b = {a->alpha, a->zero, (int32_t)(a->offset + (int64_t)lo), hi - lo, a->counts + lo};
+  return bins_encode(&b, out, len);
+}
+
+/* ---- SQL functions ---- */
 
 static int arg_sketch(sqlite3_value *v, hud_sketch **out) {
   *out = NULL;
@@ -119,32 +223,39 @@ static int arg_sketch(sqlite3_value *v, hud_sketch **out) {
   return srv_sketch_blob_decode(b, (size_t)n, out);
 }
 
+static void result_acc(sqlite3_context *ctx, bins_acc *a) {
+  unsigned char *blob;
+  size_t len;
+  if (acc_encode(a, &blob, &len) < 0) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_blob(ctx, blob, (int)len, free);
+}
+
+static int acc_add_value(bins_acc *a, sqlite3_value *v) {
+  if (sqlite3_value_type(v) == SQLITE_NULL) return 0;
+  const void *b = sqlite3_value_blob(v);
+  return acc_add_blob(a, b, (size_t)sqlite3_value_bytes(v));
+}
+
 static void fn_sketch_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  hud_sketch *a, *b;
-  if (arg_sketch(argv[0], &a) < 0) {
-    sqlite3_result_error(ctx, "hud_sketch_merge: bad sketch blob", -1);
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_value(ctx, sqlite3_value_type(argv[0]) == SQLITE_NULL ? argv[1] : argv[0]);
     return;
   }
-  if (arg_sketch(argv[1], &b) < 0) {
-    hud_sketch_free(a);
-    sqlite3_result_error(ctx, "hud_sketch_merge: bad sketch blob", -1);
-    return;
-  }
-  if (!a && !b) {
-    sqlite3_result_null(ctx);
-  } else if (!a || !b) {
-    sqlite3_result_value(ctx, a ? argv[0] : argv[1]);
-  } else if (hud_sketch_merge(a, b) < 0) {
-    sqlite3_result_error(ctx, "hud_sketch_merge: sketches with different accuracy", -1);
-  } else {
-    result_sketch(ctx, a);
-  }
-  hud_sketch_free(a);
-  hud_sketch_free(b);
+  bins_acc a = {0};
+  int rc = acc_add_value(&a, argv[0]);
+  if (rc == 0) rc = acc_add_value(&a, argv[1]);
+  if (rc < 0)
+    sqlite3_result_error(ctx, "hud_sketch_merge: bad or incompatible sketch blob", -1);
+  else
+    result_acc(ctx, &a);
+  acc_free(&a);
 }
 
 typedef struct agg_state {
-  hud_sketch *s;
+  bins_acc acc;
   int bad;
 } agg_state;
 
@@ -154,30 +265,19 @@ static void fn_sketch_agg_step(sqlite3_context *ctx, int argc, sqlite3_value **a
     sqlite3_result_error_nomem(ctx);
     return;
   }
-  hud_sketch *s;
-  if (arg_sketch(argv[0], &s) < 0) {
-    st->bad = 1;
-    return;
-  }
-  if (!s) return;
-  if (!st->s) {
-    st->s = s;
-    return;
-  }
-  if (hud_sketch_merge(st->s, s) < 0) st->bad = 1;
-  hud_sketch_free(s);
+  if (acc_add_value(&st->acc, argv[0]) < 0) st->bad = 1;
 }
 
 static void fn_sketch_agg_final(sqlite3_context *ctx) {
   agg_state *st = sqlite3_aggregate_context(ctx, 0);
-  if (!st || !st->s) {
+  if (!st || !st->acc.set) {
     sqlite3_result_null(ctx);
   } else if (st->bad) {
     sqlite3_result_error(ctx, "hud_sketch_agg: bad or incompatible sketch blob", -1);
   } else {
-    result_sketch(ctx, st->s);
+    result_acc(ctx, &st->acc);
   }
-  if (st) hud_sketch_free(st->s);
+  if (st) acc_free(&st->acc);
 }
 
 static void fn_sketch_quantile(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -192,13 +292,14 @@ static void fn_sketch_quantile(sqlite3_context *ctx, int argc, sqlite3_value **a
 }
 
 static void fn_sketch_count(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  hud_sketch *s;
-  if (arg_sketch(argv[0], &s) < 0 || !s) {
-    sqlite3_result_int64(ctx, 0);
-  } else {
-    sqlite3_result_int64(ctx, (sqlite3_int64)hud_sketch_count(s));
+  bins_acc a = {0};
+  uint64_t n = 0;
+  if (acc_add_value(&a, argv[0]) == 0) {
+    n = a.zero;
+    for (size_t i = 0; i < a.n; i++) n += a.counts[i];
   }
-  hud_sketch_free(s);
+  acc_free(&a);
+  sqlite3_result_int64(ctx, (sqlite3_int64)n);
 }
 
 static int register_functions(sqlite3 *db) {
@@ -909,7 +1010,7 @@ typedef struct fn_agg {
   int64_t slice, width;
   int64_t count, sampled, sum, self, errors;
   double sumsq;
-  hud_sketch *sketch;
+  bins_acc sketch;
 } fn_agg;
 
 static int store_invocations(ingest_ctx *c) {
@@ -984,17 +1085,7 @@ static int store_invocations(ingest_ctx *c) {
     a->sumsq += v->sum_squared_duration;
     a->self += v->self_duration;
     a->errors += errors;
-    if (v->sketch) {
-      hud_sketch *s;
-      if ((rc = hud_sketch_import(v->sketch, &s)) < 0) break;
-      if (!a->sketch) {
-        a->sketch = s;
-      } else {
-        rc = hud_sketch_merge(a->sketch, s);
-        hud_sketch_free(s);
-        if (rc < 0) break;
-      }
-    }
+    if (v->sketch && (rc = acc_add_bins(&a->sketch, v->sketch)) < 0) break;
   }
   for (size_t i = 0; rc == 0 && i < nagg; i++) {
     fn_agg *a = &agg[i];
@@ -1007,17 +1098,17 @@ static int store_invocations(ingest_ctx *c) {
     sqlite3_bind_double(q, k++, a->sumsq);
     sqlite3_bind_int64(q, k++, a->self);
     sqlite3_bind_int64(q, k++, a->errors);
-    if (a->sketch) {
+    if (a->sketch.set) {
       unsigned char *blob;
       size_t len;
-      if ((rc = srv_sketch_blob_encode(a->sketch, &blob, &len)) < 0) break;
+      if ((rc = acc_encode(&a->sketch, &blob, &len)) < 0) break;
       sqlite3_bind_blob(q, k, blob, (int)len, free);
     } else {
       sqlite3_bind_null(q, k);
     }
     rc = step_done(st->w, q);
   }
-  for (size_t i = 0; i < nagg; i++) hud_sketch_free(agg[i].sketch);
+  for (size_t i = 0; i < nagg; i++) acc_free(&agg[i].sketch);
   free(agg);
   free(table);
   return rc;
