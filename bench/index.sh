@@ -24,21 +24,25 @@ best() { sort -n | head -1; }
 run_timed() { # label, command... -> prints "seconds peak_rss_kb"
   local out="$TMP/time.$1"
   shift
-  /usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null 2>"$TMP/stderr" || true
+  /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >/dev/null 2>"$TMP/stderr" || true
   cat "$out"
 }
 
-hud_t=() ctags_t=() rss=0
+hud_t=() ctags_t=() hud_cpu=() ctags_cpu=() rss=0
 for _ in $(seq "$ROUNDS"); do
-  read -r t m < <(run_timed hud "$HUD_INDEX" -j "$JOBS" --no-gitignore --root "$STDLIB" "$STDLIB")
+  read -r t m u s < <(run_timed hud "$HUD_INDEX" -j "$JOBS" --no-gitignore --root "$STDLIB" "$STDLIB")
   hud_t+=("$t")
+  hud_cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')")
   ((m > rss)) && rss=$m
-  read -r t _ < <(run_timed ctags ctags -R -f "$TMP/tags" --languages=Python \
+  read -r t _ u s < <(run_timed ctags ctags -R -f "$TMP/tags" --languages=Python \
     --exclude=site-packages --exclude=__pycache__ --exclude='.*' "$STDLIB")
   ctags_t+=("$t")
+  ctags_cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')")
 done
 hud_best=$(printf '%s\n' "${hud_t[@]}" | best)
 ctags_best=$(printf '%s\n' "${ctags_t[@]}" | best)
+echo "hud-index CPU seconds (user+sys) per run: ${hud_cpu[*]}; ctags: ${ctags_cpu[*]}"
+echo "load average (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows wall times)"
 nfuncs=$("$HUD_INDEX" -j "$JOBS" --no-gitignore --root "$STDLIB" "$STDLIB" 2>/dev/null | wc -l)
 ntags=$(grep -vc '^!' "$TMP/tags" || true)
 # The parse alone, one thread, for the record (where the time goes).
@@ -54,6 +58,6 @@ PY
 
 # One-character edit in the stdlib file nearest to 200 KB.
 big=$(cd "$STDLIB" && tr '\n' '\0' <"$TMP/files" | xargs -0 stat -c '%s %n' |
-  awk '{d=$1-204800; if (d<0) d=-d; print d, $2}' | sort -n | head -1 | cut -d' ' -f2)
+  awk '{d=$1-204800; if (d<0) d=-d; print d, $2}' | sort -n | awk 'NR == 1 { print $2 }')
 echo "edit file: $big"
 "$EDIT" "$STDLIB/$big" 200
