@@ -152,6 +152,8 @@ typedef struct ignore_rule {
 
 typedef struct walk {
   const opts *o;
+  struct stat *seen; /* directories walked (dev, ino): symlink loops are walked once */
+  size_t nseen, capseen;
   ignore_rule *rules;
   size_t nrules, caprules;
   struct job *jobs;
@@ -289,8 +291,24 @@ static int name_cmp(const void *a, const void *b) {
 }
 
 /* DIR is the path to open; REL its path relative to the walk root; MOD its module path. */
+static bool seen_before(walk *w, const char *dir) {
+  struct stat st;
+  if (stat(dir, &st) != 0) return false;
+  for (size_t i = 0; i < w->nseen; i++)
+    if (w->seen[i].st_dev == st.st_dev && w->seen[i].st_ino == st.st_ino) return true;
+  if (w->nseen == w->capseen) {
+    size_t cap = w->capseen ? w->capseen * 2 : 64;
+    struct stat *n = realloc(w->seen, cap * sizeof *n);
+    if (!n) exit(2);
+    w->seen = n;
+    w->capseen = cap;
+  }
+  w->seen[w->nseen++] = st;
+  return false;
+}
+
 static void walk_dir(walk *w, const char *dir, const char *rel, const char *mod, int depth) {
-  if (depth > 64) return; /* symlink loops and absurd trees */
+  if (depth > 64 || seen_before(w, dir)) return; /* symlink loops, absurd trees */
   DIR *d = opendir(dir);
   if (!d) {
     fprintf(stderr, "hud-index: %s: %s\n", dir, strerror(errno));
@@ -691,6 +709,7 @@ int main(int argc, char **argv) {
   free(th);
   free(w.jobs);
   free(w.rules);
+  free(w.seen);
   free(o.root_abs);
   pthread_mutex_destroy(&p.mu);
   pthread_cond_destroy(&p.cv);

@@ -568,11 +568,15 @@ static void test_hud_index_program(void **state) {
   write_file(MK("pkg/skip_me.py"), "def no(): pass\n");
   write_file(MK("pkg/README.txt"), "def no(): pass\n");
   write_file(MK(".gitignore"), "# generated\n/gen/\n*skip_me.py\n");
+  /* Two symlinks back to the root: walked once, not 2^64 times. */
+  assert_int_equal(symlink(dir, MK("pkg/loop1")), 0);
+  assert_int_equal(symlink(dir, MK("pkg/loop2")), 0);
   snprintf(cmd, sizeof cmd, "%s/index/hud-index -j 2 --root %s %s", bd, dir, dir);
   int st = 0;
   char *out = run_cmd(cmd, &st);
   assert_int_equal(st, 0);
   assert_null(strstr(out, "\"no\""));
+  assert_null(strstr(out, "loop")); /* the loops lead back to the walked root */
   char id[HUD_UUID_STRLEN + 1];
   assert_int_equal(hud_function_id("pkg/orders.py", "Orders.place", id), 0);
   char line[1024];
