@@ -378,6 +378,7 @@ typedef struct slot {
   uint32_t parent;       /* slot of the timed caller, 0 = none */
   uint32_t parent_gen;
   uint32_t gen;
+  uint32_t period;       /* period generation the call is counted in */
   bool own;              /* a sampled call (stats), not only timed for its parent's self time */
   bool live;
 } slot;
@@ -385,6 +386,7 @@ static slot slots[NSLOTS];
 static uint32_t free_slots[NSLOTS];
 static uint32_t nfree;
 static uint32_t nactive; /* own slots alive */
+static uint32_t period_gen; /* bumped at every snapshot */
 
 /* Direct-mapped table: frame of a timed call -> its slot. */
 #define AMAP 256
@@ -412,6 +414,7 @@ static PyObject *start_timing(uint32_t fi, uint32_t caller, uint32_t off, uint32
   slot *sl = &slots[s];
   sl->fn = fi, sl->caller = caller, sl->off = off, sl->flow = flow;
   sl->child_ns = 0;
+  sl->period = period_gen;
   sl->own = own;
   sl->live = true;
   sl->parent = parent;
@@ -941,6 +944,21 @@ sns_period *sns_snapshot_locked(sns_period *fresh, uint32_t *nfns_out) {
   fresh->start_wall = sns_wall_ns();
   fresh->start_ticks = sns_ticks();
   sns_cur = fresh;
+  /* A timed call still running is counted where it will end: records keep sampled <= count and
+   * totals stay exact (the call moves from the old period to the new one). */
+  for (uint32_t k = 1; k < NSLOTS; k++) {
+    slot *sl = &slots[k];
+    if (!sl->live || !sl->own || sl->period != period_gen) continue;
+    sns_edge *oe = sns_edge_find(old, sl->fn, sl->caller, sl->off, sl->flow);
+    if (!oe || oe->count <= oe->sampled) continue;
+    sns_edge *ne = sns_edge_get(fresh, sl->fn, sl->caller, sl->off, sl->flow);
+    if (!ne) continue;
+    oe->count--;
+    ne->count++;
+  }
+  period_gen++;
+  for (uint32_t k = 1; k < NSLOTS; k++)
+    if (slots[k].live) slots[k].period = period_gen;
   *nfns_out = sns_nfns;
   clock_refine();
   /* Call-site lines need the caller's code object: resolve them now. */
