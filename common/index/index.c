@@ -6,6 +6,7 @@
  * open scopes; the innermost scope whose inside (@body minus @hole) holds an item names it.
  * That reproduces CPython's rule that decorators, default values and base classes belong to
  * the enclosing scope, and 3.11's comprehension scopes. */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include "hud/index.h"
 
 #include <pthread.h>
