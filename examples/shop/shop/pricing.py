@@ -1,0 +1,22 @@
+import os
+import time
+
+# The demo's "deploy": version 2 of the shop ships a slower discount rule.
+SLOW_DISCOUNTS = os.environ.get("SHOP_RELEASE", "1") == "2"
+
+
+def unit_price(sku):
+    return 100 + (sum(map(ord, sku)) % 50)
+
+
+def apply_discounts(total, coupon):
+    if SLOW_DISCOUNTS:
+        time.sleep(0.004)  # the regression: a per-request lookup that v2 added
+    if coupon == "HALF":
+        return total / 2
+    return total
+
+
+def quote(items, coupon=None):
+    total = sum(unit_price(sku) * qty for sku, qty in items)
+    return apply_discounts(total, coupon)

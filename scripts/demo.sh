@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The demo on the embedded default store: hud-server on a fresh SQLite file, the example shop (Flask)
+# running under the Python sensor in two releases, real HTTP traffic, then what the query API and
+# hud-index say. Called by `scripts/dev.sh demo` with BUILD_DIR set to the release build.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
+DEMO_DIR=${DEMO_DIR:-$BUILD_DIR/demo}
+REQUESTS=${DEMO_REQUESTS:-400}
+PY=/usr/bin/python3 # Debian's interpreter: it sees python3-flask.
+
+say() { printf '\n== %s\n' "$*"; }
+
+rm -rf "$DEMO_DIR"
+mkdir -p "$DEMO_DIR"
+SERVER="$BUILD_DIR/server/hud-server"
+DB="$DEMO_DIR/hud.db"
+
+module_dir=$(awk -v py="$(readlink -f $PY)" '$2 == py {print $3}' "$BUILD_DIR/sensor/python/interpreters.txt" | head -n1)
+if [ -z "$module_dir" ]; then
+  echo "demo: the sensor was not built for $PY (see $BUILD_DIR/sensor/python/interpreters.txt)" >&2
+  exit 1
+fi
+
+say "hud-server on $DB"
+KEY=$("$SERVER" keys create --env demo --label demo --db "$DB" | grep -Eo 'hud_[A-Za-z0-9_-]+' | head -n1)
+[ -n "$KEY" ] || { echo "demo: could not create an API key" >&2; exit 1; }
+"$SERVER" serve --db "$DB" --listen 127.0.0.1:0 >"$DEMO_DIR/server.log" 2>&1 &
+SERVER_PID=$!
+APP_PID=
+cleanup() {
+  [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+for _ in $(seq 100); do
+  grep -q 'listening on' "$DEMO_DIR/server.log" && break
+  sleep 0.05
+done
+ADDR=$(grep -Eo 'listening on [0-9.:]+' "$DEMO_DIR/server.log" | awk '{print $3}')
+[ -n "$ADDR" ] || { cat "$DEMO_DIR/server.log" >&2; exit 1; }
+URL="http://$ADDR"
+echo "listening on $URL; API key for env 'demo' created"
+
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+run_release() { # release-number
+  local release=$1 port
+  port=$(free_port)
+  say "shop release v$release under the sensor ($REQUESTS requests per endpoint)"
+  (cd "$ROOT/examples/shop" &&
+    SHOP_RELEASE=$release HUD_ENABLE=1 HUD_KEY=$KEY HUD_URL=$URL HUD_SERVICE=shop HUD_VERSION=v$release \
+      PYTHONPATH="$ROOT/sensor/python:$module_dir" exec $PY -m hud_sensor run app.py --port "$port") \
+    >"$DEMO_DIR/shop-v$release.log" 2>&1 &
+  APP_PID=$!
+  for _ in $(seq 200); do
+    grep -q 'shop listening' "$DEMO_DIR/shop-v$release.log" && break
+    sleep 0.05
+  done
+  grep '^hud:' "$DEMO_DIR/shop-v$release.log" | head -n 2
+  $PY "$ROOT/scripts/demo_report.py" load --url "http://127.0.0.1:$port" --requests "$REQUESTS"
+  kill -TERM "$APP_PID"
+  wait "$APP_PID" || true
+  APP_PID=
+  grep '^hud:' "$DEMO_DIR/shop-v$release.log" | tail -n +3 || true
+}
+
+run_release 1
+run_release 2
+
+say "what hud-server knows"
+$PY "$ROOT/scripts/demo_report.py" report --url "$URL" --key "$KEY" --service shop
+
+say "the editor's view: functions hud-index finds in the source, with their production figures"
+"$BUILD_DIR/index/hud-index" --root "$ROOT/examples/shop" "$ROOT/examples/shop" |
+  $PY "$ROOT/scripts/demo_report.py" editor --url "$URL" --key "$KEY" --service shop
+
+say "done: data in $DB (hud-server serve --db $DB to look again)"
