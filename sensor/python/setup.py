@@ -11,6 +11,17 @@ import re
 import tempfile
 
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
+
+
+class build_py_with_pth(build_py):
+    """Puts hud_sensor_autostart.pth next to the package: with HUD_ENABLE set, every interpreter
+    of that environment starts the sensor (python -m hud_sensor run is then not needed)."""
+
+    def run(self):
+        super().run()
+        self.copy_file(os.path.join(HERE, "hud_sensor_autostart.pth"),
+                       os.path.join(self.build_lib, "hud_sensor_autostart.pth"))
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -45,4 +56,5 @@ setup(
         extra_compile_args=["-O2", "-fvisibility=hidden", "-std=gnu11"],
     )],
     python_requires=">=3.11,<3.14",
+    cmdclass={"build_py": build_py_with_pth},
 )

@@ -4,7 +4,8 @@
     hud_sensor.init(key="...", service="orders")
 
 or, without touching the code: `HUD_ENABLE=1 python -m hud_sensor run app.py [args]`
-(also `-m module`). Nothing happens unless HUD_ENABLE is set to a true value: then a status line
+(also `-m module`), or, once installed with pip (which adds hud_sensor_autostart.pth), just
+`HUD_ENABLE=1 python app.py`. Nothing happens unless HUD_ENABLE is set to a true value: then a status line
 says so and nothing is patched.
 
 Configuration (init() arguments win over the environment, which wins over the shared config file
@@ -119,12 +120,12 @@ def init(key=None, service=None, url=None, version=None, include_modules=None, e
         except Exception as err:  # keep going: one odd module must not stop the sensor
             st.registry.note_error(name, err)
     sys.meta_path.insert(0, st.finder)
-    main = sys.modules.get("__main__")
-    if not _main_code_instrumented and st.selection.wanted("__main__", getattr(main, "__file__", None)):
-        # init() runs at the top of the main script: its functions do not exist yet. Rewrite
-        # them shortly after, from a daemon thread (assigning __code__ is atomic under the GIL).
+    if not _main_code_instrumented:
+        # init() runs at the top of the main script (or at start-up, from the auto-start .pth,
+        # before the script is even loaded): its functions do not exist yet. Rewrite them shortly
+        # after, from a daemon thread (assigning __code__ is atomic under the GIL).
         import threading
-        t = threading.Timer(1.0, _instrument_main_later, args=(main, st.registry))
+        t = threading.Timer(1.0, _instrument_main_later, args=(st,))
         t.daemon = True
         t.start()
     _frameworks.install(say)
@@ -136,12 +137,15 @@ def init(key=None, service=None, url=None, version=None, include_modules=None, e
     return True
 
 
-def _instrument_main_later(main, registry):
+def _instrument_main_later(st):
     from . import _instrument
+    main = sys.modules.get("__main__")
+    if main is None or not st.selection.wanted("__main__", getattr(main, "__file__", None)):
+        return
     try:
-        _instrument.instrument_loaded(main, registry, "__main__")
+        _instrument.instrument_loaded(main, st.registry, "__main__")
     except Exception as err:
-        registry.note_error("__main__", err)
+        st.registry.note_error("__main__", err)
 
 
 def flush(timeout=5.0):
