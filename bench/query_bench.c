@@ -256,9 +256,28 @@ static int measure(int port, const char *key, int n, int nfn) {
            "{\"service\":\"shop\",\"module_paths\":[\"pkg/mod001.py\",\"pkg/mod002.py\",\"pkg/mod003.py\","
            "\"pkg/mod004.py\",\"pkg/mod005.py\"]}");
   rc |= timed(c, port, key, "per-file (5 modules, 50 fns), 24 h", "POST", "/v1/functions/by-module", body, n);
+  char from_q[64];
+  snprintf(from_q, sizeof from_q, "%s", from);
+  snprintf(body, sizeof body, "{\"service\":\"shop\",\"from\":\"%s\",\"module_paths\":[\"%s\"]}", from_q, mod);
+  rc |= timed(c, port, key, "per-file (1 module, 10 fns), 1 h", "POST", "/v1/functions/by-module", body, n);
+  snprintf(body, sizeof body,
+           "{\"service\":\"shop\",\"from\":\"%s\",\"module_paths\":[\"pkg/mod001.py\",\"pkg/mod002.py\","
+           "\"pkg/mod003.py\",\"pkg/mod004.py\",\"pkg/mod005.py\"]}",
+           from_q);
+  rc |= timed(c, port, key, "per-file (5 modules, 50 fns), 1 h", "POST", "/v1/functions/by-module", body, n);
   hud_function_id("pkg/mod000.py", "fn3", id);
   snprintf(path, sizeof path, "/v1/functions/%s?service=shop", id);
   rc |= timed(c, port, key, "function detail, 24 h", "GET", path, NULL, n > 10 ? 10 : n);
+  char enc_from[96];
+  snprintf(enc_from, sizeof enc_from, "%s", from);
+  for (char *p = enc_from; *p; p++)
+    if (*p == '+') {
+      memmove(p + 3, p + 1, strlen(p + 1) + 1);
+      memcpy(p, "%2B", 3);
+    }
+  snprintf(path, sizeof path, "/v1/issues?service=shop&from=%s", enc_from);
+  rc |= timed(c, port, key, "issues (detection on demand), 1 h", "GET", path, NULL, n > 10 ? 10 : n);
+  rc |= timed(c, port, key, "issues (detection on demand), 24 h", "GET", "/v1/issues?service=shop", NULL, 3);
   curl_easy_cleanup(c);
   return rc;
 }

@@ -120,6 +120,14 @@ int sq_flows(q_ctx *q, int limit, hud_flows_response *out);
  * VERSION_ID (0 = all versions), as srv_det_* records whose strings live in the arena. */
 int sq_det_snapshot(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
                     srv_det_snapshot *out);
+/* Several sides at once (the issues query builds four): one pass over the call rows. */
+#define SQ_MAX_SIDES 4
+typedef struct sq_side {
+  int64_t version_id; /* 0 = all versions */
+  int64_t from_s, to_s;
+  const char *label;
+} sq_side;
+int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot *outs);
 /* Resolves a function or flow UUID to its display name (qualname / "GET /route"), module path. */
 int sq_name_of_function(q_ctx *q, const char *uuid, const char **name, const char **module_path);
 int sq_name_of_flow(q_ctx *q, const char *uuid, const char **name);

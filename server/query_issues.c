@@ -130,15 +130,10 @@ static int q_add_issues(q_ctx *q, const srv_det_result *res, hud_comparison_kind
   return 0;
 }
 
-static int q_compare(q_ctx *q, int64_t bver, int64_t bfrom, int64_t bto, const char *blabel, int64_t cver,
-                     int64_t cfrom, int64_t cto, const char *clabel, hud_comparison_kind cmp, q_issues *out,
-                     hud_time_ns now) {
-  srv_det_snapshot b, c;
-  int rc = sq_det_snapshot(q, bver, bfrom, bto, blabel, &b);
-  if (rc == 0) rc = sq_det_snapshot(q, cver, cfrom, cto, clabel, &c);
-  if (rc < 0) return rc;
+static int q_compare(q_ctx *q, const srv_det_snapshot *b, const srv_det_snapshot *c, hud_comparison_kind cmp,
+                     q_issues *out, hud_time_ns now) {
   srv_det_result res;
-  rc = srv_detect_run(&b, &c, NULL, &res);
+  int rc = srv_detect_run(b, c, NULL, &res);
   if (rc < 0) return rc;
   rc = q_add_issues(q, &res, cmp, out, now);
   srv_det_result_free(&res);
@@ -164,28 +159,32 @@ int q_h_issues(const srv_request *req, srv_response *resp) {
   q_issues out = {0};
   /* Nothing is stored, so nothing is ever "resolved". */
   if (strcmp(status, "resolved") != 0) {
-    int64_t cur = q.version_id, fs, ls, prev, pfs, pls;
-    const char *cur_name = q.version, *prev_name;
+    sq_side sides[4];
+    size_t n = 0;
+    int64_t cur = q.version_id, fs, ls, prev = 0, pfs, pls;
+    const char *cur_name = q.version, *prev_name = NULL;
     rc = cur ? 0 : sq_latest_version(&q, q.service_id, &cur, &cur_name, &fs, &ls);
+    if (rc == 0) rc = sq_previous_version(&q, q.service_id, cur, &prev, &prev_name, &pfs, &pls);
     if (rc == 0) {
-      rc = sq_previous_version(&q, q.service_id, cur, &prev, &prev_name, &pfs, &pls);
-      if (rc == 0)
-        rc = q_compare(&q, prev, q.from_s, q.to_s, prev_name, cur, q.from_s, q.to_s, cur_name,
-                       HUD_COMPARE_VERSIONS, &out, now);
+      sides[n++] = (sq_side){prev, q.from_s, q.to_s, prev_name};
+      sides[n++] = (sq_side){cur, q.from_s, q.to_s, cur_name};
     }
     if (rc == HUD_ENOTFOUND) rc = 0;
-    if (rc == 0) {
-      int64_t mid = q.from_s + (q.to_s - q.from_s) / 2;
-      char lb[96], lc[96];
-      char t0[HUD_TIME_STRLEN + 1], t1[HUD_TIME_STRLEN + 1], t2[HUD_TIME_STRLEN + 1];
-      hud_time_format(q.from_s * 1000000000LL, t0);
-      hud_time_format(mid * 1000000000LL, t1);
-      hud_time_format(q.to_s * 1000000000LL, t2);
-      snprintf(lb, sizeof lb, "%s/%s", t0, t1);
-      snprintf(lc, sizeof lc, "%s/%s", t1, t2);
-      rc = q_compare(&q, q.version_id, q.from_s, mid, lb, q.version_id, mid, q.to_s, lc, HUD_COMPARE_WINDOWS, &out,
-                     now);
-    }
+    int64_t mid = q.from_s + (q.to_s - q.from_s) / 2;
+    char lb[96], lc[96];
+    char t0[HUD_TIME_STRLEN + 1], t1[HUD_TIME_STRLEN + 1], t2[HUD_TIME_STRLEN + 1];
+    hud_time_format(q.from_s * 1000000000LL, t0);
+    hud_time_format(mid * 1000000000LL, t1);
+    hud_time_format(q.to_s * 1000000000LL, t2);
+    snprintf(lb, sizeof lb, "%s/%s", t0, t1);
+    snprintf(lc, sizeof lc, "%s/%s", t1, t2);
+    size_t w = n;
+    sides[n++] = (sq_side){q.version_id, q.from_s, mid, lb};
+    sides[n++] = (sq_side){q.version_id, mid, q.to_s, lc};
+    srv_det_snapshot snaps[4];
+    if (rc == 0) rc = sq_det_snapshots(&q, sides, n, snaps);
+    if (rc == 0 && w == 2) rc = q_compare(&q, &snaps[0], &snaps[1], HUD_COMPARE_VERSIONS, &out, now);
+    if (rc == 0) rc = q_compare(&q, &snaps[w], &snaps[w + 1], HUD_COMPARE_WINDOWS, &out, now);
   }
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "detection: %s", hud_strerror(rc)));
   hud_issues_response resp_out = {.n_issues = out.n < (size_t)limit ? out.n : (size_t)limit, .issues = out.v};

@@ -1137,8 +1137,8 @@ static const char *sq_name(const sq_names *nm, int64_t id) {
   return i < 0 ? NULL : nm->uuid[i];
 }
 
-int sq_det_snapshot(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
-                    srv_det_snapshot *out) {
+static int sq_det_snapshot_parts(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
+                                 srv_det_snapshot *out, bool with_calls) {
   memset(out, 0, sizeof *out);
   out->label = label;
   out->from_ms = from_s * 1000;
@@ -1174,7 +1174,7 @@ int sq_det_snapshot(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, 
   size_t cap = 0;
   int s = SQLITE_DONE;
   srv_det_call *calls = NULL;
-  while (rc == 0 && (s = sqlite3_step(cs)) == SQLITE_ROW) {
+  while (rc == 0 && with_calls && (s = sqlite3_step(cs)) == SQLITE_ROW) {
     const char *fn = sq_name(&fns, sqlite3_column_int64(cs, 1));
     if (!fn) continue;
     if ((rc = sq_grow(q, (void **)&calls, &cap, out->n_calls, sizeof *calls)) < 0) break;
@@ -1288,4 +1288,137 @@ int sq_name_of_flow(q_ctx *q, const char *uuid, const char **name) {
   }
   sqlite3_finalize(st);
   return 0;
+}
+
+int sq_det_snapshot(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
+                    srv_det_snapshot *out) {
+  return sq_det_snapshot_parts(q, version_id, from_s, to_s, label, out, true);
+}
+
+/* Aggregates of one (flow, fn, caller) key for every side. */
+typedef struct sq_ckey {
+  int64_t flow, fn, caller;
+  srv_det_stats st[SQ_MAX_SIDES];
+} sq_ckey;
+
+static uint64_t sq_mix3(int64_t a, int64_t b, int64_t c) {
+  return sq_mix(a * 1000003 + b) ^ sq_mix(c * 0x9E3779B1 + 7);
+}
+
+int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot *outs) {
+  if (n == 0 || n > SQ_MAX_SIDES) return HUD_EINVAL;
+  int rc = 0;
+  int64_t lo = sides[0].from_s, hi = sides[0].to_s;
+  for (size_t k = 0; k < n && rc == 0; k++) {
+    rc = sq_det_snapshot_parts(q, sides[k].version_id, sides[k].from_s, sides[k].to_s, sides[k].label, &outs[k], false);
+    if (sides[k].from_s < lo) lo = sides[k].from_s;
+    if (sides[k].to_s > hi) hi = sides[k].to_s;
+  }
+  if (rc < 0) return rc;
+  sq_names fns, flows;
+  rc = sq_load_names(q, "SELECT id, function_id FROM functions WHERE service_id = ?1", &fns);
+  int rc2 = sq_load_names(q, "SELECT id, flow_id FROM flows WHERE service_id = ?1", &flows);
+  if (rc == 0) rc = rc2;
+  /* One pass over the call rows of the union of the windows, grouped in memory: no SQL sort. */
+  sqlite3_stmt *st = NULL;
+  if (rc == 0)
+    rc = sq_prep(q,
+                 "SELECT version_id, slice, flow, fn, caller, count, sampled_count, sum_duration, sum_squared_duration,"
+                 " self_duration, errors FROM calls WHERE service_id = ?1 AND slice >= ?2 AND slice < ?3",
+                 &st);
+  sq_ckey *keys = NULL;
+  size_t n_keys = 0, cap_keys = 0, nslots = 0;
+  uint32_t *slots = NULL;
+  if (rc == 0) {
+    sqlite3_bind_int64(st, 1, q->service_id);
+    sqlite3_bind_int64(st, 2, lo);
+    sqlite3_bind_int64(st, 3, hi);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+      int64_t ver = sqlite3_column_int64(st, 0), slice = sqlite3_column_int64(st, 1);
+      unsigned match = 0;
+      for (size_t k = 0; k < n; k++)
+        if (slice >= sides[k].from_s && slice < sides[k].to_s && (!sides[k].version_id || sides[k].version_id == ver))
+          match |= 1u << k;
+      if (!match) continue;
+      int64_t flow = sqlite3_column_int64(st, 2), fn = sqlite3_column_int64(st, 3), caller = sqlite3_column_int64(st, 4);
+      if ((n_keys + 1) * 2 > nslots) {
+        size_t ns = nslots ? nslots * 2 : 4096;
+        uint32_t *nsl = calloc(ns, sizeof *nsl);
+        if (!nsl) {
+          rc = HUD_ENOMEM;
+          break;
+        }
+        for (size_t i = 0; i < n_keys; i++) {
+          size_t j = sq_mix3(keys[i].flow, keys[i].fn, keys[i].caller) & (ns - 1);
+          while (nsl[j]) j = (j + 1) & (ns - 1);
+          nsl[j] = (uint32_t)(i + 1);
+        }
+        free(slots);
+        slots = nsl;
+        nslots = ns;
+      }
+      size_t j = sq_mix3(flow, fn, caller) & (nslots - 1);
+      while (slots[j] && !(keys[slots[j] - 1].flow == flow && keys[slots[j] - 1].fn == fn &&
+                           keys[slots[j] - 1].caller == caller))
+        j = (j + 1) & (nslots - 1);
+      if (!slots[j]) {
+        if (n_keys == cap_keys) {
+          size_t nc = cap_keys ? cap_keys * 2 : 1024;
+          sq_ckey *nk = realloc(keys, nc * sizeof *nk);
+          if (!nk) {
+            rc = HUD_ENOMEM;
+            break;
+          }
+          keys = nk;
+          cap_keys = nc;
+        }
+        memset(&keys[n_keys], 0, sizeof keys[n_keys]);
+        keys[n_keys].flow = flow;
+        keys[n_keys].fn = fn;
+        keys[n_keys].caller = caller;
+        slots[j] = (uint32_t)(++n_keys);
+      }
+      sq_ckey *kk = &keys[slots[j] - 1];
+      srv_det_stats row = {(uint64_t)sqlite3_column_int64(st, 5), (uint64_t)sqlite3_column_int64(st, 6),
+                           sqlite3_column_double(st, 7), sqlite3_column_double(st, 8), sqlite3_column_double(st, 9),
+                           (uint64_t)sqlite3_column_int64(st, 10)};
+      for (size_t k = 0; k < n; k++)
+        if (match & (1u << k)) {
+          srv_det_stats *d = &kk->st[k];
+          d->count += row.count;
+          d->sampled_count += row.sampled_count;
+          d->sum_ns += row.sum_ns;
+          d->sumsq_ns += row.sumsq_ns;
+          d->self_sum_ns += row.self_sum_ns;
+          d->errors += row.errors;
+        }
+    }
+    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  }
+  for (size_t k = 0; k < n && rc == 0; k++) {
+    srv_det_call *calls = hud_arena_calloc(q->arena, n_keys ? n_keys : 1, sizeof *calls);
+    if (!calls) {
+      rc = HUD_ENOMEM;
+      break;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n_keys; i++) {
+      const char *fn = sq_name(&fns, keys[i].fn);
+      if (!fn || !keys[i].st[k].count) continue;
+      calls[m].flow_id = sq_name(&flows, keys[i].flow);
+      calls[m].function_id = fn;
+      calls[m].caller_id = sq_name(&fns, keys[i].caller);
+      calls[m].st = keys[i].st[k];
+      m++;
+    }
+    outs[k].calls = calls;
+    outs[k].n_calls = m;
+  }
+  sqlite3_finalize(st);
+  free(keys);
+  free(slots);
+  sq_map_free(&fns.map);
+  sq_map_free(&flows.map);
+  return rc;
 }
