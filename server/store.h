@@ -115,8 +115,9 @@ typedef struct srv_ingest_result {
   uint64_t rows;          /* invocation rows stored (0 when duplicate) */
 } srv_ingest_result;
 
-/* Stores a validated batch for environment ENV in one durable transaction (committed = on disk in the
- * WAL with synchronous=FULL). NOW is the receive time (unix s) used for first/last seen and for
+/* Stores a validated batch for environment ENV durably (committed = on disk in the WAL with
+ * synchronous=FULL) before returning. Concurrent callers share one transaction (group commit), each
+ * batch under its own savepoint: a failing batch changes nothing and does not affect the others. NOW is the receive time (unix s) used for first/last seen and for
  * choosing per-minute or hourly slices. A batch id seen before → result->duplicate = 1, 0 returned. */
 int srv_store_ingest(srv_store *st, const char *env, const struct hud_batch *batch, int64_t now,
                      srv_ingest_result *result);

@@ -499,6 +499,12 @@ struct srv_store {
   id_cache fns, flows;
   pthread_mutex_t rlock;
   pthread_cond_t rcond;
+  /* Group commit: batches waiting for the writer; one waiting thread at a time (the leader) stores
+   * all of them in one transaction, each under its own savepoint. */
+  pthread_mutex_t qlock;
+  pthread_cond_t qcond;
+  struct pending *queue, **queue_tail;
+  int leader;
   sqlite3 *readers[MAX_READERS];
   int rbusy[MAX_READERS];
   int nreaders;
@@ -690,6 +696,9 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
   pthread_mutex_init(&st->wlock, NULL);
   pthread_mutex_init(&st->rlock, NULL);
   pthread_cond_init(&st->rcond, NULL);
+  pthread_mutex_init(&st->qlock, NULL);
+  pthread_cond_init(&st->qcond, NULL);
+  st->queue_tail = &st->queue;
   int rc = st->path ? open_conn(st->path, 0, &st->w) : HUD_ENOMEM;
   if (rc == 0) rc = create_schema(st);
   if (rc == 0) rc = prepare_writer(st);
@@ -722,6 +731,8 @@ void srv_store_free(srv_store *st) {
   pthread_mutex_destroy(&st->wlock);
   pthread_mutex_destroy(&st->rlock);
   pthread_cond_destroy(&st->rcond);
+  pthread_mutex_destroy(&st->qlock);
+  pthread_cond_destroy(&st->qcond);
   free(st->path);
   free(st);
 }
@@ -1299,14 +1310,82 @@ static int ingest_tx(sqlite3 *db, void *arg) {
   return 0;
 }
 
+typedef struct pending {
+  ingest_ctx *c;
+  int rc;
+  int done;
+  struct pending *next;
+} pending;
+
+/* Stores GROUP in one transaction; a batch that fails rolls back to its savepoint alone. The
+ * commit (and its fsync) is shared, which is what makes concurrent senders cheap. */
+static void store_group(srv_store *st, pending *group) {
+  pthread_mutex_lock(&st->wlock);
+  double t0 = now_mono();
+  int rc = exec(st->w, "BEGIN IMMEDIATE");
+  int failed = 0;
+  for (pending *p = group; p; p = p->next) {
+    if (rc < 0) {
+      p->rc = rc;
+      continue;
+    }
+    if (exec(st->w, "SAVEPOINT batch") < 0) {
+      p->rc = HUD_ESTORE;
+      continue;
+    }
+    p->rc = ingest_tx(st->w, p->c);
+    if (p->rc != 0) {
+      exec(st->w, "ROLLBACK TO batch");
+      if (p->rc < 0) failed = 1;
+    }
+    exec(st->w, "RELEASE batch");
+  }
+  if (rc == 0 && exec(st->w, "COMMIT") < 0) {
+    exec(st->w, "ROLLBACK");
+    for (pending *p = group; p; p = p->next) p->rc = HUD_ESTORE;
+    failed = 1;
+  }
+  /* Ids cached inside a rolled-back part may not exist: forget them all. Duplicates (rc 1) only
+   * touched the service and version rows, which are not cached. */
+  if (failed) {
+    cache_clear(&st->fns);
+    cache_clear(&st->flows);
+  }
+  srv_metrics_store_latency(now_mono() - t0);
+  pthread_mutex_unlock(&st->wlock);
+}
+
 int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int64_t now, srv_ingest_result *result) {
   memset(result, 0, sizeof *result);
   ingest_ctx c = {st, env, batch, now, 0, 0, 0, result};
   c.rollup_cutoff = now - st->opt.rollup_after_s;
   c.rollup_cutoff -= ((c.rollup_cutoff % 3600) + 3600) % 3600;
-  int rc = srv_store_sqlite_write(st, ingest_tx, &c);
-  if (rc == 1 && result->duplicate) return 0;
-  return rc < 0 ? rc : (rc ? HUD_ESTORE : 0);
+  pending me = {&c, 0, 0, NULL};
+  pthread_mutex_lock(&st->qlock);
+  *st->queue_tail = &me;
+  st->queue_tail = &me.next;
+  while (!me.done) {
+    if (st->leader) {
+      pthread_cond_wait(&st->qcond, &st->qlock);
+      continue;
+    }
+    st->leader = 1;
+    pending *group = st->queue;
+    st->queue = NULL;
+    st->queue_tail = &st->queue;
+    pthread_mutex_unlock(&st->qlock);
+    store_group(st, group);
+    pthread_mutex_lock(&st->qlock);
+    for (pending *p = group, *next; p; p = next) {
+      next = p->next; /* P may return and vanish as soon as done is set */
+      p->done = 1;
+    }
+    st->leader = 0;
+    pthread_cond_broadcast(&st->qcond);
+  }
+  pthread_mutex_unlock(&st->qlock);
+  if (me.rc == 1 && result->duplicate) return 0;
+  return me.rc < 0 ? me.rc : (me.rc ? HUD_ESTORE : 0);
 }
 
 /* ---- maintenance ---- */

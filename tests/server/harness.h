@@ -35,6 +35,9 @@ typedef struct srvh_resp {
 /* One request. KEY NULL = no Authorization; ENCODING NULL = no Content-Encoding. */
 int srvh_request(int port, const char *method, const char *path, const char *key, const void *body, size_t len,
                  const char *encoding, srvh_resp *out);
+/* The same over https (certificate not verified: tests use a throw-away self-signed one). */
+int srvh_request_tls(int port, const char *method, const char *path, const char *key, const void *body,
+                     size_t len, const char *encoding, srvh_resp *out);
 void srvh_resp_free(srvh_resp *r);
 
 /* SELECT returning one integer from the SQLite file (opened read-only). -1 on error. */

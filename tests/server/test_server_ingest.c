@@ -318,11 +318,44 @@ static void test_sigterm_graceful(void **state) {
   srvh_cleanup(&s);
 }
 
+static void test_tls(void **state) {
+  srvh s;
+  assert_int_equal(srvh_tmpdir(&s), 0);
+  char cmd[1400], cert[600], keyf[600];
+  snprintf(cert, sizeof cert, "%s/cert.pem", s.dir);
+  snprintf(keyf, sizeof keyf, "%s/key.pem", s.dir);
+  snprintf(cmd, sizeof cmd,
+           "openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s' -out '%s' -days 1 -subj /CN=127.0.0.1"
+           " >/dev/null 2>&1",
+           keyf, cert);
+  assert_int_equal(system(cmd), 0);
+  char key[128];
+  assert_int_equal(srvh_key(&s, "prod", key), 0);
+  const char *extra[] = {"--tls-cert", cert, "--tls-key", keyf, NULL};
+  assert_int_equal(srvh_start(&s, extra), 0);
+  void *body;
+  size_t len;
+  make_body(6001, 20, 1, &body, &len, NULL);
+  srvh_resp r;
+  assert_int_equal(srvh_request_tls(s.port, "POST", "/v1/ingest", key, body, len, "gzip", &r), 0);
+  assert_int_equal(r.status, 200);
+  srvh_resp_free(&r);
+  free(body);
+  /* Plain HTTP to the TLS port gets no answer. */
+  assert_int_not_equal(srvh_request(s.port, "GET", "/healthz", NULL, NULL, 0, NULL, &r) == 0 && r.status == 200, 1);
+  srvh_resp_free(&r);
+  assert_int_equal(srvh_sql_int(s.db, "SELECT COUNT(*) FROM batches"), 1);
+  int st = srvh_stop(&s, SIGTERM);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  srvh_cleanup(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_health_and_metrics), cmocka_unit_test(test_roundtrip_plain_and_gzip),
       cmocka_unit_test(test_idempotent_retry),   cmocka_unit_test(test_auth),
       cmocka_unit_test(test_malformed_inputs),   cmocka_unit_test(test_sigterm_graceful),
+      cmocka_unit_test(test_tls),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
