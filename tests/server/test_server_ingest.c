@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,50 @@ static void test_idempotent_retry(void **state) {
   free(resp);
   assert_int_equal(stored_calls(), calls);
   assert_int_equal(stored_batches(), batches);
+  free(body);
+}
+
+typedef struct racer {
+  const void *body;
+  size_t len;
+  long status;
+  int duplicate;
+} racer;
+
+static void *race_post(void *arg) {
+  racer *r = arg;
+  srvh_resp resp;
+  if (srvh_request(g_srv.port, "POST", "/v1/ingest", g_key, r->body, r->len, "gzip", &resp) == 0) {
+    r->status = resp.status;
+    r->duplicate = strstr(resp.body, "\"duplicate\":true") != NULL;
+  }
+  srvh_resp_free(&resp);
+  return NULL;
+}
+
+/* The same batch sent by several connections at once (they may land in one group commit): all are
+ * acknowledged, exactly one stores it. */
+static void test_concurrent_retries(void **state) {
+  void *body;
+  size_t len;
+  int64_t total;
+  make_body(2101, 200, 1, &body, &len, &total);
+  long long calls = stored_calls(), batches = stored_batches();
+  racer r[6];
+  pthread_t th[6];
+  for (int i = 0; i < 6; i++) {
+    r[i] = (racer){body, len, 0, 0};
+    assert_int_equal(pthread_create(&th[i], NULL, race_post, &r[i]), 0);
+  }
+  int stored = 0;
+  for (int i = 0; i < 6; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(r[i].status, 200);
+    stored += !r[i].duplicate;
+  }
+  assert_int_equal(stored, 1);
+  assert_int_equal(stored_batches(), batches + 1);
+  assert_int_equal(stored_calls(), calls + total);
   free(body);
 }
 
@@ -353,7 +398,8 @@ static void test_tls(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_health_and_metrics), cmocka_unit_test(test_roundtrip_plain_and_gzip),
-      cmocka_unit_test(test_idempotent_retry),   cmocka_unit_test(test_auth),
+      cmocka_unit_test(test_idempotent_retry),   cmocka_unit_test(test_concurrent_retries),
+      cmocka_unit_test(test_auth),
       cmocka_unit_test(test_malformed_inputs),   cmocka_unit_test(test_sigterm_graceful),
       cmocka_unit_test(test_tls),
   };
