@@ -405,20 +405,21 @@ static void test_limits(void **state) {
   hud_indexer *ix = NULL;
   hud_index_result *r = NULL;
   assert_int_equal(hud_indexer_new(&ix), 0);
-  /* Over the size limit: refused before parsing. */
-  char *big = malloc((size_t)HUD_INDEX_MAX_BYTES + 1);
-  assert_non_null(big);
-  memset(big, ' ', (size_t)HUD_INDEX_MAX_BYTES + 1);
-  assert_int_equal(hud_indexer_run(ix, HUD_LANG_PYTHON, "g", big, (size_t)HUD_INDEX_MAX_BYTES + 1,
-                                   NULL, &r),
-                   HUD_ETOOBIG);
-  free(big);
-  /* A 50 MB file: indexed, or given up on at the timeout; never a hang. */
+  /* A 50 MB file: refused at once (over the 16 MiB limit), nothing parsed. */
   size_t len = 0;
   char *src = repeat_python(50u << 20, &len);
-  hud_index_opts o = {.timeout_ms = 2000};
   time_t t0 = time(NULL);
-  int rc = hud_indexer_run(ix, HUD_LANG_PYTHON, "g", src, len, &o, &r);
+  assert_int_equal(hud_indexer_run(ix, HUD_LANG_PYTHON, "g", src, len, NULL, &r), HUD_ETOOBIG);
+  assert_int_equal(hud_indexer_run(ix, HUD_LANG_PYTHON, "g", src, (size_t)HUD_INDEX_MAX_BYTES + 1,
+                                   NULL, &r),
+                   HUD_ETOOBIG);
+  hud_index_doc *doc = NULL;
+  assert_int_equal(hud_index_doc_new(HUD_LANG_PYTHON, "g", src, len, NULL, &doc), HUD_ETOOBIG);
+  assert_true(time(NULL) - t0 < 5);
+  /* Just under the limit with a short timeout: indexed, or given up on; never a hang. */
+  hud_index_opts o = {.timeout_ms = 2000};
+  t0 = time(NULL);
+  int rc = hud_indexer_run(ix, HUD_LANG_PYTHON, "g", src, (size_t)HUD_INDEX_MAX_BYTES - 4096, &o, &r);
   assert_true(rc == 0 || rc == HUD_ETIMEOUT);
   if (rc == 0) {
     assert_true(r->nfuncs > 100000);

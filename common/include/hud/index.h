@@ -11,9 +11,11 @@
  * "F.func1"); Java uses "Outer.Inner.method" with "<init>" for constructors.
  *
  * Limits (bad input never crashes or hangs, it gets an error or a partial result):
- * - sources larger than HUD_INDEX_MAX_BYTES are refused with HUD_ETOOBIG;
- * - a parse that takes longer than the timeout (default HUD_INDEX_TIMEOUT_MS) is abandoned
- *   with HUD_ETIMEOUT;
+ * - sources larger than HUD_INDEX_MAX_BYTES (16 MiB) are refused with HUD_ETOOBIG before
+ *   parsing: a tree-sitter tree takes about 50 bytes of memory per source byte (a 50 MB file
+ *   peaked at 2.5 GB and ~20 CPU-seconds when allowed), which no editor session should pay;
+ * - a parse that takes longer than the timeout (default HUD_INDEX_TIMEOUT_MS, 10 s) is
+ *   abandoned with HUD_ETIMEOUT (generated files of a few MB can take seconds);
  * - syntax errors: tree-sitter recovers, functions outside the broken region are still
  *   reported and the result says parse_errors = true;
  * - invalid UTF-8 is indexed byte for byte (names keep the raw bytes; JSON writers must
@@ -32,7 +34,7 @@
 
 #include "hud/identity.h"
 
-#define HUD_INDEX_MAX_BYTES (64u * 1024u * 1024u)
+#define HUD_INDEX_MAX_BYTES (16u * 1024u * 1024u)
 #define HUD_INDEX_TIMEOUT_MS 10000u
 #define HUD_INDEX_MAX_QUALNAME 1024
 #define HUD_INDEX_MAX_CALLEE 256
