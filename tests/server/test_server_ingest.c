@@ -7,12 +7,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "batchgen.h"
 #include "harness.h"
@@ -363,6 +367,56 @@ static void test_sigterm_graceful(void **state) {
   srvh_cleanup(&s);
 }
 
+/* SIGTERM while a batch is being uploaded: the server stops accepting but answers that request,
+ * stores the batch, then exits 0. The upload is paced by hand so the request is surely in flight. */
+static void test_sigterm_finishes_in_flight(void **state) {
+  srvh s;
+  assert_int_equal(srvh_tmpdir(&s), 0);
+  char key[128];
+  assert_int_equal(srvh_key(&s, "prod", key), 0);
+  assert_int_equal(srvh_start(&s, NULL), 0);
+  void *body;
+  size_t len;
+  make_body(7001, 100, 1, &body, &len, NULL);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s.port)};
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  char hdr[512];
+  int hl = snprintf(hdr, sizeof hdr,
+                    "POST /v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                    "Content-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n"
+                    "Connection: close\r\n\r\n",
+                    key, len);
+  assert_int_equal(write(fd, hdr, (size_t)hl), hl);
+  size_t half = len / 2;
+  assert_int_equal(write(fd, body, half), (ssize_t)half);
+  struct timespec pause = {0, 300 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  kill(s.pid, SIGTERM);
+  nanosleep(&pause, NULL);
+  /* New connections are refused from now on. */
+  srvh_resp r;
+  assert_int_not_equal(srvh_request(s.port, "GET", "/healthz", NULL, NULL, 0, NULL, &r), 0);
+  srvh_resp_free(&r);
+  assert_int_equal(write(fd, (char *)body + half, len - half), (ssize_t)(len - half));
+  char resp[2048];
+  size_t got = 0;
+  for (;;) {
+    ssize_t n = read(fd, resp + got, sizeof resp - 1 - got);
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  resp[got] = 0;
+  close(fd);
+  free(body);
+  if (strncmp(resp, "HTTP/1.1 200", 12) != 0) fail_msg("in-flight request not answered: %s", resp);
+  int st = srvh_stop(&s, 0);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  assert_int_equal(srvh_sql_int(s.db, "SELECT COUNT(*) FROM batches"), 1);
+  srvh_cleanup(&s);
+}
+
 static void test_tls(void **state) {
   srvh s;
   assert_int_equal(srvh_tmpdir(&s), 0);
@@ -401,7 +455,7 @@ int main(void) {
       cmocka_unit_test(test_idempotent_retry),   cmocka_unit_test(test_concurrent_retries),
       cmocka_unit_test(test_auth),
       cmocka_unit_test(test_malformed_inputs),   cmocka_unit_test(test_sigterm_graceful),
-      cmocka_unit_test(test_tls),
+      cmocka_unit_test(test_sigterm_finishes_in_flight), cmocka_unit_test(test_tls),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
