@@ -108,7 +108,12 @@ int q_h_top(const srv_request *req, srv_response *resp) {
       out.items[i] = *v[i].it;
       top_fns[i] = v[i].fn;
     }
-    if (rc == 0 && !trend_sort && out.n_items) {
+    if (rc == 0 && !f.flow) {
+      /* The page's figures in one indexed pass per function (same values as the scan, plus trends,
+       * percentiles and slowdown). */
+      rc = sq_fn_page(&q, top_fns, out.n_items, out.items);
+      have_pct = have_slow = true;
+    } else if (rc == 0 && !trend_sort && out.n_items) {
       q_fn_filter tf = {.fns = top_fns, .n_fns = out.n_items, .flow = f.flow};
       hud_function_summary *ti;
       int64_t *tfns;
@@ -141,33 +146,27 @@ int q_h_by_module(const srv_request *req, srv_response *resp) {
   size_t n_module_fns;
   hud_by_module_response out = {.from = q.from, .to = q.to};
   rc = sq_fns_of_modules(&q, r.module_paths, r.n_module_paths, &module_fns, &n_module_fns);
-  int64_t *fns = NULL, *active_fns = NULL;
-  hud_function_summary *active = NULL;
-  size_t n_active = 0;
+  int64_t *fns = NULL;
+  hud_function_summary *all = NULL;
   if (rc == 0 && n_module_fns) {
-    q_fn_filter f = {.fns = module_fns, .n_fns = n_module_fns};
-    rc = sq_fn_summaries(&q, &f, &active, &active_fns, &n_active);
-  }
-  /* Every function of the modules with activity in the window, plus those declared in it without
-   * calls (zero figures), so the editor can tell "not called" from "unknown". */
-  if (rc == 0 && n_module_fns) {
+    all = hud_arena_calloc(q.arena, n_module_fns, sizeof *all);
     out.items = hud_arena_calloc(q.arena, n_module_fns, sizeof *out.items);
     fns = hud_arena_calloc(q.arena, n_module_fns, sizeof *fns);
-    if (!out.items || !fns) rc = HUD_ENOMEM;
+    if (!all || !out.items || !fns) rc = HUD_ENOMEM;
   }
+  if (rc == 0 && n_module_fns) rc = sq_fn_page(&q, module_fns, n_module_fns, all);
+  /* Every function of the modules with activity in the window, plus those declared in it without
+   * calls (zero figures), so the editor can tell "not called" from "unknown". */
   for (size_t i = 0; i < n_module_fns && rc == 0; i++) {
-    size_t k = 0;
-    while (k < n_active && active_fns[k] != module_fns[i]) k++;
-    if (k < n_active) {
-      out.items[out.n_items] = active[k];
-    } else {
+    if (all[i].calls == 0) {
       int d = sq_fn_declared_in(&q, module_fns[i]);
       if (d < 0) rc = d;
       if (d <= 0) continue;
     }
+    out.items[out.n_items] = all[i];
     fns[out.n_items++] = module_fns[i];
   }
-  if (rc == 0) rc = q_finish_items(&q, out.items, fns, out.n_items, 0, false, false);
+  if (rc == 0) rc = q_finish_items(&q, out.items, fns, out.n_items, 0, true, true);
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));
   return q_end(&q, Q_REPLY(&q, hud_by_module_response_encode, &out));
 }

@@ -98,6 +98,9 @@ typedef struct q_fn_filter {
 /* Figures (calls, errors, mean, self, trends) of the functions matching F over Q's window and
  * version; FNS[i] is the functions.id of ITEMS[i]. Both in the arena, unsorted; no metadata. */
 int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items, int64_t **fns, size_t *n);
+/* Every figure of a page of functions (sums, trends, percentiles, slowdown), one indexed pass over
+ * each function's slices. ITEMS[i] gets the figures of FNS[i] (metadata untouched). */
+int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items);
 /* Fills the declaration fields of ITEM (function_id, name, module_path, ...) from functions FN. */
 int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *item);
 /* Fills p50/p90/p95/p99 of ITEM (function FN, in FLOW when not 0) from merged sketches. */

@@ -9,6 +9,7 @@
 #include "hud/err.h"
 #include "hud/stats.h"
 #include "query_internal.h"
+#include "store.h"
 
 /* ---- small helpers ---- */
 
@@ -463,6 +464,86 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   for (size_t i = 0; i < n_acc; i++) free(acc[i].pts);
   free(acc);
   sq_map_free(&map);
+  return rc;
+}
+
+int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items) {
+  int64_t cur = q->version_id, prev = 0, fs, ls, pfs, pls;
+  const char *cur_name = q->version, *prev_name = NULL;
+  int rc = cur ? 0 : sq_latest_version(q, q->service_id, &cur, &cur_name, &fs, &ls);
+  if (rc == 0) rc = sq_previous_version(q, q->service_id, cur, &prev, &prev_name, &pfs, &pls);
+  if (rc == HUD_ENOTFOUND) {
+    rc = 0;
+    prev = 0;
+  }
+  if (rc < 0) return rc;
+  sqlite3_stmt *st;
+  /* Every version is read (?4 bound to 0) so that the previous one is there for the slowdown; the
+   * scope's version filter is applied below. */
+  rc = sq_prep(q,
+               "SELECT version_id, slice, count, errors, sampled_count, sum_duration, sum_squared_duration,"
+               " self_duration, sketch FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE_BY_FN " ORDER BY slice",
+               &st);
+  if (rc < 0) return rc;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    sq_acc a = {.fn = fns[i]};
+    hud_sketch *m = NULL;
+    double vsum[2] = {0, 0};
+    int64_t vcnt[2] = {0, 0};
+    sqlite3_reset(st);
+    sq_bind_scope(q, st);
+    sqlite3_bind_int64(st, 4, 0);
+    sqlite3_bind_int64(st, 5, fns[i]);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+      int64_t ver = sqlite3_column_int64(st, 0);
+      if (prev && (ver == cur || ver == prev)) {
+        vcnt[ver == cur] += sqlite3_column_int64(st, 4);
+        vsum[ver == cur] += sqlite3_column_double(st, 5);
+      }
+      if (q->version_id && ver != q->version_id) continue;
+      if ((rc = sq_acc_row(&a, st, true)) < 0) break;
+      const void *blob = sqlite3_column_blob(st, 8);
+      int len = sqlite3_column_bytes(st, 8);
+      if (blob && len > 0) {
+        hud_sketch *k = NULL;
+        if (srv_sketch_blob_decode(blob, (size_t)len, &k) == 0) {
+          if (!m) m = k;
+          else {
+            hud_sketch_merge(m, k);
+            hud_sketch_free(k);
+          }
+        }
+      }
+    }
+    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+    hud_function_summary *it = &items[i];
+    it->calls = a.count;
+    it->errors = a.errors;
+    it->error_rate = a.count ? (double)a.errors / (double)a.count : 0.0;
+    it->sampled_count = a.sampled;
+    it->mean_duration = a.sampled ? a.sum / (double)a.sampled : 0.0;
+    it->self_duration_mean = a.sampled ? a.self / (double)a.sampled : 0.0;
+    sq_trends(&a, q->from_s, &it->duration_trend, &it->error_trend);
+    it->p50 = it->p90 = it->p95 = it->p99 = 0;
+    if (m && hud_sketch_count(m) > 0) {
+      hud_sketch_quantile(m, 0.5, &it->p50);
+      hud_sketch_quantile(m, 0.9, &it->p90);
+      hud_sketch_quantile(m, 0.95, &it->p95);
+      hud_sketch_quantile(m, 0.99, &it->p99);
+    }
+    it->slowdown = 0;
+    it->previous_version = NULL;
+    double pct;
+    if (vcnt[0] > 0 && vcnt[1] > 0 &&
+        hud_percent_change(vsum[0] / (double)vcnt[0], vsum[1] / (double)vcnt[1], &pct) == 0) {
+      it->slowdown = pct;
+      it->previous_version = prev_name;
+    }
+    hud_sketch_free(m);
+    free(a.pts);
+  }
+  sqlite3_finalize(st);
   return rc;
 }
 
