@@ -179,7 +179,6 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
     }
 #undef NEEDV
   }
-  if (o->rollup_after == 0 && o->retention > 0 && o->retention < 24 * 3600) o->rollup_after = o->retention;
   return 0;
 }
 
@@ -272,13 +271,14 @@ static int cmd_keys(int argc, char **argv, int i) {
 }
 
 static int cmd_serve(int argc, char **argv, int i) {
-  opts o = {0};
+  opts o = {.retention = -1};
   const char *pos[1];
   int npos = 0;
   int rc = parse_flags(argc, argv, i, &o, pos, &npos, 0);
   if (rc) return rc;
   if (!o.listen) o.listen = "127.0.0.1:7700";
   if (!o.maintain_every) o.maintain_every = 300;
+  if (o.retention < 0) o.retention = 30 * 86400;
   if (!!o.tls_cert != !!o.tls_key) {
     fprintf(stderr, "hud-server: --tls-cert and --tls-key go together\n");
     return 2;

@@ -95,7 +95,8 @@ struct hud_batch; /* hud/model.h */
 typedef struct srv_store_options {
   const char *path;           /* SQLite file; created with its directory's permissions if missing */
   int64_t rollup_after_s;     /* minute slices older than this become hourly; default 24 h */
-  int64_t retention_s;        /* slices older than this are deleted; default 30 days; 0 = keep */
+  int64_t retention_s;        /* slices older than this are deleted; 0 = keep (hud-server passes its
+                                 --retention, default 30 days) */
   int readers;                /* read connections in the pool; default 4 */
 } srv_store_options;
 

@@ -15,7 +15,6 @@
 #include "store.h"
 
 #define DEFAULT_ROLLUP_S (24 * 3600)
-#define DEFAULT_RETENTION_S (30 * 24 * 3600)
 #define MAX_READERS 32
 
 /* ---- sketch blobs ---- */
@@ -691,7 +690,7 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
   st->opt = *opt;
   st->path = strdup(opt->path);
   if (st->opt.rollup_after_s <= 0) st->opt.rollup_after_s = DEFAULT_ROLLUP_S;
-  if (st->opt.retention_s < 0) st->opt.retention_s = DEFAULT_RETENTION_S;
+  if (st->opt.retention_s < 0) st->opt.retention_s = 0;
   st->nreaders = opt->readers > 0 ? (opt->readers > MAX_READERS ? MAX_READERS : opt->readers) : 4;
   pthread_mutex_init(&st->wlock, NULL);
   pthread_mutex_init(&st->rlock, NULL);

@@ -449,6 +449,23 @@ static void test_tls(void **state) {
   srvh_cleanup(&s);
 }
 
+static void test_cli_errors(void **state) {
+  char out[4096];
+  const char *help[] = {"--help", NULL};
+  assert_int_equal(srvh_cli(&g_srv, help, out, sizeof out), 0);
+  assert_non_null(strstr(out, "keys create"));
+  const char *bad_dur[] = {"--retention", "5x", NULL};
+  assert_int_equal(srvh_cli(&g_srv, bad_dur, NULL, 0), 2);
+  const char *bad_listen[] = {"--listen", "nowhere", NULL};
+  assert_int_equal(srvh_cli(&g_srv, bad_listen, NULL, 0), 1);
+  const char *no_env[] = {"keys", "create", NULL};
+  assert_int_equal(srvh_cli(&g_srv, no_env, NULL, 0), 2);
+  const char *bad_env[] = {"keys", "create", "--env", "pr od", NULL};
+  assert_int_equal(srvh_cli(&g_srv, bad_env, NULL, 0), 1);
+  const char *bad_revoke[] = {"keys", "revoke", "999", NULL};
+  assert_int_equal(srvh_cli(&g_srv, bad_revoke, NULL, 0), 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_health_and_metrics), cmocka_unit_test(test_roundtrip_plain_and_gzip),
@@ -456,6 +473,7 @@ int main(void) {
       cmocka_unit_test(test_auth),
       cmocka_unit_test(test_malformed_inputs),   cmocka_unit_test(test_sigterm_graceful),
       cmocka_unit_test(test_sigterm_finishes_in_flight), cmocka_unit_test(test_tls),
+      cmocka_unit_test(test_cli_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
