@@ -84,7 +84,11 @@ int q_h_top(const srv_request *req, srv_response *resp) {
   bool have_pct = false, have_slow = false;
   /* Sorting by a figure that needs more than the sums: compute it for every function first. */
   if (rc == 0 && sort == HUD_SORT_P95) {
-    for (size_t i = 0; i < n && rc == 0; i++) rc = sq_fn_percentiles(&q, fns[i], f.flow, &items[i]);
+    if (f.flow) {
+      for (size_t i = 0; i < n && rc == 0; i++) rc = sq_fn_percentiles(&q, fns[i], f.flow, &items[i]);
+    } else {
+      rc = sq_fn_p95_all(&q, fns, n, items);
+    }
     have_pct = true;
   }
   if (rc == 0 && sort == HUD_SORT_SLOWDOWN) {

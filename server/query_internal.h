@@ -101,6 +101,8 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
 /* Every figure of a page of functions (sums, trends, percentiles, slowdown), one indexed pass over
  * each function's slices. ITEMS[i] gets the figures of FNS[i] (metadata untouched). */
 int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items);
+/* p95 of every function of FNS (ITEMS[i].p95) in one scan of the window's slices. */
+int sq_fn_p95_all(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items);
 /* Fills the declaration fields of ITEM (function_id, name, module_path, ...) from functions FN. */
 int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *item);
 /* Fills p50/p90/p95/p99 of ITEM (function FN, in FLOW when not 0) from merged sketches. */

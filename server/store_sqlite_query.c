@@ -547,6 +547,42 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
   return rc;
 }
 
+int sq_fn_p95_all(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items) {
+  sq_map map = {0};
+  hud_sketch **sk = calloc(n ? n : 1, sizeof *sk);
+  int rc = sk ? sq_map_init(&map, n) : HUD_ENOMEM;
+  for (size_t i = 0; i < n && rc == 0; i++) sq_map_put(&map, fns[i], i);
+  sqlite3_stmt *st = NULL;
+  if (rc == 0) rc = sq_prep(q, "SELECT fn, sketch FROM fn_slices WHERE" SQ_SCOPE, &st);
+  if (rc == 0) {
+    sq_bind_scope(q, st);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+      long i = sq_map_get(&map, sqlite3_column_int64(st, 0));
+      const void *blob = sqlite3_column_blob(st, 1);
+      int len = sqlite3_column_bytes(st, 1);
+      if (i < 0 || !blob || len <= 0) continue;
+      hud_sketch *k = NULL;
+      if (srv_sketch_blob_decode(blob, (size_t)len, &k) < 0) continue;
+      if (!sk[i]) {
+        sk[i] = k;
+      } else {
+        hud_sketch_merge(sk[i], k);
+        hud_sketch_free(k);
+      }
+    }
+    if (s != SQLITE_DONE) rc = HUD_ESTORE;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (rc == 0 && sk[i] && hud_sketch_count(sk[i]) > 0) hud_sketch_quantile(sk[i], 0.95, &items[i].p95);
+    hud_sketch_free(sk[i]);
+  }
+  sqlite3_finalize(st);
+  sq_map_free(&map);
+  free(sk);
+  return rc;
+}
+
 int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *it) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,

@@ -244,6 +244,25 @@ static void top_by_slowdown_and_p95(void **state) {
   hud_arena_free(a);
 }
 
+/* error_rate: cache.get raises KeyError on 30% of calls (caught by get_order), far above the rest. */
+static void top_by_error_rate(void **state) {
+  char *t = top_target(HUD_SORT_ERROR_RATE, 3), *body;
+  assert_int_equal(get(t, g->key, &body), 200);
+  hud_arena *a = hud_arena_new();
+  hud_top_response r;
+  assert_int_equal(hud_top_response_decode(body, strlen(body), NULL, a, &r, NULL), 0);
+  assert_int_equal(r.n_items, 3);
+  assert_string_equal(r.items[0].function_id, fid("get"));
+  totals tg = fn_totals(NULL, synth_fn_index("get"));
+  assert_float_equal(r.items[0].error_rate, (double)tg.errors / (double)tg.calls, 1e-12);
+  assert_true(r.items[0].error_rate > 0.25 && r.items[0].error_rate < 0.35);
+  assert_true(r.items[1].error_rate >= r.items[2].error_rate);
+  assert_true(r.items[0].error_rate > r.items[1].error_rate);
+  free(body);
+  free(t);
+  hud_arena_free(a);
+}
+
 static void by_module_returns_every_function_of_the_files(void **state) {
   const char *paths[] = {"shop/db.py", "shop/cache.py"};
   /* The window reaches now: declarations are dated by their arrival. */
@@ -503,6 +522,7 @@ int main(void) {
       cmocka_unit_test(services_lists_versions_of_visible_envs),
       cmocka_unit_test(top_by_calls_has_exact_figures),
       cmocka_unit_test(top_by_slowdown_and_p95),
+      cmocka_unit_test(top_by_error_rate),
       cmocka_unit_test(by_module_returns_every_function_of_the_files),
       cmocka_unit_test(function_detail_has_callers_versions_errors),
       cmocka_unit_test(callgraph_has_weighted_and_exception_edges),
