@@ -114,6 +114,18 @@ static void test_roundtrip_plain_and_gzip(void **state) {
   assert_true(srvh_sql_int(g_srv.db, "SELECT COUNT(*) FROM exception_flows") >= 1);
   assert_true(srvh_sql_int(g_srv.db, "SELECT COUNT(*) FROM flow_functions") >= 1);
   assert_true(srvh_sql_int(g_srv.db, "SELECT COUNT(*) FROM calls WHERE caller <> 0") > 0);
+  /* /metrics counted the rows and the store transactions. */
+  srvh_resp r;
+  assert_int_equal(srvh_request(g_srv.port, "GET", "/metrics", NULL, NULL, 0, NULL, &r), 0);
+  const char *rows = "\nhud_ingest_rows_total ", *txs = "\nhud_store_latency_seconds_count ";
+  const char *m = strstr(r.body, rows);
+  assert_non_null(m);
+  assert_true(atoll(m + strlen(rows)) >= 600);
+  m = strstr(r.body, txs);
+  assert_non_null(m);
+  assert_true(atoll(m + strlen(txs)) >= 2);
+  assert_non_null(strstr(r.body, "hud_http_requests_total{route=\"ingest\",status=\"200\"}"));
+  srvh_resp_free(&r);
 }
 
 static void test_idempotent_retry(void **state) {
