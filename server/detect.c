@@ -237,6 +237,7 @@ void srv_det_config_default(srv_det_config *cfg) {
   cfg->min_cause_share = 0.2;
   cfg->max_causes = 3;
   cfg->test_functions = 1;
+  cfg->min_rel_ci_low = 0.05;
 }
 
 const char *srv_issue_kind_name(srv_issue_kind k) {
@@ -814,6 +815,35 @@ static int det_collect(det_ctx *x, det_candidate **out, size_t *n_out) {
   return 0;
 }
 
+/* Relative effect (cand / base - 1) and its interval: the critical value the stats module used for
+ * the effect's interval (half-width over standard error) applied to the delta-method error of the
+ * ratio. *REL etc. are +inf when the baseline is 0. */
+static void det_rel_ci(const det_candidate *cd, double *rel, double *lo, double *hi) {
+  bool dur = cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FUNCTION_DURATION;
+  double vb, vc, se_b2, se_c2;
+  if (dur) {
+    vb = det_mean(&cd->b);
+    vc = det_mean(&cd->c);
+    se_b2 = det_var(&cd->b) / (double)cd->b.sampled_count;
+    se_c2 = det_var(&cd->c) / (double)cd->c.sampled_count;
+  } else {
+    vb = (double)cd->b.errors / (double)cd->b.count;
+    vc = (double)cd->c.errors / (double)cd->c.count;
+    se_b2 = vb * (1 - vb) / (double)cd->b.count;
+    se_c2 = vc * (1 - vc) / (double)cd->c.count;
+  }
+  double se = sqrt(se_b2 + se_c2), crit = se > 0 ? (cd->t.hi - cd->t.lo) / (2 * se) : 0;
+  if (!(vb > 0)) {
+    *rel = *lo = *hi = INFINITY;
+    return;
+  }
+  double r = vc / vb;
+  double se_r = r * sqrt(se_b2 / (vb * vb) + (vc > 0 ? se_c2 / (vc * vc) : 0));
+  *rel = r - 1;
+  *lo = r - 1 - crit * se_r;
+  *hi = r - 1 + crit * se_r;
+}
+
 static bool det_passes(const det_ctx *x, const det_candidate *cd, double q) {
   const srv_det_config *cfg = x->cfg;
   if (!(q <= cfg->alpha)) return false;
@@ -821,7 +851,11 @@ static bool det_passes(const det_ctx *x, const det_candidate *cd, double q) {
     double mb = det_mean(&cd->b), mc = det_mean(&cd->c);
     double d = mc - mb;
     if (!(d > 0) || d < cfg->min_abs_increase_ns) return false;
-    return mb > 0 ? d / mb >= cfg->min_rel_increase : true;
+    if (mb > 0 && d / mb < cfg->min_rel_increase) return false;
+    /* Confident (at 1 - alpha) that the mean rose by at least min_rel_ci_low, not only that it rose. */
+    double rel, lo, hi;
+    det_rel_ci(cd, &rel, &lo, &hi);
+    return lo >= cfg->min_rel_ci_low;
   }
   if (cd->c.errors < cfg->min_errors) return false;
   double rb = (double)cd->b.errors / (double)cd->b.count, rc = (double)cd->c.errors / (double)cd->c.count;
@@ -859,37 +893,19 @@ static int det_make_issue(det_ctx *x, const det_candidate *cd, double q, srv_iss
   is->cand_mean_ns = det_mean(&cd->c);
   is->base_sd_ns = sqrt(det_var(&cd->b));
   is->cand_sd_ns = sqrt(det_var(&cd->c));
-  /* Half-width of the effect CI over its standard error gives the critical value the stats
-   * module used; the relative CI reuses it with the delta-method error of the ratio. */
-  double crit = 0, se_b2, se_c2;
   if (cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FUNCTION_DURATION) {
     is->base_value = det_mean(&cd->b);
     is->cand_value = det_mean(&cd->c);
     is->base_n = cd->b.sampled_count;
     is->cand_n = cd->c.sampled_count;
-    se_b2 = det_var(&cd->b) / (double)cd->b.sampled_count;
-    se_c2 = det_var(&cd->c) / (double)cd->c.sampled_count;
   } else {
     is->base_value = (double)cd->b.errors / (double)cd->b.count;
     is->cand_value = (double)cd->c.errors / (double)cd->c.count;
     is->base_n = cd->b.count;
     is->cand_n = cd->c.count;
-    se_b2 = is->base_value * (1 - is->base_value) / (double)cd->b.count;
-    se_c2 = is->cand_value * (1 - is->cand_value) / (double)cd->c.count;
   }
   is->effect = is->cand_value - is->base_value;
-  double se = sqrt(se_b2 + se_c2);
-  if (se > 0) crit = (cd->t.hi - cd->t.lo) / (2 * se);
-  if (is->base_value > 0) {
-    double r = is->cand_value / is->base_value;
-    double se_r = r * sqrt(se_b2 / (is->base_value * is->base_value) +
-                           (is->cand_value > 0 ? se_c2 / (is->cand_value * is->cand_value) : 0));
-    is->rel_effect = r - 1;
-    is->rel_lo = r - 1 - crit * se_r;
-    is->rel_hi = r - 1 + crit * se_r;
-  } else {
-    is->rel_effect = is->rel_lo = is->rel_hi = INFINITY;
-  }
+  det_rel_ci(cd, &is->rel_effect, &is->rel_lo, &is->rel_hi);
   if (cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FUNCTION_DURATION)
     return det_duration_causes(x, cd, is);
   return det_error_causes(x, cd, is);
@@ -921,7 +937,7 @@ void srv_det_result_free(srv_det_result *r) {
 }
 
 static bool det_config_ok(const srv_det_config *c) {
-  return c->alpha > 0 && c->alpha < 1 && c->min_samples >= 2 && c->min_calls >= 1 &&
+  return c->alpha > 0 && c->alpha < 1 && c->min_samples >= 2 && c->min_rel_ci_low >= 0 && c->min_calls >= 1 &&
          c->min_rel_increase >= 0 && c->min_abs_increase_ns >= 0 && c->min_rate_increase >= 0 &&
          c->min_rel_rate_increase >= 0 && c->min_cause_share >= 0 && c->max_causes >= 1;
 }

@@ -15,8 +15,9 @@
  *  - the Benjamini–Hochberg adjusted p-value (q-value) over every test of the run is <= alpha,
  *    which bounds the expected share of false issues in a run by alpha (and the chance of any
  *    false issue at all by alpha when nothing changed);
- *  - the increase is at least min_rel_increase relative and min_abs_increase_ns absolute
- *    (durations), or min_rate_increase absolute and min_rel_rate_increase relative (errors).
+ *  - the increase is at least min_rel_increase relative and min_abs_increase_ns absolute, and the
+ *    lower end of its relative interval at 1 - alpha is at least min_rel_ci_low (durations), or
+ *    min_rate_increase absolute and min_rel_rate_increase relative (errors).
  *
  * Root cause of a duration issue: the change of the subject's mean is split exactly over the
  * functions of its call tree as  delta = sum_f (m'_f * s'_f - m_f * s_f)  where m_f is the calls
@@ -95,10 +96,12 @@ typedef struct srv_det_config {
   double min_cause_share;        /* a root cause besides the first explains at least this share */
   size_t max_causes;             /* at most this many root causes per issue */
   int test_functions;            /* 0: flows only */
+  double min_rel_ci_low;         /* duration: the lower end of the relative effect's interval at
+                                    1 - alpha must reach this (0.05 = "surely at least +5%") */
 } srv_det_config;
 
-/* Defaults: alpha 0.001, min_samples 100, min_calls 200, min_errors 10, +10% and +0.25 ms,
- * +0.5 points and +50% error rate, causes with share >= 0.2, at most 3. */
+/* Defaults: alpha 0.001, min_samples 100, min_calls 200, min_errors 10, +10% and +0.25 ms with the
+ * interval above +5%, +0.5 points and +50% error rate, causes with share >= 0.2, at most 3. */
 void srv_det_config_default(srv_det_config *cfg);
 
 typedef enum srv_issue_kind {

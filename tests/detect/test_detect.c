@@ -15,7 +15,9 @@
 #include "synth.h"
 
 #define N_SEEDS 20
-#define N_CONTROL_SEEDS 100
+#ifndef N_CONTROL_SEEDS
+#define N_CONTROL_SEEDS 100 /* bench-style runs: -DN_CONTROL_SEEDS=1000 */
+#endif
 
 static const char *fn_id(const char *qualname) { return synth_fns()[synth_fn_index(qualname)].id; }
 
