@@ -62,7 +62,6 @@ static struct {
   int64_t last_status;
   char last_error[256];
   double cpu_prev_proc, cpu_prev_thread;
-  int64_t prev_calls_ns;
   uint64_t calls_total, samples_total;
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .wake = PTHREAD_COND_INITIALIZER,
@@ -549,7 +548,7 @@ static int send_one(void) {
 }
 
 /* Takes a snapshot under the GIL and queues its batch. False if the interpreter is gone. */
-static bool snapshot_and_queue(double *last_snapshot_mono) {
+static bool snapshot_and_queue(void) {
   if (!S.spare) S.spare = sns_period_new();
   if (!S.spare) return true;
   pthread_mutex_lock(&S.py_mu);
@@ -566,7 +565,6 @@ static bool snapshot_and_queue(double *last_snapshot_mono) {
   S.spare = NULL;
   hud_time_ns now = sns_wall_ns();
   double interval_ns = (double)(now - old->start_wall);
-  *last_snapshot_mono = cpu_seconds(CLOCK_MONOTONIC);
   sns_adapt_sampling(old, interval_ns / 1e9, S.s.budget);
   bool empty = old->en == 0 && old->fn == 0 && S.decl_sent >= nfns;
   for (uint32_t i = 1; i < old->flows_cap && empty; i++)
@@ -583,7 +581,7 @@ static bool snapshot_and_queue(double *last_snapshot_mono) {
 static void *sender_main(void *arg) {
   (void)arg;
   double backoff = 0.5, retry_at = 0;
-  double next_flush = cpu_seconds(CLOCK_MONOTONIC) + S.s.interval_s, last_snap = 0;
+  double next_flush = cpu_seconds(CLOCK_MONOTONIC) + S.s.interval_s;
   S.cpu_prev_thread = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
   for (;;) {
     pthread_mutex_lock(&S.mu);
@@ -608,7 +606,7 @@ static void *sender_main(void *arg) {
 
     bool alive = true;
     if (want_snap) {
-      alive = snapshot_and_queue(&last_snap);
+      alive = snapshot_and_queue();
       next_flush = cpu_seconds(CLOCK_MONOTONIC) + S.s.interval_s;
       /* An explicit flush and the final one send now, whatever the backoff. */
       if (stop || req != S.flush_done) retry_at = 0;
