@@ -87,6 +87,26 @@ def order(oid):
 '''
 
 
+# Flask in-process through the test client: no sockets, so the per-request cost of the sensor
+# (flow wrapper + instrumented user functions) is measured without wrk's network noise.
+FLASK_TC = r'''
+import os, sys, time
+sys.path.insert(0, {appdir!r})
+if os.environ.get("HUD_ENABLE"):
+    import hud_sensor
+    hud_sensor.init(quiet=True)
+import flaskapp
+c = flaskapp.app.test_client()
+best = 1e9
+for _ in range(15):
+    t = time.perf_counter()
+    for _ in range(300):
+        c.get("/orders/7")
+    best = min(best, time.perf_counter() - t)
+print("RESULT", best / 300)
+'''
+
+
 class Sink:
     def __init__(self):
         self.memory = []
@@ -222,6 +242,20 @@ def main():
             _, dexe, dmod = deb[0]
             ok = subprocess.run([dexe, "-c", "import flask, gunicorn"], capture_output=True).returncode == 0
             if ok:
+                script = os.path.join(tmp, "flask_tc.py")
+                with open(script, "w") as fh:
+                    fh.write(FLASK_TC.format(appdir=tmp))
+                per = {"base": 1e9, "hud": 1e9}
+                for _ in range(a.reps + 2):
+                    for mode in per:
+                        out = subprocess.run([dexe, script], env=env_for(dmod, sink, mode == "hud"),
+                                             capture_output=True, text=True, timeout=300, cwd=tmp).stdout
+                        m = re.search(r"RESULT ([0-9.e-]+)", out)
+                        if not m:
+                            raise SystemExit(f"flask test client run failed: {out}")
+                        per[mode] = min(per[mode], float(m.group(1)))
+                print(f"  flask (in-process test client) base {per['base'] * 1e6:7.1f} us/request | sensor "
+                      f"{per['hud'] * 1e6:7.1f} us/request = {(per['hud'] / per['base'] - 1) * 100:+.2f}% time")
                 rps = {"base": [], "hud": [], "cprofile": []}
                 for _ in range(a.reps + 2):
                     for mode in rps:
