@@ -494,7 +494,7 @@ struct srv_store {
   sqlite3 *w;
   sqlite3_stmt *upsert[T_COUNT];
   sqlite3_stmt *st_batch, *st_service, *st_service_id, *st_version, *st_version_id, *st_decl, *st_fn_get,
-      *st_fn_ins, *st_flow_up, *st_flow_id, *st_fn_touch;
+      *st_fn_ins, *st_flow_up, *st_flow_id, *st_flow_fix;
   id_cache fns, flows;
   pthread_mutex_t rlock;
   pthread_cond_t rcond;
@@ -667,7 +667,11 @@ static int prepare_writer(srv_store *st) {
            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (service_id, flow_id) DO UPDATE SET"
            " last_seen = MAX(last_seen, excluded.last_seen) RETURNING id",
            &st->st_flow_up) < 0 ||
-      prep(st->w, "SELECT id FROM flows WHERE service_id = ? AND flow_id = ?", &st->st_flow_id) < 0)
+      prep(st->w, "SELECT id FROM flows WHERE service_id = ? AND flow_id = ?", &st->st_flow_id) < 0 ||
+      prep(st->w,
+           "UPDATE flows SET kind = ?2, method = ?3, route = ?4, task_name = ?5, queue = ?6"
+           " WHERE id = ?1 AND kind = 'unknown'",
+           &st->st_flow_fix) < 0)
     return HUD_ESTORE;
   return 0;
 }
@@ -676,7 +680,7 @@ static void finalize_writer(srv_store *st) {
   for (int t = 0; t < T_COUNT; t++) sqlite3_finalize(st->upsert[t]);
   sqlite3_stmt **all[] = {&st->st_batch, &st->st_service, &st->st_service_id, &st->st_version,
                           &st->st_version_id, &st->st_decl, &st->st_fn_get, &st->st_fn_ins,
-                          &st->st_flow_up, &st->st_flow_id, &st->st_fn_touch};
+                          &st->st_flow_up, &st->st_flow_id, &st->st_flow_fix};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     sqlite3_finalize(*all[i]);
     *all[i] = NULL;
@@ -1167,20 +1171,14 @@ static int store_flows(ingest_ctx *c) {
     if ((rc = step_id(st->w, q, &flow)) < 0) break;
     if (!cache_get(&st->flows, c->sid, f->flow_id, &cached)) cache_put(&st->flows, c->sid, f->flow_id, flow);
     /* A placeholder made earlier learns its kind now. */
-    sqlite3_stmt *fix;
-    if (sqlite3_prepare_v3(st->w,
-                           "UPDATE flows SET kind = ?2, method = ?3, route = ?4, task_name = ?5, queue = ?6"
-                           " WHERE id = ?1 AND kind = 'unknown'",
-                           -1, SQLITE_PREPARE_PERSISTENT, &fix, NULL) == SQLITE_OK) {
-      sqlite3_bind_int64(fix, 1, flow);
-      sqlite3_bind_text(fix, 2, f->kind == HUD_FLOW_ENDPOINT ? "endpoint" : "consumer", -1, SQLITE_STATIC);
-      bind_text_or_null(fix, 3, f->method);
-      bind_text_or_null(fix, 4, f->route);
-      bind_text_or_null(fix, 5, f->task_name);
-      bind_text_or_null(fix, 6, f->queue);
-      sqlite3_step(fix);
-      sqlite3_finalize(fix);
-    }
+    sqlite3_stmt *fix = st->st_flow_fix;
+    sqlite3_bind_int64(fix, 1, flow);
+    sqlite3_bind_text(fix, 2, f->kind == HUD_FLOW_ENDPOINT ? "endpoint" : "consumer", -1, SQLITE_STATIC);
+    bind_text_or_null(fix, 3, f->method);
+    bind_text_or_null(fix, 4, f->route);
+    bind_text_or_null(fix, 5, f->task_name);
+    bind_text_or_null(fix, 6, f->queue);
+    if ((rc = step_done(st->w, fix)) < 0) break;
     q = st->upsert[T_FLOW_SLICES];
     int k = bind_head(c, q, f->timestamp);
     sqlite3_bind_int64(q, k++, flow);
