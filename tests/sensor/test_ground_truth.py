@@ -63,7 +63,7 @@ def main():
     exp = {
         "worker": 4, "mid": n_mid, "top": 30, "handler": 30, "boom": 30, "sleeper": 10,
         "gen": 1, "aleaf": 40, "amain": 1, "aslow": 1, "Shape.area": 1, "Shape.unit": 1, "Shape.make": 1,
-        "Shape.outer": 1, "Shape.outer.<locals>.inner": 3, "main": 1,
+        "Shape.outer": 1, "Shape.outer.<locals>.inner": 3, "main": 1, "quit_clean": 2, "quit_failing": 1,
         "leaf": n_mid * 10 + 7 + 1,
     }
     for name, n in exp.items():
@@ -89,6 +89,9 @@ def main():
     check(t["boom"]["exceptions"] == {"ValueError": 10, "KeyError": 10}, f"boom exc {t['boom']['exceptions']}")
     check(t["handler"]["exceptions"] == {"KeyError": 10}, f"handler exc {t['handler']['exceptions']}")
     check(t["top"]["exceptions"] == {}, f"top exc {t['top']['exceptions']}")
+    # A normal exit (sys.exit(), sys.exit(0)) is not a failure; a non-zero exit status is.
+    check(t["quit_clean"]["exceptions"] == {}, f"quit_clean exc {t['quit_clean']['exceptions']}")
+    check(t["quit_failing"]["exceptions"] == {"SystemExit": 1}, f"quit_failing exc {t['quit_failing']['exceptions']}")
 
     # Exception flows: origin -> propagated -> caught.
     decl = declarations(batches)

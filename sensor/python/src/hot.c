@@ -691,6 +691,19 @@ static int32_t origin_line_of(PyObject *exc) {
   return v > 0 ? (int32_t)v : 0;
 }
 
+/* sys.exit(), sys.exit(0) and SIGTERM handlers that call them end a program normally: counting
+ * them as errors would mark every server's main() as failing. */
+static int is_clean_exit(PyObject *exc) {
+  if (!PyErr_GivenExceptionMatches((PyObject *)Py_TYPE(exc), PyExc_SystemExit)) return 0;
+  PyObject *code = ((PySystemExitObject *)exc)->code;
+  if (!code || code == Py_None) return 1;
+  if (!PyLong_Check(code)) return 0;
+  int overflow = 0;
+  long v = PyLong_AsLongAndOverflow(code, &overflow);
+  if (v == -1 && PyErr_Occurred()) PyErr_Clear();
+  return !overflow && v == 0;
+}
+
 static PyObject *py_raise(PyObject *mod, PyObject *arg) {
   long i = small_index(arg);
   if ((unsigned long)i >= sns_nfns) Py_RETURN_NONE;
@@ -703,7 +716,8 @@ static PyObject *py_raise(PyObject *mod, PyObject *arg) {
   /* Control flow, not failures: closing a generator, ending an iterator. */
   if (PyErr_GivenExceptionMatches((PyObject *)t, PyExc_GeneratorExit) ||
       PyErr_GivenExceptionMatches((PyObject *)t, PyExc_StopIteration) ||
-      PyErr_GivenExceptionMatches((PyObject *)t, PyExc_StopAsyncIteration)) {
+      PyErr_GivenExceptionMatches((PyObject *)t, PyExc_StopAsyncIteration) ||
+      is_clean_exit(exc)) {
     Py_DECREF(exc);
     Py_RETURN_NONE;
   }

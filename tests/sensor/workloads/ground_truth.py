@@ -117,6 +117,14 @@ class Shape:
         return [inner(i) for i in range(3)]
 
 
+def quit_clean(code):
+    sys.exit(code)
+
+
+def quit_failing():
+    sys.exit(3)
+
+
 def forked_work():
     return 42
 
@@ -140,6 +148,15 @@ def main():
     s.area()
     Shape.unit()
     s.outer()
+    for code in (None, 0):
+        try:
+            quit_clean(code)
+        except SystemExit:
+            pass
+    try:
+        quit_failing()
+    except SystemExit:
+        pass
     if os.environ.get("GT_FORK"):
         pid = os.fork()
         if pid == 0:
