@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +44,8 @@ int srvh_start(srvh *h, const char *const *extra) {
   pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    /* A crashed test must not leave a server behind. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], 1);
     close(fds[0]);
     close(fds[1]);
