@@ -653,9 +653,10 @@ static void *sender_main(void *arg) {
       S.last_send_ok = ok;
       pthread_cond_broadcast(&S.done);
     }
-    bool quit = S.stop;
     pthread_mutex_unlock(&S.mu);
-    if (quit) break;
+    /* Quit only after a pass that saw the stop request: a stop that arrives while a periodic
+     * batch is being sent still gets its final snapshot on the next pass. */
+    if (stop) break;
   }
   pthread_mutex_lock(&S.mu);
   S.running = false;
