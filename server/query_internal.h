@@ -39,6 +39,11 @@ typedef struct q_ctx {
   const char *version;
   hud_time_ns from, to;
   int64_t from_s, to_s;
+  /* Whole hours [hour_from, hour_to) of the window read from fn_hours (store_hours.h), the edges
+   * [from_s, hour_from) and [hour_to, to_s) from fn_slices; hour_from = hour_to = from_s when the
+   * window has no whole hour or one of them is dirty (then everything comes from fn_slices). */
+  int64_t hour_from, hour_to;
+  int in_tx; /* q_scope() opened a read transaction on db (q_end() ends it) */
 } q_ctx;
 
 /* Prepares Q for REQ: arena, query parameters, a read connection. Answers 500/503 itself on failure. */

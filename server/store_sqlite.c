@@ -13,6 +13,7 @@
 #include "hud/model.h"
 #include "metrics.h"
 #include "store.h"
+#include "store_hours.h"
 
 #define DEFAULT_ROLLUP_S (24 * 3600)
 #define MAX_READERS 32
@@ -618,6 +619,7 @@ static int create_schema(srv_store *st) {
     rc = ddl ? exec(st->w, ddl) : HUD_ENOMEM;
     free(ddl);
   }
+  if (rc == 0) rc = srv_hours_schema(st->w); /* hourly pre-aggregates, store_sqlite_hours.c */
   char meta[128];
   snprintf(meta, sizeof meta, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', '%d')",
            SRV_STORE_SCHEMA_VERSION);
@@ -1429,7 +1431,8 @@ static int maintain_tx(sqlite3 *db, void *arg) {
              (long long)(m->now - m->st->opt.retention_s));
     if (exec(db, del) < 0) return HUD_ESTORE;
   }
-  return 0;
+  /* Rebuild the hourly pre-aggregates of completed hours touched since the last pass. */
+  return srv_hours_materialize(db, 0, INT64_MIN, m->now - ((m->now % 3600) + 3600) % 3600, NULL);
 }
 
 int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {

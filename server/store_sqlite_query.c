@@ -48,6 +48,22 @@ static void sq_bind_scope(q_ctx *q, sqlite3_stmt *st) {
  * key's (service_id, slice) range over the (fn, slice) index, which reads a handful of rows. */
 #define SQ_SCOPE_BY_FN " +service_id = ?1 AND slice >= ?2 AND slice < ?3 AND (?4 = 0 OR version_id = ?4) "
 
+/* The two partial-hour edges of the window (q_ctx.hour_from/hour_to): ?10 = hour_from, ?11 = hour_to.
+ * With no whole hours both equal from_s, so EDGE_A is empty and EDGE_B the whole window. */
+#define SQ_EDGE_A " service_id = ?1 AND slice >= ?2 AND slice < ?10 AND (?4 = 0 OR version_id = ?4) "
+#define SQ_EDGE_B " service_id = ?1 AND slice >= ?11 AND slice < ?3 AND (?4 = 0 OR version_id = ?4) "
+#define SQ_EDGE_A_BY_FN " +service_id = ?1 AND slice >= ?2 AND slice < ?10 AND (?4 = 0 OR version_id = ?4) "
+#define SQ_EDGE_B_BY_FN " +service_id = ?1 AND slice >= ?11 AND slice < ?3 AND (?4 = 0 OR version_id = ?4) "
+/* Whole hours from fn_hours: version_id 0 holds all versions, so "= ?4" is the scope's filter. */
+#define SQ_HOURS " service_id = ?1 AND hour >= ?10 AND hour < ?11 AND version_id = ?4 "
+#define SQ_HOURS_BY_FN " +service_id = ?1 AND hour >= ?10 AND hour < ?11 "
+#define SQ_TREND_COLS " dn, du, duu, dy, duy, en, eu, euu, ey, euy "
+
+static void sq_bind_split(q_ctx *q, sqlite3_stmt *st) {
+  sqlite3_bind_int64(st, 10, q->hour_from);
+  sqlite3_bind_int64(st, 11, q->hour_to);
+}
+
 /* int64 -> index map. */
 typedef struct sq_map {
   int64_t *keys;
@@ -327,13 +343,56 @@ typedef struct sq_point {
   double sum;
 } sq_point;
 
+/* Least-squares sums over trend points (x = hours since the window's start). */
+typedef struct sq_tsum {
+  long double n, sx, sxx, sy, sxy;
+} sq_tsum;
+
 typedef struct sq_acc {
   int64_t fn;
   int64_t count, errors, sampled;
   double sum, sumsq, self;
   sq_point *pts;
   size_t n_pts, cap_pts;
+  int hours;       /* fn_hours rows were added: trends come from the sums below plus pts */
+  sq_tsum td, te;  /* duration and error-rate trend sums of those rows */
 } sq_acc;
+
+/* Adds the trend sums of an fn_hours row (columns T..T+4: n, sum u, sum u^2, sum y, sum u*y with
+ * u the offset in the hour, in hours) shifted to x = h + u, h = the hour's offset in the window. */
+static void sq_tsum_add_hour(sq_tsum *s, sqlite3_stmt *st, int t, long double h) {
+  long double n = sqlite3_column_int64(st, t), u = sqlite3_column_double(st, t + 1);
+  long double uu = sqlite3_column_double(st, t + 2), y = sqlite3_column_double(st, t + 3);
+  long double uy = sqlite3_column_double(st, t + 4);
+  s->n += n;
+  s->sx += n * h + u;
+  s->sxx += n * h * h + 2 * h * u + uu;
+  s->sy += y;
+  s->sxy += h * y + uy;
+}
+
+/* An fn_hours row (columns as sq_acc_row's: 1 hour, 2 count, 3 errors, 4 sampled, 5 sum, 6 sumsq,
+ * 7 self; trend sums from column T). */
+static void sq_acc_hour(sq_acc *a, sqlite3_stmt *st, int t, int64_t from_s) { /* T < 0: no trends */
+  long double h = (long double)(sqlite3_column_int64(st, 1) - from_s) / 3600.0L;
+  a->count += sqlite3_column_int64(st, 2);
+  a->errors += sqlite3_column_int64(st, 3);
+  a->sampled += sqlite3_column_int64(st, 4);
+  a->sum += sqlite3_column_double(st, 5);
+  a->sumsq += sqlite3_column_double(st, 6);
+  a->self += sqlite3_column_double(st, 7);
+  if (t >= 0) {
+    sq_tsum_add_hour(&a->td, st, t, h);
+    sq_tsum_add_hour(&a->te, st, t + 5, h);
+  }
+  a->hours = 1;
+}
+
+static double sq_tsum_slope(const sq_tsum *s) {
+  long double den = s->n * s->sxx - s->sx * s->sx;
+  if (s->n < 2 || !(den > 0)) return 0;
+  return (double)((s->n * s->sxy - s->sx * s->sy) / den);
+}
 
 static int sq_acc_row(sq_acc *a, sqlite3_stmt *st, bool points) {
   int64_t slice = sqlite3_column_int64(st, 1);
@@ -369,6 +428,24 @@ static int sq_acc_row(sq_acc *a, sqlite3_stmt *st, bool points) {
 /* Slopes per hour of the mean duration and of the error rate over the slices (0 when undefined). */
 static void sq_trends(const sq_acc *a, int64_t from_s, double *dur, double *err) {
   *dur = *err = 0;
+  if (a->hours) {
+    /* The same least-squares fit over the same points, from sums (hours) plus the edge points. */
+    sq_tsum td = a->td, te = a->te;
+    for (size_t i = 0; i < a->n_pts; i++) {
+      long double x = (long double)(a->pts[i].slice - from_s) / 3600.0L;
+      if (a->pts[i].sampled > 0) {
+        long double y = (long double)(a->pts[i].sum / (double)a->pts[i].sampled);
+        td.n += 1, td.sx += x, td.sxx += x * x, td.sy += y, td.sxy += x * y;
+      }
+      if (a->pts[i].count > 0) {
+        long double y = (long double)((double)a->pts[i].errors / (double)a->pts[i].count);
+        te.n += 1, te.sx += x, te.sxx += x * x, te.sy += y, te.sxy += x * y;
+      }
+    }
+    *dur = sq_tsum_slope(&td);
+    *err = sq_tsum_slope(&te);
+    return;
+  }
   if (a->n_pts < 2) return;
   double *x = malloc(2 * a->n_pts * sizeof *x);
   if (!x) return;
@@ -397,10 +474,20 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   *n = 0;
   const char *sql_all =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
-      " FROM fn_slices WHERE" SQ_SCOPE;
+      " FROM fn_slices WHERE" SQ_EDGE_A " UNION ALL"
+      " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
+      " FROM fn_slices WHERE" SQ_EDGE_B;
   const char *sql_fn =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
-      " FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE_BY_FN " ORDER BY slice";
+      " FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN " UNION ALL"
+      " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
+      " FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_B_BY_FN " ORDER BY slice";
+  const char *sql_hours_all =
+      "SELECT fn, hour, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
+      SQ_TREND_COLS " FROM fn_hours WHERE" SQ_HOURS;
+  const char *sql_hours_fn =
+      "SELECT fn, hour, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
+      SQ_TREND_COLS " FROM fn_hours WHERE fn = ?5 AND" SQ_HOURS_BY_FN " AND version_id = ?4";
   const char *sql_flow =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
       " FROM calls WHERE flow = ?6 AND" SQ_SCOPE " AND (?5 = 0 OR fn = ?5)";
@@ -412,14 +499,21 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   size_t n_acc = 0, cap_acc = 0;
   rc = sq_map_init(&map, f->fns ? f->n_fns : 256);
   size_t rounds = f->fns ? f->n_fns : 1;
+  /* Edges (or the whole window) from fn_slices first, then the whole hours from fn_hours. */
+  sqlite3_stmt *hst = NULL;
+  bool use_hours = !f->flow && q->hour_to > q->hour_from;
+  if (rc == 0 && use_hours) rc = sq_prep(q, f->fns ? sql_hours_fn : sql_hours_all, &hst);
+  for (size_t pass = 0; pass < (use_hours ? 2u : 1u) && rc == 0; pass++)
   for (size_t r = 0; r < rounds && rc == 0; r++) {
-    sqlite3_reset(st);
-    sq_bind_scope(q, st);
-    sqlite3_bind_int64(st, 5, f->fns ? f->fns[r] : 0);
-    if (f->flow) sqlite3_bind_int64(st, 6, f->flow);
+    sqlite3_stmt *cur = pass ? hst : st;
+    sqlite3_reset(cur);
+    sq_bind_scope(q, cur);
+    if (!f->flow) sq_bind_split(q, cur);
+    sqlite3_bind_int64(cur, 5, f->fns ? f->fns[r] : 0);
+    if (f->flow) sqlite3_bind_int64(cur, 6, f->flow);
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-      int64_t fn = sqlite3_column_int64(st, 0);
+    while ((s = sqlite3_step(cur)) == SQLITE_ROW) {
+      int64_t fn = sqlite3_column_int64(cur, 0);
       long i = sq_map_get(&map, fn);
       if (i < 0) {
         if ((n_acc + 1) * 2 > map.cap && (rc = sq_map_grow(&map)) < 0) break;
@@ -438,11 +532,13 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
         sq_map_put(&map, fn, n_acc);
         i = (long)n_acc++;
       }
-      if ((rc = sq_acc_row(&acc[i], st, !f->no_trends)) < 0) break;
+      if (pass) sq_acc_hour(&acc[i], cur, f->no_trends ? -1 : 8, q->from_s);
+      else if ((rc = sq_acc_row(&acc[i], cur, !f->no_trends)) < 0) break;
     }
     if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   }
   sqlite3_finalize(st);
+  sqlite3_finalize(hst);
   if (rc == 0 && n_acc) {
     *items = hud_arena_calloc(q->arena, n_acc, sizeof **items);
     *fns_out = hud_arena_calloc(q->arena, n_acc, sizeof **fns_out);
@@ -482,9 +578,24 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
    * scope's version filter is applied below. */
   rc = sq_prep(q,
                "SELECT version_id, slice, count, errors, sampled_count, sum_duration, sum_squared_duration,"
-               " self_duration, sketch FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE_BY_FN " ORDER BY slice",
+               " self_duration, sketch FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN " UNION ALL"
+               " SELECT version_id, slice, count, errors, sampled_count, sum_duration, sum_squared_duration,"
+               " self_duration, sketch FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_B_BY_FN " ORDER BY slice",
                &st);
   if (rc < 0) return rc;
+  /* Whole hours: the scope's row (version ?4, 0 = all) and the current/previous versions' rows for
+   * the slowdown (?6, ?7; -1 when there is no previous version). */
+  sqlite3_stmt *hst = NULL;
+  bool use_hours = q->hour_to > q->hour_from;
+  if (use_hours &&
+      (rc = sq_prep(q,
+                    "SELECT version_id, hour, count, errors, sampled_count, sum_duration, sum_squared_duration,"
+                    " self_duration, sketch," SQ_TREND_COLS " FROM fn_hours WHERE fn = ?5 AND" SQ_HOURS_BY_FN
+                    " AND version_id IN (?4, ?6, ?7)",
+                    &hst)) < 0) {
+    sqlite3_finalize(st);
+    return rc;
+  }
   for (size_t i = 0; i < n && rc == 0; i++) {
     sq_acc a = {.fn = fns[i]};
     hud_sketch *m = NULL;
@@ -492,19 +603,33 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
     int64_t vcnt[2] = {0, 0};
     sqlite3_reset(st);
     sq_bind_scope(q, st);
+    sq_bind_split(q, st);
     sqlite3_bind_int64(st, 4, 0);
     sqlite3_bind_int64(st, 5, fns[i]);
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-      int64_t ver = sqlite3_column_int64(st, 0);
-      if (prev && (ver == cur || ver == prev)) {
-        vcnt[ver == cur] += sqlite3_column_int64(st, 4);
-        vsum[ver == cur] += sqlite3_column_double(st, 5);
+    for (int pass = 0; pass < (use_hours ? 2 : 1) && rc == 0; pass++) {
+    sqlite3_stmt *cur_st = st;
+    if (pass) {
+      cur_st = hst;
+      sqlite3_reset(hst);
+      sq_bind_scope(q, hst);
+      sq_bind_split(q, hst);
+      sqlite3_bind_int64(hst, 5, fns[i]);
+      sqlite3_bind_int64(hst, 6, prev ? cur : -1);
+      sqlite3_bind_int64(hst, 7, prev ? prev : -1);
+    }
+    while ((s = sqlite3_step(cur_st)) == SQLITE_ROW) {
+      int64_t ver = sqlite3_column_int64(cur_st, 0);
+      /* fn_hours' version 0 row is the all-versions total, not a version. */
+      if (prev && (ver == cur || ver == prev) && !(pass && ver == 0)) {
+        vcnt[ver == cur] += sqlite3_column_int64(cur_st, 4);
+        vsum[ver == cur] += sqlite3_column_double(cur_st, 5);
       }
-      if (q->version_id && ver != q->version_id) continue;
-      if ((rc = sq_acc_row(&a, st, true)) < 0) break;
-      const void *blob = sqlite3_column_blob(st, 8);
-      int len = sqlite3_column_bytes(st, 8);
+      if (pass ? ver != q->version_id : (q->version_id && ver != q->version_id)) continue;
+      if (pass) sq_acc_hour(&a, cur_st, 9, q->from_s);
+      else if ((rc = sq_acc_row(&a, cur_st, true)) < 0) break;
+      const void *blob = sqlite3_column_blob(cur_st, 8);
+      int len = sqlite3_column_bytes(cur_st, 8);
       if (blob && len > 0) {
         hud_sketch *k = NULL;
         if (srv_sketch_blob_decode(blob, (size_t)len, &k) == 0) {
@@ -517,6 +642,7 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
       }
     }
     if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+    }
     hud_function_summary *it = &items[i];
     it->calls = a.count;
     it->errors = a.errors;
@@ -544,6 +670,7 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
     free(a.pts);
   }
   sqlite3_finalize(st);
+  sqlite3_finalize(hst);
   return rc;
 }
 
@@ -553,9 +680,14 @@ int sq_fn_p95_all(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *
   int rc = sk ? sq_map_init(&map, n) : HUD_ENOMEM;
   for (size_t i = 0; i < n && rc == 0; i++) sq_map_put(&map, fns[i], i);
   sqlite3_stmt *st = NULL;
-  if (rc == 0) rc = sq_prep(q, "SELECT fn, sketch FROM fn_slices WHERE" SQ_SCOPE, &st);
+  if (rc == 0)
+    rc = sq_prep(q,
+                 "SELECT fn, sketch FROM fn_slices WHERE" SQ_EDGE_A " UNION ALL SELECT fn, sketch FROM fn_slices"
+                 " WHERE" SQ_EDGE_B " UNION ALL SELECT fn, sketch FROM fn_hours WHERE" SQ_HOURS,
+                 &st);
   if (rc == 0) {
     sq_bind_scope(q, st);
+    sq_bind_split(q, st);
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
       long i = sq_map_get(&map, sqlite3_column_int64(st, 0));
@@ -617,11 +749,15 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
                           " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM calls"
                           " WHERE fn = ?5 AND flow = ?6 AND" SQ_SCOPE_BY_FN ")"
                         : "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
-                          " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM fn_slices"
-                          " WHERE fn = ?5 AND" SQ_SCOPE_BY_FN ")",
+                          " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM"
+                          " (SELECT sketch FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN
+                          " UNION ALL SELECT sketch FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_B_BY_FN
+                          " UNION ALL SELECT sketch FROM fn_hours WHERE fn = ?5 AND" SQ_HOURS_BY_FN
+                          " AND version_id = ?4))",
                    &st);
   if (rc < 0) return rc;
   sq_bind_scope(q, st);
+  if (!flow) sq_bind_split(q, st);
   sqlite3_bind_int64(st, 5, fn);
   if (flow) sqlite3_bind_int64(st, 6, flow);
   int s = sqlite3_step(st);
@@ -851,12 +987,20 @@ static int sq_fn_versions(q_ctx *q, int64_t fn, hud_function_detail *d) {
                    "SELECT v.version, v.first_seen, v.last_seen, c, e, n, s, ss, hud_sketch_quantile(k, 0.5),"
                    " hud_sketch_quantile(k, 0.95), hud_sketch_quantile(k, 0.99) FROM"
                    " (SELECT version_id, SUM(count) AS c, SUM(errors) AS e, SUM(sampled_count) AS n,"
-                   " SUM(sum_duration) AS s, SUM(sum_squared_duration) AS ss, hud_sketch_agg(sketch) AS k"
-                   " FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE_BY_FN " GROUP BY version_id) x"
+                   " SUM(sum_duration) AS s, SUM(sum_squared_duration) AS ss, hud_sketch_agg(sketch) AS k FROM"
+                   " (SELECT version_id, count, errors, sampled_count, sum_duration, sum_squared_duration, sketch"
+                   "  FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN " UNION ALL"
+                   "  SELECT version_id, count, errors, sampled_count, sum_duration, sum_squared_duration, sketch"
+                   "  FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_B_BY_FN " UNION ALL"
+                   "  SELECT version_id, count, errors, sampled_count, sum_duration, sum_squared_duration, sketch"
+                   "  FROM fn_hours WHERE fn = ?5 AND" SQ_HOURS_BY_FN " AND version_id <> 0"
+                   "  AND (?4 = 0 OR version_id = ?4))"
+                   " GROUP BY version_id) x"
                    " JOIN versions v ON v.id = x.version_id ORDER BY v.first_seen DESC, v.id DESC",
                    &st);
   if (rc < 0) return rc;
   sq_bind_scope(q, st);
+  sq_bind_split(q, st);
   sqlite3_bind_int64(st, 5, fn);
   size_t cap = 0;
   int s;

@@ -1,0 +1,51 @@
+/* Hourly pre-aggregates of fn_slices (server/store_sqlite_hours.c), so that day-long windows read
+ * 24 rows per function instead of ~1440 minute rows.
+ *
+ *   fn_hours(service_id, hour, fn, version_id, count, errors, sampled_count, sum_duration,
+ *            sum_squared_duration REAL, self_duration, sketch BLOB,
+ *            dn, du, duu, dy, duy, en, eu, euu, ey, euy  -- trend sums, see below
+ *            PRIMARY KEY(service_id, hour, fn, version_id)) WITHOUT ROWID;  INDEX fn_hours_fn(fn, hour)
+ *     One row per function and hour = the sum of EVERY fn_slices row (minute and hourly widths) whose
+ *     slice lies in [hour, hour + 3600), per version, plus a row with version_id = 0 for all versions
+ *     together (versions.id starts at 1). Counters add, sketches merge (exactly: bin counts add).
+ *     Trend sums: the query's trends are least-squares fits over the window's slices (one point per
+ *     slice, versions summed); an hour keeps, over its points, with u = (slice - hour) / 3600 and
+ *     y = mean duration (d*) or error rate (e*) of the point: n = points with y defined, sum u,
+ *     sum u^2, sum y, sum u*y. The query shifts them by the hour's offset in the window.
+ *   hours_dirty(service_id, hour, PRIMARY KEY(service_id, hour)) WITHOUT ROWID
+ *     Hours whose fn_hours rows are stale. TRIGGERs on fn_slices (insert, update, delete, any width)
+ *     add the hour of the touched row, so ingest, late data, rollup and retention need no change.
+ *
+ * Invariant: for an hour NOT in hours_dirty, fn_hours holds exactly the aggregate of fn_slices for it.
+ * Readers therefore take whole hours from fn_hours only when none of them is dirty (checked inside
+ * the same read transaction), the partial-hour edges from fn_slices, and never both for one hour:
+ * no double counting with the rollup (which only moves rows within fn_slices and re-dirties the hour). */
+#ifndef SRV_STORE_HOURS_H
+#define SRV_STORE_HOURS_H
+
+#include <stdint.h>
+
+struct sqlite3;
+struct srv_store;
+
+/* Creates fn_hours, hours_dirty and the triggers when missing (inside the caller's transaction).
+ * When fn_hours is new and fn_slices has rows (a store from before this table), every stored hour
+ * is marked dirty so the next materialization builds them. */
+int srv_hours_schema(struct sqlite3 *db);
+
+/* Rebuilds the fn_hours rows of every dirty hour in [from_hour, to_hour) of SERVICE_ID (0 = every
+ * service) and clears their dirty marks; *DONE (may be NULL) receives the number of hours rebuilt.
+ * Runs in the caller's write transaction. */
+int srv_hours_materialize(struct sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour,
+                          uint64_t *done);
+
+/* Number of dirty hours of SERVICE_ID in [from_hour, to_hour) on connection DB (a reader is fine). */
+int srv_hours_dirty_count(struct sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour,
+                          int64_t *n);
+
+/* Query path: when [from_hour, to_hour) of SERVICE_ID has dirty hours (checked on reader RDB),
+ * materializes them through the store's writer. */
+int srv_hours_refresh(struct srv_store *st, struct sqlite3 *rdb, int64_t service_id, int64_t from_hour,
+                      int64_t to_hour);
+
+#endif

@@ -1,0 +1,181 @@
+/* Hourly pre-aggregates of fn_slices: schema, dirty-hour triggers and the materializer. The design
+ * and the invariant the query side relies on are in store_hours.h. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hud/err.h"
+#include "store.h"
+#include "store_hours.h"
+
+/* The triggers test NOT EXISTS rather than INSERT OR IGNORE: the conflict policy of the statement
+ * firing a trigger (ingest's plain INSERT ... ON CONFLICT DO UPDATE) overrides the trigger's own. */
+static const char k_hours_schema[] =
+    "CREATE TABLE IF NOT EXISTS fn_hours (service_id INTEGER NOT NULL, hour INTEGER NOT NULL,"
+    " fn INTEGER NOT NULL, version_id INTEGER NOT NULL, count INTEGER NOT NULL, errors INTEGER NOT NULL,"
+    " sampled_count INTEGER NOT NULL, sum_duration INTEGER NOT NULL, sum_squared_duration REAL NOT NULL,"
+    " self_duration INTEGER NOT NULL, sketch BLOB,"
+    " dn INTEGER NOT NULL, du REAL NOT NULL, duu REAL NOT NULL, dy REAL NOT NULL, duy REAL NOT NULL,"
+    " en INTEGER NOT NULL, eu REAL NOT NULL, euu REAL NOT NULL, ey REAL NOT NULL, euy REAL NOT NULL,"
+    " PRIMARY KEY (service_id, hour, fn, version_id)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS fn_hours_fn ON fn_hours(fn, hour);\n"
+    "CREATE TABLE IF NOT EXISTS hours_dirty (service_id INTEGER NOT NULL, hour INTEGER NOT NULL,"
+    " PRIMARY KEY (service_id, hour)) WITHOUT ROWID;\n"
+    "CREATE TRIGGER IF NOT EXISTS fn_slices_hours_ins AFTER INSERT ON fn_slices BEGIN"
+    " INSERT INTO hours_dirty (service_id, hour) SELECT new.service_id, (new.slice / 3600) * 3600 WHERE NOT EXISTS"
+    " (SELECT 1 FROM hours_dirty WHERE service_id = new.service_id AND hour = (new.slice / 3600) * 3600);"
+    " END;\n"
+    "CREATE TRIGGER IF NOT EXISTS fn_slices_hours_upd AFTER UPDATE ON fn_slices BEGIN"
+    " INSERT INTO hours_dirty (service_id, hour) SELECT old.service_id, (old.slice / 3600) * 3600 WHERE NOT EXISTS"
+    " (SELECT 1 FROM hours_dirty WHERE service_id = old.service_id AND hour = (old.slice / 3600) * 3600);"
+    " INSERT INTO hours_dirty (service_id, hour) SELECT new.service_id, (new.slice / 3600) * 3600 WHERE NOT EXISTS"
+    " (SELECT 1 FROM hours_dirty WHERE service_id = new.service_id AND hour = (new.slice / 3600) * 3600);"
+    " END;\n"
+    "CREATE TRIGGER IF NOT EXISTS fn_slices_hours_del AFTER DELETE ON fn_slices BEGIN"
+    " INSERT INTO hours_dirty (service_id, hour) SELECT old.service_id, (old.slice / 3600) * 3600 WHERE NOT EXISTS"
+    " (SELECT 1 FROM hours_dirty WHERE service_id = old.service_id AND hour = (old.slice / 3600) * 3600);"
+    " END;\n";
+
+/* One hour of one service: per-version rows and the all-versions row (version_id 0). The inner
+ * selects make one point per slice (and version), as the query's trend fit sees them. */
+static const char k_materialize[] =
+    "INSERT INTO fn_hours (service_id, hour, fn, version_id, count, errors, sampled_count, sum_duration,"
+    " sum_squared_duration, self_duration, sketch, dn, du, duu, dy, duy, en, eu, euu, ey, euy)"
+    " SELECT ?1, ?2, fn, v, SUM(c), SUM(e), SUM(s), SUM(d), TOTAL(q), SUM(f), hud_sketch_agg(k),"
+    " SUM(s > 0), TOTAL(CASE WHEN s > 0 THEN u END), TOTAL(CASE WHEN s > 0 THEN u * u END),"
+    " TOTAL(CASE WHEN s > 0 THEN y END), TOTAL(CASE WHEN s > 0 THEN u * y END),"
+    " SUM(c > 0), TOTAL(CASE WHEN c > 0 THEN u END), TOTAL(CASE WHEN c > 0 THEN u * u END),"
+    " TOTAL(CASE WHEN c > 0 THEN r END), TOTAL(CASE WHEN c > 0 THEN u * r END)"
+    " FROM (SELECT fn, v, u, c, e, s, d, q, f, k,"
+    "        CASE WHEN s > 0 THEN CAST(d AS REAL) / s END AS y, CASE WHEN c > 0 THEN CAST(e AS REAL) / c END AS r"
+    "       FROM (SELECT fn, version_id AS v, (slice - ?2) / 3600.0 AS u, SUM(count) AS c, SUM(errors) AS e,"
+    "               SUM(sampled_count) AS s, SUM(sum_duration) AS d, TOTAL(sum_squared_duration) AS q,"
+    "               SUM(self_duration) AS f, hud_sketch_agg(sketch) AS k FROM fn_slices"
+    "             WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600 GROUP BY fn, version_id, slice"
+    "             UNION ALL"
+    "             SELECT fn, 0, (slice - ?2) / 3600.0, SUM(count), SUM(errors), SUM(sampled_count),"
+    "               SUM(sum_duration), TOTAL(sum_squared_duration), SUM(self_duration), hud_sketch_agg(sketch)"
+    "             FROM fn_slices WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600 GROUP BY fn, slice))"
+    " GROUP BY fn, v";
+
+static int hours_exec(sqlite3 *db, const char *sql) {
+  char *err = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+    fprintf(stderr, "hud-server: hourly aggregates: %s\n", err ? err : sqlite3_errmsg(db));
+    sqlite3_free(err);
+    return HUD_ESTORE;
+  }
+  return 0;
+}
+
+static int hours_prep(sqlite3 *db, const char *sql, sqlite3_stmt **st) {
+  if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+    fprintf(stderr, "hud-server: hourly aggregates: %s\n", sqlite3_errmsg(db));
+    *st = NULL;
+    return HUD_ESTORE;
+  }
+  return 0;
+}
+
+int srv_hours_schema(sqlite3 *db) {
+  sqlite3_stmt *st;
+  int rc = hours_prep(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fn_hours'", &st);
+  if (rc < 0) return rc;
+  int existed = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_finalize(st);
+  rc = hours_exec(db, k_hours_schema);
+  /* A store written before these tables existed: every stored hour needs building once. */
+  if (rc == 0 && !existed)
+    rc = hours_exec(db, "INSERT OR IGNORE INTO hours_dirty (service_id, hour)"
+                        " SELECT DISTINCT service_id, (slice / 3600) * 3600 FROM fn_slices");
+  return rc;
+}
+
+typedef struct hour_key {
+  int64_t service_id, hour;
+} hour_key;
+
+int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour, uint64_t *done) {
+  if (done) *done = 0;
+  sqlite3_stmt *sel = NULL, *del = NULL, *ins = NULL, *clr = NULL;
+  hour_key *keys = NULL;
+  size_t n = 0, cap = 0;
+  int rc = hours_prep(db,
+                      "SELECT service_id, hour FROM hours_dirty WHERE (?1 = 0 OR service_id = ?1)"
+                      " AND hour >= ?2 AND hour < ?3",
+                      &sel);
+  if (rc == 0) {
+    sqlite3_bind_int64(sel, 1, service_id);
+    sqlite3_bind_int64(sel, 2, from_hour);
+    sqlite3_bind_int64(sel, 3, to_hour);
+    int s;
+    while ((s = sqlite3_step(sel)) == SQLITE_ROW) {
+      if (n == cap) {
+        size_t nc = cap ? cap * 2 : 64;
+        hour_key *nk = realloc(keys, nc * sizeof *nk);
+        if (!nk) {
+          rc = HUD_ENOMEM;
+          break;
+        }
+        keys = nk;
+        cap = nc;
+      }
+      keys[n++] = (hour_key){sqlite3_column_int64(sel, 0), sqlite3_column_int64(sel, 1)};
+    }
+    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  }
+  sqlite3_finalize(sel);
+  if (rc == 0) rc = hours_prep(db, "DELETE FROM fn_hours WHERE service_id = ?1 AND hour = ?2", &del);
+  if (rc == 0) rc = hours_prep(db, k_materialize, &ins);
+  if (rc == 0) rc = hours_prep(db, "DELETE FROM hours_dirty WHERE service_id = ?1 AND hour = ?2", &clr);
+  sqlite3_stmt *steps[3] = {del, ins, clr};
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    for (int j = 0; j < 3 && rc == 0; j++) {
+      sqlite3_reset(steps[j]);
+      sqlite3_bind_int64(steps[j], 1, keys[i].service_id);
+      sqlite3_bind_int64(steps[j], 2, keys[i].hour);
+      if (sqlite3_step(steps[j]) != SQLITE_DONE) {
+        fprintf(stderr, "hud-server: hourly aggregates: %s\n", sqlite3_errmsg(db));
+        rc = HUD_ESTORE;
+      }
+    }
+    if (rc == 0 && done) (*done)++;
+  }
+  sqlite3_finalize(del);
+  sqlite3_finalize(ins);
+  sqlite3_finalize(clr);
+  free(keys);
+  return rc;
+}
+
+int srv_hours_dirty_count(sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour, int64_t *n) {
+  sqlite3_stmt *st;
+  *n = 0;
+  int rc = hours_prep(db, "SELECT COUNT(*) FROM hours_dirty WHERE service_id = ?1 AND hour >= ?2 AND hour < ?3",
+                      &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, service_id);
+  sqlite3_bind_int64(st, 2, from_hour);
+  sqlite3_bind_int64(st, 3, to_hour);
+  if (sqlite3_step(st) == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
+  else rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+typedef struct refresh_arg {
+  int64_t service_id, from_hour, to_hour;
+} refresh_arg;
+
+static int refresh_tx(sqlite3 *db, void *arg) {
+  refresh_arg *r = arg;
+  return srv_hours_materialize(db, r->service_id, r->from_hour, r->to_hour, NULL);
+}
+
+int srv_hours_refresh(struct srv_store *st, sqlite3 *rdb, int64_t service_id, int64_t from_hour, int64_t to_hour) {
+  int64_t n;
+  int rc = srv_hours_dirty_count(rdb, service_id, from_hour, to_hour, &n);
+  if (rc < 0 || n == 0) return rc;
+  refresh_arg r = {service_id, from_hour, to_hour};
+  return srv_store_sqlite_write(st, refresh_tx, &r);
+}
