@@ -162,6 +162,7 @@ typedef struct walk {
 } walk;
 
 typedef struct job {
+  long long size; /* for scheduling: the largest files start first */
   char *path;
   char *module_path;
   hud_lang lang;
@@ -172,7 +173,8 @@ typedef struct job {
 
 static char *python_module_path(const char *path);
 
-static void add_job(walk *w, const char *path, const char *module_path, hud_lang lang) {
+static void add_job(walk *w, const char *path, const char *module_path, hud_lang lang,
+                    long long size) {
   if (w->njobs == w->capjobs) {
     size_t cap = w->capjobs ? w->capjobs * 2 : 256;
     job *n = realloc(w->jobs, cap * sizeof *n);
@@ -190,6 +192,7 @@ static void add_job(walk *w, const char *path, const char *module_path, hud_lang
   if (!w->o->root && lang == HUD_LANG_PYTHON) j->module_path = python_module_path(path);
   if (!j->module_path) j->module_path = strdup(module_path);
   j->lang = lang;
+  j->size = size;
 }
 
 static char *join(const char *a, const char *b) {
@@ -343,7 +346,7 @@ static void walk_dir(walk *w, const char *dir, const char *rel, const char *mod,
           if (!skip_dir(path, names[i])) walk_dir(w, path, r, m, depth + 1);
         } else if (S_ISREG(st.st_mode)) {
           hud_lang lang = w->o->force_lang ? w->o->force_lang : hud_lang_from_path(names[i]);
-          if (lang) add_job(w, path, m, lang);
+          if (lang) add_job(w, path, m, lang, (long long)st.st_size);
         }
       }
     }
@@ -530,6 +533,7 @@ typedef struct pool {
   const opts *o;
   job *jobs;
   size_t njobs;
+  size_t *order; /* job indexes, largest file first, so that no thread ends alone on a big one */
   atomic_size_t next;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -561,9 +565,9 @@ static void *worker(void *arg) {
   hud_indexer *ix = NULL;
   int rc = hud_indexer_new(&ix);
   for (;;) {
-    size_t i = atomic_fetch_add(&p->next, 1);
-    if (i >= p->njobs) break;
-    job *j = &p->jobs[i];
+    size_t k = atomic_fetch_add(&p->next, 1);
+    if (k >= p->njobs) break;
+    job *j = &p->jobs[p->order ? p->order[k] : k];
     if (rc) {
       sbuf e = {0};
       sb_printf(&e, "hud-index: cannot start the indexer: %s", hud_strerror(rc));
@@ -578,6 +582,14 @@ static void *worker(void *arg) {
   }
   hud_indexer_free(ix);
   return NULL;
+}
+
+static const job *g_jobs; /* for the qsort comparator only */
+
+static int by_size_desc(const void *a, const void *b) {
+  long long x = g_jobs[*(const size_t *)a].size, y = g_jobs[*(const size_t *)b].size;
+  if (x != y) return x > y ? -1 : 1;
+  return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
 int main(int argc, char **argv) {
@@ -673,13 +685,19 @@ int main(int argc, char **argv) {
         fprintf(stderr, "hud-index: %s: unknown language (use --lang)\n", argv[i]);
         w.errors++;
       } else {
-        add_job(&w, argv[i], mod, lang);
+        add_job(&w, argv[i], mod, lang, (long long)st.st_size);
       }
     }
     free(mod);
   }
 
   pool p = {.o = &o, .jobs = w.jobs, .njobs = w.njobs};
+  p.order = w.njobs ? malloc(w.njobs * sizeof *p.order) : NULL;
+  if (p.order) {
+    for (size_t i = 0; i < w.njobs; i++) p.order[i] = i;
+    g_jobs = w.jobs;
+    qsort(p.order, w.njobs, sizeof *p.order, by_size_desc);
+  }
   atomic_init(&p.next, 0);
   pthread_mutex_init(&p.mu, NULL);
   pthread_cond_init(&p.cv, NULL);
@@ -707,6 +725,7 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
   free(th);
+  free(p.order);
   free(w.jobs);
   free(w.rules);
   free(w.seen);
