@@ -19,7 +19,8 @@ LOG="$DIR/server.log"
 PID=$!
 trap 'kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true' EXIT
 PORT=""
-for _ in $(seq 100); do
+# The first start on a store builds its hourly pre-aggregates before listening (~15 s for 10M rows).
+for _ in $(seq 600); do
   PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$LOG" | head -1)
   [ -n "$PORT" ] && break
   sleep 0.1
