@@ -5,6 +5,7 @@
  *            sum_squared_duration REAL, self_duration, sketch BLOB,
  *            dn, du, duu, dy, duy, en, eu, euu, ey, euy  -- trend sums, see below
  *            PRIMARY KEY(service_id, hour, fn, version_id)) WITHOUT ROWID;  INDEX fn_hours_fn(fn, hour)
+ *            INDEX fn_hours_scan(service_id, version_id, hour, fn, <every column but sketch>)  -- covering
  *     One row per function and hour = the sum of EVERY fn_slices row (minute and hourly widths) whose
  *     slice lies in [hour, hour + 3600), per version, plus a row with version_id = 0 for all versions
  *     together (versions.id starts at 1). Counters add, sketches merge (exactly: bin counts add).
@@ -43,8 +44,11 @@ int srv_hours_materialize(struct sqlite3 *db, int64_t service_id, int64_t from_h
 int srv_hours_dirty_count(struct sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour,
                           int64_t *n);
 
-/* Query path: when [from_hour, to_hour) of SERVICE_ID has dirty hours (checked on reader RDB),
- * materializes them through the store's writer. */
+/* Most dirty hours a query builds itself (more: it reads minute slices and leaves them to maintenance). */
+#define SRV_HOURS_LAZY_MAX 48
+
+/* Query path: when [from_hour, to_hour) of SERVICE_ID has 1..SRV_HOURS_LAZY_MAX dirty hours (checked
+ * on reader RDB), materializes them through the store's writer. */
 int srv_hours_refresh(struct srv_store *st, struct sqlite3 *rdb, int64_t service_id, int64_t from_hour,
                       int64_t to_hour);
 
