@@ -676,14 +676,15 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
 
 int sq_fn_p95_all(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items) {
   sq_map map = {0};
-  hud_sketch **sk = calloc(n ? n : 1, sizeof *sk);
-  int rc = sk ? sq_map_init(&map, n) : HUD_ENOMEM;
+  int rc = sq_map_init(&map, n);
   for (size_t i = 0; i < n && rc == 0; i++) sq_map_put(&map, fns[i], i);
   sqlite3_stmt *st = NULL;
+  /* hud_sketch_agg merges bin counts without building a hud_sketch per row. */
   if (rc == 0)
     rc = sq_prep(q,
-                 "SELECT fn, sketch FROM fn_slices WHERE" SQ_EDGE_A " UNION ALL SELECT fn, sketch FROM fn_slices"
-                 " WHERE" SQ_EDGE_B " UNION ALL SELECT fn, sketch FROM fn_hours WHERE" SQ_HOURS,
+                 "SELECT fn, hud_sketch_quantile(hud_sketch_agg(sketch), 0.95) FROM"
+                 " (SELECT fn, sketch FROM fn_slices WHERE" SQ_EDGE_A " UNION ALL SELECT fn, sketch FROM fn_slices"
+                 " WHERE" SQ_EDGE_B " UNION ALL SELECT fn, sketch FROM fn_hours WHERE" SQ_HOURS ") GROUP BY fn",
                  &st);
   if (rc == 0) {
     sq_bind_scope(q, st);
@@ -691,27 +692,12 @@ int sq_fn_p95_all(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
       long i = sq_map_get(&map, sqlite3_column_int64(st, 0));
-      const void *blob = sqlite3_column_blob(st, 1);
-      int len = sqlite3_column_bytes(st, 1);
-      if (i < 0 || !blob || len <= 0) continue;
-      hud_sketch *k = NULL;
-      if (srv_sketch_blob_decode(blob, (size_t)len, &k) < 0) continue;
-      if (!sk[i]) {
-        sk[i] = k;
-      } else {
-        hud_sketch_merge(sk[i], k);
-        hud_sketch_free(k);
-      }
+      if (i >= 0 && sqlite3_column_type(st, 1) != SQLITE_NULL) items[i].p95 = sqlite3_column_double(st, 1);
     }
     if (s != SQLITE_DONE) rc = HUD_ESTORE;
   }
-  for (size_t i = 0; i < n; i++) {
-    if (rc == 0 && sk[i] && hud_sketch_count(sk[i]) > 0) hud_sketch_quantile(sk[i], 0.95, &items[i].p95);
-    hud_sketch_free(sk[i]);
-  }
   sqlite3_finalize(st);
   sq_map_free(&map);
-  free(sk);
   return rc;
 }
 
