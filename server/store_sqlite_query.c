@@ -503,39 +503,40 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   sqlite3_stmt *hst = NULL;
   bool use_hours = !f->flow && q->hour_to > q->hour_from;
   if (rc == 0 && use_hours) rc = sq_prep(q, f->fns ? sql_hours_fn : sql_hours_all, &hst);
-  for (size_t pass = 0; pass < (use_hours ? 2u : 1u) && rc == 0; pass++)
-  for (size_t r = 0; r < rounds && rc == 0; r++) {
-    sqlite3_stmt *cur = pass ? hst : st;
-    sqlite3_reset(cur);
-    sq_bind_scope(q, cur);
-    if (!f->flow) sq_bind_split(q, cur);
-    sqlite3_bind_int64(cur, 5, f->fns ? f->fns[r] : 0);
-    if (f->flow) sqlite3_bind_int64(cur, 6, f->flow);
-    int s;
-    while ((s = sqlite3_step(cur)) == SQLITE_ROW) {
-      int64_t fn = sqlite3_column_int64(cur, 0);
-      long i = sq_map_get(&map, fn);
-      if (i < 0) {
-        if ((n_acc + 1) * 2 > map.cap && (rc = sq_map_grow(&map)) < 0) break;
-        if (n_acc == cap_acc) {
-          size_t nc = cap_acc ? cap_acc * 2 : 256;
-          sq_acc *na = realloc(acc, nc * sizeof *na);
-          if (!na) {
-            rc = HUD_ENOMEM;
-            break;
+  for (size_t pass = 0; pass < (use_hours ? 2u : 1u) && rc == 0; pass++) {
+    for (size_t r = 0; r < rounds && rc == 0; r++) {
+      sqlite3_stmt *cur = pass ? hst : st;
+      sqlite3_reset(cur);
+      sq_bind_scope(q, cur);
+      if (!f->flow) sq_bind_split(q, cur);
+      sqlite3_bind_int64(cur, 5, f->fns ? f->fns[r] : 0);
+      if (f->flow) sqlite3_bind_int64(cur, 6, f->flow);
+      int s;
+      while ((s = sqlite3_step(cur)) == SQLITE_ROW) {
+        int64_t fn = sqlite3_column_int64(cur, 0);
+        long i = sq_map_get(&map, fn);
+        if (i < 0) {
+          if ((n_acc + 1) * 2 > map.cap && (rc = sq_map_grow(&map)) < 0) break;
+          if (n_acc == cap_acc) {
+            size_t nc = cap_acc ? cap_acc * 2 : 256;
+            sq_acc *na = realloc(acc, nc * sizeof *na);
+            if (!na) {
+              rc = HUD_ENOMEM;
+              break;
+            }
+            acc = na;
+            cap_acc = nc;
           }
-          acc = na;
-          cap_acc = nc;
+          memset(&acc[n_acc], 0, sizeof acc[n_acc]);
+          acc[n_acc].fn = fn;
+          sq_map_put(&map, fn, n_acc);
+          i = (long)n_acc++;
         }
-        memset(&acc[n_acc], 0, sizeof acc[n_acc]);
-        acc[n_acc].fn = fn;
-        sq_map_put(&map, fn, n_acc);
-        i = (long)n_acc++;
+        if (pass) sq_acc_hour(&acc[i], cur, f->no_trends ? -1 : 8, q->from_s);
+        else if ((rc = sq_acc_row(&acc[i], cur, !f->no_trends)) < 0) break;
       }
-      if (pass) sq_acc_hour(&acc[i], cur, f->no_trends ? -1 : 8, q->from_s);
-      else if ((rc = sq_acc_row(&acc[i], cur, !f->no_trends)) < 0) break;
+      if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
     }
-    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   }
   sqlite3_finalize(st);
   sqlite3_finalize(hst);
@@ -608,40 +609,40 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
     sqlite3_bind_int64(st, 5, fns[i]);
     int s;
     for (int pass = 0; pass < (use_hours ? 2 : 1) && rc == 0; pass++) {
-    sqlite3_stmt *cur_st = st;
-    if (pass) {
-      cur_st = hst;
-      sqlite3_reset(hst);
-      sq_bind_scope(q, hst);
-      sq_bind_split(q, hst);
-      sqlite3_bind_int64(hst, 5, fns[i]);
-      sqlite3_bind_int64(hst, 6, prev ? cur : -1);
-      sqlite3_bind_int64(hst, 7, prev ? prev : -1);
-    }
-    while ((s = sqlite3_step(cur_st)) == SQLITE_ROW) {
-      int64_t ver = sqlite3_column_int64(cur_st, 0);
-      /* fn_hours' version 0 row is the all-versions total, not a version. */
-      if (prev && (ver == cur || ver == prev) && !(pass && ver == 0)) {
-        vcnt[ver == cur] += sqlite3_column_int64(cur_st, 4);
-        vsum[ver == cur] += sqlite3_column_double(cur_st, 5);
+      sqlite3_stmt *cur_st = st;
+      if (pass) {
+        cur_st = hst;
+        sqlite3_reset(hst);
+        sq_bind_scope(q, hst);
+        sq_bind_split(q, hst);
+        sqlite3_bind_int64(hst, 5, fns[i]);
+        sqlite3_bind_int64(hst, 6, prev ? cur : -1);
+        sqlite3_bind_int64(hst, 7, prev ? prev : -1);
       }
-      if (pass ? ver != q->version_id : (q->version_id && ver != q->version_id)) continue;
-      if (pass) sq_acc_hour(&a, cur_st, 9, q->from_s);
-      else if ((rc = sq_acc_row(&a, cur_st, true)) < 0) break;
-      const void *blob = sqlite3_column_blob(cur_st, 8);
-      int len = sqlite3_column_bytes(cur_st, 8);
-      if (blob && len > 0) {
-        hud_sketch *k = NULL;
-        if (srv_sketch_blob_decode(blob, (size_t)len, &k) == 0) {
-          if (!m) m = k;
-          else {
-            hud_sketch_merge(m, k);
-            hud_sketch_free(k);
+      while ((s = sqlite3_step(cur_st)) == SQLITE_ROW) {
+        int64_t ver = sqlite3_column_int64(cur_st, 0);
+        /* fn_hours' version 0 row is the all-versions total, not a version. */
+        if (prev && (ver == cur || ver == prev) && !(pass && ver == 0)) {
+          vcnt[ver == cur] += sqlite3_column_int64(cur_st, 4);
+          vsum[ver == cur] += sqlite3_column_double(cur_st, 5);
+        }
+        if (pass ? ver != q->version_id : (q->version_id && ver != q->version_id)) continue;
+        if (pass) sq_acc_hour(&a, cur_st, 9, q->from_s);
+        else if ((rc = sq_acc_row(&a, cur_st, true)) < 0) break;
+        const void *blob = sqlite3_column_blob(cur_st, 8);
+        int len = sqlite3_column_bytes(cur_st, 8);
+        if (blob && len > 0) {
+          hud_sketch *k = NULL;
+          if (srv_sketch_blob_decode(blob, (size_t)len, &k) == 0) {
+            if (!m) m = k;
+            else {
+              hud_sketch_merge(m, k);
+              hud_sketch_free(k);
+            }
           }
         }
       }
-    }
-    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+      if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
     }
     hud_function_summary *it = &items[i];
     it->calls = a.count;
