@@ -72,8 +72,8 @@
  *         WITHOUT ROWID;  INDEX exception_flows_origin(origin_fn, slice)
  *         -- path: functions.id the exception propagated through (origin's caller first, origin and
  *         -- catcher excluded), space-separated; caught_fn = 0: escaped.
- *   fn_hours, hours_dirty: hourly pre-aggregates of fn_slices (every width) maintained by triggers and
- *         a materializer (server/store_hours.h documents them). The query side reads a window's whole
+ *   fn_hours, hours_dirty: hourly pre-aggregates of fn_slices (every width): ingest and a DELETE
+ *         trigger mark hours dirty, a materializer rebuilds them (server/store_hours.h documents it). The query side reads a window's whole
  *         hours from fn_hours and only its partial-hour edges from fn_slices, so day windows read ~24
  *         rows per function instead of ~1440; answers are the same as summing fn_slices.
  *   issues(id INTEGER PRIMARY KEY, service_id, kind TEXT, fn INTEGER, flow INTEGER, fingerprint TEXT UNIQUE,

@@ -14,8 +14,11 @@
  *     y = mean duration (d*) or error rate (e*) of the point: n = points with y defined, sum u,
  *     sum u^2, sum y, sum u*y. The query shifts them by the hour's offset in the window.
  *   hours_dirty(service_id, hour, PRIMARY KEY(service_id, hour)) WITHOUT ROWID
- *     Hours whose fn_hours rows are stale. TRIGGERs on fn_slices (insert, update, delete, any width)
- *     add the hour of the touched row, so ingest, late data, rollup and retention need no change.
+ *     Hours whose fn_hours rows are stale. Ingest adds the hours of every batch it stores
+ *     (srv_hours_mark_batch, one call in the ingest transaction); a DELETE trigger on fn_slices adds
+ *     the hours whose rows rollup and retention delete (the rollup's hourly upserts always come with
+ *     the deletion of that hour's minute rows). No INSERT/UPDATE trigger: it would make every ingest
+ *     upsert open a statement journal (measured several times slower on large batches).
  *
  * Invariant: for an hour NOT in hours_dirty, fn_hours holds exactly the aggregate of fn_slices for it.
  * Readers therefore take whole hours from fn_hours only when none of them is dirty (checked inside
@@ -39,6 +42,11 @@ int srv_hours_schema(struct sqlite3 *db);
  * Runs in the caller's write transaction. */
 int srv_hours_materialize(struct sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour,
                           uint64_t *done);
+
+/* Marks dirty the hours (of any slice width) of every invocation of B, stored for SERVICE_ID in
+ * the caller's (ingest) transaction. */
+struct hud_batch;
+int srv_hours_mark_batch(struct sqlite3 *db, int64_t service_id, const struct hud_batch *b);
 
 /* Number of dirty hours of SERVICE_ID in [from_hour, to_hour) on connection DB (a reader is fine). */
 int srv_hours_dirty_count(struct sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour,

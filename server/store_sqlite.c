@@ -1305,6 +1305,7 @@ static int ingest_tx(sqlite3 *db, void *arg) {
   if ((rc = store_declarations(c)) < 0 || (rc = store_flows(c)) < 0 || (rc = store_invocations(c)) < 0 ||
       (rc = store_exception_flows(c)) < 0)
     return rc;
+  if ((rc = srv_hours_mark_batch(db, c->sid, b)) < 0) return rc; /* stale hourly aggregates, store_hours.h */
   c->res->rows = b->n_invocations;
   return 0;
 }

@@ -5,11 +5,12 @@
 #include <stdlib.h>
 
 #include "hud/err.h"
+#include "hud/model.h"
 #include "store.h"
 #include "store_hours.h"
 
-/* The triggers test NOT EXISTS rather than INSERT OR IGNORE: the conflict policy of the statement
- * firing a trigger (ingest's plain INSERT ... ON CONFLICT DO UPDATE) overrides the trigger's own. */
+/* The delete trigger (rollup and retention delete the rows they fold or drop) tests NOT EXISTS
+ * rather than INSERT OR IGNORE: the firing statement's conflict policy overrides the trigger's. */
 static const char k_hours_schema[] =
     "CREATE TABLE IF NOT EXISTS fn_hours (service_id INTEGER NOT NULL, hour INTEGER NOT NULL,"
     " fn INTEGER NOT NULL, version_id INTEGER NOT NULL, count INTEGER NOT NULL, errors INTEGER NOT NULL,"
@@ -25,16 +26,10 @@ static const char k_hours_schema[] =
     " euy);\n"
     "CREATE TABLE IF NOT EXISTS hours_dirty (service_id INTEGER NOT NULL, hour INTEGER NOT NULL,"
     " PRIMARY KEY (service_id, hour)) WITHOUT ROWID;\n"
-    "CREATE TRIGGER IF NOT EXISTS fn_slices_hours_ins AFTER INSERT ON fn_slices BEGIN"
-    " INSERT INTO hours_dirty (service_id, hour) SELECT new.service_id, (new.slice / 3600) * 3600 WHERE NOT EXISTS"
-    " (SELECT 1 FROM hours_dirty WHERE service_id = new.service_id AND hour = (new.slice / 3600) * 3600);"
-    " END;\n"
-    "CREATE TRIGGER IF NOT EXISTS fn_slices_hours_upd AFTER UPDATE ON fn_slices BEGIN"
-    " INSERT INTO hours_dirty (service_id, hour) SELECT old.service_id, (old.slice / 3600) * 3600 WHERE NOT EXISTS"
-    " (SELECT 1 FROM hours_dirty WHERE service_id = old.service_id AND hour = (old.slice / 3600) * 3600);"
-    " INSERT INTO hours_dirty (service_id, hour) SELECT new.service_id, (new.slice / 3600) * 3600 WHERE NOT EXISTS"
-    " (SELECT 1 FROM hours_dirty WHERE service_id = new.service_id AND hour = (new.slice / 3600) * 3600);"
-    " END;\n"
+    /* Ingest marks its hours itself (srv_hours_mark_batch): a row trigger on fn_slices would give
+     * every ingest upsert a statement journal, measured 3-10x slower on large batches. */
+    "DROP TRIGGER IF EXISTS fn_slices_hours_ins;\n"
+    "DROP TRIGGER IF EXISTS fn_slices_hours_upd;\n"
     "CREATE TRIGGER IF NOT EXISTS fn_slices_hours_del AFTER DELETE ON fn_slices BEGIN"
     " INSERT INTO hours_dirty (service_id, hour) SELECT old.service_id, (old.slice / 3600) * 3600 WHERE NOT EXISTS"
     " (SELECT 1 FROM hours_dirty WHERE service_id = old.service_id AND hour = (old.slice / 3600) * 3600);"
@@ -163,6 +158,39 @@ int srv_hours_dirty_count(sqlite3 *db, int64_t service_id, int64_t from_hour, in
   sqlite3_bind_int64(st, 3, to_hour);
   if (sqlite3_step(st) == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
   else rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int srv_hours_mark_batch(sqlite3 *db, int64_t service_id, const hud_batch *b) {
+  /* A batch spans a few hours at most: remember the last few marked, the statement is idempotent. */
+  int64_t seen[16];
+  size_t n_seen = 0, next = 0;
+  sqlite3_stmt *st = NULL;
+  int rc = 0;
+  for (size_t i = 0; i < b->n_invocations && rc == 0; i++) {
+    hud_time_ns ts = b->invocations[i].timestamp;
+    int64_t s = ts / 1000000000 - (ts < 0 && ts % 1000000000 ? 1 : 0);
+    int64_t h = s - (((s % 3600) + 3600) % 3600);
+    size_t k = 0;
+    while (k < n_seen && seen[k] != h) k++;
+    if (k < n_seen) continue;
+    seen[next] = h;
+    next = (next + 1) % (sizeof seen / sizeof *seen);
+    if (n_seen < sizeof seen / sizeof *seen) n_seen++;
+    if (!st && (rc = hours_prep(db,
+                                "INSERT INTO hours_dirty (service_id, hour) SELECT ?1, ?2 WHERE NOT EXISTS"
+                                " (SELECT 1 FROM hours_dirty WHERE service_id = ?1 AND hour = ?2)",
+                                &st)) < 0)
+      break;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, service_id);
+    sqlite3_bind_int64(st, 2, h);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+      fprintf(stderr, "hud-server: hourly aggregates: %s\n", sqlite3_errmsg(db));
+      rc = HUD_ESTORE;
+    }
+  }
   sqlite3_finalize(st);
   return rc;
 }

@@ -165,7 +165,7 @@ static void old_store_is_backfilled(void **state) {
   sqlite3 *db;
   assert_int_equal(sqlite3_open(h.db, &db), SQLITE_OK);
   assert_int_equal(sqlite3_exec(db,
-                                "DROP TRIGGER fn_slices_hours_ins; DROP TRIGGER fn_slices_hours_upd;"
+                                "DROP TRIGGER IF EXISTS fn_slices_hours_ins; DROP TRIGGER IF EXISTS fn_slices_hours_upd;"
                                 " DROP TRIGGER fn_slices_hours_del; DROP TABLE fn_hours; DROP TABLE hours_dirty;",
                                 NULL, NULL, NULL),
                    SQLITE_OK);
