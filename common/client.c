@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "hud/err.h"
+#include "hud/str.h"
 #include "hud/version.h"
 
 /* One transfer: the easy handle with everything it points at, and the response being collected. */
@@ -52,27 +53,6 @@ struct hud_client {
   size_t n_xfers;
   unsigned long next_id;
 };
-
-static char *xstrdup(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d) memcpy(d, s, n);
-  return d;
-}
-
-static char *xasprintf(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (n < 0) return NULL;
-  char *s = malloc((size_t)n + 1);
-  if (!s) return NULL;
-  va_start(ap, fmt);
-  vsnprintf(s, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  return s;
-}
 
 static double ms_since(const struct timespec *t0) {
   struct timespec t;
@@ -120,10 +100,10 @@ int hud_client_new(hud_client **out, const hud_config *cfg, char *err, size_t er
     curl_global_cleanup();
     return new_fail(err, errlen, HUD_ENOMEM, "out of memory");
   }
-  c->base_url = xstrdup(url);
-  c->user_agent = xasprintf("hud/%s", HUD_VERSION_STRING);
-  c->auth = *key ? xasprintf("Authorization: Bearer %s", key) : NULL;
-  c->ca_file = *ca ? xstrdup(ca) : NULL;
+  c->base_url = hud_strdup(url);
+  c->user_agent = hud_asprintf("hud/%s", HUD_VERSION_STRING);
+  c->auth = *key ? hud_asprintf("Authorization: Bearer %s", key) : NULL;
+  c->ca_file = *ca ? hud_strdup(ca) : NULL;
   c->connect_ms = (long)hud_config_int(cfg, HUD_CFG_CONNECT_TIMEOUT_MS);
   c->timeout_ms = (long)hud_config_int(cfg, HUD_CFG_TIMEOUT_MS);
   c->insecure = hud_config_bool(cfg, HUD_CFG_INSECURE);
@@ -212,7 +192,7 @@ static char *build_url(hud_client *c, CURL *easy, const hud_request *req) {
     const hud_param *p = &req->params[i];
     char *k = curl_easy_escape(easy, p->name ? p->name : "", 0);
     char *v = curl_easy_escape(easy, p->value ? p->value : "", 0);
-    char *next = (k && v) ? xasprintf("%s%c%s=%s", url, i == 0 && !strchr(path, '?') ? '?' : '&', k, v) : NULL;
+    char *next = (k && v) ? hud_asprintf("%s%c%s=%s", url, i == 0 && !strchr(path, '?') ? '?' : '&', k, v) : NULL;
     curl_free(k);
     curl_free(v);
     free(url);
@@ -361,11 +341,11 @@ static void parse_error_body(hud_result *res) {
   if (json_is_object(e)) {
     json_t *code = json_object_get(e, "code");
     json_t *msg = json_object_get(e, "message");
-    if (json_is_string(code)) res->error_code = xstrdup(json_string_value(code));
-    else if (json_is_integer(code)) res->error_code = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(code));
-    if (json_is_string(msg) && json_string_length(msg) > 0) res->message = xstrdup(json_string_value(msg));
+    if (json_is_string(code)) res->error_code = hud_strdup(json_string_value(code));
+    else if (json_is_integer(code)) res->error_code = hud_asprintf("%" JSON_INTEGER_FORMAT, json_integer_value(code));
+    if (json_is_string(msg) && json_string_length(msg) > 0) res->message = hud_strdup(json_string_value(msg));
   } else if (json_is_string(e)) {
-    res->message = xstrdup(json_string_value(e));
+    res->message = hud_strdup(json_string_value(e));
   }
   json_decref(root);
 }
@@ -381,9 +361,9 @@ static void xfer_finish(xfer *x, CURLcode cc, hud_result *res) {
   if (cc != CURLE_OK) {
     res->err = x->too_big ? HUD_ETOOBIG : map_curl(cc);
     if (x->too_big || cc == CURLE_FILESIZE_EXCEEDED)
-      res->message = xasprintf("%s: response larger than max_response_bytes (%zu)", x->url, x->c->max_body);
+      res->message = hud_asprintf("%s: response larger than max_response_bytes (%zu)", x->url, x->c->max_body);
     else
-      res->message = xasprintf("%s: %s", x->url, x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
+      res->message = hud_asprintf("%s: %s", x->url, x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
     /* A partial body is not an answer. */
     free(res->body);
     res->body = NULL;
@@ -391,7 +371,7 @@ static void xfer_finish(xfer *x, CURLcode cc, hud_result *res) {
     return;
   }
   /* An empty body is still a body: NULL means no response at all. */
-  if (!res->body && !(res->body = xstrdup(""))) {
+  if (!res->body && !(res->body = hud_strdup(""))) {
     res->err = HUD_ENOMEM;
     return;
   }
@@ -402,10 +382,10 @@ static void xfer_finish(xfer *x, CURLcode cc, hud_result *res) {
     if (res->status >= 300 && res->status < 400) {
       char *loc = NULL;
       curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc);
-      res->message = xasprintf("HTTP %ld from %s (redirect to %s not followed)", res->status, x->url,
+      res->message = hud_asprintf("HTTP %ld from %s (redirect to %s not followed)", res->status, x->url,
                                loc ? loc : "?");
     } else {
-      res->message = xasprintf("HTTP %ld from %s", res->status, x->url);
+      res->message = hud_asprintf("HTTP %ld from %s", res->status, x->url);
     }
   }
 }
@@ -427,7 +407,7 @@ int hud_client_do(hud_client *c, const hud_request *req, hud_result *res) {
   if (rc != 0) {
     xfer_release(&x);
     res->err = rc;
-    res->message = xasprintf("could not prepare the request: %s", hud_strerror(rc));
+    res->message = hud_asprintf("could not prepare the request: %s", hud_strerror(rc));
     return rc;
   }
   CURLcode cc = curl_easy_perform(c->easy);
@@ -532,7 +512,7 @@ int hud_client_cancel(hud_client *c, unsigned long id) {
     memset(&res, 0, sizeof res);
     res.err = HUD_ECANCELED;
     res.elapsed_ms = ms_since(&x->t0);
-    res.message = xasprintf("%s: canceled", x->url);
+    res.message = hud_asprintf("%s: canceled", x->url);
     complete(c, x, &res);
     return 0;
   }

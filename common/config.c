@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hud/err.h"
+#include "hud/str.h"
 
 /* A config file is a handful of lines; anything bigger is a mistake (e.g. a path to a binary). */
 #define CFG_MAX_FILE_BYTES (1 << 20)
@@ -55,27 +56,6 @@ static void set_err(hud_config *cfg, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(cfg->err, sizeof cfg->err, fmt, ap);
   va_end(ap);
-}
-
-static char *xstrdup(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d) memcpy(d, s, n);
-  return d;
-}
-
-static char *xasprintf(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (n < 0) return NULL;
-  char *s = malloc((size_t)n + 1);
-  if (!s) return NULL;
-  va_start(ap, fmt);
-  vsnprintf(s, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  return s;
 }
 
 static int add_warning(hud_config *cfg, char *msg) {
@@ -173,11 +153,11 @@ static int store(hud_config *cfg, int k, const char *value, int64_t num, hud_cfg
   const key_def *d = &key_defs[k];
   char *text = NULL;
   if (d->type == HUD_CFG_T_BOOL) {
-    text = xstrdup(num ? "true" : "false");
+    text = hud_strdup(num ? "true" : "false");
   } else if (d->type == HUD_CFG_T_INT) {
-    text = xasprintf("%" PRId64, num);
+    text = hud_asprintf("%" PRId64, num);
   } else {
-    text = xstrdup(value);
+    text = hud_strdup(value);
   }
   if (!text || !origin) {
     free(text);
@@ -209,7 +189,7 @@ int hud_config_new(hud_config **out, const char *program) {
   *out = NULL;
   hud_config *cfg = calloc(1, sizeof *cfg);
   if (!cfg) return HUD_ENOMEM;
-  if (program && !(cfg->program = xstrdup(program))) {
+  if (program && !(cfg->program = hud_strdup(program))) {
     free(cfg);
     return HUD_ENOMEM;
   }
@@ -319,12 +299,12 @@ int hud_config_set(hud_config *cfg, const char *key, const char *value, hud_cfg_
   }
   char *origin;
   if (src == HUD_CFG_SRC_FLAG) {
-    origin = xasprintf("flag --%s", key);
+    origin = hud_asprintf("flag --%s", key);
     if (origin)
       for (char *p = origin + 7; *p; p++)
         if (*p == '_') *p = '-';
   } else {
-    origin = xstrdup(hud_config_source_name(src));
+    origin = hud_strdup(hud_config_source_name(src));
   }
   return set_checked(cfg, k, value, src, 0, hud_config_source_name(src), origin);
 }
@@ -467,7 +447,7 @@ static int parse_buffer(hud_config *cfg, const char *path, char *buf, size_t len
     }
     int k = hud_config_key_by_name(key);
     if (k < 0) {
-      int rc = add_warning(cfg, xasprintf("%s:%zu: unknown key '%s' ignored", path, lineno, key));
+      int rc = add_warning(cfg, hud_asprintf("%s:%zu: unknown key '%s' ignored", path, lineno, key));
       if (rc != 0) return rc;
       continue;
     }
@@ -481,7 +461,7 @@ static int parse_buffer(hud_config *cfg, const char *path, char *buf, size_t len
       return HUD_ECONFIG;
     }
     if (in_other_section) continue;
-    char *origin = xasprintf("file %s", label);
+    char *origin = hud_asprintf("file %s", label);
     int rc = store(cfg, k, value, num, HUD_CFG_SRC_FILE, rank, origin);
     if (rc != 0) return rc;
   }
@@ -536,7 +516,7 @@ int hud_config_load_file(hud_config *cfg, const char *path, bool required) {
   buf[len] = '\0';
   /* Editors on some systems start UTF-8 files with a byte-order mark. */
   size_t skip = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-  char *p = xstrdup(path);
+  char *p = hud_strdup(path);
   if (!p) {
     free(buf);
     return HUD_ENOMEM;
@@ -547,7 +527,7 @@ int hud_config_load_file(hud_config *cfg, const char *path, bool required) {
   free(buf);
   if (rc == 0 && (st.st_mode & 0044) && cfg->v[HUD_CFG_KEY].src == HUD_CFG_SRC_FILE &&
       cfg->v[HUD_CFG_KEY].text && cfg->v[HUD_CFG_KEY].text[0])
-    rc = add_warning(cfg, xasprintf("%s: holds the API key but is readable by other users (chmod 600)", path));
+    rc = add_warning(cfg, hud_asprintf("%s: holds the API key but is readable by other users (chmod 600)", path));
   return rc;
 }
 
@@ -560,7 +540,7 @@ int hud_config_load_env(hud_config *cfg) {
     const char *val = getenv(name);
     /* An empty variable counts as unset, so `HUD_URL= cmd` falls back to the file. */
     if (!val || !*val) continue;
-    int rc = set_checked(cfg, k, val, HUD_CFG_SRC_ENV, 0, name, xasprintf("env %s", name));
+    int rc = set_checked(cfg, k, val, HUD_CFG_SRC_ENV, 0, name, hud_asprintf("env %s", name));
     if (rc != 0) return rc;
   }
   return 0;
@@ -569,14 +549,14 @@ int hud_config_load_env(hud_config *cfg) {
 /* The default file path, or NULL when there is no home to find it in. Caller frees. */
 static char *default_path(void) {
   const char *xdg = getenv("XDG_CONFIG_HOME");
-  if (xdg && xdg[0] == '/') return xasprintf("%s/hud/config", xdg);
+  if (xdg && xdg[0] == '/') return hud_asprintf("%s/hud/config", xdg);
   const char *home = getenv("HOME");
   if (!home || home[0] != '/') {
     struct passwd *pw = getpwuid(getuid());
     home = pw ? pw->pw_dir : NULL;
   }
   if (!home || !*home) return NULL;
-  return xasprintf("%s/.config/hud/config", home);
+  return hud_asprintf("%s/.config/hud/config", home);
 }
 
 int hud_config_load(hud_config *cfg, const char *path) {
@@ -649,7 +629,7 @@ int hud_config_apply_args(hud_config *cfg, int *argc, char **argv) {
     }
     int rc;
     if (is_config) {
-      char *p = xstrdup(val);
+      char *p = hud_strdup(val);
       if (!p) return HUD_ENOMEM;
       free(cfg->flag_path);
       cfg->flag_path = p;
