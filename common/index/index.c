@@ -297,14 +297,20 @@ typedef struct idx_ctx {
   int file_counter;
 } idx_ctx;
 
+/* Makes room for one more element in a doubling array (FIRST elements on first use). */
+static int idx_reserve(void **arr, size_t *cap, size_t n, size_t elem, size_t first) {
+  if (n < *cap) return 0;
+  size_t ncap = *cap ? *cap * 2 : first;
+  void *p = realloc(*arr, ncap * elem);
+  if (!p) return HUD_ENOMEM;
+  *arr = p;
+  *cap = ncap;
+  return 0;
+}
+#define IDX_RESERVE(arr, n, cap, first) idx_reserve((void **)&(arr), &(cap), (n), sizeof *(arr), (first))
+
 static int idx_push_event(idx_ctx *c, const idx_event *e) {
-  if (c->nev == c->capev) {
-    size_t cap = c->capev ? c->capev * 2 : 256;
-    idx_event *n = realloc(c->ev, cap * sizeof *n);
-    if (!n) return HUD_ENOMEM;
-    c->ev = n;
-    c->capev = cap;
-  }
+  if (IDX_RESERVE(c->ev, c->nev, c->capev, 256)) return HUD_ENOMEM;
   c->ev[c->nev++] = *e;
   return 0;
 }
@@ -750,13 +756,7 @@ static int idx_build_line_index(idx_ctx *c) {
 static int idx_add_func(idx_ctx *c, const idx_event *e, idx_scope *parent_scope, char *qualname,
                         hud_index_kind kind, const char *module_path, int *out_index) {
   hud_index_result *r = c->res;
-  if (r->nfuncs == c->capfuncs) {
-    size_t cap = c->capfuncs ? c->capfuncs * 2 : 64;
-    hud_index_func *n = realloc(r->funcs, cap * sizeof *n);
-    if (!n) return HUD_ENOMEM;
-    r->funcs = n;
-    c->capfuncs = cap;
-  }
+  if (IDX_RESERVE(r->funcs, r->nfuncs, c->capfuncs, 64)) return HUD_ENOMEM;
   hud_index_func *f = &r->funcs[r->nfuncs];
   memset(f, 0, sizeof *f);
   f->qualname = qualname;
@@ -792,13 +792,7 @@ static int idx_add_func(idx_ctx *c, const idx_event *e, idx_scope *parent_scope,
 
 static int idx_add_call(idx_ctx *c, const idx_event *e, const idx_scope *parent) {
   hud_index_result *r = c->res;
-  if (r->ncalls == c->capcalls) {
-    size_t cap = c->capcalls ? c->capcalls * 2 : 256;
-    hud_index_call *n = realloc(r->calls, cap * sizeof *n);
-    if (!n) return HUD_ENOMEM;
-    r->calls = n;
-    c->capcalls = cap;
-  }
+  if (IDX_RESERVE(r->calls, r->ncalls, c->capcalls, 256)) return HUD_ENOMEM;
   TSNode from = e->has_obj ? e->obj : e->name;
   uint32_t s = ts_node_start_byte(from), en = ts_node_end_byte(e->name);
   if (en > c->len) en = (uint32_t)c->len;
@@ -834,13 +828,7 @@ static int idx_add_call(idx_ctx *c, const idx_event *e, const idx_scope *parent)
 }
 
 static int idx_push_scope(idx_ctx *c, const idx_scope *s) {
-  if (c->nstack == c->capstack) {
-    size_t cap = c->capstack ? c->capstack * 2 : 32;
-    idx_scope *n = realloc(c->stack, cap * sizeof *n);
-    if (!n) return HUD_ENOMEM;
-    c->stack = n;
-    c->capstack = cap;
-  }
+  if (IDX_RESERVE(c->stack, c->nstack, c->capstack, 32)) return HUD_ENOMEM;
   c->stack[c->nstack++] = *s;
   return 0;
 }
@@ -862,13 +850,7 @@ static idx_scope *idx_layout_parent(idx_ctx *c, const idx_event *e, uint32_t col
 }
 
 static int idx_layout_push(idx_ctx *c, const idx_scope *s) {
-  if (c->nlayout == c->caplayout) {
-    size_t cap = c->caplayout ? c->caplayout * 2 : 16;
-    idx_scope *n = realloc(c->layout, cap * sizeof *n);
-    if (!n) return HUD_ENOMEM;
-    c->layout = n;
-    c->caplayout = cap;
-  }
+  if (IDX_RESERVE(c->layout, c->nlayout, c->caplayout, 16)) return HUD_ENOMEM;
   idx_scope copy = {.ev = s->ev, .qualname = strdup(s->qualname), .owned = true,
                     .func = s->func, .nearest = s->nearest, .col = s->col};
   if (!copy.qualname) return HUD_ENOMEM;
@@ -1191,15 +1173,9 @@ static int idx_extract_incremental(hud_index_doc *d, const TSTree *edited, TSTre
     while (oi < old->nfuncs && old->funcs[oi].start_byte < ocs) oi++;
     size_t first_old = oi, first_new = c.res->nfuncs;
     for (; oi < old->nfuncs && old->funcs[oi].start_byte < oce && !rc; oi++) {
-      if (c.res->nfuncs == c.capfuncs) {
-        size_t cap = c.capfuncs ? c.capfuncs * 2 : 64;
-        hud_index_func *n = realloc(c.res->funcs, cap * sizeof *n);
-        if (!n) {
-          rc = HUD_ENOMEM;
-          break;
-        }
-        c.res->funcs = n;
-        c.capfuncs = cap;
+      if (IDX_RESERVE(c.res->funcs, c.res->nfuncs, c.capfuncs, 64)) {
+        rc = HUD_ENOMEM;
+        break;
       }
       hud_index_func f = old->funcs[oi];
       f.qualname = strdup(f.qualname);
@@ -1220,15 +1196,9 @@ static int idx_extract_incremental(hud_index_doc *d, const TSTree *edited, TSTre
     }
     while (oc < old->ncalls && old->calls[oc].start_byte < ocs) oc++;
     for (; oc < old->ncalls && old->calls[oc].start_byte < oce && !rc; oc++) {
-      if (c.res->ncalls == c.capcalls) {
-        size_t cap = c.capcalls ? c.capcalls * 2 : 256;
-        hud_index_call *n = realloc(c.res->calls, cap * sizeof *n);
-        if (!n) {
-          rc = HUD_ENOMEM;
-          break;
-        }
-        c.res->calls = n;
-        c.capcalls = cap;
+      if (IDX_RESERVE(c.res->calls, c.res->ncalls, c.capcalls, 256)) {
+        rc = HUD_ENOMEM;
+        break;
       }
       hud_index_call k = old->calls[oc];
       k.callee = strdup(k.callee);
