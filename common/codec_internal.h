@@ -27,6 +27,7 @@ void cctx_init(cctx *c, const hud_decode_opts *opts, bool default_reject, hud_ar
 
 /* Path stack: push returns the old length to hand back to pop. */
 size_t cctx_push_key(cctx *c, const char *key);
+size_t cctx_push_keyn(cctx *c, const char *key, size_t n);
 size_t cctx_push_index(cctx *c, size_t i);
 static inline void cctx_pop(cctx *c, size_t old) {
   c->plen = old;
@@ -94,13 +95,14 @@ struct htype {
   int (*validate)(cctx *c, const void *v);
 };
 
-/* Generic walkers. */
-int cx_decode_obj(cctx *c, const json_t *j, const htype *t, void *out);
+/* Encoder walker (codec_core.c). */
 int cx_encode_obj(cctx *c, const htype *t, const void *v, json_t **out);
 
-/* Parses TEXT into a JSON document, enforcing size and depth limits and mapping jansson's
- * errors to HUD_EPARSE/HUD_ERANGE with the field path at the error position. */
-int cx_parse(cctx *c, const char *text, size_t len, json_t **out);
+/* Streaming decoder (codec_decode.c): TEXT into *OUT of type T, enforcing the limits, field
+ * path in errors. BATCH: judge the top-level schema_version before field errors. */
+int cx_decode_text(cctx *c, const htype *t, bool batch, const char *text, size_t len, void *out);
+/* The same for a sketch document. */
+int cx_decode_sketch_text(cctx *c, const char *text, size_t len, hud_sketch_bins *out);
 /* Compact dump; *JSON malloc'ed. */
 int cx_dump(cctx *c, json_t *j, char **json, size_t *len);
 
@@ -114,11 +116,17 @@ int cx_encode_doc(const htype *t, const void *v, char **json, size_t *len,
 /* Validation helpers. */
 bool cx_is_uuid(const char *s);
 bool cx_is_sha1(const char *s);
-const char *cx_json_type_name(const json_t *j);
 
 /* Sketch codec (codec_records.c). */
-int cx_decode_sketch(cctx *c, const json_t *j, hud_sketch_bins *out);
+#define CX_SKETCH_MAX_OFFSET (1 << 30)
 int cx_encode_sketch(cctx *c, const hud_sketch_bins *s, json_t **out);
+/* "3,-3,5" into VALS (room for HUD_SKETCH_MAX_BINS); *N entries. */
+int cx_parse_count_list(cctx *c, const char *s, size_t len, int64_t *vals, size_t *n);
+/* Checks and builds the sketch from its members as read; counts in the arena. */
+int cx_sketch_build(cctx *c, double alpha, int64_t zero, int64_t off, const int64_t *vals, size_t raw,
+                    bool c_array, hud_sketch_bins *out);
+/* "unsupported schema version V (supported: ...)" at schema_version. */
+int cx_version_error(cctx *c, long long v);
 
 #define HFOFF(T, f) offsetof(T, f)
 

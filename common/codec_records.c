@@ -12,8 +12,6 @@
 /* Sketch: {"a": alpha, "z": zero_count, "o": offset, "c": [counts]}; in "c" a negative
  * integer -k stands for k consecutive empty bins. */
 
-#define SKETCH_MAX_OFFSET (1 << 30)
-
 static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 
 uint64_t cx_sketch_total(const hud_sketch_bins *b) {
@@ -22,14 +20,10 @@ uint64_t cx_sketch_total(const hud_sketch_bins *b) {
   return t;
 }
 
-static const char *const sketch_keys[] = {"a", "z", "o", "c"};
-
 /* The sketch module is the authority on which alphas and bin indexes exist: whatever the
  * codec accepts, hud_sketch_import() accepts too. */
 static int check_importable(cctx *c, const hud_sketch_bins *b) {
-  hud_sketch *s = NULL;
-  int rc = hud_sketch_import(b, &s);
-  hud_sketch_free(s);
+  int rc = hud_sketch_bins_check(b);
   if (rc == HUD_ENOMEM) return cctx_fail(c, rc, "out of memory");
   if (rc)
     return cctx_fail(c, HUD_ERANGE,
@@ -43,7 +37,7 @@ static int check_importable(cctx *c, const hud_sketch_bins *b) {
 /* "3,-3,5,0,7,1": decimal integers separated by single commas, no blanks, no leading zeros
  * or '+'; "" is no entries. One JSON string instead of one JSON value per bin keeps sketches
  * cheap to parse. */
-static int parse_count_list(cctx *c, const char *s, size_t len, int64_t *vals, size_t *n) {
+int cx_parse_count_list(cctx *c, const char *s, size_t len, int64_t *vals, size_t *n) {
   size_t k = 0, i = 0;
   *n = 0;
   if (len == 0) return 0;
@@ -76,87 +70,29 @@ static int parse_count_list(cctx *c, const char *s, size_t len, int64_t *vals, s
   return 0;
 }
 
-int cx_decode_sketch(cctx *c, const json_t *j, hud_sketch_bins *out) {
-  if (!json_is_object(j))
-    return cctx_fail(c, HUD_EFIELD, "expected sketch object {\"a\",\"z\",\"o\",\"c\"}, got %s",
-                     cx_json_type_name(j));
-  {
-    /* Always strict: a sketch with members we do not know is one we cannot read correctly. */
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)j, key, v) {
-      bool known = false;
-      for (size_t i = 0; i < 4; i++) known |= strcmp(key, sketch_keys[i]) == 0;
-      if (!known) return cctx_fail_at(c, key, HUD_EFIELD, "unknown field");
-    }
-  }
-  for (size_t i = 0; i < 4; i++)
-    if (!json_object_get(j, sketch_keys[i]))
-      return cctx_fail_at(c, sketch_keys[i], HUD_EFIELD, "required field missing");
-  const json_t *a = json_object_get(j, "a"), *z = json_object_get(j, "z"),
-               *o = json_object_get(j, "o"), *cs = json_object_get(j, "c");
-  if (!json_is_number(a)) return cctx_fail_at(c, "a", HUD_EFIELD, "expected number, got %s", cx_json_type_name(a));
-  double alpha = json_number_value(a);
-  if (!(alpha > 0 && alpha < 0.5))
-    return cctx_fail_at(c, "a", HUD_ERANGE, "expected alpha in (0, 0.5), got %.17g", alpha);
-  if (!json_is_integer(z))
-    return cctx_fail_at(c, "z", HUD_EFIELD, "expected non-negative integer, got %s", cx_json_type_name(z));
-  if (json_integer_value(z) < 0)
-    return cctx_fail_at(c, "z", HUD_ERANGE, "expected non-negative integer, got %lld",
-                        (long long)json_integer_value(z));
-  if (!json_is_integer(o))
-    return cctx_fail_at(c, "o", HUD_EFIELD, "expected integer, got %s", cx_json_type_name(o));
-  json_int_t off = json_integer_value(o);
-  if (off < -SKETCH_MAX_OFFSET || off > SKETCH_MAX_OFFSET)
-    return cctx_fail_at(c, "o", HUD_ERANGE, "expected integer in %d..%d, got %lld",
-                        -SKETCH_MAX_OFFSET, SKETCH_MAX_OFFSET, (long long)off);
-  /* Entries as written (counts, or -k for k empty bins), from either form of "c". */
-  int64_t *vals = malloc(HUD_SKETCH_MAX_BINS * sizeof *vals);
-  if (!vals) return cctx_fail(c, HUD_ENOMEM, "out of memory");
-  size_t raw = 0;
-  size_t old = cctx_push_key(c, "c");
-  int rc = 0;
-  if (json_is_string(cs)) {
-    rc = parse_count_list(c, json_string_value(cs), json_string_length(cs), vals, &raw);
-  } else if (json_is_array(cs)) {
-    raw = json_array_size(cs);
-    if (raw > HUD_SKETCH_MAX_BINS)
-      rc = cctx_fail(c, HUD_ERANGE, "more than %d bins", HUD_SKETCH_MAX_BINS);
-    for (size_t i = 0; i < raw && !rc; i++) {
-      const json_t *e = json_array_get(cs, i);
-      if (!json_is_integer(e)) {
-        size_t oi = cctx_push_index(c, i);
-        rc = cctx_fail(c, HUD_EFIELD, "expected integer (count, or -k for k empty bins), got %s",
-                       cx_json_type_name(e));
-        cctx_pop(c, oi);
-      } else {
-        vals[i] = json_integer_value(e);
-      }
-    }
-  } else {
-    rc = cctx_fail(c, HUD_EFIELD, "expected string or array, got %s", cx_json_type_name(cs));
-  }
+/* The sketch from its members as read (codec_decode.c): VALS[0..RAW) are the entries of "c",
+ * counts or -k for k empty bins. */
+int cx_sketch_build(cctx *c, double alpha, int64_t zero, int64_t off, const int64_t *vals, size_t raw,
+                    bool c_array, hud_sketch_bins *out) {
   /* Size after expanding zero runs. */
   size_t n = 0;
+  int rc = 0;
+  size_t old = cctx_push_key(c, "c");
   for (size_t i = 0; i < raw && !rc; i++) {
     int64_t v = vals[i];
     if (v < -(int64_t)HUD_SKETCH_MAX_BINS || (n += v < 0 ? (size_t)(-v) : 1) > HUD_SKETCH_MAX_BINS) {
-      size_t oi = json_is_array(cs) ? cctx_push_index(c, i) : c->plen;
+      size_t oi = c_array ? cctx_push_index(c, i) : c->plen;
       rc = cctx_fail(c, HUD_ERANGE, "more than %d bins (entry %zu)", HUD_SKETCH_MAX_BINS, i);
       cctx_pop(c, oi);
     }
   }
   cctx_pop(c, old);
-  if (!rc && (int64_t)off + (int64_t)n > INT32_MAX)
-    rc = cctx_fail_at(c, "o", HUD_ERANGE, "offset + bins beyond int32");
+  if (!rc && off + (int64_t)n > INT32_MAX) rc = cctx_fail_at(c, "o", HUD_ERANGE, "offset + bins beyond int32");
   uint64_t *counts = NULL;
   if (!rc && n && !(counts = hud_arena_calloc(c->arena, n, sizeof *counts)))
     rc = cctx_fail(c, HUD_ENOMEM, "out of memory");
-  if (rc) {
-    free(vals);
-    return rc;
-  }
-  uint64_t total = (uint64_t)json_integer_value(z);
+  if (rc) return rc;
+  uint64_t total = (uint64_t)zero;
   size_t k = 0;
   for (size_t i = 0; i < raw; i++) {
     int64_t v = vals[i];
@@ -167,16 +103,10 @@ int cx_decode_sketch(cctx *c, const json_t *j, hud_sketch_bins *out) {
     counts[k++] = (uint64_t)v;
     total = sat_add(total, (uint64_t)v);
   }
-  free(vals);
   if (total > INT64_MAX) return cctx_fail(c, HUD_ERANGE, "total count beyond int64");
-  hud_sketch_bins b = {.alpha = alpha, .zero_count = (uint64_t)json_integer_value(z),
-                       .offset = (int32_t)off, .n = n, .counts = counts};
+  hud_sketch_bins b = {.alpha = alpha, .zero_count = (uint64_t)zero, .offset = (int32_t)off, .n = n, .counts = counts};
   if ((rc = check_importable(c, &b))) return rc;
-  out->alpha = alpha;
-  out->zero_count = (uint64_t)json_integer_value(z);
-  out->offset = (int32_t)off;
-  out->n = n;
-  out->counts = counts;
+  *out = b;
   return 0;
 }
 
@@ -184,7 +114,7 @@ int cx_encode_sketch(cctx *c, const hud_sketch_bins *b, json_t **out) {
   *out = NULL;
   if (!(b->alpha > 0 && b->alpha < 0.5))
     return cctx_fail_at(c, "a", HUD_ERANGE, "expected alpha in (0, 0.5), got %.17g", b->alpha);
-  if (b->offset < -SKETCH_MAX_OFFSET || b->offset > SKETCH_MAX_OFFSET)
+  if (b->offset < -CX_SKETCH_MAX_OFFSET || b->offset > CX_SKETCH_MAX_OFFSET)
     return cctx_fail_at(c, "o", HUD_ERANGE, "offset %d out of range", (int)b->offset);
   if (b->n > HUD_SKETCH_MAX_BINS)
     return cctx_fail_at(c, "c", HUD_ERANGE, "more than %d bins", HUD_SKETCH_MAX_BINS);
@@ -258,11 +188,7 @@ int hud_sketch_bins_decode(const char *json, size_t len, const hud_decode_opts *
   cctx_init(&c, opts, true, arena, err ? err : &scratch);
   if (!out || !arena) return cctx_fail(&c, HUD_EINVAL, "NULL output or arena");
   memset(out, 0, sizeof *out);
-  json_t *j = NULL;
-  int rc = cx_parse(&c, json, len, &j);
-  if (!rc) rc = cx_decode_sketch(&c, j, out);
-  json_decref(j);
-  return rc;
+  return cx_decode_sketch_text(&c, json, len, out);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -390,7 +316,7 @@ static int validate_flow_function(cctx *c, const void *vp) {
   return check_le(c, "self_duration", v->self_duration, "sum_duration", v->sum_duration);
 }
 
-static int version_error(cctx *c, long long v) {
+int cx_version_error(cctx *c, long long v) {
   char list[128];
   size_t n = 0;
   for (int k = HUD_SCHEMA_VERSION_MIN; k <= HUD_SCHEMA_VERSION_MAX; k++)
@@ -402,7 +328,7 @@ static int version_error(cctx *c, long long v) {
 static int validate_batch(cctx *c, const void *vp) {
   const hud_batch *b = vp;
   if (b->schema_version < HUD_SCHEMA_VERSION_MIN || b->schema_version > HUD_SCHEMA_VERSION_MAX)
-    return version_error(c, b->schema_version);
+    return cx_version_error(c, b->schema_version);
   size_t total = b->n_declarations + b->n_invocations + b->n_exception_flows + b->n_flows +
                  b->n_flow_functions;
   if (total > c->lim.max_batch_records)
@@ -557,29 +483,11 @@ int hud_batch_encode(const hud_batch *v, char **json, size_t *len, hud_codec_err
   return cx_encode_doc(&cx_t_batch, v, json, len, err);
 }
 
-/* The schema version is checked before anything else so that a batch of a newer sensor gets
- * "unsupported version", not an error about some field the newer version added. */
+/* A batch's schema_version is judged before its fields (codec_decode.c), so that a batch of a
+ * newer sensor gets "unsupported version", not an error about some field the newer version added. */
 static int decode_batch_json(cctx *c, const char *json, size_t len, hud_batch *out) {
   memset(out, 0, sizeof *out);
-  json_t *j = NULL;
-  int rc = cx_parse(c, json, len, &j);
-  if (rc) return rc;
-  if (!json_is_object(j)) {
-    rc = cctx_fail(c, HUD_EFIELD, "expected object, got %s", cx_json_type_name(j));
-  } else {
-    const json_t *v = json_object_get(j, "schema_version");
-    if (!v)
-      rc = cctx_fail_at(c, "schema_version", HUD_EFIELD, "required field missing");
-    else if (!json_is_integer(v))
-      rc = cctx_fail_at(c, "schema_version", HUD_EFIELD, "expected integer, got %s",
-                        cx_json_type_name(v));
-    else if (json_integer_value(v) < HUD_SCHEMA_VERSION_MIN ||
-             json_integer_value(v) > HUD_SCHEMA_VERSION_MAX)
-      rc = version_error(c, (long long)json_integer_value(v));
-    else
-      rc = cx_decode_obj(c, j, &cx_t_batch, out);
-  }
-  json_decref(j);
+  int rc = cx_decode_text(c, &cx_t_batch, true, json, len, out);
   if (rc) memset(out, 0, sizeof *out);
   return rc;
 }

@@ -31,8 +31,11 @@
 #define F_I32ARR_(T, f, n, wire, fl, mn, mx) {F_BASE_(T, f, wire, FT_I32ARR, fl), .count_off = offsetof(T, n), .min = (mn), .max = (mx)}
 #define F_CALLER_(T, f, has, wire, fl) {F_BASE_(T, f, wire, FT_CALLER, fl), .count_off = offsetof(T, has)}
 
-#define HTYPE(T, fields, validate) \
-  {#T, sizeof(T), fields, sizeof(fields) / sizeof((fields)[0]), validate}
+/* At most 64 fields: the decoder keeps one bit per field (codec_decode.c). */
+#define HTYPE(T, fields, validate)                                                                         \
+  {#T, sizeof(T), fields,                                                                                   \
+   sizeof(fields) / sizeof((fields)[0]) + 0 * sizeof(char[sizeof(fields) / sizeof((fields)[0]) <= 64 ? 1 : -1]), \
+   validate}
 
 /* Public entry points of one type; DEFAULT_REJECT: unknown fields rejected by default. */
 #define CX_DEFINE(T, table, default_reject)                                                     \

@@ -314,23 +314,32 @@ int hud_sketch_export(const hud_sketch *s, hud_sketch_bins *out) {
   return 0;
 }
 
-int hud_sketch_import(const hud_sketch_bins *bins, hud_sketch **out) {
-  *out = NULL;
+int hud_sketch_bins_check(const hud_sketch_bins *bins) {
   if (!bins) return HUD_EINVAL;
   if (!(isfinite(bins->alpha) && alpha_ok(bins->alpha))) return HUD_ERANGE;
   if (bins->n > HUD_SKETCH_MAX_BINS) return HUD_ETOOBIG;
   if (bins->n && !bins->counts) return HUD_EINVAL;
-  double mult = multiplier(bins->alpha);
   if (bins->n) {
     if (bins->offset < 0) return HUD_ERANGE;
-    if ((int64_t)bins->offset + (int64_t)bins->n - 1 > (int64_t)max_index(mult)) return HUD_ERANGE;
+    if ((int64_t)bins->offset + (int64_t)bins->n - 1 > (int64_t)max_index(multiplier(bins->alpha))) return HUD_ERANGE;
   }
+  uint64_t total = bins->zero_count;
+  for (size_t k = 0; k < bins->n; k++) {
+    if (total > UINT64_MAX - bins->counts[k]) return HUD_ERANGE;
+    total += bins->counts[k];
+  }
+  return 0;
+}
+
+int hud_sketch_import(const hud_sketch_bins *bins, hud_sketch **out) {
+  *out = NULL;
+  int rc = hud_sketch_bins_check(bins);
+  if (rc) return rc;
   uint64_t total = bins->zero_count;
   size_t first = bins->n, last = 0;
   for (size_t k = 0; k < bins->n; k++) {
     uint64_t c = bins->counts[k];
     if (c == 0) continue;
-    if (total > UINT64_MAX - c) return HUD_ERANGE;
     total += c;
     if (first == bins->n) first = k;
     last = k;
@@ -339,8 +348,7 @@ int hud_sketch_import(const hud_sketch_bins *bins, hud_sketch **out) {
   if (!s) return HUD_ENOMEM;
   if (first < bins->n) {
     int32_t lo = bins->offset + (int32_t)first, hi = bins->offset + (int32_t)last;
-    int rc = window_cover(s, lo, hi, true);
-    if (rc) {
+    if ((rc = window_cover(s, lo, hi, true))) {
       hud_sketch_free(s);
       return rc;
     }

@@ -10,7 +10,7 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 # Debian packages the build and the tests need. Keep in step with docs/architecture.md.
 DEB_PACKAGES=(
   build-essential cmake pkg-config clang
-  libuv1-dev libcurl4-openssl-dev libjansson-dev libtree-sitter-dev libncurses-dev
+  libuv1-dev libcurl4-openssl-dev libjansson-dev libyajl-dev libtree-sitter-dev libncurses-dev
   libcmocka-dev libmicrohttpd-dev libsqlite3-dev zlib1g-dev libssl-dev openssl ca-certificates
   nodejs npm python3 python3-dev tmux universal-ctags
   python3-flask python3-fastapi python3-starlette python3-django python3-celery gunicorn python3-uvicorn wrk

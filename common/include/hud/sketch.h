@@ -73,6 +73,8 @@ int hud_sketch_export(const hud_sketch *s, hud_sketch_bins *out);
 /* Builds a new sketch from BINS; validates alpha, offset range and size (HUD_ERANGE /
  * HUD_ETOOBIG). *OUT is owned by the caller. */
 int hud_sketch_import(const hud_sketch_bins *bins, hud_sketch **out);
+/* What hud_sketch_import() would answer, without building the sketch: 0 or its error. */
+int hud_sketch_bins_check(const hud_sketch_bins *bins);
 void hud_sketch_bins_free(hud_sketch_bins *bins);
 
 #endif
