@@ -227,6 +227,7 @@ static int timed(CURL *c, int port, const char *key, const char *label, const ch
   qsort(t, (size_t)n, sizeof *t, cmp_d);
   printf("%-40s p50 %8.1f ms   p95 %8.1f ms   (%d requests, %zu bytes)\n", label, t[n / 2],
          t[(int)ceil(0.95 * n) - 1], n, bytes);
+  fflush(stdout);
   free(t);
   curl_slist_free_all(h);
   return 0;
@@ -247,8 +248,13 @@ static int measure(int port, const char *key, int n, int nfn) {
       memcpy(p, "%2B", 3);
     }
   rc |= timed(c, port, key, "top-N calls, 1 h window", "GET", path, NULL, n);
-  rc |= timed(c, port, key, "top-N p95, 24 h window", "GET", "/v1/functions/top?service=shop&sort=p95&limit=20", NULL,
-              n > 10 ? 10 : n);
+  static const char *const sorts[] = {"p95", "error_rate", "duration_trend", "error_trend", "slowdown"};
+  for (size_t k = 0; k < sizeof sorts / sizeof *sorts; k++) {
+    char label[64];
+    snprintf(label, sizeof label, "top-N %s, 24 h window", sorts[k]);
+    snprintf(path, sizeof path, "/v1/functions/top?service=shop&sort=%s&limit=20", sorts[k]);
+    rc |= timed(c, port, key, label, "GET", path, NULL, n);
+  }
   snprintf(mod, sizeof mod, "pkg/mod%03d.py", 7 % (nfn / 10));
   snprintf(body, sizeof body, "{\"service\":\"shop\",\"module_paths\":[\"%s\"]}", mod);
   rc |= timed(c, port, key, "per-file (1 module, 10 fns), 24 h", "POST", "/v1/functions/by-module", body, n);
@@ -267,7 +273,9 @@ static int measure(int port, const char *key, int n, int nfn) {
   rc |= timed(c, port, key, "per-file (5 modules, 50 fns), 1 h", "POST", "/v1/functions/by-module", body, n);
   hud_function_id("pkg/mod000.py", "fn3", id);
   snprintf(path, sizeof path, "/v1/functions/%s?service=shop", id);
-  rc |= timed(c, port, key, "function detail, 24 h", "GET", path, NULL, n > 10 ? 10 : n);
+  rc |= timed(c, port, key, "function detail, 24 h", "GET", path, NULL, n);
+  snprintf(path, sizeof path, "/v1/callgraph?service=shop&root=%s", id);
+  rc |= timed(c, port, key, "call graph (depth 4, 200 nodes), 24 h", "GET", path, NULL, n);
   char enc_from[96];
   snprintf(enc_from, sizeof enc_from, "%s", from);
   for (char *p = enc_from; *p; p++)
@@ -277,7 +285,8 @@ static int measure(int port, const char *key, int n, int nfn) {
     }
   snprintf(path, sizeof path, "/v1/issues?service=shop&from=%s", enc_from);
   rc |= timed(c, port, key, "issues (detection on demand), 1 h", "GET", path, NULL, n > 10 ? 10 : n);
-  rc |= timed(c, port, key, "issues (detection on demand), 24 h", "GET", "/v1/issues?service=shop", NULL, 3);
+  rc |= timed(c, port, key, "issues (detection on demand), 24 h", "GET", "/v1/issues?service=shop", NULL,
+              n > 10 ? 10 : n);
   curl_easy_cleanup(c);
   return rc;
 }

@@ -98,6 +98,8 @@ typedef struct q_fn_filter {
   size_t n_fns;
   int64_t flow;       /* flows.id; 0 = all flows */
   bool no_trends;     /* skip the per-slice points (duration_trend/error_trend stay 0) */
+  bool p95;           /* every function (fns NULL, flow 0): also p95 from the merged sketches, in the
+                       * same pass (what hud_sketch_quantile(hud_sketch_agg(sketch), 0.95) answers) */
 } q_fn_filter;
 
 /* Figures (calls, errors, mean, self, trends) of the functions matching F over Q's window and
@@ -106,8 +108,6 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
 /* Every figure of a page of functions (sums, trends, percentiles, slowdown), one indexed pass over
  * each function's slices. ITEMS[i] gets the figures of FNS[i] (metadata untouched). */
 int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items);
-/* p95 of every function of FNS (ITEMS[i].p95) in one scan of the window's slices. */
-int sq_fn_p95_all(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items);
 /* Fills the declaration fields of ITEM (function_id, name, module_path, ...) from functions FN. */
 int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *item);
 /* Fills p50/p90/p95/p99 of ITEM (function FN, in FLOW when not 0) from merged sketches. */

@@ -1,5 +1,5 @@
-/* Hourly pre-aggregates of fn_slices (server/store_sqlite_hours.c), so that day-long windows read
- * 24 rows per function instead of ~1440 minute rows.
+/* Hourly pre-aggregates of fn_slices and calls (server/store_sqlite_hours.c), so that day-long
+ * windows read 24 rows per function (or call edge) instead of ~1440 minute rows.
  *
  *   fn_hours(service_id, hour, fn, version_id, count, errors, sampled_count, sum_duration,
  *            sum_squared_duration REAL, self_duration, sketch BLOB,
@@ -13,14 +13,25 @@
  *     slice, versions summed); an hour keeps, over its points, with u = (slice - hour) / 3600 and
  *     y = mean duration (d*) or error rate (e*) of the point: n = points with y defined, sum u,
  *     sum u^2, sum y, sum u*y. The query shifts them by the hour's offset in the window.
+ *   call_hours(service_id, hour, fn, caller, caller_module, call_line, flow, version_id, count,
+ *            sampled_count, sum_duration, sum_squared_duration REAL, self_duration, errors,
+ *            PRIMARY KEY(service_id, hour, fn, caller, caller_module, call_line, flow, version_id))
+ *            WITHOUT ROWID;  INDEX call_hours_fn(fn, hour), INDEX call_hours_caller(caller, hour)
+ *     One row per call edge, version and hour = the sum of every calls row (any width) whose slice
+ *     lies in [hour, hour + 3600). Per version only (no version 0 row): readers filter versions as
+ *     on calls. No sketches: no query reads call-edge percentiles.
  *   hours_dirty(service_id, hour, PRIMARY KEY(service_id, hour)) WITHOUT ROWID
- *     Hours whose fn_hours rows are stale. Ingest adds the hours of every batch it stores
+ *     Hours whose fn_hours and call_hours rows are stale (one mark for both tables). Ingest adds the hours of every batch it stores
  *     (srv_hours_mark_batch, one call in the ingest transaction); a DELETE trigger on fn_slices adds
  *     the hours whose rows rollup and retention delete (the rollup's hourly upserts always come with
  *     the deletion of that hour's minute rows). No INSERT/UPDATE trigger: it would make every ingest
  *     upsert open a statement journal (measured several times slower on large batches).
+ *     calls needs no trigger of its own: ingest writes a fn_slices row for the (service, slice,
+ *     width, version) of every calls row, and rollup/retention delete both tables' rows of the
+ *     same slices, so fn_slices' DELETE trigger marks every hour whose calls rows change.
  *
- * Invariant: for an hour NOT in hours_dirty, fn_hours holds exactly the aggregate of fn_slices for it.
+ * Invariant: for an hour NOT in hours_dirty, fn_hours holds exactly the aggregate of fn_slices for it
+ * and call_hours that of calls.
  * Readers therefore take whole hours from fn_hours only when none of them is dirty (checked inside
  * the same read transaction), the partial-hour edges from fn_slices, and never both for one hour:
  * no double counting with the rollup (which only moves rows within fn_slices and re-dirties the hour). */
@@ -32,12 +43,12 @@
 struct sqlite3;
 struct srv_store;
 
-/* Creates fn_hours, hours_dirty and the triggers when missing (inside the caller's transaction).
- * When fn_hours is new and fn_slices has rows (a store from before this table), every stored hour
- * is marked dirty so the next materialization builds them. */
+/* Creates fn_hours, call_hours, hours_dirty and the triggers when missing (inside the caller's
+ * transaction). When fn_hours or call_hours is new and the store has rows (a store from before that
+ * table), every stored hour is marked dirty so the next materialization builds them. */
 int srv_hours_schema(struct sqlite3 *db);
 
-/* Rebuilds the fn_hours rows of every dirty hour in [from_hour, to_hour) of SERVICE_ID (0 = every
+/* Rebuilds the fn_hours and call_hours rows of every dirty hour in [from_hour, to_hour) of SERVICE_ID (0 = every
  * service) and clears their dirty marks; *DONE (may be NULL) receives the number of hours rebuilt.
  * Runs in the caller's write transaction. */
 int srv_hours_materialize(struct sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour,

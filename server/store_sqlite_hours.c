@@ -1,4 +1,4 @@
-/* Hourly pre-aggregates of fn_slices: schema, dirty-hour triggers and the materializer. The design
+/* Hourly pre-aggregates of fn_slices and calls: schema, dirty-hour triggers and the materializer. The design
  * and the invariant the query side relies on are in store_hours.h. */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -24,6 +24,16 @@ static const char k_hours_schema[] =
     "CREATE INDEX IF NOT EXISTS fn_hours_scan ON fn_hours(service_id, version_id, hour, fn, count, errors,"
     " sampled_count, sum_duration, sum_squared_duration, self_duration, dn, du, duu, dy, duy, en, eu, euu, ey,"
     " euy);\n"
+    /* Call edges per hour: the same key as calls without the slice width, one row per version (no
+     * all-versions row: without sketches, summing a version or two per hour is cheap). */
+    "CREATE TABLE IF NOT EXISTS call_hours (service_id INTEGER NOT NULL, hour INTEGER NOT NULL,"
+    " fn INTEGER NOT NULL, caller INTEGER NOT NULL, caller_module TEXT NOT NULL, call_line INTEGER NOT NULL,"
+    " flow INTEGER NOT NULL, version_id INTEGER NOT NULL, count INTEGER NOT NULL, sampled_count INTEGER NOT NULL,"
+    " sum_duration INTEGER NOT NULL, sum_squared_duration REAL NOT NULL, self_duration INTEGER NOT NULL,"
+    " errors INTEGER NOT NULL,"
+    " PRIMARY KEY (service_id, hour, fn, caller, caller_module, call_line, flow, version_id)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS call_hours_fn ON call_hours(fn, hour);\n"
+    "CREATE INDEX IF NOT EXISTS call_hours_caller ON call_hours(caller, hour);\n"
     "CREATE TABLE IF NOT EXISTS hours_dirty (service_id INTEGER NOT NULL, hour INTEGER NOT NULL,"
     " PRIMARY KEY (service_id, hour)) WITHOUT ROWID;\n"
     /* Ingest marks its hours itself (srv_hours_mark_batch): a row trigger on fn_slices would give
@@ -57,6 +67,15 @@ static const char k_materialize[] =
     "             FROM fn_slices WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600 GROUP BY fn, slice))"
     " GROUP BY fn, v";
 
+/* One hour of one service's call edges. */
+static const char k_materialize_calls[] =
+    "INSERT INTO call_hours (service_id, hour, fn, caller, caller_module, call_line, flow, version_id, count,"
+    " sampled_count, sum_duration, sum_squared_duration, self_duration, errors)"
+    " SELECT ?1, ?2, fn, caller, caller_module, call_line, flow, version_id, SUM(count), SUM(sampled_count),"
+    " SUM(sum_duration), TOTAL(sum_squared_duration), SUM(self_duration), SUM(errors) FROM calls"
+    " WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600"
+    " GROUP BY fn, caller, caller_module, call_line, flow, version_id";
+
 static int hours_exec(sqlite3 *db, const char *sql) {
   char *err = NULL;
   if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
@@ -76,17 +95,29 @@ static int hours_prep(sqlite3 *db, const char *sql, sqlite3_stmt **st) {
   return 0;
 }
 
-int srv_hours_schema(sqlite3 *db) {
+static int hours_table_exists(sqlite3 *db, const char *name, int *exists) {
   sqlite3_stmt *st;
-  int rc = hours_prep(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fn_hours'", &st);
+  int rc = hours_prep(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", &st);
   if (rc < 0) return rc;
-  int existed = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  *exists = sqlite3_step(st) == SQLITE_ROW;
   sqlite3_finalize(st);
-  rc = hours_exec(db, k_hours_schema);
-  /* A store written before these tables existed: every stored hour needs building once. */
-  if (rc == 0 && !existed)
+  return 0;
+}
+
+int srv_hours_schema(sqlite3 *db) {
+  int fn_existed, calls_existed;
+  int rc = hours_table_exists(db, "fn_hours", &fn_existed);
+  if (rc == 0) rc = hours_table_exists(db, "call_hours", &calls_existed);
+  if (rc == 0) rc = hours_exec(db, k_hours_schema);
+  /* A store written before these tables existed: every stored hour needs building once (an hour is
+   * rebuilt in both tables, so a store that only lacks call_hours rebuilds fn_hours too). */
+  if (rc == 0 && !fn_existed)
     rc = hours_exec(db, "INSERT OR IGNORE INTO hours_dirty (service_id, hour)"
                         " SELECT DISTINCT service_id, (slice / 3600) * 3600 FROM fn_slices");
+  if (rc == 0 && !calls_existed)
+    rc = hours_exec(db, "INSERT OR IGNORE INTO hours_dirty (service_id, hour)"
+                        " SELECT DISTINCT service_id, (slice / 3600) * 3600 FROM calls");
   return rc;
 }
 
@@ -96,7 +127,7 @@ typedef struct hour_key {
 
 int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour, uint64_t *done) {
   if (done) *done = 0;
-  sqlite3_stmt *sel = NULL, *del = NULL, *ins = NULL, *clr = NULL;
+  sqlite3_stmt *sel = NULL, *del = NULL, *ins = NULL, *cdel = NULL, *cins = NULL, *clr = NULL;
   hour_key *keys = NULL;
   size_t n = 0, cap = 0;
   int rc = hours_prep(db,
@@ -126,10 +157,12 @@ int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, in
   sqlite3_finalize(sel);
   if (rc == 0) rc = hours_prep(db, "DELETE FROM fn_hours WHERE service_id = ?1 AND hour = ?2", &del);
   if (rc == 0) rc = hours_prep(db, k_materialize, &ins);
+  if (rc == 0) rc = hours_prep(db, "DELETE FROM call_hours WHERE service_id = ?1 AND hour = ?2", &cdel);
+  if (rc == 0) rc = hours_prep(db, k_materialize_calls, &cins);
   if (rc == 0) rc = hours_prep(db, "DELETE FROM hours_dirty WHERE service_id = ?1 AND hour = ?2", &clr);
-  sqlite3_stmt *steps[3] = {del, ins, clr};
+  sqlite3_stmt *steps[5] = {del, ins, cdel, cins, clr};
   for (size_t i = 0; i < n && rc == 0; i++) {
-    for (int j = 0; j < 3 && rc == 0; j++) {
+    for (int j = 0; j < 5 && rc == 0; j++) {
       sqlite3_reset(steps[j]);
       sqlite3_bind_int64(steps[j], 1, keys[i].service_id);
       sqlite3_bind_int64(steps[j], 2, keys[i].hour);
@@ -142,6 +175,8 @@ int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, in
   }
   sqlite3_finalize(del);
   sqlite3_finalize(ins);
+  sqlite3_finalize(cdel);
+  sqlite3_finalize(cins);
   sqlite3_finalize(clr);
   free(keys);
   return rc;

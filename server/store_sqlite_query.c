@@ -335,6 +335,120 @@ int sq_fn_declared_in(q_ctx *q, int64_t fn) {
   return rc;
 }
 
+/* ---- merged sketches ---- */
+
+/* A merged sketch being built from sketch blobs (the format of srv_sketch_blob_encode: 'S', 1,
+ * alpha as 8 little-endian bytes, varints zero_count, zigzag offset, n, then n bin counts): bins
+ * add, which is what hud_sketch_agg does, without a SQL GROUP BY (a sort of every blob). */
+typedef struct sq_bins {
+  double alpha;
+  uint64_t zero;
+  int64_t offset;
+  size_t n, cap;
+  uint64_t *counts;
+  bool set;
+} sq_bins;
+
+static int sq_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
+  uint64_t x = 0;
+  for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+    unsigned char b = *(*p)++;
+    x |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *v = x;
+      return 0;
+    }
+  }
+  return HUD_EPARSE;
+}
+
+static int sq_bins_add_blob(sq_bins *a, const unsigned char *p, size_t len) {
+  const unsigned char *end = p + len;
+  if (len < 10 || p[0] != 'S' || p[1] != 1) return HUD_EPARSE;
+  uint64_t bits = 0;
+  for (int i = 0; i < 8; i++) bits |= (uint64_t)p[2 + i] << (8 * i);
+  p += 10;
+  double alpha;
+  memcpy(&alpha, &bits, 8);
+  uint64_t zero, zz, n;
+  if (sq_varint(&p, end, &zero) < 0 || sq_varint(&p, end, &zz) < 0 || sq_varint(&p, end, &n) < 0)
+    return HUD_EPARSE;
+  int64_t off = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+  if (off < INT32_MIN || off > INT32_MAX || n > (uint64_t)(end - p)) return HUD_EPARSE;
+  if (!a->set) {
+    a->set = true;
+    a->alpha = alpha;
+  } else if (a->alpha != alpha) {
+    return HUD_EINVAL;
+  }
+  a->zero += zero;
+  if (!n) return p == end ? 0 : HUD_EPARSE;
+  if (!a->n) {
+    if (n > a->cap) {
+      uint64_t *c = realloc(a->counts, n * sizeof *c);
+      if (!c) return HUD_ENOMEM;
+      a->counts = c;
+      a->cap = n;
+    }
+    memset(a->counts, 0, n * sizeof *a->counts);
+    a->offset = off;
+    a->n = n;
+  } else if (off < a->offset || off + (int64_t)n > a->offset + (int64_t)a->n) {
+    int64_t lo = off < a->offset ? off : a->offset;
+    int64_t hi = off + (int64_t)n > a->offset + (int64_t)a->n ? off + (int64_t)n : a->offset + (int64_t)a->n;
+    size_t need = (size_t)(hi - lo);
+    if (need > a->cap) {
+      size_t cap = a->cap * 2 > need ? a->cap * 2 : need;
+      uint64_t *c = realloc(a->counts, cap * sizeof *c);
+      if (!c) return HUD_ENOMEM;
+      a->counts = c;
+      a->cap = cap;
+    }
+    size_t shift = (size_t)(a->offset - lo);
+    if (shift) {
+      memmove(a->counts + shift, a->counts, a->n * sizeof *a->counts);
+      memset(a->counts, 0, shift * sizeof *a->counts);
+    }
+    if (need > shift + a->n) memset(a->counts + shift + a->n, 0, (need - shift - a->n) * sizeof *a->counts);
+    a->offset = lo;
+    a->n = need;
+  }
+  uint64_t *d = a->counts + (off - a->offset);
+  for (uint64_t i = 0; i < n; i++) {
+    /* One-byte counts are the common case. */
+    if (p < end && !(*p & 0x80)) {
+      d[i] += *p++;
+      continue;
+    }
+    uint64_t v;
+    if (sq_varint(&p, end, &v) < 0) return HUD_EPARSE;
+    d[i] += v;
+  }
+  return p == end ? 0 : HUD_EPARSE;
+}
+
+/* Quantile Q of the merged sketch, as hud_sketch_quantile(hud_sketch_agg(...), Q) answers it: the
+ * same trimming and folding beyond HUD_SKETCH_MAX_BINS, then the library's own import and quantile.
+ * *HAVE = false when nothing was merged (the SQL answer is NULL). */
+static int sq_bins_quantile(sq_bins *a, double qt, double *out, bool *have) {
+  *have = false;
+  if (!a->set) return 0;
+  size_t lo = 0, hi = a->n;
+  while (lo < hi && !a->counts[lo]) lo++;
+  while (hi > lo && !a->counts[hi - 1]) hi--;
+  if (hi - lo > HUD_SKETCH_MAX_BINS) {
+    size_t floor = hi - HUD_SKETCH_MAX_BINS;
+    for (size_t i = lo; i < floor; i++) a->counts[floor] += a->counts[i];
+    lo = floor;
+  }
+  hud_sketch_bins b = {a->alpha, a->zero, (int32_t)(a->offset + (int64_t)lo), hi - lo, a->counts + lo};
+  hud_sketch *k;
+  if (hud_sketch_import(&b, &k) < 0) return HUD_ESTORE;
+  *have = hud_sketch_quantile(k, qt, out) == 0;
+  hud_sketch_free(k);
+  return 0;
+}
+
 /* ---- function summaries ---- */
 
 typedef struct sq_point {
@@ -356,6 +470,7 @@ typedef struct sq_acc {
   size_t n_pts, cap_pts;
   int hours;       /* fn_hours rows were added: trends come from the sums below plus pts */
   sq_tsum td, te;  /* duration and error-rate trend sums of those rows */
+  sq_bins sketch;  /* merged sketch (q_fn_filter.p95) */
 } sq_acc;
 
 /* Adds the trend sums of an fn_hours row (columns T..T+4: n, sum u, sum u^2, sum y, sum u*y with
@@ -491,8 +606,18 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   const char *sql_flow =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
       " FROM calls WHERE flow = ?6 AND" SQ_SCOPE " AND (?5 = 0 OR fn = ?5)";
+  /* Sorting by p95: the same rows with their sketches (column 8 of the edges, 18 of the hours). */
+  const char *sql_all_p95 =
+      "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
+      " FROM fn_slices WHERE" SQ_EDGE_A " UNION ALL"
+      " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
+      " FROM fn_slices WHERE" SQ_EDGE_B;
+  const char *sql_hours_all_p95 =
+      "SELECT fn, hour, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
+      SQ_TREND_COLS ", sketch FROM fn_hours WHERE" SQ_HOURS;
+  bool p95 = f->p95 && !f->flow && !f->fns;
   sqlite3_stmt *st;
-  int rc = sq_prep(q, f->flow ? sql_flow : f->fns ? sql_fn : sql_all, &st);
+  int rc = sq_prep(q, f->flow ? sql_flow : f->fns ? sql_fn : p95 ? sql_all_p95 : sql_all, &st);
   if (rc < 0) return rc;
   sq_map map = {0};
   sq_acc *acc = NULL;
@@ -502,7 +627,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   /* Edges (or the whole window) from fn_slices first, then the whole hours from fn_hours. */
   sqlite3_stmt *hst = NULL;
   bool use_hours = !f->flow && q->hour_to > q->hour_from;
-  if (rc == 0 && use_hours) rc = sq_prep(q, f->fns ? sql_hours_fn : sql_hours_all, &hst);
+  if (rc == 0 && use_hours) rc = sq_prep(q, f->fns ? sql_hours_fn : p95 ? sql_hours_all_p95 : sql_hours_all, &hst);
   for (size_t pass = 0; pass < (use_hours ? 2u : 1u) && rc == 0; pass++) {
     for (size_t r = 0; r < rounds && rc == 0; r++) {
       sqlite3_stmt *cur = pass ? hst : st;
@@ -534,6 +659,13 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
         }
         if (pass) sq_acc_hour(&acc[i], cur, f->no_trends ? -1 : 8, q->from_s);
         else if ((rc = sq_acc_row(&acc[i], cur, !f->no_trends)) < 0) break;
+        int k = pass ? 18 : 8;
+        /* A bad or mixed-alpha blob fails the query, as hud_sketch_agg does. */
+        if (p95 && sqlite3_column_type(cur, k) != SQLITE_NULL &&
+            sq_bins_add_blob(&acc[i].sketch, sqlite3_column_blob(cur, k), (size_t)sqlite3_column_bytes(cur, k)) < 0) {
+          rc = HUD_ESTORE;
+          break;
+        }
       }
       if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
     }
@@ -556,9 +688,15 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
     it->mean_duration = a->sampled ? a->sum / (double)a->sampled : 0.0;
     it->self_duration_mean = a->sampled ? a->self / (double)a->sampled : 0.0;
     sq_trends(a, q->from_s, &it->duration_trend, &it->error_trend);
+    double v;
+    bool have;
+    if (p95 && (rc = sq_bins_quantile(&acc[i].sketch, 0.95, &v, &have)) == 0 && have) it->p95 = v;
   }
   if (rc == 0) *n = n_acc;
-  for (size_t i = 0; i < n_acc; i++) free(acc[i].pts);
+  for (size_t i = 0; i < n_acc; i++) {
+    free(acc[i].pts);
+    free(acc[i].sketch.counts);
+  }
   free(acc);
   sq_map_free(&map);
   return rc;
@@ -675,33 +813,6 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
   return rc;
 }
 
-int sq_fn_p95_all(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items) {
-  sq_map map = {0};
-  int rc = sq_map_init(&map, n);
-  for (size_t i = 0; i < n && rc == 0; i++) sq_map_put(&map, fns[i], i);
-  sqlite3_stmt *st = NULL;
-  /* hud_sketch_agg merges bin counts without building a hud_sketch per row. */
-  if (rc == 0)
-    rc = sq_prep(q,
-                 "SELECT fn, hud_sketch_quantile(hud_sketch_agg(sketch), 0.95) FROM"
-                 " (SELECT fn, sketch FROM fn_slices WHERE" SQ_EDGE_A " UNION ALL SELECT fn, sketch FROM fn_slices"
-                 " WHERE" SQ_EDGE_B " UNION ALL SELECT fn, sketch FROM fn_hours WHERE" SQ_HOURS ") GROUP BY fn",
-                 &st);
-  if (rc == 0) {
-    sq_bind_scope(q, st);
-    sq_bind_split(q, st);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-      long i = sq_map_get(&map, sqlite3_column_int64(st, 0));
-      if (i >= 0 && sqlite3_column_type(st, 1) != SQLITE_NULL) items[i].p95 = sqlite3_column_double(st, 1);
-    }
-    if (s != SQLITE_DONE) rc = HUD_ESTORE;
-  }
-  sqlite3_finalize(st);
-  sq_map_free(&map);
-  return rc;
-}
-
 int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *it) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,
@@ -760,18 +871,18 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
   return rc;
 }
 
-/* Mean duration per function of VERSION over [from_s, to_s): map fn -> (sampled, sum). */
-static int sq_version_means(q_ctx *q, int64_t version, int64_t from_s, int64_t to_s, sq_map *map, double **sums,
-                            int64_t **sampled, size_t *n) {
+/* Mean duration per function of VERSION over Q's window: map fn -> (sampled, sum). Whole hours
+ * from fn_hours' rows of that version, the edges from fn_slices. */
+static int sq_version_means(q_ctx *q, int64_t version, sq_map *map, double **sums, int64_t **sampled, size_t *n) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,
-                   "SELECT fn, SUM(sampled_count), SUM(sum_duration) FROM fn_slices WHERE service_id = ?1"
-                   " AND slice >= ?2 AND slice < ?3 AND version_id = ?4 GROUP BY fn",
+                   "SELECT fn, SUM(n), SUM(d) FROM (SELECT fn, sampled_count AS n, sum_duration AS d FROM fn_slices"
+                   " WHERE" SQ_EDGE_A " UNION ALL SELECT fn, sampled_count, sum_duration FROM fn_slices WHERE" SQ_EDGE_B
+                   " UNION ALL SELECT fn, sampled_count, sum_duration FROM fn_hours WHERE" SQ_HOURS ") GROUP BY fn",
                    &st);
   if (rc < 0) return rc;
-  sqlite3_bind_int64(st, 1, q->service_id);
-  sqlite3_bind_int64(st, 2, from_s);
-  sqlite3_bind_int64(st, 3, to_s);
+  sq_bind_scope(q, st);
+  sq_bind_split(q, st);
   sqlite3_bind_int64(st, 4, version);
   size_t cap = 0, cnt = 0;
   double *su = NULL;
@@ -818,13 +929,19 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
    * A few functions (a top-N page, one file): indexed lookups per function; many: two scans. */
   if (n <= 64) {
     sqlite3_stmt *st;
+    /* fn_hours' version 0 rows (all versions) never match: versions.id starts at 1. */
     rc = sq_prep(q,
-                 "SELECT version_id, SUM(sampled_count), SUM(sum_duration) FROM fn_slices WHERE fn = ?5 AND"
-                 " +service_id = ?1 AND slice >= ?2 AND slice < ?3 AND version_id IN (?6, ?7) GROUP BY version_id",
+                 "SELECT v, SUM(n), SUM(d) FROM (SELECT version_id AS v, sampled_count AS n, sum_duration AS d"
+                 " FROM fn_slices WHERE fn = ?5 AND +service_id = ?1 AND slice >= ?2 AND slice < ?10"
+                 " AND version_id IN (?6, ?7) UNION ALL SELECT version_id, sampled_count, sum_duration FROM fn_slices"
+                 " WHERE fn = ?5 AND +service_id = ?1 AND slice >= ?11 AND slice < ?3 AND version_id IN (?6, ?7)"
+                 " UNION ALL SELECT version_id, sampled_count, sum_duration FROM fn_hours WHERE fn = ?5 AND"
+                 SQ_HOURS_BY_FN " AND version_id IN (?6, ?7)) GROUP BY v",
                  &st);
     for (size_t i = 0; i < n && rc == 0; i++) {
       sqlite3_reset(st);
       sq_bind_scope(q, st);
+      sq_bind_split(q, st);
       sqlite3_bind_int64(st, 5, fns[i]);
       sqlite3_bind_int64(st, 6, cur);
       sqlite3_bind_int64(st, 7, prev);
@@ -846,8 +963,8 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
   double *sc = NULL, *sp = NULL;
   int64_t *nc = NULL, *np = NULL;
   size_t cc, cp;
-  rc = sq_version_means(q, cur, q->from_s, q->to_s, &mc, &sc, &nc, &cc);
-  if (rc == 0) rc = sq_version_means(q, prev, q->from_s, q->to_s, &mp, &sp, &np, &cp);
+  rc = sq_version_means(q, cur, &mc, &sc, &nc, &cc);
+  if (rc == 0) rc = sq_version_means(q, prev, &mp, &sp, &np, &cp);
   for (size_t i = 0; i < n && rc == 0; i++) {
     long a = sq_map_get(&mc, fns[i]), b = sq_map_get(&mp, fns[i]);
     if (a < 0 || b < 0 || nc[a] <= 0 || np[b] <= 0) continue;
@@ -877,23 +994,37 @@ static int sq_grow(q_ctx *q, void **v, size_t *cap, size_t n, size_t size) {
   return 0;
 }
 
+/* Call edges of the window by function or by caller (?5): the partial-hour edges from calls, the
+ * whole hours from call_hours (store_hours.h), never both for one hour. Columns: fn, caller,
+ * caller_module, call_line, flow, version_id, count, sampled_count, sum_duration, sum_squared_duration,
+ * self_duration, errors. BY is "fn" or "caller". */
+#define SQ_EDGE_COLS \
+  " fn, caller, caller_module, call_line, flow, version_id, count, sampled_count, sum_duration," \
+  " sum_squared_duration, self_duration, errors "
+#define SQ_CALL_ROWS(by)                                                                               \
+  "(SELECT" SQ_EDGE_COLS "FROM calls WHERE " by " = ?5 AND" SQ_EDGE_A_BY_FN " UNION ALL"            \
+  " SELECT" SQ_EDGE_COLS "FROM calls WHERE " by " = ?5 AND" SQ_EDGE_B_BY_FN " UNION ALL"             \
+  " SELECT" SQ_EDGE_COLS "FROM call_hours WHERE " by " = ?5 AND" SQ_HOURS_BY_FN                      \
+  " AND (?4 = 0 OR version_id = ?4))"
+
 static int sq_peers(q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, size_t *n_out) {
+  /* Ties in calls are ordered by key so that the order does not depend on the plan. */
   const char *sql_callers =
       "SELECT f.function_id, f.name, COALESCE(f.module_path, NULLIF(c.caller_module, '')), c.call_line,"
       " SUM(c.count), SUM(c.errors), SUM(c.sampled_count), SUM(c.sum_duration)"
-      " FROM calls c LEFT JOIN functions f ON f.id = c.caller AND c.caller != 0"
-      " WHERE c.fn = ?5 AND +c.service_id = ?1 AND c.slice >= ?2 AND c.slice < ?3 AND (?4 = 0 OR c.version_id = ?4)"
-      " GROUP BY c.caller, c.caller_module, c.call_line ORDER BY SUM(c.count) DESC";
+      " FROM " SQ_CALL_ROWS("fn") " c LEFT JOIN functions f ON f.id = c.caller AND c.caller != 0"
+      " GROUP BY c.caller, c.caller_module, c.call_line"
+      " ORDER BY SUM(c.count) DESC, c.caller, c.caller_module, c.call_line";
   const char *sql_callees =
       "SELECT f.function_id, f.name, f.module_path, c.call_line,"
       " SUM(c.count), SUM(c.errors), SUM(c.sampled_count), SUM(c.sum_duration)"
-      " FROM calls c JOIN functions f ON f.id = c.fn"
-      " WHERE c.caller = ?5 AND +c.service_id = ?1 AND c.slice >= ?2 AND c.slice < ?3 AND (?4 = 0 OR c.version_id = ?4)"
-      " GROUP BY c.fn, c.call_line ORDER BY SUM(c.count) DESC";
+      " FROM " SQ_CALL_ROWS("caller") " c JOIN functions f ON f.id = c.fn"
+      " GROUP BY c.fn, c.call_line ORDER BY SUM(c.count) DESC, c.fn, c.call_line";
   sqlite3_stmt *st;
   int rc = sq_prep(q, callers ? sql_callers : sql_callees, &st);
   if (rc < 0) return rc;
   sq_bind_scope(q, st);
+  sq_bind_split(q, st);
   sqlite3_bind_int64(st, 5, fn);
   hud_call_peer *v = NULL;
   size_t n = 0, cap = 0;
@@ -1076,14 +1207,17 @@ int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph
   memset(out, 0, sizeof *out);
   sqlite3_stmt *es = NULL, *ns = NULL, *xs = NULL;
   int rc = sq_prep(q,
-                   "SELECT fn, call_line, SUM(count), SUM(sum_duration) FROM calls WHERE caller = ?5 AND" SQ_SCOPE_BY_FN
-                   " GROUP BY fn, call_line ORDER BY SUM(sum_duration) DESC, fn",
+                   "SELECT fn, call_line, SUM(count), SUM(sum_duration) FROM " SQ_CALL_ROWS("caller")
+                   " GROUP BY fn, call_line ORDER BY SUM(sum_duration) DESC, fn, call_line",
                    &es);
   if (rc == 0)
     rc = sq_prep(q,
-                 "SELECT f.function_id, f.name, f.module_path, SUM(s.count), SUM(s.errors), SUM(s.sum_duration),"
-                 " SUM(s.self_duration) FROM functions f LEFT JOIN fn_slices s ON s.fn = f.id AND +s.service_id = ?1"
-                 " AND s.slice >= ?2 AND s.slice < ?3 AND (?4 = 0 OR s.version_id = ?4) WHERE f.id = ?5",
+                 "SELECT f.function_id, f.name, f.module_path, x.c, x.e, x.d, x.s FROM functions f, (SELECT"
+                 " SUM(count) AS c, SUM(errors) AS e, SUM(sum_duration) AS d, SUM(self_duration) AS s FROM"
+                 " (SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN
+                 "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND"
+                 SQ_EDGE_B_BY_FN "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_hours"
+                 "  WHERE fn = ?5 AND" SQ_HOURS_BY_FN " AND version_id = ?4)) x WHERE f.id = ?5",
                  &ns);
   if (rc == 0)
     rc = sq_prep(q,
@@ -1117,12 +1251,14 @@ int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph
       /* Deeper calls exist? Then the graph was cut. */
       sqlite3_reset(es);
       sq_bind_scope(q, es);
+      sq_bind_split(q, es);
       sqlite3_bind_int64(es, 5, ids[head]);
       if (sqlite3_step(es) == SQLITE_ROW) out->truncated = true;
       continue;
     }
     sqlite3_reset(es);
     sq_bind_scope(q, es);
+    sq_bind_split(q, es);
     sqlite3_bind_int64(es, 5, ids[head]);
     int s;
     while ((s = sqlite3_step(es)) == SQLITE_ROW) {
@@ -1162,6 +1298,7 @@ int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph
   for (size_t i = 0; i < n && rc == 0; i++) {
     sqlite3_reset(ns);
     sq_bind_scope(q, ns);
+    sq_bind_split(q, ns);
     sqlite3_bind_int64(ns, 5, ids[i]);
     if (sqlite3_step(ns) != SQLITE_ROW) {
       rc = HUD_ESTORE;
@@ -1553,6 +1690,86 @@ static uint64_t sq_mix3(int64_t a, int64_t b, int64_t c) {
   return sq_mix(a * 1000003 + b) ^ sq_mix(c * 0x9E3779B1 + 7);
 }
 
+/* Call keys of the issues query, grouped in memory (open addressing on (flow, fn, caller)). */
+typedef struct sq_ckeys {
+  sq_ckey *keys;
+  size_t n_keys, cap_keys, nslots;
+  uint32_t *slots;
+} sq_ckeys;
+
+/* Adds every row of ST (columns: version_id, slice or hour, flow, fn, caller, count, sampled_count,
+ * sum_duration, sum_squared_duration, self_duration, errors) to the sides it falls in. */
+static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const sq_side *sides, size_t n) {
+  int rc = 0, s;
+  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t ver = sqlite3_column_int64(st, 0), slice = sqlite3_column_int64(st, 1);
+    unsigned match = 0;
+    for (size_t k = 0; k < n; k++)
+      if (slice >= sides[k].from_s && slice < sides[k].to_s && (!sides[k].version_id || sides[k].version_id == ver))
+        match |= 1u << k;
+    if (!match) continue;
+    int64_t flow = sqlite3_column_int64(st, 2), fn = sqlite3_column_int64(st, 3), caller = sqlite3_column_int64(st, 4);
+    if ((c->n_keys + 1) * 2 > c->nslots) {
+      size_t ns = c->nslots ? c->nslots * 2 : 4096;
+      uint32_t *nsl = calloc(ns, sizeof *nsl);
+      if (!nsl) return HUD_ENOMEM;
+      for (size_t i = 0; i < c->n_keys; i++) {
+        size_t j = sq_mix3(c->keys[i].flow, c->keys[i].fn, c->keys[i].caller) & (ns - 1);
+        while (nsl[j]) j = (j + 1) & (ns - 1);
+        nsl[j] = (uint32_t)(i + 1);
+      }
+      free(c->slots);
+      c->slots = nsl;
+      c->nslots = ns;
+    }
+    size_t j = sq_mix3(flow, fn, caller) & (c->nslots - 1);
+    while (c->slots[j] && !(c->keys[c->slots[j] - 1].flow == flow && c->keys[c->slots[j] - 1].fn == fn &&
+                            c->keys[c->slots[j] - 1].caller == caller))
+      j = (j + 1) & (c->nslots - 1);
+    if (!c->slots[j]) {
+      if (c->n_keys == c->cap_keys) {
+        size_t nc = c->cap_keys ? c->cap_keys * 2 : 1024;
+        sq_ckey *nk = realloc(c->keys, nc * sizeof *nk);
+        if (!nk) return HUD_ENOMEM;
+        c->keys = nk;
+        c->cap_keys = nc;
+      }
+      memset(&c->keys[c->n_keys], 0, sizeof c->keys[c->n_keys]);
+      c->keys[c->n_keys].flow = flow;
+      c->keys[c->n_keys].fn = fn;
+      c->keys[c->n_keys].caller = caller;
+      c->slots[j] = (uint32_t)(++c->n_keys);
+    }
+    sq_ckey *kk = &c->keys[c->slots[j] - 1];
+    srv_det_stats row = {(uint64_t)sqlite3_column_int64(st, 5), (uint64_t)sqlite3_column_int64(st, 6),
+                         sqlite3_column_double(st, 7), sqlite3_column_double(st, 8), sqlite3_column_double(st, 9),
+                         (uint64_t)sqlite3_column_int64(st, 10)};
+    for (size_t k = 0; k < n; k++)
+      if (match & (1u << k)) {
+        srv_det_stats *d = &kk->st[k];
+        d->count += row.count;
+        d->sampled_count += row.sampled_count;
+        d->sum_ns += row.sum_ns;
+        d->sumsq_ns += row.sumsq_ns;
+        d->self_sum_ns += row.self_sum_ns;
+        d->errors += row.errors;
+      }
+  }
+  if (s != SQLITE_DONE) rc = HUD_ESTORE;
+  return rc;
+}
+
+/* An hour of [q->hour_from, q->hour_to) can be read from call_hours when each side holds it whole
+ * or not at all: then all its slices match the same sides. */
+static bool sq_hour_clean(const sq_side *sides, size_t n, int64_t h) {
+  for (size_t k = 0; k < n; k++) {
+    bool inside = h >= sides[k].from_s && h + 3600 <= sides[k].to_s;
+    bool outside = h + 3600 <= sides[k].from_s || h >= sides[k].to_s;
+    if (!inside && !outside) return false;
+  }
+  return true;
+}
+
 int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot *outs) {
   if (n == 0 || n > SQ_MAX_SIDES) return HUD_EINVAL;
   int rc = 0;
@@ -1567,83 +1784,46 @@ int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot 
   rc = sq_load_names(q, "SELECT id, function_id FROM functions WHERE service_id = ?1", &fns);
   int rc2 = sq_load_names(q, "SELECT id, flow_id FROM flows WHERE service_id = ?1", &flows);
   if (rc == 0) rc = rc2;
-  /* One pass over the call rows of the union of the windows, grouped in memory: no SQL sort. */
-  sqlite3_stmt *st = NULL;
+  /* One pass over the call rows of the union of the windows, grouped in memory (no SQL sort): the
+   * clean whole hours (sq_hour_clean) from call_hours, the rest from calls. */
+  sqlite3_stmt *st = NULL, *hst = NULL;
   if (rc == 0)
     rc = sq_prep(q,
                  "SELECT version_id, slice, flow, fn, caller, count, sampled_count, sum_duration, sum_squared_duration,"
                  " self_duration, errors FROM calls WHERE service_id = ?1 AND slice >= ?2 AND slice < ?3",
                  &st);
-  sq_ckey *keys = NULL;
-  size_t n_keys = 0, cap_keys = 0, nslots = 0;
-  uint32_t *slots = NULL;
-  if (rc == 0) {
-    sqlite3_bind_int64(st, 1, q->service_id);
-    sqlite3_bind_int64(st, 2, lo);
-    sqlite3_bind_int64(st, 3, hi);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-      int64_t ver = sqlite3_column_int64(st, 0), slice = sqlite3_column_int64(st, 1);
-      unsigned match = 0;
-      for (size_t k = 0; k < n; k++)
-        if (slice >= sides[k].from_s && slice < sides[k].to_s && (!sides[k].version_id || sides[k].version_id == ver))
-          match |= 1u << k;
-      if (!match) continue;
-      int64_t flow = sqlite3_column_int64(st, 2), fn = sqlite3_column_int64(st, 3), caller = sqlite3_column_int64(st, 4);
-      if ((n_keys + 1) * 2 > nslots) {
-        size_t ns = nslots ? nslots * 2 : 4096;
-        uint32_t *nsl = calloc(ns, sizeof *nsl);
-        if (!nsl) {
-          rc = HUD_ENOMEM;
-          break;
-        }
-        for (size_t i = 0; i < n_keys; i++) {
-          size_t j = sq_mix3(keys[i].flow, keys[i].fn, keys[i].caller) & (ns - 1);
-          while (nsl[j]) j = (j + 1) & (ns - 1);
-          nsl[j] = (uint32_t)(i + 1);
-        }
-        free(slots);
-        slots = nsl;
-        nslots = ns;
-      }
-      size_t j = sq_mix3(flow, fn, caller) & (nslots - 1);
-      while (slots[j] && !(keys[slots[j] - 1].flow == flow && keys[slots[j] - 1].fn == fn &&
-                           keys[slots[j] - 1].caller == caller))
-        j = (j + 1) & (nslots - 1);
-      if (!slots[j]) {
-        if (n_keys == cap_keys) {
-          size_t nc = cap_keys ? cap_keys * 2 : 1024;
-          sq_ckey *nk = realloc(keys, nc * sizeof *nk);
-          if (!nk) {
-            rc = HUD_ENOMEM;
-            break;
-          }
-          keys = nk;
-          cap_keys = nc;
-        }
-        memset(&keys[n_keys], 0, sizeof keys[n_keys]);
-        keys[n_keys].flow = flow;
-        keys[n_keys].fn = fn;
-        keys[n_keys].caller = caller;
-        slots[j] = (uint32_t)(++n_keys);
-      }
-      sq_ckey *kk = &keys[slots[j] - 1];
-      srv_det_stats row = {(uint64_t)sqlite3_column_int64(st, 5), (uint64_t)sqlite3_column_int64(st, 6),
-                           sqlite3_column_double(st, 7), sqlite3_column_double(st, 8), sqlite3_column_double(st, 9),
-                           (uint64_t)sqlite3_column_int64(st, 10)};
-      for (size_t k = 0; k < n; k++)
-        if (match & (1u << k)) {
-          srv_det_stats *d = &kk->st[k];
-          d->count += row.count;
-          d->sampled_count += row.sampled_count;
-          d->sum_ns += row.sum_ns;
-          d->sumsq_ns += row.sumsq_ns;
-          d->self_sum_ns += row.self_sum_ns;
-          d->errors += row.errors;
-        }
+  if (rc == 0)
+    rc = sq_prep(q,
+                 "SELECT version_id, hour, flow, fn, caller, count, sampled_count, sum_duration, sum_squared_duration,"
+                 " self_duration, errors FROM call_hours WHERE service_id = ?1 AND hour >= ?2 AND hour < ?3",
+                 &hst);
+  sq_ckeys ck = {0};
+  int64_t cur = lo;
+  while (rc == 0 && cur < hi) {
+    /* The next run of clean hours at or after CUR: minutes up to it, then the run. */
+    int64_t h = cur < q->hour_from ? q->hour_from : (cur + 3599) / 3600 * 3600;
+    while (h + 3600 <= q->hour_to && h + 3600 <= hi && !sq_hour_clean(sides, n, h)) h += 3600;
+    int64_t h_end = h;
+    while (h_end + 3600 <= q->hour_to && h_end + 3600 <= hi && sq_hour_clean(sides, n, h_end)) h_end += 3600;
+    if (h_end == h) h = h_end = hi; /* no clean hour left */
+    if (h > cur) {
+      sqlite3_reset(st);
+      sqlite3_bind_int64(st, 1, q->service_id);
+      sqlite3_bind_int64(st, 2, cur);
+      sqlite3_bind_int64(st, 3, h);
+      rc = sq_ckeys_add(&ck, st, sides, n);
     }
-    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+    if (rc == 0 && h_end > h) {
+      sqlite3_reset(hst);
+      sqlite3_bind_int64(hst, 1, q->service_id);
+      sqlite3_bind_int64(hst, 2, h);
+      sqlite3_bind_int64(hst, 3, h_end);
+      rc = sq_ckeys_add(&ck, hst, sides, n);
+    }
+    cur = h_end > h ? h_end : hi;
   }
+  sq_ckey *keys = ck.keys;
+  size_t n_keys = ck.n_keys;
   for (size_t k = 0; k < n && rc == 0; k++) {
     srv_det_call *calls = hud_arena_calloc(q->arena, n_keys ? n_keys : 1, sizeof *calls);
     if (!calls) {
@@ -1664,8 +1844,9 @@ int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot 
     outs[k].n_calls = m;
   }
   sqlite3_finalize(st);
+  sqlite3_finalize(hst);
   free(keys);
-  free(slots);
+  free(ck.slots);
   sq_map_free(&fns.map);
   sq_map_free(&flows.map);
   return rc;

@@ -1,4 +1,4 @@
-/* fn_hours against fn_slices in-process (the clock has to move for rollup and retention): after
+/* fn_hours against fn_slices and call_hours against calls in-process (the clock has to move for rollup and retention): after
  * every maintenance pass each completed hour's fn_hours rows are exactly the sums of its fn_slices
  * rows (per version and all versions), through late minute data, rollup to hourly rows, late data
  * into hourly rows and retention; no hour is counted twice. */
@@ -65,6 +65,28 @@ static long long mismatches(srv_store *st) {
   return bad;
 }
 
+/* The same for call_hours against calls: groups of calls rows (per hour and edge key) whose
+ * call_hours row is missing or differs, and call_hours rows that no calls group explains. */
+static long long call_mismatches(srv_store *st) {
+  static const char agg[] =
+      "(SELECT service_id, (slice / 3600) * 3600 AS hour, fn, caller, caller_module, call_line, flow, version_id,"
+      " SUM(count) AS c, SUM(sampled_count) AS n, SUM(sum_duration) AS d, TOTAL(sum_squared_duration) AS q,"
+      " SUM(self_duration) AS f, SUM(errors) AS e FROM calls"
+      " GROUP BY service_id, hour, fn, caller, caller_module, call_line, flow, version_id)";
+  static const char key[] =
+      "h.service_id = x.service_id AND h.hour = x.hour AND h.fn = x.fn AND h.caller = x.caller AND"
+      " h.caller_module = x.caller_module AND h.call_line = x.call_line AND h.flow = x.flow AND"
+      " h.version_id = x.version_id";
+  long long bad = q_int(st,
+                        "SELECT COUNT(*) FROM %s x LEFT JOIN call_hours h ON %s WHERE NOT EXISTS (SELECT 1 FROM"
+                        " hours_dirty d WHERE d.service_id = x.service_id AND d.hour = x.hour) AND (h.fn IS NULL"
+                        " OR h.count <> x.c OR h.sampled_count <> x.n OR h.sum_duration <> x.d OR h.self_duration <> x.f"
+                        " OR h.errors <> x.e OR abs(h.sum_squared_duration - x.q) > 1e-9 * abs(x.q))",
+                        agg, key);
+  bad += q_int(st, "SELECT COUNT(*) FROM call_hours h WHERE NOT EXISTS (SELECT 1 FROM %s x WHERE %s)", agg, key);
+  return bad;
+}
+
 static int64_t ingest(srv_store *st, hud_arena *a, uint64_t seed, const char *version, int64_t ts, int64_t now) {
   hud_batch b;
   batchgen_opts bo = {.seed = seed, .version = version, .n_invocations = 80, .timestamp = ts * 1000000000LL};
@@ -104,7 +126,10 @@ static void hours_follow_ingest_rollup_and_retention(void **state) {
   assert_int_equal(q_int(st, "SELECT SUM(count) FROM fn_hours WHERE version_id = 0 AND hour = %lld", (long long)H),
                    in_h);
   assert_true(q_int(st, "SELECT COUNT(DISTINCT version_id) FROM fn_hours WHERE hour = %lld", (long long)H) == 3);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM call_hours WHERE hour = %lld", (long long)H), in_h);
+  assert_true(q_int(st, "SELECT COUNT(*) FROM call_hours WHERE hour = %lld", (long long)H) > 0);
   assert_int_equal(mismatches(st), 0);
+  assert_int_equal(call_mismatches(st), 0);
 
   /* Late minute data into the built hour re-dirties it; the next pass rebuilds it. */
   in_h += ingest(st, a, 6, "1.0.0", H + 120, H + 3600 + 200);
@@ -114,16 +139,20 @@ static void hours_follow_ingest_rollup_and_retention(void **state) {
   assert_int_equal(q_int(st, "SELECT SUM(count) FROM fn_hours WHERE version_id = 0 AND hour = %lld", (long long)H),
                    in_h);
   assert_int_equal(mismatches(st), 0);
+  assert_int_equal(call_mismatches(st), 0);
 
   /* Rollup folds hour H's minute rows into hourly rows: fn_hours still counts them once. */
   assert_int_equal(srv_store_maintain(st, H + 2 * 3600 + 60, &mr), 0);
   assert_true(mr.rolled_up > 0);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM fn_slices WHERE width = 60 AND slice < %lld", (long long)H + 3600),
                    0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM calls WHERE width = 60 AND slice < %lld", (long long)H + 3600), 0);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM call_hours WHERE hour = %lld", (long long)H), in_h);
   assert_int_equal(q_int(st, "SELECT SUM(count) FROM fn_hours WHERE version_id = 0 AND hour = %lld", (long long)H),
                    in_h);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM hours_dirty WHERE hour < %lld", (long long)H + 2 * 3600), 0);
   assert_int_equal(mismatches(st), 0);
+  assert_int_equal(call_mismatches(st), 0);
 
   /* Late data for hour H now lands in its hourly rows; the hour is rebuilt again. */
   in_h += ingest(st, a, 7, "2.0.0", H + 1800, H + 3 * 3600);
@@ -134,11 +163,13 @@ static void hours_follow_ingest_rollup_and_retention(void **state) {
                          (long long)H + 3600),
                    in_h);
   assert_int_equal(mismatches(st), 0);
+  assert_int_equal(call_mismatches(st), 0);
 
   /* Retention: the hours' rows go with their slices. */
   assert_int_equal(srv_store_maintain(st, H + 8 * 86400, &mr), 0);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM fn_slices"), 0);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM fn_hours"), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM call_hours"), 0);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM hours_dirty"), 0);
 
   hud_arena_free(a);
@@ -166,7 +197,8 @@ static void old_store_is_backfilled(void **state) {
   assert_int_equal(sqlite3_open(h.db, &db), SQLITE_OK);
   assert_int_equal(sqlite3_exec(db,
                                 "DROP TRIGGER IF EXISTS fn_slices_hours_ins; DROP TRIGGER IF EXISTS fn_slices_hours_upd;"
-                                " DROP TRIGGER fn_slices_hours_del; DROP TABLE fn_hours; DROP TABLE hours_dirty;",
+                                " DROP TRIGGER fn_slices_hours_del; DROP TABLE fn_hours; DROP TABLE call_hours;"
+                                " DROP TABLE hours_dirty;",
                                 NULL, NULL, NULL),
                    SQLITE_OK);
   sqlite3_close(db);
@@ -177,6 +209,20 @@ static void old_store_is_backfilled(void **state) {
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM hours_dirty"), 0);
   assert_int_equal(q_int(st, "SELECT SUM(count) FROM fn_hours WHERE version_id = 0"), total);
   assert_int_equal(mismatches(st), 0);
+  assert_int_equal(call_mismatches(st), 0);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM call_hours"), total);
+  srv_store_free(st);
+  /* A store from before call_hours only (fn_hours built): its hours are rebuilt once, both tables. */
+  assert_int_equal(sqlite3_open(h.db, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE call_hours;", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM hours_dirty"), 2);
+  assert_int_equal(srv_store_maintain(st, H + 2 * 3600 + 20, &mr), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM hours_dirty"), 0);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM call_hours"), total);
+  assert_int_equal(mismatches(st), 0);
+  assert_int_equal(call_mismatches(st), 0);
   hud_arena_free(a);
   srv_store_free(st);
   srvh_cleanup(&h);
