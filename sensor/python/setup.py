@@ -1,8 +1,8 @@
 """`pip install --no-build-isolation ./sensor/python` (offline: uses the interpreter's own setuptools).
 
 Builds the native module `_hud_sensor` from sensor/python/src and the repository's common/*.c
-(the same sources the CMake build compiles; no sanitizers), links jansson, libcurl, zlib and
-libcrypto (Debian: libjansson-dev libcurl4-openssl-dev zlib1g-dev libssl-dev), and installs the
+(the same sources the CMake build compiles; no sanitizers), links jansson, yajl, libcurl, zlib and
+libcrypto (Debian: libjansson-dev libyajl-dev libcurl4-openssl-dev zlib1g-dev libssl-dev), and installs the
 `hud_sensor` package."""
 
 import glob
@@ -52,7 +52,7 @@ setup(
     ext_modules=[Extension(
         "_hud_sensor", sources=sources,
         include_dirs=[os.path.join(ROOT, "common", "include"), GEN],
-        libraries=["jansson", "curl", "z", "crypto", "m", "pthread"],
+        libraries=["jansson", "yajl", "curl", "z", "crypto", "m", "pthread"],
         extra_compile_args=["-O2", "-fvisibility=hidden", "-std=gnu11"],
     )],
     python_requires=">=3.11,<3.14",
