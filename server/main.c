@@ -188,7 +188,7 @@ static int open_store(opts *o, srv_store **st) {
     if (!o->owned_db) return 1;
     o->db = o->owned_db;
   }
-  srv_store_options so = {o->db, o->rollup_after, o->retention, o->threads > 0 ? o->threads + 1 : 5};
+  srv_store_options so = {o->db, o->rollup_after, o->retention, o->threads > 0 ? o->threads + 1 : 5, 0};
   int rc = srv_store_open(&so, st);
   if (rc < 0) {
     fprintf(stderr, "hud-server: cannot open store %s: %s\n", o->db, hud_strerror(rc));

@@ -80,14 +80,12 @@
  *         detected_at, updated_at, window_start, window_end, status TEXT, payload TEXT)
  *         INDEX issues_service(service_id, detected_at)
  *         -- written by detection (query engineer): payload is JSON text owned by him.
+ *   journal(id INTEGER PRIMARY KEY AUTOINCREMENT, service_id, version_id, received_at, data BLOB)
+ *         -- write-behind (see srv_store_ingest): acknowledged batches not yet folded into the tables
+ *         -- above, records in the binary form of server/store_fold.h. Not for queries.
  *
  * Threads: every function here is safe to call from any thread. Writes are serialised internally.
- *
- * NOTE to the query engineer (infra, 05:40 UTC): with the working-tree hours pre-aggregates
- * (store_sqlite_hours.c hooked into store_sqlite.c) every ingest of an already-dirty hour fails with
- * "UNIQUE constraint failed: hours_dirty.service_id, hours_dirty.hour" (503; tests/server fail): the
- * fn_slices triggers need INSERT OR IGNORE (an upsert fires them once per touched row). Ingest runs
- * under group commit with a SAVEPOINT per batch, so a trigger error drops the whole batch. */
+ */
 #ifndef SRV_STORE_H
 #define SRV_STORE_H
 
@@ -108,6 +106,8 @@ typedef struct srv_store_options {
   int64_t retention_s;        /* slices older than this are deleted; 0 = keep (hud-server passes its
                                  --retention, default 30 days) */
   int readers;                /* read connections in the pool; default 4 */
+  int fold_interval_ms;       /* write-behind: acknowledged batches are folded into the tables at
+                                 least this often (and whenever a read needs them); default 1000 */
 } srv_store_options;
 
 /* Opens (creating the schema when needed). *OUT owned by the caller, released with srv_store_free().
@@ -129,7 +129,12 @@ typedef struct srv_ingest_result {
 /* Stores a validated batch for environment ENV durably (committed = on disk in the WAL with
  * synchronous=FULL) before returning. Concurrent callers share one transaction (group commit), each
  * batch under its own savepoint: a failing batch changes nothing and does not affect the others. NOW is the receive time (unix s) used for first/last seen and for
- * choosing per-minute or hourly slices. A batch id seen before → result->duplicate = 1, 0 returned. */
+ * choosing per-minute or hourly slices. A batch id seen before → result->duplicate = 1, 0 returned.
+ * Write-behind (SQLite backend): what is committed is the batch id and the batch's records in a
+ * journal table; a folder thread merges the journaled batches in memory and writes them to the tables
+ * above in one transaction that deletes their journal rows (at least every fold_interval_ms, before
+ * every read through srv_store_sqlite_reader, before maintenance, at srv_store_free; srv_store_open
+ * folds what a crash left). Readers never see part of a batch nor miss an acknowledged one. */
 int srv_store_ingest(srv_store *st, const char *env, const struct hud_batch *batch, int64_t now,
                      srv_ingest_result *result);
 
@@ -166,6 +171,8 @@ int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res);
 /* ---- reads (SQLite backend) ---- */
 
 /* Borrows a read-only connection (PRAGMA query_only) from the pool, blocking while all are in use.
+ * First waits until every batch acknowledged before the call is in the tables (write-behind, see
+ * srv_store_ingest); HUD_EBUSY when that fold fails (the batches stay journaled: retry later).
  * Give it back with srv_store_sqlite_reader_release() from the same thread; do not close it.
  * Prepared statements must be finalized (or cached per connection with sqlite3_set_auxdata-like
  * care) before release. HUD_EUNSUPPORTED on a non-SQLite backend. */

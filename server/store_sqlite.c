@@ -13,10 +13,14 @@
 #include "hud/model.h"
 #include "metrics.h"
 #include "store.h"
+#include "store_fold.h"
 #include "store_hours.h"
 
 #define DEFAULT_ROLLUP_S (24 * 3600)
 #define MAX_READERS 32
+#define FOLD_INTERVAL_MS_DEFAULT 1000
+#define FOLD_SOFT_BYTES (256u << 20)  /* fold early beyond this much accumulated memory */
+#define FOLD_HARD_BYTES (1024u << 20) /* ingest waits for a fold beyond this */
 
 /* ---- sketch blobs ---- */
 
@@ -99,79 +103,14 @@ int srv_sketch_blob_decode(const void *blob, size_t len, hud_sketch **out) {
   return rc;
 }
 
-/* Sketch accumulator working on bins directly: merging two sketches of the same alpha is adding
- * their counts bin by bin, so the hot paths (upsert conflicts, per-batch aggregation, rollup) need
- * no hud_sketch allocation. Beyond HUD_SKETCH_MAX_BINS the lowest bins fold onto the lowest kept
- * one, the rule of hud/sketch.h. */
-typedef struct bins_acc {
-  int set;
-  double alpha;
-  uint64_t zero;
-  int64_t offset;
-  size_t n, cap;
-  uint64_t *counts;
-} bins_acc;
-
-static void acc_free(bins_acc *a) {
-  free(a->counts);
-  memset(a, 0, sizeof *a);
-}
-
-/* Makes A cover bins [off, off + n) and returns the index of OFF in A->counts, or -1. */
-static int64_t acc_cover(bins_acc *a, int64_t off, size_t n) {
-  if (!a->n) {
-    if (n > a->cap) {
-      uint64_t *c = realloc(a->counts, n * sizeof *c);
-      if (!c) return -1;
-      a->counts = c;
-      a->cap = n;
-    }
-    memset(a->counts, 0, n * sizeof *a->counts);
-    a->offset = off;
-    a->n = n;
-    return 0;
-  }
-  int64_t lo = off < a->offset ? off : a->offset;
-  int64_t hi_new = off + (int64_t)n, hi_old = a->offset + (int64_t)a->n;
-  int64_t hi = hi_new > hi_old ? hi_new : hi_old;
-  size_t need = (size_t)(hi - lo);
-  if (need > a->cap) {
-    size_t cap = a->cap * 2 > need ? a->cap * 2 : need;
-    uint64_t *c = realloc(a->counts, cap * sizeof *c);
-    if (!c) return -1;
-    a->counts = c;
-    a->cap = cap;
-  }
-  size_t shift = (size_t)(a->offset - lo);
-  if (shift) {
-    memmove(a->counts + shift, a->counts, a->n * sizeof *a->counts);
-    memset(a->counts, 0, shift * sizeof *a->counts);
-  }
-  size_t old_end = shift + a->n;
-  if (need > old_end) memset(a->counts + old_end, 0, (need - old_end) * sizeof *a->counts);
-  a->offset = lo;
-  a->n = need;
-  return off - lo;
-}
-
-static int acc_begin(bins_acc *a, double alpha) {
-  if (!a->set) {
-    a->set = 1;
-    a->alpha = alpha;
-    return 0;
-  }
-  return a->alpha == alpha ? 0 : HUD_EINVAL;
-}
-
-static int acc_add_bins(bins_acc *a, const hud_sketch_bins *b) {
-  if (acc_begin(a, b->alpha) < 0) return HUD_EINVAL;
-  a->zero += b->zero_count;
-  if (!b->n) return 0;
-  int64_t at = acc_cover(a, b->offset, b->n);
-  if (at < 0) return HUD_ENOMEM;
-  for (size_t i = 0; i < b->n; i++) a->counts[at + (int64_t)i] += b->counts[i];
-  return 0;
-}
+/* Sketch accumulator working on bins directly (store_fold.h): merging two sketches of the same
+ * alpha is adding their counts bin by bin, so the hot paths (upsert conflicts, the write-behind fold,
+ * rollup) need no hud_sketch allocation. Beyond HUD_SKETCH_MAX_BINS the lowest bins fold onto the
+ * lowest kept one, the rule of hud/sketch.h. */
+typedef srv_bins_acc bins_acc;
+#define acc_free srv_acc_free
+#define acc_cover srv_acc_cover
+#define acc_begin srv_acc_begin
 
 static int acc_add_blob(bins_acc *a, const void *blob, size_t len) {
   const unsigned char *p = blob, *end = p + len;
@@ -471,7 +410,11 @@ static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS issues (id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL, kind TEXT NOT NULL,"
     " fn INTEGER, flow INTEGER, fingerprint TEXT UNIQUE, detected_at INTEGER, updated_at INTEGER,"
     " window_start INTEGER, window_end INTEGER, status TEXT NOT NULL DEFAULT 'open', payload TEXT);\n"
-    "CREATE INDEX IF NOT EXISTS issues_service ON issues(service_id, detected_at);\n";
+    "CREATE INDEX IF NOT EXISTS issues_service ON issues(service_id, detected_at);\n"
+    /* Acknowledged batches not yet folded into the tables (write-behind): records in the binary
+     * form of store_fold.h; AUTOINCREMENT so an id is never reused. */
+    "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, service_id INTEGER NOT NULL,"
+    " version_id INTEGER NOT NULL, received_at INTEGER NOT NULL, data BLOB NOT NULL);\n";
 
 /* ---- the store ---- */
 
@@ -508,7 +451,27 @@ struct srv_store {
   sqlite3 *readers[MAX_READERS];
   int rbusy[MAX_READERS];
   int nreaders;
+  /* Write-behind (see "ingest" below). flock guards the accumulator and the counters; the fold takes
+   * wlock before flock. */
+  sqlite3_stmt *st_journal_ins, *st_journal_del, *st_journal_all;
+  pthread_mutex_t flock;
+  pthread_cond_t fcond; /* wakes the folder */
+  pthread_cond_t dcond; /* a fold finished (or failed) */
+  srv_fold *acc, *spare;
+  uint64_t acked;         /* batches acknowledged (their records merged into acc or journaled for a rebuild) */
+  uint64_t folded;        /* the first FOLDED of them are in the tables */
+  uint64_t fold_failures, folded_batches;
+  int fold_request, need_rebuild, stop;
+  int64_t rebuilt_upto;   /* journal ids up to this were read into acc by a rebuild */
+  double acc_since;       /* when acc received its first batch */
+  double fold_interval_s;
+  pthread_t folder;
+  int folder_running;
 };
+
+static int fold_once(srv_store *st);
+static int fold_sync(srv_store *st);
+static void *folder_main(void *arg);
 
 static uint64_t hash_key(int64_t sid, const char *uuid) {
   uint64_t h = 1469598103934665603ull ^ (uint64_t)sid;
@@ -652,7 +615,7 @@ static int prepare_writer(srv_store *st) {
       prep(st->w, "SELECT id FROM versions WHERE service_id = ? AND version = ?", &st->st_version_id) < 0 ||
       prep(st->w,
            "INSERT INTO functions (service_id, function_id, name, module_path, file, start_line, end_line,"
-           " is_async, source_code_hash, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
+           " is_async, source_code_hash, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?10)"
            " ON CONFLICT (service_id, function_id) DO UPDATE SET name = excluded.name,"
            " module_path = COALESCE(excluded.module_path, module_path), file = excluded.file,"
            " start_line = excluded.start_line, end_line = excluded.end_line, is_async = excluded.is_async,"
@@ -666,14 +629,19 @@ static int prepare_writer(srv_store *st) {
            &st->st_fn_ins) < 0 ||
       prep(st->w,
            "INSERT INTO flows (service_id, flow_id, kind, method, route, task_name, queue, first_seen, last_seen)"
-           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (service_id, flow_id) DO UPDATE SET"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8) ON CONFLICT (service_id, flow_id) DO UPDATE SET"
            " last_seen = MAX(last_seen, excluded.last_seen) RETURNING id",
            &st->st_flow_up) < 0 ||
       prep(st->w, "SELECT id FROM flows WHERE service_id = ? AND flow_id = ?", &st->st_flow_id) < 0 ||
       prep(st->w,
            "UPDATE flows SET kind = ?2, method = ?3, route = ?4, task_name = ?5, queue = ?6"
            " WHERE id = ?1 AND kind = 'unknown'",
-           &st->st_flow_fix) < 0)
+           &st->st_flow_fix) < 0 ||
+      prep(st->w, "INSERT INTO journal (service_id, version_id, received_at, data) VALUES (?, ?, ?, ?)",
+           &st->st_journal_ins) < 0 ||
+      prep(st->w, "DELETE FROM journal WHERE id = ?", &st->st_journal_del) < 0 ||
+      prep(st->w, "SELECT id, service_id, version_id, received_at, data FROM journal ORDER BY id",
+           &st->st_journal_all) < 0)
     return HUD_ESTORE;
   return 0;
 }
@@ -682,7 +650,8 @@ static void finalize_writer(srv_store *st) {
   for (int t = 0; t < T_COUNT; t++) sqlite3_finalize(st->upsert[t]);
   sqlite3_stmt **all[] = {&st->st_batch, &st->st_service, &st->st_service_id, &st->st_version,
                           &st->st_version_id, &st->st_decl, &st->st_fn_get, &st->st_fn_ins,
-                          &st->st_flow_up, &st->st_flow_id, &st->st_flow_fix};
+                          &st->st_flow_up, &st->st_flow_id, &st->st_flow_fix, &st->st_journal_ins,
+                          &st->st_journal_del, &st->st_journal_all};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     sqlite3_finalize(*all[i]);
     *all[i] = NULL;
@@ -703,11 +672,30 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
   pthread_cond_init(&st->rcond, NULL);
   pthread_mutex_init(&st->qlock, NULL);
   pthread_cond_init(&st->qcond, NULL);
+  pthread_mutex_init(&st->flock, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&st->fcond, &ca);
+  pthread_condattr_destroy(&ca);
+  pthread_cond_init(&st->dcond, NULL);
   st->queue_tail = &st->queue;
-  int rc = st->path ? open_conn(st->path, 0, &st->w) : HUD_ENOMEM;
+  st->fold_interval_s = (opt->fold_interval_ms > 0 ? opt->fold_interval_ms : FOLD_INTERVAL_MS_DEFAULT) / 1000.0;
+  st->acc = srv_fold_new();
+  st->spare = srv_fold_new();
+  int rc = st->path && st->acc && st->spare ? open_conn(st->path, 0, &st->w) : HUD_ENOMEM;
   if (rc == 0) rc = create_schema(st);
   if (rc == 0) rc = prepare_writer(st);
   for (int i = 0; rc == 0 && i < st->nreaders; i++) rc = open_conn(st->path, 1, &st->readers[i]);
+  if (rc == 0) {
+    /* Batches acknowledged before a crash (or a failed final fold) are still journaled: fold them
+     * now, so the tables are complete before anyone reads. If that fails they stay journaled and the
+     * folder retries. */
+    st->need_rebuild = 1;
+    if (fold_once(st) < 0) fprintf(stderr, "hud-server: store: journal not folded yet; will retry\n");
+    if (pthread_create(&st->folder, NULL, folder_main, st) == 0) st->folder_running = 1;
+    else rc = HUD_ENOMEM;
+  }
   if (rc < 0) {
     srv_store_free(st);
     return rc;
@@ -718,6 +706,18 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
 
 void srv_store_free(srv_store *st) {
   if (!st) return;
+  if (st->folder_running) {
+    pthread_mutex_lock(&st->flock);
+    st->stop = 1;
+    pthread_cond_signal(&st->fcond);
+    pthread_cond_broadcast(&st->dcond);
+    pthread_mutex_unlock(&st->flock);
+    pthread_join(st->folder, NULL);
+    st->folder_running = 0;
+  }
+  /* The last fold; what it cannot write stays in the journal for the next start. */
+  if (st->w && st->st_journal_all && fold_once(st) < 0)
+    fprintf(stderr, "hud-server: store: final fold failed; the journal keeps the batches\n");
   pthread_mutex_lock(&st->rlock);
   for (;;) {
     int busy = 0;
@@ -738,13 +738,19 @@ void srv_store_free(srv_store *st) {
   pthread_cond_destroy(&st->rcond);
   pthread_mutex_destroy(&st->qlock);
   pthread_cond_destroy(&st->qcond);
+  srv_fold_free(st->acc);
+  srv_fold_free(st->spare);
+  pthread_mutex_destroy(&st->flock);
+  pthread_cond_destroy(&st->fcond);
+  pthread_cond_destroy(&st->dcond);
   free(st->path);
   free(st);
 }
 
 /* ---- readers ---- */
 
-int srv_store_sqlite_reader(srv_store *st, sqlite3 **db) {
+/* A reader without waiting for the fold: for the store's own reads of tables ingest does not fill. */
+static int reader_borrow(srv_store *st, sqlite3 **db) {
   pthread_mutex_lock(&st->rlock);
   for (;;) {
     for (int i = 0; i < st->nreaders; i++)
@@ -758,6 +764,12 @@ int srv_store_sqlite_reader(srv_store *st, sqlite3 **db) {
   }
 }
 
+int srv_store_sqlite_reader(srv_store *st, sqlite3 **db) {
+  int rc = fold_sync(st); /* every batch acknowledged so far is visible to this read */
+  if (rc < 0) return rc;
+  return reader_borrow(st, db);
+}
+
 void srv_store_sqlite_reader_release(srv_store *st, sqlite3 *db) {
   pthread_mutex_lock(&st->rlock);
   for (int i = 0; i < st->nreaders; i++)
@@ -768,7 +780,7 @@ void srv_store_sqlite_reader_release(srv_store *st, sqlite3 *db) {
 
 int srv_store_ping(srv_store *st) {
   sqlite3 *db;
-  int rc = srv_store_sqlite_reader(st, &db);
+  int rc = reader_borrow(st, &db);
   if (rc < 0) return rc;
   rc = exec(db, "SELECT count(*) FROM meta");
   srv_store_sqlite_reader_release(st, db);
@@ -834,7 +846,7 @@ static void key_row(sqlite3_stmt *q, srv_key_info *k) {
 
 int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]) {
   sqlite3 *db;
-  int rc = srv_store_sqlite_reader(st, &db);
+  int rc = reader_borrow(st, &db);
   if (rc < 0) return rc;
   sqlite3_stmt *q;
   rc = HUD_ESTORE;
@@ -857,7 +869,7 @@ int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned ch
 
 int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg) {
   sqlite3 *db;
-  int rc = srv_store_sqlite_reader(st, &db);
+  int rc = reader_borrow(st, &db);
   if (rc < 0) return rc;
   sqlite3_stmt *q;
   rc = HUD_ESTORE;
@@ -890,17 +902,19 @@ int srv_store_key_revoke(srv_store *st, int64_t id, int64_t now) {
   return rc;
 }
 
-/* ---- ingest ---- */
+/* ---- ingest: journal, then write-behind fold ----
+ *
+ * An ingest request stores its batch id (idempotency) and the batch's records in a compact binary
+ * form (store_fold.h) as one row of `journal`, in one small transaction shared by concurrent callers
+ * (group commit, one savepoint per batch), and is acknowledged once that is committed. Then its
+ * records are merged in memory into the accumulator (st->acc). The folder thread writes the
+ * accumulator to the real tables in one transaction that also deletes the journal rows it covers,
+ * so every batch is counted exactly once: either its journal row is there (and will be folded, also
+ * after a crash: open replays the journal) or its rows are in the tables. Keys recur across batches
+ * (the same function, caller and flow every minute), so the fold writes far fewer rows than were
+ * received. Every read through srv_store_sqlite_reader() first waits for the fold of every batch
+ * acknowledged before it started. */
 
-typedef struct ingest_ctx {
-  srv_store *st;
-  const char *env;
-  const hud_batch *b;
-  int64_t now;
-  int64_t sid, vid;
-  int64_t rollup_cutoff; /* slices starting before this go straight to hourly rows */
-  srv_ingest_result *res;
-} ingest_ctx;
 
 static int step_done(sqlite3 *db, sqlite3_stmt *q) {
   int s = sqlite3_step(q);
@@ -932,210 +946,55 @@ static void bind_text_or_null(sqlite3_stmt *q, int i, const char *s) {
     sqlite3_bind_null(q, i);
 }
 
-/* functions.id of UUID in this service, creating a placeholder row when no declaration came yet. */
-static int fn_id(ingest_ctx *c, const char *uuid, int64_t *id) {
+/* functions.id of UUID in service SID, creating a placeholder row when no declaration came yet. */
+static int fn_id(srv_store *st, int64_t sid, int64_t now, const char *uuid, int64_t *id) {
   if (!uuid[0]) {
     *id = 0;
     return 0;
   }
-  srv_store *st = c->st;
-  if (cache_get(&st->fns, c->sid, uuid, id)) return 0;
-  sqlite3_bind_int64(st->st_fn_get, 1, c->sid);
+  if (cache_get(&st->fns, sid, uuid, id)) return 0;
+  sqlite3_bind_int64(st->st_fn_get, 1, sid);
   sqlite3_bind_text(st->st_fn_get, 2, uuid, -1, SQLITE_STATIC);
   int rc = step_id(st->w, st->st_fn_get, id);
   if (rc == HUD_ENOTFOUND) {
-    sqlite3_bind_int64(st->st_fn_ins, 1, c->sid);
+    sqlite3_bind_int64(st->st_fn_ins, 1, sid);
     sqlite3_bind_text(st->st_fn_ins, 2, uuid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st->st_fn_ins, 3, c->now);
+    sqlite3_bind_int64(st->st_fn_ins, 3, now);
     rc = step_id(st->w, st->st_fn_ins, id);
   }
-  if (rc == 0) cache_put(&st->fns, c->sid, uuid, *id);
+  if (rc == 0) cache_put(&st->fns, sid, uuid, *id);
   return rc;
 }
 
-static int flow_id(ingest_ctx *c, const char *uuid, int64_t *id) {
+static int flow_id(srv_store *st, int64_t sid, int64_t now, const char *uuid, int64_t *id) {
   if (!uuid[0]) {
     *id = 0;
     return 0;
   }
-  srv_store *st = c->st;
-  if (cache_get(&st->flows, c->sid, uuid, id)) return 0;
-  sqlite3_bind_int64(st->st_flow_id, 1, c->sid);
+  if (cache_get(&st->flows, sid, uuid, id)) return 0;
+  sqlite3_bind_int64(st->st_flow_id, 1, sid);
   sqlite3_bind_text(st->st_flow_id, 2, uuid, -1, SQLITE_STATIC);
   int rc = step_id(st->w, st->st_flow_id, id);
   if (rc == HUD_ENOTFOUND) {
     /* A flow referenced before its aggregate arrived: record it with unknown kind details. */
     sqlite3_stmt *q = st->st_flow_up;
-    sqlite3_bind_int64(q, 1, c->sid);
+    sqlite3_bind_int64(q, 1, sid);
     sqlite3_bind_text(q, 2, uuid, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, "unknown", -1, SQLITE_STATIC);
     for (int i = 4; i <= 7; i++) sqlite3_bind_null(q, i);
-    sqlite3_bind_int64(q, 8, c->now);
+    sqlite3_bind_int64(q, 8, now);
+    sqlite3_bind_int64(q, 9, now);
     rc = step_id(st->w, q, id);
   }
-  if (rc == 0) cache_put(&st->flows, c->sid, uuid, *id);
+  if (rc == 0) cache_put(&st->flows, sid, uuid, *id);
   return rc;
 }
 
-static void slice_of(const ingest_ctx *c, hud_time_ns ts, int64_t *slice, int64_t *width) {
-  int64_t s = ts / 1000000000;
-  if (ts < 0 && ts % 1000000000) s--;
-  if (s < c->rollup_cutoff) {
-    *width = 3600;
-    *slice = s - (((s % 3600) + 3600) % 3600);
-  } else {
-    *width = 60;
-    *slice = s - (((s % 60) + 60) % 60);
-  }
-}
-
-/* Binds service_id, version_id, slice, width of upsert T; returns the next parameter index. */
-static int bind_head(ingest_ctx *c, sqlite3_stmt *q, hud_time_ns ts) {
-  int64_t slice, width;
-  slice_of(c, ts, &slice, &width);
-  sqlite3_bind_int64(q, 1, c->sid);
-  sqlite3_bind_int64(q, 2, c->vid);
-  sqlite3_bind_int64(q, 3, slice);
-  sqlite3_bind_int64(q, 4, width);
-  return 5;
-}
-
-static int bind_sketch(sqlite3_stmt *q, int i, const hud_sketch_bins *b) {
-  if (!b) {
-    sqlite3_bind_null(q, i);
-    return 0;
-  }
-  unsigned char *blob;
-  size_t len;
-  int rc = bins_encode(b, &blob, &len);
-  if (rc < 0) return rc;
-  sqlite3_bind_blob(q, i, blob, (int)len, free);
-  return 0;
-}
-
-static int64_t map_total(const hud_count_map *m) {
-  int64_t t = 0;
-  for (size_t i = 0; i < m->n; i++) t += m->items[i].count;
-  return t;
-}
-
-/* Per-batch aggregation of invocations per (fn, slice): fewer fn_slices upserts and sketch merges. */
-typedef struct fn_agg {
-  int64_t fn;
-  hud_time_ns ts; /* representative timestamp of the slice */
-  int64_t slice, width;
-  int64_t count, sampled, sum, self, errors;
-  double sumsq;
-  bins_acc sketch;
-} fn_agg;
-
-static int store_invocations(ingest_ctx *c) {
-  srv_store *st = c->st;
-  const hud_batch *b = c->b;
-  size_t cap = b->n_invocations ? b->n_invocations : 1;
-  fn_agg *agg = calloc(cap, sizeof *agg);
-  size_t *table = NULL, tcap = 1;
-  while (tcap < cap * 2) tcap <<= 1;
-  table = malloc(tcap * sizeof *table);
-  if (!agg || !table) {
-    free(agg);
-    free(table);
-    return HUD_ENOMEM;
-  }
-  for (size_t i = 0; i < tcap; i++) table[i] = SIZE_MAX;
-  size_t nagg = 0;
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < b->n_invocations; i++) {
-    const hud_invocation *v = &b->invocations[i];
-    int64_t fn, caller = 0, flow;
-    if ((rc = fn_id(c, v->function_id, &fn)) < 0) break;
-    if (v->has_caller && (rc = fn_id(c, v->caller.caller_function_id, &caller)) < 0) break;
-    if ((rc = flow_id(c, v->flow_id, &flow)) < 0) break;
-    int64_t errors = map_total(&v->exceptions);
-    sqlite3_stmt *q = st->upsert[T_CALLS];
-    int k = bind_head(c, q, v->timestamp);
-    sqlite3_bind_int64(q, k++, fn);
-    sqlite3_bind_int64(q, k++, caller);
-    sqlite3_bind_text(q, k++, v->has_caller && caller == 0 ? v->caller.caller_module_path : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, k++, v->has_caller ? v->caller.line : 0);
-    sqlite3_bind_int64(q, k++, flow);
-    sqlite3_bind_int64(q, k++, v->count);
-    sqlite3_bind_int64(q, k++, v->sampled_count);
-    sqlite3_bind_int64(q, k++, v->sum_duration);
-    sqlite3_bind_double(q, k++, v->sum_squared_duration);
-    sqlite3_bind_int64(q, k++, v->self_duration);
-    sqlite3_bind_int64(q, k++, errors);
-    if ((rc = bind_sketch(q, k, v->sketch)) < 0 || (rc = step_done(st->w, q)) < 0) break;
-
-    for (size_t e = 0; e < v->exceptions.n; e++) {
-      q = st->upsert[T_FN_ERRORS];
-      k = bind_head(c, q, v->timestamp);
-      sqlite3_bind_int64(q, k++, fn);
-      sqlite3_bind_text(q, k++, v->exceptions.items[e].key, -1, SQLITE_STATIC);
-      sqlite3_bind_int64(q, k++, v->exceptions.items[e].count);
-      if ((rc = step_done(st->w, q)) < 0) break;
-    }
-    if (rc < 0) break;
-
-    int64_t slice, width;
-    slice_of(c, v->timestamp, &slice, &width);
-    uint64_t h = ((uint64_t)fn * 0x9E3779B97F4A7C15ull) ^ (uint64_t)slice ^ ((uint64_t)width << 40);
-    size_t j = (size_t)(h & (tcap - 1));
-    while (table[j] != SIZE_MAX &&
-           !(agg[table[j]].fn == fn && agg[table[j]].slice == slice && agg[table[j]].width == width))
-      j = (j + 1) & (tcap - 1);
-    fn_agg *a;
-    if (table[j] == SIZE_MAX) {
-      table[j] = nagg;
-      a = &agg[nagg++];
-      a->fn = fn;
-      a->ts = v->timestamp;
-      a->slice = slice;
-      a->width = width;
-    } else {
-      a = &agg[table[j]];
-    }
-    a->count += v->count;
-    a->sampled += v->sampled_count;
-    a->sum += v->sum_duration;
-    a->sumsq += v->sum_squared_duration;
-    a->self += v->self_duration;
-    a->errors += errors;
-    if (v->sketch && (rc = acc_add_bins(&a->sketch, v->sketch)) < 0) break;
-  }
-  for (size_t i = 0; rc == 0 && i < nagg; i++) {
-    fn_agg *a = &agg[i];
-    sqlite3_stmt *q = st->upsert[T_FN_SLICES];
-    int k = bind_head(c, q, a->ts);
-    sqlite3_bind_int64(q, k++, a->fn);
-    sqlite3_bind_int64(q, k++, a->count);
-    sqlite3_bind_int64(q, k++, a->sampled);
-    sqlite3_bind_int64(q, k++, a->sum);
-    sqlite3_bind_double(q, k++, a->sumsq);
-    sqlite3_bind_int64(q, k++, a->self);
-    sqlite3_bind_int64(q, k++, a->errors);
-    if (a->sketch.set) {
-      unsigned char *blob;
-      size_t len;
-      if ((rc = acc_encode(&a->sketch, &blob, &len)) < 0) break;
-      sqlite3_bind_blob(q, k, blob, (int)len, free);
-    } else {
-      sqlite3_bind_null(q, k);
-    }
-    rc = step_done(st->w, q);
-  }
-  for (size_t i = 0; i < nagg; i++) acc_free(&agg[i].sketch);
-  free(agg);
-  free(table);
-  return rc;
-}
-
-static int store_declarations(ingest_ctx *c) {
-  srv_store *st = c->st;
-  for (size_t i = 0; i < c->b->n_declarations; i++) {
-    const hud_function_decl *d = &c->b->declarations[i];
+static int fold_declarations(srv_store *st, const srv_fold *f) {
+  for (const srv_fold_decl *e = srv_fold_decls(f); e; e = e->next) {
+    const hud_function_decl *d = &e->d;
     sqlite3_stmt *q = st->st_decl;
-    sqlite3_bind_int64(q, 1, c->sid);
+    sqlite3_bind_int64(q, 1, e->sid);
     sqlite3_bind_text(q, 2, d->function_id, -1, SQLITE_STATIC);
     bind_text_or_null(q, 3, d->name);
     bind_text_or_null(q, 4, d->module_path);
@@ -1144,186 +1003,445 @@ static int store_declarations(ingest_ctx *c) {
     sqlite3_bind_int(q, 7, d->end_line);
     sqlite3_bind_int(q, 8, d->is_async);
     sqlite3_bind_text(q, 9, d->source_code_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 10, c->now);
-    int64_t id;
+    sqlite3_bind_int64(q, 10, e->last);
+    sqlite3_bind_int64(q, 11, e->first);
+    int64_t id, cached;
     int rc = step_id(st->w, q, &id);
     if (rc < 0) return rc;
-    cache_put(&st->fns, c->sid, d->function_id, id);
+    if (!cache_get(&st->fns, e->sid, d->function_id, &cached)) cache_put(&st->fns, e->sid, d->function_id, id);
   }
   return 0;
 }
 
-static int store_flows(ingest_ctx *c) {
-  srv_store *st = c->st;
-  const hud_batch *b = c->b;
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < b->n_flows; i++) {
-    const hud_flow *f = &b->flows[i];
+static int fold_flows(srv_store *st, const srv_fold *f) {
+  for (const srv_fold_flow *e = srv_fold_flows(f); e; e = e->next) {
+    const char *kind = e->kind == HUD_FLOW_ENDPOINT ? "endpoint" : "consumer";
     sqlite3_stmt *q = st->st_flow_up;
-    sqlite3_bind_int64(q, 1, c->sid);
-    sqlite3_bind_text(q, 2, f->flow_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, f->kind == HUD_FLOW_ENDPOINT ? "endpoint" : "consumer", -1, SQLITE_STATIC);
-    bind_text_or_null(q, 4, f->method);
-    bind_text_or_null(q, 5, f->route);
-    bind_text_or_null(q, 6, f->task_name);
-    bind_text_or_null(q, 7, f->queue);
-    sqlite3_bind_int64(q, 8, c->now);
-    int64_t flow;
-    int64_t cached;
-    if ((rc = step_id(st->w, q, &flow)) < 0) break;
-    if (!cache_get(&st->flows, c->sid, f->flow_id, &cached)) cache_put(&st->flows, c->sid, f->flow_id, flow);
+    sqlite3_bind_int64(q, 1, e->sid);
+    sqlite3_bind_text(q, 2, e->flow, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, kind, -1, SQLITE_STATIC);
+    bind_text_or_null(q, 4, e->method);
+    bind_text_or_null(q, 5, e->route);
+    bind_text_or_null(q, 6, e->task_name);
+    bind_text_or_null(q, 7, e->queue);
+    sqlite3_bind_int64(q, 8, e->last);
+    sqlite3_bind_int64(q, 9, e->first);
+    int64_t flow, cached;
+    int rc = step_id(st->w, q, &flow);
+    if (rc < 0) return rc;
+    if (!cache_get(&st->flows, e->sid, e->flow, &cached)) cache_put(&st->flows, e->sid, e->flow, flow);
     /* A placeholder made earlier learns its kind now. */
     sqlite3_stmt *fix = st->st_flow_fix;
     sqlite3_bind_int64(fix, 1, flow);
-    sqlite3_bind_text(fix, 2, f->kind == HUD_FLOW_ENDPOINT ? "endpoint" : "consumer", -1, SQLITE_STATIC);
-    bind_text_or_null(fix, 3, f->method);
-    bind_text_or_null(fix, 4, f->route);
-    bind_text_or_null(fix, 5, f->task_name);
-    bind_text_or_null(fix, 6, f->queue);
-    if ((rc = step_done(st->w, fix)) < 0) break;
-    q = st->upsert[T_FLOW_SLICES];
-    int k = bind_head(c, q, f->timestamp);
-    sqlite3_bind_int64(q, k++, flow);
-    sqlite3_bind_int64(q, k++, f->count);
-    sqlite3_bind_int64(q, k++, f->error_count);
-    sqlite3_bind_int64(q, k++, f->sampled_count);
-    sqlite3_bind_int64(q, k++, f->sum_duration);
-    sqlite3_bind_double(q, k++, f->sum_squared_duration);
-    if ((rc = bind_sketch(q, k, f->sketch)) < 0 || (rc = step_done(st->w, q)) < 0) break;
-    for (size_t s = 0; rc == 0 && s < f->n_status_codes; s++) {
-      q = st->upsert[T_FLOW_STATUS];
-      k = bind_head(c, q, f->timestamp);
-      sqlite3_bind_int64(q, k++, flow);
-      sqlite3_bind_int(q, k++, f->status_codes[s].status);
-      sqlite3_bind_int64(q, k++, f->status_codes[s].count);
-      rc = step_done(st->w, q);
-    }
-    for (size_t e = 0; rc == 0 && e < f->exceptions.n; e++) {
-      q = st->upsert[T_FLOW_ERRORS];
-      k = bind_head(c, q, f->timestamp);
-      sqlite3_bind_int64(q, k++, flow);
-      sqlite3_bind_text(q, k++, f->exceptions.items[e].key, -1, SQLITE_STATIC);
-      sqlite3_bind_int64(q, k++, f->exceptions.items[e].count);
-      rc = step_done(st->w, q);
-    }
+    sqlite3_bind_text(fix, 2, kind, -1, SQLITE_STATIC);
+    bind_text_or_null(fix, 3, e->method);
+    bind_text_or_null(fix, 4, e->route);
+    bind_text_or_null(fix, 5, e->task_name);
+    bind_text_or_null(fix, 6, e->queue);
+    if ((rc = step_done(st->w, fix)) < 0) return rc;
   }
-  for (size_t i = 0; rc == 0 && i < b->n_flow_functions; i++) {
-    const hud_flow_function *ff = &b->flow_functions[i];
-    int64_t flow, fn;
-    if ((rc = flow_id(c, ff->flow_id, &flow)) < 0 || (rc = fn_id(c, ff->function_id, &fn)) < 0) break;
-    sqlite3_stmt *q = st->upsert[T_FLOW_FUNCTIONS];
-    int k = bind_head(c, q, ff->timestamp);
+  return 0;
+}
+
+/* "uuid uuid ..." -> "id id ..." (malloc'ed). */
+static int path_ids(srv_store *st, int64_t sid, int64_t now, const char *path, char **out) {
+  size_t n = strlen(path);
+  char *res = malloc(n + 2), *o = res;
+  if (!res) return HUD_ENOMEM;
+  *o = 0;
+  for (const char *p = path; *p;) {
+    size_t len = strcspn(p, " ");
+    hud_uuid u;
+    snprintf(u, sizeof u, "%.*s", (int)(len < HUD_UUID_STRLEN ? len : HUD_UUID_STRLEN), p);
+    int64_t id;
+    int rc = fn_id(st, sid, now, u, &id);
+    if (rc < 0) {
+      free(res);
+      return rc;
+    }
+    /* An id has at most as many digits as a uuid has characters. */
+    o += sprintf(o, "%s%lld", o == res ? "" : " ", (long long)id);
+    p += len;
+    while (*p == ' ') p++;
+  }
+  *out = res;
+  return 0;
+}
+
+/* One accumulated row into its table (parameters in the order of table_upsert()). */
+static int fold_row(srv_store *st, const srv_fold_row *r, int64_t now) {
+  sqlite3_stmt *q = st->upsert[r->table];
+  int64_t fn = 0, caller = 0, flow = 0;
+  char *path = NULL;
+  int rc = 0;
+  if ((rc = fn_id(st, r->sid, now, r->fn, &fn)) < 0 || (rc = fn_id(st, r->sid, now, r->caller, &caller)) < 0 ||
+      (rc = flow_id(st, r->sid, now, r->flow, &flow)) < 0)
+    return rc;
+  sqlite3_bind_int64(q, 1, r->sid);
+  sqlite3_bind_int64(q, 2, r->vid);
+  sqlite3_bind_int64(q, 3, r->slice);
+  sqlite3_bind_int64(q, 4, r->width);
+  int k = 5;
+  switch (r->table) {
+  case T_CALLS:
+    sqlite3_bind_int64(q, k++, fn);
+    sqlite3_bind_int64(q, k++, caller);
+    sqlite3_bind_text(q, k++, r->text ? r->text : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, k++, r->num);
+    sqlite3_bind_int64(q, k++, flow);
+    goto edge_sums;
+  case T_FN_SLICES:
+    sqlite3_bind_int64(q, k++, fn);
+  edge_sums:
+    sqlite3_bind_int64(q, k++, r->count);
+    sqlite3_bind_int64(q, k++, r->sampled);
+    sqlite3_bind_int64(q, k++, r->sum);
+    sqlite3_bind_double(q, k++, r->sumsq);
+    sqlite3_bind_int64(q, k++, r->self);
+    sqlite3_bind_int64(q, k++, r->errors);
+    break;
+  case T_FN_ERRORS:
+    sqlite3_bind_int64(q, k++, fn);
+    sqlite3_bind_text(q, k++, r->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, k++, r->count);
+    break;
+  case T_FLOW_SLICES:
+    sqlite3_bind_int64(q, k++, flow);
+    sqlite3_bind_int64(q, k++, r->count);
+    sqlite3_bind_int64(q, k++, r->errors);
+    sqlite3_bind_int64(q, k++, r->sampled);
+    sqlite3_bind_int64(q, k++, r->sum);
+    sqlite3_bind_double(q, k++, r->sumsq);
+    break;
+  case T_FLOW_STATUS:
+    sqlite3_bind_int64(q, k++, flow);
+    sqlite3_bind_int64(q, k++, r->num);
+    sqlite3_bind_int64(q, k++, r->count);
+    break;
+  case T_FLOW_ERRORS:
+    sqlite3_bind_int64(q, k++, flow);
+    sqlite3_bind_text(q, k++, r->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, k++, r->count);
+    break;
+  case T_FLOW_FUNCTIONS:
     sqlite3_bind_int64(q, k++, flow);
     sqlite3_bind_int64(q, k++, fn);
-    sqlite3_bind_int64(q, k++, ff->count);
-    sqlite3_bind_int64(q, k++, ff->error_count);
-    sqlite3_bind_int64(q, k++, ff->sampled_count);
-    sqlite3_bind_int64(q, k++, ff->sum_duration);
-    sqlite3_bind_int64(q, k++, ff->self_duration);
-    rc = step_done(st->w, q);
+    sqlite3_bind_int64(q, k++, r->count);
+    sqlite3_bind_int64(q, k++, r->errors);
+    sqlite3_bind_int64(q, k++, r->sampled);
+    sqlite3_bind_int64(q, k++, r->sum);
+    sqlite3_bind_int64(q, k++, r->self);
+    break;
+  case T_EXC_FLOWS:
+    if ((rc = path_ids(st, r->sid, now, r->path ? r->path : "", &path)) < 0) return rc;
+    sqlite3_bind_int64(q, k++, flow);
+    sqlite3_bind_text(q, k++, r->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, k++, fn);
+    sqlite3_bind_int64(q, k++, r->num);
+    sqlite3_bind_text(q, k++, path, -1, free);
+    sqlite3_bind_int64(q, k++, caller);
+    sqlite3_bind_int64(q, k++, r->count);
+    break;
+  default:
+    return HUD_EINVAL;
+  }
+  if (k_tables[r->table].sketch) {
+    if (r->sketch.set) {
+      unsigned char *blob;
+      size_t len;
+      bins_acc a = r->sketch; /* acc_encode may fold bins in place: the fold is discarded after */
+      if ((rc = acc_encode(&a, &blob, &len)) < 0) return rc;
+      sqlite3_bind_blob(q, k, blob, (int)len, free);
+    } else {
+      sqlite3_bind_null(q, k);
+    }
+  }
+  return step_done(st->w, q);
+}
+
+/* Marks the hours of the folded call rows dirty, one call of srv_hours_mark_batch per service with a
+ * batch whose invocations are the folded call edges (sketches left out). */
+static int fold_hours(srv_store *st, const srv_fold *f) {
+  size_t n = 0;
+  for (const srv_fold_row *r = srv_fold_rows(f, T_CALLS); r; r = r->next) n++;
+  if (!n) return 0;
+  hud_invocation *inv = calloc(n, sizeof *inv);
+  int64_t *sids = calloc(n, sizeof *sids);
+  int rc = inv && sids ? 0 : HUD_ENOMEM;
+  size_t nsid = 0;
+  for (const srv_fold_row *r = srv_fold_rows(f, T_CALLS); rc == 0 && r; r = r->next) {
+    size_t i = 0;
+    while (i < nsid && sids[i] != r->sid) i++;
+    if (i == nsid) sids[nsid++] = r->sid;
+  }
+  for (size_t s = 0; rc == 0 && s < nsid; s++) {
+    size_t m = 0;
+    for (const srv_fold_row *r = srv_fold_rows(f, T_CALLS); r; r = r->next) {
+      if (r->sid != sids[s]) continue;
+      hud_invocation *v = &inv[m++];
+      memset(v, 0, sizeof *v);
+      memcpy(v->function_id, r->fn, sizeof v->function_id);
+      v->has_caller = r->caller[0] || (r->text && r->text[0]) || r->num;
+      memcpy(v->caller.caller_function_id, r->caller, sizeof v->caller.caller_function_id);
+      v->caller.caller_module_path = r->text ? r->text : "";
+      v->caller.line = (int32_t)r->num;
+      memcpy(v->flow_id, r->flow, sizeof v->flow_id);
+      v->timestamp = r->slice * 1000000000LL;
+      v->timeslice = r->width * 1000000000LL;
+      v->count = r->count;
+      v->sampled_count = r->sampled;
+      v->sum_duration = r->sum;
+      v->sum_squared_duration = r->sumsq;
+      v->self_duration = r->self;
+    }
+    hud_batch b = {0};
+    b.n_invocations = m;
+    b.invocations = inv;
+    rc = srv_hours_mark_batch(st->w, sids[s], &b);
+  }
+  free(inv);
+  free(sids);
+  return rc;
+}
+
+/* Writes accumulator F and deletes the journal rows it covers, in the caller's transaction. */
+static int fold_write(srv_store *st, srv_fold *f) {
+  int64_t now = srv_fold_now(f);
+  int rc = srv_fold_finish(f);
+  if (rc == 0) rc = fold_declarations(st, f);
+  if (rc == 0) rc = fold_flows(st, f);
+  for (int t = 0; rc == 0 && t < T_COUNT; t++)
+    for (const srv_fold_row *r = srv_fold_rows(f, t); rc == 0 && r; r = r->next) rc = fold_row(st, r, now);
+  if (rc == 0) rc = fold_hours(st, f);
+  size_t n;
+  const int64_t *ids = srv_fold_journal_ids(f, &n);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    sqlite3_bind_int64(st->st_journal_del, 1, ids[i]);
+    rc = step_done(st->w, st->st_journal_del);
   }
   return rc;
 }
 
-static int store_exception_flows(ingest_ctx *c) {
-  srv_store *st = c->st;
-  const hud_batch *b = c->b;
+static double now_mono(void);
+
+/* Slices starting before this go straight to hourly rows. */
+static int64_t rollup_cutoff_of(const srv_store *st, int64_t now) {
+  int64_t c = now - st->opt.rollup_after_s;
+  return c - ((c % 3600) + 3600) % 3600;
+}
+
+/* Loads every journal row into st->acc (emptied first). Caller holds wlock and flock. */
+static int fold_rebuild(srv_store *st) {
+  srv_fold_reset(st->acc);
+  hud_arena *arena = hud_arena_new();
+  if (!arena) return HUD_ENOMEM;
   int rc = 0;
-  for (size_t i = 0; rc == 0 && i < b->n_exception_flows; i++) {
-    const hud_exception_flow *x = &b->exception_flows[i];
-    int64_t flow, origin, caught;
-    if ((rc = flow_id(c, x->flow_id, &flow)) < 0 || (rc = fn_id(c, x->origin_function_id, &origin)) < 0 ||
-        (rc = fn_id(c, x->caught_in_function_id, &caught)) < 0)
-      break;
-    char *path = NULL;
-    size_t plen = 0;
-    FILE *pf = open_memstream(&path, &plen);
-    if (!pf) return HUD_ENOMEM;
-    for (size_t p = 0; rc == 0 && p < x->n_propagated; p++) {
-      int64_t id;
-      rc = fn_id(c, x->propagated_through[p], &id);
-      fprintf(pf, "%s%lld", p ? " " : "", (long long)id);
+  int64_t max_id = st->rebuilt_upto;
+  uint64_t n = 0;
+  sqlite3_stmt *q = st->st_journal_all;
+  int s;
+  while (rc == 0 && (s = sqlite3_step(q)) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(q, 0);
+    hud_batch b;
+    const void *blob = sqlite3_column_blob(q, 4);
+    int len = sqlite3_column_bytes(q, 4);
+    if (srv_journal_decode(blob, (size_t)len, arena, &b) < 0) {
+      /* Never dropped: it stays in the journal for a later build to read. */
+      fprintf(stderr, "hud-server: store: journal entry %lld is damaged; kept, not folded\n", (long long)id);
+    } else {
+      int64_t now = sqlite3_column_int64(q, 3);
+      rc = srv_fold_add(st->acc, id, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2), now,
+                        rollup_cutoff_of(st, now), &b);
+      n++;
     }
-    fclose(pf);
-    if (rc == 0) {
-      sqlite3_stmt *q = st->upsert[T_EXC_FLOWS];
-      int k = bind_head(c, q, x->timestamp);
-      sqlite3_bind_int64(q, k++, flow);
-      sqlite3_bind_text(q, k++, x->exception_type, -1, SQLITE_STATIC);
-      sqlite3_bind_int64(q, k++, origin);
-      sqlite3_bind_int(q, k++, x->origin_line);
-      sqlite3_bind_text(q, k++, path ? path : "", -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(q, k++, caught);
-      sqlite3_bind_int64(q, k++, x->count);
-      rc = step_done(st->w, q);
-    }
-    free(path);
+    if (id > max_id) max_id = id;
+    hud_arena_reset(arena);
   }
+  if (rc == 0 && s != SQLITE_DONE) {
+    fprintf(stderr, "hud-server: store: reading the journal: %s\n", sqlite3_errmsg(st->w));
+    rc = HUD_ESTORE;
+  }
+  sqlite3_reset(q);
+  hud_arena_free(arena);
+  if (rc < 0) {
+    srv_fold_reset(st->acc);
+    return rc;
+  }
+  if (n) fprintf(stderr, "hud-server: store: %llu journaled batch(es) to fold\n", (unsigned long long)n);
+  st->rebuilt_upto = max_id;
+  st->need_rebuild = 0;
+  return 0;
+}
+
+/* Folds what is accumulated now. Callers: the folder thread, open, free, maintenance. */
+static int fold_once(srv_store *st) {
+  pthread_mutex_lock(&st->wlock);
+  pthread_mutex_lock(&st->flock);
+  int rc = 0;
+  if (st->need_rebuild) rc = fold_rebuild(st);
+  size_t njid;
+  srv_fold_journal_ids(st->acc, &njid);
+  uint64_t target = st->acked;
+  if (rc < 0 || njid == 0) {
+    if (rc == 0) st->folded = target;
+    else st->fold_failures++;
+    pthread_cond_broadcast(&st->dcond);
+    pthread_mutex_unlock(&st->flock);
+    pthread_mutex_unlock(&st->wlock);
+    return rc;
+  }
+  srv_fold *work = st->acc;
+  st->acc = st->spare;
+  st->spare = NULL;
+  st->acc_since = 0;
+  pthread_mutex_unlock(&st->flock);
+
+  double t0 = now_mono();
+  rc = exec(st->w, "BEGIN IMMEDIATE");
+  if (rc == 0) {
+    rc = fold_write(st, work);
+    if (rc == 0) rc = exec(st->w, "COMMIT");
+    if (rc < 0) exec(st->w, "ROLLBACK");
+  }
+  if (rc < 0) {
+    /* Ids cached inside the rolled-back transaction may not exist. */
+    cache_clear(&st->fns);
+    cache_clear(&st->flows);
+  }
+  srv_metrics_store_latency(now_mono() - t0);
+  srv_fold_reset(work);
+  pthread_mutex_lock(&st->flock);
+  st->spare = work;
+  if (rc == 0) {
+    st->folded = target;
+    st->folded_batches += njid;
+  } else {
+    /* The journal still has every batch of WORK: rebuild the accumulator from it next time. */
+    st->need_rebuild = 1;
+    st->fold_failures++;
+  }
+  pthread_cond_broadcast(&st->dcond);
+  pthread_mutex_unlock(&st->flock);
+  pthread_mutex_unlock(&st->wlock);
   return rc;
 }
 
-static int ingest_tx(sqlite3 *db, void *arg) {
-  ingest_ctx *c = arg;
-  srv_store *st = c->st;
-  const hud_batch *b = c->b;
-  const char *version = b->service_version ? b->service_version : "";
+static void *folder_main(void *arg) {
+  srv_store *st = arg;
+  pthread_mutex_lock(&st->flock);
+  int failing = 0;
+  while (!st->stop) {
+    size_t njid;
+    srv_fold_journal_ids(st->acc, &njid);
+    int have = njid > 0 || st->need_rebuild;
+    double due = st->acc_since + st->fold_interval_s;
+    int now_due = have && (st->fold_request || now_mono() >= due || srv_fold_bytes(st->acc) > FOLD_SOFT_BYTES);
+    if (now_due && !failing) {
+      st->fold_request = 0;
+      pthread_mutex_unlock(&st->flock);
+      int rc = fold_once(st);
+      pthread_mutex_lock(&st->flock);
+      failing = rc < 0;
+      continue;
+    }
+    /* Sleep until due, woken by a request; after a failure retry once a second. */
+    double wake = failing ? now_mono() + 1.0 : have ? due : now_mono() + 3600;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double d = wake - now_mono();
+    if (d < 0.001) d = 0.001;
+    ts.tv_sec += (time_t)d;
+    ts.tv_nsec += (long)((d - (double)(time_t)d) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    int w = pthread_cond_timedwait(&st->fcond, &st->flock, &ts);
+    if (failing && w != 0) failing = 0; /* a second passed: try again */
+    if (failing && st->fold_request) failing = 0;
+  }
+  pthread_mutex_unlock(&st->flock);
+  return NULL;
+}
 
-  sqlite3_bind_text(st->st_service, 1, c->env, -1, SQLITE_STATIC);
+/* Waits until every batch acknowledged before the call is in the tables. HUD_EBUSY when a fold
+ * fails meanwhile (the batches stay journaled). */
+static int fold_sync(srv_store *st) {
+  pthread_mutex_lock(&st->flock);
+  uint64_t target = st->acked;
+  int rc = 0;
+  if (st->folded < target) {
+    uint64_t failures = st->fold_failures;
+    st->fold_request = 1;
+    pthread_cond_signal(&st->fcond);
+    while (st->folded < target && st->fold_failures == failures) pthread_cond_wait(&st->dcond, &st->flock);
+    if (st->folded < target) rc = HUD_EBUSY;
+  }
+  pthread_mutex_unlock(&st->flock);
+  return rc;
+}
+
+typedef struct pending {
+  const char *env;
+  const hud_batch *b;
+  int64_t now;
+  const unsigned char *blob;
+  size_t blob_len;
+  int64_t sid, vid, jid;
+  int rc; /* 0 stored, 1 duplicate, < 0 error */
+  int done;
+  struct pending *next;
+} pending;
+
+static int journal_tx(srv_store *st, pending *p) {
+  sqlite3 *db = st->w;
+  const hud_batch *b = p->b;
+  const char *version = b->service_version ? b->service_version : "";
+  sqlite3_bind_text(st->st_service, 1, p->env, -1, SQLITE_STATIC);
   sqlite3_bind_text(st->st_service, 2, b->service, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st->st_service, 3, c->now);
+  sqlite3_bind_int64(st->st_service, 3, p->now);
   int rc = step_done(db, st->st_service);
-  sqlite3_bind_text(st->st_service_id, 1, c->env, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st->st_service_id, 1, p->env, -1, SQLITE_STATIC);
   sqlite3_bind_text(st->st_service_id, 2, b->service, -1, SQLITE_STATIC);
-  if (rc == 0) rc = step_id(db, st->st_service_id, &c->sid);
+  if (rc == 0) rc = step_id(db, st->st_service_id, &p->sid);
   if (rc < 0) return rc;
-  sqlite3_bind_int64(st->st_version, 1, c->sid);
+  sqlite3_bind_int64(st->st_version, 1, p->sid);
   sqlite3_bind_text(st->st_version, 2, version, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st->st_version, 3, c->now);
+  sqlite3_bind_int64(st->st_version, 3, p->now);
   rc = step_done(db, st->st_version);
-  sqlite3_bind_int64(st->st_version_id, 1, c->sid);
+  sqlite3_bind_int64(st->st_version_id, 1, p->sid);
   sqlite3_bind_text(st->st_version_id, 2, version, -1, SQLITE_STATIC);
-  if (rc == 0) rc = step_id(db, st->st_version_id, &c->vid);
+  if (rc == 0) rc = step_id(db, st->st_version_id, &p->vid);
   if (rc < 0) return rc;
 
   sqlite3_stmt *q = st->st_batch;
   sqlite3_bind_text(q, 1, b->batch_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 2, c->sid);
-  sqlite3_bind_int64(q, 3, c->vid);
-  sqlite3_bind_int64(q, 4, c->now);
+  sqlite3_bind_int64(q, 2, p->sid);
+  sqlite3_bind_int64(q, 3, p->vid);
+  sqlite3_bind_int64(q, 4, p->now);
   bind_text_or_null(q, 5, b->host);
   sqlite3_bind_int64(q, 6, b->pid);
   bind_text_or_null(q, 7, b->runtime);
   bind_text_or_null(q, 8, b->sensor_version);
   sqlite3_bind_int64(q, 9, (int64_t)b->n_invocations);
   if ((rc = step_done(db, q)) < 0) return rc;
-  if (sqlite3_changes(db) == 0) {
-    /* Seen before: nothing else to do. The service/version touch above is harmless, but keep the
-     * transaction empty of data so a retry is exactly a no-op. */
-    c->res->duplicate = 1;
-    return 1; /* rolls back */
-  }
-  if ((rc = store_declarations(c)) < 0 || (rc = store_flows(c)) < 0 || (rc = store_invocations(c)) < 0 ||
-      (rc = store_exception_flows(c)) < 0)
-    return rc;
-  if ((rc = srv_hours_mark_batch(db, c->sid, b)) < 0) return rc; /* stale hourly aggregates, store_hours.h */
-  c->res->rows = b->n_invocations;
+  if (sqlite3_changes(db) == 0) return 1; /* seen before (stored or journaled): a no-op, rolled back */
+  q = st->st_journal_ins;
+  sqlite3_bind_int64(q, 1, p->sid);
+  sqlite3_bind_int64(q, 2, p->vid);
+  sqlite3_bind_int64(q, 3, p->now);
+  sqlite3_bind_blob(q, 4, p->blob, (int)p->blob_len, SQLITE_STATIC);
+  if ((rc = step_done(db, q)) < 0) return rc;
+  p->jid = sqlite3_last_insert_rowid(db);
   return 0;
 }
 
-typedef struct pending {
-  ingest_ctx *c;
-  int rc;
-  int done;
-  struct pending *next;
-} pending;
-
-/* Stores GROUP in one transaction; a batch that fails rolls back to its savepoint alone. The
+/* Journals GROUP in one transaction; a batch that fails rolls back to its savepoint alone. The
  * commit (and its fsync) is shared, which is what makes concurrent senders cheap. */
 static void store_group(srv_store *st, pending *group) {
   pthread_mutex_lock(&st->wlock);
   double t0 = now_mono();
   int rc = exec(st->w, "BEGIN IMMEDIATE");
-  int failed = 0;
   for (pending *p = group; p; p = p->next) {
     if (rc < 0) {
       p->rc = rc;
@@ -1333,23 +1451,13 @@ static void store_group(srv_store *st, pending *group) {
       p->rc = HUD_ESTORE;
       continue;
     }
-    p->rc = ingest_tx(st->w, p->c);
-    if (p->rc != 0) {
-      exec(st->w, "ROLLBACK TO batch");
-      if (p->rc < 0) failed = 1;
-    }
+    p->rc = journal_tx(st, p);
+    if (p->rc != 0) exec(st->w, "ROLLBACK TO batch");
     exec(st->w, "RELEASE batch");
   }
   if (rc == 0 && exec(st->w, "COMMIT") < 0) {
     exec(st->w, "ROLLBACK");
     for (pending *p = group; p; p = p->next) p->rc = HUD_ESTORE;
-    failed = 1;
-  }
-  /* Ids cached inside a rolled-back part may not exist: forget them all. Duplicates (rc 1) only
-   * touched the service and version rows, which are not cached. */
-  if (failed) {
-    cache_clear(&st->fns);
-    cache_clear(&st->flows);
   }
   srv_metrics_store_latency(now_mono() - t0);
   pthread_mutex_unlock(&st->wlock);
@@ -1357,10 +1465,13 @@ static void store_group(srv_store *st, pending *group) {
 
 int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int64_t now, srv_ingest_result *result) {
   memset(result, 0, sizeof *result);
-  ingest_ctx c = {st, env, batch, now, 0, 0, 0, result};
-  c.rollup_cutoff = now - st->opt.rollup_after_s;
-  c.rollup_cutoff -= ((c.rollup_cutoff % 3600) + 3600) % 3600;
-  pending me = {&c, 0, 0, NULL};
+  pending me = {env, batch, now, NULL, 0, 0, 0, 0, 0, 0, NULL};
+  unsigned char *blob;
+  size_t blob_len;
+  int rc = srv_journal_encode(batch, &blob, &blob_len);
+  if (rc < 0) return rc;
+  me.blob = blob;
+  me.blob_len = blob_len;
   pthread_mutex_lock(&st->qlock);
   *st->queue_tail = &me;
   st->queue_tail = &me.next;
@@ -1384,8 +1495,36 @@ int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int
     pthread_cond_broadcast(&st->qcond);
   }
   pthread_mutex_unlock(&st->qlock);
-  if (me.rc == 1 && result->duplicate) return 0;
-  return me.rc < 0 ? me.rc : (me.rc ? HUD_ESTORE : 0);
+  free(blob);
+  if (me.rc == 1) {
+    result->duplicate = 1;
+    return 0;
+  }
+  if (me.rc < 0) return me.rc;
+
+  /* Durable now. Merge it for the folder, unless a rebuild from the journal already read it. */
+  pthread_mutex_lock(&st->flock);
+  if (me.jid > st->rebuilt_upto && !st->need_rebuild) {
+    size_t njid;
+    srv_fold_journal_ids(st->acc, &njid);
+    if (njid == 0) st->acc_since = now_mono();
+    if (srv_fold_add(st->acc, me.jid, me.sid, me.vid, now, rollup_cutoff_of(st, now), batch) < 0) {
+      st->need_rebuild = 1; /* part of it may be in: start over from the journal */
+      pthread_cond_signal(&st->fcond);
+    }
+  }
+  uint64_t seq = ++st->acked;
+  int pressure = srv_fold_bytes(st->acc) > FOLD_SOFT_BYTES;
+  if (pressure) pthread_cond_signal(&st->fcond);
+  /* Far behind (memory): wait for the fold instead of piling up more. */
+  if (srv_fold_bytes(st->acc) > FOLD_HARD_BYTES) {
+    uint64_t failures = st->fold_failures;
+    st->fold_request = 1;
+    while (st->folded < seq && st->fold_failures == failures && !st->stop) pthread_cond_wait(&st->dcond, &st->flock);
+  }
+  pthread_mutex_unlock(&st->flock);
+  result->rows = batch->n_invocations;
+  return 0;
 }
 
 /* ---- maintenance ---- */
@@ -1441,5 +1580,9 @@ int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
   maint_ctx m = {st, now, res};
+  /* Fold first: rollup and retention then see every acknowledged batch, and the fold (which takes
+   * the writer too) never interleaves with them. */
+  int rc = fold_once(st);
+  if (rc < 0) return rc;
   return srv_store_sqlite_write(st, maintain_tx, &m);
 }

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,10 @@
 #include "harness.h"
 #include "hud/err.h"
 #include "store.h"
+#include "store_fold.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 static long long q_int(srv_store *st, const char *sql) {
   sqlite3 *db;
@@ -188,11 +193,345 @@ static void test_keys_storage(void **state) {
   srvh_cleanup(&h);
 }
 
+/* ---- write-behind: journal, fold, replay ---- */
+
+/* A few batches of different minutes, versions and shapes (declarations, flows, exceptions). */
+#define WB_BATCHES 12
+static void wb_batches(hud_arena *a, int64_t now, hud_batch *b, int64_t *total, int64_t *sampled) {
+  *total = 0;
+  *sampled = 0;
+  for (int i = 0; i < WB_BATCHES; i++) {
+    batchgen_opts o = {.seed = 500 + (uint64_t)i, .n_invocations = 150, .n_functions = 40,
+                       .version = i % 3 ? "1.0.0" : "1.1.0",
+                       .timestamp = (now - 60 * (i % 4)) * 1000000000LL};
+    assert_int_equal(batchgen_make(&o, a, &b[i]), 0);
+    for (size_t k = 0; k < b[i].n_invocations; k++) {
+      *total += b[i].invocations[k].count;
+      *sampled += b[i].invocations[k].sampled_count;
+    }
+  }
+}
+
+static void test_journal_blob_roundtrip(void **state) {
+  hud_arena *a = hud_arena_new();
+  hud_batch b, d;
+  batchgen_opts o = {.seed = 77, .n_invocations = 300};
+  assert_int_equal(batchgen_make(&o, a, &b), 0);
+  b.invocations[3].has_caller = true;
+  b.invocations[3].caller.caller_function_id[0] = 0;
+  b.invocations[3].caller.caller_module_path = "shop/__main__.py";
+  b.flows[1].sketch = b.invocations[0].sketch;
+  unsigned char *blob;
+  size_t len;
+  assert_int_equal(srv_journal_encode(&b, &blob, &len), 0);
+  assert_int_equal(srv_journal_decode(blob, len, a, &d), 0);
+  assert_int_equal(d.n_declarations, b.n_declarations);
+  assert_int_equal(d.n_invocations, b.n_invocations);
+  assert_int_equal(d.n_flows, b.n_flows);
+  assert_int_equal(d.n_flow_functions, b.n_flow_functions);
+  assert_int_equal(d.n_exception_flows, b.n_exception_flows);
+  for (size_t i = 0; i < b.n_declarations; i++) {
+    assert_string_equal(d.declarations[i].function_id, b.declarations[i].function_id);
+    assert_string_equal(d.declarations[i].name, b.declarations[i].name);
+    assert_string_equal(d.declarations[i].module_path, b.declarations[i].module_path);
+    assert_string_equal(d.declarations[i].source_code_hash, b.declarations[i].source_code_hash);
+    assert_int_equal(d.declarations[i].end_line, b.declarations[i].end_line);
+  }
+  for (size_t i = 0; i < b.n_invocations; i++) {
+    const hud_invocation *x = &b.invocations[i], *y = &d.invocations[i];
+    assert_string_equal(x->function_id, y->function_id);
+    assert_int_equal(x->has_caller, y->has_caller);
+    if (x->has_caller) {
+      assert_string_equal(x->caller.caller_function_id, y->caller.caller_function_id);
+      assert_string_equal(x->caller.caller_module_path, y->caller.caller_module_path);
+      assert_int_equal(x->caller.line, y->caller.line);
+    }
+    assert_string_equal(x->flow_id, y->flow_id);
+    assert_int_equal(x->timestamp, y->timestamp);
+    assert_int_equal(x->count, y->count);
+    assert_int_equal(x->sum_duration, y->sum_duration);
+    assert_true(x->sum_squared_duration == y->sum_squared_duration);
+    assert_int_equal(x->self_duration, y->self_duration);
+    assert_int_equal(x->sketch->n, y->sketch->n);
+    assert_int_equal(x->sketch->offset, y->sketch->offset);
+    assert_memory_equal(x->sketch->counts, y->sketch->counts, x->sketch->n * sizeof(uint64_t));
+    assert_int_equal(x->exceptions.n, y->exceptions.n);
+    for (size_t e = 0; e < x->exceptions.n; e++) {
+      assert_string_equal(x->exceptions.items[e].key, y->exceptions.items[e].key);
+      assert_int_equal(x->exceptions.items[e].count, y->exceptions.items[e].count);
+    }
+  }
+  assert_string_equal(d.flows[0].route, b.flows[0].route);
+  assert_int_equal(d.flows[0].status_codes[1].count, b.flows[0].status_codes[1].count);
+  assert_non_null(d.flows[1].sketch);
+  assert_string_equal(d.exception_flows[0].propagated_through[0], b.exception_flows[0].propagated_through[0]);
+  assert_true(d.exception_flows[0].escaped);
+  /* Every truncation and a flipped version byte are refused, never read past the end. */
+  for (size_t cut = 0; cut < len; cut += 1 + cut / 8) {
+    hud_batch t;
+    assert_int_equal(srv_journal_decode(blob, cut, a, &t), HUD_EPARSE);
+  }
+  blob[1] = 9;
+  assert_int_equal(srv_journal_decode(blob, len, a, &d), HUD_EPARSE);
+  free(blob);
+  hud_arena_free(a);
+}
+
+static long long db_int(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+  long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* Every column of every ingest table of DB A equals DB B's (sum_squared_duration up to rounding:
+ * the same additions in another order). */
+static void assert_same_tables(const char *a, const char *b) {
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open_v2(a, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  char q[900];
+  snprintf(q, sizeof q, "ATTACH '%s' AS other", b);
+  assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+  static const char *const exact[] = {"fn_errors", "flow_status", "flow_errors", "flow_functions", "exception_flows"};
+  for (size_t t = 0; t < sizeof exact / sizeof *exact; t++) {
+    /* flow_errors stays empty: batchgen's flows carry no exceptions. */
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM main.%s", exact[t]);
+    if (strcmp(exact[t], "flow_errors") != 0) assert_true(db_int(db, q) > 0);
+    snprintf(q, sizeof q,
+             "SELECT (SELECT COUNT(*) FROM (SELECT * FROM main.%s EXCEPT SELECT * FROM other.%s))"
+             " + (SELECT COUNT(*) FROM (SELECT * FROM other.%s EXCEPT SELECT * FROM main.%s))",
+             exact[t], exact[t], exact[t], exact[t]);
+    if (db_int(db, q) != 0) fail_msg("%s differs", exact[t]);
+  }
+  static const struct {
+    const char *table, *keys, *cols;
+  } sq[] = {
+      {"calls", "fn, caller, caller_module, call_line, flow", "count, sampled_count, sum_duration, self_duration, errors, sketch"},
+      {"fn_slices", "fn", "count, sampled_count, sum_duration, self_duration, errors, sketch"},
+      {"flow_slices", "flow", "count, errors, sampled_count, sum_duration, sketch"},
+  };
+  for (size_t t = 0; t < sizeof sq / sizeof *sq; t++) {
+    snprintf(q, sizeof q, "SELECT (SELECT COUNT(*) FROM main.%s) - (SELECT COUNT(*) FROM other.%s)", sq[t].table,
+             sq[t].table);
+    assert_int_equal(db_int(db, q), 0);
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM main.%s WHERE sketch IS NOT NULL", sq[t].table);
+    if (t < 2) assert_true(db_int(db, q) > 0); /* batchgen's flows carry no sketch */
+    snprintf(q, sizeof q,
+             "SELECT COUNT(*) FROM (SELECT service_id, version_id, slice, width, %s, %s FROM main.%s EXCEPT"
+             " SELECT service_id, version_id, slice, width, %s, %s FROM other.%s)",
+             sq[t].keys, sq[t].cols, sq[t].table, sq[t].keys, sq[t].cols, sq[t].table);
+    if (db_int(db, q) != 0) fail_msg("%s differs", sq[t].table);
+    snprintf(q, sizeof q,
+             "SELECT COUNT(*) FROM main.%s m JOIN other.%s o USING (service_id, version_id, slice, width, %s)"
+             " WHERE abs(o.sum_squared_duration - m.sum_squared_duration) > 1e-9 * abs(m.sum_squared_duration)",
+             sq[t].table, sq[t].table, sq[t].keys);
+    if (db_int(db, q) != 0) fail_msg("%s: sum_squared_duration differs", sq[t].table);
+  }
+  sqlite3_close(db);
+}
+
+/* Folding many batches at once gives the same tables as folding each batch alone (the store before
+ * write-behind stored one batch per transaction); duplicates while journaled are not counted. */
+static void test_fold_many_equals_fold_each(void **state) {
+  srvh h1, h2;
+  assert_int_equal(srvh_tmpdir(&h1), 0);
+  assert_int_equal(srvh_tmpdir(&h2), 0);
+  int64_t now = 1700000000;
+  hud_arena *a = hud_arena_new();
+  hud_batch b[WB_BATCHES];
+  int64_t total, sampled;
+  wb_batches(a, now, b, &total, &sampled);
+
+  srv_store *each, *many;
+  srv_store_options o1 = {.path = h1.db, .fold_interval_ms = 3600 * 1000};
+  srv_store_options o2 = {.path = h2.db, .fold_interval_ms = 3600 * 1000};
+  assert_int_equal(srv_store_open(&o1, &each), 0);
+  assert_int_equal(srv_store_open(&o2, &many), 0);
+  srv_ingest_result r;
+  for (int i = 0; i < WB_BATCHES; i++) {
+    assert_int_equal(srv_store_ingest(each, "prod", &b[i], now + i, &r), 0);
+    assert_int_equal(r.duplicate, 0);
+    assert_int_equal(q_int(each, "SELECT COUNT(*) FROM journal"), 0); /* the read folded it */
+    assert_int_equal(srv_store_ingest(many, "prod", &b[i], now + i, &r), 0);
+    assert_int_equal(r.rows, b[i].n_invocations);
+    /* A retry while the batch sits in the journal: acknowledged, not counted again. */
+    assert_int_equal(srv_store_ingest(many, "prod", &b[i], now + i, &r), 0);
+    assert_int_equal(r.duplicate, 1);
+  }
+  assert_int_equal(q_int(many, "SELECT SUM(count) FROM calls"), total);
+  assert_int_equal(q_int(many, "SELECT SUM(count) FROM fn_slices"), total);
+  assert_int_equal(q_int(many, "SELECT SUM(hud_sketch_count(sketch)) FROM calls"), sampled);
+  assert_int_equal(q_int(many, "SELECT COUNT(*) FROM journal"), 0);
+  assert_int_equal(q_int(many, "SELECT COUNT(*) FROM batches"), WB_BATCHES);
+  assert_int_equal(q_int(many, "SELECT COUNT(*) FROM versions"), 2);
+  assert_int_equal(q_int(many, "SELECT COUNT(*) FROM functions WHERE name IS NULL"), 0);
+  assert_int_equal(q_int(many, "SELECT COUNT(*) FROM flows WHERE kind = 'unknown'"), 0);
+  assert_int_equal(q_int(many, "SELECT COUNT(*) FROM hours_dirty"), q_int(each, "SELECT COUNT(*) FROM hours_dirty"));
+  srv_store_free(each);
+  srv_store_free(many);
+  assert_same_tables(h1.db, h2.db);
+  hud_arena_free(a);
+  srvh_cleanup(&h1);
+  srvh_cleanup(&h2);
+}
+
+/* A process that dies with batches acknowledged but not folded: the next open replays the journal,
+ * exactly once, and the batch ids stay known (a retry is a duplicate). */
+static void test_crash_replays_journal(void **state) {
+  srvh h;
+  assert_int_equal(srvh_tmpdir(&h), 0);
+  int64_t now = 1700000000;
+  hud_arena *a = hud_arena_new();
+  hud_batch b[WB_BATCHES];
+  int64_t total, sampled;
+  wb_batches(a, now, b, &total, &sampled);
+  srv_store_options o = {.path = h.db, .fold_interval_ms = 3600 * 1000};
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    srv_store *st;
+    if (srv_store_open(&o, &st) < 0) _exit(2);
+    srv_ingest_result r;
+    for (int i = 0; i < WB_BATCHES; i++)
+      if (srv_store_ingest(st, "prod", &b[i], now + i, &r) < 0 || r.duplicate) _exit(3);
+    _exit(0); /* no srv_store_free: the fold never happens */
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_int_equal(srvh_sql_int(h.db, "SELECT COUNT(*) FROM journal"), WB_BATCHES);
+  assert_int_equal(srvh_sql_int(h.db, "SELECT COUNT(*) FROM calls"), 0);
+
+  srv_store *st;
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  /* Open folded the journal before returning: the file alone shows everything. */
+  assert_int_equal(srvh_sql_int(h.db, "SELECT COUNT(*) FROM journal"), 0);
+  assert_int_equal(srvh_sql_int(h.db, "SELECT SUM(count) FROM calls"), total);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM fn_slices"), total);
+  assert_int_equal(q_int(st, "SELECT SUM(hud_sketch_count(sketch)) FROM fn_slices"), sampled);
+  srv_ingest_result r;
+  assert_int_equal(srv_store_ingest(st, "prod", &b[3], now + 100, &r), 0);
+  assert_int_equal(r.duplicate, 1);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM calls"), total);
+  srv_store_free(st);
+  hud_arena_free(a);
+  srvh_cleanup(&h);
+}
+
+static int add_trap(sqlite3 *db, void *arg) {
+  return sqlite3_exec(db, "CREATE TEMP TRIGGER trap BEFORE INSERT ON main.flow_status BEGIN SELECT RAISE(ABORT, 'trap'); END",
+                      NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int drop_trap(sqlite3 *db, void *arg) {
+  return sqlite3_exec(db, "DROP TRIGGER temp.trap", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* A fold that fails: ingest keeps acknowledging (journal), reads report the store as busy instead
+ * of answering without the batches, and once the store works again nothing is lost or doubled. */
+static void test_failing_fold_loses_nothing(void **state) {
+  srvh h;
+  assert_int_equal(srvh_tmpdir(&h), 0);
+  int64_t now = 1700000000;
+  hud_arena *a = hud_arena_new();
+  hud_batch b[WB_BATCHES];
+  int64_t total, sampled;
+  wb_batches(a, now, b, &total, &sampled);
+  srv_store *st;
+  srv_store_options o = {.path = h.db, .fold_interval_ms = 3600 * 1000};
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  srv_ingest_result r;
+  int64_t first = 0;
+  for (size_t k = 0; k < b[0].n_invocations; k++) first += b[0].invocations[k].count;
+  assert_int_equal(srv_store_ingest(st, "prod", &b[0], now, &r), 0);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM calls"), first);
+  assert_int_equal(srv_store_sqlite_write(st, add_trap, NULL), 0);
+  for (int i = 1; i < WB_BATCHES; i++) {
+    assert_int_equal(srv_store_ingest(st, "prod", &b[i], now + i, &r), 0);
+    assert_int_equal(r.duplicate, 0);
+  }
+  sqlite3 *db;
+  assert_int_equal(srv_store_sqlite_reader(st, &db), HUD_EBUSY);
+  /* Still failing: a retried batch is still a duplicate, ingest still works. */
+  assert_int_equal(srv_store_ingest(st, "prod", &b[5], now + 50, &r), 0);
+  assert_int_equal(r.duplicate, 1);
+  assert_int_equal(srv_store_sqlite_write(st, drop_trap, NULL), 0);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM calls"), total);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM fn_slices"), total);
+  assert_int_equal(q_int(st, "SELECT SUM(hud_sketch_count(sketch)) FROM calls"), sampled);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM journal"), 0);
+  srv_store_free(st);
+  hud_arena_free(a);
+  srvh_cleanup(&h);
+}
+
+/* Concurrent ingest and reads: every read sees at least every batch acknowledged before it began. */
+typedef struct conc {
+  srv_store *st;
+  hud_batch *b;
+  int n;
+  int64_t now;
+  _Atomic long long acked_calls;
+  _Atomic int done;
+} conc;
+
+static void *conc_ingest(void *arg) {
+  conc *c = arg;
+  for (int i = 0; i < c->n; i++) {
+    srv_ingest_result r;
+    if (srv_store_ingest(c->st, "prod", &c->b[i], c->now, &r) == 0 && !r.duplicate) {
+      long long n = 0;
+      for (size_t k = 0; k < c->b[i].n_invocations; k++) n += c->b[i].invocations[k].count;
+      c->acked_calls += n;
+    }
+  }
+  c->done = 1;
+  return NULL;
+}
+
+static void test_reads_see_acknowledged_batches(void **state) {
+  srvh h;
+  assert_int_equal(srvh_tmpdir(&h), 0);
+  int64_t now = 1700000000;
+  hud_arena *a = hud_arena_new();
+  enum { N = 60 };
+  hud_batch b[N];
+  for (int i = 0; i < N; i++) {
+    batchgen_opts o = {.seed = 9000 + (uint64_t)i, .n_invocations = 200, .timestamp = (now - 60 * (i % 5)) * 1000000000LL};
+    assert_int_equal(batchgen_make(&o, a, &b[i]), 0);
+  }
+  srv_store *st;
+  srv_store_options o = {.path = h.db, .fold_interval_ms = 3600 * 1000};
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  conc c = {st, b, N, now, 0, 0};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, conc_ingest, &c), 0);
+  int reads = 0;
+  while (!c.done) {
+    long long before = c.acked_calls;
+    long long seen = q_int(st, "SELECT COALESCE(SUM(count), 0) FROM calls");
+    if (seen < before) fail_msg("a read saw %lld calls, %lld were acknowledged before it", seen, before);
+    reads++;
+  }
+  pthread_join(th, NULL);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM calls"), c.acked_calls);
+  assert_true(reads > 0);
+  srv_store_free(st);
+  hud_arena_free(a);
+  srvh_cleanup(&h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rollup_retention),
       cmocka_unit_test(test_sketch_blob_roundtrip),
       cmocka_unit_test(test_keys_storage),
+      cmocka_unit_test(test_journal_blob_roundtrip),
+      cmocka_unit_test(test_fold_many_equals_fold_each),
+      cmocka_unit_test(test_crash_replays_journal),
+      cmocka_unit_test(test_failing_fold_loses_nothing),
+      cmocka_unit_test(test_reads_see_acknowledged_batches),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
