@@ -840,6 +840,15 @@ static bool utf8_ok(const unsigned char *s, size_t n) {
 
 /* Strings and member names: no NUL (C strings end there), valid UTF-8. */
 static int text_ok(dctx *d, const unsigned char *s, size_t n) {
+  /* Nearly every string is ASCII without NUL: eight bytes at a time for that. */
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if ((w & 0x8080808080808080ull) || ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)) break;
+  }
+  while (i < n && s[i] && s[i] < 0x80) i++;
+  if (i == n) return 0;
   bool nul = memchr(s, 0, n) != NULL;
   if (!nul && utf8_ok(s, n)) return 0;
   d->doc_error = true;
