@@ -20,6 +20,9 @@
  *     One row per call edge, version and hour = the sum of every calls row (any width) whose slice
  *     lies in [hour, hour + 3600). Per version only (no version 0 row): readers filter versions as
  *     on calls. No sketches: no query reads call-edge percentiles.
+ *   hours_gen(service_id INTEGER PRIMARY KEY, gen)
+ *     Incremented in the transaction that rebuilds any hour of the service: equal generations (read
+ *     in a read transaction) mean equal fn_hours and call_hours rows, so merged hours can be cached.
  *   hours_dirty(service_id, hour, PRIMARY KEY(service_id, hour)) WITHOUT ROWID
  *     Hours whose fn_hours and call_hours rows are stale (one mark for both tables). Ingest adds the hours of every batch it stores
  *     (srv_hours_mark_batch, one call in the ingest transaction); a DELETE trigger on fn_slices adds
@@ -62,6 +65,9 @@ int srv_hours_mark_batch(struct sqlite3 *db, int64_t service_id, const struct hu
 /* Number of dirty hours of SERVICE_ID in [from_hour, to_hour) on connection DB (a reader is fine). */
 int srv_hours_dirty_count(struct sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour,
                           int64_t *n);
+
+/* Generation of SERVICE_ID's hourly rows (hours_gen; 0 when never built), read on DB. */
+int srv_hours_generation(struct sqlite3 *db, int64_t service_id, int64_t *gen);
 
 /* Most dirty hours a query builds itself (more: it reads minute slices and leaves them to maintenance). */
 #define SRV_HOURS_LAZY_MAX 48

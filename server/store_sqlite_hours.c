@@ -34,6 +34,9 @@ static const char k_hours_schema[] =
     " PRIMARY KEY (service_id, hour, fn, caller, caller_module, call_line, flow, version_id)) WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS call_hours_fn ON call_hours(fn, hour);\n"
     "CREATE INDEX IF NOT EXISTS call_hours_caller ON call_hours(caller, hour);\n"
+    /* Bumped with every rebuilt hour: a reader that sees the same generation sees the same fn_hours
+     * and call_hours rows of the service (what a cache of merged hours is keyed on). */
+    "CREATE TABLE IF NOT EXISTS hours_gen (service_id INTEGER PRIMARY KEY, gen INTEGER NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS hours_dirty (service_id INTEGER NOT NULL, hour INTEGER NOT NULL,"
     " PRIMARY KEY (service_id, hour)) WITHOUT ROWID;\n"
     /* Ingest marks its hours itself (srv_hours_mark_batch): a row trigger on fn_slices would give
@@ -127,7 +130,7 @@ typedef struct hour_key {
 
 int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour, uint64_t *done) {
   if (done) *done = 0;
-  sqlite3_stmt *sel = NULL, *del = NULL, *ins = NULL, *cdel = NULL, *cins = NULL, *clr = NULL;
+  sqlite3_stmt *sel = NULL, *del = NULL, *ins = NULL, *cdel = NULL, *cins = NULL, *gen = NULL, *clr = NULL;
   hour_key *keys = NULL;
   size_t n = 0, cap = 0;
   int rc = hours_prep(db,
@@ -159,10 +162,15 @@ int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, in
   if (rc == 0) rc = hours_prep(db, k_materialize, &ins);
   if (rc == 0) rc = hours_prep(db, "DELETE FROM call_hours WHERE service_id = ?1 AND hour = ?2", &cdel);
   if (rc == 0) rc = hours_prep(db, k_materialize_calls, &cins);
+  if (rc == 0)
+    rc = hours_prep(db,
+                    "INSERT INTO hours_gen (service_id, gen) VALUES (?1, 1) ON CONFLICT (service_id)"
+                    " DO UPDATE SET gen = gen + 1",
+                    &gen);
   if (rc == 0) rc = hours_prep(db, "DELETE FROM hours_dirty WHERE service_id = ?1 AND hour = ?2", &clr);
-  sqlite3_stmt *steps[5] = {del, ins, cdel, cins, clr};
+  sqlite3_stmt *steps[6] = {del, ins, cdel, cins, gen, clr};
   for (size_t i = 0; i < n && rc == 0; i++) {
-    for (int j = 0; j < 5 && rc == 0; j++) {
+    for (int j = 0; j < 6 && rc == 0; j++) {
       sqlite3_reset(steps[j]);
       sqlite3_bind_int64(steps[j], 1, keys[i].service_id);
       sqlite3_bind_int64(steps[j], 2, keys[i].hour);
@@ -177,6 +185,7 @@ int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, in
   sqlite3_finalize(ins);
   sqlite3_finalize(cdel);
   sqlite3_finalize(cins);
+  sqlite3_finalize(gen);
   sqlite3_finalize(clr);
   free(keys);
   return rc;
@@ -193,6 +202,19 @@ int srv_hours_dirty_count(sqlite3 *db, int64_t service_id, int64_t from_hour, in
   sqlite3_bind_int64(st, 3, to_hour);
   if (sqlite3_step(st) == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
   else rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int srv_hours_generation(sqlite3 *db, int64_t service_id, int64_t *gen) {
+  sqlite3_stmt *st;
+  *gen = 0;
+  int rc = hours_prep(db, "SELECT gen FROM hours_gen WHERE service_id = ?1", &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, service_id);
+  int s = sqlite3_step(st);
+  if (s == SQLITE_ROW) *gen = sqlite3_column_int64(st, 0);
+  else if (s != SQLITE_DONE) rc = HUD_ESTORE;
   sqlite3_finalize(st);
   return rc;
 }

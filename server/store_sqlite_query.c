@@ -1,6 +1,7 @@
 /* Reads of the query API against the SQLite schema of server/store.h. Everything returned lives
  * in the request's arena (q->arena). */
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "hud/stats.h"
 #include "query_internal.h"
 #include "store.h"
+#include "store_hours.h"
 
 /* ---- small helpers ---- */
 
@@ -362,6 +364,63 @@ static int sq_varint(const unsigned char **p, const unsigned char *end, uint64_t
   return HUD_EPARSE;
 }
 
+#define SQ_BINS_SLACK 64
+
+/* Makes A's counts cover bins [off, off + n); returns where OFF is, NULL without memory. */
+static uint64_t *sq_bins_cover(sq_bins *a, int64_t off, size_t n) {
+  if (!a->n) {
+    /* Room on both sides: the next sketches of the same function mostly fit without a move. The
+     * extra bins are zeros, trimmed by sq_bins_quantile. */
+    size_t want = n + 2 * SQ_BINS_SLACK;
+    if (want > a->cap) {
+      uint64_t *c = realloc(a->counts, want * sizeof *c);
+      if (!c) return NULL;
+      a->counts = c;
+      a->cap = want;
+    }
+    memset(a->counts, 0, want * sizeof *a->counts);
+    a->offset = off - SQ_BINS_SLACK;
+    a->n = want;
+  } else if (off < a->offset || off + (int64_t)n > a->offset + (int64_t)a->n) {
+    int64_t lo = off < a->offset ? off : a->offset;
+    int64_t hi = off + (int64_t)n > a->offset + (int64_t)a->n ? off + (int64_t)n : a->offset + (int64_t)a->n;
+    size_t need = (size_t)(hi - lo);
+    if (need > a->cap) {
+      size_t cap = a->cap * 2 > need ? a->cap * 2 : need;
+      uint64_t *c = realloc(a->counts, cap * sizeof *c);
+      if (!c) return NULL;
+      a->counts = c;
+      a->cap = cap;
+    }
+    size_t shift = (size_t)(a->offset - lo);
+    if (shift) {
+      memmove(a->counts + shift, a->counts, a->n * sizeof *a->counts);
+      memset(a->counts, 0, shift * sizeof *a->counts);
+    }
+    if (need > shift + a->n) memset(a->counts + shift + a->n, 0, (need - shift - a->n) * sizeof *a->counts);
+    a->offset = lo;
+    a->n = need;
+  }
+  return a->counts + (off - a->offset);
+}
+
+/* Adds SRC's bins to A (both unfolded accumulators). */
+static int sq_bins_merge(sq_bins *a, const sq_bins *src) {
+  if (!src->set) return 0;
+  if (!a->set) {
+    a->set = true;
+    a->alpha = src->alpha;
+  } else if (a->alpha != src->alpha) {
+    return HUD_EINVAL;
+  }
+  a->zero += src->zero;
+  if (!src->n) return 0;
+  uint64_t *d = sq_bins_cover(a, src->offset, src->n);
+  if (!d) return HUD_ENOMEM;
+  for (size_t i = 0; i < src->n; i++) d[i] += src->counts[i];
+  return 0;
+}
+
 static int sq_bins_add_blob(sq_bins *a, const unsigned char *p, size_t len) {
   const unsigned char *end = p + len;
   if (len < 10 || p[0] != 'S' || p[1] != 1) return HUD_EPARSE;
@@ -383,38 +442,20 @@ static int sq_bins_add_blob(sq_bins *a, const unsigned char *p, size_t len) {
   }
   a->zero += zero;
   if (!n) return p == end ? 0 : HUD_EPARSE;
-  if (!a->n) {
-    if (n > a->cap) {
-      uint64_t *c = realloc(a->counts, n * sizeof *c);
-      if (!c) return HUD_ENOMEM;
-      a->counts = c;
-      a->cap = n;
-    }
-    memset(a->counts, 0, n * sizeof *a->counts);
-    a->offset = off;
-    a->n = n;
-  } else if (off < a->offset || off + (int64_t)n > a->offset + (int64_t)a->n) {
-    int64_t lo = off < a->offset ? off : a->offset;
-    int64_t hi = off + (int64_t)n > a->offset + (int64_t)a->n ? off + (int64_t)n : a->offset + (int64_t)a->n;
-    size_t need = (size_t)(hi - lo);
-    if (need > a->cap) {
-      size_t cap = a->cap * 2 > need ? a->cap * 2 : need;
-      uint64_t *c = realloc(a->counts, cap * sizeof *c);
-      if (!c) return HUD_ENOMEM;
-      a->counts = c;
-      a->cap = cap;
-    }
-    size_t shift = (size_t)(a->offset - lo);
-    if (shift) {
-      memmove(a->counts + shift, a->counts, a->n * sizeof *a->counts);
-      memset(a->counts, 0, shift * sizeof *a->counts);
-    }
-    if (need > shift + a->n) memset(a->counts + shift + a->n, 0, (need - shift - a->n) * sizeof *a->counts);
-    a->offset = lo;
-    a->n = need;
-  }
-  uint64_t *d = a->counts + (off - a->offset);
+  uint64_t *d = sq_bins_cover(a, off, (size_t)n);
+  if (!d) return HUD_ENOMEM;
   for (uint64_t i = 0; i < n; i++) {
+    /* Minute sketches are sparse: eight one-byte counts at a time, all-zero words skipped. */
+    while (i + 8 <= n && end - p >= 8) {
+      uint64_t w;
+      memcpy(&w, p, 8);
+      if (w & 0x8080808080808080ull) break;
+      if (w)
+        for (int k = 0; k < 8; k++) d[i + (uint64_t)k] += p[k];
+      i += 8;
+      p += 8;
+    }
+    if (i >= n) break;
     /* One-byte counts are the common case. */
     if (p < end && !(*p & 0x80)) {
       d[i] += *p++;
@@ -583,6 +624,80 @@ static void sq_trends(const sq_acc *a, int64_t from_s, double *dur, double *err)
   free(x);
 }
 
+/* Merged fn_hours sketches per function over whole hours [hour_from, hour_to) of one service and
+ * version row (?4), for the p95 sort: decoding ~24 sketches per function is most of that query, and
+ * the answer only changes when the window's hours move (hourly) or an hour is rebuilt (hours_gen
+ * changes, see store_hours.h). One entry, the last window asked; ~functions * bins * 8 bytes. */
+typedef struct sq_hours_cache {
+  const void *store;
+  int64_t service_id, version_id, hour_from, hour_to, gen;
+  sq_map map; /* fn -> index in bins */
+  sq_bins *bins;
+  size_t n;
+} sq_hours_cache;
+
+static pthread_mutex_t g_hc_lock = PTHREAD_MUTEX_INITIALIZER;
+static sq_hours_cache g_hc;
+
+static void sq_hours_cache_clear(sq_hours_cache *c) {
+  for (size_t i = 0; i < c->n; i++) free(c->bins[i].counts);
+  free(c->bins);
+  sq_map_free(&c->map);
+  memset(c, 0, sizeof *c);
+}
+
+/* Adds to ACC[i].sketch the merged fn_hours sketches of function ACC[i].fn over Q's whole hours:
+ * from the cache when its key and generation (read in Q's read transaction) match, else decoded
+ * from fn_hours and then cached. */
+static int sq_hours_sketches(q_ctx *q, const sq_map *map, sq_acc *acc, size_t n_acc) {
+  int64_t gen;
+  int rc = srv_hours_generation(q->db, q->service_id, &gen);
+  if (rc < 0) return rc;
+  pthread_mutex_lock(&g_hc_lock);
+  if (g_hc.bins && g_hc.store == (const void *)q->req->store && g_hc.service_id == q->service_id &&
+      g_hc.version_id == q->version_id && g_hc.hour_from == q->hour_from && g_hc.hour_to == q->hour_to &&
+      g_hc.gen == gen) {
+    for (size_t i = 0; i < n_acc && rc == 0; i++) {
+      long k = sq_map_get(&g_hc.map, acc[i].fn);
+      if (k >= 0 && sq_bins_merge(&acc[i].sketch, &g_hc.bins[k]) < 0) rc = HUD_ESTORE;
+    }
+    pthread_mutex_unlock(&g_hc_lock);
+    return rc;
+  }
+  pthread_mutex_unlock(&g_hc_lock);
+  sq_hours_cache c = {.store = q->req->store, .service_id = q->service_id, .version_id = q->version_id,
+                      .hour_from = q->hour_from, .hour_to = q->hour_to, .gen = gen, .n = n_acc};
+  c.bins = calloc(n_acc ? n_acc : 1, sizeof *c.bins);
+  rc = c.bins ? sq_map_init(&c.map, n_acc) : HUD_ENOMEM;
+  for (size_t i = 0; i < n_acc && rc == 0; i++) sq_map_put(&c.map, acc[i].fn, i);
+  sqlite3_stmt *st = NULL;
+  if (rc == 0) rc = sq_prep(q, "SELECT fn, sketch FROM fn_hours WHERE" SQ_HOURS, &st);
+  if (rc == 0) {
+    sq_bind_scope(q, st);
+    sq_bind_split(q, st);
+    int s;
+    while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+      long i = sq_map_get(map, sqlite3_column_int64(st, 0));
+      if (i < 0 || sqlite3_column_type(st, 1) == SQLITE_NULL) continue;
+      if (sq_bins_add_blob(&c.bins[i], sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)) < 0)
+        rc = HUD_ESTORE;
+    }
+    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  }
+  sqlite3_finalize(st);
+  for (size_t i = 0; i < n_acc && rc == 0; i++)
+    if (sq_bins_merge(&acc[i].sketch, &c.bins[i]) < 0) rc = HUD_ESTORE;
+  if (rc < 0) {
+    sq_hours_cache_clear(&c);
+    return rc;
+  }
+  pthread_mutex_lock(&g_hc_lock);
+  sq_hours_cache_clear(&g_hc);
+  g_hc = c;
+  pthread_mutex_unlock(&g_hc_lock);
+  return 0;
+}
+
 int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items, int64_t **fns_out, size_t *n) {
   *items = NULL;
   *fns_out = NULL;
@@ -606,19 +721,23 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   const char *sql_flow =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
       " FROM calls WHERE flow = ?6 AND" SQ_SCOPE " AND (?5 = 0 OR fn = ?5)";
-  /* Sorting by p95: the same rows with their sketches (column 8 of the edges, 18 of the hours). */
-  const char *sql_all_p95 =
+  /* Sorting by p95: the edges with their sketches (column 8); the hours' merged sketches come from
+   * sq_hours_sketches (cached). */
+  /* Two statements rather than a UNION ALL, which copies every sketch blob once more. */
+  const char *sql_a_p95 =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
-      " FROM fn_slices WHERE" SQ_EDGE_A " UNION ALL"
-      " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
+      " FROM fn_slices WHERE" SQ_EDGE_A;
+  const char *sql_b_p95 =
+      "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
       " FROM fn_slices WHERE" SQ_EDGE_B;
-  const char *sql_hours_all_p95 =
-      "SELECT fn, hour, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
-      SQ_TREND_COLS ", sketch FROM fn_hours WHERE" SQ_HOURS;
   bool p95 = f->p95 && !f->flow && !f->fns;
-  sqlite3_stmt *st;
-  int rc = sq_prep(q, f->flow ? sql_flow : f->fns ? sql_fn : p95 ? sql_all_p95 : sql_all, &st);
+  sqlite3_stmt *st, *st_b = NULL;
+  int rc = sq_prep(q, f->flow ? sql_flow : f->fns ? sql_fn : p95 ? sql_a_p95 : sql_all, &st);
   if (rc < 0) return rc;
+  if (p95 && (rc = sq_prep(q, sql_b_p95, &st_b)) < 0) {
+    sqlite3_finalize(st);
+    return rc;
+  }
   sq_map map = {0};
   sq_acc *acc = NULL;
   size_t n_acc = 0, cap_acc = 0;
@@ -627,10 +746,18 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   /* Edges (or the whole window) from fn_slices first, then the whole hours from fn_hours. */
   sqlite3_stmt *hst = NULL;
   bool use_hours = !f->flow && q->hour_to > q->hour_from;
-  if (rc == 0 && use_hours) rc = sq_prep(q, f->fns ? sql_hours_fn : p95 ? sql_hours_all_p95 : sql_hours_all, &hst);
-  for (size_t pass = 0; pass < (use_hours ? 2u : 1u) && rc == 0; pass++) {
+  if (rc == 0 && use_hours) rc = sq_prep(q, f->fns ? sql_hours_fn : sql_hours_all, &hst);
+  /* Passes: fn_slices (edge B separately when p95), then fn_hours. */
+  sqlite3_stmt *passes[3];
+  size_t n_passes = 0;
+  passes[n_passes++] = st;
+  if (st_b) passes[n_passes++] = st_b;
+  size_t hours_pass = n_passes;
+  if (use_hours) passes[n_passes++] = hst;
+  for (size_t ps = 0; ps < n_passes && rc == 0; ps++) {
+    bool pass = ps == hours_pass;
     for (size_t r = 0; r < rounds && rc == 0; r++) {
-      sqlite3_stmt *cur = pass ? hst : st;
+      sqlite3_stmt *cur = passes[ps];
       sqlite3_reset(cur);
       sq_bind_scope(q, cur);
       if (!f->flow) sq_bind_split(q, cur);
@@ -659,10 +786,9 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
         }
         if (pass) sq_acc_hour(&acc[i], cur, f->no_trends ? -1 : 8, q->from_s);
         else if ((rc = sq_acc_row(&acc[i], cur, !f->no_trends)) < 0) break;
-        int k = pass ? 18 : 8;
         /* A bad or mixed-alpha blob fails the query, as hud_sketch_agg does. */
-        if (p95 && sqlite3_column_type(cur, k) != SQLITE_NULL &&
-            sq_bins_add_blob(&acc[i].sketch, sqlite3_column_blob(cur, k), (size_t)sqlite3_column_bytes(cur, k)) < 0) {
+        if (p95 && !pass && sqlite3_column_type(cur, 8) != SQLITE_NULL &&
+            sq_bins_add_blob(&acc[i].sketch, sqlite3_column_blob(cur, 8), (size_t)sqlite3_column_bytes(cur, 8)) < 0) {
           rc = HUD_ESTORE;
           break;
         }
@@ -671,7 +797,9 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
     }
   }
   sqlite3_finalize(st);
+  sqlite3_finalize(st_b);
   sqlite3_finalize(hst);
+  if (rc == 0 && p95 && use_hours) rc = sq_hours_sketches(q, &map, acc, n_acc);
   if (rc == 0 && n_acc) {
     *items = hud_arena_calloc(q->arena, n_acc, sizeof **items);
     *fns_out = hud_arena_calloc(q->arena, n_acc, sizeof **fns_out);
@@ -871,50 +999,6 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
   return rc;
 }
 
-/* Mean duration per function of VERSION over Q's window: map fn -> (sampled, sum). Whole hours
- * from fn_hours' rows of that version, the edges from fn_slices. */
-static int sq_version_means(q_ctx *q, int64_t version, sq_map *map, double **sums, int64_t **sampled, size_t *n) {
-  sqlite3_stmt *st;
-  int rc = sq_prep(q,
-                   "SELECT fn, SUM(n), SUM(d) FROM (SELECT fn, sampled_count AS n, sum_duration AS d FROM fn_slices"
-                   " WHERE" SQ_EDGE_A " UNION ALL SELECT fn, sampled_count, sum_duration FROM fn_slices WHERE" SQ_EDGE_B
-                   " UNION ALL SELECT fn, sampled_count, sum_duration FROM fn_hours WHERE" SQ_HOURS ") GROUP BY fn",
-                   &st);
-  if (rc < 0) return rc;
-  sq_bind_scope(q, st);
-  sq_bind_split(q, st);
-  sqlite3_bind_int64(st, 4, version);
-  size_t cap = 0, cnt = 0;
-  double *su = NULL;
-  int64_t *sa = NULL;
-  rc = sq_map_init(map, 256);
-  int s;
-  while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
-    if (cnt == cap) {
-      size_t nc = cap ? cap * 2 : 256;
-      double *ns = realloc(su, nc * sizeof *ns);
-      if (ns) su = ns;
-      int64_t *na = realloc(sa, nc * sizeof *na);
-      if (na) sa = na;
-      if (!ns || !na) {
-        rc = HUD_ENOMEM;
-        break;
-      }
-      cap = nc;
-    }
-    if ((cnt + 1) * 2 > map->cap && (rc = sq_map_grow(map)) < 0) break;
-    sq_map_put(map, sqlite3_column_int64(st, 0), cnt);
-    sa[cnt] = sqlite3_column_int64(st, 1);
-    su[cnt] = sqlite3_column_double(st, 2);
-    cnt++;
-  }
-  sqlite3_finalize(st);
-  *sums = su;
-  *sampled = sa;
-  *n = cnt;
-  return rc;
-}
-
 int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n) {
   int64_t cur = q->version_id, cfs = 0, cls = 0, prev, pfs, pls;
   const char *cur_name = q->version, *prev_name;
@@ -959,24 +1043,50 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
     sqlite3_finalize(st);
     return rc;
   }
-  sq_map mc = {0}, mp = {0};
-  double *sc = NULL, *sp = NULL;
-  int64_t *nc = NULL, *np = NULL;
-  size_t cc, cp;
-  rc = sq_version_means(q, cur, &mc, &sc, &nc, &cc);
-  if (rc == 0) rc = sq_version_means(q, prev, &mp, &sp, &np, &cp);
+  /* Many functions: one pass over the window's rows of both versions (edges from fn_slices, whole
+   * hours from fn_hours' version rows), summed in memory: no SQL GROUP BY. */
+  sq_map map = {0};
+  int64_t *cnt = calloc(2 * (n ? n : 1), sizeof *cnt), *sum = calloc(2 * (n ? n : 1), sizeof *sum);
+  rc = cnt && sum ? sq_map_init(&map, n) : HUD_ENOMEM;
+  for (size_t i = 0; i < n && rc == 0; i++) sq_map_put(&map, fns[i], i);
+  sqlite3_stmt *st = NULL;
+  if (rc == 0)
+    rc = sq_prep(q,
+                 "SELECT fn, version_id, sampled_count, sum_duration FROM fn_slices WHERE service_id = ?1"
+                 " AND slice >= ?2 AND slice < ?10 AND version_id IN (?6, ?7) UNION ALL"
+                 " SELECT fn, version_id, sampled_count, sum_duration FROM fn_slices WHERE service_id = ?1"
+                 " AND slice >= ?11 AND slice < ?3 AND version_id IN (?6, ?7) UNION ALL"
+                 " SELECT fn, version_id, sampled_count, sum_duration FROM fn_hours WHERE service_id = ?1"
+                 " AND version_id IN (?6, ?7) AND hour >= ?10 AND hour < ?11",
+                 &st);
+  if (rc == 0) {
+    sq_bind_scope(q, st);
+    sq_bind_split(q, st);
+    sqlite3_bind_int64(st, 6, cur);
+    sqlite3_bind_int64(st, 7, prev);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+      long i = sq_map_get(&map, sqlite3_column_int64(st, 0));
+      if (i < 0) continue;
+      size_t k = 2 * (size_t)i + (sqlite3_column_int64(st, 1) == cur);
+      cnt[k] += sqlite3_column_int64(st, 2);
+      sum[k] += sqlite3_column_int64(st, 3);
+    }
+    if (s != SQLITE_DONE) rc = HUD_ESTORE;
+  }
   for (size_t i = 0; i < n && rc == 0; i++) {
-    long a = sq_map_get(&mc, fns[i]), b = sq_map_get(&mp, fns[i]);
-    if (a < 0 || b < 0 || nc[a] <= 0 || np[b] <= 0) continue;
+    if (cnt[2 * i] <= 0 || cnt[2 * i + 1] <= 0) continue;
     double pct;
-    if (hud_percent_change(sp[b] / (double)np[b], sc[a] / (double)nc[a], &pct) == 0) {
+    if (hud_percent_change((double)sum[2 * i] / (double)cnt[2 * i], (double)sum[2 * i + 1] / (double)cnt[2 * i + 1],
+                           &pct) == 0) {
       items[i].slowdown = pct;
       items[i].previous_version = prev_name;
     }
   }
-  sq_map_free(&mc);
-  sq_map_free(&mp);
-  free(sc), free(sp), free(nc), free(np);
+  sqlite3_finalize(st);
+  sq_map_free(&map);
+  free(cnt);
+  free(sum);
   return rc;
 }
 
