@@ -175,6 +175,16 @@ static uint64_t mix(uint64_t h, uint64_t v) {
   return h * 0xff51afd7ed558ccdull;
 }
 
+/* Final avalanche (murmur3's fmix64): bucket indexes take the low bits, which a multiply alone
+ * leaves depending on the low bits of the input only (the first characters of a uuid). */
+static uint64_t fmix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 33);
+}
+
 static uint64_t hash_str(uint64_t h, const char *s) {
   size_t len = strlen(s);
   const unsigned char *p = (const unsigned char *)s;
@@ -187,7 +197,7 @@ static uint64_t hash_str(uint64_t h, const char *s) {
   }
   uint64_t w = 0;
   memcpy(&w, p, len);
-  return mix(h, w ^ ((uint64_t)len << 56));
+  return fmix(mix(h, w ^ ((uint64_t)len << 56)));
 }
 
 static void uuid_set(hud_uuid dst, const char *src) {
@@ -321,7 +331,7 @@ static uint64_t row_hash(const srv_fold_row *k) {
     memcpy(w, k->flow, 16);
     h = mix(mix(h, w[0] ^ 0x2f), w[1]);
   }
-  return h;
+  return fmix(h);
 }
 
 static int row_eq(const srv_fold_row *a, const srv_fold_row *b) {
@@ -725,7 +735,7 @@ static uint64_t w_hash(const char *s) {
   size_t n = strnlen(s, 16);
   uint64_t w[2] = {0, 0};
   memcpy(w, s, n);
-  return mix(mix(n, w[0]), w[1]);
+  return fmix(mix(mix(n, w[0]), w[1]));
 }
 
 static void w_s(wbuf *w, const char *s) {
