@@ -22,4 +22,4 @@ port=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\).*/\1/p' "$tmp/out")
 kill -TERM "$server_pid"
 wait "$server_pid" || true
 server_pid=
-echo "ingest: database $(du -h "$tmp/hud.db" | cut -f1), $(sqlite3 "$tmp/hud.db" 'SELECT COUNT(*) FROM calls' 2>/dev/null || echo '?') call rows"
+echo "ingest: database $(du -h "$tmp/hud.db" | cut -f1), $(sqlite3 "$tmp/hud.db" 'SELECT COUNT(*) FROM calls' 2>/dev/null || echo '?') call rows, $(sqlite3 "$tmp/hud.db" 'SELECT COUNT(*) FROM journal' 2>/dev/null || echo '?') journaled batches left after SIGTERM (0: all folded)"

@@ -83,7 +83,7 @@ int srv_acc_add_bins(srv_bins_acc *a, const hud_sketch_bins *b) {
 /* Bump allocation for rows and their sketch bins, kept across resets: the accumulator refills the
  * same memory every fold instead of page-faulting fresh heap (expensive on VMs). */
 #define SLAB_BLOCK (4u << 20)
-#define SLAB_KEEP (512u << 20) /* blocks beyond this are given back on reset */
+#define SLAB_KEEP (256u << 20) /* blocks beyond this are given back on reset */
 
 typedef struct slab_block {
   struct slab_block *next;
