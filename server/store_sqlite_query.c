@@ -349,7 +349,62 @@ typedef struct sq_bins {
   size_t n, cap;
   uint64_t *counts;
   bool set;
+  bool borrowed; /* counts lies in a slab (sq_slab_take): never realloc'ed or freed */
 } sq_bins;
+
+/* Frees A's counts unless borrowed. */
+static void sq_bins_free(sq_bins *a) {
+  if (!a->borrowed) free(a->counts);
+  a->counts = NULL;
+  a->n = a->cap = 0;
+}
+
+/* Grows A's counts to CAP entries (keeping the first N). */
+static uint64_t *sq_bins_realloc(sq_bins *a, size_t cap) {
+  uint64_t *c;
+  if (a->borrowed) {
+    c = malloc(cap * sizeof *c);
+    if (c && a->n) memcpy(c, a->counts, a->n * sizeof *c);
+  } else {
+    c = realloc(a->counts, cap * sizeof *c);
+  }
+  if (!c) return NULL;
+  a->counts = c;
+  a->cap = cap;
+  a->borrowed = false;
+  return c;
+}
+
+/* One warm block of bins kept between requests: the p95 sort needs a few MB of counts per request,
+ * and fresh memory costs a page fault per 4 KB (measured ~1/5 of that query). */
+static pthread_mutex_t g_slab_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t *g_slab;
+static size_t g_slab_n;
+
+static uint64_t *sq_slab_take(size_t n) {
+  uint64_t *b = NULL;
+  pthread_mutex_lock(&g_slab_lock);
+  if (g_slab && g_slab_n >= n) {
+    b = g_slab;
+    g_slab = NULL;
+  }
+  pthread_mutex_unlock(&g_slab_lock);
+  if (!b) b = malloc(n * sizeof *b);
+  return b;
+}
+
+static void sq_slab_give(uint64_t *b, size_t n) {
+  if (!b) return;
+  pthread_mutex_lock(&g_slab_lock);
+  if (!g_slab || g_slab_n < n) {
+    uint64_t *old = g_slab;
+    g_slab = b;
+    g_slab_n = n;
+    b = old;
+  }
+  pthread_mutex_unlock(&g_slab_lock);
+  free(b);
+}
 
 static int sq_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
   uint64_t x = 0;
@@ -372,26 +427,18 @@ static uint64_t *sq_bins_cover(sq_bins *a, int64_t off, size_t n) {
     /* Room on both sides: the next sketches of the same function mostly fit without a move. The
      * extra bins are zeros, trimmed by sq_bins_quantile. */
     size_t want = n + 2 * SQ_BINS_SLACK;
-    if (want > a->cap) {
-      uint64_t *c = realloc(a->counts, want * sizeof *c);
-      if (!c) return NULL;
-      a->counts = c;
-      a->cap = want;
-    }
+    if (want > a->cap && !sq_bins_realloc(a, want)) return NULL;
     memset(a->counts, 0, want * sizeof *a->counts);
     a->offset = off - SQ_BINS_SLACK;
     a->n = want;
   } else if (off < a->offset || off + (int64_t)n > a->offset + (int64_t)a->n) {
     int64_t lo = off < a->offset ? off : a->offset;
     int64_t hi = off + (int64_t)n > a->offset + (int64_t)a->n ? off + (int64_t)n : a->offset + (int64_t)a->n;
+    /* Some room beyond the side that grew: the next sketch reaching a bit further needs no move. */
+    if (lo < a->offset) lo -= SQ_BINS_SLACK;
+    if (hi > a->offset + (int64_t)a->n) hi += SQ_BINS_SLACK;
     size_t need = (size_t)(hi - lo);
-    if (need > a->cap) {
-      size_t cap = a->cap * 2 > need ? a->cap * 2 : need;
-      uint64_t *c = realloc(a->counts, cap * sizeof *c);
-      if (!c) return NULL;
-      a->counts = c;
-      a->cap = cap;
-    }
+    if (need > a->cap && !sq_bins_realloc(a, a->cap * 2 > need ? a->cap * 2 : need)) return NULL;
     size_t shift = (size_t)(a->offset - lo);
     if (shift) {
       memmove(a->counts + shift, a->counts, a->n * sizeof *a->counts);
@@ -469,8 +516,9 @@ static int sq_bins_add_blob(sq_bins *a, const unsigned char *p, size_t len) {
 }
 
 /* Quantile Q of the merged sketch, as hud_sketch_quantile(hud_sketch_agg(...), Q) answers it: the
- * same trimming and folding beyond HUD_SKETCH_MAX_BINS, then the library's own import and quantile.
- * *HAVE = false when nothing was merged (the SQL answer is NULL). */
+ * same trimming and folding beyond HUD_SKETCH_MAX_BINS and the same rank rule (hud/sketch.h); the
+ * bin's value comes from the library (a one-bin sketch), so it is the very same double. *HAVE =
+ * false when nothing was merged or the bins are not a valid sketch (the SQL answer is NULL). */
 static int sq_bins_quantile(sq_bins *a, double qt, double *out, bool *have) {
   *have = false;
   if (!a->set) return 0;
@@ -478,14 +526,35 @@ static int sq_bins_quantile(sq_bins *a, double qt, double *out, bool *have) {
   while (lo < hi && !a->counts[lo]) lo++;
   while (hi > lo && !a->counts[hi - 1]) hi--;
   if (hi - lo > HUD_SKETCH_MAX_BINS) {
-    size_t floor = hi - HUD_SKETCH_MAX_BINS;
-    for (size_t i = lo; i < floor; i++) a->counts[floor] += a->counts[i];
-    lo = floor;
+    size_t floor_i = hi - HUD_SKETCH_MAX_BINS;
+    for (size_t i = lo; i < floor_i; i++) a->counts[floor_i] += a->counts[i];
+    lo = floor_i;
   }
   hud_sketch_bins b = {a->alpha, a->zero, (int32_t)(a->offset + (int64_t)lo), hi - lo, a->counts + lo};
+  if (hud_sketch_bins_check(&b) != 0) return 0;
+  uint64_t count = a->zero;
+  for (size_t i = lo; i < hi; i++) count += a->counts[i];
+  if (count == 0) return 0;
+  double rank = floor(qt * (double)(count - 1));
+  if (rank < (double)a->zero) {
+    *out = 0.0;
+    *have = true;
+    return 0;
+  }
+  uint64_t cum = a->zero;
+  size_t at = hi - 1; /* rounding of huge counts: the last bin, as the library does */
+  for (size_t i = lo; i < hi; i++) {
+    cum += a->counts[i];
+    if ((double)cum > rank) {
+      at = i;
+      break;
+    }
+  }
+  uint64_t one = 1;
+  hud_sketch_bins single = {a->alpha, 0, (int32_t)(a->offset + (int64_t)at), 1, &one};
   hud_sketch *k;
-  if (hud_sketch_import(&b, &k) < 0) return HUD_ESTORE;
-  *have = hud_sketch_quantile(k, qt, out) == 0;
+  if (hud_sketch_import(&single, &k) < 0) return HUD_ENOMEM;
+  *have = hud_sketch_quantile(k, 0.0, out) == 0;
   hud_sketch_free(k);
   return 0;
 }
@@ -624,6 +693,25 @@ static void sq_trends(const sq_acc *a, int64_t from_s, double *dur, double *err)
   free(x);
 }
 
+/* Index *I of function FN's accumulator, added (zeroed) when new. */
+static int sq_acc_of(sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, int64_t fn, long *i) {
+  *i = sq_map_get(map, fn);
+  if (*i >= 0) return 0;
+  if ((*n_acc + 1) * 2 > map->cap && sq_map_grow(map) < 0) return HUD_ENOMEM;
+  if (*n_acc == *cap_acc) {
+    size_t nc = *cap_acc ? *cap_acc * 2 : 256;
+    sq_acc *na = realloc(*acc, nc * sizeof *na);
+    if (!na) return HUD_ENOMEM;
+    *acc = na;
+    *cap_acc = nc;
+  }
+  memset(&(*acc)[*n_acc], 0, sizeof **acc);
+  (*acc)[*n_acc].fn = fn;
+  sq_map_put(map, fn, *n_acc);
+  *i = (long)(*n_acc)++;
+  return 0;
+}
+
 /* Merged fn_hours sketches per function over whole hours [hour_from, hour_to) of one service and
  * version row (?4), for the p95 sort: decoding ~24 sketches per function is most of that query, and
  * the answer only changes when the window's hours move (hourly) or an hour is rebuilt (hours_gen
@@ -632,6 +720,7 @@ typedef struct sq_hours_cache {
   const void *store;
   int64_t service_id, version_id, hour_from, hour_to, gen;
   sq_map map; /* fn -> index in bins */
+  int64_t *fns;
   sq_bins *bins;
   size_t n;
 } sq_hours_cache;
@@ -642,6 +731,7 @@ static sq_hours_cache g_hc;
 static void sq_hours_cache_clear(sq_hours_cache *c) {
   for (size_t i = 0; i < c->n; i++) free(c->bins[i].counts);
   free(c->bins);
+  free(c->fns);
   sq_map_free(&c->map);
   memset(c, 0, sizeof *c);
 }
@@ -649,27 +739,53 @@ static void sq_hours_cache_clear(sq_hours_cache *c) {
 /* Adds to ACC[i].sketch the merged fn_hours sketches of function ACC[i].fn over Q's whole hours:
  * from the cache when its key and generation (read in Q's read transaction) match, else decoded
  * from fn_hours and then cached. */
-static int sq_hours_sketches(q_ctx *q, const sq_map *map, sq_acc *acc, size_t n_acc) {
-  int64_t gen;
-  int rc = srv_hours_generation(q->db, q->service_id, &gen);
+/* Before the row passes: when the cache holds Q's hours (key and generation), starts an
+ * accumulator per cached function with its merged hours (*SEEDED = true), so that the edges'
+ * sketches then mostly land in bins already allocated. */
+static int sq_hours_seed(q_ctx *q, sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, int64_t *gen,
+                         bool *seeded, uint64_t **slab, size_t *slab_n) {
+  *seeded = false;
+  int rc = srv_hours_generation(q->db, q->service_id, gen);
   if (rc < 0) return rc;
   pthread_mutex_lock(&g_hc_lock);
   if (g_hc.bins && g_hc.store == (const void *)q->req->store && g_hc.service_id == q->service_id &&
       g_hc.version_id == q->version_id && g_hc.hour_from == q->hour_from && g_hc.hour_to == q->hour_to &&
-      g_hc.gen == gen) {
-    for (size_t i = 0; i < n_acc && rc == 0; i++) {
-      long k = sq_map_get(&g_hc.map, acc[i].fn);
-      if (k >= 0 && sq_bins_merge(&acc[i].sketch, &g_hc.bins[k]) < 0) rc = HUD_ESTORE;
+      g_hc.gen == *gen) {
+    size_t total = 0;
+    for (size_t k = 0; k < g_hc.n; k++) total += g_hc.bins[k].n + 2 * SQ_BINS_SLACK;
+    *slab_n = total;
+    *slab = sq_slab_take(total ? total : 1);
+    if (!*slab) rc = HUD_ENOMEM;
+    for (size_t k = 0, at = 0; k < g_hc.n && rc == 0; k++) {
+      long i;
+      if ((rc = sq_acc_of(map, acc, n_acc, cap_acc, g_hc.fns[k], &i)) < 0) break;
+      sq_bins *b = &(*acc)[i].sketch;
+      if (!b->counts) {
+        b->counts = *slab + at;
+        b->cap = g_hc.bins[k].n + 2 * SQ_BINS_SLACK;
+        b->borrowed = true;
+        at += b->cap;
+      }
+      if (sq_bins_merge(b, &g_hc.bins[k]) < 0) rc = HUD_ESTORE;
     }
-    pthread_mutex_unlock(&g_hc_lock);
-    return rc;
+    *seeded = rc == 0;
   }
   pthread_mutex_unlock(&g_hc_lock);
+  return rc;
+}
+
+/* After the row passes, when not seeded: decodes the hours' sketches into ACC and caches them. */
+static int sq_hours_sketches(q_ctx *q, const sq_map *map, sq_acc *acc, size_t n_acc, int64_t gen) {
+  int rc = 0;
   sq_hours_cache c = {.store = q->req->store, .service_id = q->service_id, .version_id = q->version_id,
                       .hour_from = q->hour_from, .hour_to = q->hour_to, .gen = gen, .n = n_acc};
   c.bins = calloc(n_acc ? n_acc : 1, sizeof *c.bins);
-  rc = c.bins ? sq_map_init(&c.map, n_acc) : HUD_ENOMEM;
-  for (size_t i = 0; i < n_acc && rc == 0; i++) sq_map_put(&c.map, acc[i].fn, i);
+  c.fns = calloc(n_acc ? n_acc : 1, sizeof *c.fns);
+  rc = c.bins && c.fns ? sq_map_init(&c.map, n_acc) : HUD_ENOMEM;
+  for (size_t i = 0; i < n_acc && rc == 0; i++) {
+    sq_map_put(&c.map, acc[i].fn, i);
+    c.fns[i] = acc[i].fn;
+  }
   sqlite3_stmt *st = NULL;
   if (rc == 0) rc = sq_prep(q, "SELECT fn, sketch FROM fn_hours WHERE" SQ_HOURS, &st);
   if (rc == 0) {
@@ -747,6 +863,11 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   sqlite3_stmt *hst = NULL;
   bool use_hours = !f->flow && q->hour_to > q->hour_from;
   if (rc == 0 && use_hours) rc = sq_prep(q, f->fns ? sql_hours_fn : sql_hours_all, &hst);
+  int64_t gen = 0;
+  bool seeded = false;
+  uint64_t *slab = NULL; /* the accumulators' bins when seeded (sq_slab_give at the end) */
+  size_t slab_n = 0;
+  if (rc == 0 && p95 && use_hours) rc = sq_hours_seed(q, &map, &acc, &n_acc, &cap_acc, &gen, &seeded, &slab, &slab_n);
   /* Passes: fn_slices (edge B separately when p95), then fn_hours. */
   sqlite3_stmt *passes[3];
   size_t n_passes = 0;
@@ -765,25 +886,8 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       if (f->flow) sqlite3_bind_int64(cur, 6, f->flow);
       int s;
       while ((s = sqlite3_step(cur)) == SQLITE_ROW) {
-        int64_t fn = sqlite3_column_int64(cur, 0);
-        long i = sq_map_get(&map, fn);
-        if (i < 0) {
-          if ((n_acc + 1) * 2 > map.cap && (rc = sq_map_grow(&map)) < 0) break;
-          if (n_acc == cap_acc) {
-            size_t nc = cap_acc ? cap_acc * 2 : 256;
-            sq_acc *na = realloc(acc, nc * sizeof *na);
-            if (!na) {
-              rc = HUD_ENOMEM;
-              break;
-            }
-            acc = na;
-            cap_acc = nc;
-          }
-          memset(&acc[n_acc], 0, sizeof acc[n_acc]);
-          acc[n_acc].fn = fn;
-          sq_map_put(&map, fn, n_acc);
-          i = (long)n_acc++;
-        }
+        long i;
+        if ((rc = sq_acc_of(&map, &acc, &n_acc, &cap_acc, sqlite3_column_int64(cur, 0), &i)) < 0) break;
         if (pass) sq_acc_hour(&acc[i], cur, f->no_trends ? -1 : 8, q->from_s);
         else if ((rc = sq_acc_row(&acc[i], cur, !f->no_trends)) < 0) break;
         /* A bad or mixed-alpha blob fails the query, as hud_sketch_agg does. */
@@ -799,7 +903,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   sqlite3_finalize(st);
   sqlite3_finalize(st_b);
   sqlite3_finalize(hst);
-  if (rc == 0 && p95 && use_hours) rc = sq_hours_sketches(q, &map, acc, n_acc);
+  if (rc == 0 && p95 && use_hours && !seeded) rc = sq_hours_sketches(q, &map, acc, n_acc, gen);
   if (rc == 0 && n_acc) {
     *items = hud_arena_calloc(q->arena, n_acc, sizeof **items);
     *fns_out = hud_arena_calloc(q->arena, n_acc, sizeof **fns_out);
@@ -823,8 +927,9 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   if (rc == 0) *n = n_acc;
   for (size_t i = 0; i < n_acc; i++) {
     free(acc[i].pts);
-    free(acc[i].sketch.counts);
+    sq_bins_free(&acc[i].sketch);
   }
+  sq_slab_give(slab, slab_n);
   free(acc);
   sq_map_free(&map);
   return rc;
