@@ -1912,17 +1912,30 @@ typedef struct sq_ckeys {
   uint32_t *slots;
 } sq_ckeys;
 
+/* Sides whose window holds time T. */
+static unsigned sq_sides_at(const sq_side *sides, size_t n, int64_t t) {
+  unsigned m = 0;
+  for (size_t k = 0; k < n; k++)
+    if (t >= sides[k].from_s && t < sides[k].to_s) m |= 1u << k;
+  return m;
+}
+
 /* Adds every row of ST (columns: version_id, slice or hour, flow, fn, caller, count, sampled_count,
- * sum_duration, sum_squared_duration, self_duration, errors) to the sides it falls in. */
-static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const sq_side *sides, size_t n) {
+ * sum_duration, sum_squared_duration, self_duration, errors) to the sides it falls in: by its slice,
+ * or when FIXED to the sides of ADD and taken off those of SUB (an hour row less a part of it),
+ * versions filtered per row either way. */
+static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const sq_side *sides, size_t n, bool fixed, unsigned add,
+                        unsigned sub) {
   int rc = 0, s;
   while ((s = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t ver = sqlite3_column_int64(st, 0), slice = sqlite3_column_int64(st, 1);
-    unsigned match = 0;
-    for (size_t k = 0; k < n; k++)
-      if (slice >= sides[k].from_s && slice < sides[k].to_s && (!sides[k].version_id || sides[k].version_id == ver))
-        match |= 1u << k;
-    if (!match) continue;
+    unsigned match = 0, minus = 0;
+    for (size_t k = 0; k < n; k++) {
+      if (sides[k].version_id && sides[k].version_id != ver) continue;
+      if (fixed ? (add >> k) & 1 : slice >= sides[k].from_s && slice < sides[k].to_s) match |= 1u << k;
+      if (fixed && (sub >> k) & 1) minus |= 1u << k;
+    }
+    if (!match && !minus) continue;
     int64_t flow = sqlite3_column_int64(st, 2), fn = sqlite3_column_int64(st, 3), caller = sqlite3_column_int64(st, 4);
     if ((c->n_keys + 1) * 2 > c->nslots) {
       size_t ns = c->nslots ? c->nslots * 2 : 4096;
@@ -1959,9 +1972,9 @@ static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const sq_side *sides, siz
     srv_det_stats row = {(uint64_t)sqlite3_column_int64(st, 5), (uint64_t)sqlite3_column_int64(st, 6),
                          sqlite3_column_double(st, 7), sqlite3_column_double(st, 8), sqlite3_column_double(st, 9),
                          (uint64_t)sqlite3_column_int64(st, 10)};
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < n; k++) {
+      srv_det_stats *d = &kk->st[k];
       if (match & (1u << k)) {
-        srv_det_stats *d = &kk->st[k];
         d->count += row.count;
         d->sampled_count += row.sampled_count;
         d->sum_ns += row.sum_ns;
@@ -1969,20 +1982,30 @@ static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const sq_side *sides, siz
         d->self_sum_ns += row.self_sum_ns;
         d->errors += row.errors;
       }
+      /* Counters are exact (unsigned wrap-around cancels); integer-valued sums below 2^53 too. */
+      if (minus & (1u << k)) {
+        d->count -= row.count;
+        d->sampled_count -= row.sampled_count;
+        d->sum_ns -= row.sum_ns;
+        d->sumsq_ns -= row.sumsq_ns;
+        d->self_sum_ns -= row.self_sum_ns;
+        d->errors -= row.errors;
+      }
+    }
   }
   if (s != SQLITE_DONE) rc = HUD_ESTORE;
   return rc;
 }
 
-/* An hour of [q->hour_from, q->hour_to) can be read from call_hours when each side holds it whole
- * or not at all: then all its slices match the same sides. */
-static bool sq_hour_clean(const sq_side *sides, size_t n, int64_t h) {
-  for (size_t k = 0; k < n; k++) {
-    bool inside = h >= sides[k].from_s && h + 3600 <= sides[k].to_s;
-    bool outside = h + 3600 <= sides[k].from_s || h >= sides[k].to_s;
-    if (!inside && !outside) return false;
-  }
-  return true;
+/* Rows of [A, B) from ST (calls or call_hours), as sq_ckeys_add takes them. */
+static int sq_ckeys_range(q_ctx *q, sq_ckeys *c, sqlite3_stmt *st, int64_t a, int64_t b, const sq_side *sides,
+                          size_t n, bool fixed, unsigned add, unsigned sub) {
+  if (a >= b) return 0;
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, q->service_id);
+  sqlite3_bind_int64(st, 2, a);
+  sqlite3_bind_int64(st, 3, b);
+  return sq_ckeys_add(c, st, sides, n, fixed, add, sub);
 }
 
 int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot *outs) {
@@ -2012,31 +2035,61 @@ int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot 
                  "SELECT version_id, hour, flow, fn, caller, count, sampled_count, sum_duration, sum_squared_duration,"
                  " self_duration, errors FROM call_hours WHERE service_id = ?1 AND hour >= ?2 AND hour < ?3",
                  &hst);
+  sqlite3_stmt *dst = NULL;
+  if (rc == 0) rc = sq_prep(q, "SELECT 1 FROM hours_dirty WHERE service_id = ?1 AND hour = ?2", &dst);
+  /* Hour by hour over [lo, hi): an hour no side boundary cuts is read from call_hours (runs of them
+   * in one statement); an hour cut at a single point x (the window's start, the halves' middle) is
+   * its call_hours row for the larger part, corrected by the minute rows of the smaller part (added
+   * to its sides, taken off the larger part's); anything else, and every hour that is dirty or
+   * without hourly reads (HUD_SERVER_HOURLY=off), from calls. */
   sq_ckeys ck = {0};
-  int64_t cur = lo;
-  while (rc == 0 && cur < hi) {
-    /* The next run of clean hours at or after CUR: minutes up to it, then the run. */
-    int64_t h = cur < q->hour_from ? q->hour_from : (cur + 3599) / 3600 * 3600;
-    while (h + 3600 <= q->hour_to && h + 3600 <= hi && !sq_hour_clean(sides, n, h)) h += 3600;
-    int64_t h_end = h;
-    while (h_end + 3600 <= q->hour_to && h_end + 3600 <= hi && sq_hour_clean(sides, n, h_end)) h_end += 3600;
-    if (h_end == h) h = h_end = hi; /* no clean hour left */
-    if (h > cur) {
-      sqlite3_reset(st);
-      sqlite3_bind_int64(st, 1, q->service_id);
-      sqlite3_bind_int64(st, 2, cur);
-      sqlite3_bind_int64(st, 3, h);
-      rc = sq_ckeys_add(&ck, st, sides, n);
+  int64_t run = -1; /* start of the pending run of uncut clean hours */
+  for (int64_t h = lo - (((lo % 3600) + 3600) % 3600); rc == 0 && h < hi; h += 3600) {
+    int64_t x = 0;
+    int nx = 0;
+    for (size_t k = 0; k < n && nx < 2; k++) {
+      int64_t v[2] = {sides[k].from_s, sides[k].to_s};
+      for (int j = 0; j < 2; j++)
+        if (v[j] > h && v[j] < h + 3600) {
+          if (nx == 0) x = v[j], nx = 1;
+          else if (v[j] != x) nx = 2;
+        }
     }
-    if (rc == 0 && h_end > h) {
-      sqlite3_reset(hst);
-      sqlite3_bind_int64(hst, 1, q->service_id);
-      sqlite3_bind_int64(hst, 2, h);
-      sqlite3_bind_int64(hst, 3, h_end);
-      rc = sq_ckeys_add(&ck, hst, sides, n);
+    bool clean = false;
+    if (q->in_tx && nx < 2) {
+      if (h >= q->hour_from && h + 3600 <= q->hour_to) {
+        clean = true;
+      } else {
+        sqlite3_reset(dst);
+        sqlite3_bind_int64(dst, 1, q->service_id);
+        sqlite3_bind_int64(dst, 2, h);
+        int d = sqlite3_step(dst);
+        if (d != SQLITE_ROW && d != SQLITE_DONE) rc = HUD_ESTORE;
+        clean = d == SQLITE_DONE;
+      }
     }
-    cur = h_end > h ? h_end : hi;
+    if (rc == 0 && clean && nx == 0) {
+      if (run < 0) run = h;
+      continue;
+    }
+    if (rc == 0 && run >= 0) rc = sq_ckeys_range(q, &ck, hst, run, h, sides, n, false, 0, 0);
+    run = -1;
+    if (rc < 0) break;
+    if (clean) {
+      unsigned m1 = sq_sides_at(sides, n, h), m2 = sq_sides_at(sides, n, x);
+      if (x - h <= h + 3600 - x) {
+        rc = sq_ckeys_range(q, &ck, hst, h, h + 1, sides, n, true, m2, 0);
+        if (rc == 0) rc = sq_ckeys_range(q, &ck, st, h, x, sides, n, true, m1, m2);
+      } else {
+        rc = sq_ckeys_range(q, &ck, hst, h, h + 1, sides, n, true, m1, 0);
+        if (rc == 0) rc = sq_ckeys_range(q, &ck, st, x, h + 3600, sides, n, true, m2, m1);
+      }
+    } else {
+      rc = sq_ckeys_range(q, &ck, st, h > lo ? h : lo, h + 3600 < hi ? h + 3600 : hi, sides, n, false, 0, 0);
+    }
   }
+  if (rc == 0 && run >= 0) rc = sq_ckeys_range(q, &ck, hst, run, hi - (((hi % 3600) + 3600) % 3600), sides, n, false, 0, 0);
+  sqlite3_finalize(dst);
   sq_ckey *keys = ck.keys;
   size_t n_keys = ck.n_keys;
   for (size_t k = 0; k < n && rc == 0; k++) {
