@@ -19,12 +19,14 @@ LOG="$DIR/server.log"
 PID=$!
 trap 'kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true' EXIT
 PORT=""
-# The first start on a store builds its hourly pre-aggregates before listening (~15 s for 10M rows).
-for _ in $(seq 600); do
+T0=$(date +%s%N)
+# The first start on a store builds its hourly pre-aggregates (fn_hours, call_hours) before listening.
+for _ in $(seq 3000); do
   PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$LOG" | head -1)
   [ -n "$PORT" ] && break
   sleep 0.1
 done
 [ -n "$PORT" ] || { echo "query bench: hud-server did not start:"; cat "$LOG"; exit 1; }
+echo "hud-server listening after $(( ($(date +%s%N) - T0) / 1000000 )) ms"
 echo "query latency with $ROWS stored invocation rows (target: top-N and per-file p95 <= 50 ms):"
 "$BUILD_DIR/bench/query_bench" measure --port "$PORT" --key "$KEY" --n "${QUERY_BENCH_REQUESTS:-40}"

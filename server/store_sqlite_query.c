@@ -834,9 +834,21 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   const char *sql_hours_fn =
       "SELECT fn, hour, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
       SQ_TREND_COLS " FROM fn_hours WHERE fn = ?5 AND" SQ_HOURS_BY_FN " AND version_id = ?4";
+  /* In a flow: call edges. Every function: the partial hours from calls and, without trend points,
+   * the whole hours from call_hours (with them, the window's minute rows); given functions: by the
+   * calls_fn index, in slice order (a slice's rows of one function make one point). */
   const char *sql_flow =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
-      " FROM calls WHERE flow = ?6 AND" SQ_SCOPE " AND (?5 = 0 OR fn = ?5)";
+      " FROM calls WHERE flow = ?6 AND" SQ_EDGE_A " UNION ALL"
+      " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
+      " FROM calls WHERE flow = ?6 AND" SQ_EDGE_B;
+  const char *sql_flow_fn =
+      "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
+      " FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_SCOPE_BY_FN " ORDER BY slice";
+  const char *sql_flow_hours =
+      "SELECT fn, hour, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
+      " FROM call_hours WHERE service_id = ?1 AND hour >= ?10 AND hour < ?11 AND flow = ?6"
+      " AND (?4 = 0 OR version_id = ?4)";
   /* Sorting by p95: the edges with their sketches (column 8); the hours' merged sketches come from
    * sq_hours_sketches (cached). */
   /* Two statements rather than a UNION ALL, which copies every sketch blob once more. */
@@ -847,8 +859,12 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
       " FROM fn_slices WHERE" SQ_EDGE_B;
   bool p95 = f->p95 && !f->flow && !f->fns;
+  /* Whole hours: fn_hours; in a flow call_hours, for every function and without trend points. */
+  bool use_hours = (!f->flow || (!f->fns && f->no_trends)) && q->hour_to > q->hour_from;
+  /* The split bound to ?10/?11; without hours both are from_s: EDGE_A empty, EDGE_B the window. */
+  int64_t split_from = use_hours ? q->hour_from : q->from_s, split_to = use_hours ? q->hour_to : q->from_s;
   sqlite3_stmt *st, *st_b = NULL;
-  int rc = sq_prep(q, f->flow ? sql_flow : f->fns ? sql_fn : p95 ? sql_a_p95 : sql_all, &st);
+  int rc = sq_prep(q, f->flow ? (f->fns ? sql_flow_fn : sql_flow) : f->fns ? sql_fn : p95 ? sql_a_p95 : sql_all, &st);
   if (rc < 0) return rc;
   if (p95 && (rc = sq_prep(q, sql_b_p95, &st_b)) < 0) {
     sqlite3_finalize(st);
@@ -861,8 +877,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   size_t rounds = f->fns ? f->n_fns : 1;
   /* Edges (or the whole window) from fn_slices first, then the whole hours from fn_hours. */
   sqlite3_stmt *hst = NULL;
-  bool use_hours = !f->flow && q->hour_to > q->hour_from;
-  if (rc == 0 && use_hours) rc = sq_prep(q, f->fns ? sql_hours_fn : sql_hours_all, &hst);
+  if (rc == 0 && use_hours) rc = sq_prep(q, f->flow ? sql_flow_hours : f->fns ? sql_hours_fn : sql_hours_all, &hst);
   int64_t gen = 0;
   bool seeded = false;
   uint64_t *slab = NULL; /* the accumulators' bins when seeded (sq_slab_give at the end) */
@@ -881,7 +896,8 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       sqlite3_stmt *cur = passes[ps];
       sqlite3_reset(cur);
       sq_bind_scope(q, cur);
-      if (!f->flow) sq_bind_split(q, cur);
+      sqlite3_bind_int64(cur, 10, split_from);
+      sqlite3_bind_int64(cur, 11, split_to);
       sqlite3_bind_int64(cur, 5, f->fns ? f->fns[r] : 0);
       if (f->flow) sqlite3_bind_int64(cur, 6, f->flow);
       int s;

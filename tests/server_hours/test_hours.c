@@ -128,7 +128,8 @@ static hud_query_scope scope_of(const window *w) {
 #define N_DETAIL 3
 #define Q_GRAPH (N_SORTS + 1 + N_DETAIL)
 #define Q_ISSUES (Q_GRAPH + 1)
-#define N_QUERIES (Q_ISSUES + 1)
+#define Q_FLOW (Q_ISSUES + 1) /* top-N in a flow by calls, p95, duration trend */
+#define N_QUERIES (Q_FLOW + 3)
 static const char *const k_detail_fns[N_DETAIL] = {"fetch_order", "charge", "get"};
 
 /* Answers of every query for every window, as parsed JSON. */
@@ -185,6 +186,15 @@ static void collect(answers *out) {
     assert_int_equal(hud_callgraph_request_to_target(&cg, &t), 0);
     out->a[w][Q_GRAPH] = request("GET", t, NULL);
     free(t);
+    /* Top-N in a flow: call_hours for the calls sort, the minute rows for the others. */
+    static const hud_sort flow_sorts[3] = {HUD_SORT_CALLS, HUD_SORT_P95, HUD_SORT_DURATION_TREND};
+    for (int k = 0; k < 3; k++) {
+      hud_top_request fr = {.scope = s, .sort = flow_sorts[k], .limit = 50};
+      synth_flow_uuid(0, fr.flow_id);
+      assert_int_equal(hud_top_request_to_target(&fr, &t), 0);
+      out->a[w][Q_FLOW + k] = request("GET", t, NULL);
+      free(t);
+    }
     out->a[w][Q_ISSUES] = NULL;
     if (!s.from) continue; /* the default window's issue labels follow the clock */
     hud_issues_request ir = {.scope = s};
@@ -308,6 +318,7 @@ static void hourly_answers_equal_minute_answers_with_late_data(void **state) {
   /* The compared answers are not empty: the graph has edges, callers exist, some window has issues. */
   assert_true(json_array_size(json_object_get(h1.a[0][Q_GRAPH], "edges")) > 0);
   assert_true(json_array_size(json_object_get(h1.a[0][N_SORTS + 1], "callers")) > 0);
+  assert_true(json_array_size(json_object_get(h1.a[0][Q_FLOW], "items")) > 0);
   size_t n_issues = 0;
   for (size_t w = 0; w < N_WINDOWS; w++)
     if (h1.a[w][Q_ISSUES]) n_issues += json_array_size(json_object_get(h1.a[w][Q_ISSUES], "issues"));
