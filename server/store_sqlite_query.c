@@ -752,11 +752,15 @@ static int sq_hours_seed(q_ctx *q, sq_map *map, sq_acc **acc, size_t *n_acc, siz
       g_hc.version_id == q->version_id && g_hc.hour_from == q->hour_from && g_hc.hour_to == q->hour_to &&
       g_hc.gen == *gen) {
     size_t total = 0;
-    for (size_t k = 0; k < g_hc.n; k++) total += g_hc.bins[k].n + 2 * SQ_BINS_SLACK;
+    for (size_t k = 0; k < g_hc.n; k++)
+      if (g_hc.bins[k].set) total += g_hc.bins[k].n + 2 * SQ_BINS_SLACK;
     *slab_n = total;
     *slab = sq_slab_take(total ? total : 1);
     if (!*slab) rc = HUD_ENOMEM;
     for (size_t k = 0, at = 0; k < g_hc.n && rc == 0; k++) {
+      /* Only functions with hour sketches: they have fn_hours rows, so the hours pass lists them
+       * anyway; one seen only in the edges of an earlier request must not appear with no calls. */
+      if (!g_hc.bins[k].set) continue;
       long i;
       if ((rc = sq_acc_of(map, acc, n_acc, cap_acc, g_hc.fns[k], &i)) < 0) break;
       sq_bins *b = &(*acc)[i].sketch;
