@@ -395,7 +395,9 @@ static int add_sketch(srv_fold *f, srv_fold_row *r, const hud_sketch_bins *b) {
   int64_t off = b->offset;
   if (!a->n || off < a->offset || off + (int64_t)b->n > a->offset + (int64_t)a->n) {
     int64_t lo = a->n ? a->offset : off, hi = a->n ? a->offset + (int64_t)a->n : off + (int64_t)b->n;
-    int64_t pad = (int64_t)b->n / 4 + 4;
+    /* Geometric headroom on the side that grew: a few regrowths per row, each leaving its old
+     * piece in the slab until the reset. */
+    int64_t pad = ((int64_t)b->n > (int64_t)a->n ? (int64_t)b->n : (int64_t)a->n) / 4 + 8;
     if (off < lo || !a->n) lo = off - pad;
     if (off + (int64_t)b->n > hi || !a->n) hi = off + (int64_t)b->n + pad;
     size_t need = (size_t)(hi - lo);

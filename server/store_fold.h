@@ -66,6 +66,8 @@ typedef struct srv_fold_row {
   int64_t count, sampled, sum, self, errors;
   double sumsq;
   srv_bins_acc sketch;
+  void *aux;      /* the backend's scratch (e.g. the encoded sketch), NULL when set up; it frees it */
+  size_t aux_len;
 } srv_fold_row;
 
 typedef struct srv_fold_decl {

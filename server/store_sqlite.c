@@ -434,7 +434,11 @@ typedef struct id_cache {
 struct srv_store {
   srv_store_options opt;
   char *path;
+  /* The writer connection, taken in arrival order (a ticket lock): with a plain mutex the ingest
+   * threads, which take it back to back, starved the folder for whole load runs. */
   pthread_mutex_t wlock;
+  pthread_cond_t wcond;
+  uint64_t w_next, w_serving;
   sqlite3 *w;
   sqlite3_stmt *upsert[T_COUNT];
   sqlite3_stmt *st_batch, *st_service, *st_service_id, *st_version, *st_version_id, *st_decl, *st_fn_get,
@@ -454,7 +458,7 @@ struct srv_store {
   /* Write-behind (see "ingest" below). flock guards the accumulator and the counters; the fold takes
    * wlock before flock. */
   sqlite3_stmt *st_journal_ins, *st_journal_del, *st_journal_all;
-  pthread_mutex_t flock;
+  pthread_mutex_t flock, fold_mutex;
   pthread_cond_t fcond; /* wakes the folder */
   pthread_cond_t dcond; /* a fold finished (or failed) */
   srv_fold *acc, *spare;
@@ -471,6 +475,20 @@ struct srv_store {
 
 static int fold_once(srv_store *st);
 static int fold_sync(srv_store *st);
+
+static void writer_lock(srv_store *st) {
+  pthread_mutex_lock(&st->wlock);
+  uint64_t me = st->w_next++;
+  while (st->w_serving != me) pthread_cond_wait(&st->wcond, &st->wlock);
+  pthread_mutex_unlock(&st->wlock);
+}
+
+static void writer_unlock(srv_store *st) {
+  pthread_mutex_lock(&st->wlock);
+  st->w_serving++;
+  pthread_cond_broadcast(&st->wcond);
+  pthread_mutex_unlock(&st->wlock);
+}
 static void *folder_main(void *arg);
 
 static uint64_t hash_key(int64_t sid, const char *uuid) {
@@ -668,11 +686,13 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
   if (st->opt.retention_s < 0) st->opt.retention_s = 0;
   st->nreaders = opt->readers > 0 ? (opt->readers > MAX_READERS ? MAX_READERS : opt->readers) : 4;
   pthread_mutex_init(&st->wlock, NULL);
+  pthread_cond_init(&st->wcond, NULL);
   pthread_mutex_init(&st->rlock, NULL);
   pthread_cond_init(&st->rcond, NULL);
   pthread_mutex_init(&st->qlock, NULL);
   pthread_cond_init(&st->qcond, NULL);
   pthread_mutex_init(&st->flock, NULL);
+  pthread_mutex_init(&st->fold_mutex, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -727,13 +747,14 @@ void srv_store_free(srv_store *st) {
   }
   for (int i = 0; i < st->nreaders; i++) sqlite3_close(st->readers[i]);
   pthread_mutex_unlock(&st->rlock);
-  pthread_mutex_lock(&st->wlock);
+  writer_lock(st);
   finalize_writer(st);
   if (st->w) sqlite3_close(st->w);
-  pthread_mutex_unlock(&st->wlock);
+  writer_unlock(st);
   cache_clear(&st->fns);
   cache_clear(&st->flows);
   pthread_mutex_destroy(&st->wlock);
+  pthread_cond_destroy(&st->wcond);
   pthread_mutex_destroy(&st->rlock);
   pthread_cond_destroy(&st->rcond);
   pthread_mutex_destroy(&st->qlock);
@@ -741,6 +762,7 @@ void srv_store_free(srv_store *st) {
   srv_fold_free(st->acc);
   srv_fold_free(st->spare);
   pthread_mutex_destroy(&st->flock);
+  pthread_mutex_destroy(&st->fold_mutex);
   pthread_cond_destroy(&st->fcond);
   pthread_cond_destroy(&st->dcond);
   free(st->path);
@@ -794,7 +816,7 @@ static double now_mono(void) {
 }
 
 int srv_store_sqlite_write(srv_store *st, int (*fn)(sqlite3 *db, void *arg), void *arg) {
-  pthread_mutex_lock(&st->wlock);
+  writer_lock(st);
   double t0 = now_mono();
   int rc = exec(st->w, "BEGIN IMMEDIATE");
   if (rc == 0) {
@@ -807,7 +829,7 @@ int srv_store_sqlite_write(srv_store *st, int (*fn)(sqlite3 *db, void *arg), voi
     }
   }
   srv_metrics_store_latency(now_mono() - t0);
-  pthread_mutex_unlock(&st->wlock);
+  writer_unlock(st);
   return rc;
 }
 
@@ -815,7 +837,7 @@ int srv_store_sqlite_write(srv_store *st, int (*fn)(sqlite3 *db, void *arg), voi
 
 int srv_store_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *label,
                          int64_t now, int64_t *id) {
-  pthread_mutex_lock(&st->wlock);
+  writer_lock(st);
   sqlite3_stmt *q;
   int rc = HUD_ESTORE;
   if (sqlite3_prepare_v2(st->w, "INSERT INTO api_keys (secret_hash, envs, label, created_at) VALUES (?, ?, ?, ?)",
@@ -830,7 +852,7 @@ int srv_store_key_insert(srv_store *st, const unsigned char hash[32], const char
     }
     sqlite3_finalize(q);
   }
-  pthread_mutex_unlock(&st->wlock);
+  writer_unlock(st);
   return rc;
 }
 
@@ -888,7 +910,7 @@ int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg
 }
 
 int srv_store_key_revoke(srv_store *st, int64_t id, int64_t now) {
-  pthread_mutex_lock(&st->wlock);
+  writer_lock(st);
   sqlite3_stmt *q;
   int rc = HUD_ESTORE;
   if (sqlite3_prepare_v2(st->w, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", -1, &q,
@@ -898,7 +920,7 @@ int srv_store_key_revoke(srv_store *st, int64_t id, int64_t now) {
     if (sqlite3_step(q) == SQLITE_DONE) rc = sqlite3_changes(st->w) ? 0 : HUD_ENOTFOUND;
     sqlite3_finalize(q);
   }
-  pthread_mutex_unlock(&st->wlock);
+  writer_unlock(st);
   return rc;
 }
 
@@ -1146,7 +1168,9 @@ static int fold_row(srv_store *st, const srv_fold_row *r, int64_t now) {
     return HUD_EINVAL;
   }
   if (k_tables[r->table].sketch) {
-    if (r->sketch.set) {
+    if (r->aux) {
+      sqlite3_bind_blob(q, k, r->aux, (int)r->aux_len, SQLITE_STATIC); /* fold_prepare() encoded it */
+    } else if (r->sketch.set) {
       unsigned char *blob;
       size_t len;
       bins_acc a = r->sketch; /* acc_encode may fold bins in place: the fold is discarded after */
@@ -1159,49 +1183,92 @@ static int fold_row(srv_store *st, const srv_fold_row *r, int64_t now) {
   return step_done(st->w, q);
 }
 
-/* Marks the hours of the folded call rows dirty, one call of srv_hours_mark_batch per service with a
- * batch whose invocations are the folded call edges (sketches left out). */
+/* Marks the hours of the folded call rows dirty: one srv_hours_mark_batch call per service, with a
+ * batch holding one invocation per distinct slice (the first call row of that slice; the marking
+ * reads timestamps only). A full copy of every folded row cost a third of the fold in page faults. */
 static int fold_hours(srv_store *st, const srv_fold *f) {
-  size_t n = 0;
-  for (const srv_fold_row *r = srv_fold_rows(f, T_CALLS); r; r = r->next) n++;
-  if (!n) return 0;
-  hud_invocation *inv = calloc(n, sizeof *inv);
-  int64_t *sids = calloc(n, sizeof *sids);
-  int rc = inv && sids ? 0 : HUD_ENOMEM;
-  size_t nsid = 0;
+  size_t cap = 64, n = 0;
+  hud_invocation *inv = calloc(cap, sizeof *inv);
+  int64_t *sid = calloc(cap, sizeof *sid);
+  int rc = inv && sid ? 0 : HUD_ENOMEM;
   for (const srv_fold_row *r = srv_fold_rows(f, T_CALLS); rc == 0 && r; r = r->next) {
-    size_t i = 0;
-    while (i < nsid && sids[i] != r->sid) i++;
-    if (i == nsid) sids[nsid++] = r->sid;
-  }
-  for (size_t s = 0; rc == 0 && s < nsid; s++) {
-    size_t m = 0;
-    for (const srv_fold_row *r = srv_fold_rows(f, T_CALLS); r; r = r->next) {
-      if (r->sid != sids[s]) continue;
-      hud_invocation *v = &inv[m++];
-      memset(v, 0, sizeof *v);
-      memcpy(v->function_id, r->fn, sizeof v->function_id);
-      v->has_caller = r->caller[0] || (r->text && r->text[0]) || r->num;
-      memcpy(v->caller.caller_function_id, r->caller, sizeof v->caller.caller_function_id);
-      v->caller.caller_module_path = r->text ? r->text : "";
-      v->caller.line = (int32_t)r->num;
-      memcpy(v->flow_id, r->flow, sizeof v->flow_id);
-      v->timestamp = r->slice * 1000000000LL;
-      v->timeslice = r->width * 1000000000LL;
-      v->count = r->count;
-      v->sampled_count = r->sampled;
-      v->sum_duration = r->sum;
-      v->sum_squared_duration = r->sumsq;
-      v->self_duration = r->self;
+    hud_time_ns ts = r->slice * 1000000000LL;
+    size_t i = n;
+    while (i > 0 && !(sid[i - 1] == r->sid && inv[i - 1].timestamp == ts)) i--;
+    if (i > 0) continue;
+    if (n == cap) {
+      hud_invocation *ni = realloc(inv, 2 * cap * sizeof *ni);
+      int64_t *ns = ni ? realloc(sid, 2 * cap * sizeof *ns) : NULL;
+      if (ni) inv = ni;
+      if (ns) sid = ns;
+      if (!ni || !ns) {
+        rc = HUD_ENOMEM;
+        break;
+      }
+      cap *= 2;
     }
+    hud_invocation *v = &inv[n];
+    memset(v, 0, sizeof *v);
+    memcpy(v->function_id, r->fn, sizeof v->function_id);
+    memcpy(v->flow_id, r->flow, sizeof v->flow_id);
+    v->caller.caller_module_path = "";
+    v->timestamp = ts;
+    v->timeslice = r->width * 1000000000LL;
+    v->count = r->count;
+    sid[n++] = r->sid;
+  }
+  /* Group by service: sort-free, services are few. */
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    if (sid[i] == INT64_MIN) continue;
+    int64_t s = sid[i];
+    size_t m = 0;
+    hud_invocation *batch_inv = malloc((n - i) * sizeof *batch_inv);
+    if (!batch_inv) {
+      rc = HUD_ENOMEM;
+      break;
+    }
+    for (size_t j = i; j < n; j++)
+      if (sid[j] == s) {
+        batch_inv[m++] = inv[j];
+        sid[j] = INT64_MIN;
+      }
     hud_batch b = {0};
     b.n_invocations = m;
-    b.invocations = inv;
-    rc = srv_hours_mark_batch(st->w, sids[s], &b);
+    b.invocations = batch_inv;
+    rc = srv_hours_mark_batch(st->w, s, &b);
+    free(batch_inv);
   }
   free(inv);
-  free(sids);
+  free(sid);
   return rc;
+}
+
+/* The work of a fold that needs no database, done before taking the writer so that ingest keeps
+ * committing meanwhile: fn_slices rows, sketch blobs. */
+static int fold_prepare(srv_fold *f) {
+  int rc = srv_fold_finish(f);
+  for (int t = 0; rc == 0 && t < T_COUNT; t++) {
+    if (!k_tables[t].sketch) continue;
+    for (srv_fold_row *r = (srv_fold_row *)srv_fold_rows(f, t); rc == 0 && r; r = r->next) {
+      if (!r->sketch.set) continue;
+      bins_acc a = r->sketch; /* acc_encode may fold bins in place: the fold is discarded after */
+      unsigned char *blob;
+      size_t len;
+      if ((rc = acc_encode(&a, &blob, &len)) == 0) {
+        r->aux = blob;
+        r->aux_len = len;
+      }
+    }
+  }
+  return rc;
+}
+
+static void fold_release(srv_fold *f) {
+  for (int t = 0; t < T_COUNT; t++)
+    for (srv_fold_row *r = (srv_fold_row *)srv_fold_rows(f, t); r; r = r->next) {
+      free(r->aux);
+      r->aux = NULL;
+    }
 }
 
 /* Writes accumulator F and deletes the journal rows it covers, in the caller's transaction. */
@@ -1273,9 +1340,11 @@ static int fold_rebuild(srv_store *st) {
   return 0;
 }
 
-/* Folds what is accumulated now. Callers: the folder thread, open, free, maintenance. */
+/* Folds what is accumulated now. Callers: the folder thread, open, free, maintenance; one at a time
+ * (fold_mutex): a rebuild must never read the journal rows of a fold still being written. */
 static int fold_once(srv_store *st) {
-  pthread_mutex_lock(&st->wlock);
+  pthread_mutex_lock(&st->fold_mutex);
+  writer_lock(st);
   pthread_mutex_lock(&st->flock);
   int rc = 0;
   if (st->need_rebuild) rc = fold_rebuild(st);
@@ -1287,7 +1356,8 @@ static int fold_once(srv_store *st) {
     else st->fold_failures++;
     pthread_cond_broadcast(&st->dcond);
     pthread_mutex_unlock(&st->flock);
-    pthread_mutex_unlock(&st->wlock);
+    writer_unlock(st);
+    pthread_mutex_unlock(&st->fold_mutex);
     return rc;
   }
   srv_fold *work = st->acc;
@@ -1295,9 +1365,13 @@ static int fold_once(srv_store *st) {
   st->spare = NULL;
   st->acc_since = 0;
   pthread_mutex_unlock(&st->flock);
+  /* Until it commits, WORK's batches stay journaled: a crash meanwhile replays them. */
+  writer_unlock(st);
+  int prep = fold_prepare(work);
+  writer_lock(st);
 
   double t0 = now_mono();
-  rc = exec(st->w, "BEGIN IMMEDIATE");
+  rc = prep < 0 ? prep : exec(st->w, "BEGIN IMMEDIATE");
   if (rc == 0) {
     rc = fold_write(st, work);
     if (rc == 0) rc = exec(st->w, "COMMIT");
@@ -1309,6 +1383,7 @@ static int fold_once(srv_store *st) {
     cache_clear(&st->flows);
   }
   srv_metrics_store_latency(now_mono() - t0);
+  fold_release(work);
   srv_fold_reset(work);
   pthread_mutex_lock(&st->flock);
   st->spare = work;
@@ -1322,12 +1397,14 @@ static int fold_once(srv_store *st) {
   }
   pthread_cond_broadcast(&st->dcond);
   pthread_mutex_unlock(&st->flock);
-  pthread_mutex_unlock(&st->wlock);
+  writer_unlock(st);
+  pthread_mutex_unlock(&st->fold_mutex);
   return rc;
 }
 
 static void *folder_main(void *arg) {
   srv_store *st = arg;
+  pthread_setname_np(pthread_self(), "hud-folder");
   pthread_mutex_lock(&st->flock);
   int failing = 0;
   while (!st->stop) {
@@ -1439,7 +1516,7 @@ static int journal_tx(srv_store *st, pending *p) {
 /* Journals GROUP in one transaction; a batch that fails rolls back to its savepoint alone. The
  * commit (and its fsync) is shared, which is what makes concurrent senders cheap. */
 static void store_group(srv_store *st, pending *group) {
-  pthread_mutex_lock(&st->wlock);
+  writer_lock(st);
   double t0 = now_mono();
   int rc = exec(st->w, "BEGIN IMMEDIATE");
   for (pending *p = group; p; p = p->next) {
@@ -1460,7 +1537,7 @@ static void store_group(srv_store *st, pending *group) {
     for (pending *p = group; p; p = p->next) p->rc = HUD_ESTORE;
   }
   srv_metrics_store_latency(now_mono() - t0);
-  pthread_mutex_unlock(&st->wlock);
+  writer_unlock(st);
 }
 
 int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int64_t now, srv_ingest_result *result) {
@@ -1507,7 +1584,10 @@ int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int
   if (me.jid > st->rebuilt_upto && !st->need_rebuild) {
     size_t njid;
     srv_fold_journal_ids(st->acc, &njid);
-    if (njid == 0) st->acc_since = now_mono();
+    if (njid == 0) {
+      st->acc_since = now_mono();
+      pthread_cond_signal(&st->fcond); /* the folder sleeps until there is something to fold */
+    }
     if (srv_fold_add(st->acc, me.jid, me.sid, me.vid, now, rollup_cutoff_of(st, now), batch) < 0) {
       st->need_rebuild = 1; /* part of it may be in: start over from the journal */
       pthread_cond_signal(&st->fcond);

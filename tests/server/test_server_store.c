@@ -522,6 +522,36 @@ static void test_reads_see_acknowledged_batches(void **state) {
   srvh_cleanup(&h);
 }
 
+/* With nobody reading, the folder still folds on its own every fold_interval_ms (the journal does not
+ * grow for the whole life of the process). */
+static void test_folder_folds_unasked(void **state) {
+  srvh h;
+  assert_int_equal(srvh_tmpdir(&h), 0);
+  int64_t now = 1700000000;
+  hud_arena *a = hud_arena_new();
+  hud_batch b[WB_BATCHES];
+  int64_t total, sampled;
+  wb_batches(a, now, b, &total, &sampled);
+  srv_store *st;
+  srv_store_options o = {.path = h.db, .fold_interval_ms = 100};
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  srv_ingest_result r;
+  for (int i = 0; i < WB_BATCHES; i++) assert_int_equal(srv_store_ingest(st, "prod", &b[i], now + i, &r), 0);
+  /* Read the file, not through the store (a store read would fold). Bounded: 10 s. */
+  long long calls = -1;
+  for (int i = 0; i < 200; i++) {
+    calls = srvh_sql_int(h.db, "SELECT COALESCE(SUM(count), 0) FROM calls");
+    if (calls == total) break;
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  assert_int_equal(calls, total);
+  assert_int_equal(srvh_sql_int(h.db, "SELECT COUNT(*) FROM journal"), 0);
+  srv_store_free(st);
+  hud_arena_free(a);
+  srvh_cleanup(&h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rollup_retention),
@@ -532,6 +562,7 @@ int main(void) {
       cmocka_unit_test(test_crash_replays_journal),
       cmocka_unit_test(test_failing_fold_loses_nothing),
       cmocka_unit_test(test_reads_see_acknowledged_batches),
+      cmocka_unit_test(test_folder_folds_unasked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
