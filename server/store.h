@@ -107,7 +107,7 @@ typedef struct srv_store_options {
                                  --retention, default 30 days) */
   int readers;                /* read connections in the pool; default 4 */
   int fold_interval_ms;       /* write-behind: acknowledged batches are folded into the tables at
-                                 least this often (and whenever a read needs them); default 1000 */
+                                 least this often (and whenever a read needs them); default 5000 */
 } srv_store_options;
 
 /* Opens (creating the schema when needed). *OUT owned by the caller, released with srv_store_free().
