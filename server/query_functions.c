@@ -81,6 +81,7 @@ int q_h_top(const srv_request *req, srv_response *resp) {
   bool trend_sort = sort == HUD_SORT_DURATION_TREND || sort == HUD_SORT_ERROR_TREND;
   f.no_trends = !trend_sort;
   f.p95 = sort == HUD_SORT_P95 && !f.flow;
+  f.slowdown = sort == HUD_SORT_SLOWDOWN && !f.flow && !q.version_id;
   rc = sq_fn_summaries(&q, &f, &items, &fns, &n);
   bool have_pct = false, have_slow = false;
   /* Sorting by a figure that needs more than the sums: compute it for every function first. */
@@ -89,7 +90,7 @@ int q_h_top(const srv_request *req, srv_response *resp) {
     have_pct = true;
   }
   if (rc == 0 && sort == HUD_SORT_SLOWDOWN) {
-    rc = sq_fn_slowdowns(&q, items, fns, n);
+    if (!f.slowdown) rc = sq_fn_slowdowns(&q, items, fns, n);
     have_slow = true;
   }
   q_sorted *v = NULL;

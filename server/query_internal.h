@@ -100,6 +100,8 @@ typedef struct q_fn_filter {
   bool no_trends;     /* skip the per-slice points (duration_trend/error_trend stay 0) */
   bool p95;           /* every function (fns NULL, flow 0): also p95 from the merged sketches, in the
                        * same pass (what hud_sketch_quantile(hud_sketch_agg(sketch), 0.95) answers) */
+  bool slowdown;      /* every function, no flow, no version in the scope: also slowdown and
+                       * previous_version in the same pass (what sq_fn_slowdowns answers) */
 } q_fn_filter;
 
 /* Figures (calls, errors, mean, self, trends) of the functions matching F over Q's window and

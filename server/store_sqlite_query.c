@@ -580,6 +580,7 @@ typedef struct sq_acc {
   size_t n_pts, cap_pts;
   int hours;       /* fn_hours rows were added: trends come from the sums below plus pts */
   sq_tsum td, te;  /* duration and error-rate trend sums of those rows */
+  int64_t vcnt[2], vsum[2]; /* sampled count and duration of the previous [0] / current [1] version */
   sq_bins sketch;  /* merged sketch (q_fn_filter.p95) */
 } sq_acc;
 
@@ -863,12 +864,35 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
       " FROM fn_slices WHERE" SQ_EDGE_B;
   bool p95 = f->p95 && !f->flow && !f->fns;
+  /* Slowdown in the same pass: every function, all versions read (no version in the scope). */
+  bool slow = f->slowdown && !f->flow && !f->fns && !q->version_id;
+  int64_t cur_v = 0, prev = 0;
+  const char *prev_name = NULL;
+  if (slow) {
+    int64_t fs, ls;
+    const char *cur_name;
+    int r = sq_latest_version(q, q->service_id, &cur_v, &cur_name, &fs, &ls);
+    if (r == 0) r = sq_previous_version(q, q->service_id, cur_v, &prev, &prev_name, &fs, &ls);
+    if (r == HUD_ENOTFOUND) slow = false;
+    else if (r < 0) return r;
+  }
+  const char *sql_all_v =
+      "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
+      " version_id FROM fn_slices WHERE" SQ_EDGE_A " UNION ALL"
+      " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
+      " version_id FROM fn_slices WHERE" SQ_EDGE_B;
   /* Whole hours: fn_hours; in a flow call_hours, for every function and without trend points. */
   bool use_hours = (!f->flow || (!f->fns && f->no_trends)) && q->hour_to > q->hour_from;
   /* The split bound to ?10/?11; without hours both are from_s: EDGE_A empty, EDGE_B the window. */
   int64_t split_from = use_hours ? q->hour_from : q->from_s, split_to = use_hours ? q->hour_to : q->from_s;
   sqlite3_stmt *st, *st_b = NULL;
-  int rc = sq_prep(q, f->flow ? (f->fns ? sql_flow_fn : sql_flow) : f->fns ? sql_fn : p95 ? sql_a_p95 : sql_all, &st);
+  int rc = sq_prep(q,
+                   f->flow ? (f->fns ? sql_flow_fn : sql_flow)
+                   : f->fns ? sql_fn
+                   : p95    ? sql_a_p95
+                   : slow   ? sql_all_v
+                            : sql_all,
+                   &st);
   if (rc < 0) return rc;
   if (p95 && (rc = sq_prep(q, sql_b_p95, &st_b)) < 0) {
     sqlite3_finalize(st);
@@ -887,6 +911,13 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   uint64_t *slab = NULL; /* the accumulators' bins when seeded (sq_slab_give at the end) */
   size_t slab_n = 0;
   if (rc == 0 && p95 && use_hours) rc = sq_hours_seed(q, &map, &acc, &n_acc, &cap_acc, &gen, &seeded, &slab, &slab_n);
+  /* Slowdown: the two versions' fn_hours rows of the whole hours. */
+  sqlite3_stmt *vst = NULL;
+  if (rc == 0 && slow && use_hours)
+    rc = sq_prep(q,
+                 "SELECT fn, version_id, sampled_count, sum_duration FROM fn_hours WHERE service_id = ?1"
+                 " AND version_id IN (?6, ?7) AND hour >= ?10 AND hour < ?11",
+                 &vst);
   /* Passes: fn_slices (edge B separately when p95), then fn_hours. */
   sqlite3_stmt *passes[3];
   size_t n_passes = 0;
@@ -910,6 +941,13 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
         if ((rc = sq_acc_of(&map, &acc, &n_acc, &cap_acc, sqlite3_column_int64(cur, 0), &i)) < 0) break;
         if (pass) sq_acc_hour(&acc[i], cur, f->no_trends ? -1 : 8, q->from_s);
         else if ((rc = sq_acc_row(&acc[i], cur, !f->no_trends)) < 0) break;
+        if (slow && !pass) {
+          int64_t ver = sqlite3_column_int64(cur, 8);
+          if (ver == cur_v || ver == prev) {
+            acc[i].vcnt[ver == cur_v] += sqlite3_column_int64(cur, 4);
+            acc[i].vsum[ver == cur_v] += sqlite3_column_int64(cur, 5);
+          }
+        }
         /* A bad or mixed-alpha blob fails the query, as hud_sketch_agg does. */
         if (p95 && !pass && sqlite3_column_type(cur, 8) != SQLITE_NULL &&
             sq_bins_add_blob(&acc[i].sketch, sqlite3_column_blob(cur, 8), (size_t)sqlite3_column_bytes(cur, 8)) < 0) {
@@ -920,6 +958,23 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
     }
   }
+  if (rc == 0 && vst) {
+    sq_bind_scope(q, vst);
+    sqlite3_bind_int64(vst, 10, split_from);
+    sqlite3_bind_int64(vst, 11, split_to);
+    sqlite3_bind_int64(vst, 6, cur_v);
+    sqlite3_bind_int64(vst, 7, prev);
+    int s;
+    while ((s = sqlite3_step(vst)) == SQLITE_ROW) {
+      long i = sq_map_get(&map, sqlite3_column_int64(vst, 0));
+      if (i < 0) continue;
+      int k = sqlite3_column_int64(vst, 1) == cur_v;
+      acc[i].vcnt[k] += sqlite3_column_int64(vst, 2);
+      acc[i].vsum[k] += sqlite3_column_int64(vst, 3);
+    }
+    if (s != SQLITE_DONE) rc = HUD_ESTORE;
+  }
+  sqlite3_finalize(vst);
   sqlite3_finalize(st);
   sqlite3_finalize(st_b);
   sqlite3_finalize(hst);
@@ -943,6 +998,14 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
     double v;
     bool have;
     if (p95 && (rc = sq_bins_quantile(&acc[i].sketch, 0.95, &v, &have)) == 0 && have) it->p95 = v;
+    /* As sq_fn_slowdowns: up to 64 functions it compares means > 0, beyond that counts > 0. */
+    const int64_t *vc = a->vcnt, *vs = a->vsum;
+    double pct;
+    if (slow && vc[0] > 0 && vc[1] > 0 && (n_acc > 64 || (vs[0] > 0 && vs[1] > 0)) &&
+        hud_percent_change((double)vs[0] / (double)vc[0], (double)vs[1] / (double)vc[1], &pct) == 0) {
+      it->slowdown = pct;
+      it->previous_version = prev_name;
+    }
   }
   if (rc == 0) *n = n_acc;
   for (size_t i = 0; i < n_acc; i++) {

@@ -149,6 +149,21 @@ static json_t *request(const char *method, const char *path, const char *body) {
   return j;
 }
 
+/* The sort keys (computed for every function by the all-functions pass: merged sketches, in-pass
+ * slowdown, trend sums) must order the page the way its own figures (sq_fn_page, another path) do:
+ * items non-increasing in the sorted field (trends up to rounding). */
+static void assert_sorted_by_page_figures(const json_t *a, int k) {
+  static const char *const field[N_SORTS] = {"calls", "p95", "error_rate", "duration_trend", "error_trend",
+                                             "slowdown"};
+  json_t *items = json_object_get(a, "items");
+  for (size_t i = 1; i < json_array_size(items); i++) {
+    double x = json_number_value(json_object_get(json_array_get(items, i - 1), field[k]));
+    double y = json_number_value(json_object_get(json_array_get(items, i), field[k]));
+    if (!(y <= x + 1e-9 * fabs(x))) fprintf(stderr, "%s: item %zu %.17g > item %zu %.17g\n", field[k], i, y, i - 1, x);
+    assert_true(y <= x + 1e-9 * fabs(x));
+  }
+}
+
 static void collect(answers *out) {
   static const char *paths[] = {"shop/db.py", "shop/payments.py", "shop/cache.py", "shop/orders.py"};
   for (size_t w = 0; w < N_WINDOWS; w++) {
@@ -159,6 +174,7 @@ static void collect(answers *out) {
       assert_int_equal(hud_top_request_to_target(&r, &t), 0);
       out->a[w][k] = request("GET", t, NULL);
       free(t);
+      assert_sorted_by_page_figures(out->a[w][k], k);
     }
     hud_by_module_request bm = {.scope = s, .n_module_paths = 4, .module_paths = paths};
     char *json;
