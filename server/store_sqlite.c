@@ -20,7 +20,7 @@
 #define MAX_READERS 32
 #define FOLD_INTERVAL_MS_DEFAULT 5000
 #define FOLD_SOFT_BYTES (256u << 20)  /* fold early beyond this much accumulated memory */
-#define FOLD_HARD_BYTES (1024u << 20) /* ingest waits for a fold beyond this */
+#define FOLD_HARD_BYTES (512u << 20)  /* ingest waits for a fold beyond this */
 
 /* ---- sketch blobs ---- */
 
