@@ -255,6 +255,16 @@ static int measure(int port, const char *key, int n, int nfn) {
     snprintf(path, sizeof path, "/v1/functions/top?service=shop&sort=%s&limit=20", sorts[k]);
     rc |= timed(c, port, key, label, "GET", path, NULL, n);
   }
+  /* An endpoint's slowest functions (the terminal UI's flow view): top-N inside one flow. */
+  static const char *const flow_sorts[] = {"calls", "p95", "duration_trend", "error_trend"};
+  hud_uuid flow;
+  hud_flow_id_endpoint("GET", "/checkout", flow);
+  for (size_t k = 0; k < sizeof flow_sorts / sizeof *flow_sorts; k++) {
+    char label[64];
+    snprintf(label, sizeof label, "top-N in a flow, %s, 24 h", flow_sorts[k]);
+    snprintf(path, sizeof path, "/v1/functions/top?service=shop&flow_id=%s&sort=%s&limit=20", flow, flow_sorts[k]);
+    rc |= timed(c, port, key, label, "GET", path, NULL, n);
+  }
   snprintf(mod, sizeof mod, "pkg/mod%03d.py", 7 % (nfn / 10));
   snprintf(body, sizeof body, "{\"service\":\"shop\",\"module_paths\":[\"%s\"]}", mod);
   rc |= timed(c, port, key, "per-file (1 module, 10 fns), 24 h", "POST", "/v1/functions/by-module", body, n);

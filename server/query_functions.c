@@ -80,15 +80,12 @@ int q_h_top(const srv_request *req, srv_response *resp) {
    * trends of the page's items come from indexed reads afterwards. */
   bool trend_sort = sort == HUD_SORT_DURATION_TREND || sort == HUD_SORT_ERROR_TREND;
   f.no_trends = !trend_sort;
-  f.p95 = sort == HUD_SORT_P95 && !f.flow;
+  f.p95 = sort == HUD_SORT_P95;
   f.slowdown = sort == HUD_SORT_SLOWDOWN && !f.flow && !q.version_id;
   rc = sq_fn_summaries(&q, &f, &items, &fns, &n);
   bool have_pct = false, have_slow = false;
   /* Sorting by a figure that needs more than the sums: compute it for every function first. */
-  if (rc == 0 && sort == HUD_SORT_P95) {
-    for (size_t i = 0; f.flow && i < n && rc == 0; i++) rc = sq_fn_percentiles(&q, fns[i], f.flow, &items[i]);
-    have_pct = true;
-  }
+  /* The p95 sort key comes from the summaries pass; the page's percentiles are read below. */
   if (rc == 0 && sort == HUD_SORT_SLOWDOWN) {
     if (!f.slowdown) rc = sq_fn_slowdowns(&q, items, fns, n);
     have_slow = true;

@@ -20,11 +20,19 @@
  *     One row per call edge, version and hour = the sum of every calls row (any width) whose slice
  *     lies in [hour, hour + 3600). Per version only (no version 0 row): readers filter versions as
  *     on calls. No sketches: no query reads call-edge percentiles.
+ *   flow_fn_hours(service_id, flow, version_id, hour, fn, <fn_hours' columns from count to euy>,
+ *            PRIMARY KEY(service_id, flow, version_id, hour, fn)) WITHOUT ROWID;
+ *            INDEX flow_fn_hours_fn(fn, flow, hour), INDEX flow_fn_hours_hour(service_id, hour),
+ *            INDEX flow_fn_hours_scan(service_id, flow, version_id, hour, fn, <every column but sketch>)
+ *     fn_hours for one flow: the sum of every calls row of the flow, function and hour (callers
+ *     summed), per version plus version_id 0 for all versions, with the merged sketch and the trend
+ *     sums over the points a flow's top-N fits (one per slice: that slice's calls rows of the flow
+ *     and function summed).
  *   hours_gen(service_id INTEGER PRIMARY KEY, gen)
  *     Incremented in the transaction that rebuilds any hour of the service: equal generations (read
  *     in a read transaction) mean equal fn_hours and call_hours rows, so merged hours can be cached.
  *   hours_dirty(service_id, hour, PRIMARY KEY(service_id, hour)) WITHOUT ROWID
- *     Hours whose fn_hours and call_hours rows are stale (one mark for both tables). Ingest adds the hours of every batch it stores
+ *     Hours whose fn_hours, call_hours and flow_fn_hours rows are stale (one mark for all tables). Ingest adds the hours of every batch it stores
  *     (srv_hours_mark_batch, one call in the ingest transaction); a DELETE trigger on fn_slices adds
  *     the hours whose rows rollup and retention delete (the rollup's hourly upserts always come with
  *     the deletion of that hour's minute rows). No INSERT/UPDATE trigger: it would make every ingest
@@ -46,12 +54,12 @@
 struct sqlite3;
 struct srv_store;
 
-/* Creates fn_hours, call_hours, hours_dirty and the triggers when missing (inside the caller's
- * transaction). When fn_hours or call_hours is new and the store has rows (a store from before that
+/* Creates fn_hours, call_hours, flow_fn_hours, hours_dirty and the triggers when missing (inside the caller's
+ * transaction). When any of the hourly tables is new and the store has rows (a store from before that
  * table), every stored hour is marked dirty so the next materialization builds them. */
 int srv_hours_schema(struct sqlite3 *db);
 
-/* Rebuilds the fn_hours and call_hours rows of every dirty hour in [from_hour, to_hour) of SERVICE_ID (0 = every
+/* Rebuilds the fn_hours, call_hours and flow_fn_hours rows of every dirty hour in [from_hour, to_hour) of SERVICE_ID (0 = every
  * service) and clears their dirty marks; *DONE (may be NULL) receives the number of hours rebuilt.
  * Runs in the caller's write transaction. */
 int srv_hours_materialize(struct sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour,

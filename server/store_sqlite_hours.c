@@ -34,6 +34,20 @@ static const char k_hours_schema[] =
     " PRIMARY KEY (service_id, hour, fn, caller, caller_module, call_line, flow, version_id)) WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS call_hours_fn ON call_hours(fn, hour);\n"
     "CREATE INDEX IF NOT EXISTS call_hours_caller ON call_hours(caller, hour);\n"
+    /* Functions per flow and hour (from calls): what fn_hours is for the whole service, so that a
+     * flow's top-N sorts by p95 or by a trend without reading the window's minute edges of calls. */
+    "CREATE TABLE IF NOT EXISTS flow_fn_hours (service_id INTEGER NOT NULL, flow INTEGER NOT NULL,"
+    " version_id INTEGER NOT NULL, hour INTEGER NOT NULL, fn INTEGER NOT NULL, count INTEGER NOT NULL,"
+    " errors INTEGER NOT NULL, sampled_count INTEGER NOT NULL, sum_duration INTEGER NOT NULL,"
+    " sum_squared_duration REAL NOT NULL, self_duration INTEGER NOT NULL, sketch BLOB,"
+    " dn INTEGER NOT NULL, du REAL NOT NULL, duu REAL NOT NULL, dy REAL NOT NULL, duy REAL NOT NULL,"
+    " en INTEGER NOT NULL, eu REAL NOT NULL, euu REAL NOT NULL, ey REAL NOT NULL, euy REAL NOT NULL,"
+    " PRIMARY KEY (service_id, flow, version_id, hour, fn)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS flow_fn_hours_fn ON flow_fn_hours(fn, flow, hour);\n"
+    "CREATE INDEX IF NOT EXISTS flow_fn_hours_hour ON flow_fn_hours(service_id, hour);\n"
+    "CREATE INDEX IF NOT EXISTS flow_fn_hours_scan ON flow_fn_hours(service_id, flow, version_id, hour, fn, count,"
+    " errors, sampled_count, sum_duration, sum_squared_duration, self_duration, dn, du, duu, dy, duy, en, eu, euu,"
+    " ey, euy);\n"
     /* Bumped with every rebuilt hour: a reader that sees the same generation sees the same fn_hours
      * and call_hours rows of the service (what a cache of merged hours is keyed on). */
     "CREATE TABLE IF NOT EXISTS hours_gen (service_id INTEGER PRIMARY KEY, gen INTEGER NOT NULL);\n"
@@ -69,6 +83,28 @@ static const char k_materialize[] =
     "               SUM(sum_duration), TOTAL(sum_squared_duration), SUM(self_duration), hud_sketch_agg(sketch)"
     "             FROM fn_slices WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600 GROUP BY fn, slice))"
     " GROUP BY fn, v";
+
+/* One hour of one service's functions per flow, from calls: the same rows and trend points as
+ * k_materialize, the points being a flow's calls rows of one function and slice (callers summed). */
+static const char k_materialize_flows[] =
+    "INSERT INTO flow_fn_hours (service_id, flow, version_id, hour, fn, count, errors, sampled_count, sum_duration,"
+    " sum_squared_duration, self_duration, sketch, dn, du, duu, dy, duy, en, eu, euu, ey, euy)"
+    " SELECT ?1, flow, v, ?2, fn, SUM(c), SUM(e), SUM(s), SUM(d), TOTAL(q), SUM(f), hud_sketch_agg(k),"
+    " SUM(s > 0), TOTAL(CASE WHEN s > 0 THEN u END), TOTAL(CASE WHEN s > 0 THEN u * u END),"
+    " TOTAL(CASE WHEN s > 0 THEN y END), TOTAL(CASE WHEN s > 0 THEN u * y END),"
+    " SUM(c > 0), TOTAL(CASE WHEN c > 0 THEN u END), TOTAL(CASE WHEN c > 0 THEN u * u END),"
+    " TOTAL(CASE WHEN c > 0 THEN r END), TOTAL(CASE WHEN c > 0 THEN u * r END)"
+    " FROM (SELECT flow, fn, v, u, c, e, s, d, q, f, k,"
+    "        CASE WHEN s > 0 THEN CAST(d AS REAL) / s END AS y, CASE WHEN c > 0 THEN CAST(e AS REAL) / c END AS r"
+    "       FROM (SELECT flow, fn, version_id AS v, (slice - ?2) / 3600.0 AS u, SUM(count) AS c, SUM(errors) AS e,"
+    "               SUM(sampled_count) AS s, SUM(sum_duration) AS d, TOTAL(sum_squared_duration) AS q,"
+    "               SUM(self_duration) AS f, hud_sketch_agg(sketch) AS k FROM calls"
+    "             WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600 GROUP BY flow, fn, version_id, slice"
+    "             UNION ALL"
+    "             SELECT flow, fn, 0, (slice - ?2) / 3600.0, SUM(count), SUM(errors), SUM(sampled_count),"
+    "               SUM(sum_duration), TOTAL(sum_squared_duration), SUM(self_duration), hud_sketch_agg(sketch)"
+    "             FROM calls WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600 GROUP BY flow, fn, slice))"
+    " GROUP BY flow, fn, v";
 
 /* One hour of one service's call edges. */
 static const char k_materialize_calls[] =
@@ -109,16 +145,17 @@ static int hours_table_exists(sqlite3 *db, const char *name, int *exists) {
 }
 
 int srv_hours_schema(sqlite3 *db) {
-  int fn_existed, calls_existed;
+  int fn_existed, calls_existed, flows_existed;
   int rc = hours_table_exists(db, "fn_hours", &fn_existed);
   if (rc == 0) rc = hours_table_exists(db, "call_hours", &calls_existed);
+  if (rc == 0) rc = hours_table_exists(db, "flow_fn_hours", &flows_existed);
   if (rc == 0) rc = hours_exec(db, k_hours_schema);
   /* A store written before these tables existed: every stored hour needs building once (an hour is
-   * rebuilt in both tables, so a store that only lacks call_hours rebuilds fn_hours too). */
+   * rebuilt in every table, so a store that only lacks call_hours or flow_fn_hours rebuilds all). */
   if (rc == 0 && !fn_existed)
     rc = hours_exec(db, "INSERT OR IGNORE INTO hours_dirty (service_id, hour)"
                         " SELECT DISTINCT service_id, (slice / 3600) * 3600 FROM fn_slices");
-  if (rc == 0 && !calls_existed)
+  if (rc == 0 && (!calls_existed || !flows_existed))
     rc = hours_exec(db, "INSERT OR IGNORE INTO hours_dirty (service_id, hour)"
                         " SELECT DISTINCT service_id, (slice / 3600) * 3600 FROM calls");
   return rc;
@@ -130,7 +167,8 @@ typedef struct hour_key {
 
 int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour, uint64_t *done) {
   if (done) *done = 0;
-  sqlite3_stmt *sel = NULL, *del = NULL, *ins = NULL, *cdel = NULL, *cins = NULL, *gen = NULL, *clr = NULL;
+  sqlite3_stmt *sel = NULL, *del = NULL, *ins = NULL, *cdel = NULL, *cins = NULL, *fdel = NULL, *fins = NULL;
+  sqlite3_stmt *gen = NULL, *clr = NULL;
   hour_key *keys = NULL;
   size_t n = 0, cap = 0;
   int rc = hours_prep(db,
@@ -162,15 +200,17 @@ int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, in
   if (rc == 0) rc = hours_prep(db, k_materialize, &ins);
   if (rc == 0) rc = hours_prep(db, "DELETE FROM call_hours WHERE service_id = ?1 AND hour = ?2", &cdel);
   if (rc == 0) rc = hours_prep(db, k_materialize_calls, &cins);
+  if (rc == 0) rc = hours_prep(db, "DELETE FROM flow_fn_hours WHERE service_id = ?1 AND hour = ?2", &fdel);
+  if (rc == 0) rc = hours_prep(db, k_materialize_flows, &fins);
   if (rc == 0)
     rc = hours_prep(db,
                     "INSERT INTO hours_gen (service_id, gen) VALUES (?1, 1) ON CONFLICT (service_id)"
                     " DO UPDATE SET gen = gen + 1",
                     &gen);
   if (rc == 0) rc = hours_prep(db, "DELETE FROM hours_dirty WHERE service_id = ?1 AND hour = ?2", &clr);
-  sqlite3_stmt *steps[6] = {del, ins, cdel, cins, gen, clr};
+  sqlite3_stmt *steps[8] = {del, ins, cdel, cins, fdel, fins, gen, clr};
   for (size_t i = 0; i < n && rc == 0; i++) {
-    for (int j = 0; j < 6 && rc == 0; j++) {
+    for (int j = 0; j < 8 && rc == 0; j++) {
       sqlite3_reset(steps[j]);
       sqlite3_bind_int64(steps[j], 1, keys[i].service_id);
       sqlite3_bind_int64(steps[j], 2, keys[i].hour);
@@ -185,6 +225,8 @@ int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, in
   sqlite3_finalize(ins);
   sqlite3_finalize(cdel);
   sqlite3_finalize(cins);
+  sqlite3_finalize(fdel);
+  sqlite3_finalize(fins);
   sqlite3_finalize(gen);
   sqlite3_finalize(clr);
   free(keys);

@@ -719,7 +719,7 @@ static int sq_acc_of(sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, 
  * changes, see store_hours.h). One entry, the last window asked; ~functions * bins * 8 bytes. */
 typedef struct sq_hours_cache {
   const void *store;
-  int64_t service_id, version_id, hour_from, hour_to, gen;
+  int64_t service_id, flow, version_id, hour_from, hour_to, gen; /* flow 0: fn_hours, else flow_fn_hours */
   sq_map map; /* fn -> index in bins */
   int64_t *fns;
   sq_bins *bins;
@@ -743,14 +743,14 @@ static void sq_hours_cache_clear(sq_hours_cache *c) {
 /* Before the row passes: when the cache holds Q's hours (key and generation), starts an
  * accumulator per cached function with its merged hours (*SEEDED = true), so that the edges'
  * sketches then mostly land in bins already allocated. */
-static int sq_hours_seed(q_ctx *q, sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, int64_t *gen,
+static int sq_hours_seed(q_ctx *q, int64_t flow, sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, int64_t *gen,
                          bool *seeded, uint64_t **slab, size_t *slab_n) {
   *seeded = false;
   int rc = srv_hours_generation(q->db, q->service_id, gen);
   if (rc < 0) return rc;
   pthread_mutex_lock(&g_hc_lock);
   if (g_hc.bins && g_hc.store == (const void *)q->req->store && g_hc.service_id == q->service_id &&
-      g_hc.version_id == q->version_id && g_hc.hour_from == q->hour_from && g_hc.hour_to == q->hour_to &&
+      g_hc.flow == flow && g_hc.version_id == q->version_id && g_hc.hour_from == q->hour_from && g_hc.hour_to == q->hour_to &&
       g_hc.gen == *gen) {
     size_t total = 0;
     for (size_t k = 0; k < g_hc.n; k++)
@@ -780,9 +780,9 @@ static int sq_hours_seed(q_ctx *q, sq_map *map, sq_acc **acc, size_t *n_acc, siz
 }
 
 /* After the row passes, when not seeded: decodes the hours' sketches into ACC and caches them. */
-static int sq_hours_sketches(q_ctx *q, const sq_map *map, sq_acc *acc, size_t n_acc, int64_t gen) {
+static int sq_hours_sketches(q_ctx *q, int64_t flow, const sq_map *map, sq_acc *acc, size_t n_acc, int64_t gen) {
   int rc = 0;
-  sq_hours_cache c = {.store = q->req->store, .service_id = q->service_id, .version_id = q->version_id,
+  sq_hours_cache c = {.store = q->req->store, .service_id = q->service_id, .flow = flow, .version_id = q->version_id,
                       .hour_from = q->hour_from, .hour_to = q->hour_to, .gen = gen, .n = n_acc};
   c.bins = calloc(n_acc ? n_acc : 1, sizeof *c.bins);
   c.fns = calloc(n_acc ? n_acc : 1, sizeof *c.fns);
@@ -792,10 +792,16 @@ static int sq_hours_sketches(q_ctx *q, const sq_map *map, sq_acc *acc, size_t n_
     c.fns[i] = acc[i].fn;
   }
   sqlite3_stmt *st = NULL;
-  if (rc == 0) rc = sq_prep(q, "SELECT fn, sketch FROM fn_hours WHERE" SQ_HOURS, &st);
+  if (rc == 0)
+    rc = sq_prep(q,
+                 flow ? "SELECT fn, sketch FROM flow_fn_hours WHERE service_id = ?1 AND flow = ?6 AND version_id = ?4"
+                        " AND hour >= ?10 AND hour < ?11"
+                      : "SELECT fn, sketch FROM fn_hours WHERE" SQ_HOURS,
+                 &st);
   if (rc == 0) {
     sq_bind_scope(q, st);
     sq_bind_split(q, st);
+    if (flow) sqlite3_bind_int64(st, 6, flow);
     int s;
     while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
       long i = sq_map_get(map, sqlite3_column_int64(st, 0));
@@ -839,9 +845,9 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   const char *sql_hours_fn =
       "SELECT fn, hour, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
       SQ_TREND_COLS " FROM fn_hours WHERE fn = ?5 AND" SQ_HOURS_BY_FN " AND version_id = ?4";
-  /* In a flow: call edges. Every function: the partial hours from calls and, without trend points,
-   * the whole hours from call_hours (with them, the window's minute rows); given functions: by the
-   * calls_fn index, in slice order (a slice's rows of one function make one point). */
+  /* In a flow: the partial hours from calls, the whole hours from flow_fn_hours (its version rows
+   * as fn_hours'); given functions: by the calls_fn and flow_fn_hours_fn indexes, in slice order
+   * (a slice's rows of one function make one point). */
   const char *sql_flow =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
       " FROM calls WHERE flow = ?6 AND" SQ_EDGE_A " UNION ALL"
@@ -849,11 +855,16 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       " FROM calls WHERE flow = ?6 AND" SQ_EDGE_B;
   const char *sql_flow_fn =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
-      " FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_SCOPE_BY_FN " ORDER BY slice";
+      " FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_EDGE_A_BY_FN " UNION ALL"
+      " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
+      " FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_EDGE_B_BY_FN " ORDER BY slice";
   const char *sql_flow_hours =
-      "SELECT fn, hour, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
-      " FROM call_hours WHERE service_id = ?1 AND hour >= ?10 AND hour < ?11 AND flow = ?6"
-      " AND (?4 = 0 OR version_id = ?4)";
+      "SELECT fn, hour, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
+      SQ_TREND_COLS " FROM flow_fn_hours WHERE service_id = ?1 AND flow = ?6 AND version_id = ?4"
+      " AND hour >= ?10 AND hour < ?11";
+  const char *sql_flow_hours_fn =
+      "SELECT fn, hour, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
+      SQ_TREND_COLS " FROM flow_fn_hours WHERE fn = ?5 AND flow = ?6 AND" SQ_HOURS_BY_FN " AND version_id = ?4";
   /* Sorting by p95: the edges with their sketches (column 8); the hours' merged sketches come from
    * sq_hours_sketches (cached). */
   /* Two statements rather than a UNION ALL, which copies every sketch blob once more. */
@@ -863,7 +874,13 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   const char *sql_b_p95 =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
       " FROM fn_slices WHERE" SQ_EDGE_B;
-  bool p95 = f->p95 && !f->flow && !f->fns;
+  const char *sql_flow_a_p95 =
+      "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
+      " FROM calls WHERE flow = ?6 AND" SQ_EDGE_A;
+  const char *sql_flow_b_p95 =
+      "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
+      " FROM calls WHERE flow = ?6 AND" SQ_EDGE_B;
+  bool p95 = f->p95 && !f->fns;
   /* Slowdown in the same pass: every function, all versions read (no version in the scope). */
   bool slow = f->slowdown && !f->flow && !f->fns && !q->version_id;
   int64_t cur_v = 0, prev = 0;
@@ -881,20 +898,20 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       " version_id FROM fn_slices WHERE" SQ_EDGE_A " UNION ALL"
       " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
       " version_id FROM fn_slices WHERE" SQ_EDGE_B;
-  /* Whole hours: fn_hours; in a flow call_hours, for every function and without trend points. */
-  bool use_hours = (!f->flow || (!f->fns && f->no_trends)) && q->hour_to > q->hour_from;
+  /* Whole hours: fn_hours; in a flow flow_fn_hours. */
+  bool use_hours = q->hour_to > q->hour_from;
   /* The split bound to ?10/?11; without hours both are from_s: EDGE_A empty, EDGE_B the window. */
   int64_t split_from = use_hours ? q->hour_from : q->from_s, split_to = use_hours ? q->hour_to : q->from_s;
   sqlite3_stmt *st, *st_b = NULL;
   int rc = sq_prep(q,
-                   f->flow ? (f->fns ? sql_flow_fn : sql_flow)
+                   f->flow ? (f->fns ? sql_flow_fn : p95 ? sql_flow_a_p95 : sql_flow)
                    : f->fns ? sql_fn
                    : p95    ? sql_a_p95
                    : slow   ? sql_all_v
                             : sql_all,
                    &st);
   if (rc < 0) return rc;
-  if (p95 && (rc = sq_prep(q, sql_b_p95, &st_b)) < 0) {
+  if (p95 && (rc = sq_prep(q, f->flow ? sql_flow_b_p95 : sql_b_p95, &st_b)) < 0) {
     sqlite3_finalize(st);
     return rc;
   }
@@ -905,12 +922,18 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   size_t rounds = f->fns ? f->n_fns : 1;
   /* Edges (or the whole window) from fn_slices first, then the whole hours from fn_hours. */
   sqlite3_stmt *hst = NULL;
-  if (rc == 0 && use_hours) rc = sq_prep(q, f->flow ? sql_flow_hours : f->fns ? sql_hours_fn : sql_hours_all, &hst);
+  if (rc == 0 && use_hours)
+    rc = sq_prep(q,
+                 f->flow ? (f->fns ? sql_flow_hours_fn : sql_flow_hours)
+                 : f->fns ? sql_hours_fn
+                          : sql_hours_all,
+                 &hst);
   int64_t gen = 0;
   bool seeded = false;
   uint64_t *slab = NULL; /* the accumulators' bins when seeded (sq_slab_give at the end) */
   size_t slab_n = 0;
-  if (rc == 0 && p95 && use_hours) rc = sq_hours_seed(q, &map, &acc, &n_acc, &cap_acc, &gen, &seeded, &slab, &slab_n);
+  if (rc == 0 && p95 && use_hours)
+    rc = sq_hours_seed(q, f->flow, &map, &acc, &n_acc, &cap_acc, &gen, &seeded, &slab, &slab_n);
   /* Slowdown: the two versions' fn_hours rows of the whole hours. */
   sqlite3_stmt *vst = NULL;
   if (rc == 0 && slow && use_hours)
@@ -978,7 +1001,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   sqlite3_finalize(st);
   sqlite3_finalize(st_b);
   sqlite3_finalize(hst);
-  if (rc == 0 && p95 && use_hours && !seeded) rc = sq_hours_sketches(q, &map, acc, n_acc, gen);
+  if (rc == 0 && p95 && use_hours && !seeded) rc = sq_hours_sketches(q, f->flow, &map, acc, n_acc, gen);
   if (rc == 0 && n_acc) {
     *items = hud_arena_calloc(q->arena, n_acc, sizeof **items);
     *fns_out = hud_arena_calloc(q->arena, n_acc, sizeof **fns_out);
@@ -1160,8 +1183,11 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    flow ? "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
-                          " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM calls"
-                          " WHERE fn = ?5 AND flow = ?6 AND" SQ_SCOPE_BY_FN ")"
+                          " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM"
+                          " (SELECT sketch FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_EDGE_A_BY_FN
+                          " UNION ALL SELECT sketch FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_EDGE_B_BY_FN
+                          " UNION ALL SELECT sketch FROM flow_fn_hours WHERE fn = ?5 AND flow = ?6 AND" SQ_HOURS_BY_FN
+                          " AND version_id = ?4))"
                         : "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
                           " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM"
                           " (SELECT sketch FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN
@@ -1171,7 +1197,7 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
                    &st);
   if (rc < 0) return rc;
   sq_bind_scope(q, st);
-  if (!flow) sq_bind_split(q, st);
+  sq_bind_split(q, st);
   sqlite3_bind_int64(st, 5, fn);
   if (flow) sqlite3_bind_int64(st, 6, flow);
   int s = sqlite3_step(st);

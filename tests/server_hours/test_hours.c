@@ -128,8 +128,8 @@ static hud_query_scope scope_of(const window *w) {
 #define N_DETAIL 3
 #define Q_GRAPH (N_SORTS + 1 + N_DETAIL)
 #define Q_ISSUES (Q_GRAPH + 1)
-#define Q_FLOW (Q_ISSUES + 1) /* top-N in a flow by calls, p95, duration trend */
-#define N_QUERIES (Q_FLOW + 3)
+#define Q_FLOW (Q_ISSUES + 1) /* top-N in a flow by calls, p95, duration trend, error trend */
+#define N_QUERIES (Q_FLOW + 4)
 static const char *const k_detail_fns[N_DETAIL] = {"fetch_order", "charge", "get"};
 
 /* Answers of every query for every window, as parsed JSON. */
@@ -202,9 +202,10 @@ static void collect(answers *out) {
     assert_int_equal(hud_callgraph_request_to_target(&cg, &t), 0);
     out->a[w][Q_GRAPH] = request("GET", t, NULL);
     free(t);
-    /* Top-N in a flow: call_hours for the calls sort, the minute rows for the others. */
-    static const hud_sort flow_sorts[3] = {HUD_SORT_CALLS, HUD_SORT_P95, HUD_SORT_DURATION_TREND};
-    for (int k = 0; k < 3; k++) {
+    /* Top-N in a flow: flow_fn_hours (sums, merged sketches, trend sums) for the whole hours. */
+    static const hud_sort flow_sorts[4] = {HUD_SORT_CALLS, HUD_SORT_P95, HUD_SORT_DURATION_TREND,
+                                           HUD_SORT_ERROR_TREND};
+    for (int k = 0; k < 4; k++) {
       hud_top_request fr = {.scope = s, .sort = flow_sorts[k], .limit = 50};
       synth_flow_uuid(0, fr.flow_id);
       assert_int_equal(hud_top_request_to_target(&fr, &t), 0);

@@ -1,4 +1,4 @@
-/* fn_hours against fn_slices and call_hours against calls in-process (the clock has to move for rollup and retention): after
+/* fn_hours against fn_slices, call_hours and flow_fn_hours against calls in-process (the clock has to move for rollup and retention): after
  * every maintenance pass each completed hour's fn_hours rows are exactly the sums of its fn_slices
  * rows (per version and all versions), through late minute data, rollup to hourly rows, late data
  * into hourly rows and retention; no hour is counted twice. */
@@ -87,6 +87,36 @@ static long long call_mismatches(srv_store *st) {
   return bad;
 }
 
+/* The same for flow_fn_hours against calls: groups of calls rows per hour, flow, function and
+ * version (0 = all versions) whose flow_fn_hours row is missing or differs (sums, sketch count and
+ * p95), and flow_fn_hours rows no group explains. */
+static long long flow_mismatches(srv_store *st) {
+  static const char agg[] =
+      "(SELECT service_id, (slice / 3600) * 3600 AS hour, flow, fn, %s AS v, SUM(count) AS c, SUM(errors) AS e,"
+      " SUM(sampled_count) AS s, SUM(sum_duration) AS d, TOTAL(sum_squared_duration) AS q, SUM(self_duration) AS f,"
+      " hud_sketch_count(hud_sketch_agg(sketch)) AS k, hud_sketch_quantile(hud_sketch_agg(sketch), 0.95) AS p"
+      " FROM calls GROUP BY service_id, hour, flow, fn%s)";
+  static const char key[] =
+      "h.service_id = x.service_id AND h.hour = x.hour AND h.flow = x.flow AND h.fn = x.fn AND h.version_id = x.v";
+  char inner[1024];
+  long long bad = 0;
+  for (int all = 0; all < 2; all++) {
+    snprintf(inner, sizeof inner, agg, all ? "0" : "version_id", all ? "" : ", version_id");
+    bad += q_int(st,
+                 "SELECT COUNT(*) FROM %s x LEFT JOIN flow_fn_hours h ON %s WHERE NOT EXISTS (SELECT 1 FROM"
+                 " hours_dirty d WHERE d.service_id = x.service_id AND d.hour = x.hour) AND (h.fn IS NULL"
+                 " OR h.count <> x.c OR h.errors <> x.e OR h.sampled_count <> x.s OR h.sum_duration <> x.d"
+                 " OR h.self_duration <> x.f OR abs(h.sum_squared_duration - x.q) > 1e-9 * abs(x.q)"
+                 " OR hud_sketch_count(h.sketch) IS NOT x.k OR hud_sketch_quantile(h.sketch, 0.95) IS NOT x.p)",
+                 inner, key);
+  }
+  bad += q_int(st,
+               "SELECT COUNT(*) FROM flow_fn_hours h WHERE NOT EXISTS (SELECT 1 FROM calls x WHERE"
+               " x.service_id = h.service_id AND x.flow = h.flow AND x.fn = h.fn AND x.slice >= h.hour"
+               " AND x.slice < h.hour + 3600 AND (h.version_id = 0 OR x.version_id = h.version_id))");
+  return bad;
+}
+
 static int64_t ingest(srv_store *st, hud_arena *a, uint64_t seed, const char *version, int64_t ts, int64_t now) {
   hud_batch b;
   batchgen_opts bo = {.seed = seed, .version = version, .n_invocations = 80, .timestamp = ts * 1000000000LL};
@@ -128,8 +158,10 @@ static void hours_follow_ingest_rollup_and_retention(void **state) {
   assert_true(q_int(st, "SELECT COUNT(DISTINCT version_id) FROM fn_hours WHERE hour = %lld", (long long)H) == 3);
   assert_int_equal(q_int(st, "SELECT SUM(count) FROM call_hours WHERE hour = %lld", (long long)H), in_h);
   assert_true(q_int(st, "SELECT COUNT(*) FROM call_hours WHERE hour = %lld", (long long)H) > 0);
+  assert_true(q_int(st, "SELECT COUNT(*) FROM flow_fn_hours WHERE hour = %lld", (long long)H) > 0);
   assert_int_equal(mismatches(st), 0);
   assert_int_equal(call_mismatches(st), 0);
+  assert_int_equal(flow_mismatches(st), 0);
 
   /* Late minute data into the built hour re-dirties it; the next pass rebuilds it. */
   in_h += ingest(st, a, 6, "1.0.0", H + 120, H + 3600 + 200);
@@ -140,6 +172,7 @@ static void hours_follow_ingest_rollup_and_retention(void **state) {
                    in_h);
   assert_int_equal(mismatches(st), 0);
   assert_int_equal(call_mismatches(st), 0);
+  assert_int_equal(flow_mismatches(st), 0);
 
   /* Rollup folds hour H's minute rows into hourly rows: fn_hours still counts them once. */
   assert_int_equal(srv_store_maintain(st, H + 2 * 3600 + 60, &mr), 0);
@@ -153,6 +186,7 @@ static void hours_follow_ingest_rollup_and_retention(void **state) {
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM hours_dirty WHERE hour < %lld", (long long)H + 2 * 3600), 0);
   assert_int_equal(mismatches(st), 0);
   assert_int_equal(call_mismatches(st), 0);
+  assert_int_equal(flow_mismatches(st), 0);
 
   /* Late data for hour H now lands in its hourly rows; the hour is rebuilt again. */
   in_h += ingest(st, a, 7, "2.0.0", H + 1800, H + 3 * 3600);
@@ -164,12 +198,14 @@ static void hours_follow_ingest_rollup_and_retention(void **state) {
                    in_h);
   assert_int_equal(mismatches(st), 0);
   assert_int_equal(call_mismatches(st), 0);
+  assert_int_equal(flow_mismatches(st), 0);
 
   /* Retention: the hours' rows go with their slices. */
   assert_int_equal(srv_store_maintain(st, H + 8 * 86400, &mr), 0);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM fn_slices"), 0);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM fn_hours"), 0);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM call_hours"), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM flow_fn_hours"), 0);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM hours_dirty"), 0);
 
   hud_arena_free(a);
@@ -198,6 +234,7 @@ static void old_store_is_backfilled(void **state) {
   assert_int_equal(sqlite3_exec(db,
                                 "DROP TRIGGER IF EXISTS fn_slices_hours_ins; DROP TRIGGER IF EXISTS fn_slices_hours_upd;"
                                 " DROP TRIGGER fn_slices_hours_del; DROP TABLE fn_hours; DROP TABLE call_hours;"
+                                " DROP TABLE flow_fn_hours;"
                                 " DROP TABLE hours_dirty;",
                                 NULL, NULL, NULL),
                    SQLITE_OK);
@@ -210,6 +247,7 @@ static void old_store_is_backfilled(void **state) {
   assert_int_equal(q_int(st, "SELECT SUM(count) FROM fn_hours WHERE version_id = 0"), total);
   assert_int_equal(mismatches(st), 0);
   assert_int_equal(call_mismatches(st), 0);
+  assert_int_equal(flow_mismatches(st), 0);
   assert_int_equal(q_int(st, "SELECT SUM(count) FROM call_hours"), total);
   srv_store_free(st);
   /* A store from before call_hours only (fn_hours built): its hours are rebuilt once, both tables. */
@@ -223,6 +261,18 @@ static void old_store_is_backfilled(void **state) {
   assert_int_equal(q_int(st, "SELECT SUM(count) FROM call_hours"), total);
   assert_int_equal(mismatches(st), 0);
   assert_int_equal(call_mismatches(st), 0);
+  assert_int_equal(flow_mismatches(st), 0);
+  srv_store_free(st);
+  /* A store from before flow_fn_hours only: the same. */
+  assert_int_equal(sqlite3_open(h.db, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE flow_fn_hours;", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM hours_dirty"), 2);
+  assert_int_equal(srv_store_maintain(st, H + 2 * 3600 + 30, &mr), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM hours_dirty"), 0);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM flow_fn_hours WHERE version_id = 0"), total);
+  assert_int_equal(flow_mismatches(st), 0);
   hud_arena_free(a);
   srv_store_free(st);
   srvh_cleanup(&h);
