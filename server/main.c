@@ -20,6 +20,7 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: hud-server [serve] [--db PATH] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
           "                  [--rollup-after DUR] [--retention DUR] [--threads N] [--maintain-every DUR]\n"
+          "                  [--fold-memory MB]\n"
           "       hud-server keys create --env ENV[,ENV...] [--label TEXT] [--db PATH]\n"
           "       hud-server keys list [--db PATH]\n"
           "       hud-server keys revoke ID [--db PATH]\n"
@@ -30,6 +31,11 @@ static void usage(FILE *out) {
           "  --listen ADDR      IPv4 address and port (default 127.0.0.1:7700; port 0 = any free port)\n"
           "  --rollup-after DUR per-minute slices older than this become hourly (default 24h)\n"
           "  --retention DUR    data older than this is deleted (default 30d; 0 = keep forever)\n"
+          "  --threads N        HTTP worker threads (default 4)\n"
+          "  --maintain-every DUR  how often rollup and retention run (default 5m)\n"
+          "  --fold-memory MB   acknowledged batches are merged in memory and written to the tables every\n"
+          "                     5 s or beyond this much (default 256; ingest waits beyond twice this).\n"
+          "                     Less memory, fewer merges: more disk work per row\n"
           "DUR is a number with a unit s, m, h or d (e.g. 90s, 24h, 30d).\n"
           "On start it prints \"listening on HOST:PORT\"; SIGTERM/SIGINT stop it gracefully.\n");
 }
@@ -106,6 +112,7 @@ typedef struct opts {
   const char *db, *listen, *tls_cert, *tls_key, *label;
   char envs[256];
   int64_t rollup_after, retention, maintain_every;
+  size_t fold_memory_mb;
   int threads;
   char *owned_db;
 } opts;
@@ -142,6 +149,15 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
       NEEDV();
       size_t l = strlen(o->envs);
       snprintf(o->envs + l, sizeof o->envs - l, "%s%s", l ? "," : "", v);
+    } else if (strcmp(a, "--fold-memory") == 0) {
+      NEEDV();
+      char *end;
+      long mb = strtol(v, &end, 10);
+      if (*end || mb < 8 || mb > 65536) {
+        fprintf(stderr, "hud-server: --fold-memory must be 8..65536 (MB)\n");
+        return 2;
+      }
+      o->fold_memory_mb = (size_t)mb;
     } else if (strcmp(a, "--threads") == 0) {
       NEEDV();
       o->threads = atoi(v);
@@ -188,7 +204,8 @@ static int open_store(opts *o, srv_store **st) {
     if (!o->owned_db) return 1;
     o->db = o->owned_db;
   }
-  srv_store_options so = {o->db, o->rollup_after, o->retention, o->threads > 0 ? o->threads + 1 : 5, 0};
+  srv_store_options so = {o->db, o->rollup_after, o->retention, o->threads > 0 ? o->threads + 1 : 5, 0,
+                          o->fold_memory_mb << 20};
   int rc = srv_store_open(&so, st);
   if (rc < 0) {
     fprintf(stderr, "hud-server: cannot open store %s: %s\n", o->db, hud_strerror(rc));

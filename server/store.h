@@ -108,6 +108,9 @@ typedef struct srv_store_options {
   int readers;                /* read connections in the pool; default 4 */
   int fold_interval_ms;       /* write-behind: acknowledged batches are folded into the tables at
                                  least this often (and whenever a read needs them); default 5000 */
+  size_t fold_memory_bytes;   /* write-behind memory: fold early beyond this much merged data, ingest
+                                 waits for the fold beyond twice this; default 256 MiB. Less memory
+                                 means fewer merges per key: more SQLite work per row */
 } srv_store_options;
 
 /* Opens (creating the schema when needed). *OUT owned by the caller, released with srv_store_free().

@@ -83,7 +83,7 @@ int srv_acc_add_bins(srv_bins_acc *a, const hud_sketch_bins *b) {
 /* Bump allocation for rows and their sketch bins, kept across resets: the accumulator refills the
  * same memory every fold instead of page-faulting fresh heap (expensive on VMs). */
 #define SLAB_BLOCK (4u << 20)
-#define SLAB_KEEP (256u << 20) /* blocks beyond this are given back on reset */
+#define SLAB_KEEP (256u << 20) /* default: blocks beyond this are given back on reset */
 
 typedef struct slab_block {
   struct slab_block *next;
@@ -94,6 +94,7 @@ typedef struct slab_block {
 typedef struct slab {
   slab_block *head, *cur;
   size_t total;
+  size_t keep;
 } slab;
 
 static void *slab_alloc(slab *s, size_t n) {
@@ -127,7 +128,7 @@ static void slab_reset(slab *s) {
   slab_block **link = &s->head;
   while (*link) {
     slab_block *b = *link;
-    if (kept + b->size > SLAB_KEEP) {
+    if (kept + b->size > s->keep) {
       *link = b->next;
       s->total -= b->size;
       free(b);
@@ -234,9 +235,10 @@ static const char *intern(srv_fold *f, const char *s) {
   return copy;
 }
 
-srv_fold *srv_fold_new(void) {
+srv_fold *srv_fold_new(size_t keep_bytes) {
   srv_fold *f = calloc(1, sizeof *f);
   if (!f) return NULL;
+  f->mem.keep = keep_bytes ? keep_bytes : SLAB_KEEP;
   f->arena = hud_arena_new();
   if (!f->arena) {
     free(f);

@@ -90,8 +90,8 @@ typedef struct srv_fold_flow {
 
 typedef struct srv_fold srv_fold;
 
-/* NULL on out of memory. */
-srv_fold *srv_fold_new(void);
+/* NULL on out of memory. KEEP_BYTES: memory kept for reuse when it is reset (0 = 256 MiB). */
+srv_fold *srv_fold_new(size_t keep_bytes);
 void srv_fold_free(srv_fold *f);
 /* Forgets everything (keeps the allocations it can reuse). */
 void srv_fold_reset(srv_fold *f);

@@ -19,8 +19,7 @@
 #define DEFAULT_ROLLUP_S (24 * 3600)
 #define MAX_READERS 32
 #define FOLD_INTERVAL_MS_DEFAULT 5000
-#define FOLD_SOFT_BYTES (256u << 20)  /* fold early beyond this much accumulated memory */
-#define FOLD_HARD_BYTES (512u << 20)  /* ingest waits for a fold beyond this */
+#define FOLD_MEMORY_DEFAULT ((size_t)256 << 20) /* fold early beyond this; ingest waits beyond twice this */
 
 /* ---- sketch blobs ---- */
 
@@ -434,6 +433,7 @@ typedef struct id_cache {
 struct srv_store {
   srv_store_options opt;
   char *path;
+  size_t fold_soft; /* write-behind memory, srv_store_options.fold_memory_bytes */
   /* The writer connection, taken in arrival order (a ticket lock): with a plain mutex the ingest
    * threads, which take it back to back, starved the folder for whole load runs. */
   pthread_mutex_t wlock;
@@ -701,8 +701,9 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
   pthread_cond_init(&st->dcond, NULL);
   st->queue_tail = &st->queue;
   st->fold_interval_s = (opt->fold_interval_ms > 0 ? opt->fold_interval_ms : FOLD_INTERVAL_MS_DEFAULT) / 1000.0;
-  st->acc = srv_fold_new();
-  st->spare = srv_fold_new();
+  st->fold_soft = opt->fold_memory_bytes ? opt->fold_memory_bytes : FOLD_MEMORY_DEFAULT;
+  st->acc = srv_fold_new(st->fold_soft);
+  st->spare = srv_fold_new(st->fold_soft);
   int rc = st->path && st->acc && st->spare ? open_conn(st->path, 0, &st->w) : HUD_ENOMEM;
   if (rc == 0) rc = create_schema(st);
   if (rc == 0) rc = prepare_writer(st);
@@ -1412,7 +1413,7 @@ static void *folder_main(void *arg) {
     srv_fold_journal_ids(st->acc, &njid);
     int have = njid > 0 || st->need_rebuild;
     double due = st->acc_since + st->fold_interval_s;
-    int now_due = have && (st->fold_request || now_mono() >= due || srv_fold_bytes(st->acc) > FOLD_SOFT_BYTES);
+    int now_due = have && (st->fold_request || now_mono() >= due || srv_fold_bytes(st->acc) > st->fold_soft);
     if (now_due && !failing) {
       st->fold_request = 0;
       pthread_mutex_unlock(&st->flock);
@@ -1594,10 +1595,10 @@ int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int
     }
   }
   uint64_t seq = ++st->acked;
-  int pressure = srv_fold_bytes(st->acc) > FOLD_SOFT_BYTES;
+  int pressure = srv_fold_bytes(st->acc) > st->fold_soft;
   if (pressure) pthread_cond_signal(&st->fcond);
   /* Far behind (memory): wait for the fold instead of piling up more. */
-  if (srv_fold_bytes(st->acc) > FOLD_HARD_BYTES) {
+  if (srv_fold_bytes(st->acc) > 2 * st->fold_soft) {
     uint64_t failures = st->fold_failures;
     st->fold_request = 1;
     while (st->folded < seq && st->fold_failures == failures && !st->stop) pthread_cond_wait(&st->dcond, &st->flock);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "batchgen.h"
@@ -369,6 +370,47 @@ static void test_malformed_inputs(void **state) {
   srvh_resp_free(&r);
 }
 
+/* --fold-memory bounds what acknowledged batches hold in memory: beyond twice the bound an ingest
+ * waits for the fold, so the journal never grows far. Each batch here is its own minute (no key
+ * merges), about 3 MB merged; with the default 256 MB the journal would only shrink at the 5 s fold. */
+static void test_fold_memory_bound(void **state) {
+  srvh s;
+  assert_int_equal(srvh_tmpdir(&s), 0);
+  char key[128];
+  assert_int_equal(srvh_key(&s, "prod", key), 0);
+  const char *const extra[] = {"--fold-memory", "8", NULL};
+  assert_int_equal(srvh_start(&s, extra), 0);
+  hud_time_ns base = ((hud_time_ns)time(NULL) / 60) * 60 * 1000000000LL;
+  long long total = 0, most = 0;
+  for (int i = 0; i < 30; i++) {
+    hud_arena *a = hud_arena_new();
+    hud_batch b;
+    batchgen_opts o = {.seed = 7100 + (uint64_t)i, .n_invocations = 1000, .n_functions = 300,
+                       .timestamp = base - (hud_time_ns)i * 60000000000LL};
+    assert_int_equal(batchgen_make(&o, a, &b), 0);
+    for (size_t k = 0; k < b.n_invocations; k++) total += b.invocations[k].count;
+    void *body;
+    size_t len;
+    assert_int_equal(batchgen_encode(&b, 1, &body, &len), 0);
+    hud_arena_free(a);
+    srvh_resp r;
+    assert_int_equal(srvh_request(s.port, "POST", "/v1/ingest", key, body, len, "gzip", &r), 0);
+    assert_int_equal(r.status, 200);
+    srvh_resp_free(&r);
+    free(body);
+    long long j = srvh_sql_int(s.db, "SELECT COUNT(*) FROM journal");
+    if (j > most) most = j;
+  }
+  assert_true(most <= 10);
+  srvh_resp r;
+  assert_int_equal(srvh_request(s.port, "GET", "/v1/services", key, NULL, 0, NULL, &r), 0);
+  srvh_resp_free(&r);
+  assert_int_equal(srvh_sql_int(s.db, "SELECT SUM(count) FROM calls"), total);
+  int st = srvh_stop(&s, SIGTERM);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  srvh_cleanup(&s);
+}
+
 static void test_sigterm_graceful(void **state) {
   srvh s;
   assert_int_equal(srvh_tmpdir(&s), 0);
@@ -504,6 +546,7 @@ int main(void) {
       cmocka_unit_test(test_auth),
       cmocka_unit_test(test_malformed_inputs),   cmocka_unit_test(test_sigterm_graceful),
       cmocka_unit_test(test_sigterm_finishes_in_flight), cmocka_unit_test(test_tls),
+      cmocka_unit_test(test_fold_memory_bound),
       cmocka_unit_test(test_cli_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
