@@ -30,12 +30,12 @@ int q_begin(const srv_request *req, srv_response *resp, q_ctx *q) {
     q->params[i].value = req->query[i].value;
   }
   q->n_params = req->n_query;
-  int rc = srv_store_sqlite_reader(req->store, &q->db);
+  int rc = req->fresh ? srv_store_sqlite_reader(req->store, &q->db) : srv_store_sqlite_reader_recent(req->store, &q->db);
   if (rc < 0) {
     q->db = NULL;
     hud_arena_free(q->arena);
     q->arena = NULL;
-    srv_response_error(resp, rc == HUD_EBUSY ? 503 : 500, rc == HUD_EBUSY ? "busy" : "internal",
+    srv_response_error(resp, rc == HUD_EBUSY ? 503 : 500, rc == HUD_EBUSY ? "unavailable" : "internal",
                        "store unavailable: %s", hud_strerror(rc));
     return rc;
   }
@@ -90,19 +90,29 @@ static hud_time_ns q_now_ns(void) {
  * hour of [hour_from, hour_to) is dirty, or the split is dropped (exact either way). */
 static int q_hours(q_ctx *q) {
   int64_t h0 = (q->from_s + 3599) / 3600 * 3600, h1 = q->to_s / 3600 * 3600;
-  q->hour_from = q->hour_to = q->from_s;
+  q->hour_from = q->hour_to = q->blk_a = q->blk_b = q->from_s;
   /* HUD_SERVER_HOURLY=off reads minute slices only: the reference the exactness tests compare with. */
   const char *sw = getenv("HUD_SERVER_HOURLY");
   if (sw && strcmp(sw, "off") == 0) return 0;
   if (q->from_s < 0 || h1 <= h0) return 0;
   if (srv_hours_refresh(q->req->store, q->db, q->service_id, h0, h1) < 0)
     fprintf(stderr, "hud-server: hourly aggregates not refreshed; reading minute slices\n");
+  /* The completed 10-minute blocks of the partial hours at the edges. */
+  int64_t b0 = (q->from_s + 599) / 600 * 600, b1 = q->to_s / 600 * 600;
+  if (srv_blocks_refresh(q->req->store, q->db, q->service_id, b0, h0, h1, b1) < 0)
+    fprintf(stderr, "hud-server: 10-minute aggregates not refreshed; reading minute slices\n");
   if (sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return 0;
   q->in_tx = 1;
   int64_t dirty = 1;
   if (srv_hours_dirty_count(q->db, q->service_id, h0, h1, &dirty) == 0 && dirty == 0) {
-    q->hour_from = h0;
-    q->hour_to = h1;
+    q->hour_from = q->blk_a = h0;
+    q->hour_to = q->blk_b = h1;
+    int64_t da = 1, db = 1;
+    if (srv_blocks_dirty_count(q->db, q->service_id, b0, h0, &da) == 0 && da == 0 &&
+        srv_blocks_dirty_count(q->db, q->service_id, h1, b1, &db) == 0 && db == 0) {
+      q->blk_a = b0;
+      q->blk_b = b1;
+    }
   }
   return 0;
 }

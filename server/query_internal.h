@@ -43,6 +43,10 @@ typedef struct q_ctx {
    * [from_s, hour_from) and [hour_to, to_s) from fn_slices; hour_from = hour_to = from_s when the
    * window has no whole hour or one of them is dirty (then everything comes from fn_slices). */
   int64_t hour_from, hour_to;
+  /* The all-functions top-N scan also splits the edges: 10-minute blocks [blk_a, hour_from) and
+   * [hour_to, blk_b) from fn_blocks / flow_fn_blocks, minutes [from_s, blk_a) and [blk_b, to_s);
+   * blk_a = hour_from and blk_b = hour_to when a block there is dirty (or no hour split). */
+  int64_t blk_a, blk_b;
   int in_tx; /* q_scope() opened a read transaction on db (q_end() ends it) */
 } q_ctx;
 

@@ -28,6 +28,17 @@
  *     summed), per version plus version_id 0 for all versions, with the merged sketch and the trend
  *     sums over the points a flow's top-N fits (one per slice: that slice's calls rows of the flow
  *     and function summed).
+ *   fn_blocks(service_id, version_id, block, fn, <fn_hours' columns from count to euy>,
+ *            PRIMARY KEY(service_id, version_id, block, fn)) WITHOUT ROWID;  INDEX (service_id, block)
+ *   flow_fn_blocks(service_id, flow, version_id, block, fn, <the same>,
+ *            PRIMARY KEY(service_id, flow, version_id, block, fn)) WITHOUT ROWID;  INDEX (service_id, block)
+ *     fn_hours and flow_fn_hours per 10-minute block (block = slice - slice mod 600; trend sums with
+ *     u in hours from the block's start), for the partial hours at a top-N window's edges.
+ *   blocks_dirty(service_id, block, PRIMARY KEY(service_id, block)) WITHOUT ROWID
+ *     As hours_dirty for the blocks: ingest marks the block of every timestamp and the first block
+ *     of its hour (where a late row in an hourly slice lands); the fn_slices DELETE trigger marks
+ *     the deleted rows' blocks. Maintenance rebuilds the blocks of completed hours with the hours;
+ *     a query rebuilds the completed blocks of its window's edges (srv_blocks_refresh).
  *   hours_gen(service_id INTEGER PRIMARY KEY, gen)
  *     Incremented in the transaction that rebuilds any hour of the service: equal generations (read
  *     in a read transaction) mean equal fn_hours and call_hours rows, so merged hours can be cached.
@@ -42,7 +53,8 @@
  *     same slices, so fn_slices' DELETE trigger marks every hour whose calls rows change.
  *
  * Invariant: for an hour NOT in hours_dirty, fn_hours holds exactly the aggregate of fn_slices for it
- * and call_hours that of calls.
+ * and call_hours and flow_fn_hours those of calls; for a block NOT in blocks_dirty, fn_blocks and
+ * flow_fn_blocks likewise.
  * Readers therefore take whole hours from fn_hours only when none of them is dirty (checked inside
  * the same read transaction), the partial-hour edges from fn_slices, and never both for one hour:
  * no double counting with the rollup (which only moves rows within fn_slices and re-dirties the hour). */
@@ -84,5 +96,20 @@ int srv_hours_generation(struct sqlite3 *db, int64_t service_id, int64_t *gen);
  * on reader RDB), materializes them through the store's writer. */
 int srv_hours_refresh(struct srv_store *st, struct sqlite3 *rdb, int64_t service_id, int64_t from_hour,
                       int64_t to_hour);
+
+/* 10-minute blocks (fn_blocks, flow_fn_blocks; see the top of this file): rebuilds the dirty blocks
+ * of SERVICE_ID (0 = every service) in [from, to) in the caller's write transaction. */
+int srv_blocks_materialize(struct sqlite3 *db, int64_t service_id, int64_t from, int64_t to, uint64_t *done);
+
+/* Number of dirty blocks of SERVICE_ID in [from, to) on DB (0 when to <= from). */
+int srv_blocks_dirty_count(struct sqlite3 *db, int64_t service_id, int64_t from, int64_t to, int64_t *n);
+
+/* Most dirty blocks a query builds itself (its two edges hold at most 10). */
+#define SRV_BLOCKS_LAZY_MAX 12
+
+/* Query path: builds the dirty blocks of [a_from, a_to) and [b_from, b_to) (bounded) through the
+ * store's writer. */
+int srv_blocks_refresh(struct srv_store *st, struct sqlite3 *rdb, int64_t service_id, int64_t a_from, int64_t a_to,
+                       int64_t b_from, int64_t b_to);
 
 #endif

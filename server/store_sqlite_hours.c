@@ -48,6 +48,25 @@ static const char k_hours_schema[] =
     "CREATE INDEX IF NOT EXISTS flow_fn_hours_scan ON flow_fn_hours(service_id, flow, version_id, hour, fn, count,"
     " errors, sampled_count, sum_duration, sum_squared_duration, self_duration, dn, du, duu, dy, duy, en, eu, euu,"
     " ey, euy);\n"
+    /* 10-minute blocks of the same (store_hours.h): the partial hours at a window's edges. */
+    "CREATE TABLE IF NOT EXISTS fn_blocks (service_id INTEGER NOT NULL, version_id INTEGER NOT NULL,"
+    " block INTEGER NOT NULL, fn INTEGER NOT NULL, count INTEGER NOT NULL, errors INTEGER NOT NULL,"
+    " sampled_count INTEGER NOT NULL, sum_duration INTEGER NOT NULL, sum_squared_duration REAL NOT NULL,"
+    " self_duration INTEGER NOT NULL, sketch BLOB,"
+    " dn INTEGER NOT NULL, du REAL NOT NULL, duu REAL NOT NULL, dy REAL NOT NULL, duy REAL NOT NULL,"
+    " en INTEGER NOT NULL, eu REAL NOT NULL, euu REAL NOT NULL, ey REAL NOT NULL, euy REAL NOT NULL,"
+    " PRIMARY KEY (service_id, version_id, block, fn)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS fn_blocks_block ON fn_blocks(service_id, block);\n"
+    "CREATE TABLE IF NOT EXISTS flow_fn_blocks (service_id INTEGER NOT NULL, flow INTEGER NOT NULL,"
+    " version_id INTEGER NOT NULL, block INTEGER NOT NULL, fn INTEGER NOT NULL, count INTEGER NOT NULL,"
+    " errors INTEGER NOT NULL, sampled_count INTEGER NOT NULL, sum_duration INTEGER NOT NULL,"
+    " sum_squared_duration REAL NOT NULL, self_duration INTEGER NOT NULL, sketch BLOB,"
+    " dn INTEGER NOT NULL, du REAL NOT NULL, duu REAL NOT NULL, dy REAL NOT NULL, duy REAL NOT NULL,"
+    " en INTEGER NOT NULL, eu REAL NOT NULL, euu REAL NOT NULL, ey REAL NOT NULL, euy REAL NOT NULL,"
+    " PRIMARY KEY (service_id, flow, version_id, block, fn)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS flow_fn_blocks_block ON flow_fn_blocks(service_id, block);\n"
+    "CREATE TABLE IF NOT EXISTS blocks_dirty (service_id INTEGER NOT NULL, block INTEGER NOT NULL,"
+    " PRIMARY KEY (service_id, block)) WITHOUT ROWID;\n"
     /* Bumped with every rebuilt hour: a reader that sees the same generation sees the same fn_hours
      * and call_hours rows of the service (what a cache of merged hours is keyed on). */
     "CREATE TABLE IF NOT EXISTS hours_gen (service_id INTEGER PRIMARY KEY, gen INTEGER NOT NULL);\n"
@@ -57,54 +76,58 @@ static const char k_hours_schema[] =
      * every ingest upsert a statement journal, measured 3-10x slower on large batches. */
     "DROP TRIGGER IF EXISTS fn_slices_hours_ins;\n"
     "DROP TRIGGER IF EXISTS fn_slices_hours_upd;\n"
-    "CREATE TRIGGER IF NOT EXISTS fn_slices_hours_del AFTER DELETE ON fn_slices BEGIN"
+    /* Recreated: stores from before the blocks have the trigger without its second statement. */
+    "DROP TRIGGER IF EXISTS fn_slices_hours_del;\n"
+    "CREATE TRIGGER fn_slices_hours_del AFTER DELETE ON fn_slices BEGIN"
     " INSERT INTO hours_dirty (service_id, hour) SELECT old.service_id, (old.slice / 3600) * 3600 WHERE NOT EXISTS"
     " (SELECT 1 FROM hours_dirty WHERE service_id = old.service_id AND hour = (old.slice / 3600) * 3600);"
+    " INSERT INTO blocks_dirty (service_id, block) SELECT old.service_id, (old.slice / 600) * 600 WHERE NOT EXISTS"
+    " (SELECT 1 FROM blocks_dirty WHERE service_id = old.service_id AND block = (old.slice / 600) * 600);"
     " END;\n";
 
-/* One hour of one service: per-version rows and the all-versions row (version_id 0). The inner
- * selects make one point per slice (and version), as the query's trend fit sees them. */
-static const char k_materialize[] =
-    "INSERT INTO fn_hours (service_id, hour, fn, version_id, count, errors, sampled_count, sum_duration,"
-    " sum_squared_duration, self_duration, sketch, dn, du, duu, dy, duy, en, eu, euu, ey, euy)"
-    " SELECT ?1, ?2, fn, v, SUM(c), SUM(e), SUM(s), SUM(d), TOTAL(q), SUM(f), hud_sketch_agg(k),"
-    " SUM(s > 0), TOTAL(CASE WHEN s > 0 THEN u END), TOTAL(CASE WHEN s > 0 THEN u * u END),"
-    " TOTAL(CASE WHEN s > 0 THEN y END), TOTAL(CASE WHEN s > 0 THEN u * y END),"
-    " SUM(c > 0), TOTAL(CASE WHEN c > 0 THEN u END), TOTAL(CASE WHEN c > 0 THEN u * u END),"
+/* One unit (an hour, or a 10-minute block: W seconds) of one service: per-version rows and the
+ * all-versions row (version_id 0). The inner selects make one point per slice (and version), as the
+ * query's trend fit sees them; u is in hours from the unit's start in both widths. */
+#define HOURS_MAT_FN(TABLE, KEY, W) \
+    "INSERT INTO " TABLE " (service_id, " KEY ", fn, version_id, count, errors, sampled_count, sum_duration," \
+    " sum_squared_duration, self_duration, sketch, dn, du, duu, dy, duy, en, eu, euu, ey, euy)" \
+    " SELECT ?1, ?2, fn, v, SUM(c), SUM(e), SUM(s), SUM(d), TOTAL(q), SUM(f), hud_sketch_agg(k)," HOURS_MAT_TREND \
+    " FROM (SELECT fn, v, u, c, e, s, d, q, f, k," HOURS_MAT_YR \
+    "       FROM (SELECT fn, version_id AS v, (slice - ?2) / 3600.0 AS u," HOURS_MAT_SUMS " FROM fn_slices" \
+    "             WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + " W " GROUP BY fn, version_id, slice" \
+    "             UNION ALL" \
+    "             SELECT fn, 0, (slice - ?2) / 3600.0," HOURS_MAT_SUMS \
+    "             FROM fn_slices WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + " W " GROUP BY fn, slice))" \
+    " GROUP BY fn, v"
+#define HOURS_MAT_TREND \
+    " SUM(s > 0), TOTAL(CASE WHEN s > 0 THEN u END), TOTAL(CASE WHEN s > 0 THEN u * u END)," \
+    " TOTAL(CASE WHEN s > 0 THEN y END), TOTAL(CASE WHEN s > 0 THEN u * y END)," \
+    " SUM(c > 0), TOTAL(CASE WHEN c > 0 THEN u END), TOTAL(CASE WHEN c > 0 THEN u * u END)," \
     " TOTAL(CASE WHEN c > 0 THEN r END), TOTAL(CASE WHEN c > 0 THEN u * r END)"
-    " FROM (SELECT fn, v, u, c, e, s, d, q, f, k,"
-    "        CASE WHEN s > 0 THEN CAST(d AS REAL) / s END AS y, CASE WHEN c > 0 THEN CAST(e AS REAL) / c END AS r"
-    "       FROM (SELECT fn, version_id AS v, (slice - ?2) / 3600.0 AS u, SUM(count) AS c, SUM(errors) AS e,"
-    "               SUM(sampled_count) AS s, SUM(sum_duration) AS d, TOTAL(sum_squared_duration) AS q,"
-    "               SUM(self_duration) AS f, hud_sketch_agg(sketch) AS k FROM fn_slices"
-    "             WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600 GROUP BY fn, version_id, slice"
-    "             UNION ALL"
-    "             SELECT fn, 0, (slice - ?2) / 3600.0, SUM(count), SUM(errors), SUM(sampled_count),"
-    "               SUM(sum_duration), TOTAL(sum_squared_duration), SUM(self_duration), hud_sketch_agg(sketch)"
-    "             FROM fn_slices WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600 GROUP BY fn, slice))"
-    " GROUP BY fn, v";
+#define HOURS_MAT_YR \
+    " CASE WHEN s > 0 THEN CAST(d AS REAL) / s END AS y, CASE WHEN c > 0 THEN CAST(e AS REAL) / c END AS r"
+#define HOURS_MAT_SUMS \
+    " SUM(count) AS c, SUM(errors) AS e, SUM(sampled_count) AS s, SUM(sum_duration) AS d," \
+    " TOTAL(sum_squared_duration) AS q, SUM(self_duration) AS f, hud_sketch_agg(sketch) AS k"
 
-/* One hour of one service's functions per flow, from calls: the same rows and trend points as
- * k_materialize, the points being a flow's calls rows of one function and slice (callers summed). */
-static const char k_materialize_flows[] =
-    "INSERT INTO flow_fn_hours (service_id, flow, version_id, hour, fn, count, errors, sampled_count, sum_duration,"
-    " sum_squared_duration, self_duration, sketch, dn, du, duu, dy, duy, en, eu, euu, ey, euy)"
-    " SELECT ?1, flow, v, ?2, fn, SUM(c), SUM(e), SUM(s), SUM(d), TOTAL(q), SUM(f), hud_sketch_agg(k),"
-    " SUM(s > 0), TOTAL(CASE WHEN s > 0 THEN u END), TOTAL(CASE WHEN s > 0 THEN u * u END),"
-    " TOTAL(CASE WHEN s > 0 THEN y END), TOTAL(CASE WHEN s > 0 THEN u * y END),"
-    " SUM(c > 0), TOTAL(CASE WHEN c > 0 THEN u END), TOTAL(CASE WHEN c > 0 THEN u * u END),"
-    " TOTAL(CASE WHEN c > 0 THEN r END), TOTAL(CASE WHEN c > 0 THEN u * r END)"
-    " FROM (SELECT flow, fn, v, u, c, e, s, d, q, f, k,"
-    "        CASE WHEN s > 0 THEN CAST(d AS REAL) / s END AS y, CASE WHEN c > 0 THEN CAST(e AS REAL) / c END AS r"
-    "       FROM (SELECT flow, fn, version_id AS v, (slice - ?2) / 3600.0 AS u, SUM(count) AS c, SUM(errors) AS e,"
-    "               SUM(sampled_count) AS s, SUM(sum_duration) AS d, TOTAL(sum_squared_duration) AS q,"
-    "               SUM(self_duration) AS f, hud_sketch_agg(sketch) AS k FROM calls"
-    "             WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600 GROUP BY flow, fn, version_id, slice"
-    "             UNION ALL"
-    "             SELECT flow, fn, 0, (slice - ?2) / 3600.0, SUM(count), SUM(errors), SUM(sampled_count),"
-    "               SUM(sum_duration), TOTAL(sum_squared_duration), SUM(self_duration), hud_sketch_agg(sketch)"
-    "             FROM calls WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600 GROUP BY flow, fn, slice))"
-    " GROUP BY flow, fn, v";
+/* The same per flow, from calls: the points are a flow's calls rows of one function and slice
+ * (callers summed). */
+#define HOURS_MAT_FLOW(TABLE, KEY, W) \
+    "INSERT INTO " TABLE " (service_id, flow, version_id, " KEY ", fn, count, errors, sampled_count, sum_duration," \
+    " sum_squared_duration, self_duration, sketch, dn, du, duu, dy, duy, en, eu, euu, ey, euy)" \
+    " SELECT ?1, flow, v, ?2, fn, SUM(c), SUM(e), SUM(s), SUM(d), TOTAL(q), SUM(f), hud_sketch_agg(k)," HOURS_MAT_TREND \
+    " FROM (SELECT flow, fn, v, u, c, e, s, d, q, f, k," HOURS_MAT_YR \
+    "       FROM (SELECT flow, fn, version_id AS v, (slice - ?2) / 3600.0 AS u," HOURS_MAT_SUMS " FROM calls" \
+    "             WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + " W " GROUP BY flow, fn, version_id, slice" \
+    "             UNION ALL" \
+    "             SELECT flow, fn, 0, (slice - ?2) / 3600.0," HOURS_MAT_SUMS \
+    "             FROM calls WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + " W " GROUP BY flow, fn, slice))" \
+    " GROUP BY flow, fn, v"
+
+static const char k_materialize[] = HOURS_MAT_FN("fn_hours", "hour", "3600");
+static const char k_materialize_flows[] = HOURS_MAT_FLOW("flow_fn_hours", "hour", "3600");
+static const char k_materialize_blocks[] = HOURS_MAT_FN("fn_blocks", "block", "600");
+static const char k_materialize_flow_blocks[] = HOURS_MAT_FLOW("flow_fn_blocks", "block", "600");
 
 /* One hour of one service's call edges. */
 static const char k_materialize_calls[] =
@@ -145,10 +168,11 @@ static int hours_table_exists(sqlite3 *db, const char *name, int *exists) {
 }
 
 int srv_hours_schema(sqlite3 *db) {
-  int fn_existed, calls_existed, flows_existed;
+  int fn_existed, calls_existed, flows_existed, blocks_existed;
   int rc = hours_table_exists(db, "fn_hours", &fn_existed);
   if (rc == 0) rc = hours_table_exists(db, "call_hours", &calls_existed);
   if (rc == 0) rc = hours_table_exists(db, "flow_fn_hours", &flows_existed);
+  if (rc == 0) rc = hours_table_exists(db, "fn_blocks", &blocks_existed);
   if (rc == 0) rc = hours_exec(db, k_hours_schema);
   /* A store written before these tables existed: every stored hour needs building once (an hour is
    * rebuilt in every table, so a store that only lacks call_hours or flow_fn_hours rebuilds all). */
@@ -158,6 +182,9 @@ int srv_hours_schema(sqlite3 *db) {
   if (rc == 0 && (!calls_existed || !flows_existed))
     rc = hours_exec(db, "INSERT OR IGNORE INTO hours_dirty (service_id, hour)"
                         " SELECT DISTINCT service_id, (slice / 3600) * 3600 FROM calls");
+  if (rc == 0 && !blocks_existed)
+    rc = hours_exec(db, "INSERT OR IGNORE INTO blocks_dirty (service_id, block)"
+                        " SELECT DISTINCT service_id, (slice / 600) * 600 FROM fn_slices");
   return rc;
 }
 
@@ -165,20 +192,18 @@ typedef struct hour_key {
   int64_t service_id, hour;
 } hour_key;
 
-int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour, uint64_t *done) {
-  if (done) *done = 0;
-  sqlite3_stmt *sel = NULL, *del = NULL, *ins = NULL, *cdel = NULL, *cins = NULL, *fdel = NULL, *fins = NULL;
-  sqlite3_stmt *gen = NULL, *clr = NULL;
+/* Rebuilds every dirty unit (hour or block) of SEL_SQL's table in [from, to): runs the statements
+ * SQLS (bound ?1 service, ?2 unit start) for each, in order. */
+static int rebuild_units(sqlite3 *db, int64_t service_id, int64_t from, int64_t to, uint64_t *done,
+                         const char *sel_sql, const char *const *sqls, size_t n_sqls) {
+  sqlite3_stmt *sel = NULL, *steps[8] = {0};
   hour_key *keys = NULL;
   size_t n = 0, cap = 0;
-  int rc = hours_prep(db,
-                      "SELECT service_id, hour FROM hours_dirty WHERE (?1 = 0 OR service_id = ?1)"
-                      " AND hour >= ?2 AND hour < ?3",
-                      &sel);
+  int rc = hours_prep(db, sel_sql, &sel);
   if (rc == 0) {
     sqlite3_bind_int64(sel, 1, service_id);
-    sqlite3_bind_int64(sel, 2, from_hour);
-    sqlite3_bind_int64(sel, 3, to_hour);
+    sqlite3_bind_int64(sel, 2, from);
+    sqlite3_bind_int64(sel, 3, to);
     int s;
     while ((s = sqlite3_step(sel)) == SQLITE_ROW) {
       if (n == cap) {
@@ -196,21 +221,9 @@ int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, in
     if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   }
   sqlite3_finalize(sel);
-  if (rc == 0) rc = hours_prep(db, "DELETE FROM fn_hours WHERE service_id = ?1 AND hour = ?2", &del);
-  if (rc == 0) rc = hours_prep(db, k_materialize, &ins);
-  if (rc == 0) rc = hours_prep(db, "DELETE FROM call_hours WHERE service_id = ?1 AND hour = ?2", &cdel);
-  if (rc == 0) rc = hours_prep(db, k_materialize_calls, &cins);
-  if (rc == 0) rc = hours_prep(db, "DELETE FROM flow_fn_hours WHERE service_id = ?1 AND hour = ?2", &fdel);
-  if (rc == 0) rc = hours_prep(db, k_materialize_flows, &fins);
-  if (rc == 0)
-    rc = hours_prep(db,
-                    "INSERT INTO hours_gen (service_id, gen) VALUES (?1, 1) ON CONFLICT (service_id)"
-                    " DO UPDATE SET gen = gen + 1",
-                    &gen);
-  if (rc == 0) rc = hours_prep(db, "DELETE FROM hours_dirty WHERE service_id = ?1 AND hour = ?2", &clr);
-  sqlite3_stmt *steps[8] = {del, ins, cdel, cins, fdel, fins, gen, clr};
+  for (size_t j = 0; j < n_sqls && rc == 0; j++) rc = hours_prep(db, sqls[j], &steps[j]);
   for (size_t i = 0; i < n && rc == 0; i++) {
-    for (int j = 0; j < 8 && rc == 0; j++) {
+    for (size_t j = 0; j < n_sqls && rc == 0; j++) {
       sqlite3_reset(steps[j]);
       sqlite3_bind_int64(steps[j], 1, keys[i].service_id);
       sqlite3_bind_int64(steps[j], 2, keys[i].hour);
@@ -221,15 +234,62 @@ int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, in
     }
     if (rc == 0 && done) (*done)++;
   }
-  sqlite3_finalize(del);
-  sqlite3_finalize(ins);
-  sqlite3_finalize(cdel);
-  sqlite3_finalize(cins);
-  sqlite3_finalize(fdel);
-  sqlite3_finalize(fins);
-  sqlite3_finalize(gen);
-  sqlite3_finalize(clr);
+  for (size_t j = 0; j < n_sqls; j++) sqlite3_finalize(steps[j]);
   free(keys);
+  return rc;
+}
+
+static const char *const k_hour_steps[] = {
+    "DELETE FROM fn_hours WHERE service_id = ?1 AND hour = ?2",
+    k_materialize,
+    "DELETE FROM call_hours WHERE service_id = ?1 AND hour = ?2",
+    k_materialize_calls,
+    "DELETE FROM flow_fn_hours WHERE service_id = ?1 AND hour = ?2",
+    k_materialize_flows,
+    "INSERT INTO hours_gen (service_id, gen) VALUES (?1, 1) ON CONFLICT (service_id) DO UPDATE SET gen = gen + 1",
+    "DELETE FROM hours_dirty WHERE service_id = ?1 AND hour = ?2",
+};
+
+static const char *const k_block_steps[] = {
+    "DELETE FROM fn_blocks WHERE service_id = ?1 AND block = ?2",
+    k_materialize_blocks,
+    "DELETE FROM flow_fn_blocks WHERE service_id = ?1 AND block = ?2",
+    k_materialize_flow_blocks,
+    "DELETE FROM blocks_dirty WHERE service_id = ?1 AND block = ?2",
+};
+
+int srv_hours_materialize(sqlite3 *db, int64_t service_id, int64_t from_hour, int64_t to_hour, uint64_t *done) {
+  if (done) *done = 0;
+  int rc = rebuild_units(db, service_id, from_hour, to_hour, done,
+                         "SELECT service_id, hour FROM hours_dirty WHERE (?1 = 0 OR service_id = ?1)"
+                         " AND hour >= ?2 AND hour < ?3",
+                         k_hour_steps, sizeof k_hour_steps / sizeof *k_hour_steps);
+  /* The blocks of the same completed hours. */
+  if (rc == 0) rc = srv_blocks_materialize(db, service_id, from_hour, to_hour, NULL);
+  return rc;
+}
+
+int srv_blocks_materialize(sqlite3 *db, int64_t service_id, int64_t from, int64_t to, uint64_t *done) {
+  if (done) *done = 0;
+  return rebuild_units(db, service_id, from, to, done,
+                       "SELECT service_id, block FROM blocks_dirty WHERE (?1 = 0 OR service_id = ?1)"
+                       " AND block >= ?2 AND block < ?3",
+                       k_block_steps, sizeof k_block_steps / sizeof *k_block_steps);
+}
+
+int srv_blocks_dirty_count(sqlite3 *db, int64_t service_id, int64_t from, int64_t to, int64_t *n) {
+  sqlite3_stmt *st;
+  *n = 0;
+  if (to <= from) return 0;
+  int rc = hours_prep(db, "SELECT COUNT(*) FROM blocks_dirty WHERE service_id = ?1 AND block >= ?2 AND block < ?3",
+                      &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, service_id);
+  sqlite3_bind_int64(st, 2, from);
+  sqlite3_bind_int64(st, 3, to);
+  if (sqlite3_step(st) == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
+  else rc = HUD_ESTORE;
+  sqlite3_finalize(st);
   return rc;
 }
 
@@ -291,6 +351,37 @@ int srv_hours_mark_batch(sqlite3 *db, int64_t service_id, const hud_batch *b) {
     }
   }
   sqlite3_finalize(st);
+  /* Blocks: the block of each timestamp and that of its hour's start (a late row stored in an
+   * hourly slice lands in the hour's first block). */
+  int64_t bseen[16];
+  n_seen = next = 0;
+  st = NULL;
+  for (size_t i = 0; i < b->n_invocations && rc == 0; i++) {
+    hud_time_ns ts = b->invocations[i].timestamp;
+    int64_t s = ts / 1000000000 - (ts < 0 && ts % 1000000000 ? 1 : 0);
+    int64_t blk[2] = {s - (((s % 600) + 600) % 600), s - (((s % 3600) + 3600) % 3600)};
+    for (int w = 0; w < 2 && rc == 0; w++) {
+      size_t k = 0;
+      while (k < n_seen && bseen[k] != blk[w]) k++;
+      if (k < n_seen) continue;
+      bseen[next] = blk[w];
+      next = (next + 1) % (sizeof bseen / sizeof *bseen);
+      if (n_seen < sizeof bseen / sizeof *bseen) n_seen++;
+      if (!st && (rc = hours_prep(db,
+                                  "INSERT INTO blocks_dirty (service_id, block) SELECT ?1, ?2 WHERE NOT EXISTS"
+                                  " (SELECT 1 FROM blocks_dirty WHERE service_id = ?1 AND block = ?2)",
+                                  &st)) < 0)
+        break;
+      sqlite3_reset(st);
+      sqlite3_bind_int64(st, 1, service_id);
+      sqlite3_bind_int64(st, 2, blk[w]);
+      if (sqlite3_step(st) != SQLITE_DONE) {
+        fprintf(stderr, "hud-server: hourly aggregates: %s\n", sqlite3_errmsg(db));
+        rc = HUD_ESTORE;
+      }
+    }
+  }
+  sqlite3_finalize(st);
   return rc;
 }
 
@@ -311,4 +402,26 @@ int srv_hours_refresh(struct srv_store *st, sqlite3 *rdb, int64_t service_id, in
   if (rc < 0 || n == 0 || n > SRV_HOURS_LAZY_MAX) return rc;
   refresh_arg r = {service_id, from_hour, to_hour};
   return srv_store_sqlite_write(st, refresh_tx, &r);
+}
+
+typedef struct blocks_arg {
+  int64_t service_id, from[2], to[2];
+} blocks_arg;
+
+static int blocks_tx(sqlite3 *db, void *arg) {
+  blocks_arg *r = arg;
+  int rc = 0;
+  for (int k = 0; k < 2 && rc == 0; k++)
+    if (r->to[k] > r->from[k]) rc = srv_blocks_materialize(db, r->service_id, r->from[k], r->to[k], NULL);
+  return rc;
+}
+
+int srv_blocks_refresh(struct srv_store *st, sqlite3 *rdb, int64_t service_id, int64_t a_from, int64_t a_to,
+                       int64_t b_from, int64_t b_to) {
+  int64_t na = 0, nb = 0;
+  int rc = srv_blocks_dirty_count(rdb, service_id, a_from, a_to, &na);
+  if (rc == 0) rc = srv_blocks_dirty_count(rdb, service_id, b_from, b_to, &nb);
+  if (rc < 0 || na + nb == 0 || na + nb > SRV_BLOCKS_LAZY_MAX) return rc;
+  blocks_arg r = {service_id, {a_from, b_from}, {a_to, b_to}};
+  return srv_store_sqlite_write(st, blocks_tx, &r);
 }

@@ -60,6 +60,12 @@ static void sq_bind_scope(q_ctx *q, sqlite3_stmt *st) {
 #define SQ_HOURS " service_id = ?1 AND hour >= ?10 AND hour < ?11 AND version_id = ?4 "
 #define SQ_HOURS_BY_FN " +service_id = ?1 AND hour >= ?10 AND hour < ?11 "
 #define SQ_TREND_COLS " dn, du, duu, dy, duy, en, eu, euu, ey, euy "
+/* The all-functions scan's minute edges when the 10-minute blocks [?12, ?10) and [?11, ?13) come
+ * from fn_blocks (q_ctx.blk_a/blk_b). */
+#define SQ_MIN_A " service_id = ?1 AND slice >= ?2 AND slice < ?12 AND (?4 = 0 OR version_id = ?4) "
+#define SQ_MIN_B " service_id = ?1 AND slice >= ?13 AND slice < ?3 AND (?4 = 0 OR version_id = ?4) "
+#define SQ_BLOCKS_A " block >= ?12 AND block < ?10 "
+#define SQ_BLOCKS_B " block >= ?11 AND block < ?13 "
 
 static void sq_bind_split(q_ctx *q, sqlite3_stmt *st) {
   sqlite3_bind_int64(st, 10, q->hour_from);
@@ -831,9 +837,9 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   *n = 0;
   const char *sql_all =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
-      " FROM fn_slices WHERE" SQ_EDGE_A " UNION ALL"
+      " FROM fn_slices WHERE" SQ_MIN_A " UNION ALL"
       " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
-      " FROM fn_slices WHERE" SQ_EDGE_B;
+      " FROM fn_slices WHERE" SQ_MIN_B;
   const char *sql_fn =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
       " FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN " UNION ALL"
@@ -850,9 +856,9 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
    * (a slice's rows of one function make one point). */
   const char *sql_flow =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
-      " FROM calls WHERE flow = ?6 AND" SQ_EDGE_A " UNION ALL"
+      " FROM calls WHERE flow = ?6 AND" SQ_MIN_A " UNION ALL"
       " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
-      " FROM calls WHERE flow = ?6 AND" SQ_EDGE_B;
+      " FROM calls WHERE flow = ?6 AND" SQ_MIN_B;
   const char *sql_flow_fn =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
       " FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_EDGE_A_BY_FN " UNION ALL"
@@ -870,16 +876,16 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   /* Two statements rather than a UNION ALL, which copies every sketch blob once more. */
   const char *sql_a_p95 =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
-      " FROM fn_slices WHERE" SQ_EDGE_A;
+      " FROM fn_slices WHERE" SQ_MIN_A;
   const char *sql_b_p95 =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
-      " FROM fn_slices WHERE" SQ_EDGE_B;
+      " FROM fn_slices WHERE" SQ_MIN_B;
   const char *sql_flow_a_p95 =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
-      " FROM calls WHERE flow = ?6 AND" SQ_EDGE_A;
+      " FROM calls WHERE flow = ?6 AND" SQ_MIN_A;
   const char *sql_flow_b_p95 =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration, sketch"
-      " FROM calls WHERE flow = ?6 AND" SQ_EDGE_B;
+      " FROM calls WHERE flow = ?6 AND" SQ_MIN_B;
   bool p95 = f->p95 && !f->fns;
   /* Slowdown in the same pass: every function, all versions read (no version in the scope). */
   bool slow = f->slowdown && !f->flow && !f->fns && !q->version_id;
@@ -895,11 +901,35 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   }
   const char *sql_all_v =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
-      " version_id FROM fn_slices WHERE" SQ_EDGE_A " UNION ALL"
+      " version_id FROM fn_slices WHERE" SQ_MIN_A " UNION ALL"
       " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
-      " version_id FROM fn_slices WHERE" SQ_EDGE_B;
+      " version_id FROM fn_slices WHERE" SQ_MIN_B;
   /* Whole hours: fn_hours; in a flow flow_fn_hours. */
   bool use_hours = q->hour_to > q->hour_from;
+  /* 10-minute blocks of the edges (every function only): columns as the hours', sketch at 18. */
+  bool use_blocks = use_hours && !f->fns && (q->blk_a < q->hour_from || q->blk_b > q->hour_to);
+  const char *sql_blocks =
+      p95 ? "SELECT fn, block, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
+            SQ_TREND_COLS ", sketch FROM fn_blocks WHERE service_id = ?1 AND version_id = ?4 AND" SQ_BLOCKS_A
+            " UNION ALL SELECT fn, block, count, errors, sampled_count, sum_duration, sum_squared_duration,"
+            " self_duration," SQ_TREND_COLS ", sketch FROM fn_blocks WHERE service_id = ?1 AND version_id = ?4 AND"
+            SQ_BLOCKS_B
+          : "SELECT fn, block, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
+            SQ_TREND_COLS " FROM fn_blocks WHERE service_id = ?1 AND version_id = ?4 AND" SQ_BLOCKS_A
+            " UNION ALL SELECT fn, block, count, errors, sampled_count, sum_duration, sum_squared_duration,"
+            " self_duration," SQ_TREND_COLS " FROM fn_blocks WHERE service_id = ?1 AND version_id = ?4 AND"
+            SQ_BLOCKS_B;
+  const char *sql_flow_blocks =
+      p95 ? "SELECT fn, block, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
+            SQ_TREND_COLS ", sketch FROM flow_fn_blocks WHERE service_id = ?1 AND flow = ?6 AND version_id = ?4 AND"
+            SQ_BLOCKS_A " UNION ALL SELECT fn, block, count, errors, sampled_count, sum_duration,"
+            " sum_squared_duration, self_duration," SQ_TREND_COLS ", sketch FROM flow_fn_blocks WHERE"
+            " service_id = ?1 AND flow = ?6 AND version_id = ?4 AND" SQ_BLOCKS_B
+          : "SELECT fn, block, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
+            SQ_TREND_COLS " FROM flow_fn_blocks WHERE service_id = ?1 AND flow = ?6 AND version_id = ?4 AND"
+            SQ_BLOCKS_A " UNION ALL SELECT fn, block, count, errors, sampled_count, sum_duration,"
+            " sum_squared_duration, self_duration," SQ_TREND_COLS " FROM flow_fn_blocks WHERE"
+            " service_id = ?1 AND flow = ?6 AND version_id = ?4 AND" SQ_BLOCKS_B;
   /* The split bound to ?10/?11; without hours both are from_s: EDGE_A empty, EDGE_B the window. */
   int64_t split_from = use_hours ? q->hour_from : q->from_s, split_to = use_hours ? q->hour_to : q->from_s;
   sqlite3_stmt *st, *st_b = NULL;
@@ -934,28 +964,42 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   size_t slab_n = 0;
   if (rc == 0 && p95 && use_hours)
     rc = sq_hours_seed(q, f->flow, &map, &acc, &n_acc, &cap_acc, &gen, &seeded, &slab, &slab_n);
-  /* Slowdown: the two versions' fn_hours rows of the whole hours. */
-  sqlite3_stmt *vst = NULL;
+  sqlite3_stmt *bst = NULL;
+  if (rc == 0 && use_blocks) rc = sq_prep(q, f->flow ? sql_flow_blocks : sql_blocks, &bst);
+  /* Slowdown: the two versions' fn_hours (and fn_blocks) rows of the whole hours (and blocks). */
+  sqlite3_stmt *vst = NULL, *vbst = NULL;
   if (rc == 0 && slow && use_hours)
     rc = sq_prep(q,
                  "SELECT fn, version_id, sampled_count, sum_duration FROM fn_hours WHERE service_id = ?1"
                  " AND version_id IN (?6, ?7) AND hour >= ?10 AND hour < ?11",
                  &vst);
-  /* Passes: fn_slices (edge B separately when p95), then fn_hours. */
-  sqlite3_stmt *passes[3];
+  if (rc == 0 && slow && use_blocks)
+    rc = sq_prep(q,
+                 /* Two ranges (an OR of them scans every block of the versions). */
+                 "SELECT fn, version_id, sampled_count, sum_duration FROM fn_blocks WHERE service_id = ?1"
+                 " AND version_id IN (?6, ?7) AND" SQ_BLOCKS_A " UNION ALL SELECT fn, version_id, sampled_count,"
+                 " sum_duration FROM fn_blocks WHERE service_id = ?1 AND version_id IN (?6, ?7) AND" SQ_BLOCKS_B,
+                 &vbst);
+  /* Edges: minutes of fn_slices (edge B separately when p95), blocks, then the hours. */
+  int64_t blk_a = use_blocks ? q->blk_a : split_from, blk_b = use_blocks ? q->blk_b : split_to;
+  sqlite3_stmt *passes[4];
   size_t n_passes = 0;
   passes[n_passes++] = st;
   if (st_b) passes[n_passes++] = st_b;
   size_t hours_pass = n_passes;
   if (use_hours) passes[n_passes++] = hst;
+  size_t blocks_pass = n_passes;
+  if (bst) passes[n_passes++] = bst;
   for (size_t ps = 0; ps < n_passes && rc == 0; ps++) {
-    bool pass = ps == hours_pass;
+    bool pass = ps == hours_pass || ps == blocks_pass;
     for (size_t r = 0; r < rounds && rc == 0; r++) {
       sqlite3_stmt *cur = passes[ps];
       sqlite3_reset(cur);
       sq_bind_scope(q, cur);
       sqlite3_bind_int64(cur, 10, split_from);
       sqlite3_bind_int64(cur, 11, split_to);
+      sqlite3_bind_int64(cur, 12, blk_a);
+      sqlite3_bind_int64(cur, 13, blk_b);
       sqlite3_bind_int64(cur, 5, f->fns ? f->fns[r] : 0);
       if (f->flow) sqlite3_bind_int64(cur, 6, f->flow);
       int s;
@@ -972,8 +1016,9 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
           }
         }
         /* A bad or mixed-alpha blob fails the query, as hud_sketch_agg does. */
-        if (p95 && !pass && sqlite3_column_type(cur, 8) != SQLITE_NULL &&
-            sq_bins_add_blob(&acc[i].sketch, sqlite3_column_blob(cur, 8), (size_t)sqlite3_column_bytes(cur, 8)) < 0) {
+        int kc = ps == blocks_pass ? 18 : 8; /* the blocks' sketch column; hours: from the cache */
+        if (p95 && (!pass || ps == blocks_pass) && sqlite3_column_type(cur, kc) != SQLITE_NULL &&
+            sq_bins_add_blob(&acc[i].sketch, sqlite3_column_blob(cur, kc), (size_t)sqlite3_column_bytes(cur, kc)) < 0) {
           rc = HUD_ESTORE;
           break;
         }
@@ -981,23 +1026,30 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
     }
   }
-  if (rc == 0 && vst) {
-    sq_bind_scope(q, vst);
-    sqlite3_bind_int64(vst, 10, split_from);
-    sqlite3_bind_int64(vst, 11, split_to);
-    sqlite3_bind_int64(vst, 6, cur_v);
-    sqlite3_bind_int64(vst, 7, prev);
+  sqlite3_stmt *vpasses[2] = {vst, vbst};
+  for (int vp = 0; vp < 2 && rc == 0; vp++) {
+    sqlite3_stmt *v = vpasses[vp];
+    if (!v) continue;
+    sq_bind_scope(q, v);
+    sqlite3_bind_int64(v, 10, split_from);
+    sqlite3_bind_int64(v, 11, split_to);
+    sqlite3_bind_int64(v, 12, blk_a);
+    sqlite3_bind_int64(v, 13, blk_b);
+    sqlite3_bind_int64(v, 6, cur_v);
+    sqlite3_bind_int64(v, 7, prev);
     int s;
-    while ((s = sqlite3_step(vst)) == SQLITE_ROW) {
-      long i = sq_map_get(&map, sqlite3_column_int64(vst, 0));
+    while ((s = sqlite3_step(v)) == SQLITE_ROW) {
+      long i = sq_map_get(&map, sqlite3_column_int64(v, 0));
       if (i < 0) continue;
-      int k = sqlite3_column_int64(vst, 1) == cur_v;
-      acc[i].vcnt[k] += sqlite3_column_int64(vst, 2);
-      acc[i].vsum[k] += sqlite3_column_int64(vst, 3);
+      int k = sqlite3_column_int64(v, 1) == cur_v;
+      acc[i].vcnt[k] += sqlite3_column_int64(v, 2);
+      acc[i].vsum[k] += sqlite3_column_int64(v, 3);
     }
     if (s != SQLITE_DONE) rc = HUD_ESTORE;
   }
   sqlite3_finalize(vst);
+  sqlite3_finalize(vbst);
+  sqlite3_finalize(bst);
   sqlite3_finalize(st);
   sqlite3_finalize(st_b);
   sqlite3_finalize(hst);

@@ -38,31 +38,38 @@ static long long q_int(srv_store *st, const char *fmt, ...) {
 
 /* Groups of fn_slices (per hour, function and version; version 0 = all) whose fn_hours row is
  * missing or differs, plus fn_hours rows without any fn_slices row; dirty hours excluded. */
-static long long mismatches(srv_store *st) {
+static long long unit_mismatches(srv_store *st, const char *table, const char *unit, int width) {
   static const char agg[] =
-      "SELECT service_id, (slice / 3600) * 3600 AS hour, fn, %s AS v, SUM(count) AS c, SUM(errors) AS e,"
+      "SELECT service_id, (slice / %d) * %d AS hour, fn, %s AS v, SUM(count) AS c, SUM(errors) AS e,"
       " SUM(sampled_count) AS s, SUM(sum_duration) AS d, SUM(self_duration) AS f,"
       " hud_sketch_count(hud_sketch_agg(sketch)) AS k, hud_sketch_quantile(hud_sketch_agg(sketch), 0.95) AS p"
       " FROM fn_slices GROUP BY service_id, hour, fn%s";
-  char sql[2048];
+  char sql[4096];
   long long bad = 0;
   for (int all = 0; all < 2; all++) {
     char inner[1024];
-    snprintf(inner, sizeof inner, agg, all ? "0" : "version_id", all ? "" : ", version_id");
+    snprintf(inner, sizeof inner, agg, width, width, all ? "0" : "version_id", all ? "" : ", version_id");
     snprintf(sql, sizeof sql,
-             "SELECT COUNT(*) FROM (%s) x LEFT JOIN fn_hours h ON h.service_id = x.service_id AND h.hour = x.hour"
+             "SELECT COUNT(*) FROM (%s) x LEFT JOIN %s h ON h.service_id = x.service_id AND h.%s = x.hour"
              " AND h.fn = x.fn AND h.version_id = x.v"
-             " WHERE NOT EXISTS (SELECT 1 FROM hours_dirty d WHERE d.service_id = x.service_id AND d.hour = x.hour)"
+             " WHERE NOT EXISTS (SELECT 1 FROM %ss_dirty d WHERE d.service_id = x.service_id AND d.%s = x.hour)"
              " AND (h.fn IS NULL OR h.count <> x.c OR h.errors <> x.e OR h.sampled_count <> x.s"
              " OR h.sum_duration <> x.d OR h.self_duration <> x.f OR hud_sketch_count(h.sketch) IS NOT x.k"
              " OR hud_sketch_quantile(h.sketch, 0.95) IS NOT x.p)",
-             inner);
+             inner, table, unit, unit, unit);
     bad += q_int(st, "%s", sql);
   }
-  bad += q_int(st, "SELECT COUNT(*) FROM fn_hours h WHERE NOT EXISTS (SELECT 1 FROM fn_slices s WHERE"
-                   " s.service_id = h.service_id AND s.fn = h.fn AND s.slice >= h.hour AND s.slice < h.hour + 3600"
-                   " AND (h.version_id = 0 OR s.version_id = h.version_id))");
+  bad += q_int(st,
+               "SELECT COUNT(*) FROM %s h WHERE NOT EXISTS (SELECT 1 FROM fn_slices s WHERE"
+               " s.service_id = h.service_id AND s.fn = h.fn AND s.slice >= h.%s AND s.slice < h.%s + %d"
+               " AND (h.version_id = 0 OR s.version_id = h.version_id))",
+               table, unit, unit, width);
   return bad;
+}
+
+/* fn_hours and fn_blocks against fn_slices. */
+static long long mismatches(srv_store *st) {
+  return unit_mismatches(st, "fn_hours", "hour", 3600) + unit_mismatches(st, "fn_blocks", "block", 600);
 }
 
 /* The same for call_hours against calls: groups of calls rows (per hour and edge key) whose
@@ -90,31 +97,40 @@ static long long call_mismatches(srv_store *st) {
 /* The same for flow_fn_hours against calls: groups of calls rows per hour, flow, function and
  * version (0 = all versions) whose flow_fn_hours row is missing or differs (sums, sketch count and
  * p95), and flow_fn_hours rows no group explains. */
-static long long flow_mismatches(srv_store *st) {
+static long long flow_unit_mismatches(srv_store *st, const char *table, const char *unit, int width) {
   static const char agg[] =
-      "(SELECT service_id, (slice / 3600) * 3600 AS hour, flow, fn, %s AS v, SUM(count) AS c, SUM(errors) AS e,"
+      "(SELECT service_id, (slice / %d) * %d AS hour, flow, fn, %s AS v, SUM(count) AS c, SUM(errors) AS e,"
       " SUM(sampled_count) AS s, SUM(sum_duration) AS d, TOTAL(sum_squared_duration) AS q, SUM(self_duration) AS f,"
       " hud_sketch_count(hud_sketch_agg(sketch)) AS k, hud_sketch_quantile(hud_sketch_agg(sketch), 0.95) AS p"
       " FROM calls GROUP BY service_id, hour, flow, fn%s)";
-  static const char key[] =
-      "h.service_id = x.service_id AND h.hour = x.hour AND h.flow = x.flow AND h.fn = x.fn AND h.version_id = x.v";
+  char key[256];
+  snprintf(key, sizeof key,
+           "h.service_id = x.service_id AND h.%s = x.hour AND h.flow = x.flow AND h.fn = x.fn AND h.version_id = x.v",
+           unit);
   char inner[1024];
   long long bad = 0;
   for (int all = 0; all < 2; all++) {
-    snprintf(inner, sizeof inner, agg, all ? "0" : "version_id", all ? "" : ", version_id");
+    snprintf(inner, sizeof inner, agg, width, width, all ? "0" : "version_id", all ? "" : ", version_id");
     bad += q_int(st,
-                 "SELECT COUNT(*) FROM %s x LEFT JOIN flow_fn_hours h ON %s WHERE NOT EXISTS (SELECT 1 FROM"
-                 " hours_dirty d WHERE d.service_id = x.service_id AND d.hour = x.hour) AND (h.fn IS NULL"
+                 "SELECT COUNT(*) FROM %s x LEFT JOIN %s h ON %s WHERE NOT EXISTS (SELECT 1 FROM"
+                 " %ss_dirty d WHERE d.service_id = x.service_id AND d.%s = x.hour) AND (h.fn IS NULL"
                  " OR h.count <> x.c OR h.errors <> x.e OR h.sampled_count <> x.s OR h.sum_duration <> x.d"
                  " OR h.self_duration <> x.f OR abs(h.sum_squared_duration - x.q) > 1e-9 * abs(x.q)"
                  " OR hud_sketch_count(h.sketch) IS NOT x.k OR hud_sketch_quantile(h.sketch, 0.95) IS NOT x.p)",
-                 inner, key);
+                 inner, table, key, unit, unit);
   }
   bad += q_int(st,
-               "SELECT COUNT(*) FROM flow_fn_hours h WHERE NOT EXISTS (SELECT 1 FROM calls x WHERE"
-               " x.service_id = h.service_id AND x.flow = h.flow AND x.fn = h.fn AND x.slice >= h.hour"
-               " AND x.slice < h.hour + 3600 AND (h.version_id = 0 OR x.version_id = h.version_id))");
+               "SELECT COUNT(*) FROM %s h WHERE NOT EXISTS (SELECT 1 FROM calls x WHERE"
+               " x.service_id = h.service_id AND x.flow = h.flow AND x.fn = h.fn AND x.slice >= h.%s"
+               " AND x.slice < h.%s + %d AND (h.version_id = 0 OR x.version_id = h.version_id))",
+               table, unit, unit, width);
   return bad;
+}
+
+/* flow_fn_hours and flow_fn_blocks against calls. */
+static long long flow_mismatches(srv_store *st) {
+  return flow_unit_mismatches(st, "flow_fn_hours", "hour", 3600) +
+         flow_unit_mismatches(st, "flow_fn_blocks", "block", 600);
 }
 
 static int64_t ingest(srv_store *st, hud_arena *a, uint64_t seed, const char *version, int64_t ts, int64_t now) {
@@ -159,6 +175,12 @@ static void hours_follow_ingest_rollup_and_retention(void **state) {
   assert_int_equal(q_int(st, "SELECT SUM(count) FROM call_hours WHERE hour = %lld", (long long)H), in_h);
   assert_true(q_int(st, "SELECT COUNT(*) FROM call_hours WHERE hour = %lld", (long long)H) > 0);
   assert_true(q_int(st, "SELECT COUNT(*) FROM flow_fn_hours WHERE hour = %lld", (long long)H) > 0);
+  /* Hour H's blocks are built with it (batches at :00, :01 and :59: blocks :00 and :50 at least). */
+  assert_true(q_int(st, "SELECT COUNT(DISTINCT block) FROM fn_blocks WHERE block >= %lld AND block < %lld",
+                    (long long)H, (long long)H + 3600) >= 2);
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM flow_fn_blocks WHERE version_id = 0 AND block >= %lld"
+                             " AND block < %lld", (long long)H, (long long)H + 3600),
+                   in_h);
   assert_int_equal(mismatches(st), 0);
   assert_int_equal(call_mismatches(st), 0);
   assert_int_equal(flow_mismatches(st), 0);
@@ -206,6 +228,9 @@ static void hours_follow_ingest_rollup_and_retention(void **state) {
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM fn_hours"), 0);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM call_hours"), 0);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM flow_fn_hours"), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM fn_blocks"), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM flow_fn_blocks"), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM blocks_dirty"), 0);
   assert_int_equal(q_int(st, "SELECT COUNT(*) FROM hours_dirty"), 0);
 
   hud_arena_free(a);
@@ -234,7 +259,8 @@ static void old_store_is_backfilled(void **state) {
   assert_int_equal(sqlite3_exec(db,
                                 "DROP TRIGGER IF EXISTS fn_slices_hours_ins; DROP TRIGGER IF EXISTS fn_slices_hours_upd;"
                                 " DROP TRIGGER fn_slices_hours_del; DROP TABLE fn_hours; DROP TABLE call_hours;"
-                                " DROP TABLE flow_fn_hours;"
+                                " DROP TABLE flow_fn_hours; DROP TABLE fn_blocks; DROP TABLE flow_fn_blocks;"
+                                " DROP TABLE blocks_dirty;"
                                 " DROP TABLE hours_dirty;",
                                 NULL, NULL, NULL),
                    SQLITE_OK);
