@@ -30,7 +30,9 @@ def load(url, requests):
 
 def get(base, key, path, **params):
     q = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-    req = urllib.request.Request(f"{base}{path}?{q}", headers={"Authorization": f"Bearer {key}"})
+    # no-cache: the report follows the traffic just sent (the server folds batches every 5 s).
+    req = urllib.request.Request(f"{base}{path}?{q}", headers={"Authorization": f"Bearer {key}",
+                                                               "Cache-Control": "no-cache"})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.load(r)
@@ -88,7 +90,7 @@ def editor(base, key, service):
     body = json.dumps({"service": service,
                        "module_paths": sorted({f["module_path"] for f in funcs})}).encode()
     req = urllib.request.Request(f"{base}/v1/functions/by-module", data=body, method="POST",
-                                 headers={"Authorization": f"Bearer {key}",
+                                 headers={"Authorization": f"Bearer {key}", "Cache-Control": "no-cache",
                                           "Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as r:
         items = {i["function_id"]: i for i in json.load(r)["items"]}

@@ -305,6 +305,9 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, req_ctx *c, const c
   const char *ce = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Encoding");
   req.content_type = ct ? ct : "";
   req.content_encoding = ce ? ce : "";
+  const char *cc = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cache-Control");
+  const char *pragma = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Pragma");
+  req.fresh = (cc && strcasestr(cc, "no-cache")) || (pragma && strcasestr(pragma, "no-cache"));
   req.body = c->len ? c->body : NULL;
   req.body_len = c->len;
   req.store = c->h->store;

@@ -20,7 +20,7 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: hud-server [serve] [--db PATH] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
           "                  [--rollup-after DUR] [--retention DUR] [--threads N] [--maintain-every DUR]\n"
-          "                  [--fold-memory MB]\n"
+          "                  [--fold-every DUR] [--fold-memory MB]\n"
           "       hud-server keys create --env ENV[,ENV...] [--label TEXT] [--db PATH]\n"
           "       hud-server keys list [--db PATH]\n"
           "       hud-server keys revoke ID [--db PATH]\n"
@@ -33,9 +33,11 @@ static void usage(FILE *out) {
           "  --retention DUR    data older than this is deleted (default 30d; 0 = keep forever)\n"
           "  --threads N        HTTP worker threads (default 4)\n"
           "  --maintain-every DUR  how often rollup and retention run (default 5m)\n"
-          "  --fold-memory MB   acknowledged batches are merged in memory and written to the tables every\n"
-          "                     5 s or beyond this much (default 256; ingest waits beyond twice this).\n"
-          "                     Less memory, fewer merges: more disk work per row\n"
+          "  --fold-every DUR   acknowledged batches are merged in memory and written to the tables this\n"
+          "                     often (default 5s); queries read the tables, so they are at most this far\n"
+          "                     behind, unless they send 'Cache-Control: no-cache' (then they wait for it)\n"
+          "  --fold-memory MB   ... or as soon as the merged batches take this much memory (default 256;\n"
+          "                     ingest waits beyond twice this). Less memory, fewer merges: more disk work\n"
           "DUR is a number with a unit s, m, h or d (e.g. 90s, 24h, 30d).\n"
           "On start it prints \"listening on HOST:PORT\"; SIGTERM/SIGINT stop it gracefully.\n");
 }
@@ -113,6 +115,7 @@ typedef struct opts {
   char envs[256];
   int64_t rollup_after, retention, maintain_every;
   size_t fold_memory_mb;
+  int64_t fold_every;
   int threads;
   char *owned_db;
 } opts;
@@ -166,7 +169,7 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
         return 2;
       }
     } else if (strcmp(a, "--rollup-after") == 0 || strcmp(a, "--retention") == 0 ||
-               strcmp(a, "--maintain-every") == 0) {
+               strcmp(a, "--maintain-every") == 0 || strcmp(a, "--fold-every") == 0) {
       NEEDV();
       int64_t d;
       if (parse_duration(v, &d) < 0) {
@@ -175,6 +178,7 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
       }
       if (a[2] == 'r' && a[3] == 'o') o->rollup_after = d;
       else if (a[2] == 'r') o->retention = d;
+      else if (a[2] == 'f') o->fold_every = d;
       else o->maintain_every = d;
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage(stdout);
@@ -204,8 +208,9 @@ static int open_store(opts *o, srv_store **st) {
     if (!o->owned_db) return 1;
     o->db = o->owned_db;
   }
-  srv_store_options so = {o->db, o->rollup_after, o->retention, o->threads > 0 ? o->threads + 1 : 5, 0,
-                          o->fold_memory_mb << 20};
+  if (o->fold_every > 86400) o->fold_every = 86400;
+  srv_store_options so = {o->db, o->rollup_after, o->retention, o->threads > 0 ? o->threads + 1 : 5,
+                          (int)(o->fold_every * 1000), o->fold_memory_mb << 20};
   int rc = srv_store_open(&so, st);
   if (rc < 0) {
     fprintf(stderr, "hud-server: cannot open store %s: %s\n", o->db, hud_strerror(rc));

@@ -27,6 +27,7 @@
 #ifndef SRV_ROUTES_H
 #define SRV_ROUTES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,7 @@ typedef struct srv_request {
   const char *path_rest; /* what a trailing "/ *" matched, "" otherwise */
   const char *content_type;     /* header value or "" */
   const char *content_encoding; /* header value or "" (e.g. "gzip") */
+  bool fresh; /* "Cache-Control: no-cache" (or "Pragma: no-cache"): read every batch acknowledged so far */
   const unsigned char *body; /* raw body bytes as sent (not decompressed); NULL when empty */
   size_t body_len;
   /* The authenticated key (NULL envs / 0 for SRV_ROUTE_PUBLIC routes). */

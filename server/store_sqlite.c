@@ -793,6 +793,8 @@ int srv_store_sqlite_reader(srv_store *st, sqlite3 **db) {
   return reader_borrow(st, db);
 }
 
+int srv_store_sqlite_reader_recent(srv_store *st, sqlite3 **db) { return reader_borrow(st, db); }
+
 void srv_store_sqlite_reader_release(srv_store *st, sqlite3 *db) {
   pthread_mutex_lock(&st->rlock);
   for (int i = 0; i < st->nreaders; i++)

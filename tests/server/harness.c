@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+bool srvh_fresh_reads = true;
+
 const char *srvh_binary(void) {
   static char path[1024];
   const char *b = getenv("HUD_BUILD_DIR");
@@ -176,6 +178,8 @@ static int request(int tls, int port, const char *method, const char *path, cons
   }
   struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
   hdrs = curl_slist_append(hdrs, "Expect:");
+  /* Tests read what they just ingested: ask for every acknowledged batch (store.h, write-behind). */
+  if (srvh_fresh_reads) hdrs = curl_slist_append(hdrs, "Cache-Control: no-cache");
   if (key) {
     snprintf(hdr_auth, sizeof hdr_auth, "Authorization: Bearer %s", key);
     hdrs = curl_slist_append(hdrs, hdr_auth);

@@ -2,6 +2,7 @@
 #ifndef SRV_HARNESS_H
 #define SRV_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -31,6 +32,10 @@ typedef struct srvh_resp {
   char *body; /* malloc'ed, NUL-terminated */
   size_t len;
 } srvh_resp;
+
+/* Requests send "Cache-Control: no-cache" (queries see every acknowledged batch) while this is true
+ * (the default); false: queries read the tables as last folded, as editors do. */
+extern bool srvh_fresh_reads;
 
 /* One request. KEY NULL = no Authorization; ENCODING NULL = no Content-Encoding. */
 int srvh_request(int port, const char *method, const char *path, const char *key, const void *body, size_t len,

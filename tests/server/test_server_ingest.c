@@ -411,6 +411,49 @@ static void test_fold_memory_bound(void **state) {
   srvh_cleanup(&s);
 }
 
+/* Queries read the tables as last folded (at most --fold-every behind) unless they send
+ * Cache-Control: no-cache, which waits for every acknowledged batch. With an hour between folds,
+ * a batch just acknowledged is invisible to a plain query and visible to a no-cache one. */
+static void test_reads_recent_or_fresh(void **state) {
+  srvh s;
+  assert_int_equal(srvh_tmpdir(&s), 0);
+  char key[128];
+  assert_int_equal(srvh_key(&s, "prod", key), 0);
+  const char *const extra[] = {"--fold-every", "1h", NULL};
+  assert_int_equal(srvh_start(&s, extra), 0);
+  void *body;
+  size_t len;
+  make_body(7300, 40, 1, &body, &len, NULL);
+  srvh_resp r;
+  assert_int_equal(srvh_request(s.port, "POST", "/v1/ingest", key, body, len, "gzip", &r), 0);
+  assert_int_equal(r.status, 200);
+  srvh_resp_free(&r);
+  free(body);
+  const char *top = "/v1/functions/top?service=shop&sort=calls&limit=5";
+  srvh_fresh_reads = false;
+  assert_int_equal(srvh_request(s.port, "GET", top, key, NULL, 0, NULL, &r), 0);
+  srvh_fresh_reads = true;
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "\"items\":[]"));
+  srvh_resp_free(&r);
+  assert_int_equal(srvh_sql_int(s.db, "SELECT COUNT(*) FROM journal"), 1);
+  assert_int_equal(srvh_request(s.port, "GET", top, key, NULL, 0, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_null(strstr(r.body, "\"items\":[]"));
+  assert_non_null(strstr(r.body, "\"function_id\""));
+  srvh_resp_free(&r);
+  assert_int_equal(srvh_sql_int(s.db, "SELECT COUNT(*) FROM journal"), 0);
+  /* Once folded, plain queries see it too. */
+  srvh_fresh_reads = false;
+  assert_int_equal(srvh_request(s.port, "GET", top, key, NULL, 0, NULL, &r), 0);
+  srvh_fresh_reads = true;
+  assert_non_null(strstr(r.body, "\"function_id\""));
+  srvh_resp_free(&r);
+  int st = srvh_stop(&s, SIGTERM);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  srvh_cleanup(&s);
+}
+
 static void test_sigterm_graceful(void **state) {
   srvh s;
   assert_int_equal(srvh_tmpdir(&s), 0);
@@ -546,7 +589,7 @@ int main(void) {
       cmocka_unit_test(test_auth),
       cmocka_unit_test(test_malformed_inputs),   cmocka_unit_test(test_sigterm_graceful),
       cmocka_unit_test(test_sigterm_finishes_in_flight), cmocka_unit_test(test_tls),
-      cmocka_unit_test(test_fold_memory_bound),
+      cmocka_unit_test(test_fold_memory_bound), cmocka_unit_test(test_reads_recent_or_fresh),
       cmocka_unit_test(test_cli_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
