@@ -79,7 +79,9 @@ int q_h_top(const srv_request *req, srv_response *resp) {
   /* The scan of the whole window keeps per-slice points only when sorting by a trend; otherwise the
    * trends of the page's items come from indexed reads afterwards. */
   bool trend_sort = sort == HUD_SORT_DURATION_TREND || sort == HUD_SORT_ERROR_TREND;
-  f.no_trends = !trend_sort;
+  /* In a flow the scan keeps them always: hours and blocks carry trend sums, and the page then
+   * needs no second read of its functions' edges. */
+  f.no_trends = !trend_sort && !f.flow;
   f.p95 = sort == HUD_SORT_P95;
   f.slowdown = sort == HUD_SORT_SLOWDOWN && !f.flow && !q.version_id;
   rc = sq_fn_summaries(&q, &f, &items, &fns, &n);
@@ -112,7 +114,7 @@ int q_h_top(const srv_request *req, srv_response *resp) {
        * percentiles and slowdown). */
       rc = sq_fn_page(&q, top_fns, out.n_items, out.items);
       have_pct = have_slow = true;
-    } else if (rc == 0 && !trend_sort && out.n_items) {
+    } else if (rc == 0 && f.no_trends && out.n_items) {
       q_fn_filter tf = {.fns = top_fns, .n_fns = out.n_items, .flow = f.flow};
       hud_function_summary *ti;
       int64_t *tfns;

@@ -31,7 +31,8 @@
  *   fn_blocks(service_id, version_id, block, fn, <fn_hours' columns from count to euy>,
  *            PRIMARY KEY(service_id, version_id, block, fn)) WITHOUT ROWID;  INDEX (service_id, block)
  *   flow_fn_blocks(service_id, flow, version_id, block, fn, <the same>,
- *            PRIMARY KEY(service_id, flow, version_id, block, fn)) WITHOUT ROWID;  INDEX (service_id, block)
+ *            PRIMARY KEY(service_id, flow, version_id, block, fn)) WITHOUT ROWID;  INDEX (service_id, block),
+ *            INDEX flow_fn_blocks_fn(fn, flow, block)
  *     fn_hours and flow_fn_hours per 10-minute block (block = slice - slice mod 600; trend sums with
  *     u in hours from the block's start), for the partial hours at a top-N window's edges.
  *   blocks_dirty(service_id, block, PRIMARY KEY(service_id, block)) WITHOUT ROWID

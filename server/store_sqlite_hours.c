@@ -65,6 +65,7 @@ static const char k_hours_schema[] =
     " en INTEGER NOT NULL, eu REAL NOT NULL, euu REAL NOT NULL, ey REAL NOT NULL, euy REAL NOT NULL,"
     " PRIMARY KEY (service_id, flow, version_id, block, fn)) WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS flow_fn_blocks_block ON flow_fn_blocks(service_id, block);\n"
+    "CREATE INDEX IF NOT EXISTS flow_fn_blocks_fn ON flow_fn_blocks(fn, flow, block);\n"
     "CREATE TABLE IF NOT EXISTS blocks_dirty (service_id INTEGER NOT NULL, block INTEGER NOT NULL,"
     " PRIMARY KEY (service_id, block)) WITHOUT ROWID;\n"
     /* Bumped with every rebuilt hour: a reader that sees the same generation sees the same fn_hours

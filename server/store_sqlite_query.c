@@ -64,6 +64,8 @@ static void sq_bind_scope(q_ctx *q, sqlite3_stmt *st) {
  * from fn_blocks (q_ctx.blk_a/blk_b). */
 #define SQ_MIN_A " service_id = ?1 AND slice >= ?2 AND slice < ?12 AND (?4 = 0 OR version_id = ?4) "
 #define SQ_MIN_B " service_id = ?1 AND slice >= ?13 AND slice < ?3 AND (?4 = 0 OR version_id = ?4) "
+#define SQ_MIN_A_BY_FN " +service_id = ?1 AND slice >= ?2 AND slice < ?12 AND (?4 = 0 OR version_id = ?4) "
+#define SQ_MIN_B_BY_FN " +service_id = ?1 AND slice >= ?13 AND slice < ?3 AND (?4 = 0 OR version_id = ?4) "
 #define SQ_BLOCKS_A " block >= ?12 AND block < ?10 "
 #define SQ_BLOCKS_B " block >= ?11 AND block < ?13 "
 
@@ -1234,10 +1236,15 @@ int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *it) {
 int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *it) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,
+                   /* In a flow: minutes, 10-minute blocks and hours (the split of the top-N scan). */
                    flow ? "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
                           " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM"
-                          " (SELECT sketch FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_EDGE_A_BY_FN
-                          " UNION ALL SELECT sketch FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_EDGE_B_BY_FN
+                          " (SELECT sketch FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_MIN_A_BY_FN
+                          " UNION ALL SELECT sketch FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_MIN_B_BY_FN
+                          " UNION ALL SELECT sketch FROM flow_fn_blocks WHERE fn = ?5 AND flow = ?6 AND" SQ_BLOCKS_A
+                          " AND +service_id = ?1 AND version_id = ?4"
+                          " UNION ALL SELECT sketch FROM flow_fn_blocks WHERE fn = ?5 AND flow = ?6 AND" SQ_BLOCKS_B
+                          " AND +service_id = ?1 AND version_id = ?4"
                           " UNION ALL SELECT sketch FROM flow_fn_hours WHERE fn = ?5 AND flow = ?6 AND" SQ_HOURS_BY_FN
                           " AND version_id = ?4))"
                         : "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
@@ -1251,7 +1258,11 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
   sq_bind_scope(q, st);
   sq_bind_split(q, st);
   sqlite3_bind_int64(st, 5, fn);
-  if (flow) sqlite3_bind_int64(st, 6, flow);
+  if (flow) {
+    sqlite3_bind_int64(st, 6, flow);
+    sqlite3_bind_int64(st, 12, q->hour_to > q->hour_from ? q->blk_a : q->hour_from);
+    sqlite3_bind_int64(st, 13, q->hour_to > q->hour_from ? q->blk_b : q->hour_to);
+  }
   int s = sqlite3_step(st);
   if (s == SQLITE_ROW) {
     it->p50 = sqlite3_column_double(st, 0);
