@@ -4,7 +4,7 @@
 #include "hud/cli.h"
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: hud-lsp [--help] [--version]\n\nLanguage server: production figures as code lenses, hovers and call hierarchy.\n");
+  fprintf(out, "usage: hud-lsp [--help] [--version]\n\nLanguage server: production figures as code lenses, hovers and call hierarchy (not implemented yet).\n");
 }
 
 int main(int argc, char **argv) {

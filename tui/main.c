@@ -4,7 +4,7 @@
 #include "hud/cli.h"
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: hud-tui [--help] [--version]\n\nTerminal UI: hot paths, slowest, failing and degrading functions.\n");
+  fprintf(out, "usage: hud-tui [--help] [--version]\n\nTerminal UI: hot paths, slowest, failing and degrading functions (not implemented yet).\n");
 }
 
 int main(int argc, char **argv) {
