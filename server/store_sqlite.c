@@ -31,7 +31,7 @@ static void put_varint(unsigned char **p, uint64_t v) {
   *(*p)++ = (unsigned char)v;
 }
 
-static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
+int srv_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
   uint64_t r = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (*p >= end) return HUD_EPARSE;
@@ -74,30 +74,36 @@ int srv_sketch_blob_encode(const hud_sketch *s, unsigned char **out, size_t *len
   return rc;
 }
 
-int srv_sketch_blob_decode(const void *blob, size_t len, hud_sketch **out) {
+int srv_sketch_blob_open(const void *blob, size_t len, srv_sketch_blob *out) {
   const unsigned char *p = blob, *end = p + len;
   if (len < 10 || p[0] != 'S' || p[1] != 1) return HUD_EPARSE;
-  p += 2;
   uint64_t bits = 0;
-  for (int i = 0; i < 8; i++) bits |= (uint64_t)p[i] << (8 * i);
-  p += 8;
-  hud_sketch_bins b = {0};
-  memcpy(&b.alpha, &bits, 8);
-  uint64_t zz, n;
-  if (get_varint(&p, end, &b.zero_count) < 0 || get_varint(&p, end, &zz) < 0 || get_varint(&p, end, &n) < 0)
+  for (int i = 0; i < 8; i++) bits |= (uint64_t)p[2 + i] << (8 * i);
+  p += 10;
+  memcpy(&out->alpha, &bits, 8);
+  uint64_t zz;
+  if (srv_varint(&p, end, &out->zero) < 0 || srv_varint(&p, end, &zz) < 0 || srv_varint(&p, end, &out->n) < 0)
     return HUD_EPARSE;
-  int64_t off = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
-  if (off < INT32_MIN || off > INT32_MAX || n > (uint64_t)(end - p)) return HUD_EPARSE;
-  b.offset = (int32_t)off;
-  b.n = (size_t)n;
+  out->offset = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+  if (out->offset < INT32_MIN || out->offset > INT32_MAX || out->n > (uint64_t)(end - p)) return HUD_EPARSE;
+  out->bins = p;
+  out->end = end;
+  return 0;
+}
+
+int srv_sketch_blob_decode(const void *blob, size_t len, hud_sketch **out) {
+  srv_sketch_blob h;
+  if (srv_sketch_blob_open(blob, len, &h) < 0) return HUD_EPARSE;
+  const unsigned char *p = h.bins;
+  hud_sketch_bins b = {.alpha = h.alpha, .zero_count = h.zero, .offset = (int32_t)h.offset, .n = (size_t)h.n};
   b.counts = calloc(b.n ? b.n : 1, sizeof *b.counts);
   if (!b.counts) return HUD_ENOMEM;
   for (size_t i = 0; i < b.n; i++)
-    if (get_varint(&p, end, &b.counts[i]) < 0) {
+    if (srv_varint(&p, h.end, &b.counts[i]) < 0) {
       free(b.counts);
       return HUD_EPARSE;
     }
-  int rc = p == end ? hud_sketch_import(&b, out) : HUD_EPARSE;
+  int rc = p == h.end ? hud_sketch_import(&b, out) : HUD_EPARSE;
   free(b.counts);
   return rc;
 }
@@ -112,29 +118,20 @@ typedef srv_bins_acc bins_acc;
 #define acc_begin srv_acc_begin
 
 static int acc_add_blob(bins_acc *a, const void *blob, size_t len) {
-  const unsigned char *p = blob, *end = p + len;
-  if (len < 10 || p[0] != 'S' || p[1] != 1) return HUD_EPARSE;
-  uint64_t bits = 0;
-  for (int i = 0; i < 8; i++) bits |= (uint64_t)p[2 + i] << (8 * i);
-  p += 10;
-  double alpha;
-  memcpy(&alpha, &bits, 8);
-  uint64_t zero, zz, n;
-  if (get_varint(&p, end, &zero) < 0 || get_varint(&p, end, &zz) < 0 || get_varint(&p, end, &n) < 0)
-    return HUD_EPARSE;
-  int64_t off = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
-  if (off < INT32_MIN || off > INT32_MAX || n > (uint64_t)(end - p)) return HUD_EPARSE;
-  if (acc_begin(a, alpha) < 0) return HUD_EINVAL;
-  a->zero += zero;
-  if (!n) return p == end ? 0 : HUD_EPARSE;
-  int64_t at = acc_cover(a, off, (size_t)n);
+  srv_sketch_blob h;
+  if (srv_sketch_blob_open(blob, len, &h) < 0) return HUD_EPARSE;
+  const unsigned char *p = h.bins;
+  if (acc_begin(a, h.alpha) < 0) return HUD_EINVAL;
+  a->zero += h.zero;
+  if (!h.n) return p == h.end ? 0 : HUD_EPARSE;
+  int64_t at = acc_cover(a, h.offset, (size_t)h.n);
   if (at < 0) return HUD_ENOMEM;
-  for (uint64_t i = 0; i < n; i++) {
+  for (uint64_t i = 0; i < h.n; i++) {
     uint64_t v;
-    if (get_varint(&p, end, &v) < 0) return HUD_EPARSE;
+    if (srv_varint(&p, h.end, &v) < 0) return HUD_EPARSE;
     a->counts[at + (int64_t)i] += v;
   }
-  return p == end ? 0 : HUD_EPARSE;
+  return p == h.end ? 0 : HUD_EPARSE;
 }
 
 /* Trims empty ends, folds beyond the bin cap, encodes. */

@@ -414,19 +414,6 @@ static void sq_slab_give(uint64_t *b, size_t n) {
   free(b);
 }
 
-static int sq_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
-  uint64_t x = 0;
-  for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-    unsigned char b = *(*p)++;
-    x |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *v = x;
-      return 0;
-    }
-  }
-  return HUD_EPARSE;
-}
-
 #define SQ_BINS_SLACK 64
 
 /* Makes A's counts cover bins [off, off + n); returns where OFF is, NULL without memory. */
@@ -476,19 +463,13 @@ static int sq_bins_merge(sq_bins *a, const sq_bins *src) {
   return 0;
 }
 
-static int sq_bins_add_blob(sq_bins *a, const unsigned char *p, size_t len) {
-  const unsigned char *end = p + len;
-  if (len < 10 || p[0] != 'S' || p[1] != 1) return HUD_EPARSE;
-  uint64_t bits = 0;
-  for (int i = 0; i < 8; i++) bits |= (uint64_t)p[2 + i] << (8 * i);
-  p += 10;
-  double alpha;
-  memcpy(&alpha, &bits, 8);
-  uint64_t zero, zz, n;
-  if (sq_varint(&p, end, &zero) < 0 || sq_varint(&p, end, &zz) < 0 || sq_varint(&p, end, &n) < 0)
-    return HUD_EPARSE;
-  int64_t off = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
-  if (off < INT32_MIN || off > INT32_MAX || n > (uint64_t)(end - p)) return HUD_EPARSE;
+static int sq_bins_add_blob(sq_bins *a, const unsigned char *blob, size_t len) {
+  srv_sketch_blob h;
+  if (srv_sketch_blob_open(blob, len, &h) < 0) return HUD_EPARSE;
+  const unsigned char *p = h.bins, *end = h.end;
+  double alpha = h.alpha;
+  uint64_t zero = h.zero, n = h.n;
+  int64_t off = h.offset;
   if (!a->set) {
     a->set = true;
     a->alpha = alpha;
@@ -517,7 +498,7 @@ static int sq_bins_add_blob(sq_bins *a, const unsigned char *p, size_t len) {
       continue;
     }
     uint64_t v;
-    if (sq_varint(&p, end, &v) < 0) return HUD_EPARSE;
+    if (srv_varint(&p, end, &v) < 0) return HUD_EPARSE;
     d[i] += v;
   }
   return p == end ? 0 : HUD_EPARSE;
