@@ -5,9 +5,10 @@
  *     F functions in F/10 modules, 5 call edges per function per minute across 3 flows, one batch
  *     per minute ending now (older minutes land in hourly slices, as the server stores them), each
  *     row with 8 sampled durations and their sketch, two versions (the newer one for the last 6 h).
- *   query_bench measure --port P --key K [--n 40] [--functions F]
+ *     Writes the data's end (unix seconds) to PATH.at.
+ *   query_bench measure --port P --key K [--n 40] [--functions F] [--at T]
  *     times the query API over HTTP against a running hud-server on that store and prints
- *     p50/p95 per query. */
+ *     p50/p95 per query, windows ending at T (the data's end; default now). */
 #include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>
@@ -66,6 +67,13 @@ static int gen(const char *db, long rows, int nfn) {
   long batches = (minutes + mpb - 1) / mpb;
   int64_t now = (int64_t)time(NULL) / 60 * 60;
   int64_t start = now - batches * mpb * 60;
+  char at_path[4096];
+  snprintf(at_path, sizeof at_path, "%s.at", db);
+  FILE *af = fopen(at_path, "w");
+  if (af) {
+    fprintf(af, "%lld\n", (long long)now);
+    fclose(af);
+  }
   hud_arena *a = hud_arena_new();
   double t0 = now_s();
   long stored = 0;
@@ -233,70 +241,93 @@ static int timed(CURL *c, int port, const char *key, const char *label, const ch
   return 0;
 }
 
-static int measure(int port, const char *key, int n, int nfn) {
-  CURL *c = curl_easy_init();
-  if (!c) return 1;
-  char mod[32], id[HUD_UUID_STRLEN + 1], path[512], body[1024];
-  int rc = 0;
-  rc |= timed(c, port, key, "top-N calls, 24 h window", "GET", "/v1/functions/top?service=shop&sort=calls&limit=20", NULL, n);
-  char from[HUD_TIME_STRLEN + 1];
-  hud_time_format(((hud_time_ns)time(NULL) - 3600) * 1000000000LL, from);
-  snprintf(path, sizeof path, "/v1/functions/top?service=shop&sort=calls&limit=20&from=%s", from);
-  for (char *p = path; *p; p++)
+/* "&from=...&to=..." for [FROM, TO] (unix seconds), '+' percent-encoded. */
+static void window_param(int64_t from, int64_t to, char *out, size_t cap) {
+  char f[HUD_TIME_STRLEN + 1], t[HUD_TIME_STRLEN + 1];
+  hud_time_format(from * 1000000000LL, f);
+  hud_time_format(to * 1000000000LL, t);
+  snprintf(out, cap, "&from=%s&to=%s", f, t);
+  for (char *p = out; *p; p++)
     if (*p == '+') {
       memmove(p + 3, p + 1, strlen(p + 1) + 1);
       memcpy(p, "%2B", 3);
     }
-  rc |= timed(c, port, key, "top-N calls, 1 h window", "GET", path, NULL, n);
-  static const char *const sorts[] = {"p95", "error_rate", "duration_trend", "error_trend", "slowdown"};
-  for (size_t k = 0; k < sizeof sorts / sizeof *sorts; k++) {
-    char label[64];
-    snprintf(label, sizeof label, "top-N %s, 24 h window", sorts[k]);
-    snprintf(path, sizeof path, "/v1/functions/top?service=shop&sort=%s&limit=20", sorts[k]);
+}
+
+/* The by-module body for MODS (JSON array text) over [FROM, TO]. */
+static void by_module_body(int64_t from, int64_t to, const char *mods, char *out, size_t cap) {
+  char f[HUD_TIME_STRLEN + 1], t[HUD_TIME_STRLEN + 1];
+  hud_time_format(from * 1000000000LL, f);
+  hud_time_format(to * 1000000000LL, t);
+  snprintf(out, cap, "{\"service\":\"shop\",\"from\":\"%s\",\"to\":\"%s\",\"module_paths\":%s}", f, t, mods);
+}
+
+static const char *const k_sorts[] = {"calls", "p95", "error_rate", "duration_trend", "error_trend", "slowdown"};
+static const char *const k_flow_sorts[] = {"calls", "p95", "duration_trend", "error_trend"};
+
+/* Every top-N sort, in a flow too, and per-file over [FROM, TO]; TAG names the window. */
+static int measure_window(CURL *c, int port, const char *key, int n, const char *mod, int64_t from, int64_t to,
+                          const char *tag) {
+  char win[160], path[512], label[96], body[1024];
+  int rc = 0;
+  window_param(from, to, win, sizeof win);
+  for (size_t k = 0; k < sizeof k_sorts / sizeof *k_sorts; k++) {
+    snprintf(label, sizeof label, "top-N %s, %s", k_sorts[k], tag);
+    snprintf(path, sizeof path, "/v1/functions/top?service=shop&sort=%s&limit=20%s", k_sorts[k], win);
     rc |= timed(c, port, key, label, "GET", path, NULL, n);
   }
   /* An endpoint's slowest functions (the terminal UI's flow view): top-N inside one flow. */
-  static const char *const flow_sorts[] = {"calls", "p95", "duration_trend", "error_trend"};
   hud_uuid flow;
   hud_flow_id_endpoint("GET", "/checkout", flow);
-  for (size_t k = 0; k < sizeof flow_sorts / sizeof *flow_sorts; k++) {
-    char label[64];
-    snprintf(label, sizeof label, "top-N in a flow, %s, 24 h", flow_sorts[k]);
-    snprintf(path, sizeof path, "/v1/functions/top?service=shop&flow_id=%s&sort=%s&limit=20", flow, flow_sorts[k]);
+  for (size_t k = 0; k < sizeof k_flow_sorts / sizeof *k_flow_sorts; k++) {
+    snprintf(label, sizeof label, "top-N in a flow, %s, %s", k_flow_sorts[k], tag);
+    snprintf(path, sizeof path, "/v1/functions/top?service=shop&flow_id=%s&sort=%s&limit=20%s", flow, k_flow_sorts[k],
+             win);
     rc |= timed(c, port, key, label, "GET", path, NULL, n);
   }
+  char mods[64];
+  snprintf(mods, sizeof mods, "[\"%s\"]", mod);
+  by_module_body(from, to, mods, body, sizeof body);
+  snprintf(label, sizeof label, "per-file (1 module, 10 fns), %s", tag);
+  rc |= timed(c, port, key, label, "POST", "/v1/functions/by-module", body, n);
+  by_module_body(from, to,
+                 "[\"pkg/mod001.py\",\"pkg/mod002.py\",\"pkg/mod003.py\",\"pkg/mod004.py\",\"pkg/mod005.py\"]",
+                 body, sizeof body);
+  snprintf(label, sizeof label, "per-file (5 modules, 50 fns), %s", tag);
+  rc |= timed(c, port, key, label, "POST", "/v1/functions/by-module", body, n);
+  return rc;
+}
+
+/* Windows end at AT, the end of the generated data (query.sh passes it), not at the clock: a store
+ * generated yesterday is still measured over its data. */
+static int measure(int port, const char *key, int n, int nfn, int64_t at) {
+  CURL *c = curl_easy_init();
+  if (!c) return 1;
+  char mod[32], id[HUD_UUID_STRLEN + 1], path[512], win[160];
+  int rc = 0;
   snprintf(mod, sizeof mod, "pkg/mod%03d.py", 7 % (nfn / 10));
-  snprintf(body, sizeof body, "{\"service\":\"shop\",\"module_paths\":[\"%s\"]}", mod);
-  rc |= timed(c, port, key, "per-file (1 module, 10 fns), 24 h", "POST", "/v1/functions/by-module", body, n);
-  snprintf(body, sizeof body,
-           "{\"service\":\"shop\",\"module_paths\":[\"pkg/mod001.py\",\"pkg/mod002.py\",\"pkg/mod003.py\","
-           "\"pkg/mod004.py\",\"pkg/mod005.py\"]}");
-  rc |= timed(c, port, key, "per-file (5 modules, 50 fns), 24 h", "POST", "/v1/functions/by-module", body, n);
-  char from_q[64];
-  snprintf(from_q, sizeof from_q, "%s", from);
-  snprintf(body, sizeof body, "{\"service\":\"shop\",\"from\":\"%s\",\"module_paths\":[\"%s\"]}", from_q, mod);
-  rc |= timed(c, port, key, "per-file (1 module, 10 fns), 1 h", "POST", "/v1/functions/by-module", body, n);
-  snprintf(body, sizeof body,
-           "{\"service\":\"shop\",\"from\":\"%s\",\"module_paths\":[\"pkg/mod001.py\",\"pkg/mod002.py\","
-           "\"pkg/mod003.py\",\"pkg/mod004.py\",\"pkg/mod005.py\"]}",
-           from_q);
-  rc |= timed(c, port, key, "per-file (5 modules, 50 fns), 1 h", "POST", "/v1/functions/by-module", body, n);
+  rc |= measure_window(c, port, key, n, mod, at - 86400, at, "24 h");
+  snprintf(path, sizeof path, "/v1/functions/top?service=shop&sort=calls&limit=20");
+  rc |= timed(c, port, key, "top-N calls, 24 h to now (default)", "GET", path, NULL, n);
+  window_param(at - 3600, at, win, sizeof win);
+  snprintf(path, sizeof path, "/v1/functions/top?service=shop&sort=calls&limit=20%s", win);
+  rc |= timed(c, port, key, "top-N calls, 1 h", "GET", path, NULL, n);
+  /* The worst point for the pre-aggregates: both edges of the window cut 10-minute blocks one
+   * second in, so ~20 minutes of minute rows are read besides whole hours and blocks. */
+  int64_t end = at / 600 * 600 - 1;
+  rc |= measure_window(c, port, key, n, mod, end - 86400 + 2, end, "24 h, worst-case edges");
   hud_function_id("pkg/mod000.py", "fn3", id);
-  snprintf(path, sizeof path, "/v1/functions/%s?service=shop", id);
+  window_param(at - 86400, at, win, sizeof win);
+  snprintf(path, sizeof path, "/v1/functions/%s?service=shop%s", id, win);
   rc |= timed(c, port, key, "function detail, 24 h", "GET", path, NULL, n);
-  snprintf(path, sizeof path, "/v1/callgraph?service=shop&root=%s", id);
+  snprintf(path, sizeof path, "/v1/callgraph?service=shop&root=%s%s", id, win);
   rc |= timed(c, port, key, "call graph (depth 4, 200 nodes), 24 h", "GET", path, NULL, n);
-  char enc_from[96];
-  snprintf(enc_from, sizeof enc_from, "%s", from);
-  for (char *p = enc_from; *p; p++)
-    if (*p == '+') {
-      memmove(p + 3, p + 1, strlen(p + 1) + 1);
-      memcpy(p, "%2B", 3);
-    }
-  snprintf(path, sizeof path, "/v1/issues?service=shop&from=%s", enc_from);
+  window_param(at - 3600, at, win, sizeof win);
+  snprintf(path, sizeof path, "/v1/issues?service=shop%s", win);
   rc |= timed(c, port, key, "issues (detection on demand), 1 h", "GET", path, NULL, n > 10 ? 10 : n);
-  rc |= timed(c, port, key, "issues (detection on demand), 24 h", "GET", "/v1/issues?service=shop", NULL,
-              n > 10 ? 10 : n);
+  window_param(at - 86400, at, win, sizeof win);
+  snprintf(path, sizeof path, "/v1/issues?service=shop%s", win);
+  rc |= timed(c, port, key, "issues (detection on demand), 24 h", "GET", path, NULL, n > 10 ? 10 : n);
   curl_easy_cleanup(c);
   return rc;
 }
@@ -305,6 +336,7 @@ int main(int argc, char **argv) {
   const char *db = NULL, *key = NULL;
   long rows = 10000000;
   int nfn = 1000, port = 0, n = 40;
+  int64_t at = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--db")) db = argv[i + 1];
     else if (!strcmp(argv[i], "--rows")) rows = atol(argv[i + 1]);
@@ -312,11 +344,13 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--key")) key = argv[i + 1];
     else if (!strcmp(argv[i], "--n")) n = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--at")) at = atoll(argv[i + 1]);
   }
   if (nfn < 10) nfn = 10;
   if (argc >= 2 && !strcmp(argv[1], "gen") && db) return gen(db, rows, nfn);
-  if (argc >= 2 && !strcmp(argv[1], "measure") && port > 0 && key && n > 0) return measure(port, key, n, nfn);
+  if (argc >= 2 && !strcmp(argv[1], "measure") && port > 0 && key && n > 0)
+    return measure(port, key, n, nfn, at > 0 ? at : (int64_t)time(NULL));
   fprintf(stderr, "usage: query_bench gen --db PATH [--rows N] [--functions F]\n"
-                  "       query_bench measure --port P --key K [--n N] [--functions F]\n");
+                  "       query_bench measure --port P --key K [--n N] [--functions F] [--at UNIX_SECONDS]\n");
   return 2;
 }
