@@ -784,31 +784,37 @@ static int number_error(dctx *d) {
 
 /* JSON integers without '.', 'e' or 'E' are integers (as jansson and Python see them); the
  * rest are reals. Out-of-range numbers are refused wherever they are, like a syntax error. */
-static int cb_number(void *ctx, const char *s, size_t n) {
-  dctx *d = ctx;
-  sval v = {.t = V_INT};
-  bool neg = n && s[0] == '-';
+/* The number yajl hands over as text into *V (V_INT or V_REAL). HUD_ERANGE beyond int64 or
+ * beyond a finite double, HUD_ENOMEM. Shared by both passes, so they refuse the same numbers. */
+static int parse_number(const char *s, size_t n, sval *v) {
   bool integral = true;
   for (size_t i = 0; i < n && integral; i++) integral = !(s[i] == '.' || s[i] == 'e' || s[i] == 'E');
   if (integral) {
+    bool neg = n && s[0] == '-';
     uint64_t u = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (size_t i = neg; i < n; i++) {
       unsigned dig = (unsigned)(s[i] - '0');
-      if (u > (lim - dig) / 10) return number_error(d) == 0;
+      if (u > (lim - dig) / 10) return HUD_ERANGE;
       u = u * 10 + dig;
     }
-    v.i = neg ? (int64_t)(0 - u) : (int64_t)u;
-  } else {
-    char buf[128], *big = NULL;
-    char *t = buf;
-    if (n >= sizeof buf && !(t = big = malloc(n + 1))) return oom(d->c) == 0;
-    memcpy(t, s, n);
-    t[n] = '\0';
-    v.t = V_REAL;
-    v.d = strtod(t, NULL); /* the server runs in the C locale */
-    free(big);
-    if (isinf(v.d)) return number_error(d) == 0;
+    *v = (sval){.t = V_INT, .i = neg ? (int64_t)(0 - u) : (int64_t)u};
+    return 0;
   }
+  char buf[128], *big = NULL, *t = buf;
+  if (n >= sizeof buf && !(t = big = malloc(n + 1))) return HUD_ENOMEM;
+  memcpy(t, s, n);
+  t[n] = '\0';
+  *v = (sval){.t = V_REAL, .d = strtod(t, NULL)}; /* the server runs in the C locale */
+  free(big);
+  return isinf(v->d) ? HUD_ERANGE : 0;
+}
+
+static int cb_number(void *ctx, const char *s, size_t n) {
+  dctx *d = ctx;
+  sval v;
+  int rc = parse_number(s, n, &v);
+  if (rc == HUD_ENOMEM) return oom(d->c) == 0;
+  if (rc) return number_error(d) == 0;
   return on_value(d, &v) == 0;
 }
 
@@ -899,26 +905,11 @@ static int cbs_bool(void *ctx, int b) {
 }
 static int cbs_number(void *ctx, const char *s, size_t n) {
   dctx *d = ctx;
-  bool integral = true;
-  for (size_t i = 0; i < n && integral; i++) integral = !(s[i] == '.' || s[i] == 'e' || s[i] == 'E');
-  if (!integral) {
-    char buf[64];
-    if (n < sizeof buf) {
-      memcpy(buf, s, n);
-      buf[n] = '\0';
-      if (isinf(strtod(buf, NULL))) return number_error(d) == 0;
-    }
-    version_value(d, V_REAL, 0);
-  } else {
-    bool neg = n && s[0] == '-';
-    uint64_t u = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    for (size_t i = neg; i < n; i++) {
-      unsigned dig = (unsigned)(s[i] - '0');
-      if (u > (lim - dig) / 10) return number_error(d) == 0;
-      u = u * 10 + dig;
-    }
-    version_value(d, V_INT, neg ? (int64_t)(0 - u) : (int64_t)u);
-  }
+  sval v;
+  int rc = parse_number(s, n, &v);
+  if (rc == HUD_ENOMEM) return oom(d->c) == 0;
+  if (rc) return number_error(d) == 0;
+  version_value(d, v.t, v.i);
   element_done(top(d));
   return 1;
 }
