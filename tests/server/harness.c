@@ -14,6 +14,23 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Runs ARGV with its stdout on the pipe FDS (the write end is closed here); SERVER: dies with
+ * this process, so a crashed test leaves no server behind. The child's pid, or -1. */
+static pid_t spawn(const char *const *argv, int fds[2], bool server) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    if (server) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  close(fds[1]);
+  return pid;
+}
+
 bool srvh_fresh_reads = true;
 
 const char *srvh_binary(void) {
@@ -43,18 +60,8 @@ int srvh_start(srvh *h, const char *const *extra) {
   argv[n++] = "127.0.0.1:0";
   for (int i = 0; extra && extra[i] && n < 30; i++) argv[n++] = extra[i];
   argv[n] = NULL;
-  pid_t pid = fork();
+  pid_t pid = spawn(argv, fds, true);
   if (pid < 0) return -1;
-  if (pid == 0) {
-    /* A crashed test must not leave a server behind. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  close(fds[1]);
   h->pid = pid;
   char buf[512];
   size_t len = 0;
@@ -116,16 +123,8 @@ int srvh_cli(const srvh *h, const char *const *args, char *out, size_t cap) {
   argv[n++] = "--db";
   argv[n++] = h->db;
   argv[n] = NULL;
-  pid_t pid = fork();
+  pid_t pid = spawn(argv, fds, false);
   if (pid < 0) return -1;
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  close(fds[1]);
   size_t len = 0;
   char sink[256];
   for (;;) {
@@ -220,6 +219,17 @@ int srvh_request_tls(int port, const char *method, const char *path, const char 
 void srvh_resp_free(srvh_resp *r) {
   free(r->body);
   memset(r, 0, sizeof *r);
+}
+
+int srvh_ingest_json(int port, const char *key, const char *json, size_t len) {
+  srvh_resp r = {0};
+  int rc = srvh_request(port, "POST", "/v1/ingest", key, json, len, NULL, &r) == 0 ? 0 : -1;
+  if (rc == 0 && r.status != 200) {
+    fprintf(stderr, "ingest %ld: %s\n", r.status, r.body);
+    rc = -1;
+  }
+  srvh_resp_free(&r);
+  return rc;
 }
 
 long long srvh_sql_int(const char *db, const char *sql) {

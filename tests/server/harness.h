@@ -44,6 +44,8 @@ int srvh_request(int port, const char *method, const char *path, const char *key
 int srvh_request_tls(int port, const char *method, const char *path, const char *key, const void *body,
                      size_t len, const char *encoding, srvh_resp *out);
 void srvh_resp_free(srvh_resp *r);
+/* POSTs a JSON batch to /v1/ingest; 0 when answered 200, else -1 (status and body on stderr). */
+int srvh_ingest_json(int port, const char *key, const char *json, size_t len);
 
 /* SELECT returning one integer from the SQLite file (opened read-only). -1 on error. */
 long long srvh_sql_int(const char *db, const char *sql);

@@ -40,6 +40,20 @@ static int teardown(void **state) {
   return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+/* A server of the test's own (fresh store, one "prod" key), for tests that stop or configure it. */
+static void own_server(srvh *s, char key[128], const char *const *extra) {
+  assert_int_equal(srvh_tmpdir(s), 0);
+  assert_int_equal(srvh_key(s, "prod", key), 0);
+  assert_int_equal(srvh_start(s, extra), 0);
+}
+
+/* SIGTERM: the server must exit 0; then its directory goes. */
+static void stop_clean(srvh *s) {
+  int st = srvh_stop(s, SIGTERM);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  srvh_cleanup(s);
+}
+
 /* A valid batch for SEED as JSON (or gzip). */
 static void make_body(uint64_t seed, size_t n_inv, int gzip, void **body, size_t *len, int64_t *total_calls) {
   hud_arena *a = hud_arena_new();
@@ -375,11 +389,9 @@ static void test_malformed_inputs(void **state) {
  * merges), about 3 MB merged; with the default 256 MB the journal would only shrink at the 5 s fold. */
 static void test_fold_memory_bound(void **state) {
   srvh s;
-  assert_int_equal(srvh_tmpdir(&s), 0);
   char key[128];
-  assert_int_equal(srvh_key(&s, "prod", key), 0);
   const char *const extra[] = {"--fold-memory", "8", NULL};
-  assert_int_equal(srvh_start(&s, extra), 0);
+  own_server(&s, key, extra);
   hud_time_ns base = ((hud_time_ns)time(NULL) / 60) * 60 * 1000000000LL;
   long long total = 0, most = 0;
   for (int i = 0; i < 30; i++) {
@@ -406,9 +418,7 @@ static void test_fold_memory_bound(void **state) {
   assert_int_equal(srvh_request(s.port, "GET", "/v1/services", key, NULL, 0, NULL, &r), 0);
   srvh_resp_free(&r);
   assert_int_equal(srvh_sql_int(s.db, "SELECT SUM(count) FROM calls"), total);
-  int st = srvh_stop(&s, SIGTERM);
-  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-  srvh_cleanup(&s);
+  stop_clean(&s);
 }
 
 /* Queries read the tables as last folded (at most --fold-every behind) unless they send
@@ -416,11 +426,9 @@ static void test_fold_memory_bound(void **state) {
  * a batch just acknowledged is invisible to a plain query and visible to a no-cache one. */
 static void test_reads_recent_or_fresh(void **state) {
   srvh s;
-  assert_int_equal(srvh_tmpdir(&s), 0);
   char key[128];
-  assert_int_equal(srvh_key(&s, "prod", key), 0);
   const char *const extra[] = {"--fold-every", "1h", NULL};
-  assert_int_equal(srvh_start(&s, extra), 0);
+  own_server(&s, key, extra);
   void *body;
   size_t len;
   make_body(7300, 40, 1, &body, &len, NULL);
@@ -449,17 +457,13 @@ static void test_reads_recent_or_fresh(void **state) {
   srvh_fresh_reads = true;
   assert_non_null(strstr(r.body, "\"function_id\""));
   srvh_resp_free(&r);
-  int st = srvh_stop(&s, SIGTERM);
-  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-  srvh_cleanup(&s);
+  stop_clean(&s);
 }
 
 static void test_sigterm_graceful(void **state) {
   srvh s;
-  assert_int_equal(srvh_tmpdir(&s), 0);
   char key[128];
-  assert_int_equal(srvh_key(&s, "prod", key), 0);
-  assert_int_equal(srvh_start(&s, NULL), 0);
+  own_server(&s, key, NULL);
   void *body;
   size_t len;
   int64_t total;
@@ -485,10 +489,8 @@ static void test_sigterm_graceful(void **state) {
  * stores the batch, then exits 0. The upload is paced by hand so the request is surely in flight. */
 static void test_sigterm_finishes_in_flight(void **state) {
   srvh s;
-  assert_int_equal(srvh_tmpdir(&s), 0);
   char key[128];
-  assert_int_equal(srvh_key(&s, "prod", key), 0);
-  assert_int_equal(srvh_start(&s, NULL), 0);
+  own_server(&s, key, NULL);
   void *body;
   size_t len;
   make_body(7001, 100, 1, &body, &len, NULL);
@@ -560,9 +562,7 @@ static void test_tls(void **state) {
   assert_int_not_equal(srvh_request(s.port, "GET", "/healthz", NULL, NULL, 0, NULL, &r) == 0 && r.status == 200, 1);
   srvh_resp_free(&r);
   assert_int_equal(srvh_sql_int(s.db, "SELECT COUNT(*) FROM batches"), 1);
-  int st = srvh_stop(&s, SIGTERM);
-  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-  srvh_cleanup(&s);
+  stop_clean(&s);
 }
 
 static void test_cli_errors(void **state) {

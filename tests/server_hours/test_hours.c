@@ -44,13 +44,7 @@ static int ingest_at(int out, const char *version, int64_t ts) {
   snprintf(id, sizeof id, "7c1e0b2a-5d3f-4e6a-8b9c-%012x", ++g->batch_seq);
   int rc = synth_batch(&g->outs[out], version, id, ts * NS, a, &b);
   if (rc == 0) rc = hud_batch_encode(&b, &json, &len, &e);
-  srvh_resp r = {0};
-  if (rc == 0 && srvh_request(g->h.port, "POST", "/v1/ingest", g->key, json, len, NULL, &r) != 0) rc = -1;
-  if (rc == 0 && r.status != 200) {
-    fprintf(stderr, "ingest %ld: %s\n", r.status, r.body);
-    rc = -1;
-  }
-  srvh_resp_free(&r);
+  if (rc == 0) rc = srvh_ingest_json(g->h.port, g->key, json, len);
   free(json);
   hud_arena_free(a);
   return rc;

@@ -42,13 +42,7 @@ static int ingest(const synth_out *o, const char *version, const char *batch_id,
   int rc = synth_batch(o, version, batch_id, ts, a, &b);
   if (rc == 0) rc = hud_batch_encode(&b, &json, &len, &e);
   if (rc < 0) fprintf(stderr, "encode: %s\n", e.message);
-  srvh_resp r = {0};
-  if (rc == 0 && srvh_request(g->h.port, "POST", "/v1/ingest", g->key, json, len, NULL, &r) != 0) rc = -1;
-  if (rc == 0 && r.status != 200) {
-    fprintf(stderr, "ingest %ld: %s\n", r.status, r.body);
-    rc = -1;
-  }
-  srvh_resp_free(&r);
+  if (rc == 0) rc = srvh_ingest_json(g->h.port, g->key, json, len);
   free(json);
   hud_arena_free(a);
   return rc;
