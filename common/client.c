@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 #include <zlib.h>
 
+#include "hud/codec.h"
 #include "hud/err.h"
 #include "hud/str.h"
 #include "hud/version.h"
@@ -332,22 +332,18 @@ static int map_status(long s) {
   return s >= 500 && s < 600 ? HUD_ESERVER : HUD_EHTTP;
 }
 
-/* Reads `{"error":{"code":..,"message":..}}` from an error body, if it is one. */
+/* Reads `{"error":{"code":..,"message":..}}` from an error body with the codec, if it is one. */
 static void parse_error_body(hud_result *res) {
   if (!res->body || res->body_len == 0) return;
-  json_t *root = json_loadb(res->body, res->body_len, JSON_DISABLE_EOF_CHECK, NULL);
-  if (!root) return;
-  json_t *e = json_object_get(root, "error");
-  if (json_is_object(e)) {
-    json_t *code = json_object_get(e, "code");
-    json_t *msg = json_object_get(e, "message");
-    if (json_is_string(code)) res->error_code = hud_strdup(json_string_value(code));
-    else if (json_is_integer(code)) res->error_code = hud_asprintf("%" JSON_INTEGER_FORMAT, json_integer_value(code));
-    if (json_is_string(msg) && json_string_length(msg) > 0) res->message = hud_strdup(json_string_value(msg));
-  } else if (json_is_string(e)) {
-    res->message = hud_strdup(json_string_value(e));
+  hud_arena *a = hud_arena_new();
+  if (!a) return;
+  hud_error_response e;
+  hud_decode_opts o = {.unknown_fields = HUD_UNKNOWN_IGNORE};
+  if (hud_error_response_decode(res->body, res->body_len, &o, a, &e, NULL) == 0) {
+    res->error_code = hud_strdup(e.code);
+    if (e.message[0]) res->message = hud_strdup(e.message);
   }
-  json_decref(root);
+  hud_arena_free(a);
 }
 
 static void xfer_finish(xfer *x, CURLcode cc, hud_result *res) {

@@ -158,7 +158,7 @@ static void status_codes_map_to_errors(void **state) {
       {"/401", HUD_EAUTH, 401, "bad_key", "API key not recognised"},
       {"/403", HUD_EFORBIDDEN, 403, "forbidden", "read-only key"},
       {"/nope", HUD_ENOTFOUND, 404, "not_found", "no route in the test fixture"},
-      {"/413", HUD_ETOOBIG, 413, "413", "batch too large"},
+      {"/413", HUD_ETOOBIG, 413, NULL, "HTTP 413 from "}, /* not the protocol's error body */
       {"/500", HUD_ESERVER, 500, NULL, "HTTP 500 from "},
       {"/503", HUD_ESERVER, 503, "store", "database locked"},
       {"/418", HUD_EHTTP, 418, NULL, "HTTP 418 from "},

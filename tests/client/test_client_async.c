@@ -1,5 +1,5 @@
 /* The non-blocking client driven by a real libuv loop against the loopback fixture.
- * The adapter below (watch_socket/set_timer on uv_poll_t/uv_timer_t) is the one hud-lsp needs. */
+ * The adapter is the library's (hud/client_uv.h), the one hud-lsp runs on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,100 +13,8 @@
 #include "client_support.h"
 #include "httpd_fixture.h"
 #include "hud/client.h"
+#include "hud/client_uv.h"
 #include "hud/err.h"
-
-/* ---- libuv adapter ---- */
-
-typedef struct sock_watch {
-  uv_poll_t poll;
-  int fd;
-  struct sock_watch *next;
-} sock_watch;
-
-typedef struct uv_driver {
-  uv_loop_t *loop;
-  hud_client *client;
-  uv_timer_t timer;
-  sock_watch *socks;
-  uint64_t max_call_ns; /* longest time spent inside one client call */
-  size_t calls;
-} uv_driver;
-
-static void track(uv_driver *d, uint64_t t0) {
-  uint64_t dt = uv_hrtime() - t0;
-  if (dt > d->max_call_ns) d->max_call_ns = dt;
-  d->calls++;
-}
-
-static void on_poll(uv_poll_t *p, int status, int events) {
-  sock_watch *w = (sock_watch *)p;
-  uv_driver *d = p->data;
-  int ev = 0;
-  if (status >= 0) {
-    if (events & UV_READABLE) ev |= HUD_POLL_IN;
-    if (events & UV_WRITABLE) ev |= HUD_POLL_OUT;
-  }
-  uint64_t t0 = uv_hrtime();
-  hud_client_on_socket(d->client, w->fd, ev);
-  track(d, t0);
-}
-
-static void on_close_free(uv_handle_t *h) { free(h); }
-
-static void watch_socket(void *ud, int fd, int events) {
-  uv_driver *d = ud;
-  sock_watch **pp = &d->socks;
-  while (*pp && (*pp)->fd != fd) pp = &(*pp)->next;
-  if (events == 0) {
-    if (*pp) {
-      sock_watch *w = *pp;
-      *pp = w->next;
-      uv_poll_stop(&w->poll);
-      uv_close((uv_handle_t *)&w->poll, on_close_free);
-    }
-    return;
-  }
-  sock_watch *w = *pp;
-  if (!w) {
-    w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    w->fd = fd;
-    assert_int_equal(uv_poll_init_socket(d->loop, &w->poll, fd), 0);
-    w->poll.data = d;
-    w->next = d->socks;
-    d->socks = w;
-  }
-  int uvev = (events & HUD_POLL_IN ? UV_READABLE : 0) | (events & HUD_POLL_OUT ? UV_WRITABLE : 0);
-  uv_poll_start(&w->poll, uvev, on_poll);
-}
-
-static void on_timer(uv_timer_t *t) {
-  uv_driver *d = t->data;
-  uint64_t t0 = uv_hrtime();
-  hud_client_on_timeout(d->client);
-  track(d, t0);
-}
-
-static void set_timer(void *ud, long ms) {
-  uv_driver *d = ud;
-  if (ms < 0) uv_timer_stop(&d->timer);
-  else uv_timer_start(&d->timer, on_timer, (uint64_t)ms, 0);
-}
-
-/* Points the driver at client C (a driver outlives the clients it serves one after another). */
-static void driver_attach(uv_driver *d, hud_client *c) {
-  d->client = c;
-  hud_client_loop hooks = {.watch_socket = watch_socket, .set_timer = set_timer, .loop_ud = d};
-  assert_int_equal(hud_client_attach_loop(c, &hooks), 0);
-}
-
-static void driver_init(uv_driver *d, uv_loop_t *loop, hud_client *c) {
-  memset(d, 0, sizeof *d);
-  d->loop = loop;
-  uv_timer_init(loop, &d->timer);
-  d->timer.data = d;
-  driver_attach(d, c);
-}
 
 /* ---- fixture ---- */
 
@@ -115,7 +23,7 @@ typedef struct fx {
   hud_config *cfg;
   hud_client *c;
   uv_loop_t loop;
-  uv_driver d;
+  hud_client_uv *d;
   uv_timer_t guard, ticker;
   uint64_t last_tick, max_gap_ns;
   size_t ticks;
@@ -155,7 +63,7 @@ static int setup(void **state) {
   f->cfg = test_config(httpd_url(f->h), "k-async");
   if (!f->cfg || hud_client_new(&f->c, f->cfg, NULL, 0) != 0) return -1;
   uv_loop_init(&f->loop);
-  driver_init(&f->d, &f->loop, f->c);
+  if (hud_client_uv_new(&f->loop, f->c, &f->d) != 0) return -1;
   uv_timer_init(&f->loop, &f->guard);
   f->guard.data = f;
   uv_timer_init(&f->loop, &f->ticker);
@@ -172,12 +80,7 @@ static void close_walk(uv_handle_t *h, void *arg) {
 static int teardown(void **state) {
   fx *f = *state;
   hud_client_free(f->c); /* cancels what is left; curl removes its sockets through the hooks */
-  /* Poll handles freed by watch_socket; the rest are embedded in F. */
-  for (sock_watch *w = f->d.socks, *n; w; w = n) {
-    n = w->next;
-    uv_close((uv_handle_t *)&w->poll, on_close_free);
-  }
-  f->d.socks = NULL;
+  hud_client_uv_free(f->d);
   uv_walk(&f->loop, close_walk, NULL);
   uv_run(&f->loop, UV_RUN_DEFAULT);
   int rc = uv_loop_close(&f->loop);
@@ -240,9 +143,12 @@ static void slow_request_does_not_block_the_loop(void **state) {
 
   run(f, 3, 10000);
   uv_timer_stop(&f->ticker);
+  uint64_t max_call_ns;
+  size_t calls;
+  hud_client_uv_stats(f->d, &max_call_ns, &calls);
   print_message("fast at %.1f ms, post at %.1f ms, slow at %.1f ms; longest client call %.2f ms over %zu calls, "
                 "starting 3 requests %.2f ms; longest loop gap %.1f ms over %zu ticks\n",
-                o[1].at_ns / 1e6, o[2].at_ns / 1e6, o[0].at_ns / 1e6, f->d.max_call_ns / 1e6, f->d.calls,
+                o[1].at_ns / 1e6, o[2].at_ns / 1e6, o[0].at_ns / 1e6, max_call_ns / 1e6, calls,
                 start_ns / 1e6, f->max_gap_ns / 1e6, f->ticks);
   assert_int_equal(o[1].err, 0);
   assert_string_equal(o[1].body, "{\"fast\":true}");
@@ -255,7 +161,7 @@ static void slow_request_does_not_block_the_loop(void **state) {
   assert_true(o[2].at_ns < 700 * 1000000ull);
   assert_true(o[0].at_ns >= 1400 * 1000000ull);
   /* The loop kept turning: no client call took long, and the 10 ms ticker kept ticking. */
-  assert_true(f->d.max_call_ns < 100 * 1000000ull);
+  assert_true(max_call_ns < 100 * 1000000ull);
   assert_true(start_ns < 100 * 1000000ull);
   assert_true(f->ticks >= 50);
   assert_true(f->max_gap_ns < 250 * 1000000ull);
@@ -283,7 +189,7 @@ static void errors_arrive_through_the_callback(void **state) {
   /* Swap in the client with the short time limit. */
   hud_client_free(f->c);
   f->c = c2;
-  driver_attach(&f->d, f->c);
+  assert_int_equal(hud_client_uv_attach(f->d, f->c), 0);
 
   httpd_response slow = {.status = 200, .body = "{}", .delay_ms = 10000};
   httpd_route(f->h, "GET", "/slow", &slow);
@@ -317,7 +223,7 @@ static void refused_through_the_loop(void **state) {
   assert_int_equal(hud_client_new(&c2, f->cfg, NULL, 0), 0);
   hud_client_free(f->c);
   f->c = c2;
-  driver_attach(&f->d, f->c);
+  assert_int_equal(hud_client_uv_attach(f->d, f->c), 0);
   outcome o = {.f = f};
   hud_request r = {.path = "/v1/services"};
   assert_int_equal(hud_client_start(f->c, &r, on_done, &o, NULL), 0);
@@ -369,7 +275,7 @@ static void cancel_and_free_with_pending(void **state) {
   uv_run(&f->loop, UV_RUN_NOWAIT);
   hud_client_free(f->c);
   f->c = NULL;
-  f->d.client = NULL;
+  hud_client_uv_attach(f->d, NULL);
   assert_int_equal(o2.err, HUD_ECANCELED);
   assert_int_equal(o2.calls, 1);
   outcome_free(&o2);

@@ -13,69 +13,25 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "query_fixture.h"
 #include "hud/codec.h"
 #include "hud/err.h"
 #include "synth.h"
 #include "synth_batch.h"
 
-#define INV 2000
-#define NS 1000000000LL
+#define INV QF_INV
+#define NS QF_NS
 
-typedef struct fixture {
-  srvh h;
-  char key[128];       /* env prod */
-  char other_key[128]; /* env staging */
-  synth_out a, b;      /* 1.0.0, 1.1.0 */
-  hud_time_ns t0;      /* slice of 1.0.0; 1.1.0 is ten minutes later */
-  hud_time_ns from, to;
-} fixture;
-
-static fixture *g;
-
-static int ingest(const synth_out *o, const char *version, const char *batch_id, hud_time_ns ts) {
-  hud_arena *a = hud_arena_new();
-  hud_batch b;
-  char *json = NULL;
-  size_t len = 0;
-  hud_codec_error e;
-  int rc = synth_batch(o, version, batch_id, ts, a, &b);
-  if (rc == 0) rc = hud_batch_encode(&b, &json, &len, &e);
-  if (rc < 0) fprintf(stderr, "encode: %s\n", e.message);
-  if (rc == 0) rc = srvh_ingest_json(g->h.port, g->key, json, len);
-  free(json);
-  hud_arena_free(a);
-  return rc;
-}
+static query_fixture *g;
 
 static int setup(void **state) {
-  g = calloc(1, sizeof *g);
-  if (!g || srvh_tmpdir(&g->h) < 0 || srvh_start(&g->h, NULL) < 0) return -1;
-  if (srvh_key(&g->h, "prod", g->key) < 0 || srvh_key(&g->h, "staging", g->other_key) < 0) return -1;
-  synth_params pa = {.seed = 1, .invocations = INV, .sample_rate = 1.0, .drift = 1.0, .sketches = 1};
-  synth_change ch[] = {{"fetch_order", 2.0, -1, 0}, {"charge", 0, 0.04, 0}};
-  synth_params pb = pa;
-  pb.seed = 1001;
-  pb.changes = ch;
-  pb.n_changes = 2;
-  if (synth_run(&pa, "1.0.0", &g->a) < 0 || synth_run(&pb, "1.1.0", &g->b) < 0) return -1;
-  time_t now = time(NULL);
-  g->t0 = ((hud_time_ns)now / 3600 * 3600 - 3600) * NS;
-  g->from = g->t0 - 3600 * NS;
-  g->to = g->t0 + 3600 * NS;
-  if (ingest(&g->a, "1.0.0", "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e0001", g->t0) < 0) return -1;
-  if (ingest(&g->b, "1.1.0", "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e0002", g->t0 + 600 * NS) < 0) return -1;
+  g = query_fixture_start();
   *state = g;
-  return 0;
+  return g ? 0 : -1;
 }
 
 static int teardown(void **state) {
-  if (!g) return 0;
-  if (g->h.pid) srvh_stop(&g->h, 15);
-  srvh_cleanup(&g->h);
-  synth_out_free(&g->a);
-  synth_out_free(&g->b);
-  free(g);
+  query_fixture_stop(g);
   g = NULL;
   return 0;
 }

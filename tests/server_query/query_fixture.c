@@ -1,0 +1,56 @@
+#include "query_fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "hud/codec.h"
+#include "synth_batch.h"
+
+static int ingest(query_fixture *f, const synth_out *o, const char *version, const char *batch_id, hud_time_ns ts) {
+  hud_arena *a = hud_arena_new();
+  hud_batch b;
+  char *json = NULL;
+  size_t len = 0;
+  hud_codec_error e;
+  int rc = synth_batch(o, version, batch_id, ts, a, &b);
+  if (rc == 0) rc = hud_batch_encode(&b, &json, &len, &e);
+  if (rc < 0) fprintf(stderr, "encode: %s\n", e.message);
+  if (rc == 0) rc = srvh_ingest_json(f->h.port, f->key, json, len);
+  free(json);
+  hud_arena_free(a);
+  return rc;
+}
+
+query_fixture *query_fixture_start(void) {
+  query_fixture *f = calloc(1, sizeof *f);
+  if (!f) return NULL;
+  if (srvh_tmpdir(&f->h) < 0 || srvh_start(&f->h, NULL) < 0) goto fail;
+  if (srvh_key(&f->h, "prod", f->key) < 0 || srvh_key(&f->h, "staging", f->other_key) < 0) goto fail;
+  synth_params pa = {.seed = 1, .invocations = QF_INV, .sample_rate = 1.0, .drift = 1.0, .sketches = 1};
+  synth_change ch[] = {{"fetch_order", 2.0, -1, 0}, {"charge", 0, 0.04, 0}};
+  synth_params pb = pa;
+  pb.seed = 1001;
+  pb.changes = ch;
+  pb.n_changes = 2;
+  if (synth_run(&pa, "1.0.0", &f->a) < 0 || synth_run(&pb, "1.1.0", &f->b) < 0) goto fail;
+  time_t now = time(NULL);
+  f->t0 = ((hud_time_ns)now / 3600 * 3600 - 3600) * QF_NS;
+  f->from = f->t0 - 3600 * QF_NS;
+  f->to = f->t0 + 3600 * QF_NS;
+  if (ingest(f, &f->a, "1.0.0", "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e0001", f->t0) < 0) goto fail;
+  if (ingest(f, &f->b, "1.1.0", "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e0002", f->t0 + 600 * QF_NS) < 0) goto fail;
+  return f;
+fail:
+  query_fixture_stop(f);
+  return NULL;
+}
+
+void query_fixture_stop(query_fixture *f) {
+  if (!f) return;
+  if (f->h.pid) srvh_stop(&f->h, 15);
+  srvh_cleanup(&f->h);
+  synth_out_free(&f->a);
+  synth_out_free(&f->b);
+  free(f);
+}
