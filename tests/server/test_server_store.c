@@ -169,11 +169,12 @@ static void test_keys_storage(void **state) {
   assert_int_equal(srv_store_open(&o, &st), 0);
   unsigned char hash[32] = {1, 2, 3}, got[32];
   int64_t id;
-  assert_int_equal(srv_store_key_insert(st, hash, "prod,staging", "ci", 1000, &id), 0);
+  assert_int_equal(srv_store_key_insert(st, hash, "prod,staging", "read", "ci", 1000, &id), 0);
   srv_key_info k;
   assert_int_equal(srv_store_key_get(st, id, &k, got), 0);
   assert_memory_equal(hash, got, 32);
   assert_string_equal(k.envs, "prod,staging");
+  assert_string_equal(k.roles, "read");
   assert_int_equal(k.revoked_at, 0);
   assert_int_equal(srv_store_key_get(st, id + 1, &k, got), HUD_ENOTFOUND);
   assert_int_equal(srv_store_key_revoke(st, id, 2000), 0);
