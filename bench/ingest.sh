@@ -11,7 +11,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-key=$("$BUILD_DIR/server/hud-server" keys create --env bench --db "$tmp/hud.db" 2>/dev/null)
+key=$("$BUILD_DIR/server/hud-server" keys create --env bench --role ingest --db "$tmp/hud.db" 2>/dev/null)
 "$BUILD_DIR/server/hud-server" --db "$tmp/hud.db" --listen 127.0.0.1:0 --threads 2 >"$tmp/out" 2>"$tmp/err" &
 server_pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$tmp/out" 2>/dev/null && break; sleep 0.1; done

@@ -13,7 +13,7 @@ if [ ! -f "$DB.done" ]; then
   "$BUILD_DIR/bench/query_bench" gen --db "$DB" --rows "$ROWS"
   touch "$DB.done"
 fi
-KEY=$("$BUILD_DIR/server/hud-server" keys create --env prod --label query-bench --db "$DB" 2>/dev/null | head -1)
+KEY=$("$BUILD_DIR/server/hud-server" keys create --env prod --role read --label query-bench --db "$DB" 2>/dev/null | head -1)
 LOG="$DIR/server.log"
 "$BUILD_DIR/server/hud-server" --db "$DB" --listen 127.0.0.1:0 >"$LOG" 2>&1 &
 PID=$!

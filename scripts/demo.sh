@@ -24,8 +24,13 @@ if [ -z "$module_dir" ]; then
 fi
 
 say "hud-server on $DB"
-KEY=$("$SERVER" keys create --env demo --label demo --db "$DB" | grep -Eo 'hud_[A-Za-z0-9_-]+' | head -n1)
-[ -n "$KEY" ] || { echo "demo: could not create an API key" >&2; exit 1; }
+# Least privilege: the sensor's key may only send batches, the queries' key may only read.
+new_key() { # role label
+  "$SERVER" keys create --env demo --role "$1" --label "$2" --db "$DB" | grep -Eo 'hud_[A-Za-z0-9_-]+' | head -n1
+}
+INGEST_KEY=$(new_key ingest shop-sensor)
+READ_KEY=$(new_key read demo-queries)
+[ -n "$INGEST_KEY" ] && [ -n "$READ_KEY" ] || { echo "demo: could not create the API keys" >&2; exit 1; }
 "$SERVER" serve --db "$DB" --listen 127.0.0.1:0 >"$DEMO_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 APP_PID=
@@ -42,7 +47,7 @@ done
 ADDR=$(grep -Eo 'listening on [0-9.:]+' "$DEMO_DIR/server.log" | awk '{print $3}')
 [ -n "$ADDR" ] || { cat "$DEMO_DIR/server.log" >&2; exit 1; }
 URL="http://$ADDR"
-echo "listening on $URL; API key for env 'demo' created"
+echo "listening on $URL; API keys for env 'demo': one with the ingest role (sensor), one with the read role (queries)"
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -51,7 +56,7 @@ run_release() { # release-number
   port=$(free_port)
   say "shop release v$release under the sensor ($REQUESTS requests per endpoint)"
   (cd "$ROOT/examples/shop" &&
-    SHOP_RELEASE=$release HUD_ENABLE=1 HUD_KEY=$KEY HUD_URL=$URL HUD_SERVICE=shop HUD_VERSION=v$release \
+    SHOP_RELEASE=$release HUD_ENABLE=1 HUD_KEY=$INGEST_KEY HUD_URL=$URL HUD_SERVICE=shop HUD_VERSION=v$release \
       PYTHONPATH="$ROOT/sensor/python:$module_dir" exec $PY -m hud_sensor run app.py --port "$port") \
     >"$DEMO_DIR/shop-v$release.log" 2>&1 &
   APP_PID=$!
@@ -71,10 +76,10 @@ run_release 1
 run_release 2
 
 say "what hud-server knows"
-$PY "$ROOT/scripts/demo_report.py" report --url "$URL" --key "$KEY" --service shop
+$PY "$ROOT/scripts/demo_report.py" report --url "$URL" --key "$READ_KEY" --service shop
 
 say "the editor's view: functions hud-index finds in the source, with their production figures"
 "$BUILD_DIR/index/hud-index" --root "$ROOT/examples/shop" "$ROOT/examples/shop" |
-  $PY "$ROOT/scripts/demo_report.py" editor --url "$URL" --key "$KEY" --service shop
+  $PY "$ROOT/scripts/demo_report.py" editor --url "$URL" --key "$READ_KEY" --service shop
 
 say "done: data in $DB (hud-server serve --db $DB to look again)"

@@ -116,11 +116,11 @@ def main():
     lp.add_argument("--requests", type=int, default=400)
     rp = sub.add_parser("report")
     rp.add_argument("--url", required=True)
-    rp.add_argument("--key", required=True)
+    rp.add_argument("--key", required=True, help="API key with the read role")
     rp.add_argument("--service", required=True)
     ep = sub.add_parser("editor")
     ep.add_argument("--url", required=True)
-    ep.add_argument("--key", required=True)
+    ep.add_argument("--key", required=True, help="API key with the read role")
     ep.add_argument("--service", required=True)
     a = p.parse_args()
     if a.cmd == "load":

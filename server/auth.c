@@ -35,13 +35,50 @@ static int envs_valid(const char *envs) {
   }
 }
 
+static const struct {
+  unsigned bit;
+  const char *name;
+} k_roles[] = {{SRV_ROLE_INGEST, "ingest"}, {SRV_ROLE_READ, "read"}, {SRV_ROLE_ADMIN, "admin"}};
+#define N_ROLES (sizeof k_roles / sizeof k_roles[0])
+
+const char *srv_auth_role_name(unsigned role) {
+  for (size_t i = 0; i < N_ROLES; i++)
+    if (k_roles[i].bit == role) return k_roles[i].name;
+  return NULL;
+}
+
+int srv_auth_roles_parse(const char *text, unsigned *roles) {
+  unsigned bits = 0;
+  const char *p = text ? text : "";
+  for (;;) {
+    size_t n = strcspn(p, ",");
+    size_t i = 0;
+    while (i < N_ROLES && !(strlen(k_roles[i].name) == n && strncmp(k_roles[i].name, p, n) == 0)) i++;
+    if (i == N_ROLES) return HUD_EINVAL;
+    bits |= k_roles[i].bit;
+    if (!p[n]) break;
+    p += n + 1;
+  }
+  *roles = bits;
+  return 0;
+}
+
+void srv_auth_roles_format(unsigned roles, char out[64]) {
+  size_t o = 0;
+  out[0] = 0;
+  for (size_t i = 0; i < N_ROLES; i++)
+    if (roles & k_roles[i].bit) o += (size_t)snprintf(out + o, 64 - o, "%s%s", o ? "," : "", k_roles[i].name);
+}
+
 static void hash_secret(const char *secret, unsigned char out[32]) {
   SHA256((const unsigned char *)secret, strlen(secret), out);
 }
 
-int srv_auth_key_create(srv_store *st, const char *envs, const char *label, int64_t now, char key[SRV_KEY_MAX],
-                        int64_t *id) {
-  if (!envs_valid(envs)) return HUD_EINVAL;
+int srv_auth_key_create(srv_store *st, const char *envs, unsigned roles, const char *label, int64_t now,
+                        char key[SRV_KEY_MAX], int64_t *id) {
+  if (!envs_valid(envs) || roles == 0 || (roles & ~(unsigned)SRV_ROLES_ALL)) return HUD_EINVAL;
+  char role_text[64];
+  srv_auth_roles_format(roles, role_text);
   unsigned char raw[SECRET_HEX / 2];
   if (RAND_bytes(raw, sizeof raw) != 1) return HUD_EIO;
   char secret[SECRET_HEX + 1];
@@ -49,14 +86,14 @@ int srv_auth_key_create(srv_store *st, const char *envs, const char *label, int6
   unsigned char hash[32];
   hash_secret(secret, hash);
   OPENSSL_cleanse(raw, sizeof raw);
-  int rc = srv_store_key_insert(st, hash, envs, label ? label : "", now, id);
+  int rc = srv_store_key_insert(st, hash, envs, role_text, label ? label : "", now, id);
   if (rc < 0) return rc;
   snprintf(key, SRV_KEY_MAX, "hud_%lld_%s", (long long)*id, secret);
   OPENSSL_cleanse(secret, sizeof secret);
   return 0;
 }
 
-int srv_auth_check(srv_store *st, const char *token, int64_t *key_id, char envs[256]) {
+int srv_auth_check(srv_store *st, const char *token, int64_t *key_id, char envs[256], unsigned *roles) {
   if (!token || strncmp(token, "hud_", 4) != 0) return HUD_EAUTH;
   const char *p = token + 4;
   int64_t id = 0;
@@ -72,7 +109,10 @@ int srv_auth_check(srv_store *st, const char *token, int64_t *key_id, char envs[
   if (rc < 0) return rc;
   hash_secret(secret, got);
   if (CRYPTO_memcmp(want, got, sizeof got) != 0 || info.revoked_at != 0) return HUD_EAUTH;
+  unsigned bits = SRV_ROLES_LEGACY;
+  if (info.roles[0] && srv_auth_roles_parse(info.roles, &bits) < 0) return HUD_EAUTH; /* fail closed */
   *key_id = id;
+  *roles = bits;
   snprintf(envs, 256, "%s", info.envs);
   return 0;
 }

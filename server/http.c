@@ -322,12 +322,24 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, req_ctx *c, const c
     }
     const char *tok = auth + 7;
     while (*tok == ' ') tok++;
-    int rc = srv_auth_check(c->h->store, tok, &req.key_id, envs_buf);
+    int rc = srv_auth_check(c->h->store, tok, &req.key_id, envs_buf, &req.roles);
     if (rc == HUD_EAUTH) {
       if (strcmp(r->path, "/v1/ingest") == 0) srv_metrics_rejected("auth");
       return send_error(conn, c, 401, "unknown or revoked API key");
     }
     if (rc < 0) return send_error(conn, c, 503, "cannot check the API key: %s", hud_strerror(rc));
+    /* Roles: checked before the handler, so a refused request stores and changes nothing. */
+    unsigned need = r->flags & SRV_ROLES_ALL;
+    if (!need) return send_error(conn, c, 500, "route %s %s declares no role (server bug)", r->method, r->path);
+    if (!(req.roles & need)) {
+      const char *role = srv_auth_role_name(need & (0u - need));
+      char have[64];
+      srv_auth_roles_format(req.roles, have);
+      srv_metrics_auth_refused(role);
+      if (need & SRV_ROLE_INGEST) srv_metrics_rejected("auth");
+      return send_error(conn, c, 403, "this API key lacks the '%s' role needed for %s %s (it has: %s)", role,
+                        r->method, r->path, have);
+    }
     req.n_envs = split_envs(envs_buf, envs);
     req.envs = envs;
     const char *env = srv_request_param(&req, "env");

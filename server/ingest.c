@@ -100,6 +100,6 @@ static int handle_ingest(const srv_request *req, srv_response *resp) {
 }
 
 const srv_route srv_ingest_routes[] = {
-    {"POST", "/v1/ingest", handle_ingest, 0, HUD_MAX_BODY_BYTES, "ingest"},
+    {"POST", "/v1/ingest", handle_ingest, SRV_ROLE_INGEST, HUD_MAX_BODY_BYTES, "ingest"},
     {0},
 };

@@ -21,7 +21,7 @@ static void usage(FILE *out) {
           "usage: hud-server [serve] [--db PATH] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
           "                  [--rollup-after DUR] [--retention DUR] [--threads N] [--maintain-every DUR]\n"
           "                  [--fold-every DUR] [--fold-memory MB]\n"
-          "       hud-server keys create --env ENV[,ENV...] [--label TEXT] [--db PATH]\n"
+          "       hud-server keys create --env ENV[,ENV...] --role ROLE[,ROLE...] [--label TEXT] [--db PATH]\n"
           "       hud-server keys list [--db PATH]\n"
           "       hud-server keys revoke ID [--db PATH]\n"
           "       hud-server --help | --version\n"
@@ -39,7 +39,10 @@ static void usage(FILE *out) {
           "  --fold-memory MB   ... or as soon as the merged batches take this much memory (default 256;\n"
           "                     ingest waits beyond twice this). Less memory, fewer merges: more disk work\n"
           "DUR is a number with a unit s, m, h or d (e.g. 90s, 24h, 30d).\n"
-          "On start it prints \"listening on HOST:PORT\"; SIGTERM/SIGINT stop it gracefully.\n");
+          "On start it prints \"listening on HOST:PORT\"; SIGTERM/SIGINT stop it gracefully. One server\n"
+          "per database (it holds PATH.lock); key commands work while it runs and apply at once.\n"
+          "Key roles: ingest (sensors: POST /v1/ingest), read (the query API: editors, hud-tui),\n"
+          "admin (API routes that change the server). --env and --role repeat or take commas.\n");
 }
 
 static int parse_duration(const char *s, int64_t *out) {
@@ -112,7 +115,7 @@ static char *read_file(const char *path) {
 
 typedef struct opts {
   const char *db, *listen, *tls_cert, *tls_key, *label;
-  char envs[256];
+  char envs[256], roles[64];
   int64_t rollup_after, retention, maintain_every;
   size_t fold_memory_mb;
   int64_t fold_every;
@@ -152,6 +155,14 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
       NEEDV();
       size_t l = strlen(o->envs);
       snprintf(o->envs + l, sizeof o->envs - l, "%s%s", l ? "," : "", v);
+    } else if (strcmp(a, "--role") == 0) {
+      NEEDV();
+      size_t l = strlen(o->roles);
+      if (l + strlen(v) + 2 > sizeof o->roles) {
+        fprintf(stderr, "hud-server: --role: too many roles\n");
+        return 2;
+      }
+      snprintf(o->roles + l, sizeof o->roles - l, "%s%s", l ? "," : "", v);
     } else if (strcmp(a, "--fold-memory") == 0) {
       NEEDV();
       char *end;
@@ -202,16 +213,44 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
   return 0;
 }
 
+static int resolve_db(opts *o) {
+  if (o->db) return 0;
+  o->owned_db = default_db();
+  if (!o->owned_db) return 1;
+  o->db = o->owned_db;
+  return 0;
+}
+
+/* For serving: replays the journal, folds, maintains. Refuses while another server has the file. */
 static int open_store(opts *o, srv_store **st) {
-  if (!o->db) {
-    o->owned_db = default_db();
-    if (!o->owned_db) return 1;
-    o->db = o->owned_db;
-  }
+  if (resolve_db(o)) return 1;
   if (o->fold_every > 86400) o->fold_every = 86400;
   srv_store_options so = {o->db, o->rollup_after, o->retention, o->threads > 0 ? o->threads + 1 : 5,
                           (int)(o->fold_every * 1000), o->fold_memory_mb << 20};
   int rc = srv_store_open(&so, st);
+  if (rc == HUD_EBUSY) {
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s.lock", o->db);
+    char *pid = read_file(lock);
+    if (pid) pid[strcspn(pid, "\n")] = 0;
+    fprintf(stderr,
+            "hud-server: another hud-server%s%s%s is serving %s (it holds %s); stop it first "
+            "(`hud-server keys` works while it runs)\n",
+            pid && *pid ? " (pid " : "", pid && *pid ? pid : "", pid && *pid ? ")" : "", o->db, lock);
+    free(pid);
+    return 1;
+  }
+  if (rc < 0) {
+    fprintf(stderr, "hud-server: cannot open store %s: %s\n", o->db, hud_strerror(rc));
+    return 1;
+  }
+  return 0;
+}
+
+/* For `keys`: only api_keys, in short transactions; safe while a server runs on the file. */
+static int open_keys(opts *o, srv_store **st) {
+  if (resolve_db(o)) return 1;
+  int rc = srv_store_open_keys(o->db, st);
   if (rc < 0) {
     fprintf(stderr, "hud-server: cannot open store %s: %s\n", o->db, hud_strerror(rc));
     return 1;
@@ -224,8 +263,12 @@ static int print_key(const srv_key_info *k, void *arg) {
   time_t t = (time_t)k->created_at;
   struct tm tm;
   strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-  printf("%-6lld %-24s %-20s %-8s %s\n", (long long)k->id, k->envs, when, k->revoked_at ? "revoked" : "active",
-         k->label);
+  /* A key made before roles keeps what every key could do then. */
+  char roles[80], legacy[64];
+  srv_auth_roles_format(SRV_ROLES_LEGACY, legacy);
+  snprintf(roles, sizeof roles, "%s%s", k->roles[0] ? k->roles : legacy, k->roles[0] ? "" : " (legacy)");
+  printf("%-6lld %-24s %-22s %-20s %-8s %s\n", (long long)k->id, k->envs, roles, when,
+         k->revoked_at ? "revoked" : "active", k->label);
   return 0;
 }
 
@@ -246,10 +289,17 @@ static int cmd_keys(int argc, char **argv, int i) {
       fprintf(stderr, "hud-server keys create: --env ENV is required\n");
       return 2;
     }
-    if (open_store(&o, &st)) return 1;
+    unsigned roles;
+    if (!o.roles[0] || srv_auth_roles_parse(o.roles, &roles) < 0) {
+      fprintf(stderr, "hud-server keys create: %s: --role ROLE is required, ROLE one or more of ingest (sensors),"
+                      " read (queries: editors, hud-tui), admin\n",
+              o.roles[0] ? "bad role" : "no role");
+      return 2;
+    }
+    if (open_keys(&o, &st)) return 1;
     char key[SRV_KEY_MAX];
     int64_t id;
-    rc = srv_auth_key_create(st, o.envs, o.label, (int64_t)time(NULL), key, &id);
+    rc = srv_auth_key_create(st, o.envs, roles, o.label, (int64_t)time(NULL), key, &id);
     srv_store_free(st);
     free(o.owned_db);
     if (rc < 0) {
@@ -258,12 +308,15 @@ static int cmd_keys(int argc, char **argv, int i) {
       return 1;
     }
     printf("%s\n", key);
-    fprintf(stderr, "key %lld for environment(s) %s: shown once, only its hash is stored\n", (long long)id, o.envs);
+    char role_text[64];
+    srv_auth_roles_format(roles, role_text);
+    fprintf(stderr, "key %lld for environment(s) %s, role(s) %s: shown once, only its hash is stored\n",
+            (long long)id, o.envs, role_text);
     return 0;
   }
   if (strcmp(sub, "list") == 0) {
-    if (open_store(&o, &st)) return 1;
-    printf("%-6s %-24s %-20s %-8s %s\n", "ID", "ENVIRONMENTS", "CREATED", "STATE", "LABEL");
+    if (open_keys(&o, &st)) return 1;
+    printf("%-6s %-24s %-22s %-20s %-8s %s\n", "ID", "ENVIRONMENTS", "ROLES", "CREATED", "STATE", "LABEL");
     rc = srv_store_key_list(st, print_key, NULL);
     srv_store_free(st);
     free(o.owned_db);
@@ -276,7 +329,7 @@ static int cmd_keys(int argc, char **argv, int i) {
       fprintf(stderr, "hud-server keys revoke: expected a key ID (see keys list)\n");
       return 2;
     }
-    if (open_store(&o, &st)) return 1;
+    if (open_keys(&o, &st)) return 1;
     rc = srv_store_key_revoke(st, id, (int64_t)time(NULL));
     srv_store_free(st);
     free(o.owned_db);

@@ -26,6 +26,9 @@ static const double k_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.
 static const char *const k_reasons[] = {"parse", "invalid", "too_large", "auth", "version", "store"};
 #define N_REASONS (sizeof k_reasons / sizeof k_reasons[0])
 
+static const char *const k_roles[] = {"ingest", "read", "admin"};
+#define N_ROLES (sizeof k_roles / sizeof k_roles[0])
+
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static req_series g_req[MAX_SERIES];
 static size_t g_nreq;
@@ -34,6 +37,7 @@ static uint64_t g_store_count;
 static double g_store_sum;
 static atomic_uint_fast64_t g_rows, g_batches, g_duplicates;
 static atomic_uint_fast64_t g_rejected[N_REASONS];
+static atomic_uint_fast64_t g_refused[N_ROLES];
 
 void srv_metrics_request(const char *route, int status, double seconds) {
   pthread_mutex_lock(&g_lock);
@@ -58,6 +62,11 @@ void srv_metrics_ingest_batch(int duplicate) {
 void srv_metrics_rejected(const char *reason) {
   for (size_t i = 0; i < N_REASONS; i++)
     if (strcmp(k_reasons[i], reason) == 0) atomic_fetch_add(&g_rejected[i], 1);
+}
+
+void srv_metrics_auth_refused(const char *role) {
+  for (size_t i = 0; i < N_ROLES; i++)
+    if (strcmp(k_roles[i], role) == 0) atomic_fetch_add(&g_refused[i], 1);
 }
 
 void srv_metrics_store_latency(double seconds) {
@@ -112,6 +121,10 @@ int srv_metrics_render(char **out, size_t *len) {
   for (size_t i = 0; i < N_REASONS; i++)
     fprintf(f, "hud_ingest_rejected_batches_total{reason=\"%s\"} %llu\n", k_reasons[i],
             (unsigned long long)atomic_load(&g_rejected[i]));
+  fprintf(f, "# HELP hud_auth_refused_total Requests refused because the API key lacks the route's role, by role.\n"
+             "# TYPE hud_auth_refused_total counter\n");
+  for (size_t i = 0; i < N_ROLES; i++)
+    fprintf(f, "hud_auth_refused_total{role=\"%s\"} %llu\n", k_roles[i], (unsigned long long)atomic_load(&g_refused[i]));
   if (fclose(f) != 0) {
     free(buf);
     return HUD_ENOMEM;

@@ -13,6 +13,8 @@ void srv_metrics_ingest_rows(uint64_t rows);
 void srv_metrics_ingest_batch(int duplicate);
 /* A batch refused; REASON one of "parse", "invalid", "too_large", "auth", "version", "store". */
 void srv_metrics_rejected(const char *reason);
+/* A request refused (403) because its API key lacks ROLE ("ingest", "read" or "admin"). */
+void srv_metrics_auth_refused(const char *role);
 /* Duration of one store operation (ingest transaction, maintenance). */
 void srv_metrics_store_latency(double seconds);
 /* Renders every metric; *OUT malloc'ed (caller frees). */

@@ -8,7 +8,8 @@
  *     /metrics, POST /v1/ingest), then srv_query_routes[]. Unknown path → 404, known path with another
  *     method → 405.
  *  3. Unless the route has SRV_ROUTE_PUBLIC, `Authorization: Bearer <key>` is checked: missing or unknown
- *     or revoked key → 401. If the query string has `env=X` and X is not one of the key's environments
+ *     or revoked key → 401; a key without the route's role (SRV_ROLE_*, flags below) → 403. If the
+ *     query string has `env=X` and X is not one of the key's environments
  *     → 403 (so a handler that reads `env` may trust it). Handlers that list data across environments
  *     MUST restrict themselves to req->envs.
  *  4. The handler runs on the MHD worker thread; it may block on the store. It fills *resp.
@@ -57,6 +58,7 @@ typedef struct srv_request {
   size_t body_len;
   /* The authenticated key (NULL envs / 0 for SRV_ROUTE_PUBLIC routes). */
   int64_t key_id;
+  unsigned roles;          /* the key's SRV_ROLE_* bits */
   const char *const *envs; /* environments this key may see */
   size_t n_envs;
   srv_store *store; /* the server's store; thread-safe (see store.h) */
@@ -89,15 +91,22 @@ int srv_request_env_allowed(const srv_request *req, const char *env);
 
 typedef int (*srv_handler)(const srv_request *req, srv_response *resp);
 
+/* Route flags. Every route is SRV_ROUTE_PUBLIC or declares the one role a key needs for it; the
+ * same bits are a key's roles (auth.h). A request whose key lacks the route's role is answered 403
+ * before the handler runs; a non-public route that declares no role is refused for every key. */
 enum {
   SRV_ROUTE_PUBLIC = 1u << 0, /* no API key needed (/healthz, /metrics) */
+  SRV_ROLE_INGEST = 1u << 1,  /* sending batches: POST /v1/ingest (the sensors' keys) */
+  SRV_ROLE_READ = 1u << 2,    /* the query API (editors, hud-tui, scripts) */
+  SRV_ROLE_ADMIN = 1u << 3,   /* routes that change the server's state (settings, issues, keys) */
 };
+#define SRV_ROLES_ALL (SRV_ROLE_INGEST | SRV_ROLE_READ | SRV_ROLE_ADMIN)
 
 typedef struct srv_route {
   const char *method; /* "GET", "POST"; NULL ends a table */
   const char *path;   /* pattern, see above */
   srv_handler handler;
-  unsigned flags;     /* SRV_ROUTE_* */
+  unsigned flags;     /* SRV_ROUTE_PUBLIC or the SRV_ROLE_* a key needs */
   size_t body_limit;  /* max body bytes; 0 = SRV_BODY_LIMIT_DEFAULT */
   const char *name;   /* metrics label, e.g. "functions_top"; the path pattern when NULL */
 } srv_route;

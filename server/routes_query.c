@@ -2,12 +2,12 @@
 #include "query_internal.h"
 
 const srv_route srv_query_routes[] = {
-    {"GET", "/v1/services", q_h_services, 0, 0, "services"},
-    {"GET", "/v1/functions/top", q_h_top, 0, 0, "functions_top"},
-    {"POST", "/v1/functions/by-module", q_h_by_module, 0, 1u << 20, "functions_by_module"},
-    {"GET", "/v1/functions/{id}", q_h_function, 0, 0, "function"},
-    {"GET", "/v1/callgraph", q_h_callgraph, 0, 0, "callgraph"},
-    {"GET", "/v1/flows", q_h_flows, 0, 0, "flows"},
-    {"GET", "/v1/issues", q_h_issues, 0, 0, "issues"},
+    {"GET", "/v1/services", q_h_services, SRV_ROLE_READ, 0, "services"},
+    {"GET", "/v1/functions/top", q_h_top, SRV_ROLE_READ, 0, "functions_top"},
+    {"POST", "/v1/functions/by-module", q_h_by_module, SRV_ROLE_READ, 1u << 20, "functions_by_module"},
+    {"GET", "/v1/functions/{id}", q_h_function, SRV_ROLE_READ, 0, "function"},
+    {"GET", "/v1/callgraph", q_h_callgraph, SRV_ROLE_READ, 0, "callgraph"},
+    {"GET", "/v1/flows", q_h_flows, SRV_ROLE_READ, 0, "flows"},
+    {"GET", "/v1/issues", q_h_issues, SRV_ROLE_READ, 0, "issues"},
     {0},
 };

@@ -22,7 +22,8 @@
  *
  *   meta(key TEXT PRIMARY KEY, value TEXT)
  *   api_keys(id INTEGER PRIMARY KEY, secret_hash BLOB, envs TEXT  -- comma-separated
- *            , label TEXT, created_at INTEGER, revoked_at INTEGER NULL)
+ *            , label TEXT, created_at INTEGER, revoked_at INTEGER NULL,
+ *            roles TEXT NULL)  -- comma-separated role names (auth.h); NULL: made before roles (v1)
  *   services(id INTEGER PRIMARY KEY, env TEXT, name TEXT, first_seen, last_seen, UNIQUE(env, name))
  *   versions(id INTEGER PRIMARY KEY, service_id, version TEXT, first_seen, last_seen,
  *            UNIQUE(service_id, version))                     -- deployments
@@ -94,7 +95,8 @@
 
 #include "hud/sketch.h"
 
-#define SRV_STORE_SCHEMA_VERSION 1
+/* 2: api_keys.roles (a v1 file gains the column when opened). */
+#define SRV_STORE_SCHEMA_VERSION 2
 
 typedef struct srv_store srv_store;
 struct sqlite3;
@@ -113,9 +115,18 @@ typedef struct srv_store_options {
                                  means fewer merges per key: more SQLite work per row */
 } srv_store_options;
 
-/* Opens (creating the schema when needed). *OUT owned by the caller, released with srv_store_free().
- * HUD_ESTORE when the file cannot be opened or has a newer schema. */
+/* Opens (creating the schema when needed) for serving. *OUT owned by the caller, released with
+ * srv_store_free(). HUD_ESTORE when the file cannot be opened or has a newer schema. One process
+ * serves a file: the store holds an exclusive flock(2) on PATH.lock until srv_store_free(), and
+ * HUD_EBUSY means another store (another hud-server) holds it; a second one would fold the same
+ * journal again and count every batch twice. */
 int srv_store_open(const srv_store_options *opt, srv_store **out);
+/* Opens PATH for key administration only (`hud-server keys`), also while a server serves it: no
+ * journal replay, no folder, no maintenance, no lock; the srv_store_key_* functions and
+ * srv_store_free() are all it may be used for. Each key change is one short transaction (waits
+ * up to 30 s for the server's writer), seen by the server's next request. Creates or upgrades the
+ * schema when the file is new or older. */
+int srv_store_open_keys(const char *path, srv_store **out);
 /* Closes every connection (waits for running readers to be released). NULL is a no-op. */
 void srv_store_free(srv_store *st);
 
@@ -146,14 +157,16 @@ int srv_store_ingest(srv_store *st, const char *env, const struct hud_batch *bat
 typedef struct srv_key_info {
   int64_t id;
   char envs[256];   /* comma-separated */
+  char roles[64];   /* comma-separated role names; "" for a key made before roles (NULL column) */
   char label[128];
   int64_t created_at;
   int64_t revoked_at; /* 0 when active */
 } srv_key_info;
 
-/* Inserts a key whose secret hashes (SHA-256) to HASH; *ID receives its id. */
-int srv_store_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *label,
-                         int64_t now, int64_t *id);
+/* Inserts a key whose secret hashes (SHA-256) to HASH, with ROLES (text, see srv_key_info); *ID
+ * receives its id. */
+int srv_store_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *roles,
+                         const char *label, int64_t now, int64_t *id);
 /* Fetches key ID with its hash; HUD_ENOTFOUND when absent. */
 int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]);
 /* Calls FN for every key, oldest first. */

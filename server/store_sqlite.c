@@ -1,13 +1,17 @@
 /* The SQLite store: schema, WAL, one durable transaction per batch, idempotency, per-minute slices
  * rolled up to hourly ones, retention, sketch SQL functions and the reader pool. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hud/err.h"
 #include "hud/model.h"
@@ -386,7 +390,7 @@ static char *table_rollup(const sliced_table *t) {
 static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);\n"
     "CREATE TABLE IF NOT EXISTS api_keys (id INTEGER PRIMARY KEY, secret_hash BLOB NOT NULL, envs TEXT NOT NULL,"
-    " label TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, revoked_at INTEGER);\n"
+    " label TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, revoked_at INTEGER, roles TEXT);\n"
     "CREATE TABLE IF NOT EXISTS services (id INTEGER PRIMARY KEY, env TEXT NOT NULL, name TEXT NOT NULL,"
     " first_seen INTEGER, last_seen INTEGER, UNIQUE (env, name));\n"
     "CREATE TABLE IF NOT EXISTS versions (id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL,"
@@ -430,6 +434,7 @@ typedef struct id_cache {
 struct srv_store {
   srv_store_options opt;
   char *path;
+  int lock_fd; /* flock(2) on PATH.lock while serving; -1 for a key-admin store */
   size_t fold_soft; /* write-behind memory, srv_store_options.fold_memory_bytes */
   /* The writer connection, taken in arrival order (a ticket lock): with a plain mutex the ingest
    * threads, which take it back to back, starved the folder for whole load runs. */
@@ -576,22 +581,42 @@ static int open_conn(const char *path, int readonly, sqlite3 **out) {
   return 0;
 }
 
+/* Version 1 files have api_keys without roles: the column is added, NULL (the key's old powers). */
+static int migrate_key_roles(sqlite3 *db) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM pragma_table_info('api_keys') WHERE name = 'roles'", -1, &q,
+                         NULL) != SQLITE_OK)
+    return HUD_ESTORE;
+  int has = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
+  sqlite3_finalize(q);
+  if (has < 0) return HUD_ESTORE;
+  return has ? 0 : exec(db, "ALTER TABLE api_keys ADD COLUMN roles TEXT");
+}
+
+/* The schema version the file records (0 for a new file). */
+static int schema_version(sqlite3 *db) {
+  sqlite3_stmt *q;
+  int ver = 0;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q, NULL) == SQLITE_OK) {
+    ver = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+    sqlite3_finalize(q);
+  }
+  return ver;
+}
+
 static int create_schema(srv_store *st) {
   if (exec(st->w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;") < 0)
     return HUD_ESTORE;
   /* A newer schema than ours means a newer server wrote the file: refuse rather than corrupt it. */
-  sqlite3_stmt *q;
-  if (sqlite3_prepare_v2(st->w, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &q, NULL) == SQLITE_OK) {
-    int ver = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
-    sqlite3_finalize(q);
-    if (ver > SRV_STORE_SCHEMA_VERSION) {
-      fprintf(stderr, "hud-server: %s has schema version %d, this build knows %d\n", st->path, ver,
-              SRV_STORE_SCHEMA_VERSION);
-      return HUD_ESTORE;
-    }
+  int ver = schema_version(st->w);
+  if (ver > SRV_STORE_SCHEMA_VERSION) {
+    fprintf(stderr, "hud-server: %s has schema version %d, this build knows %d\n", st->path, ver,
+            SRV_STORE_SCHEMA_VERSION);
+    return HUD_ESTORE;
   }
   if (exec(st->w, "BEGIN IMMEDIATE") < 0) return HUD_ESTORE;
   int rc = exec(st->w, k_schema);
+  if (rc == 0) rc = migrate_key_roles(st->w);
   for (int t = 0; rc == 0 && t < T_COUNT; t++) {
     char *ddl = table_ddl(&k_tables[t]);
     rc = ddl ? exec(st->w, ddl) : HUD_ENOMEM;
@@ -673,10 +698,11 @@ static void finalize_writer(srv_store *st) {
   }
 }
 
-int srv_store_open(const srv_store_options *opt, srv_store **out) {
-  if (!opt || !opt->path || !out) return HUD_EINVAL;
+/* The store with its locks initialised and no connection (srv_store_free() releases it). */
+static srv_store *store_new(const srv_store_options *opt) {
   srv_store *st = calloc(1, sizeof *st);
-  if (!st) return HUD_ENOMEM;
+  if (!st) return NULL;
+  st->lock_fd = -1;
   st->opt = *opt;
   st->path = strdup(opt->path);
   if (st->opt.rollup_after_s <= 0) st->opt.rollup_after_s = DEFAULT_ROLLUP_S;
@@ -697,11 +723,46 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
   pthread_condattr_destroy(&ca);
   pthread_cond_init(&st->dcond, NULL);
   st->queue_tail = &st->queue;
+  return st;
+}
+
+/* Takes PATH.lock exclusively (serving). HUD_EBUSY when another store holds it. */
+static int serve_lock(srv_store *st) {
+  char *lock;
+  if (asprintf(&lock, "%s.lock", st->path) < 0) return HUD_ENOMEM;
+  int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) fprintf(stderr, "hud-server: cannot open %s: %s\n", lock, strerror(errno));
+  free(lock);
+  if (fd < 0) return HUD_ESTORE;
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    int e = errno;
+    close(fd);
+    return e == EWOULDBLOCK ? HUD_EBUSY : HUD_ESTORE;
+  }
+  /* Who serves, for the message a second server prints (main.c); informative only. */
+  char pid[32];
+  int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+  int written = ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) == n;
+  (void)written;
+  st->lock_fd = fd;
+  return 0;
+}
+
+int srv_store_open(const srv_store_options *opt, srv_store **out) {
+  if (!opt || !opt->path || !out) return HUD_EINVAL;
+  srv_store *st = store_new(opt);
+  if (!st) return HUD_ENOMEM;
+  /* Before anything touches the file: a second server must not replay the first one's journal. */
+  int rc = st->path ? serve_lock(st) : HUD_ENOMEM;
+  if (rc < 0) {
+    srv_store_free(st);
+    return rc;
+  }
   st->fold_interval_s = (opt->fold_interval_ms > 0 ? opt->fold_interval_ms : FOLD_INTERVAL_MS_DEFAULT) / 1000.0;
   st->fold_soft = opt->fold_memory_bytes ? opt->fold_memory_bytes : FOLD_MEMORY_DEFAULT;
   st->acc = srv_fold_new(st->fold_soft);
   st->spare = srv_fold_new(st->fold_soft);
-  int rc = st->path && st->acc && st->spare ? open_conn(st->path, 0, &st->w) : HUD_ENOMEM;
+  rc = st->acc && st->spare ? open_conn(st->path, 0, &st->w) : HUD_ENOMEM;
   if (rc == 0) rc = create_schema(st);
   if (rc == 0) rc = prepare_writer(st);
   for (int i = 0; rc == 0 && i < st->nreaders; i++) rc = open_conn(st->path, 1, &st->readers[i]);
@@ -714,6 +775,29 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
     if (pthread_create(&st->folder, NULL, folder_main, st) == 0) st->folder_running = 1;
     else rc = HUD_ENOMEM;
   }
+  if (rc < 0) {
+    srv_store_free(st);
+    return rc;
+  }
+  *out = st;
+  return 0;
+}
+
+int srv_store_open_keys(const char *path, srv_store **out) {
+  if (!path || !out) return HUD_EINVAL;
+  srv_store_options opt = {.path = path};
+  srv_store *st = store_new(&opt);
+  if (!st) return HUD_ENOMEM;
+  st->nreaders = 1;
+  int rc = st->path ? open_conn(st->path, 0, &st->w) : HUD_ENOMEM;
+  if (rc == 0) {
+    /* A server's fold may hold the write lock for a while; our commits leave checkpoints to it. */
+    sqlite3_busy_timeout(st->w, 30000);
+    rc = exec(st->w, "PRAGMA wal_autocheckpoint=0;");
+  }
+  /* Only a new or older file needs the schema written (a short transaction). */
+  if (rc == 0 && schema_version(st->w) != SRV_STORE_SCHEMA_VERSION) rc = create_schema(st);
+  if (rc == 0) rc = open_conn(st->path, 1, &st->readers[0]);
   if (rc < 0) {
     srv_store_free(st);
     return rc;
@@ -763,6 +847,7 @@ void srv_store_free(srv_store *st) {
   pthread_mutex_destroy(&st->fold_mutex);
   pthread_cond_destroy(&st->fcond);
   pthread_cond_destroy(&st->dcond);
+  if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
   free(st->path);
   free(st);
 }
@@ -835,17 +920,19 @@ int srv_store_sqlite_write(srv_store *st, int (*fn)(sqlite3 *db, void *arg), voi
 
 /* ---- keys ---- */
 
-int srv_store_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *label,
-                         int64_t now, int64_t *id) {
+int srv_store_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *roles,
+                         const char *label, int64_t now, int64_t *id) {
   writer_lock(st);
   sqlite3_stmt *q;
   int rc = HUD_ESTORE;
-  if (sqlite3_prepare_v2(st->w, "INSERT INTO api_keys (secret_hash, envs, label, created_at) VALUES (?, ?, ?, ?)",
+  if (sqlite3_prepare_v2(st->w,
+                         "INSERT INTO api_keys (secret_hash, envs, label, created_at, roles) VALUES (?, ?, ?, ?, ?)",
                          -1, &q, NULL) == SQLITE_OK) {
     sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
     sqlite3_bind_text(q, 2, envs, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(q, 3, label, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 4, now);
+    sqlite3_bind_text(q, 5, roles, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(q) == SQLITE_DONE) {
       *id = sqlite3_last_insert_rowid(st->w);
       rc = 0;
@@ -864,6 +951,8 @@ static void key_row(sqlite3_stmt *q, srv_key_info *k) {
   snprintf(k->label, sizeof k->label, "%s", label ? (const char *)label : "");
   k->created_at = sqlite3_column_int64(q, 3);
   k->revoked_at = sqlite3_column_int64(q, 4);
+  const unsigned char *roles = sqlite3_column_text(q, 5);
+  snprintf(k->roles, sizeof k->roles, "%s", roles ? (const char *)roles : "");
 }
 
 int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]) {
@@ -872,13 +961,13 @@ int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned ch
   if (rc < 0) return rc;
   sqlite3_stmt *q;
   rc = HUD_ESTORE;
-  if (sqlite3_prepare_v3(db, "SELECT id, envs, label, created_at, revoked_at, secret_hash FROM api_keys WHERE id = ?",
+  if (sqlite3_prepare_v3(db, "SELECT id, envs, label, created_at, revoked_at, roles, secret_hash FROM api_keys WHERE id = ?",
                          -1, 0, &q, NULL) == SQLITE_OK) {
     sqlite3_bind_int64(q, 1, id);
     int s = sqlite3_step(q);
-    if (s == SQLITE_ROW && sqlite3_column_bytes(q, 5) == 32) {
+    if (s == SQLITE_ROW && sqlite3_column_bytes(q, 6) == 32) {
       key_row(q, info);
-      memcpy(hash, sqlite3_column_blob(q, 5), 32);
+      memcpy(hash, sqlite3_column_blob(q, 6), 32);
       rc = 0;
     } else if (s == SQLITE_DONE || s == SQLITE_ROW) {
       rc = HUD_ENOTFOUND;
@@ -895,7 +984,7 @@ int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg
   if (rc < 0) return rc;
   sqlite3_stmt *q;
   rc = HUD_ESTORE;
-  if (sqlite3_prepare_v2(db, "SELECT id, envs, label, created_at, revoked_at FROM api_keys ORDER BY id", -1, &q,
+  if (sqlite3_prepare_v2(db, "SELECT id, envs, label, created_at, revoked_at, roles FROM api_keys ORDER BY id", -1, &q,
                          NULL) == SQLITE_OK) {
     rc = 0;
     srv_key_info k;

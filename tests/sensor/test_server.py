@@ -51,10 +51,14 @@ def main():
     db = os.path.join(tmp, "hud.db")
     srv = None
     try:
-        out = subprocess.run([binary, "keys", "create", "--env", "test", "--db", db], capture_output=True,
-                             text=True, timeout=30)
-        key = out.stdout.strip().splitlines()[0] if out.stdout.strip() else ""
-        check(key.startswith("hud_"), f"keys create: {out.stdout} {out.stderr}")
+        # The sensor gets an ingest key, the queries below a read key (as in production).
+        keys = {}
+        for role in ("ingest", "read"):
+            out = subprocess.run([binary, "keys", "create", "--env", "test", "--role", role, "--db", db],
+                                 capture_output=True, text=True, timeout=30)
+            keys[role] = out.stdout.strip().splitlines()[0] if out.stdout.strip() else ""
+            check(keys[role].startswith("hud_"), f"keys create: {out.stdout} {out.stderr}")
+        key, read_key = keys["ingest"], keys["read"]
         srv, port = start(binary, db)
         env = sensor_env(None)
         env.update({"HUD_ENABLE": "1", "HUD_URL": f"http://127.0.0.1:{port}", "HUD_KEY": key,
@@ -65,7 +69,7 @@ def main():
         with open(os.path.join(tmp, "sensor.log")) as fh:
             log = fh.read()
         check("failed" not in log and "sent batch" in log, f"the server refused batches:\n{log}")
-        top = get(port, key, "/v1/functions/top", {"service": "gt-server", "sort": "calls", "limit": 100})
+        top = get(port, read_key, "/v1/functions/top", {"service": "gt-server", "sort": "calls", "limit": 100})
         items = {f["name"]: f for f in top["items"]}
         want = {"leaf": 2008, "mid": 200, "boom": 30, "handler": 30, "top": 30, "aleaf": 40, "sleeper": 10}
         for name, n in want.items():

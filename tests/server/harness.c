@@ -141,8 +141,10 @@ int srvh_cli(const srvh *h, const char *const *args, char *out, size_t cap) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-int srvh_key(const srvh *h, const char *envs, char key[128]) {
-  const char *args[] = {"keys", "create", "--env", envs, NULL};
+int srvh_key(const srvh *h, const char *envs, char key[128]) { return srvh_key_roles(h, envs, "ingest,read", key); }
+
+int srvh_key_roles(const srvh *h, const char *envs, const char *roles, char key[128]) {
+  const char *args[] = {"keys", "create", "--env", envs, "--role", roles, NULL};
   char out[256];
   if (srvh_cli(h, args, out, sizeof out) != 0) return -1;
   char *nl = strchr(out, '\n');

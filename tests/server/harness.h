@@ -22,8 +22,10 @@ int srvh_tmpdir(srvh *h);
 int srvh_start(srvh *h, const char *const *extra);
 /* SIGTERM (graceful) or SIGKILL; waits and returns the exit status as from waitpid. */
 int srvh_stop(srvh *h, int sig);
-/* Runs `hud-server keys create --env ENVS --db DB` and captures the key. 0 or -1. */
+/* Runs `hud-server keys create --env ENVS --role ingest,read --db DB` and captures the key. 0 or -1. */
 int srvh_key(const srvh *h, const char *envs, char key[128]);
+/* The same with ROLES (comma-separated: ingest, read, admin). */
+int srvh_key_roles(const srvh *h, const char *envs, const char *roles, char key[128]);
 /* Runs `hud-server ARGS... --db DB`; returns its exit status, stdout into OUT (may be NULL). */
 int srvh_cli(const srvh *h, const char *const *args, char *out, size_t cap);
 

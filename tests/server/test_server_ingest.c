@@ -576,7 +576,7 @@ static void test_cli_errors(void **state) {
   assert_int_equal(srvh_cli(&g_srv, bad_listen, NULL, 0), 1);
   const char *no_env[] = {"keys", "create", NULL};
   assert_int_equal(srvh_cli(&g_srv, no_env, NULL, 0), 2);
-  const char *bad_env[] = {"keys", "create", "--env", "pr od", NULL};
+  const char *bad_env[] = {"keys", "create", "--env", "pr od", "--role", "read", NULL};
   assert_int_equal(srvh_cli(&g_srv, bad_env, NULL, 0), 1);
   const char *bad_revoke[] = {"keys", "revoke", "999", NULL};
   assert_int_equal(srvh_cli(&g_srv, bad_revoke, NULL, 0), 1);

@@ -169,11 +169,12 @@ static void test_keys_storage(void **state) {
   assert_int_equal(srv_store_open(&o, &st), 0);
   unsigned char hash[32] = {1, 2, 3}, got[32];
   int64_t id;
-  assert_int_equal(srv_store_key_insert(st, hash, "prod,staging", "ci", 1000, &id), 0);
+  assert_int_equal(srv_store_key_insert(st, hash, "prod,staging", "read", "ci", 1000, &id), 0);
   srv_key_info k;
   assert_int_equal(srv_store_key_get(st, id, &k, got), 0);
   assert_memory_equal(hash, got, 32);
   assert_string_equal(k.envs, "prod,staging");
+  assert_string_equal(k.roles, "read");
   assert_int_equal(k.revoked_at, 0);
   assert_int_equal(srv_store_key_get(st, id + 1, &k, got), HUD_ENOTFOUND);
   assert_int_equal(srv_store_key_revoke(st, id, 2000), 0);
@@ -524,6 +525,46 @@ static void test_reads_see_acknowledged_batches(void **state) {
 
 /* With nobody reading, the folder still folds on its own every fold_interval_ms (the journal does not
  * grow for the whole life of the process). */
+/* Key administration beside a serving store: it neither replays the journal nor takes the serve lock,
+ * its key is seen at once; a second serving open of the file is refused (HUD_EBUSY). */
+static void test_keys_beside_serving_store(void **state) {
+  srvh h;
+  assert_int_equal(srvh_tmpdir(&h), 0);
+  int64_t now = 1700000000;
+  hud_arena *a = hud_arena_new();
+  hud_batch b[WB_BATCHES];
+  int64_t total, sampled;
+  wb_batches(a, now, b, &total, &sampled);
+  srv_store_options o = {.path = h.db, .fold_interval_ms = 3600 * 1000};
+  srv_store *st, *keys, *second = NULL;
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  srv_ingest_result r;
+  for (int i = 0; i < WB_BATCHES; i++) assert_int_equal(srv_store_ingest(st, "prod", &b[i], now + i, &r), 0);
+  assert_int_equal(srvh_sql_int(h.db, "SELECT COUNT(*) FROM journal"), WB_BATCHES);
+
+  assert_int_equal(srv_store_open(&o, &second), HUD_EBUSY);
+  assert_null(second);
+  assert_int_equal(srv_store_open_keys(h.db, &keys), 0);
+  unsigned char hash[32] = {9}, got[32];
+  int64_t id;
+  assert_int_equal(srv_store_key_insert(keys, hash, "prod", "ingest", "beside", now, &id), 0);
+  srv_store_free(keys);
+  /* The journal is the server's alone: still there, nothing folded by the key store. */
+  assert_int_equal(srvh_sql_int(h.db, "SELECT COUNT(*) FROM journal"), WB_BATCHES);
+  assert_int_equal(srvh_sql_int(h.db, "SELECT COUNT(*) FROM calls"), 0);
+  srv_key_info k;
+  assert_int_equal(srv_store_key_get(st, id, &k, got), 0);
+  assert_string_equal(k.roles, "ingest");
+  assert_int_equal(q_int(st, "SELECT SUM(count) FROM calls"), total); /* counted once */
+  srv_store_free(st);
+  assert_int_equal(srvh_sql_int(h.db, "SELECT SUM(count) FROM calls"), total);
+  /* Closed: the file may be served again. */
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  srv_store_free(st);
+  hud_arena_free(a);
+  srvh_cleanup(&h);
+}
+
 static void test_folder_folds_unasked(void **state) {
   srvh h;
   assert_int_equal(srvh_tmpdir(&h), 0);
@@ -563,6 +604,7 @@ int main(void) {
       cmocka_unit_test(test_failing_fold_loses_nothing),
       cmocka_unit_test(test_reads_see_acknowledged_batches),
       cmocka_unit_test(test_folder_folds_unasked),
+      cmocka_unit_test(test_keys_beside_serving_store),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,10 @@ $XDG_CONFIG_HOME/hud/config): HUD_KEY, HUD_SERVICE, HUD_URL, HUD_ENV, HUD_VERSIO
 HUD_INCLUDE_MODULES / HUD_EXCLUDE_MODULES (comma-separated globs of module names), HUD_TAGS (JSON
 object), HUD_LOG_FILE, HUD_FLUSH_INTERVAL (seconds, default 10), HUD_CPU_BUDGET (fraction,
 default 0.01), HUD_BACKLOG (batches kept while the backend is unreachable, default 30).
+
+HUD_KEY is an API key with the `ingest` role, made for the sensor alone:
+`hud-server keys create --env prod --role ingest --label orders`. It can send batches and nothing else;
+editors and hud-tui use a separate key with the `read` role.
 """
 
 import atexit
