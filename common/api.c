@@ -135,7 +135,7 @@ static int call_finish(const api_call *call, const hud_result *res, hud_arena *a
   hud_codec_error ce = {0};
   int rc = call->decode(res->body ? res->body : "", res->body ? res->body_len : 0, arena, resp, &ce);
   if (rc < 0) {
-    err_set(err, rc, "the server's answer does not decode: %s", ce.message[0] ? ce.message : hud_strerror(rc));
+    err_set(err, rc, "the server's answer does not decode: %.440s", ce.message[0] ? ce.message : hud_strerror(rc));
     snprintf(err->field, sizeof err->field, "%s", ce.path);
   }
   return err->code;
