@@ -1,0 +1,340 @@
+/* Data integrity of hud-server against the real binary on loopback with a real SQLite file:
+ *  - counters never wrap: batches at int64 max for one function leave every query route answering
+ *    200 with saturated figures, the other functions of the service untouched;
+ *  - a function with calls and no declaration is answered with what is known;
+ *  - lone UTF-16 surrogates in a batch are rejected (400) and nothing is stored. */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "harness.h"
+#include "hud/codec.h"
+#include "hud/identity.h"
+#include "hud/model.h"
+
+#define NS 1000000000LL
+#define MAX INT64_MAX
+
+static void own_server(srvh *s, char key[128]) {
+  assert_int_equal(srvh_tmpdir(s), 0);
+  assert_int_equal(srvh_key(s, "prod", key), 0);
+  assert_int_equal(srvh_start(s, NULL), 0);
+}
+
+static void stop_clean(srvh *s) {
+  int st = srvh_stop(s, SIGTERM);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  srvh_cleanup(s);
+}
+
+static char *time_str(int64_t unix_s) {
+  static char buf[8][HUD_TIME_STRLEN + 1];
+  static int k;
+  char *out = buf[k++ % 8];
+  assert_int_equal(hud_time_format(unix_s * NS, out), 0);
+  return out;
+}
+
+static void fn_id(const char *qualname, char out[HUD_UUID_STRLEN + 1]) {
+  assert_int_equal(hud_function_id("shop/orders.py", qualname, out), 0);
+}
+
+static json_t *decl(const char *qualname, int line) {
+  char id[HUD_UUID_STRLEN + 1];
+  fn_id(qualname, id);
+  return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:s}", "function_id", id, "name", qualname, "file",
+                   "/srv/app/shop/orders.py", "module_path", "shop/orders.py", "start_line", line, "end_line",
+                   line + 5, "is_async", 0, "source_code_hash", "2801f83f4a058501b9c7bdadee5b36ba93cf0521");
+}
+
+/* An invocation of QUALNAME called from CALLER (NULL: no caller) in FLOW (NULL: none) at unix second TS. */
+static json_t *inv(const char *qualname, const char *caller, const char *flow, int64_t ts, int64_t count,
+                   int64_t sampled, int64_t sum, double sumsq, int64_t errors, int sketch) {
+  char id[HUD_UUID_STRLEN + 1], cid[HUD_UUID_STRLEN + 1];
+  fn_id(qualname, id);
+  json_t *callers = json_array();
+  if (caller) {
+    fn_id(caller, cid);
+    json_array_append_new(callers, json_pack("[s, s, i]", cid, "shop/orders.py", 40));
+  }
+  json_t *v = json_pack("{s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:f, s:I}", "function_id", id, "caller_function_id",
+                        callers, "timestamp", time_str(ts), "timeslice", (json_int_t)(60 * NS), "count",
+                        (json_int_t)count, "sampled_count", (json_int_t)sampled, "sum_duration", (json_int_t)sum,
+                        "sum_squared_duration", sumsq, "self_duration", (json_int_t)sum);
+  if (flow) json_object_set_new(v, "flow_id", json_string(flow));
+  if (errors) json_object_set_new(v, "exceptions", json_pack("{s:I}", "ValueError", (json_int_t)errors));
+  if (sketch) /* every sampled call in one bin (about 22 ms) */
+    json_object_set_new(v, "duration_sketch", json_pack("{s:f, s:i, s:i, s:s}", "a", 0.005, "z", 0, "o", 1700, "c",
+                                                        sampled == MAX ? "9223372036854775807" : "1"));
+  return v;
+}
+
+static int g_seq;
+
+/* Sends a batch of the given records (stolen); asserts 200. */
+static void send_batch(const srvh *s, const char *key, json_t *decls, json_t *invs, json_t *flows, json_t *ffs,
+                       json_t *xflows) {
+  char id[64];
+  snprintf(id, sizeof id, "5b2c6a1e-3f4d-4a5b-9c6d-%012x", ++g_seq);
+  json_t *b = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "schema_version", 1, "batch_id", id,
+                        "service", "orders", "service_version", "v1", "host", "web-1", "pid", 7, "runtime",
+                        "cpython 3.11.2", "sensor_version", "0.1.0", "sent_at", time_str(time(NULL)));
+  json_object_set_new(b, "declarations", decls ? decls : json_array());
+  json_object_set_new(b, "invocations", invs ? invs : json_array());
+  json_object_set_new(b, "flows", flows ? flows : json_array());
+  json_object_set_new(b, "flow_functions", ffs ? ffs : json_array());
+  json_object_set_new(b, "exception_flows", xflows ? xflows : json_array());
+  char *text = json_dumps(b, JSON_COMPACT);
+  assert_non_null(text);
+  assert_int_equal(srvh_ingest_json(s->port, key, text, strlen(text)), 0);
+  free(text);
+  json_decref(b);
+}
+
+/* GET PATH (or POST BODY); asserts 200 and returns the parsed answer. */
+static json_t *query(const srvh *s, const char *key, const char *path, const char *body) {
+  srvh_resp r;
+  assert_int_equal(srvh_request(s->port, body ? "POST" : "GET", path, key, body, body ? strlen(body) : 0, NULL, &r),
+                   0);
+  if (r.status != 200) fprintf(stderr, "%s -> %ld %s\n", path, r.status, r.body);
+  assert_int_equal(r.status, 200);
+  json_error_t e;
+  json_t *j = json_loads(r.body, 0, &e);
+  assert_non_null(j);
+  srvh_resp_free(&r);
+  return j;
+}
+
+/* Every number of J is finite and, except signed figures (trends, changes), non-negative. */
+static void assert_sane(const json_t *j, const char *key) {
+  static const char *const signed_keys[] = {"duration_trend", "error_trend", "slowdown", "effect", "effect_pct",
+                                            "ci_low", "ci_high", NULL};
+  if (json_is_object(j)) {
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)j, k, v) assert_sane(v, k);
+  } else if (json_is_array(j)) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(j, i, v) assert_sane(v, key);
+  } else if (json_is_number(j)) {
+    bool is_signed = false;
+    for (size_t i = 0; key && signed_keys[i]; i++) is_signed |= strcmp(key, signed_keys[i]) == 0;
+    if (!is_signed && json_number_value(j) < 0) fail_msg("%s: negative %g", key, json_number_value(j));
+  }
+}
+
+/* The summary of QUALNAME in ITEMS (NULL if absent). */
+static json_t *item_of(json_t *items, const char *qualname) {
+  char id[HUD_UUID_STRLEN + 1];
+  fn_id(qualname, id);
+  size_t i;
+  json_t *v;
+  json_array_foreach(items, i, v) if (strcmp(json_string_value(json_object_get(v, "function_id")), id) == 0) return v;
+  return NULL;
+}
+
+static json_int_t int_of(json_t *o, const char *k) {
+  json_t *v = json_object_get(o, k);
+  assert_true(json_is_integer(v));
+  return json_integer_value(v);
+}
+
+/* ---- counters never wrap ---- */
+
+/* The window's anchor: 35 minutes into the previous hour, so that the data lies in a whole hour
+ * (fn_hours, call_hours), a completed 10-minute block at the end edge and a minute slice. */
+static int64_t g_to;
+
+static void send_poisoned(const srvh *s, const char *key, const char *flow) {
+  int64_t at[3] = {g_to - 3 * 3600, g_to - 20 * 60, g_to - 2 * 60};
+  json_t *decls = json_pack("[o, o, o, o]", decl("Cart.add", 10), decl("Cart.total", 20), decl("checkout", 40),
+                            decl("Cart.clear", 60));
+  json_t *invs = json_array(), *flows = json_array(), *ffs = json_array(), *xs = json_array();
+  char add[HUD_UUID_STRLEN + 1];
+  fn_id("Cart.add", add);
+  for (int k = 0; k < 3; k++) {
+    /* Cart.add: every counter at int64 max; Cart.total: the durations at int64 max. */
+    json_array_append_new(invs, inv("Cart.add", "checkout", flow, at[k], MAX, MAX, MAX, 1e308, MAX, 1));
+    json_array_append_new(invs, inv("Cart.total", "checkout", NULL, at[k], 1, 1, MAX, 1e308, 0, 0));
+    /* The healthy neighbours. */
+    json_array_append_new(invs, inv("checkout", NULL, flow, at[k], 3, 3, 300, 30000, 0, 1));
+    json_array_append_new(invs, inv("Cart.clear", "checkout", NULL, at[k], 5, 5, 50, 500, 1, 1));
+    json_array_append_new(flows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:{s:I}}",
+                                           "flow_id", flow, "kind", "endpoint", "method", "POST", "route",
+                                           "/checkout", "timestamp", time_str(at[k]), "timeslice",
+                                           (json_int_t)(60 * NS), "count", (json_int_t)MAX, "error_count",
+                                           (json_int_t)MAX, "sampled_count", (json_int_t)MAX, "sum_duration",
+                                           (json_int_t)MAX, "sum_squared_duration", 1e308, "status_codes", "500",
+                                           (json_int_t)MAX));
+    json_array_append_new(ffs, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "flow_id", flow,
+                                         "function_id", add, "timestamp", time_str(at[k]), "timeslice",
+                                         (json_int_t)(60 * NS), "count", (json_int_t)MAX, "error_count",
+                                         (json_int_t)MAX, "sampled_count", (json_int_t)MAX, "sum_duration",
+                                         (json_int_t)MAX, "self_duration", (json_int_t)MAX));
+    json_array_append_new(xs, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "exception_type", "ValueError",
+                                        "origin_function_id", add, "flow_id", flow, "timestamp", time_str(at[k]),
+                                        "timeslice", (json_int_t)(60 * NS), "count", (json_int_t)MAX));
+  }
+  send_batch(s, key, decls, invs, flows, ffs, xs);
+}
+
+static void check_routes(const srvh *s, const char *key, const char *flow, int rounds) {
+  char scope[256], path[512], add[HUD_UUID_STRLEN + 1], total[HUD_UUID_STRLEN + 1], co[HUD_UUID_STRLEN + 1],
+      clear[HUD_UUID_STRLEN + 1];
+  fn_id("Cart.add", add);
+  fn_id("Cart.total", total);
+  fn_id("checkout", co);
+  fn_id("Cart.clear", clear);
+  char from[HUD_TIME_STRLEN + 1], to[HUD_TIME_STRLEN + 1];
+  strcpy(from, time_str(g_to - 24 * 3600));
+  strcpy(to, time_str(g_to));
+  /* "+00:00" must be percent-encoded in a query string. */
+  char *pf = strstr(from, "+00:00"), *pt = strstr(to, "+00:00");
+  if (pf) strcpy(pf, "Z");
+  if (pt) strcpy(pt, "Z");
+  snprintf(scope, sizeof scope, "service=orders&from=%s&to=%s", from, to);
+
+  static const char *const sorts[] = {"calls", "p95", "error_rate", "duration_trend", "error_trend", "slowdown"};
+  for (size_t i = 0; i < sizeof sorts / sizeof *sorts; i++) {
+    snprintf(path, sizeof path, "/v1/functions/top?%s&sort=%s", scope, sorts[i]);
+    json_t *j = query(s, key, path, NULL);
+    assert_sane(j, NULL);
+    json_t *items = json_object_get(j, "items");
+    json_t *a = item_of(items, "Cart.add"), *t = item_of(items, "Cart.total"), *c = item_of(items, "checkout"),
+           *cl = item_of(items, "Cart.clear");
+    assert_non_null(a);
+    assert_non_null(t);
+    assert_non_null(c);
+    assert_non_null(cl);
+    assert_true(int_of(a, "calls") == MAX);
+    assert_true(int_of(a, "errors") == MAX);
+    assert_true(int_of(a, "sampled_count") == MAX);
+    assert_int_equal(int_of(t, "calls"), 3 * rounds);
+    assert_true(json_number_value(json_object_get(t, "mean_duration")) > 1e18);
+    /* The neighbours are exact. */
+    assert_int_equal(int_of(c, "calls"), 9 * rounds);
+    assert_true(json_number_value(json_object_get(c, "mean_duration")) == 100.0);
+    assert_int_equal(int_of(cl, "calls"), 15 * rounds);
+    assert_int_equal(int_of(cl, "errors"), 3 * rounds);
+    assert_true(json_number_value(json_object_get(cl, "mean_duration")) == 10.0);
+    json_decref(j);
+  }
+  snprintf(path, sizeof path, "/v1/functions/top?%s&flow_id=%s", scope, flow);
+  json_t *j = query(s, key, path, NULL);
+  assert_sane(j, NULL);
+  assert_true(int_of(item_of(json_object_get(j, "items"), "Cart.add"), "calls") == MAX);
+  json_decref(j);
+
+  const char *fns[] = {add, total, co, clear};
+  for (int f = 0; f < 4; f++) {
+    snprintf(path, sizeof path, "/v1/functions/%s?%s", fns[f], scope);
+    j = query(s, key, path, NULL);
+    assert_sane(j, NULL);
+    json_t *sum = json_object_get(j, "summary");
+    if (f == 0) {
+      assert_true(int_of(sum, "calls") == MAX);
+      json_t *callers = json_object_get(j, "callers");
+      assert_int_equal(json_array_size(callers), 1);
+      assert_true(int_of(json_array_get(callers, 0), "calls") == MAX);
+      assert_true(int_of(json_array_get(callers, 0), "sum_duration") == MAX);
+      assert_true(int_of(json_object_get(j, "errors_by_type"), "ValueError") == MAX);
+      json_t *v = json_array_get(json_object_get(j, "versions"), 0);
+      assert_true(int_of(v, "calls") == MAX);
+    } else if (f == 1) {
+      assert_int_equal(int_of(sum, "calls"), 3 * rounds);
+      json_t *callers = json_object_get(j, "callers");
+      assert_true(int_of(json_array_get(callers, 0), "sum_duration") == MAX);
+    } else if (f == 2) {
+      assert_int_equal(int_of(sum, "calls"), 9 * rounds);
+      assert_true(json_number_value(json_object_get(sum, "mean_duration")) == 100.0);
+      json_t *callees = json_object_get(j, "callees");
+      assert_int_equal(json_array_size(callees), 3);
+    } else {
+      assert_int_equal(int_of(sum, "calls"), 15 * rounds);
+    }
+    json_decref(j);
+  }
+
+  snprintf(path, sizeof path, "/v1/callgraph?%s&root=%s", scope, co);
+  j = query(s, key, path, NULL);
+  assert_sane(j, NULL);
+  size_t i;
+  json_t *v;
+  int seen = 0;
+  json_array_foreach(json_object_get(j, "nodes"), i, v) {
+    const char *id = json_string_value(json_object_get(v, "function_id"));
+    if (strcmp(id, add) == 0) seen++, assert_true(int_of(v, "calls") == MAX && int_of(v, "sum_duration") == MAX);
+    if (strcmp(id, total) == 0) seen++, assert_true(int_of(v, "sum_duration") == MAX);
+    if (strcmp(id, co) == 0) seen++, assert_int_equal(int_of(v, "calls"), 9 * rounds);
+    if (strcmp(id, clear) == 0) seen++, assert_int_equal(int_of(v, "calls"), 15 * rounds);
+  }
+  assert_int_equal(seen, 4);
+  json_decref(j);
+
+  snprintf(path, sizeof path, "/v1/flows?%s", scope);
+  j = query(s, key, path, NULL);
+  assert_sane(j, NULL);
+  json_t *fl = json_array_get(json_object_get(j, "flows"), 0);
+  assert_non_null(fl);
+  assert_true(int_of(fl, "calls") == MAX && int_of(fl, "errors") == MAX);
+  json_decref(j);
+
+  snprintf(path, sizeof path, "/v1/issues?%s&status=all", scope);
+  j = query(s, key, path, NULL);
+  assert_sane(j, NULL);
+  json_decref(j);
+
+  char body[512];
+  snprintf(body, sizeof body, "{\"service\": \"orders\", \"from\": \"%s\", \"to\": \"%s\", \"module_paths\": [\"shop/orders.py\"]}",
+           from, to);
+  j = query(s, key, "/v1/functions/by-module", body);
+  assert_sane(j, NULL);
+  assert_true(int_of(item_of(json_object_get(j, "items"), "Cart.add"), "calls") == MAX);
+  assert_int_equal(int_of(item_of(json_object_get(j, "items"), "Cart.clear"), "calls"), 15 * rounds);
+  json_decref(j);
+
+  j = query(s, key, "/v1/services", NULL);
+  json_decref(j);
+}
+
+static void test_counters_saturate(void **state) {
+  (void)state;
+  srvh s;
+  char key[128], flow[HUD_UUID_STRLEN + 1];
+  own_server(&s, key);
+  assert_int_equal(hud_flow_id_endpoint("POST", "/checkout", flow), 0);
+  g_to = (int64_t)time(NULL) / 3600 * 3600 - 3600 + 35 * 60;
+  /* Two batches in one fold (the in-memory merge), then one more after a read (the SQL upsert). */
+  send_poisoned(&s, key, flow);
+  send_poisoned(&s, key, flow);
+  check_routes(&s, key, flow, 2);
+  send_poisoned(&s, key, flow);
+  check_routes(&s, key, flow, 3);
+  /* Stored as integers, never REAL or negative. */
+  assert_int_equal(srvh_sql_int(s.db, "SELECT COUNT(*) FROM calls WHERE typeof(count) <> 'integer' OR count < 0"
+                                      " OR typeof(sum_duration) <> 'integer' OR sum_duration < 0"),
+                   0);
+  assert_int_equal(srvh_sql_int(s.db, "SELECT COUNT(*) FROM fn_hours WHERE typeof(count) <> 'integer' OR count < 0"),
+                   0);
+  assert_true(srvh_sql_int(s.db, "SELECT COUNT(*) FROM fn_hours") > 0);
+  stop_clean(&s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_counters_saturate),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
