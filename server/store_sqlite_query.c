@@ -1209,7 +1209,6 @@ int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *it) {
     const unsigned char *h = sqlite3_column_text(st, 7);
     it->source_code_hash[0] = '\0';
     if (h && strlen((const char *)h) == HUD_SHA1_HEXLEN) memcpy(it->source_code_hash, h, HUD_SHA1_HEXLEN + 1);
-    if (!it->name) it->name = hud_arena_strdup(q->arena, it->function_id);
   } else {
     rc = HUD_ENOTFOUND;
   }
@@ -1519,26 +1518,35 @@ static int sq_fn_versions(q_ctx *q, int64_t fn, hud_function_detail *d) {
   return rc;
 }
 
-static int sq_decl(q_ctx *q, int64_t fn, hud_function_decl *decl) {
+/* The newest declaration of FN into *DECL (arena), NULL when calls were seen but no declaration came
+ * (the functions row has no name yet); HUD_ENOTFOUND for an unknown function. */
+static int sq_decl(q_ctx *q, int64_t fn, hud_function_decl **decl) {
   sqlite3_stmt *st;
+  *decl = NULL;
   int rc = sq_prep(q,
                    "SELECT function_id, name, file, module_path, start_line, end_line, is_async, source_code_hash"
                    " FROM functions WHERE id = ?1",
                    &st);
   if (rc < 0) return rc;
   sqlite3_bind_int64(st, 1, fn);
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    sq_uuid(st, 0, decl->function_id);
-    decl->name = sq_text(q, st, 1);
-    decl->file = sq_text(q, st, 2);
-    decl->module_path = sq_text(q, st, 3);
-    decl->start_line = sqlite3_column_int(st, 4);
-    decl->end_line = sqlite3_column_int(st, 5);
-    decl->is_async = sqlite3_column_int(st, 6) != 0;
-    const unsigned char *h = sqlite3_column_text(st, 7);
-    if (h && strlen((const char *)h) == HUD_SHA1_HEXLEN) memcpy(decl->source_code_hash, h, HUD_SHA1_HEXLEN + 1);
-  } else {
+  if (sqlite3_step(st) != SQLITE_ROW) {
     rc = HUD_ENOTFOUND;
+  } else if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+    hud_function_decl *d = hud_arena_calloc(q->arena, 1, sizeof *d);
+    if (!d) {
+      sqlite3_finalize(st);
+      return HUD_ENOMEM;
+    }
+    sq_uuid(st, 0, d->function_id);
+    d->name = sq_text(q, st, 1);
+    d->file = sq_text(q, st, 2);
+    d->module_path = sq_text(q, st, 3);
+    d->start_line = sqlite3_column_int(st, 4);
+    d->end_line = sqlite3_column_int(st, 5);
+    d->is_async = sqlite3_column_int(st, 6) != 0;
+    const unsigned char *h = sqlite3_column_text(st, 7);
+    if (h && strlen((const char *)h) == HUD_SHA1_HEXLEN) memcpy(d->source_code_hash, h, HUD_SHA1_HEXLEN + 1);
+    *decl = d;
   }
   sqlite3_finalize(st);
   return rc;

@@ -332,9 +332,88 @@ static void test_counters_saturate(void **state) {
   stop_clean(&s);
 }
 
+/* ---- calls without a declaration ---- */
+
+static void test_undeclared_function(void **state) {
+  (void)state;
+  srvh s;
+  char key[128], flow[HUD_UUID_STRLEN + 1], ghost[HUD_UUID_STRLEN + 1], co[HUD_UUID_STRLEN + 1], path[512];
+  own_server(&s, key);
+  assert_int_equal(hud_flow_id_endpoint("POST", "/checkout", flow), 0);
+  fn_id("Ghost.run", ghost);
+  fn_id("checkout", co);
+  int64_t now = (int64_t)time(NULL) / 60 * 60 - 120;
+  /* Ghost.run: called by checkout, calls Cart.clear, raises; its declaration never comes. */
+  json_t *invs = json_pack("[o, o, o]", inv("checkout", NULL, flow, now, 4, 4, 400, 40000, 0, 1),
+                           inv("Ghost.run", "checkout", flow, now, 4, 4, 200, 10000, 1, 1),
+                           inv("Cart.clear", "Ghost.run", flow, now, 4, 4, 40, 400, 0, 0));
+  json_t *xs = json_pack("[{s:s, s:s, s:[s], s:s, s:s, s:I, s:I}]", "exception_type", "KeyError",
+                         "origin_function_id", ghost, "propagated_through", co, "flow_id", flow, "timestamp",
+                         time_str(now), "timeslice", (json_int_t)(60 * NS), "count", (json_int_t)1);
+  json_t *ffs = json_pack("[{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}]", "flow_id", flow, "function_id", ghost,
+                          "timestamp", time_str(now), "timeslice", (json_int_t)(60 * NS), "count", (json_int_t)4,
+                          "error_count", (json_int_t)1, "sampled_count", (json_int_t)4, "sum_duration",
+                          (json_int_t)200);
+  send_batch(&s, key, json_pack("[o, o]", decl("checkout", 40), decl("Cart.clear", 60)), invs, NULL, ffs, xs);
+
+  snprintf(path, sizeof path, "/v1/functions/%s?service=orders", ghost);
+  json_t *j = query(&s, key, path, NULL);
+  assert_null(json_object_get(j, "declaration"));
+  json_t *sum = json_object_get(j, "summary");
+  assert_string_equal(json_string_value(json_object_get(sum, "function_id")), ghost);
+  assert_null(json_object_get(sum, "name"));
+  assert_null(json_object_get(sum, "module_path"));
+  assert_int_equal(int_of(sum, "calls"), 4);
+  assert_int_equal(int_of(sum, "errors"), 1);
+  assert_int_equal(json_array_size(json_object_get(j, "callers")), 1);
+  assert_int_equal(json_array_size(json_object_get(j, "callees")), 1);
+  assert_int_equal(int_of(json_object_get(j, "errors_by_type"), "ValueError"), 1);
+  json_decref(j);
+
+  /* The routes that list functions show it by id, without a name. */
+  j = query(&s, key, "/v1/functions/top?service=orders", NULL);
+  json_t *it = item_of(json_object_get(j, "items"), "Ghost.run");
+  assert_non_null(it);
+  assert_null(json_object_get(it, "name"));
+  assert_int_equal(int_of(it, "calls"), 4);
+  json_decref(j);
+  snprintf(path, sizeof path, "/v1/functions/top?service=orders&sort=p95&flow_id=%s", flow);
+  j = query(&s, key, path, NULL);
+  assert_non_null(item_of(json_object_get(j, "items"), "Ghost.run"));
+  json_decref(j);
+  snprintf(path, sizeof path, "/v1/functions/%s?service=orders", co);
+  j = query(&s, key, path, NULL);
+  json_t *callee = json_array_get(json_object_get(j, "callees"), 0);
+  assert_string_equal(json_string_value(json_object_get(callee, "function_id")), ghost);
+  assert_null(json_object_get(callee, "name"));
+  json_decref(j);
+  snprintf(path, sizeof path, "/v1/callgraph?service=orders&root=%s", co);
+  j = query(&s, key, path, NULL);
+  assert_int_equal(json_array_size(json_object_get(j, "nodes")), 3);
+  json_decref(j);
+  snprintf(path, sizeof path, "/v1/callgraph?service=orders&root=%s", ghost);
+  json_decref(query(&s, key, path, NULL));
+  json_decref(query(&s, key, "/v1/flows?service=orders", NULL));
+  json_decref(query(&s, key, "/v1/issues?service=orders&status=all", NULL));
+  j = query(&s, key, "/v1/functions/by-module", "{\"service\": \"orders\", \"module_paths\": [\"shop/orders.py\"]}");
+  assert_null(item_of(json_object_get(j, "items"), "Ghost.run")); /* no module known */
+  assert_non_null(item_of(json_object_get(j, "items"), "checkout"));
+  json_decref(j);
+
+  /* Its declaration arrives: the same route now carries it. */
+  send_batch(&s, key, json_pack("[o]", decl("Ghost.run", 80)), NULL, NULL, NULL, NULL);
+  snprintf(path, sizeof path, "/v1/functions/%s?service=orders", ghost);
+  j = query(&s, key, path, NULL);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(j, "declaration"), "name")), "Ghost.run");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(j, "summary"), "name")), "Ghost.run");
+  json_decref(j);
+  stop_clean(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_counters_saturate),
+      cmocka_unit_test(test_undeclared_function),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
