@@ -410,10 +410,67 @@ static void test_undeclared_function(void **state) {
   stop_clean(&s);
 }
 
+/* ---- surrogates ---- */
+
+/* The batch of send_batch with one declaration named NAME_JSON (raw JSON text of the string). */
+static char *batch_named(const char *name_json, const char *id) {
+  char *out;
+  assert_true(asprintf(&out,
+                       "{\"schema_version\": 1, \"batch_id\": \"%s\", \"service\": \"orders\","
+                       " \"service_version\": \"v1\", \"host\": \"h\", \"pid\": 1, \"runtime\": \"cpython 3.11\","
+                       " \"sensor_version\": \"0.1\", \"sent_at\": \"2026-01-01T00:00:00Z\", \"declarations\":"
+                       " [{\"function_id\": \"d679eeb3-d79a-4f72-ab2d-800b114ae540\", \"name\": %s, \"file\": \"/a.py\","
+                       " \"start_line\": 1, \"end_line\": 2, \"is_async\": false,"
+                       " \"source_code_hash\": \"2801f83f4a058501b9c7bdadee5b36ba93cf0521\"}]}",
+                       id, name_json) > 0);
+  return out;
+}
+
+static void test_surrogates(void **state) {
+  (void)state;
+  srvh s;
+  char key[128];
+  own_server(&s, key);
+  static const char *const bad[] = {"\"Cart\\ud800add\"", "\"Cart\\udc00\"", "\"a\\ud800\\u0041\""};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char *body = batch_named(bad[i], "9a1b2c3d-4e5f-4a6b-8c7d-000000000001");
+    srvh_resp r;
+    assert_int_equal(srvh_request(s.port, "POST", "/v1/ingest", key, body, strlen(body), NULL, &r), 0);
+    assert_int_equal(r.status, 400);
+    json_t *j = json_loads(r.body, 0, NULL);
+    json_t *err = json_object_get(j, "error");
+    assert_string_equal(json_string_value(json_object_get(err, "code")), "parse_error");
+    assert_string_equal(json_string_value(json_object_get(err, "field")), "declarations[0].name");
+    assert_non_null(strstr(json_string_value(json_object_get(err, "message")), "surrogate"));
+    json_decref(j);
+    srvh_resp_free(&r);
+    free(body);
+  }
+  /* The same as raw CESU-8 bytes (ED A0 80). */
+  char *body = batch_named("\"Cart\xed\xa0\x80\"", "9a1b2c3d-4e5f-4a6b-8c7d-000000000002");
+  srvh_resp r;
+  assert_int_equal(srvh_request(s.port, "POST", "/v1/ingest", key, body, strlen(body), NULL, &r), 0);
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(r.body, "declarations[0].name"));
+  srvh_resp_free(&r);
+  free(body);
+  assert_int_equal(srvh_sql_int(s.db, "SELECT COUNT(*) FROM batches"), 0);
+  /* A pair is one character. */
+  body = batch_named("\"Cart\\ud83d\\ude00\"", "9a1b2c3d-4e5f-4a6b-8c7d-000000000003");
+  assert_int_equal(srvh_ingest_json(s.port, key, body, strlen(body)), 0);
+  free(body);
+  json_t *j = query(&s, key, "/v1/functions/d679eeb3-d79a-4f72-ab2d-800b114ae540?service=orders", NULL);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(j, "declaration"), "name")),
+                      "Cart\xF0\x9F\x98\x80");
+  json_decref(j);
+  stop_clean(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_counters_saturate),
       cmocka_unit_test(test_undeclared_function),
+      cmocka_unit_test(test_surrogates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
