@@ -74,21 +74,23 @@ static json_t *inv(const char *qualname, const char *caller, const char *flow, i
                         "sum_squared_duration", sumsq, "self_duration", (json_int_t)sum);
   if (flow) json_object_set_new(v, "flow_id", json_string(flow));
   if (errors) json_object_set_new(v, "exceptions", json_pack("{s:I}", "ValueError", (json_int_t)errors));
-  if (sketch) /* every sampled call in one bin (about 22 ms) */
-    json_object_set_new(v, "duration_sketch", json_pack("{s:f, s:i, s:i, s:s}", "a", 0.005, "z", 0, "o", 1700, "c",
+  if (sketch) /* every sampled call in one bin: 1700 (about 22 ms), or bin SKETCH */
+    json_object_set_new(v, "duration_sketch", json_pack("{s:f, s:i, s:i, s:s}", "a", 0.005, "z", 0, "o",
+                                                        sketch == 1 ? 1700 : sketch, "c",
                                                         sampled == MAX ? "9223372036854775807" : "1"));
   return v;
 }
 
 static int g_seq;
+static const char *g_version = "v1";
 
-/* Sends a batch of the given records (stolen); asserts 200. */
+/* Sends a batch of the given records (stolen) as service version g_version; asserts 200. */
 static void send_batch(const srvh *s, const char *key, json_t *decls, json_t *invs, json_t *flows, json_t *ffs,
                        json_t *xflows) {
   char id[64];
   snprintf(id, sizeof id, "5b2c6a1e-3f4d-4a5b-9c6d-%012x", ++g_seq);
   json_t *b = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "schema_version", 1, "batch_id", id,
-                        "service", "orders", "service_version", "v1", "host", "web-1", "pid", 7, "runtime",
+                        "service", "orders", "service_version", g_version, "host", "web-1", "pid", 7, "runtime",
                         "cpython 3.11.2", "sensor_version", "0.1.0", "sent_at", time_str(time(NULL)));
   json_object_set_new(b, "declarations", decls ? decls : json_array());
   json_object_set_new(b, "invocations", invs ? invs : json_array());
@@ -158,19 +160,33 @@ static json_int_t int_of(json_t *o, const char *k) {
 static int64_t g_to;
 
 static void send_poisoned(const srvh *s, const char *key, const char *flow) {
-  int64_t at[3] = {g_to - 3 * 3600, g_to - 20 * 60, g_to - 2 * 60};
-  json_t *decls = json_pack("[o, o, o, o]", decl("Cart.add", 10), decl("Cart.total", 20), decl("checkout", 40),
-                            decl("Cart.clear", 60));
+  /* Both halves of the window (the issues' window comparison), a whole hour, a block, a minute. */
+  int64_t at[4] = {g_to - 18 * 3600, g_to - 3 * 3600, g_to - 20 * 60, g_to - 2 * 60};
+  json_t *decls = json_pack("[o, o, o, o, o]", decl("Cart.add", 10), decl("Cart.total", 20), decl("checkout", 40),
+                            decl("Cart.clear", 60), decl("Cart.tax", 70));
   json_t *invs = json_array(), *flows = json_array(), *ffs = json_array(), *xs = json_array();
   char add[HUD_UUID_STRLEN + 1];
   fn_id("Cart.add", add);
-  for (int k = 0; k < 3; k++) {
+  for (int k = 0; k < 4; k++) {
     /* Cart.add: every counter at int64 max; Cart.total: the durations at int64 max. */
-    json_array_append_new(invs, inv("Cart.add", "checkout", flow, at[k], MAX, MAX, MAX, 1e308, MAX, 1));
+    /* Its sketches: int64 max in a bin of its own per slice and version, so merged ones hold more
+     * than int64 max (halved to fit). */
+    int bin = 1600 + 50 * k + (strcmp(g_version, "v1") ? 200 : 0);
+    json_array_append_new(invs, inv("Cart.add", "checkout", flow, at[k], MAX, MAX, MAX, 1e308, MAX, bin));
     json_array_append_new(invs, inv("Cart.total", "checkout", NULL, at[k], 1, 1, MAX, 1e308, 0, 0));
     /* The healthy neighbours. */
-    json_array_append_new(invs, inv("checkout", NULL, flow, at[k], 3, 3, 300, 30000, 0, 1));
+    /* checkout: 100 ns a call in v1, 10 ms in v2: a regression whose root cause walks a call tree
+     * with int64-max calls per invocation. */
+    if (strcmp(g_version, "v1") == 0)
+      json_array_append_new(invs, inv("checkout", NULL, flow, at[k], 40, 40, 4000, 404000, 0, 1));
+    else
+      json_array_append_new(invs, inv("checkout", NULL, flow, at[k], 40, 40, 400000000, 4.04e15, 0, 1));
     json_array_append_new(invs, inv("Cart.clear", "checkout", NULL, at[k], 5, 5, 50, 500, 1, 1));
+    /* Cart.tax: 1 us a call in v1, the int64 limit over 50 calls in v2 (a regression at the limit). */
+    if (strcmp(g_version, "v1") == 0)
+      json_array_append_new(invs, inv("Cart.tax", "checkout", NULL, at[k], 50, 50, 50000, 5e7, 0, 0));
+    else
+      json_array_append_new(invs, inv("Cart.tax", "checkout", NULL, at[k], 50, 50, MAX, 50 * 1.8446744e17 * 1.8446744e17, 0, 0));
     json_array_append_new(flows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:{s:I}}",
                                            "flow_id", flow, "kind", "endpoint", "method", "POST", "route",
                                            "/checkout", "timestamp", time_str(at[k]), "timeslice",
@@ -221,13 +237,14 @@ static void check_routes(const srvh *s, const char *key, const char *flow, int r
     assert_true(int_of(a, "calls") == MAX);
     assert_true(int_of(a, "errors") == MAX);
     assert_true(int_of(a, "sampled_count") == MAX);
-    assert_int_equal(int_of(t, "calls"), 3 * rounds);
+    if (strcmp(sorts[i], "p95") == 0) assert_true(json_number_value(json_object_get(a, "p95")) > 1e6);
+    assert_int_equal(int_of(t, "calls"), 4 * rounds);
     assert_true(json_number_value(json_object_get(t, "mean_duration")) > 1e18);
     /* The neighbours are exact. */
-    assert_int_equal(int_of(c, "calls"), 9 * rounds);
-    assert_true(json_number_value(json_object_get(c, "mean_duration")) == 100.0);
-    assert_int_equal(int_of(cl, "calls"), 15 * rounds);
-    assert_int_equal(int_of(cl, "errors"), 3 * rounds);
+    assert_int_equal(int_of(c, "calls"), 160 * rounds);
+    if (rounds == 2) assert_true(json_number_value(json_object_get(c, "mean_duration")) == 100.0);
+    assert_int_equal(int_of(cl, "calls"), 20 * rounds);
+    assert_int_equal(int_of(cl, "errors"), 4 * rounds);
     assert_true(json_number_value(json_object_get(cl, "mean_duration")) == 10.0);
     json_decref(j);
   }
@@ -245,6 +262,8 @@ static void check_routes(const srvh *s, const char *key, const char *flow, int r
     json_t *sum = json_object_get(j, "summary");
     if (f == 0) {
       assert_true(int_of(sum, "calls") == MAX);
+      assert_true(json_number_value(json_object_get(sum, "p50")) > 1e6);
+      assert_true(json_number_value(json_object_get(sum, "p99")) > 1e6);
       json_t *callers = json_object_get(j, "callers");
       assert_int_equal(json_array_size(callers), 1);
       assert_true(int_of(json_array_get(callers, 0), "calls") == MAX);
@@ -253,16 +272,16 @@ static void check_routes(const srvh *s, const char *key, const char *flow, int r
       json_t *v = json_array_get(json_object_get(j, "versions"), 0);
       assert_true(int_of(v, "calls") == MAX);
     } else if (f == 1) {
-      assert_int_equal(int_of(sum, "calls"), 3 * rounds);
+      assert_int_equal(int_of(sum, "calls"), 4 * rounds);
       json_t *callers = json_object_get(j, "callers");
       assert_true(int_of(json_array_get(callers, 0), "sum_duration") == MAX);
     } else if (f == 2) {
-      assert_int_equal(int_of(sum, "calls"), 9 * rounds);
-      assert_true(json_number_value(json_object_get(sum, "mean_duration")) == 100.0);
+      assert_int_equal(int_of(sum, "calls"), 160 * rounds);
+      if (rounds == 2) assert_true(json_number_value(json_object_get(sum, "mean_duration")) == 100.0);
       json_t *callees = json_object_get(j, "callees");
-      assert_int_equal(json_array_size(callees), 3);
+      assert_int_equal(json_array_size(callees), 4);
     } else {
-      assert_int_equal(int_of(sum, "calls"), 15 * rounds);
+      assert_int_equal(int_of(sum, "calls"), 20 * rounds);
     }
     json_decref(j);
   }
@@ -277,8 +296,8 @@ static void check_routes(const srvh *s, const char *key, const char *flow, int r
     const char *id = json_string_value(json_object_get(v, "function_id"));
     if (strcmp(id, add) == 0) seen++, assert_true(int_of(v, "calls") == MAX && int_of(v, "sum_duration") == MAX);
     if (strcmp(id, total) == 0) seen++, assert_true(int_of(v, "sum_duration") == MAX);
-    if (strcmp(id, co) == 0) seen++, assert_int_equal(int_of(v, "calls"), 9 * rounds);
-    if (strcmp(id, clear) == 0) seen++, assert_int_equal(int_of(v, "calls"), 15 * rounds);
+    if (strcmp(id, co) == 0) seen++, assert_int_equal(int_of(v, "calls"), 160 * rounds);
+    if (strcmp(id, clear) == 0) seen++, assert_int_equal(int_of(v, "calls"), 20 * rounds);
   }
   assert_int_equal(seen, 4);
   json_decref(j);
@@ -294,6 +313,14 @@ static void check_routes(const srvh *s, const char *key, const char *flow, int r
   snprintf(path, sizeof path, "/v1/issues?%s&status=all", scope);
   j = query(s, key, path, NULL);
   assert_sane(j, NULL);
+  if (getenv("HUD_TEST_VERBOSE")) json_dumpf(j, stderr, 0);
+  /* After the deployment: checkout's regression, explained over a tree at the int64 limit. */
+  if (rounds == 3) {
+    json_t *is = json_array_get(json_object_get(j, "issues"), 0);
+    assert_non_null(is);
+    assert_string_equal(json_string_value(json_object_get(is, "subject_id")), co);
+    assert_true(json_array_size(json_object_get(is, "root_causes")) > 0);
+  }
   json_decref(j);
 
   char body[512];
@@ -302,7 +329,7 @@ static void check_routes(const srvh *s, const char *key, const char *flow, int r
   j = query(s, key, "/v1/functions/by-module", body);
   assert_sane(j, NULL);
   assert_true(int_of(item_of(json_object_get(j, "items"), "Cart.add"), "calls") == MAX);
-  assert_int_equal(int_of(item_of(json_object_get(j, "items"), "Cart.clear"), "calls"), 15 * rounds);
+  assert_int_equal(int_of(item_of(json_object_get(j, "items"), "Cart.clear"), "calls"), 20 * rounds);
   json_decref(j);
 
   j = query(s, key, "/v1/services", NULL);
@@ -320,7 +347,9 @@ static void test_counters_saturate(void **state) {
   send_poisoned(&s, key, flow);
   send_poisoned(&s, key, flow);
   check_routes(&s, key, flow, 2);
+  g_version = "v2"; /* a deployment: versions, slowdowns and issues compare saturated sides */
   send_poisoned(&s, key, flow);
+  g_version = "v1";
   check_routes(&s, key, flow, 3);
   /* Stored as integers, never REAL or negative. */
   assert_int_equal(srvh_sql_int(s.db, "SELECT COUNT(*) FROM calls WHERE typeof(count) <> 'integer' OR count < 0"
