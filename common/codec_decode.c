@@ -911,7 +911,7 @@ static int text_ok(dctx *d, const unsigned char *s, size_t n) {
   }
   while (i < n && s[i] && s[i] < 0x80 && s[i] != '?') i++;
   if (i == n) return 0;
-  /* A lone high surrogate escape comes out of yajl as '?', a high one joined with a \\u that is not
+  /* A lone high surrogate escape comes out of yajl as '?', a high one joined with a \u that is not
    * a low one as a four-byte character: only then is the raw token looked at. */
   long bad = -1;
   if (memchr(s + i, '?', n - i)) bad = token_bad_surrogate(d);
