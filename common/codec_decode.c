@@ -844,24 +844,94 @@ static bool utf8_ok(const unsigned char *s, size_t n) {
   return true;
 }
 
-/* Strings and member names: no NUL (C strings end there), valid UTF-8. */
+static int hex4(const char *p, uint32_t *v) {
+  *v = 0;
+  for (int i = 0; i < 4; i++) {
+    char c = p[i];
+    int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (x < 0) return -1;
+    *v = *v << 4 | (uint32_t)x;
+  }
+  return 0;
+}
+
+/* The \u escapes of the raw string token [P, END) (between its quotes) pair their UTF-16 surrogates:
+ * yajl turns a lone high one into '?' and joins a high one with whatever \u follows. Returns the
+ * offset of the first bad escape from P, or -1. */
+static long bad_surrogate(const char *p, const char *end) {
+  const char *q = p;
+  while ((q = memchr(q, '\\', (size_t)(end - q))) != NULL) {
+    if (end - q < 2) return -1;
+    if (q[1] != 'u') {
+      q += 2;
+      continue;
+    }
+    uint32_t hi, lo;
+    if (end - q < 6 || hex4(q + 2, &hi) < 0) return -1; /* the lexer reports it */
+    if (hi >= 0xDC00 && hi <= 0xDFFF) return q - p;
+    if (hi >= 0xD800 && hi <= 0xDBFF) {
+      if (end - q < 12 || q[6] != '\\' || q[7] != 'u' || hex4(q + 8, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+        return q - p;
+      q += 12;
+    } else {
+      q += 6;
+    }
+  }
+  return -1;
+}
+
+/* Offset in the document of a lone surrogate escape in the string token that the parser has just
+ * read (it ends at the bytes consumed so far), or -1. */
+static long token_bad_surrogate(dctx *d) {
+  size_t at = (size_t)yajl_get_bytes_consumed(d->h);
+  const char *t = d->text;
+  while (at > 0 && t[at - 1] != '"') at--; /* the closing quote */
+  if (at < 2) return -1;
+  size_t close = at - 1, open = close;
+  for (;;) { /* the opening quote: one not escaped (an even run of backslashes before it) */
+    while (open > 0 && t[--open] != '"') {}
+    size_t bs = 0;
+    while (open > bs && t[open - 1 - bs] == '\\') bs++;
+    if (t[open] != '"' || bs % 2 == 0 || open == 0) break;
+  }
+  long off = bad_surrogate(t + open + 1, t + close);
+  return off < 0 ? -1 : (long)(open + 1) + off;
+}
+
+/* Strings and member names: no NUL (C strings end there), valid UTF-8, no lone surrogate escape. */
 static int text_ok(dctx *d, const unsigned char *s, size_t n) {
-  /* Nearly every string is ASCII without NUL: eight bytes at a time for that. */
+  /* Nearly every string is ASCII without NUL or '?': eight bytes at a time for that. */
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    uint64_t w;
+    uint64_t w, q;
     memcpy(&w, s + i, 8);
-    if ((w & 0x8080808080808080ull) || ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)) break;
+    q = w ^ (ones * '?'); /* '?' bytes become zero */
+    if ((w & highs) || ((w - ones) & ~w & highs) || ((q - ones) & ~q & highs)) break;
   }
-  while (i < n && s[i] && s[i] < 0x80) i++;
+  while (i < n && s[i] && s[i] < 0x80 && s[i] != '?') i++;
   if (i == n) return 0;
+  /* A lone high surrogate escape comes out of yajl as '?', a high one joined with a \u that is not
+   * a low one as a four-byte character: only then is the raw token looked at. */
+  long bad = -1;
+  if (memchr(s + i, '?', n - i)) bad = token_bad_surrogate(d);
+  for (size_t k = i; bad < 0 && k < n; k++)
+    if (s[k] >= 0xF0) {
+      bad = token_bad_surrogate(d);
+      break;
+    }
   bool nul = memchr(s, 0, n) != NULL;
-  if (!nul && utf8_ok(s, n)) return 0;
+  if (bad < 0 && !nul && utf8_ok(s, n)) return 0;
+  if (bad < 0 && !nul) bad = token_bad_surrogate(d); /* yajl writes a lone low one as UTF-8 of it */
   d->doc_error = true;
   frame *fr = top(d);
   if (fr) at_element(d, fr);
   if (nul) return cctx_fail(d->c, HUD_EPARSE, "NUL character (\\u0000) in a string");
   int line, col;
+  if (bad >= 0) {
+    position(d->text, (size_t)bad, &line, &col);
+    return cctx_fail(d->c, HUD_EPARSE, "unpaired UTF-16 surrogate escape at line %d column %d", line, col);
+  }
   position(d->text, (size_t)yajl_get_bytes_consumed(d->h), &line, &col);
   return cctx_fail(d->c, HUD_EPARSE, "invalid UTF-8 at line %d column %d", line, col);
 }

@@ -180,7 +180,7 @@ static const hfield version_stats_fields[] = {
 static const htype version_stats_type = HTYPE(hud_version_stats, version_stats_fields, NULL);
 
 static const hfield function_detail_fields[] = {
-    F_OBJ_(hud_function_detail, declaration, "declaration", F_REQ, &cx_t_function_decl),
+    F_OBJP_(hud_function_detail, declaration, "declaration", 0, &cx_t_function_decl),
     F_OBJ_(hud_function_detail, summary, "summary", F_REQ, &summary_type),
     F_ARR_(hud_function_detail, series, n_series, "series", F_REQ, &time_point_type),
     F_ARR_(hud_function_detail, callers, n_callers, "callers", F_REQ, &call_peer_type),

@@ -21,6 +21,8 @@
 #define F_TIME_(T, f, wire, fl) {F_BASE_(T, f, wire, FT_TIME, fl)}
 #define F_ENUM_(T, f, wire, fl, nm, nn) {F_BASE_(T, f, wire, FT_ENUM, fl), .names = (nm), .nnames = (nn)}
 #define F_OBJ_(T, f, wire, fl, st) {F_BASE_(T, f, wire, FT_OBJ, fl), .sub = (st)}
+/* A pointer to the object: NULL is absent (optional), decoded into the arena. */
+#define F_OBJP_(T, f, wire, fl, st) {F_BASE_(T, f, wire, FT_OBJ_PTR, fl), .sub = (st)}
 #define F_ARR_(T, f, n, wire, fl, st) {F_BASE_(T, f, wire, FT_ARR, fl), .count_off = offsetof(T, n), .sub = (st)}
 #define F_SKETCH_(T, f, wire, fl) {F_BASE_(T, f, wire, FT_SKETCH, fl)}
 #define F_MAP_(T, f, wire, fl) {F_BASE_(T, f, wire, FT_COUNTMAP, fl)}

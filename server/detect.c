@@ -8,6 +8,7 @@
 
 #include "hud/err.h"
 #include "hud/stats.h"
+#include "sat.h"
 
 /* ---- statistics: thin adapters over hud/stats.h (no test is implemented here) ---- */
 
@@ -178,12 +179,12 @@ static void det_aggtab_free(det_aggtab *t) {
 }
 
 static void det_stats_add(srv_det_stats *d, const srv_det_stats *s) {
-  d->count += s->count;
-  d->sampled_count += s->sampled_count;
+  d->count = srv_sat_addu(d->count, s->count);
+  d->sampled_count = srv_sat_addu(d->sampled_count, s->sampled_count);
   d->sum_ns += s->sum_ns;
-  d->sumsq_ns += s->sumsq_ns;
+  d->sumsq_ns = srv_sat_addf(d->sumsq_ns, s->sumsq_ns);
   d->self_sum_ns += s->self_sum_ns;
-  d->errors += s->errors;
+  d->errors = srv_sat_addu(d->errors, s->errors);
 }
 
 /* ---- the run's working state ---- */
@@ -707,7 +708,7 @@ static int det_error_causes(det_ctx *x, const det_candidate *cd, srv_issue *is) 
       rows[n].o.type = r->type;
       n++;
     }
-    rows[k].o.count[r->side] += r->count;
+    rows[k].o.count[r->side] = srv_sat_addu(rows[k].o.count[r->side], r->count);
   }
   double denom[2] = {(double)cd->b.count, (double)cd->c.count};
   double total = 0;

@@ -9,6 +9,7 @@
 
 #include "hud/err.h"
 #include "hud/sketch.h"
+#include "sat.h"
 
 /* ---- sketch bins ---- */
 
@@ -67,14 +68,14 @@ int srv_acc_begin(srv_bins_acc *a, double alpha) {
 
 int srv_acc_add_bins(srv_bins_acc *a, const hud_sketch_bins *b) {
   if (srv_acc_begin(a, b->alpha) < 0) return HUD_EINVAL;
-  a->zero += b->zero_count;
+  a->zero = srv_sat_addu(a->zero, b->zero_count);
   if (!b->n) return 0;
   int64_t at = srv_acc_cover(a, b->offset, b->n);
   if (at < 0) return HUD_ENOMEM;
   /* Sampled sketches are sparse (a few dozen values over hundreds of bins): touch only what counts. */
   uint64_t *dst = a->counts + at;
   for (size_t i = 0; i < b->n; i++)
-    if (b->counts[i]) dst[i] += b->counts[i];
+    if (b->counts[i]) dst[i] = srv_sat_addu(dst[i], b->counts[i]);
   return 0;
 }
 
@@ -392,7 +393,7 @@ static int add_sketch(srv_fold *f, srv_fold_row *r, const hud_sketch_bins *b) {
   if (!b) return 0;
   srv_bins_acc *a = &r->sketch;
   if (srv_acc_begin(a, b->alpha) < 0) return HUD_EINVAL;
-  a->zero += b->zero_count;
+  a->zero = srv_sat_addu(a->zero, b->zero_count);
   if (!b->n) return 0;
   int64_t off = b->offset;
   if (!a->n || off < a->offset || off + (int64_t)b->n > a->offset + (int64_t)a->n) {
@@ -416,14 +417,14 @@ static int add_sketch(srv_fold *f, srv_fold_row *r, const hud_sketch_bins *b) {
   uint64_t *restrict dst = a->counts + (off - a->offset);
   const uint64_t *restrict src = b->counts;
   size_t n = b->n;
-  for (size_t i = 0; i < n; i++) dst[i] += src[i]; /* vectorizes */
+  for (size_t i = 0; i < n; i++) dst[i] = srv_sat_addu(dst[i], src[i]); /* vectorizes */
   return 0;
 }
 
 static int add_count(srv_fold *f, const srv_fold_row *k, int64_t count) {
   srv_fold_row *r = row_get(f, k);
   if (!r) return HUD_ENOMEM;
-  r->count += count;
+  r->count = srv_sat_add(r->count, count);
   return 0;
 }
 
@@ -522,12 +523,12 @@ static int add_invocations(srv_fold *f, int64_t sid, int64_t vid, int64_t cutoff
     /* fn_slices rows are derived from these once per fold (srv_fold_finish), not per invocation. */
     srv_fold_row *r = row_get(f, &k);
     if (!r) return HUD_ENOMEM;
-    r->count += v->count;
-    r->sampled += v->sampled_count;
-    r->sum += v->sum_duration;
-    r->sumsq += v->sum_squared_duration;
-    r->self += v->self_duration;
-    r->errors += errors;
+    r->count = srv_sat_add(r->count, v->count);
+    r->sampled = srv_sat_add(r->sampled, v->sampled_count);
+    r->sum = srv_sat_add(r->sum, v->sum_duration);
+    r->sumsq = srv_sat_addf(r->sumsq, v->sum_squared_duration);
+    r->self = srv_sat_add(r->self, v->self_duration);
+    r->errors = srv_sat_add(r->errors, errors);
     int rc = add_sketch(f, r, v->sketch);
     if (rc < 0) return rc;
     for (size_t e = 0; e < v->exceptions.n; e++) {
@@ -553,11 +554,11 @@ static int add_flows(srv_fold *f, int64_t sid, int64_t vid, int64_t now, int64_t
     uuid_set(k.flow, fl->flow_id);
     srv_fold_row *r = row_get(f, &k);
     if (!r) return HUD_ENOMEM;
-    r->count += fl->count;
-    r->errors += fl->error_count;
-    r->sampled += fl->sampled_count;
-    r->sum += fl->sum_duration;
-    r->sumsq += fl->sum_squared_duration;
+    r->count = srv_sat_add(r->count, fl->count);
+    r->errors = srv_sat_add(r->errors, fl->error_count);
+    r->sampled = srv_sat_add(r->sampled, fl->sampled_count);
+    r->sum = srv_sat_add(r->sum, fl->sum_duration);
+    r->sumsq = srv_sat_addf(r->sumsq, fl->sum_squared_duration);
     if ((rc = add_sketch(f, r, fl->sketch)) < 0) break;
     for (size_t s = 0; rc == 0 && s < fl->n_status_codes; s++) {
       key_init(&k, SRV_FOLD_FLOW_STATUS, sid, vid, slice, width);
@@ -581,11 +582,11 @@ static int add_flows(srv_fold *f, int64_t sid, int64_t vid, int64_t now, int64_t
     uuid_set(k.fn, ff->function_id);
     srv_fold_row *r = row_get(f, &k);
     if (!r) return HUD_ENOMEM;
-    r->count += ff->count;
-    r->errors += ff->error_count;
-    r->sampled += ff->sampled_count;
-    r->sum += ff->sum_duration;
-    r->self += ff->self_duration;
+    r->count = srv_sat_add(r->count, ff->count);
+    r->errors = srv_sat_add(r->errors, ff->error_count);
+    r->sampled = srv_sat_add(r->sampled, ff->sampled_count);
+    r->sum = srv_sat_add(r->sum, ff->sum_duration);
+    r->self = srv_sat_add(r->self, ff->self_duration);
   }
   return rc;
 }
@@ -648,12 +649,12 @@ int srv_fold_finish(srv_fold *f) {
     memcpy(k.fn, c->fn, sizeof k.fn);
     srv_fold_row *r = row_get(f, &k);
     if (!r) return HUD_ENOMEM;
-    r->count += c->count;
-    r->sampled += c->sampled;
-    r->sum += c->sum;
-    r->sumsq += c->sumsq;
-    r->self += c->self;
-    r->errors += c->errors;
+    r->count = srv_sat_add(r->count, c->count);
+    r->sampled = srv_sat_add(r->sampled, c->sampled);
+    r->sum = srv_sat_add(r->sum, c->sum);
+    r->sumsq = srv_sat_addf(r->sumsq, c->sumsq);
+    r->self = srv_sat_add(r->self, c->self);
+    r->errors = srv_sat_add(r->errors, c->errors);
     if (c->sketch.set) {
       hud_sketch_bins b = {c->sketch.alpha, c->sketch.zero, 0, c->sketch.n, c->sketch.counts};
       /* Bins of the accumulator are int64-offset; sketches never leave int32 (the decoder checks). */

@@ -16,6 +16,7 @@
 #include "hud/err.h"
 #include "hud/model.h"
 #include "metrics.h"
+#include "sat.h"
 #include "store.h"
 #include "store_fold.h"
 #include "store_hours.h"
@@ -126,28 +127,29 @@ static int acc_add_blob(bins_acc *a, const void *blob, size_t len) {
   if (srv_sketch_blob_open(blob, len, &h) < 0) return HUD_EPARSE;
   const unsigned char *p = h.bins;
   if (acc_begin(a, h.alpha) < 0) return HUD_EINVAL;
-  a->zero += h.zero;
+  a->zero = srv_sat_addu(a->zero, h.zero);
   if (!h.n) return p == h.end ? 0 : HUD_EPARSE;
   int64_t at = acc_cover(a, h.offset, (size_t)h.n);
   if (at < 0) return HUD_ENOMEM;
   for (uint64_t i = 0; i < h.n; i++) {
     uint64_t v;
     if (srv_varint(&p, h.end, &v) < 0) return HUD_EPARSE;
-    a->counts[at + (int64_t)i] += v;
+    a->counts[at + (int64_t)i] = srv_sat_addu(a->counts[at + (int64_t)i], v);
   }
   return p == h.end ? 0 : HUD_EPARSE;
 }
 
-/* Trims empty ends, folds beyond the bin cap, encodes. */
+/* Trims empty ends, folds beyond the bin cap, keeps the total within int64 (sat.h), encodes. */
 static int acc_encode(bins_acc *a, unsigned char **out, size_t *len) {
   size_t lo = 0, hi = a->n;
   while (lo < hi && !a->counts[lo]) lo++;
   while (hi > lo && !a->counts[hi - 1]) hi--;
   if (hi - lo > HUD_SKETCH_MAX_BINS) {
     size_t floor = hi - HUD_SKETCH_MAX_BINS;
-    for (size_t i = lo; i < floor; i++) a->counts[floor] += a->counts[i];
+    for (size_t i = lo; i < floor; i++) a->counts[floor] = srv_sat_addu(a->counts[floor], a->counts[i]);
     lo = floor;
   }
+  srv_sat_bins_fit(&a->zero, a->counts + lo, hi - lo);
   hud_sketch_bins b = {a->alpha, a->zero, (int32_t)(a->offset + (int64_t)lo), hi - lo, a->counts + lo};
   return bins_encode(&b, out, len);
 }
@@ -235,10 +237,42 @@ static void fn_sketch_count(sqlite3_context *ctx, int argc, sqlite3_value **argv
   uint64_t n = 0;
   if (acc_add_value(&a, argv[0]) == 0) {
     n = a.zero;
-    for (size_t i = 0; i < a.n; i++) n += a.counts[i];
+    for (size_t i = 0; i < a.n; i++) n = srv_sat_addu(n, a.counts[i]);
   }
   acc_free(&a);
   sqlite3_result_int64(ctx, (sqlite3_int64)n);
+}
+
+/* hud_sum(x): SUM() that saturates (sat.h) where SUM() fails with "integer overflow": integers stop at
+ * INT64_MAX, reals at SRV_SUMSQ_MAX. As SUM(): NULL without values, a real once a value is real. */
+typedef struct sum_state {
+  int64_t i;
+  double d;
+  int any, real;
+} sum_state;
+
+static void fn_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  int t = sqlite3_value_numeric_type(argv[0]);
+  if (t == SQLITE_NULL) return;
+  sum_state *st = sqlite3_aggregate_context(ctx, sizeof *st);
+  if (!st) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  st->any = 1;
+  if (t == SQLITE_INTEGER) {
+    st->i = srv_sat_add(st->i, sqlite3_value_int64(argv[0]));
+  } else {
+    st->real = 1;
+    st->d = srv_sat_addf(st->d, sqlite3_value_double(argv[0]));
+  }
+}
+
+static void fn_sum_final(sqlite3_context *ctx) {
+  sum_state *st = sqlite3_aggregate_context(ctx, 0);
+  if (!st || !st->any) sqlite3_result_null(ctx);
+  else if (st->real) sqlite3_result_double(ctx, srv_sat_addf(st->d, (double)st->i));
+  else sqlite3_result_int64(ctx, st->i);
 }
 
 static int register_functions(sqlite3 *db) {
@@ -246,7 +280,8 @@ static int register_functions(sqlite3 *db) {
   if (sqlite3_create_function(db, "hud_sketch_merge", 2, f, NULL, fn_sketch_merge, NULL, NULL) ||
       sqlite3_create_function(db, "hud_sketch_agg", 1, f, NULL, NULL, fn_sketch_agg_step, fn_sketch_agg_final) ||
       sqlite3_create_function(db, "hud_sketch_quantile", 2, f, NULL, fn_sketch_quantile, NULL, NULL) ||
-      sqlite3_create_function(db, "hud_sketch_count", 1, f, NULL, fn_sketch_count, NULL, NULL))
+      sqlite3_create_function(db, "hud_sketch_count", 1, f, NULL, fn_sketch_count, NULL, NULL) ||
+      sqlite3_create_function(db, "hud_sum", 1, f, NULL, NULL, fn_sum_step, fn_sum_final))
     return HUD_ESTORE;
   return 0;
 }
@@ -331,6 +366,19 @@ static char *table_ddl(const sliced_table *t) {
   return s;
 }
 
+/* "col = col + excluded.col" that saturates (sat.h): integers (never negative) stop at INT64_MAX rather
+ * than turning into a REAL, reals at SRV_SUMSQ_MAX rather than infinity. */
+static void append_sum_update(FILE *f, const char *col, int first) {
+  int len = (int)strcspn(col, " ");
+  if (strstr(col, " REAL"))
+    fprintf(f, "%s%.*s = MIN(%.*s + excluded.%.*s, " SRV_SUMSQ_MAX_SQL ")", first ? "" : ", ", len, col, len, col,
+            len, col);
+  else
+    fprintf(f, "%s%.*s = CASE WHEN excluded.%.*s > 9223372036854775807 - %.*s THEN 9223372036854775807 ELSE %.*s"
+               " + excluded.%.*s END",
+            first ? "" : ", ", len, col, len, col, len, col, len, col, len, col);
+}
+
 /* INSERT ... ON CONFLICT DO UPDATE adding the sums and merging the sketch. Parameters: service_id,
  * version_id, slice, width, keys..., sums..., [sketch]. */
 static char *table_upsert(const sliced_table *t) {
@@ -347,10 +395,7 @@ static char *table_upsert(const sliced_table *t) {
   fprintf(f, ") ON CONFLICT (service_id, slice, width");
   append_names(f, t->keys, "", ", ");
   fprintf(f, ", version_id) DO UPDATE SET ");
-  for (size_t i = 0; i < ns; i++) {
-    int len = (int)strcspn(t->sums[i], " ");
-    fprintf(f, "%s%.*s = %.*s + excluded.%.*s", i ? ", " : "", len, t->sums[i], len, t->sums[i], len, t->sums[i]);
-  }
+  for (size_t i = 0; i < ns; i++) append_sum_update(f, t->sums[i], i == 0);
   if (t->sketch) fprintf(f, ", sketch = hud_sketch_merge(sketch, excluded.sketch)");
   fclose(f);
   return s;
@@ -370,7 +415,7 @@ static char *table_rollup(const sliced_table *t) {
   append_names(f, t->keys, "", ", ");
   for (size_t i = 0; i < ns; i++) {
     int len = (int)strcspn(t->sums[i], " ");
-    fprintf(f, ", SUM(%.*s)", len, t->sums[i]);
+    fprintf(f, ", hud_sum(%.*s)", len, t->sums[i]);
   }
   if (t->sketch) fprintf(f, ", hud_sketch_agg(sketch)");
   fprintf(f, " FROM %s WHERE width = 60 AND slice < ?1 GROUP BY service_id, version_id, (slice / 3600)", t->name);
@@ -378,10 +423,7 @@ static char *table_rollup(const sliced_table *t) {
   fprintf(f, " ON CONFLICT (service_id, slice, width");
   append_names(f, t->keys, "", ", ");
   fprintf(f, ", version_id) DO UPDATE SET ");
-  for (size_t i = 0; i < ns; i++) {
-    int len = (int)strcspn(t->sums[i], " ");
-    fprintf(f, "%s%.*s = %.*s + excluded.%.*s", i ? ", " : "", len, t->sums[i], len, t->sums[i], len, t->sums[i]);
-  }
+  for (size_t i = 0; i < ns; i++) append_sum_update(f, t->sums[i], i == 0);
   if (t->sketch) fprintf(f, ", sketch = hud_sketch_merge(sketch, excluded.sketch)");
   fclose(f);
   return s;

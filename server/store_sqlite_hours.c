@@ -92,7 +92,7 @@ static const char k_hours_schema[] =
 #define HOURS_MAT_FN(TABLE, KEY, W) \
     "INSERT INTO " TABLE " (service_id, " KEY ", fn, version_id, count, errors, sampled_count, sum_duration," \
     " sum_squared_duration, self_duration, sketch, dn, du, duu, dy, duy, en, eu, euu, ey, euy)" \
-    " SELECT ?1, ?2, fn, v, SUM(c), SUM(e), SUM(s), SUM(d), TOTAL(q), SUM(f), hud_sketch_agg(k)," HOURS_MAT_TREND \
+    " SELECT ?1, ?2, fn, v, hud_sum(c), hud_sum(e), hud_sum(s), hud_sum(d), hud_sum(q), hud_sum(f), hud_sketch_agg(k)," HOURS_MAT_TREND \
     " FROM (SELECT fn, v, u, c, e, s, d, q, f, k," HOURS_MAT_YR \
     "       FROM (SELECT fn, version_id AS v, (slice - ?2) / 3600.0 AS u," HOURS_MAT_SUMS " FROM fn_slices" \
     "             WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + " W " GROUP BY fn, version_id, slice" \
@@ -108,15 +108,15 @@ static const char k_hours_schema[] =
 #define HOURS_MAT_YR \
     " CASE WHEN s > 0 THEN CAST(d AS REAL) / s END AS y, CASE WHEN c > 0 THEN CAST(e AS REAL) / c END AS r"
 #define HOURS_MAT_SUMS \
-    " SUM(count) AS c, SUM(errors) AS e, SUM(sampled_count) AS s, SUM(sum_duration) AS d," \
-    " TOTAL(sum_squared_duration) AS q, SUM(self_duration) AS f, hud_sketch_agg(sketch) AS k"
+    " hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sampled_count) AS s, hud_sum(sum_duration) AS d," \
+    " hud_sum(sum_squared_duration) AS q, hud_sum(self_duration) AS f, hud_sketch_agg(sketch) AS k"
 
 /* The same per flow, from calls: the points are a flow's calls rows of one function and slice
  * (callers summed). */
 #define HOURS_MAT_FLOW(TABLE, KEY, W) \
     "INSERT INTO " TABLE " (service_id, flow, version_id, " KEY ", fn, count, errors, sampled_count, sum_duration," \
     " sum_squared_duration, self_duration, sketch, dn, du, duu, dy, duy, en, eu, euu, ey, euy)" \
-    " SELECT ?1, flow, v, ?2, fn, SUM(c), SUM(e), SUM(s), SUM(d), TOTAL(q), SUM(f), hud_sketch_agg(k)," HOURS_MAT_TREND \
+    " SELECT ?1, flow, v, ?2, fn, hud_sum(c), hud_sum(e), hud_sum(s), hud_sum(d), hud_sum(q), hud_sum(f), hud_sketch_agg(k)," HOURS_MAT_TREND \
     " FROM (SELECT flow, fn, v, u, c, e, s, d, q, f, k," HOURS_MAT_YR \
     "       FROM (SELECT flow, fn, version_id AS v, (slice - ?2) / 3600.0 AS u," HOURS_MAT_SUMS " FROM calls" \
     "             WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + " W " GROUP BY flow, fn, version_id, slice" \
@@ -130,8 +130,8 @@ static const char k_hours_schema[] =
 #define HOURS_FROM_BLOCKS(TABLE, BLOCKS, KEYS, HEAD) \
     "INSERT INTO " TABLE " (" HEAD ", count, errors, sampled_count, sum_duration, sum_squared_duration," \
     " self_duration, sketch, dn, du, duu, dy, duy, en, eu, euu, ey, euy)" \
-    " SELECT ?1, ?2, " KEYS ", SUM(count), SUM(errors), SUM(sampled_count), SUM(sum_duration)," \
-    " TOTAL(sum_squared_duration), SUM(self_duration), hud_sketch_agg(sketch)," \
+    " SELECT ?1, ?2, " KEYS ", hud_sum(count), hud_sum(errors), hud_sum(sampled_count), hud_sum(sum_duration)," \
+    " hud_sum(sum_squared_duration), hud_sum(self_duration), hud_sketch_agg(sketch)," \
     " SUM(dn), TOTAL(dn * h + du), TOTAL(dn * h * h + 2 * h * du + duu), TOTAL(dy), TOTAL(h * dy + duy)," \
     " SUM(en), TOTAL(en * h + eu), TOTAL(en * h * h + 2 * h * eu + euu), TOTAL(ey), TOTAL(h * ey + euy)" \
     " FROM (SELECT *, (block - ?2) / 3600.0 AS h FROM " BLOCKS \
@@ -148,8 +148,8 @@ static const char k_materialize_flow_blocks[] = HOURS_MAT_FLOW("flow_fn_blocks",
 static const char k_materialize_calls[] =
     "INSERT INTO call_hours (service_id, hour, fn, caller, caller_module, call_line, flow, version_id, count,"
     " sampled_count, sum_duration, sum_squared_duration, self_duration, errors)"
-    " SELECT ?1, ?2, fn, caller, caller_module, call_line, flow, version_id, SUM(count), SUM(sampled_count),"
-    " SUM(sum_duration), TOTAL(sum_squared_duration), SUM(self_duration), SUM(errors) FROM calls"
+    " SELECT ?1, ?2, fn, caller, caller_module, call_line, flow, version_id, hud_sum(count), hud_sum(sampled_count),"
+    " hud_sum(sum_duration), hud_sum(sum_squared_duration), hud_sum(self_duration), hud_sum(errors) FROM calls"
     " WHERE service_id = ?1 AND slice >= ?2 AND slice < ?2 + 3600"
     " GROUP BY fn, caller, caller_module, call_line, flow, version_id";
 

@@ -10,6 +10,7 @@
 #include "hud/err.h"
 #include "hud/stats.h"
 #include "query_internal.h"
+#include "sat.h"
 #include "store.h"
 #include "store_hours.h"
 
@@ -455,11 +456,11 @@ static int sq_bins_merge(sq_bins *a, const sq_bins *src) {
   } else if (a->alpha != src->alpha) {
     return HUD_EINVAL;
   }
-  a->zero += src->zero;
+  a->zero = srv_sat_addu(a->zero, src->zero);
   if (!src->n) return 0;
   uint64_t *d = sq_bins_cover(a, src->offset, src->n);
   if (!d) return HUD_ENOMEM;
-  for (size_t i = 0; i < src->n; i++) d[i] += src->counts[i];
+  for (size_t i = 0; i < src->n; i++) d[i] = srv_sat_addu(d[i], src->counts[i]);
   return 0;
 }
 
@@ -476,7 +477,7 @@ static int sq_bins_add_blob(sq_bins *a, const unsigned char *blob, size_t len) {
   } else if (a->alpha != alpha) {
     return HUD_EINVAL;
   }
-  a->zero += zero;
+  a->zero = srv_sat_addu(a->zero, zero);
   if (!n) return p == end ? 0 : HUD_EPARSE;
   uint64_t *d = sq_bins_cover(a, off, (size_t)n);
   if (!d) return HUD_ENOMEM;
@@ -487,19 +488,19 @@ static int sq_bins_add_blob(sq_bins *a, const unsigned char *blob, size_t len) {
       memcpy(&w, p, 8);
       if (w & 0x8080808080808080ull) break;
       if (w)
-        for (int k = 0; k < 8; k++) d[i + (uint64_t)k] += p[k];
+        for (int k = 0; k < 8; k++) d[i + (uint64_t)k] = srv_sat_addu(d[i + (uint64_t)k], p[k]);
       i += 8;
       p += 8;
     }
     if (i >= n) break;
     /* One-byte counts are the common case. */
     if (p < end && !(*p & 0x80)) {
-      d[i] += *p++;
+      d[i] = srv_sat_addu(d[i], *p++);
       continue;
     }
     uint64_t v;
     if (srv_varint(&p, end, &v) < 0) return HUD_EPARSE;
-    d[i] += v;
+    d[i] = srv_sat_addu(d[i], v);
   }
   return p == end ? 0 : HUD_EPARSE;
 }
@@ -516,9 +517,10 @@ static int sq_bins_quantile(sq_bins *a, double qt, double *out, bool *have) {
   while (hi > lo && !a->counts[hi - 1]) hi--;
   if (hi - lo > HUD_SKETCH_MAX_BINS) {
     size_t floor_i = hi - HUD_SKETCH_MAX_BINS;
-    for (size_t i = lo; i < floor_i; i++) a->counts[floor_i] += a->counts[i];
+    for (size_t i = lo; i < floor_i; i++) a->counts[floor_i] = srv_sat_addu(a->counts[floor_i], a->counts[i]);
     lo = floor_i;
   }
+  srv_sat_bins_fit(&a->zero, a->counts + lo, hi - lo); /* as acc_encode does for the SQL answer */
   hud_sketch_bins b = {a->alpha, a->zero, (int32_t)(a->offset + (int64_t)lo), hi - lo, a->counts + lo};
   if (hud_sketch_bins_check(&b) != 0) return 0;
   uint64_t count = a->zero;
@@ -590,11 +592,11 @@ static void sq_tsum_add_hour(sq_tsum *s, sqlite3_stmt *st, int t, long double h)
  * 7 self; trend sums from column T). */
 static void sq_acc_hour(sq_acc *a, sqlite3_stmt *st, int t, int64_t from_s) { /* T < 0: no trends */
   long double h = (long double)(sqlite3_column_int64(st, 1) - from_s) / 3600.0L;
-  a->count += sqlite3_column_int64(st, 2);
-  a->errors += sqlite3_column_int64(st, 3);
-  a->sampled += sqlite3_column_int64(st, 4);
+  a->count = srv_sat_add(a->count, sqlite3_column_int64(st, 2));
+  a->errors = srv_sat_add(a->errors, sqlite3_column_int64(st, 3));
+  a->sampled = srv_sat_add(a->sampled, sqlite3_column_int64(st, 4));
   a->sum += sqlite3_column_double(st, 5);
-  a->sumsq += sqlite3_column_double(st, 6);
+  a->sumsq = srv_sat_addf(a->sumsq, sqlite3_column_double(st, 6));
   a->self += sqlite3_column_double(st, 7);
   if (t >= 0) {
     sq_tsum_add_hour(&a->td, st, t, h);
@@ -614,18 +616,18 @@ static int sq_acc_row(sq_acc *a, sqlite3_stmt *st, bool points) {
   int64_t count = sqlite3_column_int64(st, 2), errors = sqlite3_column_int64(st, 3);
   int64_t sampled = sqlite3_column_int64(st, 4);
   double sum = sqlite3_column_double(st, 5);
-  a->count += count;
-  a->errors += errors;
-  a->sampled += sampled;
+  a->count = srv_sat_add(a->count, count);
+  a->errors = srv_sat_add(a->errors, errors);
+  a->sampled = srv_sat_add(a->sampled, sampled);
   a->sum += sum;
-  a->sumsq += sqlite3_column_double(st, 6);
+  a->sumsq = srv_sat_addf(a->sumsq, sqlite3_column_double(st, 6));
   a->self += sqlite3_column_double(st, 7);
   if (!points) return 0;
   if (a->n_pts && a->pts[a->n_pts - 1].slice == slice) {
     sq_point *p = &a->pts[a->n_pts - 1];
-    p->count += count;
-    p->errors += errors;
-    p->sampled += sampled;
+    p->count = srv_sat_add(p->count, count);
+    p->errors = srv_sat_add(p->errors, errors);
+    p->sampled = srv_sat_add(p->sampled, sampled);
     p->sum += sum;
     return 0;
   }
@@ -994,8 +996,9 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
         if (slow && !pass) {
           int64_t ver = sqlite3_column_int64(cur, 8);
           if (ver == cur_v || ver == prev) {
-            acc[i].vcnt[ver == cur_v] += sqlite3_column_int64(cur, 4);
-            acc[i].vsum[ver == cur_v] += sqlite3_column_int64(cur, 5);
+            int64_t *vc = &acc[i].vcnt[ver == cur_v], *vs = &acc[i].vsum[ver == cur_v];
+            *vc = srv_sat_add(*vc, sqlite3_column_int64(cur, 4));
+            *vs = srv_sat_add(*vs, sqlite3_column_int64(cur, 5));
           }
         }
         /* A bad or mixed-alpha blob fails the query, as hud_sketch_agg does. */
@@ -1025,8 +1028,8 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       long i = sq_map_get(&map, sqlite3_column_int64(v, 0));
       if (i < 0) continue;
       int k = sqlite3_column_int64(v, 1) == cur_v;
-      acc[i].vcnt[k] += sqlite3_column_int64(v, 2);
-      acc[i].vsum[k] += sqlite3_column_int64(v, 3);
+      acc[i].vcnt[k] = srv_sat_add(acc[i].vcnt[k], sqlite3_column_int64(v, 2));
+      acc[i].vsum[k] = srv_sat_add(acc[i].vsum[k], sqlite3_column_int64(v, 3));
     }
     if (s != SQLITE_DONE) rc = HUD_ESTORE;
   }
@@ -1135,7 +1138,7 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
         int64_t ver = sqlite3_column_int64(cur_st, 0);
         /* fn_hours' version 0 row is the all-versions total, not a version. */
         if (prev && (ver == cur || ver == prev) && !(pass && ver == 0)) {
-          vcnt[ver == cur] += sqlite3_column_int64(cur_st, 4);
+          vcnt[ver == cur] = srv_sat_add(vcnt[ver == cur], sqlite3_column_int64(cur_st, 4));
           vsum[ver == cur] += sqlite3_column_double(cur_st, 5);
         }
         if (pass ? ver != q->version_id : (q->version_id && ver != q->version_id)) continue;
@@ -1206,7 +1209,6 @@ int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *it) {
     const unsigned char *h = sqlite3_column_text(st, 7);
     it->source_code_hash[0] = '\0';
     if (h && strlen((const char *)h) == HUD_SHA1_HEXLEN) memcpy(it->source_code_hash, h, HUD_SHA1_HEXLEN + 1);
-    if (!it->name) it->name = hud_arena_strdup(q->arena, it->function_id);
   } else {
     rc = HUD_ENOTFOUND;
   }
@@ -1273,7 +1275,7 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
     sqlite3_stmt *st;
     /* fn_hours' version 0 rows (all versions) never match: versions.id starts at 1. */
     rc = sq_prep(q,
-                 "SELECT v, SUM(n), SUM(d) FROM (SELECT version_id AS v, sampled_count AS n, sum_duration AS d"
+                 "SELECT v, hud_sum(n), hud_sum(d) FROM (SELECT version_id AS v, sampled_count AS n, sum_duration AS d"
                  " FROM fn_slices WHERE fn = ?5 AND +service_id = ?1 AND slice >= ?2 AND slice < ?10"
                  " AND version_id IN (?6, ?7) UNION ALL SELECT version_id, sampled_count, sum_duration FROM fn_slices"
                  " WHERE fn = ?5 AND +service_id = ?1 AND slice >= ?11 AND slice < ?3 AND version_id IN (?6, ?7)"
@@ -1327,8 +1329,8 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
       long i = sq_map_get(&map, sqlite3_column_int64(st, 0));
       if (i < 0) continue;
       size_t k = 2 * (size_t)i + (sqlite3_column_int64(st, 1) == cur);
-      cnt[k] += sqlite3_column_int64(st, 2);
-      sum[k] += sqlite3_column_int64(st, 3);
+      cnt[k] = srv_sat_add(cnt[k], sqlite3_column_int64(st, 2));
+      sum[k] = srv_sat_add(sum[k], sqlite3_column_int64(st, 3));
     }
     if (s != SQLITE_DONE) rc = HUD_ESTORE;
   }
@@ -1379,15 +1381,15 @@ static int sq_peers(q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, siz
   /* Ties in calls are ordered by key so that the order does not depend on the plan. */
   const char *sql_callers =
       "SELECT f.function_id, f.name, COALESCE(f.module_path, NULLIF(c.caller_module, '')), c.call_line,"
-      " SUM(c.count), SUM(c.errors), SUM(c.sampled_count), SUM(c.sum_duration)"
+      " hud_sum(c.count), hud_sum(c.errors), hud_sum(c.sampled_count), hud_sum(c.sum_duration)"
       " FROM " SQ_CALL_ROWS("fn") " c LEFT JOIN functions f ON f.id = c.caller AND c.caller != 0"
       " GROUP BY c.caller, c.caller_module, c.call_line"
-      " ORDER BY SUM(c.count) DESC, c.caller, c.caller_module, c.call_line";
+      " ORDER BY hud_sum(c.count) DESC, c.caller, c.caller_module, c.call_line";
   const char *sql_callees =
       "SELECT f.function_id, f.name, f.module_path, c.call_line,"
-      " SUM(c.count), SUM(c.errors), SUM(c.sampled_count), SUM(c.sum_duration)"
+      " hud_sum(c.count), hud_sum(c.errors), hud_sum(c.sampled_count), hud_sum(c.sum_duration)"
       " FROM " SQ_CALL_ROWS("caller") " c JOIN functions f ON f.id = c.fn"
-      " GROUP BY c.fn, c.call_line ORDER BY SUM(c.count) DESC, c.fn, c.call_line";
+      " GROUP BY c.fn, c.call_line ORDER BY hud_sum(c.count) DESC, c.fn, c.call_line";
   sqlite3_stmt *st;
   int rc = sq_prep(q, callers ? sql_callers : sql_callees, &st);
   if (rc < 0) return rc;
@@ -1421,8 +1423,8 @@ static int sq_series(q_ctx *q, int64_t fn, int64_t bucket_s, hud_function_detail
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    "SELECT b, c, e, n, s, hud_sketch_quantile(k, 0.5), hud_sketch_quantile(k, 0.95) FROM"
-                   " (SELECT (slice - ?2) / ?6 AS b, SUM(count) AS c, SUM(errors) AS e, SUM(sampled_count) AS n,"
-                   " SUM(sum_duration) AS s, hud_sketch_agg(sketch) AS k FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE_BY_FN
+                   " (SELECT (slice - ?2) / ?6 AS b, hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sampled_count) AS n,"
+                   " hud_sum(sum_duration) AS s, hud_sketch_agg(sketch) AS k FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE_BY_FN
                    " GROUP BY b) ORDER BY b",
                    &st);
   if (rc < 0) return rc;
@@ -1449,8 +1451,8 @@ static int sq_series(q_ctx *q, int64_t fn, int64_t bucket_s, hud_function_detail
 
 static int sq_errors_by_type(q_ctx *q, int64_t fn, hud_count_map *m) {
   sqlite3_stmt *st;
-  int rc = sq_prep(q, "SELECT type, SUM(count) FROM fn_errors WHERE fn = ?5 AND" SQ_SCOPE_BY_FN
-                      " GROUP BY type ORDER BY SUM(count) DESC, type", &st);
+  int rc = sq_prep(q, "SELECT type, hud_sum(count) FROM fn_errors WHERE fn = ?5 AND" SQ_SCOPE_BY_FN
+                      " GROUP BY type ORDER BY hud_sum(count) DESC, type", &st);
   if (rc < 0) return rc;
   sq_bind_scope(q, st);
   sqlite3_bind_int64(st, 5, fn);
@@ -1472,8 +1474,8 @@ static int sq_fn_versions(q_ctx *q, int64_t fn, hud_function_detail *d) {
   int rc = sq_prep(q,
                    "SELECT v.version, v.first_seen, v.last_seen, c, e, n, s, ss, hud_sketch_quantile(k, 0.5),"
                    " hud_sketch_quantile(k, 0.95), hud_sketch_quantile(k, 0.99) FROM"
-                   " (SELECT version_id, SUM(count) AS c, SUM(errors) AS e, SUM(sampled_count) AS n,"
-                   " SUM(sum_duration) AS s, SUM(sum_squared_duration) AS ss, hud_sketch_agg(sketch) AS k FROM"
+                   " (SELECT version_id, hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sampled_count) AS n,"
+                   " hud_sum(sum_duration) AS s, hud_sum(sum_squared_duration) AS ss, hud_sketch_agg(sketch) AS k FROM"
                    " (SELECT version_id, count, errors, sampled_count, sum_duration, sum_squared_duration, sketch"
                    "  FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN " UNION ALL"
                    "  SELECT version_id, count, errors, sampled_count, sum_duration, sum_squared_duration, sketch"
@@ -1516,26 +1518,35 @@ static int sq_fn_versions(q_ctx *q, int64_t fn, hud_function_detail *d) {
   return rc;
 }
 
-static int sq_decl(q_ctx *q, int64_t fn, hud_function_decl *decl) {
+/* The newest declaration of FN into *DECL (arena), NULL when calls were seen but no declaration came
+ * (the functions row has no name yet); HUD_ENOTFOUND for an unknown function. */
+static int sq_decl(q_ctx *q, int64_t fn, hud_function_decl **decl) {
   sqlite3_stmt *st;
+  *decl = NULL;
   int rc = sq_prep(q,
                    "SELECT function_id, name, file, module_path, start_line, end_line, is_async, source_code_hash"
                    " FROM functions WHERE id = ?1",
                    &st);
   if (rc < 0) return rc;
   sqlite3_bind_int64(st, 1, fn);
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    sq_uuid(st, 0, decl->function_id);
-    decl->name = sq_text(q, st, 1);
-    decl->file = sq_text(q, st, 2);
-    decl->module_path = sq_text(q, st, 3);
-    decl->start_line = sqlite3_column_int(st, 4);
-    decl->end_line = sqlite3_column_int(st, 5);
-    decl->is_async = sqlite3_column_int(st, 6) != 0;
-    const unsigned char *h = sqlite3_column_text(st, 7);
-    if (h && strlen((const char *)h) == HUD_SHA1_HEXLEN) memcpy(decl->source_code_hash, h, HUD_SHA1_HEXLEN + 1);
-  } else {
+  if (sqlite3_step(st) != SQLITE_ROW) {
     rc = HUD_ENOTFOUND;
+  } else if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+    hud_function_decl *d = hud_arena_calloc(q->arena, 1, sizeof *d);
+    if (!d) {
+      sqlite3_finalize(st);
+      return HUD_ENOMEM;
+    }
+    sq_uuid(st, 0, d->function_id);
+    d->name = sq_text(q, st, 1);
+    d->file = sq_text(q, st, 2);
+    d->module_path = sq_text(q, st, 3);
+    d->start_line = sqlite3_column_int(st, 4);
+    d->end_line = sqlite3_column_int(st, 5);
+    d->is_async = sqlite3_column_int(st, 6) != 0;
+    const unsigned char *h = sqlite3_column_text(st, 7);
+    if (h && strlen((const char *)h) == HUD_SHA1_HEXLEN) memcpy(d->source_code_hash, h, HUD_SHA1_HEXLEN + 1);
+    *decl = d;
   }
   sqlite3_finalize(st);
   return rc;
@@ -1575,13 +1586,13 @@ int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph
   memset(out, 0, sizeof *out);
   sqlite3_stmt *es = NULL, *ns = NULL, *xs = NULL;
   int rc = sq_prep(q,
-                   "SELECT fn, call_line, SUM(count), SUM(sum_duration) FROM " SQ_CALL_ROWS("caller")
-                   " GROUP BY fn, call_line ORDER BY SUM(sum_duration) DESC, fn, call_line",
+                   "SELECT fn, call_line, hud_sum(count), hud_sum(sum_duration) FROM " SQ_CALL_ROWS("caller")
+                   " GROUP BY fn, call_line ORDER BY hud_sum(sum_duration) DESC, fn, call_line",
                    &es);
   if (rc == 0)
     rc = sq_prep(q,
                  "SELECT f.function_id, f.name, f.module_path, x.c, x.e, x.d, x.s FROM functions f, (SELECT"
-                 " SUM(count) AS c, SUM(errors) AS e, SUM(sum_duration) AS d, SUM(self_duration) AS s FROM"
+                 " hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sum_duration) AS d, hud_sum(self_duration) AS s FROM"
                  " (SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN
                  "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND"
                  SQ_EDGE_B_BY_FN "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_hours"
@@ -1589,7 +1600,7 @@ int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph
                  &ns);
   if (rc == 0)
     rc = sq_prep(q,
-                 "SELECT type, origin_fn, path, caught_fn, SUM(count) FROM exception_flows WHERE" SQ_SCOPE
+                 "SELECT type, origin_fn, path, caught_fn, hud_sum(count) FROM exception_flows WHERE" SQ_SCOPE
                  " GROUP BY type, origin_fn, path, caught_fn",
                  &xs);
   int64_t *ids = NULL;
@@ -1729,7 +1740,7 @@ int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph
           }
           xe[n_xe++] = (xedge){a, b, hud_arena_strdup(q->arena, type ? type : ""), 0};
         }
-        xe[e].count += count;
+        xe[e].count = srv_sat_add(xe[e].count, count);
       }
     }
     if (rc == 0 && s != SQLITE_DONE && s != SQLITE_ROW) rc = HUD_ESTORE;
@@ -1782,19 +1793,19 @@ int sq_flows(q_ctx *q, int limit, hud_flows_response *out) {
   int rc = sq_prep(q,
                    "SELECT x.flow, f.flow_id, f.kind, f.method, f.route, f.task_name, f.queue, c, e, n, s,"
                    " hud_sketch_quantile(k, 0.5), hud_sketch_quantile(k, 0.95), hud_sketch_quantile(k, 0.99) FROM"
-                   " (SELECT flow, SUM(count) AS c, SUM(errors) AS e, SUM(sampled_count) AS n, SUM(sum_duration) AS s,"
+                   " (SELECT flow, hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sampled_count) AS n, hud_sum(sum_duration) AS s,"
                    " hud_sketch_agg(sketch) AS k FROM flow_slices WHERE" SQ_SCOPE " GROUP BY flow) x"
                    " JOIN flows f ON f.id = x.flow ORDER BY c DESC, f.flow_id LIMIT ?5",
                    &st);
   if (rc == 0)
-    rc = sq_prep(q, "SELECT status, SUM(count) FROM flow_status WHERE flow = ?5 AND" SQ_SCOPE
+    rc = sq_prep(q, "SELECT status, hud_sum(count) FROM flow_status WHERE flow = ?5 AND" SQ_SCOPE
                     " GROUP BY status ORDER BY status", &ss);
   if (rc == 0)
     rc = sq_prep(q,
-                 "SELECT f.function_id, f.name, f.module_path, SUM(x.count), SUM(x.errors), SUM(x.sum_duration),"
-                 " SUM(x.self_duration) FROM flow_functions x JOIN functions f ON f.id = x.fn"
+                 "SELECT f.function_id, f.name, f.module_path, hud_sum(x.count), hud_sum(x.errors), hud_sum(x.sum_duration),"
+                 " hud_sum(x.self_duration) FROM flow_functions x JOIN functions f ON f.id = x.fn"
                  " WHERE x.flow = ?5 AND x.service_id = ?1 AND x.slice >= ?2 AND x.slice < ?3"
-                 " AND (?4 = 0 OR x.version_id = ?4) GROUP BY x.fn ORDER BY SUM(x.sum_duration) DESC, f.function_id"
+                 " AND (?4 = 0 OR x.version_id = ?4) GROUP BY x.fn ORDER BY hud_sum(x.sum_duration) DESC, f.function_id"
                  " LIMIT 100",
                  &fs);
   size_t cap = 0;
@@ -1904,17 +1915,17 @@ static int sq_det_snapshot_parts(q_ctx *q, int64_t version_id, int64_t from_s, i
 #define SQ_DSCOPE " service_id = ?1 AND slice >= ?2 AND slice < ?3 AND (?4 = 0 OR version_id = ?4) "
   if (rc == 0)
     rc = sq_prep(q,
-                 "SELECT flow, fn, caller, SUM(count), SUM(sampled_count), SUM(sum_duration), SUM(sum_squared_duration),"
-                 " SUM(self_duration), SUM(errors) FROM calls WHERE" SQ_DSCOPE " GROUP BY flow, fn, caller",
+                 "SELECT flow, fn, caller, hud_sum(count), hud_sum(sampled_count), hud_sum(sum_duration), hud_sum(sum_squared_duration),"
+                 " hud_sum(self_duration), hud_sum(errors) FROM calls WHERE" SQ_DSCOPE " GROUP BY flow, fn, caller",
                  &cs);
   if (rc == 0)
     rc = sq_prep(q,
-                 "SELECT flow, SUM(count), SUM(sampled_count), SUM(sum_duration), SUM(sum_squared_duration), SUM(errors)"
+                 "SELECT flow, hud_sum(count), hud_sum(sampled_count), hud_sum(sum_duration), hud_sum(sum_squared_duration), hud_sum(errors)"
                  " FROM flow_slices WHERE" SQ_DSCOPE " GROUP BY flow",
                  &fs);
   if (rc == 0)
     rc = sq_prep(q,
-                 "SELECT flow, type, origin_fn, path, caught_fn, SUM(count) FROM exception_flows WHERE" SQ_DSCOPE
+                 "SELECT flow, type, origin_fn, path, caught_fn, hud_sum(count) FROM exception_flows WHERE" SQ_DSCOPE
                  " GROUP BY flow, type, origin_fn, path, caught_fn",
                  &xs);
   sqlite3_stmt *all[3] = {cs, fs, xs};
@@ -2128,12 +2139,12 @@ static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const sq_side *sides, siz
     for (size_t k = 0; k < n; k++) {
       srv_det_stats *d = &kk->st[k];
       if (match & (1u << k)) {
-        d->count += row.count;
-        d->sampled_count += row.sampled_count;
+        d->count = srv_sat_addu(d->count, row.count);
+        d->sampled_count = srv_sat_addu(d->sampled_count, row.sampled_count);
         d->sum_ns += row.sum_ns;
-        d->sumsq_ns += row.sumsq_ns;
+        d->sumsq_ns = srv_sat_addf(d->sumsq_ns, row.sumsq_ns);
         d->self_sum_ns += row.self_sum_ns;
-        d->errors += row.errors;
+        d->errors = srv_sat_addu(d->errors, row.errors);
       }
       /* Counters are exact (unsigned wrap-around cancels); integer-valued sums below 2^53 too. */
       if (minus & (1u << k)) {

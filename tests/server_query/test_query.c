@@ -261,8 +261,9 @@ static void function_detail_has_callers_versions_errors(void **state) {
   if (hud_function_detail_decode(body, strlen(body), NULL, a, &d, &e) != 0) fail_msg("%s", e.message);
   int fn = synth_fn_index("charge");
   totals all = fn_totals(NULL, fn), ta = fn_totals(&g->a, fn), tb = fn_totals(&g->b, fn);
-  assert_string_equal(d.declaration.name, "charge");
-  assert_string_equal(d.declaration.module_path, "shop/payments.py");
+  assert_non_null(d.declaration);
+  assert_string_equal(d.declaration->name, "charge");
+  assert_string_equal(d.declaration->module_path, "shop/payments.py");
   assert_int_equal(d.summary.calls, all.calls);
   assert_int_equal(d.n_callers, 1);
   assert_string_equal(d.callers[0].function_id, fid("checkout"));

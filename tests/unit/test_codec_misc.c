@@ -487,6 +487,21 @@ static void encoder_refuses_invalid_structs(void **state) {
   assert_int_equal(hud_flow_encode(NULL, &j, NULL, &e), HUD_EINVAL);
 }
 
+/* Escapes of astral characters decode to their UTF-8; unpaired halves are refused (vectors). */
+static void surrogate_pairs_decode_to_utf8(void **state) {
+  (void)state;
+  static const char doc[] =
+      "{\"function_id\": \"d679eeb3-d79a-4f72-ab2d-800b114ae540\", \"name\": \"Cart\\ud83d\\ude00\\u00e9?\","
+      " \"file\": \"/a.py\", \"start_line\": 1, \"end_line\": 2, \"is_async\": false,"
+      " \"source_code_hash\": \"2801f83f4a058501b9c7bdadee5b36ba93cf0521\"}";
+  hud_arena *a = hud_arena_new();
+  hud_function_decl d;
+  hud_codec_error e;
+  if (hud_function_decl_decode(doc, sizeof doc - 1, NULL, a, &d, &e) != 0) fail_msg("%s", e.message);
+  assert_string_equal(d.name, "Cart\xF0\x9F\x98\x80\xC3\xA9?");
+  hud_arena_free(a);
+}
+
 static void decoder_argument_errors(void **state) {
   (void)state;
   hud_function_decl d;
@@ -611,6 +626,7 @@ int main(void) {
       cmocka_unit_test(query_targets_round_trip),
       cmocka_unit_test(error_bodies_and_status_table),
       cmocka_unit_test(encoder_refuses_invalid_structs),
+      cmocka_unit_test(surrogate_pairs_decode_to_utf8),
       cmocka_unit_test(decoder_argument_errors),
       cmocka_unit_test(arena_allocates_aligned_zeroed_memory),
       cmocka_unit_test(mutated_batches_fail_cleanly),

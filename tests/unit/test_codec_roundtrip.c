@@ -452,13 +452,15 @@ static void function_detail_round_trip(void **state) {
   hud_count_entry errs[] = {{"ValueError", 1}};
   hud_version_stats vers[] = {{"v2", T0, T0 + 5, 100, 2, 0.02, 50, 120, 30, 100, 200, 300},
                               {"v1", T0 - 5, T0, 80, 0, 0, 40, 100, 20, 90, 150, 250}};
-  hud_function_detail x = {.declaration = make_decl(), .summary = make_summary(),
+  hud_function_decl decl = make_decl();
+  hud_function_detail x = {.declaration = &decl, .summary = make_summary(),
                            .n_series = 2, .series = series, .n_callers = 2, .callers = callers,
                            .n_callees = 1, .callees = callees, .errors_by_type = {1, errs},
                            .n_versions = 2, .versions = vers};
   hud_function_detail y;
   ROUND_TRIP(hud_function_detail, x, y, a);
-  assert_string_equal(y.declaration.name, "Cart.add");
+  assert_non_null(y.declaration);
+  assert_string_equal(y.declaration->name, "Cart.add");
   assert_true(y.summary.p90 == 2000);
   assert_int_equal(y.n_series, 2);
   assert_true(y.series[0].mean_duration == 100.5);
@@ -470,6 +472,12 @@ static void function_detail_round_trip(void **state) {
   assert_int_equal(y.errors_by_type.n, 1);
   assert_int_equal(y.n_versions, 2);
   assert_true(y.versions[0].stddev_duration == 30);
+  /* Calls seen, never declared: no declaration, the summary without name (absent both ways). */
+  x.declaration = NULL;
+  x.summary.name = x.summary.module_path = x.summary.file = NULL;
+  ROUND_TRIP(hud_function_detail, x, y, a);
+  assert_null(y.declaration);
+  assert_null(y.summary.name);
   hud_arena_free(a);
 }
 

@@ -392,7 +392,7 @@ typedef struct hud_version_stats {
 } hud_version_stats;
 
 typedef struct hud_function_detail {
-  hud_function_decl declaration;  /* newest declaration; module_path may be NULL */
+  hud_function_decl *declaration; /* newest declaration (module_path may be NULL); NULL: calls seen, never declared */
   hud_function_summary summary;
   size_t n_series;
   hud_time_point *series;
