@@ -22,7 +22,7 @@ typedef struct lspr {
   size_t n_frames, cap_frames;
   size_t next;        /* first frame not yet consumed by an expectation */
   int status;         /* waitpid status once reaped, else -1 */
-  char err[1024];     /* why the last step failed */
+  char err[6144];     /* why the last step failed */
 } lspr;
 
 /* Starts hud-lsp (HUD_BUILD_DIR/lsp/hud-lsp) with ARGS (NULL-terminated, may be NULL) and a clean

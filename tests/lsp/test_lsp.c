@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,7 @@ static const fx_fn fx_fns[] = {
 typedef struct fixture {
   srvh h;
   char key[128];
-  char url[64], down_url[64], root[600], cfg_home[600];
+  char url[64], down_url[64], root[600], cfg_home[600], cfg_file_home[600];
 } fixture;
 
 static fixture *fx;
@@ -141,6 +142,17 @@ static int setup(void **state) {
   snprintf(fx->cfg_home, sizeof fx->cfg_home, "%s/xdg", fx->h.dir);
   mkdir(fx->root, 0700);
   mkdir(fx->cfg_home, 0700);
+  /* For transcripts named config_*: the shared config file holds the backend settings. */
+  char path[700];
+  snprintf(fx->cfg_file_home, sizeof fx->cfg_file_home, "%s/xdg-file", fx->h.dir);
+  mkdir(fx->cfg_file_home, 0700);
+  snprintf(path, sizeof path, "%s/hud", fx->cfg_file_home);
+  mkdir(path, 0700);
+  snprintf(path, sizeof path, "%s/hud/config", fx->cfg_file_home);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return -1;
+  dprintf(fd, "service = other\n[tui]\nservice = wrong\n[lsp]\nurl = %s\nkey = %s\nservice = shop\n", fx->url, fx->key);
+  close(fd);
   return 0;
 }
 
@@ -156,9 +168,11 @@ static int teardown(void **state) {
 
 static void run_transcript(void **state) {
   const char *path = *state;
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  const char *home = strncmp(base, "config_", 7) == 0 ? fx->cfg_file_home : fx->cfg_home;
   lspr_var vars[] = {{"ROOT", fx->root}, {"URL", fx->url}, {"KEY", fx->key}, {"DOWN_URL", fx->down_url}};
-  char err[2048];
-  if (lspr_run_file(path, fx->cfg_home, vars, sizeof vars / sizeof vars[0], err, sizeof err) != 0) fail_msg("%s", err);
+  char err[8192];
+  if (lspr_run_file(path, home, vars, sizeof vars / sizeof vars[0], err, sizeof err) != 0) fail_msg("%s", err);
 }
 
 static long long now_us(void) {
