@@ -2,6 +2,7 @@
 #include "codec.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,32 @@ int lsp_decode_doc_pos(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *
 
 /* ---- encoders ---- */
 
+/* A JSON string of S; bytes that are not UTF-8 (a message cut mid-character, a name from a broken
+ * file) become '?', so that an answer is never lost to an encoding error. */
+static json_t *text(const char *s) {
+  json_t *v = json_string(s ? s : "");
+  if (v) return v;
+  size_t n = strlen(s);
+  char *c = malloc(n + 1);
+  if (!c) return NULL;
+  const unsigned char *p = (const unsigned char *)s;
+  for (size_t i = 0; i < n;) {
+    size_t k = p[i] < 0x80 ? 1 : (p[i] >> 5) == 6 ? 2 : (p[i] >> 4) == 14 ? 3 : (p[i] >> 3) == 30 ? 4 : 0;
+    bool ok = k > 0 && i + k <= n;
+    for (size_t j = 1; ok && j < k; j++) ok = (p[i + j] & 0xC0) == 0x80;
+    if (ok) {
+      memcpy(c + i, s + i, k);
+      i += k;
+    } else {
+      c[i++] = '?';
+    }
+  }
+  c[n] = '\0';
+  v = json_string(c);
+  free(c);
+  return v;
+}
+
 static json_t *enc_pos(lsp_pos p) {
   return json_pack("{s:I,s:I}", "line", (json_int_t)p.line, "character", (json_int_t)p.character);
 }
@@ -299,7 +326,7 @@ json_t *lsp_encode_lenses(const void *result) {
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < l->n; i++) {
     const lsp_lens *x = &l->items[i];
-    json_t *cmd = json_pack("{s:s,s:s}", "title", x->title, "command", "");
+    json_t *cmd = json_pack("{s:o,s:s}", "title", text(x->title), "command", "");
     if (cmd && x->function_id) json_object_set_new(cmd, "arguments", json_pack("[s]", x->function_id));
     json_array_append_new(arr, json_pack("{s:o,s:o}", "range", enc_range(x->range), "command", cmd));
   }
@@ -309,18 +336,18 @@ json_t *lsp_encode_lenses(const void *result) {
 json_t *lsp_encode_hover(const void *result) {
   const lsp_hover *h = result;
   if (!h->found) return json_null();
-  return json_pack("{s:{s:s,s:s},s:o}", "contents", "kind", "markdown", "value", h->markdown, "range",
+  return json_pack("{s:{s:s,s:o},s:o}", "contents", "kind", "markdown", "value", text(h->markdown), "range",
                    enc_range(h->range));
 }
 
 json_t *lsp_encode_message(const void *params) {
   const lsp_message_params *m = params;
-  return json_pack("{s:i,s:s}", "type", m->type, "message", m->message);
+  return json_pack("{s:i,s:o}", "type", m->type, "message", text(m->message));
 }
 
 json_t *lsp_encode_status(const void *params) {
   const lsp_status_params *s = params;
-  return json_pack("{s:s,s:s,s:s,s:s,s:I}", "state", s->state, "message", s->message ? s->message : "",
+  return json_pack("{s:s,s:o,s:s,s:s,s:I}", "state", s->state, "message", text(s->message),
                    "url", s->url ? s->url : "", "service", s->service ? s->service : "", "modules",
                    (json_int_t)s->modules);
 }
@@ -348,8 +375,8 @@ char *lsp_codec_result(const lsp_id *id, lsp_encode_fn enc, const void *result, 
 }
 
 char *lsp_codec_error(const lsp_id *id, const lsp_rpc_error *err, size_t *len) {
-  return dump(json_pack("{s:s,s:o,s:{s:i,s:s}}", "jsonrpc", "2.0", "id", enc_id(id), "error", "code", err->code,
-                        "message", err->message),
+  return dump(json_pack("{s:s,s:o,s:{s:i,s:o}}", "jsonrpc", "2.0", "id", enc_id(id), "error", "code", err->code,
+                        "message", text(err->message)),
               len);
 }
 

@@ -81,7 +81,10 @@ static void run_method(lsp_server *s, const lsp_msg *msg, const lsp_method *m, h
   if (is_req) {
     size_t len = 0;
     char *body = lsp_codec_result(&msg->id, m->encode, result, &len);
-  send_body(s, body, len);
+    if (!body) /* out of memory, or a string that is not UTF-8: the client still gets an answer */
+      reply_error(s, &msg->id, LSP_INTERNAL_ERROR, "the result could not be encoded");
+    else
+      send_body(s, body, len);
   }
 }
 

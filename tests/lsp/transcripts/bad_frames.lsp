@@ -31,6 +31,9 @@
 < {"method":"window/logMessage","params":{"type":2,"message":"textDocument/didOpen: invalid params: missing or invalid 'textDocument.text'"}}
 # a response from the client to nothing we sent is ignored
 > {"jsonrpc":"2.0","id":99,"result":null}
+# a method name of 120 CJK characters: the error message is cut mid-character, still valid UTF-8
+> {"jsonrpc": "2.0", "id": 12, "method": "中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中"}
+< {"id":12,"error":{"code":-32601}}
 # still serving
 > {"jsonrpc":"2.0","id":11,"method":"shutdown"}
 < {"id":11,"result":null}
