@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "framer.h"
 #include "hud/err.h"
 
 #define READ_CHUNK 65536
@@ -37,157 +38,17 @@ struct lsp_transport {
   int out_fd;
   size_t pending;
   uv_shutdown_t shut;
-  /* framing state */
-  char *buf;
-  size_t start, len, cap; /* unread bytes are buf[start, start + len) */
-  size_t body_len;        /* > 0 (or have_header): waiting for a body of this size */
-  bool have_header;
-  size_t skip;            /* bytes of an oversized body still to discard */
+  lsp_framer *framer;
   bool stopped, eof;
   int handles_open;       /* close callbacks still to come before the struct may go */
   bool freed;
 };
 
-static void report(lsp_transport *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(lsp_transport *t, const char *fmt, ...) {
-  char msg[256];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (t->cbs.on_error) t->cbs.on_error(t->cbs.ud, msg);
-}
-
-static const char *find_crlf2(const char *p, size_t n) {
-  for (size_t i = 0; i + 3 < n; i++)
-    if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n') return p + i;
-  return NULL;
-}
-
-/* Reads the Content-Length of a header block; -1 with a report when there is none or it is bad. */
-static int parse_header(lsp_transport *t, const char *h, size_t n, size_t *body_len) {
-  bool found = false;
-  const char *end = h + n;
-  while (h < end) {
-    const char *eol = memchr(h, '\n', (size_t)(end - h));
-    size_t ll = (size_t)((eol ? eol : end) - h);
-    if (ll && h[ll - 1] == '\r') ll--;
-    const char *colon = memchr(h, ':', ll);
-    if (!colon) {
-      report(t, "malformed header line (no ':'); frame skipped");
-      return -1;
-    }
-    if ((size_t)(colon - h) == 14 && strncasecmp(h, "Content-Length", 14) == 0) {
-      const char *v = colon + 1, *ve = h + ll;
-      while (v < ve && (*v == ' ' || *v == '\t')) v++;
-      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-      unsigned long long x = 0;
-      if (v == ve || ve - v > 15) goto bad_len;
-      for (const char *q = v; q < ve; q++) {
-        if (*q < '0' || *q > '9') goto bad_len;
-        x = x * 10 + (unsigned)(*q - '0');
-      }
-      *body_len = (size_t)x;
-      found = true;
-    }
-    h = eol ? eol + 1 : end;
-  }
-  if (!found) {
-    report(t, "header block without Content-Length; frame skipped");
-    return -1;
-  }
-  return 0;
-bad_len:
-  report(t, "Content-Length is not a decimal number of at most 15 digits; frame skipped");
-  return -1;
-}
-
-static void consume(lsp_transport *t, size_t n) {
-  t->start += n;
-  t->len -= n;
-  if (t->len == 0) t->start = 0;
-}
-
-/* Delivers every complete frame held in the buffer. */
-static void drain(lsp_transport *t) {
-  while (!t->stopped && t->len > 0) {
-    if (t->skip) {
-      size_t n = t->len < t->skip ? t->len : t->skip;
-      consume(t, n);
-      t->skip -= n;
-      continue;
-    }
-    const char *p = t->buf + t->start;
-    if (!t->have_header) {
-      const char *e = find_crlf2(p, t->len);
-      if (!e) {
-        if (t->len > LSP_MAX_HEADER) {
-          report(t, "header block longer than %d bytes; input discarded up to here", LSP_MAX_HEADER);
-          consume(t, t->len);
-        }
-        return;
-      }
-      size_t hlen = (size_t)(e - p);
-      size_t body = 0;
-      int rc = hlen > LSP_MAX_HEADER ? (report(t, "header block longer than %d bytes; frame skipped", LSP_MAX_HEADER), -1)
-                                     : parse_header(t, p, hlen, &body);
-      consume(t, hlen + 4);
-      if (rc < 0) continue;
-      if (body > t->max_frame) {
-        report(t, "frame of %zu bytes is over the limit of %zu bytes; skipped", body, t->max_frame);
-        t->skip = body;
-        continue;
-      }
-      t->have_header = true;
-      t->body_len = body;
-      continue;
-    }
-    if (t->len < t->body_len) return;
-    t->have_header = false;
-    size_t n = t->body_len;
-    t->cbs.on_message(t->cbs.ud, p, n); /* may stop the transport, never frees it */
-    consume(t, n);
-  }
-}
-
-/* Appends input to the buffer (without buffering the oversized bodies being skipped). */
-static void feed(lsp_transport *t, const char *data, size_t n) {
-  while (n && t->skip && t->len == 0) {
-    size_t k = n < t->skip ? n : t->skip;
-    t->skip -= k;
-    data += k;
-    n -= k;
-  }
-  if (!n) return;
-  if (t->start + t->len + n > t->cap) {
-    if (t->start) {
-      memmove(t->buf, t->buf + t->start, t->len);
-      t->start = 0;
-    }
-    if (t->len + n > t->cap) {
-      size_t cap = t->cap ? t->cap : 65536;
-      while (cap < t->len + n) cap *= 2;
-      char *nb = realloc(t->buf, cap);
-      if (!nb) {
-        report(t, "out of memory reading input; buffered input dropped");
-        t->len = t->start = 0;
-        t->have_header = false;
-        return;
-      }
-      t->buf = nb;
-      t->cap = cap;
-    }
-  }
-  memcpy(t->buf + t->start + t->len, data, n);
-  t->len += n;
-  drain(t);
-}
-
 static void at_eof(lsp_transport *t) {
   if (t->eof) return;
   t->eof = true;
   if (t->stopped) return;
-  if (t->len || t->have_header || t->skip) report(t, "input ended inside a frame");
+  if (lsp_framer_partial(t->framer) && t->cbs.on_error) t->cbs.on_error(t->cbs.ud, "input ended inside a frame");
   if (t->cbs.on_eof) t->cbs.on_eof(t->cbs.ud);
 }
 
@@ -200,7 +61,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   lsp_transport *t = s->data;
-  if (n > 0 && !t->stopped) feed(t, b->base, (size_t)n);
+  if (n > 0 && !t->stopped) lsp_framer_feed(t->framer, b->base, (size_t)n);
   free(b->base);
   if (n < 0) {
     uv_read_stop(s);
@@ -213,7 +74,7 @@ static void start_file_read(lsp_transport *t);
 /* Drops one of the references held by open handles and pending requests; the last frees. */
 static void release(lsp_transport *t) {
   if (--t->handles_open > 0) return;
-  free(t->buf);
+  lsp_framer_free(t->framer);
   free(t->fs_buf);
   free(t);
 }
@@ -227,7 +88,7 @@ static void on_fs_read(uv_fs_t *req) {
     release(t);
     return;
   }
-  if (n > 0 && !t->stopped) feed(t, t->fs_buf, (size_t)n);
+  if (n > 0 && !t->stopped) lsp_framer_feed(t->framer, t->fs_buf, (size_t)n);
   if (n <= 0) {
     at_eof(t);
     return;
@@ -249,6 +110,10 @@ int lsp_transport_new(uv_loop_t *loop, int in_fd, int out_fd, size_t max_frame, 
   t->loop = loop;
   t->cbs = *cbs;
   t->max_frame = max_frame ? max_frame : LSP_MAX_FRAME;
+  if (lsp_framer_new(t->max_frame, cbs->on_message, cbs->on_error, cbs->ud, &t->framer) != 0) {
+    free(t);
+    return HUD_ENOMEM;
+  }
   t->in_fd = in_fd;
   t->out_fd = out_fd;
   int rc = 0;
@@ -351,6 +216,7 @@ int lsp_transport_send(lsp_transport *t, const char *body, size_t len) {
 void lsp_transport_stop(lsp_transport *t) {
   if (t->stopped) return;
   t->stopped = true;
+  if (t->framer) lsp_framer_stop(t->framer);
   if (t->in_kind == IN_STREAM && t->in_open) uv_read_stop(&t->in.stream);
 }
 

@@ -2,18 +2,16 @@
  *
  * Input is fd IN_FD read as a pipe or socket (uv_pipe_t), a terminal (uv_tty_t) or a regular file
  * (uv_fs_read, chained). Output goes to OUT_FD through uv_write on a pipe, or write(2) for a file or
- * terminal. Framing errors never stop the transport: a header block without a usable Content-Length
- * or longer than LSP_MAX_HEADER, and a body over the frame limit (skipped without being buffered),
- * are reported through ON_ERROR and reading goes on with the next frame. End of input calls ON_EOF
- * once. */
+ * terminal. Framing (framer.h) errors never stop the transport: they are reported through ON_ERROR
+ * and reading goes on with the next frame. End of input calls ON_EOF once. */
 #ifndef LSP_TRANSPORT_H
 #define LSP_TRANSPORT_H
 
 #include <stddef.h>
 #include <uv.h>
 
-#define LSP_MAX_HEADER 8192
-#define LSP_MAX_FRAME (64u << 20) /* default body limit: larger than any source file the index takes */
+#include "framer.h"
+
 
 typedef struct lsp_transport lsp_transport;
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -281,6 +282,48 @@ static void test_lens_latency(void **state) {
   lspr_stop(&r);
 }
 
+
+/* stdin and stdout regular files (a client that replays a session, `hud-lsp < in > out`): read with
+ * uv_fs_read, written with write(2), the end of the file is the end of the session. */
+static void test_stdio_files(void **state) {
+  (void)state;
+  char in_path[700], out_path[700];
+  snprintf(in_path, sizeof in_path, "%s/session.in", fx->h.dir);
+  snprintf(out_path, sizeof out_path, "%s/session.out", fx->h.dir);
+  const char *msgs[] = {
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"capabilities\":{}}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\"}",
+      "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"shutdown\"}",
+      "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}",
+  };
+  FILE *f = fopen(in_path, "w");
+  assert_non_null(f);
+  for (size_t i = 0; i < 4; i++) fprintf(f, "Content-Length: %zu\r\n\r\n%s", strlen(msgs[i]), msgs[i]);
+  fclose(f);
+  char cmd[2400];
+  snprintf(cmd, sizeof cmd, "XDG_CONFIG_HOME=%s %s/lsp/hud-lsp < %s > %s", fx->cfg_home, getenv("HUD_BUILD_DIR"),
+           in_path, out_path);
+  int st = system(cmd);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  f = fopen(out_path, "r");
+  assert_non_null(f);
+  char out[8192];
+  size_t n = fread(out, 1, sizeof out - 1, f);
+  fclose(f);
+  out[n] = '\0';
+  assert_non_null(strstr(out, "\"id\":1,\"result\":{\"capabilities\""));
+  assert_non_null(strstr(out, "\"id\":2,\"error\":{\"code\":-32601"));
+  assert_non_null(strstr(out, "\"id\":3,\"result\":null"));
+  /* Without exit, the end of the file ends the session with code 1. */
+  f = fopen(in_path, "w");
+  fprintf(f, "Content-Length: %zu\r\n\r\n%s", strlen(msgs[0]), msgs[0]);
+  fclose(f);
+  st = system(cmd);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 1);
+}
+
 static int by_name(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
 static int is_transcript(const struct dirent *d) {
   size_t n = strlen(d->d_name);
@@ -298,8 +341,8 @@ int main(void) {
     return 1;
   }
   const char *only = getenv("LSP_TRANSCRIPT"); /* run one transcript: LSP_TRANSCRIPT=lenses */
-  struct CMUnitTest *tests = calloc((size_t)n + 1, sizeof *tests);
-  char **paths = calloc((size_t)n + 1, sizeof *paths);
+  struct CMUnitTest *tests = calloc((size_t)n + 2, sizeof *tests);
+  char **paths = calloc((size_t)n + 2, sizeof *paths);
   size_t k = 0;
   for (int i = 0; i < n; i++) {
     if (!only || strncmp(ents[i]->d_name, only, strlen(only)) == 0) {
@@ -312,6 +355,8 @@ int main(void) {
     free(ents[i]);
   }
   free(ents);
+  if (!only || !strcmp(only, "files"))
+    tests[k++] = (struct CMUnitTest){.name = "stdio_files", .test_func = test_stdio_files};
   if (!only || !strcmp(only, "latency"))
     tests[k++] = (struct CMUnitTest){.name = "lens_latency_10k_lines", .test_func = test_lens_latency};
   int rc = _cmocka_run_group_tests("lsp", tests, k, setup, teardown);
