@@ -33,7 +33,7 @@ struct lsp_backend {
   bool timer_on, closing;
   folder_state *folders;
   size_t n_folders;
-  char *service, *env, *url;
+  char *service, *url;
   const char *state;
   bool shown;                        /* a failure was shown since the last success */
   int64_t modules;
@@ -283,7 +283,6 @@ static void on_timer_closed(uv_handle_t *h) {
   free(b->folders);
   free(b->url);
   free(b->service);
-  free(b->env);
   free(b);
 }
 
@@ -330,9 +329,4 @@ double lsp_backend_window_min(lsp_backend *b, const lsp_doc *doc) {
   folder_state *f = b ? folder_of(b, doc->folder) : NULL;
   if (!f || !f->have) return 0;
   return (double)(f->resp.to - f->resp.from) / 60e9;
-}
-
-bool lsp_backend_has_answer(lsp_backend *b, const lsp_doc *doc) {
-  folder_state *f = b ? folder_of(b, doc->folder) : NULL;
-  return f && f->have;
 }

@@ -25,7 +25,5 @@ void lsp_backend_want(lsp_backend *b, int folder);
 const hud_function_summary *lsp_backend_lookup(lsp_backend *b, const lsp_doc *doc, const char *qualname);
 /* Minutes of the window of the answer behind DOC's figures. */
 double lsp_backend_window_min(lsp_backend *b, const lsp_doc *doc);
-/* True once an answer covering DOC's folder arrived. */
-bool lsp_backend_has_answer(lsp_backend *b, const lsp_doc *doc);
 
 #endif

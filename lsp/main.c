@@ -6,8 +6,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "backend.h"
-#include "docs.h"
 #include "hud/cli.h"
 #include "hud/config.h"
 #include "server.h"
@@ -84,13 +82,10 @@ int main(int argc, char **argv) {
   }
   /* Tear down, then let the loop finish the writes and close callbacks. */
   uv_close((uv_handle_t *)&check, NULL);
-  lsp_backend_free(s.backend);
+  lsp_server_release(&s);
   lsp_transport_free(s.tr);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
-  lsp_docs_free(s.docs);
-  for (size_t i = 0; i < s.n_folders; i++) free(s.folders[i]);
-  free(s.folders);
   hud_config_free(cfg);
   return s.exit_code;
 }

@@ -103,5 +103,8 @@ void lsp_server_exit(lsp_server *s, int code);
 /* Creates the backend the first time it is needed (after initialized, or at the first didOpen of a
  * client that skips initialized). */
 void lsp_server_ensure_backend(lsp_server *s);
+/* Frees the backend (its handles close on the loop: run it afterwards), the documents and the folders;
+ * the transport is the caller's. */
+void lsp_server_release(lsp_server *s);
 
 #endif

@@ -6,8 +6,10 @@
  *   >raw text                  raw bytes, with \r \n \\ escapes
  *   >huge N                    a header announcing N bytes, then N bytes of 'x'
  *   < {json}                   expect a server frame: every member given must be equal in the
- *                              frame (arrays element-wise); notifications and server requests
- *                              that do not match are skipped, a non-matching response fails
+ *                              frame (arrays element-wise). Answers come in order (the next
+ *                              answer not matching an expected answer fails); notifications and
+ *                              server requests may come in any order and stay available to later
+ *                              expectations until one matches them
  *   <count N {json}            exactly N of the frames received so far match
  *   wait MS                    read for MS milliseconds
  *   close                      close the server's stdin
@@ -94,6 +96,7 @@ void lspr_stop(lspr *r) {
   }
   for (size_t i = 0; i < r->n_frames; i++) json_decref(r->frames[i]);
   free(r->frames);
+  free(r->used);
   free(r->buf);
   memset(r, 0, sizeof *r);
 }
@@ -138,7 +141,9 @@ static void add_frame(lspr *r, const char *body, size_t len) {
   if (r->n_frames == r->cap_frames) {
     r->cap_frames = r->cap_frames ? r->cap_frames * 2 : 64;
     r->frames = realloc(r->frames, r->cap_frames * sizeof *r->frames);
+    r->used = realloc(r->used, r->cap_frames * sizeof *r->used);
   }
+  r->used[r->n_frames] = false;
   r->frames[r->n_frames++] = v;
 }
 
@@ -205,12 +210,19 @@ static char *show(const json_t *v) {
 
 json_t *lspr_expect(lspr *r, const json_t *expected, int timeout_ms) {
   long long deadline = now_ms() + timeout_ms;
+  bool want_response = !json_object_get(expected, "method");
   for (;;) {
-    while (r->next < r->n_frames) {
-      json_t *f = r->frames[r->next++];
-      if (lspr_match(expected, f)) return f;
-      bool is_response = !json_object_get(f, "method");
-      if (is_response && json_object_get(expected, "id")) {
+    /* Notifications and server requests may come in any order relative to the answers: a frame that
+     * is skipped stays available to later expectations. Answers must come in order. */
+    for (size_t i = r->next; i < r->n_frames; i++) {
+      json_t *f = r->frames[i];
+      if (r->used[i]) continue;
+      if (lspr_match(expected, f)) {
+        r->used[i] = true;
+        while (r->next < r->n_frames && r->used[r->next]) r->next++;
+        return f;
+      }
+      if (want_response && !json_object_get(f, "method")) {
         char *e = show(expected), *a = show(f);
         snprintf(r->err, sizeof r->err, "expected %s\n     got %s", e, a);
         free(e);

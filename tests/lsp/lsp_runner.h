@@ -20,7 +20,8 @@ typedef struct lspr {
   size_t len, cap;
   json_t **frames;    /* every frame received, in order */
   size_t n_frames, cap_frames;
-  size_t next;        /* first frame not yet consumed by an expectation */
+  bool *used;         /* frames[i] matched an expectation */
+  size_t next;        /* frames before it are all used */
   int status;         /* waitpid status once reaped, else -1 */
   char err[6144];     /* why the last step failed */
 } lspr;
@@ -36,9 +37,10 @@ int lspr_send(lspr *r, const char *body, size_t len);
 int lspr_send_json(lspr *r, json_t *msg); /* steals MSG */
 /* Raw bytes. */
 int lspr_write(lspr *r, const void *data, size_t len);
-/* Waits for the next frame partially matching EXPECTED (every member of EXPECTED equal in the frame,
- * arrays element-wise), skipping notifications and server requests that do not match. The frame, or
- * NULL after TIMEOUT_MS or when a non-matching response arrives (r->err says why). Owned by R. */
+/* Waits for a frame partially matching EXPECTED (every member of EXPECTED equal in the frame, arrays
+ * element-wise) among those no expectation used yet: answers in order, notifications and server
+ * requests in any order. The frame, or NULL after TIMEOUT_MS or when the next unused answer does not
+ * match an expected answer (r->err says why). Owned by R. */
 json_t *lspr_expect(lspr *r, const json_t *expected, int timeout_ms);
 /* Reads whatever arrives during MS milliseconds. */
 void lspr_wait(lspr *r, int ms);
