@@ -116,10 +116,10 @@ void lsp_server_on_frame(lsp_server *s, const char *body, size_t len) {
         reply_error(s, &msg.id, LSP_METHOD_NOT_FOUND, text);
       }
       /* Unknown notifications ($/progress, ...) are ignored, as the specification asks. */
-    } else if (!code || !strcmp(msg.method, "exit")) {
+    } else if (!code) {
       run_method(s, &msg, m, a);
     }
-    /* Notifications other than exit are dropped before initialize and after shutdown. */
+    /* Other notifications are dropped before initialize and after shutdown (exit is always taken). */
   }
   lsp_msg_clear(&msg);
   hud_arena_free(a);

@@ -81,14 +81,19 @@ void lsp_fmt_hover(const hud_function_summary *f, double window_min, const char 
   lsp_fmt_duration(f->p95, p95, sizeof p95);
   lsp_fmt_duration(f->p99, p99, sizeof p99);
   lsp_fmt_duration(f->mean_duration, mean, sizeof mean);
+  char latency[160];
+  if (f->sampled_count > 0)
+    snprintf(latency, sizeof latency, "p50 %s · p95 %s · p99 %s · mean %s", p50, p95, p99, mean);
+  else
+    snprintf(latency, sizeof latency, "no timed calls in the window");
   int n = snprintf(out, cap,
                    "**%s** — production, last %s (%s%s%s)\n\n"
                    "| | |\n|---|---|\n"
                    "| calls | %s/min (%s in the window) |\n"
-                   "| latency | p50 %s · p95 %s · p99 %s · mean %s |\n"
+                   "| latency | %s |\n"
                    "| errors | %s (%s calls) |\n",
                    f->name ? f->name : "?", window, service, env && *env ? " · " : "", env ? env : "", rate, total,
-                   p50, p95, p99, mean, er, errs);
+                   latency, er, errs);
   if (n > 0 && (size_t)n < cap && f->previous_version && fabs(f->slowdown) >= 1)
     snprintf(out + n, cap - (size_t)n, "| vs %s | mean %s%.0f%% |\n", f->previous_version, f->slowdown > 0 ? "+" : "-",
              fabs(f->slowdown));
