@@ -232,6 +232,15 @@ static void test_lens_latency(void **state) {
                                                 "languageId", "python", "version", 1, "text", text)),
                    0);
   free(text);
+  /* Requests are answered in order: this one's answer marks the end of the parse and index. */
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:{s:s},s:{s:i,s:i}}}", "jsonrpc", "2.0", "id", 2,
+                                                "method", "textDocument/hover", "params", "textDocument", "uri", uri,
+                                                "position", "line", 0, "character", 0)),
+                   0);
+  e = json_pack("{s:i}", "id", 2);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  long long index_us = now_us() - t0;
   e = json_pack("{s:s,s:{s:s}}", "method", "hud/status", "params", "state", "ok");
   assert_non_null(lspr_expect(&r, e, 10000));
   json_decref(e);
@@ -271,9 +280,9 @@ static void test_lens_latency(void **state) {
   }
   qsort(warm, N, sizeof warm[0], cmp_ll);
   qsort(edit, N, sizeof edit[0], cmp_ll);
-  printf("# codeLens on a 10k-line file (1003 functions, 3 lenses): didOpen to data %.1f ms; warm median %.2f ms "
-         "max %.2f ms; after a one-line edit median %.2f ms max %.2f ms\n",
-         open_us / 1e3, warm[N / 2] / 1e3, warm[N - 1] / 1e3, edit[N / 2] / 1e3, edit[N - 1] / 1e3);
+  printf("# codeLens on a 10k-line file (1003 functions, 3 lenses): didOpen parsed and indexed in %.1f ms, figures "
+         "after %.1f ms; warm median %.2f ms max %.2f ms; after a one-line edit median %.2f ms max %.2f ms\n",
+         index_us / 1e3, open_us / 1e3, warm[N / 2] / 1e3, warm[N - 1] / 1e3, edit[N / 2] / 1e3, edit[N - 1] / 1e3);
   /* Generous bounds: a sanitized build on a busy 2-core machine. */
   assert_true(warm[N / 2] < 500000);
   assert_true(edit[N / 2] < 2000000);
