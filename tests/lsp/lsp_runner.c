@@ -13,7 +13,8 @@
  *   <count N {json}            exactly N of the frames received so far match
  *   wait MS                    read for MS milliseconds
  *   close                      close the server's stdin
- *   exit N                     the server exits with code N (within 10 s) */
+ *   exit N                     the server exits with code N (within 10 s)
+ *   args A B ...               (before any other line) command-line arguments of hud-lsp */
 #define _GNU_SOURCE
 #include "lsp_runner.h"
 
@@ -414,12 +415,10 @@ int lspr_run_file(const char *path, const char *config_home, const lspr_var *var
     snprintf(err, err_len, "%s: %s", path, strerror(errno));
     return -1;
   }
-  lspr r;
-  if (lspr_start(&r, config_home, NULL) < 0) {
-    fclose(f);
-    snprintf(err, err_len, "could not start hud-lsp");
-    return -1;
-  }
+  lspr r = {0};
+  bool started = false;
+  char *args_line = NULL;
+  const char *args[16] = {0};
   char *line = NULL, *pending = NULL;
   size_t cap = 0, pending_len = 0;
   int lineno = 0, rc = 0;
@@ -429,6 +428,22 @@ int lspr_run_file(const char *path, const char *config_home, const lspr_var *var
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
     if (n == 0 || line[0] == '#') continue;
     char *l = substitute(line, vars, n_vars);
+    if (!started && !strncmp(l, "args ", 5)) {
+      free(args_line);
+      args_line = l;
+      size_t k = 0;
+      for (char *tok = strtok(l + 5, " "); tok && k < 15; tok = strtok(NULL, " ")) args[k++] = tok;
+      continue;
+    }
+    if (!started) {
+      if (lspr_start(&r, config_home, args) < 0) {
+        free(l);
+        snprintf(err, err_len, "could not start hud-lsp");
+        rc = -1;
+        break;
+      }
+      started = true;
+    }
     rc = step(&r, l, &pending, &pending_len);
     if (rc) snprintf(err, err_len, "%s:%d: %s\n  line: %.300s", path, lineno, r.err, line);
     free(l);
@@ -436,7 +451,9 @@ int lspr_run_file(const char *path, const char *config_home, const lspr_var *var
   if (rc == 0 && pending_len) rc = lspr_write(&r, pending, pending_len);
   free(pending);
   free(line);
+  free(args_line);
   fclose(f);
+  if (!started) return rc;
   /* Every transcript ends with the server gone: a leak or a crash at exit shows as a failure. */
   if (rc == 0 && r.status == -1) {
     lspr_close_input(&r);

@@ -7,8 +7,8 @@
 < {"method":"hud/status","params":{"state":"connecting"}}
 < {"method":"hud/status","params":{"state":"unreachable","url":"${DOWN_URL}"}}
 < {"method":"window/showMessage","params":{"type":2}}
-# three more refreshes fail quietly
-wait 3200
+# two more refreshes fail quietly
+wait 2200
 <count 1 {"method":"window/showMessage"}
 <count 1 {"method":"hud/status","params":{"state":"unreachable"}}
 > {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}}}
