@@ -368,6 +368,22 @@ int main(void) {
     tests[k++] = (struct CMUnitTest){.name = "stdio_files", .test_func = test_stdio_files};
   if (!only || !strcmp(only, "latency"))
     tests[k++] = (struct CMUnitTest){.name = "lens_latency_10k_lines", .test_func = test_lens_latency};
+  /* LSP_SHARD=i/n keeps every n-th test from the i-th: CTest runs the suite as n shorter tests. */
+  const char *shard = getenv("LSP_SHARD");
+  unsigned si = 0, sn = 1;
+  if (shard && sscanf(shard, "%u/%u", &si, &sn) == 2 && sn > 1 && si < sn) {
+    size_t kept = 0;
+    for (size_t i = 0; i < k; i++) {
+      if (i % sn == si) {
+        tests[kept] = tests[i];
+        paths[kept++] = paths[i];
+      } else {
+        if (tests[i].test_func == run_transcript) free((char *)tests[i].name);
+        free(paths[i]);
+      }
+    }
+    k = kept;
+  }
   int rc = _cmocka_run_group_tests("lsp", tests, k, setup, teardown);
   for (size_t i = 0; i < k; i++) {
     if (tests[i].test_func == run_transcript) free((char *)tests[i].name);
