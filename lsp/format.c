@@ -71,7 +71,7 @@ void lsp_fmt_lens_title(const hud_function_summary *f, double window_min, char *
 }
 
 void lsp_fmt_hover(const hud_function_summary *f, double window_min, const char *window, const char *service,
-                   const char *env, char *out, size_t cap) {
+                   const char *env, bool edited, char *out, size_t cap) {
   char rate[32], total[32], errs[32], er[32], p50[32], p95[32], p99[32], mean[32];
   lsp_fmt_count(window_min > 0 ? (double)f->calls / window_min : 0, rate, sizeof rate);
   lsp_fmt_count((double)f->calls, total, sizeof total);
@@ -95,6 +95,8 @@ void lsp_fmt_hover(const hud_function_summary *f, double window_min, const char 
                    f->name ? f->name : "?", window, service, env && *env ? " · " : "", env ? env : "", rate, total,
                    latency, er, errs);
   if (n > 0 && (size_t)n < cap && f->previous_version && fabs(f->slowdown) >= 1)
-    snprintf(out + n, cap - (size_t)n, "| vs %s | mean %s%.0f%% |\n", f->previous_version, f->slowdown > 0 ? "+" : "-",
-             fabs(f->slowdown));
+    n += snprintf(out + n, cap - (size_t)n, "| vs %s | mean %s%.0f%% |\n", f->previous_version,
+                  f->slowdown > 0 ? "+" : "-", fabs(f->slowdown));
+  if (n > 0 && (size_t)n < cap && edited)
+    snprintf(out + n, cap - (size_t)n, "\n_Edited since deployed: the figures describe the deployed code._\n");
 }

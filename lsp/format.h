@@ -2,6 +2,7 @@
 #ifndef LSP_FORMAT_H
 #define LSP_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "hud/model.h"
@@ -18,8 +19,9 @@ void lsp_fmt_window(long long seconds, char *out, size_t cap);
 /* The lens title: `⚡ 1.2k/min · p95 38 ms ▲12% · 0.4% err` (the trend only when the server compared
  * with a previous version and the change is at least 1%). WINDOW_MIN: minutes of the query window. */
 void lsp_fmt_lens_title(const hud_function_summary *f, double window_min, char *out, size_t cap);
-/* The hover's markdown. */
+/* The hover's markdown. EDITED: the function's code on screen differs from the deployed one the
+ * figures describe (source_code_hash), said in one line at the end. */
 void lsp_fmt_hover(const hud_function_summary *f, double window_min, const char *window, const char *service,
-                   const char *env, char *out, size_t cap);
+                   const char *env, bool edited, char *out, size_t cap);
 
 #endif

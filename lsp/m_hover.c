@@ -41,8 +41,10 @@ static int hover(lsp_call *call, const void *params, void *result, lsp_rpc_error
   if (!sum) return 0;
   char window[32], md[2048];
   lsp_fmt_window(s->settings.window_s, window, sizeof window);
+  /* The newest declaration's hash against the code on screen (docs/protocol.md "source_code_hash"). */
+  bool edited = sum->source_code_hash[0] && strcmp(sum->source_code_hash, f->source_code_hash) != 0;
   lsp_fmt_hover(sum, lsp_backend_window_min(s->backend, doc), window, hud_config_str(s->settings.cfg, HUD_CFG_SERVICE),
-                hud_config_str(s->settings.cfg, HUD_CFG_ENV), md, sizeof md);
+                hud_config_str(s->settings.cfg, HUD_CFG_ENV), edited, md, sizeof md);
   out->found = true;
   out->markdown = hud_arena_strdup(call->arena, md);
   out->range.start = lsp_doc_pos(doc, f->name_start.row, f->name_start.column, s->enc);

@@ -45,6 +45,9 @@ static const fx_fn fx_fns[] = {
     {"shop/ui.js", "render", 120, 0, 120, 4 * MS, 0},                  /* 2/min, p95 4 ms */
 };
 
+/* The deployed code of shop/db.py:fetch_order, as in lenses.lsp. */
+static const char fx_fetch_order_src[] = "def fetch_order(order_id):\n    return {\"id\": order_id}\n";
+
 typedef struct fixture {
   srvh h;
   char key[128];
@@ -81,10 +84,14 @@ static char *batch_json(void) {
     char id[HUD_UUID_STRLEN + 1], file[256];
     hud_function_id(f->module, f->name, id);
     snprintf(file, sizeof file, "/srv/app/%s", f->module);
+    /* shop/db.py:fetch_order is declared with the hash of its code in lenses.lsp (the hover says nothing);
+     * every other function with a hash no code has (the hover says the code was edited). */
+    char hash[HUD_SHA1_HEXLEN + 1] = "0123456789abcdef0123456789abcdef01234567";
+    if (!strcmp(f->module, "shop/db.py") && !strcmp(f->name, "fetch_order"))
+      hud_source_hash(fx_fetch_order_src, strlen(fx_fetch_order_src), 1, 2, hash);
     json_array_append_new(decls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:s}", "function_id", id, "name", f->name,
                                            "file", file, "module_path", f->module, "start_line", 10, "end_line", 12,
-                                           "is_async", 0, "source_code_hash",
-                                           "0123456789abcdef0123456789abcdef01234567"));
+                                           "is_async", 0, "source_code_hash", hash));
     long long n2 = f->d2 > 0 ? f->sampled / 10 : 0, n1 = f->sampled - n2;
     double sum = n1 * f->d1 + n2 * f->d2, sq = n1 * f->d1 * f->d1 + n2 * f->d2 * f->d2;
     json_t *inv = json_pack("{s:s,s:[],s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:o}", "function_id", id, "caller_function_id",
