@@ -124,51 +124,63 @@ static void remap(folder_state *f) {
 
 static void query(folder_state *f);
 
+/* A failed request: the state and, once per failure episode, a message. Figures already shown stay. */
+static void answer_failed(lsp_backend *b, const hud_api_error *err) {
+  bool auth = err->code == HUD_EAUTH || err->code == HUD_EFORBIDDEN;
+  const char *state = auth                                                         ? "unauthorized"
+                      : err->code == HUD_ECONNECT || err->code == HUD_ETIMEOUT ? "unreachable"
+                                                                                : "error";
+  char msg[768];
+  if (auth)
+    snprintf(msg, sizeof msg, "%s refused the API key (HTTP %ld: %s); set `key` in initializationOptions or the hud config",
+             b->url, err->status, err->message);
+  else
+    snprintf(msg, sizeof msg, "backend %s: %s (%s); lenses appear once it answers", b->url, hud_strerror(err->code),
+             err->message);
+  set_state(b, state, msg);
+}
+
+/* The answer replaces F's figures; documents are mapped again; clients that asked for lenses of
+ * this folder are told to ask again. */
+static void answer_arrived(folder_state *f) {
+  lsp_backend *b = f->b;
+  hud_arena *old = f->arena;
+  f->arena = f->next_arena;
+  f->next_arena = old;
+  hud_arena_reset(old);
+  f->resp = f->next_resp;
+  free(f->by_id);
+  f->n_by_id = 0;
+  f->by_id = malloc((f->resp.n_items + 1) * sizeof *f->by_id);
+  for (size_t i = 0; f->by_id && i < f->resp.n_items; i++)
+    if (f->resp.items[i].calls > 0) f->by_id[f->n_by_id++] = &f->resp.items[i];
+  if (f->by_id) qsort(f->by_id, f->n_by_id, sizeof *f->by_id, cmp_id);
+  f->have = true;
+  remap(f);
+  set_state(b, "ok", "");
+  bool asked = false;
+  for (size_t i = 0; i < lsp_docs_count(b->srv->docs); i++) {
+    lsp_doc *doc = lsp_docs_at(b->srv->docs, i);
+    if (in_folder(f, doc) && doc->lens_asked) asked = true;
+  }
+  if (asked && b->srv->lens_refresh) lsp_request_out(b->srv, "workspace/codeLens/refresh", NULL, NULL);
+}
+
 static void on_answer(hud_client *c, unsigned long id, const hud_api_error *err, void *resp, void *ud) {
   (void)c;
   (void)id;
   (void)resp;
   folder_state *f = ud;
-  lsp_backend *b = f->b;
   f->in_flight = false;
-  if (b->closing || err->code == HUD_ECANCELED) {
+  if (f->b->closing || err->code == HUD_ECANCELED) {
     hud_arena_reset(f->next_arena);
     return;
   }
   if (err->code) {
     hud_arena_reset(f->next_arena);
-    const char *state = err->code == HUD_EAUTH || err->code == HUD_EFORBIDDEN ? "unauthorized"
-                        : err->code == HUD_ECONNECT || err->code == HUD_ETIMEOUT ? "unreachable"
-                                                                                  : "error";
-    char msg[768];
-    if (err->code == HUD_EAUTH || err->code == HUD_EFORBIDDEN)
-      snprintf(msg, sizeof msg, "%s refused the API key (HTTP %ld: %s); set `key` in initializationOptions or the hud config",
-               b->url, err->status, err->message);
-    else
-      snprintf(msg, sizeof msg, "backend %s: %s (%s); lenses appear once it answers", b->url, hud_strerror(err->code),
-               err->message);
-    set_state(b, state, msg);
+    answer_failed(f->b, err);
   } else {
-    hud_arena *old = f->arena;
-    f->arena = f->next_arena;
-    f->next_arena = old;
-    hud_arena_reset(old);
-    f->resp = f->next_resp;
-    free(f->by_id);
-    f->n_by_id = 0;
-    f->by_id = malloc((f->resp.n_items + 1) * sizeof *f->by_id);
-    for (size_t i = 0; f->by_id && i < f->resp.n_items; i++)
-      if (f->resp.items[i].calls > 0) f->by_id[f->n_by_id++] = &f->resp.items[i];
-    if (f->by_id) qsort(f->by_id, f->n_by_id, sizeof *f->by_id, cmp_id);
-    f->have = true;
-    remap(f);
-    set_state(b, "ok", "");
-    bool asked = false;
-    for (size_t i = 0; i < lsp_docs_count(b->srv->docs); i++) {
-      lsp_doc *doc = lsp_docs_at(b->srv->docs, i);
-      if (in_folder(f, doc) && doc->lens_asked) asked = true;
-    }
-    if (asked && b->srv->lens_refresh) lsp_request_out(b->srv, "workspace/codeLens/refresh", NULL, NULL);
+    answer_arrived(f);
   }
   if (f->dirty) query(f);
 }
