@@ -1,0 +1,344 @@
+/* Production figures for the open files (backend.h). */
+#include "backend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hud/api.h"
+#include "hud/client_uv.h"
+#include "hud/config.h"
+#include "hud/err.h"
+#include "hud/str.h"
+
+typedef struct folder_state {
+  struct lsp_backend *b;
+  int index;                         /* folder index, srv->n_folders for "outside every folder" */
+  bool in_flight, dirty, have;
+  unsigned long req_id;
+  hud_arena *arena;                  /* the answer in use */
+  hud_by_module_response resp;
+  const hud_function_summary **by_id; /* the answer's functions with calls, sorted by function_id */
+  size_t n_by_id;
+  hud_arena *next_arena;             /* the answer on its way */
+  hud_by_module_response next_resp;
+} folder_state;
+
+struct lsp_backend {
+  lsp_server *srv;
+  hud_client *client;
+  hud_client_uv *uv;
+  uv_timer_t timer;
+  bool timer_on, closing;
+  folder_state *folders;
+  size_t n_folders;
+  char *service, *url;
+  const char *state;
+  bool shown;                        /* a failure was shown since the last success */
+  int64_t modules;
+};
+
+#define MAX_PATHS HUD_MAX_QUERY_LIMIT
+
+static bool is_failure(const char *state) { return state && strcmp(state, "ok") != 0 && strcmp(state, "connecting") != 0; }
+
+static int64_t count_mapped(lsp_backend *b) {
+  int64_t n = 0;
+  for (size_t i = 0; i < lsp_docs_count(b->srv->docs); i++)
+    if (lsp_docs_at(b->srv->docs, i)->module) n++;
+  return n;
+}
+
+static void set_state(lsp_backend *b, const char *state, const char *message) {
+  int64_t modules = count_mapped(b);
+  bool changed = !b->state || strcmp(b->state, state) != 0 || modules != b->modules;
+  b->state = state;
+  b->modules = modules;
+  if (changed) {
+    lsp_status_params p = {.state = state, .message = message, .url = b->url, .service = b->service,
+                           .modules = modules};
+    lsp_notify(b->srv, "hud/status", lsp_encode_status, &p);
+  }
+  if (!is_failure(state)) {
+    b->shown = false;
+  } else if (!b->shown) {
+    /* One message per failure episode: the refresh keeps failing quietly until a success. */
+    b->shown = true;
+    lsp_show(b->srv, 2, "hud: %s", message);
+  }
+}
+
+static hud_time_ns now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (hud_time_ns)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static folder_state *folder_of(lsp_backend *b, int folder) {
+  size_t i = folder < 0 ? b->n_folders - 1 : (size_t)folder;
+  return i < b->n_folders ? &b->folders[i] : NULL;
+}
+
+static bool in_folder(const folder_state *f, const lsp_doc *doc) {
+  return (doc->folder < 0 ? f->b->n_folders - 1 : (size_t)doc->folder) == (size_t)f->index;
+}
+
+static bool has_path(const char **paths, size_t n, const char *p) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(paths[i], p) == 0) return true;
+  return false;
+}
+
+static int cmp_id(const void *x, const void *y) {
+  const hud_function_summary *a = *(const hud_function_summary *const *)x;
+  const hud_function_summary *c = *(const hud_function_summary *const *)y;
+  return strcmp(a->function_id, c->function_id);
+}
+
+/* Whether the answer holds a function with calls in module PATH. */
+static bool module_has_data(const folder_state *f, const char *path) {
+  for (size_t i = 0; i < f->resp.n_items; i++) {
+    const hud_function_summary *s = &f->resp.items[i];
+    if (s->calls > 0 && s->module_path && strcmp(s->module_path, path) == 0) return true;
+  }
+  return false;
+}
+
+/* Maps each document of F to the longest suffix of its path that has data. */
+static void remap(folder_state *f) {
+  lsp_docs *docs = f->b->srv->docs;
+  for (size_t i = 0; i < lsp_docs_count(docs); i++) {
+    lsp_doc *doc = lsp_docs_at(docs, i);
+    if (!in_folder(f, doc)) continue;
+    free(doc->module);
+    doc->module = NULL;
+    for (const char *p = doc->rel; p; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL) {
+      if (module_has_data(f, p)) {
+        doc->module = hud_strdup(p);
+        break;
+      }
+    }
+  }
+}
+
+static void query(folder_state *f);
+
+/* A failed request: the state and, once per failure episode, a message. Figures already shown stay. */
+static void answer_failed(lsp_backend *b, const hud_api_error *err) {
+  bool auth = err->code == HUD_EAUTH || err->code == HUD_EFORBIDDEN;
+  const char *state = auth                                                         ? "unauthorized"
+                      : err->code == HUD_ECONNECT || err->code == HUD_ETIMEOUT ? "unreachable"
+                                                                                : "error";
+  char msg[768];
+  if (auth)
+    snprintf(msg, sizeof msg, "%s refused the API key (HTTP %ld: %s); set `key` in initializationOptions or the hud config",
+             b->url, err->status, err->message);
+  else
+    snprintf(msg, sizeof msg, "backend %s: %s (%s); lenses appear once it answers", b->url, hud_strerror(err->code),
+             err->message);
+  set_state(b, state, msg);
+}
+
+/* The answer replaces F's figures; documents are mapped again; clients that asked for lenses of
+ * this folder are told to ask again. */
+static void answer_arrived(folder_state *f) {
+  lsp_backend *b = f->b;
+  hud_arena *old = f->arena;
+  f->arena = f->next_arena;
+  f->next_arena = old;
+  hud_arena_reset(old);
+  f->resp = f->next_resp;
+  free(f->by_id);
+  f->n_by_id = 0;
+  f->by_id = malloc((f->resp.n_items + 1) * sizeof *f->by_id);
+  for (size_t i = 0; f->by_id && i < f->resp.n_items; i++)
+    if (f->resp.items[i].calls > 0) f->by_id[f->n_by_id++] = &f->resp.items[i];
+  if (f->by_id) qsort(f->by_id, f->n_by_id, sizeof *f->by_id, cmp_id);
+  f->have = true;
+  remap(f);
+  set_state(b, "ok", "");
+  bool asked = false;
+  for (size_t i = 0; i < lsp_docs_count(b->srv->docs); i++) {
+    lsp_doc *doc = lsp_docs_at(b->srv->docs, i);
+    if (in_folder(f, doc) && doc->lens_asked) asked = true;
+  }
+  if (asked && b->srv->lens_refresh) lsp_request_out(b->srv, "workspace/codeLens/refresh", NULL, NULL);
+}
+
+static void on_answer(hud_client *c, unsigned long id, const hud_api_error *err, void *resp, void *ud) {
+  (void)c;
+  (void)id;
+  (void)resp;
+  folder_state *f = ud;
+  f->in_flight = false;
+  if (f->b->closing || err->code == HUD_ECANCELED) {
+    hud_arena_reset(f->next_arena);
+    return;
+  }
+  if (err->code) {
+    hud_arena_reset(f->next_arena);
+    answer_failed(f->b, err);
+  } else {
+    answer_arrived(f);
+  }
+  if (f->dirty) query(f);
+}
+
+/* Starts the by-module request of F for every suffix of its open documents' paths. */
+static void query(folder_state *f) {
+  lsp_backend *b = f->b;
+  if (!b->client || b->closing) return;
+  if (f->in_flight) {
+    f->dirty = true;
+    return;
+  }
+  f->dirty = false;
+  const char **paths = calloc(MAX_PATHS, sizeof *paths);
+  if (!paths) return;
+  size_t n = 0;
+  lsp_docs *docs = b->srv->docs;
+  for (size_t i = 0; i < lsp_docs_count(docs); i++) {
+    lsp_doc *doc = lsp_docs_at(docs, i);
+    if (!in_folder(f, doc) || doc->lang == HUD_LANG_UNKNOWN) continue;
+    for (const char *p = doc->rel; p && n < MAX_PATHS; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
+      if (*p && !has_path(paths, n, p)) paths[n++] = p;
+  }
+  if (n == 0) {
+    free(paths);
+    return;
+  }
+  const char *env = hud_config_str(b->srv->settings.cfg, HUD_CFG_ENV);
+  hud_time_ns to = now_ns();
+  hud_by_module_request req = {
+      .scope = {.service = b->service, .environment = env && *env ? env : NULL,
+                .from = to - b->srv->settings.window_s * 1000000000LL, .to = to},
+      .n_module_paths = n,
+      .module_paths = paths,
+  };
+  if (b->state == NULL) set_state(b, "connecting", "");
+  int rc = hud_api_by_module_start(b->client, &req, f->next_arena, &f->next_resp, on_answer, f, &f->req_id);
+  free(paths);
+  if (rc == 0) {
+    f->in_flight = true;
+  } else {
+    char msg[256];
+    snprintf(msg, sizeof msg, "could not start a request to %s: %s", b->url, hud_strerror(rc));
+    set_state(b, "error", msg);
+  }
+}
+
+void lsp_backend_want(lsp_backend *b, int folder) {
+  folder_state *f = b ? folder_of(b, folder) : NULL;
+  if (f) query(f);
+}
+
+static void on_tick(uv_timer_t *t) {
+  lsp_backend *b = t->data;
+  for (size_t i = 0; i < b->n_folders; i++) query(&b->folders[i]);
+}
+
+static void unconfigured(lsp_backend *b, const char *why) {
+  set_state(b, "unconfigured", why);
+}
+
+int lsp_backend_new(lsp_server *s, lsp_backend **out) {
+  lsp_backend *b = calloc(1, sizeof *b);
+  if (!b) return HUD_ENOMEM;
+  b->srv = s;
+  b->n_folders = s->n_folders + 1;
+  b->folders = calloc(b->n_folders, sizeof *b->folders);
+  if (!b->folders) {
+    free(b);
+    return HUD_ENOMEM;
+  }
+  for (size_t i = 0; i < b->n_folders; i++) {
+    b->folders[i].b = b;
+    b->folders[i].index = (int)i;
+    b->folders[i].arena = hud_arena_new();
+    b->folders[i].next_arena = hud_arena_new();
+  }
+  const hud_config *cfg = s->settings.cfg;
+  b->url = hud_strdup(hud_config_str(cfg, HUD_CFG_URL));
+  b->service = hud_strdup(hud_config_str(cfg, HUD_CFG_SERVICE));
+  uv_timer_init(s->loop, &b->timer);
+  b->timer.data = b;
+  b->timer_on = true;
+  *out = b;
+  if (!b->service || !*b->service) {
+    unconfigured(b, "no service configured: set `service` in initializationOptions or the hud config (section [lsp])");
+    return 0;
+  }
+  char err[512] = "";
+  int rc = hud_client_new(&b->client, cfg, err, sizeof err);
+  if (rc == 0) rc = hud_client_uv_new(s->loop, b->client, &b->uv);
+  if (rc) {
+    char msg[700];
+    snprintf(msg, sizeof msg, "backend client: %s %s", hud_strerror(rc), err);
+    hud_client_free(b->client);
+    b->client = NULL;
+    unconfigured(b, msg);
+    return 0;
+  }
+  uint64_t period = (uint64_t)s->settings.refresh_s * 1000;
+  uv_timer_start(&b->timer, on_tick, period, period);
+  return 0;
+}
+
+static void on_timer_closed(uv_handle_t *h) {
+  lsp_backend *b = h->data;
+  for (size_t i = 0; i < b->n_folders; i++) {
+    hud_arena_free(b->folders[i].arena);
+    hud_arena_free(b->folders[i].next_arena);
+    free(b->folders[i].by_id);
+  }
+  free(b->folders);
+  free(b->url);
+  free(b->service);
+  free(b);
+}
+
+void lsp_backend_free(lsp_backend *b) {
+  if (!b) return;
+  b->closing = true;
+  hud_client_free(b->client); /* runs the pending callbacks with HUD_ECANCELED */
+  b->client = NULL;
+  hud_client_uv_free(b->uv);
+  uv_timer_stop(&b->timer);
+  uv_close((uv_handle_t *)&b->timer, on_timer_closed);
+}
+
+static const hud_function_summary *find_id(const folder_state *f, const char *id) {
+  size_t lo = 0, hi = f->n_by_id;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    int c = strcmp(f->by_id[mid]->function_id, id);
+    if (c == 0) return f->by_id[mid];
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return NULL;
+}
+
+const hud_function_summary *lsp_backend_lookup(lsp_backend *b, const lsp_doc *doc, const char *qualname) {
+  folder_state *f = b ? folder_of(b, doc->folder) : NULL;
+  if (!f || !f->have || !doc->module) return NULL;
+  char id[HUD_UUID_STRLEN + 1];
+  if (hud_function_id(doc->module, qualname, id) == 0) {
+    const hud_function_summary *s = find_id(f, id);
+    if (s) return s;
+  }
+  /* Declared under another module path (or an older naming): match the qualified name. */
+  for (size_t i = 0; i < f->n_by_id; i++) {
+    const hud_function_summary *s = f->by_id[i];
+    if (s->name && s->module_path && strcmp(s->name, qualname) == 0 && strcmp(s->module_path, doc->module) == 0)
+      return s;
+  }
+  return NULL;
+}
+
+double lsp_backend_window_min(lsp_backend *b, const lsp_doc *doc) {
+  folder_state *f = b ? folder_of(b, doc->folder) : NULL;
+  if (!f || !f->have) return 0;
+  return (double)(f->resp.to - f->resp.from) / 60e9;
+}

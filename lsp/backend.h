@@ -1,0 +1,29 @@
+/* The production figures behind the lenses: one POST /v1/functions/by-module per workspace folder
+ * for the open files (non-blocking, on the server's loop), the answers cached per module path and
+ * refreshed in the background; the connection state reported as hud/status, failures shown once.
+ *
+ * Module mapping: a document at a/b/shop/db.py below its folder asks for every suffix of that path
+ * (a/b/shop/db.py, b/shop/db.py, shop/db.py, db.py) and is mapped to the longest one with data. */
+#ifndef LSP_BACKEND_H
+#define LSP_BACKEND_H
+
+#include "docs.h"
+#include "hud/model.h"
+#include "server.h"
+
+/* Creates the backend from S->settings. A configuration that cannot work (no service, bad URL) is not
+ * an error: the backend stays "unconfigured", says so once, and lenses stay empty. */
+int lsp_backend_new(lsp_server *s, lsp_backend **out);
+/* Cancels what is in flight and closes the timer (run the loop afterwards). NULL is a no-op. */
+void lsp_backend_free(lsp_backend *b);
+
+/* The open files of FOLDER (-1: files outside every folder) changed: query soon. */
+void lsp_backend_want(lsp_backend *b, int folder);
+
+/* The figures of a function of DOC: by function_id computed with the mapped module path, then by
+ * qualified name; only functions with calls in the window. NULL: no data. */
+const hud_function_summary *lsp_backend_lookup(lsp_backend *b, const lsp_doc *doc, const char *qualname);
+/* Minutes of the window of the answer behind DOC's figures. */
+double lsp_backend_window_min(lsp_backend *b, const lsp_doc *doc);
+
+#endif

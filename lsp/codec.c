@@ -1,0 +1,397 @@
+/* The JSON edge: frames to typed messages and back (codec.h). */
+#include "codec.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(lsp_rpc_error *err, int code, const char *fmt, const char *what) {
+  err->code = code;
+  snprintf(err->message, sizeof err->message, fmt, what);
+  return -1;
+}
+
+static int bad_param(lsp_rpc_error *err, const char *field) {
+  return fail(err, LSP_INVALID_PARAMS, "invalid params: missing or invalid '%s'", field);
+}
+
+static int read_id(const json_t *v, hud_arena *a, lsp_id *id) {
+  if (json_is_integer(v)) {
+    id->kind = LSP_ID_INT;
+    id->num = json_integer_value(v);
+    return 0;
+  }
+  if (json_is_string(v)) {
+    id->kind = LSP_ID_STR;
+    id->str = hud_arena_strndup(a, json_string_value(v), json_string_length(v));
+    return id->str ? 0 : -1;
+  }
+  return -1;
+}
+
+int lsp_codec_parse(const char *buf, size_t len, hud_arena *a, lsp_msg *out, lsp_rpc_error *err,
+                    lsp_id *err_id) {
+  memset(out, 0, sizeof *out);
+  err_id->kind = LSP_ID_NULL;
+  json_error_t je;
+  json_t *root = json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+  if (!root) {
+    err->code = LSP_PARSE_ERROR;
+    snprintf(err->message, sizeof err->message, "parse error: %s (byte %d)", je.text, je.position);
+    return -1;
+  }
+  out->root = root;
+  if (!json_is_object(root)) {
+    fail(err, LSP_INVALID_REQUEST, "invalid request: %s", "a message must be a JSON object (batches are not used by LSP)");
+    goto bad;
+  }
+  json_t *id = json_object_get(root, "id");
+  json_t *method = json_object_get(root, "method");
+  json_t *ver = json_object_get(root, "jsonrpc");
+  if (id && !json_is_null(id) && read_id(id, a, err_id) < 0) err_id->kind = LSP_ID_NULL;
+  if (!json_is_string(ver) || strcmp(json_string_value(ver), "2.0") != 0) {
+    fail(err, LSP_INVALID_REQUEST, "invalid request: %s", "\"jsonrpc\" must be \"2.0\"");
+    goto bad;
+  }
+  if (id && !json_is_null(id) && err_id->kind == LSP_ID_NULL) {
+    fail(err, LSP_INVALID_REQUEST, "invalid request: %s", "\"id\" must be an integer or a string");
+    goto bad;
+  }
+  if (!method) {
+    if (!id || (!json_object_get(root, "result") && !json_object_get(root, "error"))) {
+      fail(err, LSP_INVALID_REQUEST, "invalid request: %s", "no \"method\"");
+      goto bad;
+    }
+    out->kind = LSP_MSG_RESPONSE;
+    out->id = *err_id;
+    return 0;
+  }
+  if (!json_is_string(method)) {
+    fail(err, LSP_INVALID_REQUEST, "invalid request: %s", "\"method\" must be a string");
+    goto bad;
+  }
+  json_t *params = json_object_get(root, "params");
+  if (params && !json_is_object(params) && !json_is_array(params)) {
+    fail(err, LSP_INVALID_REQUEST, "invalid request: %s", "\"params\" must be an object or an array");
+    goto bad;
+  }
+  out->method = hud_arena_strdup(a, json_string_value(method));
+  if (!out->method) {
+    fail(err, LSP_INTERNAL_ERROR, "%s", "out of memory");
+    goto bad;
+  }
+  out->params = params;
+  out->kind = id ? LSP_MSG_REQUEST : LSP_MSG_NOTIFICATION;
+  if (id) out->id = *err_id;
+  return 0;
+bad:
+  json_decref(root);
+  out->root = NULL;
+  return -1;
+}
+
+void lsp_msg_clear(lsp_msg *m) {
+  json_decref(m->root);
+  memset(m, 0, sizeof *m);
+}
+
+/* ---- field helpers ---- */
+
+static const json_t *path_get(const json_t *o, const char *a, const char *b, const char *c) {
+  const json_t *v = json_object_get(o, a);
+  if (v && b) v = json_object_get(v, b);
+  if (v && c) v = json_object_get(v, c);
+  return v;
+}
+
+/* A string member: 0 with *OUT (NULL when absent or null and not REQUIRED), -1 when wrong. */
+static int get_str(const json_t *v, hud_arena *a, bool required, const char **out, size_t *len) {
+  *out = NULL;
+  if (!v || json_is_null(v)) return required ? -1 : 0;
+  if (!json_is_string(v)) return -1;
+  size_t n = json_string_length(v);
+  *out = hud_arena_strndup(a, json_string_value(v), n);
+  if (len) *len = n;
+  return *out ? 0 : -1;
+}
+
+static int get_int(const json_t *v, bool required, int64_t *out) {
+  if (!v || json_is_null(v)) return required ? -1 : 0;
+  if (json_is_integer(v)) {
+    *out = json_integer_value(v);
+    return 0;
+  }
+  if (json_is_real(v)) { /* some clients send whole numbers as reals */
+    double d = json_real_value(v);
+    if (d != (double)(int64_t)d) return -1;
+    *out = (int64_t)d;
+    return 0;
+  }
+  return -1;
+}
+
+static int get_pos(const json_t *v, lsp_pos *p) {
+  if (!json_is_object(v)) return -1;
+  if (get_int(json_object_get(v, "line"), true, &p->line) < 0) return -1;
+  return get_int(json_object_get(v, "character"), true, &p->character);
+}
+
+static int get_range(const json_t *v, lsp_range *r) {
+  if (!json_is_object(v)) return -1;
+  if (get_pos(json_object_get(v, "start"), &r->start) < 0) return -1;
+  return get_pos(json_object_get(v, "end"), &r->end);
+}
+
+static int get_text_doc_uri(const json_t *p, hud_arena *a, const char **uri) {
+  if (!json_is_object(p)) return -1;
+  return get_str(path_get(p, "textDocument", "uri", NULL), a, true, uri, NULL);
+}
+
+/* ---- decoders ---- */
+
+static int decode_options(const json_t *o, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err) {
+  opts->window_s = -1;
+  opts->refresh_s = -1;
+  if (!o || json_is_null(o)) return 0;
+  if (!json_is_object(o)) return bad_param(err, "initializationOptions");
+  static const char *names[] = {"url", "key", "service", "env"};
+  const char **dst[] = {&opts->url, &opts->key, &opts->service, &opts->env};
+  for (size_t i = 0; i < 4; i++)
+    if (get_str(json_object_get(o, names[i]), a, false, dst[i], NULL) < 0) return bad_param(err, names[i]);
+  const json_t *w = json_object_get(o, "window");
+  if (json_is_number(w)) {
+    if (get_int(w, true, &opts->window_s) < 0) return bad_param(err, "window");
+  } else if (get_str(w, a, false, &opts->window, NULL) < 0) {
+    return bad_param(err, "window");
+  }
+  if (get_int(json_object_get(o, "refreshSeconds"), false, &opts->refresh_s) < 0)
+    return bad_param(err, "refreshSeconds");
+  return 0;
+}
+
+int lsp_decode_initialize(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_initialize_params *ip = out;
+  if (!json_is_object(p)) return bad_param(err, "params");
+  if (get_str(json_object_get(p, "rootUri"), a, false, &ip->root_uri, NULL) < 0) return bad_param(err, "rootUri");
+  if (get_str(json_object_get(p, "rootPath"), a, false, &ip->root_path, NULL) < 0) return bad_param(err, "rootPath");
+  if (get_str(json_object_get(p, "trace"), a, false, &ip->trace, NULL) < 0) return bad_param(err, "trace");
+  get_str(path_get(p, "clientInfo", "name", NULL), a, false, &ip->client_name, NULL);
+  const json_t *wf = json_object_get(p, "workspaceFolders");
+  if (json_is_array(wf)) {
+    ip->folders = hud_arena_calloc(a, json_array_size(wf) + 1, sizeof *ip->folders);
+    if (!ip->folders) return fail(err, LSP_INTERNAL_ERROR, "%s", "out of memory");
+    size_t i;
+    json_t *f;
+    json_array_foreach(wf, i, f) {
+      lsp_folder *d = &ip->folders[ip->n_folders];
+      if (!json_is_object(f) || get_str(json_object_get(f, "uri"), a, true, &d->uri, NULL) < 0)
+        return bad_param(err, "workspaceFolders[].uri");
+      get_str(json_object_get(f, "name"), a, false, &d->name, NULL);
+      ip->n_folders++;
+    }
+  } else if (wf && !json_is_null(wf)) {
+    return bad_param(err, "workspaceFolders");
+  }
+  const json_t *caps = json_object_get(p, "capabilities");
+  const json_t *encs = path_get(caps, "general", "positionEncodings", NULL);
+  if (json_is_array(encs)) {
+    size_t i;
+    json_t *e;
+    json_array_foreach(encs, i, e) {
+      if (json_is_string(e) && strcmp(json_string_value(e), "utf-8") == 0) ip->offers_utf8 = true;
+    }
+  }
+  ip->lens_refresh = json_is_true(path_get(caps, "workspace", "codeLens", "refreshSupport"));
+  return decode_options(json_object_get(p, "initializationOptions"), a, &ip->opts, err);
+}
+
+int lsp_decode_cancel(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_cancel_params *cp = out;
+  if (!json_is_object(p) || read_id(json_object_get(p, "id"), a, &cp->id) < 0) return bad_param(err, "id");
+  return 0;
+}
+
+int lsp_decode_set_trace(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_set_trace_params *tp = out;
+  if (!json_is_object(p) || get_str(json_object_get(p, "value"), a, true, &tp->value, NULL) < 0)
+    return bad_param(err, "value");
+  return 0;
+}
+
+int lsp_decode_did_open(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_did_open_params *op = out;
+  if (get_text_doc_uri(p, a, &op->uri) < 0) return bad_param(err, "textDocument.uri");
+  const json_t *td = json_object_get(p, "textDocument");
+  if (get_str(json_object_get(td, "languageId"), a, false, &op->language_id, NULL) < 0)
+    return bad_param(err, "textDocument.languageId");
+  if (get_int(json_object_get(td, "version"), false, &op->version) < 0) return bad_param(err, "textDocument.version");
+  if (get_str(json_object_get(td, "text"), a, true, &op->text, &op->text_len) < 0)
+    return bad_param(err, "textDocument.text");
+  return 0;
+}
+
+int lsp_decode_did_change(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_did_change_params *cp = out;
+  if (get_text_doc_uri(p, a, &cp->uri) < 0) return bad_param(err, "textDocument.uri");
+  if (get_int(path_get(p, "textDocument", "version", NULL), false, &cp->version) < 0)
+    return bad_param(err, "textDocument.version");
+  const json_t *ch = json_object_get(p, "contentChanges");
+  if (!json_is_array(ch)) return bad_param(err, "contentChanges");
+  cp->changes = hud_arena_calloc(a, json_array_size(ch) + 1, sizeof *cp->changes);
+  if (!cp->changes) return fail(err, LSP_INTERNAL_ERROR, "%s", "out of memory");
+  size_t i;
+  json_t *c;
+  json_array_foreach(ch, i, c) {
+    lsp_text_change *d = &cp->changes[cp->n_changes++];
+    if (!json_is_object(c) || get_str(json_object_get(c, "text"), a, true, &d->text, &d->text_len) < 0)
+      return bad_param(err, "contentChanges[].text");
+    const json_t *r = json_object_get(c, "range");
+    if (r && !json_is_null(r)) {
+      if (get_range(r, &d->range) < 0) return bad_param(err, "contentChanges[].range");
+      d->has_range = true;
+    }
+  }
+  return 0;
+}
+
+int lsp_decode_doc(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_doc_params *dp = out;
+  if (get_text_doc_uri(p, a, &dp->uri) < 0) return bad_param(err, "textDocument.uri");
+  return 0;
+}
+
+int lsp_decode_doc_pos(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_doc_pos_params *dp = out;
+  if (get_text_doc_uri(p, a, &dp->uri) < 0) return bad_param(err, "textDocument.uri");
+  if (get_pos(json_object_get(p, "position"), &dp->position) < 0) return bad_param(err, "position");
+  return 0;
+}
+
+/* ---- encoders ---- */
+
+/* A JSON string of S; bytes that are not UTF-8 (a message cut mid-character, a name from a broken
+ * file) become '?', so that an answer is never lost to an encoding error. */
+static json_t *text(const char *s) {
+  json_t *v = json_string(s ? s : "");
+  if (v) return v;
+  size_t n = strlen(s);
+  char *c = malloc(n + 1);
+  if (!c) return NULL;
+  const unsigned char *p = (const unsigned char *)s;
+  for (size_t i = 0; i < n;) {
+    size_t k = p[i] < 0x80 ? 1 : (p[i] >> 5) == 6 ? 2 : (p[i] >> 4) == 14 ? 3 : (p[i] >> 3) == 30 ? 4 : 0;
+    bool ok = k > 0 && i + k <= n;
+    for (size_t j = 1; ok && j < k; j++) ok = (p[i + j] & 0xC0) == 0x80;
+    if (ok) {
+      memcpy(c + i, s + i, k);
+      i += k;
+    } else {
+      c[i++] = '?';
+    }
+  }
+  c[n] = '\0';
+  v = json_string(c);
+  free(c);
+  return v;
+}
+
+static json_t *enc_pos(lsp_pos p) {
+  return json_pack("{s:I,s:I}", "line", (json_int_t)p.line, "character", (json_int_t)p.character);
+}
+
+static json_t *enc_range(lsp_range r) {
+  return json_pack("{s:o,s:o}", "start", enc_pos(r.start), "end", enc_pos(r.end));
+}
+
+json_t *lsp_encode_null(const void *result) {
+  (void)result;
+  return json_null();
+}
+
+json_t *lsp_encode_initialize(const void *result) {
+  const lsp_initialize_result *r = result;
+  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b},s:{s:s,s:s}}",
+                   "capabilities",
+                   "positionEncoding", r->encoding == LSP_ENC_UTF8 ? "utf-8" : "utf-16",
+                   "textDocumentSync", "openClose", 1, "change", 2, "save", "includeText", 0,
+                   "codeLensProvider", "resolveProvider", 0,
+                   "hoverProvider", 1,
+                   "serverInfo", "name", "hud-lsp", "version", r->version);
+}
+
+json_t *lsp_encode_lenses(const void *result) {
+  const lsp_lens_list *l = result;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < l->n; i++) {
+    const lsp_lens *x = &l->items[i];
+    json_t *cmd = json_pack("{s:o,s:s}", "title", text(x->title), "command", "");
+    if (cmd && x->function_id) json_object_set_new(cmd, "arguments", json_pack("[s]", x->function_id));
+    json_array_append_new(arr, json_pack("{s:o,s:o}", "range", enc_range(x->range), "command", cmd));
+  }
+  return arr;
+}
+
+json_t *lsp_encode_hover(const void *result) {
+  const lsp_hover *h = result;
+  if (!h->found) return json_null();
+  return json_pack("{s:{s:s,s:o},s:o}", "contents", "kind", "markdown", "value", text(h->markdown), "range",
+                   enc_range(h->range));
+}
+
+json_t *lsp_encode_message(const void *params) {
+  const lsp_message_params *m = params;
+  return json_pack("{s:i,s:o}", "type", m->type, "message", text(m->message));
+}
+
+json_t *lsp_encode_status(const void *params) {
+  const lsp_status_params *s = params;
+  return json_pack("{s:s,s:o,s:s,s:s,s:I}", "state", s->state, "message", text(s->message),
+                   "url", s->url ? s->url : "", "service", s->service ? s->service : "", "modules",
+                   (json_int_t)s->modules);
+}
+
+/* ---- frames ---- */
+
+static json_t *enc_id(const lsp_id *id) {
+  if (!id || id->kind == LSP_ID_NULL || id->kind == LSP_ID_NONE) return json_null();
+  if (id->kind == LSP_ID_INT) return json_integer(id->num);
+  return json_string(id->str);
+}
+
+static char *dump(json_t *msg, size_t *len) {
+  if (!msg) return NULL;
+  char *s = json_dumps(msg, JSON_COMPACT);
+  json_decref(msg);
+  if (s) *len = strlen(s);
+  return s;
+}
+
+char *lsp_codec_result(const lsp_id *id, lsp_encode_fn enc, const void *result, size_t *len) {
+  json_t *r = enc ? enc(result) : json_null();
+  if (!r) return NULL;
+  return dump(json_pack("{s:s,s:o,s:o}", "jsonrpc", "2.0", "id", enc_id(id), "result", r), len);
+}
+
+char *lsp_codec_error(const lsp_id *id, const lsp_rpc_error *err, size_t *len) {
+  return dump(json_pack("{s:s,s:o,s:{s:i,s:o}}", "jsonrpc", "2.0", "id", enc_id(id), "error", "code", err->code,
+                        "message", text(err->message)),
+              len);
+}
+
+char *lsp_codec_outgoing(const lsp_id *id, const char *method, lsp_encode_fn enc, const void *params,
+                         size_t *len) {
+  json_t *m = json_pack("{s:s,s:s}", "jsonrpc", "2.0", "method", method);
+  if (!m) return NULL;
+  if (id) json_object_set_new(m, "id", enc_id(id));
+  if (enc) {
+    json_t *p = enc(params);
+    if (!p) {
+      json_decref(m);
+      return NULL;
+    }
+    json_object_set_new(m, "params", p);
+  }
+  return dump(m, len);
+}

@@ -1,0 +1,27 @@
+/* Human units for lens titles and hovers: rates ("1.2k/min"), durations ("38 ms"), percentages. */
+#ifndef LSP_FORMAT_H
+#define LSP_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hud/model.h"
+
+/* "0.05", "7.5", "38", "1.2k", "12k", "3.4M" (trailing ".0" dropped). */
+void lsp_fmt_count(double x, char *out, size_t cap);
+/* Nanoseconds as "850 ns", "250 µs", "1.5 ms", "38 ms", "1.2 s". */
+void lsp_fmt_duration(double ns, char *out, size_t cap);
+/* A fraction 0..1 as "0.4%", "<0.1%", "12%", "0%". */
+void lsp_fmt_percent(double fraction, char *out, size_t cap);
+/* A window in seconds as "1h", "15m", "90s", "2d". */
+void lsp_fmt_window(long long seconds, char *out, size_t cap);
+
+/* The lens title: `⚡ 1.2k/min · p95 38 ms ▲12% · 0.4% err` (the trend only when the server compared
+ * with a previous version and the change is at least 1%). WINDOW_MIN: minutes of the query window. */
+void lsp_fmt_lens_title(const hud_function_summary *f, double window_min, char *out, size_t cap);
+/* The hover's markdown. EDITED: the function's code on screen differs from the deployed one the
+ * figures describe (source_code_hash), said in one line at the end. */
+void lsp_fmt_hover(const hud_function_summary *f, double window_min, const char *window, const char *service,
+                   const char *env, bool edited, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,60 @@
+/* textDocument/hover on a function's definition line: its production figures in markdown. */
+#include <stdio.h>
+#include <string.h>
+
+#include "backend.h"
+#include "docs.h"
+#include "format.h"
+#include "hud/config.h"
+#include "server.h"
+
+/* The function defined on the hovered line: the one whose name holds the position, else the first
+ * one whose name is on that line. */
+static const hud_index_func *func_at(const hud_index_result *ix, uint32_t row, uint32_t col) {
+  const hud_index_func *first = NULL;
+  for (size_t i = 0; i < ix->nfuncs; i++) {
+    const hud_index_func *f = &ix->funcs[i];
+    if (f->name_start.row != row) continue;
+    if (col >= f->name_start.column && col <= f->name_end.column) return f;
+    if (!first) first = f;
+  }
+  return first;
+}
+
+static int hover(lsp_call *call, const void *params, void *result, lsp_rpc_error *err) {
+  lsp_server *s = call->srv;
+  const lsp_doc_pos_params *p = params;
+  lsp_hover *out = result;
+  lsp_doc *doc = lsp_docs_find(s->docs, p->uri);
+  if (!doc) {
+    err->code = LSP_INVALID_PARAMS;
+    snprintf(err->message, sizeof err->message, "hover: %s is not open (send didOpen first)", p->uri);
+    return -1;
+  }
+  size_t off, line_off;
+  lsp_pos line_start = {.line = p->position.line, .character = 0};
+  const hud_index_result *ix = lsp_doc_index(doc);
+  if (!ix || lsp_doc_offset(doc, p->position, s->enc, &off) || lsp_doc_offset(doc, line_start, s->enc, &line_off))
+    return 0; /* past the end or not indexed: no hover */
+  const hud_index_func *f = func_at(ix, (uint32_t)p->position.line, (uint32_t)(off - line_off));
+  const hud_function_summary *sum = f ? lsp_backend_lookup(s->backend, doc, f->qualname) : NULL;
+  if (!sum) return 0;
+  char window[32], md[2048];
+  lsp_fmt_window(s->settings.window_s, window, sizeof window);
+  /* The newest declaration's hash against the code on screen (docs/protocol.md "source_code_hash"). */
+  bool edited = sum->source_code_hash[0] && strcmp(sum->source_code_hash, f->source_code_hash) != 0;
+  lsp_fmt_hover(sum, lsp_backend_window_min(s->backend, doc), window, hud_config_str(s->settings.cfg, HUD_CFG_SERVICE),
+                hud_config_str(s->settings.cfg, HUD_CFG_ENV), edited, md, sizeof md);
+  out->found = true;
+  out->markdown = hud_arena_strdup(call->arena, md);
+  out->range.start = lsp_doc_pos(doc, f->name_start.row, f->name_start.column, s->enc);
+  out->range.end = lsp_doc_pos(doc, f->name_end.row, f->name_end.column, s->enc);
+  return 0;
+}
+
+static const lsp_method methods[] = {
+    {"textDocument/hover", lsp_decode_doc_pos, sizeof(lsp_doc_pos_params), hover, lsp_encode_hover,
+     sizeof(lsp_hover), 0},
+};
+
+const lsp_method_table lsp_m_hover = {"hover", methods, sizeof methods / sizeof methods[0]};

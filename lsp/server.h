@@ -1,0 +1,110 @@
+/* The language server's state and the method tables (one file per method family, m_*.c).
+ *
+ * Adding a method: write its params struct in types.h, its decoder (and result encoder) in codec.c,
+ * its handler in the family's m_*.c table; a new family adds one line to the table of tables in
+ * dispatch.c. docs/HACKING.md "Add an LSP method". */
+#ifndef LSP_SERVER_H
+#define LSP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "codec.h"
+#include "types.h"
+
+typedef struct lsp_transport lsp_transport;
+typedef struct lsp_docs lsp_docs;
+typedef struct lsp_backend lsp_backend;
+
+typedef enum lsp_state {
+  LSP_STATE_NEW = 0,      /* before initialize */
+  LSP_STATE_INITIALIZED,  /* initialize answered (initialized may or may not have come) */
+  LSP_STATE_SHUTDOWN,     /* shutdown answered: only exit is accepted */
+} lsp_state;
+
+/* Settings after initializationOptions and the shared configuration (settings.c, docs/lsp.md). */
+typedef struct lsp_settings {
+  struct hud_config *cfg;  /* url, key, service, env, timeouts: program section "lsp" */
+  int64_t window_s;        /* query window, default 3600 */
+  int64_t refresh_s;       /* background refresh period, default 30 */
+} lsp_settings;
+
+typedef struct lsp_server {
+  uv_loop_t *loop;
+  lsp_transport *tr;
+  lsp_state state;
+  bool exiting;
+  int exit_code;
+  lsp_encoding enc;
+  bool lens_refresh;       /* the client handles workspace/codeLens/refresh */
+  int trace;               /* 0 off, 1 messages, 2 verbose */
+  lsp_settings settings;
+  struct hud_config *base_cfg; /* the configuration from the command line, env and file (main) */
+  size_t n_folders;
+  char **folders;          /* workspace folder paths (no trailing '/'), malloc'ed */
+  lsp_docs *docs;
+  lsp_backend *backend;
+  int64_t next_out_id;
+  size_t frames_in, frames_bad;
+  char settings_error[320]; /* shown once the client is initialized; "" when none */
+} lsp_server;
+
+/* One incoming call, as the handler sees it. */
+typedef struct lsp_call {
+  lsp_server *srv;
+  const lsp_id *id;        /* NULL for notifications */
+  hud_arena *arena;        /* dies after the handler returns (and after its result is encoded) */
+} lsp_call;
+
+/* 0 with *RESULT filled (requests), or -1 with ERR set (requests answer it; notifications log it). */
+typedef int (*lsp_handler_fn)(lsp_call *call, const void *params, void *result, lsp_rpc_error *err);
+
+enum {
+  LSP_M_ANY_STATE = 1u << 0, /* accepted before initialize and after shutdown (exit, initialize) */
+};
+
+typedef struct lsp_method {
+  const char *name;
+  lsp_decode_fn decode;    /* NULL: params ignored */
+  size_t params_size;
+  lsp_handler_fn handle;
+  lsp_encode_fn encode;    /* result encoder; NULL: JSON null */
+  size_t result_size;
+  unsigned flags;
+} lsp_method;
+
+typedef struct lsp_method_table {
+  const char *family;
+  const lsp_method *methods;
+  size_t n;
+} lsp_method_table;
+
+/* The families (m_*.c). */
+extern const lsp_method_table lsp_m_lifecycle, lsp_m_sync, lsp_m_lens, lsp_m_hover;
+
+/* The method named NAME, or NULL. */
+const lsp_method *lsp_find_method(const char *name);
+
+/* Handles one frame body from the transport (dispatch.c). */
+void lsp_server_on_frame(lsp_server *s, const char *body, size_t len);
+/* A framing error from the transport: answered as a ParseError with id null. */
+void lsp_server_on_frame_error(lsp_server *s, const char *what);
+
+/* Outgoing messages (dispatch.c). */
+void lsp_notify(lsp_server *s, const char *method, lsp_encode_fn enc, const void *params);
+void lsp_request_out(lsp_server *s, const char *method, lsp_encode_fn enc, const void *params);
+/* window/logMessage (type 1 error .. 4 log) and window/showMessage, printf-style. */
+void lsp_log(lsp_server *s, int type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void lsp_show(lsp_server *s, int type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Ends the process's loop: stops reading and lets pending writes finish (main.c runs the loop out). */
+void lsp_server_exit(lsp_server *s, int code);
+/* Creates the backend the first time it is needed (after initialized, or at the first didOpen of a
+ * client that skips initialized). */
+void lsp_server_ensure_backend(lsp_server *s);
+/* Frees the backend (its handles close on the loop: run it afterwards), the documents and the folders;
+ * the transport is the caller's. */
+void lsp_server_release(lsp_server *s);
+
+#endif

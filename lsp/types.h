@@ -1,0 +1,153 @@
+/* The typed messages of hud-lsp: what the codec (codec.c) decodes from the client's JSON and
+ * encodes back. Handlers see only these structs, never JSON.
+ *
+ * Ownership: every pointer of a decoded struct lives in the hud_arena of the message being handled
+ * and dies when the handler returns; keep a copy to hold on to anything. */
+#ifndef LSP_TYPES_H
+#define LSP_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* JSON-RPC error codes (JSON-RPC 2.0 and the LSP specification). */
+enum {
+  LSP_PARSE_ERROR = -32700,
+  LSP_INVALID_REQUEST = -32600,
+  LSP_METHOD_NOT_FOUND = -32601,
+  LSP_INVALID_PARAMS = -32602,
+  LSP_INTERNAL_ERROR = -32603,
+  LSP_SERVER_NOT_INITIALIZED = -32002,
+  LSP_REQUEST_CANCELLED = -32800,
+};
+
+typedef struct lsp_rpc_error {
+  int code;          /* 0: none */
+  char message[512];
+} lsp_rpc_error;
+
+typedef enum lsp_id_kind { LSP_ID_NONE = 0, LSP_ID_INT, LSP_ID_STR, LSP_ID_NULL } lsp_id_kind;
+
+/* A request id: an integer or a string (LSP_ID_NULL: `"id": null` in an error about an unreadable
+ * request). */
+typedef struct lsp_id {
+  lsp_id_kind kind;
+  int64_t num;
+  const char *str;
+} lsp_id;
+
+/* Position encodings of LSP 3.17 (general.positionEncodings). */
+typedef enum lsp_encoding { LSP_ENC_UTF16 = 0, LSP_ENC_UTF8 } lsp_encoding;
+
+typedef struct lsp_pos {
+  int64_t line;      /* 0-based; int64 so that negative or huge input is seen, not wrapped */
+  int64_t character; /* in units of the negotiated encoding */
+} lsp_pos;
+
+typedef struct lsp_range {
+  lsp_pos start, end;
+} lsp_range;
+
+typedef struct lsp_folder {
+  const char *uri;
+  const char *name;
+} lsp_folder;
+
+/* The initializationOptions hud-lsp knows (docs/lsp.md); NULL / -1 when absent. */
+typedef struct lsp_init_options {
+  const char *url, *key, *service, *env;
+  const char *window;        /* "1h", "15m", "90s", "2d" */
+  int64_t window_s;          /* the same as a number of seconds; -1 when absent */
+  int64_t refresh_s;         /* background refresh period; -1 when absent */
+} lsp_init_options;
+
+typedef struct lsp_initialize_params {
+  const char *root_uri;      /* NULL when absent or null */
+  const char *root_path;
+  size_t n_folders;
+  lsp_folder *folders;
+  bool offers_utf8;          /* general.positionEncodings holds "utf-8" */
+  bool lens_refresh;         /* workspace.codeLens.refreshSupport */
+  const char *client_name;
+  const char *trace;         /* "off" | "messages" | "verbose" */
+  lsp_init_options opts;
+} lsp_initialize_params;
+
+typedef struct lsp_initialize_result {
+  lsp_encoding encoding;
+  const char *version;
+} lsp_initialize_result;
+
+typedef struct lsp_cancel_params {
+  lsp_id id;
+} lsp_cancel_params;
+
+typedef struct lsp_set_trace_params {
+  const char *value;
+} lsp_set_trace_params;
+
+typedef struct lsp_did_open_params {
+  const char *uri;
+  const char *language_id;
+  int64_t version;
+  const char *text;
+  size_t text_len;
+} lsp_did_open_params;
+
+typedef struct lsp_text_change {
+  bool has_range;            /* false: TEXT replaces the whole document */
+  lsp_range range;
+  const char *text;
+  size_t text_len;
+} lsp_text_change;
+
+typedef struct lsp_did_change_params {
+  const char *uri;
+  int64_t version;
+  size_t n_changes;
+  lsp_text_change *changes;
+} lsp_did_change_params;
+
+/* didClose, didSave, codeLens: only the document matters. */
+typedef struct lsp_doc_params {
+  const char *uri;
+} lsp_doc_params;
+
+typedef struct lsp_doc_pos_params {
+  const char *uri;
+  lsp_pos position;
+} lsp_doc_pos_params;
+
+typedef struct lsp_lens {
+  lsp_range range;
+  const char *title;
+  const char *function_id;   /* command argument */
+} lsp_lens;
+
+typedef struct lsp_lens_list {
+  size_t n;
+  lsp_lens *items;
+} lsp_lens_list;
+
+typedef struct lsp_hover {
+  bool found;                /* false: the result is null */
+  const char *markdown;
+  lsp_range range;
+} lsp_hover;
+
+/* window/showMessage and window/logMessage: 1 error, 2 warning, 3 info, 4 log. */
+typedef struct lsp_message_params {
+  int type;
+  const char *message;
+} lsp_message_params;
+
+/* hud/status: the backend connection as the editor should show it. */
+typedef struct lsp_status_params {
+  const char *state;         /* "connecting" | "ok" | "unreachable" | "unauthorized" | "error" | "unconfigured" */
+  const char *message;       /* human detail, "" when ok */
+  const char *url;
+  const char *service;
+  int64_t modules;           /* module paths with data */
+} lsp_status_params;
+
+#endif

@@ -1,0 +1,402 @@
+/* hud-lsp end to end: transcripts (tests/lsp/transcripts/NAME.lsp, format in lsp_runner.c) run against
+ * the real binary over pipes, with a real hud-server on loopback holding a fixed batch of the
+ * synthetic shop service (figures below), plus a latency measurement on a 10k-line file. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "hud/codec.h"
+#include "hud/identity.h"
+#include "hud/sketch.h"
+#include "lsp_runner.h"
+
+#define NS 1000000000LL
+#define MS 1000000LL
+
+/* The batch: every figure a transcript expects comes from here (window 1 h: calls/60 per minute). */
+typedef struct fx_fn {
+  const char *module, *name;
+  long long calls, errors, sampled;
+  double d1, d2; /* sampled durations (ns): 90% d1, 10% d2 (all d1 when d2 == 0) */
+} fx_fn;
+
+static const fx_fn fx_fns[] = {
+    {"shop/db.py", "fetch_order", 72000, 288, 1000, 10 * MS, 38 * MS}, /* 1.2k/min, p95 38 ms, 0.4% */
+    {"shop/db.py", "fetch_items", 600, 0, 600, 2.5 * MS, 0},           /* 10/min, p95 2.5 ms, 0% */
+    {"shop/db.py", "Pool.acquire", 30, 3, 30, 850e3, 0},               /* 0.5/min, p95 850 µs, 10% */
+    {"db.py", "fetch_order", 6000, 0, 100, 1 * MS, 0},                 /* a shorter suffix: not chosen */
+    {"shop/ui.js", "render", 120, 0, 120, 4 * MS, 0},                  /* 2/min, p95 4 ms */
+};
+
+/* The deployed code of shop/db.py:fetch_order, as in lenses.lsp. */
+static const char fx_fetch_order_src[] = "def fetch_order(order_id):\n    return {\"id\": order_id}\n";
+
+typedef struct fixture {
+  srvh h;
+  char key[128];
+  char url[64], down_url[64], root[600], cfg_home[600], cfg_file_home[600];
+} fixture;
+
+static fixture *fx;
+
+static json_t *sketch_json(const fx_fn *f) {
+  hud_sketch *s = hud_sketch_new(0.005);
+  long long n2 = f->d2 > 0 ? f->sampled / 10 : 0;
+  hud_sketch_add_n(s, f->d1, (uint64_t)(f->sampled - n2));
+  if (n2) hud_sketch_add_n(s, f->d2, (uint64_t)n2);
+  hud_sketch_bins b;
+  hud_sketch_export(s, &b);
+  json_t *c = json_array();
+  for (size_t i = 0; i < b.n; i++) json_array_append_new(c, json_integer((json_int_t)b.counts[i]));
+  json_t *out = json_pack("{s:f,s:I,s:I,s:o}", "a", b.alpha, "z", (json_int_t)b.zero_count, "o",
+                          (json_int_t)b.offset, "c", c);
+  hud_sketch_bins_free(&b);
+  hud_sketch_free(s);
+  return out;
+}
+
+static char *batch_json(void) {
+  hud_time_ns now = (hud_time_ns)time(NULL) * NS;
+  hud_time_ns slice = now / (60 * NS) * (60 * NS) - 5 * 60 * NS;
+  char ts[HUD_TIME_STRLEN + 1], sent[HUD_TIME_STRLEN + 1];
+  hud_time_format(slice, ts);
+  hud_time_format(now, sent);
+  json_t *decls = json_array(), *invs = json_array();
+  for (size_t i = 0; i < sizeof fx_fns / sizeof fx_fns[0]; i++) {
+    const fx_fn *f = &fx_fns[i];
+    char id[HUD_UUID_STRLEN + 1], file[256];
+    hud_function_id(f->module, f->name, id);
+    snprintf(file, sizeof file, "/srv/app/%s", f->module);
+    /* shop/db.py:fetch_order is declared with the hash of its code in lenses.lsp (the hover says nothing);
+     * every other function with a hash no code has (the hover says the code was edited). */
+    char hash[HUD_SHA1_HEXLEN + 1] = "0123456789abcdef0123456789abcdef01234567";
+    if (!strcmp(f->module, "shop/db.py") && !strcmp(f->name, "fetch_order"))
+      hud_source_hash(fx_fetch_order_src, strlen(fx_fetch_order_src), 1, 2, hash);
+    json_array_append_new(decls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:s}", "function_id", id, "name", f->name,
+                                           "file", file, "module_path", f->module, "start_line", 10, "end_line", 12,
+                                           "is_async", 0, "source_code_hash", hash));
+    long long n2 = f->d2 > 0 ? f->sampled / 10 : 0, n1 = f->sampled - n2;
+    double sum = n1 * f->d1 + n2 * f->d2, sq = n1 * f->d1 * f->d1 + n2 * f->d2 * f->d2;
+    json_t *inv = json_pack("{s:s,s:[],s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:o}", "function_id", id, "caller_function_id",
+                            "timestamp", ts, "timeslice", (json_int_t)(60 * NS), "count", (json_int_t)f->calls,
+                            "sampled_count", (json_int_t)f->sampled, "sum_duration", (json_int_t)sum,
+                            "sum_squared_duration", sq, "self_duration", (json_int_t)sum, "duration_sketch",
+                            sketch_json(f));
+    if (f->errors) json_object_set_new(inv, "exceptions", json_pack("{s:I}", "TimeoutError", (json_int_t)f->errors));
+    json_array_append_new(invs, inv);
+  }
+  /* Declared, never called: the server lists it with zero calls; the editor shows no lens. */
+  char id[HUD_UUID_STRLEN + 1];
+  hud_function_id("shop/db.py", "save_order", id);
+  json_array_append_new(decls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:s}", "function_id", id, "name",
+                                         "save_order", "file", "/srv/app/shop/db.py", "module_path", "shop/db.py",
+                                         "start_line", 20, "end_line", 21, "is_async", 0, "source_code_hash",
+                                         "0123456789abcdef0123456789abcdef01234567"));
+  json_t *b = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:o,s:o}", "schema_version", 1, "batch_id",
+                        "6f1c8f43-3a55-4d2b-9a43-5b8a8f1f0001", "service", "shop", "service_version", "1.0.0",
+                        "host", "test-host", "pid", 4242, "runtime", "cpython 3.11.2", "sensor_version", "0.1.0",
+                        "sent_at", sent, "declarations", decls, "invocations", invs);
+  char *s = json_dumps(b, JSON_COMPACT);
+  json_decref(b);
+  return s;
+}
+
+/* A loopback port nothing listens on. */
+static int closed_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  bind(fd, (struct sockaddr *)&a, sizeof a);
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+static int setup(void **state) {
+  (void)state;
+  fx = calloc(1, sizeof *fx);
+  if (!fx || srvh_tmpdir(&fx->h) < 0 || srvh_start(&fx->h, NULL) < 0 || srvh_key(&fx->h, "prod", fx->key) < 0)
+    return -1;
+  char *batch = batch_json();
+  int rc = srvh_ingest_json(fx->h.port, fx->key, batch, strlen(batch));
+  free(batch);
+  if (rc < 0) return -1;
+  /* A read with no-cache waits for the fold: hud-lsp then reads the tables as editors do. */
+  srvh_resp r;
+  if (srvh_request(fx->h.port, "GET", "/v1/functions/top?service=shop", fx->key, NULL, 0, NULL, &r) < 0 ||
+      r.status != 200)
+    return -1;
+  srvh_resp_free(&r);
+  snprintf(fx->url, sizeof fx->url, "http://127.0.0.1:%d", fx->h.port);
+  snprintf(fx->down_url, sizeof fx->down_url, "http://127.0.0.1:%d", closed_port());
+  snprintf(fx->root, sizeof fx->root, "%s/ws", fx->h.dir);
+  snprintf(fx->cfg_home, sizeof fx->cfg_home, "%s/xdg", fx->h.dir);
+  mkdir(fx->root, 0700);
+  mkdir(fx->cfg_home, 0700);
+  /* For transcripts named config_*: the shared config file holds the backend settings. */
+  char path[700];
+  snprintf(fx->cfg_file_home, sizeof fx->cfg_file_home, "%s/xdg-file", fx->h.dir);
+  mkdir(fx->cfg_file_home, 0700);
+  snprintf(path, sizeof path, "%s/hud", fx->cfg_file_home);
+  mkdir(path, 0700);
+  snprintf(path, sizeof path, "%s/hud/config", fx->cfg_file_home);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return -1;
+  dprintf(fd, "service = other\n[tui]\nservice = wrong\n[lsp]\nurl = %s\nkey = %s\nservice = shop\n", fx->url, fx->key);
+  close(fd);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  if (fx) {
+    srvh_stop(&fx->h, 15);
+    srvh_cleanup(&fx->h);
+    free(fx);
+  }
+  return 0;
+}
+
+static void run_transcript(void **state) {
+  const char *path = *state;
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  const char *home = strncmp(base, "config_", 7) == 0 ? fx->cfg_file_home : fx->cfg_home;
+  lspr_var vars[] = {{"ROOT", fx->root}, {"URL", fx->url}, {"KEY", fx->key}, {"DOWN_URL", fx->down_url}};
+  char err[8192];
+  if (lspr_run_file(path, home, vars, sizeof vars / sizeof vars[0], err, sizeof err) != 0) fail_msg("%s", err);
+}
+
+static long long now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int cmp_ll(const void *a, const void *b) {
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* A 10k-line Python module: 1000 ten-line functions, then the three with figures. */
+static char *big_module(void) {
+  size_t cap = 1 << 20, len = 0;
+  char *s = malloc(cap);
+  for (int i = 0; i < 1000; i++) {
+    len += (size_t)snprintf(s + len, cap - len, "def helper_%d(x):\n", i);
+    for (int k = 0; k < 8; k++) len += (size_t)snprintf(s + len, cap - len, "    x = x + %d  # é\n", k);
+    len += (size_t)snprintf(s + len, cap - len, "\n");
+  }
+  len += (size_t)snprintf(s + len, cap - len,
+                          "class Pool:\n    def acquire(self):\n        return 1\n\n"
+                          "def fetch_order(order_id):\n    return order_id\n\n"
+                          "def fetch_items(order_id):\n    return []\n");
+  return s;
+}
+
+static json_t *lens_request(int id, const char *uri) {
+  return json_pack("{s:s,s:i,s:s,s:{s:{s:s}}}", "jsonrpc", "2.0", "id", id, "method", "textDocument/codeLens",
+                   "params", "textDocument", "uri", uri);
+}
+
+/* codeLens latency on a 10k-line file, warm and right after an edit (the edit's re-parse included). */
+static void test_lens_latency(void **state) {
+  (void)state;
+  lspr r;
+  assert_int_equal(lspr_start(&r, fx->cfg_home, NULL), 0);
+  char root_uri[700], uri[800];
+  snprintf(root_uri, sizeof root_uri, "file://%s", fx->root);
+  snprintf(uri, sizeof uri, "file://%s/services/backend/shop/db.py", fx->root);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{},s:{s:s,s:s,s:s}}}", "jsonrpc", "2.0",
+                                                "id", 1, "method", "initialize", "params", "rootUri", root_uri,
+                                                "capabilities", "initializationOptions", "url", fx->url, "key",
+                                                fx->key, "service", "shop")),
+                   0);
+  json_t *e = json_pack("{s:i}", "id", 1);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  char *text = big_module();
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{}}", "jsonrpc", "2.0", "method", "initialized", "params")), 0);
+  long long t0 = now_us();
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:{s:s,s:s,s:i,s:s}}}", "jsonrpc", "2.0", "method",
+                                                "textDocument/didOpen", "params", "textDocument", "uri", uri,
+                                                "languageId", "python", "version", 1, "text", text)),
+                   0);
+  free(text);
+  /* Requests are answered in order: this one's answer marks the end of the parse and index. */
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:{s:s},s:{s:i,s:i}}}", "jsonrpc", "2.0", "id", 2,
+                                                "method", "textDocument/hover", "params", "textDocument", "uri", uri,
+                                                "position", "line", 0, "character", 0)),
+                   0);
+  e = json_pack("{s:i}", "id", 2);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  long long index_us = now_us() - t0;
+  e = json_pack("{s:s,s:{s:s}}", "method", "hud/status", "params", "state", "ok");
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  long long open_us = now_us() - t0;
+  enum { N = 20 };
+  long long warm[N], edit[N];
+  int id = 10;
+  for (int i = 0; i < N; i++) {
+    t0 = now_us();
+    assert_int_equal(lspr_send_json(&r, lens_request(++id, uri)), 0);
+    e = json_pack("{s:i}", "id", id);
+    json_t *got = lspr_expect(&r, e, 10000);
+    json_decref(e);
+    if (!got) fail_msg("%s", r.err);
+    warm[i] = now_us() - t0;
+    assert_int_equal(json_array_size(json_object_get(got, "result")), 3);
+  }
+  for (int i = 0; i < N; i++) {
+    t0 = now_us();
+    /* One line inserted at the top: everything below moves down. */
+    assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:{s:s,s:i},s:[{s:{s:{s:i,s:i},s:{s:i,s:i}},s:s}]}}",
+                                                  "jsonrpc", "2.0", "method", "textDocument/didChange", "params",
+                                                  "textDocument", "uri", uri, "version", i + 2, "contentChanges",
+                                                  "range", "start", "line", 0, "character", 0, "end", "line", 0,
+                                                  "character", 0, "text", "# edited\n")),
+                     0);
+    assert_int_equal(lspr_send_json(&r, lens_request(++id, uri)), 0);
+    e = json_pack("{s:i}", "id", id);
+    json_t *got = lspr_expect(&r, e, 10000);
+    json_decref(e);
+    if (!got) fail_msg("%s", r.err);
+    edit[i] = now_us() - t0;
+    json_t *first = json_array_get(json_object_get(got, "result"), 0);
+    /* Pool.acquire's name was on line 10001 (0-based) before the edits. */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(first, "range"), "start"), "line")),
+                     10001 + i + 1);
+  }
+  qsort(warm, N, sizeof warm[0], cmp_ll);
+  qsort(edit, N, sizeof edit[0], cmp_ll);
+  printf("# codeLens on a 10k-line file (1003 functions, 3 lenses): didOpen parsed and indexed in %.1f ms, figures "
+         "after %.1f ms; warm median %.2f ms max %.2f ms; after a one-line edit median %.2f ms max %.2f ms\n",
+         index_us / 1e3, open_us / 1e3, warm[N / 2] / 1e3, warm[N - 1] / 1e3, edit[N / 2] / 1e3, edit[N - 1] / 1e3);
+  /* Generous bounds: a sanitized build on a busy 2-core machine. */
+  assert_true(warm[N / 2] < 500000);
+  assert_true(edit[N / 2] < 2000000);
+  lspr_close_input(&r);
+  assert_int_equal(lspr_wait_exit(&r, 10000), 1);
+  lspr_stop(&r);
+}
+
+
+/* stdin and stdout regular files (a client that replays a session, `hud-lsp < in > out`): read with
+ * uv_fs_read, written with write(2), the end of the file is the end of the session. */
+static void test_stdio_files(void **state) {
+  (void)state;
+  char in_path[700], out_path[700];
+  snprintf(in_path, sizeof in_path, "%s/session.in", fx->h.dir);
+  snprintf(out_path, sizeof out_path, "%s/session.out", fx->h.dir);
+  const char *msgs[] = {
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"capabilities\":{}}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\"}",
+      "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"shutdown\"}",
+      "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}",
+  };
+  FILE *f = fopen(in_path, "w");
+  assert_non_null(f);
+  for (size_t i = 0; i < 4; i++) fprintf(f, "Content-Length: %zu\r\n\r\n%s", strlen(msgs[i]), msgs[i]);
+  fclose(f);
+  char cmd[2400];
+  snprintf(cmd, sizeof cmd, "XDG_CONFIG_HOME=%s %s/lsp/hud-lsp < %s > %s", fx->cfg_home, getenv("HUD_BUILD_DIR"),
+           in_path, out_path);
+  int st = system(cmd);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  f = fopen(out_path, "r");
+  assert_non_null(f);
+  char out[8192];
+  size_t n = fread(out, 1, sizeof out - 1, f);
+  fclose(f);
+  out[n] = '\0';
+  assert_non_null(strstr(out, "\"id\":1,\"result\":{\"capabilities\""));
+  assert_non_null(strstr(out, "\"id\":2,\"error\":{\"code\":-32601"));
+  assert_non_null(strstr(out, "\"id\":3,\"result\":null"));
+  /* Without exit, the end of the file ends the session with code 1. */
+  f = fopen(in_path, "w");
+  fprintf(f, "Content-Length: %zu\r\n\r\n%s", strlen(msgs[0]), msgs[0]);
+  fclose(f);
+  st = system(cmd);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 1);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
+static int is_transcript(const struct dirent *d) {
+  size_t n = strlen(d->d_name);
+  return n > 4 && strcmp(d->d_name + n - 4, ".lsp") == 0;
+}
+
+int main(void) {
+  const char *src = getenv("HUD_SOURCE_DIR");
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/tests/lsp/transcripts", src ? src : ".");
+  struct dirent **ents = NULL;
+  int n = scandir(dir, &ents, is_transcript, by_name);
+  if (n < 0) {
+    fprintf(stderr, "test_lsp: cannot read %s\n", dir);
+    return 1;
+  }
+  const char *only = getenv("LSP_TRANSCRIPT"); /* run one transcript: LSP_TRANSCRIPT=lenses */
+  struct CMUnitTest *tests = calloc((size_t)n + 2, sizeof *tests);
+  char **paths = calloc((size_t)n + 2, sizeof *paths);
+  size_t k = 0;
+  for (int i = 0; i < n; i++) {
+    if (!only || strncmp(ents[i]->d_name, only, strlen(only)) == 0) {
+      paths[k] = NULL;
+      if (asprintf(&paths[k], "%s/%s", dir, ents[i]->d_name) < 0) return 1;
+      tests[k] = (struct CMUnitTest){.name = strdup(ents[i]->d_name), .test_func = run_transcript,
+                                     .initial_state = paths[k]};
+      k++;
+    }
+    free(ents[i]);
+  }
+  free(ents);
+  if (!only || !strcmp(only, "files"))
+    tests[k++] = (struct CMUnitTest){.name = "stdio_files", .test_func = test_stdio_files};
+  if (!only || !strcmp(only, "latency"))
+    tests[k++] = (struct CMUnitTest){.name = "lens_latency_10k_lines", .test_func = test_lens_latency};
+  /* LSP_SHARD=i/n keeps every n-th test from the i-th: CTest runs the suite as n shorter tests. */
+  const char *shard = getenv("LSP_SHARD");
+  unsigned si = 0, sn = 1;
+  if (shard && sscanf(shard, "%u/%u", &si, &sn) == 2 && sn > 1 && si < sn) {
+    size_t kept = 0;
+    for (size_t i = 0; i < k; i++) {
+      if (i % sn == si) {
+        tests[kept] = tests[i];
+        paths[kept++] = paths[i];
+      } else {
+        if (tests[i].test_func == run_transcript) free((char *)tests[i].name);
+        free(paths[i]);
+      }
+    }
+    k = kept;
+  }
+  int rc = _cmocka_run_group_tests("lsp", tests, k, setup, teardown);
+  for (size_t i = 0; i < k; i++) {
+    if (tests[i].test_func == run_transcript) free((char *)tests[i].name);
+    free(paths[i]);
+  }
+  free(paths);
+  free(tests);
+  return rc;
+}

@@ -1,0 +1,144 @@
+/* hud-lsp's pure helpers: human units, windows, UTF-16/UTF-8 columns, file: URIs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "position.h"
+#include "settings.h"
+#include "uri.h"
+
+static void expect_count(double x, const char *want) {
+  char out[32];
+  lsp_fmt_count(x, out, sizeof out);
+  assert_string_equal(out, want);
+}
+
+static void expect_duration(double ns, const char *want) {
+  char out[32];
+  lsp_fmt_duration(ns, out, sizeof out);
+  assert_string_equal(out, want);
+}
+
+static void expect_percent(double f, const char *want) {
+  char out[32];
+  lsp_fmt_percent(f, out, sizeof out);
+  assert_string_equal(out, want);
+}
+
+static void test_units(void **state) {
+  (void)state;
+  expect_count(0.05, "0.05");
+  expect_count(0.5, "0.5");
+  expect_count(7.0, "7");
+  expect_count(9.96, "10");
+  expect_count(38, "38");
+  expect_count(999.4, "999");
+  expect_count(999.6, "1k");
+  expect_count(1200, "1.2k");
+  expect_count(12345, "12k");
+  expect_count(3.4e6, "3.4M");
+  expect_duration(850, "850 ns");
+  expect_duration(250e3, "250 µs");
+  expect_duration(1.5e6, "1.5 ms");
+  expect_duration(38e6, "38 ms");
+  expect_duration(1.2e9, "1.2 s");
+  expect_duration(95e9, "95 s");
+  expect_percent(0, "0%");
+  expect_percent(0.0004, "<0.1%");
+  expect_percent(0.004, "0.4%");
+  expect_percent(0.12, "12%");
+  expect_percent(1, "100%");
+}
+
+static void test_title(void **state) {
+  (void)state;
+  hud_function_summary f = {.calls = 72000, .errors = 288, .error_rate = 0.004, .sampled_count = 10, .p95 = 38e6};
+  char t[160];
+  lsp_fmt_lens_title(&f, 60, t, sizeof t);
+  assert_string_equal(t, "⚡ 1.2k/min · p95 38 ms · 0.4% err");
+  f.previous_version = "1.0.0";
+  f.slowdown = 12.4;
+  lsp_fmt_lens_title(&f, 60, t, sizeof t);
+  assert_string_equal(t, "⚡ 1.2k/min · p95 38 ms ▲12% · 0.4% err");
+  f.slowdown = -8;
+  lsp_fmt_lens_title(&f, 60, t, sizeof t);
+  assert_string_equal(t, "⚡ 1.2k/min · p95 38 ms ▼8% · 0.4% err");
+  f.slowdown = 0.5; /* under 1%: no arrow */
+  f.sampled_count = 0; /* nothing timed: no percentile rather than a zero */
+  lsp_fmt_lens_title(&f, 60, t, sizeof t);
+  assert_string_equal(t, "⚡ 1.2k/min · 0.4% err");
+}
+
+static void test_window(void **state) {
+  (void)state;
+  assert_int_equal(lsp_parse_window("1h"), 3600);
+  assert_int_equal(lsp_parse_window("15m"), 900);
+  assert_int_equal(lsp_parse_window("90s"), 90);
+  assert_int_equal(lsp_parse_window("2d"), 172800);
+  assert_int_equal(lsp_parse_window("600"), 600);
+  assert_int_equal(lsp_parse_window("1hh"), -1);
+  assert_int_equal(lsp_parse_window("h"), -1);
+  assert_int_equal(lsp_parse_window("-5m"), -1);
+  assert_int_equal(lsp_parse_window(""), -1);
+  char w[16];
+  lsp_fmt_window(3600, w, sizeof w);
+  assert_string_equal(w, "1h");
+  lsp_fmt_window(900, w, sizeof w);
+  assert_string_equal(w, "15m");
+  lsp_fmt_window(172800, w, sizeof w);
+  assert_string_equal(w, "2d");
+}
+
+static void test_positions(void **state) {
+  (void)state;
+  const char *l = "a\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80z"; /* a é 中 😀 z: bytes 0,1,3,6,10 */
+  size_t n = strlen(l);
+  assert_int_equal(lsp_units_to_bytes(l, n, 0, LSP_ENC_UTF16), 0);
+  assert_int_equal(lsp_units_to_bytes(l, n, 2, LSP_ENC_UTF16), 3);
+  assert_int_equal(lsp_units_to_bytes(l, n, 3, LSP_ENC_UTF16), 6);
+  assert_int_equal(lsp_units_to_bytes(l, n, 4, LSP_ENC_UTF16), 10); /* inside the pair: after it */
+  assert_int_equal(lsp_units_to_bytes(l, n, 5, LSP_ENC_UTF16), 10);
+  assert_int_equal(lsp_units_to_bytes(l, n, 6, LSP_ENC_UTF16), 11);
+  assert_int_equal(lsp_units_to_bytes(l, n, 99, LSP_ENC_UTF16), 11); /* clamps to the line */
+  assert_int_equal(lsp_units_to_bytes(l, n, 7, LSP_ENC_UTF8), 7);
+  assert_int_equal(lsp_units_to_bytes(l, n, 99, LSP_ENC_UTF8), 11);
+  assert_int_equal(lsp_bytes_to_units(l, n, 10, LSP_ENC_UTF16), 5);
+  assert_int_equal(lsp_bytes_to_units(l, n, 11, LSP_ENC_UTF16), 6);
+  assert_int_equal(lsp_bytes_to_units(l, n, 10, LSP_ENC_UTF8), 10);
+  /* malformed UTF-8: one unit per byte, never reading past the line */
+  const char *bad = "\xf0\x9f" "x\xc3";
+  assert_int_equal(lsp_units_to_bytes(bad, 4, 3, LSP_ENC_UTF16), 3);
+  assert_int_equal(lsp_bytes_to_units(bad, 4, 4, LSP_ENC_UTF16), 4);
+}
+
+static void test_uri(void **state) {
+  (void)state;
+  char *p = lsp_uri_to_path("file:///home/me/My%20Project/a.py");
+  assert_string_equal(p, "/home/me/My Project/a.py");
+  free(p);
+  p = lsp_uri_to_path("file://localhost/srv/x.py");
+  assert_string_equal(p, "/srv/x.py");
+  free(p);
+  assert_null(lsp_uri_to_path("untitled:Untitled-1"));
+  assert_null(lsp_uri_to_path("file://host/share/x.py"));
+  assert_null(lsp_uri_to_path("file:///a%2"));
+  assert_null(lsp_uri_to_path("file:///a%00b"));
+  assert_string_equal(lsp_path_below("/ws/a/b.py", "/ws"), "a/b.py");
+  assert_string_equal(lsp_path_below("/ws/a/b.py", "/ws/"), "a/b.py");
+  assert_null(lsp_path_below("/wsx/a.py", "/ws"));
+  assert_null(lsp_path_below("/ws", "/ws"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_units), cmocka_unit_test(test_title), cmocka_unit_test(test_window),
+      cmocka_unit_test(test_positions), cmocka_unit_test(test_uri),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

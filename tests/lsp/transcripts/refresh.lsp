@@ -1,0 +1,20 @@
+# A client that handles workspace/codeLens/refresh asks for lenses before the figures arrived: an
+# empty answer now, a refresh request when they come, and again after each background refresh
+# (refreshSeconds 1).
+> {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null, "capabilities": {"workspace": {"codeLens": {"refreshSupport": true}}}, "initializationOptions": {"url": "${URL}", "key": "${KEY}", "service": "shop", "refreshSeconds": 1}, "workspaceFolders": [{"uri": "file://${ROOT}", "name": "ws"}]}}
+< {"id":1,"result":{}}
+> {"jsonrpc":"2.0","method":"initialized","params":{}}
+# didOpen and codeLens go out in one write: the request is answered before the backend can reply
+> {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py", "languageId": "python", "version": 1, "text": "def fetch_order(order_id):\n    return order_id\n"}}}
+> {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}}}
+< {"id":2,"result":[]}
+< {"jsonrpc":"2.0","id":"hud-1","method":"workspace/codeLens/refresh"}
+> {"jsonrpc":"2.0","id":"hud-1","result":null}
+> {"jsonrpc": "2.0", "id": 3, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}}}
+< {"id": 3, "result": [{"range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 15}}, "command": {"title": "⚡ 1.2k/min · p95 38 ms · 0.4% err"}}]}
+# the background refresh (1 s) brings new figures: another refresh request
+< {"jsonrpc":"2.0","id":"hud-2","method":"workspace/codeLens/refresh"}
+> {"jsonrpc":"2.0","id":99,"method":"shutdown"}
+< {"id":99,"result":null}
+> {"jsonrpc":"2.0","method":"exit"}
+exit 0
