@@ -309,14 +309,22 @@ static enum MHD_Result send_refusal(struct MHD_Connection *conn, req_ctx *c, con
 /* ---- admission: everything decided from the request head, before any body byte is read ---- */
 
 typedef struct head_scan {
-  int bad_bytes, n_length, n_transfer;
+  const char *base, *end; /* the request head as received (libmicrohttpd parses it in place) */
+  const char *prev_end;   /* where the previous header's value ended */
+  int in_place, cut, n_length, n_transfer;
 } head_scan;
 
+/* libmicrohttpd 0.9.75 ends a header value at a NUL byte and drops the rest of the line, so
+ * "Bearer KEY\0junk" would read as "Bearer KEY". Names and values point into the received head, in order:
+ * between one value's end and the next name there is only the line end (1 or 2 bytes), more means bytes
+ * were dropped. When the pointers are not in the head (another libmicrohttpd), the check is skipped. */
 static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
                                    const char *value, size_t value_size) {
   head_scan *s = cls;
-  /* A NUL inside a name or value would cut what every C-string lookup sees (e.g. "Bearer KEY\0junk"). */
-  if (strlen(key) != key_size || (value && strlen(value) != value_size)) s->bad_bytes++;
+  if (!value) value = key + key_size;
+  if (key < s->base || value + value_size > s->end || (s->prev_end && key <= s->prev_end)) s->in_place = 0;
+  if (s->in_place && s->prev_end && key - s->prev_end > 2) s->cut = 1;
+  s->prev_end = value + value_size;
   if (strcasecmp(key, "Content-Length") == 0) s->n_length++;
   if (strcasecmp(key, "Transfer-Encoding") == 0) s->n_transfer++;
   return MHD_YES;
@@ -332,16 +340,18 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 /* Size limits and framing: one way to tell the body's length, no NUL bytes in the head. */
-static int check_head(struct MHD_Connection *conn, req_ctx *c, const char *url, refusal *why) {
+static int check_head(struct MHD_Connection *conn, req_ctx *c, const char *method, const char *url, refusal *why) {
   size_t uri = strlen(url);
   for (size_t i = 0; i < c->n_query; i++) uri += strlen(c->query[i].name) + strlen(c->query[i].value) + 2;
   if (uri > MAX_URI_BYTES) return refuse(why, HUD_ETOOBIG, 414, "request target longer than %u bytes", MAX_URI_BYTES);
   const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
   if (ci && ci->header_size > MAX_HEAD_BYTES)
     return refuse(why, HUD_ETOOBIG, 431, "request headers larger than %u bytes", MAX_HEAD_BYTES);
-  head_scan s = {0};
+  head_scan s = {.base = method, .end = method + (ci ? ci->header_size : 0), .in_place = ci != NULL};
   MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &s);
-  if (s.bad_bytes) return refuse(why, HUD_EINVAL, 0, "a header holds a NUL byte");
+  /* After the last header: its line end and the empty line's, 2 to 4 bytes. */
+  if (s.in_place && s.prev_end && s.end - s.prev_end > 4) s.cut = 1;
+  if (s.cut) return refuse(why, HUD_EINVAL, 0, "a header holds a NUL byte or a folded line");
   if (s.n_length > 1) return refuse(why, HUD_EINVAL, 0, "more than one Content-Length header");
   if (s.n_length && s.n_transfer) return refuse(why, HUD_EINVAL, 0, "both Content-Length and Transfer-Encoding");
   return 0;
@@ -444,7 +454,7 @@ static enum MHD_Result begin_request(srv_http *h, struct MHD_Connection *conn, c
   if (si) srv_conn_watch_headers_done(h->watch, si->socket_context);
   MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, c);
   refusal why = {0};
-  if (check_head(conn, c, url, &why) < 0) return send_refusal(conn, c, &why);
+  if (check_head(conn, c, method, url, &why) < 0) return send_refusal(conn, c, &why);
   c->route = route_find(method, url, c, &c->allow);
   if (!c->route && c->allow) {
     refuse(&why, HUD_EINVAL, 405, "method %s not allowed on %s (allowed: %s)", method, url, c->allow);
