@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -641,6 +642,30 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa) {
   return 0;
 }
 
+/* libmicrohttpd's own messages, at most LOG_BURST every LOG_WINDOW seconds: under attack it reports every
+ * refused or dropped connection, which would flood the log. */
+#define LOG_BURST 10
+#define LOG_WINDOW 10
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  static time_t window;
+  static long shown, dropped;
+  time_t now = time(NULL);
+  pthread_mutex_lock(&mu);
+  if (now - window >= LOG_WINDOW) {
+    if (dropped) fprintf(stderr, "hud-server: http: %ld similar messages suppressed\n", dropped);
+    window = now;
+    shown = dropped = 0;
+  }
+  if (shown++ < LOG_BURST) {
+    fputs("hud-server: http: ", stderr);
+    vfprintf(stderr, fmt, ap);
+  } else {
+    dropped++;
+  }
+  pthread_mutex_unlock(&mu);
+}
+
 /* The connection limit: the option, else SRV_HTTP_MAX_CONNECTIONS, kept under the descriptor limit (the
  * store and the process need some too). */
 static unsigned connection_limit(int opt) {
@@ -681,12 +706,15 @@ int srv_http_start(const srv_http_options *opt, srv_http **out) {
     free(h);
     return rc;
   }
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+  /* poll(), not epoll: libmicrohttpd 0.9.75's edge-triggered epoll misses a client closing mid-upload after a
+   * pause (the connection then lingers, holding its share of the body budget, until the idle timeout). */
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                    MHD_ALLOW_SUSPEND_RESUME;
   int tls = opt->tls_cert_pem && opt->tls_key_pem;
   if (tls) flags |= MHD_USE_TLS;
   unsigned per_ip = opt->max_per_ip < 0 ? 0 : opt->max_per_ip > 0 ? (unsigned)opt->max_per_ip : SRV_HTTP_MAX_PER_IP;
   struct MHD_OptionItem common[] = {
+      {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL}, /* first, so it gets every message */
       {MHD_OPTION_SOCK_ADDR, 0, &sa},
       {MHD_OPTION_THREAD_POOL_SIZE, SRV_HTTP_POLL_THREADS, NULL},
       {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h},
