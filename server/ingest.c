@@ -83,7 +83,7 @@ static int handle_ingest(const srv_request *req, srv_response *resp) {
     srv_metrics_rejected("store");
     hud_arena_free(arena);
     return srv_response_error(resp, 503, hud_api_error_code(HUD_ESTORE), "the batch was not stored (%s); retry later",
-                              hud_strerror(rc));
+                              srv_store_disk_full() ? "disk full" : hud_strerror(rc));
   }
   srv_metrics_ingest_batch(res.duplicate);
   srv_metrics_ingest_rows(res.rows);

@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -643,6 +645,73 @@ static void test_error_vocabulary(void **state) {
   stop_clean(&s);
 }
 
+/* ---- 9: a full disk ---- */
+
+/* Batches on a full disk are answered 503 "disk full", and the log says so once (it printed "cannot
+ * rollback - no transaction is active" for every batch). The store lives on a 1 MiB tmpfs: where
+ * mounting is not allowed (not root), the test is skipped. */
+static void test_disk_full(void **state) {
+  srvh s;
+  char key[128], mnt[600], log[600];
+  assert_int_equal(srvh_tmpdir(&s), 0);
+  snprintf(mnt, sizeof mnt, "%s/small", s.dir);
+  snprintf(log, sizeof log, "%s/server.log", s.dir);
+  assert_int_equal(mkdir(mnt, 0700), 0);
+  if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m") != 0) {
+    srvh_cleanup(&s);
+    skip();
+  }
+  snprintf(s.db, sizeof s.db, "%.480s/hud.db", mnt);
+  assert_int_equal(srvh_key(&s, "prod", key), 0);
+  /* The server's standard error goes to LOG. */
+  int saved = dup(2), lf = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  dup2(lf, 2);
+  close(lf);
+  int started = srvh_start(&s, NULL);
+  dup2(saved, 2);
+  close(saved);
+  assert_int_equal(started, 0);
+  int full = 0, said = 0, stored = 0;
+  for (int i = 0; i < 300 && full < 10; i++) {
+    hud_arena *a = hud_arena_new();
+    hud_batch b;
+    batchgen_opts o = {.seed = 9600 + (uint64_t)i, .n_invocations = 300, .n_functions = 300};
+    assert_int_equal(batchgen_make(&o, a, &b), 0);
+    void *body;
+    size_t len;
+    assert_int_equal(batchgen_encode(&b, 1, &body, &len), 0);
+    hud_arena_free(a);
+    srvh_resp r;
+    assert_int_equal(srvh_request(s.port, "POST", "/v1/ingest", key, body, len, "gzip", &r), 0);
+    free(body);
+    if (r.status == 200) stored++;
+    else if (r.status == 503) full++, said += strstr(r.body, "disk full") != NULL;
+    else fail_msg("ingest on a full disk: %ld %s", r.status, r.body);
+    srvh_resp_free(&r);
+  }
+  srvh_stop(&s, SIGKILL);
+  umount(mnt);
+  FILE *f = fopen(log, "r");
+  assert_non_null(f);
+  char line[512];
+  int full_lines = 0, rollback_lines = 0, lines = 0;
+  while (fgets(line, sizeof line, f)) {
+    lines++;
+    full_lines += strstr(line, "disk full") != NULL;
+    rollback_lines += strstr(line, "rollback") != NULL || strstr(line, "no transaction") != NULL;
+  }
+  fclose(f);
+  print_message("disk full: %d batches stored, then %d answered 503 (%d saying disk full); log: %d lines, %d about "
+                "the full disk, %d about rollbacks\n",
+                stored, full, said, lines, full_lines, rollback_lines);
+  assert_true(stored > 0);
+  assert_int_equal(full, 10);
+  assert_int_equal(said, 10);
+  assert_int_equal(full_lines, 1);
+  assert_int_equal(rollback_lines, 0);
+  srvh_cleanup(&s);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   if (getenv("HUD_TEST_ONLY")) cmocka_set_test_filter(getenv("HUD_TEST_ONLY"));
@@ -654,6 +723,7 @@ int main(void) {
       cmocka_unit_test(test_health_under_ingest),
       cmocka_unit_test(test_media_type),
       cmocka_unit_test(test_error_vocabulary),
+      cmocka_unit_test(test_disk_full),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
