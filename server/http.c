@@ -310,8 +310,8 @@ static enum MHD_Result send_refusal(struct MHD_Connection *conn, req_ctx *c, con
 /* ---- admission: everything decided from the request head, before any body byte is read ---- */
 
 typedef struct head_scan {
-  const char *base, *end; /* the request head as received (libmicrohttpd parses it in place) */
-  const char *prev_end;   /* where the previous header's value ended */
+  uintptr_t base, end; /* the request head as received (libmicrohttpd parses it in place) */
+  uintptr_t prev_end;  /* where the previous header's value ended */
   int in_place, cut, n_length, n_transfer;
 } head_scan;
 
@@ -322,10 +322,10 @@ typedef struct head_scan {
 static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
                                    const char *value, size_t value_size) {
   head_scan *s = cls;
-  if (!value) value = key + key_size;
-  if (key < s->base || value + value_size > s->end || (s->prev_end && key <= s->prev_end)) s->in_place = 0;
-  if (s->in_place && s->prev_end && key - s->prev_end > 2) s->cut = 1;
-  s->prev_end = value + value_size;
+  uintptr_t k = (uintptr_t)key, v_end = value ? (uintptr_t)value + value_size : k + key_size;
+  if (k < s->base || v_end > s->end || (s->prev_end && k <= s->prev_end)) s->in_place = 0;
+  if (s->prev_end && k - s->prev_end > 2) s->cut = 1;
+  s->prev_end = v_end;
   if (strcasecmp(key, "Content-Length") == 0) s->n_length++;
   if (strcasecmp(key, "Transfer-Encoding") == 0) s->n_transfer++;
   return MHD_YES;
@@ -348,11 +348,11 @@ static int check_head(struct MHD_Connection *conn, req_ctx *c, const char *metho
   const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
   if (ci && ci->header_size > MAX_HEAD_BYTES)
     return refuse(why, HUD_ETOOBIG, 431, "request headers larger than %u bytes", MAX_HEAD_BYTES);
-  head_scan s = {.base = method, .end = method + (ci ? ci->header_size : 0), .in_place = ci != NULL};
+  head_scan s = {.base = (uintptr_t)method, .end = (uintptr_t)method + (ci ? ci->header_size : 0), .in_place = !!ci};
   MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &s);
   /* After the last header: its line end and the empty line's, 2 to 4 bytes. */
-  if (s.in_place && s.prev_end && s.end - s.prev_end > 4) s.cut = 1;
-  if (s.cut) return refuse(why, HUD_EINVAL, 0, "a header holds a NUL byte or a folded line");
+  if (s.prev_end && s.end - s.prev_end > 4) s.cut = 1;
+  if (s.in_place && s.cut) return refuse(why, HUD_EINVAL, 0, "a header holds a NUL byte or a folded line");
   if (s.n_length > 1) return refuse(why, HUD_EINVAL, 0, "more than one Content-Length header");
   if (s.n_length && s.n_transfer) return refuse(why, HUD_EINVAL, 0, "both Content-Length and Transfer-Encoding");
   return 0;

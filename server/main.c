@@ -190,19 +190,26 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
         fprintf(stderr, "hud-server: --threads must be 1..64\n");
         return 2;
       }
-    } else if (strcmp(a, "--ingest-workers") == 0 || strcmp(a, "--body-memory") == 0 ||
-               strcmp(a, "--max-connections") == 0 || strcmp(a, "--max-per-ip") == 0) {
+    } else if (strcmp(a, "--ingest-workers") == 0) {
       NEEDV();
       long n;
-      int bad = a[2] == 'i'   ? int_flag(a, v, 1, 64, &n)
-                : a[2] == 'b' ? int_flag(a, v, 8, 65536, &n)
-                : a[6] == 'c' ? int_flag(a, v, 16, 1000000, &n)
-                              : int_flag(a, v, 0, 1000000, &n);
-      if (bad) return bad;
-      if (a[2] == 'i') o->http.ingest_workers = (int)n;
-      else if (a[2] == 'b') o->http.body_memory = (size_t)n << 20;
-      else if (a[6] == 'c') o->http.max_connections = (int)n;
-      else o->http.max_per_ip = n ? (int)n : -1;
+      if (int_flag(a, v, 1, 64, &n)) return 2;
+      o->http.ingest_workers = (int)n;
+    } else if (strcmp(a, "--body-memory") == 0) {
+      NEEDV();
+      long n;
+      if (int_flag(a, v, 8, 65536, &n)) return 2;
+      o->http.body_memory = (size_t)n << 20;
+    } else if (strcmp(a, "--max-connections") == 0) {
+      NEEDV();
+      long n;
+      if (int_flag(a, v, 16, 1000000, &n)) return 2;
+      o->http.max_connections = (int)n;
+    } else if (strcmp(a, "--max-per-ip") == 0) {
+      NEEDV();
+      long n;
+      if (int_flag(a, v, 0, 1000000, &n)) return 2;
+      o->http.max_per_ip = n ? (int)n : -1; /* 0: no limit */
     } else if (strcmp(a, "--header-timeout") == 0) {
       NEEDV();
       int64_t d;
