@@ -614,6 +614,25 @@ static void test_error_vocabulary(void **state) {
            key, (8u << 20) + 1);
   raw_request(s.port, head, NULL, 0, reply, sizeof reply);
   expect_error("announced oversize", reply, 413, "too_large");
+  /* Chunked, without Content-Length: the body takes its budget as it comes and is cut at the limit. */
+  snprintf(head, sizeof head,
+           "POST /v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+           key);
+  int cfd = dial(NULL, s.port, 0);
+  assert_true(cfd >= 0);
+  send_all(cfd, head, strlen(head));
+  char *chunk = malloc(65536 + 16);
+  int hl = snprintf(chunk, 16, "10000\r\n");
+  memset(chunk + hl, ' ', 65536);
+  memcpy(chunk + hl + 65536, "\r\n", 2);
+  for (int i = 0; i < 144; i++) /* 9 MiB */
+    if (send_all(cfd, chunk, (size_t)hl + 65536 + 2) < 0) break;
+  send_all(cfd, "0\r\n\r\n", 5);
+  free(chunk);
+  read_reply(cfd, reply, sizeof reply, 10000);
+  close(cfd);
+  expect_error("chunked oversize", reply, 413, "too_large");
   /* Two Content-Length headers; Content-Length with chunked. */
   snprintf(head, sizeof head,
            "POST /v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
@@ -621,6 +640,12 @@ static void test_error_vocabulary(void **state) {
            key, len, len);
   raw_request(s.port, head, batch, len, reply, sizeof reply);
   expect_error("two Content-Length", reply, 400, "bad_request");
+  snprintf(head, sizeof head,
+           "POST /v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+           "Content-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked",
+           key);
+  raw_request(s.port, head, "0\r\n\r\n", 5, reply, sizeof reply);
+  expect_error("Content-Length and chunked", reply, 400, "bad_request");
   /* A NUL inside the key's header: refused, not read as the key. */
   char nul_head[512];
   int nl = snprintf(nul_head, sizeof nul_head,
