@@ -319,6 +319,12 @@ static int field_absent(const hfield *f, const void *base) {
     memcpy(&q, p, sizeof q);
     return q == NULL;
   }
+  case FT_I32ARR: {
+    /* An optional list of numbers is left out when empty (error bodies: supported_versions). */
+    size_t n;
+    memcpy(&n, (const char *)base + f->count_off, sizeof n);
+    return !(f->flags & F_REQ) && n == 0;
+  }
   default:
     return 0;
   }

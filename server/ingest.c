@@ -46,8 +46,8 @@ static int handle_ingest(const srv_request *req, srv_response *resp) {
   int gzip = strcasecmp(req->content_encoding, "gzip") == 0;
   if (req->content_encoding[0] && !gzip && strcasecmp(req->content_encoding, "identity") != 0) {
     srv_metrics_rejected("invalid");
-    return srv_response_error(resp, 415, "unsupported_encoding", "Content-Encoding '%s' is not supported (gzip)",
-                              req->content_encoding);
+    return srv_response_error(resp, 415, hud_api_error_code(HUD_EUNSUPPORTED),
+                              "Content-Encoding '%s' is not supported (gzip)", req->content_encoding);
   }
   hud_arena *arena = hud_arena_new();
   if (!arena) return HUD_ENOMEM;
@@ -82,8 +82,8 @@ static int handle_ingest(const srv_request *req, srv_response *resp) {
   if (rc < 0) {
     srv_metrics_rejected("store");
     hud_arena_free(arena);
-    return srv_response_error(resp, 503, "store_error", "the batch was not stored (%s); retry later",
-                              hud_strerror(rc));
+    return srv_response_error(resp, 503, hud_api_error_code(HUD_ESTORE), "the batch was not stored (%s); retry later",
+                              srv_store_disk_full() ? "disk full" : hud_strerror(rc));
   }
   srv_metrics_ingest_batch(res.duplicate);
   srv_metrics_ingest_rows(res.rows);
@@ -100,6 +100,6 @@ static int handle_ingest(const srv_request *req, srv_response *resp) {
 }
 
 const srv_route srv_ingest_routes[] = {
-    {"POST", "/v1/ingest", handle_ingest, SRV_ROLE_INGEST, HUD_MAX_BODY_BYTES, "ingest"},
+    {"POST", "/v1/ingest", handle_ingest, SRV_ROLE_INGEST | SRV_ROUTE_INGEST, HUD_MAX_BODY_BYTES, "ingest"},
     {0},
 };

@@ -20,7 +20,8 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: hud-server [serve] [--db PATH] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
           "                  [--rollup-after DUR] [--retention DUR] [--threads N] [--maintain-every DUR]\n"
-          "                  [--fold-every DUR] [--fold-memory MB]\n"
+          "                  [--fold-every DUR] [--fold-memory MB] [--ingest-workers N] [--body-memory MB]\n"
+          "                  [--header-timeout DUR] [--max-connections N] [--max-per-ip N]\n"
           "       hud-server keys create --env ENV[,ENV...] --role ROLE[,ROLE...] [--label TEXT] [--db PATH]\n"
           "       hud-server keys list [--db PATH]\n"
           "       hud-server keys revoke ID [--db PATH]\n"
@@ -31,13 +32,20 @@ static void usage(FILE *out) {
           "  --listen ADDR      IPv4 address and port (default 127.0.0.1:7700; port 0 = any free port)\n"
           "  --rollup-after DUR per-minute slices older than this become hourly (default 24h)\n"
           "  --retention DUR    data older than this is deleted (default 30d; 0 = keep forever)\n"
-          "  --threads N        HTTP worker threads (default 4)\n"
+          "  --threads N        query worker threads (default 4)\n"
           "  --maintain-every DUR  how often rollup and retention run (default 5m)\n"
           "  --fold-every DUR   acknowledged batches are merged in memory and written to the tables this\n"
           "                     often (default 5s); queries read the tables, so they are at most this far\n"
           "                     behind, unless they send 'Cache-Control: no-cache' (then they wait for it)\n"
           "  --fold-memory MB   ... or as soon as the merged batches take this much memory (default 256;\n"
           "                     ingest waits beyond twice this). Less memory, fewer merges: more disk work\n"
+          "  --ingest-workers N ingest batches decoded at once (default 2; more wait, or get 429)\n"
+          "  --body-memory MB   request bodies held at once, all connections together (default 64, at least\n"
+          "                     8); a body beyond it is answered 429 before it is read\n"
+          "  --header-timeout DUR  a request's headers must arrive within this (default 30s); counted from\n"
+          "                     the connection's start or its previous request's end (idle connections close)\n"
+          "  --max-connections N  open connections at most (default 1000)\n"
+          "  --max-per-ip N     open connections from one address at most (default 128; 0 = no limit)\n"
           "DUR is a number with a unit s, m, h or d (e.g. 90s, 24h, 30d).\n"
           "On start it prints \"listening on HOST:PORT\"; SIGTERM/SIGINT stop it gracefully. One server\n"
           "per database (it holds PATH.lock); key commands work while it runs and apply at once.\n"
@@ -121,7 +129,21 @@ typedef struct opts {
   int64_t fold_every;
   int threads;
   char *owned_db;
+  srv_http_options http; /* the HTTP layer's limits (--ingest-workers ... --max-per-ip) */
 } opts;
+
+/* --NAME N for an integer flag within LO..HI; 0 or 2 (usage error, reported). */
+static int int_flag(const char *name, const char *v, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  if (errno || end == v || *end || n < lo || n > hi) {
+    fprintf(stderr, "hud-server: %s must be %ld..%ld\n", name, lo, hi);
+    return 2;
+  }
+  *out = n;
+  return 0;
+}
 
 /* Parses the flags from ARGV[I]; positional arguments go to POS. */
 static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, int *npos, int maxpos) {
@@ -179,6 +201,34 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
         fprintf(stderr, "hud-server: --threads must be 1..64\n");
         return 2;
       }
+    } else if (strcmp(a, "--ingest-workers") == 0) {
+      NEEDV();
+      long n;
+      if (int_flag(a, v, 1, 64, &n)) return 2;
+      o->http.ingest_workers = (int)n;
+    } else if (strcmp(a, "--body-memory") == 0) {
+      NEEDV();
+      long n;
+      if (int_flag(a, v, 8, 65536, &n)) return 2;
+      o->http.body_memory = (size_t)n << 20;
+    } else if (strcmp(a, "--max-connections") == 0) {
+      NEEDV();
+      long n;
+      if (int_flag(a, v, 16, 1000000, &n)) return 2;
+      o->http.max_connections = (int)n;
+    } else if (strcmp(a, "--max-per-ip") == 0) {
+      NEEDV();
+      long n;
+      if (int_flag(a, v, 0, 1000000, &n)) return 2;
+      o->http.max_per_ip = n ? (int)n : -1; /* 0: no limit */
+    } else if (strcmp(a, "--header-timeout") == 0) {
+      NEEDV();
+      int64_t d;
+      if (parse_duration(v, &d) < 0 || d < 1 || d > 3600) {
+        fprintf(stderr, "hud-server: --header-timeout: expected 1s..1h, got '%s'\n", v);
+        return 2;
+      }
+      o->http.header_timeout_ms = (int)d * 1000;
     } else if (strcmp(a, "--rollup-after") == 0 || strcmp(a, "--retention") == 0 ||
                strcmp(a, "--maintain-every") == 0 || strcmp(a, "--fold-every") == 0) {
       NEEDV();
@@ -385,7 +435,12 @@ static int cmd_serve(int argc, char **argv, int i) {
   }
   srv_maintain_result mr;
   if (srv_store_maintain(st, (int64_t)time(NULL), &mr) < 0) fprintf(stderr, "hud-server: maintenance failed\n");
-  srv_http_options ho = {o.listen, cert, key, o.threads, st};
+  srv_http_options ho = o.http;
+  ho.listen = o.listen;
+  ho.tls_cert_pem = cert;
+  ho.tls_key_pem = key;
+  ho.threads = o.threads;
+  ho.store = st;
   srv_http *h;
   rc = srv_http_start(&ho, &h);
   if (rc < 0) {

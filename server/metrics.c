@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hud/codec.h"
 #include "hud/err.h"
 #include "http.h"
 
@@ -23,7 +24,7 @@ typedef struct req_series {
 static const double k_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 #define N_BUCKETS (sizeof k_buckets / sizeof k_buckets[0])
 
-static const char *const k_reasons[] = {"parse", "invalid", "too_large", "auth", "version", "store"};
+static const char *const k_reasons[] = {"parse", "invalid", "too_large", "auth", "version", "store", "busy"};
 #define N_REASONS (sizeof k_reasons / sizeof k_reasons[0])
 
 static const char *const k_roles[] = {"ingest", "read", "admin"};
@@ -149,7 +150,7 @@ static int handle_metrics(const srv_request *req, srv_response *resp) {
 /* Healthy = the store answers a read. */
 static int handle_healthz(const srv_request *req, srv_response *resp) {
   int rc = srv_store_ping(req->store);
-  if (rc < 0) return srv_response_error(resp, 503, "store_unavailable", "store: %s", hud_strerror(rc));
+  if (rc < 0) return srv_response_error(resp, 503, hud_api_error_code(HUD_ESTORE), "store: %s", hud_strerror(rc));
   return srv_response_json(resp, 200, strdup("{\"status\":\"ok\"}"));
 }
 

@@ -11,7 +11,8 @@ void srv_metrics_request(const char *route, int status, double seconds);
 /* Invocation rows stored by an acknowledged batch. */
 void srv_metrics_ingest_rows(uint64_t rows);
 void srv_metrics_ingest_batch(int duplicate);
-/* A batch refused; REASON one of "parse", "invalid", "too_large", "auth", "version", "store". */
+/* A batch refused; REASON one of "parse", "invalid", "too_large", "auth", "version", "store", "busy"
+ * (429: bodies in flight over the budget, or the ingest queue full). */
 void srv_metrics_rejected(const char *reason);
 /* A request refused (403) because its API key lacks ROLE ("ingest", "read" or "admin"). */
 void srv_metrics_auth_refused(const char *role);

@@ -2,21 +2,33 @@
  * request handlers (ingest in server/ingest.c; the query API in server/routes_query.c, query engineer).
  *
  * How a request reaches a handler:
- *  1. libmicrohttpd (thread pool) receives it; the body is buffered up to the route's limit
- *     (SRV_BODY_LIMIT_DEFAULT unless the route says otherwise; bigger → 413 before the handler runs).
- *  2. The route is looked up in the tables, first match wins: the server's own routes (/healthz,
- *     /metrics, POST /v1/ingest), then srv_query_routes[]. Unknown path → 404, known path with another
- *     method → 405.
- *  3. Unless the route has SRV_ROUTE_PUBLIC, `Authorization: Bearer <key>` is checked: missing or unknown
- *     or revoked key → 401; a key without the route's role (SRV_ROLE_*, flags below) → 403. If the
- *     query string has `env=X` and X is not one of the key's environments
- *     → 403 (so a handler that reads `env` may trust it). Handlers that list data across environments
- *     MUST restrict themselves to req->envs.
- *  4. The handler runs on the MHD worker thread; it may block on the store. It fills *resp.
- *     Its return value: 0 = use *resp as filled; negative HUD_E* = the layer answers with the mapped status
- *     (EINVAL/EFIELD/EPARSE/ERANGE/EVERSION → 400, ENOTFOUND → 404, EFORBIDDEN → 403, EAUTH → 401,
- *     ETOOBIG → 413, EBUSY → 503, anything else → 500) unless the handler already set an error.
- *  5. Errors go out as {"error": {"code": "<code>", "message": "<message>"}} (docs/protocol.md).
+ *  1. libmicrohttpd's polling threads receive the request head. Before any body byte is read
+ *     (server/http.c, the first access-handler call), the request is answered at once when:
+ *     the head is malformed (NUL byte in a header, two Content-Length headers, Content-Length with
+ *     Transfer-Encoding → 400; target over 8 KiB → 414, headers over 16 KiB → 431); no route has the
+ *     path (404) or the path has another method (405; HEAD is served by the GET route, without body);
+ *     the API key is missing, unknown or revoked (401, unless the route has SRV_ROUTE_PUBLIC); the key
+ *     lacks the route's role (SRV_ROLE_*, flags below: 403 naming the role; a non-public route that
+ *     declares no role is refused for every key with 500); the
+ *     query string has `env=` empty (400) or not one of the key's environments (403, so a handler that
+ *     reads `env` may trust it); Content-Length exceeds the route's limit (SRV_BODY_LIMIT_DEFAULT unless
+ *     the route says otherwise; 413); a body comes with a Content-Type other than application/json
+ *     (415; parameters such as `; charset=utf-8` are fine, a missing Content-Type is refused too); the
+ *     bodies already held by all connections leave no room for this one in the server's budget (429 with
+ *     Retry-After). Handlers that list data across environments MUST restrict themselves to req->envs.
+ *  2. The body is buffered (a body without Content-Length that outgrows the limit or the budget is
+ *     discarded and answered 413 / 429).
+ *  3. Routes with SRV_ROUTE_PUBLIC (/healthz, /metrics) run on the polling thread: keep them cheap.
+ *     Every other handler runs on a worker pool while the connection waits suspended: SRV_ROUTE_INGEST
+ *     routes on the ingest workers (a few at once, which bounds decode memory), the rest on the query
+ *     workers. A full queue is answered 429 with Retry-After. Handlers may block on the store. They fill
+ *     *resp. Their return value: 0 = use *resp as filled; negative HUD_E* = the layer answers with the
+ *     code and status of docs/protocol.md's error table (hud_api_error_code(), hud_api_http_status():
+ *     EPARSE/EFIELD/ERANGE/EINVAL/EVERSION → 400, EAUTH → 401, EFORBIDDEN → 403, ENOTFOUND → 404,
+ *     ETOOBIG → 413, EUNSUPPORTED → 415, EBUSY → 429 (too many requests), ESTORE → 503 (store
+ *     unavailable), anything else → 500) unless the handler already set an error.
+ *  4. Errors go out as {"error": {"code": "<code>", "message": "<message>"}} (docs/protocol.md); use the
+ *     table's codes (hud_api_error_code()). 429 and 503 carry `Retry-After: 1`.
  *
  * Paths: segments written `{name}` capture one path segment (percent-decoded), e.g.
  * "/v1/functions/{id}"; read them with srv_request_path_param(). A route path ending in "/ *"
@@ -95,10 +107,11 @@ typedef int (*srv_handler)(const srv_request *req, srv_response *resp);
  * same bits are a key's roles (auth.h). A request whose key lacks the route's role is answered 403
  * before the handler runs; a non-public route that declares no role is refused for every key. */
 enum {
-  SRV_ROUTE_PUBLIC = 1u << 0, /* no API key needed (/healthz, /metrics) */
+  SRV_ROUTE_PUBLIC = 1u << 0, /* no API key needed; runs on the polling thread (/healthz, /metrics) */
   SRV_ROLE_INGEST = 1u << 1,  /* sending batches: POST /v1/ingest (the sensors' keys) */
   SRV_ROLE_READ = 1u << 2,    /* the query API (editors, hud-tui, scripts) */
   SRV_ROLE_ADMIN = 1u << 3,   /* routes that change the server's state (settings, issues, keys) */
+  SRV_ROUTE_INGEST = 1u << 4, /* runs on the ingest workers; counted in hud_ingest_rejected_batches_total */
 };
 #define SRV_ROLES_ALL (SRV_ROLE_INGEST | SRV_ROLE_READ | SRV_ROLE_ADMIN)
 
@@ -106,7 +119,7 @@ typedef struct srv_route {
   const char *method; /* "GET", "POST"; NULL ends a table */
   const char *path;   /* pattern, see above */
   srv_handler handler;
-  unsigned flags;     /* SRV_ROUTE_PUBLIC or the SRV_ROLE_* a key needs */
+  unsigned flags;     /* SRV_ROUTE_PUBLIC or the SRV_ROLE_* a key needs, and SRV_ROUTE_INGEST */
   size_t body_limit;  /* max body bytes; 0 = SRV_BODY_LIMIT_DEFAULT */
   const char *name;   /* metrics label, e.g. "functions_top"; the path pattern when NULL */
 } srv_route;

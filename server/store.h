@@ -151,6 +151,8 @@ typedef struct srv_ingest_result {
  * folds what a crash left). Readers never see part of a batch nor miss an acknowledged one. */
 int srv_store_ingest(srv_store *st, const char *env, const struct hud_batch *batch, int64_t now,
                      srv_ingest_result *result);
+/* 1 while the last write failed because the disk is full (until a write commits again). */
+int srv_store_disk_full(void);
 
 /* ---- API keys ---- */
 

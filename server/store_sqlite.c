@@ -6,6 +6,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -586,10 +587,29 @@ static void cache_put(id_cache *c, int64_t sid, const char *uuid, int64_t id) {
   c->n++;
 }
 
+/* A full disk is logged once, until a write commits again: every batch would repeat it, and the
+ * statements cleaning up after it fail in turn ("cannot rollback - no transaction is active"). */
+static atomic_int g_disk_full;
+
+int srv_store_disk_full(void) { return atomic_load(&g_disk_full); }
+
+static void log_error(sqlite3 *db, const char *msg) {
+  if (sqlite3_errcode(db) == SQLITE_FULL) {
+    if (!atomic_exchange(&g_disk_full, 1))
+      fprintf(stderr, "hud-server: store: disk full: batches are refused until space is freed\n");
+  } else if (!atomic_load(&g_disk_full)) {
+    fprintf(stderr, "hud-server: store: %s\n", msg ? msg : sqlite3_errmsg(db));
+  }
+}
+
+static void committed(void) {
+  if (atomic_exchange(&g_disk_full, 0)) fprintf(stderr, "hud-server: store: writing again\n");
+}
+
 static int exec(sqlite3 *db, const char *sql) {
   char *err = NULL;
   if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-    fprintf(stderr, "hud-server: store: %s\n", err ? err : sqlite3_errmsg(db));
+    log_error(db, err);
     sqlite3_free(err);
     return HUD_ESTORE;
   }
@@ -1073,7 +1093,7 @@ static int step_done(sqlite3 *db, sqlite3_stmt *q) {
   int s = sqlite3_step(q);
   sqlite3_reset(q);
   if (s != SQLITE_DONE && s != SQLITE_ROW) {
-    fprintf(stderr, "hud-server: store: %s\n", sqlite3_errmsg(db));
+    log_error(db, NULL);
     return HUD_ESTORE;
   }
   return 0;
@@ -1085,7 +1105,7 @@ static int step_id(sqlite3 *db, sqlite3_stmt *q, int64_t *id) {
   if (s == SQLITE_ROW) {
     *id = sqlite3_column_int64(q, 0);
   } else {
-    if (s != SQLITE_DONE) fprintf(stderr, "hud-server: store: %s\n", sqlite3_errmsg(db));
+    if (s != SQLITE_DONE) log_error(db, NULL);
     rc = s == SQLITE_DONE ? HUD_ENOTFOUND : HUD_ESTORE;
   }
   sqlite3_reset(q);
@@ -1521,6 +1541,7 @@ static int fold_once(srv_store *st) {
   if (rc == 0) {
     st->folded = target;
     st->folded_batches += njid;
+    committed();
   } else {
     /* The journal still has every batch of WORK: rebuild the accumulator from it next time. */
     st->need_rebuild = 1;
@@ -1666,6 +1687,8 @@ static void store_group(srv_store *st, pending *group) {
   if (rc == 0 && exec(st->w, "COMMIT") < 0) {
     exec(st->w, "ROLLBACK");
     for (pending *p = group; p; p = p->next) p->rc = HUD_ESTORE;
+  } else if (rc == 0) {
+    committed();
   }
   srv_metrics_store_latency(now_mono() - t0);
   writer_unlock(st);
