@@ -117,7 +117,7 @@ static void draw_table(app *a, const tui_view *v, tui_vstate *st, int y, int h) 
   for (size_t c = 0; c < t->n_cols; c++) {
     if (!w[c]) continue;
     snprintf(cellbuf, sizeof cellbuf, "%s%s", t->cols[c].head,
-             (int)c == sort_col ? (a->ctx.unicode ? "\u25bc" : "v") : "");
+             (int)c == sort_col ? (a->ctx.unicode ? "\u25bc" : "*") : "");
     tui_fit(cellbuf, (size_t)w[c], t->cols[c].right, true, fit, sizeof fit);
     tui_put(y, x, w[c], fit, TUI_TONE_HEAD, false);
     x += w[c] + 1;
@@ -160,7 +160,9 @@ static void draw_status(app *a) {
     int64_t left = a->retry_at - tui_now_ms();
     tui_fmt_age(left > 0 ? left + 999 : 0, retry, sizeof retry);
     if (st->data.arena) tui_fmt_age(tui_now_ms() - st->data.fetched_ms, age, sizeof age);
-    snprintf(buf, sizeof buf, "%s; retry in %s; %s%s%s", a->err, retry, st->data.arena ? "showing data from " : "no data yet",
+    /* Two lines: what failed, then what happens next and what the screen shows. */
+    tui_put(y - 1, 0, COLS, a->err, TUI_TONE_BAD, false);
+    snprintf(buf, sizeof buf, "retry in %s; %s%s%s", retry, st->data.arena ? "showing the data from " : "no data yet",
              st->data.arena ? age : "", st->data.arena ? " ago" : "");
     tui_put(y, 0, COLS, buf, TUI_TONE_BAD, false);
     return;
@@ -263,7 +265,7 @@ static void draw(app *a) {
   tui_vstate *st = &a->st[a->view];
   draw_header(a);
   draw_tabs(a);
-  int y = 2, h = LINES - 4;
+  int y = 2, h = LINES - 4 - (a->err[0] ? 1 : 0);
   if (!st->data.arena && !(v == &tui_view_detail && !st->function_id[0]))
     tui_put(y + 1, 2, COLS - 4, a->err[0] ? "(no data: see the status line)" : "loading...", TUI_TONE_DIM, false);
   else if (v->table)

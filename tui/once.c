@@ -7,6 +7,10 @@
 
 void tui_error_text(const hud_api_error *err, const char *url, char *buf, size_t cap) {
   const char *msg = err->message[0] ? err->message : hud_strerror(err->code);
+  /* Transport messages start with the request's URL: the base URL is said once, the query not at all. */
+  size_t ul = strlen(url);
+  const char *colon = ul && strncmp(msg, url, ul) == 0 ? strstr(msg + ul, ": ") : NULL;
+  if (colon) msg = colon + 2;
   switch (err->code) {
   case HUD_EAUTH:
     snprintf(buf, cap, "401 unauthorized: the API key is missing or wrong (--key, HUD_KEY): %s", msg);

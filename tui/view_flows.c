@@ -133,7 +133,7 @@ const tui_view tui_view_flows = {
     .name = "flows",
     .title = "Flows",
     .key = '2',
-    .footer = "Enter:top function /:filter s,<,>:sort",
+    .footer = "Enter:top fn /:filter s,<,>:sort",
     .help = "Enter\tdetail of the flow's top function (by total time)\n/\tfilter by route or task\n"
             "s > <\tcycle the sort column\n",
     .filterable = true,

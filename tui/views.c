@@ -30,7 +30,8 @@ int tui_resolve_service(hud_client *c, tui_query *q, hud_api_error *err) {
   hud_arena *a = hud_arena_new();
   if (!a) return HUD_ENOMEM;
   hud_services_response r = {0};
-  int rc = hud_api_services(c, NULL, a, &r, err);
+  hud_services_request req = {.service = NULL};
+  int rc = hud_api_services(c, &req, a, &r, err);
   if (rc == 0 && r.n_services == 1) {
     snprintf(q->service, sizeof q->service, "%s", r.services[0].name);
   } else if (rc == 0) {

@@ -130,6 +130,10 @@ char *td_screen(const char *name, const char *marker, int timeout_ms) {
   return NULL;
 }
 
+void td_resize(const char *name, int w, int h) {
+  td_sh("tmux -L %s resize-window -t %s -x %d -y %d", g_sock, name, w, h);
+}
+
 void td_kill(const char *name) { td_sh("tmux -L %s kill-session -t %s 2>/dev/null", g_sock, name); }
 
 int td_pane_pid(const char *name, bool child) {
@@ -164,6 +168,7 @@ void td_mask(char *s) {
   mask_after(s, "data ");
   mask_after(s, "retry in ");
   mask_after(s, "data from ");
+  mask_after(s, "after "); /* curl's "Failed to connect ... after 0 ms" */
 }
 
 bool td_golden(const char *name, char *text) {

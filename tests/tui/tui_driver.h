@@ -30,6 +30,7 @@ void td_keys(const char *name, const char *keys); /* tmux send-keys arguments */
  * timeout (ms). malloc'ed. */
 char *td_screen(const char *name, const char *marker, int timeout_ms);
 void td_kill(const char *name);
+void td_resize(const char *name, int w, int h);
 /* Masks volatile parts (data age, retry delay) in place. */
 void td_mask(char *s);
 /* Compares TEXT (masked first) with golden file NAME.txt; false (and NAME.actual written) on mismatch. */
