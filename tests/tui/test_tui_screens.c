@@ -176,7 +176,7 @@ static void restore_on_exit_paths(void **state) {
   struct {
     const char *name;
     int sig; /* 0: key q; SIGINT: key C-c */
-  } cases[] = {{"x_q", 0}, {"x_int", SIGINT}, {"x_term", SIGTERM}, {"x_hup", SIGHUP}};
+  } cases[] = {{"x_q", 0}, {"x_hup", SIGHUP}, {"x_int", SIGINT}, {"x_term", SIGTERM}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     start_wrapped(cases[i].name, url, dir);
     char *s = td_screen(cases[i].name, READY, WAIT_MS);
