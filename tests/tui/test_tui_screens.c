@@ -37,11 +37,40 @@ static void expect(const char *name, const char *marker, const char *golden) {
   free(s);
 }
 
+static bool is_colour(int p) { return (p >= 30 && p <= 38) || (p >= 40 && p <= 48) || (p >= 90 && p <= 107); }
+static bool is_reverse(int p) { return p == 7; }
+
+/* True when some SGR sequence (ESC [ p;p;... m) of S has a parameter satisfying PRED. */
+static bool sgr_has(const char *s, bool (*pred)(int)) {
+  for (const char *p = strstr(s, "\033["); p; p = strstr(p + 1, "\033[")) {
+    const char *q = p + 2;
+    while (*q >= '0' && *q <= '9') {
+      int v = (int)strtol(q, (char **)&q, 10);
+      if (*q != ';' && *q != 'm') break;
+      if (pred(v)) return true;
+      if (*q == 'm') break;
+      q++;
+    }
+  }
+  return false;
+}
+
 static void functions_matrix(void **state) {
   start_ready("f1", 80, 24, XTERM_UTF8, "", "functions_80x24_xterm_utf8");
   start_ready("f2", 200, 60, XTERM_UTF8, "", "functions_200x60_xterm_utf8");
   start_ready("f3", 80, 24, VT100_C, "", "functions_80x24_vt100_c");
-  start_ready("f4", 200, 60, VT100_C "  NO_COLOR=1", "--no-unicode", "functions_200x60_vt100_c");
+  start_ready("f4", 200, 60, "TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 NO_COLOR=1", "--no-unicode",
+              "functions_200x60_xterm_nocolor_nounicode");
+  /* Colours where terminfo has them; none with NO_COLOR or on a vt100, which get reverse video instead. */
+  const char *names[] = {"f1", "f3", "f4"};
+  for (int i = 0; i < 3; i++) {
+    char *sgr = td_screen_sgr(names[i]);
+    assert_non_null(sgr);
+    if (i == 0) assert_true(sgr_has(sgr, is_colour));
+    else assert_false(sgr_has(sgr, is_colour));
+    if (i > 0) assert_true(sgr_has(sgr, is_reverse));
+    free(sgr);
+  }
   td_kill("f1");
   td_kill("f2");
   td_kill("f3");

@@ -134,6 +134,8 @@ void td_resize(const char *name, int w, int h) {
   td_sh("tmux -L %s resize-window -t %s -x %d -y %d", g_sock, name, w, h);
 }
 
+char *td_screen_sgr(const char *name) { return td_sh_out(NULL, "tmux -L %s capture-pane -e -p -t %s", g_sock, name); }
+
 void td_kill(const char *name) { td_sh("tmux -L %s kill-session -t %s 2>/dev/null", g_sock, name); }
 
 int td_pane_pid(const char *name, bool child) {

@@ -29,6 +29,8 @@ void td_keys(const char *name, const char *keys); /* tmux send-keys arguments */
 /* The pane's text once it contains MARKER (NULL: anything), has no "loading..." and is stable; NULL on
  * timeout (ms). malloc'ed. */
 char *td_screen(const char *name, const char *marker, int timeout_ms);
+/* The pane with its SGR attributes (capture-pane -e), malloc'ed. */
+char *td_screen_sgr(const char *name);
 void td_kill(const char *name);
 void td_resize(const char *name, int w, int h);
 /* Masks volatile parts (data age, retry delay) in place. */
