@@ -134,7 +134,7 @@ int main(int argc, char **argv) {
     hud_config_free(cfg);
     return 2;
   }
-  for (size_t i = 0; i < hud_config_warning_count(cfg); i++) fprintf(stderr, "hud-tui: %s\n", hud_config_warning(cfg, i));
+  for (size_t i = 0; i < hud_config_warning_count(cfg); i++) fprintf(stderr, "hud-tui: warning: %s\n", hud_config_warning(cfg, i));
   args a = {.app.interval_ms = 5000, .window_ms = 24 * 3600000LL};
   int rc = parse(argc, argv, &a);
   if (rc) {
