@@ -71,7 +71,7 @@ void tui_fmt_spark(const double *v, size_t n, bool unicode, char *buf, size_t ca
   for (size_t i = 0; i < n; i++) {
     int k = max > 0 && isfinite(v[i]) ? (int)lround(v[i] / max * 7) : 0;
     if (k < 0) k = 0;
-    const char *g = unicode ? blocks[k] : (char[]){ascii[k], 0};
+    const char *g = isnan(v[i]) ? " " : unicode ? blocks[k] : (char[]){ascii[k], 0};
     size_t gl = strlen(g);
     if (len + gl + 1 > cap) break;
     memcpy(buf + len, g, gl);

@@ -27,14 +27,53 @@ static line *add(lines *ls, int tone, int link) {
   return l;
 }
 
+#define SPARK_BUCKETS 60
+
+/* The response and the time axis it was asked with: the series leaves empty buckets out. */
+typedef struct detail_resp {
+  hud_function_detail d; /* first: the response is also a hud_function_detail */
+  hud_time_ns from;
+  int64_t bucket_ns;
+} detail_resp;
+
 static int fetch(hud_client *c, const tui_query *q, hud_arena *arena, void **resp, hud_api_error *err) {
   hud_function_request req = {0};
   tui_scope(q, &req.scope);
   snprintf(req.function_id, sizeof req.function_id, "%s", q->function_id);
-  hud_function_detail *r = hud_arena_alloc(arena, sizeof *r);
+  req.bucket_ns = q->window_ns / SPARK_BUCKETS / 1000000000LL * 1000000000LL; /* whole seconds */
+  if (req.bucket_ns < 1000000000LL) req.bucket_ns = 1000000000LL;
+  detail_resp *r = hud_arena_alloc(arena, sizeof *r);
   if (!r) return HUD_ENOMEM;
+  r->from = req.scope.from;
+  r->bucket_ns = req.bucket_ns;
   *resp = r;
-  return hud_api_function(c, &req, arena, r, err);
+  return hud_api_function(c, &req, arena, &r->d, err);
+}
+
+/* Two sparklines over the window, one glyph per bucket, blank where nothing ran; the newest that fit. */
+static void sparklines(lines *ls, const detail_resp *r, const tui_ctx *ctx) {
+  const hud_function_detail *d = &r->d;
+  size_t n = SPARK_BUCKETS + 1, max = ctx->cols > 20 ? (size_t)ctx->cols - 20 : 4;
+  double p95[SPARK_BUCKETS + 1], calls[SPARK_BUCKETS + 1];
+  for (size_t i = 0; i < n; i++) p95[i] = calls[i] = NAN;
+  for (size_t i = 0; i < d->n_series; i++) {
+    int64_t k = (d->series[i].timestamp - r->from) / r->bucket_ns;
+    if (k < 0 || (size_t)k >= n) continue;
+    p95[k] = d->series[i].p95;
+    calls[k] = (double)d->series[i].calls;
+  }
+  size_t from = n > max ? n - max : 0;
+  char w[16];
+  tui_fmt_window(r->bucket_ns, w, sizeof w);
+  line *l;
+  if ((l = add(ls, TUI_TONE_NORMAL, -1))) {
+    int k = snprintf(l->text, sizeof l->text, "p95 per %-5s ", w);
+    tui_fmt_spark(p95 + from, n - from, ctx->unicode, l->text + k, sizeof l->text - (size_t)k);
+  }
+  if ((l = add(ls, TUI_TONE_NORMAL, -1))) {
+    int k = snprintf(l->text, sizeof l->text, "calls per %-3s ", w);
+    tui_fmt_spark(calls + from, n - from, ctx->unicode, l->text + k, sizeof l->text - (size_t)k);
+  }
 }
 
 /* Selectable rows: callers, then callees. */
@@ -133,30 +172,13 @@ static void figures(lines *ls, const hud_function_detail *d, const tui_ctx *ctx)
                      a[0], a[1]);
     if (s->previous_version) snprintf(l->text + n, sizeof l->text - (size_t)n, " vs %s", s->previous_version);
   }
-  if (d->n_series > 1) {
-    size_t n = d->n_series, max = ctx->cols > 16 ? (size_t)ctx->cols - 16 : 8;
-    size_t from = n > max ? n - max : 0;
-    double *v = calloc(n, sizeof *v);
-    if (v) {
-      for (size_t i = from; i < n; i++) v[i - from] = d->series[i].p95;
-      if ((l = add(ls, TUI_TONE_NORMAL, -1))) {
-        int k = snprintf(l->text, sizeof l->text, "p95   ");
-        tui_fmt_spark(v, n - from, ctx->unicode, l->text + k, sizeof l->text - (size_t)k);
-      }
-      for (size_t i = from; i < n; i++) v[i - from] = (double)d->series[i].calls;
-      if ((l = add(ls, TUI_TONE_NORMAL, -1))) {
-        int k = snprintf(l->text, sizeof l->text, "calls ");
-        tui_fmt_spark(v, n - from, ctx->unicode, l->text + k, sizeof l->text - (size_t)k);
-      }
-      free(v);
-    }
-  }
 }
 
 static void build(const tui_vstate *st, const tui_ctx *ctx, lines *ls) {
   const hud_function_detail *d = st->data.resp;
   line *l;
   figures(ls, d, ctx);
+  sparklines(ls, st->data.resp, ctx);
   if (d->errors_by_type.n && (l = add(ls, TUI_TONE_BAD, -1))) {
     size_t len = (size_t)snprintf(l->text, sizeof l->text, "errors by type:");
     for (size_t i = 0; i < d->errors_by_type.n && len < sizeof l->text; i++)

@@ -11,6 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 static query_fixture *g_f;
 static char g_sock[64], g_bin[1024], g_tmp[256], g_conf[512];
 
@@ -166,7 +171,21 @@ static void mask_after(char *s, const char *prefix) {
   }
 }
 
+/* Replaces the rest of the line after each PREFIX with "?". */
+static void mask_line_after(char *s, const char *prefix) {
+  size_t pl = strlen(prefix);
+  for (char *p = strstr(s, prefix); p; p = strstr(p + 1, prefix)) {
+    char *t = p + pl, *e = strchr(t, '\n');
+    if (!e) e = t + strlen(t);
+    *t = '?';
+    memmove(t + 1, e, strlen(e) + 1);
+  }
+}
+
 void td_mask(char *s) {
+  /* Sparklines: which time buckets the fixture's two slices fall in depends on the time of day. */
+  mask_line_after(s, "p95 per 24m   ");
+  mask_line_after(s, "calls per 24m ");
   mask_after(s, "data ");
   mask_after(s, "retry in ");
   mask_after(s, "data from ");
@@ -208,4 +227,16 @@ bool td_golden(const char *name, char *text) {
   }
   free(want);
   return ok;
+}
+
+void td_ready(const char *name, int w, int h, const char *env, const char *args, const char *golden) {
+  td_start(name, w, h, env, args);
+  td_expect(name, TD_READY, golden);
+}
+
+void td_expect(const char *name, const char *marker, const char *golden) {
+  char *s = td_screen(name, marker, TD_WAIT_MS);
+  assert_non_null(s);
+  if (golden) assert_true(td_golden(golden, s));
+  free(s);
 }

@@ -8,6 +8,11 @@
 
 #include "query_fixture.h"
 
+#define TD_XTERM_UTF8 "TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
+#define TD_VT100_C "TERM=vt100 LANG=C LC_ALL=C"
+#define TD_READY "row 1 of" /* the status line once a table view has its data */
+#define TD_WAIT_MS 15000
+
 /* Starts the fixture (and warms the server's fold so that unforced reads see both versions) and a private
  * tmux server. 0 or -1. */
 int td_setup(void);
@@ -37,6 +42,10 @@ void td_resize(const char *name, int w, int h);
 void td_mask(char *s);
 /* Compares TEXT (masked first) with golden file NAME.txt; false (and NAME.actual written) on mismatch. */
 bool td_golden(const char *name, char *text);
+/* cmocka checks: td_start, then the first full screen equals golden GOLDEN (NULL: not compared). */
+void td_ready(const char *name, int w, int h, const char *env, const char *args, const char *golden);
+/* The screen reaches MARKER within TD_WAIT_MS and equals golden GOLDEN (NULL: not compared). */
+void td_expect(const char *name, const char *marker, const char *golden);
 /* Pid of the pane's process (its first child when CHILD). */
 int td_pane_pid(const char *name, bool child);
 
