@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -118,6 +119,35 @@ static void stale_data_kept(void **state) {
   td_kill("st");
 }
 
+/* A request hangs (the server is stopped, the timeout is 8 s): keys still answer at once. */
+static void keys_while_backend_hangs(void **state) {
+  td_ready("hang", 80, 24, TD_XTERM_UTF8, "--timeout-ms 8000", NULL);
+  pid_t srv = td_fixture()->h.pid;
+  kill(srv, SIGSTOP);
+  td_keys("hang", "r");
+  char *busy = td_screen_now("hang", "loading...", 3000); /* the refetch is hanging now */
+  assert_non_null(busy);
+  free(busy);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  td_keys("hang", "G");
+  char *s = td_screen_now("hang", "row 15 of 15", 3000);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  kill(srv, SIGCONT);
+  assert_non_null(s);
+  assert_non_null(strstr(s, "loading..."));
+  free(s);
+  double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+  assert_true(ms < 1500);
+  td_kill("hang");
+}
+
+static void wrong_key(void **state) {
+  td_start("k401", 80, 24, TD_XTERM_UTF8, "--key hud_not_a_key");
+  td_expect("k401", "401 unauthorized: the API key is missing or wrong", NULL);
+  td_kill("k401");
+}
+
 static int setup(void **state) { return td_setup(); }
 static int teardown(void **state) {
   td_teardown();
@@ -130,6 +160,8 @@ int main(void) {
       cmocka_unit_test(restore_on_exit_paths),
       cmocka_unit_test(backend_down),
       cmocka_unit_test(stale_data_kept),
+      cmocka_unit_test(keys_while_backend_hangs),
+      cmocka_unit_test(wrong_key),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

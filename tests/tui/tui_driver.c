@@ -139,6 +139,16 @@ void td_resize(const char *name, int w, int h) {
   td_sh("tmux -L %s resize-window -t %s -x %d -y %d", g_sock, name, w, h);
 }
 
+char *td_screen_now(const char *name, const char *marker, int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 20) {
+    char *s = td_sh_out(NULL, "tmux -L %s capture-pane -p -t %s", g_sock, name);
+    if (s && strstr(s, marker)) return s;
+    free(s);
+    sleep_ms(20);
+  }
+  return NULL;
+}
+
 char *td_screen_sgr(const char *name) { return td_sh_out(NULL, "tmux -L %s capture-pane -e -p -t %s", g_sock, name); }
 
 void td_kill(const char *name) { td_sh("tmux -L %s kill-session -t %s 2>/dev/null", g_sock, name); }

@@ -36,6 +36,8 @@ void td_keys(const char *name, const char *keys); /* tmux send-keys arguments */
 char *td_screen(const char *name, const char *marker, int timeout_ms);
 /* The pane with its SGR attributes (capture-pane -e), malloc'ed. */
 char *td_screen_sgr(const char *name);
+/* The pane's text as soon as it contains MARKER (loading or not); NULL on timeout. malloc'ed. */
+char *td_screen_now(const char *name, const char *marker, int timeout_ms);
 void td_kill(const char *name);
 void td_resize(const char *name, int w, int h);
 /* Masks volatile parts (data age, retry delay) in place. */
