@@ -376,8 +376,10 @@ static void go_detail(app *a, const char *id, const char *name) {
   }
   back_entry *b = &a->back[a->n_back++];
   b->view = a->view;
-  snprintf(b->id, sizeof b->id, "%s", a->st[detail_index()].function_id);
-  snprintf(b->name, sizeof b->name, "%s", a->st[detail_index()].function_name);
+  const tui_vstate *d = &a->st[detail_index()];
+  _Static_assert(sizeof b->id == sizeof d->function_id && sizeof b->name == sizeof d->function_name, "sizes");
+  memcpy(b->id, d->function_id, sizeof b->id);
+  memcpy(b->name, d->function_name, sizeof b->name);
   show_function(a, id, name);
 }
 
