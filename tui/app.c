@@ -16,6 +16,7 @@
 
 typedef struct back_entry {
   int view;
+  size_t sel, top;
   char id[HUD_UUID_STRLEN + 1];
   char name[256];
 } back_entry;
@@ -92,8 +93,9 @@ static void draw_tabs(app *a) {
     char t[64];
     snprintf(t, sizeof t, " %c %s ", tui_views[i]->key, tui_views[i]->title);
     tui_put(1, x, (int)strlen(t), t, (int)i == a->view ? TUI_TONE_NORMAL : TUI_TONE_DIM, (int)i == a->view);
-    x += (int)strlen(t) + 1;
+    x += (int)strlen(t) - 1; /* the next tab's leading blank doubles as the gap */
   }
+  x++;
   const tui_view *v = tui_views[a->view];
   const tui_vstate *st = &a->st[a->view];
   char right[256] = "";
@@ -101,7 +103,7 @@ static void draw_tabs(app *a) {
   if (st->filter[0] || a->editing)
     len += (size_t)snprintf(right + len, sizeof right - len, "filter /%s  ", st->filter);
   if (v->sorts) snprintf(right + len, sizeof right - len, "sort %s", v->sorts[st->sort]);
-  else if (v == &tui_view_detail && st->function_name[0]) snprintf(right + len, sizeof right - len, "%s", st->function_name);
+  else if (v->uses_function && st->function_name[0]) snprintf(right + len, sizeof right - len, "%s", st->function_name);
   if (right[0] && x + (int)tui_width(right) + 2 < COLS) put_right(1, right, tui_term_attr(TUI_TONE_HEAD));
 }
 
@@ -183,7 +185,7 @@ static void draw_status(app *a) {
 
 static void draw_footer(app *a) {
   char buf[512];
-  snprintf(buf, sizeof buf, "?:help q:quit %s Tab,1-4:views Esc:back P:pause", tui_views[a->view]->footer);
+  snprintf(buf, sizeof buf, "?:help q:quit %s Tab,1-5:views Esc:back P:pause", tui_views[a->view]->footer);
   tui_put(LINES - 1, 0, COLS, buf, TUI_TONE_NORMAL, false);
 }
 
@@ -193,7 +195,7 @@ static const char generic_help[] =
     "g G, Home End\tfirst / last row\n"
     "Enter\tdrill in\n"
     "Esc Backspace\tback to where Enter came from\n"
-    "Tab, 1-4\tnext view; 1 Functions 2 Flows 3 Issues 4 Detail\n"
+    "Tab, 1-5\tnext view (Shift-Tab: previous), a view by number\n"
     "r\trefresh now\n"
     "P\tpause: freeze the display, stop fetching\n"
     "?\tthis help (any key closes)\n"
@@ -266,7 +268,10 @@ static void draw(app *a) {
   draw_header(a);
   draw_tabs(a);
   int y = 2, h = LINES - 4 - (a->err[0] ? 1 : 0);
-  if (!st->data.arena && !(v == &tui_view_detail && !st->function_id[0]))
+  if (v->uses_function && !st->function_id[0])
+    tui_put(y + 1, 2, COLS - 4, "No function selected: press Enter on a row of Functions, Flows or Issues.",
+            TUI_TONE_DIM, false);
+  else if (!st->data.arena)
     tui_put(y + 1, 2, COLS - 4, a->err[0] ? "(no data: see the status line)" : "loading...", TUI_TONE_DIM, false);
   else if (v->table)
     draw_table(a, v, st, y, h);
@@ -282,7 +287,7 @@ static void draw(app *a) {
 
 static void submit(app *a, int view) {
   tui_vstate *st = &a->st[view];
-  if (tui_views[view] == &tui_view_detail && !st->function_id[0]) return;
+  if (tui_views[view]->uses_function && !st->function_id[0]) return;
   tui_query q = a->q;
   snprintf(q.service, sizeof q.service, "%s", a->service);
   q.sort = st->sort;
@@ -300,7 +305,7 @@ static void apply(app *a, tui_result *r) {
   tui_vstate *st = &a->st[r->view];
   a->inflight[r->view] = false;
   if (r->service[0] && !a->service[0]) snprintf(a->service, sizeof a->service, "%s", r->service);
-  if (tui_views[r->view] == &tui_view_detail && strcmp(r->function_id, st->function_id) != 0) {
+  if (tui_views[r->view]->uses_function && strcmp(r->function_id, st->function_id) != 0) {
     hud_arena_free(r->data.arena); /* answer for a function we already left */
     return;
   }
@@ -353,20 +358,20 @@ static int detail_index(void) {
   return 0;
 }
 
-static void show_function(app *a, const char *id, const char *name) {
-  int d = detail_index();
-  tui_vstate *st = &a->st[d];
-  if (strcmp(st->function_id, id) != 0) {
+/* Every view about one function now shows ID. */
+static void set_function(app *a, const char *id, const char *name) {
+  for (size_t v = 0; v < tui_nviews; v++) {
+    tui_vstate *st = &a->st[v];
+    if (!tui_views[v]->uses_function || strcmp(st->function_id, id) == 0) continue;
     snprintf(st->function_id, sizeof st->function_id, "%s", id);
     snprintf(st->function_name, sizeof st->function_name, "%s", name);
     hud_arena_free(st->data.arena);
     st->data.arena = NULL;
     st->data.resp = NULL;
     st->n_rows = st->sel = st->top = 0;
-    a->inflight[d] = false;
-    a->next_fetch[d] = 0;
+    a->inflight[v] = false;
+    a->next_fetch[v] = 0;
   }
-  switch_view(a, d);
 }
 
 static void go_detail(app *a, const char *id, const char *name) {
@@ -376,11 +381,14 @@ static void go_detail(app *a, const char *id, const char *name) {
   }
   back_entry *b = &a->back[a->n_back++];
   b->view = a->view;
+  b->sel = a->st[a->view].sel;
+  b->top = a->st[a->view].top;
   const tui_vstate *d = &a->st[detail_index()];
   _Static_assert(sizeof b->id == sizeof d->function_id && sizeof b->name == sizeof d->function_name, "sizes");
   memcpy(b->id, d->function_id, sizeof b->id);
   memcpy(b->name, d->function_name, sizeof b->name);
-  show_function(a, id, name);
+  set_function(a, id, name);
+  switch_view(a, detail_index());
 }
 
 static void go_back(app *a) {
@@ -392,8 +400,10 @@ static void go_back(app *a) {
     return;
   }
   back_entry *b = &a->back[--a->n_back];
-  if (tui_views[b->view] == &tui_view_detail && b->id[0]) show_function(a, b->id, b->name);
-  else switch_view(a, b->view);
+  if (tui_views[b->view]->uses_function && b->id[0]) set_function(a, b->id, b->name);
+  switch_view(a, b->view);
+  a->st[b->view].sel = b->sel; /* kept in range when the data comes (apply) */
+  a->st[b->view].top = b->top;
 }
 
 static void edit_filter(app *a, int ch) {
@@ -491,7 +501,8 @@ int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui
   a.ctx = *ctx;
   snprintf(a.service, sizeof a.service, "%s", q->service);
   a.view = view_index(o->first_view);
-  snprintf(a.st[detail_index()].function_id, sizeof a.st[0].function_id, "%s", q->function_id);
+  for (size_t v = 0; v < tui_nviews; v++)
+    if (tui_views[v]->uses_function) snprintf(a.st[v].function_id, sizeof a.st[v].function_id, "%s", q->function_id);
   if (o->sort && tui_views[a.view]->sorts)
     for (int i = 0; tui_views[a.view]->sorts[i]; i++)
       if (strcmp(tui_views[a.view]->sorts[i], o->sort) == 0) a.st[a.view].sort = i;

@@ -13,18 +13,19 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: hud-tui [options]\n"
-          "       hud-tui --once [--view functions|flows|issues|detail] [--sort NAME] [--limit N] [--json]\n"
+          "       hud-tui --once [--view functions|flows|issues|detail|paths] [--sort NAME] [--limit N] [--json]\n"
           "\n"
           "Terminal UI for a service's functions: calls, latency percentiles, errors, trends, regressions.\n"
           "Press ? inside for the keys.\n"
           "\n"
-          "  --view NAME        first view: functions (default), flows, issues, detail (needs --function)\n"
+          "  --view NAME        first view: functions (default), flows, issues, detail, paths (the last two\n"
+          "                     need --function ID)\n"
           "  --sort NAME        functions: calls p50 p95 p99 errors trend change; flows: calls p95 errors\n"
           "  --interval SECS    refresh period (default 5; e.g. 2, 0.5, 500ms)\n"
           "  --window DUR       query window ending now (default 24h; e.g. 15m, 6h, 7d)\n"
           "  --limit N          rows fetched (functions default 200, flows and issues 100; 1..1000)\n"
           "  --filter TEXT      substring filter on names\n"
-          "  --function ID      function shown by the detail view\n"
+          "  --function ID      function shown by the detail and hot-path views\n"
           "  --no-color         no colours (also NO_COLOR=1 or a terminal without colours)\n"
           "  --no-unicode       ASCII only (also when the locale is not UTF-8)\n"
           "  --once             print the view once as plain text and exit (1 on backend errors)\n"
@@ -111,7 +112,7 @@ static int parse(int argc, char **argv, args *a) {
     }
   }
   if (a->once.view && !tui_view_by_name(a->once.view)) {
-    fprintf(stderr, "hud-tui: unknown view '%s' (functions, flows, issues, detail)\n", a->once.view);
+    fprintf(stderr, "hud-tui: unknown view '%s' (functions, flows, issues, detail, paths)\n", a->once.view);
     return 2;
   }
   return 0;
@@ -159,7 +160,7 @@ int main(int argc, char **argv) {
     ctx.cols = text_width(a.width);
     rc = tui_once(c, &q, &a.once, &ctx, stdout);
   } else {
-    if (a.app.first_view && strcmp(a.app.first_view, "detail") == 0 && a.once.function_id)
+    if (a.once.function_id)
       snprintf(q.function_id, sizeof q.function_id, "%s", a.once.function_id);
     a.app.url = url;
     rc = tui_app_run(c, &q, &ctx, &a.app);

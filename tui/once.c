@@ -75,7 +75,7 @@ static int sort_index(const tui_view *v, const char *name) {
 int tui_once(hud_client *c, const tui_query *q0, const tui_once_opts *o, const tui_ctx *ctx, FILE *out) {
   const tui_view *v = tui_view_by_name(o->view ? o->view : "functions");
   if (!v) {
-    fprintf(stderr, "hud-tui: unknown view '%s' (functions, flows, issues, detail)\n", o->view);
+    fprintf(stderr, "hud-tui: unknown view '%s' (functions, flows, issues, detail, paths)\n", o->view);
     return 2;
   }
   tui_query q = *q0;
@@ -88,9 +88,9 @@ int tui_once(hud_client *c, const tui_query *q0, const tui_once_opts *o, const t
     }
   }
   q.sort = st.sort;
-  if (v == &tui_view_detail) {
+  if (v->uses_function) {
     if (!o->function_id) {
-      fprintf(stderr, "hud-tui: --view detail needs --function ID\n");
+      fprintf(stderr, "hud-tui: --view %s needs --function ID\n", v->name);
       return 2;
     }
     snprintf(q.function_id, sizeof q.function_id, "%s", o->function_id);

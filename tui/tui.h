@@ -90,6 +90,7 @@ typedef struct tui_view {
   const char *footer;        /* the view's own keys, for the footer */
   const char *help;          /* lines for the ? overlay ("key\tmeaning\n" ...) */
   bool filterable;           /* `/` applies */
+  bool uses_function;        /* about one function: the one Enter chose (shared by every such view) */
   const char *const *sorts;  /* sort names, NULL-terminated; NULL = no sort */
   const int *sort_cols;      /* table column of each sort (for the header's marker) */
   const tui_table *table;    /* NULL: the view draws free-form (detail) */
@@ -113,7 +114,7 @@ extern const tui_view *const tui_views[];
 extern const size_t tui_nviews;
 const tui_view *tui_view_by_name(const char *name);
 
-extern const tui_view tui_view_functions, tui_view_flows, tui_view_issues, tui_view_detail;
+extern const tui_view tui_view_functions, tui_view_flows, tui_view_issues, tui_view_detail, tui_view_paths;
 
 /* The query scope of Q: service, env (NULL when ""), from = now - window, to = now. */
 void tui_scope(const tui_query *q, hud_query_scope *s);

@@ -211,11 +211,6 @@ static bool build_all(const tui_vstate *st, const tui_ctx *ctx, lines *ls) {
 }
 
 static void draw(tui_vstate *st, const tui_ctx *ctx, int y, int h) {
-  if (!st->function_id[0]) {
-    tui_put(y + 1, 2, ctx->cols - 4, "No function selected: press Enter on a row of Functions, Flows or Issues.",
-            TUI_TONE_DIM, false);
-    return;
-  }
   if (!st->data.resp) return;
   lines ls;
   if (!build_all(st, ctx, &ls)) return;
@@ -262,8 +257,9 @@ const tui_view tui_view_detail = {
     .name = "detail",
     .title = "Detail",
     .key = '4',
-    .footer = "Enter:follow caller/callee",
+    .footer = "Enter:follow 5:hot paths",
     .help = "Enter\tfollow the selected caller or callee\n",
+    .uses_function = true,
     .fetch = fetch,
     .index = index_rows,
     .draw = draw,

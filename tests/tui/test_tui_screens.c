@@ -68,6 +68,8 @@ static void flows_and_issues(void **state) {
   td_keys("v2", "Tab");
   td_expect("v2", "No function selected", NULL);
   td_keys("v2", "Tab");
+  td_expect("v2", "q:quit Enter:detail Tab", NULL); /* Hot paths, no function either */
+  td_keys("v2", "Tab");
   td_expect("v2", "shop/render.py", NULL);
   td_keys("v2", "Tab");
   td_expect("v2", "(queue)", "flows_200x60_vt100_c");
@@ -86,6 +88,26 @@ static void drill_and_back(void **state) {
   td_keys("d1", "Escape");
   td_expect("d1", "row 2 of 6", NULL);
   td_kill("d1");
+}
+
+/* Flows -> Enter (the flow's top function) -> 5 (its hot paths) -> Enter on a callee -> Esc back. */
+static void flow_to_hot_paths(void **state) {
+  td_ready("p1", 80, 24, TD_XTERM_UTF8, "--view flows", NULL);
+  td_keys("p1", "Enter");
+  td_expect("p1", "get_order  shop/orders.py:1-6", NULL);
+  td_keys("p1", "5");
+  td_expect("p1", "\u2514 fetch_order", "paths_get_order_80x24_xterm_utf8");
+  td_keys("p1", "j Enter");
+  td_expect("p1", "fetch_order  shop/db.py:21-26", NULL);
+  td_keys("p1", "Escape");
+  td_expect("p1", "row 2 of", NULL);
+  td_kill("p1");
+  td_ready("p2", 200, 60, TD_VT100_C, "--view flows", NULL);
+  td_keys("p2", "j Enter");
+  td_expect("p2", "checkout  shop/checkout.py", NULL);
+  td_keys("p2", "5");
+  td_expect("p2", "- charge", "paths_checkout_200x60_vt100_c");
+  td_kill("p2");
 }
 
 static void sort_filter_move(void **state) {
@@ -137,7 +159,7 @@ static int teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(functions_matrix), cmocka_unit_test(flows_and_issues),
-      cmocka_unit_test(drill_and_back),   cmocka_unit_test(sort_filter_move),
+      cmocka_unit_test(drill_and_back),   cmocka_unit_test(flow_to_hot_paths),   cmocka_unit_test(sort_filter_move),
       cmocka_unit_test(resize),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
