@@ -111,8 +111,15 @@ static int parse(int argc, char **argv, args *a) {
       return 2;
     }
   }
-  if (a->once.view && !tui_view_by_name(a->once.view)) {
+  const tui_view *v = tui_view_by_name(a->once.view ? a->once.view : "functions");
+  if (!v) {
     fprintf(stderr, "hud-tui: unknown view '%s' (functions, flows, issues, detail, paths)\n", a->once.view);
+    return 2;
+  }
+  bool sort_ok = !a->once.sort;
+  for (int i = 0; !sort_ok && v->sorts && v->sorts[i]; i++) sort_ok = strcmp(v->sorts[i], a->once.sort) == 0;
+  if (!sort_ok) {
+    fprintf(stderr, "hud-tui: view %s cannot sort by '%s'\n", v->name, a->once.sort);
     return 2;
   }
   return 0;
