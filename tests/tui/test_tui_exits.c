@@ -131,14 +131,15 @@ static void keys_while_backend_hangs(void **state) {
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   td_keys("hang", "G");
-  char *s = td_screen_now("hang", "row 15 of 15", 3000);
+  char *s = td_screen_now("hang", "row 15 of 15", 5000);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   kill(srv, SIGCONT);
   assert_non_null(s);
   assert_non_null(strstr(s, "loading..."));
   free(s);
   double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-  assert_true(ms < 1500);
+  fprintf(stderr, "key answered in %.0f ms while the request hangs\n", ms);
+  assert_true(ms < 3000); /* the request itself hangs for 8 s */
   td_kill("hang");
 }
 
