@@ -98,7 +98,8 @@ int td_setup(void) {
 }
 
 void td_teardown(void) {
-  td_sh("tmux -L %s kill-server 2>/dev/null", g_sock);
+  /* tmux leaves its socket file behind after kill-server. */
+  td_sh("tmux -L %s kill-server 2>/dev/null; rm -f \"${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/%s\"", g_sock, g_sock);
   query_fixture_stop(g_f);
   g_f = NULL;
   td_sh("rm -rf '%s'", g_tmp);
