@@ -1,0 +1,166 @@
+/* hud-tui's screens under tmux against the real hud-server holding the query fixture's two versions of
+ * "shop": golden screens across sizes (80x24, 200x60), terminals (xterm-256color, vt100, an unknown one) and
+ * locales (UTF-8, C); colour attributes; keys; resize. Exit paths and backend errors: test_tui_exits.c. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tui_driver.h"
+
+
+static bool is_colour(int p) { return (p >= 30 && p <= 38) || (p >= 40 && p <= 48) || (p >= 90 && p <= 107); }
+static bool is_reverse(int p) { return p == 7; }
+
+/* True when some SGR sequence (ESC [ p;p;... m) of S has a parameter satisfying PRED. */
+static bool sgr_has(const char *s, bool (*pred)(int)) {
+  for (const char *p = strstr(s, "\033["); p; p = strstr(p + 1, "\033[")) {
+    const char *q = p + 2;
+    while (*q >= '0' && *q <= '9') {
+      int v = (int)strtol(q, (char **)&q, 10);
+      if (*q != ';' && *q != 'm') break;
+      if (pred(v)) return true;
+      if (*q == 'm') break;
+      q++;
+    }
+  }
+  return false;
+}
+
+static void functions_matrix(void **state) {
+  td_ready("f1", 80, 24, TD_XTERM_UTF8, "", "functions_80x24_xterm_utf8");
+  td_ready("f2", 200, 60, TD_XTERM_UTF8, "", "functions_200x60_xterm_utf8");
+  td_ready("f3", 80, 24, TD_VT100_C, "", "functions_80x24_vt100_c");
+  td_ready("f4", 200, 60, "TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 NO_COLOR=1", "--no-unicode",
+              "functions_200x60_xterm_nocolor_nounicode");
+  /* Colours where terminfo has them; none with NO_COLOR or on a vt100, which get reverse video instead. */
+  const char *names[] = {"f1", "f3", "f4"};
+  for (int i = 0; i < 3; i++) {
+    char *sgr = td_screen_sgr(names[i]);
+    assert_non_null(sgr);
+    if (i == 0) assert_true(sgr_has(sgr, is_colour));
+    else assert_false(sgr_has(sgr, is_colour));
+    if (i > 0) assert_true(sgr_has(sgr, is_reverse));
+    free(sgr);
+  }
+  td_kill("f1");
+  td_kill("f2");
+  td_kill("f3");
+  td_kill("f4");
+}
+
+static void flows_and_issues(void **state) {
+  td_ready("v1", 80, 24, TD_XTERM_UTF8, "", NULL);
+  td_keys("v1", "2");
+  td_expect("v1", "2xx 3894 5xx 106", "flows_80x24_xterm_utf8");
+  td_keys("v1", "3");
+  td_expect("v1", "charge (100%)", "issues_80x24_xterm_utf8");
+  td_kill("v1");
+  td_ready("v2", 200, 60, TD_VT100_C, "--view issues", "issues_200x60_vt100_c");
+  td_keys("v2", "Tab");
+  td_expect("v2", "No function selected", NULL);
+  td_keys("v2", "Tab");
+  td_expect("v2", "q:quit Enter:detail Tab", NULL); /* Hot paths, no function either */
+  td_keys("v2", "Tab");
+  td_expect("v2", "shop/render.py", NULL);
+  td_keys("v2", "Tab");
+  td_expect("v2", "(queue)", "flows_200x60_vt100_c");
+  td_kill("v2");
+}
+
+/* Issues -> Enter (root cause) -> Enter (its caller) -> Backspace -> Esc: back where we started. */
+static void drill_and_back(void **state) {
+  td_ready("d1", 80, 24, TD_XTERM_UTF8, "--view issues", NULL);
+  td_keys("d1", "j Enter");
+  td_expect("d1", "fetch_order  shop/db.py:21-26", "detail_fetch_order_80x24_xterm_utf8");
+  td_keys("d1", "Enter");
+  td_expect("d1", "get_order  shop/orders.py:1-6", "detail_get_order_80x24_xterm_utf8");
+  td_keys("d1", "BSpace");
+  td_expect("d1", "fetch_order  shop/db.py:21-26", NULL);
+  td_keys("d1", "Escape");
+  td_expect("d1", "row 2 of 6", NULL);
+  td_kill("d1");
+}
+
+/* Flows -> Enter (the flow's top function) -> 5 (its hot paths) -> Enter on a callee -> Esc back. */
+static void flow_to_hot_paths(void **state) {
+  td_ready("p1", 80, 24, TD_XTERM_UTF8, "--view flows", NULL);
+  td_keys("p1", "Enter");
+  td_expect("p1", "get_order  shop/orders.py:1-6", NULL);
+  td_keys("p1", "5");
+  td_expect("p1", "\u2514 fetch_order", "paths_get_order_80x24_xterm_utf8");
+  td_keys("p1", "j Enter");
+  td_expect("p1", "fetch_order  shop/db.py:21-26", NULL);
+  td_keys("p1", "Escape");
+  td_expect("p1", "row 2 of", NULL);
+  td_kill("p1");
+  td_ready("p2", 200, 60, TD_VT100_C, "--view flows", NULL);
+  td_keys("p2", "j Enter");
+  td_expect("p2", "checkout  shop/checkout.py", NULL);
+  td_keys("p2", "5");
+  td_expect("p2", "- charge", "paths_checkout_200x60_vt100_c");
+  td_kill("p2");
+}
+
+static void sort_filter_move(void **state) {
+  td_ready("s1", 80, 24, TD_XTERM_UTF8, "", NULL);
+  td_keys("s1", "'>' '>'");
+  td_expect("s1", "sort p95", "functions_sort_p95_80x24");
+  td_keys("s1", "'<'");
+  td_expect("s1", "sort p50", NULL);
+  td_keys("s1", "s s s s s");
+  td_expect("s1", "sort change", NULL);
+  td_keys("s1", "G");
+  td_expect("s1", "row 15 of 15", NULL);
+  td_keys("s1", "g");
+  td_expect("s1", "row 1 of 15", NULL);
+  td_keys("s1", "NPage");
+  td_expect("s1", "row 15 of 15", NULL);
+  td_keys("s1", "PPage k j j");
+  td_expect("s1", "row 3 of 15", NULL);
+  td_keys("s1", "/ d b Enter");
+  td_expect("s1", "row 1 of 3 matching 'db'", "functions_filter_db_80x24");
+  td_keys("s1", "Escape");
+  td_expect("s1", "row 1 of 15", NULL);
+  td_keys("s1", "'?'");
+  td_expect("s1", "Keys (Functions view)", "help_functions_80x24_xterm_utf8");
+  td_keys("s1", "x P");
+  td_expect("s1", "PAUSED", NULL);
+  td_kill("s1");
+}
+
+static void resize(void **state) {
+  td_ready("r1", 200, 60, TD_XTERM_UTF8, "", NULL);
+  td_resize("r1", 80, 24);
+  td_expect("r1", "?:help q:quit Enter:detail", "functions_80x24_xterm_utf8");
+  td_resize("r1", 30, 6);
+  char *s = td_screen("r1", "terminal too small", TD_WAIT_MS);
+  assert_non_null(s);
+  free(s);
+  td_resize("r1", 200, 60);
+  td_expect("r1", "shop/render.py", "functions_200x60_xterm_utf8");
+  td_kill("r1");
+}
+
+static int setup(void **state) { return td_setup(); }
+static int teardown(void **state) {
+  td_teardown();
+  return 0;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(functions_matrix), cmocka_unit_test(flows_and_issues),
+      cmocka_unit_test(drill_and_back),   cmocka_unit_test(flow_to_hot_paths),   cmocka_unit_test(sort_filter_move),
+      cmocka_unit_test(resize),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,137 @@
+/* Number, duration and text formatting shared by the screen and --once. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "tui.h"
+
+void tui_fmt_dur(double ns, char *buf, size_t cap) {
+  double a = fabs(ns);
+  if (!isfinite(ns) || a < 0.5) snprintf(buf, cap, "-");
+  else if (a < 1e3) snprintf(buf, cap, "%.0fns", ns);
+  else if (a < 1e4) snprintf(buf, cap, "%.2fus", ns / 1e3);
+  else if (a < 1e6) snprintf(buf, cap, "%.1fus", ns / 1e3);
+  else if (a < 1e7) snprintf(buf, cap, "%.2fms", ns / 1e6);
+  else if (a < 1e9) snprintf(buf, cap, "%.1fms", ns / 1e6);
+  else snprintf(buf, cap, "%.2fs", ns / 1e9);
+}
+
+void tui_fmt_rate(double v, char *buf, size_t cap) {
+  if (!isfinite(v) || v <= 0) snprintf(buf, cap, "0");
+  else if (v < 10) snprintf(buf, cap, "%.2f", v);
+  else if (v < 1000) snprintf(buf, cap, "%.1f", v);
+  else if (v < 1e6) snprintf(buf, cap, "%.1fk", v / 1e3);
+  else snprintf(buf, cap, "%.1fM", v / 1e6);
+}
+
+void tui_fmt_count(int64_t n, char *buf, size_t cap) {
+  if (n < 10000) snprintf(buf, cap, "%lld", (long long)n);
+  else if (n < 1000000) snprintf(buf, cap, "%.1fk", n / 1e3);
+  else snprintf(buf, cap, "%.1fM", n / 1e6);
+}
+
+void tui_fmt_pct(double frac, char *buf, size_t cap) {
+  double p = frac * 100;
+  if (!isfinite(p) || p <= 0) snprintf(buf, cap, "0");
+  else if (p < 10) snprintf(buf, cap, "%.2f%%", p);
+  else snprintf(buf, cap, "%.1f%%", p);
+}
+
+void tui_fmt_signed_pct(double pct, char *buf, size_t cap) {
+  if (isinf(pct)) snprintf(buf, cap, "new");
+  else if (!isfinite(pct) || fabs(pct) < 0.05) snprintf(buf, cap, "-");
+  else snprintf(buf, cap, "%+.1f%%", pct);
+}
+
+void tui_fmt_window(int64_t ns, char *buf, size_t cap) {
+  int64_t s = ns / 1000000000LL;
+  if (s % 86400 == 0 && s > 86400) snprintf(buf, cap, "%lldd", (long long)(s / 86400));
+  else if (s % 3600 == 0) snprintf(buf, cap, "%lldh", (long long)(s / 3600));
+  else if (s % 60 == 0) snprintf(buf, cap, "%lldm", (long long)(s / 60));
+  else snprintf(buf, cap, "%llds", (long long)s);
+}
+
+void tui_fmt_age(int64_t ms, char *buf, size_t cap) {
+  int64_t s = ms / 1000;
+  if (s < 60) snprintf(buf, cap, "%llds", (long long)s);
+  else if (s < 3600) snprintf(buf, cap, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+  else snprintf(buf, cap, "%lldh%02lldm", (long long)(s / 3600), (long long)(s / 60 % 60));
+}
+
+void tui_fmt_spark(const double *v, size_t n, bool unicode, char *buf, size_t cap) {
+  static const char *const blocks[] = {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"};
+  static const char ascii[] = "_.-:=+*#";
+  double max = 0;
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(v[i]) && v[i] > max) max = v[i];
+  size_t len = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    int k = max > 0 && isfinite(v[i]) ? (int)lround(v[i] / max * 7) : 0;
+    if (k < 0) k = 0;
+    const char *g = isnan(v[i]) ? " " : unicode ? blocks[k] : (char[]){ascii[k], 0};
+    size_t gl = strlen(g);
+    if (len + gl + 1 > cap) break;
+    memcpy(buf + len, g, gl);
+    len += gl;
+    buf[len] = '\0';
+  }
+}
+
+double tui_per_min(int64_t calls, hud_time_ns from, hud_time_ns to) {
+  double minutes = (double)(to - from) / 60e9;
+  return minutes > 0 ? (double)calls / minutes : 0;
+}
+
+size_t tui_width(const char *s) {
+  size_t w = 0;
+  for (; s && *s; s++)
+    if (((unsigned char)*s & 0xC0) != 0x80) w++;
+  return w;
+}
+
+void tui_fit(const char *s, size_t width, bool right, bool pad, char *buf, size_t cap) {
+  if (!s) s = "";
+  size_t w = tui_width(s), len = 0;
+  if (cap == 0) return;
+  if (w > width) {
+    /* Keep WIDTH-1 code points and mark the cut. */
+    size_t cols = 0;
+    const char *p = s;
+    while (*p && cols + 1 < width) {
+      p++;
+      while (((unsigned char)*p & 0xC0) == 0x80) p++;
+      cols++;
+    }
+    len = (size_t)(p - s);
+    if (len + 2 > cap) len = cap - 2;
+    memcpy(buf, s, len);
+    if (width > 0) buf[len++] = '~';
+    buf[len] = '\0';
+    return;
+  }
+  size_t gap = pad || right ? width - w : 0, sl = strlen(s);
+  if (gap + sl + 1 > cap) gap = sl + 1 < cap ? cap - sl - 1 : 0;
+  if (sl + 1 > cap) sl = cap - 1;
+  if (right) {
+    memset(buf, ' ', gap);
+    memcpy(buf + gap, s, sl);
+  } else {
+    memcpy(buf, s, sl);
+    memset(buf + sl, ' ', gap);
+  }
+  buf[gap + sl] = '\0';
+}
+
+bool tui_contains(const char *hay, const char *needle) {
+  if (!needle || !*needle) return true;
+  return hay && strcasestr(hay, needle) != NULL;
+}
+
+int64_t tui_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

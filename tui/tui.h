@@ -1,0 +1,216 @@
+/* hud-tui internals: the view table, per-view state, the fetch worker and the shared formatting.
+ *
+ * A view is one file (view_*.c) exporting a const tui_view: how to fetch its data (on the worker thread,
+ * through hud/api.h), how to lay out its rows (a tui_table, shared by the screen and --once) and what its
+ * own keys do. The framework (app.c) owns the terminal, the layout, the generic keys, the refresh timer
+ * and the status line; views never touch the terminal outside the window area they are given. */
+#ifndef TUI_H
+#define TUI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hud/api.h"
+#include "hud/err.h"
+#include "hud/model.h"
+
+/* What one fetch needs: copied to the worker thread, so plain buffers only. */
+typedef struct tui_query {
+  char service[128];
+  char env[64];       /* "" = the key's only environment */
+  int64_t window_ns;  /* from = now - window */
+  int sort;           /* view-specific sort column */
+  int limit;
+  char function_id[HUD_UUID_STRLEN + 1]; /* detail view */
+} tui_query;
+
+/* One decoded response and the arena holding it (owned by the view state that keeps it). */
+typedef struct tui_data {
+  hud_arena *arena;
+  void *resp;          /* the view's response type, inside ARENA */
+  int64_t fetched_ms;  /* monotonic clock, ms */
+} tui_data;
+
+/* Tone of a cell: the framework maps it to colour or, without colour, to bold/plain. */
+enum { TUI_TONE_NORMAL = 0, TUI_TONE_BAD, TUI_TONE_GOOD, TUI_TONE_DIM, TUI_TONE_HEAD };
+
+#define TUI_FLEX_MAX 56 /* widest a flexible column grows */
+
+typedef struct tui_col {
+  const char *head;
+  int width;      /* columns; 0 = flexible, takes what is left (at least MIN) */
+  int min;        /* flexible columns: smallest width */
+  bool right;     /* right-aligned (numbers) */
+  int need;       /* shown only when the terminal is at least this wide (0 = always) */
+} tui_col;
+
+struct tui_vstate;
+struct tui_ctx;
+
+/* Rows of a view as a table; the same callbacks feed the screen and --once. */
+typedef struct tui_table {
+  const tui_col *cols;
+  size_t n_cols;
+  /* Text of row ROW (an index of st->rows), column COL, into BUF; *TONE may be set. */
+  void (*cell)(const struct tui_vstate *st, const struct tui_ctx *ctx, size_t row, size_t col, char *buf,
+               size_t cap, int *tone);
+} tui_table;
+
+/* Per-view state, owned by the framework; views keep their own figures in DATA and ROWS. */
+typedef struct tui_vstate {
+  tui_data data;             /* the last good response; arena NULL = none yet */
+  size_t *rows;              /* visible rows: indices into the response, after filter and sort */
+  size_t n_rows;
+  size_t sel, top;           /* selected row, first row on screen */
+  int sort;                  /* index into the view's sort names */
+  char filter[64];           /* substring filter ("" = none) */
+  char function_id[HUD_UUID_STRLEN + 1]; /* detail: the function shown */
+  char function_name[256];
+} tui_vstate;
+
+/* Framework state that views may read. */
+typedef struct tui_ctx {
+  const char *url;
+  const char *service;
+  const char *env;
+  int64_t window_ns;
+  bool color, unicode;
+  int cols, lines;           /* terminal size */
+} tui_ctx;
+
+/* What a view's key handler asks the framework to do. */
+enum { TUI_K_IGNORED = 0, TUI_K_HANDLED, TUI_K_REFETCH, TUI_K_DETAIL };
+
+typedef struct tui_view {
+  const char *name;          /* "functions": --view and --once */
+  const char *title;         /* "Functions" */
+  int key;                   /* digit that selects it */
+  const char *footer;        /* the view's own keys, for the footer */
+  const char *help;          /* lines for the ? overlay ("key\tmeaning\n" ...) */
+  bool filterable;           /* `/` applies */
+  bool uses_function;        /* about one function: the one Enter chose (shared by every such view) */
+  const char *const *sorts;  /* sort names, NULL-terminated; NULL = no sort */
+  const int *sort_cols;      /* table column of each sort (for the header's marker) */
+  const tui_table *table;    /* NULL: the view draws free-form (detail) */
+  /* Worker thread: fills *RESP inside ARENA. Returns 0 or HUD_E* (ERR filled). */
+  int (*fetch)(hud_client *c, const tui_query *q, hud_arena *arena, void **resp, hud_api_error *err);
+  /* Rebuilds st->rows from st->data (filter, sort). */
+  void (*index)(tui_vstate *st);
+  /* Free-form views draw lines [Y, Y+H) themselves; NULL for table views. */
+  void (*draw)(tui_vstate *st, const tui_ctx *ctx, int y, int h);
+  /* Keys beyond the framework's; NULL = none. For TUI_K_DETAIL, fills DETAIL_ID / DETAIL_NAME. */
+  int (*on_key)(tui_vstate *st, const tui_ctx *ctx, int key, char detail_id[HUD_UUID_STRLEN + 1],
+                char *detail_name, size_t name_cap);
+  /* JSON of the response for --once --json (malloc'ed). */
+  int (*encode)(const void *resp, char **json);
+  /* Plain-text rendering for free-form views in --once; NULL for table views. */
+  void (*print)(const tui_vstate *st, const tui_ctx *ctx, FILE *out);
+} tui_view;
+
+/* The table of views, in key order; tui_nviews entries. */
+extern const tui_view *const tui_views[];
+extern const size_t tui_nviews;
+const tui_view *tui_view_by_name(const char *name);
+
+extern const tui_view tui_view_functions, tui_view_flows, tui_view_issues, tui_view_detail, tui_view_paths;
+
+/* The query scope of Q: service, env (NULL when ""), from = now - window, to = now. */
+void tui_scope(const tui_query *q, hud_query_scope *s);
+/* Fills Q->service when it is empty: the only service the key sees (blocking). 0 or HUD_E* with ERR set. */
+int tui_resolve_service(hud_client *c, tui_query *q, hud_api_error *err);
+/* Draws S at (Y, X) in W columns with TONE; SEL = the selected row (reverse video). (app.c) */
+void tui_put(int y, int x, int w, const char *s, int tone, bool sel);
+
+/* ---- formatting (fmt.c); every function writes a NUL-terminated string of at most CAP-1 bytes ---- */
+void tui_fmt_dur(double ns, char *buf, size_t cap);      /* "850ns" "12.3us" "4.56ms" "1.23s" "-" for 0 */
+void tui_fmt_rate(double per_min, char *buf, size_t cap); /* "0.42" "12.3" "1.2k" */
+void tui_fmt_count(int64_t n, char *buf, size_t cap);     /* "987" "12.3k" "4.5M" */
+void tui_fmt_pct(double frac, char *buf, size_t cap);     /* 0.0123 -> "1.23%" */
+void tui_fmt_signed_pct(double pct, char *buf, size_t cap); /* 12.3 -> "+12.3%", 0 -> "-" */
+void tui_fmt_window(int64_t ns, char *buf, size_t cap);   /* "24h" "90m" "7d" */
+void tui_fmt_age(int64_t ms, char *buf, size_t cap);      /* "3s" "2m05s" "1h02m" */
+/* Sparkline of N values scaled to their maximum, one glyph per value (UTF-8 blocks or ASCII); NaN = blank. */
+void tui_fmt_spark(const double *v, size_t n, bool unicode, char *buf, size_t cap);
+/* Calls per minute over the window [FROM, TO). */
+double tui_per_min(int64_t calls, hud_time_ns from, hud_time_ns to);
+/* Display width of a UTF-8 string (code points; hud's text is ASCII or 1-column glyphs). */
+size_t tui_width(const char *s);
+/* Copies S into BUF cut to WIDTH columns ("~" marks a cut), padded with spaces when PAD. */
+void tui_fit(const char *s, size_t width, bool right, bool pad, char *buf, size_t cap);
+/* Case-insensitive substring test. */
+bool tui_contains(const char *hay, const char *needle);
+/* Monotonic milliseconds. */
+int64_t tui_now_ms(void);
+
+/* ---- --once (once.c) ---- */
+typedef struct tui_once_opts {
+  const char *view;
+  const char *sort;
+  int limit;
+  bool json;
+  const char *filter;
+  const char *function_id;
+} tui_once_opts;
+/* Fetches one view, prints it to OUT; returns the exit status (0, 1 backend error, 2 usage). */
+int tui_once(hud_client *c, const tui_query *q, const tui_once_opts *o, const tui_ctx *ctx, FILE *out);
+/* Human sentence for a failed request (names 401, unreachable...), for the status line and --once. */
+void tui_error_text(const hud_api_error *err, const char *url, char *buf, size_t cap);
+
+/* Prints a table view's rows as plain text WIDTH columns wide. */
+void tui_table_print(const tui_view *v, const tui_vstate *st, const tui_ctx *ctx, int width, FILE *out);
+/* Widths of a table's columns for WIDTH terminal columns (0 = column hidden). */
+void tui_table_layout(const tui_table *t, int width, int *widths);
+
+/* ---- the fetch worker (worker.c): one background thread, one job slot, one result slot ---- */
+typedef struct tui_worker tui_worker;
+typedef struct tui_result {
+  int view;              /* index into tui_views */
+  int rc;                /* 0 or HUD_E* */
+  hud_api_error err;
+  tui_data data;         /* rc == 0: owned by the receiver */
+  char service[128];     /* the service actually queried (resolved when the query had none) */
+  char function_id[HUD_UUID_STRLEN + 1];
+} tui_result;
+/* Starts the thread; it uses C (not thread-safe: the worker is its only user from then on). */
+int tui_worker_new(tui_worker **out, hud_client *c);
+/* Queues a fetch of view VIEW, replacing a queued one not yet started; returns the view whose queued job
+ * was dropped, or -1. */
+int tui_worker_submit(tui_worker *w, int view, const tui_query *q);
+/* Takes a finished result (true) into *OUT. */
+bool tui_worker_poll(tui_worker *w, tui_result *out);
+/* True while a request is running. */
+bool tui_worker_busy(tui_worker *w);
+/* Stops the thread when it is idle (returns true, everything freed); when a request is still running
+ * (bounded by the client's timeout) returns false and leaves the thread to die with the process. */
+bool tui_worker_free(tui_worker *w);
+
+/* ---- the terminal (term.c) ---- */
+/* Opens the terminal: locale, TERM (an unknown one falls back to vt100, then dumb), colours unless
+ * NO_COLOR / NO_COLOR_FLAG / a terminal without them, UTF-8 glyphs unless NO_UNICODE or a non-UTF-8
+ * locale; installs SIGINT/SIGTERM/SIGHUP handlers. Sets ctx->color, unicode, cols, lines.
+ * 0, or -1 with a message in ERR. */
+int tui_term_open(bool no_color, bool no_unicode, tui_ctx *ctx, char *err, size_t cap);
+/* Restores the terminal (idempotent). */
+void tui_term_close(void);
+/* The signal that asked us to stop, or 0. */
+int tui_term_stop_signal(void);
+/* Curses attributes of a tone (colour pair or bold/dim without colour). */
+int tui_term_attr(int tone);
+/* The terminal type used instead of an unknown TERM, or NULL. */
+const char *tui_term_fallback(void);
+/* Glyphs: horizontal line, vertical line and corners, per ctx->unicode. */
+const char *tui_glyph_h(void);
+
+/* ---- the interactive program (app.c) ---- */
+typedef struct tui_app_opts {
+  const char *url;
+  int interval_ms;
+  const char *first_view;
+  bool no_color, no_unicode;
+  const char *sort;
+} tui_app_opts;
+int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui_app_opts *o);
+
+#endif

@@ -1,0 +1,269 @@
+/* Function detail: figures, trend, errors by type, per-version comparison, callers and callees
+ * (Enter follows a caller or callee). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hud/codec.h"
+#include "tui.h"
+
+typedef struct line {
+  char text[1024];
+  int tone;
+  int link; /* index into callers then callees; -1 = not selectable */
+} line;
+
+typedef struct lines {
+  line *v;
+  size_t n, cap;
+} lines;
+
+static line *add(lines *ls, int tone, int link) {
+  if (ls->n == ls->cap) return NULL;
+  line *l = &ls->v[ls->n++];
+  l->text[0] = '\0';
+  l->tone = tone;
+  l->link = link;
+  return l;
+}
+
+#define SPARK_BUCKETS 60
+
+/* The response and the time axis it was asked with: the series leaves empty buckets out. */
+typedef struct detail_resp {
+  hud_function_detail d; /* first: the response is also a hud_function_detail */
+  hud_time_ns from;
+  int64_t bucket_ns;
+} detail_resp;
+
+static int fetch(hud_client *c, const tui_query *q, hud_arena *arena, void **resp, hud_api_error *err) {
+  hud_function_request req = {0};
+  tui_scope(q, &req.scope);
+  snprintf(req.function_id, sizeof req.function_id, "%s", q->function_id);
+  req.bucket_ns = q->window_ns / SPARK_BUCKETS / 1000000000LL * 1000000000LL; /* whole seconds */
+  if (req.bucket_ns < 1000000000LL) req.bucket_ns = 1000000000LL;
+  detail_resp *r = hud_arena_alloc(arena, sizeof *r);
+  if (!r) return HUD_ENOMEM;
+  r->from = req.scope.from;
+  r->bucket_ns = req.bucket_ns;
+  *resp = r;
+  return hud_api_function(c, &req, arena, &r->d, err);
+}
+
+/* Two sparklines over the window, one glyph per bucket, blank where nothing ran; the newest that fit. */
+static void sparklines(lines *ls, const detail_resp *r, const tui_ctx *ctx) {
+  const hud_function_detail *d = &r->d;
+  size_t n = SPARK_BUCKETS + 1, max = ctx->cols > 20 ? (size_t)ctx->cols - 20 : 4;
+  double p95[SPARK_BUCKETS + 1], calls[SPARK_BUCKETS + 1];
+  for (size_t i = 0; i < n; i++) p95[i] = calls[i] = NAN;
+  for (size_t i = 0; i < d->n_series; i++) {
+    int64_t k = (d->series[i].timestamp - r->from) / r->bucket_ns;
+    if (k < 0 || (size_t)k >= n) continue;
+    p95[k] = d->series[i].p95;
+    calls[k] = (double)d->series[i].calls;
+  }
+  size_t from = n > max ? n - max : 0;
+  char w[16];
+  tui_fmt_window(r->bucket_ns, w, sizeof w);
+  line *l;
+  if ((l = add(ls, TUI_TONE_NORMAL, -1))) {
+    int k = snprintf(l->text, sizeof l->text, "p95 per %-5s ", w);
+    tui_fmt_spark(p95 + from, n - from, ctx->unicode, l->text + k, sizeof l->text - (size_t)k);
+  }
+  if ((l = add(ls, TUI_TONE_NORMAL, -1))) {
+    int k = snprintf(l->text, sizeof l->text, "calls per %-3s ", w);
+    tui_fmt_spark(calls + from, n - from, ctx->unicode, l->text + k, sizeof l->text - (size_t)k);
+  }
+}
+
+/* Selectable rows: callers, then callees. */
+static void index_rows(tui_vstate *st) {
+  const hud_function_detail *d = st->data.resp;
+  st->n_rows = 0;
+  if (!d) return;
+  free(st->rows);
+  st->n_rows = d->n_callers + d->n_callees;
+  st->rows = calloc(st->n_rows + 1, sizeof *st->rows);
+  if (!st->rows) {
+    st->n_rows = 0;
+    return;
+  }
+  for (size_t i = 0; i < st->n_rows; i++) st->rows[i] = i;
+}
+
+/* NAME, LOC, CALLS, MEAN, ERR in the peer columns for WIDTH. */
+static void peer_cols(lines *ls, int tone, int link, int width, const char *name, const char *loc, const char *calls,
+                      const char *mean, const char *err) {
+  int nw = width >= 120 ? 36 : 24, lw = width >= 120 ? 40 : width - nw - 34;
+  char n[300], l[300], c[40], m[40], e[40];
+  tui_fit(name, (size_t)nw, false, true, n, sizeof n);
+  tui_fit(loc, lw > 4 ? (size_t)lw : 4, false, true, l, sizeof l);
+  tui_fit(calls, 7, true, true, c, sizeof c);
+  tui_fit(mean, 8, true, true, m, sizeof m);
+  tui_fit(err, 6, true, true, e, sizeof e);
+  line *ln = add(ls, tone, link);
+  if (ln) snprintf(ln->text, sizeof ln->text, "  %s %s %s %s %s", n, l, c, m, e);
+}
+
+static void peer_line(lines *ls, const hud_call_peer *p, int link, bool caller, int width) {
+  char name[256], loc[300], calls[32], mean[32], err[32];
+  snprintf(name, sizeof name, "%s", p->name ? p->name : p->function_id[0] ? p->function_id : "(module level)");
+  if (caller && p->line > 0) snprintf(loc, sizeof loc, "%s:%d", p->module_path ? p->module_path : "?", p->line);
+  else if (!caller && p->line > 0) snprintf(loc, sizeof loc, "%d: %s", p->line, p->module_path ? p->module_path : "?");
+  else snprintf(loc, sizeof loc, "%s", p->module_path ? p->module_path : "");
+  tui_fmt_count(p->calls, calls, sizeof calls);
+  tui_fmt_dur(p->mean_duration, mean, sizeof mean);
+  tui_fmt_pct(p->calls ? (double)p->errors / (double)p->calls : 0, err, sizeof err);
+  peer_cols(ls, p->errors ? TUI_TONE_BAD : TUI_TONE_NORMAL, link, width, name, loc, calls, mean, err);
+}
+
+static void version_line(lines *ls, const hud_version_stats *v, const hud_version_stats *older, int width) {
+  char f[7][32], d[32] = "";
+  tui_fmt_count(v->calls, f[0], sizeof f[0]);
+  tui_fmt_pct(v->error_rate, f[1], sizeof f[1]);
+  tui_fmt_dur(v->mean_duration, f[2], sizeof f[2]);
+  tui_fmt_dur(v->p50, f[3], sizeof f[3]);
+  tui_fmt_dur(v->p95, f[4], sizeof f[4]);
+  tui_fmt_dur(v->p99, f[5], sizeof f[5]);
+  int tone = TUI_TONE_NORMAL;
+  if (older && older->mean_duration > 0) {
+    double pct = 100.0 * (v->mean_duration - older->mean_duration) / older->mean_duration;
+    tui_fmt_signed_pct(pct, d, sizeof d);
+    if (pct >= 10) tone = TUI_TONE_BAD;
+  }
+  char ver[40];
+  tui_fit(v->version ? v->version : "?", 12, false, true, ver, sizeof ver);
+  line *l = add(ls, tone, -1);
+  if (l)
+    snprintf(l->text, sizeof l->text, "  %s %8s %7s %8s %8s %8s %8s %8s", ver, f[0], f[1], f[2], f[3], f[4], f[5], d);
+}
+
+static void figures(lines *ls, const hud_function_detail *d, const tui_ctx *ctx) {
+  const hud_function_summary *s = &d->summary;
+  char a[8][32];
+  line *l = add(ls, TUI_TONE_HEAD, -1);
+  const hud_function_decl *decl = d->declaration;
+  const char *mod = s->module_path ? s->module_path : decl && decl->module_path ? decl->module_path : "?";
+  if (l) {
+    if (s->start_line > 0)
+      snprintf(l->text, sizeof l->text, "%s  %s:%d-%d%s", s->name ? s->name : s->function_id, mod, s->start_line,
+               s->end_line, s->is_async ? "  async" : "");
+    else
+      snprintf(l->text, sizeof l->text, "%s  %s", s->name ? s->name : s->function_id, mod);
+  }
+  tui_fmt_count(s->calls, a[0], sizeof a[0]);
+  tui_fmt_count(s->errors, a[1], sizeof a[1]);
+  tui_fmt_pct(s->error_rate, a[2], sizeof a[2]);
+  if (strcmp(a[2], "0") == 0) snprintf(a[2], sizeof a[2], "0%%");
+  tui_fmt_dur(s->mean_duration, a[3], sizeof a[3]);
+  tui_fmt_dur(s->self_duration_mean, a[4], sizeof a[4]);
+  if ((l = add(ls, s->error_rate >= 0.01 ? TUI_TONE_BAD : TUI_TONE_NORMAL, -1)))
+    snprintf(l->text, sizeof l->text, "calls %s  errors %s (%s)  mean %s  self %s", a[0], a[1], a[2], a[3], a[4]);
+  tui_fmt_dur(s->p50, a[0], sizeof a[0]);
+  tui_fmt_dur(s->p90, a[1], sizeof a[1]);
+  tui_fmt_dur(s->p95, a[2], sizeof a[2]);
+  tui_fmt_dur(s->p99, a[3], sizeof a[3]);
+  if ((l = add(ls, TUI_TONE_NORMAL, -1)))
+    snprintf(l->text, sizeof l->text, "p50 %s  p90 %s  p95 %s  p99 %s", a[0], a[1], a[2], a[3]);
+  tui_fmt_dur(fabs(s->duration_trend), a[0], sizeof a[0]);
+  tui_fmt_signed_pct(s->slowdown, a[1], sizeof a[1]);
+  if ((l = add(ls, s->slowdown >= 10 ? TUI_TONE_BAD : TUI_TONE_NORMAL, -1))) {
+    int n = snprintf(l->text, sizeof l->text, "trend %s%s/h  change %s", strcmp(a[0], "-") == 0 ? "" : s->duration_trend < 0 ? "-" : "+",
+                     a[0], a[1]);
+    if (s->previous_version) snprintf(l->text + n, sizeof l->text - (size_t)n, " vs %s", s->previous_version);
+  }
+}
+
+static void build(const tui_vstate *st, const tui_ctx *ctx, lines *ls) {
+  const hud_function_detail *d = st->data.resp;
+  line *l;
+  figures(ls, d, ctx);
+  sparklines(ls, st->data.resp, ctx);
+  if (d->errors_by_type.n && (l = add(ls, TUI_TONE_BAD, -1))) {
+    size_t len = (size_t)snprintf(l->text, sizeof l->text, "errors by type:");
+    for (size_t i = 0; i < d->errors_by_type.n && len < sizeof l->text; i++)
+      len += (size_t)snprintf(l->text + len, sizeof l->text - len, " %s %lld", d->errors_by_type.items[i].key,
+                              (long long)d->errors_by_type.items[i].count);
+  }
+  if (d->n_versions && (l = add(ls, TUI_TONE_HEAD, -1)))
+    snprintf(l->text, sizeof l->text, "  %-12s %8s %7s %8s %8s %8s %8s %8s", "version", "calls", "err%", "mean", "p50",
+             "p95", "p99", "vs prev");
+  for (size_t i = 0; i < d->n_versions; i++)
+    version_line(ls, &d->versions[i], i + 1 < d->n_versions ? &d->versions[i + 1] : NULL, ctx->cols);
+  char head[64];
+  snprintf(head, sizeof head, "callers (%zu)", d->n_callers);
+  peer_cols(ls, TUI_TONE_HEAD, -1, ctx->cols, head, "call site", "calls", "mean", "err%");
+  for (size_t i = 0; i < d->n_callers; i++) peer_line(ls, &d->callers[i], (int)i, true, ctx->cols);
+  snprintf(head, sizeof head, "callees (%zu)", d->n_callees);
+  peer_cols(ls, TUI_TONE_HEAD, -1, ctx->cols, head, "line: module", "calls", "mean", "err%");
+  for (size_t i = 0; i < d->n_callees; i++)
+    peer_line(ls, &d->callees[i], (int)(d->n_callers + i), false, ctx->cols);
+}
+
+static bool build_all(const tui_vstate *st, const tui_ctx *ctx, lines *ls) {
+  const hud_function_detail *d = st->data.resp;
+  ls->cap = 16 + d->n_versions + d->n_callers + d->n_callees;
+  ls->n = 0;
+  ls->v = calloc(ls->cap, sizeof *ls->v);
+  if (!ls->v) return false;
+  build(st, ctx, ls);
+  return true;
+}
+
+static void draw(tui_vstate *st, const tui_ctx *ctx, int y, int h) {
+  if (!st->data.resp) return;
+  lines ls;
+  if (!build_all(st, ctx, &ls)) return;
+  size_t at = 0; /* the line of the selected link */
+  for (size_t i = 0; i < ls.n; i++)
+    if (ls.v[i].link == (int)st->sel) at = i;
+  if (at < st->top) st->top = at > 0 && ls.v[at - 1].link < 0 ? at - 1 : at;
+  if (at >= st->top + (size_t)h) st->top = at - (size_t)h + 1;
+  if (st->top + (size_t)h > ls.n) st->top = ls.n > (size_t)h ? ls.n - (size_t)h : 0;
+  for (int r = 0; r < h && st->top + (size_t)r < ls.n; r++) {
+    const line *l = &ls.v[st->top + (size_t)r];
+    tui_put(y + r, 0, ctx->cols, l->text, l->tone, l->link >= 0 && l->link == (int)st->sel && st->n_rows);
+  }
+  free(ls.v);
+}
+
+static void print(const tui_vstate *st, const tui_ctx *ctx, FILE *out) {
+  lines ls;
+  if (!st->data.resp || !build_all(st, ctx, &ls)) return;
+  for (size_t i = 0; i < ls.n; i++) {
+    char *t = ls.v[i].text;
+    size_t n = strlen(t);
+    while (n && t[n - 1] == ' ') t[--n] = '\0';
+    fprintf(out, "%s\n", t);
+  }
+  free(ls.v);
+}
+
+static int on_key(tui_vstate *st, const tui_ctx *ctx, int key, char id[HUD_UUID_STRLEN + 1], char *name,
+                  size_t cap) {
+  if (key != '\n' && key != '\r') return TUI_K_IGNORED;
+  const hud_function_detail *d = st->data.resp;
+  if (!d || st->sel >= st->n_rows) return TUI_K_HANDLED;
+  const hud_call_peer *p = st->sel < d->n_callers ? &d->callers[st->sel] : &d->callees[st->sel - d->n_callers];
+  if (!p->function_id[0]) return TUI_K_HANDLED;
+  snprintf(id, HUD_UUID_STRLEN + 1, "%s", p->function_id);
+  snprintf(name, cap, "%s", p->name ? p->name : "");
+  return TUI_K_DETAIL;
+}
+
+static int encode(const void *resp, char **json) { return hud_function_detail_encode(resp, json, NULL, NULL); }
+
+const tui_view tui_view_detail = {
+    .name = "detail",
+    .title = "Detail",
+    .key = '4',
+    .footer = "Enter:follow 5:hot paths",
+    .help = "Enter\tfollow the selected caller or callee\n",
+    .uses_function = true,
+    .fetch = fetch,
+    .index = index_rows,
+    .draw = draw,
+    .on_key = on_key,
+    .encode = encode,
+    .print = print,
+};

@@ -1,0 +1,129 @@
+/* The fetch worker: blocking API calls run on one background thread so that keys and redraws never wait
+ * for the backend; the main loop polls for the finished result and swaps it in. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hud/err.h"
+#include "tui.h"
+
+struct tui_worker {
+  pthread_t th;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  hud_client *c;
+  bool quit, busy, has_job, has_res;
+  int job_view;
+  tui_query job;
+  tui_result res;
+};
+
+static void run_job(tui_worker *w, int view, tui_query *q, tui_result *r) {
+  memset(r, 0, sizeof *r);
+  r->view = view;
+  snprintf(r->function_id, sizeof r->function_id, "%s", q->function_id);
+  r->rc = tui_resolve_service(w->c, q, &r->err);
+  snprintf(r->service, sizeof r->service, "%s", q->service);
+  if (r->rc) return;
+  r->data.arena = hud_arena_new();
+  if (!r->data.arena) {
+    r->rc = r->err.code = HUD_ENOMEM;
+    return;
+  }
+  r->rc = tui_views[view]->fetch(w->c, q, r->data.arena, &r->data.resp, &r->err);
+  r->data.fetched_ms = tui_now_ms();
+  if (r->rc) {
+    hud_arena_free(r->data.arena);
+    r->data.arena = NULL;
+    r->data.resp = NULL;
+  }
+}
+
+static void *main_fn(void *arg) {
+  tui_worker *w = arg;
+  pthread_mutex_lock(&w->mu);
+  for (;;) {
+    while (!w->quit && !w->has_job) pthread_cond_wait(&w->cv, &w->mu);
+    if (w->quit) break;
+    int view = w->job_view;
+    tui_query q = w->job;
+    w->has_job = false;
+    w->busy = true;
+    pthread_mutex_unlock(&w->mu);
+    tui_result r;
+    run_job(w, view, &q, &r);
+    pthread_mutex_lock(&w->mu);
+    w->busy = false;
+    if (w->has_res) hud_arena_free(w->res.data.arena); /* never taken: superseded */
+    w->res = r;
+    w->has_res = true;
+  }
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+
+int tui_worker_new(tui_worker **out, hud_client *c) {
+  tui_worker *w = calloc(1, sizeof *w);
+  if (!w) return HUD_ENOMEM;
+  w->c = c;
+  pthread_mutex_init(&w->mu, NULL);
+  pthread_cond_init(&w->cv, NULL);
+  /* Signals belong to the main loop, which restores the terminal. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int rc = pthread_create(&w->th, NULL, main_fn, w);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) {
+    free(w);
+    return HUD_ENOMEM;
+  }
+  *out = w;
+  return 0;
+}
+
+int tui_worker_submit(tui_worker *w, int view, const tui_query *q) {
+  pthread_mutex_lock(&w->mu);
+  int dropped = w->has_job && w->job_view != view ? w->job_view : -1;
+  w->job_view = view;
+  w->job = *q;
+  w->has_job = true;
+  pthread_cond_signal(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+  return dropped;
+}
+
+bool tui_worker_poll(tui_worker *w, tui_result *out) {
+  pthread_mutex_lock(&w->mu);
+  bool got = w->has_res;
+  if (got) {
+    *out = w->res;
+    w->has_res = false;
+  }
+  pthread_mutex_unlock(&w->mu);
+  return got;
+}
+
+bool tui_worker_busy(tui_worker *w) {
+  pthread_mutex_lock(&w->mu);
+  bool b = w->busy || w->has_job;
+  pthread_mutex_unlock(&w->mu);
+  return b;
+}
+
+bool tui_worker_free(tui_worker *w) {
+  if (!w) return true;
+  pthread_mutex_lock(&w->mu);
+  w->quit = true;
+  bool busy = w->busy;
+  pthread_cond_signal(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+  if (busy) return false;
+  pthread_join(w->th, NULL);
+  if (w->has_res) hud_arena_free(w->res.data.arena);
+  pthread_mutex_destroy(&w->mu);
+  pthread_cond_destroy(&w->cv);
+  free(w);
+  return true;
+}
