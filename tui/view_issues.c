@@ -8,7 +8,7 @@
 
 static const tui_col cols[] = {
     {"issue", 7, 0, false, 0},          {"subject", 0, 14, false, 0}, {"effect", 7, 0, true, 0},
-    {"before -> after", 17, 0, true, 100}, {"95% CI of effect", 19, 0, true, 150}, {"p", 7, 0, true, 0},
+    {"before -> after", 17, 0, true, 100}, {"CI of effect", 19, 0, true, 150}, {"p", 7, 0, true, 0},
     {"versions", 13, 0, false, 0},     {"root cause", 22, 0, false, 0},
 };
 
