@@ -239,7 +239,7 @@ static void test_lens_latency(void **state) {
                                                 "languageId", "python", "version", 1, "text", text)),
                    0);
   free(text);
-  /* Requests are answered in order: this one's answer marks the end of the parse and index. */
+  /* A request on the document waits for its index: this one's answer marks the end of the parse. */
   assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:{s:s},s:{s:i,s:i}}}", "jsonrpc", "2.0", "id", 2,
                                                 "method", "textDocument/hover", "params", "textDocument", "uri", uri,
                                                 "position", "line", 0, "character", 0)),
@@ -299,6 +299,92 @@ static void test_lens_latency(void **state) {
 }
 
 
+static json_t *open_note(const char *uri, int version, const char *text) {
+  return json_pack("{s:s,s:s,s:{s:{s:s,s:s,s:i,s:s}}}", "jsonrpc", "2.0", "method", "textDocument/didOpen", "params",
+                   "textDocument", "uri", uri, "languageId", "python", "version", version, "text", text);
+}
+
+static size_t frame_index(const lspr *r, int id) {
+  for (size_t i = 0; i < r->n_frames; i++) {
+    json_t *v = json_object_get(r->frames[i], "id");
+    if (json_is_integer(v) && json_integer_value(v) == id && !json_object_get(r->frames[i], "method")) return i;
+  }
+  return (size_t)-1;
+}
+
+/* Indexing runs on a worker: while a 10k-line file parses, a request on another document is answered
+ * first, and the big file's own request waits for its index. A full replacement sent while the parse
+ * runs makes its result stale: the answer describes the new text. */
+static void test_parse_off_loop(void **state) {
+  (void)state;
+  lspr r;
+  assert_int_equal(lspr_start(&r, fx->cfg_home, NULL), 0);
+  char root_uri[700], big[800], small[800];
+  snprintf(root_uri, sizeof root_uri, "file://%s", fx->root);
+  snprintf(big, sizeof big, "file://%s/services/backend/shop/db.py", fx->root);
+  snprintf(small, sizeof small, "file://%s/services/backend/shop/other.py", fx->root);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{},s:{s:s,s:s,s:s}}}", "jsonrpc", "2.0",
+                                                "id", 1, "method", "initialize", "params", "rootUri", root_uri,
+                                                "capabilities", "initializationOptions", "url", fx->url, "key",
+                                                fx->key, "service", "shop")),
+                   0);
+  json_t *e = json_pack("{s:i}", "id", 1);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{}}", "jsonrpc", "2.0", "method", "initialized", "params")), 0);
+  /* The first index of a process compiles the queries (once, on the first worker that needs them). */
+  assert_int_equal(lspr_send_json(&r, open_note(small, 1, "def other():\n    return 1\n")), 0);
+  assert_int_equal(lspr_send_json(&r, lens_request(10, small)), 0);
+  e = json_pack("{s:i}", "id", 10);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  char *text = big_module();
+  long long t0 = now_us();
+  assert_int_equal(lspr_send_json(&r, open_note(big, 1, text)), 0);
+  free(text);
+  assert_int_equal(lspr_send_json(&r, lens_request(2, big)), 0);
+  long long t_small = now_us();
+  assert_int_equal(lspr_send_json(&r, lens_request(3, small)), 0);
+  e = json_pack("{s:i}", "id", 3);
+  json_t *got = lspr_expect(&r, e, 10000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  long long small_us = now_us() - t_small;
+  /* The big file is still being parsed: its request has no answer yet. */
+  assert_int_equal(frame_index(&r, 2), (size_t)-1);
+  /* A full replacement while the parse runs: that parse's result is dropped. */
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:{s:s,s:i},s:[{s:s}]}}", "jsonrpc", "2.0", "method",
+                                                "textDocument/didChange", "params", "textDocument", "uri", big,
+                                                "version", 2, "contentChanges", "text",
+                                                "\n\ndef fetch_order(order_id):\n    return order_id\n")),
+                   0);
+  e = json_pack("{s:s,s:{s:s}}", "method", "hud/status", "params", "state", "ok");
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  assert_int_equal(lspr_send_json(&r, lens_request(4, big)), 0);
+  e = json_pack("{s:i}", "id", 2);
+  got = lspr_expect(&r, e, 20000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  long long big_us = now_us() - t0;
+  e = json_pack("{s:i}", "id", 4);
+  got = lspr_expect(&r, e, 20000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  assert_true(frame_index(&r, 3) < frame_index(&r, 2));
+  /* The new text's one function, on line 2: nothing of the 10k lines. */
+  json_t *lenses = json_object_get(got, "result");
+  assert_int_equal(json_array_size(lenses), 1);
+  json_t *start = json_object_get(json_object_get(json_array_get(lenses, 0), "range"), "start");
+  assert_int_equal(json_integer_value(json_object_get(start, "line")), 2);
+  printf("# while a 10k-line file parses on a worker: a request on another document answered in %.1f ms; the big "
+         "file's request answered after %.1f ms\n",
+         small_us / 1e3, big_us / 1e3);
+  lspr_close_input(&r);
+  assert_int_equal(lspr_wait_exit(&r, 10000), 1);
+  lspr_stop(&r);
+}
+
 /* stdin and stdout regular files (a client that replays a session, `hud-lsp < in > out`): read with
  * uv_fs_read, written with write(2), the end of the file is the end of the session. */
 static void test_stdio_files(void **state) {
@@ -357,8 +443,8 @@ int main(void) {
     return 1;
   }
   const char *only = getenv("LSP_TRANSCRIPT"); /* run one transcript: LSP_TRANSCRIPT=lenses */
-  struct CMUnitTest *tests = calloc((size_t)n + 2, sizeof *tests);
-  char **paths = calloc((size_t)n + 2, sizeof *paths);
+  struct CMUnitTest *tests = calloc((size_t)n + 8, sizeof *tests);
+  char **paths = calloc((size_t)n + 8, sizeof *paths);
   size_t k = 0;
   for (int i = 0; i < n; i++) {
     if (!only || strncmp(ents[i]->d_name, only, strlen(only)) == 0) {
@@ -375,6 +461,8 @@ int main(void) {
     tests[k++] = (struct CMUnitTest){.name = "stdio_files", .test_func = test_stdio_files};
   if (!only || !strcmp(only, "latency"))
     tests[k++] = (struct CMUnitTest){.name = "lens_latency_10k_lines", .test_func = test_lens_latency};
+  if (!only || !strcmp(only, "offloop"))
+    tests[k++] = (struct CMUnitTest){.name = "parse_off_loop", .test_func = test_parse_off_loop};
   /* LSP_SHARD=i/n keeps every n-th test from the i-th: CTest runs the suite as n shorter tests. */
   const char *shard = getenv("LSP_SHARD");
   unsigned si = 0, sn = 1;
