@@ -216,6 +216,7 @@ static void answer_arrived(folder_state *f) {
   f->have = true;
   remap(f);
   set_state(b, "ok", "");
+  lsp_diags_all(b->srv); /* the documents' module paths may have changed */
   bool asked = false;
   for (size_t i = 0; i < lsp_docs_count(b->srv->docs); i++) {
     lsp_doc *doc = lsp_docs_at(b->srv->docs, i);

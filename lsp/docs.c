@@ -68,7 +68,7 @@ static void doc_free(lsp_doc *doc) {
   free(doc->lines);
   free(doc->rel);
   free(doc->module);
-  free(doc->diag);
+  free(doc->diag_last);
   free(doc);
 }
 

@@ -44,7 +44,8 @@ typedef struct lsp_doc {
   char *rel;         /* path below the folder ('/' separated), or the path without its leading '/' */
   char *module;      /* module path mapped by the backend (longest suffix with data); NULL: none yet */
   bool lens_asked;   /* the client asked for lenses of this document */
-  void *diag;        /* what diagnostics.c last published for it (diagnostics.c owns it) */
+  uint64_t diag_seq; /* diagnostics.c: the newest computation for it (older ones are not published) */
+  char *diag_last;   /* what the client last got, as text; NULL: nothing yet */
 } lsp_doc;
 
 typedef struct lsp_docs lsp_docs;

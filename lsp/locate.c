@@ -108,6 +108,7 @@ static void from_doc(lsp_server *s, lsp_doc *d, loc_q *q) {
 }
 
 static void plan(lsp_server *s, const lsp_loc_query *in, loc_q *q) {
+  if (!in->module && !in->path) return; /* nothing to look for: not in the workspace */
   lsp_doc *d = open_doc_for(s, in);
   if (d && lsp_doc_index(d)) {
     from_doc(s, d, q);

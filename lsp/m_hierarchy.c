@@ -94,8 +94,9 @@ static void peer_item(lsp_server *s, hud_arena *a, const hud_call_peer *peer, co
   lsp_fmt_calls((double)peer->calls, peer->errors, window_min(s), "mean", peer->mean_duration, counts, sizeof counts);
   const char *module = peer->module_path && *peer->module_path ? peer->module_path : NULL;
   if (loc->uri) snprintf(detail, sizeof detail, "%s", counts);
-  else snprintf(detail, sizeof detail, "%s · %s", module ? module : "unknown module", counts);
-  it->name = peer->name ? peer->name : peer->function_id[0] ? peer->function_id : "<module level>";
+  else snprintf(detail, sizeof detail, "%s · %s", module ? module : "not instrumented", counts);
+  /* No function: module-level code, a framework or C code calling in. */
+  it->name = peer->name ? peer->name : peer->function_id[0] ? peer->function_id : "<uninstrumented caller>";
   it->kind = strchr(it->name, '.') ? KIND_METHOD : KIND_FUNCTION;
   it->detail = hud_arena_strdup(a, detail);
   if (loc->uri) {
@@ -103,7 +104,7 @@ static void peer_item(lsp_server *s, hud_arena *a, const hud_call_peer *peer, co
   } else {
     /* Not in the workspace: a hud: URI naming the module, so that the item still shows. */
     char uri[600];
-    snprintf(uri, sizeof uri, "hud:///%s", module ? module : "unknown");
+    snprintf(uri, sizeof uri, "hud:///%s", module ? module : "uninstrumented");
     it->uri = hud_arena_strdup(a, uri);
   }
   if (loc->found) {

@@ -52,6 +52,8 @@ typedef struct fixture {
   srvh h;
   char key[128];
   char url[64], down_url[64], root[600], cfg_home[600], cfg_file_home[600];
+  char market[700];
+  char mk_ids[4][HUD_UUID_STRLEN + 1];
 } fixture;
 
 static fixture *fx;
@@ -118,6 +120,120 @@ static char *batch_json(void) {
   return s;
 }
 
+/* The "market" services (call hierarchy, diagnostics, Neovim): a call tree whose version 1.1.0 made
+ * shop/pricing.py:apply_discounts slower, which slowed down its callers. The workspace holds shop/ below
+ * market/app/; billing/tax.py is not in it.
+ *   view_cart (shop/views.py:4)  -> checkout (line 5)
+ *   checkout  (shop/cart.py:5)   -> apply_discounts (line 6), billing/tax.py:compute_tax (line 7) */
+typedef struct mk_fn {
+  const char *module, *name;
+  int caller;           /* index of the caller in mk_fns, -1: none */
+  int line;             /* call site in the caller */
+  double total_ms[2];   /* mean duration in 1.0.0 and 1.1.0 */
+  double self_ms[2];
+} mk_fn;
+
+static const mk_fn mk_fns[] = {
+    {"shop/views.py", "view_cart", -1, 0, {9, 16}, {1, 1}},
+    {"shop/cart.py", "checkout", 0, 5, {8, 15}, {2, 2}},
+    {"shop/pricing.py", "apply_discounts", 1, 6, {5, 12}, {5, 12}},
+    {"billing/tax.py", "compute_tax", 1, 7, {1, 1}, {1, 1}},
+};
+
+static const char mk_cart_py[] = "import billing.tax\nfrom shop.pricing import apply_discounts\n\n\n"
+                                 "def checkout(cart):\n    total = apply_discounts(cart)\n"
+                                 "    return total + billing.tax.compute_tax(total)\n";
+static const char mk_views_py[] = "from shop.cart import checkout\n\n\ndef view_cart(request):\n"
+                                  "    return checkout(request.cart)\n";
+static const char mk_pricing_py[] = "def apply_discounts(cart):\n    return sum(cart)\n";
+
+/* One version's batch: 6000 calls per function, 600 sampled (90% at the mean's 0.98, 10% at 1.18). SLOW
+ * picks the durations of 1.1.0. */
+static char *market_batch(const char *service, const char *version, int minutes_ago, int slow) {
+  hud_time_ns now = (hud_time_ns)time(NULL) * NS;
+  hud_time_ns slice = now / (60 * NS) * (60 * NS) - (hud_time_ns)minutes_ago * 60 * NS;
+  char ts[HUD_TIME_STRLEN + 1], sent[HUD_TIME_STRLEN + 1];
+  hud_time_format(slice, ts);
+  hud_time_format(now, sent);
+  json_t *decls = json_array(), *invs = json_array();
+  char ids[4][HUD_UUID_STRLEN + 1];
+  for (size_t i = 0; i < 4; i++) hud_function_id(mk_fns[i].module, mk_fns[i].name, ids[i]);
+  for (size_t i = 0; i < 4; i++) {
+    const mk_fn *f = &mk_fns[i];
+    char file[256];
+    snprintf(file, sizeof file, "/srv/app/%s", f->module);
+    json_array_append_new(decls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:s}", "function_id", ids[i], "name", f->name,
+                                           "file", file, "module_path", f->module, "start_line", 1, "end_line", 2,
+                                           "is_async", 0, "source_code_hash", "0123456789abcdef0123456789abcdef01234567"));
+    fx_fn d = {f->module, f->name, 6000, 0, 600, f->total_ms[slow] * 0.98 * MS, f->total_ms[slow] * 1.18 * MS};
+    long long n2 = d.sampled / 10, n1 = d.sampled - n2;
+    double sum = n1 * d.d1 + n2 * d.d2, sq = n1 * d.d1 * d.d1 + n2 * d.d2 * d.d2;
+    double self = sum * f->self_ms[slow] / f->total_ms[slow];
+    json_t *caller = f->caller < 0 ? json_array()
+                                   : json_pack("[[s,s,i]]", ids[f->caller], mk_fns[f->caller].module, f->line);
+    json_array_append_new(invs, json_pack("{s:s,s:o,s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:o}", "function_id", ids[i],
+                                          "caller_function_id", caller, "timestamp", ts, "timeslice",
+                                          (json_int_t)(60 * NS), "count", (json_int_t)d.calls, "sampled_count",
+                                          (json_int_t)d.sampled, "sum_duration", (json_int_t)sum,
+                                          "sum_squared_duration", sq, "self_duration", (json_int_t)self,
+                                          "duration_sketch", sketch_json(&d)));
+  }
+  char batch_id[64];
+  static int seq;
+  snprintf(batch_id, sizeof batch_id, "6f1c8f43-3a55-4d2b-9a43-5b8a8f1f%04d", ++seq);
+  json_t *b = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:o,s:o}", "schema_version", 1, "batch_id", batch_id,
+                        "service", service, "service_version", version, "host", "test-host", "pid", 4243, "runtime",
+                        "cpython 3.11.2", "sensor_version", "0.1.0", "sent_at", sent, "declarations", decls,
+                        "invocations", invs);
+  char *s = json_dumps(b, JSON_COMPACT);
+  json_decref(b);
+  return s;
+}
+
+static int market_ingest(const char *service, const char *version, int minutes_ago, int slow) {
+  char *batch = market_batch(service, version, minutes_ago, slow);
+  int rc = srvh_ingest_json(fx->h.port, fx->key, batch, strlen(batch));
+  free(batch);
+  return rc;
+}
+
+static int write_file(const char *dir, const char *name, const char *text) {
+  char path[900];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return -1;
+  ssize_t n = write(fd, text, strlen(text));
+  close(fd);
+  return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* market/app/shop/{cart,views,pricing}.py and the batches of "market" (and "fade", whose issue goes away
+ * in test_diagnostics_cleared). */
+static int market_setup(void) {
+  char dir[800];
+  snprintf(fx->market, sizeof fx->market, "%s/market", fx->root);
+  mkdir(fx->market, 0700);
+  snprintf(dir, sizeof dir, "%s/app", fx->market);
+  mkdir(dir, 0700);
+  snprintf(dir, sizeof dir, "%s/app/shop", fx->market);
+  mkdir(dir, 0700);
+  if (write_file(dir, "cart.py", mk_cart_py) || write_file(dir, "views.py", mk_views_py) ||
+      write_file(dir, "pricing.py", mk_pricing_py))
+    return -1;
+  for (size_t i = 0; i < 4; i++) hud_function_id(mk_fns[i].module, mk_fns[i].name, fx->mk_ids[i]);
+  /* 1.0.0 deployed 50 minutes ago, 1.1.0 40 minutes ago: both in the 1 h window, compared by version
+   * (the window's second half has no data, so no window comparison). */
+  const char *services[] = {"market", "fade"};
+  for (size_t i = 0; i < 2; i++)
+    if (market_ingest(services[i], "1.0.0", 50, 0) < 0 || market_ingest(services[i], "1.1.0", 40, 1) < 0) return -1;
+  srvh_resp r;
+  if (srvh_request(fx->h.port, "GET", "/v1/functions/top?service=market", fx->key, NULL, 0, NULL, &r) < 0 ||
+      r.status != 200)
+    return -1;
+  srvh_resp_free(&r);
+  return 0;
+}
+
 /* A loopback port nothing listens on. */
 static int closed_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -161,7 +277,7 @@ static int setup(void **state) {
   if (fd < 0) return -1;
   dprintf(fd, "service = other\n[tui]\nservice = wrong\n[lsp]\nurl = %s\nkey = %s\nservice = shop\n", fx->url, fx->key);
   close(fd);
-  return 0;
+  return market_setup();
 }
 
 static int teardown(void **state) {
@@ -178,7 +294,10 @@ static void run_transcript(void **state) {
   const char *path = *state;
   const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
   const char *home = strncmp(base, "config_", 7) == 0 ? fx->cfg_file_home : fx->cfg_home;
-  lspr_var vars[] = {{"ROOT", fx->root}, {"URL", fx->url}, {"KEY", fx->key}, {"DOWN_URL", fx->down_url}};
+  lspr_var vars[] = {{"ROOT", fx->root},         {"URL", fx->url},          {"KEY", fx->key},
+                     {"DOWN_URL", fx->down_url}, {"MARKET", fx->market},    {"ID_VIEW_CART", fx->mk_ids[0]},
+                     {"ID_CHECKOUT", fx->mk_ids[1]}, {"ID_APPLY_DISCOUNTS", fx->mk_ids[2]},
+                     {"ID_COMPUTE_TAX", fx->mk_ids[3]}};
   char err[8192];
   if (lspr_run_file(path, home, vars, sizeof vars / sizeof vars[0], err, sizeof err) != 0) fail_msg("%s", err);
 }
