@@ -180,7 +180,7 @@ static char *market_batch(const char *service, const char *version, int minutes_
   }
   char batch_id[64];
   static int seq;
-  snprintf(batch_id, sizeof batch_id, "6f1c8f43-3a55-4d2b-9a43-5b8a8f1f%04d", ++seq);
+  snprintf(batch_id, sizeof batch_id, "7a2d9e54-4b66-4e3c-8b54-6c9b9a2e%04d", ++seq);
   json_t *b = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:o,s:o}", "schema_version", 1, "batch_id", batch_id,
                         "service", service, "service_version", version, "host", "test-host", "pid", 4243, "runtime",
                         "cpython 3.11.2", "sensor_version", "0.1.0", "sent_at", sent, "declarations", decls,
@@ -504,6 +504,40 @@ static void test_parse_off_loop(void **state) {
   lspr_stop(&r);
 }
 
+/* An issue that goes away clears its diagnostics: service "fade" (the market batches) gets a version
+ * 1.2.0 as fast as 1.0.0 while hud-lsp runs; the next refresh (1 s) finds no open issue. */
+static void test_diagnostics_cleared(void **state) {
+  (void)state;
+  lspr r;
+  assert_int_equal(lspr_start(&r, fx->cfg_home, NULL), 0);
+  char root_uri[800], uri[900];
+  snprintf(root_uri, sizeof root_uri, "file://%s", fx->market);
+  snprintf(uri, sizeof uri, "file://%s/app/shop/cart.py", fx->market);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{},s:{s:s,s:s,s:s,s:i}}}", "jsonrpc", "2.0",
+                                                "id", 1, "method", "initialize", "params", "rootUri", root_uri,
+                                                "capabilities", "initializationOptions", "url", fx->url, "key",
+                                                fx->key, "service", "fade", "refreshSeconds", 1)),
+                   0);
+  json_t *e = json_pack("{s:i}", "id", 1);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{}}", "jsonrpc", "2.0", "method", "initialized", "params")), 0);
+  assert_int_equal(lspr_send_json(&r, open_note(uri, 1, mk_cart_py)), 0);
+  e = json_pack("{s:s,s:{s:s,s:[{s:s}]}}", "method", "textDocument/publishDiagnostics", "params", "uri", uri,
+                "diagnostics", "message", "mean duration +88% since 1.1.0 (root cause: shop/pricing.py:apply_discounts)");
+  json_t *got = lspr_expect(&r, e, 10000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  assert_int_equal(market_ingest("fade", "1.2.0", 5, 0), 0);
+  e = json_pack("{s:s,s:{s:s,s:[]}}", "method", "textDocument/publishDiagnostics", "params", "uri", uri, "diagnostics");
+  got = lspr_expect(&r, e, 15000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  lspr_close_input(&r);
+  assert_int_equal(lspr_wait_exit(&r, 10000), 1);
+  lspr_stop(&r);
+}
+
 /* stdin and stdout regular files (a client that replays a session, `hud-lsp < in > out`): read with
  * uv_fs_read, written with write(2), the end of the file is the end of the session. */
 static void test_stdio_files(void **state) {
@@ -580,6 +614,8 @@ int main(void) {
     tests[k++] = (struct CMUnitTest){.name = "stdio_files", .test_func = test_stdio_files};
   if (!only || !strcmp(only, "latency"))
     tests[k++] = (struct CMUnitTest){.name = "lens_latency_10k_lines", .test_func = test_lens_latency};
+  if (!only || !strcmp(only, "fade"))
+    tests[k++] = (struct CMUnitTest){.name = "diagnostics_cleared", .test_func = test_diagnostics_cleared};
   if (!only || !strcmp(only, "offloop"))
     tests[k++] = (struct CMUnitTest){.name = "parse_off_loop", .test_func = test_parse_off_loop};
   /* LSP_SHARD=i/n keeps every n-th test from the i-th: CTest runs the suite as n shorter tests. */
