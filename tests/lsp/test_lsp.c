@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -538,6 +539,86 @@ static void test_diagnostics_cleared(void **state) {
   lspr_stop(&r);
 }
 
+/* Neovim 0.7.2 (Debian's) as the client, headless, driven by tests/lsp/nvim_client.lua: lenses, hover,
+ * call hierarchy and diagnostics as a real editor receives them, written to a JSON file asserted here.
+ * Bounded: the script's waits are, and Neovim is killed by pid after 60 s. Skipped without nvim. */
+static void test_neovim(void **state) {
+  (void)state;
+  if (system("command -v nvim >/dev/null 2>&1") != 0) skip();
+  char out_path[800], log_path[800], xdg[800], script[1200], lsp_bin[1200], file[900];
+  snprintf(out_path, sizeof out_path, "%s/nvim-out.json", fx->h.dir);
+  snprintf(log_path, sizeof log_path, "%s/nvim.log", fx->h.dir);
+  snprintf(xdg, sizeof xdg, "%s/nvim-home", fx->h.dir);
+  mkdir(xdg, 0700);
+  snprintf(script, sizeof script, "luafile %s/tests/lsp/nvim_client.lua", getenv("HUD_SOURCE_DIR"));
+  snprintf(lsp_bin, sizeof lsp_bin, "%s/lsp/hud-lsp", getenv("HUD_BUILD_DIR"));
+  snprintf(file, sizeof file, "%s/app/shop/cart.py", fx->market);
+  unlink(out_path);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY), log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(in, 0);
+    dup2(log, 1);
+    dup2(log, 2);
+    setenv("HOME", xdg, 1);
+    setenv("XDG_CONFIG_HOME", fx->cfg_home, 1); /* hud-lsp's configuration: none */
+    setenv("XDG_CACHE_HOME", xdg, 1);           /* Neovim's lsp.log */
+    setenv("XDG_STATE_HOME", xdg, 1);
+    setenv("XDG_DATA_HOME", xdg, 1);
+    setenv("HUD_LSP", lsp_bin, 1);
+    setenv("HUD_URL", fx->url, 1);
+    setenv("HUD_KEY", fx->key, 1);
+    setenv("HUD_SERVICE", "market", 1);
+    setenv("HUD_ROOT", fx->market, 1);
+    setenv("HUD_FILE", file, 1);
+    setenv("HUD_OUT", out_path, 1);
+    execlp("nvim", "nvim", "--headless", "--clean", "-u", "NONE", "-c", script, (char *)NULL);
+    _exit(127);
+  }
+  int st = -1;
+  for (int i = 0; i < 600 && waitpid(pid, &st, WNOHANG) == 0; i++) usleep(100000);
+  if (waitpid(pid, NULL, WNOHANG) == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fail_msg("nvim did not end within 60 s (log: %s)", log_path);
+  }
+  json_error_t je;
+  json_t *got = json_load_file(out_path, 0, &je);
+  if (!got) fail_msg("no output from nvim (%s; log: %s)", je.text, log_path);
+  char *text = json_dumps(got, JSON_INDENT(1));
+  printf("# what Neovim received: %s\n", text);
+  free(text);
+  assert_int_equal(json_array_size(json_object_get(got, "errors")), 0);
+  json_t *want = json_pack(
+      "{s:b,s:[{s:i,s:s}],s:{s:s,s:s},s:[{s:s,s:s,s:s,s:i,s:[i]}],"
+      "s:[{s:s,s:s,s:s,s:i,s:[i]},{s:s,s:s,s:i,s:[i]}],s:[{s:i,s:i,s:i,s:s,s:s}]}",
+      "call_hierarchy_provider", 1,
+      "lenses", "line", 4, "title", "⚡ 200/min · p95 15 ms ▲88% · 0% err",
+      "item", "name", "checkout", "detail", "200 calls/min · p95 15 ms",
+      "incoming", "name", "view_cart", "detail", "200 calls/min · mean 12 ms", "path", "app/shop/views.py", "line", 3,
+      "sites", 4,
+      "outgoing", "name", "apply_discounts", "detail", "200 calls/min · mean 8.5 ms", "path", "app/shop/pricing.py",
+      "line", 0, "sites", 5, "name", "compute_tax", "detail", "billing/tax.py · 200 calls/min · mean 1 ms", "line", 0,
+      "sites", 6,
+      "diagnostics", "line", 4, "col", 4, "severity", 3, "source", "hud", "message",
+      "mean duration +88% since 1.1.0 (root cause: shop/pricing.py:apply_discounts)");
+  assert_non_null(want);
+  if (!lspr_match(want, got)) {
+    char *w = json_dumps(want, JSON_COMPACT);
+    printf("# want %s\n", w);
+    free(w);
+    json_decref(want);
+    json_decref(got);
+    fail_msg("Neovim did not receive what was expected");
+  }
+  const char *hover = json_string_value(json_object_get(got, "hover"));
+  assert_non_null(hover);
+  assert_non_null(strstr(hover, "**checkout** — production, last 1h (market)"));
+  json_decref(want);
+  json_decref(got);
+}
+
 /* stdin and stdout regular files (a client that replays a session, `hud-lsp < in > out`): read with
  * uv_fs_read, written with write(2), the end of the file is the end of the session. */
 static void test_stdio_files(void **state) {
@@ -614,6 +695,9 @@ int main(void) {
     tests[k++] = (struct CMUnitTest){.name = "stdio_files", .test_func = test_stdio_files};
   if (!only || !strcmp(only, "latency"))
     tests[k++] = (struct CMUnitTest){.name = "lens_latency_10k_lines", .test_func = test_lens_latency};
+  /* Its own CTest entry (test_lsp_neovim): only when asked for. */
+  if (only && !strcmp(only, "neovim"))
+    tests[k++] = (struct CMUnitTest){.name = "neovim", .test_func = test_neovim};
   if (!only || !strcmp(only, "fade"))
     tests[k++] = (struct CMUnitTest){.name = "diagnostics_cleared", .test_func = test_diagnostics_cleared};
   if (!only || !strcmp(only, "offloop"))
