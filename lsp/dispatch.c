@@ -172,7 +172,7 @@ void lsp_server_doc_ready(lsp_server *s, const char *uri) {
     while (*p) p = &(*p)->next;
     *p = c;
     lsp_rpc_error err = {0};
-    memset(c->result, 0, c->m->result_size);
+    if (c->result) memset(c->result, 0, c->m->result_size);
     int rc = c->m->handle(c, c->params, c->result, &err);
     if (rc != LSP_DEFERRED) lsp_call_finish(c, rc, &err);
   }

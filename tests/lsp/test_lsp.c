@@ -470,7 +470,17 @@ static void test_parse_off_loop(void **state) {
   json_decref(e);
   if (!got) fail_msg("%s", r.err);
   long long small_us = now_us() - t_small;
-  /* The big file is still being parsed: its request has no answer yet. */
+  /* The big file is still being parsed: its request has no answer yet; one cancelled meanwhile is
+   * answered RequestCancelled at once, and never again. */
+  assert_int_equal(frame_index(&r, 2), (size_t)-1);
+  assert_int_equal(lspr_send_json(&r, lens_request(5, big)), 0);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:i}}", "jsonrpc", "2.0", "method", "$/cancelRequest",
+                                                "params", "id", 5)),
+                   0);
+  e = json_pack("{s:i,s:{s:i}}", "id", 5, "error", "code", -32800);
+  got = lspr_expect(&r, e, 10000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
   assert_int_equal(frame_index(&r, 2), (size_t)-1);
   /* A full replacement while the parse runs: that parse's result is dropped. */
   assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:{s:s,s:i},s:[{s:s}]}}", "jsonrpc", "2.0", "method",
@@ -492,6 +502,9 @@ static void test_parse_off_loop(void **state) {
   json_decref(e);
   if (!got) fail_msg("%s", r.err);
   assert_true(frame_index(&r, 3) < frame_index(&r, 2));
+  e = json_pack("{s:i}", "id", 5);
+  assert_int_equal(lspr_count(&r, e), 1);
+  json_decref(e);
   /* The new text's one function, on line 2: nothing of the 10k lines. */
   json_t *lenses = json_object_get(got, "result");
   assert_int_equal(json_array_size(lenses), 1);
