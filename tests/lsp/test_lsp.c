@@ -513,6 +513,20 @@ static void test_parse_off_loop(void **state) {
   printf("# while a 10k-line file parses on a worker: a request on another document answered in %.1f ms; the big "
          "file's request answered after %.1f ms\n",
          small_us / 1e3, big_us / 1e3);
+  /* Closed while its parse runs: the waiting request learns it is gone; the job's end frees the document.
+   * Then the session ends with another parse in flight (the exit waits for it; a leak fails the exit code). */
+  text = big_module();
+  assert_int_equal(lspr_send_json(&r, open_note(big, 3, text)), 0);
+  assert_int_equal(lspr_send_json(&r, lens_request(6, big)), 0);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:{s:s}}}", "jsonrpc", "2.0", "method",
+                                                "textDocument/didClose", "params", "textDocument", "uri", big)),
+                   0);
+  e = json_pack("{s:i,s:{s:i}}", "id", 6, "error", "code", -32602);
+  got = lspr_expect(&r, e, 10000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  assert_int_equal(lspr_send_json(&r, open_note(big, 4, text)), 0);
+  free(text);
   lspr_close_input(&r);
   assert_int_equal(lspr_wait_exit(&r, 10000), 1);
   lspr_stop(&r);
