@@ -44,7 +44,8 @@ static void publish(lsp_server *s, diag_job *j) {
   if (!doc || doc->diag_seq != j->seq) return; /* closed, or a newer computation is on its way */
   /* The text of what would be sent: unchanged diagnostics are not sent again. */
   size_t cap = 64;
-  for (size_t i = 0; i < j->n; i++) cap += strlen(j->items[i].message) + 64 + (j->items[i].related_uri ? strlen(j->items[i].related_uri) : 0);
+  for (size_t i = 0; i < j->n; i++)
+    cap += strlen(j->items[i].message) + 64 + (j->items[i].related_uri ? strlen(j->items[i].related_uri) : 0);
   char *text = malloc(cap), *p = text;
   if (!text) return;
   *p = '\0';
@@ -77,8 +78,8 @@ static void located(lsp_server *s, void *ud, lsp_loc *locs, size_t n) {
   hud_arena_free(j->a);
 }
 
-/* The diagnostic for function F of an issue it is the subject (SUBJECT) or a root cause of; *CAUSE gets the root cause
- * to point at (NULL: none). */
+/* The message for a function that is the subject of IS (SUBJECT) or one of its root causes; *CAUSE gets
+ * the root cause to point at (NULL: none). */
 static const char *message(hud_arena *a, const hud_issue *is, bool subject, const hud_root_cause **cause) {
   char change[160], buf[1024];
   change_text(is, change, sizeof change);
@@ -128,7 +129,8 @@ void lsp_diags_doc(lsp_server *s, lsp_doc *doc) {
       const hud_root_cause *cause;
       const char *msg = message(a, is, subject, &cause);
       bool dup = false;
-      for (size_t d = 0; d < j->n; d++) dup |= j->items[d].range.start.line == f->name_start.row && strcmp(j->items[d].message, msg) == 0;
+      for (size_t d = 0; msg && d < j->n; d++)
+        dup |= j->items[d].range.start.line == f->name_start.row && strcmp(j->items[d].message, msg) == 0;
       if (dup || !msg) continue;
       lsp_diag *dg = &j->items[j->n];
       dg->range.start = lsp_doc_pos(doc, f->name_start.row, f->name_start.column, s->enc);

@@ -23,8 +23,8 @@ static const hud_index_func *func_at(const hud_index_result *ix, uint32_t row, u
   for (size_t i = 0; i < ix->nfuncs; i++) {
     const hud_index_func *f = &ix->funcs[i];
     if (f->name_start.row == row && col >= f->name_start.column && col <= f->name_end.column) return f;
-    if (off >= f->start_byte && off < f->end_byte && (!best || f->end_byte - f->start_byte < best->end_byte - best->start_byte))
-      best = f;
+    bool inside = off >= f->start_byte && off < f->end_byte;
+    if (inside && (!best || f->end_byte - f->start_byte < best->end_byte - best->start_byte)) best = f;
   }
   return best;
 }
@@ -56,7 +56,8 @@ static int prepare(lsp_call *call, const void *params, void *result, lsp_rpc_err
   const hud_function_summary *sum = lsp_backend_lookup(s->backend, doc, f->qualname);
   char id[HUD_UUID_STRLEN + 1], detail[160];
   if (sum) snprintf(id, sizeof id, "%s", sum->function_id);
-  else if (!doc->module || hud_function_id(doc->module, f->qualname, id) != 0) snprintf(id, sizeof id, "%s", f->function_id);
+  else if (!doc->module || hud_function_id(doc->module, f->qualname, id) != 0)
+    snprintf(id, sizeof id, "%s", f->function_id);
   if (sum) lsp_fmt_calls((double)sum->calls, sum->errors, lsp_backend_window_min(s->backend, doc), "p95", sum->p95,
                          detail, sizeof detail);
   else snprintf(detail, sizeof detail, "no calls in the window");
