@@ -3,21 +3,36 @@
  *
  * Input layout: byte 0 bit 0 clear: the rest is the raw stdin stream (Content-Length frames); set:
  * every line of the rest is one frame body (the target adds the headers), which lets the fuzzer work
- * on JSON. Nothing runs the loop, so backend requests are started and canceled, never sent; the
- * answers go nowhere (no transport). Seeds: fuzz/corpus/lsp. */
+ * on JSON. The loop runs only while documents are being indexed (on workers), so backend requests are
+ * in practice started and canceled, not answered; the answers go nowhere (no transport). Seeds: fuzz/corpus/lsp. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include "docs.h"
 #include "framer.h"
 #include "hud/config.h"
 #include "server.h"
 
+static bool indexing(lsp_server *s) {
+  for (size_t i = 0; s->docs && i < lsp_docs_count(s->docs); i++)
+    if (!lsp_doc_ready(lsp_docs_at(s->docs, i))) return true;
+  return false;
+}
+
 static void on_message(void *ud, const char *body, size_t len) {
   lsp_server *s = ud;
-  if (!s->exiting) lsp_server_on_frame(s, body, len);
+  if (s->exiting) return;
+  lsp_server_on_frame(s, body, len);
+  /* Documents are indexed on workers: let them finish, so that the requests waiting for them run
+   * (the loop otherwise runs only at the end, where backend requests are canceled unsent). */
+  for (int i = 0; i < 20000 && indexing(s); i++) {
+    uv_run(s->loop, UV_RUN_NOWAIT);
+    if (indexing(s)) usleep(50);
+  }
 }
 
 static void on_error(void *ud, const char *what) { lsp_server_on_frame_error(ud, what); }

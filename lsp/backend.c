@@ -11,6 +11,7 @@
 #include "hud/config.h"
 #include "hud/err.h"
 #include "hud/str.h"
+#include "diagnostics.h"
 
 typedef struct folder_state {
   struct lsp_backend *b;
@@ -37,6 +38,10 @@ struct lsp_backend {
   const char *state;
   bool shown;                        /* a failure was shown since the last success */
   int64_t modules;
+  /* GET /v1/issues, refreshed with the figures; one request at a time. */
+  bool issues_in_flight, issues_dirty, have_issues;
+  hud_arena *issues_arena, *next_issues_arena;
+  hud_issues_response issues, next_issues;
 };
 
 #define MAX_PATHS HUD_MAX_QUERY_LIMIT
@@ -123,6 +128,59 @@ static void remap(folder_state *f) {
 }
 
 static void query(folder_state *f);
+static void query_issues(lsp_backend *b);
+
+static hud_query_scope scope_of(lsp_backend *b) {
+  const char *env = hud_config_str(b->srv->settings.cfg, HUD_CFG_ENV);
+  hud_time_ns to = now_ns();
+  return (hud_query_scope){.service = b->service, .environment = env && *env ? env : NULL,
+                           .from = to - b->srv->settings.window_s * 1000000000LL, .to = to};
+}
+
+static void on_issues(hud_client *c, unsigned long id, const hud_api_error *err, void *resp, void *ud) {
+  (void)c;
+  (void)id;
+  (void)resp;
+  lsp_backend *b = ud;
+  b->issues_in_flight = false;
+  if (b->closing || err->code) {
+    /* Failures show in hud/status through the figures' request; the diagnostics stay as they are. */
+    hud_arena_reset(b->next_issues_arena);
+  } else {
+    hud_arena *old = b->issues_arena;
+    b->issues_arena = b->next_issues_arena;
+    b->next_issues_arena = old;
+    hud_arena_reset(old);
+    b->issues = b->next_issues;
+    b->have_issues = true;
+    lsp_diags_all(b->srv);
+  }
+  if (!b->closing && b->issues_dirty) query_issues(b);
+}
+
+static void query_issues(lsp_backend *b) {
+  if (!b->client || b->closing) return;
+  if (b->issues_in_flight) {
+    b->issues_dirty = true;
+    return;
+  }
+  b->issues_dirty = false;
+  hud_issues_request req = {.scope = scope_of(b), .status = "open", .limit = 1000};
+  unsigned long id;
+  if (hud_api_issues_start(b->client, &req, b->next_issues_arena, &b->next_issues, on_issues, b, &id) == 0)
+    b->issues_in_flight = true;
+}
+
+const hud_issues_response *lsp_backend_issues(lsp_backend *b) { return b && b->have_issues ? &b->issues : NULL; }
+
+int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_arena *a, hud_function_detail *out,
+                               hud_api_cb cb, void *ud) {
+  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  hud_function_request req = {.scope = scope_of(b)};
+  snprintf(req.function_id, sizeof req.function_id, "%s", function_id);
+  unsigned long id;
+  return hud_api_function_start(b->client, &req, a, out, cb, ud, &id);
+}
 
 /* A failed request: the state and, once per failure episode, a message. Figures already shown stay. */
 static void answer_failed(lsp_backend *b, const hud_api_error *err) {
@@ -158,6 +216,7 @@ static void answer_arrived(folder_state *f) {
   f->have = true;
   remap(f);
   set_state(b, "ok", "");
+  lsp_diags_all(b->srv); /* the documents' module paths may have changed */
   bool asked = false;
   for (size_t i = 0; i < lsp_docs_count(b->srv->docs); i++) {
     lsp_doc *doc = lsp_docs_at(b->srv->docs, i);
@@ -231,11 +290,13 @@ static void query(folder_state *f) {
 void lsp_backend_want(lsp_backend *b, int folder) {
   folder_state *f = b ? folder_of(b, folder) : NULL;
   if (f) query(f);
+  if (b && !b->have_issues) query_issues(b);
 }
 
 static void on_tick(uv_timer_t *t) {
   lsp_backend *b = t->data;
   for (size_t i = 0; i < b->n_folders; i++) query(&b->folders[i]);
+  query_issues(b);
 }
 
 static void unconfigured(lsp_backend *b, const char *why) {
@@ -258,6 +319,8 @@ int lsp_backend_new(lsp_server *s, lsp_backend **out) {
     b->folders[i].arena = hud_arena_new();
     b->folders[i].next_arena = hud_arena_new();
   }
+  b->issues_arena = hud_arena_new();
+  b->next_issues_arena = hud_arena_new();
   const hud_config *cfg = s->settings.cfg;
   b->url = hud_strdup(hud_config_str(cfg, HUD_CFG_URL));
   b->service = hud_strdup(hud_config_str(cfg, HUD_CFG_SERVICE));
@@ -293,6 +356,8 @@ static void on_timer_closed(uv_handle_t *h) {
     free(b->folders[i].by_id);
   }
   free(b->folders);
+  hud_arena_free(b->issues_arena);
+  hud_arena_free(b->next_issues_arena);
   free(b->url);
   free(b->service);
   free(b);

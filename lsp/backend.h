@@ -8,6 +8,7 @@
 #define LSP_BACKEND_H
 
 #include "docs.h"
+#include "hud/api.h"
 #include "hud/model.h"
 #include "server.h"
 
@@ -25,5 +26,12 @@ void lsp_backend_want(lsp_backend *b, int folder);
 const hud_function_summary *lsp_backend_lookup(lsp_backend *b, const lsp_doc *doc, const char *qualname);
 /* Minutes of the window of the answer behind DOC's figures. */
 double lsp_backend_window_min(lsp_backend *b, const lsp_doc *doc);
+
+/* GET /v1/functions/{FUNCTION_ID} over the window (call hierarchy): the answer in *OUT (in A), then CB on
+ * the loop (HUD_ECANCELED when the backend closes first). HUD_ECONFIG without a backend. */
+int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_arena *a, hud_function_detail *out,
+                               hud_api_cb cb, void *ud);
+/* The open issues of the last answer of GET /v1/issues (asked with the figures); NULL before one came. */
+const hud_issues_response *lsp_backend_issues(lsp_backend *b);
 
 #endif

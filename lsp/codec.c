@@ -269,6 +269,27 @@ int lsp_decode_doc_pos(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *
   return 0;
 }
 
+int lsp_decode_hier(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_hier_params *hp = out;
+  lsp_hier_item *it = &hp->item;
+  const json_t *item = json_is_object(p) ? json_object_get(p, "item") : NULL;
+  if (!json_is_object(item)) return bad_param(err, "item");
+  if (get_str(json_object_get(item, "name"), a, true, &it->name, NULL) < 0) return bad_param(err, "item.name");
+  if (get_str(json_object_get(item, "uri"), a, true, &it->uri, NULL) < 0) return bad_param(err, "item.uri");
+  int64_t kind = 0;
+  if (get_int(json_object_get(item, "kind"), false, &kind) < 0) return bad_param(err, "item.kind");
+  it->kind = (int)kind;
+  const json_t *r = json_object_get(item, "range");
+  if (r && get_range(r, &it->range) < 0) return bad_param(err, "item.range");
+  r = json_object_get(item, "selectionRange");
+  if (r && get_range(r, &it->selection) < 0) return bad_param(err, "item.selectionRange");
+  const json_t *data = json_object_get(item, "data");
+  if (get_str(json_object_get(data, "function_id"), a, true, &it->function_id, NULL) < 0)
+    return bad_param(err, "item.data.function_id");
+  if (get_str(json_object_get(data, "module"), a, false, &it->module, NULL) < 0) return bad_param(err, "item.data.module");
+  return 0;
+}
+
 /* ---- encoders ---- */
 
 /* A JSON string of S; bytes that are not UTF-8 (a message cut mid-character, a name from a broken
@@ -312,12 +333,12 @@ json_t *lsp_encode_null(const void *result) {
 
 json_t *lsp_encode_initialize(const void *result) {
   const lsp_initialize_result *r = result;
-  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b},s:{s:s,s:s}}",
+  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b},s:{s:s,s:s}}",
                    "capabilities",
                    "positionEncoding", r->encoding == LSP_ENC_UTF8 ? "utf-8" : "utf-16",
                    "textDocumentSync", "openClose", 1, "change", 2, "save", "includeText", 0,
                    "codeLensProvider", "resolveProvider", 0,
-                   "hoverProvider", 1,
+                   "hoverProvider", 1, "callHierarchyProvider", 1,
                    "serverInfo", "name", "hud-lsp", "version", r->version);
 }
 
@@ -350,6 +371,53 @@ json_t *lsp_encode_status(const void *params) {
   return json_pack("{s:s,s:o,s:s,s:s,s:I}", "state", s->state, "message", text(s->message),
                    "url", s->url ? s->url : "", "service", s->service ? s->service : "", "modules",
                    (json_int_t)s->modules);
+}
+
+static json_t *enc_hier_item(const lsp_hier_item *it) {
+  json_t *data = json_pack("{s:s}", "function_id", it->function_id ? it->function_id : "");
+  if (data && it->module) json_object_set_new(data, "module", text(it->module));
+  return json_pack("{s:o,s:i,s:o,s:o,s:o,s:o,s:o}", "name", text(it->name), "kind", it->kind, "detail",
+                   text(it->detail), "uri", text(it->uri), "range", enc_range(it->range), "selectionRange",
+                   enc_range(it->selection), "data", data);
+}
+
+json_t *lsp_encode_hier_items(const void *result) {
+  const lsp_hier_items *l = result;
+  if (!l->found) return json_null();
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < l->n; i++) json_array_append_new(arr, enc_hier_item(&l->items[i]));
+  return arr;
+}
+
+json_t *lsp_encode_hier_calls(const void *result) {
+  const lsp_hier_calls *l = result;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < l->n; i++) {
+    const lsp_hier_call *c = &l->items[i];
+    json_t *ranges = json_array();
+    for (size_t k = 0; ranges && k < c->n_ranges; k++) json_array_append_new(ranges, enc_range(c->ranges[k]));
+    json_array_append_new(arr, json_pack("{s:o,s:o}", l->outgoing ? "to" : "from", enc_hier_item(&c->item),
+                                         "fromRanges", ranges));
+  }
+  return arr;
+}
+
+json_t *lsp_encode_diagnostics(const void *params) {
+  const lsp_diag_params *p = params;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < p->n; i++) {
+    const lsp_diag *d = &p->items[i];
+    json_t *o = json_pack("{s:o,s:i,s:s,s:o}", "range", enc_range(d->range), "severity", d->severity, "source", "hud",
+                          "message", text(d->message));
+    if (o && d->related_uri)
+      json_object_set_new(o, "relatedInformation",
+                          json_pack("[{s:{s:o,s:o},s:o}]", "location", "uri", text(d->related_uri), "range",
+                                    enc_range(d->related_range), "message", text(d->related_message)));
+    json_array_append_new(arr, o);
+  }
+  json_t *out = json_pack("{s:o,s:o}", "uri", text(p->uri), "diagnostics", arr);
+  if (out && p->version >= 0) json_object_set_new(out, "version", json_integer(p->version));
+  return out;
 }
 
 /* ---- frames ---- */

@@ -42,6 +42,7 @@ int lsp_decode_did_open(const struct json_t *p, hud_arena *a, void *out, lsp_rpc
 int lsp_decode_did_change(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_doc(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_doc_pos(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+int lsp_decode_hier(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 
 struct json_t *lsp_encode_null(const void *result);
 struct json_t *lsp_encode_initialize(const void *result);
@@ -49,6 +50,9 @@ struct json_t *lsp_encode_lenses(const void *result);
 struct json_t *lsp_encode_hover(const void *result);
 struct json_t *lsp_encode_message(const void *params);
 struct json_t *lsp_encode_status(const void *params);
+struct json_t *lsp_encode_hier_items(const void *result);
+struct json_t *lsp_encode_hier_calls(const void *result);
+struct json_t *lsp_encode_diagnostics(const void *params);
 
 /* Whole frames' bodies, malloc'ed, *LEN set; NULL on out of memory. ENC NULL: result null. */
 char *lsp_codec_result(const lsp_id *id, lsp_encode_fn enc, const void *result, size_t *len);

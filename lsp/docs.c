@@ -1,4 +1,4 @@
-/* Open documents (docs.h). */
+/* Open documents and their off-loop indexing (docs.h). */
 #include "docs.h"
 
 #include <stdio.h>
@@ -9,31 +9,78 @@
 #include "hud/str.h"
 #include "position.h"
 
+struct lsp_doc_edit {
+  size_t start, old_len;
+  char *text;
+  size_t text_len;
+  lsp_doc_edit *next;
+};
+
+/* One trip to a worker: a fresh parse of TEXT, or EDITS applied to IX in order. */
+struct lsp_index_job {
+  uv_work_t req;
+  lsp_docs *d;
+  lsp_doc *doc;
+  uint64_t gen;         /* the generation the result describes */
+  hud_lang lang;
+  char *rel;
+  char *text;           /* fresh parse: a copy of the text */
+  size_t len;
+  lsp_doc_edit *edits;  /* else: the edits, owned by the job */
+  hud_index_doc *ix;    /* in: the index to edit; out: the result (NULL when refused) */
+  int rc;
+  double ms;
+};
+
 struct lsp_docs {
+  uv_loop_t *loop;
+  lsp_docs_ready_fn on_ready;
+  void *ud;
   lsp_doc **items;
   size_t n, cap;
 };
 
-int lsp_docs_new(lsp_docs **out) {
+int lsp_docs_new(uv_loop_t *loop, lsp_docs_ready_fn on_ready, void *ud, lsp_docs **out) {
   *out = calloc(1, sizeof **out);
-  return *out ? 0 : HUD_ENOMEM;
+  if (!*out) return HUD_ENOMEM;
+  (*out)->loop = loop;
+  (*out)->on_ready = on_ready;
+  (*out)->ud = ud;
+  return 0;
+}
+
+static void edits_free(lsp_doc_edit *e) {
+  while (e) {
+    lsp_doc_edit *next = e->next;
+    free(e->text);
+    free(e);
+    e = next;
+  }
 }
 
 static void doc_free(lsp_doc *doc) {
   if (!doc) return;
   hud_index_doc_free(doc->ix);
+  edits_free(doc->edits);
   free(doc->uri);
   free(doc->path);
   free(doc->text);
   free(doc->lines);
   free(doc->rel);
   free(doc->module);
+  free(doc->diag_last);
   free(doc);
+}
+
+/* A document with a job in flight is freed by the job's end. */
+static void doc_release(lsp_doc *doc) {
+  if (doc->job) doc->closed = true;
+  else doc_free(doc);
 }
 
 void lsp_docs_free(lsp_docs *d) {
   if (!d) return;
-  for (size_t i = 0; i < d->n; i++) doc_free(d->items[i]);
+  for (size_t i = 0; i < d->n; i++) doc_release(d->items[i]);
   free(d->items);
   free(d);
 }
@@ -47,7 +94,7 @@ lsp_doc *lsp_docs_find(lsp_docs *d, const char *uri) {
   return NULL;
 }
 
-static int set_own_text(lsp_doc *doc, const char *text, size_t len) {
+static int set_text(lsp_doc *doc, const char *text, size_t len) {
   char *t = malloc(len + 1);
   if (!t) return HUD_ENOMEM;
   memcpy(t, text, len);
@@ -57,28 +104,141 @@ static int set_own_text(lsp_doc *doc, const char *text, size_t len) {
   return 0;
 }
 
-/* Indexes TEXT; a file the index refuses (too big, too slow) stays a plain text document. */
-static int load(lsp_doc *doc, const char *text, size_t len, char *warn, size_t warn_len) {
-  hud_index_doc_free(doc->ix);
-  doc->ix = NULL;
-  doc->lines_ok = false;
-  if (doc->lang != HUD_LANG_UNKNOWN) {
-    int rc = hud_index_doc_new(doc->lang, doc->rel, text, len, NULL, &doc->ix);
-    if (rc == 0) {
-      free(doc->text);
-      doc->text = NULL;
-      doc->len = doc->cap = 0;
-      return 0;
-    }
-    if (rc == HUD_ENOMEM) return rc;
-    if (warn) snprintf(warn, warn_len, "%s is not indexed: %s", doc->uri, hud_strerror(rc));
+static int splice(char **buf, size_t *len, size_t *cap, size_t start, size_t old_len, const char *text,
+                  size_t text_len) {
+  size_t n = *len - old_len + text_len;
+  if (n > *cap || !*buf) {
+    size_t c = *cap ? *cap : 64;
+    while (c < n) c *= 2;
+    char *t = realloc(*buf, c + 1);
+    if (!t) return HUD_ENOMEM;
+    *buf = t;
+    *cap = c;
   }
-  return set_own_text(doc, text, len);
+  memmove(*buf + start + text_len, *buf + start + old_len, *len - start - old_len);
+  memcpy(*buf + start, text, text_len);
+  *len = n;
+  return 0;
+}
+
+/* ---- the worker's side: touches only the job ---- */
+
+static double ms_since(uint64_t t0) { return (double)(uv_hrtime() - t0) / 1e6; }
+
+/* An edit the index could not re-parse (timeout, too big): rebuild the text and parse it again. */
+static int rebuild(lsp_index_job *j, const lsp_doc_edit *e) {
+  size_t len, cap;
+  const char *t = hud_index_doc_text(j->ix, &len);
+  char *copy = malloc(len + 1);
+  if (!copy) return HUD_ENOMEM;
+  memcpy(copy, t, len);
+  cap = len;
+  int rc = splice(&copy, &len, &cap, e->start, e->old_len, e->text, e->text_len);
+  hud_index_doc_free(j->ix);
+  j->ix = NULL;
+  if (rc == 0) rc = hud_index_doc_new(j->lang, j->rel, copy, len, NULL, &j->ix);
+  free(copy);
+  return rc;
+}
+
+static void job_work(uv_work_t *req) {
+  lsp_index_job *j = req->data;
+  uint64_t t0 = uv_hrtime();
+  if (j->text) {
+    j->rc = hud_index_doc_new(j->lang, j->rel, j->text, j->len, NULL, &j->ix);
+  } else {
+    for (lsp_doc_edit *e = j->edits; e && j->ix; e = e->next) {
+      j->rc = hud_index_doc_edit(j->ix, e->start, e->old_len, e->text, e->text_len);
+      if (j->rc == HUD_ETOOBIG || j->rc == HUD_ETIMEOUT) j->rc = rebuild(j, e);
+      if (j->rc) {
+        hud_index_doc_free(j->ix);
+        j->ix = NULL;
+      }
+    }
+  }
+  j->ms = ms_since(t0);
+}
+
+/* ---- the loop's side ---- */
+
+static void job_start(lsp_docs *d, lsp_doc *doc);
+
+static void job_free(lsp_index_job *j) {
+  hud_index_doc_free(j->ix);
+  edits_free(j->edits);
+  free(j->text);
+  free(j->rel);
+  free(j);
+}
+
+static void job_done(uv_work_t *req, int status) {
+  lsp_index_job *j = req->data;
+  lsp_doc *doc = j->doc;
+  doc->job = NULL;
+  if (doc->closed) {
+    job_free(j);
+    doc_free(doc);
+    return;
+  }
+  lsp_docs *d = j->d;
+  doc->index_ms = j->ms;
+  char warn[512] = "";
+  if (doc->reload && j->gen < doc->gen) {
+    /* A full replacement came while this job ran: its result is stale. */
+  } else if (status != 0 || j->rc) {
+    doc->indexable = false; /* kept as plain text */
+    doc->reload = false;
+    edits_free(doc->edits);
+    doc->edits = doc->edits_tail = NULL;
+    snprintf(warn, sizeof warn, "%s is not indexed: %s", doc->uri,
+             status ? uv_strerror(status) : hud_strerror(j->rc));
+  } else {
+    hud_index_doc_free(doc->ix);
+    doc->ix = j->ix;
+    j->ix = NULL;
+    doc->ix_gen = j->gen;
+  }
+  job_free(j);
+  if (lsp_doc_ready(doc)) {
+    if (d->on_ready) d->on_ready(d->ud, doc, warn[0] ? warn : NULL);
+  } else {
+    job_start(d, doc);
+  }
+}
+
+static void job_start(lsp_docs *d, lsp_doc *doc) {
+  if (doc->job || !doc->indexable || doc->ix_gen == doc->gen) return;
+  lsp_index_job *j = calloc(1, sizeof *j);
+  if (!j) return;
+  j->d = d;
+  j->doc = doc;
+  j->gen = doc->gen;
+  j->lang = doc->lang;
+  j->rel = hud_strdup(doc->rel);
+  if (doc->reload || !doc->ix) {
+    j->text = malloc(doc->len + 1);
+    if (j->text) memcpy(j->text, doc->text, doc->len);
+    j->len = doc->len;
+    edits_free(doc->edits);
+    doc->reload = false;
+  } else {
+    j->edits = doc->edits;
+    j->ix = doc->ix; /* the worker's until the job ends */
+    doc->ix = NULL;
+  }
+  doc->edits = doc->edits_tail = NULL;
+  j->req.data = j;
+  if (!j->rel || (!j->text && !j->ix) || uv_queue_work(d->loop, &j->req, job_work, job_done) != 0) {
+    doc->ix = j->ix; /* not started: the document stays unindexed until the next change */
+    j->ix = NULL;
+    job_free(j);
+    return;
+  }
+  doc->job = j;
 }
 
 int lsp_docs_open(lsp_docs *d, const char *uri, const char *path, const char *rel, int folder, const char *text,
-                  size_t len, int64_t version, char *warn, size_t warn_len, lsp_doc **out) {
-  if (warn && warn_len) warn[0] = '\0';
+                  size_t len, int64_t version, lsp_doc **out) {
   lsp_docs_close(d, uri);
   if (d->n == d->cap) {
     size_t cap = d->cap ? d->cap * 2 : 8;
@@ -95,32 +255,38 @@ int lsp_docs_open(lsp_docs *d, const char *uri, const char *path, const char *re
   doc->folder = folder;
   doc->version = version;
   doc->lang = path ? hud_lang_from_path(path) : HUD_LANG_UNKNOWN;
-  int rc = (!doc->uri || !doc->rel || (path && !doc->path)) ? HUD_ENOMEM : load(doc, text, len, warn, warn_len);
+  doc->indexable = doc->lang != HUD_LANG_UNKNOWN;
+  doc->gen = 1;
+  int rc = (!doc->uri || !doc->rel || (path && !doc->path)) ? HUD_ENOMEM : set_text(doc, text, len);
   if (rc) {
     doc_free(doc);
     return rc;
   }
   d->items[d->n++] = doc;
   *out = doc;
+  job_start(d, doc);
   return 0;
 }
 
 void lsp_docs_close(lsp_docs *d, const char *uri) {
   for (size_t i = 0; i < d->n; i++) {
     if (strcmp(d->items[i]->uri, uri) != 0) continue;
-    doc_free(d->items[i]);
+    doc_release(d->items[i]);
     d->items[i] = d->items[--d->n];
     return;
   }
 }
 
 const char *lsp_doc_text(const lsp_doc *doc, size_t *len) {
-  if (doc->ix) return hud_index_doc_text(doc->ix, len);
   *len = doc->len;
   return doc->text ? doc->text : "";
 }
 
-const hud_index_result *lsp_doc_index(const lsp_doc *doc) { return doc->ix ? hud_index_doc_result(doc->ix) : NULL; }
+bool lsp_doc_ready(const lsp_doc *doc) { return !doc->indexable || (!doc->job && doc->ix_gen == doc->gen); }
+
+const hud_index_result *lsp_doc_index(const lsp_doc *doc) {
+  return doc->indexable && lsp_doc_ready(doc) && doc->ix ? hud_index_doc_result(doc->ix) : NULL;
+}
 
 static int build_lines(lsp_doc *doc) {
   if (doc->lines_ok) return 0;
@@ -169,38 +335,19 @@ lsp_pos lsp_doc_pos(lsp_doc *doc, uint32_t row, uint32_t column, lsp_encoding en
   return p;
 }
 
-static int splice_own(lsp_doc *doc, size_t start, size_t old_len, const char *text, size_t text_len) {
-  size_t n = doc->len - old_len + text_len;
-  if (n > doc->cap) {
-    size_t cap = doc->cap ? doc->cap : 64;
-    while (cap < n) cap *= 2;
-    char *t = realloc(doc->text, cap + 1);
-    if (!t) return HUD_ENOMEM;
-    doc->text = t;
-    doc->cap = cap;
-  }
-  memmove(doc->text + start + text_len, doc->text + start + old_len, doc->len - start - old_len);
-  memcpy(doc->text + start, text, text_len);
-  doc->len = n;
-  return 0;
-}
-
-/* The index could not re-parse (timeout): rebuild the text by hand and index it from scratch. */
-static int splice_rebuild(lsp_doc *doc, size_t start, size_t old_len, const char *text, size_t text_len) {
-  size_t len;
-  const char *t = lsp_doc_text(doc, &len);
-  lsp_doc tmp = {0};
-  int rc = set_own_text(&tmp, t, len);
-  if (rc == 0) rc = splice_own(&tmp, start, old_len, text, text_len);
-  if (rc == 0) rc = load(doc, tmp.text, tmp.len, NULL, 0);
-  free(tmp.text);
-  return rc;
+lsp_range lsp_doc_line_range(lsp_doc *doc, uint32_t row, lsp_encoding enc) {
+  lsp_range r = {{row, 0}, {row, 0}};
+  if (build_lines(doc) || row >= doc->n_lines) return r;
+  size_t ll, lead = 0;
+  const char *line = line_of(doc, row, &ll);
+  while (lead < ll && (line[lead] == ' ' || line[lead] == '\t')) lead++;
+  r.start.character = lsp_bytes_to_units(line, ll, lead, enc);
+  r.end.character = lsp_bytes_to_units(line, ll, ll, enc);
+  return r;
 }
 
 int lsp_doc_apply(lsp_doc *doc, const lsp_text_change *ch, lsp_encoding enc, char *why, size_t why_len) {
-  size_t len;
-  lsp_doc_text(doc, &len);
-  size_t s = 0, e = len;
+  size_t s = 0, e = doc->len;
   if (ch->has_range) {
     int rc = lsp_doc_offset(doc, ch->range.start, enc, &s);
     if (rc == 0) rc = lsp_doc_offset(doc, ch->range.end, enc, &e);
@@ -212,9 +359,36 @@ int lsp_doc_apply(lsp_doc *doc, const lsp_text_change *ch, lsp_encoding enc, cha
     }
     if (rc) return rc;
   }
+  lsp_doc_edit *ed = NULL;
+  if (doc->indexable && ch->has_range && !doc->reload) {
+    ed = calloc(1, sizeof *ed);
+    if (!ed || !(ed->text = malloc(ch->text_len + 1))) {
+      free(ed);
+      return HUD_ENOMEM;
+    }
+    memcpy(ed->text, ch->text, ch->text_len);
+    *ed = (lsp_doc_edit){.start = s, .old_len = e - s, .text = ed->text, .text_len = ch->text_len};
+  }
+  int rc = splice(&doc->text, &doc->len, &doc->cap, s, e - s, ch->text, ch->text_len);
+  if (rc) {
+    if (ed) free(ed->text);
+    free(ed);
+    return rc;
+  }
   doc->lines_ok = false;
-  if (!doc->ix) return splice_own(doc, s, e - s, ch->text, ch->text_len);
-  int rc = hud_index_doc_edit(doc->ix, s, e - s, ch->text, ch->text_len);
-  if (rc == HUD_ETOOBIG || rc == HUD_ETIMEOUT) return splice_rebuild(doc, s, e - s, ch->text, ch->text_len);
-  return rc;
+  doc->gen++;
+  if (!doc->indexable) return 0;
+  if (!ch->has_range) {
+    /* A full replacement: the next job parses from scratch, queued edits are moot. */
+    edits_free(doc->edits);
+    doc->edits = doc->edits_tail = NULL;
+    doc->reload = true;
+  } else if (ed) {
+    if (doc->edits_tail) doc->edits_tail->next = ed;
+    else doc->edits = ed;
+    doc->edits_tail = ed;
+  }
+  return 0;
 }
+
+void lsp_doc_flush(lsp_docs *d, lsp_doc *doc) { job_start(d, doc); }

@@ -70,6 +70,23 @@ void lsp_fmt_lens_title(const hud_function_summary *f, double window_min, char *
   }
 }
 
+void lsp_fmt_calls(double calls, int64_t errors, double window_min, const char *label, double latency_ns, char *out,
+                   size_t cap) {
+  char rate[32], lat[32] = "", err[32] = "";
+  lsp_fmt_count(window_min > 0 ? calls / window_min : 0, rate, sizeof rate);
+  if (latency_ns > 0) {
+    char d[24];
+    lsp_fmt_duration(latency_ns, d, sizeof d);
+    snprintf(lat, sizeof lat, " · %s %s", label, d);
+  }
+  if (errors > 0 && calls > 0) {
+    char pc[16];
+    lsp_fmt_percent((double)errors / calls, pc, sizeof pc);
+    snprintf(err, sizeof err, " · %s err", pc);
+  }
+  snprintf(out, cap, "%s calls/min%s%s", rate, lat, err);
+}
+
 void lsp_fmt_hover(const hud_function_summary *f, double window_min, const char *window, const char *service,
                    const char *env, bool edited, char *out, size_t cap) {
   char rate[32], total[32], errs[32], er[32], p50[32], p95[32], p99[32], mean[32];

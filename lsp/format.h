@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hud/model.h"
 
@@ -19,6 +20,10 @@ void lsp_fmt_window(long long seconds, char *out, size_t cap);
 /* The lens title: `⚡ 1.2k/min · p95 38 ms ▲12% · 0.4% err` (the trend only when the server compared
  * with a previous version and the change is at least 1%). WINDOW_MIN: minutes of the query window. */
 void lsp_fmt_lens_title(const hud_function_summary *f, double window_min, char *out, size_t cap);
+/* A call hierarchy item's detail: "1.2k calls/min · p95 38 ms" (LABEL "p95" or "mean", LATENCY_NS 0:
+ * left out), then " · 0.4% err" when ERRORS > 0. */
+void lsp_fmt_calls(double calls, int64_t errors, double window_min, const char *label, double latency_ns, char *out,
+                   size_t cap);
 /* The hover's markdown. EDITED: the function's code on screen differs from the deployed one the
  * figures describe (source_code_hash), said in one line at the end. */
 void lsp_fmt_hover(const hud_function_summary *f, double window_min, const char *window, const char *service,

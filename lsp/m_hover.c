@@ -31,6 +31,7 @@ static int hover(lsp_call *call, const void *params, void *result, lsp_rpc_error
     snprintf(err->message, sizeof err->message, "hover: %s is not open (send didOpen first)", p->uri);
     return -1;
   }
+  if (!lsp_doc_ready(doc)) return lsp_call_wait_doc(call, doc);
   size_t off, line_off;
   lsp_pos line_start = {.line = p->position.line, .character = 0};
   const hud_index_result *ix = lsp_doc_index(doc);

@@ -19,6 +19,7 @@ static int code_lens(lsp_call *call, const void *params, void *result, lsp_rpc_e
   }
   /* Asked before the figures came: the answer will send workspace/codeLens/refresh. */
   doc->lens_asked = true;
+  if (!lsp_doc_ready(doc)) return lsp_call_wait_doc(call, doc);
   const hud_index_result *ix = lsp_doc_index(doc);
   if (!ix || !ix->nfuncs || !doc->module) return 0;
   out->items = hud_arena_calloc(call->arena, ix->nfuncs, sizeof *out->items);

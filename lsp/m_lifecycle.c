@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "diagnostics.h"
 #include "docs.h"
 #include "hud/str.h"
 #include "hud/version.h"
@@ -25,6 +26,15 @@ static int add_folder(lsp_server *s, char *path) {
   return 0;
 }
 
+/* A document's index caught up with its text: the requests waiting for it run, its diagnostics are
+ * published. */
+static void on_doc_ready(void *ud, lsp_doc *doc, const char *warn) {
+  lsp_server *s = ud;
+  if (warn) lsp_log(s, 2, "hud: %s", warn);
+  lsp_server_doc_ready(s, doc->uri);
+  lsp_diags_doc(s, doc);
+}
+
 static int initialize(lsp_call *call, const void *params, void *result, lsp_rpc_error *err) {
   lsp_server *s = call->srv;
   const lsp_initialize_params *p = params;
@@ -40,7 +50,7 @@ static int initialize(lsp_call *call, const void *params, void *result, lsp_rpc_
   if (!s->n_folders && p->root_uri) add_folder(s, lsp_uri_to_path(p->root_uri));
   if (!s->n_folders && p->root_path) add_folder(s, hud_strdup(p->root_path));
   if (lsp_settings_apply(s, &p->opts, s->settings_error, sizeof s->settings_error) == 0) s->settings_error[0] = '\0';
-  if (!s->docs && lsp_docs_new(&s->docs) != 0) {
+  if (!s->docs && lsp_docs_new(s->loop, on_doc_ready, s, &s->docs) != 0) {
     err->code = LSP_INTERNAL_ERROR;
     snprintf(err->message, sizeof err->message, "out of memory");
     return -1;
@@ -73,8 +83,12 @@ static int exit_(lsp_call *call, const void *params, void *result, lsp_rpc_error
   return 0;
 }
 
-/* Every request is answered before the next is read, so there is never anything to cancel. */
-static int cancel(lsp_call *call, const void *params, void *result, lsp_rpc_error *err) { return 0; }
+/* Only deferred requests (waiting for an index or the backend) can still be cancelled. */
+static int cancel(lsp_call *call, const void *params, void *result, lsp_rpc_error *err) {
+  const lsp_cancel_params *p = params;
+  lsp_server_cancel(call->srv, &p->id);
+  return 0;
+}
 
 static int set_trace(lsp_call *call, const void *params, void *result, lsp_rpc_error *err) {
   const lsp_set_trace_params *p = params;

@@ -35,15 +35,13 @@ static int did_open(lsp_call *call, const void *params, void *result, lsp_rpc_er
     folder = folder_of(s, path, &rel);
     if (folder < 0) rel = path + 1;
   }
-  char warn[512];
   lsp_doc *doc;
-  int rc = lsp_docs_open(s->docs, p->uri, path, rel, folder, p->text, p->text_len, p->version, warn, sizeof warn, &doc);
+  int rc = lsp_docs_open(s->docs, p->uri, path, rel, folder, p->text, p->text_len, p->version, &doc);
   free(path);
   if (rc) {
     snprintf(err->message, sizeof err->message, "didOpen %s: out of memory", p->uri);
     return -1;
   }
-  if (warn[0]) lsp_log(s, 2, "hud: %s", warn);
   if (doc->lang != HUD_LANG_UNKNOWN) lsp_backend_want(s->backend, folder);
   return 0;
 }
@@ -56,11 +54,11 @@ static int did_change(lsp_call *call, const void *params, void *result, lsp_rpc_
     snprintf(err->message, sizeof err->message, "didChange for %s, which is not open: ignored", p->uri);
     return -1;
   }
-  uint64_t t0 = uv_hrtime();
   for (size_t i = 0; i < p->n_changes; i++) {
     char why[256] = "";
     int rc = lsp_doc_apply(doc, &p->changes[i], s->enc, why, sizeof why);
     if (rc) {
+      lsp_doc_flush(s->docs, doc); /* the changes before this one are applied */
       snprintf(err->message, sizeof err->message, "didChange %s (version %lld), change %zu: %s; %s", p->uri,
                (long long)p->version, i, why[0] ? why : "out of memory",
                "the document may now differ from the editor's: close and reopen it");
@@ -68,7 +66,7 @@ static int did_change(lsp_call *call, const void *params, void *result, lsp_rpc_
     }
   }
   doc->version = p->version;
-  doc->last_edit_ms = (double)(uv_hrtime() - t0) / 1e6;
+  lsp_doc_flush(s->docs, doc);
   return 0;
 }
 
@@ -79,6 +77,7 @@ static int did_close(lsp_call *call, const void *params, void *result, lsp_rpc_e
     return -1;
   }
   lsp_docs_close(call->srv->docs, p->uri);
+  lsp_server_doc_ready(call->srv, p->uri); /* its waiting requests learn it is gone */
   return 0;
 }
 

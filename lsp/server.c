@@ -6,8 +6,10 @@
 #include "server.h"
 
 void lsp_server_release(lsp_server *s) {
+  s->released = true;
   lsp_backend_free(s->backend);
   s->backend = NULL;
+  lsp_server_drop_waiting(s);
   lsp_docs_free(s->docs);
   s->docs = NULL;
   for (size_t i = 0; i < s->n_folders; i++) free(s->folders[i]);

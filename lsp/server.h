@@ -48,17 +48,50 @@ typedef struct lsp_server {
   int64_t next_out_id;
   size_t frames_in, frames_bad;
   char settings_error[320]; /* shown once the client is initialized; "" when none */
+  struct lsp_call *deferred; /* requests answered later (lsp_call_defer), in arrival order */
+  bool released;           /* lsp_server_release ran: late completions only free their call */
 } lsp_server;
+
+struct lsp_method;
 
 /* One incoming call, as the handler sees it. */
 typedef struct lsp_call {
   lsp_server *srv;
   const lsp_id *id;        /* NULL for notifications */
-  hud_arena *arena;        /* dies after the handler returns (and after its result is encoded) */
+  hud_arena *arena;        /* dies after the call is answered (its result encoded) */
+  /* The dispatcher's (dispatch.c): what a deferred call needs to run again or answer later. */
+  const struct lsp_method *m;
+  void *params, *result;
+  lsp_msg msg;             /* the message, owned by a deferred call */
+  lsp_msg *msg_src;        /* the dispatcher's copy, taken by lsp_call_defer */
+  lsp_id id_copy;
+  bool heap, cancelled;
+  const char *wait_uri;    /* waiting for this document's index (in ARENA); NULL: waiting for an answer */
+  struct lsp_call *next;
 } lsp_call;
 
-/* 0 with *RESULT filled (requests), or -1 with ERR set (requests answer it; notifications log it). */
+/* 0 with *RESULT filled (requests), -1 with ERR set (requests answer it; notifications log it), or
+ * LSP_DEFERRED: the call was deferred (lsp_call_wait_doc, lsp_call_defer) and is answered later. */
 typedef int (*lsp_handler_fn)(lsp_call *call, const void *params, void *result, lsp_rpc_error *err);
+
+#define LSP_DEFERRED 1
+
+struct lsp_doc;
+/* The handler needs DOC's index, which a worker is still building: the handler runs again, with the
+ * same params, when it is ready (or the document closes). Returns LSP_DEFERRED, for the handler to
+ * return; other requests are served meanwhile. */
+int lsp_call_wait_doc(lsp_call *call, const struct lsp_doc *doc);
+/* Takes the call out of the dispatcher (the handler then returns LSP_DEFERRED): the heap copy keeps
+ * its params, result and arena until lsp_call_finish answers it (RC 0: the result; else ERR). A call
+ * the client cancelled meanwhile is only freed. */
+lsp_call *lsp_call_defer(lsp_call *call);
+void lsp_call_finish(lsp_call *call, int rc, const lsp_rpc_error *err);
+/* DOC's index is ready (or DOC closed): runs the calls waiting for it again. */
+void lsp_server_doc_ready(lsp_server *s, const char *uri);
+/* $/cancelRequest: a deferred request with ID is answered RequestCancelled now. */
+void lsp_server_cancel(lsp_server *s, const lsp_id *id);
+/* Frees the calls waiting for a document (at exit); calls waiting for an answer are freed by it. */
+void lsp_server_drop_waiting(lsp_server *s);
 
 enum {
   LSP_M_ANY_STATE = 1u << 0, /* accepted before initialize and after shutdown (exit, initialize) */
@@ -81,7 +114,7 @@ typedef struct lsp_method_table {
 } lsp_method_table;
 
 /* The families (m_*.c). */
-extern const lsp_method_table lsp_m_lifecycle, lsp_m_sync, lsp_m_lens, lsp_m_hover;
+extern const lsp_method_table lsp_m_lifecycle, lsp_m_sync, lsp_m_lens, lsp_m_hover, lsp_m_hierarchy;
 
 /* The method named NAME, or NULL. */
 const lsp_method *lsp_find_method(const char *name);

@@ -135,6 +135,58 @@ typedef struct lsp_hover {
   lsp_range range;
 } lsp_hover;
 
+/* A CallHierarchyItem. DATA carries the function's identity back to incomingCalls / outgoingCalls. */
+typedef struct lsp_hier_item {
+  const char *name;          /* qualified name */
+  int kind;                  /* SymbolKind: 12 function, 6 method */
+  const char *detail;        /* the figures; the module path first when the function is not in the workspace */
+  const char *uri;
+  lsp_range range, selection;
+  const char *function_id;   /* data.function_id, "" when unknown */
+  const char *module;        /* data.module, NULL when unknown */
+} lsp_hier_item;
+
+/* prepareCallHierarchy's answer: FOUND false is null. */
+typedef struct lsp_hier_items {
+  bool found;
+  size_t n;
+  lsp_hier_item *items;
+} lsp_hier_items;
+
+typedef struct lsp_hier_params {
+  lsp_hier_item item;
+} lsp_hier_params;
+
+/* One incoming (ITEM = from) or outgoing (ITEM = to) call with its call sites. */
+typedef struct lsp_hier_call {
+  lsp_hier_item item;
+  size_t n_ranges;
+  lsp_range *ranges;
+} lsp_hier_call;
+
+typedef struct lsp_hier_calls {
+  bool outgoing;
+  size_t n;
+  lsp_hier_call *items;
+} lsp_hier_calls;
+
+/* textDocument/publishDiagnostics (severity 3: Information). */
+typedef struct lsp_diag {
+  lsp_range range;
+  int severity;
+  const char *message;
+  const char *related_uri;   /* NULL: no relatedInformation */
+  lsp_range related_range;
+  const char *related_message;
+} lsp_diag;
+
+typedef struct lsp_diag_params {
+  const char *uri;
+  int64_t version;           /* < 0: not sent */
+  size_t n;
+  const lsp_diag *items;
+} lsp_diag_params;
+
 /* window/showMessage and window/logMessage: 1 error, 2 warning, 3 info, 4 log. */
 typedef struct lsp_message_params {
   int type;

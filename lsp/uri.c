@@ -43,3 +43,23 @@ const char *lsp_path_below(const char *path, const char *root) {
   while (*rel == '/') rel++;
   return *rel ? rel : NULL;
 }
+
+char *lsp_path_to_uri(const char *path) {
+  size_t n = strlen(path);
+  char *out = malloc(7 + 3 * n + 1), *o = out;
+  if (!out) return NULL;
+  memcpy(o, "file://", 7);
+  o += 7;
+  static const char digits[] = "0123456789ABCDEF";
+  for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~/", *p)) {
+      *o++ = (char)*p;
+    } else {
+      *o++ = '%';
+      *o++ = digits[*p >> 4];
+      *o++ = digits[*p & 15];
+    }
+  }
+  *o = '\0';
+  return out;
+}

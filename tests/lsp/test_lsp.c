@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +53,8 @@ typedef struct fixture {
   srvh h;
   char key[128];
   char url[64], down_url[64], root[600], cfg_home[600], cfg_file_home[600];
+  char market[700];
+  char mk_ids[4][HUD_UUID_STRLEN + 1];
 } fixture;
 
 static fixture *fx;
@@ -118,6 +121,120 @@ static char *batch_json(void) {
   return s;
 }
 
+/* The "market" services (call hierarchy, diagnostics, Neovim): a call tree whose version 1.1.0 made
+ * shop/pricing.py:apply_discounts slower, which slowed down its callers. The workspace holds shop/ below
+ * market/app/; billing/tax.py is not in it.
+ *   view_cart (shop/views.py:4)  -> checkout (line 5)
+ *   checkout  (shop/cart.py:5)   -> apply_discounts (line 6), billing/tax.py:compute_tax (line 7) */
+typedef struct mk_fn {
+  const char *module, *name;
+  int caller;           /* index of the caller in mk_fns, -1: none */
+  int line;             /* call site in the caller */
+  double total_ms[2];   /* mean duration in 1.0.0 and 1.1.0 */
+  double self_ms[2];
+} mk_fn;
+
+static const mk_fn mk_fns[] = {
+    {"shop/views.py", "view_cart", -1, 0, {9, 16}, {1, 1}},
+    {"shop/cart.py", "checkout", 0, 5, {8, 15}, {2, 2}},
+    {"shop/pricing.py", "apply_discounts", 1, 6, {5, 12}, {5, 12}},
+    {"billing/tax.py", "compute_tax", 1, 7, {1, 1}, {1, 1}},
+};
+
+static const char mk_cart_py[] = "import billing.tax\nfrom shop.pricing import apply_discounts\n\n\n"
+                                 "def checkout(cart):\n    total = apply_discounts(cart)\n"
+                                 "    return total + billing.tax.compute_tax(total)\n";
+static const char mk_views_py[] = "from shop.cart import checkout\n\n\ndef view_cart(request):\n"
+                                  "    return checkout(request.cart)\n";
+static const char mk_pricing_py[] = "def apply_discounts(cart):\n    return sum(cart)\n";
+
+/* One version's batch: 6000 calls per function, 600 sampled (90% at the mean's 0.98, 10% at 1.18). SLOW
+ * picks the durations of 1.1.0. */
+static char *market_batch(const char *service, const char *version, int minutes_ago, int slow) {
+  hud_time_ns now = (hud_time_ns)time(NULL) * NS;
+  hud_time_ns slice = now / (60 * NS) * (60 * NS) - (hud_time_ns)minutes_ago * 60 * NS;
+  char ts[HUD_TIME_STRLEN + 1], sent[HUD_TIME_STRLEN + 1];
+  hud_time_format(slice, ts);
+  hud_time_format(now, sent);
+  json_t *decls = json_array(), *invs = json_array();
+  char ids[4][HUD_UUID_STRLEN + 1];
+  for (size_t i = 0; i < 4; i++) hud_function_id(mk_fns[i].module, mk_fns[i].name, ids[i]);
+  for (size_t i = 0; i < 4; i++) {
+    const mk_fn *f = &mk_fns[i];
+    char file[256];
+    snprintf(file, sizeof file, "/srv/app/%s", f->module);
+    json_array_append_new(decls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:s}", "function_id", ids[i], "name", f->name,
+                                           "file", file, "module_path", f->module, "start_line", 1, "end_line", 2,
+                                           "is_async", 0, "source_code_hash", "0123456789abcdef0123456789abcdef01234567"));
+    fx_fn d = {f->module, f->name, 6000, 0, 600, f->total_ms[slow] * 0.98 * MS, f->total_ms[slow] * 1.18 * MS};
+    long long n2 = d.sampled / 10, n1 = d.sampled - n2;
+    double sum = n1 * d.d1 + n2 * d.d2, sq = n1 * d.d1 * d.d1 + n2 * d.d2 * d.d2;
+    double self = sum * f->self_ms[slow] / f->total_ms[slow];
+    json_t *caller = f->caller < 0 ? json_array()
+                                   : json_pack("[[s,s,i]]", ids[f->caller], mk_fns[f->caller].module, f->line);
+    json_array_append_new(invs, json_pack("{s:s,s:o,s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:o}", "function_id", ids[i],
+                                          "caller_function_id", caller, "timestamp", ts, "timeslice",
+                                          (json_int_t)(60 * NS), "count", (json_int_t)d.calls, "sampled_count",
+                                          (json_int_t)d.sampled, "sum_duration", (json_int_t)sum,
+                                          "sum_squared_duration", sq, "self_duration", (json_int_t)self,
+                                          "duration_sketch", sketch_json(&d)));
+  }
+  char batch_id[64];
+  static int seq;
+  snprintf(batch_id, sizeof batch_id, "7a2d9e54-4b66-4e3c-8b54-6c9b9a2e%04d", ++seq);
+  json_t *b = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:o,s:o}", "schema_version", 1, "batch_id", batch_id,
+                        "service", service, "service_version", version, "host", "test-host", "pid", 4243, "runtime",
+                        "cpython 3.11.2", "sensor_version", "0.1.0", "sent_at", sent, "declarations", decls,
+                        "invocations", invs);
+  char *s = json_dumps(b, JSON_COMPACT);
+  json_decref(b);
+  return s;
+}
+
+static int market_ingest(const char *service, const char *version, int minutes_ago, int slow) {
+  char *batch = market_batch(service, version, minutes_ago, slow);
+  int rc = srvh_ingest_json(fx->h.port, fx->key, batch, strlen(batch));
+  free(batch);
+  return rc;
+}
+
+static int write_file(const char *dir, const char *name, const char *text) {
+  char path[900];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return -1;
+  ssize_t n = write(fd, text, strlen(text));
+  close(fd);
+  return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* market/app/shop/{cart,views,pricing}.py and the batches of "market" (and "fade", whose issue goes away
+ * in test_diagnostics_cleared). */
+static int market_setup(void) {
+  char dir[800];
+  snprintf(fx->market, sizeof fx->market, "%s/market", fx->root);
+  mkdir(fx->market, 0700);
+  snprintf(dir, sizeof dir, "%s/app", fx->market);
+  mkdir(dir, 0700);
+  snprintf(dir, sizeof dir, "%s/app/shop", fx->market);
+  mkdir(dir, 0700);
+  if (write_file(dir, "cart.py", mk_cart_py) || write_file(dir, "views.py", mk_views_py) ||
+      write_file(dir, "pricing.py", mk_pricing_py))
+    return -1;
+  for (size_t i = 0; i < 4; i++) hud_function_id(mk_fns[i].module, mk_fns[i].name, fx->mk_ids[i]);
+  /* 1.0.0 deployed 50 minutes ago, 1.1.0 40 minutes ago: both in the 1 h window, compared by version
+   * (the window's second half has no data, so no window comparison). */
+  const char *services[] = {"market", "fade"};
+  for (size_t i = 0; i < 2; i++)
+    if (market_ingest(services[i], "1.0.0", 50, 0) < 0 || market_ingest(services[i], "1.1.0", 40, 1) < 0) return -1;
+  srvh_resp r;
+  if (srvh_request(fx->h.port, "GET", "/v1/functions/top?service=market", fx->key, NULL, 0, NULL, &r) < 0 ||
+      r.status != 200)
+    return -1;
+  srvh_resp_free(&r);
+  return 0;
+}
+
 /* A loopback port nothing listens on. */
 static int closed_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -161,7 +278,7 @@ static int setup(void **state) {
   if (fd < 0) return -1;
   dprintf(fd, "service = other\n[tui]\nservice = wrong\n[lsp]\nurl = %s\nkey = %s\nservice = shop\n", fx->url, fx->key);
   close(fd);
-  return 0;
+  return market_setup();
 }
 
 static int teardown(void **state) {
@@ -178,7 +295,10 @@ static void run_transcript(void **state) {
   const char *path = *state;
   const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
   const char *home = strncmp(base, "config_", 7) == 0 ? fx->cfg_file_home : fx->cfg_home;
-  lspr_var vars[] = {{"ROOT", fx->root}, {"URL", fx->url}, {"KEY", fx->key}, {"DOWN_URL", fx->down_url}};
+  lspr_var vars[] = {{"ROOT", fx->root},         {"URL", fx->url},          {"KEY", fx->key},
+                     {"DOWN_URL", fx->down_url}, {"MARKET", fx->market},    {"ID_VIEW_CART", fx->mk_ids[0]},
+                     {"ID_CHECKOUT", fx->mk_ids[1]}, {"ID_APPLY_DISCOUNTS", fx->mk_ids[2]},
+                     {"ID_COMPUTE_TAX", fx->mk_ids[3]}};
   char err[8192];
   if (lspr_run_file(path, home, vars, sizeof vars / sizeof vars[0], err, sizeof err) != 0) fail_msg("%s", err);
 }
@@ -239,7 +359,7 @@ static void test_lens_latency(void **state) {
                                                 "languageId", "python", "version", 1, "text", text)),
                    0);
   free(text);
-  /* Requests are answered in order: this one's answer marks the end of the parse and index. */
+  /* A request on the document waits for its index: this one's answer marks the end of the parse. */
   assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:{s:s},s:{s:i,s:i}}}", "jsonrpc", "2.0", "id", 2,
                                                 "method", "textDocument/hover", "params", "textDocument", "uri", uri,
                                                 "position", "line", 0, "character", 0)),
@@ -299,6 +419,233 @@ static void test_lens_latency(void **state) {
 }
 
 
+static json_t *open_note(const char *uri, int version, const char *text) {
+  return json_pack("{s:s,s:s,s:{s:{s:s,s:s,s:i,s:s}}}", "jsonrpc", "2.0", "method", "textDocument/didOpen", "params",
+                   "textDocument", "uri", uri, "languageId", "python", "version", version, "text", text);
+}
+
+static size_t frame_index(const lspr *r, int id) {
+  for (size_t i = 0; i < r->n_frames; i++) {
+    json_t *v = json_object_get(r->frames[i], "id");
+    if (json_is_integer(v) && json_integer_value(v) == id && !json_object_get(r->frames[i], "method")) return i;
+  }
+  return (size_t)-1;
+}
+
+/* Indexing runs on a worker: while a 10k-line file parses, a request on another document is answered
+ * first, and the big file's own request waits for its index. A full replacement sent while the parse
+ * runs makes its result stale: the answer describes the new text. */
+static void test_parse_off_loop(void **state) {
+  (void)state;
+  lspr r;
+  assert_int_equal(lspr_start(&r, fx->cfg_home, NULL), 0);
+  char root_uri[700], big[800], small[800];
+  snprintf(root_uri, sizeof root_uri, "file://%s", fx->root);
+  snprintf(big, sizeof big, "file://%s/services/backend/shop/db.py", fx->root);
+  snprintf(small, sizeof small, "file://%s/services/backend/shop/other.py", fx->root);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{},s:{s:s,s:s,s:s}}}", "jsonrpc", "2.0",
+                                                "id", 1, "method", "initialize", "params", "rootUri", root_uri,
+                                                "capabilities", "initializationOptions", "url", fx->url, "key",
+                                                fx->key, "service", "shop")),
+                   0);
+  json_t *e = json_pack("{s:i}", "id", 1);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{}}", "jsonrpc", "2.0", "method", "initialized", "params")), 0);
+  /* The first index of a process compiles the queries (once, on the first worker that needs them). */
+  assert_int_equal(lspr_send_json(&r, open_note(small, 1, "def other():\n    return 1\n")), 0);
+  assert_int_equal(lspr_send_json(&r, lens_request(10, small)), 0);
+  e = json_pack("{s:i}", "id", 10);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  char *text = big_module();
+  long long t0 = now_us();
+  assert_int_equal(lspr_send_json(&r, open_note(big, 1, text)), 0);
+  free(text);
+  assert_int_equal(lspr_send_json(&r, lens_request(2, big)), 0);
+  long long t_small = now_us();
+  assert_int_equal(lspr_send_json(&r, lens_request(3, small)), 0);
+  e = json_pack("{s:i}", "id", 3);
+  json_t *got = lspr_expect(&r, e, 10000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  long long small_us = now_us() - t_small;
+  /* The big file is still being parsed: its request has no answer yet; one cancelled meanwhile is
+   * answered RequestCancelled at once, and never again. */
+  assert_int_equal(frame_index(&r, 2), (size_t)-1);
+  assert_int_equal(lspr_send_json(&r, lens_request(5, big)), 0);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:i}}", "jsonrpc", "2.0", "method", "$/cancelRequest",
+                                                "params", "id", 5)),
+                   0);
+  e = json_pack("{s:i,s:{s:i}}", "id", 5, "error", "code", -32800);
+  got = lspr_expect(&r, e, 10000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  assert_int_equal(frame_index(&r, 2), (size_t)-1);
+  /* A full replacement while the parse runs: that parse's result is dropped. */
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:{s:s,s:i},s:[{s:s}]}}", "jsonrpc", "2.0", "method",
+                                                "textDocument/didChange", "params", "textDocument", "uri", big,
+                                                "version", 2, "contentChanges", "text",
+                                                "\n\ndef fetch_order(order_id):\n    return order_id\n")),
+                   0);
+  e = json_pack("{s:s,s:{s:s}}", "method", "hud/status", "params", "state", "ok");
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  assert_int_equal(lspr_send_json(&r, lens_request(4, big)), 0);
+  e = json_pack("{s:i}", "id", 2);
+  got = lspr_expect(&r, e, 20000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  long long big_us = now_us() - t0;
+  e = json_pack("{s:i}", "id", 4);
+  got = lspr_expect(&r, e, 20000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  assert_true(frame_index(&r, 3) < frame_index(&r, 2));
+  e = json_pack("{s:i}", "id", 5);
+  assert_int_equal(lspr_count(&r, e), 1);
+  json_decref(e);
+  /* The new text's one function, on line 2: nothing of the 10k lines. */
+  json_t *lenses = json_object_get(got, "result");
+  assert_int_equal(json_array_size(lenses), 1);
+  json_t *start = json_object_get(json_object_get(json_array_get(lenses, 0), "range"), "start");
+  assert_int_equal(json_integer_value(json_object_get(start, "line")), 2);
+  printf("# while a 10k-line file parses on a worker: a request on another document answered in %.1f ms; the big "
+         "file's request answered after %.1f ms\n",
+         small_us / 1e3, big_us / 1e3);
+  /* Closed while its parse runs: the waiting request learns it is gone; the job's end frees the document.
+   * Then the session ends with another parse in flight (the exit waits for it; a leak fails the exit code). */
+  text = big_module();
+  assert_int_equal(lspr_send_json(&r, open_note(big, 3, text)), 0);
+  assert_int_equal(lspr_send_json(&r, lens_request(6, big)), 0);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:{s:s}}}", "jsonrpc", "2.0", "method",
+                                                "textDocument/didClose", "params", "textDocument", "uri", big)),
+                   0);
+  e = json_pack("{s:i,s:{s:i}}", "id", 6, "error", "code", -32602);
+  got = lspr_expect(&r, e, 10000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  assert_int_equal(lspr_send_json(&r, open_note(big, 4, text)), 0);
+  free(text);
+  lspr_close_input(&r);
+  assert_int_equal(lspr_wait_exit(&r, 10000), 1);
+  lspr_stop(&r);
+}
+
+/* An issue that goes away clears its diagnostics: service "fade" (the market batches) gets a version
+ * 1.2.0 as fast as 1.0.0 while hud-lsp runs; the next refresh (1 s) finds no open issue. */
+static void test_diagnostics_cleared(void **state) {
+  (void)state;
+  lspr r;
+  assert_int_equal(lspr_start(&r, fx->cfg_home, NULL), 0);
+  char root_uri[800], uri[900];
+  snprintf(root_uri, sizeof root_uri, "file://%s", fx->market);
+  snprintf(uri, sizeof uri, "file://%s/app/shop/cart.py", fx->market);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{},s:{s:s,s:s,s:s,s:i}}}", "jsonrpc", "2.0",
+                                                "id", 1, "method", "initialize", "params", "rootUri", root_uri,
+                                                "capabilities", "initializationOptions", "url", fx->url, "key",
+                                                fx->key, "service", "fade", "refreshSeconds", 1)),
+                   0);
+  json_t *e = json_pack("{s:i}", "id", 1);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{}}", "jsonrpc", "2.0", "method", "initialized", "params")), 0);
+  assert_int_equal(lspr_send_json(&r, open_note(uri, 1, mk_cart_py)), 0);
+  e = json_pack("{s:s,s:{s:s,s:[{s:s}]}}", "method", "textDocument/publishDiagnostics", "params", "uri", uri,
+                "diagnostics", "message", "mean duration +88% since 1.1.0 (root cause: shop/pricing.py:apply_discounts)");
+  json_t *got = lspr_expect(&r, e, 10000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  assert_int_equal(market_ingest("fade", "1.2.0", 5, 0), 0);
+  e = json_pack("{s:s,s:{s:s,s:[]}}", "method", "textDocument/publishDiagnostics", "params", "uri", uri, "diagnostics");
+  got = lspr_expect(&r, e, 15000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  lspr_close_input(&r);
+  assert_int_equal(lspr_wait_exit(&r, 10000), 1);
+  lspr_stop(&r);
+}
+
+/* Neovim 0.7.2 (Debian's) as the client, headless, driven by tests/lsp/nvim_client.lua: lenses, hover,
+ * call hierarchy and diagnostics as a real editor receives them, written to a JSON file asserted here.
+ * Bounded: the script's waits are, and Neovim is killed by pid after 60 s. Skipped without nvim. */
+static void test_neovim(void **state) {
+  (void)state;
+  if (system("command -v nvim >/dev/null 2>&1") != 0) skip();
+  char out_path[800], log_path[800], xdg[800], script[1200], lsp_bin[1200], file[900];
+  snprintf(out_path, sizeof out_path, "%s/nvim-out.json", fx->h.dir);
+  snprintf(log_path, sizeof log_path, "%s/nvim.log", fx->h.dir);
+  snprintf(xdg, sizeof xdg, "%s/nvim-home", fx->h.dir);
+  mkdir(xdg, 0700);
+  snprintf(script, sizeof script, "luafile %s/tests/lsp/nvim_client.lua", getenv("HUD_SOURCE_DIR"));
+  snprintf(lsp_bin, sizeof lsp_bin, "%s/lsp/hud-lsp", getenv("HUD_BUILD_DIR"));
+  snprintf(file, sizeof file, "%s/app/shop/cart.py", fx->market);
+  unlink(out_path);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY), log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(in, 0);
+    dup2(log, 1);
+    dup2(log, 2);
+    setenv("HOME", xdg, 1);
+    setenv("XDG_CONFIG_HOME", fx->cfg_home, 1); /* hud-lsp's configuration: none */
+    setenv("XDG_CACHE_HOME", xdg, 1);           /* Neovim's lsp.log */
+    setenv("XDG_STATE_HOME", xdg, 1);
+    setenv("XDG_DATA_HOME", xdg, 1);
+    setenv("HUD_LSP", lsp_bin, 1);
+    setenv("HUD_URL", fx->url, 1);
+    setenv("HUD_KEY", fx->key, 1);
+    setenv("HUD_SERVICE", "market", 1);
+    setenv("HUD_ROOT", fx->market, 1);
+    setenv("HUD_FILE", file, 1);
+    setenv("HUD_OUT", out_path, 1);
+    execlp("nvim", "nvim", "--headless", "--clean", "-u", "NONE", "-c", script, (char *)NULL);
+    _exit(127);
+  }
+  int st = -1;
+  for (int i = 0; i < 600 && waitpid(pid, &st, WNOHANG) == 0; i++) usleep(100000);
+  if (waitpid(pid, NULL, WNOHANG) == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fail_msg("nvim did not end within 60 s (log: %s)", log_path);
+  }
+  json_error_t je;
+  json_t *got = json_load_file(out_path, 0, &je);
+  if (!got) fail_msg("no output from nvim (%s; log: %s)", je.text, log_path);
+  char *text = json_dumps(got, JSON_INDENT(1));
+  printf("# what Neovim received: %s\n", text);
+  free(text);
+  assert_int_equal(json_array_size(json_object_get(got, "errors")), 0);
+  json_t *want = json_pack(
+      "{s:b,s:[{s:i,s:s}],s:{s:s,s:s},s:[{s:s,s:s,s:s,s:i,s:[i]}],"
+      "s:[{s:s,s:s,s:s,s:i,s:[i]},{s:s,s:s,s:i,s:[i]}],s:[{s:i,s:i,s:i,s:s,s:s}]}",
+      "call_hierarchy_provider", 1,
+      "lenses", "line", 4, "title", "⚡ 200/min · p95 15 ms ▲88% · 0% err",
+      "item", "name", "checkout", "detail", "200 calls/min · p95 15 ms",
+      "incoming", "name", "view_cart", "detail", "200 calls/min · mean 12 ms", "path", "app/shop/views.py", "line", 3,
+      "sites", 4,
+      "outgoing", "name", "apply_discounts", "detail", "200 calls/min · mean 8.5 ms", "path", "app/shop/pricing.py",
+      "line", 0, "sites", 5, "name", "compute_tax", "detail", "billing/tax.py · 200 calls/min · mean 1 ms", "line", 0,
+      "sites", 6,
+      "diagnostics", "line", 4, "col", 4, "severity", 3, "source", "hud", "message",
+      "mean duration +88% since 1.1.0 (root cause: shop/pricing.py:apply_discounts)");
+  assert_non_null(want);
+  if (!lspr_match(want, got)) {
+    char *w = json_dumps(want, JSON_COMPACT);
+    printf("# want %s\n", w);
+    free(w);
+    json_decref(want);
+    json_decref(got);
+    fail_msg("Neovim did not receive what was expected");
+  }
+  const char *hover = json_string_value(json_object_get(got, "hover"));
+  assert_non_null(hover);
+  assert_non_null(strstr(hover, "**checkout** — production, last 1h (market)"));
+  json_decref(want);
+  json_decref(got);
+}
+
 /* stdin and stdout regular files (a client that replays a session, `hud-lsp < in > out`): read with
  * uv_fs_read, written with write(2), the end of the file is the end of the session. */
 static void test_stdio_files(void **state) {
@@ -357,8 +704,8 @@ int main(void) {
     return 1;
   }
   const char *only = getenv("LSP_TRANSCRIPT"); /* run one transcript: LSP_TRANSCRIPT=lenses */
-  struct CMUnitTest *tests = calloc((size_t)n + 2, sizeof *tests);
-  char **paths = calloc((size_t)n + 2, sizeof *paths);
+  struct CMUnitTest *tests = calloc((size_t)n + 8, sizeof *tests);
+  char **paths = calloc((size_t)n + 8, sizeof *paths);
   size_t k = 0;
   for (int i = 0; i < n; i++) {
     if (!only || strncmp(ents[i]->d_name, only, strlen(only)) == 0) {
@@ -375,6 +722,13 @@ int main(void) {
     tests[k++] = (struct CMUnitTest){.name = "stdio_files", .test_func = test_stdio_files};
   if (!only || !strcmp(only, "latency"))
     tests[k++] = (struct CMUnitTest){.name = "lens_latency_10k_lines", .test_func = test_lens_latency};
+  /* Its own CTest entry (test_lsp_neovim): only when asked for. */
+  if (only && !strcmp(only, "neovim"))
+    tests[k++] = (struct CMUnitTest){.name = "neovim", .test_func = test_neovim};
+  if (!only || !strcmp(only, "fade"))
+    tests[k++] = (struct CMUnitTest){.name = "diagnostics_cleared", .test_func = test_diagnostics_cleared};
+  if (!only || !strcmp(only, "offloop"))
+    tests[k++] = (struct CMUnitTest){.name = "parse_off_loop", .test_func = test_parse_off_loop};
   /* LSP_SHARD=i/n keeps every n-th test from the i-th: CTest runs the suite as n shorter tests. */
   const char *shard = getenv("LSP_SHARD");
   unsigned si = 0, sn = 1;

@@ -73,6 +73,13 @@ static void test_title(void **state) {
   f.sampled_count = 0; /* nothing timed: no percentile rather than a zero */
   lsp_fmt_lens_title(&f, 60, t, sizeof t);
   assert_string_equal(t, "⚡ 1.2k/min · 0.4% err");
+  /* Call hierarchy details: the figures of a function or of one call edge. */
+  lsp_fmt_calls(72000, 288, 60, "p95", 38e6, t, sizeof t);
+  assert_string_equal(t, "1.2k calls/min · p95 38 ms · 0.4% err");
+  lsp_fmt_calls(600, 0, 60, "mean", 2.5e6, t, sizeof t);
+  assert_string_equal(t, "10 calls/min · mean 2.5 ms");
+  lsp_fmt_calls(30, 0, 60, "mean", 0, t, sizeof t);
+  assert_string_equal(t, "0.5 calls/min");
 }
 
 static void test_window(void **state) {
@@ -133,6 +140,13 @@ static void test_uri(void **state) {
   assert_string_equal(lsp_path_below("/ws/a/b.py", "/ws/"), "a/b.py");
   assert_null(lsp_path_below("/wsx/a.py", "/ws"));
   assert_null(lsp_path_below("/ws", "/ws"));
+  /* Paths to URIs and back (call hierarchy items of files that are not open). */
+  p = lsp_path_to_uri("/home/me/My Project/é#1.py");
+  assert_string_equal(p, "file:///home/me/My%20Project/%C3%A9%231.py");
+  char *back = lsp_uri_to_path(p);
+  assert_string_equal(back, "/home/me/My Project/é#1.py");
+  free(back);
+  free(p);
 }
 
 int main(void) {

@@ -5,7 +5,8 @@
 > {"jsonrpc":"2.0","method":"initialized","params":{}}
 > {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py", "languageId": "python", "version": 1, "text": "def fetch_order(order_id):\n    return order_id\n"}}}
 > {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}}}
-< {"id":2,"result":[]}
+# the file is indexed on a worker: the answer may come before or after the figures
+< {"id":2}
 < {"method":"hud/status","params":{"state":"ok"}}
 wait 1500
 <count 0 {"method":"workspace/codeLens/refresh"}
