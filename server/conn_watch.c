@@ -15,9 +15,9 @@
 struct srv_conn_entry {
   srv_conn_entry *prev, *next;
   int fd;
-  int waiting; /* for headers */
+  int waiting; /* for headers, or for the rest of a body */
   int kicked;
-  int64_t since_ms;
+  int64_t since_ms, deadline_ms;
 };
 
 struct srv_conn_watch {
@@ -38,7 +38,7 @@ static int64_t now_ms(void) {
 static void sweep(srv_conn_watch *w) {
   int64_t now = now_ms();
   for (srv_conn_entry *e = w->head; e; e = e->next) {
-    if (!e->waiting || e->kicked || now - e->since_ms < w->deadline_ms) continue;
+    if (!e->waiting || e->kicked || now - e->since_ms < e->deadline_ms) continue;
     shutdown(e->fd, SHUT_RDWR);
     e->kicked = 1;
   }
@@ -100,6 +100,7 @@ srv_conn_entry *srv_conn_watch_opened(srv_conn_watch *w, int fd) {
   e->fd = fd;
   e->waiting = 1;
   e->since_ms = now_ms();
+  e->deadline_ms = w->deadline_ms;
   pthread_mutex_lock(&w->mu);
   e->next = w->head;
   if (w->head) w->head->prev = e;
@@ -115,12 +116,19 @@ void srv_conn_watch_headers_done(srv_conn_watch *w, srv_conn_entry *e) {
   pthread_mutex_unlock(&w->mu);
 }
 
-void srv_conn_watch_idle(srv_conn_watch *w, srv_conn_entry *e) {
+static void arm(srv_conn_watch *w, srv_conn_entry *e, int64_t deadline_ms) {
   if (!e) return;
   pthread_mutex_lock(&w->mu);
   e->waiting = 1;
   e->since_ms = now_ms();
+  e->deadline_ms = deadline_ms;
   pthread_mutex_unlock(&w->mu);
+}
+
+void srv_conn_watch_idle(srv_conn_watch *w, srv_conn_entry *e) { arm(w, e, w->deadline_ms); }
+
+void srv_conn_watch_body(srv_conn_watch *w, srv_conn_entry *e, size_t bytes) {
+  arm(w, e, w->deadline_ms + (int64_t)(bytes / SRV_CONN_MIN_BODY_RATE) * 1000);
 }
 
 void srv_conn_watch_closed(srv_conn_watch *w, srv_conn_entry *e) {

@@ -62,6 +62,7 @@ typedef struct req_ctx {
   const char *allow; /* for a 405: the method the path has */
   srv_http *h;
   struct MHD_Connection *conn;
+  int expect_body; /* the head announced a body: the connection watch times its arrival */
   int rejected; /* HUD_E* to answer once the rest of the body is discarded (over the limit or budget) */
   unsigned char *body;
   size_t len, cap, limit, reserved;
@@ -394,8 +395,15 @@ static int authenticate(struct MHD_Connection *conn, req_ctx *c, refusal *why) {
   if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
     return refuse(why, HUD_EAUTH, 0, "missing API key: send 'Authorization: Bearer <key>'");
   const char *tok = auth + 7;
-  while (*tok == ' ') tok++;
-  int rc = srv_auth_check(c->h->store, tok, &c->key_id, c->envs_buf, &c->roles);
+  while (*tok == ' ' || *tok == '\t') tok++;
+  /* libmicrohttpd keeps a value's trailing blanks. */
+  size_t n = strlen(tok);
+  while (n && (tok[n - 1] == ' ' || tok[n - 1] == '\t')) n--;
+  if (n >= SRV_KEY_MAX) return refuse(why, HUD_EAUTH, 0, "unknown or revoked API key");
+  char key[SRV_KEY_MAX];
+  memcpy(key, tok, n);
+  key[n] = 0;
+  int rc = srv_auth_check(c->h->store, key, &c->key_id, c->envs_buf, &c->roles);
   if (rc == HUD_EAUTH) return refuse(why, HUD_EAUTH, 0, "unknown or revoked API key");
   if (rc < 0) return refuse(why, HUD_ESTORE, 0, "cannot check the API key: %s", hud_strerror(rc));
   rc = check_role(c, why);
@@ -450,6 +458,7 @@ static int check_body_head(struct MHD_Connection *conn, req_ctx *c, refusal *why
       return refuse(why, HUD_ETOOBIG, 0, "request body larger than the limit of %zu bytes", c->limit);
   }
   if (!(cl ? n > 0 : te != NULL)) return 0; /* no body */
+  c->expect_body = 1;
   const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
   if (!ct || !is_json(ct))
     return refuse(why, HUD_EUNSUPPORTED, 0, "Content-Type must be application/json, got '%s'", ct ? ct : "(none)");
@@ -484,6 +493,7 @@ static enum MHD_Result begin_request(srv_http *h, struct MHD_Connection *conn, c
     return send_refusal(conn, c, &why);
   }
   if (authenticate(conn, c, &why) < 0 || check_body_head(conn, c, &why) < 0) return send_refusal(conn, c, &why);
+  if (si && c->expect_body) srv_conn_watch_body(h->watch, si->socket_context, c->reserved ? c->reserved : c->limit);
   return MHD_YES;
 }
 
@@ -561,14 +571,20 @@ static void run_job(void *arg, int canceled) {
   if (canceled) fill_error(&c->resp, HUD_ESTORE, 0, NULL, "the server is shutting down; retry later");
   else run_handler(c);
   drop_body(c);
+  struct MHD_Connection *conn = c->conn; /* C may be gone once the state says ready */
   atomic_store(&c->state, ST_READY);
-  MHD_resume_connection(c->conn);
+  MHD_resume_connection(conn);
 }
 
 /* The body is complete: public routes (/healthz, /metrics) answer here on the polling thread; the others
  * go to a worker pool (ingest decodes to their own, bounded one) and the connection waits suspended. */
 static enum MHD_Result finish_request(struct MHD_Connection *conn, req_ctx *c, const char *method, const char *url) {
   if (atomic_load(&c->state) == ST_READY) return send_response(conn, c, &c->resp);
+  if (c->expect_body) {
+    const union MHD_ConnectionInfo *si = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (si) srv_conn_watch_headers_done(c->h->watch, si->socket_context);
+    c->expect_body = 0;
+  }
   if (c->rejected) {
     refusal why = {0};
     if (c->rejected == HUD_ETOOBIG)
@@ -694,12 +710,17 @@ static unsigned connection_limit(int opt) {
   return want;
 }
 
+/* Order matters: the pools stop first (a waiting job answers 503 and resumes its connection, as
+ * libmicrohttpd must not stop with connections suspended) but stay valid while the polling threads may still
+ * submit to them (keep-alive requests arriving during the stop get 503); they are freed after the daemon. */
 static void free_parts(srv_http *h) {
+  srv_pool_stop(h->ingest_pool);
+  srv_pool_stop(h->query_pool);
+  if (h->d) MHD_stop_daemon(h->d);
+  h->d = NULL;
   srv_pool_free(h->ingest_pool);
   srv_pool_free(h->query_pool);
   h->ingest_pool = h->query_pool = NULL;
-  if (h->d) MHD_stop_daemon(h->d);
-  h->d = NULL;
   srv_conn_watch_free(h->watch);
   h->watch = NULL;
 }
@@ -770,8 +791,6 @@ int srv_http_shutdown(srv_http *h, int timeout_ms) {
     waited += 5;
   }
   int left = atomic_load(&h->inflight);
-  /* Workers first: a job still waiting answers 503 and resumes its connection, as libmicrohttpd must not
-   * stop with connections suspended. */
   free_parts(h);
   h->stopped = 1;
   return left;

@@ -32,7 +32,8 @@ static void usage(FILE *out) {
           "  --listen ADDR      IPv4 address and port (default 127.0.0.1:7700; port 0 = any free port)\n"
           "  --rollup-after DUR per-minute slices older than this become hourly (default 24h)\n"
           "  --retention DUR    data older than this is deleted (default 30d; 0 = keep forever)\n"
-          "  --threads N        query worker threads (default 4)\n"
+          "  --threads N        query worker threads, 1..29 (default 4; each gets a read connection, and\n"
+          "                     three more serve key checks, /healthz and maintenance)\n"
           "  --maintain-every DUR  how often rollup and retention run (default 5m)\n"
           "  --fold-every DUR   acknowledged batches are merged in memory and written to the tables this\n"
           "                     often (default 5s); queries read the tables, so they are at most this far\n"
@@ -197,8 +198,8 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
     } else if (strcmp(a, "--threads") == 0) {
       NEEDV();
       o->threads = atoi(v);
-      if (o->threads < 1 || o->threads > 64) {
-        fprintf(stderr, "hud-server: --threads must be 1..64\n");
+      if (o->threads < 1 || o->threads > 29) {
+        fprintf(stderr, "hud-server: --threads must be 1..29\n");
         return 2;
       }
     } else if (strcmp(a, "--ingest-workers") == 0) {
@@ -275,7 +276,7 @@ static int resolve_db(opts *o) {
 static int open_store(opts *o, srv_store **st) {
   if (resolve_db(o)) return 1;
   if (o->fold_every > 86400) o->fold_every = 86400;
-  srv_store_options so = {o->db, o->rollup_after, o->retention, o->threads > 0 ? o->threads + 1 : 5,
+  srv_store_options so = {o->db, o->rollup_after, o->retention, o->threads > 0 ? o->threads + 3 : 7,
                           (int)(o->fold_every * 1000), o->fold_memory_mb << 20};
   int rc = srv_store_open(&so, st);
   if (rc == HUD_EBUSY) {

@@ -792,7 +792,7 @@ static srv_store *store_new(const srv_store_options *opt) {
 static int serve_lock(srv_store *st) {
   char *lock;
   if (asprintf(&lock, "%s.lock", st->path) < 0) return HUD_ENOMEM;
-  int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600); /* never truncate a planted link */
   if (fd < 0) fprintf(stderr, "hud-server: cannot open %s: %s\n", lock, strerror(errno));
   free(lock);
   if (fd < 0) return HUD_ESTORE;

@@ -85,13 +85,23 @@ size_t srv_pool_pending(srv_pool *p) {
   return n;
 }
 
-void srv_pool_free(srv_pool *p) {
+void srv_pool_stop(srv_pool *p) {
   if (!p) return;
   pthread_mutex_lock(&p->mu);
+  int joined = p->stopping == 2;
   p->stopping = 1;
   pthread_cond_broadcast(&p->cv);
   pthread_mutex_unlock(&p->mu);
+  if (joined) return;
   for (int i = 0; i < p->nthreads; i++) pthread_join(p->threads[i], NULL);
+  pthread_mutex_lock(&p->mu);
+  p->stopping = 2;
+  pthread_mutex_unlock(&p->mu);
+}
+
+void srv_pool_free(srv_pool *p) {
+  if (!p) return;
+  srv_pool_stop(p);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);
   free(p->ring);

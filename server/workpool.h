@@ -18,8 +18,10 @@ int srv_pool_new(int threads, size_t queue_max, srv_pool **out);
 int srv_pool_submit(srv_pool *p, srv_pool_fn fn, void *arg);
 /* Jobs waiting or running now. */
 size_t srv_pool_pending(srv_pool *p);
-/* Lets running jobs finish, calls the waiting ones with CANCELED = 1, joins the threads, frees.
- * NULL is a no-op. */
+/* Lets running jobs finish, calls the waiting ones with CANCELED = 1 and joins the threads; the pool stays
+ * valid (submit answers HUD_ECANCELED) until srv_pool_free, so threads that still hold it may call it. */
+void srv_pool_stop(srv_pool *p);
+/* srv_pool_stop (if not yet), then frees. NULL is a no-op. */
 void srv_pool_free(srv_pool *p);
 
 #endif

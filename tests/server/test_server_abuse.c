@@ -284,6 +284,52 @@ static void test_body_budget(void **state) {
   stop_clean(&s);
 }
 
+/* A body trickled one byte every 300 ms holds its share of the body budget: with --header-timeout 2s the
+ * server closes it once the body is late (2 s + 1 MiB at 256 KiB/s = 6 s), and the share comes back. */
+static void test_body_deadline(void **state) {
+  srvh s;
+  char key[128];
+  const char *const extra[] = {"--header-timeout", "2s", "--body-memory", "8", NULL};
+  own_server(&s, key, extra);
+  int fd = dial(NULL, s.port, 0);
+  assert_true(fd >= 0);
+  char head[512];
+  int hl = snprintf(head, sizeof head,
+                    "POST /v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+                    key, 1 << 20);
+  double t0 = now_s(), closed = 0;
+  send_all(fd, head, (size_t)hl);
+  for (int i = 0; i < 60 && !closed; i++) { /* at most 18 s */
+    char buf[256];
+    if (send_all(fd, " ", 1) < 0) closed = now_s();
+    struct pollfd p = {fd, POLLIN, 0};
+    if (!closed && poll(&p, 1, 300) > 0 && recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) closed = now_s();
+  }
+  close(fd);
+  print_message("trickled body: closed after %.2f s (deadline 6 s)\n", closed ? closed - t0 : -1.0);
+  assert_true(closed > 0);
+  assert_true(closed - t0 >= 5.0 && closed - t0 < 12.0);
+  /* The whole budget is free again: an 8 MiB announcement is admitted (no 429). */
+  int fd2 = dial(NULL, s.port, 0);
+  assert_true(fd2 >= 0);
+  hl = snprintf(head, sizeof head,
+                "POST /v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+                key, 8 << 20);
+  char reply[4096] = "";
+  for (int i = 0; i < 20; i++) { /* the close may take a moment to reach the server */
+    send_all(fd2, head, (size_t)hl);
+    if (read_reply(fd2, reply, sizeof reply, 500) == 0) break;
+    close(fd2);
+    fd2 = dial(NULL, s.port, 0);
+    sleep_ms(100);
+  }
+  assert_string_equal(reply, "");
+  close(fd2);
+  stop_clean(&s);
+}
+
 /* ---- 6: slow headers ---- */
 
 /* A client sending one header line every 200 ms never finishes its headers: with --header-timeout 2s the
@@ -758,6 +804,85 @@ static void test_disk_full(void **state) {
   srvh_cleanup(&s);
 }
 
+/* ---- stopping under keep-alive ingest ---- */
+
+typedef struct keepalive_poster {
+  int port;
+  const char *key;
+  const char *body;
+  size_t len;
+  atomic_int stop;
+  int answered;
+} keepalive_poster;
+
+/* Reads one whole response (head and Content-Length body) from a keep-alive connection; 0 when none came
+ * within 2 s or the server closed. */
+static int read_one_response(int fd) {
+  char buf[4096];
+  size_t got = 0;
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (got + 1 >= sizeof buf || poll(&p, 1, 2000) <= 0) return 0;
+    ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+    if (n <= 0) return 0;
+    got += (size_t)n;
+    buf[got] = 0;
+    const char *end = strstr(buf, "\r\n\r\n"), *cl = strcasestr(buf, "\r\nContent-Length:");
+    if (end && cl && cl < end && got >= (size_t)(end + 4 - buf) + (size_t)atol(cl + 17)) return 1;
+  }
+}
+
+/* Posts BODY again and again on one keep-alive connection until told to stop or the server closes it. */
+static void *post_keepalive(void *arg) {
+  keepalive_poster *k = arg;
+  int fd = dial(NULL, k->port, 0);
+  if (fd < 0) return NULL;
+  char head[512];
+  int hl = snprintf(head, sizeof head,
+                    "POST /v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                    k->key, k->len);
+  while (!atomic_load(&k->stop)) {
+    if (send_all(fd, head, (size_t)hl) < 0 || send_all(fd, k->body, k->len) < 0) break;
+    if (!read_one_response(fd)) break;
+    k->answered++;
+  }
+  close(fd);
+  return NULL;
+}
+
+/* SIGTERM while keep-alive clients keep posting: requests arriving during the stop get 503 or a closed
+ * connection, and the server stops cleanly (the worker pools used to be freed while the polling threads
+ * still submitted to them: a use-after-free under ASan). */
+static void test_stop_under_keepalive_ingest(void **state) {
+  srvh s;
+  char key[128];
+  own_server(&s, key, NULL);
+  enum { N = 12 };
+  size_t len;
+  char *batch = small_batch(4242, &len);
+  keepalive_poster k[N];
+  pthread_t t[N];
+  for (int i = 0; i < N; i++) {
+    k[i] = (keepalive_poster){.port = s.port, .key = key, .body = batch, .len = len};
+    pthread_create(&t[i], NULL, post_keepalive, &k[i]);
+  }
+  sleep_ms(800);
+  int st = srvh_stop(&s, SIGTERM);
+  for (int i = 0; i < N; i++) atomic_store(&k[i].stop, 1);
+  int answered = 0;
+  for (int i = 0; i < N; i++) {
+    pthread_join(t[i], NULL);
+    answered += k[i].answered;
+  }
+  print_message("stop under keep-alive ingest: %d answers before the stop; exit status %d\n", answered,
+                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  assert_true(answered > 0);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  srvh_cleanup(&s);
+  free(batch);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   /* HUD_TEST_ONLY=NAME (a cmocka pattern, * and ?): only the matching tests. */
@@ -766,11 +891,13 @@ int main(void) {
       cmocka_unit_test(test_keyless_bodies_not_buffered),
       cmocka_unit_test(test_body_budget),
       cmocka_unit_test(test_header_deadline),
+      cmocka_unit_test(test_body_deadline),
       cmocka_unit_test(test_slowloris_healthz),
       cmocka_unit_test(test_health_under_ingest),
       cmocka_unit_test(test_media_type),
       cmocka_unit_test(test_error_vocabulary),
       cmocka_unit_test(test_disk_full),
+      cmocka_unit_test(test_stop_under_keepalive_ingest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
