@@ -21,9 +21,10 @@
 #define DEFAULT_ROLLUP_S (24 * 3600)
 #define MAX_READERS 32
 #define FOLD_INTERVAL_MS_DEFAULT 5000
-/* Ingest memory (srv_store_options.fold_memory_bytes): half for the batches being decoded
- * (srv_store_decode_budget), half for the accumulators; see fold_soft. */
+/* Write-behind memory (srv_store_options.fold_memory_bytes): the accumulators; batches being decoded
+ * get half as much more (srv_store_decode_budget); see fold_soft. */
 #define FOLD_MEMORY_DEFAULT ((size_t)256 << 20)
+#define IDLE_RELEASE_S 2.0
 #define WRITER_CACHE_MAX ((size_t)64 << 20) /* the writer's SQLite page cache, at most a quarter of it */
 
 /* ---- sketch blobs ---- */
@@ -438,6 +439,8 @@ struct srv_store {
   /* Write-behind memory: the folder starts early beyond FOLD_SOFT merged bytes, ingest waits while
    * the accumulator and the one being written (WORK_BYTES) hold more than FOLD_HARD. */
   size_t fold_soft, fold_hard, work_bytes;
+  double last_merge; /* when a batch was last merged (idle_release after IDLE_RELEASE_S) */
+  int released;
   srv_membudget *decode_budget;
   /* The writer connection, taken in arrival order (a ticket lock): with a plain mutex the ingest
    * threads, which take it back to back, starved the folder for whole load runs. */
@@ -718,8 +721,8 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
   st->queue_tail = &st->queue;
   st->fold_interval_s = (opt->fold_interval_ms > 0 ? opt->fold_interval_ms : FOLD_INTERVAL_MS_DEFAULT) / 1000.0;
   size_t mem = opt->fold_memory_bytes ? opt->fold_memory_bytes : FOLD_MEMORY_DEFAULT;
-  st->fold_hard = mem / 2;
-  st->fold_soft = mem / 4;
+  st->fold_hard = mem;
+  st->fold_soft = mem / 2;
   st->acc = srv_fold_new(st->fold_soft / 2);
   st->spare = srv_fold_new(st->fold_soft / 2);
   st->decode_budget = srv_membudget_new(mem / 2);
@@ -1430,14 +1433,6 @@ static int fold_once(srv_store *st) {
   pthread_mutex_lock(&st->flock);
   st->spare = work;
   st->work_bytes = 0;
-  size_t arrived;
-  srv_fold_journal_ids(st->acc, &arrived);
-  int idle = arrived == 0;
-  if (idle) {
-    /* Nothing arrived meanwhile: give back what the accumulators keep for reuse. */
-    srv_fold_shrink(st->acc);
-    srv_fold_shrink(st->spare);
-  }
   if (rc == 0) {
     st->folded = target;
     st->folded_batches += njid;
@@ -1446,14 +1441,31 @@ static int fold_once(srv_store *st) {
     st->need_rebuild = 1;
     st->fold_failures++;
   }
-  if (idle) sqlite3_db_release_memory(st->w);
   pthread_cond_broadcast(&st->dcond);
   pthread_mutex_unlock(&st->flock);
   writer_unlock(st);
   pthread_mutex_unlock(&st->fold_mutex);
-  /* Freed memory stays with malloc (in every thread's arena) unless it is handed back. */
-  if (idle) malloc_trim(0);
   return rc;
+}
+
+/* Idle (nothing merged for IDLE_RELEASE_S): gives back what the accumulators keep for reuse and
+ * the writer's page cache, then the memory malloc keeps (in the arena of every thread that
+ * decoded a batch) to the system. Not after every fold: under load that cost the next fold. */
+static void idle_release(srv_store *st) {
+  pthread_mutex_lock(&st->fold_mutex);
+  writer_lock(st);
+  pthread_mutex_lock(&st->flock);
+  size_t njid;
+  srv_fold_journal_ids(st->acc, &njid);
+  if (njid == 0 && !st->need_rebuild) {
+    srv_fold_shrink(st->acc);
+    srv_fold_shrink(st->spare);
+  }
+  pthread_mutex_unlock(&st->flock);
+  sqlite3_db_release_memory(st->w);
+  writer_unlock(st);
+  pthread_mutex_unlock(&st->fold_mutex);
+  malloc_trim(0);
 }
 
 static void *folder_main(void *arg) {
@@ -1475,8 +1487,16 @@ static void *folder_main(void *arg) {
       failing = rc < 0;
       continue;
     }
+    double quiet = st->last_merge + IDLE_RELEASE_S;
+    if (!have && !failing && !st->released && now_mono() >= quiet) {
+      st->released = 1;
+      pthread_mutex_unlock(&st->flock);
+      idle_release(st);
+      pthread_mutex_lock(&st->flock);
+      continue;
+    }
     /* Sleep until due, woken by a request; after a failure retry once a second. */
-    double wake = failing ? now_mono() + 1.0 : have ? due : now_mono() + 3600;
+    double wake = failing ? now_mono() + 1.0 : have ? due : !st->released ? quiet : now_mono() + 3600;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double d = wake - now_mono();
@@ -1662,6 +1682,8 @@ int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int
       st->acc_since = now_mono();
       pthread_cond_signal(&st->fcond); /* the folder sleeps until there is something to fold */
     }
+    st->last_merge = now_mono();
+    st->released = 0;
     if (srv_fold_add(st->acc, me.jid, me.sid, me.vid, now, rollup_cutoff_of(st, now), batch) < 0) {
       st->need_rebuild = 1; /* part of it may be in: start over from the journal */
       pthread_cond_signal(&st->fcond);
