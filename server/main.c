@@ -36,8 +36,10 @@ static void usage(FILE *out) {
           "  --fold-every DUR   acknowledged batches are merged in memory and written to the tables this\n"
           "                     often (default 5s); queries read the tables, so they are at most this far\n"
           "                     behind, unless they send 'Cache-Control: no-cache' (then they wait for it)\n"
-          "  --fold-memory MB   ... or as soon as the merged batches take this much memory (default 256;\n"
-          "                     ingest waits beyond twice this). Less memory, fewer merges: more disk work\n"
+          "  --fold-memory MB   ... or as soon as the merged batches take half this memory (default 256;\n"
+          "                     ingest waits beyond it); batches being decoded get half as much more, the\n"
+          "                     writer's page cache a quarter (at most 64). Less memory, fewer merges: more\n"
+          "                     disk work. docs/architecture.md (Memory) has the whole account\n"
           "DUR is a number with a unit s, m, h or d (e.g. 90s, 24h, 30d).\n"
           "On start it prints \"listening on HOST:PORT\"; SIGTERM/SIGINT stop it gracefully.\n");
 }

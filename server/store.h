@@ -108,11 +108,11 @@ typedef struct srv_store_options {
   int readers;                /* read connections in the pool; default 4 */
   int fold_interval_ms;       /* write-behind: acknowledged batches are folded into the tables at
                                  least this often (and whenever a read needs them); default 5000 */
-  size_t fold_memory_bytes;   /* ingest memory, default 256 MiB: half for the accumulators (merged
-                                 batches and the fold being written: fold early beyond a quarter,
-                                 ingest waits beyond half), half for the batches being decoded
-                                 (srv_store_decode_budget); the writer's page cache is a quarter (at
-                                 most 64 MiB). Less memory means fewer merges per key: more SQLite
+  size_t fold_memory_bytes;   /* write-behind memory, default 256 MiB: the accumulators (merged batches
+                                 and the fold being written) fold early beyond half of it and a batch
+                                 waits before merging beyond it; batches being decoded get half as
+                                 much more (srv_store_decode_budget); the writer's page cache a quarter
+                                 (at most 64 MiB). Less memory means fewer merges per key: more SQLite
                                  work per row */
 } srv_store_options;
 
