@@ -2,8 +2,11 @@
  * connections and prints acknowledged invocation rows per second and request latencies.
  *
  * usage: ingest_load --port P --key KEY [--connections 4] [--batches 600] [--rows 1000]
- *                    [--functions 300] [--minutes 30]
- * Bodies are prepared (JSON + gzip) before the clock starts, so the figure is the server's. */
+ *                    [--functions 300] [--minutes 30] [--distinct N] [--resend N]
+ * Bodies are prepared (JSON + gzip) before the clock starts, so the figure is the server's.
+ * --distinct N: only N batches are generated (sketches are slow to make), the others reuse their
+ * records under their own batch id. --resend N: after the load, the first N batches are sent again
+ * one at a time and the time of these duplicates is printed next to that of their first post. */
 #define _GNU_SOURCE
 #include <curl/curl.h>
 #include <pthread.h>
@@ -39,30 +42,41 @@ static double now_s(void) {
 
 static size_t discard(char *p, size_t sz, size_t n, void *arg) { return sz * n; }
 
-static void *worker(void *arg) {
+static CURL *client(struct curl_slist **h) {
   CURL *c = curl_easy_init();
-  char url[128], auth[256];
+  static char url[128], auth[256];
   snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/ingest", g_port);
   snprintf(auth, sizeof auth, "Authorization: Bearer %s", g_key);
-  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-  h = curl_slist_append(h, "Content-Encoding: gzip");
-  h = curl_slist_append(h, "Expect:");
-  h = curl_slist_append(h, auth);
+  *h = curl_slist_append(NULL, "Content-Type: application/json");
+  *h = curl_slist_append(*h, "Content-Encoding: gzip");
+  *h = curl_slist_append(*h, "Expect:");
+  *h = curl_slist_append(*h, auth);
   curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, *h);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+  return c;
+}
+
+/* Posts body I once on C; the HTTP status, its time in *SECONDS. */
+static long post(CURL *c, size_t i, double *seconds) {
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, g_bodies[i].data);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)g_bodies[i].len);
+  double t0 = now_s();
+  long status = 0;
+  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  *seconds = now_s() - t0;
+  return status;
+}
+
+static void *worker(void *arg) {
+  struct curl_slist *h;
+  CURL *c = client(&h);
   for (;;) {
     size_t i = atomic_fetch_add(&g_next, 1);
     if (i >= g_nbodies) break;
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, g_bodies[i].data);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)g_bodies[i].len);
-    double t0 = now_s();
-    long status = 0;
-    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    g_lat[i] = now_s() - t0;
-    if (status == 200) {
+    if (post(c, i, &g_lat[i]) == 200) {
       atomic_fetch_add(&g_rows_ok, g_bodies[i].rows);
       atomic_fetch_add(&g_batches_ok, 1);
     } else {
@@ -75,25 +89,44 @@ static void *worker(void *arg) {
 }
 
 typedef struct prep_arg {
-  size_t from, to, rows, functions, minutes;
+  size_t from, to, rows, functions, minutes, distinct;
 } prep_arg;
 
-/* Each body is its own batch (own id, own minute, own process), like many sensors reporting. */
+/* Each body is its own batch (own id, own minute, own process), like many sensors reporting.
+ * Batch I has the records of template I * DISTINCT / BATCHES. */
 static void *prepare(void *arg) {
   prep_arg *p = arg;
   hud_time_ns base = ((hud_time_ns)time(NULL) / 60) * 60 * 1000000000LL;
-  for (size_t i = p->from; i < p->to; i++) {
-    hud_arena *a = hud_arena_new();
-    hud_batch b;
-    batchgen_opts o = {.seed = 1000000 + i, .n_invocations = p->rows, .n_functions = p->functions,
-                       .n_flows = 5, .timestamp = base - (hud_time_ns)(i % p->minutes) * 60000000000LL};
-    if (!a || batchgen_make(&o, a, &b) < 0 || batchgen_encode(&b, 1, &g_bodies[i].data, &g_bodies[i].len) < 0) {
+  hud_arena *a = hud_arena_new();
+  hud_batch b;
+  char *json = NULL, *id = NULL;
+  size_t made = SIZE_MAX, jl = 0;
+  for (size_t i = p->from; a && i < p->to; i++) {
+    size_t t = i * p->distinct / g_nbodies;
+    if (t != made) { /* encoding is slow too: the JSON of a template is made once, ids patched in */
+      batchgen_opts o = {.seed = 1000000 + t, .n_invocations = p->rows, .n_functions = p->functions,
+                         .n_flows = 5, .timestamp = base - (hud_time_ns)(t % p->minutes) * 60000000000LL};
+      hud_arena_reset(a);
+      free(json);
+      json = NULL;
+      if (batchgen_make(&o, a, &b) < 0 || batchgen_encode(&b, 0, (void **)&json, &jl) < 0) break;
+      id = strstr(json, b.batch_id);
+      made = t;
+    }
+    char name[64];
+    snprintf(name, sizeof name, "ingest-load-%zu-%lld", i, (long long)base);
+    hud_uuid5(HUD_FUNCTION_ID_NAMESPACE, name, strlen(name), b.batch_id);
+    memcpy(id, b.batch_id, HUD_UUID_STRLEN);
+    if (hud_gzip_encode(json, jl, 1, &g_bodies[i].data, &g_bodies[i].len) < 0) break;
+    g_bodies[i].rows = b.n_invocations;
+  }
+  for (size_t i = p->from; i < p->to; i++)
+    if (!g_bodies[i].data) {
       fprintf(stderr, "ingest_load: cannot prepare batch %zu\n", i);
       exit(1);
     }
-    g_bodies[i].rows = b.n_invocations;
-    hud_arena_free(a);
-  }
+  free(json);
+  hud_arena_free(a);
   return NULL;
 }
 
@@ -104,7 +137,7 @@ static int cmp_double(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   int conns = 4;
-  size_t batches = 600, rows = 1000, functions = 300, minutes = 30;
+  size_t batches = 600, rows = 1000, functions = 300, minutes = 30, distinct = 0, resend = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--port")) g_port = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--key")) g_key = argv[i + 1];
@@ -113,6 +146,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--rows")) rows = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--functions")) functions = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--minutes")) minutes = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--distinct")) distinct = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--resend")) resend = strtoul(argv[i + 1], NULL, 10);
     else {
       fprintf(stderr, "ingest_load: unknown option %s\n", argv[i]);
       return 2;
@@ -122,13 +157,16 @@ int main(int argc, char **argv) {
     fprintf(stderr, "ingest_load: bad arguments\n");
     return 2;
   }
+  if (!distinct || distinct > batches) distinct = batches;
+  if (resend > batches) resend = batches;
   curl_global_init(CURL_GLOBAL_DEFAULT);
   g_nbodies = batches;
   g_bodies = calloc(batches, sizeof *g_bodies);
   g_lat = calloc(batches, sizeof *g_lat);
   double tp = now_s();
   pthread_t pt[2];
-  prep_arg pa[2] = {{0, batches / 2, rows, functions, minutes}, {batches / 2, batches, rows, functions, minutes}};
+  prep_arg pa[2] = {{0, batches / 2, rows, functions, minutes, distinct},
+                    {batches / 2, batches, rows, functions, minutes, distinct}};
   for (int i = 0; i < 2; i++) pthread_create(&pt[i], NULL, prepare, &pa[i]);
   for (int i = 0; i < 2; i++) pthread_join(pt[i], NULL);
   size_t bytes = 0;
@@ -141,6 +179,20 @@ int main(int argc, char **argv) {
   for (int i = 0; i < conns; i++) pthread_create(&th[i], NULL, worker, NULL);
   for (int i = 0; i < conns; i++) pthread_join(th[i], NULL);
   double el = now_s() - t0;
+  double first = 0, dup = 0;
+  size_t dup_ok = 0;
+  if (resend) {
+    struct curl_slist *h;
+    CURL *c = client(&h);
+    for (size_t i = 0; i < resend; i++) {
+      double s;
+      first += g_lat[i];
+      if (post(c, i, &s) == 200) dup_ok++; /* the server answers a duplicate with 200 */
+      dup += s;
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+  }
   qsort(g_lat, batches, sizeof *g_lat, cmp_double);
   size_t ok = atomic_load(&g_batches_ok);
   printf("ingest: %zu connections, %zu/%zu batches acknowledged (%zu failed), %zu rows/batch\n", (size_t)conns, ok,
@@ -149,6 +201,9 @@ int main(int argc, char **argv) {
          (double)ok / el, el);
   printf("ingest: request latency p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n", 1e3 * g_lat[batches / 2],
          1e3 * g_lat[(size_t)(batches * 0.95)], 1e3 * g_lat[(size_t)(batches * 0.99)]);
+  if (resend)
+    printf("ingest: duplicates: %zu/%zu resent batches answered, %.1f ms each (first posts under load: %.1f ms)\n",
+           dup_ok, resend, 1e3 * dup / (double)resend, 1e3 * first / (double)resend);
   for (size_t i = 0; i < batches; i++) free(g_bodies[i].data);
   free(g_bodies);
   free(g_lat);

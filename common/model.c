@@ -22,7 +22,14 @@ typedef struct arena_block {
 struct hud_arena {
   arena_block *head; /* current block (most recent) */
   size_t used;       /* bytes handed out */
+  int (*grow)(void *arg, size_t bytes);
+  void *grow_arg;
 };
+
+void hud_arena_set_grow_hook(hud_arena *a, int (*fn)(void *arg, size_t bytes), void *arg) {
+  a->grow = fn;
+  a->grow_arg = arg;
+}
 
 hud_arena *hud_arena_new(void) { return calloc(1, sizeof(hud_arena)); }
 
@@ -62,6 +69,7 @@ void *hud_arena_alloc(hud_arena *a, size_t size) {
   arena_block *b = a->head;
   if (!b || b->size - b->used < need) {
     size_t bsize = need > ARENA_BLOCK / 4 ? need : ARENA_BLOCK;
+    if (a->grow && a->grow(a->grow_arg, sizeof(arena_block) + bsize) != 0) return NULL;
     arena_block *nb = malloc(sizeof(arena_block) + bsize);
     if (!nb) return NULL;
     nb->size = bsize;

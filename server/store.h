@@ -110,9 +110,12 @@ typedef struct srv_store_options {
   int readers;                /* read connections in the pool; default 4 */
   int fold_interval_ms;       /* write-behind: acknowledged batches are folded into the tables at
                                  least this often (and whenever a read needs them); default 5000 */
-  size_t fold_memory_bytes;   /* write-behind memory: fold early beyond this much merged data, ingest
-                                 waits for the fold beyond twice this; default 256 MiB. Less memory
-                                 means fewer merges per key: more SQLite work per row */
+  size_t fold_memory_bytes;   /* write-behind memory, default 256 MiB: the accumulators (merged batches
+                                 and the fold being written) fold early beyond half of it and a batch
+                                 waits before merging beyond it; batches being decoded get half as
+                                 much more (srv_store_decode_budget); the writer's page cache a quarter
+                                 (at most 64 MiB). Less memory means fewer merges per key: more SQLite
+                                 work per row */
 } srv_store_options;
 
 /* Opens (creating the schema when needed) for serving. *OUT owned by the caller, released with
@@ -153,6 +156,15 @@ int srv_store_ingest(srv_store *st, const char *env, const struct hud_batch *bat
                      srv_ingest_result *result);
 /* 1 while the last write failed because the disk is full (until a write commits again). */
 int srv_store_disk_full(void);
+
+/* 1 when a batch of BATCH_ID is stored (or journaled), 0 when not, or a negative HUD_E*. A cheap
+ * read for answering a re-sent batch without decoding it; srv_store_ingest still decides. */
+int srv_store_batch_known(srv_store *st, const char *batch_id);
+
+/* The budget that ingest charges decoded batches to (half of fold_memory_bytes; the oldest decode
+ * always proceeds). Owned by the store. */
+struct srv_membudget;
+struct srv_membudget *srv_store_decode_budget(srv_store *st);
 
 /* ---- API keys ---- */
 

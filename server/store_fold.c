@@ -280,6 +280,16 @@ void srv_fold_reset(srv_fold *f) {
   slab_reset(&f->mem);
 }
 
+void srv_fold_shrink(srv_fold *f) {
+  size_t keep = f->mem.keep;
+  f->mem.keep = 0;
+  srv_fold_reset(f);
+  f->mem.keep = keep;
+  free(f->buckets);
+  f->buckets = NULL;
+  f->cap = 0;
+}
+
 void srv_fold_free(srv_fold *f) {
   if (!f) return;
   srv_fold_reset(f);

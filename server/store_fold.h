@@ -95,6 +95,8 @@ srv_fold *srv_fold_new(size_t keep_bytes);
 void srv_fold_free(srv_fold *f);
 /* Forgets everything (keeps the allocations it can reuse). */
 void srv_fold_reset(srv_fold *f);
+/* Forgets everything and gives back the memory kept for reuse (when idle). */
+void srv_fold_shrink(srv_fold *f);
 
 /* Merges the records of B, received at NOW for service SID / version VID, with journal entry JID.
  * Slices start before ROLLUP_CUTOFF go to hourly rows (width 3600), the rest to minute rows. On error

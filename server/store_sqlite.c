@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -16,6 +17,7 @@
 
 #include "hud/err.h"
 #include "hud/model.h"
+#include "membudget.h"
 #include "metrics.h"
 #include "sat.h"
 #include "store.h"
@@ -25,7 +27,11 @@
 #define DEFAULT_ROLLUP_S (24 * 3600)
 #define MAX_READERS 32
 #define FOLD_INTERVAL_MS_DEFAULT 5000
-#define FOLD_MEMORY_DEFAULT ((size_t)256 << 20) /* fold early beyond this; ingest waits beyond twice this */
+/* Write-behind memory (srv_store_options.fold_memory_bytes): the accumulators; batches being decoded
+ * get half as much more (srv_store_decode_budget); see fold_soft. */
+#define FOLD_MEMORY_DEFAULT ((size_t)256 << 20)
+#define IDLE_RELEASE_S 2.0
+#define WRITER_CACHE_MAX ((size_t)64 << 20) /* the writer's SQLite page cache, at most a quarter of it */
 
 /* ---- sketch blobs ---- */
 
@@ -478,7 +484,12 @@ struct srv_store {
   srv_store_options opt;
   char *path;
   int lock_fd; /* flock(2) on PATH.lock while serving; -1 for a key-admin store */
-  size_t fold_soft; /* write-behind memory, srv_store_options.fold_memory_bytes */
+  /* Write-behind memory: the folder starts early beyond FOLD_SOFT merged bytes, ingest waits while
+   * the accumulator and the one being written (WORK_BYTES) hold more than FOLD_HARD. */
+  size_t fold_soft, fold_hard, work_bytes;
+  double last_merge; /* when a batch was last merged (idle_release after IDLE_RELEASE_S) */
+  int released;
+  srv_membudget *decode_budget;
   /* The writer connection, taken in arrival order (a ticket lock): with a plain mutex the ingest
    * threads, which take it back to back, starved the folder for whole load runs. */
   pthread_mutex_t wlock;
@@ -667,7 +678,7 @@ static int schema_version(sqlite3 *db) {
 }
 
 static int create_schema(srv_store *st) {
-  if (exec(st->w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;") < 0)
+  if (exec(st->w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") < 0)
     return HUD_ESTORE;
   /* A newer schema than ours means a newer server wrote the file: refuse rather than corrupt it. */
   int ver = schema_version(st->w);
@@ -693,6 +704,17 @@ static int create_schema(srv_store *st) {
   exec(st->w, "ROLLBACK");
   return rc;
 }
+
+/* The writer's page cache counts against the ingest memory too: a quarter of it, at most 64 MiB.
+ * Readers keep SQLite's default (2 MB each). */
+static int writer_cache(srv_store *st, size_t mem) {
+  size_t bytes = mem / 4 < WRITER_CACHE_MAX ? mem / 4 : WRITER_CACHE_MAX;
+  char sql[64];
+  snprintf(sql, sizeof sql, "PRAGMA cache_size=-%zu", bytes >> 10);
+  return exec(st->w, sql);
+}
+
+srv_membudget *srv_store_decode_budget(srv_store *st) { return st->decode_budget; }
 
 static int prepare_writer(srv_store *st) {
   for (int t = 0; t < T_COUNT; t++) {
@@ -821,10 +843,14 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
     return rc;
   }
   st->fold_interval_s = (opt->fold_interval_ms > 0 ? opt->fold_interval_ms : FOLD_INTERVAL_MS_DEFAULT) / 1000.0;
-  st->fold_soft = opt->fold_memory_bytes ? opt->fold_memory_bytes : FOLD_MEMORY_DEFAULT;
-  st->acc = srv_fold_new(st->fold_soft);
-  st->spare = srv_fold_new(st->fold_soft);
-  rc = st->acc && st->spare ? open_conn(st->path, 0, &st->w) : HUD_ENOMEM;
+  size_t mem = opt->fold_memory_bytes ? opt->fold_memory_bytes : FOLD_MEMORY_DEFAULT;
+  st->fold_hard = mem;
+  st->fold_soft = mem / 2;
+  st->acc = srv_fold_new(st->fold_soft / 2);
+  st->spare = srv_fold_new(st->fold_soft / 2);
+  st->decode_budget = srv_membudget_new(mem / 2);
+  rc = st->acc && st->spare && st->decode_budget ? open_conn(st->path, 0, &st->w) : HUD_ENOMEM;
+  if (rc == 0) rc = writer_cache(st, mem);
   if (rc == 0) rc = create_schema(st);
   if (rc == 0) rc = prepare_writer(st);
   for (int i = 0; rc == 0 && i < st->nreaders; i++) rc = open_conn(st->path, 1, &st->readers[i]);
@@ -905,6 +931,7 @@ void srv_store_free(srv_store *st) {
   pthread_cond_destroy(&st->qcond);
   srv_fold_free(st->acc);
   srv_fold_free(st->spare);
+  srv_membudget_free(st->decode_budget);
   pthread_mutex_destroy(&st->flock);
   pthread_mutex_destroy(&st->fold_mutex);
   pthread_cond_destroy(&st->fcond);
@@ -945,6 +972,23 @@ void srv_store_sqlite_reader_release(srv_store *st, sqlite3 *db) {
     if (st->readers[i] == db) st->rbusy[i] = 0;
   pthread_cond_broadcast(&st->rcond);
   pthread_mutex_unlock(&st->rlock);
+}
+
+int srv_store_batch_known(srv_store *st, const char *batch_id) {
+  sqlite3 *db;
+  int rc = reader_borrow(st, &db);
+  if (rc < 0) return rc;
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM batches WHERE batch_id = ?", -1, &q, NULL) != SQLITE_OK) {
+    srv_store_sqlite_reader_release(st, db);
+    return HUD_ESTORE;
+  }
+  sqlite3_bind_text(q, 1, batch_id, -1, SQLITE_STATIC);
+  int s = sqlite3_step(q);
+  rc = s == SQLITE_ROW ? 1 : s == SQLITE_DONE ? 0 : HUD_ESTORE;
+  sqlite3_finalize(q);
+  srv_store_sqlite_reader_release(st, db);
+  return rc;
 }
 
 int srv_store_ping(srv_store *st) {
@@ -1515,6 +1559,7 @@ static int fold_once(srv_store *st) {
   st->acc = st->spare;
   st->spare = NULL;
   st->acc_since = 0;
+  st->work_bytes = srv_fold_bytes(work);
   pthread_mutex_unlock(&st->flock);
   /* Until it commits, WORK's batches stay journaled: a crash meanwhile replays them. */
   writer_unlock(st);
@@ -1538,6 +1583,7 @@ static int fold_once(srv_store *st) {
   srv_fold_reset(work);
   pthread_mutex_lock(&st->flock);
   st->spare = work;
+  st->work_bytes = 0;
   if (rc == 0) {
     st->folded = target;
     st->folded_batches += njid;
@@ -1552,6 +1598,26 @@ static int fold_once(srv_store *st) {
   writer_unlock(st);
   pthread_mutex_unlock(&st->fold_mutex);
   return rc;
+}
+
+/* Idle (nothing merged for IDLE_RELEASE_S): gives back what the accumulators keep for reuse and
+ * the writer's page cache, then the memory malloc keeps (in the arena of every thread that
+ * decoded a batch) to the system. Not after every fold: under load that cost the next fold. */
+static void idle_release(srv_store *st) {
+  pthread_mutex_lock(&st->fold_mutex);
+  writer_lock(st);
+  pthread_mutex_lock(&st->flock);
+  size_t njid;
+  srv_fold_journal_ids(st->acc, &njid);
+  if (njid == 0 && !st->need_rebuild) {
+    srv_fold_shrink(st->acc);
+    srv_fold_shrink(st->spare);
+  }
+  pthread_mutex_unlock(&st->flock);
+  sqlite3_db_release_memory(st->w);
+  writer_unlock(st);
+  pthread_mutex_unlock(&st->fold_mutex);
+  malloc_trim(0);
 }
 
 static void *folder_main(void *arg) {
@@ -1573,8 +1639,16 @@ static void *folder_main(void *arg) {
       failing = rc < 0;
       continue;
     }
+    double quiet = st->last_merge + IDLE_RELEASE_S;
+    if (!have && !failing && !st->released && now_mono() >= quiet) {
+      st->released = 1;
+      pthread_mutex_unlock(&st->flock);
+      idle_release(st);
+      pthread_mutex_lock(&st->flock);
+      continue;
+    }
     /* Sleep until due, woken by a request; after a failure retry once a second. */
-    double wake = failing ? now_mono() + 1.0 : have ? due : now_mono() + 3600;
+    double wake = failing ? now_mono() + 1.0 : have ? due : !st->released ? quiet : now_mono() + 3600;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double d = wake - now_mono();
@@ -1608,6 +1682,25 @@ static int fold_sync(srv_store *st) {
   }
   pthread_mutex_unlock(&st->flock);
   return rc;
+}
+
+/* Far behind (memory): while the accumulator and the fold being written hold more than fold_hard,
+ * wait for folds before merging more (the batch stays journaled meanwhile). A batch always merges
+ * when nothing else is held, so one larger than the bound still goes through. Caller holds flock. */
+static void merge_wait(srv_store *st) {
+  for (;;) {
+    size_t njid;
+    srv_fold_journal_ids(st->acc, &njid);
+    if (srv_fold_bytes(st->acc) + st->work_bytes <= st->fold_hard || (njid == 0 && st->work_bytes == 0) ||
+        st->stop)
+      return;
+    uint64_t failures = st->fold_failures, folded = st->folded_batches;
+    st->fold_request = 1;
+    pthread_cond_signal(&st->fcond);
+    while (st->folded_batches == folded && st->fold_failures == failures && !st->stop)
+      pthread_cond_wait(&st->dcond, &st->flock);
+    if (st->fold_failures != failures) return;
+  }
 }
 
 typedef struct pending {
@@ -1735,6 +1828,7 @@ int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int
 
   /* Durable now. Merge it for the folder, unless a rebuild from the journal already read it. */
   pthread_mutex_lock(&st->flock);
+  merge_wait(st);
   if (me.jid > st->rebuilt_upto && !st->need_rebuild) {
     size_t njid;
     srv_fold_journal_ids(st->acc, &njid);
@@ -1742,20 +1836,16 @@ int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int
       st->acc_since = now_mono();
       pthread_cond_signal(&st->fcond); /* the folder sleeps until there is something to fold */
     }
+    st->last_merge = now_mono();
+    st->released = 0;
     if (srv_fold_add(st->acc, me.jid, me.sid, me.vid, now, rollup_cutoff_of(st, now), batch) < 0) {
       st->need_rebuild = 1; /* part of it may be in: start over from the journal */
       pthread_cond_signal(&st->fcond);
     }
   }
-  uint64_t seq = ++st->acked;
+  ++st->acked;
   int pressure = srv_fold_bytes(st->acc) > st->fold_soft;
   if (pressure) pthread_cond_signal(&st->fcond);
-  /* Far behind (memory): wait for the fold instead of piling up more. */
-  if (srv_fold_bytes(st->acc) > 2 * st->fold_soft) {
-    uint64_t failures = st->fold_failures;
-    st->fold_request = 1;
-    while (st->folded < seq && st->fold_failures == failures && !st->stop) pthread_cond_wait(&st->dcond, &st->flock);
-  }
   pthread_mutex_unlock(&st->flock);
   result->rows = batch->n_invocations;
   return 0;

@@ -63,6 +63,9 @@ char *hud_arena_strdup(hud_arena *a, const char *s);
 char *hud_arena_strndup(hud_arena *a, const char *s, size_t len);
 /* Bytes handed out so far (statistics, tests). */
 size_t hud_arena_used(const hud_arena *a);
+/* FN(ARG, BYTES) is called before the arena mallocs a block of BYTES; non-zero refuses it (the
+ * allocation returns NULL). For callers that account for (or wait for) the memory of an arena. */
+void hud_arena_set_grow_hook(hud_arena *a, int (*fn)(void *arg, size_t bytes), void *arg);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Small shared shapes. */
