@@ -34,4 +34,20 @@ int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_aren
 /* The open issues of the last answer of GET /v1/issues (asked with the figures); NULL before one came. */
 const hud_issues_response *lsp_backend_issues(lsp_backend *b);
 
+/* The newest version of the service in the environment (GET /v1/services, asked with the issues);
+ * NULL until known. */
+const char *lsp_backend_prod_version(const lsp_backend *b);
+/* hud.refresh: every folder's figures and the issues are asked for again now. */
+void lsp_backend_refresh(lsp_backend *b);
+/* The connection state as in hud/status ("connecting" before the first request; B may be NULL) and,
+ * in *MESSAGE, what went wrong ("" when ok). */
+const char *lsp_backend_state(const lsp_backend *b, const char **message);
+/* What the last answer for DOC's folder says of DOC: -1 no answer yet; 1 mapped to a module with
+ * calls; 0 not mapped, *KNOWN then the longest suffix of its path the service declared (functions
+ * without calls in the window) or NULL when none is among the service's modules. */
+int lsp_backend_doc_data(lsp_backend *b, const lsp_doc *doc, const char **known);
+/* The function QUALNAME of MODULE in the last answer for DOC's folder, with or without calls; NULL. */
+const hud_function_summary *lsp_backend_declared(lsp_backend *b, const lsp_doc *doc, const char *module,
+                                                 const char *qualname);
+
 #endif

@@ -269,6 +269,20 @@ int lsp_decode_doc_pos(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *
   return 0;
 }
 
+int lsp_decode_exec(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_exec_params *e = out;
+  if (get_str(json_object_get(p, "command"), a, true, &e->command, NULL) < 0) return bad_param(err, "command");
+  const json_t *args = json_object_get(p, "arguments");
+  if (args && !json_is_array(args) && !json_is_null(args)) return bad_param(err, "arguments");
+  for (size_t i = 0; i < json_array_size(args) && e->n_args < 4; i++) {
+    const json_t *v = json_array_get(args, i);
+    if (json_is_object(v)) v = json_object_get(v, "uri");
+    if (!json_is_string(v)) break;
+    if (get_str(v, a, true, &e->args[e->n_args++], NULL) < 0) return bad_param(err, "arguments");
+  }
+  return 0;
+}
+
 int lsp_decode_hier(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
   lsp_hier_params *hp = out;
   lsp_hier_item *it = &hp->item;
@@ -333,12 +347,13 @@ json_t *lsp_encode_null(const void *result) {
 
 json_t *lsp_encode_initialize(const void *result) {
   const lsp_initialize_result *r = result;
-  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b},s:{s:s,s:s}}",
+  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[sss]}},s:{s:s,s:s}}",
                    "capabilities",
                    "positionEncoding", r->encoding == LSP_ENC_UTF8 ? "utf-8" : "utf-16",
                    "textDocumentSync", "openClose", 1, "change", 2, "save", "includeText", 0,
                    "codeLensProvider", "resolveProvider", 0,
                    "hoverProvider", 1, "callHierarchyProvider", 1,
+                   "executeCommandProvider", "commands", "hud.explain", "hud.refresh", "hud.copyDeepLink",
                    "serverInfo", "name", "hud-lsp", "version", r->version);
 }
 
@@ -359,6 +374,13 @@ json_t *lsp_encode_hover(const void *result) {
   if (!h->found) return json_null();
   return json_pack("{s:{s:s,s:o},s:o}", "contents", "kind", "markdown", "value", text(h->markdown), "range",
                    enc_range(h->range));
+}
+
+json_t *lsp_encode_exec(const void *result) {
+  const lsp_exec_result *r = result;
+  if (r->kind == 1) return json_pack("{s:s,s:o}", "reason", r->reason, "message", text(r->message));
+  if (r->kind == 2) return json_pack("{s:o}", "url", text(r->url));
+  return json_null();
 }
 
 json_t *lsp_encode_message(const void *params) {

@@ -42,12 +42,14 @@ int lsp_decode_did_open(const struct json_t *p, hud_arena *a, void *out, lsp_rpc
 int lsp_decode_did_change(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_doc(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_doc_pos(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+int lsp_decode_exec(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_hier(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 
 struct json_t *lsp_encode_null(const void *result);
 struct json_t *lsp_encode_initialize(const void *result);
 struct json_t *lsp_encode_lenses(const void *result);
 struct json_t *lsp_encode_hover(const void *result);
+struct json_t *lsp_encode_exec(const void *result);
 struct json_t *lsp_encode_message(const void *params);
 struct json_t *lsp_encode_status(const void *params);
 struct json_t *lsp_encode_hier_items(const void *result);

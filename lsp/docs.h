@@ -27,6 +27,7 @@ typedef struct lsp_doc {
   int64_t version;
   hud_lang lang;
   bool indexable;    /* known language, not refused by the index */
+  int index_rc;      /* why the index refused the file (HUD_E*), 0 when it did not */
   hud_index_doc *ix; /* the loop's when no job runs; NULL before the first job ends */
   char *text;        /* the current text */
   size_t len, cap;

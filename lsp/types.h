@@ -187,6 +187,19 @@ typedef struct lsp_diag_params {
   const lsp_diag *items;
 } lsp_diag_params;
 
+/* workspace/executeCommand: ARGS are the string arguments (an object argument gives its "uri"). */
+typedef struct lsp_exec_params {
+  const char *command;
+  size_t n_args;
+  const char *args[4];
+} lsp_exec_params;
+
+/* hud.explain's answer {"reason", "message"}; hud.copyDeepLink's {"url"}; KIND 0 is null. */
+typedef struct lsp_exec_result {
+  int kind;                  /* 0 null, 1 explain, 2 link */
+  const char *reason, *message, *url;
+} lsp_exec_result;
+
 /* window/showMessage and window/logMessage: 1 error, 2 warning, 3 info, 4 log. */
 typedef struct lsp_message_params {
   int type;

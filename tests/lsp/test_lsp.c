@@ -112,6 +112,12 @@ static char *batch_json(void) {
                                          "save_order", "file", "/srv/app/shop/db.py", "module_path", "shop/db.py",
                                          "start_line", 20, "end_line", 21, "is_async", 0, "source_code_hash",
                                          "0123456789abcdef0123456789abcdef01234567"));
+  /* A module whose only function never ran in the window (explain.lsp: no_calls). */
+  hud_function_id("shop/idle.py", "nap", id);
+  json_array_append_new(decls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:s}", "function_id", id, "name", "nap",
+                                         "file", "/srv/app/shop/idle.py", "module_path", "shop/idle.py",
+                                         "start_line", 1, "end_line", 2, "is_async", 0, "source_code_hash",
+                                         "0123456789abcdef0123456789abcdef01234567"));
   json_t *b = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:o,s:o}", "schema_version", 1, "batch_id",
                         "6f1c8f43-3a55-4d2b-9a43-5b8a8f1f0001", "service", "shop", "service_version", "1.0.0",
                         "host", "test-host", "pid", 4242, "runtime", "cpython 3.11.2", "sensor_version", "0.1.0",
