@@ -37,6 +37,7 @@ struct lsp_backend {
   char *service, *url;
   const char *state;
   char message[768];                 /* the state's detail ("" when ok), for hud.explain */
+  int last_err;                      /* HUD_E* of the last failed request, 0 after a success */
   bool shown;                        /* a failure was shown since the last success */
   int64_t modules;
   /* GET /v1/issues, refreshed with the figures; one request at a time. */
@@ -243,6 +244,7 @@ int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_aren
 
 /* A failed request: the state and, once per failure episode, a message. Figures already shown stay. */
 static void answer_failed(lsp_backend *b, const hud_api_error *err) {
+  b->last_err = err->code;
   bool auth = err->code == HUD_EAUTH || err->code == HUD_EFORBIDDEN;
   const char *state = auth                                                         ? "unauthorized"
                       : err->code == HUD_ECONNECT || err->code == HUD_ETIMEOUT ? "unreachable"
@@ -273,6 +275,7 @@ static void answer_arrived(folder_state *f) {
     if (f->resp.items[i].calls > 0) f->by_id[f->n_by_id++] = &f->resp.items[i];
   if (f->by_id) qsort(f->by_id, f->n_by_id, sizeof *f->by_id, cmp_id);
   f->have = true;
+  b->last_err = 0;
   remap(f);
   set_state(b, "ok", "");
   lsp_diags_all(b->srv); /* the documents' module paths may have changed */
@@ -363,6 +366,8 @@ static void on_tick(uv_timer_t *t) {
 void lsp_backend_refresh(lsp_backend *b) {
   if (b) on_tick(&b->timer);
 }
+
+int lsp_backend_last_error(const lsp_backend *b) { return b ? b->last_err : 0; }
 
 const char *lsp_backend_state(const lsp_backend *b, const char **message) {
   *message = b ? b->message : "";

@@ -42,6 +42,8 @@ void lsp_backend_refresh(lsp_backend *b);
 /* The connection state as in hud/status ("connecting" before the first request; B may be NULL) and,
  * in *MESSAGE, what went wrong ("" when ok). */
 const char *lsp_backend_state(const lsp_backend *b, const char **message);
+/* HUD_E* of the last failed figures request (HUD_ENOTFOUND: the service has no data), 0 after a success. */
+int lsp_backend_last_error(const lsp_backend *b);
 /* What the last answer for DOC's folder says of DOC: -1 no answer yet; 1 mapped to a module with
  * calls; 0 not mapped, *KNOWN then the longest suffix of its path the service declared (functions
  * without calls in the window) or NULL when none is among the service's modules. */

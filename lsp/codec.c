@@ -204,6 +204,7 @@ int lsp_decode_initialize(const json_t *p, hud_arena *a, void *out, lsp_rpc_erro
     }
   }
   ip->lens_refresh = json_is_true(path_get(caps, "workspace", "codeLens", "refreshSupport"));
+  ip->config_pull = json_is_true(path_get(caps, "workspace", "configuration", NULL));
   return decode_options(json_object_get(p, "initializationOptions"), a, &ip->opts, err);
 }
 
@@ -267,6 +268,48 @@ int lsp_decode_doc_pos(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *
   if (get_text_doc_uri(p, a, &dp->uri) < 0) return bad_param(err, "textDocument.uri");
   if (get_pos(json_object_get(p, "position"), &dp->position) < 0) return bad_param(err, "position");
   return 0;
+}
+
+/* Settings as the editor sends them: {"hud": {...}} or the options themselves. */
+static int decode_settings(const json_t *v, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err) {
+  const json_t *hud = json_is_object(v) ? json_object_get(v, "hud") : NULL;
+  return decode_options(json_is_object(hud) ? hud : v, a, opts, err);
+}
+
+int lsp_decode_config(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_config_params *c = out;
+  return decode_settings(json_object_get(p, "settings"), a, &c->opts, err);
+}
+
+int lsp_codec_config_result(const lsp_msg *m, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err) {
+  const json_t *r = json_object_get(m->root, "result");
+  if (!json_is_array(r)) return fail(err, LSP_INVALID_PARAMS, "%s", "workspace/configuration: no result array");
+  return decode_settings(json_array_get(r, 0), a, opts, err);
+}
+
+static int decode_folders(const json_t *arr, hud_arena *a, lsp_folder **out, size_t *n, lsp_rpc_error *err) {
+  if (!json_is_array(arr)) return bad_param(err, "event");
+  *out = hud_arena_calloc(a, json_array_size(arr) + 1, sizeof **out);
+  if (!*out) return fail(err, LSP_INTERNAL_ERROR, "%s", "out of memory");
+  for (size_t i = 0; i < json_array_size(arr); i++) {
+    const json_t *f = json_array_get(arr, i);
+    if (!json_is_object(f) || get_str(json_object_get(f, "uri"), a, true, &(*out)[*n].uri, NULL) < 0)
+      return bad_param(err, "event.added[].uri");
+    (*n)++;
+  }
+  return 0;
+}
+
+int lsp_decode_folders(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_folders_params *f = out;
+  const json_t *ev = json_object_get(p, "event");
+  if (decode_folders(json_object_get(ev, "added"), a, &f->added, &f->n_added, err) < 0) return -1;
+  return decode_folders(json_object_get(ev, "removed"), a, &f->removed, &f->n_removed, err);
+}
+
+json_t *lsp_encode_config_request(const void *params) {
+  (void)params;
+  return json_pack("{s:[{s:s}]}", "items", "section", "hud");
 }
 
 int lsp_decode_exec(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
@@ -347,13 +390,14 @@ json_t *lsp_encode_null(const void *result) {
 
 json_t *lsp_encode_initialize(const void *result) {
   const lsp_initialize_result *r = result;
-  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[sss]}},s:{s:s,s:s}}",
+  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[sss]},s:{s:{s:b,s:b}}},s:{s:s,s:s}}",
                    "capabilities",
                    "positionEncoding", r->encoding == LSP_ENC_UTF8 ? "utf-8" : "utf-16",
                    "textDocumentSync", "openClose", 1, "change", 2, "save", "includeText", 0,
                    "codeLensProvider", "resolveProvider", 0,
                    "hoverProvider", 1, "callHierarchyProvider", 1,
                    "executeCommandProvider", "commands", "hud.explain", "hud.refresh", "hud.copyDeepLink",
+                   "workspace", "workspaceFolders", "supported", 1, "changeNotifications", 1,
                    "serverInfo", "name", "hud-lsp", "version", r->version);
 }
 

@@ -42,6 +42,11 @@ int lsp_decode_did_open(const struct json_t *p, hud_arena *a, void *out, lsp_rpc
 int lsp_decode_did_change(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_doc(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_doc_pos(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+int lsp_decode_config(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+int lsp_decode_folders(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+/* The answer to our workspace/configuration request: its first item as initializationOptions. */
+int lsp_codec_config_result(const lsp_msg *m, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err);
+struct json_t *lsp_encode_config_request(const void *params);
 int lsp_decode_exec(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_hier(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 

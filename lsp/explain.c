@@ -24,6 +24,8 @@ static const char *backend_reason(lsp_server *s, char *out, size_t cap) {
   /* The messages name the failure ("backend unreachable", "refused the API key") and what to fix. */
   if (!strcmp(state, "unreachable")) return say(out, cap, "unreachable", "%s%s%s", msg, NULL, NULL);
   if (!strcmp(state, "unauthorized")) return say(out, cap, "unauthorized", "%s%s%s", msg, NULL, NULL);
+  if (!strcmp(state, "error") && lsp_backend_last_error(s->backend) == HUD_ENOTFOUND)
+    return say(out, cap, "service_not_found", "no such service: %s%s%s", msg, NULL, NULL);
   if (!strcmp(state, "error")) return say(out, cap, "error", "%s%s%s", msg, NULL, NULL);
   return NULL;
 }

@@ -10,7 +10,7 @@
 /* The reason DOC (NULL: not open) has no lenses, or "ok" when it has some; the sentence in OUT.
  * Reasons: not_open, not_indexed (language the index does not know), skipped (too big, a parse over
  * its time limit, or not parseable), waiting_index, unconfigured (no service), unreachable,
- * unauthorized (key rejected), error, connecting, module_not_found, no_calls, ok. */
+ * unauthorized (key rejected), service_not_found (the service has no data in the environment), error, connecting, module_not_found, no_calls, ok. */
 const char *lsp_explain_doc(lsp_server *s, const lsp_doc *doc, char *out, size_t cap);
 /* The same for the function QUALNAME of DOC, which has no figures: the file's reason when it has no
  * lenses, else no_calls (declared, no calls in the window) or function_not_found. */

@@ -68,6 +68,7 @@ typedef struct lsp_initialize_params {
   lsp_folder *folders;
   bool offers_utf8;          /* general.positionEncodings holds "utf-8" */
   bool lens_refresh;         /* workspace.codeLens.refreshSupport */
+  bool config_pull;          /* workspace.configuration: the client answers workspace/configuration */
   const char *client_name;
   const char *trace;         /* "off" | "messages" | "verbose" */
   lsp_init_options opts;
@@ -186,6 +187,17 @@ typedef struct lsp_diag_params {
   size_t n;
   const lsp_diag *items;
 } lsp_diag_params;
+
+/* workspace/didChangeConfiguration: SETTINGS.hud (else SETTINGS itself) read as initializationOptions. */
+typedef struct lsp_config_params {
+  lsp_init_options opts;
+} lsp_config_params;
+
+/* workspace/didChangeWorkspaceFolders. */
+typedef struct lsp_folders_params {
+  size_t n_added, n_removed;
+  lsp_folder *added, *removed;
+} lsp_folders_params;
 
 /* workspace/executeCommand: ARGS are the string arguments (an object argument gives its "uri"). */
 typedef struct lsp_exec_params {

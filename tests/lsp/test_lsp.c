@@ -627,7 +627,7 @@ static void test_neovim(void **state) {
       "{s:b,s:[{s:i,s:s}],s:{s:s,s:s},s:[{s:s,s:s,s:s,s:i,s:[i]}],"
       "s:[{s:s,s:s,s:s,s:i,s:[i]},{s:s,s:s,s:i,s:[i]}],s:[{s:i,s:i,s:i,s:s,s:s}]}",
       "call_hierarchy_provider", 1,
-      "lenses", "line", 4, "title", "⚡ 200/min · p95 15 ms ▲88% · 0% err",
+      "lenses", "line", 4, "title", "⚡ 200/min · p95 15 ms ▲88% · 0% err · ≠ prod (1.1.0)",
       "item", "name", "checkout", "detail", "200 calls/min · p95 15 ms",
       "incoming", "name", "view_cart", "detail", "200 calls/min · mean 12 ms", "path", "app/shop/views.py", "line", 3,
       "sites", 4,
