@@ -242,6 +242,14 @@ int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_aren
   return hud_api_function_start(b->client, &req, a, out, cb, ud, &id);
 }
 
+int lsp_backend_top_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_top_response *out, hud_api_cb cb,
+                          void *ud) {
+  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  hud_top_request req = {.scope = scope_of(b), .sort = HUD_SORT_CALLS, .limit = limit};
+  unsigned long id;
+  return hud_api_top_start(b->client, &req, a, out, cb, ud, &id);
+}
+
 /* A failed request: the state and, once per failure episode, a message. Figures already shown stay. */
 static void answer_failed(lsp_backend *b, const hud_api_error *err) {
   b->last_err = err->code;

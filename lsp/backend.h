@@ -31,6 +31,9 @@ double lsp_backend_window_min(lsp_backend *b, const lsp_doc *doc);
  * the loop (HUD_ECANCELED when the backend closes first). HUD_ECONFIG without a backend. */
 int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_arena *a, hud_function_detail *out,
                                hud_api_cb cb, void *ud);
+/* GET /v1/functions/top over the window, sorted by calls (workspace/symbol): as lsp_backend_function_start. */
+int lsp_backend_top_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_top_response *out, hud_api_cb cb,
+                          void *ud);
 /* The open issues of the last answer of GET /v1/issues (asked with the figures); NULL before one came. */
 const hud_issues_response *lsp_backend_issues(lsp_backend *b);
 

@@ -312,6 +312,12 @@ json_t *lsp_encode_config_request(const void *params) {
   return json_pack("{s:[{s:s}]}", "items", "section", "hud");
 }
 
+int lsp_decode_symbol(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_symbol_params *q = out;
+  if (get_str(json_object_get(p, "query"), a, true, &q->query, NULL) < 0) return bad_param(err, "query");
+  return 0;
+}
+
 int lsp_decode_exec(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
   lsp_exec_params *e = out;
   if (get_str(json_object_get(p, "command"), a, true, &e->command, NULL) < 0) return bad_param(err, "command");
@@ -390,13 +396,14 @@ json_t *lsp_encode_null(const void *result) {
 
 json_t *lsp_encode_initialize(const void *result) {
   const lsp_initialize_result *r = result;
-  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[sss]},s:{s:{s:b,s:b}}},s:{s:s,s:s}}",
+  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[sss]},s:b,s:{s:{s:b,s:b}}},s:{s:s,s:s}}",
                    "capabilities",
                    "positionEncoding", r->encoding == LSP_ENC_UTF8 ? "utf-8" : "utf-16",
                    "textDocumentSync", "openClose", 1, "change", 2, "save", "includeText", 0,
                    "codeLensProvider", "resolveProvider", 0,
                    "hoverProvider", 1, "callHierarchyProvider", 1,
                    "executeCommandProvider", "commands", "hud.explain", "hud.refresh", "hud.copyDeepLink",
+                   "workspaceSymbolProvider", 1,
                    "workspace", "workspaceFolders", "supported", 1, "changeNotifications", 1,
                    "serverInfo", "name", "hud-lsp", "version", r->version);
 }
@@ -418,6 +425,18 @@ json_t *lsp_encode_hover(const void *result) {
   if (!h->found) return json_null();
   return json_pack("{s:{s:s,s:o},s:o}", "contents", "kind", "markdown", "value", text(h->markdown), "range",
                    enc_range(h->range));
+}
+
+json_t *lsp_encode_symbols(const void *result) {
+  const lsp_symbols *l = result;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < l->n; i++) {
+    const lsp_symbol *x = &l->items[i];
+    json_array_append_new(arr, json_pack("{s:o,s:i,s:o,s:{s:o,s:o}}", "name", text(x->name), "kind", x->kind,
+                                         "containerName", text(x->container), "location", "uri", text(x->uri),
+                                         "range", enc_range(x->range)));
+  }
+  return arr;
 }
 
 json_t *lsp_encode_exec(const void *result) {

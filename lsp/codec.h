@@ -47,6 +47,8 @@ int lsp_decode_folders(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_
 /* The answer to our workspace/configuration request: its first item as initializationOptions. */
 int lsp_codec_config_result(const lsp_msg *m, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err);
 struct json_t *lsp_encode_config_request(const void *params);
+int lsp_decode_symbol(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+struct json_t *lsp_encode_symbols(const void *result);
 int lsp_decode_exec(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_hier(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 

@@ -199,6 +199,23 @@ typedef struct lsp_folders_params {
   lsp_folder *added, *removed;
 } lsp_folders_params;
 
+/* workspace/symbol. */
+typedef struct lsp_symbol_params {
+  const char *query;
+} lsp_symbol_params;
+
+/* A SymbolInformation: a production function, its module and figures in CONTAINER. */
+typedef struct lsp_symbol {
+  const char *name, *container, *uri;
+  int kind;
+  lsp_range range;
+} lsp_symbol;
+
+typedef struct lsp_symbols {
+  size_t n;
+  lsp_symbol *items;
+} lsp_symbols;
+
 /* workspace/executeCommand: ARGS are the string arguments (an object argument gives its "uri"). */
 typedef struct lsp_exec_params {
   const char *command;
