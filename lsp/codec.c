@@ -396,13 +396,14 @@ json_t *lsp_encode_null(const void *result) {
 
 json_t *lsp_encode_initialize(const void *result) {
   const lsp_initialize_result *r = result;
-  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[sss]},s:b,s:{s:{s:b,s:b}}},s:{s:s,s:s}}",
+  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[ssssss]},s:b,s:b,s:{s:{s:b,s:b}}},s:{s:s,s:s}}",
                    "capabilities",
                    "positionEncoding", r->encoding == LSP_ENC_UTF8 ? "utf-8" : "utf-16",
                    "textDocumentSync", "openClose", 1, "change", 2, "save", "includeText", 0,
                    "codeLensProvider", "resolveProvider", 0,
                    "hoverProvider", 1, "callHierarchyProvider", 1,
-                   "executeCommandProvider", "commands", "hud.explain", "hud.refresh", "hud.copyDeepLink",
+                   "executeCommandProvider", "commands", "hud.explain", "hud.refresh", "hud.copyDeepLink", "hud.showDetail",
+                   "hud.showCallers", "hud.showCallees", "codeActionProvider", 1,
                    "workspaceSymbolProvider", 1,
                    "workspace", "workspaceFolders", "supported", 1, "changeNotifications", 1,
                    "serverInfo", "name", "hud-lsp", "version", r->version);
@@ -439,10 +440,27 @@ json_t *lsp_encode_symbols(const void *result) {
   return arr;
 }
 
+json_t *lsp_encode_commands(const void *result) {
+  const lsp_commands *l = result;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < l->n; i++)
+    json_array_append_new(arr, json_pack("{s:o,s:s,s:[o]}", "title", text(l->items[i].title), "command",
+                                         l->items[i].command, "arguments", text(l->items[i].argument)));
+  return arr;
+}
+
+int lsp_decode_code_action(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_doc_pos_params *q = out;
+  if (get_text_doc_uri(p, a, &q->uri) < 0) return bad_param(err, "textDocument.uri");
+  if (get_pos(path_get(p, "range", "start", NULL), &q->position) < 0) return bad_param(err, "range.start");
+  return 0;
+}
+
 json_t *lsp_encode_exec(const void *result) {
   const lsp_exec_result *r = result;
   if (r->kind == 1) return json_pack("{s:s,s:o}", "reason", r->reason, "message", text(r->message));
   if (r->kind == 2) return json_pack("{s:o}", "url", text(r->url));
+  if (r->kind == 3) return json_pack("{s:o}", "message", text(r->message));
   return json_null();
 }
 

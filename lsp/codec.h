@@ -49,6 +49,8 @@ int lsp_codec_config_result(const lsp_msg *m, hud_arena *a, lsp_init_options *op
 struct json_t *lsp_encode_config_request(const void *params);
 int lsp_decode_symbol(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 struct json_t *lsp_encode_symbols(const void *result);
+int lsp_decode_code_action(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+struct json_t *lsp_encode_commands(const void *result);
 int lsp_decode_exec(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_hier(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 

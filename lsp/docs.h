@@ -51,6 +51,10 @@ typedef struct lsp_doc {
 
 typedef struct lsp_docs lsp_docs;
 
+/* The function whose name holds (ROW, COL), else the innermost one whose definition holds byte OFF;
+ * NULL (m_hierarchy.c). */
+const hud_index_func *lsp_func_at(const hud_index_result *ix, uint32_t row, uint32_t col, size_t off);
+
 /* Called on the loop when DOC's index caught up with its text (or the index refused the file: WARN
  * then says why, else NULL). */
 typedef void (*lsp_docs_ready_fn)(void *ud, lsp_doc *doc, const char *warn);

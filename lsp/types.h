@@ -199,6 +199,16 @@ typedef struct lsp_folders_params {
   lsp_folder *added, *removed;
 } lsp_folders_params;
 
+/* textDocument/codeAction: Command objects (title, command, one string argument). */
+typedef struct lsp_command {
+  const char *title, *command, *argument;
+} lsp_command;
+
+typedef struct lsp_commands {
+  size_t n;
+  lsp_command items[4];
+} lsp_commands;
+
 /* workspace/symbol. */
 typedef struct lsp_symbol_params {
   const char *query;
@@ -223,9 +233,10 @@ typedef struct lsp_exec_params {
   const char *args[4];
 } lsp_exec_params;
 
-/* hud.explain's answer {"reason", "message"}; hud.copyDeepLink's {"url"}; KIND 0 is null. */
+/* hud.explain's answer {"reason", "message"}; hud.copyDeepLink's {"url"}; hud.show*'s {"message"};
+ * KIND 0 is null. */
 typedef struct lsp_exec_result {
-  int kind;                  /* 0 null, 1 explain, 2 link */
+  int kind;                  /* 0 null, 1 explain, 2 link, 3 message */
   const char *reason, *message, *url;
 } lsp_exec_result;
 
