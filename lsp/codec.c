@@ -205,6 +205,7 @@ int lsp_decode_initialize(const json_t *p, hud_arena *a, void *out, lsp_rpc_erro
   }
   ip->lens_refresh = json_is_true(path_get(caps, "workspace", "codeLens", "refreshSupport"));
   ip->config_pull = json_is_true(path_get(caps, "workspace", "configuration", NULL));
+  ip->inlay_hints = json_is_object(path_get(caps, "textDocument", "inlayHint", NULL));
   return decode_options(json_object_get(p, "initializationOptions"), a, &ip->opts, err);
 }
 
@@ -396,7 +397,7 @@ json_t *lsp_encode_null(const void *result) {
 
 json_t *lsp_encode_initialize(const void *result) {
   const lsp_initialize_result *r = result;
-  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[ssssss]},s:b,s:b,s:{s:{s:b,s:b}}},s:{s:s,s:s}}",
+  json_t *out = json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[ssssss]},s:b,s:b,s:{s:{s:b,s:b}}},s:{s:s,s:s}}",
                    "capabilities",
                    "positionEncoding", r->encoding == LSP_ENC_UTF8 ? "utf-8" : "utf-16",
                    "textDocumentSync", "openClose", 1, "change", 2, "save", "includeText", 0,
@@ -407,6 +408,8 @@ json_t *lsp_encode_initialize(const void *result) {
                    "workspaceSymbolProvider", 1,
                    "workspace", "workspaceFolders", "supported", 1, "changeNotifications", 1,
                    "serverInfo", "name", "hud-lsp", "version", r->version);
+  if (out && r->inlay_hints) json_object_set_new(json_object_get(out, "capabilities"), "inlayHintProvider", json_true());
+  return out;
 }
 
 json_t *lsp_encode_lenses(const void *result) {
@@ -437,6 +440,22 @@ json_t *lsp_encode_symbols(const void *result) {
                                          "containerName", text(x->container), "location", "uri", text(x->uri),
                                          "range", enc_range(x->range)));
   }
+  return arr;
+}
+
+int lsp_decode_inlay(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_inlay_params *q = out;
+  if (get_text_doc_uri(p, a, &q->uri) < 0) return bad_param(err, "textDocument.uri");
+  if (get_range(json_object_get(p, "range"), &q->range) < 0) return bad_param(err, "range");
+  return 0;
+}
+
+json_t *lsp_encode_inlays(const void *result) {
+  const lsp_inlays *l = result;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < l->n; i++)
+    json_array_append_new(arr, json_pack("{s:o,s:o,s:b}", "position", enc_pos(l->items[i].position), "label",
+                                         text(l->items[i].label), "paddingLeft", 1));
   return arr;
 }
 

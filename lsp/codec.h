@@ -51,6 +51,8 @@ int lsp_decode_symbol(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_e
 struct json_t *lsp_encode_symbols(const void *result);
 int lsp_decode_code_action(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 struct json_t *lsp_encode_commands(const void *result);
+int lsp_decode_inlay(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+struct json_t *lsp_encode_inlays(const void *result);
 int lsp_decode_exec(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_hier(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 

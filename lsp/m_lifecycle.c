@@ -52,6 +52,7 @@ static int initialize(lsp_call *call, const void *params, void *result, lsp_rpc_
   s->enc = p->offers_utf8 ? LSP_ENC_UTF8 : LSP_ENC_UTF16;
   s->lens_refresh = p->lens_refresh;
   s->config_pull = p->config_pull;
+  s->inlay_hints = p->inlay_hints;
   s->trace = p->trace && strcmp(p->trace, "verbose") == 0 ? 2 : p->trace && strcmp(p->trace, "messages") == 0;
   for (size_t i = 0; i < p->n_folders; i++) lsp_server_add_folder(s, lsp_uri_to_path(p->folders[i].uri));
   if (!s->n_folders && p->root_uri) lsp_server_add_folder(s, lsp_uri_to_path(p->root_uri));
@@ -64,6 +65,7 @@ static int initialize(lsp_call *call, const void *params, void *result, lsp_rpc_
   }
   lsp_initialize_result *r = result;
   r->encoding = s->enc;
+  r->inlay_hints = s->inlay_hints;
   r->version = HUD_VERSION_STRING;
   s->state = LSP_STATE_INITIALIZED;
   return 0;

@@ -41,6 +41,7 @@ typedef struct lsp_server {
   lsp_encoding enc;
   bool lens_refresh;       /* the client handles workspace/codeLens/refresh */
   bool config_pull;        /* the client answers workspace/configuration */
+  bool inlay_hints;        /* the client shows inlay hints (textDocument.inlayHint) */
   int64_t config_req;      /* id of our workspace/configuration request in flight (hud-N), 0: none */
   int trace;               /* 0 off, 1 messages, 2 verbose */
   lsp_settings settings;
@@ -119,7 +120,7 @@ typedef struct lsp_method_table {
 
 /* The families (m_*.c). */
 extern const lsp_method_table lsp_m_lifecycle, lsp_m_sync, lsp_m_lens, lsp_m_hover, lsp_m_hierarchy,
-    lsp_m_command, lsp_m_workspace, lsp_m_symbol;
+    lsp_m_command, lsp_m_workspace, lsp_m_symbol, lsp_m_inlay;
 
 /* The method named NAME, or NULL. */
 const lsp_method *lsp_find_method(const char *name);

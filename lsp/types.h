@@ -69,6 +69,7 @@ typedef struct lsp_initialize_params {
   bool offers_utf8;          /* general.positionEncodings holds "utf-8" */
   bool lens_refresh;         /* workspace.codeLens.refreshSupport */
   bool config_pull;          /* workspace.configuration: the client answers workspace/configuration */
+  bool inlay_hints;          /* textDocument.inlayHint: the client shows inlay hints */
   const char *client_name;
   const char *trace;         /* "off" | "messages" | "verbose" */
   lsp_init_options opts;
@@ -76,6 +77,7 @@ typedef struct lsp_initialize_params {
 
 typedef struct lsp_initialize_result {
   lsp_encoding encoding;
+  bool inlay_hints;          /* advertise inlayHintProvider */
   const char *version;
 } lsp_initialize_result;
 
@@ -208,6 +210,22 @@ typedef struct lsp_commands {
   size_t n;
   lsp_command items[4];
 } lsp_commands;
+
+/* textDocument/inlayHint. */
+typedef struct lsp_inlay_params {
+  const char *uri;
+  lsp_range range;
+} lsp_inlay_params;
+
+typedef struct lsp_inlay {
+  lsp_pos position;
+  const char *label;
+} lsp_inlay;
+
+typedef struct lsp_inlays {
+  size_t n;
+  lsp_inlay *items;
+} lsp_inlays;
 
 /* workspace/symbol. */
 typedef struct lsp_symbol_params {
