@@ -36,12 +36,19 @@ struct lsp_backend {
   size_t n_folders;
   char *service, *url;
   const char *state;
+  char message[768];                 /* the state's detail ("" when ok), for hud.explain */
+  int last_err;                      /* HUD_E* of the last failed request, 0 after a success */
   bool shown;                        /* a failure was shown since the last success */
   int64_t modules;
   /* GET /v1/issues, refreshed with the figures; one request at a time. */
   bool issues_in_flight, issues_dirty, have_issues;
   hud_arena *issues_arena, *next_issues_arena;
   hud_issues_response issues, next_issues;
+  /* GET /v1/services, with the issues: the version production runs. */
+  bool services_in_flight, services_done; /* done: the first answer (or failure) came */
+  hud_arena *services_arena;
+  hud_services_response services;
+  char *prod_version;                /* newest version of the service in its environment; NULL: unknown */
 };
 
 #define MAX_PATHS HUD_MAX_QUERY_LIMIT
@@ -59,6 +66,7 @@ static void set_state(lsp_backend *b, const char *state, const char *message) {
   int64_t modules = count_mapped(b);
   bool changed = !b->state || strcmp(b->state, state) != 0 || modules != b->modules;
   b->state = state;
+  snprintf(b->message, sizeof b->message, "%s", message ? message : "");
   b->modules = modules;
   if (changed) {
     lsp_status_params p = {.state = state, .message = message, .url = b->url, .service = b->service,
@@ -129,6 +137,7 @@ static void remap(folder_state *f) {
 
 static void query(folder_state *f);
 static void query_issues(lsp_backend *b);
+static void query_services(lsp_backend *b);
 
 static hud_query_scope scope_of(lsp_backend *b) {
   const char *env = hud_config_str(b->srv->settings.cfg, HUD_CFG_ENV);
@@ -158,8 +167,59 @@ static void on_issues(hud_client *c, unsigned long id, const hud_api_error *err,
   if (!b->closing && b->issues_dirty) query_issues(b);
 }
 
+/* The newest version of the service in the configured environment (else in the one seen last). */
+static void pick_version(lsp_backend *b) {
+  const char *env = hud_config_str(b->srv->settings.cfg, HUD_CFG_ENV);
+  const hud_environment_info *best = NULL;
+  for (size_t i = 0; i < b->services.n_services; i++) {
+    const hud_service_info *sv = &b->services.services[i];
+    if (!sv->name || strcmp(sv->name, b->service) != 0) continue;
+    for (size_t k = 0; k < sv->n_environments; k++) {
+      const hud_environment_info *e = &sv->environments[k];
+      if (env && *env ? (e->name && !strcmp(e->name, env)) : (!best || e->last_seen > best->last_seen)) best = e;
+    }
+  }
+  const char *v = best && best->n_versions ? best->versions[0].version : NULL;
+  if (v == b->prod_version || (v && b->prod_version && !strcmp(v, b->prod_version))) return;
+  free(b->prod_version);
+  b->prod_version = v ? hud_strdup(v) : NULL;
+  if (!v) return;
+  lsp_log(b->srv, 4, "hud: %s runs %s in production", b->service, v);
+  /* Lenses that say "≠ prod" name the version now. */
+  bool asked = false;
+  for (size_t i = 0; i < lsp_docs_count(b->srv->docs); i++) asked |= lsp_docs_at(b->srv->docs, i)->lens_asked;
+  if (asked && b->srv->lens_refresh) lsp_request_out(b->srv, "workspace/codeLens/refresh", NULL, NULL);
+}
+
+static void on_services(hud_client *c, unsigned long id, const hud_api_error *err, void *resp, void *ud) {
+  (void)c;
+  (void)id;
+  (void)resp;
+  lsp_backend *b = ud;
+  b->services_in_flight = false;
+  b->services_done = true;
+  if (!b->closing && !err->code) pick_version(b);
+  hud_arena_reset(b->services_arena);
+  /* The figures waited for the first answer: the first lenses already name production's version. */
+  for (size_t i = 0; !b->closing && i < b->n_folders; i++)
+    if (b->folders[i].dirty) query(&b->folders[i]);
+}
+
+static void query_services(lsp_backend *b) {
+  if (!b->client || b->closing || b->services_in_flight) return;
+  hud_services_request req = {.service = b->service};
+  unsigned long id;
+  if (hud_api_services_start(b->client, &req, b->services_arena, &b->services, on_services, b, &id) == 0)
+    b->services_in_flight = true;
+  else
+    b->services_done = true;
+}
+
+const char *lsp_backend_prod_version(const lsp_backend *b) { return b ? b->prod_version : NULL; }
+
 static void query_issues(lsp_backend *b) {
   if (!b->client || b->closing) return;
+  query_services(b);
   if (b->issues_in_flight) {
     b->issues_dirty = true;
     return;
@@ -182,8 +242,17 @@ int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_aren
   return hud_api_function_start(b->client, &req, a, out, cb, ud, &id);
 }
 
+int lsp_backend_top_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_top_response *out, hud_api_cb cb,
+                          void *ud) {
+  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  hud_top_request req = {.scope = scope_of(b), .sort = HUD_SORT_CALLS, .limit = limit};
+  unsigned long id;
+  return hud_api_top_start(b->client, &req, a, out, cb, ud, &id);
+}
+
 /* A failed request: the state and, once per failure episode, a message. Figures already shown stay. */
 static void answer_failed(lsp_backend *b, const hud_api_error *err) {
+  b->last_err = err->code;
   bool auth = err->code == HUD_EAUTH || err->code == HUD_EFORBIDDEN;
   const char *state = auth                                                         ? "unauthorized"
                       : err->code == HUD_ECONNECT || err->code == HUD_ETIMEOUT ? "unreachable"
@@ -214,6 +283,7 @@ static void answer_arrived(folder_state *f) {
     if (f->resp.items[i].calls > 0) f->by_id[f->n_by_id++] = &f->resp.items[i];
   if (f->by_id) qsort(f->by_id, f->n_by_id, sizeof *f->by_id, cmp_id);
   f->have = true;
+  b->last_err = 0;
   remap(f);
   set_state(b, "ok", "");
   lsp_diags_all(b->srv); /* the documents' module paths may have changed */
@@ -248,8 +318,10 @@ static void on_answer(hud_client *c, unsigned long id, const hud_api_error *err,
 static void query(folder_state *f) {
   lsp_backend *b = f->b;
   if (!b->client || b->closing) return;
-  if (f->in_flight) {
+  if (f->in_flight || !b->services_done) {
     f->dirty = true;
+    if (b->state == NULL) set_state(b, "connecting", "");
+    if (!b->services_done) query_services(b);
     return;
   }
   f->dirty = false;
@@ -299,6 +371,17 @@ static void on_tick(uv_timer_t *t) {
   query_issues(b);
 }
 
+void lsp_backend_refresh(lsp_backend *b) {
+  if (b) on_tick(&b->timer);
+}
+
+int lsp_backend_last_error(const lsp_backend *b) { return b ? b->last_err : 0; }
+
+const char *lsp_backend_state(const lsp_backend *b, const char **message) {
+  *message = b ? b->message : "";
+  return b && b->state ? b->state : "connecting";
+}
+
 static void unconfigured(lsp_backend *b, const char *why) {
   set_state(b, "unconfigured", why);
 }
@@ -321,6 +404,7 @@ int lsp_backend_new(lsp_server *s, lsp_backend **out) {
   }
   b->issues_arena = hud_arena_new();
   b->next_issues_arena = hud_arena_new();
+  b->services_arena = hud_arena_new();
   const hud_config *cfg = s->settings.cfg;
   b->url = hud_strdup(hud_config_str(cfg, HUD_CFG_URL));
   b->service = hud_strdup(hud_config_str(cfg, HUD_CFG_SERVICE));
@@ -358,6 +442,8 @@ static void on_timer_closed(uv_handle_t *h) {
   free(b->folders);
   hud_arena_free(b->issues_arena);
   hud_arena_free(b->next_issues_arena);
+  hud_arena_free(b->services_arena);
+  free(b->prod_version);
   free(b->url);
   free(b->service);
   free(b);
@@ -406,4 +492,26 @@ double lsp_backend_window_min(lsp_backend *b, const lsp_doc *doc) {
   folder_state *f = b ? folder_of(b, doc->folder) : NULL;
   if (!f || !f->have) return 0;
   return (double)(f->resp.to - f->resp.from) / 60e9;
+}
+
+int lsp_backend_doc_data(lsp_backend *b, const lsp_doc *doc, const char **known) {
+  folder_state *f = b ? folder_of(b, doc->folder) : NULL;
+  *known = NULL;
+  if (!f || !f->have) return -1;
+  if (doc->module) return 1;
+  for (const char *p = doc->rel; p && !*known; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
+    for (size_t i = 0; i < f->resp.n_items && !*known; i++)
+      if (f->resp.items[i].module_path && strcmp(f->resp.items[i].module_path, p) == 0) *known = p;
+  return 0;
+}
+
+const hud_function_summary *lsp_backend_declared(lsp_backend *b, const lsp_doc *doc, const char *module,
+                                                 const char *qualname) {
+  folder_state *f = b ? folder_of(b, doc->folder) : NULL;
+  if (!f || !f->have || !module) return NULL;
+  for (size_t i = 0; i < f->resp.n_items; i++) {
+    const hud_function_summary *s = &f->resp.items[i];
+    if (s->name && s->module_path && !strcmp(s->name, qualname) && !strcmp(s->module_path, module)) return s;
+  }
+  return NULL;
 }

@@ -31,7 +31,28 @@ double lsp_backend_window_min(lsp_backend *b, const lsp_doc *doc);
  * the loop (HUD_ECANCELED when the backend closes first). HUD_ECONFIG without a backend. */
 int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_arena *a, hud_function_detail *out,
                                hud_api_cb cb, void *ud);
+/* GET /v1/functions/top over the window, sorted by calls (workspace/symbol): as lsp_backend_function_start. */
+int lsp_backend_top_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_top_response *out, hud_api_cb cb,
+                          void *ud);
 /* The open issues of the last answer of GET /v1/issues (asked with the figures); NULL before one came. */
 const hud_issues_response *lsp_backend_issues(lsp_backend *b);
+
+/* The newest version of the service in the environment (GET /v1/services, asked with the issues);
+ * NULL until known. */
+const char *lsp_backend_prod_version(const lsp_backend *b);
+/* hud.refresh: every folder's figures and the issues are asked for again now. */
+void lsp_backend_refresh(lsp_backend *b);
+/* The connection state as in hud/status ("connecting" before the first request; B may be NULL) and,
+ * in *MESSAGE, what went wrong ("" when ok). */
+const char *lsp_backend_state(const lsp_backend *b, const char **message);
+/* HUD_E* of the last failed figures request (HUD_ENOTFOUND: the service has no data), 0 after a success. */
+int lsp_backend_last_error(const lsp_backend *b);
+/* What the last answer for DOC's folder says of DOC: -1 no answer yet; 1 mapped to a module with
+ * calls; 0 not mapped, *KNOWN then the longest suffix of its path the service declared (functions
+ * without calls in the window) or NULL when none is among the service's modules. */
+int lsp_backend_doc_data(lsp_backend *b, const lsp_doc *doc, const char **known);
+/* The function QUALNAME of MODULE in the last answer for DOC's folder, with or without calls; NULL. */
+const hud_function_summary *lsp_backend_declared(lsp_backend *b, const lsp_doc *doc, const char *module,
+                                                 const char *qualname);
 
 #endif

@@ -204,6 +204,8 @@ int lsp_decode_initialize(const json_t *p, hud_arena *a, void *out, lsp_rpc_erro
     }
   }
   ip->lens_refresh = json_is_true(path_get(caps, "workspace", "codeLens", "refreshSupport"));
+  ip->config_pull = json_is_true(path_get(caps, "workspace", "configuration", NULL));
+  ip->inlay_hints = json_is_object(path_get(caps, "textDocument", "inlayHint", NULL));
   return decode_options(json_object_get(p, "initializationOptions"), a, &ip->opts, err);
 }
 
@@ -266,6 +268,68 @@ int lsp_decode_doc_pos(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *
   lsp_doc_pos_params *dp = out;
   if (get_text_doc_uri(p, a, &dp->uri) < 0) return bad_param(err, "textDocument.uri");
   if (get_pos(json_object_get(p, "position"), &dp->position) < 0) return bad_param(err, "position");
+  return 0;
+}
+
+/* Settings as the editor sends them: {"hud": {...}} or the options themselves. */
+static int decode_settings(const json_t *v, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err) {
+  const json_t *hud = json_is_object(v) ? json_object_get(v, "hud") : NULL;
+  return decode_options(json_is_object(hud) ? hud : v, a, opts, err);
+}
+
+int lsp_decode_config(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_config_params *c = out;
+  return decode_settings(json_object_get(p, "settings"), a, &c->opts, err);
+}
+
+int lsp_codec_config_result(const lsp_msg *m, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err) {
+  const json_t *r = json_object_get(m->root, "result");
+  if (!json_is_array(r)) return fail(err, LSP_INVALID_PARAMS, "%s", "workspace/configuration: no result array");
+  return decode_settings(json_array_get(r, 0), a, opts, err);
+}
+
+static int decode_folders(const json_t *arr, hud_arena *a, lsp_folder **out, size_t *n, lsp_rpc_error *err) {
+  if (!json_is_array(arr)) return bad_param(err, "event");
+  *out = hud_arena_calloc(a, json_array_size(arr) + 1, sizeof **out);
+  if (!*out) return fail(err, LSP_INTERNAL_ERROR, "%s", "out of memory");
+  for (size_t i = 0; i < json_array_size(arr); i++) {
+    const json_t *f = json_array_get(arr, i);
+    if (!json_is_object(f) || get_str(json_object_get(f, "uri"), a, true, &(*out)[*n].uri, NULL) < 0)
+      return bad_param(err, "event.added[].uri");
+    (*n)++;
+  }
+  return 0;
+}
+
+int lsp_decode_folders(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_folders_params *f = out;
+  const json_t *ev = json_object_get(p, "event");
+  if (decode_folders(json_object_get(ev, "added"), a, &f->added, &f->n_added, err) < 0) return -1;
+  return decode_folders(json_object_get(ev, "removed"), a, &f->removed, &f->n_removed, err);
+}
+
+json_t *lsp_encode_config_request(const void *params) {
+  (void)params;
+  return json_pack("{s:[{s:s}]}", "items", "section", "hud");
+}
+
+int lsp_decode_symbol(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_symbol_params *q = out;
+  if (get_str(json_object_get(p, "query"), a, true, &q->query, NULL) < 0) return bad_param(err, "query");
+  return 0;
+}
+
+int lsp_decode_exec(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_exec_params *e = out;
+  if (get_str(json_object_get(p, "command"), a, true, &e->command, NULL) < 0) return bad_param(err, "command");
+  const json_t *args = json_object_get(p, "arguments");
+  if (args && !json_is_array(args) && !json_is_null(args)) return bad_param(err, "arguments");
+  for (size_t i = 0; i < json_array_size(args) && e->n_args < 4; i++) {
+    const json_t *v = json_array_get(args, i);
+    if (json_is_object(v)) v = json_object_get(v, "uri");
+    if (!json_is_string(v)) break;
+    if (get_str(v, a, true, &e->args[e->n_args++], NULL) < 0) return bad_param(err, "arguments");
+  }
   return 0;
 }
 
@@ -333,13 +397,19 @@ json_t *lsp_encode_null(const void *result) {
 
 json_t *lsp_encode_initialize(const void *result) {
   const lsp_initialize_result *r = result;
-  return json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b},s:{s:s,s:s}}",
+  json_t *out = json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[ssssss]},s:b,s:b,s:{s:{s:b,s:b}}},s:{s:s,s:s}}",
                    "capabilities",
                    "positionEncoding", r->encoding == LSP_ENC_UTF8 ? "utf-8" : "utf-16",
                    "textDocumentSync", "openClose", 1, "change", 2, "save", "includeText", 0,
                    "codeLensProvider", "resolveProvider", 0,
                    "hoverProvider", 1, "callHierarchyProvider", 1,
+                   "executeCommandProvider", "commands", "hud.explain", "hud.refresh", "hud.copyDeepLink", "hud.showDetail",
+                   "hud.showCallers", "hud.showCallees", "codeActionProvider", 1,
+                   "workspaceSymbolProvider", 1,
+                   "workspace", "workspaceFolders", "supported", 1, "changeNotifications", 1,
                    "serverInfo", "name", "hud-lsp", "version", r->version);
+  if (out && r->inlay_hints) json_object_set_new(json_object_get(out, "capabilities"), "inlayHintProvider", json_true());
+  return out;
 }
 
 json_t *lsp_encode_lenses(const void *result) {
@@ -359,6 +429,58 @@ json_t *lsp_encode_hover(const void *result) {
   if (!h->found) return json_null();
   return json_pack("{s:{s:s,s:o},s:o}", "contents", "kind", "markdown", "value", text(h->markdown), "range",
                    enc_range(h->range));
+}
+
+json_t *lsp_encode_symbols(const void *result) {
+  const lsp_symbols *l = result;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < l->n; i++) {
+    const lsp_symbol *x = &l->items[i];
+    json_array_append_new(arr, json_pack("{s:o,s:i,s:o,s:{s:o,s:o}}", "name", text(x->name), "kind", x->kind,
+                                         "containerName", text(x->container), "location", "uri", text(x->uri),
+                                         "range", enc_range(x->range)));
+  }
+  return arr;
+}
+
+int lsp_decode_inlay(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_inlay_params *q = out;
+  if (get_text_doc_uri(p, a, &q->uri) < 0) return bad_param(err, "textDocument.uri");
+  if (get_range(json_object_get(p, "range"), &q->range) < 0) return bad_param(err, "range");
+  return 0;
+}
+
+json_t *lsp_encode_inlays(const void *result) {
+  const lsp_inlays *l = result;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < l->n; i++)
+    json_array_append_new(arr, json_pack("{s:o,s:o,s:b}", "position", enc_pos(l->items[i].position), "label",
+                                         text(l->items[i].label), "paddingLeft", 1));
+  return arr;
+}
+
+json_t *lsp_encode_commands(const void *result) {
+  const lsp_commands *l = result;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < l->n; i++)
+    json_array_append_new(arr, json_pack("{s:o,s:s,s:[o]}", "title", text(l->items[i].title), "command",
+                                         l->items[i].command, "arguments", text(l->items[i].argument)));
+  return arr;
+}
+
+int lsp_decode_code_action(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_doc_pos_params *q = out;
+  if (get_text_doc_uri(p, a, &q->uri) < 0) return bad_param(err, "textDocument.uri");
+  if (get_pos(path_get(p, "range", "start", NULL), &q->position) < 0) return bad_param(err, "range.start");
+  return 0;
+}
+
+json_t *lsp_encode_exec(const void *result) {
+  const lsp_exec_result *r = result;
+  if (r->kind == 1) return json_pack("{s:s,s:o}", "reason", r->reason, "message", text(r->message));
+  if (r->kind == 2) return json_pack("{s:o}", "url", text(r->url));
+  if (r->kind == 3) return json_pack("{s:o}", "message", text(r->message));
+  return json_null();
 }
 
 json_t *lsp_encode_message(const void *params) {

@@ -42,12 +42,25 @@ int lsp_decode_did_open(const struct json_t *p, hud_arena *a, void *out, lsp_rpc
 int lsp_decode_did_change(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_doc(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_doc_pos(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+int lsp_decode_config(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+int lsp_decode_folders(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+/* The answer to our workspace/configuration request: its first item as initializationOptions. */
+int lsp_codec_config_result(const lsp_msg *m, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err);
+struct json_t *lsp_encode_config_request(const void *params);
+int lsp_decode_symbol(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+struct json_t *lsp_encode_symbols(const void *result);
+int lsp_decode_code_action(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+struct json_t *lsp_encode_commands(const void *result);
+int lsp_decode_inlay(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+struct json_t *lsp_encode_inlays(const void *result);
+int lsp_decode_exec(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_hier(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 
 struct json_t *lsp_encode_null(const void *result);
 struct json_t *lsp_encode_initialize(const void *result);
 struct json_t *lsp_encode_lenses(const void *result);
 struct json_t *lsp_encode_hover(const void *result);
+struct json_t *lsp_encode_exec(const void *result);
 struct json_t *lsp_encode_message(const void *params);
 struct json_t *lsp_encode_status(const void *params);
 struct json_t *lsp_encode_hier_items(const void *result);

@@ -12,7 +12,8 @@
 
 /* Every method family, listed once. */
 static const lsp_method_table *const families[] = {&lsp_m_lifecycle, &lsp_m_sync, &lsp_m_lens, &lsp_m_hover,
-                                                   &lsp_m_hierarchy};
+                                                   &lsp_m_hierarchy, &lsp_m_command,
+                                                   &lsp_m_workspace, &lsp_m_symbol, &lsp_m_inlay};
 
 const lsp_method *lsp_find_method(const char *name) {
   for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
@@ -219,7 +220,9 @@ void lsp_server_on_frame(lsp_server *s, const char *body, size_t len) {
     return;
   }
   if (msg.kind == LSP_MSG_RESPONSE) {
-    /* Answers to our requests (workspace/codeLens/refresh) need no action. */
+    /* Answers to our requests: workspace/configuration's is read; workspace/codeLens/refresh's needs
+     * no action. */
+    lsp_server_on_response(s, &msg);
   } else {
     const lsp_method *m = lsp_find_method(msg.method);
     const char *why = NULL;
@@ -254,13 +257,14 @@ void lsp_notify(lsp_server *s, const char *method, lsp_encode_fn enc, const void
   send_body(s, body, len);
 }
 
-void lsp_request_out(lsp_server *s, const char *method, lsp_encode_fn enc, const void *params) {
+int64_t lsp_request_out(lsp_server *s, const char *method, lsp_encode_fn enc, const void *params) {
   char id_text[32];
   snprintf(id_text, sizeof id_text, "hud-%lld", (long long)++s->next_out_id);
   lsp_id id = {.kind = LSP_ID_STR, .str = id_text};
   size_t len = 0;
   char *body = lsp_codec_outgoing(&id, method, enc, params, &len);
   send_body(s, body, len);
+  return s->next_out_id;
 }
 
 static void message(lsp_server *s, const char *method, int type, const char *fmt, va_list ap) {

@@ -187,6 +187,7 @@ static void job_done(uv_work_t *req, int status) {
     /* A full replacement came while this job ran: its result is stale. */
   } else if (status != 0 || j->rc) {
     doc->indexable = false; /* kept as plain text */
+    doc->index_rc = status ? HUD_EIO : j->rc;
     doc->reload = false;
     edits_free(doc->edits);
     doc->edits = doc->edits_tail = NULL;

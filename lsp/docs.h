@@ -27,6 +27,7 @@ typedef struct lsp_doc {
   int64_t version;
   hud_lang lang;
   bool indexable;    /* known language, not refused by the index */
+  int index_rc;      /* why the index refused the file (HUD_E*), 0 when it did not */
   hud_index_doc *ix; /* the loop's when no job runs; NULL before the first job ends */
   char *text;        /* the current text */
   size_t len, cap;
@@ -49,6 +50,10 @@ typedef struct lsp_doc {
 } lsp_doc;
 
 typedef struct lsp_docs lsp_docs;
+
+/* The function whose name holds (ROW, COL), else the innermost one whose definition holds byte OFF;
+ * NULL (m_hierarchy.c). */
+const hud_index_func *lsp_func_at(const hud_index_result *ix, uint32_t row, uint32_t col, size_t off);
 
 /* Called on the loop when DOC's index caught up with its text (or the index refused the file: WARN
  * then says why, else NULL). */

@@ -57,16 +57,20 @@ static void trend(const hud_function_summary *f, char *out, size_t cap) {
   snprintf(out, cap, " %s%.0f%%", f->slowdown > 0 ? "▲" : "▼", fabs(f->slowdown));
 }
 
-void lsp_fmt_lens_title(const hud_function_summary *f, double window_min, char *out, size_t cap) {
-  char rate[32], p95[32], err[32], tr[32];
+void lsp_fmt_lens_title(const hud_function_summary *f, double window_min, bool differs, const char *prod_version,
+                        char *out, size_t cap) {
+  char rate[32], p95[32], err[32], tr[32], prod[96] = "";
   lsp_fmt_count(window_min > 0 ? (double)f->calls / window_min : 0, rate, sizeof rate);
   lsp_fmt_percent(f->error_rate, err, sizeof err);
   trend(f, tr, sizeof tr);
+  if (differs)
+    snprintf(prod, sizeof prod, " · ≠ prod%s%.60s%s", prod_version ? " (" : "", prod_version ? prod_version : "",
+             prod_version ? ")" : "");
   if (f->sampled_count > 0) {
     lsp_fmt_duration(f->p95, p95, sizeof p95);
-    snprintf(out, cap, "⚡ %s/min · p95 %s%s · %s err", rate, p95, tr, err);
+    snprintf(out, cap, "⚡ %s/min · p95 %s%s · %s err%s", rate, p95, tr, err, prod);
   } else {
-    snprintf(out, cap, "⚡ %s/min · %s err", rate, err);
+    snprintf(out, cap, "⚡ %s/min · %s err%s", rate, err, prod);
   }
 }
 

@@ -18,8 +18,11 @@ void lsp_fmt_percent(double fraction, char *out, size_t cap);
 void lsp_fmt_window(long long seconds, char *out, size_t cap);
 
 /* The lens title: `⚡ 1.2k/min · p95 38 ms ▲12% · 0.4% err` (the trend only when the server compared
- * with a previous version and the change is at least 1%). WINDOW_MIN: minutes of the query window. */
-void lsp_fmt_lens_title(const hud_function_summary *f, double window_min, char *out, size_t cap);
+ * with a previous version and the change is at least 1%), then ` · ≠ prod (1.1.0)` when DIFFERS (the
+ * code on screen is not production's; PROD_VERSION, the version production runs, may be NULL).
+ * WINDOW_MIN: minutes of the query window. */
+void lsp_fmt_lens_title(const hud_function_summary *f, double window_min, bool differs, const char *prod_version,
+                        char *out, size_t cap);
 /* A call hierarchy item's detail: "1.2k calls/min · p95 38 ms" (LABEL "p95" or "mean", LATENCY_NS 0:
  * left out), then " · 0.4% err" when ERRORS > 0. */
 void lsp_fmt_calls(double calls, int64_t errors, double window_min, const char *label, double latency_ns, char *out,

@@ -18,7 +18,7 @@ enum { KIND_METHOD = 6, KIND_FUNCTION = 12 };
 static double window_min(const lsp_server *s) { return (double)s->settings.window_s / 60.0; }
 
 /* The function whose name holds OFF, else the innermost one whose definition holds it. */
-static const hud_index_func *func_at(const hud_index_result *ix, uint32_t row, uint32_t col, size_t off) {
+const hud_index_func *lsp_func_at(const hud_index_result *ix, uint32_t row, uint32_t col, size_t off) {
   const hud_index_func *best = NULL;
   for (size_t i = 0; i < ix->nfuncs; i++) {
     const hud_index_func *f = &ix->funcs[i];
@@ -51,7 +51,7 @@ static int prepare(lsp_call *call, const void *params, void *result, lsp_rpc_err
   lsp_pos line_start = {.line = p->position.line, .character = 0};
   if (!ix || lsp_doc_offset(doc, p->position, s->enc, &off) || lsp_doc_offset(doc, line_start, s->enc, &line_off))
     return 0; /* null */
-  const hud_index_func *f = func_at(ix, (uint32_t)p->position.line, (uint32_t)(off - line_off), off);
+  const hud_index_func *f = lsp_func_at(ix, (uint32_t)p->position.line, (uint32_t)(off - line_off), off);
   if (!f) return 0;
   const hud_function_summary *sum = lsp_backend_lookup(s->backend, doc, f->qualname);
   char id[HUD_UUID_STRLEN + 1], detail[160];

@@ -4,6 +4,7 @@
 
 #include "backend.h"
 #include "docs.h"
+#include "explain.h"
 #include "format.h"
 #include "hud/config.h"
 #include "server.h"
@@ -38,9 +39,19 @@ static int hover(lsp_call *call, const void *params, void *result, lsp_rpc_error
   if (!ix || lsp_doc_offset(doc, p->position, s->enc, &off) || lsp_doc_offset(doc, line_start, s->enc, &line_off))
     return 0; /* past the end or not indexed: no hover */
   const hud_index_func *f = func_at(ix, (uint32_t)p->position.line, (uint32_t)(off - line_off));
-  const hud_function_summary *sum = f ? lsp_backend_lookup(s->backend, doc, f->qualname) : NULL;
-  if (!sum) return 0;
+  if (!f) return 0;
+  const hud_function_summary *sum = lsp_backend_lookup(s->backend, doc, f->qualname);
   char window[32], md[2048];
+  out->range.start = lsp_doc_pos(doc, f->name_start.row, f->name_start.column, s->enc);
+  out->range.end = lsp_doc_pos(doc, f->name_end.row, f->name_end.column, s->enc);
+  if (!sum) { /* a function without figures: why */
+    char why[1024];
+    lsp_explain_func(s, doc, f->qualname, why, sizeof why);
+    snprintf(md, sizeof md, "**%s** — no production figures: %s\n", f->qualname, why);
+    out->found = true;
+    out->markdown = hud_arena_strdup(call->arena, md);
+    return 0;
+  }
   lsp_fmt_window(s->settings.window_s, window, sizeof window);
   /* The newest declaration's hash against the code on screen (docs/protocol.md "source_code_hash"). */
   bool edited = sum->source_code_hash[0] && strcmp(sum->source_code_hash, f->source_code_hash) != 0;
@@ -48,8 +59,6 @@ static int hover(lsp_call *call, const void *params, void *result, lsp_rpc_error
                 hud_config_str(s->settings.cfg, HUD_CFG_ENV), edited, md, sizeof md);
   out->found = true;
   out->markdown = hud_arena_strdup(call->arena, md);
-  out->range.start = lsp_doc_pos(doc, f->name_start.row, f->name_start.column, s->enc);
-  out->range.end = lsp_doc_pos(doc, f->name_end.row, f->name_end.column, s->enc);
   return 0;
 }
 

@@ -33,8 +33,10 @@ static int code_lens(lsp_call *call, const void *params, void *result, lsp_rpc_e
     const hud_index_func *f = &ix->funcs[i];
     const hud_function_summary *sum = lsp_backend_lookup(s->backend, doc, f->qualname);
     if (!sum) continue; /* no data: no lens, never a zero */
-    char title[160];
-    lsp_fmt_lens_title(sum, window_min, title, sizeof title);
+    /* The code on screen is not the code production runs (docs/protocol.md "source_code_hash"). */
+    bool differs = sum->source_code_hash[0] && strcmp(sum->source_code_hash, f->source_code_hash) != 0;
+    char title[256];
+    lsp_fmt_lens_title(sum, window_min, differs, lsp_backend_prod_version(s->backend), title, sizeof title);
     lsp_lens *l = &out->items[out->n++];
     l->range.start = lsp_doc_pos(doc, f->name_start.row, f->name_start.column, s->enc);
     l->range.end = lsp_doc_pos(doc, f->name_end.row, f->name_end.column, s->enc);

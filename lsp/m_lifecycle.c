@@ -12,16 +12,22 @@
 #include "settings.h"
 #include "uri.h"
 
-static int add_folder(lsp_server *s, char *path) {
+int lsp_server_add_folder(lsp_server *s, char *path) {
   if (!path) return 0;
   char **f = realloc(s->folders, (s->n_folders + 1) * sizeof *f);
   if (!f) {
     free(path);
     return -1;
   }
+  s->folders = f;
   size_t n = strlen(path);
   while (n > 1 && path[n - 1] == '/') path[--n] = '\0';
-  s->folders = f;
+  for (size_t i = 0; i < s->n_folders; i++) {
+    if (strcmp(s->folders[i], path) == 0) { /* already a folder */
+      free(path);
+      return 0;
+    }
+  }
   s->folders[s->n_folders++] = path;
   return 0;
 }
@@ -45,10 +51,12 @@ static int initialize(lsp_call *call, const void *params, void *result, lsp_rpc_
   }
   s->enc = p->offers_utf8 ? LSP_ENC_UTF8 : LSP_ENC_UTF16;
   s->lens_refresh = p->lens_refresh;
+  s->config_pull = p->config_pull;
+  s->inlay_hints = p->inlay_hints;
   s->trace = p->trace && strcmp(p->trace, "verbose") == 0 ? 2 : p->trace && strcmp(p->trace, "messages") == 0;
-  for (size_t i = 0; i < p->n_folders; i++) add_folder(s, lsp_uri_to_path(p->folders[i].uri));
-  if (!s->n_folders && p->root_uri) add_folder(s, lsp_uri_to_path(p->root_uri));
-  if (!s->n_folders && p->root_path) add_folder(s, hud_strdup(p->root_path));
+  for (size_t i = 0; i < p->n_folders; i++) lsp_server_add_folder(s, lsp_uri_to_path(p->folders[i].uri));
+  if (!s->n_folders && p->root_uri) lsp_server_add_folder(s, lsp_uri_to_path(p->root_uri));
+  if (!s->n_folders && p->root_path) lsp_server_add_folder(s, hud_strdup(p->root_path));
   if (lsp_settings_apply(s, &p->opts, s->settings_error, sizeof s->settings_error) == 0) s->settings_error[0] = '\0';
   if (!s->docs && lsp_docs_new(s->loop, on_doc_ready, s, &s->docs) != 0) {
     err->code = LSP_INTERNAL_ERROR;
@@ -57,6 +65,7 @@ static int initialize(lsp_call *call, const void *params, void *result, lsp_rpc_
   }
   lsp_initialize_result *r = result;
   r->encoding = s->enc;
+  r->inlay_hints = s->inlay_hints;
   r->version = HUD_VERSION_STRING;
   s->state = LSP_STATE_INITIALIZED;
   return 0;

@@ -10,7 +10,7 @@
 #include "uri.h"
 
 /* The folder holding PATH (the deepest when folders nest) and the path below it. */
-static int folder_of(const lsp_server *s, const char *path, const char **rel) {
+int lsp_folder_of(const lsp_server *s, const char *path, const char **rel) {
   int best = -1;
   size_t best_len = 0;
   for (size_t i = 0; i < s->n_folders; i++) {
@@ -32,7 +32,7 @@ static int did_open(lsp_call *call, const void *params, void *result, lsp_rpc_er
   const char *rel = p->uri;
   int folder = -1;
   if (path) {
-    folder = folder_of(s, path, &rel);
+    folder = lsp_folder_of(s, path, &rel);
     if (folder < 0) rel = path + 1;
   }
   lsp_doc *doc;

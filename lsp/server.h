@@ -27,6 +27,8 @@ typedef enum lsp_state {
 typedef struct lsp_settings {
   struct hud_config *cfg;  /* url, key, service, env, timeouts: program section "lsp" */
   int64_t window_s;        /* query window, default 3600 */
+  bool cli_known;          /* CLI_FLAGS was read (first apply) */
+  unsigned cli_flags;      /* url, key, service, env given as hud-lsp's own flags (bits 0..3): never overridden */
   int64_t refresh_s;       /* background refresh period, default 30 */
 } lsp_settings;
 
@@ -38,6 +40,9 @@ typedef struct lsp_server {
   int exit_code;
   lsp_encoding enc;
   bool lens_refresh;       /* the client handles workspace/codeLens/refresh */
+  bool config_pull;        /* the client answers workspace/configuration */
+  bool inlay_hints;        /* the client shows inlay hints (textDocument.inlayHint) */
+  int64_t config_req;      /* id of our workspace/configuration request in flight (hud-N), 0: none */
   int trace;               /* 0 off, 1 messages, 2 verbose */
   lsp_settings settings;
   struct hud_config *base_cfg; /* the configuration from the command line, env and file (main) */
@@ -114,7 +119,8 @@ typedef struct lsp_method_table {
 } lsp_method_table;
 
 /* The families (m_*.c). */
-extern const lsp_method_table lsp_m_lifecycle, lsp_m_sync, lsp_m_lens, lsp_m_hover, lsp_m_hierarchy;
+extern const lsp_method_table lsp_m_lifecycle, lsp_m_sync, lsp_m_lens, lsp_m_hover, lsp_m_hierarchy,
+    lsp_m_command, lsp_m_workspace, lsp_m_symbol, lsp_m_inlay;
 
 /* The method named NAME, or NULL. */
 const lsp_method *lsp_find_method(const char *name);
@@ -126,10 +132,18 @@ void lsp_server_on_frame_error(lsp_server *s, const char *what);
 
 /* Outgoing messages (dispatch.c). */
 void lsp_notify(lsp_server *s, const char *method, lsp_encode_fn enc, const void *params);
-void lsp_request_out(lsp_server *s, const char *method, lsp_encode_fn enc, const void *params);
+/* Sends a request to the client; returns its number N (the id is "hud-N"). */
+int64_t lsp_request_out(lsp_server *s, const char *method, lsp_encode_fn enc, const void *params);
+/* A response of the client to one of our requests (m_workspace.c). */
+void lsp_server_on_response(lsp_server *s, const lsp_msg *msg);
 /* window/logMessage (type 1 error .. 4 log) and window/showMessage, printf-style. */
 void lsp_log(lsp_server *s, int type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void lsp_show(lsp_server *s, int type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Adds the workspace folder PATH (taken; trailing '/' dropped; NULL is a no-op). 0 or -1. */
+int lsp_server_add_folder(lsp_server *s, char *path);
+/* The folder holding PATH (the deepest when folders nest), REL the path below it; -1 when none. */
+int lsp_folder_of(const lsp_server *s, const char *path, const char **rel);
 
 /* Ends the process's loop: stops reading and lets pending writes finish (main.c runs the loop out). */
 void lsp_server_exit(lsp_server *s, int code);

@@ -25,11 +25,11 @@ long long lsp_parse_window(const char *s) {
   return v * mul;
 }
 
-static int set_opt(hud_config *cfg, const char *key, const char *value, char *err, size_t err_len) {
+static int set_opt(hud_config *cfg, unsigned locked, int bit, const char *key, const char *value, char *err,
+                   size_t err_len) {
   if (!value) return 0;
-  hud_cfg_key k = (hud_cfg_key)hud_config_key_by_name(key);
   /* Command-line flags of hud-lsp win over the editor's options; options win over env and file. */
-  if (hud_config_source(cfg, k) == HUD_CFG_SRC_FLAG) return 0;
+  if (locked & (1u << bit)) return 0;
   int rc = hud_config_set(cfg, key, value, HUD_CFG_SRC_FLAG);
   if (rc) snprintf(err, err_len, "initializationOptions.%s: %s", key, hud_config_error(cfg));
   return rc;
@@ -38,12 +38,19 @@ static int set_opt(hud_config *cfg, const char *key, const char *value, char *er
 int lsp_settings_apply(lsp_server *s, const lsp_init_options *o, char *err, size_t err_len) {
   lsp_settings *st = &s->settings;
   st->cfg = s->base_cfg;
+  static const char *keys[] = {"url", "key", "service", "env"};
+  if (!st->cli_known) { /* the editor's options are set as flags too: remember which were hud-lsp's own */
+    for (int i = 0; i < 4; i++)
+      if (hud_config_source(st->cfg, (hud_cfg_key)hud_config_key_by_name(keys[i])) == HUD_CFG_SRC_FLAG)
+        st->cli_flags |= 1u << i;
+    st->cli_known = true;
+  }
   st->window_s = LSP_DEFAULT_WINDOW_S;
   st->refresh_s = LSP_DEFAULT_REFRESH_S;
   int rc = 0;
-  if (set_opt(st->cfg, "url", o->url, err, err_len) || set_opt(st->cfg, "key", o->key, err, err_len) ||
-      set_opt(st->cfg, "service", o->service, err, err_len) || set_opt(st->cfg, "env", o->env, err, err_len))
-    rc = HUD_ECONFIG;
+  const char *vals[] = {o->url, o->key, o->service, o->env};
+  for (int i = 0; i < 4 && !rc; i++)
+    if (set_opt(st->cfg, st->cli_flags, i, keys[i], vals[i], err, err_len)) rc = HUD_ECONFIG;
   long long w = o->window ? lsp_parse_window(o->window) : o->window_s;
   if (w != -1 || o->window) {
     if (w < 60 || w > 90LL * 86400) {

@@ -68,6 +68,8 @@ typedef struct lsp_initialize_params {
   lsp_folder *folders;
   bool offers_utf8;          /* general.positionEncodings holds "utf-8" */
   bool lens_refresh;         /* workspace.codeLens.refreshSupport */
+  bool config_pull;          /* workspace.configuration: the client answers workspace/configuration */
+  bool inlay_hints;          /* textDocument.inlayHint: the client shows inlay hints */
   const char *client_name;
   const char *trace;         /* "off" | "messages" | "verbose" */
   lsp_init_options opts;
@@ -75,6 +77,7 @@ typedef struct lsp_initialize_params {
 
 typedef struct lsp_initialize_result {
   lsp_encoding encoding;
+  bool inlay_hints;          /* advertise inlayHintProvider */
   const char *version;
 } lsp_initialize_result;
 
@@ -186,6 +189,74 @@ typedef struct lsp_diag_params {
   size_t n;
   const lsp_diag *items;
 } lsp_diag_params;
+
+/* workspace/didChangeConfiguration: SETTINGS.hud (else SETTINGS itself) read as initializationOptions. */
+typedef struct lsp_config_params {
+  lsp_init_options opts;
+} lsp_config_params;
+
+/* workspace/didChangeWorkspaceFolders. */
+typedef struct lsp_folders_params {
+  size_t n_added, n_removed;
+  lsp_folder *added, *removed;
+} lsp_folders_params;
+
+/* textDocument/codeAction: Command objects (title, command, one string argument). */
+typedef struct lsp_command {
+  const char *title, *command, *argument;
+} lsp_command;
+
+typedef struct lsp_commands {
+  size_t n;
+  lsp_command items[4];
+} lsp_commands;
+
+/* textDocument/inlayHint. */
+typedef struct lsp_inlay_params {
+  const char *uri;
+  lsp_range range;
+} lsp_inlay_params;
+
+typedef struct lsp_inlay {
+  lsp_pos position;
+  const char *label;
+} lsp_inlay;
+
+typedef struct lsp_inlays {
+  size_t n;
+  lsp_inlay *items;
+} lsp_inlays;
+
+/* workspace/symbol. */
+typedef struct lsp_symbol_params {
+  const char *query;
+} lsp_symbol_params;
+
+/* A SymbolInformation: a production function, its module and figures in CONTAINER. */
+typedef struct lsp_symbol {
+  const char *name, *container, *uri;
+  int kind;
+  lsp_range range;
+} lsp_symbol;
+
+typedef struct lsp_symbols {
+  size_t n;
+  lsp_symbol *items;
+} lsp_symbols;
+
+/* workspace/executeCommand: ARGS are the string arguments (an object argument gives its "uri"). */
+typedef struct lsp_exec_params {
+  const char *command;
+  size_t n_args;
+  const char *args[4];
+} lsp_exec_params;
+
+/* hud.explain's answer {"reason", "message"}; hud.copyDeepLink's {"url"}; hud.show*'s {"message"};
+ * KIND 0 is null. */
+typedef struct lsp_exec_result {
+  int kind;                  /* 0 null, 1 explain, 2 link, 3 message */
+  const char *reason, *message, *url;
+} lsp_exec_result;
 
 /* window/showMessage and window/logMessage: 1 error, 2 warning, 3 info, 4 log. */
 typedef struct lsp_message_params {

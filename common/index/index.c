@@ -176,13 +176,27 @@ static void idx_init(void) {
       idx_init_rc = HUD_EVERSION;
       return;
     }
-    int rc = idx_compile((hud_lang)l, idx_langs[l].defs_src, &idx_defs[l]);
-    if (!rc) rc = idx_compile((hud_lang)l, idx_langs[l].calls_src, &idx_calls[l]);
-    if (rc) {
-      idx_init_rc = rc;
-      return;
-    }
   }
+}
+
+/* A language's queries are compiled at its first use: compiling them all costs ~150 ms, which a
+ * language server would otherwise pay before its first file's lenses. */
+static pthread_mutex_t idx_lang_mu = PTHREAD_MUTEX_INITIALIZER;
+static int idx_lang_rc[HUD_LANG_COUNT_];
+static bool idx_lang_done[HUD_LANG_COUNT_];
+
+static int idx_lang_ready(hud_lang lang) {
+  if (lang <= HUD_LANG_UNKNOWN || lang >= HUD_LANG_COUNT_) return 0;
+  pthread_mutex_lock(&idx_lang_mu);
+  if (!idx_lang_done[lang]) {
+    int rc = idx_compile(lang, idx_langs[lang].defs_src, &idx_defs[lang]);
+    if (!rc) rc = idx_compile(lang, idx_langs[lang].calls_src, &idx_calls[lang]);
+    idx_lang_rc[lang] = rc;
+    idx_lang_done[lang] = true;
+  }
+  int rc = idx_lang_rc[lang];
+  pthread_mutex_unlock(&idx_lang_mu);
+  return rc;
 }
 
 /* ---- the indexer -------------------------------------------------------------------- */
@@ -978,6 +992,8 @@ static int idx_extract_node(idx_ctx *c, TSQueryCursor *cur, TSNode root, TSNode 
 static int idx_ctx_init(idx_ctx *c, hud_lang lang, const char *module_path, const char *src,
                         size_t len, unsigned flags, bool parse_errors) {
   memset(c, 0, sizeof *c);
+  int qrc = idx_lang_ready(lang);
+  if (qrc) return qrc;
   hud_index_result *res = calloc(1, sizeof *res);
   if (!res) return HUD_ENOMEM;
   res->lang = lang;

@@ -25,6 +25,7 @@
 #include "harness.h"
 #include "hud/codec.h"
 #include "hud/identity.h"
+#include "hud/index.h"
 #include "hud/sketch.h"
 #include "lsp_runner.h"
 
@@ -111,6 +112,12 @@ static char *batch_json(void) {
   json_array_append_new(decls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:s}", "function_id", id, "name",
                                          "save_order", "file", "/srv/app/shop/db.py", "module_path", "shop/db.py",
                                          "start_line", 20, "end_line", 21, "is_async", 0, "source_code_hash",
+                                         "0123456789abcdef0123456789abcdef01234567"));
+  /* A module whose only function never ran in the window (explain.lsp: no_calls). */
+  hud_function_id("shop/idle.py", "nap", id);
+  json_array_append_new(decls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:s}", "function_id", id, "name", "nap",
+                                         "file", "/srv/app/shop/idle.py", "module_path", "shop/idle.py",
+                                         "start_line", 1, "end_line", 2, "is_async", 0, "source_code_hash",
                                          "0123456789abcdef0123456789abcdef01234567"));
   json_t *b = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:o,s:o}", "schema_version", 1, "batch_id",
                         "6f1c8f43-3a55-4d2b-9a43-5b8a8f1f0001", "service", "shop", "service_version", "1.0.0",
@@ -566,6 +573,46 @@ static void test_diagnostics_cleared(void **state) {
   lspr_stop(&r);
 }
 
+/* A file the index refuses (over HUD_INDEX_MAX_BYTES) is kept as text: hud.explain says it was skipped
+ * and why. */
+static void test_explain_skipped(void **state) {
+  (void)state;
+  lspr r;
+  assert_int_equal(lspr_start(&r, fx->cfg_home, NULL), 0);
+  char root_uri[700], uri[800];
+  snprintf(root_uri, sizeof root_uri, "file://%s", fx->root);
+  snprintf(uri, sizeof uri, "file://%s/big/shop/db.py", fx->root);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{},s:{s:s,s:s,s:s}}}", "jsonrpc", "2.0",
+                                                "id", 1, "method", "initialize", "params", "rootUri", root_uri,
+                                                "capabilities", "initializationOptions", "url", fx->url, "key",
+                                                fx->key, "service", "shop")),
+                   0);
+  json_t *e = json_pack("{s:i}", "id", 1);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  size_t len = HUD_INDEX_MAX_BYTES + 4096;
+  char *text = malloc(len + 1);
+  assert_non_null(text);
+  for (size_t i = 0; i < len; i += 8) memcpy(text + i, "x = 1  \n", len - i < 8 ? len - i : 8);
+  text[len] = '\0';
+  assert_int_equal(lspr_send_json(&r, open_note(uri, 1, text)), 0);
+  free(text);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:[s]}}", "jsonrpc", "2.0", "id", 2, "method",
+                                                "workspace/executeCommand", "params", "command", "hud.explain",
+                                                "arguments", uri)),
+                   0);
+  e = json_pack("{s:i,s:{s:s}}", "id", 2, "result", "reason", "skipped");
+  json_t *got = lspr_expect(&r, e, 20000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r.err);
+  const char *msg = json_string_value(json_object_get(json_object_get(got, "result"), "message"));
+  assert_non_null(msg);
+  assert_non_null(strstr(msg, "input too large"));
+  lspr_close_input(&r);
+  assert_int_equal(lspr_wait_exit(&r, 10000), 1);
+  lspr_stop(&r);
+}
+
 /* Neovim 0.7.2 (Debian's) as the client, headless, driven by tests/lsp/nvim_client.lua: lenses, hover,
  * call hierarchy and diagnostics as a real editor receives them, written to a JSON file asserted here.
  * Bounded: the script's waits are, and Neovim is killed by pid after 60 s. Skipped without nvim. */
@@ -621,7 +668,7 @@ static void test_neovim(void **state) {
       "{s:b,s:[{s:i,s:s}],s:{s:s,s:s},s:[{s:s,s:s,s:s,s:i,s:[i]}],"
       "s:[{s:s,s:s,s:s,s:i,s:[i]},{s:s,s:s,s:i,s:[i]}],s:[{s:i,s:i,s:i,s:s,s:s}]}",
       "call_hierarchy_provider", 1,
-      "lenses", "line", 4, "title", "⚡ 200/min · p95 15 ms ▲88% · 0% err",
+      "lenses", "line", 4, "title", "⚡ 200/min · p95 15 ms ▲88% · 0% err · ≠ prod (1.1.0)",
       "item", "name", "checkout", "detail", "200 calls/min · p95 15 ms",
       "incoming", "name", "view_cart", "detail", "200 calls/min · mean 12 ms", "path", "app/shop/views.py", "line", 3,
       "sites", 4,
@@ -727,6 +774,8 @@ int main(void) {
     tests[k++] = (struct CMUnitTest){.name = "neovim", .test_func = test_neovim};
   if (!only || !strcmp(only, "fade"))
     tests[k++] = (struct CMUnitTest){.name = "diagnostics_cleared", .test_func = test_diagnostics_cleared};
+  if (!only || !strcmp(only, "skipped"))
+    tests[k++] = (struct CMUnitTest){.name = "explain_skipped", .test_func = test_explain_skipped};
   if (!only || !strcmp(only, "offloop"))
     tests[k++] = (struct CMUnitTest){.name = "parse_off_loop", .test_func = test_parse_off_loop};
   /* LSP_SHARD=i/n keeps every n-th test from the i-th: CTest runs the suite as n shorter tests. */

@@ -60,19 +60,24 @@ static void test_title(void **state) {
   (void)state;
   hud_function_summary f = {.calls = 72000, .errors = 288, .error_rate = 0.004, .sampled_count = 10, .p95 = 38e6};
   char t[160];
-  lsp_fmt_lens_title(&f, 60, t, sizeof t);
+  lsp_fmt_lens_title(&f, 60, false, NULL, t, sizeof t);
   assert_string_equal(t, "⚡ 1.2k/min · p95 38 ms · 0.4% err");
   f.previous_version = "1.0.0";
   f.slowdown = 12.4;
-  lsp_fmt_lens_title(&f, 60, t, sizeof t);
+  lsp_fmt_lens_title(&f, 60, false, NULL, t, sizeof t);
   assert_string_equal(t, "⚡ 1.2k/min · p95 38 ms ▲12% · 0.4% err");
   f.slowdown = -8;
-  lsp_fmt_lens_title(&f, 60, t, sizeof t);
+  lsp_fmt_lens_title(&f, 60, false, NULL, t, sizeof t);
   assert_string_equal(t, "⚡ 1.2k/min · p95 38 ms ▼8% · 0.4% err");
   f.slowdown = 0.5; /* under 1%: no arrow */
   f.sampled_count = 0; /* nothing timed: no percentile rather than a zero */
-  lsp_fmt_lens_title(&f, 60, t, sizeof t);
+  lsp_fmt_lens_title(&f, 60, false, NULL, t, sizeof t);
   assert_string_equal(t, "⚡ 1.2k/min · 0.4% err");
+  /* The code on screen differs from production's: said, with the version production runs when known. */
+  lsp_fmt_lens_title(&f, 60, true, "1.1.0", t, sizeof t);
+  assert_string_equal(t, "⚡ 1.2k/min · 0.4% err · ≠ prod (1.1.0)");
+  lsp_fmt_lens_title(&f, 60, true, NULL, t, sizeof t);
+  assert_string_equal(t, "⚡ 1.2k/min · 0.4% err · ≠ prod");
   /* Call hierarchy details: the figures of a function or of one call edge. */
   lsp_fmt_calls(72000, 288, 60, "p95", 38e6, t, sizeof t);
   assert_string_equal(t, "1.2k calls/min · p95 38 ms · 0.4% err");

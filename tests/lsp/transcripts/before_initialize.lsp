@@ -11,8 +11,8 @@
 # the didOpen before initialize was dropped: the document is unknown
 > {"jsonrpc":"2.0","id":4,"method":"textDocument/codeLens","params":{"textDocument":{"uri":"file:///a.py"}}}
 < {"id":4,"error":{"code":-32602,"message":"codeLens: file:///a.py is not open (send didOpen first)"}}
-> {"jsonrpc":"2.0","id":5,"method":"workspace/symbol","params":{"query":"x"}}
-< {"id":5,"error":{"code":-32601,"message":"method not found: workspace/symbol"}}
+> {"jsonrpc":"2.0","id":5,"method":"workspace/willRenameFiles","params":{"files":[]}}
+< {"id":5,"error":{"code":-32601,"message":"method not found: workspace/willRenameFiles"}}
 > {"jsonrpc":"2.0","method":"$/progress","params":{"token":1,"value":{}}}
 > {"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":5}}
 > {"jsonrpc":"2.0","method":"$/setTrace","params":{"value":"verbose"}}

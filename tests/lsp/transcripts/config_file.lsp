@@ -7,7 +7,7 @@
 > {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file:///srv/checkouts/app/shop/db.py", "languageId": "python", "version": 1, "text": "def fetch_order(order_id):\n    return order_id\n"}}}
 < {"method":"hud/status","params":{"state":"ok","url":"${URL}","service":"shop","modules":1}}
 > {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file:///srv/checkouts/app/shop/db.py"}}}
-< {"id": 2, "result": [{"range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 15}}, "command": {"title": "⚡ 1.2k/min · p95 38 ms · 0.4% err"}}]}
+< {"id": 2, "result": [{"range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 15}}, "command": {"title": "⚡ 1.2k/min · p95 38 ms · 0.4% err · ≠ prod (1.0.0)"}}]}
 > {"jsonrpc":"2.0","id":99,"method":"shutdown"}
 < {"id":99,"result":null}
 > {"jsonrpc":"2.0","method":"exit"}

@@ -10,7 +10,7 @@
 < {"method":"hud/status","params":{"state":"connecting","url":"${URL}","service":"shop"}}
 < {"method":"hud/status","params":{"state":"ok","modules":1}}
 > {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}}}
-< {"id": 2, "result": [{"range": {"start": {"line": 5, "character": 8}, "end": {"line": 5, "character": 15}}, "command": {"title": "⚡ 0.5/min · p95 848 µs · 10% err"}}, {"range": {"start": {"line": 9, "character": 4}, "end": {"line": 9, "character": 15}}, "command": {"title": "⚡ 1.2k/min · p95 38 ms · 0.4% err"}}, {"range": {"start": {"line": 13, "character": 4}, "end": {"line": 13, "character": 15}}, "command": {"title": "⚡ 10/min · p95 2.5 ms · 0% err"}}]}
+< {"id": 2, "result": [{"range": {"start": {"line": 5, "character": 8}, "end": {"line": 5, "character": 15}}, "command": {"title": "⚡ 0.5/min · p95 848 µs · 10% err · ≠ prod (1.0.0)"}}, {"range": {"start": {"line": 9, "character": 4}, "end": {"line": 9, "character": 15}}, "command": {"title": "⚡ 1.2k/min · p95 38 ms · 0.4% err"}}, {"range": {"start": {"line": 13, "character": 4}, "end": {"line": 13, "character": 15}}, "command": {"title": "⚡ 10/min · p95 2.5 ms · 0% err · ≠ prod (1.0.0)"}}]}
 # hover on a name: the figures in markdown (p50 and p95 from the 90% / 10% split at 10 ms / 38 ms);
 # the deployed code's hash equals the buffer's, so no 'edited' line
 > {"jsonrpc": "2.0", "id": 3, "method": "textDocument/hover", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}, "position": {"line": 9, "character": 6}}}
@@ -18,9 +18,12 @@
 # hover on a method whose deployed code differs from the buffer (source_code_hash): said at the end
 > {"jsonrpc": "2.0", "id": 31, "method": "textDocument/hover", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}, "position": {"line": 5, "character": 10}}}
 < {"id":31,"result":{"contents":{"kind":"markdown","value":"**Pool.acquire** — production, last 1h (shop)\n\n| | |\n|---|---|\n| calls | 0.5/min (30 in the window) |\n| latency | p50 848 µs · p95 848 µs · p99 848 µs · mean 850 µs |\n| errors | 10% (3 calls) |\n\n_Edited since deployed: the figures describe the deployed code._\n"}}}
-# hover on a function without data, and on a line without a function: null
+# hover on a function without data says why: save_order is declared with no calls in the window,
+# _row_to_dict unknown to production; on a line without a function: null
 > {"jsonrpc": "2.0", "id": 4, "method": "textDocument/hover", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}, "position": {"line": 17, "character": 5}}}
-< {"id":4,"result":null}
+< {"id":4,"result":{"contents":{"kind":"markdown","value":"**save_order** — no production figures: no calls in the last 1h (save_order is declared in shop/db.py)\n"},"range":{"start":{"line":17,"character":4},"end":{"line":17,"character":14}}}}
+> {"jsonrpc": "2.0", "id": 41, "method": "textDocument/hover", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}, "position": {"line": 21, "character": 5}}}
+< {"id":41,"result":{"contents":{"kind":"markdown","value":"**_row_to_dict** — no production figures: _row_to_dict is not among the functions production reported for shop/db.py (not instrumented, or renamed since deployed)\n"}}}
 > {"jsonrpc": "2.0", "id": 5, "method": "textDocument/hover", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}, "position": {"line": 1, "character": 2}}}
 < {"id":5,"result":null}
 # a file whose paths have no data: no lens at all

@@ -11,7 +11,7 @@
 wait 1500
 <count 0 {"method":"workspace/codeLens/refresh"}
 > {"jsonrpc": "2.0", "id": 3, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}}}
-< {"id": 3, "result": [{"range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 15}}, "command": {"title": "⚡ 1.2k/min · p95 38 ms · 0.4% err"}}]}
+< {"id": 3, "result": [{"range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 15}}, "command": {"title": "⚡ 1.2k/min · p95 38 ms · 0.4% err · ≠ prod (1.0.0)"}}]}
 > {"jsonrpc":"2.0","id":99,"method":"shutdown"}
 < {"id":99,"result":null}
 > {"jsonrpc":"2.0","method":"exit"}

@@ -8,7 +8,7 @@ args --url ${URL} --key ${KEY}
 < {"method":"hud/status","params":{"state":"ok","url":"${URL}","modules":1}}
 # the window option still applies (2 h): 72000 calls over 120 minutes
 > {"jsonrpc":"2.0","id":2,"method":"textDocument/codeLens","params":{"textDocument":{"uri":"file://${ROOT}/shop/db.py"}}}
-< {"id":2,"result":[{"range":{"start":{"line":0,"character":4}},"command":{"title":"⚡ 600/min · p95 38 ms · 0.4% err"}}]}
+< {"id":2,"result":[{"range":{"start":{"line":0,"character":4}},"command":{"title":"⚡ 600/min · p95 38 ms · 0.4% err · ≠ prod (1.0.0)"}}]}
 > {"jsonrpc":"2.0","id":3,"method":"shutdown"}
 < {"id":3,"result":null}
 > {"jsonrpc":"2.0","method":"exit"}

@@ -8,6 +8,8 @@
 > {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py", "languageId": "python", "version": 1, "text": "def fetch_order(order_id):\n    return order_id\n"}}}
 > {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}}}
 < {"id":2,"result":[]}
+> {"jsonrpc": "2.0", "id": 21, "method": "workspace/executeCommand", "params": {"command": "hud.explain", "arguments": ["file://${ROOT}/services/backend/shop/db.py"]}}
+< {"id":21,"result":{"reason":"unconfigured","message":"no service mapped: no service configured: set `service` in initializationOptions or the hud config (section [lsp])"}}
 > {"jsonrpc": "2.0", "id": 3, "method": "initialize", "params": {"initializationOptions": {"url": "ftp://x"}, "capabilities": {}}}
 < {"id":3,"error":{"code":-32600}}
 > {"jsonrpc":"2.0","id":99,"method":"shutdown"}

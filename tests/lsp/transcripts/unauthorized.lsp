@@ -9,6 +9,8 @@ wait 2200
 <count 1 {"method":"window/showMessage"}
 > {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/services/backend/shop/db.py"}}}
 < {"id":2,"result":[]}
+> {"jsonrpc": "2.0", "id": 3, "method": "workspace/executeCommand", "params": {"command": "hud.explain", "arguments": ["file://${ROOT}/services/backend/shop/db.py"]}}
+< {"id":3,"result":{"reason":"unauthorized"}}
 > {"jsonrpc":"2.0","id":99,"method":"shutdown"}
 < {"id":99,"result":null}
 > {"jsonrpc":"2.0","method":"exit"}
