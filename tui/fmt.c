@@ -42,6 +42,8 @@ void tui_fmt_pct(double frac, char *buf, size_t cap) {
 void tui_fmt_signed_pct(double pct, char *buf, size_t cap) {
   if (isinf(pct)) snprintf(buf, cap, "new");
   else if (!isfinite(pct) || fabs(pct) < 0.05) snprintf(buf, cap, "-");
+  /* Past +1000% a factor reads better and fits a column: +652344% is x6524. */
+  else if (pct >= 1000) snprintf(buf, cap, "x%.0f", 1 + pct / 100);
   else snprintf(buf, cap, "%+.1f%%", pct);
 }
 
