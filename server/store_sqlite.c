@@ -598,8 +598,10 @@ static void cache_put(id_cache *c, int64_t sid, const char *uuid, int64_t id) {
   c->n++;
 }
 
-/* A full disk is logged once, until a write commits again: every batch would repeat it, and the
- * statements cleaning up after it fail in turn ("cannot rollback - no transaction is active"). */
+/* A full disk is logged once, until a fold commits again: every batch would repeat it, and the
+ * statements cleaning up after it fail in turn ("cannot rollback - no transaction is active"). Only a
+ * fold clears it: small journal commits can still fit in the WAL while the fold that frees the
+ * backlog fails, and clearing on them made the log alternate every fold interval. */
 static atomic_int g_disk_full;
 
 int srv_store_disk_full(void) { return atomic_load(&g_disk_full); }
@@ -1780,8 +1782,6 @@ static void store_group(srv_store *st, pending *group) {
   if (rc == 0 && exec(st->w, "COMMIT") < 0) {
     exec(st->w, "ROLLBACK");
     for (pending *p = group; p; p = p->next) p->rc = HUD_ESTORE;
-  } else if (rc == 0) {
-    committed();
   }
   srv_metrics_store_latency(now_mono() - t0);
   writer_unlock(st);
