@@ -310,6 +310,22 @@ static void run_transcript(void **state) {
   if (lspr_run_file(path, home, vars, sizeof vars / sizeof vars[0], err, sizeof err) != 0) fail_msg("%s", err);
 }
 
+/* initialize (options: the fixture's server, SERVICE, and a REFRESH-second refresh when non-zero), its
+ * answer, then initialized. */
+static void lsp_initialize(lspr *r, const char *root_uri, const char *service, int refresh) {
+  json_t *opts = json_pack("{s:s,s:s,s:s}", "url", fx->url, "key", fx->key, "service", service);
+  if (refresh) json_object_set_new(opts, "refreshSeconds", json_integer(refresh));
+  assert_int_equal(lspr_send_json(r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{},s:o}}", "jsonrpc", "2.0", "id", 1, "method",
+                                               "initialize", "params", "rootUri", root_uri, "capabilities",
+                                               "initializationOptions", opts)),
+                   0);
+  json_t *e = json_pack("{s:i}", "id", 1);
+  json_t *got = lspr_expect(r, e, 10000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r->err);
+  assert_int_equal(lspr_send_json(r, json_pack("{s:s,s:s,s:{}}", "jsonrpc", "2.0", "method", "initialized", "params")), 0);
+}
+
 static long long now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -350,16 +366,9 @@ static void test_lens_latency(void **state) {
   char root_uri[700], uri[800];
   snprintf(root_uri, sizeof root_uri, "file://%s", fx->root);
   snprintf(uri, sizeof uri, "file://%s/services/backend/shop/db.py", fx->root);
-  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{},s:{s:s,s:s,s:s}}}", "jsonrpc", "2.0",
-                                                "id", 1, "method", "initialize", "params", "rootUri", root_uri,
-                                                "capabilities", "initializationOptions", "url", fx->url, "key",
-                                                fx->key, "service", "shop")),
-                   0);
-  json_t *e = json_pack("{s:i}", "id", 1);
-  assert_non_null(lspr_expect(&r, e, 10000));
-  json_decref(e);
+  lsp_initialize(&r, root_uri, "shop", 0);
+  json_t *e;
   char *text = big_module();
-  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{}}", "jsonrpc", "2.0", "method", "initialized", "params")), 0);
   long long t0 = now_us();
   assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:{s:s,s:s,s:i,s:s}}}", "jsonrpc", "2.0", "method",
                                                 "textDocument/didOpen", "params", "textDocument", "uri", uri,
@@ -450,15 +459,8 @@ static void test_parse_off_loop(void **state) {
   snprintf(root_uri, sizeof root_uri, "file://%s", fx->root);
   snprintf(big, sizeof big, "file://%s/services/backend/shop/db.py", fx->root);
   snprintf(small, sizeof small, "file://%s/services/backend/shop/other.py", fx->root);
-  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{},s:{s:s,s:s,s:s}}}", "jsonrpc", "2.0",
-                                                "id", 1, "method", "initialize", "params", "rootUri", root_uri,
-                                                "capabilities", "initializationOptions", "url", fx->url, "key",
-                                                fx->key, "service", "shop")),
-                   0);
-  json_t *e = json_pack("{s:i}", "id", 1);
-  assert_non_null(lspr_expect(&r, e, 10000));
-  json_decref(e);
-  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{}}", "jsonrpc", "2.0", "method", "initialized", "params")), 0);
+  lsp_initialize(&r, root_uri, "shop", 0);
+  json_t *e;
   /* The first index of a process compiles the queries (once, on the first worker that needs them). */
   assert_int_equal(lspr_send_json(&r, open_note(small, 1, "def other():\n    return 1\n")), 0);
   assert_int_equal(lspr_send_json(&r, lens_request(10, small)), 0);
@@ -548,15 +550,8 @@ static void test_diagnostics_cleared(void **state) {
   char root_uri[800], uri[900];
   snprintf(root_uri, sizeof root_uri, "file://%s", fx->market);
   snprintf(uri, sizeof uri, "file://%s/app/shop/cart.py", fx->market);
-  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{},s:{s:s,s:s,s:s,s:i}}}", "jsonrpc", "2.0",
-                                                "id", 1, "method", "initialize", "params", "rootUri", root_uri,
-                                                "capabilities", "initializationOptions", "url", fx->url, "key",
-                                                fx->key, "service", "fade", "refreshSeconds", 1)),
-                   0);
-  json_t *e = json_pack("{s:i}", "id", 1);
-  assert_non_null(lspr_expect(&r, e, 10000));
-  json_decref(e);
-  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{}}", "jsonrpc", "2.0", "method", "initialized", "params")), 0);
+  lsp_initialize(&r, root_uri, "fade", 1);
+  json_t *e;
   assert_int_equal(lspr_send_json(&r, open_note(uri, 1, mk_cart_py)), 0);
   e = json_pack("{s:s,s:{s:s,s:[{s:s}]}}", "method", "textDocument/publishDiagnostics", "params", "uri", uri,
                 "diagnostics", "message", "mean duration +88% since 1.1.0 (root cause: shop/pricing.py:apply_discounts)");
@@ -582,14 +577,8 @@ static void test_explain_skipped(void **state) {
   char root_uri[700], uri[800];
   snprintf(root_uri, sizeof root_uri, "file://%s", fx->root);
   snprintf(uri, sizeof uri, "file://%s/big/shop/db.py", fx->root);
-  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{},s:{s:s,s:s,s:s}}}", "jsonrpc", "2.0",
-                                                "id", 1, "method", "initialize", "params", "rootUri", root_uri,
-                                                "capabilities", "initializationOptions", "url", fx->url, "key",
-                                                fx->key, "service", "shop")),
-                   0);
-  json_t *e = json_pack("{s:i}", "id", 1);
-  assert_non_null(lspr_expect(&r, e, 10000));
-  json_decref(e);
+  lsp_initialize(&r, root_uri, "shop", 0);
+  json_t *e;
   size_t len = HUD_INDEX_MAX_BYTES + 4096;
   char *text = malloc(len + 1);
   assert_non_null(text);
