@@ -34,6 +34,7 @@ API_DECODER(hud_function_detail)
 API_DECODER(hud_callgraph_response)
 API_DECODER(hud_flows_response)
 API_DECODER(hud_issues_response)
+API_DECODER(hud_exception_flows_response)
 
 static void call_clear(api_call *call) {
   free(call->target);
@@ -80,6 +81,11 @@ static int build_flows(const void *req, api_call *call) {
 static int build_issues(const void *req, api_call *call) {
   call->decode = dec_hud_issues_response;
   return hud_issues_request_to_target(req, &call->target);
+}
+
+static int build_exception_flows(const void *req, api_call *call) {
+  call->decode = dec_hud_exception_flows_response;
+  return hud_exception_flows_request_to_target(req, &call->target);
 }
 
 typedef int (*api_build_fn)(const void *req, api_call *call);
@@ -228,3 +234,4 @@ API_ROUTE(function, hud_function_request, hud_function_detail)
 API_ROUTE(callgraph, hud_callgraph_request, hud_callgraph_response)
 API_ROUTE(flows, hud_flows_request, hud_flows_response)
 API_ROUTE(issues, hud_issues_request, hud_issues_response)
+API_ROUTE(exception_flows, hud_exception_flows_request, hud_exception_flows_response)

@@ -349,6 +349,44 @@ static const hfield issues_response_fields[] = {
 static const htype issues_response_type = HTYPE(hud_issues_response, issues_response_fields, NULL);
 
 /* ---------------------------------------------------------------------------------------- */
+/* Exception flows. */
+
+static const hfield function_ref_fields[] = {
+    F_UUID_(hud_function_ref, function_id, "function_id", F_REQ),
+    F_STR_(hud_function_ref, name, "name", F_NONEMPTY),
+    F_STR_(hud_function_ref, module_path, "module_path", F_NONEMPTY),
+};
+static const htype function_ref_type = HTYPE(hud_function_ref, function_ref_fields, NULL);
+
+static int validate_exc_summary(cctx *c, const void *vp) {
+  const hud_exception_flow_summary *x = vp;
+  if (x->escaped && x->caught_in)
+    return cctx_fail_at(c, "caught_in", HUD_EFIELD, "must be absent when escaped is true");
+  if (!x->escaped && !x->caught_in)
+    return cctx_fail_at(c, "caught_in", HUD_EFIELD, "required when escaped is false");
+  return 0;
+}
+
+static const hfield exc_summary_fields[] = {
+    F_STR_(hud_exception_flow_summary, exception_type, "exception_type", F_REQ | F_NONEMPTY),
+    F_COUNT_(hud_exception_flow_summary, count, "count", F_REQ),
+    F_OBJ_(hud_exception_flow_summary, origin, "origin", F_REQ, &function_ref_type),
+    F_ARR_(hud_exception_flow_summary, propagated_through, n_propagated, "propagated_through", F_REQ,
+           &function_ref_type),
+    F_OBJP_(hud_exception_flow_summary, caught_in, "caught_in", 0, &function_ref_type),
+    F_BOOL_(hud_exception_flow_summary, escaped, "escaped", F_REQ),
+};
+static const htype exc_summary_type = HTYPE(hud_exception_flow_summary, exc_summary_fields, validate_exc_summary);
+
+static const hfield exc_flows_response_fields[] = {
+    F_TIME_(hud_exception_flows_response, from, "from", F_REQ),
+    F_TIME_(hud_exception_flows_response, to, "to", F_REQ),
+    F_ARR_(hud_exception_flows_response, flows, n_flows, "flows", F_REQ, &exc_summary_type),
+};
+static const htype exc_flows_response_type =
+    HTYPE(hud_exception_flows_response, exc_flows_response_fields, NULL);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Errors: {"error": {...}} is a one-field wrapper around the same struct. */
 
 static const hfield error_inner_fields[] = {
@@ -372,6 +410,7 @@ CX_DEFINE(hud_function_detail, function_detail_type, false)
 CX_DEFINE(hud_callgraph_response, callgraph_response_type, false)
 CX_DEFINE(hud_flows_response, flows_response_type, false)
 CX_DEFINE(hud_issues_response, issues_response_type, false)
+CX_DEFINE(hud_exception_flows_response, exc_flows_response_type, false)
 CX_DEFINE(hud_error_response, error_response_type, false)
 
 /* ---------------------------------------------------------------------------------------- */
@@ -700,6 +739,13 @@ static const hfield issues_params[] = {
     F_I32_(hud_issues_request, limit, "limit", 0, 1, HUD_MAX_QUERY_LIMIT),
 };
 
+static const hfield exc_flows_params[] = {
+    QSCOPE(hud_exception_flows_request, F_REQ),
+    F_UUID_(hud_exception_flows_request, function_id, "function_id", 0),
+    F_UUID_(hud_exception_flows_request, flow_id, "flow_id", 0),
+    F_I32_(hud_exception_flows_request, limit, "limit", 0, 1, HUD_MAX_QUERY_LIMIT),
+};
+
 #define NF(a) (sizeof(a) / sizeof((a)[0]))
 
 static int target(const char *path, const hfield *fields, size_t nf, const void *v, char **out) {
@@ -840,6 +886,23 @@ int hud_issues_request_from_query(const hud_query_param *params, size_t n,
   } else {
     out->status = "open";
   }
+  if (!out->limit) out->limit = 100;
+  if ((rc = validate_scope(&c, &out->scope))) memset(out, 0, sizeof *out);
+  return rc;
+}
+
+int hud_exception_flows_request_to_target(const hud_exception_flows_request *r, char **out) {
+  return target("/v1/exception-flows", exc_flows_params, NF(exc_flows_params), r, out);
+}
+
+int hud_exception_flows_request_from_query(const hud_query_param *params, size_t n,
+                                           const hud_decode_opts *opts, hud_arena *arena,
+                                           hud_exception_flows_request *out, hud_codec_error *err) {
+  hud_codec_error s;
+  cctx c;
+  int rc = from_query(params, n, opts, arena, exc_flows_params, NF(exc_flows_params), out,
+                      sizeof *out, err, &s, &c);
+  if (rc) return rc;
   if (!out->limit) out->limit = 100;
   if ((rc = validate_scope(&c, &out->scope))) memset(out, 0, sizeof *out);
   return rc;

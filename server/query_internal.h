@@ -82,6 +82,7 @@ int q_h_function(const srv_request *req, srv_response *resp);
 int q_h_callgraph(const srv_request *req, srv_response *resp);
 int q_h_flows(const srv_request *req, srv_response *resp);
 int q_h_issues(const srv_request *req, srv_response *resp);
+int q_h_exception_flows(const srv_request *req, srv_response *resp);
 
 /* ---- reads (store_sqlite_query.c) ---- */
 
@@ -131,6 +132,10 @@ int sq_fns_of_modules(q_ctx *q, const char *const *paths, size_t n, int64_t **fn
 int sq_function_detail(q_ctx *q, int64_t fn, int64_t bucket_ns, hud_function_detail *out);
 int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph_response *out);
 int sq_flows(q_ctx *q, int limit, hud_flows_response *out);
+/* Exception paths of the window, one entry per (type, origin, path, catcher) with the summed count,
+ * LIMIT of them by count descending; FN (functions.id, 0 = any) must be the origin, on the path or
+ * the catcher; FLOW (flows.id, 0 = all) restricts to one flow. */
+int sq_exception_flows(q_ctx *q, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out);
 
 /* One side of a detection comparison: every aggregate of the service in [from_s, to_s) of
  * VERSION_ID (0 = all versions), as srv_det_* records whose strings live in the arena. */

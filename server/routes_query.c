@@ -9,5 +9,6 @@ const srv_route srv_query_routes[] = {
     {"GET", "/v1/callgraph", q_h_callgraph, SRV_ROLE_READ, 0, "callgraph"},
     {"GET", "/v1/flows", q_h_flows, SRV_ROLE_READ, 0, "flows"},
     {"GET", "/v1/issues", q_h_issues, SRV_ROLE_READ, 0, "issues"},
+    {"GET", "/v1/exception-flows", q_h_exception_flows, SRV_ROLE_READ, 0, "exception_flows"},
     {0},
 };

@@ -2017,6 +2017,106 @@ static int sq_det_snapshot_parts(q_ctx *q, int64_t version_id, int64_t from_s, i
   return rc;
 }
 
+/* ---- exception flows ---- */
+
+/* functions.id -> hud_function_ref, each function read once per request. */
+typedef struct sq_refs {
+  sqlite3_stmt *st;
+  sq_map map;
+  hud_function_ref *refs;
+  size_t n, cap;
+} sq_refs;
+
+static int sq_ref(q_ctx *q, sq_refs *r, int64_t fn, hud_function_ref *out) {
+  long j = sq_map_get(&r->map, fn);
+  if (j >= 0) {
+    *out = r->refs[j];
+    return 0;
+  }
+  if (2 * (r->n + 1) >= r->map.cap && sq_map_grow(&r->map) < 0) return HUD_ENOMEM;
+  int rc = sq_grow(q, (void **)&r->refs, &r->cap, r->n, sizeof *r->refs);
+  if (rc < 0) return rc;
+  hud_function_ref *f = &r->refs[r->n];
+  memset(f, 0, sizeof *f);
+  sqlite3_reset(r->st);
+  sqlite3_bind_int64(r->st, 1, fn);
+  int s = sqlite3_step(r->st);
+  if (s != SQLITE_ROW) return s == SQLITE_DONE ? HUD_ENOTFOUND : HUD_ESTORE;
+  sq_uuid(r->st, 0, f->function_id);
+  f->name = sq_text(q, r->st, 1);
+  f->module_path = sq_text(q, r->st, 2);
+  sq_map_put(&r->map, fn, r->n++);
+  *out = *f;
+  return 0;
+}
+
+/* The functions of a stored path ("id id ..."), in order, into the arena. */
+static int sq_path_refs(q_ctx *q, sq_refs *r, const char *path, hud_exception_flow_summary *x) {
+  size_t n = 0;
+  for (const char *p = path; *p; p++) n += *p == ' ';
+  if (*path) n++;
+  x->propagated_through = hud_arena_calloc(q->arena, n ? n : 1, sizeof *x->propagated_through);
+  if (!x->propagated_through) return HUD_ENOMEM;
+  for (const char *p = path; *p && x->n_propagated < n;) {
+    char *end;
+    long long v = strtoll(p, &end, 10);
+    if (end == p) break;
+    int rc = sq_ref(q, r, v, &x->propagated_through[x->n_propagated++]);
+    if (rc < 0) return rc;
+    p = end;
+    while (*p == ' ') p++;
+  }
+  return 0;
+}
+
+int sq_exception_flows(q_ctx *q, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out) {
+  memset(out, 0, sizeof *out);
+  out->from = q->from;
+  out->to = q->to;
+  sq_refs refs = {0};
+  sqlite3_stmt *st = NULL;
+  /* ?6 on the path: the ids are space-separated, so a padded match finds whole ids only. */
+  int rc = sq_prep(q,
+                   "SELECT type, origin_fn, path, caught_fn, hud_sum(count) AS c FROM exception_flows WHERE" SQ_SCOPE
+                   " AND (?5 = 0 OR flow = ?5) AND (?6 = 0 OR origin_fn = ?6 OR caught_fn = ?6"
+                   " OR instr(' ' || path || ' ', ' ' || ?6 || ' ') > 0)"
+                   " GROUP BY type, origin_fn, path, caught_fn ORDER BY c DESC, type, origin_fn, path, caught_fn"
+                   " LIMIT ?7",
+                   &st);
+  if (rc == 0) rc = sq_prep(q, "SELECT function_id, name, module_path FROM functions WHERE id = ?1", &refs.st);
+  if (rc == 0) rc = sq_map_init(&refs.map, 64);
+  size_t cap = 0;
+  if (rc == 0) {
+    sq_bind_scope(q, st);
+    sqlite3_bind_int64(st, 5, flow);
+    sqlite3_bind_int64(st, 6, fn);
+    sqlite3_bind_int64(st, 7, limit);
+    int s;
+    while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+      if ((rc = sq_grow(q, (void **)&out->flows, &cap, out->n_flows, sizeof *out->flows)) < 0) break;
+      hud_exception_flow_summary *x = &out->flows[out->n_flows++];
+      memset(x, 0, sizeof *x);
+      x->exception_type = sq_text(q, st, 0);
+      if (!x->exception_type || !*x->exception_type) x->exception_type = "unknown";
+      x->count = sqlite3_column_int64(st, 4);
+      rc = sq_ref(q, &refs, sqlite3_column_int64(st, 1), &x->origin);
+      const char *path = (const char *)sqlite3_column_text(st, 2);
+      if (rc == 0) rc = sq_path_refs(q, &refs, path ? path : "", x);
+      int64_t caught = sqlite3_column_int64(st, 3);
+      x->escaped = caught == 0;
+      if (rc == 0 && caught) {
+        x->caught_in = hud_arena_calloc(q->arena, 1, sizeof *x->caught_in);
+        rc = x->caught_in ? sq_ref(q, &refs, caught, x->caught_in) : HUD_ENOMEM;
+      }
+    }
+    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  }
+  sqlite3_finalize(st);
+  sqlite3_finalize(refs.st);
+  sq_map_free(&refs.map);
+  return rc;
+}
+
 int sq_name_of_function(q_ctx *q, const char *uuid, const char **name, const char **module_path) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT name, module_path FROM functions WHERE service_id = ?1 AND function_id = ?2", &st);

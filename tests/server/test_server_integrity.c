@@ -310,6 +310,15 @@ static void check_routes(const srvh *s, const char *key, const char *flow, int r
   assert_true(int_of(fl, "calls") == MAX && int_of(fl, "errors") == MAX);
   json_decref(j);
 
+  snprintf(path, sizeof path, "/v1/exception-flows?%s", scope);
+  j = query(s, key, path, NULL);
+  assert_sane(j, NULL);
+  json_t *xf = json_array_get(json_object_get(j, "flows"), 0);
+  assert_non_null(xf);
+  assert_true(int_of(xf, "count") == MAX);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(xf, "origin"), "name")), "Cart.add");
+  json_decref(j);
+
   snprintf(path, sizeof path, "/v1/issues?%s&status=all", scope);
   j = query(s, key, path, NULL);
   assert_sane(j, NULL);
@@ -423,6 +432,15 @@ static void test_undeclared_function(void **state) {
   snprintf(path, sizeof path, "/v1/callgraph?service=orders&root=%s", ghost);
   json_decref(query(&s, key, path, NULL));
   json_decref(query(&s, key, "/v1/flows?service=orders", NULL));
+  /* Its exception path names it by id only; checkout, declared, by name. */
+  j = query(&s, key, "/v1/exception-flows?service=orders", NULL);
+  json_t *xf = json_array_get(json_object_get(j, "flows"), 0);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(xf, "origin"), "function_id")), ghost);
+  assert_null(json_object_get(json_object_get(xf, "origin"), "name"));
+  json_t *via = json_array_get(json_object_get(xf, "propagated_through"), 0);
+  assert_string_equal(json_string_value(json_object_get(via, "name")), "checkout");
+  assert_true(json_is_true(json_object_get(xf, "escaped")));
+  json_decref(j);
   json_decref(query(&s, key, "/v1/issues?service=orders&status=all", NULL));
   j = query(&s, key, "/v1/functions/by-module", "{\"service\": \"orders\", \"module_paths\": [\"shop/orders.py\"]}");
   assert_null(item_of(json_object_get(j, "items"), "Ghost.run")); /* no module known */

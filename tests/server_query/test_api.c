@@ -54,7 +54,7 @@ static int teardown(void **state) {
 
 static const char *fid(const char *qualname) { return synth_fns()[synth_fn_index(qualname)].id; }
 
-/* ---- the seven routes as one table: request, the raw HTTP call, and text of a decoded response ---- */
+/* ---- the routes as one table: request, the raw HTTP call, and text of a decoded response ---- */
 
 typedef struct route_case {
   const char *name;
@@ -87,6 +87,7 @@ ROUTE_FNS(function, hud_function_request, hud_function_detail)
 ROUTE_FNS(callgraph, hud_callgraph_request, hud_callgraph_response)
 ROUTE_FNS(flows, hud_flows_request, hud_flows_response)
 ROUTE_FNS(issues, hud_issues_request, hud_issues_response)
+ROUTE_FNS(exception_flows, hud_exception_flows_request, hud_exception_flows_response)
 
 /* Issues are detected at query time: their detected_at is the only figure that differs between calls. */
 static int encode_issues_stable(const void *resp, char **json) {
@@ -123,6 +124,10 @@ static int target_issues(const void *req, char **t, char **body, size_t *len) {
   return hud_issues_request_to_target(req, t);
 }
 
+static int target_exception_flows(const void *req, char **t, char **body, size_t *len) {
+  return hud_exception_flows_request_to_target(req, t);
+}
+
 static hud_services_request q_services;
 static hud_top_request q_top;
 static hud_by_module_request q_by_module;
@@ -130,6 +135,7 @@ static hud_function_request q_function;
 static hud_callgraph_request q_callgraph;
 static hud_flows_request q_flows;
 static hud_issues_request q_issues;
+static hud_exception_flows_request q_exception_flows;
 static const char *module_paths[] = {"shop/db.py", "shop/cache.py"};
 
 #define CASE(name, Resp) \
@@ -139,6 +145,7 @@ static route_case cases[] = {
     CASE(services, hud_services_response), CASE(top, hud_top_response),
     CASE(by_module, hud_by_module_response), CASE(function, hud_function_detail),
     CASE(callgraph, hud_callgraph_response), CASE(flows, hud_flows_response),
+    CASE(exception_flows, hud_exception_flows_response),
     {"issues", &q_issues, sizeof(hud_issues_response), call_issues, start_issues, target_issues, decode_issues,
      encode_issues_stable},
 };
@@ -154,6 +161,7 @@ static void requests_init(void) {
   snprintf(q_callgraph.root, sizeof q_callgraph.root, "%s", fid("charge"));
   q_flows = (hud_flows_request){.scope = s, .limit = 10};
   q_issues = (hud_issues_request){.scope = s, .status = "all", .limit = 10};
+  q_exception_flows = (hud_exception_flows_request){.scope = s, .limit = 10};
 }
 
 /* The route's JSON, fetched with plain HTTP and decoded by the codec, re-encoded as text. */
@@ -223,6 +231,13 @@ static void figures_are_the_simulations(void **state) {
   assert_string_equal(d.summary.function_id, fid("charge"));
   assert_int_equal(d.n_versions, 2);
   assert_string_equal(d.versions[0].version, "1.1.0");
+  /* cache.get's KeyErrors, all caught in get_order, are the most frequent path. */
+  hud_exception_flows_response xf;
+  assert_int_equal(hud_api_exception_flows(c, &q_exception_flows, a, &xf, &err), 0);
+  assert_true(xf.n_flows >= 3);
+  assert_string_equal(xf.flows[0].exception_type, "KeyError");
+  assert_string_equal(xf.flows[0].origin.function_id, fid("get"));
+  assert_string_equal(xf.flows[0].caught_in->function_id, fid("get_order"));
   hud_arena_free(a);
   hud_client_free(c);
 }

@@ -16,6 +16,7 @@
 #include "query_fixture.h"
 #include "hud/codec.h"
 #include "hud/err.h"
+#include "hud/identity.h"
 #include "synth.h"
 #include "synth_batch.h"
 
@@ -468,6 +469,254 @@ static void errors_are_clear(void **state) {
   srvh_resp_free(&r);
 }
 
+/* ---- exception flows: a service of its own (env qa) with known paths ---- */
+
+enum { XF_HANDLE, XF_LOAD, XF_QUERY, XF_PARSE, XF_CACHE, XF_GHOST, XF_N };
+static const char *const xf_names[XF_N] = {"handle", "Service.load", "query", "parse", "cached", "ghost"};
+static const char *const xf_modules[XF_N] = {"app/api.py", "app/service.py", "app/db.py", "app/util.py",
+                                             "app/cache.py", "app/ghost.py"};
+static hud_uuid xf_ids[XF_N];
+static char xf_key[128];
+static hud_uuid xf_flow_get, xf_flow_post;
+
+/* One exception_flow record: PATH is a -1-terminated list of XF_* indexes, CAUGHT -1 = escaped. */
+static void xf_record(hud_exception_flow *e, hud_arena *a, const char *type, int origin, const int *path, int caught,
+                      const char *flow, hud_time_ns ts, int64_t count) {
+  memset(e, 0, sizeof *e);
+  e->exception_type = type;
+  memcpy(e->origin_function_id, xf_ids[origin], sizeof(hud_uuid));
+  while (path[e->n_propagated] >= 0) e->n_propagated++;
+  e->propagated_through = hud_arena_calloc(a, e->n_propagated + 1, sizeof(hud_uuid));
+  for (size_t k = 0; k < e->n_propagated; k++) memcpy(e->propagated_through[k], xf_ids[path[k]], sizeof(hud_uuid));
+  if (caught >= 0) memcpy(e->caught_in_function_id, xf_ids[caught], sizeof(hud_uuid));
+  e->escaped = caught < 0;
+  memcpy(e->flow_id, flow, sizeof(hud_uuid));
+  e->timestamp = ts;
+  e->timeslice = 60 * NS;
+  e->count = count;
+}
+
+static void xf_send(const char *version, const char *batch_id, hud_exception_flow *xs, size_t n, bool declare) {
+  hud_arena *a = hud_arena_new();
+  hud_function_decl d[XF_N];
+  memset(d, 0, sizeof d);
+  for (int i = 0; i < XF_GHOST; i++) { /* ghost is never declared */
+    memcpy(d[i].function_id, xf_ids[i], sizeof(hud_uuid));
+    d[i].name = xf_names[i];
+    d[i].module_path = xf_modules[i];
+    char file[64];
+    snprintf(file, sizeof file, "/srv/%s", xf_modules[i]);
+    d[i].file = hud_arena_strdup(a, file);
+    d[i].start_line = 10 * i + 1;
+    d[i].end_line = 10 * i + 5;
+    snprintf(d[i].source_code_hash, sizeof d[i].source_code_hash, "%040d", i + 1);
+  }
+  hud_batch b = {.schema_version = HUD_SCHEMA_VERSION, .service = "errs", .service_version = version,
+                 .host = "h", .pid = 1, .runtime = "cpython 3.11.2", .sensor_version = "0.1.0",
+                 .sent_at = g->t0, .n_declarations = declare ? XF_GHOST : 0, .declarations = d,
+                 .n_exception_flows = n, .exception_flows = xs};
+  snprintf(b.batch_id, sizeof b.batch_id, "%s", batch_id);
+  char *json = NULL;
+  size_t len = 0;
+  hud_codec_error e;
+  if (hud_batch_encode(&b, &json, &len, &e) != 0) fail_msg("encode: %s", e.message);
+  assert_int_equal(srvh_ingest_json(g->h.port, xf_key, json, len), 0);
+  free(json);
+  hud_arena_free(a);
+}
+
+/* Once: a qa key and two batches of two versions. In the window [t0 - 1 h, t0 + 1 h):
+ *   KeyError      query -> Service.load -> caught in handle     7 (t0) + 3 (t0+60 s) + 4 (1.1, t0+120 s) = 14
+ *   ValueError    parse -> Service.load -> handle -> escaped    5 (t0, POST flow), 100 more two hours earlier
+ *   TimeoutError  ghost (never declared) -> caught in Service.load  2
+ *   KeyError      query -> cached -> caught in handle           1 */
+static void xf_ingest(void) {
+  if (xf_key[0]) return;
+  assert_int_equal(srvh_key(&g->h, "qa", xf_key), 0);
+  for (int i = 0; i < XF_N; i++) hud_function_id(xf_modules[i], xf_names[i], xf_ids[i]);
+  hud_flow_id_endpoint("GET", "/items", xf_flow_get);
+  hud_flow_id_endpoint("POST", "/items", xf_flow_post);
+  static const int via_load[] = {XF_LOAD, -1}, via_load_handle[] = {XF_LOAD, XF_HANDLE, -1}, none[] = {-1},
+                   via_cache[] = {XF_CACHE, -1};
+  hud_arena *a = hud_arena_new();
+  hud_exception_flow x1[6];
+  xf_record(&x1[0], a, "KeyError", XF_QUERY, via_load, XF_HANDLE, xf_flow_get, g->t0, 7);
+  xf_record(&x1[1], a, "KeyError", XF_QUERY, via_load, XF_HANDLE, xf_flow_get, g->t0 + 60 * NS, 3);
+  xf_record(&x1[2], a, "ValueError", XF_PARSE, via_load_handle, -1, xf_flow_post, g->t0, 5);
+  xf_record(&x1[3], a, "ValueError", XF_PARSE, via_load_handle, -1, xf_flow_post, g->t0 - 7200 * NS, 100);
+  xf_record(&x1[4], a, "TimeoutError", XF_GHOST, none, XF_LOAD, xf_flow_get, g->t0, 2);
+  xf_record(&x1[5], a, "KeyError", XF_QUERY, via_cache, XF_HANDLE, xf_flow_get, g->t0, 1);
+  xf_send("1.0", "7d1e0c52-9a0b-4c1e-8f3a-2b6c1d000001", x1, 6, true);
+  hud_exception_flow x2[1];
+  xf_record(&x2[0], a, "KeyError", XF_QUERY, via_load, XF_HANDLE, xf_flow_get, g->t0 + 120 * NS, 4);
+  xf_send("1.1", "7d1e0c52-9a0b-4c1e-8f3a-2b6c1d000002", x2, 1, false);
+  hud_arena_free(a);
+}
+
+/* GET /v1/exception-flows for the qa service; FN and FLOW may be NULL. */
+static void xf_get(hud_arena *a, hud_time_ns from, hud_time_ns to, const char *fn, const char *flow, int limit,
+                   hud_exception_flows_response *out) {
+  hud_exception_flows_request r = {.scope = {.service = "errs", .from = from, .to = to}, .limit = limit};
+  if (fn) snprintf(r.function_id, sizeof r.function_id, "%s", fn);
+  if (flow) snprintf(r.flow_id, sizeof r.flow_id, "%s", flow);
+  char *t, *body;
+  assert_int_equal(hud_exception_flows_request_to_target(&r, &t), 0);
+  long st = get(t, xf_key, &body);
+  if (st != 200) fail_msg("%s: %ld %s", t, st, body);
+  hud_codec_error e;
+  if (hud_exception_flows_response_decode(body, strlen(body), NULL, a, out, &e) != 0) fail_msg("%s: %s", e.message, body);
+  free(body);
+  free(t);
+}
+
+static void xf_expect(const hud_exception_flow_summary *x, const char *type, int64_t count, int origin,
+                      const int *path, int caught) {
+  assert_string_equal(x->exception_type, type);
+  assert_int_equal(x->count, count);
+  assert_string_equal(x->origin.function_id, xf_ids[origin]);
+  size_t n = 0;
+  while (path[n] >= 0) n++;
+  assert_int_equal(x->n_propagated, n);
+  for (size_t k = 0; k < n; k++) {
+    assert_string_equal(x->propagated_through[k].function_id, xf_ids[path[k]]);
+    assert_string_equal(x->propagated_through[k].name, xf_names[path[k]]);
+    assert_string_equal(x->propagated_through[k].module_path, xf_modules[path[k]]);
+  }
+  assert_int_equal(x->escaped, caught < 0);
+  if (caught < 0) {
+    assert_null(x->caught_in);
+  } else {
+    assert_non_null(x->caught_in);
+    assert_string_equal(x->caught_in->function_id, xf_ids[caught]);
+    assert_string_equal(x->caught_in->name, xf_names[caught]);
+  }
+}
+
+static const int p_load[] = {XF_LOAD, -1}, p_load_handle[] = {XF_LOAD, XF_HANDLE, -1}, p_none[] = {-1},
+                 p_cache[] = {XF_CACHE, -1};
+
+static void exception_flows_are_summed_and_ranked(void **state) {
+  xf_ingest();
+  hud_arena *a = hud_arena_new();
+  hud_exception_flows_response r;
+  hud_time_ns from = g->t0 - 3600 * NS, to = g->t0 + 3600 * NS;
+  xf_get(a, from, to, NULL, NULL, 0, &r);
+  assert_int_equal(r.from, from);
+  assert_int_equal(r.to, to);
+  assert_int_equal(r.n_flows, 4);
+  xf_expect(&r.flows[0], "KeyError", 14, XF_QUERY, p_load, XF_HANDLE); /* two slices, two versions */
+  assert_string_equal(r.flows[0].origin.name, "query");
+  assert_string_equal(r.flows[0].origin.module_path, "app/db.py");
+  xf_expect(&r.flows[1], "ValueError", 5, XF_PARSE, p_load_handle, -1);
+  xf_expect(&r.flows[2], "TimeoutError", 2, XF_GHOST, p_none, XF_LOAD);
+  assert_null(r.flows[2].origin.name); /* never declared */
+  assert_null(r.flows[2].origin.module_path);
+  xf_expect(&r.flows[3], "KeyError", 1, XF_QUERY, p_cache, XF_HANDLE);
+  /* limit keeps the largest. */
+  xf_get(a, from, to, NULL, NULL, 2, &r);
+  assert_int_equal(r.n_flows, 2);
+  assert_int_equal(r.flows[1].count, 5);
+  /* A window from t0 + 1 min: the t0 slice is out. */
+  xf_get(a, g->t0 + 60 * NS, to, NULL, NULL, 0, &r);
+  assert_int_equal(r.n_flows, 1);
+  xf_expect(&r.flows[0], "KeyError", 7, XF_QUERY, p_load, XF_HANDLE);
+  /* A window reaching two hours back also counts the older ValueErrors. */
+  xf_get(a, g->t0 - 3 * 3600 * NS, to, NULL, NULL, 0, &r);
+  xf_expect(&r.flows[0], "ValueError", 105, XF_PARSE, p_load_handle, -1);
+  /* One flow. */
+  xf_get(a, from, to, NULL, xf_flow_post, 0, &r);
+  assert_int_equal(r.n_flows, 1);
+  assert_string_equal(r.flows[0].exception_type, "ValueError");
+  /* One version. */
+  hud_exception_flows_request vr = {.scope = {.service = "errs", .version = "1.1", .from = from, .to = to}};
+  char *t, *body;
+  assert_int_equal(hud_exception_flows_request_to_target(&vr, &t), 0);
+  assert_int_equal(get(t, xf_key, &body), 200);
+  assert_int_equal(hud_exception_flows_response_decode(body, strlen(body), NULL, a, &r, NULL), 0);
+  assert_int_equal(r.n_flows, 1);
+  assert_int_equal(r.flows[0].count, 4);
+  free(body);
+  free(t);
+  hud_arena_free(a);
+}
+
+static void exception_flows_by_function(void **state) {
+  xf_ingest();
+  hud_arena *a = hud_arena_new();
+  hud_exception_flows_response r;
+  hud_time_ns from = g->t0 - 3600 * NS, to = g->t0 + 3600 * NS;
+  /* The origin. */
+  xf_get(a, from, to, xf_ids[XF_PARSE], NULL, 0, &r);
+  assert_int_equal(r.n_flows, 1);
+  xf_expect(&r.flows[0], "ValueError", 5, XF_PARSE, p_load_handle, -1);
+  /* On the path of two, catcher of one. */
+  xf_get(a, from, to, xf_ids[XF_LOAD], NULL, 0, &r);
+  assert_int_equal(r.n_flows, 3);
+  xf_expect(&r.flows[0], "KeyError", 14, XF_QUERY, p_load, XF_HANDLE);
+  xf_expect(&r.flows[1], "ValueError", 5, XF_PARSE, p_load_handle, -1);
+  xf_expect(&r.flows[2], "TimeoutError", 2, XF_GHOST, p_none, XF_LOAD);
+  /* The catcher of two, the end of one path. */
+  xf_get(a, from, to, xf_ids[XF_HANDLE], NULL, 0, &r);
+  assert_int_equal(r.n_flows, 3);
+  xf_expect(&r.flows[0], "KeyError", 14, XF_QUERY, p_load, XF_HANDLE);
+  xf_expect(&r.flows[1], "ValueError", 5, XF_PARSE, p_load_handle, -1);
+  xf_expect(&r.flows[2], "KeyError", 1, XF_QUERY, p_cache, XF_HANDLE);
+  /* Only in the middle of one path. */
+  xf_get(a, from, to, xf_ids[XF_CACHE], NULL, 0, &r);
+  assert_int_equal(r.n_flows, 1);
+  assert_int_equal(r.flows[0].count, 1);
+  hud_arena_free(a);
+}
+
+/* The synthetic shop: cache.get's KeyErrors are all caught in get_order. */
+static void exception_flows_of_the_simulation(void **state) {
+  hud_exception_flows_request req = {.scope = {.service = "shop", .from = g->from, .to = g->to}};
+  snprintf(req.function_id, sizeof req.function_id, "%s", fid("get"));
+  char *t, *body;
+  assert_int_equal(hud_exception_flows_request_to_target(&req, &t), 0);
+  assert_int_equal(get(t, g->key, &body), 200);
+  hud_arena *a = hud_arena_new();
+  hud_exception_flows_response r;
+  assert_int_equal(hud_exception_flows_response_decode(body, strlen(body), NULL, a, &r, NULL), 0);
+  assert_int_equal(r.n_flows, 1);
+  assert_string_equal(r.flows[0].exception_type, "KeyError");
+  assert_int_equal(r.flows[0].count, fn_totals(NULL, synth_fn_index("get")).errors);
+  assert_string_equal(r.flows[0].origin.name, "get");
+  assert_int_equal(r.flows[0].n_propagated, 0);
+  assert_string_equal(r.flows[0].caught_in->function_id, fid("get_order"));
+  free(body);
+  free(t);
+  hud_arena_free(a);
+}
+
+static void exception_flows_errors(void **state) {
+  xf_ingest();
+  char *body, path[256];
+  assert_int_equal(get("/v1/exception-flows?service=errs", NULL, &body), 401);
+  free(body);
+  assert_int_equal(get("/v1/exception-flows?service=errs", "hud_0000000000_0000000000000000000000000000000000000000000000000000000000000000", &body), 401);
+  free(body);
+  assert_int_equal(get("/v1/exception-flows?service=errs&function_id=not-a-uuid", xf_key, &body), 400);
+  assert_non_null(strstr(body, "function_id"));
+  free(body);
+  assert_int_equal(get("/v1/exception-flows?service=errs&limit=0", xf_key, &body), 400);
+  free(body);
+  assert_int_equal(get("/v1/exception-flows?service=errs&limit=1001", xf_key, &body), 400);
+  free(body);
+  assert_int_equal(get("/v1/exception-flows?service=errs&bogus=1", xf_key, &body), 400);
+  free(body);
+  snprintf(path, sizeof path, "/v1/exception-flows?service=errs&function_id=%s", "00000000-0000-5000-8000-000000000000");
+  assert_int_equal(get(path, xf_key, &body), 404);
+  assert_non_null(strstr(body, "function_id"));
+  free(body);
+  snprintf(path, sizeof path, "/v1/exception-flows?service=errs&flow_id=%s", "00000000-0000-5000-8000-000000000000");
+  assert_int_equal(get(path, xf_key, &body), 404);
+  free(body);
+  /* prod's key does not see qa. */
+  assert_int_equal(get("/v1/exception-flows?service=errs&env=qa", g->key, &body), 403);
+  free(body);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(services_lists_versions_of_visible_envs),
@@ -480,6 +729,10 @@ int main(void) {
       cmocka_unit_test(flows_have_status_codes_and_functions),
       cmocka_unit_test(issues_name_root_causes),
       cmocka_unit_test(errors_are_clear),
+      cmocka_unit_test(exception_flows_are_summed_and_ranked),
+      cmocka_unit_test(exception_flows_by_function),
+      cmocka_unit_test(exception_flows_of_the_simulation),
+      cmocka_unit_test(exception_flows_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -348,6 +348,11 @@ static void query_targets_round_trip(void **state) {
   assert_int_equal(hud_flows_request_to_target(&fl, &t), 0);
   assert_string_equal(t, "/v1/flows?service=orders&env=staging");
   free(t);
+  hud_exception_flows_request xf = {.scope = {.service = "orders"}, .limit = 5};
+  strcpy(xf.function_id, "7c974e7c-105c-500a-b205-89c23deafc8e");
+  assert_int_equal(hud_exception_flows_request_to_target(&xf, &t), 0);
+  assert_string_equal(t, "/v1/exception-flows?service=orders&function_id=7c974e7c-105c-500a-b205-89c23deafc8e&limit=5");
+  free(t);
   hud_issues_request is = {.scope = {.service = "orders"}, .status = "all", .limit = 5};
   assert_int_equal(hud_issues_request_to_target(&is, &t), 0);
   assert_string_equal(t, "/v1/issues?service=orders&status=all&limit=5");

@@ -533,6 +533,41 @@ static void flows_round_trip(void **state) {
   hud_arena_free(a);
 }
 
+static void exception_flows_round_trip(void **state) {
+  (void)state;
+  hud_arena *a = hud_arena_new();
+  hud_function_ref through[2] = {{.name = "checkout", .module_path = "shop/orders.py"}, {.name = NULL}};
+  strcpy(through[0].function_id, FN_CHECKOUT);
+  strcpy(through[1].function_id, FN_CART_ADD);
+  hud_function_ref catcher = {.name = "checkout"};
+  strcpy(catcher.function_id, FN_CHECKOUT);
+  hud_exception_flow_summary flows[2] = {
+      {.exception_type = "KeyError", .count = 14, .n_propagated = 2, .propagated_through = through,
+       .caught_in = &catcher},
+      {.exception_type = "ValueError", .count = INT64_MAX, .escaped = true}};
+  strcpy(flows[0].origin.function_id, FN_CART_ADD);
+  flows[0].origin.name = "Cart.add";
+  strcpy(flows[1].origin.function_id, FN_CHECKOUT);
+  hud_exception_flows_response x = {.from = T0, .to = T0 + 1, .n_flows = 2, .flows = flows}, y;
+  ROUND_TRIP(hud_exception_flows_response, x, y, a);
+  assert_int_equal(y.n_flows, 2);
+  assert_int_equal(y.flows[0].n_propagated, 2);
+  assert_string_equal(y.flows[0].propagated_through[0].module_path, "shop/orders.py");
+  assert_null(y.flows[0].propagated_through[1].name);
+  assert_string_equal(y.flows[0].caught_in->name, "checkout");
+  assert_false(y.flows[0].escaped);
+  assert_true(y.flows[1].escaped);
+  assert_null(y.flows[1].caught_in);
+  assert_true(y.flows[1].count == INT64_MAX);
+  assert_null(y.flows[1].origin.name);
+  /* The encoder refuses what the decoder would: escaped and caught. */
+  flows[1].caught_in = &catcher;
+  char *j = NULL;
+  assert_int_equal(hud_exception_flows_response_encode(&x, &j, NULL, NULL), HUD_EFIELD);
+  free(j);
+  hud_arena_free(a);
+}
+
 static void issues_round_trip(void **state) {
   (void)state;
   hud_arena *a = hud_arena_new();
@@ -607,6 +642,7 @@ int main(void) {
       cmocka_unit_test(function_detail_round_trip),
       cmocka_unit_test(callgraph_round_trip),
       cmocka_unit_test(flows_round_trip),
+      cmocka_unit_test(exception_flows_round_trip),
       cmocka_unit_test(issues_round_trip),
       cmocka_unit_test(error_response_round_trip),
   };

@@ -73,6 +73,7 @@ DEC(hud_function_detail)
 DEC(hud_callgraph_response)
 DEC(hud_flows_response)
 DEC(hud_issues_response)
+DEC(hud_exception_flows_response)
 DEC(hud_error_response)
 
 static int dec_batch_body(const char *body, size_t len, const hud_decode_opts *o, hud_arena *a,
@@ -105,6 +106,7 @@ static const struct {
     {"callgraph_response", dec_hud_callgraph_response},
     {"flows_response", dec_hud_flows_response},
     {"issues_response", dec_hud_issues_response},
+    {"exception_flows_response", dec_hud_exception_flows_response},
     {"error_response", dec_hud_error_response},
 };
 
@@ -140,6 +142,10 @@ static int query_decode(const char *type, const char *query, const char *path_id
   if (strcmp(type, "query:flows") == 0) {
     hud_flows_request r;
     return hud_flows_request_from_query(p, n, o, a, &r, e);
+  }
+  if (strcmp(type, "query:exception_flows") == 0) {
+    hud_exception_flows_request r;
+    return hud_exception_flows_request_from_query(p, n, o, a, &r, e);
   }
   if (strcmp(type, "query:issues") == 0) {
     hud_issues_request r;

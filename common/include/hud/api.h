@@ -59,6 +59,9 @@ int hud_api_flows(hud_client *c, const hud_flows_request *req, hud_arena *arena,
 /* GET /v1/issues */
 int hud_api_issues(hud_client *c, const hud_issues_request *req, hud_arena *arena, hud_issues_response *resp,
                    hud_api_error *err);
+/* GET /v1/exception-flows */
+int hud_api_exception_flows(hud_client *c, const hud_exception_flows_request *req, hud_arena *arena,
+                            hud_exception_flows_response *resp, hud_api_error *err);
 
 /* ---- non-blocking ----
  * REQ is copied at the call. ARENA and RESP belong to the caller and must stay valid until the callback
@@ -82,5 +85,7 @@ int hud_api_flows_start(hud_client *c, const hud_flows_request *req, hud_arena *
                         hud_api_cb cb, void *ud, unsigned long *id);
 int hud_api_issues_start(hud_client *c, const hud_issues_request *req, hud_arena *arena,
                          hud_issues_response *resp, hud_api_cb cb, void *ud, unsigned long *id);
+int hud_api_exception_flows_start(hud_client *c, const hud_exception_flows_request *req, hud_arena *arena,
+                                  hud_exception_flows_response *resp, hud_api_cb cb, void *ud, unsigned long *id);
 
 #endif

@@ -91,6 +91,7 @@ HUD_CODEC_DECLARE(hud_function_detail)
 HUD_CODEC_DECLARE(hud_callgraph_response)
 HUD_CODEC_DECLARE(hud_flows_response)
 HUD_CODEC_DECLARE(hud_issues_response)
+HUD_CODEC_DECLARE(hud_exception_flows_response)
 HUD_CODEC_DECLARE(hud_error_response)
 
 /* Decodes an HTTP request body holding a batch: a body over limits->max_body_bytes is
@@ -146,6 +147,11 @@ int hud_issues_request_to_target(const hud_issues_request *r, char **target);
 int hud_issues_request_from_query(const hud_query_param *params, size_t n,
                                   const hud_decode_opts *opts, hud_arena *arena,
                                   hud_issues_request *out, hud_codec_error *err);
+
+int hud_exception_flows_request_to_target(const hud_exception_flows_request *r, char **target);
+int hud_exception_flows_request_from_query(const hud_query_param *params, size_t n,
+                                           const hud_decode_opts *opts, hud_arena *arena,
+                                           hud_exception_flows_request *out, hud_codec_error *err);
 
 /* ---------------------------------------------------------------------------------------- */
 /* API errors. */

@@ -562,6 +562,38 @@ typedef struct hud_issues_response {
   hud_issue *issues;
 } hud_issues_response;
 
+/* GET /v1/exception-flows */
+typedef struct hud_exception_flows_request {
+  hud_query_scope scope;
+  hud_uuid function_id;         /* "" = every function; else flows it raised, propagated or caught */
+  hud_uuid flow_id;             /* "" = all flows */
+  int32_t limit;                /* 1..HUD_MAX_QUERY_LIMIT, default 100 */
+} hud_exception_flows_request;
+
+/* A function named in an answer: its id and, when it was declared, its name and module. */
+typedef struct hud_function_ref {
+  hud_uuid function_id;
+  const char *name;             /* NULL if never declared */
+  const char *module_path;      /* NULL if never declared with one */
+} hud_function_ref;
+
+/* One exception path over the window: counts of every slice, version and flow added up. */
+typedef struct hud_exception_flow_summary {
+  const char *exception_type;
+  int64_t count;
+  hud_function_ref origin;
+  size_t n_propagated;
+  hud_function_ref *propagated_through; /* the origin's caller first */
+  hud_function_ref *caught_in;  /* NULL when it escaped */
+  bool escaped;                 /* caught_in == NULL */
+} hud_exception_flow_summary;
+
+typedef struct hud_exception_flows_response {
+  hud_time_ns from, to;
+  size_t n_flows;
+  hud_exception_flow_summary *flows; /* by count, descending */
+} hud_exception_flows_response;
+
 /* Every non-2xx answer: {"error":{"code":..., "message":..., ...}}. */
 typedef struct hud_error_response {
   const char *code;             /* hud_api_error_code() names, e.g. "invalid_field" */
