@@ -103,7 +103,9 @@ static void draw_tabs(app *a) {
   if (st->filter[0] || a->editing)
     len += (size_t)snprintf(right + len, sizeof right - len, "filter /%s  ", st->filter);
   if (v->sorts) snprintf(right + len, sizeof right - len, "sort %s", v->sorts[st->sort]);
-  else if (v->uses_function && st->function_name[0]) snprintf(right + len, sizeof right - len, "%s", st->function_name);
+  else if ((v->uses_function || v->scoped) && st->function_name[0]) snprintf(right + len, sizeof right - len, "%s", st->function_name);
+  /* Narrow terminals: the filter alone (the sort column is marked in the heads anyway). */
+  if (len && x + (int)tui_width(right) + 2 >= COLS) right[len - 2] = '\0';
   if (right[0] && x + (int)tui_width(right) + 2 < COLS) put_right(1, right, tui_term_attr(TUI_TONE_HEAD));
 }
 
@@ -185,7 +187,8 @@ static void draw_status(app *a) {
 
 static void draw_footer(app *a) {
   char buf[512];
-  snprintf(buf, sizeof buf, "?:help q:quit %s Tab,1-5:views Esc:back P:pause", tui_views[a->view]->footer);
+  snprintf(buf, sizeof buf, "?:help q:quit %s Tab,1-%zu:views Esc:back P:pause", tui_views[a->view]->footer,
+           tui_nviews);
   tui_put(LINES - 1, 0, COLS, buf, TUI_TONE_NORMAL, false);
 }
 
@@ -195,7 +198,7 @@ static const char generic_help[] =
     "g G, Home End\tfirst / last row\n"
     "Enter\tdrill in\n"
     "Esc Backspace\tback to where Enter came from\n"
-    "Tab, 1-5\tnext view (Shift-Tab: previous), a view by number\n"
+    "Tab, 1-6\tnext view (Shift-Tab: previous), a view by number\n"
     "r\trefresh now\n"
     "P\tpause: freeze the display, stop fetching\n"
     "?\tthis help (any key closes)\n"
@@ -305,8 +308,9 @@ static void apply(app *a, tui_result *r) {
   tui_vstate *st = &a->st[r->view];
   a->inflight[r->view] = false;
   if (r->service[0] && !a->service[0]) snprintf(a->service, sizeof a->service, "%s", r->service);
-  if (tui_views[r->view]->uses_function && strcmp(r->function_id, st->function_id) != 0) {
-    hud_arena_free(r->data.arena); /* answer for a function we already left */
+  if (strcmp(r->function_id, st->function_id) != 0) {
+    hud_arena_free(r->data.arena); /* answer for a function we already left: ask for the one shown */
+    a->next_fetch[r->view] = 0;
     return;
   }
   if (r->rc == 0) {
@@ -389,6 +393,37 @@ static void go_detail(app *a, const char *id, const char *name) {
   memcpy(b->name, d->function_name, sizeof b->name);
   set_function(a, id, name);
   switch_view(a, detail_index());
+}
+
+/* The scoped view (Errors) about ID, with a way back to where the key was pressed. */
+static void go_scoped(app *a, const char *id, const char *name) {
+  int v = 0;
+  while (v < (int)tui_nviews && !tui_views[v]->scoped) v++;
+  if (v == (int)tui_nviews) return;
+  tui_vstate *st = &a->st[v];
+  if (strcmp(st->function_id, id) != 0) {
+    snprintf(st->function_id, sizeof st->function_id, "%s", id);
+    hud_arena_free(st->data.arena);
+    st->data.arena = NULL;
+    st->data.resp = NULL;
+    st->n_rows = 0;
+    a->inflight[v] = false;
+    a->next_fetch[v] = 0;
+  }
+  snprintf(st->function_name, sizeof st->function_name, "%s", name);
+  st->sel = st->top = 0;
+  if (a->n_back == BACK_MAX) {
+    memmove(a->back, a->back + 1, sizeof a->back[0] * (BACK_MAX - 1));
+    a->n_back--;
+  }
+  back_entry *b = &a->back[a->n_back++];
+  b->view = a->view;
+  b->sel = a->st[a->view].sel;
+  b->top = a->st[a->view].top;
+  const tui_vstate *d = &a->st[detail_index()];
+  memcpy(b->id, d->function_id, sizeof b->id);
+  memcpy(b->name, d->function_name, sizeof b->name);
+  switch_view(a, v);
 }
 
 static void go_back(app *a) {
@@ -481,6 +516,8 @@ static void on_key(app *a, int ch) {
     if (!a->inflight[a->view]) a->next_fetch[a->view] = 0;
   } else if (r == TUI_K_DETAIL && id[0]) {
     go_detail(a, id, name);
+  } else if (r == TUI_K_SCOPED && id[0]) {
+    go_scoped(a, id, name);
   }
 }
 
@@ -502,7 +539,7 @@ int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui
   snprintf(a.service, sizeof a.service, "%s", q->service);
   a.view = view_index(o->first_view);
   for (size_t v = 0; v < tui_nviews; v++)
-    if (tui_views[v]->uses_function) snprintf(a.st[v].function_id, sizeof a.st[v].function_id, "%s", q->function_id);
+    if (tui_views[v]->uses_function || tui_views[v]->scoped) snprintf(a.st[v].function_id, sizeof a.st[v].function_id, "%s", q->function_id);
   if (o->sort && tui_views[a.view]->sorts)
     for (int i = 0; tui_views[a.view]->sorts[i]; i++)
       if (strcmp(tui_views[a.view]->sorts[i], o->sort) == 0) a.st[a.view].sort = i;

@@ -13,19 +13,19 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: hud-tui [options]\n"
-          "       hud-tui --once [--view functions|flows|issues|detail|paths] [--sort NAME] [--limit N] [--json]\n"
+          "       hud-tui --once [--view functions|flows|issues|detail|paths|errors] [--sort NAME] [--limit N] [--json]\n"
           "\n"
           "Terminal UI for a service's functions: calls, latency percentiles, errors, trends, regressions.\n"
           "Press ? inside for the keys.\n"
           "\n"
-          "  --view NAME        first view: functions (default), flows, issues, detail, paths (the last two\n"
-          "                     need --function ID)\n"
+          "  --view NAME        first view: functions (default), flows, issues, detail, paths (these two\n"
+          "                     need --function ID), errors (the service's, or --function ID's)\n"
           "  --sort NAME        functions: calls p50 p95 p99 errors trend change; flows: calls p95 errors\n"
           "  --interval SECS    refresh period (default 5; e.g. 2, 0.5, 500ms)\n"
           "  --window DUR       query window ending now (default 24h; e.g. 15m, 6h, 7d)\n"
-          "  --limit N          rows fetched (functions default 200, flows and issues 100; 1..1000)\n"
+          "  --limit N          rows fetched (functions default 200, the others 100; 1..1000)\n"
           "  --filter TEXT      substring filter on names\n"
-          "  --function ID      function shown by the detail and hot-path views\n"
+          "  --function ID      function shown by the detail and hot-path views, and errors' scope\n"
           "  --no-color         no colours (also NO_COLOR=1 or a terminal without colours)\n"
           "  --no-unicode       ASCII only (also when the locale is not UTF-8)\n"
           "  --once             print the view once as plain text and exit (1 on backend errors)\n"
@@ -113,7 +113,7 @@ static int parse(int argc, char **argv, args *a) {
   }
   const tui_view *v = tui_view_by_name(a->once.view ? a->once.view : "functions");
   if (!v) {
-    fprintf(stderr, "hud-tui: unknown view '%s' (functions, flows, issues, detail, paths)\n", a->once.view);
+    fprintf(stderr, "hud-tui: unknown view '%s' (functions, flows, issues, detail, paths, errors)\n", a->once.view);
     return 2;
   }
   bool sort_ok = !a->once.sort;

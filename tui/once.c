@@ -41,7 +41,10 @@ void tui_table_layout(const tui_table *t, int width, int *widths) {
   if (flex >= 0) {
     int rest = width - used - (shown - 1);
     widths[flex] = rest > t->cols[flex].min ? rest : t->cols[flex].min;
-    if (widths[flex] > TUI_FLEX_MAX) widths[flex] = TUI_FLEX_MAX; /* figures stay near the names */
+    bool last = true;
+    for (size_t i = (size_t)flex + 1; i < t->n_cols; i++) last &= widths[i] == 0;
+    /* Figures stay near the names; a last column has no figures after it. */
+    if (widths[flex] > TUI_FLEX_MAX && !last) widths[flex] = TUI_FLEX_MAX;
   }
 }
 
@@ -75,7 +78,7 @@ static int sort_index(const tui_view *v, const char *name) {
 int tui_once(hud_client *c, const tui_query *q0, const tui_once_opts *o, const tui_ctx *ctx, FILE *out) {
   const tui_view *v = tui_view_by_name(o->view ? o->view : "functions");
   if (!v) {
-    fprintf(stderr, "hud-tui: unknown view '%s' (functions, flows, issues, detail, paths)\n", o->view);
+    fprintf(stderr, "hud-tui: unknown view '%s' (functions, flows, issues, detail, paths, errors)\n", o->view);
     return 2;
   }
   tui_query q = *q0;
@@ -88,13 +91,12 @@ int tui_once(hud_client *c, const tui_query *q0, const tui_once_opts *o, const t
     }
   }
   q.sort = st.sort;
-  if (v->uses_function) {
-    if (!o->function_id) {
-      fprintf(stderr, "hud-tui: --view %s needs --function ID\n", v->name);
-      return 2;
-    }
-    snprintf(q.function_id, sizeof q.function_id, "%s", o->function_id);
+  if (v->uses_function && !o->function_id) {
+    fprintf(stderr, "hud-tui: --view %s needs --function ID\n", v->name);
+    return 2;
   }
+  if ((v->uses_function || v->scoped) && o->function_id)
+    snprintf(q.function_id, sizeof q.function_id, "%s", o->function_id);
   if (o->filter) snprintf(st.filter, sizeof st.filter, "%s", o->filter);
   hud_api_error err = {0};
   if (tui_resolve_service(c, &q, &err) != 0) {

@@ -36,7 +36,7 @@ typedef struct tui_data {
 /* Tone of a cell: the framework maps it to colour or, without colour, to bold/plain. */
 enum { TUI_TONE_NORMAL = 0, TUI_TONE_BAD, TUI_TONE_GOOD, TUI_TONE_DIM, TUI_TONE_HEAD };
 
-#define TUI_FLEX_MAX 56 /* widest a flexible column grows */
+#define TUI_FLEX_MAX 56 /* widest a flexible column grows, unless it is the last one shown */
 
 typedef struct tui_col {
   const char *head;
@@ -81,7 +81,7 @@ typedef struct tui_ctx {
 } tui_ctx;
 
 /* What a view's key handler asks the framework to do. */
-enum { TUI_K_IGNORED = 0, TUI_K_HANDLED, TUI_K_REFETCH, TUI_K_DETAIL };
+enum { TUI_K_IGNORED = 0, TUI_K_HANDLED, TUI_K_REFETCH, TUI_K_DETAIL, TUI_K_SCOPED };
 
 typedef struct tui_view {
   const char *name;          /* "functions": --view and --once */
@@ -91,6 +91,8 @@ typedef struct tui_view {
   const char *help;          /* lines for the ? overlay ("key\tmeaning\n" ...) */
   bool filterable;           /* `/` applies */
   bool uses_function;        /* about one function: the one Enter chose (shared by every such view) */
+  bool scoped;               /* the whole service, or one function when a view's key returned TUI_K_SCOPED
+                              * (its own choice, not shared); a key of the view may drop it */
   const char *const *sorts;  /* sort names, NULL-terminated; NULL = no sort */
   const int *sort_cols;      /* table column of each sort (for the header's marker) */
   const tui_table *table;    /* NULL: the view draws free-form (detail) */
@@ -100,7 +102,8 @@ typedef struct tui_view {
   void (*index)(tui_vstate *st);
   /* Free-form views draw lines [Y, Y+H) themselves; NULL for table views. */
   void (*draw)(tui_vstate *st, const tui_ctx *ctx, int y, int h);
-  /* Keys beyond the framework's; NULL = none. For TUI_K_DETAIL, fills DETAIL_ID / DETAIL_NAME. */
+  /* Keys beyond the framework's; NULL = none. For TUI_K_DETAIL (open Detail) and TUI_K_SCOPED (open the
+   * scoped view about that function), fills DETAIL_ID / DETAIL_NAME. */
   int (*on_key)(tui_vstate *st, const tui_ctx *ctx, int key, char detail_id[HUD_UUID_STRLEN + 1],
                 char *detail_name, size_t name_cap);
   /* JSON of the response for --once --json (malloc'ed). */
@@ -114,7 +117,8 @@ extern const tui_view *const tui_views[];
 extern const size_t tui_nviews;
 const tui_view *tui_view_by_name(const char *name);
 
-extern const tui_view tui_view_functions, tui_view_flows, tui_view_issues, tui_view_detail, tui_view_paths;
+extern const tui_view tui_view_functions, tui_view_flows, tui_view_issues, tui_view_detail, tui_view_paths,
+    tui_view_errors;
 
 /* The query scope of Q: service, env (NULL when ""), from = now - window, to = now. */
 void tui_scope(const tui_query *q, hud_query_scope *s);

@@ -241,6 +241,12 @@ static void print(const tui_vstate *st, const tui_ctx *ctx, FILE *out) {
 
 static int on_key(tui_vstate *st, const tui_ctx *ctx, int key, char id[HUD_UUID_STRLEN + 1], char *name,
                   size_t cap) {
+  if (key == 'x' && st->function_id[0]) {
+    const hud_function_detail *d = st->data.resp;
+    snprintf(id, HUD_UUID_STRLEN + 1, "%s", st->function_id);
+    snprintf(name, cap, "%s", st->function_name[0] ? st->function_name : d && d->summary.name ? d->summary.name : "");
+    return TUI_K_SCOPED;
+  }
   if (key != '\n' && key != '\r') return TUI_K_IGNORED;
   const hud_function_detail *d = st->data.resp;
   if (!d || st->sel >= st->n_rows) return TUI_K_HANDLED;
@@ -257,8 +263,8 @@ const tui_view tui_view_detail = {
     .name = "detail",
     .title = "Detail",
     .key = '4',
-    .footer = "Enter:follow 5:hot paths",
-    .help = "Enter\tfollow the selected caller or callee\n",
+    .footer = "Enter:follow 5:hot paths x:errors",
+    .help = "Enter\tfollow the selected caller or callee\nx\texception paths this function raised, passed or caught\n",
     .uses_function = true,
     .fetch = fetch,
     .index = index_rows,

@@ -6,7 +6,7 @@
 #include "tui.h"
 
 const tui_view *const tui_views[] = {&tui_view_functions, &tui_view_flows, &tui_view_issues, &tui_view_detail,
-                                     &tui_view_paths};
+                                     &tui_view_paths,     &tui_view_errors};
 const size_t tui_nviews = sizeof tui_views / sizeof tui_views[0];
 
 const tui_view *tui_view_by_name(const char *name) {

@@ -45,6 +45,39 @@ static void issues_text(void **state) {
   free(out);
 }
 
+static void errors_text(void **state) {
+  int st;
+  char *out = once(&st, "--view errors --width 160");
+  assert_int_equal(st, 0);
+  assert_true(td_golden("once_errors_160", out));
+  free(out);
+  /* One function: checkout is on the path of charge's PaymentDeclined, nothing else. */
+  char args[256];
+  snprintf(args, sizeof args, "--view errors --function %s --width 100",
+           synth_fns()[synth_fn_index("checkout")].id);
+  out = once(&st, args);
+  assert_int_equal(st, 0);
+  assert_true(td_golden("once_errors_checkout_100", out));
+  free(out);
+}
+
+static void errors_json(void **state) {
+  int st;
+  char args[256];
+  snprintf(args, sizeof args, "--view errors --function %s --json", synth_fns()[synth_fn_index("get_order")].id);
+  char *out = once(&st, args);
+  assert_int_equal(st, 0);
+  hud_arena *a = hud_arena_new();
+  hud_exception_flows_response r;
+  hud_codec_error e;
+  if (hud_exception_flows_response_decode(out, strlen(out), NULL, a, &r, &e) != 0) fail_msg("%s: %s", e.message, out);
+  assert_int_equal(r.n_flows, 1);
+  assert_string_equal(r.flows[0].exception_type, "KeyError");
+  assert_string_equal(r.flows[0].caught_in->name, "get_order");
+  hud_arena_free(a);
+  free(out);
+}
+
 static void functions_json(void **state) {
   int st;
   char *out = once(&st, "--view functions --sort calls --limit 5 --json");
@@ -106,6 +139,7 @@ int main(int argc, char **argv) {
   }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(functions_text), cmocka_unit_test(flows_text), cmocka_unit_test(issues_text),
+      cmocka_unit_test(errors_text), cmocka_unit_test(errors_json),
       cmocka_unit_test(functions_json), cmocka_unit_test(backend_down), cmocka_unit_test(wrong_key),
       cmocka_unit_test(bad_flags),
   };

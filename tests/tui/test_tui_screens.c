@@ -70,6 +70,8 @@ static void flows_and_issues(void **state) {
   td_keys("v2", "Tab");
   td_expect("v2", "q:quit Enter:detail Tab", NULL); /* Hot paths, no function either */
   td_keys("v2", "Tab");
+  td_expect("v2", "send_email -> escaped", NULL); /* Errors: the whole service */
+  td_keys("v2", "Tab");
   td_expect("v2", "shop/render.py", NULL);
   td_keys("v2", "Tab");
   td_expect("v2", "(queue)", "flows_200x60_vt100_c");
@@ -108,6 +110,31 @@ static void flow_to_hot_paths(void **state) {
   td_keys("p2", "5");
   td_expect("p2", "- charge", "paths_checkout_200x60_vt100_c");
   td_kill("p2");
+}
+
+/* Flows -> Enter (get_order) -> x (its exception paths) -> Enter (the origin's detail) -> Esc -> a (the
+ * whole service) -> Esc (back to get_order's detail). */
+static void errors_view(void **state) {
+  td_ready("e1", 80, 24, TD_XTERM_UTF8, "--view flows", NULL);
+  td_keys("e1", "Enter");
+  td_expect("e1", "get_order  shop/orders.py:1-6", NULL);
+  td_keys("e1", "x");
+  td_expect("e1", "get \u2192 caught in get_order", "errors_get_order_80x24_xterm_utf8");
+  td_keys("e1", "Enter");
+  td_expect("e1", "get  shop/cache.py", NULL);
+  td_keys("e1", "Escape");
+  td_expect("e1", "get \u2192 caught in get_order", NULL);
+  td_keys("e1", "a");
+  td_expect("e1", "row 1 of 3", "errors_80x24_xterm_utf8");
+  td_keys("e1", "j j '?'");
+  td_expect("e1", "Keys (Errors view)", NULL);
+  td_keys("e1", "q Escape");
+  td_expect("e1", "get_order  shop/orders.py:1-6", NULL);
+  td_kill("e1");
+  td_ready("e2", 200, 60, TD_VT100_C, "--view errors", "errors_200x60_vt100_c");
+  td_keys("e2", "/ S M T P Enter");
+  td_expect("e2", "row 1 of 1 matching 'SMTP'", NULL);
+  td_kill("e2");
 }
 
 static void sort_filter_move(void **state) {
@@ -159,7 +186,7 @@ static int teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(functions_matrix), cmocka_unit_test(flows_and_issues),
-      cmocka_unit_test(drill_and_back),   cmocka_unit_test(flow_to_hot_paths),   cmocka_unit_test(sort_filter_move),
+      cmocka_unit_test(drill_and_back),   cmocka_unit_test(flow_to_hot_paths),   cmocka_unit_test(errors_view),   cmocka_unit_test(sort_filter_move),
       cmocka_unit_test(resize),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

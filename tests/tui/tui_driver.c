@@ -83,7 +83,8 @@ int td_setup(void) {
   snprintf(g_conf, sizeof g_conf, "%s/tmux.conf", g_tmp);
   FILE *c = fopen(g_conf, "w");
   if (!c) return -1;
-  fprintf(c, "set -g remain-on-exit on\nset -g status off\nset -g history-limit 100\n");
+  /* exit-empty off: killing a test's last session must not stop the server under the next new-session. */
+  fprintf(c, "set -g remain-on-exit on\nset -g status off\nset -g history-limit 100\nset -s exit-empty off\n");
   fclose(c);
   g_f = query_fixture_start();
   if (!g_f) return -1;
