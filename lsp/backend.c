@@ -250,6 +250,15 @@ int lsp_backend_top_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_top_r
   return hud_api_top_start(b->client, &req, a, out, cb, ud, &id);
 }
 
+int lsp_backend_exception_flows_start(lsp_backend *b, const char *function_id, hud_arena *a,
+                                      hud_exception_flows_response *out, hud_api_cb cb, void *ud) {
+  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  hud_exception_flows_request req = {.scope = scope_of(b), .limit = 100};
+  snprintf(req.function_id, sizeof req.function_id, "%s", function_id);
+  unsigned long id;
+  return hud_api_exception_flows_start(b->client, &req, a, out, cb, ud, &id);
+}
+
 /* A failed request: the state and, once per failure episode, a message. Figures already shown stay. */
 static void answer_failed(lsp_backend *b, const hud_api_error *err) {
   b->last_err = err->code;

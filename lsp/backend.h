@@ -34,6 +34,9 @@ int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_aren
 /* GET /v1/functions/top over the window, sorted by calls (workspace/symbol): as lsp_backend_function_start. */
 int lsp_backend_top_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_top_response *out, hud_api_cb cb,
                           void *ud);
+/* GET /v1/exception-flows of FUNCTION_ID over the window (hud/errorFlows): as lsp_backend_function_start. */
+int lsp_backend_exception_flows_start(lsp_backend *b, const char *function_id, hud_arena *a,
+                                      hud_exception_flows_response *out, hud_api_cb cb, void *ud);
 /* The open issues of the last answer of GET /v1/issues (asked with the figures); NULL before one came. */
 const hud_issues_response *lsp_backend_issues(lsp_backend *b);
 

@@ -271,6 +271,17 @@ int lsp_decode_doc_pos(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *
   return 0;
 }
 
+/* hud/errorFlows: a function id, or a document and a position (either, never neither). */
+int lsp_decode_errflows(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_errflows_params *e = out;
+  if (!json_is_object(p)) return bad_param(err, "params");
+  if (get_str(json_object_get(p, "functionId"), a, false, &e->function_id, NULL) < 0) return bad_param(err, "functionId");
+  if (e->function_id) return 0;
+  if (get_text_doc_uri(p, a, &e->uri) < 0) return bad_param(err, "functionId or textDocument.uri");
+  if (get_pos(json_object_get(p, "position"), &e->position) < 0) return bad_param(err, "position");
+  return 0;
+}
+
 /* Settings as the editor sends them: {"hud": {...}} or the options themselves. */
 static int decode_settings(const json_t *v, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err) {
   const json_t *hud = json_is_object(v) ? json_object_get(v, "hud") : NULL;
@@ -481,6 +492,33 @@ json_t *lsp_encode_exec(const void *result) {
   if (r->kind == 2) return json_pack("{s:o}", "url", text(r->url));
   if (r->kind == 3) return json_pack("{s:o}", "message", text(r->message));
   return json_null();
+}
+
+static json_t *enc_ef_node(const lsp_ef_node *n) {
+  json_t *o = json_pack("{s:o}", "functionId", text(n->function_id));
+  if (!o) return NULL;
+  json_object_set_new(o, "name", n->name ? text(n->name) : json_null());
+  json_object_set_new(o, "modulePath", n->module_path ? text(n->module_path) : json_null());
+  if (n->uri) json_object_set_new(o, "location", json_pack("{s:o,s:o}", "uri", text(n->uri), "range", enc_range(n->range)));
+  return o;
+}
+
+json_t *lsp_encode_errflows(const void *result) {
+  const lsp_errflows_result *r = result;
+  if (r->reason)
+    return json_pack("{s:{s:s,s:o}}", "error", "reason", r->reason, "message", text(r->message));
+  json_t *flows = json_array();
+  for (size_t i = 0; flows && i < r->n_flows; i++) {
+    const lsp_ef_flow *f = &r->flows[i];
+    json_t *through = json_array();
+    for (size_t k = 0; through && k < f->n_through; k++) json_array_append_new(through, enc_ef_node(&f->through[k]));
+    json_array_append_new(flows, json_pack("{s:o,s:I,s:o,s:o,s:o,s:b}", "exceptionType", text(f->type), "count",
+                                           (json_int_t)f->count, "origin", enc_ef_node(&f->origin), "through", through,
+                                           "caughtIn", f->caught ? enc_ef_node(f->caught) : json_null(), "escaped",
+                                           !f->caught));
+  }
+  return json_pack("{s:{s:I,s:I},s:o,s:o}", "window", "from", (json_int_t)r->from_ms, "to", (json_int_t)r->to_ms,
+                   "function", enc_ef_node(&r->function), "flows", flows);
 }
 
 json_t *lsp_encode_message(const void *params) {

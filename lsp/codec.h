@@ -55,6 +55,8 @@ int lsp_decode_inlay(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_er
 struct json_t *lsp_encode_inlays(const void *result);
 int lsp_decode_exec(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
 int lsp_decode_hier(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+int lsp_decode_errflows(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+struct json_t *lsp_encode_errflows(const void *result);
 
 struct json_t *lsp_encode_null(const void *result);
 struct json_t *lsp_encode_initialize(const void *result);

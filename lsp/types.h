@@ -258,6 +258,38 @@ typedef struct lsp_exec_result {
   const char *reason, *message, *url;
 } lsp_exec_result;
 
+/* hud/errorFlows params: {"functionId"} or {"textDocument": {"uri"}, "position"}. */
+typedef struct lsp_errflows_params {
+  const char *function_id;   /* NULL: the function around POSITION in URI */
+  const char *uri;
+  lsp_pos position;
+} lsp_errflows_params;
+
+/* A function in a panel answer: "location" only when found in the workspace (URI not NULL). */
+typedef struct lsp_ef_node {
+  const char *function_id, *name, *module_path; /* name, module_path NULL when never declared */
+  const char *uri;
+  lsp_range range;
+} lsp_ef_node;
+
+typedef struct lsp_ef_flow {
+  const char *type;
+  int64_t count;
+  lsp_ef_node origin;
+  size_t n_through;
+  lsp_ef_node *through;
+  lsp_ef_node *caught;       /* NULL: escaped */
+} lsp_ef_flow;
+
+/* hud/errorFlows' answer; REASON set: only {"error": {"reason", "message"}}. */
+typedef struct lsp_errflows_result {
+  const char *reason, *message;
+  int64_t from_ms, to_ms;
+  lsp_ef_node function;
+  size_t n_flows;
+  lsp_ef_flow *flows;
+} lsp_errflows_result;
+
 /* window/showMessage and window/logMessage: 1 error, 2 warning, 3 info, 4 log. */
 typedef struct lsp_message_params {
   int type;

@@ -186,6 +186,19 @@ static char *market_batch(const char *service, const char *version, int minutes_
                                           "sum_squared_duration", sq, "self_duration", (json_int_t)self,
                                           "duration_sketch", sketch_json(&d)));
   }
+  /* Exception paths (error_flows.lsp), in "market" only: compute_tax's TaxError passes checkout and is caught
+   * in view_cart; apply_discounts' KeyError escapes through checkout and view_cart. */
+  json_t *xs = json_array();
+  if (!strcmp(service, "market")) {
+    json_array_append_new(xs, json_pack("{s:s,s:s,s:[s],s:s,s:s,s:I,s:I}", "exception_type", "TaxError",
+                                        "origin_function_id", ids[3], "propagated_through", ids[1],
+                                        "caught_in_function_id", ids[0], "timestamp", ts, "timeslice",
+                                        (json_int_t)(60 * NS), "count", (json_int_t)(slow ? 4 : 3)));
+    json_array_append_new(xs, json_pack("{s:s,s:s,s:[s,s],s:s,s:I,s:I}", "exception_type", "KeyError",
+                                        "origin_function_id", ids[2], "propagated_through", ids[1], ids[0],
+                                        "timestamp", ts, "timeslice", (json_int_t)(60 * NS), "count",
+                                        (json_int_t)2));
+  }
   char batch_id[64];
   static int seq;
   snprintf(batch_id, sizeof batch_id, "7a2d9e54-4b66-4e3c-8b54-6c9b9a2e%04d", ++seq);
@@ -193,6 +206,7 @@ static char *market_batch(const char *service, const char *version, int minutes_
                         "service", service, "service_version", version, "host", "test-host", "pid", 4243, "runtime",
                         "cpython 3.11.2", "sensor_version", "0.1.0", "sent_at", sent, "declarations", decls,
                         "invocations", invs);
+  json_object_set_new(b, "exception_flows", xs);
   char *s = json_dumps(b, JSON_COMPACT);
   json_decref(b);
   return s;
