@@ -2041,7 +2041,7 @@ static int sq_ref(q_ctx *q, sq_refs *r, int64_t fn, hud_function_ref *out) {
   sqlite3_reset(r->st);
   sqlite3_bind_int64(r->st, 1, fn);
   int s = sqlite3_step(r->st);
-  if (s != SQLITE_ROW) return s == SQLITE_DONE ? HUD_ENOTFOUND : HUD_ESTORE;
+  if (s != SQLITE_ROW) return HUD_ESTORE; /* every stored id has its functions row */
   sq_uuid(r->st, 0, f->function_id);
   f->name = sq_text(q, r->st, 1);
   f->module_path = sq_text(q, r->st, 2);
