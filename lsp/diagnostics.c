@@ -23,7 +23,7 @@ typedef struct diag_job {
 } diag_job;
 
 /* "mean duration +87% since 1.1.0", "error rate +150% in the last 30m". */
-static void change_text(const hud_issue *is, char *out, size_t cap) {
+void lsp_issue_text(const hud_issue *is, char *out, size_t cap) {
   const char *what = is->kind == HUD_ISSUE_ERROR_RATE_INCREASE ? "error rate" : "mean duration";
   char when[96];
   if (is->comparison == HUD_COMPARE_VERSIONS && is->current.version)
@@ -82,7 +82,7 @@ static void located(lsp_server *s, void *ud, lsp_loc *locs, size_t n) {
  * the root cause to point at (NULL: none). */
 static const char *message(hud_arena *a, const hud_issue *is, bool subject, const hud_root_cause **cause) {
   char change[160], buf[1024];
-  change_text(is, change, sizeof change);
+  lsp_issue_text(is, change, sizeof change);
   *cause = NULL;
   if (subject) {
     const hud_root_cause *c = is->n_root_causes ? &is->root_causes[0] : NULL;
