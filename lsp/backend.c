@@ -514,7 +514,7 @@ const hud_function_summary *lsp_backend_lookup(lsp_backend *b, const lsp_doc *do
   folder_state *f = b ? folder_of(b, doc->folder) : NULL;
   if (!f || !f->have || !doc->module) return NULL;
   char id[HUD_UUID_STRLEN + 1];
-  if (hud_function_id(doc->module, qualname, id) == 0) {
+  if (lsp_doc_function_id(doc, qualname, id) == 0) {
     const hud_function_summary *s = find_id(f, id);
     if (s) return s;
   }

@@ -121,7 +121,7 @@ void lsp_diags_doc(lsp_server *s, lsp_doc *doc) {
   for (size_t i = 0; doc->module && j->items && j->query_of && q && i < ix->nfuncs; i++) {
     const hud_index_func *f = &ix->funcs[i];
     char id[HUD_UUID_STRLEN + 1];
-    if (hud_function_id(doc->module, f->qualname, id) != 0) continue;
+    if (lsp_doc_function_id(doc, f->qualname, id) != 0) continue;
     for (size_t k = 0; k < issues->n_issues && j->n < cap; k++) {
       const hud_issue *is = &issues->issues[k];
       bool subject = is->subject_kind == HUD_SUBJECT_FUNCTION && strcmp(is->subject_id, id) == 0;
