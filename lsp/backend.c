@@ -50,6 +50,7 @@ struct lsp_backend {
   hud_services_response services;
   char *prod_version;                /* newest version of the service in its environment; NULL: unknown */
   hud_time_ns last_from, last_to;    /* the window of the request started last */
+  uint64_t epoch;                    /* figures answers arrived so far */
 };
 
 #define MAX_PATHS HUD_MAX_QUERY_LIMIT
@@ -277,6 +278,8 @@ int lsp_backend_issues_start(lsp_backend *b, hud_arena *a, hud_issues_response *
   return hud_api_issues_start(b->client, &req, a, out, cb, ud, &id);
 }
 
+uint64_t lsp_backend_epoch(const lsp_backend *b) { return b ? b->epoch : 0; }
+
 void lsp_backend_last_window(const lsp_backend *b, int64_t *from_ms, int64_t *to_ms) {
   *from_ms = b ? b->last_from / 1000000 : 0;
   *to_ms = b ? b->last_to / 1000000 : 0;
@@ -310,6 +313,7 @@ static void answer_failed(lsp_backend *b, const hud_api_error *err) {
  * this folder are told to ask again. */
 static void answer_arrived(folder_state *f) {
   lsp_backend *b = f->b;
+  b->epoch++;
   hud_arena *old = f->arena;
   f->arena = f->next_arena;
   f->next_arena = old;

@@ -41,6 +41,8 @@ int lsp_backend_callgraph_start(lsp_backend *b, const char *root, int32_t depth,
 int lsp_backend_flows_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_flows_response *out, hud_api_cb cb,
                             void *ud);
 int lsp_backend_issues_start(lsp_backend *b, hud_arena *a, hud_issues_response *out, hud_api_cb cb, void *ud);
+/* How many figures answers arrived (a new one may bring other figures: caches of them start over). */
+uint64_t lsp_backend_epoch(const lsp_backend *b);
 /* The window (Unix ms) of the request started last by one of the _start functions. */
 void lsp_backend_last_window(const lsp_backend *b, int64_t *from_ms, int64_t *to_ms);
 /* hud.explain's reason for a failed request's HUD_E* CODE: unauthorized, unreachable, unconfigured, error. */

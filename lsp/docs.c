@@ -70,6 +70,7 @@ static void doc_free(lsp_doc *doc) {
   free(doc->module);
   free(doc->diag_last);
   lsp_fnids_free(doc->fnids);
+  lsp_inlay_cache_free(doc->inlays);
   free(doc);
 }
 

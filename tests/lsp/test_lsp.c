@@ -636,6 +636,72 @@ static void test_parse_off_loop(void **state) {
   lspr_stop(&r);
 }
 
+/* hud-server's count of answered GET /v1/functions/{id} (its /metrics). */
+static long long function_requests(void) {
+  srvh_resp m;
+  assert_int_equal(srvh_request(fx->h.port, "GET", "/metrics", NULL, NULL, 0, NULL, &m), 0);
+  const char *k = "hud_http_requests_total{route=\"function\",status=\"200\"} ";
+  const char *at = strstr(m.body, k);
+  long long n = at ? atoll(at + strlen(k)) : 0;
+  srvh_resp_free(&m);
+  return n;
+}
+
+static size_t hints(lspr *r, int id, const char *uri) {
+  assert_int_equal(lspr_send_json(r, json_pack("{s:s,s:i,s:s,s:{s:{s:s},s:{s:{s:i,s:i},s:{s:i,s:i}}}}", "jsonrpc",
+                                               "2.0", "id", id, "method", "textDocument/inlayHint", "params",
+                                               "textDocument", "uri", uri, "range", "start", "line", 0, "character",
+                                               0, "end", "line", 9, "character", 0)),
+                   0);
+  json_t *e = json_pack("{s:i}", "id", id);
+  json_t *got = lspr_expect(r, e, 10000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r->err);
+  return json_array_size(json_object_get(got, "result"));
+}
+
+/* Inlay hints are cached per document version: asked again for the same text they need no GET
+ * /v1/functions/{id}; after an edit they are asked for again. */
+static void test_inlay_cached(void **state) {
+  (void)state;
+  lspr r;
+  assert_int_equal(lspr_start(&r, fx->cfg_home, NULL), 0);
+  char root_uri[800], uri[900];
+  snprintf(root_uri, sizeof root_uri, "file://%s", fx->market);
+  snprintf(uri, sizeof uri, "file://%s/app/shop/cart.py", fx->market);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{s:{s:{}}},s:{s:s,s:s,s:s}}}", "jsonrpc", "2.0",
+                                               "id", 1, "method", "initialize", "params", "rootUri", root_uri,
+                                               "capabilities", "textDocument", "inlayHint", "initializationOptions",
+                                               "url", fx->url, "key", fx->key, "service", "market")),
+                   0);
+  json_t *e = json_pack("{s:i}", "id", 1);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{}}", "jsonrpc", "2.0", "method", "initialized", "params")), 0);
+  assert_int_equal(lspr_send_json(&r, open_note(uri, 1, mk_cart_py)), 0);
+  e = json_pack("{s:s,s:{s:s}}", "method", "hud/status", "params", "state", "ok");
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  long long n0 = function_requests();
+  assert_int_equal(hints(&r, 2, uri), 2); /* checkout's two calls */
+  long long n1 = function_requests();
+  assert_int_equal(n1 - n0, 1);
+  assert_int_equal(hints(&r, 3, uri), 2);
+  assert_int_equal(hints(&r, 4, uri), 2);
+  assert_int_equal(function_requests(), n1); /* the same version: from the cache */
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:{s:s,s:i},s:[{s:{s:{s:i,s:i},s:{s:i,s:i}},s:s}]}}",
+                                               "jsonrpc", "2.0", "method", "textDocument/didChange", "params",
+                                               "textDocument", "uri", uri, "version", 2, "contentChanges", "range",
+                                               "start", "line", 7, "character", 0, "end", "line", 7, "character", 0,
+                                               "text", "\n")),
+                   0);
+  assert_int_equal(hints(&r, 5, uri), 2);
+  assert_int_equal(function_requests(), n1 + 1); /* a new version asks again */
+  lspr_close_input(&r);
+  lspr_wait_exit(&r, 10000);
+  lspr_stop(&r);
+}
+
 /* An issue that goes away clears its diagnostics: service "fade" (the market batches) gets a version
  * 1.2.0 as fast as 1.0.0 while hud-lsp runs; the next refresh (1 s) finds no open issue. */
 static void test_diagnostics_cleared(void **state) {
@@ -860,6 +926,8 @@ int main(void) {
     tests[k++] = (struct CMUnitTest){.name = "diagnostics_cleared", .test_func = test_diagnostics_cleared};
   if (!only || !strcmp(only, "skipped"))
     tests[k++] = (struct CMUnitTest){.name = "explain_skipped", .test_func = test_explain_skipped};
+  if (!only || !strcmp(only, "inlaycache"))
+    tests[k++] = (struct CMUnitTest){.name = "inlay_cached", .test_func = test_inlay_cached};
   if (!only || !strcmp(only, "offloop"))
     tests[k++] = (struct CMUnitTest){.name = "parse_off_loop", .test_func = test_parse_off_loop};
   /* LSP_SHARD=i/n keeps every n-th test from the i-th: CTest runs the suite as n shorter tests. */
