@@ -41,7 +41,7 @@ static double pct_ms(long long *v, int n, double q) {
   return v[i] / 1e3;
 }
 
-/* Three functions of shop/db.py with calls: the lenses of the 10k-line module below. */
+/* Three functions of shop/db.py with calls: the lenses of the 10k-line module below; one call edge. */
 static char *batch(void) {
   static const char *names[] = {"fetch_order", "fetch_items", "Pool.acquire"};
   hud_time_ns now = (hud_time_ns)time(NULL) * NS;
@@ -66,8 +66,12 @@ static char *batch(void) {
                            (json_int_t)b.offset, "c", c);
     hud_sketch_bins_free(&b);
     hud_sketch_free(s);
-    json_array_append_new(invs, json_pack("{s:s,s:[],s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:o}", "function_id", id,
-                                          "caller_function_id", "timestamp", ts, "timeslice", (json_int_t)(60 * NS),
+    /* fetch_order calls fetch_items on its line 10006 (an inlay hint there). */
+    char caller[HUD_UUID_STRLEN + 1];
+    hud_function_id("shop/db.py", names[0], caller);
+    json_t *site = i == 1 ? json_pack("[[s,s,i]]", caller, "shop/db.py", 10006) : json_array();
+    json_array_append_new(invs, json_pack("{s:s,s:o,s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:o}", "function_id", id,
+                                          "caller_function_id", site, "timestamp", ts, "timeslice", (json_int_t)(60 * NS),
                                           "count", (json_int_t)6000, "sampled_count", (json_int_t)100,
                                           "sum_duration", (json_int_t)(100 * 10 * MS), "sum_squared_duration",
                                           100.0 * 10 * MS * 10 * MS, "self_duration", (json_int_t)(100 * 10 * MS),
@@ -118,9 +122,10 @@ static void send(lspr *r, json_t *msg) {
 static void initialize(lspr *r, const char *root_dir, int id) {
   char root_uri[700];
   snprintf(root_uri, sizeof root_uri, "file://%s", root_dir);
-  send(r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{s:{s:{s:b}}},s:{s:s,s:s,s:s}}}", "jsonrpc", "2.0", "id", id, "method",
-                    "initialize", "params", "rootUri", root_uri, "capabilities", "workspace", "codeLens",
-                    "refreshSupport", 1, "initializationOptions", "url", url, "key", key, "service", "shop"));
+  send(r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{s:{s:{s:b}},s:{s:{}}},s:{s:s,s:s,s:s}}}", "jsonrpc", "2.0", "id", id,
+                    "method", "initialize", "params", "rootUri", root_uri, "capabilities", "workspace", "codeLens",
+                    "refreshSupport", 1, "textDocument", "inlayHint", "initializationOptions", "url", url, "key", key,
+                    "service", "shop"));
 }
 
 static void initialized(lspr *r) {
@@ -130,6 +135,14 @@ static void initialized(lspr *r) {
 static void did_open(lspr *r, const char *uri, const char *text) {
   send(r, json_pack("{s:s,s:s,s:{s:{s:s,s:s,s:i,s:s}}}", "jsonrpc", "2.0", "method", "textDocument/didOpen",
                     "params", "textDocument", "uri", uri, "languageId", "python", "version", 1, "text", text));
+}
+
+/* textDocument/inlayHint over the whole of URI (NLINES lines): the number of hints. */
+static size_t inlays(lspr *r, int id, const char *uri, int nlines) {
+  send(r, json_pack("{s:s,s:i,s:s,s:{s:{s:s},s:{s:{s:i,s:i},s:{s:i,s:i}}}}", "jsonrpc", "2.0", "id", id, "method",
+                    "textDocument/inlayHint", "params", "textDocument", "uri", uri, "range", "start", "line", 0,
+                    "character", 0, "end", "line", nlines, "character", 0));
+  return json_array_size(json_object_get(expect_id(r, id), "result"));
 }
 
 static size_t lenses(lspr *r, int id, const char *uri) {
@@ -191,10 +204,17 @@ static void bench_lenses(int n) {
   int id = 10;
   while (lenses(&r, ++id, uri) != 3) lspr_wait(&r, 20);
   long long *warm = calloc((size_t)n, sizeof *warm), *edit = calloc((size_t)n, sizeof *edit);
+  long long *hint = calloc((size_t)n, sizeof *hint);
   for (int i = 0; i < n; i++) {
     long long t0 = now_us();
     if (lenses(&r, ++id, uri) != 3) die(NULL, "lenses went away");
     warm[i] = now_us() - t0;
+  }
+  size_t n_hints = 0;
+  for (int i = 0; i < n; i++) {
+    long long t0 = now_us();
+    n_hints = inlays(&r, ++id, uri, 10020);
+    hint[i] = now_us() - t0;
   }
   for (int i = 0; i < n; i++) {
     long long t0 = now_us();
@@ -211,9 +231,13 @@ static void bench_lenses(int n) {
          pct_ms(warm, n, 0.5), pct_ms(warm, n, 0.99), pct_ms(warm, n, 1));
   printf("  after a 1-character edit: p50 %.2f ms  p99 %.2f ms  max %.2f ms   (goal p99 <= 5 ms; re-parse included)\n",
          pct_ms(edit, n, 0.5), pct_ms(edit, n, 0.99), pct_ms(edit, n, 1));
+  printf("inlayHint, the whole 10k-line file (3 functions with figures, %zu hints), %d requests, no edit between:\n"
+         "  p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
+         n_hints, n, pct_ms(hint, n, 0.5), pct_ms(hint, n, 0.99), pct_ms(hint, n, 1));
   printf("  hud-lsp RSS with the file open: %ld kB (peak %ld kB)\n", rss_kb(&r, "VmRSS"), rss_kb(&r, "VmHWM"));
   free(warm);
   free(edit);
+  free(hint);
   free(text);
   stop(&r);
 }

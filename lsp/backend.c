@@ -49,6 +49,8 @@ struct lsp_backend {
   hud_arena *services_arena;
   hud_services_response services;
   char *prod_version;                /* newest version of the service in its environment; NULL: unknown */
+  hud_time_ns last_from, last_to;    /* the window of the request started last */
+  uint64_t epoch;                    /* figures answers arrived so far */
 };
 
 #define MAX_PATHS HUD_MAX_QUERY_LIMIT
@@ -142,8 +144,10 @@ static void query_services(lsp_backend *b);
 static hud_query_scope scope_of(lsp_backend *b) {
   const char *env = hud_config_str(b->srv->settings.cfg, HUD_CFG_ENV);
   hud_time_ns to = now_ns();
-  return (hud_query_scope){.service = b->service, .environment = env && *env ? env : NULL,
-                           .from = to - b->srv->settings.window_s * 1000000000LL, .to = to};
+  b->last_to = to;
+  b->last_from = to - b->srv->settings.window_s * 1000000000LL;
+  return (hud_query_scope){.service = b->service, .environment = env && *env ? env : NULL, .from = b->last_from,
+                           .to = to};
 }
 
 static void on_issues(hud_client *c, unsigned long id, const hud_api_error *err, void *resp, void *ud) {
@@ -259,6 +263,44 @@ int lsp_backend_exception_flows_start(lsp_backend *b, const char *function_id, h
   return hud_api_exception_flows_start(b->client, &req, a, out, cb, ud, &id);
 }
 
+int lsp_backend_callgraph_start(lsp_backend *b, const char *root, int32_t depth, int32_t max_nodes, hud_arena *a,
+                                hud_callgraph_response *out, hud_api_cb cb, void *ud) {
+  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  hud_callgraph_request req = {.scope = scope_of(b), .depth = depth, .max_nodes = max_nodes};
+  snprintf(req.root, sizeof req.root, "%s", root);
+  unsigned long id;
+  return hud_api_callgraph_start(b->client, &req, a, out, cb, ud, &id);
+}
+
+int lsp_backend_flows_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_flows_response *out, hud_api_cb cb,
+                            void *ud) {
+  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  hud_flows_request req = {.scope = scope_of(b), .limit = limit};
+  unsigned long id;
+  return hud_api_flows_start(b->client, &req, a, out, cb, ud, &id);
+}
+
+int lsp_backend_issues_start(lsp_backend *b, hud_arena *a, hud_issues_response *out, hud_api_cb cb, void *ud) {
+  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  hud_issues_request req = {.scope = scope_of(b), .status = "open", .limit = 1000};
+  unsigned long id;
+  return hud_api_issues_start(b->client, &req, a, out, cb, ud, &id);
+}
+
+uint64_t lsp_backend_epoch(const lsp_backend *b) { return b ? b->epoch : 0; }
+
+void lsp_backend_last_window(const lsp_backend *b, int64_t *from_ms, int64_t *to_ms) {
+  *from_ms = b ? b->last_from / 1000000 : 0;
+  *to_ms = b ? b->last_to / 1000000 : 0;
+}
+
+const char *lsp_backend_error_reason(int code) {
+  if (code == HUD_EAUTH || code == HUD_EFORBIDDEN) return "unauthorized";
+  if (code == HUD_ECONNECT || code == HUD_ETIMEOUT) return "unreachable";
+  if (code == HUD_ECONFIG) return "unconfigured";
+  return "error";
+}
+
 /* A failed request: the state and, once per failure episode, a message. Figures already shown stay. */
 static void answer_failed(lsp_backend *b, const hud_api_error *err) {
   b->last_err = err->code;
@@ -280,6 +322,7 @@ static void answer_failed(lsp_backend *b, const hud_api_error *err) {
  * this folder are told to ask again. */
 static void answer_arrived(folder_state *f) {
   lsp_backend *b = f->b;
+  b->epoch++;
   hud_arena *old = f->arena;
   f->arena = f->next_arena;
   f->next_arena = old;
@@ -484,7 +527,7 @@ const hud_function_summary *lsp_backend_lookup(lsp_backend *b, const lsp_doc *do
   folder_state *f = b ? folder_of(b, doc->folder) : NULL;
   if (!f || !f->have || !doc->module) return NULL;
   char id[HUD_UUID_STRLEN + 1];
-  if (hud_function_id(doc->module, qualname, id) == 0) {
+  if (lsp_doc_function_id(doc, qualname, id) == 0) {
     const hud_function_summary *s = find_id(f, id);
     if (s) return s;
   }

@@ -623,3 +623,187 @@ char *lsp_codec_outgoing(const lsp_id *id, const char *method, lsp_encode_fn enc
   }
   return dump(m, len);
 }
+
+/* ---- requests for editor panels ---- */
+
+/* An optional integer member NAME within [LO, HI] into *OUT (left 0 when absent). */
+static int get_bounded(const json_t *p, const char *name, int64_t lo, int64_t hi, int64_t *out, lsp_rpc_error *err) {
+  if (get_int(json_object_get(p, name), false, out) < 0 || (*out && (*out < lo || *out > hi)) ||
+      (json_object_get(p, name) && !json_is_null(json_object_get(p, name)) && *out == 0 && lo > 0)) {
+    err->code = LSP_INVALID_PARAMS;
+    snprintf(err->message, sizeof err->message, "invalid params: '%s' must be an integer from %lld to %lld", name,
+             (long long)lo, (long long)hi);
+    return -1;
+  }
+  return 0;
+}
+
+int lsp_decode_panel(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {
+  lsp_panel_params *q = out;
+  if (!p || json_is_null(p)) return 0;
+  if (!json_is_object(p)) return bad_param(err, "params");
+  if (get_str(json_object_get(p, "functionId"), a, false, &q->function_id, NULL) < 0 ||
+      (q->function_id && !*q->function_id))
+    return bad_param(err, "functionId");
+  if (get_str(json_object_get(p, "flowId"), a, false, &q->flow_id, NULL) < 0 || (q->flow_id && !*q->flow_id))
+    return bad_param(err, "flowId");
+  const json_t *td = json_object_get(p, "textDocument");
+  if (td && !json_is_null(td)) {
+    if (get_text_doc_uri(p, a, &q->uri) < 0) return bad_param(err, "textDocument.uri");
+    if (get_pos(json_object_get(p, "position"), &q->position) < 0) return bad_param(err, "position");
+  }
+  if (get_bounded(p, "depth", 1, 16, &q->depth, err) < 0 || get_bounded(p, "maxNodes", 1, 500, &q->max_nodes, err) < 0 ||
+      get_bounded(p, "limit", 1, 1000, &q->limit, err) < 0)
+    return -1;
+  const char *by = NULL;
+  if (get_str(json_object_get(p, "by"), a, false, &by, NULL) < 0 || (by && strcmp(by, "time") && strcmp(by, "calls")))
+    return fail(err, LSP_INVALID_PARAMS, "invalid params: %s", "'by' must be \"time\" or \"calls\"");
+  q->by_calls = by && !strcmp(by, "calls");
+  return 0;
+}
+
+static json_t *opt_text(const char *s) { return s ? text(s) : json_null(); }
+
+/* {"error": {...}} when HEAD has a reason, else a new object with the window. */
+static json_t *panel_head(const lsp_panel_head *h, bool *failed) {
+  *failed = h->reason != NULL;
+  if (*failed) return json_pack("{s:{s:s,s:o}}", "error", "reason", h->reason, "message", text(h->message));
+  return json_pack("{s:{s:I,s:I}}", "window", "from", (json_int_t)h->from_ms, "to", (json_int_t)h->to_ms);
+}
+
+static json_t *enc_node(const lsp_node *n) {
+  json_t *o = json_pack("{s:o,s:o,s:o}", "functionId", text(n->function_id), "name", text(n->name), "modulePath",
+                        opt_text(n->module_path));
+  if (o && n->uri)
+    json_object_set_new(o, "location", json_pack("{s:o,s:o}", "uri", text(n->uri), "range", enc_range(n->range)));
+  return o;
+}
+
+/* Sets the members of the JSON object SPEC on O (json_pack of figures next to a node's). */
+static json_t *with(json_t *o, json_t *spec) {
+  if (o && spec) json_object_update(o, spec);
+  json_decref(spec);
+  return o;
+}
+
+static double ms(double ns) { return ns / 1e6; }
+
+static json_t *enc_peers(const lsp_peer *p, size_t n) {
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < n; i++)
+    json_array_append_new(arr, with(enc_node(&p[i].node),
+                                    json_pack("{s:I,s:f,s:I,s:f,s:I}", "calls", (json_int_t)p[i].calls,
+                                              "callsPerMinute", p[i].per_min, "errors", (json_int_t)p[i].errors,
+                                              "meanMs", p[i].mean_ms, "line", (json_int_t)p[i].line)));
+  return arr;
+}
+
+json_t *lsp_encode_fn_detail(const void *result) {
+  const lsp_fn_detail *r = result;
+  bool failed;
+  json_t *o = panel_head(&r->head, &failed);
+  if (failed || !o) return o;
+  const hud_function_detail *d = r->d;
+  const hud_function_summary *s = &d->summary;
+  json_t *errs = json_array(), *series = json_array(), *versions = json_array();
+  for (size_t i = 0; errs && i < d->errors_by_type.n; i++)
+    json_array_append_new(errs, json_pack("{s:o,s:I}", "type", text(d->errors_by_type.items[i].key), "count",
+                                          (json_int_t)d->errors_by_type.items[i].count));
+  for (size_t i = 0; series && i < d->n_series; i++)
+    json_array_append_new(series, json_pack("{s:I,s:I,s:f}", "t", (json_int_t)(d->series[i].timestamp / 1000000),
+                                            "calls", (json_int_t)d->series[i].calls, "p95Ms", ms(d->series[i].p95)));
+  for (size_t i = 0; versions && i < d->n_versions; i++) {
+    const hud_version_stats *v = &d->versions[i];
+    json_array_append_new(versions, json_pack("{s:o,s:I,s:f,s:f,s:f}", "version", text(v->version), "calls",
+                                              (json_int_t)v->calls, "errorRate", v->error_rate, "meanMs",
+                                              ms(v->mean_duration), "p95Ms", ms(v->p95)));
+  }
+  double per_min = r->window_min > 0 ? (double)s->calls / r->window_min : 0;
+  json_t *fig = json_pack("{s:I,s:f,s:I,s:f,s:f,s:f,s:f,s:f}", "calls", (json_int_t)s->calls, "callsPerMinute",
+                          per_min, "errors", (json_int_t)s->errors, "errorRate", s->error_rate, "meanMs",
+                          ms(s->mean_duration), "p50Ms", ms(s->p50), "p95Ms", ms(s->p95), "p99Ms", ms(s->p99));
+  return with(o, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "function", enc_node(&r->function), "figures", fig,
+                           "errorsByType", errs, "series", series, "versions", versions, "callers",
+                           enc_peers(r->callers, d->n_callers), "callees", enc_peers(r->callees, d->n_callees)));
+}
+
+json_t *lsp_encode_call_graph(const void *result) {
+  const lsp_call_graph *r = result;
+  bool failed;
+  json_t *o = panel_head(&r->head, &failed);
+  if (failed || !o) return o;
+  json_t *nodes = json_array(), *edges = json_array();
+  for (size_t i = 0; nodes && i < r->n_nodes; i++) {
+    const lsp_graph_node *n = &r->nodes[i];
+    json_array_append_new(nodes, with(enc_node(&n->node), json_pack("{s:I,s:I,s:f,s:f}", "calls", (json_int_t)n->calls,
+                                                                    "errors", (json_int_t)n->errors, "totalMs",
+                                                                    n->total_ms, "selfMs", n->self_ms)));
+  }
+  for (size_t i = 0; edges && i < r->n_edges; i++) {
+    const lsp_graph_edge *e = &r->edges[i];
+    json_t *x = json_pack("{s:o,s:o,s:s,s:I,s:f}", "from", text(e->from), "to", text(e->to), "kind",
+                          e->exception ? "exception" : "call", "calls", (json_int_t)e->calls, "totalMs", e->total_ms);
+    if (x && e->exception) json_object_set_new(x, "exceptionType", text(e->exception_type));
+    json_array_append_new(edges, x);
+  }
+  return with(o, json_pack("{s:o,s:b,s:o,s:o}", "root", text(r->root), "truncated", r->truncated, "nodes", nodes,
+                           "edges", edges));
+}
+
+static json_t *enc_path(const lsp_path_node *p) {
+  json_t *kids = json_array();
+  for (size_t i = 0; kids && i < p->n_children; i++) json_array_append_new(kids, enc_path(&p->children[i]));
+  return with(enc_node(&p->node), json_pack("{s:I,s:f,s:f,s:I,s:b,s:o}", "calls", (json_int_t)p->calls, "totalMs",
+                                            p->total_ms, "share", p->share, "errors", (json_int_t)p->errors,
+                                            "exception", p->exception, "children", kids));
+}
+
+json_t *lsp_encode_hot_paths(const void *result) {
+  const lsp_hot_paths *r = result;
+  bool failed;
+  json_t *o = panel_head(&r->head, &failed);
+  if (failed || !o) return o;
+  return with(o, json_pack("{s:s,s:b,s:o}", "by", r->by_calls ? "calls" : "time", "truncated", r->truncated, "root",
+                           r->root ? enc_path(r->root) : json_null()));
+}
+
+json_t *lsp_encode_issue_list(const void *result) {
+  const lsp_issue_list *r = result;
+  bool failed;
+  json_t *o = panel_head(&r->head, &failed);
+  if (failed || !o) return o;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < r->n; i++) {
+    const lsp_issue_item *it = &r->items[i];
+    json_t *subject = json_pack("{s:o}", "name", text(it->subject_name));
+    if (subject && it->subject_function_id) json_object_set_new(subject, "functionId", text(it->subject_function_id));
+    if (subject && it->subject_flow_id) json_object_set_new(subject, "flowId", text(it->subject_flow_id));
+    json_t *causes = json_array();
+    for (size_t k = 0; causes && k < it->n_causes; k++)
+      json_array_append_new(causes, with(enc_node(&it->causes[k].node),
+                                         json_pack("{s:f,s:o}", "share", it->causes[k].share, "evidence",
+                                                   opt_text(it->causes[k].evidence))));
+    json_array_append_new(arr, json_pack("{s:o,s:s,s:o,s:o,s:f,s:f,s:o,s:o,s:o}", "issueId", text(it->issue_id),
+                                         "kind", it->kind, "subject", subject, "message", text(it->message),
+                                         "effectPct", it->effect_pct, "confidence", it->confidence,
+                                         "baselineVersion", opt_text(it->baseline_version), "currentVersion",
+                                         opt_text(it->current_version), "rootCauses", causes));
+  }
+  return with(o, json_pack("{s:o}", "issues", arr));
+}
+
+json_t *lsp_encode_flow_list(const void *result) {
+  const lsp_flow_list *r = result;
+  bool failed;
+  json_t *o = panel_head(&r->head, &failed);
+  if (failed || !o) return o;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < r->n; i++) {
+    const lsp_flow_item *f = &r->items[i];
+    json_array_append_new(arr, json_pack("{s:o,s:s,s:o,s:I,s:f,s:f,s:f,s:o}", "flowId", text(f->flow_id), "kind",
+                                         f->kind, "name", text(f->name), "calls", (json_int_t)f->calls,
+                                         "callsPerMinute", f->per_min, "errorRate", f->error_rate, "p95Ms", f->p95_ms,
+                                         "topFunction", f->has_top ? enc_node(&f->top) : json_null()));
+  }
+  return with(o, json_pack("{s:o}", "flows", arr));
+}

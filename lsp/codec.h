@@ -69,6 +69,14 @@ struct json_t *lsp_encode_hier_items(const void *result);
 struct json_t *lsp_encode_hier_calls(const void *result);
 struct json_t *lsp_encode_diagnostics(const void *params);
 
+/* Requests for editor panels (m_panels.c): one params decoder, one encoder per answer. */
+int lsp_decode_panel(const struct json_t *p, hud_arena *a, void *out, lsp_rpc_error *err);
+struct json_t *lsp_encode_fn_detail(const void *result);
+struct json_t *lsp_encode_call_graph(const void *result);
+struct json_t *lsp_encode_hot_paths(const void *result);
+struct json_t *lsp_encode_issue_list(const void *result);
+struct json_t *lsp_encode_flow_list(const void *result);
+
 /* Whole frames' bodies, malloc'ed, *LEN set; NULL on out of memory. ENC NULL: result null. */
 char *lsp_codec_result(const lsp_id *id, lsp_encode_fn enc, const void *result, size_t *len);
 char *lsp_codec_error(const lsp_id *id, const lsp_rpc_error *err, size_t *len);

@@ -23,7 +23,7 @@ typedef struct diag_job {
 } diag_job;
 
 /* "mean duration +87% since 1.1.0", "error rate +150% in the last 30m". */
-static void change_text(const hud_issue *is, char *out, size_t cap) {
+void lsp_issue_text(const hud_issue *is, char *out, size_t cap) {
   const char *what = is->kind == HUD_ISSUE_ERROR_RATE_INCREASE ? "error rate" : "mean duration";
   char when[96];
   if (is->comparison == HUD_COMPARE_VERSIONS && is->current.version)
@@ -82,7 +82,7 @@ static void located(lsp_server *s, void *ud, lsp_loc *locs, size_t n) {
  * the root cause to point at (NULL: none). */
 static const char *message(hud_arena *a, const hud_issue *is, bool subject, const hud_root_cause **cause) {
   char change[160], buf[1024];
-  change_text(is, change, sizeof change);
+  lsp_issue_text(is, change, sizeof change);
   *cause = NULL;
   if (subject) {
     const hud_root_cause *c = is->n_root_causes ? &is->root_causes[0] : NULL;
@@ -121,7 +121,7 @@ void lsp_diags_doc(lsp_server *s, lsp_doc *doc) {
   for (size_t i = 0; doc->module && j->items && j->query_of && q && i < ix->nfuncs; i++) {
     const hud_index_func *f = &ix->funcs[i];
     char id[HUD_UUID_STRLEN + 1];
-    if (hud_function_id(doc->module, f->qualname, id) != 0) continue;
+    if (lsp_doc_function_id(doc, f->qualname, id) != 0) continue;
     for (size_t k = 0; k < issues->n_issues && j->n < cap; k++) {
       const hud_issue *is = &issues->issues[k];
       bool subject = is->subject_kind == HUD_SUBJECT_FUNCTION && strcmp(is->subject_id, id) == 0;

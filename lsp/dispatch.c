@@ -14,7 +14,7 @@
 static const lsp_method_table *const families[] = {&lsp_m_lifecycle, &lsp_m_sync, &lsp_m_lens, &lsp_m_hover,
                                                    &lsp_m_hierarchy, &lsp_m_command,
                                                    &lsp_m_workspace, &lsp_m_symbol, &lsp_m_inlay,
-                                                   &lsp_m_errflows};
+                                                   &lsp_m_errflows, &lsp_m_panels};
 
 const lsp_method *lsp_find_method(const char *name) {
   for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)

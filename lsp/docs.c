@@ -69,6 +69,8 @@ static void doc_free(lsp_doc *doc) {
   free(doc->rel);
   free(doc->module);
   free(doc->diag_last);
+  lsp_fnids_free(doc->fnids);
+  lsp_inlay_cache_free(doc->inlays);
   free(doc);
 }
 
@@ -253,6 +255,7 @@ int lsp_docs_open(lsp_docs *d, const char *uri, const char *path, const char *re
   doc->uri = hud_strdup(uri);
   doc->path = path ? hud_strdup(path) : NULL;
   doc->rel = hud_strdup(rel);
+  doc->fnids = lsp_fnids_new(); /* NULL: ids are computed at each use */
   doc->folder = folder;
   doc->version = version;
   doc->lang = path ? hud_lang_from_path(path) : HUD_LANG_UNKNOWN;

@@ -19,6 +19,8 @@
 #include "types.h"
 
 typedef struct lsp_doc_edit lsp_doc_edit;
+typedef struct lsp_fnids lsp_fnids;
+typedef struct lsp_inlay_cache lsp_inlay_cache;
 typedef struct lsp_index_job lsp_index_job;
 
 typedef struct lsp_doc {
@@ -47,9 +49,18 @@ typedef struct lsp_doc {
   bool lens_asked;   /* the client asked for lenses of this document */
   uint64_t diag_seq; /* diagnostics.c: the newest computation for it (older ones are not published) */
   char *diag_last;   /* what the client last got, as text; NULL: nothing yet */
+  lsp_inlay_cache *inlays; /* m_inlay.c: the call sites behind its hints, for this generation */
+  lsp_fnids *fnids;  /* fnids.c: function ids under MODULE, by qualified name (NULL: none, out of memory) */
 } lsp_doc;
 
 typedef struct lsp_docs lsp_docs;
+
+/* The function_id of QUALNAME in DOC's mapped module (hud_function_id(doc->module, QUALNAME)), cached
+ * per document across edits (fnids.c). 0, HUD_EINVAL without a module, or hud_function_id's error. */
+int lsp_doc_function_id(const lsp_doc *doc, const char *qualname, char out[HUD_UUID_STRLEN + 1]);
+lsp_fnids *lsp_fnids_new(void);
+void lsp_inlay_cache_free(lsp_inlay_cache *c); /* m_inlay.c */
+void lsp_fnids_free(lsp_fnids *c);
 
 /* The function whose name holds (ROW, COL), else the innermost one whose definition holds byte OFF;
  * NULL (m_hierarchy.c). */

@@ -120,7 +120,7 @@ typedef struct lsp_method_table {
 
 /* The families (m_*.c). */
 extern const lsp_method_table lsp_m_lifecycle, lsp_m_sync, lsp_m_lens, lsp_m_hover, lsp_m_hierarchy,
-    lsp_m_command, lsp_m_workspace, lsp_m_symbol, lsp_m_inlay, lsp_m_errflows;
+    lsp_m_command, lsp_m_workspace, lsp_m_symbol, lsp_m_inlay, lsp_m_errflows, lsp_m_panels;
 
 /* The method named NAME, or NULL. */
 const lsp_method *lsp_find_method(const char *name);

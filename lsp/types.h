@@ -305,4 +305,118 @@ typedef struct lsp_status_params {
   int64_t modules;           /* module paths with data */
 } lsp_status_params;
 
+/* ---- Requests for editor panels (m_panels.c; docs/lsp.md "Requests for editor panels") ---- */
+
+/* The params of every hud/ panel request; what a method does not read is ignored. The target is
+ * FUNCTION_ID, else FLOW_ID (hotPaths), else the function enclosing POSITION in URI. */
+typedef struct lsp_panel_params {
+  const char *function_id, *flow_id, *uri; /* NULL when absent */
+  lsp_pos position;
+  int64_t depth, max_nodes, limit;         /* 0 when absent */
+  bool by_calls;                           /* hotPaths "by": "calls" (default "time") */
+} lsp_panel_params;
+
+/* What every panel answer starts with: REASON non-NULL makes it {"error": {reason, message}}. */
+typedef struct lsp_panel_head {
+  const char *reason, *message;
+  int64_t from_ms, to_ms;                  /* the window (Unix ms) */
+} lsp_panel_head;
+
+/* A production function, located in the workspace when URI is set (RANGE: its name). */
+typedef struct lsp_node {
+  const char *function_id;                 /* "" : not instrumented (a caller) */
+  const char *name;
+  const char *module_path;                 /* NULL: unknown */
+  const char *uri;                         /* NULL: not found in the workspace */
+  lsp_range range;
+} lsp_node;
+
+/* A caller or callee of hud/functionDetail: one per call site, as the server lists them. */
+typedef struct lsp_peer {
+  lsp_node node;
+  int64_t calls, errors, line;
+  double per_min, mean_ms;
+} lsp_peer;
+
+typedef struct lsp_fn_detail {
+  lsp_panel_head head;
+  lsp_node function;
+  const struct hud_function_detail *d;     /* the server's figures (ns: the codec turns them into ms) */
+  double window_min;
+  lsp_peer *callers, *callees;             /* d->n_callers, d->n_callees */
+} lsp_fn_detail;
+
+typedef struct lsp_graph_node {
+  lsp_node node;
+  int64_t calls, errors;
+  double total_ms, self_ms;
+} lsp_graph_node;
+
+typedef struct lsp_graph_edge {
+  const char *from, *to;
+  bool exception;
+  const char *exception_type;              /* exception edges */
+  int64_t calls;
+  double total_ms;
+} lsp_graph_edge;
+
+typedef struct lsp_call_graph {
+  lsp_panel_head head;
+  const char *root;
+  bool truncated;
+  size_t n_nodes, n_edges;
+  lsp_graph_node *nodes;
+  lsp_graph_edge *edges;
+} lsp_call_graph;
+
+typedef struct lsp_path_node {
+  lsp_node node;
+  int64_t calls, errors;
+  double total_ms, share;
+  bool exception;                          /* an exception edge leads from it to its parent */
+  size_t n_children;
+  struct lsp_path_node *children;
+} lsp_path_node;
+
+typedef struct lsp_hot_paths {
+  lsp_panel_head head;
+  bool by_calls, truncated;
+  lsp_path_node *root;
+} lsp_hot_paths;
+
+typedef struct lsp_cause {
+  lsp_node node;
+  double share;
+  const char *evidence;                    /* NULL: none */
+} lsp_cause;
+
+typedef struct lsp_issue_item {
+  const char *issue_id, *kind, *message;   /* kind "regression" | "errors" */
+  const char *subject_name, *subject_function_id, *subject_flow_id; /* one of the ids is NULL */
+  double effect_pct, confidence;
+  const char *baseline_version, *current_version; /* NULL: null */
+  size_t n_causes;
+  lsp_cause *causes;
+} lsp_issue_item;
+
+typedef struct lsp_issue_list {
+  lsp_panel_head head;
+  size_t n;
+  lsp_issue_item *items;
+} lsp_issue_list;
+
+typedef struct lsp_flow_item {
+  const char *flow_id, *kind, *name;       /* kind "endpoint" | "consumer" */
+  int64_t calls;
+  double per_min, error_rate, p95_ms;
+  bool has_top;
+  lsp_node top;                            /* the function with the most time in the flow */
+} lsp_flow_item;
+
+typedef struct lsp_flow_list {
+  lsp_panel_head head;
+  size_t n;
+  lsp_flow_item *items;
+} lsp_flow_list;
+
 #endif

@@ -56,6 +56,7 @@ typedef struct fixture {
   char url[64], down_url[64], root[600], cfg_home[600], cfg_file_home[600];
   char market[700];
   char mk_ids[4][HUD_UUID_STRLEN + 1];
+  char flow_cart[HUD_UUID_STRLEN + 1];
 } fixture;
 
 static fixture *fx;
@@ -256,6 +257,100 @@ static int market_setup(void) {
   return 0;
 }
 
+/* The "panels" service (panels_*.lsp): the market workspace's functions in one version 2.0.0, 10 minutes
+ * ago, inside the flow GET /cart, with recursion and an exception edge:
+ *   view_cart -> checkout (line 5) -> apply_discounts (line 6, 1200 calls), compute_tax (line 7, 600 calls)
+ *   apply_discounts -> apply_discounts (line 2, recursion); compute_tax raises ValueError (30), caught in checkout
+ * Every call is timed with one duration (the means and times below are exact). */
+typedef struct pn_edge {
+  int fn, caller, line;
+  long long calls;
+  double ms;            /* duration of each call */
+  long long errors;     /* ValueError raised out */
+} pn_edge;
+
+static const pn_edge pn_edges[] = {
+    {0, -1, 0, 600, 20, 0}, {1, 0, 5, 600, 15, 0}, {2, 1, 6, 1200, 2.5, 0}, {2, 2, 2, 300, 1, 0}, {3, 1, 7, 600, 8, 30},
+};
+
+static json_t *pn_record(const char *flow_id, hud_time_ns slice, json_t *o) {
+  char ts[HUD_TIME_STRLEN + 1];
+  hud_time_format(slice, ts);
+  json_object_set_new(o, "timestamp", json_string(ts));
+  json_object_set_new(o, "timeslice", json_integer((json_int_t)(60 * NS)));
+  if (flow_id) json_object_set_new(o, "flow_id", json_string(flow_id));
+  return o;
+}
+
+static char *panels_batch(void) {
+  hud_time_ns now = (hud_time_ns)time(NULL) * NS;
+  hud_time_ns slice = now / (60 * NS) * (60 * NS) - 10 * 60 * NS;
+  char sent[HUD_TIME_STRLEN + 1], flow[HUD_UUID_STRLEN + 1], ids[4][HUD_UUID_STRLEN + 1];
+  hud_time_format(now, sent);
+  hud_flow_id_endpoint("GET", "/cart", flow);
+  json_t *decls = json_array(), *invs = json_array(), *ffs = json_array();
+  for (size_t i = 0; i < 4; i++) {
+    hud_function_id(mk_fns[i].module, mk_fns[i].name, ids[i]);
+    char file[256];
+    snprintf(file, sizeof file, "/srv/app/%s", mk_fns[i].module);
+    json_array_append_new(decls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:s}", "function_id", ids[i], "name",
+                                           mk_fns[i].name, "file", file, "module_path", mk_fns[i].module, "start_line",
+                                           1, "end_line", 2, "is_async", 0, "source_code_hash",
+                                           "0123456789abcdef0123456789abcdef01234567"));
+  }
+  for (size_t i = 0; i < sizeof pn_edges / sizeof pn_edges[0]; i++) {
+    const pn_edge *e = &pn_edges[i];
+    fx_fn d = {mk_fns[e->fn].module, mk_fns[e->fn].name, e->calls, e->errors, e->calls, e->ms * MS, 0};
+    double sum = (double)e->calls * e->ms * MS;
+    json_t *caller = e->caller < 0 ? json_array() : json_pack("[[s,s,i]]", ids[e->caller], mk_fns[e->caller].module, e->line);
+    json_t *inv = json_pack("{s:s,s:o,s:I,s:I,s:I,s:f,s:I,s:o}", "function_id", ids[e->fn], "caller_function_id",
+                            caller, "count", (json_int_t)e->calls, "sampled_count", (json_int_t)e->calls,
+                            "sum_duration", (json_int_t)sum, "sum_squared_duration", sum * e->ms * MS, "self_duration",
+                            (json_int_t)(sum / 2), "duration_sketch", sketch_json(&d));
+    if (e->errors) json_object_set_new(inv, "exceptions", json_pack("{s:I}", "ValueError", (json_int_t)e->errors));
+    json_array_append_new(invs, pn_record(NULL, slice, inv));
+    json_array_append_new(ffs, pn_record(flow, slice, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "function_id", ids[e->fn],
+                                                                "count", (json_int_t)e->calls, "error_count",
+                                                                (json_int_t)e->errors, "sampled_count",
+                                                                (json_int_t)e->calls, "sum_duration", (json_int_t)sum,
+                                                                "self_duration", (json_int_t)(sum / 2))));
+  }
+  json_t *xf = json_pack("[o]", pn_record(flow, slice, json_pack("{s:s,s:s,s:i,s:[],s:s,s:I}", "exception_type",
+                                                                  "ValueError", "origin_function_id", ids[3],
+                                                                  "origin_line", 2, "propagated_through",
+                                                                  "caught_in_function_id", ids[1], "count",
+                                                                  (json_int_t)30)));
+  double fsum = 600.0 * 20 * MS;
+  json_t *flows = json_pack("[o]", pn_record(flow, slice, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:f}", "kind",
+                                                                     "endpoint", "method", "GET", "route", "/cart",
+                                                                     "count", (json_int_t)600, "error_count",
+                                                                     (json_int_t)6, "sampled_count", (json_int_t)600,
+                                                                     "sum_duration", (json_int_t)fsum,
+                                                                     "sum_squared_duration", fsum * 20 * MS)));
+  json_t *b = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "schema_version", 1, "batch_id",
+                        "7a2d9e54-4b66-4e3c-8b54-6c9b9a2f0001", "service", "panels", "service_version", "2.0.0", "host",
+                        "test-host", "pid", 4244, "runtime", "cpython 3.11.2", "sensor_version", "0.1.0", "sent_at",
+                        sent, "declarations", decls, "invocations", invs, "exception_flows", xf, "flows", flows,
+                        "flow_functions", ffs);
+  char *out = json_dumps(b, JSON_COMPACT);
+  json_decref(b);
+  return out;
+}
+
+static int panels_setup(void) {
+  char *batch = panels_batch();
+  int rc = srvh_ingest_json(fx->h.port, fx->key, batch, strlen(batch));
+  free(batch);
+  if (rc < 0) return -1;
+  hud_flow_id_endpoint("GET", "/cart", fx->flow_cart);
+  srvh_resp r;
+  if (srvh_request(fx->h.port, "GET", "/v1/functions/top?service=panels", fx->key, NULL, 0, NULL, &r) < 0 ||
+      r.status != 200)
+    return -1;
+  srvh_resp_free(&r);
+  return 0;
+}
+
 /* A loopback port nothing listens on. */
 static int closed_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -299,7 +394,7 @@ static int setup(void **state) {
   if (fd < 0) return -1;
   dprintf(fd, "service = other\n[tui]\nservice = wrong\n[lsp]\nurl = %s\nkey = %s\nservice = shop\n", fx->url, fx->key);
   close(fd);
-  return market_setup();
+  return market_setup() < 0 ? -1 : panels_setup();
 }
 
 static int teardown(void **state) {
@@ -319,7 +414,7 @@ static void run_transcript(void **state) {
   lspr_var vars[] = {{"ROOT", fx->root},         {"URL", fx->url},          {"KEY", fx->key},
                      {"DOWN_URL", fx->down_url}, {"MARKET", fx->market},    {"ID_VIEW_CART", fx->mk_ids[0]},
                      {"ID_CHECKOUT", fx->mk_ids[1]}, {"ID_APPLY_DISCOUNTS", fx->mk_ids[2]},
-                     {"ID_COMPUTE_TAX", fx->mk_ids[3]}};
+                     {"ID_COMPUTE_TAX", fx->mk_ids[3]}, {"FLOW_CART", fx->flow_cart}};
   char err[8192];
   if (lspr_run_file(path, home, vars, sizeof vars / sizeof vars[0], err, sizeof err) != 0) fail_msg("%s", err);
 }
@@ -555,6 +650,72 @@ static void test_parse_off_loop(void **state) {
   lspr_stop(&r);
 }
 
+/* hud-server's count of answered GET /v1/functions/{id} (its /metrics). */
+static long long function_requests(void) {
+  srvh_resp m;
+  assert_int_equal(srvh_request(fx->h.port, "GET", "/metrics", NULL, NULL, 0, NULL, &m), 0);
+  const char *k = "hud_http_requests_total{route=\"function\",status=\"200\"} ";
+  const char *at = strstr(m.body, k);
+  long long n = at ? atoll(at + strlen(k)) : 0;
+  srvh_resp_free(&m);
+  return n;
+}
+
+static size_t hints(lspr *r, int id, const char *uri) {
+  assert_int_equal(lspr_send_json(r, json_pack("{s:s,s:i,s:s,s:{s:{s:s},s:{s:{s:i,s:i},s:{s:i,s:i}}}}", "jsonrpc",
+                                               "2.0", "id", id, "method", "textDocument/inlayHint", "params",
+                                               "textDocument", "uri", uri, "range", "start", "line", 0, "character",
+                                               0, "end", "line", 9, "character", 0)),
+                   0);
+  json_t *e = json_pack("{s:i}", "id", id);
+  json_t *got = lspr_expect(r, e, 10000);
+  json_decref(e);
+  if (!got) fail_msg("%s", r->err);
+  return json_array_size(json_object_get(got, "result"));
+}
+
+/* Inlay hints are cached per document version: asked again for the same text they need no GET
+ * /v1/functions/{id}; after an edit they are asked for again. */
+static void test_inlay_cached(void **state) {
+  (void)state;
+  lspr r;
+  assert_int_equal(lspr_start(&r, fx->cfg_home, NULL), 0);
+  char root_uri[800], uri[900];
+  snprintf(root_uri, sizeof root_uri, "file://%s", fx->market);
+  snprintf(uri, sizeof uri, "file://%s/app/shop/cart.py", fx->market);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:i,s:s,s:{s:s,s:{s:{s:{}}},s:{s:s,s:s,s:s}}}", "jsonrpc", "2.0",
+                                               "id", 1, "method", "initialize", "params", "rootUri", root_uri,
+                                               "capabilities", "textDocument", "inlayHint", "initializationOptions",
+                                               "url", fx->url, "key", fx->key, "service", "market")),
+                   0);
+  json_t *e = json_pack("{s:i}", "id", 1);
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{}}", "jsonrpc", "2.0", "method", "initialized", "params")), 0);
+  assert_int_equal(lspr_send_json(&r, open_note(uri, 1, mk_cart_py)), 0);
+  e = json_pack("{s:s,s:{s:s}}", "method", "hud/status", "params", "state", "ok");
+  assert_non_null(lspr_expect(&r, e, 10000));
+  json_decref(e);
+  long long n0 = function_requests();
+  assert_int_equal(hints(&r, 2, uri), 2); /* checkout's two calls */
+  long long n1 = function_requests();
+  assert_int_equal(n1 - n0, 1);
+  assert_int_equal(hints(&r, 3, uri), 2);
+  assert_int_equal(hints(&r, 4, uri), 2);
+  assert_int_equal(function_requests(), n1); /* the same version: from the cache */
+  assert_int_equal(lspr_send_json(&r, json_pack("{s:s,s:s,s:{s:{s:s,s:i},s:[{s:{s:{s:i,s:i},s:{s:i,s:i}},s:s}]}}",
+                                               "jsonrpc", "2.0", "method", "textDocument/didChange", "params",
+                                               "textDocument", "uri", uri, "version", 2, "contentChanges", "range",
+                                               "start", "line", 7, "character", 0, "end", "line", 7, "character", 0,
+                                               "text", "\n")),
+                   0);
+  assert_int_equal(hints(&r, 5, uri), 2);
+  assert_int_equal(function_requests(), n1 + 1); /* a new version asks again */
+  lspr_close_input(&r);
+  lspr_wait_exit(&r, 10000);
+  lspr_stop(&r);
+}
+
 /* An issue that goes away clears its diagnostics: service "fade" (the market batches) gets a version
  * 1.2.0 as fast as 1.0.0 while hud-lsp runs; the next refresh (1 s) finds no open issue. */
 static void test_diagnostics_cleared(void **state) {
@@ -779,6 +940,8 @@ int main(void) {
     tests[k++] = (struct CMUnitTest){.name = "diagnostics_cleared", .test_func = test_diagnostics_cleared};
   if (!only || !strcmp(only, "skipped"))
     tests[k++] = (struct CMUnitTest){.name = "explain_skipped", .test_func = test_explain_skipped};
+  if (!only || !strcmp(only, "inlaycache"))
+    tests[k++] = (struct CMUnitTest){.name = "inlay_cached", .test_func = test_inlay_cached};
   if (!only || !strcmp(only, "offloop"))
     tests[k++] = (struct CMUnitTest){.name = "parse_off_loop", .test_func = test_parse_off_loop};
   /* LSP_SHARD=i/n keeps every n-th test from the i-th: CTest runs the suite as n shorter tests. */

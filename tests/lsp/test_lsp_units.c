@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "docs.h"
 #include "format.h"
+#include "hud/err.h"
+#include "hud/identity.h"
 #include "position.h"
 #include "settings.h"
 #include "uri.h"
@@ -129,6 +132,31 @@ static void test_positions(void **state) {
   assert_int_equal(lsp_bytes_to_units(bad, 4, 4, LSP_ENC_UTF16), 4);
 }
 
+/* The cached function ids are hud_function_id's, under the document's current module path, also once
+ * the cache started over (more names than it keeps). */
+static void test_function_ids(void **state) {
+  (void)state;
+  lsp_doc doc = {.module = "shop/db.py", .fnids = lsp_fnids_new()};
+  assert_non_null(doc.fnids);
+  char got[HUD_UUID_STRLEN + 1], want[HUD_UUID_STRLEN + 1], name[32];
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < 70000; i += round ? 1 : 7000) {
+      snprintf(name, sizeof name, "Pool.f_%d", i % 70000);
+      assert_int_equal(lsp_doc_function_id(&doc, name, got), 0);
+      hud_function_id(doc.module, name, want);
+      assert_string_equal(got, want);
+    }
+  }
+  assert_int_equal(lsp_doc_function_id(&doc, "Pool.f_69999", got), 0); /* cached */
+  doc.module = "app/shop/db.py"; /* mapped again: other ids */
+  assert_int_equal(lsp_doc_function_id(&doc, "Pool.f_69999", got), 0);
+  hud_function_id("app/shop/db.py", "Pool.f_69999", want);
+  assert_string_equal(got, want);
+  doc.module = NULL;
+  assert_int_equal(lsp_doc_function_id(&doc, "Pool.f_0", got), HUD_EINVAL);
+  lsp_fnids_free(doc.fnids);
+}
+
 static void test_uri(void **state) {
   (void)state;
   char *p = lsp_uri_to_path("file:///home/me/My%20Project/a.py");
@@ -157,7 +185,7 @@ static void test_uri(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_units), cmocka_unit_test(test_title), cmocka_unit_test(test_window),
-      cmocka_unit_test(test_positions), cmocka_unit_test(test_uri),
+      cmocka_unit_test(test_positions), cmocka_unit_test(test_uri), cmocka_unit_test(test_function_ids),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
