@@ -135,6 +135,8 @@ static int text_width(int flag) {
 }
 
 int main(int argc, char **argv) {
+  tui_timing_open();
+  tui_timing_mark("start", NULL);
   hud_config *cfg = NULL;
   if (hud_config_new(&cfg, "tui") < 0) return 1;
   if (hud_config_apply_args(cfg, &argc, argv) < 0 || hud_config_load(cfg, NULL) < 0) {

@@ -178,6 +178,8 @@ int tui_worker_new(tui_worker **out, hud_client *c);
 /* Queues a fetch of view VIEW, replacing a queued one not yet started; returns the view whose queued job
  * was dropped, or -1. */
 int tui_worker_submit(tui_worker *w, int view, const tui_query *q);
+/* Readable when a result is waiting (poll it with the keyboard; tui_worker_poll empties it). */
+int tui_worker_fd(const tui_worker *w);
 /* Takes a finished result (true) into *OUT. */
 bool tui_worker_poll(tui_worker *w, tui_result *out);
 /* True while a request is running. */
@@ -212,5 +214,11 @@ typedef struct tui_app_opts {
   const char *sort;
 } tui_app_opts;
 int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui_app_opts *o);
+
+/* ---- milestones for benchmarks (timing.c): HUD_TUI_TIMING=FILE appends "<monotonic us> EVENT [detail]" ---- */
+void tui_timing_open(void); /* reads HUD_TUI_TIMING; without it every mark is a no-op */
+bool tui_timing_on(void);
+void tui_timing_mark(const char *event, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int64_t tui_now_us(void); /* monotonic microseconds */
 
 #endif
