@@ -6,6 +6,7 @@ fed, with HUD_TUI_TIMING, and prints p50/p95/max of its milestones (tui/timing.c
 - start -> first full screen: the same from hud-tui's main();
 - refresh redraw: a refresh's response decoded on the fetch thread (fetch-done) -> the screen showing it
   updated (the next draw with new data), and that draw's own duration;
+- hud-tui's own part: launch -> first full screen less the first request (the server's time);
 - RSS: VmHWM and VmRSS of hud-tui after the runs' refreshes.
 """
 
@@ -144,7 +145,7 @@ def main():
     try:
         for limit in (200, 1000):
             for w, h in ((80, 24), (200, 60)):
-                launch, start, fetch, redraw, draw, hwm, rss = [], [], [], [], [], [], []
+                launch, start, fetch, own, redraw, draw, hwm, rss = [], [], [], [], [], [], [], []
                 for r in range(a.rounds):
                     marks, mem, screen = one_run(tm, a, tmp, f"b{limit}x{w}r{r}", w, h, limit, a.run_seconds)
                     res = analyse(marks)
@@ -156,6 +157,7 @@ def main():
                     start.append(res["start"])
                     if res["fetch"] is not None:
                         fetch.append(res["fetch"])
+                        own.append(res["launch"] - res["fetch"])
                     redraw += res["redraw"]
                     draw += res["draw"]
                     hwm.append(mem.get("VmHWM", 0) / 1024)
@@ -163,7 +165,8 @@ def main():
                 print(f"tui: {w}x{h}, --limit {limit} ({a.rounds} runs, --interval 0.5):")
                 print(f"  launch (exec) -> first full screen: {fmt(launch)}   [goal <= 200 ms]")
                 print(f"  main() -> first full screen:        {fmt(start)}")
-                print(f"    of which the first request:       {fmt(fetch)}")
+                print(f"    of which the first request:       {fmt(fetch)} (hud-server's answer, decoded)")
+                print(f"  launch -> first screen less the request: {fmt(own)} (hud-tui's own part)")
                 print(f"  refresh: decoded -> screen updated: {fmt(redraw)}   [goal <= 16 ms]")
                 print(f"    of which the draw itself:         {fmt(draw)}")
                 print(f"  memory: VmHWM {fmt(hwm, 'MB')}; VmRSS {fmt(rss, 'MB')}")
