@@ -9,27 +9,42 @@
 
 void tui_fmt_dur(double ns, char *buf, size_t cap) {
   double a = fabs(ns);
+  const char *sign = ns < 0 ? "-" : "";
   if (!isfinite(ns) || a < 0.5) snprintf(buf, cap, "-");
   else if (a < 1e3) snprintf(buf, cap, "%.0fns", ns);
   else if (a < 1e4) snprintf(buf, cap, "%.2fus", ns / 1e3);
   else if (a < 1e6) snprintf(buf, cap, "%.1fus", ns / 1e3);
   else if (a < 1e7) snprintf(buf, cap, "%.2fms", ns / 1e6);
   else if (a < 1e9) snprintf(buf, cap, "%.1fms", ns / 1e6);
-  else snprintf(buf, cap, "%.2fs", ns / 1e9);
+  else if (a < 6e10) snprintf(buf, cap, "%.2fs", ns / 1e9);
+  /* Minutes and beyond in clock units, so that hours of a batch job still fit a 7-column cell. */
+  else if (a < 3.6e12) snprintf(buf, cap, "%s%lldm%02llds", sign, (long long)(a / 6e10), (long long)fmod(a / 1e9, 60));
+  else if (a < 3.6e14) snprintf(buf, cap, "%s%lldh%02lldm", sign, (long long)(a / 3.6e12), (long long)fmod(a / 6e10, 60));
+  else snprintf(buf, cap, "%s%.0fd", sign, floor(a / 8.64e13));
+}
+
+/* V >= 1000 with an SI prefix: "12.3k" "4.5M" ... "9.2E" (int64's limit). */
+static void fmt_si(double v, char *buf, size_t cap) {
+  static const char units[] = "kMGTPE";
+  size_t u = 0;
+  v /= 1e3;
+  while (v >= 999.95 && u + 1 < sizeof units - 1) {
+    v /= 1e3;
+    u++;
+  }
+  snprintf(buf, cap, "%.1f%c", v, units[u]);
 }
 
 void tui_fmt_rate(double v, char *buf, size_t cap) {
   if (!isfinite(v) || v <= 0) snprintf(buf, cap, "0");
   else if (v < 10) snprintf(buf, cap, "%.2f", v);
-  else if (v < 1000) snprintf(buf, cap, "%.1f", v);
-  else if (v < 1e6) snprintf(buf, cap, "%.1fk", v / 1e3);
-  else snprintf(buf, cap, "%.1fM", v / 1e6);
+  else if (v < 999.95) snprintf(buf, cap, "%.1f", v);
+  else fmt_si(v, buf, cap);
 }
 
 void tui_fmt_count(int64_t n, char *buf, size_t cap) {
   if (n < 10000) snprintf(buf, cap, "%lld", (long long)n);
-  else if (n < 1000000) snprintf(buf, cap, "%.1fk", n / 1e3);
-  else snprintf(buf, cap, "%.1fM", n / 1e6);
+  else fmt_si((double)n, buf, cap);
 }
 
 void tui_fmt_pct(double frac, char *buf, size_t cap) {

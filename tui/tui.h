@@ -124,9 +124,9 @@ int tui_resolve_service(hud_client *c, tui_query *q, hud_api_error *err);
 void tui_put(int y, int x, int w, const char *s, int tone, bool sel);
 
 /* ---- formatting (fmt.c); every function writes a NUL-terminated string of at most CAP-1 bytes ---- */
-void tui_fmt_dur(double ns, char *buf, size_t cap);      /* "850ns" "12.3us" "4.56ms" "1.23s" "-" for 0 */
-void tui_fmt_rate(double per_min, char *buf, size_t cap); /* "0.42" "12.3" "1.2k" */
-void tui_fmt_count(int64_t n, char *buf, size_t cap);     /* "987" "12.3k" "4.5M" */
+void tui_fmt_dur(double ns, char *buf, size_t cap);      /* "850ns" "12.3us" "4.56ms" "1.23s" "2m05s" "3h00m" "12d", "-" for 0 */
+void tui_fmt_rate(double per_min, char *buf, size_t cap); /* "0.42" "12.3" "1.2k" ... "6.4P" */
+void tui_fmt_count(int64_t n, char *buf, size_t cap);     /* "987" "12.3k" "4.5M" ... "9.2E" */
 void tui_fmt_pct(double frac, char *buf, size_t cap);     /* 0.0123 -> "1.23%" */
 void tui_fmt_signed_pct(double pct, char *buf, size_t cap); /* 12.3 -> "+12.3%", 0 -> "-" */
 void tui_fmt_window(int64_t ns, char *buf, size_t cap);   /* "24h" "90m" "7d" */

@@ -74,7 +74,7 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
-int td_setup(void) {
+int td_setup_tmux(void) {
   const char *b = getenv("HUD_BUILD_DIR");
   snprintf(g_bin, sizeof g_bin, "%s/tui/hud-tui", b ? b : ".");
   snprintf(g_tmp, sizeof g_tmp, "/tmp/hud-tuitest-XXXXXX");
@@ -85,6 +85,11 @@ int td_setup(void) {
   if (!c) return -1;
   fprintf(c, "set -g remain-on-exit on\nset -g status off\nset -g history-limit 100\n");
   fclose(c);
+  return 0;
+}
+
+int td_setup(void) {
+  if (td_setup_tmux() < 0) return -1;
   g_f = query_fixture_start();
   if (!g_f) return -1;
   /* One forced read folds the ingested batches into the tables that hud-tui's unforced reads see. */
@@ -149,6 +154,8 @@ char *td_screen_now(const char *name, const char *marker, int timeout_ms) {
   }
   return NULL;
 }
+
+const char *td_socket(void) { return g_sock; }
 
 char *td_screen_sgr(const char *name) { return td_sh_out(NULL, "tmux -L %s capture-pane -e -p -t %s", g_sock, name); }
 

@@ -16,7 +16,10 @@
 /* Starts the fixture (and warms the server's fold so that unforced reads see both versions) and a private
  * tmux server. 0 or -1. */
 int td_setup(void);
+/* Only the tmux side (scratch directory, private server socket): for tests that run their own hud-server. */
+int td_setup_tmux(void);
 void td_teardown(void);
+const char *td_socket(void); /* tmux -L name */
 query_fixture *td_fixture(void);
 const char *td_bin(void);       /* the hud-tui binary */
 const char *td_tmpdir(void);    /* scratch directory of this run */
