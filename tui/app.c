@@ -64,8 +64,10 @@ static void fill(int y, int attr) {
 static void put_right(int y, const char *s, int attr) {
   int w = (int)tui_width(s);
   if (w >= COLS) return;
+  char fit[1024];
+  tui_fit(s, (size_t)w, false, false, fit, sizeof fit); /* backend text: no control characters */
   attron(attr);
-  mvaddstr(y, COLS - w - 1, s);
+  mvaddstr(y, COLS - w - 1, fit);
   attroff(attr);
 }
 

@@ -109,6 +109,19 @@ size_t tui_width(const char *s) {
   return w;
 }
 
+/* Control characters (C0, DEL, C1) of backend text would move the cursor or start escape sequences:
+ * each becomes one printable column (blank for tab and line breaks, '?' otherwise). In place. */
+static void printable(char *s) {
+  char *o = s;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '\t' || *p == '\n' || *p == '\r') *o++ = ' ';
+    else if (*p < 0x20 || *p == 0x7f) *o++ = '?';
+    else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) *o++ = '?', p++;
+    else *o++ = (char)*p;
+  }
+  *o = '\0';
+}
+
 void tui_fit(const char *s, size_t width, bool right, bool pad, char *buf, size_t cap) {
   if (!s) s = "";
   size_t w = tui_width(s), len = 0;
@@ -127,6 +140,7 @@ void tui_fit(const char *s, size_t width, bool right, bool pad, char *buf, size_
     memcpy(buf, s, len);
     if (width > 0) buf[len++] = '~';
     buf[len] = '\0';
+    printable(buf);
     return;
   }
   size_t gap = pad || right ? width - w : 0, sl = strlen(s);
@@ -140,6 +154,7 @@ void tui_fit(const char *s, size_t width, bool right, bool pad, char *buf, size_
     memset(buf + sl, ' ', gap);
   }
   buf[gap + sl] = '\0';
+  printable(buf);
 }
 
 bool tui_contains(const char *hay, const char *needle) {

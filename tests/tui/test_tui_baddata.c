@@ -247,10 +247,204 @@ static void hundred_thousand_functions(void **state) {
   td_kill("wide");
 }
 
+/* The key hud-tui uses is revoked while it runs: the status line says 401, the last data stays. SIGTERM
+ * then ends it with the terminal restored. */
+static void key_revoked_mid_session(void **state) {
+  char key[128], out[4096], dir[512], args[512];
+  assert_int_equal(srvh_key_roles(&g_h, "prod", "read", key), 0);
+  assert_int_equal(srvh_cli(&g_h, (const char *const[]){"keys", "list", NULL}, out, sizeof out), 0);
+  char id[32] = ""; /* the newest key: the last line's first column */
+  for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+    if (l[0] >= '0' && l[0] <= '9') sscanf(l, "%31s", id);
+  assert_true(id[0]);
+  snprintf(args, sizeof args, "--key %s --service bad --env prod --interval 1", key);
+  start("revoked", 80, 24, TD_XTERM_UTF8, g_url, args, dir);
+  td_expect("revoked", "row 1 of 5", NULL);
+  assert_int_equal(srvh_cli(&g_h, (const char *const[]){"keys", "revoke", id, NULL}, NULL, 0), 0);
+  char *s = td_screen("revoked", "401 unauthorized", TD_WAIT_MS);
+  assert_non_null(s);
+  assert_non_null(strstr(s, "showing the data from"));
+  assert_non_null(strstr(s, "Huge.calls                  6.4P   2h59m"));
+  assert_true(td_golden("baddata_revoked_80x24_xterm_utf8", s));
+  free(s);
+  int pid = td_pane_pid("revoked", true);
+  assert_true(pid > 0);
+  kill(pid, SIGTERM);
+  td_assert_restored(dir, 128 + SIGTERM);
+  td_kill("revoked");
+}
+
+/* Fault injection, not a stand-in for hud-server: a listener on 127.0.0.1 that answers every request
+ * with one canned HTTP response, for bodies hud-server never sends (not JSON, wrong shapes, control
+ * characters in an error message). */
+typedef struct canned {
+  int fd, port;
+  pthread_t th;
+  pthread_mutex_t mu;
+  char resp[2048];
+} canned;
+
+static void *canned_main(void *arg) {
+  canned *c = arg;
+  for (;;) {
+    int cfd = accept(c->fd, NULL, NULL);
+    if (cfd < 0) return NULL;
+    char req[8192];
+    size_t got = 0;
+    while (got < sizeof req - 1) { /* read the request head: GETs have no body */
+      ssize_t r = read(cfd, req + got, sizeof req - 1 - got);
+      if (r <= 0) break;
+      got += (size_t)r;
+      req[got] = '\0';
+      if (strstr(req, "\r\n\r\n")) break;
+    }
+    pthread_mutex_lock(&c->mu);
+    char resp[2048];
+    memcpy(resp, c->resp, sizeof resp);
+    pthread_mutex_unlock(&c->mu);
+    ssize_t w = write(cfd, resp, strlen(resp));
+    (void)w;
+    close(cfd);
+  }
+}
+
+static void canned_set(canned *c, int status, const char *body) {
+  pthread_mutex_lock(&c->mu);
+  snprintf(c->resp, sizeof c->resp,
+           "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+           status, strlen(body), body);
+  pthread_mutex_unlock(&c->mu);
+}
+
+static int canned_start(canned *c) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t al = sizeof a;
+  c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(c->fd, 16) < 0 ||
+      getsockname(c->fd, (struct sockaddr *)&a, &al) < 0)
+    return -1;
+  c->port = ntohs(a.sin_port);
+  pthread_mutex_init(&c->mu, NULL);
+  return pthread_create(&c->th, NULL, canned_main, c) == 0 ? 0 : -1;
+}
+
+static void canned_stop(canned *c) {
+  shutdown(c->fd, SHUT_RDWR); /* accept() returns: the thread ends */
+  pthread_join(c->th, NULL);
+  close(c->fd);
+  pthread_mutex_destroy(&c->mu);
+}
+
+/* The error line is the first of the two status lines: one line, no control characters, screen intact. */
+static void expect_error_line(const char *name, const char *marker) {
+  char *s = td_screen(name, marker, TD_WAIT_MS);
+  assert_non_null(s);
+  int lines = 0;
+  for (const char *p = s; *p; p++) {
+    lines += *p == '\n';
+    assert_true((unsigned char)*p >= 0x20 || *p == '\n');
+  }
+  assert_int_equal(lines, 24);
+  assert_null(strstr(s, "^["));
+  const char *retry = strstr(s, "\nretry in "), *eol = retry ? strchr(retry + 1, '\n') : NULL;
+  assert_non_null(eol); /* the second status line is whole: nothing of the message spilled into it */
+  assert_true(eol - retry > 12 && strncmp(eol - 11, "no data yet", 11) == 0);
+  assert_non_null(strstr(s, "?:help q:quit")); /* the footer is still the last line */
+  assert_non_null(strstr(s, " 1 Functions 2 Flows"));
+  free(s);
+}
+
+static void not_hud_server(void **state) {
+  canned c;
+  assert_int_equal(canned_start(&c), 0);
+  canned_set(&c, 200, "<html><body>502 Bad Gateway</body></html>");
+  char url[64], dir[512];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d", c.port);
+  start("garbage", 80, 24, TD_XTERM_UTF8, url, "--key k --service bad --env prod", dir);
+  expect_error_line("garbage", "retry in");
+  canned_set(&c, 200, "{\"from\": 12, \"items\": \"not an array\"}");
+  td_keys("garbage", "r");
+  expect_error_line("garbage", "does not decode");
+  canned_set(&c, 500, "{\"error\": {\"code\": \"internal\", \"message\": \"line one\\nline two\\ttab \\u001b[2J\\u001b[31mred\"}}");
+  td_keys("garbage", "r");
+  expect_error_line("garbage", "line one");
+  char *s = td_screen("garbage", "line one", TD_WAIT_MS);
+  assert_non_null(s);
+  assert_true(td_golden("baddata_control_chars_80x24_xterm_utf8", s));
+  free(s);
+  int pid = td_pane_pid("garbage", true);
+  assert_true(pid > 0);
+  kill(pid, SIGHUP);
+  td_assert_restored(dir, 128 + SIGHUP);
+  td_kill("garbage");
+  canned_stop(&c);
+}
+
+/* From DIR/timing: the delay between each failed fetch at or after FROM_US and the next fetch (us). */
+static size_t retry_delays(const char *dir, long long from_us, long long *out, size_t cap) {
+  char path[600], line[256];
+  snprintf(path, sizeof path, "%s/timing", dir);
+  FILE *f = fopen(path, "r");
+  size_t n = 0;
+  long long failed = -1;
+  while (f && fgets(line, sizeof line, f)) {
+    long long t;
+    char ev[64], view[64], rc[64] = "";
+    if (sscanf(line, "%lld %63s %63s %63s", &t, ev, view, rc) < 2 || t < from_us) continue;
+    if (strcmp(ev, "fetch-done") == 0 && strcmp(rc, "rc=0") != 0) failed = t;
+    if (strcmp(ev, "fetch-start") == 0 && failed >= 0 && n < cap) {
+      out[n++] = t - failed;
+      failed = -1;
+    }
+  }
+  if (f) fclose(f);
+  return n;
+}
+
+static long long mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The server dies while a refresh waits for it (last: it ends the shared server): the status line says
+ * unreachable, retries back off (1 s, then 2 s), the data stays with its age; q restores the terminal. */
+static void backend_killed_mid_refresh(void **state) {
+  char dir[512], args[512], want[128];
+  snprintf(args, sizeof args, "--key %s --service bad --env prod --interval 1 --timeout-ms 8000", g_key);
+  start("killed", 80, 24, TD_XTERM_UTF8, g_url, args, dir);
+  td_expect("killed", "row 1 of 5", NULL);
+  kill(g_h.pid, SIGSTOP);
+  char *s = td_screen_now("killed", "loading...", 5000); /* a refresh is waiting for the stopped server */
+  assert_non_null(s);
+  free(s);
+  long long killed = mono_us();
+  srvh_stop(&g_h, SIGKILL);
+  snprintf(want, sizeof want, "backend unreachable at %s", g_url);
+  s = td_screen("killed", want, TD_WAIT_MS);
+  assert_non_null(s);
+  assert_non_null(strstr(s, "showing the data from"));
+  assert_non_null(strstr(s, "Huge.calls                  6.4P   2h59m"));
+  free(s);
+  long long d[4];
+  size_t n = 0;
+  for (int i = 0; i < 100 && (n = retry_delays(dir, killed, d, 4)) < 2; i++) usleep(100000);
+  assert_true(n >= 2);
+  fprintf(stderr, "retries after the kill: %.2f s, then %.2f s\n", d[0] / 1e6, d[1] / 1e6);
+  assert_true(d[0] >= 900000 && d[0] < 1900000); /* 1 s */
+  assert_true(d[1] >= 1900000);                  /* then 2 s */
+  td_keys("killed", "q");
+  td_assert_restored(dir, 0);
+  td_kill("killed");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(bad_figures),
       cmocka_unit_test(hundred_thousand_functions),
+      cmocka_unit_test(key_revoked_mid_session),
+      cmocka_unit_test(not_hud_server),
+      cmocka_unit_test(backend_killed_mid_refresh), /* last: it kills the server */
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

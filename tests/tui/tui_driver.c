@@ -258,3 +258,33 @@ void td_expect(const char *name, const char *marker, const char *golden) {
   if (golden) assert_true(td_golden(golden, s));
   free(s);
 }
+
+static char *slurp(const char *dir, const char *file) {
+  char path[600];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  for (int i = 0; i < 200; i++) { /* the shell writes it right after hud-tui ends */
+    FILE *f = fopen(path, "r");
+    if (f) {
+      char *buf = calloc(1, 65536);
+      size_t n = fread(buf, 1, 65535, f);
+      fclose(f);
+      if (n > 0 && buf[n - 1] == '\n') return buf;
+      free(buf);
+    }
+    usleep(50000);
+  }
+  return NULL;
+}
+
+/* The terminal's modes after hud-tui ended equal the ones before; RC is its exit status. */
+void td_assert_restored(const char *dir, int rc) {
+  char *after = slurp(dir, "after"), *before = slurp(dir, "before"), *got = slurp(dir, "rc");
+  assert_non_null(after);
+  assert_non_null(before);
+  assert_string_equal(before, after);
+  assert_non_null(got);
+  assert_int_equal(atoi(got), rc);
+  free(after);
+  free(before);
+  free(got);
+}

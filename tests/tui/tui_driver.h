@@ -51,6 +51,9 @@ bool td_golden(const char *name, char *text);
 void td_ready(const char *name, int w, int h, const char *env, const char *args, const char *golden);
 /* The screen reaches MARKER within TD_WAIT_MS and equals golden GOLDEN (NULL: not compared). */
 void td_expect(const char *name, const char *marker, const char *golden);
+/* The files DIR/before and DIR/after (`stty -a` around hud-tui, written by the session's shell) are equal
+ * and DIR/rc (its exit status) is RC: cmocka checks. */
+void td_assert_restored(const char *dir, int rc);
 /* Pid of the pane's process (its first child when CHILD). */
 int td_pane_pid(const char *name, bool child);
 
