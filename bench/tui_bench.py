@@ -46,6 +46,10 @@ class Tmux:
 
     def kill_server(self):
         self.run("kill-server", check=False)
+        # tmux leaves its socket file behind.
+        sock = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}", self.sock)
+        if os.path.exists(sock):
+            os.unlink(sock)
 
 
 def read_marks(path):

@@ -83,7 +83,9 @@ int td_setup_tmux(void) {
   snprintf(g_conf, sizeof g_conf, "%s/tmux.conf", g_tmp);
   FILE *c = fopen(g_conf, "w");
   if (!c) return -1;
-  fprintf(c, "set -g remain-on-exit on\nset -g status off\nset -g history-limit 100\n");
+  /* exit-empty off: killing the last session must not race with the next new-session ("server exited
+   * unexpectedly"); td_teardown kills the server. */
+  fprintf(c, "set -s exit-empty off\nset -g remain-on-exit on\nset -g status off\nset -g history-limit 100\n");
   fclose(c);
   return 0;
 }
