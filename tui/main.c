@@ -1,4 +1,5 @@
 /* hud-tui: `top` for a service's code. Flags, configuration, then the interactive program or --once. */
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,7 +166,8 @@ int main(int argc, char **argv) {
   hud_config_free(cfg);
   tui_ctx ctx = {.url = url, .service = q.service, .env = q.env, .window_ns = q.window_ns};
   if (a.is_once) {
-    ctx.unicode = false; /* plain ASCII for pipes and scripts */
+    setlocale(LC_CTYPE, ""); /* names: as they are in a UTF-8 locale, '?' for what the locale cannot show */
+    ctx.unicode = false;     /* plain ASCII glyphs for pipes and scripts */
     ctx.cols = text_width(a.width);
     rc = tui_once(c, &q, &a.once, &ctx, stdout);
   } else {

@@ -135,7 +135,7 @@ void tui_fmt_age(int64_t ms, char *buf, size_t cap);      /* "3s" "2m05s" "1h02m
 void tui_fmt_spark(const double *v, size_t n, bool unicode, char *buf, size_t cap);
 /* Calls per minute over the window [FROM, TO). */
 double tui_per_min(int64_t calls, hud_time_ns from, hud_time_ns to);
-/* Display width of a UTF-8 string (code points; hud's text is ASCII or 1-column glyphs). */
+/* Display width of a UTF-8 string: wcwidth() per character in a UTF-8 locale, else 1 per character. */
 size_t tui_width(const char *s);
 /* Copies S into BUF cut to WIDTH columns ("~" marks a cut), padded with spaces when PAD. */
 void tui_fit(const char *s, size_t width, bool right, bool pad, char *buf, size_t cap);

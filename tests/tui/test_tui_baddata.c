@@ -151,6 +151,14 @@ static int ingest_bad(void) {
       {"shop/views.py", "index", true, 500, 100, 0, 1e6, -1},
       /* Called by index, never declared: no name, no module of its own. */
       {"shop/ghost.py", "ghost", false, 300, 100, 0, 5e5, 3},
+      /* Wide characters (two columns each), a combining-free accent, an emoji, and control characters. */
+      {"shop/jp.py", "\u4fa1\u683c\u8a08\u7b97", true, 40, 10, 0, 1e6, -1},
+      {"shop/prix.py", "Prix.calcul\u00e9", true, 39, 10, 0, 1e6, -1},
+      {"shop/emoji.py", "f\U0001F600x", true, 38, 10, 0, 1e6, -1},
+      {"shop/ctl.py", "tab\there\nnl\x1b[31mred", true, 37, 10, 0, 1e6, -1},
+      {"shop/jp.py", "\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97"
+                     "\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97\u8a08\u7b97",
+       true, 36, 10, 0, 1e6, -1}, /* 64 columns: cut in both widths */
   };
   return ingest("bad", "tui-bad-1", specs, sizeof specs / sizeof specs[0], 2);
 }
@@ -192,9 +200,9 @@ static void bad_figures(void **state) {
   char dir[512], args[512];
   snprintf(args, sizeof args, "--key %s --service bad --env prod", g_key);
   start("big", 200, 60, TD_XTERM_UTF8, g_url, args, dir);
-  td_expect("big", "row 1 of 5", "baddata_functions_200x60_xterm_utf8");
+  td_expect("big", "row 1 of 10", "baddata_functions_200x60_xterm_utf8");
   start("big80", 80, 24, TD_VT100_C, g_url, args, dir);
-  td_expect("big80", "row 1 of 5", "baddata_functions_80x24_vt100_c");
+  td_expect("big80", "row 1 of 10", "baddata_functions_80x24_vt100_c");
   td_keys("big80", "Enter");
   td_expect("big80", "Huge.calls  big/huge.py:10-20", "baddata_detail_huge_80x24_vt100_c");
   td_kill("big80");
@@ -208,6 +216,21 @@ static void bad_figures(void **state) {
   td_keys("big", "j j Enter"); /* the callee never declared: its id stands for its name */
   td_expect("big", GHOST_ID "  ?", "baddata_detail_ghost_200x60_xterm_utf8");
   td_kill("big");
+  /* --once: the same cells; in the C locale what it cannot show is '?', control characters never pass. */
+  int st = -1;
+  char *out = td_sh_out(&st, "env LC_ALL=C %s --url %s --key %s --service bad --env prod --once --width 80", td_bin(),
+                        g_url, g_key);
+  assert_int_equal(st, 0);
+  assert_non_null(out);
+  assert_non_null(strstr(out, "\nPrix.calcul?                0.05  1.00ms"));
+  assert_non_null(strstr(out, "\ntab here nl?[31mred         0.05"));
+  assert_null(strchr(out, '\033'));
+  free(out);
+  out = td_sh_out(&st, "env LC_ALL=C.UTF-8 %s --url %s --key %s --service bad --env prod --once --width 80", td_bin(),
+                  g_url, g_key);
+  assert_non_null(out);
+  assert_non_null(strstr(out, "\n\u4fa1\u683c\u8a08\u7b97                    0.06  1.00ms")); /* 8 columns + 13 blanks */
+  free(out);
 }
 
 static void hundred_thousand_functions(void **state) {
@@ -259,7 +282,7 @@ static void key_revoked_mid_session(void **state) {
   assert_true(id[0]);
   snprintf(args, sizeof args, "--key %s --service bad --env prod --interval 1", key);
   start("revoked", 80, 24, TD_XTERM_UTF8, g_url, args, dir);
-  td_expect("revoked", "row 1 of 5", NULL);
+  td_expect("revoked", "row 1 of 10", NULL);
   assert_int_equal(srvh_cli(&g_h, (const char *const[]){"keys", "revoke", id, NULL}, NULL, 0), 0);
   char *s = td_screen("revoked", "401 unauthorized", TD_WAIT_MS);
   assert_non_null(s);
@@ -413,7 +436,7 @@ static void backend_killed_mid_refresh(void **state) {
   char dir[512], args[512], want[128];
   snprintf(args, sizeof args, "--key %s --service bad --env prod --interval 1 --timeout-ms 8000", g_key);
   start("killed", 80, 24, TD_XTERM_UTF8, g_url, args, dir);
-  td_expect("killed", "row 1 of 5", NULL);
+  td_expect("killed", "row 1 of 10", NULL);
   kill(g_h.pid, SIGSTOP);
   char *s = td_screen_now("killed", "loading...", 5000); /* a refresh is waiting for the stopped server */
   assert_non_null(s);
