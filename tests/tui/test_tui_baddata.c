@@ -430,6 +430,28 @@ static long long mono_us(void) {
   return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* q while a refresh waits for a stopped server: hud-tui ends at once (the fetch thread is left to the exit)
+ * with the terminal restored. */
+static void quit_while_request_hangs(void **state) {
+  char dir[512], args[512];
+  snprintf(args, sizeof args, "--key %s --service bad --env prod --timeout-ms 8000", g_key);
+  start("hangq", 80, 24, TD_XTERM_UTF8, g_url, args, dir);
+  td_expect("hangq", "row 1 of 10", NULL);
+  kill(g_h.pid, SIGSTOP);
+  td_keys("hangq", "r");
+  char *s = td_screen_now("hangq", "loading...", 5000);
+  assert_non_null(s);
+  free(s);
+  long long t0 = mono_us();
+  td_keys("hangq", "q");
+  td_assert_restored(dir, 0);
+  long long ms = (mono_us() - t0) / 1000;
+  kill(g_h.pid, SIGCONT);
+  fprintf(stderr, "quit with a hanging request: restored after %lld ms\n", ms);
+  assert_true(ms < 4000); /* the request itself would hang for 8 s */
+  td_kill("hangq");
+}
+
 /* The server dies while a refresh waits for it (last: it ends the shared server): the status line says
  * unreachable, retries back off (1 s, then 2 s), the data stays with its age; q restores the terminal. */
 static void backend_killed_mid_refresh(void **state) {
@@ -467,6 +489,7 @@ int main(void) {
       cmocka_unit_test(hundred_thousand_functions),
       cmocka_unit_test(key_revoked_mid_session),
       cmocka_unit_test(not_hud_server),
+      cmocka_unit_test(quit_while_request_hangs),
       cmocka_unit_test(backend_killed_mid_refresh), /* last: it kills the server */
   };
   return cmocka_run_group_tests(tests, setup, teardown);
