@@ -21,7 +21,7 @@ void tui_fmt_dur(double ns, char *buf, size_t cap) {
   else if (a < 6e10) snprintf(buf, cap, "%.2fs", ns / 1e9);
   /* Minutes and beyond in clock units, so that hours of a batch job still fit a 7-column cell. */
   else if (a < 3.6e12) snprintf(buf, cap, "%s%lldm%02llds", sign, (long long)(a / 6e10), (long long)fmod(a / 1e9, 60));
-  else if (a < 3.6e14) snprintf(buf, cap, "%s%lldh%02lldm", sign, (long long)(a / 3.6e12), (long long)fmod(a / 6e10, 60));
+  else if (a < 3.6e15) snprintf(buf, cap, "%s%lldh%02lldm", sign, (long long)(a / 3.6e12), (long long)fmod(a / 6e10, 60));
   else snprintf(buf, cap, "%s%.0fd", sign, floor(a / 8.64e13));
 }
 
