@@ -206,7 +206,8 @@ static void bad_figures(void **state) {
   td_keys("big80", "Enter");
   td_expect("big80", "Huge.calls  big/huge.py:10-20", "baddata_detail_huge_80x24_vt100_c");
   td_kill("big80");
-  /* The long name's detail, then its callee that was never declared (no name, no module). */
+  /* The long name's detail; index's, whose callees are the long name and a function never declared; that
+   * one's detail (no name, no module). */
   td_keys("big", "/ L o n g Enter Enter");
   td_expect("big", "callees (0)", "baddata_detail_long_200x60_xterm_utf8");
   td_keys("big", "Escape");
@@ -229,7 +230,7 @@ static void bad_figures(void **state) {
   out = td_sh_out(&st, "env LC_ALL=C.UTF-8 %s --url %s --key %s --service bad --env prod --once --width 80", td_bin(),
                   g_url, g_key);
   assert_non_null(out);
-  assert_non_null(strstr(out, "\n\u4fa1\u683c\u8a08\u7b97                    0.06  1.00ms")); /* 8 columns + 13 blanks */
+  assert_non_null(strstr(out, "\n\u4fa1\u683c\u8a08\u7b97                    0.06  1.00ms")); /* 8 columns wide */
   free(out);
 }
 
