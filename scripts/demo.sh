@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo on the embedded default store: hud-server on a fresh SQLite file, the example shop (Flask)
 # running under the Python sensor in two releases, real HTTP traffic, then what the query API and
-# hud-index say. Called by `scripts/dev.sh demo` with BUILD_DIR set to the release build.
+# hud-index say, and hud-tui: on a terminal the demo ends inside it (Issues view; q ends the demo), else
+# it prints its views once. Called by `scripts/dev.sh demo` with BUILD_DIR set to the release build.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -81,5 +82,27 @@ $PY "$ROOT/scripts/demo_report.py" report --url "$URL" --key "$READ_KEY" --servi
 say "the editor's view: functions hud-index finds in the source, with their production figures"
 "$BUILD_DIR/index/hud-index" --root "$ROOT/examples/shop" "$ROOT/examples/shop" |
   $PY "$ROOT/scripts/demo_report.py" editor --url "$URL" --key "$READ_KEY" --service shop
+
+# The same data in hud-tui. On a terminal the demo ends inside it, on the Issues view (q quits, which ends the
+# demo and stops the servers); otherwise it prints the views once.
+TUI=("$BUILD_DIR/tui/hud-tui" --url "$URL" --key "$READ_KEY" --service shop --env demo)
+if [ -t 0 ] && [ -t 1 ]; then
+  say "done: data in $DB (hud-server serve --db $DB to look again); hud-tui now (Enter: root cause, q: quit)"
+  sleep 2
+  "${TUI[@]}" --view issues
+  exit
+fi
+for view in functions flows issues; do
+  say "hud-tui --once --view $view"
+  "${TUI[@]}" --once --view "$view"
+done
+ROOT_ID=$("${TUI[@]}" --once --view issues --json | $PY -c '
+import json, sys
+causes = [rc for it in json.load(sys.stdin)["issues"] for rc in it["root_causes"]]
+print(causes[0]["function_id"] if causes else "")')
+if [ -n "$ROOT_ID" ]; then
+  say "hud-tui --once --view detail --function $ROOT_ID (the first root cause)"
+  "${TUI[@]}" --once --view detail --function "$ROOT_ID"
+fi
 
 say "done: data in $DB (hud-server serve --db $DB to look again)"

@@ -2,6 +2,7 @@
  * timer with back-off on errors, navigation history, the help overlay. Views come from tui_views[]. */
 #define _GNU_SOURCE
 #include <curses.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ typedef struct app {
   char err[1024];      /* last backend error, "" after a success */
   int64_t retry_at;
   bool paused, help, editing, quit, dirty;
+  bool fresh, shown; /* HUD_TUI_TIMING: new data not drawn yet; a screen with data drawn once */
   back_entry back[BACK_MAX];
   int n_back;
 } app;
@@ -62,8 +64,10 @@ static void fill(int y, int attr) {
 static void put_right(int y, const char *s, int attr) {
   int w = (int)tui_width(s);
   if (w >= COLS) return;
+  char fit[1024];
+  tui_fit(s, (size_t)w, false, false, fit, sizeof fit); /* backend text: no control characters */
   attron(attr);
-  mvaddstr(y, COLS - w - 1, s);
+  mvaddstr(y, COLS - w - 1, fit);
   attroff(attr);
 }
 
@@ -258,6 +262,7 @@ static void draw_help(app *a) {
 }
 
 static void draw(app *a) {
+  int64_t t0 = tui_timing_on() ? tui_now_us() : 0;
   erase();
   a->ctx.cols = COLS;
   a->ctx.lines = LINES;
@@ -284,6 +289,13 @@ static void draw(app *a) {
   draw_footer(a);
   if (a->help) draw_help(a);
   refresh();
+  if (t0) {
+    bool data = st->data.arena != NULL;
+    tui_timing_mark(data && !a->shown ? "first-screen" : "drawn", "%s %lld %s", a->fresh ? "data" : "other",
+                    (long long)(tui_now_us() - t0), v->name);
+    a->shown = a->shown || data;
+    a->fresh = false;
+  }
 }
 
 /* ---------------------------------------------------------------- fetching */
@@ -320,6 +332,7 @@ static void apply(app *a, tui_result *r) {
     if (st->sel >= st->n_rows) st->sel = st->n_rows ? st->n_rows - 1 : 0;
     a->fails = 0;
     a->err[0] = '\0';
+    a->fresh = r->view == a->view;
     a->next_fetch[r->view] = now + a->o->interval_ms;
     return;
   }
@@ -523,6 +536,13 @@ static void on_key(app *a, int ch) {
 
 /* ---------------------------------------------------------------- the loop */
 
+/* Sleeps until a key, a finished fetch or MS pass (a signal ends it too): a response is drawn as soon as
+ * it is decoded, not at the next tick. */
+static void wait_input(const app *a, int ms) {
+  struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = tui_worker_fd(a->w), .events = POLLIN}};
+  poll(p, 2, ms);
+}
+
 static int view_index(const char *name) {
   for (size_t i = 0; name && i < tui_nviews; i++)
     if (strcmp(tui_views[i]->name, name) == 0) return (int)i;
@@ -554,9 +574,10 @@ int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui
     fprintf(stderr, "hud-tui: cannot start the fetch thread\n");
     return 1;
   }
-  timeout(100);
+  timeout(0); /* the wait is wait_input's */
   a.dirty = true;
   int64_t last_draw = 0;
+  bool typed = false; /* curses may hold more keys than the terminal has left: read them before sleeping */
   while (!a.quit && !tui_term_stop_signal()) {
     tick(&a);
     int64_t now = tui_now_ms();
@@ -565,7 +586,9 @@ int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui
       last_draw = now;
       a.dirty = false;
     }
+    if (!typed) wait_input(&a, 100);
     int ch = getch();
+    typed = ch != ERR;
     if (ch == ERR) continue;
     a.dirty = true;
     if (ch != KEY_RESIZE) on_key(&a, ch);

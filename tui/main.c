@@ -1,4 +1,5 @@
 /* hud-tui: `top` for a service's code. Flags, configuration, then the interactive program or --once. */
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,8 @@ static int text_width(int flag) {
 }
 
 int main(int argc, char **argv) {
+  tui_timing_open();
+  tui_timing_mark("start", NULL);
   hud_config *cfg = NULL;
   if (hud_config_new(&cfg, "tui") < 0) return 1;
   if (hud_config_apply_args(cfg, &argc, argv) < 0 || hud_config_load(cfg, NULL) < 0) {
@@ -163,7 +166,8 @@ int main(int argc, char **argv) {
   hud_config_free(cfg);
   tui_ctx ctx = {.url = url, .service = q.service, .env = q.env, .window_ns = q.window_ns};
   if (a.is_once) {
-    ctx.unicode = false; /* plain ASCII for pipes and scripts */
+    setlocale(LC_CTYPE, ""); /* names: as they are in a UTF-8 locale, '?' for what the locale cannot show */
+    ctx.unicode = false;     /* plain ASCII glyphs for pipes and scripts */
     ctx.cols = text_width(a.width);
     rc = tui_once(c, &q, &a.once, &ctx, stdout);
   } else {

@@ -128,9 +128,9 @@ int tui_resolve_service(hud_client *c, tui_query *q, hud_api_error *err);
 void tui_put(int y, int x, int w, const char *s, int tone, bool sel);
 
 /* ---- formatting (fmt.c); every function writes a NUL-terminated string of at most CAP-1 bytes ---- */
-void tui_fmt_dur(double ns, char *buf, size_t cap);      /* "850ns" "12.3us" "4.56ms" "1.23s" "-" for 0 */
-void tui_fmt_rate(double per_min, char *buf, size_t cap); /* "0.42" "12.3" "1.2k" */
-void tui_fmt_count(int64_t n, char *buf, size_t cap);     /* "987" "12.3k" "4.5M" */
+void tui_fmt_dur(double ns, char *buf, size_t cap);      /* "850ns" "12.3us" "4.56ms" "1.23s" "2m05s" "3h00m" "12d", "-" for 0 */
+void tui_fmt_rate(double per_min, char *buf, size_t cap); /* "0.42" "12.3" "1.2k" ... "6.4P" */
+void tui_fmt_count(int64_t n, char *buf, size_t cap);     /* "987" "12.3k" "4.5M" ... "9.2E" */
 void tui_fmt_pct(double frac, char *buf, size_t cap);     /* 0.0123 -> "1.23%" */
 void tui_fmt_signed_pct(double pct, char *buf, size_t cap); /* 12.3 -> "+12.3%", 0 -> "-" */
 void tui_fmt_window(int64_t ns, char *buf, size_t cap);   /* "24h" "90m" "7d" */
@@ -139,7 +139,7 @@ void tui_fmt_age(int64_t ms, char *buf, size_t cap);      /* "3s" "2m05s" "1h02m
 void tui_fmt_spark(const double *v, size_t n, bool unicode, char *buf, size_t cap);
 /* Calls per minute over the window [FROM, TO). */
 double tui_per_min(int64_t calls, hud_time_ns from, hud_time_ns to);
-/* Display width of a UTF-8 string (code points; hud's text is ASCII or 1-column glyphs). */
+/* Display width of a UTF-8 string: wcwidth() per character in a UTF-8 locale, else 1 per character. */
 size_t tui_width(const char *s);
 /* Copies S into BUF cut to WIDTH columns ("~" marks a cut), padded with spaces when PAD. */
 void tui_fit(const char *s, size_t width, bool right, bool pad, char *buf, size_t cap);
@@ -182,6 +182,8 @@ int tui_worker_new(tui_worker **out, hud_client *c);
 /* Queues a fetch of view VIEW, replacing a queued one not yet started; returns the view whose queued job
  * was dropped, or -1. */
 int tui_worker_submit(tui_worker *w, int view, const tui_query *q);
+/* Readable when a result is waiting (poll it with the keyboard; tui_worker_poll empties it). */
+int tui_worker_fd(const tui_worker *w);
 /* Takes a finished result (true) into *OUT. */
 bool tui_worker_poll(tui_worker *w, tui_result *out);
 /* True while a request is running. */
@@ -216,5 +218,11 @@ typedef struct tui_app_opts {
   const char *sort;
 } tui_app_opts;
 int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui_app_opts *o);
+
+/* ---- milestones for benchmarks (timing.c): HUD_TUI_TIMING=FILE appends "<monotonic us> EVENT [detail]" ---- */
+void tui_timing_open(void); /* reads HUD_TUI_TIMING; without it every mark is a no-op */
+bool tui_timing_on(void);
+void tui_timing_mark(const char *event, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int64_t tui_now_us(void); /* monotonic microseconds */
 
 #endif

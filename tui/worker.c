@@ -1,9 +1,12 @@
 /* The fetch worker: blocking API calls run on one background thread so that keys and redraws never wait
  * for the backend; the main loop polls for the finished result and swaps it in. */
+#define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hud/err.h"
 #include "tui.h"
@@ -14,6 +17,7 @@ struct tui_worker {
   pthread_cond_t cv;
   hud_client *c;
   bool quit, busy, has_job, has_res;
+  int wake[2]; /* a byte per finished result: the main loop sleeps on it and on the keyboard */
   int job_view;
   tui_query job;
   tui_result res;
@@ -31,8 +35,10 @@ static void run_job(tui_worker *w, int view, tui_query *q, tui_result *r) {
     r->rc = r->err.code = HUD_ENOMEM;
     return;
   }
+  tui_timing_mark("fetch-start", "%s", tui_views[view]->name);
   r->rc = tui_views[view]->fetch(w->c, q, r->data.arena, &r->data.resp, &r->err);
   r->data.fetched_ms = tui_now_ms();
+  tui_timing_mark("fetch-done", "%s rc=%d", tui_views[view]->name, r->rc);
   if (r->rc) {
     hud_arena_free(r->data.arena);
     r->data.arena = NULL;
@@ -58,6 +64,8 @@ static void *main_fn(void *arg) {
     if (w->has_res) hud_arena_free(w->res.data.arena); /* never taken: superseded */
     w->res = r;
     w->has_res = true;
+    ssize_t n = write(w->wake[1], "", 1);
+    (void)n; /* full pipe: a wake-up is already pending */
   }
   pthread_mutex_unlock(&w->mu);
   return NULL;
@@ -67,6 +75,10 @@ int tui_worker_new(tui_worker **out, hud_client *c) {
   tui_worker *w = calloc(1, sizeof *w);
   if (!w) return HUD_ENOMEM;
   w->c = c;
+  if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+    free(w);
+    return HUD_ENOMEM;
+  }
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->cv, NULL);
   /* Signals belong to the main loop, which restores the terminal. */
@@ -76,6 +88,8 @@ int tui_worker_new(tui_worker **out, hud_client *c) {
   int rc = pthread_create(&w->th, NULL, main_fn, w);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0) {
+    close(w->wake[0]);
+    close(w->wake[1]);
     free(w);
     return HUD_ENOMEM;
   }
@@ -94,7 +108,11 @@ int tui_worker_submit(tui_worker *w, int view, const tui_query *q) {
   return dropped;
 }
 
+int tui_worker_fd(const tui_worker *w) { return w->wake[0]; }
+
 bool tui_worker_poll(tui_worker *w, tui_result *out) {
+  char drain[64];
+  while (read(w->wake[0], drain, sizeof drain) > 0) continue;
   pthread_mutex_lock(&w->mu);
   bool got = w->has_res;
   if (got) {
@@ -124,6 +142,8 @@ bool tui_worker_free(tui_worker *w) {
   if (w->has_res) hud_arena_free(w->res.data.arena);
   pthread_mutex_destroy(&w->mu);
   pthread_cond_destroy(&w->cv);
+  close(w->wake[0]);
+  close(w->wake[1]);
   free(w);
   return true;
 }

@@ -38,36 +38,6 @@ static void start_wrapped(const char *name, const char *url_args, char dir[512])
   td_start_cmd(name, 80, 24, cmd);
 }
 
-static char *slurp(const char *dir, const char *file) {
-  char path[600];
-  snprintf(path, sizeof path, "%s/%s", dir, file);
-  for (int i = 0; i < 200; i++) { /* the shell writes it right after hud-tui ends */
-    FILE *f = fopen(path, "r");
-    if (f) {
-      char *buf = calloc(1, 65536);
-      size_t n = fread(buf, 1, 65535, f);
-      fclose(f);
-      if (n > 0 && buf[n - 1] == '\n') return buf;
-      free(buf);
-    }
-    usleep(50000);
-  }
-  return NULL;
-}
-
-/* The terminal's modes after hud-tui ended equal the ones before; RC is its exit status. */
-static void assert_restored(const char *dir, int rc) {
-  char *after = slurp(dir, "after"), *before = slurp(dir, "before"), *got = slurp(dir, "rc");
-  assert_non_null(after);
-  assert_non_null(before);
-  assert_string_equal(before, after);
-  assert_non_null(got);
-  assert_int_equal(atoi(got), rc);
-  free(after);
-  free(before);
-  free(got);
-}
-
 static void restore_on_exit_paths(void **state) {
   char url[512], dir[512];
   snprintf(url, sizeof url, "--url http://127.0.0.1:%d --key %s", td_fixture()->h.port, td_fixture()->key);
@@ -87,7 +57,7 @@ static void restore_on_exit_paths(void **state) {
       assert_true(pid > 0);
       kill(pid, cases[i].sig);
     }
-    assert_restored(dir, cases[i].sig ? 128 + cases[i].sig : 0);
+    td_assert_restored(dir, cases[i].sig ? 128 + cases[i].sig : 0);
     td_kill(cases[i].name);
   }
 }
@@ -97,7 +67,7 @@ static void backend_down(void **state) {
   start_wrapped("down", "--url http://127.0.0.1:9 --connect-timeout-ms 2000", dir);
   td_expect("down", "backend unreachable at http://127.0.0.1:9", "backend_down_80x24_xterm_utf8");
   td_keys("down", "q");
-  assert_restored(dir, 0);
+  td_assert_restored(dir, 0);
   td_kill("down");
 }
 

@@ -74,7 +74,7 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
-int td_setup(void) {
+int td_setup_tmux(void) {
   const char *b = getenv("HUD_BUILD_DIR");
   snprintf(g_bin, sizeof g_bin, "%s/tui/hud-tui", b ? b : ".");
   snprintf(g_tmp, sizeof g_tmp, "/tmp/hud-tuitest-XXXXXX");
@@ -83,9 +83,15 @@ int td_setup(void) {
   snprintf(g_conf, sizeof g_conf, "%s/tmux.conf", g_tmp);
   FILE *c = fopen(g_conf, "w");
   if (!c) return -1;
-  /* exit-empty off: killing a test's last session must not stop the server under the next new-session. */
-  fprintf(c, "set -g remain-on-exit on\nset -g status off\nset -g history-limit 100\nset -s exit-empty off\n");
+  /* exit-empty off: killing the last session must not race with the next new-session ("server exited
+   * unexpectedly"); td_teardown kills the server. */
+  fprintf(c, "set -s exit-empty off\nset -g remain-on-exit on\nset -g status off\nset -g history-limit 100\n");
   fclose(c);
+  return 0;
+}
+
+int td_setup(void) {
+  if (td_setup_tmux() < 0) return -1;
   g_f = query_fixture_start();
   if (!g_f) return -1;
   /* One forced read folds the ingested batches into the tables that hud-tui's unforced reads see. */
@@ -150,6 +156,8 @@ char *td_screen_now(const char *name, const char *marker, int timeout_ms) {
   }
   return NULL;
 }
+
+const char *td_socket(void) { return g_sock; }
 
 char *td_screen_sgr(const char *name) { return td_sh_out(NULL, "tmux -L %s capture-pane -e -p -t %s", g_sock, name); }
 
@@ -251,4 +259,34 @@ void td_expect(const char *name, const char *marker, const char *golden) {
   assert_non_null(s);
   if (golden) assert_true(td_golden(golden, s));
   free(s);
+}
+
+static char *slurp(const char *dir, const char *file) {
+  char path[600];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  for (int i = 0; i < 200; i++) { /* the shell writes it right after hud-tui ends */
+    FILE *f = fopen(path, "r");
+    if (f) {
+      char *buf = calloc(1, 65536);
+      size_t n = fread(buf, 1, 65535, f);
+      fclose(f);
+      if (n > 0 && buf[n - 1] == '\n') return buf;
+      free(buf);
+    }
+    usleep(50000);
+  }
+  return NULL;
+}
+
+/* The terminal's modes after hud-tui ended equal the ones before; RC is its exit status. */
+void td_assert_restored(const char *dir, int rc) {
+  char *after = slurp(dir, "after"), *before = slurp(dir, "before"), *got = slurp(dir, "rc");
+  assert_non_null(after);
+  assert_non_null(before);
+  assert_string_equal(before, after);
+  assert_non_null(got);
+  assert_int_equal(atoi(got), rc);
+  free(after);
+  free(before);
+  free(got);
 }

@@ -16,7 +16,10 @@
 /* Starts the fixture (and warms the server's fold so that unforced reads see both versions) and a private
  * tmux server. 0 or -1. */
 int td_setup(void);
+/* Only the tmux side (scratch directory, private server socket): for tests that run their own hud-server. */
+int td_setup_tmux(void);
 void td_teardown(void);
+const char *td_socket(void); /* tmux -L name */
 query_fixture *td_fixture(void);
 const char *td_bin(void);       /* the hud-tui binary */
 const char *td_tmpdir(void);    /* scratch directory of this run */
@@ -48,6 +51,9 @@ bool td_golden(const char *name, char *text);
 void td_ready(const char *name, int w, int h, const char *env, const char *args, const char *golden);
 /* The screen reaches MARKER within TD_WAIT_MS and equals golden GOLDEN (NULL: not compared). */
 void td_expect(const char *name, const char *marker, const char *golden);
+/* The files DIR/before and DIR/after (`stty -a` around hud-tui, written by the session's shell) are equal
+ * and DIR/rc (its exit status) is RC: cmocka checks. */
+void td_assert_restored(const char *dir, int rc);
 /* Pid of the pane's process (its first child when CHILD). */
 int td_pane_pid(const char *name, bool child);
 
