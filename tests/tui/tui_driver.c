@@ -83,8 +83,13 @@ int td_setup(void) {
   snprintf(g_conf, sizeof g_conf, "%s/tmux.conf", g_tmp);
   FILE *c = fopen(g_conf, "w");
   if (!c) return -1;
-  fprintf(c, "set -g remain-on-exit on\nset -g status off\nset -g history-limit 100\n");
+  /* set-clipboard on: an OSC 52 from a pane lands in a tmux buffer (show-buffer). */
+  fprintf(c, "set -g remain-on-exit on\nset -g status off\nset -g history-limit 100\nset -s set-clipboard on\nset -s exit-empty off\n");
   fclose(c);
+  /* hud-tui remembers its view and sorts: never in the real home, and (td_start) one state per session. */
+  char state[300];
+  snprintf(state, sizeof state, "%s/state", g_tmp);
+  setenv("XDG_STATE_HOME", state, 1);
   g_f = query_fixture_start();
   if (!g_f) return -1;
   /* One forced read folds the ingested batches into the tables that hud-tui's unforced reads see. */
@@ -111,9 +116,15 @@ void td_start_cmd(const char *name, int w, int h, const char *cmd) {
 
 void td_start(const char *name, int w, int h, const char *env, const char *args) {
   char cmd[2048];
-  snprintf(cmd, sizeof cmd, "env %s %s --url http://127.0.0.1:%d --key %s --service shop --env prod %s", env, g_bin,
-           g_f->h.port, g_f->key, args);
+  snprintf(cmd, sizeof cmd, "env XDG_STATE_HOME=%s/state-%s %s %s --url http://127.0.0.1:%d --key %s --service shop --env prod %s",
+           g_tmp, name, env, g_bin, g_f->h.port, g_f->key, args);
   td_start_cmd(name, w, h, cmd);
+}
+
+const char *td_sock(void) { return g_sock; }
+
+void td_bytes(const char *name, const char *bytes) {
+  td_sh("tmux -L %s send-keys -t %s -l \"$(printf '%s')\"", g_sock, name, bytes);
 }
 
 void td_keys(const char *name, const char *keys) { td_sh("tmux -L %s send-keys -t %s %s", g_sock, name, keys); }
