@@ -4,6 +4,7 @@
 #include <curses.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,7 +41,30 @@ typedef struct app {
   bool fresh, shown; /* HUD_TUI_TIMING: new data not drawn yet; a screen with data drawn once */
   back_entry back[BACK_MAX];
   int n_back;
+  char msg[1024];      /* one-off status message (e, y, pickers), cleared by the next key */
+  bool msg_bad;
+  unsigned gen;        /* scope generation (service, env, version, window, comparison) */
+  char version[128];   /* picked version, "" = all versions */
+  bool compare;        /* `v` */
+  char cmp_version[128], prev_version[128];
+  hud_arena *svc_arena;            /* the last /v1/services answer */
+  const hud_services_response *svc;
+  bool svc_asked;
+  tui_picker pick;
+  int tab_x[MAX_VIEWS], tab_w[MAX_VIEWS];
+  char root[4096];
 } app;
+
+enum { PICK_SERVICE = 1, PICK_ENV, PICK_VERSION, PICK_WINDOW };
+
+static void say(app *a, bool bad, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(app *a, bool bad, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(a->msg, sizeof a->msg, fmt, ap);
+  va_end(ap);
+  a->msg_bad = bad;
+}
 
 /* ---------------------------------------------------------------- drawing helpers */
 
@@ -73,12 +97,19 @@ static void put_right(int y, const char *s, int attr) {
 
 static void draw_header(app *a) {
   const tui_vstate *st = &a->st[a->view];
-  char win[32], age[32], buf[512], right[64] = "";
+  char win[32], age[32], buf[1024], right[64] = "";
   tui_fmt_window(a->q.window_ns, win, sizeof win);
   if (st->data.arena) tui_fmt_age(tui_now_ms() - st->data.fetched_ms, age, sizeof age);
   const char *sep = a->ctx.unicode ? " \u00b7 " : " | ";
-  snprintf(buf, sizeof buf, " hud-tui%s%s%senv %s%slast %s%sdata %s%s", sep, a->service[0] ? a->service : "?", sep,
-           a->q.env[0] ? a->q.env : "(key's)", sep, win, sep, st->data.arena ? age : "none", st->data.arena ? " ago" : "");
+  char ver[300] = "";
+  if (a->compare)
+    snprintf(ver, sizeof ver, "%s%s vs %s", sep, a->cmp_version[0] ? a->cmp_version : "newest",
+             a->prev_version[0] ? a->prev_version : "previous");
+  else if (a->version[0])
+    snprintf(ver, sizeof ver, "%sversion %s", sep, a->version);
+  snprintf(buf, sizeof buf, " hud-tui%s%s%senv %s%s%slast %s%sdata %s%s", sep, a->service[0] ? a->service : "?", sep,
+           a->q.env[0] ? a->q.env : "(key's)", ver, sep, win, sep, st->data.arena ? age : "none",
+           st->data.arena ? " ago" : "");
   int attr = tui_term_attr(-1);
   fill(0, attr);
   if (a->paused) snprintf(right, sizeof right, "PAUSED");
@@ -97,6 +128,8 @@ static void draw_tabs(app *a) {
     char t[64];
     snprintf(t, sizeof t, " %c %s ", tui_views[i]->key, tui_views[i]->title);
     tui_put(1, x, (int)strlen(t), t, (int)i == a->view ? TUI_TONE_NORMAL : TUI_TONE_DIM, (int)i == a->view);
+    a->tab_x[i] = x;
+    a->tab_w[i] = (int)strlen(t);
     x += (int)strlen(t) - 1; /* the next tab's leading blank doubles as the gap */
   }
   x++;
@@ -138,6 +171,7 @@ static void draw_table(app *a, const tui_view *v, tui_vstate *st, int y, int h) 
   for (int r = 0; r < rows && st->top + (size_t)r < st->n_rows; r++) {
     size_t row = st->top + (size_t)r;
     bool sel = row == st->sel;
+    if (y + 1 + r < TUI_HIT_LINES) st->hit[y + 1 + r] = (long)row;
     if (sel) fill(y + 1 + r, A_REVERSE);
     x = 0;
     for (size_t c = 0; c < t->n_cols; c++) {
@@ -175,6 +209,10 @@ static void draw_status(app *a) {
     tui_put(y, 0, COLS, buf, TUI_TONE_BAD, false);
     return;
   }
+  if (a->msg[0]) {
+    tui_put(y, 0, COLS, a->msg, a->msg_bad ? TUI_TONE_BAD : TUI_TONE_NORMAL, false);
+    return;
+  }
   const char *fb = tui_term_fallback();
   if (fb) {
     snprintf(buf, sizeof buf, "unknown TERM '%s': using %s", getenv("TERM") ? getenv("TERM") : "", fb);
@@ -191,8 +229,13 @@ static void draw_status(app *a) {
 
 static void draw_footer(app *a) {
   char buf[512];
-  snprintf(buf, sizeof buf, "?:help q:quit %s Tab,1-%zu:views Esc:back P:pause", tui_views[a->view]->footer,
-           tui_nviews);
+  int n = snprintf(buf, sizeof buf, "?:help q:quit %s Tab,1-%zu:views Esc:back P:pause", tui_views[a->view]->footer,
+                   tui_nviews);
+  /* The keys below only where they fit whole. */
+  static const char *const more[] = {" e:edit", " y:copy", " v:versions", " S,E,V,w:scope"};
+  for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+    if (n + (int)strlen(more[i]) <= COLS && (i > 1 || tui_views[a->view]->selected))
+      n += snprintf(buf + n, sizeof buf - (size_t)n, "%s", more[i]);
   tui_put(LINES - 1, 0, COLS, buf, TUI_TONE_NORMAL, false);
 }
 
@@ -203,6 +246,10 @@ static const char generic_help[] =
     "Enter\tdrill in\n"
     "Esc Backspace\tback to where Enter came from\n"
     "Tab, 1-6\tnext view (Shift-Tab: previous), a view by number\n"
+    "e y\topen the function in $EDITOR / copy its file:line\n"
+    "v\tcompare the current version with the previous one\n"
+    "S E V w\tpick service / environment / version / time window\n"
+    "mouse\tclick selects, again drills in; wheel scrolls; tabs\n"
     "r\trefresh now\n"
     "P\tpause: freeze the display, stop fetching\n"
     "?\tthis help (any key closes)\n"
@@ -234,25 +281,7 @@ static void draw_help(app *a) {
   for (const char *p = v->help; p && *p; p++) n += *p == '\n';
   int w = COLS - 4 < 72 ? COLS - 4 : 72, h = n + 3 < LINES - 2 ? n + 3 : LINES - 2;
   int x0 = (COLS - w) / 2, y0 = (LINES - h) / 2;
-  const char *hz = tui_glyph_h(), *vt = a->ctx.unicode ? "\u2502" : "|";
-  const char *c[4] = {"+", "+", "+", "+"};
-  if (a->ctx.unicode) {
-    c[0] = "\u250c";
-    c[1] = "\u2510";
-    c[2] = "\u2514";
-    c[3] = "\u2518";
-  }
-  for (int y = y0; y < y0 + h; y++) {
-    move(y, x0);
-    for (int x = 0; x < w; x++) {
-      bool top = y == y0, bot = y == y0 + h - 1, side = x == 0 || x == w - 1;
-      const char *g = " ";
-      if ((top || bot) && side) g = c[(bot ? 2 : 0) + (x == w - 1)];
-      else if (top || bot) g = hz;
-      else if (side) g = vt;
-      addstr(g);
-    }
-  }
+  tui_box(y0, x0, h, w);
   int y = y0 + 1;
   char title[128];
   snprintf(title, sizeof title, "Keys (%s view)", v->title);
@@ -273,6 +302,9 @@ static void draw(app *a) {
   }
   const tui_view *v = tui_views[a->view];
   tui_vstate *st = &a->st[a->view];
+  for (int i = 0; i < TUI_HIT_LINES; i++) st->hit[i] = -1;
+  tui_links_reset();
+  a->ctx.compare = a->compare;
   draw_header(a);
   draw_tabs(a);
   int y = 2, h = LINES - 4 - (a->err[0] ? 1 : 0);
@@ -287,8 +319,11 @@ static void draw(app *a) {
     v->draw(st, &a->ctx, y, h);
   draw_status(a);
   draw_footer(a);
+  if (a->help || a->pick.open) tui_links_reset(); /* an overlay may cover them */
   if (a->help) draw_help(a);
+  if (a->pick.open) tui_picker_draw(&a->pick);
   refresh();
+  tui_links_flush(a->ctx.color);
   if (t0) {
     bool data = st->data.arena != NULL;
     tui_timing_mark(data && !a->shown ? "first-screen" : "drawn", "%s %lld %s", a->fresh ? "data" : "other",
@@ -300,13 +335,19 @@ static void draw(app *a) {
 
 /* ---------------------------------------------------------------- fetching */
 
+static void compared_versions(app *a);
+
 static void submit(app *a, int view) {
   tui_vstate *st = &a->st[view];
   if (tui_views[view]->uses_function && !st->function_id[0]) return;
   tui_query q = a->q;
   snprintf(q.service, sizeof q.service, "%s", a->service);
   q.sort = st->sort;
+  q.gen = a->gen;
   snprintf(q.function_id, sizeof q.function_id, "%s", st->function_id);
+  /* The comparison narrows Functions to the compared version; a picked version narrows every view. */
+  const char *ver = a->compare && tui_views[view] == &tui_view_functions ? a->cmp_version : a->version;
+  snprintf(q.version, sizeof q.version, "%s", ver);
   int dropped = tui_worker_submit(a->w, view, &q);
   if (dropped >= 0) {
     a->inflight[dropped] = false;
@@ -319,7 +360,14 @@ static void apply(app *a, tui_result *r) {
   int64_t now = tui_now_ms();
   tui_vstate *st = &a->st[r->view];
   a->inflight[r->view] = false;
-  if (r->service[0] && !a->service[0]) snprintf(a->service, sizeof a->service, "%s", r->service);
+  if (r->gen != a->gen) {
+    hud_arena_free(r->data.arena); /* asked before the scope changed */
+    return;
+  }
+  if (r->service[0] && !a->service[0]) {
+    snprintf(a->service, sizeof a->service, "%s", r->service);
+    compared_versions(a);
+  }
   if (strcmp(r->function_id, st->function_id) != 0) {
     hud_arena_free(r->data.arena); /* answer for a function we already left: ask for the one shown */
     a->next_fetch[r->view] = 0;
@@ -344,9 +392,65 @@ static void apply(app *a, tui_result *r) {
   a->next_fetch[r->view] = a->retry_at;
 }
 
+/* The service's environment in scope (the only one when none is named), or NULL. */
+static const hud_environment_info *scope_env(const app *a) {
+  for (size_t i = 0; a->svc && i < a->svc->n_services; i++) {
+    const hud_service_info *s = &a->svc->services[i];
+    if (strcmp(s->name, a->service) != 0) continue;
+    for (size_t e = 0; e < s->n_environments; e++)
+      if (a->q.env[0] ? strcmp(s->environments[e].name, a->q.env) == 0 : s->n_environments == 1)
+        return &s->environments[e];
+  }
+  return NULL;
+}
+
+static void refetch_all(app *a, bool clear);
+static void fill_picker(app *a);
+
+/* The compared version (the picked one, else the newest) and the one before it, from /v1/services. */
+static void compared_versions(app *a) {
+  const hud_environment_info *env = scope_env(a);
+  char cur[sizeof a->cmp_version], prev[sizeof a->prev_version];
+  snprintf(cur, sizeof cur, "%s", a->version);
+  prev[0] = '\0';
+  for (size_t i = 0; env && i < env->n_versions; i++) {
+    if (!cur[0]) snprintf(cur, sizeof cur, "%s", env->versions[i].version);
+    if (strcmp(env->versions[i].version, cur) == 0) {
+      if (i + 1 < env->n_versions) snprintf(prev, sizeof prev, "%s", env->versions[i + 1].version);
+      break;
+    }
+  }
+  bool changed = strcmp(cur, a->cmp_version) != 0;
+  snprintf(a->cmp_version, sizeof a->cmp_version, "%s", cur);
+  snprintf(a->prev_version, sizeof a->prev_version, "%s", prev);
+  if (changed && a->compare) refetch_all(a, false);
+}
+
+static void apply_services(app *a, tui_result *r) {
+  if (r->rc != 0) {
+    char e[1024];
+    tui_error_text(&r->err, a->o->url, e, sizeof e);
+    say(a, true, "services list: %s", e);
+    return;
+  }
+  hud_arena_free(a->svc_arena);
+  a->svc_arena = r->data.arena;
+  a->svc = r->data.resp;
+  compared_versions(a);
+  if (a->pick.open && a->pick.kind != PICK_WINDOW) fill_picker(a); /* keeps the filter and the selection */
+}
+
 static void tick(app *a) {
-  if (a->paused) return;
   tui_result r;
+  if (tui_worker_poll_services(a->w, &r)) {
+    apply_services(a, &r);
+    a->dirty = true;
+  }
+  if (a->paused) return;
+  if (!a->svc_asked) {
+    tui_worker_submit_services(a->w, &a->q);
+    a->svc_asked = true;
+  }
   if (tui_worker_poll(a->w, &r)) {
     apply(a, &r);
     a->dirty = true;
@@ -475,6 +579,168 @@ static void edit_filter(app *a, int ch) {
   st->sel = st->top = 0;
 }
 
+/* A new scope: answers in flight are dropped (generation) and every view is fetched again; CLEAR drops the
+ * data on screen too (it belongs to another service, environment, version or window). */
+static void refetch_all(app *a, bool clear) {
+  a->gen++;
+  for (size_t v = 0; v < tui_nviews; v++) {
+    a->inflight[v] = false;
+    a->next_fetch[v] = 0;
+    if (!clear) continue;
+    hud_arena_free(a->st[v].data.arena);
+    a->st[v].data.arena = NULL;
+    a->st[v].data.resp = NULL;
+    a->st[v].n_rows = a->st[v].sel = a->st[v].top = 0;
+  }
+  a->err[0] = '\0';
+  a->fails = 0;
+  a->retry_at = 0;
+}
+
+/* ---------------------------------------------------------------- e, y, v */
+
+static bool selected_fn(app *a, tui_fnref *fn) {
+  const tui_view *v = tui_views[a->view];
+  if (!v->selected || !v->selected(&a->st[a->view], fn)) {
+    say(a, true, "no function on this row");
+    return false;
+  }
+  if (!fn->module_path[0]) {
+    say(a, true, "%s: the server knows no file for it", fn->name[0] ? fn->name : "this function");
+    return false;
+  }
+  return true;
+}
+
+static void edit_selected(app *a) {
+  tui_fnref fn;
+  char path[4096];
+  int line = 0, status = 0;
+  if (!selected_fn(a, &fn)) return;
+  if (tui_source_find(&a->ctx, &fn, path, sizeof path, &line) < 0) {
+    say(a, true, "%s not found under %s (--root DIR)", fn.module_path, a->root[0] ? a->root : "the current directory");
+    return;
+  }
+  if (tui_edit(path, line, &status) < 0) say(a, true, "cannot run the editor ($VISUAL, $EDITOR, vi)");
+  else if (status != 0) say(a, true, "the editor exited with status %d (%s)", status, path);
+  else if (line > 0) say(a, false, "edited %s:%d", path, line);
+  else say(a, false, "edited %s (no line known for %s)", path, fn.name);
+}
+
+static void copy_selected(app *a) {
+  tui_fnref fn;
+  char path[4096], text[4200];
+  int line = 0;
+  if (!selected_fn(a, &fn)) return;
+  if (tui_source_find(&a->ctx, &fn, path, sizeof path, &line) < 0) {
+    snprintf(path, sizeof path, "%s", fn.module_path); /* not here: the module path still says where */
+    line = fn.line;
+  }
+  if (line > 0) snprintf(text, sizeof text, "%s:%d", path, line);
+  else snprintf(text, sizeof text, "%s", path);
+  if (tui_clipboard(text) < 0) say(a, true, "cannot write to the terminal's clipboard");
+  else say(a, false, "copied %s (OSC 52)", text);
+}
+
+static int sort_index(const tui_view *v, const char *name) {
+  for (int i = 0; v->sorts && v->sorts[i]; i++)
+    if (strcmp(v->sorts[i], name) == 0) return i;
+  return -1;
+}
+
+/* `v`: views that can sort by change do so while comparing, and go back to their sort after. */
+static void toggle_compare(app *a) {
+  a->compare = !a->compare;
+  for (size_t v = 0; v < tui_nviews; v++) {
+    int ch = sort_index(tui_views[v], "change");
+    if (ch < 0) continue;
+    tui_vstate *st = &a->st[v];
+    if (a->compare) st->view_sort = st->sort;
+    st->sort = a->compare ? ch : st->view_sort;
+    if (st->data.arena) tui_views[v]->index(st);
+  }
+  compared_versions(a);
+  refetch_all(a, false);
+  if (a->compare)
+    say(a, false, "comparing %s with %s (v again: all versions)", a->cmp_version[0] ? a->cmp_version : "the newest version",
+        a->prev_version[0] ? a->prev_version : "the previous one");
+  else
+    say(a, false, "all versions");
+}
+
+/* ---------------------------------------------------------------- pickers */
+
+static const char *const windows[] = {"15m", "1h", "6h", "24h", "7d"};
+static const int64_t window_min[] = {15, 60, 360, 1440, 10080};
+
+static void fill_picker(app *a) {
+  tui_picker *p = &a->pick;
+  p->n = 0;
+  snprintf(p->empty, sizeof p->empty, "%s", a->svc ? "(none)" : "loading...");
+  if (p->kind == PICK_WINDOW) {
+    for (size_t i = 0; i < sizeof windows / sizeof windows[0]; i++)
+      tui_picker_add(p, windows[i], a->q.window_ns == window_min[i] * 60000000000LL);
+    return;
+  }
+  if (!a->svc) return;
+  if (p->kind == PICK_ENV) tui_picker_add(p, "(the key's environment)", !a->q.env[0]);
+  if (p->kind == PICK_VERSION) tui_picker_add(p, "all versions", !a->version[0]);
+  for (size_t i = 0; i < a->svc->n_services; i++) {
+    const hud_service_info *s = &a->svc->services[i];
+    if (p->kind == PICK_SERVICE) tui_picker_add(p, s->name, strcmp(s->name, a->service) == 0);
+    if (strcmp(s->name, a->service) != 0) continue;
+    for (size_t e = 0; e < s->n_environments; e++) {
+      const hud_environment_info *env = &s->environments[e];
+      if (p->kind == PICK_ENV) tui_picker_add(p, env->name, strcmp(env->name, a->q.env) == 0);
+      if (p->kind != PICK_VERSION || (a->q.env[0] && strcmp(env->name, a->q.env) != 0)) continue;
+      for (size_t v = 0; v < env->n_versions; v++)
+        tui_picker_add(p, env->versions[v].version, strcmp(env->versions[v].version, a->version) == 0);
+    }
+  }
+}
+
+static void open_picker(app *a, int kind) {
+  static const char *const titles[] = {"", "Service", "Environment", "Version", "Time window"};
+  tui_picker_open(&a->pick, kind, titles[kind]);
+  if (kind != PICK_WINDOW) tui_worker_submit_services(a->w, &a->q); /* fresh names */
+  fill_picker(a);
+  tui_picker_focus_current(&a->pick);
+}
+
+/* Every view about one function forgets it (another service has other functions). */
+static void forget_function(app *a) {
+  for (size_t v = 0; v < tui_nviews; v++) {
+    a->st[v].function_id[0] = '\0';
+    a->st[v].function_name[0] = '\0';
+  }
+  a->n_back = 0;
+}
+
+static void picked(app *a, size_t i) {
+  const char *item = a->pick.items[i];
+  bool first = i == 0 && (a->pick.kind == PICK_ENV || a->pick.kind == PICK_VERSION);
+  switch (a->pick.kind) {
+  case PICK_SERVICE:
+    if (strcmp(a->service, item) == 0) return;
+    snprintf(a->service, sizeof a->service, "%s", item);
+    forget_function(a);
+    break;
+  case PICK_ENV: snprintf(a->q.env, sizeof a->q.env, "%.63s", first ? "" : item); break;
+  case PICK_VERSION: snprintf(a->version, sizeof a->version, "%s", first ? "" : item); break;
+  case PICK_WINDOW: a->q.window_ns = window_min[i] * 60000000000LL; break;
+  default: return;
+  }
+  a->ctx.window_ns = a->q.window_ns;
+  compared_versions(a);
+  refetch_all(a, true);
+}
+
+static void picker_key(app *a, int ch) {
+  size_t i;
+  if (ch == KEY_ENTER) ch = '\r';
+  if (tui_picker_key(&a->pick, ch, &i) == 1) picked(a, i);
+}
+
 static void move_sel(tui_vstate *st, long delta) {
   if (!st->n_rows) return;
   long s = (long)st->sel + delta;
@@ -483,9 +749,45 @@ static void move_sel(tui_vstate *st, long delta) {
   st->sel = (size_t)s;
 }
 
-static void on_key(app *a, int ch) {
+static void on_key(app *a, int ch);
+
+/* Click: select the row (on the selected row: drill in, so a double click drills in too); wheel: scroll;
+ * click on a tab: that view. */
+static void on_mouse(app *a) {
+  MEVENT m;
+  if (getmouse(&m) != OK) return;
   if (a->help) {
     a->help = false;
+    return;
+  }
+  if (a->pick.open || a->editing) return;
+  tui_vstate *st = &a->st[a->view];
+  if (m.bstate & BUTTON4_PRESSED) move_sel(st, -3);
+  else if (m.bstate & BUTTON5_PRESSED) move_sel(st, 3);
+  if (!(m.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED))) return;
+  if (m.y == 1) {
+    for (size_t i = 0; i < tui_nviews; i++)
+      if (m.x >= a->tab_x[i] && m.x < a->tab_x[i] + a->tab_w[i] - 1) switch_view(a, (int)i);
+    return;
+  }
+  if (m.y < 0 || m.y >= TUI_HIT_LINES || st->hit[m.y] < 0) return;
+  size_t row = (size_t)st->hit[m.y];
+  if (row == st->sel || (m.bstate & BUTTON1_DOUBLE_CLICKED)) on_key(a, '\r');
+  else st->sel = row;
+}
+
+static void on_key(app *a, int ch) {
+  if (ch != KEY_MOUSE) a->msg[0] = '\0';
+  if (ch == KEY_MOUSE) {
+    on_mouse(a);
+    return;
+  }
+  if (a->help) {
+    a->help = false;
+    return;
+  }
+  if (a->pick.open) {
+    picker_key(a, ch);
     return;
   }
   if (a->editing) {
@@ -510,6 +812,13 @@ static void on_key(app *a, int ch) {
   case KEY_END: case 'G': move_sel(st, (long)st->n_rows); return;
   case KEY_BACKSPACE: case 127: case 8: case 27: go_back(a); return;
   case 'r': a->next_fetch[a->view] = 0; a->retry_at = 0; return;
+  case 'e': edit_selected(a); return;
+  case 'y': copy_selected(a); return;
+  case 'v': toggle_compare(a); return;
+  case 'S': open_picker(a, PICK_SERVICE); return;
+  case 'E': open_picker(a, PICK_ENV); return;
+  case 'V': open_picker(a, PICK_VERSION); return;
+  case 'w': open_picker(a, PICK_WINDOW); return;
   case '/':
     if (v->filterable) a->editing = true;
     return;
@@ -549,6 +858,33 @@ static int view_index(const char *name) {
   return 0;
 }
 
+/* The last view and sorts (tui.state); --view and --sort given on the command line win. */
+static void remember(app *a, const tui_app_opts *o) {
+  tui_state s;
+  if (tui_state_load(&s) != 0) s.view[0] = '\0';
+  a->view = view_index(o->first_view ? o->first_view : s.view[0] ? s.view : NULL);
+  for (size_t i = 0; i < s.n_sorts; i++) {
+    const tui_view *v = tui_view_by_name(s.sort_view[i]);
+    int k = v ? sort_index(v, s.sort[i]) : -1;
+    for (size_t j = 0; k >= 0 && j < tui_nviews; j++)
+      if (tui_views[j] == v) a->st[j].sort = k;
+  }
+}
+
+static void save_state(app *a) {
+  tui_state s;
+  memset(&s, 0, sizeof s);
+  snprintf(s.view, sizeof s.view, "%s", tui_views[a->view]->name);
+  for (size_t v = 0; v < tui_nviews && s.n_sorts < TUI_STATE_VIEWS; v++) {
+    if (!tui_views[v]->sorts) continue;
+    const tui_vstate *st = &a->st[v];
+    int sort = a->compare && sort_index(tui_views[v], "change") >= 0 ? st->view_sort : st->sort; /* not v's */
+    snprintf(s.sort_view[s.n_sorts], sizeof s.sort_view[0], "%s", tui_views[v]->name);
+    snprintf(s.sort[s.n_sorts++], sizeof s.sort[0], "%s", tui_views[v]->sorts[sort]);
+  }
+  tui_state_save(&s); /* best effort: a read-only home costs the memory, nothing else */
+}
+
 int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui_app_opts *o) {
   static app a; /* large; one per process */
   memset(&a, 0, sizeof a);
@@ -557,18 +893,25 @@ int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui
   a.q = *q;
   a.ctx = *ctx;
   snprintf(a.service, sizeof a.service, "%s", q->service);
-  a.view = view_index(o->first_view);
+  snprintf(a.root, sizeof a.root, "%s", o->root ? o->root : "");
+  remember(&a, o);
   for (size_t v = 0; v < tui_nviews; v++)
     if (tui_views[v]->uses_function || tui_views[v]->scoped) snprintf(a.st[v].function_id, sizeof a.st[v].function_id, "%s", q->function_id);
-  if (o->sort && tui_views[a.view]->sorts)
-    for (int i = 0; tui_views[a.view]->sorts[i]; i++)
-      if (strcmp(tui_views[a.view]->sorts[i], o->sort) == 0) a.st[a.view].sort = i;
+  if (o->sort && sort_index(tui_views[a.view], o->sort) >= 0) a.st[a.view].sort = sort_index(tui_views[a.view], o->sort);
   char err[256];
   if (tui_term_open(o->no_color, o->no_unicode, &a.ctx, err, sizeof err) < 0) {
     fprintf(stderr, "hud-tui: %s\n", err);
     return 1;
   }
   a.ctx.service = a.service;
+  a.ctx.root = a.root;
+  a.ctx.version = a.cmp_version;
+  a.ctx.prev_version = a.prev_version;
+  a.ctx.links = !o->no_links && tui_links_supported(getenv("TERM"));
+  if (!o->no_mouse) {
+    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0); /* presses as they come: a click on the selected row is the double click */
+  }
   if (tui_worker_new(&a.w, c) < 0) {
     tui_term_close();
     fprintf(stderr, "hud-tui: cannot start the fetch thread\n");
@@ -595,7 +938,9 @@ int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui
   }
   int sig = tui_term_stop_signal();
   tui_term_close();
+  save_state(&a);
   bool joined = tui_worker_free(a.w);
+  hud_arena_free(a.svc_arena);
   for (size_t i = 0; i < MAX_VIEWS; i++) {
     hud_arena_free(a.st[i].data.arena);
     free(a.st[i].rows);

@@ -29,6 +29,9 @@ static void usage(FILE *out) {
           "  --function ID      function shown by the detail and hot-path views, and errors' scope\n"
           "  --no-color         no colours (also NO_COLOR=1 or a terminal without colours)\n"
           "  --no-unicode       ASCII only (also when the locale is not UTF-8)\n"
+          "  --no-mouse         leave the mouse to the terminal (text selection)\n"
+          "  --no-links         no OSC 8 hyperlinks on file:line in the detail view\n"
+          "  --root DIR         source tree for e (editor), y (copy file:line) and links (default: .)\n"
           "  --once             print the view once as plain text and exit (1 on backend errors)\n"
           "  --json             with --once: the API response as JSON\n"
           "  --width N          with --once: text width (default: the terminal's, else $COLUMNS, else 120)\n"
@@ -78,6 +81,8 @@ static int parse(int argc, char **argv, args *a) {
     else if (strcmp(s, "--json") == 0) a->once.json = true;
     else if (strcmp(s, "--no-color") == 0) a->app.no_color = true;
     else if (strcmp(s, "--no-unicode") == 0) a->app.no_unicode = true;
+    else if (strcmp(s, "--no-mouse") == 0) a->app.no_mouse = true;
+    else if (strcmp(s, "--no-links") == 0) a->app.no_links = true;
     else if (strcmp(s, "--view") == 0) a->once.view = a->app.first_view = need(argc, argv, &i);
     else if (strcmp(s, "--sort") == 0) a->once.sort = a->app.sort = need(argc, argv, &i);
     else if (strcmp(s, "--filter") == 0) a->once.filter = need(argc, argv, &i);
@@ -155,8 +160,9 @@ int main(int argc, char **argv) {
   tui_query q = {.window_ns = a.window_ms * 1000000LL, .limit = a.once.limit};
   snprintf(q.service, sizeof q.service, "%s", hud_config_str(cfg, HUD_CFG_SERVICE));
   snprintf(q.env, sizeof q.env, "%s", hud_config_str(cfg, HUD_CFG_ENV));
-  char url[512], err[512];
+  char url[512], err[512], root[4096];
   snprintf(url, sizeof url, "%s", hud_config_str(cfg, HUD_CFG_URL));
+  snprintf(root, sizeof root, "%s", hud_config_str(cfg, HUD_CFG_ROOT));
   hud_client *c = NULL;
   if (hud_client_new(&c, cfg, err, sizeof err) < 0) {
     fprintf(stderr, "hud-tui: %s\n", err);
@@ -174,6 +180,7 @@ int main(int argc, char **argv) {
     if (a.once.function_id)
       snprintf(q.function_id, sizeof q.function_id, "%s", a.once.function_id);
     a.app.url = url;
+    a.app.root = root;
     rc = tui_app_run(c, &q, &ctx, &a.app);
   }
   hud_client_free(c);

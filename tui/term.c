@@ -1,11 +1,13 @@
 /* The terminal: setup with fallbacks (TERM, colours, UTF-8), signal handling and restore on every exit. */
 #define _GNU_SOURCE
 #include <curses.h>
+#include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tui.h"
@@ -104,6 +106,63 @@ int tui_term_attr(int tone) {
   }
 }
 
+void tui_box(int y0, int x0, int h, int w) {
+  const char *hz = tui_glyph_h(), *vt = g_unicode ? "\u2502" : "|";
+  const char *c[4] = {"+", "+", "+", "+"};
+  if (g_unicode) {
+    c[0] = "\u250c";
+    c[1] = "\u2510";
+    c[2] = "\u2514";
+    c[3] = "\u2518";
+  }
+  for (int y = y0; y < y0 + h; y++) {
+    move(y, x0);
+    for (int x = 0; x < w; x++) {
+      bool top = y == y0, bot = y == y0 + h - 1, side = x == 0 || x == w - 1;
+      const char *g = " ";
+      if ((top || bot) && side) g = c[(bot ? 2 : 0) + (x == w - 1)];
+      else if (top || bot) g = hz;
+      else if (side) g = vt;
+      addstr(g);
+    }
+  }
+}
+
 const char *tui_glyph_h(void) { return g_unicode ? "\u2500" : "-"; }
 
 const char *tui_term_fallback(void) { return g_fallback; }
+
+/* The program gets the terminal as the shell would give it (curses off, default signals) and we wait for
+ * it; then the screen is taken back and drawn again whole. */
+int tui_term_run(char *const argv[], int *status) {
+  def_prog_mode();
+  endwin();
+  fflush(stdout);
+  struct sigaction ign, oint, oquit;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  sigaction(SIGINT, &ign, &oint); /* Ctrl-C belongs to the editor meanwhile */
+  sigaction(SIGQUIT, &ign, &oquit);
+  pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int rc = pid < 0 ? -1 : 0, st = 0;
+  while (pid > 0 && waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) {
+      rc = -1;
+      break;
+    }
+  sigaction(SIGINT, &oint, NULL);
+  sigaction(SIGQUIT, &oquit, NULL);
+  reset_prog_mode();
+  clearok(curscr, TRUE);
+  refresh();
+  *status = rc == 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return rc;
+}

@@ -24,6 +24,8 @@ typedef struct tui_query {
   int sort;           /* view-specific sort column */
   int limit;
   char function_id[HUD_UUID_STRLEN + 1]; /* detail view */
+  char version[128];  /* scope.version; "" = all versions */
+  unsigned gen;       /* scope generation: answers for an older scope are dropped */
 } tui_query;
 
 /* One decoded response and the arena holding it (owned by the view state that keeps it). */
@@ -36,6 +38,7 @@ typedef struct tui_data {
 /* Tone of a cell: the framework maps it to colour or, without colour, to bold/plain. */
 enum { TUI_TONE_NORMAL = 0, TUI_TONE_BAD, TUI_TONE_GOOD, TUI_TONE_DIM, TUI_TONE_HEAD };
 
+#define TUI_HIT_LINES 256 /* screen lines the mouse can hit */
 #define TUI_FLEX_MAX 56 /* widest a flexible column grows, unless it is the last one shown */
 
 typedef struct tui_col {
@@ -68,7 +71,16 @@ typedef struct tui_vstate {
   char filter[64];           /* substring filter ("" = none) */
   char function_id[HUD_UUID_STRLEN + 1]; /* detail: the function shown */
   char function_name[256];
+  int view_sort;             /* sort before the version comparison switched it (Functions) */
+  long hit[TUI_HIT_LINES];   /* row drawn on each screen line by the last draw, -1 = none (the mouse) */
 } tui_vstate;
+
+/* A function a row stands for, for the editor and the clipboard (`e`, `y`). */
+typedef struct tui_fnref {
+  char name[256];
+  char module_path[512];
+  int line;                  /* 1-based; 0 = unknown (the editor opens the file at its `def NAME`) */
+} tui_fnref;
 
 /* Framework state that views may read. */
 typedef struct tui_ctx {
@@ -78,6 +90,11 @@ typedef struct tui_ctx {
   int64_t window_ns;
   bool color, unicode;
   int cols, lines;           /* terminal size */
+  const char *root;          /* source root for `e`, `y` and links ("" = the current directory) */
+  bool links;                /* OSC 8 hyperlinks on file:line (terminal known to support them) */
+  bool compare;              /* `v`: current version vs the previous one */
+  const char *version;       /* the compared (or picked) version, "" = none known */
+  const char *prev_version;  /* the version before it, "" = none known */
 } tui_ctx;
 
 /* What a view's key handler asks the framework to do. */
@@ -106,6 +123,8 @@ typedef struct tui_view {
    * scoped view about that function), fills DETAIL_ID / DETAIL_NAME. */
   int (*on_key)(tui_vstate *st, const tui_ctx *ctx, int key, char detail_id[HUD_UUID_STRLEN + 1],
                 char *detail_name, size_t name_cap);
+  /* The function of the selected row for `e` / `y`: true with *OUT filled; NULL = no function rows. */
+  bool (*selected)(const tui_vstate *st, tui_fnref *out);
   /* JSON of the response for --once --json (malloc'ed). */
   int (*encode)(const void *resp, char **json);
   /* Plain-text rendering for free-form views in --once; NULL for table views. */
@@ -120,6 +139,8 @@ const tui_view *tui_view_by_name(const char *name);
 extern const tui_view tui_view_functions, tui_view_flows, tui_view_issues, tui_view_detail, tui_view_paths,
     tui_view_errors;
 
+/* Fills OUT (NULL strings as ""). */
+void tui_fnref_set(tui_fnref *out, const char *name, const char *module_path, int line);
 /* The query scope of Q: service, env (NULL when ""), from = now - window, to = now. */
 void tui_scope(const tui_query *q, hud_query_scope *s);
 /* Fills Q->service when it is empty: the only service the key sees (blocking). 0 or HUD_E* with ERR set. */
@@ -176,6 +197,7 @@ typedef struct tui_result {
   tui_data data;         /* rc == 0: owned by the receiver */
   char service[128];     /* the service actually queried (resolved when the query had none) */
   char function_id[HUD_UUID_STRLEN + 1];
+  unsigned gen;          /* the query's scope generation */
 } tui_result;
 /* Starts the thread; it uses C (not thread-safe: the worker is its only user from then on). */
 int tui_worker_new(tui_worker **out, hud_client *c);
@@ -184,6 +206,11 @@ int tui_worker_new(tui_worker **out, hud_client *c);
 int tui_worker_submit(tui_worker *w, int view, const tui_query *q);
 /* Readable when a result is waiting (poll it with the keyboard; tui_worker_poll empties it). */
 int tui_worker_fd(const tui_worker *w);
+/* Queues a fetch of /v1/services (its own slot; the result's view is TUI_JOB_SERVICES, data.resp a
+ * hud_services_response). */
+#define TUI_JOB_SERVICES (-1)
+void tui_worker_submit_services(tui_worker *w, const tui_query *q);
+bool tui_worker_poll_services(tui_worker *w, tui_result *out);
 /* Takes a finished result (true) into *OUT. */
 bool tui_worker_poll(tui_worker *w, tui_result *out);
 /* True while a request is running. */
@@ -206,16 +233,81 @@ int tui_term_stop_signal(void);
 int tui_term_attr(int tone);
 /* The terminal type used instead of an unknown TERM, or NULL. */
 const char *tui_term_fallback(void);
+/* Runs ARGV[0] (a path) with ARGV on the terminal, curses suspended, and waits; the screen is restored and
+ * redrawn after. *STATUS: its exit status, -1 when it did not exit normally. 0, or -1 when it could not run. */
+int tui_term_run(char *const argv[], int *status);
 /* Glyphs: horizontal line, vertical line and corners, per ctx->unicode. */
 const char *tui_glyph_h(void);
+
+/* ---- source files, editor, clipboard (source.c) and hyperlinks (links.c) ---- */
+/* MODULE_PATH under ROOT ("" or NULL: the current directory): ROOT/MODULE_PATH, else the shallowest
+ * DIR/MODULE_PATH for a directory DIR below ROOT (depth 8, 4000 directories; hidden directories,
+ * node_modules, __pycache__, site-packages and virtual environments skipped). Absolute path into OUT;
+ * HUD_ENOTFOUND also for a module path that would leave ROOT. Answers are cached. */
+int tui_source_resolve(const char *root, const char *module_path, char *out, size_t cap);
+/* 1-based line of `def NAME`, `class NAME` or `function NAME` (NAME's last dotted part) in FILE, or 0. */
+int tui_source_def_line(const char *file, const char *name);
+/* FN's file under ctx->root and its line (FN's, else its definition's, else 0). 0 or HUD_ENOTFOUND. */
+int tui_source_find(const tui_ctx *ctx, const tui_fnref *fn, char *path, size_t cap, int *line);
+/* Runs `$VISUAL` / `$EDITOR` / `vi` as `EDITOR +LINE FILE` (without +LINE when LINE is 0) through
+ * /bin/sh, on the terminal; as tui_term_run. */
+int tui_edit(const char *file, int line, int *status);
+/* TEXT to the terminal's clipboard: OSC 52 written to stdout (wrapped for GNU screen). 0 or HUD_E*. */
+int tui_clipboard(const char *text);
+/* Whether TERM is known to show OSC 8 hyperlinks (not dumb, linux, vt*, ansi, or screen outside tmux). */
+bool tui_links_supported(const char *term);
+/* Links of the current draw: TEXT drawn at (Y, X) with TONE (SEL: reversed) links to file ABS_PATH. */
+void tui_links_reset(void);
+void tui_link_add(int y, int x, const char *text, const char *abs_path, int tone, bool sel);
+/* After refresh(): writes each link over its own text (see links.c for why the cursor stays true). */
+void tui_links_flush(bool color);
+
+/* ---- pickers (picker.c): an overlay list, arrows + Enter choose, Esc cancels, typing filters ---- */
+#define TUI_PICK_MAX 128
+typedef struct tui_picker {
+  bool open;
+  int kind;                  /* the caller's: what the list is of */
+  char title[64];
+  char empty[64];            /* shown when the list is empty ("loading...") */
+  char items[TUI_PICK_MAX][128];
+  size_t n, current;         /* current: the item in force (marked) */
+  char filter[32];
+  size_t sel;                /* index among the items matching the filter */
+} tui_picker;
+void tui_picker_open(tui_picker *p, int kind, const char *title);
+/* Adds ITEM (a repeat is dropped); CURRENT marks the one in force. */
+void tui_picker_add(tui_picker *p, const char *item, bool current);
+/* Moves the selection onto the item in force. */
+void tui_picker_focus_current(tui_picker *p);
+/* 1: an item was chosen (*CHOSEN, index into items), -1: cancelled, 0: still open. */
+int tui_picker_key(tui_picker *p, int ch, size_t *chosen);
+void tui_picker_draw(const tui_picker *p);
+/* A framed empty box (term.c). */
+void tui_box(int y0, int x0, int h, int w);
+
+/* ---- remembered between runs (state.c): the last view and each view's sort ---- */
+#define TUI_STATE_VIEWS 16
+typedef struct tui_state {
+  char view[32];                                /* "" = none remembered */
+  char sort_view[TUI_STATE_VIEWS][32], sort[TUI_STATE_VIEWS][32];
+  size_t n_sorts;
+} tui_state;
+/* $XDG_STATE_HOME/hud/tui.state, else $HOME/.local/state/hud/tui.state; false when neither is set. */
+bool tui_state_path(char *out, size_t cap);
+/* Reads the file: names only, lines that do not parse skipped. 0, or HUD_ENOTFOUND / HUD_EIO / HUD_ETOOBIG
+ * (*ST then empty); the caller goes on without. */
+int tui_state_load(tui_state *st);
+/* Writes the file atomically (a temporary file renamed over it), creating the directory (0700). */
+int tui_state_save(const tui_state *st);
 
 /* ---- the interactive program (app.c) ---- */
 typedef struct tui_app_opts {
   const char *url;
   int interval_ms;
   const char *first_view;
-  bool no_color, no_unicode;
+  bool no_color, no_unicode, no_mouse, no_links;
   const char *sort;
+  const char *root;          /* source root ("" = the current directory) */
 } tui_app_opts;
 int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui_app_opts *o);
 

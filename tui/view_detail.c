@@ -10,7 +10,9 @@
 typedef struct line {
   char text[1024];
   int tone;
-  int link; /* index into callers then callees; -1 = not selectable */
+  int link; /* row: 0 the function itself, then callers, then callees; -1 = not selectable */
+  int loc_x, loc_len;       /* where the file:line text is in TEXT (loc_len 0: none) */
+  const char *module_path;  /* its file, resolved under the source root for an OSC 8 link */
 } line;
 
 typedef struct lines {
@@ -24,6 +26,8 @@ static line *add(lines *ls, int tone, int link) {
   l->text[0] = '\0';
   l->tone = tone;
   l->link = link;
+  l->loc_len = 0;
+  l->module_path = NULL;
   return l;
 }
 
@@ -76,13 +80,13 @@ static void sparklines(lines *ls, const detail_resp *r, const tui_ctx *ctx) {
   }
 }
 
-/* Selectable rows: callers, then callees. */
+/* Selectable rows: the function itself, its callers, then its callees. */
 static void index_rows(tui_vstate *st) {
   const hud_function_detail *d = st->data.resp;
   st->n_rows = 0;
   if (!d) return;
   free(st->rows);
-  st->n_rows = d->n_callers + d->n_callees;
+  st->n_rows = 1 + d->n_callers + d->n_callees;
   st->rows = calloc(st->n_rows + 1, sizeof *st->rows);
   if (!st->rows) {
     st->n_rows = 0;
@@ -102,7 +106,12 @@ static void peer_cols(lines *ls, int tone, int link, int width, const char *name
   tui_fit(mean, 8, true, true, m, sizeof m);
   tui_fit(err, 6, true, true, e, sizeof e);
   line *ln = add(ls, tone, link);
-  if (ln) snprintf(ln->text, sizeof ln->text, "  %s %s %s %s %s", n, l, c, m, e);
+  if (ln) {
+    snprintf(ln->text, sizeof ln->text, "  %s %s %s %s %s", n, l, c, m, e);
+    ln->loc_x = 2 + (int)strlen(n) + 1;
+    ln->loc_len = (int)strlen(l);
+    while (ln->loc_len && l[ln->loc_len - 1] == ' ') ln->loc_len--;
+  }
 }
 
 static void peer_line(lines *ls, const hud_call_peer *p, int link, bool caller, int width) {
@@ -115,6 +124,9 @@ static void peer_line(lines *ls, const hud_call_peer *p, int link, bool caller, 
   tui_fmt_dur(p->mean_duration, mean, sizeof mean);
   tui_fmt_pct(p->calls ? (double)p->errors / (double)p->calls : 0, err, sizeof err);
   peer_cols(ls, p->errors ? TUI_TONE_BAD : TUI_TONE_NORMAL, link, width, name, loc, calls, mean, err);
+  /* A caller's call site is a place in the caller's file; a callee's line is in ours (no link). */
+  if (ls->n && caller && p->line > 0 && p->module_path) ls->v[ls->n - 1].module_path = p->module_path;
+  else if (ls->n) ls->v[ls->n - 1].loc_len = 0;
 }
 
 static void version_line(lines *ls, const hud_version_stats *v, const hud_version_stats *older, int width) {
@@ -138,19 +150,29 @@ static void version_line(lines *ls, const hud_version_stats *v, const hud_versio
     snprintf(l->text, sizeof l->text, "  %s %8s %7s %8s %8s %8s %8s %8s", ver, f[0], f[1], f[2], f[3], f[4], f[5], d);
 }
 
+static const char *module_of(const hud_function_detail *d) {
+  const hud_function_decl *decl = d->declaration;
+  return d->summary.module_path ? d->summary.module_path : decl && decl->module_path ? decl->module_path : NULL;
+}
+
 static void figures(lines *ls, const hud_function_detail *d, const tui_ctx *ctx) {
   const hud_function_summary *s = &d->summary;
   char a[8][32];
-  line *l = add(ls, TUI_TONE_HEAD, -1);
+  line *l = add(ls, TUI_TONE_HEAD, 0);
   const hud_function_decl *decl = d->declaration;
-  const char *mod = s->module_path ? s->module_path : decl && decl->module_path ? decl->module_path : "?";
+  const char *mod = module_of(d);
   if (l) {
+    const char *name = s->name ? s->name : s->function_id;
     if (s->start_line > 0)
-      snprintf(l->text, sizeof l->text, "%s  %s:%d-%d%s", s->name ? s->name : s->function_id, mod, s->start_line,
-               s->end_line, s->is_async ? "  async" : "");
+      snprintf(l->text, sizeof l->text, "%s  %s:%d-%d%s", name, mod ? mod : "?", s->start_line, s->end_line,
+               s->is_async ? "  async" : "");
     else
-      snprintf(l->text, sizeof l->text, "%s  %s", s->name ? s->name : s->function_id, mod);
+      snprintf(l->text, sizeof l->text, "%s  %s", name, mod ? mod : "?");
+    l->loc_x = (int)strlen(name) + 2;
+    l->loc_len = mod ? (int)strcspn(l->text + l->loc_x, " ") : 0;
+    l->module_path = mod;
   }
+  (void)decl;
   tui_fmt_count(s->calls, a[0], sizeof a[0]);
   tui_fmt_count(s->errors, a[1], sizeof a[1]);
   tui_fmt_pct(s->error_rate, a[2], sizeof a[2]);
@@ -174,6 +196,60 @@ static void figures(lines *ls, const hud_function_detail *d, const tui_ctx *ctx)
   }
 }
 
+/* One figure of the comparison: older, newer, change (relative, or in points for a rate). */
+static void compare_row(lines *ls, const char *what, double older, double newer, int kind) {
+  char a[32], b[32], c[32] = "";
+  int tone = TUI_TONE_NORMAL;
+  if (kind == 0) {
+    tui_fmt_count((int64_t)older, a, sizeof a);
+    tui_fmt_count((int64_t)newer, b, sizeof b);
+  } else if (kind == 1) {
+    tui_fmt_pct(older, a, sizeof a);
+    tui_fmt_pct(newer, b, sizeof b);
+    double pp = (newer - older) * 100;
+    if (pp != 0) snprintf(c, sizeof c, "%+.2fpp", pp);
+    else snprintf(c, sizeof c, "-");
+    if (pp >= 1) tone = TUI_TONE_BAD;
+  } else {
+    tui_fmt_dur(older, a, sizeof a);
+    tui_fmt_dur(newer, b, sizeof b);
+  }
+  if (kind != 1 && older > 0) {
+    double pct = 100.0 * (newer - older) / older;
+    tui_fmt_signed_pct(pct, c, sizeof c);
+    if (kind == 2 && pct >= 10) tone = TUI_TONE_BAD;
+    else if (kind == 2 && pct <= -10) tone = TUI_TONE_GOOD;
+  }
+  line *l = add(ls, tone, -1);
+  if (l) snprintf(l->text, sizeof l->text, "  %-16s %10s %10s %10s", what, a, b, c);
+}
+
+/* `v`: the compared version (the picked one, else the newest) against the one before it, figure by figure. */
+static void compare_table(lines *ls, const hud_function_detail *d, const tui_ctx *ctx) {
+  size_t i = 0;
+  for (size_t k = 0; ctx->version && ctx->version[0] && k < d->n_versions; k++)
+    if (d->versions[k].version && strcmp(d->versions[k].version, ctx->version) == 0) i = k;
+  line *l;
+  if (i + 1 >= d->n_versions) {
+    if ((l = add(ls, TUI_TONE_DIM, -1)))
+      snprintf(l->text, sizeof l->text, "  version comparison: %s has no earlier version to compare with",
+               d->n_versions ? d->versions[i].version : "the function");
+    return;
+  }
+  const hud_version_stats *n = &d->versions[i], *o = &d->versions[i + 1];
+  char vs[64];
+  snprintf(vs, sizeof vs, "%s vs %s", n->version ? n->version : "?", o->version ? o->version : "?");
+  if ((l = add(ls, TUI_TONE_HEAD, -1)))
+    snprintf(l->text, sizeof l->text, "  %-16s %10.10s %10.10s %10s", vs, o->version ? o->version : "?",
+             n->version ? n->version : "?", "change");
+  compare_row(ls, "calls", (double)o->calls, (double)n->calls, 0);
+  compare_row(ls, "error rate", o->error_rate, n->error_rate, 1);
+  compare_row(ls, "mean", o->mean_duration, n->mean_duration, 2);
+  compare_row(ls, "p50", o->p50, n->p50, 2);
+  compare_row(ls, "p95", o->p95, n->p95, 2);
+  compare_row(ls, "p99", o->p99, n->p99, 2);
+}
+
 static void build(const tui_vstate *st, const tui_ctx *ctx, lines *ls) {
   const hud_function_detail *d = st->data.resp;
   line *l;
@@ -185,24 +261,28 @@ static void build(const tui_vstate *st, const tui_ctx *ctx, lines *ls) {
       len += (size_t)snprintf(l->text + len, sizeof l->text - len, " %s %lld", d->errors_by_type.items[i].key,
                               (long long)d->errors_by_type.items[i].count);
   }
-  if (d->n_versions && (l = add(ls, TUI_TONE_HEAD, -1)))
-    snprintf(l->text, sizeof l->text, "  %-12s %8s %7s %8s %8s %8s %8s %8s", "version", "calls", "err%", "mean", "p50",
-             "p95", "p99", "vs prev");
-  for (size_t i = 0; i < d->n_versions; i++)
-    version_line(ls, &d->versions[i], i + 1 < d->n_versions ? &d->versions[i + 1] : NULL, ctx->cols);
+  if (ctx->compare) {
+    compare_table(ls, d, ctx);
+  } else {
+    if (d->n_versions && (l = add(ls, TUI_TONE_HEAD, -1)))
+      snprintf(l->text, sizeof l->text, "  %-12s %8s %7s %8s %8s %8s %8s %8s", "version", "calls", "err%", "mean",
+               "p50", "p95", "p99", "vs prev");
+    for (size_t i = 0; i < d->n_versions; i++)
+      version_line(ls, &d->versions[i], i + 1 < d->n_versions ? &d->versions[i + 1] : NULL, ctx->cols);
+  }
   char head[64];
   snprintf(head, sizeof head, "callers (%zu)", d->n_callers);
   peer_cols(ls, TUI_TONE_HEAD, -1, ctx->cols, head, "call site", "calls", "mean", "err%");
-  for (size_t i = 0; i < d->n_callers; i++) peer_line(ls, &d->callers[i], (int)i, true, ctx->cols);
+  for (size_t i = 0; i < d->n_callers; i++) peer_line(ls, &d->callers[i], (int)(1 + i), true, ctx->cols);
   snprintf(head, sizeof head, "callees (%zu)", d->n_callees);
   peer_cols(ls, TUI_TONE_HEAD, -1, ctx->cols, head, "line: module", "calls", "mean", "err%");
   for (size_t i = 0; i < d->n_callees; i++)
-    peer_line(ls, &d->callees[i], (int)(d->n_callers + i), false, ctx->cols);
+    peer_line(ls, &d->callees[i], (int)(1 + d->n_callers + i), false, ctx->cols);
 }
 
 static bool build_all(const tui_vstate *st, const tui_ctx *ctx, lines *ls) {
   const hud_function_detail *d = st->data.resp;
-  ls->cap = 16 + d->n_versions + d->n_callers + d->n_callees;
+  ls->cap = 24 + d->n_versions + d->n_callers + d->n_callees;
   ls->n = 0;
   ls->v = calloc(ls->cap, sizeof *ls->v);
   if (!ls->v) return false;
@@ -222,7 +302,15 @@ static void draw(tui_vstate *st, const tui_ctx *ctx, int y, int h) {
   if (st->top + (size_t)h > ls.n) st->top = ls.n > (size_t)h ? ls.n - (size_t)h : 0;
   for (int r = 0; r < h && st->top + (size_t)r < ls.n; r++) {
     const line *l = &ls.v[st->top + (size_t)r];
-    tui_put(y + r, 0, ctx->cols, l->text, l->tone, l->link >= 0 && l->link == (int)st->sel && st->n_rows);
+    bool sel = l->link >= 0 && l->link == (int)st->sel && st->n_rows;
+    tui_put(y + r, 0, ctx->cols, l->text, l->tone, sel);
+    if (y + r < TUI_HIT_LINES) st->hit[y + r] = l->link;
+    char path[4096], text[1024];
+    if (ctx->links && l->loc_len > 0 && l->loc_x + l->loc_len <= ctx->cols &&
+        tui_source_resolve(ctx->root, l->module_path, path, sizeof path) == 0) {
+      snprintf(text, sizeof text, "%.*s", l->loc_len, l->text + l->loc_x);
+      tui_link_add(y + r, l->loc_x, text, path, l->tone, sel);
+    }
   }
   free(ls.v);
 }
@@ -239,6 +327,31 @@ static void print(const tui_vstate *st, const tui_ctx *ctx, FILE *out) {
   free(ls.v);
 }
 
+/* Row ROW (>= 1): a caller, then a callee. */
+static const hud_call_peer *peer(const hud_function_detail *d, size_t row) {
+  return row - 1 < d->n_callers ? &d->callers[row - 1] : &d->callees[row - 1 - d->n_callers];
+}
+
+/* The function itself opens at its first line; a caller at the call site; a callee at its definition. */
+static bool selected(const tui_vstate *st, tui_fnref *out) {
+  const hud_function_detail *d = st->data.resp;
+  if (!d || st->sel >= st->n_rows) return false;
+  memset(out, 0, sizeof *out);
+  if (st->sel == 0) {
+    const char *m = module_of(d);
+    snprintf(out->name, sizeof out->name, "%s", d->summary.name ? d->summary.name : "");
+    snprintf(out->module_path, sizeof out->module_path, "%s", m ? m : "");
+    out->line = d->summary.start_line > 0 ? d->summary.start_line : d->declaration ? d->declaration->start_line : 0;
+    return true;
+  }
+  const hud_call_peer *p = peer(d, st->sel);
+  bool caller = st->sel - 1 < d->n_callers;
+  snprintf(out->name, sizeof out->name, "%s", p->name ? p->name : "");
+  snprintf(out->module_path, sizeof out->module_path, "%s", p->module_path ? p->module_path : "");
+  out->line = caller ? p->line : 0;
+  return true;
+}
+
 static int on_key(tui_vstate *st, const tui_ctx *ctx, int key, char id[HUD_UUID_STRLEN + 1], char *name,
                   size_t cap) {
   if (key == 'x' && st->function_id[0]) {
@@ -249,8 +362,8 @@ static int on_key(tui_vstate *st, const tui_ctx *ctx, int key, char id[HUD_UUID_
   }
   if (key != '\n' && key != '\r') return TUI_K_IGNORED;
   const hud_function_detail *d = st->data.resp;
-  if (!d || st->sel >= st->n_rows) return TUI_K_HANDLED;
-  const hud_call_peer *p = st->sel < d->n_callers ? &d->callers[st->sel] : &d->callees[st->sel - d->n_callers];
+  if (!d || st->sel >= st->n_rows || st->sel == 0) return TUI_K_HANDLED;
+  const hud_call_peer *p = peer(d, st->sel);
   if (!p->function_id[0]) return TUI_K_HANDLED;
   snprintf(id, HUD_UUID_STRLEN + 1, "%s", p->function_id);
   snprintf(name, cap, "%s", p->name ? p->name : "");
@@ -264,12 +377,15 @@ const tui_view tui_view_detail = {
     .title = "Detail",
     .key = '4',
     .footer = "Enter:follow 5:hot paths x:errors",
-    .help = "Enter\tfollow the selected caller or callee\nx\texception paths this function raised, passed or caught\n",
+    .help = "Enter\tfollow the selected caller or callee (row 1: the function)\n"
+            "x\texception paths this function raised, passed or caught\n"
+            "v\tthe current version against the previous one, figure by figure\n",
     .uses_function = true,
     .fetch = fetch,
     .index = index_rows,
     .draw = draw,
     .on_key = on_key,
+    .selected = selected,
     .encode = encode,
     .print = print,
 };

@@ -89,6 +89,15 @@ static int on_key(tui_vstate *st, const tui_ctx *ctx, int key, char id[HUD_UUID_
   return TUI_K_DETAIL;
 }
 
+/* `e` / `y` go to the function that raised the exception (at its `def`: the flow has no line). */
+static bool selected(const tui_vstate *st, tui_fnref *out) {
+  const hud_exception_flows_response *r = st->data.resp;
+  if (!r || st->sel >= st->n_rows) return false;
+  const hud_function_ref *o = &r->flows[st->rows[st->sel]].origin;
+  tui_fnref_set(out, o->name, o->module_path, 0);
+  return true;
+}
+
 static int encode(const void *resp, char **json) {
   return hud_exception_flows_response_encode(resp, json, NULL, NULL);
 }
@@ -109,5 +118,6 @@ const tui_view tui_view_errors = {
     .fetch = fetch,
     .index = index_rows,
     .on_key = on_key,
+    .selected = selected,
     .encode = encode,
 };

@@ -126,6 +126,14 @@ static int on_key(tui_vstate *st, const tui_ctx *ctx, int key, char id[HUD_UUID_
   return TUI_K_IGNORED;
 }
 
+static bool selected(const tui_vstate *st, tui_fnref *out) {
+  const hud_top_response *r = st->data.resp;
+  if (!r || st->sel >= st->n_rows) return false;
+  const hud_function_summary *f = &r->items[st->rows[st->sel]];
+  tui_fnref_set(out, f->name, f->module_path, f->start_line);
+  return true;
+}
+
 static int encode(const void *resp, char **json) { return hud_top_response_encode(resp, json, NULL, NULL); }
 
 const tui_view tui_view_functions = {
@@ -142,5 +150,6 @@ const tui_view tui_view_functions = {
     .fetch = fetch,
     .index = index_rows,
     .on_key = on_key,
+    .selected = selected,
     .encode = encode,
 };

@@ -118,6 +118,16 @@ static int on_key(tui_vstate *st, const tui_ctx *ctx, int key, char id[HUD_UUID_
   return TUI_K_DETAIL;
 }
 
+/* The issue's first root cause (the function to look at). */
+static bool selected(const tui_vstate *st, tui_fnref *out) {
+  const hud_issues_response *r = st->data.resp;
+  if (!r || st->sel >= st->n_rows) return false;
+  const hud_issue *is = &r->issues[st->rows[st->sel]];
+  if (!is->n_root_causes) return false;
+  tui_fnref_set(out, is->root_causes[0].name, is->root_causes[0].module_path, 0);
+  return true;
+}
+
 static int encode(const void *resp, char **json) { return hud_issues_response_encode(resp, json, NULL, NULL); }
 
 const tui_view tui_view_issues = {
@@ -131,5 +141,6 @@ const tui_view tui_view_issues = {
     .fetch = fetch,
     .index = index_rows,
     .on_key = on_key,
+    .selected = selected,
     .encode = encode,
 };

@@ -115,6 +115,15 @@ static int on_key(tui_vstate *st, const tui_ctx *ctx, int key, char id[HUD_UUID_
   return TUI_K_DETAIL;
 }
 
+static bool selected(const tui_vstate *st, tui_fnref *out) {
+  const hud_callgraph_response *g = st->data.resp;
+  if (!g || st->sel >= st->n_rows) return false;
+  size_t e = st->rows[st->sel] >> DEPTH_BITS;
+  const hud_graph_node *n = node(g, e < g->n_edges ? g->edges[e].to : g->root);
+  tui_fnref_set(out, n ? n->name : NULL, n ? n->module_path : NULL, 0);
+  return true;
+}
+
 static int encode(const void *resp, char **json) { return hud_callgraph_response_encode(resp, json, NULL, NULL); }
 
 const tui_view tui_view_paths = {
@@ -129,5 +138,6 @@ const tui_view tui_view_paths = {
     .fetch = fetch,
     .index = index_rows,
     .on_key = on_key,
+    .selected = selected,
     .encode = encode,
 };

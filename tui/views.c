@@ -1,4 +1,5 @@
 /* The table of views: each listed once, in key order. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,6 +16,12 @@ const tui_view *tui_view_by_name(const char *name) {
   return NULL;
 }
 
+void tui_fnref_set(tui_fnref *out, const char *name, const char *module_path, int line) {
+  snprintf(out->name, sizeof out->name, "%s", name ? name : "");
+  snprintf(out->module_path, sizeof out->module_path, "%s", module_path ? module_path : "");
+  out->line = line;
+}
+
 void tui_scope(const tui_query *q, hud_query_scope *s) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -22,6 +29,7 @@ void tui_scope(const tui_query *q, hud_query_scope *s) {
   memset(s, 0, sizeof *s);
   s->service = q->service;
   s->environment = q->env[0] ? q->env : NULL;
+  s->version = q->version[0] ? q->version : NULL;
   s->from = now - q->window_ns;
   s->to = now;
 }

@@ -21,13 +21,26 @@ struct tui_worker {
   int job_view;
   tui_query job;
   tui_result res;
+  bool has_svc_job, has_svc_res; /* the services list: its own slots, never dropped by a view's job */
+  tui_query svc_job;
+  tui_result svc_res;
 };
+
+static int fetch_services(hud_client *c, const tui_query *q, hud_arena *arena, void **resp, hud_api_error *err) {
+  (void)q;
+  hud_services_response *r = hud_arena_alloc(arena, sizeof *r);
+  if (!r) return HUD_ENOMEM;
+  *resp = r;
+  hud_services_request req = {.service = NULL};
+  return hud_api_services(c, &req, arena, r, err);
+}
 
 static void run_job(tui_worker *w, int view, tui_query *q, tui_result *r) {
   memset(r, 0, sizeof *r);
   r->view = view;
+  r->gen = q->gen;
   snprintf(r->function_id, sizeof r->function_id, "%s", q->function_id);
-  r->rc = tui_resolve_service(w->c, q, &r->err);
+  r->rc = view == TUI_JOB_SERVICES ? 0 : tui_resolve_service(w->c, q, &r->err);
   snprintf(r->service, sizeof r->service, "%s", q->service);
   if (r->rc) return;
   r->data.arena = hud_arena_new();
@@ -35,10 +48,12 @@ static void run_job(tui_worker *w, int view, tui_query *q, tui_result *r) {
     r->rc = r->err.code = HUD_ENOMEM;
     return;
   }
-  tui_timing_mark("fetch-start", "%s", tui_views[view]->name);
-  r->rc = tui_views[view]->fetch(w->c, q, r->data.arena, &r->data.resp, &r->err);
+  const char *vname = view == TUI_JOB_SERVICES ? "services" : tui_views[view]->name;
+  tui_timing_mark("fetch-start", "%s", vname);
+  r->rc = (view == TUI_JOB_SERVICES ? fetch_services : tui_views[view]->fetch)(w->c, q, r->data.arena, &r->data.resp,
+                                                                                &r->err);
   r->data.fetched_ms = tui_now_ms();
-  tui_timing_mark("fetch-done", "%s rc=%d", tui_views[view]->name, r->rc);
+  tui_timing_mark("fetch-done", "%s rc=%d", vname, r->rc);
   if (r->rc) {
     hud_arena_free(r->data.arena);
     r->data.arena = NULL;
@@ -50,20 +65,24 @@ static void *main_fn(void *arg) {
   tui_worker *w = arg;
   pthread_mutex_lock(&w->mu);
   for (;;) {
-    while (!w->quit && !w->has_job) pthread_cond_wait(&w->cv, &w->mu);
+    while (!w->quit && !w->has_job && !w->has_svc_job) pthread_cond_wait(&w->cv, &w->mu);
     if (w->quit) break;
-    int view = w->job_view;
-    tui_query q = w->job;
-    w->has_job = false;
+    bool svc = !w->has_job;
+    int view = svc ? TUI_JOB_SERVICES : w->job_view;
+    tui_query q = svc ? w->svc_job : w->job;
+    if (svc) w->has_svc_job = false;
+    else w->has_job = false;
     w->busy = true;
     pthread_mutex_unlock(&w->mu);
     tui_result r;
     run_job(w, view, &q, &r);
     pthread_mutex_lock(&w->mu);
     w->busy = false;
-    if (w->has_res) hud_arena_free(w->res.data.arena); /* never taken: superseded */
-    w->res = r;
-    w->has_res = true;
+    bool *has = svc ? &w->has_svc_res : &w->has_res;
+    tui_result *slot = svc ? &w->svc_res : &w->res;
+    if (*has) hud_arena_free(slot->data.arena); /* never taken: superseded */
+    *slot = r;
+    *has = true;
     ssize_t n = write(w->wake[1], "", 1);
     (void)n; /* full pipe: a wake-up is already pending */
   }
@@ -123,9 +142,28 @@ bool tui_worker_poll(tui_worker *w, tui_result *out) {
   return got;
 }
 
+void tui_worker_submit_services(tui_worker *w, const tui_query *q) {
+  pthread_mutex_lock(&w->mu);
+  w->svc_job = *q;
+  w->has_svc_job = true;
+  pthread_cond_signal(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+}
+
+bool tui_worker_poll_services(tui_worker *w, tui_result *out) {
+  pthread_mutex_lock(&w->mu);
+  bool got = w->has_svc_res;
+  if (got) {
+    *out = w->svc_res;
+    w->has_svc_res = false;
+  }
+  pthread_mutex_unlock(&w->mu);
+  return got;
+}
+
 bool tui_worker_busy(tui_worker *w) {
   pthread_mutex_lock(&w->mu);
-  bool b = w->busy || w->has_job;
+  bool b = w->busy || w->has_job || w->has_svc_job;
   pthread_mutex_unlock(&w->mu);
   return b;
 }
@@ -140,6 +178,7 @@ bool tui_worker_free(tui_worker *w) {
   if (busy) return false;
   pthread_join(w->th, NULL);
   if (w->has_res) hud_arena_free(w->res.data.arena);
+  if (w->has_svc_res) hud_arena_free(w->svc_res.data.arena);
   pthread_mutex_destroy(&w->mu);
   pthread_cond_destroy(&w->cv);
   close(w->wake[0]);

@@ -78,12 +78,14 @@ static void flows_and_issues(void **state) {
   td_kill("v2");
 }
 
-/* Issues -> Enter (root cause) -> Enter (its caller) -> Backspace -> Esc: back where we started. */
+/* Issues -> Enter (root cause) -> j Enter (its caller) -> Backspace -> Esc: back where we started. */
 static void drill_and_back(void **state) {
   td_ready("d1", 80, 24, TD_XTERM_UTF8, "--view issues", NULL);
   td_keys("d1", "j Enter");
   td_expect("d1", "fetch_order  shop/db.py:21-26", "detail_fetch_order_80x24_xterm_utf8");
-  td_keys("d1", "Enter");
+  td_keys("d1", "Enter"); /* row 1 is the function itself: Enter stays */
+  td_expect("d1", "row 1 of 2", NULL);
+  td_keys("d1", "j Enter");
   td_expect("d1", "get_order  shop/orders.py:1-6", "detail_get_order_80x24_xterm_utf8");
   td_keys("d1", "BSpace");
   td_expect("d1", "fetch_order  shop/db.py:21-26", NULL);

@@ -84,9 +84,15 @@ int td_setup_tmux(void) {
   FILE *c = fopen(g_conf, "w");
   if (!c) return -1;
   /* exit-empty off: killing the last session must not race with the next new-session ("server exited
-   * unexpectedly"); td_teardown kills the server. */
-  fprintf(c, "set -s exit-empty off\nset -g remain-on-exit on\nset -g status off\nset -g history-limit 100\n");
+   * unexpectedly"); td_teardown kills the server. set-clipboard on: an OSC 52 from a pane lands in a tmux
+   * buffer (show-buffer). */
+  fprintf(c, "set -s exit-empty off\nset -g remain-on-exit on\nset -g status off\nset -g history-limit 100\n"
+             "set -s set-clipboard on\n");
   fclose(c);
+  /* hud-tui remembers its view and sorts: never in the real home, and (td_start) one state per session. */
+  char state[300];
+  snprintf(state, sizeof state, "%s/state", g_tmp);
+  setenv("XDG_STATE_HOME", state, 1);
   return 0;
 }
 
@@ -118,9 +124,15 @@ void td_start_cmd(const char *name, int w, int h, const char *cmd) {
 
 void td_start(const char *name, int w, int h, const char *env, const char *args) {
   char cmd[2048];
-  snprintf(cmd, sizeof cmd, "env %s %s --url http://127.0.0.1:%d --key %s --service shop --env prod %s", env, g_bin,
-           g_f->h.port, g_f->key, args);
+  snprintf(cmd, sizeof cmd, "env XDG_STATE_HOME=%s/state-%s %s %s --url http://127.0.0.1:%d --key %s --service shop --env prod %s",
+           g_tmp, name, env, g_bin, g_f->h.port, g_f->key, args);
   td_start_cmd(name, w, h, cmd);
+}
+
+const char *td_sock(void) { return g_sock; }
+
+void td_bytes(const char *name, const char *bytes) {
+  td_sh("tmux -L %s send-keys -t %s -l \"$(printf '%s')\"", g_sock, name, bytes);
 }
 
 void td_keys(const char *name, const char *keys) { td_sh("tmux -L %s send-keys -t %s %s", g_sock, name, keys); }

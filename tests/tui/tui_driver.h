@@ -23,6 +23,10 @@ const char *td_socket(void); /* tmux -L name */
 query_fixture *td_fixture(void);
 const char *td_bin(void);       /* the hud-tui binary */
 const char *td_tmpdir(void);    /* scratch directory of this run */
+const char *td_sock(void);      /* the private tmux server's socket name (tmux -L) */
+/* Sends raw bytes to the pane as typed (tmux send-keys -l), e.g. an SGR mouse report; BYTES is a printf(1)
+ * format ("\033[<0;5;6M"). */
+void td_bytes(const char *name, const char *bytes);
 
 /* Runs a shell command (printf-style); its exit status, or -1. */
 int td_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

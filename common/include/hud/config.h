@@ -33,7 +33,9 @@
   X(INSECURE, "insecure", BOOL, "false", 0, 0, "HUD_INSECURE",                                        \
     "Skip TLS certificate and host name verification (testing only).")                                \
   X(MAX_RESPONSE_BYTES, "max_response_bytes", INT, "67108864", 1024, INT64_C(1) << 40,                \
-    "HUD_MAX_RESPONSE_BYTES", "Largest backend response body accepted, in bytes.")
+    "HUD_MAX_RESPONSE_BYTES", "Largest backend response body accepted, in bytes.")                 \
+  X(ROOT, "root", STR, "", 0, 0, "HUD_ROOT",                                                          \
+    "Source tree where hud-tui finds the files of functions (e, y, links); empty: the current directory.")
 
 typedef enum hud_cfg_key {
 #define HUD_CFG_ENUM_(id, ...) HUD_CFG_##id,
