@@ -129,7 +129,7 @@ export function startServer(bin, db, timeoutMs) {
 // `hud-server keys create --env prod --role ingest,read --db DB`: the key it prints.
 export function createKey(bin, db) {
   const out = execFileSync(bin, ['keys', 'create', '--env', 'prod', '--role', 'ingest,read', '--db', db],
-    { encoding: 'utf8', timeout: 10000 });
+    { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] });
   const key = out.split('\n')[0].trim();
   if (!key.startsWith('hud_')) throw new Error(`keys create printed: ${out}`);
   return key;

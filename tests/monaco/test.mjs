@@ -26,14 +26,15 @@ const LENSES = {
   9: '⚡ 1.2k/min · p95 38 ms · 0.4% err', // fetch_order
   13: '⚡ 10/min · p95 2.5 ms · 0% err', // fetch_items; save_order (line 17) never ran: no lens
 };
-const HOVER = [
+const HOVER = [ // the rendered markdown's lines (table cells are tab-separated in innerText)
   'fetch_order — production, last 1h (shop)',
-  'calls', '1.2k/min (72k in the window)',
-  'latency', 'p50 10 ms · p95 38 ms · p99 38 ms · mean 13 ms',
-  'errors', '0.4% (288 calls)',
+  'calls\t1.2k/min (72k in the window)',
+  'latency\tp50 10 ms · p95 38 ms · p99 38 ms · mean 13 ms',
+  'errors\t0.4% (288 calls)',
 ];
 
 const cleanups = [];
+let bridge; // for the report on failure
 const started = Date.now();
 const log = (msg) => console.log(`[monaco ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
 
@@ -68,7 +69,9 @@ async function main() {
   cleanups.push(() => stopPid(srv.proc, 'hud-server'));
   const key = createKey(SERVER_BIN, db);
   const top = await seed(srv.url, key);
-  log(`hud-server ${srv.url} (pid ${srv.proc.pid}) holds ${top.functions?.length ?? '?'} functions of shop`);
+  const calls = Object.fromEntries(top.items.map((f) => [f.name, f.calls]));
+  assert.deepEqual(calls, { fetch_order: 72000, fetch_items: 600, 'Pool.acquire': 30 }, 'the batch as hud-server holds it');
+  log(`hud-server ${srv.url} (pid ${srv.proc.pid}) holds the batch: ${JSON.stringify(calls)}`);
 
   // The workspace: the sample below a deeper path, mapped by hud-lsp to the module shop/db.py.
   const root = join(dir, 'ws');
@@ -85,6 +88,7 @@ async function main() {
   log(`bundled into ${www}`);
   const config = { root, file, text: SAMPLE, options: { url: srv.url, key, service: 'shop' } };
   const web = await serve(www, config, LSP_BIN, lspEnv);
+  bridge = web;
   cleanups.push(() => web.close());
   cleanups.push(async () => { for (const s of web.sessions) if (s.proc.exitCode === null) await stopPid(s.proc, 'hud-lsp'); });
 
@@ -140,7 +144,8 @@ async function main() {
   const hover = await poll('the hover', async () => {
     const text = await page.evaluate(() => [...document.querySelectorAll('.monaco-hover-content')]
       .map((e) => e.innerText).join('\n'));
-    return { ok: HOVER.every((h) => text.includes(h)), text };
+    const lines = text.split('\n');
+    return { ok: HOVER.every((h) => lines.includes(h)), text };
   }, 10000);
   log(`hover: ${JSON.stringify(hover.text)}`);
   // The screenshot once the hover has faded in.
@@ -172,8 +177,17 @@ const guard = setTimeout(() => {
   finish(1);
 }, LIMIT_MS);
 
+let finishing = false;
 async function finish(rc) {
+  if (finishing) return;
+  finishing = true;
   clearTimeout(guard);
+  if (rc && bridge) {
+    for (const s of bridge.sessions) {
+      console.error(`[monaco] hud-lsp pid ${s.proc.pid} stderr:\n${s.stderr.slice(-4000)}`);
+      console.error(`[monaco] hud-lsp's last messages to the editor:\n${s.fromServer.slice(-8).map((m) => JSON.stringify(m)).join('\n')}`);
+    }
+  }
   for (const c of cleanups.reverse()) {
     try { await c(); } catch (e) { console.error(`[monaco] cleanup: ${e.message}`); }
   }
@@ -182,4 +196,5 @@ async function finish(rc) {
   process.exit(rc);
 }
 
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => { console.error(`[monaco] ${sig}`); finish(1); });
 main().then(() => finish(0), (e) => { console.error(`[monaco] ${e.stack || e}`); finish(1); });
