@@ -28,7 +28,7 @@ export async function bundle(out) {
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.html': 'text/html' };
 
 // Serves OUT (index.html with CONFIG in it) and the bridge on /lsp. Resolves {url, close, sessions}:
-// sessions[i] = {proc, exit (a promise of the exit code), toServer, fromServer (the messages)}.
+// sessions[i] = {proc, exit (a promise of the exit code), toServer, fromServer, trace (the messages)}.
 export function serve(out, config, lspBin, lspEnv) {
   const index = readFileSync(join(HERE, 'page/index.html'), 'utf8');
   const sessions = [];
@@ -51,7 +51,7 @@ export function serve(out, config, lspBin, lspEnv) {
   const wss = new WebSocketServer({ server: http, path: '/lsp' });
   wss.on('connection', (ws) => {
     const proc = spawn(lspBin, ['--stdio'], { env: lspEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    const s = { proc, toServer: [], fromServer: [], stderr: '' };
+    const s = { proc, toServer: [], fromServer: [], trace: [], stderr: '' };
     s.exit = new Promise((resolve) => proc.on('exit', (code, sig) => resolve(sig ? sig : code)));
     proc.stderr.on('data', (d) => { s.stderr += d; });
     sessions.push(s);
@@ -65,8 +65,8 @@ export function serve(out, config, lspBin, lspEnv) {
     const client = createWebSocketConnection(socket);
     const server = createProcessStreamConnection(proc);
     // forward() of vscode-ws-jsonrpc, with each direction recorded for the test.
-    client.forward(server, (m) => { s.toServer.push(m); return m; });
-    server.forward(client, (m) => { s.fromServer.push(m); return m; });
+    client.forward(server, (m) => { s.toServer.push(m); s.trace.push({ to: 'hud-lsp', m }); return m; });
+    server.forward(client, (m) => { s.fromServer.push(m); s.trace.push({ to: 'editor', m }); return m; });
     // The page going away closes hud-lsp's stdin: it exits by itself (0 after shutdown and exit, 1 without),
     // and is killed only if it does not within 5 s.
     client.onClose(() => {

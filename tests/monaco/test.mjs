@@ -1,7 +1,7 @@
 // hud-lsp in a real editor in a real browser: Monaco with monaco-languageclient in Debian's Chromium
 // (driven by playwright-core), the real hud-lsp behind a WebSocket bridge, the real hud-server on
 // 127.0.0.1 holding a known batch. Asserts the lenses over the sample file's functions and the hover
-// on fetch_order as the page shows them; saves screenshots (lenses, then the hover).
+// on fetch_order as the page shows them, then the lenses after typing; saves screenshots of each.
 //
 // Environment: HUD_SERVER_BIN, HUD_LSP_BIN (the built binaries), HUD_MONACO_OUT (a directory of the
 // build tree: the bundle and the screenshot go there), CHROMIUM (default /usr/bin/chromium).
@@ -26,6 +26,11 @@ const LENSES = {
   9: '⚡ 1.2k/min · p95 38 ms · 0.4% err', // fetch_order
   13: '⚡ 10/min · p95 2.5 ms · 0% err', // fetch_items; save_order (line 17) never ran: no lens
 };
+const LENSES_EDITED = {
+  6: LENSES[5],
+  10: '⚡ 1.2k/min · p95 38 ms · 0.4% err · ≠ prod (1.0.0)',
+  14: LENSES[13],
+};
 const HOVER = [ // the rendered markdown's lines (table cells are tab-separated in innerText)
   'fetch_order — production, last 1h (shop)',
   'calls\t1.2k/min (72k in the window)',
@@ -47,6 +52,25 @@ async function poll(what, fn, ms) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+// The lenses Monaco shows, by the 1-based line below each (a lens sits in a view zone above its line).
+function lensesOnScreen(page) {
+  return page.evaluate(() => {
+    const ed = window.hudEditor;
+    if (!ed) return {};
+    const edTop = ed.getDomNode().getBoundingClientRect().top;
+    const out = {};
+    for (const el of document.querySelectorAll('.codelens-decoration')) {
+      const r = el.getBoundingClientRect();
+      let line = 0;
+      for (let n = 1; n <= ed.getModel().getLineCount(); n++) {
+        if (edTop + ed.getTopForLineNumber(n) - ed.getScrollTop() >= r.bottom - 1) { line = n; break; }
+      }
+      out[line] = (out[line] ? out[line] + ' | ' : '') + el.textContent;
+    }
+    return out;
+  });
 }
 
 async function stopPid(proc, name) {
@@ -108,23 +132,9 @@ async function main() {
 
   // The lenses: one above each function with figures, in Monaco's DOM.
   const lenses = await poll('the lenses', async () => {
-    const got = await page.evaluate(() => {
-      const ed = window.hudEditor;
-      if (!ed) return [];
-      const edTop = ed.getDomNode().getBoundingClientRect().top;
-      return [...document.querySelectorAll('.codelens-decoration')].map((el) => {
-        const r = el.getBoundingClientRect();
-        // The line whose top is just below the lens: the lens sits in a view zone above its line.
-        let line = 0;
-        for (let n = 1; n <= ed.getModel().getLineCount(); n++) {
-          const y = edTop + ed.getTopForLineNumber(n) - ed.getScrollTop();
-          if (y >= r.bottom - 1) { line = n; break; }
-        }
-        return { line, text: el.textContent };
-      });
-    });
-    const byLine = Object.fromEntries(got.map((l) => [l.line, l.text]));
-    return { ok: got.length === Object.keys(LENSES).length && got.every((l) => l.text && !/^\s*$/.test(l.text)), byLine, got };
+    const byLine = await lensesOnScreen(page);
+    const texts = Object.values(byLine);
+    return { ok: texts.length === Object.keys(LENSES).length && texts.every((t) => t.trim()), byLine };
   }, 20000);
   log(`lenses: ${JSON.stringify(lenses.byLine)}`);
   assert.deepEqual(lenses.byLine, LENSES);
@@ -157,6 +167,27 @@ async function main() {
   await page.screenshot({ path: shotHover });
   log(`screenshot: ${shotHover}`);
 
+  // Typing, as a user would: a line above everything, then a change in fetch_order's body. The lenses
+  // follow their functions down one line (incremental didChange, re-index); fetch_order's code no
+  // longer is the deployed code, so its lens says so.
+  await page.mouse.move(5, 500);
+  await page.evaluate(() => { window.hudEditor.setPosition({ lineNumber: 1, column: 1 }); window.hudEditor.focus(); });
+  await page.keyboard.type('# edited');
+  await page.keyboard.press('Enter');
+  await page.evaluate(() => window.hudEditor.setPosition({ lineNumber: 11, column: 1 }));
+  await page.keyboard.press('End');
+  await page.keyboard.type(' or None');
+  const text = await page.evaluate(() => window.hudEditor.getModel().getValue());
+  assert.equal(text, '# edited\n' + SAMPLE.replace('return {"id": order_id}', 'return {"id": order_id} or None'));
+  const edited = await poll('the lenses after the edit', async () => {
+    const byLine = await lensesOnScreen(page);
+    return { ok: JSON.stringify(byLine) === JSON.stringify(LENSES_EDITED), byLine };
+  }, 10000);
+  log(`lenses after the edit: ${JSON.stringify(edited.byLine)}`);
+  const shotEdited = join(OUT, 'monaco-edited.png');
+  await page.screenshot({ path: shotEdited });
+  log(`screenshot: ${shotEdited}`);
+
   // What travelled over the bridge: one hud-lsp, given the editor's initializationOptions.
   assert.equal(web.sessions.length, 1);
   const s = web.sessions[0];
@@ -164,6 +195,8 @@ async function main() {
   assert.deepEqual(init.params.initializationOptions, config.options);
   assert.ok(s.toServer.some((m) => m.method === 'textDocument/codeLens'));
   assert.ok(s.toServer.some((m) => m.method === 'textDocument/hover'));
+  assert.ok(s.toServer.some((m) => m.method === 'textDocument/didChange' && m.params.contentChanges.every((c) => c.range)),
+    'incremental changes');
 
   // The client's stop(): shutdown, exit; hud-lsp ends with 0.
   await page.evaluate(() => window.hudClient.stop());
@@ -182,6 +215,11 @@ async function finish(rc) {
   if (finishing) return;
   finishing = true;
   clearTimeout(guard);
+  if (bridge) {
+    const trace = join(OUT, 'monaco-lsp.jsonl');
+    writeFileSync(trace, bridge.sessions.flatMap((s) => s.trace).map((t) => JSON.stringify(t)).join('\n') + '\n');
+    log(`the messages over the bridge: ${trace}`);
+  }
   if (rc && bridge) {
     for (const s of bridge.sessions) {
       console.error(`[monaco] hud-lsp pid ${s.proc.pid} stderr:\n${s.stderr.slice(-4000)}`);
