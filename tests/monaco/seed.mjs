@@ -111,7 +111,7 @@ export function startServer(bin, db, timeoutMs) {
   return new Promise((resolve, reject) => {
     const proc = spawn(bin, ['--db', db, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`hud-server did not start: ${out}`)), timeoutMs);
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`hud-server did not start: ${out}`)); }, timeoutMs);
     const onData = (d) => {
       out += d;
       const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
