@@ -116,10 +116,10 @@ end
 
 local levels = { [1] = vim.log.levels.ERROR, [2] = vim.log.levels.WARN, [3] = vim.log.levels.INFO, [4] = vim.log.levels.DEBUG }
 
--- window/showMessage through vim.notify (kept in :messages), prefixed with hud.
+-- window/showMessage through vim.notify (kept in :messages; hud-lsp's messages start with "hud: ").
 local function on_show_message(_, result)
   if type(result) == 'table' and result.message then
-    vim.schedule(function() vim.notify('hud: ' .. result.message, levels[result.type] or vim.log.levels.INFO) end)
+    vim.schedule(function() vim.notify(result.message, levels[result.type] or vim.log.levels.INFO) end)
   end
   return vim.NIL
 end
