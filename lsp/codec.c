@@ -152,8 +152,8 @@ static int get_text_doc_uri(const json_t *p, hud_arena *a, const char **uri) {
 /* ---- decoders ---- */
 
 static int decode_options(const json_t *o, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err) {
-  opts->window_s = -1;
-  opts->refresh_s = -1;
+  /* Cleared first: callers may pass a struct from the stack, and null settings leave it as is. */
+  *opts = (lsp_init_options){.window_s = -1, .refresh_s = -1};
   if (!o || json_is_null(o)) return 0;
   if (!json_is_object(o)) return bad_param(err, "initializationOptions");
   static const char *names[] = {"url", "key", "service", "env"};
