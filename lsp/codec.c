@@ -73,6 +73,7 @@ int lsp_codec_parse(const char *buf, size_t len, hud_arena *a, lsp_msg *out, lsp
     goto bad;
   }
   json_t *params = json_object_get(root, "params");
+  if (json_is_null(params)) params = NULL; /* Emacs's jsonrpc.el sends shutdown and exit with "params": null */
   if (params && !json_is_object(params) && !json_is_array(params)) {
     fail(err, LSP_INVALID_REQUEST, "invalid request: %s", "\"params\" must be an object or an array");
     goto bad;

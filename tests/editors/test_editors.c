@@ -188,6 +188,17 @@ static int teardown(void **state) {
 /* Runs ARGV (an editor) with HOME and XDG_* in a directory of its own, the fixture's settings in
  * HUD_TEST_* variables and HUD_KEY set only when WITH_KEY_ENV; kills it after SECONDS. Its output file
  * OUT is parsed and returned (NULL: the test fails with the editor's log). */
+/* The editor's own output, for a failure's message (the directory goes away with the fixture). */
+static void print_log(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  char buf[4096];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  printf("# %s:\n%s\n", path, buf);
+}
+
 static json_t *run_editor(const char *name, char *const argv[], const char *file, const char *scenario,
                           int with_key_env, int seconds) {
   char out_path[800], log_path[800], home[800], lsp_bin[1200], plugin[1200];
@@ -234,19 +245,26 @@ static json_t *run_editor(const char *name, char *const argv[], const char *file
   if (waitpid(pid, NULL, WNOHANG) == 0) {
     kill(-pid, SIGKILL); /* the editor and the hud-lsp it started */
     waitpid(pid, NULL, 0);
+    print_log(log_path);
     fail_msg("%s did not end within %d s (log: %s)", name, seconds, log_path);
   }
   json_error_t je;
   json_t *got = json_load_file(out_path, 0, &je);
+  if (!got) print_log(log_path);
   if (!got) fail_msg("no output from %s (%s; log: %s)", name, je.text, log_path);
   char *text = json_dumps(got, JSON_INDENT(1));
   printf("# what %s saw: %s\n", name, text);
   free(text);
+  if (json_array_size(json_object_get(got, "errors")) != 0) print_log(log_path);
   if (json_array_size(json_object_get(got, "errors")) != 0) fail_msg("%s reported errors (log: %s)", name, log_path);
   return got;
 }
 
-static const char *str(const json_t *o, const char *key) { return json_string_value(json_object_get(o, key)); }
+/* The string member KEY of O; "(none)" when missing. */
+static const char *str(const json_t *o, const char *key) {
+  const char *s = json_string_value(json_object_get(o, key));
+  return s ? s : "(none)";
+}
 
 /* The lines of ARR (strings) joined, for substring checks. */
 static char *joined(const json_t *arr) {
@@ -378,9 +396,28 @@ static void test_nvim_plugin_panels(void **state) {
   json_decref(got);
 }
 
+/* Emacs 28 with eglot 1.9 (Debian's) and editors/emacs/hud-eglot.el, in batch mode: the hover on
+ * checkout, its code actions, hud.showCallers run from one, hud.explain. */
 static void test_emacs_eglot(void **state) {
   (void)state;
-  skip();
+  if (system("command -v emacs >/dev/null 2>&1 && test -d /usr/share/emacs/site-lisp/elpa-src/eglot-1.9") != 0 &&
+      system("emacs --batch -Q --eval '(require (quote eglot))' >/dev/null 2>&1") != 0)
+    skip();
+  char script[1200], file[900];
+  snprintf(script, sizeof script, "%s/tests/editors/eglot_test.el", getenv("HUD_SOURCE_DIR"));
+  snprintf(file, sizeof file, "%s/app/shop/cart.py", fx->project);
+  char *argv[] = {"emacs", "--batch", "-Q", "-l", script, NULL};
+  json_t *got = run_editor("emacs", argv, file, "eglot", 1, 60);
+  assert_string_equal(str(got, "status"), "hud ok (1 modules)");
+  assert_has(str(got, "hover"), "checkout");
+  assert_has(str(got, "hover"), "production, last 1h (shop)");
+  assert_has(str(got, "hover"), "100");
+  char *actions = joined(json_object_get(got, "actions"));
+  assert_has(actions, "hud: production detail of checkout");
+  free(actions);
+  assert_has(str(got, "callers"), "view_cart (shop/views.py:6) 100 calls/min · mean 15 ms");
+  assert_has(str(got, "explain"), "1 of 1 functions have figures (module shop/cart.py, last 1h)");
+  json_decref(got);
 }
 
 int main(void) {
