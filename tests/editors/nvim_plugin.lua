@@ -37,9 +37,14 @@ local function qf(title_key, items_key)
   end
 end
 
+-- The lines of the panel the command opens; a warning from the plugin (hud-lsp's error) ends the wait.
 local function float_lines()
   local p = require('hud.panels')
-  wait(10000, function() return p.last ~= nil and vim.api.nvim_win_is_valid(p.last.win) end, 'a floating window')
+  local seen = #out.messages
+  wait(10000, function()
+    return (p.last ~= nil and vim.api.nvim_win_is_valid(p.last.win)) or #out.messages > seen
+  end, 'a floating window')
+  if #out.messages > seen then error('no panel: ' .. out.messages[#out.messages]) end
   local cfg = vim.api.nvim_win_get_config(p.last.win)
   if cfg.relative == '' then error('the panel is not a floating window') end
   local lines = vim.api.nvim_buf_get_lines(p.last.buf, 0, -1, false)
