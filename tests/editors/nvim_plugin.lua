@@ -52,6 +52,8 @@ local function float_lines()
 end
 
 local function setup(with_key)
+  -- Everything Neovim's LSP client does goes to its log: the key must not.
+  vim.lsp.set_log_level('debug')
   vim.opt.runtimepath:prepend(env('HUD_TEST_EDITORS') .. '/neovim')
   vim.cmd('filetype on')
   vim.cmd('runtime plugin/hud.lua')

@@ -42,7 +42,7 @@ function M.check()
   end
   local c = hud.config
   r.info(string.format('url %s, service %s, env %s, key %s', c.url or '(hud configuration)',
-    c.service or '(hud configuration)', c.env or '(the key\'s)', (c.key and c.key ~= '') and 'set' or 'not set'))
+    c.service or '(hud configuration)', c.env or '(the key\'s)', c.has_key and 'set' or 'not set ($HUD_KEY)'))
 
   r.start('hud: hud-lsp')
   local bin = c.cmd[1]

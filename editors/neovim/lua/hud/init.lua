@@ -10,7 +10,7 @@ local defaults = {
   url = nil, -- hud-server's base URL (hud-lsp falls back to its configuration)
   service = nil,
   env = nil,
-  key = nil, -- API key; default: $HUD_KEY. Handed to hud-lsp in its environment only.
+  key = nil, -- API key; default: $HUD_KEY. Set as $HUD_KEY in Neovim's environment, which hud-lsp inherits.
   window = nil, -- '15m', '1h', ...
   refresh_seconds = nil,
   filetypes = { 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'java' },
@@ -155,12 +155,9 @@ end
 
 local function client_config(root)
   local c = M.config
-  local cmd_env = nil
-  if c.key and c.key ~= '' then cmd_env = { HUD_KEY = c.key } end
   return {
     name = M.name,
     cmd = c.cmd,
-    cmd_env = cmd_env,
     root_dir = root,
     workspace_folders = root and { { uri = vim.uri_from_fname(root), name = vim.fn.fnamemodify(root, ':t') } } or nil,
     init_options = init_options(c),
@@ -196,7 +193,11 @@ end
 
 function M.setup(opts)
   M.config = vim.tbl_deep_extend('force', {}, defaults, opts or {})
-  if not M.config.key or M.config.key == '' then M.config.key = os.getenv('HUD_KEY') end
+  -- The key reaches hud-lsp through the environment it inherits: not in cmd_env or init_options,
+  -- which Neovim's LSP log records (info and debug levels), and not kept in the configuration.
+  if M.config.key and M.config.key ~= '' then vim.env.HUD_KEY = M.config.key end
+  M.config.key = nil
+  M.config.has_key = (os.getenv('HUD_KEY') or '') ~= ''
   if type(M.config.cmd) == 'string' then M.config.cmd = { M.config.cmd, '--stdio' } end
   local group = vim.api.nvim_create_augroup('hud', { clear = true })
   if has('lsp.config') and has('lsp.enable') then
