@@ -73,6 +73,7 @@ int lsp_codec_parse(const char *buf, size_t len, hud_arena *a, lsp_msg *out, lsp
     goto bad;
   }
   json_t *params = json_object_get(root, "params");
+  if (json_is_null(params)) params = NULL; /* Emacs's jsonrpc.el sends shutdown and exit with "params": null */
   if (params && !json_is_object(params) && !json_is_array(params)) {
     fail(err, LSP_INVALID_REQUEST, "invalid request: %s", "\"params\" must be an object or an array");
     goto bad;
@@ -152,8 +153,8 @@ static int get_text_doc_uri(const json_t *p, hud_arena *a, const char **uri) {
 /* ---- decoders ---- */
 
 static int decode_options(const json_t *o, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err) {
-  opts->window_s = -1;
-  opts->refresh_s = -1;
+  /* Cleared first: callers may pass a struct from the stack, and null settings leave it as is. */
+  *opts = (lsp_init_options){.window_s = -1, .refresh_s = -1};
   if (!o || json_is_null(o)) return 0;
   if (!json_is_object(o)) return bad_param(err, "initializationOptions");
   static const char *names[] = {"url", "key", "service", "env"};
