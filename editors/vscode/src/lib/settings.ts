@@ -209,3 +209,23 @@ export function groupFolders<F>(folders: F[], settingsOf: (f: F) => HudSettings)
   }
   return [...groups.values()];
 }
+
+/** Files hud-lsp indexes (common/index/index.c), below each folder: the client's document selector. */
+export const SOURCE_GLOB = "**/*.{py,pyi,js,mjs,cjs,jsx,ts,mts,cts,tsx,go,java}";
+
+export function documentSelector(folderPaths: string[]): { scheme: string; pattern: string }[] {
+  if (folderPaths.length === 0) return [{ scheme: "file", pattern: SOURCE_GLOB }];
+  return folderPaths.map((p) => ({ scheme: "file", pattern: `${p.replace(/\/+$/, "")}/${SOURCE_GLOB}` }));
+}
+
+/** hud-tui's arguments for one function's detail (docs/tui.md); the key goes in its environment. */
+export function tuiArgs(s: HudSettings, functionId: string): string[] {
+  const args: string[] = [];
+  if (s.configFile) args.push("--config", s.configFile);
+  if (s.url) args.push("--url", s.url);
+  if (s.service) args.push("--service", s.service);
+  if (s.env) args.push("--env", s.env);
+  if (typeof windowSeconds(s.window) === "number") args.push("--window", /^\d+$/.test(s.window) ? `${s.window}s` : s.window);
+  args.push("--view", "detail", "--function", functionId);
+  return args;
+}
