@@ -77,7 +77,7 @@
     const svg = el("svg", { width: m.width + 2 * PAD + 60, height: m.height + 2 * PAD + TOP, role: "img", "aria-label": `call graph of ${m.rootName}` }, stage);
     const defs = el("defs", {}, svg);
     for (const kind of ["call", "exception"]) {
-      const mk = el("marker", { id: `arrow-${kind}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 5, markerHeight: 5, orient: "auto-start-reverse", markerUnits: "strokeWidth" }, defs);
+      const mk = el("marker", { id: `arrow-${kind}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, orient: "auto", markerUnits: "userSpaceOnUse" }, defs);
       el("path", { d: "M 0 0 L 10 5 L 0 10 z" }, mk);
     }
     const g = el("g", { transform: `translate(${PAD} ${PAD + TOP})` }, svg);
@@ -104,7 +104,9 @@
       }, edges);
       el("title", {}, p).textContent = `${a.name} → ${b.name}: ${e.label}`;
       if (exc) {
-        const t = el("text", { class: "edge-label", x: (a.x + b.x + W) / 2 - 30, y: (a.y + b.y + H) / 2 + 20 }, edges);
+        const fwd = a.column < b.column;
+        const sx = fwd ? a.x + W : a.x, ex = a.id === b.id ? a.x + W : fwd ? b.x : b.x + W;
+        const t = el("text", { class: "edge-label", x: (sx + ex) / 2, y: (a.y + b.y + H) / 2 + 6 + 14, "text-anchor": "middle" }, edges);
         t.textContent = e.label;
       }
     }

@@ -79,3 +79,10 @@ test("recursion and a root missing from nodes do not break the layout", () => {
   assert.equal(m.nodes.length, 2);
   assert.equal(m.edges.length, 3);
 });
+
+test("exception edges are at most MAX_EXC_WIDTH wide, the same in both modes", () => {
+  const m = G.layoutCallGraph(fx("callGraph"), fx("errorFlows"));
+  const exc = m.edges.filter((e) => e.kind === "exception");
+  assert.equal(Math.max(...exc.map((e) => e.widthCalls)), G.MAX_EXC_WIDTH);
+  for (const e of exc) assert.equal(e.widthTime, e.widthCalls);
+});

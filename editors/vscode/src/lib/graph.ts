@@ -9,6 +9,8 @@ export const NODE_H = 44;
 export const COL_GAP = 90;
 export const ROW_GAP = 18;
 export const MAX_WIDTH = 14;
+/** Exception edges stay thinner: they are counts of exceptions, not of calls. */
+export const MAX_EXC_WIDTH = 6;
 
 export type Side = "caller" | "root" | "callee";
 
@@ -55,9 +57,9 @@ export interface LayoutModel {
 }
 
 /** Width 1..MAX_WIDTH, by the square root of the share of the largest value (areas read as amounts). */
-export function edgeWidth(value: number, max: number): number {
+export function edgeWidth(value: number, max: number, top = MAX_WIDTH): number {
   if (!(max > 0) || !(value > 0)) return 1;
-  return Math.round((1 + (MAX_WIDTH - 1) * Math.sqrt(Math.min(1, value / max))) * 10) / 10;
+  return Math.round((1 + (top - 1) * Math.sqrt(Math.min(1, value / max))) * 10) / 10;
 }
 
 function emptyModel(error: { reason: string; message: string }): LayoutModel {
@@ -205,7 +207,7 @@ export function layoutCallGraph(graph: CallGraph | HudFailure, flows?: ErrorFlow
   const maxExc = Math.max(0, ...kept.filter((e) => e.kind === "exception").map((e) => e.calls));
   const layoutEdges: LayoutEdge[] = kept.map((e) => {
     const exc = e.kind === "exception";
-    const wc = edgeWidth(e.calls, exc ? maxExc : maxCalls);
+    const wc = exc ? edgeWidth(e.calls, maxExc, MAX_EXC_WIDTH) : edgeWidth(e.calls, maxCalls);
     return {
       from: e.from,
       to: e.to,
