@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# CTest entry test_vscode: in a copy of editors/vscode inside the build tree, `npm ci` (skipped while the
+# lockfile is unchanged), type check, node tests, the call-graph panel in headless chromium, then the .vsix
+# with the freshly built hud-lsp, checked with unzip.
+# usage: ctest.sh SOURCE_DIR WORK_DIR HUD_LSP
+set -euo pipefail
+src=$1 work=$2 lsp=$3
+
+for tool in node npm unzip; do
+  command -v "$tool" >/dev/null || { echo "test_vscode: $tool not found (scripts/dev.sh deps installs it)" >&2; exit 1; }
+done
+[ -x "${HUD_CHROMIUM:-/usr/bin/chromium}" ] || { echo "test_vscode: ${HUD_CHROMIUM:-/usr/bin/chromium} not found (scripts/dev.sh deps installs chromium)" >&2; exit 1; }
+[ -x "$lsp" ] || { echo "test_vscode: no hud-lsp at $lsp" >&2; exit 1; }
+
+mkdir -p "$work"
+rm -rf "$work/src" "$work/media" "$work/test" "$work/test-webview" "$work/scripts" "$work/bin" "$work/dist" "$work/out" "$work/artifacts"
+(cd "$src" && tar cf - --exclude=./node_modules --exclude=./dist --exclude=./out --exclude=./bin --exclude='*.vsix' .) | (cd "$work" && tar xf -)
+cd "$work"
+
+t0=$(date +%s.%N)
+if ! cmp -s package-lock.json node_modules/.hud-lockfile; then
+  npm ci --no-audit --no-fund --prefer-offline --loglevel=error
+  cp package-lock.json node_modules/.hud-lockfile
+fi
+t1=$(date +%s.%N)
+
+node scripts/build.mjs lib
+node_modules/.bin/tsc -p .
+node --test test/
+HUD_VSCODE_ARTIFACTS="$work/artifacts" node --test test-webview/
+[ -s artifacts/callgraph.png ] || { echo "test_vscode: no screenshot" >&2; exit 1; }
+
+mkdir -p bin/linux-x64
+cp "$lsp" bin/linux-x64/hud-lsp
+node scripts/build.mjs bundle
+rm -f hud.vsix
+node_modules/.bin/vsce package --no-dependencies --skip-license --allow-missing-repository -o hud.vsix >vsce.log 2>&1 ||
+  { cat vsce.log >&2; exit 1; }
+
+unzip -l hud.vsix >vsix-contents.txt
+cat vsix-contents.txt
+for f in extension.vsixmanifest extension/package.json extension/readme.md extension/dist/extension.js \
+  extension/bin/linux-x64/hud-lsp extension/media/callgraph.js extension/media/callgraph.css extension/media/hud.svg; do
+  grep -q " $f\$" vsix-contents.txt || { echo "test_vscode: $f missing from hud.vsix" >&2; exit 1; }
+done
+if grep -E ' extension/(src|test|test-webview|node_modules|scripts)/' vsix-contents.txt; then
+  echo "test_vscode: sources or dependencies packaged" >&2
+  exit 1
+fi
+rm -rf vsix-check && mkdir vsix-check && (cd vsix-check && unzip -q ../hud.vsix)
+cmp vsix-check/extension/bin/linux-x64/hud-lsp "$lsp" || { echo "test_vscode: packaged hud-lsp differs from $lsp" >&2; exit 1; }
+[ -x vsix-check/extension/bin/linux-x64/hud-lsp ] || { echo "test_vscode: packaged hud-lsp is not executable" >&2; exit 1; }
+node -e '
+const p = require(process.argv[1]);
+const need = ["hud.refresh","hud.setApiKey","hud.toggleLenses","hud.showCallGraph","hud.explain","hud.openInTui","hud.copyDeepLink"];
+const have = new Set(p.contributes.commands.map((c) => c.command));
+const miss = need.filter((c) => !have.has(c));
+if (miss.length) throw new Error("commands missing: " + miss);
+if (JSON.stringify(p.extensionKind) !== "[\"workspace\"]") throw new Error("extensionKind");
+for (const k of ["hud.url","hud.service","hud.env","hud.window","hud.serverPath","hud.caFile","hud.pathMaps","hud.lens.layout"])
+  if (!p.contributes.configuration.properties[k]) throw new Error("setting missing: " + k);
+if (p.contributes.configuration.properties["hud.key"]) throw new Error("the API key must not be a setting");
+' "$work/vsix-check/extension/package.json"
+t2=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$(stat -c %s hud.vsix)" -v png="$work/artifacts/callgraph.png" \
+  'BEGIN { printf "test_vscode: npm ci %.1f s, tests and package %.1f s; hud.vsix %d bytes; screenshot %s\n", b - a, c - b, n, png }'
