@@ -33,6 +33,7 @@ export class CallGraphView implements vscode.WebviewViewProvider {
       styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(media, "callgraph.css")).toString(),
     });
     view.webview.onDidReceiveMessage((m) => this.onMessage(m));
+    view.onDidDispose(() => (this.view = undefined));
   }
 
   private last?: { server: HudServer; model: LayoutModel };

@@ -67,15 +67,15 @@ export class HudServer {
   /** hud.explain without the pop-up hud-lsp sends with it (for the status bar). */
   async explainQuietly(uri: string): Promise<{ reason: string; message: string } | undefined> {
     this.quiet++;
+    let r: { reason: string; message: string } | undefined;
     try {
-      return await this.command<{ reason: string; message: string }>("hud.explain", [uri]);
+      r = await this.command<{ reason: string; message: string }>("hud.explain", [uri]);
+      return r;
     } catch {
       return undefined;
     } finally {
-      const r = this.explain;
-      if (--this.quiet === 0) {
-        for (const m of this.held.splice(0)) if (!r || m.message !== r.message) show(m);
-      }
+      // Messages that came meanwhile are shown, except hud.explain's own.
+      if (--this.quiet === 0) for (const m of this.held.splice(0)) if (!r || m.message !== r.message) show(m);
     }
   }
 
