@@ -15,7 +15,7 @@ DEB_PACKAGES=(
   nodejs npm python3 python3-dev tmux universal-ctags
   python3-flask python3-fastapi python3-starlette python3-django python3-celery gunicorn python3-uvicorn wrk
   libpython3.11-testsuite
-  neovim chromium emacs-nox elpa-eglot
+  neovim chromium emacs-nox elpa-eglot patchelf
 )
 
 log() { printf '[dev.sh] %s\n' "$*" >&2; }
@@ -111,6 +111,53 @@ cmd_test() {
   (cd "$BUILD_ROOT/test" && ctest --output-on-failure -j "$JOBS" "$@")
 }
 
+# Libraries every x86_64 Linux has (glibc's own): not shipped with the binaries.
+GLIBC_LIBS='^(linux-vdso\.so|ld-linux-x86-64\.so|libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|libresolv\.so|libutil\.so|libanl\.so)'
+
+# dist/: release hud-lsp and hud-tui with the non-glibc shared libraries they load in dist/lib (their
+# RPATH is $ORIGIN/lib, DT_RPATH so it also serves the libraries' own dependencies), the .vsix with
+# hud-lsp and its libraries inside, and the Neovim plugin as a tarball.
+cmd_dist() {
+  deps_debian
+  configure "$BUILD_ROOT/release" -DCMAKE_BUILD_TYPE=Release -DHUD_SANITIZE=OFF
+  cmake --build "$BUILD_ROOT/release" -j "$JOBS" --target hud-lsp hud-tui
+  local out="$ROOT/dist" version
+  version=$("$BUILD_ROOT/release/lsp/hud-lsp" --version | awk '{print $NF}')
+  rm -rf "$out"
+  mkdir -p "$out/lib"
+  local bin lib
+  for bin in lsp/hud-lsp tui/hud-tui; do
+    cp "$BUILD_ROOT/release/$bin" "$out/"
+    ldd "$BUILD_ROOT/release/$bin" | awk '$3 ~ /^\// {print $1, $3}' | while read -r lib path; do
+      if ! [[ $lib =~ $GLIBC_LIBS ]]; then cp -L "$path" "$out/lib/$lib"; fi
+    done
+  done
+  for bin in hud-lsp hud-tui; do
+    strip "$out/$bin"
+    patchelf --force-rpath --set-rpath '$ORIGIN/lib' "$out/$bin"
+    # Every library must now come from dist/lib or glibc.
+    if env -i LD_LIBRARY_PATH= ldd "$out/$bin" | awk '$3 ~ /^\//' | grep -vE "$out/lib/" | awk '{print $1}' | grep -vE "$GLIBC_LIBS"; then
+      log "dist: $bin still loads the libraries above from the system"
+      return 1
+    fi
+  done
+  chmod 644 "$out"/lib/*
+  log "dist: $(ls "$out/lib" | wc -l) shared libraries in dist/lib"
+  # The extension with hud-lsp and its libraries (bin/linux-x64/hud-lsp, bin/linux-x64/lib/).
+  local stage="$BUILD_ROOT/release/dist-lsp"
+  rm -rf "$stage" && mkdir -p "$stage"
+  mkdir -p "$stage/lib" && cp "$out/hud-lsp" "$stage/"
+  ldd "$out/hud-lsp" | awk -v d="$out/lib/" 'index($3, d) == 1 {print $3}' | xargs -r cp -t "$stage/lib"
+  bash "$ROOT/editors/vscode/scripts/package.sh" "$ROOT/editors/vscode" "$BUILD_ROOT/release/editors/vscode" "$stage"
+  cp "$BUILD_ROOT/release/editors/vscode/hud.vsix" "$out/hud-$version-linux-x64.vsix"
+  if [ -d "$ROOT/editors/neovim" ]; then
+    tar -czf "$out/hud-neovim-$version.tar.gz" -C "$ROOT/editors" neovim
+  fi
+  "$out/hud-lsp" --version >/dev/null
+  "$out/hud-tui" --version >/dev/null
+  log "dist: $(cd "$out" && ls -d -- * | tr '\n' ' ')"
+}
+
 cmd_bench() {
   deps_debian
   build_release
@@ -147,6 +194,7 @@ usage: scripts/dev.sh COMMAND [args]
   test    Debug + ASan/UBSan build into build/test, then ctest (extra args go to ctest)
   bench   release build, then every bench/*.sh
   demo    release build, then the demo
+  dist    release hud-lsp and hud-tui with their libraries, the .vsix and the Neovim plugin in dist/
 USAGE
 }
 
@@ -156,6 +204,7 @@ case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   demo) shift; cmd_demo "$@" ;;
+  dist) shift; cmd_dist "$@" ;;
   -h|--help|help) usage ;;
   *) usage >&2; exit 2 ;;
 esac
