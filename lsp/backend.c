@@ -189,9 +189,13 @@ static void pick_version(lsp_backend *b) {
   b->prod_version = v ? hud_strdup(v) : NULL;
   if (!v) return;
   lsp_log(b->srv, 4, "hud: %s runs %s in production", b->service, v);
-  /* Lenses that say "≠ prod" name the version now. */
+  /* Lenses that say "≠ prod" name the version now. Only documents with figures have lenses: a refresh
+   * before the figures came would be answered with none (and the figures' own refresh follows). */
   bool asked = false;
-  for (size_t i = 0; i < lsp_docs_count(b->srv->docs); i++) asked |= lsp_docs_at(b->srv->docs, i)->lens_asked;
+  for (size_t i = 0; i < lsp_docs_count(b->srv->docs); i++) {
+    const lsp_doc *doc = lsp_docs_at(b->srv->docs, i);
+    asked |= doc->lens_asked && doc->module;
+  }
   if (asked && b->srv->lens_refresh) lsp_request_out(b->srv, "workspace/codeLens/refresh", NULL, NULL);
 }
 
