@@ -59,6 +59,24 @@ static void test_units(void **state) {
   expect_percent(1, "100%");
 }
 
+/* lensLayout: placeholders, unknown ones named, parts with a missing latency left out. */
+static void test_layout(void **state) {
+  (void)state;
+  char bad[32], t[256];
+  assert_int_equal(lsp_fmt_layout_check(LSP_LENS_LAYOUT_DEFAULT, bad, sizeof bad), 0);
+  assert_int_equal(lsp_fmt_layout_check("{rate} {p99x} {calls}", bad, sizeof bad), -1);
+  assert_string_equal(bad, "{p99x}");
+  assert_int_equal(lsp_fmt_layout_check("{rate} {open", bad, sizeof bad), -1);
+  assert_string_equal(bad, "{open");
+  hud_function_summary f = {.calls = 72000, .errors = 288, .error_rate = 0.004, .sampled_count = 10, .p50 = 10e6,
+                            .p95 = 38e6, .p99 = 40e6, .mean_duration = 13e6};
+  lsp_fmt_lens_layout("{calls} · p50 {p50} · p99 {p99} · {errors}{trend}", &f, 60, false, NULL, true, t, sizeof t);
+  assert_string_equal(t, "⚠ 72k · p50 10 ms · p99 40 ms · 0.4% err");
+  f.sampled_count = 0;
+  lsp_fmt_lens_layout("{calls} · p50 {p50} · mean {mean} · {rate}", &f, 60, true, "2.0", false, t, sizeof t);
+  assert_string_equal(t, "72k · 1.2k/min · ≠ prod (2.0)");
+}
+
 static void test_title(void **state) {
   (void)state;
   hud_function_summary f = {.calls = 72000, .errors = 288, .error_rate = 0.004, .sampled_count = 10, .p95 = 38e6};
@@ -184,7 +202,8 @@ static void test_uri(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_units), cmocka_unit_test(test_title), cmocka_unit_test(test_window),
+      cmocka_unit_test(test_units), cmocka_unit_test(test_title),
+      cmocka_unit_test(test_layout), cmocka_unit_test(test_window),
       cmocka_unit_test(test_positions), cmocka_unit_test(test_uri), cmocka_unit_test(test_function_ids),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
