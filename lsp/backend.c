@@ -12,6 +12,7 @@
 #include "hud/err.h"
 #include "hud/str.h"
 #include "diagnostics.h"
+#include "pathmap.h"
 
 typedef struct folder_state {
   struct lsp_backend *b;
@@ -128,6 +129,12 @@ static void remap(folder_state *f) {
     if (!in_folder(f, doc)) continue;
     free(doc->module);
     doc->module = NULL;
+    char mapped[1400]; /* pathMaps first: the module path production gave that directory */
+    if (lsp_pathmap_module(f->b->srv, doc->path, doc->folder, mapped, sizeof mapped) == 0 &&
+        module_has_data(f, mapped)) {
+      doc->module = hud_strdup(mapped);
+      continue;
+    }
     for (const char *p = doc->rel; p; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL) {
       if (module_has_data(f, p)) {
         doc->module = hud_strdup(p);
@@ -379,15 +386,22 @@ static void query(folder_state *f) {
   f->dirty = false;
   const char **paths = calloc(MAX_PATHS, sizeof *paths);
   if (!paths) return;
-  size_t n = 0;
+  size_t n = 0, n_owned = 0;
   lsp_docs *docs = b->srv->docs;
-  for (size_t i = 0; i < lsp_docs_count(docs); i++) {
+  char **owned = calloc(lsp_docs_count(docs) + 1, sizeof *owned); /* the pathMaps' module paths */
+  for (size_t i = 0; owned && i < lsp_docs_count(docs); i++) {
     lsp_doc *doc = lsp_docs_at(docs, i);
     if (!in_folder(f, doc) || doc->lang == HUD_LANG_UNKNOWN) continue;
+    char mapped[1400];
+    if (n < MAX_PATHS && lsp_pathmap_module(b->srv, doc->path, doc->folder, mapped, sizeof mapped) == 0 &&
+        !has_path(paths, n, mapped) && (owned[n_owned] = hud_strdup(mapped)))
+      paths[n++] = owned[n_owned++];
     for (const char *p = doc->rel; p && n < MAX_PATHS; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
       if (*p && !has_path(paths, n, p)) paths[n++] = p;
   }
   if (n == 0) {
+    for (size_t i = 0; i < n_owned; i++) free(owned[i]);
+    free(owned);
     free(paths);
     return;
   }
@@ -401,6 +415,8 @@ static void query(folder_state *f) {
   };
   if (b->state == NULL) set_state(b, "connecting", "");
   int rc = hud_api_by_module_start(b->client, &req, f->next_arena, &f->next_resp, on_answer, f, &f->req_id);
+  for (size_t i = 0; i < n_owned; i++) free(owned[i]);
+  free(owned);
   free(paths);
   if (rc == 0) {
     f->in_flight = true;
@@ -551,6 +567,11 @@ int lsp_backend_doc_data(lsp_backend *b, const lsp_doc *doc, const char **known)
   *known = NULL;
   if (!f || !f->have) return -1;
   if (doc->module) return 1;
+  char mapped[1400];
+  if (lsp_pathmap_module(b->srv, doc->path, doc->folder, mapped, sizeof mapped) == 0)
+    for (size_t i = 0; i < f->resp.n_items && !*known; i++)
+      if (f->resp.items[i].module_path && strcmp(f->resp.items[i].module_path, mapped) == 0)
+        *known = f->resp.items[i].module_path;
   for (const char *p = doc->rel; p && !*known; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
     for (size_t i = 0; i < f->resp.n_items && !*known; i++)
       if (f->resp.items[i].module_path && strcmp(f->resp.items[i].module_path, p) == 0) *known = p;
