@@ -56,7 +56,10 @@ static int hover(lsp_call *call, const void *params, void *result, lsp_rpc_error
   lsp_fmt_window(s->settings.window_s, window, sizeof window);
   /* The newest declaration's hash against the code on screen (docs/protocol.md "source_code_hash"). */
   bool edited = sum->source_code_hash[0] && strcmp(sum->source_code_hash, f->source_code_hash) != 0;
-  lsp_fmt_hover(sum, lsp_backend_window_min(s->backend, doc), window, hud_config_str(s->settings.cfg, HUD_CFG_SERVICE),
+  int from;
+  const char *service = lsp_backend_service_of(s->backend, doc, &from);
+  lsp_fmt_hover(sum, lsp_backend_window_min(s->backend, doc), window,
+                service ? service : hud_config_str(s->settings.cfg, HUD_CFG_SERVICE),
                 hud_config_str(s->settings.cfg, HUD_CFG_ENV), edited, md, sizeof md);
   double window_min = lsp_backend_window_min(s->backend, doc);
   double per_min = window_min > 0 ? (double)sum->calls / window_min : 0;

@@ -43,7 +43,7 @@ static int code_lens(lsp_call *call, const void *params, void *result, lsp_rpc_e
     bool differs = sum->source_code_hash[0] && strcmp(sum->source_code_hash, f->source_code_hash) != 0;
     if (window_min > 0 && (double)sum->calls / window_min < s->settings.min_cpm) continue; /* below the threshold */
     char title[512];
-    lsp_fmt_lens_layout(s->settings.lens_layout, sum, window_min, differs, lsp_backend_prod_version(s->backend),
+    lsp_fmt_lens_layout(s->settings.lens_layout, sum, window_min, differs, lsp_backend_prod_version_doc(s->backend, doc),
                         warns(&s->settings, sum), title, sizeof title);
     lsp_lens *l = &out->items[out->n++];
     l->range.start = lsp_doc_pos(doc, f->name_start.row, f->name_start.column, s->enc);

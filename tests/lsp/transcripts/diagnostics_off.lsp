@@ -14,6 +14,7 @@ wait 700
 <count 0 {"method":"textDocument/publishDiagnostics"}
 # turned on again: the issues' diagnostics come
 > {"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {"settings": {"hud": {"inlayHints": true}}}}
+< {"method":"hud/status","params":{"state":"ok","modules":1}}
 < {"method":"textDocument/publishDiagnostics","params":{"uri":"file://${MARKET}/app/shop/cart.py","diagnostics":[{"range":{"start":{"line":4,"character":4}},"message":"mean duration +88% since 1.1.0 (root cause: shop/pricing.py:apply_discounts)"}]}}
 > {"jsonrpc": "2.0", "id": 4, "method": "textDocument/inlayHint", "params": {"textDocument": {"uri": "file://${MARKET}/app/shop/cart.py"}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 7, "character": 0}}}}
 < {"id":4,"result":[{"label":"×200/min"},{"label":"×200/min"}]}
