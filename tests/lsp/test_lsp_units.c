@@ -12,6 +12,7 @@
 #include "format.h"
 #include "hud/err.h"
 #include "hud/identity.h"
+#include "pathmap.h"
 #include "position.h"
 #include "settings.h"
 #include "uri.h"
@@ -75,6 +76,34 @@ static void test_layout(void **state) {
   f.sampled_count = 0;
   lsp_fmt_lens_layout("{calls} · p50 {p50} · mean {mean} · {rate}", &f, 60, true, "2.0", false, t, sizeof t);
   assert_string_equal(t, "72k · 1.2k/min · ≠ prod (2.0)");
+}
+
+/* pathMaps both ways: a file below TO gets FROM + its path below TO (FROM's leading '/' dropped), and
+ * a module path under FROM is looked for below TO, relative to a folder or absolute. */
+static void test_pathmap(void **state) {
+  (void)state;
+  static lsp_server s;
+  char *folders[] = {"/ws/a", "/ws/b"};
+  s.folders = folders;
+  s.n_folders = 2;
+  s.settings.n_path_maps = 2;
+  strcpy(s.settings.path_maps[0].from, "/app/");
+  strcpy(s.settings.path_maps[0].to, "services/shop/src/");
+  strcpy(s.settings.path_maps[1].from, "lib");
+  strcpy(s.settings.path_maps[1].to, "/opt/vendor");
+  char out[256];
+  assert_int_equal(lsp_pathmap_module(&s, "/ws/b/services/shop/src/orders/api.py", 1, out, sizeof out), 0);
+  assert_string_equal(out, "app/orders/api.py");
+  assert_int_equal(lsp_pathmap_module(&s, "/ws/b/services/shop/srcx/api.py", 1, out, sizeof out), -1);
+  assert_int_equal(lsp_pathmap_module(&s, "/opt/vendor/x/y.py", -1, out, sizeof out), 0);
+  assert_string_equal(out, "lib/x/y.py");
+  assert_int_equal(lsp_pathmap_file(&s, 0, 0, "app/orders/api.py", out, sizeof out), 0);
+  assert_string_equal(out, "/ws/a/services/shop/src/orders/api.py");
+  assert_int_equal(lsp_pathmap_file(&s, 0, 1, "/app/orders/api.py", out, sizeof out), 0);
+  assert_string_equal(out, "/ws/b/services/shop/src/orders/api.py");
+  assert_int_equal(lsp_pathmap_file(&s, 0, 0, "apps/orders/api.py", out, sizeof out), -1);
+  assert_int_equal(lsp_pathmap_file(&s, 1, 0, "lib/x/y.py", out, sizeof out), 0);
+  assert_string_equal(out, "/opt/vendor/x/y.py");
 }
 
 static void test_title(void **state) {
@@ -203,7 +232,7 @@ static void test_uri(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_units), cmocka_unit_test(test_title),
-      cmocka_unit_test(test_layout), cmocka_unit_test(test_window),
+      cmocka_unit_test(test_layout), cmocka_unit_test(test_pathmap), cmocka_unit_test(test_window),
       cmocka_unit_test(test_positions), cmocka_unit_test(test_uri), cmocka_unit_test(test_function_ids),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

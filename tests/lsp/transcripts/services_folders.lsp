@@ -1,12 +1,15 @@
 # `services` (docs/lsp.md "Settings"): a service per workspace folder, named by the folder's URI or its
-# name, over `service` (market, which has neither file). Each folder's by-module request asks its own service: shopws/shop/db.py gets shop's figures,
+# name or its path relative to the first folder (vendor/inv2, nested in it), over `service` (market, which has neither file). Each folder's by-module request asks its own service: shopws/shop/db.py gets shop's figures,
 # stockws/inv/stock.py stock's (test_lsp.c's fixture).
-> {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null, "workspaceFolders": [{"uri": "file://${ROOT}/sf/shopws", "name": "shopws"}, {"uri": "file://${ROOT}/sf/stockws", "name": "stockws"}], "capabilities": {}, "initializationOptions": {"url": "${URL}", "key": "${KEY}", "service": "market", "services": {"file://${ROOT}/sf/shopws": "shop", "stockws": "stock"}}}}
+> {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null, "workspaceFolders": [{"uri": "file://${ROOT}/sf/shopws", "name": "shopws"}, {"uri": "file://${ROOT}/sf/stockws", "name": "stockws"}, {"uri": "file://${ROOT}/sf/shopws/vendor/inv2", "name": "inv2"}], "capabilities": {}, "initializationOptions": {"url": "${URL}", "key": "${KEY}", "service": "market", "services": {"file://${ROOT}/sf/shopws": "shop", "stockws": "stock", "vendor/inv2": "stock"}}}}
 < {"id":1,"result":{}}
 > {"jsonrpc":"2.0","method":"initialized","params":{}}
 > {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file://${ROOT}/sf/shopws/shop/db.py", "languageId": "python", "version": 1, "text": "def fetch_items(order_id):\n    return []\n"}}}
 > {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file://${ROOT}/sf/stockws/inv/stock.py", "languageId": "python", "version": 1, "text": "def reserve(item):\n    return item\n"}}}
-< {"method":"hud/status","params":{"state":"ok","service":"shop, stock","modules":2}}
+> {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file://${ROOT}/sf/shopws/vendor/inv2/inv/stock.py", "languageId": "python", "version": 1, "text": "def reserve(item):\n    return item\n"}}}
+< {"method":"hud/status","params":{"state":"ok","service":"shop, stock","modules":3}}
+> {"jsonrpc": "2.0", "id": 21, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/sf/shopws/vendor/inv2/inv/stock.py"}}}
+< {"id":21,"result":[{"command":{"title":"⚡ 20/min · p95 3 ms · 0% err · ≠ prod (3.0.0)"}}]}
 > {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/sf/shopws/shop/db.py"}}}
 < {"id":2,"result":[{"command":{"title":"⚡ 10/min · p95 2.5 ms · 0% err · ≠ prod (1.0.0)"}}]}
 > {"jsonrpc": "2.0", "id": 3, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/sf/stockws/inv/stock.py"}}}
