@@ -12,6 +12,8 @@
 #include "hud/err.h"
 #include "hud/str.h"
 #include "diagnostics.h"
+#include "pathmap.h"
+#include "uri.h"
 
 typedef struct folder_state {
   struct lsp_backend *b;
@@ -24,6 +26,13 @@ typedef struct folder_state {
   size_t n_by_id;
   hud_arena *next_arena;             /* the answer on its way */
   hud_by_module_response next_resp;
+  char *service;                     /* the folder's service, configured or discovered; NULL: none (yet) */
+  /* Discovery (no service configured): one by-module request per service of the key, in turn. */
+  bool discovering, discovered_none; /* discovered_none: no service of the key has data for its files */
+  size_t cand;                       /* the next service of the list to ask */
+  int64_t best_fns;                  /* matched functions with calls of BEST */
+  int best_modules, found_modules;   /* modules with calls of BEST / of the chosen service (0: configured) */
+  char *best;
 } folder_state;
 
 struct lsp_backend {
@@ -37,6 +46,7 @@ struct lsp_backend {
   char *service, *url;
   const char *state;
   char message[768];                 /* the state's detail ("" when ok), for hud.explain */
+  char status_service[256];          /* the services hud/status named last */
   int last_err;                      /* HUD_E* of the last failed request, 0 after a success */
   bool shown;                        /* a failure was shown since the last success */
   int64_t modules;
@@ -46,14 +56,26 @@ struct lsp_backend {
   hud_issues_response issues, next_issues;
   /* GET /v1/services, with the issues: the version production runs. */
   bool services_in_flight, services_done; /* done: the first answer (or failure) came */
-  hud_arena *services_arena;
-  hud_services_response services;
+  hud_arena *services_arena, *next_services_arena; /* the answer kept (versions, discovery), the next one */
+  hud_services_response services, next_services;
+  bool have_services;
   char *prod_version;                /* newest version of the service in its environment; NULL: unknown */
   hud_time_ns last_from, last_to;    /* the window of the request started last */
   uint64_t epoch;                    /* figures answers arrived so far */
 };
 
 #define MAX_PATHS HUD_MAX_QUERY_LIMIT
+#define MAX_DISCOVER 20 /* services of the key asked when a folder has none configured */
+
+/* The service of requests that are not per folder: the configured one, else the first folder's. */
+static const char *main_service(const lsp_backend *b) {
+  if (b->service && *b->service) return b->service;
+  for (size_t i = 0; i < b->n_folders; i++)
+    if (b->folders[i].service) return b->folders[i].service;
+  return NULL;
+}
+
+static bool usable(const lsp_backend *b) { return b && b->client && !b->closing && main_service(b); }
 
 static bool is_failure(const char *state) { return state && strcmp(state, "ok") != 0 && strcmp(state, "connecting") != 0; }
 
@@ -64,14 +86,32 @@ static int64_t count_mapped(lsp_backend *b) {
   return n;
 }
 
+/* The folders' services for hud/status: "shop", "shop, stock" (distinct, in folder order). */
+static void status_services(const lsp_backend *b, char *out, size_t cap) {
+  size_t n = 0;
+  out[0] = '\0';
+  size_t last = b->n_folders > 1 ? b->n_folders - 1 : b->n_folders; /* the slot outside every folder: when alone */
+  for (size_t i = 0; i < last && n < cap; i++) {
+    const char *sv = b->folders[i].service;
+    bool seen = !sv;
+    for (size_t k = 0; k < i && !seen; k++) seen = b->folders[k].service && !strcmp(b->folders[k].service, sv);
+    if (!seen) n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "", sv);
+  }
+  if (!n && b->service) snprintf(out, cap, "%s", b->service);
+}
+
 static void set_state(lsp_backend *b, const char *state, const char *message) {
   int64_t modules = count_mapped(b);
-  bool changed = !b->state || strcmp(b->state, state) != 0 || modules != b->modules;
+  char services[256];
+  status_services(b, services, sizeof services);
+  bool changed = !b->state || strcmp(b->state, state) != 0 || modules != b->modules ||
+                 strcmp(services, b->status_service) != 0 || strcmp(message ? message : "", b->message) != 0;
+  snprintf(b->status_service, sizeof b->status_service, "%s", services);
   b->state = state;
   snprintf(b->message, sizeof b->message, "%s", message ? message : "");
   b->modules = modules;
   if (changed) {
-    lsp_status_params p = {.state = state, .message = message, .url = b->url, .service = b->service,
+    lsp_status_params p = {.state = state, .message = message, .url = b->url, .service = b->status_service,
                            .modules = modules};
     lsp_notify(b->srv, "hud/status", lsp_encode_status, &p);
   }
@@ -128,6 +168,12 @@ static void remap(folder_state *f) {
     if (!in_folder(f, doc)) continue;
     free(doc->module);
     doc->module = NULL;
+    char mapped[1400]; /* pathMaps first: the module path production gave that directory */
+    if (lsp_pathmap_module(f->b->srv, doc->path, doc->folder, mapped, sizeof mapped) == 0 &&
+        module_has_data(f, mapped)) {
+      doc->module = hud_strdup(mapped);
+      continue;
+    }
     for (const char *p = doc->rel; p; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL) {
       if (module_has_data(f, p)) {
         doc->module = hud_strdup(p);
@@ -138,6 +184,7 @@ static void remap(folder_state *f) {
 }
 
 static void query(folder_state *f);
+static void ok_note(const lsp_backend *b, char *out, size_t cap);
 static void query_issues(lsp_backend *b);
 static void query_services(lsp_backend *b);
 
@@ -146,7 +193,7 @@ static hud_query_scope scope_of(lsp_backend *b) {
   hud_time_ns to = now_ns();
   b->last_to = to;
   b->last_from = to - b->srv->settings.window_s * 1000000000LL;
-  return (hud_query_scope){.service = b->service, .environment = env && *env ? env : NULL, .from = b->last_from,
+  return (hud_query_scope){.service = main_service(b), .environment = env && *env ? env : NULL, .from = b->last_from,
                            .to = to};
 }
 
@@ -172,23 +219,27 @@ static void on_issues(hud_client *c, unsigned long id, const hud_api_error *err,
 }
 
 /* The newest version of the service in the configured environment (else in the one seen last). */
-static void pick_version(lsp_backend *b) {
+static const char *version_of(const lsp_backend *b, const char *service) {
   const char *env = hud_config_str(b->srv->settings.cfg, HUD_CFG_ENV);
   const hud_environment_info *best = NULL;
-  for (size_t i = 0; i < b->services.n_services; i++) {
+  for (size_t i = 0; service && b->have_services && i < b->services.n_services; i++) {
     const hud_service_info *sv = &b->services.services[i];
-    if (!sv->name || strcmp(sv->name, b->service) != 0) continue;
+    if (!sv->name || strcmp(sv->name, service) != 0) continue;
     for (size_t k = 0; k < sv->n_environments; k++) {
       const hud_environment_info *e = &sv->environments[k];
       if (env && *env ? (e->name && !strcmp(e->name, env)) : (!best || e->last_seen > best->last_seen)) best = e;
     }
   }
-  const char *v = best && best->n_versions ? best->versions[0].version : NULL;
+  return best && best->n_versions ? best->versions[0].version : NULL;
+}
+
+static void pick_version(lsp_backend *b) {
+  const char *v = version_of(b, main_service(b));
   if (v == b->prod_version || (v && b->prod_version && !strcmp(v, b->prod_version))) return;
   free(b->prod_version);
   b->prod_version = v ? hud_strdup(v) : NULL;
   if (!v) return;
-  lsp_log(b->srv, 4, "hud: %s runs %s in production", b->service, v);
+  lsp_log(b->srv, 4, "hud: %s runs %s in production", main_service(b), v);
   /* Lenses that say "≠ prod" name the version now. Only documents with figures have lenses: a refresh
    * before the figures came would be answered with none (and the figures' own refresh follows). */
   bool asked = false;
@@ -206,8 +257,17 @@ static void on_services(hud_client *c, unsigned long id, const hud_api_error *er
   lsp_backend *b = ud;
   b->services_in_flight = false;
   b->services_done = true;
-  if (!b->closing && !err->code) pick_version(b);
-  hud_arena_reset(b->services_arena);
+  if (!b->closing && !err->code) { /* the new list replaces the kept one */
+    hud_arena *old = b->services_arena;
+    b->services_arena = b->next_services_arena;
+    b->next_services_arena = old;
+    hud_arena_reset(old);
+    b->services = b->next_services;
+    b->have_services = true;
+    pick_version(b);
+  } else {
+    hud_arena_reset(b->next_services_arena);
+  }
   /* The figures waited for the first answer: the first lenses already name production's version. */
   for (size_t i = 0; !b->closing && i < b->n_folders; i++)
     if (b->folders[i].dirty) query(&b->folders[i]);
@@ -215,9 +275,9 @@ static void on_services(hud_client *c, unsigned long id, const hud_api_error *er
 
 static void query_services(lsp_backend *b) {
   if (!b->client || b->closing || b->services_in_flight) return;
-  hud_services_request req = {.service = b->service};
+  hud_services_request req = {.service = NULL}; /* every service of the key: versions and discovery */
   unsigned long id;
-  if (hud_api_services_start(b->client, &req, b->services_arena, &b->services, on_services, b, &id) == 0)
+  if (hud_api_services_start(b->client, &req, b->next_services_arena, &b->next_services, on_services, b, &id) == 0)
     b->services_in_flight = true;
   else
     b->services_done = true;
@@ -225,9 +285,15 @@ static void query_services(lsp_backend *b) {
 
 const char *lsp_backend_prod_version(const lsp_backend *b) { return b ? b->prod_version : NULL; }
 
+const char *lsp_backend_prod_version_doc(const lsp_backend *b, const lsp_doc *doc) {
+  const folder_state *f = b ? folder_of((lsp_backend *)b, doc->folder) : NULL;
+  return f && f->service ? version_of(b, f->service) : lsp_backend_prod_version(b);
+}
+
 static void query_issues(lsp_backend *b) {
   if (!b->client || b->closing) return;
   query_services(b);
+  if (!main_service(b)) return;
   if (b->issues_in_flight) {
     b->issues_dirty = true;
     return;
@@ -243,7 +309,7 @@ const hud_issues_response *lsp_backend_issues(lsp_backend *b) { return b && b->h
 
 int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_arena *a, hud_function_detail *out,
                                hud_api_cb cb, void *ud) {
-  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  if (!usable(b)) return HUD_ECONFIG;
   hud_function_request req = {.scope = scope_of(b)};
   snprintf(req.function_id, sizeof req.function_id, "%s", function_id);
   unsigned long id;
@@ -252,7 +318,7 @@ int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_aren
 
 int lsp_backend_top_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_top_response *out, hud_api_cb cb,
                           void *ud) {
-  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  if (!usable(b)) return HUD_ECONFIG;
   hud_top_request req = {.scope = scope_of(b), .sort = HUD_SORT_CALLS, .limit = limit};
   unsigned long id;
   return hud_api_top_start(b->client, &req, a, out, cb, ud, &id);
@@ -260,7 +326,7 @@ int lsp_backend_top_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_top_r
 
 int lsp_backend_exception_flows_start(lsp_backend *b, const char *function_id, hud_arena *a,
                                       hud_exception_flows_response *out, hud_api_cb cb, void *ud) {
-  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  if (!usable(b)) return HUD_ECONFIG;
   hud_exception_flows_request req = {.scope = scope_of(b), .limit = 100};
   snprintf(req.function_id, sizeof req.function_id, "%s", function_id);
   unsigned long id;
@@ -269,7 +335,7 @@ int lsp_backend_exception_flows_start(lsp_backend *b, const char *function_id, h
 
 int lsp_backend_callgraph_start(lsp_backend *b, const char *root, int32_t depth, int32_t max_nodes, hud_arena *a,
                                 hud_callgraph_response *out, hud_api_cb cb, void *ud) {
-  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  if (!usable(b)) return HUD_ECONFIG;
   hud_callgraph_request req = {.scope = scope_of(b), .depth = depth, .max_nodes = max_nodes};
   snprintf(req.root, sizeof req.root, "%s", root);
   unsigned long id;
@@ -278,14 +344,14 @@ int lsp_backend_callgraph_start(lsp_backend *b, const char *root, int32_t depth,
 
 int lsp_backend_flows_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_flows_response *out, hud_api_cb cb,
                             void *ud) {
-  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  if (!usable(b)) return HUD_ECONFIG;
   hud_flows_request req = {.scope = scope_of(b), .limit = limit};
   unsigned long id;
   return hud_api_flows_start(b->client, &req, a, out, cb, ud, &id);
 }
 
 int lsp_backend_issues_start(lsp_backend *b, hud_arena *a, hud_issues_response *out, hud_api_cb cb, void *ud) {
-  if (!b || !b->client || b->closing) return HUD_ECONFIG;
+  if (!usable(b)) return HUD_ECONFIG;
   hud_issues_request req = {.scope = scope_of(b), .status = "open", .limit = 1000};
   unsigned long id;
   return hud_api_issues_start(b->client, &req, a, out, cb, ud, &id);
@@ -341,7 +407,9 @@ static void answer_arrived(folder_state *f) {
   f->have = true;
   b->last_err = 0;
   remap(f);
-  set_state(b, "ok", "");
+  char note[512];
+  ok_note(b, note, sizeof note);
+  set_state(b, "ok", note);
   lsp_diags_all(b->srv); /* the documents' module paths may have changed */
   bool asked = false;
   for (size_t i = 0; i < lsp_docs_count(b->srv->docs); i++) {
@@ -370,6 +438,69 @@ static void on_answer(hud_client *c, unsigned long id, const hud_api_error *err,
   if (f->dirty) query(f);
 }
 
+/* The paths F's open documents ask for (every suffix of their path below the folder, and the pathMaps'
+ * module path) in PATHS (MAX_PATHS); the mapped ones are malloc'ed in OWNED (free with free_paths). */
+static size_t folder_paths(folder_state *f, const char **paths, char **owned, size_t *n_owned) {
+  size_t n = 0;
+  *n_owned = 0;
+  lsp_docs *docs = f->b->srv->docs;
+  for (size_t i = 0; i < lsp_docs_count(docs); i++) {
+    lsp_doc *doc = lsp_docs_at(docs, i);
+    if (!in_folder(f, doc) || doc->lang == HUD_LANG_UNKNOWN) continue;
+    char mapped[1400];
+    if (n < MAX_PATHS && lsp_pathmap_module(f->b->srv, doc->path, doc->folder, mapped, sizeof mapped) == 0 &&
+        !has_path(paths, n, mapped) && (owned[*n_owned] = hud_strdup(mapped)))
+      paths[n++] = owned[(*n_owned)++];
+    for (const char *p = doc->rel; p && n < MAX_PATHS; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
+      if (*p && !has_path(paths, n, p)) paths[n++] = p;
+  }
+  return n;
+}
+
+static void free_paths(const char **paths, char **owned, size_t n_owned) {
+  for (size_t i = 0; owned && i < n_owned; i++) free(owned[i]);
+  free(owned);
+  free((void *)paths);
+}
+
+/* Starts F's by-module request for SERVICE with ON_DONE; 0 or the HUD_E* code. */
+static int by_module(folder_state *f, const char *service, hud_api_cb on_done) {
+  lsp_backend *b = f->b;
+  const char **paths = calloc(MAX_PATHS, sizeof *paths);
+  char **owned = calloc(lsp_docs_count(b->srv->docs) + 1, sizeof *owned);
+  size_t n_owned = 0, n = paths && owned ? folder_paths(f, paths, owned, &n_owned) : 0;
+  if (n == 0) {
+    free_paths(paths, owned, n_owned);
+    return HUD_ENOTFOUND; /* nothing to ask */
+  }
+  const char *env = hud_config_str(b->srv->settings.cfg, HUD_CFG_ENV);
+  hud_time_ns to = now_ns();
+  hud_by_module_request req = {
+      .scope = {.service = service, .environment = env && *env ? env : NULL,
+                .from = to - b->srv->settings.window_s * 1000000000LL, .to = to},
+      .n_module_paths = n,
+      .module_paths = paths,
+  };
+  int rc = hud_api_by_module_start(b->client, &req, f->next_arena, &f->next_resp, on_done, f, &f->req_id);
+  free_paths(paths, owned, n_owned);
+  if (rc == 0) f->in_flight = true;
+  return rc;
+}
+
+static void discover(folder_state *f);
+
+/* The hud/status message when a folder's service was discovered ("" otherwise). */
+static void ok_note(const lsp_backend *b, char *out, size_t cap) {
+  size_t n = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < b->n_folders && n < cap; i++) {
+    const folder_state *f = &b->folders[i];
+    if (f->service && f->found_modules > 0)
+      n += (size_t)snprintf(out + n, cap - n, "%sservice %s (discovered from %d matching module%s)", n ? "; " : "",
+                            f->service, f->found_modules, f->found_modules == 1 ? "" : "s");
+  }
+}
+
 /* Starts the by-module request of F for every suffix of its open documents' paths. */
 static void query(folder_state *f) {
   lsp_backend *b = f->b;
@@ -381,42 +512,117 @@ static void query(folder_state *f) {
     return;
   }
   f->dirty = false;
-  const char **paths = calloc(MAX_PATHS, sizeof *paths);
-  if (!paths) return;
-  size_t n = 0;
-  lsp_docs *docs = b->srv->docs;
-  for (size_t i = 0; i < lsp_docs_count(docs); i++) {
-    lsp_doc *doc = lsp_docs_at(docs, i);
-    if (!in_folder(f, doc) || doc->lang == HUD_LANG_UNKNOWN) continue;
-    for (const char *p = doc->rel; p && n < MAX_PATHS; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
-      if (*p && !has_path(paths, n, p)) paths[n++] = p;
-  }
-  if (n == 0) {
-    free(paths);
+  if (!f->service) {
+    if (!f->discovered_none) discover(f); /* found none: again when files open (lsp_backend_want) */
     return;
   }
-  const char *env = hud_config_str(b->srv->settings.cfg, HUD_CFG_ENV);
-  hud_time_ns to = now_ns();
-  hud_by_module_request req = {
-      .scope = {.service = b->service, .environment = env && *env ? env : NULL,
-                .from = to - b->srv->settings.window_s * 1000000000LL, .to = to},
-      .n_module_paths = n,
-      .module_paths = paths,
-  };
   if (b->state == NULL) set_state(b, "connecting", "");
-  int rc = hud_api_by_module_start(b->client, &req, f->next_arena, &f->next_resp, on_answer, f, &f->req_id);
-  free(paths);
-  if (rc == 0) {
-    f->in_flight = true;
-  } else {
+  int rc = by_module(f, f->service, on_answer);
+  if (rc && rc != HUD_ENOTFOUND) {
     char msg[256];
     snprintf(msg, sizeof msg, "could not start a request to %s: %s", b->url, hud_strerror(rc));
     set_state(b, "error", msg);
   }
 }
 
+/* Matched functions with calls and their modules in F's discovery answer. */
+static void count_matches(const folder_state *f, int64_t *fns, int *modules) {
+  *fns = 0;
+  *modules = 0;
+  const hud_by_module_response *r = &f->next_resp;
+  for (size_t i = 0; i < r->n_items; i++) {
+    const hud_function_summary *s = &r->items[i];
+    if (s->calls <= 0 || !s->module_path) continue;
+    (*fns)++;
+    bool seen = false;
+    for (size_t k = 0; k < i && !seen; k++)
+      seen = r->items[k].calls > 0 && r->items[k].module_path && !strcmp(r->items[k].module_path, s->module_path);
+    if (!seen) (*modules)++;
+  }
+}
+
+static void on_discover(hud_client *c, unsigned long id, const hud_api_error *err, void *resp, void *ud) {
+  (void)c;
+  (void)id;
+  (void)resp;
+  folder_state *f = ud;
+  f->in_flight = false;
+  if (f->b->closing || err->code == HUD_ECANCELED) {
+    hud_arena_reset(f->next_arena);
+    return;
+  }
+  if (err->code && err->code != HUD_ENOTFOUND) { /* the backend is away or refuses the key: say so, try later */
+    hud_arena_reset(f->next_arena);
+    f->discovering = false;
+    answer_failed(f->b, err);
+    return;
+  }
+  int64_t fns = 0;
+  int modules = 0;
+  if (!err->code) count_matches(f, &fns, &modules);
+  hud_arena_reset(f->next_arena);
+  if (fns > f->best_fns) {
+    const char *name = f->b->services.services[f->cand].name;
+    free(f->best);
+    f->best = hud_strdup(name);
+    f->best_fns = fns;
+    f->best_modules = modules;
+  }
+  f->cand++;
+  discover(f);
+}
+
+/* Asks each service of the key (at most MAX_DISCOVER) for F's files, one request at a time, and takes
+ * the one with the most matched functions with calls. */
+static void discover(folder_state *f) {
+  lsp_backend *b = f->b;
+  if (!f->discovering) { /* a new round */
+    if (!b->have_services) { /* the list could not be had: the failure is in the state already */
+      if (!b->state) set_state(b, "unconfigured", "no service configured and the key's services are unknown");
+      return;
+    }
+    f->discovering = true;
+    f->discovered_none = false;
+    f->cand = 0;
+    f->best_fns = 0;
+    free(f->best);
+    f->best = NULL;
+  }
+  size_t limit = b->services.n_services < MAX_DISCOVER ? b->services.n_services : MAX_DISCOVER;
+  while (f->cand < limit) {
+    const char *name = b->services.services[f->cand].name;
+    if (name && *name) {
+      if (b->state == NULL) set_state(b, "connecting", "");
+      int rc = by_module(f, name, on_discover);
+      if (rc == 0) return;
+      if (rc == HUD_ENOTFOUND) break; /* no open file to ask for */
+    }
+    f->cand++;
+  }
+  f->discovering = false;
+  if (f->best) {
+    f->service = f->best;
+    f->best = NULL;
+    f->found_modules = f->best_modules;
+    lsp_log(b->srv, 3, "hud: service %s for the files of %s (discovered from %d matching modules)", f->service,
+            f->index < (int)b->srv->n_folders ? b->srv->folders[f->index] : "files outside the folders",
+            f->found_modules);
+    query(f);
+    query_issues(b);
+    return;
+  }
+  f->discovered_none = f->cand > 0;
+  if (f->discovered_none && !main_service(b)) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "no service configured, and no service of the key has data for these files (%zu asked); "
+             "set `service` or `services` in initializationOptions", f->cand);
+    set_state(b, "unconfigured", msg);
+  }
+}
+
 void lsp_backend_want(lsp_backend *b, int folder) {
   folder_state *f = b ? folder_of(b, folder) : NULL;
+  if (f && f->discovered_none) f->discovered_none = false; /* new files: discovery runs again */
   if (f) query(f);
   if (b && !b->have_issues) query_issues(b);
 }
@@ -436,6 +642,35 @@ int lsp_backend_last_error(const lsp_backend *b) { return b ? b->last_err : 0; }
 const char *lsp_backend_state(const lsp_backend *b, const char **message) {
   *message = b ? b->message : "";
   return b && b->state ? b->state : "connecting";
+}
+
+/* Whether KEY of the option `services` names folder PATH: its URI, its name (the last component of its
+ * path), its path, or its path relative to the first folder. */
+static bool names_folder(const lsp_server *s, const char *key, const char *path) {
+  if (strncmp(key, "file://", 7) == 0) {
+    char *p = lsp_uri_to_path(key);
+    size_t n = p ? strlen(p) : 0;
+    while (n > 1 && p[n - 1] == '/') p[--n] = '\0';
+    bool same = p && strcmp(p, path) == 0;
+    free(p);
+    return same;
+  }
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  if (strcmp(key, base) == 0 || strcmp(key, path) == 0) return true;
+  if (!s->n_folders) return false;
+  char rel[2200];
+  size_t kl = strlen(key);
+  while (kl > 1 && key[kl - 1] == '/') kl--;
+  snprintf(rel, sizeof rel, "%s/%.*s", s->folders[0], (int)kl, key);
+  return strcmp(rel, path) == 0 || (strcmp(key, ".") == 0 && strcmp(s->folders[0], path) == 0);
+}
+
+/* The service configured for folder I: `services`, else `service`; NULL: none (discovered). */
+static char *folder_service(const lsp_server *s, size_t i, const char *service) {
+  const lsp_settings *st = &s->settings;
+  for (size_t k = 0; i < s->n_folders && k < st->n_services; k++)
+    if (names_folder(s, st->services[k].folder, s->folders[i])) return hud_strdup(st->services[k].service);
+  return service && *service ? hud_strdup(service) : NULL;
 }
 
 static void unconfigured(lsp_backend *b, const char *why) {
@@ -461,17 +696,18 @@ int lsp_backend_new(lsp_server *s, lsp_backend **out) {
   b->issues_arena = hud_arena_new();
   b->next_issues_arena = hud_arena_new();
   b->services_arena = hud_arena_new();
+  b->next_services_arena = hud_arena_new();
   const hud_config *cfg = s->settings.cfg;
   b->url = hud_strdup(hud_config_str(cfg, HUD_CFG_URL));
   b->service = hud_strdup(hud_config_str(cfg, HUD_CFG_SERVICE));
+  for (size_t i = 0; i < b->n_folders; i++) b->folders[i].service = folder_service(s, i, b->service);
   uv_timer_init(s->loop, &b->timer);
   b->timer.data = b;
   b->timer_on = true;
   *out = b;
-  if (!b->service || !*b->service) {
+  bool none = !main_service(b);
+  if (none) /* until files open: then the key's services are asked for them (discover) */
     unconfigured(b, "no service configured: set `service` in initializationOptions or the hud config (section [lsp])");
-    return 0;
-  }
   char err[512] = "";
   int rc = hud_client_new(&b->client, cfg, err, sizeof err);
   if (rc == 0) rc = hud_client_uv_new(s->loop, b->client, &b->uv);
@@ -494,11 +730,14 @@ static void on_timer_closed(uv_handle_t *h) {
     hud_arena_free(b->folders[i].arena);
     hud_arena_free(b->folders[i].next_arena);
     free(b->folders[i].by_id);
+    free(b->folders[i].service);
+    free(b->folders[i].best);
   }
   free(b->folders);
   hud_arena_free(b->issues_arena);
   hud_arena_free(b->next_issues_arena);
   hud_arena_free(b->services_arena);
+  hud_arena_free(b->next_services_arena);
   free(b->prod_version);
   free(b->url);
   free(b->service);
@@ -550,11 +789,23 @@ double lsp_backend_window_min(lsp_backend *b, const lsp_doc *doc) {
   return (double)(f->resp.to - f->resp.from) / 60e9;
 }
 
+const char *lsp_backend_service_of(lsp_backend *b, const lsp_doc *doc, int *discovered_from) {
+  folder_state *f = b ? folder_of(b, doc->folder) : NULL;
+  *discovered_from = f ? f->found_modules : 0;
+  return f && f->service ? f->service : NULL;
+}
+
 int lsp_backend_doc_data(lsp_backend *b, const lsp_doc *doc, const char **known) {
   folder_state *f = b ? folder_of(b, doc->folder) : NULL;
   *known = NULL;
+  if (f && !f->service && f->discovered_none) return -2;
   if (!f || !f->have) return -1;
   if (doc->module) return 1;
+  char mapped[1400];
+  if (lsp_pathmap_module(b->srv, doc->path, doc->folder, mapped, sizeof mapped) == 0)
+    for (size_t i = 0; i < f->resp.n_items && !*known; i++)
+      if (f->resp.items[i].module_path && strcmp(f->resp.items[i].module_path, mapped) == 0)
+        *known = f->resp.items[i].module_path;
   for (const char *p = doc->rel; p && !*known; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
     for (size_t i = 0; i < f->resp.n_items && !*known; i++)
       if (f->resp.items[i].module_path && strcmp(f->resp.items[i].module_path, p) == 0) *known = p;

@@ -12,8 +12,10 @@
 #include "hud/model.h"
 #include "server.h"
 
-/* Creates the backend from S->settings. A configuration that cannot work (no service, bad URL) is not
- * an error: the backend stays "unconfigured", says so once, and lenses stay empty. */
+/* Creates the backend from S->settings. A configuration that cannot work (bad URL) is not an error:
+ * the backend stays "unconfigured", says so once, and lenses stay empty. Each folder gets its service
+ * from `services`, else `service`; a folder with neither asks each of the key's services (at most 20)
+ * for its open files and takes the one with the most matched functions with calls. */
 int lsp_backend_new(lsp_server *s, lsp_backend **out);
 /* Cancels what is in flight and closes the timer (run the loop afterwards). NULL is a no-op. */
 void lsp_backend_free(lsp_backend *b);
@@ -63,10 +65,16 @@ void lsp_backend_refresh(lsp_backend *b);
 const char *lsp_backend_state(const lsp_backend *b, const char **message);
 /* HUD_E* of the last failed figures request (HUD_ENOTFOUND: the service has no data), 0 after a success. */
 int lsp_backend_last_error(const lsp_backend *b);
-/* What the last answer for DOC's folder says of DOC: -1 no answer yet; 1 mapped to a module with
+/* What the last answer for DOC's folder says of DOC: -2 no service configured and none of the key's has
+ * data for its folder's files; -1 no answer yet; 1 mapped to a module with
  * calls; 0 not mapped, *KNOWN then the longest suffix of its path the service declared (functions
  * without calls in the window) or NULL when none is among the service's modules. */
 int lsp_backend_doc_data(lsp_backend *b, const lsp_doc *doc, const char **known);
+/* The service of DOC's folder (`services`, else `service`, else discovered; NULL: none yet) and, when
+ * discovered, from how many matching modules in *DISCOVERED_FROM (0: configured). */
+const char *lsp_backend_service_of(lsp_backend *b, const lsp_doc *doc, int *discovered_from);
+/* The newest version of DOC's folder's service (as lsp_backend_prod_version). */
+const char *lsp_backend_prod_version_doc(const lsp_backend *b, const lsp_doc *doc);
 /* The function QUALNAME of MODULE in the last answer for DOC's folder, with or without calls; NULL. */
 const hud_function_summary *lsp_backend_declared(lsp_backend *b, const lsp_doc *doc, const char *module,
                                                  const char *qualname);

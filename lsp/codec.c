@@ -152,9 +152,81 @@ static int get_text_doc_uri(const json_t *p, hud_arena *a, const char **uri) {
 
 /* ---- decoders ---- */
 
+/* A boolean option: 1, 0, or -1 when absent or null. */
+static int get_toggle(const json_t *v, int *out) {
+  *out = -1;
+  if (!v || json_is_null(v)) return 0;
+  if (!json_is_boolean(v)) return -1;
+  *out = json_is_true(v);
+  return 0;
+}
+
+/* A number option >= 0: -1 when absent or null. */
+static int get_num(const json_t *v, double *out) {
+  *out = -1;
+  if (!v || json_is_null(v)) return 0;
+  if (!json_is_number(v) || json_number_value(v) < 0) return -1;
+  *out = json_number_value(v);
+  return 0;
+}
+
+/* {"k": "v", ...}, or (ARRAY_KEYS) [{"A": "k", "B": "v"}, ...]: string pairs. */
+static int get_pairs(const json_t *v, hud_arena *a, const char *ka, const char *kb, bool *has, size_t *n,
+                     lsp_str_pair **out) {
+  *has = false;
+  *n = 0;
+  if (!v || json_is_null(v)) return 0;
+  size_t cap = json_is_object(v) ? json_object_size(v) : json_is_array(v) && ka ? json_array_size(v) : 0;
+  if (!json_is_object(v) && !(json_is_array(v) && ka)) return -1;
+  *has = true;
+  if (!(*out = hud_arena_calloc(a, cap + 1, sizeof **out))) return -1;
+  if (json_is_object(v)) {
+    const char *k;
+    json_t *val;
+    json_object_foreach((json_t *)v, k, val) {
+      if (!json_is_string(val)) return -1;
+      (*out)[*n].a = hud_arena_strdup(a, k);
+      (*out)[(*n)++].b = hud_arena_strdup(a, json_string_value(val));
+    }
+    return 0;
+  }
+  size_t i;
+  json_t *e;
+  json_array_foreach(v, i, e) {
+    lsp_str_pair *p = &(*out)[*n];
+    if (get_str(json_object_get(e, ka), a, true, &p->a, NULL) < 0 ||
+        get_str(json_object_get(e, kb), a, true, &p->b, NULL) < 0)
+      return -1;
+    (*n)++;
+  }
+  return 0;
+}
+
+/* The options of docs/lsp.md "Settings" beyond the connection and the window. */
+static int decode_view_options(const json_t *o, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err) {
+  static const char *tnames[] = {"lens", "hover", "inlayHints", "diagnostics"};
+  int *tdst[] = {&opts->lens, &opts->hover, &opts->inlay, &opts->diags};
+  for (size_t i = 0; i < 4; i++)
+    if (get_toggle(json_object_get(o, tnames[i]), tdst[i]) < 0) return bad_param(err, tnames[i]);
+  if (get_str(json_object_get(o, "lensLayout"), a, false, &opts->lens_layout, NULL) < 0)
+    return bad_param(err, "lensLayout");
+  static const char *nnames[] = {"minCallsPerMinute", "p95WarnMs", "errorRateWarn"};
+  double *ndst[] = {&opts->min_cpm, &opts->p95_warn_ms, &opts->err_rate_warn};
+  for (size_t i = 0; i < 3; i++)
+    if (get_num(json_object_get(o, nnames[i]), ndst[i]) < 0) return bad_param(err, nnames[i]);
+  if (get_pairs(json_object_get(o, "pathMaps"), a, "from", "to", &opts->has_path_maps, &opts->n_path_maps,
+                &opts->path_maps) < 0)
+    return bad_param(err, "pathMaps");
+  if (get_pairs(json_object_get(o, "services"), a, NULL, NULL, &opts->has_services, &opts->n_services,
+                &opts->services) < 0)
+    return bad_param(err, "services");
+  return 0;
+}
+
 static int decode_options(const json_t *o, hud_arena *a, lsp_init_options *opts, lsp_rpc_error *err) {
   /* Cleared first: callers may pass a struct from the stack, and null settings leave it as is. */
-  *opts = (lsp_init_options){.window_s = -1, .refresh_s = -1};
+  *opts = (lsp_init_options){.window_s = -1, .refresh_s = -1, .lens = -1, .hover = -1, .inlay = -1, .diags = -1,
+                             .min_cpm = -1, .p95_warn_ms = -1, .err_rate_warn = -1};
   if (!o || json_is_null(o)) return 0;
   if (!json_is_object(o)) return bad_param(err, "initializationOptions");
   static const char *names[] = {"url", "key", "service", "env"};
@@ -169,7 +241,7 @@ static int decode_options(const json_t *o, hud_arena *a, lsp_init_options *opts,
   }
   if (get_int(json_object_get(o, "refreshSeconds"), false, &opts->refresh_s) < 0)
     return bad_param(err, "refreshSeconds");
-  return 0;
+  return decode_view_options(o, a, opts, err);
 }
 
 int lsp_decode_initialize(const json_t *p, hud_arena *a, void *out, lsp_rpc_error *err) {

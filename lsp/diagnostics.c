@@ -118,7 +118,8 @@ void lsp_diags_doc(lsp_server *s, lsp_doc *doc) {
   j->items = hud_arena_calloc(a, cap, sizeof *j->items);
   j->query_of = hud_arena_calloc(a, cap, sizeof *j->query_of);
   lsp_loc_query *q = hud_arena_calloc(a, cap, sizeof *q);
-  for (size_t i = 0; doc->module && j->items && j->query_of && q && i < ix->nfuncs; i++) {
+  /* Turned off: the empty list clears what the client got before. */
+  for (size_t i = 0; s->settings.diags_on && doc->module && j->items && j->query_of && q && i < ix->nfuncs; i++) {
     const hud_index_func *f = &ix->funcs[i];
     char id[HUD_UUID_STRLEN + 1];
     if (lsp_doc_function_id(doc, f->qualname, id) != 0) continue;

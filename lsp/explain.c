@@ -39,9 +39,18 @@ const char *lsp_explain_doc(lsp_server *s, const lsp_doc *doc, char *out, size_t
                "are kept as plain text)", doc->rel, hud_strerror(doc->index_rc), NULL);
   if (!lsp_doc_ready(doc))
     return say(out, cap, "waiting_index", "%s is still being indexed%s%s", doc->rel, NULL, NULL);
-  const char *service = hud_config_str(s->settings.cfg, HUD_CFG_SERVICE);
+  int from = 0;
+  const char *service = lsp_backend_service_of(s->backend, doc, &from);
+  if (!service) service = hud_config_str(s->settings.cfg, HUD_CFG_SERVICE);
+  char chosen[192] = ""; /* how the service was chosen, when discovered */
+  if (from > 0)
+    snprintf(chosen, sizeof chosen, "; service %s (discovered from %d matching module%s)", service, from,
+             from == 1 ? "" : "s");
   const char *known = NULL;
   int data = lsp_backend_doc_data(s->backend, doc, &known);
+  if (data == -2)
+    return say(out, cap, "unconfigured", "no service configured, and no service of the key has data for the files of "
+               "this folder (%s); set `service` or `services` in initializationOptions%s%s", doc->rel, NULL, NULL);
   char window[32];
   lsp_fmt_window(s->settings.window_s, window, sizeof window);
   const char *why = data == 1 ? NULL : backend_reason(s, out, cap);
@@ -64,7 +73,9 @@ const char *lsp_explain_doc(lsp_server *s, const lsp_doc *doc, char *out, size_t
                doc->module, window, NULL);
   char n[64];
   snprintf(n, sizeof n, "%zu of %zu functions", with, ix->nfuncs);
-  return say(out, cap, "ok", "%s have figures (module %s, last %s)", n, doc->module, window);
+  char where[320];
+  snprintf(where, sizeof where, "%s, last %s%s", doc->module, window, chosen);
+  return say(out, cap, "ok", "%s have figures (module %s)%s", n, where, NULL);
 }
 
 const char *lsp_explain_func(lsp_server *s, const lsp_doc *doc, const char *qualname, char *out, size_t cap) {

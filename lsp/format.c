@@ -57,21 +57,85 @@ static void trend(const hud_function_summary *f, char *out, size_t cap) {
   snprintf(out, cap, " %s%.0f%%", f->slowdown > 0 ? "▲" : "▼", fabs(f->slowdown));
 }
 
+static const char *const placeholders[] = {"rate", "calls", "p50", "p95", "p99", "mean", "errors", "trend"};
+enum { PH_N = 8, PH_FIRST_LATENCY = 2, PH_LAST_LATENCY = 5 };
+
+/* The placeholder at P ("{name}"): its index, -1 unknown; *LEN its length with the braces. */
+static int placeholder_at(const char *p, size_t *len) {
+  const char *close = strchr(p, '}');
+  if (!close) return -1;
+  *len = (size_t)(close - p) + 1;
+  for (int i = 0; i < PH_N; i++)
+    if (strlen(placeholders[i]) == *len - 2 && strncmp(p + 1, placeholders[i], *len - 2) == 0) return i;
+  return -1;
+}
+
+int lsp_fmt_layout_check(const char *layout, char *bad, size_t bad_cap) {
+  for (const char *p = strchr(layout, '{'); p; p = strchr(p + 1, '{')) {
+    size_t len = 0;
+    if (placeholder_at(p, &len) >= 0) continue;
+    const char *close = strchr(p, '}');
+    snprintf(bad, bad_cap, "%.*s", close ? (int)(close - p) + 1 : (int)strlen(p), p);
+    return -1;
+  }
+  return 0;
+}
+
+/* One part of the layout (LEN bytes at P) expanded into OUT; -1 when it needs a latency the function lacks. */
+static int expand_part(const char *p, size_t len, char vals[PH_N][48], bool timed, char *out, size_t cap) {
+  size_t n = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < len && n + 1 < cap;) {
+    size_t plen = 0;
+    int k = p[i] == '{' ? placeholder_at(p + i, &plen) : -1;
+    if (k >= 0 && i + plen <= len) {
+      if (!timed && k >= PH_FIRST_LATENCY && k <= PH_LAST_LATENCY) return -1;
+      n += (size_t)snprintf(out + n, cap - n, "%s", vals[k]);
+      if (n >= cap) n = cap - 1;
+      i += plen;
+    } else {
+      out[n++] = p[i++];
+      out[n] = '\0';
+    }
+  }
+  return 0;
+}
+
+void lsp_fmt_lens_layout(const char *layout, const hud_function_summary *f, double window_min, bool differs,
+                         const char *prod_version, bool warn, char *out, size_t cap) {
+  char vals[PH_N][48];
+  lsp_fmt_count(window_min > 0 ? (double)f->calls / window_min : 0, vals[0], sizeof vals[0]);
+  strncat(vals[0], "/min", sizeof vals[0] - strlen(vals[0]) - 1);
+  lsp_fmt_count((double)f->calls, vals[1], sizeof vals[1]);
+  lsp_fmt_duration(f->p50, vals[2], sizeof vals[2]);
+  lsp_fmt_duration(f->p95, vals[3], sizeof vals[3]);
+  lsp_fmt_duration(f->p99, vals[4], sizeof vals[4]);
+  lsp_fmt_duration(f->mean_duration, vals[5], sizeof vals[5]);
+  lsp_fmt_percent(f->error_rate, vals[6], sizeof vals[6]);
+  strncat(vals[6], " err", sizeof vals[6] - strlen(vals[6]) - 1);
+  trend(f, vals[7], sizeof vals[7]);
+  static const char sep[] = " · ";
+  size_t n = (size_t)snprintf(out, cap, "%s", warn ? "⚠ " : "");
+  bool first = true;
+  for (const char *p = layout; n < cap;) {
+    const char *e = strstr(p, sep);
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    char part[256];
+    if (expand_part(p, len, vals, f->sampled_count > 0, part, sizeof part) == 0) {
+      n += (size_t)snprintf(out + n, cap - n, "%s%s", first ? "" : sep, part);
+      first = false;
+    }
+    if (!e) break;
+    p = e + strlen(sep);
+  }
+  if (differs && n < cap)
+    snprintf(out + n, cap - n, " · ≠ prod%s%.60s%s", prod_version ? " (" : "", prod_version ? prod_version : "",
+             prod_version ? ")" : "");
+}
+
 void lsp_fmt_lens_title(const hud_function_summary *f, double window_min, bool differs, const char *prod_version,
                         char *out, size_t cap) {
-  char rate[32], p95[32], err[32], tr[32], prod[96] = "";
-  lsp_fmt_count(window_min > 0 ? (double)f->calls / window_min : 0, rate, sizeof rate);
-  lsp_fmt_percent(f->error_rate, err, sizeof err);
-  trend(f, tr, sizeof tr);
-  if (differs)
-    snprintf(prod, sizeof prod, " · ≠ prod%s%.60s%s", prod_version ? " (" : "", prod_version ? prod_version : "",
-             prod_version ? ")" : "");
-  if (f->sampled_count > 0) {
-    lsp_fmt_duration(f->p95, p95, sizeof p95);
-    snprintf(out, cap, "⚡ %s/min · p95 %s%s · %s err%s", rate, p95, tr, err, prod);
-  } else {
-    snprintf(out, cap, "⚡ %s/min · %s err%s", rate, err, prod);
-  }
+  lsp_fmt_lens_layout(LSP_LENS_LAYOUT_DEFAULT, f, window_min, differs, prod_version, false, out, cap);
 }
 
 void lsp_fmt_calls(double calls, int64_t errors, double window_min, const char *label, double latency_ns, char *out,

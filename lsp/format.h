@@ -23,6 +23,16 @@ void lsp_fmt_window(long long seconds, char *out, size_t cap);
  * WINDOW_MIN: minutes of the query window. */
 void lsp_fmt_lens_title(const hud_function_summary *f, double window_min, bool differs, const char *prod_version,
                         char *out, size_t cap);
+
+/* The default lens template: the title above. */
+#define LSP_LENS_LAYOUT_DEFAULT "⚡ {rate} · p95 {p95}{trend} · {errors}"
+/* 0 when every {placeholder} of LAYOUT is known (rate calls p50 p95 p99 mean errors trend), else -1
+ * with the first unknown one's name in BAD. */
+int lsp_fmt_layout_check(const char *layout, char *bad, size_t bad_cap);
+/* The lens title from LAYOUT: its parts between " · " with a latency placeholder are left out when the
+ * function has no timed calls; then the ≠ prod part as lsp_fmt_lens_title; WARN puts "⚠ " first. */
+void lsp_fmt_lens_layout(const char *layout, const hud_function_summary *f, double window_min, bool differs,
+                         const char *prod_version, bool warn, char *out, size_t cap);
 /* A call hierarchy item's detail: "1.2k calls/min · p95 38 ms" (LABEL "p95" or "mean", LATENCY_NS 0:
  * left out), then " · 0.4% err" when ERRORS > 0. */
 void lsp_fmt_calls(double calls, int64_t errors, double window_min, const char *label, double latency_ns, char *out,

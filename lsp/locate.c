@@ -11,6 +11,7 @@
 #include "hud/err.h"
 #include "hud/index.h"
 #include "hud/str.h"
+#include "pathmap.h"
 #include "position.h"
 #include "uri.h"
 
@@ -117,6 +118,13 @@ static void plan(lsp_server *s, const lsp_loc_query *in, loc_q *q) {
   if (d && d->path) add_cand(q, d->path, "", 0, NULL);
   if (in->path) add_cand(q, in->path, "", 0, NULL);
   if (!in->module) return;
+  /* pathMaps: the directory production's prefix lives in, in each folder. */
+  for (size_t m = 0; m < s->settings.n_path_maps; m++) {
+    for (size_t f = 0; f < s->n_folders || (f == 0 && s->settings.path_maps[m].to[0] == '/'); f++) {
+      char file[1400];
+      if (lsp_pathmap_file(s, m, f, in->module, file, sizeof file) == 0) add_cand(q, file, "", 0, NULL);
+    }
+  }
   for (size_t f = 0; f < s->n_folders; f++) add_cand(q, s->folders[f], "", 0, in->module);
   /* The prefixes that map open documents to their modules (app/ for app/shop/db.py -> shop/db.py). */
   for (size_t i = 0; s->docs && i < lsp_docs_count(s->docs); i++) {

@@ -32,6 +32,7 @@ static int hover(lsp_call *call, const void *params, void *result, lsp_rpc_error
     snprintf(err->message, sizeof err->message, "hover: %s is not open (send didOpen first)", p->uri);
     return -1;
   }
+  if (!s->settings.hover_on) return 0;
   if (!lsp_doc_ready(doc)) return lsp_call_wait_doc(call, doc);
   size_t off, line_off;
   lsp_pos line_start = {.line = p->position.line, .character = 0};
@@ -55,8 +56,21 @@ static int hover(lsp_call *call, const void *params, void *result, lsp_rpc_error
   lsp_fmt_window(s->settings.window_s, window, sizeof window);
   /* The newest declaration's hash against the code on screen (docs/protocol.md "source_code_hash"). */
   bool edited = sum->source_code_hash[0] && strcmp(sum->source_code_hash, f->source_code_hash) != 0;
-  lsp_fmt_hover(sum, lsp_backend_window_min(s->backend, doc), window, hud_config_str(s->settings.cfg, HUD_CFG_SERVICE),
+  int from;
+  const char *service = lsp_backend_service_of(s->backend, doc, &from);
+  lsp_fmt_hover(sum, lsp_backend_window_min(s->backend, doc), window,
+                service ? service : hud_config_str(s->settings.cfg, HUD_CFG_SERVICE),
                 hud_config_str(s->settings.cfg, HUD_CFG_ENV), edited, md, sizeof md);
+  double window_min = lsp_backend_window_min(s->backend, doc);
+  double per_min = window_min > 0 ? (double)sum->calls / window_min : 0;
+  size_t n = strlen(md);
+  if (per_min < s->settings.min_cpm && n < sizeof md) { /* the lens is left out: say why */
+    char rate[32], min[32];
+    lsp_fmt_count(per_min, rate, sizeof rate);
+    lsp_fmt_count(s->settings.min_cpm, min, sizeof min);
+    snprintf(md + n, sizeof md - n, "\n_No lens: %s calls/min is below the threshold (minCallsPerMinute %s)._\n", rate,
+             min);
+  }
   out->found = true;
   out->markdown = hud_arena_strdup(call->arena, md);
   return 0;

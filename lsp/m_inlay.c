@@ -185,7 +185,7 @@ static int inlay_hint(lsp_call *call, const void *params, void *result, lsp_rpc_
     snprintf(err->message, sizeof err->message, "inlayHint: %s is not open (send didOpen first)", p->uri);
     return -1;
   }
-  if (!s->inlay_hints) return 0; /* not advertised to this client */
+  if (!s->inlay_hints || !s->settings.inlay_on) return 0; /* not advertised to this client, or turned off */
   if (!lsp_doc_ready(doc)) return lsp_call_wait_doc(call, doc);
   const hud_index_result *ix = lsp_doc_index(doc);
   const hud_function_summary *sums[MAX_FUNCS];

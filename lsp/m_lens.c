@@ -7,6 +7,12 @@
 #include "format.h"
 #include "server.h"
 
+/* Over p95WarnMs (timed calls only) or errorRateWarn. */
+static bool warns(const lsp_settings *st, const hud_function_summary *f) {
+  if (st->p95_warn_ms >= 0 && f->sampled_count > 0 && f->p95 / 1e6 > st->p95_warn_ms) return true;
+  return st->err_rate_warn >= 0 && f->error_rate > st->err_rate_warn;
+}
+
 static int code_lens(lsp_call *call, const void *params, void *result, lsp_rpc_error *err) {
   lsp_server *s = call->srv;
   const lsp_doc_params *p = params;
@@ -21,7 +27,7 @@ static int code_lens(lsp_call *call, const void *params, void *result, lsp_rpc_e
   doc->lens_asked = true;
   if (!lsp_doc_ready(doc)) return lsp_call_wait_doc(call, doc);
   const hud_index_result *ix = lsp_doc_index(doc);
-  if (!ix || !ix->nfuncs || !doc->module) return 0;
+  if (!s->settings.lens_on || !ix || !ix->nfuncs || !doc->module) return 0;
   out->items = hud_arena_calloc(call->arena, ix->nfuncs, sizeof *out->items);
   if (!out->items) {
     err->code = LSP_INTERNAL_ERROR;
@@ -35,8 +41,10 @@ static int code_lens(lsp_call *call, const void *params, void *result, lsp_rpc_e
     if (!sum) continue; /* no data: no lens, never a zero */
     /* The code on screen is not the code production runs (docs/protocol.md "source_code_hash"). */
     bool differs = sum->source_code_hash[0] && strcmp(sum->source_code_hash, f->source_code_hash) != 0;
-    char title[256];
-    lsp_fmt_lens_title(sum, window_min, differs, lsp_backend_prod_version(s->backend), title, sizeof title);
+    if (window_min > 0 && (double)sum->calls / window_min < s->settings.min_cpm) continue; /* below the threshold */
+    char title[512];
+    lsp_fmt_lens_layout(s->settings.lens_layout, sum, window_min, differs, lsp_backend_prod_version_doc(s->backend, doc),
+                        warns(&s->settings, sum), title, sizeof title);
     lsp_lens *l = &out->items[out->n++];
     l->range.start = lsp_doc_pos(doc, f->name_start.row, f->name_start.column, s->enc);
     l->range.end = lsp_doc_pos(doc, f->name_end.row, f->name_end.column, s->enc);

@@ -30,6 +30,19 @@ typedef struct lsp_settings {
   bool cli_known;          /* CLI_FLAGS was read (first apply) */
   unsigned cli_flags;      /* url, key, service, env given as hud-lsp's own flags (bits 0..3): never overridden */
   int64_t refresh_s;       /* background refresh period, default 30 */
+  bool lens_on, hover_on, inlay_on, diags_on; /* per-kind toggles, all on by default */
+  char lens_layout[256];   /* the lens title's template (format.h), checked */
+  double min_cpm;          /* no lens below this many calls per minute (0: none) */
+  double p95_warn_ms, err_rate_warn; /* a lens over either starts with a warning sign; < 0: none */
+  size_t n_path_maps;
+  struct lsp_path_map {
+    char from[256], to[1024]; /* production's prefix; the workspace path (relative to the folder or absolute) */
+  } path_maps[16];
+  size_t n_services;
+  struct lsp_folder_service {
+    char folder[1024];     /* the folder's URI, name or path relative to the first folder, as configured */
+    char service[128];
+  } services[32];
 } lsp_settings;
 
 typedef struct lsp_server {

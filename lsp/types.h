@@ -53,12 +53,26 @@ typedef struct lsp_folder {
   const char *name;
 } lsp_folder;
 
+/* A pair of strings of an option: pathMaps (from, to), services (folder, service). */
+typedef struct lsp_str_pair {
+  const char *a, *b;
+} lsp_str_pair;
+
 /* The initializationOptions hud-lsp knows (docs/lsp.md); NULL / -1 when absent. */
 typedef struct lsp_init_options {
   const char *url, *key, *service, *env;
   const char *window;        /* "1h", "15m", "90s", "2d" */
   int64_t window_s;          /* the same as a number of seconds; -1 when absent */
   int64_t refresh_s;         /* background refresh period; -1 when absent */
+  int lens, hover, inlay, diags; /* per-kind toggles: 1 on, 0 off, -1 absent */
+  const char *lens_layout;   /* the lens title's template */
+  double min_cpm;            /* minCallsPerMinute; -1 when absent */
+  double p95_warn_ms;        /* p95WarnMs; -1 when absent */
+  double err_rate_warn;      /* errorRateWarn (a fraction); -1 when absent */
+  bool has_path_maps, has_services; /* the option was given (possibly empty) */
+  size_t n_path_maps, n_services;
+  lsp_str_pair *path_maps;   /* from, to */
+  lsp_str_pair *services;    /* folder (URI, name or relative path), service */
 } lsp_init_options;
 
 typedef struct lsp_initialize_params {

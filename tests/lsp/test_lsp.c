@@ -351,6 +351,74 @@ static int panels_setup(void) {
   return 0;
 }
 
+/* Small services of their own: "mapped" (module paths under app/, pathmap.lsp with the map "/app") and "stock"
+ * (services_folders.lsp, services_discover.lsp). One minute slice 5 minutes ago, all calls timed at D1. */
+static const fx_fn mini_mapped[] = {
+    {"app/orders/api.py", "place_order", 6000, 60, 6000, 4 * MS, 0}, /* 100/min, 1% */
+    {"app/orders/tax.py", "add_tax", 600, 0, 600, 1 * MS, 0},        /* 10/min */
+};
+static const fx_fn mini_stock[] = {
+    {"inv/stock.py", "reserve", 1200, 0, 1200, 3 * MS, 0}, /* 20/min */
+};
+
+static int mini_ingest(const char *service, const char *batch_id, const fx_fn *fns, size_t n) {
+  hud_time_ns now = (hud_time_ns)time(NULL) * NS;
+  hud_time_ns slice = now / (60 * NS) * (60 * NS) - 5 * 60 * NS;
+  char ts[HUD_TIME_STRLEN + 1], sent[HUD_TIME_STRLEN + 1];
+  hud_time_format(slice, ts);
+  hud_time_format(now, sent);
+  json_t *decls = json_array(), *invs = json_array();
+  for (size_t i = 0; i < n; i++) {
+    const fx_fn *f = &fns[i];
+    char id[HUD_UUID_STRLEN + 1];
+    hud_function_id(f->module, f->name, id);
+    json_array_append_new(decls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:s}", "function_id", id, "name", f->name,
+                                           "file", f->module, "module_path", f->module, "start_line", 1, "end_line",
+                                           2, "is_async", 0, "source_code_hash",
+                                           "0123456789abcdef0123456789abcdef01234567"));
+    double sum = (double)f->sampled * f->d1;
+    json_t *inv = json_pack("{s:s,s:[],s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:o}", "function_id", id, "caller_function_id",
+                            "timestamp", ts, "timeslice", (json_int_t)(60 * NS), "count", (json_int_t)f->calls,
+                            "sampled_count", (json_int_t)f->sampled, "sum_duration", (json_int_t)sum,
+                            "sum_squared_duration", sum * f->d1, "self_duration", (json_int_t)sum, "duration_sketch",
+                            sketch_json(f));
+    if (f->errors) json_object_set_new(inv, "exceptions", json_pack("{s:I}", "ValueError", (json_int_t)f->errors));
+    json_array_append_new(invs, inv);
+  }
+  json_t *b = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:o,s:o}", "schema_version", 1, "batch_id", batch_id,
+                        "service", service, "service_version", "3.0.0", "host", "test-host", "pid", 4245, "runtime",
+                        "cpython 3.11.2", "sensor_version", "0.1.0", "sent_at", sent, "declarations", decls,
+                        "invocations", invs);
+  char *body = json_dumps(b, JSON_COMPACT);
+  json_decref(b);
+  int rc = srvh_ingest_json(fx->h.port, fx->key, body, strlen(body));
+  free(body);
+  if (rc < 0) return -1;
+  char path[128];
+  srvh_resp r;
+  snprintf(path, sizeof path, "/v1/functions/top?service=%s", service);
+  if (srvh_request(fx->h.port, "GET", path, fx->key, NULL, 0, NULL, &r) < 0 || r.status != 200) return -1;
+  srvh_resp_free(&r);
+  return 0;
+}
+
+/* The mapped service's workspace: ROOT/pm/src/orders/tax.py on disk (located through pathMaps). */
+static int mini_setup(void) {
+  char dir[800];
+  const char *sub[] = {"pm", "pm/src", "pm/src/orders"};
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(dir, sizeof dir, "%s/%s", fx->root, sub[i]);
+    mkdir(dir, 0700);
+  }
+  snprintf(dir, sizeof dir, "%s/pm/src/orders/tax.py", fx->root);
+  FILE *fp = fopen(dir, "w");
+  if (!fp) return -1;
+  fputs("import math\n\n\ndef add_tax(total):\n    return total\n", fp);
+  fclose(fp);
+  if (mini_ingest("mapped", "8b3e0a65-5c77-4f4d-9c65-7d0c0b3a0001", mini_mapped, 2) < 0) return -1;
+  return mini_ingest("stock", "8b3e0a65-5c77-4f4d-9c65-7d0c0b3a0002", mini_stock, 1);
+}
+
 /* A loopback port nothing listens on. */
 static int closed_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -394,7 +462,7 @@ static int setup(void **state) {
   if (fd < 0) return -1;
   dprintf(fd, "service = other\n[tui]\nservice = wrong\n[lsp]\nurl = %s\nkey = %s\nservice = shop\n", fx->url, fx->key);
   close(fd);
-  return market_setup() < 0 ? -1 : panels_setup();
+  return market_setup() < 0 || mini_setup() < 0 ? -1 : panels_setup();
 }
 
 static int teardown(void **state) {

@@ -12,6 +12,7 @@
 #include "format.h"
 #include "hud/err.h"
 #include "hud/identity.h"
+#include "pathmap.h"
 #include "position.h"
 #include "settings.h"
 #include "uri.h"
@@ -57,6 +58,52 @@ static void test_units(void **state) {
   expect_percent(0.004, "0.4%");
   expect_percent(0.12, "12%");
   expect_percent(1, "100%");
+}
+
+/* lensLayout: placeholders, unknown ones named, parts with a missing latency left out. */
+static void test_layout(void **state) {
+  (void)state;
+  char bad[32], t[256];
+  assert_int_equal(lsp_fmt_layout_check(LSP_LENS_LAYOUT_DEFAULT, bad, sizeof bad), 0);
+  assert_int_equal(lsp_fmt_layout_check("{rate} {p99x} {calls}", bad, sizeof bad), -1);
+  assert_string_equal(bad, "{p99x}");
+  assert_int_equal(lsp_fmt_layout_check("{rate} {open", bad, sizeof bad), -1);
+  assert_string_equal(bad, "{open");
+  hud_function_summary f = {.calls = 72000, .errors = 288, .error_rate = 0.004, .sampled_count = 10, .p50 = 10e6,
+                            .p95 = 38e6, .p99 = 40e6, .mean_duration = 13e6};
+  lsp_fmt_lens_layout("{calls} · p50 {p50} · p99 {p99} · {errors}{trend}", &f, 60, false, NULL, true, t, sizeof t);
+  assert_string_equal(t, "⚠ 72k · p50 10 ms · p99 40 ms · 0.4% err");
+  f.sampled_count = 0;
+  lsp_fmt_lens_layout("{calls} · p50 {p50} · mean {mean} · {rate}", &f, 60, true, "2.0", false, t, sizeof t);
+  assert_string_equal(t, "72k · 1.2k/min · ≠ prod (2.0)");
+}
+
+/* pathMaps both ways: a file below TO gets FROM + its path below TO (FROM's leading '/' dropped), and
+ * a module path under FROM is looked for below TO, relative to a folder or absolute. */
+static void test_pathmap(void **state) {
+  (void)state;
+  static lsp_server s;
+  char *folders[] = {"/ws/a", "/ws/b"};
+  s.folders = folders;
+  s.n_folders = 2;
+  s.settings.n_path_maps = 2;
+  strcpy(s.settings.path_maps[0].from, "/app/");
+  strcpy(s.settings.path_maps[0].to, "services/shop/src/");
+  strcpy(s.settings.path_maps[1].from, "lib");
+  strcpy(s.settings.path_maps[1].to, "/opt/vendor");
+  char out[256];
+  assert_int_equal(lsp_pathmap_module(&s, "/ws/b/services/shop/src/orders/api.py", 1, out, sizeof out), 0);
+  assert_string_equal(out, "app/orders/api.py");
+  assert_int_equal(lsp_pathmap_module(&s, "/ws/b/services/shop/srcx/api.py", 1, out, sizeof out), -1);
+  assert_int_equal(lsp_pathmap_module(&s, "/opt/vendor/x/y.py", -1, out, sizeof out), 0);
+  assert_string_equal(out, "lib/x/y.py");
+  assert_int_equal(lsp_pathmap_file(&s, 0, 0, "app/orders/api.py", out, sizeof out), 0);
+  assert_string_equal(out, "/ws/a/services/shop/src/orders/api.py");
+  assert_int_equal(lsp_pathmap_file(&s, 0, 1, "/app/orders/api.py", out, sizeof out), 0);
+  assert_string_equal(out, "/ws/b/services/shop/src/orders/api.py");
+  assert_int_equal(lsp_pathmap_file(&s, 0, 0, "apps/orders/api.py", out, sizeof out), -1);
+  assert_int_equal(lsp_pathmap_file(&s, 1, 0, "lib/x/y.py", out, sizeof out), 0);
+  assert_string_equal(out, "/opt/vendor/x/y.py");
 }
 
 static void test_title(void **state) {
@@ -184,7 +231,8 @@ static void test_uri(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_units), cmocka_unit_test(test_title), cmocka_unit_test(test_window),
+      cmocka_unit_test(test_units), cmocka_unit_test(test_title),
+      cmocka_unit_test(test_layout), cmocka_unit_test(test_pathmap), cmocka_unit_test(test_window),
       cmocka_unit_test(test_positions), cmocka_unit_test(test_uri), cmocka_unit_test(test_function_ids),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,10 +6,12 @@
 > {"jsonrpc":"2.0","method":"initialized","params":{}}
 < {"method":"hud/status","params":{"state":"unconfigured"}}
 > {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file://${ROOT}/cfg/shop/db.py", "languageId": "python", "version": 1, "text": "def fetch_items(order_id):\n    return []\n"}}}
+# no service configured: the key's services are asked for the file, and shop has it (docs/lsp.md "Settings")
+< {"method":"hud/status","params":{"state":"ok","service":"shop","message":"service shop (discovered from 2 matching modules)","modules":1}}
 > {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/cfg/shop/db.py"}}}
-< {"id":2,"result":[]}
+< {"id":2,"result":[{"command":{"title":"⚡ 10/min · p95 2.5 ms · 0% err · ≠ prod (1.0.0)"}}]}
 > {"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {"settings": {"hud": {"service": "shop", "window": "2h"}}}}
-< {"method":"hud/status","params":{"state":"ok","service":"shop","modules":1}}
+< {"method":"hud/status","params":{"state":"ok","service":"shop","message":"","modules":1}}
 > {"jsonrpc": "2.0", "id": 3, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/cfg/shop/db.py"}}}
 < {"id":3,"result":[{"command":{"title":"⚡ 5/min · p95 2.5 ms · 0% err · ≠ prod (1.0.0)"}}]}
 # settings without the hud section are read as the options themselves; a bad one is named

@@ -8,7 +8,7 @@
 > {"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {"settings": null}}
 < {"id":"hud-1","method":"workspace/configuration","params":{"items":[{"section":"hud"}]}}
 > {"jsonrpc": "2.0", "id": "hud-1", "result": [{"service": "shop"}]}
-< {"method":"hud/status","params":{"state":"ok","service":"shop","modules":1}}
+< {"method":"hud/status","params":{"state":"ok","service":"shop","message":"","modules":1}}
 > {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": "file://${ROOT}/pull/shop/db.py"}}}
 < {"id":2,"result":[{"command":{"title":"⚡ 10/min · p95 2.5 ms · 0% err · ≠ prod (1.0.0)"}}]}
 # an answer to another id, or an error answer, changes nothing
