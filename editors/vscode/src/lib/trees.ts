@@ -39,6 +39,11 @@ export function pct(x: number): string {
   return p < 9.95 ? `${p.toFixed(1)}%` : `${Math.round(p)}%`;
 }
 
+/** 0.999 -> "99.9%" (pct would round it to 100%, a certainty the server does not claim). */
+function confidencePct(c: number): string {
+  return `${(Math.floor(c * 1000 + 1e-6) / 10).toFixed(1).replace(/\.0$/, "")}%`;
+}
+
 function pathEntry(n: PathNode, by: string, id: string, note = ""): TreeEntry {
   const figures = `${pct(n.share)} · ${fmtMs(n.totalMs)} · ${Math.round(n.calls)} calls${n.errors > 0 ? ` · ${n.errors} err` : ""}`;
   return {
@@ -82,7 +87,7 @@ export function issueEntries(is: Issues | HudFailure): TreeEntry[] {
     id: `issue:${it.issueId}`,
     label: it.subject.name,
     description: it.message,
-    tooltip: `${it.kind}: ${it.message}\nconfidence ${pct(it.confidence)}${it.baselineVersion ? `\n${it.baselineVersion} → ${it.currentVersion ?? "?"}` : ""}`,
+    tooltip: `${it.kind}: ${it.message}\nconfidence ${confidencePct(it.confidence)}${it.baselineVersion ? `\n${it.baselineVersion} → ${it.currentVersion ?? "?"}` : ""}`,
     icon: it.kind === "errors" ? "error" : "graph-line",
     alert: it.kind === "errors",
     functionId: it.subject.functionId,
