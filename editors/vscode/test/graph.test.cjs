@@ -21,19 +21,21 @@ test("callers left, the function in the middle, callees right by depth", () => {
   const rebuild = undeclared(g);
   assert.equal(rebuild.name, rebuild.functionId);
   assert.equal(rebuild.selfMs, 0);
-  for (const c of ["view_cart", "api_checkout", rebuild.name]) assert.equal(n[c].side, "caller"), assert.equal(n[c].column, 0);
-  assert.equal(n[rebuild.name].modulePath, "");
+  const shown = `undeclared ${rebuild.functionId.slice(0, 8)}`;
+  assert.equal(n[shown].id, rebuild.functionId);
+  for (const c of ["view_cart", "api_checkout", shown]) assert.equal(n[c].side, "caller"), assert.equal(n[c].column, 0);
+  assert.equal(n[shown].modulePath, "");
   assert.equal(n.apply_discounts.column, 2);
   assert.equal(n.compute_tax.column, 2);
   assert.equal(n.load_rules.column, 3);
   assert.equal(n.compute_tax.location, undefined); // billing/tax.py is not in the workspace
   assert.ok(n.view_cart.x < n.checkout.x && n.checkout.x < n.apply_discounts.x && n.apply_discounts.x < n.load_rules.x);
   // heaviest first in a column
-  assert.ok(n.view_cart.y < n.api_checkout.y && n.api_checkout.y < n[rebuild.name].y);
+  assert.ok(n.view_cart.y < n.api_checkout.y && n.api_checkout.y < n[shown].y);
   // no two nodes overlap
   const seen = new Set(m.nodes.map((x) => `${x.x},${x.y}`));
   assert.equal(seen.size, m.nodes.length);
-  assert.ok(m.width >= n.load_rules.x + G.NODE_W && m.height >= n[rebuild.name].y + G.NODE_H);
+  assert.ok(m.width >= n.load_rules.x + G.NODE_W && m.height >= n[shown].y + G.NODE_H);
 });
 
 test("the answer by position is the same graph", () => {
