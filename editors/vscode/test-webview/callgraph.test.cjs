@@ -91,6 +91,16 @@ test("the graph draws: nodes, red exception edges, widths; a click posts the jum
   assert.equal(Number(wTime), me("checkout", "compute_tax").widthTime);
   assert.notEqual(me("checkout", "compute_tax").widthTime, me("checkout", "compute_tax").widthCalls);
 
+  // checkout -> view_cart carries KeyError and TaxError: their labels do not overlap
+  const boxes = await page.$$eval("text.edge-label", (ts) => ts.map((t) => { const b = t.getBBox(); return { text: t.textContent, x: b.x, y: b.y, w: b.width, h: b.height }; }));
+  assert.equal(boxes.length, 5);
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [p, q] = [boxes[i], boxes[j]];
+      const overlap = p.x < q.x + q.w && q.x < p.x + p.w && p.y < q.y + q.h && q.y < p.y + p.h;
+      assert.ok(!overlap, `labels overlap: ${p.text} / ${q.text}`);
+    }
+
   fs.mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: path.join(artifacts, "callgraph.png"), fullPage: true });
 
