@@ -44,7 +44,7 @@ function binIndex(alpha, v) {
 }
 
 // The compact sketch of N1 values D1 and N2 values D2 (ns, >= 1, D1 < D2).
-function sketch(n1, d1, n2, d2) {
+export function sketch(n1, d1, n2, d2) {
   const alpha = 0.005;
   const i1 = binIndex(alpha, d1);
   if (!n2) return { a: alpha, z: 0, o: i1, c: `${n1}` };

@@ -89,6 +89,7 @@
       el("text", { class: "column-label", x: n.x, y: -10 }, g).textContent = label;
     }
     const edges = el("g", { class: "edges" }, g);
+    const labelsAt = new Map(); // exception labels of the same two nodes (one per type) go one below the other
     for (const e of m.edges) {
       const a = byId.get(e.from), b = byId.get(e.to);
       if (!a || !b) continue;
@@ -106,7 +107,10 @@
       if (exc) {
         const fwd = a.column < b.column;
         const sx = fwd ? a.x + W : a.x, ex = a.id === b.id ? a.x + W : fwd ? b.x : b.x + W;
-        const t = el("text", { class: "edge-label", x: (sx + ex) / 2, y: (a.y + b.y + H) / 2 + 6 + 14, "text-anchor": "middle" }, edges);
+        const pair = `${e.from}>${e.to}`;
+        const nth = labelsAt.get(pair) || 0;
+        labelsAt.set(pair, nth + 1);
+        const t = el("text", { class: "edge-label", x: (sx + ex) / 2, y: (a.y + b.y + H) / 2 + 6 + 14 * (nth + 1), "text-anchor": "middle" }, edges);
         t.textContent = e.label;
       }
     }

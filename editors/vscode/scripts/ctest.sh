@@ -2,15 +2,17 @@
 # CTest entry test_vscode: the .vsix with the freshly built hud-lsp (scripts/package.sh: a copy of
 # editors/vscode in the build tree, `npm ci` skipped while the lockfile is unchanged), then in that copy
 # the type check, node tests and the call-graph panel in headless chromium; the .vsix checked with unzip.
-# usage: ctest.sh SOURCE_DIR WORK_DIR HUD_LSP
+# The tests read test/fixtures recorded anew (scripts/record.mjs) from HUD_LSP and HUD_SERVER on 127.0.0.1.
+# usage: ctest.sh SOURCE_DIR WORK_DIR HUD_LSP HUD_SERVER
 set -euo pipefail
-src=$1 work=$2 lsp=$3
+src=$1 work=$2 lsp=$3 server=$4
 
 for tool in node npm unzip; do
   command -v "$tool" >/dev/null || { echo "test_vscode: $tool not found (scripts/dev.sh deps installs it)" >&2; exit 1; }
 done
 [ -x "${HUD_CHROMIUM:-/usr/bin/chromium}" ] || { echo "test_vscode: ${HUD_CHROMIUM:-/usr/bin/chromium} not found (scripts/dev.sh deps installs chromium)" >&2; exit 1; }
 [ -x "$lsp" ] || { echo "test_vscode: no hud-lsp at $lsp" >&2; exit 1; }
+[ -x "$server" ] || { echo "test_vscode: no hud-server at $server" >&2; exit 1; }
 
 t0=$(date +%s.%N)
 lspdir=$(mktemp -d)
@@ -21,6 +23,10 @@ cd "$work"
 t1=$(date +%s.%N)
 node scripts/build.mjs lib
 node_modules/.bin/tsc -p .
+# The answers of this build's hud-lsp replace the committed copy (the tests do not depend on the window).
+t_r0=$(date +%s.%N)
+HUD_RECORD_WS="$work/record-ws" timeout 60 node "$src/scripts/record.mjs" "$server" "$lsp" "$work/test/fixtures"
+t_r1=$(date +%s.%N)
 node --test test/
 rm -rf artifacts
 HUD_VSCODE_ARTIFACTS="$work/artifacts" node --test test-webview/
@@ -67,5 +73,5 @@ for (const k of ["hud.url","hud.service","hud.env","hud.window","hud.serverPath"
 if (p.contributes.configuration.properties["hud.key"]) throw new Error("the API key must not be a setting");
 ' "$work/vsix-check/extension/package.json"
 t2=$(date +%s.%N)
-awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$(stat -c %s hud.vsix)" -v png="$work/artifacts/callgraph.png" \
-  'BEGIN { printf "test_vscode: npm ci and package %.1f s, tests %.1f s; hud.vsix %d bytes; screenshot %s\n", b - a, c - b, n, png }'
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v r0="$t_r0" -v r1="$t_r1" -v n="$(stat -c %s hud.vsix)" -v png="$work/artifacts/callgraph.png" \
+  'BEGIN { printf "test_vscode: npm ci and package %.1f s, recording %.1f s, tests %.1f s; hud.vsix %d bytes; screenshot %s\n", b - a, r1 - r0, c - b, n, png }'

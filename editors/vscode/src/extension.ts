@@ -184,7 +184,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
     if (e.flowId && !e.functionId) return sidebar.showHotPaths({ flowId: e.flowId });
     if (e.flowId) await sidebar.showHotPaths({ flowId: e.flowId });
     if (e.functionId) {
-      await openNode({ functionId: e.functionId, name: e.label, modulePath: e.modulePath ?? "", location: e.location }, s);
+      await openNode({ functionId: e.functionId, name: e.label, modulePath: e.modulePath ?? null, location: e.location }, s);
       if (!e.flowId) await panel.show(s, { functionId: e.functionId });
     }
   });

@@ -5,6 +5,8 @@ const L = require("../out/lib/locate.js");
 test("path maps: longest prefix first, the module path last", () => {
   assert.deepEqual(L.mapModulePath("shop/cart.py", { "shop/": "src/shop/", "": "app/" }), ["src/shop/cart.py", "app/shop/cart.py", "shop/cart.py"]);
   assert.deepEqual(L.mapModulePath("billing/tax.py", { "shop/": "src/shop/" }), ["billing/tax.py"]);
+  assert.deepEqual(L.mapModulePath(null, { "": "app/" }), []); // never declared: nothing to map
+  assert.deepEqual(L.mapModulePath("", { "": "app/" }), []);
 });
 
 test("definition lines for Python and JavaScript", () => {

@@ -17,6 +17,7 @@ export type Side = "caller" | "root" | "callee";
 export interface LayoutNode {
   id: string;
   name: string;
+  /** "" when production never declared the function. */
   modulePath: string;
   location?: Location;
   side: Side;
@@ -91,14 +92,21 @@ function flowEdges(flows: ErrorFlows): { from: HudNode; to: HudNode; type: strin
   return out;
 }
 
+/** A function production never declared is named by its id: shown short, as such. */
+function displayName(n: HudNode): string {
+  if (!n.functionId) return n.name || "<uninstrumented caller>";
+  if (!n.name || (n.name === n.functionId && !n.modulePath)) return `undeclared ${n.functionId.slice(0, 8)}`;
+  return n.name;
+}
+
 export function layoutCallGraph(graph: CallGraph | HudFailure, flows?: ErrorFlows | HudFailure | null): LayoutModel {
   if (isFailure(graph)) return emptyModel(graph.error);
   const byId = new Map<string, LayoutNode>();
-  const add = (n: HudNode & Partial<LayoutNode>, fromFlow: boolean) => {
+  const add = (n: HudNode & Partial<Omit<LayoutNode, "modulePath">>, fromFlow: boolean) => {
     if (byId.has(n.functionId)) return byId.get(n.functionId)!;
     const ln: LayoutNode = {
       id: n.functionId,
-      name: n.name || n.functionId.slice(0, 8),
+      name: displayName(n),
       modulePath: n.modulePath ?? "",
       location: n.location,
       side: "callee",

@@ -4,9 +4,11 @@
 /**
  * Workspace-relative candidates for a module path: each map whose key is a prefix of the module path
  * (longest first) rewrites it (`{"shop/": "src/shop/"}`: shop/cart.py -> src/shop/cart.py); the module
- * path itself comes last.
+ * path itself comes last. None for a function production never declared (modulePath null) or for an
+ * uninstrumented caller.
  */
-export function mapModulePath(modulePath: string, maps: Record<string, string>): string[] {
+export function mapModulePath(modulePath: string | null | undefined, maps: Record<string, string>): string[] {
+  if (!modulePath) return [];
   const out: string[] = [];
   const keys = Object.keys(maps).sort((a, b) => b.length - a.length);
   for (const k of keys) if (modulePath.startsWith(k)) out.push(maps[k] + modulePath.slice(k.length));

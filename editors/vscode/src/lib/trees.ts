@@ -24,7 +24,12 @@ function failureEntry(f: HudFailure, id: string): TreeEntry[] {
 }
 
 function nodeFields(n: HudNode) {
-  return { functionId: n.functionId, modulePath: n.modulePath, location: n.location };
+  return { functionId: n.functionId || undefined, modulePath: n.modulePath ?? undefined, location: n.location };
+}
+
+/** `name (module)`, or the name alone when production never declared the function. */
+function named(n: HudNode): string {
+  return n.modulePath ? `${n.name} (${n.modulePath})` : n.name;
 }
 
 export function pct(x: number): string {
@@ -34,13 +39,18 @@ export function pct(x: number): string {
   return p < 9.95 ? `${p.toFixed(1)}%` : `${Math.round(p)}%`;
 }
 
-function pathEntry(n: PathNode, by: string, id: string): TreeEntry {
+/** 0.999 -> "99.9%" (pct would round it to 100%, a certainty the server does not claim). */
+function confidencePct(c: number): string {
+  return `${(Math.floor(c * 1000 + 1e-6) / 10).toFixed(1).replace(/\.0$/, "")}%`;
+}
+
+function pathEntry(n: PathNode, by: string, id: string, note = ""): TreeEntry {
   const figures = `${pct(n.share)} · ${fmtMs(n.totalMs)} · ${Math.round(n.calls)} calls${n.errors > 0 ? ` · ${n.errors} err` : ""}`;
   return {
     id,
     label: n.name,
-    description: figures,
-    tooltip: `${n.name} (${n.modulePath})\n${figures}${n.exception ? "\nan exception edge leads here" : ""}`,
+    description: figures + note,
+    tooltip: `${named(n)}\n${figures}${n.exception ? "\nan exception edge leads here" : ""}${note ? "\nthe tree is cut: not every path is listed" : ""}`,
     icon: n.exception ? "error" : "symbol-function",
     alert: n.exception,
     ...nodeFields(n),
@@ -50,7 +60,7 @@ function pathEntry(n: PathNode, by: string, id: string): TreeEntry {
 
 export function hotPathEntries(hp: HotPaths | HudFailure): TreeEntry[] {
   if (isFailure(hp)) return failureEntry(hp, "hot:error");
-  return [pathEntry(hp.root, hp.by, "hot:0")];
+  return [pathEntry(hp.root, hp.by, "hot:0", hp.truncated ? " · truncated" : "")];
 }
 
 export function flowEntries(f: Flows | HudFailure): TreeEntry[] {
@@ -77,7 +87,7 @@ export function issueEntries(is: Issues | HudFailure): TreeEntry[] {
     id: `issue:${it.issueId}`,
     label: it.subject.name,
     description: it.message,
-    tooltip: `${it.kind}: ${it.message}\nconfidence ${pct(it.confidence)}${it.baselineVersion ? `\n${it.baselineVersion} → ${it.currentVersion ?? "?"}` : ""}`,
+    tooltip: `${it.kind}: ${it.message}\nconfidence ${confidencePct(it.confidence)}${it.baselineVersion ? `\n${it.baselineVersion} → ${it.currentVersion ?? "?"}` : ""}`,
     icon: it.kind === "errors" ? "error" : "graph-line",
     alert: it.kind === "errors",
     functionId: it.subject.functionId,
@@ -86,7 +96,7 @@ export function issueEntries(is: Issues | HudFailure): TreeEntry[] {
       id: `issue:${it.issueId}/${i}`,
       label: rc.name,
       description: `root cause · ${pct(rc.share)} of the change`,
-      tooltip: rc.evidence || `${rc.name} (${rc.modulePath})`,
+      tooltip: rc.evidence || named(rc),
       icon: "target",
       alert: false,
       ...nodeFields(rc),

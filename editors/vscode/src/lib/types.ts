@@ -9,10 +9,14 @@ export interface Location {
   uri: string;
   range: Range;
 }
+/**
+ * A function. `modulePath` is null when production never declared it (its `name` is then the function
+ * id); code that is not instrumented is `functionId` "" named `<uninstrumented caller>`.
+ */
 export interface HudNode {
   functionId: string;
   name: string;
-  modulePath: string;
+  modulePath: string | null;
   location?: Location;
 }
 export interface HudWindow {
@@ -69,6 +73,8 @@ export interface PathNode extends HudNode {
 export interface HotPaths {
   window: HudWindow;
   by: "time" | "calls";
+  /** The tree was cut (hud-lsp's node cap or the call graph's limits). */
+  truncated?: boolean;
   root: PathNode;
 }
 export interface Flow {
@@ -94,7 +100,7 @@ export interface Issue {
   confidence: number;
   baselineVersion: string | null;
   currentVersion: string | null;
-  rootCauses: (HudNode & { share: number; evidence: string })[];
+  rootCauses: (HudNode & { share: number; evidence: string | null })[];
 }
 export interface Issues {
   window: HudWindow;
