@@ -104,8 +104,12 @@ static void set_state(lsp_backend *b, const char *state, const char *message) {
   int64_t modules = count_mapped(b);
   char services[256];
   status_services(b, services, sizeof services);
+  /* A failure that goes on is not news even when its text changes (libcurl's says "after N ms"). */
+  bool same_failure = b->state && is_failure(state) && strcmp(state, "unconfigured") != 0 &&
+                      strcmp(b->state, state) == 0;
   bool changed = !b->state || strcmp(b->state, state) != 0 || modules != b->modules ||
-                 strcmp(services, b->status_service) != 0 || strcmp(message ? message : "", b->message) != 0;
+                 strcmp(services, b->status_service) != 0 ||
+                 (!same_failure && strcmp(message ? message : "", b->message) != 0);
   snprintf(b->status_service, sizeof b->status_service, "%s", services);
   b->state = state;
   snprintf(b->message, sizeof b->message, "%s", message ? message : "");

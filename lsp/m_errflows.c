@@ -26,13 +26,10 @@ static int fail(lsp_errflows_result *out, hud_arena *a, const char *reason, cons
   return 0;
 }
 
-/* The reason of a failed backend request, in hud.explain's words. */
+/* The reason of a failed backend request, as the other panel requests say it (the target is always a
+ * function, so a 404 is function_not_found). */
 static const char *reason_of(int code) {
-  if (code == HUD_EAUTH || code == HUD_EFORBIDDEN) return "unauthorized";
-  if (code == HUD_ECONNECT || code == HUD_ETIMEOUT) return "unreachable";
-  if (code == HUD_ECONFIG) return "unconfigured";
-  if (code == HUD_ENOTFOUND) return "not_found";
-  return "error";
+  return code == HUD_ENOTFOUND ? "function_not_found" : lsp_backend_error_reason(code);
 }
 
 static void node_of(const hud_function_ref *f, lsp_ef_node *n) {

@@ -15,11 +15,11 @@
 # by id: only the paths apply_discounts is on; the function's name comes from them
 > {"jsonrpc": "2.0", "id": 3, "method": "hud/errorFlows", "params": {"functionId": "${ID_APPLY_DISCOUNTS}"}}
 < {"id":3,"result":{"function":{"functionId":"${ID_APPLY_DISCOUNTS}","name":"apply_discounts","modulePath":"shop/pricing.py"},"flows":[{"exceptionType":"KeyError","count":4,"escaped":true}]}}
-# outside every function: no_function; an id the backend does not know: not_found (both results, not errors)
+# outside every function: no_function; an id the backend does not know: function_not_found (both results, not errors)
 > {"jsonrpc": "2.0", "id": 4, "method": "hud/errorFlows", "params": {"textDocument": {"uri": "file://${MARKET}/app/shop/cart.py"}, "position": {"line": 0, "character": 3}}}
 < {"id":4,"result":{"error":{"reason":"no_function","message":"no function at line 1 of app/shop/cart.py"}}}
 > {"jsonrpc": "2.0", "id": 5, "method": "hud/errorFlows", "params": {"functionId": "00000000-0000-5000-8000-000000000000"}}
-< {"id":5,"result":{"error":{"reason":"not_found"}}}
+< {"id":5,"result":{"error":{"reason":"function_not_found"}}}
 # neither a function nor a document: InvalidParams
 > {"jsonrpc": "2.0", "id": 6, "method": "hud/errorFlows", "params": {"position": {"line": 0, "character": 0}}}
 < {"id":6,"error":{"code":-32602,"message":"invalid params: missing or invalid 'functionId or textDocument.uri'"}}
