@@ -239,6 +239,24 @@ int tui_term_run(char *const argv[], int *status);
 /* Glyphs: horizontal line, vertical line and corners, per ctx->unicode. */
 const char *tui_glyph_h(void);
 
+/* ---- a function's source lines, highlighted (source_view.c) ---- */
+/* Classes of the bytes of a source line. */
+enum { TUI_SRC_PLAIN = 0, TUI_SRC_KEYWORD, TUI_SRC_STRING, TUI_SRC_COMMENT, TUI_SRC_NUMBER, TUI_SRC_FUNC,
+       TUI_SRC_GUTTER };
+typedef struct tui_src tui_src;
+/* Lines FROM..TO (1-based, inclusive; fewer at the end of the file) of the file PATH, classified with its
+ * tree-sitter grammar when it has one, is at most 2 MiB and parses within 200 ms. NULL when the file or
+ * line FROM is missing. Owned by source_view.c: valid until the next call or tui_src_drop(). */
+const tui_src *tui_src_get(const char *path, int from, int to);
+void tui_src_drop(void);
+size_t tui_src_count(const tui_src *s);
+int tui_src_first(const tui_src *s);
+bool tui_src_highlighted(const tui_src *s);
+/* Line I of S as display text of WIDTH columns: right-aligned line number, a blank, the code (tabs to
+ * 8 columns, control characters and bytes that are not UTF-8 as `?`, non-ASCII as `?` unless UTF8, cut
+ * with `~`). CLS gets a TUI_SRC_* class per byte of OUT; both CAP bytes. */
+void tui_src_line(const tui_src *s, size_t i, int width, bool utf8, char *out, unsigned char *cls, size_t cap);
+
 /* ---- source files, editor, clipboard (source.c) and hyperlinks (links.c) ---- */
 /* MODULE_PATH under ROOT ("" or NULL: the current directory): ROOT/MODULE_PATH, else the shallowest
  * DIR/MODULE_PATH for a directory DIR below ROOT (depth 8, 4000 directories; hidden directories,

@@ -1,5 +1,6 @@
 /* Function detail: figures, trend, errors by type, per-version comparison, callers and callees
  * (Enter follows a caller or callee). */
+#include <curses.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@ typedef struct line {
   int link; /* row: 0 the function itself, then callers, then callees; -1 = not selectable */
   int loc_x, loc_len;       /* where the file:line text is in TEXT (loc_len 0: none) */
   const char *module_path;  /* its file, resolved under the source root for an OSC 8 link */
+  int src;                  /* the line of the source shown (tui_src_line), -1 = not source */
 } line;
 
 typedef struct lines {
@@ -28,6 +30,7 @@ static line *add(lines *ls, int tone, int link) {
   l->link = link;
   l->loc_len = 0;
   l->module_path = NULL;
+  l->src = -1;
   return l;
 }
 
@@ -80,13 +83,18 @@ static void sparklines(lines *ls, const detail_resp *r, const tui_ctx *ctx) {
   }
 }
 
-/* Selectable rows: the function itself, its callers, then its callees. */
+/* The source shown by the last draw: its first line (for `e` / `y` on a source row) and its line count
+ * (kept across a refresh, so a selection in the source stays there). */
+static int g_src_first;
+static size_t g_src_rows;
+
+/* Selectable rows: the function itself, its callers, its callees, then the source lines. */
 static void index_rows(tui_vstate *st) {
   const hud_function_detail *d = st->data.resp;
   st->n_rows = 0;
   if (!d) return;
   free(st->rows);
-  st->n_rows = 1 + d->n_callers + d->n_callees;
+  st->n_rows = 1 + d->n_callers + d->n_callees + g_src_rows;
   st->rows = calloc(st->n_rows + 1, sizeof *st->rows);
   if (!st->rows) {
     st->n_rows = 0;
@@ -280,20 +288,97 @@ static void build(const tui_vstate *st, const tui_ctx *ctx, lines *ls) {
     peer_line(ls, &d->callees[i], (int)(1 + d->n_callers + i), false, ctx->cols);
 }
 
-static bool build_all(const tui_vstate *st, const tui_ctx *ctx, lines *ls) {
+/* The function's source below the rest: its lines from the server, else SRC_DEF_LINES from its `def`. */
+#define SRC_MAX_LINES 400
+#define SRC_DEF_LINES 30
+
+static const tui_src *source_of(const hud_function_detail *d, const tui_ctx *ctx) {
+  const hud_function_summary *s = &d->summary;
+  const hud_function_decl *decl = d->declaration;
+  char path[4096];
+  if (tui_source_resolve(ctx->root, module_of(d), path, sizeof path) != 0) return NULL;
+  int from = s->start_line > 0 ? s->start_line : decl ? decl->start_line : 0;
+  int to = s->start_line > 0 ? s->end_line : decl ? decl->end_line : 0;
+  if (from <= 0) {
+    from = tui_source_def_line(path, s->name);
+    to = 0;
+  }
+  if (from <= 0) return NULL;
+  if (to < from) to = from + SRC_DEF_LINES - 1;
+  if (to - from >= SRC_MAX_LINES) to = from + SRC_MAX_LINES - 1;
+  return tui_src_get(path, from, to);
+}
+
+static void source_lines(lines *ls, const hud_function_detail *d, const tui_src *src) {
+  size_t n = tui_src_count(src);
+  line *l = add(ls, TUI_TONE_HEAD, -1);
+  if (l) {
+    int first = tui_src_first(src);
+    snprintf(l->text, sizeof l->text, "source  %s:%d-%d%s", module_of(d), first, first + (int)n - 1,
+             tui_src_highlighted(src) ? "" : "  (plain)");
+  }
+  for (size_t i = 0; i < n; i++)
+    if ((l = add(ls, TUI_TONE_NORMAL, (int)(1 + d->n_callers + d->n_callees + i)))) l->src = (int)i;
+}
+
+static bool build_all(const tui_vstate *st, const tui_ctx *ctx, lines *ls, const tui_src *src) {
   const hud_function_detail *d = st->data.resp;
-  ls->cap = 24 + d->n_versions + d->n_callers + d->n_callees;
+  ls->cap = 24 + d->n_versions + d->n_callers + d->n_callees + tui_src_count(src) + 1;
   ls->n = 0;
   ls->v = calloc(ls->cap, sizeof *ls->v);
   if (!ls->v) return false;
   build(st, ctx, ls);
+  if (src) source_lines(ls, d, src);
   return true;
+}
+
+/* Draws source line I in the tones of its classes (keywords bold without colour; the rest plain). */
+static void draw_src(const tui_src *src, size_t i, int y, const tui_ctx *ctx, bool sel) {
+  char text[2048];
+  unsigned char cls[2048];
+  tui_src_line(src, i, ctx->cols, ctx->unicode, text, cls, sizeof text);
+  if (sel) {
+    tui_put(y, 0, ctx->cols, text, TUI_TONE_NORMAL, true);
+    return;
+  }
+  int attr[] = {
+      [TUI_SRC_PLAIN] = A_NORMAL,
+      [TUI_SRC_KEYWORD] = tui_term_attr(TUI_TONE_HEAD),
+      [TUI_SRC_STRING] = tui_term_attr(TUI_TONE_GOOD),
+      [TUI_SRC_COMMENT] = tui_term_attr(TUI_TONE_DIM),
+      [TUI_SRC_NUMBER] = ctx->color ? tui_term_attr(TUI_TONE_BAD) & ~A_BOLD : A_NORMAL,
+      [TUI_SRC_FUNC] = ctx->color ? A_BOLD : A_NORMAL,
+      [TUI_SRC_GUTTER] = tui_term_attr(TUI_TONE_DIM),
+  };
+  move(y, 0);
+  for (size_t a = 0, b; text[a]; a = b) {
+    for (b = a + 1; text[b] && cls[b] == cls[a];) b++;
+    attron(attr[cls[a]]);
+    addnstr(text + a, (int)(b - a));
+    attroff(attr[cls[a]]);
+  }
+}
+
+/* The source rows follow the callees: the selection scrolls through them. */
+static void count_rows(tui_vstate *st, const hud_function_detail *d, const tui_src *src) {
+  size_t n = 1 + d->n_callers + d->n_callees + tui_src_count(src);
+  if (st->n_rows == 0 || n == st->n_rows) return;
+  size_t *rows = realloc(st->rows, (n + 1) * sizeof *rows);
+  if (!rows) return;
+  for (size_t i = 0; i < n; i++) rows[i] = i;
+  st->rows = rows;
+  st->n_rows = n;
+  if (st->sel >= n) st->sel = n - 1;
 }
 
 static void draw(tui_vstate *st, const tui_ctx *ctx, int y, int h) {
   if (!st->data.resp) return;
   lines ls;
-  if (!build_all(st, ctx, &ls)) return;
+  const tui_src *src = source_of(st->data.resp, ctx);
+  g_src_first = tui_src_first(src);
+  g_src_rows = tui_src_count(src);
+  count_rows(st, st->data.resp, src);
+  if (!build_all(st, ctx, &ls, src)) return;
   size_t at = 0; /* the line of the selected link */
   for (size_t i = 0; i < ls.n; i++)
     if (ls.v[i].link == (int)st->sel) at = i;
@@ -303,7 +388,8 @@ static void draw(tui_vstate *st, const tui_ctx *ctx, int y, int h) {
   for (int r = 0; r < h && st->top + (size_t)r < ls.n; r++) {
     const line *l = &ls.v[st->top + (size_t)r];
     bool sel = l->link >= 0 && l->link == (int)st->sel && st->n_rows;
-    tui_put(y + r, 0, ctx->cols, l->text, l->tone, sel);
+    if (l->src >= 0) draw_src(src, (size_t)l->src, y + r, ctx, sel);
+    else tui_put(y + r, 0, ctx->cols, l->text, l->tone, sel);
     if (y + r < TUI_HIT_LINES) st->hit[y + r] = l->link;
     char path[4096], text[1024];
     if (ctx->links && l->loc_len > 0 && l->loc_x + l->loc_len <= ctx->cols &&
@@ -317,9 +403,12 @@ static void draw(tui_vstate *st, const tui_ctx *ctx, int y, int h) {
 
 static void print(const tui_vstate *st, const tui_ctx *ctx, FILE *out) {
   lines ls;
-  if (!st->data.resp || !build_all(st, ctx, &ls)) return;
+  const tui_src *src = st->data.resp ? source_of(st->data.resp, ctx) : NULL;
+  if (!st->data.resp || !build_all(st, ctx, &ls, src)) return;
   for (size_t i = 0; i < ls.n; i++) {
     char *t = ls.v[i].text;
+    unsigned char cls[sizeof ls.v[i].text];
+    if (ls.v[i].src >= 0) tui_src_line(src, (size_t)ls.v[i].src, ctx->cols, false, t, cls, sizeof ls.v[i].text);
     size_t n = strlen(t);
     while (n && t[n - 1] == ' ') t[--n] = '\0';
     fprintf(out, "%s\n", t);
@@ -344,6 +433,13 @@ static bool selected(const tui_vstate *st, tui_fnref *out) {
     out->line = d->summary.start_line > 0 ? d->summary.start_line : d->declaration ? d->declaration->start_line : 0;
     return true;
   }
+  if (st->sel > d->n_callers + d->n_callees) { /* a source line: that line of the function's file */
+    const char *m = module_of(d);
+    snprintf(out->name, sizeof out->name, "%s", d->summary.name ? d->summary.name : "");
+    snprintf(out->module_path, sizeof out->module_path, "%s", m ? m : "");
+    out->line = g_src_first + (int)(st->sel - 1 - d->n_callers - d->n_callees);
+    return true;
+  }
   const hud_call_peer *p = peer(d, st->sel);
   bool caller = st->sel - 1 < d->n_callers;
   snprintf(out->name, sizeof out->name, "%s", p->name ? p->name : "");
@@ -362,7 +458,7 @@ static int on_key(tui_vstate *st, const tui_ctx *ctx, int key, char id[HUD_UUID_
   }
   if (key != '\n' && key != '\r') return TUI_K_IGNORED;
   const hud_function_detail *d = st->data.resp;
-  if (!d || st->sel >= st->n_rows || st->sel == 0) return TUI_K_HANDLED;
+  if (!d || st->sel >= st->n_rows || st->sel == 0 || st->sel > d->n_callers + d->n_callees) return TUI_K_HANDLED;
   const hud_call_peer *p = peer(d, st->sel);
   if (!p->function_id[0]) return TUI_K_HANDLED;
   snprintf(id, HUD_UUID_STRLEN + 1, "%s", p->function_id);
@@ -379,6 +475,7 @@ const tui_view tui_view_detail = {
     .footer = "Enter:follow 5:hot paths x:errors",
     .help = "Enter\tfollow the selected caller or callee (row 1: the function)\n"
             "x\texception paths this function raised, passed or caught\n"
+            "j k\tbelow the callees: the function's source, line by line (e, y: that line)\n"
             "v\tthe current version against the previous one, figure by figure\n",
     .uses_function = true,
     .fetch = fetch,
