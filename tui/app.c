@@ -51,6 +51,13 @@ typedef struct app {
   const hud_services_response *svc;
   bool svc_asked;
   tui_picker pick;
+  /* The sparkline pane under Functions: the selected row's detail, asked 150 ms after the selection
+   * settles, kept until the view's next refresh. */
+  hud_arena *spark_arena;
+  const void *spark;
+  char spark_id[HUD_UUID_STRLEN + 1], spark_want[HUD_UUID_STRLEN + 1];
+  int64_t spark_due;
+  bool spark_inflight, spark_stale;
   int tab_x[MAX_VIEWS], tab_w[MAX_VIEWS];
   char root[4096];
 } app;
@@ -290,6 +297,35 @@ static void draw_help(app *a) {
   if (v->help) help_lines(v->help, x0 + 2, &y, w - 4, y0 + h - 1);
 }
 
+#define PANE_LINES 3
+#define PANE_MIN_LINES 30
+
+/* The pane shows when the view has one, the terminal is tall enough and there are rows. */
+static bool pane_shown(const app *a) {
+  const tui_view *v = tui_views[a->view];
+  const tui_vstate *st = &a->st[a->view];
+  return v->selected_id && LINES >= PANE_MIN_LINES && st->data.arena && st->n_rows > 0;
+}
+
+static void draw_pane(app *a, int y) {
+  const tui_view *v = tui_views[a->view];
+  tui_fnref ref;
+  memset(&ref, 0, sizeof ref);
+  if (v->selected) v->selected(&a->st[a->view], &ref);
+  char head[600];
+  snprintf(head, sizeof head, "%s %s %s", a->ctx.unicode ? "\u2500\u2500" : "--", ref.name[0] ? ref.name : "?",
+           a->ctx.unicode ? "\u2500\u2500" : "--");
+  tui_put(y, 0, COLS, head, TUI_TONE_DIM, false);
+  if (!a->spark || strcmp(a->spark_id, a->spark_want) != 0) {
+    tui_put(y + 1, 1, COLS - 2, "loading...", TUI_TONE_DIM, false);
+    return;
+  }
+  char p95[1024], calls[1024];
+  tui_detail_sparks(a->spark, a->ctx.unicode, COLS > 20 ? (size_t)COLS - 20 : 4, p95, calls, sizeof p95);
+  tui_put(y + 1, 1, COLS - 2, p95, TUI_TONE_NORMAL, false);
+  tui_put(y + 2, 1, COLS - 2, calls, TUI_TONE_NORMAL, false);
+}
+
 static void draw(app *a) {
   int64_t t0 = tui_timing_on() ? tui_now_us() : 0;
   erase();
@@ -313,7 +349,10 @@ static void draw(app *a) {
             TUI_TONE_DIM, false);
   else if (!st->data.arena)
     tui_put(y + 1, 2, COLS - 4, a->err[0] ? "(no data: see the status line)" : "loading...", TUI_TONE_DIM, false);
-  else if (v->table)
+  else if (v->table && pane_shown(a)) {
+    draw_table(a, v, st, y, h - PANE_LINES);
+    draw_pane(a, y + h - PANE_LINES);
+  } else if (v->table)
     draw_table(a, v, st, y, h);
   else
     v->draw(st, &a->ctx, y, h);
@@ -381,6 +420,7 @@ static void apply(app *a, tui_result *r) {
     a->fails = 0;
     a->err[0] = '\0';
     a->fresh = r->view == a->view;
+    if (tui_views[r->view]->selected_id) a->spark_stale = true; /* the pane follows the refresh */
     a->next_fetch[r->view] = now + a->o->interval_ms;
     return;
   }
@@ -440,21 +480,60 @@ static void apply_services(app *a, tui_result *r) {
   if (a->pick.open && a->pick.kind != PICK_WINDOW) fill_picker(a); /* keeps the filter and the selection */
 }
 
+static void apply_spark(app *a, tui_result *r) {
+  a->spark_inflight = false;
+  if (r->rc != 0 || r->gen != a->gen || strcmp(r->function_id, a->spark_want) != 0) {
+    hud_arena_free(r->data.arena); /* failed (the view's own fetch reports errors), or moved on since */
+    return;
+  }
+  hud_arena_free(a->spark_arena);
+  a->spark_arena = r->data.arena;
+  a->spark = r->data.resp;
+  snprintf(a->spark_id, sizeof a->spark_id, "%s", r->function_id);
+  a->spark_stale = false;
+}
+
+/* Asks for the selected row's detail once the selection rested 150 ms; again after a refresh. */
+static void want_spark(app *a) {
+  char id[HUD_UUID_STRLEN + 1];
+  if (!pane_shown(a) || !tui_views[a->view]->selected_id(&a->st[a->view], id)) return;
+  int64_t now = tui_now_ms();
+  if (strcmp(id, a->spark_want) != 0) {
+    snprintf(a->spark_want, sizeof a->spark_want, "%s", id);
+    a->spark_due = now + 150;
+    a->dirty = true;
+  }
+  bool have = strcmp(a->spark_id, a->spark_want) == 0 && !a->spark_stale;
+  if (a->spark_inflight || have || now < a->spark_due) return;
+  tui_query q = a->q;
+  snprintf(q.service, sizeof q.service, "%s", a->service);
+  snprintf(q.version, sizeof q.version, "%s", a->version);
+  snprintf(q.function_id, sizeof q.function_id, "%s", a->spark_want);
+  q.gen = a->gen;
+  tui_worker_submit_side(a->w, TUI_JOB_SPARK, &q);
+  a->spark_inflight = true;
+}
+
 static void tick(app *a) {
   tui_result r;
-  if (tui_worker_poll_services(a->w, &r)) {
+  if (tui_worker_poll_side(a->w, TUI_JOB_SERVICES, &r)) {
     apply_services(a, &r);
     a->dirty = true;
   }
   if (a->paused) return;
   if (!a->svc_asked) {
-    tui_worker_submit_services(a->w, &a->q);
+    tui_worker_submit_side(a->w, TUI_JOB_SERVICES, &a->q);
     a->svc_asked = true;
   }
   if (tui_worker_poll(a->w, &r)) {
     apply(a, &r);
     a->dirty = true;
   }
+  if (tui_worker_poll_side(a->w, TUI_JOB_SPARK, &r)) {
+    apply_spark(a, &r);
+    a->dirty = true;
+  }
+  want_spark(a);
   if (!a->inflight[a->view] && tui_now_ms() >= a->next_fetch[a->view]) {
     submit(a, a->view);
     a->dirty = true;
@@ -702,7 +781,7 @@ static void fill_picker(app *a) {
 static void open_picker(app *a, int kind) {
   static const char *const titles[] = {"", "Service", "Environment", "Version", "Time window"};
   tui_picker_open(&a->pick, kind, titles[kind]);
-  if (kind != PICK_WINDOW) tui_worker_submit_services(a->w, &a->q); /* fresh names */
+  if (kind != PICK_WINDOW) tui_worker_submit_side(a->w, TUI_JOB_SERVICES, &a->q); /* fresh names */
   fill_picker(a);
   tui_picker_focus_current(&a->pick);
 }
@@ -941,6 +1020,7 @@ int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui
   save_state(&a);
   bool joined = tui_worker_free(a.w);
   hud_arena_free(a.svc_arena);
+  hud_arena_free(a.spark_arena);
   for (size_t i = 0; i < MAX_VIEWS; i++) {
     hud_arena_free(a.st[i].data.arena);
     free(a.st[i].rows);

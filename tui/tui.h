@@ -123,6 +123,8 @@ typedef struct tui_view {
    * scoped view about that function), fills DETAIL_ID / DETAIL_NAME. */
   int (*on_key)(tui_vstate *st, const tui_ctx *ctx, int key, char detail_id[HUD_UUID_STRLEN + 1],
                 char *detail_name, size_t name_cap);
+  /* The function_id of the selected row for the sparkline pane (true with ID filled); NULL = no pane. */
+  bool (*selected_id)(const tui_vstate *st, char id[HUD_UUID_STRLEN + 1]);
   /* The function of the selected row for `e` / `y`: true with *OUT filled; NULL = no function rows. */
   bool (*selected)(const tui_vstate *st, tui_fnref *out);
   /* JSON of the response for --once --json (malloc'ed). */
@@ -139,6 +141,9 @@ const tui_view *tui_view_by_name(const char *name);
 extern const tui_view tui_view_functions, tui_view_flows, tui_view_issues, tui_view_detail, tui_view_paths,
     tui_view_errors;
 
+/* The sparkline lines ("p95 per 24m ...", "calls per 24m ...") of a Detail answer (the detail view's
+ * fetch), at most MAX glyphs each, into buffers of CAP bytes. */
+void tui_detail_sparks(const void *resp, bool unicode, size_t max, char *p95_line, char *calls_line, size_t cap);
 /* Fills OUT (NULL strings as ""). */
 void tui_fnref_set(tui_fnref *out, const char *name, const char *module_path, int line);
 /* The query scope of Q: service, env (NULL when ""), from = now - window, to = now. */
@@ -206,11 +211,14 @@ int tui_worker_new(tui_worker **out, hud_client *c);
 int tui_worker_submit(tui_worker *w, int view, const tui_query *q);
 /* Readable when a result is waiting (poll it with the keyboard; tui_worker_poll empties it). */
 int tui_worker_fd(const tui_worker *w);
-/* Queues a fetch of /v1/services (its own slot; the result's view is TUI_JOB_SERVICES, data.resp a
- * hud_services_response). */
+/* Side jobs, each with a slot of its own that a view's job never drops: KIND TUI_JOB_SERVICES fetches
+ * /v1/services (data.resp a hud_services_response), TUI_JOB_SPARK the detail of Q's function_id for the
+ * sparkline pane (a hud_function_detail). A queued side job of the same kind is replaced. */
 #define TUI_JOB_SERVICES (-1)
-void tui_worker_submit_services(tui_worker *w, const tui_query *q);
-bool tui_worker_poll_services(tui_worker *w, tui_result *out);
+#define TUI_JOB_SPARK (-2)
+void tui_worker_submit_side(tui_worker *w, int kind, const tui_query *q);
+/* Takes a finished side job of KIND (true) into *OUT. */
+bool tui_worker_poll_side(tui_worker *w, int kind, tui_result *out);
 /* Takes a finished result (true) into *OUT. */
 bool tui_worker_poll(tui_worker *w, tui_result *out);
 /* True while a request is running. */

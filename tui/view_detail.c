@@ -57,10 +57,10 @@ static int fetch(hud_client *c, const tui_query *q, hud_arena *arena, void **res
   return hud_api_function(c, &req, arena, &r->d, err);
 }
 
-/* Two sparklines over the window, one glyph per bucket, blank where nothing ran; the newest that fit. */
-static void sparklines(lines *ls, const detail_resp *r, const tui_ctx *ctx) {
+void tui_detail_sparks(const void *resp, bool unicode, size_t max, char *p95_line, char *calls_line, size_t cap) {
+  const detail_resp *r = resp;
   const hud_function_detail *d = &r->d;
-  size_t n = SPARK_BUCKETS + 1, max = ctx->cols > 20 ? (size_t)ctx->cols - 20 : 4;
+  size_t n = SPARK_BUCKETS + 1;
   double p95[SPARK_BUCKETS + 1], calls[SPARK_BUCKETS + 1];
   for (size_t i = 0; i < n; i++) p95[i] = calls[i] = NAN;
   for (size_t i = 0; i < d->n_series; i++) {
@@ -72,15 +72,18 @@ static void sparklines(lines *ls, const detail_resp *r, const tui_ctx *ctx) {
   size_t from = n > max ? n - max : 0;
   char w[16];
   tui_fmt_window(r->bucket_ns, w, sizeof w);
-  line *l;
-  if ((l = add(ls, TUI_TONE_NORMAL, -1))) {
-    int k = snprintf(l->text, sizeof l->text, "p95 per %-5s ", w);
-    tui_fmt_spark(p95 + from, n - from, ctx->unicode, l->text + k, sizeof l->text - (size_t)k);
-  }
-  if ((l = add(ls, TUI_TONE_NORMAL, -1))) {
-    int k = snprintf(l->text, sizeof l->text, "calls per %-3s ", w);
-    tui_fmt_spark(calls + from, n - from, ctx->unicode, l->text + k, sizeof l->text - (size_t)k);
-  }
+  int k = snprintf(p95_line, cap, "p95 per %-5s ", w);
+  tui_fmt_spark(p95 + from, n - from, unicode, p95_line + k, cap - (size_t)k);
+  k = snprintf(calls_line, cap, "calls per %-3s ", w);
+  tui_fmt_spark(calls + from, n - from, unicode, calls_line + k, cap - (size_t)k);
+}
+
+/* Two sparklines over the window, one glyph per bucket, blank where nothing ran; the newest that fit. */
+static void sparklines(lines *ls, const detail_resp *r, const tui_ctx *ctx) {
+  size_t max = ctx->cols > 20 ? (size_t)ctx->cols - 20 : 4;
+  line *p = add(ls, TUI_TONE_NORMAL, -1), *c = add(ls, TUI_TONE_NORMAL, -1);
+  char calls[sizeof c->text];
+  if (p) tui_detail_sparks(r, ctx->unicode, max, p->text, c ? c->text : calls, sizeof p->text);
 }
 
 /* The source shown by the last draw: its first line (for `e` / `y` on a source row) and its line count

@@ -134,6 +134,13 @@ static bool selected(const tui_vstate *st, tui_fnref *out) {
   return true;
 }
 
+static bool selected_id(const tui_vstate *st, char id[HUD_UUID_STRLEN + 1]) {
+  const hud_top_response *r = st->data.resp;
+  if (!r || st->sel >= st->n_rows) return false;
+  snprintf(id, HUD_UUID_STRLEN + 1, "%s", r->items[st->rows[st->sel]].function_id);
+  return id[0] != '\0';
+}
+
 static int encode(const void *resp, char **json) { return hud_top_response_encode(resp, json, NULL, NULL); }
 
 const tui_view tui_view_functions = {
@@ -151,5 +158,6 @@ const tui_view tui_view_functions = {
     .index = index_rows,
     .on_key = on_key,
     .selected = selected,
+    .selected_id = selected_id,
     .encode = encode,
 };

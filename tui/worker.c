@@ -21,10 +21,14 @@ struct tui_worker {
   int job_view;
   tui_query job;
   tui_result res;
-  bool has_svc_job, has_svc_res; /* the services list: its own slots, never dropped by a view's job */
-  tui_query svc_job;
-  tui_result svc_res;
+  /* Side jobs with slots of their own, never dropped by a view's job: [0] the services list, [1] the
+   * selected row's series (the sparkline pane). */
+  bool has_side_job[2], has_side_res[2];
+  tui_query side_job[2];
+  tui_result side_res[2];
 };
+
+static int side_of(int view) { return view == TUI_JOB_SERVICES ? 0 : 1; }
 
 static int fetch_services(hud_client *c, const tui_query *q, hud_arena *arena, void **resp, hud_api_error *err) {
   (void)q;
@@ -48,10 +52,11 @@ static void run_job(tui_worker *w, int view, tui_query *q, tui_result *r) {
     r->rc = r->err.code = HUD_ENOMEM;
     return;
   }
-  const char *vname = view == TUI_JOB_SERVICES ? "services" : tui_views[view]->name;
+  const char *vname = view == TUI_JOB_SERVICES ? "services" : view == TUI_JOB_SPARK ? "spark" : tui_views[view]->name;
   tui_timing_mark("fetch-start", "%s", vname);
-  r->rc = (view == TUI_JOB_SERVICES ? fetch_services : tui_views[view]->fetch)(w->c, q, r->data.arena, &r->data.resp,
-                                                                                &r->err);
+  int (*fetch)(hud_client *, const tui_query *, hud_arena *, void **, hud_api_error *) =
+      view == TUI_JOB_SERVICES ? fetch_services : view == TUI_JOB_SPARK ? tui_view_detail.fetch : tui_views[view]->fetch;
+  r->rc = fetch(w->c, q, r->data.arena, &r->data.resp, &r->err);
   r->data.fetched_ms = tui_now_ms();
   tui_timing_mark("fetch-done", "%s rc=%d", vname, r->rc);
   if (r->rc) {
@@ -65,12 +70,13 @@ static void *main_fn(void *arg) {
   tui_worker *w = arg;
   pthread_mutex_lock(&w->mu);
   for (;;) {
-    while (!w->quit && !w->has_job && !w->has_svc_job) pthread_cond_wait(&w->cv, &w->mu);
+    while (!w->quit && !w->has_job && !w->has_side_job[0] && !w->has_side_job[1]) pthread_cond_wait(&w->cv, &w->mu);
     if (w->quit) break;
-    bool svc = !w->has_job;
-    int view = svc ? TUI_JOB_SERVICES : w->job_view;
-    tui_query q = svc ? w->svc_job : w->job;
-    if (svc) w->has_svc_job = false;
+    /* The view's job first, then the services list, then the pane. */
+    int side = w->has_job ? -1 : w->has_side_job[0] ? 0 : 1;
+    int view = side < 0 ? w->job_view : side == 0 ? TUI_JOB_SERVICES : TUI_JOB_SPARK;
+    tui_query q = side < 0 ? w->job : w->side_job[side];
+    if (side >= 0) w->has_side_job[side] = false;
     else w->has_job = false;
     w->busy = true;
     pthread_mutex_unlock(&w->mu);
@@ -78,8 +84,8 @@ static void *main_fn(void *arg) {
     run_job(w, view, &q, &r);
     pthread_mutex_lock(&w->mu);
     w->busy = false;
-    bool *has = svc ? &w->has_svc_res : &w->has_res;
-    tui_result *slot = svc ? &w->svc_res : &w->res;
+    bool *has = side >= 0 ? &w->has_side_res[side] : &w->has_res;
+    tui_result *slot = side >= 0 ? &w->side_res[side] : &w->res;
     if (*has) hud_arena_free(slot->data.arena); /* never taken: superseded */
     *slot = r;
     *has = true;
@@ -142,20 +148,21 @@ bool tui_worker_poll(tui_worker *w, tui_result *out) {
   return got;
 }
 
-void tui_worker_submit_services(tui_worker *w, const tui_query *q) {
+void tui_worker_submit_side(tui_worker *w, int kind, const tui_query *q) {
   pthread_mutex_lock(&w->mu);
-  w->svc_job = *q;
-  w->has_svc_job = true;
+  w->side_job[side_of(kind)] = *q;
+  w->has_side_job[side_of(kind)] = true;
   pthread_cond_signal(&w->cv);
   pthread_mutex_unlock(&w->mu);
 }
 
-bool tui_worker_poll_services(tui_worker *w, tui_result *out) {
+bool tui_worker_poll_side(tui_worker *w, int kind, tui_result *out) {
   pthread_mutex_lock(&w->mu);
-  bool got = w->has_svc_res;
+  int k = side_of(kind);
+  bool got = w->has_side_res[k];
   if (got) {
-    *out = w->svc_res;
-    w->has_svc_res = false;
+    *out = w->side_res[k];
+    w->has_side_res[k] = false;
   }
   pthread_mutex_unlock(&w->mu);
   return got;
@@ -163,7 +170,7 @@ bool tui_worker_poll_services(tui_worker *w, tui_result *out) {
 
 bool tui_worker_busy(tui_worker *w) {
   pthread_mutex_lock(&w->mu);
-  bool b = w->busy || w->has_job || w->has_svc_job;
+  bool b = w->busy || w->has_job || w->has_side_job[0] || w->has_side_job[1];
   pthread_mutex_unlock(&w->mu);
   return b;
 }
@@ -178,7 +185,8 @@ bool tui_worker_free(tui_worker *w) {
   if (busy) return false;
   pthread_join(w->th, NULL);
   if (w->has_res) hud_arena_free(w->res.data.arena);
-  if (w->has_svc_res) hud_arena_free(w->svc_res.data.arena);
+  for (int k = 0; k < 2; k++)
+    if (w->has_side_res[k]) hud_arena_free(w->side_res[k].data.arena);
   pthread_mutex_destroy(&w->mu);
   pthread_cond_destroy(&w->cv);
   close(w->wake[0]);

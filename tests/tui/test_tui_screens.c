@@ -179,6 +179,24 @@ static void resize(void **state) {
   td_kill("r1");
 }
 
+/* The pane under Functions (30 lines and more) follows the selection: the row below's sparklines, and
+ * none at 80x24. */
+static void spark_pane(void **state) {
+  (void)state;
+  td_ready("sp", 200, 60, TD_XTERM_UTF8, "", NULL);
+  td_keys("sp", "j");
+  td_expect("sp", "\u2500\u2500 check_token \u2500\u2500", NULL);
+  char *s = td_screen("sp", "calls per 24m", TD_WAIT_MS);
+  assert_non_null(s);
+  free(s);
+  td_resize("sp", 80, 24);
+  s = td_screen("sp", "row 2 of 15", TD_WAIT_MS);
+  assert_non_null(s);
+  assert_null(strstr(s, "calls per 24m"));
+  free(s);
+  td_kill("sp");
+}
+
 static int setup(void **state) { return td_setup(); }
 static int teardown(void **state) {
   td_teardown();
@@ -189,7 +207,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(functions_matrix), cmocka_unit_test(flows_and_issues),
       cmocka_unit_test(drill_and_back),   cmocka_unit_test(flow_to_hot_paths),   cmocka_unit_test(errors_view),   cmocka_unit_test(sort_filter_move),
-      cmocka_unit_test(resize),
+      cmocka_unit_test(resize),           cmocka_unit_test(spark_pane),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
