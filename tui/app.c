@@ -141,6 +141,10 @@ static void draw_tabs(app *a) {
     len += (size_t)snprintf(right + len, sizeof right - len, "filter /%s  ", st->filter);
   if (v->sorts) snprintf(right + len, sizeof right - len, "sort %s", v->sorts[st->sort]);
   else if ((v->uses_function || v->scoped) && st->function_name[0]) snprintf(right + len, sizeof right - len, "%s", st->function_name);
+  /* The view's mode last, dropped first when the line is too narrow (the heads mark the order too). */
+  size_t base = strlen(right);
+  if (v->mode) snprintf(right + base, sizeof right - base, "%s%s", base ? "  " : "", v->mode(st));
+  if (x + (int)tui_width(right) + 2 >= COLS) right[base] = '\0';
   /* Narrow terminals: the filter alone (the sort column is marked in the heads anyway). */
   if (len && x + (int)tui_width(right) + 2 >= COLS) right[len - 2] = '\0';
   if (right[0] && x + (int)tui_width(right) + 2 < COLS) put_right(1, right, tui_term_attr(TUI_TONE_HEAD));
@@ -152,7 +156,7 @@ static void draw_table(app *a, const tui_view *v, tui_vstate *st, int y, int h) 
   const tui_table *t = v->table;
   int w[32];
   tui_table_layout(t, COLS, w);
-  int sort_col = v->sorts && v->sort_cols ? v->sort_cols[st->sort] : -1;
+  int sort_col = v->sort_cols ? v->sort_cols[st->sort] : -1;
   char cellbuf[1024], fit[1024];
   int x = 0;
   for (size_t c = 0; c < t->n_cols; c++) {
@@ -512,6 +516,16 @@ static void go_detail(app *a, const char *id, const char *name) {
   switch_view(a, detail_index());
 }
 
+/* Hot paths rooted at ID (named NAME), its tab line saying TITLE; Esc comes back here. */
+static void go_paths(app *a, const char *id, const char *name, const char *title) {
+  int v = 0;
+  while (v < (int)tui_nviews && tui_views[v] != &tui_view_paths) v++;
+  if (v == (int)tui_nviews) return;
+  go_detail(a, id, name);
+  snprintf(a->st[v].function_name, sizeof a->st[v].function_name, "%s", title[0] ? title : name);
+  switch_view(a, v);
+}
+
 /* The scoped view (Errors) about ID, with a way back to where the key was pressed. */
 static void go_scoped(app *a, const char *id, const char *name) {
   int v = 0;
@@ -840,6 +854,8 @@ static void on_key(app *a, int ch) {
     go_detail(a, id, name);
   } else if (r == TUI_K_SCOPED && id[0]) {
     go_scoped(a, id, name);
+  } else if (r == TUI_K_PATHS && id[0]) {
+    go_paths(a, id, name, name + strlen(name) + 1);
   }
 }
 

@@ -98,7 +98,7 @@ typedef struct tui_ctx {
 } tui_ctx;
 
 /* What a view's key handler asks the framework to do. */
-enum { TUI_K_IGNORED = 0, TUI_K_HANDLED, TUI_K_REFETCH, TUI_K_DETAIL, TUI_K_SCOPED };
+enum { TUI_K_IGNORED = 0, TUI_K_HANDLED, TUI_K_REFETCH, TUI_K_DETAIL, TUI_K_SCOPED, TUI_K_PATHS };
 
 typedef struct tui_view {
   const char *name;          /* "functions": --view and --once */
@@ -120,9 +120,12 @@ typedef struct tui_view {
   /* Free-form views draw lines [Y, Y+H) themselves; NULL for table views. */
   void (*draw)(tui_vstate *st, const tui_ctx *ctx, int y, int h);
   /* Keys beyond the framework's; NULL = none. For TUI_K_DETAIL (open Detail) and TUI_K_SCOPED (open the
-   * scoped view about that function), fills DETAIL_ID / DETAIL_NAME. */
+   * scoped view about that function), fills DETAIL_ID / DETAIL_NAME. TUI_K_PATHS (open Hot paths rooted at
+   * DETAIL_ID): DETAIL_NAME holds the function's name, then after its NUL the title for the tab line. */
   int (*on_key)(tui_vstate *st, const tui_ctx *ctx, int key, char detail_id[HUD_UUID_STRLEN + 1],
                 char *detail_name, size_t name_cap);
+  /* A word for the tab line about how the view is laid out ("by calls"); NULL = none. */
+  const char *(*mode)(const struct tui_vstate *st);
   /* The function of the selected row for `e` / `y`: true with *OUT filled; NULL = no function rows. */
   bool (*selected)(const tui_vstate *st, tui_fnref *out);
   /* JSON of the response for --once --json (malloc'ed). */

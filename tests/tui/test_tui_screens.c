@@ -68,7 +68,7 @@ static void flows_and_issues(void **state) {
   td_keys("v2", "Tab");
   td_expect("v2", "No function selected", NULL);
   td_keys("v2", "Tab");
-  td_expect("v2", "q:quit Enter:detail Tab", NULL); /* Hot paths, no function either */
+  td_expect("v2", "q:quit Enter:detail c:order Tab", NULL); /* Hot paths, no function either */
   td_keys("v2", "Tab");
   td_expect("v2", "send_email -> escaped", NULL); /* Errors: the whole service */
   td_keys("v2", "Tab");
@@ -112,6 +112,31 @@ static void flow_to_hot_paths(void **state) {
   td_keys("p2", "5");
   td_expect("p2", "- charge", "paths_checkout_200x60_vt100_c");
   td_kill("p2");
+  /* h on a flow: Hot paths rooted at its top function, titled with the flow; Esc back to Flows. A callee an
+   * exception left is red with `!` (colour) or bold (vt100). */
+  td_ready("p3", 200, 60, TD_VT100_C, "--view flows", NULL);
+  td_keys("p3", "h");
+  td_expect("p3", "flow GET /orders/<id>  by time", "paths_flow_get_order_200x60_vt100_c");
+  char *sgr = td_screen_sgr("p3");
+  assert_non_null(sgr);
+  assert_true(strstr(sgr, "\033[1m- get ! ") || strstr(sgr, ";1m- get ! "));
+  free(sgr);
+  td_keys("p3", "Escape");
+  td_expect("p3", "row 1 of 3", NULL);
+  td_kill("p3");
+  td_ready("p4", 80, 24, TD_XTERM_UTF8, "--view flows", NULL);
+  td_keys("p4", "h");
+  td_expect("p4", "\u2514 get ! ", NULL);
+  sgr = td_screen_sgr("p4");
+  assert_non_null(sgr);
+  const char *bang = strstr(sgr, "get ! ");
+  assert_non_null(bang);
+  /* The last SGR before the marked name sets red (31, or 38;5;N in 256 colours). */
+  const char *esc = bang;
+  while (esc > sgr && !(esc[0] == '\033' && esc[1] == '[')) esc--;
+  assert_true(strstr(esc, "31") && strstr(esc, "31") < bang);
+  free(sgr);
+  td_kill("p4");
 }
 
 /* Flows -> Enter (get_order) -> x (its exception paths) -> Enter (the origin's detail) -> Esc -> a (the
