@@ -197,8 +197,10 @@ static void draw_status(app *a) {
   char buf[1400];
   int y = LINES - 2;
   if (a->editing) {
-    snprintf(buf, sizeof buf, "/%s_   (Enter keeps, Esc clears)", st->filter);
-    tui_put(y, 0, COLS, buf, TUI_TONE_NORMAL, false);
+    char why[256];
+    bool bad = tui_filter_error(st->filter, why, sizeof why);
+    snprintf(buf, sizeof buf, "/%s_   %s", st->filter, bad ? why : "(Enter keeps, Esc clears; ~ starts a regex)");
+    tui_put(y, 0, COLS, buf, bad ? TUI_TONE_BAD : TUI_TONE_NORMAL, false);
     return;
   }
   if (a->err[0]) {
@@ -224,6 +226,11 @@ static void draw_status(app *a) {
     return;
   }
   if (!st->data.arena || (tui_views[a->view] == &tui_view_detail && !st->n_rows)) return;
+  char why[256];
+  if (tui_filter_error(st->filter, why, sizeof why)) {
+    tui_put(y, 0, COLS, why, TUI_TONE_BAD, false);
+    return;
+  }
   if (st->filter[0])
     snprintf(buf, sizeof buf, "row %zu of %zu matching '%s'", st->n_rows ? st->sel + 1 : 0, st->n_rows, st->filter);
   else

@@ -68,7 +68,7 @@ typedef struct tui_vstate {
   size_t n_rows;
   size_t sel, top;           /* selected row, first row on screen */
   int sort;                  /* index into the view's sort names */
-  char filter[64];           /* substring filter ("" = none) */
+  char filter[64];           /* filter: substring, or `~` and a regex ("" = none) */
   char function_id[HUD_UUID_STRLEN + 1]; /* detail: the function shown */
   char function_name[256];
   int view_sort;             /* sort before the version comparison switched it (Functions) */
@@ -167,8 +167,13 @@ double tui_per_min(int64_t calls, hud_time_ns from, hud_time_ns to);
 size_t tui_width(const char *s);
 /* Copies S into BUF cut to WIDTH columns ("~" marks a cut), padded with spaces when PAD. */
 void tui_fit(const char *s, size_t width, bool right, bool pad, char *buf, size_t cap);
-/* Case-insensitive substring test. */
+/* The filter test (filter.c): NEEDLE is a case-insensitive substring of HAY, or, when NEEDLE starts with
+ * `~`, the POSIX extended regex after it matches HAY (case-insensitive). An invalid regex matches nothing. */
 bool tui_contains(const char *hay, const char *needle);
+/* True when FILTER is an invalid regex, with the reason in BUF. */
+bool tui_filter_error(const char *filter, char *buf, size_t cap);
+/* Frees the compiled regex (at exit, for leak checkers). */
+void tui_filter_free(void);
 /* Monotonic milliseconds. */
 int64_t tui_now_ms(void);
 

@@ -184,6 +184,18 @@ static void sort_filter_move(void **state) {
   td_expect("s1", "row 1 of 3 matching 'db'", "functions_filter_db_80x24");
   td_keys("s1", "Escape");
   td_expect("s1", "row 1 of 15", NULL);
+  /* `~`: an extended regex, case-insensitive; an invalid one says why on the status line and matches nothing. */
+  td_keys("s1", "/");
+  td_keys("s1", "-l '~^(FETCH|save)_order$'");
+  td_keys("s1", "Enter");
+  td_expect("s1", "row 1 of 2 matching '~^(FETCH|save)_order$'", "functions_filter_regex_80x24");
+  td_keys("s1", "Escape /");
+  td_keys("s1", "-l '~(x'");
+  td_expect("s1", "invalid regex '(x'", NULL);
+  td_keys("s1", "Enter");
+  td_expect("s1", "invalid regex '(x': ", "functions_filter_bad_regex_80x24");
+  td_keys("s1", "Escape");
+  td_expect("s1", "row 1 of 15", NULL);
   td_keys("s1", "'?'");
   td_expect("s1", "Keys (Functions view)", "help_functions_80x24_xterm_utf8");
   td_keys("s1", "x P");
