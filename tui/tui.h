@@ -82,6 +82,8 @@ typedef struct tui_fnref {
   int line;                  /* 1-based; 0 = unknown (the editor opens the file at its `def NAME`) */
 } tui_fnref;
 
+#define TUI_DIRECT_COLOR 0x1000000 /* 24-bit RGB colour numbers (terminfo colors#0x1000000) */
+
 /* Framework state that views may read. */
 typedef struct tui_ctx {
   const char *url;
@@ -89,6 +91,7 @@ typedef struct tui_ctx {
   const char *env;
   int64_t window_ns;
   bool color, unicode;
+  int colors;                /* colour tier: 0 (none), 8, 256 or TUI_DIRECT_COLOR */
   int cols, lines;           /* terminal size */
   const char *root;          /* source root for `e`, `y` and links ("" = the current directory) */
   bool links;                /* OSC 8 hyperlinks on file:line (terminal known to support them) */
@@ -229,7 +232,8 @@ bool tui_worker_free(tui_worker *w);
 
 /* ---- the terminal (term.c) ---- */
 /* Opens the terminal: locale, TERM (an unknown one falls back to vt100, then dumb), colours unless
- * NO_COLOR / NO_COLOR_FLAG / a terminal without them, UTF-8 glyphs unless NO_UNICODE or a non-UTF-8
+ * NO_COLOR / NO_COLOR_FLAG / a terminal without them, in the richest tier terminfo offers (8, 256, direct RGB
+ * colour), UTF-8 glyphs unless NO_UNICODE or a non-UTF-8
  * locale; installs SIGINT/SIGTERM/SIGHUP handlers. Sets ctx->color, unicode, cols, lines.
  * 0, or -1 with a message in ERR. */
 int tui_term_open(bool no_color, bool no_unicode, tui_ctx *ctx, char *err, size_t cap);

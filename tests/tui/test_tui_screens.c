@@ -57,6 +57,43 @@ static void functions_matrix(void **state) {
   td_kill("f4");
 }
 
+/* Colour tiers from terminfo, read back from tmux's cells (capture-pane -e): 256 colours give 38;5;N (the
+ * dim grey 244 for the tabs), 8 colours plain 30-37 only, a direct-colour terminal (colors#0x1000000,
+ * compiled here with tic from xterm-256color) 38;2;R;G;B. The text is the same screen each time. */
+static void colour_tiers(void **state) {
+  char dir[600], env[1024];
+  snprintf(dir, sizeof dir, "%s/terminfo", td_tmpdir());
+  int rc = td_sh("mkdir -p %s && printf '%%s\n' 'hud-direct|xterm with direct colour,' "
+                 "'\tcolors#0x1000000, pairs#0x10000, RGB,' "
+                 "'\tsetaf=\\E[%%?%%p1%%{8}%%<%%t3%%p1%%d%%e38;2;%%p1%%{65536}%%/%%d;%%p1%%{256}%%/%%{255}%%&%%d;%%p1%%{255}%%&%%d%%;m,' "
+                 "'\tsetab=\\E[%%?%%p1%%{8}%%<%%t4%%p1%%d%%e48;2;%%p1%%{65536}%%/%%d;%%p1%%{256}%%/%%{255}%%&%%d;%%p1%%{255}%%&%%d%%;m,' "
+                 "'\tuse=xterm-256color,' > %s/hud-direct.src && tic -x -o %s %s/hud-direct.src",
+                 dir, dir, dir, dir);
+  assert_int_equal(rc, 0);
+  td_ready("c256", 80, 24, TD_XTERM_UTF8, "", "functions_80x24_xterm_utf8");
+  td_ready("c8", 80, 24, "TERM=xterm LANG=C.UTF-8 LC_ALL=C.UTF-8", "", "functions_80x24_xterm_utf8");
+  snprintf(env, sizeof env, "TERM=hud-direct TERMINFO=%s LANG=C.UTF-8 LC_ALL=C.UTF-8", dir);
+  td_ready("c24", 80, 24, env, "", "functions_80x24_xterm_utf8");
+  char *sgr = td_screen_sgr("c256");
+  assert_non_null(sgr);
+  assert_non_null(strstr(sgr, "38;5;244"));
+  assert_null(strstr(sgr, "38;2;"));
+  free(sgr);
+  sgr = td_screen_sgr("c8");
+  assert_non_null(sgr);
+  assert_true(sgr_has(sgr, is_colour));
+  assert_null(strstr(sgr, "38;5;"));
+  assert_null(strstr(sgr, "38;2;"));
+  free(sgr);
+  sgr = td_screen_sgr("c24");
+  assert_non_null(sgr);
+  assert_non_null(strstr(sgr, "38;2;138;138;138")); /* the dim grey, 0x8A8A8A */
+  free(sgr);
+  td_kill("c256");
+  td_kill("c8");
+  td_kill("c24");
+}
+
 static void flows_and_issues(void **state) {
   td_ready("v1", 80, 24, TD_XTERM_UTF8, "", NULL);
   td_keys("v1", "2");
@@ -131,10 +168,10 @@ static void flow_to_hot_paths(void **state) {
   assert_non_null(sgr);
   const char *bang = strstr(sgr, "get ! ");
   assert_non_null(bang);
-  /* The last SGR before the marked name sets red (31, or 38;5;N in 256 colours). */
+  /* The last SGR before the marked name sets the red of 256 colours (38;5;167). */
   const char *esc = bang;
   while (esc > sgr && !(esc[0] == '\033' && esc[1] == '[')) esc--;
-  assert_true(strstr(esc, "31") && strstr(esc, "31") < bang);
+  assert_true(strstr(esc, "38;5;167") && strstr(esc, "38;5;167") < bang);
   free(sgr);
   td_kill("p4");
 }
@@ -225,7 +262,7 @@ static int teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(functions_matrix), cmocka_unit_test(flows_and_issues),
-      cmocka_unit_test(drill_and_back),   cmocka_unit_test(flow_to_hot_paths),   cmocka_unit_test(errors_view),   cmocka_unit_test(sort_filter_move),
+      cmocka_unit_test(colour_tiers), cmocka_unit_test(drill_and_back),   cmocka_unit_test(flow_to_hot_paths),   cmocka_unit_test(errors_view),   cmocka_unit_test(sort_filter_move),
       cmocka_unit_test(resize),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
