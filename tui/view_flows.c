@@ -138,7 +138,7 @@ const tui_view tui_view_flows = {
     .name = "flows",
     .title = "Flows",
     .key = '2',
-    .footer = "Enter:top fn h:hot paths /:filter s,<,>:sort",
+    .footer = "Enter:fn h:paths /:filter s:sort", /* fits 80 columns whole */
     .help = "Enter\tdetail of the flow's top function (by total time)\n"
             "h\thot paths rooted at the flow's top function, titled with the flow\n/\tfilter by route or task\n"
             "s > <\tcycle the sort column\n",
