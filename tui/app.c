@@ -21,6 +21,7 @@ typedef struct back_entry {
   size_t sel, top;
   char id[HUD_UUID_STRLEN + 1];
   char name[256];
+  char title[256]; /* the view's own tab-line name (Hot paths from a flow), restored on the way back */
 } back_entry;
 
 typedef struct app {
@@ -515,8 +516,9 @@ static void go_detail(app *a, const char *id, const char *name) {
   b->view = a->view;
   b->sel = a->st[a->view].sel;
   b->top = a->st[a->view].top;
+  memcpy(b->title, a->st[a->view].function_name, sizeof b->title);
   const tui_vstate *d = &a->st[detail_index()];
-  _Static_assert(sizeof b->id == sizeof d->function_id && sizeof b->name == sizeof d->function_name, "sizes");
+  _Static_assert(sizeof b->title == sizeof d->function_name && sizeof b->id == sizeof d->function_id && sizeof b->name == sizeof d->function_name, "sizes");
   memcpy(b->id, d->function_id, sizeof b->id);
   memcpy(b->name, d->function_name, sizeof b->name);
   set_function(a, id, name);
@@ -558,6 +560,7 @@ static void go_scoped(app *a, const char *id, const char *name) {
   b->view = a->view;
   b->sel = a->st[a->view].sel;
   b->top = a->st[a->view].top;
+  memcpy(b->title, a->st[a->view].function_name, sizeof b->title);
   const tui_vstate *d = &a->st[detail_index()];
   memcpy(b->id, d->function_id, sizeof b->id);
   memcpy(b->name, d->function_name, sizeof b->name);
@@ -573,7 +576,10 @@ static void go_back(app *a) {
     return;
   }
   back_entry *b = &a->back[--a->n_back];
-  if (tui_views[b->view]->uses_function && b->id[0]) set_function(a, b->id, b->name);
+  if (tui_views[b->view]->uses_function && b->id[0]) {
+    set_function(a, b->id, b->name);
+    memcpy(a->st[b->view].function_name, b->title, sizeof b->title);
+  }
   switch_view(a, b->view);
   a->st[b->view].sel = b->sel; /* kept in range when the data comes (apply) */
   a->st[b->view].top = b->top;
@@ -922,6 +928,13 @@ int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui
     if (tui_views[v]->uses_function || tui_views[v]->scoped) snprintf(a.st[v].function_id, sizeof a.st[v].function_id, "%s", q->function_id);
   if (o->sort && sort_index(tui_views[a.view], o->sort) >= 0) a.st[a.view].sort = sort_index(tui_views[a.view], o->sort);
   char err[256];
+  if (o->filter && tui_views[a.view]->filterable) {
+    snprintf(a.st[a.view].filter, sizeof a.st[a.view].filter, "%s", o->filter);
+    if (tui_filter_error(o->filter, err, sizeof err)) {
+      fprintf(stderr, "hud-tui: --filter: %s\n", err);
+      return 2;
+    }
+  }
   if (tui_term_open(o->no_color, o->no_unicode, &a.ctx, err, sizeof err) < 0) {
     fprintf(stderr, "hud-tui: %s\n", err);
     return 1;

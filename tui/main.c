@@ -85,7 +85,7 @@ static int parse(int argc, char **argv, args *a) {
     else if (strcmp(s, "--no-links") == 0) a->app.no_links = true;
     else if (strcmp(s, "--view") == 0) a->once.view = a->app.first_view = need(argc, argv, &i);
     else if (strcmp(s, "--sort") == 0) a->once.sort = a->app.sort = need(argc, argv, &i);
-    else if (strcmp(s, "--filter") == 0) a->once.filter = need(argc, argv, &i);
+    else if (strcmp(s, "--filter") == 0) a->once.filter = a->app.filter = need(argc, argv, &i);
     else if (strcmp(s, "--function") == 0) a->once.function_id = need(argc, argv, &i);
     else if (strcmp(s, "--limit") == 0) {
       a->once.limit = atoi(need(argc, argv, &i));

@@ -319,6 +319,7 @@ typedef struct tui_app_opts {
   const char *first_view;
   bool no_color, no_unicode, no_mouse, no_links;
   const char *sort;
+  const char *filter;        /* the first view's filter (when it filters), NULL = none */
   const char *root;          /* source root ("" = the current directory) */
 } tui_app_opts;
 int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui_app_opts *o);

@@ -158,9 +158,23 @@ static void flow_to_hot_paths(void **state) {
   assert_non_null(sgr);
   assert_true(strstr(sgr, "\033[1m- get ! ") || strstr(sgr, ";1m- get ! "));
   free(sgr);
+  /* Enter on a callee and back: the tree keeps the flow's title. */
+  td_keys("p3", "j Enter");
+  td_expect("p3", "fetch_order  shop/db.py:21-26", NULL);
+  td_keys("p3", "Escape");
+  td_expect("p3", "flow GET /orders/<id>  by time", NULL);
   td_keys("p3", "Escape");
   td_expect("p3", "row 1 of 3", NULL);
   td_kill("p3");
+  /* --filter applies to the first view too; an invalid regex stops before the terminal is taken. */
+  td_ready("p5", 80, 24, TD_XTERM_UTF8, "--filter \"~^fetch_(order|items)$\"", NULL);
+  td_expect("p5", "row 1 of 2 matching '~^fetch_(order|items)$'", NULL);
+  td_kill("p5");
+  int st = -1;
+  char *out = td_sh_out(&st, "%s --url http://127.0.0.1:1 --service shop --filter '~(x' 2>&1", td_bin());
+  assert_int_equal(st, 2);
+  assert_non_null(strstr(out, "hud-tui: --filter: invalid regex '(x': "));
+  free(out);
   td_ready("p4", 80, 24, TD_XTERM_UTF8, "--view flows", NULL);
   td_keys("p4", "h");
   td_expect("p4", "\u2514 get ! ", NULL);
