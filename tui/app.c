@@ -21,6 +21,7 @@ typedef struct back_entry {
   size_t sel, top;
   char id[HUD_UUID_STRLEN + 1];
   char name[256];
+  char title[256]; /* the view's own tab-line name (Hot paths from a flow), restored on the way back */
 } back_entry;
 
 typedef struct app {
@@ -148,6 +149,10 @@ static void draw_tabs(app *a) {
     len += (size_t)snprintf(right + len, sizeof right - len, "filter /%s  ", st->filter);
   if (v->sorts) snprintf(right + len, sizeof right - len, "sort %s", v->sorts[st->sort]);
   else if ((v->uses_function || v->scoped) && st->function_name[0]) snprintf(right + len, sizeof right - len, "%s", st->function_name);
+  /* The view's mode last, dropped first when the line is too narrow (the heads mark the order too). */
+  size_t base = strlen(right);
+  if (v->mode) snprintf(right + base, sizeof right - base, "%s%s", base ? "  " : "", v->mode(st));
+  if (x + (int)tui_width(right) + 2 >= COLS) right[base] = '\0';
   /* Narrow terminals: the filter alone (the sort column is marked in the heads anyway). */
   if (len && x + (int)tui_width(right) + 2 >= COLS) right[len - 2] = '\0';
   if (right[0] && x + (int)tui_width(right) + 2 < COLS) put_right(1, right, tui_term_attr(TUI_TONE_HEAD));
@@ -159,7 +164,7 @@ static void draw_table(app *a, const tui_view *v, tui_vstate *st, int y, int h) 
   const tui_table *t = v->table;
   int w[32];
   tui_table_layout(t, COLS, w);
-  int sort_col = v->sorts && v->sort_cols ? v->sort_cols[st->sort] : -1;
+  int sort_col = v->sort_cols ? v->sort_cols[st->sort] : -1;
   char cellbuf[1024], fit[1024];
   int x = 0;
   for (size_t c = 0; c < t->n_cols; c++) {
@@ -200,8 +205,10 @@ static void draw_status(app *a) {
   char buf[1400];
   int y = LINES - 2;
   if (a->editing) {
-    snprintf(buf, sizeof buf, "/%s_   (Enter keeps, Esc clears)", st->filter);
-    tui_put(y, 0, COLS, buf, TUI_TONE_NORMAL, false);
+    char why[256];
+    bool bad = tui_filter_error(st->filter, why, sizeof why);
+    snprintf(buf, sizeof buf, "/%s_   %s", st->filter, bad ? why : "(Enter keeps, Esc clears; ~ starts a regex)");
+    tui_put(y, 0, COLS, buf, bad ? TUI_TONE_BAD : TUI_TONE_NORMAL, false);
     return;
   }
   if (a->err[0]) {
@@ -227,6 +234,11 @@ static void draw_status(app *a) {
     return;
   }
   if (!st->data.arena || (tui_views[a->view] == &tui_view_detail && !st->n_rows)) return;
+  char why[256];
+  if (tui_filter_error(st->filter, why, sizeof why)) {
+    tui_put(y, 0, COLS, why, TUI_TONE_BAD, false);
+    return;
+  }
   if (st->filter[0])
     snprintf(buf, sizeof buf, "row %zu of %zu matching '%s'", st->n_rows ? st->sel + 1 : 0, st->n_rows, st->filter);
   else
@@ -583,12 +595,23 @@ static void go_detail(app *a, const char *id, const char *name) {
   b->view = a->view;
   b->sel = a->st[a->view].sel;
   b->top = a->st[a->view].top;
+  memcpy(b->title, a->st[a->view].function_name, sizeof b->title);
   const tui_vstate *d = &a->st[detail_index()];
-  _Static_assert(sizeof b->id == sizeof d->function_id && sizeof b->name == sizeof d->function_name, "sizes");
+  _Static_assert(sizeof b->title == sizeof d->function_name && sizeof b->id == sizeof d->function_id && sizeof b->name == sizeof d->function_name, "sizes");
   memcpy(b->id, d->function_id, sizeof b->id);
   memcpy(b->name, d->function_name, sizeof b->name);
   set_function(a, id, name);
   switch_view(a, detail_index());
+}
+
+/* Hot paths rooted at ID (named NAME), its tab line saying TITLE; Esc comes back here. */
+static void go_paths(app *a, const char *id, const char *name, const char *title) {
+  int v = 0;
+  while (v < (int)tui_nviews && tui_views[v] != &tui_view_paths) v++;
+  if (v == (int)tui_nviews) return;
+  go_detail(a, id, name);
+  snprintf(a->st[v].function_name, sizeof a->st[v].function_name, "%s", title[0] ? title : name);
+  switch_view(a, v);
 }
 
 /* The scoped view (Errors) about ID, with a way back to where the key was pressed. */
@@ -616,6 +639,7 @@ static void go_scoped(app *a, const char *id, const char *name) {
   b->view = a->view;
   b->sel = a->st[a->view].sel;
   b->top = a->st[a->view].top;
+  memcpy(b->title, a->st[a->view].function_name, sizeof b->title);
   const tui_vstate *d = &a->st[detail_index()];
   memcpy(b->id, d->function_id, sizeof b->id);
   memcpy(b->name, d->function_name, sizeof b->name);
@@ -631,7 +655,10 @@ static void go_back(app *a) {
     return;
   }
   back_entry *b = &a->back[--a->n_back];
-  if (tui_views[b->view]->uses_function && b->id[0]) set_function(a, b->id, b->name);
+  if (tui_views[b->view]->uses_function && b->id[0]) {
+    set_function(a, b->id, b->name);
+    memcpy(a->st[b->view].function_name, b->title, sizeof b->title);
+  }
   switch_view(a, b->view);
   a->st[b->view].sel = b->sel; /* kept in range when the data comes (apply) */
   a->st[b->view].top = b->top;
@@ -919,6 +946,8 @@ static void on_key(app *a, int ch) {
     go_detail(a, id, name);
   } else if (r == TUI_K_SCOPED && id[0]) {
     go_scoped(a, id, name);
+  } else if (r == TUI_K_PATHS && id[0]) {
+    go_paths(a, id, name, name + strlen(name) + 1);
   }
 }
 
@@ -978,6 +1007,13 @@ int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui
     if (tui_views[v]->uses_function || tui_views[v]->scoped) snprintf(a.st[v].function_id, sizeof a.st[v].function_id, "%s", q->function_id);
   if (o->sort && sort_index(tui_views[a.view], o->sort) >= 0) a.st[a.view].sort = sort_index(tui_views[a.view], o->sort);
   char err[256];
+  if (o->filter && tui_views[a.view]->filterable) {
+    snprintf(a.st[a.view].filter, sizeof a.st[a.view].filter, "%s", o->filter);
+    if (tui_filter_error(o->filter, err, sizeof err)) {
+      fprintf(stderr, "hud-tui: --filter: %s\n", err);
+      return 2;
+    }
+  }
   if (tui_term_open(o->no_color, o->no_unicode, &a.ctx, err, sizeof err) < 0) {
     fprintf(stderr, "hud-tui: %s\n", err);
     return 1;

@@ -190,11 +190,6 @@ void tui_fit(const char *s, size_t width, bool right, bool pad, char *buf, size_
   buf[gap + sl] = '\0';
 }
 
-bool tui_contains(const char *hay, const char *needle) {
-  if (!needle || !*needle) return true;
-  return hay && strcasestr(hay, needle) != NULL;
-}
-
 int64_t tui_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

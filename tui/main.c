@@ -25,7 +25,7 @@ static void usage(FILE *out) {
           "  --interval SECS    refresh period (default 5; e.g. 2, 0.5, 500ms)\n"
           "  --window DUR       query window ending now (default 24h; e.g. 15m, 6h, 7d)\n"
           "  --limit N          rows fetched (functions default 200, the others 100; 1..1000)\n"
-          "  --filter TEXT      substring filter on names\n"
+          "  --filter TEXT      substring filter on names (case-insensitive); ~REGEX: extended regex\n"
           "  --function ID      function shown by the detail and hot-path views, and errors' scope\n"
           "  --no-color         no colours (also NO_COLOR=1 or a terminal without colours)\n"
           "  --no-unicode       ASCII only (also when the locale is not UTF-8)\n"
@@ -85,7 +85,7 @@ static int parse(int argc, char **argv, args *a) {
     else if (strcmp(s, "--no-links") == 0) a->app.no_links = true;
     else if (strcmp(s, "--view") == 0) a->once.view = a->app.first_view = need(argc, argv, &i);
     else if (strcmp(s, "--sort") == 0) a->once.sort = a->app.sort = need(argc, argv, &i);
-    else if (strcmp(s, "--filter") == 0) a->once.filter = need(argc, argv, &i);
+    else if (strcmp(s, "--filter") == 0) a->once.filter = a->app.filter = need(argc, argv, &i);
     else if (strcmp(s, "--function") == 0) a->once.function_id = need(argc, argv, &i);
     else if (strcmp(s, "--limit") == 0) {
       a->once.limit = atoi(need(argc, argv, &i));
@@ -184,5 +184,6 @@ int main(int argc, char **argv) {
     rc = tui_app_run(c, &q, &ctx, &a.app);
   }
   hud_client_free(c);
+  tui_filter_free();
   return rc;
 }

@@ -98,6 +98,11 @@ int tui_once(hud_client *c, const tui_query *q0, const tui_once_opts *o, const t
   if ((v->uses_function || v->scoped) && o->function_id)
     snprintf(q.function_id, sizeof q.function_id, "%s", o->function_id);
   if (o->filter) snprintf(st.filter, sizeof st.filter, "%s", o->filter);
+  char why[256];
+  if (tui_filter_error(st.filter, why, sizeof why)) {
+    fprintf(stderr, "hud-tui: --filter: %s\n", why);
+    return 2;
+  }
   hud_api_error err = {0};
   if (tui_resolve_service(c, &q, &err) != 0) {
     char msg[1024];

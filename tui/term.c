@@ -17,7 +17,33 @@ static bool g_color, g_unicode;
 static const char *g_fallback;
 static volatile sig_atomic_t g_stop;
 
-enum { PAIR_HEADER = 1, PAIR_BAD, PAIR_GOOD, PAIR_DIM, PAIR_HEAD };
+enum { PAIR_HEADER = 1, PAIR_BAD, PAIR_GOOD, PAIR_DIM, PAIR_HEAD, PAIR_N };
+
+static int g_colors; /* the tier in use: 0, 8, 256 or TUI_DIRECT_COLOR */
+
+/* Foreground of each pair (and the title bar's background) per tier: 8 colours, the 256-colour cube and grey
+ * ramp (softer tones, a grey for DIM), 24-bit RGB for direct-colour terminals. */
+static const int tone_8[PAIR_N] = {COLOR_CYAN, COLOR_BLACK, COLOR_RED, COLOR_GREEN, COLOR_BLUE, COLOR_YELLOW};
+static const int tone_256[PAIR_N] = {110, 234, 167, 71, 244, 179};
+static const int tone_rgb[PAIR_N] = {0x87AFD7, 0x1C1C1C, 0xE06C75, 0x98C379, 0x8A8A8A, 0xE5C07B};
+
+/* A direct-colour terminal: colour numbers are RGB values (terminfo colors#0x1000000, e.g. xterm-direct). A
+ * terminal that only advertises RGB or Tc with 256 colours cannot take them through its setaf; we do not
+ * redefine its palette (init_extended_color would change it for every program after us). */
+static bool direct_colour(void) { return COLORS >= 0x1000000; }
+
+/* Pairs for the richest tier the terminal has; falls back a tier when the pairs cannot be made. */
+static int init_tones(void) {
+  int bg = use_default_colors() == OK ? -1 : COLOR_BLACK;
+  int tier = direct_colour() ? TUI_DIRECT_COLOR : COLORS >= 256 ? 256 : 8;
+  for (;; tier = tier == TUI_DIRECT_COLOR ? 256 : 8) {
+    const int *t = tier == TUI_DIRECT_COLOR ? tone_rgb : tier == 256 ? tone_256 : tone_8;
+    if (tier == 256 && COLORS < 256) continue;
+    int bad = init_extended_pair(PAIR_HEADER, t[1], t[0]) != OK;
+    for (int p = PAIR_BAD; p < PAIR_N; p++) bad |= init_extended_pair(p, t[p], bg) != OK;
+    if (!bad || tier == 8) return tier;
+  }
+}
 
 static void on_signal(int sig) { g_stop = sig; }
 
@@ -69,17 +95,9 @@ int tui_term_open(bool no_color, bool no_unicode, tui_ctx *ctx, char *err, size_
   keypad(stdscr, TRUE);
   curs_set(0);
   set_escdelay(25);
-  g_color = !no_color && !(nc && *nc) && has_colors();
-  if (g_color && start_color() == OK) {
-    short bg = use_default_colors() == OK ? -1 : COLOR_BLACK;
-    init_pair(PAIR_HEADER, COLOR_BLACK, COLOR_CYAN);
-    init_pair(PAIR_BAD, COLOR_RED, bg);
-    init_pair(PAIR_GOOD, COLOR_GREEN, bg);
-    init_pair(PAIR_DIM, COLOR_BLUE, bg);
-    init_pair(PAIR_HEAD, COLOR_YELLOW, bg);
-  } else {
-    g_color = false;
-  }
+  g_color = !no_color && !(nc && *nc) && has_colors() && start_color() == OK;
+  if (g_color) g_colors = init_tones();
+  ctx->colors = g_colors;
   ctx->color = g_color;
   ctx->unicode = g_unicode;
   ctx->cols = COLS;

@@ -68,7 +68,7 @@ typedef struct tui_vstate {
   size_t n_rows;
   size_t sel, top;           /* selected row, first row on screen */
   int sort;                  /* index into the view's sort names */
-  char filter[64];           /* substring filter ("" = none) */
+  char filter[64];           /* filter: substring, or `~` and a regex ("" = none) */
   char function_id[HUD_UUID_STRLEN + 1]; /* detail: the function shown */
   char function_name[256];
   int view_sort;             /* sort before the version comparison switched it (Functions) */
@@ -82,6 +82,8 @@ typedef struct tui_fnref {
   int line;                  /* 1-based; 0 = unknown (the editor opens the file at its `def NAME`) */
 } tui_fnref;
 
+#define TUI_DIRECT_COLOR 0x1000000 /* 24-bit RGB colour numbers (terminfo colors#0x1000000) */
+
 /* Framework state that views may read. */
 typedef struct tui_ctx {
   const char *url;
@@ -89,6 +91,7 @@ typedef struct tui_ctx {
   const char *env;
   int64_t window_ns;
   bool color, unicode;
+  int colors;                /* colour tier: 0 (none), 8, 256 or TUI_DIRECT_COLOR */
   int cols, lines;           /* terminal size */
   const char *root;          /* source root for `e`, `y` and links ("" = the current directory) */
   bool links;                /* OSC 8 hyperlinks on file:line (terminal known to support them) */
@@ -98,7 +101,7 @@ typedef struct tui_ctx {
 } tui_ctx;
 
 /* What a view's key handler asks the framework to do. */
-enum { TUI_K_IGNORED = 0, TUI_K_HANDLED, TUI_K_REFETCH, TUI_K_DETAIL, TUI_K_SCOPED };
+enum { TUI_K_IGNORED = 0, TUI_K_HANDLED, TUI_K_REFETCH, TUI_K_DETAIL, TUI_K_SCOPED, TUI_K_PATHS };
 
 typedef struct tui_view {
   const char *name;          /* "functions": --view and --once */
@@ -120,11 +123,14 @@ typedef struct tui_view {
   /* Free-form views draw lines [Y, Y+H) themselves; NULL for table views. */
   void (*draw)(tui_vstate *st, const tui_ctx *ctx, int y, int h);
   /* Keys beyond the framework's; NULL = none. For TUI_K_DETAIL (open Detail) and TUI_K_SCOPED (open the
-   * scoped view about that function), fills DETAIL_ID / DETAIL_NAME. */
+   * scoped view about that function), fills DETAIL_ID / DETAIL_NAME. TUI_K_PATHS (open Hot paths rooted at
+   * DETAIL_ID): DETAIL_NAME holds the function's name, then after its NUL the title for the tab line. */
   int (*on_key)(tui_vstate *st, const tui_ctx *ctx, int key, char detail_id[HUD_UUID_STRLEN + 1],
                 char *detail_name, size_t name_cap);
   /* The function_id of the selected row for the sparkline pane (true with ID filled); NULL = no pane. */
   bool (*selected_id)(const tui_vstate *st, char id[HUD_UUID_STRLEN + 1]);
+  /* A word for the tab line about how the view is laid out ("by calls"); NULL = none. */
+  const char *(*mode)(const struct tui_vstate *st);
   /* The function of the selected row for `e` / `y`: true with *OUT filled; NULL = no function rows. */
   bool (*selected)(const tui_vstate *st, tui_fnref *out);
   /* JSON of the response for --once --json (malloc'ed). */
@@ -169,8 +175,13 @@ double tui_per_min(int64_t calls, hud_time_ns from, hud_time_ns to);
 size_t tui_width(const char *s);
 /* Copies S into BUF cut to WIDTH columns ("~" marks a cut), padded with spaces when PAD. */
 void tui_fit(const char *s, size_t width, bool right, bool pad, char *buf, size_t cap);
-/* Case-insensitive substring test. */
+/* The filter test (filter.c): NEEDLE is a case-insensitive substring of HAY, or, when NEEDLE starts with
+ * `~`, the POSIX extended regex after it matches HAY (case-insensitive). An invalid regex matches nothing. */
 bool tui_contains(const char *hay, const char *needle);
+/* True when FILTER is an invalid regex, with the reason in BUF. */
+bool tui_filter_error(const char *filter, char *buf, size_t cap);
+/* Frees the compiled regex (at exit, for leak checkers). */
+void tui_filter_free(void);
 /* Monotonic milliseconds. */
 int64_t tui_now_ms(void);
 
@@ -229,7 +240,8 @@ bool tui_worker_free(tui_worker *w);
 
 /* ---- the terminal (term.c) ---- */
 /* Opens the terminal: locale, TERM (an unknown one falls back to vt100, then dumb), colours unless
- * NO_COLOR / NO_COLOR_FLAG / a terminal without them, UTF-8 glyphs unless NO_UNICODE or a non-UTF-8
+ * NO_COLOR / NO_COLOR_FLAG / a terminal without them, in the richest tier terminfo offers (8, 256, direct RGB
+ * colour), UTF-8 glyphs unless NO_UNICODE or a non-UTF-8
  * locale; installs SIGINT/SIGTERM/SIGHUP handlers. Sets ctx->color, unicode, cols, lines.
  * 0, or -1 with a message in ERR. */
 int tui_term_open(bool no_color, bool no_unicode, tui_ctx *ctx, char *err, size_t cap);
@@ -333,6 +345,7 @@ typedef struct tui_app_opts {
   const char *first_view;
   bool no_color, no_unicode, no_mouse, no_links;
   const char *sort;
+  const char *filter;        /* the first view's filter (when it filters), NULL = none */
   const char *root;          /* source root ("" = the current directory) */
 } tui_app_opts;
 int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui_app_opts *o);

@@ -115,14 +115,19 @@ static int on_key(tui_vstate *st, const tui_ctx *ctx, int key, char id[HUD_UUID_
     st->sel = st->top = 0;
     return TUI_K_HANDLED;
   }
-  if (key == '\n' || key == '\r') {
+  if (key == '\n' || key == '\r' || key == 'h') {
     const hud_flows_response *r = st->data.resp;
     if (!r || st->sel >= st->n_rows) return TUI_K_HANDLED;
     const hud_flow_summary *f = &r->flows[st->rows[st->sel]];
     if (!f->n_functions) return TUI_K_HANDLED;
     snprintf(id, HUD_UUID_STRLEN + 1, "%s", f->functions[0].function_id);
-    snprintf(name, cap, "%s", f->functions[0].name ? f->functions[0].name : "");
-    return TUI_K_DETAIL;
+    int n = snprintf(name, cap, "%s", f->functions[0].name ? f->functions[0].name : "");
+    if (key != 'h') return TUI_K_DETAIL;
+    /* After the name's NUL: the title, "flow GET /orders/<id>". */
+    if (n < 0 || (size_t)n + 7 >= cap) return TUI_K_HANDLED;
+    memcpy(name + n + 1, "flow ", 6);
+    flow_name(f, name + n + 6, cap - (size_t)n - 6);
+    return TUI_K_PATHS;
   }
   return TUI_K_IGNORED;
 }
@@ -133,8 +138,9 @@ const tui_view tui_view_flows = {
     .name = "flows",
     .title = "Flows",
     .key = '2',
-    .footer = "Enter:top fn /:filter s,<,>:sort",
-    .help = "Enter\tdetail of the flow's top function (by total time)\n/\tfilter by route or task\n"
+    .footer = "Enter:fn h:paths /:filter s:sort", /* fits 80 columns whole */
+    .help = "Enter\tdetail of the flow's top function (by total time)\n"
+            "h\thot paths rooted at the flow's top function, titled with the flow\n/\tfilter by route or task\n"
             "s > <\tcycle the sort column\n",
     .filterable = true,
     .sorts = sorts,

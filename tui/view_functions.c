@@ -88,8 +88,10 @@ static void cell(const tui_vstate *st, const tui_ctx *ctx, size_t row, size_t co
     break;
   case 7: {
     char d[32];
-    tui_fmt_dur(fabs(f->duration_trend), d, sizeof d);
-    snprintf(buf, cap, "%s%s", strcmp(d, "-") == 0 ? "" : f->duration_trend > 0 ? "+" : "-", d);
+    /* A slope under a millionth of the mean is rounding in the sums (hours-long calls), not a trend. */
+    double tr = fabs(f->duration_trend) < 1e-6 * f->mean_duration ? 0 : f->duration_trend;
+    tui_fmt_dur(fabs(tr), d, sizeof d);
+    snprintf(buf, cap, "%s%s", strcmp(d, "-") == 0 ? "" : tr > 0 ? "+" : "-", d);
     if (f->mean_duration > 0 && f->duration_trend > 0.1 * f->mean_duration) *tone = TUI_TONE_BAD;
     break;
   }

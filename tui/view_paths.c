@@ -1,4 +1,5 @@
-/* Hot paths: the call tree below the function shown by Detail, heaviest callee first (/v1/callgraph). */
+/* Hot paths: the call tree below the function shown by Detail, heaviest callee first (/v1/callgraph), or
+ * most called first (`c`); a callee an exception propagated out of is marked `!` with its type. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +9,13 @@
 #define MAX_LINES 1000
 #define DEPTH_BITS 6 /* rows[i] = edge << DEPTH_BITS | depth; the root's edge is n_edges */
 
+enum { ORDER_TIME = 0, ORDER_CALLS }; /* st->sort */
+static const int order_cols[] = {3, 1}; /* the head marked for each order: total, calls */
+
 static const tui_col cols[] = {
-    {"call path", 0, 20, false, 0}, {"calls", 7, 0, true, 0}, {"mean", 8, 0, true, 0},
-    {"total", 8, 0, true, 0},       {"share", 6, 0, true, 0}, {"module", 24, 0, false, 110},
+    {"call path", 0, 20, false, 0}, {"calls", 7, 0, true, 0},  {"mean", 8, 0, true, 0},
+    {"total", 8, 0, true, 0},       {"share", 6, 0, true, 0},  {"of root", 8, 0, true, 100},
+    {"module", 24, 0, false, 110},
 };
 
 static int fetch(hud_client *c, const tui_query *q, hud_arena *arena, void **resp, hud_api_error *err) {
@@ -30,14 +35,32 @@ static const hud_graph_node *node(const hud_callgraph_response *g, const char *i
 }
 
 static const hud_callgraph_response *g_graph;
+static int g_order;
 
-static int by_time(const void *a, const void *b) {
+static int by_order(const void *a, const void *b) {
   const hud_graph_edge *x = &g_graph->edges[*(const size_t *)a], *y = &g_graph->edges[*(const size_t *)b];
+  if (g_order == ORDER_CALLS && x->calls != y->calls) return x->calls < y->calls ? 1 : -1;
   if (x->sum_duration != y->sum_duration) return x->sum_duration < y->sum_duration ? 1 : -1;
   return strcmp(x->to, y->to);
 }
 
-/* Depth-first from ID, children by time on the edge; a function already on the path is not entered again. */
+/* The exception edges from FROM into TO: their total count, the most frequent type in *TYPE. */
+static int64_t raised_into(const hud_callgraph_response *g, const char *from, const char *to, const char **type) {
+  int64_t total = 0, best = 0;
+  *type = NULL;
+  for (size_t e = 0; e < g->n_edges; e++) {
+    const hud_graph_edge *x = &g->edges[e];
+    if (x->kind != HUD_EDGE_EXCEPTION || strcmp(x->from, from) != 0 || strcmp(x->to, to) != 0) continue;
+    total += x->calls;
+    if (x->calls > best || !*type) {
+      best = x->calls;
+      *type = x->exception_type;
+    }
+  }
+  return total;
+}
+
+/* Depth-first from ID, children by time (or calls) on the edge; a function already on the path is not entered again. */
 static void walk(tui_vstate *st, const hud_callgraph_response *g, const char *id, size_t depth, const char **path) {
   if (depth >= (1u << DEPTH_BITS) - 1) return;
   size_t *kids = calloc(g->n_edges + 1, sizeof *kids), n = 0;
@@ -45,7 +68,8 @@ static void walk(tui_vstate *st, const hud_callgraph_response *g, const char *id
   for (size_t e = 0; e < g->n_edges; e++)
     if (g->edges[e].kind == HUD_EDGE_CALL && strcmp(g->edges[e].from, id) == 0) kids[n++] = e;
   g_graph = g;
-  qsort(kids, n, sizeof *kids, by_time);
+  g_order = st->sort;
+  qsort(kids, n, sizeof *kids, by_order);
   path[depth] = id;
   for (size_t i = 0; i < n && st->n_rows < MAX_LINES; i++) {
     const char *to = g->edges[kids[i]].to;
@@ -69,6 +93,25 @@ static void index_rows(tui_vstate *st) {
   walk(st, g, g->root, 0, path);
 }
 
+/* Total time of row ROW's function on its path: the edge's, the root's for row 0. */
+static int64_t row_total(const hud_callgraph_response *g, const tui_vstate *st, size_t row) {
+  size_t e = st->rows[row] >> DEPTH_BITS;
+  if (e < g->n_edges) return g->edges[e].sum_duration;
+  const hud_graph_node *root = node(g, g->root);
+  return root ? root->sum_duration : 0;
+}
+
+/* The row of ROW's parent: the nearest row above one level up. */
+static size_t parent_row(const tui_vstate *st, size_t row) {
+  size_t depth = st->rows[row] & ((1u << DEPTH_BITS) - 1);
+  while (row > 0 && (st->rows[--row] & ((1u << DEPTH_BITS) - 1)) >= depth) {}
+  return row;
+}
+
+static void share(int64_t part, int64_t whole, char *buf, size_t cap) {
+  snprintf(buf, cap, "%.0f%%", whole ? 100.0 * (double)part / (double)whole : 0);
+}
+
 static void cell(const tui_vstate *st, const tui_ctx *ctx, size_t row, size_t col, char *buf, size_t cap,
                  int *tone) {
   const hud_callgraph_response *g = st->data.resp;
@@ -76,26 +119,38 @@ static void cell(const tui_vstate *st, const tui_ctx *ctx, size_t row, size_t co
   const hud_graph_edge *edge = e < g->n_edges ? &g->edges[e] : NULL;
   const hud_graph_node *root = node(g, g->root), *n = node(g, edge ? edge->to : g->root);
   int64_t calls = edge ? edge->calls : root ? root->calls : 0;
-  int64_t total = edge ? edge->sum_duration : root ? root->sum_duration : 0;
+  int64_t total = row_total(g, st, row);
   switch (col) {
   case 0: {
     size_t len = 0;
     buf[0] = '\0';
     for (size_t d = 0; d < depth && len + 4 < cap; d++)
       len += (size_t)snprintf(buf + len, cap - len, d + 1 == depth ? (ctx->unicode ? "\u2514 " : "- ") : "  ");
-    snprintf(buf + len, cap - len, "%s", n && n->name ? n->name : edge ? edge->to : g->root);
+    len += (size_t)snprintf(buf + len, cap - len, "%s", n && n->name ? n->name : edge ? edge->to : g->root);
+    const char *type;
+    int64_t raised = edge && len < cap ? raised_into(g, edge->to, edge->from, &type) : 0;
+    if (raised > 0) {
+      char count[32];
+      tui_fmt_count(raised, count, sizeof count);
+      snprintf(buf + len, cap - len, " ! %s %s", type ? type : "?", count);
+      *tone = TUI_TONE_BAD;
+    }
     break;
   }
   case 1: tui_fmt_count(calls, buf, cap); break;
   case 2: tui_fmt_dur(calls ? (double)total / (double)calls : 0, buf, cap); break;
   case 3: tui_fmt_dur((double)total, buf, cap); break;
   case 4: {
-    double share = root && root->sum_duration ? 100.0 * (double)total / (double)root->sum_duration : 0;
-    snprintf(buf, cap, "%.0f%%", share);
-    if (edge && share >= 50) *tone = TUI_TONE_BAD;
+    int64_t whole = row ? row_total(g, st, parent_row(st, row)) : total;
+    share(total, whole, buf, cap);
+    if (edge && root && 2 * total >= root->sum_duration) *tone = TUI_TONE_BAD; /* hot: half the root's time */
     break;
   }
-  case 5: snprintf(buf, cap, "%s", n && n->module_path ? n->module_path : ""); break;
+  case 5:
+    share(total, root ? root->sum_duration : 0, buf, cap);
+    if (edge && root && 2 * total >= root->sum_duration) *tone = TUI_TONE_BAD;
+    break;
+  case 6: snprintf(buf, cap, "%s", n && n->module_path ? n->module_path : ""); break;
   default: buf[0] = '\0';
   }
 }
@@ -104,6 +159,12 @@ static const tui_table table = {cols, sizeof cols / sizeof cols[0], cell};
 
 static int on_key(tui_vstate *st, const tui_ctx *ctx, int key, char id[HUD_UUID_STRLEN + 1], char *name,
                   size_t cap) {
+  if (key == 'c') {
+    st->sort = st->sort == ORDER_CALLS ? ORDER_TIME : ORDER_CALLS;
+    index_rows(st);
+    st->sel = st->top = 0;
+    return TUI_K_HANDLED;
+  }
   if (key != '\r' && key != '\n') return TUI_K_IGNORED;
   const hud_callgraph_response *g = st->data.resp;
   if (!g || st->sel >= st->n_rows) return TUI_K_HANDLED;
@@ -124,20 +185,26 @@ static bool selected(const tui_vstate *st, tui_fnref *out) {
   return true;
 }
 
+static const char *mode(const tui_vstate *st) { return st->sort == ORDER_CALLS ? "by calls" : "by time"; }
+
 static int encode(const void *resp, char **json) { return hud_callgraph_response_encode(resp, json, NULL, NULL); }
 
 const tui_view tui_view_paths = {
     .name = "paths",
     .title = "Hot paths",
     .key = '5',
-    .footer = "Enter:detail",
+    .footer = "Enter:detail c:order",
     .help = "(the call tree below the Detail view's function, heaviest callee first;\n"
-            "share = time on the edge / the function's total time)\nEnter\tdetail of the selected function\n",
+            "share = time on the edge / the parent's time on its path, of root = / the root's total;\n"
+            "a red `!` TYPE N: N exceptions (mostly TYPE) propagated out of that callee into its parent)\n"
+            "Enter\tdetail of the selected function\nc\texpand by time / by calls (most called first)\n",
     .uses_function = true,
     .table = &table,
     .fetch = fetch,
     .index = index_rows,
     .on_key = on_key,
+    .mode = mode,
+    .sort_cols = order_cols,
     .selected = selected,
     .encode = encode,
 };

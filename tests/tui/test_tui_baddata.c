@@ -163,11 +163,23 @@ static int ingest_bad(void) {
   return ingest("bad", "tui-bad-1", specs, sizeof specs / sizeof specs[0], 2);
 }
 
+/* Service "tree": handler calls slow (few calls, most of the time) and chatty (many calls, little time),
+ * so that Hot paths by time and by calls disagree. */
+static int ingest_tree(void) {
+  fn_spec specs[] = {
+      {"tree/app.py", "handler", true, 100, 100, 0, 1e8, -1},
+      {"tree/app.py", "slow", true, 10, 10, 0, 5e8, 0},
+      {"tree/app.py", "chatty", true, 5000, 100, 0, 1e4, 0},
+  };
+  return ingest("tree", "tui-tree-1", specs, sizeof specs / sizeof specs[0], 2);
+}
+#define HANDLER_ID_OF(buf) hud_function_id("tree/app.py", "handler", buf)
+
 static int setup(void **state) {
   if (td_setup_tmux() < 0 || srvh_tmpdir(&g_h) < 0 || srvh_start(&g_h, NULL) < 0) return -1;
   if (srvh_key(&g_h, "prod", g_key) < 0) return -1;
   snprintf(g_url, sizeof g_url, "http://127.0.0.1:%d", g_h.port);
-  if (ingest_bad() < 0) return -1;
+  if (ingest_bad() < 0 || ingest_tree() < 0) return -1;
   /* One forced read folds the batches into the tables that hud-tui's unforced reads see. */
   srvh_resp r = {0};
   int rc = srvh_request(g_h.port, "GET", "/v1/functions/top?service=bad&limit=1", g_key, NULL, 0, NULL, &r);
@@ -232,6 +244,21 @@ static void bad_figures(void **state) {
   assert_non_null(out);
   assert_non_null(strstr(out, "\n\u4fa1\u683c\u8a08\u7b97                    0.06  1.00ms")); /* 8 columns wide */
   free(out);
+}
+
+/* Hot paths expands by time, `c` by calls (the head marked moves from total to calls), `c` again by time. */
+static void paths_order(void **state) {
+  char dir[512], args[512];
+  hud_uuid id;
+  HANDLER_ID_OF(id);
+  snprintf(args, sizeof args, "--key %s --service tree --env prod --view paths --function %s", g_key, id);
+  start("tree", 80, 24, TD_VT100_C, g_url, args, dir);
+  td_expect("tree", "row 1 of 3", "baddata_paths_by_time_80x24_vt100_c");
+  td_keys("tree", "c");
+  td_expect("tree", "calls*", "baddata_paths_by_calls_80x24_vt100_c");
+  td_keys("tree", "c");
+  td_expect("tree", "total*", NULL);
+  td_kill("tree");
 }
 
 static void hundred_thousand_functions(void **state) {
@@ -487,6 +514,7 @@ static void backend_killed_mid_refresh(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(bad_figures),
+      cmocka_unit_test(paths_order),
       cmocka_unit_test(hundred_thousand_functions),
       cmocka_unit_test(key_revoked_mid_session),
       cmocka_unit_test(not_hud_server),

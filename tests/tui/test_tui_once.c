@@ -61,6 +61,21 @@ static void errors_text(void **state) {
   free(out);
 }
 
+/* --filter: a substring, or after `~` an extended regex (case-insensitive); an invalid regex exits 2. */
+static void filter_regex(void **state) {
+  int st;
+  char *out = once(&st, "--filter '~^(FETCH|save)_order$' --width 80");
+  assert_int_equal(st, 0);
+  assert_non_null(strstr(out, "\nfetch_order "));
+  assert_non_null(strstr(out, "\nsave_order "));
+  assert_null(strstr(out, "\nfetch_items "));
+  free(out);
+  out = once(&st, "--filter '~(x' --width 80");
+  assert_int_equal(st, 2);
+  assert_non_null(strstr(out, "hud-tui: --filter: invalid regex '(x': "));
+  free(out);
+}
+
 static void errors_json(void **state) {
   int st;
   char args[256];
@@ -139,7 +154,7 @@ int main(int argc, char **argv) {
   }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(functions_text), cmocka_unit_test(flows_text), cmocka_unit_test(issues_text),
-      cmocka_unit_test(errors_text), cmocka_unit_test(errors_json),
+      cmocka_unit_test(errors_text), cmocka_unit_test(filter_regex), cmocka_unit_test(errors_json),
       cmocka_unit_test(functions_json), cmocka_unit_test(backend_down), cmocka_unit_test(wrong_key),
       cmocka_unit_test(bad_flags),
   };

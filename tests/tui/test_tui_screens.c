@@ -57,6 +57,43 @@ static void functions_matrix(void **state) {
   td_kill("f4");
 }
 
+/* Colour tiers from terminfo, read back from tmux's cells (capture-pane -e): 256 colours give 38;5;N (the
+ * dim grey 244 for the tabs), 8 colours plain 30-37 only, a direct-colour terminal (colors#0x1000000,
+ * compiled here with tic from xterm-256color) 38;2;R;G;B. The text is the same screen each time. */
+static void colour_tiers(void **state) {
+  char dir[600], env[1024];
+  snprintf(dir, sizeof dir, "%s/terminfo", td_tmpdir());
+  int rc = td_sh("mkdir -p %s && printf '%%s\n' 'hud-direct|xterm with direct colour,' "
+                 "'\tcolors#0x1000000, pairs#0x10000, RGB,' "
+                 "'\tsetaf=\\E[%%?%%p1%%{8}%%<%%t3%%p1%%d%%e38;2;%%p1%%{65536}%%/%%d;%%p1%%{256}%%/%%{255}%%&%%d;%%p1%%{255}%%&%%d%%;m,' "
+                 "'\tsetab=\\E[%%?%%p1%%{8}%%<%%t4%%p1%%d%%e48;2;%%p1%%{65536}%%/%%d;%%p1%%{256}%%/%%{255}%%&%%d;%%p1%%{255}%%&%%d%%;m,' "
+                 "'\tuse=xterm-256color,' > %s/hud-direct.src && tic -x -o %s %s/hud-direct.src",
+                 dir, dir, dir, dir);
+  assert_int_equal(rc, 0);
+  td_ready("c256", 80, 24, TD_XTERM_UTF8, "", "functions_80x24_xterm_utf8");
+  td_ready("c8", 80, 24, "TERM=xterm LANG=C.UTF-8 LC_ALL=C.UTF-8", "", "functions_80x24_xterm_utf8");
+  snprintf(env, sizeof env, "TERM=hud-direct TERMINFO=%s LANG=C.UTF-8 LC_ALL=C.UTF-8", dir);
+  td_ready("c24", 80, 24, env, "", "functions_80x24_xterm_utf8");
+  char *sgr = td_screen_sgr("c256");
+  assert_non_null(sgr);
+  assert_non_null(strstr(sgr, "38;5;244"));
+  assert_null(strstr(sgr, "38;2;"));
+  free(sgr);
+  sgr = td_screen_sgr("c8");
+  assert_non_null(sgr);
+  assert_true(sgr_has(sgr, is_colour));
+  assert_null(strstr(sgr, "38;5;"));
+  assert_null(strstr(sgr, "38;2;"));
+  free(sgr);
+  sgr = td_screen_sgr("c24");
+  assert_non_null(sgr);
+  assert_non_null(strstr(sgr, "38;2;138;138;138")); /* the dim grey, 0x8A8A8A */
+  free(sgr);
+  td_kill("c256");
+  td_kill("c8");
+  td_kill("c24");
+}
+
 static void flows_and_issues(void **state) {
   td_ready("v1", 80, 24, TD_XTERM_UTF8, "", NULL);
   td_keys("v1", "2");
@@ -68,7 +105,7 @@ static void flows_and_issues(void **state) {
   td_keys("v2", "Tab");
   td_expect("v2", "No function selected", NULL);
   td_keys("v2", "Tab");
-  td_expect("v2", "q:quit Enter:detail Tab", NULL); /* Hot paths, no function either */
+  td_expect("v2", "q:quit Enter:detail c:order Tab", NULL); /* Hot paths, no function either */
   td_keys("v2", "Tab");
   td_expect("v2", "send_email -> escaped", NULL); /* Errors: the whole service */
   td_keys("v2", "Tab");
@@ -112,6 +149,45 @@ static void flow_to_hot_paths(void **state) {
   td_keys("p2", "5");
   td_expect("p2", "- charge", "paths_checkout_200x60_vt100_c");
   td_kill("p2");
+  /* h on a flow: Hot paths rooted at its top function, titled with the flow; Esc back to Flows. A callee an
+   * exception left is red with `!` (colour) or bold (vt100). */
+  td_ready("p3", 200, 60, TD_VT100_C, "--view flows", NULL);
+  td_keys("p3", "h");
+  td_expect("p3", "flow GET /orders/<id>  by time", "paths_flow_get_order_200x60_vt100_c");
+  char *sgr = td_screen_sgr("p3");
+  assert_non_null(sgr);
+  assert_true(strstr(sgr, "\033[1m- get ! ") || strstr(sgr, ";1m- get ! "));
+  free(sgr);
+  /* Enter on a callee and back: the tree keeps the flow's title. */
+  td_keys("p3", "j Enter");
+  td_expect("p3", "fetch_order  shop/db.py:21-26", NULL);
+  td_keys("p3", "Escape");
+  td_expect("p3", "flow GET /orders/<id>  by time", NULL);
+  td_keys("p3", "Escape");
+  td_expect("p3", "row 1 of 3", NULL);
+  td_kill("p3");
+  /* --filter applies to the first view too; an invalid regex stops before the terminal is taken. */
+  td_ready("p5", 80, 24, TD_XTERM_UTF8, "--filter \"~^fetch_(order|items)$\"", NULL);
+  td_expect("p5", "row 1 of 2 matching '~^fetch_(order|items)$'", NULL);
+  td_kill("p5");
+  int st = -1;
+  char *out = td_sh_out(&st, "%s --url http://127.0.0.1:1 --service shop --filter '~(x' 2>&1", td_bin());
+  assert_int_equal(st, 2);
+  assert_non_null(strstr(out, "hud-tui: --filter: invalid regex '(x': "));
+  free(out);
+  td_ready("p4", 80, 24, TD_XTERM_UTF8, "--view flows", NULL);
+  td_keys("p4", "h");
+  td_expect("p4", "\u2514 get ! ", NULL);
+  sgr = td_screen_sgr("p4");
+  assert_non_null(sgr);
+  const char *bang = strstr(sgr, "get ! ");
+  assert_non_null(bang);
+  /* The last SGR before the marked name sets the red of 256 colours (38;5;167). */
+  const char *esc = bang;
+  while (esc > sgr && !(esc[0] == '\033' && esc[1] == '[')) esc--;
+  assert_true(strstr(esc, "38;5;167") && strstr(esc, "38;5;167") < bang);
+  free(sgr);
+  td_kill("p4");
 }
 
 /* Flows -> Enter (get_order) -> x (its exception paths) -> Enter (the origin's detail) -> Esc -> a (the
@@ -157,6 +233,18 @@ static void sort_filter_move(void **state) {
   td_expect("s1", "row 3 of 15", NULL);
   td_keys("s1", "/ d b Enter");
   td_expect("s1", "row 1 of 3 matching 'db'", "functions_filter_db_80x24");
+  td_keys("s1", "Escape");
+  td_expect("s1", "row 1 of 15", NULL);
+  /* `~`: an extended regex, case-insensitive; an invalid one says why on the status line and matches nothing. */
+  td_keys("s1", "/");
+  td_keys("s1", "-l '~^(FETCH|save)_order$'");
+  td_keys("s1", "Enter");
+  td_expect("s1", "row 1 of 2 matching '~^(FETCH|save)_order$'", "functions_filter_regex_80x24");
+  td_keys("s1", "Escape /");
+  td_keys("s1", "-l '~(x'");
+  td_expect("s1", "invalid regex '(x'", NULL);
+  td_keys("s1", "Enter");
+  td_expect("s1", "invalid regex '(x': ", "functions_filter_bad_regex_80x24");
   td_keys("s1", "Escape");
   td_expect("s1", "row 1 of 15", NULL);
   td_keys("s1", "'?'");
@@ -206,7 +294,7 @@ static int teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(functions_matrix), cmocka_unit_test(flows_and_issues),
-      cmocka_unit_test(drill_and_back),   cmocka_unit_test(flow_to_hot_paths),   cmocka_unit_test(errors_view),   cmocka_unit_test(sort_filter_move),
+      cmocka_unit_test(colour_tiers), cmocka_unit_test(drill_and_back),   cmocka_unit_test(flow_to_hot_paths),   cmocka_unit_test(errors_view),   cmocka_unit_test(sort_filter_move),
       cmocka_unit_test(resize),           cmocka_unit_test(spark_pane),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
