@@ -49,6 +49,7 @@ struct lsp_backend {
   char status_service[256];          /* the services hud/status named last */
   int last_err;                      /* HUD_E* of the last failed request, 0 after a success */
   bool shown;                        /* a failure was shown since the last success */
+  const char *shown_state;           /* which one (a static string) */
   int64_t modules;
   /* GET /v1/issues, refreshed with the figures; one request at a time. */
   bool issues_in_flight, issues_dirty, have_issues;
@@ -121,9 +122,11 @@ static void set_state(lsp_backend *b, const char *state, const char *message) {
   }
   if (!is_failure(state)) {
     b->shown = false;
-  } else if (!b->shown) {
-    /* One message per failure episode: the refresh keeps failing quietly until a success. */
+  } else if (!b->shown || strcmp(b->shown_state, state) != 0) {
+    /* One message per failure episode and kind (no service, then a refused key, is two): the refresh keeps
+     * failing quietly until a success. */
     b->shown = true;
+    b->shown_state = state;
     lsp_show(b->srv, 2, "hud: %s", message);
   }
 }
@@ -254,6 +257,8 @@ static void pick_version(lsp_backend *b) {
   if (asked && b->srv->lens_refresh) lsp_request_out(b->srv, "workspace/codeLens/refresh", NULL, NULL);
 }
 
+static void answer_failed(lsp_backend *b, const hud_api_error *err);
+
 static void on_services(hud_client *c, unsigned long id, const hud_api_error *err, void *resp, void *ud) {
   (void)c;
   (void)id;
@@ -271,6 +276,9 @@ static void on_services(hud_client *c, unsigned long id, const hud_api_error *er
     pick_version(b);
   } else {
     hud_arena_reset(b->next_services_arena);
+    /* Without a configured service the list is what discovery needs: say why it failed (a rejected key
+     * reads unauthorized, not unconfigured). */
+    if (!b->closing && !main_service(b) && err->code) answer_failed(b, err);
   }
   /* The figures waited for the first answer: the first lenses already name production's version. */
   for (size_t i = 0; !b->closing && i < b->n_folders; i++)
