@@ -204,6 +204,22 @@ static hud_query_scope scope_of(lsp_backend *b) {
                            .to = to};
 }
 
+static const hud_function_summary *find_id(const folder_state *f, const char *id);
+
+/* The scope for a request about FUNCTION_ID: the service of the folder whose figures hold it (a workspace
+ * of several services), else the main one. */
+static hud_query_scope scope_fn(lsp_backend *b, const char *function_id) {
+  hud_query_scope sc = scope_of(b);
+  for (size_t i = 0; i < b->n_folders; i++) {
+    const folder_state *f = &b->folders[i];
+    if (f->service && f->have && find_id(f, function_id)) {
+      sc.service = f->service;
+      break;
+    }
+  }
+  return sc;
+}
+
 static void on_issues(hud_client *c, unsigned long id, const hud_api_error *err, void *resp, void *ud) {
   (void)c;
   (void)id;
@@ -322,7 +338,7 @@ const hud_issues_response *lsp_backend_issues(lsp_backend *b) { return b && b->h
 int lsp_backend_function_start(lsp_backend *b, const char *function_id, hud_arena *a, hud_function_detail *out,
                                hud_api_cb cb, void *ud) {
   if (!usable(b)) return HUD_ECONFIG;
-  hud_function_request req = {.scope = scope_of(b)};
+  hud_function_request req = {.scope = scope_fn(b, function_id)};
   snprintf(req.function_id, sizeof req.function_id, "%s", function_id);
   unsigned long id;
   return hud_api_function_start(b->client, &req, a, out, cb, ud, &id);
@@ -339,7 +355,7 @@ int lsp_backend_top_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_top_r
 int lsp_backend_exception_flows_start(lsp_backend *b, const char *function_id, hud_arena *a,
                                       hud_exception_flows_response *out, hud_api_cb cb, void *ud) {
   if (!usable(b)) return HUD_ECONFIG;
-  hud_exception_flows_request req = {.scope = scope_of(b), .limit = 100};
+  hud_exception_flows_request req = {.scope = scope_fn(b, function_id), .limit = 100};
   snprintf(req.function_id, sizeof req.function_id, "%s", function_id);
   unsigned long id;
   return hud_api_exception_flows_start(b->client, &req, a, out, cb, ud, &id);
@@ -348,7 +364,7 @@ int lsp_backend_exception_flows_start(lsp_backend *b, const char *function_id, h
 int lsp_backend_callgraph_start(lsp_backend *b, const char *root, int32_t depth, int32_t max_nodes, hud_arena *a,
                                 hud_callgraph_response *out, hud_api_cb cb, void *ud) {
   if (!usable(b)) return HUD_ECONFIG;
-  hud_callgraph_request req = {.scope = scope_of(b), .depth = depth, .max_nodes = max_nodes};
+  hud_callgraph_request req = {.scope = scope_fn(b, root), .depth = depth, .max_nodes = max_nodes};
   snprintf(req.root, sizeof req.root, "%s", root);
   unsigned long id;
   return hud_api_callgraph_start(b->client, &req, a, out, cb, ud, &id);

@@ -16,6 +16,9 @@
 < {"id":3,"result":[{"command":{"title":"⚡ 20/min · p95 3 ms · 0% err · ≠ prod (3.0.0)"}}]}
 > {"jsonrpc": "2.0", "id": 4, "method": "textDocument/hover", "params": {"textDocument": {"uri": "file://${ROOT}/sf/stockws/inv/stock.py"}, "position": {"line": 0, "character": 6}}}
 < {"id":4,"result":{"contents":{"kind":"markdown","value":"**reserve** — production, last 1h (stock)\n\n| | |\n|---|---|\n| calls | 20/min (1.2k in the window) |\n| latency | p50 3 ms · p95 3 ms · p99 3 ms · mean 3 ms |\n| errors | 0% (0 calls) |\n\n_Edited since deployed: the figures describe the deployed code._\n"}}}
+# a request about one function goes to the service whose figures hold it (stock's reserve, not market)
+> {"jsonrpc": "2.0", "id": 5, "method": "hud/functionDetail", "params": {"textDocument": {"uri": "file://${ROOT}/sf/stockws/inv/stock.py"}, "position": {"line": 0, "character": 6}}}
+< {"id":5,"result":{"function":{"name":"reserve"},"figures":{"calls":1200}}}
 > {"jsonrpc":"2.0","id":7,"method":"shutdown"}
 < {"id":7,"result":null}
 > {"jsonrpc":"2.0","method":"exit"}
