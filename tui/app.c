@@ -59,6 +59,7 @@ typedef struct app {
   char spark_id[HUD_UUID_STRLEN + 1], spark_want[HUD_UUID_STRLEN + 1];
   int64_t spark_due;
   bool spark_inflight, spark_stale;
+  char spark_err[512];
   int tab_x[MAX_VIEWS], tab_w[MAX_VIEWS];
   char root[4096];
 } app;
@@ -328,8 +329,14 @@ static void draw_pane(app *a, int y) {
   snprintf(head, sizeof head, "%s %s %s", a->ctx.unicode ? "\u2500\u2500" : "--", ref.name[0] ? ref.name : "?",
            a->ctx.unicode ? "\u2500\u2500" : "--");
   tui_put(y, 0, COLS, head, TUI_TONE_DIM, false);
-  if (!a->spark || strcmp(a->spark_id, a->spark_want) != 0) {
+  if (strcmp(a->spark_id, a->spark_want) != 0) {
     tui_put(y + 1, 1, COLS - 2, "loading...", TUI_TONE_DIM, false);
+    return;
+  }
+  if (!a->spark) {
+    char e[600];
+    snprintf(e, sizeof e, "(no series: %s)", a->spark_err);
+    tui_put(y + 1, 1, COLS - 2, e, TUI_TONE_DIM, false);
     return;
   }
   char p95[1024], calls[1024];
@@ -494,13 +501,14 @@ static void apply_services(app *a, tui_result *r) {
 
 static void apply_spark(app *a, tui_result *r) {
   a->spark_inflight = false;
-  if (r->rc != 0 || r->gen != a->gen || strcmp(r->function_id, a->spark_want) != 0) {
-    hud_arena_free(r->data.arena); /* failed (the view's own fetch reports errors), or moved on since */
+  if (r->gen != a->gen || strcmp(r->function_id, a->spark_want) != 0) {
+    hud_arena_free(r->data.arena); /* moved on since */
     return;
   }
   hud_arena_free(a->spark_arena);
-  a->spark_arena = r->data.arena;
-  a->spark = r->data.resp;
+  a->spark_arena = r->data.arena; /* NULL on failure: the pane says why until the next refresh */
+  a->spark = r->rc == 0 ? r->data.resp : NULL;
+  if (r->rc) tui_error_text(&r->err, a->o->url, a->spark_err, sizeof a->spark_err);
   snprintf(a->spark_id, sizeof a->spark_id, "%s", r->function_id);
   a->spark_stale = false;
 }
