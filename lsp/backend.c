@@ -447,16 +447,22 @@ static void answer_arrived(folder_state *f) {
   if (asked && b->srv->lens_refresh) lsp_request_out(b->srv, "workspace/codeLens/refresh", NULL, NULL);
 }
 
+/* A by-module answer of F came: false when it is to be dropped (stopping, or cancelled). */
+static bool settled(folder_state *f, const hud_api_error *err) {
+  f->in_flight = false;
+  if (f->b->closing || err->code == HUD_ECANCELED) {
+    hud_arena_reset(f->next_arena);
+    return false;
+  }
+  return true;
+}
+
 static void on_answer(hud_client *c, unsigned long id, const hud_api_error *err, void *resp, void *ud) {
   (void)c;
   (void)id;
   (void)resp;
   folder_state *f = ud;
-  f->in_flight = false;
-  if (f->b->closing || err->code == HUD_ECANCELED) {
-    hud_arena_reset(f->next_arena);
-    return;
-  }
+  if (!settled(f, err)) return;
   if (err->code) {
     hud_arena_reset(f->next_arena);
     answer_failed(f->b, err);
@@ -574,11 +580,7 @@ static void on_discover(hud_client *c, unsigned long id, const hud_api_error *er
   (void)id;
   (void)resp;
   folder_state *f = ud;
-  f->in_flight = false;
-  if (f->b->closing || err->code == HUD_ECANCELED) {
-    hud_arena_reset(f->next_arena);
-    return;
-  }
+  if (!settled(f, err)) return;
   if (err->code && err->code != HUD_ENOTFOUND) { /* the backend is away or refuses the key: say so, try later */
     hud_arena_reset(f->next_arena);
     f->discovering = false;

@@ -195,3 +195,11 @@ int64_t tui_now_ms(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+void tui_fmt_trend(double trend, double mean, char *buf, size_t cap) {
+  /* A slope under a millionth of the mean is rounding in the sums (hours-long calls), not a trend. */
+  double tr = fabs(trend) < 1e-6 * mean ? 0 : trend;
+  char d[32];
+  tui_fmt_dur(fabs(tr), d, sizeof d);
+  snprintf(buf, cap, "%s%s", strcmp(d, "-") == 0 ? "" : tr > 0 ? "+" : "-", d);
+}

@@ -168,6 +168,8 @@ void tui_fmt_signed_pct(double pct, char *buf, size_t cap); /* 12.3 -> "+12.3%",
 void tui_fmt_window(int64_t ns, char *buf, size_t cap);   /* "24h" "90m" "7d" */
 void tui_fmt_age(int64_t ms, char *buf, size_t cap);      /* "3s" "2m05s" "1h02m" */
 /* Sparkline of N values scaled to their maximum, one glyph per value (UTF-8 blocks or ASCII); NaN = blank. */
+/* A duration trend per hour, signed ("+489ns"), "-" for none or for noise against MEAN. */
+void tui_fmt_trend(double trend, double mean, char *buf, size_t cap);
 void tui_fmt_spark(const double *v, size_t n, bool unicode, char *buf, size_t cap);
 /* Calls per minute over the window [FROM, TO). */
 double tui_per_min(int64_t calls, hud_time_ns from, hud_time_ns to);

@@ -198,13 +198,10 @@ static void figures(lines *ls, const hud_function_detail *d, const tui_ctx *ctx)
   tui_fmt_dur(s->p99, a[3], sizeof a[3]);
   if ((l = add(ls, TUI_TONE_NORMAL, -1)))
     snprintf(l->text, sizeof l->text, "p50 %s  p90 %s  p95 %s  p99 %s", a[0], a[1], a[2], a[3]);
-  /* As in Functions: a slope under a millionth of the mean is rounding, not a trend. */
-  double tr = fabs(s->duration_trend) < 1e-6 * s->mean_duration ? 0 : s->duration_trend;
-  tui_fmt_dur(fabs(tr), a[0], sizeof a[0]);
+  tui_fmt_trend(s->duration_trend, s->mean_duration, a[0], sizeof a[0]);
   tui_fmt_signed_pct(s->slowdown, a[1], sizeof a[1]);
   if ((l = add(ls, s->slowdown >= 10 ? TUI_TONE_BAD : TUI_TONE_NORMAL, -1))) {
-    int n = snprintf(l->text, sizeof l->text, "trend %s%s/h  change %s", strcmp(a[0], "-") == 0 ? "" : tr < 0 ? "-" : "+",
-                     a[0], a[1]);
+    int n = snprintf(l->text, sizeof l->text, "trend %s/h  change %s", a[0], a[1]);
     if (s->previous_version) snprintf(l->text + n, sizeof l->text - (size_t)n, " vs %s", s->previous_version);
   }
 }

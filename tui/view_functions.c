@@ -87,11 +87,7 @@ static void cell(const tui_vstate *st, const tui_ctx *ctx, size_t row, size_t co
     if (f->error_rate >= 0.01) *tone = TUI_TONE_BAD;
     break;
   case 7: {
-    char d[32];
-    /* A slope under a millionth of the mean is rounding in the sums (hours-long calls), not a trend. */
-    double tr = fabs(f->duration_trend) < 1e-6 * f->mean_duration ? 0 : f->duration_trend;
-    tui_fmt_dur(fabs(tr), d, sizeof d);
-    snprintf(buf, cap, "%s%s", strcmp(d, "-") == 0 ? "" : tr > 0 ? "+" : "-", d);
+    tui_fmt_trend(f->duration_trend, f->mean_duration, buf, cap);
     if (f->mean_duration > 0 && f->duration_trend > 0.1 * f->mean_duration) *tone = TUI_TONE_BAD;
     break;
   }
