@@ -430,6 +430,57 @@ static PyObject *start_timing(uint32_t fi, uint32_t caller, uint32_t off, uint32
   return PyLong_FromUnsignedLong(s);
 }
 
+/* ---- where each running generator's call was counted ----
+ * A generator (or coroutine) is counted when its body starts, on the edge of whoever resumed it
+ * first; a later resumer may see it raise. Its exception belongs to the edge that counted the
+ * call, so that edge is kept here per generator frame (the frame lives inside the generator
+ * object, so its address is stable while the generator runs). Buckets of GWAYS entries; a full
+ * bucket gives up its oldest entry (most often a generator that finished without raising). */
+#define GMAP 4096
+#define GWAYS 4
+typedef struct gent {
+  void *frame;
+  uint32_t fn, caller, off, flow;
+  uint32_t seq;
+} gent;
+static gent gmap[GMAP];
+static uint32_t gseq;
+static int64_t gmap_misses; /* raises whose starting edge was no longer known */
+
+static inline bool is_gen_frame(const _PyInterpreterFrame *f) { return f && f->owner == FRAME_OWNED_BY_GENERATOR; }
+
+static inline gent *gmap_bucket(const void *frame) {
+  uint32_t h = (uint32_t)(((uintptr_t)frame >> 4) * 2654435761u) >> 20; /* 12 bits */
+  return &gmap[(h * GWAYS) & (GMAP - 1)];
+}
+
+static void gmap_note(void *frame, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow) {
+  gent *b = gmap_bucket(frame), *slot = &b[0];
+  for (int k = 0; k < GWAYS; k++) {
+    if (b[k].frame == frame || !b[k].frame) {
+      slot = &b[k];
+      break;
+    }
+    if ((int32_t)(b[k].seq - slot->seq) < 0) slot = &b[k];
+  }
+  slot->frame = frame;
+  slot->fn = fn, slot->caller = caller, slot->off = off, slot->flow = flow;
+  slot->seq = ++gseq;
+}
+
+/* The edge that counted the running generator FRAME of function FN; false if unknown. */
+static bool gmap_take(void *frame, uint32_t fn, uint32_t *caller, uint32_t *off, uint32_t *flow) {
+  gent *b = gmap_bucket(frame);
+  for (int k = 0; k < GWAYS; k++) {
+    if (b[k].frame == frame && b[k].fn == fn) {
+      *caller = b[k].caller, *off = b[k].off, *flow = b[k].flow;
+      b[k].frame = NULL;
+      return true;
+    }
+  }
+  return false;
+}
+
 /* ---- hot path ---- */
 
 /* The index argument: a small non-negative int, read without a call. -1 for anything else. */
@@ -470,6 +521,7 @@ static PyObject *py_enter(PyObject *mod, PyObject *arg) {
     e->count++;
   else
     p->dropped_invocations++;
+  if (is_gen_frame(self)) gmap_note(self, (uint32_t)i, caller, off, flow);
   uint32_t parent = 0;
   if (nactive && cf) {
     uint32_t h = amap_h(cf);
@@ -725,11 +777,16 @@ static PyObject *py_raise(PyObject *mod, PyObject *arg) {
   PyThreadState *ts = cur_tstate();
   uint32_t caller, off;
   _PyInterpreterFrame *cf;
-  find_caller(CUR_FRAME(ts), &caller, &off, &cf);
+  _PyInterpreterFrame *self = CUR_FRAME(ts);
+  find_caller(self, &caller, &off, &cf);
   uint32_t flow = current_flow();
+  /* The exception is counted on the edge that counted the call: for a generator, the one that
+   * started it, whoever resumed it now. The path goes on to the frame it propagates to. */
+  uint32_t ec = caller, eo = off, ef = flow;
+  if (is_gen_frame(self) && !gmap_take(self, (uint32_t)i, &ec, &eo, &ef)) gmap_misses++;
   /* The edge must exist in this period even if the call began in the previous one. */
-  if (!sns_edge_get(sns_cur, (uint32_t)i, caller, off, flow)) sns_cur->dropped_invocations++;
-  sns_exc *x = exc_get(sns_cur, (uint32_t)i, caller, off, flow, tn);
+  if (!sns_edge_get(sns_cur, (uint32_t)i, ec, eo, ef)) sns_cur->dropped_invocations++;
+  sns_exc *x = exc_get(sns_cur, (uint32_t)i, ec, eo, ef, tn);
   if (x) x->count++;
   /* Exception path: the open path of this thread continues when the same exception object
    * escapes the function that was the nearest instrumented caller of the last escape. Object
@@ -1042,6 +1099,7 @@ static PyObject *py_after_fork_child(PyObject *mod, PyObject *unused) {
   sns_cur->start_ticks = sns_ticks();
   slots_reset();
   memset(xrecs, 0, sizeof xrecs);
+  memset(gmap, 0, sizeof gmap);
   sns_sender_after_fork_child();
   Py_RETURN_NONE;
 }
@@ -1064,6 +1122,7 @@ static PyObject *py_stats(PyObject *mod, PyObject *unused) {
   SET("tsc", PyBool_FromLong(use_tsc));
   SET("ns_per_tick", PyFloat_FromDouble(ns_per_tick));
   SET("quota", PyLong_FromUnsignedLong(quota));
+  SET("generator_edge_misses", PyLong_FromLongLong(gmap_misses));
 #undef SET
   return d;
 }
