@@ -1009,15 +1009,16 @@ static PyObject *py_flow_record(PyObject *mod, PyObject *args) {
 }
 
 /* ---- snapshot (sender, under the GIL) ---- */
-sns_period *sns_snapshot_locked(sns_period *fresh, uint32_t *nfns_out) {
+sns_period *sns_snapshot_locked(sns_period *fresh, bool final, uint32_t *nfns_out) {
   for (int k = 0; k < XTHREADS; k++) xrec_close(&xrecs[k]);
   sns_period *old = sns_cur;
   fresh->start_wall = sns_wall_ns();
   fresh->start_ticks = sns_ticks();
   sns_cur = fresh;
   /* A timed call still running is counted where it will end: records keep sampled <= count and
-   * totals stay exact (the call moves from the old period to the new one). */
-  for (uint32_t k = 1; k < NSLOTS; k++) {
+   * totals stay exact (the call moves from the old period to the new one). Not at the final
+   * snapshot: no period follows it, so a call still running there is counted where it began. */
+  for (uint32_t k = 1; k < NSLOTS && !final; k++) {
     slot *sl = &slots[k];
     if (!sl->live || !sl->own || sl->period != period_gen) continue;
     sns_edge *oe = sns_edge_find(old, sl->fn, sl->caller, sl->off, sl->flow);

@@ -547,8 +547,9 @@ static int send_one(void) {
   return 0;
 }
 
-/* Takes a snapshot under the GIL and queues its batch. False if the interpreter is gone. */
-static bool snapshot_and_queue(void) {
+/* Takes a snapshot under the GIL and queues its batch (FINAL: the last one, at exit). False if
+ * the interpreter is gone. */
+static bool snapshot_and_queue(bool final) {
   if (!S.spare) S.spare = sns_period_new();
   if (!S.spare) return true;
   pthread_mutex_lock(&S.py_mu);
@@ -558,7 +559,7 @@ static bool snapshot_and_queue(void) {
   }
   PyGILState_STATE g = PyGILState_Ensure();
   uint32_t nfns;
-  sns_period *old = sns_snapshot_locked(S.spare, &nfns);
+  sns_period *old = sns_snapshot_locked(S.spare, final, &nfns);
   if (!S.version_frozen) S.version_frozen = S.s.version ? strdup(S.s.version) : declarations_hash(nfns);
   PyGILState_Release(g);
   pthread_mutex_unlock(&S.py_mu);
@@ -606,7 +607,7 @@ static void *sender_main(void *arg) {
 
     bool alive = true;
     if (want_snap) {
-      alive = snapshot_and_queue();
+      alive = snapshot_and_queue(stop);
       next_flush = cpu_seconds(CLOCK_MONOTONIC) + S.s.interval_s;
       /* An explicit flush and the final one send now, whatever the backoff. */
       if (stop || req != S.flush_done) retry_at = 0;

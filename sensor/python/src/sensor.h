@@ -151,8 +151,9 @@ PyObject *sns_sender_stats(void);
 void sns_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Called by the sender under the GIL: closes the open exception paths and swaps periods.
+ * FINAL: the last snapshot before exit (calls still running stay in the retired period).
  * Returns the retired period (owned by the sender until sns_period_clear). */
-sns_period *sns_snapshot_locked(sns_period *fresh, uint32_t *nfns_out);
+sns_period *sns_snapshot_locked(sns_period *fresh, bool final, uint32_t *nfns_out);
 /* Recomputes the sampling quota from the retired period (no GIL needed). */
 void sns_adapt_sampling(const sns_period *retired, double interval_s, double budget);
 extern double sns_cal_call_ns, sns_cal_sample_ns;
