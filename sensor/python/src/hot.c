@@ -195,6 +195,8 @@ void sns_period_clear(sns_period *p) {
   for (uint32_t i = 0; i < p->ecap; i++) p->edges[i].fn = SNS_NONE;
   memset(p->excs, 0, p->xcap * sizeof *p->excs);
   for (uint32_t i = 0; i < p->xcap; i++) p->excs[i].fn = SNS_NONE;
+  for (uint32_t i = 0; i < p->fcap; i++)
+    if (p->xflows[i].hash) sns_free(p->xflows[i].path, p->xflows[i].n * sizeof *p->xflows[i].path);
   memset(p->xflows, 0, p->fcap * sizeof *p->xflows);
   for (uint32_t i = 0; i < p->flows_cap; i++) {
     if (p->flows[i].sketch) hud_sketch_free(p->flows[i].sketch);
@@ -202,7 +204,7 @@ void sns_period_clear(sns_period *p) {
   if (p->flows) memset(p->flows, 0, p->flows_cap * sizeof *p->flows);
   p->en = p->xn = p->fn = 0;
   p->calls = p->samples = 0;
-  p->dropped_invocations = p->dropped_xflows = 0;
+  p->dropped_invocations = p->dropped_xflows = p->cut_xflows = 0;
 }
 
 static bool edge_grow(sns_period *p) {
@@ -664,6 +666,7 @@ typedef struct xrec {
   uint32_t flow;
   uint32_t expected;    /* nearest instrumented caller at the last escape */
   int32_t origin_line;
+  bool cut;             /* longer than path[] */
   uint32_t n;
   uint32_t path[SNS_XF_MAX_PATH];
 } xrec;
@@ -675,16 +678,19 @@ static void xflow_add(sns_period *p, const xrec *r) {
   H((uintptr_t)r->type);
   H(r->flow);
   H(r->expected);
+  H((uint32_t)r->origin_line);
   for (uint32_t i = 0; i < r->n; i++) H(r->path[i]);
 #undef H
   if (!h) h = 1;
+  if (r->cut) p->cut_xflows++;
   for (;;) {
     uint32_t mask = p->fcap - 1, k = (uint32_t)h & mask;
     for (;;) {
       sns_xflow *x = &p->xflows[k];
       if (!x->hash) break;
       if (x->hash == h && x->type == r->type && x->flow == r->flow && x->catcher == r->expected &&
-          x->n == r->n && memcmp(x->path, r->path, r->n * sizeof r->path[0]) == 0) {
+          x->origin_line == r->origin_line && x->n == r->n &&
+          memcmp(x->path, r->path, r->n * sizeof r->path[0]) == 0) {
         x->count++;
         return;
       }
@@ -692,6 +698,11 @@ static void xflow_add(sns_period *p, const xrec *r) {
     }
     if (2 * (p->fn + 1) <= p->fcap) {
       sns_xflow *x = &p->xflows[k];
+      x->path = sns_calloc(r->n, sizeof *x->path);
+      if (!x->path) {
+        p->dropped_xflows++;
+        return;
+      }
       x->hash = h;
       x->type = r->type;
       x->flow = r->flow;
@@ -729,6 +740,7 @@ static void xrec_close(xrec *r) {
   if (r->ts && r->n) xflow_add(sns_cur, r);
   r->ts = NULL;
   r->n = 0;
+  r->cut = false;
   r->exc = NULL;
 }
 
@@ -794,7 +806,10 @@ static PyObject *py_raise(PyObject *mod, PyObject *arg) {
   uint32_t h = (uint32_t)(((uintptr_t)ts >> 4) * 2654435761u) % XTHREADS;
   xrec *r = &xrecs[h];
   if (r->ts == ts && r->exc == (void *)exc && r->expected == (uint32_t)i) {
-    if (r->n < SNS_XF_MAX_PATH) r->path[r->n++] = (uint32_t)i;
+    if (r->n < SNS_XF_MAX_PATH)
+      r->path[r->n++] = (uint32_t)i;
+    else
+      r->cut = true;
     r->expected = caller;
   } else {
     xrec_close(r);

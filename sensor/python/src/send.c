@@ -63,6 +63,7 @@ static struct {
   char last_error[256];
   double cpu_prev_proc, cpu_prev_thread;
   uint64_t calls_total, samples_total;
+  int64_t xflows_cut_total;
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .wake = PTHREAD_COND_INITIALIZER,
        .done = PTHREAD_COND_INITIALIZER,
@@ -448,7 +449,10 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
   S.calls_total += p->calls;
   S.samples_total += p->samples;
   S.dropped.invocations += p->dropped_invocations;
-  S.dropped.exception_flows += p->dropped_xflows;
+  /* The protocol has no field for a cut path: the events whose path was cut at its limit are
+   * counted as (partly) dropped exception flows (docs/protocol.md, exception_flow). */
+  S.dropped.exception_flows += p->dropped_xflows + p->cut_xflows;
+  S.xflows_cut_total += p->cut_xflows;
   pthread_mutex_lock(&S.mu);
   b.dropped = S.dropped;
   memset(&S.dropped, 0, sizeof S.dropped);
@@ -854,12 +858,12 @@ void sns_sender_after_fork_child(void) {
 PyObject *sns_sender_stats(void) {
   pthread_mutex_lock(&S.mu);
   PyObject *d = Py_BuildValue(
-      "{s:O,s:L,s:L,s:L,s:i,s:n,s:L,s:L,s:L,s:s,s:K,s:K}", "running", S.running ? Py_True : Py_False,
+      "{s:O,s:L,s:L,s:L,s:i,s:n,s:L,s:L,s:L,s:s,s:K,s:K,s:L}", "running", S.running ? Py_True : Py_False,
       "batches_sent", (long long)S.batches_sent, "batches_failed", (long long)S.batches_failed, "send_errors",
       (long long)S.send_errors, "backlog", S.n_backlog, "backlog_bytes", (Py_ssize_t)S.backlog_bytes,
       "dropped_batches", (long long)S.dropped_total.batches, "last_status", (long long)S.last_status,
       "declarations_sent", (long long)S.decl_sent, "last_error", S.last_error, "calls_total",
-      (unsigned long long)S.calls_total, "samples_total", (unsigned long long)S.samples_total);
+      (unsigned long long)S.calls_total, "samples_total", (unsigned long long)S.samples_total, "exception_paths_cut", (long long)S.xflows_cut_total);
   pthread_mutex_unlock(&S.mu);
   return d;
 }
