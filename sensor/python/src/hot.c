@@ -150,6 +150,19 @@ void sns_free(void *p, size_t size) {
   sns_mem_bytes -= (int64_t)size;
 }
 
+/* Duration sketches, counted at a rough size (a warm window) from creation to release. */
+#define SKETCH_BYTES 1024
+static hud_sketch *sketch_new(void) {
+  hud_sketch *sk = hud_sketch_new(SNS_SKETCH_ALPHA);
+  if (sk) sns_mem_bytes += SKETCH_BYTES;
+  return sk;
+}
+static void sketch_free(hud_sketch *sk) {
+  if (!sk) return;
+  hud_sketch_free(sk);
+  sns_mem_bytes -= SKETCH_BYTES;
+}
+
 /* ---- period tables ---- */
 #define EDGE_MAX (1u << 20)
 #define EXC_MAX (1u << 16)
@@ -181,7 +194,7 @@ sns_period *sns_period_new(void) {
 
 void sns_period_clear(sns_period *p) {
   for (uint32_t i = 0; i < p->ecap; i++) {
-    if (p->edges[i].sketch) hud_sketch_free(p->edges[i].sketch);
+    sketch_free(p->edges[i].sketch);
   }
   /* Shrink tables that grew for a burst, so that memory follows the current load. */
   if (p->ecap > 4 * (p->en + 256) && p->ecap > 1024) {
@@ -199,7 +212,7 @@ void sns_period_clear(sns_period *p) {
     if (p->xflows[i].hash) sns_free(p->xflows[i].path, p->xflows[i].n * sizeof *p->xflows[i].path);
   memset(p->xflows, 0, p->fcap * sizeof *p->xflows);
   for (uint32_t i = 0; i < p->flows_cap; i++) {
-    if (p->flows[i].sketch) hud_sketch_free(p->flows[i].sketch);
+    sketch_free(p->flows[i].sketch);
   }
   if (p->flows) memset(p->flows, 0, p->flows_cap * sizeof *p->flows);
   p->en = p->xn = p->fn = 0;
@@ -569,10 +582,7 @@ static PyObject *py_exit(PyObject *mod, PyObject *arg) {
       e->sumsq += (double)d * (double)d;
       int64_t self_ns = d - sl->child_ns;
       e->self_ns += self_ns > 0 ? self_ns : 0;
-      if (!e->sketch) {
-        e->sketch = hud_sketch_new(SNS_SKETCH_ALPHA);
-        if (e->sketch) sns_mem_bytes += 1024; /* rough: a warm window */
-      }
+      if (!e->sketch) e->sketch = sketch_new();
       if (e->sketch) hud_sketch_add(e->sketch, (double)d);
     }
   }
@@ -994,7 +1004,7 @@ static PyObject *py_flow_record(PyObject *mod, PyObject *args) {
   if (dur < 0) dur = 0;
   fs->sum_ns += dur;
   fs->sumsq += (double)dur * (double)dur;
-  if (!fs->sketch) fs->sketch = hud_sketch_new(SNS_SKETCH_ALPHA);
+  if (!fs->sketch) fs->sketch = sketch_new();
   if (fs->sketch) hud_sketch_add(fs->sketch, (double)dur);
   const char *tn = NULL;
   if (exc != Py_None) {
