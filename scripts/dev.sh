@@ -15,7 +15,7 @@ DEB_PACKAGES=(
   nodejs npm python3 python3-dev tmux universal-ctags
   python3-flask python3-fastapi python3-starlette python3-django python3-celery gunicorn python3-uvicorn wrk
   libpython3.11-testsuite
-  neovim chromium emacs-nox elpa-eglot patchelf
+  neovim chromium emacs-nox elpa-eglot patchelf jq
 )
 
 log() { printf '[dev.sh] %s\n' "$*" >&2; }
