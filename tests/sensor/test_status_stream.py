@@ -1,6 +1,7 @@
 """Where the sensor's status line goes: stdout by default (as documented), stderr or nowhere with
 HUD_STATUS=stderr|off, so that `python -m hud_sensor run tool.py | jq` works; enabled or not; a
-bad value says so on stderr and keeps the default."""
+bad value says so on stderr and keeps the default. Without the native module the program still
+runs."""
 
 import os
 import shlex
@@ -52,6 +53,17 @@ def main():
                         check("'bogus' is not stdout, stderr or off" in raw.stderr, f"{what}: stderr {raw.stderr!r}")
                     else:
                         check("hud:" not in raw.stderr, f"{what}: stderr {raw.stderr!r}")
+        # Without the native module (a broken install) the program still runs untouched, and says why.
+        for enabled in (True, False):
+            env = sensor_env(lst, HUD_STATUS="stderr")
+            if not enabled:
+                env.pop("HUD_ENABLE")
+            env["PYTHONPATH"] = os.pathsep.join(x for x in env["PYTHONPATH"].split(os.pathsep)
+                                                if x != os.environ["HUD_SENSOR_MODULE_DIR"])
+            p = pipeline(env)
+            why = "native module unavailable" if enabled else "HUD_ENABLE is not set"
+            check(p.returncode == 0 and p.stdout == "610\n" and why in p.stderr,
+                  f"no native module, enabled={enabled}: {p.returncode} {p.stdout!r} {p.stderr!r}")
     finally:
         lst.close()
     print("ok: status stream")
