@@ -75,9 +75,15 @@ def case_gen_resume():
     want = {("starter", site("@site-starter-gen")): {"count": 10, "exceptions": {"ValueError": 10}}}
     check(e == want, f"gen edges {e} != {want}")
     x = xflows(b)
-    want_x = {("ValueError", "gen", (), "finisher", site("@raise-gen")): 10}
+    want_x = {("ValueError", "gen", (), "finisher", site("@raise-gen")): 10,
+              ("KeyError", "coro", (), "cfinisher", site("@raise-coro")): 7}
     check(x == want_x, f"exception paths {x} != {want_x}")
     check(t["finisher"]["count"] == 10 and t["finisher"]["exceptions"] == {}, f"finisher {t['finisher']}")
+    # The same with a coroutine driven by send().
+    check(t["coro"]["count"] == 7, f"coro: {t['coro']['count']} calls for 7")
+    e = edges(b, "coro")
+    want = {("cstarter", site("@site-cstarter-coro")): {"count": 7, "exceptions": {"KeyError": 7}}}
+    check(e == want, f"coro edges {e} != {want}")
 
 
 def case_unfinished():

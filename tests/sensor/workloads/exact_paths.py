@@ -24,11 +24,37 @@ def finisher(g):
     return 0
 
 
+class Pause:
+    def __await__(self):
+        yield
+
+
+async def coro(n):
+    await Pause()
+    raise KeyError(n)  # @raise-coro
+
+
+def cstarter(c):
+    c.send(None)  # @site-cstarter-coro
+
+
+def cfinisher(c):
+    try:
+        c.send(None)
+    except KeyError:
+        return 1
+    return 0
+
+
 def case_gen_resume():
     for i in range(10):
         g = gen(i)
         starter(g)
         finisher(g)
+    for i in range(7):
+        c = coro(i)
+        cstarter(c)
+        cfinisher(c)
 
 
 # ---- unfinished: calls still running when the program ends ----
