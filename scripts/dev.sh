@@ -13,9 +13,9 @@ DEB_PACKAGES=(
   libuv1-dev libcurl4-openssl-dev libjansson-dev libyajl-dev libtree-sitter-dev libncurses-dev
   libcmocka-dev libmicrohttpd-dev libsqlite3-dev zlib1g-dev libssl-dev openssl ca-certificates
   nodejs npm python3 python3-dev tmux universal-ctags
-  python3-flask python3-fastapi python3-starlette python3-django python3-celery gunicorn python3-uvicorn wrk
+  python3-flask python3-fastapi python3-starlette python3-django python3-celery python3-redis redis-server gunicorn python3-uvicorn wrk
   libpython3.11-testsuite
-  neovim chromium emacs-nox elpa-eglot patchelf
+  neovim chromium emacs-nox elpa-eglot patchelf jq
 )
 
 log() { printf '[dev.sh] %s\n' "$*" >&2; }

@@ -82,7 +82,23 @@ def main():
         mean_ms = items["sleeper"]["mean_duration"] / 1e6
         own_ms = own["sleeper"] / 10 / 1e6
         check(abs(mean_ms - own_ms) <= 0.05 * own_ms, f"sleeper mean {mean_ms:.2f} ms, measured {own_ms:.2f} ms")
-        print("ok: server", {k: items[k]["calls"] for k in want})
+        # Exception paths at the protocol's limit and per raising line are accepted and stored.
+        xw = os.path.join(WORKLOADS, "exact_paths.py")
+        for case in ("deep_path", "origin_line"):
+            env["HUD_SERVICE"] = "xp-server"
+            p = run(["-m", "hud_sensor", "run", xw, case], env, timeout=60)
+            check(p.returncode == 0, f"{case}: {p.stdout} {p.stderr}")
+        with open(os.path.join(tmp, "sensor.log")) as fh:
+            log = fh.read()
+        check("failed" not in log, f"the server refused batches:\n{log}")
+        xf = get(port, read_key, "/v1/exception-flows", {"service": "xp-server", "limit": 100})["flows"]
+        got = sorted((x["exception_type"], x["origin"].get("name"), len(x["propagated_through"]),
+                      (x.get("caught_in") or {}).get("name"), x["count"]) for x in xf)
+        # The query adds up the raising lines (20 + 80); the records stay apart in the store.
+        want_x = [("KeyError", "deep", 29, "catcher", 3), ("KeyError", "deep", 256, "catcher", 2),
+                  ("ValueError", "parse", 0, "parse_all", 100)]
+        check(got == want_x, f"exception paths on the server {got} != {want_x}")
+        print("ok: server", {k: items[k]["calls"] for k in want}, "exception paths", got)
     finally:
         if srv is not None:
             srv.send_signal(signal.SIGTERM)

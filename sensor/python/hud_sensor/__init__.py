@@ -14,6 +14,10 @@ HUD_INCLUDE_MODULES / HUD_EXCLUDE_MODULES (comma-separated globs of module names
 object), HUD_LOG_FILE, HUD_FLUSH_INTERVAL (seconds, default 10), HUD_CPU_BUDGET (fraction,
 default 0.01), HUD_BACKLOG (batches kept while the backend is unreachable, default 30).
 
+Status lines ("hud: sensor enabled ...", "hud: HUD_ENABLE is not set ...") go to stdout by default;
+HUD_STATUS=stderr (or init(status="stderr")) sends them to stderr, HUD_STATUS=off drops them, for
+programs whose stdout is data (`python -m hud_sensor run tool.py | jq`).
+
 HUD_KEY is an API key with the `ingest` role, made for the sensor alone:
 `hud-server keys create --env prod --role ingest --label orders`. It can send batches and nothing else;
 editors and hud-tui use a separate key with the `read` role.
@@ -28,11 +32,30 @@ __all__ = ["init", "enabled", "flush", "stats", "shutdown"]
 __version__ = "0.1.0"
 
 _TRUE = {"1", "true", "yes", "on"}
+_STREAMS = ("stdout", "stderr", "off")
 _state = None
+_stream = "stdout"
+
+
+def _status_stream(arg):
+    """Where status lines go: init(status=...), else HUD_STATUS, else stdout."""
+    v = arg if arg is not None else os.environ.get("HUD_STATUS", "")
+    v = str(v).strip().lower() or "stdout"
+    if v not in _STREAMS:
+        sys.stderr.write(f"hud: status stream {v!r} is not stdout, stderr or off: using stdout\n")
+        sys.stderr.flush()
+        return "stdout"
+    return v
 
 
 def _status(msg):
-    print(f"hud: {msg}", flush=True)
+    if _stream == "off":
+        return
+    out = sys.stderr if _stream == "stderr" else sys.stdout
+    try:
+        print(f"hud: {msg}", file=out, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass  # a closed or missing stream must not stop the program
 
 
 def enabled():
@@ -53,11 +76,13 @@ def _globs(v):
 
 def init(key=None, service=None, url=None, version=None, include_modules=None, exclude_modules=None,
          tags=None, log_file=None, flush_interval=None, env=None, cpu_budget=None, quiet=False,
-         _main_code_instrumented=False, _script=None):
-    """Starts the sensor. Returns True when it runs, False when disabled (HUD_ENABLE unset)."""
-    global _state
+         status=None, _main_code_instrumented=False, _script=None):
+    """Starts the sensor. Returns True when it runs, False when disabled (HUD_ENABLE unset).
+    STATUS: where status lines go, "stdout" (default), "stderr" or "off" (else HUD_STATUS)."""
+    global _state, _stream
     if _state is not None:
         return True
+    _stream = _status_stream(status)
     say = (lambda m: None) if quiet else _status
     if not enabled():
         _status("HUD_ENABLE is not set: sensor disabled, nothing instrumented")

@@ -9,7 +9,6 @@ import sys
 import types
 
 import hud_sensor
-from hud_sensor import _instrument
 
 USAGE = __doc__
 
@@ -21,6 +20,8 @@ def _run_script(path, args):
     if not hud_sensor.init(_main_code_instrumented=True, _script=path):
         runpy.run_path(path, run_name="__main__")
         return
+    # Imported only once the sensor runs: it needs the native module, which may be missing.
+    from hud_sensor import _instrument
     code = _instrument.instrument_main_file(path, hud_sensor._state.registry)
     main = types.ModuleType("__main__")
     main.__file__ = path
@@ -33,7 +34,10 @@ def _run_script(path, args):
 def _run_module(name, args):
     sys.argv = [name] + args
     sys.path[0] = os.getcwd()
-    hooks = dict(_instrument.HOOK_NAMES) if hud_sensor.init(_main_code_instrumented=True, _script=name) else None
+    hooks = None
+    if hud_sensor.init(_main_code_instrumented=True, _script=name):
+        from hud_sensor import _instrument
+        hooks = dict(_instrument.HOOK_NAMES)
     runpy.run_module(name, run_name="__main__", alter_sys=True, init_globals=hooks)
 
 

@@ -150,6 +150,19 @@ void sns_free(void *p, size_t size) {
   sns_mem_bytes -= (int64_t)size;
 }
 
+/* Duration sketches, counted at a rough size (a warm window) from creation to release. */
+#define SKETCH_BYTES 1024
+static hud_sketch *sketch_new(void) {
+  hud_sketch *sk = hud_sketch_new(SNS_SKETCH_ALPHA);
+  if (sk) sns_mem_bytes += SKETCH_BYTES;
+  return sk;
+}
+static void sketch_free(hud_sketch *sk) {
+  if (!sk) return;
+  hud_sketch_free(sk);
+  sns_mem_bytes -= SKETCH_BYTES;
+}
+
 /* ---- period tables ---- */
 #define EDGE_MAX (1u << 20)
 #define EXC_MAX (1u << 16)
@@ -181,7 +194,7 @@ sns_period *sns_period_new(void) {
 
 void sns_period_clear(sns_period *p) {
   for (uint32_t i = 0; i < p->ecap; i++) {
-    if (p->edges[i].sketch) hud_sketch_free(p->edges[i].sketch);
+    sketch_free(p->edges[i].sketch);
   }
   /* Shrink tables that grew for a burst, so that memory follows the current load. */
   if (p->ecap > 4 * (p->en + 256) && p->ecap > 1024) {
@@ -195,14 +208,16 @@ void sns_period_clear(sns_period *p) {
   for (uint32_t i = 0; i < p->ecap; i++) p->edges[i].fn = SNS_NONE;
   memset(p->excs, 0, p->xcap * sizeof *p->excs);
   for (uint32_t i = 0; i < p->xcap; i++) p->excs[i].fn = SNS_NONE;
+  for (uint32_t i = 0; i < p->fcap; i++)
+    if (p->xflows[i].hash) sns_free(p->xflows[i].path, p->xflows[i].n * sizeof *p->xflows[i].path);
   memset(p->xflows, 0, p->fcap * sizeof *p->xflows);
   for (uint32_t i = 0; i < p->flows_cap; i++) {
-    if (p->flows[i].sketch) hud_sketch_free(p->flows[i].sketch);
+    sketch_free(p->flows[i].sketch);
   }
   if (p->flows) memset(p->flows, 0, p->flows_cap * sizeof *p->flows);
   p->en = p->xn = p->fn = 0;
   p->calls = p->samples = 0;
-  p->dropped_invocations = p->dropped_xflows = 0;
+  p->dropped_invocations = p->dropped_xflows = p->cut_xflows = 0;
 }
 
 static bool edge_grow(sns_period *p) {
@@ -430,6 +445,57 @@ static PyObject *start_timing(uint32_t fi, uint32_t caller, uint32_t off, uint32
   return PyLong_FromUnsignedLong(s);
 }
 
+/* ---- where each running generator's call was counted ----
+ * A generator (or coroutine) is counted when its body starts, on the edge of whoever resumed it
+ * first; a later resumer may see it raise. Its exception belongs to the edge that counted the
+ * call, so that edge is kept here per generator frame (the frame lives inside the generator
+ * object, so its address is stable while the generator runs). Buckets of GWAYS entries; a full
+ * bucket gives up its oldest entry (most often a generator that finished without raising). */
+#define GMAP 4096
+#define GWAYS 4
+typedef struct gent {
+  void *frame;
+  uint32_t fn, caller, off, flow;
+  uint32_t seq;
+} gent;
+static gent gmap[GMAP];
+static uint32_t gseq;
+static int64_t gmap_misses; /* raises whose starting edge was no longer known */
+
+static inline bool is_gen_frame(const _PyInterpreterFrame *f) { return f && f->owner == FRAME_OWNED_BY_GENERATOR; }
+
+static inline gent *gmap_bucket(const void *frame) {
+  uint32_t h = (uint32_t)(((uintptr_t)frame >> 4) * 2654435761u) >> 20; /* 12 bits */
+  return &gmap[(h * GWAYS) & (GMAP - 1)];
+}
+
+static void gmap_note(void *frame, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow) {
+  gent *b = gmap_bucket(frame), *slot = &b[0];
+  for (int k = 0; k < GWAYS; k++) {
+    if (b[k].frame == frame || !b[k].frame) {
+      slot = &b[k];
+      break;
+    }
+    if ((int32_t)(b[k].seq - slot->seq) < 0) slot = &b[k];
+  }
+  slot->frame = frame;
+  slot->fn = fn, slot->caller = caller, slot->off = off, slot->flow = flow;
+  slot->seq = ++gseq;
+}
+
+/* The edge that counted the running generator FRAME of function FN; false if unknown. */
+static bool gmap_take(void *frame, uint32_t fn, uint32_t *caller, uint32_t *off, uint32_t *flow) {
+  gent *b = gmap_bucket(frame);
+  for (int k = 0; k < GWAYS; k++) {
+    if (b[k].frame == frame && b[k].fn == fn) {
+      *caller = b[k].caller, *off = b[k].off, *flow = b[k].flow;
+      b[k].frame = NULL;
+      return true;
+    }
+  }
+  return false;
+}
+
 /* ---- hot path ---- */
 
 /* The index argument: a small non-negative int, read without a call. -1 for anything else. */
@@ -470,6 +536,7 @@ static PyObject *py_enter(PyObject *mod, PyObject *arg) {
     e->count++;
   else
     p->dropped_invocations++;
+  if (is_gen_frame(self)) gmap_note(self, (uint32_t)i, caller, off, flow);
   uint32_t parent = 0;
   if (nactive && cf) {
     uint32_t h = amap_h(cf);
@@ -515,10 +582,7 @@ static PyObject *py_exit(PyObject *mod, PyObject *arg) {
       e->sumsq += (double)d * (double)d;
       int64_t self_ns = d - sl->child_ns;
       e->self_ns += self_ns > 0 ? self_ns : 0;
-      if (!e->sketch) {
-        e->sketch = hud_sketch_new(SNS_SKETCH_ALPHA);
-        if (e->sketch) sns_mem_bytes += 1024; /* rough: a warm window */
-      }
+      if (!e->sketch) e->sketch = sketch_new();
       if (e->sketch) hud_sketch_add(e->sketch, (double)d);
     }
   }
@@ -612,6 +676,7 @@ typedef struct xrec {
   uint32_t flow;
   uint32_t expected;    /* nearest instrumented caller at the last escape */
   int32_t origin_line;
+  bool cut;             /* longer than path[] */
   uint32_t n;
   uint32_t path[SNS_XF_MAX_PATH];
 } xrec;
@@ -623,16 +688,19 @@ static void xflow_add(sns_period *p, const xrec *r) {
   H((uintptr_t)r->type);
   H(r->flow);
   H(r->expected);
+  H((uint32_t)r->origin_line);
   for (uint32_t i = 0; i < r->n; i++) H(r->path[i]);
 #undef H
   if (!h) h = 1;
+  if (r->cut) p->cut_xflows++;
   for (;;) {
     uint32_t mask = p->fcap - 1, k = (uint32_t)h & mask;
     for (;;) {
       sns_xflow *x = &p->xflows[k];
       if (!x->hash) break;
       if (x->hash == h && x->type == r->type && x->flow == r->flow && x->catcher == r->expected &&
-          x->n == r->n && memcmp(x->path, r->path, r->n * sizeof r->path[0]) == 0) {
+          x->origin_line == r->origin_line && x->n == r->n &&
+          memcmp(x->path, r->path, r->n * sizeof r->path[0]) == 0) {
         x->count++;
         return;
       }
@@ -640,6 +708,11 @@ static void xflow_add(sns_period *p, const xrec *r) {
     }
     if (2 * (p->fn + 1) <= p->fcap) {
       sns_xflow *x = &p->xflows[k];
+      x->path = sns_calloc(r->n, sizeof *x->path);
+      if (!x->path) {
+        p->dropped_xflows++;
+        return;
+      }
       x->hash = h;
       x->type = r->type;
       x->flow = r->flow;
@@ -677,6 +750,7 @@ static void xrec_close(xrec *r) {
   if (r->ts && r->n) xflow_add(sns_cur, r);
   r->ts = NULL;
   r->n = 0;
+  r->cut = false;
   r->exc = NULL;
 }
 
@@ -725,11 +799,16 @@ static PyObject *py_raise(PyObject *mod, PyObject *arg) {
   PyThreadState *ts = cur_tstate();
   uint32_t caller, off;
   _PyInterpreterFrame *cf;
-  find_caller(CUR_FRAME(ts), &caller, &off, &cf);
+  _PyInterpreterFrame *self = CUR_FRAME(ts);
+  find_caller(self, &caller, &off, &cf);
   uint32_t flow = current_flow();
+  /* The exception is counted on the edge that counted the call: for a generator, the one that
+   * started it, whoever resumed it now. The path goes on to the frame it propagates to. */
+  uint32_t ec = caller, eo = off, ef = flow;
+  if (is_gen_frame(self) && !gmap_take(self, (uint32_t)i, &ec, &eo, &ef)) gmap_misses++;
   /* The edge must exist in this period even if the call began in the previous one. */
-  if (!sns_edge_get(sns_cur, (uint32_t)i, caller, off, flow)) sns_cur->dropped_invocations++;
-  sns_exc *x = exc_get(sns_cur, (uint32_t)i, caller, off, flow, tn);
+  if (!sns_edge_get(sns_cur, (uint32_t)i, ec, eo, ef)) sns_cur->dropped_invocations++;
+  sns_exc *x = exc_get(sns_cur, (uint32_t)i, ec, eo, ef, tn);
   if (x) x->count++;
   /* Exception path: the open path of this thread continues when the same exception object
    * escapes the function that was the nearest instrumented caller of the last escape. Object
@@ -737,7 +816,10 @@ static PyObject *py_raise(PyObject *mod, PyObject *arg) {
   uint32_t h = (uint32_t)(((uintptr_t)ts >> 4) * 2654435761u) % XTHREADS;
   xrec *r = &xrecs[h];
   if (r->ts == ts && r->exc == (void *)exc && r->expected == (uint32_t)i) {
-    if (r->n < SNS_XF_MAX_PATH) r->path[r->n++] = (uint32_t)i;
+    if (r->n < SNS_XF_MAX_PATH)
+      r->path[r->n++] = (uint32_t)i;
+    else
+      r->cut = true;
     r->expected = caller;
   } else {
     xrec_close(r);
@@ -922,7 +1004,7 @@ static PyObject *py_flow_record(PyObject *mod, PyObject *args) {
   if (dur < 0) dur = 0;
   fs->sum_ns += dur;
   fs->sumsq += (double)dur * (double)dur;
-  if (!fs->sketch) fs->sketch = hud_sketch_new(SNS_SKETCH_ALPHA);
+  if (!fs->sketch) fs->sketch = sketch_new();
   if (fs->sketch) hud_sketch_add(fs->sketch, (double)dur);
   const char *tn = NULL;
   if (exc != Py_None) {
@@ -952,15 +1034,16 @@ static PyObject *py_flow_record(PyObject *mod, PyObject *args) {
 }
 
 /* ---- snapshot (sender, under the GIL) ---- */
-sns_period *sns_snapshot_locked(sns_period *fresh, uint32_t *nfns_out) {
+sns_period *sns_snapshot_locked(sns_period *fresh, bool final, uint32_t *nfns_out) {
   for (int k = 0; k < XTHREADS; k++) xrec_close(&xrecs[k]);
   sns_period *old = sns_cur;
   fresh->start_wall = sns_wall_ns();
   fresh->start_ticks = sns_ticks();
   sns_cur = fresh;
   /* A timed call still running is counted where it will end: records keep sampled <= count and
-   * totals stay exact (the call moves from the old period to the new one). */
-  for (uint32_t k = 1; k < NSLOTS; k++) {
+   * totals stay exact (the call moves from the old period to the new one). Not at the final
+   * snapshot: no period follows it, so a call still running there is counted where it began. */
+  for (uint32_t k = 1; k < NSLOTS && !final; k++) {
     slot *sl = &slots[k];
     if (!sl->live || !sl->own || sl->period != period_gen) continue;
     sns_edge *oe = sns_edge_find(old, sl->fn, sl->caller, sl->off, sl->flow);
@@ -1042,6 +1125,7 @@ static PyObject *py_after_fork_child(PyObject *mod, PyObject *unused) {
   sns_cur->start_ticks = sns_ticks();
   slots_reset();
   memset(xrecs, 0, sizeof xrecs);
+  memset(gmap, 0, sizeof gmap);
   sns_sender_after_fork_child();
   Py_RETURN_NONE;
 }
@@ -1064,6 +1148,7 @@ static PyObject *py_stats(PyObject *mod, PyObject *unused) {
   SET("tsc", PyBool_FromLong(use_tsc));
   SET("ns_per_tick", PyFloat_FromDouble(ns_per_tick));
   SET("quota", PyLong_FromUnsignedLong(quota));
+  SET("generator_edge_misses", PyLong_FromLongLong(gmap_misses));
 #undef SET
   return d;
 }

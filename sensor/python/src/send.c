@@ -63,6 +63,7 @@ static struct {
   char last_error[256];
   double cpu_prev_proc, cpu_prev_thread;
   uint64_t calls_total, samples_total;
+  int64_t xflows_cut_total;
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .wake = PTHREAD_COND_INITIALIZER,
        .done = PTHREAD_COND_INITIALIZER,
@@ -448,7 +449,10 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
   S.calls_total += p->calls;
   S.samples_total += p->samples;
   S.dropped.invocations += p->dropped_invocations;
-  S.dropped.exception_flows += p->dropped_xflows;
+  /* The protocol has no field for a cut path: the events whose path was cut at its limit are
+   * counted as (partly) dropped exception flows (docs/protocol.md, exception_flow). */
+  S.dropped.exception_flows += p->dropped_xflows + p->cut_xflows;
+  S.xflows_cut_total += p->cut_xflows;
   pthread_mutex_lock(&S.mu);
   b.dropped = S.dropped;
   memset(&S.dropped, 0, sizeof S.dropped);
@@ -547,8 +551,9 @@ static int send_one(void) {
   return 0;
 }
 
-/* Takes a snapshot under the GIL and queues its batch. False if the interpreter is gone. */
-static bool snapshot_and_queue(void) {
+/* Takes a snapshot under the GIL and queues its batch (FINAL: the last one, at exit). False if
+ * the interpreter is gone. */
+static bool snapshot_and_queue(bool final) {
   if (!S.spare) S.spare = sns_period_new();
   if (!S.spare) return true;
   pthread_mutex_lock(&S.py_mu);
@@ -558,7 +563,7 @@ static bool snapshot_and_queue(void) {
   }
   PyGILState_STATE g = PyGILState_Ensure();
   uint32_t nfns;
-  sns_period *old = sns_snapshot_locked(S.spare, &nfns);
+  sns_period *old = sns_snapshot_locked(S.spare, final, &nfns);
   if (!S.version_frozen) S.version_frozen = S.s.version ? strdup(S.s.version) : declarations_hash(nfns);
   PyGILState_Release(g);
   pthread_mutex_unlock(&S.py_mu);
@@ -606,7 +611,7 @@ static void *sender_main(void *arg) {
 
     bool alive = true;
     if (want_snap) {
-      alive = snapshot_and_queue();
+      alive = snapshot_and_queue(stop);
       next_flush = cpu_seconds(CLOCK_MONOTONIC) + S.s.interval_s;
       /* An explicit flush and the final one send now, whatever the backoff. */
       if (stop || req != S.flush_done) retry_at = 0;
@@ -853,12 +858,12 @@ void sns_sender_after_fork_child(void) {
 PyObject *sns_sender_stats(void) {
   pthread_mutex_lock(&S.mu);
   PyObject *d = Py_BuildValue(
-      "{s:O,s:L,s:L,s:L,s:i,s:n,s:L,s:L,s:L,s:s,s:K,s:K}", "running", S.running ? Py_True : Py_False,
+      "{s:O,s:L,s:L,s:L,s:i,s:n,s:L,s:L,s:L,s:s,s:K,s:K,s:L}", "running", S.running ? Py_True : Py_False,
       "batches_sent", (long long)S.batches_sent, "batches_failed", (long long)S.batches_failed, "send_errors",
       (long long)S.send_errors, "backlog", S.n_backlog, "backlog_bytes", (Py_ssize_t)S.backlog_bytes,
       "dropped_batches", (long long)S.dropped_total.batches, "last_status", (long long)S.last_status,
       "declarations_sent", (long long)S.decl_sent, "last_error", S.last_error, "calls_total",
-      (unsigned long long)S.calls_total, "samples_total", (unsigned long long)S.samples_total);
+      (unsigned long long)S.calls_total, "samples_total", (unsigned long long)S.samples_total, "exception_paths_cut", (long long)S.xflows_cut_total);
   pthread_mutex_unlock(&S.mu);
   return d;
 }

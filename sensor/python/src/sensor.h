@@ -18,7 +18,9 @@
 #include "hud/sketch.h"
 
 #define SNS_NONE 0xffffffffu  /* no caller / no function */
-#define SNS_XF_MAX_PATH 16    /* functions kept per exception flow path */
+/* Functions kept per exception path: the origin and the protocol's limit of propagated ones.
+ * A longer path keeps its first SNS_XF_MAX_PATH and is counted as cut (dropped.exception_flows). */
+#define SNS_XF_MAX_PATH (1 + HUD_MAX_PROPAGATION)
 #define SNS_SKETCH_ALPHA HUD_SKETCH_DEFAULT_ALPHA /* the store merges sketches of one alpha only */
 
 /* One instrumented code object (a function of the application). */
@@ -64,7 +66,7 @@ typedef struct sns_exc {
   int64_t count;
 } sns_exc;
 
-/* One finished exception path (origin -> propagated -> caught). */
+/* One finished exception path (origin -> propagated -> caught), per raising line. */
 typedef struct sns_xflow {
   uint64_t hash;        /* 0 = empty */
   const char *type;
@@ -72,7 +74,7 @@ typedef struct sns_xflow {
   uint32_t catcher;     /* SNS_NONE = escaped */
   int32_t origin_line;
   uint32_t n;           /* path[0] is the origin */
-  uint32_t path[SNS_XF_MAX_PATH];
+  uint32_t *path;       /* n entries (sns_calloc), freed when the period is cleared */
   int64_t count;
 } sns_xflow;
 
@@ -102,6 +104,7 @@ typedef struct sns_period {
   uint32_t flows_cap;
   uint64_t calls, samples;
   int64_t dropped_invocations, dropped_xflows;
+  int64_t cut_xflows;   /* exception paths longer than SNS_XF_MAX_PATH (kept cut) */
 } sns_period;
 
 /* A flow (endpoint or queue consumer); registered once, lives for the process. */
@@ -151,8 +154,9 @@ PyObject *sns_sender_stats(void);
 void sns_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Called by the sender under the GIL: closes the open exception paths and swaps periods.
+ * FINAL: the last snapshot before exit (calls still running stay in the retired period).
  * Returns the retired period (owned by the sender until sns_period_clear). */
-sns_period *sns_snapshot_locked(sns_period *fresh, uint32_t *nfns_out);
+sns_period *sns_snapshot_locked(sns_period *fresh, bool final, uint32_t *nfns_out);
 /* Recomputes the sampling quota from the retired period (no GIL needed). */
 void sns_adapt_sampling(const sns_period *retired, double interval_s, double budget);
 extern double sns_cal_call_ns, sns_cal_sample_ns;
