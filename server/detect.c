@@ -1,6 +1,7 @@
 /* Regression detection with root cause (see detect.h for the method). */
 #include "detect.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -218,8 +219,10 @@ typedef struct det_ctx {
   size_t n_adj;
 } det_ctx;
 
+typedef enum det_kind { DET_FLOW_DUR, DET_FN_DUR, DET_FLOW_ERR, DET_FN_ERR } det_kind;
+
 typedef struct det_candidate {
-  srv_issue_kind kind;
+  det_kind kind;
   int32_t subject; /* flow or function index */
   det_test t;
   srv_det_stats b, c;
@@ -230,23 +233,26 @@ void srv_det_config_default(srv_det_config *cfg) {
   cfg->alpha = 0.001;
   cfg->min_samples = 100;
   cfg->min_calls = 200;
-  cfg->min_errors = 10;
+  cfg->min_errors = 5;
+  cfg->min_abs_increase_ns = 100e3;
+  cfg->min_flow_share = 0.05;
   cfg->min_rel_increase = 0.10;
-  cfg->min_abs_increase_ns = 250e3;
   cfg->min_rate_increase = 0.005;
   cfg->min_rel_rate_increase = 0.5;
+  cfg->error_dispersion = 4;
+  cfg->min_new_baseline = 100;
+  cfg->min_drift = 0.10;
+  cfg->default_drift = 0.15;
+  cfg->min_drift_units = 8;
   cfg->min_cause_share = 0.2;
   cfg->max_causes = 3;
-  cfg->test_functions = 1;
-  cfg->min_rel_ci_low = 0.05;
 }
 
 const char *srv_issue_kind_name(srv_issue_kind k) {
   switch (k) {
-  case SRV_ISSUE_FLOW_DURATION: return "flow_duration";
-  case SRV_ISSUE_FUNCTION_DURATION: return "function_duration";
-  case SRV_ISSUE_FLOW_ERRORS: return "flow_errors";
-  case SRV_ISSUE_FUNCTION_ERRORS: return "function_errors";
+  case SRV_ISSUE_DURATION: return "duration_regression";
+  case SRV_ISSUE_ERRORS: return "error_rate_increase";
+  case SRV_ISSUE_NEW_EXCEPTION: return "new_exception";
   }
   return "unknown";
 }
@@ -611,7 +617,7 @@ done:
 static int det_duration_causes(det_ctx *x, const det_candidate *cd, srv_issue *is) {
   det_contrib *v = NULL;
   size_t n = 0;
-  int rc = cd->kind == SRV_ISSUE_FLOW_DURATION ? det_flow_contribs(x, cd->subject, &v, &n)
+  int rc = cd->kind == DET_FLOW_DUR ? det_flow_contribs(x, cd->subject, &v, &n)
                                                : det_function_contribs(x, cd->subject, &v, &n);
   if (rc < 0) return rc;
   double total = 0;
@@ -696,7 +702,7 @@ static int det_error_causes(det_ctx *x, const det_candidate *cd, srv_issue *is) 
   for (size_t i = 0; i < x->n_excs; i++) {
     const det_excrow *r = &x->excs[i];
     bool in;
-    if (cd->kind == SRV_ISSUE_FLOW_ERRORS)
+    if (cd->kind == DET_FLOW_ERR)
       in = r->flow == cd->subject && r->escaped_flow;
     else
       in = det_exc_escapes(x, r, cd->subject);
@@ -781,7 +787,6 @@ static int det_collect(det_ctx *x, det_candidate **out, size_t *n_out) {
   size_t n = 0, cap = 0;
   int rc = 0;
   for (int fn_pass = 0; fn_pass < 2 && rc == 0; fn_pass++) {
-    if (fn_pass && !cfg->test_functions) break;
     size_t count = fn_pass ? x->fns.n : x->flows.n;
     for (size_t i = 0; i < count && rc == 0; i++) {
       srv_det_stats b, c;
@@ -796,12 +801,12 @@ static int det_collect(det_ctx *x, det_candidate **out, size_t *n_out) {
       }
       det_candidate cd = {.subject = (int32_t)i, .b = b, .c = c};
       if (b.sampled_count >= cfg->min_samples && c.sampled_count >= cfg->min_samples) {
-        cd.kind = fn_pass ? SRV_ISSUE_FUNCTION_DURATION : SRV_ISSUE_FLOW_DURATION;
+        cd.kind = fn_pass ? DET_FN_DUR : DET_FLOW_DUR;
         if (det_welch(&b, &c, 1.0 - cfg->alpha, &cd.t) == 0) rc = det_push(&v, &n, &cap, &cd);
       }
       if (rc == 0 && b.count >= cfg->min_calls && c.count >= cfg->min_calls && b.errors <= b.count &&
           c.errors <= c.count && (b.errors || c.errors)) {
-        cd.kind = fn_pass ? SRV_ISSUE_FUNCTION_ERRORS : SRV_ISSUE_FLOW_ERRORS;
+        cd.kind = fn_pass ? DET_FN_ERR : DET_FLOW_ERR;
         if (det_two_prop(b.errors, b.count, c.errors, c.count, 1.0 - cfg->alpha, &cd.t) == 0)
           rc = det_push(&v, &n, &cap, &cd);
       }
@@ -820,7 +825,7 @@ static int det_collect(det_ctx *x, det_candidate **out, size_t *n_out) {
  * the effect's interval (half-width over standard error) applied to the delta-method error of the
  * ratio. *REL etc. are +inf when the baseline is 0. */
 static void det_rel_ci(const det_candidate *cd, double *rel, double *lo, double *hi) {
-  bool dur = cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FUNCTION_DURATION;
+  bool dur = cd->kind == DET_FLOW_DUR || cd->kind == DET_FN_DUR;
   double vb, vc, se_b2, se_c2;
   if (dur) {
     vb = det_mean(&cd->b);
@@ -848,15 +853,12 @@ static void det_rel_ci(const det_candidate *cd, double *rel, double *lo, double 
 static bool det_passes(const det_ctx *x, const det_candidate *cd, double q) {
   const srv_det_config *cfg = x->cfg;
   if (!(q <= cfg->alpha)) return false;
-  if (cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FUNCTION_DURATION) {
+  if (cd->kind == DET_FLOW_DUR || cd->kind == DET_FN_DUR) {
     double mb = det_mean(&cd->b), mc = det_mean(&cd->c);
     double d = mc - mb;
     if (!(d > 0) || d < cfg->min_abs_increase_ns) return false;
     if (mb > 0 && d / mb < cfg->min_rel_increase) return false;
-    /* Confident (at 1 - alpha) that the mean rose by at least min_rel_ci_low, not only that it rose. */
-    double rel, lo, hi;
-    det_rel_ci(cd, &rel, &lo, &hi);
-    return lo >= cfg->min_rel_ci_low;
+    return true;
   }
   if (cd->c.errors < cfg->min_errors) return false;
   double rb = (double)cd->b.errors / (double)cd->b.count, rc = (double)cd->c.errors / (double)cd->c.count;
@@ -865,22 +867,25 @@ static bool det_passes(const det_ctx *x, const det_candidate *cd, double q) {
   return rb > 0 ? d / rb >= cfg->min_rel_rate_increase : true;
 }
 
+/* Interim: the per-subject tests mapped onto the issue shape (one issue per subject). */
 static int det_make_issue(det_ctx *x, const det_candidate *cd, double q, srv_issue *is) {
   const srv_det_snapshot *b = x->snap[0], *c = x->snap[1];
-  is->kind = cd->kind;
-  bool is_flow = cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FLOW_ERRORS;
-  is->subject = det_strdup(is_flow ? x->flows.strs[cd->subject] : x->fns.strs[cd->subject]);
+  bool dur = cd->kind == DET_FLOW_DUR || cd->kind == DET_FN_DUR;
+  bool is_flow = cd->kind == DET_FLOW_DUR || cd->kind == DET_FLOW_ERR;
+  is->kind = dur ? SRV_ISSUE_DURATION : SRV_ISSUE_ERRORS;
+  is->metric = dur ? "mean_duration" : "error_rate";
   is->base_label = det_strdup(b->label ? b->label : "");
   is->cand_label = det_strdup(c->label ? c->label : "");
-  if (!is->subject || !is->base_label || !is->cand_label) return HUD_ENOMEM;
+  if (!is->base_label || !is->cand_label) return HUD_ENOMEM;
   is->base_from_ms = b->from_ms;
   is->base_to_ms = b->to_ms;
   is->cand_from_ms = c->from_ms;
   is->cand_to_ms = c->to_ms;
   is->confidence = 1.0 - x->cfg->alpha;
   is->statistic = cd->t.stat;
+  is->statistic_name = dur ? "t" : "z";
   is->df = cd->t.df;
-  is->p_value = cd->t.p;
+  is->p_value = cd->t.p > DBL_MIN ? cd->t.p : DBL_MIN;
   is->q_value = q;
   is->effect_lo = cd->t.lo;
   is->effect_hi = cd->t.hi;
@@ -888,13 +893,10 @@ static int det_make_issue(det_ctx *x, const det_candidate *cd, double q, srv_iss
   is->cand_calls = cd->c.count;
   is->base_errors = cd->b.errors;
   is->cand_errors = cd->c.errors;
-  is->base_sampled = cd->b.sampled_count;
-  is->cand_sampled = cd->c.sampled_count;
-  is->base_mean_ns = det_mean(&cd->b);
-  is->cand_mean_ns = det_mean(&cd->c);
   is->base_sd_ns = sqrt(det_var(&cd->b));
   is->cand_sd_ns = sqrt(det_var(&cd->c));
-  if (cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FUNCTION_DURATION) {
+  is->code_changed = -1;
+  if (dur) {
     is->base_value = det_mean(&cd->b);
     is->cand_value = det_mean(&cd->c);
     is->base_n = cd->b.sampled_count;
@@ -907,9 +909,32 @@ static int det_make_issue(det_ctx *x, const det_candidate *cd, double q, srv_iss
   }
   is->effect = is->cand_value - is->base_value;
   det_rel_ci(cd, &is->rel_effect, &is->rel_lo, &is->rel_hi);
-  if (cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FUNCTION_DURATION)
-    return det_duration_causes(x, cd, is);
-  return det_error_causes(x, cd, is);
+  int rc = dur ? det_duration_causes(x, cd, is) : det_error_causes(x, cd, is);
+  if (rc < 0) return rc;
+  if (is->n_causes) {
+    is->function_id = det_strdup(is->causes[0].function_id);
+    if (!is->function_id) return HUD_ENOMEM;
+    if (is->causes[0].exception_type && !(is->exception_type = det_strdup(is->causes[0].exception_type)))
+      return HUD_ENOMEM;
+  }
+  if (is_flow) {
+    is->flows = calloc(1, sizeof *is->flows);
+    if (!is->flows) return HUD_ENOMEM;
+    is->n_flows = 1;
+    srv_issue_flow *f = &is->flows[0];
+    f->flow_id = det_strdup(x->flows.strs[cd->subject]);
+    if (!f->flow_id) return HUD_ENOMEM;
+    f->base_mean_ns = det_mean(&cd->b);
+    f->cand_mean_ns = det_mean(&cd->c);
+    f->flow_effect_ns = f->cand_mean_ns - f->base_mean_ns;
+    f->effect_ns = is->n_causes ? is->causes[0].contribution : f->flow_effect_ns;
+    f->base_calls = cd->b.count;
+    f->cand_calls = cd->c.count;
+    f->z = cd->t.stat;
+    f->p_value = cd->t.p;
+    f->q_value = q;
+  }
+  return 0;
 }
 
 static int det_cmp_issue(const void *a, const void *b) {
@@ -917,7 +942,7 @@ static int det_cmp_issue(const void *a, const void *b) {
   if (x->kind != y->kind) return (int)x->kind - (int)y->kind;
   if (x->q_value < y->q_value) return -1;
   if (x->q_value > y->q_value) return 1;
-  return strcmp(x->subject, y->subject);
+  return 0;
 }
 
 void srv_det_result_free(srv_det_result *r) {
@@ -929,7 +954,14 @@ void srv_det_result_free(srv_det_result *r) {
       free(is->causes[k].exception_type);
     }
     free(is->causes);
-    free(is->subject);
+    for (size_t k = 0; k < is->n_flows; k++) {
+      free(is->flows[k].flow_id);
+      for (size_t j = 0; j < is->flows[k].n_path; j++) free(is->flows[k].path[j]);
+      free(is->flows[k].path);
+    }
+    free(is->flows);
+    free(is->function_id);
+    free(is->exception_type);
     free(is->base_label);
     free(is->cand_label);
   }
@@ -938,9 +970,16 @@ void srv_det_result_free(srv_det_result *r) {
 }
 
 static bool det_config_ok(const srv_det_config *c) {
-  return c->alpha > 0 && c->alpha < 1 && c->min_samples >= 2 && c->min_rel_ci_low >= 0 && c->min_calls >= 1 &&
+  return c->alpha > 0 && c->alpha < 1 && c->min_samples >= 2 && c->min_calls >= 1 &&
          c->min_rel_increase >= 0 && c->min_abs_increase_ns >= 0 && c->min_rate_increase >= 0 &&
          c->min_rel_rate_increase >= 0 && c->min_cause_share >= 0 && c->max_causes >= 1;
+}
+
+int srv_detect_still(const srv_issue *issue, const srv_det_snapshot *cand, const srv_det_config *cfg,
+                     int *returned) {
+  (void)cfg;
+  if (!issue || !cand || !returned) return HUD_EINVAL;
+  return HUD_ENOTFOUND;
 }
 
 int srv_detect_run(const srv_det_snapshot *base, const srv_det_snapshot *cand, const srv_det_config *cfg,
