@@ -90,6 +90,9 @@
  *   fn_versions(service_id, fn, version_id, source_code_hash, first_seen, last_seen,
  *         PRIMARY KEY(service_id, version_id, fn)) WITHOUT ROWID
  *         -- the code hash each version declared (written with the declarations at fold time).
+ *   version_spans(version_id INTEGER PRIMARY KEY, service_id, data_from, data_to)
+ *         -- first slice and end of the last slice of each version's call and flow rows (fold time;
+ *         -- retention does not shrink it). Versions folded before it existed have no row.
  *   journal(id INTEGER PRIMARY KEY AUTOINCREMENT, service_id, version_id, received_at, data BLOB)
  *         -- write-behind (see srv_store_ingest): acknowledged batches not yet folded into the tables
  *         -- above, records in the binary form of server/store_fold.h. Not for queries.

@@ -470,6 +470,9 @@ static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS fn_versions (service_id INTEGER NOT NULL, fn INTEGER NOT NULL,"
     " version_id INTEGER NOT NULL, source_code_hash TEXT, first_seen INTEGER, last_seen INTEGER,"
     " PRIMARY KEY (service_id, version_id, fn)) WITHOUT ROWID;\n"
+    /* Each version's span of data (first slice, end of the last slice), kept at fold time. */
+    "CREATE TABLE IF NOT EXISTS version_spans (version_id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL,"
+    " data_from INTEGER NOT NULL, data_to INTEGER NOT NULL);\n"
     /* Acknowledged batches not yet folded into the tables (write-behind): records in the binary
      * form of store_fold.h; AUTOINCREMENT so an id is never reused. */
     "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, service_id INTEGER NOT NULL,"
@@ -508,7 +511,7 @@ struct srv_store {
   sqlite3 *w;
   sqlite3_stmt *upsert[T_COUNT];
   sqlite3_stmt *st_batch, *st_service, *st_service_id, *st_version, *st_version_id, *st_decl, *st_fn_get,
-      *st_fn_ins, *st_flow_up, *st_flow_id, *st_flow_fix, *st_fn_ver;
+      *st_fn_ins, *st_flow_up, *st_flow_id, *st_flow_fix, *st_fn_ver, *st_vspan;
   id_cache fns, flows;
   pthread_mutex_t rlock;
   pthread_cond_t rcond;
@@ -794,6 +797,11 @@ static int prepare_writer(srv_store *st) {
            " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (service_id, version_id, fn) DO UPDATE SET"
            " source_code_hash = excluded.source_code_hash, last_seen = MAX(last_seen, excluded.last_seen)",
            &st->st_fn_ver) < 0 ||
+      prep(st->w,
+           "INSERT INTO version_spans (version_id, service_id, data_from, data_to) VALUES (?1, ?2, ?3, ?4)"
+           " ON CONFLICT (version_id) DO UPDATE SET data_from = MIN(data_from, excluded.data_from),"
+           " data_to = MAX(data_to, excluded.data_to)",
+           &st->st_vspan) < 0 ||
       prep(st->w, "INSERT INTO journal (service_id, version_id, received_at, data) VALUES (?, ?, ?, ?)",
            &st->st_journal_ins) < 0 ||
       prep(st->w, "DELETE FROM journal WHERE id = ?", &st->st_journal_del) < 0 ||
@@ -807,7 +815,7 @@ static void finalize_writer(srv_store *st) {
   for (int t = 0; t < T_COUNT; t++) sqlite3_finalize(st->upsert[t]);
   sqlite3_stmt **all[] = {&st->st_batch, &st->st_service, &st->st_service_id, &st->st_version,
                           &st->st_version_id, &st->st_decl, &st->st_fn_get, &st->st_fn_ins,
-                          &st->st_flow_up, &st->st_flow_id, &st->st_flow_fix, &st->st_fn_ver, &st->st_journal_ins,
+                          &st->st_flow_up, &st->st_flow_id, &st->st_flow_fix, &st->st_fn_ver, &st->st_vspan, &st->st_journal_ins,
                           &st->st_journal_del, &st->st_journal_all};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     sqlite3_finalize(*all[i]);
@@ -1507,6 +1515,36 @@ static void fold_release(srv_fold *f) {
     }
 }
 
+/* Widens each version's span of data (version_spans) to the slices of F's call and flow rows. */
+static int fold_spans(srv_store *st, const srv_fold *f) {
+  typedef struct {
+    int64_t sid, vid, from, to;
+  } span;
+  span sp[64];
+  size_t n = 0;
+  int rc = 0;
+  static const int tables[] = {T_CALLS, T_FLOW_SLICES};
+  for (size_t t = 0; t < 2; t++)
+    for (const srv_fold_row *r = srv_fold_rows(f, tables[t]); r; r = r->next) {
+      size_t i = 0;
+      while (i < n && sp[i].vid != r->vid) i++;
+      if (i == n) {
+        if (n == sizeof sp / sizeof sp[0]) continue; /* more versions in one fold: the next fold widens them */
+        sp[n++] = (span){r->sid, r->vid, r->slice, r->slice + r->width};
+      }
+      if (r->slice < sp[i].from) sp[i].from = r->slice;
+      if (r->slice + r->width > sp[i].to) sp[i].to = r->slice + r->width;
+    }
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    sqlite3_bind_int64(st->st_vspan, 1, sp[i].vid);
+    sqlite3_bind_int64(st->st_vspan, 2, sp[i].sid);
+    sqlite3_bind_int64(st->st_vspan, 3, sp[i].from);
+    sqlite3_bind_int64(st->st_vspan, 4, sp[i].to);
+    rc = step_done(st->w, st->st_vspan);
+  }
+  return rc;
+}
+
 /* Writes accumulator F and deletes the journal rows it covers, in the caller's transaction. */
 static int fold_write(srv_store *st, srv_fold *f) {
   int64_t now = srv_fold_now(f);
@@ -1516,6 +1554,7 @@ static int fold_write(srv_store *st, srv_fold *f) {
   for (int t = 0; rc == 0 && t < T_COUNT; t++)
     for (const srv_fold_row *r = srv_fold_rows(f, t); rc == 0 && r; r = r->next) rc = fold_row(st, r, now);
   if (rc == 0) rc = fold_hours(st, f);
+  if (rc == 0) rc = fold_spans(st, f);
   size_t n;
   const int64_t *ids = srv_fold_journal_ids(f, &n);
   for (size_t i = 0; rc == 0 && i < n; i++) {
