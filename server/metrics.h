@@ -18,6 +18,9 @@ void srv_metrics_rejected(const char *reason);
 void srv_metrics_auth_refused(const char *role);
 /* Duration of one store operation (ingest transaction, maintenance). */
 void srv_metrics_store_latency(double seconds);
+/* A webhook delivery's OUTCOME: "delivered", "failed" (given up), "retried" (an attempt to be repeated) or
+ * "dropped" (the queue was full, or the server stopped before it could be sent). */
+void srv_metrics_alert(const char *outcome);
 /* Renders every metric; *OUT malloc'ed (caller frees). */
 int srv_metrics_render(char **out, size_t *len);
 
