@@ -20,6 +20,9 @@ void srv_metrics_auth_refused(const char *role);
 void srv_metrics_store_latency(double seconds);
 /* One detection pass over one service (server/issues_runner.c) and what it changed. */
 void srv_metrics_detect_pass(double seconds, unsigned opened, unsigned reopened, unsigned resolved);
+/* A webhook delivery's OUTCOME: "delivered", "failed" (given up), "retried" (an attempt to be repeated) or
+ * "dropped" (the queue was full, or the server stopped before it could be sent). */
+void srv_metrics_alert(const char *outcome);
 /* Renders every metric; *OUT malloc'ed (caller frees). */
 int srv_metrics_render(char **out, size_t *len);
 
