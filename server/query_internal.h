@@ -105,6 +105,10 @@ typedef struct q_issue_meta {
 void q_issue_id(const char *env, const char *service, const srv_issue *is, hud_uuid out);
 /* Fills OUT (memory in Q's arena; names read through Q) from finding IS of Q's service. */
 int q_issue_from_finding(q_ctx *q, const srv_issue *is, const q_issue_meta *m, hud_issue *out);
+/* What the alerts module gets of H (event left NULL); strings borrowed from H. */
+struct srv_alert_issue;
+void q_issue_alert_view(const hud_issue *h, const char *env, const char *service, const char *comparison,
+                        struct srv_alert_issue *out);
 
 
 /* ---- reads (store_sqlite_query.c) ---- */
