@@ -123,6 +123,9 @@ static int rn_add_found(rn_pass *p, q_ctx *q, const srv_det_result *res, hud_com
     f->base_label = is->base_label ? hud_arena_strdup(p->a, is->base_label) : NULL;
     f->cand_label = is->cand_label ? hud_arena_strdup(p->a, is->cand_label) : NULL;
     q_issue_alert_view(h, p->env, p->service, rn_cmp_name(cmp), &f->alert);
+    f->alert.exception_type = f->exception_type;
+    f->alert.base_label = f->base_label;
+    f->alert.cand_label = f->cand_label;
     hud_issues_response one = {1, h};
     char *json = NULL;
     hud_codec_error e;

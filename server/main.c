@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "http.h"
 #include "hud/cli.h"
+#include "issues_runner.h"
 #include "hud/err.h"
 #include "store.h"
 
@@ -22,6 +23,7 @@ static void usage(FILE *out) {
           "                  [--rollup-after DUR] [--retention DUR] [--threads N] [--maintain-every DUR]\n"
           "                  [--fold-every DUR] [--fold-memory MB] [--ingest-workers N] [--body-memory MB]\n"
           "                  [--header-timeout DUR] [--max-connections N] [--max-per-ip N]\n"
+          "                  [--detect-interval DUR] [--detect-window DUR] [--public-url URL]\n"
           "       hud-server keys create --env ENV[,ENV...] --role ROLE[,ROLE...] [--label TEXT] [--db PATH]\n"
           "       hud-server keys list [--db PATH]\n"
           "       hud-server keys revoke ID [--db PATH]\n"
@@ -49,11 +51,17 @@ static void usage(FILE *out) {
           "                     the connection's start or its previous request's end (idle connections close)\n"
           "  --max-connections N  open connections at most (default 1000)\n"
           "  --max-per-ip N     open connections from one address at most (default 128; 0 = no limit)\n"
+          "  --detect-interval DUR  detection runs after the data of a service is folded, at most this\n"
+          "                     often per service (default 5s; a bare number is milliseconds)\n"
+          "  --detect-window DUR  each side of a comparison reads at most its newest DUR of data (default 24h)\n"
+          "  --public-url URL   the server's address as people reach it, for the links in issues and\n"
+          "                     alerts (hud-tui command line, API); default: none\n"
           "DUR is a number with a unit s, m, h or d (e.g. 90s, 24h, 30d).\n"
           "On start it prints \"listening on HOST:PORT\"; SIGTERM/SIGINT stop it gracefully. One server\n"
           "per database (it holds PATH.lock); key commands work while it runs and apply at once.\n"
           "Key roles: ingest (sensors: POST /v1/ingest), read (the query API: editors, hud-tui),\n"
-          "admin (API routes that change the server). --env and --role repeat or take commas.\n");
+          "triage (read, and acknowledge or mute issues), admin (API routes that change the server).\n"
+          "--env and --role repeat or take commas.\n");
 }
 
 static int parse_duration(const char *s, int64_t *out) {
@@ -70,6 +78,36 @@ static int parse_duration(const char *s, int64_t *out) {
   if (*end && end[1]) return HUD_EINVAL;
   if (v > INT64_MAX / mul) return HUD_ERANGE;
   *out = v * mul;
+  return 0;
+}
+
+/* A duration in milliseconds: "500ms", "5s", "2m"; a bare number is milliseconds. */
+static int parse_ms(const char *s, int64_t *out) {
+  size_t n = strlen(s);
+  if (n > 2 && strcmp(s + n - 2, "ms") == 0) {
+    char buf[32];
+    if (n - 2 >= sizeof buf) return HUD_EINVAL;
+    snprintf(buf, sizeof buf, "%.*s", (int)(n - 2), s);
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno || end == buf || *end || v < 0) return HUD_EINVAL;
+    *out = v;
+    return 0;
+  }
+  if (n && s[n - 1] >= '0' && s[n - 1] <= '9') {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < 0) return HUD_EINVAL;
+    *out = v;
+    return 0;
+  }
+  int64_t sec;
+  int rc = parse_duration(s, &sec);
+  if (rc < 0) return rc;
+  if (sec > INT64_MAX / 1000) return HUD_ERANGE;
+  *out = sec * 1000;
   return 0;
 }
 
@@ -125,7 +163,8 @@ static char *read_file(const char *path) {
 }
 
 typedef struct opts {
-  const char *db, *listen, *tls_cert, *tls_key, *label;
+  const char *db, *listen, *tls_cert, *tls_key, *label, *public_url;
+  int64_t detect_interval_ms, detect_window;
   char envs[256], roles[64];
   int64_t rollup_after, retention, maintain_every;
   size_t fold_memory_mb;
@@ -244,6 +283,29 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
       else if (a[2] == 'r') o->retention = d;
       else if (a[2] == 'f') o->fold_every = d;
       else o->maintain_every = d;
+    } else if (strcmp(a, "--detect-interval") == 0) {
+      NEEDV();
+      int64_t d;
+      if (parse_ms(v, &d) < 0 || d < 1 || d > 86400000) {
+        fprintf(stderr, "hud-server: --detect-interval: expected 1ms..24h (e.g. 500ms, 5s), got '%s'\n", v);
+        return 2;
+      }
+      o->detect_interval_ms = d;
+    } else if (strcmp(a, "--detect-window") == 0) {
+      NEEDV();
+      int64_t d;
+      if (parse_duration(v, &d) < 0 || d < 60 || d > 90 * 86400) {
+        fprintf(stderr, "hud-server: --detect-window: expected 1m..90d, got '%s'\n", v);
+        return 2;
+      }
+      o->detect_window = d;
+    } else if (strcmp(a, "--public-url") == 0) {
+      NEEDV();
+      if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
+        fprintf(stderr, "hud-server: --public-url: expected http://... or https://..., got '%s'\n", v);
+        return 2;
+      }
+      o->public_url = v;
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage(stdout);
       exit(0);
@@ -345,7 +407,7 @@ static int cmd_keys(int argc, char **argv, int i) {
     unsigned roles;
     if (!o.roles[0] || srv_auth_roles_parse(o.roles, &roles) < 0) {
       fprintf(stderr, "hud-server keys create: %s: --role ROLE is required, ROLE one or more of ingest (sensors),"
-                      " read (queries: editors, hud-tui), admin\n",
+                      " read (queries: editors, hud-tui), triage (read, acknowledge and mute issues), admin\n",
               o.roles[0] ? "bad role" : "no role");
       return 2;
     }
@@ -455,6 +517,9 @@ static int cmd_serve(int argc, char **argv, int i) {
     free(key);
     return 1;
   }
+  srv_issues_runner_options ro = {st, (int)o.detect_interval_ms, o.detect_window, o.public_url, NULL};
+  srv_issues_runner *runner = NULL;
+  if (srv_issues_runner_new(&ro, &runner) < 0) fprintf(stderr, "hud-server: detection runner not started\n");
   char host[64];
   snprintf(host, sizeof host, "%.*s", (int)(strrchr(o.listen, ':') - o.listen), o.listen);
   printf("listening on %s:%u%s (db %s)\n", host, srv_http_port(h), cert ? " (TLS)" : "", o.db);
@@ -474,6 +539,7 @@ static int cmd_serve(int argc, char **argv, int i) {
   int left = srv_http_shutdown(h, 10000);
   if (left) fprintf(stderr, "hud-server: %d request(s) still running at stop\n", left);
   srv_http_free(h);
+  srv_issues_runner_free(runner); /* before the store: it reads and writes through it */
   srv_store_free(st);
   free(o.owned_db);
   free(cert);
