@@ -81,7 +81,7 @@ static void md_escape(FILE *f, const char *s) {
   }
 }
 
-/* Runs FILL on a memstream and returns the text as a Slack mrkdwn text object. */
+/* TEXT (malloc'ed, taken) as a Slack mrkdwn text object. */
 static json_t *mrkdwn(char *text) {
   json_t *o = json_pack("{s:s, s:s}", "type", "mrkdwn", "text", text ? text : "");
   free(text);
@@ -93,7 +93,10 @@ static char *headline_text(const srv_alert_issue *is) {
   size_t n = 0;
   FILE *f = open_memstream(&buf, &n);
   if (!f) return NULL;
-  fprintf(f, "*%s issue* in `", strcmp(is->event, "reopened") == 0 ? "Reopened" : "New");
+  const char *what = strcmp(is->event, "reopened") == 0 ? "Reopened issue"
+                     : strcmp(is->event, "opened") == 0  ? "New issue"
+                                                         : "Test alert";
+  fprintf(f, "*%s* in `", what);
   md_escape(f, is->service);
   fputs("` (", f);
   md_escape(f, is->env);
@@ -173,7 +176,8 @@ int srv_alert_body(const srv_alert_issue *is, srv_alert_format format, const cha
   if (!is || !is->env || !is->service || !is->event || !is->issue_id || !is->headline) return HUD_EINVAL;
   json_t *root = format == SRV_ALERT_SLACK ? slack_body(is) : generic_body(is, delivery_id);
   if (!root) return HUD_ENOMEM;
-  *out = json_dumps(root, JSON_COMPACT | JSON_ENSURE_ASCII);
+  /* 12 significant digits: 4.13, not 4.1299999999999999. */
+  *out = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(12));
   json_decref(root);
   return *out ? 0 : HUD_ENOMEM;
 }

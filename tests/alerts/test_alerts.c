@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -416,6 +419,79 @@ static void test_target_parse(void **state) {
   }
 }
 
+/* Runs `hud-server webhook-test ARGS...` with HUD_CONFIG=CONFIG; returns its exit status. */
+static int webhook_test(const char *config, const char *const *args) {
+  const char *bd = getenv("HUD_BUILD_DIR");
+  if (!bd) skip();
+  char bin[512];
+  snprintf(bin, sizeof bin, "%s/server/hud-server", bd);
+  const char *argv[16] = {bin, "webhook-test"};
+  int n = 2;
+  for (; args && *args; args++) argv[n++] = *args;
+  argv[n] = NULL;
+  setenv("HUD_CONFIG", config, 1);
+  extern char **environ;
+  pid_t pid;
+  int out = open("/dev/null", 1);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out, 1);
+  assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out);
+  int st;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  unsetenv("HUD_CONFIG");
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The real binary: the config file's [server] webhooks, flags replacing them, exit codes. */
+static void test_webhook_test_command(void **state) {
+  httpd *h = httpd_start();
+  httpd_route_simple(h, "POST", "/file", 200, "ok");
+  httpd_route_simple(h, "POST", "/flag", 200, "ok");
+  httpd_route_simple(h, "POST", "/gone", 404, "no_service");
+  char secret[] = "/tmp/hud-alerts-secret-XXXXXX", conf[] = "/tmp/hud-alerts-conf-XXXXXX";
+  int fd = mkstemp(secret);
+  assert_int_equal(write(fd, "k1\n", 3), 3);
+  close(fd);
+  fd = mkstemp(conf);
+  FILE *f = fdopen(fd, "w");
+  fprintf(f, "url = http://127.0.0.1:1\n[server]\nwebhook = prod=%s/file,format=slack,secret-file=%s\n"
+             "public_url = https://hud.example/\n", httpd_url(h), secret);
+  fclose(f);
+
+  assert_int_equal(webhook_test(conf, NULL), 0);
+  assert_int_equal(httpd_request_count(h), 1);
+  const httpd_request *r = httpd_request_at(h, 0);
+  assert_string_equal(r->path, "/file");
+  assert_non_null(httpd_request_header(r, "X-Hud-Signature"));
+  assert_string_equal(httpd_request_header(r, "X-Hud-Event"), "issue.test");
+  json_t *j = body_json(r);
+  char *blocks = json_dumps(json_object_get(j, "blocks"), 0);
+  assert_non_null(strstr(blocks, "hud-tui --url https://hud.example --env prod"));
+  free(blocks);
+  json_decref(j);
+
+  char flag[300];
+  snprintf(flag, sizeof flag, "staging=%s/flag", httpd_url(h));
+  const char *args[] = {"--webhook", flag, NULL};
+  assert_int_equal(webhook_test(conf, args), 0);
+  assert_int_equal(httpd_request_count(h), 2); /* the flag replaced the file's webhook */
+  assert_string_equal(httpd_request_at(h, 1)->path, "/flag");
+  assert_null(httpd_request_header(httpd_request_at(h, 1), "X-Hud-Signature"));
+
+  snprintf(flag, sizeof flag, "prod=%s/gone", httpd_url(h));
+  assert_int_equal(webhook_test(conf, args), 1); /* not delivered */
+  assert_int_equal(httpd_request_count(h), 3);  /* and a 404 is not retried */
+  const char *bad[] = {"--webhook", "prod=ftp://x", NULL};
+  assert_int_equal(webhook_test(conf, bad), 2);
+  assert_int_equal(httpd_request_count(h), 3);
+  unlink(secret);
+  unlink(conf);
+  httpd_stop(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_signed_generic_body),
@@ -428,6 +504,7 @@ int main(void) {
       cmocka_unit_test(test_unreachable_does_not_block),
       cmocka_unit_test(test_routing_per_environment),
       cmocka_unit_test(test_target_parse),
+      cmocka_unit_test(test_webhook_test_command),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
