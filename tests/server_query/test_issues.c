@@ -44,7 +44,7 @@ static const char *fid(const char *qualname) { return synth_fns()[synth_fn_index
 /* Simulates version VERSION (fetch_order SLOW times slower when SLOW > 0) and ingests it as one
  * slice, five minutes after the previous version's. */
 static void ingest_version(const char *version, double slow) {
-  synth_change ch[] = {{"fetch_order", slow, -1, 0}};
+  synth_change ch[] = {{.qualname = "fetch_order", .self_factor = slow, .raise_prob = -1}};
   synth_params p = {.seed = 1 + 1000 * (uint64_t)g->batches, .invocations = INV, .sample_rate = 1.0, .drift = 1.0,
                     .changes = slow > 0 ? ch : NULL, .n_changes = slow > 0 ? 1 : 0};
   synth_out o;
@@ -318,7 +318,7 @@ static void pass_cost(void **state) {
   assert_non_null(p);
   assert_non_null(s);
   double passes = atof(p + 25), secs = atof(s + 31);
-  assert_true(passes >= 6);
+  assert_true(passes >= 5); /* v1 and v2 may share a fold */
   fprintf(stderr, "detection: %.0f passes, %.1f ms per pass (6 versions x %d invocations per flow)\n", passes,
           1e3 * secs / passes, INV);
   srvh_resp_free(&r);
