@@ -78,9 +78,11 @@ int q_h_issues(const srv_request *req, srv_response *resp) {
     if (r.scope.version && !((row->cand_label && strcmp(row->cand_label, r.scope.version) == 0) ||
                              (row->base_label && strcmp(row->base_label, r.scope.version) == 0)))
       continue;
-    if (r.scope.from && row->last_seen < r.scope.from) continue;
-    if (r.scope.to && row->first_seen >= r.scope.to) continue;
-    if ((rc = q_issue_of_row(&q, row, &v[m])) == 0) m++;
+    if ((rc = q_issue_of_row(&q, row, &v[m])) < 0) break;
+    /* A window keeps the issues whose newer side's data overlaps it. */
+    const hud_sample *cur = &v[m].current;
+    if ((r.scope.from && cur->to <= r.scope.from) || (r.scope.to && cur->from >= r.scope.to)) continue;
+    m++;
   }
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "issues: %s", hud_strerror(rc)));
   hud_issues_response out = {m, v};
