@@ -42,10 +42,11 @@ static int q_history(q_ctx *q, hud_issue *h) {
   return 0;
 }
 
-/* Issue routes read the stored rows as they are: no fold wait, no hourly aggregates. */
+/* Issue routes read the stored rows: no hourly aggregates are built (that writes). A fresh read
+ * still waits for the fold of what was acknowledged, as every route does ("Cache-Control:
+ * no-cache"); the runner's pass that fold wakes comes later. */
 static int q_begin_stored(const srv_request *req, srv_response *resp, srv_request *copy, q_ctx *q) {
   *copy = *req;
-  copy->fresh = false;
   int rc = q_begin(copy, resp, q);
   if (rc == 0) q->stored_only = true;
   return rc;
