@@ -730,6 +730,8 @@ static bool det_fn_in_any_flow(const det_ctx *x, int32_t fn) {
   return false;
 }
 
+static int det_calls_origin(const det_ctx *x, int32_t flow, int32_t top, int32_t *out);
+
 static int det_group(det_ctx *x, const det_egroup *g, size_t n_g, det_wlist *l) {
   const srv_det_config *cfg = x->cfg;
   double shrink = exp(-x->delta);
@@ -746,6 +748,8 @@ static int det_group(det_ctx *x, const det_egroup *g, size_t n_g, det_wlist *l) 
         const det_contrib *c = det_contrib_at(x, u->flow, (int32_t)f);
         if (c->present && c->contribution > best) best = c->contribution, top = (int32_t)f;
       }
+      int rc = top != DET_NONE ? det_calls_origin(x, u->flow, top, &top) : 0;
+      if (rc < 0) return rc;
       if (top != DET_NONE && best >= cfg->min_cause_share * change)
         w = det_wget(l, SRV_ISSUE_DURATION, top, DET_NONE, DET_NONE);
       else
@@ -791,17 +795,13 @@ static int det_group(det_ctx *x, const det_egroup *g, size_t n_g, det_wlist *l) 
 
 /* ---- from working issues to srv_issue ---- */
 
-/* Function ids from FLOW's root to TARGET over the flow's call edges (BFS); *N = 0 when unreached. */
-static int det_path(const det_ctx *x, int32_t flow, int32_t target, char ***out, size_t *n_out) {
-  *out = NULL;
-  *n_out = 0;
+/* PARENT[f] over FLOW's call edges, BFS from the flow's root(s): -1 a root, -2 not reached (until
+ * TARGET is). PARENT has fns.n entries. */
+static int det_parents(const det_ctx *x, int32_t flow, int32_t target, int32_t *parent) {
   size_t nf = x->fns.n;
-  int32_t *parent = malloc((nf ? nf : 1) * sizeof *parent), *queue = malloc((nf ? nf : 1) * sizeof *queue);
-  if (!parent || !queue) {
-    free(parent), free(queue);
-    return HUD_ENOMEM;
-  }
-  for (size_t i = 0; i < nf; i++) parent[i] = -2; /* -2 unvisited, -1 a root */
+  int32_t *queue = malloc((nf ? nf : 1) * sizeof *queue);
+  if (!queue) return HUD_ENOMEM;
+  for (size_t i = 0; i < nf; i++) parent[i] = -2;
   size_t head = 0, tail = 0;
   const det_flowinfo *fi = &x->flowinfo[flow];
   if (fi->root != DET_NONE) {
@@ -828,20 +828,50 @@ static int det_path(const det_ctx *x, int32_t flow, int32_t target, char ***out,
       }
     }
   }
-  int rc = 0;
-  if (parent[target] != -2) {
+  free(queue);
+  return 0;
+}
+
+/* Function ids from FLOW's root to TARGET (BFS); *N = 0 when unreached. */
+static int det_path(const det_ctx *x, int32_t flow, int32_t target, char ***out, size_t *n_out) {
+  *out = NULL;
+  *n_out = 0;
+  int32_t *parent = malloc((x->fns.n ? x->fns.n : 1) * sizeof *parent);
+  if (!parent) return HUD_ENOMEM;
+  int rc = det_parents(x, flow, target, parent);
+  if (rc == 0 && parent[target] != -2) {
     size_t n = 0;
     for (int32_t f = target; f >= 0; f = parent[f]) n++;
     char **p = calloc(n, sizeof *p);
     if (!p) rc = HUD_ENOMEM;
     size_t k = n;
-    for (int32_t f = target; rc == 0 && f >= 0; f = parent[f]) {
+    for (int32_t f = target; rc == 0 && f >= 0; f = parent[f])
       if (!(p[--k] = det_strdup(x->fns.strs[f]))) rc = HUD_ENOMEM;
-    }
     *out = p;
     *n_out = p ? n : 0;
   }
-  free(parent), free(queue);
+  free(parent);
+  return rc;
+}
+
+/* A flow's top contribution that comes from more calls: blame the function on its path whose calls
+ * per call of its caller rose the most (the N+1 itself, not what it calls). */
+static int det_calls_origin(const det_ctx *x, int32_t flow, int32_t top, int32_t *out) {
+  *out = top;
+  const det_contrib *c = det_contrib_at(x, flow, top);
+  if (!(c->more > c->slower)) return 0;
+  int32_t *parent = malloc((x->fns.n ? x->fns.n : 1) * sizeof *parent);
+  if (!parent) return HUD_ENOMEM;
+  int rc = det_parents(x, flow, top, parent);
+  double best = log(1.1); /* below +10% per call of the caller: keep the top contribution */
+  for (int32_t f = top; rc == 0 && f >= 0 && parent[f] >= 0; f = parent[f]) {
+    const det_agg *e = det_aggtab_find(&x->agg, flow, parent[f], f);
+    const det_agg *cg = det_aggtab_find(&x->agg, flow, DET_ANY, parent[f]);
+    if (!e || !cg || !e->st[0].count || !e->st[1].count || !cg->st[0].count || !cg->st[1].count) continue;
+    double r = log(((double)e->st[1].count / (double)cg->st[1].count) / ((double)e->st[0].count / (double)cg->st[0].count));
+    if (r > best) best = r, *out = f;
+  }
+  free(parent);
   return rc;
 }
 
@@ -894,8 +924,10 @@ static int det_duration_flows(const det_ctx *x, const det_wissue *w, srv_issue *
       eff = det_flow_change(x, w->flow);
     } else {
       const det_contrib *c = det_contrib_at(x, (int32_t)fl, w->fn);
-      if (!c->present || !(c->contribution > 0)) continue;
-      eff = c->contribution;
+      /* Extra calls also bring what they call: their cost is the callee's inclusive time. */
+      double dm = c->m[1] - c->m[0], below = det_fn_mean_in_flow(x, (int32_t)fl, w->fn) - c->s[0];
+      eff = c->contribution + (dm > 0 && below > 0 ? dm * below : 0.0);
+      if (!c->present || !(eff > 0)) continue;
     }
     srv_issue_flow *f = det_add_flow(x, is, (int32_t)fl);
     if (!f) return HUD_ENOMEM;

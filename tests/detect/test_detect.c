@@ -23,7 +23,7 @@
 #define N_CONTROL_SEEDS 200 /* no-change pairs; bench-style runs: -DN_CONTROL_SEEDS=2000 */
 #endif
 #ifndef N_SENS_SEEDS
-#define N_SENS_SEEDS 20 /* per effect size in the sensitivity table */
+#define N_SENS_SEEDS 12 /* per effect size in the sensitivity table */
 #endif
 
 static const char *fn_id(const char *qualname) { return synth_fns()[synth_fn_index(qualname)].id; }
@@ -131,6 +131,25 @@ static void drift_control(void **state) {
           "drift control: %d seeds, %zu tests, %zu false issues in %zu seeds; tau mean %.3f [%.3f, %.3f]\n",
           N_CONTROL_SEEDS, tests, alarms, seeds_alarmed, tau_sum / N_CONTROL_SEEDS, tau_min, tau_max);
   assert_true(seeds_alarmed * 100 <= (size_t)N_CONTROL_SEEDS); /* at most 1% of the pairs */
+  /* Twice the drift (sigma 20%, above tau's floor): tau is estimated from the comparison. */
+  alarms = seeds_alarmed = 0;
+  tau_sum = 0;
+  for (uint64_t s = 1; s <= N_CONTROL_SEEDS / 4; s++) {
+    pair_opts o = {s * 104729, 2000, 1.0, s % 2 ? 1.3 : 1.0, 0.20, NULL, 0};
+    srv_det_result r;
+    run_pair_opts(&o, &r, NULL);
+    if (r.n_issues) {
+      fprintf(stderr, "sigma 0.2 seed %llu host %.1f:\n", (unsigned long long)s, o.host);
+      dump(&r);
+    }
+    alarms += r.n_issues;
+    seeds_alarmed += r.n_issues > 0;
+    tau_sum += r.drift_sd;
+    srv_det_result_free(&r);
+  }
+  fprintf(stderr, "drift control, sigma 20%%: %d seeds, %zu false issues in %zu seeds; tau mean %.3f\n",
+          N_CONTROL_SEEDS / 4, alarms, seeds_alarmed, tau_sum / (N_CONTROL_SEEDS / 4));
+  assert_true(seeds_alarmed * 50 <= (size_t)N_CONTROL_SEEDS / 4); /* at most 2% of the pairs */
 }
 
 /* (b) check_token (in both endpoints) 4x slower, under drift and a busy host: exactly one
@@ -374,6 +393,34 @@ static void unexplained_flow(void **state) {
   srv_det_result_free(&r);
 }
 
+/* An N+1 whose repeated function calls an expensive one: B now called 4 times per A instead of
+ * once, C (1 ms) once per B. The flow's largest contribution is C's, from more calls; the issue
+ * is B's (the calls per call of its caller rose there), alone, with the extra calls' whole cost. */
+static void n_plus_one_blames_the_repeated_call(void **state) {
+  (void)state;
+  const double ms = 1e6, sd = 0.01 * ms;
+  srv_det_call cb[] = {{"F", "A", NULL, ST(200, 1.52 * ms, 0.5 * ms)}, {"F", "B", "A", ST(200, 1.02 * ms, 0.02 * ms)},
+                       {"F", "C", "B", ST(200, 1 * ms, 1 * ms)}};
+  srv_det_call cc[] = {{"F", "A", NULL, ST(200, 4.58 * ms, 0.5 * ms)}, {"F", "B", "A", ST(800, 1.02 * ms, 0.02 * ms)},
+                       {"F", "C", "B", ST(800, 1 * ms, 1 * ms)}};
+  srv_det_flow fb[] = {{"F", "A", ST(200, 1.52 * ms, 0)}}, fc[] = {{"F", "A", ST(200, 4.58 * ms, 0)}};
+  srv_det_snapshot b = {.label = "v1", .calls = cb, .n_calls = 3, .flows = fb, .n_flows = 1};
+  srv_det_snapshot c = {.label = "v2", .calls = cc, .n_calls = 3, .flows = fc, .n_flows = 1};
+  srv_det_result r;
+  assert_int_equal(srv_detect_run(&b, &c, NULL, &r), 0);
+  if (r.n_issues != 1) dump(&r);
+  assert_int_equal(r.n_issues, 1);
+  const srv_issue *is = &r.issues[0];
+  assert_string_equal(is->function_id, "B");
+  assert_string_equal(is->metric, "calls_per_invocation");
+  assert_float_equal(is->base_value, 1.0, 1e-12);
+  assert_float_equal(is->cand_value, 4.0, 1e-12);
+  assert_int_equal(is->n_flows, 1);
+  assert_float_equal(is->flows[0].effect_ns, 3.06 * ms, 1e-3);
+  assert_int_equal(is->flows[0].n_path, 2);
+  srv_det_result_free(&r);
+}
+
 /* (g) A microsecond baseline: X goes from 1.5 us to 4 ms per call. The relative change is
  * large but finite, p is positive (floored), and the interval is finite. */
 static void microsecond_baseline(void **state) {
@@ -534,6 +581,7 @@ int main(void) {
       cmocka_unit_test(microsecond_baseline),
       cmocka_unit_test(new_exception_hand_built),
       cmocka_unit_test(no_flow_function),
+      cmocka_unit_test(n_plus_one_blames_the_repeated_call),
       cmocka_unit_test(bad_input_is_rejected),
       cmocka_unit_test(planted_change_one_issue),
       cmocka_unit_test(n_plus_one),
