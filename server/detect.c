@@ -207,7 +207,7 @@ typedef struct det_ctx {
   size_t n_units, cap_units;
   double delta, tau;      /* common drift and between-deployment spread (log scale) */
   size_t n_drift;
-  struct det_contrib *contrib; /* flows.n * fns.n: each function's part of each flow's change */
+  struct det_contrib *contrib; /* per agg row (flow, any caller, fn): its part of the flow's change */
 } det_ctx;
 
 void srv_det_config_default(srv_det_config *cfg) {
@@ -648,16 +648,16 @@ static void det_fill_contrib(det_contrib *c, bool hb, bool hc) {
   c->more = (c->m[1] - c->m[0]) * c->s[0];
 }
 
+/* One entry per aggregate row (sparse: flows x functions would not fit big services). */
 static int det_contribs(det_ctx *x) {
-  size_t nf = x->fns.n, cells = x->fns.n * x->flows.n;
-  x->contrib = calloc(cells > 0 ? cells : 1, sizeof *x->contrib);
+  x->contrib = calloc(x->agg.n ? x->agg.n : 1, sizeof *x->contrib);
   if (!x->contrib) return HUD_ENOMEM;
   double shrink = exp(-x->delta);
   for (size_t i = 0; i < x->agg.n; i++) {
     const det_agg *a = &x->agg.v[i];
     if (a->flow < 0 || a->caller != DET_ANY) continue;
     const det_flowinfo *fi = &x->flowinfo[a->flow];
-    det_contrib *c = &x->contrib[(size_t)a->flow * nf + (size_t)a->callee];
+    det_contrib *c = &x->contrib[i];
     c->present = a->st[0].count || a->st[1].count;
     for (int side = 0; side < 2; side++) {
       double inv = (double)fi->st[side].count;
@@ -670,7 +670,9 @@ static int det_contribs(det_ctx *x) {
 }
 
 static const det_contrib *det_contrib_at(const det_ctx *x, int32_t flow, int32_t fn) {
-  return &x->contrib[(size_t)flow * x->fns.n + (size_t)fn];
+  static const det_contrib none;
+  const det_agg *a = det_aggtab_find(&x->agg, flow, DET_ANY, fn);
+  return a ? &x->contrib[a - x->agg.v] : &none;
 }
 
 /* The flow's change net of delta: cand e^-delta - base, per request. */
