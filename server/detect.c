@@ -207,6 +207,7 @@ typedef struct det_ctx {
   size_t n_units, cap_units;
   double delta, tau;      /* common drift and between-deployment spread (log scale) */
   size_t n_drift;
+  int32_t *flow_unit;     /* flows.n: index of the flow's unit in units, -1 untested */
   struct det_contrib *contrib; /* per agg row (flow, any caller, fn): its part of the flow's change */
 } det_ctx;
 
@@ -497,29 +498,47 @@ static int det_units_durations(det_ctx *x) {
   return 0;
 }
 
-/* Groups the exceptions that escaped a flow by (flow, origin, type); marks the types new. */
+static int det_cmp_egroup(const void *a, const void *b) {
+  const det_egroup *x = a, *y = b;
+  if (x->origin != y->origin) return x->origin < y->origin ? -1 : 1;
+  if (x->type != y->type) return x->type < y->type ? -1 : 1;
+  return x->flow < y->flow ? -1 : x->flow > y->flow;
+}
+
+/* Groups the exceptions that escaped a flow by (flow, origin, type), sorted by (origin, type,
+ * flow); marks the (origin, type) pairs the baseline never shows (caught or not) as new. */
 static int det_egroups(det_ctx *x, det_egroup **out, size_t *n_out) {
   det_egroup *g = calloc(x->n_excs ? x->n_excs : 1, sizeof *g);
   if (!g) return HUD_ENOMEM;
   size_t n = 0;
   for (size_t i = 0; i < x->n_excs; i++) {
     const det_excrow *r = &x->excs[i];
-    if (r->flow < 0 || !r->escaped_flow) continue;
-    size_t k = 0;
-    while (k < n && !(g[k].flow == r->flow && g[k].origin == r->origin && g[k].type == r->type)) k++;
-    if (k == n) {
-      g[n] = (det_egroup){.flow = r->flow, .origin = r->origin, .type = r->type, .new_type = true};
-      n++;
-    }
-    g[k].x[r->side] = srv_sat_addu(g[k].x[r->side], r->count);
+    /* Every row counts for "seen on the baseline"; flow DET_NONE or caught rows only for that. */
+    g[n] = (det_egroup){.flow = r->flow >= 0 && r->escaped_flow ? r->flow : DET_NONE, .origin = r->origin,
+                        .type = r->type};
+    g[n].x[r->side] = r->count;
+    n++;
   }
-  for (size_t k = 0; k < n; k++)
-    for (size_t i = 0; i < x->n_excs && g[k].new_type; i++)
-      if (x->excs[i].side == 0 && x->excs[i].count && x->excs[i].origin == g[k].origin &&
-          x->excs[i].type == g[k].type)
-        g[k].new_type = false;
+  qsort(g, n, sizeof *g, det_cmp_egroup);
+  size_t m = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    bool seen_base = false;
+    while (j < n && g[j].origin == g[i].origin && g[j].type == g[i].type) seen_base |= g[j++].x[0] > 0;
+    for (size_t k = i; k < j; k++) {
+      if (g[k].flow == DET_NONE) continue;
+      if (m && g[m - 1].flow == g[k].flow && g[m - 1].origin == g[k].origin && g[m - 1].type == g[k].type) {
+        g[m - 1].x[0] = srv_sat_addu(g[m - 1].x[0], g[k].x[0]);
+        g[m - 1].x[1] = srv_sat_addu(g[m - 1].x[1], g[k].x[1]);
+      } else {
+        g[m] = g[k];
+        g[m++].new_type = !seen_base;
+      }
+    }
+    i = j;
+  }
   *out = g;
-  *n_out = n;
+  *n_out = m;
   return 0;
 }
 
@@ -633,6 +652,15 @@ static int det_bh(det_ctx *x) {
     x->units[v[k].i].q = run > DBL_MIN ? run : DBL_MIN;
   }
   free(v);
+  return 0;
+}
+
+static int det_index_flow_units(det_ctx *x) {
+  x->flow_unit = malloc((x->flows.n ? x->flows.n : 1) * sizeof *x->flow_unit);
+  if (!x->flow_unit) return HUD_ENOMEM;
+  for (size_t i = 0; i < x->flows.n; i++) x->flow_unit[i] = -1;
+  for (size_t i = 0; i < x->n_units; i++)
+    if (x->units[i].kind == DET_U_FLOW) x->flow_unit[x->units[i].flow] = (int32_t)i;
   return 0;
 }
 
@@ -878,9 +906,7 @@ static int det_calls_origin(const det_ctx *x, int32_t flow, int32_t top, int32_t
 }
 
 static const det_unit *det_flow_unit(const det_ctx *x, int32_t flow) {
-  for (size_t i = 0; i < x->n_units; i++)
-    if (x->units[i].kind == DET_U_FLOW && x->units[i].flow == flow) return &x->units[i];
-  return NULL;
+  return x->flow_unit[flow] >= 0 ? &x->units[x->flow_unit[flow]] : NULL;
 }
 
 static const char *det_hash_of(const srv_det_snapshot *s, const char *fn) {
@@ -1303,6 +1329,7 @@ static void det_ctx_free(det_ctx *x) {
   free(x->adj);
   free(x->units);
   free(x->contrib);
+  free(x->flow_unit);
   det_strtab_free(&x->fns);
   det_strtab_free(&x->flows);
   det_strtab_free(&x->types);
@@ -1336,6 +1363,7 @@ int srv_detect_run(const srv_det_snapshot *base, const srv_det_snapshot *cand, c
   if (rc == 0) rc = det_units_errors(&x, g, n_g);
   if (rc == 0) rc = det_drift_and_z(&x);
   if (rc == 0) rc = det_bh(&x);
+  if (rc == 0) rc = det_index_flow_units(&x);
   if (rc == 0) rc = det_contribs(&x);
   if (rc == 0) rc = det_group(&x, g, n_g, &l);
   if (rc == 0) {
