@@ -401,6 +401,14 @@ static void unexplained_flow(void **state) {
   assert_int_equal(r.issues[0].n_flows, 1);
   assert_string_equal(r.issues[0].flows[0].flow_id, "F");
   assert_float_equal(r.issues[0].flows[0].effect_ns, 3 * ms, 1e-3);
+  int ret = -1;
+  assert_int_equal(srv_detect_still(&r.issues[0], &c, NULL, &ret), 0);
+  assert_int_equal(ret, 0);
+  assert_int_equal(srv_detect_still(&r.issues[0], &b, NULL, &ret), 0);
+  assert_int_equal(ret, 1);
+  srv_det_flow ftiny[] = {{"F", "A", ST(50, 5 * ms, 0)}};
+  srv_det_snapshot tiny = {.label = "v3", .calls = cb, .n_calls = 1, .flows = ftiny, .n_flows = 1};
+  assert_int_equal(srv_detect_still(&r.issues[0], &tiny, NULL, &ret), HUD_ENOTFOUND);
   srv_det_result_free(&r);
 }
 
