@@ -30,7 +30,7 @@ void lsp_issue_text(const hud_issue *is, char *out, size_t cap) {
     snprintf(out, cap, "%s%s", is->headline, is->code_changed == 1 ? " \u2014 code changed in this version" : "");
     return;
   }
-  const char *what = is->kind == HUD_ISSUE_ERROR_RATE_INCREASE ? "error rate" : "mean duration";
+  const char *what = hud_issue_is_errors(is) ? "error rate" : "mean duration";
   char when[96];
   if (is->comparison == HUD_COMPARE_VERSIONS && is->current.version)
     snprintf(when, sizeof when, "since %s", is->current.version);
