@@ -27,7 +27,8 @@ static void usage(FILE *out) {
           "  --limit N          rows fetched (functions default 200, the others 100; 1..1000)\n"
           "  --filter TEXT      substring filter on names (case-insensitive); ~REGEX: extended regex\n"
           "  --function ID      function shown by the detail and hot-path views, and errors' scope\n"
-          "  --issue ID         open the Issues view with that issue selected (alerts' hud-tui link)\n"
+          "  --issue ID         open the Issues view with that issue selected (alerts' hud-tui link);\n"
+          "                     with --once: print that issue's detail\n"
           "  --no-color         no colours (also NO_COLOR=1 or a terminal without colours)\n"
           "  --no-unicode       ASCII only (also when the locale is not UTF-8)\n"
           "  --no-mouse         leave the mouse to the terminal (text selection)\n"
@@ -96,7 +97,7 @@ static int parse(int argc, char **argv, args *a) {
     else if (strcmp(s, "--filter") == 0) a->once.filter = a->app.filter = need(argc, argv, &i);
     else if (strcmp(s, "--function") == 0) a->once.function_id = need(argc, argv, &i);
     else if (strcmp(s, "--issue") == 0) {
-      a->app.issue_id = need(argc, argv, &i);
+      a->once.issue_id = a->app.issue_id = need(argc, argv, &i);
       if (!is_uuid(a->app.issue_id)) {
         fprintf(stderr, "hud-tui: --issue needs an issue id (a lowercase UUID, as in the alert's link)\n");
         return 2;
@@ -133,8 +134,8 @@ static int parse(int argc, char **argv, args *a) {
     }
   }
   if (a->app.issue_id) {
-    if (a->is_once || (a->once.view && strcmp(a->once.view, "issues") != 0)) {
-      fprintf(stderr, "hud-tui: --issue opens the interactive Issues view (not with --once or another --view)\n");
+    if (a->once.view && strcmp(a->once.view, "issues") != 0) {
+      fprintf(stderr, "hud-tui: --issue is about the Issues view (not --view %s)\n", a->once.view);
       return 2;
     }
     a->once.view = a->app.first_view = "issues";

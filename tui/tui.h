@@ -143,6 +143,8 @@ typedef struct tui_view {
   void (*print)(const tui_vstate *st, const tui_ctx *ctx, FILE *out);
   /* Table views: the selected row's detail, drawn in lines [Y, Y+H) under the table; NULL = none. */
   void (*pane)(const tui_vstate *st, const tui_ctx *ctx, int y, int h);
+  /* --once with a record named (--issue): row ROW's detail as text, ctx->cols wide; NULL = none. */
+  void (*detail)(const tui_vstate *st, const tui_ctx *ctx, size_t row, FILE *out);
   /* The row (index into st->rows) of the record named KEY (Issues: an issue_id), -1 when none. */
   long (*find)(const tui_vstate *st, const char *key);
 } tui_view;
@@ -203,6 +205,7 @@ typedef struct tui_once_opts {
   bool json;
   const char *filter;
   const char *function_id;
+  const char *issue_id;      /* Issues: print that issue's detail instead of the list */
 } tui_once_opts;
 /* Fetches one view, prints it to OUT; returns the exit status (0, 1 backend error, 2 usage). */
 int tui_once(hud_client *c, const tui_query *q, const tui_once_opts *o, const tui_ctx *ctx, FILE *out);

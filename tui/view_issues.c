@@ -262,9 +262,8 @@ static void history_line(const hud_issue *is, lines *l) {
   add(l, TUI_TONE_DIM, "%s", buf);
 }
 
-static void pane(const tui_vstate *st, const tui_ctx *ctx, int y, int h) {
-  const hud_issue *is = issue_at(st, st->sel);
-  if (!is) return;
+/* What the pane and --once --issue say of IS, WIDTH columns wide. */
+static void issue_lines(const tui_vstate *st, const hud_issue *is, const tui_ctx *ctx, int width, lines *out) {
   lines l = {.n = 0};
   char head[600];
   hud_issue_headline(is, ctx->unicode, head, sizeof head);
@@ -277,13 +276,29 @@ static void pane(const tui_vstate *st, const tui_ctx *ctx, int y, int h) {
     add(&l, TUI_TONE_NORMAL, "its self time includes calls that are not instrumented (or its data changed)");
   effect_line(is, ctx, &l);
   stats_line(is, ctx, &l);
-  flows_table(is, ctx, ctx->cols, &l);
+  flows_table(is, ctx, width, &l);
   path_line(is, ctx, &l);
   if (!is->n_affected_flows) causes_lines(is, &l);
   /* History comes with one issue's answer: the one `a` / `m` changed last. */
   const hud_issue *changed = st->aux.resp;
   if (changed && !strcmp(changed->issue_id, is->issue_id) && changed->n_history) history_line(changed, &l);
+  *out = l;
+}
+
+static void pane(const tui_vstate *st, const tui_ctx *ctx, int y, int h) {
+  const hud_issue *is = issue_at(st, st->sel);
+  if (!is) return;
+  static lines l; /* 8 KiB: not on the stack of every draw */
+  issue_lines(st, is, ctx, ctx->cols, &l);
   for (int i = 0; i < l.n && i < h; i++) tui_put(y + i, i ? 1 : 0, ctx->cols - (i ? 2 : 0), l.text[i], l.tone[i], false);
+}
+
+static void detail(const tui_vstate *st, const tui_ctx *ctx, size_t row, FILE *out) {
+  const hud_issue *is = issue_at(st, row);
+  if (!is) return;
+  static lines l;
+  issue_lines(st, is, ctx, ctx->cols + 2, &l);
+  for (int i = 0; i < l.n; i++) fprintf(out, "%s\n", l.text[i]);
 }
 
 /* ---- keys ---- */
@@ -349,5 +364,6 @@ const tui_view tui_view_issues = {
     .selected = selected,
     .encode = encode,
     .pane = pane,
+    .detail = detail,
     .find = find,
 };

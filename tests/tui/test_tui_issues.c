@@ -134,6 +134,18 @@ static void issue_flag(void **state) {
   assert_non_null(strstr(out, "--issue needs an issue id"));
   assert_non_null(strstr(out, "rc=2"));
   free(out);
+  /* --once: the issue's detail as text, for scripts and ssh. */
+  int st = -1;
+  out = td_sh_out(&st, "%s --once --width 100 --url %s --key k --service shop --env prod --issue " ID1,
+                  td_bin(), httpd_url(g_h));
+  assert_int_equal(st, 0);
+  assert_true(td_golden("once_issue_shape_100", out));
+  free(out);
+  out = td_sh_out(&st, "%s --once --url %s --key k --service shop --env prod "
+                  "--issue 00000000-0000-5000-8000-000000000000 2>&1", td_bin(), httpd_url(g_h));
+  assert_int_equal(st, 1);
+  assert_non_null(strstr(out, "is not among the active issues"));
+  free(out);
 }
 
 int main(void) {
