@@ -105,17 +105,27 @@ static void located(lsp_server *s, void *ud, lsp_loc *locs, size_t n) {
   hud_arena_free(j->a);
 }
 
-/* The message for a function that is the subject of IS (SUBJECT) or one of its root causes; *CAUSE gets
+/* The message for function ID, the subject of IS (SUBJECT) or one of its root causes; *CAUSE gets
  * the root cause to point at (NULL: none). */
-static const char *message(hud_arena *a, const hud_issue *is, bool subject, const hud_root_cause **cause) {
+static const char *message(hud_arena *a, const hud_issue *is, const char *id, bool subject,
+                           const hud_root_cause **cause) {
   char change[2048], buf[2600];
   lsp_issue_long_text(is, change, sizeof change);
   *cause = NULL;
   if (subject) {
     const hud_root_cause *c = is->n_root_causes ? &is->root_causes[0] : NULL;
     if (c && strcmp(c->function_id, is->subject_id) != 0) *cause = c;
-    if (c) snprintf(buf, sizeof buf, "%s (root cause: %s)", change, cause_name(a, c));
+    /* Issues with a headline are about their root cause: name it only when it is another function. */
+    if (is->headline && *cause) snprintf(buf, sizeof buf, "%s\nroot cause: %s", change, cause_name(a, c));
+    else if (c && !is->headline) snprintf(buf, sizeof buf, "%s (root cause: %s)", change, cause_name(a, c));
     else snprintf(buf, sizeof buf, "%s", change);
+  } else if (is->headline) {
+    /* A secondary cause: the share it explains, and the issue's one line. */
+    const hud_root_cause *c = NULL;
+    for (size_t k = 0; k < is->n_root_causes && !c; k++)
+      if (!strcmp(is->root_causes[k].function_id, id)) c = &is->root_causes[k];
+    lsp_issue_text(is, change, sizeof change);
+    snprintf(buf, sizeof buf, "explains %.0f%% of: %s", c ? 100 * c->share : 0.0, change);
   } else {
     snprintf(buf, sizeof buf, "root cause of %s: %s", is->subject_name ? is->subject_name : is->subject_id, change);
   }
@@ -155,7 +165,7 @@ void lsp_diags_doc(lsp_server *s, lsp_doc *doc) {
       bool subject = is->subject_kind == HUD_SUBJECT_FUNCTION && strcmp(is->subject_id, id) == 0;
       if (!subject && !is_cause(is, id)) continue;
       const hud_root_cause *cause;
-      const char *msg = message(a, is, subject, &cause);
+      const char *msg = message(a, is, id, subject, &cause);
       bool dup = false;
       for (size_t d = 0; msg && d < j->n; d++)
         dup |= j->items[d].range.start.line == f->name_start.row && strcmp(j->items[d].message, msg) == 0;
