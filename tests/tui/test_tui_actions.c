@@ -247,7 +247,7 @@ static void remembered(void **state) {
   td_kill("st1");
   /* Flags win over the file. */
   td_start("st1", 80, 24, TD_XTERM_UTF8, "--view issues");
-  td_expect("st1", "charge error rate", NULL);
+  td_expect("st1", "first seen issue", NULL); /* the Issues table */
   td_kill("st1");
   /* A corrupt file is ignored. */
   char dir[PATH_MAX], path[PATH_MAX + 32];
