@@ -527,7 +527,7 @@ static int cmd_webhook_test(int argc, char **argv, int i) {
                           .issue_id = "00000000-0000-4000-8000-000000000000", .kind = "duration_regression",
                           .headline = "apply_discounts self time +4.13 ms per call (v1 → v2) — a sample alert",
                           .function_id = "00000000-0000-4000-8000-000000000001", .function_name = "apply_discounts",
-                          .module_path = "shop.pricing", .comparison = "version", .base_label = "v1",
+                          .module_path = "shop/pricing.py", .comparison = "versions", .base_label = "v1",
                           .cand_label = "v2",
                           .link_vscode = "vscode://hud-dev.hud/function?id=00000000-0000-4000-8000-000000000001",
                           .link_tui = tui, .link_api = api, .effect_ms_per_request = 4.13, .effect_pct = 23.0,

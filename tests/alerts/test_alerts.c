@@ -45,8 +45,8 @@ static srv_alert_issue sample(const char *env) {
                            .headline = "apply_discounts self time +4.13 ms per call (v1 → v2) <b>",
                            .function_id = "6f1c2d3e-4a5b-5c6d-8e7f-9a0b1c2d3e4f",
                            .function_name = "apply_discounts",
-                           .module_path = "shop.pricing",
-                           .comparison = "version",
+                           .module_path = "shop/pricing.py",
+                           .comparison = "versions",
                            .base_label = "v1",
                            .cand_label = "v2",
                            .link_vscode = "vscode://hud-dev.hud/function?id=6f1c&issue=9b2f",
@@ -122,7 +122,7 @@ static void test_signed_generic_body(void **state) {
   assert_string_equal(jstr(j, "issue.service"), "shop");
   assert_string_equal(jstr(j, "issue.headline"), is.headline);
   assert_string_equal(jstr(j, "issue.root_cause.function"), "apply_discounts");
-  assert_string_equal(jstr(j, "issue.root_cause.module"), "shop.pricing");
+  assert_string_equal(jstr(j, "issue.root_cause.module"), "shop/pricing.py");
   assert_string_equal(jstr(j, "issue.comparison.baseline"), "v1");
   assert_string_equal(jstr(j, "issue.comparison.candidate"), "v2");
   assert_string_equal(jstr(j, "issue.top_flow"), "GET /orders/<id>");
@@ -190,8 +190,8 @@ static void test_slack_shape(void **state) {
   json_t *ctx = block_of_type(blocks, "context", 0);
   assert_non_null(ctx);
   const char *ct = json_string_value(json_object_get(json_array_get(json_object_get(ctx, "elements"), 0), "text"));
-  assert_non_null(strstr(ct, "`shop.pricing.apply_discounts`"));
-  assert_non_null(strstr(ct, "v1 → v2"));
+  assert_non_null(strstr(ct, "root cause `apply_discounts` in `shop/pricing.py`"));
+  assert_non_null(strstr(ct, "v1 → v2 (versions)"));
   assert_non_null(strstr(ct, "+4.13 ms per request (+24%) in GET /orders/&lt;id&gt;"));
   assert_non_null(strstr(ct, "code changed"));
   int tui = 0, vscode = 0;
