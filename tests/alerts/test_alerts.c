@@ -25,6 +25,19 @@
 #include "alerts.h"
 #include "httpd_fixture.h"
 #include "hud/err.h"
+#include "metrics.h"
+
+/* hud_alert_deliveries_total{outcome=OUTCOME} from the server's /metrics text. */
+static long long metric(const char *outcome) {
+  char *text, key[128];
+  size_t len;
+  assert_int_equal(srv_metrics_render(&text, &len), 0);
+  snprintf(key, sizeof key, "hud_alert_deliveries_total{outcome=\"%s\"} ", outcome);
+  const char *p = strstr(text, key);
+  long long v = p ? atoll(p + strlen(key)) : -1;
+  free(text);
+  return v;
+}
 
 static long long mono_ms(void) {
   struct timespec ts;
@@ -220,11 +233,14 @@ static void test_retry_500_then_delivered_once(void **state) {
   httpd_route(h, "POST", "/hook", &down);
   char *url = url_of(h, "/hook");
   srv_alert_target t = {.env = "prod", .url = url, .secret = "k"};
+  long long retried0 = metric("retried"), delivered0 = metric("delivered");
   srv_alerts *a = start(&t, 1, NULL);
   srv_alert_issue is = sample("prod");
   assert_int_equal(srv_alerts_enqueue(a, &is), 0);
   assert_int_equal(srv_alerts_flush(a, 10000), 0);
   usleep(200 * 1000); /* nothing more may come */
+  assert_int_equal(metric("retried") - retried0, 2);
+  assert_int_equal(metric("delivered") - delivered0, 1);
   assert_int_equal(httpd_request_count(h), 3);
   const char *id = httpd_request_header(httpd_request_at(h, 0), "X-Hud-Delivery");
   assert_int_equal(strlen(id), 36);
@@ -339,6 +355,7 @@ static void test_unreachable_does_not_block(void **state) {
   srv_alerts_stats st;
   srv_alerts_stats_get(a, &st);
   assert_int_equal(st.queued, 1000);
+  assert_true(metric("dropped") >= (long long)st.dropped);
   assert_true(st.dropped >= 1000 - 16 - 2);
   t0 = mono_ms();
   srv_alerts_free(a);
