@@ -406,9 +406,19 @@ static int push(srv_alerts *a, delivery *d) {
   return 0;
 }
 
+/* The event goes into a header: a short lowercase word. */
+static int event_ok(const char *e) {
+  size_t n = strlen(e);
+  if (n == 0 || n > 32) return 0;
+  for (; *e; e++)
+    if (!((*e >= 'a' && *e <= 'z') || *e == '_')) return 0;
+  return 1;
+}
+
 int srv_alerts_enqueue(srv_alerts *a, const srv_alert_issue *is) {
   if (!a) return 0;
-  if (!is || !is->env || !is->service || !is->event || !is->issue_id || !is->headline) return HUD_EINVAL;
+  if (!is || !is->env || !is->service || !is->event || !is->issue_id || !is->headline || !event_ok(is->event))
+    return HUD_EINVAL;
   for (size_t i = 0; i < a->n_targets; i++) {
     if (!env_matches(a->targets[i].env, is->env)) continue;
     int rc;

@@ -159,6 +159,12 @@ static void test_unsigned_without_secret(void **state) {
   srv_alert_target t = {.env = "prod", .url = url};
   srv_alerts *a = start(&t, 1, NULL);
   srv_alert_issue is = sample("prod");
+  srv_alert_issue bad = is;
+  bad.event = "opened\r\nX-Evil: 1"; /* would be a header */
+  assert_int_equal(srv_alerts_enqueue(a, &bad), HUD_EINVAL);
+  bad = is;
+  bad.headline = NULL;
+  assert_int_equal(srv_alerts_enqueue(a, &bad), HUD_EINVAL);
   assert_int_equal(srv_alerts_enqueue(a, &is), 0);
   assert_int_equal(srv_alerts_flush(a, 5000), 0);
   assert_int_equal(httpd_request_count(h), 1);
