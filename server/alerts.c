@@ -197,7 +197,8 @@ static outcome attempt(srv_alerts *a, delivery *d, int64_t *retry_after_ms, char
 
 /* The wait before attempt number D->attempts + 1. */
 static int64_t backoff_ms(srv_alerts *a, const delivery *d, int64_t retry_after_ms) {
-  if (retry_after_ms >= 0) return retry_after_ms < a->lim.retry_after_max_ms ? retry_after_ms : a->lim.retry_after_max_ms;
+  if (retry_after_ms >= 0)
+    return retry_after_ms < a->lim.retry_after_max_ms ? retry_after_ms : a->lim.retry_after_max_ms;
   int64_t w = a->lim.backoff_base_ms;
   for (int i = 1; i < d->attempts && w < a->lim.backoff_max_ms; i++) w *= 2;
   if (w > a->lim.backoff_max_ms) w = a->lim.backoff_max_ms;

@@ -464,7 +464,8 @@ static int parse_webhooks(const char *list, const char *origin, alert_setup *s) 
       int olen = (int)strlen(origin);
       const char *colon = strncmp(origin, "file ", 5) == 0 ? strrchr(origin, ':') : NULL;
       if (colon) olen = (int)(colon - origin);
-      fprintf(stderr, "hud-server: webhook %zu (%.*s): %s\n", idx, olen, origin, rc == HUD_EINVAL ? why : hud_strerror(rc));
+      fprintf(stderr, "hud-server: webhook %zu (%.*s): %s\n", idx, olen, origin,
+              rc == HUD_EINVAL ? why : hud_strerror(rc));
       return 2;
     }
     s->n++;
@@ -477,14 +478,16 @@ static int load_alert_setup(const opts *o, alert_setup *s) {
   hud_config *cfg;
   if (hud_config_new(&cfg, "server") < 0) return 1;
   int rc = hud_config_load(cfg, o->config);
-  for (int i = 0; rc == 0 && i < o->n_webhooks; i++) rc = hud_config_set(cfg, "webhook", o->webhooks[i], HUD_CFG_SRC_FLAG);
+  for (int i = 0; rc == 0 && i < o->n_webhooks; i++)
+    rc = hud_config_set(cfg, "webhook", o->webhooks[i], HUD_CFG_SRC_FLAG);
   if (rc == 0 && o->public_url) rc = hud_config_set(cfg, "public_url", o->public_url, HUD_CFG_SRC_FLAG);
   if (rc != 0) {
     fprintf(stderr, "hud-server: %s\n", rc == HUD_ECONFIG ? hud_config_error(cfg) : hud_strerror(rc));
     hud_config_free(cfg);
     return 2;
   }
-  for (size_t i = 0; i < hud_config_warning_count(cfg); i++) fprintf(stderr, "hud-server: %s\n", hud_config_warning(cfg, i));
+  for (size_t i = 0; i < hud_config_warning_count(cfg); i++)
+    fprintf(stderr, "hud-server: %s\n", hud_config_warning(cfg, i));
   const char *pub = hud_config_str(cfg, HUD_CFG_PUBLIC_URL);
   if (*pub && strncmp(pub, "http://", 7) != 0 && strncmp(pub, "https://", 8) != 0) {
     fprintf(stderr, "hud-server: public_url (%s): '%s' is not an http:// or https:// URL\n",
