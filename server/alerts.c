@@ -87,14 +87,6 @@ static void uuid4(char out[37]) {
            b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-/* "https://hooks.slack.com" of a URL: logs never show a webhook's path, which often is its secret. */
-static void url_origin(const char *url, char *out, size_t len) {
-  const char *p = strstr(url, "://");
-  p = p ? p + 3 : url;
-  size_t n = strcspn(p, "/?#");
-  snprintf(out, len, "%.*s", (int)((p - url) + (ptrdiff_t)n), url);
-}
-
 /* ---- one attempt ---- */
 
 typedef struct reply {
@@ -210,7 +202,7 @@ static int64_t backoff_ms(srv_alerts *a, const delivery *d, int64_t retry_after_
 
 static void finish(srv_alerts *a, delivery *d, outcome o, const char *why) {
   char origin[200];
-  url_origin(a->targets[d->target].url, origin, sizeof origin);
+  srv_alert_target_origin(&a->targets[d->target], origin, sizeof origin);
   pthread_mutex_lock(&a->mu);
   if (o == SENT) a->st.delivered++;
   else a->st.failed++;

@@ -546,9 +546,7 @@ static int cmd_webhook_test(int argc, char **argv, int i) {
       srv_alerts_free(a);
     }
     char origin[256];
-    const char *u = s.targets[k].url, *p = strstr(u, "://");
-    p = p ? p + 3 : u;
-    snprintf(origin, sizeof origin, "%.*s", (int)((p - u) + (ptrdiff_t)strcspn(p, "/?#")), u);
+    srv_alert_target_origin(&s.targets[k], origin, sizeof origin);
     printf("%s  %s  %s (%s%s)\n", st.delivered ? "delivered" : "FAILED   ", s.targets[k].env, origin,
            s.targets[k].format == SRV_ALERT_SLACK ? "slack" : "json", s.targets[k].secret ? ", signed" : "");
     failed += !st.delivered;
