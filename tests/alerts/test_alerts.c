@@ -356,7 +356,8 @@ static void test_unreachable_does_not_block(void **state) {
   long long t0 = mono_ms();
   for (int i = 0; i < 500; i++) assert_int_equal(srv_alerts_enqueue(a, &is), 0);
   long long enq = mono_ms() - t0;
-  assert_true(enq < 2000); /* 1000 bodies built and queued; not one waits for the network */
+  print_message("1000 deliveries queued in %lld ms\n", enq);
+  assert_true(enq < 5000); /* not one waits for the hanging receiver (20 s) */
   assert_true(httpd_wait_requests(h, 1, 5000) >= 1); /* a request hangs in flight */
   srv_alerts_stats st;
   srv_alerts_stats_get(a, &st);
@@ -366,6 +367,7 @@ static void test_unreachable_does_not_block(void **state) {
   t0 = mono_ms();
   srv_alerts_free(a);
   long long stop = mono_ms() - t0;
+  print_message("stopped in %lld ms\n", stop);
   assert_true(stop < 1500); /* drain 300 ms, the hanging request cut at that bound */
   free(slow);
   free(refused);
