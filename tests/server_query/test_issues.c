@@ -380,6 +380,36 @@ static void canary_side_by_side(void **state) {
   hud_arena_free(a);
 }
 
+/* One version getting slower within a day: its last hour against the 24 hours before ("windows"). */
+static void window_in_one_version(void **state) {
+  hud_time_ns now = (hud_time_ns)time(NULL) / 60 * 60 * NS;
+  ingest_at("batch-jobs", "v1", 0, now - 3 * 3600 * NS);
+  ingest_at("batch-jobs", "v1", 2.0, now - 1200 * NS);
+  hud_arena *a = hud_arena_new();
+  hud_issues_response r = {0};
+  for (int ms = 0; ms < WAIT_MS && r.n_issues == 0; ms += 100) {
+    usleep(100 * 1000);
+    srvh_resp resp;
+    assert_int_equal(
+        srvh_request(g->h.port, "GET", "/v1/issues?service=batch-jobs&env=prod", g->reader, NULL, 0, NULL, &resp), 0);
+    hud_codec_error e;
+    if (hud_issues_response_decode(resp.body, resp.len, NULL, a, &r, &e) != 0) fail_msg("%s", e.message);
+    srvh_resp_free(&resp);
+  }
+  assert_int_equal(r.n_issues, 1);
+  const hud_issue *is = &r.issues[0];
+  fprintf(stderr, "windows: %s\n", is->headline);
+  assert_int_equal(is->comparison, HUD_COMPARE_WINDOWS);
+  assert_string_equal(is->subject_id, fid("fetch_order"));
+  assert_non_null(strstr(is->headline, "(the last hour vs the 24 h before)"));
+  assert_null(is->baseline.version);
+  /* Each side: its window cut to the version's span of data (first slice .. end of the last). */
+  assert_true(is->baseline.from == now - 3 * 3600 * NS);
+  assert_true(is->current.to == now - 1140 * NS);
+  assert_true(is->baseline.to <= is->current.from && is->current.from < now - 1200 * NS);
+  hud_arena_free(a);
+}
+
 /* What a detection pass costs at this size, from /metrics (printed, not asserted). */
 static void pass_cost(void **state) {
   srvh_resp r;
@@ -399,7 +429,8 @@ int main(void) {
       cmocka_unit_test(opened_by_the_runner),   cmocka_unit_test(queries_do_not_write),
       cmocka_unit_test(acknowledged_by_triage), cmocka_unit_test(resolved_when_fixed),
       cmocka_unit_test(reopened_when_broken_again), cmocka_unit_test(muted_not_alerted),
-      cmocka_unit_test(canary_side_by_side), cmocka_unit_test(pass_cost),
+      cmocka_unit_test(canary_side_by_side), cmocka_unit_test(window_in_one_version),
+      cmocka_unit_test(pass_cost),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
