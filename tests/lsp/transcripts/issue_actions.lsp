@@ -9,7 +9,7 @@
 # the issues are in once the diagnostics are
 < {"method":"textDocument/publishDiagnostics","params":{"uri":"file://${MARKET}/app/shop/pricing.py","version":1}}
 > {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeAction", "params": {"textDocument": {"uri": "file://${MARKET}/app/shop/pricing.py"}, "range": {"start": {"line": 1, "character": 8}, "end": {"line": 1, "character": 8}}, "context": {"diagnostics": []}}}
-< {"id":2,"result":[{"command":"hud.showDetail"},{"command":"hud.showCallers"},{"command":"hud.showCallees"},{"title":"hud: acknowledge apply_discounts mean duration +140% (1.0.0 → 1.1.0)","command":"hud.issueStatus"},{"title":"hud: mute apply_discounts mean duration +140% (1.0.0 → 1.1.0)","command":"hud.issueStatus"}]}
+< {"id":2,"result":[{"command":"hud.showDetail"},{"command":"hud.showCallers"},{"command":"hud.showCallees"},{"title":"hud: acknowledge apply_discounts self time +7 ms per call (1.0.0 → 1.1.0)","command":"hud.issueStatus"},{"title":"hud: mute apply_discounts self time +7 ms per call (1.0.0 → 1.1.0)","command":"hud.issueStatus"}]}
 > {"jsonrpc": "2.0", "id": 3, "method": "workspace/executeCommand", "params": {"command": "hud.issueStatus", "arguments": ["00000000-0000-5000-8000-000000000000", "resolved"]}}
 < {"id":3,"error":{"code":-32602,"message":"hud.issueStatus: arguments are an issue_id, then acknowledged, muted or open (and a note)"}}
 > {"jsonrpc": "2.0", "id": 4, "method": "workspace/executeCommand", "params": {"command": "hud.issueStatus", "arguments": ["00000000-0000-5000-8000-000000000000"]}}
