@@ -889,6 +889,9 @@ static void test_neovim(void **state) {
     setenv("XDG_STATE_HOME", xdg, 1);
     setenv("XDG_DATA_HOME", xdg, 1);
     setenv("HUD_LSP", lsp_bin, 1);
+    char diag_file[800];
+    snprintf(diag_file, sizeof diag_file, "%s/app/shop/pricing.py", fx->market);
+    setenv("HUD_DIAG_FILE", diag_file, 1); /* the root cause's file: where the diagnostic is */
     setenv("HUD_URL", fx->url, 1);
     setenv("HUD_KEY", fx->key, 1);
     setenv("HUD_SERVICE", "market", 1);
@@ -923,8 +926,9 @@ static void test_neovim(void **state) {
       "outgoing", "name", "apply_discounts", "detail", "200 calls/min · mean 8.5 ms", "path", "app/shop/pricing.py",
       "line", 0, "sites", 5, "name", "compute_tax", "detail", "billing/tax.py · 200 calls/min · mean 1 ms", "line", 0,
       "sites", 6,
-      "diagnostics", "line", 4, "col", 4, "severity", 3, "source", "hud", "message",
-      "mean duration +88% since 1.1.0 (root cause: shop/pricing.py:apply_discounts)");
+      "diagnostics", "line", 0, "col", 4, "severity", 3, "source", "hud", "message",
+      "apply_discounts self time +7 ms per call (1.0.0 \u2192 1.1.0)\nits self time includes calls that are not "
+      "instrumented\np = 2.7e-09");
   assert_non_null(want);
   if (!lspr_match(want, got)) {
     char *w = json_dumps(want, JSON_COMPACT);
