@@ -20,7 +20,7 @@
 #define RN_CANARY_RECENT_S 900 /* both versions served in the last 15 minutes: side by side */
 #define RN_WINDOW_RECENT_S 3600
 #define RN_WINDOW_BEFORE_S 86400
-#define RN_MIN_OVERLAP_S 60
+#define RN_MIN_OVERLAP_S 300 /* a deploy hands over within a minute or two; a canary serves beside the stable version */
 
 typedef struct rn_service {
   int64_t sid;

@@ -351,13 +351,15 @@ static void muted_not_alerted(void **state) {
   hud_arena_free(a);
 }
 
-/* Two versions serving side by side in the last 15 minutes (a canary): compared over the minute both
+/* Two versions serving side by side in the last 15 minutes (a canary): compared over the minutes both
  * served, as "canary". */
 static void canary_side_by_side(void **state) {
   hud_time_ns now = (hud_time_ns)time(NULL) / 60 * 60 * NS;
-  ingest_at("web", "stable", 0, now - 600 * NS);
-  ingest_at("web", "stable", 0, now - 300 * NS);
-  ingest_at("web", "canary", 2.0, now - 300 * NS);
+  ingest_at("web", "stable", 0, now - 720 * NS);
+  ingest_at("web", "stable", 0, now - 480 * NS);
+  ingest_at("web", "stable", 0, now - 240 * NS);
+  ingest_at("web", "canary", 2.0, now - 480 * NS);
+  ingest_at("web", "canary", 2.0, now - 240 * NS);
   hud_arena *a = hud_arena_new();
   hud_issues_response r = {0};
   for (int ms = 0; ms < WAIT_MS && r.n_issues == 0; ms += 100) {
@@ -374,9 +376,25 @@ static void canary_side_by_side(void **state) {
   assert_int_equal(is->comparison, HUD_COMPARE_CANARY);
   assert_string_equal(is->subject_id, fid("fetch_order"));
   assert_non_null(strstr(is->headline, "(stable \u2192 canary, canary)"));
-  /* Both sides over the same minute. */
-  assert_true(is->baseline.from == now - 300 * NS && is->baseline.to == now - 240 * NS);
+  /* Both sides over the same five minutes (the canary's span). */
+  assert_true(is->baseline.from == now - 480 * NS && is->baseline.to == now - 180 * NS);
   assert_true(is->current.from == is->baseline.from && is->current.to == is->baseline.to);
+  /* A deploy that hands over within a minute (both versions in one slice) is not a canary. */
+  ingest_at("api", "v1", 0, now - 420 * NS);
+  ingest_at("api", "v1", 0, now - 360 * NS);
+  ingest_at("api", "v2", 2.0, now - 360 * NS);
+  ingest_at("api", "v2", 2.0, now - 300 * NS);
+  r.n_issues = 0;
+  for (int ms = 0; ms < WAIT_MS && r.n_issues == 0; ms += 100) {
+    usleep(100 * 1000);
+    srvh_resp resp;
+    assert_int_equal(srvh_request(g->h.port, "GET", "/v1/issues?service=api&env=prod", g->reader, NULL, 0, NULL, &resp), 0);
+    hud_codec_error e;
+    if (hud_issues_response_decode(resp.body, resp.len, NULL, a, &r, &e) != 0) fail_msg("%s", e.message);
+    srvh_resp_free(&resp);
+  }
+  assert_int_equal(r.n_issues, 1);
+  assert_int_equal(r.issues[0].comparison, HUD_COMPARE_VERSIONS);
   hud_arena_free(a);
 }
 
