@@ -3,6 +3,7 @@ query API answers. Standard library only."""
 import argparse
 import json
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -67,17 +68,28 @@ def report(base, key, service):
         print(f"{name:22} calls {fl['calls']:5}  p95 {ms(fl['p95'])}  [{codes}]  time in: {top}")
 
     print("\n-- issues (regression detection, root cause)")
-    issues = get(base, key, "/v1/issues", service=service)["issues"]
+    # hud-server stores issues after the fold that brings the data (a pass per service at most every 5 s):
+    # wait for them, bounded.
+    issues = []
+    for _ in range(60):
+        issues = get(base, key, "/v1/issues", service=service)["issues"]
+        if issues:
+            break
+        time.sleep(0.5)
     if not issues:
         print("none")
     for it in issues:
-        print(f"{it['kind']} in {it['subject_kind']} {it.get('subject_name', it['subject_id'])}: "
-              f"{it['metric']} {it['effect_pct']:+.0f}% ({it['comparison']}: "
-              f"{it['baseline'].get('version', '')} -> {it['current'].get('version', '')}), "
-              f"p={it['p_value']:.2g}, {int(it['confidence'] * 100)}% CI "
-              f"[{it['ci_low'] / 1e6:.2f}, {it['ci_high'] / 1e6:.2f}] ms" if it['metric'] == 'mean_duration' else
-              f"{it['kind']} in {it['subject_kind']} {it.get('subject_name', it['subject_id'])}: "
-              f"{it['metric']} {it['effect_pct']:+.0f}%, p={it['p_value']:.2g}")
+        conf = 100 * it["confidence"]
+        print(f"{it.get('headline') or it.get('subject_name', it['subject_id'])}  "
+              f"[{it['status']}, {it['comparison']}, p {it.get('p_text') or format(it['p_value'], '.2g')}, "
+              f"{conf:.{0 if conf == int(conf) else 1}f}% interval {it['ci_low'] / 1e6:+.2f}..{it['ci_high'] / 1e6:+.2f} ms"
+              + (", code changed" if it.get("code_changed") else "") + "]")
+        for fl in it.get("affected_flows", []):
+            print(f"   {fl.get('name', fl['flow_id'])}: {fl['effect'] / 1e6:+.2f} ms per request "
+                  f"({fl['effect_pct']:+.0f}%)")
+        path = " -> ".join(st.get("name", st["function_id"]) for st in it.get("call_path", []))
+        if path:
+            print(f"   call path: {path}")
         for rc in it["root_causes"]:
             print(f"   root cause: {rc.get('module_path', '?')}:{rc.get('name', rc['function_id'])} "
                   f"({rc['metric']}, explains {100 * rc['share']:.0f}%)"

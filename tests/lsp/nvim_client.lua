@@ -1,7 +1,8 @@
 -- Neovim (0.7.2, Debian) as hud-lsp's client, run headless by test_lsp's `neovim` test:
 --   nvim --headless --clean -u NONE -c 'luafile tests/lsp/nvim_client.lua'
 -- Environment: HUD_LSP (the binary), HUD_URL, HUD_KEY, HUD_SERVICE, HUD_ROOT (workspace folder),
--- HUD_FILE (the file to open), HUD_OUT (where the JSON of what Neovim received goes).
+-- HUD_FILE (the file to open), HUD_DIAG_FILE (O: the file whose diagnostics are read), HUD_OUT (where the
+-- JSON of what Neovim received goes).
 -- Every wait is bounded; the script always ends Neovim, and the test kills it by pid if it does not.
 local out = { errors = {} }
 local env = function(k) return os.getenv(k) or error('missing ' .. k) end
@@ -70,6 +71,13 @@ local function run()
     end
   end
 
+  -- Diagnostics: in the root cause's file (HUD_DIAG_FILE; default the file above), opened now.
+  local dfile = os.getenv('HUD_DIAG_FILE') or file
+  if dfile ~= file then
+    vim.cmd('edit ' .. vim.fn.fnameescape(dfile))
+    buf = vim.api.nvim_get_current_buf()
+    vim.lsp.buf_attach_client(buf, id)
+  end
   local diags = {}
   vim.wait(10000, function()
     diags = vim.diagnostic.get(buf)

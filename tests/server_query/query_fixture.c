@@ -2,7 +2,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hud/codec.h"
 #include "synth_batch.h"
@@ -28,7 +30,8 @@ query_fixture *query_fixture_start(void) {
   if (srvh_tmpdir(&f->h) < 0 || srvh_start(&f->h, NULL) < 0) goto fail;
   if (srvh_key(&f->h, "prod", f->key) < 0 || srvh_key(&f->h, "staging", f->other_key) < 0) goto fail;
   synth_params pa = {.seed = 1, .invocations = QF_INV, .sample_rate = 1.0, .drift = 1.0, .sketches = 1};
-  synth_change ch[] = {{"fetch_order", 2.0, -1, 0}, {"charge", 0, 0.04, 0}};
+  synth_change ch[] = {{.qualname = "fetch_order", .self_factor = 2.0, .raise_prob = -1},
+                       {.qualname = "charge", .raise_prob = 0.08}};
   synth_params pb = pa;
   pb.seed = 1001;
   pb.changes = ch;
@@ -40,6 +43,16 @@ query_fixture *query_fixture_start(void) {
   f->to = f->t0 + 3600 * QF_NS;
   if (ingest(f, &f->a, "1.0.0", "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e0001", f->t0) < 0) goto fail;
   if (ingest(f, &f->b, "1.1.0", "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e0002", f->t0 + 600 * QF_NS) < 0) goto fail;
+  /* The detection runner stores the issues after the fold: wait for them (bounded), so every
+   * suite on this fixture sees the same issues. */
+  for (int ms = 0; ms < 30000; ms += 100) {
+    srvh_resp r;
+    if (srvh_request(f->h.port, "GET", "/v1/issues?service=shop&status=all", f->key, NULL, 0, NULL, &r) < 0) goto fail;
+    int have = r.status == 200 && r.body && strstr(r.body, "\"issue_id\"") != NULL;
+    srvh_resp_free(&r);
+    if (have) break;
+    usleep(100 * 1000);
+  }
   return f;
 fail:
   query_fixture_stop(f);

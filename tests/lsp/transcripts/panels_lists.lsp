@@ -13,7 +13,7 @@
 < {"id":4,"result":{"window":{},"issues":[]}}
 > {"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {"settings": {"hud": {"url": "${URL}", "key": "${KEY}", "service": "market"}}}}
 > {"jsonrpc": "2.0", "id": 5, "method": "hud/issues", "params": {}}
-< {"id":5,"result":{"window":{},"issues":[{"kind":"regression","subject":{"name":"apply_discounts","functionId":"${ID_APPLY_DISCOUNTS}"},"message":"mean duration +140% since 1.1.0","effectPct":140,"baselineVersion":"1.0.0","currentVersion":"1.1.0","rootCauses":[{"functionId":"${ID_APPLY_DISCOUNTS}","name":"apply_discounts","modulePath":"shop/pricing.py","location":{"uri":"file://${MARKET}/app/shop/pricing.py","range":{"start":{"line":0,"character":4},"end":{"line":0,"character":19}}},"share":1}]},{},{}]}}
+< {"id":5,"result":{"window":{},"issues":[{"kind":"regression","subject":{"name":"apply_discounts","functionId":"${ID_APPLY_DISCOUNTS}"},"message":"apply_discounts self time +7 ms per call (1.0.0 → 1.1.0)","effectPct":140,"baselineVersion":"1.0.0","currentVersion":"1.1.0","rootCauses":[{"functionId":"${ID_APPLY_DISCOUNTS}","name":"apply_discounts","modulePath":"shop/pricing.py","location":{"uri":"file://${MARKET}/app/shop/pricing.py","range":{"start":{"line":0,"character":4},"end":{"line":0,"character":19}}}}]}]}}
 > {"jsonrpc":"2.0","id":99,"method":"shutdown"}
 < {"id":99,"result":null}
 > {"jsonrpc":"2.0","method":"exit"}
