@@ -98,7 +98,7 @@ for view in functions flows issues; do
 done
 ROOT_ID=$("${TUI[@]}" --once --view issues --json | $PY -c '
 import json, sys
-causes = [rc for it in json.load(sys.stdin)["issues"] for rc in it["root_causes"]]
+causes = [rc for it in json.load(sys.stdin)["issues"] for rc in it.get("root_causes") or []]
 print(causes[0]["function_id"] if causes else "")')
 if [ -n "$ROOT_ID" ]; then
   say "hud-tui --once --view detail --function $ROOT_ID (the first root cause)"
