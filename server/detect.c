@@ -1,6 +1,7 @@
 /* Regression detection with root cause (see detect.h for the method). */
 #include "detect.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -9,20 +10,6 @@
 #include "hud/err.h"
 #include "hud/stats.h"
 #include "sat.h"
-
-/* ---- statistics: thin adapters over hud/stats.h (no test is implemented here) ---- */
-
-typedef struct det_test {
-  double stat, df, p, lo, hi; /* effect CI of cand - base */
-} det_test;
-
-/* Welch's t-test of cand vs base on sampled statistics; 0 or HUD_E*. */
-static int det_welch(const srv_det_stats *b, const srv_det_stats *c, double confidence, det_test *t);
-/* Two-proportion z-test of cand vs base error rates; 0 or HUD_E*. */
-static int det_two_prop(uint64_t xb, uint64_t nb, uint64_t xc, uint64_t nc, double confidence,
-                        det_test *t);
-static double det_mean(const srv_det_stats *s);
-static double det_var(const srv_det_stats *s);
 
 /* ---- string interning ---- */
 
@@ -216,37 +203,38 @@ typedef struct det_ctx {
   size_t n_excs;
   uint32_t *adj; /* indices of call edges (caller >= 0) in agg, sorted by (flow, caller) */
   size_t n_adj;
+  struct det_unit *units; /* every unit tested */
+  size_t n_units, cap_units;
+  double delta, tau;      /* common drift and between-deployment spread (log scale) */
+  size_t n_drift;
+  struct det_contrib *contrib; /* flows.n * fns.n: each function's part of each flow's change */
 } det_ctx;
-
-typedef struct det_candidate {
-  srv_issue_kind kind;
-  int32_t subject; /* flow or function index */
-  det_test t;
-  srv_det_stats b, c;
-} det_candidate;
 
 void srv_det_config_default(srv_det_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->alpha = 0.001;
   cfg->min_samples = 100;
   cfg->min_calls = 200;
-  cfg->min_errors = 10;
+  cfg->min_errors = 5;
+  cfg->min_abs_increase_ns = 100e3;
+  cfg->min_flow_share = 0.05;
   cfg->min_rel_increase = 0.10;
-  cfg->min_abs_increase_ns = 250e3;
   cfg->min_rate_increase = 0.005;
   cfg->min_rel_rate_increase = 0.5;
+  cfg->error_dispersion = 4;
+  cfg->min_new_baseline = 100;
+  cfg->min_drift = 0.10;
+  cfg->default_drift = 0.15;
+  cfg->min_drift_units = 8;
   cfg->min_cause_share = 0.2;
   cfg->max_causes = 3;
-  cfg->test_functions = 1;
-  cfg->min_rel_ci_low = 0.05;
 }
 
 const char *srv_issue_kind_name(srv_issue_kind k) {
   switch (k) {
-  case SRV_ISSUE_FLOW_DURATION: return "flow_duration";
-  case SRV_ISSUE_FUNCTION_DURATION: return "function_duration";
-  case SRV_ISSUE_FLOW_ERRORS: return "flow_errors";
-  case SRV_ISSUE_FUNCTION_ERRORS: return "function_errors";
+  case SRV_ISSUE_DURATION: return "duration_regression";
+  case SRV_ISSUE_ERRORS: return "error_rate_increase";
+  case SRV_ISSUE_NEW_EXCEPTION: return "new_exception";
   }
   return "unknown";
 }
@@ -376,55 +364,47 @@ static void det_adj_range(const det_ctx *x, int32_t flow, int32_t caller, size_t
   *hi = a;
 }
 
-/* ---- Benjamini–Hochberg ---- */
+/* ---- units: what is tested ---- */
 
-typedef struct det_pidx {
-  double p;
-  size_t i;
-} det_pidx;
+typedef enum det_ukind { DET_U_SELF, DET_U_EDGE, DET_U_FLOW, DET_U_ERR } det_ukind;
 
-static int det_cmp_pidx(const void *a, const void *b) {
-  const det_pidx *x = a, *y = b;
-  if (x->p < y->p) return -1;
-  if (x->p > y->p) return 1;
-  return x->i < y->i ? -1 : x->i > y->i;
-}
+typedef struct det_unit {
+  det_ukind kind;
+  int32_t fn;        /* SELF: the function; EDGE: the callee; ERR: the origin; FLOW: DET_NONE */
+  int32_t flow;      /* EDGE, FLOW, ERR; DET_NONE for SELF */
+  int32_t caller;    /* EDGE */
+  int32_t type;      /* ERR */
+  double base, cand; /* mean self ns, calls per call of the caller, mean ns per request, rate */
+  double r, v;       /* log ratio and its sampling variance (durations and calls) */
+  double se;         /* ERR: unpooled standard error of the rate difference, dispersion included */
+  double z, p, q;
+  uint64_t nb, nc;   /* sampled calls, caller calls, sampled invocations, invocations */
+  uint64_t xb, xc;   /* ERR: exceptions */
+} det_unit;
 
-/* Q[i] = BH adjusted p-value of P[i] (step-up, monotone). */
-static int det_bh(const det_candidate *cands, size_t m, double *q) {
-  if (!m) return 0;
-  det_pidx *v = malloc(m * sizeof *v);
-  if (!v) return HUD_ENOMEM;
-  for (size_t i = 0; i < m; i++) {
-    v[i].p = isnan(cands[i].t.p) ? 1.0 : cands[i].t.p;
-    v[i].i = i;
-  }
-  qsort(v, m, sizeof *v, det_cmp_pidx);
-  double run = 1.0;
-  for (size_t k = m; k-- > 0;) {
-    double adj = v[k].p * (double)m / (double)(k + 1);
-    if (adj < run) run = adj;
-    q[v[k].i] = run;
-  }
-  free(v);
-  return 0;
-}
+/* Exceptions escaping a flow, per (flow, origin, type), both sides. */
+typedef struct det_egroup {
+  int32_t flow, origin, type;
+  uint64_t x[2];
+  bool new_type; /* (origin, type) never seen on the baseline side */
+} det_egroup;
 
-/* ---- root cause: durations ---- */
-
+/* One function's part of one flow's change (candidate self time net of delta). */
 typedef struct det_contrib {
-  int32_t fn;
-  int depth;
-  double m[2], s[2]; /* calls per subject invocation, mean self ns */
+  bool present;
+  double m[2], s[2]; /* calls per flow invocation, mean self ns (s[1] net of delta) */
   double contribution, slower, more;
-  const srv_det_stats *own[2]; /* the cause's own stats in the subject's scope */
 } det_contrib;
 
-static int det_cmp_contrib(const void *a, const void *b) {
-  const det_contrib *x = a, *y = b;
-  if (x->contribution > y->contribution) return -1;
-  if (x->contribution < y->contribution) return 1;
-  return x->fn - y->fn;
+static double det_mean(const srv_det_stats *s) {
+  return s->sampled_count ? s->sum_ns / (double)s->sampled_count : 0.0;
+}
+
+/* Squared coefficient of variation of the duration per call (0 when unknown). */
+static double det_cv2(const srv_det_stats *s) {
+  hud_summary m;
+  if (s->sampled_count < 2 || hud_summary_from_sums(s->sampled_count, s->sum_ns, s->sumsq_ns, &m) < 0) return 0.0;
+  return m.mean > 0 ? m.var / (m.mean * m.mean) : 0.0;
 }
 
 static double det_self_mean(const srv_det_stats *s) {
@@ -439,477 +419,808 @@ static char *det_strdup(const char *s) {
   return d;
 }
 
-static void det_fill_contrib(det_contrib *c) {
-  /* When one side has no timed call, take the other side's self time so that only the
-   * change of calls per invocation counts. */
-  double sb = c->s[0], sc = c->s[1];
-  bool hb = c->own[0] && c->own[0]->sampled_count, hc = c->own[1] && c->own[1]->sampled_count;
-  if (!hb && hc) sb = sc;
-  if (!hc && hb) sc = sb;
-  c->s[0] = sb;
-  c->s[1] = sc;
-  c->contribution = c->m[1] * sc - c->m[0] * sb;
-  c->slower = c->m[1] * (sc - sb);
-  c->more = (c->m[1] - c->m[0]) * sb;
+/* One-sided p of an increase, never 0. */
+static double det_p_upper(double z) {
+  if (isnan(z)) return 1.0;
+  double p = hud_normal_cdf(-z);
+  return p > DBL_MIN ? p : DBL_MIN;
 }
 
-/* Call depth of every function below ROOTS over edges of FLOW (DET_ALL for the global graph);
- * DEPTH[f] = -1 when not reached. Also returns the reached functions in BFS order. */
-static int det_bfs(const det_ctx *x, int32_t flow, const int32_t *roots, size_t n_roots, int *depth,
-                   int32_t *order, size_t *n_order) {
-  size_t nf = x->fns.n;
-  for (size_t i = 0; i < nf; i++) depth[i] = -1;
-  size_t head = 0, tail = 0;
-  for (size_t i = 0; i < n_roots; i++)
-    if (depth[roots[i]] < 0) {
-      depth[roots[i]] = 0;
-      order[tail++] = roots[i];
-    }
-  while (head < tail) {
-    int32_t g = order[head++];
-    size_t lo, hi;
-    det_adj_range(x, flow, g, &lo, &hi);
-    for (size_t i = lo; i < hi; i++) {
-      const det_agg *a = &x->agg.v[x->adj[i]];
-      if (depth[a->callee] < 0) {
-        depth[a->callee] = depth[g] + 1;
-        order[tail++] = a->callee;
-      }
-    }
+static det_unit *det_unit_new(det_ctx *x, det_ukind kind) {
+  if (x->n_units == x->cap_units) {
+    size_t nc = x->cap_units ? x->cap_units * 2 : 64;
+    det_unit *nv = realloc(x->units, nc * sizeof *nv);
+    if (!nv) return NULL;
+    x->units = nv;
+    x->cap_units = nc;
   }
-  *n_order = tail;
-  return 0;
+  det_unit *u = &x->units[x->n_units++];
+  memset(u, 0, sizeof *u);
+  u->kind = kind;
+  u->fn = u->flow = u->caller = u->type = DET_NONE;
+  u->z = u->q = NAN;
+  u->p = 1.0;
+  return u;
 }
 
-/* Contributions of every function of flow FL to the change of its mean duration. */
-static int det_flow_contribs(det_ctx *x, int32_t fl, det_contrib **out, size_t *n_out) {
-  size_t nf = x->fns.n;
-  const det_flowinfo *fi = &x->flowinfo[fl];
-  int *depth = malloc((nf ? nf : 1) * sizeof *depth);
-  int32_t *order = malloc((nf ? nf : 1) * sizeof *order);
-  int32_t *roots = malloc((nf ? nf : 1) * sizeof *roots);
-  det_contrib *v = calloc(nf ? nf : 1, sizeof *v);
-  if (!depth || !order || !roots || !v) {
-    free(depth), free(order), free(roots), free(v);
-    return HUD_ENOMEM;
+static int det_units_durations(det_ctx *x) {
+  const srv_det_config *cfg = x->cfg;
+  for (size_t f = 0; f < x->fns.n; f++) {
+    const det_agg *a = det_aggtab_find(&x->agg, DET_ALL, DET_ANY, (int32_t)f);
+    if (!a || a->st[0].sampled_count < cfg->min_samples || a->st[1].sampled_count < cfg->min_samples) continue;
+    double sb = det_self_mean(&a->st[0]), sc = det_self_mean(&a->st[1]);
+    if (!(sb > 0 && sc > 0)) continue;
+    det_unit *u = det_unit_new(x, DET_U_SELF);
+    if (!u) return HUD_ENOMEM;
+    u->fn = (int32_t)f;
+    u->base = sb;
+    u->cand = sc;
+    u->nb = a->st[0].sampled_count;
+    u->nc = a->st[1].sampled_count;
+    /* Self time has no sum of squares: the duration's coefficient of variation stands for it. */
+    u->r = log(sc / sb);
+    u->v = det_cv2(&a->st[0]) / (double)u->nb + det_cv2(&a->st[1]) / (double)u->nc;
   }
-  size_t n_roots = 0, n_order = 0;
-  if (fi->root != DET_NONE) {
-    roots[n_roots++] = fi->root;
-  } else {
-    for (size_t i = 0; i < x->agg.n; i++)
-      if (x->agg.v[i].flow == fl && x->agg.v[i].caller == DET_NONE) roots[n_roots++] = x->agg.v[i].callee;
-  }
-  det_bfs(x, fl, roots, n_roots, depth, order, &n_order);
-  size_t n = 0;
-  double inv[2] = {(double)fi->st[0].count, (double)fi->st[1].count};
   for (size_t i = 0; i < x->agg.n; i++) {
     const det_agg *a = &x->agg.v[i];
-    if (a->flow != fl || a->caller != DET_ANY) continue;
-    det_contrib *c = &v[n++];
-    c->fn = a->callee;
-    c->depth = depth[a->callee];
-    for (int side = 0; side < 2; side++) {
-      c->m[side] = inv[side] > 0 ? (double)a->st[side].count / inv[side] : 0.0;
-      c->s[side] = det_self_mean(&a->st[side]);
-      c->own[side] = &a->st[side];
-    }
-    det_fill_contrib(c);
+    if (a->flow < 0 || a->caller < 0) continue;
+    const det_agg *cg = det_aggtab_find(&x->agg, a->flow, DET_ANY, a->caller);
+    if (!cg || cg->st[0].count < cfg->min_samples || cg->st[1].count < cfg->min_samples) continue;
+    if (!a->st[0].count || !a->st[1].count) continue;
+    det_unit *u = det_unit_new(x, DET_U_EDGE);
+    if (!u) return HUD_ENOMEM;
+    u->fn = a->callee;
+    u->flow = a->flow;
+    u->caller = a->caller;
+    u->nb = cg->st[0].count;
+    u->nc = cg->st[1].count;
+    u->base = (double)a->st[0].count / (double)u->nb;
+    u->cand = (double)a->st[1].count / (double)u->nc;
+    u->r = log(u->cand / u->base);
+    u->v = 1.0 / (double)a->st[0].count + 1.0 / (double)a->st[1].count; /* Poisson counts */
   }
-  free(depth), free(order), free(roots);
-  *out = v;
+  for (size_t fl = 0; fl < x->flows.n; fl++) {
+    const det_flowinfo *fi = &x->flowinfo[fl];
+    if (fi->st[0].sampled_count < cfg->min_samples || fi->st[1].sampled_count < cfg->min_samples) continue;
+    double mb = det_mean(&fi->st[0]), mc = det_mean(&fi->st[1]);
+    if (!(mb > 0 && mc > 0)) continue;
+    det_unit *u = det_unit_new(x, DET_U_FLOW);
+    if (!u) return HUD_ENOMEM;
+    u->flow = (int32_t)fl;
+    u->base = mb;
+    u->cand = mc;
+    u->nb = fi->st[0].sampled_count;
+    u->nc = fi->st[1].sampled_count;
+    u->r = log(mc / mb);
+    u->v = det_cv2(&fi->st[0]) / (double)u->nb + det_cv2(&fi->st[1]) / (double)u->nc;
+  }
+  return 0;
+}
+
+/* Groups the exceptions that escaped a flow by (flow, origin, type); marks the types new. */
+static int det_egroups(det_ctx *x, det_egroup **out, size_t *n_out) {
+  det_egroup *g = calloc(x->n_excs ? x->n_excs : 1, sizeof *g);
+  if (!g) return HUD_ENOMEM;
+  size_t n = 0;
+  for (size_t i = 0; i < x->n_excs; i++) {
+    const det_excrow *r = &x->excs[i];
+    if (r->flow < 0 || !r->escaped_flow) continue;
+    size_t k = 0;
+    while (k < n && !(g[k].flow == r->flow && g[k].origin == r->origin && g[k].type == r->type)) k++;
+    if (k == n) {
+      g[n] = (det_egroup){.flow = r->flow, .origin = r->origin, .type = r->type, .new_type = true};
+      n++;
+    }
+    g[k].x[r->side] = srv_sat_addu(g[k].x[r->side], r->count);
+  }
+  for (size_t k = 0; k < n; k++)
+    for (size_t i = 0; i < x->n_excs && g[k].new_type; i++)
+      if (x->excs[i].side == 0 && x->excs[i].count && x->excs[i].origin == g[k].origin &&
+          x->excs[i].type == g[k].type)
+        g[k].new_type = false;
+  *out = g;
   *n_out = n;
   return 0;
 }
 
-/* Contributions of function F and the functions below it (global call graph) to the change of
- * F's mean duration, calls per invocation propagated along edges in topological order. */
-static int det_function_contribs(det_ctx *x, int32_t f, det_contrib **out, size_t *n_out) {
-  size_t nf = x->fns.n;
-  int *depth = malloc(nf * sizeof *depth);
-  int32_t *order = malloc(nf * sizeof *order);
-  int *state = calloc(nf, sizeof *state);
-  int32_t *topo = malloc(nf * sizeof *topo);
-  int32_t *stack = malloc(nf * sizeof *stack);
-  size_t *iter = malloc(nf * sizeof *iter);
-  double *m = calloc(2 * nf, sizeof *m);
-  det_contrib *v = calloc(nf, sizeof *v);
-  int rc = 0;
-  if (!depth || !order || !state || !topo || !stack || !iter || !m || !v) {
-    rc = HUD_ENOMEM;
-    goto done;
+/* Rate units of existing exception types: two proportions, variance times error_dispersion. */
+static int det_units_errors(det_ctx *x, const det_egroup *g, size_t n) {
+  const srv_det_config *cfg = x->cfg;
+  for (size_t k = 0; k < n; k++) {
+    if (g[k].new_type) continue;
+    const det_flowinfo *fi = &x->flowinfo[g[k].flow];
+    uint64_t nb = fi->st[0].count, nc = fi->st[1].count, xb = g[k].x[0], xc = g[k].x[1];
+    if (nb < cfg->min_calls || nc < cfg->min_calls || xb > nb || xc > nc || !(xb + xc)) continue;
+    det_unit *u = det_unit_new(x, DET_U_ERR);
+    if (!u) return HUD_ENOMEM;
+    u->fn = g[k].origin;
+    u->flow = g[k].flow;
+    u->type = g[k].type;
+    u->nb = nb;
+    u->nc = nc;
+    u->xb = xb;
+    u->xc = xc;
+    u->base = (double)xb / (double)nb;
+    u->cand = (double)xc / (double)nc;
+    double pooled = (double)(xb + xc) / (double)(nb + nc);
+    double se0 = sqrt(cfg->error_dispersion * pooled * (1 - pooled) * (1.0 / (double)nb + 1.0 / (double)nc));
+    u->se = sqrt(cfg->error_dispersion *
+                 (u->base * (1 - u->base) / (double)nb + u->cand * (1 - u->cand) / (double)nc));
+    u->z = se0 > 0 ? (u->cand - u->base) / se0 : 0.0;
+    u->p = det_p_upper(u->z);
   }
-  size_t n_order = 0;
-  det_bfs(x, DET_ALL, &f, 1, depth, order, &n_order);
-  /* Iterative DFS post-order from F over reached edges; back edges (recursion) are skipped. */
-  size_t n_topo = 0, sp = 0;
-  stack[sp] = f;
-  iter[sp++] = 0;
-  state[f] = 1;
-  while (sp) {
-    int32_t g = stack[sp - 1];
-    size_t lo, hi;
-    det_adj_range(x, DET_ALL, g, &lo, &hi);
-    size_t i = iter[sp - 1] > lo ? iter[sp - 1] : lo;
-    for (; i < hi; i++)
-      if (state[x->agg.v[x->adj[i]].callee] == 0) break;
-    if (i < hi) {
-      iter[sp - 1] = i + 1;
-      int32_t h = x->agg.v[x->adj[i]].callee;
-      state[h] = 1;
-      stack[sp] = h;
-      iter[sp++] = 0;
-    } else {
-      state[g] = 2;
-      topo[n_topo++] = g;
-      sp--;
-    }
-  }
-  /* Reverse post-order is a topological order of the DAG without back edges. */
-  m[2 * f] = m[2 * f + 1] = 1.0;
-  /* state[] is reused as the position in topo (+1) of every reached function. */
-  for (size_t k = 0; k < n_topo; k++) state[topo[k]] = (int)k + 1;
-  for (size_t k = n_topo; k-- > 0;) {
-    int32_t g = topo[k];
-    const det_agg *gt = det_aggtab_find(&x->agg, DET_ALL, DET_ANY, g);
-    size_t lo, hi;
-    det_adj_range(x, DET_ALL, g, &lo, &hi);
-    for (size_t i = lo; i < hi; i++) {
-      const det_agg *a = &x->agg.v[x->adj[i]];
-      if (a->callee == f) continue;
-      /* Skip back edges: the callee must come later in topological order. */
-      if (!(state[a->callee] > 0 && (size_t)state[a->callee] - 1 < k)) continue;
-      for (int side = 0; side < 2; side++) {
-        double cg = gt ? (double)gt->st[side].count : 0.0;
-        if (cg > 0) m[2 * a->callee + side] += m[2 * g + side] * (double)a->st[side].count / cg;
-      }
-    }
-  }
-  size_t n = 0;
-  for (size_t k = n_topo; k-- > 0;) {
-    int32_t g = topo[k];
-    const det_agg *gt = det_aggtab_find(&x->agg, DET_ALL, DET_ANY, g);
-    if (!gt) continue;
-    det_contrib *c = &v[n++];
-    c->fn = g;
-    c->depth = depth[g];
-    for (int side = 0; side < 2; side++) {
-      c->m[side] = m[2 * g + side];
-      c->s[side] = det_self_mean(&gt->st[side]);
-      c->own[side] = &gt->st[side];
-    }
-    det_fill_contrib(c);
-  }
-  *out = v;
-  *n_out = n;
-  v = NULL;
-done:
-  free(depth), free(order), free(state), free(topo), free(stack), free(iter), free(m), free(v);
-  return rc;
+  return 0;
 }
 
-static int det_duration_causes(det_ctx *x, const det_candidate *cd, srv_issue *is) {
-  det_contrib *v = NULL;
+static int det_cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double det_median(double *v, size_t n) {
+  qsort(v, n, sizeof *v, det_cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* delta and tau from the self-time units (most functions did not change), then every z and p. */
+static int det_drift_and_z(det_ctx *x) {
+  const srv_det_config *cfg = x->cfg;
   size_t n = 0;
-  int rc = cd->kind == SRV_ISSUE_FLOW_DURATION ? det_flow_contribs(x, cd->subject, &v, &n)
-                                               : det_function_contribs(x, cd->subject, &v, &n);
-  if (rc < 0) return rc;
-  double total = 0;
-  for (size_t i = 0; i < n; i++) total += v[i].contribution;
-  is->explained = is->effect != 0 ? total / is->effect : 0.0;
-  qsort(v, n, sizeof *v, det_cmp_contrib);
-  size_t keep = 0;
-  for (size_t i = 0; i < n && keep < x->cfg->max_causes; i++) {
-    double share = is->effect > 0 ? v[i].contribution / is->effect : 0.0;
-    if (v[i].contribution <= 0) break;
-    if (keep > 0 && share < x->cfg->min_cause_share) break;
-    keep++;
-  }
-  is->causes = calloc(keep ? keep : 1, sizeof *is->causes);
-  if (!is->causes) {
-    free(v);
-    return HUD_ENOMEM;
-  }
-  for (size_t i = 0; i < keep; i++) {
-    srv_issue_cause *c = &is->causes[i];
-    const det_contrib *k = &v[i];
-    c->function_id = det_strdup(x->fns.strs[k->fn]);
-    if (!c->function_id) {
-      free(v);
+  for (size_t i = 0; i < x->n_units; i++) n += x->units[i].kind == DET_U_SELF;
+  x->n_drift = n;
+  x->delta = 0;
+  x->tau = cfg->min_drift > cfg->default_drift ? cfg->min_drift : cfg->default_drift;
+  if (n >= cfg->min_drift_units && n > 0) {
+    double *r = malloc(n * sizeof *r), *v = malloc(n * sizeof *v);
+    if (!r || !v) {
+      free(r), free(v);
       return HUD_ENOMEM;
     }
-    is->n_causes = i + 1;
-    c->contribution = k->contribution;
-    c->share = is->effect > 0 ? k->contribution / is->effect : 0.0;
-    c->slower_part = k->slower;
-    c->more_calls_part = k->more;
-    c->base_self_mean_ns = k->s[0];
-    c->cand_self_mean_ns = k->s[1];
-    c->base_calls_per_inv = k->m[0];
-    c->cand_calls_per_inv = k->m[1];
-    c->depth = k->depth;
-    c->base_samples = k->own[0] ? k->own[0]->sampled_count : 0;
-    c->cand_samples = k->own[1] ? k->own[1]->sampled_count : 0;
-    c->p_value = NAN;
-    det_test t;
-    if (k->own[0] && k->own[1] && c->base_samples >= 2 && c->cand_samples >= 2 &&
-        det_welch(k->own[0], k->own[1], is->confidence, &t) == 0)
-      c->p_value = t.p;
+    size_t k = 0;
+    for (size_t i = 0; i < x->n_units; i++)
+      if (x->units[i].kind == DET_U_SELF) {
+        r[k] = x->units[i].r;
+        v[k++] = x->units[i].v;
+      }
+    x->delta = det_median(r, n);
+    for (size_t i = 0; i < n; i++) r[i] = fabs(r[i] - x->delta);
+    double s = 1.4826 * det_median(r, n);
+    double t2 = s * s - det_median(v, n); /* spread beyond what sampling explains */
+    x->tau = t2 > 0 ? sqrt(t2) : 0.0;
+    if (x->tau < cfg->min_drift) x->tau = cfg->min_drift;
+    free(r), free(v);
+  }
+  for (size_t i = 0; i < x->n_units; i++) {
+    det_unit *u = &x->units[i];
+    if (u->kind == DET_U_ERR) continue;
+    /* A busy host makes calls slower, not more numerous: delta is not taken off call counts. */
+    double shift = u->kind == DET_U_EDGE ? 0.0 : x->delta;
+    u->z = (u->r - shift) / sqrt(x->tau * x->tau + u->v);
+    u->p = det_p_upper(u->z);
+  }
+  return 0;
+}
+
+/* ---- Benjamini–Hochberg ---- */
+
+typedef struct det_pidx {
+  double p;
+  size_t i;
+} det_pidx;
+
+static int det_cmp_pidx(const void *a, const void *b) {
+  const det_pidx *x = a, *y = b;
+  if (x->p < y->p) return -1;
+  if (x->p > y->p) return 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* units[i].q = BH adjusted p over every unit (step-up, monotone). */
+static int det_bh(det_ctx *x) {
+  size_t m = x->n_units;
+  if (!m) return 0;
+  det_pidx *v = malloc(m * sizeof *v);
+  if (!v) return HUD_ENOMEM;
+  for (size_t i = 0; i < m; i++) {
+    v[i].p = isnan(x->units[i].p) ? 1.0 : x->units[i].p;
+    v[i].i = i;
+  }
+  qsort(v, m, sizeof *v, det_cmp_pidx);
+  double run = 1.0;
+  for (size_t k = m; k-- > 0;) {
+    double adj = v[k].p * (double)m / (double)(k + 1);
+    if (adj < run) run = adj;
+    x->units[v[k].i].q = run > DBL_MIN ? run : DBL_MIN;
   }
   free(v);
   return 0;
 }
 
-/* ---- root cause: errors ---- */
+/* ---- the exact decomposition of every flow's change ---- */
 
-typedef struct det_origin {
-  int32_t origin, type;
-  uint64_t count[2];
-} det_origin;
+static void det_fill_contrib(det_contrib *c, bool hb, bool hc) {
+  /* When one side has no timed call, take the other side's self time so that only the
+   * change of calls per invocation counts. */
+  if (!hb && hc) c->s[0] = c->s[1];
+  if (!hc && hb) c->s[1] = c->s[0];
+  c->contribution = c->m[1] * c->s[1] - c->m[0] * c->s[0];
+  c->slower = c->m[1] * (c->s[1] - c->s[0]);
+  c->more = (c->m[1] - c->m[0]) * c->s[0];
+}
 
+static int det_contribs(det_ctx *x) {
+  size_t nf = x->fns.n, cells = x->fns.n * x->flows.n;
+  x->contrib = calloc(cells > 0 ? cells : 1, sizeof *x->contrib);
+  if (!x->contrib) return HUD_ENOMEM;
+  double shrink = exp(-x->delta);
+  for (size_t i = 0; i < x->agg.n; i++) {
+    const det_agg *a = &x->agg.v[i];
+    if (a->flow < 0 || a->caller != DET_ANY) continue;
+    const det_flowinfo *fi = &x->flowinfo[a->flow];
+    det_contrib *c = &x->contrib[(size_t)a->flow * nf + (size_t)a->callee];
+    c->present = a->st[0].count || a->st[1].count;
+    for (int side = 0; side < 2; side++) {
+      double inv = (double)fi->st[side].count;
+      c->m[side] = inv > 0 ? (double)a->st[side].count / inv : 0.0;
+      c->s[side] = det_self_mean(&a->st[side]) * (side ? shrink : 1.0);
+    }
+    det_fill_contrib(c, a->st[0].sampled_count > 0, a->st[1].sampled_count > 0);
+  }
+  return 0;
+}
 
-static bool det_exc_escapes(const det_ctx *x, const det_excrow *r, int32_t f) {
-  const srv_det_exc *e = r->src;
-  if (r->origin == f) return !(e->caught_in && strcmp(e->caught_in, e->origin_id) == 0);
-  for (size_t k = 0; k < e->n_through; k++)
-    if (strcmp(e->through[k], x->fns.strs[f]) == 0) return !(e->caught_in && strcmp(e->caught_in, e->through[k]) == 0);
+static const det_contrib *det_contrib_at(const det_ctx *x, int32_t flow, int32_t fn) {
+  return &x->contrib[(size_t)flow * x->fns.n + (size_t)fn];
+}
+
+/* The flow's change net of delta: cand e^-delta - base, per request. */
+static double det_flow_change(const det_ctx *x, int32_t flow) {
+  const det_flowinfo *fi = &x->flowinfo[flow];
+  return det_mean(&fi->st[1]) * exp(-x->delta) - det_mean(&fi->st[0]);
+}
+
+static bool det_flow_floor(const det_ctx *x, int32_t flow, double effect_ns) {
+  double base = det_mean(&x->flowinfo[flow].st[0]);
+  return effect_ns >= x->cfg->min_abs_increase_ns && effect_ns >= x->cfg->min_flow_share * base;
+}
+
+/* ---- grouping: one working issue per root cause ---- */
+
+typedef struct det_wissue {
+  srv_issue_kind kind;
+  int32_t fn, type, flow; /* flow: issues with no function (the flow regressed, nothing explains it) */
+  int32_t self_unit, edge_unit, err_unit, flow_unit; /* deciding candidates (index in units, -1) */
+} det_wissue;
+
+typedef struct det_wlist {
+  det_wissue *v;
+  size_t n, cap;
+} det_wlist;
+
+static det_wissue *det_wget(det_wlist *l, srv_issue_kind kind, int32_t fn, int32_t type, int32_t flow) {
+  for (size_t i = 0; i < l->n; i++)
+    if (l->v[i].kind == kind && l->v[i].fn == fn && l->v[i].type == type && l->v[i].flow == flow) return &l->v[i];
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? l->cap * 2 : 16;
+    det_wissue *nv = realloc(l->v, nc * sizeof *nv);
+    if (!nv) return NULL;
+    l->v = nv;
+    l->cap = nc;
+  }
+  det_wissue *w = &l->v[l->n++];
+  *w = (det_wissue){kind, fn, type, flow, -1, -1, -1, -1};
+  return w;
+}
+
+/* Keeps in *SLOT the unit of lowest q. */
+static void det_wkeep(const det_ctx *x, int32_t *slot, size_t u) {
+  if (*slot < 0 || x->units[u].q < x->units[*slot].q) *slot = (int32_t)u;
+}
+
+/* Mean duration per call of FN in FLOW (inclusive), baseline side when timed there. */
+static double det_fn_mean_in_flow(const det_ctx *x, int32_t flow, int32_t fn) {
+  const det_agg *a = det_aggtab_find(&x->agg, flow, DET_ANY, fn);
+  if (!a) return 0.0;
+  return a->st[0].sampled_count ? det_mean(&a->st[0]) : det_mean(&a->st[1]) * exp(-x->delta);
+}
+
+static bool det_fn_in_any_flow(const det_ctx *x, int32_t fn) {
+  for (size_t fl = 0; fl < x->flows.n; fl++)
+    if (det_contrib_at(x, (int32_t)fl, fn)->present) return true;
   return false;
 }
 
-typedef struct det_orow {
-  det_origin o;
-  double contribution, rb, rc;
-} det_orow;
-
-static int det_cmp_orow(const void *a, const void *b) {
-  const det_orow *x = a, *y = b;
-  if (x->contribution > y->contribution) return -1;
-  if (x->contribution < y->contribution) return 1;
-  if (x->o.origin != y->o.origin) return x->o.origin - y->o.origin;
-  return x->o.type - y->o.type;
+static int det_group(det_ctx *x, const det_egroup *g, size_t n_g, det_wlist *l) {
+  const srv_det_config *cfg = x->cfg;
+  double shrink = exp(-x->delta);
+  for (size_t i = 0; i < x->n_units; i++) {
+    const det_unit *u = &x->units[i];
+    if (!(u->q <= cfg->alpha)) continue;
+    det_wissue *w = NULL;
+    if (u->kind == DET_U_FLOW) {
+      double change = det_flow_change(x, u->flow);
+      if (!det_flow_floor(x, u->flow, change)) continue;
+      int32_t top = DET_NONE;
+      double best = 0;
+      for (size_t f = 0; f < x->fns.n; f++) {
+        const det_contrib *c = det_contrib_at(x, u->flow, (int32_t)f);
+        if (c->present && c->contribution > best) best = c->contribution, top = (int32_t)f;
+      }
+      if (top != DET_NONE && best >= cfg->min_cause_share * change)
+        w = det_wget(l, SRV_ISSUE_DURATION, top, DET_NONE, DET_NONE);
+      else
+        w = det_wget(l, SRV_ISSUE_DURATION, DET_NONE, DET_NONE, u->flow);
+      if (!w) return HUD_ENOMEM;
+      det_wkeep(x, &w->flow_unit, i);
+    } else if (u->kind == DET_U_SELF) {
+      double d = u->cand * shrink - u->base; /* per call, net of delta */
+      bool pass = false;
+      if (!det_fn_in_any_flow(x, u->fn)) {
+        const det_agg *a = det_aggtab_find(&x->agg, DET_ALL, DET_ANY, u->fn);
+        pass = d >= cfg->min_abs_increase_ns && d >= cfg->min_rel_increase * det_mean(&a->st[0]);
+      }
+      for (size_t fl = 0; fl < x->flows.n && !pass; fl++) {
+        const det_contrib *c = det_contrib_at(x, (int32_t)fl, u->fn);
+        pass = c->present && det_flow_floor(x, (int32_t)fl, c->m[1] * d);
+      }
+      if (!pass) continue;
+      if (!(w = det_wget(l, SRV_ISSUE_DURATION, u->fn, DET_NONE, DET_NONE))) return HUD_ENOMEM;
+      det_wkeep(x, &w->self_unit, i);
+    } else if (u->kind == DET_U_EDGE) {
+      const det_contrib *c = det_contrib_at(x, u->flow, u->fn);
+      /* More calls also bring what the callee calls: its inclusive mean per call. */
+      double d = (c->m[1] - c->m[0]) * det_fn_mean_in_flow(x, u->flow, u->fn);
+      if (!(u->r > 0) || !det_flow_floor(x, u->flow, d)) continue;
+      if (!(w = det_wget(l, SRV_ISSUE_DURATION, u->fn, DET_NONE, DET_NONE))) return HUD_ENOMEM;
+      det_wkeep(x, &w->edge_unit, i);
+    } else {
+      double diff = u->cand - u->base;
+      if (u->xc < cfg->min_errors || !(diff >= cfg->min_rate_increase)) continue;
+      if (u->base > 0 && diff / u->base < cfg->min_rel_rate_increase) continue;
+      if (!(w = det_wget(l, SRV_ISSUE_ERRORS, u->fn, u->type, DET_NONE))) return HUD_ENOMEM;
+      det_wkeep(x, &w->err_unit, i);
+    }
+  }
+  for (size_t k = 0; k < n_g; k++) {
+    if (!g[k].new_type || !g[k].x[1]) continue;
+    if (x->flowinfo[g[k].flow].st[0].count < cfg->min_new_baseline) continue;
+    if (!det_wget(l, SRV_ISSUE_NEW_EXCEPTION, g[k].origin, g[k].type, DET_NONE)) return HUD_ENOMEM;
+  }
+  return 0;
 }
 
-static int det_error_causes(det_ctx *x, const det_candidate *cd, srv_issue *is) {
-  det_orow *rows = calloc(x->n_excs ? x->n_excs : 1, sizeof *rows);
-  if (!rows) return HUD_ENOMEM;
-  size_t n = 0;
-  for (size_t i = 0; i < x->n_excs; i++) {
-    const det_excrow *r = &x->excs[i];
-    bool in;
-    if (cd->kind == SRV_ISSUE_FLOW_ERRORS)
-      in = r->flow == cd->subject && r->escaped_flow;
-    else
-      in = det_exc_escapes(x, r, cd->subject);
-    if (!in) continue;
-    size_t k = 0;
-    while (k < n && !(rows[k].o.origin == r->origin && rows[k].o.type == r->type)) k++;
-    if (k == n) {
-      rows[n].o.origin = r->origin;
-      rows[n].o.type = r->type;
-      n++;
-    }
-    rows[k].o.count[r->side] = srv_sat_addu(rows[k].o.count[r->side], r->count);
-  }
-  double denom[2] = {(double)cd->b.count, (double)cd->c.count};
-  double total = 0;
-  for (size_t k = 0; k < n; k++) {
-    rows[k].rb = denom[0] > 0 ? (double)rows[k].o.count[0] / denom[0] : 0.0;
-    rows[k].rc = denom[1] > 0 ? (double)rows[k].o.count[1] / denom[1] : 0.0;
-    rows[k].contribution = rows[k].rc - rows[k].rb;
-    total += rows[k].contribution;
-  }
-  is->explained = is->effect != 0 ? total / is->effect : 0.0;
-  qsort(rows, n, sizeof *rows, det_cmp_orow);
-  size_t keep = 0;
-  for (size_t k = 0; k < n && keep < x->cfg->max_causes; k++) {
-    double share = is->effect > 0 ? rows[k].contribution / is->effect : 0.0;
-    if (rows[k].contribution <= 0) break;
-    if (keep > 0 && share < x->cfg->min_cause_share) break;
-    keep++;
-  }
-  is->causes = calloc(keep ? keep : 1, sizeof *is->causes);
-  if (!is->causes) {
-    free(rows);
+/* ---- from working issues to srv_issue ---- */
+
+/* Function ids from FLOW's root to TARGET over the flow's call edges (BFS); *N = 0 when unreached. */
+static int det_path(const det_ctx *x, int32_t flow, int32_t target, char ***out, size_t *n_out) {
+  *out = NULL;
+  *n_out = 0;
+  size_t nf = x->fns.n;
+  int32_t *parent = malloc((nf ? nf : 1) * sizeof *parent), *queue = malloc((nf ? nf : 1) * sizeof *queue);
+  if (!parent || !queue) {
+    free(parent), free(queue);
     return HUD_ENOMEM;
   }
-  for (size_t k = 0; k < keep; k++) {
-    srv_issue_cause *c = &is->causes[k];
-    c->function_id = det_strdup(x->fns.strs[rows[k].o.origin]);
-    c->exception_type = det_strdup(x->types.strs[rows[k].o.type]);
-    if (!c->function_id || !c->exception_type) {
-      is->n_causes = k + 1;
-      free(rows);
-      return HUD_ENOMEM;
-    }
-    is->n_causes = k + 1;
-    c->contribution = rows[k].contribution;
-    c->share = is->effect > 0 ? rows[k].contribution / is->effect : 0.0;
-    c->base_rate = rows[k].rb;
-    c->cand_rate = rows[k].rc;
-    c->p_value = NAN;
-    c->depth = rows[k].o.origin == cd->subject ? 0 : -1;
-    c->base_samples = rows[k].o.count[0];
-    c->cand_samples = rows[k].o.count[1];
-    det_test t;
-    if (cd->b.count && cd->c.count &&
-        det_two_prop(rows[k].o.count[0] > cd->b.count ? cd->b.count : rows[k].o.count[0], cd->b.count,
-                     rows[k].o.count[1] > cd->c.count ? cd->c.count : rows[k].o.count[1], cd->c.count,
-                     is->confidence, &t) == 0)
-      c->p_value = t.p;
-  }
-  free(rows);
-  return 0;
-}
-
-/* ---- the run ---- */
-
-static int det_push(det_candidate **v, size_t *n, size_t *cap, const det_candidate *c) {
-  if (*n == *cap) {
-    size_t nc = *cap ? *cap * 2 : 64;
-    det_candidate *nv = realloc(*v, nc * sizeof *nv);
-    if (!nv) return HUD_ENOMEM;
-    *v = nv;
-    *cap = nc;
-  }
-  (*v)[(*n)++] = *c;
-  return 0;
-}
-
-static int det_collect(det_ctx *x, det_candidate **out, size_t *n_out) {
-  const srv_det_config *cfg = x->cfg;
-  det_candidate *v = NULL;
-  size_t n = 0, cap = 0;
-  int rc = 0;
-  for (int fn_pass = 0; fn_pass < 2 && rc == 0; fn_pass++) {
-    if (fn_pass && !cfg->test_functions) break;
-    size_t count = fn_pass ? x->fns.n : x->flows.n;
-    for (size_t i = 0; i < count && rc == 0; i++) {
-      srv_det_stats b, c;
-      if (fn_pass) {
-        const det_agg *a = det_aggtab_find(&x->agg, DET_ALL, DET_ANY, (int32_t)i);
-        if (!a) continue;
-        b = a->st[0];
-        c = a->st[1];
-      } else {
-        b = x->flowinfo[i].st[0];
-        c = x->flowinfo[i].st[1];
-      }
-      det_candidate cd = {.subject = (int32_t)i, .b = b, .c = c};
-      if (b.sampled_count >= cfg->min_samples && c.sampled_count >= cfg->min_samples) {
-        cd.kind = fn_pass ? SRV_ISSUE_FUNCTION_DURATION : SRV_ISSUE_FLOW_DURATION;
-        if (det_welch(&b, &c, 1.0 - cfg->alpha, &cd.t) == 0) rc = det_push(&v, &n, &cap, &cd);
-      }
-      if (rc == 0 && b.count >= cfg->min_calls && c.count >= cfg->min_calls && b.errors <= b.count &&
-          c.errors <= c.count && (b.errors || c.errors)) {
-        cd.kind = fn_pass ? SRV_ISSUE_FUNCTION_ERRORS : SRV_ISSUE_FLOW_ERRORS;
-        if (det_two_prop(b.errors, b.count, c.errors, c.count, 1.0 - cfg->alpha, &cd.t) == 0)
-          rc = det_push(&v, &n, &cap, &cd);
-      }
-    }
-  }
-  if (rc < 0) {
-    free(v);
-    return rc;
-  }
-  *out = v;
-  *n_out = n;
-  return 0;
-}
-
-/* Relative effect (cand / base - 1) and its interval: the critical value the stats module used for
- * the effect's interval (half-width over standard error) applied to the delta-method error of the
- * ratio. *REL etc. are +inf when the baseline is 0. */
-static void det_rel_ci(const det_candidate *cd, double *rel, double *lo, double *hi) {
-  bool dur = cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FUNCTION_DURATION;
-  double vb, vc, se_b2, se_c2;
-  if (dur) {
-    vb = det_mean(&cd->b);
-    vc = det_mean(&cd->c);
-    se_b2 = det_var(&cd->b) / (double)cd->b.sampled_count;
-    se_c2 = det_var(&cd->c) / (double)cd->c.sampled_count;
+  for (size_t i = 0; i < nf; i++) parent[i] = -2; /* -2 unvisited, -1 a root */
+  size_t head = 0, tail = 0;
+  const det_flowinfo *fi = &x->flowinfo[flow];
+  if (fi->root != DET_NONE) {
+    parent[fi->root] = -1;
+    queue[tail++] = fi->root;
   } else {
-    vb = (double)cd->b.errors / (double)cd->b.count;
-    vc = (double)cd->c.errors / (double)cd->c.count;
-    se_b2 = vb * (1 - vb) / (double)cd->b.count;
-    se_c2 = vc * (1 - vc) / (double)cd->c.count;
+    for (size_t i = 0; i < x->agg.n; i++) {
+      const det_agg *a = &x->agg.v[i];
+      if (a->flow == flow && a->caller == DET_NONE && parent[a->callee] == -2) {
+        parent[a->callee] = -1;
+        queue[tail++] = a->callee;
+      }
+    }
   }
-  double se = sqrt(se_b2 + se_c2), crit = se > 0 ? (cd->t.hi - cd->t.lo) / (2 * se) : 0;
-  if (!(vb > 0)) {
-    *rel = *lo = *hi = INFINITY;
+  while (head < tail && parent[target] == -2) {
+    int32_t gfn = queue[head++];
+    size_t lo, hi;
+    det_adj_range(x, flow, gfn, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+      int32_t c = x->agg.v[x->adj[i]].callee;
+      if (parent[c] == -2) {
+        parent[c] = gfn;
+        queue[tail++] = c;
+      }
+    }
+  }
+  int rc = 0;
+  if (parent[target] != -2) {
+    size_t n = 0;
+    for (int32_t f = target; f >= 0; f = parent[f]) n++;
+    char **p = calloc(n, sizeof *p);
+    if (!p) rc = HUD_ENOMEM;
+    size_t k = n;
+    for (int32_t f = target; rc == 0 && f >= 0; f = parent[f]) {
+      if (!(p[--k] = det_strdup(x->fns.strs[f]))) rc = HUD_ENOMEM;
+    }
+    *out = p;
+    *n_out = p ? n : 0;
+  }
+  free(parent), free(queue);
+  return rc;
+}
+
+static const det_unit *det_flow_unit(const det_ctx *x, int32_t flow) {
+  for (size_t i = 0; i < x->n_units; i++)
+    if (x->units[i].kind == DET_U_FLOW && x->units[i].flow == flow) return &x->units[i];
+  return NULL;
+}
+
+static const char *det_hash_of(const srv_det_snapshot *s, const char *fn) {
+  for (size_t i = 0; i < s->n_fns; i++)
+    if (s->fns[i].function_id && strcmp(s->fns[i].function_id, fn) == 0) return s->fns[i].source_code_hash;
+  return NULL;
+}
+
+static int det_cmp_flow_effect(const void *a, const void *b) {
+  const srv_issue_flow *x = a, *y = b;
+  double ex = x->effect_ns, ey = y->effect_ns;
+  if (ex != ey) return ex > ey ? -1 : 1;
+  return strcmp(x->flow_id, y->flow_id);
+}
+
+/* Appends an entry for FLOW to IS->flows (capacity: flows.n, allocated by the caller). */
+static srv_issue_flow *det_add_flow(const det_ctx *x, srv_issue *is, int32_t flow) {
+  srv_issue_flow *f = &is->flows[is->n_flows];
+  memset(f, 0, sizeof *f);
+  if (!(f->flow_id = det_strdup(x->flows.strs[flow]))) return NULL;
+  is->n_flows++;
+  const det_flowinfo *fi = &x->flowinfo[flow];
+  f->base_mean_ns = det_mean(&fi->st[0]);
+  f->cand_mean_ns = det_mean(&fi->st[1]);
+  f->flow_effect_ns = f->cand_mean_ns - f->base_mean_ns;
+  f->base_calls = fi->st[0].count;
+  f->cand_calls = fi->st[1].count;
+  const det_unit *u = det_flow_unit(x, flow);
+  f->z = u ? u->z : NAN;
+  f->p_value = u ? u->p : NAN;
+  f->q_value = u ? u->q : NAN;
+  return f;
+}
+
+/* The flows of a duration issue: every flow where its cause adds time, largest first. */
+static int det_duration_flows(const det_ctx *x, const det_wissue *w, srv_issue *is) {
+  is->flows = calloc(x->flows.n ? x->flows.n : 1, sizeof *is->flows);
+  if (!is->flows) return HUD_ENOMEM;
+  for (size_t fl = 0; fl < x->flows.n; fl++) {
+    double eff;
+    if (w->fn == DET_NONE) {
+      if ((int32_t)fl != w->flow) continue;
+      eff = det_flow_change(x, w->flow);
+    } else {
+      const det_contrib *c = det_contrib_at(x, (int32_t)fl, w->fn);
+      if (!c->present || !(c->contribution > 0)) continue;
+      eff = c->contribution;
+    }
+    srv_issue_flow *f = det_add_flow(x, is, (int32_t)fl);
+    if (!f) return HUD_ENOMEM;
+    f->effect_ns = eff;
+  }
+  qsort(is->flows, is->n_flows, sizeof *is->flows, det_cmp_flow_effect);
+  return 0;
+}
+
+/* The flows of an error issue: every flow its exception escapes more often, largest rise first. */
+static int det_error_flows(const det_ctx *x, const det_wissue *w, const det_egroup *g, size_t n_g, srv_issue *is) {
+  is->flows = calloc(x->flows.n ? x->flows.n : 1, sizeof *is->flows);
+  if (!is->flows) return HUD_ENOMEM;
+  for (size_t k = 0; k < n_g; k++) {
+    if (g[k].origin != w->fn || g[k].type != w->type) continue;
+    const det_flowinfo *fi = &x->flowinfo[g[k].flow];
+    double nb = (double)fi->st[0].count, nc = (double)fi->st[1].count;
+    double rb = nb > 0 ? (double)g[k].x[0] / nb : 0.0, rc = nc > 0 ? (double)g[k].x[1] / nc : 0.0;
+    if (!(rc > rb)) continue;
+    srv_issue_flow *f = det_add_flow(x, is, g[k].flow);
+    if (!f) return HUD_ENOMEM;
+    f->base_rate = rb;
+    f->cand_rate = rc;
+    f->cand_errors = g[k].x[1];
+    f->effect_ns = rc - rb; /* sort key; rates are the figures of an error issue */
+    for (size_t i = 0; i < x->n_units; i++) {
+      const det_unit *u = &x->units[i];
+      if (u->kind == DET_U_ERR && u->flow == g[k].flow && u->fn == w->fn && u->type == w->type) {
+        f->z = u->z;
+        f->p_value = u->p;
+        f->q_value = u->q;
+      }
+    }
+    is->base_errors += g[k].x[0];
+    is->cand_errors += g[k].x[1];
+  }
+  qsort(is->flows, is->n_flows, sizeof *is->flows, det_cmp_flow_effect);
+  for (size_t i = 0; i < is->n_flows; i++) is->flows[i].effect_ns = 0;
+  return 0;
+}
+
+typedef struct det_crow {
+  int32_t fn;
+  double contribution;
+} det_crow;
+
+static int det_cmp_crow(const void *a, const void *b) {
+  const det_crow *x = a, *y = b;
+  if (x->contribution != y->contribution) return x->contribution > y->contribution ? -1 : 1;
+  return x->fn - y->fn;
+}
+
+static int det_fill_cause(const det_ctx *x, int32_t flow, int32_t fn, double pos_sum, srv_issue_cause *c) {
+  if (!(c->function_id = det_strdup(x->fns.strs[fn]))) return HUD_ENOMEM;
+  c->p_value = NAN;
+  c->depth = -1;
+  const det_agg *a = det_aggtab_find(&x->agg, DET_ALL, DET_ANY, fn);
+  if (a) {
+    c->base_self_mean_ns = det_self_mean(&a->st[0]);
+    c->cand_self_mean_ns = det_self_mean(&a->st[1]);
+    c->base_samples = a->st[0].sampled_count;
+    c->cand_samples = a->st[1].sampled_count;
+  }
+  for (size_t i = 0; i < x->n_units; i++)
+    if (x->units[i].kind == DET_U_SELF && x->units[i].fn == fn) c->p_value = x->units[i].p;
+  if (flow == DET_NONE) return 0;
+  const det_contrib *k = det_contrib_at(x, flow, fn);
+  c->contribution = k->contribution;
+  c->share = pos_sum > 0 && k->contribution > 0 ? k->contribution / pos_sum : 0.0;
+  c->slower_part = k->slower;
+  c->more_calls_part = k->more;
+  c->base_calls_per_inv = k->m[0];
+  c->cand_calls_per_inv = k->m[1];
+  return 0;
+}
+
+/* causes[0] = the root cause, then the flow's other contributions with share >= min_cause_share. */
+static int det_duration_causes(const det_ctx *x, const det_wissue *w, int32_t flow, srv_issue *is) {
+  size_t nf = x->fns.n, n = 0;
+  det_crow *v = calloc(nf ? nf : 1, sizeof *v);
+  is->causes = calloc(x->cfg->max_causes, sizeof *is->causes);
+  if (!v || !is->causes) {
+    free(v);
+    return HUD_ENOMEM;
+  }
+  double pos = 0, total = 0;
+  if (flow != DET_NONE)
+    for (size_t f = 0; f < nf; f++) {
+      const det_contrib *c = det_contrib_at(x, flow, (int32_t)f);
+      if (!c->present) continue;
+      total += c->contribution;
+      if (c->contribution > 0) pos += c->contribution;
+      if (c->contribution > 0 && (int32_t)f != w->fn) v[n++] = (det_crow){(int32_t)f, c->contribution};
+    }
+  qsort(v, n, sizeof *v, det_cmp_crow);
+  int rc = 0;
+  if (w->fn != DET_NONE) rc = det_fill_cause(x, flow, w->fn, pos, &is->causes[is->n_causes++]);
+  for (size_t i = 0; i < n && rc == 0 && is->n_causes < x->cfg->max_causes; i++) {
+    if (!(pos > 0) || v[i].contribution / pos < x->cfg->min_cause_share) break;
+    rc = det_fill_cause(x, flow, v[i].fn, pos, &is->causes[is->n_causes++]);
+  }
+  if (flow != DET_NONE) {
+    double change = det_flow_change(x, flow);
+    is->explained = change > 0 ? total / change : 0.0;
+  }
+  free(v);
+  return rc;
+}
+
+/* Fills the statistics of IS from unit U: z, p, q and the interval of the metric at `confidence`
+ * (log scale with tau for durations and calls; Wald with the dispersion for rates). */
+static void det_stats_from(const det_ctx *x, const det_unit *u, srv_issue *is) {
+  double crit = hud_normal_quantile(1.0 - x->cfg->alpha / 2);
+  is->statistic = u->z;
+  is->p_value = u->p;
+  is->q_value = u->q;
+  is->base_n = u->nb;
+  is->cand_n = u->nc;
+  if (u->kind == DET_U_ERR) return;
+  double shift = u->kind == DET_U_EDGE ? 0.0 : x->delta;
+  double c = u->r - shift, half = crit * sqrt(x->tau * x->tau + u->v);
+  is->rel_effect = exp(c) - 1;
+  is->rel_lo = exp(c - half) - 1;
+  is->rel_hi = exp(c + half) - 1;
+}
+
+static void det_rate_interval(const det_ctx *x, const det_unit *u, srv_issue *is) {
+  double crit = hud_normal_quantile(1.0 - x->cfg->alpha / 2);
+  is->effect = is->cand_value - is->base_value;
+  double se = u ? u->se : 0.0;
+  is->effect_lo = is->effect - crit * se;
+  is->effect_hi = is->effect + crit * se;
+  if (!(is->base_value > 0)) {
+    is->rel_effect = is->rel_lo = is->rel_hi = INFINITY;
     return;
   }
-  double r = vc / vb;
-  double se_r = r * sqrt(se_b2 / (vb * vb) + (vc > 0 ? se_c2 / (vc * vc) : 0));
-  *rel = r - 1;
-  *lo = r - 1 - crit * se_r;
-  *hi = r - 1 + crit * se_r;
+  is->rel_effect = is->cand_value / is->base_value - 1;
+  double lv = u && u->xb && u->xc ? x->cfg->error_dispersion * (1.0 / (double)u->xb + 1.0 / (double)u->xc) : 0.0;
+  double l = log(is->cand_value / is->base_value), half = crit * sqrt(lv);
+  is->rel_lo = u && u->xb && u->xc ? exp(l - half) - 1 : is->rel_effect;
+  is->rel_hi = u && u->xb && u->xc ? exp(l + half) - 1 : is->rel_effect;
 }
 
-static bool det_passes(const det_ctx *x, const det_candidate *cd, double q) {
-  const srv_det_config *cfg = x->cfg;
-  if (!(q <= cfg->alpha)) return false;
-  if (cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FUNCTION_DURATION) {
-    double mb = det_mean(&cd->b), mc = det_mean(&cd->c);
-    double d = mc - mb;
-    if (!(d > 0) || d < cfg->min_abs_increase_ns) return false;
-    if (mb > 0 && d / mb < cfg->min_rel_increase) return false;
-    /* Confident (at 1 - alpha) that the mean rose by at least min_rel_ci_low, not only that it rose. */
-    double rel, lo, hi;
-    det_rel_ci(cd, &rel, &lo, &hi);
-    return lo >= cfg->min_rel_ci_low;
+static int det_make_duration(const det_ctx *x, const det_wissue *w, srv_issue *is) {
+  int rc = det_duration_flows(x, w, is);
+  if (rc < 0) return rc;
+  int32_t top = DET_NONE;
+  for (size_t fl = 0; is->n_flows && fl < x->flows.n; fl++)
+    if (strcmp(x->flows.strs[fl], is->flows[0].flow_id) == 0) top = (int32_t)fl;
+  if ((rc = det_duration_causes(x, w, top, is)) < 0) return rc;
+  const det_unit *su = w->self_unit >= 0 ? &x->units[w->self_unit] : NULL;
+  const det_unit *eu = w->edge_unit >= 0 ? &x->units[w->edge_unit] : NULL;
+  const det_unit *fu = w->flow_unit >= 0 ? &x->units[w->flow_unit] : NULL;
+  if (w->fn == DET_NONE) {
+    is->metric = "mean_duration";
+    const det_flowinfo *fi = &x->flowinfo[w->flow];
+    is->base_value = det_mean(&fi->st[0]);
+    is->cand_value = det_mean(&fi->st[1]);
+    is->base_calls = fi->st[0].count;
+    is->cand_calls = fi->st[1].count;
+    is->base_errors = fi->st[0].errors;
+    is->cand_errors = fi->st[1].errors;
+    is->base_sd_ns = sqrt(det_cv2(&fi->st[0])) * is->base_value;
+    is->cand_sd_ns = sqrt(det_cv2(&fi->st[1])) * is->cand_value;
+    det_stats_from(x, fu, is);
+  } else {
+    /* The metric: what the deciding units say; with both (or none), the larger part in the top flow. */
+    bool calls = eu && !su;
+    if ((eu && su) || (!eu && !su))
+      calls = is->n_causes && is->causes[0].more_calls_part > is->causes[0].slower_part;
+    const det_agg *a = det_aggtab_find(&x->agg, DET_ALL, DET_ANY, w->fn);
+    if (a) {
+      is->base_calls = a->st[0].count;
+      is->cand_calls = a->st[1].count;
+      is->base_errors = a->st[0].errors;
+      is->cand_errors = a->st[1].errors;
+    }
+    const det_unit *metric_unit = NULL; /* the cause's own unit for the metric, tested or not */
+    for (size_t i = 0; i < x->n_units; i++) {
+      const det_unit *u = &x->units[i];
+      if (u->fn != w->fn) continue;
+      if (!calls && u->kind == DET_U_SELF) metric_unit = u;
+      if (calls && u->kind == DET_U_EDGE && top != DET_NONE && u->flow == top &&
+          (!metric_unit || u->q < metric_unit->q))
+        metric_unit = u;
+    }
+    if (calls) {
+      is->metric = "calls_per_invocation";
+      const det_contrib *c = top != DET_NONE ? det_contrib_at(x, top, w->fn) : NULL;
+      is->base_value = c ? c->m[0] : 0.0;
+      is->cand_value = c ? c->m[1] : 0.0;
+    } else {
+      is->metric = "self_duration";
+      is->base_value = a ? det_self_mean(&a->st[0]) : 0.0;
+      is->cand_value = a ? det_self_mean(&a->st[1]) : 0.0;
+      /* Self time has no sum of squares: its sd is estimated with the duration's coefficient of variation. */
+      is->base_sd_ns = a ? sqrt(det_cv2(&a->st[0])) * is->base_value : 0.0;
+      is->cand_sd_ns = a ? sqrt(det_cv2(&a->st[1])) * is->cand_value : 0.0;
+    }
+    const det_unit *decide = calls ? (eu ? eu : su) : (su ? su : eu);
+    if (!decide) decide = fu;
+    if (metric_unit) det_stats_from(x, metric_unit, is);
+    if (decide) {
+      is->statistic = decide->z;
+      is->p_value = decide->p;
+      is->q_value = decide->q;
+      if (!metric_unit) {
+        is->base_n = decide->nb;
+        is->cand_n = decide->nc;
+      }
+    }
+    if (!metric_unit) { /* untested metric: the point estimate and tau only */
+      double crit = hud_normal_quantile(1.0 - x->cfg->alpha / 2);
+      double c = is->base_value > 0 && is->cand_value > 0 ? log(is->cand_value / is->base_value) : 0.0;
+      is->rel_effect = exp(c) - 1;
+      is->rel_lo = exp(c - crit * x->tau) - 1;
+      is->rel_hi = exp(c + crit * x->tau) - 1;
+    }
+    const char *hb = det_hash_of(x->snap[0], x->fns.strs[w->fn]), *hc = det_hash_of(x->snap[1], x->fns.strs[w->fn]);
+    is->code_changed = hb && hc ? strcmp(hb, hc) != 0 : -1;
+    is->self_includes_uninstrumented = !calls && is->code_changed == 0;
   }
-  if (cd->c.errors < cfg->min_errors) return false;
-  double rb = (double)cd->b.errors / (double)cd->b.count, rc = (double)cd->c.errors / (double)cd->c.count;
-  double d = rc - rb;
-  if (!(d > 0) || d < cfg->min_rate_increase) return false;
-  return rb > 0 ? d / rb >= cfg->min_rel_rate_increase : true;
+  is->effect = is->base_value * is->rel_effect;
+  is->effect_lo = is->base_value * is->rel_lo;
+  is->effect_hi = is->base_value * is->rel_hi;
+  if (!(is->base_value > 0)) is->rel_effect = is->rel_lo = is->rel_hi = INFINITY;
+  for (size_t i = 0; i < is->n_flows && w->fn != DET_NONE; i++) {
+    int32_t fl = det_strtab_find(&x->flows, is->flows[i].flow_id);
+    if ((rc = det_path(x, fl, w->fn, &is->flows[i].path, &is->flows[i].n_path)) < 0) return rc;
+    if (i == 0 && is->n_causes) is->causes[0].depth = (int)is->flows[i].n_path - 1;
+  }
+  return 0;
 }
 
-static int det_make_issue(det_ctx *x, const det_candidate *cd, double q, srv_issue *is) {
+static int det_make_errors(const det_ctx *x, const det_wissue *w, const det_egroup *g, size_t n_g, srv_issue *is) {
+  int rc = det_error_flows(x, w, g, n_g, is);
+  if (rc < 0) return rc;
+  is->exception_type = det_strdup(x->types.strs[w->type]);
+  is->causes = calloc(1, sizeof *is->causes);
+  if (!is->exception_type || !is->causes) return HUD_ENOMEM;
+  srv_issue_cause *c = &is->causes[is->n_causes++];
+  if (!(c->function_id = det_strdup(x->fns.strs[w->fn])) || !(c->exception_type = det_strdup(is->exception_type)))
+    return HUD_ENOMEM;
+  c->share = 1.0;
+  c->depth = -1;
+  c->p_value = NAN;
+  const srv_issue_flow *f0 = is->n_flows ? &is->flows[0] : NULL;
+  if (f0) {
+    is->base_calls = f0->base_calls;
+    is->cand_calls = f0->cand_calls;
+    c->base_rate = f0->base_rate;
+    c->cand_rate = f0->cand_rate;
+    c->contribution = f0->cand_rate - f0->base_rate;
+  }
+  const det_unit *u = w->err_unit >= 0 ? &x->units[w->err_unit] : NULL;
+  if (w->kind == SRV_ISSUE_ERRORS) {
+    is->metric = "error_rate";
+    is->base_value = u ? u->base : f0 ? f0->base_rate : 0.0;
+    is->cand_value = u ? u->cand : f0 ? f0->cand_rate : 0.0;
+    if (u) {
+      det_stats_from(x, u, is);
+      c->p_value = u->p;
+    }
+    det_rate_interval(x, u, is);
+    c->base_samples = u ? u->xb : 0;
+    c->cand_samples = u ? u->xc : 0;
+  } else {
+    /* A new exception is an issue from its first occurrence; p is the exact conditional chance of
+     * seeing all K on the candidate side if the two sides shared one rate (information only). */
+    is->metric = "exceptions";
+    uint64_t nb = 0, nc = 0;
+    for (size_t i = 0; i < is->n_flows; i++) nb += is->flows[i].base_calls, nc += is->flows[i].cand_calls;
+    double k = (double)is->cand_errors, share = nb + nc ? (double)nc / (double)(nb + nc) : 1.0;
+    double p = pow(share, k);
+    is->p_value = p > DBL_MIN ? p : DBL_MIN;
+    is->q_value = is->p_value;
+    is->statistic = is->p_value < 1 ? -hud_normal_quantile(is->p_value) : 0.0;
+    is->base_n = nb;
+    is->cand_n = nc;
+    is->base_value = 0;
+    is->cand_value = k;
+    double crit = hud_normal_quantile(1.0 - x->cfg->alpha / 2);
+    is->effect = k;
+    is->effect_lo = k - crit * sqrt(k) > 0 ? k - crit * sqrt(k) : 0.0;
+    is->effect_hi = k + crit * sqrt(k);
+    is->rel_effect = is->rel_lo = is->rel_hi = INFINITY;
+    c->base_samples = is->base_errors;
+    c->cand_samples = is->cand_errors;
+  }
+  const char *hb = det_hash_of(x->snap[0], x->fns.strs[w->fn]), *hc = det_hash_of(x->snap[1], x->fns.strs[w->fn]);
+  is->code_changed = hb && hc ? strcmp(hb, hc) != 0 : -1;
+  for (size_t i = 0; i < is->n_flows; i++) {
+    int32_t fl = det_strtab_find(&x->flows, is->flows[i].flow_id);
+    if ((rc = det_path(x, fl, w->fn, &is->flows[i].path, &is->flows[i].n_path)) < 0) return rc;
+    if (i == 0) c->depth = (int)is->flows[i].n_path - 1;
+  }
+  return 0;
+}
+
+static int det_make_issue(const det_ctx *x, const det_wissue *w, const det_egroup *g, size_t n_g, srv_issue *is) {
   const srv_det_snapshot *b = x->snap[0], *c = x->snap[1];
-  is->kind = cd->kind;
-  bool is_flow = cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FLOW_ERRORS;
-  is->subject = det_strdup(is_flow ? x->flows.strs[cd->subject] : x->fns.strs[cd->subject]);
+  is->kind = w->kind;
   is->base_label = det_strdup(b->label ? b->label : "");
   is->cand_label = det_strdup(c->label ? c->label : "");
-  if (!is->subject || !is->base_label || !is->cand_label) return HUD_ENOMEM;
+  if (!is->base_label || !is->cand_label) return HUD_ENOMEM;
+  if (w->fn != DET_NONE && !(is->function_id = det_strdup(x->fns.strs[w->fn]))) return HUD_ENOMEM;
   is->base_from_ms = b->from_ms;
   is->base_to_ms = b->to_ms;
   is->cand_from_ms = c->from_ms;
   is->cand_to_ms = c->to_ms;
   is->confidence = 1.0 - x->cfg->alpha;
-  is->statistic = cd->t.stat;
-  is->df = cd->t.df;
-  is->p_value = cd->t.p;
-  is->q_value = q;
-  is->effect_lo = cd->t.lo;
-  is->effect_hi = cd->t.hi;
-  is->base_calls = cd->b.count;
-  is->cand_calls = cd->c.count;
-  is->base_errors = cd->b.errors;
-  is->cand_errors = cd->c.errors;
-  is->base_sampled = cd->b.sampled_count;
-  is->cand_sampled = cd->c.sampled_count;
-  is->base_mean_ns = det_mean(&cd->b);
-  is->cand_mean_ns = det_mean(&cd->c);
-  is->base_sd_ns = sqrt(det_var(&cd->b));
-  is->cand_sd_ns = sqrt(det_var(&cd->c));
-  if (cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FUNCTION_DURATION) {
-    is->base_value = det_mean(&cd->b);
-    is->cand_value = det_mean(&cd->c);
-    is->base_n = cd->b.sampled_count;
-    is->cand_n = cd->c.sampled_count;
-  } else {
-    is->base_value = (double)cd->b.errors / (double)cd->b.count;
-    is->cand_value = (double)cd->c.errors / (double)cd->c.count;
-    is->base_n = cd->b.count;
-    is->cand_n = cd->c.count;
-  }
-  is->effect = is->cand_value - is->base_value;
-  det_rel_ci(cd, &is->rel_effect, &is->rel_lo, &is->rel_hi);
-  if (cd->kind == SRV_ISSUE_FLOW_DURATION || cd->kind == SRV_ISSUE_FUNCTION_DURATION)
-    return det_duration_causes(x, cd, is);
-  return det_error_causes(x, cd, is);
+  is->statistic_name = "z";
+  is->df = 0;
+  is->statistic = NAN;
+  is->p_value = 1.0;
+  is->q_value = 1.0;
+  is->drift_sd = x->tau;
+  is->drift_shift = x->delta;
+  is->code_changed = -1;
+  if (w->kind == SRV_ISSUE_DURATION) return det_make_duration(x, w, is);
+  return det_make_errors(x, w, g, n_g, is);
+}
+
+static const char *det_issue_key(const srv_issue *is) {
+  return is->function_id ? is->function_id : is->n_flows ? is->flows[0].flow_id : "";
 }
 
 static int det_cmp_issue(const void *a, const void *b) {
@@ -917,7 +1228,8 @@ static int det_cmp_issue(const void *a, const void *b) {
   if (x->kind != y->kind) return (int)x->kind - (int)y->kind;
   if (x->q_value < y->q_value) return -1;
   if (x->q_value > y->q_value) return 1;
-  return strcmp(x->subject, y->subject);
+  int k = strcmp(det_issue_key(x), det_issue_key(y));
+  return k ? k : strcmp(x->exception_type ? x->exception_type : "", y->exception_type ? y->exception_type : "");
 }
 
 void srv_det_result_free(srv_det_result *r) {
@@ -929,7 +1241,14 @@ void srv_det_result_free(srv_det_result *r) {
       free(is->causes[k].exception_type);
     }
     free(is->causes);
-    free(is->subject);
+    for (size_t k = 0; k < is->n_flows; k++) {
+      free(is->flows[k].flow_id);
+      for (size_t j = 0; j < is->flows[k].n_path; j++) free(is->flows[k].path[j]);
+      free(is->flows[k].path);
+    }
+    free(is->flows);
+    free(is->function_id);
+    free(is->exception_type);
     free(is->base_label);
     free(is->cand_label);
   }
@@ -938,19 +1257,34 @@ void srv_det_result_free(srv_det_result *r) {
 }
 
 static bool det_config_ok(const srv_det_config *c) {
-  return c->alpha > 0 && c->alpha < 1 && c->min_samples >= 2 && c->min_rel_ci_low >= 0 && c->min_calls >= 1 &&
-         c->min_rel_increase >= 0 && c->min_abs_increase_ns >= 0 && c->min_rate_increase >= 0 &&
-         c->min_rel_rate_increase >= 0 && c->min_cause_share >= 0 && c->max_causes >= 1;
+  return c->alpha > 0 && c->alpha < 1 && c->min_samples >= 2 && c->min_calls >= 1 && c->min_rel_increase >= 0 &&
+         c->min_abs_increase_ns >= 0 && c->min_flow_share >= 0 && c->min_rate_increase >= 0 &&
+         c->min_rel_rate_increase >= 0 && c->error_dispersion >= 1 && c->min_drift >= 0 && c->default_drift >= 0 &&
+         c->min_cause_share >= 0 && c->max_causes >= 1;
+}
+
+static void det_ctx_free(det_ctx *x) {
+  free(x->flowinfo);
+  free(x->excs);
+  free(x->adj);
+  free(x->units);
+  free(x->contrib);
+  det_strtab_free(&x->fns);
+  det_strtab_free(&x->flows);
+  det_strtab_free(&x->types);
+  det_aggtab_free(&x->agg);
+}
+
+static bool det_snapshot_ok(const srv_det_snapshot *s) {
+  return !((s->n_calls && !s->calls) || (s->n_flows && !s->flows) || (s->n_excs && !s->excs) ||
+           (s->n_fns && !s->fns));
 }
 
 int srv_detect_run(const srv_det_snapshot *base, const srv_det_snapshot *cand, const srv_det_config *cfg,
                    srv_det_result *out) {
   if (!out) return HUD_EINVAL;
   memset(out, 0, sizeof *out);
-  if (!base || !cand) return HUD_EINVAL;
-  if ((base->n_calls && !base->calls) || (cand->n_calls && !cand->calls) || (base->n_flows && !base->flows) ||
-      (cand->n_flows && !cand->flows) || (base->n_excs && !base->excs) || (cand->n_excs && !cand->excs))
-    return HUD_EINVAL;
+  if (!base || !cand || !det_snapshot_ok(base) || !det_snapshot_ok(cand)) return HUD_EINVAL;
   srv_det_config defcfg;
   if (!cfg) {
     srv_det_config_default(&defcfg);
@@ -958,77 +1292,130 @@ int srv_detect_run(const srv_det_snapshot *base, const srv_det_snapshot *cand, c
   }
   if (!det_config_ok(cfg)) return HUD_EINVAL;
   det_ctx x = {.cfg = cfg, .snap = {base, cand}};
-  det_candidate *cands = NULL;
-  double *q = NULL;
-  size_t m = 0;
+  det_egroup *g = NULL;
+  size_t n_g = 0;
+  det_wlist l = {0};
   int rc = det_load(&x);
   if (rc == 0) rc = det_build_adj(&x);
-  if (rc == 0) rc = det_collect(&x, &cands, &m);
+  if (rc == 0) rc = det_units_durations(&x);
+  if (rc == 0) rc = det_egroups(&x, &g, &n_g);
+  if (rc == 0) rc = det_units_errors(&x, g, n_g);
+  if (rc == 0) rc = det_drift_and_z(&x);
+  if (rc == 0) rc = det_bh(&x);
+  if (rc == 0) rc = det_contribs(&x);
+  if (rc == 0) rc = det_group(&x, g, n_g, &l);
   if (rc == 0) {
-    q = malloc((m ? m : 1) * sizeof *q);
-    if (!q) rc = HUD_ENOMEM;
-  }
-  if (rc == 0) rc = det_bh(cands, m, q);
-  if (rc == 0) {
-    out->n_tests = m;
-    size_t n_pass = 0;
-    for (size_t i = 0; i < m; i++) n_pass += det_passes(&x, &cands[i], q[i]);
-    out->issues = calloc(n_pass ? n_pass : 1, sizeof *out->issues);
+    out->n_tests = x.n_units;
+    out->drift_shift = x.delta;
+    out->drift_sd = x.tau;
+    out->n_drift_units = x.n_drift;
+    out->issues = calloc(l.n ? l.n : 1, sizeof *out->issues);
     if (!out->issues) rc = HUD_ENOMEM;
-    for (size_t i = 0; i < m && rc == 0; i++) {
-      if (!det_passes(&x, &cands[i], q[i])) continue;
-      rc = det_make_issue(&x, &cands[i], q[i], &out->issues[out->n_issues++]);
-    }
+    for (size_t i = 0; i < l.n && rc == 0; i++) rc = det_make_issue(&x, &l.v[i], g, n_g, &out->issues[out->n_issues++]);
     if (rc == 0) qsort(out->issues, out->n_issues, sizeof *out->issues, det_cmp_issue);
   }
   if (rc < 0) srv_det_result_free(out);
-  free(cands);
-  free(q);
-  free(x.flowinfo);
-  free(x.excs);
-  free(x.adj);
-  det_strtab_free(&x.fns);
-  det_strtab_free(&x.flows);
-  det_strtab_free(&x.types);
-  det_aggtab_free(&x.agg);
+  free(g);
+  free(l.v);
+  det_ctx_free(&x);
   return rc;
 }
 
-/* ---- statistics adapters ---- */
+/* ---- has the metric returned? ---- */
 
-static double det_mean(const srv_det_stats *s) {
-  hud_summary m;
-  return hud_summary_from_sums(s->sampled_count, s->sum_ns, s->sumsq_ns, &m) == 0 ? m.mean : 0.0;
+static bool det_same(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+/* Invocations of FLOW in S: its flow records, else its root calls. */
+static srv_det_stats det_flow_stats(const srv_det_snapshot *s, const char *flow) {
+  srv_det_stats st = {0};
+  bool found = false;
+  for (size_t i = 0; i < s->n_flows; i++)
+    if (det_same(s->flows[i].flow_id, flow)) det_stats_add(&st, &s->flows[i].st), found = true;
+  for (size_t i = 0; i < s->n_calls && !found; i++)
+    if (det_same(s->calls[i].flow_id, flow) && !(s->calls[i].caller_id && *s->calls[i].caller_id))
+      det_stats_add(&st, &s->calls[i].st);
+  return st;
 }
 
-static double det_var(const srv_det_stats *s) {
-  hud_summary m;
-  return hud_summary_from_sums(s->sampled_count, s->sum_ns, s->sumsq_ns, &m) == 0 ? m.var : 0.0;
+static bool det_still_floor(const srv_issue *is, const srv_det_config *cfg, double effect_ns) {
+  if (!is->n_flows) return effect_ns >= cfg->min_abs_increase_ns && effect_ns >= cfg->min_rel_increase * is->base_value;
+  return effect_ns >= cfg->min_abs_increase_ns && effect_ns >= cfg->min_flow_share * is->flows[0].base_mean_ns;
 }
 
-static int det_welch(const srv_det_stats *b, const srv_det_stats *c, double confidence, det_test *t) {
-  hud_summary sb, sc;
-  hud_ttest r;
-  int rc = hud_summary_from_sums(b->sampled_count, b->sum_ns, b->sumsq_ns, &sb);
-  if (rc == 0) rc = hud_summary_from_sums(c->sampled_count, c->sum_ns, c->sumsq_ns, &sc);
-  if (rc == 0) rc = hud_welch_ttest(&sb, &sc, confidence, &r);
-  if (rc < 0) return rc;
-  t->stat = r.t;
-  t->df = r.df;
-  t->p = r.p;
-  t->lo = r.ci_lo;
-  t->hi = r.ci_hi;
-  return 0;
-}
-
-static int det_two_prop(uint64_t xb, uint64_t nb, uint64_t xc, uint64_t nc, double confidence, det_test *t) {
-  hud_ztest r;
-  int rc = hud_two_proportion_ztest(xb, nb, xc, nc, confidence, &r);
-  if (rc < 0) return rc;
-  t->stat = r.z;
-  t->df = 0;
-  t->p = r.p;
-  t->lo = r.ci_lo;
-  t->hi = r.ci_hi;
+int srv_detect_still(const srv_issue *is, const srv_det_snapshot *cand, const srv_det_config *cfg, int *returned) {
+  if (!is || !cand || !returned || !is->metric || !det_snapshot_ok(cand)) return HUD_EINVAL;
+  srv_det_config defcfg;
+  if (!cfg) {
+    srv_det_config_default(&defcfg);
+    cfg = &defcfg;
+  }
+  const char *flow = is->n_flows ? is->flows[0].flow_id : NULL;
+  const char *fn = is->function_id;
+  srv_det_stats fst = flow ? det_flow_stats(cand, flow) : (srv_det_stats){0};
+  double crit = hud_normal_quantile(1.0 - cfg->alpha), tau = is->drift_sd > 0 ? is->drift_sd : cfg->min_drift;
+  bool still;
+  if (strcmp(is->metric, "exceptions") == 0 || strcmp(is->metric, "error_rate") == 0) {
+    bool fresh = strcmp(is->metric, "exceptions") == 0;
+    if (!flow || !fn || !is->exception_type) return HUD_EINVAL;
+    if (fst.count < (fresh ? cfg->min_new_baseline : cfg->min_calls)) return HUD_ENOTFOUND;
+    uint64_t xc = 0;
+    for (size_t i = 0; i < cand->n_excs; i++) {
+      const srv_det_exc *e = &cand->excs[i];
+      if (det_same(e->origin_id, fn) && det_same(e->type, is->exception_type) && !(e->caught_in && *e->caught_in) &&
+          (fresh || det_same(e->flow_id, flow)))
+        xc = srv_sat_addu(xc, e->count);
+    }
+    if (fresh) {
+      still = xc > 0;
+    } else {
+      double nb = (double)is->flows[0].base_calls, nc = (double)fst.count, pb = is->flows[0].base_rate;
+      double pc = (double)xc / nc, pooled = (pb * nb + (double)xc) / (nb + nc);
+      double se = nb > 0 ? sqrt(cfg->error_dispersion * pooled * (1 - pooled) * (1 / nb + 1 / nc)) : 0.0;
+      still = se > 0 && (pc - pb) / se >= crit && xc >= cfg->min_errors && pc - pb >= cfg->min_rate_increase &&
+              (pb <= 0 || (pc - pb) / pb >= cfg->min_rel_rate_increase);
+    }
+  } else if (strcmp(is->metric, "mean_duration") == 0) {
+    if (!flow) return HUD_EINVAL;
+    if (fst.sampled_count < cfg->min_samples) return HUD_ENOTFOUND;
+    double mc = det_mean(&fst), mb = is->base_value;
+    double cvb = mb > 0 ? is->base_sd_ns / mb : 0.0;
+    double v = det_cv2(&fst) / (double)fst.sampled_count + (is->base_n ? cvb * cvb / (double)is->base_n : 0.0);
+    still = mb > 0 && mc > 0 && log(mc / mb) / sqrt(tau * tau + v) >= crit && det_still_floor(is, cfg, mc - mb);
+  } else {
+    if (!fn) return HUD_EINVAL;
+    srv_det_stats all = {0};
+    uint64_t in_flow = 0;
+    for (size_t i = 0; i < cand->n_calls; i++) {
+      if (!det_same(cand->calls[i].function_id, fn)) continue;
+      det_stats_add(&all, &cand->calls[i].st);
+      if (flow && det_same(cand->calls[i].flow_id, flow)) in_flow = srv_sat_addu(in_flow, cand->calls[i].st.count);
+    }
+    double mb = is->base_value;
+    if (strcmp(is->metric, "calls_per_invocation") == 0) {
+      if (!flow) return HUD_EINVAL;
+      if (fst.count < cfg->min_samples) return HUD_ENOTFOUND;
+      double mc = (double)in_flow / (double)fst.count, nb = is->flows[0].base_calls * mb;
+      double v = (in_flow ? 1.0 / (double)in_flow : 0.0) + (nb > 0 ? 1.0 / nb : 0.0);
+      double s = is->n_causes ? is->causes[0].base_self_mean_ns : 0.0;
+      still = in_flow && mb > 0 && log(mc / mb) / sqrt(tau * tau + v) >= crit && det_still_floor(is, cfg, (mc - mb) * s);
+    } else { /* self_duration: the floors hold in any of the issue's flows */
+      if (all.sampled_count < cfg->min_samples) return HUD_ENOTFOUND;
+      double sc = det_self_mean(&all), cvb = mb > 0 ? is->base_sd_ns / mb : 0.0;
+      double v = det_cv2(&all) / (double)all.sampled_count + (is->base_n ? cvb * cvb / (double)is->base_n : 0.0);
+      still = mb > 0 && sc > 0 && log(sc / mb) / sqrt(tau * tau + v) >= crit;
+      bool floor = !is->n_flows && det_still_floor(is, cfg, sc - mb);
+      for (size_t k = 0; k < is->n_flows && still && !floor; k++) {
+        srv_det_stats st = det_flow_stats(cand, is->flows[k].flow_id);
+        uint64_t calls = 0;
+        for (size_t i = 0; i < cand->n_calls; i++)
+          if (det_same(cand->calls[i].function_id, fn) && det_same(cand->calls[i].flow_id, is->flows[k].flow_id))
+            calls = srv_sat_addu(calls, cand->calls[i].st.count);
+        double eff = st.count ? (double)calls / (double)st.count * (sc - mb) : 0.0;
+        floor = eff >= cfg->min_abs_increase_ns && eff >= cfg->min_flow_share * is->flows[k].base_mean_ns;
+      }
+      still = still && floor;
+    }
+  }
+  *returned = !still;
   return 0;
 }

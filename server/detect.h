@@ -1,33 +1,44 @@
 /* Regression detection with root cause.
  *
- * Pure functions over typed aggregates: no store, no JSON. The caller (the issues query)
- * builds two snapshots of the same service and environment — a baseline (previous version or
- * previous window) and a candidate (new version or recent window) — and gets back a list of
- * issues, each with its statistics and the functions that explain it.
+ * Pure functions over typed aggregates: no store, no JSON. The caller builds two snapshots of the
+ * same service and environment — a baseline (previous version or previous window) and a candidate
+ * (new version or recent window), each over its own span of data — and gets back one issue per
+ * root cause, each with its statistics, the flows it slows (or fails) and the call path to it.
  *
- * Tests performed per run:
- *  - duration of every flow and every function: Welch's t-test on the sampled statistics
- *    (sampled_count, sum, sum of squares);
- *  - error rate of every flow and every function: two-proportion z-test on (errors, calls).
- * An issue is raised when all of these hold:
- *  - both sides have enough data (min_samples sampled calls for durations, min_calls calls and
- *    min_errors candidate errors for error rates);
- *  - the Benjamini–Hochberg adjusted p-value (q-value) over every test of the run is <= alpha,
- *    which bounds the expected share of false issues in a run by alpha (and the chance of any
- *    false issue at all by alpha when nothing changed);
- *  - the increase is at least min_rel_increase relative and min_abs_increase_ns absolute, and the
- *    lower end of its relative interval at 1 - alpha is at least min_rel_ci_low (durations), or
- *    min_rate_increase absolute and min_rel_rate_increase relative (errors).
+ * The unit of evidence is what varies between deployments, not the single call. Testable units:
+ *  - a function's self time per call (all its calls, every flow);
+ *  - the calls of a function per call of its caller in a flow (per invocation for a flow's root),
+ *    so that an N+1 is blamed on the function called more often, not on what it calls;
+ *  - a flow's mean duration per request;
+ *  - the rate per request of an exception (origin function, type) escaping a flow.
+ * For a duration unit r = log(cand_mean / base_mean) with sampling variance v by the delta method
+ * (var / (n mean^2) per side; calls: Poisson, 1/count per side). The common drift delta (a busy
+ * host slows everything) and the between-deployment spread tau are estimated from the comparison
+ * itself: median and 1.4826 MAD of r over the function self times with min_samples on both sides
+ * (most functions did not change), the median sampling variance taken off; tau >= min_drift.
+ * With fewer than min_drift_units such functions: delta = 0 and tau = max(min_drift,
+ * default_drift). z = (r - delta) / sqrt(tau^2 + v) (delta is not taken off call counts), p is
+ * one-sided (an increase), floored at DBL_MIN (never 0), q is Benjamini–Hochberg over every unit
+ * tested in the run. Error rates: two-proportion z with the variance multiplied by
+ * error_dispersion (requests are not independent between deployments either).
  *
- * Root cause of a duration issue: the change of the subject's mean is split exactly over the
- * functions of its call tree as  delta = sum_f (m'_f * s'_f - m_f * s_f)  where m_f is the calls
- * of f per invocation of the subject and s_f the mean self time of f. For a flow, m_f and s_f are
- * exact (aggregates are kept per flow); for a function, the tree below it is walked over the
- * global call graph and m_f propagated along edges (the gprof assumption: a callee behaves the
- * same whoever calls it). Each contribution is further split into "slower" (m' * ds) and
- * "called more often" (dm * s).
- * Root cause of an error issue: the exception origins (where the exception was raised) whose
- * rate per invocation of the subject increased, with their share of the rate increase. */
+ * An issue needs q <= alpha AND floors relative to each flow's size: the change the cause makes in
+ * at least one flow (net of delta) is >= min_abs_increase_ns and >= min_flow_share of that flow's
+ * baseline mean per request. A function in no flow: its self time per call rose by
+ * >= min_abs_increase_ns and >= min_rel_increase of its mean duration.
+ *
+ * Grouping: ONE issue per root cause and comparison, keyed by (kind, function, exception type).
+ * A flow that regressed (its own test and floors) is attributed to the function with the largest
+ * positive contribution in the exact decomposition of its change,
+ *   delta_mean = sum_f (m'_f s'_f - m_f s_f)
+ * (m_f calls of f per invocation of the flow, s_f mean self time of f; the candidate's self times
+ * taken net of delta), split into "slower" m'(s' - s) and "more calls" (m' - m) s. A flow whose top
+ * contribution explains < min_cause_share of its change gets an issue with function_id NULL.
+ * A function whose own unit passes (q and floors) is an issue too, keyed the same way, so that the
+ * flows it slows and a regression no flow shows (a cron job) both land on one issue.
+ * New exceptions: a (type, origin) escaping a flow on the candidate side and never seen on the
+ * baseline side (anywhere), while the baseline had >= min_new_baseline invocations of that flow:
+ * an issue from the first occurrence, whatever the rate. */
 #ifndef SRV_DETECT_H
 #define SRV_DETECT_H
 
@@ -72,96 +83,120 @@ typedef struct srv_det_exc {
 
 /* Everything known about one side of the comparison. Pointers are borrowed for the duration of
  * srv_detect_run() only. */
+/* A function's code identity on one side: issues say whether the root cause's code changed. */
+typedef struct srv_det_fn {
+  const char *function_id;
+  const char *source_code_hash; /* NULL: unknown */
+} srv_det_fn;
+
 typedef struct srv_det_snapshot {
   const char *label;     /* version string or window description, copied into issues */
-  int64_t from_ms;       /* window start (unix ms), 0 if not a window */
-  int64_t to_ms;         /* window end (exclusive) */
+  int64_t from_ms;       /* first slice with data on this side (unix ms), 0 if unknown */
+  int64_t to_ms;         /* end of the last slice with data (exclusive) */
   const srv_det_call *calls;
   size_t n_calls;
   const srv_det_flow *flows;
   size_t n_flows;
   const srv_det_exc *excs;
   size_t n_excs;
+  const srv_det_fn *fns; /* optional: code hashes (functions not listed: unknown) */
+  size_t n_fns;
 } srv_det_snapshot;
 
 typedef struct srv_det_config {
-  double alpha;                  /* FDR level for Benjamini–Hochberg; confidence = 1 - alpha */
-  uint64_t min_samples;          /* min sampled calls per side (duration tests) */
-  uint64_t min_calls;            /* min calls per side (error tests) */
-  uint64_t min_errors;           /* min errors on the candidate side (error tests) */
-  double min_rel_increase;       /* duration: min relative increase of the mean (0.10 = +10%) */
-  double min_abs_increase_ns;    /* duration: min absolute increase of the mean */
-  double min_rate_increase;      /* errors: min absolute increase of the rate (0.005 = 0.5 pt) */
-  double min_rel_rate_increase;  /* errors: min relative increase of the rate */
-  double min_cause_share;        /* a root cause besides the first explains at least this share */
-  size_t max_causes;             /* at most this many root causes per issue */
-  int test_functions;            /* 0: flows only */
-  double min_rel_ci_low;         /* duration: the lower end of the relative effect's interval at
-                                    1 - alpha must reach this (0.05 = "surely at least +5%") */
+  double alpha;                 /* FDR level for Benjamini–Hochberg; confidence = 1 - alpha (0.001) */
+  uint64_t min_samples;         /* duration units: sampled calls per side (100) */
+  uint64_t min_calls;           /* error units: invocations of the flow per side (200) */
+  uint64_t min_errors;          /* error rate increases: candidate errors (5) */
+  double min_abs_increase_ns;   /* floor per request in a flow, or per call outside flows (0.1 ms) */
+  double min_flow_share;        /* floor relative to the flow's baseline mean per request (0.05) */
+  double min_rel_increase;      /* functions in no flow: relative to their mean duration (0.10) */
+  double min_rate_increase;     /* errors: absolute rate increase (0.005 = 0.5 point) */
+  double min_rel_rate_increase; /* errors: relative rate increase (0.5 = +50%) */
+  double error_dispersion;      /* errors: variance multiplier of the two-proportion test (4) */
+  uint64_t min_new_baseline;    /* new exceptions: baseline invocations of the flow (100) */
+  double min_drift;             /* tau's floor, log scale (0.10 ~ 10% between deployments) */
+  double default_drift;         /* tau when too few functions to estimate it (0.15) */
+  size_t min_drift_units;       /* functions needed to estimate delta and tau (8) */
+  double min_cause_share;       /* a flow's cause explains at least this share of its change (0.2);
+                                   also the share of secondary causes */
+  size_t max_causes;            /* at most this many causes listed per issue (3) */
 } srv_det_config;
 
-/* Defaults: alpha 0.001, min_samples 100, min_calls 200, min_errors 10, +10% and +0.25 ms with the
- * interval above +5%, +0.5 points and +50% error rate, causes with share >= 0.2, at most 3. */
+/* Fills the defaults given above. */
 void srv_det_config_default(srv_det_config *cfg);
 
-typedef enum srv_issue_kind {
-  SRV_ISSUE_FLOW_DURATION = 0,
-  SRV_ISSUE_FUNCTION_DURATION,
-  SRV_ISSUE_FLOW_ERRORS,
-  SRV_ISSUE_FUNCTION_ERRORS,
-} srv_issue_kind;
+typedef enum srv_issue_kind { SRV_ISSUE_DURATION = 0, SRV_ISSUE_ERRORS, SRV_ISSUE_NEW_EXCEPTION } srv_issue_kind;
 
-/* "flow_duration", "function_duration", "flow_errors", "function_errors". */
+/* "duration_regression", "error_rate_increase", "new_exception". */
 const char *srv_issue_kind_name(srv_issue_kind k);
 
-/* One function that explains (part of) an issue. */
+/* One function that explains (part of) an issue, in the issue's most affected flow. */
 typedef struct srv_issue_cause {
   char *function_id;
   char *exception_type;   /* error issues: the type raised there; NULL for duration issues */
-  double share;           /* contribution / subject's change (may exceed 1 when others improved) */
-  double contribution;    /* ns per subject invocation (duration) or rate points (errors) */
+  double share;           /* contribution / sum of the positive contributions: 0..1 */
+  double contribution;    /* ns per flow invocation (duration) or rate points (errors) */
   double slower_part;     /* duration: m' * (s' - s), the part due to slower self time */
   double more_calls_part; /* duration: (m' - m) * s, the part due to more calls per invocation */
-  double base_self_mean_ns, cand_self_mean_ns;     /* duration: mean self time per call */
-  double base_calls_per_inv, cand_calls_per_inv;   /* duration: calls per subject invocation */
-  double base_rate, cand_rate;                     /* errors: exceptions per subject invocation */
-  double p_value;   /* duration: Welch p of the cause's own duration (NaN when not testable) */
-  uint64_t base_samples, cand_samples;             /* sampled calls of the cause */
-  int depth;        /* call depth below the subject (0 = the subject itself) */
+  double base_self_mean_ns, cand_self_mean_ns;     /* duration: mean self time per call (raw) */
+  double base_calls_per_inv, cand_calls_per_inv;   /* duration: calls per flow invocation */
+  double base_rate, cand_rate;                     /* errors: exceptions per flow invocation */
+  double p_value;   /* one-sided p of the cause's own unit for the issue's metric; NaN untested */
+  uint64_t base_samples, cand_samples;             /* sampled calls (duration) or exceptions */
+  int depth;        /* call depth below the flow's root (0 = the root); -1 unknown */
 } srv_issue_cause;
+
+/* A flow an issue affects. */
+typedef struct srv_issue_flow {
+  char *flow_id;
+  double base_mean_ns, cand_mean_ns; /* the flow's mean per request */
+  double effect_ns;                  /* this issue's cause's contribution, ns per request (net of delta) */
+  double flow_effect_ns;             /* the flow's whole change, cand - base mean */
+  double base_rate, cand_rate;       /* errors: failures per request caused by this issue's exception */
+  uint64_t base_calls, cand_calls, cand_errors; /* invocations; cand_errors of this issue's exception */
+  double z, p_value, q_value;        /* the flow's own test (NaN when untested) */
+  char **path;                       /* function ids, flow root first, the cause last */
+  size_t n_path;                     /* 0 when the cause is not reached from the flow's root */
+} srv_issue_flow;
 
 typedef struct srv_issue {
   srv_issue_kind kind;
-  char *subject;     /* flow id or function id */
-  char *base_label;  /* baseline version or window */
-  char *cand_label;
-  int64_t base_from_ms, base_to_ms, cand_from_ms, cand_to_ms;
-  double base_value; /* mean ns (duration) or error rate */
-  double cand_value;
-  double effect;     /* cand - base */
-  double effect_lo, effect_hi; /* two-sided CI of the effect at level `confidence` */
-  double rel_effect; /* effect / base (percent change / 100); +inf when base is 0 */
-  double rel_lo, rel_hi;
-  double statistic;  /* Welch t or two-proportion z */
-  double df;         /* Welch degrees of freedom; 0 for z */
-  double p_value;    /* two-sided, unadjusted */
-  double q_value;    /* Benjamini–Hochberg adjusted over the run's tests */
-  double confidence; /* 1 - alpha */
-  uint64_t base_n, cand_n;         /* sampled calls (duration) or calls (errors) */
-  uint64_t base_calls, cand_calls; /* exact calls */
-  uint64_t base_errors, cand_errors;
-  uint64_t base_sampled, cand_sampled;   /* sampled calls (both kinds) */
-  double base_mean_ns, cand_mean_ns;     /* mean duration over sampled calls (both kinds) */
-  double base_sd_ns, cand_sd_ns;         /* sample standard deviation of the duration */
-  srv_issue_cause *causes;
+  char *function_id;     /* the root cause; NULL: a flow regressed and nothing explains it (flows[0] is it) */
+  char *exception_type;  /* errors and new exceptions; NULL for durations */
+  const char *metric;    /* static: "self_duration" | "calls_per_invocation" | "mean_duration" |
+                            "error_rate" | "exceptions" */
+  char *base_label, *cand_label;
+  int64_t base_from_ms, base_to_ms, cand_from_ms, cand_to_ms; /* each side's own span */
+  double base_value, cand_value; /* in the metric's unit (ns, calls per invocation, rate, count) */
+  /* effect = base_value * rel_effect, net of the common drift delta (duration metrics);
+   * intervals at `confidence` from z with tau included; rel: cand/base - 1; +inf when base is 0. */
+  double effect, effect_lo, effect_hi, rel_effect, rel_lo, rel_hi;
+  double statistic;      /* z of the deciding unit (drift included) */
+  const char *statistic_name; /* "z" */
+  double df;             /* 0 for z */
+  double p_value;        /* one-sided, never 0: floored at DBL_MIN (underflow means "< 1e-300") */
+  double q_value;        /* Benjamini–Hochberg over the run; new exceptions: = p (not in the family) */
+  double confidence;     /* 1 - alpha */
+  double drift_sd, drift_shift; /* tau and delta used (log scale) */
+  uint64_t base_n, cand_n;      /* sampled calls (duration) or invocations (errors) of the deciding unit */
+  uint64_t base_calls, cand_calls, base_errors, cand_errors;
+  double base_sd_ns, cand_sd_ns; /* durations: sd of the cause's duration per call (self when a leaf) */
+  int code_changed;              /* source_code_hash of the cause differs: 1, same: 0, unknown: -1 */
+  int self_includes_uninstrumented; /* self time rose and the code did not change */
+  srv_issue_flow *flows;         /* affected flows, largest effect first */
+  size_t n_flows;
+  srv_issue_cause *causes;       /* causes[0] = the root cause, then secondary ones (share >= min_cause_share) */
   size_t n_causes;
-  double explained; /* sum of all contributions / effect (duration: ~1 when the tree is complete) */
+  double explained;              /* sum of all contributions / the top flow's change (net of delta) */
 } srv_issue;
 
 typedef struct srv_det_result {
-  srv_issue *issues; /* sorted: kind order above, then q-value, then subject */
+  srv_issue *issues; /* sorted: kind, then q-value, then function/flow id */
   size_t n_issues;
-  size_t n_tests; /* tests that passed the sample-size guards (the BH family size) */
+  size_t n_tests;    /* units tested (the BH family size) */
+  double drift_shift, drift_sd; /* delta and tau (log scale) */
+  size_t n_drift_units;         /* function self times they were estimated from */
 } srv_det_result;
 
 /* Compares CAND against BASE. *OUT is filled and owned by the caller (srv_det_result_free).
@@ -170,5 +205,14 @@ typedef struct srv_det_result {
 int srv_detect_run(const srv_det_snapshot *base, const srv_det_snapshot *cand,
                    const srv_det_config *cfg, srv_det_result *out);
 void srv_det_result_free(srv_det_result *r);
+
+/* Whether the metric of ISSUE returned: CAND (newer data) is tested against the baseline stored in
+ * ISSUE (base_value, base_n, base_sd_ns, flows[0]) with the issue's drift_sd and no drift shift,
+ * one-sided at alpha without multiplicity correction. *RETURNED = 1 when CAND no longer shows the
+ * issue (not significant, or under the floors; a new exception: none in CAND while its flow had
+ * >= min_new_baseline invocations), 0 when it still does. Returns 0, HUD_ENOTFOUND when CAND has
+ * too little data to say (then *RETURNED is untouched), HUD_EINVAL on NULL arguments. */
+int srv_detect_still(const srv_issue *issue, const srv_det_snapshot *cand, const srv_det_config *cfg,
+                     int *returned);
 
 #endif

@@ -21,9 +21,11 @@ typedef struct q_issues {
   size_t n, cap;
 } q_issues;
 
-static bool q_is_flow_kind(srv_issue_kind k) { return k == SRV_ISSUE_FLOW_DURATION || k == SRV_ISSUE_FLOW_ERRORS; }
-static bool q_is_duration_kind(srv_issue_kind k) {
-  return k == SRV_ISSUE_FLOW_DURATION || k == SRV_ISSUE_FUNCTION_DURATION;
+/* An issue whose root cause is unknown is about its flow (flows[0]); otherwise about its function. */
+static bool q_is_flow_issue(const srv_issue *is) { return !is->function_id && is->n_flows; }
+static bool q_is_duration_kind(srv_issue_kind k) { return k == SRV_ISSUE_DURATION; }
+static const char *q_subject(const srv_issue *is) {
+  return is->function_id ? is->function_id : is->n_flows ? is->flows[0].flow_id : "";
 }
 
 static double q_finite(double x) { return isfinite(x) ? x : 0.0; }
@@ -72,9 +74,9 @@ static void q_sample(const srv_issue *is, int side, const char *version, hud_sam
   s->from = (side ? is->cand_from_ms : is->base_from_ms) * 1000000LL;
   s->to = (side ? is->cand_to_ms : is->base_to_ms) * 1000000LL;
   s->count = (int64_t)(side ? is->cand_calls : is->base_calls);
-  s->sampled_count = (int64_t)(side ? is->cand_sampled : is->base_sampled);
+  s->sampled_count = (int64_t)(side ? is->cand_n : is->base_n);
   s->errors = (int64_t)(side ? is->cand_errors : is->base_errors);
-  s->mean_duration = side ? is->cand_mean_ns : is->base_mean_ns;
+  s->mean_duration = is->kind == SRV_ISSUE_DURATION ? (side ? is->cand_value : is->base_value) : 0.0;
   s->stddev_duration = side ? is->cand_sd_ns : is->base_sd_ns;
   s->error_rate = s->count ? (double)s->errors / (double)s->count : 0.0;
 }
@@ -92,25 +94,26 @@ static int q_add_issues(q_ctx *q, const srv_det_result *res, hud_comparison_kind
       out->cap = nc;
     }
     hud_issue *h = &out->v[out->n++];
-    bool dur = q_is_duration_kind(is->kind), flow = q_is_flow_kind(is->kind);
+    bool dur = q_is_duration_kind(is->kind), flow = q_is_flow_issue(is);
+    const char *subject = q_subject(is);
     char fp[512];
     snprintf(fp, sizeof fp, "issue:%s|%s|%s|%s|%s|%s", q->env, q->service, srv_issue_kind_name(is->kind),
-             is->subject, is->base_label, is->cand_label);
+             subject, is->base_label, is->cand_label);
     hud_uuid5(HUD_FUNCTION_ID_NAMESPACE, fp, strlen(fp), h->issue_id);
     h->kind = dur ? HUD_ISSUE_DURATION_REGRESSION : HUD_ISSUE_ERROR_RATE_INCREASE;
     h->subject_kind = flow ? HUD_SUBJECT_FLOW : HUD_SUBJECT_FUNCTION;
-    snprintf(h->subject_id, sizeof h->subject_id, "%s", is->subject);
+    snprintf(h->subject_id, sizeof h->subject_id, "%s", subject);
     const char *mod = NULL;
     if (flow)
-      sq_name_of_flow(q, is->subject, &h->subject_name);
+      sq_name_of_flow(q, subject, &h->subject_name);
     else
-      sq_name_of_function(q, is->subject, &h->subject_name, &mod);
-    if (!h->subject_name) h->subject_name = hud_arena_strdup(q->arena, is->subject);
+      sq_name_of_function(q, subject, &h->subject_name, &mod);
+    if (!h->subject_name) h->subject_name = hud_arena_strdup(q->arena, subject);
     h->comparison = cmp;
     bool ver = cmp == HUD_COMPARE_VERSIONS;
     q_sample(is, 0, ver ? hud_arena_strdup(q->arena, is->base_label) : NULL, &h->baseline);
     q_sample(is, 1, ver ? hud_arena_strdup(q->arena, is->cand_label) : NULL, &h->current);
-    h->metric = dur ? "mean_duration" : "error_rate";
+    h->metric = is->metric;
     h->effect = is->effect;
     h->effect_pct = isfinite(is->rel_effect) ? 100 * is->rel_effect : 0.0;
     h->ci_low = is->effect_lo;

@@ -121,6 +121,7 @@ typedef struct sim {
   size_t cap_rows, cap_exc;
   int flow;
   double self_factor[N_FNS], calls_factor[N_FNS], raise_prob[N_FNS];
+  const char *raise_type[N_FNS];
   int children[N_NODES][N_NODES];
   int n_children[N_NODES];
   int oom;
@@ -212,7 +213,7 @@ static double sim_call(sim *s, int n, exc *e, int *raised) {
     }
   }
   if (!*raised && rng_unit(&s->r) < s->raise_prob[fn]) {
-    e->type = nd->raise_type ? nd->raise_type : "RuntimeError";
+    e->type = s->raise_type[fn] ? s->raise_type[fn] : nd->raise_type ? nd->raise_type : "RuntimeError";
     e->origin = fn;
     e->n_path = 0;
     *raised = 1;
@@ -309,6 +310,11 @@ int synth_run(const synth_params *p, const char *label, synth_out *out) {
     if (p->changes[i].self_factor > 0) s->self_factor[f] = p->changes[i].self_factor;
     if (p->changes[i].calls_factor > 0) s->calls_factor[f] = p->changes[i].calls_factor;
     if (p->changes[i].raise_prob >= 0) s->raise_prob[f] = p->changes[i].raise_prob;
+    if (p->changes[i].raise_type) s->raise_type[f] = p->changes[i].raise_type;
+  }
+  if (p->fn_drift_sigma > 0) {
+    rng d = {p->drift_seed * 0x9E3779B97F4A7C15ull + 7};
+    for (int i = 0; i < N_FNS; i++) s->self_factor[i] *= exp(p->fn_drift_sigma * rng_normal(&d));
   }
   for (int n = 0; n < N_NODES; n++)
     if (g_nodes[n].parent >= 0) s->children[g_nodes[n].parent][s->n_children[g_nodes[n].parent]++] = n;

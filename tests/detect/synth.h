@@ -30,13 +30,18 @@ typedef struct synth_change {
   double self_factor;  /* multiplies the self time; 0 = unchanged */
   double raise_prob;   /* new probability to raise; < 0 = unchanged */
   double calls_factor; /* multiplies calls per parent invocation; 0 = unchanged */
+  const char *raise_type; /* the type it raises; NULL = unchanged */
 } synth_change;
 
 typedef struct synth_params {
   uint64_t seed;
   size_t invocations;    /* per flow */
   double sample_rate;    /* probability that a call's duration is measured (1 = all) */
-  double drift;          /* multiplies every self time (1 = none) */
+  double drift;          /* multiplies every self time (1 = none): a busy or idle host */
+  double fn_drift_sigma; /* each function's self time times exp(sigma N(0,1)), drawn per
+                            function from drift_seed: what differs between two deployments of
+                            the same code (process, data, neighbours); 0 = none */
+  uint64_t drift_seed;
   const synth_change *changes;
   size_t n_changes;
   int sketches;          /* 1: also collect duration sketches per row and per flow */

@@ -1,5 +1,6 @@
-/* Detection engine on synthetic services: planted regressions are found and blamed on the
- * right function; unchanged services (many seeds, with load drift) raise nothing. */
+/* Detection engine on synthetic services: one issue per planted root cause, with its flows and
+ * call path; unchanged services with realistic drift between deployments raise (almost) nothing. */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,286 +13,490 @@
 
 #include "detect.h"
 #include "hud/err.h"
+#include "hud/stats.h"
 #include "synth.h"
 
-#define N_SEEDS 20
+#ifndef N_SEEDS
+#define N_SEEDS 10 /* planted changes */
+#endif
 #ifndef N_CONTROL_SEEDS
-#define N_CONTROL_SEEDS 100 /* bench-style runs: -DN_CONTROL_SEEDS=1000 */
+#define N_CONTROL_SEEDS 200 /* no-change pairs; bench-style runs: -DN_CONTROL_SEEDS=2000 */
+#endif
+#ifndef N_SENS_SEEDS
+#define N_SENS_SEEDS 20 /* per effect size in the sensitivity table */
 #endif
 
 static const char *fn_id(const char *qualname) { return synth_fns()[synth_fn_index(qualname)].id; }
 
-/* Base with seed S, candidate with seed S + 1000 and CHANGES; both with INV invocations per flow. */
-static void run_pair(uint64_t s, size_t inv, double sample_rate, double drift, const synth_change *changes,
-                     size_t n_changes, srv_det_result *res) {
-  synth_params pb = {.seed = s, .invocations = inv, .sample_rate = sample_rate, .drift = 1.0};
-  synth_params pc = {.seed = s + 1000, .invocations = inv, .sample_rate = sample_rate, .drift = drift,
-                     .changes = changes, .n_changes = n_changes};
+static const char *fn_name(const char *id) {
+  const synth_fn *fns = synth_fns();
+  for (size_t f = 0; id && f < synth_fn_count(); f++)
+    if (strcmp(fns[f].id, id) == 0) return fns[f].qualname;
+  return id ? id : "(none)";
+}
+
+/* A pair of deployments: the candidate differs by CHANGES, by each function's drift
+ * (lognormal SIGMA, drawn from the seed) and by the host factor HOST. */
+typedef struct pair_opts {
+  uint64_t seed;
+  size_t inv;
+  double sample_rate, host, sigma;
+  const synth_change *changes;
+  size_t n_changes;
+} pair_opts;
+
+static void run_pair_opts(const pair_opts *o, srv_det_result *res, synth_out *keep_cand) {
+  synth_params pb = {.seed = o->seed, .invocations = o->inv, .sample_rate = o->sample_rate, .drift = 1.0};
+  synth_params pc = {.seed = o->seed + 1000, .invocations = o->inv, .sample_rate = o->sample_rate,
+                     .drift = o->host, .fn_drift_sigma = o->sigma, .drift_seed = o->seed + 77,
+                     .changes = o->changes, .n_changes = o->n_changes};
   synth_out b, c;
   assert_int_equal(synth_run(&pb, "1.0.0", &b), 0);
   assert_int_equal(synth_run(&pc, "1.1.0", &c), 0);
   assert_int_equal(srv_detect_run(&b.snap, &c.snap, NULL, res), 0);
   synth_out_free(&b);
-  synth_out_free(&c);
+  if (keep_cand) *keep_cand = c;
+  else synth_out_free(&c);
 }
 
-static const srv_issue *find_issue(const srv_det_result *r, srv_issue_kind k, const char *subject) {
+static void run_pair(uint64_t s, size_t inv, double host, const synth_change *changes, size_t n_changes,
+                     srv_det_result *res) {
+  pair_opts o = {s, inv, 1.0, host, 0.10, changes, n_changes};
+  run_pair_opts(&o, res, NULL);
+}
+
+static const srv_issue *find_issue(const srv_det_result *r, srv_issue_kind k, const char *function_id) {
   for (size_t i = 0; i < r->n_issues; i++)
-    if (r->issues[i].kind == k && strcmp(r->issues[i].subject, subject) == 0) return &r->issues[i];
+    if (r->issues[i].kind == k && r->issues[i].function_id && strcmp(r->issues[i].function_id, function_id) == 0)
+      return &r->issues[i];
+  return NULL;
+}
+
+static const srv_issue_flow *find_flow(const srv_issue *is, const char *flow) {
+  for (size_t i = 0; i < is->n_flows; i++)
+    if (strcmp(is->flows[i].flow_id, flow) == 0) return &is->flows[i];
   return NULL;
 }
 
 static void dump(const srv_det_result *r) {
-  const synth_fn *fns = synth_fns();
+  fprintf(stderr, "  delta %+.3f tau %.3f (%zu units), %zu tests\n", r->drift_shift, r->drift_sd, r->n_drift_units,
+          r->n_tests);
   for (size_t i = 0; i < r->n_issues; i++) {
     const srv_issue *is = &r->issues[i];
-    const char *subj = is->subject;
-    for (size_t f = 0; f < synth_fn_count(); f++)
-      if (strcmp(fns[f].id, subj) == 0) subj = fns[f].qualname;
-    fprintf(stderr, "  %s %s: %.4g -> %.4g (%+.1f%% [%+.1f, %+.1f]) p=%.3g q=%.3g n=%llu/%llu\n",
-            srv_issue_kind_name(is->kind), subj, is->base_value, is->cand_value, 100 * is->rel_effect,
-            100 * is->rel_lo, 100 * is->rel_hi, is->p_value, is->q_value, (unsigned long long)is->base_n,
-            (unsigned long long)is->cand_n);
-    for (size_t k = 0; k < is->n_causes; k++) {
-      const char *cn = is->causes[k].function_id;
-      for (size_t f = 0; f < synth_fn_count(); f++)
-        if (strcmp(fns[f].id, cn) == 0) cn = fns[f].qualname;
-      fprintf(stderr, "    cause %s share %.2f (slower %.3g, more calls %.3g) %s\n", cn, is->causes[k].share,
-              is->causes[k].slower_part, is->causes[k].more_calls_part,
-              is->causes[k].exception_type ? is->causes[k].exception_type : "");
+    fprintf(stderr, "  %s %s %s %s: %.4g -> %.4g (%+.1f%% [%+.1f, %+.1f]) z=%.2f p=%.3g q=%.3g\n",
+            srv_issue_kind_name(is->kind), fn_name(is->function_id), is->metric,
+            is->exception_type ? is->exception_type : "", is->base_value, is->cand_value, 100 * is->rel_effect,
+            100 * is->rel_lo, 100 * is->rel_hi, is->statistic, is->p_value, is->q_value);
+    for (size_t k = 0; k < is->n_flows; k++) {
+      const srv_issue_flow *f = &is->flows[k];
+      fprintf(stderr, "    flow %s: +%.3f ms per request of %.3f ms (%.1f%%), path", f->flow_id, f->effect_ns / 1e6,
+              f->base_mean_ns / 1e6, 100 * f->effect_ns / f->base_mean_ns);
+      for (size_t j = 0; j < f->n_path; j++) fprintf(stderr, " %s", fn_name(f->path[j]));
+      fprintf(stderr, "\n");
     }
   }
 }
 
-/* fetch_order twice as slow: the endpoint's issue blames fetch_order, so do the function issues
- * of fetch_order itself and of its caller get_order. */
-static void planted_slow_function_is_root_cause(void **state) {
-  synth_change ch = {"fetch_order", 2.0, -1, 0};
-  for (uint64_t s = 1; s <= N_SEEDS; s++) {
-    srv_det_result r;
-    run_pair(s, 2000, 1.0, 1.0, &ch, 1, &r);
-    const srv_issue *fl = find_issue(&r, SRV_ISSUE_FLOW_DURATION, "GET /orders/<id>");
-    if (!fl) dump(&r);
-    assert_non_null(fl);
-    assert_true(fl->n_causes >= 1);
-    assert_string_equal(fl->causes[0].function_id, fn_id("fetch_order"));
-    assert_true(fl->causes[0].share > 0.8 && fl->causes[0].share < 1.2);
-    assert_true(fl->causes[0].slower_part > 0.9 * fl->causes[0].contribution);
-    assert_true(fl->causes[0].depth == 1);
-    assert_true(fl->p_value < 1e-6 && fl->q_value <= 0.001);
-    assert_true(fl->effect_lo > 0 && fl->effect_lo < fl->effect && fl->effect < fl->effect_hi);
-    assert_true(fl->rel_lo > 0.2 && fl->rel_effect > fl->rel_lo && fl->rel_hi > fl->rel_effect);
-    assert_true(fabs(fl->explained - 1.0) < 0.05); /* every ns of the flow is some function's self time */
-    assert_string_equal(fl->base_label, "1.0.0");
-    assert_string_equal(fl->cand_label, "1.1.0");
-    assert_int_equal(fl->base_n, 2000);
-
-    const srv_issue *fo = find_issue(&r, SRV_ISSUE_FUNCTION_DURATION, fn_id("fetch_order"));
-    assert_non_null(fo);
-    assert_string_equal(fo->causes[0].function_id, fn_id("fetch_order"));
-    assert_int_equal(fo->causes[0].depth, 0);
-    const srv_issue *go = find_issue(&r, SRV_ISSUE_FUNCTION_DURATION, fn_id("get_order"));
-    assert_non_null(go);
-    assert_string_equal(go->causes[0].function_id, fn_id("fetch_order"));
-    assert_true(go->causes[0].share > 0.8);
-    /* Nothing else moved. */
-    for (size_t i = 0; i < r.n_issues; i++) {
-      const srv_issue *is = &r.issues[i];
-      assert_true(is == fl || is == fo || is == go);
-    }
-    srv_det_result_free(&r);
-  }
+static void assert_path(const srv_issue_flow *f, const char *const *names, size_t n) {
+  assert_int_equal(f->n_path, n);
+  for (size_t i = 0; i < n; i++) assert_string_equal(f->path[i], fn_id(names[i]));
 }
 
-/* No change at all, and a +-3% load drift between the two snapshots: nothing is raised. */
-static void control_raises_nothing(void **state) {
-  size_t tests = 0, alarms = 0;
+/* (a) No code change; each function's self time drifts by an independent lognormal factor
+ * (sigma 10%) between the deployments, and on odd seeds the candidate's host is 30% busier;
+ * half the seeds time half of the calls. Counts the issues raised. */
+static void drift_control(void **state) {
+  (void)state;
+  size_t alarms = 0, seeds_alarmed = 0, tests = 0;
+  double tau_sum = 0, tau_min = 1e9, tau_max = 0;
   for (uint64_t s = 1; s <= N_CONTROL_SEEDS; s++) {
-    double drift = 0.97 + 0.06 * (double)(s % 7) / 6.0;
+    pair_opts o = {s * 7919, 2000, s % 4 < 2 ? 1.0 : 0.5, s % 2 ? 1.3 : 1.0, 0.10, NULL, 0};
     srv_det_result r;
-    run_pair(s * 7919, 2000, s % 2 ? 1.0 : 0.5, drift, NULL, 0, &r);
+    run_pair_opts(&o, &r, NULL);
     if (r.n_issues) {
-      fprintf(stderr, "seed %llu drift %.3f:\n", (unsigned long long)s, drift);
+      fprintf(stderr, "seed %llu host %.1f:\n", (unsigned long long)s, o.host);
       dump(&r);
     }
     alarms += r.n_issues;
+    seeds_alarmed += r.n_issues > 0;
     tests += r.n_tests;
-    assert_true(r.n_tests >= 18); /* every flow and function was tested, not skipped */
+    tau_sum += r.drift_sd;
+    tau_min = r.drift_sd < tau_min ? r.drift_sd : tau_min;
+    tau_max = r.drift_sd > tau_max ? r.drift_sd : tau_max;
+    if (s % 2) assert_true(fabs(r.drift_shift - log(1.3)) < 0.12); /* the busy host is seen as drift */
+    assert_true(r.n_drift_units >= 8);
     srv_det_result_free(&r);
   }
-  fprintf(stderr, "control: %zu seeds, %zu tests, %zu false issues\n", (size_t)N_CONTROL_SEEDS, tests, alarms);
-  assert_int_equal(alarms, 0);
+  fprintf(stderr,
+          "drift control: %d seeds, %zu tests, %zu false issues in %zu seeds; tau mean %.3f [%.3f, %.3f]\n",
+          N_CONTROL_SEEDS, tests, alarms, seeds_alarmed, tau_sum / N_CONTROL_SEEDS, tau_min, tau_max);
+  assert_true(seeds_alarmed * 100 <= (size_t)N_CONTROL_SEEDS); /* at most 1% of the pairs */
 }
 
-/* charge declines 4% of payments instead of 1%: the checkout endpoint's error issue names charge
- * (the origin) and PaymentDeclined; checkout's own function issue too. */
-static void error_spike_names_origin(void **state) {
-  synth_change ch = {"charge", 0, 0.04, 0};
+/* (b) check_token (in both endpoints) 4x slower, under drift and a busy host: exactly one
+ * issue, naming it, with both flows, their ms per request, and the call paths. */
+static void planted_change_one_issue(void **state) {
+  (void)state;
+  synth_change ch = {"check_token", 4.0, -1, 0, NULL};
   for (uint64_t s = 1; s <= N_SEEDS; s++) {
     srv_det_result r;
-    run_pair(s, 2000, 1.0, 1.0, &ch, 1, &r);
-    const srv_issue *fl = find_issue(&r, SRV_ISSUE_FLOW_ERRORS, "POST /checkout");
-    if (!fl) dump(&r);
-    assert_non_null(fl);
-    assert_true(fl->cand_value > fl->base_value);
-    assert_true(fl->effect_lo > 0);
-    assert_int_equal(fl->n_causes, 1);
-    assert_string_equal(fl->causes[0].function_id, fn_id("charge"));
-    assert_string_equal(fl->causes[0].exception_type, "PaymentDeclined");
-    assert_true(fabs(fl->causes[0].share - 1.0) < 1e-9); /* the only failure source of the flow */
-    const srv_issue *fc = find_issue(&r, SRV_ISSUE_FUNCTION_ERRORS, fn_id("checkout"));
+    run_pair(s, 2000, s % 2 ? 1.3 : 1.0, &ch, 1, &r);
+    if (r.n_issues != 1) dump(&r);
+    assert_int_equal(r.n_issues, 1);
+    const srv_issue *is = &r.issues[0];
+    assert_int_equal(is->kind, SRV_ISSUE_DURATION);
+    assert_string_equal(is->function_id, fn_id("check_token"));
+    assert_string_equal(is->metric, "self_duration");
+    assert_string_equal(is->statistic_name, "z");
+    assert_true(is->q_value <= 0.001 && is->p_value > 0 && is->p_value <= is->q_value);
+    assert_true(is->rel_effect > 2.0 && is->rel_effect < 4.5); /* x4 with sigma 10% drift */
+    assert_true(is->rel_lo < is->rel_effect && is->rel_effect < is->rel_hi);
+    assert_true(is->effect_lo < is->effect && is->effect < is->effect_hi);
+    assert_float_equal(is->drift_sd, r.drift_sd, 0);
+    assert_int_equal(is->n_flows, 2);
+    const srv_issue_flow *fo = find_flow(is, "GET /orders/<id>"), *fc = find_flow(is, "POST /checkout");
+    assert_non_null(fo);
     assert_non_null(fc);
-    assert_string_equal(fc->causes[0].function_id, fn_id("charge"));
-    const srv_issue *ch_is = find_issue(&r, SRV_ISSUE_FUNCTION_ERRORS, fn_id("charge"));
-    assert_non_null(ch_is);
-    assert_int_equal(ch_is->causes[0].depth, 0);
-    for (size_t i = 0; i < r.n_issues; i++)
-      assert_true(&r.issues[i] == fl || &r.issues[i] == fc || &r.issues[i] == ch_is);
+    for (int k = 0; k < 2; k++) {
+      const srv_issue_flow *f = k ? fc : fo;
+      assert_true(f->effect_ns > 0.35e6 && f->effect_ns < 1.0e6); /* ~3 x 0.22 ms per request */
+    }
+    assert_true(is->flows[0].effect_ns >= is->flows[1].effect_ns);
+    static const char *const po[] = {"get_order", "check_token"}, *const pc[] = {"checkout", "check_token"};
+    assert_path(fo, po, 2);
+    assert_path(fc, pc, 2);
+    assert_int_equal(is->code_changed, -1); /* no hashes given */
+    assert_string_equal(is->causes[0].function_id, fn_id("check_token"));
+    assert_int_equal(is->causes[0].depth, 1);
     srv_det_result_free(&r);
   }
 }
 
-/* +30% on one function with 2000 calls (about 0.45 ms on a 1.5 ms query): caught every time,
- * even with half of the calls timed. Also prints the detection rate by effect size. */
-static void small_change_is_caught(void **state) {
-  synth_change ch = {"fetch_items", 1.3, -1, 0};
+/* (c) render_item called 12 times per order instead of 3: one issue, calls per invocation. */
+static void n_plus_one(void **state) {
+  (void)state;
+  synth_change ch = {"render_item", 0, -1, 4.0, NULL};
   for (uint64_t s = 1; s <= N_SEEDS; s++) {
     srv_det_result r;
-    run_pair(s, 2000, s % 2 ? 1.0 : 0.5, 1.0, &ch, 1, &r);
-    const srv_issue *fi = find_issue(&r, SRV_ISSUE_FUNCTION_DURATION, fn_id("fetch_items"));
-    if (!fi) dump(&r);
-    assert_non_null(fi);
-    assert_string_equal(fi->causes[0].function_id, fn_id("fetch_items"));
-    assert_true(fi->rel_effect > 0.15 && fi->rel_effect < 0.45);
-    assert_true(fi->rel_lo < 0.3 && fi->rel_hi > 0.3); /* the interval covers the truth */
+    run_pair(s + 100, 2000, 1.0, &ch, 1, &r);
+    if (r.n_issues != 1) dump(&r);
+    assert_int_equal(r.n_issues, 1);
+    const srv_issue *is = &r.issues[0];
+    assert_string_equal(is->function_id, fn_id("render_item"));
+    assert_string_equal(is->metric, "calls_per_invocation");
+    assert_float_equal(is->base_value, 3.0, 0.01);
+    assert_float_equal(is->cand_value, 12.0, 0.01);
+    assert_true(is->rel_effect > 2.9 && is->rel_effect < 3.1);
+    assert_int_equal(is->self_includes_uninstrumented, 0);
+    assert_int_equal(is->n_flows, 1);
+    static const char *const p[] = {"get_order", "render_order", "render_item"};
+    assert_path(&is->flows[0], p, 3);
+    assert_true(is->causes[0].more_calls_part > 0.8 * is->causes[0].contribution);
     srv_det_result_free(&r);
   }
-  static const double factors[] = {1.05, 1.10, 1.15, 1.20, 1.30};
+}
+
+/* (d) fetch_items starts raising TimeoutError in 0.5% of orders (a handful of occurrences). */
+static void new_exception_from_first_occurrences(void **state) {
+  (void)state;
+  synth_change ch = {"fetch_items", 0, 0.005, 0, "TimeoutError"};
+  for (uint64_t s = 1; s <= N_SEEDS; s++) {
+    srv_det_result r;
+    run_pair(s + 200, 1000, 1.0, &ch, 1, &r);
+    const srv_issue *is = find_issue(&r, SRV_ISSUE_NEW_EXCEPTION, fn_id("fetch_items"));
+    if (!is || r.n_issues != 1) dump(&r);
+    assert_non_null(is);
+    assert_int_equal(r.n_issues, 1);
+    assert_string_equal(is->exception_type, "TimeoutError");
+    assert_string_equal(is->metric, "exceptions");
+    assert_true(is->cand_value >= 1 && is->cand_value < 20);
+    assert_true(isinf(is->rel_effect) && is->rel_effect > 0); /* new: never +0% */
+    assert_true(is->p_value > 0 && is->p_value <= 1);
+    assert_int_equal(is->n_flows, 1);
+    assert_string_equal(is->flows[0].flow_id, "GET /orders/<id>");
+    assert_true(is->flows[0].cand_rate > 0 && is->flows[0].base_rate == 0);
+    static const char *const p[] = {"get_order", "fetch_items"};
+    assert_path(&is->flows[0], p, 2);
+    srv_det_result_free(&r);
+  }
+}
+
+/* (e) charge declines 5% of payments instead of 1%: one error-rate issue naming the origin. */
+static void error_rate_increase(void **state) {
+  (void)state;
+  synth_change ch = {"charge", 0, 0.05, 0, NULL};
+  for (uint64_t s = 1; s <= N_SEEDS; s++) {
+    srv_det_result r;
+    run_pair(s + 300, 4000, 1.0, &ch, 1, &r);
+    const srv_issue *is = find_issue(&r, SRV_ISSUE_ERRORS, fn_id("charge"));
+    if (!is || r.n_issues != 1) dump(&r);
+    assert_non_null(is);
+    assert_int_equal(r.n_issues, 1);
+    assert_string_equal(is->exception_type, "PaymentDeclined");
+    assert_string_equal(is->metric, "error_rate");
+    assert_true(is->base_value > 0.004 && is->base_value < 0.02);
+    assert_true(is->cand_value > 0.035 && is->cand_value < 0.065);
+    assert_true(is->effect_lo > 0 && is->effect_lo < is->effect && is->effect < is->effect_hi);
+    assert_true(isfinite(is->rel_effect) && is->rel_effect > 1.5);
+    assert_int_equal(is->n_flows, 1);
+    assert_string_equal(is->flows[0].flow_id, "POST /checkout");
+    static const char *const p[] = {"checkout", "charge"};
+    assert_path(&is->flows[0], p, 2);
+    srv_det_result_free(&r);
+  }
+}
+
+/* (f) Sensitivity by effect size on fetch_items (about 30% of GET /orders/<id>), under the
+ * drift of the control (sigma 10%, busy host on odd seeds). Prints the table. */
+static void sensitivity_table(void **state) {
+  (void)state;
+  static const double factors[] = {1.05, 1.10, 1.20, 1.50, 2.00, 3.00};
   for (size_t k = 0; k < sizeof factors / sizeof factors[0]; k++) {
-    int hits = 0;
-    synth_change c2 = {"fetch_items", factors[k], -1, 0};
-    for (uint64_t s = 1; s <= N_SEEDS; s++) {
+    int hits = 0, other = 0;
+    double share = 0;
+    synth_change ch = {"fetch_items", factors[k], -1, 0, NULL};
+    for (uint64_t s = 1; s <= N_SENS_SEEDS; s++) {
       srv_det_result r;
-      run_pair(s + 500, 2000, 1.0, 1.0, &c2, 1, &r);
-      hits += find_issue(&r, SRV_ISSUE_FUNCTION_DURATION, fn_id("fetch_items")) != NULL;
+      run_pair(s + 500, 2000, s % 2 ? 1.3 : 1.0, &ch, 1, &r);
+      const srv_issue *is = find_issue(&r, SRV_ISSUE_DURATION, fn_id("fetch_items"));
+      hits += is != NULL;
+      if (!is && factors[k] >= 2.0) dump(&r);
+      other += (int)r.n_issues - (is != NULL);
+      if (is && is->n_flows) share += is->flows[0].effect_ns / is->flows[0].base_mean_ns;
       srv_det_result_free(&r);
     }
-    fprintf(stderr, "fetch_items %+.0f%% at 2000 calls: caught in %d/%d seeds\n", 100 * (factors[k] - 1), hits,
-            N_SEEDS);
+    fprintf(stderr, "sensitivity: fetch_items self time %+3.0f%% (flow +%.1f%% when found): caught %d/%d, other issues %d\n",
+            100 * (factors[k] - 1), hits ? 100 * share / hits : 0.0, hits, N_SENS_SEEDS, other);
+    if (factors[k] >= 3.0) assert_int_equal(hits, N_SENS_SEEDS);
+    if (factors[k] >= 2.0) assert_true(hits * 10 >= N_SENS_SEEDS * 9);
+    if (factors[k] <= 1.10) assert_true(hits <= N_SENS_SEEDS / 10);
   }
 }
 
-/* render_item now called 12 times per order instead of 3 (an N+1): blamed on render_item, as
- * "more calls", not "slower". */
-static void more_calls_attributed(void **state) {
-  synth_change ch = {"render_item", 0, -1, 4.0};
-  srv_det_result r;
-  run_pair(3, 2000, 1.0, 1.0, &ch, 1, &r);
-  const srv_issue *fl = find_issue(&r, SRV_ISSUE_FLOW_DURATION, "GET /orders/<id>");
-  if (!fl) dump(&r);
-  assert_non_null(fl);
-  assert_string_equal(fl->causes[0].function_id, fn_id("render_item"));
-  assert_true(fl->causes[0].more_calls_part > 0.8 * fl->causes[0].contribution);
-  assert_true(fabs(fl->causes[0].cand_calls_per_inv - 12.0) < 0.01);
-  assert_true(fabs(fl->causes[0].base_calls_per_inv - 3.0) < 0.01);
-  assert_int_equal(fl->causes[0].depth, 2);
-  const srv_issue *ro = find_issue(&r, SRV_ISSUE_FUNCTION_DURATION, fn_id("render_order"));
-  assert_non_null(ro);
-  assert_string_equal(ro->causes[0].function_id, fn_id("render_item"));
-  srv_det_result_free(&r);
-}
-
-/* Too few calls: even a 2x change stays quiet (the guard), and the tests are not counted. */
-static void few_samples_do_not_alert(void **state) {
-  synth_change ch = {"fetch_order", 2.0, -1, 0};
-  srv_det_result r;
-  run_pair(5, 60, 1.0, 1.0, &ch, 1, &r);
-  assert_int_equal(r.n_issues, 0);
-  /* Only render_item (3 per order), compute_price (2 per checkout) and check_token (in two flows)
-   * reach 100 calls. */
-  assert_int_equal(r.n_tests, 3);
-  srv_det_result_free(&r);
-}
-
-/* Hand-built snapshots with figures computed by hand. Flow F: root A (self 1 ms) calls B once
- * (self 1 ms, becomes 1.3 ms). 100 sampled invocations each side, sd 0.1 ms everywhere. */
+/* Hand-built snapshots: flow F, root A (self 1 ms) calls B once (self 1 ms -> 3 ms); 100 timed
+ * invocations each side, sd 0.1 ms everywhere. Two functions: tau = default_drift, delta = 0. */
+#define ST(cnt, mean, self) \
+  {(uint64_t)(cnt), (uint64_t)(cnt), (cnt) * (mean), ((cnt) - 1) * sd * sd + (cnt) * (mean) * (mean), (cnt) * (self), 0}
 static void hand_computed_figures(void **state) {
-  const double ms = 1e6, n = 100, sd = 0.1 * ms;
-  /* sumsq = (n - 1) sd^2 + n mean^2 */
-#define ST(mean, self) {100, 100, n * (mean), (n - 1) * sd * sd + n * (mean) * (mean), n * (self), 0}
-  srv_det_call cb[] = {{"F", "A", NULL, ST(2 * ms, 1 * ms)}, {"F", "B", "A", ST(1 * ms, 1 * ms)}};
-  srv_det_call cc[] = {{"F", "A", NULL, ST(2.3 * ms, 1 * ms)}, {"F", "B", "A", ST(1.3 * ms, 1.3 * ms)}};
-  srv_det_flow fb[] = {{"F", "A", ST(2 * ms, 0)}};
-  srv_det_flow fc[] = {{"F", "A", ST(2.3 * ms, 0)}};
-#undef ST
-  srv_det_snapshot b = {.label = "w1", .from_ms = 1000, .to_ms = 2000, .calls = cb, .n_calls = 2, .flows = fb, .n_flows = 1};
-  srv_det_snapshot c = {.label = "w2", .from_ms = 2000, .to_ms = 3000, .calls = cc, .n_calls = 2, .flows = fc, .n_flows = 1};
+  (void)state;
+  const double ms = 1e6, sd = 0.1 * ms;
+  srv_det_call cb[] = {{"F", "A", NULL, ST(100, 2 * ms, 1 * ms)}, {"F", "B", "A", ST(100, 1 * ms, 1 * ms)}};
+  srv_det_call cc[] = {{"F", "A", NULL, ST(100, 4 * ms, 1 * ms)}, {"F", "B", "A", ST(100, 3 * ms, 3 * ms)}};
+  srv_det_flow fb[] = {{"F", "A", ST(100, 2 * ms, 0)}};
+  srv_det_flow fc[] = {{"F", "A", ST(100, 4 * ms, 0)}};
+  srv_det_fn hb[] = {{"A", "a1"}, {"B", "b1"}}, hc[] = {{"A", "a1"}, {"B", "b2"}};
+  srv_det_snapshot b = {.label = "v1", .from_ms = 1000, .to_ms = 2000, .calls = cb, .n_calls = 2, .flows = fb,
+                        .n_flows = 1, .fns = hb, .n_fns = 2};
+  srv_det_snapshot c = {.label = "v2", .from_ms = 5000, .to_ms = 9000, .calls = cc, .n_calls = 2, .flows = fc,
+                        .n_flows = 1, .fns = hc, .n_fns = 2};
   srv_det_result r;
   assert_int_equal(srv_detect_run(&b, &c, NULL, &r), 0);
-  assert_int_equal(r.n_tests, 3); /* durations of F, A, B; no errors anywhere */
-  const srv_issue *fl = find_issue(&r, SRV_ISSUE_FLOW_DURATION, "F");
-  assert_non_null(fl);
-  /* t = 0.3 ms / sqrt(2 * 0.01 ms^2 / 100) = 21.2132; df = 198 (equal variances and sizes). */
-  assert_float_equal(fl->statistic, 21.213203, 1e-4);
-  assert_float_equal(fl->df, 198.0, 1e-6);
-  assert_float_equal(fl->effect, 0.3 * ms, 1e-3);
-  assert_float_equal(fl->rel_effect, 0.15, 1e-12);
-  assert_true(fl->effect_lo > 0.25 * ms && fl->effect_hi < 0.35 * ms);
-  assert_int_equal(fl->n_causes, 1);
-  assert_string_equal(fl->causes[0].function_id, "B");
-  assert_float_equal(fl->causes[0].share, 1.0, 1e-12);
-  assert_float_equal(fl->causes[0].contribution, 0.3 * ms, 1e-6);
-  assert_float_equal(fl->causes[0].base_self_mean_ns, 1 * ms, 1e-6);
-  assert_float_equal(fl->causes[0].cand_self_mean_ns, 1.3 * ms, 1e-6);
-  assert_int_equal(fl->causes[0].depth, 1);
-  assert_int_equal(fl->base_from_ms, 1000);
-  assert_int_equal(fl->cand_to_ms, 3000);
-  assert_float_equal(fl->explained, 1.0, 1e-12);
-  /* B: +30%; A: +15%, all of it through B. */
-  const srv_issue *bi = find_issue(&r, SRV_ISSUE_FUNCTION_DURATION, "B");
-  assert_non_null(bi);
-  assert_float_equal(bi->rel_effect, 0.3, 1e-12);
-  const srv_issue *ai = find_issue(&r, SRV_ISSUE_FUNCTION_DURATION, "A");
-  assert_non_null(ai);
-  assert_string_equal(ai->causes[0].function_id, "B");
-  assert_float_equal(ai->causes[0].share, 1.0, 1e-12);
+  assert_int_equal(r.n_tests, 4); /* self A, self B, calls A->B, flow F */
+  assert_int_equal(r.n_drift_units, 2);
+  assert_float_equal(r.drift_sd, 0.15, 0);
+  assert_float_equal(r.drift_shift, 0, 0);
+  assert_int_equal(r.n_issues, 1); /* the flow and B: one root cause */
+  const srv_issue *is = &r.issues[0];
+  assert_string_equal(is->function_id, "B");
+  assert_string_equal(is->metric, "self_duration");
+  /* v = cv_b^2/n + cv_c^2/n = 0.01/100 + (1/900)/100; z = log 3 / sqrt(0.15^2 + v) = 7.3061 */
+  double v = 0.01 / 100 + (1.0 / 900) / 100, z = log(3.0) / sqrt(0.0225 + v);
+  assert_float_equal(is->statistic, z, 1e-9);
+  assert_float_equal(z, 7.3061, 1e-3);
+  assert_float_equal(is->p_value, hud_normal_cdf(-z), 1e-20);
+  /* B's p is the smallest of 4: q = 4 p / 1; the flow's is at rank 2. */
+  assert_float_equal(is->q_value, 4 * is->p_value, 1e-20);
+  assert_float_equal(is->df, 0, 0);
+  assert_float_equal(is->base_value, 1 * ms, 1e-6);
+  assert_float_equal(is->cand_value, 3 * ms, 1e-6);
+  assert_float_equal(is->rel_effect, 2.0, 1e-12);
+  assert_float_equal(is->effect, 2 * ms, 1e-3);
+  double half = hud_normal_quantile(1 - 0.0005) * sqrt(0.0225 + v);
+  assert_float_equal(is->rel_lo, 3.0 * exp(-half) - 1, 1e-12);
+  assert_float_equal(is->rel_hi, 3.0 * exp(half) - 1, 1e-12);
+  assert_float_equal(is->confidence, 0.999, 1e-12);
+  assert_int_equal(is->base_from_ms, 1000);
+  assert_int_equal(is->cand_to_ms, 9000);
+  assert_int_equal(is->code_changed, 1);
+  assert_int_equal(is->self_includes_uninstrumented, 0);
+  assert_int_equal(is->n_flows, 1);
+  assert_string_equal(is->flows[0].flow_id, "F");
+  assert_float_equal(is->flows[0].effect_ns, 2 * ms, 1e-3);
+  assert_float_equal(is->flows[0].flow_effect_ns, 2 * ms, 1e-3);
+  assert_float_equal(is->flows[0].base_mean_ns, 2 * ms, 1e-6);
+  assert_true(is->flows[0].q_value <= 0.001); /* the flow's own test */
+  assert_int_equal(is->flows[0].n_path, 2);
+  assert_string_equal(is->flows[0].path[0], "A");
+  assert_string_equal(is->flows[0].path[1], "B");
+  assert_int_equal(is->n_causes, 1);
+  assert_float_equal(is->causes[0].share, 1.0, 1e-12);
+  assert_float_equal(is->explained, 1.0, 1e-12);
   srv_det_result_free(&r);
 
-  /* The same with a stricter relative guard of 20%: only B remains. */
+  /* Same code on both sides: the time is in what B calls without instrumentation, or its data. */
+  c.fns = hb;
+  assert_int_equal(srv_detect_run(&b, &c, NULL, &r), 0);
+  assert_int_equal(r.issues[0].code_changed, 0);
+  assert_int_equal(r.issues[0].self_includes_uninstrumented, 1);
+  srv_det_result_free(&r);
+  c.n_fns = 0;
+  assert_int_equal(srv_detect_run(&b, &c, NULL, &r), 0);
+  assert_int_equal(r.issues[0].code_changed, -1);
+  assert_int_equal(r.issues[0].self_includes_uninstrumented, 0);
+  srv_det_result_free(&r);
+
+  /* The flow's share floor: +2 ms is 100% of the flow's 2 ms; at a 150% floor nothing is raised. */
   srv_det_config cfg;
   srv_det_config_default(&cfg);
-  cfg.min_rel_increase = 0.20;
+  cfg.min_flow_share = 1.5;
   assert_int_equal(srv_detect_run(&b, &c, &cfg, &r), 0);
-  assert_int_equal(r.n_issues, 1);
-  assert_string_equal(r.issues[0].subject, "B");
+  assert_int_equal(r.n_issues, 0);
   srv_det_result_free(&r);
 }
 
-/* Recursion (A -> B -> A) and a function called from two places: the walk terminates and blames B. */
-static void recursion_and_shared_callee(void **state) {
-  const double ms = 1e6, n = 200, sd = 0.1 * ms;
-#define ST(cnt, mean, self) {(uint64_t)(cnt), (uint64_t)(cnt), (cnt) * (mean), ((cnt) - 1) * sd * sd + (cnt) * (mean) * (mean), (cnt) * (self), 0}
-  srv_det_call cb[] = {{NULL, "A", NULL, ST(n, 3 * ms, 1 * ms)}, {NULL, "B", "A", ST(n, 2 * ms, 1 * ms)},
-                       {NULL, "A", "B", ST(n, 1 * ms, 1 * ms)}, {NULL, "B", "C", ST(n, 1 * ms, 1 * ms)},
-                       {NULL, "C", NULL, ST(n, 2 * ms, 1 * ms)}};
-  srv_det_call cc[] = {{NULL, "A", NULL, ST(n, 4 * ms, 1 * ms)}, {NULL, "B", "A", ST(n, 3 * ms, 2 * ms)},
-                       {NULL, "A", "B", ST(n, 1 * ms, 1 * ms)}, {NULL, "B", "C", ST(n, 2 * ms, 2 * ms)},
-                       {NULL, "C", NULL, ST(n, 3 * ms, 1 * ms)}};
-#undef ST
+/* A flow twice as slow with every instrumented function unchanged (time outside them): an issue
+ * about the flow, function_id NULL. */
+static void unexplained_flow(void **state) {
+  (void)state;
+  const double ms = 1e6, sd = 0.1 * ms;
+  srv_det_call cb[] = {{"F", "A", NULL, ST(200, 1 * ms, 1 * ms)}};
+  srv_det_flow fb[] = {{"F", "A", ST(200, 2 * ms, 0)}}, fc[] = {{"F", "A", ST(200, 5 * ms, 0)}};
+  srv_det_snapshot b = {.label = "v1", .calls = cb, .n_calls = 1, .flows = fb, .n_flows = 1};
+  srv_det_snapshot c = {.label = "v2", .calls = cb, .n_calls = 1, .flows = fc, .n_flows = 1};
+  srv_det_result r;
+  assert_int_equal(srv_detect_run(&b, &c, NULL, &r), 0);
+  assert_int_equal(r.n_issues, 1);
+  assert_null(r.issues[0].function_id);
+  assert_string_equal(r.issues[0].metric, "mean_duration");
+  assert_int_equal(r.issues[0].n_flows, 1);
+  assert_string_equal(r.issues[0].flows[0].flow_id, "F");
+  assert_float_equal(r.issues[0].flows[0].effect_ns, 3 * ms, 1e-3);
+  srv_det_result_free(&r);
+}
+
+/* (g) A microsecond baseline: X goes from 1.5 us to 4 ms per call. The relative change is
+ * large but finite, p is positive (floored), and the interval is finite. */
+static void microsecond_baseline(void **state) {
+  (void)state;
+  const double ms = 1e6, us = 1e3, sd = 0.5 * us;
+  srv_det_call cb[] = {{"F", "A", NULL, ST(200, 2 * ms, 2 * ms - 1.5 * us)}, {"F", "X", "A", ST(200, 1.5 * us, 1.5 * us)}};
+  srv_det_call cc[] = {{"F", "A", NULL, ST(200, 6 * ms, 2 * ms)}, {"F", "X", "A", ST(200, 4 * ms, 4 * ms)}};
+  srv_det_flow fb[] = {{"F", "A", ST(200, 2 * ms, 0)}}, fc[] = {{"F", "A", ST(200, 6 * ms, 0)}};
+  srv_det_snapshot b = {.label = "v1", .calls = cb, .n_calls = 2, .flows = fb, .n_flows = 1};
+  srv_det_snapshot c = {.label = "v2", .calls = cc, .n_calls = 2, .flows = fc, .n_flows = 1};
+  srv_det_result r;
+  assert_int_equal(srv_detect_run(&b, &c, NULL, &r), 0);
+  assert_int_equal(r.n_issues, 1);
+  const srv_issue *is = &r.issues[0];
+  assert_string_equal(is->function_id, "X");
+  assert_true(isfinite(is->rel_effect) && is->rel_effect > 2000 && is->rel_effect < 3000);
+  assert_true(isfinite(is->rel_lo) && isfinite(is->rel_hi) && isfinite(is->effect_lo) && isfinite(is->effect_hi));
+  assert_true(is->p_value > 0 && is->q_value > 0 && isfinite(is->statistic));
+  fprintf(stderr, "microsecond baseline: rel %+.0f%% [%+.0f%%, %+.0f%%], z %.1f, p %.3g, q %.3g\n",
+          100 * is->rel_effect, 100 * is->rel_lo, 100 * is->rel_hi, is->statistic, is->p_value, is->q_value);
+  srv_det_result_free(&r);
+}
+
+/* A new exception seen once, with and without enough baseline traffic; an existing type whose rate
+ * did not move. */
+static void new_exception_hand_built(void **state) {
+  (void)state;
+  const double ms = 1e6, sd = 0.1 * ms;
+  srv_det_call cb[] = {{"F", "A", NULL, ST(150, 1 * ms, 1 * ms)}, {"F", "B", "A", ST(150, 0.1 * ms, 0.1 * ms)}};
+  srv_det_flow fb[] = {{"F", "A", ST(150, 1 * ms, 0)}};
+  const char *through[] = {"A"};
+  srv_det_exc xc[] = {{"F", "KeyError", "B", through, 1, NULL, 1}};
+  srv_det_snapshot b = {.label = "v1", .calls = cb, .n_calls = 2, .flows = fb, .n_flows = 1};
+  srv_det_snapshot c = {.label = "v2", .calls = cb, .n_calls = 2, .flows = fb, .n_flows = 1, .excs = xc, .n_excs = 1};
+  srv_det_result r;
+  assert_int_equal(srv_detect_run(&b, &c, NULL, &r), 0);
+  assert_int_equal(r.n_issues, 1);
+  const srv_issue *is = &r.issues[0];
+  assert_int_equal(is->kind, SRV_ISSUE_NEW_EXCEPTION);
+  assert_string_equal(is->function_id, "B");
+  assert_string_equal(is->exception_type, "KeyError");
+  assert_float_equal(is->cand_value, 1, 0);
+  assert_float_equal(is->p_value, 0.5, 1e-12); /* one occurrence, equal traffic */
+  assert_true(is->flows[0].cand_rate > 0);
+  int ret = -1;
+  assert_int_equal(srv_detect_still(is, &c, NULL, &ret), 0);
+  assert_int_equal(ret, 0);
+  assert_int_equal(srv_detect_still(is, &b, NULL, &ret), 0);
+  assert_int_equal(ret, 1);
+  srv_det_result_free(&r);
+  /* The same exception already seen on the baseline (caught somewhere): not new. */
+  srv_det_exc xb[] = {{"F", "KeyError", "B", NULL, 0, "A", 3}};
+  b.excs = xb;
+  b.n_excs = 1;
+  assert_int_equal(srv_detect_run(&b, &c, NULL, &r), 0);
+  assert_int_equal(r.n_issues, 0);
+  srv_det_result_free(&r);
+  /* Too little baseline traffic (50 < 100 invocations): no claim. */
+  srv_det_flow fsmall[] = {{"F", "A", ST(50, 1 * ms, 0)}};
+  srv_det_snapshot b2 = {.label = "v1", .calls = cb, .n_calls = 2, .flows = fsmall, .n_flows = 1};
+  assert_int_equal(srv_detect_run(&b2, &c, NULL, &r), 0);
+  assert_int_equal(r.n_issues, 0);
+  srv_det_result_free(&r);
+}
+
+/* Functions in no flow (a cron job), recursion A -> B -> A and a shared callee: B's self time
+ * doubles, one issue with no flows; the walk terminates. */
+static void no_flow_function(void **state) {
+  (void)state;
+  const double ms = 1e6, sd = 0.1 * ms;
+  srv_det_call cb[] = {{NULL, "A", NULL, ST(200, 3 * ms, 1 * ms)}, {NULL, "B", "A", ST(200, 2 * ms, 1 * ms)},
+                       {NULL, "A", "B", ST(200, 1 * ms, 1 * ms)}, {NULL, "B", "C", ST(200, 1 * ms, 1 * ms)},
+                       {NULL, "C", NULL, ST(200, 2 * ms, 1 * ms)}};
+  srv_det_call cc[] = {{NULL, "A", NULL, ST(200, 4 * ms, 1 * ms)}, {NULL, "B", "A", ST(200, 3 * ms, 2 * ms)},
+                       {NULL, "A", "B", ST(200, 1 * ms, 1 * ms)}, {NULL, "B", "C", ST(200, 2 * ms, 2 * ms)},
+                       {NULL, "C", NULL, ST(200, 3 * ms, 1 * ms)}};
   srv_det_snapshot b = {.label = "a", .calls = cb, .n_calls = 5}, c = {.label = "b", .calls = cc, .n_calls = 5};
   srv_det_result r;
   assert_int_equal(srv_detect_run(&b, &c, NULL, &r), 0);
-  const srv_issue *ci = find_issue(&r, SRV_ISSUE_FUNCTION_DURATION, "C");
-  assert_non_null(ci);
-  assert_string_equal(ci->causes[0].function_id, "B");
-  assert_float_equal(ci->causes[0].share, 1.0, 1e-9);
-  const srv_issue *bi = find_issue(&r, SRV_ISSUE_FUNCTION_DURATION, "B");
-  assert_non_null(bi);
-  assert_string_equal(bi->causes[0].function_id, "B");
+  if (r.n_issues != 1) dump(&r);
+  assert_int_equal(r.n_issues, 1);
+  assert_string_equal(r.issues[0].function_id, "B");
+  assert_int_equal(r.issues[0].n_flows, 0);
+  assert_float_equal(r.issues[0].rel_effect, 1.0, 1e-12);
   srv_det_result_free(&r);
 }
 
+/* srv_detect_still: the planted regression still shows in the candidate, not in a fresh
+ * unchanged run; too little data is "cannot say". Also for an error-rate issue and an N+1. */
+static void still_and_returned(void **state) {
+  (void)state;
+  static const synth_change changes[][1] = {
+      {{"check_token", 4.0, -1, 0, NULL}}, {{"charge", 0, 0.05, 0, NULL}}, {{"render_item", 0, -1, 4.0, NULL}}};
+  for (size_t k = 0; k < 3; k++) {
+    pair_opts o = {k + 40, 4000, 1.0, 1.0, 0.10, changes[k], 1};
+    srv_det_result r;
+    synth_out cand;
+    run_pair_opts(&o, &r, &cand);
+    if (r.n_issues != 1) dump(&r);
+    assert_int_equal(r.n_issues, 1);
+    int ret = -1;
+    assert_int_equal(srv_detect_still(&r.issues[0], &cand.snap, NULL, &ret), 0);
+    if (ret != 0) dump(&r);
+    assert_int_equal(ret, 0);
+    synth_out_free(&cand);
+    synth_params back = {.seed = k + 900, .invocations = 4000, .sample_rate = 1.0, .drift = 1.0};
+    assert_int_equal(synth_run(&back, "1.2.0", &cand), 0);
+    ret = -1;
+    assert_int_equal(srv_detect_still(&r.issues[0], &cand.snap, NULL, &ret), 0);
+    assert_int_equal(ret, 1);
+    synth_out_free(&cand);
+    synth_params tiny = {.seed = k + 901, .invocations = 30, .sample_rate = 1.0, .drift = 1.0};
+    assert_int_equal(synth_run(&tiny, "1.2.0", &cand), 0);
+    ret = -1;
+    assert_int_equal(srv_detect_still(&r.issues[0], &cand.snap, NULL, &ret), HUD_ENOTFOUND);
+    assert_int_equal(ret, -1);
+    synth_out_free(&cand);
+    srv_det_result_free(&r);
+  }
+}
+
 static void bad_input_is_rejected(void **state) {
+  (void)state;
   srv_det_result r;
   srv_det_snapshot e = {0};
   assert_int_equal(srv_detect_run(NULL, &e, NULL, &r), HUD_EINVAL);
@@ -299,6 +504,8 @@ static void bad_input_is_rejected(void **state) {
   assert_int_equal(srv_detect_run(&e, &e, NULL, NULL), HUD_EINVAL);
   srv_det_snapshot bad = {.n_calls = 3, .calls = NULL};
   assert_int_equal(srv_detect_run(&bad, &e, NULL, &r), HUD_EINVAL);
+  srv_det_snapshot badfns = {.n_fns = 1, .fns = NULL};
+  assert_int_equal(srv_detect_run(&e, &badfns, NULL, &r), HUD_EINVAL);
   srv_det_call nofn[] = {{"F", NULL, NULL, {1, 1, 1, 1, 1, 0}}};
   srv_det_snapshot s1 = {.calls = nofn, .n_calls = 1};
   assert_int_equal(srv_detect_run(&s1, &e, NULL, &r), HUD_EINVAL);
@@ -307,26 +514,34 @@ static void bad_input_is_rejected(void **state) {
   cfg.alpha = 0;
   assert_int_equal(srv_detect_run(&e, &e, &cfg, &r), HUD_EINVAL);
   cfg.alpha = 0.01;
-  cfg.max_causes = 0;
+  cfg.error_dispersion = 0.5;
   assert_int_equal(srv_detect_run(&e, &e, &cfg, &r), HUD_EINVAL);
   /* Empty snapshots: no tests, no issues. */
   assert_int_equal(srv_detect_run(&e, &e, NULL, &r), 0);
   assert_int_equal(r.n_issues, 0);
   assert_int_equal(r.n_tests, 0);
   srv_det_result_free(&r);
+  int ret;
+  srv_issue is = {.metric = "self_duration"};
+  assert_int_equal(srv_detect_still(NULL, &e, NULL, &ret), HUD_EINVAL);
+  assert_int_equal(srv_detect_still(&is, &e, NULL, &ret), HUD_EINVAL); /* no function */
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(hand_computed_figures),
-      cmocka_unit_test(planted_slow_function_is_root_cause),
-      cmocka_unit_test(control_raises_nothing),
-      cmocka_unit_test(error_spike_names_origin),
-      cmocka_unit_test(small_change_is_caught),
-      cmocka_unit_test(more_calls_attributed),
-      cmocka_unit_test(few_samples_do_not_alert),
-      cmocka_unit_test(recursion_and_shared_callee),
+      cmocka_unit_test(unexplained_flow),
+      cmocka_unit_test(microsecond_baseline),
+      cmocka_unit_test(new_exception_hand_built),
+      cmocka_unit_test(no_flow_function),
       cmocka_unit_test(bad_input_is_rejected),
+      cmocka_unit_test(planted_change_one_issue),
+      cmocka_unit_test(n_plus_one),
+      cmocka_unit_test(new_exception_from_first_occurrences),
+      cmocka_unit_test(error_rate_increase),
+      cmocka_unit_test(still_and_returned),
+      cmocka_unit_test(sensitivity_table),
+      cmocka_unit_test(drift_control),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
