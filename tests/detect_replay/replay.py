@@ -40,6 +40,7 @@ SRC = os.environ.get("HUD_SOURCE_DIR", os.path.join(os.path.dirname(os.path.absp
 BUILD = os.environ.get("HUD_BUILD_DIR", os.path.join(SRC, "build", "test"))
 SHOP = os.path.join(SRC, "examples", "shop")
 SERVICE = "shop"
+DETECT_INTERVAL_MS = 200  # stored issues: at most one detection pass per service this often
 ENV = "replay"
 
 # Planted changes: name -> (shop environment, expected root cause (function name), expected exception type).
@@ -110,7 +111,7 @@ class Server:
         self.stored = "--detect-interval" in help_text  # detection in the server, issues stored
         args = [self.binary, "serve", "--db", self.db, "--listen", "127.0.0.1:0", "--fold-every", "1s"]
         if self.stored:
-            args += ["--detect-interval", "200"]
+            args += ["--detect-interval", str(DETECT_INTERVAL_MS)]
         self.log_path = os.path.join(tmp, "server.log")
         self.proc = spawn(args, stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
         self.url = None
@@ -143,12 +144,22 @@ class Server:
         with urllib.request.urlopen(req, timeout=60) as r:
             return json.load(r)
 
-    def metric(self, prefix):
-        """Sum of the /metrics samples whose name starts with PREFIX (None when there is none)."""
+    def metrics(self):
+        """/metrics as {sample name with labels: value}."""
         with urllib.request.urlopen(self.url + "/metrics", timeout=10) as r:
             text = r.read().decode()
-        vals = [float(ln.rsplit(" ", 1)[1]) for ln in text.splitlines() if ln.startswith(prefix)]
-        return sum(vals) if vals else None
+        out = {}
+        for ln in text.splitlines():
+            if ln and not ln.startswith("#"):
+                name, _, val = ln.rpartition(" ")
+                out[name] = float(val)
+        return out
+
+    def alerts(self):
+        """Issues opened or reopened by the server's detection so far (each one an alert)."""
+        m = self.metrics()
+        return int(m.get('hud_issues_events_total{event="opened"}', 0) +
+                   m.get('hud_issues_events_total{event="reopened"}', 0))
 
 
 # ---- issues, old shape (flow + every function on the path) and new (one per root cause) -------------
@@ -190,18 +201,29 @@ def pair_issues(server, base, cand):
     return out
 
 
-def settle(server, since_runs):
-    """Stored issues: wait (bounded) until the server's detection ran after the last data was folded."""
+def settle(server):
+    """Stored issues: wait (bounded) until a detection pass started after the last data was folded.
+    A pass runs when a fold marked the service changed, at most once per DETECT_INTERVAL_MS: so once a
+    pass has ended after the fold and none followed for an interval and a few passes' time, the
+    service's newest data has been looked at."""
     if not server.stored:
         return
     server.get("/v1/services")  # no-cache: returns once every acknowledged batch is folded
-    deadline = time.monotonic() + 10
-    runs = server.metric("hud_detect_runs_total")
-    if runs is None:  # no counter to watch: the interval plus a margin
-        time.sleep(1.5)
-        return
-    while time.monotonic() < deadline and server.metric("hud_detect_runs_total") <= since_runs:
-        time.sleep(0.1)
+    m = server.metrics()
+    p0 = m.get("hud_detect_passes_total", 0)
+    t0 = last_change = time.monotonic()
+    last = p0
+    while time.monotonic() - t0 < 30:
+        m = server.metrics()
+        passes = m.get("hud_detect_passes_total", 0)
+        mean = m.get("hud_detect_pass_seconds_total", 0) / max(passes, 1)
+        now = time.monotonic()
+        if passes != last:
+            last, last_change = passes, now
+        if passes > p0 and now - last_change >= DETECT_INTERVAL_MS / 1000 + 3 * mean + 0.3:
+            return
+        time.sleep(0.05)
+    raise SystemExit("the server's detection did not run within 30 s of the last fold")
 
 
 # ---- one release of the shop ------------------------------------------------------------------------
@@ -348,31 +370,43 @@ def upper_bound(x, n, conf=0.95):
     return hi
 
 
+def run_pair(server, tmp, k, profile, shop_env=None):
+    """Release vK, then what the server says about v(K-1) -> vK: the issues it reports for the pair and
+    (detection in the server) the issues it opened or reopened meanwhile, alerts included."""
+    alerts0 = server.alerts() if server.stored else 0
+    statuses, elapsed = run_release(server, tmp, f"v{k}", profile, shop_env)
+    settle(server)
+    found = pair_issues(server, f"v{k - 1}", f"v{k}")
+    alerts = server.alerts() - alerts0 if server.stored else None
+    return found, alerts, f"{elapsed:5.1f} s {dict(sorted(statuses.items()))}"
+
+
+def counted(found, alerts):
+    return f"issues {len(found)}" + ("" if alerts is None else f", opened/reopened {alerts}")
+
+
 def replay_false(server, tmp, rng):
     releases = int(os.environ.get("REPLAY_RELEASES", "31"))
     iterations = int(os.environ.get("REPLAY_ITERATIONS", "400"))
     claimed = float(os.environ.get("REPLAY_CLAIMED_RATE", "0.001"))
-    pairs, issues, noisy = 0, 0, 0
-    runs = 0.0
-    for k in range(releases):
+    pairs, issues, opened, noisy = 0, 0, 0, 0
+    profile = Profile(rng, iterations)
+    statuses, elapsed = run_release(server, tmp, "v0", profile)
+    log(f"v0   {profile}  {elapsed:5.1f} s {dict(sorted(statuses.items()))}")
+    for k in range(1, releases):
         profile = Profile(rng, iterations)
-        runs = server.metric("hud_detect_runs_total") or 0.0
-        statuses, elapsed = run_release(server, tmp, f"v{k}", profile)
-        line = f"v{k:<3} {profile}  {elapsed:5.1f} s {dict(sorted(statuses.items()))}"
-        if k == 0:
-            log(line)
-            continue
-        settle(server, runs)
-        found = pair_issues(server, f"v{k - 1}", f"v{k}")
+        found, alerts, ran = run_pair(server, tmp, k, profile)
         pairs += 1
         issues += len(found)
-        noisy += bool(found)
-        log(f"{line}  issues v{k - 1}->v{k}: {len(found)}")
+        opened += alerts or 0
+        noisy += bool(found or alerts)
+        log(f"v{k:<3} {profile}  {ran}  v{k - 1}->v{k}: {counted(found, alerts)}")
         for it in found:
             log(f"      {describe(it)}")
     limit = binom_tail_limit(pairs, claimed)
-    log(f"\nno-change pairs: {pairs}; false issues: {issues} ({issues / max(pairs, 1):.2f} per pair); "
-        f"pairs with any issue: {noisy} (rate {noisy / max(pairs, 1):.3f}, 95% upper bound "
+    log(f"\nno-change pairs: {pairs}; false issues: {issues} ({issues / max(pairs, 1):.2f} per pair)"
+        + ("" if not server.stored else f", opened or reopened: {opened}") +
+        f"; pairs with any: {noisy} (rate {noisy / max(pairs, 1):.3f}, 95% upper bound "
         f"{upper_bound(noisy, pairs):.3f}); claimed per comparison <= {claimed:g}, so at most {limit} "
         f"of {pairs} pairs may raise one")
     return noisy <= limit
@@ -383,34 +417,42 @@ def replay_sensitivity(server, tmp, rng):
     names = [n.strip() for n in os.environ.get("REPLAY_CHANGES", ",".join(CHANGES)).split(",") if n.strip()]
     rows, ok = [], True
     k = 0
-    statuses, _ = run_release(server, tmp, "v0", Profile(rng, iterations, mild=True))
-    log(f"v0   plain {dict(sorted(statuses.items()))}")
+    profile = Profile(rng, iterations, mild=True)
+    statuses, elapsed = run_release(server, tmp, "v0", profile)
+    log(f"v0   {'plain':16} {profile}  {elapsed:5.1f} s {dict(sorted(statuses.items()))}")
     for name in names:
         shop_env, want_fn, want_exc = CHANGES[name]
+        row = None
         for planted in (True, False):  # the change, then back to plain code
             k += 1
-            base, cand = f"v{k - 1}", f"v{k}"
-            runs = server.metric("hud_detect_runs_total") or 0.0
             profile = Profile(rng, iterations, mild=True)
-            statuses, elapsed = run_release(server, tmp, cand, profile, shop_env if planted else None)
-            settle(server, runs)
-            found = pair_issues(server, base, cand)
-            log(f"{cand:4} {name if planted else 'plain':16} {profile}  {elapsed:5.1f} s {dict(sorted(statuses.items()))}  "
-                f"issues {base}->{cand}: {len(found)}")
+            found, alerts, ran = run_pair(server, tmp, k, profile, shop_env if planted else None)
+            log(f"v{k:<3} {name if planted else 'plain':16} {profile}  {ran}  v{k - 1}->v{k}: "
+                f"{counted(found, alerts)}")
             for it in found:
                 log(f"      {describe(it)}")
             if planted:
                 right = [it for it in found if root_cause(it)[0] == want_fn and
-                         (want_exc is None or root_cause(it)[1] == want_exc)]
-                rows.append((name, bool(found), bool(right), len(found)))
-                ok = ok and bool(right) and len(found) == 1
+                         (want_exc is None or (root_cause(it)[1] or "").split(".")[-1] == want_exc)]
+                what = ",".join(sorted({it.get("metric") if it.get("kind") == "duration_regression" else it.get("kind")
+                                        for it in right})) or "-"
+                row = [name, bool(found), bool(right), what, len(found), alerts, "n/a"]
+                ok = ok and bool(right) and len(found) == 1 and alerts in (None, 1)
+                ids = {it["issue_id"] for it in right}
             else:
-                if found:
+                if found or alerts:
                     ok = False
                     log("      (a return to the plain code raised an issue)")
-    log(f"\n{'planted change':18} {'detected':>8} {'root cause right':>17} {'issues':>7}")
-    for name, det, right, n in rows:
-        log(f"{name:18} {'yes' if det else 'no':>8} {'yes' if right else 'no':>17} {n:7}")
+                if server.stored:  # the planted change's issue: resolved now that the code is back?
+                    now = {it["issue_id"]: it.get("status") for it in
+                           server.get("/v1/issues", service=SERVICE, env=ENV, status="all")["issues"]}
+                    row[6] = "yes" if ids and all(now.get(i) == "resolved" for i in ids) else "no"
+        rows.append(row)
+    log(f"\n{'planted change':18} {'detected':>8} {'root cause right':>17} {'as':>20} {'issues':>7} {'opened':>7} "
+        f"{'resolved on revert':>19}")
+    for name, det, right, what, n, alerts, resolved in rows:
+        log(f"{name:18} {'yes' if det else 'no':>8} {'yes' if right else 'no':>17} {what:>20} {n:7} "
+            f"{'n/a' if alerts is None else alerts:>7} {resolved:>19}")
     return ok
 
 
