@@ -34,6 +34,7 @@ API_DECODER(hud_function_detail)
 API_DECODER(hud_callgraph_response)
 API_DECODER(hud_flows_response)
 API_DECODER(hud_issues_response)
+API_DECODER(hud_issue)
 API_DECODER(hud_exception_flows_response)
 
 static void call_clear(api_call *call) {
@@ -81,6 +82,19 @@ static int build_flows(const void *req, api_call *call) {
 static int build_issues(const void *req, api_call *call) {
   call->decode = dec_hud_issues_response;
   return hud_issues_request_to_target(req, &call->target);
+}
+
+static int build_issue(const void *req, api_call *call) {
+  call->decode = dec_hud_issue;
+  return hud_issue_request_to_target(req, &call->target);
+}
+
+static int build_issue_status(const void *req, api_call *call) {
+  call->method = "POST";
+  call->decode = dec_hud_issue;
+  int rc = hud_issue_status_request_to_target(req, &call->target);
+  if (rc < 0) return rc;
+  return hud_issue_status_request_encode(req, &call->body, &call->body_len, NULL);
 }
 
 static int build_exception_flows(const void *req, api_call *call) {
@@ -234,4 +248,6 @@ API_ROUTE(function, hud_function_request, hud_function_detail)
 API_ROUTE(callgraph, hud_callgraph_request, hud_callgraph_response)
 API_ROUTE(flows, hud_flows_request, hud_flows_response)
 API_ROUTE(issues, hud_issues_request, hud_issues_response)
+API_ROUTE(issue, hud_issue_request, hud_issue)
+API_ROUTE(issue_status, hud_issue_status_request, hud_issue)
 API_ROUTE(exception_flows, hud_exception_flows_request, hud_exception_flows_response)

@@ -298,7 +298,21 @@ static int enc_caller(cctx *c, bool has, const hud_call_site *cs, json_t **out) 
 /* Returns 1 when an optional field is absent (to be omitted). */
 static int field_absent(const hfield *f, const void *base) {
   const char *p = (const char *)base + f->off;
+  if ((f->flags & F_OMIT0) && !(f->flags & F_REQ)) {
+    if (f->type == FT_ARR) {
+      size_t n;
+      memcpy(&n, (const char *)base + f->count_off, sizeof n);
+      return n == 0;
+    }
+    if (f->type == FT_OBJ) {
+      for (size_t i = 0; i < f->sub->size; i++)
+        if (p[i]) return 0;
+      return 1;
+    }
+  }
   switch (f->type) {
+  case FT_TRI:
+    return *(const int8_t *)p < 0;
   case FT_STR: {
     const char *s;
     memcpy(&s, p, sizeof s);
@@ -375,6 +389,10 @@ static int enc_field(cctx *c, const hfield *f, const void *base, json_t **out) {
   }
   case FT_BOOL:
     *out = json_boolean(*(const bool *)p);
+    return *out ? 0 : oom(c);
+  case FT_TRI:
+    if (*(const int8_t *)p > 1) return cctx_fail(c, HUD_ERANGE, "expected -1, 0 or 1");
+    *out = json_boolean(*(const int8_t *)p == 1);
     return *out ? 0 : oom(c);
   case FT_TIME: {
     hud_time_ns t;

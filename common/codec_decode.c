@@ -177,7 +177,8 @@ static const char *field_want(const hfield *f) {
   case FT_I32: return f->min == 0 && f->max == INT64_MAX ? "non-negative integer" : "integer";
   case FT_F64:
   case FT_F64_INT: return "number";
-  case FT_BOOL: return "boolean";
+  case FT_BOOL:
+  case FT_TRI: return "boolean";
   case FT_TIME: return "RFC 3339 timestamp string";
   case FT_ENUM: return "string";
   case FT_OBJ:
@@ -231,6 +232,10 @@ static int scalar_field(cctx *c, const hfield *f, const sval *v, char *base) {
   case FT_BOOL:
     if (v->t != V_BOOL) return want(c, "boolean", v->t);
     *(bool *)p = v->b;
+    return 0;
+  case FT_TRI:
+    if (v->t != V_BOOL) return want(c, "boolean", v->t);
+    *(int8_t *)p = v->b ? 1 : 0;
     return 0;
   case FT_TIME: {
     char b[64];
@@ -606,6 +611,8 @@ static int close_obj(dctx *d, frame *fr) {
     if ((f->flags & F_REQ) && (!(fr->seen & bit) || (fr->nulls & bit)))
       return cctx_fail_at(c, f->name, HUD_EFIELD,
                           fr->seen & bit ? "required field is null" : "required field missing");
+    /* An unknown tri-state is -1, not the zero of a fresh struct. */
+    if (f->type == FT_TRI && (!(fr->seen & bit) || (fr->nulls & bit))) *(int8_t *)(fr->base + f->off) = -1;
   }
   return t->validate ? t->validate(c, fr->base) : 0;
 }

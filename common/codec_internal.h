@@ -50,6 +50,7 @@ typedef enum ftype {
   FT_F64,      /* double in [fmin, fmax], finite */
   FT_F64_INT,  /* double, written as an integer when integral and within int64 */
   FT_BOOL,     /* bool */
+  FT_TRI,      /* int8_t -1/0/1: absent/null <-> -1, false <-> 0, true <-> 1 */
   FT_TIME,     /* hud_time_ns as RFC 3339 */
   FT_ENUM,     /* C enum (int), names[value] */
   FT_OBJ,      /* nested struct in place */
@@ -68,6 +69,7 @@ typedef enum ftype {
 enum {
   F_REQ = 1,      /* must be present (and not null) */
   F_NONEMPTY = 2, /* strings: at least one byte */
+  F_OMIT0 = 4,    /* optional arrays and objects: left out when empty / all zero */
 };
 
 typedef struct htype htype;

@@ -16,9 +16,10 @@
 static const char *const sort_names[] = {NULL,           "calls",       "p95",     "error_rate",
                                          "duration_trend", "error_trend", "slowdown"};
 static const char *const edge_kind_names[] = {NULL, "call", "exception"};
-static const char *const issue_kind_names[] = {NULL, "duration_regression", "error_rate_increase"};
+static const char *const issue_kind_names[] = {NULL, "duration_regression", "error_rate_increase",
+                                               "new_exception"};
 static const char *const subject_kind_names[] = {NULL, "function", "flow"};
-static const char *const comparison_names[] = {NULL, "versions", "windows"};
+static const char *const comparison_names[] = {NULL, "versions", "windows", "canary"};
 
 /* ---------------------------------------------------------------------------------------- */
 /* Services. */
@@ -314,6 +315,39 @@ static const hfield root_cause_fields[] = {
 };
 static const htype root_cause_type = HTYPE(hud_root_cause, root_cause_fields, NULL);
 
+static const hfield affected_flow_fields[] = {
+    F_UUID_(hud_affected_flow, flow_id, "flow_id", F_REQ),
+    F_STR_(hud_affected_flow, name, "name", F_NONEMPTY),
+    F_F64_(hud_affected_flow, baseline_mean, "baseline_mean", F_REQ, NONNEG),
+    F_F64_(hud_affected_flow, current_mean, "current_mean", F_REQ, NONNEG),
+    F_F64_(hud_affected_flow, effect, "effect", F_REQ, ANYNUM),
+    F_F64_(hud_affected_flow, effect_pct, "effect_pct", F_REQ, ANYNUM),
+    F_F64_(hud_affected_flow, baseline_error_rate, "baseline_error_rate", 0, UNIT),
+    F_F64_(hud_affected_flow, current_error_rate, "current_error_rate", 0, UNIT),
+    F_COUNT_(hud_affected_flow, count, "count", 0),
+};
+static const htype affected_flow_type = HTYPE(hud_affected_flow, affected_flow_fields, NULL);
+
+static const hfield path_step_fields[] = {
+    F_UUID_(hud_path_step, function_id, "function_id", F_REQ),
+    F_STR_(hud_path_step, name, "name", F_NONEMPTY),
+};
+static const htype path_step_type = HTYPE(hud_path_step, path_step_fields, NULL);
+
+static const hfield issue_links_fields[] = {
+    F_STR_(hud_issue_links, vscode, "vscode", F_NONEMPTY),
+    F_STR_(hud_issue_links, tui, "tui", F_NONEMPTY),
+    F_STR_(hud_issue_links, api, "api", F_NONEMPTY),
+};
+static const htype issue_links_type = HTYPE(hud_issue_links, issue_links_fields, NULL);
+
+static const hfield issue_event_fields[] = {
+    F_TIME_(hud_issue_event, at, "at", F_REQ),
+    F_STR_(hud_issue_event, event, "event", F_REQ | F_NONEMPTY),
+    F_STR_(hud_issue_event, note, "note", 0),
+};
+static const htype issue_event_type = HTYPE(hud_issue_event, issue_event_fields, NULL);
+
 static int validate_issue(cctx *c, const void *vp) {
   const hud_issue *i = vp;
   if (i->ci_low > i->ci_high)
@@ -323,11 +357,11 @@ static int validate_issue(cctx *c, const void *vp) {
 
 static const hfield issue_fields[] = {
     F_UUID_(hud_issue, issue_id, "issue_id", F_REQ),
-    F_ENUM_(hud_issue, kind, "kind", F_REQ, issue_kind_names, 3),
+    F_ENUM_(hud_issue, kind, "kind", F_REQ, issue_kind_names, 4),
     F_ENUM_(hud_issue, subject_kind, "subject_kind", F_REQ, subject_kind_names, 3),
     F_UUID_(hud_issue, subject_id, "subject_id", F_REQ),
     F_STR_(hud_issue, subject_name, "subject_name", F_NONEMPTY),
-    F_ENUM_(hud_issue, comparison, "comparison", F_REQ, comparison_names, 3),
+    F_ENUM_(hud_issue, comparison, "comparison", F_REQ, comparison_names, 4),
     F_OBJ_(hud_issue, baseline, "baseline", F_REQ, &sample_type),
     F_OBJ_(hud_issue, current, "current", F_REQ, &sample_type),
     F_STR_(hud_issue, metric, "metric", F_REQ | F_NONEMPTY),
@@ -340,6 +374,26 @@ static const hfield issue_fields[] = {
     F_TIME_(hud_issue, detected_at, "detected_at", F_REQ),
     F_STR_(hud_issue, status, "status", F_REQ | F_NONEMPTY),
     F_ARR_(hud_issue, root_causes, n_root_causes, "root_causes", F_REQ, &root_cause_type),
+    /* Added with stored issues: optional for decoders, so older documents still decode. */
+    F_STR_(hud_issue, headline, "headline", F_NONEMPTY),
+    F_STR_(hud_issue, module_path, "module_path", F_NONEMPTY),
+    F_F64_(hud_issue, q_value, "q_value", 0, UNIT),
+    F_F64_(hud_issue, statistic, "statistic", 0, ANYNUM),
+    F_STR_(hud_issue, statistic_name, "statistic_name", F_NONEMPTY),
+    F_F64_(hud_issue, df, "df", 0, NONNEG),
+    F_STR_(hud_issue, p_text, "p_text", F_NONEMPTY),
+    F_BOOL_(hud_issue, effect_pct_capped, "effect_pct_capped", 0),
+    F_F64_(hud_issue, drift_pct, "drift_pct", 0, NONNEG),
+    F_TRI_(hud_issue, code_changed, "code_changed", 0),
+    F_BOOL_(hud_issue, self_includes_uninstrumented, "self_includes_uninstrumented", 0),
+    F_TIME_(hud_issue, first_seen, "first_seen", 0),
+    F_TIME_(hud_issue, last_seen, "last_seen", 0),
+    F_TIME_(hud_issue, status_changed_at, "status_changed_at", 0),
+    F_I32_(hud_issue, times_reopened, "times_reopened", 0, 0, INT32_MAX),
+    F_ARR_(hud_issue, affected_flows, n_affected_flows, "affected_flows", 0, &affected_flow_type),
+    F_ARR_(hud_issue, call_path, n_call_path, "call_path", 0, &path_step_type),
+    F_OBJ_(hud_issue, links, "links", F_OMIT0, &issue_links_type),
+    F_ARR_(hud_issue, history, n_history, "history", F_OMIT0, &issue_event_type),
 };
 static const htype issue_type = HTYPE(hud_issue, issue_fields, validate_issue);
 
@@ -347,6 +401,21 @@ static const hfield issues_response_fields[] = {
     F_ARR_(hud_issues_response, issues, n_issues, "issues", F_REQ, &issue_type),
 };
 static const htype issues_response_type = HTYPE(hud_issues_response, issues_response_fields, NULL);
+
+/* The body of POST /v1/issues/{issue_id}/status; scope and id travel in the target. */
+static int validate_status_body(cctx *c, const void *vp) {
+  const hud_issue_status_request *r = vp;
+  if (!hud_issue_status_settable(r->status))
+    return cctx_fail_at(c, "status", HUD_EFIELD, "expected one of acknowledged, muted, open");
+  return 0;
+}
+
+static const hfield issue_status_body_fields[] = {
+    F_STR_(hud_issue_status_request, status, "status", F_REQ | F_NONEMPTY),
+    F_STR_(hud_issue_status_request, note, "note", 0),
+};
+static const htype issue_status_body_type =
+    HTYPE(hud_issue_status_request, issue_status_body_fields, validate_status_body);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Exception flows. */
@@ -410,6 +479,8 @@ CX_DEFINE(hud_function_detail, function_detail_type, false)
 CX_DEFINE(hud_callgraph_response, callgraph_response_type, false)
 CX_DEFINE(hud_flows_response, flows_response_type, false)
 CX_DEFINE(hud_issues_response, issues_response_type, false)
+CX_DEFINE(hud_issue, issue_type, false)
+CX_DEFINE(hud_issue_status_request, issue_status_body_type, true)
 CX_DEFINE(hud_exception_flows_response, exc_flows_response_type, false)
 CX_DEFINE(hud_error_response, error_response_type, false)
 
@@ -732,11 +803,22 @@ static const hfield flows_params[] = {
     F_I32_(hud_flows_request, limit, "limit", 0, 1, HUD_MAX_QUERY_LIMIT),
 };
 
-static const char *const status_names[] = {NULL, "open", "resolved", "all"};
+static const char *const status_names[] = {NULL, "active", "open", "acknowledged", "muted", "resolved", "all"};
+#define N_STATUS_NAMES 7
 static const hfield issues_params[] = {
     QSCOPE(hud_issues_request, F_REQ),
     F_STR_(hud_issues_request, status, "status", F_NONEMPTY),
     F_I32_(hud_issues_request, limit, "limit", 0, 1, HUD_MAX_QUERY_LIMIT),
+};
+
+/* One issue: only the service and environment of the scope. */
+static const hfield issue_params[] = {
+    F_STR_(hud_issue_request, scope.service, "service", F_REQ | F_NONEMPTY),
+    F_STR_(hud_issue_request, scope.environment, "env", F_NONEMPTY),
+};
+static const hfield issue_status_params[] = {
+    F_STR_(hud_issue_status_request, scope.service, "service", F_REQ | F_NONEMPTY),
+    F_STR_(hud_issue_status_request, scope.environment, "env", F_NONEMPTY),
 };
 
 static const hfield exc_flows_params[] = {
@@ -876,19 +958,79 @@ int hud_issues_request_from_query(const hud_query_param *params, size_t n,
   int rc = from_query(params, n, opts, arena, issues_params, NF(issues_params), out, sizeof *out,
                       err, &s, &c);
   if (rc) return rc;
+  /* Absent stays NULL: the server reads it as "active". */
   if (out->status) {
     bool ok = false;
-    for (int k = 1; k < 4; k++) ok |= strcmp(out->status, status_names[k]) == 0;
+    for (int k = 1; k < N_STATUS_NAMES; k++) ok |= strcmp(out->status, status_names[k]) == 0;
     if (!ok) {
       memset(out, 0, sizeof *out);
-      return cctx_fail_at(&c, "status", HUD_EFIELD, "expected one of open, resolved, all");
+      return cctx_fail_at(&c, "status", HUD_EFIELD,
+                          "expected one of active, open, acknowledged, muted, resolved, all");
     }
-  } else {
-    out->status = "open";
   }
   if (!out->limit) out->limit = 100;
   if ((rc = validate_scope(&c, &out->scope))) memset(out, 0, sizeof *out);
   return rc;
+}
+
+bool hud_issue_status_settable(const char *status) {
+  return status && (strcmp(status, HUD_ISSUE_ACKNOWLEDGED) == 0 || strcmp(status, HUD_ISSUE_MUTED) == 0 ||
+                    strcmp(status, HUD_ISSUE_OPEN) == 0);
+}
+
+/* "/v1/issues/<id><suffix>" with the scope's service and env. */
+static int issue_target(const char *id, const char *suffix, const hfield *fields, size_t nf, const void *r,
+                        char **out) {
+  if (!out) return HUD_EINVAL;
+  *out = NULL;
+  if (!r || !cx_is_uuid(id)) return HUD_EFIELD;
+  char path[80];
+  snprintf(path, sizeof path, "/v1/issues/%s%s", id, suffix);
+  return target(path, fields, nf, r, out);
+}
+
+/* The id from the URL path into ID_OUT (37 bytes); the error names "issue_id". */
+static int issue_path_id(cctx *c, const char *issue_id, char *id_out) {
+  if (!issue_id || strlen(issue_id) != 36 || !cx_is_uuid(issue_id))
+    return cctx_fail_at(c, "issue_id", HUD_EFIELD, "expected lowercase canonical UUID (8-4-4-4-12 hex) in the path");
+  memcpy(id_out, issue_id, 37);
+  return 0;
+}
+
+int hud_issue_request_to_target(const hud_issue_request *r, char **out) {
+  return issue_target(r ? r->issue_id : "", "", issue_params, NF(issue_params), r, out);
+}
+
+int hud_issue_request_from_query(const char *issue_id, const hud_query_param *params, size_t n,
+                                 const hud_decode_opts *opts, hud_arena *arena, hud_issue_request *out,
+                                 hud_codec_error *err) {
+  hud_codec_error s;
+  cctx c;
+  int rc = from_query(params, n, opts, arena, issue_params, NF(issue_params), out, sizeof *out, err, &s, &c);
+  if (rc) return rc;
+  if ((rc = issue_path_id(&c, issue_id, out->issue_id))) memset(out, 0, sizeof *out);
+  return rc;
+}
+
+int hud_issue_status_request_to_target(const hud_issue_status_request *r, char **out) {
+  return issue_target(r ? r->issue_id : "", "/status", issue_status_params, NF(issue_status_params), r, out);
+}
+
+int hud_issue_status_request_from_query(const char *issue_id, const hud_query_param *params, size_t n,
+                                        const hud_decode_opts *opts, hud_arena *arena,
+                                        hud_issue_status_request *out, hud_codec_error *err) {
+  if (!out) return HUD_EINVAL;
+  hud_codec_error s;
+  cctx c;
+  hud_issue_status_request q;
+  int rc = from_query(params, n, opts, arena, issue_status_params, NF(issue_status_params), &q, sizeof q, err,
+                      &s, &c);
+  if (!rc) rc = issue_path_id(&c, issue_id, q.issue_id);
+  if (rc) return rc;
+  /* The body's status and note stay as decoded. */
+  out->scope = q.scope;
+  memcpy(out->issue_id, q.issue_id, sizeof out->issue_id);
+  return 0;
 }
 
 int hud_exception_flows_request_to_target(const hud_exception_flows_request *r, char **out) {

@@ -18,6 +18,7 @@
 #define F_F64B_(T, f, wire, fl, mn, mx) {F_BASE_(T, f, wire, FT_F64, fl), .fmin = (mn), .fmax = (mx)}
 #define F_F64I_(T, f, wire, fl, mn, mx) {F_BASE_(T, f, wire, FT_F64_INT, fl), .fmin = (mn), .fmax = (mx)}
 #define F_BOOL_(T, f, wire, fl) {F_BASE_(T, f, wire, FT_BOOL, fl)}
+#define F_TRI_(T, f, wire, fl) {F_BASE_(T, f, wire, FT_TRI, fl)}
 #define F_TIME_(T, f, wire, fl) {F_BASE_(T, f, wire, FT_TIME, fl)}
 #define F_ENUM_(T, f, wire, fl, nm, nn) {F_BASE_(T, f, wire, FT_ENUM, fl), .names = (nm), .nnames = (nn)}
 #define F_OBJ_(T, f, wire, fl, st) {F_BASE_(T, f, wire, FT_OBJ, fl), .sub = (st)}

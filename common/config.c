@@ -94,6 +94,12 @@ static int check_value(int k, const char *value, int64_t *num, char *why, size_t
     case HUD_CFG_T_STR:
     case HUD_CFG_T_SECRET:
       return 0;
+    case HUD_CFG_T_LIST:
+      if (strchr(value, '\n')) {
+        snprintf(why, whylen, "one value per line (repeat the key for more)");
+        return -1;
+      }
+      return 0;
     case HUD_CFG_T_URL:
       if (value[0] == '\0') {
         snprintf(why, whylen, "must not be empty");
@@ -156,6 +162,8 @@ static int store(hud_config *cfg, int k, const char *value, int64_t num, hud_cfg
     text = hud_strdup(num ? "true" : "false");
   } else if (d->type == HUD_CFG_T_INT) {
     text = hud_asprintf("%" PRId64, num);
+  } else if (d->type == HUD_CFG_T_LIST && v->src == src && v->rank == rank && v->text && v->text[0] && *value) {
+    text = hud_asprintf("%s\n%s", v->text, value); /* the same layer: one more value */
   } else {
     text = hud_strdup(value);
   }
@@ -648,11 +656,30 @@ int hud_config_apply_args(hud_config *cfg, int *argc, char **argv) {
   return 0;
 }
 
+/* A list as one line per value, so the dump reads back to the same list. */
+static void dump_list(const hud_config *cfg, int k, const char *v, FILE *out) {
+  while (*v) {
+    size_t n = strcspn(v, "\n");
+    fprintf(out, "%s = \"", key_defs[k].name);
+    for (size_t i = 0; i < n; i++) {
+      if (v[i] == '"' || v[i] == '\\') fputc('\\', out);
+      if (v[i] == '\t') fputs("\\t", out);
+      else fputc(v[i], out);
+    }
+    fprintf(out, "\"  # %s\n", hud_config_origin(cfg, (hud_cfg_key)k));
+    v += n + (v[n] == '\n');
+  }
+}
+
 void hud_config_dump(const hud_config *cfg, FILE *out, bool show_secrets) {
   if (!cfg || !out) return;
   if (cfg->path) fprintf(out, "# file: %s\n", cfg->path);
   for (int k = 0; k < HUD_CFG__COUNT; k++) {
     const char *v = hud_config_str(cfg, (hud_cfg_key)k);
+    if (key_defs[k].type == HUD_CFG_T_LIST && *v) {
+      dump_list(cfg, k, v, out);
+      continue;
+    }
     if (key_defs[k].type == HUD_CFG_T_SECRET && !show_secrets && *v) v = "********";
     /* Quote values that would not read back verbatim. */
     int quote = *v == '\0' || strpbrk(v, "#\"\\\n\t") || v[0] == ' ' || v[strlen(v) - 1] == ' ';
@@ -674,7 +701,7 @@ void hud_config_dump(const hud_config *cfg, FILE *out, bool show_secrets) {
 }
 
 void hud_config_print_flags(FILE *out) {
-  static const char *metavar[] = {"TEXT", "SECRET", "URL", "N", "BOOL"};
+  static const char *metavar[] = {"TEXT", "SECRET", "URL", "N", "BOOL", "VALUE"};
   for (int k = 0; k < HUD_CFG__COUNT; k++) {
     char flag[80];
     int n = snprintf(flag, sizeof flag, "--%s %s", key_defs[k].name, metavar[key_defs[k].type]);

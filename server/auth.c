@@ -38,7 +38,8 @@ static int envs_valid(const char *envs) {
 static const struct {
   unsigned bit;
   const char *name;
-} k_roles[] = {{SRV_ROLE_INGEST, "ingest"}, {SRV_ROLE_READ, "read"}, {SRV_ROLE_ADMIN, "admin"}};
+} k_roles[] = {{SRV_ROLE_INGEST, "ingest"}, {SRV_ROLE_READ, "read"}, {SRV_ROLE_TRIAGE, "triage"},
+               {SRV_ROLE_ADMIN, "admin"}};
 #define N_ROLES (sizeof k_roles / sizeof k_roles[0])
 
 const char *srv_auth_role_name(unsigned role) {

@@ -1,5 +1,6 @@
 /* API keys: "hud_<id>_<64 hex>"; only SHA-256(secret) is stored, compared in constant time.
- * A key has environments and roles (SRV_ROLE_* of routes.h): ingest, read, admin. */
+ * A key has environments and roles (SRV_ROLE_* of routes.h): ingest, read, triage, admin. A triage key
+ * may also do what a read key does (it acknowledges what it reads). */
 #ifndef SRV_AUTH_H
 #define SRV_AUTH_H
 
@@ -30,9 +31,9 @@ int srv_auth_env_valid(const char *name, size_t len);
 /* Parses comma-separated role names ("ingest,read"; repeats allowed) into SRV_ROLE_* bits.
  * HUD_EINVAL for an empty list or an unknown name. */
 int srv_auth_roles_parse(const char *text, unsigned *roles);
-/* ROLES as comma-separated names in a fixed order ("ingest,read,admin"); "" for none. */
+/* ROLES as comma-separated names in a fixed order ("ingest,read,triage,admin"); "" for none. */
 void srv_auth_roles_format(unsigned roles, char out[64]);
-/* The name of one role bit ("ingest", "read", "admin"), or NULL. */
+/* The name of one role bit ("ingest", "read", "triage", "admin"), or NULL. */
 const char *srv_auth_role_name(unsigned role);
 
 #endif

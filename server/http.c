@@ -379,12 +379,21 @@ static int check_role(req_ctx *c, refusal *why) {
   const srv_route *r = c->route;
   unsigned need = r->flags & SRV_ROLES_ALL;
   if (!need) return refuse(why, HUD_ESERVER, 0, "route %s %s declares no role (server bug)", r->method, r->path);
-  if (c->roles & need) return 0;
-  const char *role = srv_auth_role_name(need & (0u - need));
-  char have[64];
+  unsigned roles = c->roles;
+  if (roles & SRV_ROLE_TRIAGE) roles |= SRV_ROLE_READ; /* triage reads what it acknowledges */
+  if (roles & need) return 0;
+  char have[64], needed[64];
   srv_auth_roles_format(c->roles, have);
-  srv_metrics_auth_refused(role);
-  return refuse(why, HUD_EFORBIDDEN, 0, "this API key lacks the '%s' role needed for %s %s (it has: %s)", role,
+  srv_auth_roles_format(need, needed);
+  /* "triage,admin" -> "'triage' or 'admin'" */
+  char names[96] = "'";
+  size_t o = 1;
+  for (const char *p = needed; *p && o + 8 < sizeof names; p++)
+    o += (size_t)snprintf(names + o, sizeof names - o, "%s", *p == ',' ? "' or '" : (char[]){*p, 0});
+  snprintf(names + o, sizeof names - o, "'");
+  needed[strcspn(needed, ",")] = 0; /* counted under the first role the route accepts */
+  srv_metrics_auth_refused(needed);
+  return refuse(why, HUD_EFORBIDDEN, 0, "this API key lacks the %s role needed for %s %s (it has: %s)", names,
                 r->method, r->path, have);
 }
 

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "alerts.h"
 #include "routes.h"
 #include "store.h"
 
@@ -24,6 +25,9 @@ typedef struct srv_http_options {
                                 or its previous request ended; default SRV_HTTP_HEADER_TIMEOUT_MS */
   int max_connections;       /* default SRV_HTTP_MAX_CONNECTIONS (fewer under a low descriptor limit) */
   int max_per_ip;            /* connections from one address; default SRV_HTTP_MAX_PER_IP; negative: no limit */
+  srv_alerts *alerts;        /* not owned; webhook deliveries for new and reopened issues; NULL: none */
+  const char *public_url;    /* not owned; the server as users reach it (links in alerts); NULL: not set,
+                                use the scheme, listen host and srv_http_port() */
 } srv_http_options;
 
 #define SRV_HTTP_POLL_THREADS 2

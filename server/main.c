@@ -10,9 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
+#include "alerts.h"
 #include "auth.h"
 #include "http.h"
 #include "hud/cli.h"
+#include "hud/config.h"
+#include "issues_runner.h"
 #include "hud/err.h"
 #include "store.h"
 
@@ -22,6 +27,10 @@ static void usage(FILE *out) {
           "                  [--rollup-after DUR] [--retention DUR] [--threads N] [--maintain-every DUR]\n"
           "                  [--fold-every DUR] [--fold-memory MB] [--ingest-workers N] [--body-memory MB]\n"
           "                  [--header-timeout DUR] [--max-connections N] [--max-per-ip N]\n"
+          "                  [--detect-interval DUR] [--detect-window DUR]\n"
+          "                  [--webhook ENV=URL[,format=slack|json][,secret-file=PATH]]... [--public-url URL]\n"
+          "                  [--config PATH]\n"
+          "       hud-server webhook-test [--webhook SPEC]... [--config PATH] [--public-url URL]\n"
           "       hud-server keys create --env ENV[,ENV...] --role ROLE[,ROLE...] [--label TEXT] [--db PATH]\n"
           "       hud-server keys list [--db PATH]\n"
           "       hud-server keys revoke ID [--db PATH]\n"
@@ -49,11 +58,23 @@ static void usage(FILE *out) {
           "                     the connection's start or its previous request's end (idle connections close)\n"
           "  --max-connections N  open connections at most (default 1000)\n"
           "  --max-per-ip N     open connections from one address at most (default 128; 0 = no limit)\n"
+          "  --detect-interval DUR  detection runs after the data of a service is folded, at most this\n"
+          "                     often per service (default 5s; a bare number is milliseconds)\n"
+          "  --detect-window DUR  each side of a comparison reads at most its newest DUR of data (default 24h)\n"
+          "  --webhook SPEC     send alerts (new and reopened issues) of environment ENV ('*': all) to URL;\n"
+          "                     repeatable; format json (default) or slack; requests are signed with the\n"
+          "                     secret read from secret-file=PATH (or secret-env=VAR); docs/alerts.md.\n"
+          "                     Replaces the config file's `webhook` lines ([server] section)\n"
+          "  --public-url URL   this server as users reach it, for links in alerts (default: the listen\n"
+          "                     address) [HUD_PUBLIC_URL]; also the links of issues (API, hud-tui)\n"
+          "  --config PATH      configuration file (default $HUD_CONFIG, ~/.config/hud/config)\n"
+          "webhook-test sends one sample alert to each webhook and says whether it was delivered.\n"
           "DUR is a number with a unit s, m, h or d (e.g. 90s, 24h, 30d).\n"
           "On start it prints \"listening on HOST:PORT\"; SIGTERM/SIGINT stop it gracefully. One server\n"
           "per database (it holds PATH.lock); key commands work while it runs and apply at once.\n"
           "Key roles: ingest (sensors: POST /v1/ingest), read (the query API: editors, hud-tui),\n"
-          "admin (API routes that change the server). --env and --role repeat or take commas.\n");
+          "triage (read, and acknowledge or mute issues), admin (API routes that change the server).\n"
+          "--env and --role repeat or take commas.\n");
 }
 
 static int parse_duration(const char *s, int64_t *out) {
@@ -70,6 +91,36 @@ static int parse_duration(const char *s, int64_t *out) {
   if (*end && end[1]) return HUD_EINVAL;
   if (v > INT64_MAX / mul) return HUD_ERANGE;
   *out = v * mul;
+  return 0;
+}
+
+/* A duration in milliseconds: "500ms", "5s", "2m"; a bare number is milliseconds. */
+static int parse_ms(const char *s, int64_t *out) {
+  size_t n = strlen(s);
+  if (n > 2 && strcmp(s + n - 2, "ms") == 0) {
+    char buf[32];
+    if (n - 2 >= sizeof buf) return HUD_EINVAL;
+    snprintf(buf, sizeof buf, "%.*s", (int)(n - 2), s);
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno || end == buf || *end || v < 0) return HUD_EINVAL;
+    *out = v;
+    return 0;
+  }
+  if (n && s[n - 1] >= '0' && s[n - 1] <= '9') {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < 0) return HUD_EINVAL;
+    *out = v;
+    return 0;
+  }
+  int64_t sec;
+  int rc = parse_duration(s, &sec);
+  if (rc < 0) return rc;
+  if (sec > INT64_MAX / 1000) return HUD_ERANGE;
+  *out = sec * 1000;
   return 0;
 }
 
@@ -126,6 +177,7 @@ static char *read_file(const char *path) {
 
 typedef struct opts {
   const char *db, *listen, *tls_cert, *tls_key, *label;
+  int64_t detect_interval_ms, detect_window;
   char envs[256], roles[64];
   int64_t rollup_after, retention, maintain_every;
   size_t fold_memory_mb;
@@ -133,6 +185,9 @@ typedef struct opts {
   int threads;
   char *owned_db;
   srv_http_options http; /* the HTTP layer's limits (--ingest-workers ... --max-per-ip) */
+  const char *config, *public_url;
+  const char *webhooks[64]; /* --webhook specs, in order */
+  int n_webhooks;
 } opts;
 
 /* --NAME N for an integer flag within LO..HI; 0 or 2 (usage error, reported). */
@@ -173,6 +228,19 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
     } else if (strcmp(a, "--tls-key") == 0) {
       NEEDV();
       o->tls_key = v;
+    } else if (strcmp(a, "--webhook") == 0) {
+      NEEDV();
+      if (o->n_webhooks == (int)(sizeof o->webhooks / sizeof o->webhooks[0])) {
+        fprintf(stderr, "hud-server: --webhook: at most 64\n");
+        return 2;
+      }
+      o->webhooks[o->n_webhooks++] = v;
+    } else if (strcmp(a, "--public-url") == 0) {
+      NEEDV();
+      o->public_url = v;
+    } else if (strcmp(a, "--config") == 0) {
+      NEEDV();
+      o->config = v;
     } else if (strcmp(a, "--label") == 0) {
       NEEDV();
       o->label = v;
@@ -244,6 +312,22 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
       else if (a[2] == 'r') o->retention = d;
       else if (a[2] == 'f') o->fold_every = d;
       else o->maintain_every = d;
+    } else if (strcmp(a, "--detect-interval") == 0) {
+      NEEDV();
+      int64_t d;
+      if (parse_ms(v, &d) < 0 || d < 1 || d > 86400000) {
+        fprintf(stderr, "hud-server: --detect-interval: expected 1ms..24h (e.g. 500ms, 5s), got '%s'\n", v);
+        return 2;
+      }
+      o->detect_interval_ms = d;
+    } else if (strcmp(a, "--detect-window") == 0) {
+      NEEDV();
+      int64_t d;
+      if (parse_duration(v, &d) < 0 || d < 60 || d > 90 * 86400) {
+        fprintf(stderr, "hud-server: --detect-window: expected 1m..90d, got '%s'\n", v);
+        return 2;
+      }
+      o->detect_window = d;
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage(stdout);
       exit(0);
@@ -345,7 +429,7 @@ static int cmd_keys(int argc, char **argv, int i) {
     unsigned roles;
     if (!o.roles[0] || srv_auth_roles_parse(o.roles, &roles) < 0) {
       fprintf(stderr, "hud-server keys create: %s: --role ROLE is required, ROLE one or more of ingest (sensors),"
-                      " read (queries: editors, hud-tui), admin\n",
+                      " read (queries: editors, hud-tui), triage (read, acknowledge and mute issues), admin\n",
               o.roles[0] ? "bad role" : "no role");
       return 2;
     }
@@ -398,6 +482,131 @@ static int cmd_keys(int argc, char **argv, int i) {
   return 2;
 }
 
+/* Alerts' settings: the webhooks of the --webhook flags, else of the config file's `webhook` lines; the URL
+ * users reach the server at, for links. */
+typedef struct alert_setup {
+  srv_alert_target *targets;
+  size_t n;
+  char public_url[1024]; /* "" when not set */
+} alert_setup;
+
+static void alert_setup_clear(alert_setup *s) {
+  for (size_t i = 0; i < s->n; i++) srv_alert_target_clear(&s->targets[i]);
+  free(s->targets);
+  s->targets = NULL;
+  s->n = 0;
+}
+
+/* Parses the newline-separated LIST of webhook specs into S; 0 or 2 (reported). */
+static int parse_webhooks(const char *list, const char *origin, alert_setup *s) {
+  for (size_t idx = 1; *list; idx++) {
+    size_t len = strcspn(list, "\n");
+    char *spec = strndup(list, len);
+    list += len + (list[len] == '\n');
+    srv_alert_target *t = spec ? realloc(s->targets, (s->n + 1) * sizeof *t) : NULL;
+    if (!t) {
+      free(spec);
+      return 2;
+    }
+    s->targets = t;
+    char why[300];
+    int rc = srv_alert_target_parse(spec, &s->targets[s->n], why, sizeof why);
+    free(spec);
+    if (rc < 0) {
+      /* The origin names the list's last line; the file is what helps. No URL: it may be a secret. */
+      int olen = (int)strlen(origin);
+      const char *colon = strncmp(origin, "file ", 5) == 0 ? strrchr(origin, ':') : NULL;
+      if (colon) olen = (int)(colon - origin);
+      fprintf(stderr, "hud-server: webhook %zu (%.*s): %s\n", idx, olen, origin, rc == HUD_EINVAL ? why : hud_strerror(rc));
+      return 2;
+    }
+    s->n++;
+  }
+  return 0;
+}
+
+static int load_alert_setup(const opts *o, alert_setup *s) {
+  memset(s, 0, sizeof *s);
+  hud_config *cfg;
+  if (hud_config_new(&cfg, "server") < 0) return 1;
+  int rc = hud_config_load(cfg, o->config);
+  for (int i = 0; rc == 0 && i < o->n_webhooks; i++) rc = hud_config_set(cfg, "webhook", o->webhooks[i], HUD_CFG_SRC_FLAG);
+  if (rc == 0 && o->public_url) rc = hud_config_set(cfg, "public_url", o->public_url, HUD_CFG_SRC_FLAG);
+  if (rc != 0) {
+    fprintf(stderr, "hud-server: %s\n", rc == HUD_ECONFIG ? hud_config_error(cfg) : hud_strerror(rc));
+    hud_config_free(cfg);
+    return 2;
+  }
+  for (size_t i = 0; i < hud_config_warning_count(cfg); i++) fprintf(stderr, "hud-server: %s\n", hud_config_warning(cfg, i));
+  const char *pub = hud_config_str(cfg, HUD_CFG_PUBLIC_URL);
+  if (*pub && strncmp(pub, "http://", 7) != 0 && strncmp(pub, "https://", 8) != 0) {
+    fprintf(stderr, "hud-server: public_url (%s): '%s' is not an http:// or https:// URL\n",
+            hud_config_origin(cfg, HUD_CFG_PUBLIC_URL), pub);
+    hud_config_free(cfg);
+    return 2;
+  }
+  snprintf(s->public_url, sizeof s->public_url, "%s", pub);
+  size_t pl = strlen(s->public_url);
+  while (pl && s->public_url[pl - 1] == '/') s->public_url[--pl] = 0;
+  rc = parse_webhooks(hud_config_str(cfg, HUD_CFG_WEBHOOK), hud_config_origin(cfg, HUD_CFG_WEBHOOK), s);
+  hud_config_free(cfg);
+  if (rc) alert_setup_clear(s);
+  return rc;
+}
+
+/* One sample alert to each webhook, each on its own so the answer says which one failed. */
+static int cmd_webhook_test(int argc, char **argv, int i) {
+  opts o = {0};
+  const char *pos[1];
+  int npos = 0;
+  int rc = parse_flags(argc, argv, i, &o, pos, &npos, 0);
+  if (rc) return rc;
+  alert_setup s;
+  if ((rc = load_alert_setup(&o, &s))) return rc;
+  if (s.n == 0) {
+    fprintf(stderr, "hud-server webhook-test: no webhook (--webhook ENV=URL, or `webhook =` in [server])\n");
+    return 2;
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  const char *base = s.public_url[0] ? s.public_url : "http://127.0.0.1:7700";
+  int failed = 0;
+  for (size_t k = 0; k < s.n; k++) {
+    const char *env = strcmp(s.targets[k].env, "*") == 0 ? "production" : s.targets[k].env;
+    char tui[1400], api[1400];
+    snprintf(tui, sizeof tui, "hud-tui --url %s --env %s --service shop --issue 00000000-0000-4000-8000-000000000000",
+             base, env);
+    snprintf(api, sizeof api, "%s/v1/issues/00000000-0000-4000-8000-000000000000?env=%s&service=shop", base, env);
+    srv_alert_issue is = {.env = env, .service = "shop", .event = "test",
+                          .issue_id = "00000000-0000-4000-8000-000000000000", .kind = "duration_regression",
+                          .headline = "apply_discounts self time +4.13 ms per call (v1 → v2) — a sample alert",
+                          .function_id = "00000000-0000-4000-8000-000000000001", .function_name = "apply_discounts",
+                          .module_path = "shop.pricing", .comparison = "version", .base_label = "v1",
+                          .cand_label = "v2",
+                          .link_vscode = "vscode://hud-dev.hud/function?id=00000000-0000-4000-8000-000000000001",
+                          .link_tui = tui, .link_api = api, .effect_ms_per_request = 4.13, .effect_pct = 23.0,
+                          .top_flow = "POST /orders", .code_changed = 1,
+                          .first_seen_ms = (int64_t)time(NULL) * 1000};
+    srv_alerts_limits lim = {.max_attempts = 1, .drain_ms = 1000};
+    srv_alerts *a;
+    srv_alerts_stats st = {0};
+    if (srv_alerts_new_limits(&s.targets[k], 1, &lim, &a) == 0) {
+      srv_alerts_enqueue(a, &is);
+      srv_alerts_flush(a, 15000);
+      srv_alerts_stats_get(a, &st);
+      srv_alerts_free(a);
+    }
+    char origin[256];
+    const char *u = s.targets[k].url, *p = strstr(u, "://");
+    p = p ? p + 3 : u;
+    snprintf(origin, sizeof origin, "%.*s", (int)((p - u) + (ptrdiff_t)strcspn(p, "/?#")), u);
+    printf("%s  %s  %s (%s%s)\n", st.delivered ? "delivered" : "FAILED   ", s.targets[k].env, origin,
+           s.targets[k].format == SRV_ALERT_SLACK ? "slack" : "json", s.targets[k].secret ? ", signed" : "");
+    failed += !st.delivered;
+  }
+  alert_setup_clear(&s);
+  return failed ? 1 : 0;
+}
+
 static int cmd_serve(int argc, char **argv, int i) {
   opts o = {.retention = -1};
   const char *pos[1];
@@ -411,6 +620,8 @@ static int cmd_serve(int argc, char **argv, int i) {
     fprintf(stderr, "hud-server: --tls-cert and --tls-key go together\n");
     return 2;
   }
+  alert_setup as;
+  if ((rc = load_alert_setup(&o, &as))) return rc;
   char *cert = NULL, *key = NULL;
   if (o.tls_cert) {
     cert = read_file(o.tls_cert);
@@ -419,6 +630,7 @@ static int cmd_serve(int argc, char **argv, int i) {
       fprintf(stderr, "hud-server: cannot read %s\n", !cert ? o.tls_cert : o.tls_key);
       free(cert);
       free(key);
+      alert_setup_clear(&as);
       return 1;
     }
   }
@@ -434,6 +646,18 @@ static int cmd_serve(int argc, char **argv, int i) {
   if (open_store(&o, &st)) {
     free(cert);
     free(key);
+    alert_setup_clear(&as);
+    return 1;
+  }
+  /* Webhook deliveries: their own thread; NULL without webhooks (srv_alerts_enqueue(NULL, ...) does nothing). */
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  srv_alerts *alerts = NULL;
+  if (as.n && srv_alerts_new(as.targets, as.n, &alerts) < 0) {
+    fprintf(stderr, "hud-server: cannot start the alerts thread\n");
+    srv_store_free(st);
+    free(cert);
+    free(key);
+    alert_setup_clear(&as);
     return 1;
   }
   srv_maintain_result mr;
@@ -444,11 +668,15 @@ static int cmd_serve(int argc, char **argv, int i) {
   ho.tls_key_pem = key;
   ho.threads = o.threads;
   ho.store = st;
+  ho.alerts = alerts;
+  ho.public_url = as.public_url[0] ? as.public_url : NULL;
   srv_http *h;
   rc = srv_http_start(&ho, &h);
   if (rc < 0) {
     fprintf(stderr, "hud-server: cannot listen on %s: %s\n", o.listen,
             rc == HUD_EINVAL ? "expected IPv4-ADDRESS:PORT" : "address in use or not available");
+    srv_alerts_free(alerts);
+    alert_setup_clear(&as);
     srv_store_free(st);
     free(o.owned_db);
     free(cert);
@@ -459,6 +687,13 @@ static int cmd_serve(int argc, char **argv, int i) {
   snprintf(host, sizeof host, "%.*s", (int)(strrchr(o.listen, ':') - o.listen), o.listen);
   printf("listening on %s:%u%s (db %s)\n", host, srv_http_port(h), cert ? " (TLS)" : "", o.db);
   fflush(stdout);
+  /* The base of the links in alerts. */
+  if (!as.public_url[0])
+    snprintf(as.public_url, sizeof as.public_url, "%s://%s:%u", cert ? "https" : "http", host, srv_http_port(h));
+  if (as.n) fprintf(stderr, "hud-server: alerts to %zu webhook(s); links to %s\n", as.n, as.public_url);
+  srv_issues_runner_options ro = {st, (int)o.detect_interval_ms, o.detect_window, as.public_url, alerts};
+  srv_issues_runner *runner = NULL;
+  if (srv_issues_runner_new(&ro, &runner) < 0) fprintf(stderr, "hud-server: detection runner not started\n");
 
   time_t next = time(NULL) + o.maintain_every;
   for (;;) {
@@ -474,6 +709,9 @@ static int cmd_serve(int argc, char **argv, int i) {
   int left = srv_http_shutdown(h, 10000);
   if (left) fprintf(stderr, "hud-server: %d request(s) still running at stop\n", left);
   srv_http_free(h);
+  srv_issues_runner_free(runner); /* before the store and the alerts: it uses both */
+  srv_alerts_free(alerts); /* after the server: deliveries due now get a few seconds */
+  alert_setup_clear(&as);
   srv_store_free(st);
   free(o.owned_db);
   free(cert);
@@ -485,5 +723,6 @@ static int cmd_serve(int argc, char **argv, int i) {
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "keys") == 0) return cmd_keys(argc, argv, 2);
   if (argc > 1 && strcmp(argv[1], "serve") == 0) return cmd_serve(argc, argv, 2);
+  if (argc > 1 && strcmp(argv[1], "webhook-test") == 0) return cmd_webhook_test(argc, argv, 2);
   return cmd_serve(argc, argv, 1);
 }

@@ -27,8 +27,11 @@ static const double k_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.
 static const char *const k_reasons[] = {"parse", "invalid", "too_large", "auth", "version", "store", "busy"};
 #define N_REASONS (sizeof k_reasons / sizeof k_reasons[0])
 
-static const char *const k_roles[] = {"ingest", "read", "admin"};
+static const char *const k_roles[] = {"ingest", "read", "triage", "admin"};
 #define N_ROLES (sizeof k_roles / sizeof k_roles[0])
+
+static const char *const k_alert_outcomes[] = {"delivered", "failed", "retried", "dropped"};
+#define N_ALERT_OUTCOMES (sizeof k_alert_outcomes / sizeof k_alert_outcomes[0])
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static req_series g_req[MAX_SERIES];
@@ -39,6 +42,8 @@ static double g_store_sum;
 static atomic_uint_fast64_t g_rows, g_batches, g_duplicates;
 static atomic_uint_fast64_t g_rejected[N_REASONS];
 static atomic_uint_fast64_t g_refused[N_ROLES];
+static atomic_uint_fast64_t g_detect_passes, g_detect_us, g_detect_opened, g_detect_reopened, g_detect_resolved;
+static atomic_uint_fast64_t g_alerts[N_ALERT_OUTCOMES];
 
 void srv_metrics_request(const char *route, int status, double seconds) {
   pthread_mutex_lock(&g_lock);
@@ -68,6 +73,19 @@ void srv_metrics_rejected(const char *reason) {
 void srv_metrics_auth_refused(const char *role) {
   for (size_t i = 0; i < N_ROLES; i++)
     if (strcmp(k_roles[i], role) == 0) atomic_fetch_add(&g_refused[i], 1);
+}
+
+void srv_metrics_detect_pass(double seconds, unsigned opened, unsigned reopened, unsigned resolved) {
+  atomic_fetch_add(&g_detect_passes, 1);
+  atomic_fetch_add(&g_detect_us, (uint_fast64_t)(seconds * 1e6));
+  atomic_fetch_add(&g_detect_opened, opened);
+  atomic_fetch_add(&g_detect_reopened, reopened);
+  atomic_fetch_add(&g_detect_resolved, resolved);
+}
+
+void srv_metrics_alert(const char *outcome) {
+  for (size_t i = 0; i < N_ALERT_OUTCOMES; i++)
+    if (strcmp(k_alert_outcomes[i], outcome) == 0) atomic_fetch_add(&g_alerts[i], 1);
 }
 
 void srv_metrics_store_latency(double seconds) {
@@ -126,6 +144,23 @@ int srv_metrics_render(char **out, size_t *len) {
              "# TYPE hud_auth_refused_total counter\n");
   for (size_t i = 0; i < N_ROLES; i++)
     fprintf(f, "hud_auth_refused_total{role=\"%s\"} %llu\n", k_roles[i], (unsigned long long)atomic_load(&g_refused[i]));
+  fprintf(f, "# HELP hud_detect_passes_total Detection passes (one service each).\n"
+             "# TYPE hud_detect_passes_total counter\nhud_detect_passes_total %llu\n"
+             "# HELP hud_detect_pass_seconds_total Time spent in detection passes.\n"
+             "# TYPE hud_detect_pass_seconds_total counter\nhud_detect_pass_seconds_total %.6f\n"
+             "# HELP hud_issues_events_total Issue lifecycle events made by detection, by event.\n"
+             "# TYPE hud_issues_events_total counter\n"
+             "hud_issues_events_total{event=\"opened\"} %llu\nhud_issues_events_total{event=\"reopened\"} %llu\n"
+             "hud_issues_events_total{event=\"resolved\"} %llu\n",
+          (unsigned long long)atomic_load(&g_detect_passes), (double)atomic_load(&g_detect_us) / 1e6,
+          (unsigned long long)atomic_load(&g_detect_opened), (unsigned long long)atomic_load(&g_detect_reopened),
+          (unsigned long long)atomic_load(&g_detect_resolved));
+  fprintf(f, "# HELP hud_alert_deliveries_total Webhook deliveries (one per issue event and webhook), by outcome;\n"
+             "# retried counts attempts to be repeated, dropped those never sent (queue full or server stopping).\n"
+             "# TYPE hud_alert_deliveries_total counter\n");
+  for (size_t i = 0; i < N_ALERT_OUTCOMES; i++)
+    fprintf(f, "hud_alert_deliveries_total{outcome=\"%s\"} %llu\n", k_alert_outcomes[i],
+            (unsigned long long)atomic_load(&g_alerts[i]));
   if (fclose(f) != 0) {
     free(buf);
     return HUD_ENOMEM;

@@ -92,6 +92,7 @@ static int q_hours(q_ctx *q) {
   int64_t h0 = (q->from_s + 3599) / 3600 * 3600, h1 = q->to_s / 3600 * 3600;
   q->hour_from = q->hour_to = q->blk_a = q->blk_b = q->from_s;
   /* HUD_SERVER_HOURLY=off reads minute slices only: the reference the exactness tests compare with. */
+  if (q->stored_only) return 0; /* building hours writes: a stored-issues read must not */
   const char *sw = getenv("HUD_SERVER_HOURLY");
   if (sw && strcmp(sw, "off") == 0) return 0;
   if (q->from_s < 0 || h1 <= h0) return 0;

@@ -48,6 +48,8 @@ typedef struct q_ctx {
    * blk_a = hour_from and blk_b = hour_to when a block there is dirty (or no hour split). */
   int64_t blk_a, blk_b;
   int in_tx; /* q_scope() opened a read transaction on db (q_end() ends it) */
+  bool stored_only; /* set before q_scope(): the handler reads stored issues only (no hourly
+                     * aggregates built, nothing written) */
 } q_ctx;
 
 /* Prepares Q for REQ: arena, query parameters, a read connection. Answers 500/503 itself on failure. */
@@ -83,6 +85,31 @@ int q_h_callgraph(const srv_request *req, srv_response *resp);
 int q_h_flows(const srv_request *req, srv_response *resp);
 int q_h_issues(const srv_request *req, srv_response *resp);
 int q_h_exception_flows(const srv_request *req, srv_response *resp);
+int q_h_issue(const srv_request *req, srv_response *resp);
+int q_h_issue_status(const srv_request *req, srv_response *resp);
+
+/* ---- issues: a finding (detect.h) as the wire's hud_issue (issues_map.c) ---- */
+
+/* What the stored row adds to a finding. */
+typedef struct q_issue_meta {
+  const char *issue_id;
+  hud_comparison_kind comparison;
+  const char *status;
+  hud_time_ns first_seen, last_seen, status_changed_at;
+  int32_t times_reopened;
+  const char *public_url; /* for links; NULL: no tui/api links */
+} q_issue_meta;
+
+/* issue_id = uuid5(env|service|kind|function_id or flow_id|exception_type): the same root cause found
+ * again (in any comparison) is the same issue. */
+void q_issue_id(const char *env, const char *service, const srv_issue *is, hud_uuid out);
+/* Fills OUT (memory in Q's arena; names read through Q) from finding IS of Q's service. */
+int q_issue_from_finding(q_ctx *q, const srv_issue *is, const q_issue_meta *m, hud_issue *out);
+/* What the alerts module gets of H (event left NULL); strings borrowed from H. */
+struct srv_alert_issue;
+void q_issue_alert_view(const hud_issue *h, const char *env, const char *service, const char *comparison,
+                        struct srv_alert_issue *out);
+
 
 /* ---- reads (store_sqlite_query.c) ---- */
 
@@ -149,6 +176,12 @@ typedef struct sq_side {
   const char *label;
 } sq_side;
 int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot *outs);
+/* The environment and name of service SERVICE_ID (detection runner). */
+int sq_service_of(q_ctx *q, int64_t service_id, const char **env, const char **name);
+/* VERSION_ID's span of data [*FROM_S, *TO_S) (version_spans; first/last seen for older stores). */
+int sq_version_span(q_ctx *q, int64_t version_id, int64_t *from_s, int64_t *to_s);
+/* The code hashes version VERSION_ID declared (fn_versions), as detection input. */
+int sq_det_fns(q_ctx *q, int64_t version_id, srv_det_fn **fns, size_t *n);
 /* Resolves a function or flow UUID to its display name (qualname / "GET /route"), module path. */
 int sq_name_of_function(q_ctx *q, const char *uuid, const char **name, const char **module_path);
 int sq_name_of_flow(q_ctx *q, const char *uuid, const char **name);

@@ -112,8 +112,10 @@ enum {
   SRV_ROLE_READ = 1u << 2,    /* the query API (editors, hud-tui, scripts) */
   SRV_ROLE_ADMIN = 1u << 3,   /* routes that change the server's state (settings, issues, keys) */
   SRV_ROUTE_INGEST = 1u << 4, /* runs on the ingest workers; counted in hud_ingest_rejected_batches_total */
+  SRV_ROLE_TRIAGE = 1u << 5,  /* changing an issue's status (acknowledge, mute); a triage key also reads */
 };
-#define SRV_ROLES_ALL (SRV_ROLE_INGEST | SRV_ROLE_READ | SRV_ROLE_ADMIN)
+#define SRV_ROLES_ALL (SRV_ROLE_INGEST | SRV_ROLE_READ | SRV_ROLE_TRIAGE | SRV_ROLE_ADMIN)
+/* A route may accept several roles (any one suffices), e.g. SRV_ROLE_TRIAGE | SRV_ROLE_ADMIN. */
 
 typedef struct srv_route {
   const char *method; /* "GET", "POST"; NULL ends a table */

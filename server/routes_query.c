@@ -9,6 +9,8 @@ const srv_route srv_query_routes[] = {
     {"GET", "/v1/callgraph", q_h_callgraph, SRV_ROLE_READ, 0, "callgraph"},
     {"GET", "/v1/flows", q_h_flows, SRV_ROLE_READ, 0, "flows"},
     {"GET", "/v1/issues", q_h_issues, SRV_ROLE_READ, 0, "issues"},
+    {"GET", "/v1/issues/{id}", q_h_issue, SRV_ROLE_READ, 0, "issue"},
+    {"POST", "/v1/issues/{id}/status", q_h_issue_status, SRV_ROLE_TRIAGE | SRV_ROLE_ADMIN, 0, "issue_status"},
     {"GET", "/v1/exception-flows", q_h_exception_flows, SRV_ROLE_READ, 0, "exception_flows"},
     {0},
 };

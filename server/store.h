@@ -77,10 +77,22 @@
  *         trigger mark hours dirty, a materializer rebuilds them (server/store_hours.h documents it). The query side reads a window's whole
  *         hours from fn_hours and only its partial-hour edges from fn_slices, so day windows read ~24
  *         rows per function instead of ~1440; answers are the same as summing fn_slices.
- *   issues(id INTEGER PRIMARY KEY, service_id, kind TEXT, fn INTEGER, flow INTEGER, fingerprint TEXT UNIQUE,
- *         detected_at, updated_at, window_start, window_end, status TEXT, payload TEXT)
- *         INDEX issues_service(service_id, detected_at)
- *         -- written by detection (query engineer): payload is JSON text owned by him.
+ *   issues(issue_id TEXT PRIMARY KEY, service_id, kind TEXT, function_id TEXT, flow_id TEXT,
+ *         exception_type TEXT, comparison TEXT, status TEXT  -- open | acknowledged | muted | resolved
+ *         , first_seen, last_seen, status_changed_at  -- unix ns
+ *         , times_reopened, base_label, cand_label, finding BLOB  -- the detection result (issue_blob.h)
+ *         , payload TEXT  -- the hud_issue as the codec encodes it in {"issues": [...]}
+ *         ) WITHOUT ROWID;  INDEX issues_service(service_id, status, last_seen)
+ *         -- written only by the detection runner (server/issues_runner.c) and the status route.
+ *   issue_events(id INTEGER PRIMARY KEY, issue_id, at  -- unix ns
+ *         , event TEXT  -- opened | resolved | reopened | acknowledged | muted | unmuted | updated
+ *         , note TEXT)  INDEX issue_events_issue(issue_id, id)
+ *   fn_versions(service_id, fn, version_id, source_code_hash, first_seen, last_seen,
+ *         PRIMARY KEY(service_id, version_id, fn)) WITHOUT ROWID
+ *         -- the code hash each version declared (written with the declarations at fold time).
+ *   version_spans(version_id INTEGER PRIMARY KEY, service_id, data_from, data_to)
+ *         -- first slice and end of the last slice of each version's call and flow rows (fold time;
+ *         -- retention does not shrink it). Versions folded before it existed have no row.
  *   journal(id INTEGER PRIMARY KEY AUTOINCREMENT, service_id, version_id, received_at, data BLOB)
  *         -- write-behind (see srv_store_ingest): acknowledged batches not yet folded into the tables
  *         -- above, records in the binary form of server/store_fold.h. Not for queries.
@@ -95,8 +107,9 @@
 
 #include "hud/sketch.h"
 
-/* 2: api_keys.roles (a v1 file gains the column when opened). */
-#define SRV_STORE_SCHEMA_VERSION 2
+/* 2: api_keys.roles (a v1 file gains the column when opened). 3: issues, issue_events, fn_versions (a
+ * v2 file's unused issues table is replaced). */
+#define SRV_STORE_SCHEMA_VERSION 3
 
 typedef struct srv_store srv_store;
 struct sqlite3;
@@ -187,6 +200,11 @@ int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned ch
 int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg);
 /* Marks the key revoked (HUD_ENOTFOUND when absent). */
 int srv_store_key_revoke(srv_store *st, int64_t id, int64_t now);
+
+/* FN(ARG, SERVICE_IDS, N) is called after every committed fold with the services (services.id) whose
+ * rows it wrote; detection wakes on it. It runs on the folding thread after the store's locks are
+ * released: it must return quickly (signal a thread) and not wait for the store. NULL removes it. */
+void srv_store_on_fold(srv_store *st, void (*fn)(void *arg, const int64_t *service_ids, size_t n), void *arg);
 
 /* ---- maintenance ---- */
 

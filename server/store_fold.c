@@ -438,19 +438,20 @@ static int add_count(srv_fold *f, const srv_fold_row *k, int64_t count) {
   return 0;
 }
 
-static int add_decl(srv_fold *f, int64_t sid, int64_t now, const hud_function_decl *d) {
+static int add_decl(srv_fold *f, int64_t sid, int64_t vid, int64_t now, const hud_function_decl *d) {
   if (grow_buckets((void ***)&f->dbuckets, &f->dcap, f->dn, offsetof(srv_fold_decl, chain),
                    offsetof(srv_fold_decl, hash)) < 0)
     return HUD_ENOMEM;
-  uint64_t h = hash_str((uint64_t)sid, d->function_id);
+  uint64_t h = hash_str(mix((uint64_t)sid, (uint64_t)vid), d->function_id);
   srv_fold_decl **slot = &f->dbuckets[h & (f->dcap - 1)], *e;
   for (e = *slot; e; e = e->chain)
-    if (e->hash == h && e->sid == sid && strcmp(e->d.function_id, d->function_id) == 0) break;
+    if (e->hash == h && e->sid == sid && e->vid == vid && strcmp(e->d.function_id, d->function_id) == 0) break;
   if (!e) {
     e = hud_arena_alloc(f->arena, sizeof *e);
     if (!e) return HUD_ENOMEM;
     e->hash = h;
     e->sid = sid;
+    e->vid = vid;
     e->first = now;
     e->chain = *slot;
     *slot = e;
@@ -644,7 +645,7 @@ int srv_fold_add(srv_fold *f, int64_t jid, int64_t sid, int64_t vid, int64_t now
   f->jids[f->njids++] = jid;
   if (now > f->now) f->now = now;
   int rc = 0;
-  for (size_t i = 0; rc == 0 && i < b->n_declarations; i++) rc = add_decl(f, sid, now, &b->declarations[i]);
+  for (size_t i = 0; rc == 0 && i < b->n_declarations; i++) rc = add_decl(f, sid, vid, now, &b->declarations[i]);
   if (rc == 0) rc = add_flows(f, sid, vid, now, cutoff, b);
   if (rc == 0) rc = add_invocations(f, sid, vid, cutoff, b);
   if (rc == 0) rc = add_exception_flows(f, sid, vid, cutoff, b);

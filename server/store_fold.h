@@ -70,10 +70,11 @@ typedef struct srv_fold_row {
   size_t aux_len;
 } srv_fold_row;
 
+/* One per (service, version, function): the version's code hash is kept per version (fn_versions). */
 typedef struct srv_fold_decl {
   struct srv_fold_decl *chain, *next;
   uint64_t hash;
-  int64_t sid;
+  int64_t sid, vid;
   hud_function_decl d; /* strings owned by the accumulator */
   int64_t first, last; /* receive times (unix s) */
 } srv_fold_decl;

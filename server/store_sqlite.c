@@ -456,10 +456,23 @@ static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS flows (id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL,"
     " flow_id TEXT NOT NULL, kind TEXT NOT NULL, method TEXT, route TEXT, task_name TEXT, queue TEXT,"
     " first_seen INTEGER, last_seen INTEGER, UNIQUE (service_id, flow_id));\n"
-    "CREATE TABLE IF NOT EXISTS issues (id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL, kind TEXT NOT NULL,"
-    " fn INTEGER, flow INTEGER, fingerprint TEXT UNIQUE, detected_at INTEGER, updated_at INTEGER,"
-    " window_start INTEGER, window_end INTEGER, status TEXT NOT NULL DEFAULT 'open', payload TEXT);\n"
-    "CREATE INDEX IF NOT EXISTS issues_service ON issues(service_id, detected_at);\n"
+    /* Detected issues (server/issues_runner.c writes them, server/query_issues.c reads them). */
+    "CREATE TABLE IF NOT EXISTS issues (issue_id TEXT PRIMARY KEY, service_id INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, function_id TEXT, flow_id TEXT, exception_type TEXT, comparison TEXT NOT NULL,"
+    " status TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    " status_changed_at INTEGER NOT NULL, times_reopened INTEGER NOT NULL DEFAULT 0,"
+    " base_label TEXT, cand_label TEXT, finding BLOB, payload TEXT NOT NULL) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS issues_service ON issues(service_id, status, last_seen);\n"
+    "CREATE TABLE IF NOT EXISTS issue_events (id INTEGER PRIMARY KEY, issue_id TEXT NOT NULL, at INTEGER NOT NULL,"
+    " event TEXT NOT NULL, note TEXT);\n"
+    "CREATE INDEX IF NOT EXISTS issue_events_issue ON issue_events(issue_id, id);\n"
+    /* The code hash each version declared for a function (detection's code_changed). */
+    "CREATE TABLE IF NOT EXISTS fn_versions (service_id INTEGER NOT NULL, fn INTEGER NOT NULL,"
+    " version_id INTEGER NOT NULL, source_code_hash TEXT, first_seen INTEGER, last_seen INTEGER,"
+    " PRIMARY KEY (service_id, version_id, fn)) WITHOUT ROWID;\n"
+    /* Each version's span of data (first slice, end of the last slice), kept at fold time. */
+    "CREATE TABLE IF NOT EXISTS version_spans (version_id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL,"
+    " data_from INTEGER NOT NULL, data_to INTEGER NOT NULL);\n"
     /* Acknowledged batches not yet folded into the tables (write-behind): records in the binary
      * form of store_fold.h; AUTOINCREMENT so an id is never reused. */
     "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, service_id INTEGER NOT NULL,"
@@ -498,7 +511,7 @@ struct srv_store {
   sqlite3 *w;
   sqlite3_stmt *upsert[T_COUNT];
   sqlite3_stmt *st_batch, *st_service, *st_service_id, *st_version, *st_version_id, *st_decl, *st_fn_get,
-      *st_fn_ins, *st_flow_up, *st_flow_id, *st_flow_fix;
+      *st_fn_ins, *st_flow_up, *st_flow_id, *st_flow_fix, *st_fn_ver, *st_vspan;
   id_cache fns, flows;
   pthread_mutex_t rlock;
   pthread_cond_t rcond;
@@ -527,6 +540,8 @@ struct srv_store {
   double fold_interval_s;
   pthread_t folder;
   int folder_running;
+  void (*on_fold)(void *arg, const int64_t *sids, size_t n); /* under flock */
+  void *on_fold_arg;
 };
 
 static int fold_once(srv_store *st);
@@ -668,6 +683,19 @@ static int migrate_key_roles(sqlite3 *db) {
   return has ? 0 : exec(db, "ALTER TABLE api_keys ADD COLUMN roles TEXT");
 }
 
+/* Version 2 files have the never-written issues table of the first design (fingerprint, payload):
+ * it is dropped before the current one is created. */
+static int migrate_issues(sqlite3 *db) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM pragma_table_info('issues') WHERE name = 'fingerprint'", -1, &q,
+                         NULL) != SQLITE_OK)
+    return HUD_ESTORE;
+  int old = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
+  sqlite3_finalize(q);
+  if (old < 0) return HUD_ESTORE;
+  return old ? exec(db, "DROP INDEX IF EXISTS issues_service; DROP TABLE issues") : 0;
+}
+
 /* The schema version the file records (0 for a new file). */
 static int schema_version(sqlite3 *db) {
   sqlite3_stmt *q;
@@ -690,7 +718,8 @@ static int create_schema(srv_store *st) {
     return HUD_ESTORE;
   }
   if (exec(st->w, "BEGIN IMMEDIATE") < 0) return HUD_ESTORE;
-  int rc = exec(st->w, k_schema);
+  int rc = migrate_issues(st->w);
+  if (rc == 0) rc = exec(st->w, k_schema);
   if (rc == 0) rc = migrate_key_roles(st->w);
   for (int t = 0; rc == 0 && t < T_COUNT; t++) {
     char *ddl = table_ddl(&k_tables[t]);
@@ -763,6 +792,16 @@ static int prepare_writer(srv_store *st) {
            "UPDATE flows SET kind = ?2, method = ?3, route = ?4, task_name = ?5, queue = ?6"
            " WHERE id = ?1 AND kind = 'unknown'",
            &st->st_flow_fix) < 0 ||
+      prep(st->w,
+           "INSERT INTO fn_versions (service_id, fn, version_id, source_code_hash, first_seen, last_seen)"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (service_id, version_id, fn) DO UPDATE SET"
+           " source_code_hash = excluded.source_code_hash, last_seen = MAX(last_seen, excluded.last_seen)",
+           &st->st_fn_ver) < 0 ||
+      prep(st->w,
+           "INSERT INTO version_spans (version_id, service_id, data_from, data_to) VALUES (?1, ?2, ?3, ?4)"
+           " ON CONFLICT (version_id) DO UPDATE SET data_from = MIN(data_from, excluded.data_from),"
+           " data_to = MAX(data_to, excluded.data_to)",
+           &st->st_vspan) < 0 ||
       prep(st->w, "INSERT INTO journal (service_id, version_id, received_at, data) VALUES (?, ?, ?, ?)",
            &st->st_journal_ins) < 0 ||
       prep(st->w, "DELETE FROM journal WHERE id = ?", &st->st_journal_del) < 0 ||
@@ -776,7 +815,7 @@ static void finalize_writer(srv_store *st) {
   for (int t = 0; t < T_COUNT; t++) sqlite3_finalize(st->upsert[t]);
   sqlite3_stmt **all[] = {&st->st_batch, &st->st_service, &st->st_service_id, &st->st_version,
                           &st->st_version_id, &st->st_decl, &st->st_fn_get, &st->st_fn_ins,
-                          &st->st_flow_up, &st->st_flow_id, &st->st_flow_fix, &st->st_journal_ins,
+                          &st->st_flow_up, &st->st_flow_id, &st->st_flow_fix, &st->st_fn_ver, &st->st_vspan, &st->st_journal_ins,
                           &st->st_journal_del, &st->st_journal_all};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     sqlite3_finalize(*all[i]);
@@ -1228,6 +1267,14 @@ static int fold_declarations(srv_store *st, const srv_fold *f) {
     int rc = step_id(st->w, q, &id);
     if (rc < 0) return rc;
     if (!cache_get(&st->fns, e->sid, d->function_id, &cached)) cache_put(&st->fns, e->sid, d->function_id, id);
+    sqlite3_stmt *v = st->st_fn_ver;
+    sqlite3_bind_int64(v, 1, e->sid);
+    sqlite3_bind_int64(v, 2, id);
+    sqlite3_bind_int64(v, 3, e->vid);
+    sqlite3_bind_text(v, 4, d->source_code_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(v, 5, e->first);
+    sqlite3_bind_int64(v, 6, e->last);
+    if ((rc = step_done(st->w, v)) < 0) return rc;
   }
   return 0;
 }
@@ -1468,6 +1515,36 @@ static void fold_release(srv_fold *f) {
     }
 }
 
+/* Widens each version's span of data (version_spans) to the slices of F's call and flow rows. */
+static int fold_spans(srv_store *st, const srv_fold *f) {
+  typedef struct {
+    int64_t sid, vid, from, to;
+  } span;
+  span sp[64];
+  size_t n = 0;
+  int rc = 0;
+  static const int tables[] = {T_CALLS, T_FLOW_SLICES};
+  for (size_t t = 0; t < 2; t++)
+    for (const srv_fold_row *r = srv_fold_rows(f, tables[t]); r; r = r->next) {
+      size_t i = 0;
+      while (i < n && sp[i].vid != r->vid) i++;
+      if (i == n) {
+        if (n == sizeof sp / sizeof sp[0]) continue; /* more versions in one fold: the next fold widens them */
+        sp[n++] = (span){r->sid, r->vid, r->slice, r->slice + r->width};
+      }
+      if (r->slice < sp[i].from) sp[i].from = r->slice;
+      if (r->slice + r->width > sp[i].to) sp[i].to = r->slice + r->width;
+    }
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    sqlite3_bind_int64(st->st_vspan, 1, sp[i].vid);
+    sqlite3_bind_int64(st->st_vspan, 2, sp[i].sid);
+    sqlite3_bind_int64(st->st_vspan, 3, sp[i].from);
+    sqlite3_bind_int64(st->st_vspan, 4, sp[i].to);
+    rc = step_done(st->w, st->st_vspan);
+  }
+  return rc;
+}
+
 /* Writes accumulator F and deletes the journal rows it covers, in the caller's transaction. */
 static int fold_write(srv_store *st, srv_fold *f) {
   int64_t now = srv_fold_now(f);
@@ -1477,6 +1554,7 @@ static int fold_write(srv_store *st, srv_fold *f) {
   for (int t = 0; rc == 0 && t < T_COUNT; t++)
     for (const srv_fold_row *r = srv_fold_rows(f, t); rc == 0 && r; r = r->next) rc = fold_row(st, r, now);
   if (rc == 0) rc = fold_hours(st, f);
+  if (rc == 0) rc = fold_spans(st, f);
   size_t n;
   const int64_t *ids = srv_fold_journal_ids(f, &n);
   for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -1537,6 +1615,21 @@ static int fold_rebuild(srv_store *st) {
   return 0;
 }
 
+/* The distinct services of F's call, flow and exception rows (at most FOLD_HOOK_SIDS; services are
+ * few per server, and a fold beyond that wakes the rest at their next fold). */
+#define FOLD_HOOK_SIDS 64
+static size_t fold_services(const srv_fold *f, int64_t *sids) {
+  static const int tables[] = {T_CALLS, T_FLOW_SLICES, T_EXC_FLOWS};
+  size_t n = 0;
+  for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+    for (const srv_fold_row *r = srv_fold_rows(f, tables[t]); r && n < FOLD_HOOK_SIDS; r = r->next) {
+      size_t i = 0;
+      while (i < n && sids[i] != r->sid) i++;
+      if (i == n) sids[n++] = r->sid;
+    }
+  return n;
+}
+
 /* Folds what is accumulated now. Callers: the folder thread, open, free, maintenance; one at a time
  * (fold_mutex): a rebuild must never read the journal rows of a fold still being written. */
 static int fold_once(srv_store *st) {
@@ -1581,6 +1674,8 @@ static int fold_once(srv_store *st) {
     cache_clear(&st->flows);
   }
   srv_metrics_store_latency(now_mono() - t0);
+  int64_t sids[FOLD_HOOK_SIDS];
+  size_t nsids = rc == 0 ? fold_services(work, sids) : 0;
   fold_release(work);
   srv_fold_reset(work);
   pthread_mutex_lock(&st->flock);
@@ -1595,11 +1690,21 @@ static int fold_once(srv_store *st) {
     st->need_rebuild = 1;
     st->fold_failures++;
   }
+  void (*hook)(void *, const int64_t *, size_t) = st->on_fold;
+  void *hook_arg = st->on_fold_arg;
   pthread_cond_broadcast(&st->dcond);
   pthread_mutex_unlock(&st->flock);
   writer_unlock(st);
   pthread_mutex_unlock(&st->fold_mutex);
+  if (hook && nsids) hook(hook_arg, sids, nsids);
   return rc;
+}
+
+void srv_store_on_fold(srv_store *st, void (*fn)(void *arg, const int64_t *service_ids, size_t n), void *arg) {
+  pthread_mutex_lock(&st->flock);
+  st->on_fold = fn;
+  st->on_fold_arg = arg;
+  pthread_mutex_unlock(&st->flock);
 }
 
 /* Idle (nothing merged for IDLE_RELEASE_S): gives back what the accumulators keep for reuse and

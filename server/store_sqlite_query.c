@@ -2383,3 +2383,68 @@ int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot 
   sq_map_free(&flows.map);
   return rc;
 }
+
+/* ---- detection runner reads (issues_runner.c) ---- */
+
+int sq_service_of(q_ctx *q, int64_t service_id, const char **env, const char **name) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q, "SELECT env, name FROM services WHERE id = ?1", &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, service_id);
+  int s = sqlite3_step(st);
+  if (s == SQLITE_ROW) {
+    *env = sq_text(q, st, 0);
+    *name = sq_text(q, st, 1);
+    rc = *env && *name ? 0 : HUD_ENOMEM;
+  } else {
+    rc = s == SQLITE_DONE ? HUD_ENOTFOUND : HUD_ESTORE;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int sq_version_span(q_ctx *q, int64_t version_id, int64_t *from_s, int64_t *to_s) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q,
+                   "SELECT COALESCE(s.data_from, v.first_seen), COALESCE(s.data_to, v.last_seen + 60) FROM versions v"
+                   " LEFT JOIN version_spans s ON s.version_id = v.id WHERE v.id = ?1",
+                   &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, version_id);
+  int s = sqlite3_step(st);
+  if (s == SQLITE_ROW) {
+    *from_s = sqlite3_column_int64(st, 0);
+    *to_s = sqlite3_column_int64(st, 1);
+  }
+  rc = s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? HUD_ENOTFOUND : HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int sq_det_fns(q_ctx *q, int64_t version_id, srv_det_fn **fns, size_t *n) {
+  *fns = NULL;
+  *n = 0;
+  sqlite3_stmt *st;
+  int rc = sq_prep(q,
+                   "SELECT f.function_id, v.source_code_hash FROM fn_versions v JOIN functions f ON f.id = v.fn"
+                   " WHERE v.service_id = ?1 AND v.version_id = ?2",
+                   &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, q->service_id);
+  sqlite3_bind_int64(st, 2, version_id);
+  size_t cap = 0;
+  int s;
+  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)fns, &cap, *n, sizeof **fns)) < 0) break;
+    srv_det_fn *f = &(*fns)[(*n)++];
+    f->function_id = sq_text(q, st, 0);
+    f->source_code_hash = sq_text(q, st, 1);
+    if (!f->function_id) {
+      rc = HUD_ENOMEM;
+      break;
+    }
+  }
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}

@@ -11,6 +11,7 @@
 #include "client_support.h"
 #include "tls_cert.h"
 #include "httpd_fixture.h"
+#include "hud/api.h"
 #include "hud/client.h"
 #include "hud/err.h"
 #include "hud/version.h"
@@ -448,6 +449,65 @@ static void connection_is_reused(void **state) {
   for (size_t i = 1; i < 20; i++) assert_int_equal(httpd_request_at(f->h, i)->client_port, port);
 }
 
+#define ISSUE_ID "1b4e28ba-2fa1-41d2-883f-0016d3cca427"
+#define ISSUE_JSON                                                                                               \
+  "{\"issue_id\":\"" ISSUE_ID "\",\"kind\":\"new_exception\",\"subject_kind\":\"function\","                   \
+  "\"subject_id\":\"7c974e7c-105c-500a-b205-89c23deafc8e\",\"comparison\":\"canary\","                          \
+  "\"baseline\":{\"from\":\"2024-08-19T09:14:38Z\",\"to\":\"2024-08-19T10:14:38Z\",\"count\":500,"               \
+  "\"sampled_count\":0,\"errors\":0,\"mean_duration\":0,\"stddev_duration\":0,\"error_rate\":0},"              \
+  "\"current\":{\"from\":\"2024-08-19T09:14:38Z\",\"to\":\"2024-08-19T10:14:38Z\",\"count\":500,"                \
+  "\"sampled_count\":0,\"errors\":3,\"mean_duration\":0,\"stddev_duration\":0,\"error_rate\":0.006},"          \
+  "\"metric\":\"exceptions\",\"effect\":3,\"effect_pct\":10000,\"effect_pct_capped\":true,\"ci_low\":1,"         \
+  "\"ci_high\":5,\"confidence\":0.999,\"p_value\":1e-5,\"p_text\":\"1.0e-05\",\"detected_at\":\"2024-08-19T10:00:00Z\"," \
+  "\"status\":\"muted\",\"headline\":\"new KeyError in price (v1 → v2)\",\"root_causes\":[],"                    \
+  "\"history\":[{\"at\":\"2024-08-19T10:00:00Z\",\"event\":\"opened\"},"                                         \
+  "{\"at\":\"2024-08-19T10:05:00Z\",\"event\":\"muted\",\"note\":\"known\"}]}"
+
+/* The typed issue calls: one issue with its history, and a status change posted as a JSON body. */
+static void api_issue_and_issue_status(void **state) {
+  fx *f = *state;
+  httpd_route_simple(f->h, "GET", "/v1/issues/" ISSUE_ID, 200, ISSUE_JSON);
+  httpd_route_simple(f->h, "POST", "/v1/issues/" ISSUE_ID "/status", 200, ISSUE_JSON);
+  hud_arena *a = hud_arena_new();
+  hud_issue_request ir = {.scope = {.service = "shop", .environment = "prod"}};
+  strcpy(ir.issue_id, ISSUE_ID);
+  hud_issue is;
+  hud_api_error err;
+  assert_int_equal(hud_api_issue(f->c, &ir, a, &is, &err), 0);
+  assert_int_equal(is.kind, HUD_ISSUE_NEW_EXCEPTION);
+  assert_int_equal(is.comparison, HUD_COMPARE_CANARY);
+  assert_int_equal(is.n_history, 2);
+  assert_string_equal(is.history[1].note, "known");
+  assert_int_equal(is.code_changed, -1);
+  const httpd_request *r = httpd_request_at(f->h, 0);
+  assert_string_equal(r->method, "GET");
+  assert_string_equal(httpd_request_arg(r, "service"), "shop");
+  assert_string_equal(httpd_request_arg(r, "env"), "prod");
+
+  hud_issue_status_request sr = {.scope = {.service = "shop"}, .status = "muted", .note = "known"};
+  strcpy(sr.issue_id, ISSUE_ID);
+  assert_int_equal(hud_api_issue_status(f->c, &sr, a, &is, &err), 0);
+  assert_string_equal(is.status, "muted");
+  r = httpd_request_at(f->h, 1);
+  assert_string_equal(r->method, "POST");
+  assert_string_equal(r->path, "/v1/issues/" ISSUE_ID "/status");
+  assert_string_equal(httpd_request_arg(r, "service"), "shop");
+  assert_string_equal((const char *)r->decoded, "{\"status\":\"muted\",\"note\":\"known\"}");
+
+  /* A read-only key: the server's 403 comes back as HUD_EFORBIDDEN with its message. */
+  httpd_route_simple(f->h, "POST", "/v1/issues/" ISSUE_ID "/status", 403,
+                     "{\"error\":{\"code\":\"forbidden\",\"message\":\"changing an issue needs the triage role\"}}");
+  assert_int_equal(hud_api_issue_status(f->c, &sr, a, &is, &err), HUD_EFORBIDDEN);
+  assert_int_equal(err.status, 403);
+  assert_string_equal(err.message, "changing an issue needs the triage role");
+  /* A status people may not set is refused before anything is sent. */
+  size_t before = httpd_request_count(f->h);
+  sr.status = "resolved";
+  assert_int_equal(hud_api_issue_status(f->c, &sr, a, &is, &err), HUD_EFIELD);
+  assert_int_equal(httpd_request_count(f->h), before);
+  hud_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(get_ok_with_params_and_headers, setup, teardown),
@@ -465,6 +525,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(other_methods, setup, teardown),
       cmocka_unit_test_setup_teardown(scripted_sequence, setup, teardown),
       cmocka_unit_test_setup_teardown(connection_is_reused, setup, teardown),
+      cmocka_unit_test_setup_teardown(api_issue_and_issue_status, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

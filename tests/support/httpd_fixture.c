@@ -141,6 +141,9 @@ static httpd_request *record(httpd *h, struct MHD_Connection *conn, const char *
   httpd_request **v = realloc(h->reqs, (h->n_reqs + 1) * sizeof *v);
   if (!v) abort();
   h->reqs = v;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  r->received_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
   h->reqs[h->n_reqs++] = r;
   pthread_cond_broadcast(&h->cv);
   pthread_mutex_unlock(&h->mu);
@@ -280,6 +283,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   free(body);
   if (!resp) return MHD_NO;
   MHD_add_response_header(resp, "Content-Type", r.content_type ? r.content_type : "application/json");
+  if (r.retry_after) MHD_add_response_header(resp, "Retry-After", r.retry_after);
   enum MHD_Result ret = MHD_queue_response(conn, (unsigned)(r.status ? r.status : 200), resp);
   MHD_destroy_response(resp);
   return ret;

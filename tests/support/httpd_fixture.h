@@ -21,6 +21,7 @@ typedef struct httpd_response {
   int drop;                 /* close the connection without any response */
   size_t repeat_len;        /* >0: the body is `body` repeated up to this many bytes (large bodies) */
   int times;                /* >0: answer only this many requests, then fall through to other routes */
+  const char *retry_after;  /* not NULL: sent as a Retry-After header (not copied: a literal) */
 } httpd_response;
 
 typedef struct httpd_header {
@@ -41,6 +42,7 @@ typedef struct httpd_request {
   size_t decoded_len;
   int decode_error;         /* Content-Encoding: gzip but the body did not decode */
   int client_port;          /* the client's source port: equal ports mean a reused connection */
+  long long received_ms;    /* CLOCK_MONOTONIC milliseconds when the body was in */
 } httpd_request;
 
 /* Starts the server on 127.0.0.1 with a free port. Returns NULL on failure (message on stderr). */

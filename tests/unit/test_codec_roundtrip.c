@@ -605,6 +605,179 @@ static void issues_round_trip(void **state) {
   hud_arena_free(a);
 }
 
+/* The issue of stored issues: one root cause, its affected flows, path, links and history. */
+static void issue_new_shape_round_trip(void **state) {
+  (void)state;
+  hud_arena *a = hud_arena_new();
+  hud_root_cause rc[] = {{.name = "apply_discounts", .metric = "self_duration", .baseline_value = 1500,
+                          .current_value = 4130000, .share = 1, .p_value = 2.2250738585072014e-308}};
+  strcpy(rc[0].function_id, FN_CART_ADD);
+  hud_affected_flow fl[] = {{.name = "GET /orders/<id>", .baseline_mean = 2e6, .current_mean = 6.13e6,
+                             .effect = 4.13e6, .effect_pct = 206.5, .count = 900},
+                            {.name = "shop.tasks.send_mail", .baseline_mean = 1e7, .current_mean = 1.04e7,
+                             .effect = 4e5, .effect_pct = 4, .baseline_error_rate = 0.001,
+                             .current_error_rate = 0.002, .count = 50}};
+  strcpy(fl[0].flow_id, FLOW_GET);
+  strcpy(fl[1].flow_id, FLOW_MAIL);
+  hud_path_step path[] = {{.name = "checkout"}, {.name = NULL}};
+  strcpy(path[0].function_id, FN_CHECKOUT);
+  strcpy(path[1].function_id, FN_CART_ADD);
+  hud_issue_event hist[] = {{.at = T0, .event = "opened"},
+                            {.at = T0 + 5, .event = "acknowledged", .note = "on it"}};
+  hud_issue is = {.kind = HUD_ISSUE_DURATION_REGRESSION, .subject_kind = HUD_SUBJECT_FUNCTION,
+                  .subject_name = "apply_discounts", .comparison = HUD_COMPARE_CANARY,
+                  .baseline = {.version = "v1", .from = T0 - 10, .to = T0, .count = 1000},
+                  .current = {.version = "v2", .from = T0, .to = T0 + 10, .count = 900},
+                  .metric = "self_duration", .effect = 4128500, .effect_pct = 10000, .ci_low = 4e6,
+                  .ci_high = 4.2e6, .confidence = 0.999, .p_value = 2.2250738585072014e-308,
+                  .detected_at = T0, .status = "acknowledged", .n_root_causes = 1, .root_causes = rc,
+                  .headline = "apply_discounts self time +4.13 ms per call (v1 → v2)",
+                  .module_path = "shop/pricing.py", .q_value = 1e-300, .statistic = 41.5,
+                  .statistic_name = "z", .df = 0, .p_text = "< 1e-16", .effect_pct_capped = true,
+                  .drift_pct = 10.5, .code_changed = 1, .self_includes_uninstrumented = true,
+                  .first_seen = T0, .last_seen = T0 + 60, .status_changed_at = T0 + 5, .times_reopened = 2,
+                  .n_affected_flows = 2, .affected_flows = fl, .n_call_path = 2, .call_path = path,
+                  .links = {.vscode = "vscode://hud-dev.hud/function?id=" FN_CART_ADD "&issue=x",
+                            .api = "https://hud.example/v1/issues/x?env=prod&service=shop"},
+                  .n_history = 2, .history = hist};
+  strcpy(is.issue_id, "1b4e28ba-2fa1-41d2-883f-0016d3cca427");
+  strcpy(is.subject_id, FN_CART_ADD);
+  hud_issue y;
+  ROUND_TRIP(hud_issue, is, y, a);
+  assert_int_equal(y.comparison, HUD_COMPARE_CANARY);
+  assert_string_equal(y.headline, is.headline);
+  assert_string_equal(y.module_path, "shop/pricing.py");
+  assert_true(y.q_value == 1e-300 && y.statistic == 41.5 && y.df == 0);
+  assert_true(y.p_value > 0);
+  assert_string_equal(y.statistic_name, "z");
+  assert_string_equal(y.p_text, "< 1e-16");
+  assert_true(y.effect_pct_capped);
+  assert_true(y.drift_pct == 10.5);
+  assert_int_equal(y.code_changed, 1);
+  assert_true(y.self_includes_uninstrumented);
+  assert_true(y.first_seen == T0 && y.last_seen == T0 + 60 && y.status_changed_at == T0 + 5);
+  assert_int_equal(y.times_reopened, 2);
+  assert_int_equal(y.n_affected_flows, 2);
+  assert_string_equal(y.affected_flows[0].flow_id, FLOW_GET);
+  assert_true(y.affected_flows[0].effect == 4.13e6 && y.affected_flows[0].effect_pct == 206.5);
+  assert_true(y.affected_flows[1].current_error_rate == 0.002);
+  assert_int_equal(y.affected_flows[1].count, 50);
+  assert_int_equal(y.n_call_path, 2);
+  assert_string_equal(y.call_path[0].name, "checkout");
+  assert_null(y.call_path[1].name);
+  assert_string_equal(y.call_path[1].function_id, FN_CART_ADD);
+  assert_non_null(y.links.vscode);
+  assert_null(y.links.tui);
+  assert_int_equal(y.n_history, 2);
+  assert_string_equal(y.history[1].event, "acknowledged");
+  assert_string_equal(y.history[1].note, "on it");
+  assert_null(y.history[0].note);
+
+  /* Unknown code change, no links and no history are left out, and come back as such. */
+  is.code_changed = -1;
+  is.links = (hud_issue_links){0};
+  is.n_history = 0;
+  is.history = NULL;
+  char *j = NULL;
+  assert_int_equal(hud_issue_encode(&is, &j, NULL, NULL), 0);
+  assert_null(strstr(j, "code_changed"));
+  assert_null(strstr(j, "\"links\""));
+  assert_null(strstr(j, "\"history\""));
+  assert_non_null(strstr(j, "\"affected_flows\""));
+  hud_issue z;
+  assert_int_equal(hud_issue_decode(j, strlen(j), NULL, a, &z, NULL), 0);
+  assert_int_equal(z.code_changed, -1);
+  assert_null(z.links.vscode);
+  assert_int_equal(z.n_history, 0);
+  free(j);
+  /* code_changed false is said on the wire. */
+  is.code_changed = 0;
+  assert_int_equal(hud_issue_encode(&is, &j, NULL, NULL), 0);
+  assert_non_null(strstr(j, "\"code_changed\":false"));
+  free(j);
+  hud_arena_free(a);
+}
+
+/* A document of the first issue shape (no headline, flows, ...) still decodes for clients. */
+static void issue_old_shape_decodes(void **state) {
+  (void)state;
+  static const char old[] =
+      "{\"issue_id\":\"1b4e28ba-2fa1-41d2-883f-0016d3cca427\",\"kind\":\"duration_regression\","
+      "\"subject_kind\":\"flow\",\"subject_id\":\"" FLOW_GET "\",\"comparison\":\"versions\","
+      "\"baseline\":{\"from\":\"2024-08-19T09:14:38Z\",\"to\":\"2024-08-19T10:14:38Z\",\"count\":10,"
+      "\"sampled_count\":10,\"errors\":0,\"mean_duration\":2,\"stddev_duration\":1,\"error_rate\":0},"
+      "\"current\":{\"from\":\"2024-08-19T09:14:38Z\",\"to\":\"2024-08-19T10:14:38Z\",\"count\":10,"
+      "\"sampled_count\":10,\"errors\":0,\"mean_duration\":4,\"stddev_duration\":1,\"error_rate\":0},"
+      "\"metric\":\"mean_duration\",\"effect\":2,\"effect_pct\":100,\"ci_low\":1,\"ci_high\":3,"
+      "\"confidence\":0.95,\"p_value\":0.0,\"detected_at\":\"2024-08-19T10:14:38Z\",\"status\":\"open\","
+      "\"root_causes\":[]}";
+  hud_arena *a = hud_arena_new();
+  hud_issue y;
+  hud_codec_error e;
+  assert_int_equal(hud_issue_decode(old, strlen(old), NULL, a, &y, &e), 0);
+  assert_null(y.headline);
+  assert_null(y.p_text);
+  assert_int_equal(y.code_changed, -1);
+  assert_int_equal(y.n_affected_flows, 0);
+  assert_null(y.affected_flows);
+  assert_int_equal(y.n_call_path, 0);
+  assert_true(y.first_seen == 0);
+  hud_arena_free(a);
+}
+
+/* POST /v1/issues/{id}/status: target, body, and what the server reads back. */
+static void issue_status_request_round_trip(void **state) {
+  (void)state;
+  hud_arena *a = hud_arena_new();
+  hud_issue_status_request r = {.scope = {.service = "shop", .environment = "prod", .version = "v9"},
+                                .status = "muted", .note = "known: the new pricing rules"};
+  strcpy(r.issue_id, "1b4e28ba-2fa1-41d2-883f-0016d3cca427");
+  char *t = NULL, *body = NULL;
+  assert_int_equal(hud_issue_status_request_to_target(&r, &t), 0);
+  assert_string_equal(t, "/v1/issues/1b4e28ba-2fa1-41d2-883f-0016d3cca427/status?service=shop&env=prod");
+  assert_int_equal(hud_issue_status_request_encode(&r, &body, NULL, NULL), 0);
+  assert_string_equal(body, "{\"status\":\"muted\",\"note\":\"known: the new pricing rules\"}");
+  hud_issue_status_request g;
+  hud_codec_error e;
+  assert_int_equal(hud_issue_status_request_decode(body, strlen(body), NULL, a, &g, &e), 0);
+  hud_query_param *p;
+  size_t n;
+  assert_int_equal(hud_query_parse(strchr(t, '?'), a, &p, &n), 0);
+  assert_int_equal(hud_issue_status_request_from_query(r.issue_id, p, n, NULL, a, &g, &e), 0);
+  assert_string_equal(g.status, "muted");
+  assert_string_equal(g.note, r.note);
+  assert_string_equal(g.scope.service, "shop");
+  assert_string_equal(g.scope.environment, "prod");
+  assert_string_equal(g.issue_id, r.issue_id);
+  free(t);
+  free(body);
+  /* Only acknowledged, muted and open may be set; resolving is the server's. */
+  r.status = "resolved";
+  assert_int_equal(hud_issue_status_request_encode(&r, &body, NULL, NULL), HUD_EFIELD);
+  static const char bad[] = "{\"status\":\"resolved\"}";
+  assert_int_equal(hud_issue_status_request_decode(bad, strlen(bad), NULL, a, &g, &e), HUD_EFIELD);
+  assert_string_equal(e.path, "status");
+  static const char extra[] = "{\"status\":\"open\",\"who\":\"me\"}";
+  assert_int_equal(hud_issue_status_request_decode(extra, strlen(extra), NULL, a, &g, &e), HUD_EFIELD);
+  assert_int_equal(hud_issue_status_request_from_query("not-a-uuid", p, n, NULL, a, &g, &e), HUD_EFIELD);
+  assert_string_equal(e.path, "issue_id");
+  r.issue_id[0] = '\0';
+  assert_int_equal(hud_issue_status_request_to_target(&r, &t), HUD_EFIELD);
+
+  /* GET /v1/issues/{id}. */
+  hud_issue_request ir = {.scope = {.service = "shop", .from = T0}};
+  strcpy(ir.issue_id, "1b4e28ba-2fa1-41d2-883f-0016d3cca427");
+  assert_int_equal(hud_issue_request_to_target(&ir, &t), 0);
+  assert_string_equal(t, "/v1/issues/1b4e28ba-2fa1-41d2-883f-0016d3cca427?service=shop");
+  assert_int_equal(hud_query_parse(strchr(t, '?'), a, &p, &n), 0);
+  hud_issue_request ig;
+  assert_int_equal(hud_issue_request_from_query(ir.issue_id, p, n, NULL, a, &ig, &e), 0);
+  assert_string_equal(ig.issue_id, ir.issue_id);
+  assert_string_equal(ig.scope.service, "shop");
+  free(t);
+  hud_arena_free(a);
+}
+
 static void error_response_round_trip(void **state) {
   (void)state;
   hud_arena *a = hud_arena_new();
@@ -644,6 +817,9 @@ int main(void) {
       cmocka_unit_test(flows_round_trip),
       cmocka_unit_test(exception_flows_round_trip),
       cmocka_unit_test(issues_round_trip),
+      cmocka_unit_test(issue_new_shape_round_trip),
+      cmocka_unit_test(issue_old_shape_decodes),
+      cmocka_unit_test(issue_status_request_round_trip),
       cmocka_unit_test(error_response_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

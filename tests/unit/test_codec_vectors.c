@@ -13,7 +13,7 @@
  *   "text":    "<whole input>"                  ignore the base
  *   "hex":     "<whole input as hex bytes>"     ignore the base (invalid UTF-8, binary)
  *   "query":   "a=1&b=2"                        query-string decoders ("query:*" types)
- *   "path_id": "<uuid>"                         query:function, the id from the URL path
+ *   "path_id": "<uuid>"                         query:function/issue/issue_status, the id from the URL path
  *   "gzip":    true                              batch_body: gzip the input first
  *   "truncate": n / "append_hex": ".."           batch_body: damage the gzip stream
  *   "unknown": "ignore" | "reject"              unknown-field policy
@@ -73,6 +73,8 @@ DEC(hud_function_detail)
 DEC(hud_callgraph_response)
 DEC(hud_flows_response)
 DEC(hud_issues_response)
+DEC(hud_issue)
+DEC(hud_issue_status_request)
 DEC(hud_exception_flows_response)
 DEC(hud_error_response)
 
@@ -106,6 +108,8 @@ static const struct {
     {"callgraph_response", dec_hud_callgraph_response},
     {"flows_response", dec_hud_flows_response},
     {"issues_response", dec_hud_issues_response},
+    {"issue", dec_hud_issue},
+    {"issue_status_request", dec_hud_issue_status_request},
     {"exception_flows_response", dec_hud_exception_flows_response},
     {"error_response", dec_hud_error_response},
 };
@@ -146,6 +150,14 @@ static int query_decode(const char *type, const char *query, const char *path_id
   if (strcmp(type, "query:exception_flows") == 0) {
     hud_exception_flows_request r;
     return hud_exception_flows_request_from_query(p, n, o, a, &r, e);
+  }
+  if (strcmp(type, "query:issue") == 0) {
+    hud_issue_request r;
+    return hud_issue_request_from_query(path_id, p, n, o, a, &r, e);
+  }
+  if (strcmp(type, "query:issue_status") == 0) {
+    hud_issue_status_request r = {0};
+    return hud_issue_status_request_from_query(path_id, p, n, o, a, &r, e);
   }
   if (strcmp(type, "query:issues") == 0) {
     hud_issues_request r;

@@ -19,7 +19,7 @@ static char cfgpath[512];
 
 static const char *all_env[] = {"HUD_URL", "HUD_KEY", "HUD_SERVICE", "HUD_ENV", "HUD_TIMEOUT_MS",
                                 "HUD_CONNECT_TIMEOUT_MS", "HUD_CA_FILE", "HUD_INSECURE",
-                                "HUD_MAX_RESPONSE_BYTES", "HUD_CONFIG"};
+                                "HUD_MAX_RESPONSE_BYTES", "HUD_CONFIG", "HUD_PUBLIC_URL"};
 
 static void write_file(const char *path, const char *text) {
   FILE *f = fopen(path, "w");
@@ -454,6 +454,46 @@ static void random_files_never_crash(void **state) {
   assert_true(ok > 100 && bad > 100);
 }
 
+/* A LIST key: lines of one layer add up; the program's section and higher layers replace; empty empties. */
+static void lists_repeat_and_layers(void **state) {
+  write_config("webhook = all=http://top\n[server]\nwebhook = prod=http://a,format=slack\n"
+               "webhook = \"staging=http://b # not a comment\"\n[tui]\nwebhook = x=http://t\n");
+  hud_config *srv, *tui;
+  assert_int_equal(hud_config_new(&srv, "server"), 0);
+  assert_int_equal(hud_config_load(srv, NULL), 0);
+  assert_string_equal(hud_config_str(srv, HUD_CFG_WEBHOOK),
+                      "prod=http://a,format=slack\nstaging=http://b # not a comment");
+  assert_int_equal(hud_config_new(&tui, "lsp"), 0);
+  assert_int_equal(hud_config_load(tui, NULL), 0);
+  assert_string_equal(hud_config_str(tui, HUD_CFG_WEBHOOK), "all=http://top");
+  hud_config_free(tui);
+
+  /* The dump reads back to the same list. */
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  hud_config_dump(srv, m, false);
+  fclose(m);
+  char other[600];
+  snprintf(other, sizeof other, "%s/other.conf", tmpdir);
+  write_file(other, text);
+  free(text);
+  hud_config *again;
+  assert_int_equal(hud_config_new(&again, "server"), 0);
+  assert_int_equal(hud_config_load(again, other), 0);
+  assert_string_equal(hud_config_str(again, HUD_CFG_WEBHOOK), hud_config_str(srv, HUD_CFG_WEBHOOK));
+  hud_config_free(again);
+
+  /* Flags replace the file's list and add up among themselves. */
+  assert_int_equal(hud_config_set(srv, "webhook", "f=http://1", HUD_CFG_SRC_FLAG), 0);
+  assert_int_equal(hud_config_set(srv, "webhook", "g=http://2", HUD_CFG_SRC_FLAG), 0);
+  assert_string_equal(hud_config_str(srv, HUD_CFG_WEBHOOK), "f=http://1\ng=http://2");
+  assert_int_equal(hud_config_set(srv, "webhook", "", HUD_CFG_SRC_FLAG), 0);
+  assert_string_equal(hud_config_str(srv, HUD_CFG_WEBHOOK), "");
+  assert_int_equal(hud_config_set(srv, "webhook", "a\nb", HUD_CFG_SRC_FLAG), HUD_ECONFIG);
+  hud_config_free(srv);
+}
+
 /* docs/config.md documents every key and variable of the table. */
 static void reference_page_lists_every_key(void **state) {
   const char *src = getenv("HUD_SOURCE_DIR");
@@ -493,6 +533,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(flags, setup, teardown),
       cmocka_unit_test_setup_teardown(binary_and_huge_files_rejected, setup, teardown),
       cmocka_unit_test_setup_teardown(random_files_never_crash, setup, teardown),
+      cmocka_unit_test_setup_teardown(lists_repeat_and_layers, setup, teardown),
       cmocka_unit_test(reference_page_lists_every_key),
       cmocka_unit_test(flag_help_lists_every_key),
   };

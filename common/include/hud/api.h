@@ -59,6 +59,13 @@ int hud_api_flows(hud_client *c, const hud_flows_request *req, hud_arena *arena,
 /* GET /v1/issues */
 int hud_api_issues(hud_client *c, const hud_issues_request *req, hud_arena *arena, hud_issues_response *resp,
                    hud_api_error *err);
+/* GET /v1/issues/{issue_id}: one issue with its history. */
+int hud_api_issue(hud_client *c, const hud_issue_request *req, hud_arena *arena, hud_issue *resp,
+                  hud_api_error *err);
+/* POST /v1/issues/{issue_id}/status: acknowledge, mute or reopen; RESP is the updated issue. A key
+ * without the triage or admin role gets HUD_EFORBIDDEN (403). */
+int hud_api_issue_status(hud_client *c, const hud_issue_status_request *req, hud_arena *arena, hud_issue *resp,
+                         hud_api_error *err);
 /* GET /v1/exception-flows */
 int hud_api_exception_flows(hud_client *c, const hud_exception_flows_request *req, hud_arena *arena,
                             hud_exception_flows_response *resp, hud_api_error *err);
@@ -85,6 +92,10 @@ int hud_api_flows_start(hud_client *c, const hud_flows_request *req, hud_arena *
                         hud_api_cb cb, void *ud, unsigned long *id);
 int hud_api_issues_start(hud_client *c, const hud_issues_request *req, hud_arena *arena,
                          hud_issues_response *resp, hud_api_cb cb, void *ud, unsigned long *id);
+int hud_api_issue_start(hud_client *c, const hud_issue_request *req, hud_arena *arena, hud_issue *resp,
+                        hud_api_cb cb, void *ud, unsigned long *id);
+int hud_api_issue_status_start(hud_client *c, const hud_issue_status_request *req, hud_arena *arena,
+                               hud_issue *resp, hud_api_cb cb, void *ud, unsigned long *id);
 int hud_api_exception_flows_start(hud_client *c, const hud_exception_flows_request *req, hud_arena *arena,
                                   hud_exception_flows_response *resp, hud_api_cb cb, void *ud, unsigned long *id);
 

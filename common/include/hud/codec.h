@@ -91,6 +91,12 @@ HUD_CODEC_DECLARE(hud_function_detail)
 HUD_CODEC_DECLARE(hud_callgraph_response)
 HUD_CODEC_DECLARE(hud_flows_response)
 HUD_CODEC_DECLARE(hud_issues_response)
+/* GET /v1/issues/{issue_id} and the answer of POST /v1/issues/{issue_id}/status. */
+HUD_CODEC_DECLARE(hud_issue)
+/* The body of POST /v1/issues/{issue_id}/status: only status and note travel here (scope and id
+ * are in the target); the decoder leaves the other members zero and rejects a status other
+ * than acknowledged, muted or open. */
+HUD_CODEC_DECLARE(hud_issue_status_request)
 HUD_CODEC_DECLARE(hud_exception_flows_response)
 HUD_CODEC_DECLARE(hud_error_response)
 
@@ -147,6 +153,24 @@ int hud_issues_request_to_target(const hud_issues_request *r, char **target);
 int hud_issues_request_from_query(const hud_query_param *params, size_t n,
                                   const hud_decode_opts *opts, hud_arena *arena,
                                   hud_issues_request *out, hud_codec_error *err);
+
+/* Target "/v1/issues/<issue_id>?service=..&env=.." (only service and env of the scope travel);
+ * the server passes the path segment as ISSUE_ID (validated here). A status filter is not
+ * part of it: the list's filter is the issues request's. */
+int hud_issue_request_to_target(const hud_issue_request *r, char **target);
+int hud_issue_request_from_query(const char *issue_id, const hud_query_param *params, size_t n,
+                                 const hud_decode_opts *opts, hud_arena *arena, hud_issue_request *out,
+                                 hud_codec_error *err);
+
+/* Target "/v1/issues/<issue_id>/status?service=..&env=.."; the body is
+ * hud_issue_status_request_encode(). _from_query fills only OUT's scope and issue_id, so the
+ * server decodes the body into OUT first and then the target. */
+int hud_issue_status_request_to_target(const hud_issue_status_request *r, char **target);
+int hud_issue_status_request_from_query(const char *issue_id, const hud_query_param *params, size_t n,
+                                        const hud_decode_opts *opts, hud_arena *arena,
+                                        hud_issue_status_request *out, hud_codec_error *err);
+/* True for the statuses a person may set: acknowledged, muted, open. */
+bool hud_issue_status_settable(const char *status);
 
 int hud_exception_flows_request_to_target(const hud_exception_flows_request *r, char **target);
 int hud_exception_flows_request_from_query(const hud_query_param *params, size_t n,

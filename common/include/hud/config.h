@@ -17,7 +17,9 @@
 /* Every key, one line each: X(ID, name, type, default, min, max, env var or NULL, description).
  * ID gives the enum constant HUD_CFG_<ID>; name is the file key and (with '_' as '-') the flag `--name`;
  * min/max bound INT values (ignored for other types). Types: STR, SECRET (a string masked by
- * hud_config_dump), URL (http:// or https://), INT (decimal integer), BOOL (true/false, yes/no, on/off, 1/0). */
+ * hud_config_dump), URL (http:// or https://), INT (decimal integer), BOOL (true/false, yes/no, on/off, 1/0),
+ * LIST (a repeatable string: each line or flag of one layer adds a value; a higher layer replaces the whole
+ * list; an empty value empties it; hud_config_str gives the values joined by '\n'). */
 #define HUD_CONFIG_KEYS(X)                                                                            \
   X(URL, "url", URL, "http://127.0.0.1:7700", 0, 0, "HUD_URL",                                        \
     "Base URL of hud-server (the query and ingest API).")                                             \
@@ -35,7 +37,11 @@
   X(MAX_RESPONSE_BYTES, "max_response_bytes", INT, "67108864", 1024, INT64_C(1) << 40,                \
     "HUD_MAX_RESPONSE_BYTES", "Largest backend response body accepted, in bytes.")                 \
   X(ROOT, "root", STR, "", 0, 0, "HUD_ROOT",                                                          \
-    "Source tree where hud-tui finds the files of functions (e, y, links); empty: the current directory.")
+    "Source tree where hud-tui finds the files of functions (e, y, links); empty: the current directory.")   \
+  X(WEBHOOK, "webhook", LIST, "", 0, 0, NULL,                                                         \
+    "hud-server: a webhook for alerts, ENV=URL[,format=slack|json][,secret-file=PATH]; repeatable.")  \
+  X(PUBLIC_URL, "public_url", STR, "", 0, 0, "HUD_PUBLIC_URL",                                        \
+    "hud-server: its URL as users reach it, for the links in alerts; empty: the listen address.")
 
 typedef enum hud_cfg_key {
 #define HUD_CFG_ENUM_(id, ...) HUD_CFG_##id,
@@ -44,7 +50,14 @@ typedef enum hud_cfg_key {
   HUD_CFG__COUNT
 } hud_cfg_key;
 
-typedef enum hud_cfg_type { HUD_CFG_T_STR, HUD_CFG_T_SECRET, HUD_CFG_T_URL, HUD_CFG_T_INT, HUD_CFG_T_BOOL } hud_cfg_type;
+typedef enum hud_cfg_type {
+  HUD_CFG_T_STR,
+  HUD_CFG_T_SECRET,
+  HUD_CFG_T_URL,
+  HUD_CFG_T_INT,
+  HUD_CFG_T_BOOL,
+  HUD_CFG_T_LIST
+} hud_cfg_type;
 
 /* Where a value came from; higher wins. */
 typedef enum hud_cfg_source {

@@ -489,10 +489,11 @@ typedef struct hud_flows_response {
   hud_flow_summary *flows;
 } hud_flows_response;
 
-/* GET /v1/issues */
+/* GET /v1/issues, GET /v1/issues/{issue_id}, POST /v1/issues/{issue_id}/status */
 typedef enum hud_issue_kind {
   HUD_ISSUE_DURATION_REGRESSION = 1,
   HUD_ISSUE_ERROR_RATE_INCREASE = 2,
+  HUD_ISSUE_NEW_EXCEPTION = 3,  /* an exception type never seen on the baseline side */
 } hud_issue_kind;
 
 typedef enum hud_subject_kind {
@@ -503,13 +504,39 @@ typedef enum hud_subject_kind {
 typedef enum hud_comparison_kind {
   HUD_COMPARE_VERSIONS = 1,     /* new version vs the previous one */
   HUD_COMPARE_WINDOWS = 2,      /* recent window vs the one before */
+  HUD_COMPARE_CANARY = 3,       /* two versions serving at the same time, over the same minutes */
 } hud_comparison_kind;
+
+/* Issue statuses (hud_issue.status) and the list filter's extra names. */
+#define HUD_ISSUE_OPEN "open"
+#define HUD_ISSUE_ACKNOWLEDGED "acknowledged"
+#define HUD_ISSUE_MUTED "muted"
+#define HUD_ISSUE_RESOLVED "resolved"
+#define HUD_ISSUE_FILTER_ACTIVE "active" /* open + acknowledged */
+#define HUD_ISSUE_FILTER_ALL "all"
 
 typedef struct hud_issues_request {
   hud_query_scope scope;
-  const char *status;           /* "open" (default), "resolved", "all" */
+  const char *status;           /* NULL = "active" (open + acknowledged); "open", "acknowledged",
+                                   "muted", "resolved", "all" */
   int32_t limit;                /* default 100 */
 } hud_issues_request;
+
+/* GET /v1/issues/{issue_id}: one issue with its history. Only scope.service and
+ * scope.environment travel (the id names the comparison). */
+typedef struct hud_issue_request {
+  hud_query_scope scope;
+  hud_uuid issue_id;
+} hud_issue_request;
+
+/* POST /v1/issues/{issue_id}/status: scope (service, env) in the query string, the id in the
+ * path, {"status", "note"} in the body. Needs the role triage or admin. */
+typedef struct hud_issue_status_request {
+  hud_query_scope scope;
+  hud_uuid issue_id;
+  const char *status;           /* "acknowledged" | "muted" | "open" (unmute / un-acknowledge) */
+  const char *note;             /* optional, kept in the history */
+} hud_issue_status_request;
 
 /* One side of a comparison. */
 typedef struct hud_sample {
@@ -536,6 +563,39 @@ typedef struct hud_root_cause {
   const char *evidence;         /* one human sentence */
 } hud_root_cause;
 
+/* A flow that an issue makes slower or failing, per request. */
+typedef struct hud_affected_flow {
+  hud_uuid flow_id;
+  const char *name;             /* "GET /orders/<id>", NULL if unknown */
+  double baseline_mean, current_mean; /* ns per request */
+  double effect;                /* ns per request caused by this issue */
+  double effect_pct;            /* effect / baseline_mean * 100 */
+  double baseline_error_rate, current_error_rate; /* failures per request */
+  int64_t count;                /* current requests */
+} hud_affected_flow;
+
+/* One function of the call path from a flow's root to the root cause. */
+typedef struct hud_path_step {
+  hud_uuid function_id;
+  const char *name;             /* NULL if never declared */
+} hud_path_step;
+
+/* Deep links to the issue; each NULL when the server has no public URL to build it from. */
+typedef struct hud_issue_links {
+  const char *vscode;           /* vscode://hud-dev.hud/function?id=<function_id>&issue=<issue_id> */
+  const char *tui;              /* hud-tui --url ... --env ... --service ... --issue <issue_id> */
+  const char *api;              /* <public url>/v1/issues/<id>?env=..&service=.. */
+} hud_issue_links;
+
+/* One entry of an issue's history. */
+typedef struct hud_issue_event {
+  hud_time_ns at;
+  const char *event;            /* opened|resolved|reopened|acknowledged|muted|unmuted|updated */
+  const char *note;             /* NULL = none */
+} hud_issue_event;
+
+/* Fields marked "(new)" are optional on the wire for decoders: a document without them decodes
+ * (numbers 0, strings NULL, arrays empty, code_changed -1). */
 typedef struct hud_issue {
   hud_uuid issue_id;
   hud_issue_kind kind;
@@ -551,10 +611,32 @@ typedef struct hud_issue {
   double ci_low, ci_high;       /* confidence interval of the effect */
   double confidence;            /* of the interval, e.g. 0.95 */
   double p_value;
-  hud_time_ns detected_at;
-  const char *status;           /* "open" | "resolved" */
+  hud_time_ns detected_at;      /* == first_seen (stable) */
+  const char *status;           /* "open" | "acknowledged" | "muted" | "resolved" */
   size_t n_root_causes;
-  hud_root_cause *root_causes;
+  hud_root_cause *root_causes;  /* [0] = the root cause */
+  /* (new) */
+  const char *headline;         /* "apply_discounts self time +4.13 ms per call (v1 → v2)" */
+  const char *module_path;      /* of the root-cause function; NULL = unknown */
+  double q_value;               /* Benjamini–Hochberg adjusted p */
+  double statistic;             /* the decision's test statistic (z) */
+  const char *statistic_name;   /* "z" */
+  double df;                    /* 0 for z */
+  const char *p_text;           /* p for people: "< 1e-16", "3.2e-05" */
+  bool effect_pct_capped;       /* effect_pct clamped to 10000 (> 100x; baseline 0 too) */
+  double drift_pct;             /* between-deployment drift allowance used, percent */
+  int8_t code_changed;          /* -1 unknown (omitted on the wire), 0 no, 1 yes */
+  bool self_includes_uninstrumented; /* the cause's self time holds uninstrumented callees */
+  hud_time_ns first_seen, last_seen; /* 0 = absent */
+  hud_time_ns status_changed_at;
+  int32_t times_reopened;
+  size_t n_affected_flows;
+  hud_affected_flow *affected_flows; /* largest effect first */
+  size_t n_call_path;
+  hud_path_step *call_path;     /* flow root -> cause, of the most affected flow */
+  hud_issue_links links;        /* omitted on the wire when all three are NULL */
+  size_t n_history;
+  hud_issue_event *history;     /* GET /v1/issues/{id} only; oldest first */
 } hud_issue;
 
 typedef struct hud_issues_response {

@@ -1,0 +1,42 @@
+/* Detection in the server: a thread woken by the store's folds (srv_store_on_fold) runs one pass per
+ * service whose data changed, at most once per interval per service, and keeps the issues table up to
+ * date (docs/detection.md, "Issues"). Queries only read what it stored.
+ *
+ * One pass over a service (reads through one read connection, then one short write transaction):
+ *  - versions: the newest version against the one deployed before it, each over its own span of data
+ *    bounded to its last WINDOW; when both have data in the last 15 minutes (a canary beside the
+ *    stable version) they are compared over the minutes both served ("canary");
+ *  - windows: the newest version's last hour against its 24 hours before;
+ *  - every finding is stored under its issue id (same root cause, same issue): new → open, found
+ *    again → updated (last_seen), resolved and found again → reopened; an open or acknowledged issue
+ *    not found whose metric returned on the newest data (srv_detect_still) → resolved; muted issues
+ *    are updated and never resolved nor alerted;
+ *  - opened and reopened issues that are not muted go to the alerts module. */
+#ifndef SRV_ISSUES_RUNNER_H
+#define SRV_ISSUES_RUNNER_H
+
+#include <stdint.h>
+
+#include "alerts.h"
+#include "store.h"
+
+typedef struct srv_issues_runner srv_issues_runner;
+
+typedef struct srv_issues_runner_options {
+  srv_store *store;
+  int interval_ms;        /* at most one pass per service this often [5000] */
+  int64_t window_s;       /* each side reads at most this much of its newest data [24 h] */
+  const char *public_url; /* base of the tui/api links (e.g. "https://hud.example.com"); NULL: none */
+  srv_alerts *alerts;     /* NULL: no alerts */
+} srv_issues_runner_options;
+
+/* Starts the thread and hooks it to the store's folds. *OUT: free with srv_issues_runner_free
+ * before the store. */
+int srv_issues_runner_new(const srv_issues_runner_options *o, srv_issues_runner **out);
+/* Unhooks, finishes the pass in progress (if any) and stops. NULL is a no-op. */
+void srv_issues_runner_free(srv_issues_runner *r);
+
+/* One pass over service SERVICE_ID now, on the caller's thread (tests, benches). */
+int srv_issues_runner_pass(srv_issues_runner *r, int64_t service_id);
+
+#endif

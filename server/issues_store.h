@@ -1,0 +1,62 @@
+/* SQL of the stored issues (tables issues and issue_events of store.h). Reads take a read
+ * connection (the query routes' or the detection runner's); writes run inside
+ * srv_store_sqlite_write() on the writer. Times are unix ns. */
+#ifndef SRV_ISSUES_STORE_H
+#define SRV_ISSUES_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hud/model.h"
+
+struct sqlite3;
+
+/* One row of `issues`; strings and the finding in the caller's arena. */
+typedef struct srv_issue_row {
+  hud_uuid issue_id;
+  const char *kind, *function_id, *flow_id, *exception_type, *comparison, *status;
+  int64_t first_seen, last_seen, status_changed_at;
+  int32_t times_reopened;
+  const char *base_label, *cand_label;
+  const void *finding; /* issue_blob.h; NULL when absent */
+  size_t finding_len;
+  const char *payload; /* {"issues": [hud_issue]} as the codec encoded it */
+} srv_issue_row;
+
+typedef struct srv_issue_event_row {
+  int64_t at;
+  const char *event, *note;
+} srv_issue_event_row;
+
+/* Which rows srv_issues_list() returns. */
+typedef enum srv_issue_filter {
+  SRV_ISSUES_ACTIVE = 0, /* open and acknowledged */
+  SRV_ISSUES_OPEN,
+  SRV_ISSUES_ACKNOWLEDGED,
+  SRV_ISSUES_MUTED,
+  SRV_ISSUES_RESOLVED,
+  SRV_ISSUES_ALL,
+} srv_issue_filter;
+
+/* "active", "open", ... "all" -> *OUT; HUD_EFIELD for anything else. */
+int srv_issue_filter_parse(const char *s, srv_issue_filter *out);
+
+/* Rows of service SID matching F, most recently seen first, at most LIMIT (0: no limit); with
+ * FINDINGS false the finding column is not read. */
+int srv_issues_list(struct sqlite3 *db, int64_t sid, srv_issue_filter f, int limit, int findings, hud_arena *a,
+                    srv_issue_row **rows, size_t *n);
+/* The row of ISSUE_ID in service SID; HUD_ENOTFOUND when none. */
+int srv_issues_get(struct sqlite3 *db, int64_t sid, const char *issue_id, hud_arena *a, srv_issue_row *out);
+/* Its history, oldest first. */
+int srv_issues_events(struct sqlite3 *db, const char *issue_id, hud_arena *a, srv_issue_event_row **ev, size_t *n);
+
+/* ---- writes (writer connection, inside a transaction) ---- */
+
+/* Inserts or replaces the whole row R of service SID. */
+int srv_issues_put(struct sqlite3 *db, int64_t sid, const srv_issue_row *r);
+/* Sets the status of ISSUE_ID (and status_changed_at = AT); HUD_ENOTFOUND when absent. */
+int srv_issues_set_status(struct sqlite3 *db, const char *issue_id, const char *status, int64_t at);
+/* Appends one history event (NOTE may be NULL). */
+int srv_issues_event_add(struct sqlite3 *db, const char *issue_id, int64_t at, const char *event, const char *note);
+
+#endif

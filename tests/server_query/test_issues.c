@@ -1,0 +1,335 @@
+/* The issue lifecycle against the real hud-server on loopback with a real SQLite file and a webhook
+ * receiver: versions of the synthetic service are ingested over HTTP one after the other and the
+ * detection runner (woken by the folds, never by a query) opens, resolves and reopens the issue of
+ * a planted slowdown (fetch_order twice as slow). Queries only read: polling GET /v1/issues is how
+ * the test waits, and a GET leaves the database files unchanged. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "httpd_fixture.h"
+#include "hud/codec.h"
+#include "hud/identity.h"
+#include "synth.h"
+#include "synth_batch.h"
+
+#define INV 2000
+#define NS 1000000000LL
+#define WAIT_MS 40000 /* a fold (1 s) and a pass (debounce 200 ms) take ~1.5 s; bounded well above */
+
+typedef struct fixture {
+  srvh h;
+  httpd *hook;
+  char key[128];    /* ingest, read */
+  char triage[128]; /* triage */
+  char reader[128]; /* read only */
+  hud_time_ns base;
+  int batches;
+  char issue_id[HUD_UUID_STRLEN + 1];
+} fixture;
+
+static fixture *g;
+
+static const char *fid(const char *qualname) { return synth_fns()[synth_fn_index(qualname)].id; }
+
+/* Simulates version VERSION (fetch_order SLOW times slower when SLOW > 0) and ingests it as one
+ * slice, five minutes after the previous version's. */
+static void ingest_version(const char *version, double slow) {
+  synth_change ch[] = {{.qualname = "fetch_order", .self_factor = slow, .raise_prob = -1}};
+  synth_params p = {.seed = 1 + 1000 * (uint64_t)g->batches, .invocations = INV, .sample_rate = 1.0, .drift = 1.0,
+                    .changes = slow > 0 ? ch : NULL, .n_changes = slow > 0 ? 1 : 0};
+  synth_out o;
+  assert_int_equal(synth_run(&p, version, &o), 0);
+  hud_arena *a = hud_arena_new();
+  hud_batch b;
+  char id[HUD_UUID_STRLEN + 1], *json = NULL;
+  snprintf(id, sizeof id, "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e%04d", g->batches);
+  size_t len = 0;
+  hud_codec_error e;
+  assert_int_equal(synth_batch(&o, version, id, g->base + (hud_time_ns)g->batches * 300 * NS, a, &b), 0);
+  assert_int_equal(hud_batch_encode(&b, &json, &len, &e), 0);
+  assert_int_equal(srvh_ingest_json(g->h.port, g->key, json, len), 0);
+  g->batches++;
+  free(json);
+  hud_arena_free(a);
+  synth_out_free(&o);
+}
+
+/* GET PATH; the decoded issues list in A. */
+static hud_issues_response list(hud_arena *a, const char *status) {
+  char path[256];
+  snprintf(path, sizeof path, "/v1/issues?service=shop&env=prod%s%s", status ? "&status=" : "", status ? status : "");
+  srvh_resp r;
+  assert_int_equal(srvh_request(g->h.port, "GET", path, g->reader, NULL, 0, NULL, &r), 0);
+  if (r.status != 200) fail_msg("GET %s: %ld %s", path, r.status, r.body);
+  hud_issues_response out;
+  hud_codec_error e;
+  if (hud_issues_response_decode(r.body, r.len, NULL, a, &out, &e) != 0) fail_msg("%s: %s", e.message, r.body);
+  srvh_resp_free(&r);
+  return out;
+}
+
+static hud_issue one(hud_arena *a, const char *key, long want) {
+  char path[256];
+  snprintf(path, sizeof path, "/v1/issues/%s?service=shop&env=prod", g->issue_id);
+  srvh_resp r;
+  assert_int_equal(srvh_request(g->h.port, "GET", path, key, NULL, 0, NULL, &r), 0);
+  if (r.status != want) fail_msg("GET %s: %ld %s", path, r.status, r.body);
+  hud_issue out = {0};
+  hud_codec_error e;
+  if (want == 200 && hud_issue_decode(r.body, r.len, NULL, a, &out, &e) != 0) fail_msg("%s: %s", e.message, r.body);
+  srvh_resp_free(&r);
+  return out;
+}
+
+static long set_status(const char *key, const char *status, const char *note) {
+  char path[256], body[256];
+  snprintf(path, sizeof path, "/v1/issues/%s/status?service=shop&env=prod", g->issue_id);
+  snprintf(body, sizeof body, "{\"status\":\"%s\",\"note\":\"%s\"}", status, note);
+  srvh_resp r;
+  assert_int_equal(srvh_request(g->h.port, "POST", path, key, body, strlen(body), NULL, &r), 0);
+  long st = r.status;
+  if (st != 200 && st != 403) fprintf(stderr, "POST %s: %ld %s\n", path, st, r.body);
+  srvh_resp_free(&r);
+  return st;
+}
+
+/* Polls the issue until its status is WANT (bounded); returns it. */
+static hud_issue wait_status(hud_arena *a, const char *want) {
+  hud_issue is = {0};
+  for (int ms = 0; ms < WAIT_MS; ms += 100) {
+    is = one(a, g->reader, 200);
+    if (strcmp(is.status, want) == 0) return is;
+    usleep(100 * 1000);
+  }
+  fail_msg("issue %s stayed %s, expected %s", g->issue_id, is.status, want);
+  return is;
+}
+
+static int history_has(const hud_issue *is, const char *event) {
+  int n = 0;
+  for (size_t i = 0; i < is->n_history; i++) n += strcmp(is->history[i].event, event) == 0;
+  return n;
+}
+
+static size_t hooks(void) {
+  size_t n = 0;
+  for (size_t i = 0; i < httpd_request_count(g->hook); i++)
+    n += strcmp(httpd_request_at(g->hook, i)->path, "/hook") == 0;
+  return n;
+}
+
+/* The database file and its WAL, byte for byte. */
+static char *files_snapshot(size_t *len) {
+  char *buf = NULL;
+  size_t n = 0;
+  FILE *out = open_memstream(&buf, &n);
+  const char *suffix[] = {"", "-wal"};
+  for (int k = 0; k < 2; k++) {
+    char path[600];
+    snprintf(path, sizeof path, "%s%s", g->h.db, suffix[k]);
+    FILE *f = fopen(path, "rb");
+    if (!f) continue;
+    char chunk[65536];
+    size_t r;
+    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, r, out);
+    fclose(f);
+  }
+  fclose(out);
+  *len = n;
+  return buf;
+}
+
+static int setup(void **state) {
+  g = calloc(1, sizeof *g);
+  g->hook = httpd_start();
+  if (!g->hook || srvh_tmpdir(&g->h) < 0) return -1;
+  httpd_route_simple(g->hook, "POST", "/hook", 200, "{}");
+  char spec[256];
+  snprintf(spec, sizeof spec, "prod=%s/hook", httpd_url(g->hook));
+  const char *extra[] = {"--detect-interval", "200ms", "--fold-every", "1s", "--webhook", spec,
+                         "--public-url", "https://hud.example.com/", NULL};
+  if (srvh_start(&g->h, extra) < 0) return -1;
+  if (srvh_key(&g->h, "prod", g->key) < 0 || srvh_key_roles(&g->h, "prod", "triage", g->triage) < 0 ||
+      srvh_key_roles(&g->h, "prod", "read", g->reader) < 0)
+    return -1;
+  time_t now = time(NULL);
+  g->base = ((hud_time_ns)now / 60 * 60 - 3600) * NS; /* versions 5 minutes apart, all older than 15 min */
+  srvh_fresh_reads = false; /* GETs read what is stored, as editors do */
+  *state = g;
+  return 0;
+}
+
+static int teardown(void **state) {
+  if (g->h.pid) srvh_stop(&g->h, 15);
+  srvh_cleanup(&g->h);
+  httpd_stop(g->hook);
+  free(g);
+  return 0;
+}
+
+/* v1, then v2 with the slowdown: one issue appears without any query asking for detection. */
+static void opened_by_the_runner(void **state) {
+  hud_arena *a = hud_arena_new();
+  ingest_version("v1", 0);
+  ingest_version("v2", 2.0);
+  hud_issues_response r = {0};
+  for (int ms = 0; ms < WAIT_MS && r.n_issues == 0; ms += 100) {
+    usleep(100 * 1000);
+    r = list(a, NULL);
+  }
+  if (r.n_issues != 1) {
+    for (size_t i = 0; i < r.n_issues; i++) fprintf(stderr, "issue: %s\n", r.issues[i].headline);
+    fail_msg("expected exactly one issue, got %zu", r.n_issues);
+  }
+  const hud_issue *is = &r.issues[0];
+  snprintf(g->issue_id, sizeof g->issue_id, "%s", is->issue_id);
+  fprintf(stderr, "headline: %s\n", is->headline);
+  assert_string_equal(is->status, "open");
+  assert_int_equal(is->kind, HUD_ISSUE_DURATION_REGRESSION);
+  assert_int_equal(is->comparison, HUD_COMPARE_VERSIONS);
+  assert_string_equal(is->subject_id, fid("fetch_order"));
+  assert_non_null(strstr(is->headline, "fetch_order"));
+  assert_non_null(strstr(is->headline, "(v1 \u2192 v2)"));
+  assert_string_equal(is->baseline.version, "v1");
+  assert_string_equal(is->current.version, "v2");
+  /* Each side's own span: its one slice. */
+  assert_true(is->baseline.from == g->base && is->baseline.to == g->base + 60 * NS);
+  assert_true(is->current.from == g->base + 300 * NS && is->current.to == g->base + 360 * NS);
+  assert_true(is->p_value > 0 && is->p_text != NULL);
+  assert_true(is->effect_pct <= 10000);
+  assert_true(is->first_seen > 0 && is->detected_at == is->first_seen && is->last_seen >= is->first_seen);
+  assert_true(is->n_affected_flows >= 1);
+  char want[200];
+  snprintf(want, sizeof want, "vscode://hud-dev.hud/function?id=%s&issue=%s", fid("fetch_order"), is->issue_id);
+  assert_string_equal(is->links.vscode, want);
+  snprintf(want, sizeof want, "https://hud.example.com/v1/issues/%s?env=prod&service=shop", is->issue_id);
+  assert_string_equal(is->links.api, want);
+  assert_non_null(strstr(is->links.tui, "--issue"));
+  /* first_seen is stable across queries. */
+  hud_time_ns first = is->first_seen;
+  usleep(1200 * 1000);
+  hud_issues_response again = list(a, NULL);
+  assert_int_equal(again.n_issues, 1);
+  assert_true(again.issues[0].first_seen == first);
+  /* One alert, for the opening. */
+  assert_int_equal(httpd_wait_requests(g->hook, 1, 10000) >= 1, 1);
+  assert_int_equal(hooks(), 1);
+  hud_arena_free(a);
+}
+
+/* Queries never write: the database files are the same bytes after a series of GETs. */
+static void queries_do_not_write(void **state) {
+  size_t l0, l1;
+  usleep(1500 * 1000); /* past any fold or pass still running */
+  char *before = files_snapshot(&l0);
+  hud_arena *a = hud_arena_new();
+  for (int i = 0; i < 5; i++) {
+    list(a, "all");
+    hud_issue is = one(a, g->reader, 200);
+    assert_true(is.n_history >= 1);
+  }
+  char *after = files_snapshot(&l1);
+  assert_true(l0 == l1 && memcmp(before, after, l0) == 0);
+  free(before);
+  free(after);
+  hud_arena_free(a);
+}
+
+static void acknowledged_by_triage(void **state) {
+  hud_arena *a = hud_arena_new();
+  assert_int_equal(set_status(g->reader, "acknowledged", "looking"), 403);
+  assert_string_equal(one(a, g->reader, 200).status, "open");
+  assert_int_equal(set_status(g->triage, "acknowledged", "looking"), 200);
+  hud_issue is = one(a, g->triage, 200); /* triage reads too */
+  assert_string_equal(is.status, "acknowledged");
+  assert_int_equal(history_has(&is, "opened"), 1);
+  assert_int_equal(history_has(&is, "acknowledged"), 1);
+  assert_string_equal(is.history[is.n_history - 1].note, "looking");
+  /* Still active (open and acknowledged), not open. */
+  assert_int_equal(list(a, NULL).n_issues, 1);
+  assert_int_equal(list(a, "open").n_issues, 0);
+  hud_arena_free(a);
+}
+
+/* v3 fixes it: resolved automatically, with history. */
+static void resolved_when_fixed(void **state) {
+  hud_arena *a = hud_arena_new();
+  ingest_version("v3", 0);
+  hud_issue is = wait_status(a, "resolved");
+  assert_int_equal(history_has(&is, "resolved"), 1);
+  assert_int_equal(is.times_reopened, 0);
+  assert_int_equal(list(a, NULL).n_issues, 0);
+  assert_int_equal(list(a, "resolved").n_issues, 1);
+  hud_arena_free(a);
+}
+
+/* v4 breaks it again: the same issue reopens, alerted again. */
+static void reopened_when_broken_again(void **state) {
+  hud_arena *a = hud_arena_new();
+  ingest_version("v4", 2.0);
+  hud_issue is = wait_status(a, "open");
+  assert_int_equal(is.times_reopened, 1);
+  assert_int_equal(history_has(&is, "reopened"), 1);
+  assert_string_equal(is.baseline.version, "v3");
+  assert_string_equal(is.current.version, "v4");
+  assert_int_equal(list(a, "all").n_issues, 1);
+  assert_true(httpd_wait_requests(g->hook, 2, 10000) >= 2);
+  assert_int_equal(hooks(), 2);
+  hud_arena_free(a);
+}
+
+/* A muted issue found again stays muted and is not alerted. */
+static void muted_not_alerted(void **state) {
+  hud_arena *a = hud_arena_new();
+  ingest_version("v5", 0);
+  wait_status(a, "resolved");
+  assert_int_equal(set_status(g->triage, "muted", "known, fix planned"), 200);
+  hud_time_ns seen = one(a, g->reader, 200).last_seen;
+  ingest_version("v6", 2.0);
+  hud_issue is = {0};
+  for (int ms = 0; ms < WAIT_MS; ms += 100) {
+    is = one(a, g->reader, 200);
+    if (is.last_seen > seen) break;
+    usleep(100 * 1000);
+  }
+  assert_true(is.last_seen > seen);          /* found again (updated) */
+  assert_string_equal(is.status, "muted");   /* and still muted */
+  assert_int_equal(is.times_reopened, 1);
+  usleep(1000 * 1000);
+  assert_int_equal(hooks(), 2);
+  hud_arena_free(a);
+}
+
+/* What a detection pass costs at this size, from /metrics (printed, not asserted). */
+static void pass_cost(void **state) {
+  srvh_resp r;
+  assert_int_equal(srvh_request(g->h.port, "GET", "/metrics", NULL, NULL, 0, NULL, &r), 0);
+  const char *p = strstr(r.body, "\nhud_detect_passes_total "), *s = strstr(r.body, "\nhud_detect_pass_seconds_total ");
+  assert_non_null(p);
+  assert_non_null(s);
+  double passes = atof(p + 25), secs = atof(s + 31);
+  assert_true(passes >= 5); /* v1 and v2 may share a fold */
+  fprintf(stderr, "detection: %.0f passes, %.1f ms per pass (6 versions x %d invocations per flow)\n", passes,
+          1e3 * secs / passes, INV);
+  srvh_resp_free(&r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(opened_by_the_runner),   cmocka_unit_test(queries_do_not_write),
+      cmocka_unit_test(acknowledged_by_triage), cmocka_unit_test(resolved_when_fixed),
+      cmocka_unit_test(reopened_when_broken_again), cmocka_unit_test(muted_not_alerted),
+      cmocka_unit_test(pass_cost),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
