@@ -13,7 +13,8 @@ Knobs (environment): REPLAY_RELEASES, REPLAY_ITERATIONS (client iterations per r
 each is a POST /orders and a GET /orders/<id>, one in ten also a POST that answers 409),
 REPLAY_SEED (draws the releases' profiles; default 1),
 REPLAY_CLAIMED_RATE (the per-comparison false-issue bound docs/detection.md states), REPLAY_CHANGES
-(sensitivity: comma-separated names of CHANGES below), REPLAY_KEEP=1 (keep the temporary directory).
+(sensitivity: comma-separated names of CHANGES below), REPLAY_KEEP=1 (keep the temporary directory, with
+the issues of each pair in issues-vK.json).
 
 Detection on demand (GET /v1/issues runs it) and detection in the server after data arrives (stored
 issues) are both handled: with the latter (hud-server serve has --detect-interval) the issues are polled,
@@ -378,6 +379,9 @@ def run_pair(server, tmp, k, profile, shop_env=None):
     settle(server)
     found = pair_issues(server, f"v{k - 1}", f"v{k}")
     alerts = server.alerts() - alerts0 if server.stored else None
+    if os.environ.get("REPLAY_KEEP") == "1":  # what the server said, for a closer look
+        with open(os.path.join(tmp, f"issues-v{k}.json"), "w") as fh:
+            json.dump(found, fh, indent=1)
     return found, alerts, f"{elapsed:5.1f} s {dict(sorted(statuses.items()))}"
 
 
