@@ -202,18 +202,20 @@ def pair_issues(server, base, cand):
     return out
 
 
-def settle(server):
-    """Stored issues: wait (bounded) until a detection pass started after the last data was folded.
-    A pass runs when a fold marked the service changed, at most once per DETECT_INTERVAL_MS: so once a
-    pass has ended after the fold and none followed for an interval and a few passes' time, the
-    service's newest data has been looked at."""
+def detect_passes(server):
+    return server.metrics().get("hud_detect_passes_total", 0) if server.stored else 0
+
+
+def settle(server, passes_before):
+    """Stored issues: wait (bounded) until detection has looked at everything folded. A fold marks the
+    service changed and a pass follows within DETECT_INTERVAL_MS: so once every acknowledged batch is
+    folded, at least one pass ran since the release began (PASSES_BEFORE) and none followed for an
+    interval and a few passes' time, the newest data has been looked at."""
     if not server.stored:
         return
     server.get("/v1/services")  # no-cache: returns once every acknowledged batch is folded
-    m = server.metrics()
-    p0 = m.get("hud_detect_passes_total", 0)
     t0 = last_change = time.monotonic()
-    last = p0
+    last = None
     while time.monotonic() - t0 < 30:
         m = server.metrics()
         passes = m.get("hud_detect_passes_total", 0)
@@ -221,10 +223,10 @@ def settle(server):
         now = time.monotonic()
         if passes != last:
             last, last_change = passes, now
-        if passes > p0 and now - last_change >= DETECT_INTERVAL_MS / 1000 + 3 * mean + 0.3:
+        if passes > passes_before and now - last_change >= DETECT_INTERVAL_MS / 1000 + 3 * mean + 0.3:
             return
         time.sleep(0.05)
-    raise SystemExit("the server's detection did not run within 30 s of the last fold")
+    raise SystemExit("the server's detection did not settle within 30 s of the last fold")
 
 
 # ---- one release of the shop ------------------------------------------------------------------------
@@ -375,8 +377,9 @@ def run_pair(server, tmp, k, profile, shop_env=None):
     """Release vK, then what the server says about v(K-1) -> vK: the issues it reports for the pair and
     (detection in the server) the issues it opened or reopened meanwhile, alerts included."""
     alerts0 = server.alerts() if server.stored else 0
+    passes0 = detect_passes(server)
     statuses, elapsed = run_release(server, tmp, f"v{k}", profile, shop_env)
-    settle(server)
+    settle(server, passes0)
     found = pair_issues(server, f"v{k - 1}", f"v{k}")
     alerts = server.alerts() - alerts0 if server.stored else None
     if os.environ.get("REPLAY_KEEP") == "1":  # what the server said, for a closer look
