@@ -1,6 +1,6 @@
-"""Planted changes, read once from the environment, so that one code base can play several releases.
+"""Planted changes, read once from the environment, so that one code base can play several releases
+(tests/detect_replay). The demo's v2 is a real code change instead (scripts/demo.sh patches a copy).
 
-SHOP_RELEASE=2         the demo's regression: apply_discounts waits 4 ms more (a lookup v2 added)
 SHOP_EXTRA_MS=<ms>     SHOP_EXTRA_FN (apply_discounts, the default; reserve; order_status) waits this much
                        more per call
 SHOP_N_PLUS_ONE=1      order_status reads each line of the order with its own query (1 -> 1 + 3 queries)
@@ -12,7 +12,6 @@ remote call, so it shows as the function's own (self) time."""
 import os
 import random
 
-RELEASE = os.environ.get("SHOP_RELEASE", "1")
 EXTRA_S = float(os.environ.get("SHOP_EXTRA_MS", "0") or 0) / 1000.0
 EXTRA_FN = os.environ.get("SHOP_EXTRA_FN", "apply_discounts") if EXTRA_S > 0 else ""
 N_PLUS_ONE = os.environ.get("SHOP_N_PLUS_ONE", "") not in ("", "0")
