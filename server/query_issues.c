@@ -42,10 +42,11 @@ static int q_history(q_ctx *q, hud_issue *h) {
   return 0;
 }
 
-/* Issue routes read the stored rows as they are: no fold wait, no hourly aggregates. */
+/* Issue routes read the stored rows: no hourly aggregates are built (that writes). A fresh read
+ * still waits for the fold of what was acknowledged, as every route does ("Cache-Control:
+ * no-cache"); the runner's pass that fold wakes comes later. */
 static int q_begin_stored(const srv_request *req, srv_response *resp, srv_request *copy, q_ctx *q) {
   *copy = *req;
-  copy->fresh = false;
   int rc = q_begin(copy, resp, q);
   if (rc == 0) q->stored_only = true;
   return rc;
@@ -78,9 +79,11 @@ int q_h_issues(const srv_request *req, srv_response *resp) {
     if (r.scope.version && !((row->cand_label && strcmp(row->cand_label, r.scope.version) == 0) ||
                              (row->base_label && strcmp(row->base_label, r.scope.version) == 0)))
       continue;
-    if (r.scope.from && row->last_seen < r.scope.from) continue;
-    if (r.scope.to && row->first_seen >= r.scope.to) continue;
-    if ((rc = q_issue_of_row(&q, row, &v[m])) == 0) m++;
+    if ((rc = q_issue_of_row(&q, row, &v[m])) < 0) break;
+    /* A window keeps the issues whose newer side's data overlaps it. */
+    const hud_sample *cur = &v[m].current;
+    if ((r.scope.from && cur->to <= r.scope.from) || (r.scope.to && cur->from >= r.scope.to)) continue;
+    m++;
   }
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "issues: %s", hud_strerror(rc)));
   hud_issues_response out = {m, v};

@@ -2,7 +2,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hud/codec.h"
 #include "synth_batch.h"
@@ -40,6 +42,16 @@ query_fixture *query_fixture_start(void) {
   f->to = f->t0 + 3600 * QF_NS;
   if (ingest(f, &f->a, "1.0.0", "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e0001", f->t0) < 0) goto fail;
   if (ingest(f, &f->b, "1.1.0", "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e0002", f->t0 + 600 * QF_NS) < 0) goto fail;
+  /* The detection runner stores the issues after the fold: wait for them (bounded), so every
+   * suite on this fixture sees the same issues. */
+  for (int ms = 0; ms < 30000; ms += 100) {
+    srvh_resp r;
+    if (srvh_request(f->h.port, "GET", "/v1/issues?service=shop&status=all", f->key, NULL, 0, NULL, &r) < 0) goto fail;
+    int have = r.status == 200 && r.body && strstr(r.body, "\"issue_id\"") != NULL;
+    srvh_resp_free(&r);
+    if (have) break;
+    usleep(100 * 1000);
+  }
   return f;
 fail:
   query_fixture_stop(f);

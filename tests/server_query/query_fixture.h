@@ -20,7 +20,8 @@ typedef struct query_fixture {
   hud_time_ns from, to;
 } query_fixture;
 
-/* Starts the server and ingests both versions; NULL on failure. */
+/* Starts the server, ingests both versions and waits (bounded) until the detection runner has stored
+ * the issue of the slowdown; NULL on failure. */
 query_fixture *query_fixture_start(void);
 /* Stops the server and frees everything. NULL is a no-op. */
 void query_fixture_stop(query_fixture *f);
