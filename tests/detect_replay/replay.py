@@ -190,6 +190,31 @@ def describe(it):
     return f"{head} [root cause {name}{' ' + exc if exc else ''}, status {it.get('status')}]"
 
 
+def _when(text):
+    """Seconds since the epoch of an RFC 3339 time with up to nanoseconds."""
+    import datetime
+    import re
+    m = re.match(r"(.*T\d\d:\d\d:\d\d)(\.\d+)?(.*)", text or "")
+    if not m:
+        return 0.0
+    frac = float(m.group(2) or 0)
+    return datetime.datetime.fromisoformat(m.group(1) + (m.group(3).replace("Z", "+00:00") or "+00:00")).timestamp() + frac
+
+
+def events_since(server, t0):
+    """Stored issues: (issue, its events at or after T0) for every issue that changed since T0."""
+    out = []
+    for it in server.get("/v1/issues", service=SERVICE, env=ENV, status="all")["issues"]:
+        if max(_when(it.get("first_seen")), _when(it.get("status_changed_at")), _when(it.get("last_seen"))) < t0:
+            continue
+        full = server.get(f"/v1/issues/{it['issue_id']}", service=SERVICE, env=ENV)
+        full = full.get("issue", full)
+        evs = [e for e in full.get("history") or [] if _when(e.get("at")) >= t0]
+        if any(e.get("event") in ("opened", "reopened", "resolved") for e in evs):
+            out.append((it, evs))
+    return out
+
+
 def pair_issues(server, base, cand):
     """Regression issues of the comparison BASE -> CAND that are not resolved."""
     params = {"service": SERVICE, "env": ENV}
@@ -382,14 +407,19 @@ def run_pair(server, tmp, k, profile, shop_env=None):
     (detection in the server) the issues it opened or reopened meanwhile, alerts included."""
     alerts0 = server.alerts() if server.stored else 0
     passes0 = detect_passes(server)
+    t0 = time.time()
     statuses, elapsed = run_release(server, tmp, f"v{k}", profile, shop_env)
     settle(server, passes0)
     found = pair_issues(server, f"v{k - 1}", f"v{k}")
     alerts = server.alerts() - alerts0 if server.stored else None
+    notes = [f"      {describe(it)}" for it in found]
+    if alerts:  # opened or reopened meanwhile: say which, and what became of them
+        notes += [f"      events {', '.join(e.get('event', '?') for e in evs)}: {describe(it)}"
+                  for it, evs in events_since(server, t0)]
     if os.environ.get("REPLAY_KEEP") == "1":  # what the server said, for a closer look
         with open(os.path.join(tmp, f"issues-v{k}.json"), "w") as fh:
             json.dump(found, fh, indent=1)
-    return found, alerts, f"{elapsed:5.1f} s {dict(sorted(statuses.items()))}"
+    return found, alerts, f"{elapsed:5.1f} s {dict(sorted(statuses.items()))}", notes
 
 
 def counted(found, alerts):
@@ -406,14 +436,14 @@ def replay_false(server, tmp, rng):
     log(f"v0   {profile}  {elapsed:5.1f} s {dict(sorted(statuses.items()))}")
     for k in range(1, releases):
         profile = Profile(rng, iterations)
-        found, alerts, ran = run_pair(server, tmp, k, profile)
+        found, alerts, ran, notes = run_pair(server, tmp, k, profile)
         pairs += 1
         issues += len(found)
         opened += alerts or 0
         noisy += bool(found or alerts)
         log(f"v{k:<3} {profile}  {ran}  v{k - 1}->v{k}: {counted(found, alerts)}")
-        for it in found:
-            log(f"      {describe(it)}")
+        for note in notes:
+            log(note)
     limit = binom_tail_limit(pairs, claimed)
     log(f"\nno-change pairs: {pairs}; false issues: {issues} ({issues / max(pairs, 1):.2f} per pair)"
         + ("" if not server.stored else f", opened or reopened: {opened}") +
@@ -437,11 +467,11 @@ def replay_sensitivity(server, tmp, rng):
         for planted in (True, False):  # the change, then back to plain code
             k += 1
             profile = Profile(rng, iterations, mild=True)
-            found, alerts, ran = run_pair(server, tmp, k, profile, shop_env if planted else None)
+            found, alerts, ran, notes = run_pair(server, tmp, k, profile, shop_env if planted else None)
             log(f"v{k:<3} {name if planted else 'plain':16} {profile}  {ran}  v{k - 1}->v{k}: "
                 f"{counted(found, alerts)}")
-            for it in found:
-                log(f"      {describe(it)}")
+            for note in notes:
+                log(note)
             if planted:
                 right = [it for it in found if root_cause(it)[0] == want_fn and
                          (want_exc is None or (root_cause(it)[1] or "").split(".")[-1] == want_exc)]
