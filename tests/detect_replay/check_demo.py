@@ -3,6 +3,7 @@ shows one issue for the demo's planted change, blamed on apply_discounts, with t
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -15,11 +16,21 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hud-demo-")
     try:
         env = dict(os.environ, BUILD_DIR=BUILD, DEMO_DIR=os.path.join(tmp, "demo"), DEMO_REQUESTS="300")
-        p = subprocess.run(["bash", os.path.join(SRC, "scripts", "demo.sh")], env=env, stdin=subprocess.DEVNULL,
-                           capture_output=True, text=True, timeout=240, start_new_session=True)
-        out = p.stdout
+        # Its own process group: whatever happens here, the demo's server and shop are stopped with it.
+        p = subprocess.Popen(["bash", os.path.join(SRC, "scripts", "demo.sh")], env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            out, err = p.communicate(timeout=240)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)  # demo.sh's trap stops its server and shop
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
         if p.returncode != 0:
-            sys.exit(f"demo.sh exited {p.returncode}:\n{out[-4000:]}\n{p.stderr[-4000:]}")
+            sys.exit(f"demo.sh exited {p.returncode}:\n{out[-4000:]}\n{err[-4000:]}")
         report = out.split("-- issues (regression detection, root cause)")[1].split("== the editor's view")[0]
         print(report)
         issues = [ln for ln in report.splitlines() if re.match(r"\[(open|acknowledged|muted|resolved)\] ", ln)]
@@ -41,4 +52,5 @@ def main():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks
     main()
