@@ -215,6 +215,25 @@ def events_since(server, t0):
     return out
 
 
+def self_times(server, version):
+    """{function name: (calls, mean self time ns)} of one version."""
+    items = server.get("/v1/functions/top", fresh=False, service=SERVICE, env=ENV, version=version, sort="calls",
+                       limit=100)["items"]
+    return {f.get("name", f["function_id"]): (f["calls"], f.get("self_duration_mean", 0)) for f in items}
+
+
+def host_drift(base, cand, min_calls=100):
+    """How the host moved every function between two releases, as detection estimates it (docs/detection.md,
+    Drift): median and 1.4826 MAD of log(cand / base) self time over functions with MIN_CALLS on both sides."""
+    rs = sorted(math.log(cand[n][1] / b[1]) for n, b in base.items()
+                if n in cand and min(b[0], cand[n][0]) >= min_calls and b[1] > 0 and cand[n][1] > 0)
+    if len(rs) < 3:
+        return float("nan"), float("nan")
+    med = rs[len(rs) // 2]
+    mad = sorted(abs(r - med) for r in rs)[len(rs) // 2]
+    return med, 1.4826 * mad
+
+
 def pair_issues(server, base, cand):
     """Regression issues of the comparison BASE -> CAND that are not resolved."""
     params = {"service": SERVICE, "env": ENV}
@@ -431,17 +450,26 @@ def replay_false(server, tmp, rng):
     iterations = int(os.environ.get("REPLAY_ITERATIONS", "400"))
     claimed = float(os.environ.get("REPLAY_CLAIMED_RATE", "0.001"))
     pairs, issues, opened, noisy = 0, 0, 0, 0
+    by_drift = {}  # spread bucket -> [pairs, pairs with an issue or alert]
     profile = Profile(rng, iterations)
     statuses, elapsed = run_release(server, tmp, "v0", profile)
     log(f"v0   {profile}  {elapsed:5.1f} s {dict(sorted(statuses.items()))}")
+    prev = self_times(server, "v0")
     for k in range(1, releases):
         profile = Profile(rng, iterations)
         found, alerts, ran, notes = run_pair(server, tmp, k, profile)
+        cur = self_times(server, f"v{k}")
+        shift, spread = host_drift(prev, cur)
+        prev = cur
         pairs += 1
         issues += len(found)
         opened += alerts or 0
         noisy += bool(found or alerts)
-        log(f"v{k:<3} {profile}  {ran}  v{k - 1}->v{k}: {counted(found, alerts)}")
+        bucket = "<= 0.10" if spread <= 0.10 else "0.10-0.20" if spread <= 0.20 else "> 0.20"
+        by_drift.setdefault(bucket, [0, 0])
+        by_drift[bucket][0] += 1
+        by_drift[bucket][1] += bool(found or alerts)
+        log(f"v{k:<3} {profile}  {ran}  drift {shift:+.2f} ±{spread:.2f}  v{k - 1}->v{k}: {counted(found, alerts)}")
         for note in notes:
             log(note)
     limit = binom_tail_limit(pairs, claimed)
@@ -450,6 +478,8 @@ def replay_false(server, tmp, rng):
         f"; pairs with any: {noisy} (rate {noisy / max(pairs, 1):.3f}, 95% upper bound "
         f"{upper_bound(noisy, pairs):.3f}); claimed per comparison <= {claimed:g}, so at most {limit} "
         f"of {pairs} pairs may raise one")
+    log("by the host's drift between the two releases (spread of log self-time ratios over functions): " +
+        ", ".join(f"{b}: {n[1]} of {n[0]} pairs" for b, n in sorted(by_drift.items())))
     return noisy <= limit
 
 
