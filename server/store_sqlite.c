@@ -540,7 +540,10 @@ struct srv_store {
   double fold_interval_s;
   pthread_t folder;
   int folder_running;
-  void (*on_fold)(void *arg, const int64_t *sids, size_t n); /* under flock */
+  /* The fold hook; hook_lock is held while it is called, so srv_store_on_fold(NULL) returns only
+   * once no call is running (the runner it calls may be freed right after). */
+  pthread_mutex_t hook_lock;
+  void (*on_fold)(void *arg, const int64_t *sids, size_t n);
   void *on_fold_arg;
 };
 
@@ -841,6 +844,7 @@ static srv_store *store_new(const srv_store_options *opt) {
   pthread_cond_init(&st->qcond, NULL);
   pthread_mutex_init(&st->flock, NULL);
   pthread_mutex_init(&st->fold_mutex, NULL);
+  pthread_mutex_init(&st->hook_lock, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -975,6 +979,7 @@ void srv_store_free(srv_store *st) {
   srv_membudget_free(st->decode_budget);
   pthread_mutex_destroy(&st->flock);
   pthread_mutex_destroy(&st->fold_mutex);
+  pthread_mutex_destroy(&st->hook_lock);
   pthread_cond_destroy(&st->fcond);
   pthread_cond_destroy(&st->dcond);
   if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
@@ -1690,21 +1695,23 @@ static int fold_once(srv_store *st) {
     st->need_rebuild = 1;
     st->fold_failures++;
   }
-  void (*hook)(void *, const int64_t *, size_t) = st->on_fold;
-  void *hook_arg = st->on_fold_arg;
   pthread_cond_broadcast(&st->dcond);
   pthread_mutex_unlock(&st->flock);
   writer_unlock(st);
   pthread_mutex_unlock(&st->fold_mutex);
-  if (hook && nsids) hook(hook_arg, sids, nsids);
+  if (nsids) {
+    pthread_mutex_lock(&st->hook_lock);
+    if (st->on_fold) st->on_fold(st->on_fold_arg, sids, nsids);
+    pthread_mutex_unlock(&st->hook_lock);
+  }
   return rc;
 }
 
 void srv_store_on_fold(srv_store *st, void (*fn)(void *arg, const int64_t *service_ids, size_t n), void *arg) {
-  pthread_mutex_lock(&st->flock);
+  pthread_mutex_lock(&st->hook_lock);
   st->on_fold = fn;
   st->on_fold_arg = arg;
-  pthread_mutex_unlock(&st->flock);
+  pthread_mutex_unlock(&st->hook_lock);
 }
 
 /* Idle (nothing merged for IDLE_RELEASE_S): gives back what the accumulators keep for reuse and
