@@ -20,19 +20,22 @@ Detection on demand (GET /v1/issues runs it) and detection in the server after d
 issues) are both handled: with the latter (hud-server serve has --detect-interval) the issues are polled,
 bounded, until the server's detection has looked at the release's last data."""
 
+import ctypes
+import datetime
 import http.client
 import json
 import math
 import os
 import random
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -66,12 +69,12 @@ def log(*a):
 # ---- processes: every one started here is stopped by pid on every exit -------------------------------
 
 _procs = []
+_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)  # loaded before any fork: the child only calls it
 
 
 def _die_with_parent():
     # The child is killed if this process dies (even by SIGKILL from a test timeout): nothing outlives the test.
-    import ctypes
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def spawn(args, **kw):
@@ -192,8 +195,6 @@ def describe(it):
 
 def _when(text):
     """Seconds since the epoch of an RFC 3339 time with up to nanoseconds."""
-    import datetime
-    import re
     m = re.match(r"(.*T\d\d:\d\d:\d\d)(\.\d+)?(.*)", text or "")
     if not m:
         return 0.0
@@ -293,7 +294,6 @@ def module_dir():
 
 
 def free_port():
-    import socket
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
