@@ -327,7 +327,7 @@ static void query_issues(lsp_backend *b) {
     return;
   }
   b->issues_dirty = false;
-  hud_issues_request req = {.scope = scope_of(b), .status = "open", .limit = 1000};
+  hud_issues_request req = {.scope = scope_of(b), .limit = 1000}; /* active: open and acknowledged */
   unsigned long id;
   if (hud_api_issues_start(b->client, &req, b->next_issues_arena, &b->next_issues, on_issues, b, &id) == 0)
     b->issues_in_flight = true;
@@ -380,9 +380,18 @@ int lsp_backend_flows_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_flo
 
 int lsp_backend_issues_start(lsp_backend *b, hud_arena *a, hud_issues_response *out, hud_api_cb cb, void *ud) {
   if (!usable(b)) return HUD_ECONFIG;
-  hud_issues_request req = {.scope = scope_of(b), .status = "open", .limit = 1000};
+  hud_issues_request req = {.scope = scope_of(b), .limit = 1000}; /* active: open and acknowledged */
   unsigned long id;
   return hud_api_issues_start(b->client, &req, a, out, cb, ud, &id);
+}
+
+int lsp_backend_issue_status_start(lsp_backend *b, const char *issue_id, const char *status, const char *note,
+                                   hud_arena *a, hud_issue *out, hud_api_cb cb, void *ud) {
+  if (!usable(b)) return HUD_ECONFIG;
+  hud_issue_status_request req = {.scope = scope_of(b), .status = status, .note = note};
+  snprintf(req.issue_id, sizeof req.issue_id, "%s", issue_id);
+  unsigned long id;
+  return hud_api_issue_status_start(b->client, &req, a, out, cb, ud, &id);
 }
 
 uint64_t lsp_backend_epoch(const lsp_backend *b) { return b ? b->epoch : 0; }

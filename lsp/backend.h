@@ -39,13 +39,17 @@ int lsp_backend_top_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_top_r
 /* GET /v1/exception-flows of FUNCTION_ID over the window (hud/errorFlows): as lsp_backend_function_start. */
 int lsp_backend_exception_flows_start(lsp_backend *b, const char *function_id, hud_arena *a,
                                       hud_exception_flows_response *out, hud_api_cb cb, void *ud);
-/* GET /v1/callgraph below ROOT (DEPTH 1..16, MAX_NODES 1..1000), GET /v1/flows, GET /v1/issues (open) over
+/* GET /v1/callgraph below ROOT (DEPTH 1..16, MAX_NODES 1..1000), GET /v1/flows, GET /v1/issues (active: open and acknowledged) over
  * the window (panels): as lsp_backend_function_start. */
 int lsp_backend_callgraph_start(lsp_backend *b, const char *root, int32_t depth, int32_t max_nodes, hud_arena *a,
                                 hud_callgraph_response *out, hud_api_cb cb, void *ud);
 int lsp_backend_flows_start(lsp_backend *b, int32_t limit, hud_arena *a, hud_flows_response *out, hud_api_cb cb,
                             void *ud);
 int lsp_backend_issues_start(lsp_backend *b, hud_arena *a, hud_issues_response *out, hud_api_cb cb, void *ud);
+/* POST /v1/issues/{ISSUE_ID}/status (STATUS acknowledged | muted | open, NOTE may be NULL) in the main
+ * service: the updated issue in *OUT, as lsp_backend_function_start; HUD_EFIELD for another STATUS. */
+int lsp_backend_issue_status_start(lsp_backend *b, const char *issue_id, const char *status, const char *note,
+                                   hud_arena *a, hud_issue *out, hud_api_cb cb, void *ud);
 /* How many figures answers arrived (a new one may bring other figures: caches of them start over). */
 uint64_t lsp_backend_epoch(const lsp_backend *b);
 /* The window (Unix ms) of the request started last by one of the _start functions. */

@@ -481,14 +481,14 @@ json_t *lsp_encode_null(const void *result) {
 
 json_t *lsp_encode_initialize(const void *result) {
   const lsp_initialize_result *r = result;
-  json_t *out = json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[ssssss]},s:b,s:b,s:{s:{s:b,s:b}}},s:{s:s,s:s}}",
+  json_t *out = json_pack("{s:{s:s,s:{s:b,s:i,s:{s:b}},s:{s:b},s:b,s:b,s:{s:[sssssss]},s:b,s:b,s:{s:{s:b,s:b}}},s:{s:s,s:s}}",
                    "capabilities",
                    "positionEncoding", r->encoding == LSP_ENC_UTF8 ? "utf-8" : "utf-16",
                    "textDocumentSync", "openClose", 1, "change", 2, "save", "includeText", 0,
                    "codeLensProvider", "resolveProvider", 0,
                    "hoverProvider", 1, "callHierarchyProvider", 1,
                    "executeCommandProvider", "commands", "hud.explain", "hud.refresh", "hud.copyDeepLink", "hud.showDetail",
-                   "hud.showCallers", "hud.showCallees", "codeActionProvider", 1,
+                   "hud.showCallers", "hud.showCallees", "hud.issueStatus", "codeActionProvider", 1,
                    "workspaceSymbolProvider", 1,
                    "workspace", "workspaceFolders", "supported", 1, "changeNotifications", 1,
                    "serverInfo", "name", "hud-lsp", "version", r->version);
@@ -546,9 +546,12 @@ json_t *lsp_encode_inlays(const void *result) {
 json_t *lsp_encode_commands(const void *result) {
   const lsp_commands *l = result;
   json_t *arr = json_array();
-  for (size_t i = 0; arr && i < l->n; i++)
-    json_array_append_new(arr, json_pack("{s:o,s:s,s:[o]}", "title", text(l->items[i].title), "command",
-                                         l->items[i].command, "arguments", text(l->items[i].argument)));
+  for (size_t i = 0; arr && i < l->n; i++) {
+    json_t *args = json_pack("[o]", text(l->items[i].argument));
+    if (args && l->items[i].argument2) json_array_append_new(args, text(l->items[i].argument2));
+    json_array_append_new(arr, json_pack("{s:o,s:s,s:o}", "title", text(l->items[i].title), "command",
+                                         l->items[i].command, "arguments", args));
+  }
   return arr;
 }
 
@@ -840,6 +843,29 @@ json_t *lsp_encode_hot_paths(const void *result) {
                            r->root ? enc_path(r->root) : json_null()));
 }
 
+/* The members of the issue shape with headlines (docs/lsp.md, hud/issues). */
+static json_t *enc_issue_more(const lsp_issue_item *it) {
+  json_t *flows = json_array(), *path = json_array();
+  for (size_t k = 0; flows && k < it->n_flows; k++) {
+    const lsp_issue_flow *f = &it->flows[k];
+    json_array_append_new(flows, json_pack("{s:o,s:o,s:o,s:f,s:f,s:f,s:f,s:f,s:f,s:I}", "flowId", text(f->flow_id),
+                                           "name", text(f->name), "text", text(f->text), "msPerRequest",
+                                           f->ms_per_request, "effectPct", f->effect_pct, "baselineMs",
+                                           f->baseline_ms, "currentMs", f->current_ms, "baselineErrorRate",
+                                           f->baseline_error_rate, "currentErrorRate", f->current_error_rate,
+                                           "requests", (json_int_t)f->requests));
+  }
+  for (size_t k = 0; path && k < it->n_path; k++) json_array_append_new(path, enc_node(&it->path[k]));
+  json_t *changed = it->code_changed < 0 ? json_null() : json_boolean(it->code_changed > 0);
+  return json_pack("{s:o,s:o,s:o,s:o,s:f,s:f,s:o,s:b,s:b,s:o,s:o,s:i,s:o,s:o}", "status", opt_text(it->status),
+                   "headline", opt_text(it->headline), "pText", opt_text(it->p_text), "codeChanged", changed,
+                   "qValue", it->q_value, "driftPct", it->drift_pct, "vscodeLink", opt_text(it->vscode_link),
+                   "effectPctCapped", it->effect_pct_capped, "selfIncludesUninstrumented",
+                   it->self_includes_uninstrumented, "firstSeen", opt_text(it->first_seen), "lastSeen",
+                   opt_text(it->last_seen), "timesReopened", (int)it->times_reopened, "affectedFlows", flows,
+                   "callPath", path);
+}
+
 json_t *lsp_encode_issue_list(const void *result) {
   const lsp_issue_list *r = result;
   bool failed;
@@ -856,11 +882,11 @@ json_t *lsp_encode_issue_list(const void *result) {
       json_array_append_new(causes, with(enc_node(&it->causes[k].node),
                                          json_pack("{s:f,s:o}", "share", it->causes[k].share, "evidence",
                                                    opt_text(it->causes[k].evidence))));
-    json_array_append_new(arr, json_pack("{s:o,s:s,s:o,s:o,s:f,s:f,s:o,s:o,s:o}", "issueId", text(it->issue_id),
-                                         "kind", it->kind, "subject", subject, "message", text(it->message),
-                                         "effectPct", it->effect_pct, "confidence", it->confidence,
-                                         "baselineVersion", opt_text(it->baseline_version), "currentVersion",
-                                         opt_text(it->current_version), "rootCauses", causes));
+    json_t *x = json_pack("{s:o,s:s,s:o,s:o,s:f,s:f,s:o,s:o,s:o}", "issueId", text(it->issue_id), "kind", it->kind,
+                          "subject", subject, "message", text(it->message), "effectPct", it->effect_pct,
+                          "confidence", it->confidence, "baselineVersion", opt_text(it->baseline_version),
+                          "currentVersion", opt_text(it->current_version), "rootCauses", causes);
+    json_array_append_new(arr, with(x, enc_issue_more(it)));
   }
   return with(o, json_pack("{s:o}", "issues", arr));
 }

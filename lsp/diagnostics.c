@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "hud/issue_text.h"
 #include "hud/str.h"
 #include "locate.h"
 
@@ -22,15 +23,41 @@ typedef struct diag_job {
   int *query_of;   /* items[i]'s location query, -1: none */
 } diag_job;
 
-/* "mean duration +87% since 1.1.0", "error rate +150% in the last 30m". */
+/* The headline (and "code changed in this version"); servers without headlines: "mean duration +87% since
+ * 1.1.0", "error rate +150% in the last 30m". */
 void lsp_issue_text(const hud_issue *is, char *out, size_t cap) {
-  const char *what = is->kind == HUD_ISSUE_ERROR_RATE_INCREASE ? "error rate" : "mean duration";
+  if (is->headline) {
+    snprintf(out, cap, "%s%s", is->headline, is->code_changed == 1 ? " \u2014 code changed in this version" : "");
+    return;
+  }
+  const char *what = hud_issue_is_errors(is) ? "error rate" : "mean duration";
   char when[96];
   if (is->comparison == HUD_COMPARE_VERSIONS && is->current.version)
     snprintf(when, sizeof when, "since %s", is->current.version);
   else
     snprintf(when, sizeof when, "in the last %lldm", (long long)((is->current.to - is->current.from) / 60000000000LL));
-  snprintf(out, cap, "%s %+.0f%% %s", what, is->effect_pct, when);
+  char pct[32];
+  hud_issue_pct_text(is->effect_pct, is->effect_pct_capped, true, pct, sizeof pct);
+  snprintf(out, cap, "%s %s %s", what, pct, when);
+}
+
+void lsp_issue_long_text(const hud_issue *is, char *out, size_t cap) {
+  lsp_issue_text(is, out, cap);
+  if (!is->headline) return;
+  size_t n = strlen(out);
+  enum { FLOWS_SHOWN = 3 };
+  for (size_t i = 0; i < is->n_affected_flows && i < FLOWS_SHOWN && n < cap; i++) {
+    char f[512];
+    hud_issue_flow_text(is, &is->affected_flows[i], true, f, sizeof f);
+    n += (size_t)snprintf(out + n, cap - n, "\n%s", f);
+  }
+  if (is->n_affected_flows > FLOWS_SHOWN && n < cap)
+    n += (size_t)snprintf(out + n, cap - n, "\nand %zu more flow%s", is->n_affected_flows - FLOWS_SHOWN,
+                          is->n_affected_flows - FLOWS_SHOWN > 1 ? "s" : "");
+  if (is->self_includes_uninstrumented && n < cap)
+    n += (size_t)snprintf(out + n, cap - n, "\nits self time includes calls that are not instrumented");
+  if (is->p_text && n < cap)
+    snprintf(out + n, cap - n, "\np %s%s", is->p_text[0] == '<' ? "" : "= ", is->p_text);
 }
 
 static const char *cause_name(hud_arena *a, const hud_root_cause *c) {
@@ -78,17 +105,27 @@ static void located(lsp_server *s, void *ud, lsp_loc *locs, size_t n) {
   hud_arena_free(j->a);
 }
 
-/* The message for a function that is the subject of IS (SUBJECT) or one of its root causes; *CAUSE gets
+/* The message for function ID, the subject of IS (SUBJECT) or one of its root causes; *CAUSE gets
  * the root cause to point at (NULL: none). */
-static const char *message(hud_arena *a, const hud_issue *is, bool subject, const hud_root_cause **cause) {
-  char change[160], buf[1024];
-  lsp_issue_text(is, change, sizeof change);
+static const char *message(hud_arena *a, const hud_issue *is, const char *id, bool subject,
+                           const hud_root_cause **cause) {
+  char change[2048], buf[2600];
+  lsp_issue_long_text(is, change, sizeof change);
   *cause = NULL;
   if (subject) {
     const hud_root_cause *c = is->n_root_causes ? &is->root_causes[0] : NULL;
     if (c && strcmp(c->function_id, is->subject_id) != 0) *cause = c;
-    if (c) snprintf(buf, sizeof buf, "%s (root cause: %s)", change, cause_name(a, c));
+    /* Issues with a headline are about their root cause: name it only when it is another function. */
+    if (is->headline && *cause) snprintf(buf, sizeof buf, "%s\nroot cause: %s", change, cause_name(a, c));
+    else if (c && !is->headline) snprintf(buf, sizeof buf, "%s (root cause: %s)", change, cause_name(a, c));
     else snprintf(buf, sizeof buf, "%s", change);
+  } else if (is->headline) {
+    /* A secondary cause: the share it explains, and the issue's one line. */
+    const hud_root_cause *c = NULL;
+    for (size_t k = 0; k < is->n_root_causes && !c; k++)
+      if (!strcmp(is->root_causes[k].function_id, id)) c = &is->root_causes[k];
+    lsp_issue_text(is, change, sizeof change);
+    snprintf(buf, sizeof buf, "explains %.0f%% of: %s", c ? 100 * c->share : 0.0, change);
   } else {
     snprintf(buf, sizeof buf, "root cause of %s: %s", is->subject_name ? is->subject_name : is->subject_id, change);
   }
@@ -128,7 +165,7 @@ void lsp_diags_doc(lsp_server *s, lsp_doc *doc) {
       bool subject = is->subject_kind == HUD_SUBJECT_FUNCTION && strcmp(is->subject_id, id) == 0;
       if (!subject && !is_cause(is, id)) continue;
       const hud_root_cause *cause;
-      const char *msg = message(a, is, subject, &cause);
+      const char *msg = message(a, is, id, subject, &cause);
       bool dup = false;
       for (size_t d = 0; msg && d < j->n; d++)
         dup |= j->items[d].range.start.line == f->name_start.row && strcmp(j->items[d].message, msg) == 0;

@@ -9,8 +9,10 @@
 #include "backend.h"
 #include "explain.h"
 #include "format.h"
+#include "hud/codec.h"
 #include "hud/config.h"
 #include "hud/err.h"
+#include "hud/issue_text.h"
 #include "server.h"
 
 static int arg_error(lsp_rpc_error *err, const char *what) {
@@ -130,12 +132,67 @@ static int show(lsp_call *call, const lsp_exec_params *p, show_kind kind, lsp_rp
   return LSP_DEFERRED;
 }
 
+/* hud.issueStatus: the server's answer (the updated issue) as a message, then the issues again. */
+typedef struct status_req {
+  lsp_call *call;
+  hud_issue issue;
+} status_req;
+
+static void status_set(hud_client *c, unsigned long id, const hud_api_error *e, void *resp, void *ud) {
+  (void)c;
+  (void)id;
+  (void)resp;
+  status_req *r = ud;
+  lsp_call *h = r->call;
+  lsp_server *s = h->srv;
+  lsp_rpc_error err = {.code = LSP_INTERNAL_ERROR};
+  if (s->released || h->cancelled) {
+    lsp_call_finish(h, 0, NULL);
+    return;
+  }
+  if (e->code) {
+    /* A read-only key: the server's 403 says which role is needed. */
+    snprintf(err.message, sizeof err.message, "backend: %s (%.300s)", hud_strerror(e->code), e->message);
+    lsp_call_finish(h, -1, &err);
+    return;
+  }
+  char head[1024], text[1200];
+  hud_issue_headline(&r->issue, true, head, sizeof head);
+  snprintf(text, sizeof text, "issue %s: %s", r->issue.status, head);
+  lsp_exec_result *out = h->result;
+  out->kind = 3;
+  out->message = hud_arena_strdup(h->arena, text);
+  lsp_show(s, 3, "hud: %s", text);
+  lsp_backend_refresh(s->backend);
+  lsp_call_finish(h, 0, NULL);
+}
+
+static int issue_status(lsp_call *call, const lsp_exec_params *p, lsp_rpc_error *err) {
+  if (p->n_args < 2 || !is_function_id(p->args[0]) || !hud_issue_status_settable(p->args[1]))
+    return arg_error(err, "hud.issueStatus: arguments are an issue_id, then acknowledged, muted or open (and a note)");
+  lsp_call *h = lsp_call_defer(call);
+  status_req *r = h ? hud_arena_calloc(h->arena, 1, sizeof *r) : NULL;
+  lsp_rpc_error e = {.code = LSP_INTERNAL_ERROR, .message = "out of memory"};
+  if (!r) {
+    if (h) lsp_call_finish(h, -1, &e);
+    return h ? LSP_DEFERRED : -1;
+  }
+  r->call = h;
+  if (lsp_backend_issue_status_start(call->srv->backend, p->args[0], p->args[1], p->n_args > 2 ? p->args[2] : NULL,
+                                     h->arena, &r->issue, status_set, r) != 0) {
+    snprintf(e.message, sizeof e.message, "no backend: %s", "set `service` (and `url`, `key`) in the settings");
+    lsp_call_finish(h, -1, &e);
+  }
+  return LSP_DEFERRED;
+}
+
 static int execute(lsp_call *call, const void *params, void *result, lsp_rpc_error *err) {
   const lsp_exec_params *p = params;
   lsp_exec_result *out = result;
   if (!strcmp(p->command, "hud.showDetail")) return show(call, p, SHOW_DETAIL, err);
   if (!strcmp(p->command, "hud.showCallers")) return show(call, p, SHOW_CALLERS, err);
   if (!strcmp(p->command, "hud.showCallees")) return show(call, p, SHOW_CALLEES, err);
+  if (!strcmp(p->command, "hud.issueStatus")) return issue_status(call, p, err);
   if (!strcmp(p->command, "hud.explain")) return explain(call, p, out, err);
   if (!strcmp(p->command, "hud.copyDeepLink")) return deep_link(call, p, out, err);
   if (!strcmp(p->command, "hud.refresh")) {
@@ -144,7 +201,7 @@ static int execute(lsp_call *call, const void *params, void *result, lsp_rpc_err
   }
   err->code = LSP_INVALID_PARAMS;
   snprintf(err->message, sizeof err->message, "unknown command %.200s (hud.explain, hud.refresh, hud.copyDeepLink, "
-           "hud.showDetail, hud.showCallers, hud.showCallees)",
+           "hud.showDetail, hud.showCallers, hud.showCallees, hud.issueStatus)",
            p->command);
   return -1;
 }
@@ -181,6 +238,24 @@ static int code_action(lsp_call *call, const void *params, void *result, lsp_rpc
   add(out, call->arena, "hud.showDetail", "production detail of ", f->qualname, sum->function_id);
   add(out, call->arena, "hud.showCallers", "production callers of ", f->qualname, sum->function_id);
   add(out, call->arena, "hud.showCallees", "production callees of ", f->qualname, sum->function_id);
+  /* The active issue whose root cause is this function: acknowledge or mute it here. */
+  const hud_issues_response *issues = lsp_backend_issues(s->backend);
+  for (size_t k = 0; issues && k < issues->n_issues; k++) {
+    const hud_issue *is = &issues->issues[k];
+    bool root = is->n_root_causes ? !strcmp(is->root_causes[0].function_id, sum->function_id)
+                                  : is->subject_kind == HUD_SUBJECT_FUNCTION && !strcmp(is->subject_id, sum->function_id);
+    if (!root || !is->status || !strcmp(is->status, HUD_ISSUE_MUTED)) continue;
+    char head[1024];
+    hud_issue_headline(is, true, head, sizeof head);
+    const char *id = hud_arena_strdup(call->arena, is->issue_id);
+    if (strcmp(is->status, HUD_ISSUE_ACKNOWLEDGED) != 0) {
+      add(out, call->arena, "hud.issueStatus", "acknowledge ", head, id);
+      out->items[out->n - 1].argument2 = HUD_ISSUE_ACKNOWLEDGED;
+    }
+    add(out, call->arena, "hud.issueStatus", "mute ", head, id);
+    out->items[out->n - 1].argument2 = HUD_ISSUE_MUTED;
+    break; /* room for one issue's actions */
+  }
   return 0;
 }
 

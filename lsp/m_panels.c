@@ -11,8 +11,10 @@
 #include "docs.h"
 #include "explain.h"
 #include "hotpaths.h"
+#include "hud/codec.h"
 #include "hud/config.h"
 #include "hud/err.h"
+#include "hud/issue_text.h"
 #include "locate.h"
 #include "server.h"
 
@@ -242,6 +244,43 @@ static void build_hot(panel_req *r) {
   else want_tree(r, res->root);
 }
 
+static const char *time_text(hud_arena *a, hud_time_ns t) {
+  char buf[HUD_TIME_STRLEN + 1];
+  return t && hud_time_format(t, buf) == 0 ? hud_arena_strdup(a, buf) : NULL;
+}
+
+/* The figures of the issue shape with headlines: status, affected flows, call path, p for people. */
+static void issue_more(hud_arena *a, const hud_issue *is, lsp_issue_item *it) {
+  char buf[1024];
+  hud_issue_headline(is, true, buf, sizeof buf);
+  it->headline = hud_arena_strdup(a, buf);
+  it->status = is->status;
+  it->p_text = is->p_text;
+  it->first_seen = time_text(a, is->first_seen);
+  it->last_seen = time_text(a, is->last_seen);
+  it->vscode_link = is->links.vscode;
+  it->code_changed = is->code_changed;
+  it->effect_pct_capped = is->effect_pct_capped || is->effect_pct >= 10000;
+  it->self_includes_uninstrumented = is->self_includes_uninstrumented;
+  it->q_value = is->q_value;
+  it->drift_pct = is->drift_pct;
+  it->times_reopened = is->times_reopened;
+  it->flows = hud_arena_calloc(a, is->n_affected_flows + 1, sizeof *it->flows);
+  for (size_t k = 0; it->flows && k < is->n_affected_flows; k++) {
+    const hud_affected_flow *f = &is->affected_flows[k];
+    lsp_issue_flow *x = &it->flows[it->n_flows++];
+    hud_issue_flow_text(is, f, true, buf, sizeof buf);
+    *x = (lsp_issue_flow){.flow_id = f->flow_id, .name = f->name ? f->name : f->flow_id,
+                          .text = hud_arena_strdup(a, buf), .ms_per_request = f->effect / 1e6,
+                          .effect_pct = f->effect_pct, .baseline_ms = f->baseline_mean / 1e6,
+                          .current_ms = f->current_mean / 1e6, .baseline_error_rate = f->baseline_error_rate,
+                          .current_error_rate = f->current_error_rate, .requests = f->count};
+  }
+  it->path = hud_arena_calloc(a, is->n_call_path + 1, sizeof *it->path);
+  for (size_t k = 0; it->path && k < is->n_call_path; k++)
+    node_set(&it->path[it->n_path++], is->call_path[k].function_id, is->call_path[k].name, NULL);
+}
+
 static void build_issues(panel_req *r) {
   lsp_call *h = r->call;
   lsp_issue_list *res = h->result;
@@ -252,7 +291,10 @@ static void build_issues(panel_req *r) {
     char msg[256];
     lsp_issue_text(is, msg, sizeof msg);
     it->issue_id = is->issue_id;
-    it->kind = is->kind == HUD_ISSUE_ERROR_RATE_INCREASE ? "errors" : "regression";
+    it->kind = is->kind == HUD_ISSUE_ERROR_RATE_INCREASE ? "errors"
+               : is->kind == HUD_ISSUE_NEW_EXCEPTION    ? "new_exception"
+                                                        : "regression";
+    issue_more(h->arena, is, it);
     it->message = hud_arena_strdup(h->arena, msg);
     it->subject_name = is->subject_name ? is->subject_name : is->subject_id;
     if (is->subject_kind == HUD_SUBJECT_FLOW) it->subject_flow_id = is->subject_id;

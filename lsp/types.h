@@ -218,11 +218,12 @@ typedef struct lsp_folders_params {
 /* textDocument/codeAction: Command objects (title, command, one string argument). */
 typedef struct lsp_command {
   const char *title, *command, *argument;
+  const char *argument2;     /* NULL: one argument */
 } lsp_command;
 
 typedef struct lsp_commands {
   size_t n;
-  lsp_command items[4];
+  lsp_command items[8];
 } lsp_commands;
 
 /* textDocument/inlayHint. */
@@ -404,13 +405,32 @@ typedef struct lsp_cause {
   const char *evidence;                    /* NULL: none */
 } lsp_cause;
 
+/* A flow an issue makes slower or failing (hud/issues). */
+typedef struct lsp_issue_flow {
+  const char *flow_id, *name, *text;       /* text: "GET /orders/<id> +4.13 ms per request (+206%)" */
+  double ms_per_request, effect_pct, baseline_ms, current_ms;
+  double baseline_error_rate, current_error_rate;
+  int64_t requests;
+} lsp_issue_flow;
+
 typedef struct lsp_issue_item {
-  const char *issue_id, *kind, *message;   /* kind "regression" | "errors" */
+  const char *issue_id, *kind, *message;   /* kind "regression" | "errors" | "new_exception" */
   const char *subject_name, *subject_function_id, *subject_flow_id; /* one of the ids is NULL */
   double effect_pct, confidence;
   const char *baseline_version, *current_version; /* NULL: null */
   size_t n_causes;
   lsp_cause *causes;
+  const char *status, *headline, *p_text;  /* headline: the server's or one built from the figures */
+  const char *first_seen, *last_seen;      /* RFC 3339; NULL: null */
+  const char *vscode_link;                 /* NULL: null */
+  int code_changed;                        /* -1: null */
+  bool effect_pct_capped, self_includes_uninstrumented;
+  double q_value, drift_pct;
+  int32_t times_reopened;
+  size_t n_flows;
+  lsp_issue_flow *flows;
+  size_t n_path;
+  lsp_node *path;                          /* flow root -> root cause */
 } lsp_issue_item;
 
 typedef struct lsp_issue_list {

@@ -207,7 +207,8 @@ typedef struct det_ctx {
   size_t n_units, cap_units;
   double delta, tau;      /* common drift and between-deployment spread (log scale) */
   size_t n_drift;
-  struct det_contrib *contrib; /* flows.n * fns.n: each function's part of each flow's change */
+  int32_t *flow_unit;     /* flows.n: index of the flow's unit in units, -1 untested */
+  struct det_contrib *contrib; /* per agg row (flow, any caller, fn): its part of the flow's change */
 } det_ctx;
 
 void srv_det_config_default(srv_det_config *cfg) {
@@ -497,29 +498,47 @@ static int det_units_durations(det_ctx *x) {
   return 0;
 }
 
-/* Groups the exceptions that escaped a flow by (flow, origin, type); marks the types new. */
+static int det_cmp_egroup(const void *a, const void *b) {
+  const det_egroup *x = a, *y = b;
+  if (x->origin != y->origin) return x->origin < y->origin ? -1 : 1;
+  if (x->type != y->type) return x->type < y->type ? -1 : 1;
+  return x->flow < y->flow ? -1 : x->flow > y->flow;
+}
+
+/* Groups the exceptions that escaped a flow by (flow, origin, type), sorted by (origin, type,
+ * flow); marks the (origin, type) pairs the baseline never shows (caught or not) as new. */
 static int det_egroups(det_ctx *x, det_egroup **out, size_t *n_out) {
   det_egroup *g = calloc(x->n_excs ? x->n_excs : 1, sizeof *g);
   if (!g) return HUD_ENOMEM;
   size_t n = 0;
   for (size_t i = 0; i < x->n_excs; i++) {
     const det_excrow *r = &x->excs[i];
-    if (r->flow < 0 || !r->escaped_flow) continue;
-    size_t k = 0;
-    while (k < n && !(g[k].flow == r->flow && g[k].origin == r->origin && g[k].type == r->type)) k++;
-    if (k == n) {
-      g[n] = (det_egroup){.flow = r->flow, .origin = r->origin, .type = r->type, .new_type = true};
-      n++;
-    }
-    g[k].x[r->side] = srv_sat_addu(g[k].x[r->side], r->count);
+    /* Every row counts for "seen on the baseline"; flow DET_NONE or caught rows only for that. */
+    g[n] = (det_egroup){.flow = r->flow >= 0 && r->escaped_flow ? r->flow : DET_NONE, .origin = r->origin,
+                        .type = r->type};
+    g[n].x[r->side] = r->count;
+    n++;
   }
-  for (size_t k = 0; k < n; k++)
-    for (size_t i = 0; i < x->n_excs && g[k].new_type; i++)
-      if (x->excs[i].side == 0 && x->excs[i].count && x->excs[i].origin == g[k].origin &&
-          x->excs[i].type == g[k].type)
-        g[k].new_type = false;
+  qsort(g, n, sizeof *g, det_cmp_egroup);
+  size_t m = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    bool seen_base = false;
+    while (j < n && g[j].origin == g[i].origin && g[j].type == g[i].type) seen_base |= g[j++].x[0] > 0;
+    for (size_t k = i; k < j; k++) {
+      if (g[k].flow == DET_NONE) continue;
+      if (m && g[m - 1].flow == g[k].flow && g[m - 1].origin == g[k].origin && g[m - 1].type == g[k].type) {
+        g[m - 1].x[0] = srv_sat_addu(g[m - 1].x[0], g[k].x[0]);
+        g[m - 1].x[1] = srv_sat_addu(g[m - 1].x[1], g[k].x[1]);
+      } else {
+        g[m] = g[k];
+        g[m++].new_type = !seen_base;
+      }
+    }
+    i = j;
+  }
   *out = g;
-  *n_out = n;
+  *n_out = m;
   return 0;
 }
 
@@ -636,6 +655,15 @@ static int det_bh(det_ctx *x) {
   return 0;
 }
 
+static int det_index_flow_units(det_ctx *x) {
+  x->flow_unit = malloc((x->flows.n ? x->flows.n : 1) * sizeof *x->flow_unit);
+  if (!x->flow_unit) return HUD_ENOMEM;
+  for (size_t i = 0; i < x->flows.n; i++) x->flow_unit[i] = -1;
+  for (size_t i = 0; i < x->n_units; i++)
+    if (x->units[i].kind == DET_U_FLOW) x->flow_unit[x->units[i].flow] = (int32_t)i;
+  return 0;
+}
+
 /* ---- the exact decomposition of every flow's change ---- */
 
 static void det_fill_contrib(det_contrib *c, bool hb, bool hc) {
@@ -648,16 +676,16 @@ static void det_fill_contrib(det_contrib *c, bool hb, bool hc) {
   c->more = (c->m[1] - c->m[0]) * c->s[0];
 }
 
+/* One entry per aggregate row (sparse: flows x functions would not fit big services). */
 static int det_contribs(det_ctx *x) {
-  size_t nf = x->fns.n, cells = x->fns.n * x->flows.n;
-  x->contrib = calloc(cells > 0 ? cells : 1, sizeof *x->contrib);
+  x->contrib = calloc(x->agg.n ? x->agg.n : 1, sizeof *x->contrib);
   if (!x->contrib) return HUD_ENOMEM;
   double shrink = exp(-x->delta);
   for (size_t i = 0; i < x->agg.n; i++) {
     const det_agg *a = &x->agg.v[i];
     if (a->flow < 0 || a->caller != DET_ANY) continue;
     const det_flowinfo *fi = &x->flowinfo[a->flow];
-    det_contrib *c = &x->contrib[(size_t)a->flow * nf + (size_t)a->callee];
+    det_contrib *c = &x->contrib[i];
     c->present = a->st[0].count || a->st[1].count;
     for (int side = 0; side < 2; side++) {
       double inv = (double)fi->st[side].count;
@@ -670,7 +698,9 @@ static int det_contribs(det_ctx *x) {
 }
 
 static const det_contrib *det_contrib_at(const det_ctx *x, int32_t flow, int32_t fn) {
-  return &x->contrib[(size_t)flow * x->fns.n + (size_t)fn];
+  static const det_contrib none;
+  const det_agg *a = det_aggtab_find(&x->agg, flow, DET_ANY, fn);
+  return a ? &x->contrib[a - x->agg.v] : &none;
 }
 
 /* The flow's change net of delta: cand e^-delta - base, per request. */
@@ -730,6 +760,8 @@ static bool det_fn_in_any_flow(const det_ctx *x, int32_t fn) {
   return false;
 }
 
+static int det_calls_origin(const det_ctx *x, int32_t flow, int32_t top, int32_t *out);
+
 static int det_group(det_ctx *x, const det_egroup *g, size_t n_g, det_wlist *l) {
   const srv_det_config *cfg = x->cfg;
   double shrink = exp(-x->delta);
@@ -746,6 +778,8 @@ static int det_group(det_ctx *x, const det_egroup *g, size_t n_g, det_wlist *l) 
         const det_contrib *c = det_contrib_at(x, u->flow, (int32_t)f);
         if (c->present && c->contribution > best) best = c->contribution, top = (int32_t)f;
       }
+      int rc = top != DET_NONE ? det_calls_origin(x, u->flow, top, &top) : 0;
+      if (rc < 0) return rc;
       if (top != DET_NONE && best >= cfg->min_cause_share * change)
         w = det_wget(l, SRV_ISSUE_DURATION, top, DET_NONE, DET_NONE);
       else
@@ -791,17 +825,13 @@ static int det_group(det_ctx *x, const det_egroup *g, size_t n_g, det_wlist *l) 
 
 /* ---- from working issues to srv_issue ---- */
 
-/* Function ids from FLOW's root to TARGET over the flow's call edges (BFS); *N = 0 when unreached. */
-static int det_path(const det_ctx *x, int32_t flow, int32_t target, char ***out, size_t *n_out) {
-  *out = NULL;
-  *n_out = 0;
+/* PARENT[f] over FLOW's call edges, BFS from the flow's root(s): -1 a root, -2 not reached (until
+ * TARGET is). PARENT has fns.n entries. */
+static int det_parents(const det_ctx *x, int32_t flow, int32_t target, int32_t *parent) {
   size_t nf = x->fns.n;
-  int32_t *parent = malloc((nf ? nf : 1) * sizeof *parent), *queue = malloc((nf ? nf : 1) * sizeof *queue);
-  if (!parent || !queue) {
-    free(parent), free(queue);
-    return HUD_ENOMEM;
-  }
-  for (size_t i = 0; i < nf; i++) parent[i] = -2; /* -2 unvisited, -1 a root */
+  int32_t *queue = malloc((nf ? nf : 1) * sizeof *queue);
+  if (!queue) return HUD_ENOMEM;
+  for (size_t i = 0; i < nf; i++) parent[i] = -2;
   size_t head = 0, tail = 0;
   const det_flowinfo *fi = &x->flowinfo[flow];
   if (fi->root != DET_NONE) {
@@ -828,27 +858,55 @@ static int det_path(const det_ctx *x, int32_t flow, int32_t target, char ***out,
       }
     }
   }
-  int rc = 0;
-  if (parent[target] != -2) {
+  free(queue);
+  return 0;
+}
+
+/* Function ids from FLOW's root to TARGET (BFS); *N = 0 when unreached. */
+static int det_path(const det_ctx *x, int32_t flow, int32_t target, char ***out, size_t *n_out) {
+  *out = NULL;
+  *n_out = 0;
+  int32_t *parent = malloc((x->fns.n ? x->fns.n : 1) * sizeof *parent);
+  if (!parent) return HUD_ENOMEM;
+  int rc = det_parents(x, flow, target, parent);
+  if (rc == 0 && parent[target] != -2) {
     size_t n = 0;
     for (int32_t f = target; f >= 0; f = parent[f]) n++;
     char **p = calloc(n, sizeof *p);
     if (!p) rc = HUD_ENOMEM;
     size_t k = n;
-    for (int32_t f = target; rc == 0 && f >= 0; f = parent[f]) {
+    for (int32_t f = target; rc == 0 && f >= 0; f = parent[f])
       if (!(p[--k] = det_strdup(x->fns.strs[f]))) rc = HUD_ENOMEM;
-    }
     *out = p;
     *n_out = p ? n : 0;
   }
-  free(parent), free(queue);
+  free(parent);
+  return rc;
+}
+
+/* A flow's top contribution that comes from more calls: blame the function on its path whose calls
+ * per call of its caller rose the most (the N+1 itself, not what it calls). */
+static int det_calls_origin(const det_ctx *x, int32_t flow, int32_t top, int32_t *out) {
+  *out = top;
+  const det_contrib *c = det_contrib_at(x, flow, top);
+  if (!(c->more > c->slower)) return 0;
+  int32_t *parent = malloc((x->fns.n ? x->fns.n : 1) * sizeof *parent);
+  if (!parent) return HUD_ENOMEM;
+  int rc = det_parents(x, flow, top, parent);
+  double best = log(1.1); /* below +10% per call of the caller: keep the top contribution */
+  for (int32_t f = top; rc == 0 && f >= 0 && parent[f] >= 0; f = parent[f]) {
+    const det_agg *e = det_aggtab_find(&x->agg, flow, parent[f], f);
+    const det_agg *cg = det_aggtab_find(&x->agg, flow, DET_ANY, parent[f]);
+    if (!e || !cg || !e->st[0].count || !e->st[1].count || !cg->st[0].count || !cg->st[1].count) continue;
+    double r = log(((double)e->st[1].count / (double)cg->st[1].count) / ((double)e->st[0].count / (double)cg->st[0].count));
+    if (r > best) best = r, *out = f;
+  }
+  free(parent);
   return rc;
 }
 
 static const det_unit *det_flow_unit(const det_ctx *x, int32_t flow) {
-  for (size_t i = 0; i < x->n_units; i++)
-    if (x->units[i].kind == DET_U_FLOW && x->units[i].flow == flow) return &x->units[i];
-  return NULL;
+  return x->flow_unit[flow] >= 0 ? &x->units[x->flow_unit[flow]] : NULL;
 }
 
 static const char *det_hash_of(const srv_det_snapshot *s, const char *fn) {
@@ -894,8 +952,10 @@ static int det_duration_flows(const det_ctx *x, const det_wissue *w, srv_issue *
       eff = det_flow_change(x, w->flow);
     } else {
       const det_contrib *c = det_contrib_at(x, (int32_t)fl, w->fn);
-      if (!c->present || !(c->contribution > 0)) continue;
-      eff = c->contribution;
+      /* Extra calls also bring what they call: their cost is the callee's inclusive time. */
+      double dm = c->m[1] - c->m[0], below = det_fn_mean_in_flow(x, (int32_t)fl, w->fn) - c->s[0];
+      eff = c->contribution + (dm > 0 && below > 0 ? dm * below : 0.0);
+      if (!c->present || !(eff > 0)) continue;
     }
     srv_issue_flow *f = det_add_flow(x, is, (int32_t)fl);
     if (!f) return HUD_ENOMEM;
@@ -1269,6 +1329,7 @@ static void det_ctx_free(det_ctx *x) {
   free(x->adj);
   free(x->units);
   free(x->contrib);
+  free(x->flow_unit);
   det_strtab_free(&x->fns);
   det_strtab_free(&x->flows);
   det_strtab_free(&x->types);
@@ -1302,6 +1363,7 @@ int srv_detect_run(const srv_det_snapshot *base, const srv_det_snapshot *cand, c
   if (rc == 0) rc = det_units_errors(&x, g, n_g);
   if (rc == 0) rc = det_drift_and_z(&x);
   if (rc == 0) rc = det_bh(&x);
+  if (rc == 0) rc = det_index_flow_units(&x);
   if (rc == 0) rc = det_contribs(&x);
   if (rc == 0) rc = det_group(&x, g, n_g, &l);
   if (rc == 0) {
@@ -1319,103 +1381,4 @@ int srv_detect_run(const srv_det_snapshot *base, const srv_det_snapshot *cand, c
   free(l.v);
   det_ctx_free(&x);
   return rc;
-}
-
-/* ---- has the metric returned? ---- */
-
-static bool det_same(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
-
-/* Invocations of FLOW in S: its flow records, else its root calls. */
-static srv_det_stats det_flow_stats(const srv_det_snapshot *s, const char *flow) {
-  srv_det_stats st = {0};
-  bool found = false;
-  for (size_t i = 0; i < s->n_flows; i++)
-    if (det_same(s->flows[i].flow_id, flow)) det_stats_add(&st, &s->flows[i].st), found = true;
-  for (size_t i = 0; i < s->n_calls && !found; i++)
-    if (det_same(s->calls[i].flow_id, flow) && !(s->calls[i].caller_id && *s->calls[i].caller_id))
-      det_stats_add(&st, &s->calls[i].st);
-  return st;
-}
-
-static bool det_still_floor(const srv_issue *is, const srv_det_config *cfg, double effect_ns) {
-  if (!is->n_flows) return effect_ns >= cfg->min_abs_increase_ns && effect_ns >= cfg->min_rel_increase * is->base_value;
-  return effect_ns >= cfg->min_abs_increase_ns && effect_ns >= cfg->min_flow_share * is->flows[0].base_mean_ns;
-}
-
-int srv_detect_still(const srv_issue *is, const srv_det_snapshot *cand, const srv_det_config *cfg, int *returned) {
-  if (!is || !cand || !returned || !is->metric || !det_snapshot_ok(cand)) return HUD_EINVAL;
-  srv_det_config defcfg;
-  if (!cfg) {
-    srv_det_config_default(&defcfg);
-    cfg = &defcfg;
-  }
-  const char *flow = is->n_flows ? is->flows[0].flow_id : NULL;
-  const char *fn = is->function_id;
-  srv_det_stats fst = flow ? det_flow_stats(cand, flow) : (srv_det_stats){0};
-  double crit = hud_normal_quantile(1.0 - cfg->alpha), tau = is->drift_sd > 0 ? is->drift_sd : cfg->min_drift;
-  bool still;
-  if (strcmp(is->metric, "exceptions") == 0 || strcmp(is->metric, "error_rate") == 0) {
-    bool fresh = strcmp(is->metric, "exceptions") == 0;
-    if (!flow || !fn || !is->exception_type) return HUD_EINVAL;
-    if (fst.count < (fresh ? cfg->min_new_baseline : cfg->min_calls)) return HUD_ENOTFOUND;
-    uint64_t xc = 0;
-    for (size_t i = 0; i < cand->n_excs; i++) {
-      const srv_det_exc *e = &cand->excs[i];
-      if (det_same(e->origin_id, fn) && det_same(e->type, is->exception_type) && !(e->caught_in && *e->caught_in) &&
-          (fresh || det_same(e->flow_id, flow)))
-        xc = srv_sat_addu(xc, e->count);
-    }
-    if (fresh) {
-      still = xc > 0;
-    } else {
-      double nb = (double)is->flows[0].base_calls, nc = (double)fst.count, pb = is->flows[0].base_rate;
-      double pc = (double)xc / nc, pooled = (pb * nb + (double)xc) / (nb + nc);
-      double se = nb > 0 ? sqrt(cfg->error_dispersion * pooled * (1 - pooled) * (1 / nb + 1 / nc)) : 0.0;
-      still = se > 0 && (pc - pb) / se >= crit && xc >= cfg->min_errors && pc - pb >= cfg->min_rate_increase &&
-              (pb <= 0 || (pc - pb) / pb >= cfg->min_rel_rate_increase);
-    }
-  } else if (strcmp(is->metric, "mean_duration") == 0) {
-    if (!flow) return HUD_EINVAL;
-    if (fst.sampled_count < cfg->min_samples) return HUD_ENOTFOUND;
-    double mc = det_mean(&fst), mb = is->base_value;
-    double cvb = mb > 0 ? is->base_sd_ns / mb : 0.0;
-    double v = det_cv2(&fst) / (double)fst.sampled_count + (is->base_n ? cvb * cvb / (double)is->base_n : 0.0);
-    still = mb > 0 && mc > 0 && log(mc / mb) / sqrt(tau * tau + v) >= crit && det_still_floor(is, cfg, mc - mb);
-  } else {
-    if (!fn) return HUD_EINVAL;
-    srv_det_stats all = {0};
-    uint64_t in_flow = 0;
-    for (size_t i = 0; i < cand->n_calls; i++) {
-      if (!det_same(cand->calls[i].function_id, fn)) continue;
-      det_stats_add(&all, &cand->calls[i].st);
-      if (flow && det_same(cand->calls[i].flow_id, flow)) in_flow = srv_sat_addu(in_flow, cand->calls[i].st.count);
-    }
-    double mb = is->base_value;
-    if (strcmp(is->metric, "calls_per_invocation") == 0) {
-      if (!flow) return HUD_EINVAL;
-      if (fst.count < cfg->min_samples) return HUD_ENOTFOUND;
-      double mc = (double)in_flow / (double)fst.count, nb = is->flows[0].base_calls * mb;
-      double v = (in_flow ? 1.0 / (double)in_flow : 0.0) + (nb > 0 ? 1.0 / nb : 0.0);
-      double s = is->n_causes ? is->causes[0].base_self_mean_ns : 0.0;
-      still = in_flow && mb > 0 && log(mc / mb) / sqrt(tau * tau + v) >= crit && det_still_floor(is, cfg, (mc - mb) * s);
-    } else { /* self_duration: the floors hold in any of the issue's flows */
-      if (all.sampled_count < cfg->min_samples) return HUD_ENOTFOUND;
-      double sc = det_self_mean(&all), cvb = mb > 0 ? is->base_sd_ns / mb : 0.0;
-      double v = det_cv2(&all) / (double)all.sampled_count + (is->base_n ? cvb * cvb / (double)is->base_n : 0.0);
-      still = mb > 0 && sc > 0 && log(sc / mb) / sqrt(tau * tau + v) >= crit;
-      bool floor = !is->n_flows && det_still_floor(is, cfg, sc - mb);
-      for (size_t k = 0; k < is->n_flows && still && !floor; k++) {
-        srv_det_stats st = det_flow_stats(cand, is->flows[k].flow_id);
-        uint64_t calls = 0;
-        for (size_t i = 0; i < cand->n_calls; i++)
-          if (det_same(cand->calls[i].function_id, fn) && det_same(cand->calls[i].flow_id, is->flows[k].flow_id))
-            calls = srv_sat_addu(calls, cand->calls[i].st.count);
-        double eff = st.count ? (double)calls / (double)st.count * (sc - mb) : 0.0;
-        floor = eff >= cfg->min_abs_increase_ns && eff >= cfg->min_flow_share * is->flows[k].base_mean_ns;
-      }
-      still = still && floor;
-    }
-  }
-  *returned = !still;
-  return 0;
 }

@@ -7,8 +7,8 @@
  *
  * The unit of evidence is what varies between deployments, not the single call. Testable units:
  *  - a function's self time per call (all its calls, every flow);
- *  - the calls of a function per call of its caller in a flow (per invocation for a flow's root),
- *    so that an N+1 is blamed on the function called more often, not on what it calls;
+ *  - the calls of a function per call of its caller in a flow (each call edge below the flow's
+ *    root), so that an N+1 is blamed on the function called more often, not on what it calls;
  *  - a flow's mean duration per request;
  *  - the rate per request of an exception (origin function, type) escaping a flow.
  * For a duration unit r = log(cand_mean / base_mean) with sampling variance v by the delta method
@@ -32,8 +32,10 @@
  * positive contribution in the exact decomposition of its change,
  *   delta_mean = sum_f (m'_f s'_f - m_f s_f)
  * (m_f calls of f per invocation of the flow, s_f mean self time of f; the candidate's self times
- * taken net of delta), split into "slower" m'(s' - s) and "more calls" (m' - m) s. A flow whose top
- * contribution explains < min_cause_share of its change gets an issue with function_id NULL.
+ * taken net of delta), split into "slower" m'(s' - s) and "more calls" (m' - m) s. When the top
+ * contribution is mostly "more calls", the blame moves up the flow's call path to the function whose
+ * calls per call of its caller rose most (the N+1 itself). A flow whose top contribution explains
+ * < min_cause_share of its change gets an issue with function_id NULL.
  * A function whose own unit passes (q and floors) is an issue too, keyed the same way, so that the
  * flows it slows and a regression no flow shows (a cron job) both land on one issue.
  * New exceptions: a (type, origin) escaping a flow on the candidate side and never seen on the
@@ -181,7 +183,9 @@ typedef struct srv_issue {
   double drift_sd, drift_shift; /* tau and delta used (log scale) */
   uint64_t base_n, cand_n;      /* sampled calls (duration) or invocations (errors) of the deciding unit */
   uint64_t base_calls, cand_calls, base_errors, cand_errors;
-  double base_sd_ns, cand_sd_ns; /* durations: sd of the cause's duration per call (self when a leaf) */
+  double base_sd_ns, cand_sd_ns; /* self_duration: sd of self time per call, estimated as the duration's
+                                    coefficient of variation times the self mean (exact for leaves);
+                                    mean_duration: the flow's sd per request; otherwise 0 */
   int code_changed;              /* source_code_hash of the cause differs: 1, same: 0, unknown: -1 */
   int self_includes_uninstrumented; /* self time rose and the code did not change */
   srv_issue_flow *flows;         /* affected flows, largest effect first */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hud/err.h"
+#include "hud/issue_text.h"
 #include "tui.h"
 
 #define MAX_VIEWS 8
@@ -62,6 +63,8 @@ typedef struct app {
   char spark_err[512];
   int tab_x[MAX_VIEWS], tab_w[MAX_VIEWS];
   char root[4096];
+  char want_issue[HUD_UUID_STRLEN + 1]; /* --issue: selected in Issues once listed, "" = done */
+  bool issue_inflight;                  /* a status change is on its way */
 } app;
 
 enum { PICK_SERVICE = 1, PICK_ENV, PICK_VERSION, PICK_WINDOW };
@@ -368,7 +371,11 @@ static void draw(app *a) {
             TUI_TONE_DIM, false);
   else if (!st->data.arena)
     tui_put(y + 1, 2, COLS - 4, a->err[0] ? "(no data: see the status line)" : "loading...", TUI_TONE_DIM, false);
-  else if (v->table && pane_shown(a)) {
+  else if (v->table && v->pane && st->n_rows > 0 && h >= 12) {
+    int ph = h * 2 / 5 < 16 ? h * 2 / 5 : 16;
+    draw_table(a, v, st, y, h - ph);
+    v->pane(st, &a->ctx, y + h - ph, ph);
+  } else if (v->table && pane_shown(a)) {
     draw_table(a, v, st, y, h - PANE_LINES);
     draw_pane(a, y + h - PANE_LINES);
   } else if (v->table)
@@ -414,6 +421,58 @@ static void submit(app *a, int view) {
   a->inflight[view] = true;
 }
 
+/* --issue: the issue's row once Issues lists it (an issue that is muted or resolved is not in the list). */
+static void select_wanted(app *a, tui_vstate *st, const tui_view *v) {
+  long row = v->find(st, a->want_issue);
+  if (row >= 0) st->sel = (size_t)row;
+  else say(a, true, "issue %s is not among the active issues (muted or resolved issues are not listed)", a->want_issue);
+  a->want_issue[0] = '\0';
+}
+
+static int issues_index(void) {
+  for (size_t i = 0; i < tui_nviews; i++)
+    if (tui_views[i] == &tui_view_issues) return (int)i;
+  return 0;
+}
+
+/* `a` / `m` in Issues: the server's answer, then the list again (a muted issue leaves it). */
+static void apply_issue(app *a, tui_result *r) {
+  a->issue_inflight = false;
+  int iv = issues_index();
+  if (r->rc) {
+    char e[1024];
+    tui_error_text(&r->err, a->o->url, e, sizeof e);
+    if (r->rc == HUD_EFORBIDDEN)
+      say(a, true, "cannot change the issue: this API key lacks the triage role (%s)", r->err.message);
+    else
+      say(a, true, "cannot change the issue: %s", e);
+    return;
+  }
+  tui_vstate *st = &a->st[iv];
+  hud_arena_free(st->aux.arena);
+  st->aux = r->data;
+  const hud_issue *is = r->data.resp;
+  char head[600];
+  hud_issue_headline(is, a->ctx.unicode, head, sizeof head);
+  say(a, false, "issue %s: %s", is->status ? is->status : "?", head);
+  if (!a->inflight[iv]) a->next_fetch[iv] = 0;
+}
+
+static void change_issue(app *a, const char *id, const char *status) {
+  if (a->issue_inflight) {
+    say(a, true, "a status change is already on its way");
+    return;
+  }
+  tui_query q = a->q;
+  snprintf(q.service, sizeof q.service, "%s", a->service);
+  snprintf(q.issue_id, sizeof q.issue_id, "%s", id);
+  snprintf(q.issue_status, sizeof q.issue_status, "%s", status);
+  q.gen = a->gen;
+  tui_worker_submit_side(a->w, TUI_JOB_ISSUE, &q);
+  a->issue_inflight = true;
+  say(a, false, "setting the issue %s...", status);
+}
+
 static void apply(app *a, tui_result *r) {
   int64_t now = tui_now_ms();
   tui_vstate *st = &a->st[r->view];
@@ -436,6 +495,7 @@ static void apply(app *a, tui_result *r) {
     st->data = r->data;
     tui_views[r->view]->index(st);
     if (st->sel >= st->n_rows) st->sel = st->n_rows ? st->n_rows - 1 : 0;
+    if (a->want_issue[0] && tui_views[r->view]->find) select_wanted(a, st, tui_views[r->view]);
     a->fails = 0;
     a->err[0] = '\0';
     a->fresh = r->view == a->view;
@@ -538,6 +598,10 @@ static void tick(app *a) {
   tui_result r;
   if (tui_worker_poll_side(a->w, TUI_JOB_SERVICES, &r)) {
     apply_services(a, &r);
+    a->dirty = true;
+  }
+  if (tui_worker_poll_side(a->w, TUI_JOB_ISSUE, &r)) {
+    apply_issue(a, &r);
     a->dirty = true;
   }
   if (a->paused) return;
@@ -956,6 +1020,8 @@ static void on_key(app *a, int ch) {
     go_scoped(a, id, name);
   } else if (r == TUI_K_PATHS && id[0]) {
     go_paths(a, id, name, name + strlen(name) + 1);
+  } else if (r == TUI_K_ISSUE && id[0]) {
+    change_issue(a, id, name);
   }
 }
 
@@ -1010,6 +1076,7 @@ int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui
   a.ctx = *ctx;
   snprintf(a.service, sizeof a.service, "%s", q->service);
   snprintf(a.root, sizeof a.root, "%s", o->root ? o->root : "");
+  snprintf(a.want_issue, sizeof a.want_issue, "%s", o->issue_id ? o->issue_id : "");
   remember(&a, o);
   for (size_t v = 0; v < tui_nviews; v++)
     if (tui_views[v]->uses_function || tui_views[v]->scoped) snprintf(a.st[v].function_id, sizeof a.st[v].function_id, "%s", q->function_id);
@@ -1067,6 +1134,7 @@ int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui
   hud_arena_free(a.spark_arena);
   for (size_t i = 0; i < MAX_VIEWS; i++) {
     hud_arena_free(a.st[i].data.arena);
+    hud_arena_free(a.st[i].aux.arena);
     free(a.st[i].rows);
   }
   if (sig) {

@@ -27,6 +27,8 @@ static void usage(FILE *out) {
           "  --limit N          rows fetched (functions default 200, the others 100; 1..1000)\n"
           "  --filter TEXT      substring filter on names (case-insensitive); ~REGEX: extended regex\n"
           "  --function ID      function shown by the detail and hot-path views, and errors' scope\n"
+          "  --issue ID         open the Issues view with that issue selected (alerts' hud-tui link);\n"
+          "                     with --once: print that issue's detail\n"
           "  --no-color         no colours (also NO_COLOR=1 or a terminal without colours)\n"
           "  --no-unicode       ASCII only (also when the locale is not UTF-8)\n"
           "  --no-mouse         leave the mouse to the terminal (text selection)\n"
@@ -60,6 +62,13 @@ typedef struct args {
   int width;
 } args;
 
+static bool is_uuid(const char *s) {
+  if (strlen(s) != 36) return false;
+  for (int i = 0; i < 36; i++)
+    if ((i == 8 || i == 13 || i == 18 || i == 23) ? s[i] != '-' : !strchr("0123456789abcdef", s[i]) || !s[i]) return false;
+  return true;
+}
+
 static const char *need(int argc, char **argv, int *i) {
   if (*i + 1 >= argc) {
     fprintf(stderr, "hud-tui: %s needs a value\n", argv[*i]);
@@ -87,6 +96,13 @@ static int parse(int argc, char **argv, args *a) {
     else if (strcmp(s, "--sort") == 0) a->once.sort = a->app.sort = need(argc, argv, &i);
     else if (strcmp(s, "--filter") == 0) a->once.filter = a->app.filter = need(argc, argv, &i);
     else if (strcmp(s, "--function") == 0) a->once.function_id = need(argc, argv, &i);
+    else if (strcmp(s, "--issue") == 0) {
+      a->once.issue_id = a->app.issue_id = need(argc, argv, &i);
+      if (!is_uuid(a->app.issue_id)) {
+        fprintf(stderr, "hud-tui: --issue needs an issue id (a lowercase UUID, as in the alert's link)\n");
+        return 2;
+      }
+    }
     else if (strcmp(s, "--limit") == 0) {
       a->once.limit = atoi(need(argc, argv, &i));
       if (a->once.limit < 1 || a->once.limit > HUD_MAX_QUERY_LIMIT) {
@@ -116,6 +132,13 @@ static int parse(int argc, char **argv, args *a) {
       fprintf(stderr, "hud-tui: unknown option '%s' (--help lists them)\n", s);
       return 2;
     }
+  }
+  if (a->app.issue_id) {
+    if (a->once.view && strcmp(a->once.view, "issues") != 0) {
+      fprintf(stderr, "hud-tui: --issue is about the Issues view (not --view %s)\n", a->once.view);
+      return 2;
+    }
+    a->once.view = a->app.first_view = "issues";
   }
   const tui_view *v = tui_view_by_name(a->once.view ? a->once.view : "functions");
   if (!v) {

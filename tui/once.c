@@ -123,7 +123,14 @@ int tui_once(hud_client *c, const tui_query *q0, const tui_once_opts *o, const t
   v->index(&st);
   if (o->limit > 0 && st.n_rows > (size_t)o->limit) st.n_rows = (size_t)o->limit;
   int status = 0;
-  if (o->json) {
+  long row = o->issue_id && v->find ? v->find(&st, o->issue_id) : -1;
+  if (o->issue_id && row < 0) {
+    fprintf(stderr, "hud-tui: issue %s is not among the active issues (muted or resolved issues are not listed)\n",
+            o->issue_id);
+    status = 1;
+  } else if (o->issue_id && !o->json && v->detail) {
+    v->detail(&st, ctx, (size_t)row, out);
+  } else if (o->json) {
     char *json = NULL;
     if (v->encode(st.data.resp, &json) == 0) {
       fprintf(out, "%s\n", json);

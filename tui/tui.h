@@ -26,6 +26,8 @@ typedef struct tui_query {
   char function_id[HUD_UUID_STRLEN + 1]; /* detail view */
   char version[128];  /* scope.version; "" = all versions */
   unsigned gen;       /* scope generation: answers for an older scope are dropped */
+  char issue_id[HUD_UUID_STRLEN + 1]; /* TUI_JOB_ISSUE: the issue to change */
+  char issue_status[16];              /* TUI_JOB_ISSUE: acknowledged, muted or open */
 } tui_query;
 
 /* One decoded response and the arena holding it (owned by the view state that keeps it). */
@@ -73,6 +75,7 @@ typedef struct tui_vstate {
   char function_name[256];
   int view_sort;             /* sort before the version comparison switched it (Functions) */
   long hit[TUI_HIT_LINES];   /* row drawn on each screen line by the last draw, -1 = none (the mouse) */
+  tui_data aux;              /* a view's second answer (Issues: the issue last changed, with its history) */
 } tui_vstate;
 
 /* A function a row stands for, for the editor and the clipboard (`e`, `y`). */
@@ -101,7 +104,7 @@ typedef struct tui_ctx {
 } tui_ctx;
 
 /* What a view's key handler asks the framework to do. */
-enum { TUI_K_IGNORED = 0, TUI_K_HANDLED, TUI_K_REFETCH, TUI_K_DETAIL, TUI_K_SCOPED, TUI_K_PATHS };
+enum { TUI_K_IGNORED = 0, TUI_K_HANDLED, TUI_K_REFETCH, TUI_K_DETAIL, TUI_K_SCOPED, TUI_K_PATHS, TUI_K_ISSUE };
 
 typedef struct tui_view {
   const char *name;          /* "functions": --view and --once */
@@ -124,7 +127,8 @@ typedef struct tui_view {
   void (*draw)(tui_vstate *st, const tui_ctx *ctx, int y, int h);
   /* Keys beyond the framework's; NULL = none. For TUI_K_DETAIL (open Detail) and TUI_K_SCOPED (open the
    * scoped view about that function), fills DETAIL_ID / DETAIL_NAME. TUI_K_PATHS (open Hot paths rooted at
-   * DETAIL_ID): DETAIL_NAME holds the function's name, then after its NUL the title for the tab line. */
+   * DETAIL_ID): DETAIL_NAME holds the function's name, then after its NUL the title for the tab line.
+   * TUI_K_ISSUE (change an issue's status on the server): DETAIL_ID the issue_id, DETAIL_NAME the status. */
   int (*on_key)(tui_vstate *st, const tui_ctx *ctx, int key, char detail_id[HUD_UUID_STRLEN + 1],
                 char *detail_name, size_t name_cap);
   /* The function_id of the selected row for the sparkline pane (true with ID filled); NULL = no pane. */
@@ -137,6 +141,12 @@ typedef struct tui_view {
   int (*encode)(const void *resp, char **json);
   /* Plain-text rendering for free-form views in --once; NULL for table views. */
   void (*print)(const tui_vstate *st, const tui_ctx *ctx, FILE *out);
+  /* Table views: the selected row's detail, drawn in lines [Y, Y+H) under the table; NULL = none. */
+  void (*pane)(const tui_vstate *st, const tui_ctx *ctx, int y, int h);
+  /* --once with a record named (--issue): row ROW's detail as text, ctx->cols wide; NULL = none. */
+  void (*detail)(const tui_vstate *st, const tui_ctx *ctx, size_t row, FILE *out);
+  /* The row (index into st->rows) of the record named KEY (Issues: an issue_id), -1 when none. */
+  long (*find)(const tui_vstate *st, const char *key);
 } tui_view;
 
 /* The table of views, in key order; tui_nviews entries. */
@@ -195,6 +205,7 @@ typedef struct tui_once_opts {
   bool json;
   const char *filter;
   const char *function_id;
+  const char *issue_id;      /* Issues: print that issue's detail instead of the list */
 } tui_once_opts;
 /* Fetches one view, prints it to OUT; returns the exit status (0, 1 backend error, 2 usage). */
 int tui_once(hud_client *c, const tui_query *q, const tui_once_opts *o, const tui_ctx *ctx, FILE *out);
@@ -229,6 +240,8 @@ int tui_worker_fd(const tui_worker *w);
  * sparkline pane (a hud_function_detail). A queued side job of the same kind is replaced. */
 #define TUI_JOB_SERVICES (-1)
 #define TUI_JOB_SPARK (-2)
+/* POST /v1/issues/{Q->issue_id}/status with Q->issue_status: data.resp a hud_issue (the updated issue). */
+#define TUI_JOB_ISSUE (-3)
 void tui_worker_submit_side(tui_worker *w, int kind, const tui_query *q);
 /* Takes a finished side job of KIND (true) into *OUT. */
 bool tui_worker_poll_side(tui_worker *w, int kind, tui_result *out);
@@ -349,6 +362,7 @@ typedef struct tui_app_opts {
   const char *sort;
   const char *filter;        /* the first view's filter (when it filters), NULL = none */
   const char *root;          /* source root ("" = the current directory) */
+  const char *issue_id;      /* --issue: select this issue in Issues once it is listed; NULL = none */
 } tui_app_opts;
 int tui_app_run(hud_client *c, const tui_query *q, const tui_ctx *ctx, const tui_app_opts *o);
 

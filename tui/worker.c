@@ -11,6 +11,8 @@
 #include "hud/err.h"
 #include "tui.h"
 
+#define N_SIDE 3
+
 struct tui_worker {
   pthread_t th;
   pthread_mutex_t mu;
@@ -22,13 +24,24 @@ struct tui_worker {
   tui_query job;
   tui_result res;
   /* Side jobs with slots of their own, never dropped by a view's job: [0] the services list, [1] the
-   * selected row's series (the sparkline pane). */
-  bool has_side_job[2], has_side_res[2];
-  tui_query side_job[2];
-  tui_result side_res[2];
+   * selected row's series (the sparkline pane), [2] an issue's status change. */
+  bool has_side_job[N_SIDE], has_side_res[N_SIDE];
+  tui_query side_job[N_SIDE];
+  tui_result side_res[N_SIDE];
 };
 
-static int side_of(int view) { return view == TUI_JOB_SERVICES ? 0 : 1; }
+static int side_of(int view) { return view == TUI_JOB_SERVICES ? 0 : view == TUI_JOB_SPARK ? 1 : 2; }
+static int job_of(int side) { return side == 0 ? TUI_JOB_SERVICES : side == 1 ? TUI_JOB_SPARK : TUI_JOB_ISSUE; }
+
+static int set_issue_status(hud_client *c, const tui_query *q, hud_arena *arena, void **resp, hud_api_error *err) {
+  hud_issue *r = hud_arena_alloc(arena, sizeof *r);
+  if (!r) return HUD_ENOMEM;
+  *resp = r;
+  hud_issue_status_request req = {.status = q->issue_status};
+  tui_scope(q, &req.scope);
+  snprintf(req.issue_id, sizeof req.issue_id, "%s", q->issue_id);
+  return hud_api_issue_status(c, &req, arena, r, err);
+}
 
 static int fetch_services(hud_client *c, const tui_query *q, hud_arena *arena, void **resp, hud_api_error *err) {
   (void)q;
@@ -52,10 +65,16 @@ static void run_job(tui_worker *w, int view, tui_query *q, tui_result *r) {
     r->rc = r->err.code = HUD_ENOMEM;
     return;
   }
-  const char *vname = view == TUI_JOB_SERVICES ? "services" : view == TUI_JOB_SPARK ? "spark" : tui_views[view]->name;
+  const char *vname = view == TUI_JOB_SERVICES ? "services"
+                      : view == TUI_JOB_SPARK  ? "spark"
+                      : view == TUI_JOB_ISSUE  ? "issue-status"
+                                               : tui_views[view]->name;
   tui_timing_mark("fetch-start", "%s", vname);
   int (*fetch)(hud_client *, const tui_query *, hud_arena *, void **, hud_api_error *) =
-      view == TUI_JOB_SERVICES ? fetch_services : view == TUI_JOB_SPARK ? tui_view_detail.fetch : tui_views[view]->fetch;
+      view == TUI_JOB_SERVICES ? fetch_services
+      : view == TUI_JOB_SPARK  ? tui_view_detail.fetch
+      : view == TUI_JOB_ISSUE  ? set_issue_status
+                               : tui_views[view]->fetch;
   r->rc = fetch(w->c, q, r->data.arena, &r->data.resp, &r->err);
   r->data.fetched_ms = tui_now_ms();
   tui_timing_mark("fetch-done", "%s rc=%d", vname, r->rc);
@@ -70,11 +89,12 @@ static void *main_fn(void *arg) {
   tui_worker *w = arg;
   pthread_mutex_lock(&w->mu);
   for (;;) {
-    while (!w->quit && !w->has_job && !w->has_side_job[0] && !w->has_side_job[1]) pthread_cond_wait(&w->cv, &w->mu);
+    while (!w->quit && !w->has_job && !w->has_side_job[0] && !w->has_side_job[1] && !w->has_side_job[2])
+      pthread_cond_wait(&w->cv, &w->mu);
     if (w->quit) break;
-    /* The view's job first, then the services list, then the pane. */
-    int side = w->has_job ? -1 : w->has_side_job[0] ? 0 : 1;
-    int view = side < 0 ? w->job_view : side == 0 ? TUI_JOB_SERVICES : TUI_JOB_SPARK;
+    /* A status change first (a person waits for it), then the view's job, the services list, the pane. */
+    int side = w->has_side_job[2] ? 2 : w->has_job ? -1 : w->has_side_job[0] ? 0 : 1;
+    int view = side < 0 ? w->job_view : job_of(side);
     tui_query q = side < 0 ? w->job : w->side_job[side];
     if (side >= 0) w->has_side_job[side] = false;
     else w->has_job = false;
@@ -170,7 +190,7 @@ bool tui_worker_poll_side(tui_worker *w, int kind, tui_result *out) {
 
 bool tui_worker_busy(tui_worker *w) {
   pthread_mutex_lock(&w->mu);
-  bool b = w->busy || w->has_job || w->has_side_job[0] || w->has_side_job[1];
+  bool b = w->busy || w->has_job || w->has_side_job[0] || w->has_side_job[1] || w->has_side_job[2];
   pthread_mutex_unlock(&w->mu);
   return b;
 }
@@ -185,7 +205,7 @@ bool tui_worker_free(tui_worker *w) {
   if (busy) return false;
   pthread_join(w->th, NULL);
   if (w->has_res) hud_arena_free(w->res.data.arena);
-  for (int k = 0; k < 2; k++)
+  for (int k = 0; k < N_SIDE; k++)
     if (w->has_side_res[k]) hud_arena_free(w->side_res[k].data.arena);
   pthread_mutex_destroy(&w->mu);
   pthread_cond_destroy(&w->cv);

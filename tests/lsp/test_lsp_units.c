@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diagnostics.h"
 #include "docs.h"
 #include "format.h"
 #include "hud/err.h"
@@ -204,6 +205,40 @@ static void test_function_ids(void **state) {
   lsp_fnids_free(doc.fnids);
 }
 
+/* Issues in words: the headline with the flows in ms per request, never "+268450%" nor "p=0". */
+static void test_issue_text(void **state) {
+  (void)state;
+  char b[2048];
+  hud_issue old = {.kind = HUD_ISSUE_DURATION_REGRESSION, .comparison = HUD_COMPARE_VERSIONS, .effect_pct = 268450,
+                   .current = {.version = "v2"}};
+  lsp_issue_text(&old, b, sizeof b);
+  assert_string_equal(b, "mean duration > 100\u00d7 since v2");
+  old.effect_pct = 87;
+  lsp_issue_long_text(&old, b, sizeof b);
+  assert_string_equal(b, "mean duration +87% since v2");
+  hud_affected_flow flows[4] = {
+      {.name = "POST /orders", .baseline_mean = 2e6, .current_mean = 6.13e6, .effect = 4.13e6, .effect_pct = 206.5},
+      {.name = "GET /quote", .baseline_mean = 1e7, .current_mean = 1.04e7, .effect = 4.13e5, .effect_pct = 4.13},
+      {.name = "c"}, {.name = "d"}};
+  hud_issue is = {.kind = HUD_ISSUE_DURATION_REGRESSION, .headline = "apply_discounts self time +4.13 ms per call (v1 \u2192 v2)",
+                  .code_changed = 1, .p_text = "< 1e-16", .p_value = 2.2e-308, .n_affected_flows = 4,
+                  .affected_flows = flows, .self_includes_uninstrumented = true};
+  lsp_issue_long_text(&is, b, sizeof b);
+  assert_string_equal(b, "apply_discounts self time +4.13 ms per call (v1 \u2192 v2) \u2014 code changed in this version\n"
+                         "POST /orders +4.13 ms per request (+206%)\n"
+                         "GET /quote +0.41 ms per request (+4.1%)\n"
+                         "c 0.00 ms per request (+0.0%)\n"
+                         "and 1 more flow\n"
+                         "its self time includes calls that are not instrumented\n"
+                         "p < 1e-16");
+  is.code_changed = -1;
+  is.n_affected_flows = 0;
+  is.self_includes_uninstrumented = false;
+  is.p_text = "3.2e-05";
+  lsp_issue_long_text(&is, b, sizeof b);
+  assert_string_equal(b, "apply_discounts self time +4.13 ms per call (v1 \u2192 v2)\np = 3.2e-05");
+}
+
 static void test_uri(void **state) {
   (void)state;
   char *p = lsp_uri_to_path("file:///home/me/My%20Project/a.py");
@@ -231,7 +266,7 @@ static void test_uri(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_units), cmocka_unit_test(test_title),
+      cmocka_unit_test(test_units), cmocka_unit_test(test_title), cmocka_unit_test(test_issue_text),
       cmocka_unit_test(test_layout), cmocka_unit_test(test_pathmap), cmocka_unit_test(test_window),
       cmocka_unit_test(test_positions), cmocka_unit_test(test_uri), cmocka_unit_test(test_function_ids),
   };

@@ -62,8 +62,11 @@ static int setup(void **state) {
   g = calloc(1, sizeof *g);
   if (!g || srvh_tmpdir(&g->h) < 0 || start(1) < 0 || srvh_key(&g->h, "prod", g->key) < 0) return -1;
   for (int i = 0; i < N_OUTS; i++) {
+    /* 1.1.0 has fetch_order 3x slower: a root cause for the issues' answers (a host drift alone is
+     * allowed for by detection and raises none). */
+    static const synth_change slower = {"fetch_order", 3.0, -1, 0, NULL};
     synth_params p = {.seed = 11 + (uint64_t)i, .invocations = 150, .sample_rate = 0.7, .drift = 1.0 + 0.2 * i,
-                      .sketches = 1};
+                      .sketches = 1, .changes = i < 2 ? NULL : &slower, .n_changes = i < 2 ? 0 : 1};
     if (synth_run(&p, i < 2 ? "1.0.0" : "1.1.0", &g->outs[i]) < 0) return -1;
   }
   synth_params slow = {.seed = 99, .invocations = 150, .sample_rate = 0.7, .drift = 4.0, .sketches = 1};

@@ -31,7 +31,7 @@ query_fixture *query_fixture_start(void) {
   if (srvh_key(&f->h, "prod", f->key) < 0 || srvh_key(&f->h, "staging", f->other_key) < 0) goto fail;
   synth_params pa = {.seed = 1, .invocations = QF_INV, .sample_rate = 1.0, .drift = 1.0, .sketches = 1};
   synth_change ch[] = {{.qualname = "fetch_order", .self_factor = 2.0, .raise_prob = -1},
-                       {.qualname = "charge", .raise_prob = 0.04}};
+                       {.qualname = "charge", .raise_prob = 0.08}};
   synth_params pb = pa;
   pb.seed = 1001;
   pb.changes = ch;

@@ -231,6 +231,12 @@ static void opened_by_the_runner(void **state) {
   /* One alert, for the opening. */
   assert_int_equal(httpd_wait_requests(g->hook, 1, 10000) >= 1, 1);
   assert_int_equal(hooks(), 1);
+  /* The alert names the issue, its headline and the links to the root cause. */
+  const httpd_request *hr = httpd_request_at(g->hook, 0);
+  assert_non_null(strstr((const char *)hr->body, is->issue_id));
+  assert_non_null(strstr((const char *)hr->body, "fetch_order self time"));
+  assert_non_null(strstr((const char *)hr->body, "vscode://hud-dev.hud/function?id="));
+  assert_non_null(strstr((const char *)hr->body, "issue.opened"));
   hud_arena_free(a);
 }
 

@@ -1,7 +1,7 @@
 /* Query API against the real hud-server on loopback with a real SQLite file: two versions of the
  * synthetic service are ingested over HTTP (POST /v1/ingest), then every query is checked against
  * figures computed from the simulation itself. Version 1.1.0 has fetch_order twice as slow and
- * charge failing 4% of the time instead of 1%. */
+ * charge failing 8% of the time instead of 1%. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -390,7 +390,7 @@ static void flows_have_status_codes_and_functions(void **state) {
 }
 
 /* The detection runner stores one issue per root cause after the fold (no query runs detection):
- * fetch_order's self time, reaching GET /orders/<id>. */
+ * fetch_order's self time, reaching GET /orders/<id>, and charge's PaymentDeclined. */
 static void issues_name_root_causes(void **state) {
   hud_issues_request req = {.scope = {.service = "shop"}, .status = "all"};
   char *t, *body = NULL;
@@ -402,19 +402,21 @@ static void issues_name_root_causes(void **state) {
     free(body);
     assert_int_equal(get(t, g->key, &body), 200);
     if (hud_issues_response_decode(body, strlen(body), NULL, a, &r, &e) != 0) fail_msg("%s: %s", e.message, body);
-    if (r.n_issues >= 1) break;
+    if (r.n_issues >= 2) break;
     usleep(200 * 1000);
   }
   const hud_issue *slow = NULL, *err = NULL;
   for (size_t i = 0; i < r.n_issues; i++) {
     const hud_issue *is = &r.issues[i];
     assert_int_equal(is->comparison, HUD_COMPARE_VERSIONS);
+    assert_int_equal(is->subject_kind, HUD_SUBJECT_FUNCTION);
     if (is->kind == HUD_ISSUE_DURATION_REGRESSION) assert_null(slow), slow = is;
     if (is->kind == HUD_ISSUE_ERROR_RATE_INCREASE) assert_null(err), err = is;
   }
   assert_non_null(slow);
   assert_string_equal(slow->subject_id, fid("fetch_order"));
   assert_string_equal(slow->subject_name, "fetch_order");
+  assert_string_equal(slow->metric, "self_duration");
   assert_string_equal(slow->baseline.version, "1.0.0");
   assert_string_equal(slow->current.version, "1.1.0");
   assert_true(slow->ci_low > 0 && slow->ci_low < slow->effect && slow->effect < slow->ci_high);
@@ -426,12 +428,17 @@ static void issues_name_root_causes(void **state) {
   assert_string_equal(slow->root_causes[0].name, "fetch_order");
   assert_string_equal(slow->root_causes[0].metric, "self_duration");
   assert_non_null(slow->root_causes[0].evidence);
-  /* charge failing 4% instead of 1% over 2000 requests is within what the drift-aware error test
-   * allows (z ~ 3 with dispersion 4): no issue, or one naming charge and PaymentDeclined. */
-  if (err) {
-    assert_string_equal(err->subject_id, fid("charge"));
-    assert_true(err->n_root_causes >= 1);
-    assert_string_equal(err->root_causes[0].exception_type, "PaymentDeclined");
+  assert_non_null(err);
+  assert_string_equal(err->subject_id, fid("charge"));
+  assert_int_equal(err->n_root_causes, 1);
+  assert_string_equal(err->root_causes[0].function_id, fid("charge"));
+  assert_string_equal(err->root_causes[0].exception_type, "PaymentDeclined");
+  assert_string_equal(err->root_causes[0].metric, "error_origin");
+  /* Nothing about functions that did not change. */
+  for (size_t i = 0; i < r.n_issues; i++) {
+    const hud_issue *is = &r.issues[i];
+    assert_true(strcmp(is->root_causes[0].function_id, fid("fetch_order")) == 0 ||
+                strcmp(is->root_causes[0].function_id, fid("charge")) == 0);
   }
   free(body);
   free(t);

@@ -93,11 +93,11 @@ static void editor(void **state) {
   free(argv);
   /* Issues: the root cause has no line; the editor opens at its `def`. */
   td_keys("e1", "Escape 3");
-  td_expect("e1", "charge (100%)", NULL);
+  td_expect("e1", "first seen issue", NULL);
   td_keys("e1", "j e");
   s = td_screen("e1", "edited ", TD_WAIT_MS);
   assert_non_null(s);
-  assert_non_null(strstr(s, "charge (100%)"));
+  assert_non_null(strstr(s, "first seen issue"));
   free(s);
   argv = take_argv();
   snprintf(want, sizeof want, "+3\n%s\n", g_db);
@@ -247,7 +247,7 @@ static void remembered(void **state) {
   td_kill("st1");
   /* Flags win over the file. */
   td_start("st1", 80, 24, TD_XTERM_UTF8, "--view issues");
-  td_expect("st1", "charge (100%)", NULL);
+  td_expect("st1", "first seen issue", NULL); /* the Issues table */
   td_kill("st1");
   /* A corrupt file is ignored. */
   char dir[PATH_MAX], path[PATH_MAX + 32];
@@ -277,7 +277,7 @@ static void mouse(void **state) {
   td_bytes("m1", "\\033[<65;5;6M"); /* wheel down */
   td_expect("m1", "row 6 of 15", NULL);
   td_bytes("m1", "\\033[<0;25;2M\\033[<0;25;2m"); /* the "3 Issues" tab */
-  td_expect("m1", "charge (100%)", NULL);
+  td_expect("m1", "first seen issue", NULL);
   td_kill("m1");
 }
 

@@ -99,7 +99,7 @@ static void flows_and_issues(void **state) {
   td_keys("v1", "2");
   td_expect("v1", "2xx 3894 5xx 106", "flows_80x24_xterm_utf8");
   td_keys("v1", "3");
-  td_expect("v1", "charge (100%)", "issues_80x24_xterm_utf8");
+  td_expect("v1", "first seen issue", "issues_80x24_xterm_utf8");
   td_kill("v1");
   td_ready("v2", 200, 60, TD_VT100_C, "--view issues", "issues_200x60_vt100_c");
   td_keys("v2", "Tab");

@@ -214,6 +214,18 @@ static void mask_line_after(char *s, const char *prefix) {
   }
 }
 
+/* Replaces the token (digits and d/h/m/s) before each " ago" with "?": issues' first and last seen. */
+static void mask_ago(char *s) {
+  for (char *p = strstr(s, " ago"); p; p = strstr(p + 1, " ago")) {
+    char *b = p;
+    while (b > s && (isdigit((unsigned char)b[-1]) || strchr("dhms", b[-1]))) b--;
+    if (b == p) continue;
+    *b = '?';
+    memmove(b + 1, p, strlen(p) + 1);
+    p = b + 1;
+  }
+}
+
 void td_mask(char *s) {
   /* Sparklines: which time buckets the fixture's two slices fall in depends on the time of day. */
   mask_line_after(s, "p95 per 24m   ");
@@ -222,6 +234,7 @@ void td_mask(char *s) {
   mask_after(s, "retry in ");
   mask_after(s, "data from ");
   mask_after(s, "after "); /* curl's "Failed to connect ... after 0 ms" */
+  mask_ago(s);
 }
 
 bool td_golden(const char *name, char *text) {

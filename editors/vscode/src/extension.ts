@@ -113,6 +113,13 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
     await panel.show(s, { functionId: id });
   }
 
+  /** An alert's link: the issue selected in the Issues view, its headline said. */
+  async function openIssue(issueId: string): Promise<void> {
+    const e = await sidebar.revealIssue(issueId);
+    if (!e) return void vscode.window.showWarningMessage(`hud: issue ${issueId} is not among the active issues (muted, resolved or another service's)`);
+    void vscode.window.showInformationMessage(`hud: ${e.label}${e.description ? ` (${e.description})` : ""}`);
+  }
+
   const cmd = (id: string, f: (...a: any[]) => unknown) => ctx.subscriptions.push(vscode.commands.registerCommand(id, f));
   cmd("hud.refresh", async () => {
     await Promise.all(srv.list.map((s) => s.command("hud.refresh").catch(() => undefined)));
@@ -198,7 +205,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
       handleUri(uri: vscode.Uri) {
         const l = parseDeepLink(uri.path, uri.query);
         if (l.kind === "invalid") return void vscode.window.showErrorMessage(`hud: ${l.error}`);
-        void openFunctionId(l.functionId);
+        void openFunctionId(l.functionId).then(() => (l.issueId ? openIssue(l.issueId) : undefined));
       },
     }),
     srv.onStatus(() => {

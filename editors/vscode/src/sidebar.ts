@@ -8,16 +8,29 @@ import type { Target } from "./panel";
 
 class EntryTree implements vscode.TreeDataProvider<TreeEntry> {
   private entries: TreeEntry[] = [];
+  private parents = new Map<TreeEntry, TreeEntry>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
 
   set(entries: TreeEntry[]): void {
     this.entries = entries;
+    this.parents.clear();
+    const walk = (e: TreeEntry) => e.children.forEach((c) => (this.parents.set(c, e), walk(c)));
+    entries.forEach(walk);
     this.changed.fire();
   }
 
   getChildren(e?: TreeEntry): TreeEntry[] {
     return e ? e.children : this.entries;
+  }
+
+  /** For TreeView.reveal. */
+  getParent(e: TreeEntry): TreeEntry | undefined {
+    return this.parents.get(e);
+  }
+
+  find(issueId: string): TreeEntry | undefined {
+    return this.entries.find((e) => e.issueId === issueId);
   }
 
   getTreeItem(e: TreeEntry): vscode.TreeItem {
@@ -46,12 +59,24 @@ export class Sidebar {
 
   constructor(private readonly servers: Servers) {}
 
+  private issuesView?: vscode.TreeView<TreeEntry>;
+
   register(ctx: vscode.ExtensionContext): void {
+    this.issuesView = vscode.window.createTreeView("hud.issues", { treeDataProvider: this.issues });
     ctx.subscriptions.push(
       vscode.window.registerTreeDataProvider("hud.hotPaths", this.hot),
       vscode.window.registerTreeDataProvider("hud.flows", this.flows),
-      vscode.window.registerTreeDataProvider("hud.issues", this.issues),
+      this.issuesView,
     );
+  }
+
+  /** A deep link's issue: the issues are asked for again, then the issue is selected in its view. False when
+   * the active issues do not hold it (muted, resolved, or another service's). */
+  async revealIssue(issueId: string): Promise<TreeEntry | undefined> {
+    await this.refresh();
+    const e = this.issues.find(issueId);
+    if (e && this.issuesView) await this.issuesView.reveal(e, { select: true, focus: true, expand: true });
+    return e;
   }
 
   async showHotPaths(target: Target | { flowId: string }): Promise<void> {

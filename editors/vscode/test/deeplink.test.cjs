@@ -17,3 +17,12 @@ test("bad links are refused with a reason", () => {
   assert.match(D.parseDeepLink("/function", `id=${ID}x`).error, /not a function id/);
   assert.equal(D.parseDeepLink("/function/", `x=1&id=${ID}`).kind, "function");
 });
+
+test("an alert's link names the issue too", () => {
+  const ISSUE = "1b4e28ba-2fa1-41d2-883f-0016d3cca427";
+  const u = new URL(`vscode://hud-dev.hud/function?id=${ID}&issue=${ISSUE.toUpperCase()}`);
+  assert.deepEqual(D.parseDeepLink(u.pathname, u.search.slice(1)), { kind: "function", functionId: ID, issueId: ISSUE });
+  assert.deepEqual(D.parseDeepLink("/function", `id=${ID}`), { kind: "function", functionId: ID });
+  assert.match(D.parseDeepLink("/function", `id=${ID}&issue=42`).error, /not an issue id/);
+  assert.match(D.parseDeepLink("/function", `id=${ID}&issue=`).error, /not an issue id/);
+});

@@ -52,12 +52,39 @@ test("flows and issues", () => {
   assert.match(flows[0].description, /^100\/min · p95 0 µs · 0\.2% err$/);
   assert.equal(flows[0].functionId, fx("callGraph").root);
   const issues = T.issueEntries(fx("issues"));
-  assert.deepEqual(issues.map((i) => i.label).sort(), ["api_checkout", "apply_discounts", "checkout", "load_rules", "view_cart"]);
-  const ad = issues.find((i) => i.label === "apply_discounts");
-  assert.equal(ad.description, "mean duration +140% since 1.1.0");
-  assert.match(ad.tooltip, /^regression: .*\nconfidence 99.9%\n1\.0\.0 → 1\.1\.0$/);
+  assert.deepEqual(issues.map((i) => i.label.split(" ")[0]).sort(), ["api_checkout", "apply_discounts", "checkout", "load_rules", "view_cart"]);
+  const ad = issues.find((i) => i.label.startsWith("apply_discounts"));
+  assert.equal(ad.label, "apply_discounts mean duration +140% (1.0.0 → 1.1.0)"); // the headline
+  assert.equal(ad.description, "open"); // the status
+  assert.match(ad.tooltip, /^regression: apply_discounts mean duration .*\nstatus open\nconfidence 99.9%\n1\.0\.0 → 1\.1\.0$/);
   assert.equal(ad.functionId, fx("callGraph").nodes.find((n) => n.name === "apply_discounts").functionId);
-  for (const i of issues) assert.deepEqual(i.children, []); // no root causes in this recording
+  assert.equal(ad.issueId, fx("issues").issues.find((i) => i.subject.name === "apply_discounts").issueId);
+  for (const i of issues) assert.deepEqual(i.children, []); // no root causes nor flows in this recording
+});
+
+test("an issue with flows: the headline, status, code change and p; one child per affected flow", () => {
+  const is = fx("issues");
+  Object.assign(is.issues[0], {
+    headline: "apply_discounts self time +4.13 ms per call (v1 → v2)", status: "acknowledged", codeChanged: true, pText: "< 1e-16",
+    firstSeen: "2024-08-19T10:00:00.000000+00:00", timesReopened: 1,
+    affectedFlows: [{ flowId: "05fc0d6e-f176-524c-b2ef-1981f240c4bf", name: "POST /orders", text: "POST /orders +4.13 ms per request (+206%)",
+      msPerRequest: 4.13, effectPct: 206.5, baselineMs: 2, currentMs: 6.13, baselineErrorRate: 0, currentErrorRate: 0, requests: 900 }],
+    callPath: [{ functionId: "a", name: "create_order", modulePath: null }, { functionId: "b", name: "apply_discounts", modulePath: null }],
+  });
+  const [e] = T.issueEntries(is);
+  assert.equal(e.label, "apply_discounts self time +4.13 ms per call (v1 → v2)");
+  assert.equal(e.description, "acknowledged · code changed");
+  assert.equal(e.tooltip.split("\n").slice(0, 6).join("\n"),
+    "regression: apply_discounts self time +4.13 ms per call (v1 → v2)\nstatus acknowledged · first seen 2024-08-19 10:00 · reopened 1×\n" +
+    "code changed in this version\nPOST /orders +4.13 ms per request (+206%)\ncall path: create_order → apply_discounts\np < 1e-16 · confidence 99.9%");
+  assert.equal(e.children[0].label, "POST /orders");
+  assert.equal(e.children[0].description, "+4.13 ms per request (+206%)");
+  assert.equal(e.children[0].flowId, "05fc0d6e-f176-524c-b2ef-1981f240c4bf");
+  // An hud-lsp without the members: the subject and the message, as before.
+  for (const k of ["headline", "status", "affectedFlows", "callPath", "codeChanged", "pText"]) delete is.issues[1][k];
+  const [, old] = T.issueEntries(is);
+  assert.equal(old.label, is.issues[1].subject.name);
+  assert.equal(old.description, is.issues[1].message);
 });
 
 test("root causes: a module path of null is not shown", () => {

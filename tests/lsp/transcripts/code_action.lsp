@@ -2,7 +2,7 @@
 # commands that show its production detail, callers and callees (workspace/executeCommand: answered
 # and shown); on one without, hud.explain.
 > {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null, "workspaceFolders": [{"uri": "file://${MARKET}", "name": "market"}], "capabilities": {}, "initializationOptions": {"url": "${URL}", "key": "${KEY}", "service": "market"}}}
-< {"id":1,"result":{"capabilities":{"codeActionProvider":true,"executeCommandProvider":{"commands":["hud.explain","hud.refresh","hud.copyDeepLink","hud.showDetail","hud.showCallers","hud.showCallees"]}}}}
+< {"id":1,"result":{"capabilities":{"codeActionProvider":true,"executeCommandProvider":{"commands":["hud.explain","hud.refresh","hud.copyDeepLink","hud.showDetail","hud.showCallers","hud.showCallees","hud.issueStatus"]}}}}
 > {"jsonrpc":"2.0","method":"initialized","params":{}}
 > {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file://${MARKET}/app/shop/cart.py", "languageId": "python", "version": 1, "text": "import billing.tax\nfrom shop.pricing import apply_discounts\n\n\ndef checkout(cart):\n    total = apply_discounts(cart)\n    return total + billing.tax.compute_tax(total)\n\n\ndef unused():\n    pass\n"}}}
 < {"method":"hud/status","params":{"state":"ok","modules":1}}

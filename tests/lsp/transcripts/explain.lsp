@@ -1,7 +1,7 @@
 # workspace/executeCommand: hud.explain says why a file has no lenses (answered and shown), hud.refresh
 # asks the backend again at once, hud.copyDeepLink gives a function's URL in the query API.
 > {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null, "workspaceFolders": [{"uri": "file://${ROOT}", "name": "ws"}], "capabilities": {"workspace": {"codeLens": {"refreshSupport": true}}}, "initializationOptions": {"url": "${URL}", "key": "${KEY}", "service": "shop"}}}
-< {"id":1,"result":{"capabilities":{"executeCommandProvider":{"commands":["hud.explain","hud.refresh","hud.copyDeepLink","hud.showDetail","hud.showCallers","hud.showCallees"]}}}}
+< {"id":1,"result":{"capabilities":{"executeCommandProvider":{"commands":["hud.explain","hud.refresh","hud.copyDeepLink","hud.showDetail","hud.showCallers","hud.showCallees","hud.issueStatus"]}}}}
 > {"jsonrpc":"2.0","method":"initialized","params":{}}
 > {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file://${ROOT}/app/shop/db.py", "languageId": "python", "version": 1, "text": "def fetch_order(order_id):\n    return {\"id\": order_id}\n\n\ndef save_order(order):\n    pass\n"}}}
 > {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": "file://${ROOT}/app/shop/idle.py", "languageId": "python", "version": 1, "text": "def nap():\n    pass\n"}}}

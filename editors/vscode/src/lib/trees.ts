@@ -1,5 +1,5 @@
 // hud/hotPaths, hud/flows and hud/issues -> the sidebar's tree entries.
-import type { Flows, HotPaths, HudFailure, HudNode, Issues, Location, PathNode } from "./types";
+import type { Flows, HotPaths, HudFailure, HudNode, Issue, Issues, Location, PathNode } from "./types";
 import { isFailure } from "./types";
 import { fmtMs } from "./graph";
 
@@ -14,6 +14,8 @@ export interface TreeEntry {
   alert: boolean;
   functionId?: string;
   flowId?: string;
+  /** Issues: the issue this entry is (deep links reveal it). */
+  issueId?: string;
   modulePath?: string;
   location?: Location;
   children: TreeEntry[];
@@ -81,26 +83,60 @@ export function flowEntries(f: Flows | HudFailure): TreeEntry[] {
   });
 }
 
+/** "status open · first seen 2024-08-19 10:00 · code changed in this version · p < 1e-16" and the flows. */
+function issueTooltip(it: Issue): string {
+  const lines = [`${it.kind}: ${it.headline ?? it.message}`];
+  const facts: string[] = [];
+  if (it.status) facts.push(`status ${it.status}`);
+  if (it.firstSeen) facts.push(`first seen ${it.firstSeen.slice(0, 16).replace("T", " ")}`);
+  if ((it.timesReopened ?? 0) > 0) facts.push(`reopened ${it.timesReopened}×`);
+  if (facts.length) lines.push(facts.join(" · "));
+  if (it.codeChanged === true) lines.push("code changed in this version");
+  if (it.selfIncludesUninstrumented) lines.push("its self time includes calls that are not instrumented");
+  for (const f of it.affectedFlows ?? []) lines.push(f.text);
+  if (it.callPath?.length) lines.push(`call path: ${it.callPath.map((n) => n.name).join(" → ")}`);
+  const stats = [`confidence ${confidencePct(it.confidence)}`];
+  if (it.pText) stats.unshift(`p ${it.pText.startsWith("<") ? "" : "= "}${it.pText}`);
+  lines.push(stats.join(" · "));
+  if (it.baselineVersion) lines.push(`${it.baselineVersion} → ${it.currentVersion ?? "?"}`);
+  return lines.join("\n");
+}
+
 export function issueEntries(is: Issues | HudFailure): TreeEntry[] {
   if (isFailure(is)) return failureEntry(is, "issue:error");
   return is.issues.map((it) => ({
     id: `issue:${it.issueId}`,
-    label: it.subject.name,
-    description: it.message,
-    tooltip: `${it.kind}: ${it.message}\nconfidence ${confidencePct(it.confidence)}${it.baselineVersion ? `\n${it.baselineVersion} → ${it.currentVersion ?? "?"}` : ""}`,
-    icon: it.kind === "errors" ? "error" : "graph-line",
-    alert: it.kind === "errors",
+    label: it.headline ?? it.subject.name,
+    description: it.headline
+      ? [it.status ?? "open", it.codeChanged === true ? "code changed" : ""].filter(Boolean).join(" · ")
+      : it.message,
+    tooltip: issueTooltip(it),
+    icon: it.kind === "regression" ? "graph-line" : "error",
+    alert: it.kind !== "regression" && it.status !== "muted",
     functionId: it.subject.functionId,
     flowId: it.subject.flowId,
-    children: it.rootCauses.map((rc, i) => ({
-      id: `issue:${it.issueId}/${i}`,
-      label: rc.name,
-      description: `root cause · ${pct(rc.share)} of the change`,
-      tooltip: rc.evidence || named(rc),
-      icon: "target",
-      alert: false,
-      ...nodeFields(rc),
-      children: [],
-    })),
+    issueId: it.issueId,
+    children: [
+      ...(it.affectedFlows ?? []).map((f, i) => ({
+        id: `issue:${it.issueId}/flow${i}`,
+        label: f.name,
+        description: f.text.startsWith(f.name) ? f.text.slice(f.name.length).trim() : f.text,
+        tooltip: f.text,
+        icon: "globe",
+        alert: false,
+        flowId: f.flowId,
+        children: [],
+      })),
+      ...it.rootCauses.map((rc, i) => ({
+        id: `issue:${it.issueId}/${i}`,
+        label: rc.name,
+        description: `root cause · ${pct(rc.share)} of the change`,
+        tooltip: rc.evidence || named(rc),
+        icon: "target",
+        alert: false,
+        ...nodeFields(rc),
+        children: [],
+      })),
+    ],
   }));
 }

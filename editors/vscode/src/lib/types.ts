@@ -91,9 +91,22 @@ export interface Flows {
   window: HudWindow;
   flows: Flow[];
 }
+export interface AffectedFlow {
+  flowId: string;
+  name: string;
+  /** "GET /orders/<id> +4.13 ms per request (+206%)" */
+  text: string;
+  msPerRequest: number;
+  effectPct: number;
+  baselineMs: number;
+  currentMs: number;
+  baselineErrorRate: number;
+  currentErrorRate: number;
+  requests: number;
+}
 export interface Issue {
   issueId: string;
-  kind: "regression" | "errors";
+  kind: "regression" | "errors" | "new_exception";
   subject: { name: string; functionId?: string; flowId?: string };
   message: string;
   effectPct: number;
@@ -101,6 +114,21 @@ export interface Issue {
   baselineVersion: string | null;
   currentVersion: string | null;
   rootCauses: (HudNode & { share: number; evidence: string | null })[];
+  /** Members of hud-lsp builds that know stored issues (absent from older ones). */
+  status?: "open" | "acknowledged" | "muted" | "resolved" | null;
+  headline?: string | null;
+  pText?: string | null;
+  codeChanged?: boolean | null;
+  qValue?: number;
+  driftPct?: number;
+  vscodeLink?: string | null;
+  effectPctCapped?: boolean;
+  selfIncludesUninstrumented?: boolean;
+  firstSeen?: string | null;
+  lastSeen?: string | null;
+  timesReopened?: number;
+  affectedFlows?: AffectedFlow[];
+  callPath?: HudNode[];
 }
 export interface Issues {
   window: HudWindow;
