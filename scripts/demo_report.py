@@ -123,7 +123,7 @@ def name_of(it):
 def print_issue(it):
     """One issue: the new shape (headline, affected flows, call path) when present, else the old one."""
     b, c = it.get("baseline") or {}, it.get("current") or {}
-    sides = f"{b.get('version', '?')} -> {c.get('version', '?')}"
+    sides = f"{b.get('version', '?')} → {c.get('version', '?')}"
     change = ("new" if it["metric"] == "error_rate" and not b.get("error_rate") else
               pct_text(it["effect_pct"], it.get("effect_pct_capped")))  # an increase from 0 is new, not +0%
     headline = it.get("headline") or f"{it.get('subject_name', it.get('subject_id'))} {it['metric']} {change} ({sides})"
@@ -150,7 +150,7 @@ def print_issue(it):
               f"{fl.get('count', '?')} requests")
     steps = it.get("call_path") or []
     if steps:
-        print("   path: " + " -> ".join(st.get("name") or st.get("function_id", "?") for st in steps))
+        print("   path: " + " → ".join(st.get("name") or st.get("function_id", "?") for st in steps))
     stat = ""
     if it.get("statistic_name"):
         stat = f"{it['statistic_name']} {it.get('statistic', 0):.1f}" + (f" (df {it['df']:.0f})" if it.get("df") else "") + ", "
