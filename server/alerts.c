@@ -87,14 +87,6 @@ static void uuid4(char out[37]) {
            b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-/* "https://hooks.slack.com" of a URL: logs never show a webhook's path, which often is its secret. */
-static void url_origin(const char *url, char *out, size_t len) {
-  const char *p = strstr(url, "://");
-  p = p ? p + 3 : url;
-  size_t n = strcspn(p, "/?#");
-  snprintf(out, len, "%.*s", (int)((p - url) + (ptrdiff_t)n), url);
-}
-
 /* ---- one attempt ---- */
 
 typedef struct reply {
@@ -197,7 +189,8 @@ static outcome attempt(srv_alerts *a, delivery *d, int64_t *retry_after_ms, char
 
 /* The wait before attempt number D->attempts + 1. */
 static int64_t backoff_ms(srv_alerts *a, const delivery *d, int64_t retry_after_ms) {
-  if (retry_after_ms >= 0) return retry_after_ms < a->lim.retry_after_max_ms ? retry_after_ms : a->lim.retry_after_max_ms;
+  if (retry_after_ms >= 0)
+    return retry_after_ms < a->lim.retry_after_max_ms ? retry_after_ms : a->lim.retry_after_max_ms;
   int64_t w = a->lim.backoff_base_ms;
   for (int i = 1; i < d->attempts && w < a->lim.backoff_max_ms; i++) w *= 2;
   if (w > a->lim.backoff_max_ms) w = a->lim.backoff_max_ms;
@@ -209,7 +202,7 @@ static int64_t backoff_ms(srv_alerts *a, const delivery *d, int64_t retry_after_
 
 static void finish(srv_alerts *a, delivery *d, outcome o, const char *why) {
   char origin[200];
-  url_origin(a->targets[d->target].url, origin, sizeof origin);
+  srv_alert_target_origin(&a->targets[d->target], origin, sizeof origin);
   pthread_mutex_lock(&a->mu);
   if (o == SENT) a->st.delivered++;
   else a->st.failed++;
@@ -406,9 +399,19 @@ static int push(srv_alerts *a, delivery *d) {
   return 0;
 }
 
+/* The event goes into a header: a short lowercase word. */
+static int event_ok(const char *e) {
+  size_t n = strlen(e);
+  if (n == 0 || n > 32) return 0;
+  for (; *e; e++)
+    if (!((*e >= 'a' && *e <= 'z') || *e == '_')) return 0;
+  return 1;
+}
+
 int srv_alerts_enqueue(srv_alerts *a, const srv_alert_issue *is) {
   if (!a) return 0;
-  if (!is || !is->env || !is->service || !is->event || !is->issue_id || !is->headline) return HUD_EINVAL;
+  if (!is || !is->env || !is->service || !is->event || !is->issue_id || !is->headline || !event_ok(is->event))
+    return HUD_EINVAL;
   for (size_t i = 0; i < a->n_targets; i++) {
     if (!env_matches(a->targets[i].env, is->env)) continue;
     int rc;

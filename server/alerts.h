@@ -57,6 +57,8 @@ typedef struct srv_alerts_stats {
  * its first line; a variable: its value). On error returns HUD_EINVAL with a reason in WHY. */
 int srv_alert_target_parse(const char *spec, srv_alert_target *out, char *why, size_t whylen);
 void srv_alert_target_clear(srv_alert_target *t);
+/* "https://hooks.slack.com" of T's URL, for messages: a webhook's path is often its secret. */
+void srv_alert_target_origin(const srv_alert_target *t, char *out, size_t len);
 
 /* Starts the delivery thread. N may be 0 (enqueue then does nothing). *OUT: free with srv_alerts_free. */
 int srv_alerts_new(const srv_alert_target *targets, size_t n, srv_alerts **out);

@@ -113,10 +113,16 @@ static char *context_text(const srv_alert_issue *is) {
   FILE *f = open_memstream(&buf, &n);
   if (!f) return NULL;
   const char *sep = "";
-  if (is->function_name || is->module_path) {
+  if (is->function_name) {
     fputs("root cause `", f);
-    if (is->module_path) md_escape(f, is->module_path), fputs(is->function_name ? "." : "", f);
     md_escape(f, is->function_name);
+    fputc('`', f);
+    if (is->module_path) fputs(" in `", f), md_escape(f, is->module_path), fputc('`', f);
+    sep = " · ";
+  }
+  if (is->exception_type) {
+    fprintf(f, "%s`", sep);
+    md_escape(f, is->exception_type);
     fputc('`', f);
     sep = " · ";
   }

@@ -2,6 +2,7 @@
  * config file. Secrets are never written in the spec itself, so they stay out of `ps` and shell history. */
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,4 +126,10 @@ void srv_alert_target_clear(srv_alert_target *t) {
   if (t->secret) explicit_bzero(t->secret, strlen(t->secret));
   free(t->secret);
   memset(t, 0, sizeof *t);
+}
+
+void srv_alert_target_origin(const srv_alert_target *t, char *out, size_t len) {
+  const char *url = t->url ? t->url : "", *p = strstr(url, "://");
+  p = p ? p + 3 : url;
+  snprintf(out, len, "%.*s", (int)((p - url) + (ptrdiff_t)strcspn(p, "/?#")), url);
 }

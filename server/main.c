@@ -517,7 +517,8 @@ static int parse_webhooks(const char *list, const char *origin, alert_setup *s) 
       int olen = (int)strlen(origin);
       const char *colon = strncmp(origin, "file ", 5) == 0 ? strrchr(origin, ':') : NULL;
       if (colon) olen = (int)(colon - origin);
-      fprintf(stderr, "hud-server: webhook %zu (%.*s): %s\n", idx, olen, origin, rc == HUD_EINVAL ? why : hud_strerror(rc));
+      fprintf(stderr, "hud-server: webhook %zu (%.*s): %s\n", idx, olen, origin,
+              rc == HUD_EINVAL ? why : hud_strerror(rc));
       return 2;
     }
     s->n++;
@@ -530,14 +531,16 @@ static int load_alert_setup(const opts *o, alert_setup *s) {
   hud_config *cfg;
   if (hud_config_new(&cfg, "server") < 0) return 1;
   int rc = hud_config_load(cfg, o->config);
-  for (int i = 0; rc == 0 && i < o->n_webhooks; i++) rc = hud_config_set(cfg, "webhook", o->webhooks[i], HUD_CFG_SRC_FLAG);
+  for (int i = 0; rc == 0 && i < o->n_webhooks; i++)
+    rc = hud_config_set(cfg, "webhook", o->webhooks[i], HUD_CFG_SRC_FLAG);
   if (rc == 0 && o->public_url) rc = hud_config_set(cfg, "public_url", o->public_url, HUD_CFG_SRC_FLAG);
   if (rc != 0) {
     fprintf(stderr, "hud-server: %s\n", rc == HUD_ECONFIG ? hud_config_error(cfg) : hud_strerror(rc));
     hud_config_free(cfg);
     return 2;
   }
-  for (size_t i = 0; i < hud_config_warning_count(cfg); i++) fprintf(stderr, "hud-server: %s\n", hud_config_warning(cfg, i));
+  for (size_t i = 0; i < hud_config_warning_count(cfg); i++)
+    fprintf(stderr, "hud-server: %s\n", hud_config_warning(cfg, i));
   const char *pub = hud_config_str(cfg, HUD_CFG_PUBLIC_URL);
   if (*pub && strncmp(pub, "http://", 7) != 0 && strncmp(pub, "https://", 8) != 0) {
     fprintf(stderr, "hud-server: public_url (%s): '%s' is not an http:// or https:// URL\n",
@@ -580,7 +583,7 @@ static int cmd_webhook_test(int argc, char **argv, int i) {
                           .issue_id = "00000000-0000-4000-8000-000000000000", .kind = "duration_regression",
                           .headline = "apply_discounts self time +4.13 ms per call (v1 → v2) — a sample alert",
                           .function_id = "00000000-0000-4000-8000-000000000001", .function_name = "apply_discounts",
-                          .module_path = "shop.pricing", .comparison = "version", .base_label = "v1",
+                          .module_path = "shop/pricing.py", .comparison = "versions", .base_label = "v1",
                           .cand_label = "v2",
                           .link_vscode = "vscode://hud-dev.hud/function?id=00000000-0000-4000-8000-000000000001",
                           .link_tui = tui, .link_api = api, .effect_ms_per_request = 4.13, .effect_pct = 23.0,
@@ -596,9 +599,7 @@ static int cmd_webhook_test(int argc, char **argv, int i) {
       srv_alerts_free(a);
     }
     char origin[256];
-    const char *u = s.targets[k].url, *p = strstr(u, "://");
-    p = p ? p + 3 : u;
-    snprintf(origin, sizeof origin, "%.*s", (int)((p - u) + (ptrdiff_t)strcspn(p, "/?#")), u);
+    srv_alert_target_origin(&s.targets[k], origin, sizeof origin);
     printf("%s  %s  %s (%s%s)\n", st.delivered ? "delivered" : "FAILED   ", s.targets[k].env, origin,
            s.targets[k].format == SRV_ALERT_SLACK ? "slack" : "json", s.targets[k].secret ? ", signed" : "");
     failed += !st.delivered;

@@ -72,7 +72,7 @@ int srv_issues_list(sqlite3 *db, int64_t sid, srv_issue_filter f, int limit, int
   int rc = prep(db,
                 "SELECT " ROW_COLS ", CASE WHEN ?4 THEN finding END FROM issues WHERE service_id = ?1 AND"
                 " (?2 = 'all' OR status = ?2 OR (?2 = 'active' AND status IN ('open', 'acknowledged')))"
-                " ORDER BY last_seen DESC, issue_id LIMIT ?3",
+                " ORDER BY last_seen DESC, kind, issue_id LIMIT ?3",
                 &st);
   if (rc < 0) return rc;
   sqlite3_bind_int64(st, 1, sid);

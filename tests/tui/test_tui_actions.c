@@ -94,7 +94,7 @@ static void editor(void **state) {
   /* Issues: the root cause has no line; the editor opens at its `def`. */
   td_keys("e1", "Escape 3");
   td_expect("e1", "first seen issue", NULL);
-  td_keys("e1", "j e");
+  td_keys("e1", "e"); /* row 1: fetch_order's issue (most recently confirmed, durations first) */
   s = td_screen("e1", "edited ", TD_WAIT_MS);
   assert_non_null(s);
   assert_non_null(strstr(s, "first seen issue"));

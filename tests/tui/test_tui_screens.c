@@ -97,7 +97,7 @@ static void colour_tiers(void **state) {
 static void flows_and_issues(void **state) {
   td_ready("v1", 80, 24, TD_XTERM_UTF8, "", NULL);
   td_keys("v1", "2");
-  td_expect("v1", "2xx 3894 5xx 106", "flows_80x24_xterm_utf8");
+  td_expect("v1", "2xx 3809 5xx 191", "flows_80x24_xterm_utf8");
   td_keys("v1", "3");
   td_expect("v1", "first seen issue", "issues_80x24_xterm_utf8");
   td_kill("v1");
@@ -118,7 +118,7 @@ static void flows_and_issues(void **state) {
 /* Issues -> Enter (root cause) -> j Enter (its caller) -> Backspace -> Esc: back where we started. */
 static void drill_and_back(void **state) {
   td_ready("d1", 80, 24, TD_XTERM_UTF8, "--view issues", NULL);
-  td_keys("d1", "j Enter");
+  td_keys("d1", "Enter"); /* row 1: fetch_order's issue */
   td_expect("d1", "fetch_order  shop/db.py:21-26", "detail_fetch_order_80x24_xterm_utf8");
   td_keys("d1", "Enter"); /* row 1 is the function itself: Enter stays */
   td_expect("d1", "row 1 of 2", NULL);
@@ -127,7 +127,7 @@ static void drill_and_back(void **state) {
   td_keys("d1", "BSpace");
   td_expect("d1", "fetch_order  shop/db.py:21-26", NULL);
   td_keys("d1", "Escape");
-  td_expect("d1", "row 2 of 6", NULL);
+  td_expect("d1", "row 1 of 2", NULL);
   td_kill("d1");
 }
 
