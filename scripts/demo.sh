@@ -52,12 +52,12 @@ echo "listening on $URL; API keys for env 'demo': one with the ingest role (sens
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-run_release() { # release-number
+run_release() { # release-number source-dir
   local release=$1 port
   port=$(free_port)
   say "shop release v$release under the sensor ($REQUESTS requests per endpoint)"
-  (cd "$ROOT/examples/shop" &&
-    SHOP_RELEASE=$release HUD_ENABLE=1 HUD_KEY=$INGEST_KEY HUD_URL=$URL HUD_SERVICE=shop HUD_VERSION=v$release \
+  (cd "$2" &&
+    HUD_ENABLE=1 HUD_KEY=$INGEST_KEY HUD_URL=$URL HUD_SERVICE=shop HUD_VERSION=v$release \
       PYTHONPATH="$ROOT/sensor/python:$module_dir" exec $PY -m hud_sensor run app.py --port "$port") \
     >"$DEMO_DIR/shop-v$release.log" 2>&1 &
   APP_PID=$!
@@ -73,8 +73,22 @@ run_release() { # release-number
   grep '^hud:' "$DEMO_DIR/shop-v$release.log" | tail -n +3 || true
 }
 
-run_release 1
-run_release 2
+# v2 ships a slower discount rule: a copy of the shop whose apply_discounts looks the coupon rules up on
+# every request (a real code change: hud sees the function's source hash change).
+V2="$DEMO_DIR/shop-v2"
+cp -r "$ROOT/examples/shop" "$V2"
+find "$V2" -name __pycache__ -prune -exec rm -rf {} +
+$PY - "$V2/shop/pricing.py" <<'EOF'
+import sys
+path = sys.argv[1]
+src = open(path).read()
+head = "def apply_discounts(total, coupon):\n"
+assert head in src, "apply_discounts not found in " + path
+open(path, "w").write(src.replace(head, head + "    time.sleep(0.004)  # v2: the coupon rules, looked up per request\n"))
+EOF
+
+run_release 1 "$ROOT/examples/shop"
+run_release 2 "$V2"
 
 say "what hud-server knows"
 $PY "$ROOT/scripts/demo_report.py" report --url "$URL" --key "$READ_KEY" --service shop
@@ -98,7 +112,7 @@ for view in functions flows issues; do
 done
 ROOT_ID=$("${TUI[@]}" --once --view issues --json | $PY -c '
 import json, sys
-causes = [rc for it in json.load(sys.stdin)["issues"] for rc in it["root_causes"]]
+causes = [rc for it in json.load(sys.stdin)["issues"] for rc in it.get("root_causes") or []]
 print(causes[0]["function_id"] if causes else "")')
 if [ -n "$ROOT_ID" ]; then
   say "hud-tui --once --view detail --function $ROOT_ID (the first root cause)"

@@ -68,31 +68,110 @@ def report(base, key, service):
         print(f"{name:22} calls {fl['calls']:5}  p95 {ms(fl['p95'])}  [{codes}]  time in: {top}")
 
     print("\n-- issues (regression detection, root cause)")
-    # hud-server stores issues after the fold that brings the data (a pass per service at most every 5 s):
-    # wait for them, bounded.
-    issues = []
-    for _ in range(60):
-        issues = get(base, key, "/v1/issues", service=service)["issues"]
-        if issues:
-            break
-        time.sleep(0.5)
+    issues = wait_issues(base, key, service)
     if not issues:
         print("none")
     for it in issues:
-        conf = 100 * it["confidence"]
-        print(f"{it.get('headline') or it.get('subject_name', it['subject_id'])}  "
-              f"[{it['status']}, {it['comparison']}, p {it.get('p_text') or format(it['p_value'], '.2g')}, "
-              f"{conf:.{0 if conf == int(conf) else 1}f}% interval {it['ci_low'] / 1e6:+.2f}..{it['ci_high'] / 1e6:+.2f} ms"
-              + (", code changed" if it.get("code_changed") else "") + "]")
-        for fl in it.get("affected_flows", []):
-            print(f"   {fl.get('name', fl['flow_id'])}: {fl['effect'] / 1e6:+.2f} ms per request "
-                  f"({fl['effect_pct']:+.0f}%)")
-        path = " -> ".join(st.get("name", st["function_id"]) for st in it.get("call_path", []))
-        if path:
-            print(f"   call path: {path}")
-        for rc in it["root_causes"]:
+        print_issue(it)
+        print()
+
+
+def wait_issues(base, key, service, timeout=60.0):
+    """The issues of the newest version. Detection may run in the server after the data arrives (then
+    GET /v1/issues reads what it stored): poll, bounded, until the newest version has been looked at."""
+    newest = None
+    for s in get(base, key, "/v1/services")["services"]:
+        if s["name"] == service:
+            versions = [v["version"] for env in s["environments"] for v in env["versions"]]
+            newest = versions[0] if versions else None
+    deadline = time.monotonic() + timeout
+    while True:
+        issues = get(base, key, "/v1/issues", service=service)["issues"]
+        if any((it.get("current") or {}).get("version") == newest for it in issues) or time.monotonic() > deadline:
+            return issues
+        time.sleep(0.5)
+
+
+def p_text(p, text=None):
+    """p for people: never 0 (a p that underflowed is below what a double says)."""
+    if text:
+        return text
+    if p is None:
+        return "?"
+    return "< 1e-16" if p < 1e-16 else f"{p:.2g}"
+
+
+def pct_text(pct, capped=False):
+    return "> 100×" if capped or pct >= 10000 else f"{pct:+.0f}%"
+
+
+def level_text(confidence):
+    return f"{round(confidence * 100, 4):g}%"  # 0.999 -> 99.9%
+
+
+def name_of(it):
+    steps = it.get("call_path") or []
+    if steps:
+        return steps[-1].get("name") or steps[-1].get("function_id")
+    rcs = it.get("root_causes") or []
+    if rcs:
+        rc = rcs[0]
+        return f"{rc.get('module_path', '?')}:{rc.get('name', rc.get('function_id'))}"
+    return it.get("subject_name", it.get("subject_id"))
+
+
+def print_issue(it):
+    """One issue: the new shape (headline, affected flows, call path) when present, else the old one."""
+    b, c = it.get("baseline") or {}, it.get("current") or {}
+    sides = f"{b.get('version', '?')} → {c.get('version', '?')}"
+    change = ("new" if it["metric"] == "error_rate" and not b.get("error_rate") else
+              pct_text(it["effect_pct"], it.get("effect_pct_capped")))  # an increase from 0 is new, not +0%
+    headline = it.get("headline") or f"{it.get('subject_name', it.get('subject_id'))} {it['metric']} {change} ({sides})"
+    print(f"[{it.get('status', 'open')}] {headline}")
+    facts = [it["kind"], f"{it.get('comparison', '?')} {sides}"]
+    if it.get("module_path"):
+        facts.append(f"in {it['module_path']}")
+    changed = it.get("code_changed")
+    if changed is not None:
+        facts.append("code changed" if changed in (1, True) else "same code")
+    if it.get("self_includes_uninstrumented"):
+        facts.append("its self time includes calls hud does not see")
+    if it.get("times_reopened"):
+        facts.append(f"reopened {it['times_reopened']}x")
+    print("   " + " · ".join(facts))
+    for fl in it.get("affected_flows") or []:
+        err = ""
+        if fl.get("current_error_rate", 0) > fl.get("baseline_error_rate", 0):
+            was = fl.get("baseline_error_rate", 0)
+            err = (f", errors {100 * was:.2f}% -> " if was else ", errors new: ") + \
+                f"{100 * fl['current_error_rate']:.2f}% of requests"
+        print(f"   {fl.get('name', fl.get('flow_id'))}: {fl.get('effect', 0) / 1e6:+.2f} ms per request "
+              f"({pct_text(fl.get('effect_pct', 0))} of {fl.get('baseline_mean', 0) / 1e6:.2f} ms){err}, "
+              f"{fl.get('count', '?')} requests")
+    steps = it.get("call_path") or []
+    if steps:
+        print("   path: " + " → ".join(st.get("name") or st.get("function_id", "?") for st in steps))
+    stat = ""
+    if it.get("statistic_name"):
+        stat = f"{it['statistic_name']} {it.get('statistic', 0):.1f}" + (f" (df {it['df']:.0f})" if it.get("df") else "") + ", "
+    q = f", q {p_text(it['q_value'])}" if it.get("q_value") is not None else ""
+    units = {"self_duration": (1e6, " ms per call"), "mean_duration": (1e6, " ms per request"),
+             "calls_per_invocation": (1, " calls per request"), "error_rate": (0.01, " pt")}
+    scale, unit = units.get(it["metric"], (1, ""))
+    ci = (f", {level_text(it['confidence'])} CI of the effect [{it['ci_low'] / scale:+.2f}, "
+          f"{it['ci_high'] / scale:+.2f}]{unit}" if "ci_low" in it and "confidence" in it else "")
+    drift = f", drift allowed {it['drift_pct']:.0f}%" if it.get("drift_pct") else ""
+    if not it.get("headline"):  # the old shape: the subject's two means (or rates)
+        print(f"   {it['metric']} {b.get('mean_duration', 0) / 1e6:.3f} -> {c.get('mean_duration', 0) / 1e6:.3f} ms"
+              if it["metric"] != "error_rate" else
+              f"   error rate {100 * b.get('error_rate', 0):.2f}% -> {100 * c.get('error_rate', 0):.2f}%"
+              + ("" if b.get("error_rate") else " (new)"))
+    print(f"   {stat}p {p_text(it.get('p_value'), it.get('p_text'))}{q}{ci}{drift}")
+    if not steps:
+        for rc in it.get("root_causes") or []:
+            share = rc.get("share")
             print(f"   root cause: {rc.get('module_path', '?')}:{rc.get('name', rc['function_id'])} "
-                  f"({rc['metric']}, explains {100 * rc['share']:.0f}%)"
+                  f"({rc['metric']}" + (f", explains {100 * min(share, 1):.0f}%" if share is not None else "") + ")"
                   + (f" - {rc['evidence']}" if rc.get("evidence") else ""))
 
 

@@ -1,8 +1,10 @@
-import os
 import time
 
-# The demo's "deploy": version 2 of the shop ships a slower discount rule.
-SLOW_DISCOUNTS = os.environ.get("SHOP_RELEASE", "1") == "2"
+from shop import knobs
+
+
+class CouponServiceError(Exception):
+    pass
 
 
 def unit_price(sku):
@@ -10,8 +12,10 @@ def unit_price(sku):
 
 
 def apply_discounts(total, coupon):
-    if SLOW_DISCOUNTS:
-        time.sleep(0.004)  # the regression: a per-request lookup that v2 added
+    if knobs.EXTRA_FN == "apply_discounts":
+        time.sleep(knobs.EXTRA_S)
+    if knobs.NEW_ERROR_RATE and knobs.RNG.random() < knobs.NEW_ERROR_RATE:
+        raise CouponServiceError("coupon service timed out")
     if coupon == "HALF":
         return total / 2
     return total
