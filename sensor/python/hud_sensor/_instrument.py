@@ -64,6 +64,20 @@ def _under(path, dirs):
     return any(path == d or path.startswith(d + os.sep) for d in dirs)
 
 
+_REAL_DIRS = {}
+
+
+def _realpath(path):
+    """os.path.realpath, resolving each directory once (every import asks)."""
+    if os.path.islink(path):
+        return os.path.realpath(path)
+    d, base = os.path.split(os.path.abspath(path))
+    real = _REAL_DIRS.get(d)
+    if real is None:
+        real = _REAL_DIRS[d] = os.path.realpath(d)
+    return os.path.join(real, base)
+
+
 class Selection:
     """HUD_INCLUDE_MODULES: comma-separated globs of module names that are instrumented even
     when they live in the standard library or site-packages; HUD_EXCLUDE_MODULES: never."""
@@ -81,7 +95,7 @@ class Selection:
             return False
         if any(fnmatch.fnmatchcase(name, g) for g in self.include):
             return True
-        real = os.path.realpath(path)
+        real = _realpath(path)
         if _under(real, [_OWN_DIR]):
             return False
         if "site-packages" in real.split(os.sep) or "dist-packages" in real.split(os.sep):
@@ -207,30 +221,95 @@ def _wrap_body(node, idx):
     node.body = doc + [enter, tr]
 
 
-def instrument_source(source, path, module_path):
-    """Parses, declares and rewrites SOURCE (bytes). Returns (code, declared count)."""
+# Function indices are compiled in as placeholders BASE + k, with BASE far above any integer constant
+# of the module, then set to the indices declare() gave. Where each function's index constant sits
+# (a tree of co_consts positions) is recorded once, so later starts can set or just bind them
+# without searching the code. A cached entry keeps the indices of the run that wrote it: a program
+# that imports its modules in the same order gets the same indices and only binds.
+_BASE0 = 1 << 40
+_CodeType = types.CodeType
+_bind = _native.bind
+
+
+def _rewrite(source, path):
+    """(decls, base, tree, code): SOURCE parsed, its functions wrapped with placeholder indices,
+    compiled; TREE says where the placeholders are (see _tree)."""
     tree = ast.parse(source, filename=path)
     col = _Collector()
     col.visit(tree)
     decls = [(qual, _first_line(n), n.end_lineno or n.lineno, isinstance(n, ast.AsyncFunctionDef),
               _is_generator(n)) for n, qual in col.funcs]
-    base = _native.declare(path, module_path, source, decls) if decls else 0
-    by_key = {}
-    for k, (n, qual) in enumerate(col.funcs):
+    used = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) is int}
+    base = _BASE0
+    while any(base <= v < base + len(decls) for v in used):
+        base += 1 << 32
+    for k, (n, _) in enumerate(col.funcs):
         _wrap_body(n, base + k)
-        by_key[(qual, _first_line(n))] = base + k
     code = compile(tree, path, "exec", dont_inherit=True)
-    _bind_all(code, by_key)
+    # Constant folding could still produce a colliding value: each placeholder must be found
+    # exactly once, in its own function's code.
+    seen = []
+    where = _tree(code, base, base + len(decls), seen) or (-1, {})
+    if sorted(seen) != list(range(base, base + len(decls))):
+        raise ValueError("hud: function index placeholders collide with the module's constants")
+    return decls, base, where, code
+
+
+def _tree(code, base, top, seen):
+    """(position of this code's own index in co_consts or -1, {position of a code constant: its
+    tree}) for code objects that hold an index or contain ones that do; None for the others."""
+    own, kids = -1, {}
+    for i, c in enumerate(code.co_consts):
+        t = type(c)
+        if t is int and base <= c < top:
+            own = i
+            seen.append(c)
+        elif t is _CodeType:
+            sub = _tree(c, base, top, seen)
+            if sub is not None:
+                kids[i] = sub
+    return (own, kids) if own >= 0 or kids else None
+
+
+def _relocate(code, node, delta):
+    """CODE with every index constant of NODE moved by DELTA; each function's code gets bound."""
+    own, kids = node
+    consts = list(code.co_consts)
+    if own >= 0:
+        consts[own] += delta
+    for i, sub in kids.items():
+        consts[i] = _relocate(consts[i], sub, delta)
+    code = code.replace(co_consts=tuple(consts))
+    if own >= 0:
+        _bind(consts[own], code)
+    return code
+
+
+def _bind_tree(code, node):
+    own, kids = node
+    if own >= 0:
+        _bind(code.co_consts[own], code)
+    consts = code.co_consts
+    for i, sub in kids.items():
+        _bind_tree(consts[i], sub)
+
+
+def instrument_source(source, path, module_path, cache=None):
+    """Declares and rewrites SOURCE (bytes) of file PATH, through CACHE (a _cache.Cache) when
+    given. Returns (code, declared count)."""
+    entry = cache.load(path, source) if cache is not None else None
+    fresh = entry is None
+    if fresh:
+        entry = _rewrite(source, path)
+    decls, base, where, code = entry
+    first = _native.declare(path, module_path, source, decls) if decls else 0
+    if first != base or fresh:
+        code = _relocate(code, where, first - base)
+        if fresh and cache is not None:
+            cache.store(path, source, (decls, first, where, code))
+    else:
+        _bind_tree(code, where)
     return code, len(decls)
-
-
-def _bind_all(code, by_key):
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType):
-            idx = by_key.get((c.co_qualname, c.co_firstlineno))
-            if idx is not None:
-                _native.bind(idx, c)
-            _bind_all(c, by_key)
 
 
 def _iter_code(code):
@@ -257,7 +336,7 @@ class _Loader(importlib.machinery.SourceFileLoader):
     def get_code(self, fullname):
         source = self.get_data(self.path)
         try:
-            code, n = instrument_source(source, self.path, self._module_path)
+            code, n = instrument_source(source, self.path, self._module_path, self._registry.cache)
         except SyntaxError:
             raise
         except Exception as e:  # never break an import because of the sensor
@@ -275,19 +354,29 @@ class Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
-            return None
+            return spec  # PathFinder, next in sys.meta_path, would give the same answer
         origin = spec.origin
         if not self.selection.wanted(fullname, origin):
-            return None
+            return spec
         spec.loader = _Loader(fullname, origin, module_path_of(fullname, origin), self.registry)
         return spec
 
     def invalidate_caches(self):
         pass
 
+    def install(self):
+        """Goes right before PathFinder: finders ahead of it (built-in, frozen, any a program
+        added) keep their turn, and PathFinder's answer is taken from here without a second search."""
+        for i, f in enumerate(sys.meta_path):
+            if f is importlib.machinery.PathFinder:
+                sys.meta_path.insert(i, self)
+                return
+        sys.meta_path.append(self)
+
 
 class Registry:
-    def __init__(self):
+    def __init__(self, cache=None):
+        self.cache = cache
         self.modules = {}
         self.errors = {}
 
@@ -346,7 +435,7 @@ def instrument_loaded(module, registry, name=None):
         return 0
     with open(path, "rb") as fh:
         source = fh.read()
-    code, _ = instrument_source(source, path, module_path_of(name, path))
+    code, _ = instrument_source(source, path, module_path_of(name, path), registry.cache)
     new_codes = {}
     for c in _iter_code(code):
         new_codes.setdefault((c.co_qualname, c.co_firstlineno), c)
@@ -371,6 +460,6 @@ def instrument_main_file(path, registry):
     """Code of the main script, rewritten (for `python -m hud_sensor run script.py`)."""
     with open(path, "rb") as fh:
         source = fh.read()
-    code, n = instrument_source(source, path, os.path.basename(path))
+    code, n = instrument_source(source, path, os.path.basename(path), registry.cache)
     registry.note_module("__main__", n)
     return code
