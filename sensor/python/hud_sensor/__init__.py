@@ -139,17 +139,10 @@ def init(key=None, service=None, url=None, version=None, include_modules=None, e
     _state = st
 
     # Modules imported before us: rewrite them in place.
-    patched = 0
-    for name, mod in list(sys.modules.items()):
-        if name == "__main__" and _main_code_instrumented:
-            continue
-        path = getattr(mod, "__file__", None)
-        if mod is None or not st.selection.wanted(name, path):
-            continue
-        try:
-            patched += _instrument.instrument_loaded(mod, st.registry, name)
-        except Exception as err:  # keep going: one odd module must not stop the sensor
-            st.registry.note_error(name, err)
+    loaded = [(name, mod) for name, mod in list(sys.modules.items())
+              if mod is not None and not (name == "__main__" and _main_code_instrumented)
+              and st.selection.wanted(name, getattr(mod, "__file__", None))]
+    patched = _instrument.instrument_loaded_all(loaded, st.registry)
     st.finder.install()
     if not _main_code_instrumented:
         # init() runs at the top of the main script (or at start-up, from the auto-start .pth,

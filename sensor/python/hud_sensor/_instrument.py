@@ -391,69 +391,68 @@ class Registry:
 # Modules that were imported before the sensor started
 
 
-def _functions_of(module):
-    """Function objects reachable from a module's namespace (classes walked recursively)."""
-    seen = set()
-    out = []
-
-    def add(f):
-        if isinstance(f, types.FunctionType) and id(f) not in seen:
-            seen.add(id(f))
-            out.append(f)
-            w = getattr(f, "__wrapped__", None)
-            if w is not None:
-                add(w)
-
-    def walk_class(cls, depth):
-        if id(cls) in seen or depth > 8:
-            return
-        seen.add(id(cls))
-        for v in list(vars(cls).values()):
-            if isinstance(v, (staticmethod, classmethod)):
-                add(v.__func__)
-            elif isinstance(v, property):
-                for a in (v.fget, v.fset, v.fdel):
-                    add(a)
-            elif isinstance(v, type) and v.__module__ == module.__name__:
-                walk_class(v, depth + 1)
-            else:
-                add(v)
-
-    for v in list(vars(module).values()):
-        if isinstance(v, type) and getattr(v, "__module__", None) == module.__name__:
-            walk_class(v, 0)
-        else:
-            add(v)
-    return out
-
-
-def instrument_loaded(module, registry, name=None):
-    """Rewrites an already imported module in place. Returns the number of functions patched."""
-    name = name or module.__name__
+def _new_codes(module, registry, name):
+    """{(qualname, firstlineno): rewritten code} of MODULE's file, or None when it has none."""
     path = getattr(module, "__file__", None)
     if not path or not path.endswith(".py") or not os.path.exists(path):
-        return 0
+        return None
     with open(path, "rb") as fh:
         source = fh.read()
     code, _ = instrument_source(source, path, module_path_of(name, path), registry.cache)
     new_codes = {}
     for c in _iter_code(code):
         new_codes.setdefault((c.co_qualname, c.co_firstlineno), c)
-    module.__dict__.update(HOOK_NAMES)
-    patched = 0
-    for f in _functions_of(module):
-        old = f.__code__
-        if old.co_filename != path or "_hud_e" in old.co_names:
+    return path, new_codes
+
+
+def instrument_loaded_all(modules, registry):
+    """Rewrites already imported MODULES ([(name, module)]) in place. Every live function whose
+    code came from one of their files gets the rewritten code: not only those named in the module
+    (globals, class dicts), but also closures and decorator wrappers built before the sensor
+    started, wherever they are held (another module's globals, a registry list, a cell, a
+    __wrapped__ chain): the garbage collector lists every function object. Returns the number of
+    functions patched."""
+    by_file, names = {}, {}
+    for name, mod in modules:
+        try:
+            got = _new_codes(mod, registry, name)
+        except Exception as err:  # keep going: one odd module must not stop the others
+            registry.note_error(name, err)
             continue
-        new = new_codes.get((old.co_qualname, old.co_firstlineno))
+        if got is None:
+            continue
+        path, codes = got
+        mod.__dict__.update(HOOK_NAMES)
+        by_file[path] = codes
+        names[path] = name
+    if not by_file:
+        return 0
+    import gc
+    patched = dict.fromkeys(by_file, 0)
+    fn_type = types.FunctionType
+    for f in gc.get_objects():
+        if type(f) is not fn_type:
+            continue
+        old = f.__code__
+        codes = by_file.get(old.co_filename)
+        if codes is None or "_hud_e" in old.co_names:
+            continue
+        new = codes.get((old.co_qualname, old.co_firstlineno))
         if new is None or new.co_freevars != old.co_freevars:
             continue
-        if f.__globals__ is not module.__dict__:
-            f.__globals__.update(HOOK_NAMES)
+        g = f.__globals__
+        if g.get("_hud_e") is not HOOK_NAMES["_hud_e"]:
+            g.update(HOOK_NAMES)
         f.__code__ = new
-        patched += 1
-    registry.note_module(name, patched)
-    return patched
+        patched[old.co_filename] += 1
+    for path, n in patched.items():
+        registry.note_module(names[path], n)
+    return sum(patched.values())
+
+
+def instrument_loaded(module, registry, name=None):
+    """Rewrites one already imported module in place (see instrument_loaded_all)."""
+    return instrument_loaded_all([(name or module.__name__, module)], registry)
 
 
 def instrument_main_file(path, registry):
