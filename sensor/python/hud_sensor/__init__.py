@@ -172,6 +172,11 @@ def _instrument_main_later(st):
         st.registry.note_error("__main__", err)
 
 
+def _instrument_cost():
+    from . import _instrument
+    return _instrument.rewrite_ns[0] / 1e9
+
+
 def flush(timeout=5.0):
     """Sends what was recorded so far; True when the backend acknowledged it."""
     if _state is None:
@@ -185,6 +190,7 @@ def stats():
     d = _state.native.stats()
     d["modules"] = dict(_state.registry.modules)
     d["errors"] = dict(_state.registry.errors)
+    d["rewrite_cpu_s"] = _instrument_cost()
     c = _state.registry.cache
     d["cache"] = dict(c.counts, dir=c.dir) if c is not None else None
     return d

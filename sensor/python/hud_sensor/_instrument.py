@@ -31,6 +31,7 @@ import importlib.machinery
 import os
 import sys
 import sysconfig
+import time
 import types
 
 import _hud_sensor as _native
@@ -294,9 +295,31 @@ def _bind_tree(code, node):
         _bind_tree(consts[i], sub)
 
 
+# CPU time spent rewriting (parse, compile, cache, declare, patching live functions): part of the
+# sensor's own cost. The native side adds it to the next batch's overhead.cpu_ns / cpu_fraction
+# when it offers add_overhead_ns (the process CPU of that period includes it already).
+rewrite_ns = [0]
+_add_overhead = getattr(_native, "add_overhead_ns", None)
+
+
+def _charge(t0):
+    ns = time.thread_time_ns() - t0
+    rewrite_ns[0] += ns
+    if _add_overhead is not None and ns > 0:
+        _add_overhead(ns)
+
+
 def instrument_source(source, path, module_path, cache=None):
     """Declares and rewrites SOURCE (bytes) of file PATH, through CACHE (a _cache.Cache) when
     given. Returns (code, declared count)."""
+    t0 = time.thread_time_ns()
+    try:
+        return _instrument_source(source, path, module_path, cache)
+    finally:
+        _charge(t0)
+
+
+def _instrument_source(source, path, module_path, cache):
     entry = cache.load(path, source) if cache is not None else None
     fresh = entry is None
     if fresh:
@@ -428,6 +451,7 @@ def instrument_loaded_all(modules, registry):
     if not by_file:
         return 0
     import gc
+    t0 = time.thread_time_ns()
     patched = dict.fromkeys(by_file, 0)
     fn_type = types.FunctionType
     for f in gc.get_objects():
@@ -445,6 +469,7 @@ def instrument_loaded_all(modules, registry):
             g.update(HOOK_NAMES)
         f.__code__ = new
         patched[old.co_filename] += 1
+    _charge(t0)
     for path, n in patched.items():
         registry.note_module(names[path], n)
     return sum(patched.values())
