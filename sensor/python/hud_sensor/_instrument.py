@@ -122,64 +122,33 @@ def module_path_of(name, path):
 # The rewrite
 
 
-class _Collector(ast.NodeVisitor):
-    """Functions in source order with their qualified names (CPython's __qualname__ rules)."""
-
-    def __init__(self):
-        self.stack = []
-        self.funcs = []  # (node, qualname)
-
-    def visit_ClassDef(self, node):
-        for d in node.decorator_list:
-            self.visit(d)
-        for b in node.bases:
-            self.visit(b)
-        self.stack.append(node.name)
-        for s in node.body:
-            self.visit(s)
-        self.stack.pop()
-
-    def _func(self, node):
-        qual = ".".join(self.stack + [node.name])
-        self.funcs.append((node, qual))
-        for d in node.decorator_list:
-            self.visit(d)
-        self.stack.extend([node.name, "<locals>"])
-        for s in node.body:
-            self.visit(s)
-        self.stack.pop()
-        self.stack.pop()
-
-    visit_FunctionDef = _func
-    visit_AsyncFunctionDef = _func
-
-    def visit_Lambda(self, node):
-        self.stack.extend(["<lambda>", "<locals>"])
-        self.generic_visit(node)
-        del self.stack[-2:]
+def _collect(stmts, prefix, out):
+    """Appends (node, qualname) of the functions in STMTS, in source order, with CPython's
+    __qualname__ rules. Only statement lists are walked: a def or class can only be a statement
+    (lambdas and comprehensions hold none), and skipping expressions keeps this cheap."""
+    for s in stmts:
+        t = type(s)
+        if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+            qual = prefix + s.name
+            out.append((s, qual))
+            _collect(s.body, qual + ".<locals>.", out)
+        elif t is ast.ClassDef:
+            _collect(s.body, prefix + s.name + ".", out)
+        elif isinstance(s, _COMPOUND):
+            for f in s._fields:
+                v = getattr(s, f)
+                if type(v) is list and v:
+                    if isinstance(v[0], ast.stmt):
+                        _collect(v, prefix, out)
+                    elif isinstance(v[0], _CLAUSES):
+                        for h in v:
+                            _collect(h.body, prefix, out)
 
 
-class _YieldFinder(ast.NodeVisitor):
-    found = False
-
-    def visit_Yield(self, node):
-        self.found = True
-
-    visit_YieldFrom = visit_Yield
-
-    def visit_FunctionDef(self, node):
-        pass
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-    visit_ClassDef = visit_FunctionDef
-    visit_Lambda = visit_FunctionDef
-
-
-def _is_generator(node):
-    f = _YieldFinder()
-    for s in node.body:
-        f.visit(s)
-    return f.found
+_COMPOUND = tuple(getattr(ast, n) for n in ("If", "For", "AsyncFor", "While", "With", "AsyncWith", "Try",
+                                            "TryStar", "Match") if hasattr(ast, n))
+_CLAUSES = tuple(getattr(ast, n) for n in ("excepthandler", "match_case") if hasattr(ast, n))
+_GEN_FLAGS = 0x20 | 0x200  # CO_GENERATOR | CO_ASYNC_GENERATOR (inspect costs an import)
 
 
 def _first_line(node):
@@ -197,27 +166,22 @@ def _wrap_body(node, idx):
         if not body:
             body = [ast.copy_location(ast.Pass(), doc[0])]
     anchor = body[0]
+    # Every inserted node sits at the body's first statement.
+    at = {"lineno": anchor.lineno, "col_offset": anchor.col_offset,
+          "end_lineno": anchor.lineno, "end_col_offset": anchor.col_offset}
+    load = ast.Load()
 
-    def loc(n):
-        for sub in ast.walk(n):
-            if isinstance(sub, (ast.stmt, ast.expr, ast.excepthandler)):
-                ast.copy_location(sub, anchor)
-                sub.end_lineno = anchor.lineno
-                sub.end_col_offset = anchor.col_offset
-        return n
+    def call(fn, arg):
+        return ast.Call(ast.Name(fn, load, **at), [arg], [], **at)
 
-    enter = loc(ast.Assign(targets=[ast.Name(_TOKEN, ast.Store())],
-                           value=ast.Call(ast.Name("_hud_e", ast.Load()), [ast.Constant(idx)], [])))
-    handler = loc(ast.ExceptHandler(
-        type=ast.Name("BaseException", ast.Load()), name=None,
-        body=[ast.Expr(ast.Call(ast.Name("_hud_r", ast.Load()), [ast.Constant(idx)], [])), ast.Raise()]))
-    final = loc(ast.If(test=ast.Name(_TOKEN, ast.Load()),
-                       body=[ast.Expr(ast.Call(ast.Name("_hud_x", ast.Load()),
-                                               [ast.Name(_TOKEN, ast.Load())], []))],
-                       orelse=[]))
-    # Locations are set before the original body goes in: its own must stay untouched.
-    tr = loc(ast.Try(body=[], handlers=[handler], orelse=[], finalbody=[final]))
-    tr.body = body
+    enter = ast.Assign(targets=[ast.Name(_TOKEN, ast.Store(), **at)],
+                       value=call("_hud_e", ast.Constant(idx, **at)), **at)
+    handler = ast.ExceptHandler(type=ast.Name("BaseException", load, **at), name=None,
+                                body=[ast.Expr(call("_hud_r", ast.Constant(idx, **at)), **at), ast.Raise(**at)],
+                                **at)
+    final = ast.If(test=ast.Name(_TOKEN, load, **at),
+                   body=[ast.Expr(call("_hud_x", ast.Name(_TOKEN, load, **at)), **at)], orelse=[], **at)
+    tr = ast.Try(body=body, handlers=[handler], orelse=[], finalbody=[final], **at)
     tr.end_lineno = node.end_lineno
     node.body = doc + [enter, tr]
 
@@ -227,7 +191,7 @@ def _wrap_body(node, idx):
 # (a tree of co_consts positions) is recorded once, so later starts can set or just bind them
 # without searching the code. A cached entry keeps the indices of the run that wrote it: a program
 # that imports its modules in the same order gets the same indices and only binds.
-_BASE0 = 1 << 40
+_BASE0 = 7_340_035_209_134  # no round number: folded constants such as 1 << 40 stay clear of it
 _CodeType = types.CodeType
 _bind = _native.bind
 
@@ -236,23 +200,24 @@ def _rewrite(source, path):
     """(decls, base, tree, code): SOURCE parsed, its functions wrapped with placeholder indices,
     compiled; TREE says where the placeholders are (see _tree)."""
     tree = ast.parse(source, filename=path)
-    col = _Collector()
-    col.visit(tree)
-    decls = [(qual, _first_line(n), n.end_lineno or n.lineno, isinstance(n, ast.AsyncFunctionDef),
-              _is_generator(n)) for n, qual in col.funcs]
-    used = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) is int}
+    funcs = []
+    _collect(tree.body, "", funcs)
     base = _BASE0
-    while any(base <= v < base + len(decls) for v in used):
-        base += 1 << 32
-    for k, (n, _) in enumerate(col.funcs):
+    if str(base)[:6].encode() in source:  # the module spells out numbers near it: look closer
+        used = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) is int}
+        while any(base <= v < base + len(funcs) for v in used):
+            base += 1 << 32
+    for k, (n, _) in enumerate(funcs):
         _wrap_body(n, base + k)
     code = compile(tree, path, "exec", dont_inherit=True)
-    # Constant folding could still produce a colliding value: each placeholder must be found
-    # exactly once, in its own function's code.
-    seen = []
-    where = _tree(code, base, base + len(decls), seen) or (-1, {})
-    if sorted(seen) != list(range(base, base + len(decls))):
+    # Each placeholder must be found exactly once, in its own function's code (constant folding
+    # could in theory produce one elsewhere).
+    seen = {}
+    where = _tree(code, base, base + len(funcs), seen) or (-1, {})
+    if sorted(seen) != list(range(base, base + len(funcs))):
         raise ValueError("hud: function index placeholders collide with the module's constants")
+    decls = [(qual, _first_line(n), n.end_lineno or n.lineno, isinstance(n, ast.AsyncFunctionDef),
+              bool(seen[base + k].co_flags & _GEN_FLAGS)) for k, (n, qual) in enumerate(funcs)]
     return decls, base, where, code
 
 
@@ -264,7 +229,9 @@ def _tree(code, base, top, seen):
         t = type(c)
         if t is int and base <= c < top:
             own = i
-            seen.append(c)
+            if c in seen:
+                seen[-1] = code  # a duplicate: fails the caller's check
+            seen[c] = code
         elif t is _CodeType:
             sub = _tree(c, base, top, seen)
             if sub is not None:
