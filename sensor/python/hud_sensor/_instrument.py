@@ -429,7 +429,11 @@ def instrument_loaded_all(modules, registry):
         if codes is None or "_hud_e" in old.co_names:
             continue
         new = codes.get((old.co_qualname, old.co_firstlineno))
-        if new is None or new.co_freevars != old.co_freevars:
+        # The file may have changed since it was imported: a function whose signature, locals or
+        # closure do not match the rewrite plus its one local keeps its code.
+        if new is None or new.co_freevars != old.co_freevars or new.co_argcount != old.co_argcount \
+                or new.co_kwonlyargcount != old.co_kwonlyargcount \
+                or len(new.co_varnames) != len(old.co_varnames) + 1:
             continue
         g = f.__globals__
         if g.get("_hud_e") is not HOOK_NAMES["_hud_e"]:
