@@ -1,8 +1,9 @@
 """The rewrite cache (hud_sensor/_cache.py): a second start takes every module from the cache
-(counted in stats()["cache"]; the main script, instrumented by init(), is the second module) with figures identical to the first; an edited source is rewritten
-again; a damaged cache file is ignored and replaced; an unwritable cache directory changes nothing
-but the speed; workers starting together on an empty cache all run correctly and leave one valid
-entry per module; HUD_SENSOR_CACHE=off writes nothing."""
+(counted in stats()["cache"]; the main script, instrumented by init(), is a module too) with
+figures identical to the first; an edited source is rewritten again, and so is a module under
+another optimisation level; a damaged cache file is ignored and replaced; an unwritable cache
+directory changes nothing but the speed; workers starting together on an empty cache all run
+correctly and leave one valid entry per module; HUD_SENSOR_CACHE=off writes nothing."""
 
 import glob
 import json
@@ -41,7 +42,8 @@ if go:
     while not os.path.exists(go):
         time.sleep(0.001)
 import hud_sensor
-assert hud_sensor.init(quiet=True)
+if not hud_sensor.init(quiet=True):  # not assert: the -O run strips asserts
+    raise SystemExit("sensor not started")
 import cachelib
 print("total", cachelib.total(int(os.environ.get("CACHE_N", "10"))))
 s = hud_sensor.stats()
@@ -163,12 +165,20 @@ def main():
             check("total 135" in p.stdout, p.stdout)
             check(c["writes"] == 0 and c["write_errors"] == 1, f"unwritable {d}: {c}")
 
-        # 5. Off: nothing written, nothing read.
+        # 5. Another optimisation level (python -O) is another interpreter setting: its own entries.
+        env = start(lst, src, cache)
+        p = subprocess.run([sys.executable, "-O", mainf], env=env, capture_output=True, text=True, timeout=60)
+        c = stats_of(p)
+        check(c["hits"] == 0 and c["misses"] == c["n"], f"-O used entries of the default level: {c}")
+        p, c = once()
+        check(c["hits"] == c["n"], f"default level after -O: {c}")
+
+        # 6. Off: nothing written, nothing read.
         env = start(lst, src, "off")
         p = subprocess.run([sys.executable, mainf], env=env, capture_output=True, text=True, timeout=60)
         check(p.returncode == 0 and '"cache": null' in p.stdout, f"off: {p.stdout}\n{p.stderr}")
 
-        # 6. Four workers released together on an empty cache: all exact, one entry, no temp file.
+        # 7. Four workers released together on an empty cache: all exact, one entry, no temp file.
         race = os.path.join(tmp, "race")
         go = os.path.join(tmp, "go")
         procs = [popen(start(lst, src, race, CACHE_GO=go), mainf) for _ in range(4)]

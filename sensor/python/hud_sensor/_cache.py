@@ -63,7 +63,8 @@ class Cache:
     def _file(self, path):
         name = hashlib.sha1(path.encode("utf-8", "surrogatepass")).hexdigest()[:24]
         base = os.path.basename(path)[:64]
-        return os.path.join(self.dir, f"{base}.{name}.{sys.implementation.cache_tag}.hudc")
+        opt = f".opt-{sys.flags.optimize}" if sys.flags.optimize else ""  # as CPython: levels side by side
+        return os.path.join(self.dir, f"{base}.{name}.{sys.implementation.cache_tag}{opt}.hudc")
 
     def _key(self, path, source):
         h = hashlib.sha1(self._base)
