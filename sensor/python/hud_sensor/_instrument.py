@@ -19,9 +19,9 @@ path (zero-cost exceptions since 3.11). See docs/architecture.md ("Python sensor
 
 Modules imported after start-up go through a meta-path finder whose loader compiles the rewritten
 tree (and never writes .pyc files, so an uninstrumented run never picks up instrumented
-bytecode; the sensor keeps its own cache of rewritten code, _cache.py). Modules already imported are rewritten the same way and their live function objects
-get the new code objects (`func.__code__ = ...`), which keeps function identity, decorators and
-references intact.
+bytecode; the sensor keeps its own cache of rewritten code, _cache.py). Modules already imported
+are rewritten the same way and their live function objects get the new code objects
+(`func.__code__ = ...`), which keeps function identity, decorators and references intact.
 """
 
 import ast
