@@ -96,6 +96,21 @@ def module_dir():
     return d
 
 
+_CACHE = []
+
+
+def cache_dir():
+    """A rewrite cache private to this test script (removed at exit): runs of one script share it,
+    so the suites exercise both the cold and the warm path, and nothing lands in ~/.cache."""
+    if not _CACHE:
+        import atexit
+        import shutil
+        import tempfile
+        _CACHE.append(tempfile.mkdtemp(prefix="hud-sensor-cache-"))
+        atexit.register(shutil.rmtree, _CACHE[0], True)
+    return _CACHE[0]
+
+
 def sensor_env(listener=None, **extra):
     env = dict(os.environ)
     for k in list(env):
@@ -103,6 +118,7 @@ def sensor_env(listener=None, **extra):
             del env[k]
     env["PYTHONPATH"] = os.pathsep.join([SENSOR_SRC, module_dir(), WORKLOADS])
     env["XDG_CONFIG_HOME"] = "/nonexistent-hud-config"
+    env["HUD_SENSOR_CACHE"] = cache_dir()
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     if listener is not None:
         env.update({"HUD_ENABLE": "1", "HUD_URL": listener.url, "HUD_KEY": KEY, "HUD_SERVICE": "sensor-test"})

@@ -12,7 +12,8 @@ Configuration (init() arguments win over the environment, which wins over the sh
 $XDG_CONFIG_HOME/hud/config): HUD_KEY, HUD_SERVICE, HUD_URL, HUD_ENV, HUD_VERSION,
 HUD_INCLUDE_MODULES / HUD_EXCLUDE_MODULES (comma-separated globs of module names), HUD_TAGS (JSON
 object), HUD_LOG_FILE, HUD_FLUSH_INTERVAL (seconds, default 10), HUD_CPU_BUDGET (fraction,
-default 0.01), HUD_BACKLOG (batches kept while the backend is unreachable, default 30).
+default 0.01), HUD_BACKLOG (batches kept while the backend is unreachable, default 30),
+HUD_SENSOR_CACHE (directory of rewritten modules, or off; docs/config.md).
 
 Status lines ("hud: sensor enabled ...", "hud: HUD_ENABLE is not set ...") go to stdout by default;
 HUD_STATUS=stderr (or init(status="stderr")) sends them to stderr, HUD_STATUS=off drops them, for
@@ -76,9 +77,10 @@ def _globs(v):
 
 def init(key=None, service=None, url=None, version=None, include_modules=None, exclude_modules=None,
          tags=None, log_file=None, flush_interval=None, env=None, cpu_budget=None, quiet=False,
-         status=None, _main_code_instrumented=False, _script=None):
+         status=None, cache_dir=None, _main_code_instrumented=False, _script=None):
     """Starts the sensor. Returns True when it runs, False when disabled (HUD_ENABLE unset).
-    STATUS: where status lines go, "stdout" (default), "stderr" or "off" (else HUD_STATUS)."""
+    STATUS: where status lines go, "stdout" (default), "stderr" or "off" (else HUD_STATUS).
+    CACHE_DIR: directory of rewritten modules, or "off" (else HUD_SENSOR_CACHE; docs/config.md)."""
     global _state, _stream
     if _state is not None:
         return True
@@ -92,7 +94,7 @@ def init(key=None, service=None, url=None, version=None, include_modules=None, e
     except ImportError as e:
         _status(f"native module unavailable ({e}): sensor disabled")
         return False
-    from . import _frameworks, _instrument
+    from . import _cache, _frameworks, _instrument
 
     e = os.environ
     if tags is None and e.get("HUD_TAGS"):
@@ -129,7 +131,7 @@ def init(key=None, service=None, url=None, version=None, include_modules=None, e
 
     st = _State()
     st.native = native
-    st.registry = _instrument.Registry()
+    st.registry = _instrument.Registry(_cache.open_cache(cache_dir))
     st.selection = _instrument.Selection(
         _globs(include_modules) or _globs(e.get("HUD_INCLUDE_MODULES")),
         _globs(exclude_modules) or _globs(e.get("HUD_EXCLUDE_MODULES")))
@@ -137,18 +139,11 @@ def init(key=None, service=None, url=None, version=None, include_modules=None, e
     _state = st
 
     # Modules imported before us: rewrite them in place.
-    patched = 0
-    for name, mod in list(sys.modules.items()):
-        if name == "__main__" and _main_code_instrumented:
-            continue
-        path = getattr(mod, "__file__", None)
-        if mod is None or not st.selection.wanted(name, path):
-            continue
-        try:
-            patched += _instrument.instrument_loaded(mod, st.registry, name)
-        except Exception as err:  # keep going: one odd module must not stop the sensor
-            st.registry.note_error(name, err)
-    sys.meta_path.insert(0, st.finder)
+    loaded = [(name, mod) for name, mod in list(sys.modules.items())
+              if mod is not None and not (name == "__main__" and _main_code_instrumented)
+              and st.selection.wanted(name, getattr(mod, "__file__", None))]
+    patched = _instrument.instrument_loaded_all(loaded, st.registry)
+    st.finder.install()
     if not _main_code_instrumented:
         # init() runs at the top of the main script (or at start-up, from the auto-start .pth,
         # before the script is even loaded): its functions do not exist yet. Rewrite them shortly
@@ -177,6 +172,11 @@ def _instrument_main_later(st):
         st.registry.note_error("__main__", err)
 
 
+def _instrument_cost():
+    from . import _instrument
+    return _instrument.rewrite_ns[0] / 1e9
+
+
 def flush(timeout=5.0):
     """Sends what was recorded so far; True when the backend acknowledged it."""
     if _state is None:
@@ -190,6 +190,9 @@ def stats():
     d = _state.native.stats()
     d["modules"] = dict(_state.registry.modules)
     d["errors"] = dict(_state.registry.errors)
+    d["rewrite_cpu_s"] = _instrument_cost()
+    c = _state.registry.cache
+    d["cache"] = dict(c.counts, dir=c.dir) if c is not None else None
     return d
 
 
