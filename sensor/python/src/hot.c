@@ -217,6 +217,7 @@ void sns_period_clear(sns_period *p) {
   if (p->flows) memset(p->flows, 0, p->flows_cap * sizeof *p->flows);
   p->en = p->xn = p->fn = 0;
   p->calls = p->samples = 0;
+  p->extra_ns = 0;
   p->dropped_invocations = p->dropped_xflows = p->cut_xflows = 0;
 }
 
@@ -915,6 +916,14 @@ static PyObject *py_bind(PyObject *mod, PyObject *args) {
   Py_RETURN_NONE;
 }
 
+/* add_overhead_ns(ns): sensor CPU spent in Python (the import-time rewrite), for cpu_fraction. */
+static PyObject *py_add_overhead_ns(PyObject *mod, PyObject *arg) {
+  long long ns = PyLong_AsLongLong(arg);
+  if (ns == -1 && PyErr_Occurred()) return NULL;
+  if (ns > 0 && sns_cur) sns_cur->extra_ns += ns;
+  Py_RETURN_NONE;
+}
+
 static PyObject *py_function_id(PyObject *mod, PyObject *args) {
   const char *mp, *qn;
   if (!PyArg_ParseTuple(args, "ss", &mp, &qn)) return NULL;
@@ -1179,6 +1188,7 @@ static PyMethodDef methods[] = {
     {"e", py_enter, METH_O, "enter(idx) -> timing token or None"},
     {"x", py_exit, METH_O, "exit(token)"},
     {"r", py_raise, METH_O, "raised(idx): the handled exception escapes function idx"},
+    {"add_overhead_ns", py_add_overhead_ns, METH_O, "add_overhead_ns(ns): sensor CPU spent in Python"},
     {"declare", py_declare, METH_VARARGS, "declare(file, module_path, source, [(qualname, start, end, async, gen)])"},
     {"bind", py_bind, METH_VARARGS, "bind(idx, code)"},
     {"function_id", py_function_id, METH_VARARGS, "function_id(module_path, qualname)"},

@@ -434,7 +434,8 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
 
   /* The sensor's own cost. */
   double proc = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID), thr = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
-  double hook_ns = (double)p->calls * sns_cal_call_ns + (double)p->samples * sns_cal_sample_ns;
+  double hook_ns = (double)p->calls * sns_cal_call_ns + (double)p->samples * sns_cal_sample_ns +
+                   (double)p->extra_ns; /* the import-time rewrite, charged by the Python side */
   double sender_ns = (thr - S.cpu_prev_thread) * 1e9;
   double proc_ns = (proc - S.cpu_prev_proc) * 1e9;
   S.cpu_prev_proc = proc;

@@ -103,6 +103,7 @@ typedef struct sns_period {
   sns_flow_stat *flows; /* indexed by flow id (1..) */
   uint32_t flows_cap;
   uint64_t calls, samples;
+  int64_t extra_ns;     /* sensor CPU spent in Python (the import-time rewrite) */
   int64_t dropped_invocations, dropped_xflows;
   int64_t cut_xflows;   /* exception paths longer than SNS_XF_MAX_PATH (kept cut) */
 } sns_period;
