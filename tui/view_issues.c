@@ -136,15 +136,18 @@ static void status_line(const hud_issue *is, const tui_ctx *ctx, lines *l) {
   add(l, status_tone(is->status), "%s", buf);
 }
 
-/* "p < 1e-16 · q 1e-300 · z 41.5 · drift allowance 10% · 1.0.0 → 1.1.0". */
+/* "p < 1e-16 · q < 1e-16 · z 41.5 · drift allowance 10% · 1.0.0 → 1.1.0". */
 static void stats_line(const hud_issue *is, const tui_ctx *ctx, lines *l) {
   const char *sep = ctx->unicode ? " \u00b7 " : " | ";
   char p[48], buf[512];
   p_text(is, p, sizeof p);
   int n = snprintf(buf, sizeof buf, "p %s%s", p[0] == '<' ? "" : "= ", p);
-  if (is->statistic_name && n > 0 && (size_t)n < sizeof buf)
-    n += snprintf(buf + n, sizeof buf - (size_t)n, "%sq %.2g%s%s %.3g", sep, is->q_value, sep, is->statistic_name,
-                  is->statistic);
+  if (is->statistic_name && n > 0 && (size_t)n < sizeof buf) {
+    char q[32]; /* q is shown like p: never as a number that suggests certainty */
+    if (is->q_value < 1e-16) snprintf(q, sizeof q, "< 1e-16");
+    else snprintf(q, sizeof q, "%.2g", is->q_value);
+    n += snprintf(buf + n, sizeof buf - (size_t)n, "%sq %s%s%s %.3g", sep, q, sep, is->statistic_name, is->statistic);
+  }
   if (is->drift_pct > 0 && n > 0 && (size_t)n < sizeof buf)
     n += snprintf(buf + n, sizeof buf - (size_t)n, "%sdrift allowance %.0f%%", sep, is->drift_pct);
   const char *arrow = ctx->unicode ? " \u2192 " : " -> ";
