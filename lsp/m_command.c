@@ -76,6 +76,19 @@ static void peers_text(const hud_call_peer *peers, size_t n, double minutes, cha
   }
 }
 
+/* Finishes a command whose backend answer cannot be used (editor gone, cancelled, backend error): true then. */
+static bool settled_early(lsp_call *h, const hud_api_error *e) {
+  if (h->srv->released || h->cancelled) {
+    lsp_call_finish(h, 0, NULL);
+    return true;
+  }
+  if (!e->code) return false;
+  lsp_rpc_error err = {.code = LSP_INTERNAL_ERROR};
+  snprintf(err.message, sizeof err.message, "backend: %s (%.300s)", hud_strerror(e->code), e->message);
+  lsp_call_finish(h, -1, &err);
+  return true;
+}
+
 static void shown(hud_client *c, unsigned long id, const hud_api_error *e, void *resp, void *ud) {
   (void)c;
   (void)id;
@@ -83,16 +96,7 @@ static void shown(hud_client *c, unsigned long id, const hud_api_error *e, void 
   show_req *r = ud;
   lsp_call *h = r->call;
   lsp_server *s = h->srv;
-  lsp_rpc_error err = {.code = LSP_INTERNAL_ERROR};
-  if (s->released || h->cancelled) {
-    lsp_call_finish(h, 0, NULL);
-    return;
-  }
-  if (e->code) {
-    snprintf(err.message, sizeof err.message, "backend: %s (%.300s)", hud_strerror(e->code), e->message);
-    lsp_call_finish(h, -1, &err);
-    return;
-  }
+  if (settled_early(h, e)) return;
   const hud_function_summary *f = &r->detail.summary;
   double minutes = (double)s->settings.window_s / 60.0;
   char window[32], counts[160], text[4096];
@@ -145,17 +149,8 @@ static void status_set(hud_client *c, unsigned long id, const hud_api_error *e, 
   status_req *r = ud;
   lsp_call *h = r->call;
   lsp_server *s = h->srv;
-  lsp_rpc_error err = {.code = LSP_INTERNAL_ERROR};
-  if (s->released || h->cancelled) {
-    lsp_call_finish(h, 0, NULL);
-    return;
-  }
-  if (e->code) {
-    /* A read-only key: the server's 403 says which role is needed. */
-    snprintf(err.message, sizeof err.message, "backend: %s (%.300s)", hud_strerror(e->code), e->message);
-    lsp_call_finish(h, -1, &err);
-    return;
-  }
+  /* A read-only key: the server's 403 says which role is needed. */
+  if (settled_early(h, e)) return;
   char head[1024], text[1200];
   hud_issue_headline(&r->issue, true, head, sizeof head);
   snprintf(text, sizeof text, "issue %s: %s", r->issue.status, head);
