@@ -4,6 +4,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,6 +210,7 @@ typedef struct det_ctx {
   size_t n_drift;
   int32_t *flow_unit;     /* flows.n: index of the flow's unit in units, -1 untested */
   struct det_contrib *contrib; /* per agg row (flow, any caller, fn): its part of the flow's change */
+  double *fn_beta, *flow_beta; /* fns.n, flows.n: how each follows the host (learned; 1 otherwise) */
 } det_ctx;
 
 void srv_det_config_default(srv_det_config *cfg) {
@@ -395,6 +397,7 @@ typedef struct det_contrib {
   bool present;
   double m[2], s[2]; /* calls per flow invocation, mean self ns (s[1] net of delta) */
   double contribution, slower, more;
+  double raw; /* the contribution with the candidate's self time as measured (delta not taken off) */
 } det_contrib;
 
 static double det_mean(const srv_det_stats *s) {
@@ -581,6 +584,41 @@ static double det_median(double *v, size_t n) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* The key of a function's self time (KIND 's') or a flow's mean ('f') in learned drift. */
+static bool det_key(char kind, const char *id, char *buf, size_t len) {
+  int n = snprintf(buf, len, "%c\x1f%s", kind, id);
+  return n > 0 && (size_t)n < len;
+}
+
+static int det_cmp_learned_key(const void *k, const void *e) {
+  return strcmp(k, ((const srv_det_learned *)e)->key);
+}
+
+static double det_beta_of(const srv_det_config *cfg, char kind, const char *id) {
+  char key[1024];
+  if (!cfg->n_learned || !det_key(kind, id, key, sizeof key)) return 1.0;
+  const srv_det_learned *l = bsearch(key, cfg->learned, cfg->n_learned, sizeof *cfg->learned, det_cmp_learned_key);
+  return l ? l->beta : 1.0;
+}
+
+static int det_betas(det_ctx *x) {
+  x->fn_beta = malloc((x->fns.n ? x->fns.n : 1) * sizeof *x->fn_beta);
+  x->flow_beta = malloc((x->flows.n ? x->flows.n : 1) * sizeof *x->flow_beta);
+  if (!x->fn_beta || !x->flow_beta) return HUD_ENOMEM;
+  for (size_t i = 0; i < x->fns.n; i++) x->fn_beta[i] = det_beta_of(x->cfg, 's', x->fns.strs[i]);
+  for (size_t i = 0; i < x->flows.n; i++) x->flow_beta[i] = det_beta_of(x->cfg, 'f', x->flows.strs[i]);
+  return 0;
+}
+
+/* The host's shift expected in FN's self time / FLOW's mean (log scale). */
+static double det_fn_shift(const det_ctx *x, int32_t fn) { return x->fn_beta[fn] * x->delta; }
+static double det_flow_shift(const det_ctx *x, int32_t flow) { return x->flow_beta[flow] * x->delta; }
+
+/* A busy host makes calls slower, not more numerous: no shift is taken off call counts. */
+static double det_unit_shift(const det_ctx *x, const det_unit *u) {
+  return u->kind == DET_U_SELF ? det_fn_shift(x, u->fn) : u->kind == DET_U_FLOW ? det_flow_shift(x, u->flow) : 0.0;
+}
+
 /* delta and tau from the self-time units (most functions did not change), then every z and p. */
 static int det_drift_and_z(det_ctx *x) {
   const srv_det_config *cfg = x->cfg;
@@ -612,9 +650,7 @@ static int det_drift_and_z(det_ctx *x) {
   for (size_t i = 0; i < x->n_units; i++) {
     det_unit *u = &x->units[i];
     if (u->kind == DET_U_ERR) continue;
-    /* A busy host makes calls slower, not more numerous: delta is not taken off call counts. */
-    double shift = u->kind == DET_U_EDGE ? 0.0 : x->delta;
-    u->z = (u->r - shift) / sqrt(x->tau * x->tau + u->v);
+    u->z = (u->r - det_unit_shift(x, u)) / sqrt(x->tau * x->tau + u->v);
     u->p = det_p_upper(u->z);
   }
   return 0;
@@ -680,10 +716,10 @@ static void det_fill_contrib(det_contrib *c, bool hb, bool hc) {
 static int det_contribs(det_ctx *x) {
   x->contrib = calloc(x->agg.n ? x->agg.n : 1, sizeof *x->contrib);
   if (!x->contrib) return HUD_ENOMEM;
-  double shrink = exp(-x->delta);
   for (size_t i = 0; i < x->agg.n; i++) {
     const det_agg *a = &x->agg.v[i];
     if (a->flow < 0 || a->caller != DET_ANY) continue;
+    double shrink = exp(-det_fn_shift(x, a->callee));
     const det_flowinfo *fi = &x->flowinfo[a->flow];
     det_contrib *c = &x->contrib[i];
     c->present = a->st[0].count || a->st[1].count;
@@ -692,7 +728,11 @@ static int det_contribs(det_ctx *x) {
       c->m[side] = inv > 0 ? (double)a->st[side].count / inv : 0.0;
       c->s[side] = det_self_mean(&a->st[side]) * (side ? shrink : 1.0);
     }
+    det_contrib measured = *c;
+    measured.s[1] = det_self_mean(&a->st[1]);
+    det_fill_contrib(&measured, a->st[0].sampled_count > 0, a->st[1].sampled_count > 0);
     det_fill_contrib(c, a->st[0].sampled_count > 0, a->st[1].sampled_count > 0);
+    c->raw = measured.contribution;
   }
   return 0;
 }
@@ -706,7 +746,7 @@ static const det_contrib *det_contrib_at(const det_ctx *x, int32_t flow, int32_t
 /* The flow's change net of delta: cand e^-delta - base, per request. */
 static double det_flow_change(const det_ctx *x, int32_t flow) {
   const det_flowinfo *fi = &x->flowinfo[flow];
-  return det_mean(&fi->st[1]) * exp(-x->delta) - det_mean(&fi->st[0]);
+  return det_mean(&fi->st[1]) * exp(-det_flow_shift(x, flow)) - det_mean(&fi->st[0]);
 }
 
 static bool det_flow_floor(const det_ctx *x, int32_t flow, double effect_ns) {
@@ -751,7 +791,7 @@ static void det_wkeep(const det_ctx *x, int32_t *slot, size_t u) {
 static double det_fn_mean_in_flow(const det_ctx *x, int32_t flow, int32_t fn) {
   const det_agg *a = det_aggtab_find(&x->agg, flow, DET_ANY, fn);
   if (!a) return 0.0;
-  return a->st[0].sampled_count ? det_mean(&a->st[0]) : det_mean(&a->st[1]) * exp(-x->delta);
+  return a->st[0].sampled_count ? det_mean(&a->st[0]) : det_mean(&a->st[1]) * exp(-det_fn_shift(x, fn));
 }
 
 static bool det_fn_in_any_flow(const det_ctx *x, int32_t fn) {
@@ -764,7 +804,6 @@ static int det_calls_origin(const det_ctx *x, int32_t flow, int32_t top, int32_t
 
 static int det_group(det_ctx *x, const det_egroup *g, size_t n_g, det_wlist *l) {
   const srv_det_config *cfg = x->cfg;
-  double shrink = exp(-x->delta);
   for (size_t i = 0; i < x->n_units; i++) {
     const det_unit *u = &x->units[i];
     if (!(u->q <= cfg->alpha)) continue;
@@ -787,7 +826,7 @@ static int det_group(det_ctx *x, const det_egroup *g, size_t n_g, det_wlist *l) 
       if (!w) return HUD_ENOMEM;
       det_wkeep(x, &w->flow_unit, i);
     } else if (u->kind == DET_U_SELF) {
-      double d = u->cand * shrink - u->base; /* per call, net of delta */
+      double d = u->cand * exp(-det_fn_shift(x, u->fn)) - u->base; /* per call, net of the host's shift */
       bool pass = false;
       if (!det_fn_in_any_flow(x, u->fn)) {
         const det_agg *a = det_aggtab_find(&x->agg, DET_ALL, DET_ANY, u->fn);
@@ -954,12 +993,13 @@ static int det_duration_flows(const det_ctx *x, const det_wissue *w, srv_issue *
       const det_contrib *c = det_contrib_at(x, (int32_t)fl, w->fn);
       /* Extra calls also bring what they call: their cost is the callee's inclusive time. */
       double dm = c->m[1] - c->m[0], below = det_fn_mean_in_flow(x, (int32_t)fl, w->fn) - c->s[0];
-      eff = c->contribution + (dm > 0 && below > 0 ? dm * below : 0.0);
-      if (!c->present || !(eff > 0)) continue;
+      double extra = dm > 0 && below > 0 ? dm * below : 0.0;
+      if (!c->present || !(c->contribution + extra > 0)) continue;
+      eff = c->raw + extra; /* shown as measured, like the flow's before/after */
     }
     srv_issue_flow *f = det_add_flow(x, is, (int32_t)fl);
     if (!f) return HUD_ENOMEM;
-    f->effect_ns = eff;
+    f->effect_ns = w->fn == DET_NONE ? f->flow_effect_ns : eff;
   }
   qsort(is->flows, is->n_flows, sizeof *is->flows, det_cmp_flow_effect);
   return 0;
@@ -1075,11 +1115,13 @@ static void det_stats_from(const det_ctx *x, const det_unit *u, srv_issue *is) {
   is->base_n = u->nb;
   is->cand_n = u->nc;
   if (u->kind == DET_U_ERR) return;
-  double shift = u->kind == DET_U_EDGE ? 0.0 : x->delta;
-  double c = u->r - shift, half = crit * sqrt(x->tau * x->tau + u->v);
-  is->rel_effect = exp(c) - 1;
-  is->rel_lo = exp(c - half) - 1;
-  is->rel_hi = exp(c + half) - 1;
+  /* The change as measured (what before/after show) and its sampling interval; the test is what
+   * allows for the host's shift and the drift. */
+  double half = crit * sqrt(u->v);
+  is->rel_effect = exp(u->r) - 1;
+  is->rel_lo = exp(u->r - half) - 1;
+  is->rel_hi = exp(u->r + half) - 1;
+  is->drift_shift = det_unit_shift(x, u);
 }
 
 static void det_rate_interval(const det_ctx *x, const det_unit *u, srv_issue *is) {
@@ -1313,6 +1355,8 @@ void srv_det_result_free(srv_det_result *r) {
     free(is->cand_label);
   }
   free(r->issues);
+  for (size_t i = 0; i < r->n_residuals; i++) free(r->residuals[i].key);
+  free(r->residuals);
   memset(r, 0, sizeof *r);
 }
 
@@ -1330,10 +1374,38 @@ static void det_ctx_free(det_ctx *x) {
   free(x->units);
   free(x->contrib);
   free(x->flow_unit);
+  free(x->fn_beta);
+  free(x->flow_beta);
   det_strtab_free(&x->fns);
   det_strtab_free(&x->flows);
   det_strtab_free(&x->types);
   det_aggtab_free(&x->agg);
+}
+
+/* Whether FN's source hash differs between the sides (both known). */
+static bool det_code_changed(const det_ctx *x, int32_t fn) {
+  if (fn < 0) return false;
+  const char *hb = det_hash_of(x->snap[0], x->fns.strs[fn]), *hc = det_hash_of(x->snap[1], x->fns.strs[fn]);
+  return hb && hc && strcmp(hb, hc) != 0;
+}
+
+/* The run's duration and call units as residuals (learned drift's material). */
+static int det_residuals(const det_ctx *x, srv_det_result *out) {
+  out->residuals = calloc(x->n_units ? x->n_units : 1, sizeof *out->residuals);
+  if (!out->residuals) return HUD_ENOMEM;
+  char key[1024];
+  for (size_t i = 0; i < x->n_units; i++) {
+    const det_unit *u = &x->units[i];
+    if (u->kind == DET_U_SELF ? det_code_changed(x, u->fn) : u->kind != DET_U_FLOW) continue;
+    const char *id = u->kind == DET_U_SELF ? x->fns.strs[u->fn] : x->flows.strs[u->flow];
+    if (!det_key(u->kind == DET_U_SELF ? 's' : 'f', id, key, sizeof key)) continue;
+    srv_det_residual *r = &out->residuals[out->n_residuals];
+    if (!(r->key = det_strdup(key))) return HUD_ENOMEM;
+    r->r = u->r;
+    r->delta = x->delta;
+    out->n_residuals++;
+  }
+  return 0;
 }
 
 static bool det_snapshot_ok(const srv_det_snapshot *s) {
@@ -1361,11 +1433,13 @@ int srv_detect_run(const srv_det_snapshot *base, const srv_det_snapshot *cand, c
   if (rc == 0) rc = det_units_durations(&x);
   if (rc == 0) rc = det_egroups(&x, &g, &n_g);
   if (rc == 0) rc = det_units_errors(&x, g, n_g);
+  if (rc == 0) rc = det_betas(&x);
   if (rc == 0) rc = det_drift_and_z(&x);
   if (rc == 0) rc = det_bh(&x);
   if (rc == 0) rc = det_index_flow_units(&x);
   if (rc == 0) rc = det_contribs(&x);
   if (rc == 0) rc = det_group(&x, g, n_g, &l);
+  if (rc == 0) rc = det_residuals(&x, out);
   if (rc == 0) {
     out->n_tests = x.n_units;
     out->drift_shift = x.delta;

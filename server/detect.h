@@ -123,6 +123,12 @@ typedef struct srv_det_config {
   double min_cause_share;       /* a flow's cause explains at least this share of its change (0.2);
                                    also the share of secondary causes */
   size_t max_causes;            /* at most this many causes listed per issue (3) */
+  /* How each function's self time and each flow's mean follow the host, learned from the service's
+   * own history (srv_det_learn): the shift taken off a unit is beta * delta instead of delta. NULL:
+   * beta = 1 everywhere (the default). Borrowed for the duration of the run; sorted by key (as
+   * srv_det_learn returns them). */
+  const struct srv_det_learned *learned;
+  size_t n_learned;
 } srv_det_config;
 
 /* Fills the defaults given above. */
@@ -153,7 +159,8 @@ typedef struct srv_issue_cause {
 typedef struct srv_issue_flow {
   char *flow_id;
   double base_mean_ns, cand_mean_ns; /* the flow's mean per request */
-  double effect_ns;                  /* this issue's cause's contribution, ns per request (net of delta) */
+  double effect_ns;                  /* this issue's cause's contribution, ns per request, as measured
+                                        (the candidate's self time with the host's shift in it) */
   double flow_effect_ns;             /* the flow's whole change, cand - base mean */
   double base_rate, cand_rate;       /* errors: failures per request caused by this issue's exception */
   uint64_t base_calls, cand_calls, cand_errors; /* invocations; cand_errors of this issue's exception */
@@ -171,8 +178,10 @@ typedef struct srv_issue {
   char *base_label, *cand_label;
   int64_t base_from_ms, base_to_ms, cand_from_ms, cand_to_ms; /* each side's own span */
   double base_value, cand_value; /* in the metric's unit (ns, calls per invocation, rate, count) */
-  /* effect = base_value * rel_effect, net of the common drift delta (duration metrics);
-   * intervals at `confidence` from z with tau included; rel: cand/base - 1; +inf when base is 0. */
+  /* effect = base_value * rel_effect: the change as measured (cand - base; delta is not taken off:
+   * drift_shift says how much of it the host explains); rel: cand/base - 1, +inf when base is 0;
+   * intervals at `confidence` from the sampling variance (durations, calls: log scale; rates: Wald
+   * with the dispersion). The test (statistic, p, q) is the one that allows for delta and tau. */
   double effect, effect_lo, effect_hi, rel_effect, rel_lo, rel_hi;
   double statistic;      /* z of the deciding unit (drift included) */
   const char *statistic_name; /* "z" */
@@ -180,7 +189,7 @@ typedef struct srv_issue {
   double p_value;        /* one-sided, never 0: floored at DBL_MIN (underflow means "< 1e-300") */
   double q_value;        /* Benjamini–Hochberg over the run; new exceptions: = p (not in the family) */
   double confidence;     /* 1 - alpha */
-  double drift_sd, drift_shift; /* tau and delta used (log scale) */
+  double drift_sd, drift_shift; /* tau and the shift taken off the deciding unit (beta * delta; log scale) */
   uint64_t base_n, cand_n;      /* sampled calls (duration) or invocations (errors) of the deciding unit */
   uint64_t base_calls, cand_calls, base_errors, cand_errors;
   double base_sd_ns, cand_sd_ns; /* self_duration: sd of self time per call, estimated as the duration's
@@ -195,13 +204,42 @@ typedef struct srv_issue {
   double explained;              /* sum of all contributions / the top flow's change (net of delta) */
 } srv_issue;
 
+/* What a comparison says about one duration unit: the material of learned drift.
+ * Key: "s\x1f<function>" (self time), "f\x1f<flow>" (mean per request). */
+typedef struct srv_det_residual {
+  char *key;
+  double r;     /* log ratio cand / base */
+  double delta; /* the run's common shift */
+} srv_det_residual;
+
 typedef struct srv_det_result {
   srv_issue *issues; /* sorted: kind, then q-value, then function/flow id */
   size_t n_issues;
   size_t n_tests;    /* units tested (the BH family size) */
   double drift_shift, drift_sd; /* delta and tau (log scale) */
   size_t n_drift_units;         /* function self times they were estimated from */
+  /* Every function self time and flow mean tested, except self times whose function's source hash
+   * differs between the sides. */
+  srv_det_residual *residuals;
+  size_t n_residuals;
 } srv_det_result;
+
+/* How one unit follows the host, learned from past comparisons: on a busy host a function that
+ * waits (a sleep, a lock, the GIL) slows several times more than one that computes. */
+typedef struct srv_det_learned {
+  char *key;     /* as srv_det_residual */
+  double beta;   /* r ~ beta * delta; 1 = like the median function */
+  unsigned n;    /* comparisons it was learned from */
+} srv_det_learned;
+
+/* Learns beta for each unit from the residuals of past comparisons HIST (N of them, any order): a
+ * regression of r on delta through the origin, shrunk towards 1 (as if two comparisons with a 10%
+ * shift had shown beta = 1), each |r| clipped at log 4 (a bigger step is a change, not drift),
+ * beta kept within [0, 6]. Units seen in fewer than MIN_PAIRS comparisons are left out. *OUT sorted
+ * by key, owned by the caller (srv_det_learned_free). HUD_ENOMEM, HUD_EINVAL. */
+int srv_det_learn(const srv_det_result *const *hist, size_t n, unsigned min_pairs, srv_det_learned **out,
+                  size_t *n_out);
+void srv_det_learned_free(srv_det_learned *l, size_t n);
 
 /* Compares CAND against BASE. *OUT is filled and owned by the caller (srv_det_result_free).
  * CFG NULL: defaults. HUD_EINVAL on a NULL required pointer or a bad config;

@@ -21,6 +21,16 @@
 #define RN_WINDOW_RECENT_S 3600
 #define RN_WINDOW_BEFORE_S 86400
 #define RN_MIN_OVERLAP_S 300 /* a deploy hands over within a minute or two; a canary serves beside the stable version */
+#define RN_HISTORY_PAIRS 12  /* past version pairs a unit's drift is learned from */
+#define RN_HISTORY_MIN 2     /* a unit needs this many of them for a learned beta */
+
+/* What was learned for a service, valid while its newest version is CUR. */
+typedef struct rn_learned {
+  int64_t sid, cur;
+  srv_det_learned *v;
+  size_t n;
+  unsigned pairs; /* past comparisons they were learned from */
+} rn_learned;
 
 typedef struct rn_service {
   int64_t sid;
@@ -36,6 +46,9 @@ struct srv_issues_runner {
   pthread_cond_t cv;
   rn_service *svc;
   size_t n_svc, cap_svc;
+  pthread_mutex_t learn_mu; /* learned and each pass's use of it */
+  rn_learned *learned;
+  size_t n_learned;
 };
 
 static double rn_mono(void) {
@@ -174,6 +187,82 @@ static int rn_check_returned(rn_pass *p, q_ctx *q, const srv_det_snapshot *ver_c
 static int64_t rn_max(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t rn_min(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* Version VID's side for a versions comparison: its own span, the last `window` of it. */
+static int rn_version_side(q_ctx *q, int64_t vid, const char *name, int64_t window, sq_side *out) {
+  int64_t f, t;
+  int rc = sq_version_span(q, vid, &f, &t);
+  if (rc == 0) *out = (sq_side){vid, rn_max(f, t - window), t, name};
+  return rc;
+}
+
+/* One past comparison (BASE -> CAND) run for its residuals into *RES. */
+static int rn_history_pair(q_ctx *q, const sq_side *sides, srv_det_result *res) {
+  srv_det_snapshot snaps[2];
+  int rc = sq_det_snapshots(q, sides, 2, snaps);
+  for (int k = 0; rc == 0 && k < 2; k++) {
+    srv_det_fn *fns;
+    size_t nf;
+    if ((rc = sq_det_fns(q, sides[k].version_id, &fns, &nf)) == 0) snaps[k].fns = fns, snaps[k].n_fns = nf;
+  }
+  return rc == 0 ? srv_detect_run(&snaps[0], &snaps[1], NULL, res) : rc;
+}
+
+/* Learns how every unit follows the host from the pairs of versions before PREV (the newest pair, PREV ->
+ * the current version, is the one under test), at most RN_HISTORY_PAIRS of them, into L. */
+static int rn_learn(rn_pass *p, q_ctx *q, int64_t prev, const char *prev_name, rn_learned *l) {
+  srv_det_result res[RN_HISTORY_PAIRS];
+  const srv_det_result *refs[RN_HISTORY_PAIRS];
+  size_t n = 0;
+  int64_t window = p->r->o.window_s, cand = prev, base, fs, ls;
+  const char *cand_name = prev_name, *base_name;
+  int rc = 0;
+  while (rc == 0 && n < RN_HISTORY_PAIRS) {
+    rc = sq_previous_version(q, p->sid, cand, &base, &base_name, &fs, &ls);
+    if (rc == HUD_ENOTFOUND) {
+      rc = 0;
+      break;
+    }
+    sq_side sides[2];
+    if (rc == 0) rc = rn_version_side(q, base, base_name, window, &sides[0]);
+    if (rc == 0) rc = rn_version_side(q, cand, cand_name, window, &sides[1]);
+    if (rc == 0 && (rc = rn_history_pair(q, sides, &res[n])) == 0) refs[n] = &res[n], n++;
+    cand = base;
+    cand_name = base_name;
+  }
+  if (rc == 0) rc = srv_det_learn(refs, n, RN_HISTORY_MIN, &l->v, &l->n);
+  l->pairs = (unsigned)n;
+  for (size_t i = 0; i < n; i++) srv_det_result_free(&res[i]);
+  return rc;
+}
+
+/* What was learned for P's service while CUR is its newest version (learned once per version),
+ * or NULL. Called with learn_mu held; the result stays valid until it is released. */
+static const rn_learned *rn_learned_for(rn_pass *p, q_ctx *q, int64_t cur, int64_t prev, const char *prev_name) {
+  srv_issues_runner *r = p->r;
+  size_t k = 0;
+  while (k < r->n_learned && r->learned[k].sid != p->sid) k++;
+  if (k < r->n_learned && r->learned[k].cur == cur) return &r->learned[k];
+  rn_learned l = {.sid = p->sid, .cur = cur};
+  int rc = prev ? rn_learn(p, q, prev, prev_name, &l) : 0;
+  if (rc < 0) {
+    fprintf(stderr, "hud-server: detection: %s/%s: drift history not read: %s\n", p->env, p->service, hud_strerror(rc));
+    return NULL;
+  }
+  if (k == r->n_learned) {
+    rn_learned *nl = realloc(r->learned, (r->n_learned + 1) * sizeof *nl);
+    if (!nl) {
+      srv_det_learned_free(l.v, l.n);
+      return NULL;
+    }
+    r->learned = nl;
+    r->n_learned++;
+  } else {
+    srv_det_learned_free(r->learned[k].v, r->learned[k].n);
+  }
+  r->learned[k] = l;
+  return &r->learned[k];
+}
+
 /* Reads, detects and prepares the writes of service P->sid through Q. */
 static int rn_detect(rn_pass *p, q_ctx *q, const char **envs) {
   int64_t window = p->r->o.window_s, now_s = p->now / 1000000000LL;
@@ -229,9 +318,16 @@ static int rn_detect(rn_pass *p, q_ctx *q, const char **envs) {
     snaps[k].fns = fns;
     snaps[k].n_fns = nf;
   }
+  /* How each function and flow follows the host, as the service's history shows it. */
+  srv_det_config cfg;
+  srv_det_config_default(&cfg);
   srv_det_result rv = {0}, rw = {0};
-  if (w == 2) rc = srv_detect_run(&snaps[0], &snaps[1], NULL, &rv);
-  if (rc == 0) rc = srv_detect_run(&snaps[w], &snaps[w + 1], NULL, &rw);
+  pthread_mutex_lock(&p->r->learn_mu);
+  const rn_learned *l = rn_learned_for(p, q, cur, prev, prev_name);
+  if (l) cfg.learned = l->v, cfg.n_learned = l->n;
+  if (w == 2) rc = srv_detect_run(&snaps[0], &snaps[1], &cfg, &rv);
+  if (rc == 0) rc = srv_detect_run(&snaps[w], &snaps[w + 1], &cfg, &rw);
+  pthread_mutex_unlock(&p->r->learn_mu);
   if (rc == 0 && w == 2) rc = rn_add_found(p, q, &rv, vcmp);
   if (rc == 0) rc = rn_add_found(p, q, &rw, HUD_COMPARE_WINDOWS);
   if (rc == 0) rc = rn_check_returned(p, q, w == 2 ? &snaps[1] : NULL, &snaps[w + 1]);
@@ -432,6 +528,7 @@ int srv_issues_runner_new(const srv_issues_runner_options *o, srv_issues_runner 
   if (r->o.interval_ms <= 0) r->o.interval_ms = 5000;
   if (r->o.window_s <= 0) r->o.window_s = 86400;
   pthread_mutex_init(&r->mu, NULL);
+  pthread_mutex_init(&r->learn_mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -458,6 +555,9 @@ void srv_issues_runner_free(srv_issues_runner *r) {
     pthread_join(r->th, NULL);
   }
   pthread_mutex_destroy(&r->mu);
+  pthread_mutex_destroy(&r->learn_mu);
+  for (size_t i = 0; i < r->n_learned; i++) srv_det_learned_free(r->learned[i].v, r->learned[i].n);
+  free(r->learned);
   pthread_cond_destroy(&r->cv);
   free(r->svc);
   free(r);

@@ -168,7 +168,9 @@ static void planted_change_one_issue(void **state) {
     assert_string_equal(is->metric, "self_duration");
     assert_string_equal(is->statistic_name, "z");
     assert_true(is->q_value <= 0.001 && is->p_value > 0 && is->p_value <= is->q_value);
-    assert_true(is->rel_effect > 1.5 && is->rel_effect < 5.5); /* x4 with sigma 10% drift */
+    /* As measured: x4, times the busy host's 1.3 on odd seeds, with sigma 10% drift. */
+    assert_true(is->rel_effect > 1.5 && is->rel_effect < (s % 2 ? 6.5 : 5.5));
+    assert_float_equal(is->drift_shift, r.drift_shift, 0);
     assert_true(is->rel_lo < is->rel_effect && is->rel_effect < is->rel_hi);
     assert_true(is->effect_lo < is->effect && is->effect < is->effect_hi);
     assert_float_equal(is->drift_sd, r.drift_sd, 0);
@@ -178,7 +180,8 @@ static void planted_change_one_issue(void **state) {
     assert_non_null(fc);
     for (int k = 0; k < 2; k++) {
       const srv_issue_flow *f = k ? fc : fo;
-      assert_true(f->effect_ns > 0.35e6 && f->effect_ns < 1.0e6); /* ~3 x 0.22 ms per request */
+      /* ~3 x 0.22 ms per request, as measured: x1.3 with the busy host */
+      assert_true(f->effect_ns > 0.35e6 && f->effect_ns < (s % 2 ? 1.3e6 : 1.0e6));
     }
     assert_true(is->flows[0].effect_ns >= is->flows[1].effect_ns);
     static const char *const po[] = {"get_order", "check_token"}, *const pc[] = {"checkout", "check_token"};
@@ -341,7 +344,8 @@ static void hand_computed_figures(void **state) {
   assert_float_equal(is->cand_value, 3 * ms, 1e-6);
   assert_float_equal(is->rel_effect, 2.0, 1e-12);
   assert_float_equal(is->effect, 2 * ms, 1e-3);
-  double half = hud_normal_quantile(1 - 0.0005) * sqrt(0.0225 + v);
+  /* The interval is the measured change's (sampling only); the test is the one with tau. */
+  double half = hud_normal_quantile(1 - 0.0005) * sqrt(v);
   assert_float_equal(is->rel_lo, 3.0 * exp(-half) - 1, 1e-12);
   assert_float_equal(is->rel_hi, 3.0 * exp(half) - 1, 1e-12);
   assert_float_equal(is->confidence, 0.999, 1e-12);
@@ -561,6 +565,92 @@ static void still_and_returned(void **state) {
   }
 }
 
+/* One side of a pair on a host HOST, where fetch_order waits: it slows as HOST^4 (HOST^3 on top of
+ * what every function gets), times EXTRA (a real change; 1 = none). */
+static void waiting_side(uint64_t seed, double host, double extra, const char *label, double sigma, synth_out *out) {
+  synth_change w = {"fetch_order", pow(host, 3) * extra, -1, 0, NULL};
+  synth_params p = {.seed = seed, .invocations = 2000, .sample_rate = 1.0, .drift = host, .fn_drift_sigma = sigma,
+                    .drift_seed = seed + 77, .changes = &w, .n_changes = 1};
+  assert_int_equal(synth_run(&p, label, out), 0);
+}
+
+static void waiting_pair(uint64_t seed, double hb, double hc, double extra, const srv_det_config *cfg,
+                         srv_det_result *res) {
+  synth_out b, c;
+  waiting_side(seed, hb, 1.0, "1.0.0", 0.0, &b);
+  waiting_side(seed + 1000, hc, extra, "1.1.0", 0.10, &c); /* as run_pair: the drift on one side */
+  assert_int_equal(srv_detect_run(&b.snap, &c.snap, cfg, res), 0);
+  synth_out_free(&b);
+  synth_out_free(&c);
+}
+
+static const srv_det_learned *learned_of(const srv_det_learned *l, size_t n, char kind, const char *id) {
+  char key[128];
+  snprintf(key, sizeof key, "%c\x1f%s", kind, id);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(l[i].key, key) == 0) return &l[i];
+  return NULL;
+}
+
+/* A function that waits slows several times more than the others on a busy host: with one shift
+ * for all it is a false issue whenever the host's load changes; learned from the service's past
+ * comparisons, its shift follows the host, and a real change on it is still found. */
+static void learned_host_sensitivity(void **state) {
+  (void)state;
+  srv_det_result r;
+  waiting_pair(500, 1.0, 1.4, 1.0, NULL, &r); /* without history: the false issue this is about */
+  assert_non_null(find_issue(&r, SRV_ISSUE_DURATION, fn_id("fetch_order")));
+  srv_det_result_free(&r);
+
+  static const double hosts[] = {1.0, 1.4, 1.0, 1.0, 1.4, 1.4, 1.0};
+  enum { NH = sizeof hosts / sizeof *hosts - 1 };
+  srv_det_result hist[NH];
+  const srv_det_result *refs[NH];
+  for (size_t i = 0; i < NH; i++) {
+    waiting_pair(600 + 10 * i, hosts[i], hosts[i + 1], 1.0, NULL, &hist[i]);
+    refs[i] = &hist[i];
+  }
+  srv_det_learned *l;
+  size_t nl;
+  assert_int_equal(srv_det_learn(refs, NH, 2, &l, &nl), 0);
+  for (size_t i = 0; i < NH; i++) srv_det_result_free(&hist[i]);
+  const srv_det_learned *w = learned_of(l, nl, 's', fn_id("fetch_order"));
+  const srv_det_learned *o = learned_of(l, nl, 's', fn_id("check_token"));
+  assert_non_null(w);
+  assert_non_null(o);
+  fprintf(stderr, "learned beta: fetch_order %.2f (%u pairs), check_token %.2f\n", w->beta, w->n, o->beta);
+  assert_int_equal(w->n, NH);
+  assert_true(w->beta > 3.0 && w->beta < 5.0);
+  assert_true(o->beta > 0.6 && o->beta < 1.4);
+  for (size_t i = 1; i < nl; i++) assert_true(strcmp(l[i - 1].key, l[i].key) < 0); /* sorted */
+
+  srv_det_config cfg;
+  srv_det_config_default(&cfg);
+  cfg.learned = l;
+  cfg.n_learned = nl;
+  size_t alarms = 0, found_idle = 0, found_busy = 0;
+  for (uint64_t s = 0; s < 10; s++) {
+    waiting_pair(700 + s, s % 2 ? 1.4 : 1.0, s % 2 ? 1.0 : 1.4, 1.0, &cfg, &r);
+    if (r.n_issues) dump(&r);
+    alarms += r.n_issues;
+    srv_det_result_free(&r);
+    waiting_pair(800 + s, 1.0, 1.0, 2.0, &cfg, &r); /* a real change, idle host */
+    found_idle += r.n_issues == 1 && find_issue(&r, SRV_ISSUE_DURATION, fn_id("fetch_order"));
+    srv_det_result_free(&r);
+    /* On a host that got busy: the shift taken off is beta times delta, and delta's own error
+     * (a few %) comes with it; x2 is found about half the time there, x3 always. */
+    waiting_pair(900 + s, 1.0, 1.4, 3.0, &cfg, &r);
+    found_busy += r.n_issues == 1 && find_issue(&r, SRV_ISSUE_DURATION, fn_id("fetch_order"));
+    srv_det_result_free(&r);
+  }
+  fprintf(stderr, "learned: %zu false issues in 10 host changes; x2 found %zu/10 idle, x3 %zu/10 busy\n", alarms,
+          found_idle, found_busy);
+  assert_int_equal(alarms, 0);
+  assert_int_equal(found_idle, 10);
+  assert_int_equal(found_busy, 10);
+  srv_det_learned_free(l, nl);
+}
+
 static void bad_input_is_rejected(void **state) {
   (void)state;
   srv_det_result r;
@@ -602,6 +692,7 @@ int main(void) {
       cmocka_unit_test(no_flow_function),
       cmocka_unit_test(n_plus_one_blames_the_repeated_call),
       cmocka_unit_test(bad_input_is_rejected),
+      cmocka_unit_test(learned_host_sensitivity),
       cmocka_unit_test(planted_change_one_issue),
       cmocka_unit_test(n_plus_one),
       cmocka_unit_test(new_exception_from_first_occurrences),
