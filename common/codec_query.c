@@ -384,6 +384,7 @@ static const hfield issue_fields[] = {
     F_STR_(hud_issue, p_text, "p_text", F_NONEMPTY),
     F_BOOL_(hud_issue, effect_pct_capped, "effect_pct_capped", 0),
     F_F64_(hud_issue, drift_pct, "drift_pct", 0, NONNEG),
+    F_F64_(hud_issue, host_shift_pct, "host_shift_pct", 0, ANYNUM),
     F_TRI_(hud_issue, code_changed, "code_changed", 0),
     F_BOOL_(hud_issue, self_includes_uninstrumented, "self_includes_uninstrumented", 0),
     F_TIME_(hud_issue, first_seen, "first_seen", 0),

@@ -857,9 +857,9 @@ static json_t *enc_issue_more(const lsp_issue_item *it) {
   }
   for (size_t k = 0; path && k < it->n_path; k++) json_array_append_new(path, enc_node(&it->path[k]));
   json_t *changed = it->code_changed < 0 ? json_null() : json_boolean(it->code_changed > 0);
-  return json_pack("{s:o,s:o,s:o,s:o,s:f,s:f,s:o,s:b,s:b,s:o,s:o,s:i,s:o,s:o}", "status", opt_text(it->status),
+  return json_pack("{s:o,s:o,s:o,s:o,s:f,s:f,s:f,s:o,s:b,s:b,s:o,s:o,s:i,s:o,s:o}", "status", opt_text(it->status),
                    "headline", opt_text(it->headline), "pText", opt_text(it->p_text), "codeChanged", changed,
-                   "qValue", it->q_value, "driftPct", it->drift_pct, "vscodeLink", opt_text(it->vscode_link),
+                   "qValue", it->q_value, "driftPct", it->drift_pct, "hostShiftPct", it->host_shift_pct, "vscodeLink", opt_text(it->vscode_link),
                    "effectPctCapped", it->effect_pct_capped, "selfIncludesUninstrumented",
                    it->self_includes_uninstrumented, "firstSeen", opt_text(it->first_seen), "lastSeen",
                    opt_text(it->last_seen), "timesReopened", (int)it->times_reopened, "affectedFlows", flows,

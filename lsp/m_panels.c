@@ -264,6 +264,7 @@ static void issue_more(hud_arena *a, const hud_issue *is, lsp_issue_item *it) {
   it->self_includes_uninstrumented = is->self_includes_uninstrumented;
   it->q_value = is->q_value;
   it->drift_pct = is->drift_pct;
+  it->host_shift_pct = is->host_shift_pct;
   it->times_reopened = is->times_reopened;
   it->flows = hud_arena_calloc(a, is->n_affected_flows + 1, sizeof *it->flows);
   for (size_t k = 0; it->flows && k < is->n_affected_flows; k++) {

@@ -425,7 +425,7 @@ typedef struct lsp_issue_item {
   const char *vscode_link;                 /* NULL: null */
   int code_changed;                        /* -1: null */
   bool effect_pct_capped, self_includes_uninstrumented;
-  double q_value, drift_pct;
+  double q_value, drift_pct, host_shift_pct;
   int32_t times_reopened;
   size_t n_flows;
   lsp_issue_flow *flows;

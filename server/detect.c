@@ -210,7 +210,8 @@ typedef struct det_ctx {
   size_t n_drift;
   int32_t *flow_unit;     /* flows.n: index of the flow's unit in units, -1 untested */
   struct det_contrib *contrib; /* per agg row (flow, any caller, fn): its part of the flow's change */
-  double *fn_beta, *flow_beta; /* fns.n, flows.n: how each follows the host (learned; 1 otherwise) */
+  /* fns.n, flows.n: how each follows the host, learned from the service's history (NULL: beta 1, the run's tau) */
+  const srv_det_learned **fn_learned, **flow_learned;
 } det_ctx;
 
 void srv_det_config_default(srv_det_config *cfg) {
@@ -594,29 +595,39 @@ static int det_cmp_learned_key(const void *k, const void *e) {
   return strcmp(k, ((const srv_det_learned *)e)->key);
 }
 
-static double det_beta_of(const srv_det_config *cfg, char kind, const char *id) {
+static const srv_det_learned *det_learned_of(const srv_det_config *cfg, char kind, const char *id) {
   char key[1024];
-  if (!cfg->n_learned || !det_key(kind, id, key, sizeof key)) return 1.0;
-  const srv_det_learned *l = bsearch(key, cfg->learned, cfg->n_learned, sizeof *cfg->learned, det_cmp_learned_key);
-  return l ? l->beta : 1.0;
+  if (!cfg->n_learned || !det_key(kind, id, key, sizeof key)) return NULL;
+  return bsearch(key, cfg->learned, cfg->n_learned, sizeof *cfg->learned, det_cmp_learned_key);
 }
 
-static int det_betas(det_ctx *x) {
-  x->fn_beta = malloc((x->fns.n ? x->fns.n : 1) * sizeof *x->fn_beta);
-  x->flow_beta = malloc((x->flows.n ? x->flows.n : 1) * sizeof *x->flow_beta);
-  if (!x->fn_beta || !x->flow_beta) return HUD_ENOMEM;
-  for (size_t i = 0; i < x->fns.n; i++) x->fn_beta[i] = det_beta_of(x->cfg, 's', x->fns.strs[i]);
-  for (size_t i = 0; i < x->flows.n; i++) x->flow_beta[i] = det_beta_of(x->cfg, 'f', x->flows.strs[i]);
+static int det_learned(det_ctx *x) {
+  x->fn_learned = calloc(x->fns.n ? x->fns.n : 1, sizeof *x->fn_learned);
+  x->flow_learned = calloc(x->flows.n ? x->flows.n : 1, sizeof *x->flow_learned);
+  if (!x->fn_learned || !x->flow_learned) return HUD_ENOMEM;
+  for (size_t i = 0; i < x->fns.n; i++) x->fn_learned[i] = det_learned_of(x->cfg, 's', x->fns.strs[i]);
+  for (size_t i = 0; i < x->flows.n; i++) x->flow_learned[i] = det_learned_of(x->cfg, 'f', x->flows.strs[i]);
   return 0;
 }
 
 /* The host's shift expected in FN's self time / FLOW's mean (log scale). */
-static double det_fn_shift(const det_ctx *x, int32_t fn) { return x->fn_beta[fn] * x->delta; }
-static double det_flow_shift(const det_ctx *x, int32_t flow) { return x->flow_beta[flow] * x->delta; }
+static double det_fn_shift(const det_ctx *x, int32_t fn) {
+  return (x->fn_learned[fn] ? x->fn_learned[fn]->beta : 1.0) * x->delta;
+}
+static double det_flow_shift(const det_ctx *x, int32_t flow) {
+  return (x->flow_learned[flow] ? x->flow_learned[flow]->beta : 1.0) * x->delta;
+}
 
 /* A busy host makes calls slower, not more numerous: no shift is taken off call counts. */
 static double det_unit_shift(const det_ctx *x, const det_unit *u) {
   return u->kind == DET_U_SELF ? det_fn_shift(x, u->fn) : u->kind == DET_U_FLOW ? det_flow_shift(x, u->flow) : 0.0;
+}
+
+/* The drift allowed for U: the run's tau, or the unit's own spread when its history shows more. */
+static double det_unit_tau(const det_ctx *x, const det_unit *u) {
+  const srv_det_learned *l = u->kind == DET_U_SELF ? x->fn_learned[u->fn]
+                             : u->kind == DET_U_FLOW ? x->flow_learned[u->flow] : NULL;
+  return l && l->tau > x->tau ? l->tau : x->tau;
 }
 
 /* delta and tau from the self-time units (most functions did not change), then every z and p. */
@@ -650,7 +661,8 @@ static int det_drift_and_z(det_ctx *x) {
   for (size_t i = 0; i < x->n_units; i++) {
     det_unit *u = &x->units[i];
     if (u->kind == DET_U_ERR) continue;
-    u->z = (u->r - det_unit_shift(x, u)) / sqrt(x->tau * x->tau + u->v);
+    double tau = det_unit_tau(x, u);
+    u->z = (u->r - det_unit_shift(x, u)) / sqrt(tau * tau + u->v);
     u->p = det_p_upper(u->z);
   }
   return 0;
@@ -1122,6 +1134,7 @@ static void det_stats_from(const det_ctx *x, const det_unit *u, srv_issue *is) {
   is->rel_lo = exp(u->r - half) - 1;
   is->rel_hi = exp(u->r + half) - 1;
   is->drift_shift = det_unit_shift(x, u);
+  is->drift_sd = det_unit_tau(x, u);
 }
 
 static void det_rate_interval(const det_ctx *x, const det_unit *u, srv_issue *is) {
@@ -1374,8 +1387,8 @@ static void det_ctx_free(det_ctx *x) {
   free(x->units);
   free(x->contrib);
   free(x->flow_unit);
-  free(x->fn_beta);
-  free(x->flow_beta);
+  free(x->fn_learned);
+  free(x->flow_learned);
   det_strtab_free(&x->fns);
   det_strtab_free(&x->flows);
   det_strtab_free(&x->types);
@@ -1403,6 +1416,7 @@ static int det_residuals(const det_ctx *x, srv_det_result *out) {
     if (!(r->key = det_strdup(key))) return HUD_ENOMEM;
     r->r = u->r;
     r->delta = x->delta;
+    r->v = u->v;
     out->n_residuals++;
   }
   return 0;
@@ -1433,7 +1447,7 @@ int srv_detect_run(const srv_det_snapshot *base, const srv_det_snapshot *cand, c
   if (rc == 0) rc = det_units_durations(&x);
   if (rc == 0) rc = det_egroups(&x, &g, &n_g);
   if (rc == 0) rc = det_units_errors(&x, g, n_g);
-  if (rc == 0) rc = det_betas(&x);
+  if (rc == 0) rc = det_learned(&x);
   if (rc == 0) rc = det_drift_and_z(&x);
   if (rc == 0) rc = det_bh(&x);
   if (rc == 0) rc = det_index_flow_units(&x);

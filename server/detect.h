@@ -124,8 +124,9 @@ typedef struct srv_det_config {
                                    also the share of secondary causes */
   size_t max_causes;            /* at most this many causes listed per issue (3) */
   /* How each function's self time and each flow's mean follow the host, learned from the service's
-   * own history (srv_det_learn): the shift taken off a unit is beta * delta instead of delta. NULL:
-   * beta = 1 everywhere (the default). Borrowed for the duration of the run; sorted by key (as
+   * own history (srv_det_learn): the shift taken off a unit is beta * delta instead of delta, and its
+   * tau the larger of the run's and its learned one. NULL: beta = 1 and the run's tau everywhere (the
+   * default). Borrowed for the duration of the run; sorted by key (as
    * srv_det_learn returns them). */
   const struct srv_det_learned *learned;
   size_t n_learned;
@@ -210,6 +211,7 @@ typedef struct srv_det_residual {
   char *key;
   double r;     /* log ratio cand / base */
   double delta; /* the run's common shift */
+  double v;     /* sampling variance of r */
 } srv_det_residual;
 
 typedef struct srv_det_result {
@@ -229,13 +231,17 @@ typedef struct srv_det_result {
 typedef struct srv_det_learned {
   char *key;     /* as srv_det_residual */
   double beta;   /* r ~ beta * delta; 1 = like the median function */
+  double tau;    /* how far r strays from beta * delta beyond sampling (log scale); 0 = unknown */
   unsigned n;    /* comparisons it was learned from */
 } srv_det_learned;
 
 /* Learns beta for each unit from the residuals of past comparisons HIST (N of them, any order): a
- * regression of r on delta through the origin, shrunk towards 1 (as if two comparisons with a 10%
- * shift had shown beta = 1), each |r| clipped at log 4 (a bigger step is a change, not drift),
- * beta kept within [0, 6]. Units seen in fewer than MIN_PAIRS comparisons are left out. *OUT sorted
+ * regression of r on delta through the origin over the comparisons where |delta| >= 0.1 (the host
+ * moved; elsewhere a step in r is a change and says nothing about the host), shrunk towards 1 (as if
+ * two comparisons with a 10% shift had shown beta = 1), each |r| clipped at log 4 (a bigger step is
+ * a change, not drift), beta kept within [0, 6]. Then tau: tau^2 = mean over the comparisons of
+ * (r - beta delta)^2 (clipped at log 4 as well) minus the mean sampling variance, from >= 3
+ * comparisons (0 otherwise). Units seen in fewer than MIN_PAIRS comparisons are left out. *OUT sorted
  * by key, owned by the caller (srv_det_learned_free). HUD_ENOMEM, HUD_EINVAL. */
 int srv_det_learn(const srv_det_result *const *hist, size_t n, unsigned min_pairs, srv_det_learned **out,
                   size_t *n_out);

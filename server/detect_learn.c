@@ -10,6 +10,8 @@
 #define LEARN_CLIP 1.3862943611198906 /* log 4 */
 #define LEARN_PRIOR 0.02              /* two comparisons with a 10% shift, showing beta = 1 */
 #define LEARN_BETA_MAX 6.0
+#define LEARN_MIN_SHIFT 0.1 /* a pair where the host's shift was smaller says nothing about beta */
+#define LEARN_TAU_PAIRS 3   /* a spread needs this many comparisons */
 
 typedef struct ln_ref {
   const srv_det_residual *r;
@@ -19,19 +21,39 @@ static int ln_cmp_ref(const void *a, const void *b) {
   return strcmp(((const ln_ref *)a)->r->key, ((const ln_ref *)b)->r->key);
 }
 
-/* Least squares of r on delta through the origin, shrunk towards 1. */
+/* Least squares of r on delta through the origin, shrunk towards 1, over the pairs where the host
+ * moved: where it did not, a step in r is a change (a release, a backend), and its leverage on the
+ * slope would be huge. */
+static double ln_clip(double x) { return x > LEARN_CLIP ? LEARN_CLIP : x < -LEARN_CLIP ? -LEARN_CLIP : x; }
+
 static double ln_beta(const ln_ref *v, size_t n) {
   double rd = LEARN_PRIOR, dd = LEARN_PRIOR;
   for (size_t i = 0; i < n; i++) {
     double r = v[i].r->r, d = v[i].r->delta;
-    if (!isfinite(r) || !isfinite(d)) continue;
-    if (r > LEARN_CLIP) r = LEARN_CLIP;
-    if (r < -LEARN_CLIP) r = -LEARN_CLIP;
-    rd += r * d;
+    if (!isfinite(r) || !isfinite(d) || fabs(d) < LEARN_MIN_SHIFT) continue;
+    rd += ln_clip(r) * d;
     dd += d * d;
   }
   double b = rd / dd;
   return b < 0 ? 0.0 : b > LEARN_BETA_MAX ? LEARN_BETA_MAX : b;
+}
+
+/* What r does beyond beta * delta and sampling: a function that waits on a busy host strays more than
+ * the host's median shift says (its wake-up waits on the run queue, not on the CPU share). */
+static double ln_tau(const ln_ref *v, size_t n, double beta) {
+  double e2 = 0, var = 0;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    double r = v[i].r->r, d = v[i].r->delta;
+    if (!isfinite(r) || !isfinite(d)) continue;
+    double e = ln_clip(r - beta * d);
+    e2 += e * e;
+    var += isfinite(v[i].r->v) ? v[i].r->v : 0.0;
+    k++;
+  }
+  if (k < LEARN_TAU_PAIRS) return 0.0;
+  double t2 = (e2 - var) / (double)k;
+  return t2 > 0 ? sqrt(t2) : 0.0;
 }
 
 int srv_det_learn(const srv_det_result *const *hist, size_t n, unsigned min_pairs, srv_det_learned **out,
@@ -57,6 +79,7 @@ int srv_det_learn(const srv_det_result *const *hist, size_t n, unsigned min_pair
     while (j < k && strcmp(refs[j].r->key, refs[i].r->key) == 0) j++;
     if (j - i >= (min_pairs ? min_pairs : 1)) {
       l[m].beta = ln_beta(&refs[i], j - i);
+      l[m].tau = ln_tau(&refs[i], j - i, l[m].beta);
       l[m].n = (unsigned)(j - i);
       if (!(l[m++].key = strdup(refs[i].r->key))) rc = HUD_ENOMEM;
     }

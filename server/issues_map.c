@@ -255,6 +255,7 @@ int q_issue_from_finding(q_ctx *q, const srv_issue *is, const q_issue_meta *m, h
   else snprintf(pt, sizeof pt, "%.2g", h->p_value);
   h->p_text = hud_arena_strdup(q->arena, pt);
   h->drift_pct = 100.0 * (exp(q_fin(is->drift_sd, 0)) - 1.0);
+  h->host_shift_pct = 100.0 * (exp(q_fin(is->drift_shift, 0)) - 1.0);
   h->code_changed = (int8_t)(is->code_changed > 0 ? 1 : is->code_changed == 0 ? 0 : -1);
   h->self_includes_uninstrumented = is->self_includes_uninstrumented != 0;
   h->status = m->status;

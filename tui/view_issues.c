@@ -150,6 +150,8 @@ static void stats_line(const hud_issue *is, const tui_ctx *ctx, lines *l) {
   }
   if (is->drift_pct > 0 && n > 0 && (size_t)n < sizeof buf)
     n += snprintf(buf + n, sizeof buf - (size_t)n, "%sdrift allowance %.0f%%", sep, is->drift_pct);
+  if (fabs(is->host_shift_pct) >= 0.5 && n > 0 && (size_t)n < sizeof buf)
+    n += snprintf(buf + n, sizeof buf - (size_t)n, "%shost shift %+.0f%% taken off", sep, is->host_shift_pct);
   const char *arrow = ctx->unicode ? " \u2192 " : " -> ";
   if (is->comparison != HUD_COMPARE_WINDOWS && n > 0 && (size_t)n < sizeof buf)
     snprintf(buf + n, sizeof buf - (size_t)n, "%s%s%s%s%s", sep, is->baseline.version ? is->baseline.version : "?",

@@ -64,6 +64,10 @@ static void ingest_at(const char *service, const char *version, double slow, hud
   hud_codec_error e;
   assert_int_equal(synth_batch(&o, version, id, ts, a, &b), 0);
   b.service = service;
+  /* The slowdown is a code change: fetch_order's source differs (its history then teaches nothing
+   * about drift, as a deploy that changed it should not). */
+  for (size_t i = 0; slow > 0 && i < b.n_declarations; i++)
+    if (strcmp(b.declarations[i].name, "fetch_order") == 0) b.declarations[i].source_code_hash[0] = 'f';
   assert_int_equal(hud_batch_encode(&b, &json, &len, &e), 0);
   assert_int_equal(srvh_ingest_json(g->h.port, g->key, json, len), 0);
   g->batches++;

@@ -33,7 +33,7 @@
   "\"baseline\":" SAMPLE("v1", "1000", "0", "0") ",\"current\":" SAMPLE("v2", "900", "0", "0") ","                 \
   "\"metric\":\"self_duration\",\"effect\":4128500,\"effect_pct\":10000,\"effect_pct_capped\":true,"               \
   "\"ci_low\":4000000,\"ci_high\":4200000,\"confidence\":0.999,\"statistic\":41.5,\"statistic_name\":\"z\","         \
-  "\"df\":0,\"p_value\":2.2e-308,\"p_text\":\"< 1e-16\",\"q_value\":1e-300,\"drift_pct\":10,\"code_changed\":true,"     \
+  "\"df\":0,\"p_value\":2.2e-308,\"p_text\":\"< 1e-16\",\"q_value\":1e-300,\"drift_pct\":10,\"host_shift_pct\":35,\"code_changed\":true,"     \
   "\"detected_at\":\"2024-08-19T10:00:00Z\",\"first_seen\":\"2024-08-19T10:00:00Z\","                             \
   "\"last_seen\":\"2024-08-19T11:00:00Z\",\"times_reopened\":0,\"status\":\"" status "\","                          \
   "\"headline\":\"apply_discounts self time +4.13 ms per call (v1 \\u2192 v2)\","                                   \

@@ -634,7 +634,7 @@ static void issue_new_shape_round_trip(void **state) {
                   .headline = "apply_discounts self time +4.13 ms per call (v1 → v2)",
                   .module_path = "shop/pricing.py", .q_value = 1e-300, .statistic = 41.5,
                   .statistic_name = "z", .df = 0, .p_text = "< 1e-16", .effect_pct_capped = true,
-                  .drift_pct = 10.5, .code_changed = 1, .self_includes_uninstrumented = true,
+                  .drift_pct = 10.5, .host_shift_pct = -12.5, .code_changed = 1, .self_includes_uninstrumented = true,
                   .first_seen = T0, .last_seen = T0 + 60, .status_changed_at = T0 + 5, .times_reopened = 2,
                   .n_affected_flows = 2, .affected_flows = fl, .n_call_path = 2, .call_path = path,
                   .links = {.vscode = "vscode://hud-dev.hud/function?id=" FN_CART_ADD "&issue=x",
@@ -653,6 +653,7 @@ static void issue_new_shape_round_trip(void **state) {
   assert_string_equal(y.p_text, "< 1e-16");
   assert_true(y.effect_pct_capped);
   assert_true(y.drift_pct == 10.5);
+  assert_true(y.host_shift_pct == -12.5);
   assert_int_equal(y.code_changed, 1);
   assert_true(y.self_includes_uninstrumented);
   assert_true(y.first_seen == T0 && y.last_seen == T0 + 60 && y.status_changed_at == T0 + 5);

@@ -625,6 +625,8 @@ typedef struct hud_issue {
   const char *p_text;           /* p for people: "< 1e-16", "3.2e-05" */
   bool effect_pct_capped;       /* effect_pct clamped to 10000 (> 100x; baseline 0 too) */
   double drift_pct;             /* between-deployment drift allowance used, percent */
+  double host_shift_pct;        /* the host's common shift expected in the subject, taken off
+                                   before testing (not off effect), percent; 0 = none */
   int8_t code_changed;          /* -1 unknown (omitted on the wire), 0 no, 1 yes */
   bool self_includes_uninstrumented; /* the cause's self time holds uninstrumented callees */
   hud_time_ns first_seen, last_seen; /* 0 = absent */

@@ -121,6 +121,7 @@ export interface Issue {
   codeChanged?: boolean | null;
   qValue?: number;
   driftPct?: number;
+  hostShiftPct?: number;
   vscodeLink?: string | null;
   effectPctCapped?: boolean;
   selfIncludesUninstrumented?: boolean;
