@@ -2,7 +2,8 @@
  * webhook receiver): a slowdown is alerted only once passes found it over --alert-confirm, a slowdown
  * again in a newer version of an open issue is a regression of its own (event and alert), a fix
  * resolves the issue only after no pass found it for --resolve-after, and a reopen within
- * --alert-cooldown of the last alert is stored but not alerted, across a restart of the server.
+ * --alert-cooldown of the last alert is stored but not alerted, across a restart of the server
+ * (alert_confirm comes from the config file; the flag --alert-cooldown wins over the file's key).
  * Versions of the synthetic service are ingested slice after slice (one minute apart, all older than
  * an hour: no canary, no windows comparison); each ingest wakes one pass. */
 #include <setjmp.h>
@@ -116,11 +117,17 @@ static void feed(const char *version, double slow, int seconds) {
   }
 }
 
+/* The confirmation comes from the config file's [server] section, the other settle times from flags. */
 static int start(void) {
-  char spec[256];
+  char spec[256], cfg[600];
   snprintf(spec, sizeof spec, "prod=%s/hook", httpd_url(g->hook));
-  const char *extra[] = {"--detect-interval", "200ms", "--fold-every", "1s", "--webhook", spec, "--alert-confirm",
-                         "3s", "--resolve-after", "5s", "--alert-cooldown", "1h", NULL};
+  snprintf(cfg, sizeof cfg, "%s/config", g->h.dir);
+  FILE *f = fopen(cfg, "w");
+  if (!f) return -1;
+  fprintf(f, "[server]\nalert_confirm = %ds\nalert_cooldown = 0\n", CONFIRM_S);
+  fclose(f);
+  const char *extra[] = {"--detect-interval", "200ms", "--fold-every", "1s", "--webhook", spec, "--config", cfg,
+                         "--resolve-after", "5s", "--alert-cooldown", "1h", NULL};
   return srvh_start(&g->h, extra);
 }
 
