@@ -649,6 +649,15 @@ static int cmd_webhook_test(int argc, char **argv, int i) {
   return failed ? 1 : 0;
 }
 
+/* Rollup and retention; says what the issue retention deleted (people look for a vanished issue). */
+static void maintain(srv_store *st) {
+  srv_maintain_result mr;
+  if (srv_store_maintain(st, (int64_t)time(NULL), &mr) < 0) fprintf(stderr, "hud-server: maintenance failed\n");
+  else if (mr.issues_deleted)
+    fprintf(stderr, "hud-server: maintenance: %llu resolved issue(s) older than --issue-retention deleted\n",
+            (unsigned long long)mr.issues_deleted);
+}
+
 static int cmd_serve(int argc, char **argv, int i) {
   opts o = {.retention = -1};
   const char *pos[1];
@@ -702,8 +711,7 @@ static int cmd_serve(int argc, char **argv, int i) {
     alert_setup_clear(&as);
     return 1;
   }
-  srv_maintain_result mr;
-  if (srv_store_maintain(st, (int64_t)time(NULL), &mr) < 0) fprintf(stderr, "hud-server: maintenance failed\n");
+  maintain(st);
   srv_http_options ho = o.http;
   ho.listen = o.listen;
   ho.tls_cert_pem = cert;
@@ -744,7 +752,7 @@ static int cmd_serve(int argc, char **argv, int i) {
     int sig = sigtimedwait(&set, NULL, &wait);
     if (sig == SIGTERM || sig == SIGINT) break;
     if (time(NULL) >= next) {
-      if (srv_store_maintain(st, (int64_t)time(NULL), &mr) < 0) fprintf(stderr, "hud-server: maintenance failed\n");
+      maintain(st);
       next = time(NULL) + o.maintain_every;
     }
   }
