@@ -84,7 +84,8 @@ path = sys.argv[1]
 src = open(path).read()
 head = "def apply_discounts(total, coupon):\n"
 assert head in src, "apply_discounts not found in " + path
-open(path, "w").write(src.replace(head, head + "    time.sleep(0.004)  # v2: the coupon rules, looked up per request\n"))
+src = src.replace(head, head + "    time.sleep(0.004)  # v2: the coupon rules, looked up per request\n")
+open(path, "w").write(src if "import time\n" in src else "import time\n\n" + src)
 EOF
 
 run_release 1 "$ROOT/examples/shop"

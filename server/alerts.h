@@ -23,10 +23,10 @@ typedef struct srv_alert_target {
   char *secret; /* HMAC key; NULL or "": requests are not signed */
 } srv_alert_target;
 
-/* What the detection runner knows of an issue when it opens or reopens. Every string may be NULL except
- * env, service, event, issue_id and headline. srv_alerts_enqueue copies what it needs. */
+/* What the detection runner knows of an issue when it alerts (opened, reopened, regressed). Every string
+ * may be NULL except env, service, event, issue_id and headline. srv_alerts_enqueue copies what it needs. */
 typedef struct srv_alert_issue {
-  const char *env, *service, *event /* "opened"|"reopened" */, *issue_id, *kind, *headline, *function_id,
+  const char *env, *service, *event /* "opened"|"reopened"|"regressed" */, *issue_id, *kind, *headline, *function_id,
       *function_name, *module_path, *exception_type, *comparison, *base_label, *cand_label, *link_vscode,
       *link_tui, *link_api;
   double effect_ms_per_request; /* NaN: unknown */

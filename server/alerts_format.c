@@ -93,9 +93,10 @@ static char *headline_text(const srv_alert_issue *is) {
   size_t n = 0;
   FILE *f = open_memstream(&buf, &n);
   if (!f) return NULL;
-  const char *what = strcmp(is->event, "reopened") == 0 ? "Reopened issue"
-                     : strcmp(is->event, "opened") == 0  ? "New issue"
-                                                         : "Test alert";
+  const char *what = strcmp(is->event, "reopened") == 0    ? "Reopened issue"
+                     : strcmp(is->event, "opened") == 0    ? "New issue"
+                     : strcmp(is->event, "regressed") == 0 ? "Regressed again"
+                                                           : "Test alert";
   fprintf(f, "*%s* in `", what);
   md_escape(f, is->service);
   fputs("` (", f);

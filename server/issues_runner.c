@@ -91,7 +91,7 @@ typedef struct rn_pass {
   const rn_found **alert;
   const char **alert_event;
   size_t n_alert;
-  unsigned opened, reopened, resolved;
+  srv_detect_counts cnt;
 } rn_pass;
 
 static const char *rn_cmp_name(hud_comparison_kind c) {
@@ -344,15 +344,84 @@ static int rn_alert_add(rn_pass *p, const rn_found *f, const char *event) {
   return 0;
 }
 
+#define RN_NS 1000000000LL
+
+static int rn_same(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+/* The version a finding names: its candidate side's, for versions and canary comparisons. */
+static const char *rn_version_of(const rn_found *f) { return f->cmp == HUD_COMPARE_WINDOWS ? NULL : f->cand_label; }
+
+/* Whether an alert now about version VERSION would repeat OLD's last one within the cooldown. SAME_VERSION:
+ * only when the last alert named that version too. */
+static int rn_cooling(const rn_pass *p, const srv_issue_row *old, const char *version, int same_version) {
+  if (!old->alerted_at || p->now - old->alerted_at >= p->r->o.alert_cooldown_s * RN_NS) return 0;
+  return !same_version || rn_same(old->alerted_version, version);
+}
+
+/* ROW as an earlier row OLD of the same issue found again now: status, run, pending alert and events
+ * (*EVENT, *NOTE). */
+static void rn_found_again(rn_pass *p, const rn_found *f, const srv_issue_row *old, srv_issue_row *row,
+                           const char **event, const char **note) {
+  row->first_seen = old->first_seen;
+  row->times_reopened = old->times_reopened;
+  row->status = old->status;
+  row->status_changed_at = old->status_changed_at;
+  row->found_since = old->found_since ? old->found_since : p->now;
+  row->alerted_at = old->alerted_at;
+  row->alerted_version = old->alerted_version;
+  row->alert_pending = old->alert_pending;
+  const char *version = rn_version_of(f);
+  row->cand_version = version ? version : old->cand_version;
+  char buf[256];
+  if (strcmp(old->status, "resolved") == 0) {
+    row->status = "open";
+    row->status_changed_at = row->found_since = p->now;
+    row->times_reopened++;
+    *event = "reopened";
+    p->cnt.reopened++;
+    int cool = rn_cooling(p, old, version, 0);
+    row->alert_pending = cool ? NULL : "reopened";
+    if (cool) *note = "not alerted: within the alert cooldown of its last alert";
+  } else if (version && old->cand_version && strcmp(version, old->cand_version) != 0) {
+    /* The same root cause, worse again in a newer candidate: a regression of its own. */
+    row->found_since = p->now;
+    *event = "regressed";
+    p->cnt.regressed++;
+    int cool = rn_cooling(p, old, version, 1);
+    row->alert_pending = cool ? NULL : "regressed";
+    snprintf(buf, sizeof buf, "regressed again in %s (%s: %s -> %s)%s", version, row->comparison,
+             row->base_label ? row->base_label : "?", version, cool ? "; not alerted: within the alert cooldown" : "");
+    *note = hud_arena_strdup(p->a, buf);
+  } else if (!rn_same(old->cand_label, row->cand_label) || strcmp(old->comparison, row->comparison) != 0) {
+    snprintf(buf, sizeof buf, "%s: %s -> %s", row->comparison, row->base_label ? row->base_label : "?",
+             row->cand_label ? row->cand_label : "?");
+    *event = "updated";
+    *note = hud_arena_strdup(p->a, buf);
+  }
+}
+
+/* Sends ROW's pending alert once confirmed: at once for a new exception, else once found in passes
+ * spanning alert_confirm_s. Muted issues are never alerted. */
+static void rn_confirm(rn_pass *p, const rn_found *f, srv_issue_row *row) {
+  if (strcmp(row->status, "muted") == 0) row->alert_pending = NULL;
+  if (!row->alert_pending) return;
+  int exception = strcmp(f->kind, "new_exception") == 0;
+  if (!exception && p->now - row->found_since < p->r->o.alert_confirm_s * RN_NS) return;
+  rn_alert_add(p, f, row->alert_pending);
+  row->alerted_at = p->now;
+  row->alerted_version = rn_version_of(f);
+  row->alert_pending = NULL;
+}
+
 /* The write transaction: the stored rows are read again here, so a status changed by the API since
  * the pass's reads is respected. */
 static int rn_apply(sqlite3 *db, void *arg) {
   rn_pass *p = arg;
-  p->n_alert = p->opened = p->reopened = p->resolved = 0;
+  p->n_alert = 0;
+  memset(&p->cnt, 0, sizeof p->cnt);
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < p->n_found; i++) {
     const rn_found *f = &p->found[i];
-    const srv_issue_row *fr = NULL;
     srv_issue_row old;
     int got = srv_issues_get(db, p->sid, f->id, p->a, &old);
     if (got < 0 && got != HUD_ENOTFOUND) return got;
@@ -372,45 +441,31 @@ static int rn_apply(sqlite3 *db, void *arg) {
     const char *event = NULL, *note = NULL;
     if (got == HUD_ENOTFOUND) {
       row.status = "open";
-      row.first_seen = row.status_changed_at = p->now;
-      event = "opened";
-      p->opened++;
+      row.first_seen = row.status_changed_at = row.found_since = p->now;
+      row.cand_version = rn_version_of(f);
+      row.alert_pending = event = "opened";
+      p->cnt.opened++;
     } else {
-      fr = &old;
-      row.first_seen = fr->first_seen;
-      row.times_reopened = fr->times_reopened;
-      row.status = fr->status;
-      row.status_changed_at = fr->status_changed_at;
-      if (strcmp(fr->status, "resolved") == 0) {
-        row.status = "open";
-        row.status_changed_at = p->now;
-        row.times_reopened++;
-        event = "reopened";
-        p->reopened++;
-      } else if (!fr->cand_label || !row.cand_label || strcmp(fr->cand_label, row.cand_label) != 0 ||
-                 strcmp(fr->comparison, row.comparison) != 0) {
-        char buf[256];
-        snprintf(buf, sizeof buf, "%s: %s -> %s", row.comparison, row.base_label ? row.base_label : "?",
-                 row.cand_label ? row.cand_label : "?");
-        event = "updated";
-        note = hud_arena_strdup(p->a, buf);
-      }
+      rn_found_again(p, f, &old, &row, &event, &note);
     }
+    rn_confirm(p, f, &row);
     if ((rc = srv_issues_put(db, p->sid, &row)) < 0) break;
     if (event) rc = srv_issues_event_add(db, f->id, p->now, event, note);
-    if (rc == 0 && event && strcmp(event, "updated") != 0 && strcmp(row.status, "muted") != 0)
-      rn_alert_add(p, f, event);
   }
+  /* Resolved once its metric returned and no pass found it for resolve_after_s: a pass on a release's
+   * first seconds decides on little data. */
   for (size_t i = 0; rc == 0 && i < p->n_returned; i++) {
     srv_issue_row old;
     int got = srv_issues_get(db, p->sid, p->returned[i], p->a, &old);
     if (got == HUD_ENOTFOUND) continue;
     if (got < 0) return got;
     if (strcmp(old.status, "open") != 0 && strcmp(old.status, "acknowledged") != 0) continue;
-    rc = srv_issues_set_status(db, p->returned[i], "resolved", p->now);
+    if (p->now - old.last_seen < p->r->o.resolve_after_s * RN_NS) continue;
+    rc = srv_issues_resolve(db, p->returned[i], p->now);
     if (rc == 0) rc = srv_issues_event_add(db, p->returned[i], p->now, "resolved", "the metric returned");
-    p->resolved++;
+    p->cnt.resolved++;
   }
+  p->cnt.alerted = (unsigned)p->n_alert;
   return rc;
 }
 
@@ -450,13 +505,15 @@ int srv_issues_runner_pass(srv_issues_runner *r, int64_t sid) {
     fprintf(stderr, "hud-server: detection: service %lld: %s\n", (long long)sid, hud_strerror(rc));
   else if (rc < 0)
     fprintf(stderr, "hud-server: detection: service %lld: %s\n", (long long)sid, resp.body ? resp.body : "");
-  if (p.opened || p.reopened || p.resolved)
-    fprintf(stderr, "hud-server: detection: %s/%s: %u opened, %u reopened, %u resolved (%.1f ms)\n",
-            p.env ? p.env : "?", p.service ? p.service : "?", p.opened, p.reopened, p.resolved,
-            (rn_mono() - t0) * 1e3);
+  if (p.cnt.opened || p.cnt.reopened || p.cnt.resolved || p.cnt.regressed || p.cnt.alerted)
+    fprintf(stderr,
+            "hud-server: detection: %s/%s: %u opened, %u reopened, %u regressed, %u resolved, %u alerted (%.1f ms)\n",
+            p.env ? p.env : "?", p.service ? p.service : "?", p.cnt.opened, p.cnt.reopened, p.cnt.regressed,
+            p.cnt.resolved, p.cnt.alerted, (rn_mono() - t0) * 1e3);
   q_end(&q, rc);
   free(resp.body);
-  srv_metrics_detect_pass(rn_mono() - t0, p.opened, p.reopened, p.resolved);
+  if (rc < 0) memset(&p.cnt, 0, sizeof p.cnt); /* the write rolled back */
+  srv_metrics_detect_pass(rn_mono() - t0, &p.cnt);
   return rc;
 }
 

@@ -21,6 +21,12 @@ typedef struct srv_issue_row {
   const void *finding; /* issue_blob.h; NULL when absent */
   size_t finding_len;
   const char *payload; /* {"issues": [hud_issue]} as the codec encoded it */
+  /* The lifecycle's memory (docs/detection.md, "Lifecycle"), kept here so a restart keeps it. */
+  int64_t found_since;         /* first pass that found it since it was opened, reopened or regressed */
+  int64_t alerted_at;          /* its last alert; 0: never */
+  const char *alert_pending;   /* event waiting to be alerted until confirmed; NULL: none */
+  const char *cand_version;    /* candidate version of its last versions/canary finding; NULL: none yet */
+  const char *alerted_version; /* the candidate version its last alert named (NULL: none or windows) */
 } srv_issue_row;
 
 typedef struct srv_issue_event_row {
@@ -58,5 +64,10 @@ int srv_issues_put(struct sqlite3 *db, int64_t sid, const srv_issue_row *r);
 int srv_issues_set_status(struct sqlite3 *db, const char *issue_id, const char *status, int64_t at);
 /* Appends one history event (NOTE may be NULL). */
 int srv_issues_event_add(struct sqlite3 *db, const char *issue_id, int64_t at, const char *event, const char *note);
+/* Records that ISSUE_ID is resolved at AT: status, status_changed_at, no pending alert. */
+int srv_issues_resolve(struct sqlite3 *db, const char *issue_id, int64_t at);
+/* Deletes the resolved issues (and their events) whose last change (last_seen, status_changed_at) is before
+ * CUTOFF; *N (may be NULL): how many issues. */
+int srv_issues_expire(struct sqlite3 *db, int64_t cutoff, uint64_t *n);
 
 #endif

@@ -27,7 +27,8 @@ static void usage(FILE *out) {
           "                  [--rollup-after DUR] [--retention DUR] [--threads N] [--maintain-every DUR]\n"
           "                  [--fold-every DUR] [--fold-memory MB] [--ingest-workers N] [--body-memory MB]\n"
           "                  [--header-timeout DUR] [--max-connections N] [--max-per-ip N]\n"
-          "                  [--detect-interval DUR] [--detect-window DUR]\n"
+          "                  [--detect-interval DUR] [--detect-window DUR] [--resolve-after DUR]\n"
+          "                  [--alert-confirm DUR] [--alert-cooldown DUR] [--issue-retention DUR]\n"
           "                  [--webhook ENV=URL[,format=slack|json][,secret-file=PATH]]... [--public-url URL]\n"
           "                  [--config PATH]\n"
           "       hud-server webhook-test [--webhook SPEC]... [--config PATH] [--public-url URL]\n"
@@ -61,13 +62,24 @@ static void usage(FILE *out) {
           "  --detect-interval DUR  detection runs after the data of a service is folded, at most this\n"
           "                     often per service (default 5s; a bare number is milliseconds)\n"
           "  --detect-window DUR  each side of a comparison reads at most its newest DUR of data (default 24h)\n"
-          "  --webhook SPEC     send alerts (new and reopened issues) of environment ENV ('*': all) to URL;\n"
+          "  --resolve-after DUR  an issue whose metric returned resolves only once no pass found it for\n"
+          "                     this long (default 10m; 0 = at once)\n"
+          "  --alert-confirm DUR  an issue other than a new exception is alerted once passes found it over\n"
+          "                     this long (default 60s; 0 = at first detection)\n"
+          "  --alert-cooldown DUR  a reopen this soon after the issue's last alert is stored, not alerted\n"
+          "                     (default 1h; 0 = always alerted)\n"
+          "  --issue-retention DUR  resolved issues unchanged for this long are deleted with their history\n"
+          "                     (default 90d; 0 = keep forever); open, acknowledged and muted ones are kept\n"
+          "  --webhook SPEC     send alerts (new, reopened and regressed issues) of environment ENV ('*':\n"
+          "                     all) to URL;\n"
           "                     repeatable; format json (default) or slack; requests are signed with the\n"
           "                     secret read from secret-file=PATH (or secret-env=VAR); docs/alerts.md.\n"
           "                     Replaces the config file's `webhook` lines ([server] section)\n"
           "  --public-url URL   this server as users reach it, for links in alerts (default: the listen\n"
           "                     address) [HUD_PUBLIC_URL]; also the links of issues (API, hud-tui)\n"
-          "  --config PATH      configuration file (default $HUD_CONFIG, ~/.config/hud/config)\n"
+          "  --config PATH      configuration file (default $HUD_CONFIG, ~/.config/hud/config); its [server]\n"
+          "                     section may set webhook, public_url, resolve_after, alert_confirm,\n"
+          "                     alert_cooldown and issue_retention (flags win)\n"
           "webhook-test sends one sample alert to each webhook and says whether it was delivered.\n"
           "DUR is a number with a unit s, m, h or d (e.g. 90s, 24h, 30d).\n"
           "On start it prints \"listening on HOST:PORT\"; SIGTERM/SIGINT stop it gracefully. One server\n"
@@ -187,6 +199,7 @@ typedef struct opts {
   srv_http_options http; /* the HTTP layer's limits (--ingest-workers ... --max-per-ip) */
   const char *config, *public_url;
   const char *webhooks[64]; /* --webhook specs, in order */
+  const char *lifecycle[4]; /* --resolve-after, --alert-confirm, --alert-cooldown, --issue-retention */
   int n_webhooks;
 } opts;
 
@@ -201,6 +214,18 @@ static int int_flag(const char *name, const char *v, long lo, long hi, long *out
   }
   *out = n;
   return 0;
+}
+
+/* The issue lifecycle's durations: flags, and their config keys in the same order. */
+static const char *const k_lifecycle_flags[4] = {"--resolve-after", "--alert-confirm", "--alert-cooldown",
+                                                 "--issue-retention"};
+static const hud_cfg_key k_lifecycle_keys[4] = {HUD_CFG_RESOLVE_AFTER, HUD_CFG_ALERT_CONFIRM, HUD_CFG_ALERT_COOLDOWN,
+                                                HUD_CFG_ISSUE_RETENTION};
+
+static int lifecycle_flag(const char *a) {
+  for (int k = 0; k < 4; k++)
+    if (strcmp(a, k_lifecycle_flags[k]) == 0) return k;
+  return -1;
 }
 
 /* Parses the flags from ARGV[I]; positional arguments go to POS. */
@@ -235,6 +260,9 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
         return 2;
       }
       o->webhooks[o->n_webhooks++] = v;
+    } else if (lifecycle_flag(a) >= 0) {
+      NEEDV();
+      o->lifecycle[lifecycle_flag(a)] = v;
     } else if (strcmp(a, "--public-url") == 0) {
       NEEDV();
       o->public_url = v;
@@ -359,11 +387,11 @@ static int resolve_db(opts *o) {
 }
 
 /* For serving: replays the journal, folds, maintains. Refuses while another server has the file. */
-static int open_store(opts *o, srv_store **st) {
+static int open_store(opts *o, int64_t issue_retention_s, srv_store **st) {
   if (resolve_db(o)) return 1;
   if (o->fold_every > 86400) o->fold_every = 86400;
   srv_store_options so = {o->db, o->rollup_after, o->retention, o->threads > 0 ? o->threads + 3 : 7,
-                          (int)(o->fold_every * 1000), o->fold_memory_mb << 20};
+                          (int)(o->fold_every * 1000), o->fold_memory_mb << 20, issue_retention_s};
   int rc = srv_store_open(&so, st);
   if (rc == HUD_EBUSY) {
     char lock[4200];
@@ -488,6 +516,7 @@ typedef struct alert_setup {
   srv_alert_target *targets;
   size_t n;
   char public_url[1024]; /* "" when not set */
+  int64_t lifecycle_s[4]; /* resolve_after, alert_confirm, alert_cooldown, issue_retention */
 } alert_setup;
 
 static void alert_setup_clear(alert_setup *s) {
@@ -534,6 +563,9 @@ static int load_alert_setup(const opts *o, alert_setup *s) {
   for (int i = 0; rc == 0 && i < o->n_webhooks; i++)
     rc = hud_config_set(cfg, "webhook", o->webhooks[i], HUD_CFG_SRC_FLAG);
   if (rc == 0 && o->public_url) rc = hud_config_set(cfg, "public_url", o->public_url, HUD_CFG_SRC_FLAG);
+  for (int k = 0; rc == 0 && k < 4; k++)
+    if (o->lifecycle[k]) rc = hud_config_set(cfg, hud_config_key_name(k_lifecycle_keys[k]), o->lifecycle[k],
+                                             HUD_CFG_SRC_FLAG);
   if (rc != 0) {
     fprintf(stderr, "hud-server: %s\n", rc == HUD_ECONFIG ? hud_config_error(cfg) : hud_strerror(rc));
     hud_config_free(cfg);
@@ -547,6 +579,15 @@ static int load_alert_setup(const opts *o, alert_setup *s) {
             hud_config_origin(cfg, HUD_CFG_PUBLIC_URL), pub);
     hud_config_free(cfg);
     return 2;
+  }
+  for (int k = 0; k < 4; k++) {
+    const char *v = hud_config_str(cfg, k_lifecycle_keys[k]);
+    if (parse_duration(v, &s->lifecycle_s[k]) < 0 || s->lifecycle_s[k] > 3650 * 86400LL) {
+      fprintf(stderr, "hud-server: %s (%s): bad duration '%s' (e.g. 0, 90s, 10m, 1h, 90d; at most 3650d)\n",
+              hud_config_key_name(k_lifecycle_keys[k]), hud_config_origin(cfg, k_lifecycle_keys[k]), v);
+      hud_config_free(cfg);
+      return 2;
+    }
   }
   snprintf(s->public_url, sizeof s->public_url, "%s", pub);
   size_t pl = strlen(s->public_url);
@@ -608,6 +649,15 @@ static int cmd_webhook_test(int argc, char **argv, int i) {
   return failed ? 1 : 0;
 }
 
+/* Rollup and retention; says what the issue retention deleted (people look for a vanished issue). */
+static void maintain(srv_store *st) {
+  srv_maintain_result mr;
+  if (srv_store_maintain(st, (int64_t)time(NULL), &mr) < 0) fprintf(stderr, "hud-server: maintenance failed\n");
+  else if (mr.issues_deleted)
+    fprintf(stderr, "hud-server: maintenance: %llu resolved issue(s) older than --issue-retention deleted\n",
+            (unsigned long long)mr.issues_deleted);
+}
+
 static int cmd_serve(int argc, char **argv, int i) {
   opts o = {.retention = -1};
   const char *pos[1];
@@ -644,7 +694,7 @@ static int cmd_serve(int argc, char **argv, int i) {
   signal(SIGPIPE, SIG_IGN);
 
   srv_store *st;
-  if (open_store(&o, &st)) {
+  if (open_store(&o, as.lifecycle_s[3], &st)) {
     free(cert);
     free(key);
     alert_setup_clear(&as);
@@ -661,8 +711,7 @@ static int cmd_serve(int argc, char **argv, int i) {
     alert_setup_clear(&as);
     return 1;
   }
-  srv_maintain_result mr;
-  if (srv_store_maintain(st, (int64_t)time(NULL), &mr) < 0) fprintf(stderr, "hud-server: maintenance failed\n");
+  maintain(st);
   srv_http_options ho = o.http;
   ho.listen = o.listen;
   ho.tls_cert_pem = cert;
@@ -692,7 +741,8 @@ static int cmd_serve(int argc, char **argv, int i) {
   if (!as.public_url[0])
     snprintf(as.public_url, sizeof as.public_url, "%s://%s:%u", cert ? "https" : "http", host, srv_http_port(h));
   if (as.n) fprintf(stderr, "hud-server: alerts to %zu webhook(s); links to %s\n", as.n, as.public_url);
-  srv_issues_runner_options ro = {st, (int)o.detect_interval_ms, o.detect_window, as.public_url, alerts};
+  srv_issues_runner_options ro = {st, (int)o.detect_interval_ms, o.detect_window, as.public_url, alerts,
+                                  as.lifecycle_s[0], as.lifecycle_s[1], as.lifecycle_s[2]};
   srv_issues_runner *runner = NULL;
   if (srv_issues_runner_new(&ro, &runner) < 0) fprintf(stderr, "hud-server: detection runner not started\n");
 
@@ -702,7 +752,7 @@ static int cmd_serve(int argc, char **argv, int i) {
     int sig = sigtimedwait(&set, NULL, &wait);
     if (sig == SIGTERM || sig == SIGINT) break;
     if (time(NULL) >= next) {
-      if (srv_store_maintain(st, (int64_t)time(NULL), &mr) < 0) fprintf(stderr, "hud-server: maintenance failed\n");
+      maintain(st);
       next = time(NULL) + o.maintain_every;
     }
   }

@@ -42,7 +42,8 @@ static double g_store_sum;
 static atomic_uint_fast64_t g_rows, g_batches, g_duplicates;
 static atomic_uint_fast64_t g_rejected[N_REASONS];
 static atomic_uint_fast64_t g_refused[N_ROLES];
-static atomic_uint_fast64_t g_detect_passes, g_detect_us, g_detect_opened, g_detect_reopened, g_detect_resolved;
+static atomic_uint_fast64_t g_detect_passes, g_detect_us, g_detect_opened, g_detect_reopened, g_detect_resolved,
+    g_detect_regressed, g_detect_alerted;
 static atomic_uint_fast64_t g_alerts[N_ALERT_OUTCOMES];
 
 void srv_metrics_request(const char *route, int status, double seconds) {
@@ -75,7 +76,10 @@ void srv_metrics_auth_refused(const char *role) {
     if (strcmp(k_roles[i], role) == 0) atomic_fetch_add(&g_refused[i], 1);
 }
 
-void srv_metrics_detect_pass(double seconds, unsigned opened, unsigned reopened, unsigned resolved) {
+void srv_metrics_detect_pass(double seconds, const srv_detect_counts *c) {
+  unsigned opened = c->opened, reopened = c->reopened, resolved = c->resolved;
+  atomic_fetch_add(&g_detect_regressed, c->regressed);
+  atomic_fetch_add(&g_detect_alerted, c->alerted);
   atomic_fetch_add(&g_detect_passes, 1);
   atomic_fetch_add(&g_detect_us, (uint_fast64_t)(seconds * 1e6));
   atomic_fetch_add(&g_detect_opened, opened);
@@ -151,10 +155,14 @@ int srv_metrics_render(char **out, size_t *len) {
              "# HELP hud_issues_events_total Issue lifecycle events made by detection, by event.\n"
              "# TYPE hud_issues_events_total counter\n"
              "hud_issues_events_total{event=\"opened\"} %llu\nhud_issues_events_total{event=\"reopened\"} %llu\n"
-             "hud_issues_events_total{event=\"resolved\"} %llu\n",
+             "hud_issues_events_total{event=\"resolved\"} %llu\nhud_issues_events_total{event=\"regressed\"} %llu\n"
+             "# HELP hud_issues_alerts_total Alerts detection decided to send (one per issue event, before the\n"
+             "# webhooks; counted without webhooks too).\n"
+             "# TYPE hud_issues_alerts_total counter\nhud_issues_alerts_total %llu\n",
           (unsigned long long)atomic_load(&g_detect_passes), (double)atomic_load(&g_detect_us) / 1e6,
           (unsigned long long)atomic_load(&g_detect_opened), (unsigned long long)atomic_load(&g_detect_reopened),
-          (unsigned long long)atomic_load(&g_detect_resolved));
+          (unsigned long long)atomic_load(&g_detect_resolved), (unsigned long long)atomic_load(&g_detect_regressed),
+          (unsigned long long)atomic_load(&g_detect_alerted));
   fprintf(f, "# HELP hud_alert_deliveries_total Webhook deliveries (one per issue event and webhook), by outcome;\n"
              "# retried counts attempts to be repeated, dropped those never sent (queue full or server stopping).\n"
              "# TYPE hud_alert_deliveries_total counter\n");

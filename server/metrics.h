@@ -18,8 +18,12 @@ void srv_metrics_rejected(const char *reason);
 void srv_metrics_auth_refused(const char *role);
 /* Duration of one store operation (ingest transaction, maintenance). */
 void srv_metrics_store_latency(double seconds);
+/* What one detection pass changed: issue events by kind, and the alerts it decided to send. */
+typedef struct srv_detect_counts {
+  unsigned opened, reopened, resolved, regressed, alerted;
+} srv_detect_counts;
 /* One detection pass over one service (server/issues_runner.c) and what it changed. */
-void srv_metrics_detect_pass(double seconds, unsigned opened, unsigned reopened, unsigned resolved);
+void srv_metrics_detect_pass(double seconds, const srv_detect_counts *c);
 /* A webhook delivery's OUTCOME: "delivered", "failed" (given up), "retried" (an attempt to be repeated) or
  * "dropped" (the queue was full, or the server stopped before it could be sent). */
 void srv_metrics_alert(const char *outcome);

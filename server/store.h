@@ -82,10 +82,12 @@
  *         , first_seen, last_seen, status_changed_at  -- unix ns
  *         , times_reopened, base_label, cand_label, finding BLOB  -- the detection result (issue_blob.h)
  *         , payload TEXT  -- the hud_issue as the codec encodes it in {"issues": [...]}
+ *         , found_since, alerted_at  -- unix ns (0: never alerted)
+ *         , alert_pending, cand_version, alerted_version TEXT  -- the lifecycle (issues_store.h)
  *         ) WITHOUT ROWID;  INDEX issues_service(service_id, status, last_seen)
  *         -- written only by the detection runner (server/issues_runner.c) and the status route.
  *   issue_events(id INTEGER PRIMARY KEY, issue_id, at  -- unix ns
- *         , event TEXT  -- opened | resolved | reopened | acknowledged | muted | unmuted | updated
+ *         , event TEXT  -- opened | resolved | reopened | regressed | acknowledged | muted | unmuted | updated
  *         , note TEXT)  INDEX issue_events_issue(issue_id, id)
  *   fn_versions(service_id, fn, version_id, source_code_hash, first_seen, last_seen,
  *         PRIMARY KEY(service_id, version_id, fn)) WITHOUT ROWID
@@ -108,8 +110,9 @@
 #include "hud/sketch.h"
 
 /* 2: api_keys.roles (a v1 file gains the column when opened). 3: issues, issue_events, fn_versions (a
- * v2 file's unused issues table is replaced). */
-#define SRV_STORE_SCHEMA_VERSION 3
+ * v2 file's unused issues table is replaced). 4: the issues' lifecycle columns (found_since, alerted_at,
+ * alert_pending, cand_version, alerted_version; a v3 file gains them when opened). */
+#define SRV_STORE_SCHEMA_VERSION 4
 
 typedef struct srv_store srv_store;
 struct sqlite3;
@@ -129,6 +132,8 @@ typedef struct srv_store_options {
                                  much more (srv_store_decode_budget); the writer's page cache a quarter
                                  (at most 64 MiB). Less memory means fewer merges per key: more SQLite
                                  work per row */
+  int64_t issue_retention_s;  /* resolved issues unchanged for this long are deleted with their events;
+                                 0 = keep (hud-server passes its --issue-retention, default 90 days) */
 } srv_store_options;
 
 /* Opens (creating the schema when needed) for serving. *OUT owned by the caller, released with
@@ -211,9 +216,10 @@ void srv_store_on_fold(srv_store *st, void (*fn)(void *arg, const int64_t *servi
 typedef struct srv_maintain_result {
   uint64_t rolled_up; /* minute rows folded into hourly rows */
   uint64_t deleted;   /* rows dropped by retention */
+  uint64_t issues_deleted; /* resolved issues dropped by issue_retention_s */
 } srv_maintain_result;
 
-/* Rolls minute slices older than NOW - rollup_after into hourly ones, applies retention. */
+/* Rolls minute slices older than NOW - rollup_after into hourly ones, applies retention (NOW: unix s). */
 int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res);
 
 /* ---- reads (SQLite backend) ---- */

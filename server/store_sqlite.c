@@ -17,6 +17,7 @@
 
 #include "hud/err.h"
 #include "hud/model.h"
+#include "issues_store.h"
 #include "membudget.h"
 #include "metrics.h"
 #include "sat.h"
@@ -461,7 +462,9 @@ static const char k_schema[] =
     " kind TEXT NOT NULL, function_id TEXT, flow_id TEXT, exception_type TEXT, comparison TEXT NOT NULL,"
     " status TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
     " status_changed_at INTEGER NOT NULL, times_reopened INTEGER NOT NULL DEFAULT 0,"
-    " base_label TEXT, cand_label TEXT, finding BLOB, payload TEXT NOT NULL) WITHOUT ROWID;\n"
+    " base_label TEXT, cand_label TEXT, finding BLOB, payload TEXT NOT NULL, found_since INTEGER NOT NULL DEFAULT 0,"
+    " alerted_at INTEGER NOT NULL DEFAULT 0, alert_pending TEXT, cand_version TEXT, alerted_version TEXT)"
+    " WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS issues_service ON issues(service_id, status, last_seen);\n"
     "CREATE TABLE IF NOT EXISTS issue_events (id INTEGER PRIMARY KEY, issue_id TEXT NOT NULL, at INTEGER NOT NULL,"
     " event TEXT NOT NULL, note TEXT);\n"
@@ -699,6 +702,28 @@ static int migrate_issues(sqlite3 *db) {
   return old ? exec(db, "DROP INDEX IF EXISTS issues_service; DROP TABLE issues") : 0;
 }
 
+/* Version 3 files have issues without the lifecycle's columns: they are added, as if each active issue had
+ * been alerted when its status last changed (what version 3 did) and found since it was first seen. */
+static int migrate_issue_lifecycle(sqlite3 *db) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM pragma_table_info('issues') WHERE name = 'found_since'", -1, &q,
+                         NULL) != SQLITE_OK)
+    return HUD_ESTORE;
+  int has = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
+  sqlite3_finalize(q);
+  if (has < 0) return HUD_ESTORE;
+  if (has) return 0;
+  return exec(db, "ALTER TABLE issues ADD COLUMN found_since INTEGER NOT NULL DEFAULT 0;"
+                  "ALTER TABLE issues ADD COLUMN alerted_at INTEGER NOT NULL DEFAULT 0;"
+                  "ALTER TABLE issues ADD COLUMN alert_pending TEXT;"
+                  "ALTER TABLE issues ADD COLUMN cand_version TEXT;"
+                  "ALTER TABLE issues ADD COLUMN alerted_version TEXT;"
+                  "UPDATE issues SET found_since = first_seen, alerted_at = CASE WHEN status = 'muted' THEN 0"
+                  " ELSE status_changed_at END, cand_version = CASE WHEN comparison = 'windows' THEN NULL"
+                  " ELSE cand_label END;"
+                  "UPDATE issues SET alerted_version = cand_version WHERE alerted_at > 0;");
+}
+
 /* The schema version the file records (0 for a new file). */
 static int schema_version(sqlite3 *db) {
   sqlite3_stmt *q;
@@ -724,6 +749,7 @@ static int create_schema(srv_store *st) {
   int rc = migrate_issues(st->w);
   if (rc == 0) rc = exec(st->w, k_schema);
   if (rc == 0) rc = migrate_key_roles(st->w);
+  if (rc == 0) rc = migrate_issue_lifecycle(st->w);
   for (int t = 0; rc == 0 && t < T_COUNT; t++) {
     char *ddl = table_ddl(&k_tables[t]);
     rc = ddl ? exec(st->w, ddl) : HUD_ENOMEM;
@@ -2006,6 +2032,12 @@ static int maintain_tx(sqlite3 *db, void *arg) {
     snprintf(del, sizeof del, "DELETE FROM batches WHERE received_at < %lld",
              (long long)(m->now - m->st->opt.retention_s));
     if (exec(db, del) < 0) return HUD_ESTORE;
+  }
+  /* Issue times are ns; an open, acknowledged or muted issue is kept whatever its age. */
+  int64_t keep = m->st->opt.issue_retention_s;
+  if (keep > 0 && keep < m->now) {
+    int rc = srv_issues_expire(db, (m->now - keep) * 1000000000LL, &m->res->issues_deleted);
+    if (rc < 0) return rc;
   }
   /* Rebuild the hourly pre-aggregates of completed hours touched since the last pass. */
   return srv_hours_materialize(db, 0, INT64_MIN, m->now - ((m->now % 3600) + 3600) % 3600, NULL);

@@ -33,7 +33,8 @@ static const char *text(hud_arena *a, sqlite3_stmt *st, int col) {
 
 #define ROW_COLS                                                                                              \
   "issue_id, kind, function_id, flow_id, exception_type, comparison, status, first_seen, last_seen,"         \
-  " status_changed_at, times_reopened, base_label, cand_label, payload"
+  " status_changed_at, times_reopened, base_label, cand_label, payload, found_since, alerted_at,"                \
+  " alert_pending, cand_version, alerted_version"
 
 static int row_read(sqlite3_stmt *st, int findings, hud_arena *a, srv_issue_row *r) {
   memset(r, 0, sizeof *r);
@@ -52,11 +53,16 @@ static int row_read(sqlite3_stmt *st, int findings, hud_arena *a, srv_issue_row 
   r->base_label = text(a, st, 11);
   r->cand_label = text(a, st, 12);
   r->payload = text(a, st, 13);
-  if (findings && sqlite3_column_type(st, 14) == SQLITE_BLOB) {
-    int n = sqlite3_column_bytes(st, 14);
+  r->found_since = sqlite3_column_int64(st, 14);
+  r->alerted_at = sqlite3_column_int64(st, 15);
+  r->alert_pending = text(a, st, 16);
+  r->cand_version = text(a, st, 17);
+  r->alerted_version = text(a, st, 18);
+  if (findings && sqlite3_column_type(st, 19) == SQLITE_BLOB) {
+    int n = sqlite3_column_bytes(st, 19);
     void *b = hud_arena_alloc(a, n > 0 ? (size_t)n : 1);
     if (!b) return HUD_ENOMEM;
-    memcpy(b, sqlite3_column_blob(st, 14), (size_t)n);
+    memcpy(b, sqlite3_column_blob(st, 19), (size_t)n);
     r->finding = b;
     r->finding_len = (size_t)n;
   }
@@ -164,7 +170,7 @@ int srv_issues_put(sqlite3 *db, int64_t sid, const srv_issue_row *r) {
   sqlite3_stmt *st;
   int rc = prep(db,
                 "INSERT OR REPLACE INTO issues (" ROW_COLS ", service_id, finding) VALUES"
-                " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
                 &st);
   if (rc < 0) return rc;
   sqlite3_bind_text(st, 1, r->issue_id, -1, SQLITE_STATIC);
@@ -181,9 +187,14 @@ int srv_issues_put(sqlite3 *db, int64_t sid, const srv_issue_row *r) {
   bind_opt(st, 12, r->base_label);
   bind_opt(st, 13, r->cand_label);
   sqlite3_bind_text(st, 14, r->payload, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 15, sid);
-  if (r->finding) sqlite3_bind_blob(st, 16, r->finding, (int)r->finding_len, SQLITE_STATIC);
-  else sqlite3_bind_null(st, 16);
+  sqlite3_bind_int64(st, 15, r->found_since);
+  sqlite3_bind_int64(st, 16, r->alerted_at);
+  bind_opt(st, 17, r->alert_pending);
+  bind_opt(st, 18, r->cand_version);
+  bind_opt(st, 19, r->alerted_version);
+  sqlite3_bind_int64(st, 20, sid);
+  if (r->finding) sqlite3_bind_blob(st, 21, r->finding, (int)r->finding_len, SQLITE_STATIC);
+  else sqlite3_bind_null(st, 21);
   return step_once(db, st);
 }
 
@@ -208,4 +219,37 @@ int srv_issues_event_add(sqlite3 *db, const char *issue_id, int64_t at, const ch
   sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
   bind_opt(st, 4, note);
   return step_once(db, st);
+}
+
+int srv_issues_resolve(sqlite3 *db, const char *issue_id, int64_t at) {
+  sqlite3_stmt *st;
+  int rc = prep(db,
+                "UPDATE issues SET status = 'resolved', status_changed_at = ?2, alert_pending = NULL"
+                " WHERE issue_id = ?1",
+                &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_text(st, 1, issue_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, at);
+  rc = step_once(db, st);
+  if (rc == 0 && sqlite3_changes(db) == 0) rc = HUD_ENOTFOUND;
+  return rc;
+}
+
+int srv_issues_expire(sqlite3 *db, int64_t cutoff, uint64_t *n) {
+  if (n) *n = 0;
+  const char *expired = "status = 'resolved' AND MAX(last_seen, status_changed_at) < ?1";
+  char sql[256];
+  snprintf(sql, sizeof sql, "DELETE FROM issue_events WHERE issue_id IN (SELECT issue_id FROM issues WHERE %s)",
+           expired);
+  sqlite3_stmt *st;
+  int rc = prep(db, sql, &st);
+  if (rc < 0) return rc;
+  sqlite3_bind_int64(st, 1, cutoff);
+  if ((rc = step_once(db, st)) < 0) return rc;
+  snprintf(sql, sizeof sql, "DELETE FROM issues WHERE %s", expired);
+  if ((rc = prep(db, sql, &st)) < 0) return rc;
+  sqlite3_bind_int64(st, 1, cutoff);
+  if ((rc = step_once(db, st)) < 0) return rc;
+  if (n) *n = (uint64_t)sqlite3_changes(db);
+  return 0;
 }

@@ -227,6 +227,13 @@ static void test_slack_shape(void **state) {
   assert_string_equal(jstr(btn, "type"), "button");
   assert_string_equal(jstr(btn, "url"), is.link_api);
   json_decref(j);
+  /* A regression of an open issue in a newer version says so. */
+  is.event = "regressed";
+  assert_int_equal(srv_alerts_enqueue(a, &is), 0);
+  assert_int_equal(httpd_wait_requests(h, 2, 5000), 2);
+  j = body_json(httpd_request_at(h, 1));
+  assert_non_null(strstr(jstr(json_array_get(json_object_get(j, "blocks"), 0), "text.text"), "Regressed again"));
+  json_decref(j);
   srv_alerts_free(a);
   free(url);
   httpd_stop(h);

@@ -7,7 +7,7 @@ the request order and the mix change. After each release the issues the server r
 (previous release -> this one) are collected.
 
   replay.py false        no-change pairs: every release runs identical code (REPLAY_RELEASES, default 31)
-  replay.py sensitivity  planted changes (examples/shop/shop/knobs.py), each between two plain releases
+  replay.py sensitivity  planted changes (planted_shop.py beside this file), each between two plain releases
 
 Knobs (environment): REPLAY_RELEASES, REPLAY_ITERATIONS (client iterations per release, default 400;
 each is a POST /orders and a GET /orders/<id>, one in ten also a POST that answers 409),
@@ -43,6 +43,7 @@ PY = "/usr/bin/python3"  # Debian's interpreter: it sees python3-flask
 SRC = os.environ.get("HUD_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BUILD = os.environ.get("HUD_BUILD_DIR", os.path.join(SRC, "build", "test"))
 SHOP = os.path.join(SRC, "examples", "shop")
+PLANTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "planted_shop.py")
 SERVICE = "shop"
 DETECT_INTERVAL_MS = 200  # stored issues: at most one detection pass per service this often
 ENV = "replay"
@@ -120,6 +121,10 @@ class Server:
         args = [self.binary, "serve", "--db", self.db, "--listen", "127.0.0.1:0", "--fold-every", "1s"]
         if self.stored:
             args += ["--detect-interval", str(DETECT_INTERVAL_MS)]
+        if "--alert-confirm" in help_text:
+            # Each pair is judged on its own: the lifecycle's settle times (minutes) are longer than a
+            # release here, so every pass decides at once, as before they existed.
+            args += ["--resolve-after", "0", "--alert-confirm", "0", "--alert-cooldown", "0"]
         self.log_path = os.path.join(tmp, "server.log")
         self.proc = spawn(args, stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
         self.url = None
@@ -164,8 +169,11 @@ class Server:
         return out
 
     def alerts(self):
-        """Issues opened or reopened by the server's detection so far (each one an alert)."""
+        """Alerts the server's detection decided so far (before hud_issues_alerts_total: the issues it
+        opened or reopened, each one an alert then)."""
         m = self.metrics()
+        if "hud_issues_alerts_total" in m:
+            return int(m["hud_issues_alerts_total"])
         return int(m.get('hud_issues_events_total{event="opened"}', 0) +
                    m.get('hud_issues_events_total{event="reopened"}', 0))
 
@@ -211,7 +219,7 @@ def events_since(server, t0):
         full = server.get(f"/v1/issues/{it['issue_id']}", service=SERVICE, env=ENV)
         full = full.get("issue", full)
         evs = [e for e in full.get("history") or [] if _when(e.get("at")) >= t0]
-        if any(e.get("event") in ("opened", "reopened", "resolved") for e in evs):
+        if any(e.get("event") in ("opened", "reopened", "regressed", "resolved") for e in evs):
             out.append((it, evs))
     return out
 
@@ -374,14 +382,17 @@ def run_release(server, tmp, version, profile, shop_env=None):
                 "PYTHONPATH": os.pathsep.join([os.path.join(SRC, "sensor", "python"), module_dir()])})
     env.update(shop_env or {})
     app_log = os.path.join(tmp, f"shop-{version}.log")
-    app = spawn([PY, "-m", "hud_sensor", "run", "app.py", "--port", str(port)], cwd=SHOP, env=env,
-                stdout=open(app_log, "w"), stderr=subprocess.STDOUT)
+    # planted_shop.py runs `hud_sensor run app.py` after planting what SHOP_* asks for (none: nothing).
+    app = spawn([PY, PLANTED, "app.py", "--port", str(port)], cwd=SHOP, env=env, stdout=open(app_log, "w"),
+                stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while "shop listening" not in open(app_log).read():
             if app.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"shop {version} did not start:\n" + open(app_log).read())
             time.sleep(0.05)
+        if shop_env and "planted: " not in open(app_log).read():
+            raise SystemExit(f"shop {version}: nothing planted:\n" + open(app_log).read())
         t0 = time.monotonic()
         statuses = drive(port, requests_of(profile), profile.concurrency)
         elapsed = time.monotonic() - t0
@@ -423,7 +434,7 @@ def upper_bound(x, n, conf=0.95):
 
 def run_pair(server, tmp, k, profile, shop_env=None):
     """Release vK, then what the server says about v(K-1) -> vK: the issues it reports for the pair and
-    (detection in the server) the issues it opened or reopened meanwhile, alerts included."""
+    (detection in the server) the alerts it decided meanwhile."""
     alerts0 = server.alerts() if server.stored else 0
     passes0 = detect_passes(server)
     t0 = time.time()
@@ -432,7 +443,7 @@ def run_pair(server, tmp, k, profile, shop_env=None):
     found = pair_issues(server, f"v{k - 1}", f"v{k}")
     alerts = server.alerts() - alerts0 if server.stored else None
     notes = [f"      {describe(it)}" for it in found]
-    if alerts:  # opened or reopened meanwhile: say which, and what became of them
+    if alerts:  # alerted meanwhile: say which issues changed, and what became of them
         notes += [f"      events {', '.join(e.get('event', '?') for e in evs)}: {describe(it)}"
                   for it, evs in events_since(server, t0)]
     if os.environ.get("REPLAY_KEEP") == "1":  # what the server said, for a closer look
@@ -442,7 +453,7 @@ def run_pair(server, tmp, k, profile, shop_env=None):
 
 
 def counted(found, alerts):
-    return f"issues {len(found)}" + ("" if alerts is None else f", opened/reopened {alerts}")
+    return f"issues {len(found)}" + ("" if alerts is None else f", alerts {alerts}")
 
 
 def replay_false(server, tmp, rng):
@@ -474,7 +485,7 @@ def replay_false(server, tmp, rng):
             log(note)
     limit = binom_tail_limit(pairs, claimed)
     log(f"\nno-change pairs: {pairs}; false issues: {issues} ({issues / max(pairs, 1):.2f} per pair)"
-        + ("" if not server.stored else f", opened or reopened: {opened}") +
+        + ("" if not server.stored else f", alerts: {opened}") +
         f"; pairs with any: {noisy} (rate {noisy / max(pairs, 1):.3f}, 95% upper bound "
         f"{upper_bound(noisy, pairs):.3f}); claimed per comparison <= {claimed:g}, so at most {limit} "
         f"of {pairs} pairs may raise one")
@@ -520,7 +531,7 @@ def replay_sensitivity(server, tmp, rng):
                            server.get("/v1/issues", service=SERVICE, env=ENV, status="all")["issues"]}
                     row[6] = "yes" if ids and all(now.get(i) == "resolved" for i in ids) else "no"
         rows.append(row)
-    log(f"\n{'planted change':18} {'found':>8} {'root cause right':>17} {'as':>20} {'issues':>7} {'opened':>7} "
+    log(f"\n{'planted change':18} {'found':>8} {'root cause right':>17} {'as':>20} {'issues':>7} {'alerts':>7} "
         f"{'resolved on revert':>19}")
     for name, det, right, what, n, alerts, resolved in rows:
         log(f"{name:18} {'yes' if det else 'no':>8} {'yes' if right else 'no':>17} {what:>20} {n:7} "

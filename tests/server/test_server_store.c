@@ -1,6 +1,7 @@
 /* The SQLite store in-process (the clock has to be moved for rollup and retention, which a running
  * server cannot do): rollup keeps counts and sketches, old data goes straight to hourly slices,
- * retention deletes, sketch SQL functions, key storage, sketch blob round trip. */
+ * retention deletes, sketch SQL functions, key storage, sketch blob round trip, issue retention and the
+ * issues' schema 4 migration. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include "batchgen.h"
 #include "harness.h"
 #include "hud/err.h"
+#include "issues_store.h"
 #include "store.h"
 #include "store_fold.h"
 
@@ -593,6 +595,106 @@ static void test_folder_folds_unasked(void **state) {
   srvh_cleanup(&h);
 }
 
+/* Issues of issue_retention's test: (id, status, last change in days before the clock). */
+typedef struct ret_issue {
+  const char *id, *status;
+  int days;
+} ret_issue;
+
+static const ret_issue k_ret[] = {
+    {"00000000-0000-5000-8000-000000000001", "resolved", 10},  {"00000000-0000-5000-8000-000000000002", "resolved", 1},
+    {"00000000-0000-5000-8000-000000000003", "open", 10},      {"00000000-0000-5000-8000-000000000004", "muted", 10},
+    {"00000000-0000-5000-8000-000000000005", "acknowledged", 10},
+};
+
+static int put_issues(sqlite3 *db, void *arg) {
+  int64_t now = *(const int64_t *)arg;
+  for (size_t i = 0; i < sizeof k_ret / sizeof k_ret[0]; i++) {
+    int64_t at = (now - k_ret[i].days * 86400LL) * 1000000000LL;
+    srv_issue_row r = {.kind = "duration_regression", .function_id = "f", .comparison = "versions",
+                       .status = k_ret[i].status, .first_seen = at - 1000, .last_seen = at - 1000,
+                       .status_changed_at = at, .payload = "{\"issues\": []}", .found_since = at - 1000};
+    snprintf(r.issue_id, sizeof r.issue_id, "%s", k_ret[i].id);
+    int rc = srv_issues_put(db, 1, &r);
+    if (rc == 0) rc = srv_issues_event_add(db, k_ret[i].id, at - 1000, "opened", NULL);
+    if (rc == 0) rc = srv_issues_event_add(db, k_ret[i].id, at, "resolved", "the metric returned");
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+/* Resolved issues unchanged for issue_retention_s go with their events at maintenance; open, muted and
+ * acknowledged ones, and recently resolved ones, stay. */
+static void test_issue_retention(void **state) {
+  srvh h;
+  assert_int_equal(srvh_tmpdir(&h), 0);
+  srv_store *st;
+  srv_store_options o = {.path = h.db, .issue_retention_s = 7 * 86400};
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  int64_t now = (int64_t)time(NULL);
+  assert_int_equal(srv_store_sqlite_write(st, put_issues, &now), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM issues"), 5);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM issue_events"), 10);
+  srv_maintain_result mr;
+  assert_int_equal(srv_store_maintain(st, now, &mr), 0);
+  assert_int_equal(mr.issues_deleted, 1);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM issues"), 4);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM issues WHERE issue_id LIKE '%0001'"), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM issue_events"), 8);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM issue_events WHERE issue_id LIKE '%0001'"), 0);
+  /* Later, the recently resolved one is old enough too; the others stay whatever their age. */
+  assert_int_equal(srv_store_maintain(st, now + 30 * 86400, &mr), 0);
+  assert_int_equal(mr.issues_deleted, 1);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM issues WHERE status = 'resolved'"), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM issues"), 3);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM issue_events"), 6);
+  srv_store_free(st);
+  /* 0 keeps them all. */
+  o.issue_retention_s = 0;
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  assert_int_equal(srv_store_maintain(st, now + 3650 * 86400LL, &mr), 0);
+  assert_int_equal(q_int(st, "SELECT COUNT(*) FROM issues"), 3);
+  srv_store_free(st);
+  srvh_cleanup(&h);
+}
+
+static void sql(const char *path, const char *text) {
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  if (sqlite3_exec(db, text, NULL, NULL, NULL) != SQLITE_OK) fail_msg("%s: %s", text, sqlite3_errmsg(db));
+  sqlite3_close(db);
+}
+
+/* A schema 3 file gains the lifecycle columns when opened: its open issue counts as alerted when its status
+ * last changed, for the version it names. */
+static void test_issue_lifecycle_migrated(void **state) {
+  srvh h;
+  assert_int_equal(srvh_tmpdir(&h), 0);
+  srv_store *st;
+  srv_store_options o = {.path = h.db};
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  srv_store_free(st);
+  sql(h.db, "ALTER TABLE issues DROP COLUMN found_since; ALTER TABLE issues DROP COLUMN alerted_at;"
+            "ALTER TABLE issues DROP COLUMN alert_pending; ALTER TABLE issues DROP COLUMN cand_version;"
+            "ALTER TABLE issues DROP COLUMN alerted_version;"
+            "UPDATE meta SET value = '3' WHERE key = 'schema_version';"
+            "INSERT INTO issues (issue_id, service_id, kind, comparison, status, first_seen, last_seen,"
+            " status_changed_at, base_label, cand_label, payload) VALUES ('a', 1, 'duration_regression',"
+            " 'versions', 'open', 100, 300, 200, 'v1', 'v2', '{}'), ('b', 1, 'duration_regression', 'windows',"
+            " 'muted', 100, 300, 200, 'the 24 h before', 'the last hour', '{}');");
+  assert_int_equal(srv_store_open(&o, &st), 0);
+  assert_int_equal(q_int(st, "SELECT value FROM meta WHERE key = 'schema_version'"), SRV_STORE_SCHEMA_VERSION);
+  assert_int_equal(q_int(st, "SELECT found_since FROM issues WHERE issue_id = 'a'"), 100);
+  assert_int_equal(q_int(st, "SELECT alerted_at FROM issues WHERE issue_id = 'a'"), 200);
+  assert_int_equal(q_int(st, "SELECT cand_version = 'v2' AND alerted_version = 'v2' FROM issues WHERE issue_id = 'a'"),
+                   1);
+  assert_int_equal(q_int(st, "SELECT alerted_at FROM issues WHERE issue_id = 'b'"), 0);
+  assert_int_equal(q_int(st, "SELECT cand_version IS NULL AND alert_pending IS NULL FROM issues WHERE issue_id = 'b'"),
+                   1);
+  srv_store_free(st);
+  srvh_cleanup(&h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rollup_retention),
@@ -605,6 +707,8 @@ int main(void) {
       cmocka_unit_test(test_reads_see_acknowledged_batches),
       cmocka_unit_test(test_folder_folds_unasked),
       cmocka_unit_test(test_keys_beside_serving_store),
+      cmocka_unit_test(test_issue_retention),
+      cmocka_unit_test(test_issue_lifecycle_migrated),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

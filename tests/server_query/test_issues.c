@@ -168,8 +168,10 @@ static int setup(void **state) {
   httpd_route_simple(g->hook, "POST", "/hook", 200, "{}");
   char spec[256];
   snprintf(spec, sizeof spec, "prod=%s/hook", httpd_url(g->hook));
+  /* Every pass decides at once here: the settle times have their own test (test_issue_lifecycle). */
   const char *extra[] = {"--detect-interval", "200ms", "--fold-every", "1s", "--webhook", spec,
-                         "--public-url", "https://hud.example.com/", NULL};
+                         "--public-url", "https://hud.example.com/", "--resolve-after", "0", "--alert-confirm", "0",
+                         "--alert-cooldown", "0", NULL};
   if (srvh_start(&g->h, extra) < 0) return -1;
   if (srvh_key(&g->h, "prod", g->key) < 0 || srvh_key_roles(&g->h, "prod", "triage", g->triage) < 0 ||
       srvh_key_roles(&g->h, "prod", "read", g->reader) < 0)

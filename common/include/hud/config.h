@@ -41,7 +41,15 @@
   X(WEBHOOK, "webhook", LIST, "", 0, 0, NULL,                                                         \
     "hud-server: a webhook for alerts, ENV=URL[,format=slack|json][,secret-file=PATH]; repeatable.")  \
   X(PUBLIC_URL, "public_url", STR, "", 0, 0, "HUD_PUBLIC_URL",                                        \
-    "hud-server: its URL as users reach it, for the links in alerts; empty: the listen address.")
+    "hud-server: its URL as users reach it, for the links in alerts; empty: the listen address.")     \
+  X(RESOLVE_AFTER, "resolve_after", STR, "10m", 0, 0, NULL,                                           \
+    "hud-server: an issue resolves only after no detection pass found it for this long (0: at once).") \
+  X(ALERT_CONFIRM, "alert_confirm", STR, "60s", 0, 0, NULL,                                           \
+    "hud-server: an issue other than a new exception is alerted once found over this long (0: at once).") \
+  X(ALERT_COOLDOWN, "alert_cooldown", STR, "1h", 0, 0, NULL,                                          \
+    "hud-server: a reopen this soon after the issue's last alert is not alerted again (0: always).")   \
+  X(ISSUE_RETENTION, "issue_retention", STR, "90d", 0, 0, NULL,                                       \
+    "hud-server: resolved issues unchanged for this long are deleted with their history (0: keep).")
 
 typedef enum hud_cfg_key {
 #define HUD_CFG_ENUM_(id, ...) HUD_CFG_##id,

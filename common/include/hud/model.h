@@ -590,7 +590,7 @@ typedef struct hud_issue_links {
 /* One entry of an issue's history. */
 typedef struct hud_issue_event {
   hud_time_ns at;
-  const char *event;            /* opened|resolved|reopened|acknowledged|muted|unmuted|updated */
+  const char *event;            /* opened|resolved|reopened|regressed|acknowledged|muted|unmuted|updated */
   const char *note;             /* NULL = none */
 } hud_issue_event;
 
