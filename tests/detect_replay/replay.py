@@ -459,7 +459,7 @@ def counted(found, alerts):
 def replay_false(server, tmp, rng):
     releases = int(os.environ.get("REPLAY_RELEASES", "31"))
     iterations = int(os.environ.get("REPLAY_ITERATIONS", "400"))
-    claimed = float(os.environ.get("REPLAY_CLAIMED_RATE", "0.001"))
+    claimed = float(os.environ.get("REPLAY_CLAIMED_RATE", "0.05"))
     pairs, issues, opened, noisy = 0, 0, 0, 0
     by_drift = {}  # spread bucket -> [pairs, pairs with an issue or alert]
     profile = Profile(rng, iterations)
