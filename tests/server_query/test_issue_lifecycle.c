@@ -21,10 +21,8 @@
 #include "httpd_fixture.h"
 #include "hud/codec.h"
 #include "hud/identity.h"
-#include "synth.h"
-#include "synth_batch.h"
+#include "issues_fixture.h"
 
-#define INV 2000
 #define NS 1000000000LL
 #define WAIT_MS 40000
 #define CONFIRM_S 3
@@ -50,55 +48,14 @@ static double wall(void) {
 
 /* One slice of VERSION (fetch_order SLOW times slower when SLOW > 0), a minute after the previous one. */
 static void ingest(const char *version, double slow) {
-  synth_change ch[] = {{.qualname = "fetch_order", .self_factor = slow, .raise_prob = -1}};
-  synth_params p = {.seed = 7 + 1000 * (uint64_t)g->batches, .invocations = INV, .sample_rate = 1.0, .drift = 1.0,
-                    .changes = slow > 0 ? ch : NULL, .n_changes = slow > 0 ? 1 : 0};
-  synth_out o;
-  assert_int_equal(synth_run(&p, version, &o), 0);
-  hud_arena *a = hud_arena_new();
-  hud_batch b;
-  char id[HUD_UUID_STRLEN + 1], *json = NULL;
+  char id[HUD_UUID_STRLEN + 1];
   snprintf(id, sizeof id, "7c1e9b64-4d2f-4a6a-8e7f-1b5a7a2f%04d", g->batches);
-  size_t len = 0;
-  hud_codec_error e;
-  assert_int_equal(synth_batch(&o, version, id, g->base + (hud_time_ns)g->batches * 60 * NS, a, &b), 0);
-  b.service = "shop";
-  /* Each slowdown is a code change: fetch_order's source hash names its factor (a history of
-   * deploys that changed it teaches detection nothing about its drift). */
-  for (size_t i = 0; slow > 0 && i < b.n_declarations; i++)
-    if (strcmp(b.declarations[i].name, "fetch_order") == 0) b.declarations[i].source_code_hash[0] = (char)('a' + (int)slow);
-  assert_int_equal(hud_batch_encode(&b, &json, &len, &e), 0);
-  assert_int_equal(srvh_ingest_json(g->h.port, g->key, json, len), 0);
+  isf_ingest(g->h.port, g->key, "shop", version, slow, 7 + 1000 * (uint64_t)g->batches, id,
+             g->base + (hud_time_ns)g->batches * 60 * NS);
   g->batches++;
-  free(json);
-  hud_arena_free(a);
-  synth_out_free(&o);
 }
 
-static hud_issue one(hud_arena *a) {
-  char path[256];
-  snprintf(path, sizeof path, "/v1/issues/%s?service=shop&env=prod", g->issue_id);
-  srvh_resp r;
-  assert_int_equal(srvh_request(g->h.port, "GET", path, g->key, NULL, 0, NULL, &r), 0);
-  if (r.status != 200) fail_msg("GET %s: %ld %s", path, r.status, r.body);
-  hud_issue out = {0};
-  hud_codec_error e;
-  if (hud_issue_decode(r.body, r.len, NULL, a, &out, &e) != 0) fail_msg("%s: %s", e.message, r.body);
-  srvh_resp_free(&r);
-  return out;
-}
-
-static int history_has(const hud_issue *is, const char *event) {
-  int n = 0;
-  for (size_t i = 0; i < is->n_history; i++) n += strcmp(is->history[i].event, event) == 0;
-  return n;
-}
-
-static const char *history_note(const hud_issue *is, const char *event) {
-  for (size_t i = is->n_history; i-- > 0;)
-    if (strcmp(is->history[i].event, event) == 0) return is->history[i].note ? is->history[i].note : "";
-  return NULL;
-}
+static hud_issue one(hud_arena *a) { return isf_get(a, g->h.port, g->key, g->issue_id, 200); }
 
 static size_t hooks(void) { return httpd_request_count(g->hook); }
 
@@ -183,7 +140,7 @@ static void alerted_once_confirmed(void **state) {
   /* Found again: no second alert. */
   feed("v2", 2.0, 2);
   assert_int_equal(hooks(), 1);
-  assert_int_equal(history_has(&is, "opened"), 1);
+  assert_int_equal(isf_history_has(&is, "opened"), 1);
   hud_arena_free(a);
 }
 
@@ -195,8 +152,8 @@ static void regressed_in_a_newer_version(void **state) {
   assert_string_equal(is.status, "open");
   assert_string_equal(is.baseline.version, "v2");
   assert_string_equal(is.current.version, "v3");
-  assert_int_equal(history_has(&is, "regressed"), 1);
-  assert_non_null(strstr(history_note(&is, "regressed"), "regressed again in v3"));
+  assert_int_equal(isf_history_has(&is, "regressed"), 1);
+  assert_non_null(strstr(isf_history_note(&is, "regressed"), "regressed again in v3"));
   assert_non_null(strstr((const char *)httpd_request_at(g->hook, 1)->body, "issue.regressed"));
   hud_arena_free(a);
 }
@@ -219,7 +176,7 @@ static void resolved_after_settling(void **state) {
   assert_true(settled >= RESOLVE_S);
   feed("v4", 0, 2);
   is = one(a);
-  assert_int_equal(history_has(&is, "resolved"), 1);
+  assert_int_equal(isf_history_has(&is, "resolved"), 1);
   assert_int_equal(hooks(), 2);
   hud_arena_free(a);
 }
@@ -236,8 +193,8 @@ static void reopen_in_cooldown_not_alerted(void **state) {
   assert_string_equal(is.status, "open");
   assert_int_equal(is.times_reopened, 1);
   assert_int_equal(hooks(), 2);
-  assert_int_equal(history_has(&is, "reopened"), 1);
-  assert_non_null(strstr(history_note(&is, "reopened"), "cooldown"));
+  assert_int_equal(isf_history_has(&is, "reopened"), 1);
+  assert_non_null(strstr(isf_history_note(&is, "reopened"), "cooldown"));
   hud_arena_free(a);
 }
 

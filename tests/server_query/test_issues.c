@@ -20,10 +20,9 @@
 #include "httpd_fixture.h"
 #include "hud/codec.h"
 #include "hud/identity.h"
+#include "issues_fixture.h"
 #include "synth.h"
-#include "synth_batch.h"
 
-#define INV 2000
 #define NS 1000000000LL
 #define WAIT_MS 40000 /* a fold (1 s) and a pass (debounce 200 ms) take ~1.5 s; bounded well above */
 
@@ -51,29 +50,10 @@ static void ingest_version(const char *version, double slow) {
 }
 
 static void ingest_at(const char *service, const char *version, double slow, hud_time_ns ts) {
-  synth_change ch[] = {{.qualname = "fetch_order", .self_factor = slow, .raise_prob = -1}};
-  synth_params p = {.seed = 1 + 1000 * (uint64_t)g->batches, .invocations = INV, .sample_rate = 1.0, .drift = 1.0,
-                    .changes = slow > 0 ? ch : NULL, .n_changes = slow > 0 ? 1 : 0};
-  synth_out o;
-  assert_int_equal(synth_run(&p, version, &o), 0);
-  hud_arena *a = hud_arena_new();
-  hud_batch b;
-  char id[HUD_UUID_STRLEN + 1], *json = NULL;
+  char id[HUD_UUID_STRLEN + 1];
   snprintf(id, sizeof id, "6b0f8a53-3c1e-4c59-9d6e-0a4f6f1e%04d", g->batches);
-  size_t len = 0;
-  hud_codec_error e;
-  assert_int_equal(synth_batch(&o, version, id, ts, a, &b), 0);
-  b.service = service;
-  /* The slowdown is a code change: fetch_order's source differs (its history then teaches nothing
-   * about drift, as a deploy that changed it should not). */
-  for (size_t i = 0; slow > 0 && i < b.n_declarations; i++)
-    if (strcmp(b.declarations[i].name, "fetch_order") == 0) b.declarations[i].source_code_hash[0] = 'f';
-  assert_int_equal(hud_batch_encode(&b, &json, &len, &e), 0);
-  assert_int_equal(srvh_ingest_json(g->h.port, g->key, json, len), 0);
+  isf_ingest(g->h.port, g->key, service, version, slow, 1 + 1000 * (uint64_t)g->batches, id, ts);
   g->batches++;
-  free(json);
-  hud_arena_free(a);
-  synth_out_free(&o);
 }
 
 /* GET PATH; the decoded issues list in A. */
@@ -91,16 +71,7 @@ static hud_issues_response list(hud_arena *a, const char *status) {
 }
 
 static hud_issue one(hud_arena *a, const char *key, long want) {
-  char path[256];
-  snprintf(path, sizeof path, "/v1/issues/%s?service=shop&env=prod", g->issue_id);
-  srvh_resp r;
-  assert_int_equal(srvh_request(g->h.port, "GET", path, key, NULL, 0, NULL, &r), 0);
-  if (r.status != want) fail_msg("GET %s: %ld %s", path, r.status, r.body);
-  hud_issue out = {0};
-  hud_codec_error e;
-  if (want == 200 && hud_issue_decode(r.body, r.len, NULL, a, &out, &e) != 0) fail_msg("%s: %s", e.message, r.body);
-  srvh_resp_free(&r);
-  return out;
+  return isf_get(a, g->h.port, key, g->issue_id, want);
 }
 
 static long set_status(const char *key, const char *status, const char *note) {
@@ -125,12 +96,6 @@ static hud_issue wait_status(hud_arena *a, const char *want) {
   }
   fail_msg("issue %s stayed %s, expected %s", g->issue_id, is.status, want);
   return is;
-}
-
-static int history_has(const hud_issue *is, const char *event) {
-  int n = 0;
-  for (size_t i = 0; i < is->n_history; i++) n += strcmp(is->history[i].event, event) == 0;
-  return n;
 }
 
 static size_t hooks(void) {
@@ -285,8 +250,8 @@ static void acknowledged_by_triage(void **state) {
   assert_int_equal(set_status(g->triage, "acknowledged", "looking"), 200);
   hud_issue is = one(a, g->triage, 200); /* triage reads too */
   assert_string_equal(is.status, "acknowledged");
-  assert_int_equal(history_has(&is, "opened"), 1);
-  assert_int_equal(history_has(&is, "acknowledged"), 1);
+  assert_int_equal(isf_history_has(&is, "opened"), 1);
+  assert_int_equal(isf_history_has(&is, "acknowledged"), 1);
   assert_string_equal(is.history[is.n_history - 1].note, "looking");
   /* Still active (open and acknowledged), not open. */
   assert_int_equal(list(a, NULL).n_issues, 1);
@@ -313,7 +278,7 @@ static void resolved_when_fixed(void **state) {
   hud_arena *a = hud_arena_new();
   ingest_version("v3", 0);
   hud_issue is = wait_status(a, "resolved");
-  assert_int_equal(history_has(&is, "resolved"), 1);
+  assert_int_equal(isf_history_has(&is, "resolved"), 1);
   assert_int_equal(is.times_reopened, 0);
   assert_int_equal(list(a, NULL).n_issues, 0);
   assert_int_equal(list(a, "resolved").n_issues, 1);
@@ -326,7 +291,7 @@ static void reopened_when_broken_again(void **state) {
   ingest_version("v4", 2.0);
   hud_issue is = wait_status(a, "open");
   assert_int_equal(is.times_reopened, 1);
-  assert_int_equal(history_has(&is, "reopened"), 1);
+  assert_int_equal(isf_history_has(&is, "reopened"), 1);
   assert_string_equal(is.baseline.version, "v3");
   assert_string_equal(is.current.version, "v4");
   assert_int_equal(list(a, "all").n_issues, 1);
@@ -444,7 +409,7 @@ static void pass_cost(void **state) {
   double passes = atof(p + 25), secs = atof(s + 31);
   assert_true(passes >= 5); /* v1 and v2 may share a fold */
   fprintf(stderr, "detection: %.0f passes, %.1f ms per pass (one slice of %d invocations per flow per version)\n", passes,
-          1e3 * secs / passes, INV);
+          1e3 * secs / passes, ISF_INV);
   srvh_resp_free(&r);
 }
 
