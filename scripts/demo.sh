@@ -84,8 +84,9 @@ path = sys.argv[1]
 src = open(path).read()
 head = "def apply_discounts(total, coupon):\n"
 assert head in src, "apply_discounts not found in " + path
-src = src.replace(head, head + "    time.sleep(0.004)  # v2: the coupon rules, looked up per request\n")
-open(path, "w").write(src if "import time\n" in src else "import time\n\n" + src)
+# One line, so that every function keeps its first line (the editor's copy is v1).
+src = src.replace(head, head + "    __import__('time').sleep(0.004)  # v2: the coupon rules, looked up per request\n")
+open(path, "w").write(src)
 EOF
 
 run_release 1 "$ROOT/examples/shop"
