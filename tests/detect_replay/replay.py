@@ -497,8 +497,9 @@ def replay_false(server, tmp, rng):
 def replay_sensitivity(server, tmp, rng):
     iterations = int(os.environ.get("REPLAY_ITERATIONS", "400"))
     names = [n.strip() for n in os.environ.get("REPLAY_CHANGES", ",".join(CHANGES)).split(",") if n.strip()]
+    claimed = float(os.environ.get("REPLAY_CLAIMED_RATE", "0.05"))
     rows, ok = [], True
-    k = 0
+    k, stray_pairs = 0, 0  # pairs with an issue that is not the planted change's: false issues
     profile = Profile(rng, iterations, mild=True)
     statuses, elapsed = run_release(server, tmp, "v0", profile)
     log(f"v0   {'plain':16} {profile}  {elapsed:5.1f} s {dict(sorted(statuses.items()))}")
@@ -519,13 +520,14 @@ def replay_sensitivity(server, tmp, rng):
                 what = ",".join(sorted({it.get("metric") if it.get("kind") == "duration_regression" else it.get("kind")
                                         for it in right})) or "-"
                 row = [name + ("" if asserted else "*"), bool(found), bool(right), what, len(found), alerts, "n/a"]
-                if asserted:
-                    ok = ok and bool(right) and len(found) == 1 and alerts in (None, 1)
+                if asserted:  # found, blamed right, as one issue, each issue alerted once
+                    ok = ok and len(right) == 1 and alerts in (None, len(found))
+                stray_pairs += len(found) > len(right)
                 ids = {it["issue_id"] for it in right}
             else:
                 if found or alerts:
-                    ok = False
-                    log("      (a return to the plain code raised an issue)")
+                    stray_pairs += 1
+                    log("      (a return to the plain code raised an issue: a false issue)")
                 if server.stored:  # the planted change's issue: resolved now that the code is back?
                     now = {it["issue_id"]: it.get("status") for it in
                            server.get("/v1/issues", service=SERVICE, env=ENV, status="all")["issues"]}
@@ -537,7 +539,10 @@ def replay_sensitivity(server, tmp, rng):
         log(f"{name:18} {'yes' if det else 'no':>8} {'yes' if right else 'no':>17} {what:>20} {n:7} "
             f"{'n/a' if alerts is None else alerts:>7} {resolved:>19}")
     log("(* measured, not asserted; the others must be found, blamed on the right function, as one issue)")
-    return ok
+    # Other issues are false ones: judged as detect_replay_false judges them, not as a missed change.
+    limit = binom_tail_limit(k, claimed)
+    log(f"pairs with a false issue: {stray_pairs} of {k}; claimed per comparison <= {claimed:g}, so at most {limit}")
+    return ok and stray_pairs <= limit
 
 
 def main():
