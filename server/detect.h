@@ -17,7 +17,9 @@
  * itself: median and 1.4826 MAD of r over the function self times with min_samples on both sides
  * (most functions did not change), the median sampling variance taken off; tau >= min_drift.
  * With fewer than min_drift_units such functions: delta = 0 and tau = max(min_drift,
- * default_drift). z = (r - delta) / sqrt(tau^2 + v) (delta is not taken off call counts), p is
+ * default_drift). z = (r - beta delta) / sqrt(tau_u^2 + v): beta (1 unless learned) is how the
+ * unit follows the host and tau_u the larger of tau and the unit's learned spread (cfg->learned);
+ * no shift is taken off call counts. p is
  * one-sided (an increase), floored at DBL_MIN (never 0), q is Benjamini–Hochberg over every unit
  * tested in the run. Error rates: two-proportion z with the variance multiplied by
  * error_dispersion (requests are not independent between deployments either).
