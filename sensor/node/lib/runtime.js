@@ -1,6 +1,7 @@
 'use strict';
-// The global `__hud` that instrumented code calls: enter(n) / exit(h) / fail(h, err) and
-// table(base, ids, names) that a rewritten module runs first (sensor/node/src/rewrite.h).
+// The global `__hud` that instrumented code calls: enter(n) / exit(h) / fail(h, err), and
+// table([ids, names, file, inserts]) that a rewritten module runs first; it returns the
+// module's base n of enter(n) (sensor/node/src/rewrite.h, lib/instrument.js).
 //
 // PLACEHOLDER for the C core: calls and escaped exceptions are counted here, in plain JS
 // arrays, so that tests can check exact counts. The next step replaces these bodies with the
@@ -10,7 +11,12 @@ const names = [];
 const calls = [];
 const errors = [];
 
-function table(base, tids, tnames) {
+const stack = require('./stack');
+
+function table(t) {
+  const [tids, tnames, file, inserts] = t;
+  const base = ids.length;
+  stack.register(file, inserts);
   for (let k = 0; k < tids.length; k++) {
     ids[base + k] = tids[k];
     names[base + k] = tnames[k];
@@ -19,6 +25,7 @@ function table(base, tids, tnames) {
       errors[base + k] = 0;
     }
   }
+  return base;
 }
 
 function enter(n) {
