@@ -31,9 +31,10 @@ function wanted(file, opts) {
 // The instrumented text of SOURCE, or null to run it as it is. KEY is the file name V8
 // reports in stack frames (the path for CommonJS, the file: URL for ES modules).
 function rewrite(source, file, key, url, opts) {
+  const mod = config.modulePath(file, opts.root);
   let r;
   try {
-    r = native.instrument(source, config.modulePath(file, opts.root), url, 'javascript', PROLOGUE);
+    r = native.instrument(source, mod, url, 'javascript', PROLOGUE);
   } catch (err) {
     stats.failed++;
     return null;
@@ -44,7 +45,7 @@ function rewrite(source, file, key, url, opts) {
   }
   stats.modules++;
   stats.functions += r.instrumented;
-  const table = [r.ids, r.names, key, Array.from(r.inserts)];
+  const table = [r.ids, r.names, key, Array.from(r.inserts), mod];
   let code = `${r.code}\n;function __hud_t(){return${JSON.stringify(table)}}`;
   if (!HAS_MAP.test(source))
     code += `\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(r.map).toString('base64')}`;

@@ -1,0 +1,38 @@
+// Ground truth: a workload with known exact call counts (sync, async/await, generators, async
+// generators, class methods/accessors/fields, closures, callbacks, arrows with expression
+// bodies, promises rejected and caught) in CommonJS and as an ES module, each started the
+// three ways the sensor is started (--import, NODE_OPTIONS, init()); the placeholder counters
+// must give exactly fixtures/expected.json, and the program's own results (fn.name,
+// fn.length, strict mode) must be those of the run without the sensor.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeApp, node, lastJson } from './support.mjs';
+
+const app = makeApp('ground_truth');
+const expected = JSON.parse(fs.readFileSync(path.join(app, 'expected.json'), 'utf8'));
+let checked = 0;
+
+for (const workload of ['workload.cjs', 'workload.mjs']) {
+  const plain = lastJson(node(['ground_truth_driver.cjs', workload], app), `${workload} plain`);
+  assert.equal(plain.counts, null, 'without HUD_ENABLE nothing is installed');
+  assert.equal(plain.result.strict, true);
+  const ways = {
+    '--import': [['--import', 'hud-sensor/register', 'ground_truth_driver.cjs', workload], {}],
+    NODE_OPTIONS: [['ground_truth_driver.cjs', workload], { NODE_OPTIONS: '--import hud-sensor/register' }],
+    'init()': [['ground_truth_driver.cjs', workload, 'init'], {}],
+  };
+  for (const [way, [args, extra]] of Object.entries(ways)) {
+    const what = `${workload} via ${way}`;
+    const r = node(args, app, { HUD_ENABLE: '1', HUD_STATUS: 'stderr', ...extra });
+    const got = lastJson(r, what);
+    assert.match(r.stderr, /hud: sensor enabled/, what);
+    assert.deepEqual(got.result, plain.result, `${what}: the program's results change`);
+    const mine = {};
+    for (const c of Object.values(got.counts))
+      if (c.module_path === workload) mine[c.name] = [c.calls, c.errors];
+    assert.deepEqual(mine, expected, `${what}: counts`);
+    checked++;
+  }
+}
+console.log(`ground truth: ${checked} runs, ${Object.keys(expected).length} functions each, exact`);
