@@ -15,7 +15,16 @@ function install(opts) {
       const code = rewrite(content, filename, filename, pathToFileURL(filename).href, opts);
       if (code !== null) content = code;
     }
-    return compile.call(this, content, filename);
+    // This frame is on the stack while the module's top level runs; lib/stack.js hides it,
+    // and one more frame is captured meanwhile so that none of the application's is lost.
+    const limit = Error.stackTraceLimit;
+    const raised = typeof limit === 'number' && Number.isFinite(limit);
+    if (raised) Error.stackTraceLimit = limit + 1;
+    try {
+      return compile.call(this, content, filename);
+    } finally {
+      if (raised && Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
+    }
   };
 }
 

@@ -37,6 +37,15 @@ function originalColumn(file, line, col) {
   return c - removed + 1;
 }
 
+// The sensor's own frames (the CommonJS compile wrapper, on the stack while a module's top
+// level runs) are left out; lib/cjs.js raises Error.stackTraceLimit by one meanwhile, so the
+// frames that remain are exactly those of a run without the sensor.
+const OWN_DIR = require('node:path').dirname(__dirname) + require('node:path').sep;
+function notOurs(cs) {
+  const f = cs.getFileName();
+  return !(f && f.startsWith(OWN_DIR));
+}
+
 // A frame of a rewritten file with its original column: V8's CallSite methods, except the
 // column and the text.
 let siteProto = null;
@@ -92,7 +101,7 @@ function wrap(fn) {
   let w = wrappers.get(fn);
   if (!w) {
     w = function prepareStackTrace(error, trace) {
-      return fn.call(this, error, trace.map(mapSite));
+      return fn.call(this, error, trace.filter(notOurs).map(mapSite));
     };
     wrappers.set(fn, w);
     wrappers.set(w, w);
