@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import vm from 'node:vm';
 import { PKG, OUT, node, lastJson } from './support.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -54,7 +55,17 @@ const nm = path.join(dir, 'node_modules');
 const packages = fs.readdirSync(nm).filter((n) => !n.startsWith('.'))
   .flatMap((n) => (n.startsWith('@') ? fs.readdirSync(path.join(nm, n)).map((m) => `${n}/${m}`) : [n]));
 const indexIds = new Set();
-let same = 0, onlyIndex = 0, onlySensor = 0, files = 0;
+let same = 0, onlyIndex = 0, onlySensor = 0, files = 0, broken = 0, instrumented = 0;
+let compiled = 0, compileFailed = 0;
+const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname'];
+const compiles = (code) => {
+  try {
+    vm.compileFunction(code, PARAMS);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const samples = [];
 for (const p of packages) {
   const root = path.join(nm, p);
@@ -74,6 +85,16 @@ for (const p of packages) {
     const src = fs.readFileSync(file, 'utf8');
     const mod = config.modulePath(file);
     const t = native.instrument(src, mod, pathToFileURL(file).href, 'javascript');
+    if (t.parseErrors) broken++;
+    instrumented += t.instrumented;
+    // Every rewritten CommonJS file must still compile (ES modules: the Express run below).
+    if (t.instrumented && !file.endsWith('.mjs') && compiles(src)) {
+      if (compiles(t.code)) compiled++;
+      else {
+        compileFailed++;
+        if (samples.length < 10) samples.push(`rewritten text does not compile: ${file}`);
+      }
+    }
     for (let i = 0; i < t.ids.length; i++) {
       const k = `${p}|${mod}|${t.names[i]}|${t.ids[i]}|${t.startLines[i]}`;
       const n = idx.get(k) || 0;
@@ -95,6 +116,8 @@ const agreement = same / (same + onlyIndex + onlySensor);
 console.log(`identity: ${packages.length} packages, ${files} files, ${same} functions named alike, ` +
   `${onlySensor} only by the sensor, ${onlyIndex} only by hud-index: agreement ${(100 * agreement).toFixed(3)}%`);
 for (const s of samples) console.log(`  ${s}`);
+console.log(`rewrite: ${instrumented} of ${same + onlySensor} functions instrumented; ${broken} files left ` +
+  `as they are (tree-sitter reports a syntax error); ${compiled} rewritten files compile, ${compileFailed} do not`);
 
 // A real Express app serving a lodash result, with and without the sensor.
 const app = path.join(dir, 'app.cjs');
@@ -130,3 +153,4 @@ for (const [id, c] of unknown.slice(0, 5)) console.log(`  unknown: ${c.module_pa
 assert.ok(called.length > 50, 'express and lodash functions were counted');
 assert.equal(unknown.length, 0);
 assert.ok(agreement >= 0.999, `agreement ${agreement} below 99.9%`);
+assert.equal(compileFailed, 0, 'rewritten files that no longer compile');
