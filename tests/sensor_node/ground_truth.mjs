@@ -35,4 +35,15 @@ for (const workload of ['workload.cjs', 'workload.mjs']) {
     checked++;
   }
 }
-console.log(`ground truth: ${checked} runs, ${Object.keys(expected).length} functions each, exact`);
+// Rewrite edge cases (fixtures/edge.{cjs,mjs}: hashbang, directives, empty bodies, nested
+// arrows, default parameters, derived constructors, accessors, default exports, private methods).
+const edgeExpected = JSON.parse(fs.readFileSync(path.join(app, 'expected_edge.json'), 'utf8'));
+const edgePlain = lastJson(node(['edge_driver.cjs'], app), 'edge plain');
+const edge = lastJson(node(['--import', 'hud-sensor/register', 'edge_driver.cjs'], app, { HUD_ENABLE: '1', HUD_STATUS: 'off' }), 'edge');
+assert.deepEqual(edge.result, edgePlain.result, 'edge cases: results change');
+const edgeGot = {};
+for (const c of Object.values(edge.counts))
+  if (edgeExpected[c.module_path]) (edgeGot[c.module_path] ||= {})[c.name] = [c.calls, c.errors];
+assert.deepEqual(edgeGot, edgeExpected, 'edge cases: counts');
+console.log(`ground truth: ${checked} runs, ${Object.keys(expected).length} functions each, exact; ` +
+  `edge cases: ${Object.values(edgeExpected).reduce((n, m) => n + Object.keys(m).length, 0)} functions, exact`);
