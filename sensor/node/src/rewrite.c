@@ -346,7 +346,7 @@ int hsn_rewrite(hud_indexer *ix, hud_lang lang, const char *module_path, const c
   }
   for (size_t i = 0; i < idx->nfuncs; i++)
     w.order[i] = (fkey){idx->funcs[i].end_byte, idx->funcs[i].start_byte, (uint32_t)i};
-  qsort(w.order, idx->nfuncs, sizeof *w.order, cmp_func_end);
+  if (idx->nfuncs) qsort(w.order, idx->nfuncs, sizeof *w.order, cmp_func_end);
   ts_parser_set_language(parser, tl);
   if (!(tree = ts_parser_parse_string(parser, NULL, src, (uint32_t)len))) {
     rc = HUD_ENOMEM;
@@ -361,8 +361,8 @@ int hsn_rewrite(hud_indexer *ix, hud_lang lang, const char *module_path, const c
       rc = add_ins(&w, d ? d : prologue_offset(src, len), 0, INS_PROLOGUE, 0);
     }
     if (rc || (rc = walk(&w, ts_tree_root_node(tree)))) goto out;
-    qsort(w.ins, w.nins, sizeof *w.ins, cmp_ins);
-    qsort(w.leaves, w.nleaves, sizeof *w.leaves, cmp_u32);
+    if (w.nins) qsort(w.ins, w.nins, sizeof *w.ins, cmp_ins);
+    if (w.nleaves) qsort(w.leaves, w.nleaves, sizeof *w.leaves, cmp_u32);
   }
   rc = emit(&w, source_url, r);
   r->instrumented = w.instrumented;
