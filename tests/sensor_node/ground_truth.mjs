@@ -37,6 +37,9 @@ for (const workload of ['workload.cjs', 'workload.mjs']) {
 }
 // Rewrite edge cases (fixtures/edge.{cjs,mjs}: hashbang, directives, empty bodies, nested
 // arrows, default parameters, derived constructors, accessors, default exports, private methods).
+fs.mkdirSync(path.join(app, 'node_modules', 'dep'));
+fs.writeFileSync(path.join(app, 'node_modules', 'dep', 'package.json'), '{"name": "dep", "main": "index.js"}');
+fs.writeFileSync(path.join(app, 'node_modules', 'dep', 'index.js'), 'exports.dep = function dep() { return "dep" };\n');
 const edgeExpected = JSON.parse(fs.readFileSync(path.join(app, 'expected_edge.json'), 'utf8'));
 const edgePlain = lastJson(node(['edge_driver.cjs'], app), 'edge plain');
 const edge = lastJson(node(['--import', 'hud-sensor/register', 'edge_driver.cjs'], app, { HUD_ENABLE: '1', HUD_STATUS: 'off' }), 'edge');
@@ -45,5 +48,14 @@ const edgeGot = {};
 for (const c of Object.values(edge.counts))
   if (edgeExpected[c.module_path]) (edgeGot[c.module_path] ||= {})[c.name] = [c.calls, c.errors];
 assert.deepEqual(edgeGot, edgeExpected, 'edge cases: counts');
+// node_modules only when included; an exclude glob wins.
+const modulesOf = (extra) => {
+  const r = lastJson(node(['--import', 'hud-sensor/register', 'edge_driver.cjs'], app, { HUD_ENABLE: '1', HUD_STATUS: 'off', ...extra }), JSON.stringify(extra));
+  return [...new Set(Object.values(r.counts).filter((c) => c.calls > 0).map((c) => c.module_path))].sort();
+};
+assert.deepEqual(modulesOf({}), ['edge.cjs', 'edge.mjs', 'edge_driver.cjs']);
+assert.deepEqual(modulesOf({ HUD_INCLUDE_MODULES: 'dep' }), ['edge.cjs', 'edge.mjs', 'edge_driver.cjs', 'index.js']);
+assert.deepEqual(modulesOf({ HUD_INCLUDE_MODULES: 'de?', HUD_EXCLUDE_MODULES: 'edge.*, dep/index.js' }), ['edge_driver.cjs']);
+
 console.log(`ground truth: ${checked} runs, ${Object.keys(expected).length} functions each, exact; ` +
   `edge cases: ${Object.values(edgeExpected).reduce((n, m) => n + Object.keys(m).length, 0)} functions, exact`);
