@@ -84,6 +84,33 @@ static void columns_count_utf16_units(void **state) {
   hud_indexer_free(ix);
 }
 
+static void lines_end_where_v8_ends_them(void **state) {
+  hud_indexer *ix = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  /* A lone \r and U+2028 (in a string) end lines for V8; \r\n is one line end. */
+  hsn_result *r = rewrite(ix, "const a = 1;\rconst s = '\xe2\x80\xa8';\r\nfunction f() {}", NULL);
+  assert_int_equal(r->nins, 2);
+  assert_int_equal(r->ins[0].line, 3);
+  assert_int_equal(r->ins[0].gen_col, strlen("function f() {"));
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
+static void typescript_signatures_are_not_functions(void **state) {
+  hud_indexer *ix = NULL;
+  hsn_result *r = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  const char *src = "abstract class A { abstract m(): void; n(x: number): number { return x } }\n"
+                    "function o(a: string): void;\nfunction o(a: any) {}\n";
+  assert_int_equal(hsn_rewrite(ix, HUD_LANG_TYPESCRIPT, "a.ts", "", src, strlen(src), NULL, &r), 0);
+  assert_int_equal(r->instrumented, 2);
+  assert_string_equal(r->fns[0].qualname, "A.n");
+  assert_non_null(strstr(r->code, "abstract m(): void; n(x: number): number {" OPEN(0) " return x " CLOSE "}"));
+  assert_non_null(strstr(r->code, "function o(a: string): void;\nfunction o(a: any) {" OPEN(1) CLOSE "}"));
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
 static void syntax_errors_leave_the_source_alone(void **state) {
   hud_indexer *ix = NULL;
   assert_int_equal(hud_indexer_new(&ix), 0);
@@ -116,6 +143,8 @@ int main(void) {
       cmocka_unit_test(rewrites_blocks_arrows_and_directives),
       cmocka_unit_test(nested_arrows_close_inner_first),
       cmocka_unit_test(columns_count_utf16_units),
+      cmocka_unit_test(lines_end_where_v8_ends_them),
+      cmocka_unit_test(typescript_signatures_are_not_functions),
       cmocka_unit_test(syntax_errors_leave_the_source_alone),
       cmocka_unit_test(bad_arguments),
   };

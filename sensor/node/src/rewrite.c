@@ -207,6 +207,16 @@ static unsigned utf16_units(unsigned char c) {
   return c >= 0xf0 ? 2 : 1;
 }
 
+/* Whether byte P ends a line as V8 counts lines: \n, \r not followed by \n, U+2028, U+2029
+ * (the last byte of E2 80 A8 / E2 80 A9). Stack frames' line numbers are V8's. */
+static bool ends_line(const char *src, size_t len, size_t p) {
+  unsigned char c = (unsigned char)src[p];
+  if (c == '\n') return true;
+  if (c == '\r') return p + 1 >= len || src[p + 1] != '\n';
+  return (c == 0xa8 || c == 0xa9) && p >= 2 && (unsigned char)src[p - 2] == 0xe2 &&
+         (unsigned char)src[p - 1] == 0x80;
+}
+
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static void vlq(sbuf *m, long v) {
@@ -269,7 +279,7 @@ static int emit(rw *w, const char *source_url, hsn_result *r) {
     line_start = false;
     unsigned char c = (unsigned char)w->src[p];
     sbuf_putc(&code, (char)c);
-    if (c == '\n') {
+    if (ends_line(w->src, w->len, p)) {
       line++, col = 0, shift = 0, line_start = true;
       sbuf_putc(&map, ';');
       st.prev_gen_col = 0;
