@@ -10,16 +10,18 @@ let state = null;
 function init(opts = {}) {
   if (state) return true;
   config.statusStream(opts.status);
-  const say = opts.quiet ? () => {} : (m) => config.status(m, opts.status);
+  // Worker threads (which run --import too) start quietly: one status line per process.
+  const main = require('node:worker_threads').isMainThread;
+  const say = opts.quiet || !main ? () => {} : (m) => config.status(m, opts.status);
   if (!config.enabled()) {
-    config.status('HUD_ENABLE is not set: sensor disabled, nothing instrumented', opts.status);
+    if (main) config.status('HUD_ENABLE is not set: sensor disabled, nothing instrumented', opts.status);
     return false;
   }
   let instrument;
   try {
     instrument = require('./lib/instrument');
   } catch (err) {
-    config.status(`native module unavailable (${err.message}): sensor disabled`, opts.status);
+    if (main) config.status(`native module unavailable (${err.message}): sensor disabled`, opts.status);
     return false;
   }
   const env = process.env;
