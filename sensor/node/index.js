@@ -32,7 +32,8 @@ function init(opts = {}) {
   };
   require('./lib/runtime').install();
   const stack = require('./lib/stack');
-  stack.install(stack.mode());
+  cfg.stackMode = stack.mode();
+  stack.install(cfg.stackMode);
   require('./lib/cjs').install(cfg);
   const { register } = require('node:module');
   const { pathToFileURL } = require('node:url');

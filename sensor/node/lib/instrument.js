@@ -1,7 +1,7 @@
 'use strict';
 // One module's rewrite (src/rewrite.h) plus what the runtime needs of it: a trailer
 // function, hoisted, that hands the module's table to `__hud.table` from the prologue, and
-// the source map. Used on the main thread (CommonJS) and on the loader thread (ES modules).
+// (HUD_STACK_MODE=sourcemap) the source map. Used on the main thread (CommonJS) and on the loader thread (ES modules).
 const path = require('node:path');
 const config = require('./config');
 
@@ -47,7 +47,9 @@ function rewrite(source, file, key, url, opts) {
   stats.functions += r.instrumented;
   const table = [r.ids, r.names, key, Array.from(r.inserts), mod];
   let code = `${r.code}\n;function __hud_t(){return${JSON.stringify(table)}}`;
-  if (!HAS_MAP.test(source))
+  // The map only for Node's own source-map support: in "exact" mode the frames already carry
+  // original columns, and Node (--enable-source-maps) would map them a second time.
+  if (opts.stackMode === 'sourcemap' && !HAS_MAP.test(source))
     code += `\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(r.map).toString('base64')}`;
   return code;
 }
