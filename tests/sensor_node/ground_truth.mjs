@@ -22,6 +22,7 @@ for (const workload of ['workload.cjs', 'workload.mjs']) {
     NODE_OPTIONS: [['ground_truth_driver.cjs', workload], { NODE_OPTIONS: '--import hud-sensor/register' }],
     'init()': [['ground_truth_driver.cjs', workload, 'init'], {}],
   };
+  if (workload.endsWith('.mjs')) ways['an ES module entry'] = [['--import', 'hud-sensor/register', 'ground_truth_entry.mjs'], {}];
   for (const [way, [args, extra]] of Object.entries(ways)) {
     const what = `${workload} via ${way}`;
     const r = node(args, app, { HUD_ENABLE: '1', HUD_STATUS: 'stderr', ...extra });
@@ -32,6 +33,9 @@ for (const workload of ['workload.cjs', 'workload.mjs']) {
     for (const c of Object.values(got.counts))
       if (c.module_path === workload) mine[c.name] = [c.calls, c.errors];
     assert.deepEqual(mine, expected, `${what}: counts`);
+    if (args.includes('ground_truth_entry.mjs'))
+      assert.ok(Object.values(got.counts).some((c) => c.module_path === 'ground_truth_entry.mjs' && c.name === 'report' && c.calls === 1),
+        `${what}: the entry point's own function`);
     checked++;
   }
 }
