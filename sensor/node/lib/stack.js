@@ -114,6 +114,7 @@ function installExact() {
   if (d && !d.configurable) return false;
   let current = d ? (d.get ? d.get.call(Error) : d.value) : undefined;
   if (typeof current !== 'function') current = nodeDefault;
+  const original = current; // what `Error.prepareStackTrace = undefined` goes back to
   Object.defineProperty(Error, 'prepareStackTrace', {
     configurable: true,
     enumerable: d ? d.enumerable : false,
@@ -121,7 +122,7 @@ function installExact() {
       return wrap(current);
     },
     set(v) {
-      current = typeof v === 'function' ? v : nodeDefault;
+      current = typeof v === 'function' ? v : original;
     },
   });
   return true;
