@@ -12,16 +12,16 @@ function init(opts = {}) {
   config.statusStream(opts.status);
   // Worker threads (which run --import too) start quietly: one status line per process.
   const main = require('node:worker_threads').isMainThread;
-  const say = opts.quiet || !main ? () => {} : (m) => config.status(m, opts.status);
+  const say = opts.quiet || !main ? () => {} : (m) => config.status(m);
   if (!config.enabled()) {
-    if (main) config.status('HUD_ENABLE is not set: sensor disabled, nothing instrumented', opts.status);
+    if (main) config.status('HUD_ENABLE is not set: sensor disabled, nothing instrumented');
     return false;
   }
   let instrument;
   try {
     instrument = require('./lib/instrument');
   } catch (err) {
-    if (main) config.status(`native module unavailable (${err.message}): sensor disabled`, opts.status);
+    if (main) config.status(`native module unavailable (${err.message}): sensor disabled`);
     return false;
   }
   const env = process.env;

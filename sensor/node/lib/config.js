@@ -12,15 +12,16 @@ function enabled(env = process.env) {
 
 let stream = null;
 
+// Chooses where status lines go (init() option, else HUD_STATUS); reports a bad value once.
 function statusStream(opt, env = process.env) {
   const v = String(opt || env.HUD_STATUS || 'stdout').trim().toLowerCase();
-  if (v === 'stdout' || v === 'stderr' || v === 'off') return v;
+  if (v === 'stdout' || v === 'stderr' || v === 'off') return (stream = v);
   process.stderr.write(`hud: HUD_STATUS=${v} is not stdout, stderr or off: using stdout\n`);
-  return 'stdout';
+  return (stream = 'stdout');
 }
 
-function status(msg, opt) {
-  if (!stream || opt) stream = statusStream(opt);
+function status(msg) {
+  if (!stream) statusStream();
   if (stream === 'off') return;
   try {
     (stream === 'stderr' ? process.stderr : process.stdout).write(`hud: ${msg}\n`);
