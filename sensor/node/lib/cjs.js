@@ -1,0 +1,31 @@
+'use strict';
+// CommonJS: every module compiled after install() goes through the rewrite.
+const Module = require('node:module');
+const { pathToFileURL } = require('node:url');
+const { wanted, rewrite } = require('./instrument');
+
+let installed = false;
+
+function install(opts) {
+  if (installed) return;
+  installed = true;
+  const compile = Module.prototype._compile;
+  Module.prototype._compile = function hudCompile(content, filename) {
+    if (typeof content === 'string' && wanted(filename, opts)) {
+      const code = rewrite(content, filename, filename, pathToFileURL(filename).href, opts);
+      if (code !== null) content = code;
+    }
+    // This frame is on the stack while the module's top level runs; lib/stack.js hides it,
+    // and one more frame is captured meanwhile so that none of the application's is lost.
+    const limit = Error.stackTraceLimit;
+    const raised = typeof limit === 'number' && Number.isFinite(limit);
+    if (raised) Error.stackTraceLimit = limit + 1;
+    try {
+      return compile.call(this, content, filename);
+    } finally {
+      if (raised && Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
+    }
+  };
+}
+
+module.exports = { install };

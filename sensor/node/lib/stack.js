@@ -1,0 +1,141 @@
+'use strict';
+// error.stack as without the sensor. The rewrite moves no line, but columns after inserted
+// text shift on the lines that received it. Two ways to put them back (HUD_STACK_MODE):
+//
+// - "exact" (default): the frames of rewritten files reach Error.prepareStackTrace (Node's
+//   default formatter or any other) with their original column, from each file's insertion
+//   list; their text is V8's own with only the column changed.
+// - "sourcemap": Node's source-map support (process.setSourceMapsEnabled(true)) with the map
+//   appended to each rewritten module. Node re-creates the frame text itself, which differs
+//   from V8's in places (measured in tests/sensor_node; docs/sensor-node.md).
+// - "off": nothing; columns on instrumented lines are those of the rewritten text.
+const files = new Map(); // file name as V8 reports it -> Map(line (1-based) -> [col, len, ...])
+
+function register(file, inserts) {
+  const lines = new Map();
+  for (let i = 0; i < inserts.length; i += 3) {
+    const line = inserts[i] + 1;
+    let a = lines.get(line);
+    if (!a) lines.set(line, (a = []));
+    a.push(inserts[i + 1], inserts[i + 2]);
+  }
+  files.set(file, lines);
+}
+
+// Original 1-based column of generated 1-based column COL on LINE of FILE.
+function originalColumn(file, line, col) {
+  const a = files.get(file)?.get(line);
+  if (!a) return col;
+  const c = col - 1;
+  let removed = 0;
+  for (let i = 0; i < a.length; i += 2) {
+    const start = a[i], len = a[i + 1];
+    if (c < start) break;
+    if (c < start + len) return start - removed + 1; // inside inserted text: its anchor
+    removed += len;
+  }
+  return c - removed + 1;
+}
+
+// The sensor's own frames (the CommonJS compile wrapper, on the stack while a module's top
+// level runs) are left out; lib/cjs.js raises Error.stackTraceLimit by one meanwhile, so the
+// frames that remain are exactly those of a run without the sensor.
+const OWN_DIR = require('node:path').dirname(__dirname) + require('node:path').sep;
+function notOurs(cs) {
+  const f = cs.getFileName();
+  return !(f && f.startsWith(OWN_DIR));
+}
+
+// A frame of a rewritten file with its original column: V8's CallSite methods, except the
+// column and the text.
+let siteProto = null;
+function makeSiteProto(cs) {
+  siteProto = {};
+  for (const k of Object.getOwnPropertyNames(Object.getPrototypeOf(cs))) {
+    if (k !== 'constructor' && typeof cs[k] === 'function')
+      siteProto[k] = function (...a) { return this.cs[k](...a); };
+  }
+  siteProto.getColumnNumber = function () { return this.col; };
+  siteProto.toString = function () {
+    const s = String(this.cs), file = this.cs.getFileName(), line = this.cs.getLineNumber();
+    const tail = `${file}:${line}:${this.cs.getColumnNumber()}`;
+    const at = s.lastIndexOf(tail);
+    return at < 0 ? s : s.slice(0, at) + `${file}:${line}:${this.col}` + s.slice(at + tail.length);
+  };
+  return siteProto;
+}
+
+function mapSite(cs) {
+  const file = cs.getFileName();
+  if (!file || !files.has(file)) return cs;
+  const col = cs.getColumnNumber();
+  const orig = originalColumn(file, cs.getLineNumber(), col);
+  if (orig === col) return cs;
+  const o = Object.create(siteProto || makeSiteProto(cs));
+  o.cs = cs;
+  o.col = orig;
+  return o;
+}
+
+// Node's formatting when it has no Error.prepareStackTrace of its own (lib/internal/errors.js).
+function isNodeError(e) {
+  for (let o = e; o !== null && typeof o === 'object'; o = Object.getPrototypeOf(o))
+    for (const s of Object.getOwnPropertySymbols(o)) if (s.description === 'kIsNodeError') return true;
+  return false;
+}
+
+function nodeDefault(error, trace) {
+  const head = isNodeError(error)
+    ? `${error.name} [${error.code}]: ${error.message}`
+    : Error.prototype.toString.call(error);
+  if (trace.length === 0) return head;
+  return `${head}\n    at ${trace.join('\n    at ')}`;
+}
+
+// Error.prepareStackTrace becomes an accessor: whatever function is set (Node's default,
+// the application's, a library's) is called with the frames of rewritten files mapped back.
+// Reading it gives the wrapper of the function set (the same object each time).
+const wrappers = new WeakMap();
+function wrap(fn) {
+  if (typeof fn !== 'function') return fn;
+  let w = wrappers.get(fn);
+  if (!w) {
+    w = function prepareStackTrace(error, trace) {
+      return fn.call(this, error, trace.filter(notOurs).map(mapSite));
+    };
+    wrappers.set(fn, w);
+    wrappers.set(w, w);
+  }
+  return w;
+}
+
+function installExact() {
+  const d = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
+  if (d && !d.configurable) return false;
+  let current = d ? (d.get ? d.get.call(Error) : d.value) : undefined;
+  if (typeof current !== 'function') current = nodeDefault;
+  const original = current; // what `Error.prepareStackTrace = undefined` goes back to
+  Object.defineProperty(Error, 'prepareStackTrace', {
+    configurable: true,
+    enumerable: d ? d.enumerable : false,
+    get() {
+      return wrap(current);
+    },
+    set(v) {
+      current = typeof v === 'function' ? v : original;
+    },
+  });
+  return true;
+}
+
+function install(mode) {
+  if (mode === 'sourcemap') process.setSourceMapsEnabled(true);
+  else if (mode === 'exact') installExact();
+}
+
+function mode(env = process.env) {
+  const m = String(env.HUD_STACK_MODE || 'exact').trim().toLowerCase();
+  return m === 'sourcemap' || m === 'off' ? m : 'exact';
+}
+
+module.exports = { register, originalColumn, install, mode };

@@ -1,0 +1,139 @@
+/* hud_sensor.node: the Node-API face of the Node sensor's native part.
+ *
+ *   instrument(source, modulePath, sourceUrl, lang[, prologue]) ->
+ *     {code, map, ids, names, startLines, inserts, instrumented, parseErrors}
+ *
+ * lang is "javascript", "typescript" or "tsx"; ids[k] / names[k] name enter(__hud_b + k);
+ * inserts is a Uint32Array of (line, generated column, length) triples (rewrite.h).
+ * Each Node environment (main thread, loader thread, workers) has its own indexer, kept as
+ * the environment's instance data. Errors are thrown as JS errors with hud's message. */
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hud/err.h"
+#include "hud/index.h"
+#include "rewrite.h"
+
+#define NAPI_OK(call)                                                                            \
+  do {                                                                                           \
+    if ((call) != napi_ok) return NULL;                                                          \
+  } while (0)
+
+static void free_indexer(napi_env env, void *data, void *hint) { hud_indexer_free(data); }
+
+static hud_indexer *env_indexer(napi_env env) {
+  void *ix = NULL;
+  if (napi_get_instance_data(env, &ix) == napi_ok && ix) return ix;
+  hud_indexer *nix = NULL;
+  if (hud_indexer_new(&nix)) return NULL;
+  if (napi_set_instance_data(env, nix, free_indexer, NULL) != napi_ok) {
+    hud_indexer_free(nix);
+    return NULL;
+  }
+  return nix;
+}
+
+/* A JS string argument as a malloc'd UTF-8 copy. */
+static char *arg_str(napi_env env, napi_value v, size_t *len) {
+  size_t n = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok) return NULL;
+  char *s = malloc(n + 1);
+  if (!s) return NULL;
+  if (napi_get_value_string_utf8(env, v, s, n + 1, &n) != napi_ok) {
+    free(s);
+    return NULL;
+  }
+  if (len) *len = n;
+  return s;
+}
+
+static napi_value set_str(napi_env env, napi_value obj, const char *key, const char *s, size_t n) {
+  napi_value v;
+  NAPI_OK(napi_create_string_utf8(env, s, n, &v));
+  NAPI_OK(napi_set_named_property(env, obj, key, v));
+  return obj;
+}
+
+static napi_value result_to_js(napi_env env, const hsn_result *r) {
+  napi_value obj, ids, names, lines, v, ab, ins;
+  NAPI_OK(napi_create_object(env, &obj));
+  if (!set_str(env, obj, "code", r->code, r->code_len)) return NULL;
+  if (!set_str(env, obj, "map", r->map, NAPI_AUTO_LENGTH)) return NULL;
+  NAPI_OK(napi_create_array_with_length(env, r->nfns, &ids));
+  NAPI_OK(napi_create_array_with_length(env, r->nfns, &names));
+  NAPI_OK(napi_create_array_with_length(env, r->nfns, &lines));
+  for (size_t i = 0; i < r->nfns; i++) {
+    NAPI_OK(napi_create_string_utf8(env, r->fns[i].function_id, NAPI_AUTO_LENGTH, &v));
+    NAPI_OK(napi_set_element(env, ids, (uint32_t)i, v));
+    NAPI_OK(napi_create_string_utf8(env, r->fns[i].qualname, NAPI_AUTO_LENGTH, &v));
+    NAPI_OK(napi_set_element(env, names, (uint32_t)i, v));
+    NAPI_OK(napi_create_int32(env, r->fns[i].start_line, &v));
+    NAPI_OK(napi_set_element(env, lines, (uint32_t)i, v));
+  }
+  NAPI_OK(napi_set_named_property(env, obj, "ids", ids));
+  NAPI_OK(napi_set_named_property(env, obj, "names", names));
+  NAPI_OK(napi_set_named_property(env, obj, "startLines", lines));
+  void *data = NULL;
+  NAPI_OK(napi_create_arraybuffer(env, r->nins * 3 * sizeof(uint32_t), &data, &ab));
+  uint32_t *u = data;
+  for (size_t i = 0; i < r->nins; i++) {
+    u[3 * i] = r->ins[i].line;
+    u[3 * i + 1] = r->ins[i].gen_col;
+    u[3 * i + 2] = r->ins[i].len;
+  }
+  NAPI_OK(napi_create_typedarray(env, napi_uint32_array, r->nins * 3, ab, 0, &ins));
+  NAPI_OK(napi_set_named_property(env, obj, "inserts", ins));
+  NAPI_OK(napi_create_uint32(env, (uint32_t)r->instrumented, &v));
+  NAPI_OK(napi_set_named_property(env, obj, "instrumented", v));
+  NAPI_OK(napi_get_boolean(env, r->parse_errors != 0, &v));
+  NAPI_OK(napi_set_named_property(env, obj, "parseErrors", v));
+  return obj;
+}
+
+static napi_value js_instrument(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) {
+    napi_throw_type_error(env, NULL, "instrument(source, modulePath, sourceUrl, lang[, prologue])");
+    return NULL;
+  }
+  size_t len = 0;
+  char *src = arg_str(env, argv[0], &len), *mod = arg_str(env, argv[1], NULL);
+  char *url = arg_str(env, argv[2], NULL), *lang = arg_str(env, argv[3], NULL);
+  char *pro = argc > 4 ? arg_str(env, argv[4], NULL) : NULL;
+  hud_indexer *ix = env_indexer(env);
+  napi_value ret = NULL;
+  hsn_result *r = NULL;
+  int rc = HUD_EINVAL;
+  if (src && mod && url && lang && ix) {
+    hud_lang l = hud_lang_from_name(lang);
+    rc = l == HUD_LANG_JAVASCRIPT || l == HUD_LANG_TYPESCRIPT || l == HUD_LANG_TSX
+             ? hsn_rewrite(ix, l, mod, url, src, len, pro, &r)
+             : HUD_EINVAL;
+  }
+  if (rc) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) napi_throw_error(env, NULL, hud_strerror(rc));
+  } else {
+    ret = result_to_js(env, r);
+  }
+  hsn_result_free(r);
+  free(src);
+  free(mod);
+  free(url);
+  free(lang);
+  free(pro);
+  return ret;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_value fn;
+  if (napi_create_function(env, "instrument", NAPI_AUTO_LENGTH, js_instrument, NULL, &fn) !=
+          napi_ok ||
+      napi_set_named_property(env, exports, "instrument", fn) != napi_ok)
+    return NULL;
+  return exports;
+}

@@ -1,0 +1,403 @@
+/* Source rewrite of the Node sensor (see rewrite.h). One pass over the source emits the
+ * instrumented text, the insertion list and the source map together. */
+#include "rewrite.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tree_sitter/api.h>
+
+#include "hud/err.h"
+#include "sbuf.h"
+
+const TSLanguage *tree_sitter_javascript(void);
+const TSLanguage *tree_sitter_typescript(void);
+const TSLanguage *tree_sitter_tsx(void);
+
+enum { INS_PROLOGUE, INS_OPEN_BLOCK, INS_OPEN_DIRECTIVE, INS_OPEN_EXPR, INS_CLOSE_BLOCK, INS_CLOSE_EXPR };
+
+typedef struct ins {
+  uint32_t off;    /* source byte the text goes before */
+  uint32_t nstart; /* start byte of the function node, orders insertions at one offset */
+  int kind;
+  uint32_t n; /* BASE + k */
+} ins;
+
+typedef struct fkey {
+  uint32_t end, start, i;
+} fkey;
+
+typedef struct rw {
+  const char *src;
+  size_t len;
+  const hud_index_result *idx;
+  fkey *order; /* index funcs sorted by (end_byte, start_byte) */
+  bool *used;
+  ins *ins;
+  size_t nins, capins;
+  uint32_t *leaves; /* token start bytes, ascending */
+  size_t nleaves, capleaves;
+  const char *prologue;
+  bool prologue_semi; /* the prologue follows the module's directives */
+  size_t instrumented;
+} rw;
+
+static int cmp_func_end(const void *a, const void *b) {
+  const fkey *x = a, *y = b;
+  if (x->end != y->end) return x->end < y->end ? -1 : 1;
+  if (x->start != y->start) return x->start < y->start ? -1 : 1;
+  return 0;
+}
+
+/* At one offset closes come first, inner functions' closes before outer ones; then opens,
+ * outer before inner; one function's own open and close (an empty body) in that order. */
+static int cmp_ins(const void *a, const void *b) {
+  const ins *x = a, *y = b;
+  if (x->off != y->off) return x->off < y->off ? -1 : 1;
+  if ((x->kind == INS_PROLOGUE) != (y->kind == INS_PROLOGUE)) return x->kind == INS_PROLOGUE ? -1 : 1;
+  bool cx = x->kind >= INS_CLOSE_BLOCK, cy = y->kind >= INS_CLOSE_BLOCK;
+  if (cx != cy && x->nstart == y->nstart) return cx ? 1 : -1; /* an empty body: open, close */
+  if (cx != cy) return cx ? -1 : 1;
+  if (x->nstart != y->nstart) return (x->nstart > y->nstart) == cx ? -1 : 1;
+  return 0;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static bool is_function_node(const char *t) {
+  static const char *const types[] = {"function_declaration", "generator_function_declaration",
+                                      "function_expression",  "function",
+                                      "generator_function",   "arrow_function",
+                                      "method_definition"};
+  for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+    if (strcmp(t, types[i]) == 0) return true;
+  return false;
+}
+
+/* The index entry of function node [S, E): same end, the latest start not after S (an
+ * entry starts earlier when decorators belong to it). -1 when the index did not name it. */
+static int match_func(rw *w, uint32_t s, uint32_t e) {
+  size_t lo = 0, hi = w->idx->nfuncs;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (w->order[mid].end < e) lo = mid + 1;
+    else hi = mid;
+  }
+  int best = -1;
+  for (size_t i = lo; i < w->idx->nfuncs; i++) {
+    const fkey *f = &w->order[i];
+    if (f->end != e || f->start > s) break;
+    if (!w->used[f->i]) best = (int)f->i;
+  }
+  return best;
+}
+
+static int add_ins(rw *w, uint32_t off, uint32_t nstart, int kind, uint32_t n) {
+  if (w->nins == w->capins) {
+    size_t cap = w->capins ? w->capins * 2 : 64;
+    ins *p = realloc(w->ins, cap * sizeof *p);
+    if (!p) return HUD_ENOMEM;
+    w->ins = p;
+    w->capins = cap;
+  }
+  w->ins[w->nins++] = (ins){off, nstart, kind, n};
+  return 0;
+}
+
+/* End of the body's directive prologue ("use strict"; ...), or 0 when it has none. */
+static uint32_t directives_end(TSNode body) {
+  uint32_t end = 0;
+  uint32_t n = ts_node_named_child_count(body);
+  for (uint32_t i = 0; i < n; i++) {
+    TSNode st = ts_node_named_child(body, i);
+    const char *t = ts_node_type(st);
+    if (strcmp(t, "comment") == 0 || strcmp(t, "hash_bang_line") == 0) continue;
+    if (strcmp(t, "expression_statement") != 0 || ts_node_named_child_count(st) != 1 ||
+        strcmp(ts_node_type(ts_node_named_child(st, 0)), "string") != 0)
+      break;
+    end = ts_node_end_byte(st);
+  }
+  return end;
+}
+
+static int instrument_node(rw *w, TSNode fn) {
+  TSNode body = ts_node_child_by_field_name(fn, "body", 4);
+  if (ts_node_is_null(body)) return 0; /* overload signature, abstract method */
+  int k = match_func(w, ts_node_start_byte(fn), ts_node_end_byte(fn));
+  if (k < 0) return 0;
+  w->used[k] = true;
+  uint32_t n = (uint32_t)k, ns = ts_node_start_byte(fn);
+  uint32_t bs = ts_node_start_byte(body), be = ts_node_end_byte(body);
+  int rc;
+  if (strcmp(ts_node_type(body), "statement_block") == 0) {
+    if (be - bs < 2) return 0;
+    uint32_t d = directives_end(body);
+    rc = d ? add_ins(w, d, ns, INS_OPEN_DIRECTIVE, n) : add_ins(w, bs + 1, ns, INS_OPEN_BLOCK, n);
+    if (!rc) rc = add_ins(w, be - 1, ns, INS_CLOSE_BLOCK, n);
+  } else {
+    rc = add_ins(w, bs, ns, INS_OPEN_EXPR, n);
+    if (!rc) rc = add_ins(w, be, ns, INS_CLOSE_EXPR, n);
+  }
+  if (!rc) w->instrumented++;
+  return rc;
+}
+
+static int add_leaf(rw *w, uint32_t off) {
+  if (w->nleaves == w->capleaves) {
+    size_t cap = w->capleaves ? w->capleaves * 2 : 1024;
+    uint32_t *p = realloc(w->leaves, cap * sizeof *p);
+    if (!p) return HUD_ENOMEM;
+    w->leaves = p;
+    w->capleaves = cap;
+  }
+  w->leaves[w->nleaves++] = off;
+  return 0;
+}
+
+/* Depth-first walk: instruments function nodes and records every token start. */
+static int walk(rw *w, TSNode root) {
+  TSTreeCursor cur = ts_tree_cursor_new(root);
+  int rc = 0;
+  for (;;) {
+    TSNode n = ts_tree_cursor_current_node(&cur);
+    if (ts_node_child_count(n) == 0) {
+      if (ts_node_end_byte(n) > ts_node_start_byte(n)) rc = add_leaf(w, ts_node_start_byte(n));
+    } else if (ts_node_is_named(n) && is_function_node(ts_node_type(n))) {
+      rc = instrument_node(w, n);
+    }
+    if (rc) break;
+    if (ts_tree_cursor_goto_first_child(&cur)) continue;
+    while (!ts_tree_cursor_goto_next_sibling(&cur))
+      if (!ts_tree_cursor_goto_parent(&cur)) goto done;
+  }
+done:
+  ts_tree_cursor_delete(&cur);
+  return rc;
+}
+
+static const char *ins_text(int kind, uint32_t n, char *buf, size_t cap) {
+  switch (kind) {
+  case INS_PROLOGUE: return NULL;
+  case INS_OPEN_DIRECTIVE:
+  case INS_OPEN_BLOCK:
+    snprintf(buf, cap, "%sconst __hud_h=__hud.enter(__hud_b+%u);try{", kind == INS_OPEN_DIRECTIVE ? ";" : "",
+             n);
+    break;
+  case INS_OPEN_EXPR:
+    snprintf(buf, cap, "{const __hud_h=__hud.enter(__hud_b+%u);try{return(", n);
+    break;
+  case INS_CLOSE_BLOCK:
+  case INS_CLOSE_EXPR:
+    snprintf(buf, cap,
+             "%s}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}"
+             "finally{__hud.exit(__hud_h)}%s",
+             kind == INS_CLOSE_EXPR ? ")" : "", kind == INS_CLOSE_EXPR ? "}" : "");
+    break;
+  }
+  return buf;
+}
+
+/* UTF-16 units of the UTF-8 byte C (counted on lead bytes; invalid bytes count one). */
+static unsigned utf16_units(unsigned char c) {
+  if (c >= 0x80 && c < 0xc0) return 0;
+  return c >= 0xf0 ? 2 : 1;
+}
+
+/* Whether byte P ends a line as V8 counts lines: \n, \r not followed by \n, U+2028, U+2029
+ * (the last byte of E2 80 A8 / E2 80 A9). Stack frames' line numbers are V8's. */
+static bool ends_line(const char *src, size_t len, size_t p) {
+  unsigned char c = (unsigned char)src[p];
+  if (c == '\n') return true;
+  if (c == '\r') return p + 1 >= len || src[p + 1] != '\n';
+  return (c == 0xa8 || c == 0xa9) && p >= 2 && (unsigned char)src[p - 2] == 0xe2 &&
+         (unsigned char)src[p - 1] == 0x80;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void vlq(sbuf *m, long v) {
+  unsigned long u = v < 0 ? ((unsigned long)(-v) << 1) | 1u : (unsigned long)v << 1;
+  do {
+    unsigned digit = u & 31u;
+    u >>= 5;
+    if (u) digit |= 32u;
+    sbuf_putc(m, b64[digit]);
+  } while (u);
+}
+
+typedef struct mapstate {
+  long prev_gen_col, prev_line, prev_col;
+  bool line_has_seg;
+} mapstate;
+
+static void map_segment(sbuf *m, mapstate *st, long gen_col, long line, long col) {
+  if (st->line_has_seg) sbuf_putc(m, ',');
+  vlq(m, gen_col - st->prev_gen_col);
+  vlq(m, 0);
+  vlq(m, line - st->prev_line);
+  vlq(m, col - st->prev_col);
+  st->prev_gen_col = gen_col;
+  st->prev_line = line;
+  st->prev_col = col;
+  st->line_has_seg = true;
+}
+
+static int emit(rw *w, const char *source_url, hsn_result *r) {
+  sbuf code = {0}, map = {0};
+  mapstate st = {0};
+  size_t ii = 0, li = 0;
+  uint32_t line = 0, col = 0, shift = 0;
+  bool line_start = true;
+  char buf[160];
+  if (!(r->ins = calloc(w->nins + 1, sizeof *r->ins))) return HUD_ENOMEM; /* + a ';' */
+  sbuf_puts(&map, "{\"version\":3,\"sources\":[");
+  sbuf_json_str(&map, source_url ? source_url : "");
+  sbuf_puts(&map, "],\"names\":[],\"mappings\":\"");
+  for (size_t p = 0; p <= w->len; p++) {
+    for (; ii < w->nins && w->ins[ii].off == p; ii++) {
+      const char *t = w->ins[ii].kind == INS_PROLOGUE
+                          ? w->prologue
+                          : ins_text(w->ins[ii].kind, w->ins[ii].n, buf, sizeof buf);
+      if (w->ins[ii].kind == INS_PROLOGUE && w->prologue_semi) {
+        r->ins[r->nins++] = (hsn_insert){line, col + shift, 1};
+        sbuf_putc(&code, ';');
+        shift++;
+      }
+      size_t tl = strlen(t);
+      r->ins[r->nins++] = (hsn_insert){line, col + shift, (uint32_t)tl};
+      sbuf_put(&code, t, tl);
+      shift += (uint32_t)tl;
+    }
+    if (p == w->len) break;
+    bool leaf = false;
+    while (li < w->nleaves && w->leaves[li] <= p) leaf |= w->leaves[li++] == p;
+    if (leaf || line_start) map_segment(&map, &st, (long)(col + shift), (long)line, (long)col);
+    line_start = false;
+    unsigned char c = (unsigned char)w->src[p];
+    sbuf_putc(&code, (char)c);
+    if (ends_line(w->src, w->len, p)) {
+      line++, col = 0, shift = 0, line_start = true;
+      sbuf_putc(&map, ';');
+      st.prev_gen_col = 0;
+      st.line_has_seg = false;
+    } else {
+      col += utf16_units(c);
+    }
+  }
+  sbuf_puts(&map, "\"}");
+  if (code.oom || map.oom) {
+    sbuf_free(&code);
+    sbuf_free(&map);
+    return HUD_ENOMEM;
+  }
+  r->code = sbuf_take(&code, &r->code_len);
+  r->map = sbuf_take(&map, NULL);
+  return 0;
+}
+
+static const TSLanguage *ts_lang(hud_lang lang) {
+  switch (lang) {
+  case HUD_LANG_JAVASCRIPT: return tree_sitter_javascript();
+  case HUD_LANG_TYPESCRIPT: return tree_sitter_typescript();
+  case HUD_LANG_TSX: return tree_sitter_tsx();
+  default: return NULL;
+  }
+}
+
+static int fill_table(const hud_index_result *idx, hsn_result *r) {
+  if (!(r->fns = calloc(idx->nfuncs ? idx->nfuncs : 1, sizeof *r->fns))) return HUD_ENOMEM;
+  for (size_t i = 0; i < idx->nfuncs; i++) {
+    const hud_index_func *f = &idx->funcs[i];
+    hsn_fn *d = &r->fns[i];
+    if (!(d->qualname = strdup(f->qualname))) return HUD_ENOMEM;
+    r->nfns = i + 1;
+    memcpy(d->function_id, f->function_id, sizeof d->function_id);
+    d->start_line = f->start_line;
+    d->end_line = f->end_line;
+    d->is_async = f->is_async;
+  }
+  return 0;
+}
+
+/* The prologue goes first, or at the start of line 2 after a hashbang line. */
+static uint32_t prologue_offset(const char *src, size_t len) {
+  if (len < 2 || src[0] != '#' || src[1] != '!') return 0;
+  const char *nl = memchr(src, '\n', len);
+  return nl ? (uint32_t)(nl + 1 - src) : (uint32_t)len;
+}
+
+int hsn_rewrite(hud_indexer *ix, hud_lang lang, const char *module_path, const char *source_url,
+                const char *src, size_t len, const char *prologue, hsn_result **out) {
+  const TSLanguage *tl = ts_lang(lang);
+  if (!ix || !tl || !module_path || !src || !out) return HUD_EINVAL;
+  *out = NULL;
+  hud_index_result *idx = NULL;
+  int rc = hud_indexer_run(ix, lang, module_path, src, len, NULL, &idx);
+  if (rc) return rc;
+  hsn_result *r = calloc(1, sizeof *r);
+  rw w = {.src = src, .len = len, .idx = idx, .prologue = prologue};
+  TSParser *parser = ts_parser_new();
+  TSTree *tree = NULL;
+  if (!r || !parser) {
+    rc = HUD_ENOMEM;
+    goto out;
+  }
+  r->parse_errors = idx->parse_errors;
+  if ((rc = fill_table(idx, r))) goto out;
+  w.order = malloc((idx->nfuncs + 1) * sizeof *w.order);
+  w.used = calloc(idx->nfuncs + 1, sizeof *w.used);
+  if (!w.order || !w.used) {
+    rc = HUD_ENOMEM;
+    goto out;
+  }
+  for (size_t i = 0; i < idx->nfuncs; i++)
+    w.order[i] = (fkey){idx->funcs[i].end_byte, idx->funcs[i].start_byte, (uint32_t)i};
+  if (idx->nfuncs) qsort(w.order, idx->nfuncs, sizeof *w.order, cmp_func_end);
+  ts_parser_set_language(parser, tl);
+  if (!(tree = ts_parser_parse_string(parser, NULL, src, (uint32_t)len))) {
+    rc = HUD_ENOMEM;
+    goto out;
+  }
+  /* A tree with errors is left as it is: an insertion inside a misparsed region could turn
+   * valid code the grammar does not know into invalid code. */
+  if (!idx->parse_errors) {
+    if (prologue && *prologue && !strchr(prologue, '\n')) {
+      uint32_t d = directives_end(ts_tree_root_node(tree));
+      w.prologue_semi = d != 0;
+      rc = add_ins(&w, d ? d : prologue_offset(src, len), 0, INS_PROLOGUE, 0);
+    }
+    if (rc || (rc = walk(&w, ts_tree_root_node(tree)))) goto out;
+    if (w.nins) qsort(w.ins, w.nins, sizeof *w.ins, cmp_ins);
+    if (w.nleaves) qsort(w.leaves, w.nleaves, sizeof *w.leaves, cmp_u32);
+  }
+  rc = emit(&w, source_url, r);
+  r->instrumented = w.instrumented;
+out:
+  if (tree) ts_tree_delete(tree);
+  if (parser) ts_parser_delete(parser);
+  free(w.order);
+  free(w.used);
+  free(w.ins);
+  free(w.leaves);
+  hud_index_result_free(idx);
+  if (rc) {
+    hsn_result_free(r);
+    return rc;
+  }
+  *out = r;
+  return 0;
+}
+
+void hsn_result_free(hsn_result *r) {
+  if (!r) return;
+  for (size_t i = 0; i < r->nfns; i++) free(r->fns[i].qualname);
+  free(r->fns);
+  free(r->code);
+  free(r->map);
+  free(r->ins);
+  free(r);
+}

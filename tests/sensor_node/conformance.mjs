@@ -1,0 +1,156 @@
+// Identity conformance on real npm packages: express and lodash with all their dependencies,
+// installed by `npm ci` from conformance/package-lock.json into the build tree. For every
+// .js/.mjs/.cjs file of every package, the sensor's table (the addon, module_path as the
+// sensor computes it at run time) and `hud-index --root <package>` must name the same
+// functions: agreement = identical (module_path, qualname, function_id, start_line) entries
+// over all entries of either side; the goal is >= 99.9%. Then a real Express app serving a
+// lodash result runs under the sensor with node_modules included: its answer is unchanged and
+// every function that counted a call has an id hud-index reported. Skipped (77) without npm.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import vm from 'node:vm';
+import { PKG, OUT, node, lastJson } from './support.mjs';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const INDEX = process.env.HUD_INDEX_BIN;
+if (spawnSync('npm', ['--version']).status !== 0) {
+  console.log('sensor_node_conformance: skipped: needs npm (scripts/dev.sh deps installs it)');
+  process.exit(77);
+}
+
+// Install the pinned packages (again only when the lockfile changed).
+const dir = path.join(OUT, 'conformance');
+fs.mkdirSync(dir, { recursive: true });
+for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(here, 'conformance', f), path.join(dir, f));
+const stamp = path.join(dir, 'node_modules', '.hud-installed-lock');
+const lock = fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8');
+if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lock) {
+  const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+    { cwd: dir, stdio: 'inherit', timeout: 180000 });
+  assert.equal(r.status, 0, 'npm ci failed');
+  fs.writeFileSync(stamp, lock);
+}
+
+const require = createRequire(path.join(PKG, 'index.js'));
+const config = require('./lib/config.js');
+const { native } = require('./lib/instrument.js');
+const JS = /\.(c|m)?js$/;
+
+// The files hud-index walks: no hidden directories, no nested node_modules.
+function walk(d, out = []) {
+  for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+    const p = path.join(d, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.isFile() && JS.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+const nm = path.join(dir, 'node_modules');
+const packages = fs.readdirSync(nm).filter((n) => !n.startsWith('.'))
+  .flatMap((n) => (n.startsWith('@') ? fs.readdirSync(path.join(nm, n)).map((m) => `${n}/${m}`) : [n]));
+const indexIds = new Set();
+let same = 0, onlyIndex = 0, onlySensor = 0, files = 0, broken = 0, instrumented = 0;
+let compiled = 0, compileFailed = 0;
+const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname'];
+const compiles = (code) => {
+  try {
+    vm.compileFunction(code, PARAMS);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const samples = [];
+for (const p of packages) {
+  const root = path.join(nm, p);
+  const r = spawnSync(INDEX, ['--root', root, '--no-gitignore', '-j', '2', root], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(r.status, 0, `hud-index ${p}: ${r.stderr}`);
+  const idx = new Map();
+  for (const line of r.stdout.split('\n')) {
+    if (!line) continue;
+    const f = JSON.parse(line);
+    if (!JS.test(f.file)) continue;
+    indexIds.add(f.function_id);
+    const k = `${p}|${f.module_path}|${f.qualname}|${f.function_id}|${f.start_line}`;
+    idx.set(k, (idx.get(k) || 0) + 1);
+  }
+  for (const file of walk(root)) {
+    files++;
+    const src = fs.readFileSync(file, 'utf8');
+    const mod = config.modulePath(file);
+    const t = native.instrument(src, mod, pathToFileURL(file).href, 'javascript');
+    if (t.parseErrors) broken++;
+    instrumented += t.instrumented;
+    // Every rewritten CommonJS file must still compile (ES modules: the Express run below).
+    if (t.instrumented && !file.endsWith('.mjs') && compiles(src)) {
+      if (compiles(t.code)) compiled++;
+      else {
+        compileFailed++;
+        if (samples.length < 10) samples.push(`rewritten text does not compile: ${file}`);
+      }
+    }
+    for (let i = 0; i < t.ids.length; i++) {
+      const k = `${p}|${mod}|${t.names[i]}|${t.ids[i]}|${t.startLines[i]}`;
+      const n = idx.get(k) || 0;
+      if (n > 0) {
+        same++;
+        idx.set(k, n - 1);
+      } else {
+        onlySensor++;
+        if (samples.length < 5) samples.push(`sensor only: ${k}`);
+      }
+    }
+  }
+  for (const [k, n] of idx) {
+    onlyIndex += n;
+    if (n && samples.length < 10) samples.push(`hud-index only: ${k}`);
+  }
+}
+const agreement = same / (same + onlyIndex + onlySensor);
+console.log(`identity: ${packages.length} packages, ${files} files, ${same} functions named alike, ` +
+  `${onlySensor} only by the sensor, ${onlyIndex} only by hud-index: agreement ${(100 * agreement).toFixed(3)}%`);
+for (const s of samples) console.log(`  ${s}`);
+console.log(`rewrite: ${instrumented} of ${same + onlySensor} functions instrumented; ${broken} files left ` +
+  `as they are (tree-sitter reports a syntax error); ${compiled} rewritten files compile, ${compileFailed} do not`);
+
+// A real Express app serving a lodash result, with and without the sensor.
+const app = path.join(dir, 'app.cjs');
+fs.writeFileSync(app, `
+const http = require('node:http');
+const express = require('express');
+const _ = require('lodash');
+const server = express().get('/x', (req, res) => res.send(_.join(_.map([1, 2, 3], (v) => v * 2), '-')))
+  .listen(0, '127.0.0.1', () => {
+    http.get({ host: '127.0.0.1', port: server.address().port, path: '/x' }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d)).on('end', () => {
+        server.close();
+        const counts = globalThis.__hud ? require('hud-sensor').counts() : null;
+        process.stdout.write(JSON.stringify({ status: res.statusCode, body, counts }) + '\\n');
+      });
+    });
+  });
+`);
+fs.rmSync(path.join(nm, 'hud-sensor'), { force: true });
+fs.symlinkSync(PKG, path.join(nm, 'hud-sensor'));
+const plain = lastJson(node([app], dir), 'express without the sensor');
+const run = node(['--import', 'hud-sensor/register', app], dir, { HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_INCLUDE_MODULES: '*' });
+const got = lastJson(run, 'express with the sensor');
+fs.rmSync(path.join(nm, 'hud-sensor'), { force: true });
+assert.deepEqual([got.status, got.body], [plain.status, plain.body], 'the answer changed');
+assert.equal(plain.body, '2-4-6');
+const called = Object.entries(got.counts).filter(([, c]) => c.calls > 0 && c.module_path !== 'app.cjs');
+const unknown = called.filter(([id]) => !indexIds.has(id));
+console.log(`express app: answer unchanged; ${called.length} functions of node_modules counted calls, ` +
+  `${unknown.length} of them with an id hud-index did not report`);
+for (const [id, c] of unknown.slice(0, 5)) console.log(`  unknown: ${c.module_path}:${c.name} ${id}`);
+assert.ok(called.length > 50, 'express and lodash functions were counted');
+assert.equal(unknown.length, 0);
+assert.ok(agreement >= 0.999, `agreement ${agreement} below 99.9%`);
+assert.equal(compileFailed, 0, 'rewritten files that no longer compile');

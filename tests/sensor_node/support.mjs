@@ -1,0 +1,47 @@
+// Shared by the Node sensor suites: an application directory in the build tree with the
+// built package installed as node_modules/hud-sensor, and node runs with a bounded time.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const PKG = process.env.HUD_NODE_PKG; // the built package (sensor/node/CMakeLists.txt)
+export const OUT = process.env.HUD_NODE_TEST_OUT;
+const here = path.dirname(new URL(import.meta.url).pathname);
+
+if (!PKG || !fs.existsSync(path.join(PKG, 'hud_sensor.node'))) {
+  console.error(`hud_sensor.node not built under ${PKG}`);
+  process.exit(1);
+}
+
+// A fresh application directory NAME with the fixtures and hud-sensor installed.
+export function makeApp(name) {
+  const dir = path.join(OUT, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true }));
+  for (const f of fs.readdirSync(path.join(here, 'fixtures')))
+    fs.copyFileSync(path.join(here, 'fixtures', f), path.join(dir, f));
+  fs.symlinkSync(PKG, path.join(dir, 'node_modules', 'hud-sensor'));
+  return dir;
+}
+
+// Environment without any HUD_ variable of the caller, plus EXTRA.
+export function env(extra = {}) {
+  const e = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HUD_') && k !== 'NODE_OPTIONS') e[k] = v;
+  return { ...e, ...extra };
+}
+
+// Runs node with ARGS in CWD; returns {status, stdout, stderr}. Fails the suite on a timeout.
+export function node(args, cwd, extraEnv = {}) {
+  const r = spawnSync(process.execPath, args, { cwd, env: env(extraEnv), encoding: 'utf8', timeout: 60000 });
+  if (r.error) throw r.error;
+  return r;
+}
+
+// The JSON document on the last line of stdout of a successful run.
+export function lastJson(r, what) {
+  if (r.status !== 0) throw new Error(`${what}: exit ${r.status}\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}

@@ -1,0 +1,152 @@
+/* The Node sensor's rewrite (sensor/node/src/rewrite.c) under ASan/UBSan: exact output for
+ * the forms it covers, the insertion list, the source map's shape, and bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hud/err.h"
+#include "hud/index.h"
+#include "rewrite.h"
+
+#define OPEN(k) "const __hud_h=__hud.enter(__hud_b+" #k ");try{"
+#define CLOSE "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud.exit(__hud_h)}"
+
+static hsn_result *rewrite(hud_indexer *ix, const char *src, const char *prologue) {
+  hsn_result *r = NULL;
+  assert_int_equal(hsn_rewrite(ix, HUD_LANG_JAVASCRIPT, "m.js", "file:///m.js", src, strlen(src),
+                               prologue, &r),
+                   0);
+  return r;
+}
+
+static void rewrites_blocks_arrows_and_directives(void **state) {
+  hud_indexer *ix = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  hsn_result *r = rewrite(ix,
+                          "'use strict'\n"
+                          "function f() { 'use strict'; return 1 }\n"
+                          "const g = (x) => x + 1;\n"
+                          "function e() {}\n",
+                          "P;");
+  assert_string_equal(r->code, "'use strict';P;\n"
+                               "function f() { 'use strict';;" OPEN(0) " return 1 " CLOSE "}\n"
+                               "const g = (x) => {" OPEN(1) "return(x + 1)" CLOSE "};\n"
+                               "function e() {" OPEN(2) CLOSE "}\n");
+  assert_int_equal(r->instrumented, 3);
+  assert_int_equal(r->nfns, 3);
+  assert_string_equal(r->fns[0].qualname, "f");
+  assert_string_equal(r->fns[1].qualname, "g");
+  char id[HUD_UUID_STRLEN + 1];
+  assert_int_equal(hud_function_id("m.js", "g", id), 0);
+  assert_string_equal(r->fns[1].function_id, id);
+  /* Insertions: ';' and the prologue on line 0, then two per function, in generated order. */
+  assert_int_equal(r->nins, 8);
+  assert_int_equal(r->ins[0].line, 0);
+  assert_int_equal(r->ins[0].gen_col, 12);
+  assert_int_equal(r->ins[0].len, 1);
+  assert_int_equal(r->ins[1].gen_col, 13);
+  assert_int_equal(r->ins[1].len, 2);
+  assert_int_equal(r->ins[2].line, 1);
+  assert_int_equal(r->ins[2].gen_col, strlen("function f() { 'use strict';"));
+  /* The map has one ';' per source line break and names the source. */
+  const char *m = strstr(r->map, "\"mappings\":\"");
+  assert_non_null(m);
+  size_t semis = 0;
+  for (const char *p = m; *p; p++) semis += *p == ';';
+  assert_int_equal(semis, 4);
+  assert_non_null(strstr(r->map, "\"sources\":[\"file:///m.js\"]"));
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
+static void nested_arrows_close_inner_first(void **state) {
+  hud_indexer *ix = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  hsn_result *r = rewrite(ix, "const c = (a) => (b) => a + b;", NULL);
+  assert_string_equal(r->code, "const c = (a) => {" OPEN(0) "return((b) => {" OPEN(1) "return(a + b)" CLOSE
+                               "})" CLOSE "};");
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
+static void columns_count_utf16_units(void **state) {
+  hud_indexer *ix = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  /* "é" is 2 bytes, 1 UTF-16 unit; "😀" 4 bytes, 2 units. */
+  hsn_result *r = rewrite(ix, "const s = 'é😀'; function f() {}", NULL);
+  assert_int_equal(r->nins, 2);
+  assert_int_equal(r->ins[0].gen_col, strlen("const s = 'x12'; function f() {"));
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
+static void lines_end_where_v8_ends_them(void **state) {
+  hud_indexer *ix = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  /* A lone \r and U+2028 (in a string) end lines for V8; \r\n is one line end. */
+  hsn_result *r = rewrite(ix, "const a = 1;\rconst s = '\xe2\x80\xa8';\r\nfunction f() {}", NULL);
+  assert_int_equal(r->nins, 2);
+  assert_int_equal(r->ins[0].line, 3);
+  assert_int_equal(r->ins[0].gen_col, strlen("function f() {"));
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
+static void typescript_signatures_are_not_functions(void **state) {
+  hud_indexer *ix = NULL;
+  hsn_result *r = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  const char *src = "abstract class A { abstract m(): void; n(x: number): number { return x } }\n"
+                    "function o(a: string): void;\nfunction o(a: any) {}\n";
+  assert_int_equal(hsn_rewrite(ix, HUD_LANG_TYPESCRIPT, "a.ts", "", src, strlen(src), NULL, &r), 0);
+  assert_int_equal(r->instrumented, 2);
+  assert_string_equal(r->fns[0].qualname, "A.n");
+  assert_non_null(strstr(r->code, "abstract m(): void; n(x: number): number {" OPEN(0) " return x " CLOSE "}"));
+  assert_non_null(strstr(r->code, "function o(a: string): void;\nfunction o(a: any) {" OPEN(1) CLOSE "}"));
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
+static void syntax_errors_leave_the_source_alone(void **state) {
+  hud_indexer *ix = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  const char *src = "function f() { return 1 }\nfunction g( {\n";
+  hsn_result *r = rewrite(ix, src, "P;");
+  assert_true(r->parse_errors);
+  assert_int_equal(r->instrumented, 0);
+  assert_string_equal(r->code, src);
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
+static void bad_arguments(void **state) {
+  hud_indexer *ix = NULL;
+  hsn_result *r = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  assert_int_equal(hsn_rewrite(ix, HUD_LANG_PYTHON, "m.py", "", "def f(): pass", 13, NULL, &r),
+                   HUD_EINVAL);
+  assert_int_equal(hsn_rewrite(NULL, HUD_LANG_JAVASCRIPT, "m.js", "", "x", 1, NULL, &r), HUD_EINVAL);
+  assert_null(r);
+  /* Empty source: nothing to do, still a result. */
+  assert_int_equal(hsn_rewrite(ix, HUD_LANG_JAVASCRIPT, "m.js", "", "", 0, "P;", &r), 0);
+  assert_string_equal(r->code, "P;");
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(rewrites_blocks_arrows_and_directives),
+      cmocka_unit_test(nested_arrows_close_inner_first),
+      cmocka_unit_test(columns_count_utf16_units),
+      cmocka_unit_test(lines_end_where_v8_ends_them),
+      cmocka_unit_test(typescript_signatures_are_not_functions),
+      cmocka_unit_test(syntax_errors_leave_the_source_alone),
+      cmocka_unit_test(bad_arguments),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
