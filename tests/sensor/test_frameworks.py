@@ -32,8 +32,8 @@ def free_port():
 
 def request(port, method, path, body=None):
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, data=body)
-    try:
-        with urllib.request.urlopen(req, timeout=60)  # a cold start on a loaded 2-core machine: rewrite and import under the sensor as r:
+    try:  # 60 s: a cold start on a loaded 2-core machine (rewrite and import under the sensor)
+        with urllib.request.urlopen(req, timeout=60) as r:
             r.read()
             return r.status
     except urllib.error.HTTPError as e:
