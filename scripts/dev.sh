@@ -15,7 +15,7 @@ DEB_PACKAGES=(
   nodejs npm python3 python3-dev tmux universal-ctags
   python3-flask python3-fastapi python3-starlette python3-django python3-celery python3-redis redis-server gunicorn python3-uvicorn wrk
   python3-sqlalchemy
-  libpython3.11-testsuite
+  libpython3.11-testsuite clickhouse-server
   neovim chromium emacs-nox elpa-eglot patchelf jq
 )
 

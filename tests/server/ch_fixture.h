@@ -1,0 +1,24 @@
+/* A real clickhouse-server (Debian's) for tests: a plain background process with a minimal config
+ * in a temporary directory (data there, HTTP and TCP on 127.0.0.1 only, no systemd), started and
+ * stopped by pid. */
+#ifndef CH_FIXTURE_H
+#define CH_FIXTURE_H
+
+#include <sys/types.h>
+
+typedef struct chfix {
+  pid_t pid;
+  int http_port, tcp_port;
+  char dir[256];
+  char url[128]; /* clickhouse://127.0.0.1:HTTP_PORT/hud_test */
+} chfix;
+
+/* Whether clickhouse-server is installed (a test without it is skipped, not failed). */
+int chfix_available(void);
+/* Starts the server and waits (at most 30 s) until it answers /ping; 0 or -1 (with a message on
+ * stderr; the directory is removed). */
+int chfix_start(chfix *f);
+/* SIGTERM, then SIGKILL after 10 s; the directory is removed. */
+void chfix_stop(chfix *f);
+
+#endif
