@@ -68,6 +68,7 @@ test("an issue with flows: the headline, status, code change and p; one child pe
   const is = fx("issues");
   Object.assign(is.issues[0], {
     headline: "apply_discounts self time +4.13 ms per call (v1 → v2)", status: "acknowledged", codeChanged: true, pText: "< 1e-16",
+    driftPct: 12.4, hostShiftPct: 35.2,
     firstSeen: "2024-08-19T10:00:00.000000+00:00", timesReopened: 1,
     affectedFlows: [{ flowId: "05fc0d6e-f176-524c-b2ef-1981f240c4bf", name: "POST /orders", text: "POST /orders +4.13 ms per request (+206%)",
       msPerRequest: 4.13, effectPct: 206.5, baselineMs: 2, currentMs: 6.13, baselineErrorRate: 0, currentErrorRate: 0, requests: 900 }],
@@ -78,7 +79,8 @@ test("an issue with flows: the headline, status, code change and p; one child pe
   assert.equal(e.description, "acknowledged · code changed");
   assert.equal(e.tooltip.split("\n").slice(0, 6).join("\n"),
     "regression: apply_discounts self time +4.13 ms per call (v1 → v2)\nstatus acknowledged · first seen 2024-08-19 10:00 · reopened 1×\n" +
-    "code changed in this version\nPOST /orders +4.13 ms per request (+206%)\ncall path: create_order → apply_discounts\np < 1e-16 · confidence 99.9%");
+    "code changed in this version\nPOST /orders +4.13 ms per request (+206%)\ncall path: create_order → apply_discounts\n" +
+    "p < 1e-16 · confidence 99.9% · drift allowance 12% · host shift +35% taken off");
   assert.equal(e.children[0].label, "POST /orders");
   assert.equal(e.children[0].description, "+4.13 ms per request (+206%)");
   assert.equal(e.children[0].flowId, "05fc0d6e-f176-524c-b2ef-1981f240c4bf");

@@ -97,6 +97,9 @@ function issueTooltip(it: Issue): string {
   if (it.callPath?.length) lines.push(`call path: ${it.callPath.map((n) => n.name).join(" → ")}`);
   const stats = [`confidence ${confidencePct(it.confidence)}`];
   if (it.pText) stats.unshift(`p ${it.pText.startsWith("<") ? "" : "= "}${it.pText}`);
+  if ((it.driftPct ?? 0) > 0) stats.push(`drift allowance ${Math.round(it.driftPct ?? 0)}%`);
+  const shift = Math.round(it.hostShiftPct ?? 0);
+  if (shift !== 0) stats.push(`host shift ${shift > 0 ? "+" : ""}${shift}% taken off`);
   lines.push(stats.join(" · "));
   if (it.baselineVersion) lines.push(`${it.baselineVersion} → ${it.currentVersion ?? "?"}`);
   return lines.join("\n");
