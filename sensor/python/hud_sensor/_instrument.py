@@ -9,8 +9,8 @@ Every function body becomes
         _hud_r(IDX)                 # the exception escaping the function
         raise
     finally:
-        if _hud_T[IDX]:             # a call of this function is being timed
-            _hud_x(IDX)             # ends the timed call of this frame, if it is one
+        if _hud_T[IDX]:             # False, unless a call of this function is being timed: then
+            _hud_x(IDX)             # an object true in that call's frame; ends its timing
 
 The function gets no local of its own: the timing slot is kept in the native module by frame, so
 locals(), co_varnames, co_nlocals and the signature are those of the original function.

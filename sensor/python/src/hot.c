@@ -49,6 +49,14 @@
 #define CODE_SET_EXTRA _PyCode_SetExtra
 #endif
 
+static inline PyThreadState *cur_tstate(void) {
+#if PY_VERSION_HEX < 0x030C0000
+  return _PyThreadState_GET(); /* 3.11: an atomic load from _PyRuntime, no call */
+#else
+  return PyThreadState_Get();
+#endif
+}
+
 /* ---- globals (GIL) ---- */
 sns_fn *sns_fn_pages[SNS_FN_PAGES];
 uint32_t sns_nfns;
@@ -436,9 +444,26 @@ static void tmap_del(uint32_t h) {
   }
 }
 
-/* `timed[i]` (a list shared with the instrumented code) is True while function i has a timed call
- * running: the exit path calls the hook only then. */
+/* `timed[i]` (a list shared with the instrumented code) is False while function i has no timed call
+ * running, else `probe`, an object whose truth test asks whether the current frame is a timed one:
+ * a return tests the item and calls the exit hook only then. Under recursion (a timed call's nested
+ * calls of the same function) the test costs a type-slot call, not a Python-level call. */
 static PyObject *timed_flags;
+static PyObject *probe;
+
+static int probe_bool(PyObject *self) {
+  _PyInterpreterFrame *f = CUR_FRAME(cur_tstate());
+  return f && tmap_find(f) != TMAP;
+}
+
+static PyNumberMethods probe_number = {.nb_bool = probe_bool};
+static PyTypeObject ProbeType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_hud_sensor.timed_probe",
+    .tp_basicsize = sizeof(PyObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_as_number = &probe_number,
+    .tp_doc = "true in a frame whose call is being timed",
+};
 
 static void set_flag(uint32_t fi, PyObject *v) {
   PyObject *old = PyList_GET_ITEM(timed_flags, fi);
@@ -496,7 +521,7 @@ static void start_timing(uint32_t fi, uint32_t caller, uint32_t off, uint32_t fl
   tmap[h].slot = s;
   if (own) nactive++;
   sns_fn *fn = sns_fn_at(fi);
-  if (fn->timed_live++ == 0) set_flag(fi, Py_True);
+  if (fn->timed_live++ == 0) set_flag(fi, probe);
   sl->t0 = sns_ticks();
 }
 
@@ -564,14 +589,6 @@ static inline long small_index(PyObject *o) {
   if (n == 0) return 0;
   if (n != 1) return -1;
   return (long)((PyLongObject *)o)->ob_digit[0];
-#endif
-}
-
-static inline PyThreadState *cur_tstate(void) {
-#if PY_VERSION_HEX < 0x030C0000
-  return _PyThreadState_GET(); /* 3.11: an atomic load from _PyRuntime, no call */
-#else
-  return PyThreadState_Get();
 #endif
 }
 
@@ -1273,7 +1290,9 @@ static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_hud_sensor", "hud s
 PyMODINIT_FUNC PyInit__hud_sensor(void) {
   if (extra_index < 0) {
     timed_flags = PyList_New(0);
-    if (!timed_flags) return NULL;
+    if (!timed_flags || PyType_Ready(&ProbeType) < 0) return NULL;
+    probe = PyObject_New(PyObject, &ProbeType); /* lives for the process */
+    if (!probe) return NULL;
     extra_index = REQUEST_EXTRA_INDEX(NULL);
     if (extra_index < 0) {
       PyErr_SetString(PyExc_RuntimeError, "hud: no code-object extra slot left");

@@ -129,7 +129,7 @@ def main():
 
 if __name__ == "__main__":
     res = main()
-    # No instrumented function is running here: none may still hold a timed call.
+    # No instrumented function is running here: none may still hold a timed call (its item is then not False).
     native = sys.modules.get("_hud_sensor")
-    res["sensor"]["timed_running"] = sum(1 for t in getattr(native, "timed", ()) if t) if native else None
+    res["sensor"]["timed_running"] = sum(1 for t in getattr(native, "timed", ()) if t is not False) if native else None
     print(json.dumps(res, sort_keys=True))
