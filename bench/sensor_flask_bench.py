@@ -1,4 +1,4 @@
-"""Driver of bench/sensor_flask.sh: the sensor's cost on a Flask app, resolved to well under 1%.
+"""Driver of bench/sensor_flask.sh: the sensor's cost per request of a Flask app, with 95% intervals.
 
 Two gunicorn servers (one sync worker each) run the same app side by side on loopback, one plain
 and one under `python -m hud_sensor run`. Each round sends the same number of requests to each, in
@@ -13,12 +13,10 @@ same with two plain servers to check the method. Throughput of a CPU-bound serve
 request, so a ratio of 1.01 is a 1% throughput cost.
 
 Second figure, independent of the machine's load: instructions per request (valgrind's cachegrind)
-of the same app called in-process through WSGI (no server, so Flask's own work is the whole
-denominator: a stricter ratio than a served app's). Each process handles N1 then, in another run,
-N2 requests; (I(N2) - I(N1)) / (N2 - N1) removes start-up. Repeated K times per mode, interleaved;
-bootstrap interval over the repeats. This one counts the hot path only: the sender sends one batch,
-at exit, in both runs (it cancels out); the loopback figure above includes the sender. Under
-valgrind time runs ~50x slower, so the per-second sampling quota times more of the calls than at
+of the same gunicorn worker serving the app over loopback. A worker that served N1 requests and one
+that served N2 give (I(N2) - I(N1)) / (N2 - N1), start-up removed. Repeated K times per mode;
+bootstrap interval over the runs. The sender's batches (every 10 s) are in it. Under valgrind time
+runs ~50x slower, so the per-second sampling quota times more of the calls than at
 full speed: the instruction ratio errs on the high side."""
 
 import argparse
@@ -88,13 +86,7 @@ class Server:
         self.worker = kids[0]
 
     def get(self):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        c.request("GET", "/orders/7")
-        r = c.getresponse()
-        body = r.read()
-        c.close()
-        if r.status != 200 or not body:
-            raise SystemExit(f"bad response {r.status}")
+        http_get(self.port)
 
     def round(self, n):
         c0 = task_cpu_ns(self.worker)
@@ -110,60 +102,79 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-WSGI_DRIVER = r"""
-import io, os, sys
-n, mode = int(sys.argv[1]), sys.argv[2]
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-if mode == "hud":
-    import hud_sensor
-    assert hud_sensor.init(quiet=True)
-import flaskapp
-from werkzeug.test import EnvironBuilder
-base = EnvironBuilder(path="/orders/7").get_environ()
-def start_response(status, headers, exc_info=None):
-    pass
-for _ in range(n):
-    e = dict(base)
-    e["wsgi.input"] = io.BytesIO(b"")
-    it = flaskapp.app(e, start_response)
-    b"".join(it)
-    it.close()
-"""
-
-
-def instructions(exe, moddir, sink, tmp, n, mode):
-    out = os.path.join(tmp, f"cg.{mode}.{n}")
+def served_instructions(exe, moddir, sink, tmp, n, mode):
+    """Instructions of a gunicorn worker (under cachegrind) that served N requests, start-up included."""
+    outdir = os.path.join(tmp, f"cg.{mode}.{n}")
+    os.makedirs(outdir, exist_ok=True)
+    port = free_port()
     env = env_for(moddir, sink, mode == "hud")
+    env["PYTHONPATH"] += os.pathsep + tmp
     env["PYTHONHASHSEED"] = "0"
+    env.pop("HUD_FLUSH_INTERVAL", None)
+    args = ["-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "--chdir", tmp, "--timeout", "600", "flaskapp:app"]
     if mode == "hud":
-        env["HUD_FLUSH_INTERVAL"] = "600"  # one batch, at exit, in N1 and N2 runs alike: the hot path only
-    p = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}", exe,
-                        os.path.join(tmp, "wsgi_driver.py"), str(n), mode], env=env, capture_output=True, text=True,
-                       timeout=600)
-    m = None
-    if os.path.exists(out):
-        with open(out) as fh:
-            m = re.search(r"^summary:\s+(\d+)", fh.read(), re.M)
-        os.unlink(out)
-    if p.returncode != 0 or not m:
-        raise SystemExit(f"cachegrind run failed: {p.stderr[-2000:]}")
-    return int(m.group(1))
+        args = ["-m", "hud_sensor", "run"] + args
+    p = subprocess.Popen(["valgrind", "--tool=cachegrind", "--cache-sim=no",
+                          f"--cachegrind-out-file={outdir}/cg.%p", exe] + args,
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        get = lambda: http_get(port, 120)
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                get()
+                break
+            except OSError:
+                if time.monotonic() > deadline or p.poll() is not None:
+                    raise SystemExit("gunicorn under valgrind did not start")
+                time.sleep(0.2)
+        worker = children(p.pid)
+        if len(worker) != 1:
+            raise SystemExit(f"expected one gunicorn worker, found {worker}")
+        for _ in range(n):
+            get()
+    finally:
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            p.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    path = os.path.join(outdir, f"cg.{worker[0]}")
+    for _ in range(100):  # the worker writes its file as it exits
+        if os.path.exists(path):
+            with open(path) as fh:
+                m = re.search(r"^summary:\s+(\d+)", fh.read(), re.M)
+            if m:
+                shutil.rmtree(outdir, ignore_errors=True)
+                return int(m.group(1))
+        time.sleep(0.2)
+    raise SystemExit("no cachegrind output from the worker")
+
+
+def http_get(port, timeout=10):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    c.request("GET", "/orders/7")
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    if r.status != 200 or not body:
+        raise SystemExit(f"bad response {r.status}")
 
 
 def instruction_figure(exe, moddir, sink, tmp, repeats, n1, n2):
-    with open(os.path.join(tmp, "wsgi_driver.py"), "w") as fh:
-        fh.write(WSGI_DRIVER)
     per = {"plain": [], "hud": []}
     for _ in range(repeats):
         for mode in per:
-            lo, hi = instructions(exe, moddir, sink, tmp, n1, mode), instructions(exe, moddir, sink, tmp, n2, mode)
+            lo = served_instructions(exe, moddir, sink, tmp, n1, mode)
+            hi = served_instructions(exe, moddir, sink, tmp, n2, mode)
             per[mode].append((hi - lo) / (n2 - n1))
     p, h = per["plain"], per["hud"]
     ratio = sum(h) / sum(p)
     # Every (plain, sensor) pairing of the runs: they are independent, not paired in time.
     pairs = list(itertools.product(range(repeats), repeat=2))
     lo, hi = bootstrap_ratio([p[i] for i, _ in pairs], [h[j] for _, j in pairs])
-    print(f"  flask instructions/request (cachegrind, in-process WSGI, {repeats} runs per mode of "
+    print(f"  flask instructions/request (cachegrind, gunicorn worker, {repeats} runs per mode of "
           f"{n2 - n1} requests) plain {statistics.fmean(p) / 1e3:.1f}k | sensor {statistics.fmean(h) / 1e3:.1f}k")
     print(f"  sensor/plain instructions per request {ratio:.4f} [{lo:.4f}, {hi:.4f}] 95% CI "
           f"(bootstrap over runs; plain {min(p) / 1e3:.1f}k-{max(p) / 1e3:.1f}k, sensor "
@@ -218,7 +229,7 @@ def main():
     ap.add_argument("--requests", type=int, default=50, help="requests per server per round")
     ap.add_argument("--pairs", type=int, default=10, help="server pairs, started one after another")
     ap.add_argument("--aa", action="store_true", help="both servers plain: checks the method itself")
-    ap.add_argument("--cg-repeats", type=int, default=4, help="cachegrind runs per mode (0: skip)")
+    ap.add_argument("--cg-repeats", type=int, default=3, help="cachegrind runs per mode (0: skip)")
     a = ap.parse_args()
     deb = [i for i in interpreters(a.build_dir) if i[1].startswith("/usr/bin/")]
     if not deb:
@@ -272,7 +283,7 @@ def main():
         print(f"  {label} CPU per request {ratio:.4f} [{lo:.4f}, {hi:.4f}] 95% CI (bootstrap over server pairs and "
               f"rounds); per-pair geometric mean {gm:.4f} [{tlo:.4f}, {thi:.4f}] (t, {a.pairs} pairs); goal <= 1.01")
         if a.cg_repeats and shutil.which("valgrind"):
-            instruction_figure(exe, moddir, sink, tmp, a.cg_repeats, 50, 450)
+            instruction_figure(exe, moddir, sink, tmp, a.cg_repeats, 20, 220)
         else:
             print("  flask instructions/request skipped (needs valgrind)")
         if sink.cpu_fraction:
