@@ -1,6 +1,7 @@
 """The rewrite cache (hud_sensor/_cache.py): a second start takes every module from the cache
 (counted in stats()["cache"]; the main script, instrumented by init(), is a module too) with
-figures identical to the first; an edited source is rewritten again, and so is a module under
+figures identical to the first; an edited source is rewritten again, and every module is when the
+rewrite itself changed, and so is a module under
 another optimisation level; a damaged cache file is ignored and replaced; an unwritable cache
 directory changes nothing but the speed; workers starting together on an empty cache all run
 correctly and leave one valid entry per module; HUD_SENSOR_CACHE=off writes nothing."""
@@ -14,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from sensor_support import Listener, by_name, check, run, sensor_env
+from sensor_support import SENSOR_SRC, Listener, by_name, check, run, sensor_env
 
 LIB = '''
 def square(x):
@@ -122,6 +123,23 @@ def main():
         files = glob.glob(os.path.join(cache, "cachelib.py.*.hudc"))
         check(len(files) == 1, f"cache files {os.listdir(cache)}")
         entry = files[0]
+
+        # 1b. A changed rewrite (here: the sensor's _instrument.py with one more line) never reuses
+        # what an earlier rewrite cached: every module is rewritten again, with exact figures.
+        pkg = os.path.join(tmp, "pkg")
+        shutil.copytree(os.path.join(SENSOR_SRC, "hud_sensor"), os.path.join(pkg, "hud_sensor"))
+        with open(os.path.join(pkg, "hud_sensor", "_instrument.py"), "a") as fh:
+            fh.write("\n# another rewrite\n")
+        cache2 = os.path.join(tmp, "cache-copy")
+        shutil.copytree(cache, cache2)
+        env = start(lst, src, cache2)
+        env["PYTHONPATH"] = pkg + os.pathsep + env["PYTHONPATH"]
+        pr = popen(env, mainf)
+        out, err = pr.communicate(timeout=60)
+        c = stats_of(subprocess.CompletedProcess(pr.args, pr.returncode, out, err))
+        check(c["hits"] == 0 and c["misses"] == c["n"], f"a changed rewrite reused cached code: {c}")
+        got = {k: v for k, v in counts(lst, pr.pid).items() if k in want}
+        check(got == want, f"changed rewrite: counts {got} != {want}")
 
         # 2. An edit of the same size (mtime and size could not tell) is rewritten again.
         with open(lib) as fh:

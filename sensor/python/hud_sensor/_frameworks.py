@@ -1,4 +1,4 @@
-"""Flows: HTTP endpoints (Flask, Starlette/FastAPI, Django) and queue consumers (Celery).
+"""Flows: HTTP endpoints (Flask, Starlette/FastAPI, Django under WSGI and ASGI) and queue consumers (Celery).
 
 Each integration finds the route *template* once routing is done, enters the flow (a context
 variable read by the hot path, so that asyncio tasks and threads each see their own flow), and
@@ -41,13 +41,19 @@ def _install_flask(flask):
     if getattr(app_cls, "_hud_patched", False):
         return
     orig = app_cls.full_dispatch_request
+    # Flask >= 2.2 keeps the request context in a ContextVar: reading it directly saves the
+    # `flask.request` proxy's Python-level lookups on every request.
+    cv = getattr(sys.modules.get("flask.globals"), "_cv_request", None)
     request = flask.request
 
     def full_dispatch_request(self):
         # Routing already happened (RequestContext.push): the rule is the template.
-        rule = request.url_rule
+        ctx = cv.get(None) if cv is not None else None
+        req = ctx.request if ctx is not None else request
+        rule = req.url_rule
         route = rule.rule if rule is not None else "<unmatched>"
-        idx = endpoint_flow(request.method, route)
+        key = (req.method, route)
+        idx = _endpoint_cache.get(key) or endpoint_flow(*key)
         token = _flow_var.set(idx)
         t0 = time.perf_counter_ns()
         try:
@@ -131,31 +137,61 @@ def _install_django(base):
             state[1] = _flow_var.set(idx)
         return match
 
-    def get_response(self, request):
-        state = [0, None]
+    def begin(request):
+        state = [0, None]  # flow index, ContextVar token (set by resolve_request)
         request._hud_flow = state
-        t0 = time.perf_counter_ns()
-        try:
-            response = orig_get(self, request)
-        except BaseException as e:
-            if state[0]:
-                _native.flow_record(state[0], 500, time.perf_counter_ns() - t0, e)
-            raise
-        finally:
-            if state[1] is not None:
-                try:
-                    _flow_var.reset(state[1])
-                except ValueError:
-                    pass
+        return state
+
+    def failed(state, t0, e):
+        if state[0]:
+            _native.flow_record(state[0], 500, time.perf_counter_ns() - t0, e)
+
+    def leave(state):
+        if state[1] is not None:
+            try:
+                _flow_var.reset(state[1])
+            except ValueError:  # resolved in another context (a sync middleware's thread)
+                pass
+
+    def done(state, request, response, t0):
         idx = state[0]
         if not idx:
             match = getattr(request, "resolver_match", None)
             idx = endpoint_flow(request.method, _django_route(match) if match else "<unmatched>")
         _native.flow_record(idx, getattr(response, "status_code", 200), time.perf_counter_ns() - t0, None)
+
+    def get_response(self, request):
+        state, t0 = begin(request), time.perf_counter_ns()
+        try:
+            response = orig_get(self, request)
+        except BaseException as e:
+            failed(state, t0, e)
+            raise
+        finally:
+            leave(state)
+        done(state, request, response, t0)
+        return response
+
+    # ASGI (async views): the same around get_response_async; routing and the view run in the
+    # request's task, so the flow set by resolve_request reaches everything the view awaits.
+    orig_get_async = getattr(handler_cls, "get_response_async", None)
+
+    async def get_response_async(self, request):
+        state, t0 = begin(request), time.perf_counter_ns()
+        try:
+            response = await orig_get_async(self, request)
+        except BaseException as e:
+            failed(state, t0, e)
+            raise
+        finally:
+            leave(state)
+        done(state, request, response, t0)
         return response
 
     handler_cls.resolve_request = resolve_request
     handler_cls.get_response = get_response
+    if orig_get_async is not None:
+        handler_cls.get_response_async = get_response_async
     handler_cls._hud_patched = True
 
 

@@ -2,15 +2,18 @@
 
 Every function body becomes
 
-    _hud_t = _hud_e(IDX)            # count the call (exact), maybe start timing it
+    _hud_e(IDX)                     # count the call (exact), maybe start timing it
     try:
         <original body>
     except BaseException:
         _hud_r(IDX)                 # the exception escaping the function
         raise
     finally:
-        if _hud_t:
-            _hud_x(_hud_t)          # only for timed calls
+        if _hud_T[IDX]:             # False, unless a call of this function is being timed: then
+            _hud_x(IDX)             # an object true in that call's frame; ends its timing
+
+The function gets no local of its own: the timing slot is kept in the native module by frame, so
+locals(), co_varnames, co_nlocals and the signature are those of the original function.
 
 Line numbers, co_firstlineno, docstrings, decorators and tracebacks stay as they were: the
 inserted nodes carry the location of the body's first statement, and a bare `raise` inside an
@@ -36,8 +39,7 @@ import types
 
 import _hud_sensor as _native
 
-HOOK_NAMES = {"_hud_e": _native.e, "_hud_r": _native.r, "_hud_x": _native.x}
-_TOKEN = "_hud_t"
+HOOK_NAMES = {"_hud_e": _native.e, "_hud_r": _native.r, "_hud_x": _native.x, "_hud_T": _native.timed}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,13 +176,12 @@ def _wrap_body(node, idx):
     def call(fn, arg):
         return ast.Call(ast.Name(fn, load, **at), [arg], [], **at)
 
-    enter = ast.Assign(targets=[ast.Name(_TOKEN, ast.Store(), **at)],
-                       value=call("_hud_e", ast.Constant(idx, **at)), **at)
+    enter = ast.Expr(call("_hud_e", ast.Constant(idx, **at)), **at)
     handler = ast.ExceptHandler(type=ast.Name("BaseException", load, **at), name=None,
                                 body=[ast.Expr(call("_hud_r", ast.Constant(idx, **at)), **at), ast.Raise(**at)],
                                 **at)
-    final = ast.If(test=ast.Name(_TOKEN, load, **at),
-                   body=[ast.Expr(call("_hud_x", ast.Name(_TOKEN, load, **at)), **at)], orelse=[], **at)
+    flag = ast.Subscript(ast.Name("_hud_T", load, **at), ast.Constant(idx, **at), load, **at)
+    final = ast.If(test=flag, body=[ast.Expr(call("_hud_x", ast.Constant(idx, **at)), **at)], orelse=[], **at)
     tr = ast.Try(body=body, handlers=[handler], orelse=[], finalbody=[final], **at)
     tr.end_lineno = node.end_lineno
     node.body = doc + [enter, tr]
@@ -430,10 +431,9 @@ def instrument_loaded_all(modules, registry):
             continue
         new = codes.get((old.co_qualname, old.co_firstlineno))
         # The file may have changed since it was imported: a function whose signature, locals or
-        # closure do not match the rewrite plus its one local keeps its code.
+        # closure do not match the rewrite keeps its code.
         if new is None or new.co_freevars != old.co_freevars or new.co_argcount != old.co_argcount \
-                or new.co_kwonlyargcount != old.co_kwonlyargcount \
-                or len(new.co_varnames) != len(old.co_varnames) + 1:
+                or new.co_kwonlyargcount != old.co_kwonlyargcount or new.co_varnames != old.co_varnames:
             continue
         g = f.__globals__
         if g.get("_hud_e") is not HOOK_NAMES["_hud_e"]:

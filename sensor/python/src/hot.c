@@ -1,10 +1,10 @@
 /* The hot path of the Python sensor and the module object _hud_sensor.
  *
  * Instrumented functions (rewritten at import by hud_sensor/_instrument.py) call:
- *   t = e(IDX)          on entry: counts the call exactly on its (caller, call site, flow) edge
- *                       and returns a timing token for the calls it decides to time, else None;
+ *   e(IDX)              on entry: counts the call exactly on its (caller, call site, flow) edge
+ *                       and starts timing the calls it decides to time (slot kept by frame);
  *   r(IDX)              in `except BaseException:` before re-raising: the exception escaping;
- *   x(t)                in `finally:` when t is not None: the duration of a timed call.
+ *   x(IDX)              in `finally:` when timed[IDX] is true: ends the frame's timed call.
  * The caller is found by walking the interpreter's frame chain (internal frame structs, read
  * only) to the nearest frame whose code object carries our index in co_extra. Nothing here
  * allocates on the untimed path. */
@@ -48,6 +48,14 @@
 #define REQUEST_EXTRA_INDEX _PyEval_RequestCodeExtraIndex
 #define CODE_SET_EXTRA _PyCode_SetExtra
 #endif
+
+static inline PyThreadState *cur_tstate(void) {
+#if PY_VERSION_HEX < 0x030C0000
+  return _PyThreadState_GET(); /* 3.11: an atomic load from _PyRuntime, no call */
+#else
+  return PyThreadState_Get();
+#endif
+}
 
 /* ---- globals (GIL) ---- */
 sns_fn *sns_fn_pages[SNS_FN_PAGES];
@@ -404,28 +412,101 @@ static uint32_t nfree;
 static uint32_t nactive; /* own slots alive */
 static uint32_t period_gen; /* bumped at every snapshot */
 
-/* Direct-mapped table: frame of a timed call -> its slot. */
-#define AMAP 256
+/* Timed calls by frame: the exit hook finds its slot from the interpreter frame it runs in, so
+ * instrumented code keeps no token of its own (no extra local). A frame address is unique among
+ * live frames (a generator's frame lives in the generator object, so it stays put across
+ * suspensions); recursion and threads give distinct frames. Linear probing, at most half full. */
+#define TMAP (2 * NSLOTS)
 static struct {
-  void *frame;
+  void *frame; /* NULL = empty */
   uint32_t slot;
-} amap[AMAP];
-static inline uint32_t amap_h(void *f) { return (uint32_t)(((uintptr_t)f >> 4) * 2654435761u) >> 24; }
+} tmap[TMAP];
+static inline uint32_t tmap_h(const void *f) { return ((uint32_t)((uintptr_t)f >> 4) * 2654435761u) >> 19; }
+
+/* Position of FRAME's entry, or TMAP. */
+static inline uint32_t tmap_find(const void *f) {
+  for (uint32_t h = tmap_h(f);; h = (h + 1) & (TMAP - 1)) {
+    if (tmap[h].frame == f) return h;
+    if (!tmap[h].frame) return TMAP;
+  }
+}
+
+/* Removes the entry at H, shifting later entries of the same probe run back (no tombstones). */
+static void tmap_del(uint32_t h) {
+  tmap[h].frame = NULL;
+  for (uint32_t j = (h + 1) & (TMAP - 1); tmap[j].frame; j = (j + 1) & (TMAP - 1)) {
+    uint32_t k = tmap_h(tmap[j].frame);
+    bool stays = h <= j ? (h < k && k <= j) : (h < k || k <= j);
+    if (stays) continue;
+    tmap[h] = tmap[j];
+    tmap[j].frame = NULL;
+    h = j;
+  }
+}
+
+/* `timed[i]` (a list shared with the instrumented code) is False while function i has no timed call
+ * running, else `probe`, an object whose truth test asks whether the current frame is a timed one:
+ * a return tests the item and calls the exit hook only then. Under recursion (a timed call's nested
+ * calls of the same function) the test costs a type-slot call, not a Python-level call. */
+static PyObject *timed_flags;
+static PyObject *probe;
+
+static int probe_bool(PyObject *self) {
+  _PyInterpreterFrame *f = CUR_FRAME(cur_tstate());
+  return f && tmap_find(f) != TMAP;
+}
+
+static PyNumberMethods probe_number = {.nb_bool = probe_bool};
+static PyTypeObject ProbeType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_hud_sensor.timed_probe",
+    .tp_basicsize = sizeof(PyObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_as_number = &probe_number,
+    .tp_doc = "true in a frame whose call is being timed",
+};
+
+static void set_flag(uint32_t fi, PyObject *v) {
+  PyObject *old = PyList_GET_ITEM(timed_flags, fi);
+  Py_INCREF(v);
+  PyList_SET_ITEM(timed_flags, fi, v);
+  Py_DECREF(old);
+}
+
+static void slot_free(uint32_t s) {
+  slot *sl = &slots[s];
+  if (sl->own) nactive--;
+  sl->live = false;
+  sl->gen++;
+  sns_fn *fn = sns_fn_at(sl->fn);
+  if (fn->timed_live && --fn->timed_live == 0) set_flag(sl->fn, Py_False);
+  free_slots[nfree++] = s;
+}
 
 static void slots_reset(void) {
+  for (uint32_t i = 1; i < NSLOTS; i++)
+    if (slots[i].live) slot_free(i);
   nfree = 0;
   for (uint32_t i = NSLOTS - 1; i >= 1; i--) {
     slots[i].live = false;
     slots[i].gen++;
     free_slots[nfree++] = i;
   }
-  memset(amap, 0, sizeof amap);
+  memset(tmap, 0, sizeof tmap);
   nactive = 0;
 }
 
-static PyObject *start_timing(uint32_t fi, uint32_t caller, uint32_t off, uint32_t flow, void *frame,
-                              uint32_t parent, bool own) {
-  if (nfree == 0) Py_RETURN_NONE;
+static void start_timing(uint32_t fi, uint32_t caller, uint32_t off, uint32_t flow, void *frame, uint32_t parent,
+                         bool own) {
+  uint32_t h = tmap_find(frame);
+  if (h != TMAP) {
+    /* A timed call of this frame address whose exit never ran (a generator dropped at shutdown):
+     * the frame is someone else's now. */
+    slot_free(tmap[h].slot);
+  } else {
+    if (nfree == 0) return;
+    for (h = tmap_h(frame); tmap[h].frame; h = (h + 1) & (TMAP - 1)) {
+    }
+  }
   uint32_t s = free_slots[--nfree];
   slot *sl = &slots[s];
   sl->fn = fi, sl->caller = caller, sl->off = off, sl->flow = flow;
@@ -436,14 +517,12 @@ static PyObject *start_timing(uint32_t fi, uint32_t caller, uint32_t off, uint32
   sl->parent = parent;
   sl->parent_gen = parent ? slots[parent].gen : 0;
   sl->frame = frame;
-  if (own) {
-    uint32_t h = amap_h(frame);
-    amap[h].frame = frame;
-    amap[h].slot = s;
-    nactive++;
-  }
+  tmap[h].frame = frame;
+  tmap[h].slot = s;
+  if (own) nactive++;
+  sns_fn *fn = sns_fn_at(fi);
+  if (fn->timed_live++ == 0) set_flag(fi, probe);
   sl->t0 = sns_ticks();
-  return PyLong_FromUnsignedLong(s);
 }
 
 /* ---- where each running generator's call was counted ----
@@ -513,14 +592,6 @@ static inline long small_index(PyObject *o) {
 #endif
 }
 
-static inline PyThreadState *cur_tstate(void) {
-#if PY_VERSION_HEX < 0x030C0000
-  return _PyThreadState_GET(); /* 3.11: an atomic load from _PyRuntime, no call */
-#else
-  return PyThreadState_Get();
-#endif
-}
-
 static PyObject *py_enter(PyObject *mod, PyObject *arg) {
   long i = small_index(arg);
   if ((unsigned long)i >= sns_nfns) Py_RETURN_NONE;
@@ -540,8 +611,8 @@ static PyObject *py_enter(PyObject *mod, PyObject *arg) {
   if (is_gen_frame(self)) gmap_note(self, (uint32_t)i, caller, off, flow);
   uint32_t parent = 0;
   if (nactive && cf) {
-    uint32_t h = amap_h(cf);
-    if (amap[h].frame == cf && slots[amap[h].slot].live) parent = amap[h].slot;
+    uint32_t h = tmap_find(cf);
+    if (h != TMAP && slots[tmap[h].slot].own) parent = tmap[h].slot;
   }
   if (--fn->countdown == 0) {
     /* A timed call: keep each function within its per-second quota. */
@@ -554,18 +625,28 @@ static PyObject *py_enter(PyObject *mod, PyObject *arg) {
     if (++fn->win_samples > quota && fn->interval < (1u << 24)) fn->interval *= 2;
     fn->countdown = fn->interval;
     p->samples++;
-    return start_timing((uint32_t)i, caller, off, flow, self, parent, true);
+    start_timing((uint32_t)i, caller, off, flow, self, parent, true);
+  } else if (parent) {
+    start_timing((uint32_t)i, caller, off, flow, self, parent, false);
   }
-  if (parent) return start_timing((uint32_t)i, caller, off, flow, self, parent, false);
   Py_RETURN_NONE;
 }
 
+/* x(IDX): function IDX returns or raises while timed[IDX] is set; ends the timed call of the
+ * current frame, if it is one. */
 static PyObject *py_exit(PyObject *mod, PyObject *arg) {
   uint64_t t1 = sns_ticks();
-  long s = small_index(arg);
-  if (s <= 0 || s >= NSLOTS) Py_RETURN_NONE;
+  long i = small_index(arg);
+  if ((unsigned long)i >= sns_nfns) Py_RETURN_NONE;
+  uint32_t h = tmap_find(CUR_FRAME(cur_tstate()));
+  if (h == TMAP) Py_RETURN_NONE; /* an untimed call of a function that has a timed one running */
+  uint32_t s = tmap[h].slot;
+  tmap_del(h);
   slot *sl = &slots[s];
-  if (!sl->live) Py_RETURN_NONE;
+  if (sl->fn != (uint32_t)i) { /* a dead call's entry (see start_timing) */
+    slot_free(s);
+    Py_RETURN_NONE;
+  }
   int64_t d = (int64_t)((double)(t1 - sl->t0) * ns_per_tick);
   if (d < 0) d = 0;
   if (sl->parent) {
@@ -573,9 +654,6 @@ static PyObject *py_exit(PyObject *mod, PyObject *arg) {
     if (ps->live && ps->gen == sl->parent_gen) ps->child_ns += d;
   }
   if (sl->own) {
-    uint32_t h = amap_h(sl->frame);
-    if (amap[h].slot == (uint32_t)s) amap[h].frame = NULL;
-    nactive--;
     sns_edge *e = sns_edge_get(sns_cur, sl->fn, sl->caller, sl->off, sl->flow);
     if (e) {
       e->sampled++;
@@ -587,9 +665,7 @@ static PyObject *py_exit(PyObject *mod, PyObject *arg) {
       if (e->sketch) hud_sketch_add(e->sketch, (double)d);
     }
   }
-  sl->live = false;
-  sl->gen++;
-  free_slots[nfree++] = (uint32_t)s;
+  slot_free(s);
   Py_RETURN_NONE;
 }
 
@@ -877,6 +953,10 @@ static PyObject *py_declare(PyObject *mod, PyObject *args) {
         PyBuffer_Release(&src);
         return PyErr_NoMemory();
       }
+    }
+    if (PyList_Append(timed_flags, Py_False) < 0) {
+      PyBuffer_Release(&src);
+      return NULL;
     }
     sns_fn *fn = sns_fn_at(idx);
     memset(fn, 0, sizeof *fn);
@@ -1185,8 +1265,8 @@ static void calibrate(void) {
 }
 
 static PyMethodDef methods[] = {
-    {"e", py_enter, METH_O, "enter(idx) -> timing token or None"},
-    {"x", py_exit, METH_O, "exit(token)"},
+    {"e", py_enter, METH_O, "enter(idx)"},
+    {"x", py_exit, METH_O, "exit(idx): ends the current frame's timed call"},
     {"r", py_raise, METH_O, "raised(idx): the handled exception escapes function idx"},
     {"add_overhead_ns", py_add_overhead_ns, METH_O, "add_overhead_ns(ns): sensor CPU spent in Python"},
     {"declare", py_declare, METH_VARARGS, "declare(file, module_path, source, [(qualname, start, end, async, gen)])"},
@@ -1209,6 +1289,10 @@ static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_hud_sensor", "hud s
 
 PyMODINIT_FUNC PyInit__hud_sensor(void) {
   if (extra_index < 0) {
+    timed_flags = PyList_New(0);
+    if (!timed_flags || PyType_Ready(&ProbeType) < 0) return NULL;
+    probe = PyObject_New(PyObject, &ProbeType); /* lives for the process */
+    if (!probe) return NULL;
     extra_index = REQUEST_EXTRA_INDEX(NULL);
     if (extra_index < 0) {
       PyErr_SetString(PyExc_RuntimeError, "hud: no code-object extra slot left");
@@ -1228,5 +1312,7 @@ PyMODINIT_FUNC PyInit__hud_sensor(void) {
   }
   Py_INCREF(flow_var);
   if (PyModule_AddObject(m, "flow_var", flow_var) < 0) return NULL;
+  Py_INCREF(timed_flags);
+  if (PyModule_AddObject(m, "timed", timed_flags) < 0) return NULL;
   return m;
 }

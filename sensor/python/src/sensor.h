@@ -30,6 +30,7 @@ typedef struct sns_fn {
   uint32_t interval;    /* current sampling interval (1 = time every call) */
   uint64_t win_start;   /* ticks: start of the current one-second sampling window */
   uint32_t win_samples; /* timed calls in that window */
+  uint32_t timed_live;  /* timed calls of it running now */
   /* Cold: identity. Written once by sns_declare (GIL), read by the sender afterwards. */
   PyObject *code;       /* strong ref once bound; keeps line tables alive */
   const char *qualname;
