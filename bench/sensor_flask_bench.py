@@ -12,14 +12,13 @@ rounds within them (and a t interval on the per-pair log ratios as a cross-check
 same with two plain servers to check the method. Throughput of a CPU-bound server is the inverse of CPU per
 request, so a ratio of 1.01 is a 1% throughput cost.
 
-Second figure, independent of the machine's load: instructions per request (valgrind's cachegrind)
-of the same gunicorn worker serving the app over loopback. A worker that served N1 requests and one
-that served N2 give (I(N2) - I(N1)) / (N2 - N1), start-up removed. Repeated K times per mode;
-the ratio of the medians, with a bootstrap interval (a loaded machine can add work to a run: one
-plain run of 3 once counted 1072k instructions per request against 748k for the others). The
-sender sends one batch, at exit, in both runs, so this is the cost in the request path (the CPU
-figure includes the sender). Under valgrind time runs ~50x slower, so the per-second sampling quota
-times more of the calls than at full speed: the instruction ratio errs on the high side."""
+Second figure, independent of the machine's load: instructions per request (valgrind's callgrind,
+read from the running process with callgrind_control between rounds, so start-up is never in it)
+of the same app under werkzeug's single-process server (gunicorn's worker is a forked child, which
+callgrind_control cannot reach). Plain and instrumented processes alternate; bootstrap interval over
+processes and rounds. The sender sends one batch, at exit, so this is the cost in the request path
+(the CPU figure includes the sender). Under valgrind time runs ~50x slower, so the per-second
+sampling quota times more of the calls than at full speed: the instruction ratio errs on the high side."""
 
 import argparse
 import http.client
@@ -103,56 +102,64 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def served_instructions(exe, moddir, sink, tmp, n, mode):
-    """Instructions of a gunicorn worker (under cachegrind) that served N requests, start-up included."""
-    outdir = os.path.join(tmp, f"cg.{mode}.{n}")
-    os.makedirs(outdir, exist_ok=True)
+SERVER = r"""
+import os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if os.environ.get("HUD_ENABLE"):
+    import hud_sensor
+    assert hud_sensor.init(quiet=True)
+import flaskapp
+from werkzeug.serving import make_server
+make_server("127.0.0.1", int(sys.argv[1]), flaskapp.app).serve_forever()
+"""
+
+
+def callgrind_ir(pid):
+    """Instructions the process has executed so far, all threads (callgrind_control -e Ir)."""
+    r = subprocess.run(["callgrind_control", "-e", "Ir", str(pid)], capture_output=True, text=True, timeout=120)
+    vals = [int(m.replace(",", "")) for m in re.findall(r"^\s*Th \d+\s+([\d,]+)", r.stdout, re.M)]
+    if not vals:
+        raise SystemExit(f"callgrind_control: {r.stdout} {r.stderr}")
+    return sum(vals)
+
+
+def served_instructions(exe, moddir, sink, tmp, mode, rounds, n):
+    """Instructions per request of a single-process server (werkzeug's, under callgrind) over ROUNDS
+    rounds of N requests, read from the running process: its start-up is never in the figure."""
     port = free_port()
     env = env_for(moddir, sink, mode == "hud")
     env["PYTHONPATH"] += os.pathsep + tmp
     env["PYTHONHASHSEED"] = "0"
-    # One batch, at exit, in both runs (it cancels out): under valgrind the default 10-s batches would
-    # fall on ~50x fewer requests than at full speed. The CPU figure above includes the sender.
+    # One batch, at exit: under valgrind the default 10-s batches would fall on ~50x fewer requests
+    # than at full speed. The CPU figure above includes the sender.
     env["HUD_FLUSH_INTERVAL"] = "3600"
-    args = ["-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "--chdir", tmp, "--timeout", "600", "flaskapp:app"]
-    if mode == "hud":
-        args = ["-m", "hud_sensor", "run"] + args
-    p = subprocess.Popen(["valgrind", "--tool=cachegrind", "--cache-sim=no",
-                          f"--cachegrind-out-file={outdir}/cg.%p", exe] + args,
+    script = os.path.join(tmp, "server.py")
+    with open(script, "w") as fh:
+        fh.write(SERVER)
+    p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.%p", exe, script, str(port)],
                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    out = []
     try:
-        get = lambda: http_get(port, 120)
         deadline = time.monotonic() + 300
         while True:
             try:
-                get()
+                http_get(port, 120)
                 break
             except OSError:
                 if time.monotonic() > deadline or p.poll() is not None:
-                    raise SystemExit("gunicorn under valgrind did not start")
+                    raise SystemExit("server under callgrind did not start")
                 time.sleep(0.2)
-        worker = children(p.pid)
-        if len(worker) != 1:
-            raise SystemExit(f"expected one gunicorn worker, found {worker}")
-        for _ in range(n):
-            get()
+        for _ in range(20):  # warm-up
+            http_get(port, 120)
+        for _ in range(rounds):
+            i0 = callgrind_ir(p.pid)
+            for _ in range(n):
+                http_get(port, 120)
+            out.append((callgrind_ir(p.pid) - i0) / n)
     finally:
-        os.killpg(p.pid, signal.SIGTERM)
-        try:
-            p.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-    path = os.path.join(outdir, f"cg.{worker[0]}")
-    for _ in range(100):  # the worker writes its file as it exits
-        if os.path.exists(path):
-            with open(path) as fh:
-                m = re.search(r"^summary:\s+(\d+)", fh.read(), re.M)
-            if m:
-                shutil.rmtree(outdir, ignore_errors=True)
-                return int(m.group(1))
-        time.sleep(0.2)
-    raise SystemExit("no cachegrind output from the worker")
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    return out
 
 
 def http_get(port, timeout=10):
@@ -165,26 +172,22 @@ def http_get(port, timeout=10):
         raise SystemExit(f"bad response {r.status}")
 
 
-def instruction_figure(exe, moddir, sink, tmp, repeats, n1, n2):
+def instruction_figure(exe, moddir, sink, tmp, procs, rounds, n):
     per = {"plain": [], "hud": []}
-    for _ in range(repeats):
+    blocks = []
+    for _ in range(procs):
         for mode in per:
-            lo = served_instructions(exe, moddir, sink, tmp, n1, mode)
-            hi = served_instructions(exe, moddir, sink, tmp, n2, mode)
-            per[mode].append((hi - lo) / (n2 - n1))
+            per[mode] += served_instructions(exe, moddir, sink, tmp, mode, rounds, n)
+        blocks.append(range(len(per["plain"]) - rounds, len(per["plain"])))
     p, h = per["plain"], per["hud"]
-    # Extraneous work (the machine slowing a run down) can only add instructions, and a few runs
-    # can carry much of it: medians, with an interval from resampling each mode's runs.
-    ratio = statistics.median(h) / statistics.median(p)
-    rng = random.Random(3)
-    rs = sorted(statistics.median(rng.choices(h, k=len(h))) / statistics.median(rng.choices(p, k=len(p)))
-                for _ in range(4000))
-    lo, hi = rs[100], rs[3899]
-    print(f"  flask instructions/request (cachegrind, gunicorn worker, {repeats} runs per mode of "
-          f"{n2 - n1} requests) plain {statistics.median(p) / 1e3:.1f}k | sensor {statistics.median(h) / 1e3:.1f}k "
-          f"(medians; plain {min(p) / 1e3:.1f}k-{max(p) / 1e3:.1f}k, sensor {min(h) / 1e3:.1f}k-{max(h) / 1e3:.1f}k)")
-    print(f"  sensor/plain instructions per request {ratio:.4f} [{lo:.4f}, {hi:.4f}] 95% CI (bootstrap of the medians); "
-          f"lowest against lowest {min(h) / min(p):.4f}")
+    ratio = sum(h) / sum(p)
+    lo, hi = bootstrap_blocks(p, h, blocks)
+    print(f"  flask instructions/request (callgrind, werkzeug's single-process server, {procs} processes per mode x "
+          f"{rounds} rounds of {n} requests) plain {statistics.fmean(p) / 1e3:.1f}k | sensor "
+          f"{statistics.fmean(h) / 1e3:.1f}k (plain {min(p) / 1e3:.1f}k-{max(p) / 1e3:.1f}k, sensor "
+          f"{min(h) / 1e3:.1f}k-{max(h) / 1e3:.1f}k)")
+    print(f"  sensor/plain instructions per request {ratio:.4f} [{lo:.4f}, {hi:.4f}] 95% CI (bootstrap over processes "
+          f"and rounds)")
 
 
 def bootstrap_blocks(a, b, blocks, iters=4000, seed=1):
@@ -223,7 +226,7 @@ def main():
     ap.add_argument("--requests", type=int, default=50, help="requests per server per round")
     ap.add_argument("--pairs", type=int, default=10, help="server pairs, started one after another")
     ap.add_argument("--aa", action="store_true", help="both servers plain: checks the method itself")
-    ap.add_argument("--cg-repeats", type=int, default=5, help="cachegrind runs per mode (0: skip)")
+    ap.add_argument("--cg-repeats", type=int, default=2, help="callgrind server processes per mode (0: skip)")
     a = ap.parse_args()
     if a.pairs < 2 or a.rounds < a.pairs:
         raise SystemExit("--pairs must be at least 2 and --rounds at least --pairs")
@@ -278,8 +281,8 @@ def main():
               f"{statistics.median(h) / 1e3:7.1f} us (medians over rounds)")
         print(f"  {label} CPU per request {ratio:.4f} [{lo:.4f}, {hi:.4f}] 95% CI (bootstrap over server pairs and "
               f"rounds); per-pair geometric mean {gm:.4f} [{tlo:.4f}, {thi:.4f}] (t, {a.pairs} pairs); goal <= 1.01")
-        if a.cg_repeats and shutil.which("valgrind"):
-            instruction_figure(exe, moddir, sink, tmp, a.cg_repeats, 20, 220)
+        if a.cg_repeats and shutil.which("valgrind") and shutil.which("callgrind_control"):
+            instruction_figure(exe, moddir, sink, tmp, a.cg_repeats, 4, 50)
         else:
             print("  flask instructions/request skipped (needs valgrind)")
         if sink.cpu_fraction:
