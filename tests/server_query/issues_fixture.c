@@ -1,6 +1,7 @@
 /* The issue tests' shared fixture (issues_fixture.h). */
 #include "issues_fixture.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,9 +18,15 @@
 
 void isf_ingest(int port, const char *key, const char *service, const char *version, double slow, uint64_t seed,
                 const char *batch_id, hud_time_ns ts) {
-  synth_change ch[] = {{.qualname = "fetch_order", .self_factor = slow, .raise_prob = -1}};
-  synth_params p = {.seed = seed, .invocations = ISF_INV, .sample_rate = 1.0, .drift = 1.0,
-                    .changes = slow > 0 ? ch : NULL, .n_changes = slow > 0 ? 1 : 0};
+  isf_ingest_on_host(port, key, service, version, slow, 1.0, 1.0, seed, batch_id, ts);
+}
+
+void isf_ingest_on_host(int port, const char *key, const char *service, const char *version, double slow,
+                        double host, double wait, uint64_t seed, const char *batch_id, hud_time_ns ts) {
+  double factor = (slow > 0 ? slow : 1.0) * pow(host, wait - 1.0);
+  synth_change ch[] = {{.qualname = "fetch_order", .self_factor = factor, .raise_prob = -1}};
+  synth_params p = {.seed = seed, .invocations = ISF_INV, .sample_rate = 1.0, .drift = host,
+                    .changes = factor != 1.0 ? ch : NULL, .n_changes = factor != 1.0 ? 1 : 0};
   synth_out o;
   assert_int_equal(synth_run(&p, version, &o), 0);
   hud_arena *a = hud_arena_new();

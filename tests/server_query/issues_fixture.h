@@ -16,6 +16,11 @@
 void isf_ingest(int port, const char *key, const char *service, const char *version, double slow, uint64_t seed,
                 const char *batch_id, hud_time_ns ts);
 
+/* The same on a host HOST times slower than idle (every self time times HOST), where fetch_order
+ * waits: it slows as HOST^WAIT (a function that sleeps or waits on a lock wakes late on a busy host). */
+void isf_ingest_on_host(int port, const char *key, const char *service, const char *version, double slow,
+                        double host, double wait, uint64_t seed, const char *batch_id, hud_time_ns ts);
+
 /* GET /v1/issues/ISSUE_ID of shop in prod with KEY: the status must be WANT; the issue (decoded into
  * A) when it is 200, zeroed otherwise. */
 hud_issue isf_get(hud_arena *a, int port, const char *key, const char *issue_id, long want);
