@@ -459,7 +459,7 @@ def counted(found, alerts):
 def replay_false(server, tmp, rng):
     releases = int(os.environ.get("REPLAY_RELEASES", "31"))
     iterations = int(os.environ.get("REPLAY_ITERATIONS", "400"))
-    claimed = float(os.environ.get("REPLAY_CLAIMED_RATE", "0.05"))
+    claimed = float(os.environ.get("REPLAY_CLAIMED_RATE", "0.06"))
     pairs, issues, opened, noisy = 0, 0, 0, 0
     by_drift = {}  # spread bucket -> [pairs, pairs with an issue or alert]
     profile = Profile(rng, iterations)
@@ -497,7 +497,7 @@ def replay_false(server, tmp, rng):
 def replay_sensitivity(server, tmp, rng):
     iterations = int(os.environ.get("REPLAY_ITERATIONS", "400"))
     names = [n.strip() for n in os.environ.get("REPLAY_CHANGES", ",".join(CHANGES)).split(",") if n.strip()]
-    claimed = float(os.environ.get("REPLAY_CLAIMED_RATE", "0.05"))
+    claimed = float(os.environ.get("REPLAY_CLAIMED_RATE", "0.06"))
     rows, ok = [], True
     k, stray_pairs = 0, 0  # pairs with an issue that is not the planted change's: false issues
     profile = Profile(rng, iterations, mild=True)
