@@ -85,23 +85,19 @@ static hud_time_ns q_now_ns(void) {
   return (hud_time_ns)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Chooses the whole hours of the window that come from fn_hours: dirty ones are built first
- * (bounded: only the window's), then the request's reads run in one read transaction in which no
- * hour of [hour_from, hour_to) is dirty, or the split is dropped (exact either way). */
+/* Chooses the whole hours of the window that come from fn_hours: the request's reads run in one read
+ * transaction in which no hour of [hour_from, hour_to) is dirty, or the split is dropped (exact
+ * either way). Nothing is built here: the fold and maintenance build the hours (store_hours.h). */
 static int q_hours(q_ctx *q) {
   int64_t h0 = (q->from_s + 3599) / 3600 * 3600, h1 = q->to_s / 3600 * 3600;
   q->hour_from = q->hour_to = q->blk_a = q->blk_b = q->from_s;
+  if (q->stored_only) return 0; /* stored issues only: no split needed */
   /* HUD_SERVER_HOURLY=off reads minute slices only: the reference the exactness tests compare with. */
-  if (q->stored_only) return 0; /* building hours writes: a stored-issues read must not */
   const char *sw = getenv("HUD_SERVER_HOURLY");
   if (sw && strcmp(sw, "off") == 0) return 0;
   if (q->from_s < 0 || h1 <= h0) return 0;
-  if (srv_hours_refresh(q->req->store, q->db, q->service_id, h0, h1) < 0)
-    fprintf(stderr, "hud-server: hourly aggregates not refreshed; reading minute slices\n");
   /* The completed 10-minute blocks of the partial hours at the edges. */
   int64_t b0 = (q->from_s + 599) / 600 * 600, b1 = q->to_s / 600 * 600;
-  if (srv_blocks_refresh(q->req->store, q->db, q->service_id, b0, h0, h1, b1) < 0)
-    fprintf(stderr, "hud-server: 10-minute aggregates not refreshed; reading minute slices\n");
   if (sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return 0;
   q->in_tx = 1;
   int64_t dirty = 1;

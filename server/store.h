@@ -238,20 +238,7 @@ int srv_store_sqlite_write(srv_store *st, int (*fn)(struct sqlite3 *db, void *ar
 
 /* ---- sketch blobs ---- */
 
-/* Encodes S into a malloc'ed blob (*OUT, *LEN; caller frees). */
-int srv_sketch_blob_encode(const hud_sketch *s, unsigned char **out, size_t *len);
-/* Decodes a blob made by srv_sketch_blob_encode(); *OUT owned by the caller. HUD_EPARSE on garbage. */
-int srv_sketch_blob_decode(const void *blob, size_t len, hud_sketch **out);
-/* A blob's header, for code that adds its bins without building a hud_sketch: the N counts are
- * LEB128 varints from BINS to END (read them with srv_varint). HUD_EPARSE on garbage. */
-typedef struct srv_sketch_blob {
-  double alpha;
-  uint64_t zero;
-  int64_t offset; /* bin index of the first count */
-  uint64_t n;
-  const unsigned char *bins, *end;
-} srv_sketch_blob;
-int srv_sketch_blob_open(const void *blob, size_t len, srv_sketch_blob *out);
-int srv_varint(const unsigned char **p, const unsigned char *end, uint64_t *v);
+/* The blob codec and the bin accumulator are server/sketch_bins.h (engine-neutral). */
+#include "sketch_bins.h"
 
 #endif

@@ -20,6 +20,7 @@
 #include "membudget.h"
 #include "metrics.h"
 #include "sat.h"
+#include "sketch_bins.h"
 #include "store.h"
 #include "store_fold.h"
 #include "store_hours.h"
@@ -31,135 +32,14 @@
  * get half as much more (srv_store_decode_budget); see fold_soft. */
 #define FOLD_MEMORY_DEFAULT ((size_t)256 << 20)
 #define IDLE_RELEASE_S 2.0
+#define FOLD_HOOK_SIDS 64 /* services one fold reports (fold_services) */
 #define WRITER_CACHE_MAX ((size_t)64 << 20) /* the writer's SQLite page cache, at most a quarter of it */
 
-/* ---- sketch blobs ---- */
-
-static void put_varint(unsigned char **p, uint64_t v) {
-  while (v >= 0x80) {
-    *(*p)++ = (unsigned char)(v | 0x80);
-    v >>= 7;
-  }
-  *(*p)++ = (unsigned char)v;
-}
-
-int srv_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
-  uint64_t r = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (*p >= end) return HUD_EPARSE;
-    unsigned char b = *(*p)++;
-    r |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *v = r;
-      return 0;
-    }
-  }
-  return HUD_EPARSE;
-}
-
-/* Blob: 'S' 1 | alpha (8 bytes, IEEE little endian) | zero_count | zigzag(offset) | n | counts[n],
- * integers as LEB128 varints. */
-static int bins_encode(const hud_sketch_bins *b, unsigned char **out, size_t *len) {
-  unsigned char *buf = malloc(2 + 8 + 10 * 3 + 10 * b->n);
-  if (!buf) return HUD_ENOMEM;
-  unsigned char *p = buf;
-  *p++ = 'S';
-  *p++ = 1;
-  uint64_t bits;
-  memcpy(&bits, &b->alpha, 8);
-  for (int i = 0; i < 8; i++) *p++ = (unsigned char)(bits >> (8 * i));
-  put_varint(&p, b->zero_count);
-  put_varint(&p, ((uint64_t)(int64_t)b->offset << 1) ^ (uint64_t)((int64_t)b->offset >> 63));
-  put_varint(&p, b->n);
-  for (size_t i = 0; i < b->n; i++) put_varint(&p, b->counts[i]);
-  *out = buf;
-  *len = (size_t)(p - buf);
-  return 0;
-}
-
-int srv_sketch_blob_encode(const hud_sketch *s, unsigned char **out, size_t *len) {
-  hud_sketch_bins b;
-  int rc = hud_sketch_export(s, &b);
-  if (rc < 0) return rc;
-  rc = bins_encode(&b, out, len);
-  hud_sketch_bins_free(&b);
-  return rc;
-}
-
-int srv_sketch_blob_open(const void *blob, size_t len, srv_sketch_blob *out) {
-  const unsigned char *p = blob, *end = p + len;
-  if (len < 10 || p[0] != 'S' || p[1] != 1) return HUD_EPARSE;
-  uint64_t bits = 0;
-  for (int i = 0; i < 8; i++) bits |= (uint64_t)p[2 + i] << (8 * i);
-  p += 10;
-  memcpy(&out->alpha, &bits, 8);
-  uint64_t zz;
-  if (srv_varint(&p, end, &out->zero) < 0 || srv_varint(&p, end, &zz) < 0 || srv_varint(&p, end, &out->n) < 0)
-    return HUD_EPARSE;
-  out->offset = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
-  if (out->offset < INT32_MIN || out->offset > INT32_MAX || out->n > (uint64_t)(end - p)) return HUD_EPARSE;
-  out->bins = p;
-  out->end = end;
-  return 0;
-}
-
-int srv_sketch_blob_decode(const void *blob, size_t len, hud_sketch **out) {
-  srv_sketch_blob h;
-  if (srv_sketch_blob_open(blob, len, &h) < 0) return HUD_EPARSE;
-  const unsigned char *p = h.bins;
-  hud_sketch_bins b = {.alpha = h.alpha, .zero_count = h.zero, .offset = (int32_t)h.offset, .n = (size_t)h.n};
-  b.counts = calloc(b.n ? b.n : 1, sizeof *b.counts);
-  if (!b.counts) return HUD_ENOMEM;
-  for (size_t i = 0; i < b.n; i++)
-    if (srv_varint(&p, h.end, &b.counts[i]) < 0) {
-      free(b.counts);
-      return HUD_EPARSE;
-    }
-  int rc = p == h.end ? hud_sketch_import(&b, out) : HUD_EPARSE;
-  free(b.counts);
-  return rc;
-}
-
-/* Sketch accumulator working on bins directly (store_fold.h): merging two sketches of the same
- * alpha is adding their counts bin by bin, so the hot paths (upsert conflicts, the write-behind fold,
- * rollup) need no hud_sketch allocation. Beyond HUD_SKETCH_MAX_BINS the lowest bins fold onto the
- * lowest kept one, the rule of hud/sketch.h. */
+/* Sketch SQL functions add bins through the one accumulator of sketch_bins.h. */
 typedef srv_bins_acc bins_acc;
 #define acc_free srv_acc_free
-#define acc_cover srv_acc_cover
-#define acc_begin srv_acc_begin
-
-static int acc_add_blob(bins_acc *a, const void *blob, size_t len) {
-  srv_sketch_blob h;
-  if (srv_sketch_blob_open(blob, len, &h) < 0) return HUD_EPARSE;
-  const unsigned char *p = h.bins;
-  if (acc_begin(a, h.alpha) < 0) return HUD_EINVAL;
-  a->zero = srv_sat_addu(a->zero, h.zero);
-  if (!h.n) return p == h.end ? 0 : HUD_EPARSE;
-  int64_t at = acc_cover(a, h.offset, (size_t)h.n);
-  if (at < 0) return HUD_ENOMEM;
-  for (uint64_t i = 0; i < h.n; i++) {
-    uint64_t v;
-    if (srv_varint(&p, h.end, &v) < 0) return HUD_EPARSE;
-    a->counts[at + (int64_t)i] = srv_sat_addu(a->counts[at + (int64_t)i], v);
-  }
-  return p == h.end ? 0 : HUD_EPARSE;
-}
-
-/* Trims empty ends, folds beyond the bin cap, keeps the total within int64 (sat.h), encodes. */
-static int acc_encode(bins_acc *a, unsigned char **out, size_t *len) {
-  size_t lo = 0, hi = a->n;
-  while (lo < hi && !a->counts[lo]) lo++;
-  while (hi > lo && !a->counts[hi - 1]) hi--;
-  if (hi - lo > HUD_SKETCH_MAX_BINS) {
-    size_t floor = hi - HUD_SKETCH_MAX_BINS;
-    for (size_t i = lo; i < floor; i++) a->counts[floor] = srv_sat_addu(a->counts[floor], a->counts[i]);
-    lo = floor;
-  }
-  srv_sat_bins_fit(&a->zero, a->counts + lo, hi - lo);
-  hud_sketch_bins b = {a->alpha, a->zero, (int32_t)(a->offset + (int64_t)lo), hi - lo, a->counts + lo};
-  return bins_encode(&b, out, len);
-}
+#define acc_add_blob srv_acc_add_blob
+#define acc_encode srv_acc_encode
 
 /* ---- SQL functions ---- */
 
@@ -1550,6 +1430,18 @@ static int fold_spans(srv_store *st, const srv_fold *f) {
   return rc;
 }
 
+static size_t fold_services(const srv_fold *f, int64_t *sids);
+
+/* Builds the pre-aggregates of the hours and blocks of F's services that ended by NOW (store_hours.h):
+ * here and in maintenance only, so that reads never write. */
+static int fold_settle(srv_store *st, const srv_fold *f, int64_t now) {
+  int64_t sids[FOLD_HOOK_SIDS];
+  size_t n = fold_services(f, sids);
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) rc = srv_hours_settle(st->w, sids[i], now, NULL);
+  return rc;
+}
+
 /* Writes accumulator F and deletes the journal rows it covers, in the caller's transaction. */
 static int fold_write(srv_store *st, srv_fold *f) {
   int64_t now = srv_fold_now(f);
@@ -1559,6 +1451,7 @@ static int fold_write(srv_store *st, srv_fold *f) {
   for (int t = 0; rc == 0 && t < T_COUNT; t++)
     for (const srv_fold_row *r = srv_fold_rows(f, t); rc == 0 && r; r = r->next) rc = fold_row(st, r, now);
   if (rc == 0) rc = fold_hours(st, f);
+  if (rc == 0) rc = fold_settle(st, f, now);
   if (rc == 0) rc = fold_spans(st, f);
   size_t n;
   const int64_t *ids = srv_fold_journal_ids(f, &n);
@@ -1622,7 +1515,6 @@ static int fold_rebuild(srv_store *st) {
 
 /* The distinct services of F's call, flow and exception rows (at most FOLD_HOOK_SIDS; services are
  * few per server, and a fold beyond that wakes the rest at their next fold). */
-#define FOLD_HOOK_SIDS 64
 static size_t fold_services(const srv_fold *f, int64_t *sids) {
   static const int tables[] = {T_CALLS, T_FLOW_SLICES, T_EXC_FLOWS};
   size_t n = 0;
@@ -2007,8 +1899,12 @@ static int maintain_tx(sqlite3 *db, void *arg) {
              (long long)(m->now - m->st->opt.retention_s));
     if (exec(db, del) < 0) return HUD_ESTORE;
   }
-  /* Rebuild the hourly pre-aggregates of completed hours touched since the last pass. */
-  return srv_hours_materialize(db, 0, INT64_MIN, m->now - ((m->now % 3600) + 3600) % 3600, NULL);
+  /* Rebuild the pre-aggregates of completed hours touched since the last pass, and the completed
+   * blocks of the running hour. */
+  int64_t hour = m->now - ((m->now % 3600) + 3600) % 3600, block = m->now - ((m->now % 600) + 600) % 600;
+  int rc = srv_hours_materialize(db, 0, INT64_MIN, hour, NULL);
+  if (rc == 0 && block > hour) rc = srv_blocks_materialize(db, 0, hour, block, NULL);
+  return rc;
 }
 
 int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {

@@ -348,41 +348,9 @@ int sq_fn_declared_in(q_ctx *q, int64_t fn) {
 
 /* ---- merged sketches ---- */
 
-/* A merged sketch being built from sketch blobs (the format of srv_sketch_blob_encode: 'S', 1,
- * alpha as 8 little-endian bytes, varints zero_count, zigzag offset, n, then n bin counts): bins
- * add, which is what hud_sketch_agg does, without a SQL GROUP BY (a sort of every blob). */
-typedef struct sq_bins {
-  double alpha;
-  uint64_t zero;
-  int64_t offset;
-  size_t n, cap;
-  uint64_t *counts;
-  bool set;
-  bool borrowed; /* counts lies in a slab (sq_slab_take): never realloc'ed or freed */
-} sq_bins;
-
-/* Frees A's counts unless borrowed. */
-static void sq_bins_free(sq_bins *a) {
-  if (!a->borrowed) free(a->counts);
-  a->counts = NULL;
-  a->n = a->cap = 0;
-}
-
-/* Grows A's counts to CAP entries (keeping the first N). */
-static uint64_t *sq_bins_realloc(sq_bins *a, size_t cap) {
-  uint64_t *c;
-  if (a->borrowed) {
-    c = malloc(cap * sizeof *c);
-    if (c && a->n) memcpy(c, a->counts, a->n * sizeof *c);
-  } else {
-    c = realloc(a->counts, cap * sizeof *c);
-  }
-  if (!c) return NULL;
-  a->counts = c;
-  a->cap = cap;
-  a->borrowed = false;
-  return c;
-}
+/* Merged sketches are srv_bins_acc (sketch_bins.h): bins add, what hud_sketch_agg does, without a
+ * SQL GROUP BY (a sort of every blob). */
+typedef srv_bins_acc sq_bins;
 
 /* One warm block of bins kept between requests: the p95 sort needs a few MB of counts per request,
  * and fresh memory costs a page fault per 4 KB (measured ~1/5 of that query). */
@@ -415,140 +383,8 @@ static void sq_slab_give(uint64_t *b, size_t n) {
   free(b);
 }
 
-#define SQ_BINS_SLACK 64
-
-/* Makes A's counts cover bins [off, off + n); returns where OFF is, NULL without memory. */
-static uint64_t *sq_bins_cover(sq_bins *a, int64_t off, size_t n) {
-  if (!a->n) {
-    /* Room on both sides: the next sketches of the same function mostly fit without a move. The
-     * extra bins are zeros, trimmed by sq_bins_quantile. */
-    size_t want = n + 2 * SQ_BINS_SLACK;
-    if (want > a->cap && !sq_bins_realloc(a, want)) return NULL;
-    memset(a->counts, 0, want * sizeof *a->counts);
-    a->offset = off - SQ_BINS_SLACK;
-    a->n = want;
-  } else if (off < a->offset || off + (int64_t)n > a->offset + (int64_t)a->n) {
-    int64_t lo = off < a->offset ? off : a->offset;
-    int64_t hi = off + (int64_t)n > a->offset + (int64_t)a->n ? off + (int64_t)n : a->offset + (int64_t)a->n;
-    /* Some room beyond the side that grew: the next sketch reaching a bit further needs no move. */
-    if (lo < a->offset) lo -= SQ_BINS_SLACK;
-    if (hi > a->offset + (int64_t)a->n) hi += SQ_BINS_SLACK;
-    size_t need = (size_t)(hi - lo);
-    if (need > a->cap && !sq_bins_realloc(a, a->cap * 2 > need ? a->cap * 2 : need)) return NULL;
-    size_t shift = (size_t)(a->offset - lo);
-    if (shift) {
-      memmove(a->counts + shift, a->counts, a->n * sizeof *a->counts);
-      memset(a->counts, 0, shift * sizeof *a->counts);
-    }
-    if (need > shift + a->n) memset(a->counts + shift + a->n, 0, (need - shift - a->n) * sizeof *a->counts);
-    a->offset = lo;
-    a->n = need;
-  }
-  return a->counts + (off - a->offset);
-}
-
-/* Adds SRC's bins to A (both unfolded accumulators). */
-static int sq_bins_merge(sq_bins *a, const sq_bins *src) {
-  if (!src->set) return 0;
-  if (!a->set) {
-    a->set = true;
-    a->alpha = src->alpha;
-  } else if (a->alpha != src->alpha) {
-    return HUD_EINVAL;
-  }
-  a->zero = srv_sat_addu(a->zero, src->zero);
-  if (!src->n) return 0;
-  uint64_t *d = sq_bins_cover(a, src->offset, src->n);
-  if (!d) return HUD_ENOMEM;
-  for (size_t i = 0; i < src->n; i++) d[i] = srv_sat_addu(d[i], src->counts[i]);
-  return 0;
-}
-
-static int sq_bins_add_blob(sq_bins *a, const unsigned char *blob, size_t len) {
-  srv_sketch_blob h;
-  if (srv_sketch_blob_open(blob, len, &h) < 0) return HUD_EPARSE;
-  const unsigned char *p = h.bins, *end = h.end;
-  double alpha = h.alpha;
-  uint64_t zero = h.zero, n = h.n;
-  int64_t off = h.offset;
-  if (!a->set) {
-    a->set = true;
-    a->alpha = alpha;
-  } else if (a->alpha != alpha) {
-    return HUD_EINVAL;
-  }
-  a->zero = srv_sat_addu(a->zero, zero);
-  if (!n) return p == end ? 0 : HUD_EPARSE;
-  uint64_t *d = sq_bins_cover(a, off, (size_t)n);
-  if (!d) return HUD_ENOMEM;
-  for (uint64_t i = 0; i < n; i++) {
-    /* Minute sketches are sparse: eight one-byte counts at a time, all-zero words skipped. */
-    while (i + 8 <= n && end - p >= 8) {
-      uint64_t w;
-      memcpy(&w, p, 8);
-      if (w & 0x8080808080808080ull) break;
-      if (w)
-        for (int k = 0; k < 8; k++) d[i + (uint64_t)k] = srv_sat_addu(d[i + (uint64_t)k], p[k]);
-      i += 8;
-      p += 8;
-    }
-    if (i >= n) break;
-    /* One-byte counts are the common case. */
-    if (p < end && !(*p & 0x80)) {
-      d[i] = srv_sat_addu(d[i], *p++);
-      continue;
-    }
-    uint64_t v;
-    if (srv_varint(&p, end, &v) < 0) return HUD_EPARSE;
-    d[i] = srv_sat_addu(d[i], v);
-  }
-  return p == end ? 0 : HUD_EPARSE;
-}
-
-/* Quantile Q of the merged sketch, as hud_sketch_quantile(hud_sketch_agg(...), Q) answers it: the
- * same trimming and folding beyond HUD_SKETCH_MAX_BINS and the same rank rule (hud/sketch.h); the
- * bin's value comes from the library (a one-bin sketch), so it is the very same double. *HAVE =
- * false when nothing was merged or the bins are not a valid sketch (the SQL answer is NULL). */
-static int sq_bins_quantile(sq_bins *a, double qt, double *out, bool *have) {
-  *have = false;
-  if (!a->set) return 0;
-  size_t lo = 0, hi = a->n;
-  while (lo < hi && !a->counts[lo]) lo++;
-  while (hi > lo && !a->counts[hi - 1]) hi--;
-  if (hi - lo > HUD_SKETCH_MAX_BINS) {
-    size_t floor_i = hi - HUD_SKETCH_MAX_BINS;
-    for (size_t i = lo; i < floor_i; i++) a->counts[floor_i] = srv_sat_addu(a->counts[floor_i], a->counts[i]);
-    lo = floor_i;
-  }
-  srv_sat_bins_fit(&a->zero, a->counts + lo, hi - lo); /* as acc_encode does for the SQL answer */
-  hud_sketch_bins b = {a->alpha, a->zero, (int32_t)(a->offset + (int64_t)lo), hi - lo, a->counts + lo};
-  if (hud_sketch_bins_check(&b) != 0) return 0;
-  uint64_t count = a->zero;
-  for (size_t i = lo; i < hi; i++) count += a->counts[i];
-  if (count == 0) return 0;
-  double rank = floor(qt * (double)(count - 1));
-  if (rank < (double)a->zero) {
-    *out = 0.0;
-    *have = true;
-    return 0;
-  }
-  uint64_t cum = a->zero;
-  size_t at = hi - 1; /* rounding of huge counts: the last bin, as the library does */
-  for (size_t i = lo; i < hi; i++) {
-    cum += a->counts[i];
-    if ((double)cum > rank) {
-      at = i;
-      break;
-    }
-  }
-  uint64_t one = 1;
-  hud_sketch_bins single = {a->alpha, 0, (int32_t)(a->offset + (int64_t)at), 1, &one};
-  hud_sketch *k;
-  if (hud_sketch_import(&single, &k) < 0) return HUD_ENOMEM;
-  *have = hud_sketch_quantile(k, 0.0, out) == 0;
-  hud_sketch_free(k);
-  return 0;
-}
+/* Bins a fresh accumulator takes for its first N bins (srv_acc_cover's headroom). */
+static size_t sq_bins_first(size_t n) { return n + 2 * (n / 2 + 4); }
 
 /* ---- function summaries ---- */
 
@@ -745,7 +581,7 @@ static int sq_hours_seed(q_ctx *q, int64_t flow, sq_map *map, sq_acc **acc, size
       g_hc.gen == *gen) {
     size_t total = 0;
     for (size_t k = 0; k < g_hc.n; k++)
-      if (g_hc.bins[k].set) total += g_hc.bins[k].n + 2 * SQ_BINS_SLACK;
+      if (g_hc.bins[k].set) total += sq_bins_first(g_hc.bins[k].n);
     *slab_n = total;
     *slab = sq_slab_take(total ? total : 1);
     if (!*slab) rc = HUD_ENOMEM;
@@ -758,11 +594,11 @@ static int sq_hours_seed(q_ctx *q, int64_t flow, sq_map *map, sq_acc **acc, size
       sq_bins *b = &(*acc)[i].sketch;
       if (!b->counts) {
         b->counts = *slab + at;
-        b->cap = g_hc.bins[k].n + 2 * SQ_BINS_SLACK;
-        b->borrowed = true;
+        b->cap = sq_bins_first(g_hc.bins[k].n);
+        b->borrowed = 1;
         at += b->cap;
       }
-      if (sq_bins_merge(b, &g_hc.bins[k]) < 0) rc = HUD_ESTORE;
+      if (srv_acc_merge(b, &g_hc.bins[k]) < 0) rc = HUD_ESTORE;
     }
     *seeded = rc == 0;
   }
@@ -797,14 +633,14 @@ static int sq_hours_sketches(q_ctx *q, int64_t flow, const sq_map *map, sq_acc *
     while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
       long i = sq_map_get(map, sqlite3_column_int64(st, 0));
       if (i < 0 || sqlite3_column_type(st, 1) == SQLITE_NULL) continue;
-      if (sq_bins_add_blob(&c.bins[i], sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)) < 0)
+      if (srv_acc_add_blob(&c.bins[i], sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)) < 0)
         rc = HUD_ESTORE;
     }
     if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   }
   sqlite3_finalize(st);
   for (size_t i = 0; i < n_acc && rc == 0; i++)
-    if (sq_bins_merge(&acc[i].sketch, &c.bins[i]) < 0) rc = HUD_ESTORE;
+    if (srv_acc_merge(&acc[i].sketch, &c.bins[i]) < 0) rc = HUD_ESTORE;
   if (rc < 0) {
     sq_hours_cache_clear(&c);
     return rc;
@@ -1004,7 +840,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
         /* A bad or mixed-alpha blob fails the query, as hud_sketch_agg does. */
         int kc = ps == blocks_pass ? 18 : 8; /* the blocks' sketch column; hours: from the cache */
         if (p95 && (!pass || ps == blocks_pass) && sqlite3_column_type(cur, kc) != SQLITE_NULL &&
-            sq_bins_add_blob(&acc[i].sketch, sqlite3_column_blob(cur, kc), (size_t)sqlite3_column_bytes(cur, kc)) < 0) {
+            srv_acc_add_blob(&acc[i].sketch, sqlite3_column_blob(cur, kc), (size_t)sqlite3_column_bytes(cur, kc)) < 0) {
           rc = HUD_ESTORE;
           break;
         }
@@ -1058,7 +894,8 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
     sq_trends(a, q->from_s, &it->duration_trend, &it->error_trend);
     double v;
     bool have;
-    if (p95 && (rc = sq_bins_quantile(&acc[i].sketch, 0.95, &v, &have)) == 0 && have) it->p95 = v;
+    static const double q95 = 0.95;
+    if (p95 && (rc = srv_acc_quantiles(&acc[i].sketch, &q95, 1, &v, &have)) == 0 && have) it->p95 = v;
     /* As sq_fn_slowdowns: up to 64 functions it compares means > 0, beyond that counts > 0. */
     const int64_t *vc = a->vcnt, *vs = a->vsum;
     double pct;
@@ -1071,7 +908,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   if (rc == 0) *n = n_acc;
   for (size_t i = 0; i < n_acc; i++) {
     free(acc[i].pts);
-    sq_bins_free(&acc[i].sketch);
+    srv_acc_free(&acc[i].sketch);
   }
   sq_slab_give(slab, slab_n);
   free(acc);
