@@ -9,6 +9,7 @@
 
 #include "hud/err.h"
 #include "hud/stats.h"
+#include "query_figures.h"
 #include "query_internal.h"
 #include "sat.h"
 #include "store.h"
@@ -388,138 +389,47 @@ static size_t sq_bins_first(size_t n) { return n + 2 * (n / 2 + 4); }
 
 /* ---- function summaries ---- */
 
-typedef struct sq_point {
-  int64_t slice;
-  int64_t count, errors, sampled;
-  double sum;
-} sq_point;
-
-/* Least-squares sums over trend points (x = hours since the window's start). */
-typedef struct sq_tsum {
-  long double n, sx, sxx, sy, sxy;
-} sq_tsum;
-
-typedef struct sq_acc {
-  int64_t fn;
-  int64_t count, errors, sampled;
-  double sum, sumsq, self;
-  sq_point *pts;
-  size_t n_pts, cap_pts;
-  int hours;       /* fn_hours rows were added: trends come from the sums below plus pts */
-  sq_tsum td, te;  /* duration and error-rate trend sums of those rows */
-  int64_t vcnt[2], vsum[2]; /* sampled count and duration of the previous [0] / current [1] version */
-  sq_bins sketch;  /* merged sketch (q_fn_filter.p95) */
-} sq_acc;
-
-/* Adds the trend sums of an fn_hours row (columns T..T+4: n, sum u, sum u^2, sum y, sum u*y with
- * u the offset in the hour, in hours) shifted to x = h + u, h = the hour's offset in the window. */
-static void sq_tsum_add_hour(sq_tsum *s, sqlite3_stmt *st, int t, long double h) {
-  long double n = sqlite3_column_int64(st, t), u = sqlite3_column_double(st, t + 1);
-  long double uu = sqlite3_column_double(st, t + 2), y = sqlite3_column_double(st, t + 3);
-  long double uy = sqlite3_column_double(st, t + 4);
-  s->n += n;
-  s->sx += n * h + u;
-  s->sxx += n * h * h + 2 * h * u + uu;
-  s->sy += y;
-  s->sxy += h * y + uy;
+/* Columns 1..7 of a function row (slice or span start, count, errors, sampled_count, sum_duration,
+ * sum_squared_duration, self_duration) as a typed row. */
+static void sq_fn_row_at(sqlite3_stmt *st, int64_t fn, srv_fn_row *r) {
+  r->fn = fn;
+  r->version_id = 0;
+  r->slice = sqlite3_column_int64(st, 1);
+  r->count = sqlite3_column_int64(st, 2);
+  r->errors = sqlite3_column_int64(st, 3);
+  r->sampled = sqlite3_column_int64(st, 4);
+  r->sum = sqlite3_column_double(st, 5);
+  r->sumsq = sqlite3_column_double(st, 6);
+  r->self = sqlite3_column_double(st, 7);
 }
 
-/* An fn_hours row (columns as sq_acc_row's: 1 hour, 2 count, 3 errors, 4 sampled, 5 sum, 6 sumsq,
- * 7 self; trend sums from column T). */
-static void sq_acc_hour(sq_acc *a, sqlite3_stmt *st, int t, int64_t from_s) { /* T < 0: no trends */
-  long double h = (long double)(sqlite3_column_int64(st, 1) - from_s) / 3600.0L;
-  a->count = srv_sat_add(a->count, sqlite3_column_int64(st, 2));
-  a->errors = srv_sat_add(a->errors, sqlite3_column_int64(st, 3));
-  a->sampled = srv_sat_add(a->sampled, sqlite3_column_int64(st, 4));
-  a->sum += sqlite3_column_double(st, 5);
-  a->sumsq = srv_sat_addf(a->sumsq, sqlite3_column_double(st, 6));
-  a->self += sqlite3_column_double(st, 7);
+static void sq_trend_part_at(sqlite3_stmt *st, int t, srv_trend_part *p) {
+  p->n = sqlite3_column_int64(st, t);
+  p->u = sqlite3_column_double(st, t + 1);
+  p->uu = sqlite3_column_double(st, t + 2);
+  p->y = sqlite3_column_double(st, t + 3);
+  p->uy = sqlite3_column_double(st, t + 4);
+}
+
+/* An fn_hours / fn_blocks row: figures in columns 1..7, trend sums from column T (T < 0: none). */
+static void sq_acc_hour(q_fig *a, sqlite3_stmt *st, int t, int64_t from_s) {
+  srv_fn_row r;
+  srv_trend_part d, e;
+  sq_fn_row_at(st, a->fn, &r);
   if (t >= 0) {
-    sq_tsum_add_hour(&a->td, st, t, h);
-    sq_tsum_add_hour(&a->te, st, t + 5, h);
+    sq_trend_part_at(st, t, &d);
+    sq_trend_part_at(st, t + 5, &e);
   }
-  a->hours = 1;
+  q_fig_add_span(a, &r, t >= 0 ? &d : NULL, t >= 0 ? &e : NULL, from_s);
 }
 
-static double sq_tsum_slope(const sq_tsum *s) {
-  long double den = s->n * s->sxx - s->sx * s->sx;
-  if (s->n < 2 || !(den > 0)) return 0;
-  return (double)((s->n * s->sxy - s->sx * s->sy) / den);
+static int sq_acc_row(q_fig *a, sqlite3_stmt *st, bool points) {
+  srv_fn_row r;
+  sq_fn_row_at(st, a->fn, &r);
+  return q_fig_add(a, &r, points);
 }
 
-static int sq_acc_row(sq_acc *a, sqlite3_stmt *st, bool points) {
-  int64_t slice = sqlite3_column_int64(st, 1);
-  int64_t count = sqlite3_column_int64(st, 2), errors = sqlite3_column_int64(st, 3);
-  int64_t sampled = sqlite3_column_int64(st, 4);
-  double sum = sqlite3_column_double(st, 5);
-  a->count = srv_sat_add(a->count, count);
-  a->errors = srv_sat_add(a->errors, errors);
-  a->sampled = srv_sat_add(a->sampled, sampled);
-  a->sum += sum;
-  a->sumsq = srv_sat_addf(a->sumsq, sqlite3_column_double(st, 6));
-  a->self += sqlite3_column_double(st, 7);
-  if (!points) return 0;
-  if (a->n_pts && a->pts[a->n_pts - 1].slice == slice) {
-    sq_point *p = &a->pts[a->n_pts - 1];
-    p->count = srv_sat_add(p->count, count);
-    p->errors = srv_sat_add(p->errors, errors);
-    p->sampled = srv_sat_add(p->sampled, sampled);
-    p->sum += sum;
-    return 0;
-  }
-  if (a->n_pts == a->cap_pts) {
-    size_t nc = a->cap_pts ? a->cap_pts * 2 : 16;
-    sq_point *np = realloc(a->pts, nc * sizeof *np);
-    if (!np) return HUD_ENOMEM;
-    a->pts = np;
-    a->cap_pts = nc;
-  }
-  a->pts[a->n_pts++] = (sq_point){slice, count, errors, sampled, sum};
-  return 0;
-}
-
-/* Slopes per hour of the mean duration and of the error rate over the slices (0 when undefined). */
-static void sq_trends(const sq_acc *a, int64_t from_s, double *dur, double *err) {
-  *dur = *err = 0;
-  if (a->hours) {
-    /* The same least-squares fit over the same points, from sums (hours) plus the edge points. */
-    sq_tsum td = a->td, te = a->te;
-    for (size_t i = 0; i < a->n_pts; i++) {
-      long double x = (long double)(a->pts[i].slice - from_s) / 3600.0L;
-      if (a->pts[i].sampled > 0) {
-        long double y = (long double)(a->pts[i].sum / (double)a->pts[i].sampled);
-        td.n += 1, td.sx += x, td.sxx += x * x, td.sy += y, td.sxy += x * y;
-      }
-      if (a->pts[i].count > 0) {
-        long double y = (long double)((double)a->pts[i].errors / (double)a->pts[i].count);
-        te.n += 1, te.sx += x, te.sxx += x * x, te.sy += y, te.sxy += x * y;
-      }
-    }
-    *dur = sq_tsum_slope(&td);
-    *err = sq_tsum_slope(&te);
-    return;
-  }
-  if (a->n_pts < 2) return;
-  double *x = malloc(2 * a->n_pts * sizeof *x);
-  if (!x) return;
-  double *y = x + a->n_pts;
-  size_t n = 0;
-  hud_trend t;
-  for (size_t i = 0; i < a->n_pts; i++)
-    if (a->pts[i].sampled > 0) {
-      x[n] = (double)(a->pts[i].slice - from_s) / 3600.0;
-      y[n++] = a->pts[i].sum / (double)a->pts[i].sampled;
-    }
-  if (n >= 2 && hud_trend_fit(x, y, n, &t) == 0) *dur = t.slope;
-  n = 0;
-  for (size_t i = 0; i < a->n_pts; i++)
-    if (a->pts[i].count > 0) {
-      x[n] = (double)(a->pts[i].slice - from_s) / 3600.0;
-      y[n++] = (double)a->pts[i].errors / (double)a->pts[i].count;
-    }
-  if (n >= 2 && hud_trend_fit(x, y, n, &t) == 0) *err = t.slope;
-  free(x);
-}
+typedef q_fig sq_acc;
 
 /* Index *I of function FN's accumulator, added (zeroed) when new. */
 static int sq_acc_of(sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, int64_t fn, long *i) {
@@ -831,11 +741,8 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
         else if ((rc = sq_acc_row(&acc[i], cur, !f->no_trends)) < 0) break;
         if (slow && !pass) {
           int64_t ver = sqlite3_column_int64(cur, 8);
-          if (ver == cur_v || ver == prev) {
-            int64_t *vc = &acc[i].vcnt[ver == cur_v], *vs = &acc[i].vsum[ver == cur_v];
-            *vc = srv_sat_add(*vc, sqlite3_column_int64(cur, 4));
-            *vs = srv_sat_add(*vs, sqlite3_column_int64(cur, 5));
-          }
+          if (ver == cur_v || ver == prev)
+            q_fig_add_version(&acc[i], ver == cur_v, sqlite3_column_int64(cur, 4), sqlite3_column_int64(cur, 5));
         }
         /* A bad or mixed-alpha blob fails the query, as hud_sketch_agg does. */
         int kc = ps == blocks_pass ? 18 : 8; /* the blocks' sketch column; hours: from the cache */
@@ -863,9 +770,8 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
     while ((s = sqlite3_step(v)) == SQLITE_ROW) {
       long i = sq_map_get(&map, sqlite3_column_int64(v, 0));
       if (i < 0) continue;
-      int k = sqlite3_column_int64(v, 1) == cur_v;
-      acc[i].vcnt[k] = srv_sat_add(acc[i].vcnt[k], sqlite3_column_int64(v, 2));
-      acc[i].vsum[k] = srv_sat_add(acc[i].vsum[k], sqlite3_column_int64(v, 3));
+      q_fig_add_version(&acc[i], sqlite3_column_int64(v, 1) == cur_v, sqlite3_column_int64(v, 2),
+                        sqlite3_column_int64(v, 3));
     }
     if (s != SQLITE_DONE) rc = HUD_ESTORE;
   }
@@ -885,31 +791,15 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
     hud_function_summary *it = &(*items)[i];
     const sq_acc *a = &acc[i];
     (*fns_out)[i] = a->fn;
-    it->calls = a->count;
-    it->errors = a->errors;
-    it->error_rate = a->count ? (double)a->errors / (double)a->count : 0.0;
-    it->sampled_count = a->sampled;
-    it->mean_duration = a->sampled ? a->sum / (double)a->sampled : 0.0;
-    it->self_duration_mean = a->sampled ? a->self / (double)a->sampled : 0.0;
-    sq_trends(a, q->from_s, &it->duration_trend, &it->error_trend);
+    q_fig_summary(a, q->from_s, it);
     double v;
     bool have;
     static const double q95 = 0.95;
     if (p95 && (rc = srv_acc_quantiles(&acc[i].sketch, &q95, 1, &v, &have)) == 0 && have) it->p95 = v;
-    /* As sq_fn_slowdowns: up to 64 functions it compares means > 0, beyond that counts > 0. */
-    const int64_t *vc = a->vcnt, *vs = a->vsum;
-    double pct;
-    if (slow && vc[0] > 0 && vc[1] > 0 && (n_acc > 64 || (vs[0] > 0 && vs[1] > 0)) &&
-        hud_percent_change((double)vs[0] / (double)vc[0], (double)vs[1] / (double)vc[1], &pct) == 0) {
-      it->slowdown = pct;
-      it->previous_version = prev_name;
-    }
+    if (slow) q_fig_slowdown(a, prev_name, it);
   }
   if (rc == 0) *n = n_acc;
-  for (size_t i = 0; i < n_acc; i++) {
-    free(acc[i].pts);
-    srv_acc_free(&acc[i].sketch);
-  }
+  for (size_t i = 0; i < n_acc; i++) q_fig_free(&acc[i]);
   sq_slab_give(slab, slab_n);
   free(acc);
   sq_map_free(&map);
@@ -951,9 +841,6 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
   }
   for (size_t i = 0; i < n && rc == 0; i++) {
     sq_acc a = {.fn = fns[i]};
-    hud_sketch *m = NULL;
-    double vsum[2] = {0, 0};
-    int64_t vcnt[2] = {0, 0};
     sqlite3_reset(st);
     sq_bind_scope(q, st);
     sq_bind_split(q, st);
@@ -974,53 +861,25 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
       while ((s = sqlite3_step(cur_st)) == SQLITE_ROW) {
         int64_t ver = sqlite3_column_int64(cur_st, 0);
         /* fn_hours' version 0 row is the all-versions total, not a version. */
-        if (prev && (ver == cur || ver == prev) && !(pass && ver == 0)) {
-          vcnt[ver == cur] = srv_sat_add(vcnt[ver == cur], sqlite3_column_int64(cur_st, 4));
-          vsum[ver == cur] += sqlite3_column_double(cur_st, 5);
-        }
+        if (prev && (ver == cur || ver == prev) && !(pass && ver == 0))
+          q_fig_add_version(&a, ver == cur, sqlite3_column_int64(cur_st, 4), sqlite3_column_int64(cur_st, 5));
         if (pass ? ver != q->version_id : (q->version_id && ver != q->version_id)) continue;
         if (pass) sq_acc_hour(&a, cur_st, 9, q->from_s);
         else if ((rc = sq_acc_row(&a, cur_st, true)) < 0) break;
         const void *blob = sqlite3_column_blob(cur_st, 8);
         int len = sqlite3_column_bytes(cur_st, 8);
-        if (blob && len > 0) {
-          hud_sketch *k = NULL;
-          if (srv_sketch_blob_decode(blob, (size_t)len, &k) == 0) {
-            if (!m) m = k;
-            else {
-              hud_sketch_merge(m, k);
-              hud_sketch_free(k);
-            }
-          }
+        if (blob && len > 0 && srv_acc_add_blob(&a.sketch, blob, (size_t)len) < 0) {
+          rc = HUD_ESTORE; /* a bad or mixed-alpha blob fails the query, as hud_sketch_agg does */
+          break;
         }
       }
       if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
     }
     hud_function_summary *it = &items[i];
-    it->calls = a.count;
-    it->errors = a.errors;
-    it->error_rate = a.count ? (double)a.errors / (double)a.count : 0.0;
-    it->sampled_count = a.sampled;
-    it->mean_duration = a.sampled ? a.sum / (double)a.sampled : 0.0;
-    it->self_duration_mean = a.sampled ? a.self / (double)a.sampled : 0.0;
-    sq_trends(&a, q->from_s, &it->duration_trend, &it->error_trend);
-    it->p50 = it->p90 = it->p95 = it->p99 = 0;
-    if (m && hud_sketch_count(m) > 0) {
-      hud_sketch_quantile(m, 0.5, &it->p50);
-      hud_sketch_quantile(m, 0.9, &it->p90);
-      hud_sketch_quantile(m, 0.95, &it->p95);
-      hud_sketch_quantile(m, 0.99, &it->p99);
-    }
-    it->slowdown = 0;
-    it->previous_version = NULL;
-    double pct;
-    if (vcnt[0] > 0 && vcnt[1] > 0 &&
-        hud_percent_change(vsum[0] / (double)vcnt[0], vsum[1] / (double)vcnt[1], &pct) == 0) {
-      it->slowdown = pct;
-      it->previous_version = prev_name;
-    }
-    hud_sketch_free(m);
-    free(a.pts);
+    q_fig_summary(&a, q->from_s, it);
+    if (rc == 0) rc = q_fig_percentiles(&a.sketch, it);
+    q_fig_slowdown(&a, prev_name, it);
+    q_fig_free(&a);
   }
   sqlite3_finalize(st);
   sqlite3_finalize(hst);
@@ -1126,13 +985,14 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
       sqlite3_bind_int64(st, 5, fns[i]);
       sqlite3_bind_int64(st, 6, cur);
       sqlite3_bind_int64(st, 7, prev);
-      double mean[2] = {0, 0};
+      int64_t vn[2] = {0, 0}, vs[2] = {0, 0};
       while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t cnt = sqlite3_column_int64(st, 1);
-        if (cnt > 0) mean[sqlite3_column_int64(st, 0) == cur] = sqlite3_column_double(st, 2) / (double)cnt;
+        int k = sqlite3_column_int64(st, 0) == cur;
+        vn[k] = sqlite3_column_int64(st, 1);
+        vs[k] = sqlite3_column_int64(st, 2);
       }
       double pct;
-      if (mean[0] > 0 && mean[1] > 0 && hud_percent_change(mean[0], mean[1], &pct) == 0) {
+      if (q_slowdown(vn, vs, &pct)) {
         items[i].slowdown = pct;
         items[i].previous_version = prev_name;
       }
@@ -1172,10 +1032,8 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
     if (s != SQLITE_DONE) rc = HUD_ESTORE;
   }
   for (size_t i = 0; i < n && rc == 0; i++) {
-    if (cnt[2 * i] <= 0 || cnt[2 * i + 1] <= 0) continue;
     double pct;
-    if (hud_percent_change((double)sum[2 * i] / (double)cnt[2 * i], (double)sum[2 * i + 1] / (double)cnt[2 * i + 1],
-                           &pct) == 0) {
+    if (q_slowdown(cnt + 2 * i, sum + 2 * i, &pct)) {
       items[i].slowdown = pct;
       items[i].previous_version = prev_name;
     }
