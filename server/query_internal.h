@@ -19,8 +19,8 @@
 #include "hud/codec.h"
 #include "hud/model.h"
 #include "routes.h"
+#include "store.h"
 
-struct sqlite3;
 
 #define Q_DEFAULT_WINDOW_NS (24LL * 3600 * 1000000000LL)
 
@@ -28,7 +28,7 @@ typedef struct q_ctx {
   const srv_request *req;
   srv_response *resp;
   hud_arena *arena;
-  struct sqlite3 *db;
+  srv_store_read *rd; /* the request's read handle (store.h) */
   hud_query_param *params;
   size_t n_params;
   /* Resolved scope (q_scope). */
@@ -39,17 +39,8 @@ typedef struct q_ctx {
   const char *version;
   hud_time_ns from, to;
   int64_t from_s, to_s;
-  /* Whole hours [hour_from, hour_to) of the window read from fn_hours (store_hours.h), the edges
-   * [from_s, hour_from) and [hour_to, to_s) from fn_slices; hour_from = hour_to = from_s when the
-   * window has no whole hour or one of them is dirty (then everything comes from fn_slices). */
-  int64_t hour_from, hour_to;
-  /* The all-functions top-N scan also splits the edges: 10-minute blocks [blk_a, hour_from) and
-   * [hour_to, blk_b) from fn_blocks / flow_fn_blocks, minutes [from_s, blk_a) and [blk_b, to_s);
-   * blk_a = hour_from and blk_b = hour_to when a block there is dirty (or no hour split). */
-  int64_t blk_a, blk_b;
-  int in_tx; /* q_scope() opened a read transaction on db (q_end() ends it) */
-  bool stored_only; /* set before q_scope(): the handler reads stored issues only (no hourly
-                     * aggregates built, nothing written) */
+  bool stored_only; /* set before q_scope(): the handler reads stored issues only (no window is
+                     * fixed on the read handle) */
 } q_ctx;
 
 /* Prepares Q for REQ: arena, query parameters, a read connection. Answers 500/503 itself on failure. */

@@ -216,7 +216,27 @@ typedef struct srv_maintain_result {
 /* Rolls minute slices older than NOW - rollup_after into hourly ones, applies retention. */
 int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res);
 
-/* ---- reads (SQLite backend) ---- */
+/* ---- reads ----
+ *
+ * A request reads through one handle: a consistent view of the store (as of the last fold, or FRESH:
+ * after every batch acknowledged before the call is folded; HUD_EBUSY when that fold fails). Reads
+ * never write. The typed reads themselves are server/query_internal.h's sq_* (SQLite:
+ * store_sqlite_query.c); what the figures mean is computed by engine-neutral code (query_figures.h). */
+typedef struct srv_store_read srv_store_read;
+/* *OUT owned by the caller, released with srv_store_read_end(). */
+int srv_store_read_begin(srv_store *st, int fresh, srv_store_read **out);
+/* Fixes the window [FROM_S, TO_S) of SERVICE_ID that the following reads cover (the engine picks its
+ * pre-aggregates for it; one snapshot from here on). */
+int srv_store_read_window(srv_store_read *rd, int64_t service_id, int64_t from_s, int64_t to_s);
+/* Ends the snapshot the window opened (the handle stays usable): before a long write, so that a
+ * reader does not hold old data. */
+void srv_store_read_snapshot_end(srv_store_read *rd);
+void srv_store_read_end(srv_store_read *rd);
+/* The SQLite connection under RD, for the issue store's reads (server/issues_store.h) until they are
+ * typed reads too. */
+struct sqlite3 *srv_store_read_db(srv_store_read *rd);
+
+/* ---- SQLite backend: raw connections (tests, tools, the issue store's writes) ---- */
 
 /* Borrows a read-only connection (PRAGMA query_only) from the pool, blocking while all are in use.
  * First waits until every batch acknowledged before the call is in the tables (write-behind, see

@@ -14,12 +14,13 @@
 #include "sat.h"
 #include "store.h"
 #include "store_hours.h"
+#include "store_sqlite_read.h"
 
 /* ---- small helpers ---- */
 
 static int sq_prep(q_ctx *q, const char *sql, sqlite3_stmt **st) {
-  if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) != SQLITE_OK) {
-    fprintf(stderr, "hud-server: query prepare failed: %s\n", sqlite3_errmsg(q->db));
+  if (sqlite3_prepare_v2(q->rd->db, sql, -1, st, NULL) != SQLITE_OK) {
+    fprintf(stderr, "hud-server: query prepare failed: %s\n", sqlite3_errmsg(q->rd->db));
     *st = NULL;
     return HUD_ESTORE;
   }
@@ -72,8 +73,8 @@ static void sq_bind_scope(q_ctx *q, sqlite3_stmt *st) {
 #define SQ_BLOCKS_B " block >= ?11 AND block < ?13 "
 
 static void sq_bind_split(q_ctx *q, sqlite3_stmt *st) {
-  sqlite3_bind_int64(st, 10, q->hour_from);
-  sqlite3_bind_int64(st, 11, q->hour_to);
+  sqlite3_bind_int64(st, 10, q->rd->hour_from);
+  sqlite3_bind_int64(st, 11, q->rd->hour_to);
 }
 
 /* int64 -> index map. */
@@ -483,11 +484,11 @@ static void sq_hours_cache_clear(sq_hours_cache *c) {
 static int sq_hours_seed(q_ctx *q, int64_t flow, sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, int64_t *gen,
                          bool *seeded, uint64_t **slab, size_t *slab_n) {
   *seeded = false;
-  int rc = srv_hours_generation(q->db, q->service_id, gen);
+  int rc = srv_hours_generation(q->rd->db, q->service_id, gen);
   if (rc < 0) return rc;
   pthread_mutex_lock(&g_hc_lock);
   if (g_hc.bins && g_hc.store == (const void *)q->req->store && g_hc.service_id == q->service_id &&
-      g_hc.flow == flow && g_hc.version_id == q->version_id && g_hc.hour_from == q->hour_from && g_hc.hour_to == q->hour_to &&
+      g_hc.flow == flow && g_hc.version_id == q->version_id && g_hc.hour_from == q->rd->hour_from && g_hc.hour_to == q->rd->hour_to &&
       g_hc.gen == *gen) {
     size_t total = 0;
     for (size_t k = 0; k < g_hc.n; k++)
@@ -520,7 +521,7 @@ static int sq_hours_seed(q_ctx *q, int64_t flow, sq_map *map, sq_acc **acc, size
 static int sq_hours_sketches(q_ctx *q, int64_t flow, const sq_map *map, sq_acc *acc, size_t n_acc, int64_t gen) {
   int rc = 0;
   sq_hours_cache c = {.store = q->req->store, .service_id = q->service_id, .flow = flow, .version_id = q->version_id,
-                      .hour_from = q->hour_from, .hour_to = q->hour_to, .gen = gen, .n = n_acc};
+                      .hour_from = q->rd->hour_from, .hour_to = q->rd->hour_to, .gen = gen, .n = n_acc};
   c.bins = calloc(n_acc ? n_acc : 1, sizeof *c.bins);
   c.fns = calloc(n_acc ? n_acc : 1, sizeof *c.fns);
   rc = c.bins && c.fns ? sq_map_init(&c.map, n_acc) : HUD_ENOMEM;
@@ -636,9 +637,9 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
       " version_id FROM fn_slices WHERE" SQ_MIN_B;
   /* Whole hours: fn_hours; in a flow flow_fn_hours. */
-  bool use_hours = q->hour_to > q->hour_from;
+  bool use_hours = q->rd->hour_to > q->rd->hour_from;
   /* 10-minute blocks of the edges (every function only): columns as the hours', sketch at 18. */
-  bool use_blocks = use_hours && !f->fns && (q->blk_a < q->hour_from || q->blk_b > q->hour_to);
+  bool use_blocks = use_hours && !f->fns && (q->rd->blk_a < q->rd->hour_from || q->rd->blk_b > q->rd->hour_to);
   const char *sql_blocks =
       p95 ? "SELECT fn, block, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
             SQ_TREND_COLS ", sketch FROM fn_blocks WHERE service_id = ?1 AND version_id = ?4 AND" SQ_BLOCKS_A
@@ -662,7 +663,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
             " sum_squared_duration, self_duration," SQ_TREND_COLS " FROM flow_fn_blocks WHERE"
             " service_id = ?1 AND flow = ?6 AND version_id = ?4 AND" SQ_BLOCKS_B;
   /* The split bound to ?10/?11; without hours both are from_s: EDGE_A empty, EDGE_B the window. */
-  int64_t split_from = use_hours ? q->hour_from : q->from_s, split_to = use_hours ? q->hour_to : q->from_s;
+  int64_t split_from = use_hours ? q->rd->hour_from : q->from_s, split_to = use_hours ? q->rd->hour_to : q->from_s;
   sqlite3_stmt *st, *st_b = NULL;
   int rc = sq_prep(q,
                    f->flow ? (f->fns ? sql_flow_fn : p95 ? sql_flow_a_p95 : sql_flow)
@@ -712,7 +713,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
                  " sum_duration FROM fn_blocks WHERE service_id = ?1 AND version_id IN (?6, ?7) AND" SQ_BLOCKS_B,
                  &vbst);
   /* Edges: minutes of fn_slices (edge B separately when p95), blocks, then the hours. */
-  int64_t blk_a = use_blocks ? q->blk_a : split_from, blk_b = use_blocks ? q->blk_b : split_to;
+  int64_t blk_a = use_blocks ? q->rd->blk_a : split_from, blk_b = use_blocks ? q->rd->blk_b : split_to;
   sqlite3_stmt *passes[4];
   size_t n_passes = 0;
   passes[n_passes++] = st;
@@ -829,7 +830,7 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
   /* Whole hours: the scope's row (version ?4, 0 = all) and the current/previous versions' rows for
    * the slowdown (?6, ?7; -1 when there is no previous version). */
   sqlite3_stmt *hst = NULL;
-  bool use_hours = q->hour_to > q->hour_from;
+  bool use_hours = q->rd->hour_to > q->rd->hour_from;
   if (use_hours &&
       (rc = sq_prep(q,
                     "SELECT version_id, hour, count, errors, sampled_count, sum_duration, sum_squared_duration,"
@@ -939,8 +940,8 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
   sqlite3_bind_int64(st, 5, fn);
   if (flow) {
     sqlite3_bind_int64(st, 6, flow);
-    sqlite3_bind_int64(st, 12, q->hour_to > q->hour_from ? q->blk_a : q->hour_from);
-    sqlite3_bind_int64(st, 13, q->hour_to > q->hour_from ? q->blk_b : q->hour_to);
+    sqlite3_bind_int64(st, 12, q->rd->hour_to > q->rd->hour_from ? q->rd->blk_a : q->rd->hour_from);
+    sqlite3_bind_int64(st, 13, q->rd->hour_to > q->rd->hour_from ? q->rd->blk_b : q->rd->hour_to);
   }
   int s = sqlite3_step(st);
   if (s == SQLITE_ROW) {
@@ -2015,8 +2016,8 @@ int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot 
         }
     }
     bool clean = false;
-    if (q->in_tx && nx < 2) {
-      if (h >= q->hour_from && h + 3600 <= q->hour_to) {
+    if (q->rd->in_tx && nx < 2) {
+      if (h >= q->rd->hour_from && h + 3600 <= q->rd->hour_to) {
         clean = true;
       } else {
         sqlite3_reset(dst);

@@ -1,0 +1,28 @@
+/* The SQLite store's read handle (store.h's srv_store_read), private to the SQLite files: a pooled
+ * read connection, its read transaction, and the pre-aggregate bookkeeping of the request's window
+ * (which whole hours and 10-minute blocks are clean, store_hours.h). No other file sees it. */
+#ifndef SRV_STORE_SQLITE_READ_H
+#define SRV_STORE_SQLITE_READ_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+struct sqlite3;
+
+struct srv_store_read {
+  srv_store *st;
+  struct sqlite3 *db;
+  int in_tx; /* a read transaction is open (srv_store_read_window) */
+  int64_t service_id, from_s, to_s;
+  /* Whole hours [hour_from, hour_to) of the window read from fn_hours, the edges [from_s, hour_from)
+   * and [hour_to, to_s) from fn_slices; hour_from = hour_to = from_s when the window has no whole
+   * hour or one of them is dirty (then everything comes from fn_slices). */
+  int64_t hour_from, hour_to;
+  /* The all-functions top-N scan also splits the edges: 10-minute blocks [blk_a, hour_from) and
+   * [hour_to, blk_b) from fn_blocks / flow_fn_blocks, minutes [from_s, blk_a) and [blk_b, to_s);
+   * blk_a = hour_from and blk_b = hour_to when a block there is dirty (or no hour split). */
+  int64_t blk_a, blk_b;
+};
+
+#endif
