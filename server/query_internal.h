@@ -148,7 +148,26 @@ int sq_fn_declared_in(q_ctx *q, int64_t fn);
 int sq_fns_of_modules(q_ctx *q, const char *const *paths, size_t n, int64_t **fns, size_t *n_fns);
 
 int sq_function_detail(q_ctx *q, int64_t fn, int64_t bucket_ns, hud_function_detail *out);
-int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph_response *out);
+/* Call graph reads (the walk is query_graph.c's). A call edge out of a function, summed over the
+ * window per (callee, call line); by callee time descending, then callee and line. */
+typedef struct srv_call_edge {
+  int64_t fn;
+  int line;
+  int64_t calls, sum_duration;
+} srv_call_edge;
+int sq_callees(q_ctx *q, int64_t caller, srv_call_edge **rows, size_t *n);
+/* Function FN's declaration and totals over the window (no version filter beyond the scope's). */
+int sq_graph_node(q_ctx *q, int64_t fn, hud_graph_node *out);
+/* An exception's propagation, summed over the window: raised in ORIGIN, through THROUGH (its
+ * callers in order), caught in CAUGHT (0: escaped). */
+typedef struct srv_exc_path {
+  const char *type;
+  int64_t origin, caught;
+  int64_t *through;
+  size_t n_through;
+  int64_t count;
+} srv_exc_path;
+int sq_exception_paths(q_ctx *q, srv_exc_path **rows, size_t *n);
 int sq_flows(q_ctx *q, int limit, hud_flows_response *out);
 /* Exception paths of the window, one entry per (type, origin, path, catcher) with the summed count,
  * LIMIT of them by count descending; FN (functions.id, 0 = any) must be the origin, on the path or

@@ -1276,202 +1276,110 @@ int sq_function_detail(q_ctx *q, int64_t fn, int64_t bucket_ns, hud_function_det
   return rc;
 }
 
-/* ---- call graph ---- */
+/* ---- call graph (the walk: query_graph.c) ---- */
 
-int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph_response *out) {
-  memset(out, 0, sizeof *out);
-  sqlite3_stmt *es = NULL, *ns = NULL, *xs = NULL;
+int sq_callees(q_ctx *q, int64_t caller, srv_call_edge **out, size_t *n_out) {
+  *out = NULL;
+  *n_out = 0;
+  sqlite3_stmt *st;
   int rc = sq_prep(q,
                    "SELECT fn, call_line, hud_sum(count), hud_sum(sum_duration) FROM " SQ_CALL_ROWS("caller")
                    " GROUP BY fn, call_line ORDER BY hud_sum(sum_duration) DESC, fn, call_line",
-                   &es);
-  if (rc == 0)
-    rc = sq_prep(q,
-                 "SELECT f.function_id, f.name, f.module_path, x.c, x.e, x.d, x.s FROM functions f, (SELECT"
-                 " hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sum_duration) AS d, hud_sum(self_duration) AS s FROM"
-                 " (SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN
-                 "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND"
-                 SQ_EDGE_B_BY_FN "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_hours"
-                 "  WHERE fn = ?5 AND" SQ_HOURS_BY_FN " AND version_id = ?4)) x WHERE f.id = ?5",
-                 &ns);
-  if (rc == 0)
-    rc = sq_prep(q,
-                 "SELECT type, origin_fn, path, caught_fn, hud_sum(count) FROM exception_flows WHERE" SQ_SCOPE
-                 " GROUP BY type, origin_fn, path, caught_fn",
-                 &xs);
-  int64_t *ids = NULL;
-  int *lvl = NULL;
-  size_t n = 0, cap_e = 0;
-  sq_map map = {0};
-  if (rc == 0) {
-    ids = calloc((size_t)max_nodes, sizeof *ids);
-    lvl = calloc((size_t)max_nodes, sizeof *lvl);
-    if (!ids || !lvl || sq_map_init(&map, (size_t)max_nodes) < 0) rc = HUD_ENOMEM;
+                   &st);
+  if (rc < 0) return rc;
+  sq_bind_scope(q, st);
+  sq_bind_split(q, st);
+  sqlite3_bind_int64(st, 5, caller);
+  srv_call_edge *v = NULL;
+  size_t n = 0, cap = 0;
+  int s;
+  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)&v, &cap, n, sizeof *v)) < 0) break;
+    v[n++] = (srv_call_edge){sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int64(st, 2),
+                             sqlite3_column_int64(st, 3)};
   }
-  if (rc == 0) {
-    ids[n] = root;
-    lvl[n] = 0;
-    sq_map_put(&map, root, n++);
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  *out = v;
+  *n_out = n;
+  return rc;
+}
+
+int sq_graph_node(q_ctx *q, int64_t fn, hud_graph_node *nd) {
+  sqlite3_stmt *st;
+  int rc = sq_prep(q,
+                   "SELECT f.function_id, f.name, f.module_path, x.c, x.e, x.d, x.s FROM functions f, (SELECT"
+                   " hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sum_duration) AS d, hud_sum(self_duration) AS s FROM"
+                   " (SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN
+                   "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND"
+                   SQ_EDGE_B_BY_FN "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_hours"
+                   "  WHERE fn = ?5 AND" SQ_HOURS_BY_FN " AND version_id = ?4)) x WHERE f.id = ?5",
+                   &st);
+  if (rc < 0) return rc;
+  sq_bind_scope(q, st);
+  sq_bind_split(q, st);
+  sqlite3_bind_int64(st, 5, fn);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    sq_uuid(st, 0, nd->function_id);
+    nd->name = sq_text(q, st, 1);
+    nd->module_path = sq_text(q, st, 2);
+    nd->calls = sqlite3_column_int64(st, 3);
+    nd->errors = sqlite3_column_int64(st, 4);
+    nd->sum_duration = sqlite3_column_int64(st, 5);
+    nd->self_duration = sqlite3_column_int64(st, 6);
+  } else {
+    rc = HUD_ESTORE; /* every stored id has its functions row */
   }
-  /* Edges among the nodes kept, by BFS: functions.id pairs, mapped to uuids below. */
-  typedef struct {
-    int64_t from, to;
-    int line;
-    int64_t calls, sum;
-  } raw_edge;
-  raw_edge *edges = NULL;
-  size_t n_edges = 0;
-  for (size_t head = 0; head < n && rc == 0; head++) {
-    if (lvl[head] >= depth) {
-      /* Deeper calls exist? Then the graph was cut. */
-      sqlite3_reset(es);
-      sq_bind_scope(q, es);
-      sq_bind_split(q, es);
-      sqlite3_bind_int64(es, 5, ids[head]);
-      if (sqlite3_step(es) == SQLITE_ROW) out->truncated = true;
-      continue;
-    }
-    sqlite3_reset(es);
-    sq_bind_scope(q, es);
-    sq_bind_split(q, es);
-    sqlite3_bind_int64(es, 5, ids[head]);
-    int s;
-    while ((s = sqlite3_step(es)) == SQLITE_ROW) {
-      int64_t to = sqlite3_column_int64(es, 0);
-      long j = sq_map_get(&map, to);
-      if (j < 0) {
-        if ((int)n >= max_nodes) {
-          out->truncated = true;
-          continue;
-        }
-        ids[n] = to;
-        lvl[n] = lvl[head] + 1;
-        sq_map_put(&map, to, n);
-        n++;
-      }
-      if (n_edges == cap_e) {
-        size_t nc = cap_e ? cap_e * 2 : 64;
-        raw_edge *ne = realloc(edges, nc * sizeof *ne);
-        if (!ne) {
-          rc = HUD_ENOMEM;
-          break;
-        }
-        edges = ne;
-        cap_e = nc;
-      }
-      edges[n_edges++] = (raw_edge){ids[head], to, sqlite3_column_int(es, 1), sqlite3_column_int64(es, 2),
-                                    sqlite3_column_int64(es, 3)};
-    }
-    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* The stored path "id id ..." as ids into the arena. */
+static int sq_path_ids(q_ctx *q, const char *path, int64_t **ids, size_t *n) {
+  size_t cap = 1;
+  for (const char *p = path; *p; p++) cap += *p == ' ';
+  *ids = hud_arena_calloc(q->arena, cap, sizeof **ids);
+  *n = 0;
+  if (!*ids) return HUD_ENOMEM;
+  for (const char *p = path; *p && *n < cap;) {
+    char *end;
+    long long v = strtoll(p, &end, 10);
+    if (end == p) break;
+    (*ids)[(*n)++] = v;
+    p = end;
+    while (*p == ' ') p++;
   }
-  hud_uuid *uuids = NULL;
-  if (rc == 0) {
-    out->nodes = hud_arena_calloc(q->arena, n ? n : 1, sizeof *out->nodes);
-    uuids = calloc(n ? n : 1, sizeof *uuids);
-    if (!out->nodes || !uuids) rc = HUD_ENOMEM;
+  return 0;
+}
+
+int sq_exception_paths(q_ctx *q, srv_exc_path **out, size_t *n_out) {
+  *out = NULL;
+  *n_out = 0;
+  sqlite3_stmt *st;
+  int rc = sq_prep(q,
+                   "SELECT type, origin_fn, path, caught_fn, hud_sum(count) FROM exception_flows WHERE" SQ_SCOPE
+                   " GROUP BY type, origin_fn, path, caught_fn",
+                   &st);
+  if (rc < 0) return rc;
+  sq_bind_scope(q, st);
+  srv_exc_path *v = NULL;
+  size_t n = 0, cap = 0;
+  int s;
+  while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)&v, &cap, n, sizeof *v)) < 0) break;
+    srv_exc_path *x = &v[n++];
+    x->type = sq_text(q, st, 0);
+    if (!x->type) x->type = "";
+    x->origin = sqlite3_column_int64(st, 1);
+    const char *path = (const char *)sqlite3_column_text(st, 2);
+    rc = sq_path_ids(q, path ? path : "", &x->through, &x->n_through);
+    x->caught = sqlite3_column_int64(st, 3);
+    x->count = sqlite3_column_int64(st, 4);
   }
-  for (size_t i = 0; i < n && rc == 0; i++) {
-    sqlite3_reset(ns);
-    sq_bind_scope(q, ns);
-    sq_bind_split(q, ns);
-    sqlite3_bind_int64(ns, 5, ids[i]);
-    if (sqlite3_step(ns) != SQLITE_ROW) {
-      rc = HUD_ESTORE;
-      break;
-    }
-    hud_graph_node *nd = &out->nodes[out->n_nodes++];
-    sq_uuid(ns, 0, nd->function_id);
-    memcpy(uuids[i], nd->function_id, sizeof(hud_uuid));
-    nd->name = sq_text(q, ns, 1);
-    nd->module_path = sq_text(q, ns, 2);
-    nd->calls = sqlite3_column_int64(ns, 3);
-    nd->errors = sqlite3_column_int64(ns, 4);
-    nd->sum_duration = sqlite3_column_int64(ns, 5);
-    nd->self_duration = sqlite3_column_int64(ns, 6);
-  }
-  if (rc == 0 && n) memcpy(out->root, uuids[0], sizeof(hud_uuid));
-  /* Exception edges: raiser -> its caller along each propagation path, between kept nodes. */
-  typedef struct {
-    long from, to;
-    const char *type;
-    int64_t count;
-  } xedge;
-  xedge *xe = NULL;
-  size_t n_xe = 0, cap_xe = 0;
-  if (rc == 0) {
-    sq_bind_scope(q, xs);
-    int s;
-    while ((s = sqlite3_step(xs)) == SQLITE_ROW && rc == 0) {
-      const char *type = (const char *)sqlite3_column_text(xs, 0);
-      int64_t chain[64];
-      size_t nc = 0;
-      chain[nc++] = sqlite3_column_int64(xs, 1);
-      const char *path = (const char *)sqlite3_column_text(xs, 2);
-      for (const char *p = path ? path : ""; *p && nc < 63;) {
-        char *end;
-        long long v = strtoll(p, &end, 10);
-        if (end == p) break;
-        chain[nc++] = v;
-        p = end;
-        while (*p == ' ') p++;
-      }
-      int64_t caught = sqlite3_column_int64(xs, 3);
-      if (caught) chain[nc++] = caught;
-      int64_t count = sqlite3_column_int64(xs, 4);
-      for (size_t k = 0; k + 1 < nc; k++) {
-        long a = sq_map_get(&map, chain[k]), b = sq_map_get(&map, chain[k + 1]);
-        if (a < 0 || b < 0) continue;
-        size_t e = 0;
-        while (e < n_xe && !(xe[e].from == a && xe[e].to == b && strcmp(xe[e].type, type) == 0)) e++;
-        if (e == n_xe) {
-          if (n_xe == cap_xe) {
-            size_t ncap = cap_xe ? cap_xe * 2 : 16;
-            xedge *nx = realloc(xe, ncap * sizeof *nx);
-            if (!nx) {
-              rc = HUD_ENOMEM;
-              break;
-            }
-            xe = nx;
-            cap_xe = ncap;
-          }
-          xe[n_xe++] = (xedge){a, b, hud_arena_strdup(q->arena, type ? type : ""), 0};
-        }
-        xe[e].count = srv_sat_add(xe[e].count, count);
-      }
-    }
-    if (rc == 0 && s != SQLITE_DONE && s != SQLITE_ROW) rc = HUD_ESTORE;
-  }
-  if (rc == 0) {
-    out->edges = hud_arena_calloc(q->arena, n_edges + n_xe + 1, sizeof *out->edges);
-    if (!out->edges) rc = HUD_ENOMEM;
-  }
-  for (size_t i = 0; i < n_edges && rc == 0; i++) {
-    long a = sq_map_get(&map, edges[i].from), b = sq_map_get(&map, edges[i].to);
-    hud_graph_edge *e = &out->edges[out->n_edges++];
-    memcpy(e->from, uuids[a], sizeof(hud_uuid));
-    memcpy(e->to, uuids[b], sizeof(hud_uuid));
-    e->kind = HUD_EDGE_CALL;
-    e->line = edges[i].line;
-    e->calls = edges[i].calls;
-    e->sum_duration = edges[i].sum;
-  }
-  for (size_t i = 0; i < n_xe && rc == 0; i++) {
-    hud_graph_edge *e = &out->edges[out->n_edges++];
-    memcpy(e->from, uuids[xe[i].from], sizeof(hud_uuid));
-    memcpy(e->to, uuids[xe[i].to], sizeof(hud_uuid));
-    e->kind = HUD_EDGE_EXCEPTION;
-    e->calls = xe[i].count;
-    e->exception_type = xe[i].type;
-  }
-  free(xe);
-  free(uuids);
-  free(edges);
-  free(ids);
-  free(lvl);
-  sq_map_free(&map);
-  sqlite3_finalize(es);
-  sqlite3_finalize(ns);
-  sqlite3_finalize(xs);
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  *out = v;
+  *n_out = n;
   return rc;
 }
 
