@@ -26,7 +26,7 @@ int q_begin(const srv_request *req, srv_response *resp, q_ctx *q) {
     q->params[i].value = req->query[i].value;
   }
   q->n_params = req->n_query;
-  int rc = srv_store_read_begin(req->store, req->fresh, &q->rd);
+  int rc = srv_store_read_begin(req->store, req->fresh, q->arena, &q->rd);
   if (rc < 0) {
     q->rd = NULL;
     hud_arena_free(q->arena);
@@ -35,8 +35,11 @@ int q_begin(const srv_request *req, srv_response *resp, q_ctx *q) {
                        "store unavailable: %s", hud_strerror(rc));
     return rc;
   }
+  q->reads = srv_store_read_ops(q->rd);
   return 0;
 }
+
+int q_env_allowed(void *req, const char *env) { return srv_request_env_allowed(req, env); }
 
 int q_end(q_ctx *q, int rc) {
   srv_store_read_end(q->rd);
@@ -123,5 +126,5 @@ int q_scope(q_ctx *q, const hud_query_scope *s) {
   q->from_s = q->from / 1000000000LL;
   q->to_s = (q->to + 999999999LL) / 1000000000LL;
   /* Stored issues need no window of aggregates. */
-  return q->stored_only ? 0 : srv_store_read_window(q->rd, q->service_id, q->from_s, q->to_s);
+  return srv_store_read_window(q->rd, q->service_id, q->version_id, q->from_s, q->to_s, !q->stored_only);
 }

@@ -172,6 +172,36 @@ int q_h_by_module(const srv_request *req, srv_response *resp) {
   return q_end(&q, Q_REPLY(&q, hud_by_module_response_encode, &out));
 }
 
+/* One function's page: its declaration, figures over the window (with percentiles and slowdown), a
+ * series of about 60 points (whole minutes) unless BUCKET_NS is given, callers, callees, errors by
+ * type and figures per version. */
+static int q_function_detail(q_ctx *q, int64_t fn, int64_t bucket_ns, hud_function_detail *d) {
+  memset(d, 0, sizeof *d);
+  int rc = sq_fn_decl(q, fn, &d->declaration);
+  if (rc < 0) return rc;
+  q_fn_filter f = {.fns = &fn, .n_fns = 1};
+  hud_function_summary *items;
+  int64_t *fns;
+  size_t n;
+  rc = sq_fn_summaries(q, &f, &items, &fns, &n);
+  if (rc < 0) return rc;
+  if (n) d->summary = items[0];
+  rc = sq_fn_meta(q, fn, &d->summary);
+  if (rc == 0) rc = sq_fn_percentiles(q, fn, 0, &d->summary);
+  if (rc == 0) rc = sq_fn_slowdowns(q, &d->summary, &fn, 1);
+  int64_t bucket_s = bucket_ns > 0 ? (bucket_ns + 999999999LL) / 1000000000LL : 0;
+  if (bucket_s <= 0) {
+    bucket_s = ((q->to_s - q->from_s) / 60 + 59) / 60 * 60;
+    if (bucket_s < 60) bucket_s = 60;
+  }
+  if (rc == 0) rc = sq_fn_series(q, fn, bucket_s, d);
+  if (rc == 0) rc = sq_fn_peers(q, fn, true, &d->callers, &d->n_callers);
+  if (rc == 0) rc = sq_fn_peers(q, fn, false, &d->callees, &d->n_callees);
+  if (rc == 0) rc = sq_fn_errors_by_type(q, fn, &d->errors_by_type);
+  if (rc == 0) rc = sq_fn_versions(q, fn, d);
+  return rc;
+}
+
 int q_h_function(const srv_request *req, srv_response *resp) {
   q_ctx q;
   int rc = q_begin(req, resp, &q);
@@ -187,7 +217,7 @@ int q_h_function(const srv_request *req, srv_response *resp) {
   if (rc == HUD_ENOTFOUND)
     return q_end(&q, q_fail(&q, rc, "function %s is unknown in service '%s'", r.function_id, q.service));
   hud_function_detail d;
-  if (rc == 0) rc = sq_function_detail(&q, fn, r.bucket_ns, &d);
+  if (rc == 0) rc = q_function_detail(&q, fn, r.bucket_ns, &d);
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));
   return q_end(&q, Q_REPLY(&q, hud_function_detail_encode, &d));
 }

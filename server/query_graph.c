@@ -209,6 +209,8 @@ int q_h_flows(const srv_request *req, srv_response *resp) {
   if ((rc = q_scope(&q, &r.scope)) < 0) return q_end(&q, rc);
   hud_flows_response out;
   rc = sq_flows(&q, r.limit > 0 ? r.limit : 100, &out);
+  out.from = q.from;
+  out.to = q.to;
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));
   return q_end(&q, Q_REPLY(&q, hud_flows_response_encode, &out));
 }

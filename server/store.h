@@ -220,21 +220,59 @@ int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res);
  *
  * A request reads through one handle: a consistent view of the store (as of the last fold, or FRESH:
  * after every batch acknowledged before the call is folded; HUD_EBUSY when that fold fails). Reads
- * never write. The typed reads themselves are server/query_internal.h's sq_* (SQLite:
- * store_sqlite_query.c); what the figures mean is computed by engine-neutral code (query_figures.h). */
+ * never write. The typed reads are the engine's srv_store_reads (store_reads.h); what the figures
+ * mean is computed by engine-neutral code (query_figures.h, query_graph.c, query_functions.c). */
 typedef struct srv_store_read srv_store_read;
-/* *OUT owned by the caller, released with srv_store_read_end(). */
-int srv_store_read_begin(srv_store *st, int fresh, srv_store_read **out);
-/* Fixes the window [FROM_S, TO_S) of SERVICE_ID that the following reads cover (the engine picks its
- * pre-aggregates for it; one snapshot from here on). */
-int srv_store_read_window(srv_store_read *rd, int64_t service_id, int64_t from_s, int64_t to_s);
+struct hud_arena;
+struct srv_store_reads;
+/* *OUT owned by the caller, released with srv_store_read_end(); what reads return lives in ARENA. */
+int srv_store_read_begin(srv_store *st, int fresh, struct hud_arena *arena, srv_store_read **out);
+/* Fixes the service, version (0 = all) and window [FROM_S, TO_S) that the following reads cover.
+ * AGGREGATES: the reads will sum time-sliced rows (the engine then picks its pre-aggregates for the
+ * window and holds one snapshot from here on); 0 for reads of stored issues and names only. */
+int srv_store_read_window(srv_store_read *rd, int64_t service_id, int64_t version_id, int64_t from_s, int64_t to_s,
+                          int aggregates);
 /* Ends the snapshot the window opened (the handle stays usable): before a long write, so that a
  * reader does not hold old data. */
 void srv_store_read_snapshot_end(srv_store_read *rd);
 void srv_store_read_end(srv_store_read *rd);
-/* The SQLite connection under RD, for the issue store's reads (server/issues_store.h) until they are
- * typed reads too. */
+/* The typed reads of RD's engine. */
+const struct srv_store_reads *srv_store_read_ops(const srv_store_read *rd);
+/* The SQLite connection under RD (NULL for another engine), for the issue store's reads
+ * (server/issues_store.h) until they are typed reads too. */
 struct sqlite3 *srv_store_read_db(srv_store_read *rd);
+
+/* ---- engines ----
+ *
+ * An engine is one file exporting a const srv_store_ops (SQLite: srv_store_sqlite_ops in
+ * store_sqlite.c); server/store.c lists the engines once, opens a location with the first that
+ * accepts it and routes every srv_store_* call above through the handle's table. An engine's store
+ * and read handle structs begin with their `const srv_store_ops *ops`. Entries mean what the
+ * srv_store_* function of the same name says. */
+typedef struct srv_store_ops {
+  const char *name;
+  int (*accepts)(const char *location); /* 1: this engine serves LOCATION (path or URL) */
+  int (*open)(const srv_store_options *opt, srv_store **out);
+  int (*open_keys)(const char *location, srv_store **out);
+  void (*free)(srv_store *st);
+  int (*ping)(srv_store *st);
+  int (*ingest)(srv_store *st, const char *env, const struct hud_batch *batch, int64_t now, srv_ingest_result *result);
+  int (*batch_known)(srv_store *st, const char *batch_id);
+  struct srv_membudget *(*decode_budget)(srv_store *st);
+  void (*on_fold)(srv_store *st, void (*fn)(void *arg, const int64_t *service_ids, size_t n), void *arg);
+  int (*key_insert)(srv_store *st, const unsigned char hash[32], const char *envs, const char *roles,
+                    const char *label, int64_t now, int64_t *id);
+  int (*key_get)(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]);
+  int (*key_list)(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg);
+  int (*key_revoke)(srv_store *st, int64_t id, int64_t now);
+  int (*maintain)(srv_store *st, int64_t now, srv_maintain_result *res);
+  int (*read_begin)(srv_store *st, int fresh, struct hud_arena *arena, srv_store_read **out);
+  int (*read_window)(srv_store_read *rd, int64_t service_id, int64_t version_id, int64_t from_s, int64_t to_s,
+                     int aggregates);
+  void (*read_snapshot_end)(srv_store_read *rd);
+  void (*read_end)(srv_store_read *rd);
+  const struct srv_store_reads *reads;
+} srv_store_ops;
 
 /* ---- SQLite backend: raw connections (tests, tools, the issue store's writes) ---- */
 

@@ -24,6 +24,7 @@
 #include "store.h"
 #include "store_fold.h"
 #include "store_hours.h"
+#include "store_sqlite_read.h"
 
 #define DEFAULT_ROLLUP_S (24 * 3600)
 #define MAX_READERS 32
@@ -374,6 +375,7 @@ typedef struct id_cache {
 } id_cache;
 
 struct srv_store {
+  const srv_store_ops *ops; /* first: store.c routes calls through it */
   srv_store_options opt;
   char *path;
   int lock_fd; /* flock(2) on PATH.lock while serving; -1 for a key-admin store */
@@ -628,7 +630,7 @@ static int writer_cache(srv_store *st, size_t mem) {
   return exec(st->w, sql);
 }
 
-srv_membudget *srv_store_decode_budget(srv_store *st) { return st->decode_budget; }
+static srv_membudget *sqlite_decode_budget(srv_store *st) { return st->decode_budget; }
 
 static int prepare_writer(srv_store *st) {
   for (int t = 0; t < T_COUNT; t++) {
@@ -707,9 +709,12 @@ static void finalize_writer(srv_store *st) {
 }
 
 /* The store with its locks initialised and no connection (srv_store_free() releases it). */
+static void sqlite_free(srv_store *st);
+
 static srv_store *store_new(const srv_store_options *opt) {
   srv_store *st = calloc(1, sizeof *st);
   if (!st) return NULL;
+  st->ops = &srv_store_sqlite_ops;
   st->lock_fd = -1;
   st->opt = *opt;
   st->path = strdup(opt->path);
@@ -757,14 +762,14 @@ static int serve_lock(srv_store *st) {
   return 0;
 }
 
-int srv_store_open(const srv_store_options *opt, srv_store **out) {
+static int sqlite_open(const srv_store_options *opt, srv_store **out) {
   if (!opt || !opt->path || !out) return HUD_EINVAL;
   srv_store *st = store_new(opt);
   if (!st) return HUD_ENOMEM;
   /* Before anything touches the file: a second server must not replay the first one's journal. */
   int rc = st->path ? serve_lock(st) : HUD_ENOMEM;
   if (rc < 0) {
-    srv_store_free(st);
+    sqlite_free(st);
     return rc;
   }
   st->fold_interval_s = (opt->fold_interval_ms > 0 ? opt->fold_interval_ms : FOLD_INTERVAL_MS_DEFAULT) / 1000.0;
@@ -789,14 +794,14 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
     else rc = HUD_ENOMEM;
   }
   if (rc < 0) {
-    srv_store_free(st);
+    sqlite_free(st);
     return rc;
   }
   *out = st;
   return 0;
 }
 
-int srv_store_open_keys(const char *path, srv_store **out) {
+static int sqlite_open_keys(const char *path, srv_store **out) {
   if (!path || !out) return HUD_EINVAL;
   srv_store_options opt = {.path = path};
   srv_store *st = store_new(&opt);
@@ -812,14 +817,14 @@ int srv_store_open_keys(const char *path, srv_store **out) {
   if (rc == 0 && schema_version(st->w) != SRV_STORE_SCHEMA_VERSION) rc = create_schema(st);
   if (rc == 0) rc = open_conn(st->path, 1, &st->readers[0]);
   if (rc < 0) {
-    srv_store_free(st);
+    sqlite_free(st);
     return rc;
   }
   *out = st;
   return 0;
 }
 
-void srv_store_free(srv_store *st) {
+static void sqlite_free(srv_store *st) {
   if (!st) return;
   if (st->folder_running) {
     pthread_mutex_lock(&st->flock);
@@ -885,12 +890,15 @@ static int reader_borrow(srv_store *st, sqlite3 **db) {
 }
 
 int srv_store_sqlite_reader(srv_store *st, sqlite3 **db) {
+  if (st->ops != &srv_store_sqlite_ops) return HUD_EUNSUPPORTED;
   int rc = fold_sync(st); /* every batch acknowledged so far is visible to this read */
   if (rc < 0) return rc;
   return reader_borrow(st, db);
 }
 
-int srv_store_sqlite_reader_recent(srv_store *st, sqlite3 **db) { return reader_borrow(st, db); }
+int srv_store_sqlite_reader_recent(srv_store *st, sqlite3 **db) {
+  return st->ops == &srv_store_sqlite_ops ? reader_borrow(st, db) : HUD_EUNSUPPORTED;
+}
 
 void srv_store_sqlite_reader_release(srv_store *st, sqlite3 *db) {
   pthread_mutex_lock(&st->rlock);
@@ -900,7 +908,7 @@ void srv_store_sqlite_reader_release(srv_store *st, sqlite3 *db) {
   pthread_mutex_unlock(&st->rlock);
 }
 
-int srv_store_batch_known(srv_store *st, const char *batch_id) {
+static int sqlite_batch_known(srv_store *st, const char *batch_id) {
   sqlite3 *db;
   int rc = reader_borrow(st, &db);
   if (rc < 0) return rc;
@@ -917,7 +925,7 @@ int srv_store_batch_known(srv_store *st, const char *batch_id) {
   return rc;
 }
 
-int srv_store_ping(srv_store *st) {
+static int sqlite_ping(srv_store *st) {
   sqlite3 *db;
   int rc = reader_borrow(st, &db);
   if (rc < 0) return rc;
@@ -933,6 +941,7 @@ static double now_mono(void) {
 }
 
 int srv_store_sqlite_write(srv_store *st, int (*fn)(sqlite3 *db, void *arg), void *arg) {
+  if (st->ops != &srv_store_sqlite_ops) return HUD_EUNSUPPORTED;
   writer_lock(st);
   double t0 = now_mono();
   int rc = exec(st->w, "BEGIN IMMEDIATE");
@@ -952,7 +961,7 @@ int srv_store_sqlite_write(srv_store *st, int (*fn)(sqlite3 *db, void *arg), voi
 
 /* ---- keys ---- */
 
-int srv_store_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *roles,
+static int sqlite_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *roles,
                          const char *label, int64_t now, int64_t *id) {
   writer_lock(st);
   sqlite3_stmt *q;
@@ -987,7 +996,7 @@ static void key_row(sqlite3_stmt *q, srv_key_info *k) {
   snprintf(k->roles, sizeof k->roles, "%s", roles ? (const char *)roles : "");
 }
 
-int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]) {
+static int sqlite_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]) {
   sqlite3 *db;
   int rc = reader_borrow(st, &db);
   if (rc < 0) return rc;
@@ -1010,7 +1019,7 @@ int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned ch
   return rc;
 }
 
-int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg) {
+static int sqlite_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg) {
   sqlite3 *db;
   int rc = reader_borrow(st, &db);
   if (rc < 0) return rc;
@@ -1030,7 +1039,7 @@ int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg
   return rc;
 }
 
-int srv_store_key_revoke(srv_store *st, int64_t id, int64_t now) {
+static int sqlite_key_revoke(srv_store *st, int64_t id, int64_t now) {
   writer_lock(st);
   sqlite3_stmt *q;
   int rc = HUD_ESTORE;
@@ -1599,7 +1608,7 @@ static int fold_once(srv_store *st) {
   return rc;
 }
 
-void srv_store_on_fold(srv_store *st, void (*fn)(void *arg, const int64_t *service_ids, size_t n), void *arg) {
+static void sqlite_on_fold(srv_store *st, void (*fn)(void *arg, const int64_t *service_ids, size_t n), void *arg) {
   pthread_mutex_lock(&st->hook_lock);
   st->on_fold = fn;
   st->on_fold_arg = arg;
@@ -1791,7 +1800,7 @@ static void store_group(srv_store *st, pending *group) {
   writer_unlock(st);
 }
 
-int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int64_t now, srv_ingest_result *result) {
+static int sqlite_ingest(srv_store *st, const char *env, const hud_batch *batch, int64_t now, srv_ingest_result *result) {
   memset(result, 0, sizeof *result);
   pending me = {env, batch, now, NULL, 0, 0, 0, 0, 0, 0, NULL};
   unsigned char *blob;
@@ -1907,7 +1916,7 @@ static int maintain_tx(sqlite3 *db, void *arg) {
   return rc;
 }
 
-int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
+static int sqlite_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
   srv_maintain_result local;
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
@@ -1918,3 +1927,33 @@ int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
   if (rc < 0) return rc;
   return srv_store_sqlite_write(st, maintain_tx, &m);
 }
+
+/* ---- the engine ---- */
+
+/* A SQLite file: any location that is not a URL (or a sqlite:// one). */
+static int sqlite_accepts(const char *location) {
+  return strncmp(location, "sqlite://", 9) == 0 || strstr(location, "://") == NULL;
+}
+
+const srv_store_ops srv_store_sqlite_ops = {
+    .name = "sqlite",
+    .accepts = sqlite_accepts,
+    .open = sqlite_open,
+    .open_keys = sqlite_open_keys,
+    .free = sqlite_free,
+    .ping = sqlite_ping,
+    .ingest = sqlite_ingest,
+    .batch_known = sqlite_batch_known,
+    .decode_budget = sqlite_decode_budget,
+    .on_fold = sqlite_on_fold,
+    .key_insert = sqlite_key_insert,
+    .key_get = sqlite_key_get,
+    .key_list = sqlite_key_list,
+    .key_revoke = sqlite_key_revoke,
+    .maintain = sqlite_maintain,
+    .read_begin = srv_sqlite_read_begin,
+    .read_window = srv_sqlite_read_window,
+    .read_snapshot_end = srv_sqlite_read_snapshot_end,
+    .read_end = srv_sqlite_read_end,
+    .reads = &srv_store_sqlite_reads,
+};

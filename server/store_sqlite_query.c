@@ -10,7 +10,7 @@
 #include "hud/err.h"
 #include "hud/stats.h"
 #include "query_figures.h"
-#include "query_internal.h"
+#include "store_reads.h"
 #include "sat.h"
 #include "store.h"
 #include "store_hours.h"
@@ -18,16 +18,16 @@
 
 /* ---- small helpers ---- */
 
-static int sq_prep(q_ctx *q, const char *sql, sqlite3_stmt **st) {
-  if (sqlite3_prepare_v2(q->rd->db, sql, -1, st, NULL) != SQLITE_OK) {
-    fprintf(stderr, "hud-server: query prepare failed: %s\n", sqlite3_errmsg(q->rd->db));
+static int sq_prep(srv_store_read *q, const char *sql, sqlite3_stmt **st) {
+  if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) != SQLITE_OK) {
+    fprintf(stderr, "hud-server: query prepare failed: %s\n", sqlite3_errmsg(q->db));
     *st = NULL;
     return HUD_ESTORE;
   }
   return 0;
 }
 
-static const char *sq_text(q_ctx *q, sqlite3_stmt *st, int col) {
+static const char *sq_text(srv_store_read *q, sqlite3_stmt *st, int col) {
   const unsigned char *t = sqlite3_column_text(st, col);
   return t ? hud_arena_strdup(q->arena, (const char *)t) : NULL;
 }
@@ -41,7 +41,7 @@ static void sq_uuid(sqlite3_stmt *st, int col, hud_uuid out) {
 static hud_time_ns sq_ns(int64_t s) { return s * 1000000000LL; }
 
 /* Window and version binding shared by the sliced-table queries: ?1 service, ?2 from, ?3 to, ?4 version. */
-static void sq_bind_scope(q_ctx *q, sqlite3_stmt *st) {
+static void sq_bind_scope(srv_store_read *q, sqlite3_stmt *st) {
   sqlite3_bind_int64(st, 1, q->service_id);
   sqlite3_bind_int64(st, 2, q->from_s);
   sqlite3_bind_int64(st, 3, q->to_s);
@@ -72,9 +72,9 @@ static void sq_bind_scope(q_ctx *q, sqlite3_stmt *st) {
 #define SQ_BLOCKS_A " block >= ?12 AND block < ?10 "
 #define SQ_BLOCKS_B " block >= ?11 AND block < ?13 "
 
-static void sq_bind_split(q_ctx *q, sqlite3_stmt *st) {
-  sqlite3_bind_int64(st, 10, q->rd->hour_from);
-  sqlite3_bind_int64(st, 11, q->rd->hour_to);
+static void sq_bind_split(srv_store_read *q, sqlite3_stmt *st) {
+  sqlite3_bind_int64(st, 10, q->hour_from);
+  sqlite3_bind_int64(st, 11, q->hour_to);
 }
 
 /* int64 -> index map. */
@@ -137,7 +137,7 @@ static int sq_map_grow(sq_map *m) {
 
 /* ---- services, versions ---- */
 
-int sq_service_id(q_ctx *q, const char *env, const char *name, int64_t *id) {
+static int sq_service_id(srv_store_read *q, const char *env, const char *name, int64_t *id) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT id FROM services WHERE env = ?1 AND name = ?2", &st);
   if (rc < 0) return rc;
@@ -150,7 +150,7 @@ int sq_service_id(q_ctx *q, const char *env, const char *name, int64_t *id) {
   return rc;
 }
 
-int sq_version(q_ctx *q, int64_t service_id, const char *version, int64_t *id, int64_t *first_seen,
+static int sq_version(srv_store_read *q, int64_t service_id, const char *version, int64_t *id, int64_t *first_seen,
                int64_t *last_seen) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT id, first_seen, last_seen FROM versions WHERE service_id = ?1 AND version = ?2", &st);
@@ -168,7 +168,7 @@ int sq_version(q_ctx *q, int64_t service_id, const char *version, int64_t *id, i
   return rc;
 }
 
-static int sq_version_row(q_ctx *q, const char *sql, int64_t a, int64_t b, int64_t *id, const char **name,
+static int sq_version_row(srv_store_read *q, const char *sql, int64_t a, int64_t b, int64_t *id, const char **name,
                           int64_t *first_seen, int64_t *last_seen) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, sql, &st);
@@ -187,7 +187,7 @@ static int sq_version_row(q_ctx *q, const char *sql, int64_t a, int64_t b, int64
   return rc;
 }
 
-int sq_previous_version(q_ctx *q, int64_t service_id, int64_t version_id, int64_t *prev_id, const char **name,
+static int sq_previous_version(srv_store_read *q, int64_t service_id, int64_t version_id, int64_t *prev_id, const char **name,
                         int64_t *first_seen, int64_t *last_seen) {
   return sq_version_row(q,
                         "SELECT v.id, v.version, v.first_seen, v.last_seen FROM versions v, versions c"
@@ -197,7 +197,7 @@ int sq_previous_version(q_ctx *q, int64_t service_id, int64_t version_id, int64_
                         service_id, version_id, prev_id, name, first_seen, last_seen);
 }
 
-int sq_latest_version(q_ctx *q, int64_t service_id, int64_t *id, const char **name, int64_t *first_seen,
+static int sq_latest_version(srv_store_read *q, int64_t service_id, int64_t *id, const char **name, int64_t *first_seen,
                       int64_t *last_seen) {
   return sq_version_row(q,
                         "SELECT id, version, first_seen, last_seen FROM versions WHERE service_id = ?1 AND ?2 = ?2"
@@ -205,7 +205,8 @@ int sq_latest_version(q_ctx *q, int64_t service_id, int64_t *id, const char **na
                         service_id, 0, id, name, first_seen, last_seen);
 }
 
-int sq_services(q_ctx *q, const char *service_filter, hud_services_response *out) {
+static int sq_services(srv_store_read *q, const char *service_filter, int (*env_allowed)(void *arg, const char *env),
+                void *arg, size_t max_envs, hud_services_response *out) {
   memset(out, 0, sizeof *out);
   sqlite3_stmt *st, *vs;
   int rc = sq_prep(q, "SELECT id, env, name, first_seen, last_seen FROM services ORDER BY name, env", &st);
@@ -221,7 +222,7 @@ int sq_services(q_ctx *q, const char *service_filter, hud_services_response *out
   while ((s = sqlite3_step(st)) == SQLITE_ROW && rc == 0) {
     const char *env = (const char *)sqlite3_column_text(st, 1);
     const char *name = (const char *)sqlite3_column_text(st, 2);
-    if (!env || !name || !srv_request_env_allowed(q->req, env)) continue;
+    if (!env || !name || !env_allowed(arg, env)) continue;
     if (service_filter && strcmp(service_filter, name) != 0) continue;
     hud_service_info *svc = out->n_services ? &out->services[out->n_services - 1] : NULL;
     if (!svc || strcmp(svc->name, name) != 0) {
@@ -238,13 +239,13 @@ int sq_services(q_ctx *q, const char *service_filter, hud_services_response *out
       }
       svc = &out->services[out->n_services++];
       svc->name = hud_arena_strdup(q->arena, name);
-      svc->environments = hud_arena_calloc(q->arena, q->req->n_envs ? q->req->n_envs : 1, sizeof *svc->environments);
+      svc->environments = hud_arena_calloc(q->arena, max_envs, sizeof *svc->environments);
       if (!svc->name || !svc->environments) {
         rc = HUD_ENOMEM;
         break;
       }
     }
-    if (svc->n_environments >= (q->req->n_envs ? q->req->n_envs : 1)) continue;
+    if (svc->n_environments >= max_envs) continue;
     hud_environment_info *e = &svc->environments[svc->n_environments++];
     e->name = hud_arena_strdup(q->arena, env);
     e->first_seen = sq_ns(sqlite3_column_int64(st, 3));
@@ -280,7 +281,7 @@ int sq_services(q_ctx *q, const char *service_filter, hud_services_response *out
 
 /* ---- ids ---- */
 
-static int sq_id_of(q_ctx *q, const char *sql, const char *uuid, int64_t *id) {
+static int sq_id_of(srv_store_read *q, const char *sql, const char *uuid, int64_t *id) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, sql, &st);
   if (rc < 0) return rc;
@@ -293,15 +294,15 @@ static int sq_id_of(q_ctx *q, const char *sql, const char *uuid, int64_t *id) {
   return rc;
 }
 
-int sq_fn_id(q_ctx *q, const char *uuid, int64_t *fn) {
+static int sq_fn_id(srv_store_read *q, const char *uuid, int64_t *fn) {
   return sq_id_of(q, "SELECT id FROM functions WHERE service_id = ?1 AND function_id = ?2", uuid, fn);
 }
 
-int sq_flow_id(q_ctx *q, const char *uuid, int64_t *flow) {
+static int sq_flow_id(srv_store_read *q, const char *uuid, int64_t *flow) {
   return sq_id_of(q, "SELECT id FROM flows WHERE service_id = ?1 AND flow_id = ?2", uuid, flow);
 }
 
-int sq_fns_of_modules(q_ctx *q, const char *const *paths, size_t n, int64_t **fns, size_t *n_fns) {
+static int sq_fns_of_modules(srv_store_read *q, const char *const *paths, size_t n, int64_t **fns, size_t *n_fns) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT id FROM functions WHERE service_id = ?1 AND module_path = ?2 ORDER BY start_line, id", &st);
   if (rc < 0) return rc;
@@ -334,7 +335,7 @@ int sq_fns_of_modules(q_ctx *q, const char *const *paths, size_t n, int64_t **fn
   return rc;
 }
 
-int sq_fn_declared_in(q_ctx *q, int64_t fn) {
+static int sq_fn_declared_in(srv_store_read *q, int64_t fn) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT 1 FROM functions WHERE id = ?1 AND name IS NOT NULL AND first_seen < ?3 AND last_seen >= ?2",
                    &st);
@@ -481,14 +482,14 @@ static void sq_hours_cache_clear(sq_hours_cache *c) {
 /* Before the row passes: when the cache holds Q's hours (key and generation), starts an
  * accumulator per cached function with its merged hours (*SEEDED = true), so that the edges'
  * sketches then mostly land in bins already allocated. */
-static int sq_hours_seed(q_ctx *q, int64_t flow, sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, int64_t *gen,
+static int sq_hours_seed(srv_store_read *q, int64_t flow, sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, int64_t *gen,
                          bool *seeded, uint64_t **slab, size_t *slab_n) {
   *seeded = false;
-  int rc = srv_hours_generation(q->rd->db, q->service_id, gen);
+  int rc = srv_hours_generation(q->db, q->service_id, gen);
   if (rc < 0) return rc;
   pthread_mutex_lock(&g_hc_lock);
-  if (g_hc.bins && g_hc.store == (const void *)q->req->store && g_hc.service_id == q->service_id &&
-      g_hc.flow == flow && g_hc.version_id == q->version_id && g_hc.hour_from == q->rd->hour_from && g_hc.hour_to == q->rd->hour_to &&
+  if (g_hc.bins && g_hc.store == (const void *)q->st && g_hc.service_id == q->service_id &&
+      g_hc.flow == flow && g_hc.version_id == q->version_id && g_hc.hour_from == q->hour_from && g_hc.hour_to == q->hour_to &&
       g_hc.gen == *gen) {
     size_t total = 0;
     for (size_t k = 0; k < g_hc.n; k++)
@@ -518,10 +519,10 @@ static int sq_hours_seed(q_ctx *q, int64_t flow, sq_map *map, sq_acc **acc, size
 }
 
 /* After the row passes, when not seeded: decodes the hours' sketches into ACC and caches them. */
-static int sq_hours_sketches(q_ctx *q, int64_t flow, const sq_map *map, sq_acc *acc, size_t n_acc, int64_t gen) {
+static int sq_hours_sketches(srv_store_read *q, int64_t flow, const sq_map *map, sq_acc *acc, size_t n_acc, int64_t gen) {
   int rc = 0;
-  sq_hours_cache c = {.store = q->req->store, .service_id = q->service_id, .flow = flow, .version_id = q->version_id,
-                      .hour_from = q->rd->hour_from, .hour_to = q->rd->hour_to, .gen = gen, .n = n_acc};
+  sq_hours_cache c = {.store = q->st, .service_id = q->service_id, .flow = flow, .version_id = q->version_id,
+                      .hour_from = q->hour_from, .hour_to = q->hour_to, .gen = gen, .n = n_acc};
   c.bins = calloc(n_acc ? n_acc : 1, sizeof *c.bins);
   c.fns = calloc(n_acc ? n_acc : 1, sizeof *c.fns);
   rc = c.bins && c.fns ? sq_map_init(&c.map, n_acc) : HUD_ENOMEM;
@@ -563,7 +564,7 @@ static int sq_hours_sketches(q_ctx *q, int64_t flow, const sq_map *map, sq_acc *
   return 0;
 }
 
-int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items, int64_t **fns_out, size_t *n) {
+static int sq_fn_summaries(srv_store_read *q, const srv_fn_filter *f, hud_function_summary **items, int64_t **fns_out, size_t *n) {
   *items = NULL;
   *fns_out = NULL;
   *n = 0;
@@ -637,9 +638,9 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       " SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
       " version_id FROM fn_slices WHERE" SQ_MIN_B;
   /* Whole hours: fn_hours; in a flow flow_fn_hours. */
-  bool use_hours = q->rd->hour_to > q->rd->hour_from;
+  bool use_hours = q->hour_to > q->hour_from;
   /* 10-minute blocks of the edges (every function only): columns as the hours', sketch at 18. */
-  bool use_blocks = use_hours && !f->fns && (q->rd->blk_a < q->rd->hour_from || q->rd->blk_b > q->rd->hour_to);
+  bool use_blocks = use_hours && !f->fns && (q->blk_a < q->hour_from || q->blk_b > q->hour_to);
   const char *sql_blocks =
       p95 ? "SELECT fn, block, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
             SQ_TREND_COLS ", sketch FROM fn_blocks WHERE service_id = ?1 AND version_id = ?4 AND" SQ_BLOCKS_A
@@ -663,7 +664,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
             " sum_squared_duration, self_duration," SQ_TREND_COLS " FROM flow_fn_blocks WHERE"
             " service_id = ?1 AND flow = ?6 AND version_id = ?4 AND" SQ_BLOCKS_B;
   /* The split bound to ?10/?11; without hours both are from_s: EDGE_A empty, EDGE_B the window. */
-  int64_t split_from = use_hours ? q->rd->hour_from : q->from_s, split_to = use_hours ? q->rd->hour_to : q->from_s;
+  int64_t split_from = use_hours ? q->hour_from : q->from_s, split_to = use_hours ? q->hour_to : q->from_s;
   sqlite3_stmt *st, *st_b = NULL;
   int rc = sq_prep(q,
                    f->flow ? (f->fns ? sql_flow_fn : p95 ? sql_flow_a_p95 : sql_flow)
@@ -713,7 +714,7 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
                  " sum_duration FROM fn_blocks WHERE service_id = ?1 AND version_id IN (?6, ?7) AND" SQ_BLOCKS_B,
                  &vbst);
   /* Edges: minutes of fn_slices (edge B separately when p95), blocks, then the hours. */
-  int64_t blk_a = use_blocks ? q->rd->blk_a : split_from, blk_b = use_blocks ? q->rd->blk_b : split_to;
+  int64_t blk_a = use_blocks ? q->blk_a : split_from, blk_b = use_blocks ? q->blk_b : split_to;
   sqlite3_stmt *passes[4];
   size_t n_passes = 0;
   passes[n_passes++] = st;
@@ -807,9 +808,9 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
   return rc;
 }
 
-int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items) {
+static int sq_fn_page(srv_store_read *q, const int64_t *fns, size_t n, hud_function_summary *items) {
   int64_t cur = q->version_id, prev = 0, fs, ls, pfs, pls;
-  const char *cur_name = q->version, *prev_name = NULL;
+  const char *cur_name = NULL, *prev_name = NULL;
   int rc = cur ? 0 : sq_latest_version(q, q->service_id, &cur, &cur_name, &fs, &ls);
   if (rc == 0) rc = sq_previous_version(q, q->service_id, cur, &prev, &prev_name, &pfs, &pls);
   if (rc == HUD_ENOTFOUND) {
@@ -830,7 +831,7 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
   /* Whole hours: the scope's row (version ?4, 0 = all) and the current/previous versions' rows for
    * the slowdown (?6, ?7; -1 when there is no previous version). */
   sqlite3_stmt *hst = NULL;
-  bool use_hours = q->rd->hour_to > q->rd->hour_from;
+  bool use_hours = q->hour_to > q->hour_from;
   if (use_hours &&
       (rc = sq_prep(q,
                     "SELECT version_id, hour, count, errors, sampled_count, sum_duration, sum_squared_duration,"
@@ -887,7 +888,7 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
   return rc;
 }
 
-int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *it) {
+static int sq_fn_meta(srv_store_read *q, int64_t fn, hud_function_summary *it) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    "SELECT function_id, name, module_path, file, start_line, end_line, is_async, source_code_hash"
@@ -913,7 +914,7 @@ int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *it) {
   return rc;
 }
 
-int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *it) {
+static int sq_fn_percentiles(srv_store_read *q, int64_t fn, int64_t flow, hud_function_summary *it) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    /* In a flow: minutes, 10-minute blocks and hours (the split of the top-N scan). */
@@ -940,8 +941,8 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
   sqlite3_bind_int64(st, 5, fn);
   if (flow) {
     sqlite3_bind_int64(st, 6, flow);
-    sqlite3_bind_int64(st, 12, q->rd->hour_to > q->rd->hour_from ? q->rd->blk_a : q->rd->hour_from);
-    sqlite3_bind_int64(st, 13, q->rd->hour_to > q->rd->hour_from ? q->rd->blk_b : q->rd->hour_to);
+    sqlite3_bind_int64(st, 12, q->hour_to > q->hour_from ? q->blk_a : q->hour_from);
+    sqlite3_bind_int64(st, 13, q->hour_to > q->hour_from ? q->blk_b : q->hour_to);
   }
   int s = sqlite3_step(st);
   if (s == SQLITE_ROW) {
@@ -956,9 +957,9 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
   return rc;
 }
 
-int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n) {
+static int sq_fn_slowdowns(srv_store_read *q, hud_function_summary *items, const int64_t *fns, size_t n) {
   int64_t cur = q->version_id, cfs = 0, cls = 0, prev, pfs, pls;
-  const char *cur_name = q->version, *prev_name;
+  const char *cur_name = NULL, *prev_name;
   int rc = 0;
   if (!cur) rc = sq_latest_version(q, q->service_id, &cur, &cur_name, &cfs, &cls);
   if (rc == HUD_ENOTFOUND) return 0;
@@ -1049,7 +1050,7 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
 /* ---- one function ---- */
 
 /* Grows an arena array *V of *CAP elements of SIZE when *N == *CAP. */
-static int sq_grow(q_ctx *q, void **v, size_t *cap, size_t n, size_t size) {
+static int sq_grow(srv_store_read *q, void **v, size_t *cap, size_t n, size_t size) {
   if (n < *cap) return 0;
   size_t nc = *cap ? *cap * 2 : 16;
   void *nv = hud_arena_calloc(q->arena, nc, size);
@@ -1073,7 +1074,7 @@ static int sq_grow(q_ctx *q, void **v, size_t *cap, size_t n, size_t size) {
   " SELECT" SQ_EDGE_COLS "FROM call_hours WHERE " by " = ?5 AND" SQ_HOURS_BY_FN                      \
   " AND (?4 = 0 OR version_id = ?4))"
 
-static int sq_peers(q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, size_t *n_out) {
+static int sq_peers(srv_store_read *q, int64_t fn, bool callers, hud_call_peer **out, size_t *n_out) {
   /* Ties in calls are ordered by key so that the order does not depend on the plan. */
   const char *sql_callers =
       "SELECT f.function_id, f.name, COALESCE(f.module_path, NULLIF(c.caller_module, '')), c.call_line,"
@@ -1115,7 +1116,7 @@ static int sq_peers(q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, siz
   return rc;
 }
 
-static int sq_series(q_ctx *q, int64_t fn, int64_t bucket_s, hud_function_detail *d) {
+static int sq_series(srv_store_read *q, int64_t fn, int64_t bucket_s, hud_function_detail *d) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    "SELECT b, c, e, n, s, hud_sketch_quantile(k, 0.5), hud_sketch_quantile(k, 0.95) FROM"
@@ -1145,7 +1146,7 @@ static int sq_series(q_ctx *q, int64_t fn, int64_t bucket_s, hud_function_detail
   return rc;
 }
 
-static int sq_errors_by_type(q_ctx *q, int64_t fn, hud_count_map *m) {
+static int sq_errors_by_type(srv_store_read *q, int64_t fn, hud_count_map *m) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT type, hud_sum(count) FROM fn_errors WHERE fn = ?5 AND" SQ_SCOPE_BY_FN
                       " GROUP BY type ORDER BY hud_sum(count) DESC, type", &st);
@@ -1165,7 +1166,7 @@ static int sq_errors_by_type(q_ctx *q, int64_t fn, hud_count_map *m) {
   return rc;
 }
 
-static int sq_fn_versions(q_ctx *q, int64_t fn, hud_function_detail *d) {
+static int sq_fn_versions(srv_store_read *q, int64_t fn, hud_function_detail *d) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    "SELECT v.version, v.first_seen, v.last_seen, c, e, n, s, ss, hud_sketch_quantile(k, 0.5),"
@@ -1216,7 +1217,7 @@ static int sq_fn_versions(q_ctx *q, int64_t fn, hud_function_detail *d) {
 
 /* The newest declaration of FN into *DECL (arena), NULL when calls were seen but no declaration came
  * (the functions row has no name yet); HUD_ENOTFOUND for an unknown function. */
-static int sq_decl(q_ctx *q, int64_t fn, hud_function_decl **decl) {
+static int sq_decl(srv_store_read *q, int64_t fn, hud_function_decl **decl) {
   sqlite3_stmt *st;
   *decl = NULL;
   int rc = sq_prep(q,
@@ -1248,37 +1249,9 @@ static int sq_decl(q_ctx *q, int64_t fn, hud_function_decl **decl) {
   return rc;
 }
 
-int sq_function_detail(q_ctx *q, int64_t fn, int64_t bucket_ns, hud_function_detail *d) {
-  memset(d, 0, sizeof *d);
-  int rc = sq_decl(q, fn, &d->declaration);
-  if (rc < 0) return rc;
-  q_fn_filter f = {.fns = &fn, .n_fns = 1};
-  hud_function_summary *items;
-  int64_t *fns;
-  size_t n;
-  rc = sq_fn_summaries(q, &f, &items, &fns, &n);
-  if (rc < 0) return rc;
-  if (n) d->summary = items[0];
-  rc = sq_fn_meta(q, fn, &d->summary);
-  if (rc == 0) rc = sq_fn_percentiles(q, fn, 0, &d->summary);
-  if (rc == 0) rc = sq_fn_slowdowns(q, &d->summary, &fn, 1);
-  int64_t bucket_s = bucket_ns > 0 ? (bucket_ns + 999999999LL) / 1000000000LL : 0;
-  if (bucket_s <= 0) {
-    /* About 60 points, in whole minutes. */
-    bucket_s = ((q->to_s - q->from_s) / 60 + 59) / 60 * 60;
-    if (bucket_s < 60) bucket_s = 60;
-  }
-  if (rc == 0) rc = sq_series(q, fn, bucket_s, d);
-  if (rc == 0) rc = sq_peers(q, fn, true, &d->callers, &d->n_callers);
-  if (rc == 0) rc = sq_peers(q, fn, false, &d->callees, &d->n_callees);
-  if (rc == 0) rc = sq_errors_by_type(q, fn, &d->errors_by_type);
-  if (rc == 0) rc = sq_fn_versions(q, fn, d);
-  return rc;
-}
-
 /* ---- call graph (the walk: query_graph.c) ---- */
 
-int sq_callees(q_ctx *q, int64_t caller, srv_call_edge **out, size_t *n_out) {
+static int sq_callees(srv_store_read *q, int64_t caller, srv_call_edge **out, size_t *n_out) {
   *out = NULL;
   *n_out = 0;
   sqlite3_stmt *st;
@@ -1305,7 +1278,7 @@ int sq_callees(q_ctx *q, int64_t caller, srv_call_edge **out, size_t *n_out) {
   return rc;
 }
 
-int sq_graph_node(q_ctx *q, int64_t fn, hud_graph_node *nd) {
+static int sq_graph_node(srv_store_read *q, int64_t fn, hud_graph_node *nd) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    "SELECT f.function_id, f.name, f.module_path, x.c, x.e, x.d, x.s FROM functions f, (SELECT"
@@ -1335,7 +1308,7 @@ int sq_graph_node(q_ctx *q, int64_t fn, hud_graph_node *nd) {
 }
 
 /* The stored path "id id ..." as ids into the arena. */
-static int sq_path_ids(q_ctx *q, const char *path, int64_t **ids, size_t *n) {
+static int sq_path_ids(srv_store_read *q, const char *path, int64_t **ids, size_t *n) {
   size_t cap = 1;
   for (const char *p = path; *p; p++) cap += *p == ' ';
   *ids = hud_arena_calloc(q->arena, cap, sizeof **ids);
@@ -1352,7 +1325,7 @@ static int sq_path_ids(q_ctx *q, const char *path, int64_t **ids, size_t *n) {
   return 0;
 }
 
-int sq_exception_paths(q_ctx *q, srv_exc_path **out, size_t *n_out) {
+static int sq_exception_paths(srv_store_read *q, srv_exc_path **out, size_t *n_out) {
   *out = NULL;
   *n_out = 0;
   sqlite3_stmt *st;
@@ -1389,10 +1362,8 @@ static hud_flow_kind sq_flow_kind(const char *k) {
   return k && strcmp(k, "consumer") == 0 ? HUD_FLOW_QUEUE_CONSUMER : HUD_FLOW_ENDPOINT;
 }
 
-int sq_flows(q_ctx *q, int limit, hud_flows_response *out) {
+static int sq_flows(srv_store_read *q, int limit, hud_flows_response *out) {
   memset(out, 0, sizeof *out);
-  out->from = q->from;
-  out->to = q->to;
   sqlite3_stmt *st = NULL, *ss = NULL, *fs = NULL;
   int rc = sq_prep(q,
                    "SELECT x.flow, f.flow_id, f.kind, f.method, f.route, f.task_name, f.queue, c, e, n, s,"
@@ -1479,7 +1450,7 @@ typedef struct sq_names {
 } sq_names;
 
 /* uuid of every row of TABLE (functions or flows) of the service, by id. */
-static int sq_load_names(q_ctx *q, const char *sql, sq_names *nm) {
+static int sq_load_names(srv_store_read *q, const char *sql, sq_names *nm) {
   memset(nm, 0, sizeof *nm);
   sqlite3_stmt *st;
   int rc = sq_prep(q, sql, &st);
@@ -1505,7 +1476,7 @@ static const char *sq_name(const sq_names *nm, int64_t id) {
   return i < 0 ? NULL : nm->uuid[i];
 }
 
-static int sq_det_snapshot_parts(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
+static int sq_det_snapshot_parts(srv_store_read *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
                                  srv_det_snapshot *out, bool with_calls) {
   memset(out, 0, sizeof *out);
   out->label = label;
@@ -1631,7 +1602,7 @@ typedef struct sq_refs {
   size_t n, cap;
 } sq_refs;
 
-static int sq_ref(q_ctx *q, sq_refs *r, int64_t fn, hud_function_ref *out) {
+static int sq_ref(srv_store_read *q, sq_refs *r, int64_t fn, hud_function_ref *out) {
   long j = sq_map_get(&r->map, fn);
   if (j >= 0) {
     *out = r->refs[j];
@@ -1655,7 +1626,7 @@ static int sq_ref(q_ctx *q, sq_refs *r, int64_t fn, hud_function_ref *out) {
 }
 
 /* The functions of a stored path ("id id ..."), in order, into the arena. */
-static int sq_path_refs(q_ctx *q, sq_refs *r, const char *path, hud_exception_flow_summary *x) {
+static int sq_path_refs(srv_store_read *q, sq_refs *r, const char *path, hud_exception_flow_summary *x) {
   size_t n = 0;
   for (const char *p = path; *p; p++) n += *p == ' ';
   if (*path) n++;
@@ -1673,10 +1644,8 @@ static int sq_path_refs(q_ctx *q, sq_refs *r, const char *path, hud_exception_fl
   return 0;
 }
 
-int sq_exception_flows(q_ctx *q, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out) {
+static int sq_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out) {
   memset(out, 0, sizeof *out);
-  out->from = q->from;
-  out->to = q->to;
   sq_refs refs = {0};
   sqlite3_stmt *st = NULL;
   /* ?6 on the path: the ids are space-separated, so a padded match finds whole ids only. */
@@ -1721,7 +1690,7 @@ int sq_exception_flows(q_ctx *q, int64_t fn, int64_t flow, int limit, hud_except
   return rc;
 }
 
-int sq_name_of_function(q_ctx *q, const char *uuid, const char **name, const char **module_path) {
+static int sq_name_of_function(srv_store_read *q, const char *uuid, const char **name, const char **module_path) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT name, module_path FROM functions WHERE service_id = ?1 AND function_id = ?2", &st);
   if (rc < 0) return rc;
@@ -1736,7 +1705,7 @@ int sq_name_of_function(q_ctx *q, const char *uuid, const char **name, const cha
   return 0;
 }
 
-int sq_name_of_flow(q_ctx *q, const char *uuid, const char **name) {
+static int sq_name_of_flow(srv_store_read *q, const char *uuid, const char **name) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT kind, method, route, task_name FROM flows WHERE service_id = ?1 AND flow_id = ?2", &st);
   if (rc < 0) return rc;
@@ -1758,7 +1727,7 @@ int sq_name_of_flow(q_ctx *q, const char *uuid, const char **name) {
   return 0;
 }
 
-int sq_det_snapshot(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
+static int sq_det_snapshot(srv_store_read *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
                     srv_det_snapshot *out) {
   return sq_det_snapshot_parts(q, version_id, from_s, to_s, label, out, true);
 }
@@ -1766,7 +1735,7 @@ int sq_det_snapshot(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, 
 /* Aggregates of one (flow, fn, caller) key for every side. */
 typedef struct sq_ckey {
   int64_t flow, fn, caller;
-  srv_det_stats st[SQ_MAX_SIDES];
+  srv_det_stats st[SRV_READ_MAX_SIDES];
 } sq_ckey;
 
 static uint64_t sq_mix3(int64_t a, int64_t b, int64_t c) {
@@ -1781,7 +1750,7 @@ typedef struct sq_ckeys {
 } sq_ckeys;
 
 /* Sides whose window holds time T. */
-static unsigned sq_sides_at(const sq_side *sides, size_t n, int64_t t) {
+static unsigned srv_read_sides_at(const srv_read_side *sides, size_t n, int64_t t) {
   unsigned m = 0;
   for (size_t k = 0; k < n; k++)
     if (t >= sides[k].from_s && t < sides[k].to_s) m |= 1u << k;
@@ -1792,7 +1761,7 @@ static unsigned sq_sides_at(const sq_side *sides, size_t n, int64_t t) {
  * sum_duration, sum_squared_duration, self_duration, errors) to the sides it falls in: by its slice,
  * or when FIXED to the sides of ADD and taken off those of SUB (an hour row less a part of it),
  * versions filtered per row either way. */
-static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const sq_side *sides, size_t n, bool fixed, unsigned add,
+static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const srv_read_side *sides, size_t n, bool fixed, unsigned add,
                         unsigned sub) {
   int rc = 0, s;
   while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1866,7 +1835,7 @@ static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const sq_side *sides, siz
 }
 
 /* Rows of [A, B) from ST (calls or call_hours), as sq_ckeys_add takes them. */
-static int sq_ckeys_range(q_ctx *q, sq_ckeys *c, sqlite3_stmt *st, int64_t a, int64_t b, const sq_side *sides,
+static int sq_ckeys_range(srv_store_read *q, sq_ckeys *c, sqlite3_stmt *st, int64_t a, int64_t b, const srv_read_side *sides,
                           size_t n, bool fixed, unsigned add, unsigned sub) {
   if (a >= b) return 0;
   sqlite3_reset(st);
@@ -1876,8 +1845,8 @@ static int sq_ckeys_range(q_ctx *q, sq_ckeys *c, sqlite3_stmt *st, int64_t a, in
   return sq_ckeys_add(c, st, sides, n, fixed, add, sub);
 }
 
-int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot *outs) {
-  if (n == 0 || n > SQ_MAX_SIDES) return HUD_EINVAL;
+static int sq_det_snapshots(srv_store_read *q, const srv_read_side *sides, size_t n, srv_det_snapshot *outs) {
+  if (n == 0 || n > SRV_READ_MAX_SIDES) return HUD_EINVAL;
   int rc = 0;
   int64_t lo = sides[0].from_s, hi = sides[0].to_s;
   for (size_t k = 0; k < n && rc == 0; k++) {
@@ -1924,8 +1893,8 @@ int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot 
         }
     }
     bool clean = false;
-    if (q->rd->in_tx && nx < 2) {
-      if (h >= q->rd->hour_from && h + 3600 <= q->rd->hour_to) {
+    if (q->in_tx && nx < 2) {
+      if (h >= q->hour_from && h + 3600 <= q->hour_to) {
         clean = true;
       } else {
         sqlite3_reset(dst);
@@ -1944,7 +1913,7 @@ int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot 
     run = -1;
     if (rc < 0) break;
     if (clean) {
-      unsigned m1 = sq_sides_at(sides, n, h), m2 = sq_sides_at(sides, n, x);
+      unsigned m1 = srv_read_sides_at(sides, n, h), m2 = srv_read_sides_at(sides, n, x);
       if (x - h <= h + 3600 - x) {
         rc = sq_ckeys_range(q, &ck, hst, h, h + 1, sides, n, true, m2, 0);
         if (rc == 0) rc = sq_ckeys_range(q, &ck, st, h, x, sides, n, true, m1, m2);
@@ -1990,7 +1959,7 @@ int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot 
 
 /* ---- detection runner reads (issues_runner.c) ---- */
 
-int sq_service_of(q_ctx *q, int64_t service_id, const char **env, const char **name) {
+static int sq_service_of(srv_store_read *q, int64_t service_id, const char **env, const char **name) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT env, name FROM services WHERE id = ?1", &st);
   if (rc < 0) return rc;
@@ -2007,7 +1976,7 @@ int sq_service_of(q_ctx *q, int64_t service_id, const char **env, const char **n
   return rc;
 }
 
-int sq_version_span(q_ctx *q, int64_t version_id, int64_t *from_s, int64_t *to_s) {
+static int sq_version_span(srv_store_read *q, int64_t version_id, int64_t *from_s, int64_t *to_s) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    "SELECT COALESCE(s.data_from, v.first_seen), COALESCE(s.data_to, v.last_seen + 60) FROM versions v"
@@ -2025,7 +1994,7 @@ int sq_version_span(q_ctx *q, int64_t version_id, int64_t *from_s, int64_t *to_s
   return rc;
 }
 
-int sq_det_fns(q_ctx *q, int64_t version_id, srv_det_fn **fns, size_t *n) {
+static int sq_det_fns(srv_store_read *q, int64_t version_id, srv_det_fn **fns, size_t *n) {
   *fns = NULL;
   *n = 0;
   sqlite3_stmt *st;
@@ -2052,3 +2021,39 @@ int sq_det_fns(q_ctx *q, int64_t version_id, srv_det_fn **fns, size_t *n) {
   sqlite3_finalize(st);
   return rc;
 }
+
+/* ---- the table ---- */
+
+const srv_store_reads srv_store_sqlite_reads = {
+    .services = sq_services,
+    .service_id = sq_service_id,
+    .service_of = sq_service_of,
+    .version = sq_version,
+    .previous_version = sq_previous_version,
+    .latest_version = sq_latest_version,
+    .version_span = sq_version_span,
+    .fn_id = sq_fn_id,
+    .flow_id = sq_flow_id,
+    .fns_of_modules = sq_fns_of_modules,
+    .fn_declared_in = sq_fn_declared_in,
+    .name_of_function = sq_name_of_function,
+    .name_of_flow = sq_name_of_flow,
+    .fn_summaries = sq_fn_summaries,
+    .fn_page = sq_fn_page,
+    .fn_meta = sq_fn_meta,
+    .fn_decl = sq_decl,
+    .fn_percentiles = sq_fn_percentiles,
+    .fn_slowdowns = sq_fn_slowdowns,
+    .fn_series = sq_series,
+    .fn_peers = sq_peers,
+    .fn_errors_by_type = sq_errors_by_type,
+    .fn_versions = sq_fn_versions,
+    .callees = sq_callees,
+    .graph_node = sq_graph_node,
+    .exception_paths = sq_exception_paths,
+    .flows = sq_flows,
+    .exception_flows = sq_exception_flows,
+    .det_snapshot = sq_det_snapshot,
+    .det_snapshots = sq_det_snapshots,
+    .det_fns = sq_det_fns,
+};

@@ -12,11 +12,13 @@
 /* Memory map for readers (capped by SQLite's compile-time maximum, 2 GB on Debian). */
 #define READ_MMAP_SIZE "4294967296"
 
-int srv_store_read_begin(srv_store *st, int fresh, srv_store_read **out) {
+int srv_sqlite_read_begin(srv_store *st, int fresh, struct hud_arena *arena, srv_store_read **out) {
   *out = NULL;
   srv_store_read *rd = calloc(1, sizeof *rd);
   if (!rd) return HUD_ENOMEM;
+  rd->ops = &srv_store_sqlite_ops;
   rd->st = st;
+  rd->arena = arena;
   int rc = fresh ? srv_store_sqlite_reader(st, &rd->db) : srv_store_sqlite_reader_recent(st, &rd->db);
   if (rc < 0) {
     free(rd);
@@ -31,26 +33,29 @@ int srv_store_read_begin(srv_store *st, int fresh, srv_store_read **out) {
   return 0;
 }
 
-void srv_store_read_snapshot_end(srv_store_read *rd) {
+void srv_sqlite_read_snapshot_end(srv_store_read *rd) {
   if (rd && rd->in_tx) sqlite3_exec(rd->db, "COMMIT", NULL, NULL, NULL);
   if (rd) rd->in_tx = 0;
 }
 
-void srv_store_read_end(srv_store_read *rd) {
+void srv_sqlite_read_end(srv_store_read *rd) {
   if (!rd) return;
-  srv_store_read_snapshot_end(rd);
+  srv_sqlite_read_snapshot_end(rd);
   srv_store_sqlite_reader_release(rd->st, rd->db);
   free(rd);
 }
 
-/* Chooses the whole hours of the window that come from fn_hours: the reads that follow run in one
+/* Fixes the window; with AGGREGATES, chooses the whole hours of the window that come from fn_hours: the reads that follow run in one
  * read transaction in which no hour of [hour_from, hour_to) is dirty, or the split is dropped. */
-int srv_store_read_window(srv_store_read *rd, int64_t service_id, int64_t from_s, int64_t to_s) {
+int srv_sqlite_read_window(srv_store_read *rd, int64_t service_id, int64_t version_id, int64_t from_s, int64_t to_s,
+                           int aggregates) {
   rd->service_id = service_id;
+  rd->version_id = version_id;
   rd->from_s = from_s;
   rd->to_s = to_s;
   int64_t h0 = (from_s + 3599) / 3600 * 3600, h1 = to_s / 3600 * 3600;
   rd->hour_from = rd->hour_to = rd->blk_a = rd->blk_b = from_s;
+  if (!aggregates) return 0;
   /* HUD_SERVER_HOURLY=off reads minute slices only: the reference the exactness tests compare with. */
   const char *sw = getenv("HUD_SERVER_HOURLY");
   if (sw && strcmp(sw, "off") == 0) return 0;
@@ -75,4 +80,4 @@ int srv_store_read_window(srv_store_read *rd, int64_t service_id, int64_t from_s
   return 0;
 }
 
-struct sqlite3 *srv_store_read_db(srv_store_read *rd) { return rd->db; }
+struct sqlite3 *srv_store_read_db(srv_store_read *rd) { return rd->ops == &srv_store_sqlite_ops ? rd->db : NULL; }

@@ -11,10 +11,12 @@
 struct sqlite3;
 
 struct srv_store_read {
+  const srv_store_ops *ops; /* first: store.c routes calls through it */
   srv_store *st;
+  struct hud_arena *arena; /* where reads put what they return */
   struct sqlite3 *db;
   int in_tx; /* a read transaction is open (srv_store_read_window) */
-  int64_t service_id, from_s, to_s;
+  int64_t service_id, version_id, from_s, to_s; /* the window (srv_store_read_window); version 0 = all */
   /* Whole hours [hour_from, hour_to) of the window read from fn_hours, the edges [from_s, hour_from)
    * and [hour_to, to_s) from fn_slices; hour_from = hour_to = from_s when the window has no whole
    * hour or one of them is dirty (then everything comes from fn_slices). */
@@ -24,5 +26,14 @@ struct srv_store_read {
    * blk_a = hour_from and blk_b = hour_to when a block there is dirty (or no hour split). */
   int64_t blk_a, blk_b;
 };
+
+/* The engine's entries of srv_store_sqlite_ops (store_sqlite_read.c, store_sqlite_query.c). */
+int srv_sqlite_read_begin(srv_store *st, int fresh, struct hud_arena *arena, srv_store_read **out);
+int srv_sqlite_read_window(srv_store_read *rd, int64_t service_id, int64_t version_id, int64_t from_s, int64_t to_s,
+                           int aggregates);
+void srv_sqlite_read_snapshot_end(srv_store_read *rd);
+void srv_sqlite_read_end(srv_store_read *rd);
+extern const struct srv_store_reads srv_store_sqlite_reads;
+extern const srv_store_ops srv_store_sqlite_ops;
 
 #endif
