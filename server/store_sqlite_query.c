@@ -1251,11 +1251,26 @@ static int sq_decl(srv_store_read *q, int64_t fn, hud_function_decl **decl) {
 
 /* ---- call graph (the walk: query_graph.c) ---- */
 
+/* Statements kept on the handle (srv_store_read.stmts): the walk runs them once per node. */
+enum { SQ_ST_CALLEES, SQ_ST_NODE };
+
+/* The handle's statement K for SQL, prepared on first use, reset and unbound. */
+static int sq_prep_kept(srv_store_read *q, int k, const char *sql, sqlite3_stmt **st) {
+  if (!q->stmts[k]) {
+    int rc = sq_prep(q, sql, &q->stmts[k]);
+    if (rc < 0) return rc;
+  }
+  *st = q->stmts[k];
+  sqlite3_reset(*st);
+  sqlite3_clear_bindings(*st);
+  return 0;
+}
+
 static int sq_callees(srv_store_read *q, int64_t caller, srv_call_edge **out, size_t *n_out) {
   *out = NULL;
   *n_out = 0;
   sqlite3_stmt *st;
-  int rc = sq_prep(q,
+  int rc = sq_prep_kept(q, SQ_ST_CALLEES,
                    "SELECT fn, call_line, hud_sum(count), hud_sum(sum_duration) FROM " SQ_CALL_ROWS("caller")
                    " GROUP BY fn, call_line ORDER BY hud_sum(sum_duration) DESC, fn, call_line",
                    &st);
@@ -1272,7 +1287,7 @@ static int sq_callees(srv_store_read *q, int64_t caller, srv_call_edge **out, si
                              sqlite3_column_int64(st, 3)};
   }
   if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   *out = v;
   *n_out = n;
   return rc;
@@ -1280,7 +1295,7 @@ static int sq_callees(srv_store_read *q, int64_t caller, srv_call_edge **out, si
 
 static int sq_graph_node(srv_store_read *q, int64_t fn, hud_graph_node *nd) {
   sqlite3_stmt *st;
-  int rc = sq_prep(q,
+  int rc = sq_prep_kept(q, SQ_ST_NODE,
                    "SELECT f.function_id, f.name, f.module_path, x.c, x.e, x.d, x.s FROM functions f, (SELECT"
                    " hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sum_duration) AS d, hud_sum(self_duration) AS s FROM"
                    " (SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN
@@ -1303,7 +1318,7 @@ static int sq_graph_node(srv_store_read *q, int64_t fn, hud_graph_node *nd) {
   } else {
     rc = HUD_ESTORE; /* every stored id has its functions row */
   }
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   return rc;
 }
 

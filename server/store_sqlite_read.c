@@ -40,6 +40,7 @@ void srv_sqlite_read_snapshot_end(srv_store_read *rd) {
 
 void srv_sqlite_read_end(srv_store_read *rd) {
   if (!rd) return;
+  for (size_t i = 0; i < sizeof rd->stmts / sizeof *rd->stmts; i++) sqlite3_finalize(rd->stmts[i]);
   srv_sqlite_read_snapshot_end(rd);
   srv_store_sqlite_reader_release(rd->st, rd->db);
   free(rd);

@@ -25,6 +25,9 @@ struct srv_store_read {
    * [hour_to, blk_b) from fn_blocks / flow_fn_blocks, minutes [from_s, blk_a) and [blk_b, to_s);
    * blk_a = hour_from and blk_b = hour_to when a block there is dirty (or no hour split). */
   int64_t blk_a, blk_b;
+  /* Statements a request runs once per function (the call-graph walk), prepared once per handle and
+   * finalized by srv_sqlite_read_end (store_sqlite_query.c's SQ_ST_*). */
+  struct sqlite3_stmt *stmts[2];
 };
 
 /* The engine's entries of srv_store_sqlite_ops (store_sqlite_read.c, store_sqlite_query.c). */
