@@ -376,6 +376,7 @@ typedef struct id_cache {
 
 struct srv_store {
   const srv_store_ops *ops; /* first: store.c routes calls through it */
+  srv_sqlite_qcache *qcache; /* the queries' caches (store_sqlite_query.c) */
   srv_store_options opt;
   char *path;
   int lock_fd; /* flock(2) on PATH.lock while serving; -1 for a key-admin store */
@@ -715,6 +716,11 @@ static srv_store *store_new(const srv_store_options *opt) {
   srv_store *st = calloc(1, sizeof *st);
   if (!st) return NULL;
   st->ops = &srv_store_sqlite_ops;
+  st->qcache = srv_sqlite_qcache_new();
+  if (!st->qcache) {
+    free(st);
+    return NULL;
+  }
   st->lock_fd = -1;
   st->opt = *opt;
   st->path = strdup(opt->path);
@@ -868,9 +874,12 @@ static void sqlite_free(srv_store *st) {
   pthread_cond_destroy(&st->fcond);
   pthread_cond_destroy(&st->dcond);
   if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
+  srv_sqlite_qcache_free(st->qcache);
   free(st->path);
   free(st);
 }
+
+srv_sqlite_qcache *srv_sqlite_qcache_of(srv_store *st) { return st->qcache; }
 
 /* ---- readers ---- */
 

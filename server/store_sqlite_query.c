@@ -355,37 +355,6 @@ static int sq_fn_declared_in(srv_store_read *q, int64_t fn) {
  * SQL GROUP BY (a sort of every blob). */
 typedef srv_bins_acc sq_bins;
 
-/* One warm block of bins kept between requests: the p95 sort needs a few MB of counts per request,
- * and fresh memory costs a page fault per 4 KB (measured ~1/5 of that query). */
-static pthread_mutex_t g_slab_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t *g_slab;
-static size_t g_slab_n;
-
-static uint64_t *sq_slab_take(size_t n) {
-  uint64_t *b = NULL;
-  pthread_mutex_lock(&g_slab_lock);
-  if (g_slab && g_slab_n >= n) {
-    b = g_slab;
-    g_slab = NULL;
-  }
-  pthread_mutex_unlock(&g_slab_lock);
-  if (!b) b = malloc(n * sizeof *b);
-  return b;
-}
-
-static void sq_slab_give(uint64_t *b, size_t n) {
-  if (!b) return;
-  pthread_mutex_lock(&g_slab_lock);
-  if (!g_slab || g_slab_n < n) {
-    uint64_t *old = g_slab;
-    g_slab = b;
-    g_slab_n = n;
-    b = old;
-  }
-  pthread_mutex_unlock(&g_slab_lock);
-  free(b);
-}
-
 /* Bins a fresh accumulator takes for its first N bins (srv_acc_cover's headroom). */
 static size_t sq_bins_first(size_t n) { return n + 2 * (n / 2 + 4); }
 
@@ -457,7 +426,6 @@ static int sq_acc_of(sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, 
  * the answer only changes when the window's hours move (hourly) or an hour is rebuilt (hours_gen
  * changes, see store_hours.h). One entry, the last window asked; ~functions * bins * 8 bytes. */
 typedef struct sq_hours_cache {
-  const void *store;
   int64_t service_id, flow, version_id, hour_from, hour_to, gen; /* flow 0: fn_hours, else flow_fn_hours */
   sq_map map; /* fn -> index in bins */
   int64_t *fns;
@@ -465,8 +433,61 @@ typedef struct sq_hours_cache {
   size_t n;
 } sq_hours_cache;
 
-static pthread_mutex_t g_hc_lock = PTHREAD_MUTEX_INITIALIZER;
-static sq_hours_cache g_hc;
+/* What a store's queries keep between requests (one per store: srv_sqlite_qcache_of): the merged
+ * hours above, and one warm block of bins (the p95 sort needs a few MB of counts per request, and
+ * fresh memory costs a page fault per 4 KB, measured ~1/5 of that query). */
+struct srv_sqlite_qcache {
+  pthread_mutex_t lock; /* hc */
+  sq_hours_cache hc;
+  pthread_mutex_t slab_lock; /* slab (taken while lock is held: never the other way round) */
+  uint64_t *slab;
+  size_t slab_n;
+};
+
+static void sq_hours_cache_clear(sq_hours_cache *c);
+
+srv_sqlite_qcache *srv_sqlite_qcache_new(void) {
+  srv_sqlite_qcache *c = calloc(1, sizeof *c);
+  if (c) {
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->slab_lock, NULL);
+  }
+  return c;
+}
+
+void srv_sqlite_qcache_free(srv_sqlite_qcache *c) {
+  if (!c) return;
+  sq_hours_cache_clear(&c->hc);
+  free(c->slab);
+  pthread_mutex_destroy(&c->lock);
+  pthread_mutex_destroy(&c->slab_lock);
+  free(c);
+}
+
+static uint64_t *sq_slab_take(srv_sqlite_qcache *c, size_t n) {
+  uint64_t *b = NULL;
+  pthread_mutex_lock(&c->slab_lock);
+  if (c->slab && c->slab_n >= n) {
+    b = c->slab;
+    c->slab = NULL;
+  }
+  pthread_mutex_unlock(&c->slab_lock);
+  if (!b) b = malloc(n * sizeof *b);
+  return b;
+}
+
+static void sq_slab_give(srv_sqlite_qcache *c, uint64_t *b, size_t n) {
+  if (!b) return;
+  pthread_mutex_lock(&c->slab_lock);
+  if (!c->slab || c->slab_n < n) {
+    uint64_t *old = c->slab;
+    c->slab = b;
+    c->slab_n = n;
+    b = old;
+  }
+  pthread_mutex_unlock(&c->slab_lock);
+  free(b);
+}
 
 static void sq_hours_cache_clear(sq_hours_cache *c) {
   for (size_t i = 0; i < c->n; i++) free(c->bins[i].counts);
@@ -487,41 +508,43 @@ static int sq_hours_seed(srv_store_read *q, int64_t flow, sq_map *map, sq_acc **
   *seeded = false;
   int rc = srv_hours_generation(q->db, q->service_id, gen);
   if (rc < 0) return rc;
-  pthread_mutex_lock(&g_hc_lock);
-  if (g_hc.bins && g_hc.store == (const void *)q->st && g_hc.service_id == q->service_id &&
-      g_hc.flow == flow && g_hc.version_id == q->version_id && g_hc.hour_from == q->hour_from && g_hc.hour_to == q->hour_to &&
-      g_hc.gen == *gen) {
+  srv_sqlite_qcache *qc = srv_sqlite_qcache_of(q->st);
+  sq_hours_cache *hc = &qc->hc;
+  pthread_mutex_lock(&qc->lock);
+  if (hc->bins && hc->service_id == q->service_id &&
+      hc->flow == flow && hc->version_id == q->version_id && hc->hour_from == q->hour_from && hc->hour_to == q->hour_to &&
+      hc->gen == *gen) {
     size_t total = 0;
-    for (size_t k = 0; k < g_hc.n; k++)
-      if (g_hc.bins[k].set) total += sq_bins_first(g_hc.bins[k].n);
+    for (size_t k = 0; k < hc->n; k++)
+      if (hc->bins[k].set) total += sq_bins_first(hc->bins[k].n);
     *slab_n = total;
-    *slab = sq_slab_take(total ? total : 1);
+    *slab = sq_slab_take(qc, total ? total : 1);
     if (!*slab) rc = HUD_ENOMEM;
-    for (size_t k = 0, at = 0; k < g_hc.n && rc == 0; k++) {
+    for (size_t k = 0, at = 0; k < hc->n && rc == 0; k++) {
       /* Only functions with hour sketches: they have fn_hours rows, so the hours pass lists them
        * anyway; one seen only in the edges of an earlier request must not appear with no calls. */
-      if (!g_hc.bins[k].set) continue;
+      if (!hc->bins[k].set) continue;
       long i;
-      if ((rc = sq_acc_of(map, acc, n_acc, cap_acc, g_hc.fns[k], &i)) < 0) break;
+      if ((rc = sq_acc_of(map, acc, n_acc, cap_acc, hc->fns[k], &i)) < 0) break;
       sq_bins *b = &(*acc)[i].sketch;
       if (!b->counts) {
         b->counts = *slab + at;
-        b->cap = sq_bins_first(g_hc.bins[k].n);
+        b->cap = sq_bins_first(hc->bins[k].n);
         b->borrowed = 1;
         at += b->cap;
       }
-      if (srv_acc_merge(b, &g_hc.bins[k]) < 0) rc = HUD_ESTORE;
+      if (srv_acc_merge(b, &hc->bins[k]) < 0) rc = HUD_ESTORE;
     }
     *seeded = rc == 0;
   }
-  pthread_mutex_unlock(&g_hc_lock);
+  pthread_mutex_unlock(&qc->lock);
   return rc;
 }
 
 /* After the row passes, when not seeded: decodes the hours' sketches into ACC and caches them. */
 static int sq_hours_sketches(srv_store_read *q, int64_t flow, const sq_map *map, sq_acc *acc, size_t n_acc, int64_t gen) {
   int rc = 0;
-  sq_hours_cache c = {.store = q->st, .service_id = q->service_id, .flow = flow, .version_id = q->version_id,
+  sq_hours_cache c = {.service_id = q->service_id, .flow = flow, .version_id = q->version_id,
                       .hour_from = q->hour_from, .hour_to = q->hour_to, .gen = gen, .n = n_acc};
   c.bins = calloc(n_acc ? n_acc : 1, sizeof *c.bins);
   c.fns = calloc(n_acc ? n_acc : 1, sizeof *c.fns);
@@ -557,10 +580,11 @@ static int sq_hours_sketches(srv_store_read *q, int64_t flow, const sq_map *map,
     sq_hours_cache_clear(&c);
     return rc;
   }
-  pthread_mutex_lock(&g_hc_lock);
-  sq_hours_cache_clear(&g_hc);
-  g_hc = c;
-  pthread_mutex_unlock(&g_hc_lock);
+  srv_sqlite_qcache *qc = srv_sqlite_qcache_of(q->st);
+  pthread_mutex_lock(&qc->lock);
+  sq_hours_cache_clear(&qc->hc);
+  qc->hc = c;
+  pthread_mutex_unlock(&qc->lock);
   return 0;
 }
 
@@ -802,7 +826,7 @@ static int sq_fn_summaries(srv_store_read *q, const srv_fn_filter *f, hud_functi
   }
   if (rc == 0) *n = n_acc;
   for (size_t i = 0; i < n_acc; i++) q_fig_free(&acc[i]);
-  sq_slab_give(slab, slab_n);
+  sq_slab_give(srv_sqlite_qcache_of(q->st), slab, slab_n);
   free(acc);
   sq_map_free(&map);
   return rc;

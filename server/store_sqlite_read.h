@@ -37,6 +37,12 @@ int srv_sqlite_read_window(srv_store_read *rd, int64_t service_id, int64_t versi
 void srv_sqlite_read_snapshot_end(srv_store_read *rd);
 void srv_sqlite_read_end(srv_store_read *rd);
 extern const struct srv_store_reads srv_store_sqlite_reads;
+
+/* What one store's queries keep between requests (store_sqlite_query.c), owned by the store. */
+typedef struct srv_sqlite_qcache srv_sqlite_qcache;
+srv_sqlite_qcache *srv_sqlite_qcache_new(void);
+void srv_sqlite_qcache_free(srv_sqlite_qcache *c);
+srv_sqlite_qcache *srv_sqlite_qcache_of(srv_store *st);
 extern const srv_store_ops srv_store_sqlite_ops;
 
 #endif
