@@ -1,20 +1,27 @@
-/* hud-server's storage interface.
+/* hud-server's storage interface: the seam between what the server computes and where rows live.
  *
- * DECISION (for the query engineer): writes go through the typed functions below (an ops table, so a
- * ClickHouse backend can be added later). READS are done in SQL against the schema documented here:
- * write them in your own file server/store_sqlite_query.c using srv_store_sqlite_reader() (a read-only
- * connection from a pool; many readers run in parallel with the single writer thanks to WAL). For
- * writes of your own (detected issues) use srv_store_sqlite_write(), which runs your callback inside the
- * writer's transaction. A ClickHouse backend will need its own query file; the schema below is the model.
+ * An engine is one file exporting a const srv_store_ops (below; SQLite: srv_store_sqlite_ops in
+ * server/store_sqlite.c, the only engine today); server/store.c lists the engines once and routes every
+ * srv_store_* call to the handle's engine. Writes are typed calls (ingest, keys, maintenance). Reads go
+ * through a read handle (srv_store_read_begin/_window/_end) and the engine's typed reads
+ * (server/store_reads.h), which sum stored rows over a window and return typed rows; what the figures
+ * mean (means, rates, trend fits, the slowdown rule, percentiles of merged sketches, the call-graph
+ * walk) is computed by engine-neutral code (server/query_figures.c, query_graph.c, query_functions.c).
+ * Reads never write: pre-aggregates are built by the engine when it folds and maintains.
  *
- * Every connection (readers and the writer) has these SQL functions registered:
+ * Not yet behind the seam: the issue store (server/issues_store.h) takes the SQLite connection under a
+ * read handle (srv_store_read_db) and writes through srv_store_sqlite_write(); detection inputs are
+ * typed reads but computed by the SQLite file's own passes.
+ *
+ * The SQLite engine (everything below this paragraph that names tables or SQL). Every connection
+ * (readers and the writer) has these SQL functions registered:
  *   hud_sketch_agg(blob)            aggregate: merged sketch blob of the group (NULL when no input)
  *   hud_sketch_merge(a, b)          scalar: merged blob of two (either may be NULL)
  *   hud_sketch_quantile(blob, q)    scalar: quantile q in [0,1] in ns, NULL for NULL/empty
  *   hud_sketch_count(blob)          scalar: number of values in the sketch
  * e.g. SELECT fn, SUM(count), hud_sketch_quantile(hud_sketch_agg(sketch), 0.95) FROM fn_slices
  *      WHERE service_id = ?1 AND slice >= ?2 AND slice < ?3 GROUP BY fn;
- * Sketch blobs can also be turned into hud_sketch with srv_sketch_blob_decode().
+ * They add bins through the one accumulator and blob codec of server/sketch_bins.h.
  *
  * SCHEMA (srv_store_sqlite.c creates it; SRV_STORE_SCHEMA_VERSION in table meta). All times are
  * unix seconds (UTC). Durations are nanoseconds. Ids `fn`, `caller`, `origin_fn`, `caught_fn` are
@@ -73,10 +80,12 @@
  *         WITHOUT ROWID;  INDEX exception_flows_origin(origin_fn, slice)
  *         -- path: functions.id the exception propagated through (origin's caller first, origin and
  *         -- catcher excluded), space-separated; caught_fn = 0: escaped.
- *   fn_hours, hours_dirty: hourly pre-aggregates of fn_slices (every width): ingest and a DELETE
- *         trigger mark hours dirty, a materializer rebuilds them (server/store_hours.h documents it). The query side reads a window's whole
- *         hours from fn_hours and only its partial-hour edges from fn_slices, so day windows read ~24
- *         rows per function instead of ~1440; answers are the same as summing fn_slices.
+ *   fn_hours, call_hours, flow_fn_hours, fn_blocks, flow_fn_blocks, hours_dirty, blocks_dirty, hours_gen:
+ *         hourly and 10-minute pre-aggregates (server/store_hours.h documents them): ingest and a DELETE
+ *         trigger mark hours and blocks dirty; the fold rebuilds the ended ones it touched, maintenance
+ *         the rest. The SQLite reads take a window's clean whole hours from fn_hours and only its
+ *         partial-hour edges from fn_slices, so day windows read ~24 rows per function instead of
+ *         ~1440; answers are the same as summing fn_slices.
  *   issues(issue_id TEXT PRIMARY KEY, service_id, kind TEXT, function_id TEXT, flow_id TEXT,
  *         exception_type TEXT, comparison TEXT, status TEXT  -- open | acknowledged | muted | resolved
  *         , first_seen, last_seen, status_changed_at  -- unix ns
@@ -158,13 +167,14 @@ typedef struct srv_ingest_result {
 
 /* Stores a validated batch for environment ENV durably (committed = on disk in the WAL with
  * synchronous=FULL) before returning. Concurrent callers share one transaction (group commit), each
- * batch under its own savepoint: a failing batch changes nothing and does not affect the others. NOW is the receive time (unix s) used for first/last seen and for
- * choosing per-minute or hourly slices. A batch id seen before → result->duplicate = 1, 0 returned.
+ * batch under its own savepoint: a failing batch changes nothing and does not affect the others. NOW is
+ * the receive time (unix s) used for first/last seen and for choosing per-minute or hourly slices. A batch id seen before → result->duplicate = 1, 0 returned.
  * Write-behind (SQLite backend): what is committed is the batch id and the batch's records in a
  * journal table; a folder thread merges the journaled batches in memory and writes them to the tables
- * above in one transaction that deletes their journal rows (at least every fold_interval_ms, before
- * every read through srv_store_sqlite_reader, before maintenance, at srv_store_free; srv_store_open
- * folds what a crash left). Readers never see part of a batch nor miss an acknowledged one. */
+ * above in one transaction that deletes their journal rows and rebuilds the pre-aggregates of the hours
+ * and blocks it touched that have ended (at least every fold_interval_ms, before every fresh read,
+ * before maintenance, at srv_store_free; srv_store_open folds what a crash left). Readers never see
+ * part of a batch nor miss an acknowledged one. */
 int srv_store_ingest(srv_store *st, const char *env, const struct hud_batch *batch, int64_t now,
                      srv_ingest_result *result);
 /* 1 while the last write failed because the disk is full (until a write commits again). */
@@ -213,7 +223,8 @@ typedef struct srv_maintain_result {
   uint64_t deleted;   /* rows dropped by retention */
 } srv_maintain_result;
 
-/* Rolls minute slices older than NOW - rollup_after into hourly ones, applies retention. */
+/* Rolls minute slices older than NOW - rollup_after into hourly ones, applies retention, and builds the
+ * pre-aggregates of every ended hour and block still dirty. */
 int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res);
 
 /* ---- reads ----
@@ -284,7 +295,7 @@ typedef struct srv_store_ops {
  * care) before release. HUD_EUNSUPPORTED on a non-SQLite backend. */
 int srv_store_sqlite_reader(srv_store *st, struct sqlite3 **db);
 /* The same without waiting for the fold: the tables as of the last fold, at most fold_interval_ms
- * behind ingest. What the query API reads unless a request asks for fresh data: under heavy
+ * behind ingest. What the query API reads (srv_store_read_begin) unless a request asks for fresh data: under heavy
  * ingest a fold per query would cost every query the fold (~0.5 s at 100k rows/s) and cut the
  * merges that make ingest cheap. */
 int srv_store_sqlite_reader_recent(srv_store *st, struct sqlite3 **db);

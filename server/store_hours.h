@@ -38,8 +38,8 @@
  *   blocks_dirty(service_id, block, PRIMARY KEY(service_id, block)) WITHOUT ROWID
  *     As hours_dirty for the blocks: ingest marks the block of every timestamp and the first block
  *     of its hour (where a late row in an hourly slice lands); the fn_slices DELETE trigger marks
- *     the deleted rows' blocks. Maintenance rebuilds the blocks of completed hours with the hours;
- *     a query rebuilds the completed blocks of its window's edges (srv_blocks_refresh).
+ *     the deleted rows' blocks. A fold rebuilds the ended blocks of the hours it builds and of the
+ *     running hour (srv_hours_settle); maintenance every ended block still dirty. Queries never build.
  *   hours_gen(service_id INTEGER PRIMARY KEY, gen)
  *     Incremented in the transaction that rebuilds any hour of the service: equal generations (read
  *     in a read transaction) mean equal fn_hours and call_hours rows, so merged hours can be cached.
