@@ -154,3 +154,77 @@ int q_fig_percentiles(srv_bins_acc *k, hud_function_summary *out) {
   }
   return rc;
 }
+
+int q_blob_quantiles(const unsigned char *blob, size_t len, const double *qs, size_t n, double *out) {
+  for (size_t i = 0; i < n; i++) out[i] = 0;
+  if (!blob || !len) return 0;
+  srv_bins_acc a = {0};
+  int rc = srv_acc_add_blob(&a, blob, len);
+  bool have = false;
+  double v[8];
+  if (rc == 0 && n <= 8) rc = srv_acc_quantiles(&a, qs, n, v, &have);
+  srv_acc_free(&a);
+  for (size_t i = 0; rc == 0 && have && i < n; i++) out[i] = v[i];
+  return rc;
+}
+
+int q_point_of(const srv_series_row *r, hud_time_point *p) {
+  static const double qs[2] = {0.5, 0.95};
+  double v[2];
+  p->timestamp = r->start * 1000000000LL;
+  p->calls = r->s.count;
+  p->errors = r->s.errors;
+  p->mean_duration = r->s.sampled ? r->s.sum / (double)r->s.sampled : 0.0;
+  int rc = q_blob_quantiles(r->s.sketch.blob, r->s.sketch.len, qs, 2, v);
+  p->p50 = v[0];
+  p->p95 = v[1];
+  return rc;
+}
+
+int q_version_of(const srv_version_row *r, hud_version_stats *v) {
+  static const double qs[3] = {0.5, 0.95, 0.99};
+  double q[3];
+  memset(v, 0, sizeof *v);
+  v->version = r->version;
+  v->first_seen = r->first_seen * 1000000000LL;
+  v->last_seen = r->last_seen * 1000000000LL;
+  v->calls = r->s.count;
+  v->errors = r->s.errors;
+  v->error_rate = v->calls ? (double)v->errors / (double)v->calls : 0.0;
+  v->sampled_count = r->s.sampled;
+  hud_summary sm;
+  if (v->sampled_count > 0 && hud_summary_from_sums((uint64_t)v->sampled_count, r->s.sum, r->s.sumsq, &sm) == 0) {
+    v->mean_duration = sm.mean;
+    v->stddev_duration = sm.sd;
+  }
+  int rc = q_blob_quantiles(r->s.sketch.blob, r->s.sketch.len, qs, 3, q);
+  v->p50 = q[0];
+  v->p95 = q[1];
+  v->p99 = q[2];
+  return rc;
+}
+
+int q_flow_figures(const srv_sums *s, hud_flow_summary *f) {
+  static const double qs[3] = {0.5, 0.95, 0.99};
+  double q[3];
+  f->calls = s->count;
+  f->errors = s->errors;
+  f->error_rate = f->calls ? (double)f->errors / (double)f->calls : 0.0;
+  f->mean_duration = s->sampled ? s->sum / (double)s->sampled : 0.0;
+  int rc = q_blob_quantiles(s->sketch.blob, s->sketch.len, qs, 3, q);
+  f->p50 = q[0];
+  f->p95 = q[1];
+  f->p99 = q[2];
+  return rc;
+}
+
+int q_sketch_percentiles(const srv_sketch_ref *k, hud_function_summary *it) {
+  static const double qs[4] = {0.5, 0.9, 0.95, 0.99};
+  double q[4];
+  int rc = q_blob_quantiles(k->blob, k->len, qs, 4, q);
+  it->p50 = q[0];
+  it->p90 = q[1];
+  it->p95 = q[2];
+  it->p99 = q[3];
+  return rc;
+}

@@ -14,6 +14,7 @@
 
 #include "hud/codec.h"
 #include "sketch_bins.h"
+#include "store_reads.h"
 
 /* One function's figures over one time span of one version (or of all: version_id 0). */
 typedef struct srv_fn_row {
@@ -73,5 +74,16 @@ int q_slowdown(const int64_t n[2], const int64_t sum[2], double *pct);
 
 /* p50, p90, p95 and p99 of merged sketch K into OUT (0 when K is empty or invalid). */
 int q_fig_percentiles(srv_bins_acc *k, hud_function_summary *out);
+/* Quantiles QS[0..N) of a stored merged sketch BLOB (LEN 0: none) into OUT, all 0 when it has no
+ * values; HUD_EPARSE for a bad blob. */
+int q_blob_quantiles(const unsigned char *blob, size_t len, const double *qs, size_t n, double *out);
+
+/* Figures from a read's sums (store_reads.h): a series point, a version's figures, a flow's figures
+ * (rates, means, stddev, percentiles of the merged sketch). HUD_EPARSE for a bad sketch blob. */
+int q_point_of(const srv_series_row *r, hud_time_point *out);
+int q_version_of(const srv_version_row *r, hud_version_stats *out);
+int q_flow_figures(const srv_sums *s, hud_flow_summary *out);
+/* p50/p90/p95/p99 of a function from its merged sketch K. */
+int q_sketch_percentiles(const srv_sketch_ref *k, hud_function_summary *out);
 
 #endif

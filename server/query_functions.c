@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hud/err.h"
+#include "query_figures.h"
 #include "query_internal.h"
 
 int q_h_services(const srv_request *req, srv_response *resp) {
@@ -50,7 +51,8 @@ static int q_finish_items(q_ctx *q, hud_function_summary *items, const int64_t *
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     rc = sq_fn_meta(q, fns[i], &items[i]);
-    if (rc == 0 && !have_pct) rc = sq_fn_percentiles(q, fns[i], flow, &items[i]);
+    srv_sketch_ref k;
+    if (rc == 0 && !have_pct && (rc = sq_fn_sketch(q, fns[i], flow, &k)) == 0) rc = q_sketch_percentiles(&k, &items[i]);
   }
   if (rc == 0 && !have_slowdown) rc = sq_fn_slowdowns(q, items, fns, n);
   return rc;
@@ -187,18 +189,33 @@ static int q_function_detail(q_ctx *q, int64_t fn, int64_t bucket_ns, hud_functi
   if (rc < 0) return rc;
   if (n) d->summary = items[0];
   rc = sq_fn_meta(q, fn, &d->summary);
-  if (rc == 0) rc = sq_fn_percentiles(q, fn, 0, &d->summary);
+  srv_sketch_ref k;
+  if (rc == 0 && (rc = sq_fn_sketch(q, fn, 0, &k)) == 0) rc = q_sketch_percentiles(&k, &d->summary);
   if (rc == 0) rc = sq_fn_slowdowns(q, &d->summary, &fn, 1);
   int64_t bucket_s = bucket_ns > 0 ? (bucket_ns + 999999999LL) / 1000000000LL : 0;
   if (bucket_s <= 0) {
     bucket_s = ((q->to_s - q->from_s) / 60 + 59) / 60 * 60;
     if (bucket_s < 60) bucket_s = 60;
   }
-  if (rc == 0) rc = sq_fn_series(q, fn, bucket_s, d);
+  srv_series_row *pts;
+  size_t n_pts;
+  if (rc == 0) rc = sq_fn_series(q, fn, bucket_s, &pts, &n_pts);
+  if (rc == 0 && n_pts) {
+    d->series = hud_arena_calloc(q->arena, n_pts, sizeof *d->series);
+    if (!d->series) rc = HUD_ENOMEM;
+  }
+  for (size_t i = 0; rc == 0 && i < n_pts; i++) rc = q_point_of(&pts[i], &d->series[d->n_series++]);
   if (rc == 0) rc = sq_fn_peers(q, fn, true, &d->callers, &d->n_callers);
   if (rc == 0) rc = sq_fn_peers(q, fn, false, &d->callees, &d->n_callees);
   if (rc == 0) rc = sq_fn_errors_by_type(q, fn, &d->errors_by_type);
-  if (rc == 0) rc = sq_fn_versions(q, fn, d);
+  srv_version_row *vers;
+  size_t n_vers;
+  if (rc == 0) rc = sq_fn_versions(q, fn, &vers, &n_vers);
+  if (rc == 0 && n_vers) {
+    d->versions = hud_arena_calloc(q->arena, n_vers, sizeof *d->versions);
+    if (!d->versions) rc = HUD_ENOMEM;
+  }
+  for (size_t i = 0; rc == 0 && i < n_vers; i++) rc = q_version_of(&vers[i], &d->versions[d->n_versions++]);
   return rc;
 }
 

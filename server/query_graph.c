@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hud/err.h"
+#include "query_figures.h"
 #include "query_internal.h"
 #include "sat.h"
 
@@ -208,7 +209,9 @@ int q_h_flows(const srv_request *req, srv_response *resp) {
   if (rc < 0) return q_end(&q, q_fail_codec(&q, &e));
   if ((rc = q_scope(&q, &r.scope)) < 0) return q_end(&q, rc);
   hud_flows_response out;
-  rc = sq_flows(&q, r.limit > 0 ? r.limit : 100, &out);
+  srv_sums *sums;
+  rc = sq_flows(&q, r.limit > 0 ? r.limit : 100, &out, &sums);
+  for (size_t i = 0; rc == 0 && i < out.n_flows; i++) rc = q_flow_figures(&sums[i], &out.flows[i]);
   out.from = q.from;
   out.to = q.to;
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));

@@ -143,16 +143,17 @@ SQ_READ(fn_summaries, (q_ctx *q, const q_fn_filter *f, hud_function_summary **it
 SQ_READ(fn_page, (q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items), (q->rd, fns, n, items))
 SQ_READ(fn_meta, (q_ctx *q, int64_t fn, hud_function_summary *item), (q->rd, fn, item))
 SQ_READ(fn_decl, (q_ctx *q, int64_t fn, hud_function_decl **decl), (q->rd, fn, decl))
-SQ_READ(fn_percentiles, (q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *item), (q->rd, fn, flow, item))
+SQ_READ(fn_sketch, (q_ctx *q, int64_t fn, int64_t flow, srv_sketch_ref *out), (q->rd, fn, flow, out))
 SQ_READ(fn_slowdowns, (q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n), (q->rd, items, fns, n))
-SQ_READ(fn_series, (q_ctx *q, int64_t fn, int64_t bucket_s, hud_function_detail *d), (q->rd, fn, bucket_s, d))
+SQ_READ(fn_series, (q_ctx *q, int64_t fn, int64_t bucket_s, srv_series_row **rows, size_t *n),
+        (q->rd, fn, bucket_s, rows, n))
 SQ_READ(fn_peers, (q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, size_t *n), (q->rd, fn, callers, out, n))
 SQ_READ(fn_errors_by_type, (q_ctx *q, int64_t fn, hud_count_map *m), (q->rd, fn, m))
-SQ_READ(fn_versions, (q_ctx *q, int64_t fn, hud_function_detail *d), (q->rd, fn, d))
+SQ_READ(fn_versions, (q_ctx *q, int64_t fn, srv_version_row **rows, size_t *n), (q->rd, fn, rows, n))
 SQ_READ(callees, (q_ctx *q, int64_t caller, srv_call_edge **rows, size_t *n), (q->rd, caller, rows, n))
 SQ_READ(graph_node, (q_ctx *q, int64_t fn, hud_graph_node *out), (q->rd, fn, out))
 SQ_READ(exception_paths, (q_ctx *q, srv_exc_path **rows, size_t *n), (q->rd, rows, n))
-SQ_READ(flows, (q_ctx *q, int limit, hud_flows_response *out), (q->rd, limit, out))
+SQ_READ(flows, (q_ctx *q, int limit, hud_flows_response *out, srv_sums **sums), (q->rd, limit, out, sums))
 SQ_READ(exception_flows, (q_ctx *q, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out),
         (q->rd, fn, flow, limit, out))
 SQ_READ(det_snapshot,

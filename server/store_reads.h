@@ -46,6 +46,32 @@ typedef struct srv_exc_path {
   int64_t count;
 } srv_exc_path;
 
+/* A merged sketch as a blob of server/sketch_bins.h, in the handle's arena; LEN 0: no values. */
+typedef struct srv_sketch_ref {
+  const unsigned char *blob;
+  size_t len;
+} srv_sketch_ref;
+
+/* Sums of a group of rows over the window (durations in ns) and their merged sketch. */
+typedef struct srv_sums {
+  int64_t count, errors, sampled;
+  double sum, sumsq;
+  srv_sketch_ref sketch;
+} srv_sums;
+
+/* A function's rows per bucket of the series (START: unix s). */
+typedef struct srv_series_row {
+  int64_t start;
+  srv_sums s;
+} srv_series_row;
+
+/* A function's rows per version (first/last seen: unix s). */
+typedef struct srv_version_row {
+  const char *version;
+  int64_t first_seen, last_seen;
+  srv_sums s;
+} srv_version_row;
+
 /* One side of a detection comparison. */
 #define SRV_READ_MAX_SIDES 4
 typedef struct srv_read_side {
@@ -95,18 +121,18 @@ typedef struct srv_store_reads {
   int (*fn_meta)(srv_store_read *rd, int64_t fn, hud_function_summary *item);
   /* The newest declaration of FN (NULL when calls were seen but no declaration came). */
   int (*fn_decl)(srv_store_read *rd, int64_t fn, hud_function_decl **decl);
-  /* p50/p90/p95/p99 of function FN (in FLOW when not 0) from merged sketches. */
-  int (*fn_percentiles)(srv_store_read *rd, int64_t fn, int64_t flow, hud_function_summary *item);
+  /* The merged sketch of function FN (in FLOW when not 0) over the window. */
+  int (*fn_sketch)(srv_store_read *rd, int64_t fn, int64_t flow, srv_sketch_ref *out);
   /* Slowdown vs the previous version for every item. */
   int (*fn_slowdowns)(srv_store_read *rd, hud_function_summary *items, const int64_t *fns, size_t n);
-  /* FN's time series in buckets of BUCKET_S from the window's start. */
-  int (*fn_series)(srv_store_read *rd, int64_t fn, int64_t bucket_s, hud_function_detail *d);
+  /* FN's rows in buckets of BUCKET_S from the window's start, the buckets with rows, in order. */
+  int (*fn_series)(srv_store_read *rd, int64_t fn, int64_t bucket_s, srv_series_row **rows, size_t *n);
   /* FN's callers (CALLERS) or callees, by calls descending. */
   int (*fn_peers)(srv_store_read *rd, int64_t fn, bool callers, hud_call_peer **out, size_t *n);
   /* Exceptions raised out of FN by type, by count descending. */
   int (*fn_errors_by_type)(srv_store_read *rd, int64_t fn, hud_count_map *m);
-  /* FN's figures per version, newest first. */
-  int (*fn_versions)(srv_store_read *rd, int64_t fn, hud_function_detail *d);
+  /* FN's rows per version with rows in the window, newest version first. */
+  int (*fn_versions)(srv_store_read *rd, int64_t fn, srv_version_row **rows, size_t *n);
 
   /* ---- call graph, flows, exceptions ---- */
   /* Call edges out of CALLER by callee time descending, then callee and line. */
@@ -114,8 +140,9 @@ typedef struct srv_store_reads {
   /* Function FN's declaration and totals over the window. */
   int (*graph_node)(srv_store_read *rd, int64_t fn, hud_graph_node *out);
   int (*exception_paths)(srv_store_read *rd, srv_exc_path **rows, size_t *n);
-  /* LIMIT flows by calls (out->from/to are the caller's). */
-  int (*flows)(srv_store_read *rd, int limit, hud_flows_response *out);
+  /* LIMIT flows by calls: identity, status codes and functions in OUT (figures and out->from/to are the
+   * caller's), the flow's sums in (*SUMS)[i]. */
+  int (*flows)(srv_store_read *rd, int limit, hud_flows_response *out, srv_sums **sums);
   /* Exception paths, one entry per (type, origin, path, catcher), LIMIT by count descending; FN (0 =
    * any) must be the origin, on the path or the catcher; FLOW (0 = all) restricts to one flow. */
   int (*exception_flows)(srv_store_read *rd, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out);

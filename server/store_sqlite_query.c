@@ -40,6 +40,21 @@ static void sq_uuid(sqlite3_stmt *st, int col, hud_uuid out) {
 
 static hud_time_ns sq_ns(int64_t s) { return s * 1000000000LL; }
 
+/* Column COL's sketch blob copied into the arena (NULL: no values). */
+static int sq_blob(srv_store_read *q, sqlite3_stmt *st, int col, srv_sketch_ref *out) {
+  const void *b = sqlite3_column_blob(st, col);
+  int n = sqlite3_column_bytes(st, col);
+  out->blob = NULL;
+  out->len = 0;
+  if (!b || n <= 0) return 0;
+  unsigned char *c = hud_arena_alloc(q->arena, (size_t)n);
+  if (!c) return HUD_ENOMEM;
+  memcpy(c, b, (size_t)n);
+  out->blob = c;
+  out->len = (size_t)n;
+  return 0;
+}
+
 /* Window and version binding shared by the sliced-table queries: ?1 service, ?2 from, ?3 to, ?4 version. */
 static void sq_bind_scope(srv_store_read *q, sqlite3_stmt *st) {
   sqlite3_bind_int64(st, 1, q->service_id);
@@ -938,12 +953,13 @@ static int sq_fn_meta(srv_store_read *q, int64_t fn, hud_function_summary *it) {
   return rc;
 }
 
-static int sq_fn_percentiles(srv_store_read *q, int64_t fn, int64_t flow, hud_function_summary *it) {
+static int sq_fn_sketch(srv_store_read *q, int64_t fn, int64_t flow, srv_sketch_ref *out) {
+  out->blob = NULL;
+  out->len = 0;
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    /* In a flow: minutes, 10-minute blocks and hours (the split of the top-N scan). */
-                   flow ? "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
-                          " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM"
+                   flow ? "SELECT hud_sketch_agg(sketch) FROM"
                           " (SELECT sketch FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_MIN_A_BY_FN
                           " UNION ALL SELECT sketch FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_MIN_B_BY_FN
                           " UNION ALL SELECT sketch FROM flow_fn_blocks WHERE fn = ?5 AND flow = ?6 AND" SQ_BLOCKS_A
@@ -951,13 +967,12 @@ static int sq_fn_percentiles(srv_store_read *q, int64_t fn, int64_t flow, hud_fu
                           " UNION ALL SELECT sketch FROM flow_fn_blocks WHERE fn = ?5 AND flow = ?6 AND" SQ_BLOCKS_B
                           " AND +service_id = ?1 AND version_id = ?4"
                           " UNION ALL SELECT sketch FROM flow_fn_hours WHERE fn = ?5 AND flow = ?6 AND" SQ_HOURS_BY_FN
-                          " AND version_id = ?4))"
-                        : "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
-                          " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM"
+                          " AND version_id = ?4)"
+                        : "SELECT hud_sketch_agg(sketch) FROM"
                           " (SELECT sketch FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN
                           " UNION ALL SELECT sketch FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_B_BY_FN
                           " UNION ALL SELECT sketch FROM fn_hours WHERE fn = ?5 AND" SQ_HOURS_BY_FN
-                          " AND version_id = ?4))",
+                          " AND version_id = ?4)",
                    &st);
   if (rc < 0) return rc;
   sq_bind_scope(q, st);
@@ -970,10 +985,7 @@ static int sq_fn_percentiles(srv_store_read *q, int64_t fn, int64_t flow, hud_fu
   }
   int s = sqlite3_step(st);
   if (s == SQLITE_ROW) {
-    it->p50 = sqlite3_column_double(st, 0);
-    it->p90 = sqlite3_column_double(st, 1);
-    it->p95 = sqlite3_column_double(st, 2);
-    it->p99 = sqlite3_column_double(st, 3);
+    rc = sq_blob(q, st, 0, out);
   } else if (s != SQLITE_DONE) {
     rc = HUD_ESTORE;
   }
@@ -1140,13 +1152,16 @@ static int sq_peers(srv_store_read *q, int64_t fn, bool callers, hud_call_peer *
   return rc;
 }
 
-static int sq_series(srv_store_read *q, int64_t fn, int64_t bucket_s, hud_function_detail *d) {
+static int sq_sums_at(srv_store_read *q, sqlite3_stmt *st, int col, srv_sums *out);
+
+static int sq_series(srv_store_read *q, int64_t fn, int64_t bucket_s, srv_series_row **rows, size_t *n_rows) {
+  *rows = NULL;
+  *n_rows = 0;
   sqlite3_stmt *st;
   int rc = sq_prep(q,
-                   "SELECT b, c, e, n, s, hud_sketch_quantile(k, 0.5), hud_sketch_quantile(k, 0.95) FROM"
-                   " (SELECT (slice - ?2) / ?6 AS b, hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sampled_count) AS n,"
-                   " hud_sum(sum_duration) AS s, hud_sketch_agg(sketch) AS k FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE_BY_FN
-                   " GROUP BY b) ORDER BY b",
+                   "SELECT (slice - ?2) / ?6 AS b, hud_sum(count), hud_sum(errors), hud_sum(sampled_count),"
+                   " hud_sum(sum_duration), hud_sum(sum_squared_duration), hud_sketch_agg(sketch) FROM fn_slices"
+                   " WHERE fn = ?5 AND" SQ_SCOPE_BY_FN " GROUP BY b ORDER BY b",
                    &st);
   if (rc < 0) return rc;
   sq_bind_scope(q, st);
@@ -1154,20 +1169,25 @@ static int sq_series(srv_store_read *q, int64_t fn, int64_t bucket_s, hud_functi
   sqlite3_bind_int64(st, 6, bucket_s);
   size_t cap = 0;
   int s;
-  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-    if ((rc = sq_grow(q, (void **)&d->series, &cap, d->n_series, sizeof *d->series)) < 0) break;
-    hud_time_point *p = &d->series[d->n_series++];
-    p->timestamp = sq_ns(q->from_s + sqlite3_column_int64(st, 0) * bucket_s);
-    p->calls = sqlite3_column_int64(st, 1);
-    p->errors = sqlite3_column_int64(st, 2);
-    int64_t n = sqlite3_column_int64(st, 3);
-    p->mean_duration = n ? sqlite3_column_double(st, 4) / (double)n : 0.0;
-    p->p50 = sqlite3_column_double(st, 5);
-    p->p95 = sqlite3_column_double(st, 6);
+  while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)rows, &cap, *n_rows, sizeof **rows)) < 0) break;
+    srv_series_row *r = &(*rows)[(*n_rows)++];
+    r->start = q->from_s + sqlite3_column_int64(st, 0) * bucket_s;
+    rc = sq_sums_at(q, st, 1, &r->s);
   }
   if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   sqlite3_finalize(st);
   return rc;
+}
+
+/* Columns COL..COL+5: count, errors, sampled_count, sum_duration, sum_squared_duration, sketch. */
+static int sq_sums_at(srv_store_read *q, sqlite3_stmt *st, int col, srv_sums *out) {
+  out->count = sqlite3_column_int64(st, col);
+  out->errors = sqlite3_column_int64(st, col + 1);
+  out->sampled = sqlite3_column_int64(st, col + 2);
+  out->sum = sqlite3_column_double(st, col + 3);
+  out->sumsq = sqlite3_column_double(st, col + 4);
+  return sq_blob(q, st, col + 5, &out->sketch);
 }
 
 static int sq_errors_by_type(srv_store_read *q, int64_t fn, hud_count_map *m) {
@@ -1190,11 +1210,12 @@ static int sq_errors_by_type(srv_store_read *q, int64_t fn, hud_count_map *m) {
   return rc;
 }
 
-static int sq_fn_versions(srv_store_read *q, int64_t fn, hud_function_detail *d) {
+static int sq_fn_versions(srv_store_read *q, int64_t fn, srv_version_row **rows, size_t *n_rows) {
+  *rows = NULL;
+  *n_rows = 0;
   sqlite3_stmt *st;
   int rc = sq_prep(q,
-                   "SELECT v.version, v.first_seen, v.last_seen, c, e, n, s, ss, hud_sketch_quantile(k, 0.5),"
-                   " hud_sketch_quantile(k, 0.95), hud_sketch_quantile(k, 0.99) FROM"
+                   "SELECT v.version, v.first_seen, v.last_seen, c, e, n, s, ss, k FROM"
                    " (SELECT version_id, hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sampled_count) AS n,"
                    " hud_sum(sum_duration) AS s, hud_sum(sum_squared_duration) AS ss, hud_sketch_agg(sketch) AS k FROM"
                    " (SELECT version_id, count, errors, sampled_count, sum_duration, sum_squared_duration, sketch"
@@ -1213,26 +1234,13 @@ static int sq_fn_versions(srv_store_read *q, int64_t fn, hud_function_detail *d)
   sqlite3_bind_int64(st, 5, fn);
   size_t cap = 0;
   int s;
-  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-    if ((rc = sq_grow(q, (void **)&d->versions, &cap, d->n_versions, sizeof *d->versions)) < 0) break;
-    hud_version_stats *v = &d->versions[d->n_versions++];
+  while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)rows, &cap, *n_rows, sizeof **rows)) < 0) break;
+    srv_version_row *v = &(*rows)[(*n_rows)++];
     v->version = sq_text(q, st, 0);
-    v->first_seen = sq_ns(sqlite3_column_int64(st, 1));
-    v->last_seen = sq_ns(sqlite3_column_int64(st, 2));
-    v->calls = sqlite3_column_int64(st, 3);
-    v->errors = sqlite3_column_int64(st, 4);
-    v->error_rate = v->calls ? (double)v->errors / (double)v->calls : 0.0;
-    v->sampled_count = sqlite3_column_int64(st, 5);
-    hud_summary sm;
-    if (v->sampled_count > 0 &&
-        hud_summary_from_sums((uint64_t)v->sampled_count, sqlite3_column_double(st, 6), sqlite3_column_double(st, 7),
-                              &sm) == 0) {
-      v->mean_duration = sm.mean;
-      v->stddev_duration = sm.sd;
-    }
-    v->p50 = sqlite3_column_double(st, 8);
-    v->p95 = sqlite3_column_double(st, 9);
-    v->p99 = sqlite3_column_double(st, 10);
+    v->first_seen = sqlite3_column_int64(st, 1);
+    v->last_seen = sqlite3_column_int64(st, 2);
+    rc = sq_sums_at(q, st, 3, &v->s);
   }
   if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   sqlite3_finalize(st);
@@ -1401,14 +1409,16 @@ static hud_flow_kind sq_flow_kind(const char *k) {
   return k && strcmp(k, "consumer") == 0 ? HUD_FLOW_QUEUE_CONSUMER : HUD_FLOW_ENDPOINT;
 }
 
-static int sq_flows(srv_store_read *q, int limit, hud_flows_response *out) {
+static int sq_flows(srv_store_read *q, int limit, hud_flows_response *out, srv_sums **sums) {
   memset(out, 0, sizeof *out);
+  *sums = NULL;
+  size_t scap_all = 0, n_sums = 0;
   sqlite3_stmt *st = NULL, *ss = NULL, *fs = NULL;
   int rc = sq_prep(q,
-                   "SELECT x.flow, f.flow_id, f.kind, f.method, f.route, f.task_name, f.queue, c, e, n, s,"
-                   " hud_sketch_quantile(k, 0.5), hud_sketch_quantile(k, 0.95), hud_sketch_quantile(k, 0.99) FROM"
+                   "SELECT x.flow, f.flow_id, f.kind, f.method, f.route, f.task_name, f.queue, c, e, n, s, ss, k FROM"
                    " (SELECT flow, hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sampled_count) AS n, hud_sum(sum_duration) AS s,"
-                   " hud_sketch_agg(sketch) AS k FROM flow_slices WHERE" SQ_SCOPE " GROUP BY flow) x"
+                   " hud_sum(sum_squared_duration) AS ss, hud_sketch_agg(sketch) AS k FROM flow_slices WHERE" SQ_SCOPE
+                   " GROUP BY flow) x"
                    " JOIN flows f ON f.id = x.flow ORDER BY c DESC, f.flow_id LIMIT ?5",
                    &st);
   if (rc == 0)
@@ -1437,14 +1447,8 @@ static int sq_flows(srv_store_read *q, int limit, hud_flows_response *out) {
       f->route = sq_text(q, st, 4);
       f->task_name = sq_text(q, st, 5);
       f->queue = sq_text(q, st, 6);
-      f->calls = sqlite3_column_int64(st, 7);
-      f->errors = sqlite3_column_int64(st, 8);
-      f->error_rate = f->calls ? (double)f->errors / (double)f->calls : 0.0;
-      int64_t n = sqlite3_column_int64(st, 9);
-      f->mean_duration = n ? sqlite3_column_double(st, 10) / (double)n : 0.0;
-      f->p50 = sqlite3_column_double(st, 11);
-      f->p95 = sqlite3_column_double(st, 12);
-      f->p99 = sqlite3_column_double(st, 13);
+      if ((rc = sq_grow(q, (void **)sums, &scap_all, n_sums, sizeof **sums)) < 0) break;
+      if ((rc = sq_sums_at(q, st, 7, &(*sums)[n_sums++])) < 0) break;
       sqlite3_reset(ss);
       sq_bind_scope(q, ss);
       sqlite3_bind_int64(ss, 5, flow);
@@ -2081,7 +2085,7 @@ const srv_store_reads srv_store_sqlite_reads = {
     .fn_page = sq_fn_page,
     .fn_meta = sq_fn_meta,
     .fn_decl = sq_decl,
-    .fn_percentiles = sq_fn_percentiles,
+    .fn_sketch = sq_fn_sketch,
     .fn_slowdowns = sq_fn_slowdowns,
     .fn_series = sq_series,
     .fn_peers = sq_peers,
