@@ -124,11 +124,16 @@ int q_slowdown(const int64_t n[2], const int64_t sum[2], double *pct) {
   return hud_percent_change((double)sum[0] / (double)n[0], (double)sum[1] / (double)n[1], pct) == 0;
 }
 
-void q_fig_slowdown(const q_fig *f, const char *prev_name, hud_function_summary *out) {
+void q_fig_version_sums(const q_fig *f, srv_version_sums *out) {
+  memcpy(out->n, f->ver_n, sizeof out->n);
+  memcpy(out->sum, f->ver_sum, sizeof out->sum);
+}
+
+void q_apply_slowdown(const srv_version_sums *vs, const char *prev_name, hud_function_summary *out) {
   double pct;
   out->slowdown = 0;
   out->previous_version = NULL;
-  if (q_slowdown(f->ver_n, f->ver_sum, &pct)) {
+  if (q_slowdown(vs->n, vs->sum, &pct)) {
     out->slowdown = pct;
     out->previous_version = prev_name;
   }

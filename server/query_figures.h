@@ -63,8 +63,10 @@ void q_fig_add_span(q_fig *f, const srv_fn_row *r, const srv_trend_part *d, cons
 void q_fig_add_version(q_fig *f, int current, int64_t sampled, int64_t sum);
 /* Fills calls, errors, error_rate, sampled_count, mean_duration, self_duration_mean and both trends. */
 void q_fig_summary(const q_fig *f, int64_t from_s, hud_function_summary *out);
-/* Fills slowdown and previous_version (PREV_NAME) by the one rule of q_slowdown. */
-void q_fig_slowdown(const q_fig *f, const char *prev_name, hud_function_summary *out);
+/* The version sums F accumulated. */
+void q_fig_version_sums(const q_fig *f, srv_version_sums *out);
+/* Fills slowdown and previous_version (PREV_NAME) from VS by the one rule of q_slowdown. */
+void q_apply_slowdown(const srv_version_sums *vs, const char *prev_name, hud_function_summary *out);
 void q_fig_free(q_fig *f);
 
 /* The slowdown rule: both versions have sampled calls with a positive mean duration in the window;

@@ -138,13 +138,17 @@ SQ_READ(fn_declared_in, (q_ctx *q, int64_t fn), (q->rd, fn))
 SQ_READ(name_of_function, (q_ctx *q, const char *uuid, const char **name, const char **module_path),
         (q->rd, uuid, name, module_path))
 SQ_READ(name_of_flow, (q_ctx *q, const char *uuid, const char **name), (q->rd, uuid, name))
-SQ_READ(fn_summaries, (q_ctx *q, const q_fn_filter *f, hud_function_summary **items, int64_t **fns, size_t *n),
-        (q->rd, f, items, fns, n))
-SQ_READ(fn_page, (q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items), (q->rd, fns, n, items))
+SQ_READ(fn_summaries,
+        (q_ctx *q, const q_fn_filter *f, hud_function_summary **items, int64_t **fns, size_t *n, srv_version_sums **vs),
+        (q->rd, f, items, fns, n, vs))
+SQ_READ(fn_page,
+        (q_ctx *q, const int64_t *fns, size_t n, srv_version_pair v, hud_function_summary *items, srv_version_sums *vs),
+        (q->rd, fns, n, v, items, vs))
 SQ_READ(fn_meta, (q_ctx *q, int64_t fn, hud_function_summary *item), (q->rd, fn, item))
 SQ_READ(fn_decl, (q_ctx *q, int64_t fn, hud_function_decl **decl), (q->rd, fn, decl))
 SQ_READ(fn_sketch, (q_ctx *q, int64_t fn, int64_t flow, srv_sketch_ref *out), (q->rd, fn, flow, out))
-SQ_READ(fn_slowdowns, (q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n), (q->rd, items, fns, n))
+SQ_READ(fn_version_sums, (q_ctx *q, const int64_t *fns, size_t n, srv_version_pair v, srv_version_sums *vs),
+        (q->rd, fns, n, v, vs))
 SQ_READ(fn_series, (q_ctx *q, int64_t fn, int64_t bucket_s, srv_series_row **rows, size_t *n),
         (q->rd, fn, bucket_s, rows, n))
 SQ_READ(fn_peers, (q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, size_t *n), (q->rd, fn, callers, out, n))

@@ -4,7 +4,7 @@
  * the request's service, version and window) and returns typed rows, never SQL or a connection:
  * ids are the store's integer ids of functions and flows (0 = none), strings and arrays live in the
  * handle's arena. What the figures mean (sums into means and rates, trend fits, the slowdown rule,
- * percentiles of merged sketches, the call-graph walk) is computed by the query side
+ * percentiles of merged sketches, which versions a slowdown compares, the call-graph walk) is computed by the query side
  * (query_figures.h, query_graph.c, query_functions.c); a read only sums rows over the window. */
 #ifndef SRV_STORE_READS_H
 #define SRV_STORE_READS_H
@@ -18,6 +18,17 @@
 #include "hud/model.h"
 #include "store.h"
 
+/* The two versions a slowdown compares (the query side picks them): CUR and PREV, deployed before it;
+ * PREV 0: nothing to compare. */
+typedef struct srv_version_pair {
+  int64_t cur, prev;
+} srv_version_pair;
+
+/* Sampled calls and their summed duration over the window, previous [0] and current [1] version. */
+typedef struct srv_version_sums {
+  int64_t n[2], sum[2];
+} srv_version_sums;
+
 /* Which functions a summary read covers. */
 typedef struct srv_fn_filter {
   const int64_t *fns; /* function ids; NULL = every function of the service */
@@ -25,8 +36,8 @@ typedef struct srv_fn_filter {
   int64_t flow;       /* flow id; 0 = all flows */
   bool no_trends;     /* skip the per-slice points (duration_trend/error_trend stay 0) */
   bool p95;           /* every function (fns NULL): also p95 from the merged sketches, in the same pass */
-  bool slowdown;      /* every function, no flow, no version in the scope: also slowdown and
-                       * previous_version in the same pass (what fn_slowdowns answers) */
+  srv_version_pair versions; /* every function, no flow, no version in the scope: also the version
+                              * sums of these two in the same pass (what fn_version_sums answers) */
 } srv_fn_filter;
 
 /* A call edge out of a function, summed over the window per (callee, call line). */
@@ -112,19 +123,22 @@ typedef struct srv_store_reads {
 
   /* ---- functions ---- */
   /* Figures of the functions matching F over the window; FNS[i] is the id of ITEMS[i]; unsorted,
-   * no metadata. */
+   * no metadata, no slowdown. *VS: (*VS)[i] the version sums of F->versions (NULL when not asked). */
   int (*fn_summaries)(srv_store_read *rd, const srv_fn_filter *f, hud_function_summary **items, int64_t **fns,
-                      size_t *n);
-  /* Every figure of a page of functions (sums, trends, percentiles, slowdown). */
-  int (*fn_page)(srv_store_read *rd, const int64_t *fns, size_t n, hud_function_summary *items);
+                      size_t *n, srv_version_sums **vs);
+  /* Every figure of a page of functions (sums, trends, percentiles) and VS[i] the version sums of
+   * VERSIONS for FNS[i]. */
+  int (*fn_page)(srv_store_read *rd, const int64_t *fns, size_t n, srv_version_pair versions,
+                 hud_function_summary *items, srv_version_sums *vs);
   /* Declaration fields of ITEM from function FN. */
   int (*fn_meta)(srv_store_read *rd, int64_t fn, hud_function_summary *item);
   /* The newest declaration of FN (NULL when calls were seen but no declaration came). */
   int (*fn_decl)(srv_store_read *rd, int64_t fn, hud_function_decl **decl);
   /* The merged sketch of function FN (in FLOW when not 0) over the window. */
   int (*fn_sketch)(srv_store_read *rd, int64_t fn, int64_t flow, srv_sketch_ref *out);
-  /* Slowdown vs the previous version for every item. */
-  int (*fn_slowdowns)(srv_store_read *rd, hud_function_summary *items, const int64_t *fns, size_t n);
+  /* VS[i]: the version sums of VERSIONS for function FNS[i]. */
+  int (*fn_version_sums)(srv_store_read *rd, const int64_t *fns, size_t n, srv_version_pair versions,
+                         srv_version_sums *vs);
   /* FN's rows in buckets of BUCKET_S from the window's start, the buckets with rows, in order. */
   int (*fn_series)(srv_store_read *rd, int64_t fn, int64_t bucket_s, srv_series_row **rows, size_t *n);
   /* FN's callers (CALLERS) or callees, by calls descending. */

@@ -603,10 +603,12 @@ static int sq_hours_sketches(srv_store_read *q, int64_t flow, const sq_map *map,
   return 0;
 }
 
-static int sq_fn_summaries(srv_store_read *q, const srv_fn_filter *f, hud_function_summary **items, int64_t **fns_out, size_t *n) {
+static int sq_fn_summaries(srv_store_read *q, const srv_fn_filter *f, hud_function_summary **items, int64_t **fns_out,
+                           size_t *n, srv_version_sums **vs_out) {
   *items = NULL;
   *fns_out = NULL;
   *n = 0;
+  *vs_out = NULL;
   const char *sql_all =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
       " FROM fn_slices WHERE" SQ_MIN_A " UNION ALL"
@@ -660,17 +662,8 @@ static int sq_fn_summaries(srv_store_read *q, const srv_fn_filter *f, hud_functi
       " FROM calls WHERE flow = ?6 AND" SQ_MIN_B;
   bool p95 = f->p95 && !f->fns;
   /* Slowdown in the same pass: every function, all versions read (no version in the scope). */
-  bool slow = f->slowdown && !f->flow && !f->fns && !q->version_id;
-  int64_t cur_v = 0, prev = 0;
-  const char *prev_name = NULL;
-  if (slow) {
-    int64_t fs, ls;
-    const char *cur_name;
-    int r = sq_latest_version(q, q->service_id, &cur_v, &cur_name, &fs, &ls);
-    if (r == 0) r = sq_previous_version(q, q->service_id, cur_v, &prev, &prev_name, &fs, &ls);
-    if (r == HUD_ENOTFOUND) slow = false;
-    else if (r < 0) return r;
-  }
+  bool slow = f->versions.prev && !f->flow && !f->fns && !q->version_id;
+  int64_t cur_v = f->versions.cur, prev = f->versions.prev;
   const char *sql_all_v =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
       " version_id FROM fn_slices WHERE" SQ_MIN_A " UNION ALL"
@@ -827,6 +820,7 @@ static int sq_fn_summaries(srv_store_read *q, const srv_fn_filter *f, hud_functi
     *items = hud_arena_calloc(q->arena, n_acc, sizeof **items);
     *fns_out = hud_arena_calloc(q->arena, n_acc, sizeof **fns_out);
     if (!*items || !*fns_out) rc = HUD_ENOMEM;
+    if (rc == 0 && slow && !(*vs_out = hud_arena_calloc(q->arena, n_acc, sizeof **vs_out))) rc = HUD_ENOMEM;
   }
   for (size_t i = 0; i < n_acc && rc == 0; i++) {
     hud_function_summary *it = &(*items)[i];
@@ -837,7 +831,7 @@ static int sq_fn_summaries(srv_store_read *q, const srv_fn_filter *f, hud_functi
     bool have;
     static const double q95 = 0.95;
     if (p95 && (rc = srv_acc_quantiles(&acc[i].sketch, &q95, 1, &v, &have)) == 0 && have) it->p95 = v;
-    if (slow) q_fig_slowdown(a, prev_name, it);
+    if (slow) q_fig_version_sums(a, &(*vs_out)[i]);
   }
   if (rc == 0) *n = n_acc;
   for (size_t i = 0; i < n_acc; i++) q_fig_free(&acc[i]);
@@ -847,16 +841,10 @@ static int sq_fn_summaries(srv_store_read *q, const srv_fn_filter *f, hud_functi
   return rc;
 }
 
-static int sq_fn_page(srv_store_read *q, const int64_t *fns, size_t n, hud_function_summary *items) {
-  int64_t cur = q->version_id, prev = 0, fs, ls, pfs, pls;
-  const char *cur_name = NULL, *prev_name = NULL;
-  int rc = cur ? 0 : sq_latest_version(q, q->service_id, &cur, &cur_name, &fs, &ls);
-  if (rc == 0) rc = sq_previous_version(q, q->service_id, cur, &prev, &prev_name, &pfs, &pls);
-  if (rc == HUD_ENOTFOUND) {
-    rc = 0;
-    prev = 0;
-  }
-  if (rc < 0) return rc;
+static int sq_fn_page(srv_store_read *q, const int64_t *fns, size_t n, srv_version_pair versions,
+                      hud_function_summary *items, srv_version_sums *vs) {
+  int64_t cur = versions.cur, prev = versions.prev;
+  int rc;
   sqlite3_stmt *st;
   /* Every version is read (?4 bound to 0) so that the previous one is there for the slowdown; the
    * scope's version filter is applied below. */
@@ -919,7 +907,7 @@ static int sq_fn_page(srv_store_read *q, const int64_t *fns, size_t n, hud_funct
     hud_function_summary *it = &items[i];
     q_fig_summary(&a, q->from_s, it);
     if (rc == 0) rc = q_fig_percentiles(&a.sketch, it);
-    q_fig_slowdown(&a, prev_name, it);
+    q_fig_version_sums(&a, &vs[i]);
     q_fig_free(&a);
   }
   sqlite3_finalize(st);
@@ -993,16 +981,12 @@ static int sq_fn_sketch(srv_store_read *q, int64_t fn, int64_t flow, srv_sketch_
   return rc;
 }
 
-static int sq_fn_slowdowns(srv_store_read *q, hud_function_summary *items, const int64_t *fns, size_t n) {
-  int64_t cur = q->version_id, cfs = 0, cls = 0, prev, pfs, pls;
-  const char *cur_name = NULL, *prev_name;
+static int sq_fn_version_sums(srv_store_read *q, const int64_t *fns, size_t n, srv_version_pair versions,
+                              srv_version_sums *out) {
+  int64_t cur = versions.cur, prev = versions.prev;
   int rc = 0;
-  if (!cur) rc = sq_latest_version(q, q->service_id, &cur, &cur_name, &cfs, &cls);
-  if (rc == HUD_ENOTFOUND) return 0;
-  if (rc < 0) return rc;
-  rc = sq_previous_version(q, q->service_id, cur, &prev, &prev_name, &pfs, &pls);
-  if (rc == HUD_ENOTFOUND) return 0;
-  if (rc < 0) return rc;
+  memset(out, 0, n * sizeof *out);
+  if (!prev) return 0;
   /* Both versions over the query window: a deployment inside the window compares its two sides.
    * A few functions (a top-N page, one file): indexed lookups per function; many: two scans. */
   if (n <= 64) {
@@ -1023,16 +1007,10 @@ static int sq_fn_slowdowns(srv_store_read *q, hud_function_summary *items, const
       sqlite3_bind_int64(st, 5, fns[i]);
       sqlite3_bind_int64(st, 6, cur);
       sqlite3_bind_int64(st, 7, prev);
-      int64_t vn[2] = {0, 0}, vs[2] = {0, 0};
       while (sqlite3_step(st) == SQLITE_ROW) {
         int k = sqlite3_column_int64(st, 0) == cur;
-        vn[k] = sqlite3_column_int64(st, 1);
-        vs[k] = sqlite3_column_int64(st, 2);
-      }
-      double pct;
-      if (q_slowdown(vn, vs, &pct)) {
-        items[i].slowdown = pct;
-        items[i].previous_version = prev_name;
+        out[i].n[k] = sqlite3_column_int64(st, 1);
+        out[i].sum[k] = sqlite3_column_int64(st, 2);
       }
     }
     sqlite3_finalize(st);
@@ -1069,13 +1047,11 @@ static int sq_fn_slowdowns(srv_store_read *q, hud_function_summary *items, const
     }
     if (s != SQLITE_DONE) rc = HUD_ESTORE;
   }
-  for (size_t i = 0; i < n && rc == 0; i++) {
-    double pct;
-    if (q_slowdown(cnt + 2 * i, sum + 2 * i, &pct)) {
-      items[i].slowdown = pct;
-      items[i].previous_version = prev_name;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    for (int k = 0; k < 2; k++) {
+      out[i].n[k] = cnt[2 * i + (size_t)k];
+      out[i].sum[k] = sum[2 * i + (size_t)k];
     }
-  }
   sqlite3_finalize(st);
   sq_map_free(&map);
   free(cnt);
@@ -2086,7 +2062,7 @@ const srv_store_reads srv_store_sqlite_reads = {
     .fn_meta = sq_fn_meta,
     .fn_decl = sq_decl,
     .fn_sketch = sq_fn_sketch,
-    .fn_slowdowns = sq_fn_slowdowns,
+    .fn_version_sums = sq_fn_version_sums,
     .fn_series = sq_series,
     .fn_peers = sq_peers,
     .fn_errors_by_type = sq_errors_by_type,
