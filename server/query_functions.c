@@ -219,6 +219,20 @@ int q_h_by_module(const srv_request *req, srv_response *resp) {
   return q_end(&q, Q_REPLY(&q, hud_by_module_response_encode, &out));
 }
 
+/* FN's callers (CALLERS) or callees with their mean duration per call. */
+static int q_peers(q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, size_t *n) {
+  srv_peer_row *rows;
+  *out = NULL;
+  int rc = sq_fn_peers(q, fn, callers, &rows, n);
+  if (rc == 0 && *n && !(*out = hud_arena_calloc(q->arena, *n, sizeof **out))) rc = HUD_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < *n; i++) {
+    (*out)[i] = rows[i].peer;
+    (*out)[i].mean_duration = rows[i].sampled ? (double)rows[i].peer.sum_duration / (double)rows[i].sampled : 0.0;
+  }
+  if (rc < 0) *n = 0;
+  return rc;
+}
+
 /* One function's page: its declaration, figures over the window (with percentiles and slowdown), a
  * series of about 60 points (whole minutes) unless BUCKET_NS is given, callers, callees, errors by
  * type and figures per version. */
@@ -251,8 +265,8 @@ static int q_function_detail(q_ctx *q, int64_t fn, int64_t bucket_ns, hud_functi
     if (!d->series) rc = HUD_ENOMEM;
   }
   for (size_t i = 0; rc == 0 && i < n_pts; i++) rc = q_point_of(&pts[i], &d->series[d->n_series++]);
-  if (rc == 0) rc = sq_fn_peers(q, fn, true, &d->callers, &d->n_callers);
-  if (rc == 0) rc = sq_fn_peers(q, fn, false, &d->callees, &d->n_callees);
+  if (rc == 0) rc = q_peers(q, fn, true, &d->callers, &d->n_callers);
+  if (rc == 0) rc = q_peers(q, fn, false, &d->callees, &d->n_callees);
   if (rc == 0) rc = sq_fn_errors_by_type(q, fn, &d->errors_by_type);
   srv_version_row *vers;
   size_t n_vers;

@@ -151,7 +151,7 @@ SQ_READ(fn_version_sums, (q_ctx *q, const int64_t *fns, size_t n, srv_version_pa
         (q->rd, fns, n, v, vs))
 SQ_READ(fn_series, (q_ctx *q, int64_t fn, int64_t bucket_s, srv_series_row **rows, size_t *n),
         (q->rd, fn, bucket_s, rows, n))
-SQ_READ(fn_peers, (q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, size_t *n), (q->rd, fn, callers, out, n))
+SQ_READ(fn_peers, (q_ctx *q, int64_t fn, bool callers, srv_peer_row **rows, size_t *n), (q->rd, fn, callers, rows, n))
 SQ_READ(fn_errors_by_type, (q_ctx *q, int64_t fn, hud_count_map *m), (q->rd, fn, m))
 SQ_READ(fn_versions, (q_ctx *q, int64_t fn, srv_version_row **rows, size_t *n), (q->rd, fn, rows, n))
 SQ_READ(callees, (q_ctx *q, int64_t caller, srv_call_edge **rows, size_t *n), (q->rd, caller, rows, n))

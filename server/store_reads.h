@@ -83,6 +83,13 @@ typedef struct srv_version_row {
   srv_sums s;
 } srv_version_row;
 
+/* A caller or callee: identity, line, calls, errors and summed duration in PEER (mean_duration is the
+ * caller's), with the sampled calls of that duration. */
+typedef struct srv_peer_row {
+  hud_call_peer peer;
+  int64_t sampled;
+} srv_peer_row;
+
 /* One side of a detection comparison. */
 #define SRV_READ_MAX_SIDES 4
 typedef struct srv_read_side {
@@ -142,7 +149,7 @@ typedef struct srv_store_reads {
   /* FN's rows in buckets of BUCKET_S from the window's start, the buckets with rows, in order. */
   int (*fn_series)(srv_store_read *rd, int64_t fn, int64_t bucket_s, srv_series_row **rows, size_t *n);
   /* FN's callers (CALLERS) or callees, by calls descending. */
-  int (*fn_peers)(srv_store_read *rd, int64_t fn, bool callers, hud_call_peer **out, size_t *n);
+  int (*fn_peers)(srv_store_read *rd, int64_t fn, bool callers, srv_peer_row **rows, size_t *n);
   /* Exceptions raised out of FN by type, by count descending. */
   int (*fn_errors_by_type)(srv_store_read *rd, int64_t fn, hud_count_map *m);
   /* FN's rows per version with rows in the window, newest version first. */

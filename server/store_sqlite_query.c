@@ -1086,7 +1086,7 @@ static int sq_grow(srv_store_read *q, void **v, size_t *cap, size_t n, size_t si
   " SELECT" SQ_EDGE_COLS "FROM call_hours WHERE " by " = ?5 AND" SQ_HOURS_BY_FN                      \
   " AND (?4 = 0 OR version_id = ?4))"
 
-static int sq_peers(srv_store_read *q, int64_t fn, bool callers, hud_call_peer **out, size_t *n_out) {
+static int sq_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row **out, size_t *n_out) {
   /* Ties in calls are ordered by key so that the order does not depend on the plan. */
   const char *sql_callers =
       "SELECT f.function_id, f.name, COALESCE(f.module_path, NULLIF(c.caller_module, '')), c.call_line,"
@@ -1105,21 +1105,20 @@ static int sq_peers(srv_store_read *q, int64_t fn, bool callers, hud_call_peer *
   sq_bind_scope(q, st);
   sq_bind_split(q, st);
   sqlite3_bind_int64(st, 5, fn);
-  hud_call_peer *v = NULL;
+  srv_peer_row *v = NULL;
   size_t n = 0, cap = 0;
   int s;
   while ((s = sqlite3_step(st)) == SQLITE_ROW) {
     if ((rc = sq_grow(q, (void **)&v, &cap, n, sizeof *v)) < 0) break;
-    hud_call_peer *p = &v[n++];
+    hud_call_peer *p = &v[n].peer;
+    v[n++].sampled = sqlite3_column_int64(st, 6);
     sq_uuid(st, 0, p->function_id);
     p->name = sq_text(q, st, 1);
     p->module_path = sq_text(q, st, 2);
     p->line = sqlite3_column_int(st, 3);
     p->calls = sqlite3_column_int64(st, 4);
     p->errors = sqlite3_column_int64(st, 5);
-    int64_t sampled = sqlite3_column_int64(st, 6);
     p->sum_duration = sqlite3_column_int64(st, 7);
-    p->mean_duration = sampled ? (double)p->sum_duration / (double)sampled : 0.0;
   }
   if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   sqlite3_finalize(st);
