@@ -70,6 +70,8 @@ int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg
 
 int srv_store_key_revoke(srv_store *st, int64_t id, int64_t now) { return ops_of(st)->key_revoke(st, id, now); }
 
+int srv_store_disk_full(srv_store *st) { return ops_of(st)->disk_full(st); }
+
 int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
   return ops_of(st)->maintain(st, now, res);
 }

@@ -178,7 +178,7 @@ typedef struct srv_ingest_result {
 int srv_store_ingest(srv_store *st, const char *env, const struct hud_batch *batch, int64_t now,
                      srv_ingest_result *result);
 /* 1 while the last write failed because the disk is full (until a write commits again). */
-int srv_store_disk_full(void);
+int srv_store_disk_full(srv_store *st);
 
 /* 1 when a batch of BATCH_ID is stored (or journaled), 0 when not, or a negative HUD_E*. A cheap
  * read for answering a re-sent batch without decoding it; srv_store_ingest still decides. */
@@ -276,6 +276,7 @@ typedef struct srv_store_ops {
   int (*key_get)(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]);
   int (*key_list)(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg);
   int (*key_revoke)(srv_store *st, int64_t id, int64_t now);
+  int (*disk_full)(srv_store *st);
   int (*maintain)(srv_store *st, int64_t now, srv_maintain_result *res);
   int (*read_begin)(srv_store *st, int fresh, struct hud_arena *arena, srv_store_read **out);
   int (*read_window)(srv_store_read *rd, int64_t service_id, int64_t version_id, int64_t from_s, int64_t to_s,

@@ -505,7 +505,11 @@ static void cache_put(id_cache *c, int64_t sid, const char *uuid, int64_t id) {
  * backlog fails, and clearing on them made the log alternate every fold interval. */
 static atomic_int g_disk_full;
 
-int srv_store_disk_full(void) { return atomic_load(&g_disk_full); }
+/* Disk-full is noticed where SQLite reports it (log_error has no store): one flag per process. */
+static int sqlite_disk_full(srv_store *st) {
+  (void)st;
+  return atomic_load(&g_disk_full);
+}
 
 static void log_error(sqlite3 *db, const char *msg) {
   if (sqlite3_errcode(db) == SQLITE_FULL) {
@@ -1959,6 +1963,7 @@ const srv_store_ops srv_store_sqlite_ops = {
     .key_get = sqlite_key_get,
     .key_list = sqlite_key_list,
     .key_revoke = sqlite_key_revoke,
+    .disk_full = sqlite_disk_full,
     .maintain = sqlite_maintain,
     .read_begin = srv_sqlite_read_begin,
     .read_window = srv_sqlite_read_window,
