@@ -82,8 +82,8 @@
  *         -- catcher excluded), space-separated; caught_fn = 0: escaped.
  *   fn_hours, call_hours, flow_fn_hours, fn_blocks, flow_fn_blocks, hours_dirty, blocks_dirty, hours_gen:
  *         hourly and 10-minute pre-aggregates (server/store_hours.h documents them): ingest and a DELETE
- *         trigger mark hours and blocks dirty; the fold rebuilds the ended ones it touched, maintenance
- *         the rest. The SQLite reads take a window's clean whole hours from fn_hours and only its
+ *         trigger mark hours and blocks dirty; a fold rebuilds the ended ones (at most every 30 s, and
+ *         for every fresh read), maintenance the rest. The SQLite reads take a window's clean whole hours from fn_hours and only its
  *         partial-hour edges from fn_slices, so day windows read ~24 rows per function instead of
  *         ~1440; answers are the same as summing fn_slices.
  *   issues(issue_id TEXT PRIMARY KEY, service_id, kind TEXT, function_id TEXT, flow_id TEXT,
@@ -171,9 +171,10 @@ typedef struct srv_ingest_result {
  * the receive time (unix s) used for first/last seen and for choosing per-minute or hourly slices. A batch id seen before → result->duplicate = 1, 0 returned.
  * Write-behind (SQLite backend): what is committed is the batch id and the batch's records in a
  * journal table; a folder thread merges the journaled batches in memory and writes them to the tables
- * above in one transaction that deletes their journal rows and rebuilds the pre-aggregates of the hours
- * and blocks it touched that have ended (at least every fold_interval_ms, before every fresh read,
- * before maintenance, at srv_store_free; srv_store_open folds what a crash left). Readers never see
+ * above in one transaction that deletes their journal rows (at least every fold_interval_ms, before
+ * every fresh read, before maintenance, at srv_store_free; srv_store_open folds what a crash left)
+ * and rebuilds the pre-aggregates of ended hours and blocks (at most every 30 s; always before a
+ * fresh read returns). Readers never see
  * part of a batch nor miss an acknowledged one. */
 int srv_store_ingest(srv_store *st, const char *env, const struct hud_batch *batch, int64_t now,
                      srv_ingest_result *result);

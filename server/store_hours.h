@@ -39,7 +39,8 @@
  *     As hours_dirty for the blocks: ingest marks the block of every timestamp and the first block
  *     of its hour (where a late row in an hourly slice lands); the fn_slices DELETE trigger marks
  *     the deleted rows' blocks. A fold rebuilds the ended blocks of the hours it builds and of the
- *     running hour (srv_hours_settle); maintenance every ended block still dirty. Queries never build.
+ *     running hour (srv_hours_settle; at most every 30 s and for every fresh read); maintenance every
+ *     ended block still dirty. Queries never build.
  *   hours_gen(service_id INTEGER PRIMARY KEY, gen)
  *     Incremented in the transaction that rebuilds any hour of the service: equal generations (read
  *     in a read transaction) mean equal fn_hours and call_hours rows, so merged hours can be cached.
@@ -93,9 +94,9 @@ int srv_hours_generation(struct sqlite3 *db, int64_t service_id, int64_t *gen);
  * them read minute slices meanwhile. */
 #define SRV_HOURS_SETTLE_MAX 48
 
-/* Fold path (in the fold's write transaction): rebuilds the SRV_HOURS_SETTLE_MAX most recent dirty
- * hours of SERVICE_ID that ended by NOW (the fold's newest receive time), with their blocks, and the
- * dirty blocks of NOW's hour that ended by NOW. Queries never build anything: they read what is
+/* Fold path (in a fold's write transaction): rebuilds the SRV_HOURS_SETTLE_MAX most recent dirty
+ * hours of SERVICE_ID (0 = every service) that ended by NOW (a receive time), with their blocks, and
+ * the dirty blocks of NOW's hour that ended by NOW. Queries never build anything: they read what is
  * clean and fall back to minute slices for the rest. *DONE (may be NULL): hours rebuilt. */
 int srv_hours_settle(struct sqlite3 *db, int64_t service_id, int64_t now, uint64_t *done);
 

@@ -34,6 +34,10 @@
 #define FOLD_MEMORY_DEFAULT ((size_t)256 << 20)
 #define IDLE_RELEASE_S 2.0
 #define FOLD_HOOK_SIDS 64 /* services one fold reports (fold_services) */
+/* A fold rebuilds the pre-aggregates of ended hours and blocks at most this often unless a fresh read
+ * waits for it: late data re-dirties ended blocks, and rebuilding them every fold cost a backfill
+ * ~40% of its ingest rate (bench/store.sh). */
+#define SETTLE_INTERVAL_S 30.0
 #define WRITER_CACHE_MAX ((size_t)64 << 20) /* the writer's SQLite page cache, at most a quarter of it */
 
 /* Sketch SQL functions add bins through the one accumulator of sketch_bins.h. */
@@ -418,6 +422,13 @@ struct srv_store {
   uint64_t folded;        /* the first FOLDED of them are in the tables */
   uint64_t fold_failures, folded_batches;
   int fold_request, need_rebuild, stop;
+  /* Pre-aggregates of ended hours and blocks (fold_settle): built by a fold at most every
+   * SETTLE_INTERVAL_S, and by the next fold whenever a fresh read asks (settle_request), so that a
+   * fresh read sees them built. settle_pending: a fold since the last build skipped it; settle_now:
+   * the newest receive time of those folds. Under flock. */
+  int settle_request, settle_pending;
+  int64_t settle_now;
+  double last_settle;
   int64_t rebuilt_upto;   /* journal ids up to this were read into acc by a rebuild */
   double acc_since;       /* when acc received its first batch */
   double fold_interval_s;
@@ -1452,20 +1463,10 @@ static int fold_spans(srv_store *st, const srv_fold *f) {
   return rc;
 }
 
-static size_t fold_services(const srv_fold *f, int64_t *sids);
-
-/* Builds the pre-aggregates of the hours and blocks of F's services that ended by NOW (store_hours.h):
- * here and in maintenance only, so that reads never write. */
-static int fold_settle(srv_store *st, const srv_fold *f, int64_t now) {
-  int64_t sids[FOLD_HOOK_SIDS];
-  size_t n = fold_services(f, sids);
-  int rc = 0;
-  for (size_t i = 0; i < n && rc == 0; i++) rc = srv_hours_settle(st->w, sids[i], now, NULL);
-  return rc;
-}
-
-/* Writes accumulator F and deletes the journal rows it covers, in the caller's transaction. */
-static int fold_write(srv_store *st, srv_fold *f) {
+/* Writes accumulator F and deletes the journal rows it covers, in the caller's transaction; SETTLE
+ * (not 0): also builds the pre-aggregates of the hours and blocks that ended by the receive time
+ * SETTLE (store_hours.h), here and in maintenance only, so that reads never write. */
+static int fold_write(srv_store *st, srv_fold *f, int64_t settle) {
   int64_t now = srv_fold_now(f);
   int rc = srv_fold_finish(f);
   if (rc == 0) rc = fold_declarations(st, f);
@@ -1473,7 +1474,7 @@ static int fold_write(srv_store *st, srv_fold *f) {
   for (int t = 0; rc == 0 && t < T_COUNT; t++)
     for (const srv_fold_row *r = srv_fold_rows(f, t); rc == 0 && r; r = r->next) rc = fold_row(st, r, now);
   if (rc == 0) rc = fold_hours(st, f);
-  if (rc == 0) rc = fold_settle(st, f, now);
+  if (rc == 0 && settle) rc = srv_hours_settle(st->w, 0, settle > now ? settle : now, NULL);
   if (rc == 0) rc = fold_spans(st, f);
   size_t n;
   const int64_t *ids = srv_fold_journal_ids(f, &n);
@@ -1551,6 +1552,23 @@ static size_t fold_services(const srv_fold *f, int64_t *sids) {
 
 /* Folds what is accumulated now. Callers: the folder thread, open, free, maintenance; one at a time
  * (fold_mutex): a rebuild must never read the journal rows of a fold still being written. */
+/* A transaction that only builds the pre-aggregates folds skipped (settle_pending), for a fresh read.
+ * Caller holds the writer and flock (released meanwhile). */
+static int settle_only(srv_store *st) {
+  int64_t now = st->settle_now;
+  pthread_mutex_unlock(&st->flock);
+  int rc = exec(st->w, "BEGIN IMMEDIATE");
+  if (rc == 0) {
+    rc = srv_hours_settle(st->w, 0, now, NULL);
+    if (rc == 0) rc = exec(st->w, "COMMIT");
+    if (rc < 0) exec(st->w, "ROLLBACK");
+  }
+  pthread_mutex_lock(&st->flock);
+  if (rc == 0 && st->settle_now == now) st->settle_pending = 0;
+  st->last_settle = now_mono();
+  return rc;
+}
+
 static int fold_once(srv_store *st) {
   pthread_mutex_lock(&st->fold_mutex);
   writer_lock(st);
@@ -1560,7 +1578,11 @@ static int fold_once(srv_store *st) {
   size_t njid;
   srv_fold_journal_ids(st->acc, &njid);
   uint64_t target = st->acked;
+  int want_settle = st->settle_request;
+  st->settle_request = 0;
+  int settle = want_settle || now_mono() - st->last_settle >= SETTLE_INTERVAL_S;
   if (rc < 0 || njid == 0) {
+    if (rc == 0 && want_settle && st->settle_pending) rc = settle_only(st);
     if (rc == 0) st->folded = target;
     else st->fold_failures++;
     pthread_cond_broadcast(&st->dcond);
@@ -1569,6 +1591,7 @@ static int fold_once(srv_store *st) {
     pthread_mutex_unlock(&st->fold_mutex);
     return rc;
   }
+  int64_t settle_at = settle ? (st->settle_pending ? st->settle_now : 1) : 0; /* 1: the fold's own time */
   srv_fold *work = st->acc;
   st->acc = st->spare;
   st->spare = NULL;
@@ -1583,7 +1606,7 @@ static int fold_once(srv_store *st) {
   double t0 = now_mono();
   rc = prep < 0 ? prep : exec(st->w, "BEGIN IMMEDIATE");
   if (rc == 0) {
-    rc = fold_write(st, work);
+    rc = fold_write(st, work, settle_at);
     if (rc == 0) rc = exec(st->w, "COMMIT");
     if (rc < 0) exec(st->w, "ROLLBACK");
   }
@@ -1595,6 +1618,7 @@ static int fold_once(srv_store *st) {
   srv_metrics_store_latency(now_mono() - t0);
   int64_t sids[FOLD_HOOK_SIDS];
   size_t nsids = rc == 0 ? fold_services(work, sids) : 0;
+  int64_t fold_now = srv_fold_now(work);
   fold_release(work);
   srv_fold_reset(work);
   pthread_mutex_lock(&st->flock);
@@ -1603,6 +1627,13 @@ static int fold_once(srv_store *st) {
   if (rc == 0) {
     st->folded = target;
     st->folded_batches += njid;
+    if (settle) {
+      st->settle_pending = 0;
+      st->last_settle = now_mono();
+    } else {
+      if (!st->settle_pending || fold_now > st->settle_now) st->settle_now = fold_now;
+      st->settle_pending = 1;
+    }
     committed();
   } else {
     /* The journal still has every batch of WORK: rebuild the accumulator from it next time. */
@@ -1658,7 +1689,8 @@ static void *folder_main(void *arg) {
     srv_fold_journal_ids(st->acc, &njid);
     int have = njid > 0 || st->need_rebuild;
     double due = st->acc_since + st->fold_interval_s;
-    int now_due = have && (st->fold_request || now_mono() >= due || srv_fold_bytes(st->acc) > st->fold_soft);
+    int now_due = (have && (st->fold_request || now_mono() >= due || srv_fold_bytes(st->acc) > st->fold_soft)) ||
+                  (st->settle_request && st->settle_pending);
     if (now_due && !failing) {
       st->fold_request = 0;
       pthread_mutex_unlock(&st->flock);
@@ -1701,12 +1733,16 @@ static int fold_sync(srv_store *st) {
   pthread_mutex_lock(&st->flock);
   uint64_t target = st->acked;
   int rc = 0;
-  if (st->folded < target) {
+  /* Folded, and the pre-aggregates of what is folded built (a fresh read sees them). */
+  if (st->folded < target || st->settle_pending) {
     uint64_t failures = st->fold_failures;
-    st->fold_request = 1;
-    pthread_cond_signal(&st->fcond);
-    while (st->folded < target && st->fold_failures == failures) pthread_cond_wait(&st->dcond, &st->flock);
-    if (st->folded < target) rc = HUD_EBUSY;
+    while ((st->folded < target || st->settle_pending) && st->fold_failures == failures) {
+      st->fold_request = 1;
+      st->settle_request = 1;
+      pthread_cond_signal(&st->fcond);
+      pthread_cond_wait(&st->dcond, &st->flock);
+    }
+    if (st->folded < target || st->settle_pending) rc = HUD_EBUSY;
   }
   pthread_mutex_unlock(&st->flock);
   return rc;
@@ -1938,7 +1974,11 @@ static int sqlite_maintain(srv_store *st, int64_t now, srv_maintain_result *res)
    * the writer too) never interleaves with them. */
   int rc = fold_once(st);
   if (rc < 0) return rc;
-  return srv_store_sqlite_write(st, maintain_tx, &m);
+  rc = srv_store_sqlite_write(st, maintain_tx, &m);
+  pthread_mutex_lock(&st->flock);
+  if (rc == 0 && st->settle_pending && st->settle_now <= now) st->settle_pending = 0; /* built it all */
+  pthread_mutex_unlock(&st->flock);
+  return rc;
 }
 
 /* ---- the engine ---- */

@@ -407,23 +407,25 @@ int srv_hours_settle(sqlite3 *db, int64_t service_id, int64_t now, uint64_t *don
   int64_t hour_now = now - (((now % 3600) + 3600) % 3600), block_now = now - (((now % 600) + 600) % 600);
   sqlite3_stmt *sel;
   int rc = hours_prep(db,
-                      "SELECT hour FROM hours_dirty WHERE service_id = ?1 AND hour < ?2 ORDER BY hour DESC LIMIT ?3",
+                      "SELECT service_id, hour FROM hours_dirty WHERE (?1 = 0 OR service_id = ?1) AND hour < ?2"
+                      " ORDER BY hour DESC LIMIT ?3",
                       &sel);
   if (rc < 0) return rc;
-  int64_t hours[SRV_HOURS_SETTLE_MAX];
+  hour_key keys[SRV_HOURS_SETTLE_MAX];
   size_t n = 0;
   sqlite3_bind_int64(sel, 1, service_id);
   sqlite3_bind_int64(sel, 2, hour_now);
   sqlite3_bind_int(sel, 3, SRV_HOURS_SETTLE_MAX);
   int s;
-  while (n < SRV_HOURS_SETTLE_MAX && (s = sqlite3_step(sel)) == SQLITE_ROW) hours[n++] = sqlite3_column_int64(sel, 0);
+  while (n < SRV_HOURS_SETTLE_MAX && (s = sqlite3_step(sel)) == SQLITE_ROW)
+    keys[n++] = (hour_key){sqlite3_column_int64(sel, 0), sqlite3_column_int64(sel, 1)};
   if (n < SRV_HOURS_SETTLE_MAX && s != SQLITE_DONE) rc = HUD_ESTORE;
   sqlite3_finalize(sel);
-  /* Each hour with its blocks (an hour is summed from its blocks); then the completed blocks of the
+  /* Each hour with its blocks (an hour is summed from its blocks); then the ended blocks of the
    * running hour, which a window's edge reads. */
   for (size_t i = 0; i < n && rc == 0; i++) {
     uint64_t k = 0;
-    rc = srv_hours_materialize(db, service_id, hours[i], hours[i] + 3600, &k);
+    rc = srv_hours_materialize(db, keys[i].service_id, keys[i].hour, keys[i].hour + 3600, &k);
     if (done) *done += k;
   }
   if (rc == 0 && block_now > hour_now) rc = srv_blocks_materialize(db, service_id, hour_now, block_now, NULL);
