@@ -153,7 +153,7 @@ static int rn_check_returned(rn_pass *p, q_ctx *q, const srv_det_snapshot *ver_c
                              const srv_det_snapshot *win_cand) {
   srv_issue_row *rows;
   size_t n;
-  int rc = srv_issues_list(srv_store_read_db(q->rd), p->sid, SRV_ISSUES_ACTIVE, 0, 1, p->a, &rows, &n);
+  int rc = sq_issues_list(q, p->sid, SRV_ISSUES_ACTIVE, 0, 1, &rows, &n);
   if (rc < 0) return rc;
   p->returned = hud_arena_calloc(p->a, n ? n : 1, sizeof *p->returned);
   if (!p->returned) return HUD_ENOMEM;

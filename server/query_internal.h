@@ -165,6 +165,11 @@ SQ_READ(det_snapshot,
         (q->rd, version_id, from_s, to_s, label, out))
 SQ_READ(det_snapshots, (q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot *outs), (q->rd, sides, n, outs))
 SQ_READ(det_fns, (q_ctx *q, int64_t version_id, srv_det_fn **fns, size_t *n), (q->rd, version_id, fns, n))
+SQ_READ(issues_list,
+        (q_ctx *q, int64_t sid, srv_issue_filter f, int limit, int findings, srv_issue_row **rows, size_t *n),
+        (q->rd, sid, f, limit, findings, rows, n))
+SQ_READ(issue_get, (q_ctx *q, int64_t sid, const char *issue_id, srv_issue_row *out), (q->rd, sid, issue_id, out))
+SQ_READ(issue_events, (q_ctx *q, const char *issue_id, srv_issue_event_row **ev, size_t *n), (q->rd, issue_id, ev, n))
 #undef SQ_READ
 
 #endif

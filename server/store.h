@@ -9,9 +9,9 @@
  * walk) is computed by engine-neutral code (server/query_figures.c, query_graph.c, query_functions.c).
  * Reads never write: pre-aggregates are built by the engine when it folds and maintains.
  *
- * Not yet behind the seam: the issue store (server/issues_store.h) takes the SQLite connection under a
- * read handle (srv_store_read_db) and writes through srv_store_sqlite_write(); detection inputs are
- * typed reads but computed by the SQLite file's own passes.
+ * Not yet behind the seam: the issue store's writes (server/issues_store.h) run inside
+ * srv_store_sqlite_write() (its reads are typed reads); detection inputs are typed reads but grouped
+ * into comparison sides by the SQLite file's own passes.
  *
  * The SQLite engine (everything below this paragraph that names tables or SQL). Every connection
  * (readers and the writer) has these SQL functions registered:
@@ -250,9 +250,6 @@ void srv_store_read_snapshot_end(srv_store_read *rd);
 void srv_store_read_end(srv_store_read *rd);
 /* The typed reads of RD's engine. */
 const struct srv_store_reads *srv_store_read_ops(const srv_store_read *rd);
-/* The SQLite connection under RD (NULL for another engine), for the issue store's reads
- * (server/issues_store.h) until they are typed reads too. */
-struct sqlite3 *srv_store_read_db(srv_store_read *rd);
 
 /* ---- engines ----
  *

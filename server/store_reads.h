@@ -16,6 +16,7 @@
 #include "detect.h"
 #include "hud/codec.h"
 #include "hud/model.h"
+#include "issues_store.h"
 #include "store.h"
 
 /* The two versions a slowdown compares (the query side picks them): CUR and PREV, deployed before it;
@@ -167,6 +168,16 @@ typedef struct srv_store_reads {
   /* Exception paths, one entry per (type, origin, path, catcher), LIMIT by count descending; FN (0 =
    * any) must be the origin, on the path or the catcher; FLOW (0 = all) restricts to one flow. */
   int (*exception_flows)(srv_store_read *rd, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out);
+
+  /* ---- stored issues (issues_store.h's rows) ---- */
+  /* Issues of service SID matching F, most recently seen first, at most LIMIT (0: no limit); with
+   * FINDINGS 0 the findings are not read. */
+  int (*issues_list)(srv_store_read *rd, int64_t sid, srv_issue_filter f, int limit, int findings, srv_issue_row **rows,
+                     size_t *n);
+  /* Issue ISSUE_ID of service SID; HUD_ENOTFOUND when none. */
+  int (*issue_get)(srv_store_read *rd, int64_t sid, const char *issue_id, srv_issue_row *out);
+  /* Its history, oldest first. */
+  int (*issue_events)(srv_store_read *rd, const char *issue_id, srv_issue_event_row **ev, size_t *n);
 
   /* ---- detection inputs ---- */
   int (*det_snapshot)(srv_store_read *rd, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,

@@ -2040,6 +2040,21 @@ static int sq_det_fns(srv_store_read *q, int64_t version_id, srv_det_fn **fns, s
   return rc;
 }
 
+/* ---- stored issues (their SQL: store_sqlite_issues.c) ---- */
+
+static int sq_issues_list(srv_store_read *q, int64_t sid, srv_issue_filter f, int limit, int findings,
+                          srv_issue_row **rows, size_t *n) {
+  return srv_issues_list(q->db, sid, f, limit, findings, q->arena, rows, n);
+}
+
+static int sq_issue_get(srv_store_read *q, int64_t sid, const char *issue_id, srv_issue_row *out) {
+  return srv_issues_get(q->db, sid, issue_id, q->arena, out);
+}
+
+static int sq_issue_events(srv_store_read *q, const char *issue_id, srv_issue_event_row **ev, size_t *n) {
+  return srv_issues_events(q->db, issue_id, q->arena, ev, n);
+}
+
 /* ---- the table ---- */
 
 const srv_store_reads srv_store_sqlite_reads = {
@@ -2071,6 +2086,9 @@ const srv_store_reads srv_store_sqlite_reads = {
     .exception_paths = sq_exception_paths,
     .flows = sq_flows,
     .exception_flows = sq_exception_flows,
+    .issues_list = sq_issues_list,
+    .issue_get = sq_issue_get,
+    .issue_events = sq_issue_events,
     .det_snapshot = sq_det_snapshot,
     .det_snapshots = sq_det_snapshots,
     .det_fns = sq_det_fns,

@@ -80,5 +80,3 @@ int srv_sqlite_read_window(srv_store_read *rd, int64_t service_id, int64_t versi
   }
   return 0;
 }
-
-struct sqlite3 *srv_store_read_db(srv_store_read *rd) { return rd->ops == &srv_store_sqlite_ops ? rd->db : NULL; }
