@@ -1,9 +1,10 @@
-/* Internals of the query API (server/routes_query.c, server/query_*.c, server/store_sqlite_query.c).
+/* Internals of the query API (server/routes_query.c, server/query_*.c).
  *
- * A handler: q_begin() (arena, decoded parameters, a read connection) → decode the request with
- * the codec → q_scope() (environment check, service/version lookup, window) → read typed rows
- * (store_sqlite_query.c) → fill the hud_* response struct → encode with the codec → q_end().
- * No handler touches JSON.
+ * A handler: q_begin() (arena, decoded parameters, a read handle of the store) → decode the request
+ * with the codec → q_scope() (environment check, service/version lookup, window fixed on the handle)
+ * → typed reads (the sq_* calls below: the engine's srv_store_reads, store_reads.h) → compute the
+ * figures (query_figures.h) and fill the hud_* response struct → encode with the codec → q_end().
+ * No handler touches JSON; no handler sees the engine.
  *
  * Windows: the scope's [from, to) in ns becomes [from_s, to_s) in seconds; a time slice belongs to
  * the window when its start does (slice >= from_s AND slice < to_s), so minute and hourly slices

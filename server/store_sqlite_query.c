@@ -1,5 +1,7 @@
-/* Reads of the query API against the SQLite schema of server/store.h. Everything returned lives
- * in the request's arena (q->arena). */
+/* The SQLite engine's typed reads (store_reads.h: srv_store_sqlite_reads) against the schema of
+ * server/store.h, on a read handle (store_sqlite_read.h; named q here). They sum rows over the
+ * handle's window; what the sums mean is the query side's (query_figures.h), whose accumulators the
+ * summary reads fill. Everything returned lives in the handle's arena. */
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
