@@ -129,7 +129,7 @@ static int ingest_batch(const srv_request *req, srv_response *resp, int gzip, st
     srv_metrics_rejected("store");
     hud_arena_free(arena);
     return srv_response_error(resp, 503, hud_api_error_code(HUD_ESTORE), "the batch was not stored (%s); retry later",
-                              srv_store_disk_full() ? "disk full" : hud_strerror(rc));
+                              srv_store_disk_full(req->store) ? "disk full" : hud_strerror(rc));
   }
   srv_metrics_ingest_batch(res.duplicate);
   srv_metrics_ingest_rows(res.rows);

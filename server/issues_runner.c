@@ -166,7 +166,7 @@ static int rn_check_returned(rn_pass *p, q_ctx *q, const srv_det_snapshot *ver_c
                              const srv_det_snapshot *win_cand) {
   srv_issue_row *rows;
   size_t n;
-  int rc = srv_issues_list(q->db, p->sid, SRV_ISSUES_ACTIVE, 0, 1, p->a, &rows, &n);
+  int rc = sq_issues_list(q, p->sid, SRV_ISSUES_ACTIVE, 0, 1, &rows, &n);
   if (rc < 0) return rc;
   p->returned = hud_arena_calloc(p->a, n ? n : 1, sizeof *p->returned);
   if (!p->returned) return HUD_ENOMEM;
@@ -493,8 +493,7 @@ int srv_issues_runner_pass(srv_issues_runner *r, int64_t sid) {
   rn_pass p = {.r = r, .sid = sid, .now = rn_now_ns(), .a = q.arena};
   rc = rn_detect(&p, &q, envs);
   /* The read transaction ends before the write (a long-lived snapshot keeps the WAL from being reset). */
-  if (q.in_tx) sqlite3_exec(q.db, "COMMIT", NULL, NULL, NULL);
-  q.in_tx = 0;
+  srv_store_read_snapshot_end(q.rd);
   if (rc == 0 && (p.n_found || p.n_returned)) {
     p.alert = hud_arena_calloc(p.a, p.n_found + 1, sizeof *p.alert);
     p.alert_event = hud_arena_calloc(p.a, p.n_found + 1, sizeof *p.alert_event);

@@ -1,5 +1,4 @@
 /* Shared plumbing of the query handlers (see query_internal.h). */
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,10 +7,7 @@
 
 #include "hud/err.h"
 #include "query_internal.h"
-#include "store_hours.h"
 #include "store.h"
-
-#define Q_MMAP_SIZE "4294967296"
 
 int q_begin(const srv_request *req, srv_response *resp, q_ctx *q) {
   memset(q, 0, sizeof *q);
@@ -30,29 +26,24 @@ int q_begin(const srv_request *req, srv_response *resp, q_ctx *q) {
     q->params[i].value = req->query[i].value;
   }
   q->n_params = req->n_query;
-  int rc = req->fresh ? srv_store_sqlite_reader(req->store, &q->db) : srv_store_sqlite_reader_recent(req->store, &q->db);
+  int rc = srv_store_read_begin(req->store, req->fresh, q->arena, &q->rd);
   if (rc < 0) {
-    q->db = NULL;
+    q->rd = NULL;
     hud_arena_free(q->arena);
     q->arena = NULL;
     srv_response_error(resp, rc == HUD_EBUSY ? 503 : 500, rc == HUD_EBUSY ? "unavailable" : "internal",
                        "store unavailable: %s", hud_strerror(rc));
     return rc;
   }
-  /* Day-window queries read tens of MB of pages; with SQLite's default 2 MB cache each one comes
-   * back through a pread (measured ~1/3 of a day-window top-N's CPU here). The same 64 MB as the
-   * writer's cache keeps the hourly tables and recent minutes in the pool's connections; the
-   * memory map (capped by SQLite's compile-time maximum, 2 GB on Debian) serves the rest. Both
-   * are no-ops once set on a connection. */
-  sqlite3_exec(q->db, "PRAGMA cache_size = -65536; PRAGMA mmap_size = " Q_MMAP_SIZE, NULL, NULL, NULL);
+  q->reads = srv_store_read_ops(q->rd);
   return 0;
 }
 
+int q_env_allowed(void *req, const char *env) { return srv_request_env_allowed(req, env); }
+
 int q_end(q_ctx *q, int rc) {
-  if (q->db && q->in_tx) sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
-  q->in_tx = 0;
-  if (q->db) srv_store_sqlite_reader_release(q->req->store, q->db);
-  q->db = NULL;
+  srv_store_read_end(q->rd);
+  q->rd = NULL;
   hud_arena_free(q->arena);
   q->arena = NULL;
   return rc < 0 && q->resp->err_code[0] ? 0 : rc;
@@ -83,39 +74,6 @@ static hud_time_ns q_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (hud_time_ns)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* Chooses the whole hours of the window that come from fn_hours: dirty ones are built first
- * (bounded: only the window's), then the request's reads run in one read transaction in which no
- * hour of [hour_from, hour_to) is dirty, or the split is dropped (exact either way). */
-static int q_hours(q_ctx *q) {
-  int64_t h0 = (q->from_s + 3599) / 3600 * 3600, h1 = q->to_s / 3600 * 3600;
-  q->hour_from = q->hour_to = q->blk_a = q->blk_b = q->from_s;
-  /* HUD_SERVER_HOURLY=off reads minute slices only: the reference the exactness tests compare with. */
-  if (q->stored_only) return 0; /* building hours writes: a stored-issues read must not */
-  const char *sw = getenv("HUD_SERVER_HOURLY");
-  if (sw && strcmp(sw, "off") == 0) return 0;
-  if (q->from_s < 0 || h1 <= h0) return 0;
-  if (srv_hours_refresh(q->req->store, q->db, q->service_id, h0, h1) < 0)
-    fprintf(stderr, "hud-server: hourly aggregates not refreshed; reading minute slices\n");
-  /* The completed 10-minute blocks of the partial hours at the edges. */
-  int64_t b0 = (q->from_s + 599) / 600 * 600, b1 = q->to_s / 600 * 600;
-  if (srv_blocks_refresh(q->req->store, q->db, q->service_id, b0, h0, h1, b1) < 0)
-    fprintf(stderr, "hud-server: 10-minute aggregates not refreshed; reading minute slices\n");
-  if (sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return 0;
-  q->in_tx = 1;
-  int64_t dirty = 1;
-  if (srv_hours_dirty_count(q->db, q->service_id, h0, h1, &dirty) == 0 && dirty == 0) {
-    q->hour_from = q->blk_a = h0;
-    q->hour_to = q->blk_b = h1;
-    int64_t da = 1, db = 1;
-    if (srv_blocks_dirty_count(q->db, q->service_id, b0, h0, &da) == 0 && da == 0 &&
-        srv_blocks_dirty_count(q->db, q->service_id, h1, b1, &db) == 0 && db == 0) {
-      q->blk_a = b0;
-      q->blk_b = b1;
-    }
-  }
-  return 0;
 }
 
 int q_scope(q_ctx *q, const hud_query_scope *s) {
@@ -167,5 +125,6 @@ int q_scope(q_ctx *q, const hud_query_scope *s) {
   }
   q->from_s = q->from / 1000000000LL;
   q->to_s = (q->to + 999999999LL) / 1000000000LL;
-  return q_hours(q);
+  /* Stored issues need no window of aggregates. */
+  return srv_store_read_window(q->rd, q->service_id, q->version_id, q->from_s, q->to_s, !q->stored_only);
 }

@@ -22,6 +22,8 @@ int q_h_exception_flows(const srv_request *req, srv_response *resp) {
   }
   hud_exception_flows_response out;
   if (rc == 0) rc = sq_exception_flows(&q, fn, flow, r.limit > 0 ? r.limit : 100, &out);
+  out.from = q.from;
+  out.to = q.to;
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));
   return q_end(&q, Q_REPLY(&q, hud_exception_flows_response_encode, &out));
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hud/err.h"
+#include "query_figures.h"
 #include "query_internal.h"
 
 int q_h_services(const srv_request *req, srv_response *resp) {
@@ -44,15 +45,57 @@ static double q_sort_key(hud_sort s, const hud_function_summary *it) {
   }
 }
 
+/* The versions a slowdown compares: the scope's version (or the newest deployed) and the one deployed
+ * before it (*PREV_NAME); {0, 0} when there is no such pair. */
+static int q_versions(q_ctx *q, srv_version_pair *vp, const char **prev_name) {
+  int64_t cur = q->version_id, fs, ls;
+  const char *cur_name;
+  *vp = (srv_version_pair){0, 0};
+  *prev_name = NULL;
+  int rc = cur ? 0 : sq_latest_version(q, q->service_id, &cur, &cur_name, &fs, &ls);
+  if (rc == 0) rc = sq_previous_version(q, q->service_id, cur, &vp->prev, prev_name, &fs, &ls);
+  if (rc == HUD_ENOTFOUND) {
+    vp->prev = 0;
+    return 0;
+  }
+  if (rc == 0) vp->cur = cur;
+  return rc;
+}
+
+/* Slowdowns of ITEMS (functions FNS) by the one rule (query_figures.h). */
+static int q_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n) {
+  srv_version_pair vp;
+  const char *prev_name;
+  int rc = q_versions(q, &vp, &prev_name);
+  srv_version_sums *vs = n ? hud_arena_calloc(q->arena, n, sizeof *vs) : NULL;
+  if (rc == 0 && n && !vs) rc = HUD_ENOMEM;
+  if (rc == 0 && n) rc = sq_fn_version_sums(q, fns, n, vp, vs);
+  for (size_t i = 0; rc == 0 && i < n; i++) q_apply_slowdown(&vs[i], prev_name, &items[i]);
+  return rc;
+}
+
+/* Every figure of a page of functions, slowdown included. */
+static int q_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items) {
+  srv_version_pair vp;
+  const char *prev_name;
+  int rc = q_versions(q, &vp, &prev_name);
+  srv_version_sums *vs = n ? hud_arena_calloc(q->arena, n, sizeof *vs) : NULL;
+  if (rc == 0 && n && !vs) rc = HUD_ENOMEM;
+  if (rc == 0 && n) rc = sq_fn_page(q, fns, n, vp, items, vs);
+  for (size_t i = 0; rc == 0 && i < n; i++) q_apply_slowdown(&vs[i], prev_name, &items[i]);
+  return rc;
+}
+
 /* Fills metadata, percentiles and slowdown of ITEMS (those not yet filled). */
 static int q_finish_items(q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n, int64_t flow,
                           bool have_pct, bool have_slowdown) {
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     rc = sq_fn_meta(q, fns[i], &items[i]);
-    if (rc == 0 && !have_pct) rc = sq_fn_percentiles(q, fns[i], flow, &items[i]);
+    srv_sketch_ref k;
+    if (rc == 0 && !have_pct && (rc = sq_fn_sketch(q, fns[i], flow, &k)) == 0) rc = q_sketch_percentiles(&k, &items[i]);
   }
-  if (rc == 0 && !have_slowdown) rc = sq_fn_slowdowns(q, items, fns, n);
+  if (rc == 0 && !have_slowdown) rc = q_slowdowns(q, items, fns, n);
   return rc;
 }
 
@@ -83,13 +126,16 @@ int q_h_top(const srv_request *req, srv_response *resp) {
    * needs no second read of its functions' edges. */
   f.no_trends = !trend_sort && !f.flow;
   f.p95 = sort == HUD_SORT_P95;
-  f.slowdown = sort == HUD_SORT_SLOWDOWN && !f.flow && !q.version_id;
-  rc = sq_fn_summaries(&q, &f, &items, &fns, &n);
+  const char *prev_name = NULL;
+  if (sort == HUD_SORT_SLOWDOWN && !f.flow && !q.version_id) rc = q_versions(&q, &f.versions, &prev_name);
+  srv_version_sums *vs = NULL;
+  if (rc == 0) rc = sq_fn_summaries(&q, &f, &items, &fns, &n, &vs);
+  for (size_t i = 0; rc == 0 && vs && i < n; i++) q_apply_slowdown(&vs[i], prev_name, &items[i]);
   bool have_pct = false, have_slow = false;
   /* Sorting by a figure that needs more than the sums: compute it for every function first. */
   /* The p95 sort key comes from the summaries pass; the page's percentiles are read below. */
   if (rc == 0 && sort == HUD_SORT_SLOWDOWN) {
-    if (!f.slowdown) rc = sq_fn_slowdowns(&q, items, fns, n);
+    if (!vs) rc = q_slowdowns(&q, items, fns, n);
     have_slow = true;
   }
   q_sorted *v = NULL;
@@ -112,14 +158,15 @@ int q_h_top(const srv_request *req, srv_response *resp) {
     if (rc == 0 && !f.flow) {
       /* The page's figures in one indexed pass per function (same values as the scan, plus trends,
        * percentiles and slowdown). */
-      rc = sq_fn_page(&q, top_fns, out.n_items, out.items);
+      rc = q_page(&q, top_fns, out.n_items, out.items);
       have_pct = have_slow = true;
     } else if (rc == 0 && f.no_trends && out.n_items) {
       q_fn_filter tf = {.fns = top_fns, .n_fns = out.n_items, .flow = f.flow};
       hud_function_summary *ti;
       int64_t *tfns;
       size_t tn;
-      rc = sq_fn_summaries(&q, &tf, &ti, &tfns, &tn);
+      srv_version_sums *tvs;
+      rc = sq_fn_summaries(&q, &tf, &ti, &tfns, &tn, &tvs);
       for (size_t i = 0; i < tn && rc == 0; i++)
         for (size_t k = 0; k < out.n_items; k++)
           if (top_fns[k] == tfns[i]) {
@@ -155,7 +202,7 @@ int q_h_by_module(const srv_request *req, srv_response *resp) {
     fns = hud_arena_calloc(q.arena, n_module_fns, sizeof *fns);
     if (!all || !out.items || !fns) rc = HUD_ENOMEM;
   }
-  if (rc == 0 && n_module_fns) rc = sq_fn_page(&q, module_fns, n_module_fns, all);
+  if (rc == 0 && n_module_fns) rc = q_page(&q, module_fns, n_module_fns, all);
   /* Every function of the modules with activity in the window, plus those declared in it without
    * calls (zero figures), so the editor can tell "not called" from "unknown". */
   for (size_t i = 0; i < n_module_fns && rc == 0; i++) {
@@ -170,6 +217,66 @@ int q_h_by_module(const srv_request *req, srv_response *resp) {
   if (rc == 0) rc = q_finish_items(&q, out.items, fns, out.n_items, 0, true, true);
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));
   return q_end(&q, Q_REPLY(&q, hud_by_module_response_encode, &out));
+}
+
+/* FN's callers (CALLERS) or callees with their mean duration per call. */
+static int q_peers(q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, size_t *n) {
+  srv_peer_row *rows;
+  *out = NULL;
+  int rc = sq_fn_peers(q, fn, callers, &rows, n);
+  if (rc == 0 && *n && !(*out = hud_arena_calloc(q->arena, *n, sizeof **out))) rc = HUD_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < *n; i++) {
+    (*out)[i] = rows[i].peer;
+    (*out)[i].mean_duration = rows[i].sampled ? (double)rows[i].peer.sum_duration / (double)rows[i].sampled : 0.0;
+  }
+  if (rc < 0) *n = 0;
+  return rc;
+}
+
+/* One function's page: its declaration, figures over the window (with percentiles and slowdown), a
+ * series of about 60 points (whole minutes) unless BUCKET_NS is given, callers, callees, errors by
+ * type and figures per version. */
+static int q_function_detail(q_ctx *q, int64_t fn, int64_t bucket_ns, hud_function_detail *d) {
+  memset(d, 0, sizeof *d);
+  int rc = sq_fn_decl(q, fn, &d->declaration);
+  if (rc < 0) return rc;
+  q_fn_filter f = {.fns = &fn, .n_fns = 1};
+  hud_function_summary *items;
+  int64_t *fns;
+  size_t n;
+  srv_version_sums *vs;
+  rc = sq_fn_summaries(q, &f, &items, &fns, &n, &vs);
+  if (rc < 0) return rc;
+  if (n) d->summary = items[0];
+  rc = sq_fn_meta(q, fn, &d->summary);
+  srv_sketch_ref k;
+  if (rc == 0 && (rc = sq_fn_sketch(q, fn, 0, &k)) == 0) rc = q_sketch_percentiles(&k, &d->summary);
+  if (rc == 0) rc = q_slowdowns(q, &d->summary, &fn, 1);
+  int64_t bucket_s = bucket_ns > 0 ? (bucket_ns + 999999999LL) / 1000000000LL : 0;
+  if (bucket_s <= 0) {
+    bucket_s = ((q->to_s - q->from_s) / 60 + 59) / 60 * 60;
+    if (bucket_s < 60) bucket_s = 60;
+  }
+  srv_series_row *pts;
+  size_t n_pts;
+  if (rc == 0) rc = sq_fn_series(q, fn, bucket_s, &pts, &n_pts);
+  if (rc == 0 && n_pts) {
+    d->series = hud_arena_calloc(q->arena, n_pts, sizeof *d->series);
+    if (!d->series) rc = HUD_ENOMEM;
+  }
+  for (size_t i = 0; rc == 0 && i < n_pts; i++) rc = q_point_of(&pts[i], &d->series[d->n_series++]);
+  if (rc == 0) rc = q_peers(q, fn, true, &d->callers, &d->n_callers);
+  if (rc == 0) rc = q_peers(q, fn, false, &d->callees, &d->n_callees);
+  if (rc == 0) rc = sq_fn_errors_by_type(q, fn, &d->errors_by_type);
+  srv_version_row *vers;
+  size_t n_vers;
+  if (rc == 0) rc = sq_fn_versions(q, fn, &vers, &n_vers);
+  if (rc == 0 && n_vers) {
+    d->versions = hud_arena_calloc(q->arena, n_vers, sizeof *d->versions);
+    if (!d->versions) rc = HUD_ENOMEM;
+  }
+  for (size_t i = 0; rc == 0 && i < n_vers; i++) rc = q_version_of(&vers[i], &d->versions[d->n_versions++]);
+  return rc;
 }
 
 int q_h_function(const srv_request *req, srv_response *resp) {
@@ -187,7 +294,7 @@ int q_h_function(const srv_request *req, srv_response *resp) {
   if (rc == HUD_ENOTFOUND)
     return q_end(&q, q_fail(&q, rc, "function %s is unknown in service '%s'", r.function_id, q.service));
   hud_function_detail d;
-  if (rc == 0) rc = sq_function_detail(&q, fn, r.bucket_ns, &d);
+  if (rc == 0) rc = q_function_detail(&q, fn, r.bucket_ns, &d);
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "store: %s", hud_strerror(rc)));
   return q_end(&q, Q_REPLY(&q, hud_function_detail_encode, &d));
 }

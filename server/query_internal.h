@@ -1,9 +1,10 @@
-/* Internals of the query API (server/routes_query.c, server/query_*.c, server/store_sqlite_query.c).
+/* Internals of the query API (server/routes_query.c, server/query_*.c).
  *
- * A handler: q_begin() (arena, decoded parameters, a read connection) → decode the request with
- * the codec → q_scope() (environment check, service/version lookup, window) → read typed rows
- * (store_sqlite_query.c) → fill the hud_* response struct → encode with the codec → q_end().
- * No handler touches JSON.
+ * A handler: q_begin() (arena, decoded parameters, a read handle of the store) → decode the request
+ * with the codec → q_scope() (environment check, service/version lookup, window fixed on the handle)
+ * → typed reads (the sq_* calls below: the engine's srv_store_reads, store_reads.h) → compute the
+ * figures (query_figures.h) and fill the hud_* response struct → encode with the codec → q_end().
+ * No handler touches JSON; no handler sees the engine.
  *
  * Windows: the scope's [from, to) in ns becomes [from_s, to_s) in seconds; a time slice belongs to
  * the window when its start does (slice >= from_s AND slice < to_s), so minute and hourly slices
@@ -19,8 +20,9 @@
 #include "hud/codec.h"
 #include "hud/model.h"
 #include "routes.h"
+#include "store.h"
+#include "store_reads.h"
 
-struct sqlite3;
 
 #define Q_DEFAULT_WINDOW_NS (24LL * 3600 * 1000000000LL)
 
@@ -28,7 +30,8 @@ typedef struct q_ctx {
   const srv_request *req;
   srv_response *resp;
   hud_arena *arena;
-  struct sqlite3 *db;
+  srv_store_read *rd;            /* the request's read handle (store.h) */
+  const srv_store_reads *reads;  /* its engine's typed reads */
   hud_query_param *params;
   size_t n_params;
   /* Resolved scope (q_scope). */
@@ -39,17 +42,8 @@ typedef struct q_ctx {
   const char *version;
   hud_time_ns from, to;
   int64_t from_s, to_s;
-  /* Whole hours [hour_from, hour_to) of the window read from fn_hours (store_hours.h), the edges
-   * [from_s, hour_from) and [hour_to, to_s) from fn_slices; hour_from = hour_to = from_s when the
-   * window has no whole hour or one of them is dirty (then everything comes from fn_slices). */
-  int64_t hour_from, hour_to;
-  /* The all-functions top-N scan also splits the edges: 10-minute blocks [blk_a, hour_from) and
-   * [hour_to, blk_b) from fn_blocks / flow_fn_blocks, minutes [from_s, blk_a) and [blk_b, to_s);
-   * blk_a = hour_from and blk_b = hour_to when a block there is dirty (or no hour split). */
-  int64_t blk_a, blk_b;
-  int in_tx; /* q_scope() opened a read transaction on db (q_end() ends it) */
-  bool stored_only; /* set before q_scope(): the handler reads stored issues only (no hourly
-                     * aggregates built, nothing written) */
+  bool stored_only; /* set before q_scope(): the handler reads stored issues only (no window is
+                     * fixed on the read handle) */
 } q_ctx;
 
 /* Prepares Q for REQ: arena, query parameters, a read connection. Answers 500/503 itself on failure. */
@@ -111,79 +105,72 @@ void q_issue_alert_view(const hud_issue *h, const char *env, const char *service
                         struct srv_alert_issue *out);
 
 
-/* ---- reads (store_sqlite_query.c) ---- */
+/* ---- reads: the store's typed reads (store_reads.h) on Q's handle ---- */
 
-int sq_services(q_ctx *q, const char *service_filter, hud_services_response *out);
-int sq_service_id(q_ctx *q, const char *env, const char *name, int64_t *id);
-int sq_version(q_ctx *q, int64_t service_id, const char *version, int64_t *id, int64_t *first_seen,
-               int64_t *last_seen);
-/* The version deployed before VERSION_ID (by first_seen); HUD_ENOTFOUND when none. */
-int sq_previous_version(q_ctx *q, int64_t service_id, int64_t version_id, int64_t *prev_id, const char **name,
-                        int64_t *first_seen, int64_t *last_seen);
-/* Newest version (by first_seen) of the service; HUD_ENOTFOUND when none. */
-int sq_latest_version(q_ctx *q, int64_t service_id, int64_t *id, const char **name, int64_t *first_seen,
-                      int64_t *last_seen);
+typedef srv_fn_filter q_fn_filter;
+typedef srv_read_side sq_side;
+#define SQ_MAX_SIDES SRV_READ_MAX_SIDES
 
-/* Which functions a summary query covers. */
-typedef struct q_fn_filter {
-  const int64_t *fns; /* functions.id list; NULL = every function of the service */
-  size_t n_fns;
-  int64_t flow;       /* flows.id; 0 = all flows */
-  bool no_trends;     /* skip the per-slice points (duration_trend/error_trend stay 0) */
-  bool p95;           /* every function (fns NULL, flow 0): also p95 from the merged sketches, in the
-                       * same pass (what hud_sketch_quantile(hud_sketch_agg(sketch), 0.95) answers) */
-  bool slowdown;      /* every function, no flow, no version in the scope: also slowdown and
-                       * previous_version in the same pass (what sq_fn_slowdowns answers) */
-} q_fn_filter;
+int q_env_allowed(void *req, const char *env); /* srv_request_env_allowed for the services read */
 
-/* Figures (calls, errors, mean, self, trends) of the functions matching F over Q's window and
- * version; FNS[i] is the functions.id of ITEMS[i]. Both in the arena, unsorted; no metadata. */
-int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items, int64_t **fns, size_t *n);
-/* Every figure of a page of functions (sums, trends, percentiles, slowdown), one indexed pass over
- * each function's slices. ITEMS[i] gets the figures of FNS[i] (metadata untouched). */
-int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items);
-/* Fills the declaration fields of ITEM (function_id, name, module_path, ...) from functions FN. */
-int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *item);
-/* Fills p50/p90/p95/p99 of ITEM (function FN, in FLOW when not 0) from merged sketches. */
-int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *item);
-/* Slowdown vs the previous version for every item (fills slowdown, previous_version). */
-int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n);
-/* functions.id of UUID in the service; HUD_ENOTFOUND when unknown. */
-int sq_fn_id(q_ctx *q, const char *uuid, int64_t *fn);
-int sq_flow_id(q_ctx *q, const char *uuid, int64_t *flow);
-/* 1 when function FN was declared (or seen) during Q's window, 0 when not, or HUD_E*. */
-int sq_fn_declared_in(q_ctx *q, int64_t fn);
-/* functions.id of every function of the given module paths. */
-int sq_fns_of_modules(q_ctx *q, const char *const *paths, size_t n, int64_t **fns, size_t *n_fns);
-
-int sq_function_detail(q_ctx *q, int64_t fn, int64_t bucket_ns, hud_function_detail *out);
-int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph_response *out);
-int sq_flows(q_ctx *q, int limit, hud_flows_response *out);
-/* Exception paths of the window, one entry per (type, origin, path, catcher) with the summed count,
- * LIMIT of them by count descending; FN (functions.id, 0 = any) must be the origin, on the path or
- * the catcher; FLOW (flows.id, 0 = all) restricts to one flow. */
-int sq_exception_flows(q_ctx *q, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out);
-
-/* One side of a detection comparison: every aggregate of the service in [from_s, to_s) of
- * VERSION_ID (0 = all versions), as srv_det_* records whose strings live in the arena. */
-int sq_det_snapshot(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
-                    srv_det_snapshot *out);
-/* Several sides at once (the issues query builds four): one pass over the call rows. */
-#define SQ_MAX_SIDES 4
-typedef struct sq_side {
-  int64_t version_id; /* 0 = all versions */
-  int64_t from_s, to_s;
-  const char *label;
-} sq_side;
-int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot *outs);
-/* The environment and name of service SERVICE_ID (detection runner). */
-int sq_service_of(q_ctx *q, int64_t service_id, const char **env, const char **name);
-/* VERSION_ID's span of data [*FROM_S, *TO_S) (version_spans; first/last seen for older stores). */
-int sq_version_span(q_ctx *q, int64_t version_id, int64_t *from_s, int64_t *to_s);
-/* The code hashes version VERSION_ID declared (fn_versions), as detection input. */
-int sq_det_fns(q_ctx *q, int64_t version_id, srv_det_fn **fns, size_t *n);
-/* Resolves a function or flow UUID to its display name (qualname / "GET /route"), module path. */
-int sq_name_of_function(q_ctx *q, const char *uuid, const char **name, const char **module_path);
-int sq_name_of_flow(q_ctx *q, const char *uuid, const char **name);
+static inline int sq_services(q_ctx *q, const char *service_filter, hud_services_response *out) {
+  return q->reads->services(q->rd, service_filter, q_env_allowed, (void *)q->req, q->req->n_envs ? q->req->n_envs : 1,
+                            out);
+}
+#define SQ_READ(name, params, args) \
+  static inline int sq_##name params { return q->reads->name args; }
+SQ_READ(service_id, (q_ctx *q, const char *env, const char *name, int64_t *id), (q->rd, env, name, id))
+SQ_READ(service_of, (q_ctx *q, int64_t service_id, const char **env, const char **name),
+        (q->rd, service_id, env, name))
+SQ_READ(version, (q_ctx *q, int64_t service_id, const char *version, int64_t *id, int64_t *fs, int64_t *ls),
+        (q->rd, service_id, version, id, fs, ls))
+SQ_READ(previous_version,
+        (q_ctx *q, int64_t service_id, int64_t version_id, int64_t *prev_id, const char **name, int64_t *fs, int64_t *ls),
+        (q->rd, service_id, version_id, prev_id, name, fs, ls))
+SQ_READ(latest_version, (q_ctx *q, int64_t service_id, int64_t *id, const char **name, int64_t *fs, int64_t *ls),
+        (q->rd, service_id, id, name, fs, ls))
+SQ_READ(version_span, (q_ctx *q, int64_t version_id, int64_t *from_s, int64_t *to_s),
+        (q->rd, version_id, from_s, to_s))
+SQ_READ(fn_id, (q_ctx *q, const char *uuid, int64_t *fn), (q->rd, uuid, fn))
+SQ_READ(flow_id, (q_ctx *q, const char *uuid, int64_t *flow), (q->rd, uuid, flow))
+SQ_READ(fns_of_modules, (q_ctx *q, const char *const *paths, size_t n, int64_t **fns, size_t *n_fns),
+        (q->rd, paths, n, fns, n_fns))
+SQ_READ(fn_declared_in, (q_ctx *q, int64_t fn), (q->rd, fn))
+SQ_READ(name_of_function, (q_ctx *q, const char *uuid, const char **name, const char **module_path),
+        (q->rd, uuid, name, module_path))
+SQ_READ(name_of_flow, (q_ctx *q, const char *uuid, const char **name), (q->rd, uuid, name))
+SQ_READ(fn_summaries,
+        (q_ctx *q, const q_fn_filter *f, hud_function_summary **items, int64_t **fns, size_t *n, srv_version_sums **vs),
+        (q->rd, f, items, fns, n, vs))
+SQ_READ(fn_page,
+        (q_ctx *q, const int64_t *fns, size_t n, srv_version_pair v, hud_function_summary *items, srv_version_sums *vs),
+        (q->rd, fns, n, v, items, vs))
+SQ_READ(fn_meta, (q_ctx *q, int64_t fn, hud_function_summary *item), (q->rd, fn, item))
+SQ_READ(fn_decl, (q_ctx *q, int64_t fn, hud_function_decl **decl), (q->rd, fn, decl))
+SQ_READ(fn_sketch, (q_ctx *q, int64_t fn, int64_t flow, srv_sketch_ref *out), (q->rd, fn, flow, out))
+SQ_READ(fn_version_sums, (q_ctx *q, const int64_t *fns, size_t n, srv_version_pair v, srv_version_sums *vs),
+        (q->rd, fns, n, v, vs))
+SQ_READ(fn_series, (q_ctx *q, int64_t fn, int64_t bucket_s, srv_series_row **rows, size_t *n),
+        (q->rd, fn, bucket_s, rows, n))
+SQ_READ(fn_peers, (q_ctx *q, int64_t fn, bool callers, srv_peer_row **rows, size_t *n), (q->rd, fn, callers, rows, n))
+SQ_READ(fn_errors_by_type, (q_ctx *q, int64_t fn, hud_count_map *m), (q->rd, fn, m))
+SQ_READ(fn_versions, (q_ctx *q, int64_t fn, srv_version_row **rows, size_t *n), (q->rd, fn, rows, n))
+SQ_READ(callees, (q_ctx *q, int64_t caller, srv_call_edge **rows, size_t *n), (q->rd, caller, rows, n))
+SQ_READ(graph_node, (q_ctx *q, int64_t fn, hud_graph_node *out), (q->rd, fn, out))
+SQ_READ(exception_paths, (q_ctx *q, srv_exc_path **rows, size_t *n), (q->rd, rows, n))
+SQ_READ(flows, (q_ctx *q, int limit, hud_flows_response *out, srv_sums **sums), (q->rd, limit, out, sums))
+SQ_READ(exception_flows, (q_ctx *q, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out),
+        (q->rd, fn, flow, limit, out))
+SQ_READ(det_snapshot,
+        (q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label, srv_det_snapshot *out),
+        (q->rd, version_id, from_s, to_s, label, out))
+SQ_READ(det_snapshots, (q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot *outs), (q->rd, sides, n, outs))
+SQ_READ(det_fns, (q_ctx *q, int64_t version_id, srv_det_fn **fns, size_t *n), (q->rd, version_id, fns, n))
+SQ_READ(issues_list,
+        (q_ctx *q, int64_t sid, srv_issue_filter f, int limit, int findings, srv_issue_row **rows, size_t *n),
+        (q->rd, sid, f, limit, findings, rows, n))
+SQ_READ(issue_get, (q_ctx *q, int64_t sid, const char *issue_id, srv_issue_row *out), (q->rd, sid, issue_id, out))
+SQ_READ(issue_events, (q_ctx *q, const char *issue_id, srv_issue_event_row **ev, size_t *n), (q->rd, issue_id, ev, n))
+#undef SQ_READ
 
 #endif

@@ -33,7 +33,7 @@ static int q_issue_of_row(q_ctx *q, const srv_issue_row *row, hud_issue *out) {
 static int q_history(q_ctx *q, hud_issue *h) {
   srv_issue_event_row *ev;
   size_t n;
-  int rc = srv_issues_events(q->db, h->issue_id, q->arena, &ev, &n);
+  int rc = sq_issue_events(q, h->issue_id, &ev, &n);
   if (rc < 0) return rc;
   h->history = hud_arena_calloc(q->arena, n ? n : 1, sizeof *h->history);
   if (!h->history) return HUD_ENOMEM;
@@ -70,7 +70,7 @@ int q_h_issues(const srv_request *req, srv_response *resp) {
   size_t n;
   /* Version and time filters apply after the read: a service has few issues. */
   bool filtered = r.scope.version || r.scope.from || r.scope.to;
-  rc = srv_issues_list(q.db, q.service_id, f, filtered ? 0 : limit, 0, q.arena, &rows, &n);
+  rc = sq_issues_list(&q, q.service_id, f, filtered ? 0 : limit, 0, &rows, &n);
   hud_issue *v = rc == 0 ? hud_arena_calloc(q.arena, n ? n : 1, sizeof *v) : NULL;
   if (rc == 0 && !v) rc = HUD_ENOMEM;
   size_t m = 0;
@@ -93,7 +93,7 @@ int q_h_issues(const srv_request *req, srv_response *resp) {
 /* Answers ISSUE_ID of Q's service with its history. */
 static int q_reply_issue(q_ctx *q, const char *issue_id) {
   srv_issue_row row;
-  int rc = srv_issues_get(q->db, q->service_id, issue_id, q->arena, &row);
+  int rc = sq_issue_get(q, q->service_id, issue_id, &row);
   if (rc == HUD_ENOTFOUND)
     return q_fail(q, rc, "issue %s not found in service '%s' of environment '%s'", issue_id, q->service, q->env);
   hud_issue h;

@@ -1,20 +1,27 @@
-/* hud-server's storage interface.
+/* hud-server's storage interface: the seam between what the server computes and where rows live.
  *
- * DECISION (for the query engineer): writes go through the typed functions below (an ops table, so a
- * ClickHouse backend can be added later). READS are done in SQL against the schema documented here:
- * write them in your own file server/store_sqlite_query.c using srv_store_sqlite_reader() (a read-only
- * connection from a pool; many readers run in parallel with the single writer thanks to WAL). For
- * writes of your own (detected issues) use srv_store_sqlite_write(), which runs your callback inside the
- * writer's transaction. A ClickHouse backend will need its own query file; the schema below is the model.
+ * An engine is one file exporting a const srv_store_ops (below; SQLite: srv_store_sqlite_ops in
+ * server/store_sqlite.c, the only engine today); server/store.c lists the engines once and routes every
+ * srv_store_* call to the handle's engine. Writes are typed calls (ingest, keys, maintenance). Reads go
+ * through a read handle (srv_store_read_begin/_window/_end) and the engine's typed reads
+ * (server/store_reads.h), which sum stored rows over a window and return typed rows; what the figures
+ * mean (means, rates, trend fits, the slowdown rule, percentiles of merged sketches, the call-graph
+ * walk) is computed by engine-neutral code (server/query_figures.c, query_graph.c, query_functions.c).
+ * Reads never write: pre-aggregates are built by the engine when it folds and maintains.
  *
- * Every connection (readers and the writer) has these SQL functions registered:
+ * Not yet behind the seam: the issue store's writes (server/issues_store.h) run inside
+ * srv_store_sqlite_write() (its reads are typed reads); detection inputs are typed reads but grouped
+ * into comparison sides by the SQLite file's own passes.
+ *
+ * The SQLite engine (everything below this paragraph that names tables or SQL). Every connection
+ * (readers and the writer) has these SQL functions registered:
  *   hud_sketch_agg(blob)            aggregate: merged sketch blob of the group (NULL when no input)
  *   hud_sketch_merge(a, b)          scalar: merged blob of two (either may be NULL)
  *   hud_sketch_quantile(blob, q)    scalar: quantile q in [0,1] in ns, NULL for NULL/empty
  *   hud_sketch_count(blob)          scalar: number of values in the sketch
  * e.g. SELECT fn, SUM(count), hud_sketch_quantile(hud_sketch_agg(sketch), 0.95) FROM fn_slices
  *      WHERE service_id = ?1 AND slice >= ?2 AND slice < ?3 GROUP BY fn;
- * Sketch blobs can also be turned into hud_sketch with srv_sketch_blob_decode().
+ * They add bins through the one accumulator and blob codec of server/sketch_bins.h.
  *
  * SCHEMA (srv_store_sqlite.c creates it; SRV_STORE_SCHEMA_VERSION in table meta). All times are
  * unix seconds (UTC). Durations are nanoseconds. Ids `fn`, `caller`, `origin_fn`, `caught_fn` are
@@ -73,10 +80,12 @@
  *         WITHOUT ROWID;  INDEX exception_flows_origin(origin_fn, slice)
  *         -- path: functions.id the exception propagated through (origin's caller first, origin and
  *         -- catcher excluded), space-separated; caught_fn = 0: escaped.
- *   fn_hours, hours_dirty: hourly pre-aggregates of fn_slices (every width): ingest and a DELETE
- *         trigger mark hours dirty, a materializer rebuilds them (server/store_hours.h documents it). The query side reads a window's whole
- *         hours from fn_hours and only its partial-hour edges from fn_slices, so day windows read ~24
- *         rows per function instead of ~1440; answers are the same as summing fn_slices.
+ *   fn_hours, call_hours, flow_fn_hours, fn_blocks, flow_fn_blocks, hours_dirty, blocks_dirty, hours_gen:
+ *         hourly and 10-minute pre-aggregates (server/store_hours.h documents them): ingest and a DELETE
+ *         trigger mark hours and blocks dirty; a fold rebuilds the ended ones (at most every 30 s, and
+ *         for every fresh read), maintenance the rest. The SQLite reads take a window's clean whole hours from fn_hours and only its
+ *         partial-hour edges from fn_slices, so day windows read ~24 rows per function instead of
+ *         ~1440; answers are the same as summing fn_slices.
  *   issues(issue_id TEXT PRIMARY KEY, service_id, kind TEXT, function_id TEXT, flow_id TEXT,
  *         exception_type TEXT, comparison TEXT, status TEXT  -- open | acknowledged | muted | resolved
  *         , first_seen, last_seen, status_changed_at  -- unix ns
@@ -163,17 +172,19 @@ typedef struct srv_ingest_result {
 
 /* Stores a validated batch for environment ENV durably (committed = on disk in the WAL with
  * synchronous=FULL) before returning. Concurrent callers share one transaction (group commit), each
- * batch under its own savepoint: a failing batch changes nothing and does not affect the others. NOW is the receive time (unix s) used for first/last seen and for
- * choosing per-minute or hourly slices. A batch id seen before → result->duplicate = 1, 0 returned.
+ * batch under its own savepoint: a failing batch changes nothing and does not affect the others. NOW is
+ * the receive time (unix s) used for first/last seen and for choosing per-minute or hourly slices. A batch id seen before → result->duplicate = 1, 0 returned.
  * Write-behind (SQLite backend): what is committed is the batch id and the batch's records in a
  * journal table; a folder thread merges the journaled batches in memory and writes them to the tables
  * above in one transaction that deletes their journal rows (at least every fold_interval_ms, before
- * every read through srv_store_sqlite_reader, before maintenance, at srv_store_free; srv_store_open
- * folds what a crash left). Readers never see part of a batch nor miss an acknowledged one. */
+ * every fresh read, before maintenance, at srv_store_free; srv_store_open folds what a crash left)
+ * and rebuilds the pre-aggregates of ended hours and blocks (at most every 30 s; always before a
+ * fresh read returns). Readers never see
+ * part of a batch nor miss an acknowledged one. */
 int srv_store_ingest(srv_store *st, const char *env, const struct hud_batch *batch, int64_t now,
                      srv_ingest_result *result);
 /* 1 while the last write failed because the disk is full (until a write commits again). */
-int srv_store_disk_full(void);
+int srv_store_disk_full(srv_store *st);
 
 /* 1 when a batch of BATCH_ID is stored (or journaled), 0 when not, or a negative HUD_E*. A cheap
  * read for answering a re-sent batch without decoding it; srv_store_ingest still decides. */
@@ -219,10 +230,68 @@ typedef struct srv_maintain_result {
   uint64_t issues_deleted; /* resolved issues dropped by issue_retention_s */
 } srv_maintain_result;
 
-/* Rolls minute slices older than NOW - rollup_after into hourly ones, applies retention (NOW: unix s). */
+/* Rolls minute slices older than NOW - rollup_after into hourly ones, applies retention (data and
+ * resolved issues; NOW: unix s), and builds the pre-aggregates of every ended hour and block still
+ * dirty. */
 int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res);
 
-/* ---- reads (SQLite backend) ---- */
+/* ---- reads ----
+ *
+ * A request reads through one handle: a consistent view of the store (as of the last fold, or FRESH:
+ * after every batch acknowledged before the call is folded; HUD_EBUSY when that fold fails). Reads
+ * never write. The typed reads are the engine's srv_store_reads (store_reads.h); what the figures
+ * mean is computed by engine-neutral code (query_figures.h, query_graph.c, query_functions.c). */
+typedef struct srv_store_read srv_store_read;
+struct hud_arena;
+struct srv_store_reads;
+/* *OUT owned by the caller, released with srv_store_read_end(); what reads return lives in ARENA. */
+int srv_store_read_begin(srv_store *st, int fresh, struct hud_arena *arena, srv_store_read **out);
+/* Fixes the service, version (0 = all) and window [FROM_S, TO_S) that the following reads cover.
+ * AGGREGATES: the reads will sum time-sliced rows (the engine then picks its pre-aggregates for the
+ * window and holds one snapshot from here on); 0 for reads of stored issues and names only. */
+int srv_store_read_window(srv_store_read *rd, int64_t service_id, int64_t version_id, int64_t from_s, int64_t to_s,
+                          int aggregates);
+/* Ends the snapshot the window opened (the handle stays usable): before a long write, so that a
+ * reader does not hold old data. */
+void srv_store_read_snapshot_end(srv_store_read *rd);
+void srv_store_read_end(srv_store_read *rd);
+/* The typed reads of RD's engine. */
+const struct srv_store_reads *srv_store_read_ops(const srv_store_read *rd);
+
+/* ---- engines ----
+ *
+ * An engine is one file exporting a const srv_store_ops (SQLite: srv_store_sqlite_ops in
+ * store_sqlite.c); server/store.c lists the engines once, opens a location with the first that
+ * accepts it and routes every srv_store_* call above through the handle's table. An engine's store
+ * and read handle structs begin with their `const srv_store_ops *ops`. Entries mean what the
+ * srv_store_* function of the same name says. */
+typedef struct srv_store_ops {
+  const char *name;
+  int (*accepts)(const char *location); /* 1: this engine serves LOCATION (path or URL) */
+  int (*open)(const srv_store_options *opt, srv_store **out);
+  int (*open_keys)(const char *location, srv_store **out);
+  void (*free)(srv_store *st);
+  int (*ping)(srv_store *st);
+  int (*ingest)(srv_store *st, const char *env, const struct hud_batch *batch, int64_t now, srv_ingest_result *result);
+  int (*batch_known)(srv_store *st, const char *batch_id);
+  struct srv_membudget *(*decode_budget)(srv_store *st);
+  void (*on_fold)(srv_store *st, void (*fn)(void *arg, const int64_t *service_ids, size_t n), void *arg);
+  int (*key_insert)(srv_store *st, const unsigned char hash[32], const char *envs, const char *roles,
+                    const char *label, int64_t now, int64_t *id);
+  int (*key_get)(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]);
+  int (*key_list)(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg);
+  int (*key_revoke)(srv_store *st, int64_t id, int64_t now);
+  int (*disk_full)(srv_store *st);
+  int (*maintain)(srv_store *st, int64_t now, srv_maintain_result *res);
+  int (*read_begin)(srv_store *st, int fresh, struct hud_arena *arena, srv_store_read **out);
+  int (*read_window)(srv_store_read *rd, int64_t service_id, int64_t version_id, int64_t from_s, int64_t to_s,
+                     int aggregates);
+  void (*read_snapshot_end)(srv_store_read *rd);
+  void (*read_end)(srv_store_read *rd);
+  const struct srv_store_reads *reads;
+} srv_store_ops;
+
+/* ---- SQLite backend: raw connections (tests, tools, the issue store's writes) ---- */
 
 /* Borrows a read-only connection (PRAGMA query_only) from the pool, blocking while all are in use.
  * First waits until every batch acknowledged before the call is in the tables (write-behind, see
@@ -232,7 +301,7 @@ int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res);
  * care) before release. HUD_EUNSUPPORTED on a non-SQLite backend. */
 int srv_store_sqlite_reader(srv_store *st, struct sqlite3 **db);
 /* The same without waiting for the fold: the tables as of the last fold, at most fold_interval_ms
- * behind ingest. What the query API reads unless a request asks for fresh data: under heavy
+ * behind ingest. What the query API reads (srv_store_read_begin) unless a request asks for fresh data: under heavy
  * ingest a fold per query would cost every query the fold (~0.5 s at 100k rows/s) and cut the
  * merges that make ingest cheap. */
 int srv_store_sqlite_reader_recent(srv_store *st, struct sqlite3 **db);
@@ -244,20 +313,7 @@ int srv_store_sqlite_write(srv_store *st, int (*fn)(struct sqlite3 *db, void *ar
 
 /* ---- sketch blobs ---- */
 
-/* Encodes S into a malloc'ed blob (*OUT, *LEN; caller frees). */
-int srv_sketch_blob_encode(const hud_sketch *s, unsigned char **out, size_t *len);
-/* Decodes a blob made by srv_sketch_blob_encode(); *OUT owned by the caller. HUD_EPARSE on garbage. */
-int srv_sketch_blob_decode(const void *blob, size_t len, hud_sketch **out);
-/* A blob's header, for code that adds its bins without building a hud_sketch: the N counts are
- * LEB128 varints from BINS to END (read them with srv_varint). HUD_EPARSE on garbage. */
-typedef struct srv_sketch_blob {
-  double alpha;
-  uint64_t zero;
-  int64_t offset; /* bin index of the first count */
-  uint64_t n;
-  const unsigned char *bins, *end;
-} srv_sketch_blob;
-int srv_sketch_blob_open(const void *blob, size_t len, srv_sketch_blob *out);
-int srv_varint(const unsigned char **p, const unsigned char *end, uint64_t *v);
+/* The blob codec and the bin accumulator are server/sketch_bins.h (engine-neutral). */
+#include "sketch_bins.h"
 
 #endif

@@ -11,74 +11,6 @@
 #include "hud/sketch.h"
 #include "sat.h"
 
-/* ---- sketch bins ---- */
-
-void srv_acc_free(srv_bins_acc *a) {
-  free(a->counts);
-  memset(a, 0, sizeof *a);
-}
-
-/* Growth leaves empty bins on the side that grew (trimmed when encoded), so a row that keeps
- * receiving sketches of a similar range stops reallocating and moving its bins after a few merges. */
-int64_t srv_acc_cover(srv_bins_acc *a, int64_t off, size_t n) {
-  if (a->n && off >= a->offset && off + (int64_t)n <= a->offset + (int64_t)a->n) return off - a->offset;
-  int64_t lo, hi;
-  if (!a->n) {
-    int64_t pad = (int64_t)n / 2 + 4;
-    lo = off - pad;
-    hi = off + (int64_t)n + pad;
-  } else {
-    lo = a->offset;
-    hi = a->offset + (int64_t)a->n;
-    int64_t pad = (hi - lo) / 2 + 4;
-    if (off < lo) lo = off - pad;
-    if (off + (int64_t)n > hi) hi = off + (int64_t)n + pad;
-  }
-  size_t need = (size_t)(hi - lo);
-  if (need > a->cap) {
-    uint64_t *c = realloc(a->counts, need * sizeof *c);
-    if (!c) return -1;
-    a->counts = c;
-    a->cap = need;
-  }
-  if (!a->n) {
-    memset(a->counts, 0, need * sizeof *a->counts);
-  } else {
-    size_t shift = (size_t)(a->offset - lo);
-    if (shift) {
-      memmove(a->counts + shift, a->counts, a->n * sizeof *a->counts);
-      memset(a->counts, 0, shift * sizeof *a->counts);
-    }
-    size_t old_end = shift + a->n;
-    if (need > old_end) memset(a->counts + old_end, 0, (need - old_end) * sizeof *a->counts);
-  }
-  a->offset = lo;
-  a->n = need;
-  return off - lo;
-}
-
-int srv_acc_begin(srv_bins_acc *a, double alpha) {
-  if (!a->set) {
-    a->set = 1;
-    a->alpha = alpha;
-    return 0;
-  }
-  return a->alpha == alpha ? 0 : HUD_EINVAL;
-}
-
-int srv_acc_add_bins(srv_bins_acc *a, const hud_sketch_bins *b) {
-  if (srv_acc_begin(a, b->alpha) < 0) return HUD_EINVAL;
-  a->zero = srv_sat_addu(a->zero, b->zero_count);
-  if (!b->n) return 0;
-  int64_t at = srv_acc_cover(a, b->offset, b->n);
-  if (at < 0) return HUD_ENOMEM;
-  /* Sampled sketches are sparse (a few dozen values over hundreds of bins): touch only what counts. */
-  uint64_t *dst = a->counts + at;
-  for (size_t i = 0; i < b->n; i++)
-    if (b->counts[i]) dst[i] = srv_sat_addu(dst[i], b->counts[i]);
-  return 0;
-}
-
 /* ---- the accumulator ---- */
 
 /* Bump allocation for rows and their sketch bins, kept across resets: the accumulator refills the
@@ -420,7 +352,8 @@ static int add_sketch(srv_fold *f, srv_fold_row *r, const hud_sketch_bins *b) {
     if (a->n) memcpy(c + (a->offset - lo), a->counts, a->n * sizeof *c);
     f->sketch_bytes += need * sizeof *c;
     a->counts = c;
-    a->cap = 0; /* not malloc'ed: never srv_acc_free()d */
+    a->cap = 0; /* in the slab: never freed or grown in place */
+    a->borrowed = 1;
     a->offset = lo;
     a->n = need;
   }

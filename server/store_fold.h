@@ -16,23 +16,7 @@
 #include <stdint.h>
 
 #include "hud/model.h"
-
-/* Sketch accumulator on bins: merging sketches of one alpha is adding bin counts. */
-typedef struct srv_bins_acc {
-  int set;
-  double alpha;
-  uint64_t zero;
-  int64_t offset;
-  size_t n, cap;
-  uint64_t *counts;
-} srv_bins_acc;
-
-void srv_acc_free(srv_bins_acc *a);
-/* 0, or HUD_EINVAL when ALPHA differs from the accumulated one. */
-int srv_acc_begin(srv_bins_acc *a, double alpha);
-/* Makes A cover bins [off, off + n) and returns the index of OFF in A->counts, or -1 (no memory). */
-int64_t srv_acc_cover(srv_bins_acc *a, int64_t off, size_t n);
-int srv_acc_add_bins(srv_bins_acc *a, const hud_sketch_bins *b);
+#include "sketch_bins.h"
 
 /* The logical time-sliced tables, in the order of store.h. */
 enum {

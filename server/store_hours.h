@@ -38,8 +38,9 @@
  *   blocks_dirty(service_id, block, PRIMARY KEY(service_id, block)) WITHOUT ROWID
  *     As hours_dirty for the blocks: ingest marks the block of every timestamp and the first block
  *     of its hour (where a late row in an hourly slice lands); the fn_slices DELETE trigger marks
- *     the deleted rows' blocks. Maintenance rebuilds the blocks of completed hours with the hours;
- *     a query rebuilds the completed blocks of its window's edges (srv_blocks_refresh).
+ *     the deleted rows' blocks. A fold rebuilds the ended blocks of the hours it builds and of the
+ *     running hour (srv_hours_settle; at most every 30 s and for every fresh read); maintenance every
+ *     ended block still dirty. Queries never build.
  *   hours_gen(service_id INTEGER PRIMARY KEY, gen)
  *     Incremented in the transaction that rebuilds any hour of the service: equal generations (read
  *     in a read transaction) mean equal fn_hours and call_hours rows, so merged hours can be cached.
@@ -65,7 +66,6 @@
 #include <stdint.h>
 
 struct sqlite3;
-struct srv_store;
 
 /* Creates fn_hours, call_hours, flow_fn_hours, hours_dirty and the triggers when missing (inside the caller's
  * transaction). When any of the hourly tables is new and the store has rows (a store from before that
@@ -90,13 +90,15 @@ int srv_hours_dirty_count(struct sqlite3 *db, int64_t service_id, int64_t from_h
 /* Generation of SERVICE_ID's hourly rows (hours_gen; 0 when never built), read on DB. */
 int srv_hours_generation(struct sqlite3 *db, int64_t service_id, int64_t *gen);
 
-/* Most dirty hours a query builds itself (more: it reads minute slices and leaves them to maintenance). */
-#define SRV_HOURS_LAZY_MAX 48
+/* Most dirty hours one fold builds (srv_hours_settle); more are left to maintenance, and queries over
+ * them read minute slices meanwhile. */
+#define SRV_HOURS_SETTLE_MAX 48
 
-/* Query path: when [from_hour, to_hour) of SERVICE_ID has 1..SRV_HOURS_LAZY_MAX dirty hours (checked
- * on reader RDB), materializes them through the store's writer. */
-int srv_hours_refresh(struct srv_store *st, struct sqlite3 *rdb, int64_t service_id, int64_t from_hour,
-                      int64_t to_hour);
+/* Fold path (in a fold's write transaction): rebuilds the SRV_HOURS_SETTLE_MAX most recent dirty
+ * hours of SERVICE_ID (0 = every service) that ended by NOW (a receive time), with their blocks, and
+ * the dirty blocks of NOW's hour that ended by NOW. Queries never build anything: they read what is
+ * clean and fall back to minute slices for the rest. *DONE (may be NULL): hours rebuilt. */
+int srv_hours_settle(struct sqlite3 *db, int64_t service_id, int64_t now, uint64_t *done);
 
 /* 10-minute blocks (fn_blocks, flow_fn_blocks; see the top of this file): rebuilds the dirty blocks
  * of SERVICE_ID (0 = every service) in [from, to) in the caller's write transaction. */
@@ -104,13 +106,5 @@ int srv_blocks_materialize(struct sqlite3 *db, int64_t service_id, int64_t from,
 
 /* Number of dirty blocks of SERVICE_ID in [from, to) on DB (0 when to <= from). */
 int srv_blocks_dirty_count(struct sqlite3 *db, int64_t service_id, int64_t from, int64_t to, int64_t *n);
-
-/* Most dirty blocks a query builds itself (its two edges hold at most 10). */
-#define SRV_BLOCKS_LAZY_MAX 12
-
-/* Query path: builds the dirty blocks of [a_from, a_to) and [b_from, b_to) (bounded) through the
- * store's writer. */
-int srv_blocks_refresh(struct srv_store *st, struct sqlite3 *rdb, int64_t service_id, int64_t a_from, int64_t a_to,
-                       int64_t b_from, int64_t b_to);
 
 #endif

@@ -21,9 +21,11 @@
 #include "membudget.h"
 #include "metrics.h"
 #include "sat.h"
+#include "sketch_bins.h"
 #include "store.h"
 #include "store_fold.h"
 #include "store_hours.h"
+#include "store_sqlite_read.h"
 
 #define DEFAULT_ROLLUP_S (24 * 3600)
 #define MAX_READERS 32
@@ -32,135 +34,18 @@
  * get half as much more (srv_store_decode_budget); see fold_soft. */
 #define FOLD_MEMORY_DEFAULT ((size_t)256 << 20)
 #define IDLE_RELEASE_S 2.0
+#define FOLD_HOOK_SIDS 64 /* services one fold reports (fold_services) */
+/* A fold rebuilds the pre-aggregates of ended hours and blocks at most this often unless a fresh read
+ * waits for it: late data re-dirties ended blocks, and rebuilding them every fold cost a backfill
+ * ~40% of its ingest rate (bench/store.sh). */
+#define SETTLE_INTERVAL_S 30.0
 #define WRITER_CACHE_MAX ((size_t)64 << 20) /* the writer's SQLite page cache, at most a quarter of it */
 
-/* ---- sketch blobs ---- */
-
-static void put_varint(unsigned char **p, uint64_t v) {
-  while (v >= 0x80) {
-    *(*p)++ = (unsigned char)(v | 0x80);
-    v >>= 7;
-  }
-  *(*p)++ = (unsigned char)v;
-}
-
-int srv_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
-  uint64_t r = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (*p >= end) return HUD_EPARSE;
-    unsigned char b = *(*p)++;
-    r |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *v = r;
-      return 0;
-    }
-  }
-  return HUD_EPARSE;
-}
-
-/* Blob: 'S' 1 | alpha (8 bytes, IEEE little endian) | zero_count | zigzag(offset) | n | counts[n],
- * integers as LEB128 varints. */
-static int bins_encode(const hud_sketch_bins *b, unsigned char **out, size_t *len) {
-  unsigned char *buf = malloc(2 + 8 + 10 * 3 + 10 * b->n);
-  if (!buf) return HUD_ENOMEM;
-  unsigned char *p = buf;
-  *p++ = 'S';
-  *p++ = 1;
-  uint64_t bits;
-  memcpy(&bits, &b->alpha, 8);
-  for (int i = 0; i < 8; i++) *p++ = (unsigned char)(bits >> (8 * i));
-  put_varint(&p, b->zero_count);
-  put_varint(&p, ((uint64_t)(int64_t)b->offset << 1) ^ (uint64_t)((int64_t)b->offset >> 63));
-  put_varint(&p, b->n);
-  for (size_t i = 0; i < b->n; i++) put_varint(&p, b->counts[i]);
-  *out = buf;
-  *len = (size_t)(p - buf);
-  return 0;
-}
-
-int srv_sketch_blob_encode(const hud_sketch *s, unsigned char **out, size_t *len) {
-  hud_sketch_bins b;
-  int rc = hud_sketch_export(s, &b);
-  if (rc < 0) return rc;
-  rc = bins_encode(&b, out, len);
-  hud_sketch_bins_free(&b);
-  return rc;
-}
-
-int srv_sketch_blob_open(const void *blob, size_t len, srv_sketch_blob *out) {
-  const unsigned char *p = blob, *end = p + len;
-  if (len < 10 || p[0] != 'S' || p[1] != 1) return HUD_EPARSE;
-  uint64_t bits = 0;
-  for (int i = 0; i < 8; i++) bits |= (uint64_t)p[2 + i] << (8 * i);
-  p += 10;
-  memcpy(&out->alpha, &bits, 8);
-  uint64_t zz;
-  if (srv_varint(&p, end, &out->zero) < 0 || srv_varint(&p, end, &zz) < 0 || srv_varint(&p, end, &out->n) < 0)
-    return HUD_EPARSE;
-  out->offset = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
-  if (out->offset < INT32_MIN || out->offset > INT32_MAX || out->n > (uint64_t)(end - p)) return HUD_EPARSE;
-  out->bins = p;
-  out->end = end;
-  return 0;
-}
-
-int srv_sketch_blob_decode(const void *blob, size_t len, hud_sketch **out) {
-  srv_sketch_blob h;
-  if (srv_sketch_blob_open(blob, len, &h) < 0) return HUD_EPARSE;
-  const unsigned char *p = h.bins;
-  hud_sketch_bins b = {.alpha = h.alpha, .zero_count = h.zero, .offset = (int32_t)h.offset, .n = (size_t)h.n};
-  b.counts = calloc(b.n ? b.n : 1, sizeof *b.counts);
-  if (!b.counts) return HUD_ENOMEM;
-  for (size_t i = 0; i < b.n; i++)
-    if (srv_varint(&p, h.end, &b.counts[i]) < 0) {
-      free(b.counts);
-      return HUD_EPARSE;
-    }
-  int rc = p == h.end ? hud_sketch_import(&b, out) : HUD_EPARSE;
-  free(b.counts);
-  return rc;
-}
-
-/* Sketch accumulator working on bins directly (store_fold.h): merging two sketches of the same
- * alpha is adding their counts bin by bin, so the hot paths (upsert conflicts, the write-behind fold,
- * rollup) need no hud_sketch allocation. Beyond HUD_SKETCH_MAX_BINS the lowest bins fold onto the
- * lowest kept one, the rule of hud/sketch.h. */
+/* Sketch SQL functions add bins through the one accumulator of sketch_bins.h. */
 typedef srv_bins_acc bins_acc;
 #define acc_free srv_acc_free
-#define acc_cover srv_acc_cover
-#define acc_begin srv_acc_begin
-
-static int acc_add_blob(bins_acc *a, const void *blob, size_t len) {
-  srv_sketch_blob h;
-  if (srv_sketch_blob_open(blob, len, &h) < 0) return HUD_EPARSE;
-  const unsigned char *p = h.bins;
-  if (acc_begin(a, h.alpha) < 0) return HUD_EINVAL;
-  a->zero = srv_sat_addu(a->zero, h.zero);
-  if (!h.n) return p == h.end ? 0 : HUD_EPARSE;
-  int64_t at = acc_cover(a, h.offset, (size_t)h.n);
-  if (at < 0) return HUD_ENOMEM;
-  for (uint64_t i = 0; i < h.n; i++) {
-    uint64_t v;
-    if (srv_varint(&p, h.end, &v) < 0) return HUD_EPARSE;
-    a->counts[at + (int64_t)i] = srv_sat_addu(a->counts[at + (int64_t)i], v);
-  }
-  return p == h.end ? 0 : HUD_EPARSE;
-}
-
-/* Trims empty ends, folds beyond the bin cap, keeps the total within int64 (sat.h), encodes. */
-static int acc_encode(bins_acc *a, unsigned char **out, size_t *len) {
-  size_t lo = 0, hi = a->n;
-  while (lo < hi && !a->counts[lo]) lo++;
-  while (hi > lo && !a->counts[hi - 1]) hi--;
-  if (hi - lo > HUD_SKETCH_MAX_BINS) {
-    size_t floor = hi - HUD_SKETCH_MAX_BINS;
-    for (size_t i = lo; i < floor; i++) a->counts[floor] = srv_sat_addu(a->counts[floor], a->counts[i]);
-    lo = floor;
-  }
-  srv_sat_bins_fit(&a->zero, a->counts + lo, hi - lo);
-  hud_sketch_bins b = {a->alpha, a->zero, (int32_t)(a->offset + (int64_t)lo), hi - lo, a->counts + lo};
-  return bins_encode(&b, out, len);
-}
+#define acc_add_blob srv_acc_add_blob
+#define acc_encode srv_acc_encode
 
 /* ---- SQL functions ---- */
 
@@ -497,6 +382,8 @@ typedef struct id_cache {
 } id_cache;
 
 struct srv_store {
+  const srv_store_ops *ops; /* first: store.c routes calls through it */
+  srv_sqlite_qcache *qcache; /* the queries' caches (store_sqlite_query.c) */
   srv_store_options opt;
   char *path;
   int lock_fd; /* flock(2) on PATH.lock while serving; -1 for a key-admin store */
@@ -538,6 +425,13 @@ struct srv_store {
   uint64_t folded;        /* the first FOLDED of them are in the tables */
   uint64_t fold_failures, folded_batches;
   int fold_request, need_rebuild, stop;
+  /* Pre-aggregates of ended hours and blocks (fold_settle): built by a fold at most every
+   * SETTLE_INTERVAL_S, and by the next fold whenever a fresh read asks (settle_request), so that a
+   * fresh read sees them built. settle_pending: a fold since the last build skipped it; settle_now:
+   * the newest receive time of those folds. Under flock. */
+  int settle_request, settle_pending;
+  int64_t settle_now;
+  double last_settle;
   int64_t rebuilt_upto;   /* journal ids up to this were read into acc by a rebuild */
   double acc_since;       /* when acc received its first batch */
   double fold_interval_s;
@@ -625,7 +519,11 @@ static void cache_put(id_cache *c, int64_t sid, const char *uuid, int64_t id) {
  * backlog fails, and clearing on them made the log alternate every fold interval. */
 static atomic_int g_disk_full;
 
-int srv_store_disk_full(void) { return atomic_load(&g_disk_full); }
+/* Disk-full is noticed where SQLite reports it (log_error has no store): one flag per process. */
+static int sqlite_disk_full(srv_store *st) {
+  (void)st;
+  return atomic_load(&g_disk_full);
+}
 
 static void log_error(sqlite3 *db, const char *msg) {
   if (sqlite3_errcode(db) == SQLITE_FULL) {
@@ -774,7 +672,7 @@ static int writer_cache(srv_store *st, size_t mem) {
   return exec(st->w, sql);
 }
 
-srv_membudget *srv_store_decode_budget(srv_store *st) { return st->decode_budget; }
+static srv_membudget *sqlite_decode_budget(srv_store *st) { return st->decode_budget; }
 
 static int prepare_writer(srv_store *st) {
   for (int t = 0; t < T_COUNT; t++) {
@@ -853,9 +751,17 @@ static void finalize_writer(srv_store *st) {
 }
 
 /* The store with its locks initialised and no connection (srv_store_free() releases it). */
+static void sqlite_free(srv_store *st);
+
 static srv_store *store_new(const srv_store_options *opt) {
   srv_store *st = calloc(1, sizeof *st);
   if (!st) return NULL;
+  st->ops = &srv_store_sqlite_ops;
+  st->qcache = srv_sqlite_qcache_new();
+  if (!st->qcache) {
+    free(st);
+    return NULL;
+  }
   st->lock_fd = -1;
   st->opt = *opt;
   st->path = strdup(opt->path);
@@ -903,14 +809,14 @@ static int serve_lock(srv_store *st) {
   return 0;
 }
 
-int srv_store_open(const srv_store_options *opt, srv_store **out) {
+static int sqlite_open(const srv_store_options *opt, srv_store **out) {
   if (!opt || !opt->path || !out) return HUD_EINVAL;
   srv_store *st = store_new(opt);
   if (!st) return HUD_ENOMEM;
   /* Before anything touches the file: a second server must not replay the first one's journal. */
   int rc = st->path ? serve_lock(st) : HUD_ENOMEM;
   if (rc < 0) {
-    srv_store_free(st);
+    sqlite_free(st);
     return rc;
   }
   st->fold_interval_s = (opt->fold_interval_ms > 0 ? opt->fold_interval_ms : FOLD_INTERVAL_MS_DEFAULT) / 1000.0;
@@ -935,14 +841,14 @@ int srv_store_open(const srv_store_options *opt, srv_store **out) {
     else rc = HUD_ENOMEM;
   }
   if (rc < 0) {
-    srv_store_free(st);
+    sqlite_free(st);
     return rc;
   }
   *out = st;
   return 0;
 }
 
-int srv_store_open_keys(const char *path, srv_store **out) {
+static int sqlite_open_keys(const char *path, srv_store **out) {
   if (!path || !out) return HUD_EINVAL;
   srv_store_options opt = {.path = path};
   srv_store *st = store_new(&opt);
@@ -958,14 +864,14 @@ int srv_store_open_keys(const char *path, srv_store **out) {
   if (rc == 0 && schema_version(st->w) != SRV_STORE_SCHEMA_VERSION) rc = create_schema(st);
   if (rc == 0) rc = open_conn(st->path, 1, &st->readers[0]);
   if (rc < 0) {
-    srv_store_free(st);
+    sqlite_free(st);
     return rc;
   }
   *out = st;
   return 0;
 }
 
-void srv_store_free(srv_store *st) {
+static void sqlite_free(srv_store *st) {
   if (!st) return;
   if (st->folder_running) {
     pthread_mutex_lock(&st->flock);
@@ -1009,9 +915,12 @@ void srv_store_free(srv_store *st) {
   pthread_cond_destroy(&st->fcond);
   pthread_cond_destroy(&st->dcond);
   if (st->lock_fd >= 0) close(st->lock_fd); /* releases the flock */
+  srv_sqlite_qcache_free(st->qcache);
   free(st->path);
   free(st);
 }
+
+srv_sqlite_qcache *srv_sqlite_qcache_of(srv_store *st) { return st->qcache; }
 
 /* ---- readers ---- */
 
@@ -1031,12 +940,15 @@ static int reader_borrow(srv_store *st, sqlite3 **db) {
 }
 
 int srv_store_sqlite_reader(srv_store *st, sqlite3 **db) {
+  if (st->ops != &srv_store_sqlite_ops) return HUD_EUNSUPPORTED;
   int rc = fold_sync(st); /* every batch acknowledged so far is visible to this read */
   if (rc < 0) return rc;
   return reader_borrow(st, db);
 }
 
-int srv_store_sqlite_reader_recent(srv_store *st, sqlite3 **db) { return reader_borrow(st, db); }
+int srv_store_sqlite_reader_recent(srv_store *st, sqlite3 **db) {
+  return st->ops == &srv_store_sqlite_ops ? reader_borrow(st, db) : HUD_EUNSUPPORTED;
+}
 
 void srv_store_sqlite_reader_release(srv_store *st, sqlite3 *db) {
   pthread_mutex_lock(&st->rlock);
@@ -1046,7 +958,7 @@ void srv_store_sqlite_reader_release(srv_store *st, sqlite3 *db) {
   pthread_mutex_unlock(&st->rlock);
 }
 
-int srv_store_batch_known(srv_store *st, const char *batch_id) {
+static int sqlite_batch_known(srv_store *st, const char *batch_id) {
   sqlite3 *db;
   int rc = reader_borrow(st, &db);
   if (rc < 0) return rc;
@@ -1063,7 +975,7 @@ int srv_store_batch_known(srv_store *st, const char *batch_id) {
   return rc;
 }
 
-int srv_store_ping(srv_store *st) {
+static int sqlite_ping(srv_store *st) {
   sqlite3 *db;
   int rc = reader_borrow(st, &db);
   if (rc < 0) return rc;
@@ -1079,6 +991,7 @@ static double now_mono(void) {
 }
 
 int srv_store_sqlite_write(srv_store *st, int (*fn)(sqlite3 *db, void *arg), void *arg) {
+  if (st->ops != &srv_store_sqlite_ops) return HUD_EUNSUPPORTED;
   writer_lock(st);
   double t0 = now_mono();
   int rc = exec(st->w, "BEGIN IMMEDIATE");
@@ -1098,7 +1011,7 @@ int srv_store_sqlite_write(srv_store *st, int (*fn)(sqlite3 *db, void *arg), voi
 
 /* ---- keys ---- */
 
-int srv_store_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *roles,
+static int sqlite_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *roles,
                          const char *label, int64_t now, int64_t *id) {
   writer_lock(st);
   sqlite3_stmt *q;
@@ -1133,7 +1046,7 @@ static void key_row(sqlite3_stmt *q, srv_key_info *k) {
   snprintf(k->roles, sizeof k->roles, "%s", roles ? (const char *)roles : "");
 }
 
-int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]) {
+static int sqlite_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]) {
   sqlite3 *db;
   int rc = reader_borrow(st, &db);
   if (rc < 0) return rc;
@@ -1156,7 +1069,7 @@ int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned ch
   return rc;
 }
 
-int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg) {
+static int sqlite_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg) {
   sqlite3 *db;
   int rc = reader_borrow(st, &db);
   if (rc < 0) return rc;
@@ -1176,7 +1089,7 @@ int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg
   return rc;
 }
 
-int srv_store_key_revoke(srv_store *st, int64_t id, int64_t now) {
+static int sqlite_key_revoke(srv_store *st, int64_t id, int64_t now) {
   writer_lock(st);
   sqlite3_stmt *q;
   int rc = HUD_ESTORE;
@@ -1576,8 +1489,10 @@ static int fold_spans(srv_store *st, const srv_fold *f) {
   return rc;
 }
 
-/* Writes accumulator F and deletes the journal rows it covers, in the caller's transaction. */
-static int fold_write(srv_store *st, srv_fold *f) {
+/* Writes accumulator F and deletes the journal rows it covers, in the caller's transaction; SETTLE
+ * (not 0): also builds the pre-aggregates of the hours and blocks that ended by the receive time
+ * SETTLE (store_hours.h), here and in maintenance only, so that reads never write. */
+static int fold_write(srv_store *st, srv_fold *f, int64_t settle) {
   int64_t now = srv_fold_now(f);
   int rc = srv_fold_finish(f);
   if (rc == 0) rc = fold_declarations(st, f);
@@ -1585,6 +1500,7 @@ static int fold_write(srv_store *st, srv_fold *f) {
   for (int t = 0; rc == 0 && t < T_COUNT; t++)
     for (const srv_fold_row *r = srv_fold_rows(f, t); rc == 0 && r; r = r->next) rc = fold_row(st, r, now);
   if (rc == 0) rc = fold_hours(st, f);
+  if (rc == 0 && settle) rc = srv_hours_settle(st->w, 0, settle > now ? settle : now, NULL);
   if (rc == 0) rc = fold_spans(st, f);
   size_t n;
   const int64_t *ids = srv_fold_journal_ids(f, &n);
@@ -1648,7 +1564,6 @@ static int fold_rebuild(srv_store *st) {
 
 /* The distinct services of F's call, flow and exception rows (at most FOLD_HOOK_SIDS; services are
  * few per server, and a fold beyond that wakes the rest at their next fold). */
-#define FOLD_HOOK_SIDS 64
 static size_t fold_services(const srv_fold *f, int64_t *sids) {
   static const int tables[] = {T_CALLS, T_FLOW_SLICES, T_EXC_FLOWS};
   size_t n = 0;
@@ -1663,6 +1578,23 @@ static size_t fold_services(const srv_fold *f, int64_t *sids) {
 
 /* Folds what is accumulated now. Callers: the folder thread, open, free, maintenance; one at a time
  * (fold_mutex): a rebuild must never read the journal rows of a fold still being written. */
+/* A transaction that only builds the pre-aggregates folds skipped (settle_pending), for a fresh read.
+ * Caller holds the writer and flock (released meanwhile). */
+static int settle_only(srv_store *st) {
+  int64_t now = st->settle_now;
+  pthread_mutex_unlock(&st->flock);
+  int rc = exec(st->w, "BEGIN IMMEDIATE");
+  if (rc == 0) {
+    rc = srv_hours_settle(st->w, 0, now, NULL);
+    if (rc == 0) rc = exec(st->w, "COMMIT");
+    if (rc < 0) exec(st->w, "ROLLBACK");
+  }
+  pthread_mutex_lock(&st->flock);
+  if (rc == 0 && st->settle_now == now) st->settle_pending = 0;
+  st->last_settle = now_mono();
+  return rc;
+}
+
 static int fold_once(srv_store *st) {
   pthread_mutex_lock(&st->fold_mutex);
   writer_lock(st);
@@ -1672,7 +1604,11 @@ static int fold_once(srv_store *st) {
   size_t njid;
   srv_fold_journal_ids(st->acc, &njid);
   uint64_t target = st->acked;
+  int want_settle = st->settle_request;
+  st->settle_request = 0;
+  int settle = want_settle || now_mono() - st->last_settle >= SETTLE_INTERVAL_S;
   if (rc < 0 || njid == 0) {
+    if (rc == 0 && want_settle && st->settle_pending) rc = settle_only(st);
     if (rc == 0) st->folded = target;
     else st->fold_failures++;
     pthread_cond_broadcast(&st->dcond);
@@ -1681,6 +1617,7 @@ static int fold_once(srv_store *st) {
     pthread_mutex_unlock(&st->fold_mutex);
     return rc;
   }
+  int64_t settle_at = settle ? (st->settle_pending ? st->settle_now : 1) : 0; /* 1: the fold's own time */
   srv_fold *work = st->acc;
   st->acc = st->spare;
   st->spare = NULL;
@@ -1695,7 +1632,7 @@ static int fold_once(srv_store *st) {
   double t0 = now_mono();
   rc = prep < 0 ? prep : exec(st->w, "BEGIN IMMEDIATE");
   if (rc == 0) {
-    rc = fold_write(st, work);
+    rc = fold_write(st, work, settle_at);
     if (rc == 0) rc = exec(st->w, "COMMIT");
     if (rc < 0) exec(st->w, "ROLLBACK");
   }
@@ -1707,6 +1644,7 @@ static int fold_once(srv_store *st) {
   srv_metrics_store_latency(now_mono() - t0);
   int64_t sids[FOLD_HOOK_SIDS];
   size_t nsids = rc == 0 ? fold_services(work, sids) : 0;
+  int64_t fold_now = srv_fold_now(work);
   fold_release(work);
   srv_fold_reset(work);
   pthread_mutex_lock(&st->flock);
@@ -1715,6 +1653,13 @@ static int fold_once(srv_store *st) {
   if (rc == 0) {
     st->folded = target;
     st->folded_batches += njid;
+    if (settle) {
+      st->settle_pending = 0;
+      st->last_settle = now_mono();
+    } else {
+      if (!st->settle_pending || fold_now > st->settle_now) st->settle_now = fold_now;
+      st->settle_pending = 1;
+    }
     committed();
   } else {
     /* The journal still has every batch of WORK: rebuild the accumulator from it next time. */
@@ -1733,7 +1678,7 @@ static int fold_once(srv_store *st) {
   return rc;
 }
 
-void srv_store_on_fold(srv_store *st, void (*fn)(void *arg, const int64_t *service_ids, size_t n), void *arg) {
+static void sqlite_on_fold(srv_store *st, void (*fn)(void *arg, const int64_t *service_ids, size_t n), void *arg) {
   pthread_mutex_lock(&st->hook_lock);
   st->on_fold = fn;
   st->on_fold_arg = arg;
@@ -1770,7 +1715,8 @@ static void *folder_main(void *arg) {
     srv_fold_journal_ids(st->acc, &njid);
     int have = njid > 0 || st->need_rebuild;
     double due = st->acc_since + st->fold_interval_s;
-    int now_due = have && (st->fold_request || now_mono() >= due || srv_fold_bytes(st->acc) > st->fold_soft);
+    int now_due = (have && (st->fold_request || now_mono() >= due || srv_fold_bytes(st->acc) > st->fold_soft)) ||
+                  (st->settle_request && st->settle_pending);
     if (now_due && !failing) {
       st->fold_request = 0;
       pthread_mutex_unlock(&st->flock);
@@ -1813,12 +1759,16 @@ static int fold_sync(srv_store *st) {
   pthread_mutex_lock(&st->flock);
   uint64_t target = st->acked;
   int rc = 0;
-  if (st->folded < target) {
+  /* Folded, and the pre-aggregates of what is folded built (a fresh read sees them). */
+  if (st->folded < target || st->settle_pending) {
     uint64_t failures = st->fold_failures;
-    st->fold_request = 1;
-    pthread_cond_signal(&st->fcond);
-    while (st->folded < target && st->fold_failures == failures) pthread_cond_wait(&st->dcond, &st->flock);
-    if (st->folded < target) rc = HUD_EBUSY;
+    while ((st->folded < target || st->settle_pending) && st->fold_failures == failures) {
+      st->fold_request = 1;
+      st->settle_request = 1;
+      pthread_cond_signal(&st->fcond);
+      pthread_cond_wait(&st->dcond, &st->flock);
+    }
+    if (st->folded < target || st->settle_pending) rc = HUD_EBUSY;
   }
   pthread_mutex_unlock(&st->flock);
   return rc;
@@ -1925,7 +1875,7 @@ static void store_group(srv_store *st, pending *group) {
   writer_unlock(st);
 }
 
-int srv_store_ingest(srv_store *st, const char *env, const hud_batch *batch, int64_t now, srv_ingest_result *result) {
+static int sqlite_ingest(srv_store *st, const char *env, const hud_batch *batch, int64_t now, srv_ingest_result *result) {
   memset(result, 0, sizeof *result);
   pending me = {env, batch, now, NULL, 0, 0, 0, 0, 0, 0, NULL};
   unsigned char *blob;
@@ -2039,11 +1989,15 @@ static int maintain_tx(sqlite3 *db, void *arg) {
     int rc = srv_issues_expire(db, (m->now - keep) * 1000000000LL, &m->res->issues_deleted);
     if (rc < 0) return rc;
   }
-  /* Rebuild the hourly pre-aggregates of completed hours touched since the last pass. */
-  return srv_hours_materialize(db, 0, INT64_MIN, m->now - ((m->now % 3600) + 3600) % 3600, NULL);
+  /* Rebuild the pre-aggregates of completed hours touched since the last pass, and the completed
+   * blocks of the running hour. */
+  int64_t hour = m->now - ((m->now % 3600) + 3600) % 3600, block = m->now - ((m->now % 600) + 600) % 600;
+  int rc = srv_hours_materialize(db, 0, INT64_MIN, hour, NULL);
+  if (rc == 0 && block > hour) rc = srv_blocks_materialize(db, 0, hour, block, NULL);
+  return rc;
 }
 
-int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
+static int sqlite_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
   srv_maintain_result local;
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
@@ -2052,5 +2006,40 @@ int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
    * the writer too) never interleaves with them. */
   int rc = fold_once(st);
   if (rc < 0) return rc;
-  return srv_store_sqlite_write(st, maintain_tx, &m);
+  rc = srv_store_sqlite_write(st, maintain_tx, &m);
+  pthread_mutex_lock(&st->flock);
+  if (rc == 0 && st->settle_pending && st->settle_now <= now) st->settle_pending = 0; /* built it all */
+  pthread_mutex_unlock(&st->flock);
+  return rc;
 }
+
+/* ---- the engine ---- */
+
+/* A SQLite file: any location that is not a URL (or a sqlite:// one). */
+static int sqlite_accepts(const char *location) {
+  return strncmp(location, "sqlite://", 9) == 0 || strstr(location, "://") == NULL;
+}
+
+const srv_store_ops srv_store_sqlite_ops = {
+    .name = "sqlite",
+    .accepts = sqlite_accepts,
+    .open = sqlite_open,
+    .open_keys = sqlite_open_keys,
+    .free = sqlite_free,
+    .ping = sqlite_ping,
+    .ingest = sqlite_ingest,
+    .batch_known = sqlite_batch_known,
+    .decode_budget = sqlite_decode_budget,
+    .on_fold = sqlite_on_fold,
+    .key_insert = sqlite_key_insert,
+    .key_get = sqlite_key_get,
+    .key_list = sqlite_key_list,
+    .key_revoke = sqlite_key_revoke,
+    .disk_full = sqlite_disk_full,
+    .maintain = sqlite_maintain,
+    .read_begin = srv_sqlite_read_begin,
+    .read_window = srv_sqlite_read_window,
+    .read_snapshot_end = srv_sqlite_read_snapshot_end,
+    .read_end = srv_sqlite_read_end,
+    .reads = &srv_store_sqlite_reads,
+};

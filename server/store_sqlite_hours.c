@@ -402,43 +402,32 @@ int srv_hours_mark_batch(sqlite3 *db, int64_t service_id, const hud_batch *b) {
   return rc;
 }
 
-typedef struct refresh_arg {
-  int64_t service_id, from_hour, to_hour;
-} refresh_arg;
-
-static int refresh_tx(sqlite3 *db, void *arg) {
-  refresh_arg *r = arg;
-  return srv_hours_materialize(db, r->service_id, r->from_hour, r->to_hour, NULL);
-}
-
-int srv_hours_refresh(struct srv_store *st, sqlite3 *rdb, int64_t service_id, int64_t from_hour, int64_t to_hour) {
-  int64_t n;
-  int rc = srv_hours_dirty_count(rdb, service_id, from_hour, to_hour, &n);
-  /* Bounded work per query: a larger backlog (a store just upgraded, a long window after a long
-   * outage) is left to the maintenance pass, and this query reads minute slices meanwhile. */
-  if (rc < 0 || n == 0 || n > SRV_HOURS_LAZY_MAX) return rc;
-  refresh_arg r = {service_id, from_hour, to_hour};
-  return srv_store_sqlite_write(st, refresh_tx, &r);
-}
-
-typedef struct blocks_arg {
-  int64_t service_id, from[2], to[2];
-} blocks_arg;
-
-static int blocks_tx(sqlite3 *db, void *arg) {
-  blocks_arg *r = arg;
-  int rc = 0;
-  for (int k = 0; k < 2 && rc == 0; k++)
-    if (r->to[k] > r->from[k]) rc = srv_blocks_materialize(db, r->service_id, r->from[k], r->to[k], NULL);
+int srv_hours_settle(sqlite3 *db, int64_t service_id, int64_t now, uint64_t *done) {
+  if (done) *done = 0;
+  int64_t hour_now = now - (((now % 3600) + 3600) % 3600), block_now = now - (((now % 600) + 600) % 600);
+  sqlite3_stmt *sel;
+  int rc = hours_prep(db,
+                      "SELECT service_id, hour FROM hours_dirty WHERE (?1 = 0 OR service_id = ?1) AND hour < ?2"
+                      " ORDER BY hour DESC LIMIT ?3",
+                      &sel);
+  if (rc < 0) return rc;
+  hour_key keys[SRV_HOURS_SETTLE_MAX];
+  size_t n = 0;
+  sqlite3_bind_int64(sel, 1, service_id);
+  sqlite3_bind_int64(sel, 2, hour_now);
+  sqlite3_bind_int(sel, 3, SRV_HOURS_SETTLE_MAX);
+  int s;
+  while (n < SRV_HOURS_SETTLE_MAX && (s = sqlite3_step(sel)) == SQLITE_ROW)
+    keys[n++] = (hour_key){sqlite3_column_int64(sel, 0), sqlite3_column_int64(sel, 1)};
+  if (n < SRV_HOURS_SETTLE_MAX && s != SQLITE_DONE) rc = HUD_ESTORE;
+  sqlite3_finalize(sel);
+  /* Each hour with its blocks (an hour is summed from its blocks); then the ended blocks of the
+   * running hour, which a window's edge reads. */
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    uint64_t k = 0;
+    rc = srv_hours_materialize(db, keys[i].service_id, keys[i].hour, keys[i].hour + 3600, &k);
+    if (done) *done += k;
+  }
+  if (rc == 0 && block_now > hour_now) rc = srv_blocks_materialize(db, service_id, hour_now, block_now, NULL);
   return rc;
-}
-
-int srv_blocks_refresh(struct srv_store *st, sqlite3 *rdb, int64_t service_id, int64_t a_from, int64_t a_to,
-                       int64_t b_from, int64_t b_to) {
-  int64_t na = 0, nb = 0;
-  int rc = srv_blocks_dirty_count(rdb, service_id, a_from, a_to, &na);
-  if (rc == 0) rc = srv_blocks_dirty_count(rdb, service_id, b_from, b_to, &nb);
-  if (rc < 0 || na + nb == 0 || na + nb > SRV_BLOCKS_LAZY_MAX) return rc;
-  blocks_arg r = {service_id, {a_from, b_from}, {a_to, b_to}};
-  return srv_store_sqlite_write(st, blocks_tx, &r);
 }

@@ -1,5 +1,7 @@
-/* Reads of the query API against the SQLite schema of server/store.h. Everything returned lives
- * in the request's arena (q->arena). */
+/* The SQLite engine's typed reads (store_reads.h: srv_store_sqlite_reads) against the schema of
+ * server/store.h, on a read handle (store_sqlite_read.h; named q here). They sum rows over the
+ * handle's window; what the sums mean is the query side's (query_figures.h), whose accumulators the
+ * summary reads fill. Everything returned lives in the handle's arena. */
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -9,14 +11,16 @@
 
 #include "hud/err.h"
 #include "hud/stats.h"
-#include "query_internal.h"
+#include "query_figures.h"
+#include "store_reads.h"
 #include "sat.h"
 #include "store.h"
 #include "store_hours.h"
+#include "store_sqlite_read.h"
 
 /* ---- small helpers ---- */
 
-static int sq_prep(q_ctx *q, const char *sql, sqlite3_stmt **st) {
+static int sq_prep(srv_store_read *q, const char *sql, sqlite3_stmt **st) {
   if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) != SQLITE_OK) {
     fprintf(stderr, "hud-server: query prepare failed: %s\n", sqlite3_errmsg(q->db));
     *st = NULL;
@@ -25,7 +29,7 @@ static int sq_prep(q_ctx *q, const char *sql, sqlite3_stmt **st) {
   return 0;
 }
 
-static const char *sq_text(q_ctx *q, sqlite3_stmt *st, int col) {
+static const char *sq_text(srv_store_read *q, sqlite3_stmt *st, int col) {
   const unsigned char *t = sqlite3_column_text(st, col);
   return t ? hud_arena_strdup(q->arena, (const char *)t) : NULL;
 }
@@ -38,8 +42,23 @@ static void sq_uuid(sqlite3_stmt *st, int col, hud_uuid out) {
 
 static hud_time_ns sq_ns(int64_t s) { return s * 1000000000LL; }
 
+/* Column COL's sketch blob copied into the arena (NULL: no values). */
+static int sq_blob(srv_store_read *q, sqlite3_stmt *st, int col, srv_sketch_ref *out) {
+  const void *b = sqlite3_column_blob(st, col);
+  int n = sqlite3_column_bytes(st, col);
+  out->blob = NULL;
+  out->len = 0;
+  if (!b || n <= 0) return 0;
+  unsigned char *c = hud_arena_alloc(q->arena, (size_t)n);
+  if (!c) return HUD_ENOMEM;
+  memcpy(c, b, (size_t)n);
+  out->blob = c;
+  out->len = (size_t)n;
+  return 0;
+}
+
 /* Window and version binding shared by the sliced-table queries: ?1 service, ?2 from, ?3 to, ?4 version. */
-static void sq_bind_scope(q_ctx *q, sqlite3_stmt *st) {
+static void sq_bind_scope(srv_store_read *q, sqlite3_stmt *st) {
   sqlite3_bind_int64(st, 1, q->service_id);
   sqlite3_bind_int64(st, 2, q->from_s);
   sqlite3_bind_int64(st, 3, q->to_s);
@@ -70,7 +89,7 @@ static void sq_bind_scope(q_ctx *q, sqlite3_stmt *st) {
 #define SQ_BLOCKS_A " block >= ?12 AND block < ?10 "
 #define SQ_BLOCKS_B " block >= ?11 AND block < ?13 "
 
-static void sq_bind_split(q_ctx *q, sqlite3_stmt *st) {
+static void sq_bind_split(srv_store_read *q, sqlite3_stmt *st) {
   sqlite3_bind_int64(st, 10, q->hour_from);
   sqlite3_bind_int64(st, 11, q->hour_to);
 }
@@ -135,7 +154,7 @@ static int sq_map_grow(sq_map *m) {
 
 /* ---- services, versions ---- */
 
-int sq_service_id(q_ctx *q, const char *env, const char *name, int64_t *id) {
+static int sq_service_id(srv_store_read *q, const char *env, const char *name, int64_t *id) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT id FROM services WHERE env = ?1 AND name = ?2", &st);
   if (rc < 0) return rc;
@@ -148,7 +167,7 @@ int sq_service_id(q_ctx *q, const char *env, const char *name, int64_t *id) {
   return rc;
 }
 
-int sq_version(q_ctx *q, int64_t service_id, const char *version, int64_t *id, int64_t *first_seen,
+static int sq_version(srv_store_read *q, int64_t service_id, const char *version, int64_t *id, int64_t *first_seen,
                int64_t *last_seen) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT id, first_seen, last_seen FROM versions WHERE service_id = ?1 AND version = ?2", &st);
@@ -166,7 +185,7 @@ int sq_version(q_ctx *q, int64_t service_id, const char *version, int64_t *id, i
   return rc;
 }
 
-static int sq_version_row(q_ctx *q, const char *sql, int64_t a, int64_t b, int64_t *id, const char **name,
+static int sq_version_row(srv_store_read *q, const char *sql, int64_t a, int64_t b, int64_t *id, const char **name,
                           int64_t *first_seen, int64_t *last_seen) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, sql, &st);
@@ -185,7 +204,7 @@ static int sq_version_row(q_ctx *q, const char *sql, int64_t a, int64_t b, int64
   return rc;
 }
 
-int sq_previous_version(q_ctx *q, int64_t service_id, int64_t version_id, int64_t *prev_id, const char **name,
+static int sq_previous_version(srv_store_read *q, int64_t service_id, int64_t version_id, int64_t *prev_id, const char **name,
                         int64_t *first_seen, int64_t *last_seen) {
   return sq_version_row(q,
                         "SELECT v.id, v.version, v.first_seen, v.last_seen FROM versions v, versions c"
@@ -195,7 +214,7 @@ int sq_previous_version(q_ctx *q, int64_t service_id, int64_t version_id, int64_
                         service_id, version_id, prev_id, name, first_seen, last_seen);
 }
 
-int sq_latest_version(q_ctx *q, int64_t service_id, int64_t *id, const char **name, int64_t *first_seen,
+static int sq_latest_version(srv_store_read *q, int64_t service_id, int64_t *id, const char **name, int64_t *first_seen,
                       int64_t *last_seen) {
   return sq_version_row(q,
                         "SELECT id, version, first_seen, last_seen FROM versions WHERE service_id = ?1 AND ?2 = ?2"
@@ -203,7 +222,8 @@ int sq_latest_version(q_ctx *q, int64_t service_id, int64_t *id, const char **na
                         service_id, 0, id, name, first_seen, last_seen);
 }
 
-int sq_services(q_ctx *q, const char *service_filter, hud_services_response *out) {
+static int sq_services(srv_store_read *q, const char *service_filter, int (*env_allowed)(void *arg, const char *env),
+                void *arg, size_t max_envs, hud_services_response *out) {
   memset(out, 0, sizeof *out);
   sqlite3_stmt *st, *vs;
   int rc = sq_prep(q, "SELECT id, env, name, first_seen, last_seen FROM services ORDER BY name, env", &st);
@@ -219,7 +239,7 @@ int sq_services(q_ctx *q, const char *service_filter, hud_services_response *out
   while ((s = sqlite3_step(st)) == SQLITE_ROW && rc == 0) {
     const char *env = (const char *)sqlite3_column_text(st, 1);
     const char *name = (const char *)sqlite3_column_text(st, 2);
-    if (!env || !name || !srv_request_env_allowed(q->req, env)) continue;
+    if (!env || !name || !env_allowed(arg, env)) continue;
     if (service_filter && strcmp(service_filter, name) != 0) continue;
     hud_service_info *svc = out->n_services ? &out->services[out->n_services - 1] : NULL;
     if (!svc || strcmp(svc->name, name) != 0) {
@@ -236,13 +256,13 @@ int sq_services(q_ctx *q, const char *service_filter, hud_services_response *out
       }
       svc = &out->services[out->n_services++];
       svc->name = hud_arena_strdup(q->arena, name);
-      svc->environments = hud_arena_calloc(q->arena, q->req->n_envs ? q->req->n_envs : 1, sizeof *svc->environments);
+      svc->environments = hud_arena_calloc(q->arena, max_envs, sizeof *svc->environments);
       if (!svc->name || !svc->environments) {
         rc = HUD_ENOMEM;
         break;
       }
     }
-    if (svc->n_environments >= (q->req->n_envs ? q->req->n_envs : 1)) continue;
+    if (svc->n_environments >= max_envs) continue;
     hud_environment_info *e = &svc->environments[svc->n_environments++];
     e->name = hud_arena_strdup(q->arena, env);
     e->first_seen = sq_ns(sqlite3_column_int64(st, 3));
@@ -278,7 +298,7 @@ int sq_services(q_ctx *q, const char *service_filter, hud_services_response *out
 
 /* ---- ids ---- */
 
-static int sq_id_of(q_ctx *q, const char *sql, const char *uuid, int64_t *id) {
+static int sq_id_of(srv_store_read *q, const char *sql, const char *uuid, int64_t *id) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, sql, &st);
   if (rc < 0) return rc;
@@ -291,15 +311,15 @@ static int sq_id_of(q_ctx *q, const char *sql, const char *uuid, int64_t *id) {
   return rc;
 }
 
-int sq_fn_id(q_ctx *q, const char *uuid, int64_t *fn) {
+static int sq_fn_id(srv_store_read *q, const char *uuid, int64_t *fn) {
   return sq_id_of(q, "SELECT id FROM functions WHERE service_id = ?1 AND function_id = ?2", uuid, fn);
 }
 
-int sq_flow_id(q_ctx *q, const char *uuid, int64_t *flow) {
+static int sq_flow_id(srv_store_read *q, const char *uuid, int64_t *flow) {
   return sq_id_of(q, "SELECT id FROM flows WHERE service_id = ?1 AND flow_id = ?2", uuid, flow);
 }
 
-int sq_fns_of_modules(q_ctx *q, const char *const *paths, size_t n, int64_t **fns, size_t *n_fns) {
+static int sq_fns_of_modules(srv_store_read *q, const char *const *paths, size_t n, int64_t **fns, size_t *n_fns) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT id FROM functions WHERE service_id = ?1 AND module_path = ?2 ORDER BY start_line, id", &st);
   if (rc < 0) return rc;
@@ -332,7 +352,7 @@ int sq_fns_of_modules(q_ctx *q, const char *const *paths, size_t n, int64_t **fn
   return rc;
 }
 
-int sq_fn_declared_in(q_ctx *q, int64_t fn) {
+static int sq_fn_declared_in(srv_store_read *q, int64_t fn) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT 1 FROM functions WHERE id = ?1 AND name IS NOT NULL AND first_seen < ?3 AND last_seen >= ?2",
                    &st);
@@ -348,342 +368,56 @@ int sq_fn_declared_in(q_ctx *q, int64_t fn) {
 
 /* ---- merged sketches ---- */
 
-/* A merged sketch being built from sketch blobs (the format of srv_sketch_blob_encode: 'S', 1,
- * alpha as 8 little-endian bytes, varints zero_count, zigzag offset, n, then n bin counts): bins
- * add, which is what hud_sketch_agg does, without a SQL GROUP BY (a sort of every blob). */
-typedef struct sq_bins {
-  double alpha;
-  uint64_t zero;
-  int64_t offset;
-  size_t n, cap;
-  uint64_t *counts;
-  bool set;
-  bool borrowed; /* counts lies in a slab (sq_slab_take): never realloc'ed or freed */
-} sq_bins;
+/* Merged sketches are srv_bins_acc (sketch_bins.h): bins add, what hud_sketch_agg does, without a
+ * SQL GROUP BY (a sort of every blob). */
+typedef srv_bins_acc sq_bins;
 
-/* Frees A's counts unless borrowed. */
-static void sq_bins_free(sq_bins *a) {
-  if (!a->borrowed) free(a->counts);
-  a->counts = NULL;
-  a->n = a->cap = 0;
-}
-
-/* Grows A's counts to CAP entries (keeping the first N). */
-static uint64_t *sq_bins_realloc(sq_bins *a, size_t cap) {
-  uint64_t *c;
-  if (a->borrowed) {
-    c = malloc(cap * sizeof *c);
-    if (c && a->n) memcpy(c, a->counts, a->n * sizeof *c);
-  } else {
-    c = realloc(a->counts, cap * sizeof *c);
-  }
-  if (!c) return NULL;
-  a->counts = c;
-  a->cap = cap;
-  a->borrowed = false;
-  return c;
-}
-
-/* One warm block of bins kept between requests: the p95 sort needs a few MB of counts per request,
- * and fresh memory costs a page fault per 4 KB (measured ~1/5 of that query). */
-static pthread_mutex_t g_slab_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t *g_slab;
-static size_t g_slab_n;
-
-static uint64_t *sq_slab_take(size_t n) {
-  uint64_t *b = NULL;
-  pthread_mutex_lock(&g_slab_lock);
-  if (g_slab && g_slab_n >= n) {
-    b = g_slab;
-    g_slab = NULL;
-  }
-  pthread_mutex_unlock(&g_slab_lock);
-  if (!b) b = malloc(n * sizeof *b);
-  return b;
-}
-
-static void sq_slab_give(uint64_t *b, size_t n) {
-  if (!b) return;
-  pthread_mutex_lock(&g_slab_lock);
-  if (!g_slab || g_slab_n < n) {
-    uint64_t *old = g_slab;
-    g_slab = b;
-    g_slab_n = n;
-    b = old;
-  }
-  pthread_mutex_unlock(&g_slab_lock);
-  free(b);
-}
-
-#define SQ_BINS_SLACK 64
-
-/* Makes A's counts cover bins [off, off + n); returns where OFF is, NULL without memory. */
-static uint64_t *sq_bins_cover(sq_bins *a, int64_t off, size_t n) {
-  if (!a->n) {
-    /* Room on both sides: the next sketches of the same function mostly fit without a move. The
-     * extra bins are zeros, trimmed by sq_bins_quantile. */
-    size_t want = n + 2 * SQ_BINS_SLACK;
-    if (want > a->cap && !sq_bins_realloc(a, want)) return NULL;
-    memset(a->counts, 0, want * sizeof *a->counts);
-    a->offset = off - SQ_BINS_SLACK;
-    a->n = want;
-  } else if (off < a->offset || off + (int64_t)n > a->offset + (int64_t)a->n) {
-    int64_t lo = off < a->offset ? off : a->offset;
-    int64_t hi = off + (int64_t)n > a->offset + (int64_t)a->n ? off + (int64_t)n : a->offset + (int64_t)a->n;
-    /* Some room beyond the side that grew: the next sketch reaching a bit further needs no move. */
-    if (lo < a->offset) lo -= SQ_BINS_SLACK;
-    if (hi > a->offset + (int64_t)a->n) hi += SQ_BINS_SLACK;
-    size_t need = (size_t)(hi - lo);
-    if (need > a->cap && !sq_bins_realloc(a, a->cap * 2 > need ? a->cap * 2 : need)) return NULL;
-    size_t shift = (size_t)(a->offset - lo);
-    if (shift) {
-      memmove(a->counts + shift, a->counts, a->n * sizeof *a->counts);
-      memset(a->counts, 0, shift * sizeof *a->counts);
-    }
-    if (need > shift + a->n) memset(a->counts + shift + a->n, 0, (need - shift - a->n) * sizeof *a->counts);
-    a->offset = lo;
-    a->n = need;
-  }
-  return a->counts + (off - a->offset);
-}
-
-/* Adds SRC's bins to A (both unfolded accumulators). */
-static int sq_bins_merge(sq_bins *a, const sq_bins *src) {
-  if (!src->set) return 0;
-  if (!a->set) {
-    a->set = true;
-    a->alpha = src->alpha;
-  } else if (a->alpha != src->alpha) {
-    return HUD_EINVAL;
-  }
-  a->zero = srv_sat_addu(a->zero, src->zero);
-  if (!src->n) return 0;
-  uint64_t *d = sq_bins_cover(a, src->offset, src->n);
-  if (!d) return HUD_ENOMEM;
-  for (size_t i = 0; i < src->n; i++) d[i] = srv_sat_addu(d[i], src->counts[i]);
-  return 0;
-}
-
-static int sq_bins_add_blob(sq_bins *a, const unsigned char *blob, size_t len) {
-  srv_sketch_blob h;
-  if (srv_sketch_blob_open(blob, len, &h) < 0) return HUD_EPARSE;
-  const unsigned char *p = h.bins, *end = h.end;
-  double alpha = h.alpha;
-  uint64_t zero = h.zero, n = h.n;
-  int64_t off = h.offset;
-  if (!a->set) {
-    a->set = true;
-    a->alpha = alpha;
-  } else if (a->alpha != alpha) {
-    return HUD_EINVAL;
-  }
-  a->zero = srv_sat_addu(a->zero, zero);
-  if (!n) return p == end ? 0 : HUD_EPARSE;
-  uint64_t *d = sq_bins_cover(a, off, (size_t)n);
-  if (!d) return HUD_ENOMEM;
-  for (uint64_t i = 0; i < n; i++) {
-    /* Minute sketches are sparse: eight one-byte counts at a time, all-zero words skipped. */
-    while (i + 8 <= n && end - p >= 8) {
-      uint64_t w;
-      memcpy(&w, p, 8);
-      if (w & 0x8080808080808080ull) break;
-      if (w)
-        for (int k = 0; k < 8; k++) d[i + (uint64_t)k] = srv_sat_addu(d[i + (uint64_t)k], p[k]);
-      i += 8;
-      p += 8;
-    }
-    if (i >= n) break;
-    /* One-byte counts are the common case. */
-    if (p < end && !(*p & 0x80)) {
-      d[i] = srv_sat_addu(d[i], *p++);
-      continue;
-    }
-    uint64_t v;
-    if (srv_varint(&p, end, &v) < 0) return HUD_EPARSE;
-    d[i] = srv_sat_addu(d[i], v);
-  }
-  return p == end ? 0 : HUD_EPARSE;
-}
-
-/* Quantile Q of the merged sketch, as hud_sketch_quantile(hud_sketch_agg(...), Q) answers it: the
- * same trimming and folding beyond HUD_SKETCH_MAX_BINS and the same rank rule (hud/sketch.h); the
- * bin's value comes from the library (a one-bin sketch), so it is the very same double. *HAVE =
- * false when nothing was merged or the bins are not a valid sketch (the SQL answer is NULL). */
-static int sq_bins_quantile(sq_bins *a, double qt, double *out, bool *have) {
-  *have = false;
-  if (!a->set) return 0;
-  size_t lo = 0, hi = a->n;
-  while (lo < hi && !a->counts[lo]) lo++;
-  while (hi > lo && !a->counts[hi - 1]) hi--;
-  if (hi - lo > HUD_SKETCH_MAX_BINS) {
-    size_t floor_i = hi - HUD_SKETCH_MAX_BINS;
-    for (size_t i = lo; i < floor_i; i++) a->counts[floor_i] = srv_sat_addu(a->counts[floor_i], a->counts[i]);
-    lo = floor_i;
-  }
-  srv_sat_bins_fit(&a->zero, a->counts + lo, hi - lo); /* as acc_encode does for the SQL answer */
-  hud_sketch_bins b = {a->alpha, a->zero, (int32_t)(a->offset + (int64_t)lo), hi - lo, a->counts + lo};
-  if (hud_sketch_bins_check(&b) != 0) return 0;
-  uint64_t count = a->zero;
-  for (size_t i = lo; i < hi; i++) count += a->counts[i];
-  if (count == 0) return 0;
-  double rank = floor(qt * (double)(count - 1));
-  if (rank < (double)a->zero) {
-    *out = 0.0;
-    *have = true;
-    return 0;
-  }
-  uint64_t cum = a->zero;
-  size_t at = hi - 1; /* rounding of huge counts: the last bin, as the library does */
-  for (size_t i = lo; i < hi; i++) {
-    cum += a->counts[i];
-    if ((double)cum > rank) {
-      at = i;
-      break;
-    }
-  }
-  uint64_t one = 1;
-  hud_sketch_bins single = {a->alpha, 0, (int32_t)(a->offset + (int64_t)at), 1, &one};
-  hud_sketch *k;
-  if (hud_sketch_import(&single, &k) < 0) return HUD_ENOMEM;
-  *have = hud_sketch_quantile(k, 0.0, out) == 0;
-  hud_sketch_free(k);
-  return 0;
-}
+/* Bins a fresh accumulator takes for its first N bins (srv_acc_cover's headroom). */
+static size_t sq_bins_first(size_t n) { return n + 2 * (n / 2 + 4); }
 
 /* ---- function summaries ---- */
 
-typedef struct sq_point {
-  int64_t slice;
-  int64_t count, errors, sampled;
-  double sum;
-} sq_point;
-
-/* Least-squares sums over trend points (x = hours since the window's start). */
-typedef struct sq_tsum {
-  long double n, sx, sxx, sy, sxy;
-} sq_tsum;
-
-typedef struct sq_acc {
-  int64_t fn;
-  int64_t count, errors, sampled;
-  double sum, sumsq, self;
-  sq_point *pts;
-  size_t n_pts, cap_pts;
-  int hours;       /* fn_hours rows were added: trends come from the sums below plus pts */
-  sq_tsum td, te;  /* duration and error-rate trend sums of those rows */
-  int64_t vcnt[2], vsum[2]; /* sampled count and duration of the previous [0] / current [1] version */
-  sq_bins sketch;  /* merged sketch (q_fn_filter.p95) */
-} sq_acc;
-
-/* Adds the trend sums of an fn_hours row (columns T..T+4: n, sum u, sum u^2, sum y, sum u*y with
- * u the offset in the hour, in hours) shifted to x = h + u, h = the hour's offset in the window. */
-static void sq_tsum_add_hour(sq_tsum *s, sqlite3_stmt *st, int t, long double h) {
-  long double n = sqlite3_column_int64(st, t), u = sqlite3_column_double(st, t + 1);
-  long double uu = sqlite3_column_double(st, t + 2), y = sqlite3_column_double(st, t + 3);
-  long double uy = sqlite3_column_double(st, t + 4);
-  s->n += n;
-  s->sx += n * h + u;
-  s->sxx += n * h * h + 2 * h * u + uu;
-  s->sy += y;
-  s->sxy += h * y + uy;
+/* Columns 1..7 of a function row (slice or span start, count, errors, sampled_count, sum_duration,
+ * sum_squared_duration, self_duration) as a typed row. */
+static void sq_fn_row_at(sqlite3_stmt *st, int64_t fn, srv_fn_row *r) {
+  r->fn = fn;
+  r->version_id = 0;
+  r->slice = sqlite3_column_int64(st, 1);
+  r->count = sqlite3_column_int64(st, 2);
+  r->errors = sqlite3_column_int64(st, 3);
+  r->sampled = sqlite3_column_int64(st, 4);
+  r->sum = sqlite3_column_double(st, 5);
+  r->sumsq = sqlite3_column_double(st, 6);
+  r->self = sqlite3_column_double(st, 7);
 }
 
-/* An fn_hours row (columns as sq_acc_row's: 1 hour, 2 count, 3 errors, 4 sampled, 5 sum, 6 sumsq,
- * 7 self; trend sums from column T). */
-static void sq_acc_hour(sq_acc *a, sqlite3_stmt *st, int t, int64_t from_s) { /* T < 0: no trends */
-  long double h = (long double)(sqlite3_column_int64(st, 1) - from_s) / 3600.0L;
-  a->count = srv_sat_add(a->count, sqlite3_column_int64(st, 2));
-  a->errors = srv_sat_add(a->errors, sqlite3_column_int64(st, 3));
-  a->sampled = srv_sat_add(a->sampled, sqlite3_column_int64(st, 4));
-  a->sum += sqlite3_column_double(st, 5);
-  a->sumsq = srv_sat_addf(a->sumsq, sqlite3_column_double(st, 6));
-  a->self += sqlite3_column_double(st, 7);
+static void sq_trend_part_at(sqlite3_stmt *st, int t, srv_trend_part *p) {
+  p->n = sqlite3_column_int64(st, t);
+  p->u = sqlite3_column_double(st, t + 1);
+  p->uu = sqlite3_column_double(st, t + 2);
+  p->y = sqlite3_column_double(st, t + 3);
+  p->uy = sqlite3_column_double(st, t + 4);
+}
+
+/* An fn_hours / fn_blocks row: figures in columns 1..7, trend sums from column T (T < 0: none). */
+static void sq_acc_hour(q_fig *a, sqlite3_stmt *st, int t, int64_t from_s) {
+  srv_fn_row r;
+  srv_trend_part d, e;
+  sq_fn_row_at(st, a->fn, &r);
   if (t >= 0) {
-    sq_tsum_add_hour(&a->td, st, t, h);
-    sq_tsum_add_hour(&a->te, st, t + 5, h);
+    sq_trend_part_at(st, t, &d);
+    sq_trend_part_at(st, t + 5, &e);
   }
-  a->hours = 1;
+  q_fig_add_span(a, &r, t >= 0 ? &d : NULL, t >= 0 ? &e : NULL, from_s);
 }
 
-static double sq_tsum_slope(const sq_tsum *s) {
-  long double den = s->n * s->sxx - s->sx * s->sx;
-  if (s->n < 2 || !(den > 0)) return 0;
-  return (double)((s->n * s->sxy - s->sx * s->sy) / den);
+static int sq_acc_row(q_fig *a, sqlite3_stmt *st, bool points) {
+  srv_fn_row r;
+  sq_fn_row_at(st, a->fn, &r);
+  return q_fig_add(a, &r, points);
 }
 
-static int sq_acc_row(sq_acc *a, sqlite3_stmt *st, bool points) {
-  int64_t slice = sqlite3_column_int64(st, 1);
-  int64_t count = sqlite3_column_int64(st, 2), errors = sqlite3_column_int64(st, 3);
-  int64_t sampled = sqlite3_column_int64(st, 4);
-  double sum = sqlite3_column_double(st, 5);
-  a->count = srv_sat_add(a->count, count);
-  a->errors = srv_sat_add(a->errors, errors);
-  a->sampled = srv_sat_add(a->sampled, sampled);
-  a->sum += sum;
-  a->sumsq = srv_sat_addf(a->sumsq, sqlite3_column_double(st, 6));
-  a->self += sqlite3_column_double(st, 7);
-  if (!points) return 0;
-  if (a->n_pts && a->pts[a->n_pts - 1].slice == slice) {
-    sq_point *p = &a->pts[a->n_pts - 1];
-    p->count = srv_sat_add(p->count, count);
-    p->errors = srv_sat_add(p->errors, errors);
-    p->sampled = srv_sat_add(p->sampled, sampled);
-    p->sum += sum;
-    return 0;
-  }
-  if (a->n_pts == a->cap_pts) {
-    size_t nc = a->cap_pts ? a->cap_pts * 2 : 16;
-    sq_point *np = realloc(a->pts, nc * sizeof *np);
-    if (!np) return HUD_ENOMEM;
-    a->pts = np;
-    a->cap_pts = nc;
-  }
-  a->pts[a->n_pts++] = (sq_point){slice, count, errors, sampled, sum};
-  return 0;
-}
-
-/* Slopes per hour of the mean duration and of the error rate over the slices (0 when undefined). */
-static void sq_trends(const sq_acc *a, int64_t from_s, double *dur, double *err) {
-  *dur = *err = 0;
-  if (a->hours) {
-    /* The same least-squares fit over the same points, from sums (hours) plus the edge points. */
-    sq_tsum td = a->td, te = a->te;
-    for (size_t i = 0; i < a->n_pts; i++) {
-      long double x = (long double)(a->pts[i].slice - from_s) / 3600.0L;
-      if (a->pts[i].sampled > 0) {
-        long double y = (long double)(a->pts[i].sum / (double)a->pts[i].sampled);
-        td.n += 1, td.sx += x, td.sxx += x * x, td.sy += y, td.sxy += x * y;
-      }
-      if (a->pts[i].count > 0) {
-        long double y = (long double)((double)a->pts[i].errors / (double)a->pts[i].count);
-        te.n += 1, te.sx += x, te.sxx += x * x, te.sy += y, te.sxy += x * y;
-      }
-    }
-    *dur = sq_tsum_slope(&td);
-    *err = sq_tsum_slope(&te);
-    return;
-  }
-  if (a->n_pts < 2) return;
-  double *x = malloc(2 * a->n_pts * sizeof *x);
-  if (!x) return;
-  double *y = x + a->n_pts;
-  size_t n = 0;
-  hud_trend t;
-  for (size_t i = 0; i < a->n_pts; i++)
-    if (a->pts[i].sampled > 0) {
-      x[n] = (double)(a->pts[i].slice - from_s) / 3600.0;
-      y[n++] = a->pts[i].sum / (double)a->pts[i].sampled;
-    }
-  if (n >= 2 && hud_trend_fit(x, y, n, &t) == 0) *dur = t.slope;
-  n = 0;
-  for (size_t i = 0; i < a->n_pts; i++)
-    if (a->pts[i].count > 0) {
-      x[n] = (double)(a->pts[i].slice - from_s) / 3600.0;
-      y[n++] = (double)a->pts[i].errors / (double)a->pts[i].count;
-    }
-  if (n >= 2 && hud_trend_fit(x, y, n, &t) == 0) *err = t.slope;
-  free(x);
-}
+typedef q_fig sq_acc;
 
 /* Index *I of function FN's accumulator, added (zeroed) when new. */
 static int sq_acc_of(sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, int64_t fn, long *i) {
@@ -709,7 +443,6 @@ static int sq_acc_of(sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, 
  * the answer only changes when the window's hours move (hourly) or an hour is rebuilt (hours_gen
  * changes, see store_hours.h). One entry, the last window asked; ~functions * bins * 8 bytes. */
 typedef struct sq_hours_cache {
-  const void *store;
   int64_t service_id, flow, version_id, hour_from, hour_to, gen; /* flow 0: fn_hours, else flow_fn_hours */
   sq_map map; /* fn -> index in bins */
   int64_t *fns;
@@ -717,8 +450,61 @@ typedef struct sq_hours_cache {
   size_t n;
 } sq_hours_cache;
 
-static pthread_mutex_t g_hc_lock = PTHREAD_MUTEX_INITIALIZER;
-static sq_hours_cache g_hc;
+/* What a store's queries keep between requests (one per store: srv_sqlite_qcache_of): the merged
+ * hours above, and one warm block of bins (the p95 sort needs a few MB of counts per request, and
+ * fresh memory costs a page fault per 4 KB, measured ~1/5 of that query). */
+struct srv_sqlite_qcache {
+  pthread_mutex_t lock; /* hc */
+  sq_hours_cache hc;
+  pthread_mutex_t slab_lock; /* slab (taken while lock is held: never the other way round) */
+  uint64_t *slab;
+  size_t slab_n;
+};
+
+static void sq_hours_cache_clear(sq_hours_cache *c);
+
+srv_sqlite_qcache *srv_sqlite_qcache_new(void) {
+  srv_sqlite_qcache *c = calloc(1, sizeof *c);
+  if (c) {
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->slab_lock, NULL);
+  }
+  return c;
+}
+
+void srv_sqlite_qcache_free(srv_sqlite_qcache *c) {
+  if (!c) return;
+  sq_hours_cache_clear(&c->hc);
+  free(c->slab);
+  pthread_mutex_destroy(&c->lock);
+  pthread_mutex_destroy(&c->slab_lock);
+  free(c);
+}
+
+static uint64_t *sq_slab_take(srv_sqlite_qcache *c, size_t n) {
+  uint64_t *b = NULL;
+  pthread_mutex_lock(&c->slab_lock);
+  if (c->slab && c->slab_n >= n) {
+    b = c->slab;
+    c->slab = NULL;
+  }
+  pthread_mutex_unlock(&c->slab_lock);
+  if (!b) b = malloc(n * sizeof *b);
+  return b;
+}
+
+static void sq_slab_give(srv_sqlite_qcache *c, uint64_t *b, size_t n) {
+  if (!b) return;
+  pthread_mutex_lock(&c->slab_lock);
+  if (!c->slab || c->slab_n < n) {
+    uint64_t *old = c->slab;
+    c->slab = b;
+    c->slab_n = n;
+    b = old;
+  }
+  pthread_mutex_unlock(&c->slab_lock);
+  free(b);
+}
 
 static void sq_hours_cache_clear(sq_hours_cache *c) {
   for (size_t i = 0; i < c->n; i++) free(c->bins[i].counts);
@@ -734,46 +520,48 @@ static void sq_hours_cache_clear(sq_hours_cache *c) {
 /* Before the row passes: when the cache holds Q's hours (key and generation), starts an
  * accumulator per cached function with its merged hours (*SEEDED = true), so that the edges'
  * sketches then mostly land in bins already allocated. */
-static int sq_hours_seed(q_ctx *q, int64_t flow, sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, int64_t *gen,
+static int sq_hours_seed(srv_store_read *q, int64_t flow, sq_map *map, sq_acc **acc, size_t *n_acc, size_t *cap_acc, int64_t *gen,
                          bool *seeded, uint64_t **slab, size_t *slab_n) {
   *seeded = false;
   int rc = srv_hours_generation(q->db, q->service_id, gen);
   if (rc < 0) return rc;
-  pthread_mutex_lock(&g_hc_lock);
-  if (g_hc.bins && g_hc.store == (const void *)q->req->store && g_hc.service_id == q->service_id &&
-      g_hc.flow == flow && g_hc.version_id == q->version_id && g_hc.hour_from == q->hour_from && g_hc.hour_to == q->hour_to &&
-      g_hc.gen == *gen) {
+  srv_sqlite_qcache *qc = srv_sqlite_qcache_of(q->st);
+  sq_hours_cache *hc = &qc->hc;
+  pthread_mutex_lock(&qc->lock);
+  if (hc->bins && hc->service_id == q->service_id &&
+      hc->flow == flow && hc->version_id == q->version_id && hc->hour_from == q->hour_from && hc->hour_to == q->hour_to &&
+      hc->gen == *gen) {
     size_t total = 0;
-    for (size_t k = 0; k < g_hc.n; k++)
-      if (g_hc.bins[k].set) total += g_hc.bins[k].n + 2 * SQ_BINS_SLACK;
+    for (size_t k = 0; k < hc->n; k++)
+      if (hc->bins[k].set) total += sq_bins_first(hc->bins[k].n);
     *slab_n = total;
-    *slab = sq_slab_take(total ? total : 1);
+    *slab = sq_slab_take(qc, total ? total : 1);
     if (!*slab) rc = HUD_ENOMEM;
-    for (size_t k = 0, at = 0; k < g_hc.n && rc == 0; k++) {
+    for (size_t k = 0, at = 0; k < hc->n && rc == 0; k++) {
       /* Only functions with hour sketches: they have fn_hours rows, so the hours pass lists them
        * anyway; one seen only in the edges of an earlier request must not appear with no calls. */
-      if (!g_hc.bins[k].set) continue;
+      if (!hc->bins[k].set) continue;
       long i;
-      if ((rc = sq_acc_of(map, acc, n_acc, cap_acc, g_hc.fns[k], &i)) < 0) break;
+      if ((rc = sq_acc_of(map, acc, n_acc, cap_acc, hc->fns[k], &i)) < 0) break;
       sq_bins *b = &(*acc)[i].sketch;
       if (!b->counts) {
         b->counts = *slab + at;
-        b->cap = g_hc.bins[k].n + 2 * SQ_BINS_SLACK;
-        b->borrowed = true;
+        b->cap = sq_bins_first(hc->bins[k].n);
+        b->borrowed = 1;
         at += b->cap;
       }
-      if (sq_bins_merge(b, &g_hc.bins[k]) < 0) rc = HUD_ESTORE;
+      if (srv_acc_merge(b, &hc->bins[k]) < 0) rc = HUD_ESTORE;
     }
     *seeded = rc == 0;
   }
-  pthread_mutex_unlock(&g_hc_lock);
+  pthread_mutex_unlock(&qc->lock);
   return rc;
 }
 
 /* After the row passes, when not seeded: decodes the hours' sketches into ACC and caches them. */
-static int sq_hours_sketches(q_ctx *q, int64_t flow, const sq_map *map, sq_acc *acc, size_t n_acc, int64_t gen) {
+static int sq_hours_sketches(srv_store_read *q, int64_t flow, const sq_map *map, sq_acc *acc, size_t n_acc, int64_t gen) {
   int rc = 0;
-  sq_hours_cache c = {.store = q->req->store, .service_id = q->service_id, .flow = flow, .version_id = q->version_id,
+  sq_hours_cache c = {.service_id = q->service_id, .flow = flow, .version_id = q->version_id,
                       .hour_from = q->hour_from, .hour_to = q->hour_to, .gen = gen, .n = n_acc};
   c.bins = calloc(n_acc ? n_acc : 1, sizeof *c.bins);
   c.fns = calloc(n_acc ? n_acc : 1, sizeof *c.fns);
@@ -797,29 +585,32 @@ static int sq_hours_sketches(q_ctx *q, int64_t flow, const sq_map *map, sq_acc *
     while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
       long i = sq_map_get(map, sqlite3_column_int64(st, 0));
       if (i < 0 || sqlite3_column_type(st, 1) == SQLITE_NULL) continue;
-      if (sq_bins_add_blob(&c.bins[i], sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)) < 0)
+      if (srv_acc_add_blob(&c.bins[i], sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)) < 0)
         rc = HUD_ESTORE;
     }
     if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   }
   sqlite3_finalize(st);
   for (size_t i = 0; i < n_acc && rc == 0; i++)
-    if (sq_bins_merge(&acc[i].sketch, &c.bins[i]) < 0) rc = HUD_ESTORE;
+    if (srv_acc_merge(&acc[i].sketch, &c.bins[i]) < 0) rc = HUD_ESTORE;
   if (rc < 0) {
     sq_hours_cache_clear(&c);
     return rc;
   }
-  pthread_mutex_lock(&g_hc_lock);
-  sq_hours_cache_clear(&g_hc);
-  g_hc = c;
-  pthread_mutex_unlock(&g_hc_lock);
+  srv_sqlite_qcache *qc = srv_sqlite_qcache_of(q->st);
+  pthread_mutex_lock(&qc->lock);
+  sq_hours_cache_clear(&qc->hc);
+  qc->hc = c;
+  pthread_mutex_unlock(&qc->lock);
   return 0;
 }
 
-int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items, int64_t **fns_out, size_t *n) {
+static int sq_fn_summaries(srv_store_read *q, const srv_fn_filter *f, hud_function_summary **items, int64_t **fns_out,
+                           size_t *n, srv_version_sums **vs_out) {
   *items = NULL;
   *fns_out = NULL;
   *n = 0;
+  *vs_out = NULL;
   const char *sql_all =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration"
       " FROM fn_slices WHERE" SQ_MIN_A " UNION ALL"
@@ -873,17 +664,8 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
       " FROM calls WHERE flow = ?6 AND" SQ_MIN_B;
   bool p95 = f->p95 && !f->fns;
   /* Slowdown in the same pass: every function, all versions read (no version in the scope). */
-  bool slow = f->slowdown && !f->flow && !f->fns && !q->version_id;
-  int64_t cur_v = 0, prev = 0;
-  const char *prev_name = NULL;
-  if (slow) {
-    int64_t fs, ls;
-    const char *cur_name;
-    int r = sq_latest_version(q, q->service_id, &cur_v, &cur_name, &fs, &ls);
-    if (r == 0) r = sq_previous_version(q, q->service_id, cur_v, &prev, &prev_name, &fs, &ls);
-    if (r == HUD_ENOTFOUND) slow = false;
-    else if (r < 0) return r;
-  }
+  bool slow = f->versions.prev && !f->flow && !f->fns && !q->version_id;
+  int64_t cur_v = f->versions.cur, prev = f->versions.prev;
   const char *sql_all_v =
       "SELECT fn, slice, count, errors, sampled_count, sum_duration, sum_squared_duration, self_duration,"
       " version_id FROM fn_slices WHERE" SQ_MIN_A " UNION ALL"
@@ -995,16 +777,13 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
         else if ((rc = sq_acc_row(&acc[i], cur, !f->no_trends)) < 0) break;
         if (slow && !pass) {
           int64_t ver = sqlite3_column_int64(cur, 8);
-          if (ver == cur_v || ver == prev) {
-            int64_t *vc = &acc[i].vcnt[ver == cur_v], *vs = &acc[i].vsum[ver == cur_v];
-            *vc = srv_sat_add(*vc, sqlite3_column_int64(cur, 4));
-            *vs = srv_sat_add(*vs, sqlite3_column_int64(cur, 5));
-          }
+          if (ver == cur_v || ver == prev)
+            q_fig_add_version(&acc[i], ver == cur_v, sqlite3_column_int64(cur, 4), sqlite3_column_int64(cur, 5));
         }
         /* A bad or mixed-alpha blob fails the query, as hud_sketch_agg does. */
         int kc = ps == blocks_pass ? 18 : 8; /* the blocks' sketch column; hours: from the cache */
         if (p95 && (!pass || ps == blocks_pass) && sqlite3_column_type(cur, kc) != SQLITE_NULL &&
-            sq_bins_add_blob(&acc[i].sketch, sqlite3_column_blob(cur, kc), (size_t)sqlite3_column_bytes(cur, kc)) < 0) {
+            srv_acc_add_blob(&acc[i].sketch, sqlite3_column_blob(cur, kc), (size_t)sqlite3_column_bytes(cur, kc)) < 0) {
           rc = HUD_ESTORE;
           break;
         }
@@ -1027,9 +806,8 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
     while ((s = sqlite3_step(v)) == SQLITE_ROW) {
       long i = sq_map_get(&map, sqlite3_column_int64(v, 0));
       if (i < 0) continue;
-      int k = sqlite3_column_int64(v, 1) == cur_v;
-      acc[i].vcnt[k] = srv_sat_add(acc[i].vcnt[k], sqlite3_column_int64(v, 2));
-      acc[i].vsum[k] = srv_sat_add(acc[i].vsum[k], sqlite3_column_int64(v, 3));
+      q_fig_add_version(&acc[i], sqlite3_column_int64(v, 1) == cur_v, sqlite3_column_int64(v, 2),
+                        sqlite3_column_int64(v, 3));
     }
     if (s != SQLITE_DONE) rc = HUD_ESTORE;
   }
@@ -1044,51 +822,31 @@ int sq_fn_summaries(q_ctx *q, const q_fn_filter *f, hud_function_summary **items
     *items = hud_arena_calloc(q->arena, n_acc, sizeof **items);
     *fns_out = hud_arena_calloc(q->arena, n_acc, sizeof **fns_out);
     if (!*items || !*fns_out) rc = HUD_ENOMEM;
+    if (rc == 0 && slow && !(*vs_out = hud_arena_calloc(q->arena, n_acc, sizeof **vs_out))) rc = HUD_ENOMEM;
   }
   for (size_t i = 0; i < n_acc && rc == 0; i++) {
     hud_function_summary *it = &(*items)[i];
     const sq_acc *a = &acc[i];
     (*fns_out)[i] = a->fn;
-    it->calls = a->count;
-    it->errors = a->errors;
-    it->error_rate = a->count ? (double)a->errors / (double)a->count : 0.0;
-    it->sampled_count = a->sampled;
-    it->mean_duration = a->sampled ? a->sum / (double)a->sampled : 0.0;
-    it->self_duration_mean = a->sampled ? a->self / (double)a->sampled : 0.0;
-    sq_trends(a, q->from_s, &it->duration_trend, &it->error_trend);
+    q_fig_summary(a, q->from_s, it);
     double v;
     bool have;
-    if (p95 && (rc = sq_bins_quantile(&acc[i].sketch, 0.95, &v, &have)) == 0 && have) it->p95 = v;
-    /* As sq_fn_slowdowns: up to 64 functions it compares means > 0, beyond that counts > 0. */
-    const int64_t *vc = a->vcnt, *vs = a->vsum;
-    double pct;
-    if (slow && vc[0] > 0 && vc[1] > 0 && (n_acc > 64 || (vs[0] > 0 && vs[1] > 0)) &&
-        hud_percent_change((double)vs[0] / (double)vc[0], (double)vs[1] / (double)vc[1], &pct) == 0) {
-      it->slowdown = pct;
-      it->previous_version = prev_name;
-    }
+    static const double q95 = 0.95;
+    if (p95 && (rc = srv_acc_quantiles(&acc[i].sketch, &q95, 1, &v, &have)) == 0 && have) it->p95 = v;
+    if (slow) q_fig_version_sums(a, &(*vs_out)[i]);
   }
   if (rc == 0) *n = n_acc;
-  for (size_t i = 0; i < n_acc; i++) {
-    free(acc[i].pts);
-    sq_bins_free(&acc[i].sketch);
-  }
-  sq_slab_give(slab, slab_n);
+  for (size_t i = 0; i < n_acc; i++) q_fig_free(&acc[i]);
+  sq_slab_give(srv_sqlite_qcache_of(q->st), slab, slab_n);
   free(acc);
   sq_map_free(&map);
   return rc;
 }
 
-int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *items) {
-  int64_t cur = q->version_id, prev = 0, fs, ls, pfs, pls;
-  const char *cur_name = q->version, *prev_name = NULL;
-  int rc = cur ? 0 : sq_latest_version(q, q->service_id, &cur, &cur_name, &fs, &ls);
-  if (rc == 0) rc = sq_previous_version(q, q->service_id, cur, &prev, &prev_name, &pfs, &pls);
-  if (rc == HUD_ENOTFOUND) {
-    rc = 0;
-    prev = 0;
-  }
-  if (rc < 0) return rc;
+static int sq_fn_page(srv_store_read *q, const int64_t *fns, size_t n, srv_version_pair versions,
+                      hud_function_summary *items, srv_version_sums *vs) {
+  int64_t cur = versions.cur, prev = versions.prev;
+  int rc;
   sqlite3_stmt *st;
   /* Every version is read (?4 bound to 0) so that the previous one is there for the slowdown; the
    * scope's version filter is applied below. */
@@ -1114,9 +872,6 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
   }
   for (size_t i = 0; i < n && rc == 0; i++) {
     sq_acc a = {.fn = fns[i]};
-    hud_sketch *m = NULL;
-    double vsum[2] = {0, 0};
-    int64_t vcnt[2] = {0, 0};
     sqlite3_reset(st);
     sq_bind_scope(q, st);
     sq_bind_split(q, st);
@@ -1137,60 +892,32 @@ int sq_fn_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *ite
       while ((s = sqlite3_step(cur_st)) == SQLITE_ROW) {
         int64_t ver = sqlite3_column_int64(cur_st, 0);
         /* fn_hours' version 0 row is the all-versions total, not a version. */
-        if (prev && (ver == cur || ver == prev) && !(pass && ver == 0)) {
-          vcnt[ver == cur] = srv_sat_add(vcnt[ver == cur], sqlite3_column_int64(cur_st, 4));
-          vsum[ver == cur] += sqlite3_column_double(cur_st, 5);
-        }
+        if (prev && (ver == cur || ver == prev) && !(pass && ver == 0))
+          q_fig_add_version(&a, ver == cur, sqlite3_column_int64(cur_st, 4), sqlite3_column_int64(cur_st, 5));
         if (pass ? ver != q->version_id : (q->version_id && ver != q->version_id)) continue;
         if (pass) sq_acc_hour(&a, cur_st, 9, q->from_s);
         else if ((rc = sq_acc_row(&a, cur_st, true)) < 0) break;
         const void *blob = sqlite3_column_blob(cur_st, 8);
         int len = sqlite3_column_bytes(cur_st, 8);
-        if (blob && len > 0) {
-          hud_sketch *k = NULL;
-          if (srv_sketch_blob_decode(blob, (size_t)len, &k) == 0) {
-            if (!m) m = k;
-            else {
-              hud_sketch_merge(m, k);
-              hud_sketch_free(k);
-            }
-          }
+        if (blob && len > 0 && srv_acc_add_blob(&a.sketch, blob, (size_t)len) < 0) {
+          rc = HUD_ESTORE; /* a bad or mixed-alpha blob fails the query, as hud_sketch_agg does */
+          break;
         }
       }
       if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
     }
     hud_function_summary *it = &items[i];
-    it->calls = a.count;
-    it->errors = a.errors;
-    it->error_rate = a.count ? (double)a.errors / (double)a.count : 0.0;
-    it->sampled_count = a.sampled;
-    it->mean_duration = a.sampled ? a.sum / (double)a.sampled : 0.0;
-    it->self_duration_mean = a.sampled ? a.self / (double)a.sampled : 0.0;
-    sq_trends(&a, q->from_s, &it->duration_trend, &it->error_trend);
-    it->p50 = it->p90 = it->p95 = it->p99 = 0;
-    if (m && hud_sketch_count(m) > 0) {
-      hud_sketch_quantile(m, 0.5, &it->p50);
-      hud_sketch_quantile(m, 0.9, &it->p90);
-      hud_sketch_quantile(m, 0.95, &it->p95);
-      hud_sketch_quantile(m, 0.99, &it->p99);
-    }
-    it->slowdown = 0;
-    it->previous_version = NULL;
-    double pct;
-    if (vcnt[0] > 0 && vcnt[1] > 0 &&
-        hud_percent_change(vsum[0] / (double)vcnt[0], vsum[1] / (double)vcnt[1], &pct) == 0) {
-      it->slowdown = pct;
-      it->previous_version = prev_name;
-    }
-    hud_sketch_free(m);
-    free(a.pts);
+    q_fig_summary(&a, q->from_s, it);
+    if (rc == 0) rc = q_fig_percentiles(&a.sketch, it);
+    q_fig_version_sums(&a, &vs[i]);
+    q_fig_free(&a);
   }
   sqlite3_finalize(st);
   sqlite3_finalize(hst);
   return rc;
 }
 
-int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *it) {
+static int sq_fn_meta(srv_store_read *q, int64_t fn, hud_function_summary *it) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    "SELECT function_id, name, module_path, file, start_line, end_line, is_async, source_code_hash"
@@ -1216,12 +943,13 @@ int sq_fn_meta(q_ctx *q, int64_t fn, hud_function_summary *it) {
   return rc;
 }
 
-int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *it) {
+static int sq_fn_sketch(srv_store_read *q, int64_t fn, int64_t flow, srv_sketch_ref *out) {
+  out->blob = NULL;
+  out->len = 0;
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    /* In a flow: minutes, 10-minute blocks and hours (the split of the top-N scan). */
-                   flow ? "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
-                          " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM"
+                   flow ? "SELECT hud_sketch_agg(sketch) FROM"
                           " (SELECT sketch FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_MIN_A_BY_FN
                           " UNION ALL SELECT sketch FROM calls WHERE fn = ?5 AND flow = ?6 AND" SQ_MIN_B_BY_FN
                           " UNION ALL SELECT sketch FROM flow_fn_blocks WHERE fn = ?5 AND flow = ?6 AND" SQ_BLOCKS_A
@@ -1229,13 +957,12 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
                           " UNION ALL SELECT sketch FROM flow_fn_blocks WHERE fn = ?5 AND flow = ?6 AND" SQ_BLOCKS_B
                           " AND +service_id = ?1 AND version_id = ?4"
                           " UNION ALL SELECT sketch FROM flow_fn_hours WHERE fn = ?5 AND flow = ?6 AND" SQ_HOURS_BY_FN
-                          " AND version_id = ?4))"
-                        : "SELECT hud_sketch_quantile(s, 0.5), hud_sketch_quantile(s, 0.9), hud_sketch_quantile(s, 0.95),"
-                          " hud_sketch_quantile(s, 0.99) FROM (SELECT hud_sketch_agg(sketch) AS s FROM"
+                          " AND version_id = ?4)"
+                        : "SELECT hud_sketch_agg(sketch) FROM"
                           " (SELECT sketch FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN
                           " UNION ALL SELECT sketch FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_B_BY_FN
                           " UNION ALL SELECT sketch FROM fn_hours WHERE fn = ?5 AND" SQ_HOURS_BY_FN
-                          " AND version_id = ?4))",
+                          " AND version_id = ?4)",
                    &st);
   if (rc < 0) return rc;
   sq_bind_scope(q, st);
@@ -1248,10 +975,7 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
   }
   int s = sqlite3_step(st);
   if (s == SQLITE_ROW) {
-    it->p50 = sqlite3_column_double(st, 0);
-    it->p90 = sqlite3_column_double(st, 1);
-    it->p95 = sqlite3_column_double(st, 2);
-    it->p99 = sqlite3_column_double(st, 3);
+    rc = sq_blob(q, st, 0, out);
   } else if (s != SQLITE_DONE) {
     rc = HUD_ESTORE;
   }
@@ -1259,16 +983,12 @@ int sq_fn_percentiles(q_ctx *q, int64_t fn, int64_t flow, hud_function_summary *
   return rc;
 }
 
-int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n) {
-  int64_t cur = q->version_id, cfs = 0, cls = 0, prev, pfs, pls;
-  const char *cur_name = q->version, *prev_name;
+static int sq_fn_version_sums(srv_store_read *q, const int64_t *fns, size_t n, srv_version_pair versions,
+                              srv_version_sums *out) {
+  int64_t cur = versions.cur, prev = versions.prev;
   int rc = 0;
-  if (!cur) rc = sq_latest_version(q, q->service_id, &cur, &cur_name, &cfs, &cls);
-  if (rc == HUD_ENOTFOUND) return 0;
-  if (rc < 0) return rc;
-  rc = sq_previous_version(q, q->service_id, cur, &prev, &prev_name, &pfs, &pls);
-  if (rc == HUD_ENOTFOUND) return 0;
-  if (rc < 0) return rc;
+  memset(out, 0, n * sizeof *out);
+  if (!prev) return 0;
   /* Both versions over the query window: a deployment inside the window compares its two sides.
    * A few functions (a top-N page, one file): indexed lookups per function; many: two scans. */
   if (n <= 64) {
@@ -1289,15 +1009,10 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
       sqlite3_bind_int64(st, 5, fns[i]);
       sqlite3_bind_int64(st, 6, cur);
       sqlite3_bind_int64(st, 7, prev);
-      double mean[2] = {0, 0};
       while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t cnt = sqlite3_column_int64(st, 1);
-        if (cnt > 0) mean[sqlite3_column_int64(st, 0) == cur] = sqlite3_column_double(st, 2) / (double)cnt;
-      }
-      double pct;
-      if (mean[0] > 0 && mean[1] > 0 && hud_percent_change(mean[0], mean[1], &pct) == 0) {
-        items[i].slowdown = pct;
-        items[i].previous_version = prev_name;
+        int k = sqlite3_column_int64(st, 0) == cur;
+        out[i].n[k] = sqlite3_column_int64(st, 1);
+        out[i].sum[k] = sqlite3_column_int64(st, 2);
       }
     }
     sqlite3_finalize(st);
@@ -1334,15 +1049,11 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
     }
     if (s != SQLITE_DONE) rc = HUD_ESTORE;
   }
-  for (size_t i = 0; i < n && rc == 0; i++) {
-    if (cnt[2 * i] <= 0 || cnt[2 * i + 1] <= 0) continue;
-    double pct;
-    if (hud_percent_change((double)sum[2 * i] / (double)cnt[2 * i], (double)sum[2 * i + 1] / (double)cnt[2 * i + 1],
-                           &pct) == 0) {
-      items[i].slowdown = pct;
-      items[i].previous_version = prev_name;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    for (int k = 0; k < 2; k++) {
+      out[i].n[k] = cnt[2 * i + (size_t)k];
+      out[i].sum[k] = sum[2 * i + (size_t)k];
     }
-  }
   sqlite3_finalize(st);
   sq_map_free(&map);
   free(cnt);
@@ -1353,7 +1064,7 @@ int sq_fn_slowdowns(q_ctx *q, hud_function_summary *items, const int64_t *fns, s
 /* ---- one function ---- */
 
 /* Grows an arena array *V of *CAP elements of SIZE when *N == *CAP. */
-static int sq_grow(q_ctx *q, void **v, size_t *cap, size_t n, size_t size) {
+static int sq_grow(srv_store_read *q, void **v, size_t *cap, size_t n, size_t size) {
   if (n < *cap) return 0;
   size_t nc = *cap ? *cap * 2 : 16;
   void *nv = hud_arena_calloc(q->arena, nc, size);
@@ -1377,7 +1088,7 @@ static int sq_grow(q_ctx *q, void **v, size_t *cap, size_t n, size_t size) {
   " SELECT" SQ_EDGE_COLS "FROM call_hours WHERE " by " = ?5 AND" SQ_HOURS_BY_FN                      \
   " AND (?4 = 0 OR version_id = ?4))"
 
-static int sq_peers(q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, size_t *n_out) {
+static int sq_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row **out, size_t *n_out) {
   /* Ties in calls are ordered by key so that the order does not depend on the plan. */
   const char *sql_callers =
       "SELECT f.function_id, f.name, COALESCE(f.module_path, NULLIF(c.caller_module, '')), c.call_line,"
@@ -1396,21 +1107,20 @@ static int sq_peers(q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, siz
   sq_bind_scope(q, st);
   sq_bind_split(q, st);
   sqlite3_bind_int64(st, 5, fn);
-  hud_call_peer *v = NULL;
+  srv_peer_row *v = NULL;
   size_t n = 0, cap = 0;
   int s;
   while ((s = sqlite3_step(st)) == SQLITE_ROW) {
     if ((rc = sq_grow(q, (void **)&v, &cap, n, sizeof *v)) < 0) break;
-    hud_call_peer *p = &v[n++];
+    hud_call_peer *p = &v[n].peer;
+    v[n++].sampled = sqlite3_column_int64(st, 6);
     sq_uuid(st, 0, p->function_id);
     p->name = sq_text(q, st, 1);
     p->module_path = sq_text(q, st, 2);
     p->line = sqlite3_column_int(st, 3);
     p->calls = sqlite3_column_int64(st, 4);
     p->errors = sqlite3_column_int64(st, 5);
-    int64_t sampled = sqlite3_column_int64(st, 6);
     p->sum_duration = sqlite3_column_int64(st, 7);
-    p->mean_duration = sampled ? (double)p->sum_duration / (double)sampled : 0.0;
   }
   if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   sqlite3_finalize(st);
@@ -1419,13 +1129,16 @@ static int sq_peers(q_ctx *q, int64_t fn, bool callers, hud_call_peer **out, siz
   return rc;
 }
 
-static int sq_series(q_ctx *q, int64_t fn, int64_t bucket_s, hud_function_detail *d) {
+static int sq_sums_at(srv_store_read *q, sqlite3_stmt *st, int col, srv_sums *out);
+
+static int sq_series(srv_store_read *q, int64_t fn, int64_t bucket_s, srv_series_row **rows, size_t *n_rows) {
+  *rows = NULL;
+  *n_rows = 0;
   sqlite3_stmt *st;
   int rc = sq_prep(q,
-                   "SELECT b, c, e, n, s, hud_sketch_quantile(k, 0.5), hud_sketch_quantile(k, 0.95) FROM"
-                   " (SELECT (slice - ?2) / ?6 AS b, hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sampled_count) AS n,"
-                   " hud_sum(sum_duration) AS s, hud_sketch_agg(sketch) AS k FROM fn_slices WHERE fn = ?5 AND" SQ_SCOPE_BY_FN
-                   " GROUP BY b) ORDER BY b",
+                   "SELECT (slice - ?2) / ?6 AS b, hud_sum(count), hud_sum(errors), hud_sum(sampled_count),"
+                   " hud_sum(sum_duration), hud_sum(sum_squared_duration), hud_sketch_agg(sketch) FROM fn_slices"
+                   " WHERE fn = ?5 AND" SQ_SCOPE_BY_FN " GROUP BY b ORDER BY b",
                    &st);
   if (rc < 0) return rc;
   sq_bind_scope(q, st);
@@ -1433,23 +1146,28 @@ static int sq_series(q_ctx *q, int64_t fn, int64_t bucket_s, hud_function_detail
   sqlite3_bind_int64(st, 6, bucket_s);
   size_t cap = 0;
   int s;
-  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-    if ((rc = sq_grow(q, (void **)&d->series, &cap, d->n_series, sizeof *d->series)) < 0) break;
-    hud_time_point *p = &d->series[d->n_series++];
-    p->timestamp = sq_ns(q->from_s + sqlite3_column_int64(st, 0) * bucket_s);
-    p->calls = sqlite3_column_int64(st, 1);
-    p->errors = sqlite3_column_int64(st, 2);
-    int64_t n = sqlite3_column_int64(st, 3);
-    p->mean_duration = n ? sqlite3_column_double(st, 4) / (double)n : 0.0;
-    p->p50 = sqlite3_column_double(st, 5);
-    p->p95 = sqlite3_column_double(st, 6);
+  while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)rows, &cap, *n_rows, sizeof **rows)) < 0) break;
+    srv_series_row *r = &(*rows)[(*n_rows)++];
+    r->start = q->from_s + sqlite3_column_int64(st, 0) * bucket_s;
+    rc = sq_sums_at(q, st, 1, &r->s);
   }
   if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   sqlite3_finalize(st);
   return rc;
 }
 
-static int sq_errors_by_type(q_ctx *q, int64_t fn, hud_count_map *m) {
+/* Columns COL..COL+5: count, errors, sampled_count, sum_duration, sum_squared_duration, sketch. */
+static int sq_sums_at(srv_store_read *q, sqlite3_stmt *st, int col, srv_sums *out) {
+  out->count = sqlite3_column_int64(st, col);
+  out->errors = sqlite3_column_int64(st, col + 1);
+  out->sampled = sqlite3_column_int64(st, col + 2);
+  out->sum = sqlite3_column_double(st, col + 3);
+  out->sumsq = sqlite3_column_double(st, col + 4);
+  return sq_blob(q, st, col + 5, &out->sketch);
+}
+
+static int sq_errors_by_type(srv_store_read *q, int64_t fn, hud_count_map *m) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT type, hud_sum(count) FROM fn_errors WHERE fn = ?5 AND" SQ_SCOPE_BY_FN
                       " GROUP BY type ORDER BY hud_sum(count) DESC, type", &st);
@@ -1469,11 +1187,12 @@ static int sq_errors_by_type(q_ctx *q, int64_t fn, hud_count_map *m) {
   return rc;
 }
 
-static int sq_fn_versions(q_ctx *q, int64_t fn, hud_function_detail *d) {
+static int sq_fn_versions(srv_store_read *q, int64_t fn, srv_version_row **rows, size_t *n_rows) {
+  *rows = NULL;
+  *n_rows = 0;
   sqlite3_stmt *st;
   int rc = sq_prep(q,
-                   "SELECT v.version, v.first_seen, v.last_seen, c, e, n, s, ss, hud_sketch_quantile(k, 0.5),"
-                   " hud_sketch_quantile(k, 0.95), hud_sketch_quantile(k, 0.99) FROM"
+                   "SELECT v.version, v.first_seen, v.last_seen, c, e, n, s, ss, k FROM"
                    " (SELECT version_id, hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sampled_count) AS n,"
                    " hud_sum(sum_duration) AS s, hud_sum(sum_squared_duration) AS ss, hud_sketch_agg(sketch) AS k FROM"
                    " (SELECT version_id, count, errors, sampled_count, sum_duration, sum_squared_duration, sketch"
@@ -1492,26 +1211,13 @@ static int sq_fn_versions(q_ctx *q, int64_t fn, hud_function_detail *d) {
   sqlite3_bind_int64(st, 5, fn);
   size_t cap = 0;
   int s;
-  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-    if ((rc = sq_grow(q, (void **)&d->versions, &cap, d->n_versions, sizeof *d->versions)) < 0) break;
-    hud_version_stats *v = &d->versions[d->n_versions++];
+  while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)rows, &cap, *n_rows, sizeof **rows)) < 0) break;
+    srv_version_row *v = &(*rows)[(*n_rows)++];
     v->version = sq_text(q, st, 0);
-    v->first_seen = sq_ns(sqlite3_column_int64(st, 1));
-    v->last_seen = sq_ns(sqlite3_column_int64(st, 2));
-    v->calls = sqlite3_column_int64(st, 3);
-    v->errors = sqlite3_column_int64(st, 4);
-    v->error_rate = v->calls ? (double)v->errors / (double)v->calls : 0.0;
-    v->sampled_count = sqlite3_column_int64(st, 5);
-    hud_summary sm;
-    if (v->sampled_count > 0 &&
-        hud_summary_from_sums((uint64_t)v->sampled_count, sqlite3_column_double(st, 6), sqlite3_column_double(st, 7),
-                              &sm) == 0) {
-      v->mean_duration = sm.mean;
-      v->stddev_duration = sm.sd;
-    }
-    v->p50 = sqlite3_column_double(st, 8);
-    v->p95 = sqlite3_column_double(st, 9);
-    v->p99 = sqlite3_column_double(st, 10);
+    v->first_seen = sqlite3_column_int64(st, 1);
+    v->last_seen = sqlite3_column_int64(st, 2);
+    rc = sq_sums_at(q, st, 3, &v->s);
   }
   if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
   sqlite3_finalize(st);
@@ -1520,7 +1226,7 @@ static int sq_fn_versions(q_ctx *q, int64_t fn, hud_function_detail *d) {
 
 /* The newest declaration of FN into *DECL (arena), NULL when calls were seen but no declaration came
  * (the functions row has no name yet); HUD_ENOTFOUND for an unknown function. */
-static int sq_decl(q_ctx *q, int64_t fn, hud_function_decl **decl) {
+static int sq_decl(srv_store_read *q, int64_t fn, hud_function_decl **decl) {
   sqlite3_stmt *st;
   *decl = NULL;
   int rc = sq_prep(q,
@@ -1552,230 +1258,125 @@ static int sq_decl(q_ctx *q, int64_t fn, hud_function_decl **decl) {
   return rc;
 }
 
-int sq_function_detail(q_ctx *q, int64_t fn, int64_t bucket_ns, hud_function_detail *d) {
-  memset(d, 0, sizeof *d);
-  int rc = sq_decl(q, fn, &d->declaration);
-  if (rc < 0) return rc;
-  q_fn_filter f = {.fns = &fn, .n_fns = 1};
-  hud_function_summary *items;
-  int64_t *fns;
-  size_t n;
-  rc = sq_fn_summaries(q, &f, &items, &fns, &n);
-  if (rc < 0) return rc;
-  if (n) d->summary = items[0];
-  rc = sq_fn_meta(q, fn, &d->summary);
-  if (rc == 0) rc = sq_fn_percentiles(q, fn, 0, &d->summary);
-  if (rc == 0) rc = sq_fn_slowdowns(q, &d->summary, &fn, 1);
-  int64_t bucket_s = bucket_ns > 0 ? (bucket_ns + 999999999LL) / 1000000000LL : 0;
-  if (bucket_s <= 0) {
-    /* About 60 points, in whole minutes. */
-    bucket_s = ((q->to_s - q->from_s) / 60 + 59) / 60 * 60;
-    if (bucket_s < 60) bucket_s = 60;
+/* ---- call graph (the walk: query_graph.c) ---- */
+
+/* Statements kept on the handle (srv_store_read.stmts): the walk runs them once per node. */
+enum { SQ_ST_CALLEES, SQ_ST_NODE };
+
+/* The handle's statement K for SQL, prepared on first use, reset and unbound. */
+static int sq_prep_kept(srv_store_read *q, int k, const char *sql, sqlite3_stmt **st) {
+  if (!q->stmts[k]) {
+    int rc = sq_prep(q, sql, &q->stmts[k]);
+    if (rc < 0) return rc;
   }
-  if (rc == 0) rc = sq_series(q, fn, bucket_s, d);
-  if (rc == 0) rc = sq_peers(q, fn, true, &d->callers, &d->n_callers);
-  if (rc == 0) rc = sq_peers(q, fn, false, &d->callees, &d->n_callees);
-  if (rc == 0) rc = sq_errors_by_type(q, fn, &d->errors_by_type);
-  if (rc == 0) rc = sq_fn_versions(q, fn, d);
+  *st = q->stmts[k];
+  sqlite3_reset(*st);
+  sqlite3_clear_bindings(*st);
+  return 0;
+}
+
+static int sq_callees(srv_store_read *q, int64_t caller, srv_call_edge **out, size_t *n_out) {
+  *out = NULL;
+  *n_out = 0;
+  sqlite3_stmt *st;
+  int rc = sq_prep_kept(q, SQ_ST_CALLEES,
+                   "SELECT fn, call_line, hud_sum(count), hud_sum(sum_duration) FROM " SQ_CALL_ROWS("caller")
+                   " GROUP BY fn, call_line ORDER BY hud_sum(sum_duration) DESC, fn, call_line",
+                   &st);
+  if (rc < 0) return rc;
+  sq_bind_scope(q, st);
+  sq_bind_split(q, st);
+  sqlite3_bind_int64(st, 5, caller);
+  srv_call_edge *v = NULL;
+  size_t n = 0, cap = 0;
+  int s;
+  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)&v, &cap, n, sizeof *v)) < 0) break;
+    v[n++] = (srv_call_edge){sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int64(st, 2),
+                             sqlite3_column_int64(st, 3)};
+  }
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  sqlite3_reset(st);
+  *out = v;
+  *n_out = n;
   return rc;
 }
 
-/* ---- call graph ---- */
+static int sq_graph_node(srv_store_read *q, int64_t fn, hud_graph_node *nd) {
+  sqlite3_stmt *st;
+  int rc = sq_prep_kept(q, SQ_ST_NODE,
+                   "SELECT f.function_id, f.name, f.module_path, x.c, x.e, x.d, x.s FROM functions f, (SELECT"
+                   " hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sum_duration) AS d, hud_sum(self_duration) AS s FROM"
+                   " (SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN
+                   "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND"
+                   SQ_EDGE_B_BY_FN "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_hours"
+                   "  WHERE fn = ?5 AND" SQ_HOURS_BY_FN " AND version_id = ?4)) x WHERE f.id = ?5",
+                   &st);
+  if (rc < 0) return rc;
+  sq_bind_scope(q, st);
+  sq_bind_split(q, st);
+  sqlite3_bind_int64(st, 5, fn);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    sq_uuid(st, 0, nd->function_id);
+    nd->name = sq_text(q, st, 1);
+    nd->module_path = sq_text(q, st, 2);
+    nd->calls = sqlite3_column_int64(st, 3);
+    nd->errors = sqlite3_column_int64(st, 4);
+    nd->sum_duration = sqlite3_column_int64(st, 5);
+    nd->self_duration = sqlite3_column_int64(st, 6);
+  } else {
+    rc = HUD_ESTORE; /* every stored id has its functions row */
+  }
+  sqlite3_reset(st);
+  return rc;
+}
 
-int sq_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_callgraph_response *out) {
-  memset(out, 0, sizeof *out);
-  sqlite3_stmt *es = NULL, *ns = NULL, *xs = NULL;
+/* The stored path "id id ..." as ids into the arena. */
+static int sq_path_ids(srv_store_read *q, const char *path, int64_t **ids, size_t *n) {
+  size_t cap = 1;
+  for (const char *p = path; *p; p++) cap += *p == ' ';
+  *ids = hud_arena_calloc(q->arena, cap, sizeof **ids);
+  *n = 0;
+  if (!*ids) return HUD_ENOMEM;
+  for (const char *p = path; *p && *n < cap;) {
+    char *end;
+    long long v = strtoll(p, &end, 10);
+    if (end == p) break;
+    (*ids)[(*n)++] = v;
+    p = end;
+    while (*p == ' ') p++;
+  }
+  return 0;
+}
+
+static int sq_exception_paths(srv_store_read *q, srv_exc_path **out, size_t *n_out) {
+  *out = NULL;
+  *n_out = 0;
+  sqlite3_stmt *st;
   int rc = sq_prep(q,
-                   "SELECT fn, call_line, hud_sum(count), hud_sum(sum_duration) FROM " SQ_CALL_ROWS("caller")
-                   " GROUP BY fn, call_line ORDER BY hud_sum(sum_duration) DESC, fn, call_line",
-                   &es);
-  if (rc == 0)
-    rc = sq_prep(q,
-                 "SELECT f.function_id, f.name, f.module_path, x.c, x.e, x.d, x.s FROM functions f, (SELECT"
-                 " hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sum_duration) AS d, hud_sum(self_duration) AS s FROM"
-                 " (SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND" SQ_EDGE_A_BY_FN
-                 "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_slices WHERE fn = ?5 AND"
-                 SQ_EDGE_B_BY_FN "  UNION ALL SELECT count, errors, sum_duration, self_duration FROM fn_hours"
-                 "  WHERE fn = ?5 AND" SQ_HOURS_BY_FN " AND version_id = ?4)) x WHERE f.id = ?5",
-                 &ns);
-  if (rc == 0)
-    rc = sq_prep(q,
-                 "SELECT type, origin_fn, path, caught_fn, hud_sum(count) FROM exception_flows WHERE" SQ_SCOPE
-                 " GROUP BY type, origin_fn, path, caught_fn",
-                 &xs);
-  int64_t *ids = NULL;
-  int *lvl = NULL;
-  size_t n = 0, cap_e = 0;
-  sq_map map = {0};
-  if (rc == 0) {
-    ids = calloc((size_t)max_nodes, sizeof *ids);
-    lvl = calloc((size_t)max_nodes, sizeof *lvl);
-    if (!ids || !lvl || sq_map_init(&map, (size_t)max_nodes) < 0) rc = HUD_ENOMEM;
+                   "SELECT type, origin_fn, path, caught_fn, hud_sum(count) FROM exception_flows WHERE" SQ_SCOPE
+                   " GROUP BY type, origin_fn, path, caught_fn",
+                   &st);
+  if (rc < 0) return rc;
+  sq_bind_scope(q, st);
+  srv_exc_path *v = NULL;
+  size_t n = 0, cap = 0;
+  int s;
+  while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow(q, (void **)&v, &cap, n, sizeof *v)) < 0) break;
+    srv_exc_path *x = &v[n++];
+    x->type = sq_text(q, st, 0);
+    if (!x->type) x->type = "";
+    x->origin = sqlite3_column_int64(st, 1);
+    const char *path = (const char *)sqlite3_column_text(st, 2);
+    rc = sq_path_ids(q, path ? path : "", &x->through, &x->n_through);
+    x->caught = sqlite3_column_int64(st, 3);
+    x->count = sqlite3_column_int64(st, 4);
   }
-  if (rc == 0) {
-    ids[n] = root;
-    lvl[n] = 0;
-    sq_map_put(&map, root, n++);
-  }
-  /* Edges among the nodes kept, by BFS: functions.id pairs, mapped to uuids below. */
-  typedef struct {
-    int64_t from, to;
-    int line;
-    int64_t calls, sum;
-  } raw_edge;
-  raw_edge *edges = NULL;
-  size_t n_edges = 0;
-  for (size_t head = 0; head < n && rc == 0; head++) {
-    if (lvl[head] >= depth) {
-      /* Deeper calls exist? Then the graph was cut. */
-      sqlite3_reset(es);
-      sq_bind_scope(q, es);
-      sq_bind_split(q, es);
-      sqlite3_bind_int64(es, 5, ids[head]);
-      if (sqlite3_step(es) == SQLITE_ROW) out->truncated = true;
-      continue;
-    }
-    sqlite3_reset(es);
-    sq_bind_scope(q, es);
-    sq_bind_split(q, es);
-    sqlite3_bind_int64(es, 5, ids[head]);
-    int s;
-    while ((s = sqlite3_step(es)) == SQLITE_ROW) {
-      int64_t to = sqlite3_column_int64(es, 0);
-      long j = sq_map_get(&map, to);
-      if (j < 0) {
-        if ((int)n >= max_nodes) {
-          out->truncated = true;
-          continue;
-        }
-        ids[n] = to;
-        lvl[n] = lvl[head] + 1;
-        sq_map_put(&map, to, n);
-        n++;
-      }
-      if (n_edges == cap_e) {
-        size_t nc = cap_e ? cap_e * 2 : 64;
-        raw_edge *ne = realloc(edges, nc * sizeof *ne);
-        if (!ne) {
-          rc = HUD_ENOMEM;
-          break;
-        }
-        edges = ne;
-        cap_e = nc;
-      }
-      edges[n_edges++] = (raw_edge){ids[head], to, sqlite3_column_int(es, 1), sqlite3_column_int64(es, 2),
-                                    sqlite3_column_int64(es, 3)};
-    }
-    if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
-  }
-  hud_uuid *uuids = NULL;
-  if (rc == 0) {
-    out->nodes = hud_arena_calloc(q->arena, n ? n : 1, sizeof *out->nodes);
-    uuids = calloc(n ? n : 1, sizeof *uuids);
-    if (!out->nodes || !uuids) rc = HUD_ENOMEM;
-  }
-  for (size_t i = 0; i < n && rc == 0; i++) {
-    sqlite3_reset(ns);
-    sq_bind_scope(q, ns);
-    sq_bind_split(q, ns);
-    sqlite3_bind_int64(ns, 5, ids[i]);
-    if (sqlite3_step(ns) != SQLITE_ROW) {
-      rc = HUD_ESTORE;
-      break;
-    }
-    hud_graph_node *nd = &out->nodes[out->n_nodes++];
-    sq_uuid(ns, 0, nd->function_id);
-    memcpy(uuids[i], nd->function_id, sizeof(hud_uuid));
-    nd->name = sq_text(q, ns, 1);
-    nd->module_path = sq_text(q, ns, 2);
-    nd->calls = sqlite3_column_int64(ns, 3);
-    nd->errors = sqlite3_column_int64(ns, 4);
-    nd->sum_duration = sqlite3_column_int64(ns, 5);
-    nd->self_duration = sqlite3_column_int64(ns, 6);
-  }
-  if (rc == 0 && n) memcpy(out->root, uuids[0], sizeof(hud_uuid));
-  /* Exception edges: raiser -> its caller along each propagation path, between kept nodes. */
-  typedef struct {
-    long from, to;
-    const char *type;
-    int64_t count;
-  } xedge;
-  xedge *xe = NULL;
-  size_t n_xe = 0, cap_xe = 0;
-  if (rc == 0) {
-    sq_bind_scope(q, xs);
-    int s;
-    while ((s = sqlite3_step(xs)) == SQLITE_ROW && rc == 0) {
-      const char *type = (const char *)sqlite3_column_text(xs, 0);
-      int64_t chain[64];
-      size_t nc = 0;
-      chain[nc++] = sqlite3_column_int64(xs, 1);
-      const char *path = (const char *)sqlite3_column_text(xs, 2);
-      for (const char *p = path ? path : ""; *p && nc < 63;) {
-        char *end;
-        long long v = strtoll(p, &end, 10);
-        if (end == p) break;
-        chain[nc++] = v;
-        p = end;
-        while (*p == ' ') p++;
-      }
-      int64_t caught = sqlite3_column_int64(xs, 3);
-      if (caught) chain[nc++] = caught;
-      int64_t count = sqlite3_column_int64(xs, 4);
-      for (size_t k = 0; k + 1 < nc; k++) {
-        long a = sq_map_get(&map, chain[k]), b = sq_map_get(&map, chain[k + 1]);
-        if (a < 0 || b < 0) continue;
-        size_t e = 0;
-        while (e < n_xe && !(xe[e].from == a && xe[e].to == b && strcmp(xe[e].type, type) == 0)) e++;
-        if (e == n_xe) {
-          if (n_xe == cap_xe) {
-            size_t ncap = cap_xe ? cap_xe * 2 : 16;
-            xedge *nx = realloc(xe, ncap * sizeof *nx);
-            if (!nx) {
-              rc = HUD_ENOMEM;
-              break;
-            }
-            xe = nx;
-            cap_xe = ncap;
-          }
-          xe[n_xe++] = (xedge){a, b, hud_arena_strdup(q->arena, type ? type : ""), 0};
-        }
-        xe[e].count = srv_sat_add(xe[e].count, count);
-      }
-    }
-    if (rc == 0 && s != SQLITE_DONE && s != SQLITE_ROW) rc = HUD_ESTORE;
-  }
-  if (rc == 0) {
-    out->edges = hud_arena_calloc(q->arena, n_edges + n_xe + 1, sizeof *out->edges);
-    if (!out->edges) rc = HUD_ENOMEM;
-  }
-  for (size_t i = 0; i < n_edges && rc == 0; i++) {
-    long a = sq_map_get(&map, edges[i].from), b = sq_map_get(&map, edges[i].to);
-    hud_graph_edge *e = &out->edges[out->n_edges++];
-    memcpy(e->from, uuids[a], sizeof(hud_uuid));
-    memcpy(e->to, uuids[b], sizeof(hud_uuid));
-    e->kind = HUD_EDGE_CALL;
-    e->line = edges[i].line;
-    e->calls = edges[i].calls;
-    e->sum_duration = edges[i].sum;
-  }
-  for (size_t i = 0; i < n_xe && rc == 0; i++) {
-    hud_graph_edge *e = &out->edges[out->n_edges++];
-    memcpy(e->from, uuids[xe[i].from], sizeof(hud_uuid));
-    memcpy(e->to, uuids[xe[i].to], sizeof(hud_uuid));
-    e->kind = HUD_EDGE_EXCEPTION;
-    e->calls = xe[i].count;
-    e->exception_type = xe[i].type;
-  }
-  free(xe);
-  free(uuids);
-  free(edges);
-  free(ids);
-  free(lvl);
-  sq_map_free(&map);
-  sqlite3_finalize(es);
-  sqlite3_finalize(ns);
-  sqlite3_finalize(xs);
+  if (rc == 0 && s != SQLITE_DONE) rc = HUD_ESTORE;
+  sqlite3_finalize(st);
+  *out = v;
+  *n_out = n;
   return rc;
 }
 
@@ -1785,16 +1386,16 @@ static hud_flow_kind sq_flow_kind(const char *k) {
   return k && strcmp(k, "consumer") == 0 ? HUD_FLOW_QUEUE_CONSUMER : HUD_FLOW_ENDPOINT;
 }
 
-int sq_flows(q_ctx *q, int limit, hud_flows_response *out) {
+static int sq_flows(srv_store_read *q, int limit, hud_flows_response *out, srv_sums **sums) {
   memset(out, 0, sizeof *out);
-  out->from = q->from;
-  out->to = q->to;
+  *sums = NULL;
+  size_t scap_all = 0, n_sums = 0;
   sqlite3_stmt *st = NULL, *ss = NULL, *fs = NULL;
   int rc = sq_prep(q,
-                   "SELECT x.flow, f.flow_id, f.kind, f.method, f.route, f.task_name, f.queue, c, e, n, s,"
-                   " hud_sketch_quantile(k, 0.5), hud_sketch_quantile(k, 0.95), hud_sketch_quantile(k, 0.99) FROM"
+                   "SELECT x.flow, f.flow_id, f.kind, f.method, f.route, f.task_name, f.queue, c, e, n, s, ss, k FROM"
                    " (SELECT flow, hud_sum(count) AS c, hud_sum(errors) AS e, hud_sum(sampled_count) AS n, hud_sum(sum_duration) AS s,"
-                   " hud_sketch_agg(sketch) AS k FROM flow_slices WHERE" SQ_SCOPE " GROUP BY flow) x"
+                   " hud_sum(sum_squared_duration) AS ss, hud_sketch_agg(sketch) AS k FROM flow_slices WHERE" SQ_SCOPE
+                   " GROUP BY flow) x"
                    " JOIN flows f ON f.id = x.flow ORDER BY c DESC, f.flow_id LIMIT ?5",
                    &st);
   if (rc == 0)
@@ -1823,14 +1424,8 @@ int sq_flows(q_ctx *q, int limit, hud_flows_response *out) {
       f->route = sq_text(q, st, 4);
       f->task_name = sq_text(q, st, 5);
       f->queue = sq_text(q, st, 6);
-      f->calls = sqlite3_column_int64(st, 7);
-      f->errors = sqlite3_column_int64(st, 8);
-      f->error_rate = f->calls ? (double)f->errors / (double)f->calls : 0.0;
-      int64_t n = sqlite3_column_int64(st, 9);
-      f->mean_duration = n ? sqlite3_column_double(st, 10) / (double)n : 0.0;
-      f->p50 = sqlite3_column_double(st, 11);
-      f->p95 = sqlite3_column_double(st, 12);
-      f->p99 = sqlite3_column_double(st, 13);
+      if ((rc = sq_grow(q, (void **)sums, &scap_all, n_sums, sizeof **sums)) < 0) break;
+      if ((rc = sq_sums_at(q, st, 7, &(*sums)[n_sums++])) < 0) break;
       sqlite3_reset(ss);
       sq_bind_scope(q, ss);
       sqlite3_bind_int64(ss, 5, flow);
@@ -1875,7 +1470,7 @@ typedef struct sq_names {
 } sq_names;
 
 /* uuid of every row of TABLE (functions or flows) of the service, by id. */
-static int sq_load_names(q_ctx *q, const char *sql, sq_names *nm) {
+static int sq_load_names(srv_store_read *q, const char *sql, sq_names *nm) {
   memset(nm, 0, sizeof *nm);
   sqlite3_stmt *st;
   int rc = sq_prep(q, sql, &st);
@@ -1901,7 +1496,7 @@ static const char *sq_name(const sq_names *nm, int64_t id) {
   return i < 0 ? NULL : nm->uuid[i];
 }
 
-static int sq_det_snapshot_parts(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
+static int sq_det_snapshot_parts(srv_store_read *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
                                  srv_det_snapshot *out, bool with_calls) {
   memset(out, 0, sizeof *out);
   out->label = label;
@@ -2027,7 +1622,7 @@ typedef struct sq_refs {
   size_t n, cap;
 } sq_refs;
 
-static int sq_ref(q_ctx *q, sq_refs *r, int64_t fn, hud_function_ref *out) {
+static int sq_ref(srv_store_read *q, sq_refs *r, int64_t fn, hud_function_ref *out) {
   long j = sq_map_get(&r->map, fn);
   if (j >= 0) {
     *out = r->refs[j];
@@ -2051,7 +1646,7 @@ static int sq_ref(q_ctx *q, sq_refs *r, int64_t fn, hud_function_ref *out) {
 }
 
 /* The functions of a stored path ("id id ..."), in order, into the arena. */
-static int sq_path_refs(q_ctx *q, sq_refs *r, const char *path, hud_exception_flow_summary *x) {
+static int sq_path_refs(srv_store_read *q, sq_refs *r, const char *path, hud_exception_flow_summary *x) {
   size_t n = 0;
   for (const char *p = path; *p; p++) n += *p == ' ';
   if (*path) n++;
@@ -2069,10 +1664,8 @@ static int sq_path_refs(q_ctx *q, sq_refs *r, const char *path, hud_exception_fl
   return 0;
 }
 
-int sq_exception_flows(q_ctx *q, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out) {
+static int sq_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out) {
   memset(out, 0, sizeof *out);
-  out->from = q->from;
-  out->to = q->to;
   sq_refs refs = {0};
   sqlite3_stmt *st = NULL;
   /* ?6 on the path: the ids are space-separated, so a padded match finds whole ids only. */
@@ -2117,7 +1710,7 @@ int sq_exception_flows(q_ctx *q, int64_t fn, int64_t flow, int limit, hud_except
   return rc;
 }
 
-int sq_name_of_function(q_ctx *q, const char *uuid, const char **name, const char **module_path) {
+static int sq_name_of_function(srv_store_read *q, const char *uuid, const char **name, const char **module_path) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT name, module_path FROM functions WHERE service_id = ?1 AND function_id = ?2", &st);
   if (rc < 0) return rc;
@@ -2132,7 +1725,7 @@ int sq_name_of_function(q_ctx *q, const char *uuid, const char **name, const cha
   return 0;
 }
 
-int sq_name_of_flow(q_ctx *q, const char *uuid, const char **name) {
+static int sq_name_of_flow(srv_store_read *q, const char *uuid, const char **name) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT kind, method, route, task_name FROM flows WHERE service_id = ?1 AND flow_id = ?2", &st);
   if (rc < 0) return rc;
@@ -2154,7 +1747,7 @@ int sq_name_of_flow(q_ctx *q, const char *uuid, const char **name) {
   return 0;
 }
 
-int sq_det_snapshot(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
+static int sq_det_snapshot(srv_store_read *q, int64_t version_id, int64_t from_s, int64_t to_s, const char *label,
                     srv_det_snapshot *out) {
   return sq_det_snapshot_parts(q, version_id, from_s, to_s, label, out, true);
 }
@@ -2162,7 +1755,7 @@ int sq_det_snapshot(q_ctx *q, int64_t version_id, int64_t from_s, int64_t to_s, 
 /* Aggregates of one (flow, fn, caller) key for every side. */
 typedef struct sq_ckey {
   int64_t flow, fn, caller;
-  srv_det_stats st[SQ_MAX_SIDES];
+  srv_det_stats st[SRV_READ_MAX_SIDES];
 } sq_ckey;
 
 static uint64_t sq_mix3(int64_t a, int64_t b, int64_t c) {
@@ -2177,7 +1770,7 @@ typedef struct sq_ckeys {
 } sq_ckeys;
 
 /* Sides whose window holds time T. */
-static unsigned sq_sides_at(const sq_side *sides, size_t n, int64_t t) {
+static unsigned srv_read_sides_at(const srv_read_side *sides, size_t n, int64_t t) {
   unsigned m = 0;
   for (size_t k = 0; k < n; k++)
     if (t >= sides[k].from_s && t < sides[k].to_s) m |= 1u << k;
@@ -2188,7 +1781,7 @@ static unsigned sq_sides_at(const sq_side *sides, size_t n, int64_t t) {
  * sum_duration, sum_squared_duration, self_duration, errors) to the sides it falls in: by its slice,
  * or when FIXED to the sides of ADD and taken off those of SUB (an hour row less a part of it),
  * versions filtered per row either way. */
-static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const sq_side *sides, size_t n, bool fixed, unsigned add,
+static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const srv_read_side *sides, size_t n, bool fixed, unsigned add,
                         unsigned sub) {
   int rc = 0, s;
   while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2262,7 +1855,7 @@ static int sq_ckeys_add(sq_ckeys *c, sqlite3_stmt *st, const sq_side *sides, siz
 }
 
 /* Rows of [A, B) from ST (calls or call_hours), as sq_ckeys_add takes them. */
-static int sq_ckeys_range(q_ctx *q, sq_ckeys *c, sqlite3_stmt *st, int64_t a, int64_t b, const sq_side *sides,
+static int sq_ckeys_range(srv_store_read *q, sq_ckeys *c, sqlite3_stmt *st, int64_t a, int64_t b, const srv_read_side *sides,
                           size_t n, bool fixed, unsigned add, unsigned sub) {
   if (a >= b) return 0;
   sqlite3_reset(st);
@@ -2272,8 +1865,8 @@ static int sq_ckeys_range(q_ctx *q, sq_ckeys *c, sqlite3_stmt *st, int64_t a, in
   return sq_ckeys_add(c, st, sides, n, fixed, add, sub);
 }
 
-int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot *outs) {
-  if (n == 0 || n > SQ_MAX_SIDES) return HUD_EINVAL;
+static int sq_det_snapshots(srv_store_read *q, const srv_read_side *sides, size_t n, srv_det_snapshot *outs) {
+  if (n == 0 || n > SRV_READ_MAX_SIDES) return HUD_EINVAL;
   int rc = 0;
   int64_t lo = sides[0].from_s, hi = sides[0].to_s;
   for (size_t k = 0; k < n && rc == 0; k++) {
@@ -2340,7 +1933,7 @@ int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot 
     run = -1;
     if (rc < 0) break;
     if (clean) {
-      unsigned m1 = sq_sides_at(sides, n, h), m2 = sq_sides_at(sides, n, x);
+      unsigned m1 = srv_read_sides_at(sides, n, h), m2 = srv_read_sides_at(sides, n, x);
       if (x - h <= h + 3600 - x) {
         rc = sq_ckeys_range(q, &ck, hst, h, h + 1, sides, n, true, m2, 0);
         if (rc == 0) rc = sq_ckeys_range(q, &ck, st, h, x, sides, n, true, m1, m2);
@@ -2386,7 +1979,7 @@ int sq_det_snapshots(q_ctx *q, const sq_side *sides, size_t n, srv_det_snapshot 
 
 /* ---- detection runner reads (issues_runner.c) ---- */
 
-int sq_service_of(q_ctx *q, int64_t service_id, const char **env, const char **name) {
+static int sq_service_of(srv_store_read *q, int64_t service_id, const char **env, const char **name) {
   sqlite3_stmt *st;
   int rc = sq_prep(q, "SELECT env, name FROM services WHERE id = ?1", &st);
   if (rc < 0) return rc;
@@ -2403,7 +1996,7 @@ int sq_service_of(q_ctx *q, int64_t service_id, const char **env, const char **n
   return rc;
 }
 
-int sq_version_span(q_ctx *q, int64_t version_id, int64_t *from_s, int64_t *to_s) {
+static int sq_version_span(srv_store_read *q, int64_t version_id, int64_t *from_s, int64_t *to_s) {
   sqlite3_stmt *st;
   int rc = sq_prep(q,
                    "SELECT COALESCE(s.data_from, v.first_seen), COALESCE(s.data_to, v.last_seen + 60) FROM versions v"
@@ -2421,7 +2014,7 @@ int sq_version_span(q_ctx *q, int64_t version_id, int64_t *from_s, int64_t *to_s
   return rc;
 }
 
-int sq_det_fns(q_ctx *q, int64_t version_id, srv_det_fn **fns, size_t *n) {
+static int sq_det_fns(srv_store_read *q, int64_t version_id, srv_det_fn **fns, size_t *n) {
   *fns = NULL;
   *n = 0;
   sqlite3_stmt *st;
@@ -2448,3 +2041,57 @@ int sq_det_fns(q_ctx *q, int64_t version_id, srv_det_fn **fns, size_t *n) {
   sqlite3_finalize(st);
   return rc;
 }
+
+/* ---- stored issues (their SQL: store_sqlite_issues.c) ---- */
+
+static int sq_issues_list(srv_store_read *q, int64_t sid, srv_issue_filter f, int limit, int findings,
+                          srv_issue_row **rows, size_t *n) {
+  return srv_issues_list(q->db, sid, f, limit, findings, q->arena, rows, n);
+}
+
+static int sq_issue_get(srv_store_read *q, int64_t sid, const char *issue_id, srv_issue_row *out) {
+  return srv_issues_get(q->db, sid, issue_id, q->arena, out);
+}
+
+static int sq_issue_events(srv_store_read *q, const char *issue_id, srv_issue_event_row **ev, size_t *n) {
+  return srv_issues_events(q->db, issue_id, q->arena, ev, n);
+}
+
+/* ---- the table ---- */
+
+const srv_store_reads srv_store_sqlite_reads = {
+    .services = sq_services,
+    .service_id = sq_service_id,
+    .service_of = sq_service_of,
+    .version = sq_version,
+    .previous_version = sq_previous_version,
+    .latest_version = sq_latest_version,
+    .version_span = sq_version_span,
+    .fn_id = sq_fn_id,
+    .flow_id = sq_flow_id,
+    .fns_of_modules = sq_fns_of_modules,
+    .fn_declared_in = sq_fn_declared_in,
+    .name_of_function = sq_name_of_function,
+    .name_of_flow = sq_name_of_flow,
+    .fn_summaries = sq_fn_summaries,
+    .fn_page = sq_fn_page,
+    .fn_meta = sq_fn_meta,
+    .fn_decl = sq_decl,
+    .fn_sketch = sq_fn_sketch,
+    .fn_version_sums = sq_fn_version_sums,
+    .fn_series = sq_series,
+    .fn_peers = sq_peers,
+    .fn_errors_by_type = sq_errors_by_type,
+    .fn_versions = sq_fn_versions,
+    .callees = sq_callees,
+    .graph_node = sq_graph_node,
+    .exception_paths = sq_exception_paths,
+    .flows = sq_flows,
+    .exception_flows = sq_exception_flows,
+    .issues_list = sq_issues_list,
+    .issue_get = sq_issue_get,
+    .issue_events = sq_issue_events,
+    .det_snapshot = sq_det_snapshot,
+    .det_snapshots = sq_det_snapshots,
+    .det_fns = sq_det_fns,
+};

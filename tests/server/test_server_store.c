@@ -23,6 +23,7 @@
 #include "issues_store.h"
 #include "store.h"
 #include "store_fold.h"
+#include "query_figures.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -156,6 +157,78 @@ static void test_sketch_blob_roundtrip(void **state) {
   free(blob);
   hud_sketch_free(d);
   hud_sketch_free(s);
+}
+
+/* The one bin accumulator merges blobs into what the library's own merge gives: the same quantiles
+ * (srv_acc_quantiles) and the same blob as hud_sketch_agg's (srv_acc_encode), for sketches with
+ * different ranges, one empty and one with zero values. */
+static void test_bins_merge_equals_library(void **state) {
+  hud_sketch *parts[4], *lib = hud_sketch_new(HUD_SKETCH_DEFAULT_ALPHA);
+  srv_bins_acc acc = {0};
+  uint64_t x = 7;
+  for (int k = 0; k < 4; k++) {
+    parts[k] = hud_sketch_new(HUD_SKETCH_DEFAULT_ALPHA);
+    for (int i = 0; k != 2 && i < 500; i++) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      double v = k == 3 && i % 50 == 0 ? 0.5 : (double)(x >> 40) * (k + 1) * 10.0;
+      hud_sketch_add(parts[k], v);
+    }
+    unsigned char *blob;
+    size_t len;
+    assert_int_equal(srv_sketch_blob_encode(parts[k], &blob, &len), 0);
+    assert_int_equal(srv_acc_add_blob(&acc, blob, len), 0);
+    free(blob);
+    assert_int_equal(hud_sketch_merge(lib, parts[k]), 0);
+  }
+  static const double qs[5] = {0.0, 0.5, 0.9, 0.99, 1.0};
+  double got[5], want;
+  bool have;
+  assert_int_equal(srv_acc_quantiles(&acc, qs, 5, got, &have), 0);
+  assert_true(have);
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(hud_sketch_quantile(lib, qs[i], &want), 0);
+    assert_true(got[i] == want);
+  }
+  unsigned char *a, *b;
+  size_t la, lb;
+  assert_int_equal(srv_acc_encode(&acc, &a, &la), 0);
+  assert_int_equal(srv_sketch_blob_encode(lib, &b, &lb), 0);
+  assert_true(la == lb && memcmp(a, b, la) == 0);
+  /* A blob of another alpha does not merge. */
+  hud_sketch *other = hud_sketch_new(0.05);
+  hud_sketch_add(other, 10.0);
+  unsigned char *ob;
+  size_t ol;
+  assert_int_equal(srv_sketch_blob_encode(other, &ob, &ol), 0);
+  assert_int_equal(srv_acc_add_blob(&acc, ob, ol), HUD_EINVAL);
+  free(ob);
+  free(a);
+  free(b);
+  srv_acc_free(&acc);
+  hud_sketch_free(other);
+  hud_sketch_free(lib);
+  for (int k = 0; k < 4; k++) hud_sketch_free(parts[k]);
+}
+
+/* The slowdown rule: both versions with timed calls and a positive mean, else none. */
+static void test_slowdown_rule(void **state) {
+  double pct = -1;
+  int64_t n[2] = {10, 20}, sum[2] = {1000, 3000};
+  assert_int_equal(q_slowdown(n, sum, &pct), 1);
+  assert_true(fabs(pct - 50.0) < 1e-9);
+  int64_t none[2] = {0, 20}, zero[2] = {1000, 0};
+  assert_int_equal(q_slowdown(none, sum, &pct), 0);
+  assert_int_equal(q_slowdown(n, zero, &pct), 0);
+}
+
+/* Engines are chosen by location: a URL no engine serves is refused, nothing is created. */
+static void test_unknown_engine_refused(void **state) {
+  srv_store *st = NULL;
+  srv_store_options o = {.path = "clickhouse://127.0.0.1:8123/hud"};
+  assert_int_equal(srv_store_open(&o, &st), HUD_EUNSUPPORTED);
+  assert_null(st);
+  assert_int_equal(srv_store_open_keys("clickhouse://127.0.0.1:8123/hud", &st), HUD_EUNSUPPORTED);
+  assert_int_equal(access("clickhouse:", F_OK), -1);
 }
 
 static int count_keys(const srv_key_info *k, void *arg) {
@@ -699,6 +772,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rollup_retention),
       cmocka_unit_test(test_sketch_blob_roundtrip),
+      cmocka_unit_test(test_bins_merge_equals_library),
+      cmocka_unit_test(test_slowdown_rule),
+      cmocka_unit_test(test_unknown_engine_refused),
       cmocka_unit_test(test_keys_storage),
       cmocka_unit_test(test_journal_blob_roundtrip),
       cmocka_unit_test(test_fold_many_equals_fold_each),

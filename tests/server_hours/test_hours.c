@@ -311,7 +311,7 @@ static long long calls_of(const json_t *a, const char *name) {
 
 static void hourly_answers_equal_minute_answers_with_late_data(void **state) {
   (void)state;
-  /* Queries materialize the whole hours of their windows before reading them. */
+  /* The fold that a fresh query waits for builds the ended hours of what it writes; the query reads them. */
   answers h1, m1, h2, m2;
   collect(&h1);
   assert_true(sql("SELECT COUNT(*) FROM fn_hours WHERE hour >= %lld AND hour < %lld", (long long)g->t0,
@@ -350,7 +350,8 @@ static void hourly_answers_equal_minute_answers_with_late_data(void **state) {
   assert_int_equal(ingest_at(1, "1.0.0", g->t0 + 65 * 60), 0);
   assert_int_equal(ingest_at(SLOW_OUT, "1.0.0", g->t0 + 70 * 60), 0);
   /* Not asserted: hours_dirty holding the hour right after the ack (write-behind ingest marks it
-   * when the batch is folded, which a query forces). The answers below must show the late rows. */
+   * when the batch is folded, which a fresh query waits for, and that fold rebuilds it). The answers
+   * below must show the late rows. */
   collect(&h2);
   assert_int_equal(sql("SELECT COUNT(*) FROM hours_dirty WHERE hour = %lld", (long long)g->t0 + 3600), 0);
   int fo = synth_fn_index("fetch_order");

@@ -212,9 +212,11 @@ static void opened_by_the_runner(void **state) {
   hud_arena_free(a);
 }
 
-/* Queries never write: the database files are the same bytes after a series of GETs. A service
- * with data 30 hours old (an hour whose aggregates no detection pass builds: its window reaches
- * back 25 hours) would be built by a query that read through the hourly path. */
+/* Queries never write: the database files are the same bytes after a series of GETs of every query
+ * route. A service with data 30 hours old (an hour whose aggregates no detection pass builds: its
+ * window reaches back 25 hours) would be built by a query that read through the hourly path. */
+static void query_routes(const char *from, const char *to);
+
 static void queries_do_not_write(void **state) {
   size_t l0, l1;
   ingest_at("legacy", "v1", 0, (time(NULL) / 3600 - 30) * 3600 * NS);
@@ -235,12 +237,44 @@ static void queries_do_not_write(void **state) {
     assert_int_equal(srvh_request(g->h.port, "GET", path, g->reader, NULL, 0, NULL, &r), 0);
     if (r.status != 200) fail_msg("%s: %ld %s", path, r.status, r.body);
     srvh_resp_free(&r);
+    query_routes(from, to);
   }
   char *after = files_snapshot(&l1);
   assert_true(l0 == l1 && memcmp(before, after, l0) == 0);
   free(before);
   free(after);
   hud_arena_free(a);
+}
+
+/* Every read route of the query API over the legacy service's window [FROM, TO); each must answer 200. */
+static void query_routes(const char *from, const char *to) {
+  const char *fo = fid("fetch_order");
+  char q[160], paths[12][400];
+  snprintf(q, sizeof q, "service=legacy&env=prod&from=%s&to=%s", from, to);
+  int n = 0;
+  snprintf(paths[n++], sizeof paths[0], "/v1/services");
+  snprintf(paths[n++], sizeof paths[0], "/v1/functions/top?%s", q);
+  snprintf(paths[n++], sizeof paths[0], "/v1/functions/top?%s&sort=p95", q);
+  snprintf(paths[n++], sizeof paths[0], "/v1/functions/top?%s&sort=slowdown", q);
+  snprintf(paths[n++], sizeof paths[0], "/v1/functions/top?%s&sort=duration_trend", q);
+  snprintf(paths[n++], sizeof paths[0], "/v1/functions/%s?%s", fo, q);
+  snprintf(paths[n++], sizeof paths[0], "/v1/callgraph?%s&root=%s", q, fo);
+  snprintf(paths[n++], sizeof paths[0], "/v1/flows?%s", q);
+  snprintf(paths[n++], sizeof paths[0], "/v1/exception-flows?%s", q);
+  for (int i = 0; i < n; i++) {
+    srvh_resp r;
+    if (srvh_request(g->h.port, "GET", paths[i], g->reader, NULL, 0, NULL, &r) != 0) fail_msg("%s: no answer", paths[i]);
+    if (r.status != 200) fail_msg("%s: %ld %s", paths[i], r.status, r.body);
+    srvh_resp_free(&r);
+  }
+  char body[512];
+  snprintf(body, sizeof body,
+           "{\"service\":\"legacy\",\"env\":\"prod\",\"from\":\"%s\",\"to\":\"%s\",\"module_paths\":[\"%s\"]}",
+           from, to, synth_fns()[synth_fn_index("fetch_order")].module_path);
+  srvh_resp r;
+  assert_int_equal(srvh_request(g->h.port, "POST", "/v1/functions/by-module", g->reader, body, strlen(body), NULL, &r), 0);
+  if (r.status != 200) fail_msg("by-module: %ld %s", r.status, r.body);
+  srvh_resp_free(&r);
 }
 
 static void acknowledged_by_triage(void **state) {

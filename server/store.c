@@ -1,0 +1,96 @@
+/* The store engines, listed once, and the srv_store_* calls routed to the handle's engine (store.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "hud/err.h"
+#include "store.h"
+
+extern const srv_store_ops srv_store_sqlite_ops;
+
+static const srv_store_ops *const k_engines[] = {&srv_store_sqlite_ops};
+
+/* Every engine's store and read handle begin with their ops. */
+typedef struct handle_head {
+  const srv_store_ops *ops;
+} handle_head;
+
+static const srv_store_ops *ops_of(const void *h) { return ((const handle_head *)h)->ops; }
+
+static const srv_store_ops *engine_for(const char *location) {
+  for (size_t i = 0; location && i < sizeof k_engines / sizeof *k_engines; i++)
+    if (k_engines[i]->accepts(location)) return k_engines[i];
+  return NULL;
+}
+
+int srv_store_open(const srv_store_options *opt, srv_store **out) {
+  const srv_store_ops *e = engine_for(opt->path);
+  if (!e) {
+    fprintf(stderr, "hud-server: store: no engine for '%s'\n", opt->path ? opt->path : "");
+    return HUD_EUNSUPPORTED;
+  }
+  return e->open(opt, out);
+}
+
+int srv_store_open_keys(const char *path, srv_store **out) {
+  const srv_store_ops *e = engine_for(path);
+  return e ? e->open_keys(path, out) : HUD_EUNSUPPORTED;
+}
+
+void srv_store_free(srv_store *st) {
+  if (st) ops_of(st)->free(st);
+}
+
+int srv_store_ping(srv_store *st) { return ops_of(st)->ping(st); }
+
+int srv_store_ingest(srv_store *st, const char *env, const struct hud_batch *batch, int64_t now,
+                     srv_ingest_result *result) {
+  return ops_of(st)->ingest(st, env, batch, now, result);
+}
+
+int srv_store_batch_known(srv_store *st, const char *batch_id) { return ops_of(st)->batch_known(st, batch_id); }
+
+struct srv_membudget *srv_store_decode_budget(srv_store *st) { return ops_of(st)->decode_budget(st); }
+
+void srv_store_on_fold(srv_store *st, void (*fn)(void *arg, const int64_t *service_ids, size_t n), void *arg) {
+  ops_of(st)->on_fold(st, fn, arg);
+}
+
+int srv_store_key_insert(srv_store *st, const unsigned char hash[32], const char *envs, const char *roles,
+                         const char *label, int64_t now, int64_t *id) {
+  return ops_of(st)->key_insert(st, hash, envs, roles, label, now, id);
+}
+
+int srv_store_key_get(srv_store *st, int64_t id, srv_key_info *info, unsigned char hash[32]) {
+  return ops_of(st)->key_get(st, id, info, hash);
+}
+
+int srv_store_key_list(srv_store *st, int (*fn)(const srv_key_info *k, void *arg), void *arg) {
+  return ops_of(st)->key_list(st, fn, arg);
+}
+
+int srv_store_key_revoke(srv_store *st, int64_t id, int64_t now) { return ops_of(st)->key_revoke(st, id, now); }
+
+int srv_store_disk_full(srv_store *st) { return ops_of(st)->disk_full(st); }
+
+int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
+  return ops_of(st)->maintain(st, now, res);
+}
+
+int srv_store_read_begin(srv_store *st, int fresh, struct hud_arena *arena, srv_store_read **out) {
+  return ops_of(st)->read_begin(st, fresh, arena, out);
+}
+
+int srv_store_read_window(srv_store_read *rd, int64_t service_id, int64_t version_id, int64_t from_s, int64_t to_s,
+                          int aggregates) {
+  return ops_of(rd)->read_window(rd, service_id, version_id, from_s, to_s, aggregates);
+}
+
+void srv_store_read_snapshot_end(srv_store_read *rd) {
+  if (rd) ops_of(rd)->read_snapshot_end(rd);
+}
+
+void srv_store_read_end(srv_store_read *rd) {
+  if (rd) ops_of(rd)->read_end(rd);
+}
+
+const struct srv_store_reads *srv_store_read_ops(const srv_store_read *rd) { return ops_of(rd)->reads; }
