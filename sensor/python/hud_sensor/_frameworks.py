@@ -41,29 +41,26 @@ def _install_flask(flask):
     if getattr(app_cls, "_hud_patched", False):
         return
     orig = app_cls.full_dispatch_request
-    # Flask >= 2.2 keeps the request context in a ContextVar: reading it directly saves the
-    # `flask.request` proxy's Python-level lookups on every request.
+    # Flask >= 2.2 keeps the request context in a ContextVar: the native wrapper reads the route
+    # from it and enters, times and records the flow with no Python code around the request.
     cv = getattr(sys.modules.get("flask.globals"), "_cv_request", None)
+    if cv is not None:
+        app_cls.full_dispatch_request = _native.flask_dispatch(orig, cv)
+        app_cls._hud_patched = True
+        return
     request = flask.request
 
     def full_dispatch_request(self):
         # Routing already happened (RequestContext.push): the rule is the template.
-        ctx = cv.get(None) if cv is not None else None
-        req = ctx.request if ctx is not None else request
-        rule = req.url_rule
+        rule = request.url_rule
         route = rule.rule if rule is not None else "<unmatched>"
-        key = (req.method, route)
-        idx = _endpoint_cache.get(key) or endpoint_flow(*key)
-        token = _flow_var.set(idx)
-        t0 = time.perf_counter_ns()
+        tok = _native.flow_enter(endpoint_flow(request.method, route))
         try:
             rv = orig(self)
         except BaseException as e:
-            _native.flow_record(idx, 500, time.perf_counter_ns() - t0, e)
+            _native.flow_leave(tok, 500, e)
             raise
-        finally:
-            _flow_var.reset(token)
-        _native.flow_record(idx, getattr(rv, "status_code", 200), time.perf_counter_ns() - t0, None)
+        _native.flow_leave(tok, getattr(rv, "status_code", 200), None)
         return rv
 
     app_cls.full_dispatch_request = full_dispatch_request
