@@ -204,11 +204,16 @@ static void token_dealloc(PyObject *op) {
   PyObject_Free(op);
 }
 
+static PyObject *token_idx(PyObject *op, void *closure) { return PyLong_FromUnsignedLong(((flow_token *)op)->idx); }
+
+static PyGetSetDef token_getset[] = {{"idx", token_idx, NULL, "the flow entered (0: none yet)", NULL}, {NULL}};
+
 static PyTypeObject FlowTokenType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_hud_sensor.flow_token",
     .tp_basicsize = sizeof(flow_token),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_dealloc = token_dealloc,
+    .tp_getset = token_getset,
     .tp_doc = "a flow started by flow_enter",
 };
 
