@@ -13,7 +13,18 @@
 
 #include <string.h>
 
-static PyObject *s_request, *s_method, *s_url_rule, *s_rule, *s_status_code;
+static PyObject *s_request, *s_method, *s_url_rule, *s_rule, *s_status_code, *s__status_code;
+
+/* OBJ.NAME, or NULL without an exception when it has none. */
+static PyObject *optional_attr(PyObject *obj, PyObject *name) {
+  PyObject *v = NULL;
+#if PY_VERSION_HEX >= 0x030D0000
+  if (PyObject_GetOptionalAttr(obj, name, &v) < 0) PyErr_Clear();
+#else
+  if (_PyObject_LookupAttr(obj, name, &v) < 0) PyErr_Clear();
+#endif
+  return v;
+}
 
 /* Records a request that ended with the exception being raised now (or none). */
 static void leave(uint32_t idx, uint64_t t0, int status) {
@@ -27,6 +38,10 @@ static void leave(uint32_t idx, uint64_t t0, int status) {
 /* Resets the flow variable, keeping any exception in flight; a token from another context
  * (a sync middleware's thread) is left alone. */
 static void reset_var(PyObject *tok) {
+  if (!PyErr_Occurred()) {
+    if (PyContextVar_Reset(sns_flow_var(), tok) < 0) PyErr_Clear();
+    return;
+  }
 #if PY_VERSION_HEX >= 0x030C0000
   PyObject *exc = PyErr_GetRaisedException();
   if (PyContextVar_Reset(sns_flow_var(), tok) < 0) PyErr_Clear();
@@ -112,19 +127,27 @@ static PyObject *flask_call(PyObject *op, PyObject *const *args, size_t nargsf, 
     }
   }
   PyObject *tok = idx ? set_var(idx) : NULL;
-  PyErr_Clear(); /* the sensor never makes a request fail */
-  if (!tok) return PyObject_Vectorcall(w->orig, args, nargsf, kwnames);
+  if (!tok) {
+    PyErr_Clear(); /* the sensor never makes a request fail */
+    return PyObject_Vectorcall(w->orig, args, nargsf, kwnames);
+  }
   uint64_t t0 = sns_ticks();
   PyObject *rv = PyObject_Vectorcall(w->orig, args, nargsf, kwnames);
   int status = 200;
   if (rv) {
-    PyObject *sc = PyObject_GetAttr(rv, s_status_code);
+    /* werkzeug's Response keeps the code in `_status_code` (`status_code` is a Python property:
+     * a second Python call per request); anything else is asked for `status_code`. */
+    PyObject *sc = optional_attr(rv, s__status_code);
+    if (!sc || !PyLong_CheckExact(sc)) {
+      Py_XDECREF(sc);
+      sc = optional_attr(rv, s_status_code);
+    }
     if (sc) {
       long v = PyLong_AsLong(sc);
       if (v >= 0 && v <= 999) status = (int)v;
+      if (v == -1 && PyErr_Occurred()) PyErr_Clear();
       Py_DECREF(sc);
     }
-    PyErr_Clear();
   }
   leave(idx, t0, status);
   reset_var(tok);
@@ -280,7 +303,8 @@ int sns_flow_init(PyObject *m) {
     s_url_rule = PyUnicode_InternFromString("url_rule");
     s_rule = PyUnicode_InternFromString("rule");
     s_status_code = PyUnicode_InternFromString("status_code");
-    if (!s_request || !s_method || !s_url_rule || !s_rule || !s_status_code) return -1;
+    s__status_code = PyUnicode_InternFromString("_status_code");
+    if (!s_request || !s_method || !s_url_rule || !s_rule || !s_status_code || !s__status_code) return -1;
   }
   return PyModule_AddFunctions(m, flow_methods);
 }
