@@ -18,7 +18,10 @@ of the same app under werkzeug's single-process server (gunicorn's worker is a f
 callgrind_control cannot reach). Plain and instrumented processes alternate; bootstrap interval over
 processes and rounds. The sender sends one batch, at exit, so this is the cost in the request path
 (the CPU figure includes the sender). Under valgrind time runs ~50x slower, so the per-second
-sampling quota times more of the calls than at full speed: the instruction ratio errs on the high side."""
+sampling quota times more of the calls than at full speed: the instruction ratio errs on the high side.
+
+`--inproc K`: a third figure, instructions per request with the WSGI app called in-process (no server;
+cachegrind, 1200 - 200 requests so that start-up cancels), K processes per mode."""
 
 import argparse
 import http.client
@@ -190,6 +193,55 @@ def instruction_figure(exe, moddir, sink, tmp, procs, rounds, n):
           f"and rounds)")
 
 
+# In-process: the app's WSGI callable called directly (no server, no sockets): Flask's own work and
+# the sensor's, nothing else. Warm-up, then N requests.
+INPROC = r"""
+import io, os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if os.environ.get("HUD_ENABLE"):
+    import hud_sensor
+    assert hud_sensor.init(quiet=True)
+import flaskapp
+app = flaskapp.app
+def start_response(status, headers, exc_info=None):
+    pass
+def environ():
+    return {"REQUEST_METHOD": "GET", "PATH_INFO": "/orders/7", "QUERY_STRING": "", "SERVER_NAME": "x",
+            "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "x", "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr}
+for _ in range(200 + int(sys.argv[1])):
+    b"".join(app(environ(), start_response))
+"""
+
+
+def inprocess_instructions(exe, moddir, sink, tmp, procs, n1=200, n2=1200):
+    """Instructions per request with the WSGI app called in-process (cachegrind, N2 - N1 requests,
+    so start-up cancels), PROCS process pairs per mode."""
+    script = os.path.join(tmp, "inproc.py")
+    with open(script, "w") as fh:
+        fh.write(INPROC)
+
+    def total(mode, n):
+        env = env_for(moddir, sink, mode == "hud")
+        env["PYTHONHASHSEED"] = "0"
+        env["HUD_FLUSH_INTERVAL"] = "3600"  # one batch, at exit (as in the served figure)
+        r = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                            exe, script, str(n)], env=env, capture_output=True, text=True, timeout=900)
+        m = re.search(r"I\s+refs:\s+([\d,]+)", r.stderr)
+        if r.returncode != 0 or not m:
+            raise SystemExit(f"cachegrind run failed: {r.stderr[-2000:]}")
+        return int(m.group(1).replace(",", ""))
+
+    per = {"plain": [], "hud": []}
+    for _ in range(procs):
+        for mode in per:
+            per[mode].append((total(mode, n2) - total(mode, n1)) / (n2 - n1))
+    p, h = statistics.fmean(per["plain"]), per["hud"]
+    print(f"  flask instructions/request in-process (WSGI called directly, cachegrind, {n2} - {n1} requests, "
+          f"{procs} process pairs per mode) plain {p / 1e3:.1f}k | sensor adds "
+          f"{(min(h) - p) / 1e3:.1f}k-{(max(h) - p) / 1e3:.1f}k ({min(h) / p:.4f}-{max(h) / p:.4f})")
+
+
 def bootstrap_blocks(a, b, blocks, iters=4000, seed=1):
     """95% percentile interval of sum(b)/sum(a), resampling server pairs, then rounds within each."""
     rng = random.Random(seed)
@@ -227,6 +279,9 @@ def main():
     ap.add_argument("--pairs", type=int, default=10, help="server pairs, started one after another")
     ap.add_argument("--aa", action="store_true", help="both servers plain: checks the method itself")
     ap.add_argument("--cg-repeats", type=int, default=2, help="callgrind server processes per mode (0: skip)")
+    ap.add_argument("--inproc", type=int, default=0,
+                    help="also instructions per request with the WSGI app called in-process: cachegrind process "
+                         "pairs per mode (0: skip)")
     a = ap.parse_args()
     if a.pairs < 2 or a.rounds < a.pairs:
         raise SystemExit("--pairs must be at least 2 and --rounds at least --pairs")
@@ -285,6 +340,8 @@ def main():
             instruction_figure(exe, moddir, sink, tmp, a.cg_repeats, 4, 50)
         else:
             print("  flask instructions/request skipped (needs valgrind)")
+        if a.inproc and shutil.which("valgrind"):
+            inprocess_instructions(exe, moddir, sink, tmp, a.inproc)
         if sink.cpu_fraction:
             print(f"  sensor's own estimate: cpu_fraction max {max(sink.cpu_fraction) * 100:.2f}% over "
                   f"{len(sink.cpu_fraction)} batches")

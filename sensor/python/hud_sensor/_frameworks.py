@@ -8,11 +8,9 @@ returns or raises.
 """
 
 import sys
-import time
 
 import _hud_sensor as _native
 
-_flow_var = _native.flow_var
 _endpoint_cache = {}
 _queue_cache = {}
 
@@ -41,29 +39,26 @@ def _install_flask(flask):
     if getattr(app_cls, "_hud_patched", False):
         return
     orig = app_cls.full_dispatch_request
-    # Flask >= 2.2 keeps the request context in a ContextVar: reading it directly saves the
-    # `flask.request` proxy's Python-level lookups on every request.
+    # Flask >= 2.2 keeps the request context in a ContextVar: the native wrapper reads the route
+    # from it and enters, times and records the flow with no Python code around the request.
     cv = getattr(sys.modules.get("flask.globals"), "_cv_request", None)
+    if cv is not None:
+        app_cls.full_dispatch_request = _native.flask_dispatch(orig, cv)
+        app_cls._hud_patched = True
+        return
     request = flask.request
 
     def full_dispatch_request(self):
         # Routing already happened (RequestContext.push): the rule is the template.
-        ctx = cv.get(None) if cv is not None else None
-        req = ctx.request if ctx is not None else request
-        rule = req.url_rule
+        rule = request.url_rule
         route = rule.rule if rule is not None else "<unmatched>"
-        key = (req.method, route)
-        idx = _endpoint_cache.get(key) or endpoint_flow(*key)
-        token = _flow_var.set(idx)
-        t0 = time.perf_counter_ns()
+        tok = _native.flow_enter(endpoint_flow(request.method, route))
         try:
             rv = orig(self)
         except BaseException as e:
-            _native.flow_record(idx, 500, time.perf_counter_ns() - t0, e)
+            _native.flow_leave(tok, 500, e)
             raise
-        finally:
-            _flow_var.reset(token)
-        _native.flow_record(idx, getattr(rv, "status_code", 200), time.perf_counter_ns() - t0, None)
+        _native.flow_leave(tok, getattr(rv, "status_code", 200), None)
         return rv
 
     app_cls.full_dispatch_request = full_dispatch_request
@@ -90,21 +85,18 @@ def _install_starlette(routing):
                 status[0] = message.get("status", 200)
             await send(message)
 
-        token = _flow_var.set(idx)
-        t0 = time.perf_counter_ns()
+        tok = _native.flow_enter(idx)
         try:
             await orig(self, scope, receive, send_status)
         except BaseException as e:
             # HTTPException (and the like) become responses in an outer middleware.
             code = getattr(e, "status_code", None)
             if isinstance(code, int) and 100 <= code < 500:
-                _native.flow_record(idx, code, time.perf_counter_ns() - t0, None)
+                _native.flow_leave(tok, code, None)
             else:
-                _native.flow_record(idx, 500, time.perf_counter_ns() - t0, e)
+                _native.flow_leave(tok, 500, e)
             raise
-        finally:
-            _flow_var.reset(token)
-        _native.flow_record(idx, status[0], time.perf_counter_ns() - t0, None)
+        _native.flow_leave(tok, status[0], None)
 
     route_cls.handle = handle
     route_cls._hud_patched = True
@@ -130,46 +122,27 @@ def _install_django(base):
     def resolve_request(self, request):
         match = orig_resolve(self, request)
         # Enter the flow as soon as the route is known: the view and everything below run in it.
-        state = getattr(request, "_hud_flow", None)
-        if state is not None and state[1] is None:
-            idx = endpoint_flow(request.method, _django_route(match))
-            state[0] = idx
-            state[1] = _flow_var.set(idx)
+        tok = getattr(request, "_hud_flow", None)
+        if tok is not None and not tok.idx:
+            _native.flow_set(tok, endpoint_flow(request.method, _django_route(match)))
         return match
 
-    def begin(request):
-        state = [0, None]  # flow index, ContextVar token (set by resolve_request)
-        request._hud_flow = state
-        return state
-
-    def failed(state, t0, e):
-        if state[0]:
-            _native.flow_record(state[0], 500, time.perf_counter_ns() - t0, e)
-
-    def leave(state):
-        if state[1] is not None:
-            try:
-                _flow_var.reset(state[1])
-            except ValueError:  # resolved in another context (a sync middleware's thread)
-                pass
-
-    def done(state, request, response, t0):
-        idx = state[0]
-        if not idx:
+    def done(tok, request, response):
+        idx = tok.idx
+        if not idx:  # never routed (a middleware answered): the route known now, if any
             match = getattr(request, "resolver_match", None)
             idx = endpoint_flow(request.method, _django_route(match) if match else "<unmatched>")
-        _native.flow_record(idx, getattr(response, "status_code", 200), time.perf_counter_ns() - t0, None)
+        _native.flow_leave(tok, getattr(response, "status_code", 200), None, idx)
 
     def get_response(self, request):
-        state, t0 = begin(request), time.perf_counter_ns()
+        # The clock starts here; the flow is entered once routing is done (flow_set above).
+        tok = request._hud_flow = _native.flow_enter(0)
         try:
             response = orig_get(self, request)
         except BaseException as e:
-            failed(state, t0, e)
+            _native.flow_leave(tok, 500, e)
             raise
-        finally:
-            leave(state)
-        done(state, request, response, t0)
+        done(tok, request, response)
         return response
 
     # ASGI (async views): the same around get_response_async; routing and the view run in the
@@ -177,15 +150,13 @@ def _install_django(base):
     orig_get_async = getattr(handler_cls, "get_response_async", None)
 
     async def get_response_async(self, request):
-        state, t0 = begin(request), time.perf_counter_ns()
+        tok = request._hud_flow = _native.flow_enter(0)
         try:
             response = await orig_get_async(self, request)
         except BaseException as e:
-            failed(state, t0, e)
+            _native.flow_leave(tok, 500, e)
             raise
-        finally:
-            leave(state)
-        done(state, request, response, t0)
+        done(tok, request, response)
         return response
 
     handler_cls.resolve_request = resolve_request
@@ -210,24 +181,17 @@ def _install_celery(signals):
             queue = info.get("routing_key") or info.get("exchange") or None
         except Exception:
             pass
-        idx = queue_flow(task.name, queue)
-        running[task_id] = (idx, _flow_var.set(idx), time.perf_counter_ns(), [None])
+        running[task_id] = (_native.flow_enter(queue_flow(task.name, queue)), [None])
 
     def failure(task_id=None, exception=None, **kw):
         st = running.get(task_id)
         if st is not None:
-            st[3][0] = exception if exception is not None else RuntimeError("task failed")
+            st[1][0] = exception if exception is not None else RuntimeError("task failed")
 
     def postrun(task_id=None, task=None, state=None, **kw):
         st = running.pop(task_id, None)
-        if st is None:
-            return
-        idx, token, t0, exc = st
-        try:
-            _flow_var.reset(token)
-        except ValueError:
-            pass
-        _native.flow_record(idx, 0, time.perf_counter_ns() - t0, exc[0])
+        if st is not None:  # the flow is reset (unless set in another context) and recorded
+            _native.flow_leave(st[0], 0, st[1][0])
 
     signals.task_prerun.connect(prerun, weak=False)
     signals.task_failure.connect(failure, weak=False)

@@ -1079,26 +1079,33 @@ static PyObject *py_flow_queue(PyObject *mod, PyObject *args) {
   return flow_register(HUD_FLOW_QUEUE_CONSUMER, NULL, NULL, task, queue);
 }
 
-/* flow_record(idx, status, duration_ns, exception_type or None) */
-static PyObject *py_flow_record(PyObject *mod, PyObject *args) {
-  unsigned long idx;
-  int status;
-  long long dur;
-  PyObject *exc;
-  if (!PyArg_ParseTuple(args, "kiLO", &idx, &status, &dur, &exc)) return NULL;
-  if (idx == 0 || idx > sns_nflows) Py_RETURN_NONE;
-  sns_flow_stat *fs = flow_stat(sns_cur, (uint32_t)idx);
-  if (!fs) Py_RETURN_NONE;
+/* Registers (or finds) the endpoint flow METHOD ROUTE: its index, or 0 with a Python error set. */
+uint32_t sns_flow_endpoint(const char *method, const char *route) {
+  char up[32];
+  size_t k = 0;
+  for (; method[k] && k < sizeof up - 1; k++) up[k] = (char)(method[k] >= 'a' && method[k] <= 'z' ? method[k] - 32 : method[k]);
+  up[k] = 0;
+  PyObject *r = flow_register(HUD_FLOW_ENDPOINT, up, route, NULL, NULL);
+  if (!r) return 0;
+  uint32_t idx = (uint32_t)PyLong_AsUnsignedLong(r);
+  Py_DECREF(r);
+  return idx;
+}
+
+const char *sns_type_name(PyTypeObject *t) { return type_name(t); }
+
+PyObject *sns_flow_var(void) { return flow_var; }
+
+void sns_flow_add(uint32_t idx, int status, int64_t dur, const char *tn) {
+  if (idx == 0 || idx > sns_nflows) return;
+  sns_flow_stat *fs = flow_stat(sns_cur, idx);
+  if (!fs) return;
   fs->count++;
   if (dur < 0) dur = 0;
   fs->sum_ns += dur;
   fs->sumsq += (double)dur * (double)dur;
   if (!fs->sketch) fs->sketch = sketch_new();
   if (fs->sketch) hud_sketch_add(fs->sketch, (double)dur);
-  const char *tn = NULL;
-  if (exc != Py_None) {
-    tn = PyType_Check(exc) ? type_name((PyTypeObject *)exc) : type_name(Py_TYPE(exc));
-  }
   bool err = tn != NULL || status >= 500;
   if (err) fs->errors++;
   if (status >= 100 && status <= 599) {
@@ -1119,6 +1126,19 @@ static PyObject *py_flow_record(PyObject *mod, PyObject *args) {
       }
     }
   }
+}
+
+/* flow_record(idx, status, duration_ns, exception_type or None) */
+static PyObject *py_flow_record(PyObject *mod, PyObject *args) {
+  unsigned long idx;
+  int status;
+  long long dur;
+  PyObject *exc;
+  if (!PyArg_ParseTuple(args, "kiLO", &idx, &status, &dur, &exc)) return NULL;
+  if (idx == 0 || idx > sns_nflows) Py_RETURN_NONE;
+  const char *tn = NULL;
+  if (exc != Py_None) tn = PyType_Check(exc) ? type_name((PyTypeObject *)exc) : type_name(Py_TYPE(exc));
+  sns_flow_add((uint32_t)idx, status, (int64_t)dur, tn);
   Py_RETURN_NONE;
 }
 
@@ -1314,5 +1334,6 @@ PyMODINIT_FUNC PyInit__hud_sensor(void) {
   if (PyModule_AddObject(m, "flow_var", flow_var) < 0) return NULL;
   Py_INCREF(timed_flags);
   if (PyModule_AddObject(m, "timed", timed_flags) < 0) return NULL;
+  if (sns_flow_init(m) < 0) return NULL;
   return m;
 }

@@ -121,6 +121,13 @@ extern sns_flowdef *sns_flowdefs; /* index 0 unused */
 extern uint32_t sns_nflows;
 
 /* Clock. */
+/* Flows (hot.c keeps them; flow.c enters and leaves them). GIL. */
+uint32_t sns_flow_endpoint(const char *method, const char *route); /* 0 with a Python error set */
+void sns_flow_add(uint32_t idx, int status, int64_t dur_ns, const char *type_name);
+const char *sns_type_name(PyTypeObject *t); /* interned for the process */
+PyObject *sns_flow_var(void);               /* borrowed */
+int sns_flow_init(PyObject *module);        /* adds flow.c's functions */
+
 uint64_t sns_ticks(void);
 double sns_ns_per_tick(void);
 hud_time_ns sns_wall_ns(void);
