@@ -25,7 +25,7 @@
  * error_dispersion (requests are not independent between deployments either).
  *
  * An issue needs q <= alpha AND floors relative to each flow's size: the change the cause makes in
- * at least one flow (net of delta) is >= min_abs_increase_ns and >= min_flow_share of that flow's
+ * at least one flow (net of the host's shift) is >= min_abs_increase_ns and >= min_flow_share of that flow's
  * baseline mean per request. A function in no flow: its self time per call rose by
  * >= min_abs_increase_ns and >= min_rel_increase of its mean duration.
  *
