@@ -15,6 +15,7 @@
 #include <string.h>
 #include <tree_sitter/api.h>
 
+#include "hud/buf.h"
 #include "hud/err.h"
 #include "hud/identity.h"
 #include "idx_queries.h"
@@ -528,45 +529,18 @@ static void idx_sort_merge(idx_ctx *c) {
   c->nev = w + 1;
 }
 
-/* Appends text of [s, e) with whitespace removed, at most CAP bytes in total. */
-typedef struct idx_buf {
-  char *p;
-  size_t n, cap;
-  bool oom;
-} idx_buf;
-
-static void buf_put(idx_buf *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->n + n + 1) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = true;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, s, n);
-  b->n += n;
-  b->p[b->n] = '\0';
-}
-
-static void buf_puts(idx_buf *b, const char *s) { buf_put(b, s, strlen(s)); }
-
 static bool idx_is_space(char ch) {
   return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
 }
 
 /* Node text without whitespace (names never need it; member chains may span lines). */
-static void buf_node_text(idx_buf *b, const idx_ctx *c, TSNode n, size_t limit) {
+static void buf_node_text(hud_buf *b, const idx_ctx *c, TSNode n, size_t limit) {
   uint32_t s = ts_node_start_byte(n), e = ts_node_end_byte(n);
   if (e > c->len) e = (uint32_t)c->len;
   size_t put = 0;
   for (uint32_t i = s; i < e && put < limit; i++) {
     if (idx_is_space(c->src[i])) continue;
-    buf_put(b, c->src + i, 1);
+    hud_buf_put(b, c->src + i, 1);
     put++;
   }
 }
@@ -624,30 +598,30 @@ static const char *idx_comprehension_name(TSNode n) {
 }
 
 /* Go receiver as the runtime prints it: "T", "(*T)", generic "T[...]". */
-static void idx_go_receiver(idx_buf *b, const idx_ctx *c, TSNode recv) {
-  idx_buf t = {0};
+static void idx_go_receiver(hud_buf *b, const idx_ctx *c, TSNode recv) {
+  hud_buf t = {0};
   buf_node_text(&t, c, recv, HUD_INDEX_MAX_QUALNAME);
   const char *s = t.p ? t.p : "";
   bool ptr = s[0] == '*';
   if (ptr) s++;
   const char *br = strchr(s, '[');
-  if (ptr) buf_puts(b, "(*");
-  buf_put(b, s, br ? (size_t)(br - s) : strlen(s));
-  if (br) buf_puts(b, "[...]");
-  if (ptr) buf_puts(b, ")");
+  if (ptr) hud_buf_puts(b, "(*");
+  hud_buf_put(b, s, br ? (size_t)(br - s) : strlen(s));
+  if (br) hud_buf_puts(b, "[...]");
+  if (ptr) hud_buf_puts(b, ")");
   free(t.p);
 }
 
-static void idx_segment(idx_buf *b, idx_ctx *c, const idx_event *e, idx_scope *parent) {
+static void idx_segment(hud_buf *b, idx_ctx *c, const idx_event *e, idx_scope *parent) {
   if (e->type == EV_COMPREHENSION) {
-    buf_puts(b, idx_comprehension_name(e->node));
+    hud_buf_puts(b, idx_comprehension_name(e->node));
     return;
   }
   if (c->lang == HUD_LANG_JAVA) {
     const char *t = ts_node_type(e->node);
     if (strcmp(t, "constructor_declaration") == 0 ||
         strcmp(t, "compact_constructor_declaration") == 0) {
-      buf_puts(b, "<init>");
+      hud_buf_puts(b, "<init>");
       return;
     }
   }
@@ -667,13 +641,13 @@ static void idx_segment(idx_buf *b, idx_ctx *c, const idx_event *e, idx_scope *p
     } else {
       snprintf(num, sizeof num, "%d", ++f->counter);
     }
-    buf_puts(b, num);
+    hud_buf_puts(b, num);
     return;
   }
   if (e->has_name) {
     if (c->lang == HUD_LANG_GO && e->has_recv) {
       idx_go_receiver(b, c, e->recv);
-      buf_puts(b, ".");
+      hud_buf_puts(b, ".");
     }
     if ((c->lang == HUD_LANG_JAVASCRIPT || c->lang == HUD_LANG_TYPESCRIPT ||
          c->lang == HUD_LANG_TSX) &&
@@ -685,8 +659,8 @@ static void idx_segment(idx_buf *b, idx_ctx *c, const idx_event *e, idx_scope *p
         if (ts_node_start_byte(ch) >= ts_node_start_byte(e->name)) break;
         const char *t = ts_node_type(ch);
         if (!ts_node_is_named(ch) && (strcmp(t, "get") == 0 || strcmp(t, "set") == 0)) {
-          buf_puts(b, t);
-          buf_puts(b, " ");
+          hud_buf_puts(b, t);
+          hud_buf_puts(b, " ");
         }
       }
     }
@@ -696,13 +670,13 @@ static void idx_segment(idx_buf *b, idx_ctx *c, const idx_event *e, idx_scope *p
       /* {"key": function () {}} is named key */
       uint32_t s = ts_node_start_byte(n) + 1, en = ts_node_end_byte(n) - 1;
       for (uint32_t i = s; i < en && i < c->len; i++)
-        if (!idx_is_space(c->src[i])) buf_put(b, c->src + i, 1);
+        if (!idx_is_space(c->src[i])) hud_buf_put(b, c->src + i, 1);
       return;
     }
     buf_node_text(b, c, n, HUD_INDEX_MAX_QUALNAME);
     return;
   }
-  buf_puts(b, idx_langs[c->lang].anonymous);
+  hud_buf_puts(b, idx_langs[c->lang].anonymous);
 }
 
 /* Whether a Python scope declares NAME global (then a definition of NAME inside it gets a
@@ -810,7 +784,7 @@ static int idx_add_call(idx_ctx *c, const idx_event *e, const idx_scope *parent)
   TSNode from = e->has_obj ? e->obj : e->name;
   uint32_t s = ts_node_start_byte(from), en = ts_node_end_byte(e->name);
   if (en > c->len) en = (uint32_t)c->len;
-  idx_buf b = {0};
+  hud_buf b = {0};
   size_t put = 0;
   bool space = false;
   for (uint32_t i = s; i < en && put < HUD_INDEX_MAX_CALLEE; i++) {
@@ -819,14 +793,14 @@ static int idx_add_call(idx_ctx *c, const idx_event *e, const idx_scope *parent)
       continue;
     }
     if (space) {
-      buf_put(&b, " ", 1);
+      hud_buf_put(&b, " ", 1);
       put++;
       space = false;
     }
-    buf_put(&b, c->src + i, 1);
+    hud_buf_put(&b, c->src + i, 1);
     put++;
   }
-  if (!b.p) buf_puts(&b, "");
+  if (!b.p) hud_buf_puts(&b, "");
   if (b.oom) {
     free(b.p);
     return HUD_ENOMEM;
@@ -900,23 +874,23 @@ static int idx_sweep(idx_ctx *c, const char *module_path) {
       }
       continue;
     }
-    idx_buf seg = {0};
+    hud_buf seg = {0};
     idx_segment(&seg, c, e, parent);
-    if (!seg.p) buf_puts(&seg, "");
+    if (!seg.p) hud_buf_puts(&seg, "");
     if (seg.oom) {
       free(seg.p);
       return HUD_ENOMEM;
     }
-    idx_buf q = {0};
+    hud_buf q = {0};
     bool force_global = python && parent && (e->type == EV_FUNCTION || e->type == EV_CLASS) &&
                         idx_declared_global(c, parent, seg.p, seg.n);
     if (parent && !force_global && !(c->lang == HUD_LANG_GO && e->has_recv)) {
-      buf_puts(&q, parent->qualname);
+      hud_buf_puts(&q, parent->qualname);
       if (python && (parent->ev->type == EV_FUNCTION || parent->ev->type == EV_LAMBDA))
-        buf_puts(&q, ".<locals>");
-      buf_puts(&q, ".");
+        hud_buf_puts(&q, ".<locals>");
+      hud_buf_puts(&q, ".");
     }
-    buf_put(&q, seg.p, seg.n > HUD_INDEX_MAX_QUALNAME ? HUD_INDEX_MAX_QUALNAME : seg.n);
+    hud_buf_put(&q, seg.p, seg.n > HUD_INDEX_MAX_QUALNAME ? HUD_INDEX_MAX_QUALNAME : seg.n);
     free(seg.p);
     if (q.oom) {
       free(q.p);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <tree_sitter/api.h>
 
+#include "hud/buf.h"
 #include "hud/err.h"
 #include "sbuf.h"
 
@@ -219,13 +220,13 @@ static bool ends_line(const char *src, size_t len, size_t p) {
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static void vlq(sbuf *m, long v) {
+static void vlq(hud_buf *m, long v) {
   unsigned long u = v < 0 ? ((unsigned long)(-v) << 1) | 1u : (unsigned long)v << 1;
   do {
     unsigned digit = u & 31u;
     u >>= 5;
     if (u) digit |= 32u;
-    sbuf_putc(m, b64[digit]);
+    hud_buf_putc(m, b64[digit]);
   } while (u);
 }
 
@@ -234,8 +235,8 @@ typedef struct mapstate {
   bool line_has_seg;
 } mapstate;
 
-static void map_segment(sbuf *m, mapstate *st, long gen_col, long line, long col) {
-  if (st->line_has_seg) sbuf_putc(m, ',');
+static void map_segment(hud_buf *m, mapstate *st, long gen_col, long line, long col) {
+  if (st->line_has_seg) hud_buf_putc(m, ',');
   vlq(m, gen_col - st->prev_gen_col);
   vlq(m, 0);
   vlq(m, line - st->prev_line);
@@ -247,16 +248,16 @@ static void map_segment(sbuf *m, mapstate *st, long gen_col, long line, long col
 }
 
 static int emit(rw *w, const char *source_url, hsn_result *r) {
-  sbuf code = {0}, map = {0};
+  hud_buf code = {0}, map = {0};
   mapstate st = {0};
   size_t ii = 0, li = 0;
   uint32_t line = 0, col = 0, shift = 0;
   bool line_start = true;
   char buf[160];
   if (!(r->ins = calloc(w->nins + 1, sizeof *r->ins))) return HUD_ENOMEM; /* + a ';' */
-  sbuf_puts(&map, "{\"version\":3,\"sources\":[");
+  hud_buf_puts(&map, "{\"version\":3,\"sources\":[");
   sbuf_json_str(&map, source_url ? source_url : "");
-  sbuf_puts(&map, "],\"names\":[],\"mappings\":\"");
+  hud_buf_puts(&map, "],\"names\":[],\"mappings\":\"");
   for (size_t p = 0; p <= w->len; p++) {
     for (; ii < w->nins && w->ins[ii].off == p; ii++) {
       const char *t = w->ins[ii].kind == INS_PROLOGUE
@@ -264,12 +265,12 @@ static int emit(rw *w, const char *source_url, hsn_result *r) {
                           : ins_text(w->ins[ii].kind, w->ins[ii].n, buf, sizeof buf);
       if (w->ins[ii].kind == INS_PROLOGUE && w->prologue_semi) {
         r->ins[r->nins++] = (hsn_insert){line, col + shift, 1};
-        sbuf_putc(&code, ';');
+        hud_buf_putc(&code, ';');
         shift++;
       }
       size_t tl = strlen(t);
       r->ins[r->nins++] = (hsn_insert){line, col + shift, (uint32_t)tl};
-      sbuf_put(&code, t, tl);
+      hud_buf_put(&code, t, tl);
       shift += (uint32_t)tl;
     }
     if (p == w->len) break;
@@ -278,24 +279,24 @@ static int emit(rw *w, const char *source_url, hsn_result *r) {
     if (leaf || line_start) map_segment(&map, &st, (long)(col + shift), (long)line, (long)col);
     line_start = false;
     unsigned char c = (unsigned char)w->src[p];
-    sbuf_putc(&code, (char)c);
+    hud_buf_putc(&code, (char)c);
     if (ends_line(w->src, w->len, p)) {
       line++, col = 0, shift = 0, line_start = true;
-      sbuf_putc(&map, ';');
+      hud_buf_putc(&map, ';');
       st.prev_gen_col = 0;
       st.line_has_seg = false;
     } else {
       col += utf16_units(c);
     }
   }
-  sbuf_puts(&map, "\"}");
+  hud_buf_puts(&map, "\"}");
   if (code.oom || map.oom) {
-    sbuf_free(&code);
-    sbuf_free(&map);
+    hud_buf_free(&code);
+    hud_buf_free(&map);
     return HUD_ENOMEM;
   }
-  r->code = sbuf_take(&code, &r->code_len);
-  r->map = sbuf_take(&map, NULL);
+  r->code = hud_buf_take(&code, &r->code_len);
+  r->map = hud_buf_take(&map, NULL);
   return 0;
 }
 
