@@ -9,10 +9,14 @@ import gzip
 import hashlib
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -213,3 +217,50 @@ def source_hash(path, start, end):
     for ln in lines[start - 1:end]:
         h.update(ln.rstrip(b" \t\r\f\v") + b"\n")
     return h.hexdigest()
+
+
+# ---- servers the tests start (frameworks under the sensor, hud-server) ----
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def request(port, method, path, body=None):
+    """The HTTP status of METHOD PATH on 127.0.0.1:PORT (errors too)."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, data=body)
+    try:  # 60 s: a cold start on a loaded 2-core machine (rewrite and import under the sensor)
+        with urllib.request.urlopen(req, timeout=60) as r:
+            r.read()
+            return r.status
+    except urllib.error.HTTPError as e:
+        e.read()
+        return e.code
+
+
+def wait_listening(p, port, what="server", seconds=30):
+    """Returns P once 127.0.0.1:PORT accepts connections; fails with P's output if it died or never listened."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return p
+        except OSError:
+            if p.poll() is not None:
+                raise AssertionError(f"{what} died: {p.stdout.read()}")
+            time.sleep(0.1)
+    p.kill()
+    raise AssertionError(f"{what} did not listen: {p.stdout.read()}")
+
+
+def stop_server(p, seconds=20):
+    """SIGTERM, then SIGKILL after SECONDS."""
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()

@@ -10,52 +10,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 
-from sensor_support import WORKLOADS, check, line_of, sensor_env
+from sensor_support import WORKLOADS, check, free_port, line_of, request, sensor_env, stop_server, wait_listening
 from test_server import get, server_binary, start
 
 APP = os.path.join(WORKLOADS, "fw_django_async.py")
 SERVICE = "django-async"
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def request(port, path):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
-            r.read()
-            return r.status
-    except urllib.error.HTTPError as e:
-        e.read()
-        return e.code
-
-
 def serve(env, port):
     p = subprocess.Popen([sys.executable, "-m", "hud_sensor", "run", "-m", "uvicorn", "fw_django_async:application",
                           "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"],
                          env=env, cwd=WORKLOADS, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    import socket
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return p
-        except OSError:
-            if p.poll() is not None:
-                raise AssertionError(f"uvicorn died: {p.stdout.read()}")
-            time.sleep(0.1)
-    p.kill()
-    raise AssertionError(f"uvicorn did not listen: {p.stdout.read()}")
+    return wait_listening(p, port, "uvicorn")
 
 
 def main():
@@ -77,10 +44,10 @@ def main():
         port = free_port()
         app = serve(env, port)
         for y in (2001, 2002, 2003, 2004, 2005):
-            check(request(port, f"/articles/{y}/") == 200, f"GET /articles/{y}/")
+            check(request(port, "GET", f"/articles/{y}/") == 200, f"GET /articles/{y}/")
         for _ in range(2):
-            check(request(port, "/broken/") == 500, "GET /broken/")
-        check(request(port, "/nope/") == 404, "GET /nope/")
+            check(request(port, "GET", "/broken/") == 500, "GET /broken/")
+        check(request(port, "GET", "/nope/") == 404, "GET /nope/")
         app.send_signal(signal.SIGTERM)  # uvicorn shuts down; the sensor's at-exit flush sends the rest
         out, _ = app.communicate(timeout=30)
         app = None
@@ -122,11 +89,7 @@ def main():
             app.kill()
             app.communicate()
         if srv is not None:
-            srv.send_signal(signal.SIGTERM)
-            try:
-                srv.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                srv.kill()
+            stop_server(srv)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -5,15 +5,13 @@ functions are linked to the flow that ran them."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 
-from sensor_support import (WORKLOADS, Listener, by_name, check, declarations, flows, run, sensor_env)
+from sensor_support import (WORKLOADS, Listener, by_name, check, declarations, flows, free_port, request, run,
+                             sensor_env, wait_listening)
 
 FLOW_NS = uuid.UUID("269bd917-969d-5169-949d-a972372cc36d")
 
@@ -22,39 +20,10 @@ def endpoint_id(method, route):
     return str(uuid.uuid5(FLOW_NS, f"endpoint:{method} {route}"))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def request(port, method, path, body=None):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, data=body)
-    try:  # 60 s: a cold start on a loaded 2-core machine (rewrite and import under the sensor)
-        with urllib.request.urlopen(req, timeout=60) as r:
-            r.read()
-            return r.status
-    except urllib.error.HTTPError as e:
-        e.read()
-        return e.code
-
-
 def serve(args, env, port):
     p = subprocess.Popen([sys.executable, "-m", "hud_sensor", "run", "-m"] + args, env=env, cwd=WORKLOADS,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return p
-        except OSError:
-            if p.poll() is not None:
-                raise AssertionError(f"server died: {p.stdout.read()}")
-            time.sleep(0.1)
-    p.kill()
-    raise AssertionError(f"server did not listen: {p.stdout.read()}")
+    return wait_listening(p, port)
 
 
 def stop(p):

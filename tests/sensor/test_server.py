@@ -5,14 +5,13 @@ API answers with the workload's exact figures."""
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 import urllib.parse
 import urllib.request
 
-from sensor_support import WORKLOADS, check, run, sensor_env
+from sensor_support import WORKLOADS, check, run, sensor_env, stop_server
 
 W = os.path.join(WORKLOADS, "ground_truth.py")
 
@@ -101,11 +100,7 @@ def main():
         print("ok: server", {k: items[k]["calls"] for k in want}, "exception paths", got)
     finally:
         if srv is not None:
-            srv.send_signal(signal.SIGTERM)
-            try:
-                srv.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                srv.kill()
+            stop_server(srv)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
