@@ -4,6 +4,7 @@
 // (HUD_STACK_MODE=sourcemap) the source map. Used on the main thread (CommonJS) and on the loader thread (ES modules).
 const path = require('node:path');
 const config = require('./config');
+const tsmap = require('./tsmap');
 
 const native = require(path.join(__dirname, '..', 'hud_sensor.node'));
 const PROLOGUE = 'var __hud_b=__hud.table(__hud_t());';
@@ -31,10 +32,16 @@ function wanted(file, opts) {
 // The instrumented text of SOURCE, or null to run it as it is. KEY is the file name V8
 // reports in stack frames (the path for CommonJS, the file: URL for ES modules).
 function rewrite(source, file, key, url, opts) {
-  const mod = config.modulePath(file, opts.root);
-  let r;
+  let mod = config.modulePath(file, opts.root);
+  let r, ids, names;
   try {
-    r = native.instrument(source, mod, url, 'javascript', PROLOGUE);
+    // Compiled TypeScript enters the .ts file's functions (lib/tsmap.js).
+    const ts = tsmap.plan(native, source, file, opts);
+    r = ts
+      ? native.instrument(source, mod, url, 'javascript', PROLOGUE, ts.slots)
+      : native.instrument(source, mod, url, 'javascript', PROLOGUE);
+    if (ts) ({ mod, fns: { ids, names } } = ts);
+    else ({ ids, names } = r);
   } catch (err) {
     stats.failed++;
     return null;
@@ -45,7 +52,7 @@ function rewrite(source, file, key, url, opts) {
   }
   stats.modules++;
   stats.functions += r.instrumented;
-  const table = [r.ids, r.names, key, Array.from(r.inserts), mod];
+  const table = [ids, names, key, Array.from(r.inserts), mod];
   let code = `${r.code}\n;function __hud_t(){return${JSON.stringify(table)}}`;
   // The map only for Node's own source-map support: in "exact" mode the frames already carry
   // original columns, and Node (--enable-source-maps) would map them a second time.

@@ -1,0 +1,106 @@
+'use strict';
+// Compiled TypeScript: a JavaScript module whose source map has one TypeScript source counts
+// its functions under the identity of that .ts file, as hud-index names it (module_path,
+// qualname, function_id, lines), so that lenses land on the code the engineer edits.
+//
+// The .ts text (from disk, else the map's sourcesContent) goes through the same source index
+// as hud-index; the table the module registers is the .ts file's functions. Each compiled
+// function is matched through the map to the .ts function whose name (or definition) starts
+// at the position its own name (or definition) maps to; tsc maps both tokens. Compiled
+// functions without a .ts counterpart (tsc's helpers __awaiter, __decorate, ...; the IIFEs of
+// enums, namespaces and ES5 classes) are left as they are. Downlevel async functions and async
+// generators (`return __awaiter(this, ..., function* () {...})`) count on the inner generator,
+// which runs the body once per call and sees its exceptions.
+const fs = require('node:fs');
+const path = require('node:path');
+const config = require('./config');
+const sourcemap = require('./sourcemap');
+
+const TS = /\.(c|m)?tsx?$/;
+const HAS_MAP = /\/[*/][#@]\s*sourceMappingURL=/;
+const DOWNLEVEL = /\b__(?:awaiter|asyncGenerator)\)?\((?:[^()]|\([^()]*\))*,\s*$/;
+const P = 4; // points per function (src/positions.h)
+
+// The .ts source of a map: {file, text}, or null unless the map has exactly one TypeScript
+// source that can be read.
+function tsSource(map, dir) {
+  const ts = [];
+  map.sources.forEach((s, i) => {
+    if (typeof s === 'string' && TS.test(s)) ts.push(i);
+  });
+  if (ts.length !== 1) return null;
+  const i = ts[0];
+  const file = sourcemap.sourcePath(map, dir, i);
+  if (!file) return null;
+  let text = null;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    const c = Array.isArray(map.sourcesContent) ? map.sourcesContent[i] : null;
+    if (typeof c === 'string') text = c;
+  }
+  return text === null ? null : { file, text, index: i };
+}
+
+const pos = (pts, k, o) => [pts[P * k + o], pts[P * k + o + 1]];
+
+// Which .ts function each compiled function enters: Int32Array over JS's functions (-1: none).
+function match(js, jsText, ts, lines, srcIndex) {
+  const byName = new Map(), byStart = new Map();
+  for (let m = 0; m < ts.ids.length; m++) {
+    byName.set(pos(ts.points, m, 2).join(':'), m);
+    byStart.set(pos(ts.points, m, 0).join(':'), m);
+  }
+  const at = (p) => {
+    const s = sourcemap.exact(lines, p[0], p[1]);
+    return s && s[1] === srcIndex ? `${s[2]}:${s[3]}` : null;
+  };
+  const n = js.ids.length;
+  const slots = new Int32Array(n).fill(-1);
+  const taken = new Uint8Array(ts.ids.length);
+  for (let k = 0; k < n; k++) {
+    const name = at(pos(js.points, k, 2)), start = at(pos(js.points, k, 0));
+    const cands = [byName.get(name), byStart.get(start), byStart.get(name), byName.get(start)];
+    const m = cands.find((c) => c !== undefined && !taken[c]);
+    if (m === undefined) continue;
+    slots[k] = m;
+    taken[m] = 1;
+  }
+  // Downlevel async: the .ts function moves to the generator its compiled function hands to
+  // __awaiter / __asyncGenerator.
+  const lineText = jsText.split('\n');
+  for (let g = 0; g < n; g++) {
+    const f = js.parents[g];
+    if (f < 0 || slots[g] >= 0 || slots[f] < 0 || !ts.async[slots[f]] || js.async[f]) continue;
+    const [l, c] = pos(js.points, g, 0);
+    const line = lineText[l] || '';
+    if (!line.startsWith('function*', c) || !DOWNLEVEL.test(line.slice(0, c))) continue;
+    slots[g] = slots[f];
+    slots[f] = -1;
+  }
+  return slots;
+}
+
+// For SOURCE (the compiled text of FILE): {file, mod, fns, slots} — the .ts file, its
+// module_path, its functions (the addon's functions()) and the slots for instrument() — or
+// null when SOURCE is not compiled TypeScript with a usable map.
+function plan(native, source, file, opts) {
+  if (!HAS_MAP.test(source)) return null;
+  const loaded = sourcemap.load(source, file);
+  if (!loaded) return null;
+  const src = tsSource(loaded.map, loaded.dir);
+  if (!src) return null;
+  let lines;
+  try {
+    lines = sourcemap.decode(loaded.map.mappings);
+  } catch {
+    return null;
+  }
+  const mod = config.modulePath(src.file, opts.root);
+  const lang = src.file.endsWith('.tsx') ? 'tsx' : 'typescript';
+  const fns = native.functions(src.text, mod, lang);
+  const js = native.functions(source, config.modulePath(file, opts.root), 'javascript');
+  return { file: src.file, mod, fns, slots: match(js, source, fns, lines, src.index) };
+}
+
+module.exports = { plan, match, tsSource, TS };
