@@ -18,7 +18,7 @@ function decode(mappings) {
   let i = 0;
   const n = mappings.length;
   while (i <= n) {
-    const ch = i < n ? mappings.charCodeAt(i) : 59;
+    const ch = i < n ? mappings.charCodeAt(i) : 59; // the end closes the last line
     if (ch === 59 || ch === 44) { // ';' or ','
       if (vals.length === 1) gen += vals[0];
       else if (vals.length >= 4) {
@@ -48,7 +48,6 @@ function decode(mappings) {
     } while (d & 32);
     vals.push(v % 2 ? -(v - 1) / 2 : v / 2);
   }
-  lines.pop(); // the sentinel ';' closed one line too many
   return lines;
 }
 
