@@ -66,9 +66,29 @@ function match(js, jsText, ts, lines, srcIndex) {
     slots[k] = m;
     taken[m] = 1;
   }
+  // ES5 moves a default parameter's arrow into the body (`if (f === void 0) { f = function
+  // (a) {...} }`) and maps neither its keyword nor its name: its parameters, before the body's
+  // '{' on its first line, map into the head of the .ts arrow, the latest function starting on
+  // that .ts line before them.
+  const lineText = jsText.split('\n');
+  for (let k = 0; k < n; k++) {
+    if (slots[k] >= 0) continue;
+    const [l, c] = pos(js.points, k, 0);
+    const open = (lineText[l] || '').indexOf('{', c);
+    const seg = (lines[l] || []).find((s) => s[0] > c && (open < 0 || s[0] < open));
+    if (!seg || seg[1] !== srcIndex) continue;
+    let best = -1;
+    for (let m = 0; m < ts.ids.length; m++) {
+      const [tl, tc] = pos(ts.points, m, 0);
+      if (tl === seg[2] && tc <= seg[3] && (best < 0 || tc > pos(ts.points, best, 0)[1])) best = m;
+    }
+    if (best >= 0 && !taken[best]) {
+      slots[k] = best;
+      taken[best] = 1;
+    }
+  }
   // Downlevel async: the .ts function moves to the generator its compiled function hands to
   // __awaiter / __asyncGenerator.
-  const lineText = jsText.split('\n');
   for (let g = 0; g < n; g++) {
     const f = js.parents[g];
     if (f < 0 || slots[g] >= 0 || slots[f] < 0 || !ts.async[slots[f]] || js.async[f]) continue;
@@ -81,8 +101,9 @@ function match(js, jsText, ts, lines, srcIndex) {
   return slots;
 }
 
-// For SOURCE (the compiled text of FILE): {file, mod, fns, slots} — the .ts file, its
-// module_path, its functions (the addon's functions()) and the slots for instrument() — or
+// For SOURCE (the compiled text of FILE): {file, mod, fns, js, slots} — the .ts file, its
+// module_path, its functions and the compiled ones (the addon's functions()), and the slots
+// for instrument() — or
 // null when SOURCE is not compiled TypeScript with a usable map.
 function plan(native, source, file, opts) {
   if (!HAS_MAP.test(source)) return null;
@@ -100,7 +121,7 @@ function plan(native, source, file, opts) {
   const lang = src.file.endsWith('.tsx') ? 'tsx' : 'typescript';
   const fns = native.functions(src.text, mod, lang);
   const js = native.functions(source, config.modulePath(file, opts.root), 'javascript');
-  return { file: src.file, mod, fns, slots: match(js, source, fns, lines, src.index) };
+  return { file: src.file, mod, fns, js, slots: match(js, source, fns, lines, src.index) };
 }
 
 module.exports = { plan, match, tsSource, TS };
