@@ -11,7 +11,7 @@ const PROLOGUE = 'var __hud_b=__hud.table(__hud_t());';
 const HAS_MAP = /\/[*/][#@]\s*sourceMappingURL=/;
 const PKG_DIR = path.dirname(__dirname) + path.sep;
 
-const stats = { modules: 0, functions: 0, skipped: 0, failed: 0 };
+const stats = { modules: 0, functions: 0, skipped: 0, failed: 0, typescript: 0, unmapped: 0 };
 
 // Whether FILE is instrumented: our languages, the service's own code (node_modules only
 // when an include glob names it), no exclude glob, never the sensor itself.
@@ -35,13 +35,23 @@ function rewrite(source, file, key, url, opts) {
   let mod = config.modulePath(file, opts.root);
   let r, ids, names;
   try {
-    // Compiled TypeScript enters the .ts file's functions (lib/tsmap.js).
-    const ts = tsmap.plan(native, source, file, opts);
+    // Compiled TypeScript enters the .ts file's functions (lib/tsmap.js); a map that cannot
+    // be used leaves the module under its own identity.
+    let ts = null;
+    try {
+      ts = tsmap.plan(native, source, file, opts);
+    } catch {
+      stats.unmapped++;
+    }
     r = ts
       ? native.instrument(source, mod, url, 'javascript', PROLOGUE, ts.slots)
       : native.instrument(source, mod, url, 'javascript', PROLOGUE);
-    if (ts) ({ mod, fns: { ids, names } } = ts);
-    else ({ ids, names } = r);
+    if (ts) {
+      ({ mod, fns: { ids, names } } = ts);
+      stats.typescript++;
+    } else {
+      ({ ids, names } = r);
+    }
   } catch (err) {
     stats.failed++;
     return null;

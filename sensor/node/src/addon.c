@@ -10,7 +10,7 @@
  * and is left as it is when slots[k] < 0. inserts is a Uint32Array of (line, generated
  * column, length) triples (rewrite.h). functions() is the index alone, in the same order:
  * points is a Uint32Array of (line, column) pairs, 0-based, columns in UTF-16 units as source
- * maps count them: per function the start of its definition (after decorators) and of its
+ * maps count them: per function the start of its definition (the index's start_byte) and of its
  * name (or first token).
  * Each Node environment (main thread, loader thread, workers) has its own indexer, kept as
  * the environment's instance data. Errors are thrown as JS errors with hud's message. */
@@ -162,6 +162,58 @@ static napi_value js_instrument(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+/* {ids, names, startLines, endLines, async, parents, points, parseErrors} of IDX, the index of
+ * SRC (LEN bytes), or NULL with a JS exception pending. */
+static napi_value functions_to_js(napi_env env, const hud_index_result *idx, const char *src,
+                                  size_t len) {
+  napi_value obj, ids, names, starts, ends, async, parents, v, ab, pts;
+  size_t nf = idx->nfuncs;
+  if (napi_create_object(env, &obj) != napi_ok ||
+      napi_create_array_with_length(env, nf, &ids) != napi_ok ||
+      napi_create_array_with_length(env, nf, &names) != napi_ok ||
+      napi_create_array_with_length(env, nf, &starts) != napi_ok ||
+      napi_create_array_with_length(env, nf, &ends) != napi_ok ||
+      napi_create_array_with_length(env, nf, &async) != napi_ok ||
+      napi_create_array_with_length(env, nf, &parents) != napi_ok)
+    return NULL;
+  for (size_t i = 0; i < nf; i++) {
+    const hud_index_func *f = &idx->funcs[i];
+    uint32_t k = (uint32_t)i;
+    if (napi_create_string_utf8(env, f->function_id, NAPI_AUTO_LENGTH, &v) != napi_ok ||
+        napi_set_element(env, ids, k, v) != napi_ok ||
+        napi_create_string_utf8(env, f->qualname, NAPI_AUTO_LENGTH, &v) != napi_ok ||
+        napi_set_element(env, names, k, v) != napi_ok ||
+        napi_create_int32(env, f->start_line, &v) != napi_ok ||
+        napi_set_element(env, starts, k, v) != napi_ok ||
+        napi_create_int32(env, f->end_line, &v) != napi_ok ||
+        napi_set_element(env, ends, k, v) != napi_ok ||
+        napi_get_boolean(env, f->is_async, &v) != napi_ok ||
+        napi_set_element(env, async, k, v) != napi_ok ||
+        napi_create_int32(env, f->parent, &v) != napi_ok ||
+        napi_set_element(env, parents, k, v) != napi_ok)
+      return NULL;
+  }
+  void *data = NULL;
+  if (napi_create_arraybuffer(env, nf * HSN_POINTS_PER_FN * sizeof(uint32_t), &data, &ab) != napi_ok)
+    return NULL;
+  if (hsn_points(idx, src, len, data)) {
+    napi_throw_error(env, NULL, hud_strerror(HUD_ENOMEM));
+    return NULL;
+  }
+  if (napi_create_typedarray(env, napi_uint32_array, nf * HSN_POINTS_PER_FN, ab, 0, &pts) != napi_ok ||
+      napi_set_named_property(env, obj, "ids", ids) != napi_ok ||
+      napi_set_named_property(env, obj, "names", names) != napi_ok ||
+      napi_set_named_property(env, obj, "startLines", starts) != napi_ok ||
+      napi_set_named_property(env, obj, "endLines", ends) != napi_ok ||
+      napi_set_named_property(env, obj, "async", async) != napi_ok ||
+      napi_set_named_property(env, obj, "parents", parents) != napi_ok ||
+      napi_set_named_property(env, obj, "points", pts) != napi_ok ||
+      napi_get_boolean(env, idx->parse_errors, &v) != napi_ok ||
+      napi_set_named_property(env, obj, "parseErrors", v) != napi_ok)
+    return NULL;
+  return obj;
+}
+
 static napi_value js_functions(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -184,7 +236,7 @@ static napi_value js_functions(napi_env env, napi_callback_info info) {
   }
   napi_value ret = NULL;
   if (rc) throw_rc(env, rc);
-  else ret = hsn_functions_to_js(env, idx, src, len);
+  else ret = functions_to_js(env, idx, src, len);
   hud_index_result_free(idx);
   free(src);
   free(mod);

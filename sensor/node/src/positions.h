@@ -4,7 +4,6 @@
 #ifndef HSN_POSITIONS_H
 #define HSN_POSITIONS_H
 
-#include <node_api.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,13 +12,8 @@
 #define HSN_POINTS_PER_FN 4 /* start line, start column, name line, name column */
 
 /* Fills OUT (HSN_POINTS_PER_FN * idx->nfuncs entries, caller-allocated) for IDX, the index of
- * SRC (LEN bytes): each function's start (decorators included) and its name's start.
+ * SRC (LEN bytes): each function's start (its start_byte) and its name's start.
  * Returns 0 or HUD_ENOMEM. */
 int hsn_points(const hud_index_result *idx, const char *src, size_t len, uint32_t *out);
-
-/* {ids, names, startLines, endLines, async, parents, points, parseErrors} of IDX, or NULL with a JS
- * exception pending. */
-napi_value hsn_functions_to_js(napi_env env, const hud_index_result *idx, const char *src,
-                               size_t len);
 
 #endif
