@@ -31,5 +31,5 @@ for (const v of RUN) {
     `${v}: error.stack changes under the sensor with --enable-source-maps`);
   cases += Object.keys(plain).length;
 }
-console.log(`typescript stacks: ${RUN.length} variants, ${cases} stacks each with and without ` +
+console.log(`typescript stacks: ${RUN.length} variants, ${cases} stacks, each with and without ` +
   '--enable-source-maps: identical with the sensor');

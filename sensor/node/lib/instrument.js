@@ -16,7 +16,7 @@ const stats = { modules: 0, functions: 0, skipped: 0, failed: 0, typescript: 0, 
 // Whether FILE is instrumented: our languages, the service's own code (node_modules only
 // when an include glob names it), no exclude glob, never the sensor itself.
 function wanted(file, opts) {
-  if (!config.lang(file) || file.startsWith(PKG_DIR)) return false;
+  if (!(config.lang(file) || tsmap.TS.test(file)) || file.startsWith(PKG_DIR)) return false;
   const mod = config.modulePath(file, opts.root);
   const nm = file.lastIndexOf(`${path.sep}node_modules${path.sep}`);
   const names = [mod];
@@ -42,6 +42,11 @@ function rewrite(source, file, key, url, opts) {
       ts = tsmap.plan(native, source, file, opts);
     } catch {
       stats.unmapped++;
+    }
+    // A .ts file reaches us compiled by a loader (tsx, ts-node) with its map, else not at all.
+    if (!ts && tsmap.TS.test(file)) {
+      stats.skipped++;
+      return null;
     }
     r = ts
       ? native.instrument(source, mod, url, 'javascript', PROLOGUE, ts.slots)

@@ -66,6 +66,22 @@ function match(js, jsText, ts, lines, srcIndex) {
     slots[k] = m;
     taken[m] = 1;
   }
+  // Compilers that map the expression around a function but not the function (esbuild, as
+  // tsx runs it: `const f = __name(async () => {...}, "f")`): the nearest segment before its
+  // start on its line.
+  for (let k = 0; k < n; k++) {
+    if (slots[k] >= 0) continue;
+    const [l, c] = pos(js.points, k, 0);
+    const segs = lines[l] || [];
+    let seg = null;
+    for (const s of segs) if (s[0] <= c) seg = s;
+    if (!seg || seg[1] !== srcIndex) continue;
+    const at = `${seg[2]}:${seg[3]}`;
+    const m = [byStart.get(at), byName.get(at)].find((x) => x !== undefined && !taken[x]);
+    if (m === undefined) continue;
+    slots[k] = m;
+    taken[m] = 1;
+  }
   // ES5 moves a default parameter's arrow into the body (`if (f === void 0) { f = function
   // (a) {...} }`) and maps neither its keyword nor its name: its parameters, before the body's
   // '{' on its first line, map into the head of the .ts arrow, the latest function starting on
