@@ -20,6 +20,7 @@ const TS = /\.(c|m)?tsx?$/;
 const HAS_MAP = /\/[*/][#@]\s*sourceMappingURL=/;
 const DOWNLEVEL = /\b__(?:awaiter|asyncGenerator)\)?\((?:[^()]|\([^()]*\))*,\s*$/;
 const P = 4; // points per function (src/positions.h)
+const MODIFIERS = /^\s*export\s+(default\s+)?$/;
 
 // The .ts source of a map: {file, text}, or null unless the map has exactly one TypeScript
 // source that can be read.
@@ -45,7 +46,10 @@ function tsSource(map, dir) {
 const pos = (pts, k, o) => [pts[P * k + o], pts[P * k + o + 1]];
 
 // Which .ts function each compiled function enters: Int32Array over JS's functions (-1: none).
-function match(js, jsText, ts, lines, srcIndex) {
+function match(js, jsText, ts, tsText, lines, srcIndex) {
+  let tl = null;
+  const tsLines = () => tl || (tl = tsText.split('\n'));
+  const lineText = jsText.split('\n');
   const byName = new Map(), byStart = new Map();
   for (let m = 0; m < ts.ids.length; m++) {
     byName.set(pos(ts.points, m, 2).join(':'), m);
@@ -82,21 +86,31 @@ function match(js, jsText, ts, lines, srcIndex) {
     slots[k] = m;
     taken[m] = 1;
   }
-  // ES5 moves a default parameter's arrow into the body (`if (f === void 0) { f = function
-  // (a) {...} }`) and maps neither its keyword nor its name: its parameters, before the body's
-  // '{' on its first line, map into the head of the .ts arrow, the latest function starting on
-  // that .ts line before them.
-  const lineText = jsText.split('\n');
+  // A function whose head maps only from its parameters or a modifier: ES5 moves a default
+  // parameter's arrow into the body (`if (f === void 0) { f = function (a) {...} }`), esbuild
+  // drops an arrow's parentheses and maps `export default async function f` from `export`.
+  // The first segment in the compiled head (before its `{` or `=>`) maps into the .ts head:
+  // the latest .ts function starting on that line before it, else the one it starts right
+  // after `export` / `export default`.
   for (let k = 0; k < n; k++) {
     if (slots[k] >= 0) continue;
     const [l, c] = pos(js.points, k, 0);
-    const open = (lineText[l] || '').indexOf('{', c);
-    const seg = (lines[l] || []).find((s) => s[0] > c && (open < 0 || s[0] < open));
+    const text = lineText[l] || '';
+    const ends = [text.indexOf('{', c), text.indexOf('=>', c)].filter((e) => e >= 0);
+    const open = ends.length ? Math.min(...ends) : text.length;
+    const seg = (lines[l] || []).find((s) => s[0] >= c && s[0] < open);
     if (!seg || seg[1] !== srcIndex) continue;
     let best = -1;
     for (let m = 0; m < ts.ids.length; m++) {
       const [tl, tc] = pos(ts.points, m, 0);
       if (tl === seg[2] && tc <= seg[3] && (best < 0 || tc > pos(ts.points, best, 0)[1])) best = m;
+    }
+    if (best < 0) {
+      const tsLine = tsLines()[seg[2]] || '';
+      for (let m = 0; m < ts.ids.length; m++) {
+        const [tl, tc] = pos(ts.points, m, 0);
+        if (tl === seg[2] && tc > seg[3] && MODIFIERS.test(tsLine.slice(seg[3], tc))) best = m;
+      }
     }
     if (best >= 0 && !taken[best]) {
       slots[k] = best;
@@ -137,7 +151,7 @@ function plan(native, source, file, opts) {
   const lang = src.file.endsWith('.tsx') ? 'tsx' : 'typescript';
   const fns = native.functions(src.text, mod, lang);
   const js = native.functions(source, config.modulePath(file, opts.root), 'javascript');
-  return { file: src.file, mod, fns, js, slots: match(js, source, fns, lines, src.index) };
+  return { file: src.file, mod, fns, js, slots: match(js, source, fns, src.text, lines, src.index) };
 }
 
 module.exports = { plan, match, tsSource, TS };
