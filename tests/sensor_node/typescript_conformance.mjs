@@ -132,6 +132,45 @@ const d = compare('fixture, .ts gone (sourcesContent)', [path.join(detached, 'sh
 assert.ok(d.files === 1 && d.same > 10, 'the map\'s sourcesContent is used');
 results.push(d);
 
+// Bad maps: a module whose map cannot be used keeps its own identity and is still
+// instrumented; one that maps none of its functions (all are the compiler's) is left as it is;
+// nothing throws.
+const { rewrite } = require('./lib/instrument.js');
+const bad = path.join(APP, 'badmaps');
+fs.rmSync(bad, { recursive: true, force: true });
+fs.mkdirSync(bad);
+const js = fs.readFileSync(path.join(APP, 'cjs2020', 'shapes.js'), 'utf8').replace(/\/\/# sourceMappingURL=.*\s*$/, '');
+const good = JSON.parse(fs.readFileSync(path.join(APP, 'cjs2020', 'shapes.js.map'), 'utf8'));
+const b64 = (o) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('base64');
+const badMaps = {
+  'not JSON': 'data:application/json;base64,' + b64('{"version": 3, "sources": ['),
+  'bad VLQ': 'data:application/json;base64,' + b64({ ...good, sources: ['../src/shapes.ts'], mappings: 'AAAA,!!!;' }),
+  'VLQ overflow': 'data:application/json;base64,' + b64({ ...good, sources: ['../src/shapes.ts'], mappings: 'gggggggggggggggB' }),
+  'version 2': 'data:application/json;base64,' + b64({ ...good, version: 2 }),
+  'missing .ts, no sourcesContent': 'data:application/json;base64,' + b64({ ...good, sources: ['../nowhere/shapes.ts'] }),
+  'two .ts sources': 'data:application/json;base64,' + b64({ ...good, sources: ['../src/shapes.ts', '../src/widget.tsx'] }),
+  'map file missing': 'shapes.js.map',
+  'bad data URL': 'data:application/json;base64',
+  'mappings past the end': 'data:application/json;base64,' + b64({ ...good, sources: ['../src/shapes.ts'], mappings: ';'.repeat(5000) + 'AAAA' }),
+};
+let badOk = 0;
+for (const [what, url] of Object.entries(badMaps)) {
+  const file = path.join(bad, `${what.replace(/\W+/g, '_')}.js`);
+  const src = `${js}//# sourceMappingURL=${url}\n`;
+  fs.writeFileSync(file, src);
+  const p = tsmap.plan(native, src, file, {});
+  const code = rewrite(src, file, file, `file://${file}`, { include: [], exclude: [] });
+  if (what === 'mappings past the end') {
+    assert.ok(p.slots.every((m) => m < 0), what);
+    assert.equal(code, null, `${what}: left as it is`);
+  } else {
+    assert.equal(p, null, `${what}: no TypeScript identity`);
+    assert.ok(code && code.includes('__hud.enter('), `${what}: the module is still instrumented`);
+  }
+  badOk++;
+}
+console.log(`bad maps: ${badOk} kinds, none throws; unusable maps leave the module under its own identity`);
+
 // rxjs: its .ts sources under src/, module paths relative to the package.
 const rx = path.join(NM, 'rxjs');
 const rxIdx = index(rx, [path.join(rx, 'src')]);
