@@ -51,17 +51,35 @@ function decode(mappings) {
   return lines;
 }
 
-// The segment that starts exactly at generated LINE, COL (0-based, UTF-16), or null.
-function exact(lines, line, col) {
-  const segs = lines[line];
-  if (!segs) return null;
+// Index of the first segment of generated LINE at or after COL (binary search).
+function lowerBound(segs, col) {
   let lo = 0, hi = segs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (segs[mid][0] < col) lo = mid + 1;
     else hi = mid;
   }
-  return lo < segs.length && segs[lo][0] === col ? segs[lo] : null;
+  return lo;
+}
+
+// The segment that starts exactly at generated LINE, COL (0-based, UTF-16), or null.
+function exact(lines, line, col) {
+  const segs = lines[line] || [];
+  const i = lowerBound(segs, col);
+  return i < segs.length && segs[i][0] === col ? segs[i] : null;
+}
+
+// The first segment of LINE at or after COL, or null.
+function from(lines, line, col) {
+  const segs = lines[line] || [];
+  return segs[lowerBound(segs, col)] || null;
+}
+
+// The last segment of LINE at or before COL, or null.
+function before(lines, line, col) {
+  const segs = lines[line] || [];
+  const i = lowerBound(segs, col + 1);
+  return i > 0 ? segs[i - 1] : null;
 }
 
 const URL_RE = /\/[*/][#@]\s*sourceMappingURL=([^\s'"*]+)\s*(?:\*\/)?\s*$/;
@@ -103,4 +121,4 @@ function sourcePath(map, dir, i) {
   return path.resolve(dir, root, s);
 }
 
-module.exports = { decode, exact, load, sourcePath };
+module.exports = { decode, exact, from, before, load, sourcePath };

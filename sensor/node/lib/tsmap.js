@@ -47,44 +47,37 @@ const pos = (pts, k, o) => [pts[P * k + o], pts[P * k + o + 1]];
 
 // Which .ts function each compiled function enters: Int32Array over JS's functions (-1: none).
 function match(js, jsText, ts, tsText, lines, srcIndex) {
-  let tl = null;
-  const tsLines = () => tl || (tl = tsText.split('\n'));
-  const lineText = jsText.split('\n');
-  const byName = new Map(), byStart = new Map();
-  for (let m = 0; m < ts.ids.length; m++) {
-    byName.set(pos(ts.points, m, 2).join(':'), m);
-    byStart.set(pos(ts.points, m, 0).join(':'), m);
-  }
-  const at = (p) => {
-    const s = sourcemap.exact(lines, p[0], p[1]);
-    return s && s[1] === srcIndex ? `${s[2]}:${s[3]}` : null;
-  };
   const n = js.ids.length;
   const slots = new Int32Array(n).fill(-1);
   const taken = new Uint8Array(ts.ids.length);
-  for (let k = 0; k < n; k++) {
-    const name = at(pos(js.points, k, 2)), start = at(pos(js.points, k, 0));
-    const cands = [byName.get(name), byStart.get(start), byStart.get(name), byName.get(start)];
-    const m = cands.find((c) => c !== undefined && !taken[c]);
-    if (m === undefined) continue;
+  const byName = new Map(), byStart = new Map(), onLine = new Map(); // .ts line -> [m] by column
+  for (let m = 0; m < ts.ids.length; m++) {
+    const [l, c] = pos(ts.points, m, 0);
+    byName.set(pos(ts.points, m, 2).join(':'), m);
+    byStart.set(`${l}:${c}`, m);
+    if (!onLine.has(l)) onLine.set(l, []);
+    onLine.get(l).push(m);
+  }
+  for (const a of onLine.values()) a.sort((x, y) => ts.points[P * x + 1] - ts.points[P * y + 1]);
+  const key = (s) => (s && s[1] === srcIndex ? `${s[2]}:${s[3]}` : null);
+  const take = (k, m) => {
+    if (m === undefined || m < 0 || taken[m]) return false;
     slots[k] = m;
     taken[m] = 1;
+    return true;
+  };
+  // Where tsc maps a function: its name (or its definition) maps to the .ts one's.
+  for (let k = 0; k < n; k++) {
+    const name = key(sourcemap.exact(lines, ...pos(js.points, k, 2)));
+    const start = key(sourcemap.exact(lines, ...pos(js.points, k, 0)));
+    [byName.get(name), byStart.get(start), byStart.get(name), byName.get(start)].some((m) => take(k, m));
   }
   // Compilers that map the expression around a function but not the function (esbuild, as
-  // tsx runs it: `const f = __name(async () => {...}, "f")`): the nearest segment before its
-  // start on its line.
+  // tsx runs it: `const f = __name(async () => {...}, "f")`): the nearest segment before it.
   for (let k = 0; k < n; k++) {
     if (slots[k] >= 0) continue;
-    const [l, c] = pos(js.points, k, 0);
-    const segs = lines[l] || [];
-    let seg = null;
-    for (const s of segs) if (s[0] <= c) seg = s;
-    if (!seg || seg[1] !== srcIndex) continue;
-    const at = `${seg[2]}:${seg[3]}`;
-    const m = [byStart.get(at), byName.get(at)].find((x) => x !== undefined && !taken[x]);
-    if (m === undefined) continue;
-    slots[k] = m;
-    taken[m] = 1;
+    const at = key(sourcemap.before(lines, ...pos(js.points, k, 0)));
+    if (at) [byStart.get(at), byName.get(at)].some((m) => take(k, m));
   }
   // A function whose head maps only from its parameters or a modifier: ES5 moves a default
   // parameter's arrow into the body (`if (f === void 0) { f = function (a) {...} }`), esbuild
@@ -92,30 +85,24 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
   // The first segment in the compiled head (before its `{` or `=>`) maps into the .ts head:
   // the latest .ts function starting on that line before it, else the one it starts right
   // after `export` / `export default`.
+  const jsLines = jsText.split('\n');
+  let tsLines = null;
   for (let k = 0; k < n; k++) {
     if (slots[k] >= 0) continue;
     const [l, c] = pos(js.points, k, 0);
-    const text = lineText[l] || '';
+    const text = jsLines[l] || '';
     const ends = [text.indexOf('{', c), text.indexOf('=>', c)].filter((e) => e >= 0);
-    const open = ends.length ? Math.min(...ends) : text.length;
-    const seg = (lines[l] || []).find((s) => s[0] >= c && s[0] < open);
-    if (!seg || seg[1] !== srcIndex) continue;
+    const seg = sourcemap.from(lines, l, c);
+    if (!seg || seg[1] !== srcIndex || (ends.length && seg[0] >= Math.min(...ends))) continue;
+    const cands = onLine.get(seg[2]) || [];
     let best = -1;
-    for (let m = 0; m < ts.ids.length; m++) {
-      const [tl, tc] = pos(ts.points, m, 0);
-      if (tl === seg[2] && tc <= seg[3] && (best < 0 || tc > pos(ts.points, best, 0)[1])) best = m;
-    }
+    for (const m of cands) if (ts.points[P * m + 1] <= seg[3]) best = m;
     if (best < 0) {
-      const tsLine = tsLines()[seg[2]] || '';
-      for (let m = 0; m < ts.ids.length; m++) {
-        const [tl, tc] = pos(ts.points, m, 0);
-        if (tl === seg[2] && tc > seg[3] && MODIFIERS.test(tsLine.slice(seg[3], tc))) best = m;
-      }
+      tsLines ||= tsText.split('\n');
+      const t = tsLines[seg[2]] || '';
+      best = cands.find((m) => MODIFIERS.test(t.slice(seg[3], ts.points[P * m + 1]))) ?? -1;
     }
-    if (best >= 0 && !taken[best]) {
-      slots[k] = best;
-      taken[best] = 1;
-    }
+    take(k, best);
   }
   // Downlevel async: the .ts function moves to the generator its compiled function hands to
   // __awaiter / __asyncGenerator.
@@ -123,8 +110,8 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
     const f = js.parents[g];
     if (f < 0 || slots[g] >= 0 || slots[f] < 0 || !ts.async[slots[f]] || js.async[f]) continue;
     const [l, c] = pos(js.points, g, 0);
-    const line = lineText[l] || '';
-    if (!line.startsWith('function*', c) || !DOWNLEVEL.test(line.slice(0, c))) continue;
+    const line = jsLines[l] || '';
+    if (!line.startsWith('function*', c) || !DOWNLEVEL.test(line.slice(Math.max(0, c - 200), c))) continue;
     slots[g] = slots[f];
     slots[f] = -1;
   }
@@ -133,8 +120,7 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
 
 // For SOURCE (the compiled text of FILE): {file, mod, fns, js, slots} — the .ts file, its
 // module_path, its functions and the compiled ones (the addon's functions()), and the slots
-// for instrument() — or
-// null when SOURCE is not compiled TypeScript with a usable map.
+// for instrument() — or null when SOURCE is not compiled TypeScript with a usable map.
 function plan(native, source, file, opts) {
   if (!HAS_MAP.test(source)) return null;
   const loaded = sourcemap.load(source, file);
