@@ -19,7 +19,7 @@ import { APP, NM, VARIANTS, haveNpm } from './ts_support.mjs';
 
 if (!haveNpm()) process.exit(77);
 const require = createRequire(path.join(PKG, 'index.js'));
-const { native } = require('./lib/instrument.js');
+const { native, rewrite, stats } = require('./lib/instrument.js');
 const tsmap = require('./lib/tsmap.js');
 
 // hud-index over DIRS with ROOT: module_path -> [entries].
@@ -59,6 +59,8 @@ function compare(what, files, idx) {
   const seen = new Map(); // module_path -> remaining hud-index entries (multiset)
   for (const file of files) {
     const src = fs.readFileSync(file, 'utf8');
+    // The whole rewrite too: no module may fail (stats.failed, checked at the end).
+    rewrite(src, file, file, `file://${file}`, { include: [], exclude: [] });
     const p = tsmap.plan(native, src, file, {});
     if (!p) continue;
     s.files++;
@@ -135,7 +137,6 @@ results.push(d);
 // Bad maps: a module whose map cannot be used keeps its own identity and is still
 // instrumented; one that maps none of its functions (all are the compiler's) is left as it is;
 // nothing throws.
-const { rewrite } = require('./lib/instrument.js');
 const bad = path.join(APP, 'badmaps');
 fs.rmSync(bad, { recursive: true, force: true });
 fs.mkdirSync(bad);
@@ -208,6 +209,9 @@ console.log(`rxjs pipeline: answer unchanged; ${called.length} rxjs functions co
 for (const [id, c] of unknown.slice(0, 5)) console.log(`  unknown: ${c.module_path}:${c.name} ${id}`);
 assert.ok(called.length > 20, 'rxjs functions were counted');
 assert.equal(unknown.length, 0);
+console.log(`rewrite: ${stats.modules} modules instrumented (${stats.typescript} under a .ts identity), ` +
+  `${stats.skipped} without functions to count, ${stats.failed} failed`);
+assert.equal(stats.failed, 0, 'modules whose rewrite failed');
 for (const r of results) {
   assert.ok(r.agreement >= 0.999, `agreement ${r.agreement} below 99.9%`);
   assert.ok(r.misnamed <= r.named / 1000, `${r.misnamed} of ${r.named} pairs differ in name`);

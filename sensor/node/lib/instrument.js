@@ -33,30 +33,24 @@ function wanted(file, opts) {
 // reports in stack frames (the path for CommonJS, the file: URL for ES modules).
 function rewrite(source, file, key, url, opts) {
   let mod = config.modulePath(file, opts.root);
-  let r, ids, names;
+  // Compiled TypeScript enters the .ts file's functions (lib/tsmap.js); a map that cannot be
+  // used leaves the module under its own identity.
+  let ts = null;
   try {
-    // Compiled TypeScript enters the .ts file's functions (lib/tsmap.js); a map that cannot
-    // be used leaves the module under its own identity.
-    let ts = null;
-    try {
-      ts = tsmap.plan(native, source, file, opts);
-    } catch {
-      stats.unmapped++;
-    }
-    // A .ts file reaches us compiled by a loader (tsx, ts-node) with its map, else not at all.
-    if (!ts && tsmap.TS.test(file)) {
-      stats.skipped++;
-      return null;
-    }
+    ts = tsmap.plan(native, source, file, opts);
+  } catch {
+    stats.unmapped++;
+  }
+  // A .ts file reaches us compiled by a loader (tsx, ts-node) with its map, else not at all.
+  if (!ts && tsmap.TS.test(file)) {
+    stats.skipped++;
+    return null;
+  }
+  let r;
+  try {
     r = ts
       ? native.instrument(source, mod, url, 'javascript', PROLOGUE, ts.slots)
       : native.instrument(source, mod, url, 'javascript', PROLOGUE);
-    if (ts) {
-      ({ mod, fns: { ids, names } } = ts);
-      stats.typescript++;
-    } else {
-      ({ ids, names } = r);
-    }
   } catch (err) {
     stats.failed++;
     return null;
@@ -67,6 +61,11 @@ function rewrite(source, file, key, url, opts) {
   }
   stats.modules++;
   stats.functions += r.instrumented;
+  const { ids, names } = ts ? ts.fns : r;
+  if (ts) {
+    mod = ts.mod;
+    stats.typescript++;
+  }
   const table = [ids, names, key, Array.from(r.inserts), mod];
   let code = `${r.code}\n;function __hud_t(){return${JSON.stringify(table)}}`;
   // The map only for Node's own source-map support: in "exact" mode the frames already carry

@@ -6,7 +6,7 @@
  *     {ids, names, startLines, endLines, async, parents, points, parseErrors}
  *
  * lang is "javascript", "typescript" or "tsx"; ids[k] / names[k] name enter(__hud_b + k), or
- * with slots (an Int32Array over the index's functions) function k enters __hud_b + slots[k]
+ * with slots (an Int32Array over the index's functions; undefined or null: none) function k enters __hud_b + slots[k]
  * and is left as it is when slots[k] < 0. inserts is a Uint32Array of (line, generated
  * column, length) triples (rewrite.h). functions() is the index alone, in the same order:
  * points is a Uint32Array of (line, column) pairs, 0-based, columns in UTF-16 units as source
@@ -99,18 +99,23 @@ static napi_value result_to_js(napi_env env, const hsn_result *r) {
   return obj;
 }
 
-/* The Int32Array argument V (NULL and 0 when it is not one). */
-static const int32_t *arg_i32(napi_env env, napi_value v, size_t *n) {
+/* The Int32Array argument V in *DATA, *N; false when it is not one. An empty array may have
+ * no data: *DATA is then a valid pointer to nothing. */
+static bool arg_i32(napi_env env, napi_value v, const int32_t **data, size_t *n) {
+  static const int32_t none[1];
   bool is = false;
   napi_typedarray_type t;
-  void *data = NULL;
+  void *d = NULL;
   *n = 0;
+  *data = none;
   if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, v, &t, n, &data, NULL, NULL) != napi_ok || t != napi_int32_array) {
+      napi_get_typedarray_info(env, v, &t, n, &d, NULL, NULL) != napi_ok || t != napi_int32_array) {
     *n = 0;
-    return NULL;
+    return false;
   }
-  return data;
+  if (d) *data = d;
+  else *n = 0;
+  return true;
 }
 
 static void throw_rc(napi_env env, int rc) {
@@ -129,8 +134,11 @@ static napi_value js_instrument(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t nslots = 0;
-  const int32_t *slots = argc > 5 ? arg_i32(env, argv[5], &nslots) : NULL;
-  if (argc > 5 && !slots) {
+  napi_valuetype st = napi_undefined;
+  if (argc > 5 && napi_typeof(env, argv[5], &st) != napi_ok) return NULL;
+  bool has_slots = st != napi_undefined && st != napi_null;
+  const int32_t *slots = NULL;
+  if (has_slots && !arg_i32(env, argv[5], &slots, &nslots)) {
     napi_throw_type_error(env, NULL, "instrument: slots must be an Int32Array");
     return NULL;
   }
