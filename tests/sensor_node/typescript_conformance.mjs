@@ -134,6 +134,21 @@ const d = compare('fixture, .ts gone (sourcesContent)', [path.join(detached, 'sh
 assert.ok(d.files === 1 && d.same > 10, 'the map\'s sourcesContent is used');
 results.push(d);
 
+// A .ts file edited since it was compiled (three lines added at the top): the map's
+// sourcesContent is what was compiled, so the functions still pair with their own.
+const stale = path.join(APP, 'stale');
+fs.rmSync(stale, { recursive: true, force: true });
+fs.mkdirSync(path.join(stale, 'src'), { recursive: true });
+fs.mkdirSync(path.join(stale, 'out'));
+fs.writeFileSync(path.join(stale, 'src', 'shapes.ts'), shapes);
+const staleIdx = index(APP, [path.join(stale, 'src')]);
+fs.writeFileSync(path.join(stale, 'src', 'shapes.ts'), `// edited\n// since\n// compiled\n${shapes}`);
+const inl = fs.readFileSync(path.join(APP, 'inline', 'shapes.js'), 'utf8');
+fs.writeFileSync(path.join(stale, 'out', 'shapes.js'), inl);
+const st = compare('fixture, .ts edited since (sourcesContent)', [path.join(stale, 'out', 'shapes.js')], staleIdx);
+assert.ok(st.files === 1 && st.same > 10, 'the compiled text pairs by the map\'s sourcesContent');
+results.push(st);
+
 // Bad maps: a module whose map cannot be used keeps its own identity and is still
 // instrumented; one that maps none of its functions (all are the compiler's) is left as it is;
 // nothing throws.
@@ -150,6 +165,7 @@ const badMaps = {
   'version 2': 'data:application/json;base64,' + b64({ ...good, version: 2 }),
   'missing .ts, no sourcesContent': 'data:application/json;base64,' + b64({ ...good, sources: ['../nowhere/shapes.ts'] }),
   'two .ts sources': 'data:application/json;base64,' + b64({ ...good, sources: ['../src/shapes.ts', '../src/widget.tsx'] }),
+  'webpack:// source': 'data:application/json;base64,' + b64({ ...good, sources: ['webpack://app/./src/shapes.ts'], sourcesContent: [shapes] }),
   'map file missing': 'shapes.js.map',
   'bad data URL': 'data:application/json;base64',
   'mappings past the end': 'data:application/json;base64,' + b64({ ...good, sources: ['../src/shapes.ts'], mappings: ';'.repeat(5000) + 'AAAA' }),

@@ -22,8 +22,10 @@ const DOWNLEVEL = /\b__(?:awaiter|asyncGenerator)\)?\((?:[^()]|\([^()]*\))*,\s*$
 const P = 4; // points per function (src/positions.h)
 const MODIFIERS = /^\s*export\s+(default\s+)?$/;
 
-// The .ts source of a map: {file, text}, or null unless the map has exactly one TypeScript
-// source that can be read.
+// The .ts source of a map: {file, text, index}, or null unless the map has exactly one
+// TypeScript source, named by a path or a file: URL (a bundler's webpack:// and the like are
+// not files hud-index sees). The text is the map's sourcesContent when it has it (what was
+// compiled, so positions match even when the file was edited since), else the file's.
 function tsSource(map, dir) {
   const ts = [];
   map.sources.forEach((s, i) => {
@@ -31,16 +33,16 @@ function tsSource(map, dir) {
   });
   if (ts.length !== 1) return null;
   const i = ts[0];
+  if (/^[a-z][a-z0-9+.-]*:/i.test(map.sources[i]) && !map.sources[i].startsWith('file:')) return null;
   const file = sourcemap.sourcePath(map, dir, i);
   if (!file) return null;
-  let text = null;
+  const c = Array.isArray(map.sourcesContent) ? map.sourcesContent[i] : null;
+  if (typeof c === 'string') return { file, text: c, index: i };
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return { file, text: fs.readFileSync(file, 'utf8'), index: i };
   } catch {
-    const c = Array.isArray(map.sourcesContent) ? map.sourcesContent[i] : null;
-    if (typeof c === 'string') text = c;
+    return null;
   }
-  return text === null ? null : { file, text, index: i };
 }
 
 const pos = (pts, k, o) => [pts[P * k + o], pts[P * k + o + 1]];
