@@ -148,6 +148,14 @@ fs.writeFileSync(path.join(stale, 'out', 'shapes.js'), inl);
 const st = compare('fixture, .ts edited since (sourcesContent)', [path.join(stale, 'out', 'shapes.js')], staleIdx);
 assert.ok(st.files === 1 && st.same > 10, 'the compiled text pairs by the map\'s sourcesContent');
 results.push(st);
+// Without sourcesContent the positions are the edited file's: functions may go unpaired, but
+// none may pair with a function of another name.
+const noContent = JSON.parse(fs.readFileSync(path.join(APP, 'cjs2020', 'shapes.js.map'), 'utf8'));
+fs.writeFileSync(path.join(stale, 'out', 'plain.js'), fs.readFileSync(path.join(APP, 'cjs2020', 'shapes.js'), 'utf8')
+  .replace(/sourceMappingURL=.*/, 'sourceMappingURL=plain.js.map'));
+fs.writeFileSync(path.join(stale, 'out', 'plain.js.map'), JSON.stringify(noContent));
+const sp = compare('fixture, .ts edited since, no sourcesContent', [path.join(stale, 'out', 'plain.js')], staleIdx);
+assert.equal(sp.misnamed, 0, 'a stale .ts paired functions of other names');
 
 // Bad maps: a module whose map cannot be used keeps its own identity and is still
 // instrumented; one that maps none of its functions (all are the compiler's) is left as it is;

@@ -45,6 +45,14 @@ function tsSource(map, dir) {
   }
 }
 
+// The last part of a qualname as a name to compare, or null when it says nothing: anonymous,
+// constructors (ES5 names them after the class), ES5 accessors (the `get`/`set` functions of
+// Object.defineProperty); tsc's renames (name_1) folded.
+function lastName(q) {
+  const n = q.slice(q.lastIndexOf('.') + 1).replace(/^(get|set) /, '').replace(/_\d+$/, '');
+  return n === '<anonymous>' || n === 'constructor' || n === 'get' || n === 'set' ? null : n;
+}
+
 const pos = (pts, k, o) => [pts[P * k + o], pts[P * k + o + 1]];
 
 // Which .ts function each compiled function enters: Int32Array over JS's functions (-1: none).
@@ -105,6 +113,16 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
       best = cands.find((m) => MODIFIERS.test(t.slice(seg[3], ts.points[P * m + 1]))) ?? -1;
     }
     take(k, best);
+  }
+  // A pair whose functions both have names must have one name (up to tsc's renames `f_1`):
+  // positions from a .ts file edited since it was compiled must not pair strangers.
+  for (let k = 0; k < n; k++) {
+    if (slots[k] < 0) continue;
+    const a = lastName(js.names[k]), b = lastName(ts.names[slots[k]]);
+    if (a && b && a !== b) {
+      taken[slots[k]] = 0;
+      slots[k] = -1;
+    }
   }
   // Downlevel async: the .ts function moves to the generator its compiled function hands to
   // __awaiter / __asyncGenerator.
