@@ -3,16 +3,16 @@
 // its functions under the identity of that .ts file, as hud-index names it (module_path,
 // qualname, function_id, lines), so that lenses land on the code the engineer edits.
 //
-// The .ts text (from disk, else the map's sourcesContent) goes through the same source index
+// The .ts text (the map's sourcesContent, else the file) goes through the same source index
 // as hud-index; the table the module registers is the .ts file's functions. Each compiled
 // function is matched through the map to the .ts function whose name (or definition) starts
-// at the position its own name (or definition) maps to; tsc maps both tokens. Compiled
-// functions without a .ts counterpart (tsc's helpers __awaiter, __decorate, ...; the IIFEs of
-// enums, namespaces and ES5 classes) are left as they are. Downlevel async functions and async
+// at the position its own name (or definition) maps to (tsc maps both tokens), else by the
+// fallbacks in match(); a pair of named functions must share the name. Compiled functions
+// without a .ts counterpart (tsc's helpers __awaiter, __decorate, ...; the IIFEs of enums,
+// namespaces and ES5 classes) are left as they are. Downlevel async functions and async
 // generators (`return __awaiter(this, ..., function* () {...})`) count on the inner generator,
 // which runs the body once per call and sees its exceptions.
 const fs = require('node:fs');
-const path = require('node:path');
 const config = require('./config');
 const sourcemap = require('./sourcemap');
 
