@@ -10,6 +10,7 @@
 
 #include "hud/err.h"
 #include "hud/index.h"
+#include "positions.h"
 #include "rewrite.h"
 
 #define OPEN(k) "const __hud_h=__hud.enter(__hud_b+" #k ");try{"
@@ -123,6 +124,50 @@ static void syntax_errors_leave_the_source_alone(void **state) {
   hud_indexer_free(ix);
 }
 
+/* Compiled TypeScript: the caller numbers the functions (the .ts table) and leaves some out. */
+static void slots_renumber_and_leave_out(void **state) {
+  hud_indexer *ix = NULL;
+  hsn_result *r = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  const char *src = "function a() { return 1 }\nfunction b() { return 2 }\nconst c = () => 3;\n";
+  const int32_t slots[] = {-1, 7};
+  assert_int_equal(hsn_rewrite_slots(ix, HUD_LANG_JAVASCRIPT, "m.js", "", src, strlen(src), NULL, slots,
+                                     2, &r),
+                   0);
+  assert_int_equal(r->instrumented, 1);
+  assert_string_equal(r->code, "function a() { return 1 }\n"
+                               "function b() {" OPEN(7) " return 2 " CLOSE "}\n"
+                               "const c = () => 3;\n");
+  assert_int_equal(r->nfns, 3); /* the index's own table is still reported */
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
+/* Source maps count UTF-16 units: é is 2 bytes and 1 unit, U+1F600 4 bytes and 2 units. */
+static void points_count_utf16_units(void **state) {
+  hud_indexer *ix = NULL;
+  hud_index_result *idx = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  const char *src = "const s = '\xc3\xa9\xf0\x9f\x98\x80'; function f() {}\n"
+                    "class K {\n  @d m() {}\n}\n";
+  assert_int_equal(hud_indexer_run(ix, HUD_LANG_TYPESCRIPT, "a.ts", src, strlen(src), NULL, &idx), 0);
+  assert_int_equal(idx->nfuncs, 2);
+  uint32_t p[2 * HSN_POINTS_PER_FN];
+  assert_int_equal(hsn_points(idx, src, strlen(src), p), 0);
+  /* f: "const s = 'é😀'; " is 17 units before `function`, 26 before `f`. */
+  assert_int_equal(p[0], 0);
+  assert_int_equal(p[1], 17);
+  assert_int_equal(p[2], 0);
+  assert_int_equal(p[3], 26);
+  /* K.m: a TypeScript method starts at its name (its decorators are the class body's). */
+  assert_int_equal(p[4], 2);
+  assert_int_equal(p[5], 5);
+  assert_int_equal(p[6], 2);
+  assert_int_equal(p[7], 5);
+  hud_index_result_free(idx);
+  hud_indexer_free(ix);
+}
+
 static void bad_arguments(void **state) {
   hud_indexer *ix = NULL;
   hsn_result *r = NULL;
@@ -146,6 +191,8 @@ int main(void) {
       cmocka_unit_test(lines_end_where_v8_ends_them),
       cmocka_unit_test(typescript_signatures_are_not_functions),
       cmocka_unit_test(syntax_errors_leave_the_source_alone),
+      cmocka_unit_test(slots_renumber_and_leave_out),
+      cmocka_unit_test(points_count_utf16_units),
       cmocka_unit_test(bad_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 const Module = require('node:module');
 const { pathToFileURL } = require('node:url');
 const { wanted, rewrite } = require('./instrument');
+const stack = require('./stack');
 
 let installed = false;
 
@@ -19,11 +20,17 @@ function install(opts) {
     // and one more frame is captured meanwhile so that none of the application's is lost.
     const limit = Error.stackTraceLimit;
     const raised = typeof limit === 'number' && Number.isFinite(limit);
-    if (raised) Error.stackTraceLimit = limit + 1;
+    if (raised) {
+      stack.raise(limit);
+      Error.stackTraceLimit = limit + 1;
+    }
     try {
       return compile.call(this, content, filename);
     } finally {
-      if (raised && Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
+      if (raised) {
+        stack.lower();
+        if (Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
+      }
     }
   };
 }

@@ -78,7 +78,7 @@ function modulePath(file, root = process.env.HUD_ROOT) {
 
 function lang(file) {
   if (/\.(c|m)?jsx?$/.test(file)) return 'javascript';
-  return null; // TypeScript runs compiled; its own lines come with the next slice.
+  return null; // TypeScript arrives compiled, with a map (lib/tsmap.js).
 }
 
 module.exports = { enabled, status, statusStream, globs, globRe, modulePath, packageRoot, lang };

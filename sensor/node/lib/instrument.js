@@ -4,18 +4,19 @@
 // (HUD_STACK_MODE=sourcemap) the source map. Used on the main thread (CommonJS) and on the loader thread (ES modules).
 const path = require('node:path');
 const config = require('./config');
+const tsmap = require('./tsmap');
 
 const native = require(path.join(__dirname, '..', 'hud_sensor.node'));
 const PROLOGUE = 'var __hud_b=__hud.table(__hud_t());';
 const HAS_MAP = /\/[*/][#@]\s*sourceMappingURL=/;
 const PKG_DIR = path.dirname(__dirname) + path.sep;
 
-const stats = { modules: 0, functions: 0, skipped: 0, failed: 0 };
+const stats = { modules: 0, functions: 0, skipped: 0, failed: 0, typescript: 0, unmapped: 0 };
 
 // Whether FILE is instrumented: our languages, the service's own code (node_modules only
 // when an include glob names it), no exclude glob, never the sensor itself.
 function wanted(file, opts) {
-  if (!config.lang(file) || file.startsWith(PKG_DIR)) return false;
+  if (!(config.lang(file) || tsmap.TS.test(file)) || file.startsWith(PKG_DIR)) return false;
   const mod = config.modulePath(file, opts.root);
   const nm = file.lastIndexOf(`${path.sep}node_modules${path.sep}`);
   const names = [mod];
@@ -31,10 +32,25 @@ function wanted(file, opts) {
 // The instrumented text of SOURCE, or null to run it as it is. KEY is the file name V8
 // reports in stack frames (the path for CommonJS, the file: URL for ES modules).
 function rewrite(source, file, key, url, opts) {
-  const mod = config.modulePath(file, opts.root);
+  let mod = config.modulePath(file, opts.root);
+  // Compiled TypeScript enters the .ts file's functions (lib/tsmap.js); a map that cannot be
+  // used leaves the module under its own identity.
+  let ts = null;
+  try {
+    ts = tsmap.plan(native, source, file, opts);
+  } catch {
+    stats.unmapped++;
+  }
+  // A .ts file reaches us compiled by a loader (tsx, ts-node) with its map, else not at all.
+  if (!ts && tsmap.TS.test(file)) {
+    stats.skipped++;
+    return null;
+  }
   let r;
   try {
-    r = native.instrument(source, mod, url, 'javascript', PROLOGUE);
+    r = ts
+      ? native.instrument(source, mod, url, 'javascript', PROLOGUE, ts.slots)
+      : native.instrument(source, mod, url, 'javascript', PROLOGUE);
   } catch (err) {
     stats.failed++;
     return null;
@@ -45,7 +61,12 @@ function rewrite(source, file, key, url, opts) {
   }
   stats.modules++;
   stats.functions += r.instrumented;
-  const table = [r.ids, r.names, key, Array.from(r.inserts), mod];
+  const { ids, names } = ts ? ts.fns : r;
+  if (ts) {
+    mod = ts.mod;
+    stats.typescript++;
+  }
+  const table = [ids, names, key, Array.from(r.inserts), mod];
   let code = `${r.code}\n;function __hud_t(){return${JSON.stringify(table)}}`;
   // The map only for Node's own source-map support: in "exact" mode the frames already carry
   // original columns, and Node (--enable-source-maps) would map them a second time.

@@ -41,9 +41,28 @@ function originalColumn(file, line, col) {
 // level runs) are left out; lib/cjs.js raises Error.stackTraceLimit by one meanwhile, so the
 // frames that remain are exactly those of a run without the sensor.
 const OWN_DIR = require('node:path').dirname(__dirname) + require('node:path').sep;
+
 function notOurs(cs) {
   const f = cs.getFileName();
   return !(f && f.startsWith(OWN_DIR));
+}
+
+// The application's limits while lib/cjs.js holds a raised one (nested requires nest). V8
+// cuts the trace at the raised limit; when the sensor's frame lies beyond the cut, one frame
+// too many remains after filtering, so traces are cut again at the application's limit.
+const limits = []; // [limit, raised to] of each raise, innermost last
+function raise(limit) {
+  limits.push([limit, limit + 1]);
+}
+function lower() {
+  limits.pop();
+}
+// The limit as the application set it: raised values are undone from the innermost out (one
+// the application set itself meanwhile stays).
+function appLimit() {
+  let l = Error.stackTraceLimit;
+  for (let i = limits.length - 1; i >= 0 && l === limits[i][1]; i--) l = limits[i][0];
+  return typeof l === 'number' ? l : Infinity;
 }
 
 // A frame of a rewritten file with its original column: V8's CallSite methods, except the
@@ -101,7 +120,9 @@ function wrap(fn) {
   let w = wrappers.get(fn);
   if (!w) {
     w = function prepareStackTrace(error, trace) {
-      return fn.call(this, error, trace.filter(notOurs).map(mapSite));
+      const t = trace.filter(notOurs);
+      const lim = appLimit();
+      return fn.call(this, error, (t.length > lim ? t.slice(0, lim) : t).map(mapSite));
     };
     wrappers.set(fn, w);
     wrappers.set(w, w);
@@ -138,4 +159,4 @@ function mode(env = process.env) {
   return m === 'sourcemap' || m === 'off' ? m : 'exact';
 }
 
-module.exports = { register, originalColumn, install, mode };
+module.exports = { register, originalColumn, install, mode, raise, lower };

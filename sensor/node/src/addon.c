@@ -1,10 +1,17 @@
 /* hud_sensor.node: the Node-API face of the Node sensor's native part.
  *
- *   instrument(source, modulePath, sourceUrl, lang[, prologue]) ->
+ *   instrument(source, modulePath, sourceUrl, lang[, prologue[, slots]]) ->
  *     {code, map, ids, names, startLines, inserts, instrumented, parseErrors}
+ *   functions(source, modulePath, lang) ->
+ *     {ids, names, startLines, endLines, async, parents, points, parseErrors}
  *
- * lang is "javascript", "typescript" or "tsx"; ids[k] / names[k] name enter(__hud_b + k);
- * inserts is a Uint32Array of (line, generated column, length) triples (rewrite.h).
+ * lang is "javascript", "typescript" or "tsx"; ids[k] / names[k] name enter(__hud_b + k), or
+ * with slots (an Int32Array over the index's functions; undefined or null: none) function k enters __hud_b + slots[k]
+ * and is left as it is when slots[k] < 0. inserts is a Uint32Array of (line, generated
+ * column, length) triples (rewrite.h). functions() is the index alone, in the same order:
+ * points is a Uint32Array of (line, column) pairs, 0-based, columns in UTF-16 units as source
+ * maps count them: per function the start of its definition (the index's start_byte) and of its
+ * name (or first token).
  * Each Node environment (main thread, loader thread, workers) has its own indexer, kept as
  * the environment's instance data. Errors are thrown as JS errors with hud's message. */
 #include <node_api.h>
@@ -13,6 +20,7 @@
 
 #include "hud/err.h"
 #include "hud/index.h"
+#include "positions.h"
 #include "rewrite.h"
 
 #define NAPI_OK(call)                                                                            \
@@ -91,18 +99,53 @@ static napi_value result_to_js(napi_env env, const hsn_result *r) {
   return obj;
 }
 
+/* The Int32Array argument V in *DATA, *N; false when it is not one. An empty array may have
+ * no data: *DATA is then a valid pointer to nothing. */
+static bool arg_i32(napi_env env, napi_value v, const int32_t **data, size_t *n) {
+  static const int32_t none[1];
+  bool is = false;
+  napi_typedarray_type t;
+  void *d = NULL;
+  *n = 0;
+  *data = none;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, v, &t, n, &d, NULL, NULL) != napi_ok || t != napi_int32_array) {
+    *n = 0;
+    return false;
+  }
+  if (d) *data = d;
+  else *n = 0;
+  return true;
+}
+
+static void throw_rc(napi_env env, int rc) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, NULL, hud_strerror(rc));
+}
+
 static napi_value js_instrument(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 4) {
-    napi_throw_type_error(env, NULL, "instrument(source, modulePath, sourceUrl, lang[, prologue])");
+    napi_throw_type_error(env, NULL,
+                          "instrument(source, modulePath, sourceUrl, lang[, prologue[, slots]])");
+    return NULL;
+  }
+  size_t nslots = 0;
+  napi_valuetype st = napi_undefined;
+  if (argc > 5 && napi_typeof(env, argv[5], &st) != napi_ok) return NULL;
+  bool has_slots = st != napi_undefined && st != napi_null;
+  const int32_t *slots = NULL;
+  if (has_slots && !arg_i32(env, argv[5], &slots, &nslots)) {
+    napi_throw_type_error(env, NULL, "instrument: slots must be an Int32Array");
     return NULL;
   }
   size_t len = 0;
   char *src = arg_str(env, argv[0], &len), *mod = arg_str(env, argv[1], NULL);
   char *url = arg_str(env, argv[2], NULL), *lang = arg_str(env, argv[3], NULL);
-  char *pro = argc > 4 ? arg_str(env, argv[4], NULL) : NULL;
+  char *pro = argc > 4 ? arg_str(env, argv[4], NULL) : NULL; /* null: no prologue */
   hud_indexer *ix = env_indexer(env);
   napi_value ret = NULL;
   hsn_result *r = NULL;
@@ -110,13 +153,11 @@ static napi_value js_instrument(napi_env env, napi_callback_info info) {
   if (src && mod && url && lang && ix) {
     hud_lang l = hud_lang_from_name(lang);
     rc = l == HUD_LANG_JAVASCRIPT || l == HUD_LANG_TYPESCRIPT || l == HUD_LANG_TSX
-             ? hsn_rewrite(ix, l, mod, url, src, len, pro, &r)
+             ? hsn_rewrite_slots(ix, l, mod, url, src, len, pro, slots, nslots, &r)
              : HUD_EINVAL;
   }
   if (rc) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (!pending) napi_throw_error(env, NULL, hud_strerror(rc));
+    throw_rc(env, rc);
   } else {
     ret = result_to_js(env, r);
   }
@@ -129,11 +170,97 @@ static napi_value js_instrument(napi_env env, napi_callback_info info) {
   return ret;
 }
 
-NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+/* {ids, names, startLines, endLines, async, parents, points, parseErrors} of IDX, the index of
+ * SRC (LEN bytes), or NULL with a JS exception pending. */
+static napi_value functions_to_js(napi_env env, const hud_index_result *idx, const char *src,
+                                  size_t len) {
+  napi_value obj, ids, names, starts, ends, async, parents, v, ab, pts;
+  size_t nf = idx->nfuncs;
+  if (napi_create_object(env, &obj) != napi_ok ||
+      napi_create_array_with_length(env, nf, &ids) != napi_ok ||
+      napi_create_array_with_length(env, nf, &names) != napi_ok ||
+      napi_create_array_with_length(env, nf, &starts) != napi_ok ||
+      napi_create_array_with_length(env, nf, &ends) != napi_ok ||
+      napi_create_array_with_length(env, nf, &async) != napi_ok ||
+      napi_create_array_with_length(env, nf, &parents) != napi_ok)
+    return NULL;
+  for (size_t i = 0; i < nf; i++) {
+    const hud_index_func *f = &idx->funcs[i];
+    uint32_t k = (uint32_t)i;
+    if (napi_create_string_utf8(env, f->function_id, NAPI_AUTO_LENGTH, &v) != napi_ok ||
+        napi_set_element(env, ids, k, v) != napi_ok ||
+        napi_create_string_utf8(env, f->qualname, NAPI_AUTO_LENGTH, &v) != napi_ok ||
+        napi_set_element(env, names, k, v) != napi_ok ||
+        napi_create_int32(env, f->start_line, &v) != napi_ok ||
+        napi_set_element(env, starts, k, v) != napi_ok ||
+        napi_create_int32(env, f->end_line, &v) != napi_ok ||
+        napi_set_element(env, ends, k, v) != napi_ok ||
+        napi_get_boolean(env, f->is_async, &v) != napi_ok ||
+        napi_set_element(env, async, k, v) != napi_ok ||
+        napi_create_int32(env, f->parent, &v) != napi_ok ||
+        napi_set_element(env, parents, k, v) != napi_ok)
+      return NULL;
+  }
+  void *data = NULL;
+  if (napi_create_arraybuffer(env, nf * HSN_POINTS_PER_FN * sizeof(uint32_t), &data, &ab) != napi_ok)
+    return NULL;
+  if (hsn_points(idx, src, len, data)) {
+    napi_throw_error(env, NULL, hud_strerror(HUD_ENOMEM));
+    return NULL;
+  }
+  if (napi_create_typedarray(env, napi_uint32_array, nf * HSN_POINTS_PER_FN, ab, 0, &pts) != napi_ok ||
+      napi_set_named_property(env, obj, "ids", ids) != napi_ok ||
+      napi_set_named_property(env, obj, "names", names) != napi_ok ||
+      napi_set_named_property(env, obj, "startLines", starts) != napi_ok ||
+      napi_set_named_property(env, obj, "endLines", ends) != napi_ok ||
+      napi_set_named_property(env, obj, "async", async) != napi_ok ||
+      napi_set_named_property(env, obj, "parents", parents) != napi_ok ||
+      napi_set_named_property(env, obj, "points", pts) != napi_ok ||
+      napi_get_boolean(env, idx->parse_errors, &v) != napi_ok ||
+      napi_set_named_property(env, obj, "parseErrors", v) != napi_ok)
+    return NULL;
+  return obj;
+}
+
+static napi_value js_functions(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "functions(source, modulePath, lang)");
+    return NULL;
+  }
+  size_t len = 0;
+  char *src = arg_str(env, argv[0], &len), *mod = arg_str(env, argv[1], NULL);
+  char *lang = arg_str(env, argv[2], NULL);
+  hud_indexer *ix = env_indexer(env);
+  hud_index_result *idx = NULL;
+  int rc = HUD_EINVAL;
+  if (src && mod && lang && ix) {
+    hud_lang l = hud_lang_from_name(lang);
+    rc = l == HUD_LANG_JAVASCRIPT || l == HUD_LANG_TYPESCRIPT || l == HUD_LANG_TSX
+             ? hud_indexer_run(ix, l, mod, src, len, NULL, &idx)
+             : HUD_EINVAL;
+  }
+  napi_value ret = NULL;
+  if (rc) throw_rc(env, rc);
+  else ret = functions_to_js(env, idx, src, len);
+  hud_index_result_free(idx);
+  free(src);
+  free(mod);
+  free(lang);
+  return ret;
+}
+
+static bool export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
-  if (napi_create_function(env, "instrument", NAPI_AUTO_LENGTH, js_instrument, NULL, &fn) !=
-          napi_ok ||
-      napi_set_named_property(env, exports, "instrument", fn) != napi_ok)
+  return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
+         napi_set_named_property(env, exports, name, fn) == napi_ok;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  if (!export_fn(env, exports, "instrument", js_instrument) ||
+      !export_fn(env, exports, "functions", js_functions))
     return NULL;
   return exports;
 }

@@ -39,6 +39,8 @@ typedef struct rw {
   size_t nins, capins;
   uint32_t *leaves; /* token start bytes, ascending */
   size_t nleaves, capleaves;
+  const int32_t *slots; /* index function -> table entry, < 0: left as it is; NULL: itself */
+  size_t nslots;
   const char *prologue;
   bool prologue_semi; /* the prologue follows the module's directives */
   size_t instrumented;
@@ -131,7 +133,8 @@ static int instrument_node(rw *w, TSNode fn) {
   int k = match_func(w, ts_node_start_byte(fn), ts_node_end_byte(fn));
   if (k < 0) return 0;
   w->used[k] = true;
-  uint32_t n = (uint32_t)k, ns = ts_node_start_byte(fn);
+  if (w->slots && ((size_t)k >= w->nslots || w->slots[k] < 0)) return 0;
+  uint32_t n = w->slots ? (uint32_t)w->slots[k] : (uint32_t)k, ns = ts_node_start_byte(fn);
   uint32_t bs = ts_node_start_byte(body), be = ts_node_end_byte(body);
   int rc;
   if (strcmp(ts_node_type(body), "statement_block") == 0) {
@@ -333,6 +336,12 @@ static uint32_t prologue_offset(const char *src, size_t len) {
 
 int hsn_rewrite(hud_indexer *ix, hud_lang lang, const char *module_path, const char *source_url,
                 const char *src, size_t len, const char *prologue, hsn_result **out) {
+  return hsn_rewrite_slots(ix, lang, module_path, source_url, src, len, prologue, NULL, 0, out);
+}
+
+int hsn_rewrite_slots(hud_indexer *ix, hud_lang lang, const char *module_path,
+                      const char *source_url, const char *src, size_t len, const char *prologue,
+                      const int32_t *slots, size_t nslots, hsn_result **out) {
   const TSLanguage *tl = ts_lang(lang);
   if (!ix || !tl || !module_path || !src || !out) return HUD_EINVAL;
   *out = NULL;
@@ -340,7 +349,7 @@ int hsn_rewrite(hud_indexer *ix, hud_lang lang, const char *module_path, const c
   int rc = hud_indexer_run(ix, lang, module_path, src, len, NULL, &idx);
   if (rc) return rc;
   hsn_result *r = calloc(1, sizeof *r);
-  rw w = {.src = src, .len = len, .idx = idx, .prologue = prologue};
+  rw w = {.src = src, .len = len, .idx = idx, .prologue = prologue, .slots = slots, .nslots = nslots};
   TSParser *parser = ts_parser_new();
   TSTree *tree = NULL;
   if (!r || !parser) {

@@ -54,6 +54,13 @@ typedef struct hsn_result {
  * Errors: HUD_EINVAL, HUD_ENOMEM, HUD_ETOOBIG, HUD_ETIMEOUT. */
 int hsn_rewrite(hud_indexer *ix, hud_lang lang, const char *module_path, const char *source_url,
                 const char *src, size_t len, const char *prologue, hsn_result **out);
+/* As hsn_rewrite, with the enter numbers chosen by the caller: the index's function k (the
+ * order of r->fns) enters __hud_b + SLOTS[k], or is left as it is when SLOTS[k] < 0 or
+ * k >= NSLOTS. The compiled output of TypeScript uses it to enter the .ts functions' table
+ * (lib/tsmap.js). */
+int hsn_rewrite_slots(hud_indexer *ix, hud_lang lang, const char *module_path,
+                      const char *source_url, const char *src, size_t len, const char *prologue,
+                      const int32_t *slots, size_t nslots, hsn_result **out);
 void hsn_result_free(hsn_result *r);
 
 #endif

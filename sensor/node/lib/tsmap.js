@@ -1,0 +1,163 @@
+'use strict';
+// Compiled TypeScript: a JavaScript module whose source map has one TypeScript source counts
+// its functions under the identity of that .ts file, as hud-index names it (module_path,
+// qualname, function_id, lines), so that lenses land on the code the engineer edits.
+//
+// The .ts text (the map's sourcesContent, else the file) goes through the same source index
+// as hud-index; the table the module registers is the .ts file's functions. Each compiled
+// function is matched through the map to the .ts function whose name (or definition) starts
+// at the position its own name (or definition) maps to (tsc maps both tokens), else by the
+// fallbacks in match(); a pair of named functions must share the name. Compiled functions
+// without a .ts counterpart (tsc's helpers __awaiter, __decorate, ...; the IIFEs of enums,
+// namespaces and ES5 classes) are left as they are. Downlevel async functions and async
+// generators (`return __awaiter(this, ..., function* () {...})`) count on the inner generator,
+// which runs the body once per call and sees its exceptions.
+const fs = require('node:fs');
+const config = require('./config');
+const sourcemap = require('./sourcemap');
+
+const TS = /\.(c|m)?tsx?$/;
+const HAS_MAP = /\/[*/][#@]\s*sourceMappingURL=/;
+const DOWNLEVEL = /\b__(?:awaiter|asyncGenerator)\)?\((?:[^()]|\([^()]*\))*,\s*$/;
+const P = 4; // points per function (src/positions.h)
+const MODIFIERS = /^\s*export\s+(default\s+)?$/;
+
+// The .ts source of a map: {file, text, index}, or null unless the map has exactly one
+// TypeScript source, named by a path or a file: URL (a bundler's webpack:// and the like are
+// not files hud-index sees). The text is the map's sourcesContent when it has it (what was
+// compiled, so positions match even when the file was edited since), else the file's.
+function tsSource(map, dir) {
+  const ts = [];
+  map.sources.forEach((s, i) => {
+    if (typeof s === 'string' && TS.test(s)) ts.push(i);
+  });
+  if (ts.length !== 1) return null;
+  const i = ts[0];
+  if (/^[a-z][a-z0-9+.-]*:/i.test(map.sources[i]) && !map.sources[i].startsWith('file:')) return null;
+  const file = sourcemap.sourcePath(map, dir, i);
+  if (!file) return null;
+  const c = Array.isArray(map.sourcesContent) ? map.sourcesContent[i] : null;
+  if (typeof c === 'string') return { file, text: c, index: i };
+  try {
+    return { file, text: fs.readFileSync(file, 'utf8'), index: i };
+  } catch {
+    return null;
+  }
+}
+
+// The last part of a qualname as a name to compare, or null when it says nothing: anonymous,
+// constructors (ES5 names them after the class), ES5 accessors (the `get`/`set` functions of
+// Object.defineProperty); tsc's renames (name_1) folded.
+function lastName(q) {
+  const n = q.slice(q.lastIndexOf('.') + 1).replace(/^(get|set) /, '').replace(/_\d+$/, '');
+  return n === '<anonymous>' || n === 'constructor' || n === 'get' || n === 'set' ? null : n;
+}
+
+const pos = (pts, k, o) => [pts[P * k + o], pts[P * k + o + 1]];
+
+// Which .ts function each compiled function enters: Int32Array over JS's functions (-1: none).
+function match(js, jsText, ts, tsText, lines, srcIndex) {
+  const n = js.ids.length;
+  const slots = new Int32Array(n).fill(-1);
+  const taken = new Uint8Array(ts.ids.length);
+  const byName = new Map(), byStart = new Map(), onLine = new Map(); // .ts line -> [m] by column
+  for (let m = 0; m < ts.ids.length; m++) {
+    const [l, c] = pos(ts.points, m, 0);
+    byName.set(pos(ts.points, m, 2).join(':'), m);
+    byStart.set(`${l}:${c}`, m);
+    if (!onLine.has(l)) onLine.set(l, []);
+    onLine.get(l).push(m);
+  }
+  for (const a of onLine.values()) a.sort((x, y) => ts.points[P * x + 1] - ts.points[P * y + 1]);
+  const key = (s) => (s && s[1] === srcIndex ? `${s[2]}:${s[3]}` : null);
+  const take = (k, m) => {
+    if (m === undefined || m < 0 || taken[m]) return false;
+    slots[k] = m;
+    taken[m] = 1;
+    return true;
+  };
+  // Where tsc maps a function: its name (or its definition) maps to the .ts one's.
+  for (let k = 0; k < n; k++) {
+    const name = key(sourcemap.exact(lines, ...pos(js.points, k, 2)));
+    const start = key(sourcemap.exact(lines, ...pos(js.points, k, 0)));
+    [byName.get(name), byStart.get(start), byStart.get(name), byName.get(start)].some((m) => take(k, m));
+  }
+  // Compilers that map the expression around a function but not the function (esbuild, as
+  // tsx runs it: `const f = __name(async () => {...}, "f")`): the nearest segment before it.
+  for (let k = 0; k < n; k++) {
+    if (slots[k] >= 0) continue;
+    const at = key(sourcemap.before(lines, ...pos(js.points, k, 0)));
+    if (at) [byStart.get(at), byName.get(at)].some((m) => take(k, m));
+  }
+  // A function whose head maps only from its parameters or a modifier: ES5 moves a default
+  // parameter's arrow into the body (`if (f === void 0) { f = function (a) {...} }`), esbuild
+  // drops an arrow's parentheses and maps `export default async function f` from `export`.
+  // The first segment in the compiled head (before its `{` or `=>`) maps into the .ts head:
+  // the latest .ts function starting on that line before it, else the one it starts right
+  // after `export` / `export default`.
+  const jsLines = jsText.split('\n');
+  let tsLines = null;
+  for (let k = 0; k < n; k++) {
+    if (slots[k] >= 0) continue;
+    const [l, c] = pos(js.points, k, 0);
+    const text = jsLines[l] || '';
+    const ends = [text.indexOf('{', c), text.indexOf('=>', c)].filter((e) => e >= 0);
+    const seg = sourcemap.from(lines, l, c);
+    if (!seg || seg[1] !== srcIndex || (ends.length && seg[0] >= Math.min(...ends))) continue;
+    const cands = onLine.get(seg[2]) || [];
+    let best = -1;
+    for (const m of cands) if (ts.points[P * m + 1] <= seg[3]) best = m;
+    if (best < 0) {
+      tsLines ||= tsText.split('\n');
+      const t = tsLines[seg[2]] || '';
+      best = cands.find((m) => MODIFIERS.test(t.slice(seg[3], ts.points[P * m + 1]))) ?? -1;
+    }
+    take(k, best);
+  }
+  // A pair whose functions both have names must have one name (up to tsc's renames `f_1`):
+  // positions from a .ts file edited since it was compiled must not pair strangers.
+  for (let k = 0; k < n; k++) {
+    if (slots[k] < 0) continue;
+    const a = lastName(js.names[k]), b = lastName(ts.names[slots[k]]);
+    if (a && b && a !== b) {
+      taken[slots[k]] = 0;
+      slots[k] = -1;
+    }
+  }
+  // Downlevel async: the .ts function moves to the generator its compiled function hands to
+  // __awaiter / __asyncGenerator.
+  for (let g = 0; g < n; g++) {
+    const f = js.parents[g];
+    if (f < 0 || slots[g] >= 0 || slots[f] < 0 || !ts.async[slots[f]] || js.async[f]) continue;
+    const [l, c] = pos(js.points, g, 0);
+    const line = jsLines[l] || '';
+    if (!line.startsWith('function*', c) || !DOWNLEVEL.test(line.slice(Math.max(0, c - 200), c))) continue;
+    slots[g] = slots[f];
+    slots[f] = -1;
+  }
+  return slots;
+}
+
+// For SOURCE (the compiled text of FILE): {file, mod, fns, js, slots} — the .ts file, its
+// module_path, its functions and the compiled ones (the addon's functions()), and the slots
+// for instrument() — or null when SOURCE is not compiled TypeScript with a usable map.
+function plan(native, source, file, opts) {
+  if (!HAS_MAP.test(source)) return null;
+  const loaded = sourcemap.load(source, file);
+  if (!loaded) return null;
+  const src = tsSource(loaded.map, loaded.dir);
+  if (!src) return null;
+  let lines;
+  try {
+    lines = sourcemap.decode(loaded.map.mappings);
+  } catch {
+    return null;
+  }
+  const mod = config.modulePath(src.file, opts.root);
+  const lang = src.file.endsWith('.tsx') ? 'tsx' : 'typescript';
+  const fns = native.functions(src.text, mod, lang);
+  const js = native.functions(source, config.modulePath(file, opts.root), 'javascript');
+  return { file: src.file, mod, fns, js, slots: match(js, source, fns, src.text, lines, src.index) };
+}
+
+module.exports = { plan, match, tsSource, TS };

@@ -1,0 +1,51 @@
+// Ground truth for compiled TypeScript: the fixture project (typescript/app: classes,
+// abstract classes, accessors, class fields, decorators, overloads, enums, namespaces,
+// generators, async functions and generators, async arrows, TSX, a default export) compiled
+// by tsc to CommonJS and ES modules, targets ES2020 and ES2015 (async downlevelled to
+// __awaiter), source maps as files and inline. Run with the sensor, the calls and escaped
+// exceptions per function must be exactly typescript/expected.json, keyed by the function_id
+// hud-index gives the .ts function, with the .ts module_path and qualname; no function of
+// the compiled .js files may appear; the program's results are those of the run without it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { node, lastJson } from './support.mjs';
+import { APP, RUN, haveNpm } from './ts_support.mjs';
+
+if (!haveNpm()) process.exit(77);
+const here = path.dirname(new URL(import.meta.url).pathname);
+const expected = JSON.parse(fs.readFileSync(path.join(here, 'typescript', 'expected.json'), 'utf8'));
+
+// hud-index over the .ts sources: module_path|qualname -> function_id.
+const r = spawnSync(process.env.HUD_INDEX_BIN, ['--root', APP, path.join(APP, 'src')], { encoding: 'utf8' });
+assert.equal(r.status, 0, r.stderr);
+const ids = new Map();
+for (const line of r.stdout.split('\n').filter(Boolean)) {
+  const f = JSON.parse(line);
+  ids.set(`${f.module_path}|${f.qualname}`, f.function_id);
+}
+const want = {};
+for (const [mod, fns] of Object.entries(expected))
+  for (const [name, c] of Object.entries(fns)) {
+    const id = ids.get(`${mod}|${name}`);
+    assert.ok(id, `hud-index names ${mod} ${name}`);
+    want[id] = { module_path: mod, name, calls: c[0], errors: c[1] };
+  }
+
+let n = 0;
+for (const v of RUN) {
+  const entry = path.join(v, 'main.js');
+  const plain = lastJson(node([entry], APP), `${v} plain`);
+  assert.equal(plain.counts, null);
+  const got = lastJson(node(['--import', 'hud-sensor/register', entry], APP, { HUD_ENABLE: '1', HUD_STATUS: 'off' }), v);
+  assert.deepEqual(got.result, plain.result, `${v}: the program's results change`);
+  const counted = {};
+  for (const [id, c] of Object.entries(got.counts)) {
+    assert.match(c.module_path, /^src\/.*\.tsx?$/, `${v}: ${c.module_path} ${c.name} is not a .ts function`);
+    if (c.calls || c.errors) counted[id] = { module_path: c.module_path, name: c.name, calls: c.calls, errors: c.errors };
+  }
+  assert.deepEqual(counted, want, `${v}: counts by .ts function_id`);
+  n++;
+}
+console.log(`typescript ground truth: ${n} variants (${RUN.join(', ')}), ${Object.keys(want).length} .ts functions each, exact`);
