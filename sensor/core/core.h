@@ -163,10 +163,11 @@ int sns_core_init(double call_ns, double sample_ns);
 
 /* ---- functions ---- */
 /* Declares one function; *IDX is its index. FILE and MODULE_PATH must live for the process
- * (sns_dupstr). SRC/LEN: the module's source, for the source hash of lines START..END.
- * Returns 0, HUD_ETOOBIG (too many functions) or HUD_ENOMEM. */
+ * (sns_dupstr). The source hash of lines START..END: HASH when given (computed where the source
+ * was), else from SRC/LEN, the module's source. Returns 0, HUD_ETOOBIG (too many functions) or
+ * HUD_ENOMEM. */
 int sns_fn_declare(const char *file, const char *module_path, const char *qualname, const char *src, size_t len,
-                   int32_t start, int32_t end, bool is_async, bool is_generator, uint32_t *idx);
+                   int32_t start, int32_t end, bool is_async, bool is_generator, const char *hash, uint32_t *idx);
 
 /* ---- period tables ---- */
 sns_period *sns_period_new(void);

@@ -136,7 +136,7 @@ static void sketch_free(hud_sketch *sk) {
 
 /* ---- functions ---- */
 int sns_fn_declare(const char *file, const char *module_path, const char *qualname, const char *src, size_t len,
-                   int32_t start, int32_t end, bool is_async, bool is_generator, uint32_t *idx) {
+                   int32_t start, int32_t end, bool is_async, bool is_generator, const char *hash, uint32_t *idx) {
   if ((uint64_t)sns_nfns + 1 > (uint64_t)SNS_FN_PAGE * SNS_FN_PAGES) return HUD_ETOOBIG;
   uint32_t i = sns_nfns;
   if (!sns_fn_pages[i / SNS_FN_PAGE]) {
@@ -156,7 +156,10 @@ int sns_fn_declare(const char *file, const char *module_path, const char *qualna
   fn->is_async = is_async;
   fn->is_generator = is_generator;
   hud_function_id(module_path, qualname, fn->function_id);
-  if (!src || hud_source_hash(src, len, start, end, fn->source_hash) != 0) hud_sha1_hex("", 0, fn->source_hash);
+  if (hash && strlen(hash) == HUD_SHA1_HEXLEN)
+    memcpy(fn->source_hash, hash, HUD_SHA1_HEXLEN + 1);
+  else if (!src || hud_source_hash(src, len, start, end, fn->source_hash) != 0)
+    hud_sha1_hex("", 0, fn->source_hash);
   sns_nfns = i + 1;
   *idx = i;
   return 0;

@@ -14,6 +14,7 @@
 #include "hud/err.h"
 #include "hud/index.h"
 #include "rewrite.h"
+#include "runtime.h"
 
 #define NAPI_OK(call)                                                                            \
   do {                                                                                           \
@@ -74,6 +75,22 @@ static napi_value result_to_js(napi_env env, const hsn_result *r) {
   NAPI_OK(napi_set_named_property(env, obj, "ids", ids));
   NAPI_OK(napi_set_named_property(env, obj, "names", names));
   NAPI_OK(napi_set_named_property(env, obj, "startLines", lines));
+  /* For the runtime's declarations: (start, end, flags: 1 async, 2 generator) and hashes. */
+  napi_value meta, hashes;
+  void *mdata = NULL;
+  NAPI_OK(napi_create_arraybuffer(env, (r->nfns * 3 + 1) * sizeof(int32_t), &mdata, &ab));
+  int32_t *m = mdata;
+  NAPI_OK(napi_create_array_with_length(env, r->nfns, &hashes));
+  for (size_t i = 0; i < r->nfns; i++) {
+    m[3 * i] = r->fns[i].start_line;
+    m[3 * i + 1] = r->fns[i].end_line;
+    m[3 * i + 2] = (r->fns[i].is_async ? 1 : 0) | (r->fns[i].is_generator ? 2 : 0);
+    NAPI_OK(napi_create_string_utf8(env, r->fns[i].source_hash, NAPI_AUTO_LENGTH, &v));
+    NAPI_OK(napi_set_element(env, hashes, (uint32_t)i, v));
+  }
+  NAPI_OK(napi_create_typedarray(env, napi_int32_array, r->nfns * 3, ab, 0, &meta));
+  NAPI_OK(napi_set_named_property(env, obj, "meta", meta));
+  NAPI_OK(napi_set_named_property(env, obj, "hashes", hashes));
   void *data = NULL;
   NAPI_OK(napi_create_arraybuffer(env, r->nins * 3 * sizeof(uint32_t), &data, &ab));
   uint32_t *u = data;
@@ -131,6 +148,7 @@ static napi_value js_instrument(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
+  if (hsn_runtime_init(env, exports) != 0) return NULL;
   if (napi_create_function(env, "instrument", NAPI_AUTO_LENGTH, js_instrument, NULL, &fn) !=
           napi_ok ||
       napi_set_named_property(env, exports, "instrument", fn) != napi_ok)

@@ -510,7 +510,7 @@ static PyObject *py_declare(PyObject *mod, PyObject *args) {
       return NULL;
     }
     uint32_t idx;
-    if (sns_fn_declare(f, mp, qn, src.buf, (size_t)src.len, start, end, is_async, is_gen, &idx) != 0) {
+    if (sns_fn_declare(f, mp, qn, src.buf, (size_t)src.len, start, end, is_async, is_gen, NULL, &idx) != 0) {
       PyBuffer_Release(&src);
       return PyErr_NoMemory();
     }
