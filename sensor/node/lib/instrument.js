@@ -45,7 +45,7 @@ function rewrite(source, file, key, url, opts) {
   }
   stats.modules++;
   stats.functions += r.instrumented;
-  const table = [r.ids, r.names, key, Array.from(r.inserts), mod];
+  const table = [r.ids, r.names, key, Array.from(r.inserts), mod, Array.from(r.meta), r.hashes];
   let code = `${r.code}\n;function __hud_t(){return${JSON.stringify(table)}}`;
   // The map only for Node's own source-map support: in "exact" mode the frames already carry
   // original columns, and Node (--enable-source-maps) would map them a second time.
