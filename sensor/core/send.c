@@ -629,8 +629,11 @@ static void *sender_main(void *arg) {
         bool have = S.head != NULL;
         pthread_mutex_unlock(&S.mu);
         if (!have) break;
-        if (send_one() != 0) {
-          if (cpu_seconds(CLOCK_MONOTONIC) + 0.2 >= deadline) {
+        int rc = send_one();
+        if (rc != 0) {
+          /* Nothing listens (connection refused): waiting out the budget would not change that,
+           * and the program would take 2 s longer to exit. */
+          if (rc == HUD_ECONNECT || cpu_seconds(CLOCK_MONOTONIC) + 0.2 >= deadline) {
             ok = false;
             break;
           }
