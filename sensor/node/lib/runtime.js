@@ -43,14 +43,42 @@ function counts() {
   return out;
 }
 
+// fa(h, iterable): `for await` over ITERABLE in the call h (src/rewrite.c). Each next() (and
+// return()) is where the loop suspends: the call leaves the shadow stack; the inner
+// iterator's promise is returned as it is, so the loop takes the same ticks.
+function fa(h, iterable) {
+  if (iterable == null) return iterable; // the loop throws its own TypeError
+  const get = iterable[Symbol.asyncIterator];
+  if (typeof get !== 'function') return iterable; // a sync iterable: no wrapper (not exact)
+  return {
+    [Symbol.asyncIterator]() {
+      const it = get.call(iterable);
+      const w = {
+        next(v) {
+          const p = it.next(v); // an async generator's body runs here, called by this call
+          native.s(h);
+          return p;
+        },
+      };
+      if (typeof it.return === 'function')
+        w.return = (v) => {
+          const p = it.return(v);
+          native.s(h);
+          return p;
+        };
+      return w;
+    },
+  };
+}
+
 const nop = () => 0;
 const pass = (h, x) => x;
 
 function install() {
   if (globalThis.__hud) return globalThis.__hud;
   const api = isMainThread
-    ? { table, enter: native.enter, exit: native.exit, fail: native.fail, s: native.s, r: native.r, counts }
-    : { table, enter: nop, exit: nop, fail: nop, s: pass, r: pass, counts };
+    ? { table, enter: native.enter, exit: native.exit, fail: native.fail, s: native.s, r: native.r, fa, counts }
+    : { table, enter: nop, exit: nop, fail: nop, s: pass, r: pass, fa: pass, counts };
   Object.defineProperty(globalThis, '__hud', { value: Object.freeze(api), enumerable: false });
   return api;
 }

@@ -16,10 +16,12 @@ const TSLanguage *tree_sitter_javascript(void);
 const TSLanguage *tree_sitter_typescript(void);
 const TSLanguage *tree_sitter_tsx(void);
 
-/* Opens, then closes (cmp_ins). The RESUME/SUSPEND kinds mark where an async function or a
+/* Opens, then closes (cmp_ins). The RESUME/SUSPEND/FA kinds mark where an async function or a
  * generator suspends and resumes, so that the runtime's shadow stack follows it:
  *   await X  ->  __hud.r(__hud_h,await __hud.s(__hud_h,X))     (yield likewise)
- *   catch (e) { / finally {  ->  ... {__hud.r(__hud_h,0);     (resumed by a rejection) */
+ *   catch (e) { / finally {  ->  ... {__hud.r(__hud_h,0);     (resumed by a rejection)
+ *   for await (L of X) B  ->  {for await (L of __hud.fa(__hud_h,X)) {__hud.r(__hud_h,0);B};__hud.r(__hud_h,0)}
+ *     (the wrapper's next() suspends; the body and the statement after the loop resume) */
 enum {
   INS_PROLOGUE,
   INS_OPEN_BLOCK,
@@ -28,10 +30,16 @@ enum {
   INS_RESUME_OPEN,
   INS_SUSPEND,
   INS_RESUME_STMT,
+  INS_FA_BLOCK,
+  INS_FA_OPEN,
+  INS_FA_BODY_OPEN,
   INS_CLOSE_BLOCK,
   INS_CLOSE_EXPR,
   INS_RESUME_CLOSE,
-  INS_SUSPEND_BARE
+  INS_SUSPEND_BARE,
+  INS_FA_CLOSE,
+  INS_FA_BODY_CLOSE,
+  INS_FA_END
 };
 
 typedef struct ins {
@@ -204,10 +212,42 @@ static bool in_suspendable(rw *w, TSNode n, uint32_t *fs) {
   return false;
 }
 
-/* await/yield and the blocks a rejection resumes in (see the enum). */
+/* for await (see the enum); labels stay on the loop. */
+static int instrument_for_await(rw *w, TSNode n) {
+  TSNode right = ts_node_child_by_field_name(n, "right", 5), body = ts_node_child_by_field_name(n, "body", 4);
+  if (ts_node_is_null(right) || ts_node_is_null(body)) return 0;
+  TSNode outer = n;
+  while (!ts_node_is_null(ts_node_parent(outer)) && !strcmp(ts_node_type(ts_node_parent(outer)), "labeled_statement"))
+    outer = ts_node_parent(outer);
+  uint32_t s = ts_node_start_byte(outer), e = ts_node_end_byte(outer);
+  int rc = add_ins(w, s, s, INS_FA_BLOCK, 0);
+  if (!rc) rc = add_ins(w, ts_node_start_byte(right), s, INS_FA_OPEN, 0);
+  if (!rc) rc = add_ins(w, ts_node_end_byte(right), s, INS_FA_CLOSE, 0);
+  if (!rc && !strcmp(ts_node_type(body), "statement_block")) {
+    rc = add_ins(w, ts_node_start_byte(body) + 1, s, INS_RESUME_STMT, 0);
+  } else if (!rc) {
+    rc = add_ins(w, ts_node_start_byte(body), s, INS_FA_BODY_OPEN, 0);
+    if (!rc) rc = add_ins(w, ts_node_end_byte(body), ts_node_start_byte(body), INS_FA_BODY_CLOSE, 0);
+  }
+  if (!rc) rc = add_ins(w, e, s, INS_FA_END, 0);
+  return rc;
+}
+
+static bool is_for_await(TSNode n) {
+  if (strcmp(ts_node_type(n), "for_in_statement")) return false;
+  uint32_t nc = ts_node_child_count(n);
+  for (uint32_t i = 0; i < nc; i++) {
+    TSNode c = ts_node_child(n, i);
+    if (!ts_node_is_named(c) && !strcmp(ts_node_type(c), "await")) return true;
+  }
+  return false;
+}
+
+/* await/yield, for await and the blocks a rejection resumes in (see the enum). */
 static int instrument_suspension(rw *w, TSNode n) {
   const char *t = ts_node_type(n);
   uint32_t fs, ns = ts_node_start_byte(n);
+  if (is_for_await(n)) return in_suspendable(w, n, &fs) ? instrument_for_await(w, n) : 0;
   bool point = !strcmp(t, "await_expression") || !strcmp(t, "yield_expression");
   bool block = !strcmp(t, "catch_clause") || !strcmp(t, "finally_clause");
   if ((!point && !block) || !in_suspendable(w, n, &fs)) return 0;
@@ -319,6 +359,12 @@ static const char *ins_text(int kind, uint32_t n, char *buf, size_t cap) {
   case INS_RESUME_CLOSE: return "))";
   case INS_SUSPEND_BARE: return " __hud.s(__hud_h))";
   case INS_RESUME_STMT: return "__hud.r(__hud_h,0);";
+  case INS_FA_BLOCK: return "{";
+  case INS_FA_OPEN: return "__hud.fa(__hud_h,";
+  case INS_FA_BODY_OPEN: return "{__hud.r(__hud_h,0);";
+  case INS_FA_CLOSE: return ")";
+  case INS_FA_BODY_CLOSE: return "}";
+  case INS_FA_END: return ";__hud.r(__hud_h,0)}";
   }
   return buf;
 }
