@@ -206,9 +206,9 @@ static inline void sns_count(sns_period *p, uint32_t fn, uint32_t caller, uint32
 
 /* ---- sampling: each function keeps within its per-second quota of timed calls ---- */
 extern uint32_t sns_quota;
-/* Whether this call of FN is to be timed (counts it in P's samples). */
-static inline bool sns_sample_due(sns_period *p, sns_fn *fn) {
-  if (--fn->countdown != 0) return false;
+/* FN's countdown ran out: this call is timed (counted in P's samples); sets the next countdown
+ * so that FN keeps within the quota. */
+static inline void sns_sample_next(sns_period *p, sns_fn *fn) {
   uint64_t now = sns_ticks();
   if (now - fn->win_start > sns_ticks_per_sec) {
     if (fn->win_samples < sns_quota / 4 && fn->interval > 1) fn->interval /= 2;
@@ -218,6 +218,11 @@ static inline bool sns_sample_due(sns_period *p, sns_fn *fn) {
   if (++fn->win_samples > sns_quota && fn->interval < (1u << 24)) fn->interval *= 2;
   fn->countdown = fn->interval;
   p->samples++;
+}
+/* Whether this call of FN is to be timed. */
+static inline bool sns_sample_due(sns_period *p, sns_fn *fn) {
+  if (--fn->countdown != 0) return false;
+  sns_sample_next(p, fn);
   return true;
 }
 /* A timed call of FN on its edge ended: duration and self time (ns). */

@@ -1,9 +1,15 @@
 'use strict';
-// The global `__hud` that instrumented code calls. Its hot functions are the addon's own
-// (src/runtime.c over the shared C core, sensor/core): enter(n) -> h, exit(h), fail(h, err),
-// s(h, x) / r(h, v) at suspension and resumption points. table([...]) runs first in a
-// rewritten module: it registers the module's insertions (lib/stack.js) and declares its
-// functions to the core, returning the module's base n of enter(n) (src/rewrite.h).
+// The global `__hud` that instrumented code calls (src/rewrite.h):
+//   enter(n) -> h, exit(h), fail(h, err)   around every function's body;
+//   s(h, x) -> x, r(h, v) -> v              where an async function or generator suspends
+//                                           (await, yield) and resumes (after it, catch, finally);
+//   fa(h, iterable)                          the iterable of a `for await` loop;
+//   table([...]) -> base                     a rewritten module's functions, first thing it runs.
+//
+// The untimed path is plain JS over memory the addon shares (src/runtime.c): a shadow stack
+// here, and each call counted in the C edge table by (callee, caller); the sender thread of the
+// shared C core (sensor/core) reads the counts from there. A new edge, a timed call (the
+// core's sampling countdown in cd[]) and an escaping exception call into the addon.
 //
 // Only the main thread records: worker threads get functions that do nothing (the core's
 // tables belong to one thread of application code, as CPython's belong to the GIL holder).
@@ -16,6 +22,126 @@ const native = require(path.join(__dirname, '..', 'hud_sensor.node'));
 const ids = [];
 const names = [];
 const modules = [];
+
+// Handles: an untimed call's edge id (> 0; 0 when the table was full), a timed one < 0.
+const MAX = 65536;
+const stk = new Int32Array(MAX); // function of each frame (the caller of the next call)
+const stkh = new Int32Array(MAX); // its handle
+let depth = 0;
+let kf, kc, kid, cnt, mask, idfn, cd, slotfn;
+function reload() {
+  const t = native.tables();
+  kf = t.kf;
+  kc = t.kc;
+  kid = t.kid;
+  idfn = t.idfn;
+  cnt = t.cnt;
+  mask = t.mask;
+  cd = t.cd;
+  slotfn = t.slotfn;
+  if (typeof lastc !== 'undefined') lastc.fill(-2); // the slots moved
+}
+
+// Per function, the caller and edge slot of its last call: a recursion or a loop calling the
+// same function from the same caller finds its counter without hashing.
+const CACHE = 1 << 16;
+const lastc = new Int32Array(CACHE).fill(-2);
+const lasts = new Int32Array(CACHE);
+
+function enter(n) {
+  const c = depth > 0 ? stk[depth - 1] : -1;
+  let h;
+  if (n < CACHE && lastc[n] === c) {
+    const i = lasts[n];
+    cnt[i]++;
+    h = kid[i];
+  } else {
+    h = count(n, c);
+  }
+  const ph = depth > 0 ? stkh[depth - 1] : 0;
+  const own = --cd[n] === 0;
+  // Timed: the countdown ran out, or the caller is a sampled call (its self time).
+  if (own || (ph < 0 && (-ph & 1) === 0)) h = native.timed(n, c, ph, own, h);
+  if (depth < MAX) {
+    stk[depth] = n;
+    stkh[depth++] = h;
+  }
+  return h;
+}
+
+// The call of N by C counted through the hash table (= ehash() in src/runtime.c); its edge id.
+function count(n, c) {
+  let i = (Math.imul(n + 1, 0x9e3779b1) ^ Math.imul(c + 2, 0x85ebca77)) & mask;
+  for (;;) {
+    const f = kf[i];
+    if (f === n + 1 && kc[i] === c) {
+      cnt[i]++;
+      if (n < CACHE) {
+        lastc[n] = c;
+        lasts[n] = i;
+      }
+      return kid[i];
+    }
+    if (f === 0) {
+      const id = native.edge(n, c);
+      if (id >= 0) return id;
+      reload();
+      return -id - 1;
+    }
+    i = (i + 1) & mask;
+  }
+}
+
+function exit(h) {
+  if (depth > 0 && stkh[depth - 1] === h) depth--;
+  if (h < 0) native.exitTimed(h);
+}
+
+function fail(h, err) {
+  native.fail(h, err);
+}
+
+function s(h, x) {
+  if (depth > 0 && stkh[depth - 1] === h) depth--;
+  return x;
+}
+
+function r(h, v) {
+  if (!(depth > 0 && stkh[depth - 1] === h) && depth < MAX) {
+    stk[depth] = h < 0 ? slotfn[-h >> 1] : idfn[h];
+    stkh[depth++] = h;
+  }
+  return v;
+}
+
+// fa(h, iterable): `for await` over ITERABLE in the call h (src/rewrite.c). Each next() (and
+// return()) is where the loop suspends: the call leaves the shadow stack after the inner
+// next() ran (an async generator's body starts there, called by this call); the inner promise
+// is returned as it is, so the loop takes the same ticks.
+function fa(h, iterable) {
+  if (iterable == null) return iterable; // the loop throws its own TypeError
+  const get = iterable[Symbol.asyncIterator];
+  if (typeof get !== 'function') return iterable; // a sync iterable: no wrapper (not exact)
+  return {
+    [Symbol.asyncIterator]() {
+      const it = get.call(iterable);
+      const w = {
+        next(v) {
+          const p = it.next(v);
+          s(h);
+          return p;
+        },
+      };
+      if (typeof it.return === 'function')
+        w.return = (v) => {
+          const p = it.return(v);
+          s(h);
+          return p;
+        };
+      return w;
+    },
+  };
+}
 
 function table(t) {
   const [tids, tnames, file, inserts, mod, meta, hashes] = t;
@@ -43,41 +169,14 @@ function counts() {
   return out;
 }
 
-// fa(h, iterable): `for await` over ITERABLE in the call h (src/rewrite.c). Each next() (and
-// return()) is where the loop suspends: the call leaves the shadow stack; the inner
-// iterator's promise is returned as it is, so the loop takes the same ticks.
-function fa(h, iterable) {
-  if (iterable == null) return iterable; // the loop throws its own TypeError
-  const get = iterable[Symbol.asyncIterator];
-  if (typeof get !== 'function') return iterable; // a sync iterable: no wrapper (not exact)
-  return {
-    [Symbol.asyncIterator]() {
-      const it = get.call(iterable);
-      const w = {
-        next(v) {
-          const p = it.next(v); // an async generator's body runs here, called by this call
-          native.s(h);
-          return p;
-        },
-      };
-      if (typeof it.return === 'function')
-        w.return = (v) => {
-          const p = it.return(v);
-          native.s(h);
-          return p;
-        };
-      return w;
-    },
-  };
-}
-
 const nop = () => 0;
 const pass = (h, x) => x;
 
 function install() {
   if (globalThis.__hud) return globalThis.__hud;
+  if (isMainThread) reload();
   const api = isMainThread
-    ? { table, enter: native.enter, exit: native.exit, fail: native.fail, s: native.s, r: native.r, fa, counts }
+    ? { table, enter, exit, fail, s, r, fa, counts }
     : { table, enter: nop, exit: nop, fail: nop, s: pass, r: pass, fa: pass, counts };
   Object.defineProperty(globalThis, '__hud', { value: Object.freeze(api), enumerable: false });
   return api;

@@ -1,19 +1,24 @@
-/* The Node sensor's runtime over the shared core (sensor/core): the bodies of `__hud`.
+/* The Node sensor's runtime over the shared core (sensor/core): the native half of `__hud`.
  *
- *   enter(n) -> h         counts the call of function n on its edge (caller = the instrumented
- *                         function running now: the top of a shadow stack) and times it when the
- *                         core's sampling says so; h names the call's frame record.
- *   exit(h)               the call returns or throws: ends its timing, pops it.
- *   fail(h, err)          err escapes the call: counted per type (err.constructor.name).
- *   s(h, x) -> x          the call suspends at await/yield x: pops it (rewrite.c).
- *   r(h, v) -> v          the call resumed: pushes it again, so its callees see it as caller.
- *   table(ids, names, file, module_path, meta, hashes) -> base   declares a module's functions.
- *   start(cfg), flush(s), shutdown(s), counts(), stats()
- *
- * Only the main thread's environment records (lib/runtime.js installs no-ops in workers). The
- * hooks hold `mu` while they touch the core, the sender takes it for its snapshot (the role of
- * the GIL in CPython); uncontended, it is two atomic operations per hook. Call sites are not
- * resolved: an edge's caller is known, its line is 0. */
+ * A call from JS into Node-API costs ~80 ns, so the untimed path never makes one: lib/runtime.js
+ * keeps the shadow stack and counts each call in an edge table that lives here, in C memory,
+ * and that JS sees as typed arrays (external ArrayBuffers):
+ *   kf[i] = callee + 1 (0 = empty slot), kc[i] = caller (-1 = none), cnt[i] = calls, ever,
+ *   kid[i] = the edge's id (fixed for the process: idfn[id], idc[id] are its callee, caller);
+ *   cd[n] = calls of function n until its next timed call; slotfn[s] = function of timed frame s.
+ * JS only increments cnt[] of existing slots and decrements cd[]. Everything else is a call in:
+ *   edge(n, c) -> id     a new edge (inserted under `mu`; -(id + 1) when the table moved: JS
+ *                        reloads it)
+ *   timed(n, c, ph, own, id) a timed call starts (own: the sampling countdown ran out; else its
+ *                        parent, handle ph, is sampled and wants its self time) -> handle < 0
+ *   exitTimed(h), fail(h, err), table(...), start(cfg), flush(s), shutdown(s), counts(), stats()
+ * The sender's snapshot (under `mu`) adds each slot's calls since the last snapshot to the
+ * retired period (cnt[] only grows; aligned 8-byte loads and stores are single-copy atomic, so
+ * a concurrent increment is seen now or at the next snapshot, never torn). Handles are small
+ * integers (V8 keeps them unboxed): an untimed call's edge id, a timed call's -(2 * slot) when
+ * sampled, -(2 * slot + 1) when timed for its parent. Only the main thread's environment
+ * records (lib/runtime.js installs no-ops in workers). Call sites are not resolved: an edge's
+ * line is 0. */
 #include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,143 +31,250 @@
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* ---- frames: one record per running (or suspended) call, and the shadow stack ---- */
+/* ---- the edge table JS counts in ---- */
+#define ECAP0 4096u
+#define ECAP_MAX (1u << 22)
+static int32_t *kf, *kc, *kid;
+static double *cnt, *prev; /* prev: cnt at the last snapshot (C only) */
+static uint32_t ecap, en;
+static int64_t edges_dropped;
+#define CD_CAP (1u << 20) /* functions with a sampling countdown (virtual memory until touched) */
+static int32_t *cd;
+#define IDS (ECAP_MAX / 2) /* edge ids (virtual memory until touched); id 0: unknown */
+static int32_t *idfn, *idc;
+
+static inline uint32_t ehash(int32_t n, int32_t c) {
+  return ((uint32_t)(n + 1) * 0x9E3779B1u) ^ ((uint32_t)(c + 2) * 0x85EBCA77u); /* = lib/runtime.js */
+}
+
+static bool etable_alloc(uint32_t cap, int32_t **f, int32_t **c, int32_t **id, double **k, double **pv) {
+  *f = calloc(cap, sizeof **f);
+  *c = calloc(cap, sizeof **c);
+  *id = calloc(cap, sizeof **id);
+  *k = calloc(cap, sizeof **k);
+  *pv = calloc(cap, sizeof **pv);
+  if (*f && *c && *id && *k && *pv) {
+    sns_mem_bytes += (int64_t)cap * (int64_t)(3 * sizeof(int32_t) + 2 * sizeof(double));
+    return true;
+  }
+  free(*f), free(*c), free(*id), free(*k), free(*pv);
+  return false;
+}
+
+static uint32_t eslot(int32_t n, int32_t c) {
+  uint32_t i = ehash(n, c) & (ecap - 1);
+  while (kf[i] && !(kf[i] == n + 1 && kc[i] == c)) i = (i + 1) & (ecap - 1);
+  return i;
+}
+
+/* Doubles the table (under mu). The old arrays stay allocated: JS may still hold them until it
+ * reloads, and a count made there meanwhile is lost (one at most, counted in edges_dropped). */
+static bool egrow(void) {
+  if (ecap >= ECAP_MAX) return false;
+  int32_t *of = kf, *oc = kc, *oi = kid;
+  double *ok = cnt, *op = prev;
+  uint32_t ocap = ecap;
+  if (!etable_alloc(ocap * 2, &kf, &kc, &kid, &cnt, &prev)) {
+    kf = of, kc = oc, kid = oi, cnt = ok, prev = op;
+    return false;
+  }
+  ecap = ocap * 2;
+  for (uint32_t i = 0; i < ocap; i++) {
+    if (!of[i]) continue;
+    uint32_t j = eslot(of[i] - 1, oc[i]);
+    kf[j] = of[i], kc[j] = oc[i], kid[j] = oi[i], cnt[j] = ok[i], prev[j] = op[i];
+  }
+  return true;
+}
+
+/* Calls since the last snapshot into P (sender, under mu). */
+static void collect(sns_period *p) {
+  for (uint32_t i = 0; i < ecap; i++) {
+    if (!kf[i]) continue;
+    double d = cnt[i] - prev[i];
+    if (d <= 0) continue;
+    prev[i] += d;
+    sns_edge *e = sns_edge_get(p, (uint32_t)(kf[i] - 1), kc[i] < 0 ? SNS_NONE : (uint32_t)kc[i], 0, 0);
+    if (e)
+      e->count += (int64_t)d;
+    else
+      p->dropped_invocations += (int64_t)d;
+  }
+}
+
+/* ---- timed frames ---- */
 typedef struct frame {
   uint64_t t0;
   int64_t child_ns;
   uint32_t fn, caller;
-  uint32_t parent, parent_gen; /* the own-timed frame that was on top at entry (self time) */
+  uint32_t parent, parent_gen; /* the sampled frame that was on top at entry (self time) */
   uint32_t gen, period;
-  uint8_t timed;               /* 0, OWN (sampled), or FOR_PARENT (its parent's self time) */
-  bool live;
+  bool own, live;
 } frame;
-enum { OWN = 1, FOR_PARENT = 2 };
-
-#define FRAMES_MAX (1u << 20) /* suspended calls that never finish (dropped generators) stay */
-#define STACK_MAX (1u << 16)
-static frame *frames;
-static uint32_t nframes, frames_cap;
-static uint32_t *free_frames;
-static uint32_t nfree;
-static uint32_t stack[STACK_MAX];
-static uint32_t depth;
+#define FRAMES (1u << 16) /* timed calls alive at once (suspended ones that never end stay) */
+static frame frames[FRAMES];
+static int32_t slotfn[FRAMES];
+static uint32_t free_frames[FRAMES], nfree;
 static uint32_t period_gen;
-static int64_t frames_dropped;
-/* Per function, for the process: calls and escapes (counts(), for tests and introspection). */
-static int64_t *totals;
-static size_t totals_cap;
+static int64_t *errs; /* escapes per function, for counts() */
 
-static uint32_t frame_new(void) {
-  if (nfree) return free_frames[--nfree];
-  if (nframes + 1 >= frames_cap) {
-    uint32_t ncap = frames_cap ? frames_cap * 2 : 4096;
-    if (ncap > FRAMES_MAX) return 0;
-    frame *nf = realloc(frames, ncap * sizeof *nf);
-    uint32_t *nl = realloc(free_frames, ncap * sizeof *nl);
-    if (nf) frames = nf;
-    if (nl) free_frames = nl;
-    if (!nf || !nl) return 0;
-    memset(frames + frames_cap, 0, (ncap - frames_cap) * sizeof *frames);
-    sns_mem_bytes += (int64_t)(ncap - frames_cap) * (int64_t)(sizeof *nf + sizeof *nl);
-    frames_cap = ncap;
-    if (nframes == 0) nframes = 1; /* 0 is "no frame" */
-  }
-  return nframes++;
-}
 
-static void frame_free(uint32_t h) {
-  frames[h].live = false;
-  frames[h].gen++;
-  free_frames[nfree++] = h;
-}
-
-/* Takes H off the shadow stack (with anything left above it); false when it is not there. */
-static bool unstack(uint32_t h) {
-  for (uint32_t i = depth, k = 0; i > 0 && k < 64; i--, k++) {
-    if (stack[i - 1] == h) {
-      depth = i - 1;
-      return true;
-    }
-  }
-  return false;
-}
-
-static inline uint32_t arg_u32(napi_env env, napi_value v) {
-  uint32_t x = SNS_NONE;
-  if (napi_get_value_uint32(env, v, &x) != napi_ok) return SNS_NONE;
+/* ---- helpers ---- */
+static double arg_num(napi_env env, napi_value v) {
+  double x = -1;
+  napi_get_value_double(env, v, &x);
   return x;
 }
 
-static napi_value js_enter(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], ret;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  uint32_t n = argc ? arg_u32(env, argv[0]) : SNS_NONE, h = 0;
+static napi_value num(napi_env env, double x) {
+  napi_value v;
+  napi_create_double(env, x, &v);
+  return v;
+}
+
+static napi_value external(napi_env env, void *data, size_t bytes, napi_typedarray_type t, size_t n) {
+  napi_value ab, arr;
+  if (napi_create_external_arraybuffer(env, data, bytes, NULL, NULL, &ab) != napi_ok ||
+      napi_create_typedarray(env, t, n, ab, 0, &arr) != napi_ok)
+    return NULL;
+  return arr;
+}
+
+/* tables() -> {kf, kc, cnt, mask, cd, slotfn} */
+static napi_value js_tables(napi_env env, napi_callback_info info) {
+  napi_value o, v;
+  napi_create_object(env, &o);
   pthread_mutex_lock(&mu);
-  if (n < sns_nfns) {
-    uint32_t top = depth ? stack[depth - 1] : 0;
-    uint32_t caller = top ? frames[top].fn : SNS_NONE;
-    sns_period *p = sns_cur;
-    sns_count(p, n, caller, 0, 0);
-    totals[2 * n]++;
-    h = frame_new();
-    if (h) {
-      frame *f = &frames[h];
-      f->fn = n;
-      f->caller = caller;
-      f->live = true;
-      f->period = period_gen;
-      f->child_ns = 0;
-      f->parent = top && frames[top].timed == OWN ? top : 0;
-      f->parent_gen = f->parent ? frames[top].gen : 0;
-      f->timed = sns_sample_due(p, sns_fn_at(n)) ? OWN : f->parent ? FOR_PARENT : 0;
-      if (depth < STACK_MAX) stack[depth++] = h;
-      if (f->timed) f->t0 = sns_ticks();
+  struct {
+    const char *k;
+    napi_value v;
+  } f[] = {{"kf", external(env, kf, ecap * sizeof *kf, napi_int32_array, ecap)},
+           {"kc", external(env, kc, ecap * sizeof *kc, napi_int32_array, ecap)},
+           {"kid", external(env, kid, ecap * sizeof *kid, napi_int32_array, ecap)},
+           {"idfn", external(env, idfn, IDS * sizeof *idfn, napi_int32_array, IDS)},
+           {"cnt", external(env, cnt, ecap * sizeof *cnt, napi_float64_array, ecap)},
+           {"mask", num(env, ecap - 1)},
+           {"cd", external(env, cd, CD_CAP * sizeof *cd, napi_int32_array, CD_CAP)},
+           {"slotfn", external(env, slotfn, sizeof slotfn, napi_int32_array, FRAMES)}};
+  pthread_mutex_unlock(&mu);
+  for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+    if (!f[i].v) {
+      napi_throw_error(env, NULL, "hud: cannot share the sensor's tables");
+      return NULL;
+    }
+    napi_set_named_property(env, o, f[i].k, f[i].v);
+  }
+  (void)v;
+  return o;
+}
+
+/* edge(n, c) -> id, or -(id + 1) when the table moved (JS reloads it). Counts the call. */
+static napi_value js_edge(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t n = (int32_t)arg_num(env, argv[0]), c = (int32_t)arg_num(env, argv[1]);
+  bool moved = false;
+  int32_t id = 0;
+  pthread_mutex_lock(&mu);
+  if (n >= 0 && (uint32_t)n < sns_nfns && c >= -1 && (c < 0 || (uint32_t)c < sns_nfns)) {
+    if (2 * (en + 1) > ecap) moved = egrow();
+    if (2 * (en + 1) <= ecap && en + 1 < IDS) {
+      uint32_t i = eslot(n, c);
+      if (!kf[i]) {
+        en++;
+        idfn[en] = n;
+        idc[en] = c;
+        kid[i] = (int32_t)en;
+        kc[i] = c;
+        kf[i] = n + 1;
+      }
+      cnt[i] += 1;
+      id = kid[i];
     } else {
-      frames_dropped++;
+      edges_dropped++;
+      sns_cur->dropped_invocations++;
     }
   }
   pthread_mutex_unlock(&mu);
-  napi_create_uint32(env, h, &ret);
-  return ret;
+  return num(env, moved ? -(id + 1) : id);
 }
 
-static napi_value js_exit(napi_env env, napi_callback_info info) {
+/* timed(n, c, parent_handle, own, id) -> handle */
+static napi_value js_timed(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t n = (int32_t)arg_num(env, argv[0]), c = (int32_t)arg_num(env, argv[1]);
+  double ph = arg_num(env, argv[2]);
+  bool own = false;
+  napi_get_value_bool(env, argv[3], &own);
+  double h = arg_num(env, argv[4]); /* the edge id: the handle when no slot is free */
+  pthread_mutex_lock(&mu);
+  if (n >= 0 && (uint32_t)n < sns_nfns) {
+    sns_fn *fn = sns_fn_at((uint32_t)n);
+    if (own) {
+      sns_sample_next(sns_cur, fn);
+      if ((uint32_t)n < CD_CAP) cd[n] = (int32_t)fn->countdown;
+    }
+    uint32_t parent = ph < 0 && ((uint64_t)-ph & 1) == 0 ? (uint32_t)(-ph / 2) : 0;
+    if (nfree && (own || parent)) {
+      uint32_t s = free_frames[--nfree];
+      frame *f = &frames[s];
+      f->fn = (uint32_t)n;
+      f->caller = c < 0 ? SNS_NONE : (uint32_t)c;
+      f->own = own;
+      f->live = true;
+      f->period = period_gen;
+      f->child_ns = 0;
+      f->parent = parent && parent < FRAMES && frames[parent].live ? parent : 0;
+      f->parent_gen = f->parent ? frames[parent].gen : 0;
+      slotfn[s] = n;
+      h = -(2.0 * s + (own ? 0 : 1));
+      f->t0 = sns_ticks();
+    }
+  }
+  pthread_mutex_unlock(&mu);
+  return num(env, h);
+}
+
+static uint32_t slot_of(double h) { return h < 0 ? (uint32_t)((uint64_t)-h >> 1) : 0; }
+
+static napi_value js_exit_timed(napi_env env, napi_callback_info info) {
   uint64_t t1 = sns_ticks();
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  uint32_t h = argc ? arg_u32(env, argv[0]) : 0;
+  uint32_t s = argc ? slot_of(arg_num(env, argv[0])) : 0;
   pthread_mutex_lock(&mu);
-  if (h && h < nframes && frames[h].live) {
-    frame *f = &frames[h];
-    unstack(h);
-    if (f->timed) {
-      int64_t d = (int64_t)((double)(t1 - f->t0) * sns_ns_per_tick());
-      if (d < 0) d = 0;
-      if (f->parent) {
-        frame *pf = &frames[f->parent];
-        if (pf->live && pf->gen == f->parent_gen) pf->child_ns += d;
-      }
-      if (f->timed == OWN) sns_record_timed(sns_cur, f->fn, f->caller, 0, 0, d, d - f->child_ns);
+  if (s && s < FRAMES && frames[s].live) {
+    frame *f = &frames[s];
+    int64_t d = (int64_t)((double)(t1 - f->t0) * sns_ns_per_tick());
+    if (d < 0) d = 0;
+    if (f->parent) {
+      frame *pf = &frames[f->parent];
+      if (pf->live && pf->gen == f->parent_gen) pf->child_ns += d;
     }
-    frame_free(h);
+    if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, 0, 0, d, d - f->child_ns);
+    f->live = false;
+    f->gen++;
+    free_frames[nfree++] = s;
   }
   pthread_mutex_unlock(&mu);
   return NULL;
 }
 
-/* ---- exception types: the constructor's name, interned (a rare path) ---- */
+/* ---- exceptions: the type is the constructor's name, interned (a rare path) ---- */
 static const char *type_name(napi_env env, napi_value err) {
   char buf[256];
   size_t n = 0;
   napi_valuetype t;
   if (napi_typeof(env, err, &t) != napi_ok) return "?";
   napi_value ctor, name;
-  if ((t == napi_object || t == napi_function) && napi_get_named_property(env, err, "constructor", &ctor) == napi_ok &&
-      napi_get_named_property(env, ctor, "name", &name) == napi_ok &&
-      napi_get_value_string_utf8(env, name, buf, sizeof buf, &n) == napi_ok && n > 0) {
-  } else {
+  if (!((t == napi_object || t == napi_function) &&
+        napi_get_named_property(env, err, "constructor", &ctor) == napi_ok &&
+        napi_get_named_property(env, ctor, "name", &name) == napi_ok &&
+        napi_get_value_string_utf8(env, name, buf, sizeof buf, &n) == napi_ok && n > 0)) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
     if (pending) {
@@ -177,20 +289,20 @@ static const char *type_name(napi_env env, napi_value err) {
   return s ? sns_intern(s) : "?";
 }
 
-/* Identity of the last escaped error (for exception paths): a weak reference, compared with
- * strict equality; each new error gets a new number. */
+/* Identity of the last escaped error (exception paths): a weak reference compared with strict
+ * equality; each new error gets a new number. */
 static napi_ref last_err;
 static uintptr_t last_err_id;
-static int env_marker;
+static int thread_marker;
 
 static uintptr_t err_identity(napi_env env, napi_value err) {
   napi_valuetype t;
   if (napi_typeof(env, err, &t) != napi_ok || (t != napi_object && t != napi_function)) return ++last_err_id;
   if (last_err) {
-    napi_value prev;
+    napi_value prev_v;
     bool same = false;
-    if (napi_get_reference_value(env, last_err, &prev) == napi_ok && prev &&
-        napi_strict_equals(env, prev, err, &same) == napi_ok && same)
+    if (napi_get_reference_value(env, last_err, &prev_v) == napi_ok && prev_v &&
+        napi_strict_equals(env, prev_v, err, &same) == napi_ok && same)
       return last_err_id;
     napi_delete_reference(env, last_err);
     last_err = NULL;
@@ -199,56 +311,34 @@ static uintptr_t err_identity(napi_env env, napi_value err) {
   return ++last_err_id;
 }
 
+/* fail(h, err): err escapes the call h. */
 static napi_value js_fail(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 2) return NULL;
-  uint32_t h = arg_u32(env, argv[0]);
-  if (!h || h == SNS_NONE) return NULL;
+  double h = arg_num(env, argv[0]);
   const char *tn = type_name(env, argv[1]);
   uintptr_t id = err_identity(env, argv[1]);
   pthread_mutex_lock(&mu);
-  frame *f = &frames[h];
-  if (h >= nframes || !f->live) {
-    pthread_mutex_unlock(&mu);
-    return NULL;
+  uint32_t fn = SNS_NONE, caller = SNS_NONE;
+  if (h < 0) {
+    uint32_t s = slot_of(h);
+    if (s && s < FRAMES && frames[s].live) fn = frames[s].fn, caller = frames[s].caller;
+  } else if (h >= 1 && h <= en) {
+    fn = (uint32_t)idfn[(uint32_t)h];
+    caller = idc[(uint32_t)h] < 0 ? SNS_NONE : (uint32_t)idc[(uint32_t)h];
   }
-  /* The edge must exist in this period even if the call began in the previous one. */
-  if (!sns_edge_get(sns_cur, f->fn, f->caller, 0, 0)) sns_cur->dropped_invocations++;
-  sns_exc *x = sns_exc_get(sns_cur, f->fn, f->caller, 0, 0, tn);
-  if (x) x->count++;
-  totals[2 * f->fn + 1]++;
-  sns_xpath_escape(&env_marker, (const void *)id, tn, 0, f->fn, f->caller);
+  if (fn < sns_nfns && (caller == SNS_NONE || caller < sns_nfns)) {
+    /* The edge must exist in this period even if the call began in the previous one. */
+    if (!sns_edge_get(sns_cur, fn, caller, 0, 0)) sns_cur->dropped_invocations++;
+    sns_exc *x = sns_exc_get(sns_cur, fn, caller, 0, 0, tn);
+    if (x) x->count++;
+    errs[fn]++;
+    sns_xpath_escape(&thread_marker, (const void *)id, tn, 0, fn, caller);
+  }
   pthread_mutex_unlock(&mu);
   return NULL;
-}
-
-/* s(h, x): suspension at await/yield. */
-static napi_value js_suspend(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2] = {NULL, NULL};
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  uint32_t h = argc ? arg_u32(env, argv[0]) : 0;
-  pthread_mutex_lock(&mu);
-  if (h && h < nframes && frames[h].live) unstack(h);
-  pthread_mutex_unlock(&mu);
-  if (argc < 2) napi_get_undefined(env, &argv[1]);
-  return argv[1];
-}
-
-/* r(h, v): resumption (after the await/yield, or entering a catch/finally block). */
-static napi_value js_resume(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2] = {NULL, NULL};
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  uint32_t h = argc ? arg_u32(env, argv[0]) : 0;
-  pthread_mutex_lock(&mu);
-  if (h && h < nframes && frames[h].live && (depth == 0 || stack[depth - 1] != h) && depth < STACK_MAX)
-    stack[depth++] = h;
-  pthread_mutex_unlock(&mu);
-  if (argc < 2) napi_get_undefined(env, &argv[1]);
-  return argv[1];
 }
 
 /* ---- declarations ---- */
@@ -271,23 +361,10 @@ static char *arg_dup(napi_env env, napi_value v) {
   return s;
 }
 
-static bool totals_ensure(size_t nfns) {
-  if (2 * nfns <= totals_cap) return true;
-  size_t ncap = totals_cap ? totals_cap : 2048;
-  while (ncap < 2 * nfns) ncap *= 2;
-  int64_t *nt = realloc(totals, ncap * sizeof *nt);
-  if (!nt) return false;
-  memset(nt + totals_cap, 0, (ncap - totals_cap) * sizeof *nt);
-  sns_mem_bytes += (int64_t)((ncap - totals_cap) * sizeof *nt);
-  totals = nt;
-  totals_cap = ncap;
-  return true;
-}
-
 /* table(ids, names, file, module_path, meta: Int32Array [start, end, flags]*, hashes) -> base */
 static napi_value js_table(napi_env env, napi_callback_info info) {
   size_t argc = 6;
-  napi_value argv[6], ret;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   uint32_t n = 0;
   if (argc < 6 || napi_get_array_length(env, argv[1], &n) != napi_ok) {
@@ -295,10 +372,9 @@ static napi_value js_table(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int32_t *meta = NULL;
-  size_t mlen = 0;
+  size_t mlen = 0, boff;
   napi_typedarray_type tt;
   napi_value ab;
-  size_t boff;
   if (napi_get_typedarray_info(env, argv[4], &tt, &mlen, (void **)&meta, &ab, &boff) != napi_ok ||
       tt != napi_int32_array || mlen < 3 * (size_t)n) {
     napi_throw_type_error(env, NULL, "table: meta must be an Int32Array of 3 per function");
@@ -310,7 +386,7 @@ static napi_value js_table(napi_env env, napi_callback_info info) {
   free(mod);
   pthread_mutex_lock(&mu);
   uint32_t base = sns_nfns;
-  int rc = f && mp && totals_ensure((size_t)sns_nfns + n) ? 0 : HUD_ENOMEM;
+  int rc = f && mp ? 0 : HUD_ENOMEM;
   for (uint32_t k = 0; k < n && !rc; k++) {
     char qn[1024], hash[HUD_SHA1_HEXLEN + 1];
     if (!str_at(env, argv[1], k, qn, sizeof qn)) snprintf(qn, sizeof qn, "?");
@@ -319,14 +395,14 @@ static napi_value js_table(napi_env env, napi_callback_info info) {
     int32_t fl = meta[3 * k + 2];
     rc = sns_fn_declare(f, mp, qn, NULL, 0, meta[3 * k], meta[3 * k + 1], fl & 1, (fl & 2) != 0,
                         hash[0] ? hash : NULL, &idx);
+    if (!rc && idx < CD_CAP) cd[idx] = 1;   /* the first call is timed */
   }
   pthread_mutex_unlock(&mu);
   if (rc) {
     napi_throw_error(env, NULL, hud_strerror(rc));
     return NULL;
   }
-  napi_create_uint32(env, base, &ret);
-  return ret;
+  return num(env, base);
 }
 
 /* ---- the sender ---- */
@@ -336,11 +412,13 @@ static bool rt_lock(void) {
 }
 static void rt_unlock(void) { pthread_mutex_unlock(&mu); }
 
-/* A timed call still running is counted where it will end (as in CPython, sensor/python). */
-static void move_running(sns_period *old, sns_period *fresh, bool final) {
-  for (uint32_t k = 1; k < nframes && !final; k++) {
+/* The calls counted by JS since the last snapshot go to the retired period; a timed call still
+ * running is counted where it will end (as in CPython, sensor/python). */
+static void snapshot_hook(sns_period *old, sns_period *fresh, bool final) {
+  collect(old);
+  for (uint32_t k = 1; k < FRAMES && !final; k++) {
     frame *f = &frames[k];
-    if (!f->live || f->timed != OWN || f->period != period_gen) continue;
+    if (!f->live || !f->own || f->period != period_gen) continue;
     sns_edge *oe = sns_edge_find(old, f->fn, f->caller, 0, 0);
     if (!oe || oe->count <= oe->sampled) continue;
     sns_edge *ne = sns_edge_get(fresh, f->fn, f->caller, 0, 0);
@@ -349,11 +427,11 @@ static void move_running(sns_period *old, sns_period *fresh, bool final) {
     ne->count++;
   }
   period_gen++;
-  for (uint32_t k = 1; k < nframes; k++)
+  for (uint32_t k = 1; k < FRAMES; k++)
     if (frames[k].live) frames[k].period = period_gen;
 }
 
-static const sns_rt_ops ops = {.lock = rt_lock, .unlock = rt_unlock, .move_running = move_running};
+static const sns_rt_ops ops = {.lock = rt_lock, .unlock = rt_unlock, .move_running = snapshot_hook};
 
 static char *prop_str(napi_env env, napi_value o, const char *k) {
   napi_value v;
@@ -370,8 +448,8 @@ static double prop_num(napi_env env, napi_value o, const char *k, double dflt) {
   return x;
 }
 
-/* start({service, version, environment, host, log_file, interval, budget, backlog, tags: [[k, v]..],
- *        url, key}) */
+/* start({service, version, environment, host, runtime, log_file, interval, budget, backlog,
+ *        tags: [[k, v]..], url, key}) */
 static napi_value js_start(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -445,7 +523,10 @@ static napi_value js_counts(napi_env env, napi_callback_info info) {
   void *data = NULL;
   if (napi_create_arraybuffer(env, n * sizeof(double), &data, &ab) == napi_ok) {
     double *d = data;
-    for (size_t i = 0; i < n; i++) d[i] = (double)totals[i];
+    memset(d, 0, n * sizeof *d);
+    for (uint32_t i = 0; i < ecap; i++)
+      if (kf[i]) d[2 * (size_t)(kf[i] - 1)] += cnt[i];
+    for (uint32_t f = 0; f < sns_nfns; f++) d[2 * (size_t)f + 1] = (double)errs[f];
   }
   pthread_mutex_unlock(&mu);
   napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ret);
@@ -453,9 +534,7 @@ static napi_value js_counts(napi_env env, napi_callback_info info) {
 }
 
 static void set_num(napi_env env, napi_value o, const char *k, double v) {
-  napi_value x;
-  napi_create_double(env, v, &x);
-  napi_set_named_property(env, o, k, x);
+  napi_set_named_property(env, o, k, num(env, v));
 }
 
 static napi_value js_stats(napi_env env, napi_callback_info info) {
@@ -476,18 +555,29 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, o, "last_error", v);
   pthread_mutex_lock(&mu);
   set_num(env, o, "functions", sns_nfns);
+  set_num(env, o, "edges", en);
+  set_num(env, o, "edges_dropped", (double)edges_dropped);
   set_num(env, o, "memory_bytes", (double)sns_mem_bytes);
   set_num(env, o, "quota", sns_quota);
-  set_num(env, o, "frames_dropped", (double)frames_dropped);
-  set_num(env, o, "depth", depth);
+  set_num(env, o, "timed_alive", FRAMES - 1 - nfree);
   pthread_mutex_unlock(&mu);
   return o;
 }
 
 static int core_rc;
 static void core_init(void) {
-  /* +N-API's own cost of a call from JS (measured by bench/sensor_node.sh, docs/architecture.md). */
-  core_rc = sns_core_init(60.0, 40.0);
+  /* The hook's cost beyond the core's: the JS side of a call (bench/sensor_node.sh) and the
+   * Node-API call of a timed one (docs/architecture.md). */
+  core_rc = sns_core_init(5.0, 160.0);
+  ecap = ECAP0;
+  cd = calloc(CD_CAP, sizeof *cd);
+  errs = calloc(SNS_FN_PAGE * (size_t)SNS_FN_PAGES, sizeof *errs);
+  idfn = calloc(IDS, sizeof *idfn);
+  idc = calloc(IDS, sizeof *idc);
+  if (!core_rc && (!cd || !errs || !idfn || !idc || !etable_alloc(ecap, &kf, &kc, &kid, &cnt, &prev)))
+    core_rc = HUD_ENOMEM;
+  if (idfn) idfn[0] = -1; /* id 0: an edge the table had no room for */
+  for (uint32_t s = FRAMES - 1; s >= 1; s--) free_frames[nfree++] = s;
 }
 
 int hsn_runtime_init(napi_env env, napi_value exports) {
@@ -497,8 +587,8 @@ int hsn_runtime_init(napi_env env, napi_value exports) {
   static const struct {
     const char *name;
     napi_callback cb;
-  } fns[] = {{"enter", js_enter}, {"exit", js_exit},         {"fail", js_fail},   {"s", js_suspend},
-             {"r", js_resume},    {"table", js_table},       {"start", js_start}, {"flush", js_flush},
+  } fns[] = {{"tables", js_tables}, {"edge", js_edge},   {"timed", js_timed},       {"exitTimed", js_exit_timed},
+             {"fail", js_fail},     {"table", js_table}, {"start", js_start},       {"flush", js_flush},
              {"shutdown", js_shutdown}, {"counts", js_counts}, {"stats", js_stats}};
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     napi_value f;
