@@ -29,6 +29,12 @@ const stk = new Int32Array(MAX); // function of each frame (the caller of the ne
 const stkh = new Int32Array(MAX); // its handle
 let depth = 0;
 let kf, kc, kid, cnt, mask, idfn, cd, slotfn;
+// Per function, the caller and edge slot of its last call: a recursion or a loop calling the
+// same function from the same caller finds its counter without hashing.
+const CACHE = 1 << 16;
+const lastc = new Int32Array(CACHE).fill(-2);
+const lasts = new Int32Array(CACHE);
+
 function reload() {
   const t = native.tables();
   kf = t.kf;
@@ -39,14 +45,8 @@ function reload() {
   mask = t.mask;
   cd = t.cd;
   slotfn = t.slotfn;
-  if (typeof lastc !== 'undefined') lastc.fill(-2); // the slots moved
+  lastc.fill(-2); // the slots moved
 }
-
-// Per function, the caller and edge slot of its last call: a recursion or a loop calling the
-// same function from the same caller finds its counter without hashing.
-const CACHE = 1 << 16;
-const lastc = new Int32Array(CACHE).fill(-2);
-const lasts = new Int32Array(CACHE);
 
 function enter(n) {
   const c = depth > 0 ? stk[depth - 1] : -1;

@@ -132,6 +132,13 @@ static napi_value num(napi_env env, double x) {
   return v;
 }
 
+/* Handles and ids go back as int32: V8 keeps them small integers, so JS code stays on them. */
+static napi_value int32(napi_env env, int32_t x) {
+  napi_value v;
+  napi_create_int32(env, x, &v);
+  return v;
+}
+
 static napi_value external(napi_env env, void *data, size_t bytes, napi_typedarray_type t, size_t n) {
   napi_value ab, arr;
   if (napi_create_external_arraybuffer(env, data, bytes, NULL, NULL, &ab) != napi_ok ||
@@ -197,7 +204,7 @@ static napi_value js_edge(napi_env env, napi_callback_info info) {
     }
   }
   pthread_mutex_unlock(&mu);
-  return num(env, moved ? -(id + 1) : id);
+  return int32(env, moved ? -(id + 1) : id);
 }
 
 /* timed(n, c, parent_handle, own, id) -> handle */
@@ -235,7 +242,7 @@ static napi_value js_timed(napi_env env, napi_callback_info info) {
     }
   }
   pthread_mutex_unlock(&mu);
-  return num(env, h);
+  return int32(env, (int32_t)h);
 }
 
 static uint32_t slot_of(double h) { return h < 0 ? (uint32_t)((uint64_t)-h >> 1) : 0; }
