@@ -108,11 +108,13 @@ try {
   // Durations.
   const t = lastJson(node(['--import', 'hud-sensor/register', 'timing.cjs'], app, sensorEnv('timing')), 'timing');
   const fns = await functions('timing');
-  for (const name of ['spin', 'sleeper']) {
-    assert.equal(fns[name].calls, 10, `${name} calls`);
-    const mean = fns[name].mean_duration, own = t.own[name] / 10;
-    assert.ok(Math.abs(mean - own) <= 0.05 * own, `${name}: mean ${(mean / 1e6).toFixed(2)} ms, measured ${(own / 1e6).toFixed(2)} ms`);
-  }
+  const within = (what, got, want) =>
+    assert.ok(Math.abs(got - want) <= 0.05 * want, `${what}: ${(got / 1e6).toFixed(2)} ms, measured ${(want / 1e6).toFixed(2)} ms`);
+  assert.deepEqual([fns.spin.calls, fns.sleeper.calls, fns.both.calls], [20, 10, 10], 'timing calls');
+  within('spin mean', fns.spin.mean_duration, (t.own.spin + t.own.inner) / 20);
+  within('sleeper mean', fns.sleeper.mean_duration, t.own.sleeper / 10);
+  within('both mean', fns.both.mean_duration, t.own.both / 10);
+  within('both self time', fns.both.self_duration_mean, t.own.self / 10); // without spin()'s 10 ms
 
   // Backend down: the same results, and the process ends within the exit budget (2 s).
   for (const [what, url] of [['nothing listening', 'http://127.0.0.1:1'], ['unroutable', 'http://10.255.255.1:9']]) {
@@ -125,7 +127,8 @@ try {
     assert.ok(delay < 3000, `${what}: exit took ${delay} ms after the program ended (budget 2 s)`);
   }
   console.log(`server: 2 workloads exact (${Object.keys(expected).length} functions, ${Object.keys(callers).length} caller sets); ` +
-    `durations spin ${(fns.spin.mean_duration / 1e6).toFixed(2)} ms, sleeper ${(fns.sleeper.mean_duration / 1e6).toFixed(2)} ms within 5%`);
+    `durations spin ${(fns.spin.mean_duration / 1e6).toFixed(2)} ms, sleeper ${(fns.sleeper.mean_duration / 1e6).toFixed(2)} ms, ` +
+    `both ${(fns.both.mean_duration / 1e6).toFixed(2)} ms (self ${(fns.both.self_duration_mean / 1e6).toFixed(2)} ms) within 5%`);
 } finally {
   srv.kill('SIGTERM');
 }
