@@ -27,8 +27,14 @@ const modules = [];
 const MAX = 65536;
 const stk = new Int32Array(MAX); // function of each frame (the caller of the next call)
 const stkh = new Int32Array(MAX); // its handle
-let depth = 0;
-let kf, kc, kid, cnt, mask, idfn, cd, slotfn;
+// `var`, not `let`: the optimized hooks then read them without a hole check. Only the edge table
+// moves (reload()); the countdowns, edge ids and timed frames' functions stay put.
+var depth = 0; // eslint-disable-line no-var
+var kf, kc, kid, cnt, mask; // eslint-disable-line no-var
+const fixed = isMainThread ? native.tables() : null;
+const cd = fixed && fixed.cd;
+const idfn = fixed && fixed.idfn;
+const slotfn = fixed && fixed.slotfn;
 // Per function, the caller and edge slot of its last call: a recursion or a loop calling the
 // same function from the same caller finds its counter without hashing.
 const CACHE = 1 << 16;
@@ -40,11 +46,8 @@ function reload() {
   kf = t.kf;
   kc = t.kc;
   kid = t.kid;
-  idfn = t.idfn;
   cnt = t.cnt;
   mask = t.mask;
-  cd = t.cd;
-  slotfn = t.slotfn;
   lastc.fill(-2); // the slots moved
 }
 
