@@ -146,11 +146,26 @@ function fa(h, iterable) {
   };
 }
 
+const UNDECLARED = 0x3fffffff;
+let tableFailed = false;
+
 function table(t) {
   const [tids, tnames, file, inserts, mod, meta, hashes] = t;
   stack.register(file, inserts);
   const where = file.startsWith('file:') ? fileURLToPath(file) : file;
-  const base = isMainThread ? native.table(tids, tnames, where, mod, Int32Array.from(meta), hashes) : ids.length;
+  let base = ids.length;
+  if (isMainThread) {
+    try {
+      base = native.table(tids, tnames, where, mod, Int32Array.from(meta), hashes);
+    } catch (err) {
+      // Out of memory or of function slots: the module runs, its calls are not recorded
+      // (indices past every declared function, which the addon ignores).
+      if (!tableFailed) require('./config').status(`functions of ${mod} not recorded: ${err.message}`);
+      tableFailed = true;
+      base = UNDECLARED;
+    }
+  }
+  if (base === UNDECLARED) return base;
   for (let k = 0; k < tids.length; k++) {
     ids[base + k] = tids[k];
     names[base + k] = tnames[k];
