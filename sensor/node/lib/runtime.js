@@ -24,21 +24,26 @@ const names = [];
 const modules = [];
 
 // Handles: an untimed call's edge id (> 0; 0 when the table was full), a timed one < 0.
+// The shadow stack: frame d is st[2d] (its function: the caller of the next call) and st[2d+1]
+// (its handle); frame 0 is a sentinel (no function, a handle no call has), so the hooks need no
+// test for an empty stack.
 const MAX = 65536;
-const stk = new Int32Array(MAX); // function of each frame (the caller of the next call)
-const stkh = new Int32Array(MAX); // its handle
+const NOBODY = 0x7fffffff;
+const st = new Int32Array(2 * MAX);
+st[0] = -1;
+st[1] = NOBODY;
 // `var`, not `let`: the optimized hooks then read them without a hole check. Only the edge table
 // moves (reload()); the countdowns, edge ids and timed frames' functions stay put.
-var depth = 0; // eslint-disable-line no-var
+var top = 0; // eslint-disable-line no-var -- index of the top frame's function in st
 var kf, kc, kid, cnt, mask; // eslint-disable-line no-var
 const fixed = isMainThread ? native.tables() : null;
 const cd = fixed && fixed.cd;
 const idfn = fixed && fixed.idfn;
 const slotfn = fixed && fixed.slotfn;
-// Per function, the caller and edge slot of its last call: a recursion or a loop calling the
-// same function from the same caller finds its counter without hashing.
-const CACHE = 1 << 16;
-const lastc = new Int32Array(CACHE).fill(-2);
+// Per function, the caller (+ 2; 0 = none yet) and edge slot of its last call: a recursion or a
+// loop calling the same function from the same caller finds its counter without hashing.
+const CACHE = 1 << 20;
+const lastc = new Int32Array(CACHE);
 const lasts = new Int32Array(CACHE);
 
 function reload() {
@@ -48,26 +53,27 @@ function reload() {
   kid = t.kid;
   cnt = t.cnt;
   mask = t.mask;
-  lastc.fill(-2); // the slots moved
+  lastc.fill(0); // the slots moved
 }
 
 function enter(n) {
-  const c = depth > 0 ? stk[depth - 1] : -1;
+  const c = st[top];
+  const ph = st[top + 1];
   let h;
-  if (n < CACHE && lastc[n] === c) {
+  if (lastc[n] === c + 2) {
     const i = lasts[n];
     cnt[i]++;
     h = kid[i];
   } else {
     h = count(n, c);
   }
-  const ph = depth > 0 ? stkh[depth - 1] : 0;
   const own = --cd[n] === 0;
   // Timed: the countdown ran out, or the caller is a sampled call (its self time).
-  if (own || (ph < 0 && (-ph & 1) === 0)) h = native.timed(n, c, ph, own, h);
-  if (depth < MAX) {
-    stk[depth] = n;
-    stkh[depth++] = h;
+  if (own || (ph < 0 && (ph & 1) === 0)) h = native.timed(n, c, ph, own, h);
+  if (top < 2 * MAX - 2) {
+    top += 2;
+    st[top] = n;
+    st[top + 1] = h;
   }
   return h;
 }
@@ -80,7 +86,7 @@ function count(n, c) {
     if (f === n + 1 && kc[i] === c) {
       cnt[i]++;
       if (n < CACHE) {
-        lastc[n] = c;
+        lastc[n] = c + 2;
         lasts[n] = i;
       }
       return kid[i];
@@ -96,7 +102,7 @@ function count(n, c) {
 }
 
 function exit(h) {
-  if (depth > 0 && stkh[depth - 1] === h) depth--;
+  if (st[top + 1] === h) top -= 2;
   if (h < 0) native.exitTimed(h);
 }
 
@@ -105,14 +111,15 @@ function fail(h, err) {
 }
 
 function s(h, x) {
-  if (depth > 0 && stkh[depth - 1] === h) depth--;
+  if (st[top + 1] === h) top -= 2;
   return x;
 }
 
 function r(h, v) {
-  if (!(depth > 0 && stkh[depth - 1] === h) && depth < MAX) {
-    stk[depth] = h < 0 ? slotfn[-h >> 1] : idfn[h];
-    stkh[depth++] = h;
+  if (st[top + 1] !== h && top < 2 * MAX - 2) {
+    top += 2;
+    st[top] = h < 0 ? slotfn[-h >> 1] : idfn[h];
+    st[top + 1] = h;
   }
   return v;
 }
