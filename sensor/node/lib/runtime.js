@@ -35,12 +35,12 @@ st[1] = NOBODY;
 // `var`, not `let`: the optimized hooks then read them without a hole check. Only the edge table
 // moves (reload()); the countdowns, edge ids and timed frames' functions stay put.
 var top = 0; // eslint-disable-line no-var -- index of the top frame's function in st
-var kf, kc, kid, cnt, mask; // eslint-disable-line no-var
+var kf, kc, ck, mask; // eslint-disable-line no-var -- ck: [calls, edge id] per slot
 const fixed = isMainThread ? native.tables() : null;
 const cd = fixed && fixed.cd;
 const idfn = fixed && fixed.idfn;
 const slotfn = fixed && fixed.slotfn;
-// Per function, the caller (+ 2; 0 = none yet) and edge slot of its last call: a recursion or a
+// Per function, the caller (+ 2; 0 = none yet) and ck index of its last call: a recursion or a
 // loop calling the same function from the same caller finds its counter without hashing.
 const CACHE = 1 << 20;
 const lastc = new Int32Array(CACHE);
@@ -50,8 +50,7 @@ function reload() {
   const t = native.tables();
   kf = t.kf;
   kc = t.kc;
-  kid = t.kid;
-  cnt = t.cnt;
+  ck = t.ck;
   mask = t.mask;
   lastc.fill(0); // the slots moved
 }
@@ -61,9 +60,9 @@ function enter(n) {
   const ph = st[top + 1];
   let h;
   if (lastc[n] === c + 2) {
-    const i = lasts[n];
-    cnt[i]++;
-    h = kid[i];
+    const j = lasts[n];
+    ck[j]++;
+    h = ck[j + 1];
   } else {
     h = count(n, c);
   }
@@ -84,12 +83,13 @@ function count(n, c) {
   for (;;) {
     const f = kf[i];
     if (f === n + 1 && kc[i] === c) {
-      cnt[i]++;
+      const j = 2 * i;
+      ck[j]++; // wraps at 2^32 (the addon reads it modulo 2^32)
       if (n < CACHE) {
         lastc[n] = c + 2;
-        lasts[n] = i;
+        lasts[n] = j;
       }
-      return kid[i];
+      return ck[j + 1];
     }
     if (f === 0) {
       const id = native.edge(n, c);

@@ -3,18 +3,19 @@
  * A call from JS into Node-API costs ~80 ns, so the untimed path never makes one: lib/runtime.js
  * keeps the shadow stack and counts each call in an edge table that lives here, in C memory,
  * and that JS sees as typed arrays (external ArrayBuffers):
- *   kf[i] = callee + 1 (0 = empty slot), kc[i] = caller (-1 = none), cnt[i] = calls, ever,
- *   kid[i] = the edge's id (fixed for the process: idfn[id], idc[id] are its callee, caller);
+ *   kf[i] = callee + 1 (0 = empty slot), kc[i] = caller (-1 = none); ck[2i] = its calls (a
+ *   uint32 that wraps), ck[2i+1] = the edge's id (fixed for the process: idfn[id], idc[id] are
+ *   its callee and caller);
  *   cd[n] = calls of function n until its next timed call; slotfn[s] = function of timed frame s.
- * JS only increments cnt[] of existing slots and decrements cd[]. Everything else is a call in:
+ * JS only increments ck[2i] of existing slots and decrements cd[]. Everything else is a call in:
  *   edge(n, c) -> id     a new edge (inserted under `mu`; -(id + 1) when the table moved: JS
  *                        reloads it)
  *   timed(n, c, ph, own, id) a timed call starts (own: the sampling countdown ran out; else its
  *                        parent, handle ph, is sampled and wants its self time) -> handle < 0
  *   exitTimed(h), fail(h, err), table(...), start(cfg), flush(s), shutdown(s), counts(), stats()
  * The sender's snapshot (under `mu`) adds each slot's calls since the last snapshot to the
- * retired period (cnt[] only grows; aligned 8-byte loads and stores are single-copy atomic, so
- * a concurrent increment is seen now or at the next snapshot, never torn). Handles are small
+ * retired period (counts only grow, modulo 2^32; aligned 4-byte loads and stores are single-copy
+ * atomic, so a concurrent increment is seen now or at the next snapshot, never torn). Handles are small
  * integers (V8 keeps them unboxed): an untimed call's edge id, a timed call's -(2 * slot) when
  * sampled, -(2 * slot + 1) when timed for its parent. Only the main thread's environment
  * records (lib/runtime.js installs no-ops in workers). Call sites are not resolved: an edge's
@@ -34,8 +35,9 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 /* ---- the edge table JS counts in ---- */
 #define ECAP0 4096u
 #define ECAP_MAX (1u << 22)
-static int32_t *kf, *kc, *kid;
-static double *cnt, *prev; /* prev: cnt at the last snapshot (C only) */
+static int32_t *kf, *kc, *ck;
+static uint32_t *prev; /* ck[2i] at the last snapshot (C only) */
+static int64_t *tot;   /* calls up to the last snapshot (C only) */
 static uint32_t ecap, en;
 static int64_t edges_dropped;
 #define CD_CAP (1u << 20) /* functions with a sampling countdown (virtual memory until touched) */
@@ -47,17 +49,17 @@ static inline uint32_t ehash(int32_t n, int32_t c) {
   return ((uint32_t)(n + 1) * 0x9E3779B1u) ^ ((uint32_t)(c + 2) * 0x85EBCA77u); /* = lib/runtime.js */
 }
 
-static bool etable_alloc(uint32_t cap, int32_t **f, int32_t **c, int32_t **id, double **k, double **pv) {
+static bool etable_alloc(uint32_t cap, int32_t **f, int32_t **c, int32_t **k, uint32_t **pv, int64_t **t) {
   *f = calloc(cap, sizeof **f);
   *c = calloc(cap, sizeof **c);
-  *id = calloc(cap, sizeof **id);
-  *k = calloc(cap, sizeof **k);
+  *k = calloc(2 * (size_t)cap, sizeof **k);
   *pv = calloc(cap, sizeof **pv);
-  if (*f && *c && *id && *k && *pv) {
-    sns_mem_bytes += (int64_t)cap * (int64_t)(3 * sizeof(int32_t) + 2 * sizeof(double));
+  *t = calloc(cap, sizeof **t);
+  if (*f && *c && *k && *pv && *t) {
+    sns_mem_bytes += (int64_t)cap * (int64_t)(5 * sizeof(int32_t) + sizeof(int64_t));
     return true;
   }
-  free(*f), free(*c), free(*id), free(*k), free(*pv);
+  free(*f), free(*c), free(*k), free(*pv), free(*t);
   return false;
 }
 
@@ -71,18 +73,20 @@ static uint32_t eslot(int32_t n, int32_t c) {
  * reloads, and a count made there meanwhile is lost (one at most, counted in edges_dropped). */
 static bool egrow(void) {
   if (ecap >= ECAP_MAX) return false;
-  int32_t *of = kf, *oc = kc, *oi = kid;
-  double *ok = cnt, *op = prev;
+  int32_t *of = kf, *oc = kc, *ok = ck;
+  uint32_t *op = prev;
+  int64_t *ot = tot;
   uint32_t ocap = ecap;
-  if (!etable_alloc(ocap * 2, &kf, &kc, &kid, &cnt, &prev)) {
-    kf = of, kc = oc, kid = oi, cnt = ok, prev = op;
+  if (!etable_alloc(ocap * 2, &kf, &kc, &ck, &prev, &tot)) {
+    kf = of, kc = oc, ck = ok, prev = op, tot = ot;
     return false;
   }
   ecap = ocap * 2;
   for (uint32_t i = 0; i < ocap; i++) {
     if (!of[i]) continue;
     uint32_t j = eslot(of[i] - 1, oc[i]);
-    kf[j] = of[i], kc[j] = oc[i], kid[j] = oi[i], cnt[j] = ok[i], prev[j] = op[i];
+    kf[j] = of[i], kc[j] = oc[i], ck[2 * j] = ok[2 * i], ck[2 * j + 1] = ok[2 * i + 1];
+    prev[j] = op[i], tot[j] = ot[i];
   }
   return true;
 }
@@ -91,9 +95,10 @@ static bool egrow(void) {
 static void collect(sns_period *p) {
   for (uint32_t i = 0; i < ecap; i++) {
     if (!kf[i]) continue;
-    double d = cnt[i] - prev[i];
-    if (d <= 0) continue;
+    uint32_t d = (uint32_t)ck[2 * i] - prev[i];
+    if (!d) continue;
     prev[i] += d;
+    tot[i] += d;
     sns_edge *e = sns_edge_get(p, (uint32_t)(kf[i] - 1), kc[i] < 0 ? SNS_NONE : (uint32_t)kc[i], 0, 0);
     if (e)
       e->count += (int64_t)d;
@@ -147,7 +152,7 @@ static napi_value external(napi_env env, void *data, size_t bytes, napi_typedarr
   return arr;
 }
 
-/* tables() -> {kf, kc, cnt, mask, cd, slotfn} */
+/* tables() -> {kf, kc, ck, idfn, mask, cd, slotfn} */
 static napi_value js_tables(napi_env env, napi_callback_info info) {
   napi_value o, v;
   napi_create_object(env, &o);
@@ -157,9 +162,8 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
     napi_value v;
   } f[] = {{"kf", external(env, kf, ecap * sizeof *kf, napi_int32_array, ecap)},
            {"kc", external(env, kc, ecap * sizeof *kc, napi_int32_array, ecap)},
-           {"kid", external(env, kid, ecap * sizeof *kid, napi_int32_array, ecap)},
+           {"ck", external(env, ck, 2 * (size_t)ecap * sizeof *ck, napi_int32_array, 2 * (size_t)ecap)},
            {"idfn", external(env, idfn, IDS * sizeof *idfn, napi_int32_array, IDS)},
-           {"cnt", external(env, cnt, ecap * sizeof *cnt, napi_float64_array, ecap)},
            {"mask", num(env, ecap - 1)},
            {"cd", external(env, cd, CD_CAP * sizeof *cd, napi_int32_array, CD_CAP)},
            {"slotfn", external(env, slotfn, sizeof slotfn, napi_int32_array, FRAMES)}};
@@ -192,12 +196,12 @@ static napi_value js_edge(napi_env env, napi_callback_info info) {
         en++;
         idfn[en] = n;
         idc[en] = c;
-        kid[i] = (int32_t)en;
+        ck[2 * i + 1] = (int32_t)en;
         kc[i] = c;
         kf[i] = n + 1;
       }
-      cnt[i] += 1;
-      id = kid[i];
+      ck[2 * i] = (int32_t)((uint32_t)ck[2 * i] + 1);
+      id = ck[2 * i + 1];
     } else {
       edges_dropped++;
       sns_cur->dropped_invocations++;
@@ -532,7 +536,7 @@ static napi_value js_counts(napi_env env, napi_callback_info info) {
     double *d = data;
     memset(d, 0, n * sizeof *d);
     for (uint32_t i = 0; i < ecap; i++)
-      if (kf[i]) d[2 * (size_t)(kf[i] - 1)] += cnt[i];
+      if (kf[i]) d[2 * (size_t)(kf[i] - 1)] += (double)tot[i] + (double)((uint32_t)ck[2 * i] - prev[i]);
     for (uint32_t f = 0; f < sns_nfns; f++) d[2 * (size_t)f + 1] = (double)errs[f];
   }
   pthread_mutex_unlock(&mu);
@@ -581,7 +585,7 @@ static void core_init(void) {
   errs = calloc(SNS_FN_PAGE * (size_t)SNS_FN_PAGES, sizeof *errs);
   idfn = calloc(IDS, sizeof *idfn);
   idc = calloc(IDS, sizeof *idc);
-  if (!core_rc && (!cd || !errs || !idfn || !idc || !etable_alloc(ecap, &kf, &kc, &kid, &cnt, &prev)))
+  if (!core_rc && (!cd || !errs || !idfn || !idc || !etable_alloc(ecap, &kf, &kc, &ck, &prev, &tot)))
     core_rc = HUD_ENOMEM;
   if (idfn) idfn[0] = -1; /* id 0: an edge the table had no room for */
   for (uint32_t s = FRAMES - 1; s >= 1; s--) free_frames[nfree++] = s;
