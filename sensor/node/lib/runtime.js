@@ -68,7 +68,7 @@ function enter(n) {
   }
   const own = --cd[n] === 0;
   // Timed: the countdown ran out, or the caller is a sampled call (its self time).
-  if (own || (ph < 0 && (ph & 1) === 0)) h = native.timed(n, c, ph, own, h);
+  if (own || (ph < 0 && (ph & 1) === 0)) h = native.timed(n, c, ph, own, h) | 0; // int32 for the JIT
   if (top < 2 * MAX - 2) {
     top += 2;
     st[top] = n;
@@ -92,7 +92,7 @@ function count(n, c) {
       return ck[j + 1];
     }
     if (f === 0) {
-      const id = native.edge(n, c);
+      const id = native.edge(n, c) | 0;
       if (id >= 0) return id;
       reload();
       return -id - 1;
