@@ -1,8 +1,9 @@
 // The Node sensor against the real hud-server (from the build tree) on loopback with a real
 // SQLite file: the ground-truth workload (CommonJS and ES module) sent by the core's sender,
 // and the query API answers with its exact figures: calls and escaped exceptions per
-// function, exceptions per type, and caller edges (also right after an await resumes, and
-// for generators, callbacks and promise reactions). A spinning and a sleeping function's mean
+// function, exceptions per type, exception paths (raised, propagated, caught), and caller
+// edges (also right after an await resumes, and for generators, callbacks and promise
+// reactions). A spinning and a sleeping function's mean
 // durations agree with the program's own timing within 5%. With the backend down the program
 // runs as without it and exits promptly.
 import assert from 'node:assert/strict';
@@ -103,6 +104,12 @@ try {
       assert.deepEqual(have, want, `${workload}: callers of ${name}`);
       assert.deepEqual(d.errors_by_type || {}, byType[name] || {}, `${workload}: exceptions of ${name} by type`);
     }
+    // Exception paths: where each error was raised, what it went through, where it was caught.
+    const xf = (await get('/v1/exception-flows', { service, limit: 100 })).flows;
+    const paths = xf.map((x) => [x.exception_type, x.origin?.name, x.propagated_through.map((p) => p.name),
+      x.caught_in?.name ?? null, x.count]).sort((a, b) => String(a).localeCompare(String(b)));
+    assert.deepEqual(paths, [['Error', 'fails', [], 'main', 2], ['TypeError', 'throwsSync', ['rethrows'], 'catches', 2]],
+      `${workload}: exception paths`);
   }
 
   // Durations.
