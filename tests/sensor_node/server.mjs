@@ -112,6 +112,14 @@ try {
       `${workload}: exception paths`);
   }
 
+  // After stack overflows, callers are right again.
+  assert.equal(node(['--import', 'hud-sensor/register', 'deep.cjs'], app, sensorEnv('deep')).status, 0, 'deep.cjs');
+  const deep = await functions('deep');
+  const leafCallers = {};
+  for (const c of (await get(`/v1/functions/${deep.leaf.function_id}`, { service: 'deep' })).callers)
+    leafCallers[c.name || ''] = c.calls;
+  assert.deepEqual(leafCallers, { main: 10, '': 1 }, 'callers of leaf after stack overflows');
+
   // Durations.
   const t = lastJson(node(['--import', 'hud-sensor/register', 'timing.cjs'], app, sensorEnv('timing')), 'timing');
   const tlog = fs.readFileSync(path.join(app, 'timing.log'), 'utf8');

@@ -103,7 +103,19 @@ function count(n, c) {
 
 function exit(h) {
   if (st[top + 1] === h) top -= 2;
+  else unwind(h);
   if (h < 0) native.exitTimed(h);
+}
+
+// H is not on top: frames above it whose exit never ran (near the stack's limit, a RangeError
+// stops the `finally` that calls exit) go with it. Not found: the call was not on the stack (it
+// suspended and was resumed by a rejection), nothing moves.
+function unwind(h) {
+  for (let k = top - 2; k > 0; k -= 2)
+    if (st[k + 1] === h) {
+      top = k - 2;
+      return;
+    }
 }
 
 function fail(h, err) {
@@ -112,6 +124,7 @@ function fail(h, err) {
 
 function s(h, x) {
   if (st[top + 1] === h) top -= 2;
+  else unwind(h);
   return x;
 }
 
