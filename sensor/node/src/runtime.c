@@ -69,8 +69,8 @@ static uint32_t eslot(int32_t n, int32_t c) {
   return i;
 }
 
-/* Doubles the table (under mu). The old arrays stay allocated: JS may still hold them until it
- * reloads, and a count made there meanwhile is lost (one at most, counted in edges_dropped). */
+/* Doubles the table (under mu, called from JS, which reloads the table before it counts
+ * again). The old arrays stay allocated: V8 holds views of them until it collects them. */
 static bool egrow(void) {
   if (ecap >= ECAP_MAX) return false;
   int32_t *of = kf, *oc = kc, *ok = ck;
@@ -122,7 +122,6 @@ static int32_t slotfn[FRAMES];
 static uint32_t free_frames[FRAMES], nfree;
 static uint32_t period_gen;
 static int64_t *errs; /* escapes per function, for counts() */
-
 
 /* ---- helpers ---- */
 static double arg_num(napi_env env, napi_value v) {
