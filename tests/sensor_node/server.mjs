@@ -112,6 +112,29 @@ try {
       `${workload}: exception paths`);
   }
 
+  // 3000 edges: the edge table grows (twice) while the program runs; every count stays exact,
+  // in the process (counts()) and on the server (by caller: f<i> calls g, i % 7 + 1 times).
+  const N = 3000;
+  let src = '"use strict";\nfunction g() { return 1 }\n';
+  for (let i = 0; i < N; i++) src += `function f${i}() { let s = 0; for (let k = 0; k < ${i % 7 + 1}; k++) s += g(); return s }\n`;
+  src += `const fs = [${Array.from({ length: N }, (_, i) => `f${i}`).join(',')}];\n` +
+    'let total = 0;\nfor (const f of fs) total += f();\n' +
+    'process.stdout.write(JSON.stringify({ total, counts: require("hud-sensor").counts() }) + "\\n");\n';
+  fs.writeFileSync(path.join(app, 'many.cjs'), src);
+  const many = lastJson(node(['--import', 'hud-sensor/register', 'many.cjs'], app, sensorEnv('many')), 'many.cjs');
+  const byName = Object.fromEntries(Object.values(many.counts).map((c) => [c.name, c.calls]));
+  let want = 0;
+  for (let i = 0; i < N; i++) {
+    want += i % 7 + 1;
+    assert.equal(byName[`f${i}`], 1, `f${i} calls`);
+  }
+  assert.equal(many.total, want);
+  assert.equal(byName.g, want, 'calls of g (one edge per caller)');
+  const gId = (await functions('many')).g.function_id;
+  const gCallers = (await get(`/v1/functions/${gId}`, { service: 'many' })).callers;
+  assert.equal(gCallers.length, N, 'callers of g on the server');
+  for (const c of gCallers) assert.equal(c.calls, Number(c.name.slice(1)) % 7 + 1, `calls of g from ${c.name}`);
+
   // After stack overflows, callers are right again.
   assert.equal(node(['--import', 'hud-sensor/register', 'deep.cjs'], app, sensorEnv('deep')).status, 0, 'deep.cjs');
   const deep = await functions('deep');
