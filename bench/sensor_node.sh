@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Node sensor (first slice, placeholder counters in JS): call-heavy overhead (recursive fib,
+# Node sensor: call-heavy overhead (recursive fib,
 # plain vs instrumented, interleaved runs) and the rewrite's cost per source size.
 # Run by scripts/dev.sh bench.
 set -euo pipefail

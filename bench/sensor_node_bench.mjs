@@ -1,4 +1,4 @@
-// bench/sensor_node.sh: figures of the Node sensor's first slice.
+// bench/sensor_node.sh: figures of the Node sensor.
 // 1. Call-heavy: fib(27) in a fresh process, plain and under the sensor, runs interleaved;
 //    the best of each process, the median over processes, and the ratio.
 // 2. Rewrite: the addon's instrument() on generated modules of 100, 1000 and 5000 functions
@@ -13,7 +13,7 @@ const runs = Number(runsArg || 7);
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(path.join(out, 'node_modules'), { recursive: true });
 fs.writeFileSync(path.join(out, 'package.json'), '{"name": "bench", "private": true}');
-fs.symlinkSync(pkg, path.join(out, 'node_modules', 'hud-sensor'));
+fs.symlinkSync(path.resolve(pkg), path.join(out, 'node_modules', 'hud-sensor'));
 fs.writeFileSync(path.join(out, 'fib.cjs'), `
 function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }
 let best = Infinity;

@@ -30,7 +30,8 @@ function init(opts = {}) {
     exclude: config.globs(opts.exclude_modules ?? env.HUD_EXCLUDE_MODULES),
     root: opts.root ?? env.HUD_ROOT ?? undefined,
   };
-  require('./lib/runtime').install();
+  const runtime = require('./lib/runtime');
+  runtime.install();
   const stack = require('./lib/stack');
   cfg.stackMode = stack.mode();
   stack.install(cfg.stackMode);
@@ -40,12 +41,46 @@ function init(opts = {}) {
   register('./hooks.mjs', pathToFileURL(__filename), { data: cfg });
   state = { cfg, stats: instrument.stats };
   const service = opts.service || env.HUD_SERVICE || require('node:path').parse(process.argv[1] || 'node').name;
+  try {
+    runtime.start(senderSettings(opts, service));
+  } catch (err) {
+    if (main) config.status(`sender not started (${err.message}): counting only, nothing sent`);
+  }
   say(`sensor enabled: service=${service} pid=${process.pid}`);
   return true;
 }
 
-// Calls and escaped exceptions per function_id so far (the placeholder counters of
-// lib/runtime.js): {id: {name, calls, errors}}.
+// The sender's settings: init() arguments, else the environment (the Python sensor's keys;
+// HUD_URL, HUD_KEY and the config file are read by the core's shared configuration).
+function senderSettings(opts, service) {
+  const env = process.env;
+  const num = (v, d) => (v === undefined || v === null || v === '' || Number.isNaN(Number(v)) ? d : Number(v));
+  let tags = opts.tags;
+  if (!tags && env.HUD_TAGS) {
+    try {
+      tags = JSON.parse(env.HUD_TAGS);
+    } catch (err) {
+      config.status(`HUD_TAGS ignored: ${err.message}`);
+    }
+  }
+  const s = {
+    service,
+    version: opts.version || env.HUD_VERSION || undefined,
+    environment: opts.env || undefined,
+    log_file: opts.log_file || env.HUD_LOG_FILE || undefined,
+    interval: num(opts.flush_interval ?? env.HUD_FLUSH_INTERVAL, 10),
+    budget: num(opts.cpu_budget ?? env.HUD_CPU_BUDGET, 0.01),
+    backlog: num(env.HUD_BACKLOG, 30),
+    runtime: `node ${process.versions.node}`,
+    tags: tags && typeof tags === 'object' ? Object.entries(tags).map(([k, v]) => [String(k), String(v)]) : [],
+  };
+  if (opts.url) s.url = String(opts.url);
+  if (opts.key) s.key = String(opts.key);
+  return s;
+}
+
+// Calls and escaped exceptions per function_id so far, for the process (the core's
+// counters): {id: {name, module_path, calls, errors}}.
 function counts() {
   return globalThis.__hud ? globalThis.__hud.counts() : {};
 }
@@ -55,4 +90,9 @@ function stats() {
   return state ? { ...state.stats } : null;
 }
 
-module.exports = { init, counts, stats, enabled: () => config.enabled() };
+// Sends what was recorded now; true when the backend took it (waits up to TIMEOUT_S).
+function flush(timeoutS = 5) {
+  return state ? require('./lib/runtime').native.flush(timeoutS) : false;
+}
+
+module.exports = { init, counts, stats, flush, enabled: () => config.enabled() };

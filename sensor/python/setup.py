@@ -1,6 +1,7 @@
 """`pip install --no-build-isolation ./sensor/python` (offline: uses the interpreter's own setuptools).
 
-Builds the native module `_hud_sensor` from sensor/python/src and the repository's common/*.c
+Builds the native module `_hud_sensor` from sensor/python/src, the sensors' shared core sensor/core and the
+repository's common/*.c
 (the same sources the CMake build compiles; no sanitizers), links jansson, yajl, libcurl, zlib and
 libcrypto (Debian: libjansson-dev libyajl-dev libcurl4-openssl-dev zlib1g-dev libssl-dev), and installs the
 `hud_sensor` package."""
@@ -42,7 +43,8 @@ with open(os.path.join(GEN, "hud", "version.h"), "w") as fh:
     fh.write(text)
 
 sources = [os.path.relpath(p, HERE) for p in sorted(glob.glob(os.path.join(HERE, "src", "*.c")))]
-sources += sorted(glob.glob(os.path.join(ROOT, "common", "*.c")))  # absolute: objects stay in build/
+sources += sorted(glob.glob(os.path.join(ROOT, "sensor", "core", "*.c")))  # absolute: objects stay in build/
+sources += sorted(glob.glob(os.path.join(ROOT, "common", "*.c")))
 
 setup(
     name="hud-sensor",
@@ -51,7 +53,7 @@ setup(
     packages=["hud_sensor"],
     ext_modules=[Extension(
         "_hud_sensor", sources=sources,
-        include_dirs=[os.path.join(ROOT, "common", "include"), GEN],
+        include_dirs=[os.path.join(ROOT, "sensor", "core"), os.path.join(ROOT, "common", "include"), GEN],
         libraries=["jansson", "yajl", "curl", "z", "crypto", "m", "pthread"],
         extra_compile_args=["-O2", "-fvisibility=hidden", "-std=gnu11"],
     )],

@@ -21,6 +21,7 @@ def main():
         shutil.copytree(SENSOR_SRC, os.path.join(src, "sensor", "python"),
                         ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
         shutil.copytree(os.path.join(SENSOR_SRC, "..", "..", "common"), os.path.join(src, "common"))
+        shutil.copytree(os.path.join(SENSOR_SRC, "..", "core"), os.path.join(src, "sensor", "core"))
         shutil.copy(os.path.join(SENSOR_SRC, "..", "..", "CMakeLists.txt"), src)
         target = os.path.join(tmp, "site")
         p = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-index",

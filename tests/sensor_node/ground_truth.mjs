@@ -1,8 +1,8 @@
 // Ground truth: a workload with known exact call counts (sync, async/await, generators, async
 // generators, class methods/accessors/fields, closures, callbacks, arrows with expression
 // bodies, promises rejected and caught) in CommonJS and as an ES module, each started the
-// three ways the sensor is started (--import, NODE_OPTIONS, init()); the placeholder counters
-// must give exactly fixtures/expected.json, and the program's own results (fn.name,
+// three ways the sensor is started (--import, NODE_OPTIONS, init()); the runtime's counters
+// (counts(), over the shared C core) must give exactly fixtures/expected.json, and the program's own results (fn.name,
 // fn.length, strict mode) must be those of the run without the sensor.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -25,11 +25,13 @@ export function makeApp(name) {
   return dir;
 }
 
-// Environment without any HUD_ variable of the caller, plus EXTRA.
+// Environment without any HUD_ variable of the caller, plus EXTRA. Unless EXTRA says otherwise,
+// the sender posts to a port where nothing listens and reads no configuration file, so that a
+// test never sends to a backend of the machine's.
 export function env(extra = {}) {
   const e = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HUD_') && k !== 'NODE_OPTIONS') e[k] = v;
-  return { ...e, ...extra };
+  return { ...e, HUD_URL: 'http://127.0.0.1:1', XDG_CONFIG_HOME: '/nonexistent-hud-config', ...extra };
 }
 
 // Runs node with ARGS in CWD; returns {status, stdout, stderr}. Fails the suite on a timeout.

@@ -143,6 +143,42 @@ static void slots_renumber_and_leave_out(void **state) {
   hud_indexer_free(ix);
 }
 
+/* Async functions and generators: await/yield pop and push the shadow stack, catch/finally
+ * blocks and for-await loops resume; sync functions and top-level await are left alone. */
+#define R "__hud.r(__hud_h,"
+#define S " __hud.s(__hud_h,"
+#define R0 "__hud.r(__hud_h,0);"
+static void suspensions_pop_and_push(void **state) {
+  hud_indexer *ix = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  hsn_result *r = rewrite(ix,
+                          "async function a(x) { try { await x } catch (e) { f() } }\n"
+                          "function* g() { const v = yield 1; yield; yield* g() }\n"
+                          "async () => await await x;\n"
+                          "function s() { try { f() } catch { } }\n"
+                          "await top;\n",
+                          NULL);
+  assert_string_equal(r->code,
+                      "async function a(x) {" OPEN(0) " try { " R "await" S " x)) } catch (e) {" R0
+                      " f() } " CLOSE "}\n"
+                      "function* g() {" OPEN(1) " const v = " R "yield" S " 1)); " R "yield __hud.s(__hud_h)); " R
+                      "yield*" S " g())) " CLOSE "}\n"
+                      "async () => {" OPEN(2) "return(" R "await" S " " R "await" S " x)))))" CLOSE "};\n"
+                      "function s() {" OPEN(3) " try { f() } catch { } " CLOSE "}\n"
+                      "await top;\n");
+  assert_false(r->fns[0].is_generator);
+  assert_true(r->fns[1].is_generator);
+  hsn_result_free(r);
+  r = rewrite(ix,
+              "async function l(it) { for await (const x of it) f(x); out: for await (const y of it) { g(y) } }\n",
+              NULL);
+  assert_string_equal(r->code, "async function l(it) {" OPEN(0) " {for await (const x of __hud.fa(__hud_h,it)) {" R0
+                               "f(x);};__hud.r(__hud_h,0)} {out: for await (const y of __hud.fa(__hud_h,it)) {" R0
+                               " g(y) };__hud.r(__hud_h,0)} " CLOSE "}\n");
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
 /* Source maps count UTF-16 units: é is 2 bytes and 1 unit, U+1F600 4 bytes and 2 units. */
 static void points_count_utf16_units(void **state) {
   hud_indexer *ix = NULL;
@@ -193,6 +229,7 @@ int main(void) {
       cmocka_unit_test(syntax_errors_leave_the_source_alone),
       cmocka_unit_test(slots_renumber_and_leave_out),
       cmocka_unit_test(points_count_utf16_units),
+      cmocka_unit_test(suspensions_pop_and_push),
       cmocka_unit_test(bad_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

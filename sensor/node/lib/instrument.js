@@ -61,12 +61,11 @@ function rewrite(source, file, key, url, opts) {
   }
   stats.modules++;
   stats.functions += r.instrumented;
-  const { ids, names } = ts ? ts.fns : r;
+  let table = [r.ids, r.names, key, Array.from(r.inserts), mod, Array.from(r.meta), r.hashes];
   if (ts) {
-    mod = ts.mod;
+    table = [ts.fns.ids, ts.fns.names, key, Array.from(r.inserts), ts.mod, tsmap.meta(ts, r.meta), ts.fns.hashes];
     stats.typescript++;
   }
-  const table = [ids, names, key, Array.from(r.inserts), mod];
   let code = `${r.code}\n;function __hud_t(){return${JSON.stringify(table)}}`;
   // The map only for Node's own source-map support: in "exact" mode the frames already carry
   // original columns, and Node (--enable-source-maps) would map them a second time.

@@ -160,4 +160,23 @@ function plan(native, source, file, opts) {
   return { file: src.file, mod, fns, js, slots: match(js, source, fns, src.text, lines, src.index) };
 }
 
-module.exports = { plan, match, tsSource, TS };
+// The runtime's declarations of the .ts functions: [start, end, flags (1 async, 2 generator)] per
+// function of PLAN's table, lines of the .ts. A generator is one whose compiled function is one,
+// unless the .ts function is async and its compiled one is not (tsc's downlevel __awaiter runs
+// the body as a generator; an async generator compiled that way is declared as not one).
+function meta(plan, jsMeta) {
+  const { fns, slots } = plan;
+  const out = [];
+  const gen = new Uint8Array(fns.ids.length);
+  for (let k = 0; k < slots.length; k++) {
+    const m = slots[k];
+    if (m < 0) continue;
+    const fl = jsMeta[3 * k + 2];
+    if (fl & 2 && (!fns.async[m] || fl & 1)) gen[m] = 1;
+  }
+  for (let m = 0; m < fns.ids.length; m++)
+    out.push(fns.startLines[m], fns.endLines[m], (fns.async[m] ? 1 : 0) | (gen[m] ? 2 : 0));
+  return out;
+}
+
+module.exports = { plan, match, meta, tsSource, TS };

@@ -22,6 +22,7 @@
 #include "hud/index.h"
 #include "positions.h"
 #include "rewrite.h"
+#include "runtime.h"
 
 #define NAPI_OK(call)                                                                            \
   do {                                                                                           \
@@ -82,6 +83,22 @@ static napi_value result_to_js(napi_env env, const hsn_result *r) {
   NAPI_OK(napi_set_named_property(env, obj, "ids", ids));
   NAPI_OK(napi_set_named_property(env, obj, "names", names));
   NAPI_OK(napi_set_named_property(env, obj, "startLines", lines));
+  /* For the runtime's declarations: (start, end, flags: 1 async, 2 generator) and hashes. */
+  napi_value meta, hashes;
+  void *mdata = NULL;
+  NAPI_OK(napi_create_arraybuffer(env, (r->nfns * 3 + 1) * sizeof(int32_t), &mdata, &ab));
+  int32_t *m = mdata;
+  NAPI_OK(napi_create_array_with_length(env, r->nfns, &hashes));
+  for (size_t i = 0; i < r->nfns; i++) {
+    m[3 * i] = r->fns[i].start_line;
+    m[3 * i + 1] = r->fns[i].end_line;
+    m[3 * i + 2] = (r->fns[i].is_async ? 1 : 0) | (r->fns[i].is_generator ? 2 : 0);
+    NAPI_OK(napi_create_string_utf8(env, r->fns[i].source_hash, NAPI_AUTO_LENGTH, &v));
+    NAPI_OK(napi_set_element(env, hashes, (uint32_t)i, v));
+  }
+  NAPI_OK(napi_create_typedarray(env, napi_int32_array, r->nfns * 3, ab, 0, &meta));
+  NAPI_OK(napi_set_named_property(env, obj, "meta", meta));
+  NAPI_OK(napi_set_named_property(env, obj, "hashes", hashes));
   void *data = NULL;
   NAPI_OK(napi_create_arraybuffer(env, r->nins * 3 * sizeof(uint32_t), &data, &ab));
   uint32_t *u = data;
@@ -170,11 +187,11 @@ static napi_value js_instrument(napi_env env, napi_callback_info info) {
   return ret;
 }
 
-/* {ids, names, startLines, endLines, async, parents, points, parseErrors} of IDX, the index of
+/* {ids, names, startLines, endLines, async, parents, hashes, points, parseErrors} of IDX, the index of
  * SRC (LEN bytes), or NULL with a JS exception pending. */
 static napi_value functions_to_js(napi_env env, const hud_index_result *idx, const char *src,
                                   size_t len) {
-  napi_value obj, ids, names, starts, ends, async, parents, v, ab, pts;
+  napi_value obj, ids, names, starts, ends, async, parents, hashes, v, ab, pts;
   size_t nf = idx->nfuncs;
   if (napi_create_object(env, &obj) != napi_ok ||
       napi_create_array_with_length(env, nf, &ids) != napi_ok ||
@@ -182,7 +199,8 @@ static napi_value functions_to_js(napi_env env, const hud_index_result *idx, con
       napi_create_array_with_length(env, nf, &starts) != napi_ok ||
       napi_create_array_with_length(env, nf, &ends) != napi_ok ||
       napi_create_array_with_length(env, nf, &async) != napi_ok ||
-      napi_create_array_with_length(env, nf, &parents) != napi_ok)
+      napi_create_array_with_length(env, nf, &parents) != napi_ok ||
+      napi_create_array_with_length(env, nf, &hashes) != napi_ok)
     return NULL;
   for (size_t i = 0; i < nf; i++) {
     const hud_index_func *f = &idx->funcs[i];
@@ -198,7 +216,9 @@ static napi_value functions_to_js(napi_env env, const hud_index_result *idx, con
         napi_get_boolean(env, f->is_async, &v) != napi_ok ||
         napi_set_element(env, async, k, v) != napi_ok ||
         napi_create_int32(env, f->parent, &v) != napi_ok ||
-        napi_set_element(env, parents, k, v) != napi_ok)
+        napi_set_element(env, parents, k, v) != napi_ok ||
+        napi_create_string_utf8(env, f->source_code_hash, NAPI_AUTO_LENGTH, &v) != napi_ok ||
+        napi_set_element(env, hashes, k, v) != napi_ok)
       return NULL;
   }
   void *data = NULL;
@@ -215,6 +235,7 @@ static napi_value functions_to_js(napi_env env, const hud_index_result *idx, con
       napi_set_named_property(env, obj, "endLines", ends) != napi_ok ||
       napi_set_named_property(env, obj, "async", async) != napi_ok ||
       napi_set_named_property(env, obj, "parents", parents) != napi_ok ||
+      napi_set_named_property(env, obj, "hashes", hashes) != napi_ok ||
       napi_set_named_property(env, obj, "points", pts) != napi_ok ||
       napi_get_boolean(env, idx->parse_errors, &v) != napi_ok ||
       napi_set_named_property(env, obj, "parseErrors", v) != napi_ok)
@@ -259,6 +280,7 @@ static bool export_fn(napi_env env, napi_value exports, const char *name, napi_c
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  if (hsn_runtime_init(env, exports) != 0) return NULL;
   if (!export_fn(env, exports, "instrument", js_instrument) ||
       !export_fn(env, exports, "functions", js_functions))
     return NULL;

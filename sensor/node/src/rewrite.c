@@ -16,7 +16,31 @@ const TSLanguage *tree_sitter_javascript(void);
 const TSLanguage *tree_sitter_typescript(void);
 const TSLanguage *tree_sitter_tsx(void);
 
-enum { INS_PROLOGUE, INS_OPEN_BLOCK, INS_OPEN_DIRECTIVE, INS_OPEN_EXPR, INS_CLOSE_BLOCK, INS_CLOSE_EXPR };
+/* Opens, then closes (cmp_ins). The RESUME/SUSPEND/FA kinds mark where an async function or a
+ * generator suspends and resumes, so that the runtime's shadow stack follows it:
+ *   await X  ->  __hud.r(__hud_h,await __hud.s(__hud_h,X))     (yield likewise)
+ *   catch (e) { / finally {  ->  ... {__hud.r(__hud_h,0);     (resumed by a rejection)
+ *   for await (L of X) B  ->  {for await (L of __hud.fa(__hud_h,X)) {__hud.r(__hud_h,0);B};__hud.r(__hud_h,0)}
+ *     (the wrapper's next() suspends; the body and the statement after the loop resume) */
+enum {
+  INS_PROLOGUE,
+  INS_OPEN_BLOCK,
+  INS_OPEN_DIRECTIVE,
+  INS_OPEN_EXPR,
+  INS_RESUME_OPEN,
+  INS_SUSPEND,
+  INS_RESUME_STMT,
+  INS_FA_BLOCK,
+  INS_FA_OPEN,
+  INS_FA_BODY_OPEN,
+  INS_CLOSE_BLOCK,
+  INS_CLOSE_EXPR,
+  INS_RESUME_CLOSE,
+  INS_SUSPEND_BARE,
+  INS_FA_CLOSE,
+  INS_FA_BODY_CLOSE,
+  INS_FA_END
+};
 
 typedef struct ins {
   uint32_t off;    /* source byte the text goes before */
@@ -28,6 +52,11 @@ typedef struct ins {
 typedef struct fkey {
   uint32_t end, start, i;
 } fkey;
+
+/* An instrumented function node that can suspend (async or generator); DFS order = by start. */
+typedef struct susp {
+  uint32_t start, end;
+} susp;
 
 typedef struct rw {
   const char *src;
@@ -44,6 +73,9 @@ typedef struct rw {
   const char *prologue;
   bool prologue_semi; /* the prologue follows the module's directives */
   size_t instrumented;
+  hsn_result *r;
+  susp *susps;
+  size_t nsusps, capsusps;
 } rw;
 
 static int cmp_func_end(const void *a, const void *b) {
@@ -59,7 +91,7 @@ static int cmp_ins(const void *a, const void *b) {
   const ins *x = a, *y = b;
   if (x->off != y->off) return x->off < y->off ? -1 : 1;
   if ((x->kind == INS_PROLOGUE) != (y->kind == INS_PROLOGUE)) return x->kind == INS_PROLOGUE ? -1 : 1;
-  bool cx = x->kind >= INS_CLOSE_BLOCK, cy = y->kind >= INS_CLOSE_BLOCK;
+  bool cx = x->kind >= INS_CLOSE_BLOCK, cy = y->kind >= INS_CLOSE_BLOCK; /* see the enum */
   if (cx != cy && x->nstart == y->nstart) return cx ? 1 : -1; /* an empty body: open, close */
   if (cx != cy) return cx ? -1 : 1;
   if (x->nstart != y->nstart) return (x->nstart > y->nstart) == cx ? -1 : 1;
@@ -127,6 +159,122 @@ static uint32_t directives_end(TSNode body) {
   return end;
 }
 
+/* Whether function node FN is a generator or async (it can suspend). */
+static bool can_suspend(TSNode fn, bool *is_gen) {
+  const char *t = ts_node_type(fn);
+  *is_gen = strstr(t, "generator") != NULL;
+  bool async = false;
+  uint32_t n = ts_node_child_count(fn);
+  for (uint32_t i = 0; i < n; i++) {
+    TSNode c = ts_node_child(fn, i);
+    if (ts_node_is_named(c)) {
+      if (strcmp(ts_node_type(c), "property_identifier") && strcmp(ts_node_type(c), "private_property_identifier") &&
+          strcmp(ts_node_type(c), "computed_property_name"))
+        break;
+      continue;
+    }
+    const char *ct = ts_node_type(c);
+    if (!strcmp(ct, "*")) *is_gen = true;
+    if (!strcmp(ct, "async")) async = true;
+  }
+  return async || *is_gen;
+}
+
+static int add_susp(rw *w, uint32_t start, uint32_t end) {
+  if (w->nsusps == w->capsusps) {
+    size_t cap = w->capsusps ? w->capsusps * 2 : 32;
+    susp *p = realloc(w->susps, cap * sizeof *p);
+    if (!p) return HUD_ENOMEM;
+    w->susps = p;
+    w->capsusps = cap;
+  }
+  w->susps[w->nsusps++] = (susp){start, end};
+  return 0;
+}
+
+/* Whether N's nearest enclosing function is an instrumented one that can suspend (so that
+ * __hud_h there is its handle). Its start byte in *FS. */
+static bool in_suspendable(rw *w, TSNode n, uint32_t *fs) {
+  for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
+    if (!is_function_node(ts_node_type(p))) continue;
+    uint32_t s = ts_node_start_byte(p), e = ts_node_end_byte(p);
+    size_t lo = 0, hi = w->nsusps;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (w->susps[mid].start < s) lo = mid + 1;
+      else hi = mid;
+    }
+    for (; lo < w->nsusps && w->susps[lo].start == s; lo++)
+      if (w->susps[lo].end == e) {
+        *fs = s;
+        return true;
+      }
+    return false;
+  }
+  return false;
+}
+
+/* for await (see the enum); labels stay on the loop. */
+static int instrument_for_await(rw *w, TSNode n) {
+  TSNode right = ts_node_child_by_field_name(n, "right", 5), body = ts_node_child_by_field_name(n, "body", 4);
+  if (ts_node_is_null(right) || ts_node_is_null(body)) return 0;
+  TSNode outer = n;
+  while (!ts_node_is_null(ts_node_parent(outer)) && !strcmp(ts_node_type(ts_node_parent(outer)), "labeled_statement"))
+    outer = ts_node_parent(outer);
+  uint32_t s = ts_node_start_byte(outer), e = ts_node_end_byte(outer);
+  int rc = add_ins(w, s, s, INS_FA_BLOCK, 0);
+  if (!rc) rc = add_ins(w, ts_node_start_byte(right), s, INS_FA_OPEN, 0);
+  if (!rc) rc = add_ins(w, ts_node_end_byte(right), s, INS_FA_CLOSE, 0);
+  if (!rc && !strcmp(ts_node_type(body), "statement_block")) {
+    rc = add_ins(w, ts_node_start_byte(body) + 1, s, INS_RESUME_STMT, 0);
+  } else if (!rc) {
+    rc = add_ins(w, ts_node_start_byte(body), s, INS_FA_BODY_OPEN, 0);
+    if (!rc) rc = add_ins(w, ts_node_end_byte(body), ts_node_start_byte(body), INS_FA_BODY_CLOSE, 0);
+  }
+  if (!rc) rc = add_ins(w, e, s, INS_FA_END, 0);
+  return rc;
+}
+
+static bool is_for_await(TSNode n) {
+  if (strcmp(ts_node_type(n), "for_in_statement")) return false;
+  uint32_t nc = ts_node_child_count(n);
+  for (uint32_t i = 0; i < nc; i++) {
+    TSNode c = ts_node_child(n, i);
+    if (!ts_node_is_named(c) && !strcmp(ts_node_type(c), "await")) return true;
+  }
+  return false;
+}
+
+/* await/yield, for await and the blocks a rejection resumes in (see the enum). */
+static int instrument_suspension(rw *w, TSNode n) {
+  const char *t = ts_node_type(n);
+  uint32_t fs, ns = ts_node_start_byte(n);
+  if (is_for_await(n)) return in_suspendable(w, n, &fs) ? instrument_for_await(w, n) : 0;
+  bool point = !strcmp(t, "await_expression") || !strcmp(t, "yield_expression");
+  bool block = !strcmp(t, "catch_clause") || !strcmp(t, "finally_clause");
+  if ((!point && !block) || !in_suspendable(w, n, &fs)) return 0;
+  if (block) {
+    TSNode body = ts_node_child_by_field_name(n, "body", 4);
+    if (ts_node_is_null(body) || strcmp(ts_node_type(body), "statement_block")) return 0;
+    return add_ins(w, ts_node_start_byte(body) + 1, ns, INS_RESUME_STMT, 0);
+  }
+  /* The keyword (and yield's '*'): the operand follows it. */
+  uint32_t kw_end = ns, nc = ts_node_child_count(n);
+  bool operand = false;
+  for (uint32_t i = 0; i < nc; i++) {
+    TSNode c = ts_node_child(n, i);
+    if (ts_node_is_named(c) && strcmp(ts_node_type(c), "comment")) {
+      operand = true;
+      break;
+    }
+    if (!ts_node_is_named(c)) kw_end = ts_node_end_byte(c);
+  }
+  int rc = add_ins(w, ns, ns, INS_RESUME_OPEN, 0);
+  if (!rc && operand) rc = add_ins(w, kw_end, ns, INS_SUSPEND, 0);
+  if (!rc) rc = add_ins(w, operand ? ts_node_end_byte(n) : kw_end, ns, operand ? INS_RESUME_CLOSE : INS_SUSPEND_BARE, 0);
+  return rc;
+}
+
 static int instrument_node(rw *w, TSNode fn) {
   TSNode body = ts_node_child_by_field_name(fn, "body", 4);
   if (ts_node_is_null(body)) return 0; /* overload signature, abstract method */
@@ -134,6 +282,12 @@ static int instrument_node(rw *w, TSNode fn) {
   if (k < 0) return 0;
   w->used[k] = true;
   if (w->slots && ((size_t)k >= w->nslots || w->slots[k] < 0)) return 0;
+  bool gen = false;
+  if (can_suspend(fn, &gen)) {
+    int src = add_susp(w, ts_node_start_byte(fn), ts_node_end_byte(fn));
+    if (src) return src;
+  }
+  w->r->fns[k].is_generator = gen;
   uint32_t n = w->slots ? (uint32_t)w->slots[k] : (uint32_t)k, ns = ts_node_start_byte(fn);
   uint32_t bs = ts_node_start_byte(body), be = ts_node_end_byte(body);
   int rc;
@@ -172,6 +326,8 @@ static int walk(rw *w, TSNode root) {
       if (ts_node_end_byte(n) > ts_node_start_byte(n)) rc = add_leaf(w, ts_node_start_byte(n));
     } else if (ts_node_is_named(n) && is_function_node(ts_node_type(n))) {
       rc = instrument_node(w, n);
+    } else if (ts_node_is_named(n) && w->nsusps) {
+      rc = instrument_suspension(w, n);
     }
     if (rc) break;
     if (ts_tree_cursor_goto_first_child(&cur)) continue;
@@ -201,6 +357,17 @@ static const char *ins_text(int kind, uint32_t n, char *buf, size_t cap) {
              "finally{__hud.exit(__hud_h)}%s",
              kind == INS_CLOSE_EXPR ? ")" : "", kind == INS_CLOSE_EXPR ? "}" : "");
     break;
+  case INS_RESUME_OPEN: return "__hud.r(__hud_h,";
+  case INS_SUSPEND: return " __hud.s(__hud_h,";
+  case INS_RESUME_CLOSE: return "))";
+  case INS_SUSPEND_BARE: return " __hud.s(__hud_h))";
+  case INS_RESUME_STMT: return "__hud.r(__hud_h,0);";
+  case INS_FA_BLOCK: return "{";
+  case INS_FA_OPEN: return "__hud.fa(__hud_h,";
+  case INS_FA_BODY_OPEN: return "{__hud.r(__hud_h,0);";
+  case INS_FA_CLOSE: return ")";
+  case INS_FA_BODY_CLOSE: return "}";
+  case INS_FA_END: return ";__hud.r(__hud_h,0)}";
   }
   return buf;
 }
@@ -323,6 +490,7 @@ static int fill_table(const hud_index_result *idx, hsn_result *r) {
     d->start_line = f->start_line;
     d->end_line = f->end_line;
     d->is_async = f->is_async;
+    memcpy(d->source_hash, f->source_code_hash, sizeof d->source_hash);
   }
   return 0;
 }
@@ -349,7 +517,7 @@ int hsn_rewrite_slots(hud_indexer *ix, hud_lang lang, const char *module_path,
   int rc = hud_indexer_run(ix, lang, module_path, src, len, NULL, &idx);
   if (rc) return rc;
   hsn_result *r = calloc(1, sizeof *r);
-  rw w = {.src = src, .len = len, .idx = idx, .prologue = prologue, .slots = slots, .nslots = nslots};
+  rw w = {.src = src, .len = len, .idx = idx, .prologue = prologue, .r = r, .slots = slots, .nslots = nslots};
   TSParser *parser = ts_parser_new();
   TSTree *tree = NULL;
   if (!r || !parser) {
@@ -393,6 +561,7 @@ out:
   free(w.used);
   free(w.ins);
   free(w.leaves);
+  free(w.susps);
   hud_index_result_free(idx);
   if (rc) {
     hsn_result_free(r);

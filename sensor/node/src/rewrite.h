@@ -25,7 +25,8 @@ typedef struct hsn_fn {
   char *qualname; /* owned */
   char function_id[HUD_UUID_STRLEN + 1];
   int start_line, end_line;
-  int is_async;
+  int is_async, is_generator;
+  char source_hash[HUD_SHA1_HEXLEN + 1];
 } hsn_fn;
 
 typedef struct hsn_insert {

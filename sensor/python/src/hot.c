@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hud/err.h"
 #include "hud/identity.h"
 
 /* ---- interpreter internals per version ---- */
@@ -58,286 +59,8 @@ static inline PyThreadState *cur_tstate(void) {
 }
 
 /* ---- globals (GIL) ---- */
-sns_fn *sns_fn_pages[SNS_FN_PAGES];
-uint32_t sns_nfns;
-sns_period *sns_cur;
-sns_flowdef *sns_flowdefs;
-uint32_t sns_nflows;
-static uint32_t flowdefs_cap;
-int64_t sns_mem_bytes;
-double sns_cal_call_ns = 25.0, sns_cal_sample_ns = 60.0;
-
 static Py_ssize_t extra_index = -1;
 static PyObject *flow_var; /* contextvars.ContextVar holding the current flow index */
-static bool flows_used;    /* set once a flow has been entered; skips the context lookup before */
-static uint32_t quota = 2000; /* timed calls per function per second (adapted) */
-
-/* ---- clock ---- */
-static double ns_per_tick = 1.0;
-static uint64_t ticks_per_sec = 1000000000ull;
-static bool use_tsc;
-static uint64_t cal_t0, cal_ns0;
-
-static uint64_t mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t sns_ticks(void) {
-#if defined(__x86_64__)
-  if (use_tsc) {
-    unsigned lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-  }
-#endif
-  return mono_ns();
-}
-
-double sns_ns_per_tick(void) { return ns_per_tick; }
-
-hud_time_ns sns_wall_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (hud_time_ns)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* rdtsc only with an invariant TSC; calibrated against CLOCK_MONOTONIC, refined by every
- * snapshot over the whole time since start-up so that long sleeps are measured exactly. */
-static void clock_init(void) {
-#if defined(__x86_64__)
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (f) {
-    char line[4096];
-    bool c = false, n = false;
-    while (fgets(line, sizeof line, f)) {
-      if (strncmp(line, "flags", 5) == 0) {
-        c = strstr(line, " constant_tsc") != NULL;
-        n = strstr(line, " nonstop_tsc") != NULL;
-        break;
-      }
-    }
-    fclose(f);
-    use_tsc = c && n && !getenv("HUD_NO_TSC");
-  }
-#endif
-  if (!use_tsc) {
-    ns_per_tick = 1.0;
-    ticks_per_sec = 1000000000ull;
-    return;
-  }
-  cal_t0 = sns_ticks();
-  cal_ns0 = mono_ns();
-  uint64_t end = cal_ns0 + 5000000; /* 5 ms */
-  while (mono_ns() < end) {
-  }
-  uint64_t t1 = sns_ticks(), n1 = mono_ns();
-  ns_per_tick = (double)(n1 - cal_ns0) / (double)(t1 - cal_t0);
-  ticks_per_sec = (uint64_t)(1e9 / ns_per_tick);
-}
-
-static void clock_refine(void) {
-  if (!use_tsc) return;
-  uint64_t t1 = sns_ticks(), n1 = mono_ns();
-  if (n1 - cal_ns0 > 100000000ull && t1 > cal_t0) {
-    ns_per_tick = (double)(n1 - cal_ns0) / (double)(t1 - cal_t0);
-    ticks_per_sec = (uint64_t)(1e9 / ns_per_tick);
-  }
-}
-
-/* ---- memory ---- */
-void *sns_calloc(size_t n, size_t size) {
-  void *p = calloc(n, size);
-  if (p) sns_mem_bytes += (int64_t)(n * size);
-  return p;
-}
-void sns_free(void *p, size_t size) {
-  if (!p) return;
-  free(p);
-  sns_mem_bytes -= (int64_t)size;
-}
-
-/* Duration sketches, counted at a rough size (a warm window) from creation to release. */
-#define SKETCH_BYTES 1024
-static hud_sketch *sketch_new(void) {
-  hud_sketch *sk = hud_sketch_new(SNS_SKETCH_ALPHA);
-  if (sk) sns_mem_bytes += SKETCH_BYTES;
-  return sk;
-}
-static void sketch_free(hud_sketch *sk) {
-  if (!sk) return;
-  hud_sketch_free(sk);
-  sns_mem_bytes -= SKETCH_BYTES;
-}
-
-/* ---- period tables ---- */
-#define EDGE_MAX (1u << 20)
-#define EXC_MAX (1u << 16)
-#define XF_MAX (1u << 14)
-
-static inline uint32_t mix4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
-  /* Two independent multiplies; the high half of each product is well mixed. */
-  uint64_t x = (((uint64_t)a << 32) | b) * 0x9E3779B97F4A7C15ull;
-  uint64_t y = (((uint64_t)c << 32) | d) * 0xC2B2AE3D27D4EB4Full;
-  return (uint32_t)((x ^ y) >> 32) ^ (uint32_t)((x ^ y) >> 11);
-}
-
-sns_period *sns_period_new(void) {
-  sns_period *p = sns_calloc(1, sizeof *p);
-  if (!p) return NULL;
-  p->ecap = 1024;
-  p->edges = sns_calloc(p->ecap, sizeof *p->edges);
-  p->xcap = 64;
-  p->excs = sns_calloc(p->xcap, sizeof *p->excs);
-  p->fcap = 64;
-  p->xflows = sns_calloc(p->fcap, sizeof *p->xflows);
-  if (!p->edges || !p->excs || !p->xflows) return NULL;
-  for (uint32_t i = 0; i < p->ecap; i++) p->edges[i].fn = SNS_NONE;
-  for (uint32_t i = 0; i < p->xcap; i++) p->excs[i].fn = SNS_NONE;
-  p->start_wall = sns_wall_ns();
-  p->start_ticks = sns_ticks();
-  return p;
-}
-
-void sns_period_clear(sns_period *p) {
-  for (uint32_t i = 0; i < p->ecap; i++) {
-    sketch_free(p->edges[i].sketch);
-  }
-  /* Shrink tables that grew for a burst, so that memory follows the current load. */
-  if (p->ecap > 4 * (p->en + 256) && p->ecap > 1024) {
-    sns_free(p->edges, p->ecap * sizeof *p->edges);
-    p->ecap = 1024;
-    while (p->ecap < 2 * p->en) p->ecap *= 2;
-    p->edges = sns_calloc(p->ecap, sizeof *p->edges);
-  } else {
-    memset(p->edges, 0, p->ecap * sizeof *p->edges);
-  }
-  for (uint32_t i = 0; i < p->ecap; i++) p->edges[i].fn = SNS_NONE;
-  memset(p->excs, 0, p->xcap * sizeof *p->excs);
-  for (uint32_t i = 0; i < p->xcap; i++) p->excs[i].fn = SNS_NONE;
-  for (uint32_t i = 0; i < p->fcap; i++)
-    if (p->xflows[i].hash) sns_free(p->xflows[i].path, p->xflows[i].n * sizeof *p->xflows[i].path);
-  memset(p->xflows, 0, p->fcap * sizeof *p->xflows);
-  for (uint32_t i = 0; i < p->flows_cap; i++) {
-    sketch_free(p->flows[i].sketch);
-  }
-  if (p->flows) memset(p->flows, 0, p->flows_cap * sizeof *p->flows);
-  p->en = p->xn = p->fn = 0;
-  p->calls = p->samples = 0;
-  p->extra_ns = 0;
-  p->dropped_invocations = p->dropped_xflows = p->cut_xflows = 0;
-}
-
-static bool edge_grow(sns_period *p) {
-  if (p->ecap >= EDGE_MAX) return false;
-  uint32_t ncap = p->ecap * 2;
-  sns_edge *ne = sns_calloc(ncap, sizeof *ne);
-  if (!ne) return false;
-  for (uint32_t i = 0; i < ncap; i++) ne[i].fn = SNS_NONE;
-  for (uint32_t i = 0; i < p->ecap; i++) {
-    sns_edge *e = &p->edges[i];
-    if (e->fn == SNS_NONE) continue;
-    uint32_t h = mix4(e->fn, e->caller, e->off, e->flow) & (ncap - 1);
-    while (ne[h].fn != SNS_NONE) h = (h + 1) & (ncap - 1);
-    ne[h] = *e;
-  }
-  sns_free(p->edges, p->ecap * sizeof *p->edges);
-  p->edges = ne;
-  p->ecap = ncap;
-  return true;
-}
-
-sns_edge *sns_edge_find(const sns_period *p, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow) {
-  uint32_t mask = p->ecap - 1, h = mix4(fn, caller, off, flow) & mask;
-  for (;;) {
-    sns_edge *e = &p->edges[h];
-    if (e->fn == SNS_NONE) return NULL;
-    if (e->fn == fn && e->caller == caller && e->off == off && e->flow == flow) return e;
-    h = (h + 1) & mask;
-  }
-}
-
-/* Insertion (and growth): the cold half of sns_edge_get, kept out of line so that the lookup
- * inlined into the hook stays small. */
-static __attribute__((noinline)) sns_edge *edge_insert(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off,
-                                                       uint32_t flow) {
-  if (2 * (p->en + 1) > p->ecap && !edge_grow(p)) return NULL; /* bounded: the caller counts the drop */
-  uint32_t mask = p->ecap - 1, h = mix4(fn, caller, off, flow) & mask;
-  while (p->edges[h].fn != SNS_NONE) h = (h + 1) & mask;
-  sns_edge *e = &p->edges[h];
-  e->fn = fn;
-  e->caller = caller;
-  e->off = off;
-  e->flow = flow;
-  p->en++;
-  return e;
-}
-
-static inline sns_edge *edge_get_inline(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow) {
-  uint32_t mask = p->ecap - 1, h = mix4(fn, caller, off, flow) & mask;
-  for (;;) {
-    sns_edge *e = &p->edges[h];
-    if (e->fn == fn && e->caller == caller && e->off == off && e->flow == flow) return e;
-    if (e->fn == SNS_NONE) return edge_insert(p, fn, caller, off, flow);
-    h = (h + 1) & mask;
-  }
-}
-
-sns_edge *sns_edge_get(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow) {
-  return edge_get_inline(p, fn, caller, off, flow);
-}
-
-static sns_exc *exc_get(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off, uint32_t flow,
-                        const char *type) {
-  for (;;) {
-    uint32_t mask = p->xcap - 1;
-    uint32_t h = (mix4(fn, caller, off, flow) ^ (uint32_t)((uintptr_t)type >> 4)) & mask;
-    for (;;) {
-      sns_exc *x = &p->excs[h];
-      if (x->fn == SNS_NONE) break;
-      if (x->fn == fn && x->caller == caller && x->off == off && x->flow == flow && x->type == type) return x;
-      h = (h + 1) & mask;
-    }
-    if (2 * (p->xn + 1) <= p->xcap) {
-      sns_exc *x = &p->excs[h];
-      x->fn = fn, x->caller = caller, x->off = off, x->flow = flow, x->type = type;
-      p->xn++;
-      return x;
-    }
-    if (p->xcap >= EXC_MAX) return NULL;
-    uint32_t ncap = p->xcap * 2;
-    sns_exc *nx = sns_calloc(ncap, sizeof *nx);
-    if (!nx) return NULL;
-    for (uint32_t i = 0; i < ncap; i++) nx[i].fn = SNS_NONE;
-    for (uint32_t i = 0; i < p->xcap; i++) {
-      sns_exc *o = &p->excs[i];
-      if (o->fn == SNS_NONE) continue;
-      uint32_t k = (mix4(o->fn, o->caller, o->off, o->flow) ^ (uint32_t)((uintptr_t)o->type >> 4)) & (ncap - 1);
-      while (nx[k].fn != SNS_NONE) k = (k + 1) & (ncap - 1);
-      nx[k] = *o;
-    }
-    sns_free(p->excs, p->xcap * sizeof *p->excs);
-    p->excs = nx;
-    p->xcap = ncap;
-  }
-}
-
-static sns_flow_stat *flow_stat(sns_period *p, uint32_t flow) {
-  if (flow >= p->flows_cap) {
-    uint32_t ncap = p->flows_cap ? p->flows_cap : 16;
-    while (ncap <= flow) ncap *= 2;
-    sns_flow_stat *nf = sns_calloc(ncap, sizeof *nf);
-    if (!nf) return NULL;
-    if (p->flows) {
-      memcpy(nf, p->flows, p->flows_cap * sizeof *nf);
-      sns_free(p->flows, p->flows_cap * sizeof *nf);
-    }
-    p->flows = nf;
-    p->flows_cap = ncap;
-  }
-  return &p->flows[flow];
-}
 
 /* ---- the caller: nearest instrumented frame up the chain ---- */
 /* Layout of co_extra (private to Objects/codeobject.c, unchanged from 3.6 to 3.13). Reading it
@@ -376,7 +99,7 @@ static inline void find_caller(_PyInterpreterFrame *self, uint32_t *caller, uint
 }
 
 static inline uint32_t current_flow(void) {
-  if (!flows_used) return 0;
+  if (!sns_flows_used) return 0;
   PyObject *v = NULL;
   if (PyContextVar_Get(flow_var, NULL, &v) < 0) {
     PyErr_Clear();
@@ -603,28 +326,14 @@ static PyObject *py_enter(PyObject *mod, PyObject *arg) {
   find_caller(self, &caller, &off, &cf);
   uint32_t flow = current_flow();
   sns_period *p = sns_cur;
-  sns_edge *e = edge_get_inline(p, (uint32_t)i, caller, off, flow);
-  if (e)
-    e->count++;
-  else
-    p->dropped_invocations++;
+  sns_count(p, (uint32_t)i, caller, off, flow);
   if (is_gen_frame(self)) gmap_note(self, (uint32_t)i, caller, off, flow);
   uint32_t parent = 0;
   if (nactive && cf) {
     uint32_t h = tmap_find(cf);
     if (h != TMAP && slots[tmap[h].slot].own) parent = tmap[h].slot;
   }
-  if (--fn->countdown == 0) {
-    /* A timed call: keep each function within its per-second quota. */
-    uint64_t now = sns_ticks();
-    if (now - fn->win_start > ticks_per_sec) {
-      if (fn->win_samples < quota / 4 && fn->interval > 1) fn->interval /= 2;
-      fn->win_start = now;
-      fn->win_samples = 0;
-    }
-    if (++fn->win_samples > quota && fn->interval < (1u << 24)) fn->interval *= 2;
-    fn->countdown = fn->interval;
-    p->samples++;
+  if (sns_sample_due(p, fn)) {
     start_timing((uint32_t)i, caller, off, flow, self, parent, true);
   } else if (parent) {
     start_timing((uint32_t)i, caller, off, flow, self, parent, false);
@@ -647,24 +356,13 @@ static PyObject *py_exit(PyObject *mod, PyObject *arg) {
     slot_free(s);
     Py_RETURN_NONE;
   }
-  int64_t d = (int64_t)((double)(t1 - sl->t0) * ns_per_tick);
+  int64_t d = (int64_t)((double)(t1 - sl->t0) * sns_ns_per_tick());
   if (d < 0) d = 0;
   if (sl->parent) {
     slot *ps = &slots[sl->parent];
     if (ps->live && ps->gen == sl->parent_gen) ps->child_ns += d;
   }
-  if (sl->own) {
-    sns_edge *e = sns_edge_get(sns_cur, sl->fn, sl->caller, sl->off, sl->flow);
-    if (e) {
-      e->sampled++;
-      e->sum_ns += d;
-      e->sumsq += (double)d * (double)d;
-      int64_t self_ns = d - sl->child_ns;
-      e->self_ns += self_ns > 0 ? self_ns : 0;
-      if (!e->sketch) e->sketch = sketch_new();
-      if (e->sketch) hud_sketch_add(e->sketch, (double)d);
-    }
-  }
+  if (sl->own) sns_record_timed(sns_cur, sl->fn, sl->caller, sl->off, sl->flow, d, d - sl->child_ns);
   slot_free(s);
   Py_RETURN_NONE;
 }
@@ -675,29 +373,6 @@ static struct {
   PyTypeObject *type; /* a static type: lives as long as the process */
   char *name;
 } tnames[TNAMES];
-
-/* Names are interned by content: distinct classes may share a name (a class defined in a
- * function, one per call), and the wire keys exceptions by name. */
-#define NAMES 2048
-static char *names[NAMES];
-
-static char *intern_name(char *name) {
-  uint32_t h = 2166136261u;
-  for (const char *c = name; *c; c++) h = (h ^ (unsigned char)*c) * 16777619u;
-  for (uint32_t k = 0; k < NAMES; k++) {
-    uint32_t j = (h + k) % NAMES;
-    if (!names[j]) {
-      names[j] = name;
-      return name;
-    }
-    if (strcmp(names[j], name) == 0) {
-      sns_mem_bytes -= (int64_t)strlen(name) + 1;
-      free(name);
-      return names[j];
-    }
-  }
-  return name; /* table full: still a valid (if not shared) name */
-}
 
 static char *compute_type_name(PyTypeObject *t) {
   PyObject *mod = PyObject_GetAttrString((PyObject *)t, "__module__");
@@ -714,7 +389,7 @@ static char *compute_type_name(PyTypeObject *t) {
     else
       snprintf(name, len, "%s", q);
     sns_mem_bytes += (int64_t)len;
-    name = intern_name(name);
+    name = sns_intern(name);
   }
   Py_XDECREF(mod);
   Py_XDECREF(qn);
@@ -742,93 +417,6 @@ static const char *type_name(PyTypeObject *t) {
   }
   char *n = compute_type_name(t);
   return n ? n : "?";
-}
-
-/* ---- exception paths in flight, one per thread ---- */
-#define XTHREADS 64
-typedef struct xrec {
-  PyThreadState *ts;
-  void *exc;            /* identity only, never dereferenced */
-  const char *type;
-  uint32_t flow;
-  uint32_t expected;    /* nearest instrumented caller at the last escape */
-  int32_t origin_line;
-  bool cut;             /* longer than path[] */
-  uint32_t n;
-  uint32_t path[SNS_XF_MAX_PATH];
-} xrec;
-static xrec xrecs[XTHREADS];
-
-static void xflow_add(sns_period *p, const xrec *r) {
-  uint64_t h = 1469598103934665603ull;
-#define H(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ull)
-  H((uintptr_t)r->type);
-  H(r->flow);
-  H(r->expected);
-  H((uint32_t)r->origin_line);
-  for (uint32_t i = 0; i < r->n; i++) H(r->path[i]);
-#undef H
-  if (!h) h = 1;
-  if (r->cut) p->cut_xflows++;
-  for (;;) {
-    uint32_t mask = p->fcap - 1, k = (uint32_t)h & mask;
-    for (;;) {
-      sns_xflow *x = &p->xflows[k];
-      if (!x->hash) break;
-      if (x->hash == h && x->type == r->type && x->flow == r->flow && x->catcher == r->expected &&
-          x->origin_line == r->origin_line && x->n == r->n &&
-          memcmp(x->path, r->path, r->n * sizeof r->path[0]) == 0) {
-        x->count++;
-        return;
-      }
-      k = (k + 1) & mask;
-    }
-    if (2 * (p->fn + 1) <= p->fcap) {
-      sns_xflow *x = &p->xflows[k];
-      x->path = sns_calloc(r->n, sizeof *x->path);
-      if (!x->path) {
-        p->dropped_xflows++;
-        return;
-      }
-      x->hash = h;
-      x->type = r->type;
-      x->flow = r->flow;
-      x->catcher = r->expected;
-      x->origin_line = r->origin_line;
-      x->n = r->n;
-      memcpy(x->path, r->path, r->n * sizeof r->path[0]);
-      x->count = 1;
-      p->fn++;
-      return;
-    }
-    if (p->fcap >= XF_MAX) {
-      p->dropped_xflows++;
-      return;
-    }
-    uint32_t ncap = p->fcap * 2;
-    sns_xflow *nx = sns_calloc(ncap, sizeof *nx);
-    if (!nx) {
-      p->dropped_xflows++;
-      return;
-    }
-    for (uint32_t i = 0; i < p->fcap; i++) {
-      if (!p->xflows[i].hash) continue;
-      uint32_t j = (uint32_t)p->xflows[i].hash & (ncap - 1);
-      while (nx[j].hash) j = (j + 1) & (ncap - 1);
-      nx[j] = p->xflows[i];
-    }
-    sns_free(p->xflows, p->fcap * sizeof *p->xflows);
-    p->xflows = nx;
-    p->fcap = ncap;
-  }
-}
-
-static void xrec_close(xrec *r) {
-  if (r->ts && r->n) xflow_add(sns_cur, r);
-  r->ts = NULL;
-  r->n = 0;
-  r->cut = false;
-  r->exc = NULL;
 }
 
 static int32_t origin_line_of(PyObject *exc) {
@@ -885,43 +473,14 @@ static PyObject *py_raise(PyObject *mod, PyObject *arg) {
   if (is_gen_frame(self) && !gmap_take(self, (uint32_t)i, &ec, &eo, &ef)) gmap_misses++;
   /* The edge must exist in this period even if the call began in the previous one. */
   if (!sns_edge_get(sns_cur, (uint32_t)i, ec, eo, ef)) sns_cur->dropped_invocations++;
-  sns_exc *x = exc_get(sns_cur, (uint32_t)i, ec, eo, ef, tn);
+  sns_exc *x = sns_exc_get(sns_cur, (uint32_t)i, ec, eo, ef, tn);
   if (x) x->count++;
   /* Exception path: the open path of this thread continues when the same exception object
-   * escapes the function that was the nearest instrumented caller of the last escape. Object
-   * identity alone is not enough: a freed exception's address is soon reused by the next one. */
-  uint32_t h = (uint32_t)(((uintptr_t)ts >> 4) * 2654435761u) % XTHREADS;
-  xrec *r = &xrecs[h];
-  if (r->ts == ts && r->exc == (void *)exc && r->expected == (uint32_t)i) {
-    if (r->n < SNS_XF_MAX_PATH)
-      r->path[r->n++] = (uint32_t)i;
-    else
-      r->cut = true;
-    r->expected = caller;
-  } else {
-    xrec_close(r);
-    r->ts = ts;
-    r->exc = exc;
-    r->type = tn;
-    r->flow = flow;
-    r->expected = caller;
-    r->origin_line = origin_line_of(exc);
-    r->n = 1;
-    r->path[0] = (uint32_t)i;
-  }
+   * escapes the function that was the nearest instrumented caller of the last escape. */
+  sns_xrec *r = sns_xpath_escape(ts, exc, tn, flow, (uint32_t)i, caller);
+  if (r) r->origin_line = origin_line_of(exc);
   Py_DECREF(exc);
   Py_RETURN_NONE;
-}
-
-/* ---- declarations ---- */
-static char *dupstr(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d) {
-    memcpy(d, s, n);
-    sns_mem_bytes += (int64_t)n;
-  }
-  return d;
 }
 
 /* declare(file, module_path, source: bytes, [(qualname, start, end, is_async, is_generator)])
@@ -937,7 +496,7 @@ static PyObject *py_declare(PyObject *mod, PyObject *args) {
     PyErr_SetString(PyExc_MemoryError, "hud: too many functions");
     return NULL;
   }
-  char *f = dupstr(file), *mp = dupstr(module_path);
+  char *f = sns_dupstr(file), *mp = sns_dupstr(module_path);
   uint32_t first = sns_nfns;
   for (Py_ssize_t k = 0; k < n; k++) {
     const char *qn;
@@ -946,33 +505,15 @@ static PyObject *py_declare(PyObject *mod, PyObject *args) {
       PyBuffer_Release(&src);
       return NULL;
     }
-    uint32_t idx = sns_nfns;
-    if (!sns_fn_pages[idx / SNS_FN_PAGE]) {
-      sns_fn_pages[idx / SNS_FN_PAGE] = sns_calloc(SNS_FN_PAGE, sizeof(sns_fn));
-      if (!sns_fn_pages[idx / SNS_FN_PAGE]) {
-        PyBuffer_Release(&src);
-        return PyErr_NoMemory();
-      }
-    }
     if (PyList_Append(timed_flags, Py_False) < 0) {
       PyBuffer_Release(&src);
       return NULL;
     }
-    sns_fn *fn = sns_fn_at(idx);
-    memset(fn, 0, sizeof *fn);
-    fn->interval = 1;
-    fn->countdown = 1;
-    fn->qualname = dupstr(qn);
-    fn->file = f;
-    fn->module_path = mp;
-    fn->start_line = start;
-    fn->end_line = end;
-    fn->is_async = is_async;
-    fn->is_generator = is_gen;
-    hud_function_id(mp, qn, fn->function_id);
-    if (hud_source_hash(src.buf, (size_t)src.len, start, end, fn->source_hash) != 0)
-      hud_sha1_hex("", 0, fn->source_hash);
-    sns_nfns = idx + 1;
+    uint32_t idx;
+    if (sns_fn_declare(f, mp, qn, src.buf, (size_t)src.len, start, end, is_async, is_gen, NULL, &idx) != 0) {
+      PyBuffer_Release(&src);
+      return PyErr_NoMemory();
+    }
   }
   PyBuffer_Release(&src);
   return PyLong_FromUnsignedLong(first);
@@ -989,9 +530,9 @@ static PyObject *py_bind(PyObject *mod, PyObject *args) {
   }
   if (CODE_SET_EXTRA(code, extra_index, (void *)(uintptr_t)(idx + 1)) < 0) return NULL;
   sns_fn *fn = sns_fn_at((uint32_t)idx);
-  if (!fn->code) {
+  if (!fn->rt) {
     Py_INCREF(code);
-    fn->code = code;
+    fn->rt = code;
   }
   Py_RETURN_NONE;
 }
@@ -1026,51 +567,21 @@ static PyObject *py_source_hash(PyObject *mod, PyObject *args) {
 /* ---- flows ---- */
 static PyObject *flow_register(hud_flow_kind kind, const char *method, const char *route, const char *task,
                                const char *queue) {
-  /* Linear search is fine: flows are few and the Python side caches the index. */
-  for (uint32_t i = 1; i <= sns_nflows; i++) {
-    sns_flowdef *d = &sns_flowdefs[i];
-    if (d->kind == kind && ((!method && !d->method) || (method && d->method && !strcmp(method, d->method))) &&
-        ((!route && !d->route) || (route && d->route && !strcmp(route, d->route))) &&
-        ((!task && !d->task) || (task && d->task && !strcmp(task, d->task))))
-      return PyLong_FromUnsignedLong(i);
-  }
-  if (sns_nflows >= 100000) {
+  uint32_t idx;
+  int rc = sns_flow_register(kind, method, route, task, queue, &idx);
+  if (rc == HUD_ETOOBIG) {
     PyErr_SetString(PyExc_OverflowError, "hud: too many flows");
     return NULL;
   }
-  if (sns_nflows + 1 >= flowdefs_cap) {
-    uint32_t ncap = flowdefs_cap ? flowdefs_cap * 2 : 64;
-    sns_flowdef *nd = sns_calloc(ncap, sizeof *nd);
-    if (!nd) return PyErr_NoMemory();
-    if (sns_flowdefs) {
-      memcpy(nd, sns_flowdefs, flowdefs_cap * sizeof *nd);
-      /* The old array may be read by the sender right now: retire it without freeing. */
-    }
-    sns_flowdefs = nd;
-    flowdefs_cap = ncap;
-  }
-  sns_flowdef *d = &sns_flowdefs[sns_nflows + 1];
-  d->kind = kind;
-  d->method = method ? dupstr(method) : NULL;
-  d->route = route ? dupstr(route) : NULL;
-  d->task = task ? dupstr(task) : NULL;
-  d->queue = queue ? dupstr(queue) : NULL;
-  int rc = kind == HUD_FLOW_ENDPOINT ? hud_flow_id_endpoint(method, route, d->flow_id)
-                                     : hud_flow_id_queue(task, d->flow_id);
+  if (rc == HUD_ENOMEM) return PyErr_NoMemory();
   if (rc != 0) return PyErr_Format(PyExc_ValueError, "hud: bad flow name");
-  sns_nflows++;
-  flows_used = true;
-  return PyLong_FromUnsignedLong(sns_nflows);
+  return PyLong_FromUnsignedLong(idx);
 }
 
 static PyObject *py_flow_endpoint(PyObject *mod, PyObject *args) {
   const char *method, *route;
   if (!PyArg_ParseTuple(args, "ss", &method, &route)) return NULL;
-  char up[32];
-  size_t k = 0;
-  for (; method[k] && k < sizeof up - 1; k++) up[k] = (char)(method[k] >= 'a' && method[k] <= 'z' ? method[k] - 32 : method[k]);
-  up[k] = 0;
-  return flow_register(HUD_FLOW_ENDPOINT, up, route, NULL, NULL);
+  return flow_register(HUD_FLOW_ENDPOINT, method, route, NULL, NULL);
 }
 
 static PyObject *py_flow_queue(PyObject *mod, PyObject *args) {
@@ -1081,11 +592,7 @@ static PyObject *py_flow_queue(PyObject *mod, PyObject *args) {
 
 /* Registers (or finds) the endpoint flow METHOD ROUTE: its index, or 0 with a Python error set. */
 uint32_t sns_flow_endpoint(const char *method, const char *route) {
-  char up[32];
-  size_t k = 0;
-  for (; method[k] && k < sizeof up - 1; k++) up[k] = (char)(method[k] >= 'a' && method[k] <= 'z' ? method[k] - 32 : method[k]);
-  up[k] = 0;
-  PyObject *r = flow_register(HUD_FLOW_ENDPOINT, up, route, NULL, NULL);
+  PyObject *r = flow_register(HUD_FLOW_ENDPOINT, method, route, NULL, NULL);
   if (!r) return 0;
   uint32_t idx = (uint32_t)PyLong_AsUnsignedLong(r);
   Py_DECREF(r);
@@ -1095,38 +602,6 @@ uint32_t sns_flow_endpoint(const char *method, const char *route) {
 const char *sns_type_name(PyTypeObject *t) { return type_name(t); }
 
 PyObject *sns_flow_var(void) { return flow_var; }
-
-void sns_flow_add(uint32_t idx, int status, int64_t dur, const char *tn) {
-  if (idx == 0 || idx > sns_nflows) return;
-  sns_flow_stat *fs = flow_stat(sns_cur, idx);
-  if (!fs) return;
-  fs->count++;
-  if (dur < 0) dur = 0;
-  fs->sum_ns += dur;
-  fs->sumsq += (double)dur * (double)dur;
-  if (!fs->sketch) fs->sketch = sketch_new();
-  if (fs->sketch) hud_sketch_add(fs->sketch, (double)dur);
-  bool err = tn != NULL || status >= 500;
-  if (err) fs->errors++;
-  if (status >= 100 && status <= 599) {
-    for (int k = 0; k < SNS_FLOW_MAX_STATUS; k++) {
-      if (fs->status[k] == status || fs->status[k] == 0) {
-        fs->status[k] = status;
-        fs->status_count[k]++;
-        break;
-      }
-    }
-  }
-  if (tn) {
-    for (int k = 0; k < SNS_FLOW_MAX_EXC; k++) {
-      if (fs->exc[k] == tn || !fs->exc[k]) {
-        fs->exc[k] = tn;
-        fs->exc_count[k]++;
-        break;
-      }
-    }
-  }
-}
 
 /* flow_record(idx, status, duration_ns, exception_type or None) */
 static PyObject *py_flow_record(PyObject *mod, PyObject *args) {
@@ -1142,16 +617,11 @@ static PyObject *py_flow_record(PyObject *mod, PyObject *args) {
   Py_RETURN_NONE;
 }
 
-/* ---- snapshot (sender, under the GIL) ---- */
-sns_period *sns_snapshot_locked(sns_period *fresh, bool final, uint32_t *nfns_out) {
-  for (int k = 0; k < XTHREADS; k++) xrec_close(&xrecs[k]);
-  sns_period *old = sns_cur;
-  fresh->start_wall = sns_wall_ns();
-  fresh->start_ticks = sns_ticks();
-  sns_cur = fresh;
-  /* A timed call still running is counted where it will end: records keep sampled <= count and
-   * totals stay exact (the call moves from the old period to the new one). Not at the final
-   * snapshot: no period follows it, so a call still running there is counted where it began. */
+/* ---- snapshot (sender, under the GIL; sns_rt_ops) ---- */
+/* A timed call still running is counted where it will end: records keep sampled <= count and
+ * totals stay exact (the call moves from the old period to the new one). Not at the final
+ * snapshot: no period follows it, so a call still running there is counted where it began. */
+void sns_py_move_running(sns_period *old, sns_period *fresh, bool final) {
   for (uint32_t k = 1; k < NSLOTS && !final; k++) {
     slot *sl = &slots[k];
     if (!sl->live || !sl->own || sl->period != period_gen) continue;
@@ -1165,36 +635,12 @@ sns_period *sns_snapshot_locked(sns_period *fresh, bool final, uint32_t *nfns_ou
   period_gen++;
   for (uint32_t k = 1; k < NSLOTS; k++)
     if (slots[k].live) slots[k].period = period_gen;
-  *nfns_out = sns_nfns;
-  clock_refine();
-  /* Call-site lines need the caller's code object: resolve them now. */
-  old->calls = 0;
-  for (uint32_t i = 0; i < old->ecap; i++) {
-    sns_edge *e = &old->edges[i];
-    if (e->fn == SNS_NONE) continue;
-    old->calls += (uint64_t)e->count;
-    e->line = 0;
-    if (e->caller != SNS_NONE) {
-      sns_fn *c = sns_fn_at(e->caller);
-      if (c->code) e->line = PyCode_Addr2Line((PyCodeObject *)c->code, (int)(e->off * sizeof(_Py_CODEUNIT)));
-      if (e->line < 0) e->line = 0;
-    }
-  }
-  return old;
 }
 
-void sns_adapt_sampling(const sns_period *retired, double interval_s, double budget) {
-  /* Timed calls allowed per second so that timing stays within the CPU budget, shared by the
-   * functions that were called; counting itself is not sampled. */
-  uint32_t active = 0;
-  for (uint32_t i = 0; i < retired->ecap; i++)
-    if (retired->edges[i].fn != SNS_NONE) active++;
-  double per_sec = budget * 1e9 / (sns_cal_sample_ns > 1 ? sns_cal_sample_ns : 1);
-  double q = per_sec / (active ? active : 1);
-  if (q < 20) q = 20;
-  if (q > 100000) q = 100000;
-  __atomic_store_n(&quota, (uint32_t)q, __ATOMIC_RELAXED);
-  (void)interval_s;
+/* OFF is an instruction index in the caller's code object. */
+int32_t sns_py_call_line(const sns_fn *c, uint32_t off) {
+  if (!c->rt) return 0;
+  return PyCode_Addr2Line((PyCodeObject *)c->rt, (int)(off * sizeof(_Py_CODEUNIT)));
 }
 
 /* ---- module ---- */
@@ -1203,20 +649,28 @@ static PyObject *py_start(PyObject *mod, PyObject *cfg) {
     PyErr_SetString(PyExc_TypeError, "start(config: dict)");
     return NULL;
   }
-  if (sns_sender_start(cfg) != 0) return NULL;
+  if (sns_py_sender_start(cfg) != 0) return NULL;
   Py_RETURN_NONE;
 }
 
 static PyObject *py_flush(PyObject *mod, PyObject *arg) {
   double t = PyFloat_AsDouble(arg);
   if (t < 0 && PyErr_Occurred()) return NULL;
-  return PyBool_FromLong(sns_sender_flush(t) == 0);
+  int rc;
+  Py_BEGIN_ALLOW_THREADS;
+  rc = sns_sender_flush(t);
+  Py_END_ALLOW_THREADS;
+  return PyBool_FromLong(rc == 0);
 }
 
 static PyObject *py_shutdown(PyObject *mod, PyObject *arg) {
   double t = PyFloat_AsDouble(arg);
   if (t < 0 && PyErr_Occurred()) return NULL;
-  return PyBool_FromLong(sns_sender_shutdown(t) == 0);
+  int rc;
+  Py_BEGIN_ALLOW_THREADS;
+  rc = sns_sender_shutdown(t);
+  Py_END_ALLOW_THREADS;
+  return PyBool_FromLong(rc == 0);
 }
 
 static PyObject *py_before_fork(PyObject *mod, PyObject *unused) {
@@ -1229,18 +683,14 @@ static PyObject *py_after_fork_parent(PyObject *mod, PyObject *unused) {
 }
 static PyObject *py_after_fork_child(PyObject *mod, PyObject *unused) {
   /* The child starts its own state: the parent sends what it recorded. */
-  sns_period_clear(sns_cur);
-  sns_cur->start_wall = sns_wall_ns();
-  sns_cur->start_ticks = sns_ticks();
   slots_reset();
-  memset(xrecs, 0, sizeof xrecs);
   memset(gmap, 0, sizeof gmap);
-  sns_sender_after_fork_child();
+  sns_core_after_fork_child();
   Py_RETURN_NONE;
 }
 
 static PyObject *py_stats(PyObject *mod, PyObject *unused) {
-  PyObject *d = sns_sender_stats();
+  PyObject *d = sns_py_sender_stats();
   if (!d) return NULL;
   PyObject *v;
 #define SET(k, val)                                 \
@@ -1254,34 +704,12 @@ static PyObject *py_stats(PyObject *mod, PyObject *unused) {
   SET("functions", PyLong_FromUnsignedLong(sns_nfns));
   SET("flows", PyLong_FromUnsignedLong(sns_nflows));
   SET("memory_bytes", PyLong_FromLongLong(sns_mem_bytes));
-  SET("tsc", PyBool_FromLong(use_tsc));
-  SET("ns_per_tick", PyFloat_FromDouble(ns_per_tick));
-  SET("quota", PyLong_FromUnsignedLong(quota));
+  SET("tsc", PyBool_FromLong(sns_use_tsc));
+  SET("ns_per_tick", PyFloat_FromDouble(sns_ns_per_tick()));
+  SET("quota", PyLong_FromUnsignedLong(sns_quota));
   SET("generator_edge_misses", PyLong_FromLongLong(gmap_misses));
 #undef SET
   return d;
-}
-
-/* Cost of the hooks themselves, measured once at import on a private function record. */
-static void calibrate(void) {
-  sns_period *p = sns_cur;
-  enum { N = 20000 };
-  uint64_t t0 = sns_ticks();
-  for (int k = 0; k < N; k++) {
-    sns_edge *e = sns_edge_get(p, SNS_NONE - 1, SNS_NONE, (uint32_t)k & 1, 0);
-    if (e) e->count++;
-  }
-  uint64_t t1 = sns_ticks();
-  for (int k = 0; k < N; k++) {
-    uint64_t a = sns_ticks();
-    uint64_t b = sns_ticks();
-    (void)a, (void)b;
-  }
-  uint64_t t2 = sns_ticks();
-  /* +15 ns: the call from bytecode into the hook, measured separately (docs/architecture.md). */
-  sns_cal_call_ns = (double)(t1 - t0) * ns_per_tick / N + 15.0;
-  sns_cal_sample_ns = (double)(t2 - t1) * ns_per_tick / N + 40.0;
-  sns_period_clear(p);
 }
 
 static PyMethodDef methods[] = {
@@ -1318,11 +746,10 @@ PyMODINIT_FUNC PyInit__hud_sensor(void) {
       PyErr_SetString(PyExc_RuntimeError, "hud: no code-object extra slot left");
       return NULL;
     }
-    clock_init();
-    sns_cur = sns_period_new();
-    if (!sns_cur) return PyErr_NoMemory();
+    /* +15 ns: the call from bytecode into the hook; +40 ns: the timed call's bookkeeping
+     * here (measured separately, docs/architecture.md). */
+    if (sns_core_init(15.0, 40.0) != 0) return PyErr_NoMemory();
     slots_reset();
-    calibrate();
   }
   PyObject *m = PyModule_Create(&moddef);
   if (!m) return NULL;

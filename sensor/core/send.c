@@ -1,10 +1,11 @@
 /* The sender: a native thread that turns each period into a batch (common codec), keeps a
  * bounded backlog and posts it to hud-server (common client) with retries and backoff.
  *
- * It never blocks the application: the only time it holds the GIL is the snapshot (a pointer
- * swap, closing open exception paths, call-site line lookups); encoding, compression and HTTP
- * run without it. A failing backend costs nothing but memory, which the backlog bounds. */
-#include "sensor.h"
+ * It never blocks the application: the only time it holds the runtime's lock (sns_rt_ops) is
+ * the snapshot (a pointer swap, closing open exception paths, call-site line lookups);
+ * encoding, compression and HTTP run without it. A failing backend costs nothing but memory,
+ * which the backlog bounds. */
+#include "core.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -35,11 +36,12 @@ static struct {
   pthread_mutex_t mu;
   pthread_cond_t wake;      /* sender waits on it */
   pthread_cond_t done;      /* flush()/shutdown() wait on it */
-  pthread_mutex_t py_mu;    /* held around every GIL acquisition by the sender */
+  pthread_mutex_t rt_mu;    /* held around every runtime lock taken by the sender */
   pthread_t thread;
   bool running;
   bool stop;
-  bool py_dead;             /* interpreter is finalizing: never take the GIL again */
+  bool rt_dead;             /* the runtime is finalizing: never take its lock again */
+  const sns_rt_ops *ops;
   uint64_t flush_req;       /* flush requests issued */
   uint64_t flush_done;      /* requests whose snapshot was taken and send attempted */
   bool last_send_ok;
@@ -67,7 +69,7 @@ static struct {
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .wake = PTHREAD_COND_INITIALIZER,
        .done = PTHREAD_COND_INITIALIZER,
-       .py_mu = PTHREAD_MUTEX_INITIALIZER};
+       .rt_mu = PTHREAD_MUTEX_INITIALIZER};
 
 static FILE *log_fp;
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -109,29 +111,6 @@ static void random_uuid(hud_uuid out) {
     out[k++] = hx[b[i] & 15];
   }
   out[k] = 0;
-}
-
-/* ---- settings from the Python side ---- */
-static char *dict_str(PyObject *d, const char *k) {
-  PyObject *v = PyDict_GetItemString(d, k);
-  if (!v || v == Py_None) return NULL;
-  const char *s = PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
-  if (!s) {
-    PyErr_Clear();
-    return NULL;
-  }
-  return strdup(s);
-}
-
-static double dict_num(PyObject *d, const char *k, double dflt) {
-  PyObject *v = PyDict_GetItemString(d, k);
-  if (!v || v == Py_None) return dflt;
-  double x = PyFloat_AsDouble(v);
-  if (x == -1.0 && PyErr_Occurred()) {
-    PyErr_Clear();
-    return dflt;
-  }
-  return x;
 }
 
 /* ---- version: HUD_VERSION, else a hash over the declarations known at the first batch ---- */
@@ -242,8 +221,8 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
   b.service_version = S.version_frozen;
   b.host = S.s.host ? S.s.host : "localhost";
   b.pid = getpid();
-  b.runtime = S.s.runtime ? S.s.runtime : "cpython";
-  b.sensor_version = "hud-python/" HUD_VERSION_STRING;
+  b.runtime = S.s.runtime ? S.s.runtime : "unknown";
+  b.sensor_version = S.s.sensor_version ? S.s.sensor_version : "hud/" HUD_VERSION_STRING;
   b.sent_at = end_wall;
   b.tags = S.s.tags;
   b.n_tags = S.s.n_tags;
@@ -435,7 +414,7 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
   /* The sensor's own cost. */
   double proc = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID), thr = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
   double hook_ns = (double)p->calls * sns_cal_call_ns + (double)p->samples * sns_cal_sample_ns +
-                   (double)p->extra_ns; /* the import-time rewrite, charged by the Python side */
+                   (double)p->extra_ns; /* the import-time rewrite, charged by the runtime */
   double sender_ns = (thr - S.cpu_prev_thread) * 1e9;
   double proc_ns = (proc - S.cpu_prev_proc) * 1e9;
   S.cpu_prev_proc = proc;
@@ -552,26 +531,50 @@ static int send_one(void) {
   return 0;
 }
 
-/* Takes a snapshot under the GIL and queues its batch (FINAL: the last one, at exit). False if
- * the interpreter is gone. */
+/* Under the runtime lock: closes the open exception paths and swaps periods. FINAL: the last
+ * snapshot before exit (calls still running stay in the retired period). Returns the retired
+ * period (owned by the sender until sns_period_clear). */
+static sns_period *snapshot_locked(sns_period *fresh, bool final, uint32_t *nfns_out) {
+  sns_xpaths_close();
+  sns_period *old = sns_cur;
+  fresh->start_wall = sns_wall_ns();
+  fresh->start_ticks = sns_ticks();
+  sns_cur = fresh;
+  if (S.ops->move_running) S.ops->move_running(old, fresh, final);
+  *nfns_out = sns_nfns;
+  sns_clock_refine();
+  /* Call-site lines need the runtime's view of the caller: resolve them now. */
+  old->calls = 0;
+  for (uint32_t i = 0; i < old->ecap; i++) {
+    sns_edge *e = &old->edges[i];
+    if (e->fn == SNS_NONE) continue;
+    old->calls += (uint64_t)e->count;
+    e->line = 0;
+    if (e->caller != SNS_NONE && S.ops->call_line) e->line = S.ops->call_line(sns_fn_at(e->caller), e->off);
+    if (e->line < 0) e->line = 0;
+  }
+  return old;
+}
+
+/* Takes a snapshot under the runtime lock and queues its batch (FINAL: the last one, at exit).
+ * False if the runtime is gone. */
 static bool snapshot_and_queue(bool final) {
   if (!S.spare) S.spare = sns_period_new();
   if (!S.spare) return true;
-  pthread_mutex_lock(&S.py_mu);
-  if (S.py_dead) {
-    pthread_mutex_unlock(&S.py_mu);
+  pthread_mutex_lock(&S.rt_mu);
+  if (S.rt_dead || !S.ops->lock()) {
+    pthread_mutex_unlock(&S.rt_mu);
     return false;
   }
-  PyGILState_STATE g = PyGILState_Ensure();
   uint32_t nfns;
-  sns_period *old = sns_snapshot_locked(S.spare, final, &nfns);
+  sns_period *old = snapshot_locked(S.spare, final, &nfns);
   if (!S.version_frozen) S.version_frozen = S.s.version ? strdup(S.s.version) : declarations_hash(nfns);
-  PyGILState_Release(g);
-  pthread_mutex_unlock(&S.py_mu);
+  S.ops->unlock();
+  pthread_mutex_unlock(&S.rt_mu);
   S.spare = NULL;
   hud_time_ns now = sns_wall_ns();
   double interval_ns = (double)(now - old->start_wall);
-  sns_adapt_sampling(old, interval_ns / 1e9, S.s.budget);
+  sns_adapt_sampling(old, S.s.budget);
   bool empty = old->en == 0 && old->fn == 0 && S.decl_sent >= nfns;
   for (uint32_t i = 1; i < old->flows_cap && empty; i++)
     if (old->flows[i].count) empty = false;
@@ -626,8 +629,11 @@ static void *sender_main(void *arg) {
         bool have = S.head != NULL;
         pthread_mutex_unlock(&S.mu);
         if (!have) break;
-        if (send_one() != 0) {
-          if (cpu_seconds(CLOCK_MONOTONIC) + 0.2 >= deadline) {
+        int rc = send_one();
+        if (rc != 0) {
+          /* Nothing listens (connection refused): waiting out the budget would not change that,
+           * and the program would take 2 s longer to exit. */
+          if (rc == HUD_ECONNECT || cpu_seconds(CLOCK_MONOTONIC) + 0.2 >= deadline) {
             ok = false;
             break;
           }
@@ -686,63 +692,55 @@ static int start_thread(void) {
   return 0;
 }
 
-int sns_sender_start(PyObject *d) {
-  if (S.running) return 0;
-  free(S.s.service);
-  free(S.s.version);
-  free(S.s.environment);
-  free(S.s.host);
-  free(S.s.runtime);
-  free(S.s.log_file);
-  S.s.service = dict_str(d, "service");
-  S.s.version = dict_str(d, "version");
-  S.s.environment = dict_str(d, "environment");
-  S.s.host = dict_str(d, "host");
-  S.s.runtime = dict_str(d, "runtime");
-  S.s.log_file = dict_str(d, "log_file");
-  S.s.interval_s = dict_num(d, "interval", 10.0);
-  if (S.s.interval_s < 0.05) S.s.interval_s = 0.05;
-  S.s.budget = dict_num(d, "budget", 0.01);
-  S.s.backlog_max = (int)dict_num(d, "backlog", 30);
-  if (S.s.backlog_max < 1) S.s.backlog_max = 1;
-  PyObject *tags = PyDict_GetItemString(d, "tags");
-  if (tags && PyDict_Check(tags) && PyDict_Size(tags) > 0) {
-    S.s.n_tags = 0;
-    S.s.tags = calloc((size_t)PyDict_Size(tags), sizeof *S.s.tags);
-    PyObject *k, *v;
-    Py_ssize_t pos = 0;
-    while (S.s.tags && PyDict_Next(tags, &pos, &k, &v)) {
-      if (!PyUnicode_Check(k) || !PyUnicode_Check(v)) continue;
-      S.s.tags[S.s.n_tags].key = strdup(PyUnicode_AsUTF8(k));
-      S.s.tags[S.s.n_tags].value = strdup(PyUnicode_AsUTF8(v));
-      S.s.n_tags++;
-    }
+static void settings_free(sns_settings *s) {
+  free(s->service);
+  free(s->version);
+  free(s->environment);
+  free(s->host);
+  free(s->runtime);
+  free(s->log_file);
+  for (size_t i = 0; i < s->n_tags; i++) {
+    free((char *)s->tags[i].key);
+    free((char *)s->tags[i].value);
   }
+  free(s->tags);
+  memset(s, 0, sizeof *s);
+}
+
+int sns_sender_start(sns_settings *in, const sns_rt_ops *ops, char *err, size_t errlen) {
+  if (S.running) {
+    settings_free(in);
+    return 0;
+  }
+  settings_free(&S.s);
+  S.s = *in;
+  memset(in, 0, sizeof *in);
+  S.ops = ops;
+  if (S.s.interval_s < 0.05) S.s.interval_s = 0.05;
+  if (S.s.backlog_max < 1) S.s.backlog_max = 1;
   if (S.s.log_file && !log_fp) log_fp = fopen(S.s.log_file, "a");
 
   /* Shared configuration: defaults < file < env (HUD_URL, HUD_KEY, ...) < init() arguments. */
   if (!S.cfg) {
     if (hud_config_new(&S.cfg, "sensor") != 0) {
-      PyErr_NoMemory();
-      return -1;
+      snprintf(err, errlen, "out of memory");
+      return HUD_ENOMEM;
     }
     if (hud_config_load(S.cfg, NULL) != 0) {
-      PyErr_Format(PyExc_ValueError, "hud: configuration: %s", hud_config_error(S.cfg));
+      snprintf(err, errlen, "configuration: %s", hud_config_error(S.cfg));
       hud_config_free(S.cfg);
       S.cfg = NULL;
-      return -1;
+      return HUD_ECONFIG;
     }
   }
-  static const char *const flag_keys[] = {"url", "key", "timeout_ms", "connect_timeout_ms", "ca_file", "insecure"};
-  for (size_t i = 0; i < sizeof flag_keys / sizeof flag_keys[0]; i++) {
-    char *v = dict_str(d, flag_keys[i]);
-    if (v && hud_config_set(S.cfg, flag_keys[i], v, HUD_CFG_SRC_FLAG) != 0) {
-      PyErr_Format(PyExc_ValueError, "hud: %s: %s", flag_keys[i], hud_config_error(S.cfg));
-      free(v);
-      return -1;
+  for (size_t i = 0; i < S.s.n_flags; i++) {
+    const char *k = S.s.flags[2 * i], *v = S.s.flags[2 * i + 1];
+    if (k && v && hud_config_set(S.cfg, k, v, HUD_CFG_SRC_FLAG) != 0) {
+      snprintf(err, errlen, "%s: %s", k, hud_config_error(S.cfg));
+      return HUD_ECONFIG;
     }
-    free(v);
   }
+  S.s.n_flags = 0; /* the values were the caller's, valid only during this call */
   if (!S.s.service) {
     const char *sv = hud_config_str(S.cfg, HUD_CFG_SERVICE);
     if (sv && *sv) S.s.service = strdup(sv);
@@ -753,24 +751,23 @@ int sns_sender_start(PyObject *d) {
   }
   char cerr[512] = "";
   if (hud_client_new(&S.client, S.cfg, cerr, sizeof cerr) != 0) {
-    PyErr_Format(PyExc_ValueError, "hud: backend client: %s", cerr);
-    return -1;
+    snprintf(err, errlen, "backend client: %s", cerr);
+    return HUD_ECONFIG;
   }
   S.cpu_prev_proc = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
   if (start_thread() != 0) {
-    PyErr_SetString(PyExc_RuntimeError, "hud: cannot start the sender thread");
-    return -1;
+    snprintf(err, errlen, "cannot start the sender thread");
+    return HUD_EIO;
   }
   sns_log("started: service=%s url=%s interval=%.2fs", S.s.service ? S.s.service : "?",
           hud_config_str(S.cfg, HUD_CFG_URL), S.s.interval_s);
   return 0;
 }
 
-/* Waits (GIL released) until a flush requested now has been attempted. */
+/* Waits until a flush requested now has been attempted. */
 int sns_sender_flush(double timeout_s) {
   if (!S.running) return -1;
   int rc = -1;
-  Py_BEGIN_ALLOW_THREADS;
   pthread_mutex_lock(&S.mu);
   uint64_t want = ++S.flush_req;
   pthread_cond_signal(&S.wake);
@@ -784,14 +781,12 @@ int sns_sender_flush(double timeout_s) {
   }
   if (S.flush_done >= want && S.last_send_ok) rc = 0;
   pthread_mutex_unlock(&S.mu);
-  Py_END_ALLOW_THREADS;
   return rc;
 }
 
 int sns_sender_shutdown(double timeout_s) {
   if (!S.running) return -1;
   int rc = -1;
-  Py_BEGIN_ALLOW_THREADS;
   pthread_mutex_lock(&S.mu);
   S.stop = true;
   pthread_cond_signal(&S.wake);
@@ -805,17 +800,16 @@ int sns_sender_shutdown(double timeout_s) {
   }
   rc = !S.running && S.head == NULL ? 0 : -1;
   pthread_mutex_unlock(&S.mu);
-  /* From here on the sender must not touch the interpreter: it is about to finalize. */
-  pthread_mutex_lock(&S.py_mu);
-  S.py_dead = true;
-  pthread_mutex_unlock(&S.py_mu);
-  Py_END_ALLOW_THREADS;
+  /* From here on the sender must not touch the runtime: it is about to finalize. */
+  pthread_mutex_lock(&S.rt_mu);
+  S.rt_dead = true;
+  pthread_mutex_unlock(&S.rt_mu);
   sns_log("shutdown: %s", rc == 0 ? "backlog empty" : "data left unsent");
   return rc;
 }
 
 void sns_sender_before_fork(void) {
-  pthread_mutex_lock(&S.py_mu);
+  pthread_mutex_lock(&S.rt_mu);
   pthread_mutex_lock(&S.mu);
   pthread_mutex_lock(&log_mu);
 }
@@ -823,13 +817,18 @@ void sns_sender_before_fork(void) {
 void sns_sender_after_fork_parent(void) {
   pthread_mutex_unlock(&log_mu);
   pthread_mutex_unlock(&S.mu);
-  pthread_mutex_unlock(&S.py_mu);
+  pthread_mutex_unlock(&S.rt_mu);
 }
 
-void sns_sender_after_fork_child(void) {
+void sns_core_after_fork_child(void) {
+  /* The child starts its own state: the parent sends what it recorded. */
+  sns_period_clear(sns_cur);
+  sns_cur->start_wall = sns_wall_ns();
+  sns_cur->start_ticks = sns_ticks();
+  sns_xpaths_forget();
   pthread_mutex_init(&log_mu, NULL);
   pthread_mutex_init(&S.mu, NULL);
-  pthread_mutex_init(&S.py_mu, NULL);
+  pthread_mutex_init(&S.rt_mu, NULL);
   pthread_cond_init(&S.wake, NULL);
   pthread_cond_init(&S.done, NULL);
   /* The parent's backlog is the parent's to send. */
@@ -851,20 +850,25 @@ void sns_sender_after_fork_child(void) {
   S.cpu_prev_proc = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
   bool was_running = S.running;
   S.running = false;
-  if (was_running && !S.py_dead) {
+  if (was_running && !S.rt_dead) {
     if (hud_client_new(&S.client, S.cfg, NULL, 0) == 0) start_thread();
   }
 }
 
-PyObject *sns_sender_stats(void) {
+void sns_sender_get_stats(sns_sender_stats *o) {
   pthread_mutex_lock(&S.mu);
-  PyObject *d = Py_BuildValue(
-      "{s:O,s:L,s:L,s:L,s:i,s:n,s:L,s:L,s:L,s:s,s:K,s:K,s:L}", "running", S.running ? Py_True : Py_False,
-      "batches_sent", (long long)S.batches_sent, "batches_failed", (long long)S.batches_failed, "send_errors",
-      (long long)S.send_errors, "backlog", S.n_backlog, "backlog_bytes", (Py_ssize_t)S.backlog_bytes,
-      "dropped_batches", (long long)S.dropped_total.batches, "last_status", (long long)S.last_status,
-      "declarations_sent", (long long)S.decl_sent, "last_error", S.last_error, "calls_total",
-      (unsigned long long)S.calls_total, "samples_total", (unsigned long long)S.samples_total, "exception_paths_cut", (long long)S.xflows_cut_total);
+  o->running = S.running;
+  o->batches_sent = S.batches_sent;
+  o->batches_failed = S.batches_failed;
+  o->send_errors = S.send_errors;
+  o->n_backlog = S.n_backlog;
+  o->backlog_bytes = S.backlog_bytes;
+  o->dropped_batches = S.dropped_total.batches;
+  o->last_status = S.last_status;
+  o->declarations_sent = S.decl_sent;
+  memcpy(o->last_error, S.last_error, sizeof o->last_error);
+  o->calls_total = S.calls_total;
+  o->samples_total = S.samples_total;
+  o->exception_paths_cut = S.xflows_cut_total;
   pthread_mutex_unlock(&S.mu);
-  return d;
 }
