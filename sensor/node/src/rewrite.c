@@ -20,7 +20,7 @@ const TSLanguage *tree_sitter_tsx(void);
  * generator suspends and resumes, so that the runtime's shadow stack follows it:
  *   await X  ->  __hud.r(__hud_h,await __hud.s(__hud_h,X))     (yield likewise)
  *   catch (e) { / finally {  ->  ... {__hud.r(__hud_h,0);     (resumed by a rejection)
- *   for await (L of X) B  ->  {for await (L of __hud.fa(__hud_h,X)) {__hud.r(__hud_h,0);B};__hud.r(__hud_h,0)}
+ *   for await (L of X) B  ->  {for await (L of  __hud.fa(__hud_h,X)) {__hud.r(__hud_h,0);B};__hud.r(__hud_h,0)}
  *     (the wrapper's next() suspends; the body and the statement after the loop resume) */
 enum {
   INS_PROLOGUE,
@@ -363,7 +363,7 @@ static const char *ins_text(int kind, uint32_t n, char *buf, size_t cap) {
   case INS_SUSPEND_BARE: return " __hud.s(__hud_h))";
   case INS_RESUME_STMT: return "__hud.r(__hud_h,0);";
   case INS_FA_BLOCK: return "{";
-  case INS_FA_OPEN: return "__hud.fa(__hud_h,";
+  case INS_FA_OPEN: return " __hud.fa(__hud_h,"; /* minified `of(x)`: not `of__hud` */
   case INS_FA_BODY_OPEN: return "{__hud.r(__hud_h,0);";
   case INS_FA_CLOSE: return ")";
   case INS_FA_BODY_CLOSE: return "}";
