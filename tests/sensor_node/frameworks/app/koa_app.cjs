@@ -1,0 +1,32 @@
+'use strict';
+// Koa 2 with @koa/router: a router with a prefix, an error-handling middleware.
+const Koa = require('koa');
+const Router = require('@koa/router');
+const w = require('./work.cjs');
+
+const app = new Koa();
+app.silent = true;
+const orders = new Router({ prefix: '/orders' });
+orders.get('/:id', async function orderHandler(ctx) {
+  ctx.body = await w.getOrder(Number(ctx.params.id));
+});
+const router = new Router();
+router.get('/users/:id', async function userHandler(ctx) {
+  ctx.body = await w.getUser(Number(ctx.params.id));
+});
+router.get('/config', function configHandler(ctx) {
+  return new Promise((resolve, reject) =>
+    w.readConfig((err, c) => (err ? reject(err) : resolve((ctx.body = c)))));
+});
+router.get('/health', function healthHandler(ctx) {
+  ctx.body = w.status();
+});
+router.get('/boom', function boomHandler() {
+  w.explode();
+});
+router.get('/missing/:id', function missingHandler(ctx) {
+  throw new w.NotFound(ctx.params.id);
+});
+app.use(orders.routes()).use(router.routes());
+const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
