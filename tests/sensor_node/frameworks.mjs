@@ -107,25 +107,22 @@ async function get(p, params) {
   return r.json();
 }
 
-// {name: {calls, errors, status, exceptions, functions: {fn: [calls, errors]}}} of SERVICE.
+// {name: {calls, errors, status, exceptions, functions: {fn: [calls, errors]}}} of SERVICE:
+// exceptions are the exception paths recorded in the flow, by type; functions are the named
+// ones (anonymous functions of a module share a name).
 async function flows(service) {
   const out = {};
   for (const f of (await get('/v1/flows', { service })).flows) {
     const name = f.kind === 'endpoint' ? `${f.method} ${f.route}` : `queue ${f.task_name}`;
     const fns = {};
-    for (const x of f.functions || []) if (names.has(x.name)) fns[x.name] = [x.calls, x.errors];
+    for (const x of f.functions || []) if (!x.name.includes('<anonymous>')) fns[x.name] = [x.calls, x.errors];
     const xf = await get('/v1/exception-flows', { service, flow_id: f.flow_id });
     const exceptions = {};
-    for (const e of xf.flows || []) if (!e.caught_by) exceptions[e.exception_type] = (exceptions[e.exception_type] || 0) + e.count;
-    out[name] = { calls: f.calls, errors: f.errors, status: f.status_codes || {}, functions: fns };
+    for (const e of xf.flows || []) exceptions[e.exception_type] = (exceptions[e.exception_type] || 0) + e.count;
+    out[name] = { calls: f.calls, errors: f.errors, status: f.status_codes || {}, exceptions, functions: fns };
   }
   return out;
 }
-
-// The application's functions the figures are checked for (anonymous ones share a name).
-const names = new Set(['orderHandler', 'userHandler', 'configHandler', 'healthHandler', 'boomHandler',
-  'missingHandler', 'errorHandler', 'getOrder', 'getUser', 'audit', 'fetchOrder', 'executor', 'timerDone',
-  'loaded', 'price', 'readConfig', 'configRead', 'parseConfig', 'status', 'explode', 'processor', 'processJob']);
 
 // The requests: ids chosen so that their timers interleave the two async endpoints.
 const requests = [];
@@ -139,23 +136,24 @@ for (let i = 0; i < 2; i++) requests.push(`/nowhere/${i}`);
 // Deterministic interleaving: every other request from the back.
 const order = requests.map((_, k) => (k % 2 ? requests[requests.length - 1 - (k >> 1)] : requests[k >> 1]));
 
-const orders = { orderHandler: [6, 0], getOrder: [6, 0], audit: [6, 0], fetchOrder: [6, 0], executor: [6, 0],
-  timerDone: [6, 0], loaded: [6, 0], price: [6, 0] };
+const orders = { orderHandler: [6, 0], getOrder: [6, 0], audit: [6, 0], fetchOrder: [6, 0], 'fetchOrder.executor': [6, 0],
+  'fetchOrder.executor.timerDone': [6, 0], loaded: [6, 0], price: [6, 0] };
 const users = { userHandler: [4, 0], getUser: [4, 0], audit: [4, 0] };
-const config = { configHandler: [3, 0], readConfig: [3, 0], configRead: [3, 0], parseConfig: [3, 0] };
+const config = { configHandler: [3, 0], readConfig: [3, 0], 'readConfig.configRead': [3, 0], parseConfig: [3, 0] };
 const health = { healthHandler: [4, 0], status: [4, 0] };
 const boom = { boomHandler: [2, 2], explode: [2, 2] };
 
 function expected(fw) {
-  const unmatched = fw === 'fastify' ? {} : {};
   const e = {
-    'GET /orders/:id': { calls: 6, errors: 0, status: { 200: 6 }, functions: orders },
-    'GET /users/:id': { calls: 4, errors: 0, status: { 200: 4 }, functions: users },
-    'GET /config': { calls: 3, errors: 0, status: { 200: 3 }, functions: config },
-    'GET /health': { calls: 4, errors: 0, status: { 200: 4 }, functions: health },
-    'GET /boom': { calls: 2, errors: 2, status: { 500: 2 }, functions: { ...boom } },
-    'GET /missing/:id': { calls: 1, errors: 0, status: { 404: 1 }, functions: { missingHandler: [1, fw === 'express' ? 0 : 1] } },
-    'GET <unmatched>': { calls: 2, errors: 0, status: { 404: 2 }, functions: unmatched },
+    'GET /orders/:id': { calls: 6, errors: 0, status: { 200: 6 }, exceptions: {}, functions: orders },
+    'GET /users/:id': { calls: 4, errors: 0, status: { 200: 4 }, exceptions: {}, functions: users },
+    'GET /config': { calls: 3, errors: 0, status: { 200: 3 }, exceptions: {}, functions: config },
+    'GET /health': { calls: 4, errors: 0, status: { 200: 4 }, exceptions: {}, functions: health },
+    'GET /boom': { calls: 2, errors: 2, status: { 500: 2 }, exceptions: { Boom: 2 }, functions: { ...boom } },
+    // Express's handler passes the error to next(); the others' throw it.
+    'GET /missing/:id': { calls: 1, errors: 0, status: { 404: 1 }, exceptions: fw === 'express' ? {} : { NotFound: 1 },
+      functions: { missingHandler: [1, fw === 'express' ? 0 : 1], 'NotFound.constructor': [1, 0] } },
+    'GET <unmatched>': { calls: 2, errors: 0, status: { 404: 2 }, exceptions: {}, functions: {} },
   };
   if (fw === 'express') {
     e['GET /boom'].functions.errorHandler = [2, 0];
@@ -219,9 +217,9 @@ try {
     assert.equal(await stop(worker.child, 'bullmq worker'), 0, `bullmq worker: exit\n${worker.stderr()}`);
     const got = await flows('flows-bullmq');
     assert.deepEqual(got, {
-      'queue charge': { calls: 5, errors: 0, status: {}, functions: { processor: [5, 0], processJob: [5, 0], price: [5, 0] } },
-      'queue refund': { calls: 3, errors: 1, status: {},
-        functions: { processor: [3, 1], processJob: [3, 1], price: [2, 0], explode: [1, 1] } },
+      'queue charge': { calls: 5, errors: 0, status: {}, exceptions: {}, functions: { processor: [5, 0], processJob: [5, 0], price: [5, 0] } },
+      'queue refund': { calls: 3, errors: 1, status: {}, exceptions: { Boom: 1 },
+        functions: { processor: [3, 0], processJob: [3, 1], price: [2, 0], explode: [1, 1] } },
     }, 'bullmq: flows on the server');
     summary.push('bullmq 2 queue flows');
   }

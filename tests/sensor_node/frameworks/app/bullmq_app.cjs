@@ -4,6 +4,7 @@ const { Worker } = require('bullmq');
 const w = require('./work.cjs');
 
 const connection = { host: '127.0.0.1', port: Number(process.argv[2]) };
+// processor returns the job promise as it is: an exception escapes processJob, not processor.
 const worker = new Worker('shop', async function processor(job) {
   return w.processJob(job.data);
 }, { connection, concurrency: 4 });

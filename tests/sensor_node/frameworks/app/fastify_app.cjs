@@ -3,11 +3,12 @@
 const fastify = require('fastify')();
 const w = require('./work.cjs');
 
+async function orderHandler(req) {
+  return w.getOrder(Number(req.params.id));
+}
 fastify.register(
   async function ordersPlugin(app) {
-    app.get('/:id', async function orderHandler(req) {
-      return w.getOrder(Number(req.params.id));
-    });
+    app.get('/:id', orderHandler);
   },
   { prefix: '/orders' },
 );
