@@ -138,19 +138,14 @@ function expressRoute(Route) {
 }
 
 // ---- Fastify 4 ----
+// Fastify runs the rest of a request after its body was read in an AsyncResource of the
+// request (lib/contentTypeParser.js): the context set at onRequest reaches the handler.
 function fastifyHooks(app) {
   app.addHook('onRequest', (request, reply, done) => {
     const rec = (request[kRec] = new Rec(request.method));
     const url = request.routeOptions ? request.routeOptions.url : request.routerPath;
     if (typeof url === 'string' && !request.is404) routed(rec, url);
     als.run(rec, done);
-  });
-  // After the body was read (its stream events run outside the request's context).
-  app.addHook('preHandler', (request, reply, done) => {
-    const rec = request[kRec];
-    if (!rec) return done();
-    if (rec.flow) native.flowSet(rec.flow);
-    return als.run(rec, done);
   });
   app.addHook('onError', (request, reply, error, done) => {
     if (request[kRec]) request[kRec].err = error;

@@ -4,9 +4,28 @@ const express = require('express');
 const w = require('./work.cjs');
 
 const app = express();
+// A body read by the application's own middleware: its stream events run outside the
+// request's async context, and the route is dispatched from there.
+app.use(function readBody(req, res, next) {
+  if (req.method !== 'PUT') return next();
+  let text = '';
+  req.on('data', function onData(c) {
+    text += c;
+  });
+  req.on('end', function onEnd() {
+    req.body = JSON.parse(text);
+    next();
+  });
+});
+app.put('/notes/:id', function noteHandler(req, res, next) {
+  w.readConfig((err, c) => (err ? next(err) : res.json({ ...c, ...req.body })));
+});
 const orders = express.Router();
 orders.get('/:id', async function orderHandler(req, res) {
   res.json(await w.getOrder(Number(req.params.id)));
+});
+orders.post('/', express.json(), async function createHandler(req, res) {
+  res.status(201).json(await w.createOrder(req.body));
 });
 app.use('/orders', orders);
 app.get('/users/:id', async function userHandler(req, res) {

@@ -6,9 +6,14 @@ const w = require('./work.cjs');
 async function orderHandler(req) {
   return w.getOrder(Number(req.params.id));
 }
+async function createHandler(req, reply) {
+  reply.code(201);
+  return w.createOrder(req.body);
+}
 fastify.register(
   async function ordersPlugin(app) {
     app.get('/:id', orderHandler);
+    app.post('/', createHandler);
   },
   { prefix: '/orders' },
 );

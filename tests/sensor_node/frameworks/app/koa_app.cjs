@@ -10,6 +10,13 @@ const orders = new Router({ prefix: '/orders' });
 orders.get('/:id', async function orderHandler(ctx) {
   ctx.body = await w.getOrder(Number(ctx.params.id));
 });
+// The body read from the request stream (Koa has no parser of its own).
+orders.post('/', async function createHandler(ctx) {
+  let text = '';
+  for await (const chunk of ctx.req) text += chunk;
+  ctx.status = 201;
+  ctx.body = await w.createOrder(JSON.parse(text));
+});
 const router = new Router();
 router.get('/users/:id', async function userHandler(ctx) {
   ctx.body = await w.getUser(Number(ctx.params.id));

@@ -38,6 +38,12 @@ async function getUser(id) {
   return { id, name: `u${id}` };
 }
 
+// A new order from a request body.
+async function createOrder(body) {
+  await sleep(1 + (body.n % 2));
+  return { id: body.n, total: price(body.n) };
+}
+
 // An fs callback.
 function readConfig(cb) {
   fs.readFile(__filename, function configRead(err, buf) {
@@ -72,4 +78,4 @@ async function processJob(data) {
   return price(data.n);
 }
 
-module.exports = { price, audit, getOrder, getUser, readConfig, status, explode, Boom, NotFound, processJob };
+module.exports = { createOrder, price, audit, getOrder, getUser, readConfig, status, explode, Boom, NotFound, processJob };
