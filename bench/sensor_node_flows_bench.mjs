@@ -1,0 +1,193 @@
+// bench/sensor_node_flows.sh: what following a request's flow through async work costs.
+// 1. Candidates, per request, in one process (no network, no sensor): a request runs a handler
+//    that awaits twice, schedules a setImmediate callback and a promise job of code that is not
+//    instrumented, and makes 8 calls. "run start" is where the runtime needs the flow from the
+//    async context: the handler, the callback, and each resume after an await.
+//      none         nothing follows the flow
+//      als          AsyncLocalStorage.run per request + getStore() at each run start on an
+//                   empty stack (the sensor's choice: resumes take the flow from their frame)
+//      als-resume   the same, and getStore() at every resume too
+//      als-each     getStore() at every call and resume (a context lookup in every hook)
+//      hooks        async_hooks init/before/after keeping the current flow in an Int32Array
+//                   (what the enter hook would read), no AsyncLocalStorage
+//    Rounds interleave the candidates; the median ns/request over rounds, minus none's.
+// 2. An Express app under autocannon (pinned in bench/node/package-lock.json, npm ci into the
+//    build tree): plain vs the sensor (flows on), interleaved rounds, the throughput ratio with
+//    a 95% interval (t over the per-round ratios).
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { AsyncLocalStorage, createHook, executionAsyncId } from 'node:async_hooks';
+
+const [pkg, out, roundsArg] = process.argv.slice(2);
+const rounds = Number(roundsArg || 7);
+const here = path.dirname(new URL(import.meta.url).pathname);
+const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+
+// ---- 1. candidates ----
+const N = 20000;
+let sink = 0;
+function work(x) {
+  return (x * 31) ^ (x >>> 3);
+}
+const tick = () => new Promise((r) => setImmediate(r));
+
+// LOOK(where): where the runtime would ask for the flow: 'start' (a run on an empty stack: the
+// handler, a callback), 'resume' (after an await), 'call' (every call).
+function makeRequest(look) {
+  return async function handler(id) {
+    look('start');
+    for (let i = 0; i < 4; i++) sink += work(id + i) + look('call');
+    await tick();
+    look('resume');
+    await Promise.resolve(id).then((v) => (sink += v)); // a promise job of other code
+    look('resume');
+    await new Promise((resolve) =>
+      setImmediate(() => {
+        look('start');
+        for (let i = 0; i < 4; i++) sink += work(id - i) + look('call');
+        resolve();
+      }));
+    look('resume');
+  };
+}
+
+async function drive(run) {
+  const t = process.hrtime.bigint();
+  const batch = 100;
+  for (let i = 0; i < N; i += batch) {
+    const ps = [];
+    for (let k = 0; k < batch; k++) ps.push(run(i + k));
+    await Promise.all(ps);
+  }
+  return Number(process.hrtime.bigint() - t) / N;
+}
+
+const als = new AsyncLocalStorage();
+const cur = new Int32Array(1);
+const flows = new Map();
+const hook = createHook({
+  init(id, type, trigger) {
+    const f = flows.get(executionAsyncId());
+    if (f !== undefined) flows.set(id, f);
+  },
+  before(id) {
+    cur[0] = flows.get(id) | 0;
+  },
+  after() {
+    cur[0] = 0;
+  },
+  destroy(id) {
+    flows.delete(id);
+  },
+  promiseResolve() {},
+});
+
+const flowOf = () => als.getStore()?.flow | 0;
+const candidates = {
+  none: () => {
+    const h = makeRequest(() => 0);
+    return (id) => h(id);
+  },
+  als: () => {
+    const h = makeRequest((where) => (where === 'start' ? flowOf() : 0));
+    return (id) => als.run({ flow: (id & 7) + 1 }, h, id);
+  },
+  'als-resume': () => {
+    const h = makeRequest((where) => (where !== 'call' ? flowOf() : 0));
+    return (id) => als.run({ flow: (id & 7) + 1 }, h, id);
+  },
+  'als-each': () => {
+    const h = makeRequest(flowOf);
+    return (id) => als.run({ flow: (id & 7) + 1 }, h, id);
+  },
+  hooks: () => {
+    const h = makeRequest(() => cur[0]);
+    return (id) => {
+      hook.enable();
+      flows.set(executionAsyncId(), (id & 7) + 1);
+      cur[0] = (id & 7) + 1;
+      return h(id);
+    };
+  },
+};
+
+const times = Object.fromEntries(Object.keys(candidates).map((k) => [k, []]));
+for (let r = 0; r < rounds; r++) {
+  for (const [name, make] of Object.entries(candidates)) {
+    const run = make();
+    times[name].push(await drive(run));
+    hook.disable();
+    flows.clear();
+  }
+}
+const base = median(times.none);
+console.log(`flow propagation, ${N} requests (2 awaits, a setImmediate callback, a promise job, 8 calls), median of ${rounds} rounds:`);
+console.log(`  none ${base.toFixed(0)} ns/request`);
+for (const name of ['als', 'als-resume', 'als-each', 'hooks'])
+  console.log(`  ${name}: ${median(times[name]).toFixed(0)} ns/request (+${(median(times[name]) - base).toFixed(0)} ns)`);
+
+// ---- 2. Express under autocannon ----
+if (!pkg || !fs.existsSync(path.join(pkg, 'hud_sensor.node'))) process.exit(0);
+if (spawnSync('npm', ['--version']).status !== 0) {
+  console.log('express: skipped (needs npm)');
+  process.exit(0);
+}
+fs.mkdirSync(out, { recursive: true });
+for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(here, 'node', f), path.join(out, f));
+const stamp = path.join(out, 'node_modules', '.hud-installed-lock');
+const lock = fs.readFileSync(path.join(out, 'package-lock.json'), 'utf8');
+if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lock) {
+  const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: out, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('npm ci failed');
+  fs.writeFileSync(stamp, lock);
+}
+fs.rmSync(path.join(out, 'node_modules', 'hud-sensor'), { force: true });
+fs.symlinkSync(pkg, path.join(out, 'node_modules', 'hud-sensor'));
+fs.copyFileSync(path.join(here, 'node', 'express_app.cjs'), path.join(out, 'express_app.cjs'));
+const autocannon = createRequire(path.join(out, 'package.json'))('autocannon');
+
+const env = { ...process.env, HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', XDG_CONFIG_HOME: '/nonexistent-hud-config' };
+delete env.HUD_ENABLE;
+function startApp(enabled) {
+  const c = spawn(process.execPath, ['--import', 'hud-sensor/register', 'express_app.cjs'],
+    { cwd: out, env: enabled ? { ...env, HUD_ENABLE: '1' } : env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let s = '';
+    c.stdout.on('data', (d) => {
+      s += d;
+      const m = /"port":(\d+)/.exec(s);
+      if (m) resolve({ c, port: Number(m[1]) });
+    });
+    c.on('exit', (code) => reject(new Error(`app exited ${code}`)));
+  });
+}
+async function measure(enabled, seconds) {
+  const { c, port } = await startApp(enabled);
+  await autocannon({ url: `http://127.0.0.1:${port}/orders/7`, connections: 10, duration: 1 }); // warm-up
+  const r = await autocannon({ url: `http://127.0.0.1:${port}/orders/7`, connections: 10, duration: seconds });
+  c.removeAllListeners('exit');
+  c.kill('SIGTERM');
+  await new Promise((res) => c.once('exit', res));
+  if (r.non2xx || r.errors) throw new Error(`express: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return r.requests.total / seconds;
+}
+const seconds = Number(process.env.HUD_BENCH_SECONDS || 4);
+const plain = [], sensor = [], ratio = [];
+for (let r = 0; r < rounds; r++) {
+  const first = r % 2 === 0;
+  const a = await measure(!first, seconds);
+  const b = await measure(first, seconds);
+  const [p, s] = first ? [b, a] : [a, b];
+  plain.push(p);
+  sensor.push(s);
+  ratio.push(s / p);
+}
+const mean = ratio.reduce((x, y) => x + y, 0) / rounds;
+const sd = Math.sqrt(ratio.reduce((x, y) => x + (y - mean) ** 2, 0) / (rounds - 1));
+const t95 = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23][rounds - 2] || 2.0;
+const half = (t95 * sd) / Math.sqrt(rounds);
+console.log(`express GET /orders/:id, autocannon 10 connections, ${rounds} interleaved rounds of ${seconds} s: ` +
+  `plain ${median(plain).toFixed(0)} req/s, sensor ${median(sensor).toFixed(0)} req/s (median); ` +
+  `throughput ${(100 * (mean - 1)).toFixed(1)}% ± ${(100 * half).toFixed(1)}% (95%)`);
