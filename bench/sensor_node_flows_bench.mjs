@@ -113,17 +113,26 @@ const candidates = {
   },
 };
 
+// Each candidate runs in a process of its own: once used, AsyncLocalStorage keeps its promise
+// hook for the process, so a candidate measured after it would pay for it.
+const self = new URL(import.meta.url).pathname;
+if (process.env.HUD_FLOWS_CANDIDATE) {
+  const run = candidates[process.env.HUD_FLOWS_CANDIDATE]();
+  await drive(run); // warm-up
+  console.log(await drive(run));
+  process.exit(0);
+}
 const times = Object.fromEntries(Object.keys(candidates).map((k) => [k, []]));
 for (let r = 0; r < rounds; r++) {
-  for (const [name, make] of Object.entries(candidates)) {
-    const run = make();
-    times[name].push(await drive(run));
-    hook.disable();
-    flows.clear();
+  for (const name of Object.keys(candidates)) {
+    const c = spawnSync(process.execPath, [self], { encoding: 'utf8', env: { ...process.env, HUD_FLOWS_CANDIDATE: name } });
+    if (c.status !== 0) throw new Error(c.stderr);
+    times[name].push(Number(c.stdout.trim()));
   }
 }
 const base = median(times.none);
-console.log(`flow propagation, ${N} requests (2 awaits, a setImmediate callback, a promise job, 8 calls), median of ${rounds} rounds:`);
+console.log(`flow propagation, ${N} requests (2 awaits, a setImmediate callback, a promise job, 8 calls), ` +
+  `median of ${rounds} processes per candidate:`);
 console.log(`  none ${base.toFixed(0)} ns/request`);
 for (const name of ['als', 'als-resume', 'als-each', 'hooks'])
   console.log(`  ${name}: ${median(times[name]).toFixed(0)} ns/request (+${(median(times[name]) - base).toFixed(0)} ns)`);
@@ -163,31 +172,47 @@ function startApp(enabled) {
     c.on('exit', (code) => reject(new Error(`app exited ${code}`)));
   });
 }
+// CPU time (user + system) of process PID so far, in ns (Linux /proc).
+const tck = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+function cpuNs(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e9) / tck;
+}
 async function measure(enabled, seconds) {
   const { c, port } = await startApp(enabled);
   await autocannon({ url: `http://127.0.0.1:${port}/orders/7`, connections: 10, duration: 1 }); // warm-up
+  const c0 = cpuNs(c.pid);
   const r = await autocannon({ url: `http://127.0.0.1:${port}/orders/7`, connections: 10, duration: seconds });
+  const cpu = (cpuNs(c.pid) - c0) / r.requests.total;
   c.removeAllListeners('exit');
   c.kill('SIGTERM');
   await new Promise((res) => c.once('exit', res));
   if (r.non2xx || r.errors) throw new Error(`express: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return r.requests.total / seconds;
+  return [r.requests.total / seconds, cpu];
 }
 const seconds = Number(process.env.HUD_BENCH_SECONDS || 4);
-const plain = [], sensor = [], ratio = [];
+const plain = [], sensor = [], ratio = [], cpuP = [], cpuS = [], cpuRatio = [];
 for (let r = 0; r < rounds; r++) {
   const first = r % 2 === 0;
   const a = await measure(!first, seconds);
   const b = await measure(first, seconds);
   const [p, s] = first ? [b, a] : [a, b];
-  plain.push(p);
-  sensor.push(s);
-  ratio.push(s / p);
+  plain.push(p[0]);
+  sensor.push(s[0]);
+  ratio.push(s[0] / p[0]);
+  cpuP.push(p[1]);
+  cpuS.push(s[1]);
+  cpuRatio.push(s[1] / p[1]);
 }
-const mean = ratio.reduce((x, y) => x + y, 0) / rounds;
-const sd = Math.sqrt(ratio.reduce((x, y) => x + (y - mean) ** 2, 0) / (rounds - 1));
-const t95 = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23][rounds - 2] || 2.0;
-const half = (t95 * sd) / Math.sqrt(rounds);
-console.log(`express GET /orders/:id, autocannon 10 connections, ${rounds} interleaved rounds of ${seconds} s: ` +
-  `plain ${median(plain).toFixed(0)} req/s, sensor ${median(sensor).toFixed(0)} req/s (median); ` +
-  `throughput ${(100 * (mean - 1)).toFixed(1)}% ± ${(100 * half).toFixed(1)}% (95%)`);
+// Mean of the per-round ratios with a 95% interval (Student's t).
+function interval(xs) {
+  const n = xs.length, mean = xs.reduce((x, y) => x + y, 0) / n;
+  const sd = Math.sqrt(xs.reduce((x, y) => x + (y - mean) ** 2, 0) / (n - 1));
+  const t95 = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23][n - 2] || 2.0;
+  return `${(100 * (mean - 1)).toFixed(1)}% ± ${((100 * t95 * sd) / Math.sqrt(n)).toFixed(1)}%`;
+}
+console.log(`express GET /orders/:id, autocannon 10 connections, ${rounds} interleaved rounds of ${seconds} s (medians):`);
+console.log(`  throughput: plain ${median(plain).toFixed(0)} req/s, sensor ${median(sensor).toFixed(0)} req/s: ` +
+  `${interval(ratio)} (95%)`);
+console.log(`  app CPU per request: plain ${(median(cpuP) / 1000).toFixed(1)} us, sensor ${(median(cpuS) / 1000).toFixed(1)} us: ` +
+  `${interval(cpuRatio)} (95%)`);
