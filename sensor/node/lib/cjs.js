@@ -5,6 +5,9 @@ const { pathToFileURL } = require('node:url');
 const { wanted, rewrite } = require('./instrument');
 
 let installed = false;
+// Called with each CommonJS module once its top level ran (lib/frameworks.js patches the
+// frameworks here: a wrapper of its own would add a frame to stacks taken meanwhile).
+let loaded = null;
 
 function install(opts) {
   if (installed) return;
@@ -21,11 +24,13 @@ function install(opts) {
     const raised = typeof limit === 'number' && Number.isFinite(limit);
     if (raised) Error.stackTraceLimit = limit + 1;
     try {
-      return compile.call(this, content, filename);
+      const r = compile.call(this, content, filename);
+      if (loaded !== null) loaded(this, filename);
+      return r;
     } finally {
       if (raised && Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
     }
   };
 }
 
-module.exports = { install };
+module.exports = { install, onLoaded: (fn) => (loaded = fn) };

@@ -1,15 +1,14 @@
 'use strict';
 // Flows (docs/sensor-node.md): HTTP endpoints of Express 4, Fastify 4 and Koa 2 (with
 // @koa/router), and BullMQ workers' jobs, recorded with no change to the application. The
-// frameworks' own modules are patched as they load (CommonJS: Module._extensions['.js'], which
-// also loads a CommonJS package imported from an ES module).
+// frameworks' own modules are patched as they load (CommonJS, through lib/cjs.js's compile
+// wrapper, which also compiles a CommonJS package imported from an ES module).
 //
 // Each request or job gets a record in an AsyncLocalStorage: the flow once the route template
 // is known, its start and the exception that escaped its handler. Setting the route also sets
 // the runtime's current flow (native.flowSet), which the enter hook stamps on the edges of
 // every call that follows; a run of instrumented code that starts on an empty shadow stack (a
 // timer, an event, a promise job) asks the context through flowContext (src/flows.c).
-const Module = require('node:module');
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { performance } = require('node:perf_hooks');
 
@@ -255,22 +254,18 @@ function install(nativeApi) {
     const rec = als.getStore();
     return rec === undefined ? 0 : rec.flow;
   });
-  const load = Module._extensions['.js'];
-  Module._extensions['.js'] = function hudLoadJs(module, filename) {
-    const r = load.call(this, module, filename);
-    if (filename.includes('node_modules')) {
-      for (const [re, patch] of patches) {
-        if (!re.test(filename)) continue;
-        try {
-          patch(module);
-        } catch {
-          // another version than we know: no flows from it, the application is unchanged
-        }
-        break;
+  require('./cjs').onLoaded((module, filename) => {
+    if (!filename.includes('node_modules')) return;
+    for (const [re, patch] of patches) {
+      if (!re.test(filename)) continue;
+      try {
+        patch(module);
+      } catch {
+        // another version than we know: no flows from it, the application is unchanged
       }
+      return;
     }
-    return r;
-  };
+  });
 }
 
 module.exports = { install, als };
