@@ -1,4 +1,5 @@
-// Flows of the Node sensor through the real hud-server: Express 4, Fastify 4 and Koa 2 apps
+// Flows of the Node sensor through the real hud-server: Express 4, Fastify 4 and Koa 2 (an ES
+// module) apps
 // (frameworks/app/) run under the sensor with no change and serve concurrent, interleaved
 // requests on loopback; a BullMQ worker consumes jobs from Debian's redis-server started here.
 // The query API must give each endpoint's and queue consumer's exact request count, status
@@ -193,7 +194,8 @@ try {
 
   for (const fw of ['express', 'fastify', 'koa']) {
     const service = `flows-${fw}`;
-    const app = await start(process.execPath, ['--import', 'hud-sensor/register', `${fw}_app.cjs`],
+    const file = fw === 'koa' ? 'koa_app.mjs' : `${fw}_app.cjs`; // Koa: an ES module application
+    const app = await start(process.execPath, ['--import', 'hud-sensor/register', file],
       { cwd: dir, env: sensorEnv(service) }, (out) => {
         const m = /"port":(\d+)/.exec(out);
         return m ? Number(m[1]) : undefined;

@@ -1,8 +1,7 @@
-'use strict';
-// Koa 2 with @koa/router: a router with a prefix, an error-handling middleware.
-const Koa = require('koa');
-const Router = require('@koa/router');
-const w = require('./work.cjs');
+// Koa 2 with @koa/router, as an ES module (Koa's own ES entry point): a router with a prefix.
+import Koa from 'koa';
+import Router from '@koa/router';
+import w from './work.cjs';
 
 const app = new Koa();
 app.silent = true;
