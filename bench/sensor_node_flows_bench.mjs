@@ -11,6 +11,7 @@
 //      hooks        async_hooks init/before/after keeping the current flow in an Int32Array
 //                   (what the enter hook would read), no AsyncLocalStorage
 //    Rounds interleave the candidates; the median ns/request over rounds, minus none's.
+// 1b. The sensor's own ask of the context (an N-API call into JS) per run start.
 // 2. An Express app under autocannon (pinned in bench/node/package-lock.json, npm ci into the
 //    build tree): plain vs the sensor (flows on), interleaved rounds, the throughput ratio with
 //    a 95% interval (t over the per-round ratios).
@@ -137,8 +138,41 @@ console.log(`  none ${base.toFixed(0)} ns/request`);
 for (const name of ['als', 'als-resume', 'als-each', 'hooks'])
   console.log(`  ${name}: ${median(times[name]).toFixed(0)} ns/request (+${(median(times[name]) - base).toFixed(0)} ns)`);
 
-// ---- 2. Express under autocannon ----
 if (!pkg || !fs.existsSync(path.join(pkg, 'hud_sensor.node'))) process.exit(0);
+fs.mkdirSync(path.join(out, 'node_modules'), { recursive: true });
+fs.rmSync(path.join(out, 'node_modules', 'hud-sensor'), { force: true });
+fs.symlinkSync(pkg, path.join(out, 'node_modules', 'hud-sensor'));
+
+// ---- 1b. The sensor's ask of the async context: an instrumented function called 10^6 times
+// by forEach (each call starts a run on an empty shadow stack), without and with a flow
+// registered (with one, each such call asks the context through N-API). Processes alternate.
+fs.writeFileSync(path.join(out, 'ask.cjs'), `
+function f(x) { return x + 1; }
+const keys = [...Array(1e6).keys()];
+if (process.argv[2] === 'flows')
+  require(require('path').join(__dirname, 'node_modules/hud-sensor/lib/runtime.js')).native.flowEndpoint('GET', '/x');
+let best = Infinity;
+for (let r = 0; r < 7; r++) {
+  const t = process.hrtime.bigint();
+  keys.forEach(f);
+  best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
+}
+console.log(best);
+`);
+const askEnv = { ...process.env, HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', XDG_CONFIG_HOME: '/nonexistent-hud-config' };
+const ask = { none: [], flows: [] };
+for (let r = 0; r < rounds; r++) {
+  for (const k of ['none', 'flows']) {
+    const c = spawnSync(process.execPath, ['--import', 'hud-sensor/register', 'ask.cjs', k], { cwd: out, encoding: 'utf8', env: askEnv });
+    if (c.status !== 0) throw new Error(c.stderr);
+    ask[k].push(Number(c.stdout.trim()));
+  }
+}
+console.log(`context ask per run start (an instrumented callback of forEach, median of ${rounds} processes): ` +
+  `${median(ask.none).toFixed(0)} ns/call without flows, ${median(ask.flows).toFixed(0)} ns/call with one: ` +
+  `+${(median(ask.flows) - median(ask.none)).toFixed(0)} ns`);
+
+// ---- 2. Express under autocannon ----
 if (spawnSync('npm', ['--version']).status !== 0) {
   console.log('express: skipped (needs npm)');
   process.exit(0);

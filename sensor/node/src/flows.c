@@ -26,12 +26,16 @@ uint32_t hsn_flow_cur;
 static napi_ref context_fn;
 
 uint32_t hsn_flow_context(napi_env env) {
-  if (!sns_flows_used || !context_fn) return 0;
+  static bool asking; /* instrumented code run by the context function itself: no flow */
+  if (!sns_flows_used || !context_fn || asking) return 0;
   napi_value fn, undef, ret;
   uint32_t idx = 0;
   if (napi_get_reference_value(env, context_fn, &fn) != napi_ok || !fn) return 0;
   napi_get_undefined(env, &undef);
-  if (napi_call_function(env, undef, fn, 0, NULL, &ret) != napi_ok) {
+  asking = true;
+  napi_status st = napi_call_function(env, undef, fn, 0, NULL, &ret);
+  asking = false;
+  if (st != napi_ok) {
     bool pending = false;
     napi_value ignored;
     if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
