@@ -108,6 +108,25 @@ async function get(p, params) {
   return r.json();
 }
 
+// Exceptions that escaped each flow (the flow records' `exceptions`, which the query API does
+// not answer): read from the server's SQLite file (python3's sqlite3, read-only) once the
+// queries above made sure the batches were folded. {flow name: {type: count}}.
+function escaped(service) {
+  const py = `import json, sqlite3, sys
+c = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)
+print(json.dumps(c.execute('''select f.kind, f.method, f.route, f.task_name, e.type, sum(e.count)
+  from flow_errors e join flows f on f.id = e.flow join services s on s.id = f.service_id
+  where s.name = ? group by 1, 2, 3, 4, 5''', (sys.argv[2],)).fetchall()))`;
+  const r = spawnSync('python3', ['-c', py, db, service], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 0, `flow_errors: ${r.stderr}`);
+  const out = {};
+  for (const [kind, method, route, task, type, n] of JSON.parse(r.stdout)) {
+    const name = kind === 'endpoint' ? `${method} ${route}` : `queue ${task}`;
+    (out[name] ||= {})[type] = n;
+  }
+  return out;
+}
+
 // {name: {calls, errors, status, exceptions, functions: {fn: [calls, errors]}}} of SERVICE:
 // exceptions are the exception paths recorded in the flow, by type; functions are the named
 // ones (anonymous functions of a module share a name).
@@ -215,6 +234,7 @@ try {
     const log = fs.readFileSync(path.join(dir, `${service}.log`), 'utf8');
     assert.ok(/sent batch/.test(log) && !/failed/.test(log), `${fw}: batches refused:\n${log}`);
     assert.deepEqual(await flows(service), expected(fw), `${fw}: flows on the server`);
+    assert.deepEqual(escaped(service), { 'GET /boom': { Boom: 2 } }, `${fw}: exceptions that escaped each flow`);
     summary.push(`${fw} ${Object.keys(expected(fw)).length} endpoints`);
   }
 
@@ -248,6 +268,7 @@ try {
       'queue refund': { calls: 3, errors: 1, status: {}, exceptions: { Boom: 1 },
         functions: { processor: [3, 0], processJob: [3, 1], price: [2, 0], explode: [1, 1] } },
     }, 'bullmq: flows on the server');
+    assert.deepEqual(escaped('flows-bullmq'), { 'queue refund': { Boom: 1 } }, 'bullmq: exceptions that escaped each flow');
     summary.push('bullmq 2 queue flows');
   }
   console.log(`frameworks: ${summary.join(', ')}: exact counts, status mix, errors and functions per flow`);
