@@ -6,9 +6,9 @@
 //
 // Each request or job gets a record in an AsyncLocalStorage: the flow once the route template
 // is known, its start and the exception that escaped its handler. Setting the route also sets
-// the runtime's current flow (native.flowSet), which the enter hook stamps on the edges of
-// every call that follows; a run of instrumented code that starts on an empty shadow stack (a
-// timer, an event, a promise job) asks the context through flowContext (src/flows.c).
+// the runtime's current flow (runtime.setFlow), which the enter hook puts on the edges of every
+// call that follows; a run of instrumented code that starts on an empty shadow stack (a timer,
+// an event, a promise job) asks the context (runtime.useFlows).
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { performance } = require('node:perf_hooks');
 
@@ -16,6 +16,7 @@ const als = new AsyncLocalStorage();
 const kRec = Symbol('hud.flow');
 const kMount = Symbol('hud.mount');
 let native = null;
+let runtime = null;
 
 const endpoints = new Map();
 const queues = new Map();
@@ -51,7 +52,7 @@ class Rec {
 // The route template is known: what runs next belongs to its flow.
 function routed(rec, route) {
   rec.flow = endpoint(rec.method, route);
-  native.flowSet(rec.flow);
+  runtime.setFlow(rec.flow);
 }
 
 function typeName(err) {
@@ -213,7 +214,7 @@ function bullmqWorker(Worker) {
     let p;
     try {
       p = als.run(rec, () => {
-        native.flowSet(rec.flow);
+        runtime.setFlow(rec.flow);
         return call.call(this, job, token);
       });
     } catch (err) {
@@ -246,11 +247,12 @@ const patches = [
 
 let installed = false;
 
-function install(nativeApi) {
+function install() {
   if (installed) return;
   installed = true;
-  native = nativeApi;
-  native.flowContext(() => {
+  runtime = require('./runtime');
+  native = runtime.native;
+  runtime.useFlows(() => {
     const rec = als.getStore();
     return rec === undefined ? 0 : rec.flow;
   });

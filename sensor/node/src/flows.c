@@ -1,18 +1,12 @@
 /* Flows of the Node sensor: the natives lib/frameworks.js calls around a request or a job.
  *
- *   flowEndpoint(method, route) -> idx   registers (or finds) an endpoint flow;
+ *   flowEndpoint(method, route) -> idx   registers (or finds) an endpoint flow (0: refused);
  *   flowQueue(task, queue) -> idx        a queue consumer;
  *   flowAdd(idx, status, dur_ns[, type]) one finished request or job (type: the escaped
- *                                        exception's constructor name);
- *   flowSet(idx)                         the route is known now: the code that runs next on the
- *                                        current stack belongs to flow idx;
- *   flowContext(fn)                      fn() -> the async context's flow (AsyncLocalStorage).
+ *                                        exception's constructor name).
  *
- * The current flow follows the work (docs/architecture.md, "Flows in Node"): a call inherits
- * it from the instrumented call below it on the shadow stack; a call that resumes after an
- * await restores the flow it was entered in (its frame carries it); a call that starts on an
- * empty shadow stack (a callback of a timer, an event, a promise job of code that is not
- * instrumented) asks the async context through fn, once per such run. */
+ * How the current flow follows the work is lib/runtime.js's (docs/architecture.md, "Node
+ * sensor: flows"); the edges, timed calls and exceptions carry it (runtime.c). */
 #include "flows.h"
 
 #include <stdlib.h>
@@ -21,29 +15,6 @@
 #include "core.h"
 #include "hud/err.h"
 #include "runtime.h"
-
-uint32_t hsn_flow_cur;
-static napi_ref context_fn;
-
-uint32_t hsn_flow_context(napi_env env) {
-  static bool asking; /* instrumented code run by the context function itself: no flow */
-  if (!sns_flows_used || !context_fn || asking) return 0;
-  napi_value fn, undef, ret;
-  uint32_t idx = 0;
-  if (napi_get_reference_value(env, context_fn, &fn) != napi_ok || !fn) return 0;
-  napi_get_undefined(env, &undef);
-  asking = true;
-  napi_status st = napi_call_function(env, undef, fn, 0, NULL, &ret);
-  asking = false;
-  if (st != napi_ok) {
-    bool pending = false;
-    napi_value ignored;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
-    return 0;
-  }
-  if (napi_get_value_uint32(env, ret, &idx) != napi_ok || idx > sns_nflows) return 0;
-  return idx;
-}
 
 /* A string argument into BUF (truncated), or NULL when it is not a string. */
 static const char *str_arg(napi_env env, napi_value v, char *buf, size_t cap) {
@@ -99,38 +70,11 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value js_set(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  uint32_t idx = 0;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc) napi_get_value_uint32(env, argv[0], &idx);
-  hsn_lock();
-  hsn_flow_cur = idx <= sns_nflows ? idx : 0;
-  hsn_unlock();
-  return NULL;
-}
-
-static napi_value js_context(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_valuetype t;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_function) {
-    napi_throw_type_error(env, NULL, "flowContext(fn)");
-    return NULL;
-  }
-  if (context_fn) napi_delete_reference(env, context_fn);
-  napi_create_reference(env, argv[0], 1, &context_fn);
-  return NULL;
-}
-
 int hsn_flows_init(napi_env env, napi_value exports) {
   static const struct {
     const char *name;
     napi_callback cb;
-  } fns[] = {{"flowEndpoint", js_endpoint}, {"flowQueue", js_queue}, {"flowAdd", js_add},
-             {"flowSet", js_set},           {"flowContext", js_context}};
+  } fns[] = {{"flowEndpoint", js_endpoint}, {"flowQueue", js_queue}, {"flowAdd", js_add}};
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f) != napi_ok ||
