@@ -21,10 +21,23 @@ let runtime = null;
 const endpoints = new Map();
 const queues = new Map();
 
+// The runtime asks the async context for the flow once the first flow exists (before, every
+// flow is 0: the hooks skip the ask).
+let asking = false;
+function ask() {
+  if (asking) return;
+  asking = true;
+  runtime.useFlows(() => {
+    const rec = als.getStore();
+    return rec === undefined ? 0 : rec.flow;
+  });
+}
+
 function endpoint(method, route) {
   const k = `${method} ${route}`;
   let idx = endpoints.get(k);
   if (idx === undefined) endpoints.set(k, (idx = native.flowEndpoint(method, route)));
+  ask();
   return idx;
 }
 
@@ -32,6 +45,7 @@ function queueFlow(task, queue) {
   const k = `${task}\0${queue}`;
   let idx = queues.get(k);
   if (idx === undefined) queues.set(k, (idx = native.flowQueue(task, queue)));
+  ask();
   return idx;
 }
 
@@ -252,10 +266,6 @@ function install() {
   installed = true;
   runtime = require('./runtime');
   native = runtime.native;
-  runtime.useFlows(() => {
-    const rec = als.getStore();
-    return rec === undefined ? 0 : rec.flow;
-  });
   require('./cjs').onLoaded((module, filename) => {
     if (!filename.includes('node_modules')) return;
     for (const [re, patch] of patches) {
