@@ -11,7 +11,7 @@
 //      hooks        async_hooks init/before/after keeping the current flow in an Int32Array
 //                   (what the enter hook would read), no AsyncLocalStorage
 //    Rounds interleave the candidates; the median ns/request over rounds, minus none's.
-// 1b. The sensor's own ask of the context (an N-API call into JS) per run start.
+// 1b. The sensor's own ask of the context per run start.
 // 2. An Express app under autocannon (pinned in bench/node/package-lock.json, npm ci into the
 //    build tree): plain vs the sensor (flows on), interleaved rounds, the throughput ratio with
 //    a 95% interval (t over the per-round ratios).
@@ -145,12 +145,12 @@ fs.symlinkSync(pkg, path.join(out, 'node_modules', 'hud-sensor'));
 
 // ---- 1b. The sensor's ask of the async context: an instrumented function called 10^6 times
 // by forEach (each call starts a run on an empty shadow stack), without and with a flow
-// registered (with one, each such call asks the context through N-API). Processes alternate.
+// registered (with one, each such call asks the AsyncLocalStorage). Processes alternate.
 fs.writeFileSync(path.join(out, 'ask.cjs'), `
 function f(x) { return x + 1; }
 const keys = [...Array(1e6).keys()];
 if (process.argv[2] === 'flows')
-  require(require('path').join(__dirname, 'node_modules/hud-sensor/lib/runtime.js')).native.flowEndpoint('GET', '/x');
+  require(require('path').join(__dirname, 'node_modules/hud-sensor/lib/frameworks.js')).endpoint('GET', '/x');
 let best = Infinity;
 for (let r = 0; r < 7; r++) {
   const t = process.hrtime.bigint();

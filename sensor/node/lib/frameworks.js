@@ -280,4 +280,4 @@ function install() {
   });
 }
 
-module.exports = { install, als };
+module.exports = { install, als, endpoint };
