@@ -181,6 +181,7 @@ function expected(fw) {
     'GET <unmatched>': { calls: 2, errors: 0, status: { 404: 2 }, exceptions: {}, functions: {} },
   };
   if (fw === 'express') {
+    e['GET /stats'] = { calls: 1, errors: 0, status: { 200: 1 }, exceptions: {}, functions: { statsHandler: [1, 0], status: [1, 0] } };
     e['PUT /notes/:id'] = { calls: 2, errors: 0, status: { 200: 2 }, exceptions: {},
       functions: { noteHandler: [2, 0], readConfig: [2, 0], 'readConfig.configRead': [2, 0], parseConfig: [2, 0] } };
     e['GET /boom'].functions.errorHandler = [2, 0];
@@ -219,7 +220,7 @@ try {
         const m = /"port":(\d+)/.exec(out);
         return m ? Number(m[1]) : undefined;
       });
-    const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2'] : requests);
+    const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats'] : requests);
     const got = await Promise.all(order.map(async (p) => {
       const [method, url, n] = /^[A-Z]+ /.test(p) ? p.split(' ') : ['GET', p];
       const r = await fetch(`http://127.0.0.1:${app.value}${url}`, {

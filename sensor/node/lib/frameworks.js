@@ -71,8 +71,12 @@ function routed(rec, route) {
 
 function typeName(err) {
   if (err === null || err === undefined) return 'undefined';
-  const c = err.constructor;
-  return (c && typeof c.name === 'string' && c.name) || typeof err;
+  try {
+    const c = err.constructor;
+    return (c && typeof c.name === 'string' && c.name) || typeof err;
+  } catch {
+    return typeof err; // a proxy or an accessor that throws
+  }
 }
 
 // Records a finished request: an exception counts when the response is a server error (as
@@ -107,7 +111,10 @@ function expressRouter(proto) {
   proto.use = function hudUse(...args) {
     const n = this.stack.length;
     const r = use.apply(this, args);
-    const p = typeof args[0] === 'string' ? args[0].replace(/\/+$/, '') : typeof args[0] === 'function' ? '' : String(args[0]);
+    // As express: a path first (a string, a pattern, an array of them), else functions at '/'.
+    const first = Array.isArray(args[0]) ? args[0].flat(Infinity)[0] : args[0];
+    const p = typeof first === 'function' || first === undefined ? ''
+      : typeof args[0] === 'string' ? args[0].replace(/\/+$/, '') : String(args[0]);
     for (let i = n; i < this.stack.length; i++) if (p) this.stack[i][kMount] = p;
     return r;
   };

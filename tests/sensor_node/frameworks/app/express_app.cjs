@@ -28,6 +28,12 @@ orders.post('/', express.json(), async function createHandler(req, res) {
   res.status(201).json(await w.createOrder(req.body));
 });
 app.use('/orders', orders);
+// A router given in an array, mounted at '/'.
+const admin = express.Router();
+admin.get('/stats', function statsHandler(req, res) {
+  res.json({ status: w.status() });
+});
+app.use([admin]);
 app.get('/users/:id', async function userHandler(req, res) {
   res.json(await w.getUser(Number(req.params.id)));
 });
