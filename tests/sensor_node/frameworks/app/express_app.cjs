@@ -28,12 +28,14 @@ orders.post('/', express.json(), async function createHandler(req, res) {
   res.status(201).json(await w.createOrder(req.body));
 });
 app.use('/orders', orders);
-// A router given in an array, mounted at '/'.
+// A router given to another router in an array (mounted at '/').
 const admin = express.Router();
 admin.get('/stats', function statsHandler(req, res) {
   res.json({ status: w.status() });
 });
-app.use([admin]);
+const api = express.Router();
+api.use([admin]);
+app.use(api);
 app.get('/users/:id', async function userHandler(req, res) {
   res.json(await w.getUser(Number(req.params.id)));
 });
