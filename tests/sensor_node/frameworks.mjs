@@ -247,35 +247,38 @@ try {
     const rport = await freePort();
     await start(redisBin, ['--port', String(rport), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       {}, (out) => (/Ready to accept connections/.test(out) ? true : undefined));
-    const worker = await start(process.execPath, ['--import', 'hud-sensor/register', 'bullmq_app.cjs', String(rport)],
-      { cwd: dir, env: sensorEnv('flows-bullmq') }, (out) => (/"ready":true/.test(out) ? true : undefined));
     const { Queue } = createRequire(path.join(dir, 'package.json'))('bullmq');
     const connection = { host: '127.0.0.1', port: rport };
-    const queue = new Queue('shop', { connection });
-    const jobs = [];
-    for (let n = 1; n <= 5; n++) jobs.push(['charge', { n }]);
-    for (let n = 1; n <= 3; n++) jobs.push(['refund', { n, fail: n === 2 }]);
-    await Promise.all(jobs.map(([name, data]) => queue.add(name, data, { attempts: 1 })));
-    // Until every job finished (bounded); then exactly the one meant to fail failed.
-    let counts;
-    for (let k = 0; k < 150; k++) {
-      counts = await queue.getJobCounts('completed', 'failed');
-      if (counts.completed + counts.failed >= jobs.length) break;
-      await new Promise((r) => setTimeout(r, 100));
+    // BullMQ's CommonJS build and its ES module build (each its own queue and service).
+    for (const app of ['bullmq_app.cjs', 'bullmq_app.mjs']) {
+      const name = app.replace('_app.', '-');
+      const worker = await start(process.execPath, ['--import', 'hud-sensor/register', app, String(rport), name],
+        { cwd: dir, env: sensorEnv(`flows-${name}`) }, (out) => (/"ready":true/.test(out) ? true : undefined));
+      const queue = new Queue(name, { connection });
+      const jobs = [];
+      for (let n = 1; n <= 5; n++) jobs.push(['charge', { n }]);
+      for (let n = 1; n <= 3; n++) jobs.push(['refund', { n, fail: n === 2 }]);
+      await Promise.all(jobs.map(([job, data]) => queue.add(job, data, { attempts: 1 })));
+      // Until every job finished (bounded); then exactly the one meant to fail failed.
+      let counts;
+      for (let k = 0; k < 150; k++) {
+        counts = await queue.getJobCounts('completed', 'failed');
+        if (counts.completed + counts.failed >= jobs.length) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const failed = (await queue.getFailed()).map((j) => `${j.name} ${JSON.stringify(j.data)}: ${j.failedReason}`);
+      assert.deepEqual(counts, { completed: 7, failed: 1 }, `${app}: jobs: ${failed.join('; ')}`);
+      assert.deepEqual(failed, ['refund {"n":2,"fail":true}: boom'], `${app}: the failed job`);
+      await queue.close();
+      assert.equal(await stop(worker.child, app), 0, `${app}: exit\n${worker.stderr()}`);
+      assert.deepEqual(await flows(`flows-${name}`), {
+        'queue charge': { calls: 5, errors: 0, status: {}, exceptions: {}, functions: { processor: [5, 0], processJob: [5, 0], price: [5, 0] } },
+        'queue refund': { calls: 3, errors: 1, status: {}, exceptions: { Boom: 1 },
+          functions: { processor: [3, 0], processJob: [3, 1], price: [2, 0], explode: [1, 1] } },
+      }, `${app}: flows on the server`);
+      assert.deepEqual(escaped(`flows-${name}`), { 'queue refund': { Boom: 1 } }, `${app}: exceptions that escaped each flow`);
     }
-    const failed = (await queue.getFailed()).map((j) => `${j.name} ${JSON.stringify(j.data)}: ${j.failedReason}`);
-    assert.deepEqual(counts, { completed: 7, failed: 1 }, `jobs: ${failed.join('; ')}`);
-    assert.deepEqual(failed, ['refund {"n":2,"fail":true}: boom'], 'the failed job');
-    await queue.close();
-    assert.equal(await stop(worker.child, 'bullmq worker'), 0, `bullmq worker: exit\n${worker.stderr()}`);
-    const got = await flows('flows-bullmq');
-    assert.deepEqual(got, {
-      'queue charge': { calls: 5, errors: 0, status: {}, exceptions: {}, functions: { processor: [5, 0], processJob: [5, 0], price: [5, 0] } },
-      'queue refund': { calls: 3, errors: 1, status: {}, exceptions: { Boom: 1 },
-        functions: { processor: [3, 0], processJob: [3, 1], price: [2, 0], explode: [1, 1] } },
-    }, 'bullmq: flows on the server');
-    assert.deepEqual(escaped('flows-bullmq'), { 'queue refund': { Boom: 1 } }, 'bullmq: exceptions that escaped each flow');
-    summary.push('bullmq 2 queue flows');
+    summary.push('bullmq (CommonJS and ES module) 2 queue flows each');
   }
   console.log(`frameworks: ${summary.join(', ')}: exact counts, status mix, errors and functions per flow`);
 } finally {
