@@ -249,7 +249,7 @@ try {
       {}, (out) => (/Ready to accept connections/.test(out) ? true : undefined));
     const { Queue } = createRequire(path.join(dir, 'package.json'))('bullmq');
     const connection = { host: '127.0.0.1', port: rport };
-    // BullMQ's CommonJS build and its ES module build (each its own queue and service).
+    // A CommonJS and an ES module worker application (each its own queue and service).
     for (const app of ['bullmq_app.cjs', 'bullmq_app.mjs']) {
       const name = app.replace('_app.', '-');
       const worker = await start(process.execPath, ['--import', 'hud-sensor/register', app, String(rport), name],
@@ -278,7 +278,7 @@ try {
       }, `${app}: flows on the server`);
       assert.deepEqual(escaped(`flows-${name}`), { 'queue refund': { Boom: 1 } }, `${app}: exceptions that escaped each flow`);
     }
-    summary.push('bullmq (CommonJS and ES module) 2 queue flows each');
+    summary.push('bullmq (CommonJS and ES module apps) 2 queue flows each');
   }
   console.log(`frameworks: ${summary.join(', ')}: exact counts, status mix, errors and functions per flow`);
 } finally {

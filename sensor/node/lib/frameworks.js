@@ -266,14 +266,6 @@ const patches = [
   [/[/\\]bullmq[/\\]dist[/\\]cjs[/\\]classes[/\\]worker\.js$/, (m) => bullmqWorker(m.exports.Worker)],
 ];
 
-function guarded(patch) {
-  try {
-    patch();
-  } catch {
-    // another version than we know: no flows from it, the application is unchanged
-  }
-}
-
 let installed = false;
 
 function install() {
@@ -281,10 +273,6 @@ function install() {
   installed = true;
   runtime = require('./runtime');
   native = runtime.native;
-  // ES module builds (hooks.mjs appends the call to the module).
-  Object.defineProperty(globalThis, Symbol.for('hud.frameworks'), {
-    value: Object.freeze({ bullmqWorker: (W) => guarded(() => bullmqWorker(W)) }),
-  });
   require('./cjs').onLoaded((module, filename) => {
     if (!filename.includes('node_modules')) return;
     for (const [re, patch] of patches) {

@@ -1,4 +1,4 @@
-// BullMQ's ES module build: a Worker consumes two kinds of jobs from the queue argv[3].
+// BullMQ imported by an ES module: a Worker consumes two kinds of jobs from the queue argv[3].
 import { Worker } from 'bullmq';
 import w from './work.cjs';
 
