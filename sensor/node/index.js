@@ -37,7 +37,7 @@ function init(opts = {}) {
   stack.install(cfg.stackMode);
   require('./lib/cjs').install(cfg);
   // Endpoints and queue consumers as flows (the main thread records, lib/runtime.js).
-  if (main) require('./lib/frameworks').install(runtime.native);
+  if (main) require('./lib/frameworks').install();
   const { register } = require('node:module');
   const { pathToFileURL } = require('node:url');
   register('./hooks.mjs', pathToFileURL(__filename), { data: cfg });
