@@ -157,8 +157,8 @@ for (let i = 0; i < 2; i++) requests.push(`/nowhere/${i}`);
 // Deterministic interleaving: every other request from the back.
 const interleave = (list) => list.map((_, k) => (k % 2 ? list[list.length - 1 - (k >> 1)] : list[k >> 1]));
 
-const orders = { orderHandler: [6, 0], getOrder: [6, 0], audit: [6, 0], fetchOrder: [6, 0], 'fetchOrder.executor': [6, 0],
-  'fetchOrder.executor.timerDone': [6, 0], loaded: [6, 0], price: [6, 0] };
+const orders = { orderHandler: [6, 0], getOrder: [6, 0], audit: [6, 0], lines: [6, 0], fetchOrder: [6, 0],
+  'fetchOrder.executor': [6, 0], 'fetchOrder.executor.timerDone': [6, 0], loaded: [6, 0], price: [6006, 0] };
 const users = { userHandler: [4, 0], getUser: [4, 0], audit: [4, 0] };
 const config = { configHandler: [3, 0], readConfig: [3, 0], 'readConfig.configRead': [3, 0], parseConfig: [3, 0] };
 const health = { healthHandler: [4, 0], status: [4, 0] };

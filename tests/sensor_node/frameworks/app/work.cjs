@@ -25,10 +25,18 @@ function fetchOrder(id) {
   });
 }
 
+// Many calls (beyond the sampling quota of timed calls): most of them are counted only.
+function lines(id) {
+  let total = 0;
+  for (let k = 0; k < 1000; k++) total += price(id + k);
+  return total;
+}
+
 // audit runs after an await resumed on a timer of Node's own (no instrumented code between).
 async function getOrder(id) {
   await sleep(1 + (id % 3));
   audit(id);
+  lines(id);
   return fetchOrder(id);
 }
 
