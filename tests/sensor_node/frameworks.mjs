@@ -140,8 +140,18 @@ async function flows(service) {
     const exceptions = {};
     for (const e of xf.flows || []) exceptions[e.exception_type] = (exceptions[e.exception_type] || 0) + e.count;
     out[name] = { calls: f.calls, errors: f.errors, status: f.status_codes || {}, exceptions, functions: fns };
+    durations[`${service} ${name}`] = f.mean_duration;
   }
   return out;
+}
+
+// Mean duration (ns) per "service flow" as the server answered.
+const durations = {};
+
+// A flow whose requests or jobs wait at least MIN_MS (timers) has a mean within [MIN_MS, 2 s].
+function checkDuration(service, name, minMs) {
+  const d = durations[`${service} ${name}`];
+  assert.ok(d >= minMs * 1e6 && d < 2e9, `${service} ${name}: mean duration ${d} ns, expected at least ${minMs} ms`);
 }
 
 // The requests: ids chosen so that their timers interleave the two async endpoints.
@@ -236,6 +246,7 @@ try {
     assert.ok(/sent batch/.test(log) && !/failed/.test(log), `${fw}: batches refused:\n${log}`);
     assert.deepEqual(await flows(service), expected(fw), `${fw}: flows on the server`);
     assert.deepEqual(escaped(service), { 'GET /boom': { Boom: 2 } }, `${fw}: exceptions that escaped each flow`);
+    checkDuration(service, 'GET /orders/:id', 2); // two timers of at least 1 ms each
     summary.push(`${fw} ${Object.keys(expected(fw)).length} endpoints`);
   }
 
@@ -277,6 +288,7 @@ try {
           functions: { processor: [3, 0], processJob: [3, 1], price: [2, 0], explode: [1, 1] } },
       }, `${app}: flows on the server`);
       assert.deepEqual(escaped(`flows-${name}`), { 'queue refund': { Boom: 1 } }, `${app}: exceptions that escaped each flow`);
+      checkDuration(`flows-${name}`, 'queue charge', 1);
     }
     summary.push('bullmq (CommonJS and ES module apps) 2 queue flows each');
   }
