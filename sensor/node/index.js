@@ -36,6 +36,8 @@ function init(opts = {}) {
   cfg.stackMode = stack.mode();
   stack.install(cfg.stackMode);
   require('./lib/cjs').install(cfg);
+  // Endpoints and queue consumers as flows (the main thread records, lib/runtime.js).
+  if (main) require('./lib/frameworks').install();
   const { register } = require('node:module');
   const { pathToFileURL } = require('node:url');
   register('./hooks.mjs', pathToFileURL(__filename), { data: cfg });

@@ -6,6 +6,9 @@ const { wanted, rewrite } = require('./instrument');
 const stack = require('./stack');
 
 let installed = false;
+// Called with each CommonJS module once its top level ran (lib/frameworks.js patches the
+// frameworks here: a wrapper of its own would add a frame to stacks taken meanwhile).
+let loaded = null;
 
 function install(opts) {
   if (installed) return;
@@ -25,7 +28,9 @@ function install(opts) {
       Error.stackTraceLimit = limit + 1;
     }
     try {
-      return compile.call(this, content, filename);
+      const r = compile.call(this, content, filename);
+      if (loaded !== null) loaded(this, filename);
+      return r;
     } finally {
       if (raised) {
         stack.lower();
@@ -35,4 +40,4 @@ function install(opts) {
   };
 }
 
-module.exports = { install };
+module.exports = { install, onLoaded: (fn) => (loaded = fn) };

@@ -35,31 +35,42 @@ st[1] = NOBODY;
 // `var`, not `let`: the optimized hooks then read them without a hole check. Only the edge table
 // moves (reload()); the countdowns, edge ids and timed frames' functions stay put.
 var top = 0; // eslint-disable-line no-var -- index of the top frame's function in st
-var kf, kc, ck, mask; // eslint-disable-line no-var -- ck: [calls, edge id] per slot
+var kf, kc, kfl, ck, mask; // eslint-disable-line no-var -- ck: [calls, edge id] per slot
 const fixed = isMainThread ? native.tables() : null;
 const cd = fixed && fixed.cd;
 const idfn = fixed && fixed.idfn;
 const slotfn = fixed && fixed.slotfn;
+const idfl = fixed && fixed.idfl;
+const slotfl = fixed && fixed.slotfl;
+// The current flow (an endpoint or queue consumer, lib/frameworks.js; 0 = none), on every edge.
+// A call inherits it from the call below it on the shadow stack; a run that starts on an empty
+// stack (a timer, an event, a promise job) asks the async context (ctx); a call that resumes on
+// an empty stack takes its edge's flow again (docs/architecture.md, "Node sensor: flows").
+var fl = 0; // eslint-disable-line no-var
+var ctx = null; // eslint-disable-line no-var
 // Per function, the caller (+ 2; 0 = none yet) and ck index of its last call: a recursion or a
 // loop calling the same function from the same caller finds its counter without hashing.
 const CACHE = 1 << 20;
 const lastc = new Int32Array(CACHE);
+const lastf = new Int32Array(CACHE); // and its flow
 const lasts = new Int32Array(CACHE);
 
 function reload() {
   const t = native.tables();
   kf = t.kf;
   kc = t.kc;
+  kfl = t.kfl;
   ck = t.ck;
   mask = t.mask;
   lastc.fill(0); // the slots moved
 }
 
 function enter(n) {
+  if (top === 0 && ctx !== null) fl = ctx();
   const c = st[top];
   const ph = st[top + 1];
   let h;
-  if (lastc[n] === c + 2) {
+  if (lastc[n] === c + 2 && lastf[n] === fl) {
     const j = lasts[n];
     ck[j]++;
     h = ck[j + 1];
@@ -77,22 +88,24 @@ function enter(n) {
   return h;
 }
 
-// The call of N by C counted through the hash table (= ehash() in src/runtime.c); its edge id.
+// The call of N by C in the current flow counted through the hash table (= ehash() in
+// src/runtime.c); its edge id.
 function count(n, c) {
-  let i = (Math.imul(n + 1, 0x9e3779b1) ^ Math.imul(c + 2, 0x85ebca77)) & mask;
+  let i = (Math.imul(n + 1, 0x9e3779b1) ^ Math.imul(c + 2, 0x85ebca77) ^ Math.imul(fl, 0xc2b2ae35)) & mask;
   for (;;) {
     const f = kf[i];
-    if (f === n + 1 && kc[i] === c) {
+    if (f === n + 1 && kc[i] === c && kfl[i] === fl) {
       const j = 2 * i;
       ck[j]++; // wraps at 2^32 (the addon reads it modulo 2^32)
       if (n < CACHE) {
         lastc[n] = c + 2;
+        lastf[n] = fl;
         lasts[n] = j;
       }
       return ck[j + 1];
     }
     if (f === 0) {
-      const id = native.edge(n, c) | 0;
+      const id = native.edge(n, c, fl) | 0;
       if (id >= 0) return id;
       reload();
       return -id - 1;
@@ -129,6 +142,10 @@ function s(h, x) {
 }
 
 function r(h, v) {
+  if (top === 0 && ctx !== null) {
+    fl = h < 0 ? slotfl[-h >> 1] : idfl[h];
+    if (fl === 0) fl = ctx(); // entered before its request's route was known
+  }
   if (st[top + 1] !== h && top < 2 * MAX - 2) {
     top += 2;
     st[top] = h < 0 ? slotfn[-h >> 1] : idfn[h];
@@ -228,4 +245,13 @@ function start(cfg) {
   process.once('exit', () => native.shutdown(2));
 }
 
-module.exports = { install, counts, start, native };
+// Flows (lib/frameworks.js): CONTEXT() -> the async context's flow; from now on, runs that
+// start on an empty stack ask it. setFlow(idx): the route is known, what runs next is in idx.
+function useFlows(context) {
+  if (isMainThread) ctx = context;
+}
+function setFlow(idx) {
+  fl = idx;
+}
+
+module.exports = { install, counts, start, native, useFlows, setFlow };

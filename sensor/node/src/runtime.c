@@ -3,12 +3,13 @@
  * A call from JS into Node-API costs ~80 ns, so the untimed path never makes one: lib/runtime.js
  * keeps the shadow stack and counts each call in an edge table that lives here, in C memory,
  * and that JS sees as typed arrays (external ArrayBuffers):
- *   kf[i] = callee + 1 (0 = empty slot), kc[i] = caller (-1 = none); ck[2i] = its calls (a
- *   uint32 that wraps), ck[2i+1] = the edge's id (fixed for the process: idfn[id], idc[id] are
- *   its callee and caller);
- *   cd[n] = calls of function n until its next timed call; slotfn[s] = function of timed frame s.
+ *   kf[i] = callee + 1 (0 = empty slot), kc[i] = caller (-1 = none), kfl[i] = flow (0 = none,
+ *   flows.c); ck[2i] = its calls (a uint32 that wraps), ck[2i+1] = the edge's id (fixed for the
+ *   process: idfn[id], idc[id], idfl[id] are its callee, caller and flow);
+ *   cd[n] = calls of function n until its next timed call; slotfn[s], slotfl[s] = function and
+ *   flow of timed frame s.
  * JS only increments ck[2i] of existing slots and decrements cd[]. Everything else is a call in:
- *   edge(n, c) -> id     a new edge (inserted under `mu`; -(id + 1) when the table moved: JS
+ *   edge(n, c, fl) -> id a new edge (inserted under `mu`; -(id + 1) when the table moved: JS
  *                        reloads it)
  *   timed(n, c, ph, own, id) a timed call starts (own: the sampling countdown ran out; else its
  *                        parent, handle ph, is sampled and wants its self time) -> handle < 0
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "flows.h"
 #include "hud/err.h"
 #include "hud/version.h"
 #include "runtime.h"
@@ -35,7 +37,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 /* ---- the edge table JS counts in ---- */
 #define ECAP0 4096u
 #define ECAP_MAX (1u << 22)
-static int32_t *kf, *kc, *ck;
+static int32_t *kf, *kc, *ck, *kfl; /* kfl: the flow of the edge (0: none; flows.c) */
 static uint32_t *prev; /* ck[2i] at the last snapshot (C only) */
 static int64_t *tot;   /* calls up to the last snapshot (C only) */
 static uint32_t ecap, en;
@@ -43,29 +45,32 @@ static int64_t edges_dropped;
 #define CD_CAP (1u << 20) /* functions with a sampling countdown (virtual memory until touched) */
 static int32_t *cd;
 #define IDS (ECAP_MAX / 2) /* edge ids (virtual memory until touched); id 0: unknown */
-static int32_t *idfn, *idc;
+static int32_t *idfn, *idc, *idfl;
 
-static inline uint32_t ehash(int32_t n, int32_t c) {
-  return ((uint32_t)(n + 1) * 0x9E3779B1u) ^ ((uint32_t)(c + 2) * 0x85EBCA77u); /* = lib/runtime.js */
+static inline uint32_t ehash(int32_t n, int32_t c, int32_t fl) {
+  return ((uint32_t)(n + 1) * 0x9E3779B1u) ^ ((uint32_t)(c + 2) * 0x85EBCA77u) ^
+         ((uint32_t)fl * 0xC2B2AE35u); /* = lib/runtime.js */
 }
 
-static bool etable_alloc(uint32_t cap, int32_t **f, int32_t **c, int32_t **k, uint32_t **pv, int64_t **t) {
+static bool etable_alloc(uint32_t cap, int32_t **f, int32_t **c, int32_t **fl, int32_t **k, uint32_t **pv,
+                         int64_t **t) {
   *f = calloc(cap, sizeof **f);
   *c = calloc(cap, sizeof **c);
+  *fl = calloc(cap, sizeof **fl);
   *k = calloc(2 * (size_t)cap, sizeof **k);
   *pv = calloc(cap, sizeof **pv);
   *t = calloc(cap, sizeof **t);
-  if (*f && *c && *k && *pv && *t) {
-    sns_mem_bytes += (int64_t)cap * (int64_t)(5 * sizeof(int32_t) + sizeof(int64_t));
+  if (*f && *c && *fl && *k && *pv && *t) {
+    sns_mem_bytes += (int64_t)cap * (int64_t)(6 * sizeof(int32_t) + sizeof(int64_t));
     return true;
   }
-  free(*f), free(*c), free(*k), free(*pv), free(*t);
+  free(*f), free(*c), free(*fl), free(*k), free(*pv), free(*t);
   return false;
 }
 
-static uint32_t eslot(int32_t n, int32_t c) {
-  uint32_t i = ehash(n, c) & (ecap - 1);
-  while (kf[i] && !(kf[i] == n + 1 && kc[i] == c)) i = (i + 1) & (ecap - 1);
+static uint32_t eslot(int32_t n, int32_t c, int32_t fl) {
+  uint32_t i = ehash(n, c, fl) & (ecap - 1);
+  while (kf[i] && !(kf[i] == n + 1 && kc[i] == c && kfl[i] == fl)) i = (i + 1) & (ecap - 1);
   return i;
 }
 
@@ -73,19 +78,19 @@ static uint32_t eslot(int32_t n, int32_t c) {
  * again). The old arrays stay allocated: V8 holds views of them until it collects them. */
 static bool egrow(void) {
   if (ecap >= ECAP_MAX) return false;
-  int32_t *of = kf, *oc = kc, *ok = ck;
+  int32_t *of = kf, *oc = kc, *ofl = kfl, *ok = ck;
   uint32_t *op = prev;
   int64_t *ot = tot;
   uint32_t ocap = ecap;
-  if (!etable_alloc(ocap * 2, &kf, &kc, &ck, &prev, &tot)) {
-    kf = of, kc = oc, ck = ok, prev = op, tot = ot;
+  if (!etable_alloc(ocap * 2, &kf, &kc, &kfl, &ck, &prev, &tot)) {
+    kf = of, kc = oc, kfl = ofl, ck = ok, prev = op, tot = ot;
     return false;
   }
   ecap = ocap * 2;
   for (uint32_t i = 0; i < ocap; i++) {
     if (!of[i]) continue;
-    uint32_t j = eslot(of[i] - 1, oc[i]);
-    kf[j] = of[i], kc[j] = oc[i], ck[2 * j] = ok[2 * i], ck[2 * j + 1] = ok[2 * i + 1];
+    uint32_t j = eslot(of[i] - 1, oc[i], ofl[i]);
+    kf[j] = of[i], kc[j] = oc[i], kfl[j] = ofl[i], ck[2 * j] = ok[2 * i], ck[2 * j + 1] = ok[2 * i + 1];
     prev[j] = op[i], tot[j] = ot[i];
   }
   return true;
@@ -99,7 +104,7 @@ static void collect(sns_period *p) {
     if (!d) continue;
     prev[i] += d;
     tot[i] += d;
-    sns_edge *e = sns_edge_get(p, (uint32_t)(kf[i] - 1), kc[i] < 0 ? SNS_NONE : (uint32_t)kc[i], 0, 0);
+    sns_edge *e = sns_edge_get(p, (uint32_t)(kf[i] - 1), kc[i] < 0 ? SNS_NONE : (uint32_t)kc[i], 0, (uint32_t)kfl[i]);
     if (e)
       e->count += (int64_t)d;
     else
@@ -111,14 +116,14 @@ static void collect(sns_period *p) {
 typedef struct frame {
   uint64_t t0;
   int64_t child_ns;
-  uint32_t fn, caller;
+  uint32_t fn, caller, flow;
   uint32_t parent, parent_gen; /* the sampled frame that was on top at entry (self time) */
   uint32_t gen, period;
   bool own, live;
 } frame;
 #define FRAMES (1u << 16) /* timed calls alive at once (suspended ones that never end stay) */
 static frame frames[FRAMES];
-static int32_t slotfn[FRAMES];
+static int32_t slotfn[FRAMES], slotfl[FRAMES]; /* function and flow of each timed frame */
 static uint32_t free_frames[FRAMES], nfree;
 static uint32_t period_gen;
 static int64_t *errs; /* escapes per function, for counts() */
@@ -165,7 +170,10 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
            {"idfn", external(env, idfn, IDS * sizeof *idfn, napi_int32_array, IDS)},
            {"mask", num(env, ecap - 1)},
            {"cd", external(env, cd, CD_CAP * sizeof *cd, napi_int32_array, CD_CAP)},
-           {"slotfn", external(env, slotfn, sizeof slotfn, napi_int32_array, FRAMES)}};
+           {"slotfn", external(env, slotfn, sizeof slotfn, napi_int32_array, FRAMES)},
+           {"kfl", external(env, kfl, ecap * sizeof *kfl, napi_int32_array, ecap)},
+           {"idfl", external(env, idfl, IDS * sizeof *idfl, napi_int32_array, IDS)},
+           {"slotfl", external(env, slotfl, sizeof slotfl, napi_int32_array, FRAMES)}};
   pthread_mutex_unlock(&mu);
   for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
     if (!f[i].v) {
@@ -178,25 +186,29 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
   return o;
 }
 
-/* edge(n, c) -> id, or -(id + 1) when the table moved (JS reloads it). Counts the call. */
+/* edge(n, c, flow) -> id, or -(id + 1) when the table moved (JS reloads it). Counts the call. */
 static napi_value js_edge(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t n = (int32_t)arg_num(env, argv[0]), c = (int32_t)arg_num(env, argv[1]);
+  int32_t fl = argc > 2 ? (int32_t)arg_num(env, argv[2]) : 0;
+  if (fl < 0 || (uint32_t)fl > sns_nflows) fl = 0;
   bool moved = false;
   int32_t id = 0;
   pthread_mutex_lock(&mu);
   if (n >= 0 && (uint32_t)n < sns_nfns && c >= -1 && (c < 0 || (uint32_t)c < sns_nfns)) {
     if (2 * (en + 1) > ecap) moved = egrow();
     if (2 * (en + 1) <= ecap && en + 1 < IDS) {
-      uint32_t i = eslot(n, c);
+      uint32_t i = eslot(n, c, fl);
       if (!kf[i]) {
         en++;
         idfn[en] = n;
         idc[en] = c;
+        idfl[en] = fl;
         ck[2 * i + 1] = (int32_t)en;
         kc[i] = c;
+        kfl[i] = fl;
         kf[i] = n + 1;
       }
       ck[2 * i] = (int32_t)((uint32_t)ck[2 * i] + 1);
@@ -233,6 +245,7 @@ static napi_value js_timed(napi_env env, napi_callback_info info) {
       frame *f = &frames[s];
       f->fn = (uint32_t)n;
       f->caller = c < 0 ? SNS_NONE : (uint32_t)c;
+      f->flow = h >= 1 && h <= en ? (uint32_t)idfl[(uint32_t)h] : 0; /* its edge's */
       f->own = own;
       f->live = true;
       f->period = period_gen;
@@ -240,6 +253,7 @@ static napi_value js_timed(napi_env env, napi_callback_info info) {
       f->parent = parent && parent < FRAMES && frames[parent].live ? parent : 0;
       f->parent_gen = f->parent ? frames[parent].gen : 0;
       slotfn[s] = n;
+      slotfl[s] = (int32_t)f->flow;
       h = -(2.0 * s + (own ? 0 : 1));
       f->t0 = sns_ticks();
     }
@@ -265,7 +279,7 @@ static napi_value js_exit_timed(napi_env env, napi_callback_info info) {
       frame *pf = &frames[f->parent];
       if (pf->live && pf->gen == f->parent_gen) pf->child_ns += d;
     }
-    if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, 0, 0, d, d - f->child_ns);
+    if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, 0, f->flow, d, d - f->child_ns);
     f->live = false;
     f->gen++;
     free_frames[nfree++] = s;
@@ -331,21 +345,22 @@ static napi_value js_fail(napi_env env, napi_callback_info info) {
   const char *tn = type_name(env, argv[1]);
   uintptr_t id = err_identity(env, argv[1]);
   pthread_mutex_lock(&mu);
-  uint32_t fn = SNS_NONE, caller = SNS_NONE;
+  uint32_t fn = SNS_NONE, caller = SNS_NONE, flow = 0;
   if (h < 0) {
     uint32_t s = slot_of(h);
-    if (s && s < FRAMES && frames[s].live) fn = frames[s].fn, caller = frames[s].caller;
+    if (s && s < FRAMES && frames[s].live) fn = frames[s].fn, caller = frames[s].caller, flow = frames[s].flow;
   } else if (h >= 1 && h <= en) {
     fn = (uint32_t)idfn[(uint32_t)h];
     caller = idc[(uint32_t)h] < 0 ? SNS_NONE : (uint32_t)idc[(uint32_t)h];
+    flow = (uint32_t)idfl[(uint32_t)h];
   }
   if (fn < sns_nfns && (caller == SNS_NONE || caller < sns_nfns)) {
     /* The edge must exist in this period even if the call began in the previous one. */
-    if (!sns_edge_get(sns_cur, fn, caller, 0, 0)) sns_cur->dropped_invocations++;
-    sns_exc *x = sns_exc_get(sns_cur, fn, caller, 0, 0, tn);
+    if (!sns_edge_get(sns_cur, fn, caller, 0, flow)) sns_cur->dropped_invocations++;
+    sns_exc *x = sns_exc_get(sns_cur, fn, caller, 0, flow, tn);
     if (x) x->count++;
     errs[fn]++;
-    sns_xpath_escape(&thread_marker, (const void *)id, tn, 0, fn, caller);
+    sns_xpath_escape(&thread_marker, (const void *)id, tn, flow, fn, caller);
   }
   pthread_mutex_unlock(&mu);
   return NULL;
@@ -416,6 +431,9 @@ static napi_value js_table(napi_env env, napi_callback_info info) {
 }
 
 /* ---- the sender ---- */
+void hsn_lock(void) { pthread_mutex_lock(&mu); }
+void hsn_unlock(void) { pthread_mutex_unlock(&mu); }
+
 static bool rt_lock(void) {
   pthread_mutex_lock(&mu);
   return true;
@@ -429,9 +447,9 @@ static void snapshot_hook(sns_period *old, sns_period *fresh, bool final) {
   for (uint32_t k = 1; k < FRAMES && !final; k++) {
     frame *f = &frames[k];
     if (!f->live || !f->own || f->period != period_gen) continue;
-    sns_edge *oe = sns_edge_find(old, f->fn, f->caller, 0, 0);
+    sns_edge *oe = sns_edge_find(old, f->fn, f->caller, 0, f->flow);
     if (!oe || oe->count <= oe->sampled) continue;
-    sns_edge *ne = sns_edge_get(fresh, f->fn, f->caller, 0, 0);
+    sns_edge *ne = sns_edge_get(fresh, f->fn, f->caller, 0, f->flow);
     if (!ne) continue;
     oe->count--;
     ne->count++;
@@ -584,7 +602,8 @@ static void core_init(void) {
   errs = calloc(SNS_FN_PAGE * (size_t)SNS_FN_PAGES, sizeof *errs);
   idfn = calloc(IDS, sizeof *idfn);
   idc = calloc(IDS, sizeof *idc);
-  if (!core_rc && (!cd || !errs || !idfn || !idc || !etable_alloc(ecap, &kf, &kc, &ck, &prev, &tot)))
+  idfl = calloc(IDS, sizeof *idfl);
+  if (!core_rc && (!cd || !errs || !idfn || !idc || !idfl || !etable_alloc(ecap, &kf, &kc, &kfl, &ck, &prev, &tot)))
     core_rc = HUD_ENOMEM;
   if (idfn) idfn[0] = -1; /* id 0: an edge the table had no room for */
   for (uint32_t s = FRAMES - 1; s >= 1; s--) free_frames[nfree++] = s;
@@ -606,5 +625,5 @@ int hsn_runtime_init(napi_env env, napi_value exports) {
         napi_set_named_property(env, exports, fns[i].name, f) != napi_ok)
       return -1;
   }
-  return 0;
+  return hsn_flows_init(env, exports);
 }

@@ -4,7 +4,12 @@
 
 #include <node_api.h>
 
-/* Adds enter/exit/fail/s/r/table/start/flush/shutdown/counts/stats to EXPORTS. 0 or -1. */
+/* Adds the natives of lib/runtime.js (tables, edge, timed, exitTimed, fail, table, start, flush,
+ * shutdown, counts, stats) and the flow natives (flows.h) to EXPORTS. 0 or -1. */
 int hsn_runtime_init(napi_env env, napi_value exports);
+
+/* The lock the hooks hold while they touch the core (the sender takes it for its snapshot). */
+void hsn_lock(void);
+void hsn_unlock(void);
 
 #endif

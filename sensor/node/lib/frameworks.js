@@ -1,0 +1,290 @@
+'use strict';
+// Flows (docs/sensor-node.md): HTTP endpoints of Express 4, Fastify 4 and Koa 2 (with
+// @koa/router), and BullMQ workers' jobs, recorded with no change to the application. The
+// frameworks' own modules are patched as they load (CommonJS, through lib/cjs.js's compile
+// wrapper, which also compiles a CommonJS package imported from an ES module).
+//
+// Each request or job gets a record in an AsyncLocalStorage: the flow once the route template
+// is known, its start and the exception that escaped its handler. Setting the route also sets
+// the runtime's current flow (runtime.setFlow), which the enter hook puts on the edges of every
+// call that follows; a run of instrumented code that starts on an empty shadow stack (a timer,
+// an event, a promise job) asks the context (runtime.useFlows).
+const { AsyncLocalStorage } = require('node:async_hooks');
+const { performance } = require('node:perf_hooks');
+
+const als = new AsyncLocalStorage();
+const kRec = Symbol('hud.flow');
+const kMount = Symbol('hud.mount');
+let native = null;
+let runtime = null;
+
+const endpoints = new Map();
+const queues = new Map();
+
+// The runtime asks the async context for the flow once the first flow exists (before, every
+// flow is 0: the hooks skip the ask).
+let asking = false;
+function ask() {
+  if (asking) return;
+  asking = true;
+  runtime.useFlows(() => {
+    const rec = als.getStore();
+    return rec === undefined ? 0 : rec.flow;
+  });
+}
+
+function endpoint(method, route) {
+  const k = `${method} ${route}`;
+  let idx = endpoints.get(k);
+  if (idx === undefined) endpoints.set(k, (idx = native.flowEndpoint(method, route)));
+  ask();
+  return idx;
+}
+
+function queueFlow(task, queue) {
+  const k = `${task}\0${queue}`;
+  let idx = queues.get(k);
+  if (idx === undefined) queues.set(k, (idx = native.flowQueue(task, queue)));
+  ask();
+  return idx;
+}
+
+// One request or job.
+class Rec {
+  constructor(method) {
+    this.flow = 0;
+    this.method = method;
+    this.base = ''; // Express: the mount paths (templates) of the routers entered
+    this.err = undefined;
+    this.done = false;
+    this.next = null;
+    this.wnext = null;
+    this.t0 = performance.now();
+  }
+}
+
+// The route template is known: what runs next belongs to its flow.
+function routed(rec, route) {
+  rec.flow = endpoint(rec.method, route);
+  runtime.setFlow(rec.flow);
+}
+
+function typeName(err) {
+  if (err === null || err === undefined) return 'undefined';
+  try {
+    const c = err.constructor;
+    return (c && typeof c.name === 'string' && c.name) || typeof err;
+  } catch {
+    return typeof err; // a proxy or an accessor that throws
+  }
+}
+
+// Records a finished request: an exception counts when the response is a server error (as
+// the Python sensor: an exception that escaped the handler answers 500).
+function finish(rec, status) {
+  if (rec.done) return;
+  rec.done = true;
+  if (!rec.flow) rec.flow = endpoint(rec.method, '<unmatched>');
+  const failed = rec.err !== undefined && status >= 500;
+  native.flowAdd(rec.flow, status | 0, (performance.now() - rec.t0) * 1e6, failed ? typeName(rec.err) : '');
+}
+
+function onEnd(res, rec) {
+  const end = () => finish(rec, res.statusCode);
+  res.once('finish', end);
+  res.once('close', end);
+}
+
+// ---- Express 4 ----
+function expressApplication(app) {
+  const handle = app.handle;
+  app.handle = function hudHandle(req, res, callback) {
+    if (req[kRec]) return handle.call(this, req, res, callback); // a mounted sub-application
+    const rec = (req[kRec] = new Rec(req.method));
+    onEnd(res, rec);
+    return als.run(rec, () => handle.call(this, req, res, callback));
+  };
+}
+
+function expressRouter(proto) {
+  const use = proto.use;
+  proto.use = function hudUse(...args) {
+    const n = this.stack.length;
+    const r = use.apply(this, args);
+    // As express: a path first (a string, a pattern, an array of them), else functions at '/'.
+    const first = Array.isArray(args[0]) ? args[0].flat(Infinity)[0] : args[0];
+    const p = typeof first === 'function' || first === undefined ? ''
+      : typeof args[0] === 'string' ? args[0].replace(/\/+$/, '') : String(args[0]);
+    for (let i = n; i < this.stack.length; i++) if (p) this.stack[i][kMount] = p;
+    return r;
+  };
+}
+
+function expressLayer(Layer) {
+  const handleRequest = Layer.prototype.handle_request;
+  // Every layer: an error passed on to next is the request's exception (until handled); a
+  // mount layer adds its path template to the request's base while its router runs.
+  Layer.prototype.handle_request = function hudHandleRequest(req, res, next) {
+    const rec = req[kRec];
+    if (!rec) return handleRequest.call(this, req, res, next);
+    if (rec.next !== next) {
+      rec.next = next;
+      rec.wnext = (err) => {
+        if (err && err !== 'route' && err !== 'router') rec.err = err;
+        return next(err);
+      };
+    }
+    const mount = this[kMount];
+    if (mount === undefined) return handleRequest.call(this, req, res, rec.wnext);
+    const prev = rec.base, wnext = rec.wnext;
+    rec.base = prev + mount;
+    return handleRequest.call(this, req, res, (err) => {
+      rec.base = prev;
+      return wnext(err);
+    });
+  };
+}
+
+function expressRoute(Route) {
+  const dispatch = Route.prototype.dispatch;
+  // The route matched: its handlers run in the flow of (method, mount paths + route path),
+  // in the request's context even when called from a body parser's stream event.
+  Route.prototype.dispatch = function hudDispatch(req, res, done) {
+    const rec = req[kRec];
+    if (!rec) return dispatch.call(this, req, res, done);
+    const p = typeof this.path === 'string' ? this.path : String(this.path);
+    routed(rec, rec.base && p === '/' ? rec.base : rec.base + p);
+    return als.run(rec, () => dispatch.call(this, req, res, done));
+  };
+}
+
+// ---- Fastify 4 ----
+// Fastify runs the rest of a request after its body was read in an AsyncResource of the
+// request (lib/contentTypeParser.js): the context set at onRequest reaches the handler.
+function fastifyHooks(app) {
+  app.addHook('onRequest', (request, reply, done) => {
+    const rec = (request[kRec] = new Rec(request.method));
+    const url = request.routeOptions ? request.routeOptions.url : request.routerPath;
+    if (typeof url === 'string' && !request.is404) routed(rec, url);
+    als.run(rec, done);
+  });
+  app.addHook('onError', (request, reply, error, done) => {
+    if (request[kRec]) request[kRec].err = error;
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request[kRec]) finish(request[kRec], reply.statusCode);
+    done();
+  });
+}
+
+function fastifyModule(mod) {
+  const orig = mod.exports;
+  if (typeof orig !== 'function') return;
+  function fastify(...args) {
+    const app = orig.apply(this, args);
+    try {
+      fastifyHooks(app);
+    } catch {
+      // a framework we do not know: the application runs without flows
+    }
+    return app;
+  }
+  Object.assign(fastify, orig);
+  fastify.fastify = fastify;
+  fastify.default = fastify;
+  mod.exports = fastify;
+}
+
+// ---- Koa 2 (@koa/router sets ctx._matchedRoute before the route's middleware runs) ----
+function koaApplication(Application) {
+  const handleRequest = Application.prototype.handleRequest;
+  Application.prototype.handleRequest = function hudHandleRequest(ctx, fnMiddleware) {
+    const rec = new Rec(ctx.method);
+    let matched;
+    Object.defineProperty(ctx, '_matchedRoute', {
+      configurable: true,
+      enumerable: true,
+      get: () => matched,
+      set: (v) => {
+        matched = v;
+        if (v !== undefined) routed(rec, String(v));
+      },
+    });
+    const onerror = ctx.onerror;
+    ctx.onerror = function hudOnerror(err) {
+      if (err !== null && err !== undefined) rec.err = err;
+      return onerror.call(this, err);
+    };
+    onEnd(ctx.res, rec);
+    return als.run(rec, () => handleRequest.call(this, ctx, fnMiddleware));
+  };
+}
+
+// ---- BullMQ: a Worker's processor runs each job as a queue flow (task = job name) ----
+function bullmqWorker(Worker) {
+  const call = Worker.prototype.callProcessJob;
+  if (typeof call !== 'function') return;
+  Worker.prototype.callProcessJob = function hudCallProcessJob(job, token) {
+    const rec = new Rec('');
+    rec.flow = queueFlow(String(job && job.name), String(this.name));
+    const end = (err) => {
+      rec.done = true;
+      native.flowAdd(rec.flow, 0, (performance.now() - rec.t0) * 1e6, err === undefined ? '' : typeName(err));
+    };
+    let p;
+    try {
+      p = als.run(rec, () => {
+        runtime.setFlow(rec.flow);
+        return call.call(this, job, token);
+      });
+    } catch (err) {
+      end(err);
+      throw err;
+    }
+    return Promise.resolve(p).then(
+      (v) => {
+        end(undefined);
+        return v;
+      },
+      (err) => {
+        end(err);
+        throw err;
+      },
+    );
+  };
+}
+
+// Which loaded file is patched how (paths inside the package, '/' separated).
+const patches = [
+  [/[/\\]express[/\\]lib[/\\]application\.js$/, (m) => expressApplication(m.exports)],
+  [/[/\\]express[/\\]lib[/\\]router[/\\]index\.js$/, (m) => expressRouter(m.exports)],
+  [/[/\\]express[/\\]lib[/\\]router[/\\]layer\.js$/, (m) => expressLayer(m.exports)],
+  [/[/\\]express[/\\]lib[/\\]router[/\\]route\.js$/, (m) => expressRoute(m.exports)],
+  [/[/\\]fastify[/\\]fastify\.js$/, fastifyModule],
+  [/[/\\]koa[/\\]lib[/\\]application\.js$/, (m) => koaApplication(m.exports)],
+  [/[/\\]bullmq[/\\]dist[/\\]cjs[/\\]classes[/\\]worker\.js$/, (m) => bullmqWorker(m.exports.Worker)],
+];
+
+let installed = false;
+
+function install() {
+  if (installed) return;
+  installed = true;
+  runtime = require('./runtime');
+  native = runtime.native;
+  require('./cjs').onLoaded((module, filename) => {
+    if (!filename.includes('node_modules')) return;
+    for (const [re, patch] of patches) {
+      if (!re.test(filename)) continue;
+      try {
+        patch(module);
+      } catch {
+        // another version than we know: no flows from it, the application is unchanged
+      }
+      return;
+    }
+  });
+}
+
+module.exports = { install, als, endpoint };

@@ -1,0 +1,298 @@
+// Flows of the Node sensor through the real hud-server: Express 4, Fastify 4 and Koa 2 (an ES
+// module) apps
+// (frameworks/app/) run under the sensor with no change and serve concurrent, interleaved
+// requests on loopback; a BullMQ worker consumes jobs from Debian's redis-server started here.
+// The query API must give each endpoint's and queue consumer's exact request count, status
+// mix and errors by exception type, and every function of the application counted in the flow
+// it ran in: after an await resumed, in a timer's and an fs callback, and in error handlers.
+// The packages are installed by `npm ci` from frameworks/package-lock.json into the build
+// tree (once per lockfile). Skipped (77) without npm.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { PKG, OUT, env } from './support.mjs';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const BIN = process.env.HUD_SERVER_BIN;
+assert.ok(BIN && fs.existsSync(BIN), `hud-server not built at ${BIN}`);
+if (spawnSync('npm', ['--version']).status !== 0) {
+  console.log('sensor_node_frameworks: skipped: needs npm (scripts/dev.sh deps installs it)');
+  process.exit(77);
+}
+
+// The pinned packages, and the application next to them with hud-sensor installed.
+const dir = path.join(OUT, 'frameworks');
+fs.mkdirSync(dir, { recursive: true });
+for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(here, 'frameworks', f), path.join(dir, f));
+const stamp = path.join(dir, 'node_modules', '.hud-installed-lock');
+const lock = fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8');
+if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lock) {
+  const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+    { cwd: dir, stdio: 'inherit', timeout: 180000 });
+  assert.equal(r.status, 0, 'npm ci failed');
+  fs.writeFileSync(stamp, lock);
+}
+fs.rmSync(path.join(dir, 'node_modules', 'hud-sensor'), { force: true });
+fs.symlinkSync(PKG, path.join(dir, 'node_modules', 'hud-sensor'));
+for (const f of fs.readdirSync(path.join(here, 'frameworks', 'app')))
+  fs.copyFileSync(path.join(here, 'frameworks', 'app', f), path.join(dir, f));
+
+const children = [];
+function start(cmd, args, opts, ready) {
+  const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  children.push(c);
+  let out = '', err = '';
+  c.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${out} ${err}`)), 20000);
+    c.stdout.on('data', (d) => {
+      out += d;
+      const v = ready(out);
+      if (v !== undefined) {
+        clearTimeout(t);
+        resolve({ child: c, value: v, stderr: () => err });
+      }
+    });
+    c.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out} ${err}`)));
+  });
+}
+
+function stop(c, what) {
+  return new Promise((resolve, reject) => {
+    if (c.exitCode !== null) return resolve(c.exitCode);
+    const t = setTimeout(() => {
+      c.kill('SIGKILL');
+      reject(new Error(`${what} did not exit`));
+    }, 10000);
+    c.removeAllListeners('exit');
+    c.on('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+    c.kill('SIGTERM');
+  });
+}
+
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => resolve(p));
+  });
+});
+
+// hud-server with its keys.
+const db = path.join(dir, 'hud.db');
+fs.rmSync(db, { force: true });
+const keys = {};
+for (const role of ['ingest', 'read']) {
+  const r = spawnSync(BIN, ['keys', 'create', '--env', 'test', '--role', role, '--db', db], { encoding: 'utf8', timeout: 30000 });
+  keys[role] = (r.stdout || '').trim().split('\n')[0];
+  assert.match(keys[role], /^hud_/, `keys create: ${r.stdout} ${r.stderr}`);
+}
+
+const sensorEnv = (service) => env({
+  HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_URL: `http://127.0.0.1:${hudPort}`, HUD_KEY: keys.ingest,
+  HUD_SERVICE: service, HUD_FLUSH_INTERVAL: '0.5', HUD_LOG_FILE: path.join(dir, `${service}.log`),
+  XDG_CONFIG_HOME: '/nonexistent-hud-config',
+});
+
+async function get(p, params) {
+  const r = await fetch(`http://127.0.0.1:${hudPort}${p}?${new URLSearchParams(params)}`, {
+    headers: { Authorization: `Bearer ${keys.read}`, 'Cache-Control': 'no-cache' },
+    signal: AbortSignal.timeout(10000),
+  });
+  assert.equal(r.status, 200, `${p}: HTTP ${r.status}`);
+  return r.json();
+}
+
+// Exceptions that escaped each flow (the flow records' `exceptions`, which the query API does
+// not answer): read from the server's SQLite file (python3's sqlite3, read-only) once the
+// queries above made sure the batches were folded. {flow name: {type: count}}.
+function escaped(service) {
+  const py = `import json, sqlite3, sys
+c = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)
+print(json.dumps(c.execute('''select f.kind, f.method, f.route, f.task_name, e.type, sum(e.count)
+  from flow_errors e join flows f on f.id = e.flow join services s on s.id = f.service_id
+  where s.name = ? group by 1, 2, 3, 4, 5''', (sys.argv[2],)).fetchall()))`;
+  const r = spawnSync('python3', ['-c', py, db, service], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 0, `flow_errors: ${r.stderr}`);
+  const out = {};
+  for (const [kind, method, route, task, type, n] of JSON.parse(r.stdout)) {
+    const name = kind === 'endpoint' ? `${method} ${route}` : `queue ${task}`;
+    (out[name] ||= {})[type] = n;
+  }
+  return out;
+}
+
+// {name: {calls, errors, status, exceptions, functions: {fn: [calls, errors]}}} of SERVICE:
+// exceptions are the exception paths recorded in the flow, by type; functions are the named
+// ones (anonymous functions of a module share a name).
+async function flows(service) {
+  const out = {};
+  for (const f of (await get('/v1/flows', { service })).flows) {
+    const name = f.kind === 'endpoint' ? `${f.method} ${f.route}` : `queue ${f.task_name}`;
+    const fns = {};
+    for (const x of f.functions || []) if (!x.name.includes('<anonymous>')) fns[x.name] = [x.calls, x.errors];
+    const xf = await get('/v1/exception-flows', { service, flow_id: f.flow_id });
+    const exceptions = {};
+    for (const e of xf.flows || []) exceptions[e.exception_type] = (exceptions[e.exception_type] || 0) + e.count;
+    out[name] = { calls: f.calls, errors: f.errors, status: f.status_codes || {}, exceptions, functions: fns };
+    durations[`${service} ${name}`] = f.mean_duration;
+  }
+  return out;
+}
+
+// Mean duration (ns) per "service flow" as the server answered.
+const durations = {};
+
+// A flow whose requests or jobs wait at least MIN_MS (timers) has a mean within [MIN_MS, 2 s].
+function checkDuration(service, name, minMs) {
+  const d = durations[`${service} ${name}`];
+  assert.ok(d >= minMs * 1e6 && d < 2e9, `${service} ${name}: mean duration ${d} ns, expected at least ${minMs} ms`);
+}
+
+// The requests: ids chosen so that their timers interleave the two async endpoints.
+const requests = [];
+for (let i = 1; i <= 6; i++) requests.push(`/orders/${i}`);
+for (let i = 1; i <= 4; i++) requests.push(`/users/${i}`);
+for (let i = 1; i <= 3; i++) requests.push(`POST /orders ${i}`);
+for (let i = 0; i < 3; i++) requests.push('/config');
+for (let i = 0; i < 4; i++) requests.push('/health');
+for (let i = 0; i < 2; i++) requests.push('/boom');
+requests.push('/missing/9');
+for (let i = 0; i < 2; i++) requests.push(`/nowhere/${i}`);
+// Deterministic interleaving: every other request from the back.
+const interleave = (list) => list.map((_, k) => (k % 2 ? list[list.length - 1 - (k >> 1)] : list[k >> 1]));
+
+const orders = { orderHandler: [6, 0], getOrder: [6, 0], audit: [6, 0], lines: [6, 0], fetchOrder: [6, 0],
+  'fetchOrder.executor': [6, 0], 'fetchOrder.executor.timerDone': [6, 0], loaded: [6, 0], price: [6006, 0] };
+const users = { userHandler: [4, 0], getUser: [4, 0], audit: [4, 0] };
+const config = { configHandler: [3, 0], readConfig: [3, 0], 'readConfig.configRead': [3, 0], parseConfig: [3, 0] };
+const health = { healthHandler: [4, 0], status: [4, 0] };
+const boom = { boomHandler: [2, 2], explode: [2, 2] };
+
+const creates = (fw) => ({ createHandler: [3, 0], createOrder: [3, 0], price: [3, 0] });
+
+function expected(fw) {
+  const e = {
+    'GET /orders/:id': { calls: 6, errors: 0, status: { 200: 6 }, exceptions: {}, functions: orders },
+    // The body is read from the request stream, whose events run outside the request's context.
+    'POST /orders': { calls: 3, errors: 0, status: { 201: 3 }, exceptions: {}, functions: creates(fw) },
+    'GET /users/:id': { calls: 4, errors: 0, status: { 200: 4 }, exceptions: {}, functions: users },
+    'GET /config': { calls: 3, errors: 0, status: { 200: 3 }, exceptions: {}, functions: config },
+    'GET /health': { calls: 4, errors: 0, status: { 200: 4 }, exceptions: {}, functions: health },
+    'GET /boom': { calls: 2, errors: 2, status: { 500: 2 }, exceptions: { Boom: 2 }, functions: { ...boom } },
+    // Express's handler passes the error to next(); the others' throw it.
+    'GET /missing/:id': { calls: 1, errors: 0, status: { 404: 1 }, exceptions: fw === 'express' ? {} : { NotFound: 1 },
+      functions: { missingHandler: [1, fw === 'express' ? 0 : 1], 'NotFound.constructor': [1, 0] } },
+    'GET <unmatched>': { calls: 2, errors: 0, status: { 404: 2 }, exceptions: {}, functions: {} },
+  };
+  if (fw === 'express') {
+    e['GET /stats'] = { calls: 1, errors: 0, status: { 200: 1 }, exceptions: {}, functions: { statsHandler: [1, 0], status: [1, 0] } };
+    e['PUT /notes/:id'] = { calls: 2, errors: 0, status: { 200: 2 }, exceptions: {},
+      functions: { noteHandler: [2, 0], readConfig: [2, 0], 'readConfig.configRead': [2, 0], parseConfig: [2, 0] } };
+    e['GET /boom'].functions.errorHandler = [2, 0];
+    e['GET /missing/:id'].functions.errorHandler = [1, 0];
+  }
+  return e;
+}
+
+// A request body in two parts 20 ms apart: the second one arrives in a socket event of its own.
+function slowBody(text) {
+  const k = text.length >> 1;
+  return new ReadableStream({
+    async pull(c) {
+      c.enqueue(new TextEncoder().encode(text.slice(0, k)));
+      await new Promise((r) => setTimeout(r, 20));
+      c.enqueue(new TextEncoder().encode(text.slice(k)));
+      c.close();
+    },
+  });
+}
+
+let hudPort;
+const summary = [];
+try {
+  const hud = await start(BIN, ['--db', db, '--listen', '127.0.0.1:0'], {}, (out) => {
+    const m = /listening on \S+:(\d+)/.exec(out);
+    return m ? Number(m[1]) : undefined;
+  });
+  hudPort = hud.value;
+
+  for (const fw of ['express', 'fastify', 'koa']) {
+    const service = `flows-${fw}`;
+    const file = fw === 'koa' ? 'koa_app.mjs' : `${fw}_app.cjs`; // Koa: an ES module application
+    const app = await start(process.execPath, ['--import', 'hud-sensor/register', file],
+      { cwd: dir, env: sensorEnv(service) }, (out) => {
+        const m = /"port":(\d+)/.exec(out);
+        return m ? Number(m[1]) : undefined;
+      });
+    const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats'] : requests);
+    const got = await Promise.all(order.map(async (p) => {
+      const [method, url, n] = /^[A-Z]+ /.test(p) ? p.split(' ') : ['GET', p];
+      const r = await fetch(`http://127.0.0.1:${app.value}${url}`, {
+        method, signal: AbortSignal.timeout(10000),
+        ...(n ? { body: slowBody(JSON.stringify({ n: Number(n) })), duplex: 'half', headers: { 'content-type': 'application/json' } } : {}),
+      });
+      await r.arrayBuffer();
+      return [p, r.status];
+    }));
+    for (const [p, s] of got) assert.equal(s, p.startsWith('/boom') ? 500 : p.startsWith('POST') ? 201 : p.startsWith('PUT') ? 200 : /missing|nowhere/.test(p) ? 404 : 200, `${fw} ${p}`);
+    assert.equal(await stop(app.child, fw), 0, `${fw}: exit status\n${app.stderr()}`);
+    const log = fs.readFileSync(path.join(dir, `${service}.log`), 'utf8');
+    assert.ok(/sent batch/.test(log) && !/failed/.test(log), `${fw}: batches refused:\n${log}`);
+    assert.deepEqual(await flows(service), expected(fw), `${fw}: flows on the server`);
+    assert.deepEqual(escaped(service), { 'GET /boom': { Boom: 2 } }, `${fw}: exceptions that escaped each flow`);
+    checkDuration(service, 'GET /orders/:id', 2); // two timers of at least 1 ms each
+    summary.push(`${fw} ${Object.keys(expected(fw)).length} endpoints`);
+  }
+
+  // BullMQ against redis-server on a free loopback port, stopped by pid at the end.
+  const redisBin = ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((p) => fs.existsSync(p));
+  if (!redisBin) {
+    console.log('sensor_node_frameworks: BullMQ part skipped: redis-server not installed (scripts/dev.sh deps)');
+  } else {
+    const rport = await freePort();
+    await start(redisBin, ['--port', String(rport), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {}, (out) => (/Ready to accept connections/.test(out) ? true : undefined));
+    const { Queue } = createRequire(path.join(dir, 'package.json'))('bullmq');
+    const connection = { host: '127.0.0.1', port: rport };
+    // A CommonJS and an ES module worker application (each its own queue and service).
+    for (const app of ['bullmq_app.cjs', 'bullmq_app.mjs']) {
+      const name = app.replace('_app.', '-');
+      const worker = await start(process.execPath, ['--import', 'hud-sensor/register', app, String(rport), name],
+        { cwd: dir, env: sensorEnv(`flows-${name}`) }, (out) => (/"ready":true/.test(out) ? true : undefined));
+      const queue = new Queue(name, { connection });
+      const jobs = [];
+      for (let n = 1; n <= 5; n++) jobs.push(['charge', { n }]);
+      for (let n = 1; n <= 3; n++) jobs.push(['refund', { n, fail: n === 2 }]);
+      await Promise.all(jobs.map(([job, data]) => queue.add(job, data, { attempts: 1 })));
+      // Until every job finished (bounded); then exactly the one meant to fail failed.
+      let counts;
+      for (let k = 0; k < 150; k++) {
+        counts = await queue.getJobCounts('completed', 'failed');
+        if (counts.completed + counts.failed >= jobs.length) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const failed = (await queue.getFailed()).map((j) => `${j.name} ${JSON.stringify(j.data)}: ${j.failedReason}`);
+      assert.deepEqual(counts, { completed: 7, failed: 1 }, `${app}: jobs: ${failed.join('; ')}`);
+      assert.deepEqual(failed, ['refund {"n":2,"fail":true}: boom'], `${app}: the failed job`);
+      await queue.close();
+      assert.equal(await stop(worker.child, app), 0, `${app}: exit\n${worker.stderr()}`);
+      assert.deepEqual(await flows(`flows-${name}`), {
+        'queue charge': { calls: 5, errors: 0, status: {}, exceptions: {}, functions: { processor: [5, 0], processJob: [5, 0], price: [5, 0] } },
+        'queue refund': { calls: 3, errors: 1, status: {}, exceptions: { Boom: 1 },
+          functions: { processor: [3, 0], processJob: [3, 1], price: [2, 0], explode: [1, 1] } },
+      }, `${app}: flows on the server`);
+      assert.deepEqual(escaped(`flows-${name}`), { 'queue refund': { Boom: 1 } }, `${app}: exceptions that escaped each flow`);
+      checkDuration(`flows-${name}`, 'queue charge', 1);
+    }
+    summary.push('bullmq (CommonJS and ES module apps) 2 queue flows each');
+  }
+  console.log(`frameworks: ${summary.join(', ')}: exact counts, status mix, errors and functions per flow`);
+} finally {
+  for (const c of children.reverse()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+}

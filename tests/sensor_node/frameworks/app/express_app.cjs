@@ -1,0 +1,58 @@
+'use strict';
+// Express 4: a router mounted at /orders, routes on the app, an error middleware.
+const express = require('express');
+const w = require('./work.cjs');
+
+const app = express();
+// A body read by the application's own middleware: its stream events run outside the
+// request's async context, and the route is dispatched from there.
+app.use(function readBody(req, res, next) {
+  if (req.method !== 'PUT') return next();
+  let text = '';
+  req.on('data', function onData(c) {
+    text += c;
+  });
+  req.on('end', function onEnd() {
+    req.body = JSON.parse(text);
+    next();
+  });
+});
+app.put('/notes/:id', function noteHandler(req, res, next) {
+  w.readConfig((err, c) => (err ? next(err) : res.json({ ...c, ...req.body })));
+});
+const orders = express.Router();
+orders.get('/:id', async function orderHandler(req, res) {
+  res.json(await w.getOrder(Number(req.params.id)));
+});
+orders.post('/', express.json(), async function createHandler(req, res) {
+  res.status(201).json(await w.createOrder(req.body));
+});
+app.use('/orders', orders);
+// A router given to another router in an array (mounted at '/').
+const admin = express.Router();
+admin.get('/stats', function statsHandler(req, res) {
+  res.json({ status: w.status() });
+});
+const api = express.Router();
+api.use([admin]);
+app.use(api);
+app.get('/users/:id', async function userHandler(req, res) {
+  res.json(await w.getUser(Number(req.params.id)));
+});
+app.get('/config', function configHandler(req, res, next) {
+  w.readConfig((err, c) => (err ? next(err) : res.json(c)));
+});
+app.get('/health', function healthHandler(req, res) {
+  res.send(w.status());
+});
+app.get('/boom', function boomHandler() {
+  w.explode();
+});
+app.get('/missing/:id', function missingHandler(req, res, next) {
+  next(new w.NotFound(req.params.id));
+});
+app.use(function errorHandler(err, req, res, next) {
+  res.status(err.status || 500).json({ error: err.constructor.name });
+});
+const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

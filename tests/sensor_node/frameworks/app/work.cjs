@@ -1,0 +1,89 @@
+'use strict';
+// The application's own code shared by the framework apps: each function's calls per flow are
+// known exactly from the requests the test sends.
+const fs = require('node:fs');
+const { setTimeout: sleep } = require('node:timers/promises');
+
+function price(id) {
+  return id * 3;
+}
+
+function audit(id) {
+  return id % 7;
+}
+
+function loaded(id) {
+  return { id, total: price(id) };
+}
+
+// Resolved from a timer's callback (an instrumented function run by the event loop).
+function fetchOrder(id) {
+  return new Promise(function executor(resolve) {
+    setTimeout(function timerDone() {
+      resolve(loaded(id));
+    }, 1 + (id % 5));
+  });
+}
+
+// Many calls (beyond the sampling quota of timed calls): most of them are counted only.
+function lines(id) {
+  let total = 0;
+  for (let k = 0; k < 1000; k++) total += price(id + k);
+  return total;
+}
+
+// audit runs after an await resumed on a timer of Node's own (no instrumented code between).
+async function getOrder(id) {
+  await sleep(1 + (id % 3));
+  audit(id);
+  lines(id);
+  return fetchOrder(id);
+}
+
+async function getUser(id) {
+  await sleep(1 + (id % 4));
+  audit(id);
+  return { id, name: `u${id}` };
+}
+
+// A new order from a request body.
+async function createOrder(body) {
+  await sleep(1 + (body.n % 2));
+  return { id: body.n, total: price(body.n) };
+}
+
+// An fs callback.
+function readConfig(cb) {
+  fs.readFile(__filename, function configRead(err, buf) {
+    cb(err, parseConfig(buf));
+  });
+}
+
+function parseConfig(buf) {
+  return { bytes: buf ? buf.length : 0 };
+}
+
+function status() {
+  return 'ok';
+}
+
+class Boom extends Error {}
+class NotFound extends Error {
+  constructor(m) {
+    super(m);
+    this.status = 404;
+  }
+}
+
+function explode() {
+  throw new Boom('boom');
+}
+
+// A queue job's work.
+async function processJob(data) {
+  await sleep(1 + (data.n % 3));
+  if (data.fail) explode();
+  return price(data.n);
+}
+
+module.exports = { createOrder, price, audit, getOrder, getUser, readConfig, status, explode, Boom, NotFound, processJob };
