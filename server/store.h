@@ -125,6 +125,7 @@
 
 typedef struct srv_store srv_store;
 struct sqlite3;
+struct hud_arena;
 struct hud_batch; /* hud/model.h */
 
 typedef struct srv_store_options {
@@ -235,6 +236,29 @@ typedef struct srv_maintain_result {
  * dirty. */
 int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res);
 
+/* ---- stored issues: writes ----
+ *
+ * The detection runner and the status route change issues (issues_store.h's rows) in one
+ * read-modify-write: FN(TX, ARG) reads the rows it changes through TX and writes whole rows and
+ * history events back. The SQLite engine runs FN in one write transaction (rolled back when FN
+ * returns non-zero; its value is returned); the ClickHouse engine serialises FN within the process
+ * (its writes are not undone on failure: see docs/architecture.md). */
+typedef struct srv_issue_tx srv_issue_tx;
+struct srv_issue_row;
+typedef struct srv_issue_tx_ops {
+  /* The row of ISSUE_ID in service SID (strings and finding in A); HUD_ENOTFOUND when none. */
+  int (*get)(srv_issue_tx *tx, int64_t sid, const char *issue_id, struct hud_arena *a, struct srv_issue_row *out);
+  /* Inserts or replaces the whole row R of service SID. */
+  int (*put)(srv_issue_tx *tx, int64_t sid, const struct srv_issue_row *r);
+  /* Appends one history event of ISSUE_ID at AT (unix ns; NOTE may be NULL). */
+  int (*event_add)(srv_issue_tx *tx, const char *issue_id, int64_t at, const char *event, const char *note);
+} srv_issue_tx_ops;
+int srv_store_issues_write(srv_store *st, int (*fn)(srv_issue_tx *tx, void *arg), void *arg);
+int srv_issue_tx_get(srv_issue_tx *tx, int64_t sid, const char *issue_id, struct hud_arena *a,
+                     struct srv_issue_row *out);
+int srv_issue_tx_put(srv_issue_tx *tx, int64_t sid, const struct srv_issue_row *r);
+int srv_issue_tx_event_add(srv_issue_tx *tx, const char *issue_id, int64_t at, const char *event, const char *note);
+
 /* ---- reads ----
  *
  * A request reads through one handle: a consistent view of the store (as of the last fold, or FRESH:
@@ -283,6 +307,7 @@ typedef struct srv_store_ops {
   int (*key_revoke)(srv_store *st, int64_t id, int64_t now);
   int (*disk_full)(srv_store *st);
   int (*maintain)(srv_store *st, int64_t now, srv_maintain_result *res);
+  int (*issues_write)(srv_store *st, int (*fn)(srv_issue_tx *tx, void *arg), void *arg);
   int (*read_begin)(srv_store *st, int fresh, struct hud_arena *arena, srv_store_read **out);
   int (*read_window)(srv_store_read *rd, int64_t service_id, int64_t version_id, int64_t from_s, int64_t to_s,
                      int aggregates);
@@ -291,7 +316,7 @@ typedef struct srv_store_ops {
   const struct srv_store_reads *reads;
 } srv_store_ops;
 
-/* ---- SQLite backend: raw connections (tests, tools, the issue store's writes) ---- */
+/* ---- SQLite backend: raw connections (tests and tools) ---- */
 
 /* Borrows a read-only connection (PRAGMA query_only) from the pool, blocking while all are in use.
  * First waits until every batch acknowledged before the call is in the tables (write-behind, see
