@@ -6,8 +6,9 @@
 #include "store.h"
 
 extern const srv_store_ops srv_store_sqlite_ops;
+extern const srv_store_ops srv_store_ch_ops;
 
-static const srv_store_ops *const k_engines[] = {&srv_store_sqlite_ops};
+static const srv_store_ops *const k_engines[] = {&srv_store_sqlite_ops, &srv_store_ch_ops};
 
 /* Every engine's store and read handle begin with their ops. */
 typedef struct handle_head {
