@@ -775,6 +775,17 @@ static int ch_fn_errors_by_type(srv_store_read *q, int64_t fn, hud_count_map *m)
 
 /* ---- call graph ---- */
 
+/* store_reads.h's order of peers. */
+static int peer_cmp(const void *a, const void *b) {
+  const hud_call_peer *x = &((const srv_peer_row *)a)->peer, *y = &((const srv_peer_row *)b)->peer;
+  if (x->calls != y->calls) return x->calls > y->calls ? -1 : 1;
+  int c = strcmp(x->function_id, y->function_id);
+  if (c) return c;
+  c = strcmp(x->module_path && !x->function_id[0] ? x->module_path : "", y->module_path && !y->function_id[0] ? y->module_path : "");
+  if (c) return c;
+  return x->line < y->line ? -1 : x->line > y->line;
+}
+
 static int ch_fn_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row **out, size_t *n_out) {
   *out = NULL;
   *n_out = 0;
@@ -815,6 +826,7 @@ static int ch_fn_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row
     p->sum_duration = srv_ch_i64(&r, i, 6);
   }
   srv_ch_rows_free(&r);
+  if (rc == 0 && n) qsort(v, n, sizeof *v, peer_cmp);
   *out = v;
   *n_out = n;
   return rc;
