@@ -925,10 +925,170 @@ static int ch_exception_paths(srv_store_read *q, srv_exc_path **out, size_t *n_o
   return rc;
 }
 
+/* One flow of the window: its details, sums and merged sketch. */
+typedef struct ch_flow {
+  int64_t id;
+  hud_flow_summary f;
+  srv_sums s;
+  srv_bins_acc acc;
+} ch_flow;
+
+static int flow_cmp(const void *a, const void *b) { /* by calls descending, then uuid */
+  const ch_flow *x = a, *y = b;
+  if (x->s.count != y->s.count) return x->s.count > y->s.count ? -1 : 1;
+  return strcmp(x->f.flow_id, y->f.flow_id);
+}
+
+static int flow_fn_cmp(const void *a, const void *b) { /* by total time descending, then uuid */
+  const hud_flow_function_stats *x = a, *y = b;
+  if (x->sum_duration != y->sum_duration) return x->sum_duration > y->sum_duration ? -1 : 1;
+  return strcmp(x->function_id, y->function_id);
+}
+
+/* The flows of the window with their details (flows without a details row are left out). */
+static int flows_of_window(srv_store_read *q, ch_flow **out, size_t *n_out) {
+  char sc[256];
+  srv_ch_rows r, d;
+  *out = NULL;
+  *n_out = 0;
+  int rc = sel(q,
+               sqlf("SELECT flow, sum(count), sum(errors), sum(sampled_count), sum(sum_duration),"
+                    " sum(sum_squared_duration) FROM flow_slices WHERE %s GROUP BY flow",
+                    scope(q, sc)),
+               6, &r);
+  if (rc < 0) return rc;
+  rc = sel(q,
+           sqlf("SELECT id, any(flow_id), countIf(kind != 'unknown'), argMinIf(kind, first_seen, kind != 'unknown'),"
+                " argMinIf(method, first_seen, kind != 'unknown'), argMinIf(route, first_seen, kind != 'unknown'),"
+                " argMinIf(task_name, first_seen, kind != 'unknown'), argMinIf(queue, first_seen, kind != 'unknown')"
+                " FROM flows WHERE service_id = %lld GROUP BY id",
+                (long long)q->service_id),
+           8, &d);
+  ch_flow *v = rc == 0 && r.rows ? calloc(r.rows, sizeof *v) : NULL;
+  if (rc == 0 && r.rows && !v) rc = HUD_ENOMEM;
+  size_t n = 0;
+  for (size_t i = 0; rc == 0 && i < r.rows; i++) {
+    int64_t id = srv_ch_i64(&r, i, 0);
+    size_t k = 0;
+    while (k < d.rows && srv_ch_i64(&d, k, 0) != id) k++;
+    if (k == d.rows) continue;
+    ch_flow *e = &v[n++];
+    e->id = id;
+    uuid_copy(e->f.flow_id, srv_ch_cell(&d, k, 1));
+    int known = srv_ch_i64(&d, k, 2) > 0;
+    const char *kind = known ? srv_ch_cell(&d, k, 3) : "unknown";
+    e->f.kind = kind && strcmp(kind, "consumer") == 0 ? HUD_FLOW_QUEUE_CONSUMER : HUD_FLOW_ENDPOINT;
+    e->f.method = known ? adup(q, srv_ch_cell(&d, k, 4)) : NULL;
+    e->f.route = known ? adup(q, srv_ch_cell(&d, k, 5)) : NULL;
+    e->f.task_name = known ? adup(q, srv_ch_cell(&d, k, 6)) : NULL;
+    e->f.queue = known ? adup(q, srv_ch_cell(&d, k, 7)) : NULL;
+    e->s = (srv_sums){.count = srv_ch_i64(&r, i, 1), .errors = srv_ch_i64(&r, i, 2), .sampled = srv_ch_i64(&r, i, 3),
+                      .sum = srv_ch_f64(&r, i, 4), .sumsq = srv_ch_f64(&r, i, 5)};
+  }
+  srv_ch_rows_free(&r);
+  if (d.text) srv_ch_rows_free(&d);
+  if (rc < 0) {
+    free(v);
+    return rc;
+  }
+  if (n) qsort(v, n, sizeof *v, flow_cmp);
+  *out = v;
+  *n_out = n;
+  return 0;
+}
+
+static ch_flow *flow_find(ch_flow *v, size_t n, int64_t id) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i].id == id) return &v[i];
+  return NULL;
+}
+
+/* Status codes, sketches and functions of the first N flows of V. */
+static int flows_detail(srv_store_read *q, ch_flow *v, size_t n) {
+  char sc[256];
+  srv_ch_rows k, st, fx;
+  int rc = sel(q, sqlf("SELECT flow, sketch FROM flow_slices WHERE %s AND sketch != ''", scope(q, sc)), 2, &k);
+  if (rc < 0) return rc;
+  for (size_t i = 0; rc == 0 && i < k.rows; i++) {
+    ch_flow *e = flow_find(v, n, srv_ch_i64(&k, i, 0));
+    if (e && srv_acc_add_blob(&e->acc, k.cells[i * 2 + 1], k.lens[i * 2 + 1]) < 0) rc = HUD_ESTORE;
+  }
+  srv_ch_rows_free(&k);
+  for (size_t i = 0; rc == 0 && i < n; i++) rc = acc_blob(q, &v[i].acc, &v[i].s.sketch);
+  if (rc < 0) return rc;
+  rc = sel(q,
+           sqlf("SELECT flow, status, sum(count) FROM flow_status WHERE %s GROUP BY flow, status ORDER BY flow, status", sc),
+           3, &st);
+  if (rc < 0) return rc;
+  for (size_t i = 0; rc == 0 && i < st.rows; i++) {
+    ch_flow *e = flow_find(v, n, srv_ch_i64(&st, i, 0));
+    if (!e) continue;
+    size_t cap = e->f.n_status_codes;
+    if ((rc = grow(q, (void **)&e->f.status_codes, &cap, e->f.n_status_codes, sizeof *e->f.status_codes)) < 0) break;
+    /* The capacity is not kept: each code copies the array (a flow has a handful of codes). */
+    e->f.status_codes[e->f.n_status_codes++] = (hud_status_count){(int32_t)srv_ch_i64(&st, i, 1), srv_ch_i64(&st, i, 2)};
+  }
+  srv_ch_rows_free(&st);
+  if (rc < 0) return rc;
+  rc = sel(q,
+           sqlf("SELECT flow, fn, sum(count), sum(errors), sum(sum_duration), sum(self_duration) FROM flow_functions"
+                " WHERE %s GROUP BY flow, fn",
+                sc),
+           6, &fx);
+  if (rc < 0) return rc;
+  ch_fn *fns;
+  size_t nf;
+  rc = fns_load(q, NULL, 0, &fns, &nf);
+  for (size_t j = 0; rc == 0 && j < n; j++) {
+    ch_flow *e = &v[j];
+    size_t cnt = 0;
+    for (size_t i = 0; i < fx.rows; i++) cnt += srv_ch_i64(&fx, i, 0) == e->id;
+    if (!cnt) continue;
+    hud_flow_function_stats *fs = hud_arena_calloc(q->arena, cnt, sizeof *fs);
+    if (!fs) {
+      rc = HUD_ENOMEM;
+      break;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < fx.rows; i++) {
+      if (srv_ch_i64(&fx, i, 0) != e->id) continue;
+      const ch_fn *f = fn_find(fns, nf, srv_ch_i64(&fx, i, 1));
+      if (!f) continue; /* a join with functions, as the SQLite engine's */
+      fs[m++] = (hud_flow_function_stats){.name = f->name, .module_path = f->module_path,
+                                          .calls = srv_ch_i64(&fx, i, 2), .errors = srv_ch_i64(&fx, i, 3),
+                                          .sum_duration = srv_ch_i64(&fx, i, 4), .self_duration = srv_ch_i64(&fx, i, 5)};
+      uuid_copy(fs[m - 1].function_id, f->uuid);
+    }
+    qsort(fs, m, sizeof *fs, flow_fn_cmp);
+    e->f.functions = fs;
+    e->f.n_functions = m < 100 ? m : 100;
+  }
+  srv_ch_rows_free(&fx);
+  return rc;
+}
+
 static int ch_flows(srv_store_read *q, int limit, hud_flows_response *out, srv_sums **sums) {
-  (void)q, (void)limit, (void)out;
+  memset(out, 0, sizeof *out);
   *sums = NULL;
-  return unsupported("flows");
+  ch_flow *v;
+  size_t n;
+  int rc = flows_of_window(q, &v, &n);
+  if (rc < 0) return rc;
+  if (limit >= 0 && n > (size_t)limit) n = (size_t)limit;
+  rc = flows_detail(q, v, n);
+  if (rc == 0 && n) {
+    out->flows = hud_arena_calloc(q->arena, n, sizeof *out->flows);
+    *sums = hud_arena_calloc(q->arena, n, sizeof **sums);
+    if (!out->flows || !*sums) rc = HUD_ENOMEM;
+  }
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    out->flows[i] = v[i].f;
+    (*sums)[i] = v[i].s;
+  }
+  if (rc == 0) out->n_flows = n;
+  for (size_t i = 0; v && i < n; i++) srv_acc_free(&v[i].acc);
+  free(v);
+  return rc;
 }
 
 static int ch_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out) {
