@@ -1,17 +1,19 @@
 /* hud-server's storage interface: the seam between what the server computes and where rows live.
  *
- * An engine is one file exporting a const srv_store_ops (below; SQLite: srv_store_sqlite_ops in
- * server/store_sqlite.c, the only engine today); server/store.c lists the engines once and routes every
- * srv_store_* call to the handle's engine. Writes are typed calls (ingest, keys, maintenance). Reads go
- * through a read handle (srv_store_read_begin/_window/_end) and the engine's typed reads
- * (server/store_reads.h), which sum stored rows over a window and return typed rows; what the figures
- * mean (means, rates, trend fits, the slowdown rule, percentiles of merged sketches, the call-graph
- * walk) is computed by engine-neutral code (server/query_figures.c, query_graph.c, query_functions.c).
- * Reads never write: pre-aggregates are built by the engine when it folds and maintains.
+ * An engine is one file set exporting a const srv_store_ops (below): SQLite (srv_store_sqlite_ops in
+ * server/store_sqlite.c, the default: any path) and ClickHouse (srv_store_ch_ops in server/store_ch.c,
+ * locations clickhouse://HOST:PORT/DATABASE; its tables and guarantees: server/store_ch.c and
+ * docs/architecture.md). server/store.c lists the engines once and routes every srv_store_* call to the
+ * handle's engine. Writes are typed calls (ingest, keys, maintenance, the issue writes of
+ * srv_store_issues_write). Reads go through a read handle (srv_store_read_begin/_window/_end) and the
+ * engine's typed reads (server/store_reads.h), which sum stored rows over a window and return typed
+ * rows; what the figures mean (means, rates, trend fits, the slowdown rule, percentiles of merged
+ * sketches, the call-graph walk) is computed by engine-neutral code (server/query_figures.c,
+ * query_graph.c, query_functions.c). Reads never write: pre-aggregates are built by the engine when it
+ * folds and maintains. Ties in the orders reads return are broken by uuid, never by an engine's ids.
  *
- * Not yet behind the seam: the issue store's writes (server/issues_store.h) run inside
- * srv_store_sqlite_write() (its reads are typed reads); detection inputs are typed reads but grouped
- * into comparison sides by the SQLite file's own passes.
+ * Not yet engine-neutral: the SQLite engine groups detection inputs into comparison sides in its own
+ * passes (store_sqlite_query.c); the ClickHouse engine answers the same reads with one GROUP BY per side.
  *
  * The SQLite engine (everything below this paragraph that names tables or SQL). Every connection
  * (readers and the writer) has these SQL functions registered:
@@ -129,7 +131,8 @@ struct hud_arena;
 struct hud_batch; /* hud/model.h */
 
 typedef struct srv_store_options {
-  const char *path;           /* SQLite file; created with its directory's permissions if missing */
+  const char *path;           /* the location: a SQLite file (created with its directory's permissions
+                                 if missing) or clickhouse://HOST:PORT/DATABASE (created if missing) */
   int64_t rollup_after_s;     /* minute slices older than this become hourly; default 24 h */
   int64_t retention_s;        /* slices older than this are deleted; 0 = keep (hud-server passes its
                                  --retention, default 30 days) */
@@ -171,8 +174,9 @@ typedef struct srv_ingest_result {
   uint64_t rows;          /* invocation rows stored (0 when duplicate) */
 } srv_ingest_result;
 
-/* Stores a validated batch for environment ENV durably (committed = on disk in the WAL with
- * synchronous=FULL) before returning. Concurrent callers share one transaction (group commit), each
+/* Stores a validated batch for environment ENV durably before returning. SQLite: committed = on disk
+ * in the WAL with synchronous=FULL. ClickHouse: every INSERT of the batch answered 200, then its row
+ * in the batch ledger (docs/architecture.md says what that survives). Concurrent callers share one transaction (group commit), each
  * batch under its own savepoint: a failing batch changes nothing and does not affect the others. NOW is
  * the receive time (unix s) used for first/last seen and for choosing per-minute or hourly slices. A batch id seen before → result->duplicate = 1, 0 returned.
  * Write-behind (SQLite backend): what is committed is the batch id and the batch's records in a
