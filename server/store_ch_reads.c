@@ -1,8 +1,8 @@
 /* The ClickHouse engine's typed reads (store_reads.h): each sums the window's rows with one GROUP BY
  * (merges are eventual, so rows of one key may still be apart) and hands typed rows to the
  * engine-neutral finishers of query_figures.h. Sketch blobs are merged here, in our code
- * (sketch_bins.h), as the SQLite engine does. The reads it does not answer yet return
- * HUD_EUNSUPPORTED with a line on stderr, never partial data. */
+ * (sketch_bins.h), as the SQLite engine does. Orders that SQL would break by ids are sorted here by
+ * uuid (store_reads.h). */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,10 +72,6 @@ static char *id_list(const int64_t *ids, size_t n) {
   return hud_buf_take(&b, NULL);
 }
 
-static int unsupported(const char *what) {
-  fprintf(stderr, "hud-server: store: the ClickHouse engine does not answer %s yet\n", what);
-  return HUD_EUNSUPPORTED;
-}
 
 /* The newest declaration of every function of the service (or of the ids in IDS). */
 #define FN_COLS                                                                                              \
@@ -1091,9 +1087,68 @@ static int ch_flows(srv_store_read *q, int limit, hud_flows_response *out, srv_s
   return rc;
 }
 
+static void fn_ref(const ch_fn *v, size_t n, int64_t id, hud_function_ref *out) {
+  const ch_fn *f = fn_find(v, n, id);
+  memset(out, 0, sizeof *out);
+  uuid_copy(out->function_id, f ? f->uuid : "");
+  out->name = f ? f->name : NULL;
+  out->module_path = f ? f->module_path : NULL;
+}
+
 static int ch_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out) {
-  (void)q, (void)fn, (void)flow, (void)limit, (void)out;
-  return unsupported("exception_flows");
+  memset(out, 0, sizeof *out);
+  char sc[256], flt[256] = "";
+  int k = 0;
+  if (flow) k = snprintf(flt, sizeof flt, " AND flow = %lld", (long long)flow);
+  if (fn)
+    snprintf(flt + k, sizeof flt - (size_t)k,
+             " AND (origin_fn = %lld OR caught_fn = %lld OR has(splitByChar(' ', path), '%lld'))", (long long)fn,
+             (long long)fn, (long long)fn);
+  srv_ch_rows r;
+  int rc = sel(q,
+               sqlf("SELECT type, origin_fn, path, caught_fn, sum(count) FROM exception_flows WHERE %s%s"
+                    " GROUP BY type, origin_fn, path, caught_fn",
+                    scope(q, sc), flt),
+               5, &r);
+  if (rc < 0) return rc;
+  ch_fn *fns;
+  size_t nf;
+  rc = fns_load(q, NULL, 0, &fns, &nf);
+  hud_exception_flow_summary *v = rc == 0 && r.rows ? hud_arena_calloc(q->arena, r.rows, sizeof *v) : NULL;
+  if (rc == 0 && r.rows && !v) rc = HUD_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < r.rows; i++) {
+    hud_exception_flow_summary *x = &v[i];
+    const char *type = srv_ch_cell(&r, i, 0);
+    x->exception_type = type && *type ? adup(q, type) : "unknown";
+    x->count = srv_ch_i64(&r, i, 4);
+    fn_ref(fns, nf, srv_ch_i64(&r, i, 1), &x->origin);
+    int64_t *ids;
+    size_t n;
+    if ((rc = path_ids(q, srv_ch_cell(&r, i, 2) ? srv_ch_cell(&r, i, 2) : "", &ids, &n)) < 0) break;
+    x->propagated_through = hud_arena_calloc(q->arena, n ? n : 1, sizeof *x->propagated_through);
+    if (!x->propagated_through || !x->exception_type) {
+      rc = HUD_ENOMEM;
+      break;
+    }
+    for (size_t j = 0; j < n; j++) fn_ref(fns, nf, ids[j], &x->propagated_through[j]);
+    x->n_propagated = n;
+    int64_t caught = srv_ch_i64(&r, i, 3);
+    x->escaped = caught == 0;
+    if (caught) {
+      if (!(x->caught_in = hud_arena_calloc(q->arena, 1, sizeof *x->caught_in))) {
+        rc = HUD_ENOMEM;
+        break;
+      }
+      fn_ref(fns, nf, caught, x->caught_in);
+    }
+  }
+  if (rc == 0) {
+    out->flows = v;
+    out->n_flows = r.rows;
+    q_exception_flows_order(out, limit);
+  }
+  srv_ch_rows_free(&r);
+  return rc;
 }
 
 /* ---- stored issues ---- */

@@ -166,8 +166,9 @@ typedef struct srv_store_reads {
   /* LIMIT flows by calls: identity, status codes and functions in OUT (figures and out->from/to are the
    * caller's), the flow's sums in (*SUMS)[i]. */
   int (*flows)(srv_store_read *rd, int limit, hud_flows_response *out, srv_sums **sums);
-  /* Exception paths, one entry per (type, origin, path, catcher), LIMIT by count descending; FN (0 =
-   * any) must be the origin, on the path or the catcher; FLOW (0 = all) restricts to one flow. */
+  /* Exception paths, one entry per (type, origin, path, catcher), the first LIMIT in the order of
+   * q_exception_flows_order (query_figures.h); FN (0 = any) must be the origin, on the path or the
+   * catcher; FLOW (0 = all) restricts to one flow. */
   int (*exception_flows)(srv_store_read *rd, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out);
 
   /* ---- stored issues (issues_store.h's rows) ---- */

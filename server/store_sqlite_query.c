@@ -1674,8 +1674,7 @@ static int sq_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int l
                    "SELECT type, origin_fn, path, caught_fn, hud_sum(count) AS c FROM exception_flows WHERE" SQ_SCOPE
                    " AND (?5 = 0 OR flow = ?5) AND (?6 = 0 OR origin_fn = ?6 OR caught_fn = ?6"
                    " OR instr(' ' || path || ' ', ' ' || ?6 || ' ') > 0)"
-                   " GROUP BY type, origin_fn, path, caught_fn ORDER BY c DESC, type, origin_fn, path, caught_fn"
-                   " LIMIT ?7",
+                   " GROUP BY type, origin_fn, path, caught_fn",
                    &st);
   if (rc == 0) rc = sq_prep(q, "SELECT function_id, name, module_path FROM functions WHERE id = ?1", &refs.st);
   if (rc == 0) rc = sq_map_init(&refs.map, 64);
@@ -1684,7 +1683,6 @@ static int sq_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int l
     sq_bind_scope(q, st);
     sqlite3_bind_int64(st, 5, flow);
     sqlite3_bind_int64(st, 6, fn);
-    sqlite3_bind_int64(st, 7, limit);
     int s;
     while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
       if ((rc = sq_grow(q, (void **)&out->flows, &cap, out->n_flows, sizeof *out->flows)) < 0) break;
@@ -1708,6 +1706,8 @@ static int sq_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int l
   sqlite3_finalize(st);
   sqlite3_finalize(refs.st);
   sq_map_free(&refs.map);
+  /* Every path is read: the order (and so the LIMIT) is by uuids, which SQL here has not got. */
+  if (rc == 0) q_exception_flows_order(out, limit);
   return rc;
 }
 

@@ -360,23 +360,22 @@ static void issues_and_root_causes(void **state) {
   (void)causes;
 }
 
-/* The reads the ClickHouse engine does not answer yet: an error, never other figures. */
-static void unimplemented_reads_fail_clearly(void **state) {
+static void exception_flows(void **state) {
   (void)state;
   SKIP_WITHOUT_CH();
-  static const char *const routes[] = {"/v1/exception-flows"};
-  for (size_t i = 0; i < 1; i++) {
-    char path[300];
-    snprintf(path, sizeof path, "%s?service=shop&from=%s&to=%s", routes[i], g->from, g->to);
-    long s1, s2;
-    json_decref(request(g->lite.port, g->key_lite, "GET", path, NULL, &s1));
-    json_t *b = request(g->click.port, g->key_click, "GET", path, NULL, &s2);
-    assert_int_equal(s1, 200);
-    json_t *err = json_object_get(b, "error");
-    if (s2 != 501 || !err || strcmp(json_string_value(json_object_get(err, "code")), "not_implemented") != 0)
-      fail_msg("%s: clickhouse answered %ld", path, s2);
-    json_decref(b);
-  }
+  const synth_fn *f = synth_fns();
+  char flow[HUD_UUID_STRLEN + 1], path[600];
+  synth_flow_uuid(0, flow);
+  snprintf(path, sizeof path, "/v1/exception-flows?service=shop&from=%s&to=%s", g->from, g->to);
+  json_t *j = check("GET", path, NULL);
+  assert_true(json_array_size(json_object_get(j, "flows")) >= 2);
+  json_decref(j);
+  snprintf(path, sizeof path, "/v1/exception-flows?service=shop&from=%s&to=%s&limit=2&function_id=%s", g->late_from,
+           g->to, f[synth_fn_index("charge")].id);
+  json_decref(check("GET", path, NULL));
+  snprintf(path, sizeof path, "/v1/exception-flows?service=shop&from=%s&to=%s&flow_id=%s&version=1.1.0", g->from,
+           g->to, flow);
+  json_decref(check("GET", path, NULL));
 }
 
 int main(void) {
@@ -388,7 +387,7 @@ int main(void) {
       cmocka_unit_test(flows),
       cmocka_unit_test(by_module),
       cmocka_unit_test(issues_and_root_causes),
-      cmocka_unit_test(unimplemented_reads_fail_clearly),
+      cmocka_unit_test(exception_flows),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
