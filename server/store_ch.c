@@ -154,6 +154,7 @@ static void ch_free(srv_store *st) {
   if (!st) return;
   srv_ch_free(st->ch);
   srv_membudget_free(st->budget);
+  free(st->seen);
   pthread_mutex_destroy(&st->ingest_mu);
   pthread_mutex_destroy(&st->issues_mu);
   pthread_mutex_destroy(&st->cb_mu);
@@ -314,9 +315,37 @@ static int put_row(hud_buf *b, const srv_fold_row *r) {
   return rc;
 }
 
-/* A function referenced by the batch (undeclared row: first/last seen only). */
-static void put_fn_ref(hud_buf *b, int64_t sid, const char *uuid, int64_t now) {
-  if (!uuid || !uuid[0]) return;
+/* 1 when ID is new to ST's set of written first-seen rows (and now in it), 0 when known or out of
+ * memory (the row is then written again: a duplicate first-seen row changes no answer). */
+static int seen_add(srv_store *st, int64_t id) {
+  if (2 * (st->seen_n + 1) > st->seen_cap) {
+    size_t cap = st->seen_cap ? st->seen_cap * 2 : 1024;
+    int64_t *v = calloc(cap, sizeof *v);
+    if (!v) return 1;
+    for (size_t i = 0; i < st->seen_cap; i++)
+      if (st->seen[i])
+        for (size_t j = (uint64_t)st->seen[i] % cap;; j = (j + 1) % cap)
+          if (!v[j]) {
+            v[j] = st->seen[i];
+            break;
+          }
+    free(st->seen);
+    st->seen = v;
+    st->seen_cap = cap;
+  }
+  for (size_t j = (uint64_t)id % st->seen_cap;; j = (j + 1) % st->seen_cap) {
+    if (st->seen[j] == id) return 0;
+    if (!st->seen[j]) {
+      st->seen[j] = id;
+      st->seen_n++;
+      return 1;
+    }
+  }
+}
+
+/* A function referenced by the batch and not seen before (undeclared row: first/last seen only). */
+static void put_fn_ref(srv_store *st, hud_buf *b, int64_t sid, const char *uuid, int64_t now) {
+  if (!uuid || !uuid[0] || !seen_add(st, srv_ch_fn_id(sid, uuid))) return;
   srv_ch_tsv_i64(b, sid, '\t');
   srv_ch_tsv_i64(b, srv_ch_fn_id(sid, uuid), '\t');
   srv_ch_tsv_str(b, uuid, strlen(uuid), '\t');
@@ -325,8 +354,8 @@ static void put_fn_ref(hud_buf *b, int64_t sid, const char *uuid, int64_t now) {
   srv_ch_tsv_i64(b, now, '\n');
 }
 
-static void put_flow_ref(hud_buf *b, int64_t sid, const char *uuid, int64_t now) {
-  if (!uuid || !uuid[0]) return;
+static void put_flow_ref(srv_store *st, hud_buf *b, int64_t sid, const char *uuid, int64_t now) {
+  if (!uuid || !uuid[0] || !seen_add(st, srv_ch_flow_id(sid, uuid))) return;
   srv_ch_tsv_i64(b, sid, '\t');
   srv_ch_tsv_i64(b, srv_ch_flow_id(sid, uuid), '\t');
   srv_ch_tsv_str(b, uuid, strlen(uuid), '\t');
@@ -380,14 +409,14 @@ static int write_entities(srv_store *st, const srv_fold *f, int64_t now) {
     for (const srv_fold_row *r = srv_fold_rows(f, t); r; r = r->next) {
       sid = r->sid;
       vid = r->vid;
-      put_fn_ref(&fns, r->sid, r->fn, now);
-      put_fn_ref(&fns, r->sid, r->caller, now);
-      put_flow_ref(&flows, r->sid, r->flow, now);
+      put_fn_ref(st, &fns, r->sid, r->fn, now);
+      put_fn_ref(st, &fns, r->sid, r->caller, now);
+      put_flow_ref(st, &flows, r->sid, r->flow, now);
       for (const char *s = r->path ? r->path : ""; *s;) {
         size_t len = strcspn(s, " ");
         char u[HUD_UUID_STRLEN + 1];
         snprintf(u, sizeof u, "%.*s", (int)(len < HUD_UUID_STRLEN ? len : HUD_UUID_STRLEN), s);
-        put_fn_ref(&fns, r->sid, u, now);
+        put_fn_ref(st, &fns, r->sid, u, now);
         s += len;
         while (*s == ' ') s++;
       }
@@ -475,6 +504,11 @@ static int ch_ingest(srv_store *st, const char *env, const hud_batch *batch, int
   int rc = ch_batch_known(st, batch->batch_id);
   if (rc == 1) result->duplicate = 1;
   else if (rc == 0) rc = write_batch(st, env, batch, now, &sid);
+  if (rc < 0) { /* rows of the set may not have been written: write them again */
+    free(st->seen);
+    st->seen = NULL;
+    st->seen_n = st->seen_cap = 0;
+  }
   pthread_mutex_unlock(&st->ingest_mu);
   if (rc == 1) return 0;
   if (rc < 0) return rc;
@@ -743,6 +777,7 @@ static int ch_read_window(srv_store_read *rd, int64_t service_id, int64_t versio
   (void)aggregates;
   rd->service_id = service_id;
   rd->version_id = version_id;
+  rd->fns_loaded = rd->fns_loaded && rd->fns_service == service_id;
   rd->from_s = from_s;
   rd->to_s = to_s;
   return 0;

@@ -28,6 +28,10 @@ struct srv_store {
   void *on_fold_arg;
   struct srv_membudget *budget;
   int64_t issue_seq; /* versions of issue rows within a nanosecond (under issues_mu) */
+  /* Ids of functions and flows whose first-seen row this process wrote (under ingest_mu): a function
+   * referenced by every batch gets one such row, as in the SQLite engine, not one per batch. */
+  int64_t *seen;
+  size_t seen_n, seen_cap;
 };
 
 struct srv_store_read {
@@ -35,6 +39,11 @@ struct srv_store_read {
   srv_store *st;
   hud_arena *arena;
   int64_t service_id, version_id, from_s, to_s;
+  /* The service's functions, read once per handle on first need (store_ch_reads.c). */
+  void *fns;
+  size_t n_fns;
+  int64_t fns_service;
+  int fns_loaded;
 };
 
 /* ---- ids ----

@@ -134,6 +134,23 @@ static int fns_load(srv_store_read *q, const int64_t *ids, size_t n, ch_fn **out
   return 0;
 }
 
+/* Every function of the window's service, read once per handle (the arena keeps them). */
+static int fns_all(srv_store_read *q, ch_fn **out, size_t *n) {
+  if (!q->fns_loaded) {
+    ch_fn *v;
+    size_t nv;
+    int rc = fns_load(q, NULL, 0, &v, &nv);
+    if (rc < 0) return rc;
+    q->fns = v;
+    q->n_fns = nv;
+    q->fns_service = q->service_id;
+    q->fns_loaded = 1;
+  }
+  *out = q->fns;
+  *n = q->n_fns;
+  return 0;
+}
+
 static const ch_fn *fn_find(const ch_fn *v, size_t n, int64_t id) {
   ch_fn k = {.id = id};
   return n ? bsearch(&k, v, n, sizeof *v, fn_cmp) : NULL;
@@ -356,7 +373,7 @@ static int ch_fns_of_modules(srv_store_read *q, const char *const *paths, size_t
   *n_fns = 0;
   ch_fn *all;
   size_t na;
-  int rc = fns_load(q, NULL, 0, &all, &na);
+  int rc = fns_all(q, &all, &na);
   if (rc < 0) return rc;
   const ch_fn **pick = na ? calloc(na, sizeof *pick) : NULL;
   int64_t *v = hud_arena_calloc(q->arena, na ? na : 1, sizeof *v);
@@ -379,22 +396,23 @@ static int ch_fns_of_modules(srv_store_read *q, const char *const *paths, size_t
 }
 
 static int ch_fn_declared_in(srv_store_read *q, int64_t fn) {
-  ch_fn *f;
+  ch_fn *all;
   size_t n;
-  int rc = fns_load(q, &fn, 1, &f, &n);
+  int rc = fns_all(q, &all, &n);
   if (rc < 0) return rc;
-  return n && f[0].declared && f[0].first_seen < q->to_s && f[0].last_seen >= q->from_s;
+  const ch_fn *f = fn_find(all, n, fn);
+  return f && f->declared && f->first_seen < q->to_s && f->last_seen >= q->from_s;
 }
 
 static int ch_name_of_function(srv_store_read *q, const char *uuid, const char **name, const char **module_path) {
   *name = *module_path = NULL;
-  int64_t id = srv_ch_fn_id(q->service_id, uuid);
-  ch_fn *f;
+  ch_fn *all;
   size_t n;
-  int rc = fns_load(q, &id, 1, &f, &n);
-  if (rc == 0 && n) {
-    *name = f[0].name;
-    *module_path = f[0].module_path;
+  int rc = fns_all(q, &all, &n);
+  const ch_fn *f = rc == 0 ? fn_find(all, n, srv_ch_fn_id(q->service_id, uuid)) : NULL;
+  if (f) {
+    *name = f->name;
+    *module_path = f->module_path;
   }
   return rc;
 }
@@ -597,11 +615,12 @@ static int ch_fn_version_sums(srv_store_read *q, const int64_t *fns, size_t n, s
 }
 
 static int ch_fn_meta(srv_store_read *q, int64_t fn, hud_function_summary *it) {
-  ch_fn *f;
+  ch_fn *all;
   size_t n;
-  int rc = fns_load(q, &fn, 1, &f, &n);
+  int rc = fns_all(q, &all, &n);
   if (rc < 0) return rc;
-  if (!n) return HUD_ENOTFOUND;
+  const ch_fn *f = fn_find(all, n, fn);
+  if (!f) return HUD_ENOTFOUND;
   uuid_copy(it->function_id, f->uuid);
   it->name = f->name;
   it->module_path = f->module_path;
@@ -616,11 +635,12 @@ static int ch_fn_meta(srv_store_read *q, int64_t fn, hud_function_summary *it) {
 
 static int ch_fn_decl(srv_store_read *q, int64_t fn, hud_function_decl **decl) {
   *decl = NULL;
-  ch_fn *f;
+  ch_fn *all;
   size_t n;
-  int rc = fns_load(q, &fn, 1, &f, &n);
+  int rc = fns_all(q, &all, &n);
   if (rc < 0) return rc;
-  if (!n) return HUD_ENOTFOUND;
+  const ch_fn *f = fn_find(all, n, fn);
+  if (!f) return HUD_ENOTFOUND;
   if (!f->declared) return 0;
   hud_function_decl *d = hud_arena_calloc(q->arena, 1, sizeof *d);
   if (!d) return HUD_ENOMEM;
@@ -798,13 +818,9 @@ static int ch_fn_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row
                               scope(q, sc), (long long)fn),
                7, &r);
   if (rc < 0) return rc;
-  int64_t *ids = calloc(r.rows + 1, sizeof *ids);
-  if (!ids) rc = HUD_ENOMEM;
-  for (size_t i = 0; rc == 0 && i < r.rows; i++) ids[i] = srv_ch_i64(&r, i, 0);
   ch_fn *fv = NULL;
   size_t nf = 0;
-  if (rc == 0) rc = fns_load(q, ids, r.rows, &fv, &nf);
-  free(ids);
+  rc = fns_all(q, &fv, &nf);
   srv_peer_row *v = r.rows ? hud_arena_calloc(q->arena, r.rows, sizeof *v) : NULL;
   if (rc == 0 && r.rows && !v) rc = HUD_ENOMEM;
   size_t n = 0;
@@ -852,11 +868,12 @@ static int ch_callees(srv_store_read *q, int64_t caller, srv_call_edge **out, si
 }
 
 static int ch_graph_node(srv_store_read *q, int64_t fn, hud_graph_node *nd) {
-  ch_fn *f;
+  ch_fn *all;
   size_t n;
-  int rc = fns_load(q, &fn, 1, &f, &n);
+  int rc = fns_all(q, &all, &n);
   if (rc < 0) return rc;
-  if (!n) return HUD_ESTORE; /* every stored id has its functions rows */
+  const ch_fn *f = fn_find(all, n, fn);
+  if (!f) return HUD_ESTORE; /* every stored id has its functions rows */
   char sc[256];
   srv_ch_rows r;
   rc = sel(q,
@@ -1034,7 +1051,7 @@ static int flows_detail(srv_store_read *q, ch_flow *v, size_t n) {
   if (rc < 0) return rc;
   ch_fn *fns;
   size_t nf;
-  rc = fns_load(q, NULL, 0, &fns, &nf);
+  rc = fns_all(q, &fns, &nf);
   for (size_t j = 0; rc == 0 && j < n; j++) {
     ch_flow *e = &v[j];
     size_t cnt = 0;
@@ -1113,7 +1130,7 @@ static int ch_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int l
   if (rc < 0) return rc;
   ch_fn *fns;
   size_t nf;
-  rc = fns_load(q, NULL, 0, &fns, &nf);
+  rc = fns_all(q, &fns, &nf);
   hud_exception_flow_summary *v = rc == 0 && r.rows ? hud_arena_calloc(q->arena, r.rows, sizeof *v) : NULL;
   if (rc == 0 && r.rows && !v) rc = HUD_ENOMEM;
   for (size_t i = 0; rc == 0 && i < r.rows; i++) {
@@ -1301,7 +1318,7 @@ static int ch_det_snapshot(srv_store_read *q, int64_t version_id, int64_t from_s
   out->to_ms = to_s * 1000;
   ch_fn *fns, *flows;
   size_t nf, nfl;
-  int rc = fns_load(q, NULL, 0, &fns, &nf);
+  int rc = fns_all(q, &fns, &nf);
   if (rc == 0) rc = flows_load(q, &flows, &nfl);
   if (rc < 0) return rc;
   char sc[256];
@@ -1400,7 +1417,7 @@ static int ch_det_fns(srv_store_read *q, int64_t version_id, srv_det_fn **out, s
   *n = 0;
   ch_fn *fns;
   size_t nf;
-  int rc = fns_load(q, NULL, 0, &fns, &nf);
+  int rc = fns_all(q, &fns, &nf);
   if (rc < 0) return rc;
   srv_ch_rows r;
   rc = sel(q,
