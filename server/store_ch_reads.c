@@ -472,12 +472,14 @@ static int fig_rows(srv_store_read *q, const char *fn_in, int64_t flow, bool poi
   char sc[256], fl[64] = "";
   if (flow) snprintf(fl, sizeof fl, " AND flow = %lld", (long long)flow);
   srv_ch_rows r;
+  /* Without trend points one row per function is all the figures need. */
   int rc = sel(q,
-               sqlf("SELECT fn, slice, sum(count), sum(errors), sum(sampled_count), sum(sum_duration),"
-                    " sum(sum_squared_duration), sum(self_duration) FROM %s WHERE %s%s%s%s%s GROUP BY fn, slice"
-                    " ORDER BY fn, slice",
-                    flow ? "calls" : "fn_slices", scope(q, sc), fl, fn_in ? " AND fn IN (" : "", fn_in ? fn_in : "",
-                    fn_in ? ")" : ""),
+               sqlf("SELECT fn, %s, sum(count), sum(errors), sum(sampled_count), sum(sum_duration),"
+                    " sum(sum_squared_duration), sum(self_duration) FROM %s WHERE %s%s%s%s%s GROUP BY %s"
+                    " ORDER BY %s",
+                    points ? "slice" : "min(slice)", flow ? "calls" : "fn_slices", scope(q, sc), fl,
+                    fn_in ? " AND fn IN (" : "", fn_in ? fn_in : "", fn_in ? ")" : "", points ? "fn, slice" : "fn",
+                    points ? "fn, slice" : "fn"),
                8, &r);
   if (rc < 0) return rc;
   size_t distinct = 0;
