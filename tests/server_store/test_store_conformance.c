@@ -378,6 +378,28 @@ static void exception_flows(void **state) {
   json_decref(check("GET", path, NULL));
 }
 
+/* Acknowledged is stored: a batch acknowledged by the ClickHouse hud-server is still there after
+ * clickhouse-server is killed (SIGKILL) and started again on its data, and both servers agree. */
+static void acknowledged_survives_clickhouse_kill(void **state) {
+  (void)state;
+  SKIP_WITHOUT_CH();
+  if (!g->ch.pid) skip(); /* a server of the caller's (HUD_CONFORMANCE_CH) is not ours to kill */
+  assert_int_equal(ingest_both(&g->b, "1.1.0", "7c0f8a53-3c1e-4c59-9d6e-0a4f6f1e0004", g->t0 + 1200 * NS), 0);
+  assert_int_equal(chfix_kill_restart(&g->ch), 0);
+  char path[400];
+  snprintf(path, sizeof path, "/v1/functions/top?service=shop&from=%s&to=%s&limit=100", g->from, g->to);
+  json_t *j = check("GET", path, NULL);
+  json_int_t calls = 0;
+  size_t i;
+  json_t *it;
+  json_array_foreach(json_object_get(j, "items"), i, it) calls += json_integer_value(json_object_get(it, "calls"));
+  int64_t one_a = 0, one_b = 0;
+  for (size_t r = 0; r < g->a.n_rows; r++) one_a += (int64_t)g->a.rows[r].st.count;
+  for (size_t r = 0; r < g->b.n_rows; r++) one_b += (int64_t)g->b.rows[r].st.count;
+  assert_int_equal(calls, one_a + 2 * one_b); /* 1.0.0 once, 1.1.0 twice */
+  json_decref(j);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(services),
@@ -388,6 +410,7 @@ int main(void) {
       cmocka_unit_test(by_module),
       cmocka_unit_test(issues_and_root_causes),
       cmocka_unit_test(exception_flows),
+      cmocka_unit_test(acknowledged_survives_clickhouse_kill),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
