@@ -72,7 +72,7 @@ bench() {
   "$BUILD_DIR/server/hud-server" --store "$loc" --listen 127.0.0.1:0 >"$log" 2>&1 &
   SRV_PID=$!
   for _ in $(seq 3000); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" 2>/dev/null | head -1 || true)
     [ -n "$port" ] && break
     sleep 0.1
   done

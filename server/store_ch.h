@@ -44,6 +44,10 @@ struct srv_store_read {
   size_t n_fns;
   int64_t fns_service;
   int fns_loaded;
+  /* The last service's versions, read once per handle. */
+  void *vers;
+  size_t n_vers;
+  int64_t vers_service; /* 0: none read */
 };
 
 /* ---- ids ----

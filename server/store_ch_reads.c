@@ -175,6 +175,11 @@ static int vers_load(srv_store_read *q, int64_t sid, ch_ver **out, size_t *n_out
   srv_ch_rows r;
   *out = NULL;
   *n_out = 0;
+  if (q->vers_service == sid && sid) { /* read once per handle */
+    *out = q->vers;
+    *n_out = q->n_vers;
+    return 0;
+  }
   int rc = sel(q,
                sqlf("SELECT id, version, f, l, o FROM (SELECT id, any(version) AS version FROM versions"
                     " WHERE service_id = %lld GROUP BY id) ANY INNER JOIN (SELECT version_id AS id, min(received_at) AS f,"
@@ -194,6 +199,9 @@ static int vers_load(srv_store_read *q, int64_t sid, ch_ver **out, size_t *n_out
   srv_ch_rows_free(&r);
   if (rc < 0) return rc;
   if (n) qsort(v, n, sizeof *v, ver_cmp_desc); /* newest first */
+  q->vers = v;
+  q->n_vers = n;
+  q->vers_service = sid;
   *out = v;
   *n_out = n;
   return 0;
