@@ -410,6 +410,46 @@ static void acknowledged_survives_clickhouse_kill(void **state) {
   json_decref(j);
 }
 
+/* Two hud-servers on one ClickHouse: a batch acknowledged by one is seen by the other's queries, and
+ * a key made through one is accepted by the other (the keys live in ClickHouse). */
+static void two_servers_share_one_clickhouse(void **state) {
+  (void)state;
+  SKIP_WITHOUT_CH();
+  srvh two = {0};
+  assert_int_equal(srvh_tmpdir(&two), 0);
+  snprintf(two.db, sizeof two.db, "%s", g->ch.url);
+  assert_int_equal(srvh_start(&two, NULL), 0);
+  char path[400];
+  snprintf(path, sizeof path, "/v1/functions/top?service=shop&from=%s&to=%s&limit=100", g->from, g->to);
+  long st;
+  json_t *before = request(g->click.port, g->key_click, "GET", path, NULL, &st);
+  assert_int_equal(st, 200);
+  hud_arena *a = hud_arena_new();
+  hud_batch b;
+  char *json = NULL;
+  size_t len = 0;
+  hud_codec_error e;
+  assert_int_equal(synth_batch(&g->a, "1.0.0", "7c0f8a53-3c1e-4c59-9d6e-0a4f6f1e0005", g->t0 + 1800 * NS, a, &b), 0);
+  assert_int_equal(hud_batch_encode(&b, &json, &len, &e), 0);
+  assert_int_equal(srvh_ingest_json(two.port, g->key_click, json, len), 0);
+  free(json);
+  hud_arena_free(a);
+  json_t *after = request(g->click.port, g->key_click, "GET", path, NULL, &st);
+  assert_int_equal(st, 200);
+  json_int_t c0 = 0, c1 = 0;
+  size_t i;
+  json_t *it;
+  json_array_foreach(json_object_get(before, "items"), i, it) c0 += json_integer_value(json_object_get(it, "calls"));
+  json_array_foreach(json_object_get(after, "items"), i, it) c1 += json_integer_value(json_object_get(it, "calls"));
+  int64_t one_a = 0;
+  for (size_t r = 0; r < g->a.n_rows; r++) one_a += (int64_t)g->a.rows[r].st.count;
+  assert_int_equal(c1 - c0, one_a);
+  json_decref(before);
+  json_decref(after);
+  srvh_stop(&two, 15);
+  srvh_cleanup(&two);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(services),
@@ -421,6 +461,7 @@ int main(void) {
       cmocka_unit_test(issues_and_root_causes),
       cmocka_unit_test(exception_flows),
       cmocka_unit_test(acknowledged_survives_clickhouse_kill),
+      cmocka_unit_test(two_servers_share_one_clickhouse), /* last: the ClickHouse store has more data after */
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
