@@ -94,18 +94,13 @@ static int fn_cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Functions of the service with ids IDS (all when IDS is NULL), sorted by id. */
-static int fns_load(srv_store_read *q, const int64_t *ids, size_t n, ch_fn **out, size_t *n_out) {
+/* Every function of the window's service, sorted by id. */
+static int fns_load(srv_store_read *q, ch_fn **out, size_t *n_out) {
   *out = NULL;
   *n_out = 0;
-  char *list = ids ? id_list(ids, n) : NULL;
-  if (ids && !list) return HUD_ENOMEM;
   srv_ch_rows r;
-  int rc = sel(q,
-               sqlf("SELECT " FN_COLS " FROM functions WHERE service_id = %lld%s%s%s GROUP BY id", (long long)q->service_id,
-                    ids ? " AND id IN (" : "", ids ? list : "", ids ? ")" : ""),
+  int rc = sel(q, sqlf("SELECT " FN_COLS " FROM functions WHERE service_id = %lld GROUP BY id", (long long)q->service_id),
                FN_NCOLS, &r);
-  free(list);
   if (rc < 0) return rc;
   ch_fn *v = r.rows ? hud_arena_calloc(q->arena, r.rows, sizeof *v) : NULL;
   if (r.rows && !v) rc = HUD_ENOMEM;
@@ -139,7 +134,7 @@ static int fns_all(srv_store_read *q, ch_fn **out, size_t *n) {
   if (!q->fns_loaded) {
     ch_fn *v;
     size_t nv;
-    int rc = fns_load(q, NULL, 0, &v, &nv);
+    int rc = fns_load(q, &v, &nv);
     if (rc < 0) return rc;
     q->fns = v;
     q->n_fns = nv;
