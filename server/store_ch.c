@@ -46,6 +46,9 @@ static const char *const k_schema[] = {
     " caller Int64, caller_module String, call_line Int64, flow Int64, count Int64, sampled_count Int64,"
     " sum_duration Int64, sum_squared_duration Float64, self_duration Int64, errors Int64, sketch String)"
     " ENGINE = MergeTree" SLICED_PARTITION " ORDER BY (service_id, caller, fn, slice)",
+    /* The same rows ordered for reads inside one flow (a function's figures and sketch in a flow). */
+    "CREATE TABLE IF NOT EXISTS calls_by_flow AS calls ENGINE = MergeTree" SLICED_PARTITION
+    " ORDER BY (service_id, flow, fn, slice)",
     "CREATE TABLE IF NOT EXISTS fn_slices (service_id Int64, version_id Int64, slice Int64, width Int64, fn Int64,"
     " count Int64, sampled_count Int64, sum_duration Int64, sum_squared_duration Float64, self_duration Int64,"
     " errors Int64, sketch String) ENGINE = MergeTree" SLICED_PARTITION " ORDER BY (service_id, fn, slice)",
@@ -487,6 +490,11 @@ static int write_batch(srv_store *st, const char *env, const hud_batch *b, int64
   for (int t = 0; rc == 0 && t < SRV_FOLD_TABLES; t++) {
     hud_buf body = {0};
     for (const srv_fold_row *r = srv_fold_rows(f, t); rc == 0 && r; r = r->next) rc = put_row(&body, r);
+    if (rc == 0 && t == SRV_FOLD_CALLS && body.n) {
+      hud_buf copy = {0};
+      hud_buf_put(&copy, body.p, body.n);
+      rc = insert_rows(st, "calls_by_flow", &copy);
+    }
     if (rc == 0) rc = insert_rows(st, k_sliced[t], &body);
     hud_buf_free(&body);
   }
@@ -636,9 +644,10 @@ static int ch_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
   int rc = 0;
   if (st->opt.retention_s > 0) {
     int64_t cutoff = now - st->opt.retention_s;
-    for (int t = 0; rc == 0 && t < SRV_FOLD_TABLES; t++) {
+    for (int t = 0; rc == 0 && t <= SRV_FOLD_TABLES; t++) {
       char sql[200];
-      snprintf(sql, sizeof sql, "ALTER TABLE %s DELETE WHERE slice < %lld", k_sliced[t], (long long)cutoff);
+      snprintf(sql, sizeof sql, "ALTER TABLE %s DELETE WHERE slice < %lld",
+               t < SRV_FOLD_TABLES ? k_sliced[t] : "calls_by_flow", (long long)cutoff);
       rc = srv_chs_exec(st, sql, NULL, 0);
     }
   }

@@ -480,7 +480,7 @@ static int fig_rows(srv_store_read *q, const char *fn_in, int64_t flow, bool poi
                sqlf("SELECT fn, %s, sum(count), sum(errors), sum(sampled_count), sum(sum_duration),"
                     " sum(sum_squared_duration), sum(self_duration) FROM %s WHERE %s%s%s%s%s GROUP BY %s"
                     " ORDER BY %s",
-                    points ? "slice" : "min(slice)", flow ? "calls" : "fn_slices", scope(q, sc), fl,
+                    points ? "slice" : "min(slice)", flow ? "calls_by_flow" : "fn_slices", scope(q, sc), fl,
                     fn_in ? " AND fn IN (" : "", fn_in ? fn_in : "", fn_in ? ")" : "", points ? "fn, slice" : "fn",
                     points ? "fn, slice" : "fn"),
                8, &r);
@@ -513,7 +513,7 @@ static int fig_sketches(srv_store_read *q, const char *fn_in, int64_t flow, fig_
   if (flow) snprintf(fl, sizeof fl, " AND flow = %lld", (long long)flow);
   srv_ch_rows r;
   int rc = sel(q,
-               sqlf("SELECT fn, sketch FROM %s WHERE %s%s%s%s%s AND sketch != ''", flow ? "calls" : "fn_slices",
+               sqlf("SELECT fn, sketch FROM %s WHERE %s%s%s%s%s AND sketch != ''", flow ? "calls_by_flow" : "fn_slices",
                     scope(q, sc), fl, fn_in ? " AND fn IN (" : "", fn_in ? fn_in : "", fn_in ? ")" : ""),
                2, &r);
   if (rc < 0) return rc;
