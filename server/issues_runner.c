@@ -4,7 +4,6 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,7 +414,7 @@ static void rn_confirm(rn_pass *p, const rn_found *f, srv_issue_row *row) {
 
 /* The write transaction: the stored rows are read again here, so a status changed by the API since
  * the pass's reads is respected. */
-static int rn_apply(sqlite3 *db, void *arg) {
+static int rn_apply(srv_issue_tx *tx, void *arg) {
   rn_pass *p = arg;
   p->n_alert = 0;
   memset(&p->cnt, 0, sizeof p->cnt);
@@ -423,7 +422,7 @@ static int rn_apply(sqlite3 *db, void *arg) {
   for (size_t i = 0; rc == 0 && i < p->n_found; i++) {
     const rn_found *f = &p->found[i];
     srv_issue_row old;
-    int got = srv_issues_get(db, p->sid, f->id, p->a, &old);
+    int got = srv_issue_tx_get(tx, p->sid, f->id, p->a, &old);
     if (got < 0 && got != HUD_ENOTFOUND) return got;
     srv_issue_row row = {0};
     memcpy(row.issue_id, f->id, sizeof row.issue_id);
@@ -449,20 +448,23 @@ static int rn_apply(sqlite3 *db, void *arg) {
       rn_found_again(p, f, &old, &row, &event, &note);
     }
     rn_confirm(p, f, &row);
-    if ((rc = srv_issues_put(db, p->sid, &row)) < 0) break;
-    if (event) rc = srv_issues_event_add(db, f->id, p->now, event, note);
+    if ((rc = srv_issue_tx_put(tx, p->sid, &row)) < 0) break;
+    if (event) rc = srv_issue_tx_event_add(tx, f->id, p->now, event, note);
   }
   /* Resolved once its metric returned and no pass found it for resolve_after_s: a pass on a release's
    * first seconds decides on little data. */
   for (size_t i = 0; rc == 0 && i < p->n_returned; i++) {
     srv_issue_row old;
-    int got = srv_issues_get(db, p->sid, p->returned[i], p->a, &old);
+    int got = srv_issue_tx_get(tx, p->sid, p->returned[i], p->a, &old);
     if (got == HUD_ENOTFOUND) continue;
     if (got < 0) return got;
     if (strcmp(old.status, "open") != 0 && strcmp(old.status, "acknowledged") != 0) continue;
     if (p->now - old.last_seen < p->r->o.resolve_after_s * RN_NS) continue;
-    rc = srv_issues_resolve(db, p->returned[i], p->now);
-    if (rc == 0) rc = srv_issues_event_add(db, p->returned[i], p->now, "resolved", "the metric returned");
+    old.status = "resolved";
+    old.status_changed_at = p->now;
+    old.alert_pending = NULL;
+    rc = srv_issue_tx_put(tx, p->sid, &old);
+    if (rc == 0) rc = srv_issue_tx_event_add(tx, p->returned[i], p->now, "resolved", "the metric returned");
     p->cnt.resolved++;
   }
   p->cnt.alerted = (unsigned)p->n_alert;
@@ -497,7 +499,7 @@ int srv_issues_runner_pass(srv_issues_runner *r, int64_t sid) {
   if (rc == 0 && (p.n_found || p.n_returned)) {
     p.alert = hud_arena_calloc(p.a, p.n_found + 1, sizeof *p.alert);
     p.alert_event = hud_arena_calloc(p.a, p.n_found + 1, sizeof *p.alert_event);
-    rc = p.alert && p.alert_event ? srv_store_sqlite_write(r->o.store, rn_apply, &p) : HUD_ENOMEM;
+    rc = p.alert && p.alert_event ? srv_store_issues_write(r->o.store, rn_apply, &p) : HUD_ENOMEM;
     if (rc == 0) rn_alerts(&p);
   }
   if (rc < 0 && resp.err_code[0] == 0)

@@ -1,6 +1,6 @@
-/* SQL of the stored issues (tables issues and issue_events of store.h). Reads take a read
- * connection (the query routes' or the detection runner's); writes run inside
- * srv_store_sqlite_write() on the writer. Times are unix ns. */
+/* The stored issues' rows (engine-neutral) and the SQLite engine's SQL of them (tables issues and
+ * issue_events of store.h): reads take a read connection, writes run on the writer inside the
+ * transaction of srv_store_issues_write() (store.h). Times are unix ns. */
 #ifndef SRV_ISSUES_STORE_H
 #define SRV_ISSUES_STORE_H
 
@@ -60,14 +60,15 @@ int srv_issues_events(struct sqlite3 *db, const char *issue_id, hud_arena *a, sr
 
 /* Inserts or replaces the whole row R of service SID. */
 int srv_issues_put(struct sqlite3 *db, int64_t sid, const srv_issue_row *r);
-/* Sets the status of ISSUE_ID (and status_changed_at = AT); HUD_ENOTFOUND when absent. */
-int srv_issues_set_status(struct sqlite3 *db, const char *issue_id, const char *status, int64_t at);
 /* Appends one history event (NOTE may be NULL). */
 int srv_issues_event_add(struct sqlite3 *db, const char *issue_id, int64_t at, const char *event, const char *note);
-/* Records that ISSUE_ID is resolved at AT: status, status_changed_at, no pending alert. */
-int srv_issues_resolve(struct sqlite3 *db, const char *issue_id, int64_t at);
 /* Deletes the resolved issues (and their events) whose last change (last_seen, status_changed_at) is before
  * CUTOFF; *N (may be NULL): how many issues. */
 int srv_issues_expire(struct sqlite3 *db, int64_t cutoff, uint64_t *n);
+
+/* The SQLite engine's srv_store_ops.issues_write: FN in one writer transaction. */
+struct srv_store;
+struct srv_issue_tx;
+int srv_sqlite_issues_write(struct srv_store *st, int (*fn)(struct srv_issue_tx *tx, void *arg), void *arg);
 
 #endif

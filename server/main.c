@@ -39,6 +39,7 @@ static void usage(FILE *out) {
           "\n"
           "Backend: ingest from sensors, storage, query API, regression detection.\n"
           "  --db PATH          SQLite file (default $XDG_STATE_HOME/hud/hud.db, ~/.local/state/hud/hud.db)\n"
+          "  --store LOCATION   the store: a SQLite file (as --db) or clickhouse://HOST:PORT/DATABASE\n"
           "  --listen ADDR      IPv4 address and port (default 127.0.0.1:7700; port 0 = any free port)\n"
           "  --rollup-after DUR per-minute slices older than this become hourly (default 24h)\n"
           "  --retention DUR    data older than this is deleted (default 30d; 0 = keep forever)\n"
@@ -241,7 +242,7 @@ static int parse_flags(int argc, char **argv, int i, opts *o, const char **pos, 
     }                                                                           \
     i++;                                                                        \
   } while (0)
-    if (strcmp(a, "--db") == 0) {
+    if (strcmp(a, "--db") == 0 || strcmp(a, "--store") == 0) {
       NEEDV();
       o->db = v;
     } else if (strcmp(a, "--listen") == 0) {

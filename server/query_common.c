@@ -66,7 +66,9 @@ int q_fail(q_ctx *q, int rc, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  srv_response_error(q->resp, q_status_of(rc), hud_api_error_code(rc), "%s", msg);
+  /* A read the store engine does not answer (store_reads.h): not the client's media type. */
+  if (rc == HUD_EUNSUPPORTED) srv_response_error(q->resp, 501, "not_implemented", "%s", msg);
+  else srv_response_error(q->resp, q_status_of(rc), hud_api_error_code(rc), "%s", msg);
   return 0;
 }
 

@@ -233,3 +233,24 @@ int q_sketch_percentiles(const srv_sketch_ref *k, hud_function_summary *it) {
   it->p99 = q[3];
   return rc;
 }
+
+static int q_ref_cmp(const hud_function_ref *a, const hud_function_ref *b) {
+  return strcmp(a ? a->function_id : "", b ? b->function_id : "");
+}
+
+static int q_exc_cmp(const void *pa, const void *pb) {
+  const hud_exception_flow_summary *a = pa, *b = pb;
+  if (a->count != b->count) return a->count > b->count ? -1 : 1;
+  int c = strcmp(a->exception_type ? a->exception_type : "", b->exception_type ? b->exception_type : "");
+  if (c == 0) c = q_ref_cmp(&a->origin, &b->origin);
+  for (size_t i = 0; c == 0 && i < a->n_propagated && i < b->n_propagated; i++)
+    c = q_ref_cmp(&a->propagated_through[i], &b->propagated_through[i]);
+  if (c == 0 && a->n_propagated != b->n_propagated) c = a->n_propagated < b->n_propagated ? -1 : 1;
+  if (c == 0) c = q_ref_cmp(a->caught_in, b->caught_in);
+  return c;
+}
+
+void q_exception_flows_order(hud_exception_flows_response *out, int limit) {
+  if (out->n_flows > 1) qsort(out->flows, out->n_flows, sizeof *out->flows, q_exc_cmp);
+  if (limit >= 0 && out->n_flows > (size_t)limit) out->n_flows = (size_t)limit;
+}

@@ -85,6 +85,9 @@ int q_blob_quantiles(const unsigned char *blob, size_t len, const double *qs, si
 int q_point_of(const srv_series_row *r, hud_time_point *out);
 int q_version_of(const srv_version_row *r, hud_version_stats *out);
 int q_flow_figures(const srv_sums *s, hud_flow_summary *out);
+/* Exception paths in the API's order (count descending, then type, origin uuid, the path's uuids,
+ * catcher uuid with escaped first: the same in every engine), at most LIMIT kept. */
+void q_exception_flows_order(hud_exception_flows_response *out, int limit);
 /* p50/p90/p95/p99 of a function from its merged sketch K. */
 int q_sketch_percentiles(const srv_sketch_ref *k, hud_function_summary *out);
 

@@ -33,6 +33,27 @@ static int q_cmp_sorted(const void *a, const void *b) {
   return x->fn < y->fn ? -1 : x->fn > y->fn;
 }
 
+/* Ties (same key and calls) in the uuids' order: store ids are the engine's own (SQLite counts, ClickHouse
+ * hashes), uuids are the same everywhere. Only the runs that reach into the first LIMIT are looked up. */
+static int q_cmp_uuid(const void *a, const void *b) {
+  const q_sorted *x = a, *y = b;
+  return strcmp(x->it->function_id, y->it->function_id);
+}
+
+static int q_ties_by_uuid(q_ctx *q, q_sorted *v, size_t n, size_t limit) {
+  int rc = 0;
+  for (size_t i = 0; i < n && i < limit && rc == 0;) {
+    size_t j = i + 1;
+    while (j < n && v[j].key == v[i].key && v[j].it->calls == v[i].it->calls) j++;
+    if (j - i > 1) {
+      for (size_t k = i; k < j && rc == 0; k++) rc = sq_fn_meta(q, v[k].fn, v[k].it);
+      if (rc == 0) qsort(v + i, j - i, sizeof *v, q_cmp_uuid);
+    }
+    i = j;
+  }
+  return rc;
+}
+
 static double q_sort_key(hud_sort s, const hud_function_summary *it) {
   switch (s) {
   case HUD_SORT_P95: return it->p95;
@@ -147,6 +168,7 @@ int q_h_top(const srv_request *req, srv_response *resp) {
   if (rc == 0) {
     for (size_t i = 0; i < n; i++) v[i] = (q_sorted){&items[i], fns[i], q_sort_key(sort, &items[i])};
     if (n) qsort(v, n, sizeof *v, q_cmp_sorted);
+    rc = q_ties_by_uuid(&q, v, n, (size_t)limit);
     out.n_items = n < (size_t)limit ? n : (size_t)limit;
     out.items = hud_arena_calloc(q.arena, out.n_items ? out.n_items : 1, sizeof *out.items);
     int64_t *top_fns = hud_arena_calloc(q.arena, out.n_items ? out.n_items : 1, sizeof *top_fns);

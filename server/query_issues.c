@@ -1,7 +1,6 @@
 /* Issues: stored by the detection runner (issues_runner.c); these routes read them and change their
  * status. No route runs detection or writes anything but a status change (docs/detection.md,
  * "Issues"). */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,33 +135,26 @@ static const char *q_status_event(const char *from, const char *to) {
   return "updated"; /* acknowledged -> open */
 }
 
-static int q_status_apply(sqlite3 *db, void *arg) {
+static int q_status_apply(srv_issue_tx *tx, void *arg) {
   q_status_change *c = arg;
   srv_issue_row row;
-  int rc = srv_issues_get(db, c->sid, c->issue_id, c->arena, &row);
+  int rc = srv_issue_tx_get(tx, c->sid, c->issue_id, c->arena, &row);
   if (rc == HUD_ENOTFOUND) return 0; /* answered 404 after the (empty) transaction */
   if (rc < 0) return rc;
   c->found = 1;
   const char *event = q_status_event(row.status, c->status);
   if (!event) return 0;
-  if ((rc = srv_issues_set_status(db, c->issue_id, c->status, c->now)) < 0) return rc;
-  if (strcmp(event, "reopened") == 0) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "UPDATE issues SET times_reopened = times_reopened + 1 WHERE issue_id = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
-      return HUD_ESTORE;
-    sqlite3_bind_text(st, 1, c->issue_id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : HUD_ESTORE;
-    sqlite3_finalize(st);
-    if (rc < 0) return rc;
-  }
   char note[600];
   const char *n = c->note;
   if (strcmp(event, "updated") == 0) {
     snprintf(note, sizeof note, "%s -> %s%s%s", row.status, c->status, c->note ? ": " : "", c->note ? c->note : "");
     n = note;
   }
-  return srv_issues_event_add(db, c->issue_id, c->now, event, n);
+  row.status = c->status;
+  row.status_changed_at = c->now;
+  if (strcmp(event, "reopened") == 0) row.times_reopened++;
+  if ((rc = srv_issue_tx_put(tx, c->sid, &row)) < 0) return rc;
+  return srv_issue_tx_event_add(tx, c->issue_id, c->now, event, n);
 }
 
 int q_h_issue_status(const srv_request *req, srv_response *resp) {
@@ -182,7 +174,7 @@ int q_h_issue_status(const srv_request *req, srv_response *resp) {
   clock_gettime(CLOCK_REALTIME, &ts);
   q_status_change c = {q.service_id, r.issue_id, r.status, r.note, (hud_time_ns)ts.tv_sec * 1000000000LL + ts.tv_nsec,
                        q.arena, 0};
-  rc = srv_store_sqlite_write(req->store, q_status_apply, &c);
+  rc = srv_store_issues_write(req->store, q_status_apply, &c);
   if (rc < 0) return q_end(&q, q_fail(&q, rc, "issue status: %s", hud_strerror(rc)));
   return q_end(&q, q_reply_issue(&q, r.issue_id));
 }

@@ -6,8 +6,9 @@
 #include "store.h"
 
 extern const srv_store_ops srv_store_sqlite_ops;
+extern const srv_store_ops srv_store_ch_ops;
 
-static const srv_store_ops *const k_engines[] = {&srv_store_sqlite_ops};
+static const srv_store_ops *const k_engines[] = {&srv_store_sqlite_ops, &srv_store_ch_ops};
 
 /* Every engine's store and read handle begin with their ops. */
 typedef struct handle_head {
@@ -74,6 +75,30 @@ int srv_store_disk_full(srv_store *st) { return ops_of(st)->disk_full(st); }
 
 int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
   return ops_of(st)->maintain(st, now, res);
+}
+
+int srv_store_issues_write(srv_store *st, int (*fn)(srv_issue_tx *tx, void *arg), void *arg) {
+  return ops_of(st)->issues_write(st, fn, arg);
+}
+
+/* An issue transaction begins with its ops. */
+typedef struct tx_head {
+  const srv_issue_tx_ops *ops;
+} tx_head;
+
+static const srv_issue_tx_ops *tx_ops(srv_issue_tx *tx) { return ((tx_head *)tx)->ops; }
+
+int srv_issue_tx_get(srv_issue_tx *tx, int64_t sid, const char *issue_id, struct hud_arena *a,
+                     struct srv_issue_row *out) {
+  return tx_ops(tx)->get(tx, sid, issue_id, a, out);
+}
+
+int srv_issue_tx_put(srv_issue_tx *tx, int64_t sid, const struct srv_issue_row *r) {
+  return tx_ops(tx)->put(tx, sid, r);
+}
+
+int srv_issue_tx_event_add(srv_issue_tx *tx, const char *issue_id, int64_t at, const char *event, const char *note) {
+  return tx_ops(tx)->event_add(tx, issue_id, at, event, note);
 }
 
 int srv_store_read_begin(srv_store *st, int fresh, struct hud_arena *arena, srv_store_read **out) {

@@ -1,17 +1,19 @@
 /* hud-server's storage interface: the seam between what the server computes and where rows live.
  *
- * An engine is one file exporting a const srv_store_ops (below; SQLite: srv_store_sqlite_ops in
- * server/store_sqlite.c, the only engine today); server/store.c lists the engines once and routes every
- * srv_store_* call to the handle's engine. Writes are typed calls (ingest, keys, maintenance). Reads go
- * through a read handle (srv_store_read_begin/_window/_end) and the engine's typed reads
- * (server/store_reads.h), which sum stored rows over a window and return typed rows; what the figures
- * mean (means, rates, trend fits, the slowdown rule, percentiles of merged sketches, the call-graph
- * walk) is computed by engine-neutral code (server/query_figures.c, query_graph.c, query_functions.c).
- * Reads never write: pre-aggregates are built by the engine when it folds and maintains.
+ * An engine is one file set exporting a const srv_store_ops (below): SQLite (srv_store_sqlite_ops in
+ * server/store_sqlite.c, the default: any path) and ClickHouse (srv_store_ch_ops in server/store_ch.c,
+ * locations clickhouse://HOST:PORT/DATABASE; its tables and guarantees: server/store_ch.c and
+ * docs/architecture.md). server/store.c lists the engines once and routes every srv_store_* call to the
+ * handle's engine. Writes are typed calls (ingest, keys, maintenance, the issue writes of
+ * srv_store_issues_write). Reads go through a read handle (srv_store_read_begin/_window/_end) and the
+ * engine's typed reads (server/store_reads.h), which sum stored rows over a window and return typed
+ * rows; what the figures mean (means, rates, trend fits, the slowdown rule, percentiles of merged
+ * sketches, the call-graph walk) is computed by engine-neutral code (server/query_figures.c,
+ * query_graph.c, query_functions.c). Reads never write: pre-aggregates are built by the engine when it
+ * folds and maintains. Ties in the orders reads return are broken by uuid, never by an engine's ids.
  *
- * Not yet behind the seam: the issue store's writes (server/issues_store.h) run inside
- * srv_store_sqlite_write() (its reads are typed reads); detection inputs are typed reads but grouped
- * into comparison sides by the SQLite file's own passes.
+ * Not yet engine-neutral: the SQLite engine groups detection inputs into comparison sides in its own
+ * passes (store_sqlite_query.c); the ClickHouse engine answers the same reads with one GROUP BY per side.
  *
  * The SQLite engine (everything below this paragraph that names tables or SQL). Every connection
  * (readers and the writer) has these SQL functions registered:
@@ -125,10 +127,12 @@
 
 typedef struct srv_store srv_store;
 struct sqlite3;
+struct hud_arena;
 struct hud_batch; /* hud/model.h */
 
 typedef struct srv_store_options {
-  const char *path;           /* SQLite file; created with its directory's permissions if missing */
+  const char *path;           /* the location: a SQLite file (created with its directory's permissions
+                                 if missing) or clickhouse://HOST:PORT/DATABASE (created if missing) */
   int64_t rollup_after_s;     /* minute slices older than this become hourly; default 24 h */
   int64_t retention_s;        /* slices older than this are deleted; 0 = keep (hud-server passes its
                                  --retention, default 30 days) */
@@ -170,8 +174,9 @@ typedef struct srv_ingest_result {
   uint64_t rows;          /* invocation rows stored (0 when duplicate) */
 } srv_ingest_result;
 
-/* Stores a validated batch for environment ENV durably (committed = on disk in the WAL with
- * synchronous=FULL) before returning. Concurrent callers share one transaction (group commit), each
+/* Stores a validated batch for environment ENV durably before returning. SQLite: committed = on disk
+ * in the WAL with synchronous=FULL. ClickHouse: every INSERT of the batch answered 200, then its row
+ * in the batch ledger (docs/architecture.md says what that survives). Concurrent callers share one transaction (group commit), each
  * batch under its own savepoint: a failing batch changes nothing and does not affect the others. NOW is
  * the receive time (unix s) used for first/last seen and for choosing per-minute or hourly slices. A batch id seen before → result->duplicate = 1, 0 returned.
  * Write-behind (SQLite backend): what is committed is the batch id and the batch's records in a
@@ -235,6 +240,29 @@ typedef struct srv_maintain_result {
  * dirty. */
 int srv_store_maintain(srv_store *st, int64_t now, srv_maintain_result *res);
 
+/* ---- stored issues: writes ----
+ *
+ * The detection runner and the status route change issues (issues_store.h's rows) in one
+ * read-modify-write: FN(TX, ARG) reads the rows it changes through TX and writes whole rows and
+ * history events back. The SQLite engine runs FN in one write transaction (rolled back when FN
+ * returns non-zero; its value is returned); the ClickHouse engine serialises FN within the process
+ * (its writes are not undone on failure: see docs/architecture.md). */
+typedef struct srv_issue_tx srv_issue_tx;
+struct srv_issue_row;
+typedef struct srv_issue_tx_ops {
+  /* The row of ISSUE_ID in service SID (strings and finding in A); HUD_ENOTFOUND when none. */
+  int (*get)(srv_issue_tx *tx, int64_t sid, const char *issue_id, struct hud_arena *a, struct srv_issue_row *out);
+  /* Inserts or replaces the whole row R of service SID. */
+  int (*put)(srv_issue_tx *tx, int64_t sid, const struct srv_issue_row *r);
+  /* Appends one history event of ISSUE_ID at AT (unix ns; NOTE may be NULL). */
+  int (*event_add)(srv_issue_tx *tx, const char *issue_id, int64_t at, const char *event, const char *note);
+} srv_issue_tx_ops;
+int srv_store_issues_write(srv_store *st, int (*fn)(srv_issue_tx *tx, void *arg), void *arg);
+int srv_issue_tx_get(srv_issue_tx *tx, int64_t sid, const char *issue_id, struct hud_arena *a,
+                     struct srv_issue_row *out);
+int srv_issue_tx_put(srv_issue_tx *tx, int64_t sid, const struct srv_issue_row *r);
+int srv_issue_tx_event_add(srv_issue_tx *tx, const char *issue_id, int64_t at, const char *event, const char *note);
+
 /* ---- reads ----
  *
  * A request reads through one handle: a consistent view of the store (as of the last fold, or FRESH:
@@ -283,6 +311,7 @@ typedef struct srv_store_ops {
   int (*key_revoke)(srv_store *st, int64_t id, int64_t now);
   int (*disk_full)(srv_store *st);
   int (*maintain)(srv_store *st, int64_t now, srv_maintain_result *res);
+  int (*issues_write)(srv_store *st, int (*fn)(srv_issue_tx *tx, void *arg), void *arg);
   int (*read_begin)(srv_store *st, int fresh, struct hud_arena *arena, srv_store_read **out);
   int (*read_window)(srv_store_read *rd, int64_t service_id, int64_t version_id, int64_t from_s, int64_t to_s,
                      int aggregates);
@@ -291,7 +320,7 @@ typedef struct srv_store_ops {
   const struct srv_store_reads *reads;
 } srv_store_ops;
 
-/* ---- SQLite backend: raw connections (tests, tools, the issue store's writes) ---- */
+/* ---- SQLite backend: raw connections (tests and tools) ---- */
 
 /* Borrows a read-only connection (PRAGMA query_only) from the pool, blocking while all are in use.
  * First waits until every batch acknowledged before the call is in the tables (write-behind, see

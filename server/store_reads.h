@@ -149,7 +149,8 @@ typedef struct srv_store_reads {
                          srv_version_sums *vs);
   /* FN's rows in buckets of BUCKET_S from the window's start, the buckets with rows, in order. */
   int (*fn_series)(srv_store_read *rd, int64_t fn, int64_t bucket_s, srv_series_row **rows, size_t *n);
-  /* FN's callers (CALLERS) or callees, by calls descending. */
+  /* FN's callers (CALLERS) or callees, by calls descending, then function uuid (none first), the
+   * caller's module and the line: ids are the engine's own, uuids the same in every engine. */
   int (*fn_peers)(srv_store_read *rd, int64_t fn, bool callers, srv_peer_row **rows, size_t *n);
   /* Exceptions raised out of FN by type, by count descending. */
   int (*fn_errors_by_type)(srv_store_read *rd, int64_t fn, hud_count_map *m);
@@ -165,8 +166,9 @@ typedef struct srv_store_reads {
   /* LIMIT flows by calls: identity, status codes and functions in OUT (figures and out->from/to are the
    * caller's), the flow's sums in (*SUMS)[i]. */
   int (*flows)(srv_store_read *rd, int limit, hud_flows_response *out, srv_sums **sums);
-  /* Exception paths, one entry per (type, origin, path, catcher), LIMIT by count descending; FN (0 =
-   * any) must be the origin, on the path or the catcher; FLOW (0 = all) restricts to one flow. */
+  /* Exception paths, one entry per (type, origin, path, catcher), the first LIMIT in the order of
+   * q_exception_flows_order (query_figures.h); FN (0 = any) must be the origin, on the path or the
+   * catcher; FLOW (0 = all) restricts to one flow. */
   int (*exception_flows)(srv_store_read *rd, int64_t fn, int64_t flow, int limit, hud_exception_flows_response *out);
 
   /* ---- stored issues (issues_store.h's rows) ---- */

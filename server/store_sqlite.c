@@ -2037,6 +2037,7 @@ const srv_store_ops srv_store_sqlite_ops = {
     .key_revoke = sqlite_key_revoke,
     .disk_full = sqlite_disk_full,
     .maintain = sqlite_maintain,
+    .issues_write = srv_sqlite_issues_write,
     .read_begin = srv_sqlite_read_begin,
     .read_window = srv_sqlite_read_window,
     .read_snapshot_end = srv_sqlite_read_snapshot_end,

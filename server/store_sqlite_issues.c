@@ -5,6 +5,7 @@
 
 #include "hud/err.h"
 #include "issues_store.h"
+#include "store.h"
 
 static const char *const k_filters[] = {"active", "open", "acknowledged", "muted", "resolved", "all"};
 
@@ -198,18 +199,6 @@ int srv_issues_put(sqlite3 *db, int64_t sid, const srv_issue_row *r) {
   return step_once(db, st);
 }
 
-int srv_issues_set_status(sqlite3 *db, const char *issue_id, const char *status, int64_t at) {
-  sqlite3_stmt *st;
-  int rc = prep(db, "UPDATE issues SET status = ?2, status_changed_at = ?3 WHERE issue_id = ?1", &st);
-  if (rc < 0) return rc;
-  sqlite3_bind_text(st, 1, issue_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, at);
-  rc = step_once(db, st);
-  if (rc == 0 && sqlite3_changes(db) == 0) rc = HUD_ENOTFOUND;
-  return rc;
-}
-
 int srv_issues_event_add(sqlite3 *db, const char *issue_id, int64_t at, const char *event, const char *note) {
   sqlite3_stmt *st;
   int rc = prep(db, "INSERT INTO issue_events (issue_id, at, event, note) VALUES (?1, ?2, ?3, ?4)", &st);
@@ -219,20 +208,6 @@ int srv_issues_event_add(sqlite3 *db, const char *issue_id, int64_t at, const ch
   sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
   bind_opt(st, 4, note);
   return step_once(db, st);
-}
-
-int srv_issues_resolve(sqlite3 *db, const char *issue_id, int64_t at) {
-  sqlite3_stmt *st;
-  int rc = prep(db,
-                "UPDATE issues SET status = 'resolved', status_changed_at = ?2, alert_pending = NULL"
-                " WHERE issue_id = ?1",
-                &st);
-  if (rc < 0) return rc;
-  sqlite3_bind_text(st, 1, issue_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, at);
-  rc = step_once(db, st);
-  if (rc == 0 && sqlite3_changes(db) == 0) rc = HUD_ENOTFOUND;
-  return rc;
 }
 
 int srv_issues_expire(sqlite3 *db, int64_t cutoff, uint64_t *n) {
@@ -252,4 +227,41 @@ int srv_issues_expire(sqlite3 *db, int64_t cutoff, uint64_t *n) {
   if ((rc = step_once(db, st)) < 0) return rc;
   if (n) *n = (uint64_t)sqlite3_changes(db);
   return 0;
+}
+
+/* ---- the issue transaction of srv_store_issues_write (store.h) ---- */
+
+typedef struct sqlite_issue_tx {
+  const srv_issue_tx_ops *ops;
+  sqlite3 *db;
+} sqlite_issue_tx;
+
+static int tx_get(srv_issue_tx *tx, int64_t sid, const char *issue_id, hud_arena *a, srv_issue_row *out) {
+  return srv_issues_get(((sqlite_issue_tx *)tx)->db, sid, issue_id, a, out);
+}
+
+static int tx_put(srv_issue_tx *tx, int64_t sid, const srv_issue_row *r) {
+  return srv_issues_put(((sqlite_issue_tx *)tx)->db, sid, r);
+}
+
+static int tx_event_add(srv_issue_tx *tx, const char *issue_id, int64_t at, const char *event, const char *note) {
+  return srv_issues_event_add(((sqlite_issue_tx *)tx)->db, issue_id, at, event, note);
+}
+
+static const srv_issue_tx_ops k_tx_ops = {tx_get, tx_put, tx_event_add};
+
+typedef struct tx_call {
+  int (*fn)(srv_issue_tx *tx, void *arg);
+  void *arg;
+} tx_call;
+
+static int tx_run(sqlite3 *db, void *arg) {
+  tx_call *c = arg;
+  sqlite_issue_tx tx = {&k_tx_ops, db};
+  return c->fn((srv_issue_tx *)&tx, c->arg);
+}
+
+int srv_sqlite_issues_write(srv_store *st, int (*fn)(srv_issue_tx *tx, void *arg), void *arg) {
+  tx_call c = {fn, arg};
+  return srv_store_sqlite_write(st, tx_run, &c);
 }

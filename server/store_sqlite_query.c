@@ -1089,18 +1089,19 @@ static int sq_grow(srv_store_read *q, void **v, size_t *cap, size_t n, size_t si
   " AND (?4 = 0 OR version_id = ?4))"
 
 static int sq_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row **out, size_t *n_out) {
-  /* Ties in calls are ordered by key so that the order does not depend on the plan. */
+  /* Ties in calls are ordered by uuid (engine-neutral, store_reads.h) so that the order depends on
+   * neither the plan nor the engine's ids. */
   const char *sql_callers =
       "SELECT f.function_id, f.name, COALESCE(f.module_path, NULLIF(c.caller_module, '')), c.call_line,"
       " hud_sum(c.count), hud_sum(c.errors), hud_sum(c.sampled_count), hud_sum(c.sum_duration)"
       " FROM " SQ_CALL_ROWS("fn") " c LEFT JOIN functions f ON f.id = c.caller AND c.caller != 0"
       " GROUP BY c.caller, c.caller_module, c.call_line"
-      " ORDER BY hud_sum(c.count) DESC, c.caller, c.caller_module, c.call_line";
+      " ORDER BY hud_sum(c.count) DESC, f.function_id, c.caller_module, c.call_line";
   const char *sql_callees =
       "SELECT f.function_id, f.name, f.module_path, c.call_line,"
       " hud_sum(c.count), hud_sum(c.errors), hud_sum(c.sampled_count), hud_sum(c.sum_duration)"
       " FROM " SQ_CALL_ROWS("caller") " c JOIN functions f ON f.id = c.fn"
-      " GROUP BY c.fn, c.call_line ORDER BY hud_sum(c.count) DESC, c.fn, c.call_line";
+      " GROUP BY c.fn, c.call_line ORDER BY hud_sum(c.count) DESC, f.function_id, c.call_line";
   sqlite3_stmt *st;
   int rc = sq_prep(q, callers ? sql_callers : sql_callees, &st);
   if (rc < 0) return rc;
@@ -1673,8 +1674,7 @@ static int sq_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int l
                    "SELECT type, origin_fn, path, caught_fn, hud_sum(count) AS c FROM exception_flows WHERE" SQ_SCOPE
                    " AND (?5 = 0 OR flow = ?5) AND (?6 = 0 OR origin_fn = ?6 OR caught_fn = ?6"
                    " OR instr(' ' || path || ' ', ' ' || ?6 || ' ') > 0)"
-                   " GROUP BY type, origin_fn, path, caught_fn ORDER BY c DESC, type, origin_fn, path, caught_fn"
-                   " LIMIT ?7",
+                   " GROUP BY type, origin_fn, path, caught_fn",
                    &st);
   if (rc == 0) rc = sq_prep(q, "SELECT function_id, name, module_path FROM functions WHERE id = ?1", &refs.st);
   if (rc == 0) rc = sq_map_init(&refs.map, 64);
@@ -1683,7 +1683,6 @@ static int sq_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int l
     sq_bind_scope(q, st);
     sqlite3_bind_int64(st, 5, flow);
     sqlite3_bind_int64(st, 6, fn);
-    sqlite3_bind_int64(st, 7, limit);
     int s;
     while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
       if ((rc = sq_grow(q, (void **)&out->flows, &cap, out->n_flows, sizeof *out->flows)) < 0) break;
@@ -1707,6 +1706,8 @@ static int sq_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int l
   sqlite3_finalize(st);
   sqlite3_finalize(refs.st);
   sq_map_free(&refs.map);
+  /* Every path is read: the order (and so the LIMIT) is by uuids, which SQL here has not got. */
+  if (rc == 0) q_exception_flows_order(out, limit);
   return rc;
 }
 

@@ -94,6 +94,8 @@ static void rm_dir(const char *dir) {
   if (system(cmd) != 0) fprintf(stderr, "chfix: could not remove %s\n", dir);
 }
 
+static int spawn(chfix *f);
+
 int chfix_start(chfix *f) {
   memset(f, 0, sizeof *f);
   snprintf(f->dir, sizeof f->dir, "/tmp/hud-chtest-XXXXXX");
@@ -108,31 +110,46 @@ int chfix_start(chfix *f) {
     return -1;
   }
   snprintf(f->url, sizeof f->url, "clickhouse://127.0.0.1:%d/hud_test", f->http_port);
+  if (spawn(f) == 0) return 0;
+  chfix_stop(f);
+  return -1;
+}
+
+/* Starts the server on F's directory and ports and waits until it answers; 0 or -1. */
+static int spawn(chfix *f) {
   char arg[320], out[300];
   snprintf(arg, sizeof arg, "--config-file=%s/config.xml", f->dir);
   snprintf(out, sizeof out, "%s/stdout.log", f->dir);
   pid_t pid = fork();
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the test */
-    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
     if (chdir(f->dir) != 0) _exit(126);
     execl(CH_SERVER, CH_SERVER, arg, (char *)NULL);
     _exit(127);
   }
-  if (pid < 0) {
-    rm_dir(f->dir);
-    return -1;
-  }
+  if (pid < 0) return -1;
   f->pid = pid;
   for (int i = 0; i < 300; i++) {
     if (answers(f->http_port)) return 0;
-    if (waitpid(pid, NULL, WNOHANG) == pid) break;
+    if (waitpid(pid, NULL, WNOHANG) == pid) {
+      f->pid = 0;
+      break;
+    }
     usleep(100 * 1000);
   }
   fprintf(stderr, "chfix: clickhouse-server did not answer on 127.0.0.1:%d (logs in %s)\n", f->http_port, f->dir);
-  chfix_stop(f);
   return -1;
+}
+
+int chfix_kill_restart(chfix *f) {
+  if (f->pid > 0) {
+    kill(f->pid, SIGKILL);
+    waitpid(f->pid, NULL, 0);
+    f->pid = 0;
+  }
+  return spawn(f);
 }
 
 void chfix_stop(chfix *f) {

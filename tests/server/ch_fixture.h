@@ -18,6 +18,8 @@ int chfix_available(void);
 /* Starts the server and waits (at most 30 s) until it answers /ping; 0 or -1 (with a message on
  * stderr; the directory is removed). */
 int chfix_start(chfix *f);
+/* SIGKILL (no chance to flush anything), then the server again on the same data and ports; 0 or -1. */
+int chfix_kill_restart(chfix *f);
 /* SIGTERM, then SIGKILL after 10 s; the directory is removed. */
 void chfix_stop(chfix *f);
 

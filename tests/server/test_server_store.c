@@ -224,11 +224,15 @@ static void test_slowdown_rule(void **state) {
 /* Engines are chosen by location: a URL no engine serves is refused, nothing is created. */
 static void test_unknown_engine_refused(void **state) {
   srv_store *st = NULL;
-  srv_store_options o = {.path = "clickhouse://127.0.0.1:8123/hud"};
+  srv_store_options o = {.path = "postgres://127.0.0.1:5432/hud"};
   assert_int_equal(srv_store_open(&o, &st), HUD_EUNSUPPORTED);
   assert_null(st);
-  assert_int_equal(srv_store_open_keys("clickhouse://127.0.0.1:8123/hud", &st), HUD_EUNSUPPORTED);
-  assert_int_equal(access("clickhouse:", F_OK), -1);
+  assert_int_equal(srv_store_open_keys("postgres://127.0.0.1:5432/hud", &st), HUD_EUNSUPPORTED);
+  assert_int_equal(access("postgres:", F_OK), -1);
+  /* A ClickHouse URL with nothing listening: the ClickHouse engine says so, no other engine takes it. */
+  o.path = "clickhouse://127.0.0.1:1/hud";
+  assert_int_equal(srv_store_open(&o, &st), HUD_ECONNECT);
+  assert_null(st);
 }
 
 static int count_keys(const srv_key_info *k, void *arg) {

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The two store engines side by side: the same generated store (query_bench gen: STORE_BENCH_ROWS
+# invocation rows, default 1M, 1000 functions, batches of 50k rows written in-process through
+# srv_store_ingest) into a SQLite file and into a ClickHouse database, then the query API's latency
+# (query_bench measure: p50/p95 per query over HTTP) against a hud-server on each.
+# Ingest rows/s is over the whole run including the store's close (SQLite folds its write-behind
+# journal there). ClickHouse: Debian's clickhouse-server started here on free loopback ports with its
+# data in a temporary directory, stopped by pid at the end.
+set -euo pipefail
+BUILD_DIR=${BUILD_DIR:?BUILD_DIR must point at a release build}
+ROWS=${STORE_BENCH_ROWS:-1000000}
+N=${STORE_BENCH_REQUESTS:-20}
+CH_SERVER=${CH_SERVER:-/usr/sbin/clickhouse-server}
+DIR=$(mktemp -d /tmp/hud-store-bench-XXXXXX)
+CH_PID=""
+SRV_PID=""
+cleanup() {
+  [ -n "$SRV_PID" ] && kill -TERM "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null || true
+  [ -n "$CH_PID" ] && kill -TERM "$CH_PID" 2>/dev/null && wait "$CH_PID" 2>/dev/null || true
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_clickhouse() {
+  local http tcp
+  http=$(free_port)
+  tcp=$(free_port)
+  mkdir -p "$DIR/ch"
+  cat >"$DIR/ch/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$DIR/ch/server.log</log><errorlog>$DIR/ch/error.log</errorlog><console>0</console></logger>
+  <listen_host>127.0.0.1</listen_host><http_port>$http</http_port><tcp_port>$tcp</tcp_port>
+  <path>$DIR/ch/data/</path><tmp_path>$DIR/ch/tmp/</tmp_path>
+  <user_files_path>$DIR/ch/user_files/</user_files_path><format_schema_path>$DIR/ch/format_schemas/</format_schema_path>
+  <mark_cache_size>268435456</mark_cache_size><max_concurrent_queries>50</max_concurrent_queries>
+  <users_config>users.xml</users_config><default_profile>default</default_profile>
+  <default_database>default</default_database><timezone>UTC</timezone>
+</yandex>
+EOF
+  cat >"$DIR/ch/users.xml" <<'EOF'
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+EOF
+  "$CH_SERVER" --config-file="$DIR/ch/config.xml" >"$DIR/ch/out.log" 2>&1 &
+  CH_PID=$!
+  for _ in $(seq 300); do
+    curl -sf "http://127.0.0.1:$http/ping" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -sf "http://127.0.0.1:$http/ping" >/dev/null || { echo "store bench: clickhouse-server did not start"; cat "$DIR/ch/out.log"; exit 1; }
+  CH_URL="clickhouse://127.0.0.1:$http/hud_bench"
+}
+
+# bench ENGINE LOCATION: generate, then measure.
+bench() {
+  local engine=$1 loc=$2 log="$DIR/$1.server.log" t0 t1 port=""
+  echo "== $engine ($loc)"
+  t0=$(date +%s%N)
+  "$BUILD_DIR/bench/query_bench" gen --db "$loc" --rows "$ROWS" 2>/dev/null
+  t1=$(date +%s%N)
+  echo "$engine: ingest $ROWS rows in $(( (t1 - t0) / 1000000 )) ms including close:" \
+    "$(( ROWS * 1000000000 / (t1 - t0) )) rows/s"
+  local key
+  key=$("$BUILD_DIR/server/hud-server" keys create --env prod --role read --label store-bench --db "$loc" 2>/dev/null | head -1)
+  "$BUILD_DIR/server/hud-server" --store "$loc" --listen 127.0.0.1:0 >"$log" 2>&1 &
+  SRV_PID=$!
+  for _ in $(seq 3000); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" 2>/dev/null | head -1 || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "store bench: hud-server did not start:"; cat "$log"; exit 1; }
+  local at=$(( t0 / 1000000000 / 60 * 60 )) # where gen's data ends (its clock at the start, in minutes)
+  "$BUILD_DIR/bench/query_bench" measure --port "$port" --key "$key" --n "$N" --at "$at" | tee "$DIR/$engine.txt"
+  kill -TERM "$SRV_PID"
+  wait "$SRV_PID" 2>/dev/null || true
+  SRV_PID=""
+}
+
+bench sqlite "$DIR/store.db"
+[ -x "$CH_SERVER" ] || { echo "store bench: $CH_SERVER not installed: ClickHouse skipped"; exit 0; }
+start_clickhouse
+bench clickhouse "$CH_URL"
+echo
+echo "p95 side by side ($ROWS rows; ms):"
+printf '%-52s %10s %10s\n' query sqlite clickhouse
+paste -d'\t' <(sed -n 's/^\(.*\)  *p50 .* p95 *\([0-9.]*\) ms.*/\1\t\2/p' "$DIR/sqlite.txt") \
+  <(sed -n 's/^.* p95 *\([0-9.]*\) ms.*/\1/p' "$DIR/clickhouse.txt") |
+  awk -F'\t' '{ sub(/ +$/, "", $1); printf "%-52s %10s %10s\n", $1, $2, $3 }'
