@@ -9,8 +9,9 @@ Every function body becomes
         _hud_r(IDX)                 # the exception escaping the function
         raise
     finally:
-        if _hud_T[IDX]:             # False, unless a call of this function is being timed: then
-            _hud_x(IDX)             # an object true in that call's frame; ends its timing
+        if _hud_T[IDX]:             # False, unless a call of this function is being timed: then an
+            _hud_x(IDX)             # object whose truth test ends a timed frame's timing (and says
+                                    # false, so this call is only a fallback)
 
 The function gets no local of its own: the timing slot is kept in the native module by frame, so
 locals(), co_varnames, co_nlocals and the signature are those of the original function.

@@ -174,9 +174,17 @@ static void tmap_del(uint32_t h) {
 static PyObject *timed_flags;
 static PyObject *probe;
 
+static void end_timing(uint32_t h, uint32_t fi, uint64_t t1);
+
+/* The truth test runs in the function's own `finally`: in a timed frame it ends the timing right
+ * there and answers false, so the return never makes the `_hud_x` call (a Python-level call). */
 static int probe_bool(PyObject *self) {
+  uint64_t t1 = sns_ticks();
   _PyInterpreterFrame *f = CUR_FRAME(cur_tstate());
-  return f && tmap_find(f) != TMAP;
+  if (!f) return 0;
+  uint32_t h = tmap_find(f);
+  if (h != TMAP) end_timing(h, code_fn(FRAME_CODE(f)), t1);
+  return 0;
 }
 
 static PyNumberMethods probe_number = {.nb_bool = probe_bool};
@@ -348,13 +356,18 @@ static PyObject *py_exit(PyObject *mod, PyObject *arg) {
   long i = small_index(arg);
   if ((unsigned long)i >= sns_nfns) Py_RETURN_NONE;
   uint32_t h = tmap_find(CUR_FRAME(cur_tstate()));
-  if (h == TMAP) Py_RETURN_NONE; /* an untimed call of a function that has a timed one running */
+  if (h != TMAP) end_timing(h, (uint32_t)i, t1); /* else an untimed call of a function with a timed one running */
+  Py_RETURN_NONE;
+}
+
+/* Ends the timed call at tmap position H, made by function FI, at T1. */
+static void end_timing(uint32_t h, uint32_t fi, uint64_t t1) {
   uint32_t s = tmap[h].slot;
   tmap_del(h);
   slot *sl = &slots[s];
-  if (sl->fn != (uint32_t)i) { /* a dead call's entry (see start_timing) */
+  if (sl->fn != fi) { /* a dead call's entry (see start_timing) */
     slot_free(s);
-    Py_RETURN_NONE;
+    return;
   }
   int64_t d = (int64_t)((double)(t1 - sl->t0) * sns_ns_per_tick());
   if (d < 0) d = 0;
@@ -364,7 +377,6 @@ static PyObject *py_exit(PyObject *mod, PyObject *arg) {
   }
   if (sl->own) sns_record_timed(sns_cur, sl->fn, sl->caller, sl->off, sl->flow, d, d - sl->child_ns);
   slot_free(s);
-  Py_RETURN_NONE;
 }
 
 /* ---- exception type names (interned for the process) ---- */
