@@ -796,15 +796,29 @@ static int ch_fn_errors_by_type(srv_store_read *q, int64_t fn, hud_count_map *m)
 
 /* ---- call graph ---- */
 
-/* store_reads.h's order of peers. */
-static int peer_cmp(const void *a, const void *b) {
-  const hud_call_peer *x = &((const srv_peer_row *)a)->peer, *y = &((const srv_peer_row *)b)->peer;
-  if (x->calls != y->calls) return x->calls > y->calls ? -1 : 1;
-  int c = strcmp(x->function_id, y->function_id);
-  if (c) return c;
-  c = strcmp(x->module_path && !x->function_id[0] ? x->module_path : "", y->module_path && !y->function_id[0] ? y->module_path : "");
-  if (c) return c;
+/* store_reads.h's order of peers: calls descending; callers by module, line, uuid; callees by
+ * call-site line, uuid (the order a reader scans the source in). */
+static int peer_calls_cmp(const hud_call_peer *x, const hud_call_peer *y) {
+  return x->calls != y->calls ? (x->calls > y->calls ? -1 : 1) : 0;
+}
+
+static int peer_line_cmp(const hud_call_peer *x, const hud_call_peer *y) {
   return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int caller_cmp(const void *a, const void *b) {
+  const hud_call_peer *x = &((const srv_peer_row *)a)->peer, *y = &((const srv_peer_row *)b)->peer;
+  int c = peer_calls_cmp(x, y);
+  if (!c) c = strcmp(x->module_path ? x->module_path : "", y->module_path ? y->module_path : "");
+  if (!c) c = peer_line_cmp(x, y);
+  return c ? c : strcmp(x->function_id, y->function_id);
+}
+
+static int callee_cmp(const void *a, const void *b) {
+  const hud_call_peer *x = &((const srv_peer_row *)a)->peer, *y = &((const srv_peer_row *)b)->peer;
+  int c = peer_calls_cmp(x, y);
+  if (!c) c = peer_line_cmp(x, y);
+  return c ? c : strcmp(x->function_id, y->function_id);
 }
 
 static int ch_fn_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row **out, size_t *n_out) {
@@ -843,7 +857,7 @@ static int ch_fn_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row
     p->sum_duration = srv_ch_i64(&r, i, 6);
   }
   srv_ch_rows_free(&r);
-  if (rc == 0 && n) qsort(v, n, sizeof *v, peer_cmp);
+  if (rc == 0 && n) qsort(v, n, sizeof *v, callers ? caller_cmp : callee_cmp);
   *out = v;
   *n_out = n;
   return rc;

@@ -149,8 +149,9 @@ typedef struct srv_store_reads {
                          srv_version_sums *vs);
   /* FN's rows in buckets of BUCKET_S from the window's start, the buckets with rows, in order. */
   int (*fn_series)(srv_store_read *rd, int64_t fn, int64_t bucket_s, srv_series_row **rows, size_t *n);
-  /* FN's callers (CALLERS) or callees, by calls descending, then function uuid (none first), the
-   * caller's module and the line: ids are the engine's own, uuids the same in every engine. */
+  /* FN's callers (CALLERS) or callees, by calls descending; ties as a reader scans the source:
+   * callers by module, line, then function uuid (none first), callees by call-site line, then
+   * uuid (ids are the engine's own, uuids the same in every engine). */
   int (*fn_peers)(srv_store_read *rd, int64_t fn, bool callers, srv_peer_row **rows, size_t *n);
   /* Exceptions raised out of FN by type, by count descending. */
   int (*fn_errors_by_type)(srv_store_read *rd, int64_t fn, hud_count_map *m);

@@ -1089,19 +1089,19 @@ static int sq_grow(srv_store_read *q, void **v, size_t *cap, size_t n, size_t si
   " AND (?4 = 0 OR version_id = ?4))"
 
 static int sq_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row **out, size_t *n_out) {
-  /* Ties in calls are ordered by uuid (engine-neutral, store_reads.h) so that the order depends on
+  /* Ties in calls follow the source (store_reads.h), then uuids, so that the order depends on
    * neither the plan nor the engine's ids. */
   const char *sql_callers =
       "SELECT f.function_id, f.name, COALESCE(f.module_path, NULLIF(c.caller_module, '')), c.call_line,"
       " hud_sum(c.count), hud_sum(c.errors), hud_sum(c.sampled_count), hud_sum(c.sum_duration)"
       " FROM " SQ_CALL_ROWS("fn") " c LEFT JOIN functions f ON f.id = c.caller AND c.caller != 0"
       " GROUP BY c.caller, c.caller_module, c.call_line"
-      " ORDER BY hud_sum(c.count) DESC, f.function_id, c.caller_module, c.call_line";
+      " ORDER BY hud_sum(c.count) DESC, COALESCE(f.module_path, NULLIF(c.caller_module, '')), c.call_line, f.function_id";
   const char *sql_callees =
       "SELECT f.function_id, f.name, f.module_path, c.call_line,"
       " hud_sum(c.count), hud_sum(c.errors), hud_sum(c.sampled_count), hud_sum(c.sum_duration)"
       " FROM " SQ_CALL_ROWS("caller") " c JOIN functions f ON f.id = c.fn"
-      " GROUP BY c.fn, c.call_line ORDER BY hud_sum(c.count) DESC, f.function_id, c.call_line";
+      " GROUP BY c.fn, c.call_line ORDER BY hud_sum(c.count) DESC, c.call_line, f.function_id";
   sqlite3_stmt *st;
   int rc = sq_prep(q, callers ? sql_callers : sql_callees, &st);
   if (rc < 0) return rc;
