@@ -13,27 +13,10 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
-import { PKG, OUT, node, lastJson } from './support.mjs';
+import { PKG, node, lastJson, npmInstall } from './support.mjs';
 
-const here = path.dirname(new URL(import.meta.url).pathname);
 const INDEX = process.env.HUD_INDEX_BIN;
-if (spawnSync('npm', ['--version']).status !== 0) {
-  console.log('sensor_node_conformance: skipped: needs npm (scripts/dev.sh deps installs it)');
-  process.exit(77);
-}
-
-// Install the pinned packages (again only when the lockfile changed).
-const dir = path.join(OUT, 'conformance');
-fs.mkdirSync(dir, { recursive: true });
-for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(here, 'conformance', f), path.join(dir, f));
-const stamp = path.join(dir, 'node_modules', '.hud-installed-lock');
-const lock = fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8');
-if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lock) {
-  const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
-    { cwd: dir, stdio: 'inherit', timeout: 180000 });
-  assert.equal(r.status, 0, 'npm ci failed');
-  fs.writeFileSync(stamp, lock);
-}
+const dir = npmInstall('conformance');
 
 const require = createRequire(path.join(PKG, 'index.js'));
 const config = require('./lib/config.js');

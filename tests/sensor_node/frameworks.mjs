@@ -13,30 +13,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { PKG, OUT, env } from './support.mjs';
+import { env, npmInstall } from './support.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const BIN = process.env.HUD_SERVER_BIN;
 assert.ok(BIN && fs.existsSync(BIN), `hud-server not built at ${BIN}`);
-if (spawnSync('npm', ['--version']).status !== 0) {
-  console.log('sensor_node_frameworks: skipped: needs npm (scripts/dev.sh deps installs it)');
-  process.exit(77);
-}
-
 // The pinned packages, and the application next to them with hud-sensor installed.
-const dir = path.join(OUT, 'frameworks');
-fs.mkdirSync(dir, { recursive: true });
-for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(here, 'frameworks', f), path.join(dir, f));
-const stamp = path.join(dir, 'node_modules', '.hud-installed-lock');
-const lock = fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8');
-if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lock) {
-  const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
-    { cwd: dir, stdio: 'inherit', timeout: 180000 });
-  assert.equal(r.status, 0, 'npm ci failed');
-  fs.writeFileSync(stamp, lock);
-}
-fs.rmSync(path.join(dir, 'node_modules', 'hud-sensor'), { force: true });
-fs.symlinkSync(PKG, path.join(dir, 'node_modules', 'hud-sensor'));
+const dir = npmInstall('frameworks', { link: true });
 for (const f of fs.readdirSync(path.join(here, 'frameworks', 'app')))
   fs.copyFileSync(path.join(here, 'frameworks', 'app', f), path.join(dir, f));
 

@@ -6,31 +6,11 @@
 // is a closed loopback port, so the sensor's sending fails all along. Installed by `npm ci`
 // from suite/package-lock.json into the build tree; skipped (77) without npm.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PKG, OUT, node } from './support.mjs';
+import { node, npmInstall } from './support.mjs';
 
-const here = path.dirname(new URL(import.meta.url).pathname);
-if (spawnSync('npm', ['--version']).status !== 0) {
-  console.log('sensor_node_suite: skipped: needs npm (scripts/dev.sh deps installs it)');
-  process.exit(77);
-}
-
-const dir = path.join(OUT, 'suite');
-fs.mkdirSync(dir, { recursive: true });
-for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(here, 'suite', f), path.join(dir, f));
-const stamp = path.join(dir, 'node_modules', '.hud-installed-lock');
-const lock = fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8');
-if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lock) {
-  const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
-    { cwd: dir, stdio: 'inherit', timeout: 180000 });
-  assert.equal(r.status, 0, 'npm ci failed');
-  fs.writeFileSync(stamp, lock);
-}
-const link = path.join(dir, 'node_modules', 'hud-sensor');
-fs.rmSync(link, { force: true });
-fs.symlinkSync(PKG, link);
+const dir = npmInstall('suite', { link: true });
 
 const tests = fs.readdirSync(path.join(dir, 'node_modules', 'qs', 'test'))
   .filter((f) => f.endsWith('.js') && f !== 'empty-keys-cases.js').sort()

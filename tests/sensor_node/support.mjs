@@ -1,5 +1,6 @@
 // Shared by the Node sensor suites: an application directory in the build tree with the
 // built package installed as node_modules/hud-sensor, and node runs with a bounded time.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -46,4 +47,30 @@ export function lastJson(r, what) {
   if (r.status !== 0) throw new Error(`${what}: exit ${r.status}\n${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]);
+}
+
+// The pinned packages of the directory NAME beside this file (package.json, package-lock.json),
+// installed by `npm ci` into OUT/NAME (again only when the lockfile changed); with LINK the built
+// hud-sensor is linked into its node_modules. Exits 77 (skipped) without npm. Returns OUT/NAME.
+export function npmInstall(name, { link = false } = {}) {
+  if (spawnSync('npm', ['--version']).status !== 0) {
+    console.log(`sensor_node_${name}: skipped: needs npm (scripts/dev.sh deps installs it)`);
+    process.exit(77);
+  }
+  const dir = path.join(OUT, name);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(here, name, f), path.join(dir, f));
+  const stamp = path.join(dir, 'node_modules', '.hud-installed-lock');
+  const lock = fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8');
+  if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lock) {
+    const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+      { cwd: dir, stdio: 'inherit', timeout: 180000 });
+    assert.equal(r.status, 0, 'npm ci failed');
+    fs.writeFileSync(stamp, lock);
+  }
+  if (link) {
+    fs.rmSync(path.join(dir, 'node_modules', 'hud-sensor'), { force: true });
+    fs.symlinkSync(PKG, path.join(dir, 'node_modules', 'hud-sensor'));
+  }
+  return dir;
 }
