@@ -1,9 +1,11 @@
 /* The store engines, listed once, and the srv_store_* calls routed to the handle's engine (store.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hud/err.h"
 #include "store.h"
+#include "store_reads.h"
 
 extern const srv_store_ops srv_store_sqlite_ops;
 extern const srv_store_ops srv_store_ch_ops;
@@ -119,3 +121,19 @@ void srv_store_read_end(srv_store_read *rd) {
 }
 
 const struct srv_store_reads *srv_store_read_ops(const srv_store_read *rd) { return ops_of(rd)->reads; }
+
+int srv_exc_path_ids(hud_arena *a, const char *path, int64_t **ids, size_t *n) {
+  size_t cap = 1;
+  for (const char *p = path; *p; p++) cap += *p == ' ';
+  *n = 0;
+  if (!(*ids = hud_arena_calloc(a, cap, sizeof **ids))) return HUD_ENOMEM;
+  for (const char *p = path; *p && *n < cap;) {
+    char *end;
+    long long v = strtoll(p, &end, 10);
+    if (end == p) break;
+    (*ids)[(*n)++] = v;
+    p = end;
+    while (*p == ' ') p++;
+  }
+  return 0;
+}

@@ -911,23 +911,6 @@ static int ch_graph_node(srv_store_read *q, int64_t fn, hud_graph_node *nd) {
   return 0;
 }
 
-/* "id id ..." as ids in the arena. */
-static int path_ids(srv_store_read *q, const char *path, int64_t **ids, size_t *n) {
-  size_t cap = 1;
-  for (const char *p = path; *p; p++) cap += *p == ' ';
-  *n = 0;
-  if (!(*ids = hud_arena_calloc(q->arena, cap, sizeof **ids))) return HUD_ENOMEM;
-  for (const char *p = path; *p && *n < cap;) {
-    char *end;
-    long long v = strtoll(p, &end, 10);
-    if (end == p) break;
-    (*ids)[(*n)++] = v;
-    p = end;
-    while (*p == ' ') p++;
-  }
-  return 0;
-}
-
 static int ch_exception_paths(srv_store_read *q, srv_exc_path **out, size_t *n_out) {
   *out = NULL;
   *n_out = 0;
@@ -945,7 +928,7 @@ static int ch_exception_paths(srv_store_read *q, srv_exc_path **out, size_t *n_o
     srv_exc_path *x = &v[i];
     x->type = srv_ch_cell(&r, i, 0) ? adup(q, srv_ch_cell(&r, i, 0)) : "";
     x->origin = srv_ch_i64(&r, i, 1);
-    rc = path_ids(q, srv_ch_cell(&r, i, 2) ? srv_ch_cell(&r, i, 2) : "", &x->through, &x->n_through);
+    rc = srv_exc_path_ids(q->arena, srv_ch_cell(&r, i, 2) ? srv_ch_cell(&r, i, 2) : "", &x->through, &x->n_through);
     x->caught = srv_ch_i64(&r, i, 3);
     x->count = srv_ch_i64(&r, i, 4);
   }
@@ -1160,7 +1143,7 @@ static int ch_exception_flows(srv_store_read *q, int64_t fn, int64_t flow, int l
     fn_ref(fns, nf, srv_ch_i64(&r, i, 1), &x->origin);
     int64_t *ids;
     size_t n;
-    if ((rc = path_ids(q, srv_ch_cell(&r, i, 2) ? srv_ch_cell(&r, i, 2) : "", &ids, &n)) < 0) break;
+    if ((rc = srv_exc_path_ids(q->arena, srv_ch_cell(&r, i, 2) ? srv_ch_cell(&r, i, 2) : "", &ids, &n)) < 0) break;
     x->propagated_through = hud_arena_calloc(q->arena, n ? n : 1, sizeof *x->propagated_through);
     if (!x->propagated_through || !x->exception_type) {
       rc = HUD_ENOMEM;
@@ -1396,22 +1379,18 @@ static int ch_det_snapshot(srv_store_read *q, int64_t version_id, int64_t from_s
     e->caught_in = uuid_of(fns, nf, srv_ch_i64(&x, i, 4));
     e->count = (uint64_t)srv_ch_i64(&x, i, 5);
     const char *path = srv_ch_cell(&x, i, 3);
-    size_t np = 1;
-    for (const char *p = path ? path : ""; *p; p++) np += *p == ' ';
-    const char **th = hud_arena_calloc(q->arena, np, sizeof *th);
+    int64_t *ids;
+    size_t np;
+    if ((rc = srv_exc_path_ids(q->arena, path ? path : "", &ids, &np)) < 0) break;
+    const char **th = hud_arena_calloc(q->arena, np ? np : 1, sizeof *th);
     if (!th || !e->type) {
       rc = HUD_ENOMEM;
       break;
     }
     size_t k = 0;
-    for (const char *p = path ? path : ""; *p && k < np;) {
-      char *end;
-      long long v = strtoll(p, &end, 10);
-      if (end == p) break;
-      const char *u = uuid_of(fns, nf, v);
+    for (size_t j = 0; j < np; j++) {
+      const char *u = uuid_of(fns, nf, ids[j]);
       if (u) th[k++] = u;
-      p = end;
-      while (*p == ' ') p++;
     }
     e->through = th;
     e->n_through = k;

@@ -58,6 +58,10 @@ typedef struct srv_exc_path {
   int64_t count;
 } srv_exc_path;
 
+/* The stored form of a path's functions, "id id ...", as ids in arena A (*IDS owned by it). Both
+ * engines store paths so. 0 or HUD_ENOMEM. */
+int srv_exc_path_ids(hud_arena *a, const char *path, int64_t **ids, size_t *n);
+
 /* A merged sketch as a blob of server/sketch_bins.h, in the handle's arena; LEN 0: no values. */
 typedef struct srv_sketch_ref {
   const unsigned char *blob;

@@ -1332,24 +1332,6 @@ static int sq_graph_node(srv_store_read *q, int64_t fn, hud_graph_node *nd) {
   return rc;
 }
 
-/* The stored path "id id ..." as ids into the arena. */
-static int sq_path_ids(srv_store_read *q, const char *path, int64_t **ids, size_t *n) {
-  size_t cap = 1;
-  for (const char *p = path; *p; p++) cap += *p == ' ';
-  *ids = hud_arena_calloc(q->arena, cap, sizeof **ids);
-  *n = 0;
-  if (!*ids) return HUD_ENOMEM;
-  for (const char *p = path; *p && *n < cap;) {
-    char *end;
-    long long v = strtoll(p, &end, 10);
-    if (end == p) break;
-    (*ids)[(*n)++] = v;
-    p = end;
-    while (*p == ' ') p++;
-  }
-  return 0;
-}
-
 static int sq_exception_paths(srv_store_read *q, srv_exc_path **out, size_t *n_out) {
   *out = NULL;
   *n_out = 0;
@@ -1370,7 +1352,7 @@ static int sq_exception_paths(srv_store_read *q, srv_exc_path **out, size_t *n_o
     if (!x->type) x->type = "";
     x->origin = sqlite3_column_int64(st, 1);
     const char *path = (const char *)sqlite3_column_text(st, 2);
-    rc = sq_path_ids(q, path ? path : "", &x->through, &x->n_through);
+    rc = srv_exc_path_ids(q->arena, path ? path : "", &x->through, &x->n_through);
     x->caught = sqlite3_column_int64(st, 3);
     x->count = sqlite3_column_int64(st, 4);
   }
@@ -1581,23 +1563,18 @@ static int sq_det_snapshot_parts(srv_store_read *q, int64_t version_id, int64_t 
     e->caught_in = sq_name(&fns, sqlite3_column_int64(xs, 4));
     e->count = (uint64_t)sqlite3_column_int64(xs, 5);
     const char *path = (const char *)sqlite3_column_text(xs, 3);
-    size_t np = 0;
-    for (const char *p = path ? path : ""; *p; p++)
-      if (*p != ' ' && (p == path || p[-1] == ' ')) np++;
+    int64_t *ids;
+    size_t np;
+    if ((rc = srv_exc_path_ids(q->arena, path ? path : "", &ids, &np)) < 0) break;
     const char **th = hud_arena_calloc(q->arena, np ? np : 1, sizeof *th);
     if (!th) {
       rc = HUD_ENOMEM;
       break;
     }
     size_t k = 0;
-    for (const char *p = path ? path : ""; *p && k < np;) {
-      char *end;
-      long long v = strtoll(p, &end, 10);
-      if (end == p) break;
-      const char *u = sq_name(&fns, v);
+    for (size_t j = 0; j < np; j++) {
+      const char *u = sq_name(&fns, ids[j]);
       if (u) th[k++] = u;
-      p = end;
-      while (*p == ' ') p++;
     }
     e->through = th;
     e->n_through = k;
@@ -1648,20 +1625,14 @@ static int sq_ref(srv_store_read *q, sq_refs *r, int64_t fn, hud_function_ref *o
 
 /* The functions of a stored path ("id id ..."), in order, into the arena. */
 static int sq_path_refs(srv_store_read *q, sq_refs *r, const char *path, hud_exception_flow_summary *x) {
-  size_t n = 0;
-  for (const char *p = path; *p; p++) n += *p == ' ';
-  if (*path) n++;
+  int64_t *ids;
+  size_t n;
+  int rc = srv_exc_path_ids(q->arena, path, &ids, &n);
+  if (rc < 0) return rc;
   x->propagated_through = hud_arena_calloc(q->arena, n ? n : 1, sizeof *x->propagated_through);
   if (!x->propagated_through) return HUD_ENOMEM;
-  for (const char *p = path; *p && x->n_propagated < n;) {
-    char *end;
-    long long v = strtoll(p, &end, 10);
-    if (end == p) break;
-    int rc = sq_ref(q, r, v, &x->propagated_through[x->n_propagated++]);
-    if (rc < 0) return rc;
-    p = end;
-    while (*p == ' ') p++;
-  }
+  for (size_t j = 0; j < n; j++)
+    if ((rc = sq_ref(q, r, ids[j], &x->propagated_through[x->n_propagated++])) < 0) return rc;
   return 0;
 }
 
