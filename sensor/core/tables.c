@@ -403,12 +403,23 @@ void sns_xpaths_close(void) {
 
 void sns_xpaths_forget(void) { memset(xrecs, 0, sizeof xrecs); }
 
+static sns_xrec *xrec_of(const void *thread) {
+  return &xrecs[(uint32_t)(((uintptr_t)thread >> 4) * 2654435761u) % XTHREADS];
+}
+
+bool sns_xpath_escaped(const void *thread, const void *exc) {
+  sns_xrec *r = xrec_of(thread);
+  if (r->thread != thread || r->exc != exc || !r->n) return false;
+  r->expected = SNS_NONE;
+  xrec_close(r);
+  return true;
+}
+
 /* Object identity alone is not enough to continue a path: a freed exception's address is soon
  * reused by the next one, hence the expected function. */
 sns_xrec *sns_xpath_escape(const void *thread, const void *exc, const char *type, uint32_t flow, uint32_t fn,
                            uint32_t caller) {
-  uint32_t h = (uint32_t)(((uintptr_t)thread >> 4) * 2654435761u) % XTHREADS;
-  sns_xrec *r = &xrecs[h];
+  sns_xrec *r = xrec_of(thread);
   if (r->thread == thread && r->exc == exc && r->expected == fn) {
     if (r->n < SNS_XF_MAX_PATH)
       r->path[r->n++] = fn;

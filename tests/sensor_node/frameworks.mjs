@@ -122,14 +122,19 @@ async function flows(service) {
     const xf = await get('/v1/exception-flows', { service, flow_id: f.flow_id });
     const exceptions = {};
     for (const e of xf.flows || []) exceptions[e.exception_type] = (exceptions[e.exception_type] || 0) + e.count;
+    // 'Type origin > propagated... > catcher or escaped xCOUNT'
+    paths[`${service} ${name}`] = (xf.flows || []).map((e) => [e.exception_type, e.origin.name,
+      ...e.propagated_through.map((p) => p.name), e.escaped ? 'escaped' : e.caught_in.name].join(' > ')
+      .replace(' > ', ' ') + ` x${e.count}`).sort();
     out[name] = { calls: f.calls, errors: f.errors, status: f.status_codes || {}, exceptions, functions: fns };
     durations[`${service} ${name}`] = f.mean_duration;
   }
   return out;
 }
 
-// Mean duration (ns) per "service flow" as the server answered.
+// Mean duration (ns) and exception paths per "service flow" as the server answered.
 const durations = {};
+const paths = {};
 
 // A flow whose requests or jobs wait at least MIN_MS (timers) has a mean within [MIN_MS, 2 s].
 function checkDuration(service, name, minMs) {
@@ -179,6 +184,10 @@ function expected(fw) {
       functions: { noteHandler: [2, 0], readConfig: [2, 0], 'readConfig.configRead': [2, 0], parseConfig: [2, 0] } };
     e['GET /boom'].functions.errorHandler = [2, 0];
     e['GET /missing/:id'].functions.errorHandler = [1, 0];
+    // An unhandled rejection while the request runs (the application's listener keeps the
+    // process alive): it escaped the flow, whatever the answer.
+    e['GET /later/:id'] = { calls: 2, errors: 2, status: { 200: 2 }, exceptions: { Lost: 2 },
+      functions: { laterHandler: [2, 0], notify: [2, 2], onUnhandled: [2, 0] } };
   }
   return e;
 }
@@ -213,7 +222,7 @@ try {
         const m = /"port":(\d+)/.exec(out);
         return m ? Number(m[1]) : undefined;
       });
-    const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats'] : requests);
+    const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats', '/later/1', '/later/2'] : requests);
     const got = await Promise.all(order.map(async (p) => {
       const [method, url, n] = /^[A-Z]+ /.test(p) ? p.split(' ') : ['GET', p];
       const r = await fetch(`http://127.0.0.1:${app.value}${url}`, {
@@ -228,10 +237,45 @@ try {
     const log = fs.readFileSync(path.join(dir, `${service}.log`), 'utf8');
     assert.ok(/sent batch/.test(log) && !/failed/.test(log), `${fw}: batches refused:\n${log}`);
     assert.deepEqual(await flows(service), expected(fw), `${fw}: flows on the server`);
-    assert.deepEqual(escaped(service), { 'GET /boom': { Boom: 2 } }, `${fw}: exceptions that escaped each flow`);
+    assert.deepEqual(escaped(service), { 'GET /boom': { Boom: 2 }, ...(fw === 'express' ? { 'GET /later/:id': { Lost: 2 } } : {}) },
+      `${fw}: exceptions that escaped each flow`);
+    // The handler's error is caught by the framework: it escaped the application's functions.
+    assert.deepEqual(paths[`${service} GET /boom`], [`Boom explode > boomHandler > escaped x2`], `${fw}: GET /boom's path`);
+    if (fw === 'express')
+      assert.deepEqual(paths[`${service} GET /later/:id`], ['Lost notify > escaped x2'], 'express: the unhandled rejection\'s path');
     checkDuration(service, 'GET /orders/:id', 2); // two timers of at least 1 ms each
     summary.push(`${fw} ${Object.keys(expected(fw)).length} endpoints`);
   }
+
+  // A request that brings the process down as Node does by default: an unhandled rejection,
+  // an exception thrown by a timer callback. The process ends as without the sensor (status 1,
+  // Node's report on stderr) and the last batch says that the exception escaped the flow.
+  const crashes = {
+    reject: { stderr: /Lost \[Error\]: notify 1/, functions: { rejectHandler: [1, 0], notify: [1, 1] }, exc: 'Lost',
+      paths: ['Lost notify > escaped x1'] },
+    throw: { stderr: /Boom \[Error\]: boom/, functions: { throwHandler: [1, 0], 'throwHandler.tick': [1, 1], explode: [1, 1] }, exc: 'Boom',
+      paths: ['Boom explode > throwHandler.tick > escaped x1'] },
+  };
+  for (const [kind, want] of Object.entries(crashes)) {
+    const service = `flows-crash-${kind}`;
+    const app = await start(process.execPath, ['--import', 'hud-sensor/register', 'crash_app.cjs'],
+      { cwd: dir, env: sensorEnv(service) }, (out) => {
+        const m = /"port":(\d+)/.exec(out);
+        return m ? Number(m[1]) : undefined;
+      });
+    app.child.removeAllListeners('exit');
+    const exited = new Promise((resolve) => app.child.on('exit', (code) => resolve(code)));
+    await fetch(`http://127.0.0.1:${app.value}/${kind}`, { signal: AbortSignal.timeout(10000) }).then(
+      (r) => assert.fail(`${kind}: answered ${r.status}`), () => {});
+    assert.equal(await exited, 1, `${kind}: exit status`);
+    assert.match(app.stderr(), want.stderr, `${kind}: Node's report`);
+    const route = `GET /${kind}`;
+    assert.deepEqual(await flows(service), { [route]: { calls: 1, errors: 1, status: {}, exceptions: { [want.exc]: 1 },
+      functions: want.functions } }, `${kind}: the flow on the server`);
+    assert.deepEqual(paths[`${service} ${route}`], want.paths, `${kind}: the exception's path`);
+    assert.deepEqual(escaped(service), { [route]: { [want.exc]: 1 } }, `${kind}: exceptions that escaped the flow`);
+  }
+  summary.push('a request ending the process by an unhandled rejection and by an uncaught exception');
 
   // BullMQ against redis-server on a free loopback port, stopped by pid at the end.
   const redisBin = ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((p) => fs.existsSync(p));

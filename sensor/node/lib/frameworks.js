@@ -56,6 +56,7 @@ class Rec {
     this.method = method;
     this.base = ''; // Express: the mount paths (templates) of the routers entered
     this.err = undefined;
+    this.escaped = undefined; // an unhandled rejection or uncaught exception while it ran
     this.done = false;
     this.next = null;
     this.wnext = null;
@@ -80,13 +81,14 @@ function typeName(err) {
 }
 
 // Records a finished request: an exception counts when the response is a server error (as
-// the Python sensor: an exception that escaped the handler answers 500).
+// the Python sensor: an exception that escaped the handler answers 500), or when one escaped
+// the flow while it ran (an unhandled rejection, an uncaught exception), whatever the answer.
 function finish(rec, status) {
   if (rec.done) return;
   rec.done = true;
   if (!rec.flow) rec.flow = endpoint(rec.method, '<unmatched>');
-  const failed = rec.err !== undefined && status >= 500;
-  native.flowAdd(rec.flow, status | 0, (performance.now() - rec.t0) * 1e6, failed ? typeName(rec.err) : '');
+  const err = rec.err !== undefined && status >= 500 ? rec.err : rec.escaped;
+  native.flowAdd(rec.flow, status | 0, (performance.now() - rec.t0) * 1e6, err !== undefined ? typeName(err) : '');
 }
 
 function onEnd(res, rec) {
@@ -229,7 +231,9 @@ function bullmqWorker(Worker) {
     const rec = new Rec('');
     rec.flow = queueFlow(String(job && job.name), String(this.name));
     const end = (err) => {
+      if (rec.done) return;
       rec.done = true;
+      if (err === undefined) err = rec.escaped;
       native.flowAdd(rec.flow, 0, (performance.now() - rec.t0) * 1e6, err === undefined ? '' : typeName(err));
     };
     let p;
@@ -255,6 +259,41 @@ function bullmqWorker(Worker) {
   };
 }
 
+// ---- exceptions that escape the flow: unhandled rejections, uncaught exceptions ----
+// Node emits 'unhandledRejection' through process.emit in every --unhandled-rejections mode but
+// strict, inside the rejected promise's async context (so the request's record is the store);
+// a listener of ours would change the default (no listener: the process ends), so process.emit
+// is wrapped instead, returning what it returns. 'uncaughtExceptionMonitor' (observing only)
+// covers uncaught exceptions and strict mode; when no 'uncaughtException' listener keeps the
+// process alive, the request or job in whose context it happened is recorded as failed now
+// (it will never end) and the exit hook sends the batch.
+function escapedFlow(err, fatal) {
+  try {
+    native.flowEscaped(err); // its exception path: escaped, not caught by the caller
+    const rec = als.getStore();
+    if (rec === undefined || rec.done) return;
+    if (rec.escaped === undefined) rec.escaped = err;
+    if (!fatal || (!rec.flow && !rec.method)) return;
+    rec.done = true;
+    const flow = rec.flow || endpoint(rec.method, '<unmatched>');
+    native.flowAdd(flow, 0, (performance.now() - rec.t0) * 1e6, typeName(rec.escaped));
+  } catch {
+    // the application's own handling goes on whatever happens here
+  }
+}
+
+function watchEscapes() {
+  const orig = process.emit;
+  process.emit = function emit(event, reason) {
+    if (event === 'unhandledRejection') escapedFlow(reason, false);
+    return orig.apply(this, arguments); // eslint-disable-line prefer-rest-params
+  };
+  process.on('uncaughtExceptionMonitor', (err) => {
+    const fatal = process.listenerCount('uncaughtException') === 0 && !process.hasUncaughtExceptionCaptureCallback();
+    escapedFlow(err, fatal);
+  });
+}
+
 // Which loaded file is patched how (paths inside the package, '/' separated).
 const patches = [
   [/[/\\]express[/\\]lib[/\\]application\.js$/, (m) => expressApplication(m.exports)],
@@ -273,6 +312,7 @@ function install() {
   installed = true;
   runtime = require('./runtime');
   native = runtime.native;
+  watchEscapes();
   require('./cjs').onLoaded((module, filename) => {
     if (!filename.includes('node_modules')) return;
     for (const [re, patch] of patches) {

@@ -627,3 +627,15 @@ int hsn_runtime_init(napi_env env, napi_value exports) {
   }
   return hsn_flows_init(env, exports);
 }
+
+/* ---- for flows.c: the key of the last escape's exception path ---- */
+bool hsn_last_escape(napi_env env, napi_value err, const void **thread, const void **exc) {
+  napi_value prev_v;
+  bool same = false;
+  if (!last_err || napi_get_reference_value(env, last_err, &prev_v) != napi_ok || !prev_v ||
+      napi_strict_equals(env, prev_v, err, &same) != napi_ok || !same)
+    return false;
+  *thread = &thread_marker;
+  *exc = (const void *)last_err_id;
+  return true;
+}

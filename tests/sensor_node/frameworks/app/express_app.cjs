@@ -1,6 +1,8 @@
 'use strict';
-// Express 4: a router mounted at /orders, routes on the app, an error middleware.
+// Express 4: a router mounted at /orders, routes on the app, an error middleware, an
+// unhandled rejection.
 const express = require('express');
+const { setTimeout: sleep } = require('node:timers/promises');
 const w = require('./work.cjs');
 
 const app = express();
@@ -47,6 +49,16 @@ app.get('/health', function healthHandler(req, res) {
 });
 app.get('/boom', function boomHandler() {
   w.explode();
+});
+// Starts a rejection nobody waits for, answers after it was reported (the application's own
+// listener keeps the process alive).
+app.get('/later/:id', async function laterHandler(req, res) {
+  w.notify(Number(req.params.id));
+  await sleep(30);
+  res.json({ ok: true });
+});
+process.on('unhandledRejection', function onUnhandled(err) {
+  if (!(err instanceof w.Lost)) throw err;
 });
 app.get('/missing/:id', function missingHandler(req, res, next) {
   next(new w.NotFound(req.params.id));

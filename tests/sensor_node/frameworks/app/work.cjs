@@ -79,6 +79,14 @@ function explode() {
   throw new Boom('boom');
 }
 
+// Rejects once the request that started it without waiting for it is still running: an
+// unhandled rejection.
+class Lost extends Error {}
+async function notify(id) {
+  await sleep(1 + (id % 2));
+  throw new Lost(`notify ${id}`);
+}
+
 // A queue job's work.
 async function processJob(data) {
   await sleep(1 + (data.n % 3));
@@ -86,4 +94,5 @@ async function processJob(data) {
   return price(data.n);
 }
 
-module.exports = { createOrder, price, audit, getOrder, getUser, readConfig, status, explode, Boom, NotFound, processJob };
+module.exports = { createOrder, price, audit, getOrder, getUser, readConfig, status, explode, Boom, NotFound, processJob,
+  notify, Lost };
