@@ -214,10 +214,14 @@ try {
   });
   hudPort = hud.value;
 
-  for (const fw of ['express', 'fastify', 'koa']) {
-    const service = `flows-${fw}`;
-    const file = fw === 'koa' ? 'koa_app.mjs' : `${fw}_app.cjs`; // Koa: an ES module application
-    const app = await start(process.execPath, ['--import', 'hud-sensor/register', file],
+  // Each framework's current and previous major (npm aliases in frameworks/package.json).
+  const apps = { express: ['express_app.cjs'], fastify: ['fastify_app.cjs'], koa: ['koa_app.mjs'], // Koa: an ES module application
+    express5: ['express_app.cjs', 'express5'], fastify5: ['fastify_app.cjs', 'fastify5'],
+    koa3: ['koa_app.mjs', 'koa3', 'koa-router15'] };
+  for (const [name, args] of Object.entries(apps)) {
+    const service = `flows-${name}`;
+    const fw = name.replace(/\d+$/, '');
+    const app = await start(process.execPath, ['--import', 'hud-sensor/register', ...args],
       { cwd: dir, env: sensorEnv(service) }, (out) => {
         const m = /"port":(\d+)/.exec(out);
         return m ? Number(m[1]) : undefined;
@@ -232,19 +236,19 @@ try {
       await r.arrayBuffer();
       return [p, r.status];
     }));
-    for (const [p, s] of got) assert.equal(s, p.startsWith('/boom') ? 500 : p.startsWith('POST') ? 201 : p.startsWith('PUT') ? 200 : /missing|nowhere/.test(p) ? 404 : 200, `${fw} ${p}`);
-    assert.equal(await stop(app.child, fw), 0, `${fw}: exit status\n${app.stderr()}`);
+    for (const [p, s] of got) assert.equal(s, p.startsWith('/boom') ? 500 : p.startsWith('POST') ? 201 : p.startsWith('PUT') ? 200 : /missing|nowhere/.test(p) ? 404 : 200, `${name} ${p}`);
+    assert.equal(await stop(app.child, name), 0, `${name}: exit status\n${app.stderr()}`);
     const log = fs.readFileSync(path.join(dir, `${service}.log`), 'utf8');
-    assert.ok(/sent batch/.test(log) && !/failed/.test(log), `${fw}: batches refused:\n${log}`);
-    assert.deepEqual(await flows(service), expected(fw), `${fw}: flows on the server`);
+    assert.ok(/sent batch/.test(log) && !/failed/.test(log), `${name}: batches refused:\n${log}`);
+    assert.deepEqual(await flows(service), expected(fw), `${name}: flows on the server`);
     assert.deepEqual(escaped(service), { 'GET /boom': { Boom: 2 }, ...(fw === 'express' ? { 'GET /later/:id': { Lost: 2 } } : {}) },
-      `${fw}: exceptions that escaped each flow`);
+      `${name}: exceptions that escaped each flow`);
     // The handler's error is caught by the framework: it escaped the application's functions.
-    assert.deepEqual(paths[`${service} GET /boom`], [`Boom explode > boomHandler > escaped x2`], `${fw}: GET /boom's path`);
+    assert.deepEqual(paths[`${service} GET /boom`], [`Boom explode > boomHandler > escaped x2`], `${name}: GET /boom's path`);
     if (fw === 'express')
-      assert.deepEqual(paths[`${service} GET /later/:id`], ['Lost notify > escaped x2'], 'express: the unhandled rejection\'s path');
+      assert.deepEqual(paths[`${service} GET /later/:id`], ['Lost notify > escaped x2'], `${name}: the unhandled rejection's path`);
     checkDuration(service, 'GET /orders/:id', 2); // two timers of at least 1 ms each
-    summary.push(`${fw} ${Object.keys(expected(fw)).length} endpoints`);
+    summary.push(`${name} ${Object.keys(expected(fw)).length} endpoints`);
   }
 
   // A request that brings the process down as Node does by default: an unhandled rejection,
@@ -285,12 +289,14 @@ try {
     const rport = await freePort();
     await start(redisBin, ['--port', String(rport), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       {}, (out) => (/Ready to accept connections/.test(out) ? true : undefined));
-    const { Queue } = createRequire(path.join(dir, 'package.json'))('bullmq');
+    const load = createRequire(path.join(dir, 'package.json'));
     const connection = { host: '127.0.0.1', port: rport };
-    // A CommonJS and an ES module worker application (each its own queue and service).
-    for (const app of ['bullmq_app.cjs', 'bullmq_app.mjs']) {
-      const name = app.replace('_app.', '-');
-      const worker = await start(process.execPath, ['--import', 'hud-sensor/register', app, String(rport), name],
+    // A CommonJS and an ES module worker application (each its own queue and service), and the
+    // CommonJS one with BullMQ 6.
+    for (const [app, pkg] of [['bullmq_app.cjs', 'bullmq'], ['bullmq_app.mjs', 'bullmq'], ['bullmq_app.cjs', 'bullmq6']]) {
+      const name = app.replace('_app.', pkg === 'bullmq' ? '-' : '6-');
+      const { Queue } = load(pkg);
+      const worker = await start(process.execPath, ['--import', 'hud-sensor/register', app, String(rport), name, pkg],
         { cwd: dir, env: sensorEnv(`flows-${name}`) }, (out) => (/"ready":true/.test(out) ? true : undefined));
       const queue = new Queue(name, { connection });
       const jobs = [];
@@ -317,7 +323,7 @@ try {
       assert.deepEqual(escaped(`flows-${name}`), { 'queue refund': { Boom: 1 } }, `${app}: exceptions that escaped each flow`);
       checkDuration(`flows-${name}`, 'queue charge', 1);
     }
-    summary.push('bullmq (CommonJS and ES module apps) 2 queue flows each');
+    summary.push('bullmq 5 (CommonJS and ES module apps) and 6, 2 queue flows each');
   }
   console.log(`frameworks: ${summary.join(', ')}: exact counts, status mix, errors and functions per flow`);
 } finally {

@@ -1,5 +1,5 @@
 'use strict';
-// Flows (docs/sensor-node.md): HTTP endpoints of Express 4, Fastify 4 and Koa 2 (with
+// Flows (docs/sensor-node.md): HTTP endpoints of Express 4 and 5, Fastify 4 and 5 and Koa 2 and 3 (with
 // @koa/router), and BullMQ workers' jobs, recorded with no change to the application. The
 // frameworks' own modules are patched as they load (CommonJS, through lib/cjs.js's compile
 // wrapper, which also compiles a CommonJS package imported from an ES module).
@@ -10,6 +10,8 @@
 // call that follows; a run of instrumented code that starts on an empty shadow stack (a timer,
 // an event, a promise job) asks the context (runtime.useFlows).
 const { AsyncLocalStorage } = require('node:async_hooks');
+const fs = require('node:fs');
+const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 
 const als = new AsyncLocalStorage();
@@ -97,7 +99,7 @@ function onEnd(res, rec) {
   res.once('close', end);
 }
 
-// ---- Express 4 ----
+// ---- Express 4 and 5 (the same shape: application, router, layer, route) ----
 function expressApplication(app) {
   const handle = app.handle;
   app.handle = function hudHandle(req, res, callback) {
@@ -123,10 +125,11 @@ function expressRouter(proto) {
 }
 
 function expressLayer(Layer) {
-  const handleRequest = Layer.prototype.handle_request;
+  const key = typeof Layer.prototype.handleRequest === 'function' ? 'handleRequest' : 'handle_request'; // 5 : 4
+  const handleRequest = Layer.prototype[key];
   // Every layer: an error passed on to next is the request's exception (until handled); a
   // mount layer adds its path template to the request's base while its router runs.
-  Layer.prototype.handle_request = function hudHandleRequest(req, res, next) {
+  Layer.prototype[key] = function hudHandleRequest(req, res, next) {
     const rec = req[kRec];
     if (!rec) return handleRequest.call(this, req, res, next);
     if (rec.next !== next) {
@@ -160,7 +163,7 @@ function expressRoute(Route) {
   };
 }
 
-// ---- Fastify 4 ----
+// ---- Fastify 4 and 5 ----
 // Fastify runs the rest of a request after its body was read in an AsyncResource of the
 // request (lib/contentTypeParser.js): the context set at onRequest reaches the handler.
 function fastifyHooks(app) {
@@ -198,7 +201,7 @@ function fastifyModule(mod) {
   mod.exports = fastify;
 }
 
-// ---- Koa 2 (@koa/router sets ctx._matchedRoute before the route's middleware runs) ----
+// ---- Koa 2 and 3 (@koa/router sets ctx._matchedRoute before the route's middleware runs) ----
 function koaApplication(Application) {
   const handleRequest = Application.prototype.handleRequest;
   Application.prototype.handleRequest = function hudHandleRequest(ctx, fnMiddleware) {
@@ -227,7 +230,7 @@ function koaApplication(Application) {
 function bullmqWorker(Worker) {
   const call = Worker.prototype.callProcessJob;
   if (typeof call !== 'function') return;
-  Worker.prototype.callProcessJob = function hudCallProcessJob(job, token) {
+  Worker.prototype.callProcessJob = function hudCallProcessJob(job, ...rest) {
     const rec = new Rec('');
     rec.flow = queueFlow(String(job && job.name), String(this.name));
     const end = (err) => {
@@ -240,7 +243,7 @@ function bullmqWorker(Worker) {
     try {
       p = als.run(rec, () => {
         runtime.setFlow(rec.flow);
-        return call.call(this, job, token);
+        return call.call(this, job, ...rest); // (job, token) in 5, (job, token, signal) in 6
       });
     } catch (err) {
       end(err);
@@ -294,16 +297,47 @@ function watchEscapes() {
   });
 }
 
-// Which loaded file is patched how (paths inside the package, '/' separated).
+// Which file of which package is patched how: [package name, path inside it ('/' separated),
+// patch]. The name is the package's own (its package.json), so that an installed alias
+// ("express5": "npm:express@5") is patched too.
 const patches = [
-  [/[/\\]express[/\\]lib[/\\]application\.js$/, (m) => expressApplication(m.exports)],
-  [/[/\\]express[/\\]lib[/\\]router[/\\]index\.js$/, (m) => expressRouter(m.exports)],
-  [/[/\\]express[/\\]lib[/\\]router[/\\]layer\.js$/, (m) => expressLayer(m.exports)],
-  [/[/\\]express[/\\]lib[/\\]router[/\\]route\.js$/, (m) => expressRoute(m.exports)],
-  [/[/\\]fastify[/\\]fastify\.js$/, fastifyModule],
-  [/[/\\]koa[/\\]lib[/\\]application\.js$/, (m) => koaApplication(m.exports)],
-  [/[/\\]bullmq[/\\]dist[/\\]cjs[/\\]classes[/\\]worker\.js$/, (m) => bullmqWorker(m.exports.Worker)],
+  // Express 4 (its router in lib/router/) and 5 (the `router` package, also used on its own)
+  ['express', 'lib/application.js', (m) => expressApplication(m.exports)],
+  ['express', 'lib/router/index.js', (m) => expressRouter(m.exports)],
+  ['express', 'lib/router/layer.js', (m) => expressLayer(m.exports)],
+  ['express', 'lib/router/route.js', (m) => expressRoute(m.exports)],
+  ['router', 'index.js', (m) => expressRouter(m.exports.prototype)],
+  ['router', 'lib/layer.js', (m) => expressLayer(m.exports)],
+  ['router', 'lib/route.js', (m) => expressRoute(m.exports)],
+  ['fastify', 'fastify.js', fastifyModule],
+  ['koa', 'lib/application.js', (m) => koaApplication(m.exports)],
+  ['bullmq', 'dist/cjs/classes/worker.js', (m) => bullmqWorker(m.exports.Worker)],
 ];
+const patchedFiles = new Set(patches.map((p) => p[1]));
+
+// The package FILENAME belongs to: [its name, the path inside it], or null when no patch is
+// for that path (the package.json is read only then, once per package directory).
+const names = new Map();
+function packageOf(filename) {
+  const sep = path.sep;
+  const i = filename.lastIndexOf(`${sep}node_modules${sep}`);
+  if (i < 0) return null;
+  const parts = filename.slice(i + 14).split(sep);
+  const n = parts[0].startsWith('@') ? 2 : 1;
+  const rel = parts.slice(n).join('/');
+  if (!patchedFiles.has(rel)) return null;
+  const root = filename.slice(0, i + 14) + parts.slice(0, n).join(sep);
+  let name = names.get(root);
+  if (name === undefined) {
+    try {
+      name = String(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).name);
+    } catch {
+      name = '';
+    }
+    names.set(root, name);
+  }
+  return [name, rel];
+}
 
 let installed = false;
 
@@ -315,8 +349,10 @@ function install() {
   watchEscapes();
   require('./cjs').onLoaded((module, filename) => {
     if (!filename.includes('node_modules')) return;
-    for (const [re, patch] of patches) {
-      if (!re.test(filename)) continue;
+    const pkg = packageOf(filename);
+    if (pkg === null) return;
+    for (const [name, file, patch] of patches) {
+      if (name !== pkg[0] || file !== pkg[1]) continue;
       try {
         patch(module);
       } catch {

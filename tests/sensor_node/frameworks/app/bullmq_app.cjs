@@ -1,6 +1,6 @@
 'use strict';
 // BullMQ: a Worker consumes two kinds of jobs from the queue argv[3]; the test adds the jobs.
-const { Worker } = require('bullmq');
+const { Worker } = require(process.argv[4] || 'bullmq'); // or BullMQ 6
 const w = require('./work.cjs');
 
 const connection = { host: '127.0.0.1', port: Number(process.argv[2]) };

@@ -1,7 +1,7 @@
 'use strict';
-// Express 4: a router mounted at /orders, routes on the app, an error middleware, an
-// unhandled rejection.
-const express = require('express');
+// Express 4 (or the package argv[2]: Express 5): a router mounted at /orders, routes on the app,
+// an error middleware, an unhandled rejection.
+const express = require(process.argv[2] || 'express');
 const { setTimeout: sleep } = require('node:timers/promises');
 const w = require('./work.cjs');
 
