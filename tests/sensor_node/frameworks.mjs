@@ -254,32 +254,36 @@ try {
   // A request that brings the process down as Node does by default: an unhandled rejection,
   // an exception thrown by a timer callback. The process ends as without the sensor (status 1,
   // Node's report on stderr) and the last batch says that the exception escaped the flow.
+  // (strict: --unhandled-rejections=strict, where Node reports the rejection as an uncaught
+  // exception first.)
   const crashes = {
     reject: { stderr: /Lost \[Error\]: notify 1/, functions: { rejectHandler: [1, 0], notify: [1, 1] }, exc: 'Lost',
       paths: ['Lost notify > escaped x1'] },
     throw: { stderr: /Boom \[Error\]: boom/, functions: { throwHandler: [1, 0], 'throwHandler.tick': [1, 1], explode: [1, 1] }, exc: 'Boom',
       paths: ['Boom explode > throwHandler.tick > escaped x1'] },
   };
+  crashes.strict = { ...crashes.reject, url: 'reject', flags: ['--unhandled-rejections=strict'] };
   for (const [kind, want] of Object.entries(crashes)) {
     const service = `flows-crash-${kind}`;
-    const app = await start(process.execPath, ['--import', 'hud-sensor/register', 'crash_app.cjs'],
+    const url = want.url || kind;
+    const app = await start(process.execPath, [...(want.flags || []), '--import', 'hud-sensor/register', 'crash_app.cjs'],
       { cwd: dir, env: sensorEnv(service) }, (out) => {
         const m = /"port":(\d+)/.exec(out);
         return m ? Number(m[1]) : undefined;
       });
     app.child.removeAllListeners('exit');
     const exited = new Promise((resolve) => app.child.on('exit', (code) => resolve(code)));
-    await fetch(`http://127.0.0.1:${app.value}/${kind}`, { signal: AbortSignal.timeout(10000) }).then(
+    await fetch(`http://127.0.0.1:${app.value}/${url}`, { signal: AbortSignal.timeout(10000) }).then(
       (r) => assert.fail(`${kind}: answered ${r.status}`), () => {});
     assert.equal(await exited, 1, `${kind}: exit status`);
     assert.match(app.stderr(), want.stderr, `${kind}: Node's report`);
-    const route = `GET /${kind}`;
+    const route = `GET /${url}`;
     assert.deepEqual(await flows(service), { [route]: { calls: 1, errors: 1, status: {}, exceptions: { [want.exc]: 1 },
       functions: want.functions } }, `${kind}: the flow on the server`);
     assert.deepEqual(paths[`${service} ${route}`], want.paths, `${kind}: the exception's path`);
     assert.deepEqual(escaped(service), { [route]: { [want.exc]: 1 } }, `${kind}: exceptions that escaped the flow`);
   }
-  summary.push('a request ending the process by an unhandled rejection and by an uncaught exception');
+  summary.push('a request ending the process by an unhandled rejection (default and strict mode) and by an uncaught exception');
 
   // BullMQ against redis-server on a free loopback port, stopped by pid at the end.
   const redisBin = ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((p) => fs.existsSync(p));
