@@ -188,6 +188,8 @@ function expected(fw) {
     // process alive): it escaped the flow, whatever the answer.
     e['GET /later/:id'] = { calls: 2, errors: 2, status: { 200: 2 }, exceptions: { Lost: 2 },
       functions: { laterHandler: [2, 0], notify: [2, 2], onUnhandled: [2, 0] } };
+    e['GET /fanout'] = { calls: 1, errors: 1, status: { 200: 1 }, exceptions: { Lost: 3 },
+      functions: { fanoutHandler: [1, 0], report: [3, 3], onUnhandled: [3, 0] } };
   }
   return e;
 }
@@ -226,7 +228,7 @@ try {
         const m = /"port":(\d+)/.exec(out);
         return m ? Number(m[1]) : undefined;
       });
-    const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats', '/later/1', '/later/2'] : requests);
+    const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats', '/later/1', '/later/2', '/fanout'] : requests);
     const got = await Promise.all(order.map(async (p) => {
       const [method, url, n] = /^[A-Z]+ /.test(p) ? p.split(' ') : ['GET', p];
       const r = await fetch(`http://127.0.0.1:${app.value}${url}`, {
@@ -241,12 +243,14 @@ try {
     const log = fs.readFileSync(path.join(dir, `${service}.log`), 'utf8');
     assert.ok(/sent batch/.test(log) && !/failed/.test(log), `${name}: batches refused:\n${log}`);
     assert.deepEqual(await flows(service), expected(fw), `${name}: flows on the server`);
-    assert.deepEqual(escaped(service), { 'GET /boom': { Boom: 2 }, ...(fw === 'express' ? { 'GET /later/:id': { Lost: 2 } } : {}) },
+    assert.deepEqual(escaped(service), { 'GET /boom': { Boom: 2 }, ...(fw === 'express' ? { 'GET /later/:id': { Lost: 2 }, 'GET /fanout': { Lost: 1 } } : {}) },
       `${name}: exceptions that escaped each flow`);
     // The handler's error is caught by the framework: it escaped the application's functions.
     assert.deepEqual(paths[`${service} GET /boom`], [`Boom explode > boomHandler > escaped x2`], `${name}: GET /boom's path`);
-    if (fw === 'express')
+    if (fw === 'express') {
       assert.deepEqual(paths[`${service} GET /later/:id`], ['Lost notify > escaped x2'], `${name}: the unhandled rejection's path`);
+      assert.deepEqual(paths[`${service} GET /fanout`], ['Lost report > escaped x3'], `${name}: three in one turn`);
+    }
     checkDuration(service, 'GET /orders/:id', 2); // two timers of at least 1 ms each
     summary.push(`${name} ${Object.keys(expected(fw)).length} endpoints`);
   }

@@ -89,6 +89,7 @@ static napi_value js_escaped(napi_env env, napi_callback_info info) {
 }
 
 int hsn_flows_init(napi_env env, napi_value exports) {
+  if (hsn_keep_escapes(env, exports)) return -1; /* flowEscaped() finds errors that escaped earlier */
   static const struct {
     const char *name;
     napi_callback cb;

@@ -13,8 +13,10 @@ int hsn_runtime_init(napi_env env, napi_value exports);
 void hsn_lock(void);
 void hsn_unlock(void);
 
-/* Whether ERR is the error of the last escape fail() recorded; then *THREAD and *EXC are the keys
- * of its exception path (sns_xpath_escaped). Called without the lock. */
+/* Whether ERR is the error of one of the last escapes fail() recorded; then *THREAD and *EXC are
+ * the keys of its exception path (sns_xpath_escaped). Called without the lock. */
 bool hsn_last_escape(napi_env env, napi_value err, const void **thread, const void **exc);
+/* Wraps EXPORTS.fail so that the last escaped errors' keys are kept for hsn_last_escape. */
+int hsn_keep_escapes(napi_env env, napi_value exports);
 
 #endif

@@ -57,6 +57,12 @@ app.get('/later/:id', async function laterHandler(req, res) {
   await sleep(30);
   res.json({ ok: true });
 });
+// Three rejections in one turn of the event loop, none handled.
+app.get('/fanout', async function fanoutHandler(req, res) {
+  [1, 2, 3].forEach((n) => w.report(n));
+  await sleep(20);
+  res.json({ ok: true });
+});
 process.on('unhandledRejection', function onUnhandled(err) {
   if (!(err instanceof w.Lost)) throw err;
 });

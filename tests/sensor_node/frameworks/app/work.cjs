@@ -94,5 +94,11 @@ async function processJob(data) {
   return price(data.n);
 }
 
+// Rejects in the same turn as its siblings (an async callback of forEach: nobody waits).
+async function report(n) {
+  await null;
+  throw new Lost(`report ${n}`);
+}
+
 module.exports = { createOrder, price, audit, getOrder, getUser, readConfig, status, explode, Boom, NotFound, processJob,
-  notify, Lost };
+  notify, report, Lost };
