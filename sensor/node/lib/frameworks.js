@@ -287,8 +287,9 @@ function escapedFlow(err, fatal) {
 
 function watchEscapes() {
   const orig = process.emit;
-  process.emit = function emit(event, reason) {
-    if (event === 'unhandledRejection') escapedFlow(reason, false);
+  // The same name and length as EventEmitter's emit.
+  process.emit = function emit(event) {
+    if (event === 'unhandledRejection') escapedFlow(arguments[1], false); // eslint-disable-line prefer-rest-params
     return orig.apply(this, arguments); // eslint-disable-line prefer-rest-params
   };
   process.on('uncaughtExceptionMonitor', (err) => {
