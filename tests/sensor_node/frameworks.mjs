@@ -310,6 +310,7 @@ try {
       const jobs = [];
       for (let n = 1; n <= 5; n++) jobs.push(['charge', { n }]);
       for (let n = 1; n <= 3; n++) jobs.push(['refund', { n, fail: n === 2 }]);
+      jobs.push(['remind', { n: 1, notify: true }]); // an unhandled rejection while it runs
       await Promise.all(jobs.map(([job, data]) => queue.add(job, data, { attempts: 1 })));
       // Until every job finished (bounded); then exactly the one meant to fail failed.
       let counts;
@@ -319,7 +320,7 @@ try {
         await new Promise((r) => setTimeout(r, 100));
       }
       const failed = (await queue.getFailed()).map((j) => `${j.name} ${JSON.stringify(j.data)}: ${j.failedReason}`);
-      assert.deepEqual(counts, { completed: 7, failed: 1 }, `${app}: jobs: ${failed.join('; ')}`);
+      assert.deepEqual(counts, { completed: 8, failed: 1 }, `${app}: jobs: ${failed.join('; ')}`);
       assert.deepEqual(failed, ['refund {"n":2,"fail":true}: boom'], `${app}: the failed job`);
       await queue.close();
       assert.equal(await stop(worker.child, app), 0, `${app}: exit\n${worker.stderr()}`);
@@ -327,8 +328,11 @@ try {
         'queue charge': { calls: 5, errors: 0, status: {}, exceptions: {}, functions: { processor: [5, 0], processJob: [5, 0], price: [5, 0] } },
         'queue refund': { calls: 3, errors: 1, status: {}, exceptions: { Boom: 1 },
           functions: { processor: [3, 0], processJob: [3, 1], price: [2, 0], explode: [1, 1] } },
+        'queue remind': { calls: 1, errors: 1, status: {}, exceptions: { Lost: 1 },
+          functions: { processor: [1, 0], processJob: [1, 0], price: [1, 0], notify: [1, 1], onUnhandled: [1, 0] } },
       }, `${app}: flows on the server`);
-      assert.deepEqual(escaped(`flows-${name}`), { 'queue refund': { Boom: 1 } }, `${app}: exceptions that escaped each flow`);
+      assert.deepEqual(escaped(`flows-${name}`), { 'queue refund': { Boom: 1 }, 'queue remind': { Lost: 1 } }, `${app}: exceptions that escaped each flow`);
+      assert.deepEqual(paths[`flows-${name} queue remind`], ['Lost notify > escaped x1'], `${app}: the unhandled rejection's path`);
       checkDuration(`flows-${name}`, 'queue charge', 1);
     }
     summary.push('bullmq 5 (CommonJS and ES module apps) and 6, 2 queue flows each');

@@ -89,7 +89,8 @@ async function notify(id) {
 
 // A queue job's work.
 async function processJob(data) {
-  await sleep(1 + (data.n % 3));
+  if (data.notify) notify(data.n); // nobody waits: an unhandled rejection while the job runs
+  await sleep(data.notify ? 20 : 1 + (data.n % 3));
   if (data.fail) explode();
   return price(data.n);
 }
