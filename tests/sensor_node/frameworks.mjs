@@ -1,12 +1,12 @@
-// Flows of the Node sensor through the real hud-server: Express 4, Fastify 4 and Koa 2 (an ES
-// module) apps
-// (frameworks/app/) run under the sensor with no change and serve concurrent, interleaved
-// requests on loopback; a BullMQ worker consumes jobs from Debian's redis-server started here.
-// The query API must give each endpoint's and queue consumer's exact request count, status
-// mix and errors by exception type, and every function of the application counted in the flow
-// it ran in: after an await resumed, in a timer's and an fs callback, and in error handlers.
-// The packages are installed by `npm ci` from frameworks/package-lock.json into the build
-// tree (once per lockfile). Skipped (77) without npm.
+// Flows of the Node sensor through the real hud-server: Express 4 and 5, Fastify 4 and 5 and
+// Koa 2 and 3 (an ES module) apps (frameworks/app/) run under the sensor with no change and serve
+// concurrent, interleaved requests on loopback; BullMQ 5 and 6 workers consume jobs from
+// Debian's redis-server started here. The query API must give each endpoint's and queue
+// consumer's exact request count, status mix and errors by exception type, and every function
+// of the application counted in the flow it ran in: after an await resumed, in a timer's and an
+// fs callback, and in error handlers. Unhandled rejections and uncaught exceptions (also ones
+// that end the process) escape the flow. The packages are installed by `npm ci` from
+// frameworks/package-lock.json into the build tree (once per lockfile). Skipped (77) without npm.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
