@@ -287,10 +287,17 @@ function escapedFlow(err, fatal) {
 
 function watchEscapes() {
   const orig = process.emit;
-  // The same name and length as EventEmitter's emit.
+  const stack = require('./stack');
+  // The same name and length as EventEmitter's emit. Its frame is below the listeners':
+  // error.stack leaves it out, and one more frame is captured meanwhile.
   process.emit = function emit(event) {
     if (event === 'unhandledRejection') escapedFlow(arguments[1], false); // eslint-disable-line prefer-rest-params
-    return orig.apply(this, arguments); // eslint-disable-line prefer-rest-params
+    const limit = stack.raiseOwn();
+    try {
+      return orig.apply(this, arguments); // eslint-disable-line prefer-rest-params
+    } finally {
+      stack.lowerOwn(limit);
+    }
   };
   process.on('uncaughtExceptionMonitor', (err) => {
     const fatal = process.listenerCount('uncaughtException') === 0 && !process.hasUncaughtExceptionCaptureCallback();
