@@ -2,11 +2,13 @@
  * connections and prints acknowledged invocation rows per second and request latencies.
  *
  * usage: ingest_load --port P --key KEY [--connections 4] [--batches 600] [--rows 1000]
- *                    [--functions 300] [--minutes 30] [--distinct N] [--resend N]
+ *                    [--functions 300] [--minutes 30] [--distinct N] [--resend N] [--tag T]
  * Bodies are prepared (JSON + gzip) before the clock starts, so the figure is the server's.
  * --distinct N: only N batches are generated (sketches are slow to make), the others reuse their
  * records under their own batch id. --resend N: after the load, the first N batches are sent again
- * one at a time and the time of these duplicates is printed next to that of their first post. */
+ * one at a time and the time of these duplicates is printed next to that of their first post.
+ * --tag T: part of every batch id, so that loads run side by side in the same minute (one per node of a
+ * cluster) send distinct batches. */
 #define _GNU_SOURCE
 #include <curl/curl.h>
 #include <pthread.h>
@@ -28,6 +30,7 @@ typedef struct body {
 
 static int g_port = 7700;
 static const char *g_key = "";
+static const char *g_tag = "";
 static body *g_bodies;
 static size_t g_nbodies;
 static atomic_size_t g_next;
@@ -113,8 +116,8 @@ static void *prepare(void *arg) {
       id = strstr(json, b.batch_id);
       made = t;
     }
-    char name[64];
-    snprintf(name, sizeof name, "ingest-load-%zu-%lld", i, (long long)base);
+    char name[128];
+    snprintf(name, sizeof name, "ingest-load-%s%zu-%lld", g_tag, i, (long long)base);
     hud_uuid5(HUD_FUNCTION_ID_NAMESPACE, name, strlen(name), b.batch_id);
     memcpy(id, b.batch_id, HUD_UUID_STRLEN);
     if (hud_gzip_encode(json, jl, 1, &g_bodies[i].data, &g_bodies[i].len) < 0) break;
@@ -148,6 +151,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--minutes")) minutes = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--distinct")) distinct = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--resend")) resend = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--tag")) g_tag = argv[i + 1];
     else {
       fprintf(stderr, "ingest_load: unknown option %s\n", argv[i]);
       return 2;

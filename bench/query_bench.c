@@ -1,11 +1,14 @@
 /* Query latency benchmark (bench/query.sh).
  *
- *   query_bench gen --db PATH --rows N [--functions F]
- *     fills a SQLite store through srv_store_ingest() (in-process, no HTTP) with N invocation rows:
+ *   query_bench gen --db PATH --rows N [--functions F] [--part K/N --now T]
+ *     fills a store (PATH: a SQLite file or clickhouse://...) through srv_store_ingest() (in-process,
+ *     no HTTP) with N invocation rows:
  *     F functions in F/10 modules, 5 call edges per function per minute across 3 flows, one batch
  *     per minute ending now (older minutes land in hourly slices, as the server stores them), each
  *     row with 8 sampled durations and their sketch, two versions (the newer one for the last 6 h).
- *     Writes the data's end (unix seconds) to PATH.at.
+ *     Writes the data's end (unix seconds) to PATH.at. --part K/N: only batches K, K+N, K+2N, ... (N
+ *     processes, one per part, write the whole set between them, e.g. one per cluster shard); --now T:
+ *     the data's end (T, unix seconds, instead of now: the same for every part).
  *   query_bench measure --port P --key K [--n 40] [--functions F] [--at T]
  *     times the query API over HTTP against a running hud-server on that store and prints
  *     p50/p95 per query, windows ending at T (the data's end; default now). */
@@ -42,7 +45,7 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int gen(const char *db, long rows, int nfn) {
+static int gen(const char *db, long rows, int nfn, int part, int parts, int64_t at) {
   srv_store_options opt = {.path = db};
   srv_store *st;
   int rc = srv_store_open(&opt, &st);
@@ -66,7 +69,7 @@ static int gen(const char *db, long rows, int nfn) {
   long per_min = (long)nfn * EDGES, per_batch = per_min * mpb;
   long minutes = (rows + per_min - 1) / per_min;
   long batches = (minutes + mpb - 1) / mpb;
-  int64_t now = (int64_t)time(NULL) / 60 * 60;
+  int64_t now = (at > 0 ? at : (int64_t)time(NULL)) / 60 * 60;
   int64_t start = now - batches * mpb * 60;
   char at_path[4096];
   snprintf(at_path, sizeof at_path, "%s.at", db);
@@ -79,6 +82,7 @@ static int gen(const char *db, long rows, int nfn) {
   double t0 = now_s();
   long stored = 0;
   for (long m = 0; m < batches; m++) {
+    if (m % parts != part) continue;
     hud_arena_reset(a);
     hud_batch b = {0};
     b.schema_version = HUD_SCHEMA_VERSION;
@@ -370,6 +374,7 @@ int main(int argc, char **argv) {
   long rows = 10000000;
   int nfn = 1000, port = 0, n = 40;
   int64_t at = 0;
+  int part = 0, parts = 1;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--db")) db = argv[i + 1];
     else if (!strcmp(argv[i], "--rows")) rows = atol(argv[i + 1]);
@@ -377,14 +382,19 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--key")) key = argv[i + 1];
     else if (!strcmp(argv[i], "--n")) n = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--at")) at = atoll(argv[i + 1]);
+    else if (!strcmp(argv[i], "--at") || !strcmp(argv[i], "--now")) at = atoll(argv[i + 1]);
+    else if (!strcmp(argv[i], "--part") && sscanf(argv[i + 1], "%d/%d", &part, &parts) != 2) parts = 0;
+  }
+  if (parts < 1 || part < 0 || part >= parts) {
+    fprintf(stderr, "query_bench: --part K/N needs 0 <= K < N\n");
+    return 2;
   }
   if (nfn < 10) nfn = 10;
-  if (argc >= 2 && !strcmp(argv[1], "gen") && db) return gen(db, rows, nfn);
+  if (argc >= 2 && !strcmp(argv[1], "gen") && db) return gen(db, rows, nfn, part, parts, at);
   if (argc >= 2 && !strcmp(argv[1], "detect") && db) return detect(db, n > 0 ? n : 10);
   if (argc >= 2 && !strcmp(argv[1], "measure") && port > 0 && key && n > 0)
     return measure(port, key, n, nfn, at > 0 ? at : (int64_t)time(NULL));
-  fprintf(stderr, "usage: query_bench gen --db PATH [--rows N] [--functions F]\n"
+  fprintf(stderr, "usage: query_bench gen --db PATH [--rows N] [--functions F] [--part K/N] [--now UNIX_SECONDS]\n"
                   "       query_bench measure --port P --key K [--n N] [--functions F] [--at UNIX_SECONDS]\n"
                   "       query_bench detect --db PATH [--n N]\n");
   return 2;

@@ -14,6 +14,7 @@
 struct srv_ch {
   char *base;     /* http://host:port/ */
   char *database;
+  char *cluster;  /* ?cluster=NAME, or NULL */
   char *user, *password;
   long timeout_ms;
   CURL *easy;
@@ -24,9 +25,16 @@ static void ch_err(char *err, size_t len, const char *fmt, const char *arg) {
   if (err && len) snprintf(err, len, fmt, arg);
 }
 
-/* "host:port" and "database" out of clickhouse://host:port/database. */
-static int ch_parse(const char *url, char **base, char **db, char *err, size_t errlen) {
-  static const char scheme[] = "clickhouse://";
+static int ch_name_ok(const char *p, const char *end) {
+  if (p == end) return 0;
+  for (; p < end; p++)
+    if (!isalnum((unsigned char)*p) && *p != '_') return 0;
+  return 1;
+}
+
+/* "host:port", "database" and the cluster's name out of clickhouse://host:port/database[?cluster=NAME]. */
+static int ch_parse(const char *url, char **base, char **db, char **cluster, char *err, size_t errlen) {
+  static const char scheme[] = "clickhouse://", copt[] = "?cluster=";
   if (!url || strncmp(url, scheme, sizeof scheme - 1) != 0) {
     ch_err(err, errlen, "store: '%s' is not clickhouse://host:port/database", url ? url : "");
     return HUD_ECONFIG;
@@ -42,14 +50,23 @@ static int ch_parse(const char *url, char **base, char **db, char *err, size_t e
       ch_err(err, errlen, "store: the port in '%s' is not a number", url);
       return HUD_ECONFIG;
     }
-  for (const char *p = slash + 1; *p; p++)
-    if (!isalnum((unsigned char)*p) && *p != '_') {
-      ch_err(err, errlen, "store: the database in '%s' may hold letters, digits and '_' only", url);
-      return HUD_ECONFIG;
-    }
+  const char *q = strchr(slash + 1, '?'), *dbend = q ? q : slash + 1 + strlen(slash + 1);
+  if (!ch_name_ok(slash + 1, dbend)) {
+    ch_err(err, errlen, "store: the database in '%s' may hold letters, digits and '_' only", url);
+    return HUD_ECONFIG;
+  }
+  const char *name = q && strncmp(q, copt, sizeof copt - 1) == 0 ? q + sizeof copt - 1 : NULL;
+  if (q && (!name || !ch_name_ok(name, name + strlen(name)))) {
+    ch_err(err, errlen, "store: '%s': the only option is ?cluster=NAME (letters, digits and '_')", url);
+    return HUD_ECONFIG;
+  }
   if (asprintf(base, "http://%.*s/", (int)(slash - hp), hp) < 0) return HUD_ENOMEM;
-  if (!(*db = strdup(slash + 1))) {
+  *db = strndup(slash + 1, (size_t)(dbend - slash - 1));
+  *cluster = name ? strdup(name) : NULL;
+  if (!*db || (name && !*cluster)) {
     free(*base);
+    free(*db);
+    free(*cluster);
     return HUD_ENOMEM;
   }
   return 0;
@@ -60,7 +77,7 @@ int srv_ch_new(const srv_ch_options *o, srv_ch **out, char *err, size_t errlen) 
   *out = NULL;
   srv_ch *c = calloc(1, sizeof *c);
   if (!c) return HUD_ENOMEM;
-  int rc = ch_parse(o->url, &c->base, &c->database, err, errlen);
+  int rc = ch_parse(o->url, &c->base, &c->database, &c->cluster, err, errlen);
   if (rc == 0 && ((o->user && !(c->user = strdup(o->user))) || (o->password && !(c->password = strdup(o->password)))))
     rc = HUD_ENOMEM;
   if (rc == 0 && !(c->easy = curl_easy_init())) rc = HUD_ENOMEM;
@@ -82,6 +99,7 @@ void srv_ch_free(srv_ch *c) {
   }
   free(c->base);
   free(c->database);
+  free(c->cluster);
   free(c->user);
   free(c->password);
   free(c);
@@ -89,16 +107,20 @@ void srv_ch_free(srv_ch *c) {
 
 const char *srv_ch_database(const srv_ch *c) { return c ? c->database : NULL; }
 
+const char *srv_ch_cluster(const srv_ch *c) { return c ? c->cluster : NULL; }
+
 static size_t ch_write(char *p, size_t size, size_t n, void *arg) {
   return fwrite(p, size, n, arg) * size;
 }
 
-/* The statement and the settings as the request's query string. */
+/* The statement and the settings as the request's query string. With a cluster, an INSERT into a
+ * Distributed table answers only once every shard it wrote to has stored its rows. */
 static char *ch_url(srv_ch *c, int no_database, const char *sql) {
   char *q = curl_easy_escape(c->easy, sql, 0), *url = NULL;
   if (!q) return NULL;
-  if (asprintf(&url, "%s?output_format_json_quote_64bit_integers=0&input_format_skip_unknown_fields=1%s%s&query=%s",
-               c->base, no_database ? "" : "&database=", no_database ? "" : c->database, q) < 0)
+  if (asprintf(&url, "%s?output_format_json_quote_64bit_integers=0&input_format_skip_unknown_fields=1%s%s%s&query=%s",
+               c->base, c->cluster ? "&insert_distributed_sync=1" : "", no_database ? "" : "&database=",
+               no_database ? "" : c->database, q) < 0)
     url = NULL;
   curl_free(q);
   return url;

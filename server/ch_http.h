@@ -14,20 +14,23 @@
 typedef struct srv_ch srv_ch;
 
 typedef struct srv_ch_options {
-  const char *url;   /* clickhouse://HOST:PORT/DATABASE (HTTP interface; the port is its http_port) */
+  const char *url;   /* clickhouse://HOST:PORT/DATABASE[?cluster=NAME] (HTTP interface: its http_port) */
   long timeout_ms;   /* per request; 0: 30 s */
   const char *user;     /* NULL: ClickHouse's default user */
   const char *password; /* NULL: none */
 } srv_ch_options;
 
 /* Parses O->url and prepares a connection (nothing is sent). HUD_ECONFIG with a reason in ERR when
- * the URL is not clickhouse://host:port/database (database: letters, digits, '_'); HUD_ENOMEM. *OUT
+ * the URL is not clickhouse://host:port/database[?cluster=NAME] (database and cluster: letters, digits,
+ * '_'); HUD_ENOMEM. With a cluster every request carries insert_distributed_sync=1. *OUT
  * is freed with srv_ch_free. One request at a time per handle (a mutex serialises callers). */
 int srv_ch_new(const srv_ch_options *o, srv_ch **out, char *err, size_t errlen);
 void srv_ch_free(srv_ch *c);
 
 /* The database named by the URL (valid while C lives). */
 const char *srv_ch_database(const srv_ch *c);
+/* The cluster named by the URL's ?cluster= (a <remote_servers> entry of ClickHouse), or NULL. */
+const char *srv_ch_cluster(const srv_ch *c);
 
 /* Runs SQL in the URL's database (or, when NO_DATABASE, in none: to create it). BODY, LEN bytes
  * (NULL: none), follows the statement: an INSERT's rows. On success *OUT (may be NULL) gets the

@@ -3,7 +3,8 @@
  *
  * An ingest is acknowledged after ClickHouse answered 200 to every INSERT of the batch and then to
  * its row in the `batches` ledger, written last: a batch id found in the ledger is answered as a
- * duplicate without writing anything. */
+ * duplicate without writing anything. In cluster mode ("cluster mode" below) those INSERTs go to the
+ * shard this node connects to, and the ledger is checked on every shard. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,115 @@ static const char *const k_schema[] = {
 static const char *const k_sliced[SRV_FOLD_TABLES] = {"calls",       "fn_slices",   "fn_errors",      "flow_slices",
                                                       "flow_status", "flow_errors", "flow_functions", "exception_flows"};
 
+/* ---- cluster mode ----
+ * With clickhouse://HOST:PORT/DB?cluster=NAME (NAME: an entry of ClickHouse's <remote_servers>, HOST one
+ * of its shards) every table X of k_schema becomes X_local on the ClickHouse this node connects to, with
+ * the same engine, plus X = Distributed(NAME, DB, X_local, cityHash64(X's ORDER BY key)) there. Reads
+ * name X and see every shard (a shard that does not answer fails the read: no partial figures). A batch
+ * is written into this node's X_local tables only, so all of it lives on one shard and a shard that is
+ * down fails the whole batch; the duplicate check reads the Distributed ledger (every shard). Other
+ * writes (issues, events, keys) go through X with insert_distributed_sync=1: rows of one ORDER BY key
+ * land on one shard, where ReplacingMergeTree and FINAL replace them. A table added to k_schema gets
+ * all of this without more code. ClickHouse 18.16 has no distributed DDL without ZooKeeper: each node
+ * creates the tables on its own shard (every shard needs a node, or one `hud-server keys list` run
+ * against it). */
+
+static const char k_create[] = "CREATE TABLE IF NOT EXISTS ";
+
+/* TABLE as this node's writes of a batch name it: X_local in cluster mode (into OUT), else X. */
+static const char *shard_table(const srv_store *st, const char *table, char *out, size_t cap) {
+  if (!srv_ch_cluster(st->ch)) return table;
+  snprintf(out, cap, "%s_local", table);
+  return out;
+}
+
+/* STMT (k_schema's shape: CREATE TABLE IF NOT EXISTS X (...|AS Y) ENGINE ... ORDER BY KEY) as X_local
+ * (Y_local) into L and the Distributed table X over it into D. */
+static int cluster_ddl(const srv_store *st, const char *stmt, hud_buf *l, hud_buf *d) {
+  const char *name = stmt + sizeof k_create - 1, *ob = strstr(stmt, " ORDER BY ");
+  if (strncmp(stmt, k_create, sizeof k_create - 1) != 0 || !ob) return HUD_EINVAL;
+  size_t nlen = strcspn(name, " (");
+  const char *rest = name + nlen;
+  hud_buf_put(l, stmt, (size_t)(rest - stmt));
+  hud_buf_puts(l, "_local");
+  if (strncmp(rest, " AS ", 4) == 0) {
+    size_t olen = strcspn(rest + 4, " ");
+    hud_buf_put(l, rest, 4 + olen);
+    hud_buf_puts(l, "_local");
+    rest += 4 + olen;
+  }
+  hud_buf_puts(l, rest);
+  const char *key = ob + 10;
+  size_t klen = strlen(key);
+  if (key[0] == '(' && klen > 1 && key[klen - 1] == ')') key++, klen -= 2;
+  hud_buf_puts(d, k_create);
+  hud_buf_put(d, name, nlen);
+  hud_buf_puts(d, " AS ");
+  hud_buf_put(d, name, nlen);
+  hud_buf_puts(d, "_local ENGINE = Distributed(");
+  hud_buf_puts(d, srv_ch_cluster(st->ch));
+  hud_buf_puts(d, ", ");
+  hud_buf_puts(d, srv_ch_database(st->ch));
+  hud_buf_puts(d, ", ");
+  hud_buf_put(d, name, nlen);
+  hud_buf_puts(d, "_local, cityHash64(");
+  hud_buf_put(d, key, klen);
+  hud_buf_puts(d, "))");
+  return l->oom || d->oom ? HUD_ENOMEM : 0;
+}
+
+static int exec_ddl(srv_store *st, const char *stmt) {
+  if (!srv_ch_cluster(st->ch)) return srv_chs_exec(st, stmt, NULL, 0);
+  hud_buf l = {0}, d = {0};
+  int rc = cluster_ddl(st, stmt, &l, &d);
+  char *ls = rc == 0 ? hud_buf_take(&l, NULL) : NULL, *ds = rc == 0 ? hud_buf_take(&d, NULL) : NULL;
+  if (rc == 0 && (!ls || !ds)) rc = HUD_ENOMEM;
+  if (rc == 0) rc = srv_chs_exec(st, ls, NULL, 0);
+  if (rc == 0) rc = srv_chs_exec(st, ds, NULL, 0);
+  free(ls);
+  free(ds);
+  hud_buf_free(&l);
+  hud_buf_free(&d);
+  return rc;
+}
+
+/* The URL and the database agree: with ?cluster=NAME, NAME is a cluster this ClickHouse is a shard of
+ * and (TABLES: once created) the tables are Distributed; without, they are not (a database is one mode
+ * or the other). HUD_ECONFIG with the reason on stderr. */
+static int check_mode(srv_store *st, int tables) {
+  const char *cl = srv_ch_cluster(st->ch);
+  hud_buf b = {0};
+  hud_buf_puts(&b, "SELECT (SELECT count() FROM system.clusters WHERE cluster = ");
+  srv_ch_sql_str(&b, cl ? cl : "");
+  hud_buf_puts(&b, "), (SELECT count() FROM system.clusters WHERE is_local AND cluster = ");
+  srv_ch_sql_str(&b, cl ? cl : "");
+  hud_buf_puts(&b, "), (SELECT count() FROM system.tables WHERE engine = 'Distributed' AND name = 'batches'"
+                   " AND database = ");
+  srv_ch_sql_str(&b, srv_ch_database(st->ch));
+  hud_buf_putc(&b, ')');
+  char *sql = hud_buf_take(&b, NULL);
+  if (!sql) return HUD_ENOMEM;
+  srv_ch_rows r;
+  int rc = srv_chs_select(st, sql, 3, &r);
+  free(sql);
+  if (rc < 0) return rc;
+  int64_t shards = r.rows ? srv_ch_i64(&r, 0, 0) : 0, mine = r.rows ? srv_ch_i64(&r, 0, 1) : 0;
+  int dist = r.rows && srv_ch_i64(&r, 0, 2) > 0;
+  srv_ch_rows_free(&r);
+  const char *db = srv_ch_database(st->ch);
+  if (cl && !shards) fprintf(stderr, "hud-server: store: ClickHouse has no cluster '%s' in its remote_servers\n", cl);
+  else if (cl && !mine)
+    fprintf(stderr, "hud-server: store: this ClickHouse is not a shard of cluster '%s' (a node writes into the shard"
+                    " it connects to)\n", cl);
+  else if (cl && tables && !dist)
+    fprintf(stderr, "hud-server: store: database '%s' holds single-node tables; a cluster needs a database of its own\n",
+            db);
+  else if (!cl && tables && dist)
+    fprintf(stderr, "hud-server: store: database '%s' is a cluster's (Distributed tables): add ?cluster=NAME\n", db);
+  else return 0;
+  return HUD_ECONFIG;
+}
+
 static int create_schema(srv_store *st) {
   hud_buf b = {0};
   hud_buf_puts(&b, "CREATE DATABASE IF NOT EXISTS ");
@@ -100,7 +210,9 @@ static int create_schema(srv_store *st) {
   int rc = sql ? srv_ch_query(st->ch, 1, sql, NULL, 0, NULL, NULL, err, sizeof err) : HUD_ENOMEM;
   if (rc < 0) fprintf(stderr, "hud-server: store: %s\n", err[0] ? err : hud_strerror(rc));
   free(sql);
-  for (size_t i = 0; rc == 0 && i < sizeof k_schema / sizeof *k_schema; i++) rc = srv_chs_exec(st, k_schema[i], NULL, 0);
+  if (rc == 0 && srv_ch_cluster(st->ch)) rc = check_mode(st, 0); /* before creating anything */
+  for (size_t i = 0; rc == 0 && i < sizeof k_schema / sizeof *k_schema; i++) rc = exec_ddl(st, k_schema[i]);
+  if (rc == 0) rc = check_mode(st, 1);
   return rc;
 }
 
@@ -125,7 +237,7 @@ static int ch_new(const char *url, srv_store **out) {
   }
   if ((rc = create_schema(st)) < 0) {
     ch_free(st);
-    return rc == HUD_ECONNECT || rc == HUD_ETIMEOUT ? rc : HUD_ESTORE;
+    return rc == HUD_ECONNECT || rc == HUD_ETIMEOUT || rc == HUD_ECONFIG ? rc : HUD_ESTORE;
   }
   *out = st;
   return 0;
@@ -214,11 +326,18 @@ static int insert_rows(srv_store *st, const char *table, hud_buf *body) {
     return HUD_ENOMEM;
   }
   if (!body->n) return 0;
-  char sql[128];
+  char sql[160];
   snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT TabSeparated", table);
   int rc = srv_chs_exec(st, sql, body->p, body->n);
   hud_buf_free(body);
   return rc;
+}
+
+/* insert_rows for a batch's rows: into this node's shard in cluster mode (X_local), so that a batch
+ * is stored on one shard or not at all. */
+static int insert_batch_rows(srv_store *st, const char *table, hud_buf *body) {
+  char local[96];
+  return insert_rows(st, shard_table(st, table, local, sizeof local), body);
 }
 
 static void put_sketch(hud_buf *b, const srv_fold_row *r, int *rc) {
@@ -434,10 +553,10 @@ static int write_entities(srv_store *st, const srv_fold *f, int64_t now) {
     srv_ch_tsv_i64(&spans, from, '\t');
     srv_ch_tsv_i64(&spans, to, '\n');
   }
-  int rc = insert_rows(st, "functions", &fns);
-  if (rc == 0) rc = insert_rows(st, "flows", &flows);
-  if (rc == 0) rc = insert_rows(st, "fn_versions", &vers);
-  if (rc == 0) rc = insert_rows(st, "version_spans", &spans);
+  int rc = insert_batch_rows(st, "functions", &fns);
+  if (rc == 0) rc = insert_batch_rows(st, "flows", &flows);
+  if (rc == 0) rc = insert_batch_rows(st, "fn_versions", &vers);
+  if (rc == 0) rc = insert_batch_rows(st, "version_spans", &spans);
   hud_buf_free(&fns);
   hud_buf_free(&flows);
   hud_buf_free(&vers);
@@ -453,8 +572,8 @@ static int write_identity(srv_store *st, const char *env, const hud_batch *b, in
   srv_ch_tsv_i64(&v, vid, '\t');
   srv_ch_tsv_i64(&v, sid, '\t');
   put_opt(&v, b->service_version ? b->service_version : "", '\n');
-  int rc = insert_rows(st, "services", &s);
-  if (rc == 0) rc = insert_rows(st, "versions", &v);
+  int rc = insert_batch_rows(st, "services", &s);
+  if (rc == 0) rc = insert_batch_rows(st, "versions", &v);
   hud_buf_free(&s);
   hud_buf_free(&v);
   return rc;
@@ -474,7 +593,7 @@ static int write_ledger(srv_store *st, const hud_batch *b, int64_t sid, int64_t 
   struct timespec ts; /* the order of acknowledgement: ties of first_seen between versions */
   clock_gettime(CLOCK_REALTIME, &ts);
   srv_ch_tsv_i64(&l, (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec, '\n');
-  return insert_rows(st, "batches", &l);
+  return insert_batch_rows(st, "batches", &l);
 }
 
 static int write_batch(srv_store *st, const char *env, const hud_batch *b, int64_t now, int64_t *sid_out) {
@@ -493,9 +612,9 @@ static int write_batch(srv_store *st, const char *env, const hud_batch *b, int64
     if (rc == 0 && t == SRV_FOLD_CALLS && body.n) {
       hud_buf copy = {0};
       hud_buf_put(&copy, body.p, body.n);
-      rc = insert_rows(st, "calls_by_flow", &copy);
+      rc = insert_batch_rows(st, "calls_by_flow", &copy);
     }
-    if (rc == 0) rc = insert_rows(st, k_sliced[t], &body);
+    if (rc == 0) rc = insert_batch_rows(st, k_sliced[t], &body);
     hud_buf_free(&body);
   }
   srv_fold_free(f);
@@ -638,7 +757,9 @@ static int ch_key_revoke(srv_store *st, int64_t id, int64_t now) {
 /* ---- maintenance ---- */
 
 /* Retention deletes old slices (an ALTER TABLE ... DELETE mutation, applied by ClickHouse in the
- * background) and expired resolved issues. No rollup: ClickHouse keeps minute rows (reads sum them). */
+ * background) and expired resolved issues. No rollup: ClickHouse keeps minute rows (reads sum them).
+ * In cluster mode on this node's shard only (a Distributed table takes no mutation): each shard's
+ * nodes expire its rows. */
 static int ch_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
   memset(res, 0, sizeof *res);
   int rc = 0;
@@ -646,8 +767,10 @@ static int ch_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
     int64_t cutoff = now - st->opt.retention_s;
     for (int t = 0; rc == 0 && t <= SRV_FOLD_TABLES; t++) {
       char sql[200];
+      char local[96];
       snprintf(sql, sizeof sql, "ALTER TABLE %s DELETE WHERE slice < %lld",
-               t < SRV_FOLD_TABLES ? k_sliced[t] : "calls_by_flow", (long long)cutoff);
+               shard_table(st, t < SRV_FOLD_TABLES ? k_sliced[t] : "calls_by_flow", local, sizeof local),
+               (long long)cutoff);
       rc = srv_chs_exec(st, sql, NULL, 0);
     }
   }
@@ -669,8 +792,9 @@ static int ch_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
     static const char *const tabs[] = {"issue_events", "issues"};
     for (int k = 0; rc == 0 && ids.n && k < 2; k++) {
       hud_buf q = {0};
+      char local[96];
       hud_buf_puts(&q, "ALTER TABLE ");
-      hud_buf_puts(&q, tabs[k]);
+      hud_buf_puts(&q, shard_table(st, tabs[k], local, sizeof local));
       hud_buf_puts(&q, " DELETE WHERE issue_id IN (");
       hud_buf_put(&q, ids.p, ids.n);
       hud_buf_putc(&q, ')');

@@ -42,8 +42,9 @@ static int write_file(const char *dir, const char *name, const char *text) {
   return fclose(f);
 }
 
-static int write_config(const chfix *f) {
-  char cfg[4096];
+/* EXTRA: more of the config's top level (a cluster's <remote_servers>), or "". */
+static int write_config(const chfix *f, const char *extra) {
+  char cfg[8192];
   snprintf(cfg, sizeof cfg,
            "<?xml version=\"1.0\"?>\n<yandex>\n"
            "  <logger><level>warning</level><log>%s/server.log</log><errorlog>%s/error.log</errorlog>"
@@ -54,8 +55,8 @@ static int write_config(const chfix *f) {
            "  <format_schema_path>%s/format_schemas/</format_schema_path>\n"
            "  <mark_cache_size>67108864</mark_cache_size>\n  <max_concurrent_queries>50</max_concurrent_queries>\n"
            "  <users_config>users.xml</users_config>\n  <default_profile>default</default_profile>\n"
-           "  <default_database>default</default_database>\n  <timezone>UTC</timezone>\n</yandex>\n",
-           f->dir, f->dir, f->http_port, f->tcp_port, f->dir, f->dir, f->dir, f->dir);
+           "  <default_database>default</default_database>\n  <timezone>UTC</timezone>\n%s</yandex>\n",
+           f->dir, f->dir, f->http_port, f->tcp_port, f->dir, f->dir, f->dir, f->dir, extra);
   static const char users[] =
       "<?xml version=\"1.0\"?>\n<yandex>\n"
       "  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>\n"
@@ -96,7 +97,8 @@ static void rm_dir(const char *dir) {
 
 static int spawn(chfix *f);
 
-int chfix_start(chfix *f) {
+/* A directory and two ports for F; 0 or -1. */
+static int prepare(chfix *f) {
   memset(f, 0, sizeof *f);
   snprintf(f->dir, sizeof f->dir, "/tmp/hud-chtest-XXXXXX");
   if (!mkdtemp(f->dir)) {
@@ -105,13 +107,46 @@ int chfix_start(chfix *f) {
   }
   f->http_port = free_port();
   f->tcp_port = free_port();
-  if (f->http_port <= 0 || f->tcp_port <= 0 || f->http_port == f->tcp_port || write_config(f) < 0) {
+  if (f->http_port <= 0 || f->tcp_port <= 0 || f->http_port == f->tcp_port) {
     rm_dir(f->dir);
+    f->dir[0] = 0;
     return -1;
   }
   snprintf(f->url, sizeof f->url, "clickhouse://127.0.0.1:%d/hud_test", f->http_port);
-  if (spawn(f) == 0) return 0;
+  return 0;
+}
+
+int chfix_start(chfix *f) {
+  if (prepare(f) < 0) return -1;
+  if (write_config(f, "") == 0 && spawn(f) == 0) return 0;
   chfix_stop(f);
+  return -1;
+}
+
+int chfix_cluster_start(chfix *f, int n, const char *name) {
+  char xml[2048];
+  int len = snprintf(xml, sizeof xml, "  <remote_servers><%s>", name);
+  int ok = n >= 1 && n <= CHFIX_MAX_SHARDS;
+  if (ok) memset(f, 0, (size_t)n * sizeof *f);
+  for (int i = 0; ok && i < n; i++) {
+    ok = prepare(&f[i]) == 0;
+    if (ok)
+      len += snprintf(xml + len, sizeof xml - (size_t)len,
+                      "<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>", f[i].tcp_port);
+  }
+  for (int i = 0; i < n; i++) { /* ports of earlier servers must differ from later ones' */
+    for (int j = 0; ok && j < i; j++)
+      ok = f[i].http_port != f[j].http_port && f[i].http_port != f[j].tcp_port && f[i].tcp_port != f[j].http_port &&
+           f[i].tcp_port != f[j].tcp_port;
+  }
+  snprintf(xml + len, sizeof xml - (size_t)len, "</%s></remote_servers>\n", name);
+  for (int i = 0; ok && i < n; i++) {
+    snprintf(f[i].url, sizeof f[i].url, "clickhouse://127.0.0.1:%d/hud_test?cluster=%s", f[i].http_port, name);
+    ok = write_config(&f[i], xml) == 0 && spawn(&f[i]) == 0;
+  }
+  if (ok) return 0;
+  for (int i = 0; i < n; i++)
+    if (f[i].dir[0]) chfix_stop(&f[i]);
   return -1;
 }
 
@@ -143,12 +178,16 @@ static int spawn(chfix *f) {
   return -1;
 }
 
-int chfix_kill_restart(chfix *f) {
+void chfix_kill(chfix *f) {
   if (f->pid > 0) {
     kill(f->pid, SIGKILL);
     waitpid(f->pid, NULL, 0);
     f->pid = 0;
   }
+}
+
+int chfix_kill_restart(chfix *f) {
+  chfix_kill(f);
   return spawn(f);
 }
 

@@ -18,7 +18,14 @@ int chfix_available(void);
 /* Starts the server and waits (at most 30 s) until it answers /ping; 0 or -1 (with a message on
  * stderr; the directory is removed). */
 int chfix_start(chfix *f);
-/* SIGKILL (no chance to flush anything), then the server again on the same data and ports; 0 or -1. */
+/* N servers (at most CHFIX_MAX_SHARDS) as cluster NAME: one shard each, listed in every one's
+ * <remote_servers>; F[i].url is clickhouse://127.0.0.1:HTTP_i/hud_test?cluster=NAME. 0, or -1 with
+ * every one stopped. Stop each with chfix_stop. */
+#define CHFIX_MAX_SHARDS 4
+int chfix_cluster_start(chfix *f, int n, const char *name);
+/* SIGKILL (no chance to flush anything); chfix_kill_restart starts it again. */
+void chfix_kill(chfix *f);
+/* SIGKILL (when running), then the server again on the same data and ports; 0 or -1. */
 int chfix_kill_restart(chfix *f);
 /* SIGTERM, then SIGKILL after 10 s; the directory is removed. */
 void chfix_stop(chfix *f);

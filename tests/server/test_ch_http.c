@@ -44,6 +44,8 @@ static void bad_urls(void **state) {
   (void)state;
   const char *bad[] = {"http://127.0.0.1:8123/hud", "clickhouse://127.0.0.1/hud", "clickhouse://127.0.0.1:81x3/hud",
                        "clickhouse://127.0.0.1:8123/", "clickhouse://127.0.0.1:8123/hud;DROP", "clickhouse://:8123/hud",
+                       "clickhouse://127.0.0.1:8123/hud?cluster=", "clickhouse://127.0.0.1:8123/hud?shards=2",
+                       "clickhouse://127.0.0.1:8123/hud?cluster=a;DROP", "clickhouse://127.0.0.1:8123/?cluster=hud",
                        NULL};
   for (int i = 0; bad[i]; i++) {
     srv_ch_options o = {.url = bad[i]};
@@ -59,6 +61,11 @@ static void bad_urls(void **state) {
   assert_int_equal(srv_ch_new(&none, &c, NULL, 0), HUD_ECONFIG);
   srv_ch *ok = client("clickhouse://127.0.0.1:8123/hud_2");
   assert_string_equal(srv_ch_database(ok), "hud_2");
+  assert_null(srv_ch_cluster(ok));
+  srv_ch_free(ok);
+  ok = client("clickhouse://127.0.0.1:8123/hud_2?cluster=two_shards");
+  assert_string_equal(srv_ch_database(ok), "hud_2");
+  assert_string_equal(srv_ch_cluster(ok), "two_shards");
   srv_ch_free(ok);
 }
 

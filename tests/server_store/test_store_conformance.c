@@ -5,8 +5,7 @@
  * The batches: two versions of the synthetic service (tests/detect/synth.h; 1.1.0 has fetch_order
  * twice as slow and charge failing more often), late data of 1.0.0 two days back (older than the
  * rollup age: hourly rows), and a batch sent twice (stored once). Answers are compared as JSON,
- * numbers to 1e-9 relative, after dropping the receive and detection times (the two servers
- * receive and detect a few milliseconds apart).
+ * numbers to 1e-9 relative, after dropping the receive and detection times (answers.h).
  *
  * Which typed reads (store_reads.h) each request covers:
  *   services                       services, version (its versions)
@@ -26,7 +25,6 @@
  * Not implemented by the ClickHouse engine yet (their routes answer an error there, checked below):
  *   exception_flows. */
 #include <jansson.h>
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +36,7 @@
 
 #include <cmocka.h>
 
+#include "answers.h"
 #include "ch_fixture.h"
 #include "harness.h"
 #include "hud/codec.h"
@@ -149,67 +148,6 @@ static int teardown(void **state) {
     if (!g) skip();                                                                                                \
   } while (0)
 
-/* Keys whose values are receive or detection times, or name the server (links). */
-static int volatile_key(const char *k) {
-  static const char *const keys[] = {"first_seen", "last_seen", "status_changed_at", "at", "found_since",
-                                     "alerted_at", "detected_at", "links", NULL};
-  for (int i = 0; keys[i]; i++)
-    if (strcmp(k, keys[i]) == 0) return 1;
-  return 0;
-}
-
-/* Where A and B differ (PATH: where we are), into WHY; 1 when equal. */
-static int same(json_t *a, json_t *b, char *path, size_t cap, char *why, size_t wcap) {
-  if (json_is_number(a) && json_is_number(b)) {
-    double x = json_number_value(a), y = json_number_value(b);
-    if (x == y || fabs(x - y) <= 1e-9 * fmax(fabs(x), fabs(y))) return 1;
-    snprintf(why, wcap, "%s: %.17g vs %.17g", path, x, y);
-    return 0;
-  }
-  if (json_typeof(a) != json_typeof(b)) {
-    snprintf(why, wcap, "%s: types differ", path);
-    return 0;
-  }
-  size_t len = strlen(path);
-  if (json_is_object(a)) {
-    const char *k;
-    json_t *v;
-    json_object_foreach(a, k, v) {
-      if (volatile_key(k)) continue;
-      snprintf(path + len, cap - len, ".%s", k);
-      json_t *w = json_object_get(b, k);
-      if (!w) {
-        snprintf(why, wcap, "%s: missing in clickhouse", path);
-        return 0;
-      }
-      if (!same(v, w, path, cap, why, wcap)) return 0;
-    }
-    json_object_foreach(b, k, v) {
-      if (!json_object_get(a, k)) {
-        snprintf(why, wcap, "%s.%s: missing in sqlite", path, k);
-        return 0;
-      }
-    }
-    path[len] = 0;
-    return 1;
-  }
-  if (json_is_array(a)) {
-    if (json_array_size(a) != json_array_size(b)) {
-      snprintf(why, wcap, "%s: %zu vs %zu items", path, json_array_size(a), json_array_size(b));
-      return 0;
-    }
-    for (size_t i = 0; i < json_array_size(a); i++) {
-      snprintf(path + len, cap - len, "[%zu]", i);
-      if (!same(json_array_get(a, i), json_array_get(b, i), path, cap, why, wcap)) return 0;
-    }
-    path[len] = 0;
-    return 1;
-  }
-  if (json_equal(a, b)) return 1;
-  snprintf(why, wcap, "%s: values differ", path);
-  return 0;
-}
-
 static json_t *request(int port, const char *key, const char *method, const char *path, const char *body,
                        long *status) {
   srvh_resp r;
@@ -234,8 +172,8 @@ static json_t *check(const char *method, const char *path, const char *body) {
     free(tb);
     fail_msg("%s: sqlite %ld, clickhouse %ld", path, s1, s2);
   }
-  char where[512] = "", why[700] = "";
-  if (!same(a, b, where, sizeof where, why, sizeof why)) {
+  char why[700] = "";
+  if (!answers_same(a, b, "sqlite", "clickhouse", why, sizeof why)) {
     char *ta = json_dumps(a, JSON_COMPACT), *tb = json_dumps(b, JSON_COMPACT);
     fprintf(stderr, "sqlite:     %.3000s\nclickhouse: %.3000s\n", ta, tb);
     free(ta);

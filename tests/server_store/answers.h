@@ -1,0 +1,14 @@
+/* Two query answers compared as the store tests need: JSON alike, numbers to 1e-9 relative, after
+ * dropping the keys whose values are receive or detection times or name the server (two servers
+ * receive and detect a few milliseconds apart). */
+#ifndef TEST_ANSWERS_H
+#define TEST_ANSWERS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* 1 when A and B agree; else 0 with where and how they differ in WHY (NAME_A, NAME_B: the servers'
+ * names for "missing in ..."). */
+int answers_same(json_t *a, json_t *b, const char *name_a, const char *name_b, char *why, size_t wcap);
+
+#endif
