@@ -1,13 +1,14 @@
 'use strict';
 // The global `__hud` that instrumented code calls (src/rewrite.h):
-//   enter(n) -> h, exit(h), fail(h, err)   around every function's body;
-//   s(h, x) -> x, r(h, v) -> v              where an async function or generator suspends
+//   c                                        the current call's handle, read at each entry;
+//   enter(n) -> h, exit(h, p), fail(h, err)  around every function's body;
+//   s(h, p, x) -> x, r(h, p) -> p', v(x)     where an async function or generator suspends
 //                                           (await, yield) and resumes (after it, catch, finally);
-//   fa(h, iterable)                          the iterable of a `for await` loop;
+//   fa(h, getp, iterable)                    the iterable of a `for await` loop;
 //   table([...]) -> base                     a rewritten module's functions, first thing it runs.
 //
-// The untimed path is plain JS over memory the addon shares (src/runtime.c): a shadow stack
-// here, and each call counted in the C edge table by (callee, caller); the sender thread of the
+// The untimed path is plain JS over memory the addon shares (src/runtime.c): the current call
+// here (the callers' are in the instrumented functions' locals), and each call counted in the C edge table by (callee, caller); the sender thread of the
 // shared C core (sensor/core) reads the counts from there. A new edge, a timed call (the
 // core's sampling countdown in cd[]) and an escaping exception call into the addon.
 //
@@ -24,17 +25,14 @@ const names = [];
 const modules = [];
 
 // Handles: an untimed call's edge id (> 0; 0 when the table was full), a timed one < 0.
-// The shadow stack: frame d is st[2d] (its function: the caller of the next call) and st[2d+1]
-// (its handle); frame 0 is a sentinel (no function, a handle no call has), so the hooks need no
-// test for an empty stack.
-const MAX = 65536;
-const NOBODY = 0x7fffffff;
-const st = new Int32Array(2 * MAX);
-st[0] = -1;
-st[1] = NOBODY;
+// The current call is `api.c`, the handle of the instrumented call running now (NOBODY: none);
+// its function is the caller of the next call. Each instrumented function keeps the value it
+// found in a local (`__hud_p`, src/rewrite.c) and puts it back in its `finally`, so the JS
+// stack is the shadow stack: a frame that never runs its `finally` (near V8's stack limit) leaves
+// a stale value that the next frame below it to end puts right.
+const NOBODY = 0x3fffffff; // a Smi, so that the field stays unboxed
 // `var`, not `let`: the optimized hooks then read them without a hole check. Only the edge table
 // moves (reload()); the countdowns, edge ids and timed frames' functions stay put.
-var top = 0; // eslint-disable-line no-var -- index of the top frame's function in st
 var kf, kc, kfl, ck, mask; // eslint-disable-line no-var -- ck: [calls, edge id] per slot
 const fixed = isMainThread ? native.tables() : null;
 const cd = fixed && fixed.cd;
@@ -43,17 +41,24 @@ const slotfn = fixed && fixed.slotfn;
 const idfl = fixed && fixed.idfl;
 const slotfl = fixed && fixed.slotfl;
 // The current flow (an endpoint or queue consumer, lib/frameworks.js; 0 = none), on every edge.
-// A call inherits it from the call below it on the shadow stack; a run that starts on an empty
-// stack (a timer, an event, a promise job) asks the async context (ctx); a call that resumes on
-// an empty stack takes its edge's flow again (docs/architecture.md, "Node sensor: flows").
+// A call inherits it from the call below it; a run that starts with no instrumented call below
+// it (a timer, an event, a promise job) asks the async context (ctx); a call that resumes with
+// none below it takes its edge's flow again (docs/architecture.md, "Node sensor: flows").
 var fl = 0; // eslint-disable-line no-var
 var ctx = null; // eslint-disable-line no-var
-// Per function, the caller (+ 2; 0 = none yet) and ck index of its last call: a recursion or a
-// loop calling the same function from the same caller finds its counter without hashing.
+// Per function, the caller's handle and ck index of its last call: a recursion or a loop calling
+// the same function from the same untimed caller (an edge id names one function for good) finds
+// its counter without hashing.
 const CACHE = 1 << 20;
-const lastc = new Int32Array(CACHE);
+const NONE = -0x7fffffff; // no handle
+const lastc = new Int32Array(CACHE).fill(NONE);
 const lastf = new Int32Array(CACHE); // and its flow
 const lasts = new Int32Array(CACHE);
+
+// The runtime's interface (`__hud`); `c` is the current call.
+const api = isMainThread
+  ? { c: NOBODY, table, enter, exit, fail, s, r, v, fa, counts }
+  : { c: 0, table, enter: nop, exit: nop, fail: nop, s: (h, p, x) => x, r: (h, p) => p, v, fa: (h, g, x) => x, counts };
 
 function reload() {
   const t = native.tables();
@@ -62,43 +67,48 @@ function reload() {
   kfl = t.kfl;
   ck = t.ck;
   mask = t.mask;
-  lastc.fill(0); // the slots moved
+  lastc.fill(NONE); // the slots moved
 }
 
 function enter(n) {
-  if (top === 0 && ctx !== null) fl = ctx();
-  const c = st[top];
-  const ph = st[top + 1];
+  const ph = api.c;
+  if (ph === NOBODY && ctx !== null) fl = ctx();
   let h;
-  if (lastc[n] === c + 2 && lastf[n] === fl) {
+  if (lastc[n] === ph && lastf[n] === fl) {
     const j = lasts[n];
     ck[j]++;
     h = ck[j + 1];
   } else {
-    h = count(n, c);
+    h = count(n, ph);
   }
-  const own = --cd[n] === 0;
   // Timed: the countdown ran out, or the caller is a sampled call (its self time).
-  if (own || (ph < 0 && (ph & 1) === 0)) h = native.timed(n, c, ph, own, h) | 0; // int32 for the JIT
-  if (top < 2 * MAX - 2) {
-    top += 2;
-    st[top] = n;
-    st[top + 1] = h;
-  }
+  const own = --cd[n] === 0;
+  if (own || (ph < 0 && (ph & 1) === 0)) h = native.timed(n, fnOf(ph), ph, own, h) | 0; // int32 for the JIT
+  api.c = h;
   return h;
 }
 
-// The call of N by C in the current flow counted through the hash table (= ehash() in
-// src/runtime.c); its edge id.
-function count(n, c) {
+// The function of handle H (the caller of the calls it makes): -1 for none.
+function fnOf(h) {
+  if (h === NOBODY) return -1;
+  if (h > 0) return idfn[h];
+  if (h < 0) return slotfn[-h >> 1];
+  return idfn[0]; // handle 0 (the table was full): -3, the addon makes no edge of its calls
+}
+
+// The call of N under handle PH in the current flow counted through the hash table (= ehash()
+// in src/runtime.c); its edge id.
+function count(n, ph) {
+  const c = fnOf(ph);
   let i = (Math.imul(n + 1, 0x9e3779b1) ^ Math.imul(c + 2, 0x85ebca77) ^ Math.imul(fl, 0xc2b2ae35)) & mask;
   for (;;) {
     const f = kf[i];
     if (f === n + 1 && kc[i] === c && kfl[i] === fl) {
       const j = 2 * i;
       ck[j]++; // wraps at 2^32 (the addon reads it modulo 2^32)
-      if (n < CACHE) {
-        lastc[n] = c + 2;
+      if (n < CACHE && ph >= 0) {
+        // Not under a timed handle: its slot goes to another call once it ends.
+        lastc[n] = ph;
         lastf[n] = fl;
         lasts[n] = j;
       }
@@ -114,51 +124,45 @@ function count(n, c) {
   }
 }
 
-function exit(h) {
-  if (st[top + 1] === h) top -= 2;
-  else unwind(h);
+// The call H ends; P was current when it started or last resumed.
+function exit(h, p) {
+  api.c = p;
   if (h < 0) native.exitTimed(h);
-}
-
-// H is not on top: frames above it whose exit never ran (near the stack's limit, a RangeError
-// stops the `finally` that calls exit) go with it. Not found: the call was not on the stack (it
-// suspended and was resumed by a rejection), nothing moves.
-function unwind(h) {
-  for (let k = top - 2; k > 0; k -= 2)
-    if (st[k + 1] === h) {
-      top = k - 2;
-      return;
-    }
 }
 
 function fail(h, err) {
   native.fail(h, err);
 }
 
-function s(h, x) {
-  if (st[top + 1] === h) top -= 2;
-  else unwind(h);
+// The call H suspends (await, yield): P is current again.
+function s(h, p, x) {
+  api.c = p;
   return x;
 }
 
-function r(h, v) {
-  if (top === 0 && ctx !== null) {
+// The call H resumes (after await/yield, in a catch or finally block); P was current when it
+// started or last resumed. Returns what is current when it next suspends or ends: P when it did
+// not suspend (a catch reached synchronously), else what was current at the resume.
+function r(h, p) {
+  const q = api.c;
+  if (q === h) return p;
+  if (q === NOBODY && ctx !== null) {
     fl = h < 0 ? slotfl[-h >> 1] : idfl[h];
     if (fl === 0) fl = ctx(); // entered before its request's route was known
   }
-  if (st[top + 1] !== h && top < 2 * MAX - 2) {
-    top += 2;
-    st[top] = h < 0 ? slotfn[-h >> 1] : idfn[h];
-    st[top + 1] = h;
-  }
-  return v;
+  api.c = h;
+  return q;
 }
 
-// fa(h, iterable): `for await` over ITERABLE in the call h (src/rewrite.c). Each next() (and
-// return()) is where the loop suspends: the call leaves the shadow stack after the inner
-// next() ran (an async generator's body starts there, called by this call); the inner promise
-// is returned as it is, so the loop takes the same ticks.
-function fa(h, iterable) {
+function v(x) {
+  return x;
+}
+
+// fa(h, getp, iterable): `for await` over ITERABLE in the call h (src/rewrite.c); GETP() is the
+// call's __hud_p. Each next() (and return()) is where the loop suspends: the call stops being
+// current after the inner next() ran (an async generator's body starts there, called by this
+// call); the inner promise is returned as it is, so the loop takes the same ticks.
+function fa(h, getp, iterable) {
   if (iterable == null) return iterable; // the loop throws its own TypeError
   const get = iterable[Symbol.asyncIterator];
   if (typeof get !== 'function') return iterable; // a sync iterable: no wrapper (not exact)
@@ -166,16 +170,16 @@ function fa(h, iterable) {
     [Symbol.asyncIterator]() {
       const it = get.call(iterable);
       const w = {
-        next(v) {
-          const p = it.next(v);
-          s(h);
+        next(x) {
+          const p = it.next(x);
+          s(h, getp());
           return p;
         },
       };
       if (typeof it.return === 'function')
-        w.return = (v) => {
-          const p = it.return(v);
-          s(h);
+        w.return = (x) => {
+          const p = it.return(x);
+          s(h, getp());
           return p;
         };
       return w;
@@ -224,16 +228,15 @@ function counts() {
   return out;
 }
 
-const nop = () => 0;
-const pass = (h, x) => x;
+function nop() {
+  return 0;
+}
 
 function install() {
   if (globalThis.__hud) return globalThis.__hud;
   if (isMainThread) reload();
-  const api = isMainThread
-    ? { table, enter, exit, fail, s, r, fa, counts }
-    : { table, enter: nop, exit: nop, fail: nop, s: pass, r: pass, fa: pass, counts };
-  Object.defineProperty(globalThis, '__hud', { value: Object.freeze(api), enumerable: false });
+  Object.seal(api);
+  Object.defineProperty(globalThis, '__hud', { value: api, enumerable: false });
   return api;
 }
 

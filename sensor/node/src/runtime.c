@@ -605,7 +605,7 @@ static void core_init(void) {
   idfl = calloc(IDS, sizeof *idfl);
   if (!core_rc && (!cd || !errs || !idfn || !idc || !idfl || !etable_alloc(ecap, &kf, &kc, &kfl, &ck, &prev, &tot)))
     core_rc = HUD_ENOMEM;
-  if (idfn) idfn[0] = -1; /* id 0: an edge the table had no room for */
+  if (idfn) idfn[0] = -3; /* id 0: an edge the table had no room for; its calls make none (js_edge) */
   for (uint32_t s = FRAMES - 1; s >= 1; s--) free_frames[nfree++] = s;
 }
 
