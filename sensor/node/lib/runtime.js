@@ -33,8 +33,9 @@ const modules = [];
 const NOBODY = 0x3fffffff; // a Smi, so that the field stays unboxed
 // `var`, not `let`: the optimized hooks then read them without a hole check. Only the edge table
 // moves (reload()); the countdowns, edge ids and timed frames' functions stay put.
-var kf, kc, kfl, ck, mask; // eslint-disable-line no-var -- ck: [calls, edge id] per slot
+var kf, kc, kfl, ki, mask; // eslint-disable-line no-var -- ki: the edge id per slot
 const fixed = isMainThread ? native.tables() : null;
+const cnt = fixed && fixed.cnt; // calls per edge id (uint32, read modulo 2^32 by the addon)
 const cd = fixed && fixed.cd;
 const idfn = fixed && fixed.idfn;
 const slotfn = fixed && fixed.slotfn;
@@ -45,15 +46,19 @@ const slotfl = fixed && fixed.slotfl;
 // it (a timer, an event, a promise job) asks the async context (ctx); a call that resumes with
 // none below it takes its edge's flow again (docs/architecture.md, "Node sensor: flows").
 var fl = 0; // eslint-disable-line no-var
+var flk = 0; // eslint-disable-line no-var -- fl's part of the edge cache's key
 var ctx = null; // eslint-disable-line no-var
-// Per function, the caller's handle and ck index of its last call: a recursion or a loop calling
-// the same function from the same untimed caller (an edge id names one function for good) finds
-// its counter without hashing.
+// Per function n, the key of its last call (the caller's handle ^ flk) at kid[2n] and that
+// edge's id at kid[2n+1]: a recursion or a loop calling the same function from the same untimed
+// caller (an edge id names one function for good) in the same flow finds its counter without
+// hashing. Edge ids are < 2^21 and never 2^21 - 1 (src/runtime.c, IDS), so the key is one-to-one
+// for flows below 511 (NOBODY ^ flk included); a call in a higher flow always hashes.
 const CACHE = 1 << 20;
-const NONE = -0x7fffffff; // no handle
-const lastc = new Int32Array(CACHE).fill(NONE);
-const lastf = new Int32Array(CACHE); // and its flow
-const lasts = new Int32Array(CACHE);
+const kid = new Int32Array(2 * CACHE).fill(-0x7fffffff); // no key is negative
+function setFl(x) {
+  fl = x;
+  flk = x < 511 ? x << 21 : -0x80000000; // makes every key negative: no hit
+}
 
 // The runtime's interface (`__hud`); `c` is the current call.
 const api = isMainThread
@@ -65,26 +70,30 @@ function reload() {
   kf = t.kf;
   kc = t.kc;
   kfl = t.kfl;
-  ck = t.ck;
+  ki = t.ki;
   mask = t.mask;
-  lastc.fill(NONE); // the slots moved
 }
 
 function enter(n) {
   const ph = api.c;
-  if (ph === NOBODY && ctx !== null) fl = ctx();
+  if (ph === NOBODY && ctx !== null) setFl(ctx());
   let h;
-  if (lastc[n] === ph && lastf[n] === fl) {
-    const j = lasts[n];
-    ck[j]++;
-    h = ck[j + 1];
+  if (kid[2 * n] === (ph ^ flk)) {
+    h = kid[2 * n + 1];
+    cnt[h]++;
   } else {
     h = count(n, ph);
   }
-  // Timed: the countdown ran out, or the caller is a sampled call (its self time).
-  const own = --cd[n] === 0;
-  if (own || (ph < 0 && (ph & 1) === 0)) h = native.timed(n, fnOf(ph), ph, own, h) | 0; // int32 for the JIT
+  // One test for both reasons to time the call: its countdown ran out (0, and so -1 here), or the
+  // caller is a timed call (< 0), which may want its self time.
+  if (((--cd[n] - 1) | ph) < 0) h = timed(n, ph, h);
   api.c = h;
+  return h;
+}
+
+function timed(n, ph, h) {
+  const own = cd[n] === 0;
+  if (own || (ph < 0 && (ph & 1) === 0)) return native.timed(n, fnOf(ph), ph, own, h) | 0; // int32 for the JIT
   return h;
 }
 
@@ -104,15 +113,14 @@ function count(n, ph) {
   for (;;) {
     const f = kf[i];
     if (f === n + 1 && kc[i] === c && kfl[i] === fl) {
-      const j = 2 * i;
-      ck[j]++; // wraps at 2^32 (the addon reads it modulo 2^32)
-      if (n < CACHE && ph >= 0) {
-        // Not under a timed handle: its slot goes to another call once it ends.
-        lastc[n] = ph;
-        lastf[n] = fl;
-        lasts[n] = j;
+      const id = ki[i];
+      cnt[id]++; // wraps at 2^32 (the addon reads it modulo 2^32)
+      // Not under a timed handle: its slot goes to another call once it ends.
+      if (n < CACHE && ph >= 0 && flk >= 0) {
+        kid[2 * n] = ph ^ flk;
+        kid[2 * n + 1] = id;
       }
-      return ck[j + 1];
+      return id;
     }
     if (f === 0) {
       const id = native.edge(n, c, fl) | 0;
@@ -147,8 +155,8 @@ function r(h, p) {
   const q = api.c;
   if (q === h) return p;
   if (q === NOBODY && ctx !== null) {
-    fl = h < 0 ? slotfl[-h >> 1] : idfl[h];
-    if (fl === 0) fl = ctx(); // entered before its request's route was known
+    setFl(h < 0 ? slotfl[-h >> 1] : idfl[h]);
+    if (fl === 0) setFl(ctx()); // entered before its request's route was known
   }
   api.c = h;
   return q;
@@ -254,7 +262,7 @@ function useFlows(context) {
   if (isMainThread) ctx = context;
 }
 function setFlow(idx) {
-  fl = idx;
+  setFl(idx);
 }
 
 module.exports = { install, counts, start, native, useFlows, setFlow };

@@ -1,20 +1,20 @@
 /* The Node sensor's runtime over the shared core (sensor/core): the native half of `__hud`.
  *
  * A call from JS into Node-API costs ~80 ns, so the untimed path never makes one: lib/runtime.js
- * keeps the shadow stack and counts each call in an edge table that lives here, in C memory,
- * and that JS sees as typed arrays (external ArrayBuffers):
- *   kf[i] = callee + 1 (0 = empty slot), kc[i] = caller (-1 = none), kfl[i] = flow (0 = none,
- *   flows.c); ck[2i] = its calls (a uint32 that wraps), ck[2i+1] = the edge's id (fixed for the
- *   process: idfn[id], idc[id], idfl[id] are its callee, caller and flow);
+ * keeps the current call and counts each call of an edge in memory that lives here, in C, and
+ * that JS sees as typed arrays (external ArrayBuffers):
+ *   the edge table: kf[i] = callee + 1 (0 = empty slot), kc[i] = caller (-1 = none), kfl[i] =
+ *   flow (0 = none, flows.c), ki[i] = the edge's id (fixed for the process: idfn[id], idc[id],
+ *   idfl[id] are its callee, caller and flow); cnt[id] = its calls (a uint32 that wraps);
  *   cd[n] = calls of function n until its next timed call; slotfn[s], slotfl[s] = function and
  *   flow of timed frame s.
- * JS only increments ck[2i] of existing slots and decrements cd[]. Everything else is a call in:
+ * JS only increments cnt[] and decrements cd[]. Everything else is a call in:
  *   edge(n, c, fl) -> id a new edge (inserted under `mu`; -(id + 1) when the table moved: JS
  *                        reloads it)
  *   timed(n, c, ph, own, id) a timed call starts (own: the sampling countdown ran out; else its
  *                        parent, handle ph, is sampled and wants its self time) -> handle < 0
  *   exitTimed(h), fail(h, err), table(...), start(cfg), flush(s), shutdown(s), counts(), stats()
- * The sender's snapshot (under `mu`) adds each slot's calls since the last snapshot to the
+ * The sender's snapshot (under `mu`) adds each edge's calls since the last snapshot to the
  * retired period (counts only grow, modulo 2^32; aligned 4-byte loads and stores are single-copy
  * atomic, so a concurrent increment is seen now or at the next snapshot, never torn). Handles are small
  * integers (V8 keeps them unboxed): an untimed call's edge id, a timed call's -(2 * slot) when
@@ -37,34 +37,32 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 /* ---- the edge table JS counts in ---- */
 #define ECAP0 4096u
 #define ECAP_MAX (1u << 22)
-static int32_t *kf, *kc, *ck, *kfl; /* kfl: the flow of the edge (0: none; flows.c) */
-static uint32_t *prev; /* ck[2i] at the last snapshot (C only) */
-static int64_t *tot;   /* calls up to the last snapshot (C only) */
+static int32_t *kf, *kc, *ki, *kfl; /* kfl: the flow of the edge (0: none; flows.c) */
 static uint32_t ecap, en;
 static int64_t edges_dropped;
 #define CD_CAP (1u << 20) /* functions with a sampling countdown (virtual memory until touched) */
 static int32_t *cd;
 #define IDS (ECAP_MAX / 2) /* edge ids (virtual memory until touched); id 0: unknown */
 static int32_t *idfn, *idc, *idfl;
+static uint32_t *cnt;  /* calls per edge id (JS increments them; they never move) */
+static uint32_t *prev; /* cnt[id] at the last snapshot (C only) */
+static int64_t *tot;   /* calls up to the last snapshot (C only) */
 
 static inline uint32_t ehash(int32_t n, int32_t c, int32_t fl) {
   return ((uint32_t)(n + 1) * 0x9E3779B1u) ^ ((uint32_t)(c + 2) * 0x85EBCA77u) ^
          ((uint32_t)fl * 0xC2B2AE35u); /* = lib/runtime.js */
 }
 
-static bool etable_alloc(uint32_t cap, int32_t **f, int32_t **c, int32_t **fl, int32_t **k, uint32_t **pv,
-                         int64_t **t) {
+static bool etable_alloc(uint32_t cap, int32_t **f, int32_t **c, int32_t **fl, int32_t **k) {
   *f = calloc(cap, sizeof **f);
   *c = calloc(cap, sizeof **c);
   *fl = calloc(cap, sizeof **fl);
-  *k = calloc(2 * (size_t)cap, sizeof **k);
-  *pv = calloc(cap, sizeof **pv);
-  *t = calloc(cap, sizeof **t);
-  if (*f && *c && *fl && *k && *pv && *t) {
-    sns_mem_bytes += (int64_t)cap * (int64_t)(6 * sizeof(int32_t) + sizeof(int64_t));
+  *k = calloc(cap, sizeof **k);
+  if (*f && *c && *fl && *k) {
+    sns_mem_bytes += (int64_t)cap * (int64_t)(4 * sizeof(int32_t));
     return true;
   }
-  free(*f), free(*c), free(*fl), free(*k), free(*pv), free(*t);
+  free(*f), free(*c), free(*fl), free(*k);
   return false;
 }
 
@@ -78,33 +76,29 @@ static uint32_t eslot(int32_t n, int32_t c, int32_t fl) {
  * again). The old arrays stay allocated: V8 holds views of them until it collects them. */
 static bool egrow(void) {
   if (ecap >= ECAP_MAX) return false;
-  int32_t *of = kf, *oc = kc, *ofl = kfl, *ok = ck;
-  uint32_t *op = prev;
-  int64_t *ot = tot;
+  int32_t *of = kf, *oc = kc, *ofl = kfl, *ok = ki;
   uint32_t ocap = ecap;
-  if (!etable_alloc(ocap * 2, &kf, &kc, &kfl, &ck, &prev, &tot)) {
-    kf = of, kc = oc, kfl = ofl, ck = ok, prev = op, tot = ot;
+  if (!etable_alloc(ocap * 2, &kf, &kc, &kfl, &ki)) {
+    kf = of, kc = oc, kfl = ofl, ki = ok;
     return false;
   }
   ecap = ocap * 2;
   for (uint32_t i = 0; i < ocap; i++) {
     if (!of[i]) continue;
     uint32_t j = eslot(of[i] - 1, oc[i], ofl[i]);
-    kf[j] = of[i], kc[j] = oc[i], kfl[j] = ofl[i], ck[2 * j] = ok[2 * i], ck[2 * j + 1] = ok[2 * i + 1];
-    prev[j] = op[i], tot[j] = ot[i];
+    kf[j] = of[i], kc[j] = oc[i], kfl[j] = ofl[i], ki[j] = ok[i];
   }
   return true;
 }
 
 /* Calls since the last snapshot into P (sender, under mu). */
 static void collect(sns_period *p) {
-  for (uint32_t i = 0; i < ecap; i++) {
-    if (!kf[i]) continue;
-    uint32_t d = (uint32_t)ck[2 * i] - prev[i];
+  for (uint32_t id = 1; id <= en; id++) {
+    uint32_t d = cnt[id] - prev[id];
     if (!d) continue;
-    prev[i] += d;
-    tot[i] += d;
-    sns_edge *e = sns_edge_get(p, (uint32_t)(kf[i] - 1), kc[i] < 0 ? SNS_NONE : (uint32_t)kc[i], 0, (uint32_t)kfl[i]);
+    prev[id] += d;
+    tot[id] += d;
+    sns_edge *e = sns_edge_get(p, (uint32_t)idfn[id], idc[id] < 0 ? SNS_NONE : (uint32_t)idc[id], 0, (uint32_t)idfl[id]);
     if (e)
       e->count += (int64_t)d;
     else
@@ -156,7 +150,7 @@ static napi_value external(napi_env env, void *data, size_t bytes, napi_typedarr
   return arr;
 }
 
-/* tables() -> {kf, kc, ck, idfn, mask, cd, slotfn} */
+/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfn, idfl, cd, slotfn, slotfl} */
 static napi_value js_tables(napi_env env, napi_callback_info info) {
   napi_value o, v;
   napi_create_object(env, &o);
@@ -166,7 +160,8 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
     napi_value v;
   } f[] = {{"kf", external(env, kf, ecap * sizeof *kf, napi_int32_array, ecap)},
            {"kc", external(env, kc, ecap * sizeof *kc, napi_int32_array, ecap)},
-           {"ck", external(env, ck, 2 * (size_t)ecap * sizeof *ck, napi_int32_array, 2 * (size_t)ecap)},
+           {"ki", external(env, ki, ecap * sizeof *ki, napi_int32_array, ecap)},
+           {"cnt", external(env, cnt, IDS * sizeof *cnt, napi_int32_array, IDS)},
            {"idfn", external(env, idfn, IDS * sizeof *idfn, napi_int32_array, IDS)},
            {"mask", num(env, ecap - 1)},
            {"cd", external(env, cd, CD_CAP * sizeof *cd, napi_int32_array, CD_CAP)},
@@ -206,13 +201,13 @@ static napi_value js_edge(napi_env env, napi_callback_info info) {
         idfn[en] = n;
         idc[en] = c;
         idfl[en] = fl;
-        ck[2 * i + 1] = (int32_t)en;
+        ki[i] = (int32_t)en;
         kc[i] = c;
         kfl[i] = fl;
         kf[i] = n + 1;
       }
-      ck[2 * i] = (int32_t)((uint32_t)ck[2 * i] + 1);
-      id = ck[2 * i + 1];
+      id = ki[i];
+      cnt[id]++;
     } else {
       edges_dropped++;
       sns_cur->dropped_invocations++;
@@ -552,8 +547,8 @@ static napi_value js_counts(napi_env env, napi_callback_info info) {
   if (napi_create_arraybuffer(env, n * sizeof(double), &data, &ab) == napi_ok) {
     double *d = data;
     memset(d, 0, n * sizeof *d);
-    for (uint32_t i = 0; i < ecap; i++)
-      if (kf[i]) d[2 * (size_t)(kf[i] - 1)] += (double)tot[i] + (double)((uint32_t)ck[2 * i] - prev[i]);
+    for (uint32_t id = 1; id <= en; id++)
+      d[2 * (size_t)idfn[id]] += (double)tot[id] + (double)(cnt[id] - prev[id]);
     for (uint32_t f = 0; f < sns_nfns; f++) d[2 * (size_t)f + 1] = (double)errs[f];
   }
   pthread_mutex_unlock(&mu);
@@ -603,7 +598,11 @@ static void core_init(void) {
   idfn = calloc(IDS, sizeof *idfn);
   idc = calloc(IDS, sizeof *idc);
   idfl = calloc(IDS, sizeof *idfl);
-  if (!core_rc && (!cd || !errs || !idfn || !idc || !idfl || !etable_alloc(ecap, &kf, &kc, &kfl, &ck, &prev, &tot)))
+  cnt = calloc(IDS, sizeof *cnt);
+  prev = calloc(IDS, sizeof *prev);
+  tot = calloc(IDS, sizeof *tot);
+  if (!core_rc && (!cd || !errs || !idfn || !idc || !idfl || !cnt || !prev || !tot ||
+                   !etable_alloc(ecap, &kf, &kc, &kfl, &ki)))
     core_rc = HUD_ENOMEM;
   if (idfn) idfn[0] = -3; /* id 0: an edge the table had no room for; its calls make none (js_edge) */
   for (uint32_t s = FRAMES - 1; s >= 1; s--) free_frames[nfree++] = s;
