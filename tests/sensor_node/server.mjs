@@ -3,7 +3,7 @@
 // and the query API answers with its exact figures: calls and escaped exceptions per
 // function, exceptions per type, exception paths (raised, propagated, caught), and caller
 // edges (also right after an await resumes, and for generators, callbacks and promise
-// reactions). A spinning and a sleeping function's mean
+// reactions) with their call-site lines. A spinning and a sleeping function's mean
 // durations agree with the program's own timing within 5%. With the backend down the program
 // runs as without it and exits promptly.
 import assert from 'node:assert/strict';
@@ -84,6 +84,24 @@ const callers = {
   onRejectName: { main: 1 },
   main: { '<anonymous>': 1 },           // the driver, after its own await (ES module) or not
 };
+// The call-site line of each edge in its caller (fixtures/workload.cjs; main's caller is the
+// driver): the line of the edge's first call, 0 with no caller.
+const callerLines = {
+  fib: { main: 31, fib: 4 },
+  square: { main: 32 },                 // through Array.prototype.map: main's line
+  'makeCounter.inc': { main: 34 },      // called on 34 and 35: the first call's line
+  'Shape.constructor': { 'Shape.create': 14 },
+  range: { main: 41 },
+  ticks: { main: 43 },
+  delay: { main: 44 },
+  throwsSync: { rethrows: 22 },
+  rethrows: { catches: 23 },
+  catches: { main: 48 },
+  'main.<anonymous>': { each: 24, main: 52, '': 0 },
+  'api.nested.deep': { 'api.twice': 26 },
+  onRejectName: { main: 57 },
+  main: { '<anonymous>': 9 },
+};
 const byType = { fails: { Error: 2 }, throwsSync: { TypeError: 2 }, rethrows: { TypeError: 2 } };
 
 try {
@@ -102,6 +120,11 @@ try {
       const have = {};
       for (const c of d.callers) have[c.name || ''] = (have[c.name || ''] || 0) + c.calls;
       assert.deepEqual(have, want, `${workload}: callers of ${name}`);
+      if (callerLines[name]) {
+        const lines = {};
+        for (const c of d.callers) lines[c.name || ''] = c.line;
+        assert.deepEqual(lines, callerLines[name], `${workload}: call-site lines of ${name}`);
+      }
       assert.deepEqual(d.errors_by_type || {}, byType[name] || {}, `${workload}: exceptions of ${name} by type`);
     }
     // Exception paths: where each error was raised, what it went through, where it was caught.

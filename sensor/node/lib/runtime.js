@@ -123,13 +123,47 @@ function count(n, ph) {
       return id;
     }
     if (f === 0) {
-      const id = native.edge(n, c, fl) | 0;
+      const id = native.edge(n, c, fl, c >= 0 ? callLine() : 0) | 0;
       if (id >= 0) return id;
       reload();
       return -id - 1;
     }
     i = (i + 1) & mask;
   }
+}
+
+// The line of the call being entered in its caller, read from the stack once per edge (a new
+// edge's first call): the first frame below the callee's in a rewritten file whose lines are its
+// source's (not TypeScript's compiled output). 0 when there is none.
+const lineFiles = new Map(); // file as V8 reports it -> whether its lines are the source's
+const OWN = path.dirname(__dirname) + path.sep;
+function sites(_, cs) {
+  return cs;
+}
+function callLine() {
+  const prep = Error.prepareStackTrace, limit = Error.stackTraceLimit;
+  const o = {};
+  let cs;
+  try {
+    Error.stackTraceLimit = 16;
+    Error.captureStackTrace(o, enter);
+    Error.prepareStackTrace = sites;
+    cs = o.stack;
+  } catch {
+    cs = null;
+  } finally {
+    Error.prepareStackTrace = prep;
+    Error.stackTraceLimit = limit;
+  }
+  if (!Array.isArray(cs)) return 0;
+  for (let k = 1; k < cs.length; k++) {
+    const f = cs[k].getFileName();
+    if (!f || f.startsWith(OWN)) continue;
+    const ok = lineFiles.get(f);
+    if (ok === undefined) continue;
+    return ok ? cs[k].getLineNumber() | 0 : 0;
+  }
+  return 0;
 }
 
 // The call H ends; P was current when it started or last resumed.
@@ -201,6 +235,7 @@ let tableFailed = false;
 function table(t) {
   const [tids, tnames, file, inserts, mod, meta, hashes] = t;
   stack.register(file, inserts);
+  lineFiles.set(file, !/\.(c|m)?tsx?$/.test(mod));
   const where = file.startsWith('file:') ? fileURLToPath(file) : file;
   let base = ids.length;
   if (isMainThread) {

@@ -19,8 +19,8 @@
  * atomic, so a concurrent increment is seen now or at the next snapshot, never torn). Handles are small
  * integers (V8 keeps them unboxed): an untimed call's edge id, a timed call's -(2 * slot) when
  * sampled, -(2 * slot + 1) when timed for its parent. Only the main thread's environment
- * records (lib/runtime.js installs no-ops in workers). Call sites are not resolved: an edge's
- * line is 0. */
+ * records (lib/runtime.js installs no-ops in workers). An edge's call-site line is that of its
+ * first call (JS reads it from the stack when it makes the edge), the edge's `off` in the core. */
 #include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +44,7 @@ static int64_t edges_dropped;
 static int32_t *cd;
 #define IDS (ECAP_MAX / 2) /* edge ids (virtual memory until touched); id 0: unknown */
 static int32_t *idfn, *idc, *idfl;
+static uint32_t *idline; /* the call-site line of the edge's first call (0: unknown), its `off` */
 static uint32_t *cnt;  /* calls per edge id (JS increments them; they never move) */
 static uint32_t *prev; /* cnt[id] at the last snapshot (C only) */
 static int64_t *tot;   /* calls up to the last snapshot (C only) */
@@ -98,7 +99,8 @@ static void collect(sns_period *p) {
     if (!d) continue;
     prev[id] += d;
     tot[id] += d;
-    sns_edge *e = sns_edge_get(p, (uint32_t)idfn[id], idc[id] < 0 ? SNS_NONE : (uint32_t)idc[id], 0, (uint32_t)idfl[id]);
+    sns_edge *e = sns_edge_get(p, (uint32_t)idfn[id], idc[id] < 0 ? SNS_NONE : (uint32_t)idc[id], idline[id],
+                               (uint32_t)idfl[id]);
     if (e)
       e->count += (int64_t)d;
     else
@@ -110,7 +112,7 @@ static void collect(sns_period *p) {
 typedef struct frame {
   uint64_t t0;
   int64_t child_ns;
-  uint32_t fn, caller, flow;
+  uint32_t fn, caller, off, flow; /* off: the call-site line of its edge */
   uint32_t parent, parent_gen; /* the sampled frame that was on top at entry (self time) */
   uint32_t gen, period;
   bool own, live;
@@ -181,13 +183,16 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
   return o;
 }
 
-/* edge(n, c, flow) -> id, or -(id + 1) when the table moved (JS reloads it). Counts the call. */
+/* edge(n, c, flow, line) -> id, or -(id + 1) when the table moved (JS reloads it). Counts the
+ * call. LINE: the call site's line in the caller (0: unknown), kept from the edge's first call. */
 static napi_value js_edge(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t n = (int32_t)arg_num(env, argv[0]), c = (int32_t)arg_num(env, argv[1]);
   int32_t fl = argc > 2 ? (int32_t)arg_num(env, argv[2]) : 0;
+  double line = argc > 3 ? arg_num(env, argv[3]) : 0;
+  if (!(line >= 0 && line < 1e9)) line = 0;
   if (fl < 0 || (uint32_t)fl > sns_nflows) fl = 0;
   bool moved = false;
   int32_t id = 0;
@@ -201,6 +206,7 @@ static napi_value js_edge(napi_env env, napi_callback_info info) {
         idfn[en] = n;
         idc[en] = c;
         idfl[en] = fl;
+        idline[en] = (uint32_t)line;
         ki[i] = (int32_t)en;
         kc[i] = c;
         kfl[i] = fl;
@@ -241,6 +247,7 @@ static napi_value js_timed(napi_env env, napi_callback_info info) {
       f->fn = (uint32_t)n;
       f->caller = c < 0 ? SNS_NONE : (uint32_t)c;
       f->flow = h >= 1 && h <= en ? (uint32_t)idfl[(uint32_t)h] : 0; /* its edge's */
+      f->off = h >= 1 && h <= en ? idline[(uint32_t)h] : 0;
       f->own = own;
       f->live = true;
       f->period = period_gen;
@@ -274,7 +281,7 @@ static napi_value js_exit_timed(napi_env env, napi_callback_info info) {
       frame *pf = &frames[f->parent];
       if (pf->live && pf->gen == f->parent_gen) pf->child_ns += d;
     }
-    if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, 0, f->flow, d, d - f->child_ns);
+    if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, f->off, f->flow, d, d - f->child_ns);
     f->live = false;
     f->gen++;
     free_frames[nfree++] = s;
@@ -340,19 +347,21 @@ static napi_value js_fail(napi_env env, napi_callback_info info) {
   const char *tn = type_name(env, argv[1]);
   uintptr_t id = err_identity(env, argv[1]);
   pthread_mutex_lock(&mu);
-  uint32_t fn = SNS_NONE, caller = SNS_NONE, flow = 0;
+  uint32_t fn = SNS_NONE, caller = SNS_NONE, flow = 0, off = 0;
   if (h < 0) {
     uint32_t s = slot_of(h);
-    if (s && s < FRAMES && frames[s].live) fn = frames[s].fn, caller = frames[s].caller, flow = frames[s].flow;
+    if (s && s < FRAMES && frames[s].live)
+      fn = frames[s].fn, caller = frames[s].caller, flow = frames[s].flow, off = frames[s].off;
   } else if (h >= 1 && h <= en) {
     fn = (uint32_t)idfn[(uint32_t)h];
     caller = idc[(uint32_t)h] < 0 ? SNS_NONE : (uint32_t)idc[(uint32_t)h];
     flow = (uint32_t)idfl[(uint32_t)h];
+    off = idline[(uint32_t)h];
   }
   if (fn < sns_nfns && (caller == SNS_NONE || caller < sns_nfns)) {
     /* The edge must exist in this period even if the call began in the previous one. */
-    if (!sns_edge_get(sns_cur, fn, caller, 0, flow)) sns_cur->dropped_invocations++;
-    sns_exc *x = sns_exc_get(sns_cur, fn, caller, 0, flow, tn);
+    if (!sns_edge_get(sns_cur, fn, caller, off, flow)) sns_cur->dropped_invocations++;
+    sns_exc *x = sns_exc_get(sns_cur, fn, caller, off, flow, tn);
     if (x) x->count++;
     errs[fn]++;
     sns_xpath_escape(&thread_marker, (const void *)id, tn, flow, fn, caller);
@@ -442,9 +451,9 @@ static void snapshot_hook(sns_period *old, sns_period *fresh, bool final) {
   for (uint32_t k = 1; k < FRAMES && !final; k++) {
     frame *f = &frames[k];
     if (!f->live || !f->own || f->period != period_gen) continue;
-    sns_edge *oe = sns_edge_find(old, f->fn, f->caller, 0, f->flow);
+    sns_edge *oe = sns_edge_find(old, f->fn, f->caller, f->off, f->flow);
     if (!oe || oe->count <= oe->sampled) continue;
-    sns_edge *ne = sns_edge_get(fresh, f->fn, f->caller, 0, f->flow);
+    sns_edge *ne = sns_edge_get(fresh, f->fn, f->caller, f->off, f->flow);
     if (!ne) continue;
     oe->count--;
     ne->count++;
@@ -454,7 +463,14 @@ static void snapshot_hook(sns_period *old, sns_period *fresh, bool final) {
     if (frames[k].live) frames[k].period = period_gen;
 }
 
-static const sns_rt_ops ops = {.lock = rt_lock, .unlock = rt_unlock, .move_running = snapshot_hook};
+/* An edge's `off` is its call-site line already. */
+static int32_t call_line(const sns_fn *caller, uint32_t off) {
+  (void)caller;
+  return (int32_t)off;
+}
+
+static const sns_rt_ops ops = {
+    .lock = rt_lock, .unlock = rt_unlock, .move_running = snapshot_hook, .call_line = call_line};
 
 static char *prop_str(napi_env env, napi_value o, const char *k) {
   napi_value v;
@@ -598,10 +614,11 @@ static void core_init(void) {
   idfn = calloc(IDS, sizeof *idfn);
   idc = calloc(IDS, sizeof *idc);
   idfl = calloc(IDS, sizeof *idfl);
+  idline = calloc(IDS, sizeof *idline);
   cnt = calloc(IDS, sizeof *cnt);
   prev = calloc(IDS, sizeof *prev);
   tot = calloc(IDS, sizeof *tot);
-  if (!core_rc && (!cd || !errs || !idfn || !idc || !idfl || !cnt || !prev || !tot ||
+  if (!core_rc && (!cd || !errs || !idfn || !idc || !idfl || !idline || !cnt || !prev || !tot ||
                    !etable_alloc(ecap, &kf, &kc, &kfl, &ki)))
     core_rc = HUD_ENOMEM;
   if (idfn) idfn[0] = -3; /* id 0: an edge the table had no room for; its calls make none (js_edge) */
