@@ -8,7 +8,8 @@
 //    and mode a fresh app, 1 s of warm-up, then SECONDS measured; rounds rotate the order.
 // Per round, each mode's figure over plain's of the same round; printed: the median ratio over
 // rounds and a 95% bootstrap interval of that median.
-//   node sensor_node_compare_bench.mjs PKG OUT [rounds]   (HUD_BENCH_SECONDS, default 2)
+//   node sensor_node_compare_bench.mjs PKG OUT [rounds]   (HUD_BENCH_SECONDS, default 2;
+//   HUD_BENCH_MODES, default all)
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,7 +41,9 @@ const MODES = {
   'cpu-prof': { args: ['--cpu-prof', '--cpu-prof-dir', prof], env: base },
   otel: { args: ['--require', '@opentelemetry/auto-instrumentations-node/register'], env: { ...base, ...otelEnv } },
 };
-const names = Object.keys(MODES);
+// HUD_BENCH_MODES=plain,sensor: a subset (plain always first).
+const wanted = (process.env.HUD_BENCH_MODES || '').split(',').filter(Boolean);
+const names = Object.keys(MODES).filter((m) => m === 'plain' || !wanted.length || wanted.includes(m));
 const order = (r) => names.map((_, i) => names[(i + r) % names.length]);
 
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];

@@ -606,8 +606,8 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
 static int core_rc;
 static void core_init(void) {
   /* The hooks' cost beyond the core's own work, for the self-reported overhead: the JS side of a
-   * call, ~12 ns (docs/architecture.md); a timed call adds two Node-API calls of ~80 ns. */
-  core_rc = sns_core_init(12.0, 160.0);
+   * call, ~7 ns (docs/architecture.md); a timed call adds two Node-API calls of ~80 ns. */
+  core_rc = sns_core_init(7.0, 160.0);
   ecap = ECAP0;
   cd = calloc(CD_CAP, sizeof *cd);
   errs = calloc(SNS_FN_PAGE * (size_t)SNS_FN_PAGES, sizeof *errs);
