@@ -82,6 +82,10 @@ const callers = {
   'api.twice': { main: 1 },
   'api.nested.deep': { 'api.twice': 2 },
   onRejectName: { main: 1 },
+  next1: { '': 1, close: 1 },           // after a rejection left rejects(), after return() left pair()
+  pair: { tail: 1 },
+  rejects: { tail: 1 },
+  tail: { main: 1 },
   main: { '<anonymous>': 1 },           // the driver, after its own await (ES module) or not
 };
 // The call-site line of each edge in its caller (fixtures/workload.cjs; main's caller is the
@@ -99,10 +103,14 @@ const callerLines = {
   catches: { main: 48 },
   'main.<anonymous>': { each: 24, main: 52, '': 0 },
   'api.nested.deep': { 'api.twice': 26 },
-  onRejectName: { main: 57 },
+  onRejectName: { main: 58 },
+  next1: { '': 0, close: 68 },
+  pair: { tail: 72 },
+  rejects: { tail: 70 },
+  tail: { main: 54 },
   main: { '<anonymous>': 9 },
 };
-const byType = { fails: { Error: 2 }, throwsSync: { TypeError: 2 }, rethrows: { TypeError: 2 } };
+const byType = { fails: { Error: 2 }, throwsSync: { TypeError: 2 }, rethrows: { TypeError: 2 }, rejects: { RangeError: 1 } };
 
 try {
   for (const workload of ['workload.cjs', 'workload.mjs']) {
@@ -131,7 +139,8 @@ try {
     const xf = (await get('/v1/exception-flows', { service, limit: 100 })).flows;
     const paths = xf.map((x) => [x.exception_type, x.origin?.name, x.propagated_through.map((p) => p.name),
       x.caught_in?.name ?? null, x.count]).sort((a, b) => String(a).localeCompare(String(b)));
-    assert.deepEqual(paths, [['Error', 'fails', [], 'main', 2], ['TypeError', 'throwsSync', ['rethrows'], 'catches', 2]],
+    assert.deepEqual(paths, [['Error', 'fails', [], 'main', 2], ['RangeError', 'rejects', [], 'tail', 1],
+      ['TypeError', 'throwsSync', ['rethrows'], 'catches', 2]],
       `${workload}: exception paths`);
   }
 

@@ -16,6 +16,9 @@
 #define OPEN(k) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ");try{"
 #define OPENS(k) "let __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ");try{" /* can suspend */
 #define CLOSE "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud.exit(__hud_h,__hud_p)}"
+#define CLOSES /* can suspend */ \
+  "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud_p=__hud.r(__hud_h,__hud_p);" \
+  "__hud.exit(__hud_h,__hud_p)}"
 
 static hsn_result *rewrite(hud_indexer *ix, const char *src, const char *prologue) {
   hsn_result *r = NULL;
@@ -164,10 +167,10 @@ static void suspensions_pop_and_push(void **state) {
                           NULL);
   assert_string_equal(r->code,
                       "async function a(x) {" OPENS(0) " try { " R "await" S " x" RC " } catch (e) {" R0
-                      " f() } " CLOSE "}\n"
+                      " f() } " CLOSES "}\n"
                       "function* g() {" OPENS(1) " const v = " R "yield" S " 1" RC "; " R "yield __hud.s(__hud_h,__hud_p" RC "; " R
-                      "yield*" S " g()" RC " " CLOSE "}\n"
-                      "async () => {" OPENS(2) "return(" R "await" S " " R "await" S " x" RC RC ")" CLOSE "};\n"
+                      "yield*" S " g()" RC " " CLOSES "}\n"
+                      "async () => {" OPENS(2) "return(" R "await" S " " R "await" S " x" RC RC ")" CLOSES "};\n"
                       "function s() {" OPEN(3) " try { f() } catch { } " CLOSE "}\n"
                       "await top;\n");
   assert_false(r->fns[0].is_generator);
@@ -178,12 +181,12 @@ static void suspensions_pop_and_push(void **state) {
               NULL);
   assert_string_equal(r->code, "async function l(it) {" OPENS(0) " {for await (const x of  " FA "it)) {" R0
                                "f(x);};" RES "} {out: for await (const y of  " FA "it)) {" R0
-                               " g(y) };" RES "} " CLOSE "}\n");
+                               " g(y) };" RES "} " CLOSES "}\n");
   hsn_result_free(r);
   /* Minified (esbuild): `of(` with no space still parses after the wrapper goes in. */
   r = rewrite(ix, "async function m(it){for await(const x of(0,it))f(x)}\n", NULL);
   assert_string_equal(r->code, "async function m(it){" OPENS(0) "{for await(const x of " FA "(0,it))){" R0
-                               "f(x)};" RES "}" CLOSE "}\n");
+                               "f(x)};" RES "}" CLOSES "}\n");
   hsn_result_free(r);
   hud_indexer_free(ix);
 }

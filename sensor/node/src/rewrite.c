@@ -304,10 +304,10 @@ static int instrument_node(rw *w, TSNode fn) {
     if (be - bs < 2) return 0;
     uint32_t d = directives_end(body);
     rc = d ? add_ins(w, d, ns, INS_OPEN_DIRECTIVE, open_n) : add_ins(w, bs + 1, ns, INS_OPEN_BLOCK, open_n);
-    if (!rc) rc = add_ins(w, be - 1, ns, INS_CLOSE_BLOCK, n);
+    if (!rc) rc = add_ins(w, be - 1, ns, INS_CLOSE_BLOCK, open_n);
   } else {
     rc = add_ins(w, bs, ns, INS_OPEN_EXPR, open_n);
-    if (!rc) rc = add_ins(w, be, ns, INS_CLOSE_EXPR, n);
+    if (!rc) rc = add_ins(w, be, ns, INS_CLOSE_EXPR, open_n);
   }
   if (!rc) w->instrumented++;
   return rc;
@@ -362,10 +362,12 @@ static const char *ins_text(int kind, uint32_t n, char *buf, size_t cap) {
     break;
   case INS_CLOSE_BLOCK:
   case INS_CLOSE_EXPR:
+    /* A function that can suspend may end resumed by a rejection, gen.return() or gen.throw()
+     * with nothing of its own run since: RESUME first, so that it gives back what is current. */
     snprintf(buf, cap,
              "%s}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}"
-             "finally{__hud.exit(__hud_h,__hud_p)}%s",
-             kind == INS_CLOSE_EXPR ? ")" : "", kind == INS_CLOSE_EXPR ? "}" : "");
+             "finally{%s__hud.exit(__hud_h,__hud_p)}%s",
+             kind == INS_CLOSE_EXPR ? ")" : "", n & SUSP_BIT ? RESUME ";" : "", kind == INS_CLOSE_EXPR ? "}" : "");
     break;
   case INS_RESUME_OPEN: return "__hud.v(";
   case INS_SUSPEND: return " __hud.s(__hud_h,__hud_p,";
