@@ -123,7 +123,11 @@ function count(n, ph) {
       return id;
     }
     if (f === 0) {
-      const id = native.edge(n, c, fl, c >= 0 ? callLine() : 0) | 0;
+      // The line only for an edge that can be made: not for an undeclared function (its
+      // module's table failed), nor once the table had no room (each call would ask again).
+      const line = c >= 0 && n < ids.length && !full ? callLine() : 0;
+      const id = native.edge(n, c, fl, line) | 0;
+      if (id === 0) full = n < ids.length;
       if (id >= 0) return id;
       reload();
       return -id - 1;
@@ -135,6 +139,7 @@ function count(n, ph) {
 // The line of the call being entered in its caller, read from the stack once per edge (a new
 // edge's first call): the first frame below the callee's in a rewritten file whose lines are its
 // source's (not TypeScript's compiled output). 0 when there is none.
+let full = false; // the edge table had no room for a declared function's edge
 const lineFiles = new Map(); // file as V8 reports it -> whether its lines are the source's
 const OWN = path.dirname(__dirname) + path.sep;
 function sites(_, cs) {
