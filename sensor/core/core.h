@@ -252,6 +252,11 @@ sns_xrec *sns_xpath_escape(const void *thread, const void *exc, const char *type
                            uint32_t caller);
 /* Closes every open path into the current period (done by each snapshot). */
 void sns_xpaths_close(void);
+/* EXC, the exception of THREAD's open path, escaped the flow (Node: an unhandled rejection; no
+ * caller awaited it): the path closes with no catcher. A path of EXC closed lately in the current
+ * period (another exception escaped meanwhile) moves from its catcher to escaped. False when
+ * neither is found. */
+bool sns_xpath_escaped(const void *thread, const void *exc);
 
 /* ---- flows ---- */
 /* Registers (or finds) a flow; *IDX its index. Returns 0, HUD_EINVAL or HUD_ETOOBIG. */

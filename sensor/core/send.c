@@ -346,7 +346,7 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
   b.exception_flows = p->fn ? hud_arena_calloc(a, p->fn, sizeof *b.exception_flows) : NULL;
   for (uint32_t i = 0; i < p->fcap && b.exception_flows; i++) {
     sns_xflow *x = &p->xflows[i];
-    if (!x->hash || x->path[0] >= nfns) continue;
+    if (!x->hash || !x->count || x->path[0] >= nfns) continue; /* 0: moved (sns_xpath_escaped) */
     hud_exception_flow *o = &b.exception_flows[b.n_exception_flows++];
     o->exception_type = x->type;
     memcpy(o->origin_function_id, sns_fn_at(x->path[0])->function_id, sizeof(hud_uuid));

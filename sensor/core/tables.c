@@ -325,7 +325,8 @@ void sns_adapt_sampling(const sns_period *retired, double budget) {
 #define XTHREADS 64
 static sns_xrec xrecs[XTHREADS];
 
-static void xflow_add(sns_period *p, const sns_xrec *r) {
+/* Adds R's path to P; the record's hash, or 0 when it was dropped. */
+static uint64_t xflow_add(sns_period *p, const sns_xrec *r) {
   uint64_t h = 1469598103934665603ull;
 #define H(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ull)
   H((uintptr_t)r->type);
@@ -345,7 +346,7 @@ static void xflow_add(sns_period *p, const sns_xrec *r) {
           x->origin_line == r->origin_line && x->n == r->n &&
           memcmp(x->path, r->path, r->n * sizeof r->path[0]) == 0) {
         x->count++;
-        return;
+        return h;
       }
       k = (k + 1) & mask;
     }
@@ -354,7 +355,7 @@ static void xflow_add(sns_period *p, const sns_xrec *r) {
       x->path = sns_calloc(r->n, sizeof *x->path);
       if (!x->path) {
         p->dropped_xflows++;
-        return;
+        return 0;
       }
       x->hash = h;
       x->type = r->type;
@@ -365,17 +366,17 @@ static void xflow_add(sns_period *p, const sns_xrec *r) {
       memcpy(x->path, r->path, r->n * sizeof r->path[0]);
       x->count = 1;
       p->fn++;
-      return;
+      return h;
     }
     if (p->fcap >= XF_MAX) {
       p->dropped_xflows++;
-      return;
+      return 0;
     }
     uint32_t ncap = p->fcap * 2;
     sns_xflow *nx = sns_calloc(ncap, sizeof *nx);
     if (!nx) {
       p->dropped_xflows++;
-      return;
+      return 0;
     }
     for (uint32_t i = 0; i < p->fcap; i++) {
       if (!p->xflows[i].hash) continue;
@@ -389,8 +390,25 @@ static void xflow_add(sns_period *p, const sns_xrec *r) {
   }
 }
 
+/* The paths closed last in the current period, by (thread, exception) and record hash: a
+ * Node rejection is reported unhandled after its path was closed (caught in the caller) when
+ * another exception escaped in between, e.g. several rejections in one turn of the event loop
+ * (sns_xpath_escaped). Cleared at each snapshot. */
+#define XRECENT 64
+static struct {
+  const void *thread, *exc;
+  uint64_t hash;
+} xrecent[XRECENT];
+static uint32_t xrecent_next;
+
 static void xrec_close(sns_xrec *r) {
-  if (r->thread && r->n) xflow_add(sns_cur, r);
+  if (r->thread && r->n) {
+    uint64_t h = xflow_add(sns_cur, r);
+    xrecent[xrecent_next].thread = r->thread;
+    xrecent[xrecent_next].exc = r->exc;
+    xrecent[xrecent_next].hash = h;
+    xrecent_next = (xrecent_next + 1) % XRECENT;
+  }
   r->thread = NULL;
   r->n = 0;
   r->cut = false;
@@ -399,16 +417,67 @@ static void xrec_close(sns_xrec *r) {
 
 void sns_xpaths_close(void) {
   for (int k = 0; k < XTHREADS; k++) xrec_close(&xrecs[k]);
+  memset(xrecent, 0, sizeof xrecent); /* those paths go with the retired period */
 }
 
-void sns_xpaths_forget(void) { memset(xrecs, 0, sizeof xrecs); }
+void sns_xpaths_forget(void) {
+  memset(xrecs, 0, sizeof xrecs);
+  memset(xrecent, 0, sizeof xrecent);
+}
+
+static sns_xrec *xrec_of(const void *thread) {
+  return &xrecs[(uint32_t)(((uintptr_t)thread >> 4) * 2654435761u) % XTHREADS];
+}
+
+/* Moves one count of the current period's record HASH (a path closed with a catcher) to the
+ * same path escaped. */
+static bool xflow_escape(uint64_t hash) {
+  sns_period *p = sns_cur;
+  uint32_t mask = p->fcap - 1;
+  sns_xflow *x = NULL;
+  for (uint32_t k = (uint32_t)hash & mask; p->xflows[k].hash; k = (k + 1) & mask)
+    if (p->xflows[k].hash == hash) {
+      x = &p->xflows[k];
+      break;
+    }
+  if (!x || x->count < 1) return false;
+  if (x->catcher == SNS_NONE) return true;
+  static sns_xrec t; /* under the runtime's lock; too large for the stack */
+  t.thread = NULL;
+  t.type = x->type;
+  t.flow = x->flow;
+  t.expected = SNS_NONE;
+  t.origin_line = x->origin_line;
+  t.cut = false; /* counted when it closed */
+  t.n = x->n;
+  memcpy(t.path, x->path, x->n * sizeof *x->path);
+  x->count--; /* a record left at 0 is not sent */
+  xflow_add(p, &t);
+  return true;
+}
+
+bool sns_xpath_escaped(const void *thread, const void *exc) {
+  sns_xrec *r = xrec_of(thread);
+  if (r->thread == thread && r->exc == exc && r->n) {
+    r->expected = SNS_NONE;
+    xrec_close(r);
+    return true;
+  }
+  for (uint32_t k = 0; k < XRECENT; k++) {
+    uint32_t i = (xrecent_next + XRECENT - 1 - k) % XRECENT; /* newest first */
+    if (xrecent[i].thread != thread || xrecent[i].exc != exc || !xrecent[i].hash) continue;
+    bool done = xflow_escape(xrecent[i].hash);
+    xrecent[i].hash = 0;
+    return done;
+  }
+  return false;
+}
 
 /* Object identity alone is not enough to continue a path: a freed exception's address is soon
  * reused by the next one, hence the expected function. */
 sns_xrec *sns_xpath_escape(const void *thread, const void *exc, const char *type, uint32_t flow, uint32_t fn,
                            uint32_t caller) {
-  uint32_t h = (uint32_t)(((uintptr_t)thread >> 4) * 2654435761u) % XTHREADS;
-  sns_xrec *r = &xrecs[h];
+  sns_xrec *r = xrec_of(thread);
   if (r->thread == thread && r->exc == exc && r->expected == fn) {
     if (r->n < SNS_XF_MAX_PATH)
       r->path[r->n++] = fn;

@@ -1,5 +1,6 @@
 /* The sensors' shared core (sensor/core) under ASan/UBSan: exact counts through table growth,
- * exceptions per type, exception paths (continued, closed, cut), flows and the sampling quota. */
+ * exceptions per type, exception paths (continued, closed, cut, escaped when reported unhandled),
+ * flows and the sampling quota. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,6 +128,42 @@ static void exception_paths_follow_the_error(void **state) {
   assert_int_equal(sns_cur->fn, 3);
 }
 
+/* Count of the records of P with path [FN] and CATCHER. */
+static int64_t xcount(const sns_period *p, uint32_t fn, uint32_t catcher) {
+  int64_t n = 0;
+  for (uint32_t i = 0; i < p->fcap; i++) {
+    const sns_xflow *x = &p->xflows[i];
+    if (x->hash && x->n == 1 && x->path[0] == fn && x->catcher == catcher) n += x->count;
+  }
+  return n;
+}
+
+/* Unhandled rejections (Node): the open path closes escaped; one closed by a later escape in the
+ * same period moves one count from its catcher to escaped, once; after a snapshot nothing moves. */
+static void unhandled_paths_escape(void **state) {
+  int t, e1, e2, e3, e4;
+  const char *ty = sns_intern(sns_dupstr("Lost"));
+  sns_xpaths_close();
+  sns_period_clear(sns_cur);
+  assert_non_null(sns_xpath_escape(&t, &e1, ty, 0, 2, 1));
+  assert_non_null(sns_xpath_escape(&t, &e2, ty, 0, 2, 1)); /* e1's path: caught in 1 */
+  assert_non_null(sns_xpath_escape(&t, &e3, ty, 0, 2, 1)); /* e2's too */
+  assert_int_equal(xcount(sns_cur, 2, 1), 2);
+  assert_true(sns_xpath_escaped(&t, &e3)); /* open */
+  assert_true(sns_xpath_escaped(&t, &e1)); /* closed, moved */
+  assert_false(sns_xpath_escaped(&t, &e1)); /* once */
+  assert_false(sns_xpath_escaped(&t, &e4)); /* never escaped */
+  assert_int_equal(xcount(sns_cur, 2, 1), 1);
+  assert_int_equal(xcount(sns_cur, 2, SNS_NONE), 2);
+  assert_true(sns_xpath_escaped(&t, &e2));
+  assert_int_equal(xcount(sns_cur, 2, 1), 0); /* a record left at 0 (not sent) */
+  assert_int_equal(xcount(sns_cur, 2, SNS_NONE), 3);
+  assert_non_null(sns_xpath_escape(&t, &e4, ty, 0, 2, 1));
+  sns_xpaths_close(); /* the snapshot: e4's path belongs to the retired period */
+  assert_false(sns_xpath_escaped(&t, &e4));
+  assert_int_equal(xcount(sns_cur, 2, 1), 1);
+}
+
 static void long_paths_are_cut_and_counted(void **state) {
   int t, e;
   const char *ty = sns_intern(sns_dupstr("RecursionError"));
@@ -179,6 +216,7 @@ int main(void) {
       cmocka_unit_test_setup(timed_calls_add_up, setup),
       cmocka_unit_test_setup(exceptions_by_interned_type, setup),
       cmocka_unit_test_setup(exception_paths_follow_the_error, setup),
+      cmocka_unit_test_setup(unhandled_paths_escape, setup),
       cmocka_unit_test_setup(long_paths_are_cut_and_counted, setup),
       cmocka_unit_test_setup(flows_register_once, setup),
       cmocka_unit_test_setup(sampling_keeps_to_the_quota, setup),

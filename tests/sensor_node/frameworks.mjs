@@ -1,12 +1,12 @@
-// Flows of the Node sensor through the real hud-server: Express 4, Fastify 4 and Koa 2 (an ES
-// module) apps
-// (frameworks/app/) run under the sensor with no change and serve concurrent, interleaved
-// requests on loopback; a BullMQ worker consumes jobs from Debian's redis-server started here.
-// The query API must give each endpoint's and queue consumer's exact request count, status
-// mix and errors by exception type, and every function of the application counted in the flow
-// it ran in: after an await resumed, in a timer's and an fs callback, and in error handlers.
-// The packages are installed by `npm ci` from frameworks/package-lock.json into the build
-// tree (once per lockfile). Skipped (77) without npm.
+// Flows of the Node sensor through the real hud-server: Express 4 and 5, Fastify 4 and 5 and
+// Koa 2 and 3 (an ES module) apps (frameworks/app/) run under the sensor with no change and serve
+// concurrent, interleaved requests on loopback; BullMQ 5 and 6 workers consume jobs from
+// Debian's redis-server started here. The query API must give each endpoint's and queue
+// consumer's exact request count, status mix and errors by exception type, and every function
+// of the application counted in the flow it ran in: after an await resumed, in a timer's and an
+// fs callback, and in error handlers. Unhandled rejections and uncaught exceptions (also ones
+// that end the process) escape the flow. The packages are installed by `npm ci` from
+// frameworks/package-lock.json into the build tree (once per lockfile). Skipped (77) without npm.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -122,14 +122,19 @@ async function flows(service) {
     const xf = await get('/v1/exception-flows', { service, flow_id: f.flow_id });
     const exceptions = {};
     for (const e of xf.flows || []) exceptions[e.exception_type] = (exceptions[e.exception_type] || 0) + e.count;
+    // 'Type origin > propagated... > catcher or escaped xCOUNT'
+    paths[`${service} ${name}`] = (xf.flows || []).map((e) => [e.exception_type, e.origin.name,
+      ...e.propagated_through.map((p) => p.name), e.escaped ? 'escaped' : e.caught_in.name].join(' > ')
+      .replace(' > ', ' ') + ` x${e.count}`).sort();
     out[name] = { calls: f.calls, errors: f.errors, status: f.status_codes || {}, exceptions, functions: fns };
     durations[`${service} ${name}`] = f.mean_duration;
   }
   return out;
 }
 
-// Mean duration (ns) per "service flow" as the server answered.
+// Mean duration (ns) and exception paths per "service flow" as the server answered.
 const durations = {};
+const paths = {};
 
 // A flow whose requests or jobs wait at least MIN_MS (timers) has a mean within [MIN_MS, 2 s].
 function checkDuration(service, name, minMs) {
@@ -179,6 +184,12 @@ function expected(fw) {
       functions: { noteHandler: [2, 0], readConfig: [2, 0], 'readConfig.configRead': [2, 0], parseConfig: [2, 0] } };
     e['GET /boom'].functions.errorHandler = [2, 0];
     e['GET /missing/:id'].functions.errorHandler = [1, 0];
+    // An unhandled rejection while the request runs (the application's listener keeps the
+    // process alive): it escaped the flow, whatever the answer.
+    e['GET /later/:id'] = { calls: 2, errors: 2, status: { 200: 2 }, exceptions: { Lost: 2 },
+      functions: { laterHandler: [2, 0], notify: [2, 2], onUnhandled: [2, 0] } };
+    e['GET /fanout'] = { calls: 1, errors: 1, status: { 200: 1 }, exceptions: { Lost: 3 },
+      functions: { fanoutHandler: [1, 0], report: [3, 3], onUnhandled: [3, 0] } };
   }
   return e;
 }
@@ -205,15 +216,19 @@ try {
   });
   hudPort = hud.value;
 
-  for (const fw of ['express', 'fastify', 'koa']) {
-    const service = `flows-${fw}`;
-    const file = fw === 'koa' ? 'koa_app.mjs' : `${fw}_app.cjs`; // Koa: an ES module application
-    const app = await start(process.execPath, ['--import', 'hud-sensor/register', file],
+  // Each framework's current and previous major (npm aliases in frameworks/package.json).
+  const apps = { express: ['express_app.cjs'], fastify: ['fastify_app.cjs'], koa: ['koa_app.mjs'], // Koa: an ES module application
+    express5: ['express_app.cjs', 'express5'], fastify5: ['fastify_app.cjs', 'fastify5'],
+    koa3: ['koa_app.mjs', 'koa3', 'koa-router15'] };
+  for (const [name, args] of Object.entries(apps)) {
+    const service = `flows-${name}`;
+    const fw = name.replace(/\d+$/, '');
+    const app = await start(process.execPath, ['--import', 'hud-sensor/register', ...args],
       { cwd: dir, env: sensorEnv(service) }, (out) => {
         const m = /"port":(\d+)/.exec(out);
         return m ? Number(m[1]) : undefined;
       });
-    const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats'] : requests);
+    const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats', '/later/1', '/later/2', '/fanout'] : requests);
     const got = await Promise.all(order.map(async (p) => {
       const [method, url, n] = /^[A-Z]+ /.test(p) ? p.split(' ') : ['GET', p];
       const r = await fetch(`http://127.0.0.1:${app.value}${url}`, {
@@ -223,15 +238,56 @@ try {
       await r.arrayBuffer();
       return [p, r.status];
     }));
-    for (const [p, s] of got) assert.equal(s, p.startsWith('/boom') ? 500 : p.startsWith('POST') ? 201 : p.startsWith('PUT') ? 200 : /missing|nowhere/.test(p) ? 404 : 200, `${fw} ${p}`);
-    assert.equal(await stop(app.child, fw), 0, `${fw}: exit status\n${app.stderr()}`);
+    for (const [p, s] of got) assert.equal(s, p.startsWith('/boom') ? 500 : p.startsWith('POST') ? 201 : p.startsWith('PUT') ? 200 : /missing|nowhere/.test(p) ? 404 : 200, `${name} ${p}`);
+    assert.equal(await stop(app.child, name), 0, `${name}: exit status\n${app.stderr()}`);
     const log = fs.readFileSync(path.join(dir, `${service}.log`), 'utf8');
-    assert.ok(/sent batch/.test(log) && !/failed/.test(log), `${fw}: batches refused:\n${log}`);
-    assert.deepEqual(await flows(service), expected(fw), `${fw}: flows on the server`);
-    assert.deepEqual(escaped(service), { 'GET /boom': { Boom: 2 } }, `${fw}: exceptions that escaped each flow`);
+    assert.ok(/sent batch/.test(log) && !/failed/.test(log), `${name}: batches refused:\n${log}`);
+    assert.deepEqual(await flows(service), expected(fw), `${name}: flows on the server`);
+    assert.deepEqual(escaped(service), { 'GET /boom': { Boom: 2 }, ...(fw === 'express' ? { 'GET /later/:id': { Lost: 2 }, 'GET /fanout': { Lost: 1 } } : {}) },
+      `${name}: exceptions that escaped each flow`);
+    // The handler's error is caught by the framework: it escaped the application's functions.
+    assert.deepEqual(paths[`${service} GET /boom`], [`Boom explode > boomHandler > escaped x2`], `${name}: GET /boom's path`);
+    if (fw === 'express') {
+      assert.deepEqual(paths[`${service} GET /later/:id`], ['Lost notify > escaped x2'], `${name}: the unhandled rejection's path`);
+      assert.deepEqual(paths[`${service} GET /fanout`], ['Lost report > escaped x3'], `${name}: three in one turn`);
+    }
     checkDuration(service, 'GET /orders/:id', 2); // two timers of at least 1 ms each
-    summary.push(`${fw} ${Object.keys(expected(fw)).length} endpoints`);
+    summary.push(`${name} ${Object.keys(expected(fw)).length} endpoints`);
   }
+
+  // A request that brings the process down as Node does by default: an unhandled rejection,
+  // an exception thrown by a timer callback. The process ends as without the sensor (status 1,
+  // Node's report on stderr) and the last batch says that the exception escaped the flow.
+  // (strict: --unhandled-rejections=strict, where Node reports the rejection as an uncaught
+  // exception first.)
+  const crashes = {
+    reject: { stderr: /Lost \[Error\]: notify 1/, functions: { rejectHandler: [1, 0], notify: [1, 1] }, exc: 'Lost',
+      paths: ['Lost notify > escaped x1'] },
+    throw: { stderr: /Boom \[Error\]: boom/, functions: { throwHandler: [1, 0], 'throwHandler.tick': [1, 1], explode: [1, 1] }, exc: 'Boom',
+      paths: ['Boom explode > throwHandler.tick > escaped x1'] },
+  };
+  crashes.strict = { ...crashes.reject, url: 'reject', flags: ['--unhandled-rejections=strict'] };
+  for (const [kind, want] of Object.entries(crashes)) {
+    const service = `flows-crash-${kind}`;
+    const url = want.url || kind;
+    const app = await start(process.execPath, [...(want.flags || []), '--import', 'hud-sensor/register', 'crash_app.cjs'],
+      { cwd: dir, env: sensorEnv(service) }, (out) => {
+        const m = /"port":(\d+)/.exec(out);
+        return m ? Number(m[1]) : undefined;
+      });
+    app.child.removeAllListeners('exit');
+    const exited = new Promise((resolve) => app.child.on('exit', (code) => resolve(code)));
+    await fetch(`http://127.0.0.1:${app.value}/${url}`, { signal: AbortSignal.timeout(10000) }).then(
+      (r) => assert.fail(`${kind}: answered ${r.status}`), () => {});
+    assert.equal(await exited, 1, `${kind}: exit status`);
+    assert.match(app.stderr(), want.stderr, `${kind}: Node's report`);
+    const route = `GET /${url}`;
+    assert.deepEqual(await flows(service), { [route]: { calls: 1, errors: 1, status: {}, exceptions: { [want.exc]: 1 },
+      functions: want.functions } }, `${kind}: the flow on the server`);
+    assert.deepEqual(paths[`${service} ${route}`], want.paths, `${kind}: the exception's path`);
+    assert.deepEqual(escaped(service), { [route]: { [want.exc]: 1 } }, `${kind}: exceptions that escaped the flow`);
+  }
+  summary.push('a request ending the process by an unhandled rejection (default and strict mode) and by an uncaught exception');
 
   // BullMQ against redis-server on a free loopback port, stopped by pid at the end.
   const redisBin = ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((p) => fs.existsSync(p));
@@ -241,17 +297,20 @@ try {
     const rport = await freePort();
     await start(redisBin, ['--port', String(rport), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       {}, (out) => (/Ready to accept connections/.test(out) ? true : undefined));
-    const { Queue } = createRequire(path.join(dir, 'package.json'))('bullmq');
+    const load = createRequire(path.join(dir, 'package.json'));
     const connection = { host: '127.0.0.1', port: rport };
-    // A CommonJS and an ES module worker application (each its own queue and service).
-    for (const app of ['bullmq_app.cjs', 'bullmq_app.mjs']) {
-      const name = app.replace('_app.', '-');
-      const worker = await start(process.execPath, ['--import', 'hud-sensor/register', app, String(rport), name],
+    // A CommonJS and an ES module worker application (each its own queue and service), and the
+    // CommonJS one with BullMQ 6.
+    for (const [app, pkg] of [['bullmq_app.cjs', 'bullmq'], ['bullmq_app.mjs', 'bullmq'], ['bullmq_app.cjs', 'bullmq6']]) {
+      const name = app.replace('_app.', pkg === 'bullmq' ? '-' : '6-');
+      const { Queue } = load(pkg);
+      const worker = await start(process.execPath, ['--import', 'hud-sensor/register', app, String(rport), name, pkg],
         { cwd: dir, env: sensorEnv(`flows-${name}`) }, (out) => (/"ready":true/.test(out) ? true : undefined));
       const queue = new Queue(name, { connection });
       const jobs = [];
       for (let n = 1; n <= 5; n++) jobs.push(['charge', { n }]);
       for (let n = 1; n <= 3; n++) jobs.push(['refund', { n, fail: n === 2 }]);
+      jobs.push(['remind', { n: 1, notify: true }]); // an unhandled rejection while it runs
       await Promise.all(jobs.map(([job, data]) => queue.add(job, data, { attempts: 1 })));
       // Until every job finished (bounded); then exactly the one meant to fail failed.
       let counts;
@@ -261,7 +320,7 @@ try {
         await new Promise((r) => setTimeout(r, 100));
       }
       const failed = (await queue.getFailed()).map((j) => `${j.name} ${JSON.stringify(j.data)}: ${j.failedReason}`);
-      assert.deepEqual(counts, { completed: 7, failed: 1 }, `${app}: jobs: ${failed.join('; ')}`);
+      assert.deepEqual(counts, { completed: 8, failed: 1 }, `${app}: jobs: ${failed.join('; ')}`);
       assert.deepEqual(failed, ['refund {"n":2,"fail":true}: boom'], `${app}: the failed job`);
       await queue.close();
       assert.equal(await stop(worker.child, app), 0, `${app}: exit\n${worker.stderr()}`);
@@ -269,11 +328,14 @@ try {
         'queue charge': { calls: 5, errors: 0, status: {}, exceptions: {}, functions: { processor: [5, 0], processJob: [5, 0], price: [5, 0] } },
         'queue refund': { calls: 3, errors: 1, status: {}, exceptions: { Boom: 1 },
           functions: { processor: [3, 0], processJob: [3, 1], price: [2, 0], explode: [1, 1] } },
+        'queue remind': { calls: 1, errors: 1, status: {}, exceptions: { Lost: 1 },
+          functions: { processor: [1, 0], processJob: [1, 0], price: [1, 0], notify: [1, 1], onUnhandled: [1, 0] } },
       }, `${app}: flows on the server`);
-      assert.deepEqual(escaped(`flows-${name}`), { 'queue refund': { Boom: 1 } }, `${app}: exceptions that escaped each flow`);
+      assert.deepEqual(escaped(`flows-${name}`), { 'queue refund': { Boom: 1 }, 'queue remind': { Lost: 1 } }, `${app}: exceptions that escaped each flow`);
+      assert.deepEqual(paths[`flows-${name} queue remind`], ['Lost notify > escaped x1'], `${app}: the unhandled rejection's path`);
       checkDuration(`flows-${name}`, 'queue charge', 1);
     }
-    summary.push('bullmq (CommonJS and ES module apps) 2 queue flows each');
+    summary.push('bullmq 5 (CommonJS and ES module apps) and 6, 2 queue flows each');
   }
   console.log(`frameworks: ${summary.join(', ')}: exact counts, status mix, errors and functions per flow`);
 } finally {

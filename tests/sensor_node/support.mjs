@@ -74,3 +74,51 @@ export function npmInstall(name, { link = false } = {}) {
   }
   return dir;
 }
+
+// A real hud-server (HUD_SERVER_BIN) on a free loopback port over DIR/hud.db, with an ingest
+// and a read key. Returns {port, keys, get(path, params) -> JSON, sensorEnv(service) -> the
+// environment that sends to it, stop()}.
+export async function hudServer(dir) {
+  const { spawn } = await import('node:child_process');
+  const BIN = process.env.HUD_SERVER_BIN;
+  assert.ok(BIN && fs.existsSync(BIN), `hud-server not built at ${BIN}`);
+  const db = path.join(dir, 'hud.db');
+  fs.rmSync(db, { force: true });
+  const keys = {};
+  for (const role of ['ingest', 'read']) {
+    const r = spawnSync(BIN, ['keys', 'create', '--env', 'test', '--role', role, '--db', db], { encoding: 'utf8', timeout: 30000 });
+    keys[role] = (r.stdout || '').trim().split('\n')[0];
+    assert.match(keys[role], /^hud_/, `keys create: ${r.stdout} ${r.stderr}`);
+  }
+  const srv = spawn(BIN, ['--db', db, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`hud-server did not start: ${out}`)), 20000);
+    srv.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on \S+:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    });
+    srv.on('exit', () => reject(new Error(`hud-server exited: ${out}`)));
+  });
+  return {
+    port,
+    keys,
+    async get(p, params) {
+      const r = await fetch(`http://127.0.0.1:${port}${p}?${new URLSearchParams(params)}`, {
+        headers: { Authorization: `Bearer ${keys.read}`, 'Cache-Control': 'no-cache' },
+        signal: AbortSignal.timeout(10000),
+      });
+      assert.equal(r.status, 200, `${p}: HTTP ${r.status}`);
+      return r.json();
+    },
+    sensorEnv: (service) => ({
+      HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_URL: `http://127.0.0.1:${port}`, HUD_KEY: keys.ingest,
+      HUD_SERVICE: service, HUD_FLUSH_INTERVAL: '0.5', HUD_LOG_FILE: path.join(dir, `${service}.log`),
+    }),
+    stop: () => srv.kill('SIGTERM'),
+  };
+}

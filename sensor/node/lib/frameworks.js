@@ -1,5 +1,5 @@
 'use strict';
-// Flows (docs/sensor-node.md): HTTP endpoints of Express 4, Fastify 4 and Koa 2 (with
+// Flows (docs/sensor-node.md): HTTP endpoints of Express 4 and 5, Fastify 4 and 5 and Koa 2 and 3 (with
 // @koa/router), and BullMQ workers' jobs, recorded with no change to the application. The
 // frameworks' own modules are patched as they load (CommonJS, through lib/cjs.js's compile
 // wrapper, which also compiles a CommonJS package imported from an ES module).
@@ -10,6 +10,8 @@
 // call that follows; a run of instrumented code that starts on an empty shadow stack (a timer,
 // an event, a promise job) asks the context (runtime.useFlows).
 const { AsyncLocalStorage } = require('node:async_hooks');
+const fs = require('node:fs');
+const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 
 const als = new AsyncLocalStorage();
@@ -56,6 +58,7 @@ class Rec {
     this.method = method;
     this.base = ''; // Express: the mount paths (templates) of the routers entered
     this.err = undefined;
+    this.escaped = undefined; // an unhandled rejection or uncaught exception while it ran
     this.done = false;
     this.next = null;
     this.wnext = null;
@@ -80,13 +83,14 @@ function typeName(err) {
 }
 
 // Records a finished request: an exception counts when the response is a server error (as
-// the Python sensor: an exception that escaped the handler answers 500).
+// the Python sensor: an exception that escaped the handler answers 500), or when one escaped
+// the flow while it ran (an unhandled rejection, an uncaught exception), whatever the answer.
 function finish(rec, status) {
   if (rec.done) return;
   rec.done = true;
   if (!rec.flow) rec.flow = endpoint(rec.method, '<unmatched>');
-  const failed = rec.err !== undefined && status >= 500;
-  native.flowAdd(rec.flow, status | 0, (performance.now() - rec.t0) * 1e6, failed ? typeName(rec.err) : '');
+  const err = rec.err !== undefined && status >= 500 ? rec.err : rec.escaped;
+  native.flowAdd(rec.flow, status | 0, (performance.now() - rec.t0) * 1e6, err !== undefined ? typeName(err) : '');
 }
 
 function onEnd(res, rec) {
@@ -95,7 +99,7 @@ function onEnd(res, rec) {
   res.once('close', end);
 }
 
-// ---- Express 4 ----
+// ---- Express 4 and 5 (the same shape: application, router, layer, route) ----
 function expressApplication(app) {
   const handle = app.handle;
   app.handle = function hudHandle(req, res, callback) {
@@ -121,10 +125,11 @@ function expressRouter(proto) {
 }
 
 function expressLayer(Layer) {
-  const handleRequest = Layer.prototype.handle_request;
+  const key = typeof Layer.prototype.handleRequest === 'function' ? 'handleRequest' : 'handle_request'; // 5 : 4
+  const handleRequest = Layer.prototype[key];
   // Every layer: an error passed on to next is the request's exception (until handled); a
   // mount layer adds its path template to the request's base while its router runs.
-  Layer.prototype.handle_request = function hudHandleRequest(req, res, next) {
+  Layer.prototype[key] = function hudHandleRequest(req, res, next) {
     const rec = req[kRec];
     if (!rec) return handleRequest.call(this, req, res, next);
     if (rec.next !== next) {
@@ -158,7 +163,7 @@ function expressRoute(Route) {
   };
 }
 
-// ---- Fastify 4 ----
+// ---- Fastify 4 and 5 ----
 // Fastify runs the rest of a request after its body was read in an AsyncResource of the
 // request (lib/contentTypeParser.js): the context set at onRequest reaches the handler.
 function fastifyHooks(app) {
@@ -196,7 +201,7 @@ function fastifyModule(mod) {
   mod.exports = fastify;
 }
 
-// ---- Koa 2 (@koa/router sets ctx._matchedRoute before the route's middleware runs) ----
+// ---- Koa 2 and 3 (@koa/router sets ctx._matchedRoute before the route's middleware runs) ----
 function koaApplication(Application) {
   const handleRequest = Application.prototype.handleRequest;
   Application.prototype.handleRequest = function hudHandleRequest(ctx, fnMiddleware) {
@@ -225,18 +230,20 @@ function koaApplication(Application) {
 function bullmqWorker(Worker) {
   const call = Worker.prototype.callProcessJob;
   if (typeof call !== 'function') return;
-  Worker.prototype.callProcessJob = function hudCallProcessJob(job, token) {
+  Worker.prototype.callProcessJob = function hudCallProcessJob(job, ...rest) {
     const rec = new Rec('');
     rec.flow = queueFlow(String(job && job.name), String(this.name));
     const end = (err) => {
+      if (rec.done) return;
       rec.done = true;
+      if (err === undefined) err = rec.escaped;
       native.flowAdd(rec.flow, 0, (performance.now() - rec.t0) * 1e6, err === undefined ? '' : typeName(err));
     };
     let p;
     try {
       p = als.run(rec, () => {
         runtime.setFlow(rec.flow);
-        return call.call(this, job, token);
+        return call.call(this, job, ...rest); // (job, token) in 5, (job, token, signal) in 6
       });
     } catch (err) {
       end(err);
@@ -255,16 +262,90 @@ function bullmqWorker(Worker) {
   };
 }
 
-// Which loaded file is patched how (paths inside the package, '/' separated).
+// ---- exceptions that escape the flow: unhandled rejections, uncaught exceptions ----
+// Node emits 'unhandledRejection' through process.emit in every --unhandled-rejections mode but
+// strict, inside the rejected promise's async context (so the request's record is the store);
+// a listener of ours would change the default (no listener: the process ends), so process.emit
+// is wrapped instead, returning what it returns. 'uncaughtExceptionMonitor' (observing only)
+// covers uncaught exceptions and strict mode; when no 'uncaughtException' listener keeps the
+// process alive, the request or job in whose context it happened is recorded as failed now
+// (it will never end) and the exit hook sends the batch.
+function escapedFlow(err, fatal) {
+  try {
+    native.flowEscaped(err); // its exception path: escaped, not caught by the caller
+    const rec = als.getStore();
+    if (rec === undefined || rec.done) return;
+    if (rec.escaped === undefined) rec.escaped = err;
+    if (!fatal || (!rec.flow && !rec.method)) return;
+    rec.done = true;
+    const flow = rec.flow || endpoint(rec.method, '<unmatched>');
+    native.flowAdd(flow, 0, (performance.now() - rec.t0) * 1e6, typeName(rec.escaped));
+  } catch {
+    // the application's own handling goes on whatever happens here
+  }
+}
+
+function watchEscapes() {
+  const orig = process.emit;
+  const stack = require('./stack');
+  // The same name and length as EventEmitter's emit. Its frame is below the listeners':
+  // error.stack leaves it out, and one more frame is captured meanwhile.
+  process.emit = function emit(event) {
+    if (event === 'unhandledRejection') escapedFlow(arguments[1], false); // eslint-disable-line prefer-rest-params
+    const limit = stack.raiseOwn();
+    try {
+      return orig.apply(this, arguments); // eslint-disable-line prefer-rest-params
+    } finally {
+      stack.lowerOwn(limit);
+    }
+  };
+  process.on('uncaughtExceptionMonitor', (err) => {
+    const fatal = process.listenerCount('uncaughtException') === 0 && !process.hasUncaughtExceptionCaptureCallback();
+    escapedFlow(err, fatal);
+  });
+}
+
+// Which file of which package is patched how: [package name, path inside it ('/' separated),
+// patch]. The name is the package's own (its package.json), so that an installed alias
+// ("express5": "npm:express@5") is patched too.
 const patches = [
-  [/[/\\]express[/\\]lib[/\\]application\.js$/, (m) => expressApplication(m.exports)],
-  [/[/\\]express[/\\]lib[/\\]router[/\\]index\.js$/, (m) => expressRouter(m.exports)],
-  [/[/\\]express[/\\]lib[/\\]router[/\\]layer\.js$/, (m) => expressLayer(m.exports)],
-  [/[/\\]express[/\\]lib[/\\]router[/\\]route\.js$/, (m) => expressRoute(m.exports)],
-  [/[/\\]fastify[/\\]fastify\.js$/, fastifyModule],
-  [/[/\\]koa[/\\]lib[/\\]application\.js$/, (m) => koaApplication(m.exports)],
-  [/[/\\]bullmq[/\\]dist[/\\]cjs[/\\]classes[/\\]worker\.js$/, (m) => bullmqWorker(m.exports.Worker)],
+  // Express 4 (its router in lib/router/) and 5 (the `router` package, also used on its own)
+  ['express', 'lib/application.js', (m) => expressApplication(m.exports)],
+  ['express', 'lib/router/index.js', (m) => expressRouter(m.exports)],
+  ['express', 'lib/router/layer.js', (m) => expressLayer(m.exports)],
+  ['express', 'lib/router/route.js', (m) => expressRoute(m.exports)],
+  ['router', 'index.js', (m) => expressRouter(m.exports.prototype)],
+  ['router', 'lib/layer.js', (m) => expressLayer(m.exports)],
+  ['router', 'lib/route.js', (m) => expressRoute(m.exports)],
+  ['fastify', 'fastify.js', fastifyModule],
+  ['koa', 'lib/application.js', (m) => koaApplication(m.exports)],
+  ['bullmq', 'dist/cjs/classes/worker.js', (m) => bullmqWorker(m.exports.Worker)],
 ];
+const patchedFiles = new Set(patches.map((p) => p[1]));
+
+// The package FILENAME belongs to: [its name, the path inside it], or null when no patch is
+// for that path (the package.json is read only then, once per package directory).
+const names = new Map();
+function packageOf(filename) {
+  const sep = path.sep;
+  const i = filename.lastIndexOf(`${sep}node_modules${sep}`);
+  if (i < 0) return null;
+  const parts = filename.slice(i + 14).split(sep);
+  const n = parts[0].startsWith('@') ? 2 : 1;
+  const rel = parts.slice(n).join('/');
+  if (!patchedFiles.has(rel)) return null;
+  const root = filename.slice(0, i + 14) + parts.slice(0, n).join(sep);
+  let name = names.get(root);
+  if (name === undefined) {
+    try {
+      name = String(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).name);
+    } catch {
+      name = '';
+    }
+    names.set(root, name);
+  }
+  return [name, rel];
+}
 
 let installed = false;
 
@@ -273,10 +354,13 @@ function install() {
   installed = true;
   runtime = require('./runtime');
   native = runtime.native;
+  watchEscapes();
   require('./cjs').onLoaded((module, filename) => {
     if (!filename.includes('node_modules')) return;
-    for (const [re, patch] of patches) {
-      if (!re.test(filename)) continue;
+    const pkg = packageOf(filename);
+    if (pkg === null) return;
+    for (const [name, file, patch] of patches) {
+      if (name !== pkg[0] || file !== pkg[1]) continue;
       try {
         patch(module);
       } catch {

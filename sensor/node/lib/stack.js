@@ -57,6 +57,20 @@ function raise(limit) {
 function lower() {
   limits.pop();
 }
+// The same for a wrapper of the sensor's other than lib/cjs.js's (process.emit, lib/frameworks.js):
+// raiseOwn() -> the limit to give lowerOwn() once the wrapper's callee returned.
+function raiseOwn() {
+  const limit = Error.stackTraceLimit;
+  if (typeof limit !== 'number' || !Number.isFinite(limit)) return undefined;
+  raise(limit);
+  Error.stackTraceLimit = limit + 1;
+  return limit;
+}
+function lowerOwn(limit) {
+  if (limit === undefined) return;
+  lower();
+  if (Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
+}
 // The limit as the application set it: raised values are undone from the innermost out (one
 // the application set itself meanwhile stays).
 function appLimit() {
@@ -159,4 +173,4 @@ function mode(env = process.env) {
   return m === 'sourcemap' || m === 'off' ? m : 'exact';
 }
 
-module.exports = { register, originalColumn, install, mode, raise, lower };
+module.exports = { register, originalColumn, install, mode, raise, lower, raiseOwn, lowerOwn };

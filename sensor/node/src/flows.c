@@ -3,7 +3,8 @@
  *   flowEndpoint(method, route) -> idx   registers (or finds) an endpoint flow (0: refused);
  *   flowQueue(task, queue) -> idx        a queue consumer;
  *   flowAdd(idx, status, dur_ns[, type]) one finished request or job (type: the escaped
- *                                        exception's constructor name).
+ *                                        exception's constructor name);
+ *   flowEscaped(err) -> bool             err escaped the flow (an unhandled rejection).
  *
  * How the current flow follows the work is lib/runtime.js's (docs/architecture.md, "Node
  * sensor: flows"); the edges, timed calls and exceptions carry it (runtime.c). */
@@ -70,11 +71,29 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* flowEscaped(err) -> bool: ERR escaped the flow (an unhandled rejection or an uncaught
+ * exception): its exception path, when it is the one still open, closes with no catcher. */
+static napi_value js_escaped(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], ret;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  const void *thread, *exc;
+  bool done = false;
+  if (argc == 1 && hsn_last_escape(env, argv[0], &thread, &exc)) {
+    hsn_lock();
+    done = sns_xpath_escaped(thread, exc);
+    hsn_unlock();
+  }
+  napi_get_boolean(env, done, &ret);
+  return ret;
+}
+
 int hsn_flows_init(napi_env env, napi_value exports) {
+  if (hsn_keep_escapes(env, exports)) return -1; /* flowEscaped() finds errors that escaped earlier */
   static const struct {
     const char *name;
     napi_callback cb;
-  } fns[] = {{"flowEndpoint", js_endpoint}, {"flowQueue", js_queue}, {"flowAdd", js_add}};
+  } fns[] = {{"flowEndpoint", js_endpoint}, {"flowQueue", js_queue}, {"flowAdd", js_add}, {"flowEscaped", js_escaped}};
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f) != napi_ok ||

@@ -6,7 +6,7 @@
 
 #include <node_api.h>
 
-/* Adds flowEndpoint/flowQueue/flowAdd to EXPORTS. 0 or -1. */
+/* Adds flowEndpoint/flowQueue/flowAdd/flowEscaped to EXPORTS. 0 or -1. */
 int hsn_flows_init(napi_env env, napi_value exports);
 
 #endif

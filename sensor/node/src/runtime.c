@@ -643,3 +643,63 @@ int hsn_runtime_init(napi_env env, napi_value exports) {
   }
   return hsn_flows_init(env, exports);
 }
+
+/* ---- for flows.c: the exception path keys of the last escaped errors ----
+ * err_identity() keeps one weak reference, the last escaped error's. Node reports a rejection
+ * as unhandled once the turn's microtasks ran, after other escapes maybe (several rejections in
+ * one turn), so fail() is wrapped to keep the previous errors' references and ids too. */
+#define KEPT 16
+static struct {
+  napi_ref ref;
+  uintptr_t id;
+} kept[KEPT];
+static uint32_t kept_next;
+
+static napi_value js_fail_keep(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], prev_v;
+  bool same = true;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 2 && last_err && napi_get_reference_value(env, last_err, &prev_v) == napi_ok && prev_v &&
+      napi_strict_equals(env, prev_v, argv[1], &same) == napi_ok && !same) {
+    if (kept[kept_next].ref) napi_delete_reference(env, kept[kept_next].ref);
+    kept[kept_next].ref = NULL;
+    if (napi_create_reference(env, prev_v, 0, &kept[kept_next].ref) == napi_ok) kept[kept_next].id = last_err_id;
+    kept_next = (kept_next + 1) % KEPT;
+  }
+  return js_fail(env, info);
+}
+
+/* Replaces EXPORTS.fail with the wrapper above. 0 or -1. */
+int hsn_keep_escapes(napi_env env, napi_value exports) {
+  napi_value f;
+  if (napi_create_function(env, "fail", NAPI_AUTO_LENGTH, js_fail_keep, NULL, &f) != napi_ok ||
+      napi_set_named_property(env, exports, "fail", f) != napi_ok)
+    return -1;
+  return 0;
+}
+
+static bool is_ref_of(napi_env env, napi_ref ref, napi_value v) {
+  napi_value x;
+  bool same = false;
+  return ref && napi_get_reference_value(env, ref, &x) == napi_ok && x && napi_strict_equals(env, x, v, &same) == napi_ok &&
+         same;
+}
+
+bool hsn_last_escape(napi_env env, napi_value err, const void **thread, const void **exc) {
+  napi_valuetype t;
+  if (napi_typeof(env, err, &t) != napi_ok || (t != napi_object && t != napi_function)) return false;
+  *thread = &thread_marker;
+  if (is_ref_of(env, last_err, err)) {
+    *exc = (const void *)last_err_id;
+    return true;
+  }
+  for (uint32_t k = 0; k < KEPT; k++) {
+    uint32_t i = (kept_next + KEPT - 1 - k) % KEPT; /* newest first */
+    if (is_ref_of(env, kept[i].ref, err)) {
+      *exc = (const void *)kept[i].id;
+      return true;
+    }
+  }
+  return false;
+}

@@ -3,6 +3,7 @@
 #define HSN_RUNTIME_H
 
 #include <node_api.h>
+#include <stdbool.h>
 
 /* Adds the natives of lib/runtime.js (tables, edge, timed, exitTimed, fail, table, start, flush,
  * shutdown, counts, stats) and the flow natives (flows.h) to EXPORTS. 0 or -1. */
@@ -11,5 +12,11 @@ int hsn_runtime_init(napi_env env, napi_value exports);
 /* The lock the hooks hold while they touch the core (the sender takes it for its snapshot). */
 void hsn_lock(void);
 void hsn_unlock(void);
+
+/* Whether ERR is the error of one of the last escapes fail() recorded; then *THREAD and *EXC are
+ * the keys of its exception path (sns_xpath_escaped). Called without the lock. */
+bool hsn_last_escape(napi_env env, napi_value err, const void **thread, const void **exc);
+/* Wraps EXPORTS.fail so that the last escaped errors' keys are kept for hsn_last_escape. */
+int hsn_keep_escapes(napi_env env, napi_value exports);
 
 #endif

@@ -7,5 +7,8 @@ const connection = { host: '127.0.0.1', port: Number(process.argv[2]) };
 const worker = new Worker(process.argv[3], async function processor(job) {
   return w.processJob(job.data);
 }, { connection, concurrency: 4 });
+process.on('unhandledRejection', function onUnhandled(err) {
+  if (!(err instanceof w.Lost)) throw err;
+});
 worker.on('ready', () => console.log(JSON.stringify({ ready: true })));
 process.on('SIGTERM', () => worker.close().then(() => process.exit(0)));

@@ -1,6 +1,8 @@
 'use strict';
-// Express 4: a router mounted at /orders, routes on the app, an error middleware.
-const express = require('express');
+// Express 4 (or the package argv[2]: Express 5): a router mounted at /orders, routes on the app,
+// an error middleware, an unhandled rejection.
+const express = require(process.argv[2] || 'express');
+const { setTimeout: sleep } = require('node:timers/promises');
 const w = require('./work.cjs');
 
 const app = express();
@@ -47,6 +49,22 @@ app.get('/health', function healthHandler(req, res) {
 });
 app.get('/boom', function boomHandler() {
   w.explode();
+});
+// Starts a rejection nobody waits for, answers after it was reported (the application's own
+// listener keeps the process alive).
+app.get('/later/:id', async function laterHandler(req, res) {
+  w.notify(Number(req.params.id));
+  await sleep(30);
+  res.json({ ok: true });
+});
+// Three rejections in one turn of the event loop, none handled.
+app.get('/fanout', async function fanoutHandler(req, res) {
+  [1, 2, 3].forEach((n) => w.report(n));
+  await sleep(20);
+  res.json({ ok: true });
+});
+process.on('unhandledRejection', function onUnhandled(err) {
+  if (!(err instanceof w.Lost)) throw err;
 });
 app.get('/missing/:id', function missingHandler(req, res, next) {
   next(new w.NotFound(req.params.id));

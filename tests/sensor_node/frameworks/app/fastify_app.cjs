@@ -1,6 +1,6 @@
 'use strict';
-// Fastify 4: routes with parameters, an async handler that throws, a plugin with a prefix.
-const fastify = require('fastify')();
+// Fastify 4 (or the package argv[2]: Fastify 5): routes with parameters, an async handler that throws, a plugin with a prefix.
+const fastify = require(process.argv[2] || 'fastify')();
 const w = require('./work.cjs');
 
 async function orderHandler(req) {

@@ -1,7 +1,9 @@
-// Koa 2 with @koa/router, as an ES module (Koa's own ES entry point): a router with a prefix.
-import Koa from 'koa';
-import Router from '@koa/router';
+// Koa 2 with @koa/router 12 (or the packages argv[2] and argv[3]: Koa 3, @koa/router 15), as an
+// ES module (Koa's own ES entry point): a router with a prefix.
 import w from './work.cjs';
+
+const { default: Koa } = await import(process.argv[2] || 'koa');
+const { default: Router } = await import(process.argv[3] || '@koa/router');
 
 const app = new Koa();
 app.silent = true;

@@ -79,11 +79,27 @@ function explode() {
   throw new Boom('boom');
 }
 
+// Rejects once the request that started it without waiting for it is still running: an
+// unhandled rejection.
+class Lost extends Error {}
+async function notify(id) {
+  await sleep(1 + (id % 2));
+  throw new Lost(`notify ${id}`);
+}
+
 // A queue job's work.
 async function processJob(data) {
-  await sleep(1 + (data.n % 3));
+  if (data.notify) notify(data.n); // nobody waits: an unhandled rejection while the job runs
+  await sleep(data.notify ? 20 : 1 + (data.n % 3));
   if (data.fail) explode();
   return price(data.n);
 }
 
-module.exports = { createOrder, price, audit, getOrder, getUser, readConfig, status, explode, Boom, NotFound, processJob };
+// Rejects in the same turn as its siblings (an async callback of forEach: nobody waits).
+async function report(n) {
+  await null;
+  throw new Lost(`report ${n}`);
+}
+
+module.exports = { createOrder, price, audit, getOrder, getUser, readConfig, status, explode, Boom, NotFound, processJob,
+  notify, report, Lost };
