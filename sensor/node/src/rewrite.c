@@ -17,7 +17,7 @@ const TSLanguage *tree_sitter_typescript(void);
 const TSLanguage *tree_sitter_tsx(void);
 
 /* Opens, then closes (cmp_ins). The RESUME/SUSPEND/FA kinds mark where an async function or a
- * generator suspends and resumes, so that the runtime's shadow stack follows it:
+ * generator suspends and resumes, so that the runtime's current call follows it:
  *   await X  ->  __hud.v(await __hud.s(__hud_h,__hud_p,X),__hud_p=__hud.r(__hud_h,__hud_p))
  *                                                              (yield likewise)
  *   catch (e) { / finally {  ->  ... {__hud_p=__hud.r(__hud_h,__hud_p);   (resumed by a rejection)
@@ -45,7 +45,7 @@ enum {
   INS_FA_END
 };
 
-/* Set in an OPEN's n when the function can suspend (its __hud_p is a `let`). */
+/* Set in an OPEN's and CLOSE's n when the function can suspend (its __hud_p is a `let`). */
 #define SUSP_BIT 0x80000000u
 #define RESUME "__hud_p=__hud.r(__hud_h,__hud_p)"
 #define RESUME_ARG "," RESUME
