@@ -62,8 +62,8 @@ function setFl(x) {
 
 // The runtime's interface (`__hud`); `c` is the current call.
 const api = isMainThread
-  ? { c: NOBODY, table, enter, exit, fail, s, r, v, fa, counts }
-  : { c: 0, table, enter: nop, exit: nop, fail: nop, s: (h, p, x) => x, r: (h, p) => p, v, fa: (h, g, x) => x, counts };
+  ? { c: NOBODY, table, enter, exit, fail, s, r, v, fa, counts, edges }
+  : { c: 0, table, enter: nop, exit: nop, fail: nop, s: (h, p, x) => x, r: (h, p) => p, v, fa: (h, g, x) => x, counts, edges };
 
 function reload() {
   const t = native.tables();
@@ -125,7 +125,7 @@ function count(n, ph) {
     if (f === 0) {
       // The line only for an edge that can be made: not for an undeclared function (its
       // module's table failed), nor once the table had no room (each call would ask again).
-      const line = c >= 0 && n < ids.length && !full ? callLine() : 0;
+      const line = c >= 0 && n < ids.length && !full ? callLine(c) : 0;
       const id = native.edge(n, c, fl, line) | 0;
       if (id === 0) full = n < ids.length;
       if (id >= 0) return id;
@@ -136,21 +136,24 @@ function count(n, ph) {
   }
 }
 
-// The line of the call being entered in its caller, read from the stack once per edge (a new
-// edge's first call): the first frame below the callee's in a rewritten file whose lines are its
-// source's (not TypeScript's compiled output). 0 when there is none.
+// The line of the call being entered in its caller C, read from the stack once per edge (a new
+// edge's first call): the first frame below the callee's in C's file whose line (through the
+// module's line map for compiled TypeScript) lies within C's lines. 0 when there is none (C's
+// frame is not on the stack: an async function resumed by a promise job).
 let full = false; // the edge table had no room for a declared function's edge
-const lineFiles = new Map(); // file as V8 reports it -> whether its lines are the source's
-const OWN = path.dirname(__dirname) + path.sep;
+const lineFiles = new Map(); // file as V8 reports it -> true (its lines are the source's) or a line map
+const fnFile = [], fnLines = []; // per function: its file, [first, last line]
 function sites(_, cs) {
   return cs;
 }
-function callLine() {
+function callLine(c) {
+  const file = fnFile[c], range = fnLines[c], map = lineFiles.get(file);
+  if (!range || map === undefined) return 0;
   const prep = Error.prepareStackTrace, limit = Error.stackTraceLimit;
   const o = {};
   let cs;
   try {
-    Error.stackTraceLimit = 16;
+    Error.stackTraceLimit = 32;
     Error.captureStackTrace(o, enter);
     Error.prepareStackTrace = sites;
     cs = o.stack;
@@ -162,11 +165,10 @@ function callLine() {
   }
   if (!Array.isArray(cs)) return 0;
   for (let k = 1; k < cs.length; k++) {
-    const f = cs[k].getFileName();
-    if (!f || f.startsWith(OWN)) continue;
-    const ok = lineFiles.get(f);
-    if (ok === undefined) continue;
-    return ok ? cs[k].getLineNumber() | 0 : 0;
+    if (cs[k].getFileName() !== file) continue;
+    const raw = cs[k].getLineNumber() | 0;
+    const line = map === true ? raw : map[raw - 1] | 0;
+    if (line >= range[0] && line <= range[1]) return line;
   }
   return 0;
 }
@@ -238,9 +240,10 @@ const UNDECLARED = 0x3fffffff;
 let tableFailed = false;
 
 function table(t) {
-  const [tids, tnames, file, inserts, mod, meta, hashes] = t;
+  const [tids, tnames, file, inserts, mod, meta, hashes, lineMap] = t;
   stack.register(file, inserts);
-  lineFiles.set(file, !/\.(c|m)?tsx?$/.test(mod));
+  // Compiled TypeScript: the .ts line of each compiled line (lib/tsmap.js).
+  lineFiles.set(file, Array.isArray(lineMap) ? lineMap : true);
   const where = file.startsWith('file:') ? fileURLToPath(file) : file;
   let base = ids.length;
   if (isMainThread) {
@@ -259,6 +262,8 @@ function table(t) {
     ids[base + k] = tids[k];
     names[base + k] = tnames[k];
     modules[base + k] = mod;
+    fnFile[base + k] = file;
+    fnLines[base + k] = [meta[3 * k], meta[3 * k + 1]];
   }
   return base;
 }
@@ -288,6 +293,19 @@ function install() {
   return api;
 }
 
+// Caller edges so far, for the process: [{name, module_path, caller, caller_module, line, calls}]
+// (caller '' and caller_module '' for none).
+function edges() {
+  const e = isMainThread ? native.edges() : new Float64Array(0);
+  const out = [];
+  for (let i = 0; i < e.length; i += 4) {
+    const [n, c] = [e[i], e[i + 1]];
+    out.push({ name: names[n], module_path: modules[n], caller: c >= 0 ? names[c] : '',
+      caller_module: c >= 0 ? modules[c] : '', line: e[i + 2], calls: e[i + 3] });
+  }
+  return out;
+}
+
 // Starts the core's sender (the same settings and keys as the Python sensor, docs/config.md)
 // and flushes at exit, so that short scripts deliver. Throws on a bad configuration.
 function start(cfg) {
@@ -305,4 +323,4 @@ function setFlow(idx) {
   setFl(idx);
 }
 
-module.exports = { install, counts, start, native, useFlows, setFlow };
+module.exports = { install, counts, edges, start, native, useFlows, setFlow };

@@ -20,7 +20,8 @@
  * integers (V8 keeps them unboxed): an untimed call's edge id, a timed call's -(2 * slot) when
  * sampled, -(2 * slot + 1) when timed for its parent. Only the main thread's environment
  * records (lib/runtime.js installs no-ops in workers). An edge's call-site line is that of its
- * first call (JS reads it from the stack when it makes the edge), the edge's `off` in the core. */
+ * first call (JS reads it from the stack when it makes the edge), the edge's `off` in the core;
+ * edges() lists them for tests. */
 #include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -572,6 +573,24 @@ static napi_value js_counts(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+/* edges() -> Float64Array [callee, caller (-1: none), line, calls] per edge, for the process. */
+static napi_value js_edges(napi_env env, napi_callback_info info) {
+  pthread_mutex_lock(&mu);
+  size_t n = 4 * (size_t)en;
+  napi_value ab, ret;
+  void *data = NULL;
+  if (napi_create_arraybuffer(env, n * sizeof(double), &data, &ab) == napi_ok) {
+    double *d = data;
+    for (uint32_t id = 1; id <= en; id++, d += 4) {
+      d[0] = idfn[id], d[1] = idc[id], d[2] = idline[id];
+      d[3] = (double)tot[id] + (double)(cnt[id] - prev[id]);
+    }
+  }
+  pthread_mutex_unlock(&mu);
+  napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ret);
+  return ret;
+}
+
 static void set_num(napi_env env, napi_value o, const char *k, double v) {
   napi_set_named_property(env, o, k, num(env, v));
 }
@@ -634,7 +653,7 @@ int hsn_runtime_init(napi_env env, napi_value exports) {
     napi_callback cb;
   } fns[] = {{"tables", js_tables}, {"edge", js_edge},   {"timed", js_timed},       {"exitTimed", js_exit_timed},
              {"fail", js_fail},     {"table", js_table}, {"start", js_start},       {"flush", js_flush},
-             {"shutdown", js_shutdown}, {"counts", js_counts}, {"stats", js_stats}};
+             {"shutdown", js_shutdown}, {"counts", js_counts}, {"edges", js_edges}, {"stats", js_stats}};
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f) != napi_ok ||
