@@ -66,7 +66,7 @@ console.log(`fib(27) in one process (best of 40 each, median of ${runs} processe
   `sensor ${ns(median(sin))} ns/call: ${median(ratios).toFixed(2)}x (processes ${Math.min(...ratios).toFixed(2)}-` +
   `${Math.max(...ratios).toFixed(2)}x)`);
 
-const native = createRequire(path.join(pkg, 'index.js'))('./lib/instrument.js').native;
+const native = createRequire(path.resolve(pkg, 'index.js'))('./lib/instrument.js').native;
 for (const n of [100, 1000, 5000]) {
   let src = '';
   for (let i = 0; i < n; i++)
