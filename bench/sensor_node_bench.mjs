@@ -1,6 +1,7 @@
 // bench/sensor_node.sh: figures of the Node sensor.
 // 1. Call-heavy: fib(27) in a fresh process, plain and under the sensor, runs interleaved;
-//    the best of each process, the median over processes, and the ratio.
+//    the best of each process, the median over processes, and the ratio; then in one process
+//    under the sensor, the instrumented fib against an uninstrumented copy (node_modules).
 // 2. Rewrite: the addon's instrument() on generated modules of 100, 1000 and 5000 functions
 //    (best of 5), in MB/s and functions/ms.
 import { spawnSync } from 'node:child_process';
@@ -14,38 +15,58 @@ fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(path.join(out, 'node_modules'), { recursive: true });
 fs.writeFileSync(path.join(out, 'package.json'), '{"name": "bench", "private": true}');
 fs.symlinkSync(path.resolve(pkg), path.join(out, 'node_modules', 'hud-sensor'));
-fs.writeFileSync(path.join(out, 'fib.cjs'), `
-function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }
-let best = Infinity;
-for (let i = 0; i < 7; i++) {
-  const t = process.hrtime.bigint();
-  fib(27);
-  best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
-}
-process.stdout.write(best + '\\n');
+// The same fib twice: in the app (instrumented under the sensor) and in a package under
+// node_modules (never instrumented); one process alternates them, so both see the same load.
+const FIB = 'function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }\nmodule.exports = fib;\n';
+fs.mkdirSync(path.join(out, 'node_modules', 'plainfib'), { recursive: true });
+fs.writeFileSync(path.join(out, 'node_modules', 'plainfib', 'index.js'), FIB);
+fs.writeFileSync(path.join(out, 'fib.cjs'), FIB);
+fs.writeFileSync(path.join(out, 'main.cjs'), `
+const fibs = { plain: require('plainfib'), app: require('./fib.cjs') };
+const rounds = Number(process.argv[2]);
+const best = { plain: Infinity, app: Infinity };
+for (let i = 0; i < rounds; i++)
+  for (const k of ['plain', 'app']) {
+    const t = process.hrtime.bigint();
+    fibs[k](27);
+    best[k] = Math.min(best[k], Number(process.hrtime.bigint() - t) / 1e6);
+  }
+process.stdout.write(JSON.stringify(best) + '\\n');
 `);
 
 const env = { ...process.env, HUD_STATUS: 'off' };
 delete env.HUD_ENABLE;
-const time = (enabled) => {
-  const r = spawnSync(process.execPath, ['--import', 'hud-sensor/register', 'fib.cjs'],
+const time = (enabled, rounds) => {
+  const r = spawnSync(process.execPath, ['--import', 'hud-sensor/register', 'main.cjs', String(rounds)],
     { cwd: out, encoding: 'utf8', env: enabled ? { ...env, HUD_ENABLE: '1' } : env });
   if (r.status !== 0) throw new Error(r.stderr);
-  return Number(r.stdout.trim());
+  return JSON.parse(r.stdout.trim());
 };
-const plain = [], sensor = [];
-for (let i = 0; i < runs; i++) {
-  plain.push(time(false));
-  sensor.push(time(true));
-}
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const calls = 317811; // fib(27) makes 317811 calls
+const ns = (ms) => ((ms * 1e6) / calls).toFixed(1);
+// 1a. Fresh processes, plain and under the sensor interleaved (start-up and JIT included).
+const plain = [], sensor = [];
+for (let i = 0; i < runs; i++) {
+  plain.push(time(false, 7).app);
+  sensor.push(time(true, 7).app);
+}
 const p = median(plain), s = median(sensor);
 console.log(`fib(27), ${calls} calls, median of ${runs} processes (best of 7 each): plain ${p.toFixed(2)} ms ` +
-  `(${((p * 1e6) / calls).toFixed(1)} ns/call), sensor ${s.toFixed(2)} ms ` +
-  `(${((s * 1e6) / calls).toFixed(1)} ns/call): ${(s / p).toFixed(2)}x`);
+  `(${ns(p)} ns/call), sensor ${s.toFixed(2)} ms (${ns(s)} ns/call): ${(s / p).toFixed(2)}x`);
+// 1b. In one process under the sensor, the instrumented fib against the uninstrumented copy.
+const ratios = [], pin = [], sin = [];
+for (let i = 0; i < runs; i++) {
+  const b = time(true, 40);
+  ratios.push(b.app / b.plain);
+  pin.push(b.plain);
+  sin.push(b.app);
+}
+console.log(`fib(27) in one process (best of 40 each, median of ${runs} processes): plain ${ns(median(pin))} ns/call, ` +
+  `sensor ${ns(median(sin))} ns/call: ${median(ratios).toFixed(2)}x (processes ${Math.min(...ratios).toFixed(2)}-` +
+  `${Math.max(...ratios).toFixed(2)}x)`);
 
-const native = createRequire(path.join(pkg, 'index.js'))('./lib/instrument.js').native;
+const native = createRequire(path.resolve(pkg, 'index.js'))('./lib/instrument.js').native;
 for (const n of [100, 1000, 5000]) {
   let src = '';
   for (let i = 0; i < n; i++)

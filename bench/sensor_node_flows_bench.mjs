@@ -20,10 +20,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { AsyncLocalStorage, createHook, executionAsyncId } from 'node:async_hooks';
+import { installBenchDeps } from './node/install.mjs';
 
 const [pkg, out, roundsArg] = process.argv.slice(2);
 const rounds = Number(roundsArg || 7);
-const here = path.dirname(new URL(import.meta.url).pathname);
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 // ---- 1. candidates ----
@@ -177,22 +177,10 @@ console.log(`context ask per run start (an instrumented callback of forEach, med
   `+${(median(ask.flows) - median(ask.none)).toFixed(0)} ns`);
 
 // ---- 2. Express under autocannon ----
-if (spawnSync('npm', ['--version']).status !== 0) {
+if (!installBenchDeps(out, pkg)) {
   console.log('express: skipped (needs npm)');
   process.exit(0);
 }
-fs.mkdirSync(out, { recursive: true });
-for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(here, 'node', f), path.join(out, f));
-const stamp = path.join(out, 'node_modules', '.hud-installed-lock');
-const lock = fs.readFileSync(path.join(out, 'package-lock.json'), 'utf8');
-if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lock) {
-  const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: out, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('npm ci failed');
-  fs.writeFileSync(stamp, lock);
-}
-fs.rmSync(path.join(out, 'node_modules', 'hud-sensor'), { force: true });
-fs.symlinkSync(pkg, path.join(out, 'node_modules', 'hud-sensor'));
-fs.copyFileSync(path.join(here, 'node', 'express_app.cjs'), path.join(out, 'express_app.cjs'));
 const autocannon = createRequire(path.join(out, 'package.json'))('autocannon');
 
 const env = { ...process.env, HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', XDG_CONFIG_HOME: '/nonexistent-hud-config' };

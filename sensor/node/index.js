@@ -97,4 +97,9 @@ function flush(timeoutS = 5) {
   return state ? require('./lib/runtime').native.flush(timeoutS) : false;
 }
 
-module.exports = { init, counts, stats, flush, enabled: () => config.enabled() };
+// Caller edges per (callee, caller) with their call-site lines so far, for the process (tests).
+function edges() {
+  return globalThis.__hud ? globalThis.__hud.edges() : [];
+}
+
+module.exports = { init, counts, edges, stats, flush, enabled: () => config.enabled() };

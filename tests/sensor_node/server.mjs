@@ -3,7 +3,7 @@
 // and the query API answers with its exact figures: calls and escaped exceptions per
 // function, exceptions per type, exception paths (raised, propagated, caught), and caller
 // edges (also right after an await resumes, and for generators, callbacks and promise
-// reactions). A spinning and a sleeping function's mean
+// reactions) with their call-site lines. A spinning and a sleeping function's mean
 // durations agree with the program's own timing within 5%. With the backend down the program
 // runs as without it and exits promptly.
 import assert from 'node:assert/strict';
@@ -82,9 +82,35 @@ const callers = {
   'api.twice': { main: 1 },
   'api.nested.deep': { 'api.twice': 2 },
   onRejectName: { main: 1 },
+  next1: { '': 1, close: 1 },           // after a rejection left rejects(), after return() left pair()
+  pair: { tail: 1 },
+  rejects: { tail: 1 },
+  tail: { main: 1 },
   main: { '<anonymous>': 1 },           // the driver, after its own await (ES module) or not
 };
-const byType = { fails: { Error: 2 }, throwsSync: { TypeError: 2 }, rethrows: { TypeError: 2 } };
+// The call-site line of each edge in its caller (fixtures/workload.cjs; main's caller is the
+// driver): the line of the edge's first call, 0 with no caller.
+const callerLines = {
+  fib: { main: 31, fib: 4 },
+  square: { main: 32 },                 // through Array.prototype.map: main's line
+  'makeCounter.inc': { main: 34 },      // called on 34 and 35: the first call's line
+  'Shape.constructor': { 'Shape.create': 14 },
+  range: { main: 41 },
+  ticks: { main: 43 },
+  delay: { main: 44 },
+  throwsSync: { rethrows: 22 },
+  rethrows: { catches: 23 },
+  catches: { main: 48 },
+  'main.<anonymous>': { each: 24, main: 52, '': 0 },
+  'api.nested.deep': { 'api.twice': 26 },
+  onRejectName: { main: 58 },
+  next1: { '': 0, close: 68 },
+  pair: { tail: 72 },
+  rejects: { tail: 70 },
+  tail: { main: 54 },
+  main: { '<anonymous>': 9 },
+};
+const byType = { fails: { Error: 2 }, throwsSync: { TypeError: 2 }, rethrows: { TypeError: 2 }, rejects: { RangeError: 1 } };
 
 try {
   for (const workload of ['workload.cjs', 'workload.mjs']) {
@@ -102,13 +128,19 @@ try {
       const have = {};
       for (const c of d.callers) have[c.name || ''] = (have[c.name || ''] || 0) + c.calls;
       assert.deepEqual(have, want, `${workload}: callers of ${name}`);
+      if (callerLines[name]) {
+        const lines = {};
+        for (const c of d.callers) lines[c.name || ''] = c.line;
+        assert.deepEqual(lines, callerLines[name], `${workload}: call-site lines of ${name}`);
+      }
       assert.deepEqual(d.errors_by_type || {}, byType[name] || {}, `${workload}: exceptions of ${name} by type`);
     }
     // Exception paths: where each error was raised, what it went through, where it was caught.
     const xf = (await get('/v1/exception-flows', { service, limit: 100 })).flows;
     const paths = xf.map((x) => [x.exception_type, x.origin?.name, x.propagated_through.map((p) => p.name),
       x.caught_in?.name ?? null, x.count]).sort((a, b) => String(a).localeCompare(String(b)));
-    assert.deepEqual(paths, [['Error', 'fails', [], 'main', 2], ['TypeError', 'throwsSync', ['rethrows'], 'catches', 2]],
+    assert.deepEqual(paths, [['Error', 'fails', [], 'main', 2], ['RangeError', 'rejects', [], 'tail', 1],
+      ['TypeError', 'throwsSync', ['rethrows'], 'catches', 2]],
       `${workload}: exception paths`);
   }
 

@@ -13,8 +13,12 @@
 #include "positions.h"
 #include "rewrite.h"
 
-#define OPEN(k) "const __hud_h=__hud.enter(__hud_b+" #k ");try{"
-#define CLOSE "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud.exit(__hud_h)}"
+#define OPEN(k) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ");try{"
+#define OPENS(k) "let __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ");try{" /* can suspend */
+#define CLOSE "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud.exit(__hud_h,__hud_p)}"
+#define CLOSES /* can suspend */ \
+  "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud_p=__hud.r(__hud_h,__hud_p);" \
+  "__hud.exit(__hud_h,__hud_p)}"
 
 static hsn_result *rewrite(hud_indexer *ix, const char *src, const char *prologue) {
   hsn_result *r = NULL;
@@ -145,9 +149,12 @@ static void slots_renumber_and_leave_out(void **state) {
 
 /* Async functions and generators: await/yield pop and push the shadow stack, catch/finally
  * blocks and for-await loops resume; sync functions and top-level await are left alone. */
-#define R "__hud.r(__hud_h,"
-#define S " __hud.s(__hud_h,"
-#define R0 "__hud.r(__hud_h,0);"
+#define RES "__hud_p=__hud.r(__hud_h,__hud_p)"
+#define R "__hud.v("
+#define S " __hud.s(__hud_h,__hud_p,"
+#define RC ")," RES ")"
+#define R0 RES ";"
+#define FA "__hud.fa(__hud_h,()=>__hud_p,"
 static void suspensions_pop_and_push(void **state) {
   hud_indexer *ix = NULL;
   assert_int_equal(hud_indexer_new(&ix), 0);
@@ -159,11 +166,11 @@ static void suspensions_pop_and_push(void **state) {
                           "await top;\n",
                           NULL);
   assert_string_equal(r->code,
-                      "async function a(x) {" OPEN(0) " try { " R "await" S " x)) } catch (e) {" R0
-                      " f() } " CLOSE "}\n"
-                      "function* g() {" OPEN(1) " const v = " R "yield" S " 1)); " R "yield __hud.s(__hud_h)); " R
-                      "yield*" S " g())) " CLOSE "}\n"
-                      "async () => {" OPEN(2) "return(" R "await" S " " R "await" S " x)))))" CLOSE "};\n"
+                      "async function a(x) {" OPENS(0) " try { " R "await" S " x" RC " } catch (e) {" R0
+                      " f() } " CLOSES "}\n"
+                      "function* g() {" OPENS(1) " const v = " R "yield" S " 1" RC "; " R "yield __hud.s(__hud_h,__hud_p" RC "; " R
+                      "yield*" S " g()" RC " " CLOSES "}\n"
+                      "async () => {" OPENS(2) "return(" R "await" S " " R "await" S " x" RC RC ")" CLOSES "};\n"
                       "function s() {" OPEN(3) " try { f() } catch { } " CLOSE "}\n"
                       "await top;\n");
   assert_false(r->fns[0].is_generator);
@@ -172,14 +179,14 @@ static void suspensions_pop_and_push(void **state) {
   r = rewrite(ix,
               "async function l(it) { for await (const x of it) f(x); out: for await (const y of it) { g(y) } }\n",
               NULL);
-  assert_string_equal(r->code, "async function l(it) {" OPEN(0) " {for await (const x of  __hud.fa(__hud_h,it)) {" R0
-                               "f(x);};__hud.r(__hud_h,0)} {out: for await (const y of  __hud.fa(__hud_h,it)) {" R0
-                               " g(y) };__hud.r(__hud_h,0)} " CLOSE "}\n");
+  assert_string_equal(r->code, "async function l(it) {" OPENS(0) " {for await (const x of  " FA "it)) {" R0
+                               "f(x);};" RES "} {out: for await (const y of  " FA "it)) {" R0
+                               " g(y) };" RES "} " CLOSES "}\n");
   hsn_result_free(r);
   /* Minified (esbuild): `of(` with no space still parses after the wrapper goes in. */
   r = rewrite(ix, "async function m(it){for await(const x of(0,it))f(x)}\n", NULL);
-  assert_string_equal(r->code, "async function m(it){" OPEN(0) "{for await(const x of __hud.fa(__hud_h,(0,it))){" R0
-                               "f(x)};__hud.r(__hud_h,0)}" CLOSE "}\n");
+  assert_string_equal(r->code, "async function m(it){" OPENS(0) "{for await(const x of " FA "(0,it))){" R0
+                               "f(x)};" RES "}" CLOSES "}\n");
   hsn_result_free(r);
   hud_indexer_free(ix);
 }

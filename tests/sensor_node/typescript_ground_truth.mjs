@@ -5,7 +5,8 @@
 // __awaiter), source maps as files and inline. Run with the sensor, the calls and escaped
 // exceptions per function must be exactly typescript/expected.json, keyed by the function_id
 // hud-index gives the .ts function, with the .ts module_path and qualname; no function of
-// the compiled .js files may appear; the program's results are those of the run without it.
+// the compiled .js files may appear; the program's results are those of the run without it;
+// edges carry the .ts call-site lines.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,6 +34,9 @@ for (const [mod, fns] of Object.entries(expected))
     want[id] = { module_path: mod, name, calls: c[0], errors: c[1] };
   }
 
+// callee<caller -> the .ts line of the edge's first call.
+const tsLines = { 'apply<run': 64, 'add<apply': 27, 'makeAdder<run': 65, 'makeAdder.adder<run': 66,
+  'risky<run': 70, 'later<run': 76, 'rejectsLater<run': 77, 'later<rejectsLater': 49 };
 let n = 0;
 for (const v of RUN) {
   const entry = path.join(v, 'main.js');
@@ -46,6 +50,11 @@ for (const v of RUN) {
     if (c.calls || c.errors) counted[id] = { module_path: c.module_path, name: c.name, calls: c.calls, errors: c.errors };
   }
   assert.deepEqual(counted, want, `${v}: counts by .ts function_id`);
+  // Call-site lines are the .ts file's (src/workload.ts), through the source map.
+  const lines = {};
+  for (const e of got.edges)
+    if (e.module_path === 'src/workload.ts' && e.caller_module === 'src/workload.ts') lines[`${e.name}<${e.caller}`] = e.line;
+  for (const [edge, line] of Object.entries(tsLines)) assert.equal(lines[edge], line, `${v}: call-site line of ${edge}`);
   n++;
 }
 console.log(`typescript ground truth: ${n} variants (${RUN.join(', ')}), ${Object.keys(want).length} .ts functions each, exact`);

@@ -63,7 +63,8 @@ function rewrite(source, file, key, url, opts) {
   stats.functions += r.instrumented;
   let table = [r.ids, r.names, key, Array.from(r.inserts), mod, Array.from(r.meta), r.hashes];
   if (ts) {
-    table = [ts.fns.ids, ts.fns.names, key, Array.from(r.inserts), ts.mod, tsmap.meta(ts, r.meta), ts.fns.hashes];
+    table = [ts.fns.ids, ts.fns.names, key, Array.from(r.inserts), ts.mod, tsmap.meta(ts, r.meta), ts.fns.hashes,
+      ts.lineMap];
     stats.typescript++;
   }
   let code = `${r.code}\n;function __hud_t(){return${JSON.stringify(table)}}`;

@@ -1,13 +1,14 @@
 'use strict';
 // The global `__hud` that instrumented code calls (src/rewrite.h):
-//   enter(n) -> h, exit(h), fail(h, err)   around every function's body;
-//   s(h, x) -> x, r(h, v) -> v              where an async function or generator suspends
+//   c                                        the current call's handle, read at each entry;
+//   enter(n) -> h, exit(h, p), fail(h, err)  around every function's body;
+//   s(h, p, x) -> x, r(h, p) -> p', v(x)     where an async function or generator suspends
 //                                           (await, yield) and resumes (after it, catch, finally);
-//   fa(h, iterable)                          the iterable of a `for await` loop;
+//   fa(h, getp, iterable)                    the iterable of a `for await` loop;
 //   table([...]) -> base                     a rewritten module's functions, first thing it runs.
 //
-// The untimed path is plain JS over memory the addon shares (src/runtime.c): a shadow stack
-// here, and each call counted in the C edge table by (callee, caller); the sender thread of the
+// The untimed path is plain JS over memory the addon shares (src/runtime.c): the current call
+// here (the callers' are in the instrumented functions' locals), and each call counted in the C edge table by (callee, caller); the sender thread of the
 // shared C core (sensor/core) reads the counts from there. A new edge, a timed call (the
 // core's sampling countdown in cd[]) and an escaping exception call into the addon.
 //
@@ -24,88 +25,109 @@ const names = [];
 const modules = [];
 
 // Handles: an untimed call's edge id (> 0; 0 when the table was full), a timed one < 0.
-// The shadow stack: frame d is st[2d] (its function: the caller of the next call) and st[2d+1]
-// (its handle); frame 0 is a sentinel (no function, a handle no call has), so the hooks need no
-// test for an empty stack.
-const MAX = 65536;
-const NOBODY = 0x7fffffff;
-const st = new Int32Array(2 * MAX);
-st[0] = -1;
-st[1] = NOBODY;
+// The current call is `api.c`, the handle of the instrumented call running now (NOBODY: none);
+// its function is the caller of the next call. Each instrumented function keeps the value it
+// found in a local (`__hud_p`, src/rewrite.c) and puts it back in its `finally`, so the JS
+// stack is the shadow stack: a frame that never runs its `finally` (near V8's stack limit) leaves
+// a stale value that the next frame below it to end puts right.
+const NOBODY = 0x3fffffff; // a Smi, so that the field stays unboxed
 // `var`, not `let`: the optimized hooks then read them without a hole check. Only the edge table
 // moves (reload()); the countdowns, edge ids and timed frames' functions stay put.
-var top = 0; // eslint-disable-line no-var -- index of the top frame's function in st
-var kf, kc, kfl, ck, mask; // eslint-disable-line no-var -- ck: [calls, edge id] per slot
+var kf, kc, kfl, ki, mask; // eslint-disable-line no-var -- ki: the edge id per slot
 const fixed = isMainThread ? native.tables() : null;
+const cnt = fixed && fixed.cnt; // calls per edge id (uint32, read modulo 2^32 by the addon)
 const cd = fixed && fixed.cd;
 const idfn = fixed && fixed.idfn;
 const slotfn = fixed && fixed.slotfn;
 const idfl = fixed && fixed.idfl;
 const slotfl = fixed && fixed.slotfl;
 // The current flow (an endpoint or queue consumer, lib/frameworks.js; 0 = none), on every edge.
-// A call inherits it from the call below it on the shadow stack; a run that starts on an empty
-// stack (a timer, an event, a promise job) asks the async context (ctx); a call that resumes on
-// an empty stack takes its edge's flow again (docs/architecture.md, "Node sensor: flows").
+// A call inherits it from the call below it; a run that starts with no instrumented call below
+// it (a timer, an event, a promise job) asks the async context (ctx); a call that resumes with
+// none below it takes its edge's flow again (docs/architecture.md, "Node sensor: flows").
 var fl = 0; // eslint-disable-line no-var
+var flk = 0; // eslint-disable-line no-var -- fl's part of the edge cache's key
 var ctx = null; // eslint-disable-line no-var
-// Per function, the caller (+ 2; 0 = none yet) and ck index of its last call: a recursion or a
-// loop calling the same function from the same caller finds its counter without hashing.
+// Per function n, the key of its last call (the caller's handle ^ flk) at kid[2n] and that
+// edge's id at kid[2n+1]: a recursion or a loop calling the same function from the same untimed
+// caller (an edge id names one function for good) in the same flow finds its counter without
+// hashing. Edge ids are < 2^21 and never 2^21 - 1 (src/runtime.c, IDS), so the key is one-to-one
+// for flows below 511 (NOBODY ^ flk included); a call in a higher flow always hashes.
 const CACHE = 1 << 20;
-const lastc = new Int32Array(CACHE);
-const lastf = new Int32Array(CACHE); // and its flow
-const lasts = new Int32Array(CACHE);
+const kid = new Int32Array(2 * CACHE).fill(-0x7fffffff); // no key is negative
+function setFl(x) {
+  fl = x;
+  flk = x < 511 ? x << 21 : -0x80000000; // makes every key negative: no hit
+}
+
+// The runtime's interface (`__hud`); `c` is the current call.
+const api = isMainThread
+  ? { c: NOBODY, table, enter, exit, fail, s, r, v, fa, counts, edges }
+  : { c: 0, table, enter: nop, exit: nop, fail: nop, s: (h, p, x) => x, r: (h, p) => p, v, fa: (h, g, x) => x, counts, edges };
 
 function reload() {
   const t = native.tables();
   kf = t.kf;
   kc = t.kc;
   kfl = t.kfl;
-  ck = t.ck;
+  ki = t.ki;
   mask = t.mask;
-  lastc.fill(0); // the slots moved
 }
 
 function enter(n) {
-  if (top === 0 && ctx !== null) fl = ctx();
-  const c = st[top];
-  const ph = st[top + 1];
+  const ph = api.c;
+  if (ph === NOBODY && ctx !== null) setFl(ctx());
   let h;
-  if (lastc[n] === c + 2 && lastf[n] === fl) {
-    const j = lasts[n];
-    ck[j]++;
-    h = ck[j + 1];
+  if (kid[2 * n] === (ph ^ flk)) {
+    h = kid[2 * n + 1];
+    cnt[h]++;
   } else {
-    h = count(n, c);
+    h = count(n, ph);
   }
-  const own = --cd[n] === 0;
-  // Timed: the countdown ran out, or the caller is a sampled call (its self time).
-  if (own || (ph < 0 && (ph & 1) === 0)) h = native.timed(n, c, ph, own, h) | 0; // int32 for the JIT
-  if (top < 2 * MAX - 2) {
-    top += 2;
-    st[top] = n;
-    st[top + 1] = h;
-  }
+  // One test for both reasons to time the call: its countdown ran out (0, and so -1 here), or the
+  // caller is a timed call (< 0), which may want its self time.
+  if (((--cd[n] - 1) | ph) < 0) h = timed(n, ph, h);
+  api.c = h;
   return h;
 }
 
-// The call of N by C in the current flow counted through the hash table (= ehash() in
-// src/runtime.c); its edge id.
-function count(n, c) {
+function timed(n, ph, h) {
+  const own = cd[n] === 0;
+  if (own || (ph < 0 && (ph & 1) === 0)) return native.timed(n, fnOf(ph), ph, own, h) | 0; // int32 for the JIT
+  return h;
+}
+
+// The function of handle H (the caller of the calls it makes): -1 for none.
+function fnOf(h) {
+  if (h === NOBODY) return -1;
+  if (h > 0) return idfn[h];
+  if (h < 0) return slotfn[-h >> 1];
+  return idfn[0]; // handle 0 (the table was full): -3, the addon makes no edge of its calls
+}
+
+// The call of N under handle PH in the current flow counted through the hash table (= ehash()
+// in src/runtime.c); its edge id.
+function count(n, ph) {
+  const c = fnOf(ph);
   let i = (Math.imul(n + 1, 0x9e3779b1) ^ Math.imul(c + 2, 0x85ebca77) ^ Math.imul(fl, 0xc2b2ae35)) & mask;
   for (;;) {
     const f = kf[i];
     if (f === n + 1 && kc[i] === c && kfl[i] === fl) {
-      const j = 2 * i;
-      ck[j]++; // wraps at 2^32 (the addon reads it modulo 2^32)
-      if (n < CACHE) {
-        lastc[n] = c + 2;
-        lastf[n] = fl;
-        lasts[n] = j;
+      const id = ki[i];
+      cnt[id]++; // wraps at 2^32 (the addon reads it modulo 2^32)
+      // Not under a timed handle: its slot goes to another call once it ends.
+      if (n < CACHE && ph >= 0 && flk >= 0) {
+        kid[2 * n] = ph ^ flk;
+        kid[2 * n + 1] = id;
       }
-      return ck[j + 1];
+      return id;
     }
     if (f === 0) {
-      const id = native.edge(n, c, fl) | 0;
+      // The line only for an edge that can be made: not for an undeclared function (its
+      // module's table failed), nor once the table had no room (each call would ask again).
+      const line = c >= 0 && n < ids.length && !full ? callLine(c) : 0;
+      const id = native.edge(n, c, fl, line) | 0;
+      if (id === 0) full = n < ids.length;
       if (id >= 0) return id;
       reload();
       return -id - 1;
@@ -114,51 +136,82 @@ function count(n, c) {
   }
 }
 
-function exit(h) {
-  if (st[top + 1] === h) top -= 2;
-  else unwind(h);
-  if (h < 0) native.exitTimed(h);
+// The line of the call being entered in its caller C, read from the stack once per edge (a new
+// edge's first call): the first frame below the callee's in C's file whose line (through the
+// module's line map for compiled TypeScript) lies within C's lines. 0 when there is none (C's
+// frame is not on the stack: an async function resumed by a promise job).
+let full = false; // the edge table had no room for a declared function's edge
+const lineFiles = new Map(); // file as V8 reports it -> true (its lines are the source's) or a line map
+const fnFile = [], fnLines = []; // per function: its file, [first, last line]
+function sites(_, cs) {
+  return cs;
+}
+function callLine(c) {
+  const file = fnFile[c], range = fnLines[c], map = lineFiles.get(file);
+  if (!range || map === undefined) return 0;
+  const prep = Error.prepareStackTrace, limit = Error.stackTraceLimit;
+  const o = {};
+  let cs;
+  try {
+    Error.stackTraceLimit = 32;
+    Error.captureStackTrace(o, enter);
+    Error.prepareStackTrace = sites;
+    cs = o.stack;
+  } catch {
+    cs = null;
+  } finally {
+    Error.prepareStackTrace = prep;
+    Error.stackTraceLimit = limit;
+  }
+  if (!Array.isArray(cs)) return 0;
+  for (let k = 1; k < cs.length; k++) {
+    if (cs[k].getFileName() !== file) continue;
+    const raw = cs[k].getLineNumber() | 0;
+    const line = map === true ? raw : map[raw - 1] | 0;
+    if (line >= range[0] && line <= range[1]) return line;
+  }
+  return 0;
 }
 
-// H is not on top: frames above it whose exit never ran (near the stack's limit, a RangeError
-// stops the `finally` that calls exit) go with it. Not found: the call was not on the stack (it
-// suspended and was resumed by a rejection), nothing moves.
-function unwind(h) {
-  for (let k = top - 2; k > 0; k -= 2)
-    if (st[k + 1] === h) {
-      top = k - 2;
-      return;
-    }
+// The call H ends; P was current when it started or last resumed.
+function exit(h, p) {
+  api.c = p;
+  if (h < 0) native.exitTimed(h);
 }
 
 function fail(h, err) {
   native.fail(h, err);
 }
 
-function s(h, x) {
-  if (st[top + 1] === h) top -= 2;
-  else unwind(h);
+// The call H suspends (await, yield): P is current again.
+function s(h, p, x) {
+  api.c = p;
   return x;
 }
 
-function r(h, v) {
-  if (top === 0 && ctx !== null) {
-    fl = h < 0 ? slotfl[-h >> 1] : idfl[h];
-    if (fl === 0) fl = ctx(); // entered before its request's route was known
+// The call H resumes (after await/yield, in a catch or finally block); P was current when it
+// started or last resumed. Returns what is current when it next suspends or ends: P when it did
+// not suspend (a catch reached synchronously), else what was current at the resume.
+function r(h, p) {
+  const q = api.c;
+  if (q === h) return p;
+  if (q === NOBODY && ctx !== null) {
+    setFl(h < 0 ? slotfl[-h >> 1] : idfl[h]);
+    if (fl === 0) setFl(ctx()); // entered before its request's route was known
   }
-  if (st[top + 1] !== h && top < 2 * MAX - 2) {
-    top += 2;
-    st[top] = h < 0 ? slotfn[-h >> 1] : idfn[h];
-    st[top + 1] = h;
-  }
-  return v;
+  api.c = h;
+  return q;
 }
 
-// fa(h, iterable): `for await` over ITERABLE in the call h (src/rewrite.c). Each next() (and
-// return()) is where the loop suspends: the call leaves the shadow stack after the inner
-// next() ran (an async generator's body starts there, called by this call); the inner promise
-// is returned as it is, so the loop takes the same ticks.
-function fa(h, iterable) {
+function v(x) {
+  return x;
+}
+
+// fa(h, getp, iterable): `for await` over ITERABLE in the call h (src/rewrite.c); GETP() is the
+// call's __hud_p. Each next() (and return()) is where the loop suspends: the call stops being
+// current after the inner next() ran (an async generator's body starts there, called by this
+// call); the inner promise is returned as it is, so the loop takes the same ticks.
+function fa(h, getp, iterable) {
   if (iterable == null) return iterable; // the loop throws its own TypeError
   const get = iterable[Symbol.asyncIterator];
   if (typeof get !== 'function') return iterable; // a sync iterable: no wrapper (not exact)
@@ -166,16 +219,16 @@ function fa(h, iterable) {
     [Symbol.asyncIterator]() {
       const it = get.call(iterable);
       const w = {
-        next(v) {
-          const p = it.next(v);
-          s(h);
+        next(x) {
+          const p = it.next(x);
+          s(h, getp());
           return p;
         },
       };
       if (typeof it.return === 'function')
-        w.return = (v) => {
-          const p = it.return(v);
-          s(h);
+        w.return = (x) => {
+          const p = it.return(x);
+          s(h, getp());
           return p;
         };
       return w;
@@ -187,8 +240,10 @@ const UNDECLARED = 0x3fffffff;
 let tableFailed = false;
 
 function table(t) {
-  const [tids, tnames, file, inserts, mod, meta, hashes] = t;
+  const [tids, tnames, file, inserts, mod, meta, hashes, lineMap] = t;
   stack.register(file, inserts);
+  // Compiled TypeScript: the .ts line of each compiled line (lib/tsmap.js).
+  lineFiles.set(file, Array.isArray(lineMap) ? lineMap : true);
   const where = file.startsWith('file:') ? fileURLToPath(file) : file;
   let base = ids.length;
   if (isMainThread) {
@@ -207,6 +262,8 @@ function table(t) {
     ids[base + k] = tids[k];
     names[base + k] = tnames[k];
     modules[base + k] = mod;
+    fnFile[base + k] = file;
+    fnLines[base + k] = [meta[3 * k], meta[3 * k + 1]];
   }
   return base;
 }
@@ -224,17 +281,29 @@ function counts() {
   return out;
 }
 
-const nop = () => 0;
-const pass = (h, x) => x;
+function nop() {
+  return 0;
+}
 
 function install() {
   if (globalThis.__hud) return globalThis.__hud;
   if (isMainThread) reload();
-  const api = isMainThread
-    ? { table, enter, exit, fail, s, r, fa, counts }
-    : { table, enter: nop, exit: nop, fail: nop, s: pass, r: pass, fa: pass, counts };
-  Object.defineProperty(globalThis, '__hud', { value: Object.freeze(api), enumerable: false });
+  Object.seal(api);
+  Object.defineProperty(globalThis, '__hud', { value: api, enumerable: false });
   return api;
+}
+
+// Caller edges so far, for the process: [{name, module_path, caller, caller_module, line, calls}]
+// (caller '' and caller_module '' for none).
+function edges() {
+  const e = isMainThread ? native.edges() : new Float64Array(0);
+  const out = [];
+  for (let i = 0; i < e.length; i += 4) {
+    const [n, c] = [e[i], e[i + 1]];
+    out.push({ name: names[n], module_path: modules[n], caller: c >= 0 ? names[c] : '',
+      caller_module: c >= 0 ? modules[c] : '', line: e[i + 2], calls: e[i + 3] });
+  }
+  return out;
 }
 
 // Starts the core's sender (the same settings and keys as the Python sensor, docs/config.md)
@@ -251,7 +320,7 @@ function useFlows(context) {
   if (isMainThread) ctx = context;
 }
 function setFlow(idx) {
-  fl = idx;
+  setFl(idx);
 }
 
-module.exports = { install, counts, start, native, useFlows, setFlow };
+module.exports = { install, counts, edges, start, native, useFlows, setFlow };

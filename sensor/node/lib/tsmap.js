@@ -157,7 +157,17 @@ function plan(native, source, file, opts) {
   const lang = src.file.endsWith('.tsx') ? 'tsx' : 'typescript';
   const fns = native.functions(src.text, mod, lang);
   const js = native.functions(source, config.modulePath(file, opts.root), 'javascript');
-  return { file: src.file, mod, fns, js, slots: match(js, source, fns, src.text, lines, src.index) };
+  return { file: src.file, mod, fns, js, slots: match(js, source, fns, src.text, lines, src.index),
+    lineMap: lineMap(lines, src.index) };
+}
+
+// The .ts line (1-based) of each compiled line: that of its first segment in the .ts source, 0
+// for a line with none (call-site lines, lib/runtime.js).
+function lineMap(lines, srcIndex) {
+  return lines.map((segs) => {
+    for (const g of segs) if (g[1] === srcIndex) return g[2] + 1;
+    return 0;
+  });
 }
 
 // The runtime's declarations of the .ts functions: [start, end, flags (1 async, 2 generator)] per

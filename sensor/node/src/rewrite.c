@@ -17,11 +17,14 @@ const TSLanguage *tree_sitter_typescript(void);
 const TSLanguage *tree_sitter_tsx(void);
 
 /* Opens, then closes (cmp_ins). The RESUME/SUSPEND/FA kinds mark where an async function or a
- * generator suspends and resumes, so that the runtime's shadow stack follows it:
- *   await X  ->  __hud.r(__hud_h,await __hud.s(__hud_h,X))     (yield likewise)
- *   catch (e) { / finally {  ->  ... {__hud.r(__hud_h,0);     (resumed by a rejection)
- *   for await (L of X) B  ->  {for await (L of  __hud.fa(__hud_h,X)) {__hud.r(__hud_h,0);B};__hud.r(__hud_h,0)}
- *     (the wrapper's next() suspends; the body and the statement after the loop resume) */
+ * generator suspends and resumes, so that the runtime's current call follows it:
+ *   await X  ->  __hud.v(await __hud.s(__hud_h,__hud_p,X),__hud_p=__hud.r(__hud_h,__hud_p))
+ *                                                              (yield likewise)
+ *   catch (e) { / finally {  ->  ... {__hud_p=__hud.r(__hud_h,__hud_p);   (resumed by a rejection)
+ *   for await (L of X) B  ->  {for await (L of  __hud.fa(__hud_h,()=>__hud_p,X)) {RESUME;B};RESUME}
+ *     (the wrapper's next() suspends; the body and the statement after the loop resume)
+ * __hud_p is the runtime's current call when the function started or last resumed: it is put
+ * back where the function suspends and ends (a `let` in functions that can suspend). */
 enum {
   INS_PROLOGUE,
   INS_OPEN_BLOCK,
@@ -41,6 +44,11 @@ enum {
   INS_FA_BODY_CLOSE,
   INS_FA_END
 };
+
+/* Set in an OPEN's and CLOSE's n when the function can suspend (its __hud_p is a `let`). */
+#define SUSP_BIT 0x80000000u
+#define RESUME "__hud_p=__hud.r(__hud_h,__hud_p)"
+#define RESUME_ARG "," RESUME
 
 typedef struct ins {
   uint32_t off;    /* source byte the text goes before */
@@ -282,23 +290,24 @@ static int instrument_node(rw *w, TSNode fn) {
   if (k < 0) return 0;
   w->used[k] = true;
   if (w->slots && ((size_t)k >= w->nslots || w->slots[k] < 0)) return 0;
-  bool gen = false;
-  if (can_suspend(fn, &gen)) {
+  bool gen = false, suspends = can_suspend(fn, &gen);
+  if (suspends) {
     int src = add_susp(w, ts_node_start_byte(fn), ts_node_end_byte(fn));
     if (src) return src;
   }
   w->r->fns[k].is_generator = gen;
   uint32_t n = w->slots ? (uint32_t)w->slots[k] : (uint32_t)k, ns = ts_node_start_byte(fn);
+  uint32_t open_n = suspends ? n | SUSP_BIT : n;
   uint32_t bs = ts_node_start_byte(body), be = ts_node_end_byte(body);
   int rc;
   if (strcmp(ts_node_type(body), "statement_block") == 0) {
     if (be - bs < 2) return 0;
     uint32_t d = directives_end(body);
-    rc = d ? add_ins(w, d, ns, INS_OPEN_DIRECTIVE, n) : add_ins(w, bs + 1, ns, INS_OPEN_BLOCK, n);
-    if (!rc) rc = add_ins(w, be - 1, ns, INS_CLOSE_BLOCK, n);
+    rc = d ? add_ins(w, d, ns, INS_OPEN_DIRECTIVE, open_n) : add_ins(w, bs + 1, ns, INS_OPEN_BLOCK, open_n);
+    if (!rc) rc = add_ins(w, be - 1, ns, INS_CLOSE_BLOCK, open_n);
   } else {
-    rc = add_ins(w, bs, ns, INS_OPEN_EXPR, n);
-    if (!rc) rc = add_ins(w, be, ns, INS_CLOSE_EXPR, n);
+    rc = add_ins(w, bs, ns, INS_OPEN_EXPR, open_n);
+    if (!rc) rc = add_ins(w, be, ns, INS_CLOSE_EXPR, open_n);
   }
   if (!rc) w->instrumented++;
   return rc;
@@ -344,30 +353,33 @@ static const char *ins_text(int kind, uint32_t n, char *buf, size_t cap) {
   case INS_PROLOGUE: return NULL;
   case INS_OPEN_DIRECTIVE:
   case INS_OPEN_BLOCK:
-    snprintf(buf, cap, "%sconst __hud_h=__hud.enter(__hud_b+%u);try{", kind == INS_OPEN_DIRECTIVE ? ";" : "",
-             n);
+    snprintf(buf, cap, "%s%s __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+%u);try{",
+             kind == INS_OPEN_DIRECTIVE ? ";" : "", n & SUSP_BIT ? "let" : "const", n & ~SUSP_BIT);
     break;
   case INS_OPEN_EXPR:
-    snprintf(buf, cap, "{const __hud_h=__hud.enter(__hud_b+%u);try{return(", n);
+    snprintf(buf, cap, "{%s __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+%u);try{return(",
+             n & SUSP_BIT ? "let" : "const", n & ~SUSP_BIT);
     break;
   case INS_CLOSE_BLOCK:
   case INS_CLOSE_EXPR:
+    /* A function that can suspend may end resumed by a rejection, gen.return() or gen.throw()
+     * with nothing of its own run since: RESUME first, so that it gives back what is current. */
     snprintf(buf, cap,
              "%s}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}"
-             "finally{__hud.exit(__hud_h)}%s",
-             kind == INS_CLOSE_EXPR ? ")" : "", kind == INS_CLOSE_EXPR ? "}" : "");
+             "finally{%s__hud.exit(__hud_h,__hud_p)}%s",
+             kind == INS_CLOSE_EXPR ? ")" : "", n & SUSP_BIT ? RESUME ";" : "", kind == INS_CLOSE_EXPR ? "}" : "");
     break;
-  case INS_RESUME_OPEN: return "__hud.r(__hud_h,";
-  case INS_SUSPEND: return " __hud.s(__hud_h,";
-  case INS_RESUME_CLOSE: return "))";
-  case INS_SUSPEND_BARE: return " __hud.s(__hud_h))";
-  case INS_RESUME_STMT: return "__hud.r(__hud_h,0);";
+  case INS_RESUME_OPEN: return "__hud.v(";
+  case INS_SUSPEND: return " __hud.s(__hud_h,__hud_p,";
+  case INS_RESUME_CLOSE: return ")" RESUME_ARG ")";
+  case INS_SUSPEND_BARE: return " __hud.s(__hud_h,__hud_p)" RESUME_ARG ")";
+  case INS_RESUME_STMT: return RESUME ";";
   case INS_FA_BLOCK: return "{";
-  case INS_FA_OPEN: return " __hud.fa(__hud_h,"; /* minified `of(x)`: not `of__hud` */
-  case INS_FA_BODY_OPEN: return "{__hud.r(__hud_h,0);";
+  case INS_FA_OPEN: return " __hud.fa(__hud_h,()=>__hud_p,"; /* minified `of(x)`: not `of__hud` */
+  case INS_FA_BODY_OPEN: return "{" RESUME ";";
   case INS_FA_CLOSE: return ")";
   case INS_FA_BODY_CLOSE: return "}";
-  case INS_FA_END: return ";__hud.r(__hud_h,0)}";
+  case INS_FA_END: return ";" RESUME "}";
   }
   return buf;
 }

@@ -1,26 +1,27 @@
 /* The Node sensor's runtime over the shared core (sensor/core): the native half of `__hud`.
  *
  * A call from JS into Node-API costs ~80 ns, so the untimed path never makes one: lib/runtime.js
- * keeps the shadow stack and counts each call in an edge table that lives here, in C memory,
- * and that JS sees as typed arrays (external ArrayBuffers):
- *   kf[i] = callee + 1 (0 = empty slot), kc[i] = caller (-1 = none), kfl[i] = flow (0 = none,
- *   flows.c); ck[2i] = its calls (a uint32 that wraps), ck[2i+1] = the edge's id (fixed for the
- *   process: idfn[id], idc[id], idfl[id] are its callee, caller and flow);
+ * keeps the current call and counts each call of an edge in memory that lives here, in C, and
+ * that JS sees as typed arrays (external ArrayBuffers):
+ *   the edge table: kf[i] = callee + 1 (0 = empty slot), kc[i] = caller (-1 = none), kfl[i] =
+ *   flow (0 = none, flows.c), ki[i] = the edge's id (fixed for the process: idfn[id], idc[id],
+ *   idfl[id] are its callee, caller and flow); cnt[id] = its calls (a uint32 that wraps);
  *   cd[n] = calls of function n until its next timed call; slotfn[s], slotfl[s] = function and
  *   flow of timed frame s.
- * JS only increments ck[2i] of existing slots and decrements cd[]. Everything else is a call in:
+ * JS only increments cnt[] and decrements cd[]. Everything else is a call in:
  *   edge(n, c, fl) -> id a new edge (inserted under `mu`; -(id + 1) when the table moved: JS
  *                        reloads it)
  *   timed(n, c, ph, own, id) a timed call starts (own: the sampling countdown ran out; else its
  *                        parent, handle ph, is sampled and wants its self time) -> handle < 0
  *   exitTimed(h), fail(h, err), table(...), start(cfg), flush(s), shutdown(s), counts(), stats()
- * The sender's snapshot (under `mu`) adds each slot's calls since the last snapshot to the
+ * The sender's snapshot (under `mu`) adds each edge's calls since the last snapshot to the
  * retired period (counts only grow, modulo 2^32; aligned 4-byte loads and stores are single-copy
  * atomic, so a concurrent increment is seen now or at the next snapshot, never torn). Handles are small
  * integers (V8 keeps them unboxed): an untimed call's edge id, a timed call's -(2 * slot) when
  * sampled, -(2 * slot + 1) when timed for its parent. Only the main thread's environment
- * records (lib/runtime.js installs no-ops in workers). Call sites are not resolved: an edge's
- * line is 0. */
+ * records (lib/runtime.js installs no-ops in workers). An edge's call-site line is that of its
+ * first call (JS reads it from the stack when it makes the edge), the edge's `off` in the core;
+ * edges() lists them for tests. */
 #include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,34 +38,33 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 /* ---- the edge table JS counts in ---- */
 #define ECAP0 4096u
 #define ECAP_MAX (1u << 22)
-static int32_t *kf, *kc, *ck, *kfl; /* kfl: the flow of the edge (0: none; flows.c) */
-static uint32_t *prev; /* ck[2i] at the last snapshot (C only) */
-static int64_t *tot;   /* calls up to the last snapshot (C only) */
+static int32_t *kf, *kc, *ki, *kfl; /* kfl: the flow of the edge (0: none; flows.c) */
 static uint32_t ecap, en;
 static int64_t edges_dropped;
 #define CD_CAP (1u << 20) /* functions with a sampling countdown (virtual memory until touched) */
 static int32_t *cd;
 #define IDS (ECAP_MAX / 2) /* edge ids (virtual memory until touched); id 0: unknown */
 static int32_t *idfn, *idc, *idfl;
+static uint32_t *idline; /* the call-site line of the edge's first call (0: unknown), its `off` */
+static uint32_t *cnt;  /* calls per edge id (JS increments them; they never move) */
+static uint32_t *prev; /* cnt[id] at the last snapshot (C only) */
+static int64_t *tot;   /* calls up to the last snapshot (C only) */
 
 static inline uint32_t ehash(int32_t n, int32_t c, int32_t fl) {
   return ((uint32_t)(n + 1) * 0x9E3779B1u) ^ ((uint32_t)(c + 2) * 0x85EBCA77u) ^
          ((uint32_t)fl * 0xC2B2AE35u); /* = lib/runtime.js */
 }
 
-static bool etable_alloc(uint32_t cap, int32_t **f, int32_t **c, int32_t **fl, int32_t **k, uint32_t **pv,
-                         int64_t **t) {
+static bool etable_alloc(uint32_t cap, int32_t **f, int32_t **c, int32_t **fl, int32_t **k) {
   *f = calloc(cap, sizeof **f);
   *c = calloc(cap, sizeof **c);
   *fl = calloc(cap, sizeof **fl);
-  *k = calloc(2 * (size_t)cap, sizeof **k);
-  *pv = calloc(cap, sizeof **pv);
-  *t = calloc(cap, sizeof **t);
-  if (*f && *c && *fl && *k && *pv && *t) {
-    sns_mem_bytes += (int64_t)cap * (int64_t)(6 * sizeof(int32_t) + sizeof(int64_t));
+  *k = calloc(cap, sizeof **k);
+  if (*f && *c && *fl && *k) {
+    sns_mem_bytes += (int64_t)cap * (int64_t)(4 * sizeof(int32_t));
     return true;
   }
-  free(*f), free(*c), free(*fl), free(*k), free(*pv), free(*t);
+  free(*f), free(*c), free(*fl), free(*k);
   return false;
 }
 
@@ -78,33 +78,30 @@ static uint32_t eslot(int32_t n, int32_t c, int32_t fl) {
  * again). The old arrays stay allocated: V8 holds views of them until it collects them. */
 static bool egrow(void) {
   if (ecap >= ECAP_MAX) return false;
-  int32_t *of = kf, *oc = kc, *ofl = kfl, *ok = ck;
-  uint32_t *op = prev;
-  int64_t *ot = tot;
+  int32_t *of = kf, *oc = kc, *ofl = kfl, *ok = ki;
   uint32_t ocap = ecap;
-  if (!etable_alloc(ocap * 2, &kf, &kc, &kfl, &ck, &prev, &tot)) {
-    kf = of, kc = oc, kfl = ofl, ck = ok, prev = op, tot = ot;
+  if (!etable_alloc(ocap * 2, &kf, &kc, &kfl, &ki)) {
+    kf = of, kc = oc, kfl = ofl, ki = ok;
     return false;
   }
   ecap = ocap * 2;
   for (uint32_t i = 0; i < ocap; i++) {
     if (!of[i]) continue;
     uint32_t j = eslot(of[i] - 1, oc[i], ofl[i]);
-    kf[j] = of[i], kc[j] = oc[i], kfl[j] = ofl[i], ck[2 * j] = ok[2 * i], ck[2 * j + 1] = ok[2 * i + 1];
-    prev[j] = op[i], tot[j] = ot[i];
+    kf[j] = of[i], kc[j] = oc[i], kfl[j] = ofl[i], ki[j] = ok[i];
   }
   return true;
 }
 
 /* Calls since the last snapshot into P (sender, under mu). */
 static void collect(sns_period *p) {
-  for (uint32_t i = 0; i < ecap; i++) {
-    if (!kf[i]) continue;
-    uint32_t d = (uint32_t)ck[2 * i] - prev[i];
+  for (uint32_t id = 1; id <= en; id++) {
+    uint32_t d = cnt[id] - prev[id];
     if (!d) continue;
-    prev[i] += d;
-    tot[i] += d;
-    sns_edge *e = sns_edge_get(p, (uint32_t)(kf[i] - 1), kc[i] < 0 ? SNS_NONE : (uint32_t)kc[i], 0, (uint32_t)kfl[i]);
+    prev[id] += d;
+    tot[id] += d;
+    sns_edge *e = sns_edge_get(p, (uint32_t)idfn[id], idc[id] < 0 ? SNS_NONE : (uint32_t)idc[id], idline[id],
+                               (uint32_t)idfl[id]);
     if (e)
       e->count += (int64_t)d;
     else
@@ -116,7 +113,7 @@ static void collect(sns_period *p) {
 typedef struct frame {
   uint64_t t0;
   int64_t child_ns;
-  uint32_t fn, caller, flow;
+  uint32_t fn, caller, off, flow; /* off: the call-site line of its edge */
   uint32_t parent, parent_gen; /* the sampled frame that was on top at entry (self time) */
   uint32_t gen, period;
   bool own, live;
@@ -156,7 +153,7 @@ static napi_value external(napi_env env, void *data, size_t bytes, napi_typedarr
   return arr;
 }
 
-/* tables() -> {kf, kc, ck, idfn, mask, cd, slotfn} */
+/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfn, idfl, cd, slotfn, slotfl} */
 static napi_value js_tables(napi_env env, napi_callback_info info) {
   napi_value o, v;
   napi_create_object(env, &o);
@@ -166,7 +163,8 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
     napi_value v;
   } f[] = {{"kf", external(env, kf, ecap * sizeof *kf, napi_int32_array, ecap)},
            {"kc", external(env, kc, ecap * sizeof *kc, napi_int32_array, ecap)},
-           {"ck", external(env, ck, 2 * (size_t)ecap * sizeof *ck, napi_int32_array, 2 * (size_t)ecap)},
+           {"ki", external(env, ki, ecap * sizeof *ki, napi_int32_array, ecap)},
+           {"cnt", external(env, cnt, IDS * sizeof *cnt, napi_int32_array, IDS)},
            {"idfn", external(env, idfn, IDS * sizeof *idfn, napi_int32_array, IDS)},
            {"mask", num(env, ecap - 1)},
            {"cd", external(env, cd, CD_CAP * sizeof *cd, napi_int32_array, CD_CAP)},
@@ -186,13 +184,16 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
   return o;
 }
 
-/* edge(n, c, flow) -> id, or -(id + 1) when the table moved (JS reloads it). Counts the call. */
+/* edge(n, c, flow, line) -> id, or -(id + 1) when the table moved (JS reloads it). Counts the
+ * call. LINE: the call site's line in the caller (0: unknown), kept from the edge's first call. */
 static napi_value js_edge(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t n = (int32_t)arg_num(env, argv[0]), c = (int32_t)arg_num(env, argv[1]);
   int32_t fl = argc > 2 ? (int32_t)arg_num(env, argv[2]) : 0;
+  double line = argc > 3 ? arg_num(env, argv[3]) : 0;
+  if (!(line >= 0 && line < 1e9)) line = 0;
   if (fl < 0 || (uint32_t)fl > sns_nflows) fl = 0;
   bool moved = false;
   int32_t id = 0;
@@ -206,13 +207,14 @@ static napi_value js_edge(napi_env env, napi_callback_info info) {
         idfn[en] = n;
         idc[en] = c;
         idfl[en] = fl;
-        ck[2 * i + 1] = (int32_t)en;
+        idline[en] = (uint32_t)line;
+        ki[i] = (int32_t)en;
         kc[i] = c;
         kfl[i] = fl;
         kf[i] = n + 1;
       }
-      ck[2 * i] = (int32_t)((uint32_t)ck[2 * i] + 1);
-      id = ck[2 * i + 1];
+      id = ki[i];
+      cnt[id]++;
     } else {
       edges_dropped++;
       sns_cur->dropped_invocations++;
@@ -246,6 +248,7 @@ static napi_value js_timed(napi_env env, napi_callback_info info) {
       f->fn = (uint32_t)n;
       f->caller = c < 0 ? SNS_NONE : (uint32_t)c;
       f->flow = h >= 1 && h <= en ? (uint32_t)idfl[(uint32_t)h] : 0; /* its edge's */
+      f->off = h >= 1 && h <= en ? idline[(uint32_t)h] : 0;
       f->own = own;
       f->live = true;
       f->period = period_gen;
@@ -279,7 +282,7 @@ static napi_value js_exit_timed(napi_env env, napi_callback_info info) {
       frame *pf = &frames[f->parent];
       if (pf->live && pf->gen == f->parent_gen) pf->child_ns += d;
     }
-    if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, 0, f->flow, d, d - f->child_ns);
+    if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, f->off, f->flow, d, d - f->child_ns);
     f->live = false;
     f->gen++;
     free_frames[nfree++] = s;
@@ -345,19 +348,21 @@ static napi_value js_fail(napi_env env, napi_callback_info info) {
   const char *tn = type_name(env, argv[1]);
   uintptr_t id = err_identity(env, argv[1]);
   pthread_mutex_lock(&mu);
-  uint32_t fn = SNS_NONE, caller = SNS_NONE, flow = 0;
+  uint32_t fn = SNS_NONE, caller = SNS_NONE, flow = 0, off = 0;
   if (h < 0) {
     uint32_t s = slot_of(h);
-    if (s && s < FRAMES && frames[s].live) fn = frames[s].fn, caller = frames[s].caller, flow = frames[s].flow;
+    if (s && s < FRAMES && frames[s].live)
+      fn = frames[s].fn, caller = frames[s].caller, flow = frames[s].flow, off = frames[s].off;
   } else if (h >= 1 && h <= en) {
     fn = (uint32_t)idfn[(uint32_t)h];
     caller = idc[(uint32_t)h] < 0 ? SNS_NONE : (uint32_t)idc[(uint32_t)h];
     flow = (uint32_t)idfl[(uint32_t)h];
+    off = idline[(uint32_t)h];
   }
   if (fn < sns_nfns && (caller == SNS_NONE || caller < sns_nfns)) {
     /* The edge must exist in this period even if the call began in the previous one. */
-    if (!sns_edge_get(sns_cur, fn, caller, 0, flow)) sns_cur->dropped_invocations++;
-    sns_exc *x = sns_exc_get(sns_cur, fn, caller, 0, flow, tn);
+    if (!sns_edge_get(sns_cur, fn, caller, off, flow)) sns_cur->dropped_invocations++;
+    sns_exc *x = sns_exc_get(sns_cur, fn, caller, off, flow, tn);
     if (x) x->count++;
     errs[fn]++;
     sns_xpath_escape(&thread_marker, (const void *)id, tn, flow, fn, caller);
@@ -447,9 +452,9 @@ static void snapshot_hook(sns_period *old, sns_period *fresh, bool final) {
   for (uint32_t k = 1; k < FRAMES && !final; k++) {
     frame *f = &frames[k];
     if (!f->live || !f->own || f->period != period_gen) continue;
-    sns_edge *oe = sns_edge_find(old, f->fn, f->caller, 0, f->flow);
+    sns_edge *oe = sns_edge_find(old, f->fn, f->caller, f->off, f->flow);
     if (!oe || oe->count <= oe->sampled) continue;
-    sns_edge *ne = sns_edge_get(fresh, f->fn, f->caller, 0, f->flow);
+    sns_edge *ne = sns_edge_get(fresh, f->fn, f->caller, f->off, f->flow);
     if (!ne) continue;
     oe->count--;
     ne->count++;
@@ -459,7 +464,14 @@ static void snapshot_hook(sns_period *old, sns_period *fresh, bool final) {
     if (frames[k].live) frames[k].period = period_gen;
 }
 
-static const sns_rt_ops ops = {.lock = rt_lock, .unlock = rt_unlock, .move_running = snapshot_hook};
+/* An edge's `off` is its call-site line already. */
+static int32_t call_line(const sns_fn *caller, uint32_t off) {
+  (void)caller;
+  return (int32_t)off;
+}
+
+static const sns_rt_ops ops = {
+    .lock = rt_lock, .unlock = rt_unlock, .move_running = snapshot_hook, .call_line = call_line};
 
 static char *prop_str(napi_env env, napi_value o, const char *k) {
   napi_value v;
@@ -552,9 +564,27 @@ static napi_value js_counts(napi_env env, napi_callback_info info) {
   if (napi_create_arraybuffer(env, n * sizeof(double), &data, &ab) == napi_ok) {
     double *d = data;
     memset(d, 0, n * sizeof *d);
-    for (uint32_t i = 0; i < ecap; i++)
-      if (kf[i]) d[2 * (size_t)(kf[i] - 1)] += (double)tot[i] + (double)((uint32_t)ck[2 * i] - prev[i]);
+    for (uint32_t id = 1; id <= en; id++)
+      d[2 * (size_t)idfn[id]] += (double)tot[id] + (double)(cnt[id] - prev[id]);
     for (uint32_t f = 0; f < sns_nfns; f++) d[2 * (size_t)f + 1] = (double)errs[f];
+  }
+  pthread_mutex_unlock(&mu);
+  napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ret);
+  return ret;
+}
+
+/* edges() -> Float64Array [callee, caller (-1: none), line, calls] per edge, for the process. */
+static napi_value js_edges(napi_env env, napi_callback_info info) {
+  pthread_mutex_lock(&mu);
+  size_t n = 4 * (size_t)en;
+  napi_value ab, ret;
+  void *data = NULL;
+  if (napi_create_arraybuffer(env, n * sizeof(double), &data, &ab) == napi_ok) {
+    double *d = data;
+    for (uint32_t id = 1; id <= en; id++, d += 4) {
+      d[0] = idfn[id], d[1] = idc[id], d[2] = idline[id];
+      d[3] = (double)tot[id] + (double)(cnt[id] - prev[id]);
+    }
   }
   pthread_mutex_unlock(&mu);
   napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ret);
@@ -595,17 +625,22 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
 static int core_rc;
 static void core_init(void) {
   /* The hooks' cost beyond the core's own work, for the self-reported overhead: the JS side of a
-   * call, ~12 ns (docs/architecture.md); a timed call adds two Node-API calls of ~80 ns. */
-  core_rc = sns_core_init(12.0, 160.0);
+   * call, ~7 ns (docs/architecture.md); a timed call adds two Node-API calls of ~80 ns. */
+  core_rc = sns_core_init(7.0, 160.0);
   ecap = ECAP0;
   cd = calloc(CD_CAP, sizeof *cd);
   errs = calloc(SNS_FN_PAGE * (size_t)SNS_FN_PAGES, sizeof *errs);
   idfn = calloc(IDS, sizeof *idfn);
   idc = calloc(IDS, sizeof *idc);
   idfl = calloc(IDS, sizeof *idfl);
-  if (!core_rc && (!cd || !errs || !idfn || !idc || !idfl || !etable_alloc(ecap, &kf, &kc, &kfl, &ck, &prev, &tot)))
+  idline = calloc(IDS, sizeof *idline);
+  cnt = calloc(IDS, sizeof *cnt);
+  prev = calloc(IDS, sizeof *prev);
+  tot = calloc(IDS, sizeof *tot);
+  if (!core_rc && (!cd || !errs || !idfn || !idc || !idfl || !idline || !cnt || !prev || !tot ||
+                   !etable_alloc(ecap, &kf, &kc, &kfl, &ki)))
     core_rc = HUD_ENOMEM;
-  if (idfn) idfn[0] = -1; /* id 0: an edge the table had no room for */
+  if (idfn) idfn[0] = -3; /* id 0: an edge the table had no room for; its calls make none (js_edge) */
   for (uint32_t s = FRAMES - 1; s >= 1; s--) free_frames[nfree++] = s;
 }
 
@@ -618,7 +653,7 @@ int hsn_runtime_init(napi_env env, napi_value exports) {
     napi_callback cb;
   } fns[] = {{"tables", js_tables}, {"edge", js_edge},   {"timed", js_timed},       {"exitTimed", js_exit_timed},
              {"fail", js_fail},     {"table", js_table}, {"start", js_start},       {"flush", js_flush},
-             {"shutdown", js_shutdown}, {"counts", js_counts}, {"stats", js_stats}};
+             {"shutdown", js_shutdown}, {"counts", js_counts}, {"edges", js_edges}, {"stats", js_stats}};
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f) != napi_ok ||
