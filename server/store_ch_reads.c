@@ -911,6 +911,81 @@ static int ch_graph_node(srv_store_read *q, int64_t fn, hud_graph_node *nd) {
   return 0;
 }
 
+/* First row of R (sorted by column 0) whose column 0 is KEY, or R->rows when none. */
+static size_t rows_first(const srv_ch_rows *r, int64_t key) {
+  size_t lo = 0, hi = r->rows;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (srv_ch_i64(r, mid, 0) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < r->rows && srv_ch_i64(r, lo, 0) == key ? lo : r->rows;
+}
+
+/* A call-graph level's callees in one statement: per caller in ch_callees' order. */
+static int ch_callees_of(srv_store_read *q, const int64_t *callers, size_t n, srv_call_edge **out, size_t *ns) {
+  *out = NULL;
+  memset(ns, 0, n * sizeof *ns);
+  char sc[256], *in = id_list(callers, n);
+  if (!in) return HUD_ENOMEM;
+  srv_ch_rows r;
+  int rc = sel(q,
+               sqlf("SELECT caller, fn, call_line, sum(count), sum(sum_duration) AS d FROM calls WHERE %s AND caller IN (%s)"
+                    " GROUP BY caller, fn, call_line ORDER BY caller, d DESC, fn, call_line",
+                    scope(q, sc), in),
+               5, &r);
+  free(in);
+  if (rc < 0) return rc;
+  srv_call_edge *v = hud_arena_calloc(q->arena, r.rows ? r.rows : 1, sizeof *v);
+  if (!v) rc = HUD_ENOMEM;
+  size_t k = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    for (size_t j = rows_first(&r, callers[i]); j < r.rows && srv_ch_i64(&r, j, 0) == callers[i] && k < r.rows; j++) {
+      v[k++] = (srv_call_edge){srv_ch_i64(&r, j, 1), (int)srv_ch_i64(&r, j, 2), srv_ch_i64(&r, j, 3),
+                               srv_ch_i64(&r, j, 4)};
+      ns[i]++;
+    }
+  if (rc == 0) *out = v;
+  srv_ch_rows_free(&r);
+  return rc;
+}
+
+/* Every node of a call graph in one statement (ch_graph_node's answers). */
+static int ch_graph_nodes(srv_store_read *q, const int64_t *fns, size_t n, hud_graph_node *out) {
+  ch_fn *all;
+  size_t na;
+  int rc = fns_all(q, &all, &na);
+  if (rc < 0) return rc;
+  char sc[256], *in = id_list(fns, n);
+  if (!in) return HUD_ENOMEM;
+  srv_ch_rows r;
+  rc = sel(q,
+           sqlf("SELECT fn, sum(count), sum(errors), sum(sum_duration), sum(self_duration) FROM fn_slices WHERE %s"
+                " AND fn IN (%s) GROUP BY fn ORDER BY fn",
+                scope(q, sc), in),
+           5, &r);
+  free(in);
+  if (rc < 0) return rc;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const ch_fn *f = fn_find(all, na, fns[i]);
+    if (!f) {
+      rc = HUD_ESTORE; /* every stored id has its functions rows */
+      break;
+    }
+    hud_graph_node *nd = &out[i];
+    size_t j = rows_first(&r, fns[i]);
+    uuid_copy(nd->function_id, f->uuid);
+    nd->name = f->name;
+    nd->module_path = f->module_path;
+    nd->calls = j < r.rows ? srv_ch_i64(&r, j, 1) : 0;
+    nd->errors = j < r.rows ? srv_ch_i64(&r, j, 2) : 0;
+    nd->sum_duration = j < r.rows ? srv_ch_i64(&r, j, 3) : 0;
+    nd->self_duration = j < r.rows ? srv_ch_i64(&r, j, 4) : 0;
+  }
+  srv_ch_rows_free(&r);
+  return rc;
+}
+
 static int ch_exception_paths(srv_store_read *q, srv_exc_path **out, size_t *n_out) {
   *out = NULL;
   *n_out = 0;
@@ -1464,6 +1539,8 @@ const srv_store_reads srv_store_ch_reads = {
     .fn_versions = ch_fn_versions,
     .callees = ch_callees,
     .graph_node = ch_graph_node,
+    .callees_of = ch_callees_of,
+    .graph_nodes = ch_graph_nodes,
     .exception_paths = ch_exception_paths,
     .flows = ch_flows,
     .exception_flows = ch_exception_flows,
