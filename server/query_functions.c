@@ -111,10 +111,19 @@ static int q_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *
 static int q_finish_items(q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n, int64_t flow,
                           bool have_pct, bool have_slowdown) {
   int rc = 0;
+  srv_sketch_ref *ks = NULL; /* the page's sketches in one read when the engine batches them */
+  if (!have_pct && n && q->reads->fn_sketches) {
+    ks = hud_arena_calloc(q->arena, n, sizeof *ks);
+    rc = ks ? q->reads->fn_sketches(q->rd, fns, n, flow, ks) : HUD_ENOMEM;
+  }
   for (size_t i = 0; i < n && rc == 0; i++) {
     rc = sq_fn_meta(q, fns[i], &items[i]);
     srv_sketch_ref k;
-    if (rc == 0 && !have_pct && (rc = sq_fn_sketch(q, fns[i], flow, &k)) == 0) rc = q_sketch_percentiles(&k, &items[i]);
+    if (rc == 0 && !have_pct) {
+      if (ks) k = ks[i];
+      else rc = sq_fn_sketch(q, fns[i], flow, &k);
+      if (rc == 0) rc = q_sketch_percentiles(&k, &items[i]);
+    }
   }
   if (rc == 0 && !have_slowdown) rc = q_slowdowns(q, items, fns, n);
   return rc;

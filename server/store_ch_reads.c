@@ -694,6 +694,23 @@ static int ch_fn_sketch(srv_store_read *q, int64_t fn, int64_t flow, srv_sketch_
   return rc;
 }
 
+static int ch_fn_sketches(srv_store_read *q, const int64_t *fns, size_t n, int64_t flow, srv_sketch_ref *out) {
+  char *in = id_list(fns, n);
+  fig_set s = {.fns = malloc((n ? n : 1) * sizeof(int64_t)), .acc = calloc(n ? n : 1, sizeof(q_fig)), .n = n};
+  int rc = in && s.fns && s.acc ? 0 : HUD_ENOMEM;
+  if (rc == 0) {
+    memcpy(s.fns, fns, n * sizeof *fns);
+    qsort(s.fns, n, sizeof *s.fns, i64_cmp);
+    for (size_t i = 0; i < n; i++) s.acc[i].fn = s.fns[i];
+    rc = fig_sketches(q, in, flow, &s);
+  }
+  for (size_t i = 0; rc == 0 && i < n; i++) rc = acc_blob(q, &fig_find(&s, fns[i])->sketch, &out[i]);
+  free(in);
+  if (!s.fns || !s.acc) s.n = 0;
+  fig_set_free(&s);
+  return rc;
+}
+
 /* Groups of fn_slices rows of FN keyed by KEY_EXPR (an Int64 expression): sums and merged sketches. */
 typedef struct key_sums {
   int64_t key;
@@ -1532,6 +1549,7 @@ const srv_store_reads srv_store_ch_reads = {
     .fn_meta = ch_fn_meta,
     .fn_decl = ch_fn_decl,
     .fn_sketch = ch_fn_sketch,
+    .fn_sketches = ch_fn_sketches,
     .fn_version_sums = ch_fn_version_sums,
     .fn_series = ch_fn_series,
     .fn_peers = ch_fn_peers,

@@ -148,6 +148,9 @@ typedef struct srv_store_reads {
   int (*fn_decl)(srv_store_read *rd, int64_t fn, hud_function_decl **decl);
   /* The merged sketch of function FN (in FLOW when not 0) over the window. */
   int (*fn_sketch)(srv_store_read *rd, int64_t fn, int64_t flow, srv_sketch_ref *out);
+  /* Optional (NULL: fn_sketch per function): OUT[i], the merged sketch of FNS[i] (in FLOW when not
+   * 0), all in one read. */
+  int (*fn_sketches)(srv_store_read *rd, const int64_t *fns, size_t n, int64_t flow, srv_sketch_ref *out);
   /* VS[i]: the version sums of VERSIONS for function FNS[i]. */
   int (*fn_version_sums)(srv_store_read *rd, const int64_t *fns, size_t n, srv_version_pair versions,
                          srv_version_sums *vs);
