@@ -92,6 +92,22 @@ void srv_ch_tsv_f64(hud_buf *b, double v, char end);
 struct srv_issue_row;
 int srv_ch_issue_get(srv_store *st, int64_t sid, const char *issue_id, hud_arena *a, struct srv_issue_row *out);
 
+/* ---- pre-merged sketches (store_ch_rollup.c) ----
+ * Sources: 0 = fn_slices (flow 0), 1 = calls_by_flow (per flow). */
+#define SRV_CH_SPAN_FNS 0
+#define SRV_CH_SPAN_FLOWS 1
+/* Maintenance: merges the sketches of every closed 10-minute block and hour not yet merged (or that
+ * gained rows since) into sketch_spans, and drops merges older than the retention. */
+int srv_ch_rollup(srv_store *st, int64_t now);
+/* How a read of SRC's sketches over [FROM_S, TO_S) of service SID splits: SPANS, a condition on
+ * sketch_spans naming the merged spans still fresh; REST, one on the source's slice naming the rest
+ * of the window (NULL: nothing left). SPANS NULL: none fresh, read the whole window's minute rows. */
+typedef struct srv_ch_span_plan {
+  char *spans, *rest;
+} srv_ch_span_plan;
+int srv_ch_spans_plan(srv_store *st, int src, int64_t sid, int64_t from_s, int64_t to_s, srv_ch_span_plan *p);
+void srv_ch_span_plan_free(srv_ch_span_plan *p);
+
 extern const struct srv_store_reads srv_store_ch_reads;
 
 #endif

@@ -507,16 +507,32 @@ static int fig_rows(srv_store_read *q, const char *fn_in, int64_t flow, bool poi
   return rc;
 }
 
-/* Merges the window's sketches of the functions of S (same table and filters as fig_rows). */
+/* Merges the window's sketches of the functions of S (same table and filters as fig_rows): the
+ * window's fresh pre-merged spans (store_ch_rollup.c) and the minute rows of the rest. */
 static int fig_sketches(srv_store_read *q, const char *fn_in, int64_t flow, fig_set *s) {
-  char sc[256], fl[64] = "";
+  char sc[256], fl[64] = "", ver[64] = "";
   if (flow) snprintf(fl, sizeof fl, " AND flow = %lld", (long long)flow);
-  srv_ch_rows r;
-  int rc = sel(q,
-               sqlf("SELECT fn, sketch FROM %s WHERE %s%s%s%s%s AND sketch != ''", flow ? "calls_by_flow" : "fn_slices",
-                    scope(q, sc), fl, fn_in ? " AND fn IN (" : "", fn_in ? fn_in : "", fn_in ? ")" : ""),
-               2, &r);
+  if (q->version_id) snprintf(ver, sizeof ver, " AND version_id = %lld", (long long)q->version_id);
+  srv_ch_span_plan p;
+  int rc = srv_ch_spans_plan(q->st, flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS, q->service_id, q->from_s, q->to_s, &p);
   if (rc < 0) return rc;
+  const char *table = flow ? "calls_by_flow" : "fn_slices", *in_a = fn_in ? " AND fn IN (" : "",
+             *in_b = fn_in ? fn_in : "", *in_c = fn_in ? ")" : "";
+  char *sql;
+  if (!p.spans)
+    sql = sqlf("SELECT fn, sketch FROM %s WHERE %s%s%s%s%s AND sketch != ''", table, scope(q, sc), fl, in_a, in_b, in_c);
+  else if (!p.rest)
+    sql = sqlf("SELECT fn, sketch FROM sketch_spans WHERE service_id = %lld AND src = %d AND flow = %lld%s%s%s%s AND (%s)",
+               (long long)q->service_id, flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS, (long long)flow, ver, in_a, in_b,
+               in_c, p.spans);
+  else
+    sql = sqlf("SELECT fn, sketch FROM sketch_spans WHERE service_id = %lld AND src = %d AND flow = %lld%s%s%s%s AND (%s)"
+               " UNION ALL SELECT fn, sketch FROM %s WHERE service_id = %lld%s%s%s%s%s AND (%s) AND sketch != ''",
+               (long long)q->service_id, flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS, (long long)flow, ver, in_a, in_b,
+               in_c, p.spans, table, (long long)q->service_id, ver, fl, in_a, in_b, in_c, p.rest);
+  srv_ch_span_plan_free(&p);
+  srv_ch_rows r;
+  if ((rc = sel(q, sql, 2, &r)) < 0) return rc;
   for (size_t i = 0; rc == 0 && i < r.rows; i++) {
     q_fig *a = fig_find(s, srv_ch_i64(&r, i, 0));
     if (a && srv_acc_add_blob(&a->sketch, r.cells[i * 2 + 1], r.lens[i * 2 + 1]) < 0) rc = HUD_ESTORE;
