@@ -469,41 +469,57 @@ static void fig_set_free(fig_set *s) {
   free(s->acc);
 }
 
+static int pt_cmp(const void *a, const void *b, void *rows) { /* rows of 7 by fn, then slice */
+  const int64_t *x = (const int64_t *)rows + 7 * (size_t) * (const uint32_t *)a;
+  const int64_t *y = (const int64_t *)rows + 7 * (size_t) * (const uint32_t *)b;
+  if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+  return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
 /* Rows per (fn, slice) over the window, in order: into S (one accumulator per function met). TABLE
- * fn_slices, or calls for FLOW (not 0). FNS (may be NULL): only those. */
+ * fn_slices, or calls_by_flow for FLOW (not 0). FN_IN (may be NULL): only those. With POINTS the
+ * stored rows come as they are and are ordered here: ClickHouse 18.16 groups and sorts a window's
+ * (fn, slice) pairs several times slower than it sends them (and q_fig_add joins a slice's rows). */
 static int fig_rows(srv_store_read *q, const char *fn_in, int64_t flow, bool points, fig_set *s) {
   char sc[256], fl[64] = "";
   if (flow) snprintf(fl, sizeof fl, " AND flow = %lld", (long long)flow);
-  srv_ch_rows r;
-  /* Without trend points one row per function is all the figures need. */
-  int rc = sel(q,
-               sqlf("SELECT fn, %s, sum(count), sum(errors), sum(sampled_count), sum(sum_duration),"
-                    " sum(sum_squared_duration), sum(self_duration) FROM %s WHERE %s%s%s%s%s GROUP BY %s"
-                    " ORDER BY %s",
-                    points ? "slice" : "min(slice)", flow ? "calls_by_flow" : "fn_slices", scope(q, sc), fl,
-                    fn_in ? " AND fn IN (" : "", fn_in ? fn_in : "", fn_in ? ")" : "", points ? "fn, slice" : "fn",
-                    points ? "fn, slice" : "fn"),
-               8, &r);
+  const char *in_a = fn_in ? " AND fn IN (" : "", *in_b = fn_in ? fn_in : "", *in_c = fn_in ? ")" : "";
+  const char *table = flow ? "calls_by_flow" : "fn_slices";
+  char *sql = points ? sqlf("SELECT fn, slice, count, errors, sampled_count, sum_duration, self_duration FROM %s"
+                            " WHERE %s%s%s%s%s",
+                            table, scope(q, sc), fl, in_a, in_b, in_c)
+                     : sqlf("SELECT fn, min(slice), sum(count), sum(errors), sum(sampled_count), sum(sum_duration),"
+                            " sum(self_duration) FROM %s WHERE %s%s%s%s%s GROUP BY fn ORDER BY fn",
+                            table, scope(q, sc), fl, in_a, in_b, in_c);
+  if (!sql) return HUD_ENOMEM;
+  int64_t *v;
+  size_t n;
+  int rc = srv_chs_select_i64(q->st, sql, 7, &v, &n);
+  free(sql);
   if (rc < 0) return rc;
+  uint32_t *ord = malloc((n ? n : 1) * sizeof *ord); /* the rows' order: sorting indexes moves less */
+  if (!ord || n > UINT32_MAX) rc = HUD_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < n; i++) ord[i] = (uint32_t)i;
+  if (rc == 0 && points && n) qsort_r(ord, n, sizeof *ord, pt_cmp, v);
   size_t distinct = 0;
-  for (size_t i = 0; i < r.rows; i++) distinct += i == 0 || srv_ch_i64(&r, i, 0) != srv_ch_i64(&r, i - 1, 0);
+  for (size_t i = 0; rc == 0 && i < n; i++) distinct += i == 0 || v[7 * (size_t)ord[i]] != v[7 * (size_t)ord[i - 1]];
   s->fns = calloc(distinct + 1, sizeof *s->fns);
   s->acc = calloc(distinct + 1, sizeof *s->acc);
   if (!s->fns || !s->acc) rc = HUD_ENOMEM;
   q_fig *a = NULL;
-  for (size_t i = 0; rc == 0 && i < r.rows; i++) {
-    int64_t fn = srv_ch_i64(&r, i, 0);
-    if (!a || a->fn != fn) {
-      s->fns[s->n] = fn;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const int64_t *r = &v[7 * (size_t)ord[i]];
+    if (!a || a->fn != r[0]) {
+      s->fns[s->n] = r[0];
       a = &s->acc[s->n++];
-      a->fn = fn;
+      a->fn = r[0];
     }
-    srv_fn_row row = {.fn = fn, .slice = srv_ch_i64(&r, i, 1), .count = srv_ch_i64(&r, i, 2),
-                      .errors = srv_ch_i64(&r, i, 3), .sampled = srv_ch_i64(&r, i, 4), .sum = srv_ch_f64(&r, i, 5),
-                      .sumsq = srv_ch_f64(&r, i, 6), .self = srv_ch_f64(&r, i, 7)};
+    srv_fn_row row = {.fn = r[0], .slice = r[1], .count = r[2], .errors = r[3], .sampled = r[4],
+                      .sum = (double)r[5], .self = (double)r[6]}; /* sumsq: no summary figure uses it */
     rc = q_fig_add(a, &row, points);
   }
-  srv_ch_rows_free(&r);
+  free(ord);
+  free(v);
   return rc;
 }
 
