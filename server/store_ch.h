@@ -74,8 +74,10 @@ typedef struct srv_ch_rows {
 /* Runs a SELECT of COLS columns (FORMAT TabSeparated is appended). Free with srv_ch_rows_free. */
 int srv_chs_select(srv_store *st, const char *sql, size_t cols, srv_ch_rows *out);
 void srv_ch_rows_free(srv_ch_rows *r);
-/* Runs a SELECT of COLS integer columns: *ROWS rows of values, row after row, in *OUT (malloc'ed; the
- * caller frees). Leaner than srv_chs_select for answers of many rows. HUD_ESTORE for a non-integer. */
+/* Runs a SELECT of COLS Int64 columns (FORMAT RowBinary is appended): *ROWS rows of values, row after
+ * row, in *OUT (malloc'ed; the caller frees). Far leaner than srv_chs_select for answers of many rows
+ * (no text either side). HUD_ESTORE when the answer is not whole rows of COLS 8-byte values: every
+ * column must be Int64 (wrap others in toInt64()). */
 int srv_chs_select_i64(srv_store *st, const char *sql, size_t cols, int64_t **out, size_t *rows);
 const char *srv_ch_cell(const srv_ch_rows *r, size_t row, size_t col);
 int64_t srv_ch_i64(const srv_ch_rows *r, size_t row, size_t col);

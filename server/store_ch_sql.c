@@ -137,36 +137,30 @@ int srv_chs_select_i64(srv_store *st, const char *sql, size_t cols, int64_t **ou
   *rows = 0;
   hud_buf q = {0};
   hud_buf_puts(&q, sql);
-  hud_buf_puts(&q, " FORMAT TabSeparated");
-  char *full = hud_buf_take(&q, NULL), *text = NULL, err[700] = "";
+  hud_buf_puts(&q, " FORMAT RowBinary");
+  char *full = hud_buf_take(&q, NULL), *bin = NULL, err[700] = "";
   if (!full) return HUD_ENOMEM;
   size_t len = 0;
-  int rc = srv_ch_query(st->ch, 0, full, NULL, 0, &text, &len, err, sizeof err);
+  int rc = srv_ch_query(st->ch, 0, full, NULL, 0, &bin, &len, err, sizeof err);
   if (rc < 0) fprintf(stderr, "hud-server: store: %s (%.160s)\n", err[0] ? err : hud_strerror(rc), full);
   free(full);
   if (rc < 0) return rc;
-  size_t lines = 0;
-  for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))); p++) lines++;
-  int64_t *v = malloc((lines * cols + 1) * sizeof *v);
-  if (!v) rc = HUD_ENOMEM;
-  const char *p = text;
-  for (size_t i = 0; rc == 0 && i < lines * cols; i++) { /* strtoll's locale and base handling cost most here */
-    int neg = *p == '-';
-    p += neg;
-    const char *d = p;
-    uint64_t x = 0;
-    while (*p >= '0' && *p <= '9' && p - d < 19) x = x * 10 + (uint64_t)(*p++ - '0');
-    v[i] = neg ? -(int64_t)x : (int64_t)x;
-    if (p == d || (*p != '\t' && *p != '\n') || (*p == '\n') != ((i + 1) % cols == 0)) rc = HUD_ESTORE; /* not our statement's answer */
-    p++;
+  /* RowBinary: each Int64 as 8 bytes, little endian (the byte order of every host hud-server builds
+   * for); a length that is not whole rows of COLS of them is not our statement's answer. */
+  size_t row = cols * sizeof(int64_t);
+  if (!cols || len % row) {
+    free(bin);
+    return HUD_ESTORE;
   }
-  free(text);
-  if (rc < 0) {
-    free(v);
-    return rc;
+  int64_t *v = malloc(len ? len : 1);
+  if (!v) {
+    free(bin);
+    return HUD_ENOMEM;
   }
+  if (len) memcpy(v, bin, len);
+  free(bin);
   *out = v;
-  *rows = lines;
+  *rows = len / row;
   return 0;
 }
 
