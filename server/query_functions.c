@@ -150,11 +150,10 @@ int q_h_top(const srv_request *req, srv_response *resp) {
   int64_t *fns;
   size_t n;
   /* The scan of the whole window keeps per-slice points only when sorting by a trend; otherwise the
-   * trends of the page's items come from indexed reads afterwards. */
+   * trends of the page's items come from indexed reads afterwards (in a flow too: a store without
+   * trend sums per span would send every (function, slice) of the flow for 20 functions' trends). */
   bool trend_sort = sort == HUD_SORT_DURATION_TREND || sort == HUD_SORT_ERROR_TREND;
-  /* In a flow the scan keeps them always: hours and blocks carry trend sums, and the page then
-   * needs no second read of its functions' edges. */
-  f.no_trends = !trend_sort && !f.flow;
+  f.no_trends = !trend_sort;
   f.p95 = sort == HUD_SORT_P95;
   const char *prev_name = NULL;
   if (sort == HUD_SORT_SLOWDOWN && !f.flow && !q.version_id) rc = q_versions(&q, &f.versions, &prev_name);

@@ -876,8 +876,9 @@ static int ch_fn_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row
   char sc[256];
   srv_ch_rows r;
   int rc = sel(q,
+               /* Callers from calls_by_flow (the same rows): its key finds one callee's rows, calls' does not. */
                callers ? sqlf("SELECT caller, caller_module, call_line, sum(count) AS c, sum(errors), sum(sampled_count),"
-                              " sum(sum_duration) FROM calls WHERE %s AND fn = %lld GROUP BY caller, caller_module, call_line"
+                              " sum(sum_duration) FROM calls_by_flow WHERE %s AND fn = %lld GROUP BY caller, caller_module, call_line"
                               " ORDER BY c DESC, caller, caller_module, call_line",
                               scope(q, sc), (long long)fn)
                        : sqlf("SELECT fn, '', call_line, sum(count) AS c, sum(errors), sum(sampled_count),"
