@@ -347,13 +347,16 @@ static int ch_version_span(srv_store_read *q, int64_t version_id, int64_t *from_
   return rc;
 }
 
+/* From the service's functions, which the requests that look one up read anyway (one statement less). */
 static int ch_fn_id(srv_store_read *q, const char *uuid, int64_t *fn) {
   int64_t id = srv_ch_fn_id(q->service_id, uuid);
-  int rc = id ? exists(q, sqlf("SELECT count() FROM functions WHERE service_id = %lld AND id = %lld",
-                               (long long)q->service_id, (long long)id))
-              : 0;
-  if (rc == 1) *fn = id;
-  return rc < 0 ? rc : rc ? 0 : HUD_ENOTFOUND;
+  ch_fn *all;
+  size_t n;
+  int rc = id ? fns_all(q, &all, &n) : 0;
+  if (rc < 0) return rc;
+  if (!id || !fn_find(all, n, id)) return HUD_ENOTFOUND;
+  *fn = id;
+  return 0;
 }
 
 static int ch_flow_id(srv_store_read *q, const char *uuid, int64_t *flow) {
