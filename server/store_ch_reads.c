@@ -526,14 +526,20 @@ static int fig_rows(srv_store_read *q, const char *fn_in, int64_t flow, bool poi
   return rc;
 }
 
+/* Up to this many functions a read takes their minute rows' sketches: cheaper than asking which
+ * merged spans are fresh (that counts the window's rows of every function). */
+#define FEW_FNS 4
+
 /* Merges the window's sketches of the functions of S (same table and filters as fig_rows): the
  * window's fresh pre-merged spans (store_ch_rollup.c) and the minute rows of the rest. */
 static int fig_sketches(srv_store_read *q, const char *fn_in, int64_t flow, fig_set *s) {
   char sc[256], fl[64] = "", ver[64] = "";
   if (flow) snprintf(fl, sizeof fl, " AND flow = %lld", (long long)flow);
   if (q->version_id) snprintf(ver, sizeof ver, " AND version_id = %lld", (long long)q->version_id);
-  srv_ch_span_plan p;
-  int rc = srv_ch_spans_plan(q->st, flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS, q->service_id, q->from_s, q->to_s, &p);
+  srv_ch_span_plan p = {0};
+  int rc = fn_in && s->n <= FEW_FNS ? 0
+                                    : srv_ch_spans_plan(q->st, flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS,
+                                                        q->service_id, q->from_s, q->to_s, &p);
   if (rc < 0) return rc;
   const char *table = flow ? "calls_by_flow" : "fn_slices", *in_a = fn_in ? " AND fn IN (" : "",
              *in_b = fn_in ? fn_in : "", *in_c = fn_in ? ")" : "";
