@@ -87,10 +87,11 @@ static const char *const k_schema[] = {
     " ENGINE = ReplacingMergeTree(ver) ORDER BY id",
     /* ---- pre-merged sketches (store_ch_rollup.c): written by maintenance, never by ingest ----
      * sketch_spans: one merged sketch per (source, flow, fn, version) of a 10-minute block or an hour,
-     * told apart per run by ver; sketch_span_marks: how many source rows a run merged per span. */
+     * told apart per run by ver, ordered by span so that a window's spans are read alone;
+     * sketch_span_marks: how many source rows a run merged per span. */
     "CREATE TABLE IF NOT EXISTS sketch_spans (service_id Int64, src Int64, flow Int64, fn Int64, version_id Int64,"
     " span Int64, width Int64, sketch String, ver Int64) ENGINE = MergeTree PARTITION BY intDiv(span, 604800)"
-    " ORDER BY (service_id, src, flow, fn, span, width, version_id)",
+    " ORDER BY (service_id, src, flow, span, width, fn, version_id)",
     "CREATE TABLE IF NOT EXISTS sketch_span_marks (service_id Int64, src Int64, span Int64, width Int64, rows Int64,"
     " ver Int64) ENGINE = ReplacingMergeTree(ver) ORDER BY (service_id, src, span, width)",
 };

@@ -545,14 +545,17 @@ static int fig_sketches(srv_store_read *q, const char *fn_in, int64_t flow, fig_
              *in_b = fn_in ? fn_in : "", *in_c = fn_in ? ")" : "";
   char *sql;
   if (!p.spans)
-    sql = sqlf("SELECT fn, sketch FROM %s WHERE %s%s%s%s%s AND sketch != ''", table, scope(q, sc), fl, in_a, in_b, in_c);
+    sql = sqlf("SELECT fn, sketch FROM %s WHERE %s%s%s%s%s AND sketch != ''", table, scope(q, sc), fl, in_a, in_b,
+               in_c);
   else if (!p.rest)
-    sql = sqlf("SELECT fn, sketch FROM sketch_spans WHERE service_id = %lld AND src = %d AND flow = %lld%s%s%s%s AND (%s)",
+    sql = sqlf("SELECT fn, sketch FROM sketch_spans WHERE service_id = %lld AND src = %d AND flow = %lld"
+               "%s%s%s%s AND (%s)",
                (long long)q->service_id, flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS, (long long)flow, ver, in_a, in_b,
                in_c, p.spans);
   else
-    sql = sqlf("SELECT fn, sketch FROM sketch_spans WHERE service_id = %lld AND src = %d AND flow = %lld%s%s%s%s AND (%s)"
-               " UNION ALL SELECT fn, sketch FROM %s WHERE service_id = %lld%s%s%s%s%s AND (%s) AND sketch != ''",
+    sql = sqlf("SELECT fn, sketch FROM sketch_spans WHERE service_id = %lld AND src = %d AND flow = %lld"
+               "%s%s%s%s AND (%s) UNION ALL SELECT fn, sketch FROM %s WHERE service_id = %lld%s%s%s%s%s AND (%s)"
+               " AND sketch != ''",
                (long long)q->service_id, flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS, (long long)flow, ver, in_a, in_b,
                in_c, p.spans, table, (long long)q->service_id, ver, fl, in_a, in_b, in_c, p.rest);
   srv_ch_span_plan_free(&p);
@@ -887,7 +890,8 @@ static int ch_fn_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row
   int rc = sel(q,
                /* Callers from calls_by_flow (the same rows): its key finds one callee's rows, calls' does not. */
                callers ? sqlf("SELECT caller, caller_module, call_line, sum(count) AS c, sum(errors), sum(sampled_count),"
-                              " sum(sum_duration) FROM calls_by_flow WHERE %s AND fn = %lld GROUP BY caller, caller_module, call_line"
+                              " sum(sum_duration) FROM calls_by_flow WHERE %s AND fn = %lld"
+                              " GROUP BY caller, caller_module, call_line"
                               " ORDER BY c DESC, caller, caller_module, call_line",
                               scope(q, sc), (long long)fn)
                        : sqlf("SELECT fn, '', call_line, sum(count) AS c, sum(errors), sum(sampled_count),"
@@ -989,7 +993,8 @@ static int ch_callees_of(srv_store_read *q, const int64_t *callers, size_t n, sr
   if (!in) return HUD_ENOMEM;
   srv_ch_rows r;
   int rc = sel(q,
-               sqlf("SELECT caller, fn, call_line, sum(count), sum(sum_duration) AS d FROM calls WHERE %s AND caller IN (%s)"
+               sqlf("SELECT caller, fn, call_line, sum(count), sum(sum_duration) AS d FROM calls WHERE %s"
+                    " AND caller IN (%s)"
                     " GROUP BY caller, fn, call_line ORDER BY caller, d DESC, fn, call_line",
                     scope(q, sc), in),
                5, &r);

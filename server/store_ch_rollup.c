@@ -128,9 +128,10 @@ static int stale_hours(srv_store *st, int src, int64_t now, srv_ch_rows *out) {
   const char *t = k_src_table[src];
   char *sql = NULL;
   if (asprintf(&sql,
-               "SELECT service_id, intDiv(b, %d) * %d AS h FROM (SELECT service_id, intDiv(slice, %d) * %d AS b, toInt64(%d) AS w,"
-               " count() AS c FROM %s WHERE slice < %lld GROUP BY service_id, b UNION ALL SELECT service_id,"
-               " intDiv(slice, %d) * %d AS b, toInt64(%d) AS w, count() AS c FROM %s WHERE slice < %lld GROUP BY service_id, b)"
+               "SELECT service_id, intDiv(b, %d) * %d AS h FROM (SELECT service_id, intDiv(slice, %d) * %d AS b,"
+               " toInt64(%d) AS w, count() AS c FROM %s WHERE slice < %lld GROUP BY service_id, b UNION ALL SELECT"
+               " service_id, intDiv(slice, %d) * %d AS b, toInt64(%d) AS w, count() AS c FROM %s WHERE slice < %lld"
+               " GROUP BY service_id, b)"
                " ANY LEFT JOIN (SELECT service_id, span AS b, width AS w, argMax(rows, ver) AS m FROM sketch_span_marks"
                " WHERE src = %d GROUP BY service_id, b, w) USING service_id, b, w WHERE c != m AND b + w <= %lld"
                " GROUP BY service_id, h ORDER BY h, service_id",
@@ -150,7 +151,8 @@ int srv_ch_rollup(srv_store *st, int64_t now) {
   for (int src = 0; rc == 0 && src < 2; src++) {
     srv_ch_rows h;
     if ((rc = stale_hours(st, src, now, &h)) < 0) break;
-    for (size_t i = 0; rc == 0 && i < h.rows; i++) rc = roll_hour(st, src, srv_ch_i64(&h, i, 0), srv_ch_i64(&h, i, 1), now, ver);
+    for (size_t i = 0; rc == 0 && i < h.rows; i++)
+      rc = roll_hour(st, src, srv_ch_i64(&h, i, 0), srv_ch_i64(&h, i, 1), now, ver);
     srv_ch_rows_free(&h);
   }
   if (rc == 0 && st->opt.retention_s > 0) { /* the source rows are gone: so are their merges */
@@ -186,9 +188,10 @@ int srv_ch_spans_plan(srv_store *st, int src, int64_t sid, int64_t from_s, int64
   if (from_s < 0 || first + BLOCK > to_s) return 0; /* no whole block in the window */
   char *sql = NULL;
   if (asprintf(&sql,
-               "SELECT toInt64(0), span, width, argMax(rows, ver), max(ver) FROM sketch_span_marks WHERE service_id = %lld AND"
-               " src = %d AND span >= %lld AND span < %lld GROUP BY span, width UNION ALL SELECT toInt64(1), intDiv(slice, %d) * %d"
-               " AS b, toInt64(%d), toInt64(count()), toInt64(0) FROM %s WHERE service_id = %lld AND slice >= %lld AND slice < %lld GROUP BY b",
+               "SELECT toInt64(0), span, width, argMax(rows, ver), max(ver) FROM sketch_span_marks WHERE"
+               " service_id = %lld AND src = %d AND span >= %lld AND span < %lld GROUP BY span, width UNION ALL"
+               " SELECT toInt64(1), intDiv(slice, %d) * %d AS b, toInt64(%d), toInt64(count()), toInt64(0) FROM %s"
+               " WHERE service_id = %lld AND slice >= %lld AND slice < %lld GROUP BY b",
                (long long)sid, src, (long long)first, (long long)to_s, BLOCK, BLOCK, BLOCK, k_src_table[src],
                (long long)sid, (long long)first, (long long)to_s) < 0)
     return HUD_ENOMEM;
@@ -251,10 +254,15 @@ int srv_ch_spans_plan(srv_store *st, int src, int64_t sid, int64_t from_s, int64
   free(hver);
   free(use);
   if (rc == 0 && (spans.oom || rest.oom)) rc = HUD_ENOMEM;
-  if (rc == 0 && spans.n) {
-    p->spans = hud_buf_take(&spans, NULL);
-    p->rest = rest.n ? hud_buf_take(&rest, NULL) : NULL;
-    if (!p->spans || (rest.n && !p->rest)) rc = HUD_ENOMEM;
+  if (rc == 0 && spans.n) { /* the range first: sketch_spans' key finds it */
+    hud_buf_putc(&spans, '\0');
+    if (spans.oom || asprintf(&p->spans, "span >= %lld AND span < %lld AND (%s)", (long long)first, (long long)to_s,
+                              spans.p) < 0) {
+      p->spans = NULL;
+      rc = HUD_ENOMEM;
+    }
+    p->rest = rc == 0 && rest.n ? hud_buf_take(&rest, NULL) : NULL;
+    if (rc == 0 && rest.n && !p->rest) rc = HUD_ENOMEM;
   }
   hud_buf_free(&spans);
   hud_buf_free(&rest);
