@@ -5,7 +5,8 @@
 # p50/p95 per query over HTTP) against a hud-server on each.
 #   bench/store_engines.sh [ROWS]    ROWS (or STORE_BENCH_ROWS): default 1M (about 3 minutes on two
 #                                    cores); 10000000 for the 10M-row comparison (about half an hour).
-#   STORE_BENCH_REQUESTS: requests per query (default 20).
+#   STORE_BENCH_REQUESTS: requests per query (default 20). STORE_BENCH_ENGINES: "sqlite clickhouse" (default),
+#   or one of them (a second run of one engine after a change).
 # Ingest rows/s is over the whole run including the store's close (SQLite folds its write-behind
 # journal there). ClickHouse: Debian's clickhouse-server started here on free loopback ports with its
 # data in a temporary directory, stopped by pid at the end.
@@ -13,6 +14,7 @@ set -euo pipefail
 BUILD_DIR=${BUILD_DIR:?BUILD_DIR must point at a release build}
 ROWS=${1:-${STORE_BENCH_ROWS:-1000000}}
 N=${STORE_BENCH_REQUESTS:-20}
+ENGINES=${STORE_BENCH_ENGINES:-sqlite clickhouse}
 CH_SERVER=${CH_SERVER:-/usr/sbin/clickhouse-server}
 DIR=$(mktemp -d /tmp/hud-store-bench-XXXXXX)
 CH_PID=""
@@ -88,10 +90,12 @@ bench() {
   SRV_PID=""
 }
 
-bench sqlite "$DIR/store.db"
+case " $ENGINES " in *" sqlite "*) bench sqlite "$DIR/store.db" ;; esac
+case " $ENGINES " in *" clickhouse "*) ;; *) exit 0 ;; esac
 [ -x "$CH_SERVER" ] || { echo "store bench: $CH_SERVER not installed: ClickHouse skipped"; exit 0; }
 start_clickhouse
 bench clickhouse "$CH_URL"
+case " $ENGINES " in *" sqlite "*) ;; *) exit 0 ;; esac
 echo
 echo "ingest side by side ($ROWS rows):"
 cat "$DIR/sqlite.ingest" "$DIR/clickhouse.ingest"
