@@ -48,6 +48,13 @@ struct srv_store_read {
   void *vers;
   size_t n_vers;
   int64_t vers_service; /* 0: none read */
+  /* The last window's split into fresh merged spans and minute rows per source (store_ch_reads.c),
+   * its strings in the arena: a request's sketch reads ask once. */
+  struct srv_ch_plan_cache {
+    int64_t service_id, from_s, to_s;
+    const char *spans, *rest;
+    int set;
+  } plans[2];
 };
 
 /* ---- ids ----

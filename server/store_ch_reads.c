@@ -526,6 +526,26 @@ static int fig_rows(srv_store_read *q, const char *fn_in, int64_t flow, bool poi
   return rc;
 }
 
+/* The window's split for SRC (store_ch_rollup.c), asked once per handle and window: *SPANS and
+ * *REST (NULL: none) live in the arena. */
+static int spans_plan(srv_store_read *q, int src, const char **spans, const char **rest) {
+  struct srv_ch_plan_cache *c = &q->plans[src];
+  if (!c->set || c->service_id != q->service_id || c->from_s != q->from_s || c->to_s != q->to_s) {
+    srv_ch_span_plan fresh;
+    int rc = srv_ch_spans_plan(q->st, src, q->service_id, q->from_s, q->to_s, &fresh);
+    if (rc < 0) return rc;
+    c->spans = adup(q, fresh.spans);
+    c->rest = adup(q, fresh.rest);
+    rc = (fresh.spans && !c->spans) || (fresh.rest && !c->rest) ? HUD_ENOMEM : 0;
+    srv_ch_span_plan_free(&fresh);
+    if (rc < 0) return rc;
+    *c = (struct srv_ch_plan_cache){q->service_id, q->from_s, q->to_s, c->spans, c->rest, 1};
+  }
+  *spans = c->spans;
+  *rest = c->rest;
+  return 0;
+}
+
 /* Up to this many functions a read takes their minute rows' sketches: cheaper than asking which
  * merged spans are fresh (that counts the window's rows of every function). */
 #define FEW_FNS 4
@@ -536,29 +556,26 @@ static int fig_sketches(srv_store_read *q, const char *fn_in, int64_t flow, fig_
   char sc[256], fl[64] = "", ver[64] = "";
   if (flow) snprintf(fl, sizeof fl, " AND flow = %lld", (long long)flow);
   if (q->version_id) snprintf(ver, sizeof ver, " AND version_id = %lld", (long long)q->version_id);
-  srv_ch_span_plan p = {0};
-  int rc = fn_in && s->n <= FEW_FNS ? 0
-                                    : srv_ch_spans_plan(q->st, flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS,
-                                                        q->service_id, q->from_s, q->to_s, &p);
+  const char *spans = NULL, *rest = NULL;
+  int src = flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS;
+  int rc = fn_in && s->n <= FEW_FNS ? 0 : spans_plan(q, src, &spans, &rest);
   if (rc < 0) return rc;
   const char *table = flow ? "calls_by_flow" : "fn_slices", *in_a = fn_in ? " AND fn IN (" : "",
              *in_b = fn_in ? fn_in : "", *in_c = fn_in ? ")" : "";
   char *sql;
-  if (!p.spans)
+  if (!spans)
     sql = sqlf("SELECT fn, sketch FROM %s WHERE %s%s%s%s%s AND sketch != ''", table, scope(q, sc), fl, in_a, in_b,
                in_c);
-  else if (!p.rest)
+  else if (!rest)
     sql = sqlf("SELECT fn, sketch FROM sketch_spans WHERE service_id = %lld AND src = %d AND flow = %lld"
                "%s%s%s%s AND (%s)",
-               (long long)q->service_id, flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS, (long long)flow, ver, in_a, in_b,
-               in_c, p.spans);
+               (long long)q->service_id, src, (long long)flow, ver, in_a, in_b, in_c, spans);
   else
     sql = sqlf("SELECT fn, sketch FROM sketch_spans WHERE service_id = %lld AND src = %d AND flow = %lld"
                "%s%s%s%s AND (%s) UNION ALL SELECT fn, sketch FROM %s WHERE service_id = %lld%s%s%s%s%s AND (%s)"
                " AND sketch != ''",
-               (long long)q->service_id, flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS, (long long)flow, ver, in_a, in_b,
-               in_c, p.spans, table, (long long)q->service_id, ver, fl, in_a, in_b, in_c, p.rest);
-  srv_ch_span_plan_free(&p);
+               (long long)q->service_id, src, (long long)flow, ver, in_a, in_b, in_c, spans, table,
+               (long long)q->service_id, ver, fl, in_a, in_b, in_c, rest);
   srv_ch_rows r;
   if ((rc = sel(q, sql, 2, &r)) < 0) return rc;
   for (size_t i = 0; rc == 0 && i < r.rows; i++) {
