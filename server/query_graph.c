@@ -86,16 +86,19 @@ static g_edge *g_edge_add(g_edges *e) {
 static int g_callees(q_ctx *q, const g_nodes *g, size_t a, size_t b, srv_call_edge **rows, size_t *ns) {
   if (q->reads->callees_of) return q->reads->callees_of(q->rd, g->ids + a, b - a, rows, ns);
   srv_call_edge *all = NULL;
-  size_t total = 0;
+  size_t total = 0, cap = 0;
   for (size_t i = a; i < b; i++) {
     srv_call_edge *ce;
     int rc = sq_callees(q, g->ids[i], &ce, &ns[i - a]);
     if (rc < 0) return rc;
-    srv_call_edge *nv = hud_arena_calloc(q->arena, total + ns[i - a] + 1, sizeof *nv);
-    if (!nv) return HUD_ENOMEM;
-    if (total) memcpy(nv, all, total * sizeof *nv);
-    if (ns[i - a]) memcpy(nv + total, ce, ns[i - a] * sizeof *nv);
-    all = nv;
+    if (total + ns[i - a] > cap) { /* doubling: the level's edges copied a bounded number of times */
+      cap = 2 * (total + ns[i - a]);
+      srv_call_edge *nv = hud_arena_calloc(q->arena, cap, sizeof *nv);
+      if (!nv) return HUD_ENOMEM;
+      if (total) memcpy(nv, all, total * sizeof *nv);
+      all = nv;
+    }
+    if (ns[i - a]) memcpy(all + total, ce, ns[i - a] * sizeof *all);
     total += ns[i - a];
   }
   *rows = all;

@@ -20,7 +20,7 @@
 #define HOUR 3600
 #define BLOCKS (HOUR / BLOCK)
 
-/* The source table of each kind of merged sketch (srv_ch_span_src). */
+/* The source table of each kind of merged sketch (SRV_CH_SPAN_FNS, SRV_CH_SPAN_FLOWS). */
 static const char *const k_src_table[] = {"fn_slices", "calls_by_flow"};
 
 /* ---- maintenance ---- */
