@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# The two store engines side by side: the same generated store (query_bench gen: STORE_BENCH_ROWS
-# invocation rows, default 1M, 1000 functions, batches of 50k rows written in-process through
-# srv_store_ingest) into a SQLite file and into a ClickHouse database, then the query API's latency
-# (query_bench measure: p50/p95 per query over HTTP) against a hud-server on each.
+# The two store engines side by side: the same generated store (query_bench gen: ROWS invocation
+# rows, 1000 functions, batches of 50k rows written in-process through srv_store_ingest) into a
+# SQLite file and into a ClickHouse database, then the query API's latency (query_bench measure:
+# p50/p95 per query over HTTP) against a hud-server on each.
+#   bench/store_engines.sh [ROWS]    ROWS (or STORE_BENCH_ROWS): default 1M (about 3 minutes on two
+#                                    cores); 10000000 for the 10M-row comparison (about half an hour).
+#   STORE_BENCH_REQUESTS: requests per query (default 20). STORE_BENCH_ENGINES: "sqlite clickhouse" (default),
+#   or one of them (a second run of one engine after a change).
 # Ingest rows/s is over the whole run including the store's close (SQLite folds its write-behind
 # journal there). ClickHouse: Debian's clickhouse-server started here on free loopback ports with its
 # data in a temporary directory, stopped by pid at the end.
 set -euo pipefail
 BUILD_DIR=${BUILD_DIR:?BUILD_DIR must point at a release build}
-ROWS=${STORE_BENCH_ROWS:-1000000}
+ROWS=${1:-${STORE_BENCH_ROWS:-1000000}}
 N=${STORE_BENCH_REQUESTS:-20}
+ENGINES=${STORE_BENCH_ENGINES:-sqlite clickhouse}
 CH_SERVER=${CH_SERVER:-/usr/sbin/clickhouse-server}
 DIR=$(mktemp -d /tmp/hud-store-bench-XXXXXX)
 CH_PID=""
@@ -66,17 +71,18 @@ bench() {
   "$BUILD_DIR/bench/query_bench" gen --db "$loc" --rows "$ROWS" 2>/dev/null
   t1=$(date +%s%N)
   echo "$engine: ingest $ROWS rows in $(( (t1 - t0) / 1000000 )) ms including close:" \
-    "$(( ROWS * 1000000000 / (t1 - t0) )) rows/s"
+    "$(( ROWS * 1000000000 / (t1 - t0) )) rows/s" | tee "$DIR/$engine.ingest"
   local key
   key=$("$BUILD_DIR/server/hud-server" keys create --env prod --role read --label store-bench --db "$loc" 2>/dev/null | head -1)
   "$BUILD_DIR/server/hud-server" --store "$loc" --listen 127.0.0.1:0 >"$log" 2>&1 &
   SRV_PID=$!
-  for _ in $(seq 3000); do
+  for _ in $(seq 9000); do # startup maintenance may take minutes at 10M rows
     port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" 2>/dev/null | head -1 || true)
     [ -n "$port" ] && break
     sleep 0.1
   done
   [ -n "$port" ] || { echo "store bench: hud-server did not start:"; cat "$log"; exit 1; }
+  echo "$engine: hud-server listening after $(( ($(date +%s%N) - t1) / 1000000 )) ms (startup maintenance included)"
   local at=$(( t0 / 1000000000 / 60 * 60 )) # where gen's data ends (its clock at the start, in minutes)
   "$BUILD_DIR/bench/query_bench" measure --port "$port" --key "$key" --n "$N" --at "$at" | tee "$DIR/$engine.txt"
   kill -TERM "$SRV_PID"
@@ -84,11 +90,15 @@ bench() {
   SRV_PID=""
 }
 
-bench sqlite "$DIR/store.db"
+case " $ENGINES " in *" sqlite "*) bench sqlite "$DIR/store.db" ;; esac
+case " $ENGINES " in *" clickhouse "*) ;; *) exit 0 ;; esac
 [ -x "$CH_SERVER" ] || { echo "store bench: $CH_SERVER not installed: ClickHouse skipped"; exit 0; }
 start_clickhouse
 bench clickhouse "$CH_URL"
+case " $ENGINES " in *" sqlite "*) ;; *) exit 0 ;; esac
 echo
+echo "ingest side by side ($ROWS rows):"
+cat "$DIR/sqlite.ingest" "$DIR/clickhouse.ingest"
 echo "p95 side by side ($ROWS rows; ms):"
 printf '%-52s %10s %10s\n' query sqlite clickhouse
 paste -d'\t' <(sed -n 's/^\(.*\)  *p50 .* p95 *\([0-9.]*\) ms.*/\1\t\2/p' "$DIR/sqlite.txt") \

@@ -111,10 +111,19 @@ static int q_page(q_ctx *q, const int64_t *fns, size_t n, hud_function_summary *
 static int q_finish_items(q_ctx *q, hud_function_summary *items, const int64_t *fns, size_t n, int64_t flow,
                           bool have_pct, bool have_slowdown) {
   int rc = 0;
+  srv_sketch_ref *ks = NULL; /* the page's sketches in one read when the engine batches them */
+  if (!have_pct && n && q->reads->fn_sketches) {
+    ks = hud_arena_calloc(q->arena, n, sizeof *ks);
+    rc = ks ? q->reads->fn_sketches(q->rd, fns, n, flow, ks) : HUD_ENOMEM;
+  }
   for (size_t i = 0; i < n && rc == 0; i++) {
     rc = sq_fn_meta(q, fns[i], &items[i]);
     srv_sketch_ref k;
-    if (rc == 0 && !have_pct && (rc = sq_fn_sketch(q, fns[i], flow, &k)) == 0) rc = q_sketch_percentiles(&k, &items[i]);
+    if (rc == 0 && !have_pct) {
+      if (ks) k = ks[i];
+      else rc = sq_fn_sketch(q, fns[i], flow, &k);
+      if (rc == 0) rc = q_sketch_percentiles(&k, &items[i]);
+    }
   }
   if (rc == 0 && !have_slowdown) rc = q_slowdowns(q, items, fns, n);
   return rc;
@@ -141,11 +150,10 @@ int q_h_top(const srv_request *req, srv_response *resp) {
   int64_t *fns;
   size_t n;
   /* The scan of the whole window keeps per-slice points only when sorting by a trend; otherwise the
-   * trends of the page's items come from indexed reads afterwards. */
+   * trends of the page's items come from indexed reads afterwards (in a flow too: a store without
+   * trend sums per span would send every (function, slice) of the flow for 20 functions' trends). */
   bool trend_sort = sort == HUD_SORT_DURATION_TREND || sort == HUD_SORT_ERROR_TREND;
-  /* In a flow the scan keeps them always: hours and blocks carry trend sums, and the page then
-   * needs no second read of its functions' edges. */
-  f.no_trends = !trend_sort && !f.flow;
+  f.no_trends = !trend_sort;
   f.p95 = sort == HUD_SORT_P95;
   const char *prev_name = NULL;
   if (sort == HUD_SORT_SLOWDOWN && !f.flow && !q.version_id) rc = q_versions(&q, &f.versions, &prev_name);

@@ -81,31 +81,65 @@ static g_edge *g_edge_add(g_edges *e) {
   return &e->v[e->n++];
 }
 
-/* Breadth first from the root: every callee within DEPTH levels, at most MAX_NODES functions. */
+/* Callees of the nodes [A, B) of G: (*ROWS) holds those of node A, then A + 1, ..., NS[i - A] for
+ * node i. One read when the engine batches (store_reads.h's callees_of), else one per node. */
+static int g_callees(q_ctx *q, const g_nodes *g, size_t a, size_t b, srv_call_edge **rows, size_t *ns) {
+  if (q->reads->callees_of) return q->reads->callees_of(q->rd, g->ids + a, b - a, rows, ns);
+  srv_call_edge *all = NULL;
+  size_t total = 0, cap = 0;
+  for (size_t i = a; i < b; i++) {
+    srv_call_edge *ce;
+    int rc = sq_callees(q, g->ids[i], &ce, &ns[i - a]);
+    if (rc < 0) return rc;
+    if (total + ns[i - a] > cap) { /* doubling: the level's edges copied a bounded number of times */
+      cap = 2 * (total + ns[i - a]);
+      srv_call_edge *nv = hud_arena_calloc(q->arena, cap, sizeof *nv);
+      if (!nv) return HUD_ENOMEM;
+      if (total) memcpy(nv, all, total * sizeof *nv);
+      all = nv;
+    }
+    if (ns[i - a]) memcpy(all + total, ce, ns[i - a] * sizeof *all);
+    total += ns[i - a];
+  }
+  *rows = all;
+  return 0;
+}
+
+/* Breadth first from the root: every callee within DEPTH levels, at most MAX_NODES functions. A
+ * level's callees are read together (the next level's nodes are added after the whole level). */
 static int g_walk(q_ctx *q, g_nodes *g, int depth, g_edges *calls, bool *truncated) {
   int rc = 0;
-  for (size_t head = 0; head < g->n && rc == 0; head++) {
-    srv_call_edge *ce;
-    size_t nce;
-    if ((rc = sq_callees(q, g->ids[head], &ce, &nce)) < 0) break;
-    if (g->lvl[head] >= depth) {
-      if (nce) *truncated = true; /* deeper calls exist: the graph was cut */
-      continue;
-    }
-    for (size_t k = 0; k < nce; k++) {
-      long j = g_find(g, ce[k].fn);
-      if (j < 0) {
-        if (g->n >= g->max) {
-          *truncated = true;
-          continue;
-        }
-        g_add(g, ce[k].fn, g->lvl[head] + 1);
-        j = (long)g->n - 1;
+  for (size_t head = 0; head < g->n && rc == 0;) {
+    size_t end = g->n; /* [head, end): one level, in the order its nodes were found */
+    size_t *ns = calloc(end - head, sizeof *ns);
+    srv_call_edge *ce = NULL;
+    rc = ns ? g_callees(q, g, head, end, &ce, ns) : HUD_ENOMEM;
+    for (size_t i = head, at = 0; rc == 0 && i < end; at += ns[i - head], i++) {
+      size_t nce = ns[i - head];
+      if (g->lvl[i] >= depth) {
+        if (nce) *truncated = true; /* deeper calls exist: the graph was cut */
+        continue;
       }
-      g_edge *e = g_edge_add(calls);
-      if (!e) return HUD_ENOMEM;
-      *e = (g_edge){(long)head, j, ce[k].line, ce[k].calls, ce[k].sum_duration, NULL};
+      for (size_t k = at; k < at + nce; k++) {
+        long j = g_find(g, ce[k].fn);
+        if (j < 0) {
+          if (g->n >= g->max) {
+            *truncated = true;
+            continue;
+          }
+          g_add(g, ce[k].fn, g->lvl[i] + 1);
+          j = (long)g->n - 1;
+        }
+        g_edge *e = g_edge_add(calls);
+        if (!e) {
+          rc = HUD_ENOMEM;
+          break;
+        }
+        *e = (g_edge){(long)i, j, ce[k].line, ce[k].calls, ce[k].sum_duration, NULL};
+      }
     }
+    free(ns);
+    head = end;
   }
   return rc;
 }
@@ -151,7 +185,12 @@ static int q_callgraph(q_ctx *q, int64_t root, int depth, int max_nodes, hud_cal
     out->nodes = hud_arena_calloc(q->arena, g.n ? g.n : 1, sizeof *out->nodes);
     if (!out->nodes) rc = HUD_ENOMEM;
   }
-  for (size_t i = 0; i < g.n && rc == 0; i++) rc = sq_graph_node(q, g.ids[i], &out->nodes[out->n_nodes++]);
+  if (rc == 0 && q->reads->graph_nodes) {
+    rc = q->reads->graph_nodes(q->rd, g.ids, g.n, out->nodes);
+    if (rc == 0) out->n_nodes = g.n;
+  } else {
+    for (size_t i = 0; i < g.n && rc == 0; i++) rc = sq_graph_node(q, g.ids[i], &out->nodes[out->n_nodes++]);
+  }
   if (rc == 0 && g.n) memcpy(out->root, out->nodes[0].function_id, sizeof(hud_uuid));
   if (rc == 0) rc = g_exceptions(q, &g, &xe);
   if (rc == 0) {

@@ -86,6 +86,15 @@ static const char *const k_schema[] = {
     "CREATE TABLE IF NOT EXISTS api_keys (id Int64, secret_hash String, envs String, label String,"
     " created_at Int64, revoked_at Int64, roles Nullable(String), ver Int64)"
     " ENGINE = ReplacingMergeTree(ver) ORDER BY id",
+    /* ---- pre-merged sketches (store_ch_rollup.c): written by maintenance, never by ingest ----
+     * sketch_spans: one merged sketch per (source, flow, fn, version) of a 10-minute block or an hour,
+     * told apart per run by ver, ordered by span so that a window's spans are read alone;
+     * sketch_span_marks: how many source rows a run merged per span. */
+    "CREATE TABLE IF NOT EXISTS sketch_spans (service_id Int64, src Int64, flow Int64, fn Int64, version_id Int64,"
+    " span Int64, width Int64, sketch String, ver Int64) ENGINE = MergeTree PARTITION BY intDiv(span, 604800)"
+    " ORDER BY (service_id, src, flow, span, width, fn, version_id)",
+    "CREATE TABLE IF NOT EXISTS sketch_span_marks (service_id Int64, src Int64, span Int64, width Int64, rows Int64,"
+    " ver Int64) ENGINE = ReplacingMergeTree(ver) ORDER BY (service_id, src, span, width)",
 };
 
 /* The time-sliced tables, in store_fold.h's order. */
@@ -757,7 +766,8 @@ static int ch_key_revoke(srv_store *st, int64_t id, int64_t now) {
 /* ---- maintenance ---- */
 
 /* Retention deletes old slices (an ALTER TABLE ... DELETE mutation, applied by ClickHouse in the
- * background) and expired resolved issues. No rollup: ClickHouse keeps minute rows (reads sum them).
+ * background) and expired resolved issues. Minute rows are kept (reads sum them); their sketches are
+ * merged per block and hour besides (srv_ch_rollup).
  * In cluster mode on this node's shard only (a Distributed table takes no mutation): each shard's
  * nodes expire its rows. */
 static int ch_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
@@ -804,6 +814,7 @@ static int ch_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
     }
     hud_buf_free(&ids);
   }
+  if (rc == 0) rc = srv_ch_rollup(st, now);
   return rc;
 }
 

@@ -48,6 +48,13 @@ struct srv_store_read {
   void *vers;
   size_t n_vers;
   int64_t vers_service; /* 0: none read */
+  /* The last window's split into fresh merged spans and minute rows per source (store_ch_reads.c),
+   * its strings in the arena: a request's sketch reads ask once. */
+  struct srv_ch_plan_cache {
+    int64_t service_id, from_s, to_s;
+    const char *spans, *rest;
+    int set;
+  } plans[2];
 };
 
 /* ---- ids ----
@@ -74,6 +81,11 @@ typedef struct srv_ch_rows {
 /* Runs a SELECT of COLS columns (FORMAT TabSeparated is appended). Free with srv_ch_rows_free. */
 int srv_chs_select(srv_store *st, const char *sql, size_t cols, srv_ch_rows *out);
 void srv_ch_rows_free(srv_ch_rows *r);
+/* Runs a SELECT of COLS Int64 columns (FORMAT RowBinary is appended): *ROWS rows of values, row after
+ * row, in *OUT (malloc'ed; the caller frees). Far leaner than srv_chs_select for answers of many rows
+ * (no text either side). HUD_ESTORE when the answer is not whole rows of COLS 8-byte values: every
+ * column must be Int64 (wrap others in toInt64()). */
+int srv_chs_select_i64(srv_store *st, const char *sql, size_t cols, int64_t **out, size_t *rows);
 const char *srv_ch_cell(const srv_ch_rows *r, size_t row, size_t col);
 int64_t srv_ch_i64(const srv_ch_rows *r, size_t row, size_t col);
 double srv_ch_f64(const srv_ch_rows *r, size_t row, size_t col);
@@ -91,6 +103,22 @@ void srv_ch_tsv_f64(hud_buf *b, double v, char end);
   " alert_pending, cand_version, alerted_version, finding"
 struct srv_issue_row;
 int srv_ch_issue_get(srv_store *st, int64_t sid, const char *issue_id, hud_arena *a, struct srv_issue_row *out);
+
+/* ---- pre-merged sketches (store_ch_rollup.c) ----
+ * Sources: 0 = fn_slices (flow 0), 1 = calls_by_flow (per flow). */
+#define SRV_CH_SPAN_FNS 0
+#define SRV_CH_SPAN_FLOWS 1
+/* Maintenance: merges the sketches of every closed 10-minute block and hour not yet merged (or that
+ * gained rows since) into sketch_spans, and drops merges older than the retention. */
+int srv_ch_rollup(srv_store *st, int64_t now);
+/* How a read of SRC's sketches over [FROM_S, TO_S) of service SID splits: SPANS, a condition on
+ * sketch_spans naming the merged spans still fresh; REST, one on the source's slice naming the rest
+ * of the window (NULL: nothing left). SPANS NULL: none fresh, read the whole window's minute rows. */
+typedef struct srv_ch_span_plan {
+  char *spans, *rest;
+} srv_ch_span_plan;
+int srv_ch_spans_plan(srv_store *st, int src, int64_t sid, int64_t from_s, int64_t to_s, srv_ch_span_plan *p);
+void srv_ch_span_plan_free(srv_ch_span_plan *p);
 
 extern const struct srv_store_reads srv_store_ch_reads;
 

@@ -347,13 +347,16 @@ static int ch_version_span(srv_store_read *q, int64_t version_id, int64_t *from_
   return rc;
 }
 
+/* From the service's functions, which the requests that look one up read anyway (one statement less). */
 static int ch_fn_id(srv_store_read *q, const char *uuid, int64_t *fn) {
   int64_t id = srv_ch_fn_id(q->service_id, uuid);
-  int rc = id ? exists(q, sqlf("SELECT count() FROM functions WHERE service_id = %lld AND id = %lld",
-                               (long long)q->service_id, (long long)id))
-              : 0;
-  if (rc == 1) *fn = id;
-  return rc < 0 ? rc : rc ? 0 : HUD_ENOTFOUND;
+  ch_fn *all;
+  size_t n;
+  int rc = id ? fns_all(q, &all, &n) : 0;
+  if (rc < 0) return rc;
+  if (!id || !fn_find(all, n, id)) return HUD_ENOTFOUND;
+  *fn = id;
+  return 0;
 }
 
 static int ch_flow_id(srv_store_read *q, const char *uuid, int64_t *flow) {
@@ -469,54 +472,112 @@ static void fig_set_free(fig_set *s) {
   free(s->acc);
 }
 
+static int pt_cmp(const void *a, const void *b, void *rows) { /* rows of 7 by fn, then slice */
+  const int64_t *x = (const int64_t *)rows + 7 * (size_t) * (const uint32_t *)a;
+  const int64_t *y = (const int64_t *)rows + 7 * (size_t) * (const uint32_t *)b;
+  if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+  return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
 /* Rows per (fn, slice) over the window, in order: into S (one accumulator per function met). TABLE
- * fn_slices, or calls for FLOW (not 0). FNS (may be NULL): only those. */
+ * fn_slices, or calls_by_flow for FLOW (not 0). FN_IN (may be NULL): only those. With POINTS the
+ * stored rows come as they are and are ordered here: ClickHouse 18.16 groups and sorts a window's
+ * (fn, slice) pairs several times slower than it sends them (and q_fig_add joins a slice's rows). */
 static int fig_rows(srv_store_read *q, const char *fn_in, int64_t flow, bool points, fig_set *s) {
   char sc[256], fl[64] = "";
   if (flow) snprintf(fl, sizeof fl, " AND flow = %lld", (long long)flow);
-  srv_ch_rows r;
-  /* Without trend points one row per function is all the figures need. */
-  int rc = sel(q,
-               sqlf("SELECT fn, %s, sum(count), sum(errors), sum(sampled_count), sum(sum_duration),"
-                    " sum(sum_squared_duration), sum(self_duration) FROM %s WHERE %s%s%s%s%s GROUP BY %s"
-                    " ORDER BY %s",
-                    points ? "slice" : "min(slice)", flow ? "calls_by_flow" : "fn_slices", scope(q, sc), fl,
-                    fn_in ? " AND fn IN (" : "", fn_in ? fn_in : "", fn_in ? ")" : "", points ? "fn, slice" : "fn",
-                    points ? "fn, slice" : "fn"),
-               8, &r);
+  const char *in_a = fn_in ? " AND fn IN (" : "", *in_b = fn_in ? fn_in : "", *in_c = fn_in ? ")" : "";
+  const char *table = flow ? "calls_by_flow" : "fn_slices";
+  char *sql = points ? sqlf("SELECT fn, slice, count, errors, sampled_count, sum_duration, self_duration FROM %s"
+                            " WHERE %s%s%s%s%s",
+                            table, scope(q, sc), fl, in_a, in_b, in_c)
+                     : sqlf("SELECT fn, min(slice), sum(count), sum(errors), sum(sampled_count), sum(sum_duration),"
+                            " sum(self_duration) FROM %s WHERE %s%s%s%s%s GROUP BY fn ORDER BY fn",
+                            table, scope(q, sc), fl, in_a, in_b, in_c);
+  if (!sql) return HUD_ENOMEM;
+  int64_t *v;
+  size_t n;
+  int rc = srv_chs_select_i64(q->st, sql, 7, &v, &n);
+  free(sql);
   if (rc < 0) return rc;
+  uint32_t *ord = malloc((n ? n : 1) * sizeof *ord); /* the rows' order: sorting indexes moves less */
+  if (!ord || n > UINT32_MAX) rc = HUD_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < n; i++) ord[i] = (uint32_t)i;
+  if (rc == 0 && points && n) qsort_r(ord, n, sizeof *ord, pt_cmp, v);
   size_t distinct = 0;
-  for (size_t i = 0; i < r.rows; i++) distinct += i == 0 || srv_ch_i64(&r, i, 0) != srv_ch_i64(&r, i - 1, 0);
+  for (size_t i = 0; rc == 0 && i < n; i++) distinct += i == 0 || v[7 * (size_t)ord[i]] != v[7 * (size_t)ord[i - 1]];
   s->fns = calloc(distinct + 1, sizeof *s->fns);
   s->acc = calloc(distinct + 1, sizeof *s->acc);
   if (!s->fns || !s->acc) rc = HUD_ENOMEM;
   q_fig *a = NULL;
-  for (size_t i = 0; rc == 0 && i < r.rows; i++) {
-    int64_t fn = srv_ch_i64(&r, i, 0);
-    if (!a || a->fn != fn) {
-      s->fns[s->n] = fn;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const int64_t *r = &v[7 * (size_t)ord[i]];
+    if (!a || a->fn != r[0]) {
+      s->fns[s->n] = r[0];
       a = &s->acc[s->n++];
-      a->fn = fn;
+      a->fn = r[0];
     }
-    srv_fn_row row = {.fn = fn, .slice = srv_ch_i64(&r, i, 1), .count = srv_ch_i64(&r, i, 2),
-                      .errors = srv_ch_i64(&r, i, 3), .sampled = srv_ch_i64(&r, i, 4), .sum = srv_ch_f64(&r, i, 5),
-                      .sumsq = srv_ch_f64(&r, i, 6), .self = srv_ch_f64(&r, i, 7)};
+    srv_fn_row row = {.fn = r[0], .slice = r[1], .count = r[2], .errors = r[3], .sampled = r[4],
+                      .sum = (double)r[5], .self = (double)r[6]}; /* sumsq: no summary figure uses it */
     rc = q_fig_add(a, &row, points);
   }
-  srv_ch_rows_free(&r);
+  free(ord);
+  free(v);
   return rc;
 }
 
-/* Merges the window's sketches of the functions of S (same table and filters as fig_rows). */
+/* The window's split for SRC (store_ch_rollup.c), asked once per handle and window: *SPANS and
+ * *REST (NULL: none) live in the arena. */
+static int spans_plan(srv_store_read *q, int src, const char **spans, const char **rest) {
+  struct srv_ch_plan_cache *c = &q->plans[src];
+  if (!c->set || c->service_id != q->service_id || c->from_s != q->from_s || c->to_s != q->to_s) {
+    srv_ch_span_plan fresh;
+    int rc = srv_ch_spans_plan(q->st, src, q->service_id, q->from_s, q->to_s, &fresh);
+    if (rc < 0) return rc;
+    c->spans = adup(q, fresh.spans);
+    c->rest = adup(q, fresh.rest);
+    rc = (fresh.spans && !c->spans) || (fresh.rest && !c->rest) ? HUD_ENOMEM : 0;
+    srv_ch_span_plan_free(&fresh);
+    if (rc < 0) return rc;
+    *c = (struct srv_ch_plan_cache){q->service_id, q->from_s, q->to_s, c->spans, c->rest, 1};
+  }
+  *spans = c->spans;
+  *rest = c->rest;
+  return 0;
+}
+
+/* Up to this many functions a read takes their minute rows' sketches: cheaper than asking which
+ * merged spans are fresh (that counts the window's rows of every function). */
+#define FEW_FNS 4
+
+/* Merges the window's sketches of the functions of S (same table and filters as fig_rows): the
+ * window's fresh pre-merged spans (store_ch_rollup.c) and the minute rows of the rest. */
 static int fig_sketches(srv_store_read *q, const char *fn_in, int64_t flow, fig_set *s) {
-  char sc[256], fl[64] = "";
+  char sc[256], fl[64] = "", ver[64] = "";
   if (flow) snprintf(fl, sizeof fl, " AND flow = %lld", (long long)flow);
-  srv_ch_rows r;
-  int rc = sel(q,
-               sqlf("SELECT fn, sketch FROM %s WHERE %s%s%s%s%s AND sketch != ''", flow ? "calls_by_flow" : "fn_slices",
-                    scope(q, sc), fl, fn_in ? " AND fn IN (" : "", fn_in ? fn_in : "", fn_in ? ")" : ""),
-               2, &r);
+  if (q->version_id) snprintf(ver, sizeof ver, " AND version_id = %lld", (long long)q->version_id);
+  const char *spans = NULL, *rest = NULL;
+  int src = flow ? SRV_CH_SPAN_FLOWS : SRV_CH_SPAN_FNS;
+  int rc = fn_in && s->n <= FEW_FNS ? 0 : spans_plan(q, src, &spans, &rest);
   if (rc < 0) return rc;
+  const char *table = flow ? "calls_by_flow" : "fn_slices", *in_a = fn_in ? " AND fn IN (" : "",
+             *in_b = fn_in ? fn_in : "", *in_c = fn_in ? ")" : "";
+  char *sql;
+  if (!spans)
+    sql = sqlf("SELECT fn, sketch FROM %s WHERE %s%s%s%s%s AND sketch != ''", table, scope(q, sc), fl, in_a, in_b,
+               in_c);
+  else if (!rest)
+    sql = sqlf("SELECT fn, sketch FROM sketch_spans WHERE service_id = %lld AND src = %d AND flow = %lld"
+               "%s%s%s%s AND (%s)",
+               (long long)q->service_id, src, (long long)flow, ver, in_a, in_b, in_c, spans);
+  else
+    sql = sqlf("SELECT fn, sketch FROM sketch_spans WHERE service_id = %lld AND src = %d AND flow = %lld"
+               "%s%s%s%s AND (%s) UNION ALL SELECT fn, sketch FROM %s WHERE service_id = %lld%s%s%s%s%s AND (%s)"
+               " AND sketch != ''",
+               (long long)q->service_id, src, (long long)flow, ver, in_a, in_b, in_c, spans, table,
+               (long long)q->service_id, ver, fl, in_a, in_b, in_c, rest);
+  srv_ch_rows r;
+  if ((rc = sel(q, sql, 2, &r)) < 0) return rc;
   for (size_t i = 0; rc == 0 && i < r.rows; i++) {
     q_fig *a = fig_find(s, srv_ch_i64(&r, i, 0));
     if (a && srv_acc_add_blob(&a->sketch, r.cells[i * 2 + 1], r.lens[i * 2 + 1]) < 0) rc = HUD_ESTORE;
@@ -694,6 +755,23 @@ static int ch_fn_sketch(srv_store_read *q, int64_t fn, int64_t flow, srv_sketch_
   return rc;
 }
 
+static int ch_fn_sketches(srv_store_read *q, const int64_t *fns, size_t n, int64_t flow, srv_sketch_ref *out) {
+  char *in = id_list(fns, n);
+  fig_set s = {.fns = malloc((n ? n : 1) * sizeof(int64_t)), .acc = calloc(n ? n : 1, sizeof(q_fig)), .n = n};
+  int rc = in && s.fns && s.acc ? 0 : HUD_ENOMEM;
+  if (rc == 0) {
+    memcpy(s.fns, fns, n * sizeof *fns);
+    qsort(s.fns, n, sizeof *s.fns, i64_cmp);
+    for (size_t i = 0; i < n; i++) s.acc[i].fn = s.fns[i];
+    rc = fig_sketches(q, in, flow, &s);
+  }
+  for (size_t i = 0; rc == 0 && i < n; i++) rc = acc_blob(q, &fig_find(&s, fns[i])->sketch, &out[i]);
+  free(in);
+  if (!s.fns || !s.acc) s.n = 0;
+  fig_set_free(&s);
+  return rc;
+}
+
 /* Groups of fn_slices rows of FN keyed by KEY_EXPR (an Int64 expression): sums and merged sketches. */
 typedef struct key_sums {
   int64_t key;
@@ -827,8 +905,10 @@ static int ch_fn_peers(srv_store_read *q, int64_t fn, bool callers, srv_peer_row
   char sc[256];
   srv_ch_rows r;
   int rc = sel(q,
+               /* Callers from calls_by_flow (the same rows): its key finds one callee's rows, calls' does not. */
                callers ? sqlf("SELECT caller, caller_module, call_line, sum(count) AS c, sum(errors), sum(sampled_count),"
-                              " sum(sum_duration) FROM calls WHERE %s AND fn = %lld GROUP BY caller, caller_module, call_line"
+                              " sum(sum_duration) FROM calls_by_flow WHERE %s AND fn = %lld"
+                              " GROUP BY caller, caller_module, call_line"
                               " ORDER BY c DESC, caller, caller_module, call_line",
                               scope(q, sc), (long long)fn)
                        : sqlf("SELECT fn, '', call_line, sum(count) AS c, sum(errors), sum(sampled_count),"
@@ -909,6 +989,82 @@ static int ch_graph_node(srv_store_read *q, int64_t fn, hud_graph_node *nd) {
   nd->self_duration = r.rows ? srv_ch_i64(&r, 0, 3) : 0;
   srv_ch_rows_free(&r);
   return 0;
+}
+
+/* First row of R (sorted by column 0) whose column 0 is KEY, or R->rows when none. */
+static size_t rows_first(const srv_ch_rows *r, int64_t key) {
+  size_t lo = 0, hi = r->rows;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (srv_ch_i64(r, mid, 0) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < r->rows && srv_ch_i64(r, lo, 0) == key ? lo : r->rows;
+}
+
+/* A call-graph level's callees in one statement: per caller in ch_callees' order. */
+static int ch_callees_of(srv_store_read *q, const int64_t *callers, size_t n, srv_call_edge **out, size_t *ns) {
+  *out = NULL;
+  memset(ns, 0, n * sizeof *ns);
+  char sc[256], *in = id_list(callers, n);
+  if (!in) return HUD_ENOMEM;
+  srv_ch_rows r;
+  int rc = sel(q,
+               sqlf("SELECT caller, fn, call_line, sum(count), sum(sum_duration) AS d FROM calls WHERE %s"
+                    " AND caller IN (%s)"
+                    " GROUP BY caller, fn, call_line ORDER BY caller, d DESC, fn, call_line",
+                    scope(q, sc), in),
+               5, &r);
+  free(in);
+  if (rc < 0) return rc;
+  srv_call_edge *v = hud_arena_calloc(q->arena, r.rows ? r.rows : 1, sizeof *v);
+  if (!v) rc = HUD_ENOMEM;
+  size_t k = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    for (size_t j = rows_first(&r, callers[i]); j < r.rows && srv_ch_i64(&r, j, 0) == callers[i] && k < r.rows; j++) {
+      v[k++] = (srv_call_edge){srv_ch_i64(&r, j, 1), (int)srv_ch_i64(&r, j, 2), srv_ch_i64(&r, j, 3),
+                               srv_ch_i64(&r, j, 4)};
+      ns[i]++;
+    }
+  if (rc == 0) *out = v;
+  srv_ch_rows_free(&r);
+  return rc;
+}
+
+/* Every node of a call graph in one statement (ch_graph_node's answers). */
+static int ch_graph_nodes(srv_store_read *q, const int64_t *fns, size_t n, hud_graph_node *out) {
+  ch_fn *all;
+  size_t na;
+  int rc = fns_all(q, &all, &na);
+  if (rc < 0) return rc;
+  char sc[256], *in = id_list(fns, n);
+  if (!in) return HUD_ENOMEM;
+  srv_ch_rows r;
+  rc = sel(q,
+           sqlf("SELECT fn, sum(count), sum(errors), sum(sum_duration), sum(self_duration) FROM fn_slices WHERE %s"
+                " AND fn IN (%s) GROUP BY fn ORDER BY fn",
+                scope(q, sc), in),
+           5, &r);
+  free(in);
+  if (rc < 0) return rc;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const ch_fn *f = fn_find(all, na, fns[i]);
+    if (!f) {
+      rc = HUD_ESTORE; /* every stored id has its functions rows */
+      break;
+    }
+    hud_graph_node *nd = &out[i];
+    size_t j = rows_first(&r, fns[i]);
+    uuid_copy(nd->function_id, f->uuid);
+    nd->name = f->name;
+    nd->module_path = f->module_path;
+    nd->calls = j < r.rows ? srv_ch_i64(&r, j, 1) : 0;
+    nd->errors = j < r.rows ? srv_ch_i64(&r, j, 2) : 0;
+    nd->sum_duration = j < r.rows ? srv_ch_i64(&r, j, 3) : 0;
+    nd->self_duration = j < r.rows ? srv_ch_i64(&r, j, 4) : 0;
+  }
+  srv_ch_rows_free(&r);
+  return rc;
 }
 
 static int ch_exception_paths(srv_store_read *q, srv_exc_path **out, size_t *n_out) {
@@ -1457,6 +1613,7 @@ const srv_store_reads srv_store_ch_reads = {
     .fn_meta = ch_fn_meta,
     .fn_decl = ch_fn_decl,
     .fn_sketch = ch_fn_sketch,
+    .fn_sketches = ch_fn_sketches,
     .fn_version_sums = ch_fn_version_sums,
     .fn_series = ch_fn_series,
     .fn_peers = ch_fn_peers,
@@ -1464,6 +1621,8 @@ const srv_store_reads srv_store_ch_reads = {
     .fn_versions = ch_fn_versions,
     .callees = ch_callees,
     .graph_node = ch_graph_node,
+    .callees_of = ch_callees_of,
+    .graph_nodes = ch_graph_nodes,
     .exception_paths = ch_exception_paths,
     .flows = ch_flows,
     .exception_flows = ch_exception_flows,

@@ -132,6 +132,38 @@ int srv_chs_select(srv_store *st, const char *sql, size_t cols, srv_ch_rows *out
   return 0;
 }
 
+int srv_chs_select_i64(srv_store *st, const char *sql, size_t cols, int64_t **out, size_t *rows) {
+  *out = NULL;
+  *rows = 0;
+  hud_buf q = {0};
+  hud_buf_puts(&q, sql);
+  hud_buf_puts(&q, " FORMAT RowBinary");
+  char *full = hud_buf_take(&q, NULL), *bin = NULL, err[700] = "";
+  if (!full) return HUD_ENOMEM;
+  size_t len = 0;
+  int rc = srv_ch_query(st->ch, 0, full, NULL, 0, &bin, &len, err, sizeof err);
+  if (rc < 0) fprintf(stderr, "hud-server: store: %s (%.160s)\n", err[0] ? err : hud_strerror(rc), full);
+  free(full);
+  if (rc < 0) return rc;
+  /* RowBinary: each Int64 as 8 bytes, little endian (the byte order of every host hud-server builds
+   * for); a length that is not whole rows of COLS of them is not our statement's answer. */
+  size_t row = cols * sizeof(int64_t);
+  if (!cols || len % row) {
+    free(bin);
+    return HUD_ESTORE;
+  }
+  int64_t *v = malloc(len ? len : 1);
+  if (!v) {
+    free(bin);
+    return HUD_ENOMEM;
+  }
+  if (len) memcpy(v, bin, len);
+  free(bin);
+  *out = v;
+  *rows = len / row;
+  return 0;
+}
+
 void srv_ch_rows_free(srv_ch_rows *r) {
   free(r->text);
   free(r->cells);

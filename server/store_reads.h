@@ -148,6 +148,9 @@ typedef struct srv_store_reads {
   int (*fn_decl)(srv_store_read *rd, int64_t fn, hud_function_decl **decl);
   /* The merged sketch of function FN (in FLOW when not 0) over the window. */
   int (*fn_sketch)(srv_store_read *rd, int64_t fn, int64_t flow, srv_sketch_ref *out);
+  /* Optional (NULL: fn_sketch per function): OUT[i], the merged sketch of FNS[i] (in FLOW when not
+   * 0), all in one read. */
+  int (*fn_sketches)(srv_store_read *rd, const int64_t *fns, size_t n, int64_t flow, srv_sketch_ref *out);
   /* VS[i]: the version sums of VERSIONS for function FNS[i]. */
   int (*fn_version_sums)(srv_store_read *rd, const int64_t *fns, size_t n, srv_version_pair versions,
                          srv_version_sums *vs);
@@ -167,6 +170,12 @@ typedef struct srv_store_reads {
   int (*callees)(srv_store_read *rd, int64_t caller, srv_call_edge **rows, size_t *n);
   /* Function FN's declaration and totals over the window. */
   int (*graph_node)(srv_store_read *rd, int64_t fn, hud_graph_node *out);
+  /* Optional (NULL: the query side calls callees and graph_node once per function): the same answers
+   * for N functions in one read, for engines where each read is a round trip. CALLEES_OF: the edges
+   * out of CALLERS[0], then those out of CALLERS[1], ... in *ROWS, NS[i] of them for CALLERS[i].
+   * GRAPH_NODES: OUT[i] for FNS[i]. */
+  int (*callees_of)(srv_store_read *rd, const int64_t *callers, size_t n, srv_call_edge **rows, size_t *ns);
+  int (*graph_nodes)(srv_store_read *rd, const int64_t *fns, size_t n, hud_graph_node *out);
   int (*exception_paths)(srv_store_read *rd, srv_exc_path **rows, size_t *n);
   /* LIMIT flows by calls: identity, status codes and functions in OUT (figures and out->from/to are the
    * caller's), the flow's sums in (*SUMS)[i]. */

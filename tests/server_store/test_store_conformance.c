@@ -16,14 +16,18 @@
  *   functions/{id}                 fn_id, fn_decl, fn_page, fn_series, fn_peers (both ways),
  *                                  fn_errors_by_type, fn_versions, fn_sketch
  *   functions/by-module            fns_of_modules, fn_declared_in
- *   callgraph                      callees, graph_node, exception_paths
+ *   callgraph                      callees, graph_node, exception_paths (ClickHouse: callees_of,
+ *                                  graph_nodes); functions/top in a flow: fn_sketches
  *   flows                          flows
  *   issues, issues/{id}            issues_list, issue_get, issue_events; the detection runner's
  *                                  service_of, version_span, det_snapshots, det_fns, name_of_*
  * det_snapshot (one side) is answered by the same code as det_snapshots in the ClickHouse engine and
  * is not called by the server today.
  * Not implemented by the ClickHouse engine yet (their routes answer an error there, checked below):
- *   exception_flows. */
+ *   exception_flows.
+ * ClickHouse's merged sketches (store_ch_rollup.c) are read once a second server's startup
+ * maintenance has merged the closed spans, and left for the minute rows once late rows make a merged
+ * hour stale (merged_sketches_answer_the_same). */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -328,6 +332,67 @@ static void exception_flows(void **state) {
 
 /* Acknowledged is stored: a batch acknowledged by the ClickHouse hud-server is still there after
  * clickhouse-server is killed (SIGKILL) and started again on its data, and both servers agree. */
+/* One integer from the ClickHouse store's database (its HTTP interface); -1 on error. */
+static long long ch_int(const char *sql) {
+  int port = 0;
+  char db[64] = "", path[128];
+  if (sscanf(g->ch.url, "clickhouse://%*[^:]:%d/%63s", &port, db) != 2) return -1;
+  snprintf(path, sizeof path, "/?database=%s", db);
+  srvh_resp r;
+  if (srvh_request(port, "POST", path, NULL, sql, strlen(sql), NULL, &r) < 0) return -1;
+  long long v = r.status == 200 && r.body ? strtoll(r.body, NULL, 10) : -1;
+  srvh_resp_free(&r);
+  return v;
+}
+
+/* The percentile reads of three windows: recent; from two days back, where the late rows are; and
+ * one whose edges cut blocks (its second batch's minute, t0 + 10 min, is read as a minute row). */
+static void check_percentiles(void) {
+  char path[600], flow[HUD_UUID_STRLEN + 1], cut_from[32], cut_to[32];
+  synth_flow_uuid(0, flow);
+  iso(g->t0 - 3600 * NS + 37 * NS, cut_from);
+  iso(g->t0 + 660 * NS, cut_to);
+  const char *from[] = {g->from, g->late_from, cut_from}, *to[] = {g->to, g->to, cut_to};
+  for (int w = 0; w < 3; w++) {
+    snprintf(path, sizeof path, "/v1/functions/top?service=shop&from=%s&to=%s&sort=p95&limit=100", from[w], to[w]);
+    json_t *top = check("GET", path, NULL);
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(top, "items"), i, it) {
+      if (i == 3) break; /* the slowest functions' pages: enough to compare, lean under load */
+      snprintf(path, sizeof path, "/v1/functions/%s?service=shop&from=%s&to=%s",
+               json_string_value(json_object_get(it, "function_id")), from[w], to[w]);
+      json_decref(check("GET", path, NULL));
+    }
+    json_decref(top);
+    snprintf(path, sizeof path, "/v1/functions/top?service=shop&from=%s&to=%s&sort=p95&flow_id=%s", from[w], to[w],
+             flow);
+    json_decref(check("GET", path, NULL));
+    snprintf(path, sizeof path, "/v1/functions/top?service=shop&from=%s&to=%s&sort=p95&version=1.0.0", from[w], to[w]);
+    json_decref(check("GET", path, NULL));
+  }
+}
+
+/* ClickHouse's maintenance merges closed spans' sketches (a hud-server's startup runs it): answers
+ * stay those of SQLite with the merges read, and after late rows land in a merged hour (its merge
+ * is then stale and its minute rows are read again). */
+static void merged_sketches_answer_the_same(void **state) {
+  (void)state;
+  SKIP_WITHOUT_CH();
+  srvh two = {0}; /* before the merge: the other tests' answers */
+  assert_int_equal(srvh_tmpdir(&two), 0);
+  snprintf(two.db, sizeof two.db, "%s", g->ch.url);
+  assert_int_equal(srvh_start(&two, NULL), 0); /* listening: its maintenance has run */
+  srvh_stop(&two, 15);
+  srvh_cleanup(&two);
+  assert_true(ch_int("SELECT count() FROM sketch_spans WHERE width = 3600 AND src = 0") > 0);
+  assert_true(ch_int("SELECT count() FROM sketch_spans WHERE width = 600 AND src = 1") > 0);
+  check_percentiles();
+  /* Slower calls (1.1.0's) stored as 1.0.0 in the late hour: its percentiles move. */
+  assert_int_equal(ingest_both(&g->b, "1.0.0", "7c0f8a53-3c1e-4c59-9d6e-0a4f6f1e0006", g->t0 - 2 * 86400 * NS), 0);
+  check_percentiles();
+}
+
 static void acknowledged_survives_clickhouse_kill(void **state) {
   (void)state;
   SKIP_WITHOUT_CH();
@@ -398,6 +463,7 @@ int main(void) {
       cmocka_unit_test(by_module),
       cmocka_unit_test(issues_and_root_causes),
       cmocka_unit_test(exception_flows),
+      cmocka_unit_test(merged_sketches_answer_the_same),
       cmocka_unit_test(acknowledged_survives_clickhouse_kill),
       cmocka_unit_test(two_servers_share_one_clickhouse), /* last: the ClickHouse store has more data after */
   };
