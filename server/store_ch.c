@@ -117,7 +117,7 @@ static const char *const k_sliced[SRV_FOLD_TABLES] = {"calls",       "fn_slices"
 static const char k_create[] = "CREATE TABLE IF NOT EXISTS ";
 
 /* TABLE as this node's writes of a batch name it: X_local in cluster mode (into OUT), else X. */
-static const char *shard_table(const srv_store *st, const char *table, char *out, size_t cap) {
+const char *srv_ch_shard_table(const srv_store *st, const char *table, char *out, size_t cap) {
   if (!srv_ch_cluster(st->ch)) return table;
   snprintf(out, cap, "%s_local", table);
   return out;
@@ -346,7 +346,7 @@ static int insert_rows(srv_store *st, const char *table, hud_buf *body) {
  * is stored on one shard or not at all. */
 static int insert_batch_rows(srv_store *st, const char *table, hud_buf *body) {
   char local[96];
-  return insert_rows(st, shard_table(st, table, local, sizeof local), body);
+  return insert_rows(st, srv_ch_shard_table(st, table, local, sizeof local), body);
 }
 
 static void put_sketch(hud_buf *b, const srv_fold_row *r, int *rc) {
@@ -779,7 +779,7 @@ static int ch_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
       char sql[200];
       char local[96];
       snprintf(sql, sizeof sql, "ALTER TABLE %s DELETE WHERE slice < %lld",
-               shard_table(st, t < SRV_FOLD_TABLES ? k_sliced[t] : "calls_by_flow", local, sizeof local),
+               srv_ch_shard_table(st, t < SRV_FOLD_TABLES ? k_sliced[t] : "calls_by_flow", local, sizeof local),
                (long long)cutoff);
       rc = srv_chs_exec(st, sql, NULL, 0);
     }
@@ -804,7 +804,7 @@ static int ch_maintain(srv_store *st, int64_t now, srv_maintain_result *res) {
       hud_buf q = {0};
       char local[96];
       hud_buf_puts(&q, "ALTER TABLE ");
-      hud_buf_puts(&q, shard_table(st, tabs[k], local, sizeof local));
+      hud_buf_puts(&q, srv_ch_shard_table(st, tabs[k], local, sizeof local));
       hud_buf_puts(&q, " DELETE WHERE issue_id IN (");
       hud_buf_put(&q, ids.p, ids.n);
       hud_buf_putc(&q, ')');

@@ -111,6 +111,9 @@ int srv_ch_issue_get(srv_store *st, int64_t sid, const char *issue_id, hud_arena
 /* Maintenance: merges the sketches of every closed 10-minute block and hour not yet merged (or that
  * gained rows since) into sketch_spans, and drops merges older than the retention. */
 int srv_ch_rollup(srv_store *st, int64_t now);
+/* The table a mutation of TABLE must name: TABLE, or in cluster mode this node's shard's TABLE_local
+ * (written into OUT; a Distributed table takes no mutation). Valid as long as TABLE and OUT. */
+const char *srv_ch_shard_table(const srv_store *st, const char *table, char *out, size_t cap);
 /* How a read of SRC's sketches over [FROM_S, TO_S) of service SID splits: SPANS, a condition on
  * sketch_spans naming the merged spans still fresh; REST, one on the source's slice naming the rest
  * of the window (NULL: nothing left). SPANS NULL: none fresh, read the whole window's minute rows. */

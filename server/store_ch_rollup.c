@@ -155,12 +155,12 @@ int srv_ch_rollup(srv_store *st, int64_t now) {
       rc = roll_hour(st, src, srv_ch_i64(&h, i, 0), srv_ch_i64(&h, i, 1), now, ver);
     srv_ch_rows_free(&h);
   }
-  if (rc == 0 && st->opt.retention_s > 0) { /* the source rows are gone: so are their merges */
+  if (rc == 0 && st->opt.retention_s > 0) { /* the source rows are gone: so are their merges (own shard) */
     static const char *const tabs[] = {"sketch_spans", "sketch_span_marks"};
     for (int t = 0; rc == 0 && t < 2; t++) {
-      char sql[160];
-      snprintf(sql, sizeof sql, "ALTER TABLE %s DELETE WHERE span < %lld", tabs[t],
-               (long long)(now - st->opt.retention_s - HOUR));
+      char sql[160], local[64];
+      snprintf(sql, sizeof sql, "ALTER TABLE %s DELETE WHERE span < %lld",
+               srv_ch_shard_table(st, tabs[t], local, sizeof local), (long long)(now - st->opt.retention_s - HOUR));
       rc = srv_chs_exec(st, sql, NULL, 0);
     }
   }

@@ -14,7 +14,8 @@
  *     ReplacingMergeTree read with FINAL: its rows of one key must land on one shard);
  *   - a batch acknowledged by the node of shard 2 survives clickhouse-server 2 killed (SIGKILL) and
  *     restarted; while it is down an ingest through either node and a query fail visibly (503), and
- *     the batch retried after the restart is counted once. */
+ *     the batch retried after the restart is counted once;
+ *   - maintenance (merged sketch spans, retention) runs on each node's shard, answers unchanged. */
 #define _GNU_SOURCE
 #include <curl/curl.h>
 #include <jansson.h>
@@ -352,6 +353,26 @@ static void mismatched_urls_refused(void **state) {
   }
 }
 
+/* Both nodes restarted with a retention: their start-up maintenance merges the closed hours'
+ * sketches (sketch_spans, written through the Distributed table: each shard gets its share) and
+ * expires old rows with mutations of each node's own shard, the merged spans' tables included (a
+ * Distributed table takes no mutation). Answers still equal the SQLite server's. */
+static void maintenance_on_each_shard(void **state) {
+  (void)state;
+  SKIP_WITHOUT_CH();
+  static const char *const extra[] = {"--retention", "30d", NULL};
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(srvh_stop(&g->node[i], 15), 0);
+    assert_int_equal(srvh_start(&g->node[i], extra), 0);
+  }
+  assert_true(shard_rows(0, "sketch_spans") + shard_rows(1, "sketch_spans") > 0);
+  for (int i = 0; i < 2; i++) {
+    long long m = shard_int(i, "SELECT count() FROM system.mutations WHERE table = 'sketch_span_marks_local'");
+    assert_true(m > 0);
+  }
+  queries_through_either_node(state);
+}
+
 /* SIGKILL of shard 2's clickhouse-server: what it acknowledged is there after the restart; while it
  * is down ingests and queries fail visibly; the retry is counted once. */
 static void shard_killed_and_restarted(void **state) {
@@ -388,6 +409,7 @@ int main(void) {
       cmocka_unit_test(queries_through_either_node),
       cmocka_unit_test(keys_replaced_on_one_shard),
       cmocka_unit_test(mismatched_urls_refused),
+      cmocka_unit_test(maintenance_on_each_shard),
       cmocka_unit_test(shard_killed_and_restarted), /* last: more data after */
   };
   return cmocka_run_group_tests(tests, setup, teardown);
