@@ -6,6 +6,8 @@
 // before and dumps them after), so start-up is never in it. Processes alternate plain and
 // sensor. Printed: each mode's median instructions per request and the sensor's ratio to plain
 // (per round, paired with the plain process of the same index) with a 95% bootstrap interval.
+// V8 runs --single-threaded: its compiler's and collector's work is on the main thread, counted
+// once and in order rather than in background threads whose share of a round varies.
 // Under valgrind time runs ~50x slower, so the per-second sampling quota times more calls than
 // at full speed: the ratio errs on the high side. The sender's work is counted too (all threads).
 //   node sensor_node_express_bench.mjs PKG OUT [processes] [rounds]  (HUD_BENCH_N, default 300)
@@ -21,7 +23,7 @@ const out = path.resolve(outArg);
 const procs = Number(procsArg || 3);
 const rounds = Number(roundsArg || 3);
 const N = Number(process.env.HUD_BENCH_N || 300);
-const WARM = Number(process.env.HUD_BENCH_WARM || 300);
+const WARM = Number(process.env.HUD_BENCH_WARM || 600);
 if (spawnSync('valgrind', ['--version']).status !== 0) {
   console.log('sensor_node_express: skipped (needs valgrind)');
   process.exit(0);
@@ -42,12 +44,17 @@ delete base.HUD_ENABLE;
 const MODES = {
   plain: { args: [], env: base },
   sensor: { args: ['--import', 'hud-sensor/register'], env: { ...base, HUD_ENABLE: '1' } },
+  // The sensor with none of the app's code instrumented: its flows (the Express patches and
+  // their async context) and being loaded, without the hooks in the app's functions.
+  'flows-only': { args: ['--import', 'hud-sensor/register'], env: { ...base, HUD_ENABLE: '1', HUD_EXCLUDE_MODULES: '**' } },
 };
+// HUD_BENCH_MODES=plain,sensor,flows-only (default plain,sensor; plain always).
+const names = ['plain', ...(process.env.HUD_BENCH_MODES || 'sensor').split(',').filter((m) => m !== 'plain' && MODES[m])];
 
 // One process of MODE: instructions per request of each round.
 async function proc(mode) {
   const c = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${cg}/cg.%p`, '--dump-instr=no',
-    process.execPath, ...MODES[mode].args, path.join(drv, 'index.cjs')],
+    process.execPath, '--single-threaded', ...MODES[mode].args, path.join(drv, 'index.cjs')],
   { cwd: out, env: MODES[mode].env, stdio: ['pipe', 'pipe', 'pipe'] });
   let buf = '', err = '';
   const waiters = [];
@@ -104,16 +111,20 @@ function bootstrap(xs) {
   return [meds[Math.floor(0.025 * meds.length)], meds[Math.floor(0.975 * meds.length)]];
 }
 
-const res = { plain: [], sensor: [] };
+const res = Object.fromEntries(names.map((m) => [m, []]));
 for (let p = 0; p < procs; p++) {
-  for (const m of p % 2 ? ['sensor', 'plain'] : ['plain', 'sensor']) {
+  for (const m of p % 2 ? [...names].reverse() : names) {
     res[m].push(await proc(m));
-    console.log(`  process ${p + 1} ${m.padEnd(6)} ${res[m][p].map((x) => Math.round(x)).join(' ')} instructions/request`);
+    console.log(`  process ${p + 1} ${m.padEnd(10)} ${res[m][p].map((x) => Math.round(x)).join(' ')} instructions/request`);
   }
 }
-const flat = (m) => res[m].flat();
-const ratios = res.sensor.flatMap((rs, p) => rs.map((x, r) => x / res.plain[p][r]));
-const [lo, hi] = bootstrap(ratios);
 console.log(`Express, instructions per request (callgrind, ${procs} processes x ${rounds} rounds of ${N} requests)`);
-console.log(`  plain  ${Math.round(median(flat('plain')))}`);
-console.log(`  sensor ${Math.round(median(flat('sensor')))}: ${median(ratios).toFixed(3)}x plain (95% ${lo.toFixed(3)}-${hi.toFixed(3)})`);
+for (const m of names) {
+  let line = `  ${m.padEnd(10)} ${Math.round(median(res[m].flat()))}`;
+  if (m !== 'plain') {
+    const ratios = res[m].flatMap((rs, p) => rs.map((x, r) => x / res.plain[p][r]));
+    const [lo, hi] = bootstrap(ratios);
+    line += `: ${median(ratios).toFixed(3)}x plain (95% ${lo.toFixed(3)}-${hi.toFixed(3)})`;
+  }
+  console.log(line);
+}

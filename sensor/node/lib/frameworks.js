@@ -159,6 +159,8 @@ function expressRoute(Route) {
     if (!rec) return dispatch.call(this, req, res, done);
     const p = typeof this.path === 'string' ? this.path : String(this.path);
     routed(rec, rec.base && p === '/' ? rec.base : rec.base + p);
+    // Most often already in the request's context (app.handle's run): no second run.
+    if (als.getStore() === rec) return dispatch.call(this, req, res, done);
     return als.run(rec, () => dispatch.call(this, req, res, done));
   };
 }
