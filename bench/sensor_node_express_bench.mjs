@@ -8,6 +8,9 @@
 // (per round, paired with the plain process of the same index) with a 95% bootstrap interval.
 // V8 runs --single-threaded: its compiler's and collector's work is on the main thread, counted
 // once and in order rather than in background threads whose share of a round varies.
+// V8 is still optimizing functions after thousands of requests (its compiler was 30-50% of a
+// round's instructions): the second figure leaves out Runtime_CompileOptimized (inclusive), the
+// third also the garbage collector (a major collection is ~50M instructions, in one round of three).
 // Under valgrind time runs ~50x slower, so the per-second sampling quota times more calls than
 // at full speed: the ratio errs on the high side. The figure is the request path's cost.
 //   node sensor_node_express_bench.mjs PKG OUT [processes] [rounds]  (HUD_BENCH_N, default 300)
@@ -53,6 +56,9 @@ const MODES = {
 // HUD_BENCH_MODES=plain,sensor,flows-only (default plain,sensor; plain always).
 const names = ['plain', ...(process.env.HUD_BENCH_MODES || 'sensor').split(',').filter((m) => m !== 'plain' && MODES[m])];
 
+// The collector's entry points (inclusive costs; they do not nest in one another).
+const GC = /^\s*[\d,]+ .*(Heap::CollectGarbage\(|IncrementalMarking::Step\(|IncrementalMarking::AdvanceOnAllocation|IncrementalMarkingJob::Task::RunInternal|Heap::FinalizeIncrementalMarkingAtomically|MarkingBarrier::Write\()/;
+
 // One process of MODE: instructions per request of each round.
 async function proc(mode) {
   const c = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${cg}/cg.%p`, '--dump-instr=no',
@@ -91,7 +97,14 @@ async function proc(mode) {
     const dumps = fs.readdirSync(cg).filter((f) => f.startsWith(`cg.${c.pid}.`));
     const last = dumps.sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop())).pop();
     const m = /^summary: (\d+)/m.exec(fs.readFileSync(path.join(cg, last), 'utf8'));
-    per.push(Number(m[1]) / N);
+    const a = spawnSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', path.join(cg, last)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    let jit = 0, gc = 0;
+    for (const l of (a.stdout || '').split('\n')) {
+      const k = /^\s*([\d,]+) .*Runtime_CompileOptimized(OSR)?\(/.exec(l);
+      if (k) jit += Number(k[1].replace(/,/g, ''));
+      if (GC.test(l)) gc += Number(/^\s*([\d,]+)/.exec(l)[1].replace(/,/g, ''));
+    }
+    per.push([Number(m[1]) / N, (Number(m[1]) - jit) / N, (Number(m[1]) - jit - gc) / N]);
   }
   c.stdin.end();
   await exited;
@@ -117,16 +130,19 @@ const res = Object.fromEntries(names.map((m) => [m, []]));
 for (let p = 0; p < procs; p++) {
   for (const m of p % 2 ? [...names].reverse() : names) {
     res[m].push(await proc(m));
-    console.log(`  process ${p + 1} ${m.padEnd(10)} ${res[m][p].map((x) => Math.round(x)).join(' ')} instructions/request`);
+    console.log(`  process ${p + 1} ${m.padEnd(10)} ${res[m][p].map((x) => x.map(Math.round).join('/')).join('  ')} instructions/request (all/no JIT/no JIT, no GC)`);
   }
 }
-console.log(`Express, instructions per request (callgrind, ${procs} processes x ${rounds} rounds of ${N} requests)`);
-for (const m of names) {
-  let line = `  ${m.padEnd(10)} ${Math.round(median(res[m].flat()))}`;
-  if (m !== 'plain') {
-    const ratios = res[m].flatMap((rs, p) => rs.map((x, r) => x / res.plain[p][r]));
-    const [lo, hi] = bootstrap(ratios);
-    line += `: ${median(ratios).toFixed(3)}x plain (95% ${lo.toFixed(3)}-${hi.toFixed(3)})`;
+for (const [k, title] of [[0, 'all instructions'], [1, "without V8's optimizing compiler (a one-off, on a background thread at full speed)"],
+  [2, 'without the optimizing compiler and the garbage collector (whose major collections fall in some rounds only)']]) {
+  console.log(`Express, instructions per request, ${title} (callgrind, ${procs} processes x ${rounds} rounds of ${N} requests)`);
+  for (const m of names) {
+    let line = `  ${m.padEnd(10)} ${Math.round(median(res[m].flat().map((x) => x[k])))}`;
+    if (m !== 'plain') {
+      const ratios = res[m].flatMap((rs, p) => rs.map((x, r) => x[k] / res.plain[p][r][k]));
+      const [lo, hi] = bootstrap(ratios);
+      line += `: ${median(ratios).toFixed(3)}x plain (95% ${lo.toFixed(3)}-${hi.toFixed(3)})`;
+    }
+    console.log(line);
   }
-  console.log(line);
 }
