@@ -56,8 +56,9 @@ const MODES = {
 // HUD_BENCH_MODES=plain,sensor,flows-only (default plain,sensor; plain always).
 const names = ['plain', ...(process.env.HUD_BENCH_MODES || 'sensor').split(',').filter((m) => m !== 'plain' && MODES[m])];
 
-// The collector's entry points (inclusive costs; they do not nest in one another).
-const GC = /^\s*[\d,]+ .*(Heap::CollectGarbage\(|IncrementalMarking::Step\(|IncrementalMarking::AdvanceOnAllocation|IncrementalMarkingJob::Task::RunInternal|Heap::FinalizeIncrementalMarkingAtomically|MarkingBarrier::Write\()/;
+// The collector's entry points (inclusive costs; none calls another: incremental marking's task
+// and allocation steps both run Step).
+const GC = /^\s*[\d,]+ .*(Heap::CollectGarbage\(|IncrementalMarking::Step\(|Heap::StartIncrementalMarking\(|MarkingBarrier::Write\()/;
 
 // One process of MODE: instructions per request of each round.
 async function proc(mode) {
