@@ -23,3 +23,4 @@ orders.get('/:id', async function getOrder(req, res) {
 app.use('/orders', orders);
 const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
+module.exports = server; // bench/node/express_driver.cjs drives it in-process

@@ -182,6 +182,10 @@ function expected(fw) {
     e['GET /stats'] = { calls: 1, errors: 0, status: { 200: 1 }, exceptions: {}, functions: { statsHandler: [1, 0], status: [1, 0] } };
     e['PUT /notes/:id'] = { calls: 2, errors: 0, status: { 200: 2 }, exceptions: {},
       functions: { noteHandler: [2, 0], readConfig: [2, 0], 'readConfig.configRead': [2, 0], parseConfig: [2, 0] } };
+    // One route under two mount paths, two methods (the route's flow is cached per request).
+    e['GET /a/item'] = { calls: 2, errors: 0, status: { 200: 2 }, exceptions: {}, functions: { itemGet: [2, 0] } };
+    e['GET /b/item'] = { calls: 1, errors: 0, status: { 200: 1 }, exceptions: {}, functions: { itemGet: [1, 0] } };
+    e['DELETE /b/item'] = { calls: 1, errors: 0, status: { 200: 1 }, exceptions: {}, functions: { itemDelete: [1, 0] } };
     e['GET /boom'].functions.errorHandler = [2, 0];
     e['GET /missing/:id'].functions.errorHandler = [1, 0];
     // An unhandled rejection while the request runs (the application's listener keeps the
@@ -228,7 +232,7 @@ try {
         const m = /"port":(\d+)/.exec(out);
         return m ? Number(m[1]) : undefined;
       });
-    const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats', '/later/1', '/later/2', '/fanout'] : requests);
+    const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats', '/later/1', '/later/2', '/fanout', '/a/item', '/b/item', '/a/item', 'DELETE /b/item'] : requests);
     const got = await Promise.all(order.map(async (p) => {
       const [method, url, n] = /^[A-Z]+ /.test(p) ? p.split(' ') : ['GET', p];
       const r = await fetch(`http://127.0.0.1:${app.value}${url}`, {

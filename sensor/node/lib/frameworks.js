@@ -17,6 +17,7 @@ const { performance } = require('node:perf_hooks');
 const als = new AsyncLocalStorage();
 const kRec = Symbol('hud.flow');
 const kMount = Symbol('hud.mount');
+const kLast = Symbol('hud.route');
 let native = null;
 let runtime = null;
 
@@ -157,8 +158,19 @@ function expressRoute(Route) {
   Route.prototype.dispatch = function hudDispatch(req, res, done) {
     const rec = req[kRec];
     if (!rec) return dispatch.call(this, req, res, done);
-    const p = typeof this.path === 'string' ? this.path : String(this.path);
-    routed(rec, rec.base && p === '/' ? rec.base : rec.base + p);
+    // The flow of this route's last request when the method and mount paths are the same (most
+    // requests): no template string is built and hashed per request.
+    const last = this[kLast];
+    if (last !== undefined && last.method === rec.method && last.base === rec.base) {
+      rec.flow = last.flow;
+      runtime.setFlow(rec.flow);
+    } else {
+      const p = typeof this.path === 'string' ? this.path : String(this.path);
+      routed(rec, rec.base && p === '/' ? rec.base : rec.base + p);
+      this[kLast] = { method: rec.method, base: rec.base, flow: rec.flow };
+    }
+    // Most often already in the request's context (app.handle's run): no second run.
+    if (als.getStore() === rec) return dispatch.call(this, req, res, done);
     return als.run(rec, () => dispatch.call(this, req, res, done));
   };
 }

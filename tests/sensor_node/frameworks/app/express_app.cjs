@@ -38,6 +38,15 @@ admin.get('/stats', function statsHandler(req, res) {
 const api = express.Router();
 api.use([admin]);
 app.use(api);
+// One route object under two mount paths, with two methods: a flow per (method, path).
+const shared = express.Router();
+shared.route('/item').get(function itemGet(req, res) {
+  res.json({ ok: true });
+}).delete(function itemDelete(req, res) {
+  res.json({ ok: true });
+});
+app.use('/a', shared);
+app.use('/b', shared);
 app.get('/users/:id', async function userHandler(req, res) {
   res.json(await w.getUser(Number(req.params.id)));
 });
