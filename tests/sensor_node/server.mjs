@@ -7,47 +7,13 @@
 // durations agree with the program's own timing within 5%. With the backend down the program
 // runs as without it and exits promptly.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { makeApp, node, lastJson, env } from './support.mjs';
+import { makeApp, node, lastJson, env, hudServer } from './support.mjs';
 
-const BIN = process.env.HUD_SERVER_BIN;
-assert.ok(BIN && fs.existsSync(BIN), `hud-server not built at ${BIN}`);
 const app = makeApp('server');
-const db = path.join(app, 'hud.db');
-
-const keys = {};
-for (const role of ['ingest', 'read']) {
-  const r = spawnSync(BIN, ['keys', 'create', '--env', 'test', '--role', role, '--db', db], { encoding: 'utf8', timeout: 30000 });
-  keys[role] = (r.stdout || '').trim().split('\n')[0];
-  assert.match(keys[role], /^hud_/, `keys create: ${r.stdout} ${r.stderr}`);
-}
-
-const srv = spawn(BIN, ['--db', db, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise((resolve, reject) => {
-  let out = '';
-  const t = setTimeout(() => reject(new Error(`hud-server did not start: ${out}`)), 20000);
-  srv.stdout.on('data', (d) => {
-    out += d;
-    const m = /listening on \S+:(\d+)/.exec(out);
-    if (m) {
-      clearTimeout(t);
-      resolve(Number(m[1]));
-    }
-  });
-  srv.on('exit', () => reject(new Error(`hud-server exited: ${out}`)));
-});
-
-async function get(p, params) {
-  const r = await fetch(`http://127.0.0.1:${port}${p}?${new URLSearchParams(params)}`, {
-    headers: { Authorization: `Bearer ${keys.read}`, 'Cache-Control': 'no-cache' },
-    signal: AbortSignal.timeout(10000),
-  });
-  assert.equal(r.status, 200, `${p}: HTTP ${r.status}`);
-  return r.json();
-}
+const hud = await hudServer(app);
+const { port, keys, get } = hud;
 
 // Functions of SERVICE by name (top by calls); names shared by several functions add up on
 // the server already (one function_id).
@@ -201,5 +167,5 @@ try {
     `durations spin ${(fns.spin.mean_duration / 1e6).toFixed(2)} ms, sleeper ${(fns.sleeper.mean_duration / 1e6).toFixed(2)} ms, ` +
     `both ${(fns.both.mean_duration / 1e6).toFixed(2)} ms (self ${(fns.both.self_duration_mean / 1e6).toFixed(2)} ms) within 5%`);
 } finally {
-  srv.kill('SIGTERM');
+  hud.stop();
 }
