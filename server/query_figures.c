@@ -1,6 +1,7 @@
 /* A function's figures from typed rows (query_figures.h). */
 #include "query_figures.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,10 +61,17 @@ void q_fig_add_version(q_fig *f, int current, int64_t sampled, int64_t sum) {
   f->ver_sum[current] = srv_sat_add(f->ver_sum[current], sum);
 }
 
+/* SLOPE, or 0 when it moves the mean MEAN by less than 1e-9 of it per hour: that is the rounding of
+ * the sums, whose sign depends on how they were added (an hour's trend sums or its minute points),
+ * so engines would order flat functions differently. */
+static double q_flat(double slope, long double mean) {
+  return fabsl((long double)slope) <= 1e-9L * fabsl(mean) ? 0 : slope;
+}
+
 static double q_tsum_slope(const q_tsum *s) {
   long double den = s->n * s->sxx - s->sx * s->sx;
   if (s->n < 2 || !(den > 0)) return 0;
-  return (double)((s->n * s->sxy - s->sx * s->sy) / den);
+  return q_flat((double)((s->n * s->sxy - s->sx * s->sy) / den), s->sy / s->n);
 }
 
 /* Slopes per hour of the mean duration and of the error rate (0 when undefined). */
@@ -92,20 +100,23 @@ static void q_trends(const q_fig *a, int64_t from_s, double *dur, double *err) {
   if (!x) return;
   double *y = x + a->n_pts;
   size_t n = 0;
+  long double sy = 0;
   hud_trend t;
   for (size_t i = 0; i < a->n_pts; i++)
     if (a->pts[i].sampled > 0) {
       x[n] = (double)(a->pts[i].slice - from_s) / 3600.0;
-      y[n++] = a->pts[i].sum / (double)a->pts[i].sampled;
+      y[n] = a->pts[i].sum / (double)a->pts[i].sampled;
+      sy += y[n++];
     }
-  if (n >= 2 && hud_trend_fit(x, y, n, &t) == 0) *dur = t.slope;
-  n = 0;
+  if (n >= 2 && hud_trend_fit(x, y, n, &t) == 0) *dur = q_flat(t.slope, sy / (long double)n);
+  n = 0, sy = 0;
   for (size_t i = 0; i < a->n_pts; i++)
     if (a->pts[i].count > 0) {
       x[n] = (double)(a->pts[i].slice - from_s) / 3600.0;
-      y[n++] = (double)a->pts[i].errors / (double)a->pts[i].count;
+      y[n] = (double)a->pts[i].errors / (double)a->pts[i].count;
+      sy += y[n++];
     }
-  if (n >= 2 && hud_trend_fit(x, y, n, &t) == 0) *err = t.slope;
+  if (n >= 2 && hud_trend_fit(x, y, n, &t) == 0) *err = q_flat(t.slope, sy / (long double)n);
   free(x);
 }
 

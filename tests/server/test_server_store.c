@@ -221,6 +221,42 @@ static void test_slowdown_rule(void **state) {
   assert_int_equal(q_slowdown(n, zero, &pct), 0);
 }
 
+/* A flat trend is 0 however its points were summed: from minute points alone (the ClickHouse engine)
+ * or from hourly trend sums plus the edge points (SQLite's pre-aggregates). Means that differ only by
+ * the rounding of sum / sampled gave slopes of 1e-13 of either sign, so a top-N by trend ordered the
+ * flat functions differently per engine. */
+static void test_flat_trend_is_zero_both_ways(void **state) {
+  (void)state;
+  const int64_t from = 1700000000 / 3600 * 3600, hours = 3;
+  q_fig pts = {0}, spans = {0};
+  for (int64_t h = 0; h < hours; h++) {
+    srv_trend_part d = {0}, e = {0};
+    srv_fn_row hr = {.fn = 1, .slice = from + h * 3600};
+    for (int m = 0; m < 60; m++) {
+      int64_t sampled = 3 + (m * 7 + h) % 11, count = 4 * sampled;
+      srv_fn_row r = {.fn = 1, .slice = from + h * 3600 + m * 60, .count = count, .errors = count / 4,
+                      .sampled = sampled, .sum = (double)sampled * 1000.1};
+      assert_int_equal(q_fig_add(&pts, &r, true), 0);
+      if (h == hours - 1) { /* the last hour stays minute points on both sides */
+        assert_int_equal(q_fig_add(&spans, &r, true), 0);
+        continue;
+      }
+      double u = m / 60.0, y = r.sum / (double)r.sampled, ey = (double)r.errors / (double)r.count;
+      d.n++, d.u += u, d.uu += u * u, d.y += y, d.uy += u * y;
+      e.n++, e.u += u, e.uu += u * u, e.y += ey, e.uy += u * ey;
+      hr.count += r.count, hr.errors += r.errors, hr.sampled += r.sampled, hr.sum += r.sum;
+    }
+    if (h < hours - 1) q_fig_add_span(&spans, &hr, &d, &e, from);
+  }
+  hud_function_summary a = {0}, b = {0};
+  q_fig_summary(&pts, from, &a);
+  q_fig_summary(&spans, from, &b);
+  q_fig_free(&pts);
+  q_fig_free(&spans);
+  assert_true(a.duration_trend == 0.0 && b.duration_trend == 0.0);
+  assert_true(a.error_trend == 0.0 && b.error_trend == 0.0);
+}
+
 /* Engines are chosen by location: a URL no engine serves is refused, nothing is created. */
 static void test_unknown_engine_refused(void **state) {
   srv_store *st = NULL;
@@ -778,6 +814,7 @@ int main(void) {
       cmocka_unit_test(test_sketch_blob_roundtrip),
       cmocka_unit_test(test_bins_merge_equals_library),
       cmocka_unit_test(test_slowdown_rule),
+      cmocka_unit_test(test_flat_trend_is_zero_both_ways),
       cmocka_unit_test(test_unknown_engine_refused),
       cmocka_unit_test(test_keys_storage),
       cmocka_unit_test(test_journal_blob_roundtrip),
