@@ -78,23 +78,27 @@ function enter(n) {
   const ph = api.c;
   if (ph === NOBODY && ctx !== null) setFl(ctx());
   let h;
-  if (kid[2 * n] === (ph ^ flk)) {
+  // One test for both reasons to time the call: its countdown ran out (0, and so -1 here), or the
+  // caller is a timed call (< 0), which may want its self time.
+  if (((--cd[n] - 1) | ph) < 0) {
+    h = timed(n, ph);
+  } else if (kid[2 * n] === (ph ^ flk)) {
     h = kid[2 * n + 1];
     cnt[h]++;
   } else {
-    h = count(n, ph);
+    h = count(n, ph, true);
   }
-  // One test for both reasons to time the call: its countdown ran out (0, and so -1 here), or the
-  // caller is a timed call (< 0), which may want its self time.
-  if (((--cd[n] - 1) | ph) < 0) h = timed(n, ph, h);
   api.c = h;
   return h;
 }
 
-function timed(n, ph, h) {
+// A timed call is counted by the addon with its frame, under the sender's lock: counted here, a
+// snapshot between the count and the frame would put the call in one period and its timing in
+// the next, whose record then claims one call more than it counted.
+function timed(n, ph) {
   const own = cd[n] === 0;
-  if (own || (ph < 0 && (ph & 1) === 0)) return native.timed(n, fnOf(ph), ph, own, h) | 0; // int32 for the JIT
-  return h;
+  if (own || (ph < 0 && (ph & 1) === 0)) return native.timed(n, fnOf(ph), ph, own, count(n, ph, false)) | 0; // int32 for the JIT
+  return count(n, ph, true);
 }
 
 // The function of handle H (the caller of the calls it makes): -1 for none.
@@ -105,16 +109,16 @@ function fnOf(h) {
   return idfn[0]; // handle 0 (the table was full): -3, the addon makes no edge of its calls
 }
 
-// The call of N under handle PH in the current flow counted through the hash table (= ehash()
-// in src/runtime.c); its edge id.
-function count(n, ph) {
+// The call of N under handle PH in the current flow counted (INC; else only found or made) through
+// the hash table (= ehash() in src/runtime.c); its edge id.
+function count(n, ph, inc) {
   const c = fnOf(ph);
   let i = (Math.imul(n + 1, 0x9e3779b1) ^ Math.imul(c + 2, 0x85ebca77) ^ Math.imul(fl, 0xc2b2ae35)) & mask;
   for (;;) {
     const f = kf[i];
     if (f === n + 1 && kc[i] === c && kfl[i] === fl) {
       const id = ki[i];
-      cnt[id]++; // wraps at 2^32 (the addon reads it modulo 2^32)
+      if (inc) cnt[id]++; // wraps at 2^32 (the addon reads it modulo 2^32)
       // Not under a timed handle: its slot goes to another call once it ends.
       if (n < CACHE && ph >= 0 && flk >= 0) {
         kid[2 * n] = ph ^ flk;
@@ -126,7 +130,7 @@ function count(n, ph) {
       // The line only for an edge that can be made: not for an undeclared function (its
       // module's table failed), nor once the table had no room (each call would ask again).
       const line = c >= 0 && n < ids.length && !full ? callLine(c) : 0;
-      const id = native.edge(n, c, fl, line) | 0;
+      const id = native.edge(n, c, fl, line, inc) | 0;
       if (id === 0) full = n < ids.length;
       if (id >= 0) return id;
       reload();

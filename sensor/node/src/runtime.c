@@ -8,11 +8,12 @@
  *   idfl[id] are its callee, caller and flow); cnt[id] = its calls (a uint32 that wraps);
  *   cd[n] = calls of function n until its next timed call; slotfn[s], slotfl[s] = function and
  *   flow of timed frame s.
- * JS only increments cnt[] and decrements cd[]. Everything else is a call in:
- *   edge(n, c, fl) -> id a new edge (inserted under `mu`; -(id + 1) when the table moved: JS
- *                        reloads it)
- *   timed(n, c, ph, own, id) a timed call starts (own: the sampling countdown ran out; else its
- *                        parent, handle ph, is sampled and wants its self time) -> handle < 0
+ * JS only increments cnt[] (untimed calls) and decrements cd[]. Everything else is a call in:
+ *   edge(n, c, fl, line, inc) -> id a new edge (inserted under `mu`, its call counted unless
+ *                        !inc; -(id + 1) when the table moved: JS reloads it)
+ *   timed(n, c, ph, own, id) a timed call starts and is counted (own: the sampling countdown
+ *                        ran out; else its parent, handle ph, is sampled and wants its self
+ *                        time) -> handle < 0
  *   exitTimed(h), fail(h, err), table(...), start(cfg), flush(s), shutdown(s), counts(), stats()
  * The sender's snapshot (under `mu`) adds each edge's calls since the last snapshot to the
  * retired period (counts only grow, modulo 2^32; aligned 4-byte loads and stores are single-copy
@@ -187,12 +188,14 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
 /* edge(n, c, flow, line) -> id, or -(id + 1) when the table moved (JS reloads it). Counts the
  * call. LINE: the call site's line in the caller (0: unknown), kept from the edge's first call. */
 static napi_value js_edge(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t n = (int32_t)arg_num(env, argv[0]), c = (int32_t)arg_num(env, argv[1]);
   int32_t fl = argc > 2 ? (int32_t)arg_num(env, argv[2]) : 0;
   double line = argc > 3 ? arg_num(env, argv[3]) : 0;
+  bool inc = true; /* false: a timed call, which timed() counts */
+  if (argc > 4) napi_get_value_bool(env, argv[4], &inc);
   if (!(line >= 0 && line < 1e9)) line = 0;
   if (fl < 0 || (uint32_t)fl > sns_nflows) fl = 0;
   bool moved = false;
@@ -214,7 +217,7 @@ static napi_value js_edge(napi_env env, napi_callback_info info) {
         kf[i] = n + 1;
       }
       id = ki[i];
-      cnt[id]++;
+      if (inc) cnt[id]++;
     } else {
       edges_dropped++;
       sns_cur->dropped_invocations++;
@@ -235,6 +238,8 @@ static napi_value js_timed(napi_env env, napi_callback_info info) {
   napi_get_value_bool(env, argv[3], &own);
   double h = arg_num(env, argv[4]); /* the edge id: the handle when no slot is free */
   pthread_mutex_lock(&mu);
+  /* The call is counted here, with its frame: one snapshot sees both or neither. */
+  if (h >= 1 && h <= en) cnt[(uint32_t)h]++;
   if (n >= 0 && (uint32_t)n < sns_nfns) {
     sns_fn *fn = sns_fn_at((uint32_t)n);
     if (own) {
