@@ -2,8 +2,15 @@
 #include "answers.h"
 
 #include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
 
 /* Keys whose values are receive or detection times, or name the server (links). */
 static int volatile_key(const char *k) {
@@ -76,4 +83,16 @@ int answers_same(json_t *a, json_t *b, const char *name_a, const char *name_b, c
   cmp c = {name_a, name_b, why, wcap};
   char path[512] = "";
   return same(&c, a, b, path, sizeof path);
+}
+
+json_t *answers_request(int port, const char *key, const char *method, const char *path, const char *body,
+                        long *status) {
+  srvh_resp r;
+  assert_int_equal(srvh_request(port, method, path, key, body, body ? strlen(body) : 0, NULL, &r), 0);
+  *status = r.status;
+  json_error_t e;
+  json_t *j = r.body ? json_loads(r.body, 0, &e) : NULL;
+  if (!j) fail_msg("%s: not JSON (%ld): %s", path, r.status, r.body ? r.body : "");
+  srvh_resp_free(&r);
+  return j;
 }

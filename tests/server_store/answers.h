@@ -11,4 +11,9 @@
  * names for "missing in ..."). */
 int answers_same(json_t *a, json_t *b, const char *name_a, const char *name_b, char *why, size_t wcap);
 
+/* METHOD PATH (BODY: a POST's JSON, else NULL) with KEY to the hud-server on PORT: its answer parsed
+ * (caller frees) and its status in *STATUS; fails the test when there is no answer or it is not JSON. */
+json_t *answers_request(int port, const char *key, const char *method, const char *path, const char *body,
+                        long *status);
+
 #endif

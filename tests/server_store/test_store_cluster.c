@@ -173,26 +173,14 @@ static int teardown(void **state) {
     if (!g) skip();                                                                                                \
   } while (0)
 
-static json_t *request(int port, const char *key, const char *method, const char *path, const char *body,
-                       long *status) {
-  srvh_resp r;
-  assert_int_equal(srvh_request(port, method, path, key, body, body ? strlen(body) : 0, NULL, &r), 0);
-  *status = r.status;
-  json_error_t e;
-  json_t *j = r.body ? json_loads(r.body, 0, &e) : NULL;
-  if (!j) fail_msg("%s: not JSON (%ld): %s", path, r.status, r.body ? r.body : "");
-  srvh_resp_free(&r);
-  return j;
-}
-
 /* PATH answered 200 and alike by the SQLite server and by both nodes; the SQLite answer (caller frees). */
 static json_t *check(const char *method, const char *path, const char *body) {
   long s0;
-  json_t *a = request(g->lite.port, g->key_lite, method, path, body, &s0);
+  json_t *a = answers_request(g->lite.port, g->key_lite, method, path, body, &s0);
   assert_int_equal(s0, 200);
   for (int n = 0; n < 2; n++) {
     long s;
-    json_t *b = request(g->node[n].port, g->key, method, path, body, &s);
+    json_t *b = answers_request(g->node[n].port, g->key, method, path, body, &s);
     char why[700] = "", name[16];
     snprintf(name, sizeof name, "node %d", n);
     if (s != 200 || !answers_same(a, b, "sqlite", name, why, sizeof why)) {
@@ -389,7 +377,7 @@ static void shard_killed_and_restarted(void **state) {
   char path[400];
   snprintf(path, sizeof path, "/v1/functions/top?service=shop&from=%s&to=%s&limit=100", g->from, g->to);
   long s;
-  json_decref(request(g->node[0].port, g->key, "GET", path, NULL, &s));
+  json_decref(answers_request(g->node[0].port, g->key, "GET", path, NULL, &s));
   assert_int_equal(s, 503); /* never a partial answer */
   assert_int_equal(chfix_kill_restart(&g->ch[1]), 0);
   assert_int_equal(post(g->node[0].port, g->key, retried), 200); /* the sensor's retry, through either node */

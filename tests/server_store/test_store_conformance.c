@@ -152,23 +152,11 @@ static int teardown(void **state) {
     if (!g) skip();                                                                                                \
   } while (0)
 
-static json_t *request(int port, const char *key, const char *method, const char *path, const char *body,
-                       long *status) {
-  srvh_resp r;
-  assert_int_equal(srvh_request(port, method, path, key, body, body ? strlen(body) : 0, NULL, &r), 0);
-  *status = r.status;
-  json_error_t e;
-  json_t *j = r.body ? json_loads(r.body, 0, &e) : NULL;
-  if (!j) fail_msg("%s: not JSON (%ld): %s", path, r.status, r.body ? r.body : "");
-  srvh_resp_free(&r);
-  return j;
-}
-
 /* PATH (and BODY for POST) answered 200 and alike by both servers; the SQLite answer (caller frees). */
 static json_t *check(const char *method, const char *path, const char *body) {
   long s1, s2;
-  json_t *a = request(g->lite.port, g->key_lite, method, path, body, &s1);
-  json_t *b = request(g->click.port, g->key_click, method, path, body, &s2);
+  json_t *a = answers_request(g->lite.port, g->key_lite, method, path, body, &s1);
+  json_t *b = answers_request(g->click.port, g->key_click, method, path, body, &s2);
   if (s1 != 200 || s2 != 200) {
     char *ta = json_dumps(a, JSON_COMPACT), *tb = json_dumps(b, JSON_COMPACT);
     fprintf(stderr, "sqlite:     %.600s\nclickhouse: %.600s\n", ta, tb);
@@ -425,7 +413,7 @@ static void two_servers_share_one_clickhouse(void **state) {
   char path[400];
   snprintf(path, sizeof path, "/v1/functions/top?service=shop&from=%s&to=%s&limit=100", g->from, g->to);
   long st;
-  json_t *before = request(g->click.port, g->key_click, "GET", path, NULL, &st);
+  json_t *before = answers_request(g->click.port, g->key_click, "GET", path, NULL, &st);
   assert_int_equal(st, 200);
   hud_arena *a = hud_arena_new();
   hud_batch b;
@@ -437,7 +425,7 @@ static void two_servers_share_one_clickhouse(void **state) {
   assert_int_equal(srvh_ingest_json(two.port, g->key_click, json, len), 0);
   free(json);
   hud_arena_free(a);
-  json_t *after = request(g->click.port, g->key_click, "GET", path, NULL, &st);
+  json_t *after = answers_request(g->click.port, g->key_click, "GET", path, NULL, &st);
   assert_int_equal(st, 200);
   json_int_t c0 = 0, c1 = 0;
   size_t i;
