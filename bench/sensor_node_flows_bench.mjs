@@ -3,15 +3,18 @@
 //    that awaits twice, schedules a setImmediate callback and a promise job of code that is not
 //    instrumented, and makes 8 calls. "run start" is where the runtime needs the flow from the
 //    async context: the handler, the callback, and each resume after an await.
-//      none         nothing follows the flow
+//      none         nothing follows the flow (the sensor's choice: a run start takes the flow
+//                   of the framework's call, else of its lexically enclosing call, and a resume
+//                   its frame's; lib/runtime.js)
 //      als          AsyncLocalStorage.run per request + getStore() at each run start on an
-//                   empty stack (the sensor's choice: resumes take the flow from their frame)
+//                   empty stack (the sensor's choice until the measurement of issue 15's
+//                   Express benchmark: ~5% of a request's instructions)
 //      als-resume   the same, and getStore() at every resume too
 //      als-each     getStore() at every call and resume (a context lookup in every hook)
 //      hooks        async_hooks init/before/after keeping the current flow in an Int32Array
 //                   (what the enter hook would read), no AsyncLocalStorage
 //    Rounds interleave the candidates; the median ns/request over rounds, minus none's.
-// 1b. The sensor's own ask of the context per run start.
+// 1b. The sensor's own cost per run start (the flow of the framework's call).
 // 2. An Express app under autocannon (pinned in bench/node/package-lock.json, npm ci into the
 //    build tree): plain vs the sensor (flows on), interleaved rounds, the throughput ratio with
 //    a 95% interval (t over the per-round ratios).
@@ -143,24 +146,25 @@ fs.mkdirSync(path.join(out, 'node_modules'), { recursive: true });
 fs.rmSync(path.join(out, 'node_modules', 'hud-sensor'), { force: true });
 fs.symlinkSync(pkg, path.join(out, 'node_modules', 'hud-sensor'));
 
-// ---- 1b. The sensor's ask of the async context: an instrumented function called 10^6 times
-// by forEach (each call starts a run on an empty shadow stack), without and with a flow
-// registered (with one, each such call asks the AsyncLocalStorage), inside a request's
-// context. Processes alternate.
+// ---- 1b. The sensor's flow per run start: an instrumented function called 10^6 times by
+// forEach (each call starts a run on an empty shadow stack), outside any flow and inside a
+// framework's call in a flow (lib/runtime.js enterFlow). Processes alternate.
 fs.writeFileSync(path.join(out, 'ask.cjs'), `
 function f(x) { return x + 1; }
 const keys = [...Array(1e6).keys()];
-const fw = require(require('path').join(__dirname, 'node_modules/hud-sensor/lib/frameworks.js'));
+const dir = require('path').join(__dirname, 'node_modules/hud-sensor/lib');
+const fw = require(dir + '/frameworks.js');
+const rt = require(dir + '/runtime.js');
 const flow = process.argv[2] === 'flows' ? fw.endpoint('GET', '/x') : 0;
 let best = Infinity;
-// Inside a request's context (the store the frameworks set), as a handler's callbacks are.
-fw.als.run({ flow }, () => {
-  for (let r = 0; r < 7; r++) {
-    const t = process.hrtime.bigint();
-    keys.forEach(f);
-    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
-  }
-});
+// Inside a framework's call in the flow, as a handler's callbacks are.
+const state = rt.enterFlow(flow);
+for (let r = 0; r < 7; r++) {
+  const t = process.hrtime.bigint();
+  keys.forEach(f);
+  best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
+}
+rt.leaveFlow(state);
 console.log(best);
 `);
 const askEnv = { ...process.env, HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', XDG_CONFIG_HOME: '/nonexistent-hud-config' };
@@ -172,7 +176,7 @@ for (let r = 0; r < rounds; r++) {
     ask[k].push(Number(c.stdout.trim()));
   }
 }
-console.log(`context ask per run start (an instrumented callback of forEach, median of ${rounds} processes): ` +
+console.log(`flow per run start (an instrumented callback of forEach, median of ${rounds} processes): ` +
   `${median(ask.none).toFixed(0)} ns/call without flows, ${median(ask.flows).toFixed(0)} ns/call with one: ` +
   `+${(median(ask.flows) - median(ask.none)).toFixed(0)} ns`);
 

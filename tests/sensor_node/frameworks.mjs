@@ -22,6 +22,13 @@ assert.ok(BIN && fs.existsSync(BIN), `hud-server not built at ${BIN}`);
 const dir = npmInstall('frameworks', { link: true });
 for (const f of fs.readdirSync(path.join(here, 'frameworks', 'app')))
   fs.copyFileSync(path.join(here, 'frameworks', 'app', f), path.join(dir, f));
+// A middleware package (under node_modules: not instrumented) that goes on after a timer: the
+// application's code after it starts with no instrumented call below it.
+const mw = path.join(dir, 'node_modules', 'hud-test-delay');
+fs.mkdirSync(mw, { recursive: true });
+fs.writeFileSync(path.join(mw, 'package.json'), '{"name":"hud-test-delay","version":"1.0.0","main":"index.js"}\n');
+fs.writeFileSync(path.join(mw, 'index.js'),
+  "module.exports = async function delay(ctx, next) {\n  await new Promise((r) => setTimeout(r, 1));\n  await next();\n};\n");
 
 const children = [];
 function start(cmd, args, opts, ready) {

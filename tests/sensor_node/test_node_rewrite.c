@@ -15,6 +15,10 @@
 
 #define OPEN(k) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ");try{"
 #define OPENS(k) "let __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ");try{" /* can suspend */
+/* Taking the lexical parent's flow (P), keeping its own for nested functions (D), both. */
+#define OPENP(k, p) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ",__hud_f" #p ");try{"
+#define OPEND(k) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k "),__hud_f" #k "=__hud.f;try{"
+#define OPENPD(k, p) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ",__hud_f" #p "),__hud_f" #k "=__hud.f;try{"
 #define CLOSE "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud.exit(__hud_h,__hud_p)}"
 #define CLOSES /* can suspend */ \
   "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud_p=__hud.r(__hud_h,__hud_p);" \
@@ -72,8 +76,21 @@ static void nested_arrows_close_inner_first(void **state) {
   hud_indexer *ix = NULL;
   assert_int_equal(hud_indexer_new(&ix), 0);
   hsn_result *r = rewrite(ix, "const c = (a) => (b) => a + b;", NULL);
-  assert_string_equal(r->code, "const c = (a) => {" OPEN(0) "return((b) => {" OPEN(1) "return(a + b)" CLOSE
+  assert_string_equal(r->code, "const c = (a) => {" OPEND(0) "return((b) => {" OPENP(1, 0) "return(a + b)" CLOSE
                                "})" CLOSE "};");
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
+/* A nested function takes the flow of the nearest instrumented function whose body holds it; a
+ * parameter's default is outside the body (the body's declarations are not visible there). */
+static void nested_functions_take_the_lexical_flow(void **state) {
+  hud_indexer *ix = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  hsn_result *r = rewrite(ix, "function a(cb = () => 1) { return function b() { return () => 2 } }", NULL);
+  assert_string_equal(r->code, "function a(cb = () => {" OPEN(1) "return(1)" CLOSE "}) {" OPEND(0)
+                               " return function b() {" OPENPD(2, 0) " return () => {" OPENP(3, 2) "return(2)" CLOSE
+                               "} " CLOSE "} " CLOSE "}");
   hsn_result_free(r);
   hud_indexer_free(ix);
 }
@@ -235,6 +252,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(rewrites_blocks_arrows_and_directives),
       cmocka_unit_test(nested_arrows_close_inner_first),
+      cmocka_unit_test(nested_functions_take_the_lexical_flow),
       cmocka_unit_test(columns_count_utf16_units),
       cmocka_unit_test(lines_end_where_v8_ends_them),
       cmocka_unit_test(typescript_signatures_are_not_functions),

@@ -4,17 +4,16 @@
 // frameworks' own modules are patched as they load (CommonJS, through lib/cjs.js's compile
 // wrapper, which also compiles a CommonJS package imported from an ES module).
 //
-// Each request or job gets a record in an AsyncLocalStorage: the flow once the route template
-// is known, its start and the exception that escaped its handler. Setting the route also sets
-// the runtime's current flow (runtime.setFlow), which the enter hook puts on the edges of every
-// call that follows; a run of instrumented code that starts on an empty shadow stack (a timer,
-// an event, a promise job) asks the context (runtime.useFlows).
-const { AsyncLocalStorage } = require('node:async_hooks');
+// Each request or job gets a record, kept on the framework's request object: the flow once the
+// route template is known, its start and the exception that escaped its handler. Every call of
+// the framework into the application (a middleware, a route handler, a job's processor) runs in
+// the record's flow (runtime.enterFlow/leaveFlow around it), which the enter hook puts on the
+// edges of every call that follows; callbacks and resumed async functions find their flow
+// without an async hook (lib/runtime.js).
 const fs = require('node:fs');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 
-const als = new AsyncLocalStorage();
 const kRec = Symbol('hud.flow');
 const kMount = Symbol('hud.mount');
 const kLast = Symbol('hud.route');
@@ -24,23 +23,10 @@ let runtime = null;
 const endpoints = new Map();
 const queues = new Map();
 
-// The runtime asks the async context for the flow once the first flow exists (before, every
-// flow is 0: the hooks skip the ask).
-let asking = false;
-function ask() {
-  if (asking) return;
-  asking = true;
-  runtime.useFlows(() => {
-    const rec = als.getStore();
-    return rec === undefined ? 0 : rec.flow;
-  });
-}
-
 function endpoint(method, route) {
   const k = `${method} ${route}`;
   let idx = endpoints.get(k);
   if (idx === undefined) endpoints.set(k, (idx = native.flowEndpoint(method, route)));
-  ask();
   return idx;
 }
 
@@ -48,8 +34,38 @@ function queueFlow(task, queue) {
   const k = `${task}\0${queue}`;
   let idx = queues.get(k);
   if (idx === undefined) queues.set(k, (idx = native.flowQueue(task, queue)));
-  ask();
   return idx;
+}
+
+// Per flow, its running requests or jobs (a list through their records): an exception that
+// escaped a flow (an unhandled rejection, an uncaught exception) is charged to one of them that
+// has none yet (lib/runtime.js knows the flow the exception went through, not which request).
+const running = [];
+function link(rec) {
+  if (rec.linked === rec.flow) return;
+  unlink(rec);
+  const head = running[rec.flow];
+  rec.ln = head === undefined ? null : head;
+  if (head) head.lp = rec;
+  running[rec.flow] = rec;
+  rec.linked = rec.flow;
+}
+function unlink(rec) {
+  if (rec.linked === 0) return;
+  if (rec.lp !== null) rec.lp.ln = rec.ln;
+  else running[rec.linked] = rec.ln;
+  if (rec.ln !== null) rec.ln.lp = rec.lp;
+  rec.lp = rec.ln = null;
+  rec.linked = 0;
+}
+function runningIn(flow) {
+  let first;
+  for (let r = running[flow]; r; r = r.ln) {
+    if (r.done) continue;
+    if (r.escaped === undefined) return r;
+    if (first === undefined) first = r;
+  }
+  return first;
 }
 
 // One request or job.
@@ -63,6 +79,9 @@ class Rec {
     this.done = false;
     this.next = null;
     this.wnext = null;
+    this.lp = null; // the running records of its flow (link)
+    this.ln = null;
+    this.linked = 0;
     this.t0 = performance.now();
   }
 }
@@ -70,7 +89,18 @@ class Rec {
 // The route template is known: what runs next belongs to its flow.
 function routed(rec, route) {
   rec.flow = endpoint(rec.method, route);
+  link(rec);
   runtime.setFlow(rec.flow);
+}
+
+// FN(...ARGS) called by the framework for REC's request, in its flow.
+function inFlow(rec, fn, self, a, b, c) {
+  const state = runtime.enterFlow(rec.flow);
+  try {
+    return fn.call(self, a, b, c);
+  } finally {
+    runtime.leaveFlow(state);
+  }
 }
 
 function typeName(err) {
@@ -89,15 +119,16 @@ function typeName(err) {
 function finish(rec, status) {
   if (rec.done) return;
   rec.done = true;
+  rec.next = rec.wnext = null;
+  unlink(rec);
   if (!rec.flow) rec.flow = endpoint(rec.method, '<unmatched>');
   const err = rec.err !== undefined && status >= 500 ? rec.err : rec.escaped;
   native.flowAdd(rec.flow, status | 0, (performance.now() - rec.t0) * 1e6, err !== undefined ? typeName(err) : '');
 }
 
+// A response emits 'close' once, after 'finish' or when the connection closed first.
 function onEnd(res, rec) {
-  const end = () => finish(rec, res.statusCode);
-  res.once('finish', end);
-  res.once('close', end);
+  res.on('close', () => finish(rec, res.statusCode));
 }
 
 // ---- Express 4 and 5 (the same shape: application, router, layer, route) ----
@@ -107,7 +138,7 @@ function expressApplication(app) {
     if (req[kRec]) return handle.call(this, req, res, callback); // a mounted sub-application
     const rec = (req[kRec] = new Rec(req.method));
     onEnd(res, rec);
-    return als.run(rec, () => handle.call(this, req, res, callback));
+    return inFlow(rec, handle, this, req, res, callback);
   };
 }
 
@@ -141,13 +172,26 @@ function expressLayer(Layer) {
       };
     }
     const mount = this[kMount];
-    if (mount === undefined) return handleRequest.call(this, req, res, rec.wnext);
+    if (mount === undefined) return inFlow(rec, handleRequest, this, req, res, rec.wnext);
     const prev = rec.base, wnext = rec.wnext;
     rec.base = prev + mount;
-    return handleRequest.call(this, req, res, (err) => {
+    return inFlow(rec, handleRequest, this, req, res, (err) => {
       rec.base = prev;
       return wnext(err);
     });
+  };
+  // An error handler, called also when a rejected promise passed its error on (Express 5).
+  const ekey = typeof Layer.prototype.handleError === 'function' ? 'handleError' : 'handle_error';
+  const handleError = Layer.prototype[ekey];
+  Layer.prototype[ekey] = function hudHandleError(err, req, res, next) {
+    const rec = req && req[kRec];
+    if (!rec) return handleError.call(this, err, req, res, next);
+    const state = runtime.enterFlow(rec.flow);
+    try {
+      return handleError.call(this, err, req, res, next);
+    } finally {
+      runtime.leaveFlow(state);
+    }
   };
 }
 
@@ -163,27 +207,36 @@ function expressRoute(Route) {
     const last = this[kLast];
     if (last !== undefined && last.method === rec.method && last.base === rec.base) {
       rec.flow = last.flow;
-      runtime.setFlow(rec.flow);
+      link(rec);
     } else {
       const p = typeof this.path === 'string' ? this.path : String(this.path);
       routed(rec, rec.base && p === '/' ? rec.base : rec.base + p);
       this[kLast] = { method: rec.method, base: rec.base, flow: rec.flow };
     }
-    // Most often already in the request's context (app.handle's run): no second run.
-    if (als.getStore() === rec) return dispatch.call(this, req, res, done);
-    return als.run(rec, () => dispatch.call(this, req, res, done));
+    return inFlow(rec, dispatch, this, req, res, done);
   };
 }
 
 // ---- Fastify 4 and 5 ----
-// Fastify runs the rest of a request after its body was read in an AsyncResource of the
-// request (lib/contentTypeParser.js): the context set at onRequest reaches the handler.
+// The route is known at onRequest; the handler runs later (after the body was read), each
+// route's handler wrapped at registration (onRoute) to run in its request's flow.
+function fastifyHandler(handler) {
+  return function hudHandler(request, reply) {
+    const rec = request && request[kRec];
+    if (!rec) return handler.call(this, request, reply);
+    return inFlow(rec, handler, this, request, reply);
+  };
+}
+
 function fastifyHooks(app) {
+  app.addHook('onRoute', (opts) => {
+    if (typeof opts.handler === 'function') opts.handler = fastifyHandler(opts.handler);
+  });
   app.addHook('onRequest', (request, reply, done) => {
     const rec = (request[kRec] = new Rec(request.method));
     const url = request.routeOptions ? request.routeOptions.url : request.routerPath;
     if (typeof url === 'string' && !request.is404) routed(rec, url);
-    als.run(rec, done);
+    inFlow(rec, done);
   });
   app.addHook('onError', (request, reply, error, done) => {
     if (request[kRec]) request[kRec].err = error;
@@ -217,7 +270,7 @@ function fastifyModule(mod) {
 function koaApplication(Application) {
   const handleRequest = Application.prototype.handleRequest;
   Application.prototype.handleRequest = function hudHandleRequest(ctx, fnMiddleware) {
-    const rec = new Rec(ctx.method);
+    const rec = (ctx[kRec] = new Rec(ctx.method));
     let matched;
     Object.defineProperty(ctx, '_matchedRoute', {
       configurable: true,
@@ -234,8 +287,35 @@ function koaApplication(Application) {
       return onerror.call(this, err);
     };
     onEnd(ctx.res, rec);
-    return als.run(rec, () => handleRequest.call(this, ctx, fnMiddleware));
+    return inFlow(rec, handleRequest, this, ctx, fnMiddleware);
   };
+}
+
+// koa-compose (Koa's middleware and @koa/router's route chains): each middleware runs in its
+// request's flow, the route's once the router set it.
+const scopedMw = new WeakMap();
+function koaScoped(fn) {
+  if (typeof fn !== 'function') return fn;
+  let w = scopedMw.get(fn);
+  if (w === undefined) {
+    w = function hudMiddleware(ctx, next) {
+      const rec = ctx !== null && typeof ctx === 'object' ? ctx[kRec] : undefined;
+      if (rec === undefined) return fn.call(this, ctx, next);
+      return inFlow(rec, fn, this, ctx, next);
+    };
+    scopedMw.set(fn, w);
+  }
+  return w;
+}
+
+function koaCompose(mod) {
+  const compose = mod.exports;
+  if (typeof compose !== 'function') return;
+  function hudCompose(middleware) {
+    return compose.call(this, Array.isArray(middleware) ? middleware.map(koaScoped) : middleware);
+  }
+  Object.assign(hudCompose, compose);
+  mod.exports = hudCompose;
 }
 
 // ---- BullMQ: a Worker's processor runs each job as a queue flow (task = job name) ----
@@ -245,21 +325,23 @@ function bullmqWorker(Worker) {
   Worker.prototype.callProcessJob = function hudCallProcessJob(job, ...rest) {
     const rec = new Rec('');
     rec.flow = queueFlow(String(job && job.name), String(this.name));
+    link(rec);
     const end = (err) => {
       if (rec.done) return;
       rec.done = true;
+      unlink(rec);
       if (err === undefined) err = rec.escaped;
       native.flowAdd(rec.flow, 0, (performance.now() - rec.t0) * 1e6, err === undefined ? '' : typeName(err));
     };
     let p;
+    const state = runtime.enterFlow(rec.flow);
     try {
-      p = als.run(rec, () => {
-        runtime.setFlow(rec.flow);
-        return call.call(this, job, ...rest); // (job, token) in 5, (job, token, signal) in 6
-      });
+      p = call.call(this, job, ...rest); // (job, token) in 5, (job, token, signal) in 6
     } catch (err) {
       end(err);
       throw err;
+    } finally {
+      runtime.leaveFlow(state);
     }
     return Promise.resolve(p).then(
       (v) => {
@@ -276,22 +358,22 @@ function bullmqWorker(Worker) {
 
 // ---- exceptions that escape the flow: unhandled rejections, uncaught exceptions ----
 // Node emits 'unhandledRejection' through process.emit in every --unhandled-rejections mode but
-// strict, inside the rejected promise's async context (so the request's record is the store);
-// a listener of ours would change the default (no listener: the process ends), so process.emit
-// is wrapped instead, returning what it returns. 'uncaughtExceptionMonitor' (observing only)
+// strict; a listener of ours would change the default (no listener: the process ends), so
+// process.emit is wrapped instead, returning what it returns, and the application's listeners
+// run in the flow the exception went through. 'uncaughtExceptionMonitor' (observing only)
 // covers uncaught exceptions and strict mode; when no 'uncaughtException' listener keeps the
-// process alive, the request or job in whose context it happened is recorded as failed now
-// (it will never end) and the exit hook sends the batch.
+// process alive, the flow's running request or job is recorded as failed now (it will never
+// end) and the exit hook sends the batch.
 function escapedFlow(err, fatal) {
   try {
     native.flowEscaped(err); // its exception path: escaped, not caught by the caller
-    const rec = als.getStore();
-    if (rec === undefined || rec.done) return;
+    const flow = runtime.flowOfError(err);
+    const rec = flow !== 0 ? runningIn(flow) : undefined;
+    if (rec === undefined) return;
     if (rec.escaped === undefined) rec.escaped = err;
     if (!fatal || (!rec.flow && !rec.method)) return;
     rec.done = true;
-    const flow = rec.flow || endpoint(rec.method, '<unmatched>');
-    native.flowAdd(flow, 0, (performance.now() - rec.t0) * 1e6, typeName(rec.escaped));
+    native.flowAdd(rec.flow || endpoint(rec.method, '<unmatched>'), 0, (performance.now() - rec.t0) * 1e6, typeName(rec.escaped));
   } catch {
     // the application's own handling goes on whatever happens here
   }
@@ -303,11 +385,15 @@ function watchEscapes() {
   // The same name and length as EventEmitter's emit. Its frame is below the listeners':
   // error.stack leaves it out, and one more frame is captured meanwhile.
   process.emit = function emit(event) {
+    const escape = event === 'unhandledRejection' || event === 'uncaughtException';
     if (event === 'unhandledRejection') escapedFlow(arguments[1], false); // eslint-disable-line prefer-rest-params
+    const flow = escape ? runtime.flowOfError(arguments[1]) : 0; // eslint-disable-line prefer-rest-params
     const limit = stack.raiseOwn();
+    const state = flow !== 0 ? runtime.enterFlow(flow) : -1;
     try {
       return orig.apply(this, arguments); // eslint-disable-line prefer-rest-params
     } finally {
+      if (state !== -1) runtime.leaveFlow(state);
       stack.lowerOwn(limit);
     }
   };
@@ -331,6 +417,7 @@ const patches = [
   ['router', 'lib/route.js', (m) => expressRoute(m.exports)],
   ['fastify', 'fastify.js', fastifyModule],
   ['koa', 'lib/application.js', (m) => koaApplication(m.exports)],
+  ['koa-compose', 'index.js', koaCompose],
   ['bullmq', 'dist/cjs/classes/worker.js', (m) => bullmqWorker(m.exports.Worker)],
 ];
 const patchedFiles = new Set(patches.map((p) => p[1]));
@@ -383,4 +470,4 @@ function install() {
   });
 }
 
-module.exports = { install, als, endpoint };
+module.exports = { install, endpoint };

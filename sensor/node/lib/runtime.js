@@ -41,13 +41,18 @@ const idfn = fixed && fixed.idfn;
 const slotfn = fixed && fixed.slotfn;
 const idfl = fixed && fixed.idfl;
 const slotfl = fixed && fixed.slotfl;
-// The current flow (an endpoint or queue consumer, lib/frameworks.js; 0 = none), on every edge.
-// A call inherits it from the call below it; a run that starts with no instrumented call below
-// it (a timer, an event, a promise job) asks the async context (ctx); a call that resumes with
-// none below it takes its edge's flow again (docs/architecture.md, "Node sensor: flows").
+// The current flow (an endpoint or queue consumer, lib/frameworks.js; 0 = none), on every edge
+// (docs/architecture.md, "Node sensor: flows"). A call inherits it from the call below it. A call
+// with no instrumented call below it (a framework's call into the application, a timer, an
+// event, a promise job) takes the flow of the framework's call running now (rc, set around it
+// by lib/frameworks.js), else that of the call of its lexically enclosing function (o, the
+// rewrite's __hud_f<k>: a callback made in a request runs in its flow), else none. A call that
+// resumes with none below it takes its edge's flow again. No async hook is used: Node 20's
+// promise hooks (AsyncLocalStorage) cost more than all the rest of the sensor together.
 var fl = 0; // eslint-disable-line no-var
 var flk = 0; // eslint-disable-line no-var -- fl's part of the edge cache's key
-var ctx = null; // eslint-disable-line no-var
+var rc = 0; // eslint-disable-line no-var
+var scopes = 0; // eslint-disable-line no-var -- framework calls running now (enterFlow)
 // Per function n, the key of its last call (the caller's handle ^ flk) at kid[2n] and that
 // edge's id at kid[2n+1]: a recursion or a loop calling the same function from the same untimed
 // caller (an edge id names one function for good) in the same flow finds its counter without
@@ -57,13 +62,14 @@ const CACHE = 1 << 20;
 const kid = new Int32Array(2 * CACHE).fill(-0x7fffffff); // no key is negative
 function setFl(x) {
   fl = x;
+  api.f = x;
   flk = x < 511 ? x << 21 : -0x80000000; // makes every key negative: no hit
 }
 
-// The runtime's interface (`__hud`); `c` is the current call.
+// The runtime's interface (`__hud`); `c` is the current call, `f` the current flow (= fl).
 const api = isMainThread
-  ? { c: NOBODY, table, enter, exit, fail, s, r, v, fa, counts, edges }
-  : { c: 0, table, enter: nop, exit: nop, fail: nop, s: (h, p, x) => x, r: (h, p) => p, v, fa: (h, g, x) => x, counts, edges };
+  ? { c: NOBODY, f: 0, table, enter, exit, fail, s, r, v, fa, counts, edges }
+  : { c: 0, f: 0, table, enter: nop, exit: nop, fail: nop, s: (h, p, x) => x, r: (h, p) => p, v, fa: (h, g, x) => x, counts, edges };
 
 function reload() {
   const t = native.tables();
@@ -74,9 +80,11 @@ function reload() {
   mask = t.mask;
 }
 
-function enter(n) {
+// A call of function N; O: the flow of its lexically enclosing function's call (undefined for a
+// function at a module's top level).
+function enter(n, o) {
   const ph = api.c;
-  if (ph === NOBODY && ctx !== null) setFl(ctx());
+  if (ph === NOBODY) setFl(rc !== 0 ? rc : o | 0);
   let h;
   // One test for both reasons to time the call: its countdown ran out (0, and so -1 here), or the
   // caller is a timed call (< 0), which may want its self time.
@@ -183,8 +191,20 @@ function exit(h, p) {
   if (h < 0) native.exitTimed(h);
 }
 
+// The flow an exception went through an instrumented call in, by exception (the last one for a
+// primitive): where an unhandled rejection or an uncaught exception belongs (lib/frameworks.js).
+const errFlows = new WeakMap();
+let lastErrFlow = 0;
 function fail(h, err) {
+  if (fl !== 0) {
+    if ((typeof err === 'object' && err !== null) || typeof err === 'function') errFlows.set(err, fl);
+    else lastErrFlow = fl;
+  }
   native.fail(h, err);
+}
+function flowOfError(err) {
+  if ((typeof err === 'object' && err !== null) || typeof err === 'function') return errFlows.get(err) | 0;
+  return lastErrFlow;
 }
 
 // The call H suspends (await, yield): P is current again.
@@ -199,9 +219,9 @@ function s(h, p, x) {
 function r(h, p) {
   const q = api.c;
   if (q === h) return p;
-  if (q === NOBODY && ctx !== null) {
-    setFl(h < 0 ? slotfl[-h >> 1] : idfl[h]);
-    if (fl === 0) setFl(ctx()); // entered before its request's route was known
+  if (q === NOBODY) {
+    const f = h < 0 ? slotfl[-h >> 1] : idfl[h];
+    setFl(f !== 0 ? f : rc); // 0: entered before its request's route was known
   }
   api.c = h;
   return q;
@@ -318,13 +338,25 @@ function start(cfg) {
   process.once('exit', () => native.shutdown(2));
 }
 
-// Flows (lib/frameworks.js): CONTEXT() -> the async context's flow; from now on, runs that
-// start on an empty stack ask it. setFlow(idx): the route is known, what runs next is in idx.
-function useFlows(context) {
-  if (isMainThread) ctx = context;
+// Flows (lib/frameworks.js). enterFlow(idx) -> state: a framework's call into the application
+// (a middleware, a route handler, a job's processor) starts in flow idx; leaveFlow(state) once it
+// returned puts back what was current. setFlow(idx): the route became known during such a call
+// (or a run of the application's code): what runs next in it is in idx.
+function enterFlow(idx) {
+  const state = rc * 0x4000000 + fl; // flows are < 2^26
+  scopes++;
+  rc = idx;
+  setFl(idx);
+  return state;
+}
+function leaveFlow(state) {
+  scopes--;
+  rc = Math.floor(state / 0x4000000);
+  setFl(state % 0x4000000);
 }
 function setFlow(idx) {
+  if (scopes > 0) rc = idx;
   setFl(idx);
 }
 
-module.exports = { install, counts, edges, start, native, useFlows, setFlow };
+module.exports = { install, counts, edges, start, native, enterFlow, leaveFlow, setFlow, flowOfError };

@@ -54,8 +54,17 @@ typedef struct ins {
   uint32_t off;    /* source byte the text goes before */
   uint32_t nstart; /* start byte of the function node, orders insertions at one offset */
   int kind;
-  uint32_t n; /* BASE + k */
+  uint32_t n;     /* BASE + k */
+  int64_t parent; /* an OPEN's: the n of the function whose flow it takes (lexical), -1: none */
+  bool decl;      /* an OPEN's: its function keeps its flow for nested ones (__hud_f<n>) */
 } ins;
+
+/* An instrumented function node and its body's bytes; DFS order = by start. */
+typedef struct fnode {
+  uint32_t start, end, bstart, bend;
+  size_t open; /* its OPEN in rw.ins */
+  uint32_t n;
+} fnode;
 
 typedef struct fkey {
   uint32_t end, start, i;
@@ -84,6 +93,8 @@ typedef struct rw {
   hsn_result *r;
   susp *susps;
   size_t nsusps, capsusps;
+  fnode *fnodes;
+  size_t nfnodes, capfnodes;
 } rw;
 
 static int cmp_func_end(const void *a, const void *b) {
@@ -147,7 +158,7 @@ static int add_ins(rw *w, uint32_t off, uint32_t nstart, int kind, uint32_t n) {
     w->ins = p;
     w->capins = cap;
   }
-  w->ins[w->nins++] = (ins){off, nstart, kind, n};
+  w->ins[w->nins++] = (ins){off, nstart, kind, n, -1, false};
   return 0;
 }
 
@@ -283,6 +294,42 @@ static int instrument_suspension(rw *w, TSNode n) {
   return rc;
 }
 
+static int add_fnode(rw *w, fnode f) {
+  if (w->nfnodes == w->capfnodes) {
+    size_t cap = w->capfnodes ? w->capfnodes * 2 : 32;
+    fnode *p = realloc(w->fnodes, cap * sizeof *p);
+    if (!p) return HUD_ENOMEM;
+    w->fnodes = p;
+    w->capfnodes = cap;
+  }
+  w->fnodes[w->nfnodes++] = f;
+  return 0;
+}
+
+static fnode *find_fnode(rw *w, uint32_t s, uint32_t e) {
+  size_t lo = 0, hi = w->nfnodes;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (w->fnodes[mid].start < s) lo = mid + 1;
+    else hi = mid;
+  }
+  for (; lo < w->nfnodes && w->fnodes[lo].start == s; lo++)
+    if (w->fnodes[lo].end == e) return &w->fnodes[lo];
+  return NULL;
+}
+
+/* The nearest instrumented function whose body holds FN (not its parameters): FN's calls that
+ * start with no instrumented call below them take the flow of that function's call. */
+static fnode *lexical_parent(rw *w, TSNode fn) {
+  uint32_t s = ts_node_start_byte(fn);
+  for (TSNode p = ts_node_parent(fn); !ts_node_is_null(p); p = ts_node_parent(p)) {
+    if (!is_function_node(ts_node_type(p))) continue;
+    fnode *f = find_fnode(w, ts_node_start_byte(p), ts_node_end_byte(p));
+    if (f && s >= f->bstart && s < f->bend) return f;
+  }
+  return NULL;
+}
+
 static int instrument_node(rw *w, TSNode fn) {
   TSNode body = ts_node_child_by_field_name(fn, "body", 4);
   if (ts_node_is_null(body)) return 0; /* overload signature, abstract method */
@@ -300,6 +347,8 @@ static int instrument_node(rw *w, TSNode fn) {
   uint32_t open_n = suspends ? n | SUSP_BIT : n;
   uint32_t bs = ts_node_start_byte(body), be = ts_node_end_byte(body);
   int rc;
+  fnode *parent = lexical_parent(w, fn);
+  size_t open = w->nins;
   if (strcmp(ts_node_type(body), "statement_block") == 0) {
     if (be - bs < 2) return 0;
     uint32_t d = directives_end(body);
@@ -309,6 +358,11 @@ static int instrument_node(rw *w, TSNode fn) {
     rc = add_ins(w, bs, ns, INS_OPEN_EXPR, open_n);
     if (!rc) rc = add_ins(w, be, ns, INS_CLOSE_EXPR, open_n);
   }
+  if (!rc && parent) {
+    w->ins[open].parent = parent->n;
+    w->ins[parent->open].decl = true;
+  }
+  if (!rc) rc = add_fnode(w, (fnode){ns, ts_node_end_byte(fn), bs, be, open, n});
   if (!rc) w->instrumented++;
   return rc;
 }
@@ -348,17 +402,31 @@ done:
   return rc;
 }
 
-static const char *ins_text(int kind, uint32_t n, char *buf, size_t cap) {
+/* An OPEN's declarations: enter(), given the lexical parent's flow (__hud_f<parent>) when there
+ * is one, then this call's flow kept for nested functions when it has any. */
+static void open_decls(const ins *in, char *buf, size_t cap) {
+  uint32_t n = in->n & ~SUSP_BIT;
+  char arg[24] = "", keep[40] = "";
+  if (in->parent >= 0) snprintf(arg, sizeof arg, ",__hud_f%u", (unsigned)in->parent);
+  if (in->decl) snprintf(keep, sizeof keep, ",__hud_f%u=__hud.f", n);
+  snprintf(buf, cap, "%s __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+%u%s)%s", in->n & SUSP_BIT ? "let" : "const", n,
+           arg, keep);
+}
+
+static const char *ins_text(const ins *in, char *buf, size_t cap) {
+  int kind = in->kind;
+  uint32_t n = in->n;
+  char decls[128];
   switch (kind) {
   case INS_PROLOGUE: return NULL;
   case INS_OPEN_DIRECTIVE:
   case INS_OPEN_BLOCK:
-    snprintf(buf, cap, "%s%s __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+%u);try{",
-             kind == INS_OPEN_DIRECTIVE ? ";" : "", n & SUSP_BIT ? "let" : "const", n & ~SUSP_BIT);
+    open_decls(in, decls, sizeof decls);
+    snprintf(buf, cap, "%s%s;try{", kind == INS_OPEN_DIRECTIVE ? ";" : "", decls);
     break;
   case INS_OPEN_EXPR:
-    snprintf(buf, cap, "{%s __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+%u);try{return(",
-             n & SUSP_BIT ? "let" : "const", n & ~SUSP_BIT);
+    open_decls(in, decls, sizeof decls);
+    snprintf(buf, cap, "{%s;try{return(", decls);
     break;
   case INS_CLOSE_BLOCK:
   case INS_CLOSE_EXPR:
@@ -435,7 +503,7 @@ static int emit(rw *w, const char *source_url, hsn_result *r) {
   size_t ii = 0, li = 0;
   uint32_t line = 0, col = 0, shift = 0;
   bool line_start = true;
-  char buf[160];
+  char buf[200];
   if (!(r->ins = calloc(w->nins + 1, sizeof *r->ins))) return HUD_ENOMEM; /* + a ';' */
   hud_buf_puts(&map, "{\"version\":3,\"sources\":[");
   sbuf_json_str(&map, source_url ? source_url : "");
@@ -444,7 +512,7 @@ static int emit(rw *w, const char *source_url, hsn_result *r) {
     for (; ii < w->nins && w->ins[ii].off == p; ii++) {
       const char *t = w->ins[ii].kind == INS_PROLOGUE
                           ? w->prologue
-                          : ins_text(w->ins[ii].kind, w->ins[ii].n, buf, sizeof buf);
+                          : ins_text(&w->ins[ii], buf, sizeof buf);
       if (w->ins[ii].kind == INS_PROLOGUE && w->prologue_semi) {
         r->ins[r->nins++] = (hsn_insert){line, col + shift, 1};
         hud_buf_putc(&code, ';');
@@ -574,6 +642,7 @@ out:
   free(w.ins);
   free(w.leaves);
   free(w.susps);
+  free(w.fnodes);
   hud_index_result_free(idx);
   if (rc) {
     hsn_result_free(r);

@@ -1,5 +1,7 @@
 // Koa 2 with @koa/router 12 (or the packages argv[2] and argv[3]: Koa 3, @koa/router 15), as an
-// ES module (Koa's own ES entry point): a router with a prefix.
+// ES module (Koa's own ES entry point): a router with a prefix, behind a middleware package
+// that waits for a timer first (hud-test-delay, written by the test).
+import delay from 'hud-test-delay';
 import w from './work.cjs';
 
 const { default: Koa } = await import(process.argv[2] || 'koa');
@@ -7,6 +9,7 @@ const { default: Router } = await import(process.argv[3] || '@koa/router');
 
 const app = new Koa();
 app.silent = true;
+app.use(delay);
 const orders = new Router({ prefix: '/orders' });
 orders.get('/:id', async function orderHandler(ctx) {
   ctx.body = await w.getOrder(Number(ctx.params.id));
