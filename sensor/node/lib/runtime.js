@@ -1,7 +1,9 @@
 'use strict';
 // The global `__hud` that instrumented code calls (src/rewrite.h):
 //   c                                        the current call's handle, read at each entry;
-//   enter(n) -> h, exit(h, p), fail(h, err)  around every function's body;
+//   enter(n[, o]) -> h, exit(h, p), fail(h, err)  around every function's body (o: the flow of
+//                                           the lexically enclosing function's call, f below);
+//   f                                        the current flow (a nested function's o);
 //   s(h, p, x) -> x, r(h, p) -> p', v(x)     where an async function or generator suspends
 //                                           (await, yield) and resumes (after it, catch, finally);
 //   fa(h, getp, iterable)                    the iterable of a `for await` loop;

@@ -5,7 +5,9 @@
  *   { const __hud_p = __hud.c, __hud_h = __hud.enter(__hud_b + k); try { BODY } catch (__hud_e) {
  *     __hud.fail(__hud_h, __hud_e); throw __hud_e } finally { __hud.exit(__hud_h, __hud_p) } }
  * (__hud.c: the current call, which the function puts back when it ends; a `let` where the
- * function can suspend, see rewrite.c)
+ * function can suspend, see rewrite.c). A function with nested instrumented functions keeps its
+ * call's flow (`, __hud_f<k> = __hud.f` after enter) and a nested one passes its lexical parent's
+ * to enter (`enter(__hud_b + k, __hud_f<parent>)`): lib/runtime.js, the current flow.
  * written on the body's own lines (inserted text holds no newline, so no line moves), after
  * the body's directive prologue ("use strict" stays first). k indexes the result's table of
  * functions; __hud_b is the module's base in the runtime's table, set by PROLOGUE. Arrow functions with an expression body get a block body that
