@@ -230,6 +230,9 @@ void sns_record_timed(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off,
                       int64_t self_ns);
 /* Recomputes the quota from the retired period so that timing stays within BUDGET (a CPU share). */
 void sns_adapt_sampling(const sns_period *retired, double budget);
+/* The same from the running period CUR (under the runtime lock), before the first retired one:
+ * lowers the quota when CUR's edges already need a lower one, never raises it. */
+void sns_adapt_sampling_early(const sns_period *cur, double budget);
 extern double sns_cal_call_ns, sns_cal_sample_ns;
 
 /* ---- exception paths: one open path per thread of the runtime ----

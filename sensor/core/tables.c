@@ -308,17 +308,28 @@ void sns_record_timed(sns_period *p, uint32_t fn, uint32_t caller, uint32_t off,
   if (e->sketch) hud_sketch_add(e->sketch, (double)d);
 }
 
-void sns_adapt_sampling(const sns_period *retired, double budget) {
-  /* Timed calls allowed per second so that timing stays within the CPU budget, shared by the
-   * functions that were called; counting itself is not sampled. */
+/* Timed calls per function per second so that timing stays within the CPU budget, shared by
+ * the edges that were called in P; counting itself is not sampled. */
+static uint32_t quota_for(const sns_period *p, double budget) {
   uint32_t active = 0;
-  for (uint32_t i = 0; i < retired->ecap; i++)
-    if (retired->edges[i].fn != SNS_NONE) active++;
+  for (uint32_t i = 0; i < p->ecap; i++)
+    if (p->edges[i].fn != SNS_NONE) active++;
   double per_sec = budget * 1e9 / (sns_cal_sample_ns > 1 ? sns_cal_sample_ns : 1);
   double q = per_sec / (active ? active : 1);
   if (q < 20) q = 20;
   if (q > 100000) q = 100000;
-  __atomic_store_n(&sns_quota, (uint32_t)q, __ATOMIC_RELAXED);
+  return (uint32_t)q;
+}
+
+void sns_adapt_sampling(const sns_period *retired, double budget) {
+  __atomic_store_n(&sns_quota, quota_for(retired, budget), __ATOMIC_RELAXED);
+}
+
+void sns_adapt_sampling_early(const sns_period *cur, double budget) {
+  /* Lower only: a partial period knows of fewer edges than the whole one will, so it can
+   * show that the quota is too high, never that it is too low. */
+  uint32_t q = quota_for(cur, budget);
+  if (q < __atomic_load_n(&sns_quota, __ATOMIC_RELAXED)) __atomic_store_n(&sns_quota, q, __ATOMIC_RELAXED);
 }
 
 /* ---- exception paths in flight, one per runtime thread ---- */

@@ -1,6 +1,6 @@
 /* The sensors' shared core (sensor/core) under ASan/UBSan: exact counts through table growth,
  * exceptions per type, exception paths (continued, closed, cut, escaped when reported unhandled),
- * flows and the sampling quota. */
+ * flows, the sampling quota and its adaptation before the first batch. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -209,6 +209,28 @@ static void sampling_keeps_to_the_quota(void **state) {
   assert_true(sns_quota >= 20 && sns_quota <= 100000);
 }
 
+/* Before the first batch the quota follows the running period's edges, but only downwards:
+ * many active edges lower it, few leave it where it was. */
+static void early_adaptation_only_lowers_the_quota(void **state) {
+  double cal = sns_cal_sample_ns;
+  sns_cal_sample_ns = 100; /* a budget of 0.01 then allows 100,000 timed calls a second */
+  sns_quota = 2000;
+  for (uint32_t k = 0; k < 3; k++) sns_count(sns_cur, k, SNS_NONE, 0, 0);
+  sns_adapt_sampling_early(sns_cur, 0.01); /* 3 edges would allow 33,333 each */
+  assert_int_equal(sns_quota, 2000);
+  for (uint32_t k = 0; k < 1000; k++) sns_count(sns_cur, k % 3, k, 1, 0);
+  sns_adapt_sampling_early(sns_cur, 0.01); /* 1003 edges: 100,000 / 1003 each */
+  assert_int_equal(sns_quota, 99);
+  sns_period_clear(sns_cur);
+  sns_count(sns_cur, 0, SNS_NONE, 0, 0);
+  sns_adapt_sampling_early(sns_cur, 0.01); /* a new period with one edge does not raise it */
+  assert_int_equal(sns_quota, 99);
+  sns_adapt_sampling(sns_cur, 0.01); /* a retired period does */
+  assert_int_equal(sns_quota, 100000);
+  sns_cal_sample_ns = cal;
+  sns_quota = 2000;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(declarations_carry_identity, setup),
@@ -220,6 +242,7 @@ int main(void) {
       cmocka_unit_test_setup(long_paths_are_cut_and_counted, setup),
       cmocka_unit_test_setup(flows_register_once, setup),
       cmocka_unit_test_setup(sampling_keeps_to_the_quota, setup),
+      cmocka_unit_test_setup(early_adaptation_only_lowers_the_quota, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
