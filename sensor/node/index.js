@@ -87,9 +87,13 @@ function counts() {
   return globalThis.__hud ? globalThis.__hud.counts() : {};
 }
 
-// Modules rewritten on this thread (CommonJS; ES modules are rewritten on the loader thread).
+// Modules rewritten on this thread (CommonJS; ES modules are rewritten on the loader thread),
+// and the sampling: the quota of timed calls per function per second and the measured cost of
+// a timed call (ns) that the budget counts.
 function stats() {
-  return state ? { ...state.stats } : null;
+  if (!state) return null;
+  const n = require('./lib/runtime').native.stats();
+  return { ...state.stats, quota: n.quota, timed_call_ns: n.timed_call_ns };
 }
 
 // Sends what was recorded now; true when the backend took it (waits up to TIMEOUT_S).

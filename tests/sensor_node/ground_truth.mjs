@@ -61,5 +61,16 @@ assert.deepEqual(modulesOf({}), ['edge.cjs', 'edge.mjs', 'edge_driver.cjs']);
 assert.deepEqual(modulesOf({ HUD_INCLUDE_MODULES: 'dep' }), ['edge.cjs', 'edge.mjs', 'edge_driver.cjs', 'index.js']);
 assert.deepEqual(modulesOf({ HUD_INCLUDE_MODULES: 'de?', HUD_EXCLUDE_MODULES: 'edge.*, dep/index.js' }), ['edge_driver.cjs']);
 
+// Sampling keeps to the CPU budget before the first batch too: with a budget of 0.001% the quota
+// drops within seconds (the cost of a timed call is measured at start); with the default budget
+// three hot functions keep the starting quota.
+const sampling = (budget, ms) => lastJson(node(['--import', 'hud-sensor/register', 'sampling.cjs', String(ms)], app,
+  { HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', HUD_FLUSH_INTERVAL: '3600', ...(budget ? { HUD_CPU_BUDGET: budget } : {}) }), `sampling ${budget}`);
+const low = sampling('0.00001', 8000);
+assert.ok(low.quota < 2000, `a tiny budget lowers the quota before the first batch: ${JSON.stringify(low)}`);
+assert.ok(low.timed_call_ns > 0 && low.timed_call_ns < 1e6, `the timed call's cost is measured: ${JSON.stringify(low)}`);
+const usual = sampling('', 1500);
+assert.equal(usual.quota, 2000, `three functions under the default budget: ${JSON.stringify(usual)}`);
+
 console.log(`ground truth: ${checked} runs, ${Object.keys(expected).length} functions each, exact; ` +
   `edge cases: ${Object.values(edgeExpected).reduce((n, m) => n + Object.keys(m).length, 0)} functions, exact`);
