@@ -64,16 +64,13 @@ typedef struct fnode {
   uint32_t start, end, bstart, bend;
   size_t open; /* its OPEN in rw.ins */
   uint32_t n;
+  bool suspends; /* async or a generator */
 } fnode;
 
 typedef struct fkey {
   uint32_t end, start, i;
 } fkey;
 
-/* An instrumented function node that can suspend (async or generator); DFS order = by start. */
-typedef struct susp {
-  uint32_t start, end;
-} susp;
 
 typedef struct rw {
   const char *src;
@@ -91,10 +88,9 @@ typedef struct rw {
   bool prologue_semi; /* the prologue follows the module's directives */
   size_t instrumented;
   hsn_result *r;
-  susp *susps;
-  size_t nsusps, capsusps;
   fnode *fnodes;
   size_t nfnodes, capfnodes;
+  size_t nsuspending; /* fnodes that can suspend */
 } rw;
 
 static int cmp_func_end(const void *a, const void *b) {
@@ -150,14 +146,20 @@ static int match_func(rw *w, uint32_t s, uint32_t e) {
   return best;
 }
 
+/* Room for one more SIZE-byte item in the array at *(void **)ITEMS (N used, *CAP allocated,
+ * FIRST the first capacity): the growth of the rewrite's lists. */
+static int grow(void *items, size_t *cap, size_t n, size_t size, size_t first) {
+  if (n < *cap) return 0;
+  size_t c = *cap ? *cap * 2 : first;
+  void *p = realloc(*(void **)items, c * size);
+  if (!p) return HUD_ENOMEM;
+  *(void **)items = p;
+  *cap = c;
+  return 0;
+}
+
 static int add_ins(rw *w, uint32_t off, uint32_t nstart, int kind, uint32_t n) {
-  if (w->nins == w->capins) {
-    size_t cap = w->capins ? w->capins * 2 : 64;
-    ins *p = realloc(w->ins, cap * sizeof *p);
-    if (!p) return HUD_ENOMEM;
-    w->ins = p;
-    w->capins = cap;
-  }
+  if (grow(&w->ins, &w->capins, w->nins, sizeof *w->ins, 64)) return HUD_ENOMEM;
   w->ins[w->nins++] = (ins){off, nstart, kind, n, -1, false};
   return 0;
 }
@@ -199,16 +201,22 @@ static bool can_suspend(TSNode fn, bool *is_gen) {
   return async || *is_gen;
 }
 
-static int add_susp(rw *w, uint32_t start, uint32_t end) {
-  if (w->nsusps == w->capsusps) {
-    size_t cap = w->capsusps ? w->capsusps * 2 : 32;
-    susp *p = realloc(w->susps, cap * sizeof *p);
-    if (!p) return HUD_ENOMEM;
-    w->susps = p;
-    w->capsusps = cap;
-  }
-  w->susps[w->nsusps++] = (susp){start, end};
+static int add_fnode(rw *w, fnode f) {
+  if (grow(&w->fnodes, &w->capfnodes, w->nfnodes, sizeof *w->fnodes, 32)) return HUD_ENOMEM;
+  w->fnodes[w->nfnodes++] = f;
   return 0;
+}
+
+static fnode *find_fnode(rw *w, uint32_t s, uint32_t e) {
+  size_t lo = 0, hi = w->nfnodes;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (w->fnodes[mid].start < s) lo = mid + 1;
+    else hi = mid;
+  }
+  for (; lo < w->nfnodes && w->fnodes[lo].start == s; lo++)
+    if (w->fnodes[lo].end == e) return &w->fnodes[lo];
+  return NULL;
 }
 
 /* Whether N's nearest enclosing function is an instrumented one that can suspend (so that
@@ -216,19 +224,10 @@ static int add_susp(rw *w, uint32_t start, uint32_t end) {
 static bool in_suspendable(rw *w, TSNode n, uint32_t *fs) {
   for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
     if (!is_function_node(ts_node_type(p))) continue;
-    uint32_t s = ts_node_start_byte(p), e = ts_node_end_byte(p);
-    size_t lo = 0, hi = w->nsusps;
-    while (lo < hi) {
-      size_t mid = (lo + hi) / 2;
-      if (w->susps[mid].start < s) lo = mid + 1;
-      else hi = mid;
-    }
-    for (; lo < w->nsusps && w->susps[lo].start == s; lo++)
-      if (w->susps[lo].end == e) {
-        *fs = s;
-        return true;
-      }
-    return false;
+    const fnode *f = find_fnode(w, ts_node_start_byte(p), ts_node_end_byte(p));
+    if (!f || !f->suspends) return false;
+    *fs = f->start;
+    return true;
   }
   return false;
 }
@@ -294,30 +293,6 @@ static int instrument_suspension(rw *w, TSNode n) {
   return rc;
 }
 
-static int add_fnode(rw *w, fnode f) {
-  if (w->nfnodes == w->capfnodes) {
-    size_t cap = w->capfnodes ? w->capfnodes * 2 : 32;
-    fnode *p = realloc(w->fnodes, cap * sizeof *p);
-    if (!p) return HUD_ENOMEM;
-    w->fnodes = p;
-    w->capfnodes = cap;
-  }
-  w->fnodes[w->nfnodes++] = f;
-  return 0;
-}
-
-static fnode *find_fnode(rw *w, uint32_t s, uint32_t e) {
-  size_t lo = 0, hi = w->nfnodes;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (w->fnodes[mid].start < s) lo = mid + 1;
-    else hi = mid;
-  }
-  for (; lo < w->nfnodes && w->fnodes[lo].start == s; lo++)
-    if (w->fnodes[lo].end == e) return &w->fnodes[lo];
-  return NULL;
-}
-
 /* The nearest instrumented function whose body holds FN (not its parameters): FN's calls that
  * start with no instrumented call below them take the flow of that function's call. */
 static fnode *lexical_parent(rw *w, TSNode fn) {
@@ -338,10 +313,6 @@ static int instrument_node(rw *w, TSNode fn) {
   w->used[k] = true;
   if (w->slots && ((size_t)k >= w->nslots || w->slots[k] < 0)) return 0;
   bool gen = false, suspends = can_suspend(fn, &gen);
-  if (suspends) {
-    int src = add_susp(w, ts_node_start_byte(fn), ts_node_end_byte(fn));
-    if (src) return src;
-  }
   w->r->fns[k].is_generator = gen;
   uint32_t n = w->slots ? (uint32_t)w->slots[k] : (uint32_t)k, ns = ts_node_start_byte(fn);
   uint32_t open_n = suspends ? n | SUSP_BIT : n;
@@ -362,19 +333,14 @@ static int instrument_node(rw *w, TSNode fn) {
     w->ins[open].parent = parent->n;
     w->ins[parent->open].decl = true;
   }
-  if (!rc) rc = add_fnode(w, (fnode){ns, ts_node_end_byte(fn), bs, be, open, n});
+  if (!rc) rc = add_fnode(w, (fnode){ns, ts_node_end_byte(fn), bs, be, open, n, suspends});
+  if (!rc && suspends) w->nsuspending++;
   if (!rc) w->instrumented++;
   return rc;
 }
 
 static int add_leaf(rw *w, uint32_t off) {
-  if (w->nleaves == w->capleaves) {
-    size_t cap = w->capleaves ? w->capleaves * 2 : 1024;
-    uint32_t *p = realloc(w->leaves, cap * sizeof *p);
-    if (!p) return HUD_ENOMEM;
-    w->leaves = p;
-    w->capleaves = cap;
-  }
+  if (grow(&w->leaves, &w->capleaves, w->nleaves, sizeof *w->leaves, 1024)) return HUD_ENOMEM;
   w->leaves[w->nleaves++] = off;
   return 0;
 }
@@ -389,7 +355,7 @@ static int walk(rw *w, TSNode root) {
       if (ts_node_end_byte(n) > ts_node_start_byte(n)) rc = add_leaf(w, ts_node_start_byte(n));
     } else if (ts_node_is_named(n) && is_function_node(ts_node_type(n))) {
       rc = instrument_node(w, n);
-    } else if (ts_node_is_named(n) && w->nsusps) {
+    } else if (ts_node_is_named(n) && w->nsuspending) {
       rc = instrument_suspension(w, n);
     }
     if (rc) break;
@@ -641,7 +607,6 @@ out:
   free(w.used);
   free(w.ins);
   free(w.leaves);
-  free(w.susps);
   free(w.fnodes);
   hud_index_result_free(idx);
   if (rc) {
