@@ -13,7 +13,8 @@
 // third also the garbage collector (a major collection is ~50M instructions, in one round of three).
 // Under valgrind time runs ~50x slower, so the per-second sampling quota times more calls than
 // at full speed: the ratio errs on the high side. The figure is the request path's cost.
-//   node sensor_node_express_bench.mjs PKG OUT [processes] [rounds]  (HUD_BENCH_N, default 300)
+//   node sensor_node_express_bench.mjs PKG OUT [processes] [rounds]  (HUD_BENCH_N, default 500;
+//   HUD_BENCH_WARM, default 3000: after 600, V8 still tiers functions up in the rounds)
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,10 +24,10 @@ import { installBenchDeps } from './node/install.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [pkg, outArg, procsArg, roundsArg] = process.argv.slice(2);
 const out = path.resolve(outArg);
-const procs = Number(procsArg || 3);
+const procs = Number(procsArg || 2);
 const rounds = Number(roundsArg || 3);
-const N = Number(process.env.HUD_BENCH_N || 300);
-const WARM = Number(process.env.HUD_BENCH_WARM || 600);
+const N = Number(process.env.HUD_BENCH_N || 500);
+const WARM = Number(process.env.HUD_BENCH_WARM || 3000);
 if (spawnSync('valgrind', ['--version']).status !== 0) {
   console.log('sensor_node_express: skipped (needs valgrind)');
   process.exit(0);
