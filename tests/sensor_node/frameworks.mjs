@@ -169,7 +169,8 @@ const config = { configHandler: [3, 0], readConfig: [3, 0], 'readConfig.configRe
 const health = { healthHandler: [4, 0], status: [4, 0] };
 const boom = { boomHandler: [2, 2], explode: [2, 2] };
 
-const creates = (fw) => ({ createHandler: [3, 0], createOrder: [3, 0], price: [3, 0] });
+const creates = (fw) => ({ createHandler: [3, 0], createOrder: [3, 0], price: [3, 0],
+  ...(fw === 'fastify' ? { checkOrder: [3, 0], audit: [3, 0] } : {}) });
 
 function expected(fw) {
   const e = {

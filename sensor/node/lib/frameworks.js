@@ -219,7 +219,8 @@ function expressRoute(Route) {
 
 // ---- Fastify 4 and 5 ----
 // The route is known at onRequest; the handler runs later (after the body was read), each
-// route's handler wrapped at registration (onRoute) to run in its request's flow.
+// route's handler wrapped at registration (onRoute) to run in its request's flow, and hooks of
+// ours first in the later stages start them in it.
 function fastifyHandler(handler) {
   return function hudHandler(request, reply) {
     const rec = request && request[kRec];
@@ -237,6 +238,20 @@ function fastifyHooks(app) {
     const url = request.routeOptions ? request.routeOptions.url : request.routerPath;
     if (typeof url === 'string' && !request.is404) routed(rec, url);
     inFlow(rec, done);
+  });
+  // The stages that run after the body was read start in the request's flow: their first hooks
+  // (the application's own, called by done) and what follows synchronously are in it.
+  for (const stage of ['preValidation', 'preHandler']) {
+    app.addHook(stage, (request, reply, done) => {
+      const rec = request[kRec];
+      if (rec) inFlow(rec, done);
+      else done();
+    });
+  }
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const rec = request[kRec];
+    if (rec) inFlow(rec, done, undefined, null, payload);
+    else done(null, payload);
   });
   app.addHook('onError', (request, reply, error, done) => {
     if (request[kRec]) request[kRec].err = error;

@@ -6,6 +6,11 @@ const w = require('./work.cjs');
 async function orderHandler(req) {
   return w.getOrder(Number(req.params.id));
 }
+// A route's preHandler hook at a module's top level: it runs after the body was read.
+function checkOrder(req, reply, done) {
+  w.audit(req.body.n);
+  done();
+}
 async function createHandler(req, reply) {
   reply.code(201);
   return w.createOrder(req.body);
@@ -13,7 +18,7 @@ async function createHandler(req, reply) {
 fastify.register(
   async function ordersPlugin(app) {
     app.get('/:id', orderHandler);
-    app.post('/', createHandler);
+    app.post('/', { preHandler: checkOrder }, createHandler);
   },
   { prefix: '/orders' },
 );
