@@ -20,6 +20,7 @@ ROWS=${STORE_BENCH_ROWS:-1000000}
 N=${STORE_BENCH_REQUESTS:-20}
 HTTP_BATCHES=${CLUSTER_BENCH_BATCHES:-300}
 CH_SERVER=${CH_SERVER:-/usr/sbin/clickhouse-server}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/clickhouse.sh"
 SERVER="$BUILD_DIR/server/hud-server"
 [ -x "$CH_SERVER" ] || { echo "store cluster bench: $CH_SERVER not installed: skipped"; exit 0; }
 DIR=$(mktemp -d /tmp/hud-cluster-bench-XXXXXX)
@@ -37,38 +38,8 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # start_clickhouse NAME HTTP TCP EXTRA_XML: a clickhouse-server in $DIR/NAME; waits until it answers.
 start_clickhouse() {
-  local d="$DIR/$1" http=$2 tcp=$3
-  mkdir -p "$d"
-  cat >"$d/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$d/server.log</log><errorlog>$d/error.log</errorlog><console>0</console></logger>
-  <listen_host>127.0.0.1</listen_host><http_port>$http</http_port><tcp_port>$tcp</tcp_port>
-  <path>$d/data/</path><tmp_path>$d/tmp/</tmp_path>
-  <user_files_path>$d/user_files/</user_files_path><format_schema_path>$d/format_schemas/</format_schema_path>
-  <mark_cache_size>268435456</mark_cache_size><max_concurrent_queries>50</max_concurrent_queries>
-  <users_config>users.xml</users_config><default_profile>default</default_profile>
-  <default_database>default</default_database><timezone>UTC</timezone>
-  $4
-</yandex>
-EOF
-  cat >"$d/users.xml" <<'EOF'
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-EOF
-  "$CH_SERVER" --config-file="$d/config.xml" >"$d/out.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 300); do
-    curl -sf "http://127.0.0.1:$http/ping" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "store cluster bench: clickhouse-server $1 did not start"
-  cat "$d/out.log"
-  exit 1
+  ch_start "$DIR/$1" "$2" "$3" "$4" || exit 1
+  PIDS+=("$CH_STARTED_PID")
 }
 
 # start_node LOCATION LOGNAME: a hud-server on LOCATION; sets NODE_PID and NODE_PORT.

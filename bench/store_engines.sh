@@ -16,6 +16,7 @@ ROWS=${1:-${STORE_BENCH_ROWS:-1000000}}
 N=${STORE_BENCH_REQUESTS:-20}
 ENGINES=${STORE_BENCH_ENGINES:-sqlite clickhouse}
 CH_SERVER=${CH_SERVER:-/usr/sbin/clickhouse-server}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/clickhouse.sh"
 DIR=$(mktemp -d /tmp/hud-store-bench-XXXXXX)
 CH_PID=""
 SRV_PID=""
@@ -32,34 +33,9 @@ start_clickhouse() {
   local http tcp
   http=$(free_port)
   tcp=$(free_port)
-  mkdir -p "$DIR/ch"
-  cat >"$DIR/ch/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$DIR/ch/server.log</log><errorlog>$DIR/ch/error.log</errorlog><console>0</console></logger>
-  <listen_host>127.0.0.1</listen_host><http_port>$http</http_port><tcp_port>$tcp</tcp_port>
-  <path>$DIR/ch/data/</path><tmp_path>$DIR/ch/tmp/</tmp_path>
-  <user_files_path>$DIR/ch/user_files/</user_files_path><format_schema_path>$DIR/ch/format_schemas/</format_schema_path>
-  <mark_cache_size>268435456</mark_cache_size><max_concurrent_queries>50</max_concurrent_queries>
-  <users_config>users.xml</users_config><default_profile>default</default_profile>
-  <default_database>default</default_database><timezone>UTC</timezone>
-</yandex>
-EOF
-  cat >"$DIR/ch/users.xml" <<'EOF'
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-EOF
-  "$CH_SERVER" --config-file="$DIR/ch/config.xml" >"$DIR/ch/out.log" 2>&1 &
-  CH_PID=$!
-  for _ in $(seq 300); do
-    curl -sf "http://127.0.0.1:$http/ping" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  curl -sf "http://127.0.0.1:$http/ping" >/dev/null || { echo "store bench: clickhouse-server did not start"; cat "$DIR/ch/out.log"; exit 1; }
+  CH_STARTED_PID=""
+  ch_start "$DIR/ch" "$http" "$tcp" || { CH_PID=$CH_STARTED_PID; exit 1; }
+  CH_PID=$CH_STARTED_PID
   CH_URL="clickhouse://127.0.0.1:$http/hud_bench"
 }
 
