@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { median } from './node/stats.mjs';
 
 const [pkg, out, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg || 7);
@@ -42,7 +43,6 @@ const time = (enabled, rounds) => {
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout.trim());
 };
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const calls = 317811; // fib(27) makes 317811 calls
 const ns = (ms) => ((ms * 1e6) / calls).toFixed(1);
 // 1a. Fresh processes, plain and under the sensor interleaved (start-up and JIT included).

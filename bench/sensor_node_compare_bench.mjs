@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { installBenchDeps } from './node/install.mjs';
+import { median, bootstrap } from './node/stats.mjs';
 
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
 const out = path.resolve(outArg);
@@ -46,21 +47,6 @@ const wanted = (process.env.HUD_BENCH_MODES || '').split(',').filter(Boolean);
 const names = Object.keys(MODES).filter((m) => m === 'plain' || !wanted.length || wanted.includes(m));
 const order = (r) => names.map((_, i) => names[(i + r) % names.length]);
 
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-// 95% bootstrap interval of the median of XS (seeded: the same data prints the same interval).
-function bootstrap(xs) {
-  let seed = 0x9e3779b9;
-  const rnd = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const meds = [];
-  for (let b = 0; b < 4000; b++) meds.push(median(xs.map(() => xs[Math.floor(rnd() * xs.length)])));
-  meds.sort((x, y) => x - y);
-  return [meds[Math.floor(0.025 * meds.length)], meds[Math.floor(0.975 * meds.length)]];
-}
 function report(title, unit, per, fmt) {
   console.log(title);
   for (const m of names) {

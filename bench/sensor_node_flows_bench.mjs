@@ -24,10 +24,10 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { AsyncLocalStorage, createHook, executionAsyncId } from 'node:async_hooks';
 import { installBenchDeps } from './node/install.mjs';
+import { median } from './node/stats.mjs';
 
 const [pkg, out, roundsArg] = process.argv.slice(2);
 const rounds = Number(roundsArg || 7);
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 // ---- 1. candidates ----
 const N = 20000;
