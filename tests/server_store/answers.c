@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -95,4 +96,25 @@ json_t *answers_request(int port, const char *key, const char *method, const cha
   if (!j) fail_msg("%s: not JSON (%ld): %s", path, r.status, r.body ? r.body : "");
   srvh_resp_free(&r);
   return j;
+}
+
+json_t *answers_alike(const answers_server *ref, const answers_server *others, int n, const char *method,
+                      const char *path, const char *body) {
+  long s0;
+  json_t *a = answers_request(ref->port, ref->key, method, path, body, &s0);
+  if (s0 != 200) fail_msg("%s: %s answered %ld", path, ref->name, s0);
+  for (int i = 0; i < n; i++) {
+    long s;
+    json_t *b = answers_request(others[i].port, others[i].key, method, path, body, &s);
+    char why[700] = "";
+    if (s != 200 || !answers_same(a, b, ref->name, others[i].name, why, sizeof why)) {
+      char *ta = json_dumps(a, JSON_COMPACT), *tb = json_dumps(b, JSON_COMPACT);
+      fprintf(stderr, "%s: %.3000s\n%s: %.3000s\n", ref->name, ta, others[i].name, tb);
+      free(ta);
+      free(tb);
+      fail_msg("%s: %s: %s (status %ld)", path, others[i].name, s == 200 ? why : "not 200", s);
+    }
+    json_decref(b);
+  }
+  return a;
 }

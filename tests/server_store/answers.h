@@ -16,4 +16,17 @@ int answers_same(json_t *a, json_t *b, const char *name_a, const char *name_b, c
 json_t *answers_request(int port, const char *key, const char *method, const char *path, const char *body,
                         long *status);
 
+/* A hud-server whose answers are compared: its port, a key that reads, and its name in messages. */
+typedef struct answers_server {
+  int port;
+  const char *key;
+  const char *name;
+} answers_server;
+
+/* METHOD PATH (BODY: a POST's JSON, else NULL) asked of REF and of the N servers OTHERS: fails the
+ * test unless every one answers 200 and alike REF's answer (printing both); REF's answer (caller
+ * frees). */
+json_t *answers_alike(const answers_server *ref, const answers_server *others, int n, const char *method,
+                      const char *path, const char *body);
+
 #endif

@@ -175,24 +175,9 @@ static int teardown(void **state) {
 
 /* PATH answered 200 and alike by the SQLite server and by both nodes; the SQLite answer (caller frees). */
 static json_t *check(const char *method, const char *path, const char *body) {
-  long s0;
-  json_t *a = answers_request(g->lite.port, g->key_lite, method, path, body, &s0);
-  assert_int_equal(s0, 200);
-  for (int n = 0; n < 2; n++) {
-    long s;
-    json_t *b = answers_request(g->node[n].port, g->key, method, path, body, &s);
-    char why[700] = "", name[16];
-    snprintf(name, sizeof name, "node %d", n);
-    if (s != 200 || !answers_same(a, b, "sqlite", name, why, sizeof why)) {
-      char *ta = json_dumps(a, JSON_COMPACT), *tb = json_dumps(b, JSON_COMPACT);
-      fprintf(stderr, "sqlite: %.2000s\n%s: %.2000s\n", ta, name, tb);
-      free(ta);
-      free(tb);
-      fail_msg("%s: %s (status %ld)", path, s == 200 ? why : "not 200", s);
-    }
-    json_decref(b);
-  }
-  return a;
+  answers_server lite = {g->lite.port, g->key_lite, "sqlite"};
+  answers_server nodes[2] = {{g->node[0].port, g->key, "node 0"}, {g->node[1].port, g->key, "node 1"}};
+  return answers_alike(&lite, nodes, 2, method, path, body);
 }
 
 static int64_t total_calls(json_t *top) {

@@ -154,26 +154,8 @@ static int teardown(void **state) {
 
 /* PATH (and BODY for POST) answered 200 and alike by both servers; the SQLite answer (caller frees). */
 static json_t *check(const char *method, const char *path, const char *body) {
-  long s1, s2;
-  json_t *a = answers_request(g->lite.port, g->key_lite, method, path, body, &s1);
-  json_t *b = answers_request(g->click.port, g->key_click, method, path, body, &s2);
-  if (s1 != 200 || s2 != 200) {
-    char *ta = json_dumps(a, JSON_COMPACT), *tb = json_dumps(b, JSON_COMPACT);
-    fprintf(stderr, "sqlite:     %.600s\nclickhouse: %.600s\n", ta, tb);
-    free(ta);
-    free(tb);
-    fail_msg("%s: sqlite %ld, clickhouse %ld", path, s1, s2);
-  }
-  char why[700] = "";
-  if (!answers_same(a, b, "sqlite", "clickhouse", why, sizeof why)) {
-    char *ta = json_dumps(a, JSON_COMPACT), *tb = json_dumps(b, JSON_COMPACT);
-    fprintf(stderr, "sqlite:     %.3000s\nclickhouse: %.3000s\n", ta, tb);
-    free(ta);
-    free(tb);
-    fail_msg("%s: %s", path, why);
-  }
-  json_decref(b);
-  return a;
+  answers_server lite = {g->lite.port, g->key_lite, "sqlite"}, click = {g->click.port, g->key_click, "clickhouse"};
+  return answers_alike(&lite, &click, 1, method, path, body);
 }
 
 static void services(void **state) {
