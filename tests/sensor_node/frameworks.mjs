@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { env, npmInstall } from './support.mjs';
+import { createKeys, env, npmInstall } from './support.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const BIN = process.env.HUD_SERVER_BIN;
@@ -76,12 +76,7 @@ const freePort = () => new Promise((resolve) => {
 // hud-server with its keys.
 const db = path.join(dir, 'hud.db');
 fs.rmSync(db, { force: true });
-const keys = {};
-for (const role of ['ingest', 'read']) {
-  const r = spawnSync(BIN, ['keys', 'create', '--env', 'test', '--role', role, '--db', db], { encoding: 'utf8', timeout: 30000 });
-  keys[role] = (r.stdout || '').trim().split('\n')[0];
-  assert.match(keys[role], /^hud_/, `keys create: ${r.stdout} ${r.stderr}`);
-}
+const keys = createKeys(BIN, db);
 
 const sensorEnv = (service) => env({
   HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_URL: `http://127.0.0.1:${hudPort}`, HUD_KEY: keys.ingest,

@@ -77,6 +77,18 @@ export function npmInstall(name, { link = false } = {}) {
 
 // A real hud-server (HUD_SERVER_BIN) on a free loopback port over DIR/hud.db, with an ingest
 // and a read key. Returns {port, keys, get(path, params) -> JSON, sensorEnv(service) -> the
+// An ingest and a read key of environment "test" in the hud-server database DB ({ingest, read}),
+// made by the hud-server binary BIN.
+export function createKeys(BIN, db) {
+  const keys = {};
+  for (const role of ['ingest', 'read']) {
+    const r = spawnSync(BIN, ['keys', 'create', '--env', 'test', '--role', role, '--db', db], { encoding: 'utf8', timeout: 30000 });
+    keys[role] = (r.stdout || '').trim().split('\n')[0];
+    assert.match(keys[role], /^hud_/, `keys create: ${r.stdout} ${r.stderr}`);
+  }
+  return keys;
+}
+
 // environment that sends to it, stop()}.
 export async function hudServer(dir) {
   const { spawn } = await import('node:child_process');
@@ -84,12 +96,7 @@ export async function hudServer(dir) {
   assert.ok(BIN && fs.existsSync(BIN), `hud-server not built at ${BIN}`);
   const db = path.join(dir, 'hud.db');
   fs.rmSync(db, { force: true });
-  const keys = {};
-  for (const role of ['ingest', 'read']) {
-    const r = spawnSync(BIN, ['keys', 'create', '--env', 'test', '--role', role, '--db', db], { encoding: 'utf8', timeout: 30000 });
-    keys[role] = (r.stdout || '').trim().split('\n')[0];
-    assert.match(keys[role], /^hud_/, `keys create: ${r.stdout} ${r.stderr}`);
-  }
+  const keys = createKeys(BIN, db);
   const srv = spawn(BIN, ['--db', db, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
     let out = '';
