@@ -396,9 +396,9 @@ function escapedFlow(err, fatal) {
     const rec = flow !== 0 ? runningIn(flow) : undefined;
     if (rec === undefined) return;
     if (rec.escaped === undefined) rec.escaped = err;
-    if (!fatal || (!rec.flow && !rec.method)) return;
-    rec.done = true;
-    native.flowAdd(rec.flow || endpoint(rec.method, '<unmatched>'), 0, (performance.now() - rec.t0) * 1e6, typeName(rec.escaped));
+    if (!fatal) return;
+    rec.done = true; // found through its flow: it has one
+    native.flowAdd(rec.flow, 0, (performance.now() - rec.t0) * 1e6, typeName(rec.escaped));
   } catch {
     // the application's own handling goes on whatever happens here
   }
