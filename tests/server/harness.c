@@ -202,6 +202,7 @@ static int request(int tls, int port, const char *method, const char *path, cons
   curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
   CURLcode rc = curl_easy_perform(c);
   if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+  else fprintf(stderr, "harness: %s %s (%zu bytes): %s\n", method, path, len, curl_easy_strerror(rc));
   curl_slist_free_all(hdrs);
   curl_easy_cleanup(c);
   if (!out->body) out->body = calloc(1, 1);
