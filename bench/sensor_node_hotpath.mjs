@@ -84,7 +84,7 @@ function candidates() {
   };
 
   // B. The caller's handle in a field of the hooks' object, kept by each function in a local
-  // (the runtime now): B_F_0 cache by caller handle.
+  // (the runtime before J): B_F_0 cache by caller handle.
   function countB(n, ph) {
     const j = probe(n, fnOf(ph));
     ck[j]++;
@@ -323,7 +323,14 @@ function candidates() {
   // Each hooks object is a global constant as `__hud` is, and each fib its own compiled
   // script (closures of one literal would share their type feedback).
   const H = { c: NOBODY, fl: 0, lastc, lastf, lasts, ck, cd, count: countB, timed: timedC, exitTimed: slow.exitTimed };
-  const hooks = { A, B, C, D, E, F, G, H, I, J, K, fail: () => {} };
+  // T. Hooks that do nothing: what the function's shape alone costs (try/catch, try/finally).
+  const T = { c: NOBODY, enter() { return 1; }, exit() {}, x(h, p, y) { return y; } };
+  J.x = (h, p, y) => {
+    J.c = p;
+    if (h < 0) slow.exitTimed(h);
+    return y;
+  };
+  const hooks = { A, B, C, D, E, F, G, H, I, J, K, T, fail: () => {} };
   for (const [k, o] of Object.entries(hooks)) Object.defineProperty(globalThis, `__hud${k}`, { value: o });
   Object.defineProperty(globalThis, '__hudcur', { value: cur });
   const make = (src) => new Function(`${src}; return fib;`)(); // eslint-disable-line no-new-func
@@ -335,7 +342,7 @@ function candidates() {
     plain: make(`function fib(n) { ${body} }`),
     'A shadow stack array, enter/exit (before)': make(`function fib(n) { const __hud_h = __hudA.enter(1);
       try { ${body} } catch (e) { __hudfail(__hud_h, e); throw e } finally { __hudA.exit(__hud_h) } }`),
-    'B caller handle in a local, hooks object field (now)': local('B', 2),
+    'B caller handle in a local, hooks object field': local('B', 2),
     'C = B + sampling test folded in one compare': local('C', 3),
     'D = C with the current call in an Int32Array cell': local('D', 4, '__hudcur[0]'),
     'E = C with the edge id cached per function': local('E', 5),
@@ -344,6 +351,15 @@ function candidates() {
     'I = C with the flow folded into the cache key': local('I', 9),
     'J = I with [key, edge id] interleaved, counts by edge id': local('J', 10),
     'K = J with the countdown interleaved too': local('K', 11),
+    'M = J ending where it returns, no finally (the runtime now)': make(`function fib(n) { const __hud_p = __hudJ.c,
+      __hud_h = __hudJ.enter(12); try { return __hudJ.x(__hud_h, __hud_p, n < 2 ? n : fib(n - 1) + fib(n - 2)) }
+      catch (e) { __hudfail(__hud_h, e); __hudJ.exit(__hud_h, __hud_p); throw e } __hudJ.exit(__hud_h, __hud_p) }`),
+    'T1 empty hooks, try/catch/finally': local('T', 13),
+    'T2 empty hooks, try/finally': make(`function fib(n) { const __hud_p = __hudT.c, __hud_h = __hudT.enter(14);
+      try { ${body} } finally { __hudT.exit(__hud_h, __hud_p) } }`),
+    'T3 empty hooks, try/catch, ending where it returns': make(`function fib(n) { const __hud_p = __hudT.c,
+      __hud_h = __hudT.enter(15); try { return __hudT.x(__hud_h, __hud_p, n < 2 ? n : fib(n - 1) + fib(n - 2)) }
+      catch (e) { __hudfail(__hud_h, e); __hudT.exit(__hud_h, __hud_p); throw e } }`),
     'H = C written out inline in the function': make(`function fib(n) { const __hud_p = __hudH.c; let __hud_h;
       if (__hudH.lastc[8] === __hud_p && __hudH.lastf[8] === __hudH.fl) { const j = __hudH.lasts[8]; __hudH.ck[j]++; __hud_h = __hudH.ck[j + 1] }
       else __hud_h = __hudH.count(8, __hud_p);

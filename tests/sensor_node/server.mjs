@@ -52,6 +52,8 @@ const callers = {
   pair: { tail: 1 },
   rejects: { tail: 1 },
   tail: { main: 1 },
+  guarded: { tail: 1 },
+  release: { guarded: 1 },              // from guarded's own finally, after its return
   main: { '<anonymous>': 1 },           // the driver, after its own await (ES module) or not
 };
 // The call-site line of each edge in its caller (fixtures/workload.cjs; main's caller is the
@@ -73,6 +75,7 @@ const callerLines = {
   next1: { '': 0, close: 68 },
   pair: { tail: 72 },
   rejects: { tail: 70 },
+  release: { guarded: 77 },
   tail: { main: 54 },
   main: { '<anonymous>': 9 },
 };

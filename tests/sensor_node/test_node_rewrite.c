@@ -19,7 +19,14 @@
 #define OPENP(k, p) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ",__hud_f" #p ");try{"
 #define OPEND(k) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k "),__hud_f" #k "=__hud.f;try{"
 #define OPENPD(k, p) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ",__hud_f" #p "),__hud_f" #k "=__hud.f;try{"
-#define CLOSE "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud.exit(__hud_h,__hud_p)}"
+/* A function ending in a finally of ours (it has a finally of its own), ending where it returns
+ * (a block body: CLOSE; an expression body: RETX ... CLOSEX), and its `return X` (RET X ")"). */
+#define CLOSEF "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud.exit(__hud_h,__hud_p)}"
+#define CATCH "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);__hud.exit(__hud_h,__hud_p);throw __hud_e}"
+#define CLOSE CATCH "__hud.exit(__hud_h,__hud_p)"
+#define RET " __hud.x(__hud_h,__hud_p,"
+#define RETX "return" RET
+#define CLOSEX ")" CATCH
 #define CLOSES /* can suspend */ \
   "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud_p=__hud.r(__hud_h,__hud_p);" \
   "__hud.exit(__hud_h,__hud_p)}"
@@ -42,8 +49,8 @@ static void rewrites_blocks_arrows_and_directives(void **state) {
                           "function e() {}\n",
                           "P;");
   assert_string_equal(r->code, "'use strict';P;\n"
-                               "function f() { 'use strict';;" OPEN(0) " return 1 " CLOSE "}\n"
-                               "const g = (x) => {" OPEN(1) "return(x + 1)" CLOSE "};\n"
+                               "function f() { 'use strict';;" OPEN(0) " return" RET " 1) " CLOSE "}\n"
+                               "const g = (x) => {" OPEN(1) RETX "x + 1" CLOSEX "};\n"
                                "function e() {" OPEN(2) CLOSE "}\n");
   assert_int_equal(r->instrumented, 3);
   assert_int_equal(r->nfns, 3);
@@ -52,8 +59,9 @@ static void rewrites_blocks_arrows_and_directives(void **state) {
   char id[HUD_UUID_STRLEN + 1];
   assert_int_equal(hud_function_id("m.js", "g", id), 0);
   assert_string_equal(r->fns[1].function_id, id);
-  /* Insertions: ';' and the prologue on line 0, then two per function, in generated order. */
-  assert_int_equal(r->nins, 8);
+  /* Insertions: ';' and the prologue on line 0, then two per function and per return, in
+   * generated order. */
+  assert_int_equal(r->nins, 10);
   assert_int_equal(r->ins[0].line, 0);
   assert_int_equal(r->ins[0].gen_col, 12);
   assert_int_equal(r->ins[0].len, 1);
@@ -76,8 +84,8 @@ static void nested_arrows_close_inner_first(void **state) {
   hud_indexer *ix = NULL;
   assert_int_equal(hud_indexer_new(&ix), 0);
   hsn_result *r = rewrite(ix, "const c = (a) => (b) => a + b;", NULL);
-  assert_string_equal(r->code, "const c = (a) => {" OPEND(0) "return((b) => {" OPENP(1, 0) "return(a + b)" CLOSE
-                               "})" CLOSE "};");
+  assert_string_equal(r->code, "const c = (a) => {" OPEND(0) RETX "(b) => {" OPENP(1, 0) RETX "a + b" CLOSEX
+                               "}" CLOSEX "};");
   hsn_result_free(r);
   hud_indexer_free(ix);
 }
@@ -88,9 +96,9 @@ static void nested_functions_take_the_lexical_flow(void **state) {
   hud_indexer *ix = NULL;
   assert_int_equal(hud_indexer_new(&ix), 0);
   hsn_result *r = rewrite(ix, "function a(cb = () => 1) { return function b() { return () => 2 } }", NULL);
-  assert_string_equal(r->code, "function a(cb = () => {" OPEN(1) "return(1)" CLOSE "}) {" OPEND(0)
-                               " return function b() {" OPENPD(2, 0) " return () => {" OPENP(3, 2) "return(2)" CLOSE
-                               "} " CLOSE "} " CLOSE "}");
+  assert_string_equal(r->code, "function a(cb = () => {" OPEN(1) RETX "1" CLOSEX "}) {" OPEND(0)
+                               " return" RET " function b() {" OPENPD(2, 0) " return" RET " () => {" OPENP(3, 2) RETX "2"
+                               CLOSEX "}) " CLOSE "}) " CLOSE "}");
   hsn_result_free(r);
   hud_indexer_free(ix);
 }
@@ -127,7 +135,7 @@ static void typescript_signatures_are_not_functions(void **state) {
   assert_int_equal(hsn_rewrite(ix, HUD_LANG_TYPESCRIPT, "a.ts", "", src, strlen(src), NULL, &r), 0);
   assert_int_equal(r->instrumented, 2);
   assert_string_equal(r->fns[0].qualname, "A.n");
-  assert_non_null(strstr(r->code, "abstract m(): void; n(x: number): number {" OPEN(0) " return x " CLOSE "}"));
+  assert_non_null(strstr(r->code, "abstract m(): void; n(x: number): number {" OPEN(0) " return" RET " x) " CLOSE "}"));
   assert_non_null(strstr(r->code, "function o(a: string): void;\nfunction o(a: any) {" OPEN(1) CLOSE "}"));
   hsn_result_free(r);
   hud_indexer_free(ix);
@@ -145,6 +153,29 @@ static void syntax_errors_leave_the_source_alone(void **state) {
   hud_indexer_free(ix);
 }
 
+/* Only a function's own returns end its call; one with a finally of its own (which runs after
+ * its return, in the call) ends in a finally of ours; a bare return and one whose value is on
+ * the next line (ASI: returns undefined) keep their meaning. */
+static void calls_end_where_they_return(void **state) {
+  hud_indexer *ix = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  hsn_result *r = rewrite(ix,
+                          "function a(x) { if (x) return; try { return b(x) } catch (e) { return 2 } }\n"
+                          "function c() { try { return 1 } finally { d(function () { return 3 }) } }\n"
+                          "function z() { return\n 5 }\n"
+                          "function k() { return {v: 1}}\n",
+                          NULL);
+  assert_string_equal(r->code,
+                      "function a(x) {" OPEN(0) " if (x) return __hud.x(__hud_h,__hud_p); try { return" RET
+                      " b(x)) } catch (e) { return" RET " 2) } " CLOSE "}\n"
+                      "function c() {" OPEND(1) " try { return 1 } finally { d(function () {" OPENP(2, 1) " return" RET
+                      " 3) " CLOSE "}) } " CLOSEF "}\n"
+                      "function z() {" OPEN(3) " return __hud.x(__hud_h,__hud_p)\n 5 " CLOSE "}\n"
+                      "function k() {" OPEN(4) " return" RET " {v: 1})" CLOSE "}\n");
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
 /* Compiled TypeScript: the caller numbers the functions (the .ts table) and leaves some out. */
 static void slots_renumber_and_leave_out(void **state) {
   hud_indexer *ix = NULL;
@@ -157,7 +188,7 @@ static void slots_renumber_and_leave_out(void **state) {
                    0);
   assert_int_equal(r->instrumented, 1);
   assert_string_equal(r->code, "function a() { return 1 }\n"
-                               "function b() {" OPEN(7) " return 2 " CLOSE "}\n"
+                               "function b() {" OPEN(7) " return" RET " 2) " CLOSE "}\n"
                                "const c = () => 3;\n");
   assert_int_equal(r->nfns, 3); /* the index's own table is still reported */
   hsn_result_free(r);
@@ -253,6 +284,7 @@ int main(void) {
       cmocka_unit_test(rewrites_blocks_arrows_and_directives),
       cmocka_unit_test(nested_arrows_close_inner_first),
       cmocka_unit_test(nested_functions_take_the_lexical_flow),
+      cmocka_unit_test(calls_end_where_they_return),
       cmocka_unit_test(columns_count_utf16_units),
       cmocka_unit_test(lines_end_where_v8_ends_them),
       cmocka_unit_test(typescript_signatures_are_not_functions),

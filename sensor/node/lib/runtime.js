@@ -3,6 +3,7 @@
 //   c                                        the current call's handle, read at each entry;
 //   enter(n[, o]) -> h, exit(h, p), fail(h, err)  around every function's body (o: the flow of
 //                                           the lexically enclosing function's call, f below);
+//   x(h, p, y) -> y                          where a function without a `finally` of ours returns y;
 //   f                                        the current flow (a nested function's o);
 //   s(h, p, x) -> x, r(h, p) -> p', v(x)     where an async function or generator suspends
 //                                           (await, yield) and resumes (after it, catch, finally);
@@ -70,8 +71,8 @@ function setFl(x) {
 
 // The runtime's interface (`__hud`); `c` is the current call, `f` the current flow (= fl).
 const api = isMainThread
-  ? { c: NOBODY, f: 0, table, enter, exit, fail, s, r, v, fa, counts, edges }
-  : { c: 0, f: 0, table, enter: nop, exit: nop, fail: nop, s: (h, p, x) => x, r: (h, p) => p, v, fa: (h, g, x) => x, counts, edges };
+  ? { c: NOBODY, f: 0, table, enter, exit, x, fail, s, r, v, fa, counts, edges }
+  : { c: 0, f: 0, table, enter: nop, exit: nop, x: (h, p, y) => y, fail: nop, s: (h, p, y) => y, r: (h, p) => p, v, fa: (h, g, y) => y, counts, edges };
 
 function reload() {
   const t = native.tables();
@@ -191,6 +192,13 @@ function callLine(c) {
 function exit(h, p) {
   api.c = p;
   if (h < 0) native.exitTimed(h);
+}
+
+// The call H ends returning Y (a function without a `finally` of ours, src/rewrite.c).
+function x(h, p, y) {
+  api.c = p;
+  if (h < 0) native.exitTimed(h);
+  return y;
 }
 
 // The flow an exception went through an instrumented call in, by exception (the last one for a

@@ -36,17 +36,28 @@ enum {
   INS_FA_BLOCK,
   INS_FA_OPEN,
   INS_FA_BODY_OPEN,
+  INS_RET_OPEN,
+  INS_RET_BARE,
   INS_CLOSE_BLOCK,
   INS_CLOSE_EXPR,
   INS_RESUME_CLOSE,
   INS_SUSPEND_BARE,
   INS_FA_CLOSE,
   INS_FA_BODY_CLOSE,
-  INS_FA_END
+  INS_FA_END,
+  INS_RET_CLOSE
 };
 
 /* Set in an OPEN's and CLOSE's n when the function can suspend (its __hud_p is a `let`). */
 #define SUSP_BIT 0x80000000u
+/* Set in a CLOSE's n when the function ends without a `finally` of ours: neither can suspend
+ * nor has a `finally` of its own (whose code runs after a return). V8's try/finally costs about
+ * 1 ns per call, its try/catch nothing; the function ends where it returns instead:
+ *   return X;  ->  return __hud.x(__hud_h,__hud_p,X);     return;  ->  return __hud.x(__hud_h,__hud_p);
+ *   ...}catch(__hud_e){__hud.fail(__hud_h,__hud_e);__hud.exit(__hud_h,__hud_p);throw __hud_e}__hud.exit(__hud_h,__hud_p)}
+ * (the last exit for a body that runs off its end). */
+#define PLAIN_BIT 0x40000000u
+#define EXIT "__hud.exit(__hud_h,__hud_p)"
 #define RESUME "__hud_p=__hud.r(__hud_h,__hud_p)"
 #define RESUME_ARG "," RESUME
 
@@ -65,6 +76,7 @@ typedef struct fnode {
   size_t open; /* its OPEN in rw.ins */
   uint32_t n;
   bool suspends; /* async or a generator */
+  bool plain;    /* ends where it returns (PLAIN_BIT) */
 } fnode;
 
 typedef struct fkey {
@@ -305,6 +317,41 @@ static fnode *lexical_parent(rw *w, TSNode fn) {
   return NULL;
 }
 
+/* Whether N holds a `finally` of its own function (not of a nested function's). */
+static bool has_own_finally(TSNode n) {
+  uint32_t nc = ts_node_named_child_count(n);
+  for (uint32_t i = 0; i < nc; i++) {
+    TSNode c = ts_node_named_child(n, i);
+    const char *t = ts_node_type(c);
+    if (!strcmp(t, "finally_clause")) return true;
+    if (!is_function_node(t) && strcmp(t, "class_body") && has_own_finally(c)) return true;
+  }
+  return false;
+}
+
+/* A `return` of a function that ends where it returns (PLAIN_BIT): the call ends once the
+ * returned value is computed. */
+static int instrument_return(rw *w, TSNode n) {
+  for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
+    if (!is_function_node(ts_node_type(p))) continue;
+    const fnode *f = find_fnode(w, ts_node_start_byte(p), ts_node_end_byte(p));
+    if (!f || !f->plain) return 0;
+    uint32_t ns = ts_node_start_byte(n), kw = ns + 6; /* after `return` */
+    TSNode arg = {0};
+    for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
+      TSNode c = ts_node_named_child(n, i);
+      if (strcmp(ts_node_type(c), "comment")) {
+        arg = c;
+        break;
+      }
+    }
+    if (ts_node_is_null(arg)) return add_ins(w, kw, ns, INS_RET_BARE, 0);
+    int rc = add_ins(w, kw, ns, INS_RET_OPEN, 0);
+    return rc ? rc : add_ins(w, ts_node_end_byte(arg), ns, INS_RET_CLOSE, 0);
+  }
+  return 0;
+}
+
 static int instrument_node(rw *w, TSNode fn) {
   TSNode body = ts_node_child_by_field_name(fn, "body", 4);
   if (ts_node_is_null(body)) return 0; /* overload signature, abstract method */
@@ -315,8 +362,9 @@ static int instrument_node(rw *w, TSNode fn) {
   bool gen = false, suspends = can_suspend(fn, &gen);
   w->r->fns[k].is_generator = gen;
   uint32_t n = w->slots ? (uint32_t)w->slots[k] : (uint32_t)k, ns = ts_node_start_byte(fn);
-  uint32_t open_n = suspends ? n | SUSP_BIT : n;
   uint32_t bs = ts_node_start_byte(body), be = ts_node_end_byte(body);
+  bool plain = !suspends && !has_own_finally(body);
+  uint32_t open_n = n | (suspends ? SUSP_BIT : 0) | (plain ? PLAIN_BIT : 0);
   int rc;
   fnode *parent = lexical_parent(w, fn);
   size_t open = w->nins;
@@ -333,7 +381,7 @@ static int instrument_node(rw *w, TSNode fn) {
     w->ins[open].parent = parent->n;
     w->ins[parent->open].decl = true;
   }
-  if (!rc) rc = add_fnode(w, (fnode){ns, ts_node_end_byte(fn), bs, be, open, n, suspends});
+  if (!rc) rc = add_fnode(w, (fnode){ns, ts_node_end_byte(fn), bs, be, open, n, suspends, plain});
   if (!rc && suspends) w->nsuspending++;
   if (!rc) w->instrumented++;
   return rc;
@@ -355,6 +403,8 @@ static int walk(rw *w, TSNode root) {
       if (ts_node_end_byte(n) > ts_node_start_byte(n)) rc = add_leaf(w, ts_node_start_byte(n));
     } else if (ts_node_is_named(n) && is_function_node(ts_node_type(n))) {
       rc = instrument_node(w, n);
+    } else if (ts_node_is_named(n) && !strcmp(ts_node_type(n), "return_statement")) {
+      rc = instrument_return(w, n);
     } else if (ts_node_is_named(n) && w->nsuspending) {
       rc = instrument_suspension(w, n);
     }
@@ -371,7 +421,7 @@ done:
 /* An OPEN's declarations: enter(), given the lexical parent's flow (__hud_f<parent>) when there
  * is one, then this call's flow kept for nested functions when it has any. */
 static void open_decls(const ins *in, char *buf, size_t cap) {
-  uint32_t n = in->n & ~SUSP_BIT;
+  uint32_t n = in->n & ~(SUSP_BIT | PLAIN_BIT);
   char arg[24] = "", keep[40] = "";
   if (in->parent >= 0) snprintf(arg, sizeof arg, ",__hud_f%u", (unsigned)in->parent);
   if (in->decl) snprintf(keep, sizeof keep, ",__hud_f%u=__hud.f", n);
@@ -392,10 +442,15 @@ static const char *ins_text(const ins *in, char *buf, size_t cap) {
     break;
   case INS_OPEN_EXPR:
     open_decls(in, decls, sizeof decls);
-    snprintf(buf, cap, "{%s;try{return(", decls);
+    snprintf(buf, cap, "{%s;try{return%s", decls, n & PLAIN_BIT ? " __hud.x(__hud_h,__hud_p," : "(");
     break;
   case INS_CLOSE_BLOCK:
   case INS_CLOSE_EXPR:
+    if (n & PLAIN_BIT) {
+      snprintf(buf, cap, "%s}catch(__hud_e){__hud.fail(__hud_h,__hud_e);" EXIT ";throw __hud_e}%s",
+               kind == INS_CLOSE_EXPR ? ")" : "", kind == INS_CLOSE_EXPR ? "}" : EXIT);
+      break;
+    }
     /* A function that can suspend may end resumed by a rejection, gen.return() or gen.throw()
      * with nothing of its own run since: RESUME first, so that it gives back what is current. */
     snprintf(buf, cap,
@@ -403,6 +458,9 @@ static const char *ins_text(const ins *in, char *buf, size_t cap) {
              "finally{%s__hud.exit(__hud_h,__hud_p)}%s",
              kind == INS_CLOSE_EXPR ? ")" : "", n & SUSP_BIT ? RESUME ";" : "", kind == INS_CLOSE_EXPR ? "}" : "");
     break;
+  case INS_RET_OPEN: return " __hud.x(__hud_h,__hud_p,";
+  case INS_RET_BARE: return " __hud.x(__hud_h,__hud_p)";
+  case INS_RET_CLOSE: return ")";
   case INS_RESUME_OPEN: return "__hud.v(";
   case INS_SUSPEND: return " __hud.s(__hud_h,__hud_p,";
   case INS_RESUME_CLOSE: return ")" RESUME_ARG ")";
