@@ -5,13 +5,14 @@
 //    every mode once, in a rotating order. OpenTelemetry does not instrument plain function
 //    calls, so there it measures only what loading it costs.
 // 2. An Express app (bench/node/express_app.cjs) under autocannon (10 connections): per round
-//    and mode a fresh app, 1 s of warm-up, then SECONDS measured; rounds rotate the order.
+//    fresh apps of every mode, warmed up, then driven in turns (see the round below).
 // Per round, each mode's figure over plain's of the same round; printed: the median ratio over
 // rounds and a 95% bootstrap interval of that median.
-//   node sensor_node_compare_bench.mjs PKG OUT [rounds]   (HUD_BENCH_SECONDS, default 2;
-//   HUD_BENCH_MODES, default all)
+//   node sensor_node_compare_bench.mjs PKG OUT [rounds]   (HUD_BENCH_MODES, default all;
+//   HUD_BENCH_WARM, HUD_BENCH_SLICES, HUD_BENCH_SECONDS: the Express rounds' shape)
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { installBenchDeps } from './node/install.mjs';
@@ -20,7 +21,6 @@ import { median, bootstrap } from './node/stats.mjs';
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
 const out = path.resolve(outArg);
 const rounds = Number(roundsArg || 11);
-const seconds = Number(process.env.HUD_BENCH_SECONDS || 2);
 if (!installBenchDeps(out, pkg)) {
   console.log('sensor_node_compare: skipped (needs npm)');
   process.exit(0);
@@ -41,10 +41,15 @@ const MODES = {
   sensor: { args: ['--import', 'hud-sensor/register'], env: { ...base, HUD_ENABLE: '1' } },
   'cpu-prof': { args: ['--cpu-prof', '--cpu-prof-dir', prof], env: base },
   otel: { args: ['--require', '@opentelemetry/auto-instrumentations-node/register'], env: { ...base, ...otelEnv } },
+  // Only when asked for: the sensor with none of the app's code instrumented (its flows alone),
+  // and the sensor imported but not enabled (plain against itself: the bench's resolution).
+  'flows-only': { args: ['--import', 'hud-sensor/register'], env: { ...base, HUD_ENABLE: '1', HUD_EXCLUDE_MODULES: '**' } },
+  disabled: { args: ['--import', 'hud-sensor/register'], env: base },
 };
+const OPTIONAL = ['flows-only', 'disabled'];
 // HUD_BENCH_MODES=plain,sensor: a subset (plain always first).
 const wanted = (process.env.HUD_BENCH_MODES || '').split(',').filter(Boolean);
-const names = Object.keys(MODES).filter((m) => m === 'plain' || !wanted.length || wanted.includes(m));
+const names = Object.keys(MODES).filter((m) => m === 'plain' || (wanted.length ? wanted.includes(m) : !OPTIONAL.includes(m)));
 const order = (r) => names.map((_, i) => names[(i + r) % names.length]);
 
 function report(title, unit, per, fmt) {
@@ -53,7 +58,7 @@ function report(title, unit, per, fmt) {
     const v = per[m].map((x) => x.v);
     let line = `  ${m.padEnd(9)} ${fmt(median(v))} ${unit}`;
     if (m !== 'plain') {
-      const ratios = per[m].map((x, i) => x.v / per.plain[i].v);
+      const ratios = per[m].map((x, i) => x.ratio ?? x.v / per.plain[i].v);
       const [lo, hi] = bootstrap(ratios);
       line += `: ${median(ratios).toFixed(3)}x plain (95% ${lo.toFixed(3)}-${hi.toFixed(3)})`;
     }
@@ -85,45 +90,83 @@ report(`call-heavy: fib(27), ns per call, best of 15 per process, ${rounds} roun
 
 // ---- 2. Express under autocannon ----
 const autocannon = createRequire(path.join(out, 'package.json'))('autocannon');
-const tck = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+// With two CPUs or more, this process (autocannon) on CPU 0 and the apps on CPU 1: the load
+// generator does not take the app's CPU, and only one app runs at a time.
+const pin = (os.availableParallelism?.() ?? os.cpus().length) >= 2 && spawnSync('taskset', ['-p', '-c', '0', String(process.pid)]).status === 0;
+// An app's CPU time so far in ns, from the scheduler (/proc/PID/stat counts in 10 ms steps):
+// [its main thread (the application's JS), all its threads (with V8's collector and compiler
+// threads and the sensor's sender)].
 function cpuNs(pid) {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1e9) / tck;
+  let all = 0, main = 0;
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const ns = Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      all += ns;
+      if (Number(t) === pid) main = ns;
+    } catch {
+      // the thread ended
+    }
+  }
+  return [main, all];
 }
 function startApp(m) {
-  const c = spawn(process.execPath, [...MODES[m].args, 'express_app.cjs'], { cwd: out, env: MODES[m].env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const argv = [...MODES[m].args, 'express_app.cjs'];
+  const c = pin ? spawn('taskset', ['-c', '1', process.execPath, ...argv], { cwd: out, env: MODES[m].env, stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, argv, { cwd: out, env: MODES[m].env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let s = '';
     c.stdout.on('data', (d) => {
       s += d;
       const x = /"port":(\d+)/.exec(s);
-      if (x) resolve({ c, port: Number(x[1]) });
+      if (x) resolve({ c, url: `http://127.0.0.1:${x[1]}/orders/7` });
     });
     c.on('exit', (code) => reject(new Error(`${m}: app exited ${code}`)));
   });
 }
-async function measure(m) {
-  const { c, port } = await startApp(m);
-  const url = `http://127.0.0.1:${port}/orders/7`;
-  await autocannon({ url, connections: 10, duration: 1 });
-  const c0 = cpuNs(c.pid);
-  const r = await autocannon({ url, connections: 10, duration: seconds });
-  const cpu = (cpuNs(c.pid) - c0) / r.requests.total;
-  c.removeAllListeners('exit');
-  c.kill('SIGTERM');
-  await new Promise((res) => c.once('exit', res));
-  fs.rmSync(prof, { recursive: true, force: true });
+// SECS seconds of APP under autocannon (10 connections): [requests per second, the app's CPU
+// ns per request on its main thread, on all its threads].
+async function slice(m, app, secs) {
+  const [m0, a0] = cpuNs(app.c.pid);
+  const r = await autocannon({ url: app.url, connections: 10, duration: secs });
   if (r.non2xx || r.errors) throw new Error(`${m}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return [r.requests.total / seconds, cpu];
+  const [m1, a1] = cpuNs(app.c.pid);
+  const n = r.requests.total;
+  return [n / secs, (m1 - m0) / n, (a1 - a0) / n];
 }
+// A round: one fresh app per mode, each warmed up for WARM seconds (V8 still tiers functions up
+// after thousands of requests: a service runs warm), then SLICES slices of SECS seconds per app
+// in a rotating order, so that the apps of a round see the same moments of the machine. A
+// mode's round figure is the median over slices of its ratio to plain's slice; rounds (fresh
+// processes: a process's heap layout moves V8's caches) give the interval.
+const warm = Number(process.env.HUD_BENCH_WARM || 5);
+const slices = Number(process.env.HUD_BENCH_SLICES || 10);
+const secs = Number(process.env.HUD_BENCH_SECONDS || 1);
 const rps = Object.fromEntries(names.map((m) => [m, []]));
 const cpu = Object.fromEntries(names.map((m) => [m, []]));
-for (let r = 0; r < rounds; r++)
+const cpuAll = Object.fromEntries(names.map((m) => [m, []]));
+for (let r = 0; r < rounds; r++) {
+  const apps = {};
   for (const m of order(r)) {
-    const [t, c] = await measure(m);
-    rps[m][r] = { v: t };
-    cpu[m][r] = { v: c / 1000 };
+    apps[m] = await startApp(m);
+    await autocannon({ url: apps[m].url, connections: 10, duration: warm });
   }
-report(`express GET /orders/:id, autocannon 10 connections, ${rounds} rounds of ${seconds} s, throughput:`, 'req/s', rps,
-  (x) => x.toFixed(0));
-report('  app CPU per request:', 'us', cpu, (x) => x.toFixed(1));
+  const per = Object.fromEntries(names.map((m) => [m, []]));
+  for (let k = 0; k < slices; k++) for (const m of order(r + k)) per[m].push(await slice(m, apps[m], secs));
+  for (const m of names) {
+    const ratio = (j) => median(per[m].map((x, k) => x[j] / per.plain[k][j]));
+    rps[m][r] = { v: median(per[m].map((x) => x[0])), ratio: ratio(0) };
+    cpu[m][r] = { v: median(per[m].map((x) => x[1])) / 1000, ratio: ratio(1) };
+    cpuAll[m][r] = { v: median(per[m].map((x) => x[2])) / 1000, ratio: ratio(2) };
+  }
+  for (const m of names) {
+    apps[m].c.removeAllListeners('exit');
+    apps[m].c.kill('SIGTERM');
+    await new Promise((res) => apps[m].c.once('exit', res));
+  }
+  fs.rmSync(prof, { recursive: true, force: true });
+}
+const how = `${rounds} rounds (fresh apps, ${warm} s of warm-up each), ${slices} slices of ${secs} s per app and round` +
+  (pin ? ', apps on CPU 1, autocannon on CPU 0' : '');
+report(`express GET /orders/:id, autocannon 10 connections, ${how}; throughput:`, 'req/s', rps, (x) => x.toFixed(0));
+report('  app CPU per request, main thread:', 'us', cpu, (x) => x.toFixed(1));
+report('  app CPU per request, all its threads:', 'us', cpuAll, (x) => x.toFixed(1));
