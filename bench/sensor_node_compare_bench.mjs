@@ -110,9 +110,9 @@ function cpuNs(pid) {
   return [main, all];
 }
 function startApp(m) {
-  const argv = [...MODES[m].args, 'express_app.cjs'];
-  const c = pin ? spawn('taskset', ['-c', '1', process.execPath, ...argv], { cwd: out, env: MODES[m].env, stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(process.execPath, argv, { cwd: out, env: MODES[m].env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const argv = [process.execPath, ...MODES[m].args, 'express_app.cjs'];
+  const [cmd, ...rest] = pin ? ['taskset', '-c', '1', ...argv] : argv;
+  const c = spawn(cmd, rest, { cwd: out, env: MODES[m].env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let s = '';
     c.stdout.on('data', (d) => {
@@ -141,9 +141,10 @@ async function slice(m, app, secs) {
 const warm = Number(process.env.HUD_BENCH_WARM || 5);
 const slices = Number(process.env.HUD_BENCH_SLICES || 10);
 const secs = Number(process.env.HUD_BENCH_SECONDS || 1);
-const rps = Object.fromEntries(names.map((m) => [m, []]));
-const cpu = Object.fromEntries(names.map((m) => [m, []]));
-const cpuAll = Object.fromEntries(names.map((m) => [m, []]));
+// Per figure of a slice (throughput, CPU per request on the main thread, on all threads), per mode,
+// per round: {v: the median over slices, ratio: the median slice ratio to plain}.
+const figs = [0, 1, 2].map(() => Object.fromEntries(names.map((m) => [m, []])));
+const [rps, cpu, cpuAll] = figs;
 for (let r = 0; r < rounds; r++) {
   const apps = {};
   for (const m of order(r)) {
@@ -152,12 +153,10 @@ for (let r = 0; r < rounds; r++) {
   }
   const per = Object.fromEntries(names.map((m) => [m, []]));
   for (let k = 0; k < slices; k++) for (const m of order(r + k)) per[m].push(await slice(m, apps[m], secs));
-  for (const m of names) {
-    const ratio = (j) => median(per[m].map((x, k) => x[j] / per.plain[k][j]));
-    rps[m][r] = { v: median(per[m].map((x) => x[0])), ratio: ratio(0) };
-    cpu[m][r] = { v: median(per[m].map((x) => x[1])) / 1000, ratio: ratio(1) };
-    cpuAll[m][r] = { v: median(per[m].map((x) => x[2])) / 1000, ratio: ratio(2) };
-  }
+  for (const m of names)
+    figs.forEach((f, j) => {
+      f[m][r] = { v: median(per[m].map((x) => x[j])) / (j ? 1000 : 1), ratio: median(per[m].map((x, k) => x[j] / per.plain[k][j])) };
+    });
   for (const m of names) {
     apps[m].c.removeAllListeners('exit');
     apps[m].c.kill('SIGTERM');

@@ -334,7 +334,8 @@ function candidates() {
   for (const [k, o] of Object.entries(hooks)) Object.defineProperty(globalThis, `__hud${k}`, { value: o });
   Object.defineProperty(globalThis, '__hudcur', { value: cur });
   const make = (src) => new Function(`${src}; return fib;`)(); // eslint-disable-line no-new-func
-  const body = 'return n < 2 ? n : fib(n - 1) + fib(n - 2);';
+  const expr = 'n < 2 ? n : fib(n - 1) + fib(n - 2)';
+  const body = `return ${expr};`;
   const local = (k, n, read = `__hud${k}.c`) =>
     make(`function fib(n) { const __hud_p = ${read}, __hud_h = __hud${k}.enter(${n}); try { ${body} }
       catch (e) { __hudfail(__hud_h, e); throw e } finally { __hud${k}.exit(__hud_h, __hud_p) } }`);
@@ -352,13 +353,13 @@ function candidates() {
     'J = I with [key, edge id] interleaved, counts by edge id': local('J', 10),
     'K = J with the countdown interleaved too': local('K', 11),
     'M = J ending where it returns, no finally (the runtime now)': make(`function fib(n) { const __hud_p = __hudJ.c,
-      __hud_h = __hudJ.enter(12); try { return __hudJ.x(__hud_h, __hud_p, n < 2 ? n : fib(n - 1) + fib(n - 2)) }
+      __hud_h = __hudJ.enter(12); try { return __hudJ.x(__hud_h, __hud_p, ${expr}) }
       catch (e) { __hudfail(__hud_h, e); __hudJ.exit(__hud_h, __hud_p); throw e } __hudJ.exit(__hud_h, __hud_p) }`),
     'T1 empty hooks, try/catch/finally': local('T', 13),
     'T2 empty hooks, try/finally': make(`function fib(n) { const __hud_p = __hudT.c, __hud_h = __hudT.enter(14);
       try { ${body} } finally { __hudT.exit(__hud_h, __hud_p) } }`),
     'T3 empty hooks, try/catch, ending where it returns': make(`function fib(n) { const __hud_p = __hudT.c,
-      __hud_h = __hudT.enter(15); try { return __hudT.x(__hud_h, __hud_p, n < 2 ? n : fib(n - 1) + fib(n - 2)) }
+      __hud_h = __hudT.enter(15); try { return __hudT.x(__hud_h, __hud_p, ${expr}) }
       catch (e) { __hudfail(__hud_h, e); __hudT.exit(__hud_h, __hud_p); throw e } }`),
     'H = C written out inline in the function': make(`function fib(n) { const __hud_p = __hudH.c; let __hud_h;
       if (__hudH.lastc[8] === __hud_p && __hudH.lastf[8] === __hudH.fl) { const j = __hudH.lasts[8]; __hudH.ck[j]++; __hud_h = __hudH.ck[j + 1] }

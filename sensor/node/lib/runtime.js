@@ -196,8 +196,7 @@ function exit(h, p) {
 
 // The call H ends returning Y (a function without a `finally` of ours, src/rewrite.c).
 function x(h, p, y) {
-  api.c = p;
-  if (h < 0) native.exitTimed(h);
+  exit(h, p);
   return y;
 }
 
