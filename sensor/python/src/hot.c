@@ -686,7 +686,10 @@ static PyObject *py_shutdown(PyObject *mod, PyObject *arg) {
 }
 
 static PyObject *py_before_fork(PyObject *mod, PyObject *unused) {
+  /* The sender takes its locks before the GIL: waiting for them with the GIL held deadlocks. */
+  Py_BEGIN_ALLOW_THREADS;
   sns_sender_before_fork();
+  Py_END_ALLOW_THREADS;
   Py_RETURN_NONE;
 }
 static PyObject *py_after_fork_parent(PyObject *mod, PyObject *unused) {
