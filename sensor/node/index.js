@@ -36,8 +36,8 @@ function init(opts = {}) {
   cfg.stackMode = stack.mode();
   stack.install(cfg.stackMode);
   require('./lib/cjs').install(cfg);
-  // Endpoints and queue consumers as flows (the main thread records, lib/runtime.js).
-  if (main) require('./lib/frameworks').install();
+  // Endpoints and queue consumers as flows (in every thread: a worker serves requests too).
+  require('./lib/frameworks').install();
   const { register } = require('node:module');
   const { pathToFileURL } = require('node:url');
   register('./hooks.mjs', pathToFileURL(__filename), { data: cfg });
@@ -88,12 +88,14 @@ function counts() {
 }
 
 // Modules rewritten on this thread (CommonJS; ES modules are rewritten on the loader thread),
-// and the sampling: the quota of timed calls per function per second and the measured cost of
-// a timed call (ns) that the budget counts.
+// the sampling (the quota of timed calls per function per second and the measured cost of a
+// timed call (ns) that the budget counts), and for the process the functions declared, the
+// edges of the threads' tables and the sensor's memory (bytes).
 function stats() {
   if (!state) return null;
   const n = require('./lib/runtime').native.stats();
-  return { ...state.stats, quota: n.quota, timed_call_ns: n.timed_call_ns };
+  return { ...state.stats, quota: n.quota, timed_call_ns: n.timed_call_ns, functions: n.functions, edges: n.edges,
+    memory_bytes: n.memory_bytes };
 }
 
 // Sends what was recorded now; true when the backend took it (waits up to TIMEOUT_S).

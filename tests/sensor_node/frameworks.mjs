@@ -1,5 +1,6 @@
-// Flows of the Node sensor through the real hud-server: Express 4 and 5, Fastify 4 and 5 and
-// Koa 2 and 3 (an ES module) apps (frameworks/app/) run under the sensor with no change and serve
+// Flows of the Node sensor through the real hud-server: Express 4 and 5 (and 5 in a worker
+// thread), Fastify 4 and 5 and Koa 2 and 3 (an ES module) apps (frameworks/app/) run under the
+// sensor with no change and serve
 // concurrent, interleaved requests on loopback; BullMQ 5 and 6 workers consume jobs from
 // Debian's redis-server started here. The query API must give each endpoint's and queue
 // consumer's exact request count, status mix and errors by exception type, and every function
@@ -226,10 +227,12 @@ try {
   // Each framework's current and previous major (npm aliases in frameworks/package.json).
   const apps = { express: ['express_app.cjs'], fastify: ['fastify_app.cjs'], koa: ['koa_app.mjs'], // Koa: an ES module application
     express5: ['express_app.cjs', 'express5'], fastify5: ['fastify_app.cjs', 'fastify5'],
-    koa3: ['koa_app.mjs', 'koa3', 'koa-router15'] };
+    koa3: ['koa_app.mjs', 'koa3', 'koa-router15'],
+    // Express 5 served by a worker thread (the main thread only starts it).
+    'express5-worker': ['in_worker.cjs', 'express_app.cjs', 'express5'] };
   for (const [name, args] of Object.entries(apps)) {
     const service = `flows-${name}`;
-    const fw = name.replace(/\d+$/, '');
+    const fw = name.replace(/\d*(-worker)?$/, '');
     const app = await start(process.execPath, ['--import', 'hud-sensor/register', ...args],
       { cwd: dir, env: sensorEnv(service) }, (out) => {
         const m = /"port":(\d+)/.exec(out);

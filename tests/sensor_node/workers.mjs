@@ -1,8 +1,8 @@
 // Worker threads under the sensor: they run the rewritten code (CommonJS and ES module workers)
-// with hooks that do nothing, and only the main thread records (docs/sensor-node.md, "Worker
-// threads"). The workers' results, a worker's uncaught error (its type and error.stack) and its
-// exit code are those of a run without the sensor; the main thread's counts of the module both
-// run are exactly its own calls, in the process and on the real hud-server.
+// and record in their own tables (docs/sensor-node.md, "Worker threads"). The workers' results, a
+// worker's uncaught error (its type and error.stack) and its exit code are those of a run without
+// the sensor; the calls of the module every thread runs are exactly all threads' calls, in the
+// process and on the real hud-server, with their callers across threads and exceptions by type.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,19 +25,42 @@ try {
   assert.deepEqual([rewritten(plain), rewritten(got)], [[false, false], [true, true]], 'the workers\' code rewritten');
   for (const x of [plain, got]) for (const w of x.workers) for (const m of w.messages) delete m.rewritten;
   assert.deepEqual(got.workers, plain.workers, 'the workers: messages, uncaught error (type and stack), exit codes');
-  // Workers do not record: the main thread's 100 calls of price, none of the workers' calls
-  // (2,050 of price, a caught and an uncaught Refused), in the process and on the server.
-  const mine = { price: [100, 0], 'Cart.constructor': [0, 0], 'Cart.add': [0, 0], 'Cart.get total': [0, 0],
-    'Cart.get total.<anonymous>': [0, 0], ids: [0, 0], later: [0, 0], 'later.<anonymous>': [0, 0], refuse: [0, 0] };
-  assert.deepEqual(got.counts, mine, 'main thread counts of shared.cjs');
+  // Workers record too: every thread's calls of shared.cjs add up (price: 100 in the main thread,
+  // 50 through Cart.add in the CommonJS worker, 2,000 through sum in the ES module worker; a
+  // caught and an uncaught Refused), in the process and on the server, with their callers.
+  const all = { price: [2150, 0], 'Cart.constructor': [1, 0], 'Cart.add': [50, 0], 'Cart.get total': [2, 0],
+    'Cart.get total.<anonymous>': [100, 0], ids: [2, 0], later: [2, 0], 'later.<anonymous>': [2, 0], refuse: [2, 2] };
+  assert.deepEqual(got.counts, all, 'counts of shared.cjs, every thread');
   const log = fs.readFileSync(path.join(app, 'workers.log'), 'utf8');
   assert.ok(/sent batch/.test(log) && !/failed/.test(log), `batches refused:\n${log}`);
   const top = await hud.get('/v1/functions/top', { service: 'workers', sort: 'calls', limit: 500 });
-  const server = {};
-  for (const f of top.items) if (f.module_path === 'shared.cjs' || f.module_path === 'worker.cjs' || f.module_path === 'worker.mjs')
+  const server = {}, ids = {};
+  for (const f of top.items) if (f.module_path === 'shared.cjs') {
     server[f.name] = [f.calls, f.errors];
-  assert.deepEqual(server, { price: [100, 0] }, 'calls on the server');
-  console.log(`workers: a CommonJS and an ES module worker run as without the sensor (results, uncaught error and its stack, exit code); only the main thread's ${got.counts.price[0]} calls are counted and sent`);
+    ids[f.name] = f.function_id;
+  }
+  assert.deepEqual(server, all, 'calls on the server');
+  const callersOf = async (name) => {
+    const have = {};
+    for (const c of (await hud.get(`/v1/functions/${ids[name]}`, { service: 'workers' })).callers)
+      have[`${c.module_path}:${c.name}`] = (have[`${c.module_path}:${c.name}`] || 0) + c.calls;
+    return have;
+  };
+  assert.deepEqual(await callersOf('price'), { 'main.cjs:main': 100, 'shared.cjs:Cart.add': 50, 'worker.mjs:sum': 2000 },
+    'callers of price, across threads');
+  assert.deepEqual(await callersOf('refuse'), { 'worker.cjs:run': 1, 'worker.cjs:<anonymous>': 1 }, 'callers of refuse');
+  const refused = await hud.get(`/v1/functions/${ids.refuse}`, { service: 'workers' });
+  assert.deepEqual(refused.errors_by_type, { Refused: 2 }, 'exceptions of refuse by type');
+  // Churn: 60 workers one after the other; each one's tables are freed once collected and its
+  // functions are declared once for the process, so memory stays flat and counts stay exact.
+  const churn = lastJson(node(['--import', 'hud-sensor/register', 'churn.cjs'], app, hud.sensorEnv('churn')), 'churn');
+  assert.equal(churn.price, 600, 'price calls over 60 workers');
+  assert.equal(churn.at[60].functions, churn.at[10].functions, 'functions declared once for every worker');
+  const grew = churn.at[60].memory_bytes - churn.at[10].memory_bytes;
+  assert.ok(grew < 256 * 1024, `sensor memory grew by ${grew} bytes over 50 more workers`);
+  const churnTop = await hud.get('/v1/functions/top', { service: 'churn', sort: 'calls', limit: 50 });
+  assert.equal(churnTop.items.find((f) => f.name === 'price' && f.module_path === 'shared.cjs')?.calls, 600, 'price on the server');
+  console.log(`workers: a CommonJS and an ES module worker run as without the sensor (results, uncaught error and its stack, exit code); every thread's calls counted and sent (price: ${got.counts.price[0]}), callers across threads exact; 60 workers in turn: sensor memory +${grew} bytes from the 10th to the 60th`);
 } finally {
   hud.stop();
 }

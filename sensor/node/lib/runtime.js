@@ -15,8 +15,9 @@
 // shared C core (sensor/core) reads the counts from there. A new edge, a timed call (the
 // core's sampling countdown in cd[]) and an escaping exception call into the addon.
 //
-// Only the main thread records: worker threads get functions that do nothing (the core's
-// tables belong to one thread of application code, as CPython's belong to the GIL holder).
+// Each thread (the main thread, each worker) counts in its own tables (src/runtime.c): its
+// functions are numbered in it and its calls add up with the other threads' in the core; the
+// sender runs once per process, started by the main thread.
 const path = require('node:path');
 const { fileURLToPath } = require('node:url');
 const { isMainThread } = require('node:worker_threads');
@@ -37,13 +38,13 @@ const NOBODY = 0x3fffffff; // a Smi, so that the field stays unboxed
 // `var`, not `let`: the optimized hooks then read them without a hole check. Only the edge table
 // moves (reload()); the countdowns, edge ids and timed frames' functions stay put.
 var kf, kc, kfl, ki, mask; // eslint-disable-line no-var -- ki: the edge id per slot
-const fixed = isMainThread ? native.tables() : null;
-const cnt = fixed && fixed.cnt; // calls per edge id (uint32, read modulo 2^32 by the addon)
-const cd = fixed && fixed.cd;
-const idfn = fixed && fixed.idfn;
-const slotfn = fixed && fixed.slotfn;
-const idfl = fixed && fixed.idfl;
-const slotfl = fixed && fixed.slotfl;
+const fixed = native.tables();
+const cnt = fixed.cnt; // calls per edge id (uint32, read modulo 2^32 by the addon)
+const cd = fixed.cd;
+const idfn = fixed.idfn;
+const slotfn = fixed.slotfn;
+const idfl = fixed.idfl;
+const slotfl = fixed.slotfl;
 // The current flow (an endpoint or queue consumer, lib/frameworks.js; 0 = none), on every edge
 // (docs/architecture.md, "Node sensor: flows"). A call inherits it from the call below it. A call
 // with no instrumented call below it (a framework's call into the application, a timer, an
@@ -70,9 +71,7 @@ function setFl(x) {
 }
 
 // The runtime's interface (`__hud`); `c` is the current call, `f` the current flow (= fl).
-const api = isMainThread
-  ? { c: NOBODY, f: 0, table, enter, exit, x, fail, s, r, v, fa, counts, edges }
-  : { c: 0, f: 0, table, enter: nop, exit: nop, x: (h, p, y) => y, fail: nop, s: (h, p, y) => y, r: (h, p) => p, v, fa: (h, g, y) => y, counts, edges };
+const api = { c: NOBODY, f: 0, table, enter, exit, x, fail, s, r, v, fa, counts, edges };
 
 function reload() {
   const t = native.tables();
@@ -278,17 +277,15 @@ function table(t) {
   // Compiled TypeScript: the .ts line of each compiled line (lib/tsmap.js).
   lineFiles.set(file, Array.isArray(lineMap) ? lineMap : true);
   const where = file.startsWith('file:') ? fileURLToPath(file) : file;
-  let base = ids.length;
-  if (isMainThread) {
-    try {
-      base = native.table(tids, tnames, where, mod, Int32Array.from(meta), hashes);
-    } catch (err) {
-      // Out of memory or of function slots: the module runs, its calls are not recorded
-      // (indices past every declared function, which the addon ignores).
-      if (!tableFailed) require('./config').status(`functions of ${mod} not recorded: ${err.message}`);
-      tableFailed = true;
-      base = UNDECLARED;
-    }
+  let base;
+  try {
+    base = native.table(tids, tnames, where, mod, Int32Array.from(meta), hashes);
+  } catch (err) {
+    // Out of memory or of function slots: the module runs, its calls are not recorded
+    // (indices past every declared function, which the addon ignores).
+    if (!tableFailed && isMainThread) require('./config').status(`functions of ${mod} not recorded: ${err.message}`);
+    tableFailed = true;
+    base = UNDECLARED;
   }
   if (base === UNDECLARED) return base;
   for (let k = 0; k < tids.length; k++) {
@@ -301,10 +298,11 @@ function table(t) {
   return base;
 }
 
-// Calls and escaped exceptions per function_id so far, for the process:
-// {id: {name, module_path, calls, errors}} (functions sharing an id add up).
+// Calls and escaped exceptions per function_id so far, for the process (every thread's calls of
+// the functions this thread loaded): {id: {name, module_path, calls, errors}} (functions sharing
+// an id add up).
 function counts() {
-  const c = isMainThread ? native.counts() : new Float64Array(2 * ids.length);
+  const c = native.counts();
   const out = {};
   for (let n = 0; n < ids.length; n++) {
     const e = out[ids[n]] || (out[ids[n]] = { name: names[n], module_path: modules[n], calls: 0, errors: 0 });
@@ -314,22 +312,18 @@ function counts() {
   return out;
 }
 
-function nop() {
-  return 0;
-}
-
 function install() {
   if (globalThis.__hud) return globalThis.__hud;
-  if (isMainThread) reload();
+  reload();
   Object.seal(api);
   Object.defineProperty(globalThis, '__hud', { value: api, enumerable: false });
   return api;
 }
 
-// Caller edges so far, for the process: [{name, module_path, caller, caller_module, line, calls}]
+// This thread's caller edges so far: [{name, module_path, caller, caller_module, line, calls}]
 // (caller '' and caller_module '' for none).
 function edges() {
-  const e = isMainThread ? native.edges() : new Float64Array(0);
+  const e = native.edges();
   const out = [];
   for (let i = 0; i < e.length; i += 4) {
     const [n, c] = [e[i], e[i + 1]];

@@ -76,10 +76,11 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
 static napi_value js_escaped(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], ret;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *r = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, &r);
   const void *thread, *exc;
   bool done = false;
-  if (argc == 1 && hsn_last_escape(env, argv[0], &thread, &exc)) {
+  if (argc == 1 && hsn_last_escape(env, r, argv[0], &thread, &exc)) {
     hsn_lock();
     done = sns_xpath_escaped(thread, exc);
     hsn_unlock();
@@ -88,15 +89,14 @@ static napi_value js_escaped(napi_env env, napi_callback_info info) {
   return ret;
 }
 
-int hsn_flows_init(napi_env env, napi_value exports) {
-  if (hsn_keep_escapes(env, exports)) return -1; /* flowEscaped() finds errors that escaped earlier */
+int hsn_flows_init(napi_env env, napi_value exports, hsn_rt *r) {
   static const struct {
     const char *name;
     napi_callback cb;
   } fns[] = {{"flowEndpoint", js_endpoint}, {"flowQueue", js_queue}, {"flowAdd", js_add}, {"flowEscaped", js_escaped}};
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     napi_value f;
-    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f) != napi_ok ||
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, r, &f) != napi_ok ||
         napi_set_named_property(env, exports, fns[i].name, f) != napi_ok)
       return -1;
   }

@@ -6,7 +6,9 @@
 
 #include <node_api.h>
 
-/* Adds flowEndpoint/flowQueue/flowAdd/flowEscaped to EXPORTS. 0 or -1. */
-int hsn_flows_init(napi_env env, napi_value exports);
+#include "runtime.h"
+
+/* Adds flowEndpoint/flowQueue/flowAdd/flowEscaped to EXPORTS, for the environment of R. 0 or -1. */
+int hsn_flows_init(napi_env env, napi_value exports, hsn_rt *r);
 
 #endif

@@ -15,14 +15,17 @@
  *                        ran out; else its parent, handle ph, is sampled and wants its self
  *                        time) -> handle < 0
  *   exitTimed(h), fail(h, err), table(...), start(cfg), flush(s), shutdown(s), counts(), stats()
- * The sender's snapshot (under `mu`) adds each edge's calls since the last snapshot to the
- * retired period (counts only grow, modulo 2^32; aligned 4-byte loads and stores are single-copy
- * atomic, so a concurrent increment is seen now or at the next snapshot, never torn). Handles are small
- * integers (V8 keeps them unboxed): an untimed call's edge id, a timed call's -(2 * slot) when
- * sampled, -(2 * slot + 1) when timed for its parent. Only the main thread's environment
- * records (lib/runtime.js installs no-ops in workers). An edge's call-site line is that of its
- * first call (JS reads it from the stack when it makes the edge), the edge's `off` in the core;
- * edges() lists them for tests. */
+ * Each environment (the main thread, each worker) has its own tables (rt below), made at its
+ * first tables() or table() and handed to every native as its callback data; its functions are
+ * numbered in it, and mapped to the core's functions, which environments that load the same
+ * code share. The sender's snapshot (under `mu`) adds each edge's calls since the last snapshot,
+ * in every environment, to the retired period (counts only grow, modulo 2^32; aligned 4-byte
+ * loads and stores are single-copy atomic, so a concurrent increment is seen now or at the next
+ * snapshot, never torn); an ended environment's tables are freed once collected. Handles are
+ * small integers (V8 keeps them unboxed): an untimed call's edge id, a timed call's -(2 * slot)
+ * when sampled, -(2 * slot + 1) when timed for its parent. An edge's call-site line is that of
+ * its first call (JS reads it from the stack when it makes the edge), the edge's `off` in the
+ * core; edges() lists them for tests. */
 #include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,20 +39,65 @@
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* ---- the edge table JS counts in ---- */
 #define ECAP0 4096u
 #define ECAP_MAX (1u << 22)
-static int32_t *kf, *kc, *ki, *kfl; /* kfl: the flow of the edge (0: none; flows.c) */
-static uint32_t ecap, en;
-static int64_t edges_dropped;
 #define CD_CAP (1u << 20) /* functions with a sampling countdown (virtual memory until touched) */
-static int32_t *cd;
 #define IDS (ECAP_MAX / 2) /* edge ids (virtual memory until touched); id 0: unknown */
-static int32_t *idfn, *idc, *idfl;
-static uint32_t *idline; /* the call-site line of the edge's first call (0: unknown), its `off` */
-static uint32_t *cnt;  /* calls per edge id (JS increments them; they never move) */
-static uint32_t *prev; /* cnt[id] at the last snapshot (C only) */
-static int64_t *tot;   /* calls up to the last snapshot (C only) */
+#define FRAMES (1u << 16) /* timed calls alive at once per environment (suspended ones that never end stay) */
+#define KEPT 16           /* the last escaped errors whose exception paths flowEscaped() finds */
+
+typedef struct frame {
+  uint64_t t0;
+  int64_t child_ns;
+  uint32_t fn, caller, off, flow; /* the core's functions; off: the call-site line of its edge */
+  uint32_t parent, parent_gen; /* the sampled frame that was on top at entry (self time) */
+  uint32_t gen, period;
+  bool own, live;
+} frame;
+
+typedef struct old_table {
+  struct old_table *next;
+  int32_t *kf, *kc, *kfl, *ki;
+  uint32_t cap;
+} old_table;
+
+/* One environment's tables (the main thread's, a worker's): its JS counts in them alone, the
+ * sender reads them under `mu`. Its functions are numbered from 0 in the order its modules
+ * declared them; fng[n] is function n's index in the core, shared by every environment that
+ * loaded the same code, so that a worker's calls add up with the main thread's. */
+typedef struct hsn_rt {
+  struct hsn_rt *next;
+  uint32_t key;       /* its exception paths' thread key (never reused) */
+  bool ready, retired;
+  /* the edge table: kf[i] = callee + 1 (0 = empty), kc[i] = caller (-1 = none), kfl[i] = flow,
+   * ki[i] = the edge's id; idfn[id], idc[id], idfl[id], idline[id] the edge's callee, caller,
+   * flow and call-site line; cnt[id] its calls (uint32, wraps); prev/tot: the snapshot's */
+  int32_t *kf, *kc, *ki, *kfl;
+  uint32_t ecap, en;
+  old_table *old; /* earlier edge tables: V8 may hold views of them until the environment ends */
+  int32_t *cd;    /* calls of function n until its next timed call */
+  int32_t *idfn, *idc, *idfl;
+  uint32_t *idline, *cnt, *prev;
+  int64_t *tot;
+  uint32_t *fng, nfn, fncap;
+  frame *frames;
+  int32_t *slotfn, *slotfl; /* function (this environment's) and flow of each timed frame */
+  uint32_t *free_frames, nfree, fresh;
+  /* the last escaped error (a weak reference) and the ones before it (flowEscaped) */
+  napi_ref last_err;
+  uintptr_t last_err_id;
+  struct {
+    napi_ref ref;
+    uintptr_t id;
+  } kept[KEPT];
+  uint32_t kept_next;
+} rt;
+static rt *rts;         /* every environment's tables (under mu) */
+static uint32_t rt_keys;
+static int64_t edges_dropped;
+static uint32_t period_gen;
+static int64_t *errs; /* escapes per core function, for counts() */
+static int64_t *gone; /* calls per core function of the environments freed (counts()) */
 
 static inline uint32_t ehash(int32_t n, int32_t c, int32_t fl) {
   return ((uint32_t)(n + 1) * 0x9E3779B1u) ^ ((uint32_t)(c + 2) * 0x85EBCA77u) ^
@@ -69,62 +117,111 @@ static bool etable_alloc(uint32_t cap, int32_t **f, int32_t **c, int32_t **fl, i
   return false;
 }
 
-static uint32_t eslot(int32_t n, int32_t c, int32_t fl) {
-  uint32_t i = ehash(n, c, fl) & (ecap - 1);
-  while (kf[i] && !(kf[i] == n + 1 && kc[i] == c && kfl[i] == fl)) i = (i + 1) & (ecap - 1);
+static void etable_free(uint32_t cap, int32_t *f, int32_t *c, int32_t *fl, int32_t *k) {
+  free(f), free(c), free(fl), free(k);
+  sns_mem_bytes -= (int64_t)cap * (int64_t)(4 * sizeof(int32_t));
+}
+
+static uint32_t eslot(const rt *r, int32_t n, int32_t c, int32_t fl) {
+  uint32_t i = ehash(n, c, fl) & (r->ecap - 1);
+  while (r->kf[i] && !(r->kf[i] == n + 1 && r->kc[i] == c && r->kfl[i] == fl)) i = (i + 1) & (r->ecap - 1);
   return i;
 }
 
-/* Doubles the table (under mu, called from JS, which reloads the table before it counts
- * again). The old arrays stay allocated: V8 holds views of them until it collects them. */
-static bool egrow(void) {
-  if (ecap >= ECAP_MAX) return false;
-  int32_t *of = kf, *oc = kc, *ofl = kfl, *ok = ki;
-  uint32_t ocap = ecap;
-  if (!etable_alloc(ocap * 2, &kf, &kc, &kfl, &ki)) {
-    kf = of, kc = oc, kfl = ofl, ki = ok;
+/* Doubles R's edge table (under mu, called from JS, which reloads the table before it counts
+ * again). The old arrays stay allocated until the environment ends: V8 holds views of them. */
+static bool egrow(rt *r) {
+  if (r->ecap >= ECAP_MAX) return false;
+  old_table *o = malloc(sizeof *o);
+  if (!o) return false;
+  *o = (old_table){r->old, r->kf, r->kc, r->kfl, r->ki, r->ecap};
+  if (!etable_alloc(o->cap * 2, &r->kf, &r->kc, &r->kfl, &r->ki)) {
+    r->kf = o->kf, r->kc = o->kc, r->kfl = o->kfl, r->ki = o->ki;
+    free(o);
     return false;
   }
-  ecap = ocap * 2;
-  for (uint32_t i = 0; i < ocap; i++) {
-    if (!of[i]) continue;
-    uint32_t j = eslot(of[i] - 1, oc[i], ofl[i]);
-    kf[j] = of[i], kc[j] = oc[i], kfl[j] = ofl[i], ki[j] = ok[i];
+  r->old = o;
+  r->ecap = o->cap * 2;
+  for (uint32_t i = 0; i < o->cap; i++) {
+    if (!o->kf[i]) continue;
+    uint32_t j = eslot(r, o->kf[i] - 1, o->kc[i], o->kfl[i]);
+    r->kf[j] = o->kf[i], r->kc[j] = o->kc[i], r->kfl[j] = o->kfl[i], r->ki[j] = o->ki[i];
   }
   return true;
 }
 
+/* The arrays of R, made at its environment's first tables() or table() (under mu). The loader
+ * thread's environment, which runs no application code, never makes them. */
+static bool rt_ready(rt *r) {
+  if (r->ready) return true;
+  r->ecap = ECAP0;
+  r->cd = calloc(CD_CAP, sizeof *r->cd);
+  r->idfn = calloc(IDS, sizeof *r->idfn);
+  r->idc = calloc(IDS, sizeof *r->idc);
+  r->idfl = calloc(IDS, sizeof *r->idfl);
+  r->idline = calloc(IDS, sizeof *r->idline);
+  r->cnt = calloc(IDS, sizeof *r->cnt);
+  r->prev = calloc(IDS, sizeof *r->prev);
+  r->tot = calloc(IDS, sizeof *r->tot);
+  r->frames = calloc(FRAMES, sizeof *r->frames);
+  r->slotfn = calloc(FRAMES, sizeof *r->slotfn);
+  r->slotfl = calloc(FRAMES, sizeof *r->slotfl);
+  r->free_frames = calloc(FRAMES, sizeof *r->free_frames);
+  if (!r->cd || !r->idfn || !r->idc || !r->idfl || !r->idline || !r->cnt || !r->prev || !r->tot || !r->frames ||
+      !r->slotfn || !r->slotfl || !r->free_frames || !etable_alloc(r->ecap, &r->kf, &r->kc, &r->kfl, &r->ki)) {
+    free(r->cd), free(r->idfn), free(r->idc), free(r->idfl), free(r->idline), free(r->cnt), free(r->prev);
+    free(r->tot), free(r->frames), free(r->slotfn), free(r->slotfl), free(r->free_frames);
+    r->cd = NULL, r->idfn = NULL, r->frames = NULL;
+    return false;
+  }
+  r->idfn[0] = -3; /* id 0: an edge the table had no room for; its calls make none (js_edge) */
+  r->fresh = 1;    /* frame 0 is no frame */
+  r->ready = true;
+  return true;
+}
+
+static void rt_free(rt *r) {
+  if (r->ready) {
+    free(r->cd), free(r->idfn), free(r->idc), free(r->idfl), free(r->idline), free(r->cnt), free(r->prev);
+    free(r->tot), free(r->frames), free(r->slotfn), free(r->slotfl), free(r->free_frames);
+    etable_free(r->ecap, r->kf, r->kc, r->kfl, r->ki);
+    for (old_table *o = r->old, *nx; o; o = nx) {
+      nx = o->next;
+      etable_free(o->cap, o->kf, o->kc, o->kfl, o->ki);
+      free(o);
+    }
+  }
+  sns_mem_bytes -= (int64_t)r->fncap * (int64_t)sizeof *r->fng;
+  free(r->fng);
+  free(r);
+}
+
+/* The core's function of R's function N (N valid), or SNS_NONE for -1. */
+static inline uint32_t gfn(const rt *r, int32_t n) { return n < 0 ? SNS_NONE : r->fng[n]; }
+
+/* Calls of edge ID of R so far. */
+static double calls_of(const rt *r, uint32_t id) { return (double)r->tot[id] + (double)(r->cnt[id] - r->prev[id]); }
+
+/* Frees the tables of an ended environment, unlinked (under mu); its calls stay in counts(). */
+static void rt_bury(rt *r) {
+  for (uint32_t id = 1; r->ready && id <= r->en; id++) gone[gfn(r, r->idfn[id])] += (int64_t)calls_of(r, id);
+  rt_free(r);
+}
+
 /* Calls since the last snapshot into P (sender, under mu). */
-static void collect(sns_period *p) {
-  for (uint32_t id = 1; id <= en; id++) {
-    uint32_t d = cnt[id] - prev[id];
+static void collect(rt *r, sns_period *p) {
+  for (uint32_t id = 1; id <= r->en; id++) {
+    uint32_t d = r->cnt[id] - r->prev[id];
     if (!d) continue;
-    prev[id] += d;
-    tot[id] += d;
-    sns_edge *e = sns_edge_get(p, (uint32_t)idfn[id], idc[id] < 0 ? SNS_NONE : (uint32_t)idc[id], idline[id],
-                               (uint32_t)idfl[id]);
+    r->prev[id] += d;
+    r->tot[id] += d;
+    sns_edge *e = sns_edge_get(p, gfn(r, r->idfn[id]), gfn(r, r->idc[id]), r->idline[id], (uint32_t)r->idfl[id]);
     if (e)
       e->count += (int64_t)d;
     else
       p->dropped_invocations += (int64_t)d;
   }
 }
-
-/* ---- timed frames ---- */
-typedef struct frame {
-  uint64_t t0;
-  int64_t child_ns;
-  uint32_t fn, caller, off, flow; /* off: the call-site line of its edge */
-  uint32_t parent, parent_gen; /* the sampled frame that was on top at entry (self time) */
-  uint32_t gen, period;
-  bool own, live;
-} frame;
-#define FRAMES (1u << 16) /* timed calls alive at once (suspended ones that never end stay) */
-static frame frames[FRAMES];
-static int32_t slotfn[FRAMES], slotfl[FRAMES]; /* function and flow of each timed frame */
-static uint32_t free_frames[FRAMES], nfree;
-static uint32_t period_gen;
-static int64_t *errs; /* escapes per function, for counts() */
 
 /* ---- helpers ---- */
 static double arg_num(napi_env env, napi_value v) {
@@ -154,25 +251,39 @@ static napi_value external(napi_env env, void *data, size_t bytes, napi_typedarr
   return arr;
 }
 
-/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfn, idfl, cd, slotfn, slotfl} */
+/* The callback's environment tables (its data) and up to *ARGC arguments. */
+static rt *args(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, NULL, &data) != napi_ok) *argc = 0;
+  return data;
+}
+
+/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfn, idfl, cd, slotfn, slotfl}: this environment's */
 static napi_value js_tables(napi_env env, napi_callback_info info) {
-  napi_value o, v;
+  size_t argc = 0;
+  rt *r = args(env, info, &argc, NULL);
+  napi_value o;
   napi_create_object(env, &o);
   pthread_mutex_lock(&mu);
+  if (!rt_ready(r)) {
+    pthread_mutex_unlock(&mu);
+    napi_throw_error(env, NULL, "hud: no memory for the sensor's tables");
+    return NULL;
+  }
   struct {
     const char *k;
     napi_value v;
-  } f[] = {{"kf", external(env, kf, ecap * sizeof *kf, napi_int32_array, ecap)},
-           {"kc", external(env, kc, ecap * sizeof *kc, napi_int32_array, ecap)},
-           {"ki", external(env, ki, ecap * sizeof *ki, napi_int32_array, ecap)},
-           {"cnt", external(env, cnt, IDS * sizeof *cnt, napi_int32_array, IDS)},
-           {"idfn", external(env, idfn, IDS * sizeof *idfn, napi_int32_array, IDS)},
-           {"mask", num(env, ecap - 1)},
-           {"cd", external(env, cd, CD_CAP * sizeof *cd, napi_int32_array, CD_CAP)},
-           {"slotfn", external(env, slotfn, sizeof slotfn, napi_int32_array, FRAMES)},
-           {"kfl", external(env, kfl, ecap * sizeof *kfl, napi_int32_array, ecap)},
-           {"idfl", external(env, idfl, IDS * sizeof *idfl, napi_int32_array, IDS)},
-           {"slotfl", external(env, slotfl, sizeof slotfl, napi_int32_array, FRAMES)}};
+  } f[] = {{"kf", external(env, r->kf, r->ecap * sizeof *r->kf, napi_int32_array, r->ecap)},
+           {"kc", external(env, r->kc, r->ecap * sizeof *r->kc, napi_int32_array, r->ecap)},
+           {"ki", external(env, r->ki, r->ecap * sizeof *r->ki, napi_int32_array, r->ecap)},
+           {"cnt", external(env, r->cnt, IDS * sizeof *r->cnt, napi_int32_array, IDS)},
+           {"idfn", external(env, r->idfn, IDS * sizeof *r->idfn, napi_int32_array, IDS)},
+           {"mask", num(env, r->ecap - 1)},
+           {"cd", external(env, r->cd, CD_CAP * sizeof *r->cd, napi_int32_array, CD_CAP)},
+           {"slotfn", external(env, r->slotfn, FRAMES * sizeof *r->slotfn, napi_int32_array, FRAMES)},
+           {"kfl", external(env, r->kfl, r->ecap * sizeof *r->kfl, napi_int32_array, r->ecap)},
+           {"idfl", external(env, r->idfl, IDS * sizeof *r->idfl, napi_int32_array, IDS)},
+           {"slotfl", external(env, r->slotfl, FRAMES * sizeof *r->slotfl, napi_int32_array, FRAMES)}};
   pthread_mutex_unlock(&mu);
   for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
     if (!f[i].v) {
@@ -181,16 +292,19 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
     }
     napi_set_named_property(env, o, f[i].k, f[i].v);
   }
-  (void)v;
   return o;
 }
+
+/* Whether N is one of R's functions (C: or -1, none). */
+static inline bool is_fn(const rt *r, int32_t n) { return n >= 0 && (uint32_t)n < r->nfn; }
 
 /* edge(n, c, flow, line) -> id, or -(id + 1) when the table moved (JS reloads it). Counts the
  * call. LINE: the call site's line in the caller (0: unknown), kept from the edge's first call. */
 static napi_value js_edge(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  rt *r = args(env, info, &argc, argv);
+  if (argc < 2) return int32(env, 0);
   int32_t n = (int32_t)arg_num(env, argv[0]), c = (int32_t)arg_num(env, argv[1]);
   int32_t fl = argc > 2 ? (int32_t)arg_num(env, argv[2]) : 0;
   double line = argc > 3 ? arg_num(env, argv[3]) : 0;
@@ -201,23 +315,23 @@ static napi_value js_edge(napi_env env, napi_callback_info info) {
   bool moved = false;
   int32_t id = 0;
   pthread_mutex_lock(&mu);
-  if (n >= 0 && (uint32_t)n < sns_nfns && c >= -1 && (c < 0 || (uint32_t)c < sns_nfns)) {
-    if (2 * (en + 1) > ecap) moved = egrow();
-    if (2 * (en + 1) <= ecap && en + 1 < IDS) {
-      uint32_t i = eslot(n, c, fl);
-      if (!kf[i]) {
-        en++;
-        idfn[en] = n;
-        idc[en] = c;
-        idfl[en] = fl;
-        idline[en] = (uint32_t)line;
-        ki[i] = (int32_t)en;
-        kc[i] = c;
-        kfl[i] = fl;
-        kf[i] = n + 1;
+  if (r->ready && is_fn(r, n) && (c == -1 || is_fn(r, c))) {
+    if (2 * (r->en + 1) > r->ecap) moved = egrow(r);
+    if (2 * (r->en + 1) <= r->ecap && r->en + 1 < IDS) {
+      uint32_t i = eslot(r, n, c, fl);
+      if (!r->kf[i]) {
+        uint32_t e = ++r->en;
+        r->idfn[e] = n;
+        r->idc[e] = c;
+        r->idfl[e] = fl;
+        r->idline[e] = (uint32_t)line;
+        r->ki[i] = (int32_t)e;
+        r->kc[i] = c;
+        r->kfl[i] = fl;
+        r->kf[i] = n + 1;
       }
-      id = ki[i];
-      if (inc) cnt[id]++;
+      id = r->ki[i];
+      if (inc) r->cnt[id]++;
     } else {
       edges_dropped++;
       sns_cur->dropped_invocations++;
@@ -227,41 +341,50 @@ static napi_value js_edge(napi_env env, napi_callback_info info) {
   return int32(env, moved ? -(id + 1) : id);
 }
 
+/* A free timed frame of R, or 0 when all are taken. */
+static uint32_t frame_take(rt *r) {
+  if (r->nfree) return r->free_frames[--r->nfree];
+  return r->fresh < FRAMES ? r->fresh++ : 0;
+}
+
 /* timed(n, c, parent_handle, own, id) -> handle */
 static napi_value js_timed(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  rt *r = args(env, info, &argc, argv);
+  if (argc < 5) return int32(env, 0);
   int32_t n = (int32_t)arg_num(env, argv[0]), c = (int32_t)arg_num(env, argv[1]);
   double ph = arg_num(env, argv[2]);
   bool own = false;
   napi_get_value_bool(env, argv[3], &own);
   double h = arg_num(env, argv[4]); /* the edge id: the handle when no slot is free */
   pthread_mutex_lock(&mu);
+  if (!r->ready) h = 0;
   /* The call is counted here, with its frame: one snapshot sees both or neither. */
-  if (h >= 1 && h <= en) cnt[(uint32_t)h]++;
-  if (n >= 0 && (uint32_t)n < sns_nfns) {
-    sns_fn *fn = sns_fn_at((uint32_t)n);
+  bool edge = h >= 1 && h <= r->en;
+  if (edge) r->cnt[(uint32_t)h]++;
+  if (r->ready && is_fn(r, n)) {
+    sns_fn *fn = sns_fn_at(r->fng[n]);
     if (own) {
       sns_sample_next(sns_cur, fn);
-      if ((uint32_t)n < CD_CAP) cd[n] = (int32_t)fn->countdown;
+      if ((uint32_t)n < CD_CAP) r->cd[n] = (int32_t)fn->countdown;
     }
     uint32_t parent = ph < 0 && ((uint64_t)-ph & 1) == 0 ? (uint32_t)(-ph / 2) : 0;
-    if (nfree && (own || parent)) {
-      uint32_t s = free_frames[--nfree];
-      frame *f = &frames[s];
-      f->fn = (uint32_t)n;
-      f->caller = c < 0 ? SNS_NONE : (uint32_t)c;
-      f->flow = h >= 1 && h <= en ? (uint32_t)idfl[(uint32_t)h] : 0; /* its edge's */
-      f->off = h >= 1 && h <= en ? idline[(uint32_t)h] : 0;
+    uint32_t s = own || parent ? frame_take(r) : 0;
+    if (s) {
+      frame *f = &r->frames[s];
+      f->fn = r->fng[n];
+      f->caller = is_fn(r, c) ? r->fng[c] : SNS_NONE;
+      f->flow = edge ? (uint32_t)r->idfl[(uint32_t)h] : 0; /* its edge's */
+      f->off = edge ? r->idline[(uint32_t)h] : 0;
       f->own = own;
       f->live = true;
       f->period = period_gen;
       f->child_ns = 0;
-      f->parent = parent && parent < FRAMES && frames[parent].live ? parent : 0;
-      f->parent_gen = f->parent ? frames[parent].gen : 0;
-      slotfn[s] = n;
-      slotfl[s] = (int32_t)f->flow;
+      f->parent = parent && parent < FRAMES && r->frames[parent].live ? parent : 0;
+      f->parent_gen = f->parent ? r->frames[parent].gen : 0;
+      r->slotfn[s] = n;
+      r->slotfl[s] = (int32_t)f->flow;
       h = -(2.0 * s + (own ? 0 : 1));
       f->t0 = sns_ticks();
     }
@@ -276,21 +399,21 @@ static napi_value js_exit_timed(napi_env env, napi_callback_info info) {
   uint64_t t1 = sns_ticks();
   size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  rt *r = args(env, info, &argc, argv);
   uint32_t s = argc ? slot_of(arg_num(env, argv[0])) : 0;
   pthread_mutex_lock(&mu);
-  if (s && s < FRAMES && frames[s].live) {
-    frame *f = &frames[s];
+  if (r->ready && s && s < FRAMES && r->frames[s].live) {
+    frame *f = &r->frames[s];
     int64_t d = (int64_t)((double)(t1 - f->t0) * sns_ns_per_tick());
     if (d < 0) d = 0;
     if (f->parent) {
-      frame *pf = &frames[f->parent];
+      frame *pf = &r->frames[f->parent];
       if (pf->live && pf->gen == f->parent_gen) pf->child_ns += d;
     }
     if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, f->off, f->flow, d, d - f->child_ns);
     f->live = false;
     f->gen++;
-    free_frames[nfree++] = s;
+    r->free_frames[r->nfree++] = s;
   }
   pthread_mutex_unlock(&mu);
   return NULL;
@@ -321,48 +444,49 @@ static const char *type_name(napi_env env, napi_value err) {
   return s ? sns_intern(s) : "?";
 }
 
-/* Identity of the last escaped error (exception paths): a weak reference compared with strict
- * equality; each new error gets a new number. */
-static napi_ref last_err;
-static uintptr_t last_err_id;
-static int thread_marker;
-
-static uintptr_t err_identity(napi_env env, napi_value err) {
+/* Identity of the last escaped error in R's environment (exception paths): a weak reference
+ * compared with strict equality; each new error gets a new number. */
+static uintptr_t err_identity(napi_env env, rt *r, napi_value err) {
   napi_valuetype t;
-  if (napi_typeof(env, err, &t) != napi_ok || (t != napi_object && t != napi_function)) return ++last_err_id;
-  if (last_err) {
+  if (napi_typeof(env, err, &t) != napi_ok || (t != napi_object && t != napi_function)) return ++r->last_err_id;
+  if (r->last_err) {
     napi_value prev_v;
     bool same = false;
-    if (napi_get_reference_value(env, last_err, &prev_v) == napi_ok && prev_v &&
+    if (napi_get_reference_value(env, r->last_err, &prev_v) == napi_ok && prev_v &&
         napi_strict_equals(env, prev_v, err, &same) == napi_ok && same)
-      return last_err_id;
-    napi_delete_reference(env, last_err);
-    last_err = NULL;
+      return r->last_err_id;
+    napi_delete_reference(env, r->last_err);
+    r->last_err = NULL;
   }
-  napi_create_reference(env, err, 0, &last_err);
-  return ++last_err_id;
+  napi_create_reference(env, err, 0, &r->last_err);
+  return ++r->last_err_id;
 }
+
+static const void *thread_key(const rt *r) { return (const void *)(uintptr_t)r->key; }
 
 /* fail(h, err): err escapes the call h. */
 static napi_value js_fail(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  rt *r = args(env, info, &argc, argv);
   if (argc < 2) return NULL;
   double h = arg_num(env, argv[0]);
   const char *tn = type_name(env, argv[1]);
-  uintptr_t id = err_identity(env, argv[1]);
+  uintptr_t id = err_identity(env, r, argv[1]);
   pthread_mutex_lock(&mu);
   uint32_t fn = SNS_NONE, caller = SNS_NONE, flow = 0, off = 0;
-  if (h < 0) {
+  if (!r->ready) {
+  } else if (h < 0) {
     uint32_t s = slot_of(h);
-    if (s && s < FRAMES && frames[s].live)
-      fn = frames[s].fn, caller = frames[s].caller, flow = frames[s].flow, off = frames[s].off;
-  } else if (h >= 1 && h <= en) {
-    fn = (uint32_t)idfn[(uint32_t)h];
-    caller = idc[(uint32_t)h] < 0 ? SNS_NONE : (uint32_t)idc[(uint32_t)h];
-    flow = (uint32_t)idfl[(uint32_t)h];
-    off = idline[(uint32_t)h];
+    if (s && s < FRAMES && r->frames[s].live) {
+      const frame *f = &r->frames[s];
+      fn = f->fn, caller = f->caller, flow = f->flow, off = f->off;
+    }
+  } else if (h >= 1 && h <= r->en) {
+    fn = gfn(r, r->idfn[(uint32_t)h]);
+    caller = gfn(r, r->idc[(uint32_t)h]);
+    flow = (uint32_t)r->idfl[(uint32_t)h];
+    off = r->idline[(uint32_t)h];
   }
   if (fn < sns_nfns && (caller == SNS_NONE || caller < sns_nfns)) {
     /* The edge must exist in this period even if the call began in the previous one. */
@@ -370,7 +494,7 @@ static napi_value js_fail(napi_env env, napi_callback_info info) {
     sns_exc *x = sns_exc_get(sns_cur, fn, caller, off, flow, tn);
     if (x) x->count++;
     errs[fn]++;
-    sns_xpath_escape(&thread_marker, (const void *)id, tn, flow, fn, caller);
+    sns_xpath_escape(thread_key(r), (const void *)id, tn, flow, fn, caller);
   }
   pthread_mutex_unlock(&mu);
   return NULL;
@@ -396,11 +520,64 @@ static char *arg_dup(napi_env env, napi_value v) {
   return s;
 }
 
-/* table(ids, names, file, module_path, meta: Int32Array [start, end, flags]*, hashes) -> base */
+/* The core's functions by what makes them the same code (file, qualified name, lines, source
+ * hash), so that a module loaded by several environments (workers) declares its functions once:
+ * dmap[i] = index + 1 (0: empty), open addressing, at most half full (under mu). */
+static uint32_t *dmap, dcap;
+
+static uint32_t dhash(const char *file, const char *qn, int32_t start, int32_t end) {
+  uint32_t h = 2166136261u;
+  for (const char *c = file; *c; c++) h = (h ^ (unsigned char)*c) * 16777619u;
+  for (const char *c = qn; *c; c++) h = (h ^ (unsigned char)*c) * 16777619u;
+  return (h ^ (uint32_t)start * 0x9E3779B1u) ^ (uint32_t)end * 0x85EBCA77u;
+}
+
+static uint32_t *dfind(const char *file, const char *qn, int32_t start, int32_t end, const char *hash) {
+  for (uint32_t i = dhash(file, qn, start, end) & (dcap - 1);; i = (i + 1) & (dcap - 1)) {
+    if (!dmap[i]) return &dmap[i];
+    const sns_fn *fn = sns_fn_at(dmap[i] - 1);
+    if (fn->start_line == start && fn->end_line == end && strcmp(fn->qualname, qn) == 0 &&
+        strcmp(fn->file, file) == 0 && (!hash[0] || strcmp(fn->source_hash, hash) == 0))
+      return &dmap[i];
+  }
+}
+
+static bool dgrow(void) {
+  if (2 * (sns_nfns + 1) <= dcap) return true;
+  uint32_t ocap = dcap, *old = dmap;
+  dmap = sns_calloc(dcap = ocap ? 2 * ocap : 4096, sizeof *dmap);
+  if (!dmap) {
+    dmap = old, dcap = ocap;
+    return false;
+  }
+  for (uint32_t i = 0; i < ocap; i++) {
+    if (!old[i]) continue;
+    const sns_fn *fn = sns_fn_at(old[i] - 1);
+    uint32_t j = dhash(fn->file, fn->qualname, fn->start_line, fn->end_line) & (dcap - 1);
+    while (dmap[j]) j = (j + 1) & (dcap - 1);
+    dmap[j] = old[i];
+  }
+  sns_free(old, ocap * sizeof *old);
+  return true;
+}
+
+static bool fng_reserve(rt *r, uint32_t n) {
+  if (r->nfn + n <= r->fncap) return true;
+  uint32_t cap = r->fncap ? r->fncap : 256;
+  while (cap < r->nfn + n) cap *= 2;
+  uint32_t *g = realloc(r->fng, cap * sizeof *g);
+  if (!g) return false;
+  sns_mem_bytes += (int64_t)(cap - r->fncap) * (int64_t)sizeof *g;
+  r->fng = g, r->fncap = cap;
+  return true;
+}
+
+/* table(ids, names, file, module_path, meta: Int32Array [start, end, flags]*, hashes) -> base:
+ * the module's functions are base + k in this environment (each one's first call timed). */
 static napi_value js_table(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  rt *r = args(env, info, &argc, argv);
   uint32_t n = 0;
   if (argc < 6 || napi_get_array_length(env, argv[1], &n) != napi_ok) {
     napi_throw_type_error(env, NULL, "table(ids, names, file, module_path, meta, hashes)");
@@ -419,20 +596,36 @@ static napi_value js_table(napi_env env, napi_callback_info info) {
   char *f = file ? sns_dupstr(file) : NULL, *mp = mod ? sns_dupstr(mod) : NULL;
   free(file);
   free(mod);
+  bool used = false; /* f and mp belong to a new declaration */
   pthread_mutex_lock(&mu);
-  uint32_t base = sns_nfns;
-  int rc = f && mp ? 0 : HUD_ENOMEM;
+  uint32_t base = r->nfn;
+  int rc = f && mp && rt_ready(r) && fng_reserve(r, n) ? 0 : HUD_ENOMEM;
   for (uint32_t k = 0; k < n && !rc; k++) {
     char qn[1024], hash[HUD_SHA1_HEXLEN + 1];
     if (!str_at(env, argv[1], k, qn, sizeof qn)) snprintf(qn, sizeof qn, "?");
     if (!str_at(env, argv[5], k, hash, sizeof hash)) hash[0] = 0;
-    uint32_t idx;
-    int32_t fl = meta[3 * k + 2];
-    rc = sns_fn_declare(f, mp, qn, NULL, 0, meta[3 * k], meta[3 * k + 1], fl & 1, (fl & 2) != 0,
-                        hash[0] ? hash : NULL, &idx);
-    if (!rc && idx < CD_CAP) cd[idx] = 1;   /* the first call is timed */
+    int32_t start = meta[3 * k], end = meta[3 * k + 1], fl = meta[3 * k + 2];
+    if (!dgrow()) {
+      rc = HUD_ENOMEM;
+      break;
+    }
+    uint32_t *slot = dfind(f, qn, start, end, hash);
+    if (!*slot) {
+      uint32_t idx;
+      rc = sns_fn_declare(f, mp, qn, NULL, 0, start, end, fl & 1, (fl & 2) != 0, hash[0] ? hash : NULL, &idx);
+      if (rc) break;
+      used = true;
+      *slot = idx + 1;
+    }
+    r->fng[base + k] = *slot - 1;
+    if (base + k < CD_CAP) r->cd[base + k] = 1; /* the first call is timed */
   }
+  if (!rc) r->nfn = base + n;
   pthread_mutex_unlock(&mu);
+  if (!used) {
+    if (f) sns_free(f, strlen(f) + 1);
+    if (mp) sns_free(mp, strlen(mp) + 1);
+  }
   if (rc) {
     napi_throw_error(env, NULL, hud_strerror(rc));
     return NULL;
@@ -450,12 +643,10 @@ static bool rt_lock(void) {
 }
 static void rt_unlock(void) { pthread_mutex_unlock(&mu); }
 
-/* The calls counted by JS since the last snapshot go to the retired period; a timed call still
- * running is counted where it will end (as in CPython, sensor/python). */
-static void snapshot_hook(sns_period *old, sns_period *fresh, bool final) {
-  collect(old);
-  for (uint32_t k = 1; k < FRAMES && !final; k++) {
-    frame *f = &frames[k];
+/* R's timed calls still running are counted where they will end (as in CPython, sensor/python). */
+static void move_running(rt *r, sns_period *old, sns_period *fresh) {
+  for (uint32_t k = 1; k < r->fresh; k++) {
+    frame *f = &r->frames[k];
     if (!f->live || !f->own || f->period != period_gen) continue;
     sns_edge *oe = sns_edge_find(old, f->fn, f->caller, f->off, f->flow);
     if (!oe || oe->count <= oe->sampled) continue;
@@ -464,9 +655,28 @@ static void snapshot_hook(sns_period *old, sns_period *fresh, bool final) {
     oe->count--;
     ne->count++;
   }
+}
+
+/* The calls counted by every environment since the last snapshot go to the retired period; an
+ * ended environment's tables are freed once collected. */
+static void snapshot_hook(sns_period *old, sns_period *fresh, bool final) {
+  for (rt *r = rts; r; r = r->next) {
+    if (!r->ready) continue;
+    collect(r, old);
+    if (!final) move_running(r, old, fresh);
+  }
   period_gen++;
-  for (uint32_t k = 1; k < FRAMES; k++)
-    if (frames[k].live) frames[k].period = period_gen;
+  for (rt **pr = &rts; *pr;) {
+    rt *r = *pr;
+    if (r->retired) {
+      *pr = r->next;
+      rt_bury(r);
+      continue;
+    }
+    for (uint32_t k = 1; k < r->fresh; k++)
+      if (r->frames[k].live) r->frames[k].period = period_gen;
+    pr = &r->next;
+  }
 }
 
 /* An edge's `off` is its call-site line already. */
@@ -560,35 +770,54 @@ static napi_value js_shutdown(napi_env env, napi_callback_info info) {
   return timed_call(env, info, sns_sender_shutdown);
 }
 
-/* counts() -> Float64Array [calls, escapes] per function, for the process. */
+/* counts() -> Float64Array [calls, escapes] per function of this environment, for the process
+ * (every environment's calls, ended ones' too; a function this environment declared twice has
+ * them at its first number). */
 static napi_value js_counts(napi_env env, napi_callback_info info) {
-  pthread_mutex_lock(&mu);
-  size_t n = 2 * (size_t)sns_nfns;
+  size_t argc = 0;
+  rt *r = args(env, info, &argc, NULL);
   napi_value ab, ret;
   void *data = NULL;
-  if (napi_create_arraybuffer(env, n * sizeof(double), &data, &ab) == napi_ok) {
+  pthread_mutex_lock(&mu);
+  size_t n = 2 * (size_t)r->nfn;
+  double *g = calloc(sns_nfns + 1, sizeof *g);
+  if (g && napi_create_arraybuffer(env, n * sizeof(double), &data, &ab) == napi_ok) {
     double *d = data;
     memset(d, 0, n * sizeof *d);
-    for (uint32_t id = 1; id <= en; id++)
-      d[2 * (size_t)idfn[id]] += (double)tot[id] + (double)(cnt[id] - prev[id]);
-    for (uint32_t f = 0; f < sns_nfns; f++) d[2 * (size_t)f + 1] = (double)errs[f];
+    for (uint32_t f = 0; f < sns_nfns; f++) g[f] = (double)gone[f];
+    for (const rt *o = rts; o; o = o->next)
+      for (uint32_t id = 1; o->ready && id <= o->en; id++) g[gfn(o, o->idfn[id])] += calls_of(o, id);
+    for (uint32_t k = 0; k < r->nfn; k++) {
+      uint32_t f = r->fng[k];
+      if (g[f] < 0) continue; /* given to an earlier number */
+      d[2 * (size_t)k] = g[f];
+      d[2 * (size_t)k + 1] = (double)errs[f];
+      g[f] = -1;
+    }
   }
   pthread_mutex_unlock(&mu);
+  free(g);
+  if (!data) {
+    napi_throw_error(env, NULL, "hud: no memory for counts()");
+    return NULL;
+  }
   napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ret);
   return ret;
 }
 
-/* edges() -> Float64Array [callee, caller (-1: none), line, calls] per edge, for the process. */
+/* edges() -> Float64Array [callee, caller (-1: none), line, calls] per edge of this environment. */
 static napi_value js_edges(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  rt *r = args(env, info, &argc, NULL);
   pthread_mutex_lock(&mu);
-  size_t n = 4 * (size_t)en;
+  size_t n = r->ready ? 4 * (size_t)r->en : 0;
   napi_value ab, ret;
   void *data = NULL;
   if (napi_create_arraybuffer(env, n * sizeof(double), &data, &ab) == napi_ok) {
     double *d = data;
-    for (uint32_t id = 1; id <= en; id++, d += 4) {
-      d[0] = idfn[id], d[1] = idc[id], d[2] = idline[id];
-      d[3] = (double)tot[id] + (double)(cnt[id] - prev[id]);
+    for (uint32_t id = 1; 4 * (size_t)id <= n; id++, d += 4) {
+      d[0] = r->idfn[id], d[1] = r->idc[id], d[2] = r->idline[id];
+      d[3] = calls_of(r, id);
     }
   }
   pthread_mutex_unlock(&mu);
@@ -617,13 +846,15 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, st.last_error, NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, o, "last_error", v);
   pthread_mutex_lock(&mu);
+  uint32_t edges = 0, alive = 0;
+  for (const rt *r = rts; r; r = r->next) edges += r->en, alive += r->fresh ? r->fresh - 1 - r->nfree : 0;
   set_num(env, o, "functions", sns_nfns);
-  set_num(env, o, "edges", en);
+  set_num(env, o, "edges", edges);
   set_num(env, o, "edges_dropped", (double)edges_dropped);
   set_num(env, o, "memory_bytes", (double)sns_mem_bytes);
   set_num(env, o, "quota", sns_quota);
   set_num(env, o, "timed_call_ns", sns_cal_sample_ns);
-  set_num(env, o, "timed_alive", FRAMES - 1 - nfree);
+  set_num(env, o, "timed_alive", alive);
   pthread_mutex_unlock(&mu);
   return o;
 }
@@ -637,21 +868,9 @@ static double core_sample_ns; /* the core's own part of a timed call */
 static void core_init(void) {
   core_rc = sns_core_init(7.0, TIMED_JS_NS);
   core_sample_ns = sns_cal_sample_ns - TIMED_JS_NS;
-  ecap = ECAP0;
-  cd = calloc(CD_CAP, sizeof *cd);
   errs = calloc(SNS_FN_PAGE * (size_t)SNS_FN_PAGES, sizeof *errs);
-  idfn = calloc(IDS, sizeof *idfn);
-  idc = calloc(IDS, sizeof *idc);
-  idfl = calloc(IDS, sizeof *idfl);
-  idline = calloc(IDS, sizeof *idline);
-  cnt = calloc(IDS, sizeof *cnt);
-  prev = calloc(IDS, sizeof *prev);
-  tot = calloc(IDS, sizeof *tot);
-  if (!core_rc && (!cd || !errs || !idfn || !idc || !idfl || !idline || !cnt || !prev || !tot ||
-                   !etable_alloc(ecap, &kf, &kc, &kfl, &ki)))
-    core_rc = HUD_ENOMEM;
-  if (idfn) idfn[0] = -3; /* id 0: an edge the table had no room for; its calls make none (js_edge) */
-  for (uint32_t s = FRAMES - 1; s >= 1; s--) free_frames[nfree++] = s;
+  gone = calloc(SNS_FN_PAGE * (size_t)SNS_FN_PAGES, sizeof *gone);
+  if (!core_rc && (!errs || !gone)) core_rc = HUD_ENOMEM;
 }
 
 /* calibrate(ns): a timed call's two calls into the addon cost NS here. */
@@ -668,59 +887,73 @@ static napi_value js_calibrate(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The environment ends (its cleanup hook): its tables are freed once the sender collected
+ * them, now when no sender runs (their calls kept in gone[] for counts()). */
+static void rt_retire(void *arg) {
+  rt *r = arg;
+  sns_sender_stats st;
+  sns_sender_get_stats(&st);
+  pthread_mutex_lock(&mu);
+  r->retired = true;
+  if (!st.running) {
+    for (rt **pr = &rts; *pr; pr = &(*pr)->next)
+      if (*pr == r) {
+        *pr = r->next;
+        rt_bury(r);
+        break;
+      }
+  }
+  pthread_mutex_unlock(&mu);
+}
+
+static napi_value js_fail_keep(napi_env env, napi_callback_info info);
+
 int hsn_runtime_init(napi_env env, napi_value exports) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, core_init); /* the loader thread loads the addon too */
   if (core_rc != 0) return -1;
+  rt *r = calloc(1, sizeof *r);
+  if (!r) return -1;
+  pthread_mutex_lock(&mu);
+  r->key = ++rt_keys;
+  r->next = rts;
+  rts = r;
+  pthread_mutex_unlock(&mu);
+  if (napi_add_env_cleanup_hook(env, rt_retire, r) != napi_ok) return -1;
   static const struct {
     const char *name;
     napi_callback cb;
   } fns[] = {{"tables", js_tables}, {"edge", js_edge},   {"timed", js_timed},       {"exitTimed", js_exit_timed},
              {"calibrate", js_calibrate},
-             {"fail", js_fail},     {"table", js_table}, {"start", js_start},       {"flush", js_flush},
+             {"fail", js_fail_keep},     {"table", js_table}, {"start", js_start},       {"flush", js_flush},
              {"shutdown", js_shutdown}, {"counts", js_counts}, {"edges", js_edges}, {"stats", js_stats}};
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     napi_value f;
-    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f) != napi_ok ||
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, r, &f) != napi_ok ||
         napi_set_named_property(env, exports, fns[i].name, f) != napi_ok)
       return -1;
   }
-  return hsn_flows_init(env, exports);
+  return hsn_flows_init(env, exports, r);
 }
 
 /* ---- for flows.c: the exception path keys of the last escaped errors ----
  * err_identity() keeps one weak reference, the last escaped error's. Node reports a rejection
  * as unhandled once the turn's microtasks ran, after other escapes maybe (several rejections in
- * one turn), so fail() is wrapped to keep the previous errors' references and ids too. */
-#define KEPT 16
-static struct {
-  napi_ref ref;
-  uintptr_t id;
-} kept[KEPT];
-static uint32_t kept_next;
-
+ * one turn), so fail() keeps the previous errors' references and ids too. */
 static napi_value js_fail_keep(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], prev_v;
   bool same = true;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc >= 2 && last_err && napi_get_reference_value(env, last_err, &prev_v) == napi_ok && prev_v &&
+  rt *r = args(env, info, &argc, argv);
+  if (argc >= 2 && r->last_err && napi_get_reference_value(env, r->last_err, &prev_v) == napi_ok && prev_v &&
       napi_strict_equals(env, prev_v, argv[1], &same) == napi_ok && !same) {
-    if (kept[kept_next].ref) napi_delete_reference(env, kept[kept_next].ref);
-    kept[kept_next].ref = NULL;
-    if (napi_create_reference(env, prev_v, 0, &kept[kept_next].ref) == napi_ok) kept[kept_next].id = last_err_id;
-    kept_next = (kept_next + 1) % KEPT;
+    uint32_t k = r->kept_next;
+    if (r->kept[k].ref) napi_delete_reference(env, r->kept[k].ref);
+    r->kept[k].ref = NULL;
+    if (napi_create_reference(env, prev_v, 0, &r->kept[k].ref) == napi_ok) r->kept[k].id = r->last_err_id;
+    r->kept_next = (k + 1) % KEPT;
   }
   return js_fail(env, info);
-}
-
-/* Replaces EXPORTS.fail with the wrapper above. 0 or -1. */
-int hsn_keep_escapes(napi_env env, napi_value exports) {
-  napi_value f;
-  if (napi_create_function(env, "fail", NAPI_AUTO_LENGTH, js_fail_keep, NULL, &f) != napi_ok ||
-      napi_set_named_property(env, exports, "fail", f) != napi_ok)
-    return -1;
-  return 0;
 }
 
 static bool is_ref_of(napi_env env, napi_ref ref, napi_value v) {
@@ -730,18 +963,18 @@ static bool is_ref_of(napi_env env, napi_ref ref, napi_value v) {
          same;
 }
 
-bool hsn_last_escape(napi_env env, napi_value err, const void **thread, const void **exc) {
+bool hsn_last_escape(napi_env env, hsn_rt *r, napi_value err, const void **thread, const void **exc) {
   napi_valuetype t;
   if (napi_typeof(env, err, &t) != napi_ok || (t != napi_object && t != napi_function)) return false;
-  *thread = &thread_marker;
-  if (is_ref_of(env, last_err, err)) {
-    *exc = (const void *)last_err_id;
+  *thread = thread_key(r);
+  if (is_ref_of(env, r->last_err, err)) {
+    *exc = (const void *)r->last_err_id;
     return true;
   }
   for (uint32_t k = 0; k < KEPT; k++) {
-    uint32_t i = (kept_next + KEPT - 1 - k) % KEPT; /* newest first */
-    if (is_ref_of(env, kept[i].ref, err)) {
-      *exc = (const void *)kept[i].id;
+    uint32_t i = (r->kept_next + KEPT - 1 - k) % KEPT; /* newest first */
+    if (is_ref_of(env, r->kept[i].ref, err)) {
+      *exc = (const void *)r->kept[i].id;
       return true;
     }
   }

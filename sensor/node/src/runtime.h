@@ -5,6 +5,9 @@
 #include <node_api.h>
 #include <stdbool.h>
 
+/* One environment's tables (runtime.c). */
+typedef struct hsn_rt hsn_rt;
+
 /* Adds the natives of lib/runtime.js (tables, edge, timed, exitTimed, fail, table, start, flush,
  * shutdown, counts, stats) and the flow natives (flows.h) to EXPORTS. 0 or -1. */
 int hsn_runtime_init(napi_env env, napi_value exports);
@@ -13,10 +16,8 @@ int hsn_runtime_init(napi_env env, napi_value exports);
 void hsn_lock(void);
 void hsn_unlock(void);
 
-/* Whether ERR is the error of one of the last escapes fail() recorded; then *THREAD and *EXC are
- * the keys of its exception path (sns_xpath_escaped). Called without the lock. */
-bool hsn_last_escape(napi_env env, napi_value err, const void **thread, const void **exc);
-/* Wraps EXPORTS.fail so that the last escaped errors' keys are kept for hsn_last_escape. */
-int hsn_keep_escapes(napi_env env, napi_value exports);
+/* Whether ERR is the error of one of the last escapes fail() recorded in R's environment; then
+ * *THREAD and *EXC are the keys of its exception path (sns_xpath_escaped). Called without the lock. */
+bool hsn_last_escape(napi_env env, hsn_rt *r, napi_value err, const void **thread, const void **exc);
 
 #endif
