@@ -51,6 +51,11 @@ try {
   assert.deepEqual(await callersOf('refuse'), { 'worker.cjs:run': 1, 'worker.cjs:<anonymous>': 1 }, 'callers of refuse');
   const refused = await hud.get(`/v1/functions/${ids.refuse}`, { service: 'workers' });
   assert.deepEqual(refused.errors_by_type, { Refused: 2 }, 'exceptions of refuse by type');
+  const xf = (await hud.get('/v1/exception-flows', { service: 'workers', limit: 100 })).flows;
+  // The worker's exception paths: one caught in run, the uncaught one escaped through the callback.
+  assert.deepEqual(xf.map((x) => [x.exception_type, x.origin?.name, x.propagated_through.map((p) => p.name),
+    x.caught_in?.name ?? null, x.escaped, x.count]).sort((a, b) => String(a).localeCompare(String(b))),
+  [['Refused', 'refuse', [], 'run', false, 1], ['Refused', 'refuse', ['<anonymous>'], null, true, 1]], 'exception paths in a worker');
   // Churn: 60 workers one after the other; each one's tables are freed once collected and its
   // functions are declared once for the process, so memory stays flat and counts stay exact.
   const churn = lastJson(node(['--import', 'hud-sensor/register', 'churn.cjs'], app, hud.sensorEnv('churn')), 'churn');

@@ -462,7 +462,8 @@ static uintptr_t err_identity(napi_env env, rt *r, napi_value err) {
   return ++r->last_err_id;
 }
 
-static const void *thread_key(const rt *r) { return (const void *)(uintptr_t)r->key; }
+/* Spread as the core expects of pointers (it drops their low 4 bits when it hashes them). */
+static const void *thread_key(const rt *r) { return (const void *)((uintptr_t)r->key << 4); }
 
 /* fail(h, err): err escapes the call h. */
 static napi_value js_fail(napi_env env, napi_callback_info info) {
