@@ -56,6 +56,14 @@ try {
   assert.deepEqual(xf.map((x) => [x.exception_type, x.origin?.name, x.propagated_through.map((p) => p.name),
     x.caught_in?.name ?? null, x.escaped, x.count]).sort((a, b) => String(a).localeCompare(String(b))),
   [['Refused', 'refuse', [], 'run', false, 1], ['Refused', 'refuse', ['<anonymous>'], null, true, 1]], 'exception paths in a worker');
+  // Seven threads counting the same functions at once while the sender snapshots every 50 ms.
+  const conc = lastJson(node(['--import', 'hud-sensor/register', 'concurrent.cjs'], app,
+    { ...hud.sensorEnv('concurrent'), HUD_FLUSH_INTERVAL: '0.05' }), 'concurrent');
+  assert.deepEqual(conc.got, conc.want, 'seven threads at once: counts in the process');
+  const concTop = await hud.get('/v1/functions/top', { service: 'concurrent', sort: 'calls', limit: 50 });
+  const concServer = {};
+  for (const f of concTop.items) if (f.module_path === 'shared.cjs' || f.name === 'check') concServer[f.name] = [f.calls, f.errors];
+  assert.deepEqual(concServer, conc.want, 'seven threads at once: counts on the server');
   // Churn: 60 workers one after the other; each one's tables are freed once collected and its
   // functions are declared once for the process, so memory stays flat and counts stay exact.
   const churn = lastJson(node(['--import', 'hud-sensor/register', 'churn.cjs'], app, hud.sensorEnv('churn')), 'churn');
@@ -65,7 +73,7 @@ try {
   assert.ok(grew < 256 * 1024, `sensor memory grew by ${grew} bytes over 50 more workers`);
   const churnTop = await hud.get('/v1/functions/top', { service: 'churn', sort: 'calls', limit: 50 });
   assert.equal(churnTop.items.find((f) => f.name === 'price' && f.module_path === 'shared.cjs')?.calls, 600, 'price on the server');
-  console.log(`workers: a CommonJS and an ES module worker run as without the sensor (results, uncaught error and its stack, exit code); every thread's calls counted and sent (price: ${got.counts.price[0]}), callers across threads exact; 60 workers in turn: sensor memory +${grew} bytes from the 10th to the 60th`);
+  console.log(`workers: a CommonJS and an ES module worker run as without the sensor (results, uncaught error and its stack, exit code); every thread's calls counted and sent (price: ${got.counts.price[0]}), callers across threads exact; 7 threads at once exact (${conc.want.price[0]} calls of price); 60 workers in turn: sensor memory +${grew} bytes from the 10th to the 60th`);
 } finally {
   hud.stop();
 }

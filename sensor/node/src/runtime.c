@@ -661,11 +661,12 @@ static void move_running(rt *r, sns_period *old, sns_period *fresh) {
 /* The calls counted by every environment since the last snapshot go to the retired period; an
  * ended environment's tables are freed once collected. */
 static void snapshot_hook(sns_period *old, sns_period *fresh, bool final) {
-  for (rt *r = rts; r; r = r->next) {
-    if (!r->ready) continue;
-    collect(r, old);
-    if (!final) move_running(r, old, fresh);
-  }
+  /* Every environment's counts first: a running call is moved only from an edge whose calls
+   * (any thread's) outnumber its timed ones. */
+  for (rt *r = rts; r; r = r->next)
+    if (r->ready) collect(r, old);
+  for (rt *r = rts; r && !final; r = r->next)
+    if (r->ready) move_running(r, old, fresh);
   period_gen++;
   for (rt **pr = &rts; *pr;) {
     rt *r = *pr;
