@@ -44,6 +44,7 @@ const callers = {
   catches: { main: 2 },                 // main long resumed
   each: { main: 1 },
   'main.<anonymous>': { each: 4, main: 1, '': 1 }, // the callback; the executor; a catch handler
+  'main.wait': { main: 1 },
   'main.onReject': { '': 1 },
   'api.twice': { main: 1 },
   'api.nested.deep': { 'api.twice': 2 },
@@ -54,6 +55,7 @@ const callers = {
   tail: { main: 1 },
   guarded: { tail: 1 },
   release: { guarded: 1 },              // from guarded's own finally, after its return
+  tock: { '': 1 },                      // a timer, while main waits in a for await over an array
   main: { '<anonymous>': 1 },           // the driver, after its own await (ES module) or not
 };
 // The call-site line of each edge in its caller (fixtures/workload.cjs; main's caller is the
@@ -71,11 +73,11 @@ const callerLines = {
   catches: { main: 48 },
   'main.<anonymous>': { each: 24, main: 52, '': 0 },
   'api.nested.deep': { 'api.twice': 26 },
-  onRejectName: { main: 58 },
-  next1: { '': 0, close: 68 },
-  pair: { tail: 72 },
-  rejects: { tail: 70 },
-  release: { guarded: 77 },
+  onRejectName: { main: 60 },
+  next1: { '': 0, close: 70 },
+  pair: { tail: 74 },
+  rejects: { tail: 72 },
+  release: { guarded: 79 },
   tail: { main: 54 },
   main: { '<anonymous>': 9 },
 };

@@ -242,30 +242,27 @@ function v(x) {
 // fa(h, getp, iterable): `for await` over ITERABLE in the call h (src/rewrite.c); GETP() is the
 // call's __hud_p. Each next() (and return()) is where the loop suspends: the call stops being
 // current after the inner next() ran (an async generator's body starts there, called by this
-// call); the inner promise is returned as it is, so the loop takes the same ticks.
+// call). An async iterator's promise is returned as it is, so the loop takes the same ticks; a
+// sync iterable (an array of promises) stays one, wrapped the same way, so that the loop's own
+// async-from-sync iterator awaits each value as it would.
 function fa(h, getp, iterable) {
   if (iterable == null) return iterable; // the loop throws its own TypeError
-  const get = iterable[Symbol.asyncIterator];
-  if (typeof get !== 'function') return iterable; // a sync iterable: no wrapper (not exact)
-  return {
-    [Symbol.asyncIterator]() {
-      const it = get.call(iterable);
-      const w = {
-        next(x) {
-          const p = it.next(x);
-          s(h, getp());
-          return p;
-        },
-      };
-      if (typeof it.return === 'function')
-        w.return = (x) => {
-          const p = it.return(x);
-          s(h, getp());
-          return p;
-        };
-      return w;
-    },
+  const async = iterable[Symbol.asyncIterator];
+  const get = typeof async === 'function' ? async : async == null ? iterable[Symbol.iterator] : undefined;
+  if (typeof get !== 'function') return iterable; // the loop throws its own TypeError
+  const step = (it, method) => (...a) => {
+    const p = method.apply(it, a);
+    s(h, getp());
+    return p;
   };
+  const wrap = () => {
+    const it = get.call(iterable);
+    if ((typeof it !== 'object' || it === null) && typeof it !== 'function') return it; // the loop's TypeError
+    const w = { next: step(it, it.next) };
+    if (typeof it.return === 'function') w.return = step(it, it.return);
+    return w;
+  };
+  return get === async ? { [Symbol.asyncIterator]: wrap } : { [Symbol.iterator]: wrap };
 }
 
 const UNDECLARED = 0x3fffffff;
