@@ -39,6 +39,10 @@ for (const workload of ['workload.cjs', 'workload.mjs']) {
     checked++;
   }
 }
+// `for await` keeps Node's order of ticks (the sensor wraps each loop's iterator).
+const orderPlain = lastJson(node(['await_order.cjs'], app), 'await order plain');
+const order = lastJson(node(['--import', 'hud-sensor/register', 'await_order.cjs'], app, { HUD_ENABLE: '1', HUD_STATUS: 'off' }), 'await order');
+assert.deepEqual(order.log, orderPlain.log, 'for await: the order of ticks changes');
 // Rewrite edge cases (fixtures/edge.{cjs,mjs}: hashbang, directives, empty bodies, nested
 // arrows, default parameters, derived constructors, accessors, default exports, private methods).
 fs.mkdirSync(path.join(app, 'node_modules', 'dep'));
