@@ -346,6 +346,37 @@ try {
       checkDuration(`flows-${name}`, 'queue charge', 1);
     }
     summary.push('bullmq 5 (CommonJS and ES module apps) and 6, 2 queue flows each');
+    // Sandboxed processors (bullmq_sandbox.cjs: a processor file BullMQ runs in child processes,
+    // or in worker threads): the parent counts the jobs, the child's functions run in the
+    // job's queue flow. The parent only sees a rebuilt Error (BullMQ sends message and stack),
+    // so the escaped type is Error; the exception path recorded in the child names Boom.
+    for (const [pkg, mode] of [['bullmq', 'fork'], ['bullmq', 'threads'], ['bullmq6', 'fork']]) {
+      const name = `sandbox-${pkg}-${mode}`;
+      const { Queue } = load(pkg);
+      const worker = await start(process.execPath, ['--import', 'hud-sensor/register', 'bullmq_sandbox.cjs', String(rport), name, pkg, mode],
+        { cwd: dir, env: sensorEnv(`flows-${name}`) }, (out) => (/"ready":true/.test(out) ? true : undefined));
+      const queue = new Queue(name, { connection });
+      const jobs = [];
+      for (let n = 1; n <= 5; n++) jobs.push(['charge', { n }]);
+      for (let n = 1; n <= 3; n++) jobs.push(['refund', { n, fail: n === 2 }]);
+      await Promise.all(jobs.map(([job, data]) => queue.add(job, data, { attempts: 1 })));
+      let counts;
+      for (let k = 0; k < 150; k++) {
+        counts = await queue.getJobCounts('completed', 'failed');
+        if (counts.completed + counts.failed >= jobs.length) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(counts, { completed: 7, failed: 1 }, `${name}: jobs`);
+      await queue.close();
+      assert.equal(await stop(worker.child, name), 0, `${name}: exit\n${worker.stderr()}`);
+      assert.deepEqual(await flows(`flows-${name}`), {
+        'queue charge': { calls: 5, errors: 0, status: {}, exceptions: {}, functions: { processor: [5, 0], processJob: [5, 0], price: [5, 0] } },
+        'queue refund': { calls: 3, errors: 1, status: {}, exceptions: { Boom: 1 },
+          functions: { processor: [3, 0], processJob: [3, 1], price: [2, 0], explode: [1, 1] } },
+      }, `${name}: flows on the server`);
+      assert.deepEqual(escaped(`flows-${name}`), { 'queue refund': { Error: 1 } }, `${name}: exceptions that escaped each flow`);
+    }
+    summary.push('sandboxed processors (bullmq 5 in child processes and in worker threads, 6 in child processes)');
   }
   console.log(`frameworks: ${summary.join(', ')}: exact counts, status mix, errors and functions per flow`);
 } finally {

@@ -381,6 +381,23 @@ function bullmqWorker(Worker) {
   };
 }
 
+// A sandboxed processor (a file BullMQ runs in a child process or a worker thread): the parent's
+// callProcessJob above counts the job; here, in the child, the processor's calls run in the same
+// queue flow (flows are named by task and queue, so both sides' records meet on the server).
+function bullmqChild(ChildProcessor) {
+  const start = ChildProcessor && ChildProcessor.prototype.start;
+  if (typeof start !== 'function') return;
+  ChildProcessor.prototype.start = function hudStart(jobJson, ...rest) {
+    const job = jobJson !== null && typeof jobJson === 'object' ? jobJson : {};
+    const state = runtime.enterFlow(queueFlow(String(job.name), String(job.queueName)));
+    try {
+      return start.call(this, jobJson, ...rest); // runs the processor up to its first await
+    } finally {
+      runtime.leaveFlow(state);
+    }
+  };
+}
+
 // ---- exceptions that escape the flow: unhandled rejections, uncaught exceptions ----
 // Node emits 'unhandledRejection' through process.emit in every --unhandled-rejections mode but
 // strict; a listener of ours would change the default (no listener: the process ends), so
@@ -444,6 +461,7 @@ const patches = [
   ['koa', 'lib/application.js', (m) => koaApplication(m.exports)],
   ['koa-compose', 'index.js', koaCompose],
   ['bullmq', 'dist/cjs/classes/worker.js', (m) => bullmqWorker(m.exports.Worker)],
+  ['bullmq', 'dist/cjs/classes/child-processor.js', (m) => bullmqChild(m.exports.ChildProcessor)],
 ];
 const patchedFiles = new Set(patches.map((p) => p[1]));
 
