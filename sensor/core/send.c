@@ -465,7 +465,9 @@ static pending *build_batch(sns_period *p, uint32_t nfns, hud_time_ns end_wall, 
   return pd;
 }
 
-static void backlog_push(pending *pd) {
+/* Drops the oldest batches until one more fits. Before the next batch is built: a dropped batch's
+ * declarations are then carried by that batch (lose()), also when it is the last one at exit. */
+static void backlog_make_room(void) {
   pthread_mutex_lock(&S.mu);
   while (S.n_backlog >= S.s.backlog_max && S.head) {
     pending *old = S.head;
@@ -478,6 +480,11 @@ static void backlog_push(pending *pd) {
     free(old->json);
     free(old);
   }
+  pthread_mutex_unlock(&S.mu);
+}
+
+static void backlog_push(pending *pd) {
+  pthread_mutex_lock(&S.mu);
   if (S.tail)
     S.tail->next = pd;
   else
@@ -579,6 +586,7 @@ static bool snapshot_and_queue(bool final) {
   for (uint32_t i = 1; i < old->flows_cap && empty; i++)
     if (old->flows[i].count) empty = false;
   if (!empty) {
+    backlog_make_room();
     pending *pd = build_batch(old, nfns, now, interval_ns);
     if (pd) backlog_push(pd);
   }
