@@ -320,6 +320,84 @@ function candidates() {
     },
   };
 
+  // N. As M (J ending where it returns), the sampling armed per function by the sender instead of
+  // a countdown: a load, no store per call.
+  const arm = new Int32Array(1 << 20);
+  const N = {
+    c: NOBODY,
+    enter(n) {
+      const ph = N.c;
+      let h;
+      if ((arm[n] | ph) < 0) h = timedC(n, ph, 1);
+      else if (kid[2 * n] === (ph ^ flk)) {
+        h = kid[2 * n + 1];
+        cnt[h]++;
+      } else h = countJ(n, ph);
+      N.c = h;
+      return h;
+    },
+    x(h, p, y) {
+      N.c = p;
+      if (h < 0) slow.exitTimed(h);
+      return y;
+    },
+    exit(h, p) {
+      N.c = p;
+      if (h < 0) slow.exitTimed(h);
+    },
+  };
+  // The floor and its parts: Z the current call alone; P with one counter per function (exact
+  // counts, no caller edges); Q with the per-function edge cache looked up, nothing counted.
+  const fcnt = new Int32Array(1 << 20);
+  const P = {
+    c: NOBODY,
+    enter(n) {
+      const ph = P.c;
+      fcnt[n]++;
+      P.c = n;
+      return n;
+    },
+    x(h, p, y) {
+      P.c = p;
+      return y;
+    },
+    exit(h, p) {
+      P.c = p;
+    },
+  };
+  const Q = {
+    c: NOBODY,
+    enter(n) {
+      const ph = Q.c;
+      let h;
+      if (kid[2 * n] === (ph ^ flk)) h = kid[2 * n + 1];
+      else h = countJ(n, ph);
+      Q.c = h;
+      return h;
+    },
+    x(h, p, y) {
+      Q.c = p;
+      return y;
+    },
+    exit(h, p) {
+      Q.c = p;
+    },
+  };
+  const Z = {
+    c: NOBODY,
+    enter(n) {
+      const ph = Z.c;
+      Z.c = n;
+      return n;
+    },
+    x(h, p, y) {
+      Z.c = p;
+      return y;
+    },
+    exit(h, p) {
+      Z.c = p;
+    },
+  };
   // Each hooks object is a global constant as `__hud` is, and each fib its own compiled
   // script (closures of one literal would share their type feedback).
   const H = { c: NOBODY, fl: 0, lastc, lastf, lasts, ck, cd, count: countB, timed: timedC, exitTimed: slow.exitTimed };
@@ -330,12 +408,16 @@ function candidates() {
     if (h < 0) slow.exitTimed(h);
     return y;
   };
-  const hooks = { A, B, C, D, E, F, G, H, I, J, K, T, fail: () => {} };
+  const hooks = { A, B, C, D, E, F, G, H, I, J, K, T, N, Z, P, Q, fail: () => {} };
   for (const [k, o] of Object.entries(hooks)) Object.defineProperty(globalThis, `__hud${k}`, { value: o });
   Object.defineProperty(globalThis, '__hudcur', { value: cur });
   const make = (src) => new Function(`${src}; return fib;`)(); // eslint-disable-line no-new-func
   const expr = 'n < 2 ? n : fib(n - 1) + fib(n - 2)';
   const body = `return ${expr};`;
+  // Ending where it returns (the runtime's shape, src/rewrite.c), over hooks object K.
+  const atReturn = (k, n) => make(`function fib(n) { const __hud_p = __hud${k}.c, __hud_h = __hud${k}.enter(${n});
+      try { return __hud${k}.x(__hud_h, __hud_p, ${expr}) }
+      catch (e) { __hudfail(__hud_h, e); __hud${k}.exit(__hud_h, __hud_p); throw e } __hud${k}.exit(__hud_h, __hud_p) }`);
   const local = (k, n, read = `__hud${k}.c`) =>
     make(`function fib(n) { const __hud_p = ${read}, __hud_h = __hud${k}.enter(${n}); try { ${body} }
       catch (e) { __hudfail(__hud_h, e); throw e } finally { __hud${k}.exit(__hud_h, __hud_p) } }`);
@@ -352,9 +434,11 @@ function candidates() {
     'I = C with the flow folded into the cache key': local('I', 9),
     'J = I with [key, edge id] interleaved, counts by edge id': local('J', 10),
     'K = J with the countdown interleaved too': local('K', 11),
-    'M = J ending where it returns, no finally (the runtime now)': make(`function fib(n) { const __hud_p = __hudJ.c,
-      __hud_h = __hudJ.enter(12); try { return __hudJ.x(__hud_h, __hud_p, ${expr}) }
-      catch (e) { __hudfail(__hud_h, e); __hudJ.exit(__hud_h, __hud_p); throw e } __hudJ.exit(__hud_h, __hud_p) }`),
+    'M = J ending where it returns, no finally (the runtime now)': atReturn('J', 12),
+    'N = M with sampling armed (load only)': atReturn('N', 16),
+    'P = Z + a counter per function': atReturn('P', 19),
+    'Q = Z + the edge cache check, no count': atReturn('Q', 20),
+    'Z floor: current call only, M ending': atReturn('Z', 17),
     'T1 empty hooks, try/catch/finally': local('T', 13),
     'T2 empty hooks, try/finally': make(`function fib(n) { const __hud_p = __hudT.c, __hud_h = __hudT.enter(14);
       try { ${body} } finally { __hudT.exit(__hud_h, __hud_p) } }`),
