@@ -22,7 +22,9 @@ export const VARIANTS = {
   esm2015: ['--target', 'ES2015', '--module', 'es2015', '--moduleResolution', 'bundler'],
   inline: ['--sourceMap', 'false', '--inlineSourceMap', '--inlineSources'],
 };
-export const RUN = ['cjs2020', 'cjs2015', 'esm2020', 'esm2015', 'inline'];
+// And a bundle: esbuild (tsx's own dependency) puts each entry point with everything it imports
+// in one file whose map names all the .ts sources.
+export const RUN = ['cjs2020', 'cjs2015', 'esm2020', 'esm2015', 'inline', 'bundle'];
 
 // Whether npm is there (else the suites skip with 77).
 export function haveNpm() {
@@ -55,4 +57,8 @@ export function compile(pkg) {
     assert.equal(r.status, 0, `tsc ${name}: ${r.stdout}${r.stderr}`);
     if (name.startsWith('esm')) fs.writeFileSync(path.join(out, 'package.json'), '{"type": "module"}');
   }
+  const esbuild = path.join(NM, 'esbuild', 'bin', 'esbuild');
+  const r = spawnSync(esbuild, ['src/main.ts', 'src/stack_main.ts', '--bundle', '--platform=node', '--sourcemap',
+    '--outdir=bundle', '--log-level=warning'], { cwd: APP, encoding: 'utf8', timeout: 120000 });
+  assert.equal(r.status, 0, `esbuild: ${r.stdout}${r.stderr}`);
 }

@@ -64,13 +64,14 @@ function compare(what, files, idx) {
     const p = tsmap.plan(native, src, file, {});
     if (!p) continue;
     s.files++;
-    if (!seen.has(p.mod)) {
+    const part = p.parts[0];
+    if (!seen.has(part.mod)) {
       const m = new Map();
-      for (const k of idx.get(p.mod) || []) m.set(k, (m.get(k) || 0) + 1);
-      seen.set(p.mod, m);
+      for (const k of idx.get(part.mod) || []) m.set(k, (m.get(k) || 0) + 1);
+      seen.set(part.mod, m);
     }
-    const rest = seen.get(p.mod);
-    const f = p.fns;
+    const rest = seen.get(part.mod);
+    const f = part.fns;
     s.js += p.slots.length;
     p.slots.forEach((m, k) => {
       if (m < 0) {
@@ -87,7 +88,7 @@ function compare(what, files, idx) {
           if (s.samples.length < 10) s.samples.push(`paired ${p.js.names[k]} with ${f.names[m]} (${path.basename(file)})`);
         }
       }
-      const e = `${p.mod}|${f.names[m]}|${f.ids[m]}|${f.startLines[m]}|${f.endLines[m]}`;
+      const e = `${part.mod}|${f.names[m]}|${f.ids[m]}|${f.startLines[m]}|${f.endLines[m]}`;
       if (rest.get(e)) {
         s.same++;
         rest.set(e, rest.get(e) - 1);

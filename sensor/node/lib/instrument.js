@@ -33,11 +33,11 @@ function wanted(file, opts) {
 // reports in stack frames (the path for CommonJS, the file: URL for ES modules).
 function rewrite(source, file, key, url, opts) {
   let mod = config.modulePath(file, opts.root);
-  // Compiled TypeScript enters the .ts file's functions (lib/tsmap.js); a map that cannot be
-  // used leaves the module under its own identity.
+  // Compiled TypeScript enters the .ts file's functions, a bundle its sources' (lib/tsmap.js); a
+  // map that cannot be used leaves the module under its own identity.
   let ts = null;
   try {
-    ts = tsmap.plan(native, source, file, opts);
+    ts = tsmap.plan(native, source, file, { ...opts, wanted: (f) => wanted(f, opts) });
   } catch {
     stats.unmapped++;
   }
@@ -63,8 +63,10 @@ function rewrite(source, file, key, url, opts) {
   stats.functions += r.instrumented;
   let table = [r.ids, r.names, key, Array.from(r.inserts), mod, Array.from(r.meta), r.hashes];
   if (ts) {
-    table = [ts.fns.ids, ts.fns.names, key, Array.from(r.inserts), ts.mod, tsmap.meta(ts, r.meta), ts.fns.hashes,
-      ts.lineMap];
+    // The first original file's table, then the others' (a bundle), numbered on after it.
+    const metas = tsmap.meta(ts, r.meta), [p0] = ts.parts;
+    const more = ts.parts.slice(1).map((p, i) => [p.fns.ids, p.fns.names, p.mod, metas[i + 1], p.fns.hashes]);
+    table = [p0.fns.ids, p0.fns.names, key, Array.from(r.inserts), p0.mod, metas[0], p0.fns.hashes, ts.lineMap, more];
     stats.typescript++;
   }
   let code = `${r.code}\n;function __hud_t(){return${JSON.stringify(table)}}`;

@@ -268,15 +268,20 @@ function fa(h, getp, iterable) {
 const UNDECLARED = 0x3fffffff;
 let tableFailed = false;
 
+// T: [ids, names, file, inserts, module_path, meta, hashes, lineMap, more]: the module's functions;
+// more (a bundle): [ids, names, module_path, meta, hashes] of the other files its functions came
+// from, numbered on after the first's. Returns the module's first number.
 function table(t) {
-  const [tids, tnames, file, inserts, mod, meta, hashes, lineMap] = t;
+  const [tids, tnames, file, inserts, mod, meta, hashes, lineMap, more] = t;
   stack.register(file, inserts);
-  // Compiled TypeScript: the .ts line of each compiled line (lib/tsmap.js).
+  // Compiled TypeScript and bundles: the original line of each compiled line (lib/tsmap.js).
   lineFiles.set(file, Array.isArray(lineMap) ? lineMap : true);
   const where = file.startsWith('file:') ? fileURLToPath(file) : file;
+  const parts = [[tids, tnames, mod, meta, hashes], ...(more || [])];
   let base;
   try {
     base = native.table(tids, tnames, where, mod, Int32Array.from(meta), hashes);
+    for (let i = 1; i < parts.length; i++) native.table(parts[i][0], parts[i][1], where, parts[i][2], Int32Array.from(parts[i][3]), parts[i][4]);
   } catch (err) {
     // Out of memory or of function slots: the module runs, its calls are not recorded
     // (indices past every declared function, which the addon ignores).
@@ -285,13 +290,15 @@ function table(t) {
     base = UNDECLARED;
   }
   if (base === UNDECLARED) return base;
-  for (let k = 0; k < tids.length; k++) {
-    ids[base + k] = tids[k];
-    names[base + k] = tnames[k];
-    modules[base + k] = mod;
-    fnFile[base + k] = file;
-    fnLines[base + k] = [meta[3 * k], meta[3 * k + 1]];
-  }
+  let n = base;
+  for (const [pids, pnames, pmod, pmeta] of parts)
+    for (let k = 0; k < pids.length; k++, n++) {
+      ids[n] = pids[k];
+      names[n] = pnames[k];
+      modules[n] = pmod;
+      fnFile[n] = file;
+      fnLines[n] = [pmeta[3 * k], pmeta[3 * k + 1]];
+    }
   return base;
 }
 

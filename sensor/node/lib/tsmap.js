@@ -1,7 +1,11 @@
 'use strict';
 // Compiled TypeScript: a JavaScript module whose source map has one TypeScript source counts
 // its functions under the identity of that .ts file, as hud-index names it (module_path,
-// qualname, function_id, lines), so that lenses land on the code the engineer edits.
+// qualname, function_id, lines), so that lenses land on the code the engineer edits. A bundle
+// (esbuild, webpack, rollup: a map of several sources) counts each function under the identity
+// of the source file it came from, TypeScript or JavaScript, for the sources that are the
+// service's own code (or included); the bundler's own helpers and the other sources' functions
+// stay as they are.
 //
 // The .ts text (the map's sourcesContent, else the file) goes through the same source index
 // as hud-index; the table the module registers is the .ts file's functions. Each compiled
@@ -43,6 +47,31 @@ function tsSource(map, dir) {
   } catch {
     return null;
   }
+}
+
+const JS = /\.(c|m)?jsx?$/;
+
+// The sources of a bundle's map its functions count under: [{file, text, index, lang}] for each
+// TypeScript or JavaScript source named by a path or a file: URL (not FILE itself), whose text is
+// at hand (sourcesContent, else the file) and which WANTED(path) accepts.
+function bundleSources(map, dir, file, wanted) {
+  const out = [];
+  map.sources.forEach((s, i) => {
+    if (typeof s !== 'string' || !(TS.test(s) || JS.test(s))) return;
+    if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !s.startsWith('file:')) return;
+    const f = sourcemap.sourcePath(map, dir, i);
+    if (!f || f === file || !wanted(f)) return;
+    let text = Array.isArray(map.sourcesContent) ? map.sourcesContent[i] : null;
+    if (typeof text !== 'string') {
+      try {
+        text = fs.readFileSync(f, 'utf8');
+      } catch {
+        return;
+      }
+    }
+    out.push({ file: f, text, index: i, lang: f.endsWith('.tsx') ? 'tsx' : TS.test(f) ? 'typescript' : 'javascript' });
+  });
+  return out;
 }
 
 // The last part of a qualname as a name to compare, or null when it says nothing: anonymous,
@@ -138,55 +167,80 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
   return slots;
 }
 
-// For SOURCE (the compiled text of FILE): {file, mod, fns, js, slots} — the .ts file, its
-// module_path, its functions and the compiled ones (the addon's functions()), and the slots
-// for instrument() — or null when SOURCE is not compiled TypeScript with a usable map.
+// For SOURCE (the compiled text of FILE): {parts, js, slots, lineMap} — parts: the original
+// files its functions count under, [{file, mod, fns}] (their functions, the addon's functions(),
+// numbered one part after the other), js: the compiled ones, slots for instrument() over the
+// parts' functions, lineMap: the original line of each compiled line — or null when SOURCE is
+// not compiled TypeScript nor a bundle with a usable map. OPTS.wanted(path): whether a bundle's
+// source is instrumented (lib/instrument.js).
 function plan(native, source, file, opts) {
   if (!HAS_MAP.test(source)) return null;
   const loaded = sourcemap.load(source, file);
   if (!loaded) return null;
-  const src = tsSource(loaded.map, loaded.dir);
-  if (!src) return null;
+  const ts = tsSource(loaded.map, loaded.dir);
+  const srcs = ts ? [{ ...ts, lang: ts.file.endsWith('.tsx') ? 'tsx' : 'typescript' }]
+    : loaded.map.sources.length >= 2 && opts.wanted ? bundleSources(loaded.map, loaded.dir, file, opts.wanted) : [];
+  if (!srcs.length) return null;
   let lines;
   try {
     lines = sourcemap.decode(loaded.map.mappings);
   } catch {
     return null;
   }
-  const mod = config.modulePath(src.file, opts.root);
-  const lang = src.file.endsWith('.tsx') ? 'tsx' : 'typescript';
-  const fns = native.functions(src.text, mod, lang);
   const js = native.functions(source, config.modulePath(file, opts.root), 'javascript');
-  return { file: src.file, mod, fns, js, slots: match(js, source, fns, src.text, lines, src.index),
-    lineMap: lineMap(lines, src.index) };
+  const slots = new Int32Array(js.ids.length).fill(-1);
+  const parts = [];
+  let offset = 0;
+  for (const src of srcs) {
+    const mod = config.modulePath(src.file, opts.root);
+    const fns = native.functions(src.text, mod, src.lang);
+    const mine = match(js, source, fns, src.text, lines, src.index);
+    let used = false;
+    for (let k = 0; k < mine.length; k++)
+      if (mine[k] >= 0 && slots[k] < 0) {
+        slots[k] = offset + mine[k];
+        used = true;
+      }
+    if (!used && !ts) continue; // a source none of whose functions is in the bundle
+    parts.push({ file: src.file, mod, fns, offset });
+    offset += fns.ids.length;
+  }
+  if (!parts.length) return null;
+  return { parts, js, slots, lineMap: lineMap(lines, new Set(srcs.map((x) => x.index))) };
 }
 
-// The .ts line (1-based) of each compiled line: that of its first segment in the .ts source, 0
-// for a line with none (call-site lines, lib/runtime.js).
-function lineMap(lines, srcIndex) {
+// The original line (1-based) of each compiled line: that of its first segment in one of
+// SOURCES (map indexes), 0 for a line with none (call-site lines, lib/runtime.js).
+function lineMap(lines, sources) {
   return lines.map((segs) => {
-    for (const g of segs) if (g[1] === srcIndex) return g[2] + 1;
+    for (const g of segs) if (sources.has(g[1])) return g[2] + 1;
     return 0;
   });
 }
 
-// The runtime's declarations of the .ts functions: [start, end, flags (1 async, 2 generator)] per
-// function of PLAN's table, lines of the .ts. A generator is one whose compiled function is one,
-// unless the .ts function is async and its compiled one is not (tsc's downlevel __awaiter runs
-// the body as a generator; an async generator compiled that way is declared as not one).
+// The runtime's declarations of each part's functions: [start, end, flags (1 async, 2
+// generator)] per function, lines of its original file. A generator is one whose compiled
+// function is one, unless the original function is async and its compiled one is not (tsc's
+// downlevel __awaiter runs the body as a generator; an async generator compiled that way is
+// declared as not one).
 function meta(plan, jsMeta) {
-  const { fns, slots } = plan;
-  const out = [];
-  const gen = new Uint8Array(fns.ids.length);
+  const { parts, slots } = plan;
+  const total = parts.reduce((n, p) => n + p.fns.ids.length, 0);
+  const gen = new Uint8Array(total);
+  const partOf = (g) => parts.findLast((p) => p.offset <= g);
   for (let k = 0; k < slots.length; k++) {
-    const m = slots[k];
-    if (m < 0) continue;
+    const g = slots[k];
+    if (g < 0) continue;
+    const p = partOf(g);
     const fl = jsMeta[3 * k + 2];
-    if (fl & 2 && (!fns.async[m] || fl & 1)) gen[m] = 1;
+    if (fl & 2 && (!p.fns.async[g - p.offset] || fl & 1)) gen[g] = 1;
   }
-  for (let m = 0; m < fns.ids.length; m++)
-    out.push(fns.startLines[m], fns.endLines[m], (fns.async[m] ? 1 : 0) | (gen[m] ? 2 : 0));
-  return out;
+  return parts.map((p) => {
+    const out = [];
+    for (let m = 0; m < p.fns.ids.length; m++)
+      out.push(p.fns.startLines[m], p.fns.endLines[m], (p.fns.async[m] ? 1 : 0) | (gen[p.offset + m] ? 2 : 0));
+    return out;
+  });
 }
 
 module.exports = { plan, match, meta, tsSource, TS };
