@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { node, lastJson } from './support.mjs';
 import { APP, NM, RUN, haveNpm } from './ts_support.mjs';
@@ -57,31 +58,37 @@ for (const v of RUN) {
   for (const [edge, line] of Object.entries(tsLines)) assert.equal(lines[edge], line, `${v}: call-site line of ${edge}`);
   n++;
 }
-// A JavaScript bundle: the ground-truth workload (fixtures/workload.cjs) bundled by esbuild with
-// an entry of its own (and rxjs) counts under workload.cjs's identity, exactly
-// fixtures/expected.json; rxjs's functions are not instrumented.
+// JavaScript bundles: the ground-truth workload (fixtures/workload.cjs) bundled with an entry of
+// its own and rxjs, by esbuild (sources as paths) and by webpack (webpack:// URLs), counts under
+// src/workload.cjs, exactly fixtures/expected.json; rxjs's functions are not instrumented.
 const jsb = path.join(APP, 'jsbundle');
 fs.rmSync(jsb, { recursive: true, force: true });
 fs.mkdirSync(path.join(jsb, 'src'), { recursive: true });
 fs.copyFileSync(path.join(here, 'fixtures', 'workload.cjs'), path.join(jsb, 'src', 'workload.cjs'));
-// rxjs bundled too: node_modules sources are not the service's, their functions stay as they are.
 fs.writeFileSync(path.join(jsb, 'src', 'entry.cjs'), "require('rxjs').of(1).subscribe(() => {});\n" +
   "require('./workload.cjs').main().then((result) => {\n" +
   "  const counts = globalThis.__hud ? globalThis.__hud.counts() : null;\n" +
   "  process.stdout.write(`${JSON.stringify({ result, counts })}\\n`);\n});\n");
 const eb = spawnSync(path.join(NM, 'esbuild', 'bin', 'esbuild'), ['src/entry.cjs', '--bundle', '--platform=node', '--sourcemap',
-  '--outfile=dist/app.js', '--log-level=warning'], { cwd: jsb, encoding: 'utf8', timeout: 60000 });
+  '--outfile=esbuild/app.js', '--log-level=warning'], { cwd: jsb, encoding: 'utf8', timeout: 60000 });
 assert.equal(eb.status, 0, eb.stderr);
-const jsPlain = lastJson(node([path.join('dist', 'app.js')], jsb), 'js bundle plain');
-const jsGot = lastJson(node(['--import', 'hud-sensor/register', path.join('dist', 'app.js')], jsb,
-  { HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_ROOT: jsb }), 'js bundle');
-assert.deepEqual(jsGot.result, jsPlain.result, 'js bundle: the program\'s results change');
-const jsCounts = {};
-for (const c of Object.values(jsGot.counts)) {
-  assert.match(c.module_path, /^src\/(workload|entry)\.cjs$/, `js bundle: ${c.module_path} ${c.name}`);
-  if (c.module_path === 'src/workload.cjs') jsCounts[c.name] = [c.calls, c.errors];
-}
+const webpack = createRequire(path.join(NM, 'index.js'))('webpack');
+await new Promise((resolve, reject) => webpack({ mode: 'none', target: 'node', context: jsb, entry: './src/entry.cjs',
+  output: { path: path.join(jsb, 'webpack'), filename: 'app.js' }, devtool: 'source-map' },
+(err, stats) => (err || stats.hasErrors() ? reject(err || new Error(stats.toString())) : resolve())));
 const jsExpected = JSON.parse(fs.readFileSync(path.join(here, 'fixtures', 'expected.json'), 'utf8'));
-assert.deepEqual(jsCounts, jsExpected, 'js bundle: counts under src/workload.cjs');
+for (const bundler of ['esbuild', 'webpack']) {
+  const entry = path.join(bundler, 'app.js');
+  const jsPlain = lastJson(node([entry], jsb), `${bundler} bundle plain`);
+  const jsGot = lastJson(node(['--import', 'hud-sensor/register', entry], jsb,
+    { HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_ROOT: jsb }), `${bundler} bundle`);
+  assert.deepEqual(jsGot.result, jsPlain.result, `${bundler} bundle: the program's results change`);
+  const jsCounts = {};
+  for (const c of Object.values(jsGot.counts)) {
+    assert.match(c.module_path, /^src\/(workload|entry)\.cjs$/, `${bundler} bundle: ${c.module_path} ${c.name}`);
+    if (c.module_path === 'src/workload.cjs') jsCounts[c.name] = [c.calls, c.errors];
+  }
+  assert.deepEqual(jsCounts, jsExpected, `${bundler} bundle: counts under src/workload.cjs`);
+}
 console.log(`typescript ground truth: ${n} variants (${RUN.join(', ')}), ${Object.keys(want).length} .ts functions each, exact; ` +
-  `a JavaScript bundle: ${Object.keys(jsCounts).length} functions of its source file, exact`);
+  `JavaScript bundles by esbuild and webpack: ${Object.keys(jsExpected).length} functions of their source file, exact`);

@@ -17,6 +17,7 @@
 // generators (`return __awaiter(this, ..., function* () {...})`) count on the inner generator,
 // which runs the body once per call and sees its exceptions.
 const fs = require('node:fs');
+const path = require('node:path');
 const config = require('./config');
 const sourcemap = require('./sourcemap');
 
@@ -51,15 +52,21 @@ function tsSource(map, dir) {
 
 const JS = /\.(c|m)?jsx?$/;
 
+// webpack names a source `webpack://<namespace>/./<path below the project root>`; its own
+// modules (webpack/runtime/...) and externals have no file extension of ours.
+const WEBPACK = /^webpack:\/\/[^/]*\/(?:\.\/)?/;
+
 // The sources of a bundle's map its functions count under: [{file, text, index, lang}] for each
-// TypeScript or JavaScript source named by a path or a file: URL (not FILE itself), whose text is
-// at hand (sourcesContent, else the file) and which WANTED(path) accepts.
-function bundleSources(map, dir, file, wanted) {
+// TypeScript or JavaScript source named by a path, a file: URL or a webpack:// URL (below ROOT,
+// the project: HUD_ROOT, else the bundle's package root), not FILE itself, whose text is at hand
+// (sourcesContent, else the file) and which WANTED(path) accepts.
+function bundleSources(map, dir, file, wanted, root) {
   const out = [];
   map.sources.forEach((s, i) => {
     if (typeof s !== 'string' || !(TS.test(s) || JS.test(s))) return;
-    if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !s.startsWith('file:')) return;
-    const f = sourcemap.sourcePath(map, dir, i);
+    const webpack = WEBPACK.test(s);
+    if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !s.startsWith('file:') && !webpack) return;
+    const f = webpack ? (root ? path.join(root, s.replace(WEBPACK, '')) : null) : sourcemap.sourcePath(map, dir, i);
     if (!f || f === file || !wanted(f)) return;
     let text = Array.isArray(map.sourcesContent) ? map.sourcesContent[i] : null;
     if (typeof text !== 'string') {
@@ -117,6 +124,19 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
     if (slots[k] >= 0) continue;
     const at = key(sourcemap.before(lines, ...pos(js.points, k, 0)));
     if (at) [byStart.get(at), byName.get(at)].some((m) => take(k, m));
+  }
+  // Maps that mark only where lines or statements start (webpack's, for the module code it
+  // copies as it is): the function's name (or definition) at the same distance from the segment
+  // before it on its line, in the source, is a .ts function's.
+  for (let k = 0; k < n; k++) {
+    if (slots[k] >= 0) continue;
+    for (const o of [2, 0]) {
+      const [l, c] = pos(js.points, k, o);
+      const seg = sourcemap.before(lines, l, c);
+      if (!seg || seg[1] !== srcIndex) continue;
+      const at = `${seg[2]}:${seg[3] + c - seg[0]}`;
+      if ([byName.get(at), byStart.get(at)].some((m) => take(k, m))) break;
+    }
   }
   // A function whose head maps only from its parameters or a modifier: ES5 moves a default
   // parameter's arrow into the body (`if (f === void 0) { f = function (a) {...} }`), esbuild
@@ -179,7 +199,9 @@ function plan(native, source, file, opts) {
   if (!loaded) return null;
   const ts = tsSource(loaded.map, loaded.dir);
   const srcs = ts ? [{ ...ts, lang: ts.file.endsWith('.tsx') ? 'tsx' : 'typescript' }]
-    : loaded.map.sources.length >= 2 && opts.wanted ? bundleSources(loaded.map, loaded.dir, file, opts.wanted) : [];
+    : loaded.map.sources.length >= 2 && opts.wanted
+      ? bundleSources(loaded.map, loaded.dir, file, opts.wanted, opts.root ? path.resolve(opts.root) : config.packageRoot(file))
+      : [];
   if (!srcs.length) return null;
   let lines;
   try {
