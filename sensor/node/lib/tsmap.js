@@ -92,8 +92,11 @@ function lastName(q) {
 const pos = (pts, k, o) => [pts[P * k + o], pts[P * k + o + 1]];
 
 // Which .ts function each compiled function enters: Int32Array over JS's functions (-1: none).
-function match(js, jsText, ts, tsText, lines, srcIndex) {
+// KS: the compiled functions to consider (default all: those whose tokens map into SRCINDEX, for
+// a bundle, candidates()); JSLINES: JSTEXT's lines when the caller has them.
+function match(js, jsText, ts, tsText, lines, srcIndex, ks = null, jsLines = null) {
   const n = js.ids.length;
+  ks ||= Array.from({ length: n }, (_, k) => k);
   const slots = new Int32Array(n).fill(-1);
   const taken = new Uint8Array(ts.ids.length);
   const byName = new Map(), byStart = new Map(), onLine = new Map(); // .ts line -> [m] by column
@@ -113,14 +116,14 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
     return true;
   };
   // Where tsc maps a function: its name (or its definition) maps to the .ts one's.
-  for (let k = 0; k < n; k++) {
+  for (const k of ks) {
     const name = key(sourcemap.exact(lines, ...pos(js.points, k, 2)));
     const start = key(sourcemap.exact(lines, ...pos(js.points, k, 0)));
     [byName.get(name), byStart.get(start), byStart.get(name), byName.get(start)].some((m) => take(k, m));
   }
   // Compilers that map the expression around a function but not the function (esbuild, as
   // tsx runs it: `const f = __name(async () => {...}, "f")`): the nearest segment before it.
-  for (let k = 0; k < n; k++) {
+  for (const k of ks) {
     if (slots[k] >= 0) continue;
     const at = key(sourcemap.before(lines, ...pos(js.points, k, 0)));
     if (at) [byStart.get(at), byName.get(at)].some((m) => take(k, m));
@@ -128,7 +131,7 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
   // Maps that mark only where lines or statements start (webpack's, for the module code it
   // copies as it is): the function's name (or definition) at the same distance from the segment
   // before it on its line, in the source, is a .ts function's.
-  for (let k = 0; k < n; k++) {
+  for (const k of ks) {
     if (slots[k] >= 0) continue;
     for (const o of [2, 0]) {
       const [l, c] = pos(js.points, k, o);
@@ -144,9 +147,9 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
   // The first segment in the compiled head (before its `{` or `=>`) maps into the .ts head:
   // the latest .ts function starting on that line before it, else the one it starts right
   // after `export` / `export default`.
-  const jsLines = jsText.split('\n');
+  jsLines ||= jsText.split('\n');
   let tsLines = null;
-  for (let k = 0; k < n; k++) {
+  for (const k of ks) {
     if (slots[k] >= 0) continue;
     const [l, c] = pos(js.points, k, 0);
     const text = jsLines[l] || '';
@@ -165,7 +168,7 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
   }
   // A pair whose functions both have names must have one name (up to tsc's renames `f_1`):
   // positions from a .ts file edited since it was compiled must not pair strangers.
-  for (let k = 0; k < n; k++) {
+  for (const k of ks) {
     if (slots[k] < 0) continue;
     const a = lastName(js.names[k]), b = lastName(ts.names[slots[k]]);
     if (a && b && a !== b) {
@@ -175,7 +178,7 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
   }
   // Downlevel async: the .ts function moves to the generator its compiled function hands to
   // __awaiter / __asyncGenerator.
-  for (let g = 0; g < n; g++) {
+  for (const g of ks) {
     const f = js.parents[g];
     if (f < 0 || slots[g] >= 0 || slots[f] < 0 || !ts.async[slots[f]] || js.async[f]) continue;
     const [l, c] = pos(js.points, g, 0);
@@ -185,6 +188,25 @@ function match(js, jsText, ts, tsText, lines, srcIndex) {
     slots[f] = -1;
   }
   return slots;
+}
+
+// Per map source, the compiled functions any of whose tokens match() looks at maps into it:
+// Map(source index -> [k]), so that each source of a bundle is matched against its own functions.
+function candidates(js, lines) {
+  const out = new Map();
+  for (let k = 0; k < js.ids.length; k++) {
+    const seen = new Set();
+    for (const o of [0, 2]) {
+      const [l, c] = pos(js.points, k, o);
+      for (const seg of [sourcemap.before(lines, l, c), sourcemap.from(lines, l, c)]) {
+        if (!seg || seen.has(seg[1])) continue;
+        seen.add(seg[1]);
+        if (!out.has(seg[1])) out.set(seg[1], []);
+        out.get(seg[1]).push(k);
+      }
+    }
+  }
+  return out;
 }
 
 // For SOURCE (the compiled text of FILE): {parts, js, slots, lineMap} — parts: the original
@@ -212,11 +234,15 @@ function plan(native, source, file, opts) {
   const js = native.functions(source, config.modulePath(file, opts.root), 'javascript');
   const slots = new Int32Array(js.ids.length).fill(-1);
   const parts = [];
+  const bySource = ts ? null : candidates(js, lines);
+  const jsLines = source.split('\n');
   let offset = 0;
   for (const src of srcs) {
+    const ks = bySource ? bySource.get(src.index) : null;
+    if (bySource && !ks) continue; // none of the bundle's functions comes from it
     const mod = config.modulePath(src.file, opts.root);
     const fns = native.functions(src.text, mod, src.lang);
-    const mine = match(js, source, fns, src.text, lines, src.index);
+    const mine = match(js, source, fns, src.text, lines, src.index, ks, jsLines);
     let used = false;
     for (let k = 0; k < mine.length; k++)
       if (mine[k] >= 0 && slots[k] < 0) {
