@@ -22,7 +22,7 @@ export const VARIANTS = {
   esm2015: ['--target', 'ES2015', '--module', 'es2015', '--moduleResolution', 'bundler'],
   inline: ['--sourceMap', 'false', '--inlineSourceMap', '--inlineSources'],
 };
-// And a bundle: esbuild (tsx's own dependency) puts each entry point with everything it imports
+// And bundles: esbuild (tsx's own dependency) puts each entry point with everything it imports
 // in one file whose map names all the .ts sources.
 export const RUN = ['cjs2020', 'cjs2015', 'esm2020', 'esm2015', 'inline', 'bundle'];
 

@@ -59,7 +59,7 @@ for (const v of RUN) {
   n++;
 }
 // JavaScript bundles: the ground-truth workload (fixtures/workload.cjs) bundled with an entry of
-// its own and rxjs, by esbuild (sources as paths) and by webpack (webpack:// URLs), counts under
+// its own and rxjs, by esbuild (sources as paths; also minified) and by webpack (webpack:// URLs), counts under
 // src/workload.cjs, exactly fixtures/expected.json; rxjs's functions are not instrumented.
 const jsb = path.join(APP, 'jsbundle');
 fs.rmSync(jsb, { recursive: true, force: true });
@@ -69,15 +69,17 @@ fs.writeFileSync(path.join(jsb, 'src', 'entry.cjs'), "require('rxjs').of(1).subs
   "require('./workload.cjs').main().then((result) => {\n" +
   "  const counts = globalThis.__hud ? globalThis.__hud.counts() : null;\n" +
   "  process.stdout.write(`${JSON.stringify({ result, counts })}\\n`);\n});\n");
-const eb = spawnSync(path.join(NM, 'esbuild', 'bin', 'esbuild'), ['src/entry.cjs', '--bundle', '--platform=node', '--sourcemap',
-  '--outfile=esbuild/app.js', '--log-level=warning'], { cwd: jsb, encoding: 'utf8', timeout: 60000 });
-assert.equal(eb.status, 0, eb.stderr);
+for (const [out, extra] of [['esbuild', []], ['esbuild-min', ['--minify']]]) {
+  const eb = spawnSync(path.join(NM, 'esbuild', 'bin', 'esbuild'), ['src/entry.cjs', '--bundle', '--platform=node', '--sourcemap',
+    `--outfile=${out}/app.js`, '--log-level=warning', ...extra], { cwd: jsb, encoding: 'utf8', timeout: 60000 });
+  assert.equal(eb.status, 0, eb.stderr);
+}
 const webpack = createRequire(path.join(NM, 'index.js'))('webpack');
 await new Promise((resolve, reject) => webpack({ mode: 'none', target: 'node', context: jsb, entry: './src/entry.cjs',
   output: { path: path.join(jsb, 'webpack'), filename: 'app.js' }, devtool: 'source-map' },
 (err, stats) => (err || stats.hasErrors() ? reject(err || new Error(stats.toString())) : resolve())));
 const jsExpected = JSON.parse(fs.readFileSync(path.join(here, 'fixtures', 'expected.json'), 'utf8'));
-for (const bundler of ['esbuild', 'webpack']) {
+for (const bundler of ['esbuild', 'esbuild-min', 'webpack']) {
   const entry = path.join(bundler, 'app.js');
   const jsPlain = lastJson(node([entry], jsb), `${bundler} bundle plain`);
   const jsGot = lastJson(node(['--import', 'hud-sensor/register', entry], jsb,
@@ -91,4 +93,4 @@ for (const bundler of ['esbuild', 'webpack']) {
   assert.deepEqual(jsCounts, jsExpected, `${bundler} bundle: counts under src/workload.cjs`);
 }
 console.log(`typescript ground truth: ${n} variants (${RUN.join(', ')}), ${Object.keys(want).length} .ts functions each, exact; ` +
-  `JavaScript bundles by esbuild and webpack: ${Object.keys(jsExpected).length} functions of their source file, exact`);
+  `JavaScript bundles by esbuild (also minified) and webpack: ${Object.keys(jsExpected).length} functions of their source file, exact`);

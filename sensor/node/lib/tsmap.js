@@ -42,7 +42,7 @@ function tsSource(map, dir) {
   const file = sourcemap.sourcePath(map, dir, i);
   if (!file) return null;
   const c = Array.isArray(map.sourcesContent) ? map.sourcesContent[i] : null;
-  if (typeof c === 'string') return { file, text: c, index: i };
+  if (typeof c === 'string') return { file, text: c, index: i, compiled: true };
   try {
     return { file, text: fs.readFileSync(file, 'utf8'), index: i };
   } catch {
@@ -69,14 +69,15 @@ function bundleSources(map, dir, file, wanted, root) {
     const f = webpack ? (root ? path.join(root, s.replace(WEBPACK, '')) : null) : sourcemap.sourcePath(map, dir, i);
     if (!f || f === file || !wanted(f)) return;
     let text = Array.isArray(map.sourcesContent) ? map.sourcesContent[i] : null;
-    if (typeof text !== 'string') {
+    const compiled = typeof text === 'string';
+    if (!compiled) {
       try {
         text = fs.readFileSync(f, 'utf8');
       } catch {
         return;
       }
     }
-    out.push({ file: f, text, index: i, lang: f.endsWith('.tsx') ? 'tsx' : TS.test(f) ? 'typescript' : 'javascript' });
+    out.push({ file: f, text, index: i, compiled, lang: f.endsWith('.tsx') ? 'tsx' : TS.test(f) ? 'typescript' : 'javascript' });
   });
   return out;
 }
@@ -94,10 +95,11 @@ const pos = (pts, k, o) => [pts[P * k + o], pts[P * k + o + 1]];
 // Which .ts function each compiled function enters: Int32Array over JS's functions (-1: none).
 // KS: the compiled functions to consider (default all: those whose tokens map into SRCINDEX, for
 // a bundle, candidates()); JSLINES: JSTEXT's lines when the caller has them.
-function match(js, jsText, ts, tsText, lines, srcIndex, ks = null, jsLines = null) {
+function match(js, jsText, ts, tsText, lines, srcIndex, ks = null, jsLines = null, compiled = false) {
   const n = js.ids.length;
   ks ||= Array.from({ length: n }, (_, k) => k);
   const slots = new Int32Array(n).fill(-1);
+  const exact = new Uint8Array(n); // paired where its name or definition maps exactly
   const taken = new Uint8Array(ts.ids.length);
   const byName = new Map(), byStart = new Map(), onLine = new Map(); // .ts line -> [m] by column
   for (let m = 0; m < ts.ids.length; m++) {
@@ -119,7 +121,7 @@ function match(js, jsText, ts, tsText, lines, srcIndex, ks = null, jsLines = nul
   for (const k of ks) {
     const name = key(sourcemap.exact(lines, ...pos(js.points, k, 2)));
     const start = key(sourcemap.exact(lines, ...pos(js.points, k, 0)));
-    [byName.get(name), byStart.get(start), byStart.get(name), byName.get(start)].some((m) => take(k, m));
+    if ([byName.get(name), byStart.get(start), byStart.get(name), byName.get(start)].some((m) => take(k, m))) exact[k] = 1;
   }
   // Compilers that map the expression around a function but not the function (esbuild, as
   // tsx runs it: `const f = __name(async () => {...}, "f")`): the nearest segment before it.
@@ -167,9 +169,10 @@ function match(js, jsText, ts, tsText, lines, srcIndex, ks = null, jsLines = nul
     take(k, best);
   }
   // A pair whose functions both have names must have one name (up to tsc's renames `f_1`):
-  // positions from a .ts file edited since it was compiled must not pair strangers.
+  // positions from a .ts file edited since it was compiled must not pair strangers. Not for an
+  // exact pair into the text that was COMPILED (the map's sourcesContent): a minifier renames.
   for (const k of ks) {
-    if (slots[k] < 0) continue;
+    if (slots[k] < 0 || (compiled && exact[k])) continue;
     const a = lastName(js.names[k]), b = lastName(ts.names[slots[k]]);
     if (a && b && a !== b) {
       taken[slots[k]] = 0;
@@ -242,7 +245,7 @@ function plan(native, source, file, opts) {
     if (bySource && !ks) continue; // none of the bundle's functions comes from it
     const mod = config.modulePath(src.file, opts.root);
     const fns = native.functions(src.text, mod, src.lang);
-    const mine = match(js, source, fns, src.text, lines, src.index, ks, jsLines);
+    const mine = match(js, source, fns, src.text, lines, src.index, ks, jsLines, !!src.compiled);
     let used = false;
     for (let k = 0; k < mine.length; k++)
       if (mine[k] >= 0 && slots[k] < 0) {
