@@ -25,6 +25,9 @@ export const VARIANTS = {
 // And bundles: esbuild (tsx's own dependency) puts each entry point with everything it imports
 // in one file whose map names all the .ts sources.
 export const RUN = ['cjs2020', 'cjs2015', 'esm2020', 'esm2015', 'inline', 'bundle'];
+// The stacks also of a minified bundle (its frames named from the map under --enable-source-maps;
+// the workload itself reads function names, which a minifier changes).
+export const RUN_STACKS = [...RUN, 'bundlemin'];
 
 // Whether npm is there (else the suites skip with 77).
 export function haveNpm() {
@@ -58,7 +61,9 @@ export function compile(pkg) {
     if (name.startsWith('esm')) fs.writeFileSync(path.join(out, 'package.json'), '{"type": "module"}');
   }
   const esbuild = path.join(NM, 'esbuild', 'bin', 'esbuild');
-  const r = spawnSync(esbuild, ['src/main.ts', 'src/stack_main.ts', '--bundle', '--platform=node', '--sourcemap',
-    '--outdir=bundle', '--log-level=warning'], { cwd: APP, encoding: 'utf8', timeout: 120000 });
-  assert.equal(r.status, 0, `esbuild: ${r.stdout}${r.stderr}`);
+  for (const [out, extra] of [['bundle', []], ['bundlemin', ['--minify']]]) {
+    const r = spawnSync(esbuild, ['src/main.ts', 'src/stack_main.ts', '--bundle', '--platform=node', '--sourcemap',
+      `--outdir=${out}`, '--log-level=warning', ...extra], { cwd: APP, encoding: 'utf8', timeout: 120000 });
+    assert.equal(r.status, 0, `esbuild ${out}: ${r.stdout}${r.stderr}`);
+  }
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { node, lastJson } from './support.mjs';
-import { APP, RUN, haveNpm } from './ts_support.mjs';
+import { APP, RUN_STACKS as RUN, haveNpm } from './ts_support.mjs';
 
 if (!haveNpm()) process.exit(77);
 const SENSOR = { HUD_ENABLE: '1', HUD_STATUS: 'off' };

@@ -89,6 +89,8 @@ function makeSiteProto(cs) {
       siteProto[k] = function (...a) { return this.cs[k](...a); };
   }
   siteProto.getColumnNumber = function () { return this.col; };
+  // Node's source-map support names a frame from where its function starts (a minified one).
+  siteProto.getEnclosingColumnNumber = function () { return this.ecol; };
   siteProto.toString = function () {
     const s = String(this.cs), file = this.cs.getFileName(), line = this.cs.getLineNumber();
     const tail = `${file}:${line}:${this.cs.getColumnNumber()}`;
@@ -103,10 +105,13 @@ function mapSite(cs) {
   if (!file || !files.has(file)) return cs;
   const col = cs.getColumnNumber();
   const orig = originalColumn(file, cs.getLineNumber(), col);
-  if (orig === col) return cs;
+  const ecol = typeof cs.getEnclosingColumnNumber === 'function' ? cs.getEnclosingColumnNumber() : null;
+  const eorig = typeof ecol === 'number' ? originalColumn(file, cs.getEnclosingLineNumber(), ecol) : ecol;
+  if (orig === col && eorig === ecol) return cs;
   const o = Object.create(siteProto || makeSiteProto(cs));
   o.cs = cs;
   o.col = orig;
+  o.ecol = eorig;
   return o;
 }
 
