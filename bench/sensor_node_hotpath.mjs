@@ -348,24 +348,26 @@ function candidates() {
   };
   // The floor and its parts: Z the current call alone; P with one counter per function (exact
   // counts, no caller edges); Q with the per-function edge cache looked up, nothing counted.
+  // Their calls end by putting the caller's handle back (no timed calls to end).
+  const ending = (o) => Object.assign(o, {
+    x(h, p, y) {
+      o.c = p;
+      return y;
+    },
+    exit(h, p) {
+      o.c = p;
+    },
+  });
   const fcnt = new Int32Array(1 << 20);
-  const P = {
+  const P = ending({
     c: NOBODY,
     enter(n) {
-      const ph = P.c;
       fcnt[n]++;
       P.c = n;
       return n;
     },
-    x(h, p, y) {
-      P.c = p;
-      return y;
-    },
-    exit(h, p) {
-      P.c = p;
-    },
-  };
-  const Q = {
+  });
+  const Q = ending({
     c: NOBODY,
     enter(n) {
       const ph = Q.c;
@@ -375,29 +377,14 @@ function candidates() {
       Q.c = h;
       return h;
     },
-    x(h, p, y) {
-      Q.c = p;
-      return y;
-    },
-    exit(h, p) {
-      Q.c = p;
-    },
-  };
-  const Z = {
+  });
+  const Z = ending({
     c: NOBODY,
     enter(n) {
-      const ph = Z.c;
       Z.c = n;
       return n;
     },
-    x(h, p, y) {
-      Z.c = p;
-      return y;
-    },
-    exit(h, p) {
-      Z.c = p;
-    },
-  };
+  });
   // Each hooks object is a global constant as `__hud` is, and each fib its own compiled
   // script (closures of one literal would share their type feedback).
   const H = { c: NOBODY, fl: 0, lastc, lastf, lasts, ck, cd, count: countB, timed: timedC, exitTimed: slow.exitTimed };
