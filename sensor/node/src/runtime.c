@@ -150,6 +150,17 @@ static bool egrow(rt *r) {
   return true;
 }
 
+/* Frees R's fixed-size arrays (made by rt_ready) and clears them. */
+static void rt_arrays_free(rt *r) {
+  void **a[] = {(void **)&r->cd,  (void **)&r->idfn,   (void **)&r->idc,    (void **)&r->idfl,
+                (void **)&r->idline, (void **)&r->cnt, (void **)&r->prev, (void **)&r->tot,
+                (void **)&r->frames, (void **)&r->slotfn, (void **)&r->slotfl, (void **)&r->free_frames};
+  for (size_t i = 0; i < sizeof a / sizeof *a; i++) {
+    free(*a[i]);
+    *a[i] = NULL;
+  }
+}
+
 /* The arrays of R, made at its environment's first tables() or table() (under mu). The loader
  * thread's environment, which runs no application code, never makes them. */
 static bool rt_ready(rt *r) {
@@ -169,9 +180,7 @@ static bool rt_ready(rt *r) {
   r->free_frames = calloc(FRAMES, sizeof *r->free_frames);
   if (!r->cd || !r->idfn || !r->idc || !r->idfl || !r->idline || !r->cnt || !r->prev || !r->tot || !r->frames ||
       !r->slotfn || !r->slotfl || !r->free_frames || !etable_alloc(r->ecap, &r->kf, &r->kc, &r->kfl, &r->ki)) {
-    free(r->cd), free(r->idfn), free(r->idc), free(r->idfl), free(r->idline), free(r->cnt), free(r->prev);
-    free(r->tot), free(r->frames), free(r->slotfn), free(r->slotfl), free(r->free_frames);
-    r->cd = NULL, r->idfn = NULL, r->frames = NULL;
+    rt_arrays_free(r);
     return false;
   }
   r->idfn[0] = -3; /* id 0: an edge the table had no room for; its calls make none (js_edge) */
@@ -182,8 +191,7 @@ static bool rt_ready(rt *r) {
 
 static void rt_free(rt *r) {
   if (r->ready) {
-    free(r->cd), free(r->idfn), free(r->idc), free(r->idfl), free(r->idline), free(r->cnt), free(r->prev);
-    free(r->tot), free(r->frames), free(r->slotfn), free(r->slotfl), free(r->free_frames);
+    rt_arrays_free(r);
     etable_free(r->ecap, r->kf, r->kc, r->kfl, r->ki);
     for (old_table *o = r->old, *nx; o; o = nx) {
       nx = o->next;
