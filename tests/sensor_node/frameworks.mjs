@@ -215,6 +215,28 @@ function slowBody(text) {
   });
 }
 
+// The jobs of the BullMQ apps: 5 charges, 3 refunds (the second fails) and, with REMIND, one that
+// leaves a rejection unhandled while it runs.
+function bullJobs(remind) {
+  const jobs = [];
+  for (let n = 1; n <= 5; n++) jobs.push(['charge', { n }]);
+  for (let n = 1; n <= 3; n++) jobs.push(['refund', { n, fail: n === 2 }]);
+  if (remind) jobs.push(['remind', { n: 1, notify: true }]);
+  return jobs;
+}
+
+// Adds JOBS to QUEUE and waits until every one finished (bounded): {completed, failed}.
+async function consume(queue, jobs) {
+  await Promise.all(jobs.map(([job, data]) => queue.add(job, data, { attempts: 1 })));
+  let counts;
+  for (let k = 0; k < 150; k++) {
+    counts = await queue.getJobCounts('completed', 'failed');
+    if (counts.completed + counts.failed >= jobs.length) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return counts;
+}
+
 let hudPort;
 const summary = [];
 try {
@@ -317,18 +339,8 @@ try {
       const worker = await start(process.execPath, ['--import', 'hud-sensor/register', app, String(rport), name, pkg],
         { cwd: dir, env: sensorEnv(`flows-${name}`) }, (out) => (/"ready":true/.test(out) ? true : undefined));
       const queue = new Queue(name, { connection });
-      const jobs = [];
-      for (let n = 1; n <= 5; n++) jobs.push(['charge', { n }]);
-      for (let n = 1; n <= 3; n++) jobs.push(['refund', { n, fail: n === 2 }]);
-      jobs.push(['remind', { n: 1, notify: true }]); // an unhandled rejection while it runs
-      await Promise.all(jobs.map(([job, data]) => queue.add(job, data, { attempts: 1 })));
-      // Until every job finished (bounded); then exactly the one meant to fail failed.
-      let counts;
-      for (let k = 0; k < 150; k++) {
-        counts = await queue.getJobCounts('completed', 'failed');
-        if (counts.completed + counts.failed >= jobs.length) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // Every job finished; then exactly the one meant to fail failed.
+      const counts = await consume(queue, bullJobs(true));
       const failed = (await queue.getFailed()).map((j) => `${j.name} ${JSON.stringify(j.data)}: ${j.failedReason}`);
       assert.deepEqual(counts, { completed: 8, failed: 1 }, `${app}: jobs: ${failed.join('; ')}`);
       assert.deepEqual(failed, ['refund {"n":2,"fail":true}: boom'], `${app}: the failed job`);
@@ -356,17 +368,7 @@ try {
       const worker = await start(process.execPath, ['--import', 'hud-sensor/register', 'bullmq_sandbox.cjs', String(rport), name, pkg, mode],
         { cwd: dir, env: sensorEnv(`flows-${name}`) }, (out) => (/"ready":true/.test(out) ? true : undefined));
       const queue = new Queue(name, { connection });
-      const jobs = [];
-      for (let n = 1; n <= 5; n++) jobs.push(['charge', { n }]);
-      for (let n = 1; n <= 3; n++) jobs.push(['refund', { n, fail: n === 2 }]);
-      await Promise.all(jobs.map(([job, data]) => queue.add(job, data, { attempts: 1 })));
-      let counts;
-      for (let k = 0; k < 150; k++) {
-        counts = await queue.getJobCounts('completed', 'failed');
-        if (counts.completed + counts.failed >= jobs.length) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.deepEqual(counts, { completed: 7, failed: 1 }, `${name}: jobs`);
+      assert.deepEqual(await consume(queue, bullJobs(false)), { completed: 7, failed: 1 }, `${name}: jobs`);
       await queue.close();
       assert.equal(await stop(worker.child, name), 0, `${name}: exit\n${worker.stderr()}`);
       assert.deepEqual(await flows(`flows-${name}`), {
