@@ -280,8 +280,9 @@ function table(t) {
   const parts = [[tids, tnames, mod, meta, hashes], ...(more || [])];
   let base;
   try {
-    base = native.table(tids, tnames, where, mod, Int32Array.from(meta), hashes);
-    for (let i = 1; i < parts.length; i++) native.table(parts[i][0], parts[i][1], where, parts[i][2], Int32Array.from(parts[i][3]), parts[i][4]);
+    // One environment's numbers run on from call to call: the first part's is the module's.
+    const bases = parts.map(([ids, names, m, pmeta, h]) => native.table(ids, names, where, m, Int32Array.from(pmeta), h));
+    base = bases[0];
   } catch (err) {
     // Out of memory or of function slots: the module runs, its calls are not recorded
     // (indices past every declared function, which the addon ignores).
