@@ -43,6 +43,10 @@ for (const workload of ['workload.cjs', 'workload.mjs']) {
 const orderPlain = lastJson(node(['await_order.cjs'], app), 'await order plain');
 const order = lastJson(node(['--import', 'hud-sensor/register', 'await_order.cjs'], app, { HUD_ENABLE: '1', HUD_STATUS: 'off' }), 'await order');
 assert.deepEqual(order.log, orderPlain.log, 'for await: the order of ticks changes');
+// A generator resumed inside another call of the same generator (untimed calls share their
+// function's handle): mark's 40000 calls all come from relay.
+const relay = lastJson(node(['--import', 'hud-sensor/register', 'relay.cjs'], app, { HUD_ENABLE: '1', HUD_STATUS: 'off' }), 'relay');
+assert.deepEqual(relay, { relay: 40000 }, 'callers of mark');
 // Rewrite edge cases (fixtures/edge.{cjs,mjs}: hashbang, directives, empty bodies, nested
 // arrows, default parameters, derived constructors, accessors, default exports, private methods).
 fs.mkdirSync(path.join(app, 'node_modules', 'dep'));

@@ -57,6 +57,8 @@ const callers = {
   release: { guarded: 1 },              // from guarded's own finally, after its return
   tock: { '': 1 },                      // a timer, while main waits in a for await over an array
   main: { '<anonymous>': 1 },           // the driver, after its own await (ES module) or not
+  relay: { main: 2 },
+  mark: { relay: 2 },                   // one relay resumed by another call of relay (handles name functions)
 };
 // The call-site line of each edge in its caller (fixtures/workload.cjs; main's caller is the
 // driver): the line of the edge's first call, 0 with no caller.
@@ -137,6 +139,14 @@ try {
   const gCallers = (await get(`/v1/functions/${gId}`, { service: 'many' })).callers;
   assert.equal(gCallers.length, N, 'callers of g on the server');
   for (const c of gCallers) assert.equal(c.calls, Number(c.name.slice(1)) % 7 + 1, `calls of g from ${c.name}`);
+
+  // A function's run moves between its callers' edges millions of times while the sender reads
+  // every 20 ms: every edge exact on the server.
+  const alt = lastJson(node(['--import', 'hud-sensor/register', 'alternate.cjs'], app, sensorEnv('alternate', { HUD_FLUSH_INTERVAL: '0.02' })), 'alternate.cjs');
+  const altLeaf = {};
+  for (const c of (await get(`/v1/functions/${(await functions('alternate')).leaf.function_id}`, { service: 'alternate' })).callers)
+    altLeaf[c.name] = (altLeaf[c.name] || 0) + c.calls;
+  assert.deepEqual(altLeaf, alt.want, 'callers of leaf under 20 ms snapshots');
 
   // After stack overflows, callers are right again.
   assert.equal(node(['--import', 'hud-sensor/register', 'deep.cjs'], app, sensorEnv('deep')).status, 0, 'deep.cjs');

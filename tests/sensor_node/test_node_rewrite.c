@@ -14,21 +14,22 @@
 #include "rewrite.h"
 
 #define OPEN(k) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ");try{"
-#define OPENS(k) "let __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ");try{" /* can suspend */
+#define RES "__hud_p=__hud.r(__hud_h,__hud_p,__hud_i,__hud_z),__hud_z=0"
+#define OPENS(k) "let __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k "),__hud_i=__hud.i(__hud_h),__hud_z=0;try{" /* can suspend */
 /* Taking the lexical parent's flow (P), keeping its own for nested functions (D), both. */
 #define OPENP(k, p) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ",__hud_f" #p ");try{"
 #define OPEND(k) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k "),__hud_f" #k "=__hud.f;try{"
 #define OPENPD(k, p) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ",__hud_f" #p "),__hud_f" #k "=__hud.f;try{"
 /* A function ending in a finally of ours (it has a finally of its own), ending where it returns
  * (a block body: CLOSE; an expression body: RETX ... CLOSEX), and its `return X` (RET X ")"). */
-#define CLOSEF "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud.exit(__hud_h,__hud_p)}"
-#define CATCH "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);__hud.exit(__hud_h,__hud_p);throw __hud_e}"
+#define CLOSEF "}catch(__hud_e){__hud.fail(__hud_h,__hud_p,__hud_e);throw __hud_e}finally{__hud.exit(__hud_h,__hud_p)}"
+#define CATCH "}catch(__hud_e){__hud.fail(__hud_h,__hud_p,__hud_e);__hud.exit(__hud_h,__hud_p);throw __hud_e}"
 #define CLOSE CATCH "__hud.exit(__hud_h,__hud_p)"
 #define RET " __hud.x(__hud_h,__hud_p,"
 #define RETX "return" RET
 #define CLOSEX ")" CATCH
 #define CLOSES /* can suspend */ \
-  "}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}finally{__hud_p=__hud.r(__hud_h,__hud_p);" \
+  "}catch(__hud_e){__hud.fail(__hud_h,__hud_p,__hud_e,__hud_i);throw __hud_e}finally{" RES ";" \
   "__hud.exit(__hud_h,__hud_p)}"
 
 static hsn_result *rewrite(hud_indexer *ix, const char *src, const char *prologue) {
@@ -197,12 +198,11 @@ static void slots_renumber_and_leave_out(void **state) {
 
 /* Async functions and generators: await/yield pop and push the shadow stack, catch/finally
  * blocks and for-await loops resume; sync functions and top-level await are left alone. */
-#define RES "__hud_p=__hud.r(__hud_h,__hud_p)"
 #define R "__hud.v("
 #define S " __hud.s(__hud_h,__hud_p,"
-#define RC ")," RES ")"
+#define RC ",__hud_z=1)," RES ")"
 #define R0 RES ";"
-#define FA "__hud.fa(__hud_h,()=>__hud_p,"
+#define FA "__hud.fa(__hud_h,()=>(__hud_z=1,__hud_p),"
 static void suspensions_pop_and_push(void **state) {
   hud_indexer *ix = NULL;
   assert_int_equal(hud_indexer_new(&ix), 0);
@@ -216,7 +216,7 @@ static void suspensions_pop_and_push(void **state) {
   assert_string_equal(r->code,
                       "async function a(x) {" OPENS(0) " try { " R "await" S " x" RC " } catch (e) {" R0
                       " f() } " CLOSES "}\n"
-                      "function* g() {" OPENS(1) " const v = " R "yield" S " 1" RC "; " R "yield __hud.s(__hud_h,__hud_p" RC "; " R
+                      "function* g() {" OPENS(1) " const v = " R "yield" S " 1" RC "; " R "yield __hud.s(__hud_h,__hud_p,void 0" RC "; " R
                       "yield*" S " g()" RC " " CLOSES "}\n"
                       "async () => {" OPENS(2) "return(" R "await" S " " R "await" S " x" RC RC ")" CLOSES "};\n"
                       "function s() {" OPEN(3) " try { f() } catch { } " CLOSE "}\n"

@@ -1,19 +1,24 @@
 'use strict';
 // The global `__hud` that instrumented code calls (src/rewrite.h):
 //   c                                        the current call's handle, read at each entry;
-//   enter(n[, o]) -> h, exit(h, p), fail(h, err)  around every function's body (o: the flow of
-//                                           the lexically enclosing function's call, f below);
+//   enter(n[, o]) -> h, exit(h, p), fail(h, p, err[, e])  around every function's body (o: the
+//                                           flow of the lexically enclosing function's call);
 //   x(h, p, y) -> y                          where a function without a `finally` of ours returns y;
 //   f                                        the current flow (a nested function's o);
-//   s(h, p, x) -> x, r(h, p) -> p', v(x)     where an async function or generator suspends
+//   i(h) -> e                                the edge of the call just entered (kept by a
+//                                           function that can suspend);
+//   s(h, p, x) -> x, r(h, p, e, z) -> p', v(x)  where an async function or generator suspends
 //                                           (await, yield) and resumes (after it, catch, finally);
 //   fa(h, getp, iterable)                    the iterable of a `for await` loop;
 //   table([...]) -> base                     a rewritten module's functions, first thing it runs.
 //
 // The untimed path is plain JS over memory the addon shares (src/runtime.c): the current call
-// here (the callers' are in the instrumented functions' locals), and each call counted in the C edge table by (callee, caller); the sender thread of the
-// shared C core (sensor/core) reads the counts from there. A new edge, a timed call (the
-// core's sampling countdown in cd[]) and an escaping exception call into the addon.
+// here (the callers' are in the instrumented functions' locals), and each function's run: its
+// calls in a row from one caller in one flow, one decrement each. A call from another caller or
+// flow adds the run's calls to its edge in the C edge table (callee, caller, flow) and starts a
+// new run; the sender thread of the shared C core (sensor/core) reads both. A new edge, a timed
+// call (the core's sampling countdown is the run's L) and an escaping exception call into the
+// addon.
 //
 // Each thread (the main thread, each worker) counts in its own tables (src/runtime.c): its
 // functions are numbered in it and its calls add up with the other threads' in the core; the
@@ -28,22 +33,22 @@ const ids = [];
 const names = [];
 const modules = [];
 
-// Handles: an untimed call's edge id (> 0; 0 when the table was full), a timed one < 0.
+// Handles: an untimed call's function number (>= 0), a timed one < 0 (its frame's slot).
 // The current call is `api.c`, the handle of the instrumented call running now (NOBODY: none);
 // its function is the caller of the next call. Each instrumented function keeps the value it
-// found in a local (`__hud_p`, src/rewrite.c) and puts it back in its `finally`, so the JS
-// stack is the shadow stack: a frame that never runs its `finally` (near V8's stack limit) leaves
-// a stale value that the next frame below it to end puts right.
+// found in a local (`__hud_p`, src/rewrite.c) and puts it back where it ends, so the JS stack is
+// the shadow stack: a frame that never ends (near V8's stack limit) leaves a stale value that
+// the next frame below it to end puts right.
 const NOBODY = 0x3fffffff; // a Smi, so that the field stays unboxed
 // `var`, not `let`: the optimized hooks then read them without a hole check. Only the edge table
-// moves (reload()); the countdowns, edge ids and timed frames' functions stay put.
+// moves (reload()); the runs, counts and timed frames' functions stay put.
 var kf, kc, kfl, ki, mask; // eslint-disable-line no-var -- ki: the edge id per slot
 const fixed = native.tables();
 const cnt = fixed.cnt; // calls per edge id (uint32, read modulo 2^32 by the addon)
-const cd = fixed.cd;
-const idfn = fixed.idfn;
-const slotfn = fixed.slotfn;
+const ru = fixed.ru;
+const RUNS = ru.length;
 const idfl = fixed.idfl;
+const slotfn = fixed.slotfn;
 const slotfl = fixed.slotfl;
 // The current flow (an endpoint or queue consumer, lib/frameworks.js; 0 = none), on every edge
 // (docs/architecture.md, "Node sensor: flows"). A call inherits it from the call below it. A call
@@ -54,24 +59,26 @@ const slotfl = fixed.slotfl;
 // resumes with none below it takes its edge's flow again. No async hook is used: Node 20's
 // promise hooks (AsyncLocalStorage) cost more than all the rest of the sensor together.
 var fl = 0; // eslint-disable-line no-var
-var flk = 0; // eslint-disable-line no-var -- fl's part of the edge cache's key
+var flk = 0; // eslint-disable-line no-var -- fl's part of a run's key
 var rc = 0; // eslint-disable-line no-var
 var scopes = 0; // eslint-disable-line no-var -- framework calls running now (enterFlow)
-// Per function n, the key of its last call (the caller's handle ^ flk) at kid[2n] and that
-// edge's id at kid[2n+1]: a recursion or a loop calling the same function from the same untimed
-// caller (an edge id names one function for good) in the same flow finds its counter without
-// hashing. Edge ids are < 2^21 and never 2^21 - 1 (src/runtime.c, IDS), so the key is one-to-one
-// for flows below 511 (NOBODY ^ flk included); a call in a higher flow always hashes.
-const CACHE = 1 << 20;
-const kid = new Int32Array(2 * CACHE).fill(-0x7fffffff); // no key is negative
+// Function n's run (src/runtime.c, "runs"), 8 cells from ru[8n]: its calls from one caller in
+// one flow in a row are counted by one decrement, not by edge.
+//   +0 K the key of its last call: the caller's handle ^ flk (MISS: the next call looks again);
+//   +1 L its calls left until its next timed call (the call that finds 1 is timed, never
+//      counted here), +2 S: the run has had S - L calls (modulo 2^32), +3 E the run's edge id;
+//   +4 Q odd while this thread moves the run to another edge (the sender then skips it, and
+//      finds its calls at the next snapshot).
+// A key is one-to-one for callers below 2^21 and flows below 511; any other call misses.
+const MISS = -0x7fffffff;
 function setFl(x) {
   fl = x;
   api.f = x;
-  flk = x < 511 ? x << 21 : -0x80000000; // makes every key negative: no hit
+  flk = x < 511 ? x << 21 : -0x80000000; // no key is made in such a flow
 }
 
 // The runtime's interface (`__hud`); `c` is the current call, `f` the current flow (= fl).
-const api = { c: NOBODY, f: 0, table, enter, exit, x, fail, s, r, v, fa, counts, edges };
+const api = { c: NOBODY, f: 0, table, enter, exit, x, fail, s, r, v, fa, i, counts, edges };
 
 function reload() {
   const t = native.tables();
@@ -83,44 +90,75 @@ function reload() {
 }
 
 // A call of function N; O: the flow of its lexically enclosing function's call (undefined for a
-// function at a module's top level).
+// function at a module's top level). The same caller in the same flow as its last call, and not
+// the call to time: one decrement.
 function enter(n, o) {
   const ph = api.c;
-  if (ph === NOBODY) setFl(rc !== 0 ? rc : o | 0);
-  let h;
-  // One test for both reasons to time the call: its countdown ran out (0, and so -1 here), or the
-  // caller is a timed call (< 0), which may want its self time.
-  if (((--cd[n] - 1) | ph) < 0) {
-    h = timed(n, ph);
-  } else if (kid[2 * n] === (ph ^ flk)) {
-    h = kid[2 * n + 1];
-    cnt[h]++;
-  } else {
-    h = count(n, ph, true);
+  const b = n << 3; // negative or past RUNS for a function without a run
+  if (ru[b] === (ph ^ flk)) {
+    const l = ru[b + 1];
+    if (l > 1) {
+      ru[b + 1] = l - 1;
+      api.c = n;
+      return n;
+    }
   }
+  const h = miss(n, ph, o);
   api.c = h;
   return h;
 }
 
-// A timed call is counted by the addon with its frame, under the sender's lock: counted here, a
-// snapshot between the count and the frame would put the call in one period and its timing in
-// the next, whose record then claims one call more than it counted.
-function timed(n, ph) {
-  const own = cd[n] === 0;
-  if (own || (ph < 0 && (ph & 1) === 0)) return native.timed(n, fnOf(ph), ph, own, count(n, ph, false)) | 0; // int32 for the JIT
-  return count(n, ph, true);
+// Every other call of N under PH: one with nothing below it (its flow is set first), a timed
+// one, or one from another caller or flow, which moves N's run to its edge.
+let lastId = 0; // the edge of the last call of a function without a run (i())
+function miss(n, ph, o) {
+  if (ph === NOBODY) setFl(rc !== 0 ? rc : o | 0);
+  const b = n << 3;
+  if (b < 0 || b >= RUNS) {
+    // Past the functions with a run (never timed), or undeclared (its module's table failed).
+    lastId = n < ids.length ? count(n, ph, true) : 0;
+    return n;
+  }
+  if (ru[b + 1] === 1 || (ph < 0 && (ph & 1) === 0)) return timed(n, ph, b);
+  const id = count(n, ph, false);
+  const q = ru[b + 4];
+  Atomics.store(ru, b + 4, q + 1);
+  const l = ru[b + 1] - 1;
+  cnt[ru[b + 3]] += ru[b + 2] - ru[b + 1]; // the last run's calls go to its edge (mod 2^32)
+  ru[b] = ph >>> 21 === 0 && flk >= 0 ? ph ^ flk : MISS;
+  ru[b + 3] = id;
+  ru[b + 2] = l + 1;
+  ru[b + 1] = l;
+  Atomics.store(ru, b + 4, q + 2);
+  return n;
 }
 
-// The function of handle H (the caller of the calls it makes): -1 for none.
+// One test for both reasons to time the call: its countdown ran out (L = 1), or the caller is
+// a timed call that wants its self time. A timed call is counted by the addon with its frame,
+// under the sender's lock: counted here, a snapshot between the count and the frame would put
+// the call in one period and its timing in the next, whose record then claims one call more
+// than it counted. It returns N when no frame is free (the call is counted all the same).
+function timed(n, ph, b) {
+  return native.timed(n, fnOf(ph), ph, ru[b + 1] === 1, count(n, ph, false)) | 0; // int32 for the JIT
+}
+
+// The function of handle H (the caller of the calls it makes): -1 for none, -3 for an
+// undeclared function's call (the addon makes no edge of its calls).
 function fnOf(h) {
-  if (h === NOBODY) return -1;
-  if (h > 0) return idfn[h];
-  if (h < 0) return slotfn[-h >> 1];
-  return idfn[0]; // handle 0 (the table was full): -3, the addon makes no edge of its calls
+  if (h >= 0) return h < ids.length ? h : h === NOBODY ? -1 : -3;
+  return slotfn[-h >> 1];
 }
 
-// The call of N under handle PH in the current flow counted (INC; else only found or made) through
-// the hash table (= ehash() in src/runtime.c); its edge id.
+// The edge id of the call H that has just entered: a function that can suspend keeps it, for its
+// flow when it resumes with nothing below it and for an exception that escapes it (< 0: H, timed).
+function i(h) {
+  if (h < 0) return h;
+  const b = h << 3;
+  return b >= 0 && b < RUNS ? ru[b + 3] : lastId;
+}
+
+// The edge of a call of N under handle PH in the current flow through the hash table (= ehash()
+// in src/runtime.c), its call counted when INC; made when new.
 function count(n, ph, inc) {
   const c = fnOf(ph);
   let i = (Math.imul(n + 1, 0x9e3779b1) ^ Math.imul(c + 2, 0x85ebca77) ^ Math.imul(fl, 0xc2b2ae35)) & mask;
@@ -129,11 +167,6 @@ function count(n, ph, inc) {
     if (f === n + 1 && kc[i] === c && kfl[i] === fl) {
       const id = ki[i];
       if (inc) cnt[id]++; // wraps at 2^32 (the addon reads it modulo 2^32)
-      // Not under a timed handle: its slot goes to another call once it ends.
-      if (n < CACHE && ph >= 0 && flk >= 0) {
-        kid[2 * n] = ph ^ flk;
-        kid[2 * n + 1] = id;
-      }
       return id;
     }
     if (f === 0) {
@@ -203,12 +236,14 @@ function x(h, p, y) {
 // primitive): where an unhandled rejection or an uncaught exception belongs (lib/frameworks.js).
 const errFlows = new WeakMap();
 let lastErrFlow = 0;
-function fail(h, err) {
+// ERR escapes the call H (of N, or timed); P its caller's handle, E its edge when it kept it
+// (a function that can suspend, whose P is what was current at its last resume).
+function fail(h, p, err, e) {
   if (fl !== 0) {
     if ((typeof err === 'object' && err !== null) || typeof err === 'function') errFlows.set(err, fl);
     else lastErrFlow = fl;
   }
-  native.fail(h, err);
+  native.fail(e !== undefined ? e : h < 0 ? h : h < ids.length ? count(h, p, false) : 0, err);
 }
 function flowOfError(err) {
   if ((typeof err === 'object' && err !== null) || typeof err === 'function') return errFlows.get(err) | 0;
@@ -222,13 +257,14 @@ function s(h, p, x) {
 }
 
 // The call H resumes (after await/yield, in a catch or finally block); P was current when it
-// started or last resumed. Returns what is current when it next suspends or ends: P when it did
-// not suspend (a catch reached synchronously), else what was current at the resume.
-function r(h, p) {
+// started or last resumed, E is its edge (i()), Z whether it suspended since (src/rewrite.c).
+// Returns what is current when it next suspends or ends: P when it did not suspend (a catch
+// reached synchronously), else what was current at the resume.
+function r(h, p, e, z) {
+  if (!z) return p;
   const q = api.c;
-  if (q === h) return p;
   if (q === NOBODY) {
-    const f = h < 0 ? slotfl[-h >> 1] : idfl[h];
+    const f = e < 0 ? slotfl[-e >> 1] : idfl[e];
     setFl(f !== 0 ? f : rc); // 0: entered before its request's route was known
   }
   api.c = h;
@@ -265,7 +301,7 @@ function fa(h, getp, iterable) {
   return get === async ? { [Symbol.asyncIterator]: wrap } : { [Symbol.iterator]: wrap };
 }
 
-const UNDECLARED = 0x3fffffff;
+const UNDECLARED = 0x10000000; // 8n < 0: no run (enter())
 let tableFailed = false;
 
 // T: [ids, names, file, inserts, module_path, meta, hashes, lineMap, more]: the module's functions;

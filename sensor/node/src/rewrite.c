@@ -18,13 +18,16 @@ const TSLanguage *tree_sitter_tsx(void);
 
 /* Opens, then closes (cmp_ins). The RESUME/SUSPEND/FA kinds mark where an async function or a
  * generator suspends and resumes, so that the runtime's current call follows it:
- *   await X  ->  __hud.v(await __hud.s(__hud_h,__hud_p,X),__hud_p=__hud.r(__hud_h,__hud_p))
- *                                                              (yield likewise)
- *   catch (e) { / finally {  ->  ... {__hud_p=__hud.r(__hud_h,__hud_p);   (resumed by a rejection)
- *   for await (L of X) B  ->  {for await (L of  __hud.fa(__hud_h,()=>__hud_p,X)) {RESUME;B};RESUME}
+ *   await X  ->  __hud.v(await __hud.s(__hud_h,__hud_p,X,__hud_z=1),RESUME)   (yield likewise)
+ *   catch (e) { / finally {  ->  ... {RESUME;   (resumed by a rejection, or reached synchronously)
+ *   for await (L of X) B  ->  {for await (L of  __hud.fa(__hud_h,()=>(__hud_z=1,__hud_p),X)) {RESUME;B};RESUME}
  *     (the wrapper's next() suspends; the body and the statement after the loop resume)
+ *   RESUME = __hud_p=__hud.r(__hud_h,__hud_p,__hud_i,__hud_z),__hud_z=0
  * __hud_p is the runtime's current call when the function started or last resumed: it is put
- * back where the function suspends and ends (a `let` in functions that can suspend). */
+ * back where the function suspends and ends (a `let` in functions that can suspend). A function
+ * that can suspend also keeps its call's edge (__hud_i) and whether it suspended since it last
+ * resumed (__hud_z): handles name functions, so another call of the same function may be the
+ * current one when it resumes. */
 enum {
   INS_PROLOGUE,
   INS_OPEN_BLOCK,
@@ -55,12 +58,12 @@ enum {
  * costs about half a nanosecond per call, its try/catch nothing; the function ends where it
  * returns instead:
  *   return X;  ->  return __hud.x(__hud_h,__hud_p,X);     return;  ->  return __hud.x(__hud_h,__hud_p);
- *   ...}catch(__hud_e){__hud.fail(__hud_h,__hud_e);__hud.exit(__hud_h,__hud_p);throw __hud_e}__hud.exit(__hud_h,__hud_p)}
+ *   ...}catch(__hud_e){__hud.fail(__hud_h,__hud_p,__hud_e);__hud.exit(__hud_h,__hud_p);throw __hud_e}__hud.exit(__hud_h,__hud_p)}
  * (the last exit for a body that runs off its end). */
 #define PLAIN_BIT 0x40000000u
 #define EXIT "__hud.exit(__hud_h,__hud_p)"
 #define RET_X " __hud.x(__hud_h,__hud_p," /* its returned value follows */
-#define RESUME "__hud_p=__hud.r(__hud_h,__hud_p)"
+#define RESUME "__hud_p=__hud.r(__hud_h,__hud_p,__hud_i,__hud_z),__hud_z=0"
 #define RESUME_ARG "," RESUME
 
 typedef struct ins {
@@ -425,16 +428,17 @@ done:
 static void open_decls(const ins *in, char *buf, size_t cap) {
   uint32_t n = in->n & ~(SUSP_BIT | PLAIN_BIT);
   char arg[24] = "", keep[40] = "";
+  bool susp = (in->n & SUSP_BIT) != 0;
   if (in->parent >= 0) snprintf(arg, sizeof arg, ",__hud_f%u", (unsigned)in->parent);
   if (in->decl) snprintf(keep, sizeof keep, ",__hud_f%u=__hud.f", n);
-  snprintf(buf, cap, "%s __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+%u%s)%s", in->n & SUSP_BIT ? "let" : "const", n,
-           arg, keep);
+  snprintf(buf, cap, "%s __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+%u%s)%s%s", susp ? "let" : "const", n, arg,
+           susp ? ",__hud_i=__hud.i(__hud_h),__hud_z=0" : "", keep);
 }
 
 static const char *ins_text(const ins *in, char *buf, size_t cap) {
   int kind = in->kind;
   uint32_t n = in->n;
-  char decls[128];
+  char decls[256];
   switch (kind) {
   case INS_PROLOGUE: return NULL;
   case INS_OPEN_DIRECTIVE:
@@ -449,27 +453,28 @@ static const char *ins_text(const ins *in, char *buf, size_t cap) {
   case INS_CLOSE_BLOCK:
   case INS_CLOSE_EXPR:
     if (n & PLAIN_BIT) {
-      snprintf(buf, cap, "%s}catch(__hud_e){__hud.fail(__hud_h,__hud_e);" EXIT ";throw __hud_e}%s",
+      snprintf(buf, cap, "%s}catch(__hud_e){__hud.fail(__hud_h,__hud_p,__hud_e);" EXIT ";throw __hud_e}%s",
                kind == INS_CLOSE_EXPR ? ")" : "", kind == INS_CLOSE_EXPR ? "}" : EXIT);
       break;
     }
     /* A function that can suspend may end resumed by a rejection, gen.return() or gen.throw()
      * with nothing of its own run since: RESUME first, so that it gives back what is current. */
     snprintf(buf, cap,
-             "%s}catch(__hud_e){__hud.fail(__hud_h,__hud_e);throw __hud_e}"
+             "%s}catch(__hud_e){__hud.fail(__hud_h,__hud_p,__hud_e%s);throw __hud_e}"
              "finally{%s__hud.exit(__hud_h,__hud_p)}%s",
-             kind == INS_CLOSE_EXPR ? ")" : "", n & SUSP_BIT ? RESUME ";" : "", kind == INS_CLOSE_EXPR ? "}" : "");
+             kind == INS_CLOSE_EXPR ? ")" : "", n & SUSP_BIT ? ",__hud_i" : "", n & SUSP_BIT ? RESUME ";" : "",
+             kind == INS_CLOSE_EXPR ? "}" : "");
     break;
   case INS_RET_OPEN: return RET_X;
   case INS_RET_BARE: return " __hud.x(__hud_h,__hud_p)";
   case INS_RET_CLOSE: return ")";
   case INS_RESUME_OPEN: return "__hud.v(";
   case INS_SUSPEND: return " __hud.s(__hud_h,__hud_p,";
-  case INS_RESUME_CLOSE: return ")" RESUME_ARG ")";
-  case INS_SUSPEND_BARE: return " __hud.s(__hud_h,__hud_p)" RESUME_ARG ")";
+  case INS_RESUME_CLOSE: return ",__hud_z=1)" RESUME_ARG ")";
+  case INS_SUSPEND_BARE: return " __hud.s(__hud_h,__hud_p,void 0,__hud_z=1)" RESUME_ARG ")";
   case INS_RESUME_STMT: return RESUME ";";
   case INS_FA_BLOCK: return "{";
-  case INS_FA_OPEN: return " __hud.fa(__hud_h,()=>__hud_p,"; /* minified `of(x)`: not `of__hud` */
+  case INS_FA_OPEN: return " __hud.fa(__hud_h,()=>(__hud_z=1,__hud_p),"; /* minified `of(x)`: not `of__hud` */
   case INS_FA_BODY_OPEN: return "{" RESUME ";";
   case INS_FA_CLOSE: return ")";
   case INS_FA_BODY_CLOSE: return "}";
@@ -529,7 +534,7 @@ static int emit(rw *w, const char *source_url, hsn_result *r) {
   size_t ii = 0, li = 0;
   uint32_t line = 0, col = 0, shift = 0;
   bool line_start = true;
-  char buf[200];
+  char buf[512];
   if (!(r->ins = calloc(w->nins + 1, sizeof *r->ins))) return HUD_ENOMEM; /* + a ';' */
   hud_buf_puts(&map, "{\"version\":3,\"sources\":[");
   sbuf_json_str(&map, source_url ? source_url : "");

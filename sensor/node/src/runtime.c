@@ -1,29 +1,36 @@
 /* The Node sensor's runtime over the shared core (sensor/core): the native half of `__hud`.
  *
  * A call from JS into Node-API costs ~80 ns, so the untimed path never makes one: lib/runtime.js
- * keeps the current call and counts each call of an edge in memory that lives here, in C, and
- * that JS sees as typed arrays (external ArrayBuffers):
+ * keeps the current call and counts calls in memory that lives here, in C, and that JS sees as
+ * typed arrays (external ArrayBuffers):
  *   the edge table: kf[i] = callee + 1 (0 = empty slot), kc[i] = caller (-1 = none), kfl[i] =
  *   flow (0 = none, flows.c), ki[i] = the edge's id (fixed for the process: idfn[id], idc[id],
  *   idfl[id] are its callee, caller and flow); cnt[id] = its calls (a uint32 that wraps);
- *   cd[n] = calls of function n until its next timed call; slotfn[s], slotfl[s] = function and
- *   flow of timed frame s.
- * JS only increments cnt[] (untimed calls) and decrements cd[]. Everything else is a call in:
+ *   ru[8n..8n+4] = function n's run (RUN_* below): its calls in a row from one caller in one
+ *   flow, counted by decrementing its calls left until its next timed call; slotfn[s], slotfl[s]
+ *   = function and flow of timed frame s.
+ * An edge's calls are cnt[id] plus the run of its callee while the run is on it. JS decrements a
+ * run's L; when a call comes from another caller or flow, it adds the run's calls to cnt[] and
+ * moves the run to the new edge inside an odd sequence number (Q), so that the sender, which
+ * reads cnt[] first and then the runs, skips a run being moved and never counts a call twice:
+ * its calls are then seen at the next snapshot (totals()). Everything else is a call in:
  *   edge(n, c, fl, line, inc) -> id a new edge (inserted under `mu`, its call counted unless
  *                        !inc; -(id + 1) when the table moved: JS reloads it)
- *   timed(n, c, ph, own, id) a timed call starts and is counted (own: the sampling countdown
- *                        ran out; else its parent, handle ph, is sampled and wants its self
- *                        time) -> handle < 0
+ *   timed(n, c, ph, own, id) a timed call of edge id starts and is counted (own: n's countdown
+ *                        ran out, the run gets the next one; else its parent, handle ph, is
+ *                        sampled and wants its self time) -> handle < 0, or n when no frame is
+ *                        free
  *   exitTimed(h), fail(h, err), table(...), start(cfg), flush(s), shutdown(s), counts(), stats()
  * Each environment (the main thread, each worker) has its own tables (rt below), made at its
  * first tables() or table() and handed to every native as its callback data; its functions are
  * numbered in it, and mapped to the core's functions, which environments that load the same
  * code share. The sender's snapshot (under `mu`) adds each edge's calls since the last snapshot,
  * in every environment, to the retired period (counts only grow, modulo 2^32; aligned 4-byte
- * loads and stores are single-copy atomic, so a concurrent increment is seen now or at the next
- * snapshot, never torn); an ended environment's tables are freed once collected. Handles are
- * small integers (V8 keeps them unboxed): an untimed call's edge id, a timed call's -(2 * slot)
- * when sampled, -(2 * slot + 1) when timed for its parent. An edge's call-site line is that of
+ * loads and stores are single-copy atomic, so a concurrent decrement is seen now or at the next
+ * snapshot, never torn; the run protocol assumes x86-64's store order); an ended environment's
+ * tables are freed once collected. Handles are small integers (V8 keeps them unboxed): an
+ * untimed call's function number, a timed call's -(2 * slot) when sampled, -(2 * slot + 1) when
+ * timed for its parent. An edge's call-site line is that of
  * its first call (JS reads it from the stack when it makes the edge), the edge's `off` in the
  * core; edges() lists them for tests. */
 #include <node_api.h>
@@ -41,7 +48,13 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 #define ECAP0 4096u
 #define ECAP_MAX (1u << 22)
-#define CD_CAP (1u << 20) /* functions with a sampling countdown (virtual memory until touched) */
+#define CD_CAP (1u << 20) /* functions with a run (virtual memory until touched); others are never timed */
+/* A function's run: 8 int32 from runs[8n] (lib/runtime.js): the key of its last call, its calls
+ * left until its next timed call (>= 1), S (the run's calls are S - L), the run's edge id, the
+ * sequence number (odd while JS moves the run). */
+#define RUN_STRIDE 8
+enum { RUN_K, RUN_L, RUN_S, RUN_E, RUN_Q };
+#define RUN_MISS (-0x7fffffff)
 #define IDS (ECAP_MAX / 2) /* edge ids (virtual memory until touched); id 0: unknown */
 #define FRAMES (1u << 16) /* timed calls alive at once per environment (suspended ones that never end stay) */
 #define KEPT 16           /* the last escaped errors whose exception paths flowEscaped() finds */
@@ -75,9 +88,10 @@ typedef struct hsn_rt {
   int32_t *kf, *kc, *ki, *kfl;
   uint32_t ecap, en;
   old_table *old; /* earlier edge tables: V8 may hold views of them until the environment ends */
-  int32_t *cd;    /* calls of function n until its next timed call */
+  int32_t *runs;  /* function n's run from runs[RUN_STRIDE * n] */
   int32_t *idfn, *idc, *idfl;
   uint32_t *idline, *cnt, *prev;
+  uint32_t *snap; /* each edge's calls as totals() last read them (modulo 2^32) */
   int64_t *tot;
   uint32_t *fng, nfn, fncap;
   frame *frames;
@@ -152,8 +166,8 @@ static bool egrow(rt *r) {
 
 /* Frees R's fixed-size arrays (made by rt_ready) and clears them. */
 static void rt_arrays_free(rt *r) {
-  void **a[] = {(void **)&r->cd,  (void **)&r->idfn,   (void **)&r->idc,    (void **)&r->idfl,
-                (void **)&r->idline, (void **)&r->cnt, (void **)&r->prev, (void **)&r->tot,
+  void **a[] = {(void **)&r->runs, (void **)&r->idfn, (void **)&r->idc,  (void **)&r->idfl,
+                (void **)&r->idline, (void **)&r->cnt, (void **)&r->prev, (void **)&r->tot, (void **)&r->snap,
                 (void **)&r->frames, (void **)&r->slotfn, (void **)&r->slotfl, (void **)&r->free_frames};
   for (size_t i = 0; i < sizeof a / sizeof *a; i++) {
     free(*a[i]);
@@ -166,7 +180,7 @@ static void rt_arrays_free(rt *r) {
 static bool rt_ready(rt *r) {
   if (r->ready) return true;
   r->ecap = ECAP0;
-  r->cd = calloc(CD_CAP, sizeof *r->cd);
+  r->runs = calloc((size_t)CD_CAP * RUN_STRIDE, sizeof *r->runs);
   r->idfn = calloc(IDS, sizeof *r->idfn);
   r->idc = calloc(IDS, sizeof *r->idc);
   r->idfl = calloc(IDS, sizeof *r->idfl);
@@ -174,11 +188,13 @@ static bool rt_ready(rt *r) {
   r->cnt = calloc(IDS, sizeof *r->cnt);
   r->prev = calloc(IDS, sizeof *r->prev);
   r->tot = calloc(IDS, sizeof *r->tot);
+  r->snap = calloc(IDS, sizeof *r->snap);
   r->frames = calloc(FRAMES, sizeof *r->frames);
   r->slotfn = calloc(FRAMES, sizeof *r->slotfn);
   r->slotfl = calloc(FRAMES, sizeof *r->slotfl);
   r->free_frames = calloc(FRAMES, sizeof *r->free_frames);
-  if (!r->cd || !r->idfn || !r->idc || !r->idfl || !r->idline || !r->cnt || !r->prev || !r->tot || !r->frames ||
+  if (!r->runs || !r->idfn || !r->idc || !r->idfl || !r->idline || !r->cnt || !r->prev || !r->tot || !r->snap ||
+      !r->frames ||
       !r->slotfn || !r->slotfl || !r->free_frames || !etable_alloc(r->ecap, &r->kf, &r->kc, &r->kfl, &r->ki)) {
     rt_arrays_free(r);
     return false;
@@ -207,19 +223,48 @@ static void rt_free(rt *r) {
 /* The core's function of R's function N (N valid), or SNS_NONE for -1. */
 static inline uint32_t gfn(const rt *r, int32_t n) { return n < 0 ? SNS_NONE : r->fng[n]; }
 
-/* Calls of edge ID of R so far. */
-static double calls_of(const rt *r, uint32_t id) { return (double)r->tot[id] + (double)(r->cnt[id] - r->prev[id]); }
+/* Reads every edge's calls into snap[]: cnt[] first, then each run not being moved (RUN_Q
+ * even and unchanged across the read) added to its edge. A run being moved is left out: its
+ * calls are in neither place yet or already in cnt[], so a read is never above the true count
+ * (under mu: the sender's, or JS's own thread, whose runs then stand still). */
+static void totals(rt *r) {
+  for (uint32_t id = 1; id <= r->en; id++) r->snap[id] = __atomic_load_n(&r->cnt[id], __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);
+  uint32_t nf = r->nfn < CD_CAP ? r->nfn : CD_CAP;
+  for (uint32_t n = 0; n < nf; n++) {
+    int32_t *u = r->runs + (size_t)RUN_STRIDE * n;
+    int32_t q = __atomic_load_n(&u[RUN_Q], __ATOMIC_ACQUIRE);
+    if (q & 1) continue;
+    uint32_t l = (uint32_t)__atomic_load_n(&u[RUN_L], __ATOMIC_ACQUIRE);
+    uint32_t s0 = (uint32_t)__atomic_load_n(&u[RUN_S], __ATOMIC_ACQUIRE);
+    int32_t e = __atomic_load_n(&u[RUN_E], __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&u[RUN_Q], __ATOMIC_ACQUIRE) != q) continue;
+    if (e >= 1 && (uint32_t)e <= r->en) r->snap[e] += s0 - l;
+  }
+}
+
+/* Calls of edge ID of R not yet collected, as totals() last read them (a read below an earlier
+ * one, a run skipped, counts nothing). */
+static uint32_t pending(const rt *r, uint32_t id) {
+  int32_t d = (int32_t)(r->snap[id] - r->prev[id]);
+  return d > 0 ? (uint32_t)d : 0;
+}
+
+/* Calls of edge ID of R so far (after totals()). */
+static double calls_of(const rt *r, uint32_t id) { return (double)r->tot[id] + (double)pending(r, id); }
 
 /* Frees the tables of an ended environment, unlinked (under mu); its calls stay in counts(). */
 static void rt_bury(rt *r) {
+  if (r->ready) totals(r);
   for (uint32_t id = 1; r->ready && id <= r->en; id++) gone[gfn(r, r->idfn[id])] += (int64_t)calls_of(r, id);
   rt_free(r);
 }
 
 /* Calls since the last snapshot into P (sender, under mu). */
 static void collect(rt *r, sns_period *p) {
+  totals(r);
   for (uint32_t id = 1; id <= r->en; id++) {
-    uint32_t d = r->cnt[id] - r->prev[id];
+    uint32_t d = pending(r, id);
     if (!d) continue;
     r->prev[id] += d;
     r->tot[id] += d;
@@ -266,7 +311,7 @@ static rt *args(napi_env env, napi_callback_info info, size_t *argc, napi_value 
   return data;
 }
 
-/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfn, idfl, cd, slotfn, slotfl}: this environment's */
+/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfl, ru, slotfn, slotfl}: this environment's */
 static napi_value js_tables(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   rt *r = args(env, info, &argc, NULL);
@@ -285,9 +330,9 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
            {"kc", external(env, r->kc, r->ecap * sizeof *r->kc, napi_int32_array, r->ecap)},
            {"ki", external(env, r->ki, r->ecap * sizeof *r->ki, napi_int32_array, r->ecap)},
            {"cnt", external(env, r->cnt, IDS * sizeof *r->cnt, napi_int32_array, IDS)},
-           {"idfn", external(env, r->idfn, IDS * sizeof *r->idfn, napi_int32_array, IDS)},
            {"mask", num(env, r->ecap - 1)},
-           {"cd", external(env, r->cd, CD_CAP * sizeof *r->cd, napi_int32_array, CD_CAP)},
+           {"ru", external(env, r->runs, (size_t)CD_CAP * RUN_STRIDE * sizeof *r->runs, napi_int32_array,
+                           (size_t)CD_CAP * RUN_STRIDE)},
            {"slotfn", external(env, r->slotfn, FRAMES * sizeof *r->slotfn, napi_int32_array, FRAMES)},
            {"kfl", external(env, r->kfl, r->ecap * sizeof *r->kfl, napi_int32_array, r->ecap)},
            {"idfl", external(env, r->idfl, IDS * sizeof *r->idfl, napi_int32_array, IDS)},
@@ -355,7 +400,7 @@ static uint32_t frame_take(rt *r) {
   return r->fresh < FRAMES ? r->fresh++ : 0;
 }
 
-/* timed(n, c, parent_handle, own, id) -> handle */
+/* timed(n, c, parent_handle, own, id) -> handle: a timed frame's, or n when none is free */
 static napi_value js_timed(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -365,17 +410,21 @@ static napi_value js_timed(napi_env env, napi_callback_info info) {
   double ph = arg_num(env, argv[2]);
   bool own = false;
   napi_get_value_bool(env, argv[3], &own);
-  double h = arg_num(env, argv[4]); /* the edge id: the handle when no slot is free */
+  double id = arg_num(env, argv[4]);
+  int32_t h = n;
   pthread_mutex_lock(&mu);
-  if (!r->ready) h = 0;
   /* The call is counted here, with its frame: one snapshot sees both or neither. */
-  bool edge = h >= 1 && h <= r->en;
-  if (edge) r->cnt[(uint32_t)h]++;
+  bool edge = r->ready && id >= 1 && id <= r->en;
+  if (edge) r->cnt[(uint32_t)id]++;
   if (r->ready && is_fn(r, n)) {
     sns_fn *fn = sns_fn_at(r->fng[n]);
     if (own) {
       sns_sample_next(sns_cur, fn);
-      if ((uint32_t)n < CD_CAP) r->cd[n] = (int32_t)fn->countdown;
+      if ((uint32_t)n < CD_CAP) { /* the run's calls (S - L) stay as they are */
+        int32_t *u = r->runs + (size_t)RUN_STRIDE * (uint32_t)n;
+        u[RUN_S] = (int32_t)((uint32_t)u[RUN_S] + fn->countdown - (uint32_t)u[RUN_L]);
+        u[RUN_L] = (int32_t)fn->countdown;
+      }
     }
     uint32_t parent = ph < 0 && ((uint64_t)-ph & 1) == 0 ? (uint32_t)(-ph / 2) : 0;
     uint32_t s = own || parent ? frame_take(r) : 0;
@@ -383,8 +432,8 @@ static napi_value js_timed(napi_env env, napi_callback_info info) {
       frame *f = &r->frames[s];
       f->fn = r->fng[n];
       f->caller = is_fn(r, c) ? r->fng[c] : SNS_NONE;
-      f->flow = edge ? (uint32_t)r->idfl[(uint32_t)h] : 0; /* its edge's */
-      f->off = edge ? r->idline[(uint32_t)h] : 0;
+      f->flow = edge ? (uint32_t)r->idfl[(uint32_t)id] : 0; /* its edge's */
+      f->off = edge ? r->idline[(uint32_t)id] : 0;
       f->own = own;
       f->live = true;
       f->period = period_gen;
@@ -393,12 +442,12 @@ static napi_value js_timed(napi_env env, napi_callback_info info) {
       f->parent_gen = f->parent ? r->frames[parent].gen : 0;
       r->slotfn[s] = n;
       r->slotfl[s] = (int32_t)f->flow;
-      h = -(2.0 * s + (own ? 0 : 1));
+      h = -(int32_t)(2 * s + (own ? 0 : 1));
       f->t0 = sns_ticks();
     }
   }
   pthread_mutex_unlock(&mu);
-  return int32(env, (int32_t)h);
+  return int32(env, h);
 }
 
 static uint32_t slot_of(double h) { return h < 0 ? (uint32_t)((uint64_t)-h >> 1) : 0; }
@@ -627,7 +676,10 @@ static napi_value js_table(napi_env env, napi_callback_info info) {
       *slot = idx + 1;
     }
     r->fng[base + k] = *slot - 1;
-    if (base + k < CD_CAP) r->cd[base + k] = 1; /* the first call is timed */
+    if (base + k < CD_CAP) { /* no key yet; the first call is timed */
+      int32_t *u = r->runs + (size_t)RUN_STRIDE * (base + k);
+      u[RUN_K] = RUN_MISS, u[RUN_L] = 1, u[RUN_S] = 1, u[RUN_E] = 0;
+    }
   }
   if (!rc) r->nfn = base + n;
   pthread_mutex_unlock(&mu);
@@ -795,8 +847,10 @@ static napi_value js_counts(napi_env env, napi_callback_info info) {
     double *d = data;
     memset(d, 0, n * sizeof *d);
     for (uint32_t f = 0; f < sns_nfns; f++) g[f] = (double)gone[f];
-    for (const rt *o = rts; o; o = o->next)
+    for (rt *o = rts; o; o = o->next) {
+      if (o->ready) totals(o);
       for (uint32_t id = 1; o->ready && id <= o->en; id++) g[gfn(o, o->idfn[id])] += calls_of(o, id);
+    }
     for (uint32_t k = 0; k < r->nfn; k++) {
       uint32_t f = r->fng[k];
       if (g[f] < 0) continue; /* given to an earlier number */
@@ -823,6 +877,7 @@ static napi_value js_edges(napi_env env, napi_callback_info info) {
   size_t n = r->ready ? 4 * (size_t)r->en : 0;
   napi_value ab, ret;
   void *data = NULL;
+  if (r->ready) totals(r);
   if (napi_create_arraybuffer(env, n * sizeof(double), &data, &ab) == napi_ok) {
     double *d = data;
     for (uint32_t id = 1; 4 * (size_t)id <= n; id++, d += 4) {
