@@ -2,6 +2,7 @@
 // 1. Call-heavy: fib(27) in a fresh process, plain and under the sensor, runs interleaved;
 //    the best of each process, the median over processes, and the ratio; then in one process
 //    under the sensor, the instrumented fib against an uninstrumented copy (node_modules).
+// 1c. The slow path's bytecode size (never inlined above 460 bytes).
 // 2. Rewrite: the addon's instrument() on generated modules of 100, 1000 and 5000 functions
 //    (best of 5), in MB/s and functions/ms.
 import { spawnSync } from 'node:child_process';
@@ -65,6 +66,13 @@ for (let i = 0; i < runs; i++) {
 console.log(`fib(27) in one process (best of 40 each, median of ${runs} processes): plain ${ns(median(pin))} ns/call, ` +
   `sensor ${ns(median(sin))} ns/call: ${median(ratios).toFixed(2)}x (processes ${Math.min(...ratios).toFixed(2)}-` +
   `${Math.max(...ratios).toFixed(2)}x)`);
+
+// 1c. The slow path of a call (lib/runtime.js, miss()) must stay larger than V8 inlines (460
+// bytes of bytecode): inlined into the instrumented functions, it made fib 1.7x slower.
+const bc = spawnSync(process.execPath, ['--print-bytecode', '--print-bytecode-filter=miss', '--import', 'hud-sensor/register',
+  'main.cjs', '1'], { cwd: out, encoding: 'utf8', env: { ...env, HUD_ENABLE: '1' }, maxBuffer: 64 << 20 });
+const bcLen = Number(/Bytecode length: (\d+)/.exec(bc.stdout)?.[1]);
+console.log(`slow path of a call (miss): ${bcLen} bytes of bytecode, ${bcLen > 460 ? 'never inlined' : 'INLINABLE (V8 inlines up to 460)'}`);
 
 const native = createRequire(path.resolve(pkg, 'index.js'))('./lib/instrument.js').native;
 for (const n of [100, 1000, 5000]) {

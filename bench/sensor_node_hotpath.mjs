@@ -346,6 +346,53 @@ function candidates() {
       if (h < 0) slow.exitTimed(h);
     },
   };
+  // R. Runs (the runtime now, lib/runtime.js): the handle is the function's number; a call from
+  // the same caller in the same flow decrements its run's calls left until its next timed call,
+  // [key, left, start, edge, sequence] per function; everything else goes to missR.
+  const ru = new Int32Array(8 << 16).fill(-0x7fffffff);
+  for (let i = 1; i < ru.length; i += 8) ru[i] = 0x3fffffff;
+  function missR(n, ph) {
+    const b = n << 3;
+    if (ru[b + 1] === 1 || (ph < 0 && (ph & 1) === 0)) return slow.timed(n, ph, ph, true, n) | 0;
+    const id = ck[probe(n, ph === NOBODY ? -1 : ph) + 1];
+    const q = ru[b + 4];
+    Atomics.store(ru, b + 4, q + 1);
+    const l = ru[b + 1] - 1;
+    cnt[ru[b + 3]] += ru[b + 2] - ru[b + 1];
+    ru[b] = ph >>> 21 === 0 && flk >= 0 ? ph ^ flk : -0x7fffffff;
+    ru[b + 3] = id;
+    ru[b + 2] = l + 1;
+    ru[b + 1] = l;
+    Atomics.store(ru, b + 4, q + 2);
+    return n;
+  }
+  const R = {
+    c: NOBODY,
+    enter(n) {
+      const ph = R.c;
+      const b = n << 3;
+      if (ru[b] === (ph ^ flk)) {
+        const l = ru[b + 1];
+        if (l > 1) {
+          ru[b + 1] = l - 1;
+          R.c = n;
+          return n;
+        }
+      }
+      const h = missR(n, ph);
+      R.c = h;
+      return h;
+    },
+    x(h, p, y) {
+      R.c = p;
+      if (h < 0) slow.exitTimed(h);
+      return y;
+    },
+    exit(h, p) {
+      R.c = p;
+      if (h < 0) slow.exitTimed(h);
+    },
+  };
   // The floor and its parts: Z the current call alone; P with one counter per function (exact
   // counts, no caller edges); Q with the per-function edge cache looked up, nothing counted.
   // Their calls end by putting the caller's handle back (no timed calls to end).
@@ -395,7 +442,7 @@ function candidates() {
     if (h < 0) slow.exitTimed(h);
     return y;
   };
-  const hooks = { A, B, C, D, E, F, G, H, I, J, K, T, N, Z, P, Q, fail: () => {} };
+  const hooks = { A, B, C, D, E, F, G, H, I, J, K, T, N, Z, P, Q, R, fail: () => {} };
   for (const [k, o] of Object.entries(hooks)) Object.defineProperty(globalThis, `__hud${k}`, { value: o });
   Object.defineProperty(globalThis, '__hudcur', { value: cur });
   const make = (src) => new Function(`${src}; return fib;`)(); // eslint-disable-line no-new-func
@@ -421,8 +468,9 @@ function candidates() {
     'I = C with the flow folded into the cache key': local('I', 9),
     'J = I with [key, edge id] interleaved, counts by edge id': local('J', 10),
     'K = J with the countdown interleaved too': local('K', 11),
-    'M = J ending where it returns, no finally (the runtime now)': atReturn('J', 12),
+    'M = J ending where it returns, no finally (the runtime before)': atReturn('J', 12),
     'N = M with sampling armed (load only)': atReturn('N', 16),
+    'R = runs, handles name functions (the runtime now)': atReturn('R', 21),
     'P = Z + a counter per function': atReturn('P', 19),
     'Q = Z + the edge cache check, no count': atReturn('Q', 20),
     'Z floor: current call only, M ending': atReturn('Z', 17),
