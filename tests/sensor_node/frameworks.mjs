@@ -287,6 +287,24 @@ try {
     summary.push(`${name} ${Object.keys(expected(fw)).length} endpoints`);
   }
 
+  // error.stack from a handler under several layers, at the default Error.stackTraceLimit (10)
+  // and whole, the same as without the sensor, whose wrappers stand on the stack: they are left
+  // out, and as many more frames are captured meanwhile. (Fastify whole: our preValidation hook
+  // makes Fastify run that stage's hook runner, whose frames lie past the tenth here.)
+  for (const pkg of ['express', 'express5', 'fastify', 'fastify5', 'koa', 'koa3'])
+    for (const limit of pkg.startsWith('fastify') ? [''] : ['', 'Infinity']) {
+      const run = (extra) => {
+        const r = spawnSync(process.execPath, [...extra, 'stacks_app.cjs', pkg, limit], { cwd: dir, encoding: 'utf8', timeout: 20000,
+          env: env(extra.length ? { HUD_ENABLE: '1', HUD_STATUS: 'off' } : {}) });
+        assert.equal(r.status, 0, `stacks_app.cjs ${pkg}: ${r.stderr}`);
+        return JSON.parse(r.stdout.trim().split('\n').pop()).stack;
+      };
+      const plain = run([]);
+      if (!limit) assert.equal(plain.split('\n').length, 11, `${pkg}: a trace cut at 10 frames`);
+      assert.equal(run(['--import', 'hud-sensor/register']), plain, `${pkg}: error.stack under the sensor (limit ${limit || 10})`);
+    }
+  summary.push('error.stack under 6 frameworks as without the sensor');
+
   // A request that brings the process down as Node does by default: an unhandled rejection,
   // an exception thrown by a timer callback. The process ends as without the sensor (status 1,
   // Node's report on stderr) and the last batch says that the exception escaped the flow.

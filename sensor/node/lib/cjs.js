@@ -21,21 +21,13 @@ function install(opts) {
     }
     // This frame is on the stack while the module's top level runs; lib/stack.js hides it,
     // and one more frame is captured meanwhile so that none of the application's is lost.
-    const limit = Error.stackTraceLimit;
-    const raised = typeof limit === 'number' && Number.isFinite(limit);
-    if (raised) {
-      stack.raise(limit);
-      Error.stackTraceLimit = limit + 1;
-    }
+    const limit = stack.raiseOwn();
     try {
       const r = compile.call(this, content, filename);
       if (loaded !== null) loaded(this, filename);
       return r;
     } finally {
-      if (raised) {
-        stack.lower();
-        if (Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
-      }
+      stack.lowerOwn(limit);
     }
   };
 }

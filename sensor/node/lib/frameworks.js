@@ -13,6 +13,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
+const stack = require('./stack');
 
 const kRec = Symbol('hud.flow');
 const kMount = Symbol('hud.mount');
@@ -93,13 +94,28 @@ function routed(rec, route) {
   runtime.setFlow(rec.flow);
 }
 
-// FN(...ARGS) called by the framework for REC's request, in its flow.
+// FN(...ARGS) called by the framework for REC's request, in its flow, by a wrapper of ours. Two
+// frames of the sensor's stand on the stack meanwhile (the wrapper's and this one), which
+// error.stack leaves out: as many more frames are captured (lib/stack.js).
 function inFlow(rec, fn, self, a, b, c) {
+  const limit = stack.raiseOwn(2);
   const state = runtime.enterFlow(rec.flow);
   try {
     return fn.call(self, a, b, c);
   } finally {
     runtime.leaveFlow(state);
+    stack.lowerOwn(limit, 2);
+  }
+}
+
+// FN(...ARGS) called by a wrapper of ours with nothing to add (no request of ours): the same two
+// frames.
+function passOn(fn, self, ...args) {
+  const limit = stack.raiseOwn(2);
+  try {
+    return fn.apply(self, args);
+  } finally {
+    stack.lowerOwn(limit, 2);
   }
 }
 
@@ -135,7 +151,7 @@ function onEnd(res, rec) {
 function expressApplication(app) {
   const handle = app.handle;
   app.handle = function hudHandle(req, res, callback) {
-    if (req[kRec]) return handle.call(this, req, res, callback); // a mounted sub-application
+    if (req[kRec]) return passOn(handle, this, req, res, callback); // a mounted sub-application
     const rec = (req[kRec] = new Rec(req.method));
     onEnd(res, rec);
     return inFlow(rec, handle, this, req, res, callback);
@@ -163,7 +179,7 @@ function expressLayer(Layer) {
   // mount layer adds its path template to the request's base while its router runs.
   Layer.prototype[key] = function hudHandleRequest(req, res, next) {
     const rec = req[kRec];
-    if (!rec) return handleRequest.call(this, req, res, next);
+    if (!rec) return passOn(handleRequest, this, req, res, next);
     if (rec.next !== next) {
       rec.next = next;
       rec.wnext = (err) => {
@@ -183,11 +199,13 @@ function expressLayer(Layer) {
     }
     // In the request's flow, inline rather than through inFlow(): layers nest as deep as the
     // middleware stack, and this is then one frame of ours per layer, not two.
+    const limit = stack.raiseOwn();
     const state = runtime.enterFlow(rec.flow);
     try {
       return handleRequest.call(this, req, res, next2);
     } finally {
       runtime.leaveFlow(state);
+      stack.lowerOwn(limit);
     }
   };
   // An error handler, called also when a rejected promise passed its error on (Express 5).
@@ -195,12 +213,14 @@ function expressLayer(Layer) {
   const handleError = Layer.prototype[ekey];
   Layer.prototype[ekey] = function hudHandleError(err, req, res, next) {
     const rec = req && req[kRec];
-    if (!rec) return handleError.call(this, err, req, res, next);
+    if (!rec) return passOn(handleError, this, err, req, res, next);
+    const limit = stack.raiseOwn();
     const state = runtime.enterFlow(rec.flow);
     try {
       return handleError.call(this, err, req, res, next);
     } finally {
       runtime.leaveFlow(state);
+      stack.lowerOwn(limit);
     }
   };
 }
@@ -211,7 +231,7 @@ function expressRoute(Route) {
   // in the request's context even when called from a body parser's stream event.
   Route.prototype.dispatch = function hudDispatch(req, res, done) {
     const rec = req[kRec];
-    if (!rec) return dispatch.call(this, req, res, done);
+    if (!rec) return passOn(dispatch, this, req, res, done);
     // The flow of this route's last request when the method and mount paths are the same (most
     // requests): no template string is built and hashed per request.
     const last = this[kLast];
@@ -234,8 +254,40 @@ function expressRoute(Route) {
 function fastifyHandler(handler) {
   return function hudHandler(request, reply) {
     const rec = request && request[kRec];
-    if (!rec) return handler.call(this, request, reply);
+    if (!rec) return passOn(handler, this, request, reply);
     return inFlow(rec, handler, this, request, reply);
+  };
+}
+
+// A hook of ours in a Fastify hook chain: the chain's frames that called it (hookIterator and
+// next; next alone in onSend's) are on the stack only because it is in the chain. error.stack
+// leaves them out with it (lib/stack.js), and as many more frames are captured.
+const FASTIFY_HOOKS = /[\\/]fastify[^\\/]*[\\/]lib[\\/]hooks\.js$/;
+stack.hideBelow('hudFastifyHook', (trace, k) => {
+  let n = 0;
+  while (k + n < trace.length && FASTIFY_HOOKS.test(trace[k + n].getFileName() || ''))
+    if (trace[k + n++].getFunctionName() === 'next') break;
+  return n;
+});
+function fastifyHook(chainFrames, body) {
+  const k = chainFrames + 1; // and BODY's frame
+  // As many parameters as the hook's kind has (Fastify reads a hook's length).
+  if (body.length === 4)
+    return function hudFastifyHook(request, reply, a, done) {
+      const limit = stack.raiseOwn(k);
+      try {
+        return body(request, reply, a, done);
+      } finally {
+        stack.lowerOwn(limit, k);
+      }
+    };
+  return function hudFastifyHook(request, reply, done) {
+    const limit = stack.raiseOwn(k);
+    try {
+      return body(request, reply, done);
+    } finally {
+      stack.lowerOwn(limit, k);
+    }
   };
 }
 
@@ -243,34 +295,34 @@ function fastifyHooks(app) {
   app.addHook('onRoute', (opts) => {
     if (typeof opts.handler === 'function') opts.handler = fastifyHandler(opts.handler);
   });
-  app.addHook('onRequest', (request, reply, done) => {
+  app.addHook('onRequest', fastifyHook(2, (request, reply, done) => {
     const rec = (request[kRec] = new Rec(request.method));
     const url = request.routeOptions ? request.routeOptions.url : request.routerPath;
     if (typeof url === 'string' && !request.is404) routed(rec, url);
     inFlow(rec, done);
-  });
+  }));
   // The stages that run after the body was read start in the request's flow: their first hooks
   // (the application's own, called by done) and what follows synchronously are in it.
   for (const stage of ['preValidation', 'preHandler']) {
-    app.addHook(stage, (request, reply, done) => {
+    app.addHook(stage, fastifyHook(2, (request, reply, done) => {
       const rec = request[kRec];
       if (rec) inFlow(rec, done);
-      else done();
-    });
+      else passOn(done);
+    }));
   }
-  app.addHook('onSend', (request, reply, payload, done) => {
+  app.addHook('onSend', fastifyHook(1, (request, reply, payload, done) => {
     const rec = request[kRec];
     if (rec) inFlow(rec, done, undefined, null, payload);
-    else done(null, payload);
-  });
-  app.addHook('onError', (request, reply, error, done) => {
+    else passOn(done, undefined, null, payload);
+  }));
+  app.addHook('onError', fastifyHook(2, (request, reply, error, done) => {
     if (request[kRec]) request[kRec].err = error;
-    done();
-  });
-  app.addHook('onResponse', (request, reply, done) => {
+    passOn(done);
+  }));
+  app.addHook('onResponse', fastifyHook(2, (request, reply, done) => {
     if (request[kRec]) finish(request[kRec], reply.statusCode);
-    done();
-  });
+    passOn(done);
+  }));
 }
 
 function fastifyModule(mod) {
@@ -309,7 +361,7 @@ function koaApplication(Application) {
     const onerror = ctx.onerror;
     ctx.onerror = function hudOnerror(err) {
       if (err !== null && err !== undefined) rec.err = err;
-      return onerror.call(this, err);
+      return passOn(onerror, this, err);
     };
     onEnd(ctx.res, rec);
     return inFlow(rec, handleRequest, this, ctx, fnMiddleware);
@@ -325,7 +377,7 @@ function koaScoped(fn) {
   if (w === undefined) {
     w = function hudMiddleware(ctx, next) {
       const rec = ctx !== null && typeof ctx === 'object' ? ctx[kRec] : undefined;
-      if (rec === undefined) return fn.call(this, ctx, next);
+      if (rec === undefined) return passOn(fn, this, ctx, next);
       return inFlow(rec, fn, this, ctx, next);
     };
     scopedMw.set(fn, w);
@@ -359,6 +411,7 @@ function bullmqWorker(Worker) {
       native.flowAdd(rec.flow, 0, (performance.now() - rec.t0) * 1e6, err === undefined ? '' : typeName(err));
     };
     let p;
+    const limit = stack.raiseOwn();
     const state = runtime.enterFlow(rec.flow);
     try {
       p = call.call(this, job, ...rest); // (job, token) in 5, (job, token, signal) in 6
@@ -367,6 +420,7 @@ function bullmqWorker(Worker) {
       throw err;
     } finally {
       runtime.leaveFlow(state);
+      stack.lowerOwn(limit);
     }
     return Promise.resolve(p).then(
       (v) => {
@@ -389,11 +443,13 @@ function bullmqChild(ChildProcessor) {
   if (typeof start !== 'function') return;
   ChildProcessor.prototype.start = function hudStart(jobJson, ...rest) {
     const job = jobJson !== null && typeof jobJson === 'object' ? jobJson : {};
+    const limit = stack.raiseOwn();
     const state = runtime.enterFlow(queueFlow(String(job.name), String(job.queueName)));
     try {
       return start.call(this, jobJson, ...rest); // runs the processor up to its first await
     } finally {
       runtime.leaveFlow(state);
+      stack.lowerOwn(limit);
     }
   };
 }
@@ -423,7 +479,6 @@ function escapedFlow(err, fatal) {
 
 function watchEscapes() {
   const orig = process.emit;
-  const stack = require('./stack');
   // The same name and length as EventEmitter's emit. Its frame is below the listeners':
   // error.stack leaves it out, and one more frame is captured meanwhile.
   process.emit = function emit(event) {

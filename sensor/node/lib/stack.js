@@ -37,9 +37,8 @@ function originalColumn(file, line, col) {
   return c - removed + 1;
 }
 
-// The sensor's own frames (the CommonJS compile wrapper, on the stack while a module's top
-// level runs) are left out; lib/cjs.js raises Error.stackTraceLimit by one meanwhile, so the
-// frames that remain are exactly those of a run without the sensor.
+// The sensor's own frames (its wrappers: raiseOwn() below) are left out, so the frames that
+// remain are exactly those of a run without the sensor.
 const OWN_DIR = require('node:path').dirname(__dirname) + require('node:path').sep;
 
 function notOurs(cs) {
@@ -47,35 +46,31 @@ function notOurs(cs) {
   return !(f && f.startsWith(OWN_DIR));
 }
 
-// The application's limits while lib/cjs.js holds a raised one (nested requires nest). V8
-// cuts the trace at the raised limit; when the sensor's frame lies beyond the cut, one frame
-// too many remains after filtering, so traces are cut again at the application's limit.
-const limits = []; // [limit, raised to] of each raise, innermost last
-function raise(limit) {
-  limits.push([limit, limit + 1]);
-}
-function lower() {
-  limits.pop();
-}
-// The same for a wrapper of the sensor's other than lib/cjs.js's (process.emit, lib/frameworks.js):
-// raiseOwn() -> the limit to give lowerOwn() once the wrapper's callee returned.
-function raiseOwn() {
+// The sensor's wrappers on the stack (lib/cjs.js's compile wrapper while a module's top level
+// runs, process.emit, lib/frameworks.js's wrappers of a framework's calls into the application)
+// raise Error.stackTraceLimit by their number of frames while their callee runs, so that V8
+// captures as many of the application's frames as without them. V8 cuts the trace at the raised
+// limit; when a frame of the sensor's lies beyond the cut, frames too many remain after
+// filtering, so traces are cut again at the application's limit.
+// raiseOwn(k) -> the limit to give lowerOwn(limit, k) once the wrapper's callee returned.
+const limits = []; // per raise, innermost last: the limit, and what it was raised to
+function raiseOwn(k = 1) {
   const limit = Error.stackTraceLimit;
   if (typeof limit !== 'number' || !Number.isFinite(limit)) return undefined;
-  raise(limit);
-  Error.stackTraceLimit = limit + 1;
+  limits.push(limit, limit + k);
+  Error.stackTraceLimit = limit + k;
   return limit;
 }
-function lowerOwn(limit) {
+function lowerOwn(limit, k = 1) {
   if (limit === undefined) return;
-  lower();
-  if (Error.stackTraceLimit === limit + 1) Error.stackTraceLimit = limit;
+  limits.length -= 2;
+  if (Error.stackTraceLimit === limit + k) Error.stackTraceLimit = limit;
 }
 // The limit as the application set it: raised values are undone from the innermost out (one
 // the application set itself meanwhile stays).
 function appLimit() {
   let l = Error.stackTraceLimit;
-  for (let i = limits.length - 1; i >= 0 && l === limits[i][1]; i--) l = limits[i][0];
+  for (let i = limits.length - 2; i >= 0 && l === limits[i + 1]; i -= 2) l = limits[i];
   return typeof l === 'number' ? l : Infinity;
 }
 
@@ -115,6 +110,60 @@ function mapSite(cs) {
   return o;
 }
 
+// The application's frames of a trace: the sensor's own left out (a run of them: a wrapper of a
+// framework's call and its helpers), with two corrections so that what remains reads as without
+// the sensor:
+// - a wrapper that replaced a method (Express 4's Layer.prototype.handle_request) calls the
+//   original, which V8 no longer finds under the method's name: the original's frame takes the
+//   wrapper's method name back (`Layer.handle [as handle_request]`);
+// - a wrapper named in `below` (a hook of ours in a Fastify hook chain) also stands for frames of
+//   the framework's under it, there only because it is in the chain: skip(trace, k) -> how many.
+const below = new Map(); // wrapper's function name -> skip
+function hideBelow(name, skip) {
+  below.set(name, skip);
+}
+let methodProto = null;
+function asMethod(cs, method) {
+  if (!methodProto) {
+    methodProto = {};
+    for (const k of Object.getOwnPropertyNames(Object.getPrototypeOf(cs)))
+      if (k !== 'constructor' && typeof cs[k] === 'function') methodProto[k] = function (...a) { return this.cs[k](...a); };
+    methodProto.getMethodName = function () { return this.method; };
+    methodProto.toString = function () {
+      const s = String(this.cs);
+      const loc = ` (${this.cs.getFileName()}:${this.cs.getLineNumber()}:${this.cs.getColumnNumber()})`;
+      return s.endsWith(loc) ? `${s.slice(0, -loc.length)} [as ${this.method}]${loc}` : s;
+    };
+  }
+  const o = Object.create(methodProto);
+  o.cs = cs;
+  o.method = method;
+  return o;
+}
+// Whether V8 writes " [as M]" after function name F: F does not already end with M.
+function named(f, m) {
+  return typeof f === 'string' && f !== '' && f !== m && !f.endsWith(`.${m}`) && !f.endsWith(` ${m}`);
+}
+function appFrames(trace) {
+  const out = [];
+  for (let k = 0; k < trace.length;) {
+    if (notOurs(trace[k])) {
+      out.push(trace[k++]);
+      continue;
+    }
+    let j = k;
+    while (j < trace.length && !notOurs(trace[j])) j++;
+    const wrapper = trace[j - 1], callee = out[out.length - 1];
+    const m = wrapper.getMethodName();
+    if (callee && m && callee.getMethodName() === null && named(callee.getFunctionName(), m) &&
+        callee.getTypeName() === wrapper.getTypeName())
+      out[out.length - 1] = asMethod(callee, m);
+    const skip = below.get(wrapper.getFunctionName());
+    k = skip ? j + skip(trace, j) : j;
+  }
+  return out;
+}
+
 // Node's formatting when it has no Error.prepareStackTrace of its own (lib/internal/errors.js).
 function isNodeError(e) {
   for (let o = e; o !== null && typeof o === 'object'; o = Object.getPrototypeOf(o))
@@ -139,7 +188,7 @@ function wrap(fn) {
   let w = wrappers.get(fn);
   if (!w) {
     w = function prepareStackTrace(error, trace) {
-      const t = trace.filter(notOurs);
+      const t = appFrames(trace);
       const lim = appLimit();
       return fn.call(this, error, (t.length > lim ? t.slice(0, lim) : t).map(mapSite));
     };
@@ -178,4 +227,4 @@ function mode(env = process.env) {
   return m === 'sourcemap' || m === 'off' ? m : 'exact';
 }
 
-module.exports = { register, originalColumn, install, mode, raise, lower, raiseOwn, lowerOwn };
+module.exports = { register, originalColumn, install, mode, raiseOwn, lowerOwn, hideBelow };
