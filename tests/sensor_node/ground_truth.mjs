@@ -79,6 +79,11 @@ assert.ok(low.quota < 2000, `a tiny budget lowers the quota before the first bat
 assert.ok(low.timed_call_ns > 0 && low.timed_call_ns < 1e6, `the timed call's cost is measured: ${JSON.stringify(low)}`);
 const usual = sampling('', 1500);
 assert.equal(usual.quota, 2000, `three functions under the default budget: ${JSON.stringify(usual)}`);
+// The budget counts what a sampled call costs where it runs, with the timed calls of its callees
+// (its self time): after a snapshot, the cost measured in place replaces the calibrated one.
+const cost = lastJson(node(['--import', 'hud-sensor/register', 'timed_cost.cjs'], app,
+  { HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', HUD_FLUSH_INTERVAL: '0.2' }), 'timed cost');
+assert.ok(cost.after > 5 * cost.before, `a sampled call that times 50 callees costs more than a lone timed call: ${JSON.stringify(cost)}`);
 
 console.log(`ground truth: ${checked} runs, ${Object.keys(expected).length} functions each, exact; ` +
   `edge cases: ${Object.values(edgeExpected).reduce((n, m) => n + Object.keys(m).length, 0)} functions, exact`);

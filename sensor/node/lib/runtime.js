@@ -50,6 +50,17 @@ const RUNS = ru.length;
 const idfl = fixed.idfl;
 const slotfn = fixed.slotfn;
 const slotfl = fixed.slotfl;
+// The arguments of native.timed() and native.exitTimed(), written here and read by the addon
+// (src/runtime.c, MB_*): five Node-API arguments cost more than the rest of a timed call's entry.
+const mb = fixed.mb;
+function timed(n, c, ph, own, id) {
+  mb[0] = n;
+  mb[1] = c;
+  mb[2] = ph;
+  mb[3] = own ? 1 : 0;
+  mb[4] = id;
+  return native.timed() | 0; // int32 for the JIT
+}
 // The current flow (an endpoint or queue consumer, lib/frameworks.js; 0 = none), on every edge
 // (docs/architecture.md, "Node sensor: flows"). A call inherits it from the call below it. A call
 // with no instrumented call below it (a framework's call into the application, a timer, an
@@ -130,7 +141,7 @@ function miss(n, ph, o) {
   const own = ru[b + 1] === 1;
   if (own || (ph < 0 && (ph & 1) === 0)) {
     const c = ph >= 0 ? (ph < ids.length ? ph : ph === NOBODY ? -1 : -3) : slotfn[-ph >> 1];
-    return native.timed(n, c, ph, own, count(n, ph, false)) | 0; // int32 for the JIT
+    return timed(n, c, ph, own, count(n, ph, false));
   }
   const id = count(n, ph, false);
   const q = ru[b + 4];
@@ -226,7 +237,10 @@ function callLine(c) {
 // The call H ends; P was current when it started or last resumed.
 function exit(h, p) {
   api.c = p;
-  if (h < 0) native.exitTimed(h);
+  if (h < 0) {
+    mb[5] = h;
+    native.exitTimed();
+  }
 }
 
 // The call H ends returning Y (a function without a `finally` of ours, src/rewrite.c).
@@ -384,7 +398,7 @@ function calibrate() {
   let best = Infinity;
   for (let r = 0; r < 3; r++) {
     const t0 = process.hrtime.bigint();
-    for (let k = 0; k < 500; k++) native.exitTimed(native.timed(-1, -1, NOBODY, false, 0));
+    for (let k = 0; k < 500; k++) exit(timed(-1, -1, NOBODY, false, 0), NOBODY);
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 500);
   }
   native.calibrate(best);

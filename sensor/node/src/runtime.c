@@ -57,10 +57,12 @@ enum { RUN_K, RUN_L, RUN_S, RUN_E, RUN_Q };
 #define RUN_MISS (-0x7fffffff)
 #define IDS (ECAP_MAX / 2) /* edge ids (virtual memory until touched); id 0: unknown */
 #define FRAMES (1u << 16) /* timed calls alive at once per environment (suspended ones that never end stay) */
+/* the mailbox of timed() and exitTimed() (= lib/runtime.js) */
+enum { MB_N, MB_C, MB_PH, MB_OWN, MB_ID, MB_H, MB_LEN = 8 };
 #define KEPT 16           /* the last escaped errors whose exception paths flowEscaped() finds */
 
 typedef struct frame {
-  uint64_t t0;
+  uint64_t t0, ta;
   int64_t child_ns;
   uint32_t fn, caller, off, flow; /* the core's functions; off: the call-site line of its edge */
   uint32_t parent, parent_gen; /* the sampled frame that was on top at entry (self time) */
@@ -97,6 +99,9 @@ typedef struct hsn_rt {
   frame *frames;
   int32_t *slotfn, *slotfl; /* function (this environment's) and flow of each timed frame */
   uint32_t *free_frames, nfree, fresh;
+  /* timed()'s and exitTimed()'s arguments, written by lib/runtime.js (MB_*): reading five
+   * Node-API arguments cost more than the rest of a timed call's entry */
+  int32_t *mb;
   /* the last escaped error (a weak reference) and the ones before it (flowEscaped) */
   napi_ref last_err;
   uintptr_t last_err_id;
@@ -168,7 +173,7 @@ static bool egrow(rt *r) {
 static void rt_arrays_free(rt *r) {
   void **a[] = {(void **)&r->runs, (void **)&r->idfn, (void **)&r->idc,  (void **)&r->idfl,
                 (void **)&r->idline, (void **)&r->cnt, (void **)&r->prev, (void **)&r->tot, (void **)&r->snap,
-                (void **)&r->frames, (void **)&r->slotfn, (void **)&r->slotfl, (void **)&r->free_frames};
+                (void **)&r->frames, (void **)&r->slotfn, (void **)&r->slotfl, (void **)&r->free_frames, (void **)&r->mb};
   for (size_t i = 0; i < sizeof a / sizeof *a; i++) {
     free(*a[i]);
     *a[i] = NULL;
@@ -193,9 +198,10 @@ static bool rt_ready(rt *r) {
   r->slotfn = calloc(FRAMES, sizeof *r->slotfn);
   r->slotfl = calloc(FRAMES, sizeof *r->slotfl);
   r->free_frames = calloc(FRAMES, sizeof *r->free_frames);
+  r->mb = calloc(MB_LEN, sizeof *r->mb);
   if (!r->runs || !r->idfn || !r->idc || !r->idfl || !r->idline || !r->cnt || !r->prev || !r->tot || !r->snap ||
       !r->frames ||
-      !r->slotfn || !r->slotfl || !r->free_frames || !etable_alloc(r->ecap, &r->kf, &r->kc, &r->kfl, &r->ki)) {
+      !r->slotfn || !r->slotfl || !r->free_frames || !r->mb || !etable_alloc(r->ecap, &r->kf, &r->kc, &r->kfl, &r->ki)) {
     rt_arrays_free(r);
     return false;
   }
@@ -311,7 +317,7 @@ static rt *args(napi_env env, napi_callback_info info, size_t *argc, napi_value 
   return data;
 }
 
-/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfl, ru, slotfn, slotfl}: this environment's */
+/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfl, ru, slotfn, slotfl, mb}: this environment's */
 static napi_value js_tables(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   rt *r = args(env, info, &argc, NULL);
@@ -336,7 +342,8 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
            {"slotfn", external(env, r->slotfn, FRAMES * sizeof *r->slotfn, napi_int32_array, FRAMES)},
            {"kfl", external(env, r->kfl, r->ecap * sizeof *r->kfl, napi_int32_array, r->ecap)},
            {"idfl", external(env, r->idfl, IDS * sizeof *r->idfl, napi_int32_array, IDS)},
-           {"slotfl", external(env, r->slotfl, FRAMES * sizeof *r->slotfl, napi_int32_array, FRAMES)}};
+           {"slotfl", external(env, r->slotfl, FRAMES * sizeof *r->slotfl, napi_int32_array, FRAMES)},
+           {"mb", external(env, r->mb, MB_LEN * sizeof *r->mb, napi_int32_array, MB_LEN)}};
   pthread_mutex_unlock(&mu);
   for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
     if (!f[i].v) {
@@ -400,17 +407,18 @@ static uint32_t frame_take(rt *r) {
   return r->fresh < FRAMES ? r->fresh++ : 0;
 }
 
-/* timed(n, c, parent_handle, own, id) -> handle: a timed frame's, or n when none is free */
+/* timed() -> h (a timed frame's handle, or n when no frame is free), its arguments in mb[]: n
+ * (the function), c (its caller's function), ph (the caller's handle), own (its countdown ran
+ * out), id (its edge). */
 static napi_value js_timed(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  rt *r = args(env, info, &argc, argv);
-  if (argc < 5) return int32(env, 0);
-  int32_t n = (int32_t)arg_num(env, argv[0]), c = (int32_t)arg_num(env, argv[1]);
-  double ph = arg_num(env, argv[2]);
-  bool own = false;
-  napi_get_value_bool(env, argv[3], &own);
-  double id = arg_num(env, argv[4]);
+  uint64_t ta = sns_ticks();
+  size_t argc = 0;
+  rt *r = args(env, info, &argc, NULL);
+  if (!r || !r->mb) return int32(env, 0);
+  int32_t n = r->mb[MB_N], c = r->mb[MB_C];
+  double ph = r->mb[MB_PH];
+  bool own = r->mb[MB_OWN] != 0;
+  double id = r->mb[MB_ID];
   int32_t h = n;
   pthread_mutex_lock(&mu);
   /* The call is counted here, with its frame: one snapshot sees both or neither. */
@@ -444,20 +452,29 @@ static napi_value js_timed(napi_env env, napi_callback_info info) {
       r->slotfl[s] = (int32_t)f->flow;
       h = -(int32_t)(2 * s + (own ? 0 : 1));
       f->t0 = sns_ticks();
+      f->ta = ta;
     }
   }
   pthread_mutex_unlock(&mu);
   return int32(env, h);
 }
 
+/* A timed call's cost measured where it runs (under mu): its ticks in the addon from timed()'s
+ * entry to the frame's start and from exitTimed()'s entry to its end, the timed calls measured,
+ * and how many of them were the sampled ones (the others time a sampled call's callees for its
+ * self time): the running app's caches make it several times what calibrate() measures in a
+ * loop. At each snapshot it becomes the sampling budget's cost of a sampled call (cost_update). */
+static uint64_t cost_ticks, cost_calls, cost_own;
+#define COST_MAX_TICKS (sns_ticks_per_sec / 10000) /* 100 us: the thread was preempted, not counted */
 static uint32_t slot_of(double h) { return h < 0 ? (uint32_t)((uint64_t)-h >> 1) : 0; }
 
+/* exitTimed(): the timed call mb[MB_H] ends. */
 static napi_value js_exit_timed(napi_env env, napi_callback_info info) {
   uint64_t t1 = sns_ticks();
-  size_t argc = 1;
-  napi_value argv[1];
-  rt *r = args(env, info, &argc, argv);
-  uint32_t s = argc ? slot_of(arg_num(env, argv[0])) : 0;
+  size_t argc = 0;
+  rt *r = args(env, info, &argc, NULL);
+  if (!r || !r->mb) return NULL;
+  uint32_t s = slot_of(r->mb[MB_H]);
   pthread_mutex_lock(&mu);
   if (r->ready && s && s < FRAMES && r->frames[s].live) {
     frame *f = &r->frames[s];
@@ -468,6 +485,12 @@ static napi_value js_exit_timed(napi_env env, napi_callback_info info) {
       if (pf->live && pf->gen == f->parent_gen) pf->child_ns += d;
     }
     if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, f->off, f->flow, d, d - f->child_ns);
+    uint64_t spent = (f->t0 - f->ta) + (sns_ticks() - t1);
+    if (spent < COST_MAX_TICKS) {
+      cost_ticks += spent;
+      cost_calls++;
+      cost_own += f->own;
+    }
     f->live = false;
     f->gen++;
     r->free_frames[r->nfree++] = s;
@@ -720,7 +743,9 @@ static void move_running(rt *r, sns_period *old, sns_period *fresh) {
 
 /* The calls counted by every environment since the last snapshot go to the retired period; an
  * ended environment's tables are freed once collected. */
+static void cost_update(void);
 static void snapshot_hook(sns_period *old, sns_period *fresh, bool final) {
+  cost_update();
   /* Every environment's counts first: a running call is moved only from an edge whose calls
    * (any thread's) outnumber its timed ones. */
   for (rt *r = rts; r; r = r->next)
@@ -925,11 +950,23 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
 }
 
 static int core_rc;
-static double core_sample_ns; /* the core's own part of a timed call */
+static double core_sample_ns; /* the core's own part of a timed call, calibrated */
 /* The hooks' cost beyond the core's own work, for the sampling budget and the self-reported
  * overhead: the JS side of a call, ~7 ns (docs/architecture.md); a timed call adds its two calls
  * into the addon, measured by lib/runtime.js at start (calibrate()), assumed 160 ns until then. */
 #define TIMED_JS_NS 160.0
+static double timed_js_ns = TIMED_JS_NS;
+/* The cost of a sampled call (sns_cal_sample_ns) from the timed calls measured since the last
+ * snapshot, once there were enough (under mu, in the sender's thread, before it adapts the
+ * quota): per timed call, the calls into the addon (calibrated) and the addon's part measured in
+ * place; per sampled call, its callees' timed calls too. */
+static void cost_update(void) {
+  if (cost_own >= 64) {
+    double c_ns = (double)cost_ticks * sns_ns_per_tick() / (double)cost_calls;
+    sns_cal_sample_ns = (timed_js_ns + c_ns) * (double)cost_calls / (double)cost_own;
+  }
+  cost_ticks = cost_calls = cost_own = 0;
+}
 static void core_init(void) {
   core_rc = sns_core_init(7.0, TIMED_JS_NS);
   core_sample_ns = sns_cal_sample_ns - TIMED_JS_NS;
@@ -946,6 +983,7 @@ static napi_value js_calibrate(napi_env env, napi_callback_info info) {
   double ns = argc ? arg_num(env, argv[0]) : 0;
   if (ns > 0 && ns < 1e6) {
     pthread_mutex_lock(&mu);
+    timed_js_ns = ns;
     sns_cal_sample_ns = core_sample_ns + ns;
     pthread_mutex_unlock(&mu);
   }
