@@ -59,14 +59,18 @@ function unlink(rec) {
   rec.lp = rec.ln = null;
   rec.linked = 0;
 }
+// The oldest running one without an exception yet (the list is newest first): exceptions are
+// reported in the order they escaped, and requests of one route mostly fail in the order they
+// started; charged to the newest, an earlier request's exception could take a later request's
+// place, and that later request's own exception be lost when the earlier one had ended by then.
 function runningIn(flow) {
-  let first;
+  let free, any;
   for (let r = running[flow]; r; r = r.ln) {
     if (r.done) continue;
-    if (r.escaped === undefined) return r;
-    if (first === undefined) first = r;
+    if (r.escaped === undefined) free = r;
+    else if (any === undefined) any = r;
   }
-  return first;
+  return free !== undefined ? free : any;
 }
 
 // One request or job.
