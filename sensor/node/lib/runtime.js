@@ -70,12 +70,11 @@ function timed(n, c, ph, own, id) {
 // resumes with none below it takes its edge's flow again. No async hook is used: Node 20's
 // promise hooks (AsyncLocalStorage) cost more than all the rest of the sensor together.
 var fl = 0; // eslint-disable-line no-var
-var flk = 0; // eslint-disable-line no-var -- fl's part of a run's key
 var rc = 0; // eslint-disable-line no-var
 var scopes = 0; // eslint-disable-line no-var -- framework calls running now (enterFlow)
 // Function n's run (src/runtime.c, "runs"), 8 cells from ru[8n]: its calls from one caller in
 // one flow in a row are counted by one decrement, not by edge.
-//   +0 K the key of its last call: the caller's handle ^ flk (MISS: the next call looks again);
+//   +0 K the key of its last call: the caller's handle ^ api.k (MISS: the next call looks again);
 //   +1 L its calls left until its next timed call (the call that finds 1 is timed, never
 //      counted here), +2 S: the run has had S - L calls (modulo 2^32), +3 E the run's edge id;
 //   +4 Q odd while this thread moves the run to another edge (the sender then skips it, and
@@ -85,11 +84,14 @@ const MISS = -0x7fffffff;
 function setFl(x) {
   fl = x;
   api.f = x;
-  flk = x < 511 ? x << 21 : -0x80000000; // no key is made in such a flow
+  api.k = x < 511 ? x << 21 : -0x80000000; // no key is made in such a flow
 }
 
-// The runtime's interface (`__hud`); `c` is the current call, `f` the current flow (= fl).
-const api = { c: NOBODY, f: 0, table, enter, exit, x, fail, s, r, v, fa, i, counts, edges };
+// The runtime's interface (`__hud`); `c` is the current call, `f` the current flow (= fl), `k`
+// the flow's part of a run's key: a field of this object rather than a variable, as the hooks
+// read it from the object they already hold, where a field known to hold small integers needs
+// no check (a variable's value is checked at each read: fib(27) took 4-5% longer).
+const api = { c: NOBODY, f: 0, k: 0, table, enter, exit, x, fail, s, r, v, fa, i, counts, edges };
 
 function reload() {
   const t = native.tables();
@@ -106,7 +108,7 @@ function reload() {
 function enter(n, o) {
   const ph = api.c;
   const b = n << 3; // negative or past RUNS for a function without a run
-  if (ru[b] === (ph ^ flk)) {
+  if (ru[b] === (ph ^ api.k)) {
     const l = ru[b + 1];
     if (l > 1) {
       ru[b + 1] = l - 1;
@@ -148,7 +150,8 @@ function miss(n, ph, o) {
   Atomics.store(ru, b + 4, q + 1);
   const l = ru[b + 1] - 1;
   cnt[ru[b + 3]] += ru[b + 2] - ru[b + 1]; // the last run's calls go to its edge (mod 2^32)
-  ru[b] = ph >>> 21 === 0 && flk >= 0 ? ph ^ flk : MISS;
+  const k = api.k;
+  ru[b] = ph >>> 21 === 0 && k >= 0 ? ph ^ k : MISS;
   ru[b + 3] = id;
   ru[b + 2] = l + 1;
   ru[b + 1] = l;
