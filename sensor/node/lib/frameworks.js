@@ -165,7 +165,7 @@ function expressApplication(app) {
 // An error a layer passed to next: the request's exception (until handled). Seen where Express
 // takes it on: each later layer's handle_error (below) and the router's final callback, so that
 // the layers get Express's own next (a closure of ours as every middleware's next cost 4-7% of
-// the app's CPU per request at full speed, bench/node: in-process A/B of wrappers).
+// the app's CPU per request at full speed: docs/architecture.md, "What it was").
 function keepErr(rec, err) {
   if (err && err !== 'route' && err !== 'router') rec.err = err;
 }
