@@ -16,11 +16,11 @@
 //   node sensor_node_attrib_bench.mjs PKG OUT [rounds]   (HUD_BENCH_WARM, HUD_BENCH_SECONDS)
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { installBenchDeps } from './node/install.mjs';
 import { median, bootstrap } from './node/stats.mjs';
+import { pinToCpu0, startExpressApp } from './node/express.mjs';
 
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
 const out = path.resolve(outArg);
@@ -40,21 +40,10 @@ const MODES = {
   plain: { args: [], env: base },
   sensor: { args: ['--import', 'hud-sensor/register'], env: { ...base, HUD_ENABLE: '1' } },
 };
-const pin = (os.availableParallelism?.() ?? os.cpus().length) >= 2 && spawnSync('taskset', ['-p', '-c', '0', String(process.pid)]).status === 0;
+const pin = pinToCpu0(); // autocannon on CPU 0, the apps on CPU 1
 
 function startApp(m) {
-  const argv = [process.execPath, '--perf-basic-prof-only-functions', ...MODES[m].args, 'express_app.cjs'];
-  const [cmd, ...rest] = pin ? ['taskset', '-c', '1', ...argv] : argv;
-  const c = spawn(cmd, rest, { cwd: out, env: MODES[m].env, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let s = '';
-    c.stdout.on('data', (d) => {
-      s += d;
-      const x = /"port":(\d+)/.exec(s);
-      if (x) resolve({ c, url: `http://127.0.0.1:${x[1]}/orders/7` });
-    });
-    c.on('exit', (code) => reject(new Error(`${m}: app exited ${code}`)));
-  });
+  return startExpressApp(m, ['--perf-basic-prof-only-functions', ...MODES[m].args], { cwd: out, env: MODES[m].env, pin });
 }
 
 // PERIOD per (dso, symbol) of a recording: [{ns, dso, sym}].
@@ -88,8 +77,7 @@ async function run(m) {
   app.c.kill('SIGTERM');
   await new Promise((x) => app.c.once('exit', x));
   if (a.non2xx || a.errors) throw new Error(`${m}: ${a.non2xx} non-2xx, ${a.errors} errors`);
-  // Requests during the recording: autocannon's, less the half second before it started.
-  const n = a.requests.total;
+  const n = a.requests.total; // the app is idle in the half second of recording before autocannon
   const parts = { js: 0, addon: 0, glue: 0, app: 0, rest: 0 };
   const rest = new Map(); // the other symbols (JIT code by function name and file), us per request
   for (const s of samples(data)) {
@@ -101,7 +89,7 @@ async function run(m) {
     }
   }
   fs.rmSync(data, { force: true });
-  for (const f of fs.readdirSync('/tmp')) if (f === `perf-${app.c.pid}.map`) fs.rmSync(path.join('/tmp', f), { force: true });
+  fs.rmSync(`/tmp/perf-${app.c.pid}.map`, { force: true }); // V8's symbol map
   return { n, parts, rest, total: Object.values(parts).reduce((x, y) => x + y, 0) };
 }
 

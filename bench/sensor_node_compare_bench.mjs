@@ -10,13 +10,13 @@
 // rounds and a 95% bootstrap interval of that median.
 //   node sensor_node_compare_bench.mjs PKG OUT [rounds]   (HUD_BENCH_MODES, default all;
 //   HUD_BENCH_WARM, HUD_BENCH_SLICES, HUD_BENCH_SECONDS: the Express rounds' shape)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { installBenchDeps } from './node/install.mjs';
 import { median, bootstrap } from './node/stats.mjs';
+import { pinToCpu0, startExpressApp } from './node/express.mjs';
 
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
 const out = path.resolve(outArg);
@@ -90,9 +90,7 @@ report(`call-heavy: fib(27), ns per call, best of 15 per process, ${rounds} roun
 
 // ---- 2. Express under autocannon ----
 const autocannon = createRequire(path.join(out, 'package.json'))('autocannon');
-// With two CPUs or more, this process (autocannon) on CPU 0 and the apps on CPU 1: the load
-// generator does not take the app's CPU, and only one app runs at a time.
-const pin = (os.availableParallelism?.() ?? os.cpus().length) >= 2 && spawnSync('taskset', ['-p', '-c', '0', String(process.pid)]).status === 0;
+const pin = pinToCpu0(); // autocannon on CPU 0, the apps on CPU 1
 // An app's CPU time so far in ns, from the scheduler (/proc/PID/stat counts in 10 ms steps):
 // [its main thread (the application's JS), all its threads (with V8's collector and compiler
 // threads and the sensor's sender)].
@@ -110,18 +108,7 @@ function cpuNs(pid) {
   return [main, all];
 }
 function startApp(m) {
-  const argv = [process.execPath, ...MODES[m].args, 'express_app.cjs'];
-  const [cmd, ...rest] = pin ? ['taskset', '-c', '1', ...argv] : argv;
-  const c = spawn(cmd, rest, { cwd: out, env: MODES[m].env, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let s = '';
-    c.stdout.on('data', (d) => {
-      s += d;
-      const x = /"port":(\d+)/.exec(s);
-      if (x) resolve({ c, url: `http://127.0.0.1:${x[1]}/orders/7` });
-    });
-    c.on('exit', (code) => reject(new Error(`${m}: app exited ${code}`)));
-  });
+  return startExpressApp(m, MODES[m].args, { cwd: out, env: MODES[m].env, pin });
 }
 // SECS seconds of APP under autocannon (10 connections): [requests per second, the app's CPU
 // ns per request on its main thread, on all its threads].

@@ -1,0 +1,26 @@
+// The Express benches' app processes (bench/node/express_app.cjs in the install dir).
+import { spawn, spawnSync } from 'node:child_process';
+import os from 'node:os';
+
+// With two CPUs or more: this process (the load generator) on CPU 0, the apps on CPU 1 (pinApps
+// true), so that the load generator does not take the app's CPU and only one app runs at a time.
+export function pinToCpu0() {
+  return (os.availableParallelism?.() ?? os.cpus().length) >= 2 && spawnSync('taskset', ['-p', '-c', '0', String(process.pid)]).status === 0;
+}
+
+// Starts the app with node FLAGS in CWD under ENV (on CPU 1 when PIN); resolves to {c: the child,
+// url: its /orders/7} once it listens. NAME names it in errors.
+export function startExpressApp(name, flags, { cwd, env, pin }) {
+  const argv = [process.execPath, ...flags, 'express_app.cjs'];
+  const [cmd, ...rest] = pin ? ['taskset', '-c', '1', ...argv] : argv;
+  const c = spawn(cmd, rest, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let s = '';
+    c.stdout.on('data', (d) => {
+      s += d;
+      const x = /"port":(\d+)/.exec(s);
+      if (x) resolve({ c, url: `http://127.0.0.1:${x[1]}/orders/7` });
+    });
+    c.on('exit', (code) => reject(new Error(`${name}: app exited ${code}`)));
+  });
+}
