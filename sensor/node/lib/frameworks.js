@@ -85,6 +85,7 @@ class Rec {
     this.lp = null; // the running records of its flow (link)
     this.ln = null;
     this.linked = 0;
+    this.top = false; // Express: its outermost router has been entered
     this.t0 = performance.now();
   }
 }
@@ -146,9 +147,15 @@ function finish(rec, status) {
   else native.flowAdd(rec.flow, status | 0, ns, typeName(err));
 }
 
-// A response emits 'close' once, after 'finish' or when the connection closed first.
+// A response emits 'close' once, after 'finish' or when the connection closed first. One
+// listener for all responses, the record on the response: no closure per request.
 function onEnd(res, rec) {
-  res.on('close', () => finish(rec, res.statusCode));
+  res[kRec] = rec;
+  res.on('close', onClose);
+}
+function onClose() {
+  const rec = this[kRec];
+  if (rec !== undefined) finish(rec, this.statusCode);
 }
 
 // ---- Express 4 and 5 (the same shape: application, router, layer, route) ----
@@ -174,8 +181,11 @@ function expressRouter(proto) {
   const handle = proto.handle;
   proto.handle = function hudRouterHandle(req, res, out) {
     const rec = req[kRec];
-    if (!rec || typeof out !== 'function') return handle.call(this, req, res, out);
-    // Called once, when the router is done without an answer (not passed to the layers).
+    if (!rec || rec.top || typeof out !== 'function') return handle.call(this, req, res, out);
+    // The request's outermost router: its final callback is called once, when it is done
+    // without an answer. (An inner router's is the next of a layer of the router around it,
+    // which takes an error passed on to its later layers' handle_error or its own final callback.)
+    rec.top = true;
     return handle.call(this, req, res, (err) => {
       keepErr(rec, err);
       return out(err);
