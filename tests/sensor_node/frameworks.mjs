@@ -339,6 +339,27 @@ try {
   }
   summary.push('a request ending the process by an unhandled rejection (default and strict mode) and by an uncaught exception');
 
+  // Express without an error handler: the error goes past every layer to the outermost router's
+  // final callback (finalhandler answers 500); the request's exception is its type.
+  for (const pkg of ['express', 'express5']) {
+    const service = `flows-final-${pkg}`;
+    const app = await start(process.execPath, ['--import', 'hud-sensor/register', 'final_app.cjs', pkg],
+      { cwd: dir, env: sensorEnv(service) }, (out) => {
+        const m = /"port":(\d+)/.exec(out);
+        return m ? Number(m[1]) : undefined;
+      });
+    for (let i = 0; i < 2; i++) {
+      const r = await fetch(`http://127.0.0.1:${app.value}/fail`, { signal: AbortSignal.timeout(10000) });
+      await r.arrayBuffer();
+      assert.equal(r.status, 500, `${service}: status`);
+    }
+    assert.equal(await stop(app.child, service), 0, `${service}: exit status\n${app.stderr()}`);
+    const f = (await flows(service))['GET /fail'];
+    assert.deepEqual(f && [f.calls, f.errors, f.status], [2, 2, { 500: 2 }], `${service}: the flow on the server`);
+    assert.deepEqual(escaped(service), { 'GET /fail': { TypeError: 2 } }, `${service}: the request's exception`);
+  }
+  summary.push('errors reaching the final handler of Express 4 and 5');
+
   // BullMQ against redis-server on a free loopback port, stopped by pid at the end.
   const redisBin = ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((p) => fs.existsSync(p));
   if (!redisBin) {
