@@ -20,7 +20,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { installBenchDeps } from './node/install.mjs';
 import { median, bootstrap } from './node/stats.mjs';
-import { pinToCpu0, startExpressApp } from './node/express.mjs';
+import { pinToCpu0, startExpressApp, stopApp } from './node/express.mjs';
 
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
 const out = path.resolve(outArg);
@@ -73,9 +73,7 @@ async function run(m) {
   const a = await autocannon({ url: app.url, connections: 10, duration: secs });
   p.kill('SIGINT');
   await new Promise((x) => p.once('exit', x));
-  app.c.removeAllListeners('exit');
-  app.c.kill('SIGTERM');
-  await new Promise((x) => app.c.once('exit', x));
+  await stopApp(app.c);
   if (a.non2xx || a.errors) throw new Error(`${m}: ${a.non2xx} non-2xx, ${a.errors} errors`);
   const n = a.requests.total; // the app is idle in the half second of recording before autocannon
   const parts = { js: 0, addon: 0, glue: 0, app: 0, rest: 0 };

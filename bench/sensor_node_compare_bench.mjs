@@ -16,7 +16,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { installBenchDeps } from './node/install.mjs';
 import { median, bootstrap } from './node/stats.mjs';
-import { pinToCpu0, startExpressApp } from './node/express.mjs';
+import { appCpuNs, pinToCpu0, startExpressApp, stopApp } from './node/express.mjs';
 
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
 const out = path.resolve(outArg);
@@ -91,32 +91,16 @@ report(`call-heavy: fib(27), ns per call, best of 15 per process, ${rounds} roun
 // ---- 2. Express under autocannon ----
 const autocannon = createRequire(path.join(out, 'package.json'))('autocannon');
 const pin = pinToCpu0(); // autocannon on CPU 0, the apps on CPU 1
-// An app's CPU time so far in ns, from the scheduler (/proc/PID/stat counts in 10 ms steps):
-// [its main thread (the application's JS), all its threads (with V8's collector and compiler
-// threads and the sensor's sender)].
-function cpuNs(pid) {
-  let all = 0, main = 0;
-  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const ns = Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-      all += ns;
-      if (Number(t) === pid) main = ns;
-    } catch {
-      // the thread ended
-    }
-  }
-  return [main, all];
-}
 function startApp(m) {
   return startExpressApp(m, MODES[m].args, { cwd: out, env: MODES[m].env, pin });
 }
 // SECS seconds of APP under autocannon (10 connections): [requests per second, the app's CPU
 // ns per request on its main thread, on all its threads].
 async function slice(m, app, secs) {
-  const [m0, a0] = cpuNs(app.c.pid);
+  const [m0, a0] = appCpuNs(app.c.pid);
   const r = await autocannon({ url: app.url, connections: 10, duration: secs });
   if (r.non2xx || r.errors) throw new Error(`${m}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  const [m1, a1] = cpuNs(app.c.pid);
+  const [m1, a1] = appCpuNs(app.c.pid);
   const n = r.requests.total;
   return [n / secs, (m1 - m0) / n, (a1 - a0) / n];
 }
@@ -144,11 +128,7 @@ for (let r = 0; r < rounds; r++) {
     figs.forEach((f, j) => {
       f[m][r] = { v: median(per[m].map((x) => x[j])) / (j ? 1000 : 1), ratio: median(per[m].map((x, k) => x[j] / per.plain[k][j])) };
     });
-  for (const m of names) {
-    apps[m].c.removeAllListeners('exit');
-    apps[m].c.kill('SIGTERM');
-    await new Promise((res) => apps[m].c.once('exit', res));
-  }
+  for (const m of names) await stopApp(apps[m].c);
   fs.rmSync(prof, { recursive: true, force: true });
 }
 const how = `${rounds} rounds (fresh apps, ${warm} s of warm-up each), ${slices} slices of ${secs} s per app and round` +

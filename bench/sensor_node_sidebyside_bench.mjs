@@ -13,12 +13,11 @@
 //   flows-only  none of the app's code instrumented: the framework patches alone;
 //   disabled    the sensor imported, HUD_ENABLE unset.
 //   node sensor_node_sidebyside_bench.mjs PKG OUT [rounds]   (HUD_BENCH_WARM, HUD_BENCH_SLICES)
-import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { installBenchDeps } from './node/install.mjs';
 import { median, bootstrap } from './node/stats.mjs';
-import { pinToCpu0, startExpressApp } from './node/express.mjs';
+import { appCpuNs, pinToCpu0, startExpressApp, stopApp } from './node/express.mjs';
 
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
 const out = path.resolve(outArg);
@@ -46,8 +45,6 @@ for (const v of spec.split(/\s+/).filter(Boolean)) {
 for (const m of Object.values(modes)) for (const k of Object.keys(m.env)) if (m.env[k] === '') delete m.env[k];
 const names = Object.keys(modes);
 const pin = pinToCpu0();
-// The main thread's CPU time so far (ns).
-const cpuNs = (pid) => Number(fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
 const drive = (apps, secs) => Promise.all(names.map((m) => autocannon({ url: apps[m].url, connections: 10, duration: secs })));
 
 const perRound = Object.fromEntries(names.map((m) => [m, []]));
@@ -58,22 +55,18 @@ for (let r = 0; r < rounds; r++) {
   await drive(apps, warm);
   const per = Object.fromEntries(names.map((m) => [m, []]));
   for (let k = 0; k < slices; k++) {
-    const c0 = names.map((m) => cpuNs(apps[m].c.pid));
+    const c0 = names.map((m) => appCpuNs(apps[m].c.pid)[0]);
     const res = await drive(apps, 1);
     names.forEach((m, i) => {
       if (res[i].non2xx || res[i].errors) throw new Error(`${m}: ${res[i].non2xx} non-2xx, ${res[i].errors} errors`);
-      per[m].push((cpuNs(apps[m].c.pid) - c0[i]) / res[i].requests.total);
+      per[m].push((appCpuNs(apps[m].c.pid)[0] - c0[i]) / res[i].requests.total);
     });
   }
   plainUs.push(median(per.plain) / 1000);
   for (const m of names) perRound[m].push(median(per[m].map((x, k) => x / per.plain[k])));
   console.log(`  round ${r + 1}: plain ${plainUs[r].toFixed(1)} us/request; ` +
     names.slice(1).map((m) => `${m} ${perRound[m][r].toFixed(3)}x`).join(', '));
-  for (const m of names) {
-    apps[m].c.removeAllListeners('exit');
-    apps[m].c.kill('SIGTERM');
-    await new Promise((res) => apps[m].c.once('exit', res));
-  }
+  for (const m of names) await stopApp(apps[m].c);
 }
 console.log(`express GET /orders/:id, all apps driven at once (10 connections each${pin ? ', apps on CPU 1, autocannon on CPU 0' : ''}), ` +
   `${rounds} rounds of ${slices} slices of 1 s; main-thread CPU per request over plain's (plain: ${median(plainUs).toFixed(1)} us):`);

@@ -1,5 +1,6 @@
 // The Express benches' app processes (bench/node/express_app.cjs in the install dir).
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 
 // With two CPUs or more: this process (the load generator) on CPU 0, the apps on CPU 1 (pinApps
@@ -23,4 +24,28 @@ export function startExpressApp(name, flags, { cwd, env, pin }) {
     });
     c.on('exit', (code) => reject(new Error(`${name}: app exited ${code}`)));
   });
+}
+
+// Stops a child process started by the benches (SIGTERM) and resolves once it exited.
+export function stopApp(c) {
+  c.removeAllListeners('exit');
+  c.kill('SIGTERM');
+  return new Promise((resolve) => c.once('exit', resolve));
+}
+
+// An app's CPU time so far in ns, from the scheduler (/proc/PID/stat counts in 10 ms steps):
+// [its main thread (the application's JS), all its threads (with V8's collector and compiler
+// threads and the sensor's sender)].
+export function appCpuNs(pid) {
+  let all = 0, main = 0;
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const ns = Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      all += ns;
+      if (Number(t) === pid) main = ns;
+    } catch {
+      // the thread ended
+    }
+  }
+  return [main, all];
 }

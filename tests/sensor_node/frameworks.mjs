@@ -74,6 +74,12 @@ const freePort = () => new Promise((resolve) => {
   });
 });
 
+// The port an app of frameworks/app/ printed on its OUT ({"port": N}), once it did.
+function portOf(out) {
+  const m = /"port":(\d+)/.exec(out);
+  return m ? Number(m[1]) : undefined;
+}
+
 // hud-server with its keys.
 const db = path.join(dir, 'hud.db');
 fs.rmSync(db, { force: true });
@@ -256,10 +262,7 @@ try {
     const service = `flows-${name}`;
     const fw = name.replace(/\d*(-worker)?$/, '');
     const app = await start(process.execPath, ['--import', 'hud-sensor/register', ...args],
-      { cwd: dir, env: sensorEnv(service) }, (out) => {
-        const m = /"port":(\d+)/.exec(out);
-        return m ? Number(m[1]) : undefined;
-      });
+      { cwd: dir, env: sensorEnv(service) }, portOf);
     const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats', '/later/1', '/later/2', '/fanout', '/a/item', '/b/item', '/a/item', 'DELETE /b/item'] : requests);
     const got = await Promise.all(order.map(async (p) => {
       const [method, url, n] = /^[A-Z]+ /.test(p) ? p.split(' ') : ['GET', p];
@@ -321,10 +324,7 @@ try {
     const service = `flows-crash-${kind}`;
     const url = want.url || kind;
     const app = await start(process.execPath, [...(want.flags || []), '--import', 'hud-sensor/register', 'crash_app.cjs'],
-      { cwd: dir, env: sensorEnv(service) }, (out) => {
-        const m = /"port":(\d+)/.exec(out);
-        return m ? Number(m[1]) : undefined;
-      });
+      { cwd: dir, env: sensorEnv(service) }, portOf);
     app.child.removeAllListeners('exit');
     const exited = new Promise((resolve) => app.child.on('exit', (code) => resolve(code)));
     await fetch(`http://127.0.0.1:${app.value}/${url}`, { signal: AbortSignal.timeout(10000) }).then(
@@ -344,10 +344,7 @@ try {
   for (const pkg of ['express', 'express5']) {
     const service = `flows-final-${pkg}`;
     const app = await start(process.execPath, ['--import', 'hud-sensor/register', 'final_app.cjs', pkg],
-      { cwd: dir, env: sensorEnv(service) }, (out) => {
-        const m = /"port":(\d+)/.exec(out);
-        return m ? Number(m[1]) : undefined;
-      });
+      { cwd: dir, env: sensorEnv(service) }, portOf);
     for (let i = 0; i < 2; i++) {
       const r = await fetch(`http://127.0.0.1:${app.value}/fail`, { signal: AbortSignal.timeout(10000) });
       await r.arrayBuffer();
