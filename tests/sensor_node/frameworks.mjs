@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { createKeys, env, npmInstall } from './support.mjs';
+import { createKeys, env, npmInstall, PKG } from './support.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const BIN = process.env.HUD_SERVER_BIN;
@@ -30,6 +30,20 @@ fs.mkdirSync(mw, { recursive: true });
 fs.writeFileSync(path.join(mw, 'package.json'), '{"name":"hud-test-delay","version":"1.0.0","main":"index.js"}\n');
 fs.writeFileSync(path.join(mw, 'index.js'),
   "module.exports = async function delay(ctx, next) {\n  await new Promise((r) => setTimeout(r, 1));\n  await next();\n};\n");
+
+// lib/sourcepatch.js: statements go in at a function's first line and before its closing brace
+// (no line moves), or nowhere when a first line is not found exactly once or the function's end
+// is not a '}' at the start of a line before anything else at the start of one.
+{
+  const { apply } = createRequire(import.meta.url)(path.join(PKG, 'lib', 'sourcepatch.js'));
+  const src = 'x\nf = function f(a) {\n  a();\n};\ng();\n';
+  assert.deepEqual(apply(src, [['f = function f(a) {', 'A;try{', '}finally{B}']]),
+    { code: 'x\nf = function f(a) {A;try{\n  a();\n}finally{B}};\ng();\n', inserts: [1, 19, 6, 3, 0, 11] });
+  assert.equal(apply(src.replace(/\n/g, '\r\n'), [['f = function f(a) {', 'A;']]).code, src.replace(/\n/g, '\r\n').replace('{\r', '{A;\r'));
+  assert.equal(apply(src + src, [['f = function f(a) {', 'A;']]), null, 'a first line found twice');
+  assert.equal(apply(src, [['f = function f(b) {', 'A;']]), null, 'a first line not found');
+  assert.equal(apply('f = function f(a) {\n  a();\ng();\n}\n', [['f = function f(a) {', 'A;', 'B']]), null, 'code at the start of a line before the end');
+}
 
 const children = [];
 function start(cmd, args, opts, ready) {
@@ -83,8 +97,13 @@ function portOf(out) {
 // hud-server with its keys.
 const db = path.join(dir, 'hud.db');
 fs.rmSync(db, { force: true });
+// The sensors' logs of an earlier run (an app left running by a failed one may have written more).
+for (const f of fs.readdirSync(dir)) if (f.endsWith('.log')) fs.rmSync(path.join(dir, f), { force: true });
 const keys = createKeys(BIN, db);
 
+// An app NAME ending in -wrapped: the framework wrapped only (HUD_FRAMEWORK_SOURCE=0). Each
+// other Express app checks that our statements went into Express's files.
+const wrapped = (name) => (name.endsWith('-wrapped') ? { HUD_FRAMEWORK_SOURCE: '0' } : {});
 const sensorEnv = (service) => env({
   HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_URL: `http://127.0.0.1:${hudPort}`, HUD_KEY: keys.ingest,
   HUD_SERVICE: service, HUD_FLUSH_INTERVAL: '0.5', HUD_LOG_FILE: path.join(dir, `${service}.log`),
@@ -257,12 +276,20 @@ try {
     express5: ['express_app.cjs', 'express5'], fastify5: ['fastify_app.cjs', 'fastify5'],
     koa3: ['koa_app.mjs', 'koa3', 'koa-router15'],
     // Express 5 served by a worker thread (the main thread only starts it).
-    'express5-worker': ['in_worker.cjs', 'express_app.cjs', 'express5'] };
+    'express5-worker': ['in_worker.cjs', 'express_app.cjs', 'express5'],
+    // Express with wrappers around its functions, as a version whose files we do not know
+    // gets them, instead of our statements inside them (lib/sourcepatch.js).
+    'express-wrapped': ['express_app.cjs'], 'express5-wrapped': ['express_app.cjs', 'express5'] };
   for (const [name, args] of Object.entries(apps)) {
     const service = `flows-${name}`;
-    const fw = name.replace(/\d*(-worker)?$/, '');
+    const fw = name.replace(/\d*(-worker|-wrapped)?$/, '');
+    let inside;
     const app = await start(process.execPath, ['--import', 'hud-sensor/register', ...args],
-      { cwd: dir, env: sensorEnv(service) }, portOf);
+      { cwd: dir, env: { ...sensorEnv(service), ...wrapped(name) } }, (out) => {
+        inside = /"inside":true/.test(out);
+        return portOf(out);
+      });
+    if (fw === 'express') assert.equal(inside, !name.endsWith('-wrapped'), `${name}: our statements in Express's layer`);
     const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats', '/later/1', '/later/2', '/fanout', '/a/item', '/b/item', '/a/item', 'DELETE /b/item'] : requests);
     const got = await Promise.all(order.map(async (p) => {
       const [method, url, n] = /^[A-Z]+ /.test(p) ? p.split(' ') : ['GET', p];
@@ -294,19 +321,20 @@ try {
   // and whole, the same as without the sensor, whose wrappers stand on the stack: they are left
   // out, and as many more frames are captured meanwhile. (Fastify whole: our preValidation hook
   // makes Fastify run that stage's hook runner, whose frames lie past the tenth here.)
-  for (const pkg of ['express', 'express5', 'fastify', 'fastify5', 'koa', 'koa3'])
-    for (const limit of pkg.startsWith('fastify') ? [''] : ['', 'Infinity']) {
+  for (const name of ['express', 'express5', 'express-wrapped', 'express5-wrapped', 'fastify', 'fastify5', 'koa', 'koa3'])
+    for (const limit of name.startsWith('fastify') ? [''] : ['', 'Infinity']) {
+      const pkg = name.replace(/-wrapped$/, '');
       const run = (extra) => {
         const r = spawnSync(process.execPath, [...extra, 'stacks_app.cjs', pkg, limit], { cwd: dir, encoding: 'utf8', timeout: 20000,
-          env: env(extra.length ? { HUD_ENABLE: '1', HUD_STATUS: 'off' } : {}) });
-        assert.equal(r.status, 0, `stacks_app.cjs ${pkg}: ${r.stderr}`);
+          env: env(extra.length ? { HUD_ENABLE: '1', HUD_STATUS: 'off', ...wrapped(name) } : {}) });
+        assert.equal(r.status, 0, `stacks_app.cjs ${name}: ${r.stderr}`);
         return JSON.parse(r.stdout.trim().split('\n').pop()).stack;
       };
       const plain = run([]);
       if (!limit) assert.equal(plain.split('\n').length, 11, `${pkg}: a trace cut at 10 frames`);
-      assert.equal(run(['--import', 'hud-sensor/register']), plain, `${pkg}: error.stack under the sensor (limit ${limit || 10})`);
+      assert.equal(run(['--import', 'hud-sensor/register']), plain, `${name}: error.stack under the sensor (limit ${limit || 10})`);
     }
-  summary.push('error.stack under 6 frameworks as without the sensor');
+  summary.push('error.stack under 6 frameworks as without the sensor (Express also wrapped)');
 
   // A request that brings the process down as Node does by default: an unhandled rejection,
   // an exception thrown by a timer callback. The process ends as without the sensor (status 1,
@@ -341,10 +369,10 @@ try {
 
   // Express without an error handler: the error goes past every layer to the outermost router's
   // final callback (finalhandler answers 500); the request's exception is its type.
-  for (const pkg of ['express', 'express5']) {
-    const service = `flows-final-${pkg}`;
-    const app = await start(process.execPath, ['--import', 'hud-sensor/register', 'final_app.cjs', pkg],
-      { cwd: dir, env: sensorEnv(service) }, portOf);
+  for (const name of ['express', 'express5', 'express-wrapped', 'express5-wrapped']) {
+    const service = `flows-final-${name}`;
+    const app = await start(process.execPath, ['--import', 'hud-sensor/register', 'final_app.cjs', name.replace(/-wrapped$/, '')],
+      { cwd: dir, env: { ...sensorEnv(service), ...wrapped(name) } }, portOf);
     for (let i = 0; i < 2; i++) {
       const r = await fetch(`http://127.0.0.1:${app.value}/fail`, { signal: AbortSignal.timeout(10000) });
       await r.arrayBuffer();
@@ -355,7 +383,7 @@ try {
     assert.deepEqual(f && [f.calls, f.errors, f.status], [2, 2, { 500: 2 }], `${service}: the flow on the server`);
     assert.deepEqual(escaped(service), { 'GET /fail': { TypeError: 2 } }, `${service}: the request's exception`);
   }
-  summary.push('errors reaching the final handler of Express 4 and 5');
+  summary.push('errors reaching the final handler of Express 4 and 5 (also wrapped)');
 
   // BullMQ against redis-server on a free loopback port, stopped by pid at the end.
   const redisBin = ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((p) => fs.existsSync(p));

@@ -14,6 +14,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const stack = require('./stack');
+const sourcepatch = require('./sourcepatch');
 
 const kRec = Symbol('hud.flow');
 const kMount = Symbol('hud.mount');
@@ -159,7 +160,10 @@ function onClose() {
 }
 
 // ---- Express 4 and 5 (the same shape: application, router, layer, route) ----
-function expressApplication(app) {
+// INSIDE: the file's functions have our statements (lib/sourcepatch.js, `inside` below), so
+// only what they do not cover is wrapped.
+function expressApplication(app, inside) {
+  if (inside) return;
   const handle = app.handle;
   app.handle = function hudHandle(req, res, callback) {
     if (req[kRec]) return passOn(handle, this, req, res, callback); // a mounted sub-application
@@ -177,20 +181,25 @@ function keepErr(rec, err) {
   if (err && err !== 'route' && err !== 'router') rec.err = err;
 }
 
-function expressRouter(proto) {
-  const handle = proto.handle;
-  proto.handle = function hudRouterHandle(req, res, out) {
-    const rec = req[kRec];
-    if (!rec || rec.top || typeof out !== 'function') return handle.call(this, req, res, out);
-    // The request's outermost router: its final callback is called once, when it is done
-    // without an answer. (An inner router's is the next of a layer of the router around it,
-    // which takes an error passed on to its later layers' handle_error or its own final callback.)
-    rec.top = true;
-    return handle.call(this, req, res, (err) => {
-      keepErr(rec, err);
-      return out(err);
-    });
+// The request's outermost router's final callback OUT, which keeps the error it is given; OUT
+// itself for an inner router. The outermost router calls it once, when it is done without an
+// answer. (An inner router's is the next of a layer of the router around it, which takes an
+// error passed on to its later layers' handle_error or its own final callback.)
+function finalOf(rec, out) {
+  if (rec === undefined || rec.top || typeof out !== 'function') return out;
+  rec.top = true;
+  return (err) => {
+    keepErr(rec, err);
+    return out(err);
   };
+}
+
+function expressRouter(proto, inside) {
+  const handle = proto.handle;
+  if (!inside)
+    proto.handle = function hudRouterHandle(req, res, out) {
+      return handle.call(this, req, res, finalOf(req[kRec], out));
+    };
   const use = proto.use;
   proto.use = function hudUse(...args) {
     const n = this.stack.length;
@@ -204,38 +213,41 @@ function expressRouter(proto) {
   };
 }
 
-function expressLayer(Layer) {
+// A mount layer (MOUNT: its path template) adds it to the request's base while its router or
+// application runs, which calls the next returned here once, when it is done.
+function mountNext(rec, mount, next) {
+  const prev = rec.base;
+  rec.base = prev + mount;
+  return (err) => {
+    rec.base = prev;
+    keepErr(rec, err);
+    return next(err);
+  };
+}
+
+function expressLayer(Layer, inside) {
   const key = typeof Layer.prototype.handleRequest === 'function' ? 'handleRequest' : 'handle_request'; // 5 : 4
   const handleRequest = Layer.prototype[key];
-  // Every layer: an error passed on to next is the request's exception (until handled); a
-  // mount layer adds its path template to the request's base while its router runs.
-  Layer.prototype[key] = function hudHandleRequest(req, res, next) {
-    const rec = req[kRec];
-    if (!rec) return passOn(handleRequest, this, req, res, next);
-    const mount = this[kMount];
-    let next2 = next;
-    if (mount !== undefined) {
-      // A mounted router or application: its router calls this once, when it is done.
-      const prev = rec.base;
-      rec.base = prev + mount;
-      next2 = (err) => {
-        rec.base = prev;
-        keepErr(rec, err);
-        return next(err);
-      };
-    }
-    // In the request's flow, inline rather than through inFlow(): layers nest as deep as the
-    // middleware stack, and this is then one frame of ours per layer, not two.
-    const limit = stack.raiseOwn();
-    const state = runtime.enterFlow(rec.flow);
-    try {
-      return handleRequest.call(this, req, res, next2);
-    } finally {
-      runtime.leaveFlow(state);
-      stack.lowerOwn(limit);
-    }
-  };
-  // An error handler, called also when a rejected promise passed its error on (Express 5).
+  // Every layer runs its handler in the request's flow; a mount layer adds its path template.
+  if (!inside)
+    Layer.prototype[key] = function hudHandleRequest(req, res, next) {
+      const rec = req[kRec];
+      if (!rec) return passOn(handleRequest, this, req, res, next);
+      const mount = this[kMount];
+      // In the request's flow, inline rather than through inFlow(): layers nest as deep as the
+      // middleware stack, and this is then one frame of ours per layer, not two.
+      const limit = stack.raiseOwn();
+      const state = runtime.enterFlow(rec.flow);
+      try {
+        return handleRequest.call(this, req, res, mount === undefined ? next : mountNext(rec, mount, next));
+      } finally {
+        runtime.leaveFlow(state);
+        stack.lowerOwn(limit);
+      }
+    };
+  // An error handler (called also when a rejected promise passed its error on, Express 5): the
+  // error passed on to next is the request's exception until handled. An error path, wrapped
+  // also when the file has our statements.
   const ekey = typeof Layer.prototype.handleError === 'function' ? 'handleError' : 'handle_error';
   const handleError = Layer.prototype[ekey];
   Layer.prototype[ekey] = function hudHandleError(err, req, res, next) {
@@ -253,27 +265,76 @@ function expressLayer(Layer) {
   };
 }
 
-function expressRoute(Route) {
+// ROUTE matched REC's request: what follows runs in the flow of (method, mount paths + route
+// path). The flow of the route's last request when the method and mount paths are the same (most
+// requests): no template string is built and hashed per request.
+function routeFlow(route, rec) {
+  const last = route[kLast];
+  if (last !== undefined && last.method === rec.method && last.base === rec.base) {
+    rec.flow = last.flow;
+    link(rec);
+    runtime.setFlow(rec.flow);
+  } else {
+    const p = typeof route.path === 'string' ? route.path : String(route.path);
+    routed(rec, rec.base && p === '/' ? rec.base : rec.base + p);
+    route[kLast] = { method: rec.method, base: rec.base, flow: rec.flow };
+  }
+}
+
+function expressRoute(Route, inside) {
+  if (inside) return;
   const dispatch = Route.prototype.dispatch;
-  // The route matched: its handlers run in the flow of (method, mount paths + route path),
-  // in the request's context even when called from a body parser's stream event.
+  // Its handlers run in the request's flow even when called from a body parser's stream event.
   Route.prototype.dispatch = function hudDispatch(req, res, done) {
     const rec = req[kRec];
     if (!rec) return passOn(dispatch, this, req, res, done);
-    // The flow of this route's last request when the method and mount paths are the same (most
-    // requests): no template string is built and hashed per request.
-    const last = this[kLast];
-    if (last !== undefined && last.method === rec.method && last.base === rec.base) {
-      rec.flow = last.flow;
-      link(rec);
-    } else {
-      const p = typeof this.path === 'string' ? this.path : String(this.path);
-      routed(rec, rec.base && p === '/' ? rec.base : rec.base + p);
-      this[kLast] = { method: rec.method, base: rec.base, flow: rec.flow };
-    }
+    routeFlow(this, rec);
     return inFlow(rec, dispatch, this, req, res, done);
   };
 }
+
+// What the statements put into Express's per-request functions call (`__hud.fw`): the work of
+// the wrappers above, without their frames (lib/sourcepatch.js).
+const inside = {
+  km: kMount,
+  // app.handle: the request's record (a mounted application's request has it already).
+  request(req, res) {
+    if (req[kRec] !== undefined) return;
+    const rec = (req[kRec] = new Rec(req.method));
+    onEnd(res, rec);
+  },
+  // A router's handle: its final callback.
+  final: (req, out) => finalOf(req[kRec], out),
+  // route.dispatch: the route matched.
+  routed(route, req) {
+    const rec = req[kRec];
+    if (rec !== undefined) routeFlow(route, rec);
+  },
+  // A layer calls its handler: in the request's flow until it returns (leave(state)).
+  layer(req) {
+    const rec = req[kRec];
+    return rec === undefined ? -1 : runtime.enterFlow(rec.flow);
+  },
+  leave(state) {
+    if (state !== -1) runtime.leaveFlow(state);
+  },
+  mounted(layer, req, next) {
+    const rec = req[kRec];
+    return rec === undefined ? next : mountNext(rec, layer[kMount], next);
+  },
+};
+const LAYER = ['const __hud_s=__hud.fw.layer(req);if(this[__hud.fw.km]!==undefined)next=__hud.fw.mounted(this,req,next);try{',
+  '}finally{__hud.fw.leave(__hud_s)}'];
+// The statements by package and file: [a function's first line, at its start, at its end].
+const sources = new Map([
+  ['express lib/application.js', [['app.handle = function handle(req, res, callback) {', '__hud.fw.request(req,res);']]],
+  ['express lib/router/index.js', [['proto.handle = function handle(req, res, out) {', 'out=__hud.fw.final(req,out);']]],
+  ['express lib/router/route.js', [['Route.prototype.dispatch = function dispatch(req, res, done) {', '__hud.fw.routed(this,req);']]],
+  ['express lib/router/layer.js', [['Layer.prototype.handle_request = function handle(req, res, next) {', ...LAYER]]],
+  ['router index.js', [['Router.prototype.handle = function handle (req, res, callback) {', 'callback=__hud.fw.final(req,callback);']]],
+  ['router lib/route.js', [['Route.prototype.dispatch = function dispatch (req, res, done) {', '__hud.fw.routed(this,req);']]],
+  ['router lib/layer.js', [['Layer.prototype.handleRequest = function handleRequest (req, res, next) {', ...LAYER]]],
+]);
 
 // ---- Fastify 4 and 5 ----
 // The route is known at onRequest; the handler runs later (after the body was read), each
@@ -533,13 +594,13 @@ function watchEscapes() {
 // ("express5": "npm:express@5") is patched too.
 const patches = [
   // Express 4 (its router in lib/router/) and 5 (the `router` package, also used on its own)
-  ['express', 'lib/application.js', (m) => expressApplication(m.exports)],
-  ['express', 'lib/router/index.js', (m) => expressRouter(m.exports)],
-  ['express', 'lib/router/layer.js', (m) => expressLayer(m.exports)],
-  ['express', 'lib/router/route.js', (m) => expressRoute(m.exports)],
-  ['router', 'index.js', (m) => expressRouter(m.exports.prototype)],
-  ['router', 'lib/layer.js', (m) => expressLayer(m.exports)],
-  ['router', 'lib/route.js', (m) => expressRoute(m.exports)],
+  ['express', 'lib/application.js', (m, inside) => expressApplication(m.exports, inside)],
+  ['express', 'lib/router/index.js', (m, inside) => expressRouter(m.exports, inside)],
+  ['express', 'lib/router/layer.js', (m, inside) => expressLayer(m.exports, inside)],
+  ['express', 'lib/router/route.js', (m, inside) => expressRoute(m.exports, inside)],
+  ['router', 'index.js', (m, inside) => expressRouter(m.exports.prototype, inside)],
+  ['router', 'lib/layer.js', (m, inside) => expressLayer(m.exports, inside)],
+  ['router', 'lib/route.js', (m, inside) => expressRoute(m.exports, inside)],
   ['fastify', 'fastify.js', fastifyModule],
   ['koa', 'lib/application.js', (m) => koaApplication(m.exports)],
   ['koa-compose', 'index.js', koaCompose],
@@ -580,14 +641,29 @@ function install() {
   runtime = require('./runtime');
   native = runtime.native;
   watchEscapes();
-  require('./cjs').onLoaded((module, filename) => {
+  runtime.setFrameworkHooks(inside);
+  // HUD_FRAMEWORK_SOURCE=0: wrappers only (the tests run both ways).
+  const edit = process.env.HUD_FRAMEWORK_SOURCE !== '0';
+  const edited = new Set();
+  const cjs = require('./cjs');
+  cjs.onSource((content, filename) => {
+    if (!edit || !filename.includes('node_modules')) return content;
+    const pkg = packageOf(filename);
+    const edits = pkg === null ? undefined : sources.get(`${pkg[0]} ${pkg[1]}`);
+    const r = edits === undefined ? null : sourcepatch.apply(content, edits);
+    if (r === null) return content; // another version than we know: wrapped once it loaded
+    stack.register(filename, r.inserts);
+    edited.add(filename);
+    return r.code;
+  });
+  cjs.onLoaded((module, filename) => {
     if (!filename.includes('node_modules')) return;
     const pkg = packageOf(filename);
     if (pkg === null) return;
     for (const [name, file, patch] of patches) {
       if (name !== pkg[0] || file !== pkg[1]) continue;
       try {
-        patch(module);
+        patch(module, edited.has(filename));
       } catch {
         // another version than we know: no flows from it, the application is unchanged
       }

@@ -91,7 +91,8 @@ function setFl(x) {
 // the flow's part of a run's key: a field of this object rather than a variable, as the hooks
 // read it from the object they already hold, where a field known to hold small integers needs
 // no check (a variable's value is checked at each read: fib(27) took 4-5% longer).
-const api = { c: NOBODY, f: 0, k: 0, table, enter, exit, x, fail, s, r, v, fa, i, counts, edges };
+// `fw`: what the statements lib/frameworks.js puts into a framework's functions call.
+const api = { c: NOBODY, f: 0, k: 0, table, enter, exit, x, fail, s, r, v, fa, i, counts, edges, fw: null };
 
 function reload() {
   const t = native.tables();
@@ -437,4 +438,8 @@ function setFlow(idx) {
   setFl(idx);
 }
 
-module.exports = { install, counts, edges, start, native, enterFlow, leaveFlow, setFlow, flowOfError };
+function setFrameworkHooks(hooks) {
+  api.fw = hooks;
+}
+
+module.exports = { install, counts, edges, start, native, enterFlow, leaveFlow, setFlow, flowOfError, setFrameworkHooks };

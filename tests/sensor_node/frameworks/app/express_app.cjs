@@ -81,5 +81,8 @@ app.get('/missing/:id', function missingHandler(req, res, next) {
 app.use(function errorHandler(err, req, res, next) {
   res.status(err.status || 500).json({ error: err.constructor.name });
 });
-const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+// inside: Express's layer carries the sensor's statements (tests/sensor_node/frameworks.mjs).
+const layer = Object.values(require.cache).find((m) => /[\\/](lib[\\/]router|router[\\/]lib)[\\/]layer\.js$/.test(m.id));
+const inside = !!layer && /__hud\.fw/.test(String(layer.exports.prototype.handle_request || layer.exports.prototype.handleRequest));
+const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port, inside })));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
