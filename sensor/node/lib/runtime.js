@@ -421,17 +421,23 @@ function start(cfg) {
 // (a middleware, a route handler, a job's processor) starts in flow idx; leaveFlow(state) once it
 // returned puts back what was current. setFlow(idx): the route became known during such a call
 // (or a run of the application's code): what runs next in it is in idx.
+// What was current when each running framework call started, by depth (scopes - 1): the state
+// is the depth, a small integer (a number packing both was a double, boxed in the caller's frame
+// across its try).
+const outerRc = [0], outerFl = [0];
 function enterFlow(idx) {
-  const state = rc * 0x4000000 + fl; // flows are < 2^26
-  scopes++;
+  const d = scopes;
+  outerRc[d] = rc;
+  outerFl[d] = fl;
+  scopes = d + 1;
   rc = idx;
   setFl(idx);
-  return state;
+  return d;
 }
-function leaveFlow(state) {
-  scopes--;
-  rc = Math.floor(state / 0x4000000);
-  setFl(state % 0x4000000);
+function leaveFlow(d) {
+  scopes = d;
+  rc = outerRc[d];
+  setFl(outerFl[d]);
 }
 function setFlow(idx) {
   if (scopes > 0) rc = idx;
