@@ -7,7 +7,8 @@
 // Per slice, each app's CPU per request (its main thread, from the scheduler) over plain's in
 // the same slice; a round's figure is the median over its slices; rounds (fresh processes)
 // give the interval. Variants (HUD_BENCH_VARIANTS, space-separated NAME[:VAR=VALUE...], an empty
-// VALUE unsets VAR), by default:
+// VALUE unsets VAR; the CPU budget scaled to the app's share of the CPU, bench/node/express.mjs
+// benchModes), by default:
 //   sensor      the sensor as shipped;
 //   notime      no timed calls (a CPU budget too small for any): counting and flows;
 //   flows-only  none of the app's code instrumented: the framework patches alone;
@@ -17,7 +18,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { installBenchDeps } from './node/install.mjs';
 import { median, bootstrap } from './node/stats.mjs';
-import { appCpuNs, pinToCpu0, startExpressApp, stopApp } from './node/express.mjs';
+import { appCpuNs, benchModes, pinToCpu0, startExpressApp, stopApp } from './node/express.mjs';
 
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
 const out = path.resolve(outArg);
@@ -32,17 +33,7 @@ const autocannon = createRequire(path.join(out, 'package.json'))('autocannon');
 const base = { ...process.env, HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', XDG_CONFIG_HOME: '/nonexistent-hud-config', HUD_ENABLE: '1' };
 const spec = process.env.HUD_BENCH_VARIANTS ||
   'sensor notime:HUD_CPU_BUDGET=0.000001 flows-only:HUD_EXCLUDE_MODULES=** disabled:HUD_ENABLE=';
-const modes = { plain: { args: [], env: { ...base, HUD_ENABLE: '' } } };
-for (const v of spec.split(/\s+/).filter(Boolean)) {
-  const [name, ...sets] = v.split(':');
-  const env = { ...base };
-  for (const s of sets) {
-    const i = s.indexOf('=');
-    env[s.slice(0, i)] = s.slice(i + 1);
-  }
-  modes[name] = { args: ['--import', 'hud-sensor/register'], env };
-}
-for (const m of Object.values(modes)) for (const k of Object.keys(m.env)) if (m.env[k] === '') delete m.env[k];
+const modes = benchModes(spec, base);
 const names = Object.keys(modes);
 const pin = pinToCpu0();
 const drive = (apps, secs) => Promise.all(names.map((m) => autocannon({ url: apps[m].url, connections: 10, duration: secs })));

@@ -49,3 +49,28 @@ export function appCpuNs(pid) {
   }
   return [main, all];
 }
+
+// The side-by-side benches' apps: plain and the sensor's variants from SPEC (space-separated
+// NAME[:VAR=VALUE...]; an empty VALUE unsets VAR), each {args, env} over BASE (which enables
+// the sensor). All of them share one CPU, so each has 1/n of it: a variant that does not set
+// HUD_CPU_BUDGET gets the default's 1% of a core over n, the share of its CPU that timing takes
+// in an app alone at full speed (with 1% of a core each, timing could take n% of a variant's
+// CPU here).
+export function benchModes(spec, base) {
+  const modes = { plain: { args: [], env: { ...base, HUD_ENABLE: '' } } };
+  for (const v of spec.split(/\s+/).filter(Boolean)) {
+    const [name, ...sets] = v.split(':');
+    const env = { ...base };
+    for (const s of sets) {
+      const i = s.indexOf('=');
+      env[s.slice(0, i)] = s.slice(i + 1);
+    }
+    modes[name] = { args: ['--import', 'hud-sensor/register'], env };
+  }
+  const n = Object.keys(modes).length;
+  for (const m of Object.values(modes)) {
+    if (m.env.HUD_CPU_BUDGET === undefined) m.env.HUD_CPU_BUDGET = String(0.01 / n);
+    for (const k of Object.keys(m.env)) if (m.env[k] === '') delete m.env[k];
+  }
+  return modes;
+}

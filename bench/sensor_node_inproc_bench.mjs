@@ -1,0 +1,95 @@
+// bench/sensor_node_inproc.sh: what an Express request costs in JavaScript alone, plain and under
+// the sensor's variants: the app (bench/node/express_app.cjs) served without sockets
+// (bench/node/express_inproc.cjs: no kernel, no HTTP parser), every app at once on CPU 1, as
+// bench/sensor_node_sidebyside.sh does over HTTP. Per 1 s slice, each app's main-thread CPU per
+// request over plain's in the same slice; a round's figure is the median over its slices;
+// rounds (fresh processes) give the interval. Variants (HUD_BENCH_VARIANTS, as in
+// sensor_node_sidebyside.sh; the CPU budget scaled to each app's share of the CPU), by default:
+//   sensor      the sensor as shipped;
+//   flows-only  none of the app's code instrumented: the framework patches alone;
+//   wrapped     flows-only with Express wrapped instead of our statements in its functions
+//               (HUD_FRAMEWORK_SOURCE=0);
+//   disabled    the sensor imported, HUD_ENABLE unset.
+//   node sensor_node_inproc_bench.mjs PKG OUT [rounds]   (HUD_BENCH_WARM, HUD_BENCH_SLICES)
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { installBenchDeps } from './node/install.mjs';
+import { median, bootstrap } from './node/stats.mjs';
+import { benchModes, pinToCpu0 } from './node/express.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const [pkg, outArg, roundsArg] = process.argv.slice(2);
+const out = path.resolve(outArg);
+const rounds = Number(roundsArg || 8);
+const warm = Number(process.env.HUD_BENCH_WARM || 4);
+const slices = Number(process.env.HUD_BENCH_SLICES || 6);
+if (!installBenchDeps(out, pkg)) {
+  console.log('sensor_node_inproc: skipped (needs npm)');
+  process.exit(0);
+}
+const loop = path.join(out, 'node_modules', 'hud-bench-inproc', 'index.cjs');
+fs.mkdirSync(path.dirname(loop), { recursive: true });
+fs.copyFileSync(path.join(here, 'node', 'express_inproc.cjs'), loop);
+
+const base = { ...process.env, HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', XDG_CONFIG_HOME: '/nonexistent-hud-config', HUD_ENABLE: '1' };
+const modes = benchModes(process.env.HUD_BENCH_VARIANTS ||
+  'sensor flows-only:HUD_EXCLUDE_MODULES=** wrapped:HUD_EXCLUDE_MODULES=**:HUD_FRAMEWORK_SOURCE=0 disabled:HUD_ENABLE=', base);
+const names = Object.keys(modes);
+const pin = pinToCpu0();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function startApp(m) {
+  const argv = [process.execPath, ...modes[m].args, loop];
+  const [cmd, ...rest] = pin ? ['taskset', '-c', '1', ...argv] : argv;
+  const c = spawn(cmd, rest, { cwd: out, env: modes[m].env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = [];
+  readline.createInterface({ input: c.stdout }).on('line', (l) => lines.push(JSON.parse(l)));
+  c.on('exit', (code) => {
+    if (code !== null && code !== 0) {
+      console.error(`${m}: exited ${code}`);
+      process.exit(1);
+    }
+  });
+  return { c, lines };
+}
+// Every app's {n, ns} since the last call, asked of all at the same moment.
+async function sample(apps) {
+  for (const a of apps) a.c.stdin.write('\n');
+  for (let t = 0; apps.some((a) => a.lines.length === 0); t++) {
+    if (t > 1000) throw new Error('an app does not answer');
+    await sleep(5);
+  }
+  return apps.map((a) => a.lines.shift());
+}
+
+const perRound = Object.fromEntries(names.map((m) => [m, []]));
+const plainUs = [];
+for (let r = 0; r < rounds; r++) {
+  const apps = names.map(startApp);
+  await sleep(warm * 1000);
+  await sample(apps);
+  const per = Object.fromEntries(names.map((m) => [m, []]));
+  for (let k = 0; k < slices; k++) {
+    await sleep(1000);
+    const s = await sample(apps);
+    names.forEach((m, i) => per[m].push(s[i].ns / s[i].n));
+  }
+  plainUs.push(median(per.plain) / 1000);
+  for (const m of names) perRound[m].push(median(per[m].map((x, k) => x / per.plain[k])));
+  console.log(`  round ${r + 1}: plain ${plainUs[r].toFixed(1)} us/request; ` +
+    names.slice(1).map((m) => `${m} ${perRound[m][r].toFixed(3)}x`).join(', '));
+  for (const a of apps) {
+    a.c.removeAllListeners('exit');
+    a.c.kill('SIGKILL');
+  }
+  await sleep(300);
+}
+console.log(`express GET /orders/:id without sockets (JavaScript alone), all apps at once (10 requests in flight each${pin ? ', on CPU 1' : ''}), ` +
+  `${rounds} rounds of ${slices} slices of 1 s; main-thread CPU per request over plain's (plain: ${median(plainUs).toFixed(1)} us):`);
+for (const m of names.slice(1)) {
+  const [lo, hi] = bootstrap(perRound[m]);
+  console.log(`  ${m.padEnd(10)} ${median(perRound[m]).toFixed(3)}x plain (95% ${lo.toFixed(3)}-${hi.toFixed(3)})`);
+}
