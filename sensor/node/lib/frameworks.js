@@ -149,13 +149,21 @@ function finish(rec, status) {
 }
 
 // A response emits 'close' once, after 'finish' or when the connection closed first. One
-// listener for all responses, the record on the response: no closure per request.
+// listener for all responses, the record found through the response's request (Node's
+// `res.req`, which Express's record is on already): no closure and no property of ours per
+// response.
 function onEnd(res, rec) {
-  res[kRec] = rec;
+  const req = res.req;
+  if (req !== null && typeof req === 'object') {
+    if (req[kRec] !== rec) req[kRec] = rec; // Koa keeps its record on the context
+  } else {
+    res[kRec] = rec;
+  }
   res.on('close', onClose);
 }
 function onClose() {
-  const rec = this[kRec];
+  const req = this.req;
+  const rec = req !== null && typeof req === 'object' ? req[kRec] : this[kRec];
   if (rec !== undefined) finish(rec, this.statusCode);
 }
 
