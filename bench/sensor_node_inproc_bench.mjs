@@ -18,7 +18,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { installBenchDeps } from './node/install.mjs';
 import { median, bootstrap } from './node/stats.mjs';
-import { benchModes, pinToCpu0 } from './node/express.mjs';
+import { appCpuNs, benchModes, pinToCpu0 } from './node/express.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
@@ -46,7 +46,7 @@ function startApp(m) {
   const [cmd, ...rest] = pin ? ['taskset', '-c', '1', ...argv] : argv;
   const c = spawn(cmd, rest, { cwd: out, env: modes[m].env, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = [];
-  readline.createInterface({ input: c.stdout }).on('line', (l) => lines.push(JSON.parse(l)));
+  readline.createInterface({ input: c.stdout }).on('line', (l) => lines.push(Number(l)));
   c.on('exit', (code) => {
     if (code !== null && code !== 0) {
       console.error(`${m}: exited ${code}`);
@@ -55,14 +55,15 @@ function startApp(m) {
   });
   return { c, lines };
 }
-// Every app's {n, ns} since the last call, asked of all at the same moment.
+// Every app's [requests served, main-thread CPU ns] so far, asked of all at the same moment.
 async function sample(apps) {
+  const cpu = apps.map((a) => appCpuNs(a.c.pid)[0]);
   for (const a of apps) a.c.stdin.write('\n');
   for (let t = 0; apps.some((a) => a.lines.length === 0); t++) {
     if (t > 1000) throw new Error('an app does not answer');
     await sleep(5);
   }
-  return apps.map((a) => a.lines.shift());
+  return apps.map((a, i) => [a.lines.shift(), cpu[i]]);
 }
 
 const perRound = Object.fromEntries(names.map((m) => [m, []]));
@@ -70,12 +71,13 @@ const plainUs = [];
 for (let r = 0; r < rounds; r++) {
   const apps = names.map(startApp);
   await sleep(warm * 1000);
-  await sample(apps);
+  let last = await sample(apps);
   const per = Object.fromEntries(names.map((m) => [m, []]));
   for (let k = 0; k < slices; k++) {
     await sleep(1000);
     const s = await sample(apps);
-    names.forEach((m, i) => per[m].push(s[i].ns / s[i].n));
+    names.forEach((m, i) => per[m].push((s[i][1] - last[i][1]) / (s[i][0] - last[i][0])));
+    last = s;
   }
   plainUs.push(median(per.plain) / 1000);
   for (const m of names) perRound[m].push(median(per[m].map((x, k) => x / per.plain[k])));

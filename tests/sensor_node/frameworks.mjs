@@ -32,8 +32,9 @@ fs.writeFileSync(path.join(mw, 'index.js'),
   "module.exports = async function delay(ctx, next) {\n  await new Promise((r) => setTimeout(r, 1));\n  await next();\n};\n");
 
 // lib/sourcepatch.js: statements go in at a function's first line and before its closing brace
-// (no line moves), or nowhere when a first line is not found exactly once or the function's end
-// is not a '}' at the start of a line before anything else at the start of one.
+// (no line moves), or nowhere when a first line is not found exactly once, the function's end
+// is not a '}' at the start of a line before anything else at the start of one, or the result
+// does not parse.
 {
   const { apply } = createRequire(import.meta.url)(path.join(PKG, 'lib', 'sourcepatch.js'));
   const src = 'x\nf = function f(a) {\n  a();\n};\ng();\n';
@@ -43,6 +44,8 @@ fs.writeFileSync(path.join(mw, 'index.js'),
   assert.equal(apply(src + src, [['f = function f(a) {', 'A;']]), null, 'a first line found twice');
   assert.equal(apply(src, [['f = function f(b) {', 'A;']]), null, 'a first line not found');
   assert.equal(apply('f = function f(a) {\n  a();\ng();\n}\n', [['f = function f(a) {', 'A;', 'B']]), null, 'code at the start of a line before the end');
+  assert.equal(apply('f = function f(a) {\n  if (a) {\n}\n  a();\n};\n', [['f = function f(a) {', 'try{', '}finally{}']]), null,
+    "an inner block's brace taken for the end: the result does not parse");
 }
 
 const children = [];

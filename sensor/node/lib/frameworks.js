@@ -170,13 +170,21 @@ function onClose() {
 // ---- Express 4 and 5 (the same shape: application, router, layer, route) ----
 // INSIDE: the file's functions have our statements (lib/sourcepatch.js, `inside` below), so
 // only what they do not cover is wrapped.
+// app.handle: the request's record, or undefined for a mounted application's request (its
+// record is there already).
+function startRequest(req, res) {
+  if (req[kRec] !== undefined) return undefined;
+  const rec = (req[kRec] = new Rec(req.method));
+  onEnd(res, rec);
+  return rec;
+}
+
 function expressApplication(app, inside) {
   if (inside) return;
   const handle = app.handle;
   app.handle = function hudHandle(req, res, callback) {
-    if (req[kRec]) return passOn(handle, this, req, res, callback); // a mounted sub-application
-    const rec = (req[kRec] = new Rec(req.method));
-    onEnd(res, rec);
+    const rec = startRequest(req, res);
+    if (rec === undefined) return passOn(handle, this, req, res, callback);
     return inFlow(rec, handle, this, req, res, callback);
   };
 }
@@ -306,11 +314,7 @@ function expressRoute(Route, inside) {
 const inside = {
   km: kMount,
   // app.handle: the request's record (a mounted application's request has it already).
-  request(req, res) {
-    if (req[kRec] !== undefined) return;
-    const rec = (req[kRec] = new Rec(req.method));
-    onEnd(res, rec);
-  },
+  request: startRequest,
   // A router's handle: its final callback.
   final: (req, out) => finalOf(req[kRec], out),
   // route.dispatch: the route matched.
@@ -331,7 +335,7 @@ const inside = {
     return rec === undefined ? next : mountNext(rec, layer[kMount], next);
   },
 };
-const LAYER = ['const __hud_s=__hud.fw.layer(req);if(this[__hud.fw.km]!==undefined)next=__hud.fw.mounted(this,req,next);try{',
+const LAYER = ['const __hud_s=__hud.fw.layer(req);try{if(this[__hud.fw.km]!==undefined)next=__hud.fw.mounted(this,req,next);',
   '}finally{__hud.fw.leave(__hud_s)}'];
 // The statements by package and file: [a function's first line, at its start, at its end].
 const sources = new Map([
@@ -649,16 +653,16 @@ function install() {
   runtime = require('./runtime');
   native = runtime.native;
   watchEscapes();
-  runtime.setFrameworkHooks(inside);
-  // HUD_FRAMEWORK_SOURCE=0: wrappers only (the tests run both ways).
-  const edit = process.env.HUD_FRAMEWORK_SOURCE !== '0';
+  // HUD_FRAMEWORK_SOURCE=0: wrappers only (the tests run both ways). Statements only where the
+  // global `__hud` (which they call) has the hooks: not under another copy's older runtime.
+  const edit = runtime.setFrameworkHooks(inside) && process.env.HUD_FRAMEWORK_SOURCE !== '0';
   const edited = new Set();
   const cjs = require('./cjs');
   cjs.onSource((content, filename) => {
     if (!edit || !filename.includes('node_modules')) return content;
     const pkg = packageOf(filename);
     const edits = pkg === null ? undefined : sources.get(`${pkg[0]} ${pkg[1]}`);
-    const r = edits === undefined ? null : sourcepatch.apply(content, edits);
+    const r = edits === undefined ? null : sourcepatch.apply(content, edits, filename);
     if (r === null) return content; // another version than we know: wrapped once it loaded
     stack.register(filename, r.inserts);
     edited.add(filename);

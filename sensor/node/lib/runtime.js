@@ -444,8 +444,10 @@ function setFlow(idx) {
   setFl(idx);
 }
 
+// Returns whether the global `__hud` carries them (it is another copy's when one installed first).
 function setFrameworkHooks(hooks) {
   api.fw = hooks;
+  return globalThis.__hud === api;
 }
 
 module.exports = { install, counts, edges, start, native, enterFlow, leaveFlow, setFlow, flowOfError, setFrameworkHooks };

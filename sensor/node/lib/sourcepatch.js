@@ -1,8 +1,10 @@
 'use strict';
+const Module = require('node:module');
+const vm = require('node:vm');
 // A few statements of ours put into a framework's own functions as its file loads, instead of
 // wrappers around them (lib/frameworks.js): a wrapper is one more frame and call per layer of a
-// request, which cost Express ~2.5% more CPU per request than the same work done inside its
-// functions (docs/architecture.md, "Inside the framework's functions").
+// request, which cost Express ~4% more CPU per request over HTTP than the same work done inside
+// its functions (docs/architecture.md, "Inside Express's functions").
 //
 // An edit names a function by its first line, exactly as the file has it, found once at the
 // start of a line; BEFORE goes at the end of that line, AFTER (when given) in front of the
@@ -10,10 +12,11 @@
 // are a file's top-level ones, whose other lines are indented). No line moves; the two lines that
 // receive text are registered with lib/stack.js so that a frame on them keeps its column.
 
-// SOURCE with EDITS ([head, before, after|null]) made, and the insertions as lib/stack.js takes
-// them ([line (0-based), column, length]...); null when any head is not found exactly once or
-// its function's end is not where expected: the file then loads as it is.
-function apply(source, edits) {
+// SOURCE (of FILENAME, a CommonJS module) with EDITS ([head, before, after|null]) made, and the
+// insertions as lib/stack.js takes them ([line (0-based), column, length]...); null when any
+// head is not found exactly once, its function's end is not where expected or the result does
+// not parse (a closing brace taken for another's): the file then loads as it is.
+function apply(source, edits, filename = 'anonymous') {
   const lines = source.split('\n');
   const inserts = [];
   for (const [head, before, after] of edits) {
@@ -38,7 +41,13 @@ function apply(source, edits) {
       inserts.push(end, 0, after.length);
     }
   }
-  return { code: lines.join('\n'), inserts };
+  const code = lines.join('\n');
+  try {
+    new vm.Script(Module.wrap(code), { filename }); // parsed only: its functions compile lazily
+  } catch {
+    return null;
+  }
+  return { code, inserts };
 }
 
 module.exports = { apply };
