@@ -79,6 +79,13 @@ assert.ok(low.quota < 2000, `a tiny budget lowers the quota before the first bat
 assert.ok(low.timed_call_ns > 0 && low.timed_call_ns < 1e6, `the timed call's cost is measured: ${JSON.stringify(low)}`);
 const usual = sampling('', 1500);
 assert.equal(usual.quota, 2000, `three functions under the default budget: ${JSON.stringify(usual)}`);
+// After a quiet first period the quota is adapted to its few edges (high); 40 hot functions then
+// lower it within a second or so, not at the next batch (6 s later here): without that, their
+// calls were timed at that high quota until then (seen: 38,062 a second per function, unchanged
+// after 2.5 s).
+const idle = lastJson(node(['--import', 'hud-sensor/register', 'sampling_idle.cjs', '6300', '4000'], app,
+  { HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', HUD_FLUSH_INTERVAL: '6' }), 'sampling after idle');
+assert.ok(idle.quota < idle.idle / 4, `the quota after a quiet period drops with the hot functions: ${JSON.stringify(idle)}`);
 // The budget counts what a sampled call costs where it runs, with the timed calls of its callees
 // (its self time): after a snapshot, the cost measured in place replaces the calibrated one.
 const cost = lastJson(node(['--import', 'hud-sensor/register', 'timed_cost.cjs'], app,
