@@ -17,8 +17,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { installBenchDeps } from './node/install.mjs';
-import { median, bootstrap } from './node/stats.mjs';
-import { appCpuNs, benchModes, pinToCpu0 } from './node/express.mjs';
+import { appCpuNs, benchModes, pinToCpu0, sideBySide } from './node/express.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
@@ -66,8 +65,7 @@ async function sample(apps) {
   return apps.map((a, i) => [a.lines.shift(), cpu[i]]);
 }
 
-const perRound = Object.fromEntries(names.map((m) => [m, []]));
-const plainUs = [];
+const figures = sideBySide(names);
 for (let r = 0; r < rounds; r++) {
   const apps = names.map(startApp);
   await sleep(warm * 1000);
@@ -79,19 +77,12 @@ for (let r = 0; r < rounds; r++) {
     names.forEach((m, i) => per[m].push((s[i][1] - last[i][1]) / (s[i][0] - last[i][0])));
     last = s;
   }
-  plainUs.push(median(per.plain) / 1000);
-  for (const m of names) perRound[m].push(median(per[m].map((x, k) => x / per.plain[k])));
-  console.log(`  round ${r + 1}: plain ${plainUs[r].toFixed(1)} us/request; ` +
-    names.slice(1).map((m) => `${m} ${perRound[m][r].toFixed(3)}x`).join(', '));
+  figures.round(per);
   for (const a of apps) {
     a.c.removeAllListeners('exit');
     a.c.kill('SIGKILL');
   }
   await sleep(300);
 }
-console.log(`express GET /orders/:id without sockets (JavaScript alone), all apps at once (10 requests in flight each${pin ? ', on CPU 1' : ''}), ` +
-  `${rounds} rounds of ${slices} slices of 1 s; main-thread CPU per request over plain's (plain: ${median(plainUs).toFixed(1)} us):`);
-for (const m of names.slice(1)) {
-  const [lo, hi] = bootstrap(perRound[m]);
-  console.log(`  ${m.padEnd(10)} ${median(perRound[m]).toFixed(3)}x plain (95% ${lo.toFixed(3)}-${hi.toFixed(3)})`);
-}
+figures.report(`express GET /orders/:id without sockets (JavaScript alone), all apps at once (10 requests in flight each${pin ? ', on CPU 1' : ''}), ` +
+  `${rounds} rounds of ${slices} slices of 1 s`);

@@ -17,8 +17,7 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { installBenchDeps } from './node/install.mjs';
-import { median, bootstrap } from './node/stats.mjs';
-import { appCpuNs, benchModes, pinToCpu0, startExpressApp, stopApp } from './node/express.mjs';
+import { appCpuNs, benchModes, pinToCpu0, sideBySide, startExpressApp, stopApp } from './node/express.mjs';
 
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
 const out = path.resolve(outArg);
@@ -38,8 +37,7 @@ const names = Object.keys(modes);
 const pin = pinToCpu0();
 const drive = (apps, secs) => Promise.all(names.map((m) => autocannon({ url: apps[m].url, connections: 10, duration: secs })));
 
-const perRound = Object.fromEntries(names.map((m) => [m, []]));
-const plainUs = [];
+const figures = sideBySide(names);
 for (let r = 0; r < rounds; r++) {
   const apps = {};
   for (const m of names) apps[m] = await startExpressApp(m, modes[m].args, { cwd: out, env: modes[m].env, pin });
@@ -53,15 +51,8 @@ for (let r = 0; r < rounds; r++) {
       per[m].push((appCpuNs(apps[m].c.pid)[0] - c0[i]) / res[i].requests.total);
     });
   }
-  plainUs.push(median(per.plain) / 1000);
-  for (const m of names) perRound[m].push(median(per[m].map((x, k) => x / per.plain[k])));
-  console.log(`  round ${r + 1}: plain ${plainUs[r].toFixed(1)} us/request; ` +
-    names.slice(1).map((m) => `${m} ${perRound[m][r].toFixed(3)}x`).join(', '));
+  figures.round(per);
   for (const m of names) await stopApp(apps[m].c);
 }
-console.log(`express GET /orders/:id, all apps driven at once (10 connections each${pin ? ', apps on CPU 1, autocannon on CPU 0' : ''}), ` +
-  `${rounds} rounds of ${slices} slices of 1 s; main-thread CPU per request over plain's (plain: ${median(plainUs).toFixed(1)} us):`);
-for (const m of names.slice(1)) {
-  const [lo, hi] = bootstrap(perRound[m]);
-  console.log(`  ${m.padEnd(10)} ${median(perRound[m]).toFixed(3)}x plain (95% ${lo.toFixed(3)}-${hi.toFixed(3)})`);
-}
+figures.report(`express GET /orders/:id, all apps driven at once (10 connections each${pin ? ', apps on CPU 1, autocannon on CPU 0' : ''}), ` +
+  `${rounds} rounds of ${slices} slices of 1 s`);

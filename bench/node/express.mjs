@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import { median, bootstrap } from './stats.mjs';
 
 // With two CPUs or more: this process (the load generator) on CPU 0, the apps on CPU 1 (pinApps
 // true), so that the load generator does not take the app's CPU and only one app runs at a time.
@@ -73,4 +74,28 @@ export function benchModes(spec, base) {
     for (const k of Object.keys(m.env)) if (m.env[k] === '') delete m.env[k];
   }
   return modes;
+}
+
+// The side-by-side benches' figures: per round, each app's CPU per request in each slice over
+// plain's in the same slice, the median over slices (round(per): per = {mode: [CPU ns per
+// request, per slice]}, plain first); printed per round and, at the end, per mode with a 95%
+// interval over rounds (report(title)).
+export function sideBySide(names) {
+  const perRound = Object.fromEntries(names.map((m) => [m, []]));
+  const plainUs = [];
+  return {
+    round(per) {
+      const r = plainUs.push(median(per.plain) / 1000) - 1;
+      for (const m of names) perRound[m].push(median(per[m].map((x, k) => x / per.plain[k])));
+      console.log(`  round ${r + 1}: plain ${plainUs[r].toFixed(1)} us/request; ` +
+        names.slice(1).map((m) => `${m} ${perRound[m][r].toFixed(3)}x`).join(', '));
+    },
+    report(title) {
+      console.log(`${title}; main-thread CPU per request over plain's (plain: ${median(plainUs).toFixed(1)} us):`);
+      for (const m of names.slice(1)) {
+        const [lo, hi] = bootstrap(perRound[m]);
+        console.log(`  ${m.padEnd(10)} ${median(perRound[m]).toFixed(3)}x plain (95% ${lo.toFixed(3)}-${hi.toFixed(3)})`);
+      }
+    },
+  };
 }
