@@ -215,8 +215,9 @@ function expected(fw) {
     e['PUT /notes/:id'] = { calls: 2, errors: 0, status: { 200: 2 }, exceptions: {},
       functions: { noteHandler: [2, 0], readConfig: [2, 0], 'readConfig.configRead': [2, 0], parseConfig: [2, 0] } };
     // One route under two mount paths, two methods (the route's flow is cached per request).
-    e['GET /a/item'] = { calls: 2, errors: 0, status: { 200: 2 }, exceptions: {}, functions: { itemGet: [2, 0] } };
-    e['GET /b/item'] = { calls: 1, errors: 0, status: { 200: 1 }, exceptions: {}, functions: { itemGet: [1, 0] } };
+    const item = (n) => ({ itemGet: [n, 0], itemSum: [n, 0], itemStep: [3000 * n, 0], itemMid: [3000 * n, 0], itemUnit: [3000 * n, 0] });
+    e['GET /a/item'] = { calls: 2, errors: 0, status: { 200: 2 }, exceptions: {}, functions: item(2) };
+    e['GET /b/item'] = { calls: 1, errors: 0, status: { 200: 1 }, exceptions: {}, functions: item(1) };
     e['DELETE /b/item'] = { calls: 1, errors: 0, status: { 200: 1 }, exceptions: {}, functions: { itemDelete: [1, 0] } };
     e['GET /boom'].functions.errorHandler = [2, 0];
     e['GET /missing/:id'].functions.errorHandler = [1, 0];

@@ -41,7 +41,7 @@ app.use(api);
 // One route object under two mount paths, with two methods: a flow per (method, path).
 const shared = express.Router();
 shared.route('/item').get(function itemGet(req, res) {
-  res.json({ ok: true });
+  res.json({ ok: true, sum: w.itemSum(3000) });
 }).delete(function itemDelete(req, res) {
   res.json({ ok: true });
 });
