@@ -161,10 +161,16 @@ function onEnd(res, rec) {
   }
   res.on('close', onClose);
 }
+// Keyed loads: Express gives every response a map of its own (Object.setPrototypeOf, then more
+// properties), so a named load here missed V8's megamorphic stub cache, a runtime call, on every
+// request; a keyed one looks the property up in the builtin (docs/architecture.md, "Maps of
+// their own").
+const RES_REQ = 'req';
+const RES_STATUS = 'statusCode';
 function onClose() {
-  const req = this.req;
+  const req = this[RES_REQ];
   const rec = req !== null && typeof req === 'object' ? req[kRec] : this[kRec];
-  if (rec !== undefined) finish(rec, this.statusCode);
+  if (rec !== undefined) finish(rec, this[RES_STATUS]);
 }
 
 // ---- Express 4 and 5 (the same shape: application, router, layer, route) ----
