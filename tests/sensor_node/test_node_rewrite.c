@@ -13,13 +13,13 @@
 #include "positions.h"
 #include "rewrite.h"
 
-#define OPEN(k) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ");try{"
+#define OPEN(k) "const __hud_p=__hud.p(),__hud_h=__hud.enter(__hud_b+" #k ");try{"
 #define RES "__hud_p=__hud.r(__hud_h,__hud_p,__hud_i,__hud_z),__hud_z=0"
-#define OPENS(k) "let __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k "),__hud_i=__hud.i(__hud_h),__hud_z=0;try{" /* can suspend */
+#define OPENS(k) "let __hud_p=__hud.p(),__hud_h=__hud.enter(__hud_b+" #k "),__hud_i=__hud.i(__hud_h),__hud_z=0;try{" /* can suspend */
 /* Taking the lexical parent's flow (P), keeping its own for nested functions (D), both. */
-#define OPENP(k, p) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ",__hud_f" #p ");try{"
-#define OPEND(k) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k "),__hud_f" #k "=__hud.f;try{"
-#define OPENPD(k, p) "const __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+" #k ",__hud_f" #p "),__hud_f" #k "=__hud.f;try{"
+#define OPENP(k, p) "const __hud_p=__hud.p(),__hud_h=__hud.enter(__hud_b+" #k ",__hud_f" #p ");try{"
+#define OPEND(k) "const __hud_p=__hud.p(),__hud_h=__hud.enter(__hud_b+" #k "),__hud_f" #k "=__hud.f;try{"
+#define OPENPD(k, p) "const __hud_p=__hud.p(),__hud_h=__hud.enter(__hud_b+" #k ",__hud_f" #p "),__hud_f" #k "=__hud.f;try{"
 /* A function ending in a finally of ours (it has a finally of its own), ending where it returns
  * (a block body: CLOSE; an expression body: RETX ... CLOSEX), and its `return X` (RET X ")"). */
 #define CLOSEF "}catch(__hud_e){__hud.fail(__hud_h,__hud_p,__hud_e);throw __hud_e}finally{__hud.exit(__hud_h,__hud_p)}"
@@ -227,9 +227,15 @@ static void suspensions_pop_and_push(void **state) {
   r = rewrite(ix,
               "async function l(it) { for await (const x of it) f(x); out: for await (const y of it) { g(y) } }\n",
               NULL);
-  assert_string_equal(r->code, "async function l(it) {" OPENS(0) " {for await (const x of  " FA "it)) {" R0
-                               "f(x);};" RES "} {out: for await (const y of  " FA "it)) {" R0
+  /* A name is given as text too: the runtime throws V8's "it is not async iterable" itself. */
+  assert_string_equal(r->code, "async function l(it) {" OPENS(0) " {for await (const x of  " FA "it,\"it\")) {" R0
+                               "f(x);};" RES "} {out: for await (const y of  " FA "it,\"it\")) {" R0
                                " g(y) };" RES "} " CLOSES "}\n");
+  hsn_result_free(r);
+  /* So is a chain of names written without spaces; anything else is not. */
+  r = rewrite(ix, "async function n(o) { for await (const x of this.q.r) f(x); for await (const y of o . a) f(y) }\n", NULL);
+  assert_string_equal(r->code, "async function n(o) {" OPENS(0) " {for await (const x of  " FA "this.q.r,\"this.q.r\")) {" R0
+                               "f(x);};" RES "} {for await (const y of  " FA "o . a)) {" R0 "f(y)};" RES "} " CLOSES "}\n");
   hsn_result_free(r);
   /* Minified (esbuild): `of(` with no space still parses after the wrapper goes in. */
   r = rewrite(ix, "async function m(it){for await(const x of(0,it))f(x)}\n", NULL);

@@ -1,6 +1,6 @@
 'use strict';
 // The global `__hud` that instrumented code calls (src/rewrite.h):
-//   c                                        the current call's handle, read at each entry;
+//   c, p() -> c                              the current call's handle, read by p() at each entry;
 //   enter(n[, o]) -> h, exit(h, p), fail(h, p, err[, e])  around every function's body (o: the
 //                                           flow of the lexically enclosing function's call);
 //   x(h, p, y) -> y                          where a function without a `finally` of ours returns y;
@@ -9,7 +9,7 @@
 //                                           function that can suspend);
 //   s(h, p, x) -> x, r(h, p, e, z) -> p', v(x)  where an async function or generator suspends
 //                                           (await, yield) and resumes (after it, catch, finally);
-//   fa(h, getp, iterable)                    the iterable of a `for await` loop;
+//   fa(h, getp, iterable[, name])            the iterable of a `for await` loop (name: its text);
 //   table([...]) -> base                     a rewritten module's functions, first thing it runs.
 //
 // The untimed path is plain JS over memory the addon shares (src/runtime.c): the current call
@@ -92,7 +92,12 @@ function setFl(x) {
 // read it from the object they already hold, where a field known to hold small integers needs
 // no check (a variable's value is checked at each read: fib(27) took 4-5% longer).
 // `fw`: what the statements lib/frameworks.js puts into a framework's functions call.
-const api = { c: NOBODY, f: 0, k: 0, table, enter, exit, x, fail, s, r, v, fa, i, counts, edges, fw: null };
+// p(): `c` read by a call where a function starts (src/rewrite.c, open_decls: V8 infers no name from
+// it; the optimizing compiler inlines it to the load).
+const api = { c: NOBODY, f: 0, k: 0, p: current, table, enter, exit, x, fail, s, r, v, fa, i, counts, edges, fw: null };
+function current() {
+  return api.c;
+}
 
 function reload() {
   const t = native.tables();
@@ -296,17 +301,27 @@ function v(x) {
   return x;
 }
 
-// fa(h, getp, iterable): `for await` over ITERABLE in the call h (src/rewrite.c); GETP() is the
-// call's __hud_p. Each next() (and return()) is where the loop suspends: the call stops being
+// fa(h, getp, iterable[, name]): `for await` over ITERABLE in the call h (src/rewrite.c); GETP() is
+// the call's __hud_p; NAME the loop's expression when it is a name or a chain of them. Each next() (and return()) is where the loop suspends: the call stops being
 // current after the inner next() ran (an async generator's body starts there, called by this
 // call). An async iterator's promise is returned as it is, so the loop takes the same ticks; a
 // sync iterable (an array of promises) stays one, wrapped the same way, so that the loop's own
 // async-from-sync iterator awaits each value as it would.
-function fa(h, getp, iterable) {
+function fa(h, getp, iterable, name) {
   if (iterable == null) return iterable; // the loop throws its own TypeError
   const async = iterable[Symbol.asyncIterator];
   const get = typeof async === 'function' ? async : async == null ? iterable[Symbol.iterator] : undefined;
-  if (typeof get !== 'function') return iterable; // the loop throws its own TypeError
+  if (typeof get !== 'function') {
+    // The loop would throw its own TypeError, but V8 would name this call in it, not the
+    // expression: given the expression's text, the same error as without the sensor (this frame
+    // left out of its stack, lib/stack.js).
+    if (name === undefined) return iterable;
+    const limit = stack.raiseOwn();
+    const err = new TypeError(`${name} is not async iterable`);
+    stack.lowerOwn(limit);
+    if (name.includes('.')) stack.shiftColumn(err, name.lastIndexOf('.') + 1);
+    throw err;
+  }
   const step = (it, method) => (...a) => {
     const p = method.apply(it, a);
     s(h, getp());

@@ -115,6 +115,22 @@ function mapSite(cs) {
   return o;
 }
 
+// An error the runtime throws in V8's place (a `for await` over a value that is not iterable,
+// lib/runtime.js fa()): its first frame is the call of ours, whose column maps to where the
+// loop's expression starts, and V8's points K columns further (at the chain's last name).
+const shifts = new WeakMap();
+function shiftColumn(error, k) {
+  shifts.set(error, k);
+}
+function shifted(site, k) {
+  const cs = site.cs || site;
+  const o = Object.create(siteProto || makeSiteProto(cs));
+  o.cs = cs;
+  o.col = site.getColumnNumber() + k;
+  o.ecol = typeof site.getEnclosingColumnNumber === 'function' ? site.getEnclosingColumnNumber() : null;
+  return o;
+}
+
 // The application's frames of a trace: the sensor's own left out (a run of them: a wrapper of a
 // framework's call and its helpers), with two corrections so that what remains reads as without
 // the sensor:
@@ -195,7 +211,10 @@ function wrap(fn) {
     w = function prepareStackTrace(error, trace) {
       const t = appFrames(trace);
       const lim = appLimit();
-      return fn.call(this, error, (t.length > lim ? t.slice(0, lim) : t).map(mapSite));
+      const sites = (t.length > lim ? t.slice(0, lim) : t).map(mapSite);
+      const k = shifts.get(error);
+      if (k !== undefined && sites.length > 0) sites[0] = shifted(sites[0], k);
+      return fn.call(this, error, sites);
     };
     wrappers.set(fn, w);
     wrappers.set(w, w);
@@ -232,4 +251,4 @@ function mode(env = process.env) {
   return m === 'sourcemap' || m === 'off' ? m : 'exact';
 }
 
-module.exports = { register, originalColumn, install, mode, raiseOwn, lowerOwn, hideBelow };
+module.exports = { register, originalColumn, install, mode, raiseOwn, lowerOwn, hideBelow, shiftColumn };

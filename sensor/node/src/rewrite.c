@@ -2,6 +2,7 @@
  * instrumented text, the insertion list and the source map together. */
 #include "rewrite.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,8 @@ const TSLanguage *tree_sitter_tsx(void);
  *   await X  ->  __hud.v(await __hud.s(__hud_h,__hud_p,X,__hud_z=1),RESUME)   (yield likewise)
  *   catch (e) { / finally {  ->  ... {RESUME;   (resumed by a rejection, or reached synchronously)
  *   for await (L of X) B  ->  {for await (L of  __hud.fa(__hud_h,()=>(__hud_z=1,__hud_p),X)) {RESUME;B};RESUME}
- *     (the wrapper's next() suspends; the body and the statement after the loop resume)
+ *     (the wrapper's next() suspends; the body and the statement after the loop resume; X a
+ *     name or a chain of them: X,"X"), so that `X is not async iterable` keeps V8's words)
  *   RESUME = __hud_p=__hud.r(__hud_h,__hud_p,__hud_i,__hud_z),__hud_z=0
  * __hud_p is the runtime's current call when the function started or last resumed: it is put
  * back where the function suspends and ends (a `let` in functions that can suspend). A function
@@ -249,6 +251,23 @@ static bool in_suspendable(rw *w, TSNode n, uint32_t *fs) {
   return false;
 }
 
+/* Whether X is a name, `this` or a chain of `.name`s on one, written without spaces: what V8
+ * prints of it in "X is not async iterable", so the runtime can throw that error itself. */
+static bool plain_chain(const rw *w, TSNode x) {
+  const char *t = ts_node_type(x);
+  uint32_t s = ts_node_start_byte(x), e = ts_node_end_byte(x);
+  if (e - s > 200) return false;
+  for (uint32_t i = s; i < e; i++) {
+    unsigned char c = (unsigned char)w->src[i];
+    if (!(isalnum(c) || c == '_' || c == '$' || c == '.')) return false;
+  }
+  if (!strcmp(t, "identifier") || !strcmp(t, "this")) return true;
+  if (strcmp(t, "member_expression") || ts_node_named_child_count(x) != 2) return false;
+  TSNode prop = ts_node_child_by_field_name(x, "property", 8);
+  return !ts_node_is_null(prop) && !strcmp(ts_node_type(prop), "property_identifier") &&
+         plain_chain(w, ts_node_child_by_field_name(x, "object", 6));
+}
+
 /* for await (see the enum); labels stay on the loop. */
 static int instrument_for_await(rw *w, TSNode n) {
   TSNode right = ts_node_child_by_field_name(n, "right", 5), body = ts_node_child_by_field_name(n, "body", 4);
@@ -259,7 +278,9 @@ static int instrument_for_await(rw *w, TSNode n) {
   uint32_t s = ts_node_start_byte(outer), e = ts_node_end_byte(outer);
   int rc = add_ins(w, s, s, INS_FA_BLOCK, 0);
   if (!rc) rc = add_ins(w, ts_node_start_byte(right), s, INS_FA_OPEN, 0);
-  if (!rc) rc = add_ins(w, ts_node_end_byte(right), s, INS_FA_CLOSE, 0);
+  /* n: 1 + the start of X when the runtime is given its text (plain_chain), else 0. */
+  uint32_t named = plain_chain(w, right) ? ts_node_start_byte(right) + 1 : 0;
+  if (!rc) rc = add_ins(w, ts_node_end_byte(right), s, INS_FA_CLOSE, named);
   if (!rc && !strcmp(ts_node_type(body), "statement_block")) {
     rc = add_ins(w, ts_node_start_byte(body) + 1, s, INS_RESUME_STMT, 0);
   } else if (!rc) {
@@ -424,14 +445,17 @@ done:
 }
 
 /* An OPEN's declarations: enter(), given the lexical parent's flow (__hud_f<parent>) when there
- * is one, then this call's flow kept for nested functions when it has any. */
+ * is one, then this call's flow kept for nested functions when it has any. __hud_p is read by a
+ * call, __hud.p(), not a load of __hud.c: V8 names an anonymous function that has no name of its
+ * own (a promise executor, an arrow in an array) after a declaration that opens its body with
+ * a load (`at __hud_p (...)` in error.stack), never after one that opens with a call. */
 static void open_decls(const ins *in, char *buf, size_t cap) {
   uint32_t n = in->n & ~(SUSP_BIT | PLAIN_BIT);
   char arg[24] = "", keep[40] = "";
   bool susp = (in->n & SUSP_BIT) != 0;
   if (in->parent >= 0) snprintf(arg, sizeof arg, ",__hud_f%u", (unsigned)in->parent);
   if (in->decl) snprintf(keep, sizeof keep, ",__hud_f%u=__hud.f", n);
-  snprintf(buf, cap, "%s __hud_p=__hud.c,__hud_h=__hud.enter(__hud_b+%u%s)%s%s", susp ? "let" : "const", n, arg,
+  snprintf(buf, cap, "%s __hud_p=__hud.p(),__hud_h=__hud.enter(__hud_b+%u%s)%s%s", susp ? "let" : "const", n, arg,
            susp ? ",__hud_i=__hud.i(__hud_h),__hud_z=0" : "", keep);
 }
 
@@ -541,9 +565,12 @@ static int emit(rw *w, const char *source_url, hsn_result *r) {
   hud_buf_puts(&map, "],\"names\":[],\"mappings\":\"");
   for (size_t p = 0; p <= w->len; p++) {
     for (; ii < w->nins && w->ins[ii].off == p; ii++) {
-      const char *t = w->ins[ii].kind == INS_PROLOGUE
-                          ? w->prologue
-                          : ins_text(&w->ins[ii], buf, sizeof buf);
+      const ins *in = &w->ins[ii];
+      const char *t = in->kind == INS_PROLOGUE ? w->prologue : ins_text(in, buf, sizeof buf);
+      if (in->kind == INS_FA_CLOSE && in->n) { /* X's text, a name or a chain (plain_chain) */
+        snprintf(buf, sizeof buf, ",\"%.*s\")", (int)(in->off - (in->n - 1)), w->src + in->n - 1);
+        t = buf;
+      }
       if (w->ins[ii].kind == INS_PROLOGUE && w->prologue_semi) {
         r->ins[r->nins++] = (hsn_insert){line, col + shift, 1};
         hud_buf_putc(&code, ';');
