@@ -17,6 +17,13 @@ function init(opts = {}) {
     if (main) config.status('HUD_ENABLE is not set: sensor disabled, nothing instrumented');
     return false;
   }
+  // Another copy of the package started first (an application's own dependency under
+  // `--import` of another): it counts every function already. This one would rewrite each
+  // module a second time (every call counted twice) with calls that copy's `__hud` may lack.
+  if (globalThis.__hud !== undefined) {
+    if (main) config.status('another copy of the sensor runs in this process: this one stays off');
+    return false;
+  }
   let instrument;
   try {
     instrument = require('./lib/instrument');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeApp, node, lastJson } from './support.mjs';
+import { PKG, makeApp, node, lastJson } from './support.mjs';
 
 const app = makeApp('disabled');
 fs.writeFileSync(path.join(app, 'probe.cjs'), `
@@ -42,4 +42,20 @@ for (const [what, [args, extra]] of Object.entries(cases)) {
 // The same probe with the sensor on sees all of it (so the checks above can fail).
 const on = lastJson(node(['--import', 'hud-sensor/register', 'probe.cjs'], app, { HUD_ENABLE: '1' }), 'enabled');
 assert.deepEqual([on.hud, on.addon, on.compile, on.prepare], ['object', true, 'hudCompile', 'accessor']);
-console.log(`disabled: ${Object.keys(cases).length} ways, nothing loaded; enabled: addon, hooks and __hud present`);
+
+// A second copy of the package in the same process (the application's own dependency, started
+// by init() under --import of the first) stays off: each call is counted once, by the first.
+fs.cpSync(PKG, path.join(app, 'node_modules', 'hud-sensor-copy'), { recursive: true, dereference: true });
+fs.writeFileSync(path.join(app, 'two.cjs'), `
+const ret = require('hud-sensor-copy').init();
+const { f } = require('./two_mod.cjs');
+for (let i = 0; i < 5; i++) f(i);
+const calls = Object.values(globalThis.__hud.counts()).filter((c) => c.name === 'f').map((c) => c.calls);
+process.stdout.write(JSON.stringify({ ret, calls }) + '\\n');
+`);
+fs.writeFileSync(path.join(app, 'two_mod.cjs'), 'function f(i) { return i * 2 }\nmodule.exports = { f };\n');
+const twoRun = node(['--import', 'hud-sensor/register', 'two.cjs'], app, { HUD_ENABLE: '1' });
+const two = lastJson(twoRun, 'two copies');
+assert.deepEqual(two, { ret: false, calls: [5] }, 'a second copy of the sensor');
+assert.match(twoRun.stdout, /^hud: another copy of the sensor runs in this process: this one stays off$/m, 'two copies');
+console.log(`disabled: ${Object.keys(cases).length} ways, nothing loaded; enabled: addon, hooks and __hud present; a second copy stays off`);
