@@ -20,6 +20,10 @@ processes and rounds. The sender sends one batch, at exit, so this is the cost i
 (the CPU figure includes the sender). Under valgrind time runs ~50x slower, so the per-second
 sampling quota times more of the calls than at full speed: the instruction ratio errs on the high side.
 
+With HUD_BENCH_CPU_BUDGET set (e.g. 1e-9: no timed calls after the sensor's first second) the
+instrumented servers run under that HUD_CPU_BUDGET: the difference to a default run is what
+timing costs, against the 1% its default budget allows.
+
 `--inproc K`: a third figure, instructions per request with the WSGI app called in-process (no server;
 cachegrind, 1200 - 200 requests so that start-up cancels), K processes per mode."""
 
