@@ -304,9 +304,10 @@ function v(x) {
 // fa(h, getp, iterable[, name]): `for await` over ITERABLE in the call h (src/rewrite.c); GETP() is
 // the call's __hud_p; NAME the loop's expression when it is a name or a chain of them. Each next()
 // (and return()) is where the loop suspends: the call stops being current after the inner next()
-// ran (an async generator's body starts there, called by this call). An async iterator's promise is returned as it is, so the loop takes the same ticks; a
-// sync iterable (an array of promises) stays one, wrapped the same way, so that the loop's own
-// async-from-sync iterator awaits each value as it would.
+// ran (an async generator's body starts there, called by this call). An async iterator's promise
+// is returned as it is, so the loop takes the same ticks; a sync iterable (an array of promises)
+// stays one, wrapped the same way, so that the loop's own async-from-sync iterator awaits each
+// value as it would.
 function fa(h, getp, iterable, name) {
   if (iterable == null) return iterable; // the loop throws its own TypeError
   const async = iterable[Symbol.asyncIterator];
