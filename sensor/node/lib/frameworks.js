@@ -142,9 +142,9 @@ function finish(rec, status) {
   unlink(rec);
   if (!rec.flow) rec.flow = endpoint(rec.method, '<unmatched>');
   const err = rec.err !== undefined && status >= 500 ? rec.err : rec.escaped;
-  // No fourth argument without an exception: reading a string argument is most of the call.
-  const ns = (performance.now() - rec.t0) * 1e6;
-  if (err === undefined) native.flowAdd(rec.flow, status | 0, ns);
+  // Without an exception through the mailbox (runtime.flowDone): no Node-API argument to read.
+  const ns = Math.max(0, Math.round((performance.now() - rec.t0) * 1e6));
+  if (err === undefined) runtime.flowDone(rec.flow, status | 0, ns);
   else native.flowAdd(rec.flow, status | 0, ns, typeName(err));
 }
 

@@ -53,6 +53,15 @@ const slotfl = fixed.slotfl;
 // The arguments of native.timed() and native.exitTimed(), written here and read by the addon
 // (src/runtime.c, MB_*): five Node-API arguments cost more than the rest of a timed call's entry.
 const mb = fixed.mb;
+// A finished request or job without an exception (lib/frameworks.js): flow IDX, STATUS, NS.
+function flowDone(idx, status, ns) {
+  const hi = Math.floor(ns / 0x40000000);
+  mb[6] = idx;
+  mb[7] = status;
+  mb[8] = ns - hi * 0x40000000;
+  mb[9] = hi;
+  native.flowDone();
+}
 function timed(n, c, ph, own, id) {
   mb[0] = n;
   mb[1] = c;
@@ -466,4 +475,4 @@ function setFrameworkHooks(hooks) {
   return globalThis.__hud === api;
 }
 
-module.exports = { install, counts, edges, start, native, enterFlow, leaveFlow, setFlow, flowOfError, setFrameworkHooks };
+module.exports = { install, counts, edges, start, native, enterFlow, leaveFlow, setFlow, flowOfError, setFrameworkHooks, flowDone };

@@ -58,7 +58,7 @@ enum { RUN_K, RUN_L, RUN_S, RUN_E, RUN_Q };
 #define IDS (ECAP_MAX / 2) /* edge ids (virtual memory until touched); id 0: unknown */
 #define FRAMES (1u << 16) /* timed calls alive at once per environment (suspended ones that never end stay) */
 /* the mailbox of timed() and exitTimed() (= lib/runtime.js) */
-enum { MB_N, MB_C, MB_PH, MB_OWN, MB_ID, MB_H, MB_LEN = 8 };
+enum { MB_N, MB_C, MB_PH, MB_OWN, MB_ID, MB_H, MB_FLOW, MB_STATUS, MB_DLO, MB_DHI, MB_LEN = 12 };
 #define KEPT 16           /* the last escaped errors whose exception paths flowEscaped() finds */
 
 typedef struct frame {
@@ -1064,6 +1064,14 @@ static bool is_ref_of(napi_env env, napi_ref ref, napi_value v) {
   bool same = false;
   return ref && napi_get_reference_value(env, ref, &x) == napi_ok && x && napi_strict_equals(env, x, v, &same) == napi_ok &&
          same;
+}
+
+bool hsn_flow_mailbox(hsn_rt *r, uint32_t *idx, int32_t *status, int64_t *dur_ns) {
+  if (!r || !r->mb) return false;
+  *idx = (uint32_t)r->mb[MB_FLOW];
+  *status = r->mb[MB_STATUS];
+  *dur_ns = (int64_t)r->mb[MB_DHI] * (1 << 30) + r->mb[MB_DLO];
+  return true;
 }
 
 bool hsn_last_escape(napi_env env, hsn_rt *r, napi_value err, const void **thread, const void **exc) {

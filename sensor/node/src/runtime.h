@@ -4,6 +4,7 @@
 
 #include <node_api.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* One environment's tables (runtime.c). */
 typedef struct hsn_rt hsn_rt;
@@ -15,6 +16,10 @@ int hsn_runtime_init(napi_env env, napi_value exports);
 /* The lock the hooks hold while they touch the core (the sender takes it for its snapshot). */
 void hsn_lock(void);
 void hsn_unlock(void);
+
+/* flowDone()'s arguments as lib/runtime.js wrote them into R's mailbox (MB_FLOW...: a finished
+ * request's flow, status and duration). False without one. */
+bool hsn_flow_mailbox(hsn_rt *r, uint32_t *idx, int32_t *status, int64_t *dur_ns);
 
 /* Whether ERR is the error of one of the last escapes fail() recorded in R's environment; then
  * *THREAD and *EXC are the keys of its exception path (sns_xpath_escaped). Called without the lock. */
