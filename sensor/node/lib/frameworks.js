@@ -141,11 +141,15 @@ function finish(rec, status) {
   rec.done = true;
   unlink(rec);
   if (!rec.flow) rec.flow = endpoint(rec.method, '<unmatched>');
-  const err = rec.err !== undefined && status >= 500 ? rec.err : rec.escaped;
-  // Without an exception through the mailbox (runtime.flowDone): no Node-API argument to read.
+  record(rec, status | 0, rec.err !== undefined && status >= 500 ? rec.err : rec.escaped);
+}
+
+// REC's request or job ended now with STATUS (0 for a job) and ERR (undefined: none) as its
+// exception. Without one through the mailbox (runtime.flowDone): no Node-API argument to read.
+function record(rec, status, err) {
   const ns = Math.max(0, Math.round((performance.now() - rec.t0) * 1e6));
-  if (err === undefined) runtime.flowDone(rec.flow, status | 0, ns);
-  else native.flowAdd(rec.flow, status | 0, ns, typeName(err));
+  if (err === undefined) runtime.flowDone(rec.flow, status, ns);
+  else native.flowAdd(rec.flow, status, ns, typeName(err));
 }
 
 // A response emits 'close' once, after 'finish' or when the connection closed first. One
@@ -514,8 +518,7 @@ function bullmqWorker(Worker) {
       if (rec.done) return;
       rec.done = true;
       unlink(rec);
-      if (err === undefined) err = rec.escaped;
-      native.flowAdd(rec.flow, 0, (performance.now() - rec.t0) * 1e6, err === undefined ? '' : typeName(err));
+      record(rec, 0, err === undefined ? rec.escaped : err);
     };
     let p;
     const limit = stack.raiseOwn();
@@ -578,7 +581,7 @@ function escapedFlow(err, fatal) {
     if (rec.escaped === undefined) rec.escaped = err;
     if (!fatal) return;
     rec.done = true; // found through its flow: it has one
-    native.flowAdd(rec.flow, 0, (performance.now() - rec.t0) * 1e6, typeName(rec.escaped));
+    record(rec, 0, rec.escaped);
   } catch {
     // the application's own handling goes on whatever happens here
   }

@@ -22,8 +22,9 @@ const TSLanguage *tree_sitter_tsx(void);
  *   await X  ->  __hud.v(await __hud.s(__hud_h,__hud_p,X,__hud_z=1),RESUME)   (yield likewise)
  *   catch (e) { / finally {  ->  ... {RESUME;   (resumed by a rejection, or reached synchronously)
  *   for await (L of X) B  ->  {for await (L of  __hud.fa(__hud_h,()=>(__hud_z=1,__hud_p),X)) {RESUME;B};RESUME}
- *     (the wrapper's next() suspends; the body and the statement after the loop resume; X a
- *     name or a chain of them: X,"X"), so that `X is not async iterable` keeps V8's words)
+ *     (the wrapper's next() suspends; the body and the statement after the loop resume; when
+ *     X is a name or a chain of them, X,"X": the runtime then throws V8's "X is not async
+ *     iterable" itself)
  *   RESUME = __hud_p=__hud.r(__hud_h,__hud_p,__hud_i,__hud_z),__hud_z=0
  * __hud_p is the runtime's current call when the function started or last resumed: it is put
  * back where the function suspends and ends (a `let` in functions that can suspend). A function
@@ -459,7 +460,8 @@ static void open_decls(const ins *in, char *buf, size_t cap) {
            susp ? ",__hud_i=__hud.i(__hud_h),__hud_z=0" : "", keep);
 }
 
-static const char *ins_text(const ins *in, char *buf, size_t cap) {
+/* The text of insertion IN (SRC: the source, for a for-await's expression). */
+static const char *ins_text(const ins *in, const char *src, char *buf, size_t cap) {
   int kind = in->kind;
   uint32_t n = in->n;
   char decls[256];
@@ -500,7 +502,10 @@ static const char *ins_text(const ins *in, char *buf, size_t cap) {
   case INS_FA_BLOCK: return "{";
   case INS_FA_OPEN: return " __hud.fa(__hud_h,()=>(__hud_z=1,__hud_p),"; /* minified `of(x)`: not `of__hud` */
   case INS_FA_BODY_OPEN: return "{" RESUME ";";
-  case INS_FA_CLOSE: return ")";
+  case INS_FA_CLOSE: /* n: 1 + the start of X when its text goes along (plain_chain), else 0 */
+    if (!n) return ")";
+    snprintf(buf, cap, ",\"%.*s\")", (int)(in->off - (n - 1)), src + n - 1);
+    break;
   case INS_FA_BODY_CLOSE: return "}";
   case INS_FA_END: return ";" RESUME "}";
   }
@@ -566,11 +571,7 @@ static int emit(rw *w, const char *source_url, hsn_result *r) {
   for (size_t p = 0; p <= w->len; p++) {
     for (; ii < w->nins && w->ins[ii].off == p; ii++) {
       const ins *in = &w->ins[ii];
-      const char *t = in->kind == INS_PROLOGUE ? w->prologue : ins_text(in, buf, sizeof buf);
-      if (in->kind == INS_FA_CLOSE && in->n) { /* X's text, a name or a chain (plain_chain) */
-        snprintf(buf, sizeof buf, ",\"%.*s\")", (int)(in->off - (in->n - 1)), w->src + in->n - 1);
-        t = buf;
-      }
+      const char *t = in->kind == INS_PROLOGUE ? w->prologue : ins_text(in, w->src, buf, sizeof buf);
       if (w->ins[ii].kind == INS_PROLOGUE && w->prologue_semi) {
         r->ins[r->nins++] = (hsn_insert){line, col + shift, 1};
         hud_buf_putc(&code, ';');
