@@ -50,6 +50,7 @@ const RUNS = ru.length;
 const idfl = fixed.idfl;
 const slotfn = fixed.slotfn;
 const slotfl = fixed.slotfl;
+const kids = fixed.kids; // per sampled frame: the calls it has made so far (miss())
 // The arguments of native.timed() and native.exitTimed(), written here and read by the addon
 // (src/runtime.c, MB_*): five Node-API arguments cost more than the rest of a timed call's entry.
 const mb = fixed.mb;
@@ -62,12 +63,13 @@ function flowDone(idx, status, ns) {
   mb[9] = hi;
   native.flowDone();
 }
-function timed(n, c, ph, own, id) {
+function timed(n, c, ph, own, id, w) {
   mb[0] = n;
   mb[1] = c;
   mb[2] = ph;
   mb[3] = own ? 1 : 0;
   mb[4] = id;
+  mb[10] = w;
   return native.timed() | 0; // int32 for the JIT
 }
 // The current flow (an endpoint or queue consumer, lib/frameworks.js; 0 = none), on every edge
@@ -150,15 +152,17 @@ function miss(n, ph, o) {
     lastId = n < ids.length ? count(n, ph, true) : 0;
     return n;
   }
-  // One test for both reasons to time the call: its countdown ran out (L = 1), or the caller is
-  // a timed call that wants its self time. A timed call is counted by the addon with its frame,
-  // under the sender's lock: counted here, a snapshot between the count and the frame would put
-  // the call in one period and its timing in the next, whose record then claims one call more
-  // than it counted. The addon returns N when no frame is free (the call counted all the same).
+  // Two reasons to time the call: its countdown ran out (L = 1), or the caller is a sampled call
+  // that wants its self time (kid() says which of its calls). A timed call is counted by the
+  // addon with its frame, under the sender's lock: counted here, a snapshot between the count
+  // and the frame would put the call in one period and its timing in the next, whose record then
+  // claims one call more than it counted. The addon returns N when no frame is free (the call
+  // counted all the same).
   const own = ru[b + 1] === 1;
-  if (own || (ph < 0 && (ph & 1) === 0)) {
+  const w = ph < 0 && (ph & 1) === 0 ? kid(-ph >> 1) : 0;
+  if (own || w > 0) {
     const c = ph >= 0 ? (ph < ids.length ? ph : ph === NOBODY ? -1 : -3) : slotfn[-ph >> 1];
-    return timed(n, c, ph, own, count(n, ph, false));
+    return timed(n, c, ph, own, count(n, ph, false), w);
   }
   const id = count(n, ph, false);
   const q = ru[b + 4];
@@ -172,6 +176,20 @@ function miss(n, ph, o) {
   ru[b + 1] = l;
   Atomics.store(ru, b + 4, q + 2);
   return n;
+}
+
+// The next call made by the sampled call in frame S: whether it is timed for S's self time, as
+// how many of S's calls its duration stands for (0: not timed). The first KIDS are all timed, then
+// every 2nd of the next 64, every 4th of the next 128..., 32 per doubling: a sampled call that
+// runs for long (a loop of millions of calls) times a few hundred of them, not each (which made
+// every call of such a loop ~100 times slower), and its self time takes the others' from them.
+const KIDS = 64;
+function kid(s) {
+  const k = kids[s] + 1;
+  kids[s] = k;
+  if (k <= KIDS) return 1;
+  const stride = 2 << (31 - Math.clz32((k - 1) >> 6));
+  return ((k - 1) & (stride - 1)) === 0 ? stride : 0;
 }
 
 // The function of handle H (the caller of the calls it makes): -1 for none, -3 for an
@@ -427,7 +445,7 @@ function calibrate() {
   let best = Infinity;
   for (let r = 0; r < 3; r++) {
     const t0 = process.hrtime.bigint();
-    for (let k = 0; k < 500; k++) exit(timed(-1, -1, NOBODY, false, 0), NOBODY);
+    for (let k = 0; k < 500; k++) exit(timed(-1, -1, NOBODY, false, 0, 0), NOBODY);
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 500);
   }
   native.calibrate(best);

@@ -58,7 +58,7 @@ enum { RUN_K, RUN_L, RUN_S, RUN_E, RUN_Q };
 #define IDS (ECAP_MAX / 2) /* edge ids (virtual memory until touched); id 0: unknown */
 #define FRAMES (1u << 16) /* timed calls alive at once per environment (suspended ones that never end stay) */
 /* the mailbox of timed() and exitTimed() (= lib/runtime.js) */
-enum { MB_N, MB_C, MB_PH, MB_OWN, MB_ID, MB_H, MB_FLOW, MB_STATUS, MB_DLO, MB_DHI, MB_LEN = 12 };
+enum { MB_N, MB_C, MB_PH, MB_OWN, MB_ID, MB_H, MB_FLOW, MB_STATUS, MB_DLO, MB_DHI, MB_W, MB_LEN = 12 };
 #define KEPT 16           /* the last escaped errors whose exception paths flowEscaped() finds */
 
 typedef struct frame {
@@ -66,6 +66,8 @@ typedef struct frame {
   int64_t child_ns;
   uint32_t fn, caller, off, flow; /* the core's functions; off: the call-site line of its edge */
   uint32_t parent, parent_gen; /* the sampled frame that was on top at entry (self time) */
+  uint32_t w;                  /* how many of the parent's children its duration stands for */
+  uint64_t wsum;               /* its children's w, added as they end */
   uint32_t gen, period;
   bool own, live;
 } frame;
@@ -98,6 +100,7 @@ typedef struct hsn_rt {
   uint32_t *fng, nfn, fncap;
   frame *frames;
   int32_t *slotfn, *slotfl; /* function (this environment's) and flow of each timed frame */
+  int32_t *kids;            /* calls a sampled frame has made so far (counted by lib/runtime.js) */
   uint32_t *free_frames, nfree, fresh;
   /* timed()'s and exitTimed()'s arguments, written by lib/runtime.js (MB_*): reading five
    * Node-API arguments cost more than the rest of a timed call's entry */
@@ -173,7 +176,8 @@ static bool egrow(rt *r) {
 static void rt_arrays_free(rt *r) {
   void **a[] = {(void **)&r->runs, (void **)&r->idfn, (void **)&r->idc,  (void **)&r->idfl,
                 (void **)&r->idline, (void **)&r->cnt, (void **)&r->prev, (void **)&r->tot, (void **)&r->snap,
-                (void **)&r->frames, (void **)&r->slotfn, (void **)&r->slotfl, (void **)&r->free_frames, (void **)&r->mb};
+                (void **)&r->frames, (void **)&r->slotfn, (void **)&r->slotfl, (void **)&r->kids,
+                (void **)&r->free_frames, (void **)&r->mb};
   for (size_t i = 0; i < sizeof a / sizeof *a; i++) {
     free(*a[i]);
     *a[i] = NULL;
@@ -197,11 +201,13 @@ static bool rt_ready(rt *r) {
   r->frames = calloc(FRAMES, sizeof *r->frames);
   r->slotfn = calloc(FRAMES, sizeof *r->slotfn);
   r->slotfl = calloc(FRAMES, sizeof *r->slotfl);
+  r->kids = calloc(FRAMES, sizeof *r->kids);
   r->free_frames = calloc(FRAMES, sizeof *r->free_frames);
   r->mb = calloc(MB_LEN, sizeof *r->mb);
   if (!r->runs || !r->idfn || !r->idc || !r->idfl || !r->idline || !r->cnt || !r->prev || !r->tot || !r->snap ||
       !r->frames ||
-      !r->slotfn || !r->slotfl || !r->free_frames || !r->mb || !etable_alloc(r->ecap, &r->kf, &r->kc, &r->kfl, &r->ki)) {
+      !r->slotfn || !r->slotfl || !r->kids || !r->free_frames || !r->mb ||
+      !etable_alloc(r->ecap, &r->kf, &r->kc, &r->kfl, &r->ki)) {
     rt_arrays_free(r);
     return false;
   }
@@ -317,7 +323,7 @@ static rt *args(napi_env env, napi_callback_info info, size_t *argc, napi_value 
   return data;
 }
 
-/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfl, ru, slotfn, slotfl, mb}: this environment's */
+/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfl, ru, slotfn, slotfl, kids, mb}: this environment's */
 static napi_value js_tables(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   rt *r = args(env, info, &argc, NULL);
@@ -343,6 +349,7 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
            {"kfl", external(env, r->kfl, r->ecap * sizeof *r->kfl, napi_int32_array, r->ecap)},
            {"idfl", external(env, r->idfl, IDS * sizeof *r->idfl, napi_int32_array, IDS)},
            {"slotfl", external(env, r->slotfl, FRAMES * sizeof *r->slotfl, napi_int32_array, FRAMES)},
+           {"kids", external(env, r->kids, FRAMES * sizeof *r->kids, napi_int32_array, FRAMES)},
            {"mb", external(env, r->mb, MB_LEN * sizeof *r->mb, napi_int32_array, MB_LEN)}};
   pthread_mutex_unlock(&mu);
   for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
@@ -401,6 +408,8 @@ static napi_value js_edge(napi_env env, napi_callback_info info) {
   return int32(env, moved ? -(id + 1) : id);
 }
 
+static uint64_t timed_total; /* timed frames taken (stats()) */
+
 /* A free timed frame of R, or 0 when all are taken. */
 static uint32_t frame_take(rt *r) {
   if (r->nfree) return r->free_frames[--r->nfree];
@@ -409,7 +418,9 @@ static uint32_t frame_take(rt *r) {
 
 /* timed() -> h (a timed frame's handle, or n when no frame is free), its arguments in mb[]: n
  * (the function), c (its caller's function), ph (the caller's handle), own (its countdown ran
- * out), id (its edge). */
+ * out), id (its edge), w (for a child of a sampled call: how many of its calls this one's
+ * duration stands for in the parent's self time; lib/runtime.js times a long call's children
+ * at a stride). */
 static napi_value js_timed(napi_env env, napi_callback_info info) {
   uint64_t ta = sns_ticks();
   size_t argc = 0;
@@ -446,8 +457,12 @@ static napi_value js_timed(napi_env env, napi_callback_info info) {
       f->live = true;
       f->period = period_gen;
       f->child_ns = 0;
+      f->wsum = 0;
       f->parent = parent && parent < FRAMES && r->frames[parent].live ? parent : 0;
       f->parent_gen = f->parent ? r->frames[parent].gen : 0;
+      f->w = r->mb[MB_W] > 0 ? (uint32_t)r->mb[MB_W] : 0;
+      r->kids[s] = 0;
+      timed_total++;
       r->slotfn[s] = n;
       r->slotfl[s] = (int32_t)f->flow;
       h = -(int32_t)(2 * s + (own ? 0 : 1));
@@ -482,9 +497,15 @@ static napi_value js_exit_timed(napi_env env, napi_callback_info info) {
     if (d < 0) d = 0;
     if (f->parent) {
       frame *pf = &r->frames[f->parent];
-      if (pf->live && pf->gen == f->parent_gen) pf->child_ns += d;
+      if (pf->live && pf->gen == f->parent_gen) {
+        pf->child_ns += d * f->w;
+        pf->wsum += f->w;
+      }
     }
-    if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, f->off, f->flow, d, d - f->child_ns);
+    /* Children timed at a stride: the last one's w may stand for more calls than were made. */
+    uint32_t kids = (uint32_t)r->kids[s];
+    int64_t child = f->wsum > kids && kids ? (int64_t)((double)f->child_ns * kids / (double)f->wsum) : f->child_ns;
+    if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, f->off, f->flow, d, d - child);
     uint64_t spent = (f->t0 - f->ta) + (sns_ticks() - t1);
     if (spent < COST_MAX_TICKS) {
       cost_ticks += spent;
@@ -945,6 +966,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   set_num(env, o, "quota", sns_quota);
   set_num(env, o, "timed_call_ns", sns_cal_sample_ns);
   set_num(env, o, "timed_alive", alive);
+  set_num(env, o, "timed_calls", (double)timed_total);
   pthread_mutex_unlock(&mu);
   return o;
 }
