@@ -215,7 +215,8 @@ function expected(fw) {
     e['PUT /notes/:id'] = { calls: 2, errors: 0, status: { 200: 2 }, exceptions: {},
       functions: { noteHandler: [2, 0], readConfig: [2, 0], 'readConfig.configRead': [2, 0], parseConfig: [2, 0] } };
     // One route under two mount paths, two methods (the route's flow is cached per request).
-    const item = (n) => ({ itemGet: [n, 0], itemSum: [n, 0], itemStep: [3000 * n, 0], itemMid: [3000 * n, 0], itemUnit: [3000 * n, 0] });
+    const item = (n) => ({ itemGet: [n, 0], itemSum: [n, 0], itemStep: [3000 * n, 0], itemMid: [3000 * n, 0], itemUnit: [3000 * n, 0],
+      itemTicks: [n, 0], 'itemTicks.itemTick': [5000 * n, 0] });
     e['GET /a/item'] = { calls: 2, errors: 0, status: { 200: 2 }, exceptions: {}, functions: item(2) };
     e['GET /b/item'] = { calls: 1, errors: 0, status: { 200: 1 }, exceptions: {}, functions: item(1) };
     e['DELETE /b/item'] = { calls: 1, errors: 0, status: { 200: 1 }, exceptions: {}, functions: { itemDelete: [1, 0] } };

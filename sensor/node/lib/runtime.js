@@ -90,8 +90,13 @@ var scopes = 0; // eslint-disable-line no-var -- framework calls running now (en
 //      counted here), +2 S: the run has had S - L calls (modulo 2^32), +3 E the run's edge id;
 //   +4 Q odd while this thread moves the run to another edge (the sender then skips it, and
 //      finds its calls at the next snapshot).
-// A key is one-to-one for callers below 2^21 and flows below 511; any other call misses.
+// A key is one-to-one for callers below 2^21 - 1 and flows below 511, and for no caller (NOBODY,
+// whose low 21 bits are all set, with OUTER set: a key that no caller's handle makes in enter());
+// any other call misses.
 const MISS = -0x7fffffff;
+const CALLERS = 0x1fffff;
+const OUTER = 0x40000000;
+const TSO = process.arch === 'x64' || process.arch === 'ia32'; // seq()
 function setFl(x) {
   fl = x;
   api.f = x;
@@ -138,15 +143,27 @@ function enter(n, o) {
   return h;
 }
 
-// Every other call of N under PH: one with nothing below it (its flow is set first), a timed
-// one, or one from another caller or flow, which moves N's run to its edge. One function of more
+// Every other call of N under PH: one with nothing instrumented below it (a framework's call of a
+// handler, a callback of Node's), which sets its flow first and is then one decrement when its
+// run is on that edge (its key is one enter() never makes: with the flow not set yet, enter()
+// could take a run of the same caller in another flow); a timed one; or one from another caller
+// or flow, which moves N's run to its edge. One function of more
 // than V8's 460 bytes of bytecode that a function may have to be inlined (--max-inlined-bytecode-
 // size): inlined into the instrumented functions (early calls are all timed, so it is hot when
 // they are first optimized), it made fib(27) 1.7 times slower in half of the processes.
 let lastId = 0; // the edge of the last call of a function without a run (i())
 function miss(n, ph, o) {
-  if (ph === NOBODY) setFl(rc !== 0 ? rc : o | 0);
   const b = n << 3;
+  if (ph === NOBODY) {
+    setFl(rc !== 0 ? rc : o | 0);
+    if (b >= 0 && b < RUNS && ru[b] === ((NOBODY ^ api.k) | OUTER) && api.k >= 0) {
+      const l = ru[b + 1];
+      if (l > 1) {
+        ru[b + 1] = l - 1;
+        return n;
+      }
+    }
+  }
   if (b < 0 || b >= RUNS) {
     // Past the functions with a run (never timed), or undeclared (its module's table failed).
     lastId = n < ids.length ? count(n, ph, true) : 0;
@@ -166,16 +183,25 @@ function miss(n, ph, o) {
   }
   const id = count(n, ph, false);
   const q = ru[b + 4];
-  Atomics.store(ru, b + 4, q + 1);
+  seq(b, q + 1);
   const l = ru[b + 1] - 1;
   cnt[ru[b + 3]] += ru[b + 2] - ru[b + 1]; // the last run's calls go to its edge (mod 2^32)
   const k = api.k;
-  ru[b] = ph >>> 21 === 0 && k >= 0 ? ph ^ k : MISS;
+  ru[b] = k < 0 ? MISS : ph >= 0 && ph < CALLERS ? ph ^ k : ph === NOBODY ? (ph ^ k) | OUTER : MISS;
   ru[b + 3] = id;
   ru[b + 2] = l + 1;
   ru[b + 1] = l;
-  Atomics.store(ru, b + 4, q + 2);
+  seq(b, q + 2);
   return n;
+}
+
+// Q of the run from ru[B] (the sender skips a run while it is odd). On x86 (total store order) a
+// plain store keeps its place among the run's stores, which V8 emits in program order, as the
+// sender needs; Atomics.store, a call of a builtin and a locked exchange, took ~13 ns of each
+// move there. Elsewhere the stores could be seen out of order: Atomics.store.
+function seq(b, q) {
+  if (TSO) ru[b + 4] = q;
+  else Atomics.store(ru, b + 4, q);
 }
 
 // The next call made by the sampled call in frame S: whether it is timed for S's self time, as

@@ -40,8 +40,9 @@ api.use([admin]);
 app.use(api);
 // One route object under two mount paths, with two methods: a flow per (method, path).
 const shared = express.Router();
-shared.route('/item').get(function itemGet(req, res) {
-  res.json({ ok: true, sum: w.itemSum(3000) });
+shared.route('/item').get(async function itemGet(req, res) {
+  const ticks = await w.itemTicks(5000);
+  res.json({ ok: true, sum: w.itemSum(3000), ticks });
 }).delete(function itemDelete(req, res) {
   res.json({ ok: true });
 });

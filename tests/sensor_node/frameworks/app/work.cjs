@@ -102,9 +102,10 @@ async function report(n) {
 }
 
 // A hot chain below a handler that runs in two flows (GET /a/item and /b/item): the handler and
-// its callee are timed (a sampled call times its callees), itemStep's calls each look up their
-// edge, and itemMid's and itemUnit's calls, past the first request's quota of timed calls, are
-// counted by their run (lib/runtime.js): a run must end where the flow changes.
+// its callee are timed (a sampled call times its callees, the first 64 and then at a stride),
+// itemStep's calls each look up their edge, and itemMid's and itemUnit's calls, past the first
+// request's quota of timed calls, are counted by their run (lib/runtime.js): a run must end where
+// the flow changes.
 function itemUnit(k) {
   return k & 1;
 }
@@ -120,5 +121,17 @@ function itemSum(n) {
   return s;
 }
 
+// Promise jobs of the same handler: itemTick runs with nothing instrumented below it, in the flow
+// of its lexical parent's call; past its first timed calls each call is one decrement of its run
+// (lib/runtime.js, miss()), which must end where the flow changes too.
+function itemTicks(n) {
+  let p = Promise.resolve(0);
+  for (let k = 0; k < n; k++)
+    p = p.then(function itemTick(v) {
+      return v + 1;
+    });
+  return p;
+}
+
 module.exports = { createOrder, price, audit, getOrder, getUser, readConfig, status, explode, Boom, NotFound, processJob,
-  notify, report, Lost, itemSum };
+  notify, report, Lost, itemSum, itemTicks };
