@@ -67,6 +67,62 @@ console.log(`fib(27) in one process (best of 40 each, median of ${runs} processe
   `sensor ${ns(median(sin))} ns/call: ${median(ratios).toFixed(2)}x (processes ${Math.min(...ratios).toFixed(2)}-` +
   `${Math.max(...ratios).toFixed(2)}x)`);
 
+// 1d. Call shapes other than recursion, in one process under the sensor against uninstrumented
+// copies (node_modules): a callback called by a library (no instrumented call below it), a
+// function called by two callers in turn (each call moves its run to the other edge), and a loop
+// of calls under a call that is sampled and runs for long (a script's main: its first call is
+// sampled, as every function's first calls are).
+const SHAPES = `function onItem(x) { return x + 1 }
+function util(x) { return x * 2 }
+function viaA(x) { return util(x) + 1 }
+function viaB(x) { return util(x) - 1 }
+function twoCallers(n) { let s = 0; for (let i = 0; i < n; i++) s += viaA(i) + viaB(i); return s }
+function leaf(x) { return x & 7 }
+function main(n) { let s = 0; for (let i = 0; i < n; i++) s += leaf(i); return s }
+module.exports = { onItem, twoCallers, main };
+`;
+fs.mkdirSync(path.join(out, 'node_modules', 'plainshapes'), { recursive: true });
+fs.writeFileSync(path.join(out, 'node_modules', 'plainshapes', 'index.js'), SHAPES);
+fs.writeFileSync(path.join(out, 'shapes.cjs'), SHAPES);
+fs.writeFileSync(path.join(out, 'node_modules', 'plainshapes', 'lib.js'),
+  'exports.each = (arr, f) => { let s = 0; for (let i = 0; i < arr.length; i++) s += f(arr[i]); return s };\n');
+fs.writeFileSync(path.join(out, 'shapes_main.cjs'), `
+const mods = { plain: require('plainshapes'), app: require('./shapes.cjs') };
+const { each } = require('plainshapes/lib.js');
+const arr = Array.from({ length: 1000 }, (_, i) => i);
+const N = 2e6;
+// main() first, each copy once: its one call is the sampled one, its loop calls leaf() N times.
+const best = {};
+const keep = (k, ns) => (best[k] = Math.min(best[k] ?? Infinity, ns));
+for (const k of ['plain', 'app']) {
+  const t = process.hrtime.bigint();
+  mods[k].main(N);
+  keep('main.' + k, Number(process.hrtime.bigint() - t) / N);
+}
+for (let r = 0; r < 15; r++)
+  for (const k of ['plain', 'app']) {
+    let t = process.hrtime.bigint();
+    for (let i = 0; i < 1000; i++) each(arr, mods[k].onItem);
+    keep('callback.' + k, Number(process.hrtime.bigint() - t) / 1e6);
+    t = process.hrtime.bigint();
+    mods[k].twoCallers(250000);
+    keep('twoCallers.' + k, Number(process.hrtime.bigint() - t) / 250000); // 4 calls a turn, 2 of them moving
+  }
+process.stdout.write(JSON.stringify(best) + '\\n');
+`);
+const shapes = [];
+for (let i = 0; i < runs; i++) {
+  const r = spawnSync(process.execPath, ['--import', 'hud-sensor/register', 'shapes_main.cjs'],
+    { cwd: out, encoding: 'utf8', env: { ...env, HUD_ENABLE: '1' } });
+  if (r.status !== 0) throw new Error(r.stderr);
+  shapes.push(JSON.parse(r.stdout.trim()));
+}
+for (const [k, what] of [['callback', 'a callback called by a library'], ['twoCallers', 'a function called by two callers in turn (4 calls a turn)'],
+  ['main', 'a loop under a sampled call (a call per turn)']]) {
+  const pl = median(shapes.map((x) => x[k + '.plain'])), ap = median(shapes.map((x) => x[k + '.app']));
+  console.log(`${what}, one process, median of ${runs}: plain ${pl.toFixed(2)} ns, sensor ${ap.toFixed(2)} ns per ${k === 'twoCallers' ? 'turn' : 'call'}`);
+}
+
 // 1c. The slow path of a call (lib/runtime.js, miss()) must stay larger than V8 inlines (460
 // bytes of bytecode): inlined into the instrumented functions, it made fib 1.7x slower.
 const bc = spawnSync(process.execPath, ['--print-bytecode', '--print-bytecode-filter=miss', '--import', 'hud-sensor/register',
