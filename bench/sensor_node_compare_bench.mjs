@@ -41,12 +41,14 @@ const MODES = {
   sensor: { args: ['--import', 'hud-sensor/register'], env: { ...base, HUD_ENABLE: '1' } },
   'cpu-prof': { args: ['--cpu-prof', '--cpu-prof-dir', prof], env: base },
   otel: { args: ['--require', '@opentelemetry/auto-instrumentations-node/register'], env: { ...base, ...otelEnv } },
-  // Only when asked for: the sensor with none of the app's code instrumented (its flows alone),
-  // and the sensor imported but not enabled (plain against itself: the bench's resolution).
+  // Only when asked for: the sensor with no timed calls after its first second (a CPU budget too
+  // small for any: counting and flows), with none of the app's code instrumented (its flows
+  // alone), and imported but not enabled (plain against itself: the bench's resolution).
+  notime: { args: ['--import', 'hud-sensor/register'], env: { ...base, HUD_ENABLE: '1', HUD_CPU_BUDGET: '0.000001' } },
   'flows-only': { args: ['--import', 'hud-sensor/register'], env: { ...base, HUD_ENABLE: '1', HUD_EXCLUDE_MODULES: '**' } },
   disabled: { args: ['--import', 'hud-sensor/register'], env: base },
 };
-const OPTIONAL = ['flows-only', 'disabled'];
+const OPTIONAL = ['notime', 'flows-only', 'disabled'];
 // HUD_BENCH_MODES=plain,sensor: a subset (plain always first).
 const wanted = (process.env.HUD_BENCH_MODES || '').split(',').filter(Boolean);
 const names = Object.keys(MODES).filter((m) => m === 'plain' || (wanted.length ? wanted.includes(m) : !OPTIONAL.includes(m)));
