@@ -209,9 +209,11 @@ function seq(b, q) {
 // every 2nd of the next 64, every 4th of the next 128..., 32 per doubling: a sampled call that
 // runs for long (a loop of millions of calls) times a few hundred of them, not each (which made
 // every call of such a loop ~100 times slower), and its self time takes the others' from them.
+// The count stops at 2^30 (a call that lives for days), where no more of its calls are timed.
 const KIDS = 64;
 function kid(s) {
   const k = kids[s] + 1;
+  if (k > 0x40000000) return 0;
   kids[s] = k;
   if (k <= KIDS) return 1;
   const stride = 2 << (31 - Math.clz32((k - 1) >> 6));
