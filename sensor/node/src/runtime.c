@@ -63,7 +63,7 @@ enum { MB_N, MB_C, MB_PH, MB_OWN, MB_ID, MB_H, MB_FLOW, MB_STATUS, MB_DLO, MB_DH
 
 typedef struct frame {
   uint64_t t0, ta;
-  int64_t child_ns;
+  double child_ns; /* its timed children's durations, each times its w (ns) */
   uint32_t fn, caller, off, flow; /* the core's functions; off: the call-site line of its edge */
   uint32_t parent, parent_gen; /* the sampled frame that was on top at entry (self time) */
   uint32_t w;                  /* how many of the parent's children its duration stands for */
@@ -498,14 +498,15 @@ static napi_value js_exit_timed(napi_env env, napi_callback_info info) {
     if (f->parent) {
       frame *pf = &r->frames[f->parent];
       if (pf->live && pf->gen == f->parent_gen) {
-        pf->child_ns += d * f->w;
+        pf->child_ns += (double)d * f->w;
         pf->wsum += f->w;
       }
     }
     /* Children timed at a stride: the last one's w may stand for more calls than were made. */
     uint32_t kids = (uint32_t)r->kids[s];
-    int64_t child = f->wsum > kids && kids ? (int64_t)((double)f->child_ns * kids / (double)f->wsum) : f->child_ns;
-    if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, f->off, f->flow, d, d - child);
+    double child = f->wsum > kids && kids ? f->child_ns * kids / (double)f->wsum : f->child_ns;
+    int64_t self = child >= (double)d ? 0 : d - (int64_t)child;
+    if (f->own) sns_record_timed(sns_cur, f->fn, f->caller, f->off, f->flow, d, self);
     uint64_t spent = (f->t0 - f->ta) + (sns_ticks() - t1);
     if (spent < COST_MAX_TICKS) {
       cost_ticks += spent;
