@@ -156,6 +156,12 @@ try {
     leafCallers[c.name || ''] = c.calls;
   assert.deepEqual(leafCallers, { main: 10, '': 1 }, 'callers of leaf after stack overflows');
 
+  // Every timed frame taken: a sampled call that found no frame free still records its exception.
+  const full = lastJson(node(['--import', 'hud-sensor/register', 'frames_full.cjs'], app,
+    sensorEnv('frames', { HUD_CPU_BUDGET: '1' })), 'frames_full.cjs');
+  assert.ok(full.timed >= 65535, `timed calls while the frames were taken: ${full.timed}`);
+  assert.deepEqual([full.caught, full.late], [1, [1, 1]], 'calls and exceptions of a call that found no frame');
+
   // Durations.
   const t = lastJson(node(['--import', 'hud-sensor/register', 'timing.cjs'], app, sensorEnv('timing')), 'timing');
   const tlog = fs.readFileSync(path.join(app, 'timing.log'), 'utf8');

@@ -151,7 +151,10 @@ function enter(n, o) {
 // than V8's 460 bytes of bytecode that a function may have to be inlined (--max-inlined-bytecode-
 // size): inlined into the instrumented functions (early calls are all timed, so it is hot when
 // they are first optimized), it made fib(27) 1.7 times slower in half of the processes.
-let lastId = 0; // the edge of the last call of a function without a run (i())
+// The edge of the last call of a function without a run, or of N's last call that wanted a frame
+// and found none (i()).
+let lastId = 0;
+let lastN = -1;
 function miss(n, ph, o) {
   const b = n << 3;
   if (ph === NOBODY) {
@@ -179,7 +182,14 @@ function miss(n, ph, o) {
   const w = ph < 0 && (ph & 1) === 0 ? kid(-ph >> 1) : 0;
   if (own || w > 0) {
     const c = ph >= 0 ? (ph < ids.length ? ph : ph === NOBODY ? -1 : -3) : slotfn[-ph >> 1];
-    return timed(n, c, ph, own, count(n, ph, false), w);
+    const id = count(n, ph, false);
+    const h = timed(n, c, ph, own, id, w);
+    if (h >= 0) {
+      // No frame was free: counted on edge ID, which N's run is not on (i()).
+      lastId = id;
+      lastN = n;
+    }
+    return h;
   }
   const id = count(n, ph, false);
   const q = ru[b + 4];
@@ -231,6 +241,10 @@ function fnOf(h) {
 // flow when it resumes with nothing below it and for an exception that escapes it (< 0: H, timed).
 function i(h) {
   if (h < 0) return h;
+  if (h === lastN) {
+    lastN = -1;
+    return lastId;
+  }
   const b = h << 3;
   return b >= 0 && b < RUNS ? ru[b + 3] : lastId;
 }
