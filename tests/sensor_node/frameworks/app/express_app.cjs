@@ -87,3 +87,8 @@ const layer = Object.values(require.cache).find((m) => /[\\/](lib[\\/]router|rou
 const inside = !!layer && /__hud\.fw/.test(String(layer.exports.prototype.handle_request || layer.exports.prototype.handleRequest));
 const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port, inside })));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// In a worker (in_worker.cjs), which SIGTERM does not reach: the main thread's 'stop'. Closing the
+// server first lets the last responses end ('close', where their requests are recorded).
+require('node:worker_threads').parentPort?.once('message', (m) => {
+  if (m === 'stop') server.close(() => process.exit(0));
+});
