@@ -16,9 +16,10 @@
  * its calls are then seen at the next snapshot (totals()). Everything else is a call in:
  *   edge(n, c, fl, line, inc) -> id a new edge (inserted under `mu`, its call counted unless
  *                        !inc; -(id + 1) when the table moved: JS reloads it)
- *   timed(n, c, ph, own, id) a timed call of edge id starts and is counted (own: n's countdown
- *                        ran out, the run gets the next one; else its parent, handle ph, is
- *                        sampled and wants its self time) -> handle < 0, or n when no frame is
+ *   timed(n, c, ph, own, id, w) a timed call of edge id starts and is counted (own: n's
+ *                        countdown ran out, the run gets the next one; else its parent, handle
+ *                        ph, is sampled and wants its self time, the call standing for w of its
+ *                        calls, kids[slot] counting them) -> handle < 0, or n when no frame is
  *                        free
  *   exitTimed(h), fail(h, err), table(...), start(cfg), flush(s), shutdown(s), counts(), stats()
  * Each environment (the main thread, each worker) has its own tables (rt below), made at its
