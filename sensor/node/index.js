@@ -96,14 +96,15 @@ function counts() {
 
 // Modules rewritten on this thread (CommonJS; ES modules are rewritten on the loader thread),
 // the sampling (the quota of timed calls per function per second, the measured cost of a
-// timed call (ns) that the budget counts and the timed calls so far), and for the process the functions declared, the
-// edges of the threads' tables, the sensor's memory (bytes) and the sender's batches (waiting,
-// sent, dropped).
+// timed call (ns) that the budget counts and the timed calls so far), and for the process the
+// functions declared, the edges of the threads' tables, the sensor's memory (bytes) and the
+// sender's batches (waiting, sent, dropped).
 function stats() {
   if (!state) return null;
   const n = require('./lib/runtime').native.stats();
-  return { ...state.stats, quota: n.quota, timed_call_ns: n.timed_call_ns, timed_calls: n.timed_calls, functions: n.functions, edges: n.edges,
-    memory_bytes: n.memory_bytes, backlog: n.backlog, batches_sent: n.batches_sent, dropped_batches: n.dropped_batches };
+  return { ...state.stats, quota: n.quota, timed_call_ns: n.timed_call_ns, timed_calls: n.timed_calls,
+    functions: n.functions, edges: n.edges, memory_bytes: n.memory_bytes, backlog: n.backlog,
+    batches_sent: n.batches_sent, dropped_batches: n.dropped_batches };
 }
 
 // Sends what was recorded now; true when the backend took it (waits up to TIMEOUT_S).

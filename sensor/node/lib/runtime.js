@@ -159,7 +159,7 @@ function miss(n, ph, o) {
   const b = n << 3;
   if (ph === NOBODY) {
     setFl(rc !== 0 ? rc : o | 0);
-    if (b >= 0 && b < RUNS && ru[b] === ((NOBODY ^ api.k) | OUTER) && api.k >= 0) {
+    if (b >= 0 && b < RUNS && ru[b] === ((NOBODY ^ api.k) | OUTER)) {
       const l = ru[b + 1];
       if (l > 1) {
         ru[b + 1] = l - 1;
@@ -181,9 +181,8 @@ function miss(n, ph, o) {
   const own = ru[b + 1] === 1;
   const w = ph < 0 && (ph & 1) === 0 ? kid(-ph >> 1) : 0;
   if (own || w > 0) {
-    const c = ph >= 0 ? (ph < ids.length ? ph : ph === NOBODY ? -1 : -3) : slotfn[-ph >> 1];
     const id = count(n, ph, false);
-    const h = timed(n, c, ph, own, id, w);
+    const h = timed(n, fnOf(ph), ph, own, id, w);
     if (h >= 0) {
       // No frame was free: counted on edge ID, which N's run is not on (i()).
       lastId = id;

@@ -100,6 +100,15 @@ function makeSiteProto(cs) {
   return siteProto;
 }
 
+// A frame of CS's reporting column COL and enclosing column ECOL.
+function siteAt(cs, col, ecol) {
+  const o = Object.create(siteProto || makeSiteProto(cs));
+  o.cs = cs;
+  o.col = col;
+  o.ecol = ecol;
+  return o;
+}
+
 function mapSite(cs) {
   const file = cs.getFileName();
   if (!file || !files.has(file)) return cs;
@@ -108,11 +117,7 @@ function mapSite(cs) {
   const ecol = typeof cs.getEnclosingColumnNumber === 'function' ? cs.getEnclosingColumnNumber() : null;
   const eorig = typeof ecol === 'number' ? originalColumn(file, cs.getEnclosingLineNumber(), ecol) : ecol;
   if (orig === col && eorig === ecol) return cs;
-  const o = Object.create(siteProto || makeSiteProto(cs));
-  o.cs = cs;
-  o.col = orig;
-  o.ecol = eorig;
-  return o;
+  return siteAt(cs, orig, eorig);
 }
 
 // An error the runtime throws in V8's place (a `for await` over a value that is not iterable,
@@ -123,12 +128,8 @@ function shiftColumn(error, k) {
   shifts.set(error, k);
 }
 function shifted(site, k) {
-  const cs = site.cs || site;
-  const o = Object.create(siteProto || makeSiteProto(cs));
-  o.cs = cs;
-  o.col = site.getColumnNumber() + k;
-  o.ecol = typeof site.getEnclosingColumnNumber === 'function' ? site.getEnclosingColumnNumber() : null;
-  return o;
+  const ecol = typeof site.getEnclosingColumnNumber === 'function' ? site.getEnclosingColumnNumber() : null;
+  return siteAt(site.cs || site, site.getColumnNumber() + k, ecol);
 }
 
 // The application's frames of a trace: the sensor's own left out (a run of them: a wrapper of a
