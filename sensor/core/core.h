@@ -267,6 +267,8 @@ int sns_flow_register(hud_flow_kind kind, const char *method, const char *route,
                       const char *queue, uint32_t *idx);
 /* One finished flow: STATUS (HTTP, or 0), duration, TYPE_NAME (interned) if it raised. */
 void sns_flow_add(uint32_t idx, int status, int64_t dur_ns, const char *type_name);
+/* The same into period P (a snapshot's retired period, from the runtime's hook). */
+void sns_flow_add_in(sns_period *p, uint32_t idx, int status, int64_t dur_ns, const char *type_name);
 
 /* ---- the core's own (between its files) ---- */
 void sns_clock_refine(void);  /* over the whole time since start-up, at each snapshot */

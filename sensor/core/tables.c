@@ -571,9 +571,11 @@ static sns_flow_stat *flow_stat(sns_period *p, uint32_t flow) {
   return &p->flows[flow];
 }
 
-void sns_flow_add(uint32_t idx, int status, int64_t dur, const char *tn) {
+void sns_flow_add(uint32_t idx, int status, int64_t dur, const char *tn) { sns_flow_add_in(sns_cur, idx, status, dur, tn); }
+
+void sns_flow_add_in(sns_period *p, uint32_t idx, int status, int64_t dur, const char *tn) {
   if (idx == 0 || idx > sns_nflows) return;
-  sns_flow_stat *fs = flow_stat(sns_cur, idx);
+  sns_flow_stat *fs = flow_stat(p, idx);
   if (!fs) return;
   fs->count++;
   if (dur < 0) dur = 0;

@@ -322,6 +322,29 @@ try {
     summary.push(`${name} ${Object.keys(expected(fw)).length} endpoints`);
   }
 
+  // More requests in one period than the ring of finished requests holds (src/runtime.c
+  // FQ_CAP, 1,024): the period's snapshot comes only at exit (a one-minute interval), so the
+  // ring fills and JS drains it into the core (flowDrain) before it writes past the tail.
+  {
+    const service = 'flows-express-burst';
+    const N = 1500;
+    const app = await start(process.execPath, ['--import', 'hud-sensor/register', 'express_app.cjs'],
+      { cwd: dir, env: { ...sensorEnv(service), HUD_FLUSH_INTERVAL: '60' } }, portOf);
+    let next = 0;
+    await Promise.all(Array.from({ length: 10 }, async () => {
+      while (next < N) {
+        next++;
+        const r = await fetch(`http://127.0.0.1:${app.value}/health`, { signal: AbortSignal.timeout(10000) });
+        await r.arrayBuffer();
+        assert.equal(r.status, 200, 'burst: GET /health');
+      }
+    }));
+    assert.equal(await stop(app.child, service), 0, `${service}: exit status\n${app.stderr()}`);
+    const got = (await flows(service))['GET /health'];
+    assert.deepEqual([got.calls, got.status, got.functions.healthHandler], [N, { 200: N }, [N, 0]], `${service}: GET /health`);
+    summary.push(`express ${N} requests in one period`);
+  }
+
   // error.stack from a handler under several layers, at the default Error.stackTraceLimit (10)
   // and whole, the same as without the sensor, whose wrappers stand on the stack: they are left
   // out, and as many more frames are captured meanwhile. (Fastify whole: our preValidation hook

@@ -140,41 +140,49 @@ function finish(rec, status) {
   if (rec.done) return;
   rec.done = true;
   unlink(rec);
+  if (lastRec === rec) {
+    lastReq = null; // the request is not kept alive
+    lastRec = undefined;
+  }
   if (!rec.flow) rec.flow = endpoint(rec.method, '<unmatched>');
   record(rec, status | 0, rec.err !== undefined && status >= 500 ? rec.err : rec.escaped);
 }
 
 // REC's request or job ended now with STATUS (0 for a job) and ERR (undefined: none) as its
-// exception. Without one through the mailbox (runtime.flowDone): no Node-API argument to read.
+// exception. Without one into the ring the addon drains (runtime.flowDone): no call into the
+// addon.
 function record(rec, status, err) {
   const ns = Math.max(0, Math.round((performance.now() - rec.t0) * 1e6));
   if (err === undefined) runtime.flowDone(rec.flow, status, ns);
   else native.flowAdd(rec.flow, status, ns, typeName(err));
 }
 
-// A response emits 'close' once, after 'finish' or when the connection closed first. One
-// listener for all responses, the record found through the response's request (Node's
-// `res.req`, which Express's record is on already): no closure and no property of ours per
-// response.
-function onEnd(res, rec) {
-  const req = res.req;
-  if (req !== null && typeof req === 'object') {
-    if (req[kRec] !== rec) req[kRec] = rec; // Koa keeps its record on the context
-  } else {
-    res[kRec] = rec;
-  }
-  res.on('close', onClose);
-}
-// Keyed loads: Express gives every response a map of its own (Object.setPrototypeOf, then more
-// properties), so a named load here missed V8's megamorphic stub cache, a runtime call, on every
-// request; a keyed one looks the property up in the builtin (docs/architecture.md, "Maps of
-// their own").
-const RES_REQ = 'req';
+// A response emits 'close' once, after 'finish' or when the connection closed first. A
+// listener of its own per response, which holds the record: reading a record back from a
+// request or response once Express gave it a map of its own (Object.setPrototypeOf, then more
+// properties) is a megamorphic lookup in memory that no earlier request touched
+// (docs/architecture.md, "Maps of their own"). The status is read with a keyed load, which
+// V8's builtin looks up without a runtime call.
 const RES_STATUS = 'statusCode';
-function onClose() {
-  const req = this[RES_REQ];
-  const rec = req !== null && typeof req === 'object' ? req[kRec] : this[kRec];
-  if (rec !== undefined) finish(rec, this[RES_STATUS]);
+function onEnd(res, rec) {
+  res.on('close', function hudClose() {
+    finish(rec, this[RES_STATUS]);
+  });
+}
+
+// The request whose record was read last, and that record: the calls Express makes for one
+// request mostly come in a row (its layers, routers and route), so each compares the request
+// with the last one instead of looking the record up on it (the lookup above).
+let lastReq = null;
+let lastRec;
+function recOf(req) {
+  if (req === lastReq) return lastRec;
+  const rec = req[kRec];
+  if (rec !== undefined) {
+    lastReq = req;
+    lastRec = rec;
+  }
+  return rec;
 }
 
 // ---- Express 4 and 5 (the same shape: application, router, layer, route) ----
@@ -183,8 +191,10 @@ function onClose() {
 // app.handle: the request's record, or undefined for a mounted application's request (its
 // record is there already).
 function startRequest(req, res) {
-  if (req[kRec] !== undefined) return undefined;
+  if (recOf(req) !== undefined) return undefined;
   const rec = (req[kRec] = new Rec(req.method));
+  lastReq = req;
+  lastRec = rec;
   onEnd(res, rec);
   return rec;
 }
@@ -224,7 +234,7 @@ function expressRouter(proto, inside) {
   const handle = proto.handle;
   if (!inside)
     proto.handle = function hudRouterHandle(req, res, out) {
-      return handle.call(this, req, res, finalOf(req[kRec], out));
+      return handle.call(this, req, res, finalOf(recOf(req), out));
     };
   const use = proto.use;
   proto.use = function hudUse(...args) {
@@ -257,7 +267,7 @@ function expressLayer(Layer, inside) {
   // Every layer runs its handler in the request's flow; a mount layer adds its path template.
   if (!inside)
     Layer.prototype[key] = function hudHandleRequest(req, res, next) {
-      const rec = req[kRec];
+      const rec = recOf(req);
       if (!rec) return passOn(handleRequest, this, req, res, next);
       const mount = this[kMount];
       // In the request's flow, inline rather than through inFlow(): layers nest as deep as the
@@ -277,7 +287,7 @@ function expressLayer(Layer, inside) {
   const ekey = typeof Layer.prototype.handleError === 'function' ? 'handleError' : 'handle_error';
   const handleError = Layer.prototype[ekey];
   Layer.prototype[ekey] = function hudHandleError(err, req, res, next) {
-    const rec = req && req[kRec];
+    const rec = req && recOf(req);
     if (!rec) return passOn(handleError, this, err, req, res, next);
     keepErr(rec, err);
     const limit = stack.raiseOwn();
@@ -312,7 +322,7 @@ function expressRoute(Route, inside) {
   const dispatch = Route.prototype.dispatch;
   // Its handlers run in the request's flow even when called from a body parser's stream event.
   Route.prototype.dispatch = function hudDispatch(req, res, done) {
-    const rec = req[kRec];
+    const rec = recOf(req);
     if (!rec) return passOn(dispatch, this, req, res, done);
     routeFlow(this, rec);
     return inFlow(rec, dispatch, this, req, res, done);
@@ -326,22 +336,22 @@ const inside = {
   // app.handle: the request's record (a mounted application's request has it already).
   request: startRequest,
   // A router's handle: its final callback.
-  final: (req, out) => finalOf(req[kRec], out),
+  final: (req, out) => finalOf(recOf(req), out),
   // route.dispatch: the route matched.
   routed(route, req) {
-    const rec = req[kRec];
+    const rec = recOf(req);
     if (rec !== undefined) routeFlow(route, rec);
   },
   // A layer calls its handler: in the request's flow until it returns (leave(state)).
   layer(req) {
-    const rec = req[kRec];
+    const rec = recOf(req);
     return rec === undefined ? -1 : runtime.enterFlow(rec.flow);
   },
   leave(state) {
     if (state !== -1) runtime.leaveFlow(state);
   },
   mounted(layer, req, next) {
-    const rec = req[kRec];
+    const rec = recOf(req);
     return rec === undefined ? next : mountNext(rec, layer[kMount], next);
   },
 };

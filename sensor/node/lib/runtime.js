@@ -54,14 +54,24 @@ const kids = fixed.kids; // per sampled frame: the calls it has made so far (mis
 // The arguments of native.timed() and native.exitTimed(), written here and read by the addon
 // (src/runtime.c, MB_*): five Node-API arguments cost more than the rest of a timed call's entry.
 const mb = fixed.mb;
-// A finished request or job without an exception (lib/frameworks.js): flow IDX, STATUS, NS.
+// Finished requests and jobs without an exception (lib/frameworks.js), as (flow, status, ns) in a
+// ring that the addon drains at each snapshot (src/runtime.c, FQ_*): a request's end makes no
+// call into the addon, only when it finds the ring full. Cell 0 is the head (the next entry,
+// written here only), cell 16 the tail (the next entry to drain, written by the addon only).
+const fq = fixed.fq;
+const FQ_CAP = (fq.length - 32) >> 2;
 function flowDone(idx, status, ns) {
+  const h = fq[0];
+  if (((h - fq[16]) | 0) >= FQ_CAP) native.flowDrain();
+  const o = 32 + ((h & (FQ_CAP - 1)) << 2);
   const hi = Math.floor(ns / 0x40000000);
-  mb[6] = idx;
-  mb[7] = status;
-  mb[8] = ns - hi * 0x40000000;
-  mb[9] = hi;
-  native.flowDone();
+  fq[o] = idx;
+  fq[o + 1] = status;
+  fq[o + 2] = ns - hi * 0x40000000;
+  fq[o + 3] = hi;
+  // The entry's cells before the head that covers it (seq()).
+  if (TSO) fq[0] = (h + 1) | 0;
+  else Atomics.store(fq, 0, (h + 1) | 0);
 }
 function timed(n, c, ph, own, id, w) {
   mb[0] = n;
@@ -69,7 +79,7 @@ function timed(n, c, ph, own, id, w) {
   mb[2] = ph;
   mb[3] = own ? 1 : 0;
   mb[4] = id;
-  mb[10] = w;
+  mb[6] = w;
   return native.timed() | 0; // int32 for the JIT
 }
 // The current flow (an endpoint or queue consumer, lib/frameworks.js; 0 = none), on every edge

@@ -4,9 +4,9 @@
  *   flowQueue(task, queue) -> idx        a queue consumer;
  *   flowAdd(idx, status, dur_ns[, type]) one finished request or job (type: the escaped
  *                                        exception's constructor name);
- *   flowDone()                           the same without a type, its arguments in the
- *                                        environment's mailbox (runtime.c, MB_FLOW...): read
- *                                        as Node-API arguments they cost more than the rest;
+ *   flowDrain()                          the environment's ring of finished requests and
+ *                                        jobs without an exception (lib/runtime.js
+ *                                        flowDone, runtime.c FQ_*) is full: drain it now;
  *   flowEscaped(err) -> bool             err escaped the flow (an unhandled rejection).
  *
  * How the current flow follows the work is lib/runtime.js's (docs/architecture.md, "Node
@@ -74,17 +74,10 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value js_done(napi_env env, napi_callback_info info) {
+static napi_value js_drain(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   void *r = NULL;
-  uint32_t idx;
-  int32_t status;
-  int64_t dur;
-  if (napi_get_cb_info(env, info, &argc, NULL, NULL, &r) != napi_ok || !hsn_flow_mailbox(r, &idx, &status, &dur))
-    return NULL;
-  hsn_lock();
-  sns_flow_add(idx, status, dur > 0 ? dur : 0, NULL);
-  hsn_unlock();
+  if (napi_get_cb_info(env, info, &argc, NULL, NULL, &r) == napi_ok) hsn_flow_drain(r);
   return NULL;
 }
 
@@ -110,7 +103,7 @@ int hsn_flows_init(napi_env env, napi_value exports, hsn_rt *r) {
   static const struct {
     const char *name;
     napi_callback cb;
-  } fns[] = {{"flowEndpoint", js_endpoint}, {"flowQueue", js_queue}, {"flowAdd", js_add}, {"flowDone", js_done},
+  } fns[] = {{"flowEndpoint", js_endpoint}, {"flowQueue", js_queue}, {"flowAdd", js_add}, {"flowDrain", js_drain},
                  {"flowEscaped", js_escaped}};
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     napi_value f;

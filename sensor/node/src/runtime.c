@@ -59,8 +59,13 @@ enum { RUN_K, RUN_L, RUN_S, RUN_E, RUN_Q };
 #define IDS (ECAP_MAX / 2) /* edge ids (virtual memory until touched); id 0: unknown */
 #define FRAMES (1u << 16) /* timed calls alive at once per environment (suspended ones that never end stay) */
 /* the mailbox of timed() and exitTimed() (= lib/runtime.js) */
-enum { MB_N, MB_C, MB_PH, MB_OWN, MB_ID, MB_H, MB_FLOW, MB_STATUS, MB_DLO, MB_DHI, MB_W, MB_LEN = 12 };
+enum { MB_N, MB_C, MB_PH, MB_OWN, MB_ID, MB_H, MB_W, MB_LEN = 8 };
 #define KEPT 16           /* the last escaped errors whose exception paths flowEscaped() finds */
+/* The ring of finished requests and jobs (lib/runtime.js flowDone): int32 cells, the head (JS's
+ * next entry, written by JS only) and the tail (the next entry to drain, written under mu only)
+ * on cache lines of their own, then FQ_CAP entries of (flow, status, ns % 2^30, ns / 2^30). */
+#define FQ_CAP 1024u
+enum { FQ_HEAD = 0, FQ_TAIL = 16, FQ_DATA = 32, FQ_LEN = FQ_DATA + 4 * FQ_CAP };
 
 typedef struct frame {
   uint64_t t0, ta;
@@ -106,6 +111,7 @@ typedef struct hsn_rt {
   /* timed()'s and exitTimed()'s arguments, written by lib/runtime.js (MB_*): reading five
    * Node-API arguments cost more than the rest of a timed call's entry */
   int32_t *mb;
+  int32_t *fq; /* finished requests and jobs (FQ_*), drained into the core at each snapshot */
   /* the last escaped error (a weak reference) and the ones before it (flowEscaped) */
   napi_ref last_err;
   uintptr_t last_err_id;
@@ -178,7 +184,7 @@ static void rt_arrays_free(rt *r) {
   void **a[] = {(void **)&r->runs, (void **)&r->idfn, (void **)&r->idc,  (void **)&r->idfl,
                 (void **)&r->idline, (void **)&r->cnt, (void **)&r->prev, (void **)&r->tot, (void **)&r->snap,
                 (void **)&r->frames, (void **)&r->slotfn, (void **)&r->slotfl, (void **)&r->kids,
-                (void **)&r->free_frames, (void **)&r->mb};
+                (void **)&r->free_frames, (void **)&r->mb, (void **)&r->fq};
   for (size_t i = 0; i < sizeof a / sizeof *a; i++) {
     free(*a[i]);
     *a[i] = NULL;
@@ -205,9 +211,10 @@ static bool rt_ready(rt *r) {
   r->kids = calloc(FRAMES, sizeof *r->kids);
   r->free_frames = calloc(FRAMES, sizeof *r->free_frames);
   r->mb = calloc(MB_LEN, sizeof *r->mb);
+  r->fq = calloc(FQ_LEN, sizeof *r->fq);
   if (!r->runs || !r->idfn || !r->idc || !r->idfl || !r->idline || !r->cnt || !r->prev || !r->tot || !r->snap ||
       !r->frames ||
-      !r->slotfn || !r->slotfl || !r->kids || !r->free_frames || !r->mb ||
+      !r->slotfn || !r->slotfl || !r->kids || !r->free_frames || !r->mb || !r->fq ||
       !etable_alloc(r->ecap, &r->kf, &r->kc, &r->kfl, &r->ki)) {
     rt_arrays_free(r);
     return false;
@@ -266,15 +273,41 @@ static uint32_t pending(const rt *r, uint32_t id) {
 /* Calls of edge ID of R so far (after totals()). */
 static double calls_of(const rt *r, uint32_t id) { return (double)r->tot[id] + (double)pending(r, id); }
 
+/* R's finished requests and jobs not drained yet into period P (under mu). JS wrote an entry's
+ * cells before the head that covers it (on x86 in program order, elsewhere with Atomics.store),
+ * and reuses a cell only once the tail is past it. */
+static void fq_drain(rt *r, sns_period *p) {
+  int32_t *q = r->fq;
+  uint32_t head = (uint32_t)__atomic_load_n(&q[FQ_HEAD], __ATOMIC_ACQUIRE);
+  uint32_t tail = (uint32_t)q[FQ_TAIL];
+  if (head - tail > FQ_CAP) tail = head - FQ_CAP; /* never: JS drains a full ring first */
+  for (; tail != head; tail++) {
+    const int32_t *e = q + FQ_DATA + 4 * (tail & (FQ_CAP - 1));
+    int64_t ns = (int64_t)e[3] * (1 << 30) + e[2];
+    sns_flow_add_in(p, (uint32_t)e[0], e[1], ns > 0 ? ns : 0, NULL);
+  }
+  __atomic_store_n(&q[FQ_TAIL], (int32_t)tail, __ATOMIC_RELEASE);
+}
+
+void hsn_flow_drain(hsn_rt *r) {
+  pthread_mutex_lock(&mu);
+  if (r && r->ready) fq_drain(r, sns_cur);
+  pthread_mutex_unlock(&mu);
+}
+
 /* Frees the tables of an ended environment, unlinked (under mu); its calls stay in counts(). */
 static void rt_bury(rt *r) {
-  if (r->ready) totals(r);
+  if (r->ready) {
+    totals(r);
+    fq_drain(r, sns_cur);
+  }
   for (uint32_t id = 1; r->ready && id <= r->en; id++) gone[gfn(r, r->idfn[id])] += (int64_t)calls_of(r, id);
   rt_free(r);
 }
 
 /* Calls since the last snapshot into P (sender, under mu). */
 static void collect(rt *r, sns_period *p) {
+  fq_drain(r, p);
   totals(r);
   for (uint32_t id = 1; id <= r->en; id++) {
     uint32_t d = pending(r, id);
@@ -324,7 +357,7 @@ static rt *args(napi_env env, napi_callback_info info, size_t *argc, napi_value 
   return data;
 }
 
-/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfl, ru, slotfn, slotfl, kids, mb}: this environment's */
+/* tables() -> {kf, kc, kfl, ki, mask, cnt, idfl, ru, slotfn, slotfl, kids, mb, fq}: this environment's */
 static napi_value js_tables(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   rt *r = args(env, info, &argc, NULL);
@@ -351,7 +384,8 @@ static napi_value js_tables(napi_env env, napi_callback_info info) {
            {"idfl", external(env, r->idfl, IDS * sizeof *r->idfl, napi_int32_array, IDS)},
            {"slotfl", external(env, r->slotfl, FRAMES * sizeof *r->slotfl, napi_int32_array, FRAMES)},
            {"kids", external(env, r->kids, FRAMES * sizeof *r->kids, napi_int32_array, FRAMES)},
-           {"mb", external(env, r->mb, MB_LEN * sizeof *r->mb, napi_int32_array, MB_LEN)}};
+           {"mb", external(env, r->mb, MB_LEN * sizeof *r->mb, napi_int32_array, MB_LEN)},
+           {"fq", external(env, r->fq, FQ_LEN * sizeof *r->fq, napi_int32_array, FQ_LEN)}};
   pthread_mutex_unlock(&mu);
   for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
     if (!f[i].v) {
@@ -1090,13 +1124,6 @@ static bool is_ref_of(napi_env env, napi_ref ref, napi_value v) {
          same;
 }
 
-bool hsn_flow_mailbox(hsn_rt *r, uint32_t *idx, int32_t *status, int64_t *dur_ns) {
-  if (!r || !r->mb) return false;
-  *idx = (uint32_t)r->mb[MB_FLOW];
-  *status = r->mb[MB_STATUS];
-  *dur_ns = (int64_t)r->mb[MB_DHI] * (1 << 30) + r->mb[MB_DLO];
-  return true;
-}
 
 bool hsn_last_escape(napi_env env, hsn_rt *r, napi_value err, const void **thread, const void **exc) {
   napi_valuetype t;

@@ -17,9 +17,9 @@ int hsn_runtime_init(napi_env env, napi_value exports);
 void hsn_lock(void);
 void hsn_unlock(void);
 
-/* flowDone()'s arguments as lib/runtime.js wrote them into R's mailbox (MB_FLOW...: a finished
- * request's flow, status and duration). False without one. */
-bool hsn_flow_mailbox(hsn_rt *r, uint32_t *idx, int32_t *status, int64_t *dur_ns);
+/* Drains R's ring of finished requests and jobs (lib/runtime.js flowDone) into the current
+ * period: JS found it full. Takes the lock. */
+void hsn_flow_drain(hsn_rt *r);
 
 /* Whether ERR is the error of one of the last escapes fail() recorded in R's environment; then
  * *THREAD and *EXC are the keys of its exception path (sns_xpath_escaped). Called without the lock. */
