@@ -4,7 +4,8 @@
 // that drops what is written, handed to the app's handle(), 10 in flight. No kernel and no
 // HTTP parser in between: what a request costs in JavaScript alone. Installed under
 // node_modules so that the sensor leaves it uninstrumented. Each line on stdin: prints the
-// requests served so far.
+// requests served so far. With HUD_BENCH_REQUESTS=N it exits once N requests were served
+// (bench/sensor_node_instr.mjs runs it to two counts under callgrind).
 const http = require('node:http');
 const path = require('node:path');
 const readline = require('node:readline');
@@ -32,6 +33,7 @@ class Sink extends Duplex {
 }
 
 let served = 0;
+const stopAt = Number(process.env.HUD_BENCH_REQUESTS) || -1;
 let id = 0;
 function request(socket) {
   const req = new http.IncomingMessage(socket);
@@ -54,6 +56,7 @@ function request(socket) {
       process.exit(1);
     }
     served++;
+    if (served === stopAt) process.exit(0);
     setImmediate(request, socket); // a turn of the event loop between requests, as a server has
   });
   app.handle(req, res);
