@@ -12,14 +12,11 @@
 //   disabled    the sensor imported, HUD_ENABLE unset.
 //   node sensor_node_inproc_bench.mjs PKG OUT [rounds]   (HUD_BENCH_WARM, HUD_BENCH_SLICES)
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { installBenchDeps } from './node/install.mjs';
+import { installBenchDeps, installInprocLoop } from './node/install.mjs';
 import { appCpuNs, benchModes, pinToCpu0, sideBySide } from './node/express.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const [pkg, outArg, roundsArg] = process.argv.slice(2);
 const out = path.resolve(outArg);
 const rounds = Number(roundsArg || 8);
@@ -29,9 +26,7 @@ if (!installBenchDeps(out, pkg)) {
   console.log('sensor_node_inproc: skipped (needs npm)');
   process.exit(0);
 }
-const loop = path.join(out, 'node_modules', 'hud-bench-inproc', 'index.cjs');
-fs.mkdirSync(path.dirname(loop), { recursive: true });
-fs.copyFileSync(path.join(here, 'node', 'express_inproc.cjs'), loop);
+const loop = installInprocLoop(out);
 
 const base = { ...process.env, HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', XDG_CONFIG_HOME: '/nonexistent-hud-config', HUD_ENABLE: '1' };
 const modes = benchModes(process.env.HUD_BENCH_VARIANTS ||

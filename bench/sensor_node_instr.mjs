@@ -13,11 +13,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { installBenchDeps } from './node/install.mjs';
+import { installBenchDeps, installInprocLoop } from './node/install.mjs';
 import { benchModes } from './node/express.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const [pkg, outArg, n1Arg, n2Arg] = process.argv.slice(2);
 const out = path.resolve(outArg);
 const [n1, n2] = [Number(n1Arg || 12000), Number(n2Arg || 24000)];
@@ -29,9 +27,7 @@ if (!installBenchDeps(out, pkg)) {
   console.log('sensor_node_instr: skipped (needs npm)');
   process.exit(0);
 }
-const loop = path.join(out, 'node_modules', 'hud-bench-inproc', 'index.cjs');
-fs.mkdirSync(path.dirname(loop), { recursive: true });
-fs.copyFileSync(path.join(here, 'node', 'express_inproc.cjs'), loop);
+const loop = installInprocLoop(out);
 
 const base = { ...process.env, HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', XDG_CONFIG_HOME: '/nonexistent-hud-config', HUD_ENABLE: '1' };
 const modes = benchModes(process.env.HUD_BENCH_VARIANTS || 'flows-only:HUD_EXCLUDE_MODULES=** sensor', base);

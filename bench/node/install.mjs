@@ -24,3 +24,12 @@ export function installBenchDeps(out, pkg) {
   fs.copyFileSync(path.join(here, 'express_app.cjs'), path.join(out, 'express_app.cjs'));
   return true;
 }
+
+// The Express app served without sockets (express_inproc.cjs), installed under OUT's node_modules
+// so that the sensor leaves it uninstrumented: its path.
+export function installInprocLoop(out) {
+  const loop = path.join(out, 'node_modules', 'hud-bench-inproc', 'index.cjs');
+  fs.mkdirSync(path.dirname(loop), { recursive: true });
+  fs.copyFileSync(path.join(here, 'express_inproc.cjs'), loop);
+  return loop;
+}

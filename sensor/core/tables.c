@@ -571,7 +571,9 @@ static sns_flow_stat *flow_stat(sns_period *p, uint32_t flow) {
   return &p->flows[flow];
 }
 
-void sns_flow_add(uint32_t idx, int status, int64_t dur, const char *tn) { sns_flow_add_in(sns_cur, idx, status, dur, tn); }
+void sns_flow_add(uint32_t idx, int status, int64_t dur, const char *tn) {
+  sns_flow_add_in(sns_cur, idx, status, dur, tn);
+}
 
 void sns_flow_add_in(sns_period *p, uint32_t idx, int status, int64_t dur, const char *tn) {
   if (idx == 0 || idx > sns_nflows) return;

@@ -56,22 +56,24 @@ const kids = fixed.kids; // per sampled frame: the calls it has made so far (mis
 const mb = fixed.mb;
 // Finished requests and jobs without an exception (lib/frameworks.js), as (flow, status, ns) in a
 // ring that the addon drains at each snapshot (src/runtime.c, FQ_*): a request's end makes no
-// call into the addon, only when it finds the ring full. Cell 0 is the head (the next entry,
-// written here only), cell 16 the tail (the next entry to drain, written by the addon only).
+// call into the addon, only when it finds the ring full. The head (the next entry, written here
+// only) and the tail (the next entry to drain, written by the addon only) are cells FQ_HEAD and
+// FQ_TAIL, the entries from FQ_DATA (= src/runtime.c).
 const fq = fixed.fq;
-const FQ_CAP = (fq.length - 32) >> 2;
+const FQ_HEAD = 0, FQ_TAIL = 16, FQ_DATA = 32;
+const FQ_CAP = (fq.length - FQ_DATA) >> 2;
 function flowDone(idx, status, ns) {
-  const h = fq[0];
-  if (((h - fq[16]) | 0) >= FQ_CAP) native.flowDrain();
-  const o = 32 + ((h & (FQ_CAP - 1)) << 2);
+  const h = fq[FQ_HEAD];
+  if (((h - fq[FQ_TAIL]) | 0) >= FQ_CAP) native.flowDrain();
+  const o = FQ_DATA + ((h & (FQ_CAP - 1)) << 2);
   const hi = Math.floor(ns / 0x40000000);
   fq[o] = idx;
   fq[o + 1] = status;
   fq[o + 2] = ns - hi * 0x40000000;
   fq[o + 3] = hi;
   // The entry's cells before the head that covers it (seq()).
-  if (TSO) fq[0] = (h + 1) | 0;
-  else Atomics.store(fq, 0, (h + 1) | 0);
+  if (TSO) fq[FQ_HEAD] = (h + 1) | 0;
+  else Atomics.store(fq, FQ_HEAD, (h + 1) | 0);
 }
 function timed(n, c, ph, own, id, w) {
   mb[0] = n;
