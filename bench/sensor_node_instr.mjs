@@ -8,6 +8,11 @@
 // between runs (the collector's cycles fall differently into the window): they say where
 // instructions go, not whether a small change helped. Minutes under valgrind, so not one of the
 // bench/*.sh that scripts/dev.sh bench runs (docs/HACKING.md):
+// With HUD_INSTR_CACHE=1 callgrind also simulates this machine's caches (L1i and L1d 32 KiB,
+// L2 1 MiB as its last level; several times slower): per variant the misses per request, and the
+// functions whose L1i misses grew most. V8's request path misses L1i about once per 35
+// instructions, so code of ours on it costs more in misses than in instructions
+// (docs/architecture.md, "Caches, simulated").
 //   node bench/sensor_node_instr.mjs PKG OUT [N1 N2]   (default 12000 24000; HUD_BENCH_VARIANTS
 //   as in bench/sensor_node_inproc.sh, default `flows-only:HUD_EXCLUDE_MODULES=** sensor`)
 import { spawn, spawnSync } from 'node:child_process';
@@ -28,16 +33,19 @@ if (!installBenchDeps(out, pkg)) {
   process.exit(0);
 }
 const loop = installInprocLoop(out);
+const cache = process.env.HUD_INSTR_CACHE === '1';
+const CACHE = ['--cache-sim=yes', '--I1=32768,8,64', '--D1=32768,8,64', '--LL=1048576,8,64'];
 
 const base = { ...process.env, HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', XDG_CONFIG_HOME: '/nonexistent-hud-config', HUD_ENABLE: '1' };
 const modes = benchModes(process.env.HUD_BENCH_VARIANTS || 'flows-only:HUD_EXCLUDE_MODULES=** sensor', base);
 const names = Object.keys(modes);
 
-// One run of MODE to N requests: {function: self instructions}, the optimized JavaScript's by
-// its name in V8's perf map ("JS ..."), any other unnamed code as "???".
+// One run of MODE to N requests: {function: self cost, an array in callgrind's order of events
+// (`events`)}, the optimized JavaScript's by its name in V8's perf map ("JS ..."), any other
+// unnamed code as "???".
 function run(mode, n) {
   const file = path.join(out, `instr.${mode}.${n}.cg`);
-  const args = ['--tool=callgrind', '--dump-instr=yes', '--dump-line=no', `--callgrind-out-file=${file}`,
+  const args = ['--tool=callgrind', '--dump-instr=yes', '--dump-line=no', ...(cache ? CACHE : []), `--callgrind-out-file=${file}`,
     process.execPath, '--single-threaded', '--perf-basic-prof', ...modes[mode].args, loop];
   // Its stdin stays open: the loop exits when it closes.
   const env = { ...modes[mode].env, HUD_BENCH_REQUESTS: String(n) };
@@ -73,14 +81,22 @@ function lookup(ents, addr) {
   return hi >= 0 && addr < ents[hi][1] ? ents[hi][2] : '???';
 }
 
-// Self instructions per function from a callgrind file with per-instruction positions (a call's
-// line, after calls=, is its inclusive cost and is skipped).
+// Self cost per function from a callgrind file with per-instruction positions (a call's line,
+// after calls=, is its inclusive cost and is skipped). Sets `events` (Ir first).
+let events = ['Ir'];
 function selfCosts(file, ents) {
   const names = new Map();
   const cost = new Map();
-  const add = (k, v) => cost.set(k, (cost.get(k) || 0) + v);
+  const add = (k, v) => {
+    const c = cost.get(k) || cost.set(k, new Array(events.length).fill(0)).get(k);
+    for (let i = 0; i < v.length; i++) c[i] += v[i];
+  };
   let fn = '', unnamed = false, addr = 0, skip = false;
   for (const l of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (l.startsWith('events:')) {
+      events = l.slice(7).trim().split(/\s+/);
+      continue;
+    }
     if (l.startsWith('fn=')) {
       const m = /^fn=\((\d+)\)(?: (.*))?$/.exec(l);
       if (m && m[2] !== undefined) names.set(m[1], m[2]);
@@ -97,7 +113,7 @@ function selfCosts(file, ents) {
       skip = true;
       continue;
     }
-    const m = /^(0x[0-9a-f]+|[+-]\d+|\*)\s+(\d+)$/.exec(l);
+    const m = /^(0x[0-9a-f]+|[+-]\d+|\*)((?:\s+\d+)+)$/.exec(l);
     if (!m) continue;
     const p = m[1];
     if (p.startsWith('0x')) addr = parseInt(p, 16);
@@ -106,7 +122,7 @@ function selfCosts(file, ents) {
       skip = false;
       continue;
     }
-    add(unnamed ? lookup(ents, addr) : fn, Number(m[2]));
+    add(unnamed ? lookup(ents, addr) : fn, m[2].trim().split(/\s+/).map(Number));
   }
   return cost;
 }
@@ -127,22 +143,42 @@ async function worker() {
 }
 await Promise.all([worker(), worker()]);
 
+// Per variant and function: the cost per request of each event, as the difference of its two runs.
 const per = {};
+const zero = () => new Array(events.length).fill(0);
 for (const m of names) {
   const a = got[`${m} ${n1}`], b = got[`${m} ${n2}`];
-  per[m] = new Map([...new Set([...a.keys(), ...b.keys()])].map((k) => [k, ((b.get(k) || 0) - (a.get(k) || 0)) / (n2 - n1)]));
+  per[m] = new Map([...new Set([...a.keys(), ...b.keys()])].map((k) => {
+    const x = a.get(k) || zero(), y = b.get(k) || zero();
+    return [k, y.map((v, i) => (v - x[i]) / (n2 - n1))];
+  }));
 }
 const k1 = (x) => `${(x / 1000).toFixed(1)}k`;
 console.log(`express GET /orders/:id without sockets, callgrind, instructions per request (requests ${n1} to ${n2}):`);
 for (const m of names) {
   const sums = {};
-  for (const [k, v] of per[m]) sums[kind(k)] = (sums[kind(k)] || 0) + v;
+  for (const [k, v] of per[m]) sums[kind(k)] = (sums[kind(k)] || 0) + v[0];
   const total = Object.values(sums).reduce((x, y) => x + y, 0);
   console.log(`  ${m.padEnd(10)} ${k1(total)}: ` + ['collector', 'JavaScript', 'builtins', 'rest'].map((c) => `${c} ${k1(sums[c] || 0)}`).join(', '));
 }
-for (const m of names.slice(1)) {
+// The functions whose cost in event E (an index into events) moved most against plain.
+function moved(m, e, what) {
   const d = [...new Set([...per.plain.keys(), ...per[m].keys()])].filter((k) => kind(k) !== 'collector')
-    .map((k) => [(per[m].get(k) || 0) - (per.plain.get(k) || 0), k]).sort((x, y) => y[0] - x[0]);
-  console.log(`  ${m} against plain, the collector left out: most gained, then most lost`);
+    .map((k) => [((per[m].get(k) || zero())[e]) - ((per.plain.get(k) || zero())[e]), k]).sort((x, y) => y[0] - x[0]);
+  console.log(`  ${m} against plain, ${what}, the collector left out: most gained, then most lost`);
   for (const [v, k] of [...d.slice(0, 15), ...d.slice(-5)]) console.log(`    ${v >= 0 ? '+' : ''}${v.toFixed(0).padStart(6)} ${k.slice(0, 110)}`);
+}
+if (cache) {
+  // Misses per request (simulated): L1 instruction, L1 data (reads and writes), L2 (all).
+  const ev = (m, names) => [...per[m].values()].reduce((s, v) => s + names.reduce((t, n) => t + (v[events.indexOf(n)] || 0), 0), 0);
+  const row = (m) => [['L1i', ['I1mr']], ['L1d', ['D1mr', 'D1mw']], ['L2', ['ILmr', 'DLmr', 'DLmw']]]
+    .map(([t, n]) => ({ t, v: ev(m, n) }));
+  console.log('misses per request (simulated: L1i and L1d 32 KiB, L2 1 MiB), and against plain:');
+  const p = row('plain');
+  for (const m of names) console.log(`  ${m.padEnd(10)} ` + row(m).map((x, i) => `${x.t} ${x.v.toFixed(0)}` +
+    (m === 'plain' ? '' : ` (${(x.v / p[i].v).toFixed(3)}x)`)).join(', '));
+}
+for (const m of names.slice(1)) {
+  moved(m, 0, 'instructions');
+  if (cache) moved(m, events.indexOf('I1mr'), 'L1i misses');
 }
