@@ -6,13 +6,12 @@
 // collector's, optimized JavaScript, builtins, the rest) and the functions that gained or lost
 // most against plain (the collector's left out). The counts of one build move by ±2k per request
 // between runs (the collector's cycles fall differently into the window): they say where
-// instructions go, not whether a small change helped. Minutes under valgrind, so not one of the
-// bench/*.sh that scripts/dev.sh bench runs (docs/HACKING.md):
-// With HUD_INSTR_CACHE=1 callgrind also simulates this machine's caches (L1i and L1d 32 KiB,
-// L2 1 MiB as its last level; several times slower): per variant the misses per request, and the
-// functions whose L1i misses grew most. V8's request path misses L1i about once per 35
-// instructions, so code of ours on it costs more in misses than in instructions
-// (docs/architecture.md, "Caches, simulated").
+// instructions go, not whether a small change helped. With HUD_INSTR_CACHE=1 callgrind also
+// simulates this machine's caches (L1i and L1d 32 KiB, L2 1 MiB as its last level; ~3x slower):
+// per variant the misses per request, and the functions whose L1i misses grew most. V8's request
+// path misses L1i about once per 35 instructions, so code of ours on it costs more in misses than
+// in instructions (docs/architecture.md, "Caches, simulated"). Minutes under valgrind, so not one
+// of the bench/*.sh that scripts/dev.sh bench runs (docs/HACKING.md):
 //   node bench/sensor_node_instr.mjs PKG OUT [N1 N2]   (default 12000 24000; HUD_BENCH_VARIANTS
 //   as in bench/sensor_node_inproc.sh, default `flows-only:HUD_EXCLUDE_MODULES=** sensor`)
 import { spawn, spawnSync } from 'node:child_process';
@@ -170,9 +169,9 @@ function moved(m, e, what) {
 }
 if (cache) {
   // Misses per request (simulated): L1 instruction, L1 data (reads and writes), L2 (all).
-  const ev = (m, names) => [...per[m].values()].reduce((s, v) => s + names.reduce((t, n) => t + (v[events.indexOf(n)] || 0), 0), 0);
+  const ev = (m, evs) => [...per[m].values()].reduce((s, v) => s + evs.reduce((t, e) => t + (v[events.indexOf(e)] || 0), 0), 0);
   const row = (m) => [['L1i', ['I1mr']], ['L1d', ['D1mr', 'D1mw']], ['L2', ['ILmr', 'DLmr', 'DLmw']]]
-    .map(([t, n]) => ({ t, v: ev(m, n) }));
+    .map(([t, evs]) => ({ t, v: ev(m, evs) }));
   console.log('misses per request (simulated: L1i and L1d 32 KiB, L2 1 MiB), and against plain:');
   const p = row('plain');
   for (const m of names) console.log(`  ${m.padEnd(10)} ` + row(m).map((x, i) => `${x.t} ${x.v.toFixed(0)}` +
