@@ -119,7 +119,10 @@ static inline uint32_t current_flow(void) {
 #define NSLOTS 4096
 typedef struct slot {
   uint64_t t0;
-  int64_t child_ns;
+  double child_ns;       /* its timed children's time, each weighted by the calls it stands for */
+  double wsum;           /* the calls they stand for */
+  uint32_t kids;         /* calls it has made (kid()) */
+  uint32_t w;            /* how many of its parent's calls this one stands for (0: none) */
   void *frame;           /* frame of a timed call (own), for its children */
   uint32_t fn, caller, off, flow;
   uint32_t parent;       /* slot of the timed caller, 0 = none */
@@ -134,6 +137,7 @@ static uint32_t free_slots[NSLOTS];
 static uint32_t nfree;
 static uint32_t nactive; /* own slots alive */
 static uint32_t period_gen; /* bumped at every snapshot */
+static long long timed_calls; /* calls timed so far, sampled or for a parent's self time (stats()) */
 
 /* Timed calls by frame: the exit hook finds its slot from the interpreter frame it runs in, so
  * instrumented code keeps no token of its own (no extra local). A frame address is unique among
@@ -226,8 +230,23 @@ static void slots_reset(void) {
   nactive = 0;
 }
 
+/* The next call made by the sampled call in slot S: whether it is timed for S's self time, as how
+ * many of S's calls its duration stands for (0: not timed). The first KIDS are all timed, then every
+ * 2nd of the next 64, every 4th of the next 128..., 32 per doubling: a sampled call that runs a
+ * loop of millions of calls times a few hundred of them, and its self time takes the others' from
+ * them. As the Node.js runtime's kid() (sensor/node/lib/runtime.js). The count stops at 2^30. */
+#define KIDS 64
+static inline uint32_t kid(slot *sl) {
+  uint32_t k = sl->kids + 1;
+  if (k > 0x40000000u) return 0;
+  sl->kids = k;
+  if (k <= KIDS) return 1;
+  uint32_t stride = 2u << (31 - __builtin_clz((k - 1) >> 6));
+  return ((k - 1) & (stride - 1)) == 0 ? stride : 0;
+}
+
 static void start_timing(uint32_t fi, uint32_t caller, uint32_t off, uint32_t flow, void *frame, uint32_t parent,
-                         bool own) {
+                         bool own, uint32_t w) {
   uint32_t h = tmap_find(frame);
   if (h != TMAP) {
     /* A timed call of this frame address whose exit never ran (a generator dropped at shutdown):
@@ -239,9 +258,13 @@ static void start_timing(uint32_t fi, uint32_t caller, uint32_t off, uint32_t fl
     }
   }
   uint32_t s = free_slots[--nfree];
+  timed_calls++;
   slot *sl = &slots[s];
   sl->fn = fi, sl->caller = caller, sl->off = off, sl->flow = flow;
   sl->child_ns = 0;
+  sl->wsum = 0;
+  sl->kids = 0;
+  sl->w = w;
   sl->period = period_gen;
   sl->own = own;
   sl->live = true;
@@ -336,16 +359,16 @@ static PyObject *py_enter(PyObject *mod, PyObject *arg) {
   sns_period *p = sns_cur;
   sns_count(p, (uint32_t)i, caller, off, flow);
   if (is_gen_frame(self)) gmap_note(self, (uint32_t)i, caller, off, flow);
-  uint32_t parent = 0;
+  uint32_t parent = 0, w = 0;
   if (nactive && cf) {
     uint32_t h = tmap_find(cf);
-    if (h != TMAP && slots[tmap[h].slot].own) parent = tmap[h].slot;
+    if (h != TMAP && slots[tmap[h].slot].own) {
+      parent = tmap[h].slot;
+      w = kid(&slots[parent]);
+    }
   }
-  if (sns_sample_due(p, fn)) {
-    start_timing((uint32_t)i, caller, off, flow, self, parent, true);
-  } else if (parent) {
-    start_timing((uint32_t)i, caller, off, flow, self, parent, false);
-  }
+  bool due = sns_sample_due(p, fn);
+  if (due || w) start_timing((uint32_t)i, caller, off, flow, self, w ? parent : 0, due, w);
   Py_RETURN_NONE;
 }
 
@@ -373,9 +396,17 @@ static void end_timing(uint32_t h, uint32_t fi, uint64_t t1) {
   if (d < 0) d = 0;
   if (sl->parent) {
     slot *ps = &slots[sl->parent];
-    if (ps->live && ps->gen == sl->parent_gen) ps->child_ns += d;
+    if (ps->live && ps->gen == sl->parent_gen) {
+      ps->child_ns += (double)d * sl->w;
+      ps->wsum += sl->w;
+    }
   }
-  if (sl->own) sns_record_timed(sns_cur, sl->fn, sl->caller, sl->off, sl->flow, d, d - sl->child_ns);
+  if (sl->own) {
+    /* Children timed at a stride: the last one's w may stand for more calls than were made. */
+    double child = sl->wsum > sl->kids && sl->kids ? sl->child_ns * sl->kids / sl->wsum : sl->child_ns;
+    int64_t self = child >= (double)d ? 0 : d - (int64_t)child;
+    sns_record_timed(sns_cur, sl->fn, sl->caller, sl->off, sl->flow, d, self);
+  }
   slot_free(s);
 }
 
@@ -723,6 +754,7 @@ static PyObject *py_stats(PyObject *mod, PyObject *unused) {
   SET("ns_per_tick", PyFloat_FromDouble(sns_ns_per_tick()));
   SET("quota", PyLong_FromUnsignedLong(sns_quota));
   SET("generator_edge_misses", PyLong_FromLongLong(gmap_misses));
+  SET("timed_calls", PyLong_FromLongLong(timed_calls));
 #undef SET
   return d;
 }

@@ -76,6 +76,41 @@ def sleepy_parent():
     return r
 
 
+# A call that runs for long: its first call is sampled (a function's first calls are), and its
+# 2,000 calls of tick() are timed for its self time, but only the first 64 and then at a stride
+# (src/hot.c, kid()): its self time, its own spin, must still agree, and the process make a few
+# hundred timed calls for it, not one per call. (tick() is called 100,000 times first, doing
+# nothing, so that its own sampling has slowed down by then; its calls here take ~20 us each, so
+# that a context switch in a timed one, whose duration stands for up to 32 calls, stays small
+# against the loop's own 150 ms.)
+def tick(k, m):
+    x = 0
+    for j in range(m):
+        x = (x + j * k) & 0xFFFF
+    return x
+
+
+def run_queue_wait_ns():
+    """How long this thread has waited for a CPU so far (the scheduler's own count)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1])
+    except OSError:
+        return 0
+
+
+def loop(n, ms):
+    x = 0
+    for i in range(n):
+        x ^= tick(i, 300)
+    t0 = time.perf_counter_ns()
+    end = t0 + ms * 1000000
+    while time.perf_counter_ns() < end:
+        pass
+    measured("loop", time.perf_counter_ns() - t0)
+    return x
+
+
 def gen(n):
     for i in range(n):
         yield leaf(i)  # @site-gen-leaf
@@ -141,6 +176,14 @@ def main():
         for _ in range(5):
             sleeper(ms)
     sleepy_parent()
+    for i in range(100000):
+        tick(i, 0)
+    import hud_sensor
+
+    timed0 = hud_sensor.stats()["timed_calls"]
+    wait0 = run_queue_wait_ns()
+    loop(2000, 150)
+    print("loop-timed", hud_sensor.stats()["timed_calls"] - timed0, run_queue_wait_ns() - wait0, flush=True)
     asyncio.run(amain(20))
     asyncio.run(aslow())
     total = sum(gen(7))
