@@ -8,7 +8,8 @@
 // between runs (the collector's cycles fall differently into the window): they say where
 // instructions go, not whether a small change helped. With HUD_INSTR_CACHE=1 callgrind also
 // simulates this machine's caches (L1i and L1d 32 KiB, L2 1 MiB as its last level; ~3x slower):
-// per variant the misses per request, and the functions whose L1i misses grew most. V8's request
+// per variant the misses per request, L2 misses by kind of code (the collector's included), and
+// the functions whose L1i and L2 misses grew most. V8's request
 // path misses L1i about once per 35 instructions, so code of ours on it costs more in misses than
 // in instructions (docs/architecture.md, "Caches, simulated"). Minutes under valgrind, so not one
 // of the bench/*.sh that scripts/dev.sh bench runs (docs/HACKING.md):
@@ -160,10 +161,11 @@ for (const m of names) {
   const total = Object.values(sums).reduce((x, y) => x + y, 0);
   console.log(`  ${m.padEnd(10)} ${k1(total)}: ` + ['collector', 'JavaScript', 'builtins', 'rest'].map((c) => `${c} ${k1(sums[c] || 0)}`).join(', '));
 }
-// The functions whose cost in event E (an index into events) moved most against plain.
-function moved(m, e, what) {
+// The functions whose cost in events ES (indexes into events, summed) moved most against plain.
+function moved(m, es, what) {
+  const at = (k, mm) => es.reduce((t, e) => t + ((per[mm].get(k) || zero())[e] || 0), 0);
   const d = [...new Set([...per.plain.keys(), ...per[m].keys()])].filter((k) => kind(k) !== 'collector')
-    .map((k) => [((per[m].get(k) || zero())[e]) - ((per.plain.get(k) || zero())[e]), k]).sort((x, y) => y[0] - x[0]);
+    .map((k) => [at(k, m) - at(k, 'plain'), k]).sort((x, y) => y[0] - x[0]);
   console.log(`  ${m} against plain, ${what}, the collector left out: most gained, then most lost`);
   for (const [v, k] of [...d.slice(0, 15), ...d.slice(-5)]) console.log(`    ${v >= 0 ? '+' : ''}${v.toFixed(0).padStart(6)} ${k.slice(0, 110)}`);
 }
@@ -176,8 +178,19 @@ if (cache) {
   const p = row('plain');
   for (const m of names) console.log(`  ${m.padEnd(10)} ` + row(m).map((x, i) => `${x.t} ${x.v.toFixed(0)}` +
     (m === 'plain' ? '' : ` (${(x.v / p[i].v).toFixed(3)}x)`)).join(', '));
+  // L2 misses by kind of code (the collector's included: a larger young generation to scavenge
+  // misses there).
+  const l2 = ['ILmr', 'DLmr', 'DLmw'].map((e) => events.indexOf(e));
+  for (const m of names) {
+    const sums = {};
+    for (const [k, v] of per[m]) sums[kind(k)] = (sums[kind(k)] || 0) + l2.reduce((t, e) => t + v[e], 0);
+    console.log(`  ${m.padEnd(10)} L2 by kind: ` + ['collector', 'JavaScript', 'builtins', 'rest'].map((c) => `${c} ${(sums[c] || 0).toFixed(1)}`).join(', '));
+  }
 }
 for (const m of names.slice(1)) {
-  moved(m, 0, 'instructions');
-  if (cache) moved(m, events.indexOf('I1mr'), 'L1i misses');
+  moved(m, [0], 'instructions');
+  if (cache) {
+    moved(m, [events.indexOf('I1mr')], 'L1i misses');
+    moved(m, ['ILmr', 'DLmr', 'DLmw'].map((e) => events.indexOf(e)), 'L2 misses');
+  }
 }
