@@ -382,26 +382,24 @@ function v(x) {
 }
 
 // fa(h, getp, iterable[, name]): `for await` over ITERABLE in the call h (src/rewrite.c); GETP() is
-// the call's __hud_p; NAME the loop's expression when it is a name or a chain of them. Each next()
+// the call's __hud_p; NAME the loop's expression when it is a name or a chain of them, or `C(...)`
+// when it is a call of one (as V8 prints them in its TypeError). Each next()
 // (and return()) is where the loop suspends: the call stops being current after the inner next()
 // ran (an async generator's body starts there, called by this call). An async iterator's promise
 // is returned as it is, so the loop takes the same ticks; a sync iterable (an array of promises)
 // stays one, wrapped the same way, so that the loop's own async-from-sync iterator awaits each
 // value as it would.
 function fa(h, getp, iterable, name) {
-  if (iterable == null) return iterable; // the loop throws its own TypeError
+  if (iterable == null) {
+    if (name === undefined) return iterable; // the loop throws its own TypeError
+    throw loopError(name, `Cannot read properties of ${iterable} (reading 'Symbol(Symbol.asyncIterator)')`);
+  }
   const async = iterable[Symbol.asyncIterator];
   const get = typeof async === 'function' ? async : async == null ? iterable[Symbol.iterator] : undefined;
   if (typeof get !== 'function') {
-    // The loop would throw its own TypeError, but V8 would name this call in it, not the
-    // expression: given the expression's text, the same error as without the sensor (this frame
-    // left out of its stack, lib/stack.js).
     if (name === undefined) return iterable;
-    const limit = stack.raiseOwn();
-    const err = new TypeError(`${name} is not async iterable`);
-    stack.lowerOwn(limit);
-    if (name.includes('.')) stack.shiftColumn(err, name.lastIndexOf('.') + 1);
-    throw err;
+    throw loopError(name, name.endsWith('(...)') ? `${name} is not a function or its return value is not async iterable`
+      : `${name} is not async iterable`);
   }
   const step = (it, method) => (...a) => {
     const p = method.apply(it, a);
@@ -416,6 +414,19 @@ function fa(h, getp, iterable, name) {
     return w;
   };
   return get === async ? { [Symbol.asyncIterator]: wrap } : { [Symbol.iterator]: wrap };
+}
+
+// The TypeError a `for await` over NAME throws: the loop would throw it itself, but V8 would name
+// fa's call in it, not the expression, and point at its start. Given the expression's text, the
+// same error as without the sensor: this frame left out of its stack (lib/stack.js), and the
+// column on the chain's last name, as V8's.
+function loopError(name, message) {
+  const limit = stack.raiseOwn();
+  const err = new TypeError(message);
+  stack.lowerOwn(limit);
+  const chain = name.endsWith('(...)') ? name.slice(0, -5) : name;
+  if (chain.includes('.')) stack.shiftColumn(err, chain.lastIndexOf('.') + 1);
+  return err;
 }
 
 const UNDECLARED = 0x10000000; // 8n < 0: no run (enter())

@@ -23,8 +23,8 @@ const TSLanguage *tree_sitter_tsx(void);
  *   catch (e) { / finally {  ->  ... {RESUME;   (resumed by a rejection, or reached synchronously)
  *   for await (L of X) B  ->  {for await (L of  __hud.fa(__hud_h,()=>(__hud_z=1,__hud_p),X)) {RESUME;B};RESUME}
  *     (the wrapper's next() suspends; the body and the statement after the loop resume; when
- *     X is a name or a chain of them, X,"X": the runtime then throws V8's "X is not async
- *     iterable" itself)
+ *     X is a name or a chain of them, X,"X", and when a call of one, X,"C(...)": the runtime
+ *     then throws V8's TypeError itself, which would name our call)
  *   RESUME = __hud_p=__hud.r(__hud_h,__hud_p,__hud_i,__hud_z),__hud_z=0
  * __hud_p is the runtime's current call when the function started or last resumed: it is put
  * back where the function suspends and ends (a `let` in functions that can suspend). A function
@@ -269,6 +269,17 @@ static bool plain_chain(const rw *w, TSNode x) {
          plain_chain(w, ts_node_child_by_field_name(x, "object", 6));
 }
 
+/* Whether X is a call of a plain chain (`f(a)`, `this.items()`), which V8 prints as `f(...)`. */
+static bool plain_call(const rw *w, TSNode x) {
+  if (strcmp(ts_node_type(x), "call_expression")) return false;
+  TSNode fn = ts_node_child_by_field_name(x, "function", 8), args = ts_node_child_by_field_name(x, "arguments", 9);
+  return !ts_node_is_null(fn) && !ts_node_is_null(args) && !strcmp(ts_node_type(args), "arguments") &&
+         plain_chain(w, fn);
+}
+
+/* INS_FA_CLOSE's n: X is a call, whose callee's text goes along (plain_call). */
+#define FA_CALL_BIT 0x80000000u
+
 /* for await (see the enum); labels stay on the loop. */
 static int instrument_for_await(rw *w, TSNode n) {
   TSNode right = ts_node_child_by_field_name(n, "right", 5), body = ts_node_child_by_field_name(n, "body", 4);
@@ -280,7 +291,9 @@ static int instrument_for_await(rw *w, TSNode n) {
   int rc = add_ins(w, s, s, INS_FA_BLOCK, 0);
   if (!rc) rc = add_ins(w, ts_node_start_byte(right), s, INS_FA_OPEN, 0);
   /* n: 1 + the start of X when the runtime is given its text (plain_chain), else 0. */
-  uint32_t named = plain_chain(w, right) ? ts_node_start_byte(right) + 1 : 0;
+  uint32_t named = plain_chain(w, right) ? ts_node_start_byte(right) + 1
+                   : plain_call(w, right) ? (ts_node_start_byte(right) + 1) | FA_CALL_BIT
+                                          : 0;
   if (!rc) rc = add_ins(w, ts_node_end_byte(right), s, INS_FA_CLOSE, named);
   if (!rc && !strcmp(ts_node_type(body), "statement_block")) {
     rc = add_ins(w, ts_node_start_byte(body) + 1, s, INS_RESUME_STMT, 0);
@@ -504,6 +517,12 @@ static const char *ins_text(const ins *in, const char *src, char *buf, size_t ca
   case INS_FA_BODY_OPEN: return "{" RESUME ";";
   case INS_FA_CLOSE: /* n: 1 + the start of X when its text goes along (plain_chain), else 0 */
     if (!n) return ")";
+    if (n & FA_CALL_BIT) { /* the callee: the chain's characters from X's start */
+      const char *c = src + (n & ~FA_CALL_BIT) - 1, *e = c;
+      while (isalnum((unsigned char)*e) || *e == '_' || *e == '$' || *e == '.') e++;
+      snprintf(buf, cap, ",\"%.*s(...)\")", (int)(e - c), c);
+      break;
+    }
     snprintf(buf, cap, ",\"%.*s\")", (int)(in->off - (n - 1)), src + n - 1);
     break;
   case INS_FA_BODY_CLOSE: return "}";
