@@ -269,12 +269,15 @@ static bool plain_chain(const rw *w, TSNode x) {
          plain_chain(w, ts_node_child_by_field_name(x, "object", 6));
 }
 
-/* Whether X is a call of a plain chain (`f(a)`, `this.items()`), which V8 prints as `f(...)`. */
+/* Whether X is a call of a plain chain (`f(a)`, `this.items()`), which V8 prints as `f(...)`. Not
+ * an optional call (`f?.()`), whose message V8 words otherwise, nor a tagged template. */
 static bool plain_call(const rw *w, TSNode x) {
   if (strcmp(ts_node_type(x), "call_expression")) return false;
   TSNode fn = ts_node_child_by_field_name(x, "function", 8), args = ts_node_child_by_field_name(x, "arguments", 9);
-  return !ts_node_is_null(fn) && !ts_node_is_null(args) && !strcmp(ts_node_type(args), "arguments") &&
-         plain_chain(w, fn);
+  if (ts_node_is_null(fn) || ts_node_is_null(args) || strcmp(ts_node_type(args), "arguments")) return false;
+  for (uint32_t i = 0, nc = ts_node_child_count(x); i < nc; i++)
+    if (!strcmp(ts_node_type(ts_node_child(x, i)), "optional_chain")) return false;
+  return plain_chain(w, fn);
 }
 
 /* INS_FA_CLOSE's n: X is a call, whose callee's text goes along (plain_call). */
