@@ -5,7 +5,9 @@
 // functions: agreement = identical (module_path, qualname, function_id, start_line) entries
 // over all entries of either side; the goal is >= 99.9%. Then a real Express app serving a
 // lodash result runs under the sensor with node_modules included: its answer is unchanged and
-// every function that counted a call has an id hud-index reported. Skipped (77) without npm.
+// every function that counted a call has an id hud-index reported. The rewrite of every file must
+// also be the source plus the insertions it lists, nothing else (stack traces and source maps
+// are computed from them), and still compile. Skipped (77) without npm.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -49,6 +51,18 @@ const compiles = (code) => {
     return false;
   }
 };
+// T's code without the insertions it lists ((line, UTF-16 column, length) triples, in order).
+function stripped(t) {
+  const lines = t.code.split('\n');
+  const ins = t.inserts;
+  for (let k = ins.length - 3; k >= 0; k -= 3) {
+    const [l, c, n] = [ins[k], ins[k + 1], ins[k + 2]];
+    if (lines[l] === undefined || c + n > lines[l].length) return null;
+    lines[l] = lines[l].slice(0, c) + lines[l].slice(c + n);
+  }
+  return lines.join('\n');
+}
+let strippedSame = 0, strippedDiffer = 0;
 const samples = [];
 for (const p of packages) {
   const root = path.join(nm, p);
@@ -70,6 +84,11 @@ for (const p of packages) {
     const t = native.instrument(src, mod, pathToFileURL(file).href, 'javascript');
     if (t.parseErrors) broken++;
     instrumented += t.instrumented;
+    if (stripped(t) === src) strippedSame++;
+    else {
+      strippedDiffer++;
+      if (samples.length < 10) samples.push(`the rewrite is not the source plus its insertions: ${file}`);
+    }
     // Every rewritten CommonJS file must still compile (ES modules: the Express run below).
     if (t.instrumented && !file.endsWith('.mjs') && compiles(src)) {
       if (compiles(t.code)) compiled++;
@@ -100,7 +119,8 @@ console.log(`identity: ${packages.length} packages, ${files} files, ${same} func
   `${onlySensor} only by the sensor, ${onlyIndex} only by hud-index: agreement ${(100 * agreement).toFixed(3)}%`);
 for (const s of samples) console.log(`  ${s}`);
 console.log(`rewrite: ${instrumented} of ${same + onlySensor} functions instrumented; ${broken} files left ` +
-  `as they are (tree-sitter reports a syntax error); ${compiled} rewritten files compile, ${compileFailed} do not`);
+  `as they are (tree-sitter reports a syntax error); ${compiled} rewritten files compile, ${compileFailed} do not; ` +
+  `${strippedSame} files are their source plus the insertions listed, ${strippedDiffer} are not`);
 
 // A real Express app serving a lodash result, with and without the sensor.
 const app = path.join(dir, 'app.cjs');
@@ -137,3 +157,4 @@ assert.ok(called.length > 50, 'express and lodash functions were counted');
 assert.equal(unknown.length, 0);
 assert.ok(agreement >= 0.999, `agreement ${agreement} below 99.9%`);
 assert.equal(compileFailed, 0, 'rewritten files that no longer compile');
+assert.equal(strippedDiffer, 0, 'rewritten files that are not their source plus the insertions listed');
