@@ -203,6 +203,13 @@ function miss(n, ph, o) {
     return h;
   }
   const id = count(n, ph, false);
+  // A sampled caller's calls never make a key (its handle is < 0), so each comes here: while N's
+  // run is on their edge already, each is one decrement there, as in enter(), not a move.
+  const l0 = ru[b + 1];
+  if (ph < 0 && ru[b + 3] === id && l0 > 1) {
+    ru[b + 1] = l0 - 1;
+    return n;
+  }
   const q = ru[b + 4];
   seq(b, q + 1);
   const l = ru[b + 1] - 1;
