@@ -174,7 +174,12 @@ try {
   within('both mean', fns.both.mean_duration, t.own.both / 10);
   within('both self time', fns.both.self_duration_mean, t.own.self / 10); // without spin()'s 10 ms
   assert.deepEqual([fns.loop?.calls, fns.tick?.calls], [1, 202000], 'loop calls');
-  within('loop self time', fns.loop.self_duration_mean, t.own.loop); // without its 2,000 calls of tick()
+  // Without its 2,000 calls of tick(). A timed tick() stands for up to 32 calls, so time the
+  // process waited for a CPU meanwhile (a loaded machine) can move the figure by up to 32 times
+  // as much: that much is allowed beyond the 5%.
+  assert.ok(Math.abs(fns.loop.self_duration_mean - t.own.loop) <= 0.05 * t.own.loop + 32 * t.own.loopWaited,
+    `loop self time: ${(fns.loop.self_duration_mean / 1e6).toFixed(2)} ms, measured ${(t.own.loop / 1e6).toFixed(2)} ms ` +
+    `(5%; waited for a CPU ${(t.own.loopWaited / 1e6).toFixed(2)} ms)`);
   assert.ok(t.own.loopTimed < 1000, `timed calls under one long sampled call: ${t.own.loopTimed} for its 2,000 calls`);
 
   // Backend down: the same results, and the process ends within the exit budget (2 s).
@@ -190,7 +195,8 @@ try {
   console.log(`server: 2 workloads exact (${Object.keys(expected).length} functions, ${Object.keys(callers).length} caller sets); ` +
     `durations spin ${(fns.spin.mean_duration / 1e6).toFixed(2)} ms, sleeper ${(fns.sleeper.mean_duration / 1e6).toFixed(2)} ms, ` +
     `both ${(fns.both.mean_duration / 1e6).toFixed(2)} ms (self ${(fns.both.self_duration_mean / 1e6).toFixed(2)} ms), ` +
-    `loop self ${(fns.loop.self_duration_mean / 1e6).toFixed(2)} ms (${t.own.loopTimed} timed calls) within 5%`);
+    `loop self ${(fns.loop.self_duration_mean / 1e6).toFixed(2)} ms against ${(t.own.loop / 1e6).toFixed(2)} ms ` +
+    `(${t.own.loopTimed} timed calls; waited for a CPU ${(t.own.loopWaited / 1e6).toFixed(2)} ms)`);
 } finally {
   hud.stop();
 }
