@@ -35,6 +35,7 @@ if (!installBenchDeps(out, pkg)) {
 const loop = installInprocLoop(out);
 const cache = process.env.HUD_INSTR_CACHE === '1';
 const CACHE = ['--cache-sim=yes', '--I1=32768,8,64', '--D1=32768,8,64', '--LL=1048576,8,64'];
+const L2 = ['ILmr', 'DLmr', 'DLmw']; // callgrind's last-level misses: instruction reads, data reads and writes
 
 const base = { ...process.env, HUD_STATUS: 'off', HUD_URL: 'http://127.0.0.1:1', XDG_CONFIG_HOME: '/nonexistent-hud-config', HUD_ENABLE: '1' };
 const modes = benchModes(process.env.HUD_BENCH_VARIANTS || 'flows-only:HUD_EXCLUDE_MODULES=** sensor', base);
@@ -172,7 +173,7 @@ function moved(m, es, what) {
 if (cache) {
   // Misses per request (simulated): L1 instruction, L1 data (reads and writes), L2 (all).
   const ev = (m, evs) => [...per[m].values()].reduce((s, v) => s + evs.reduce((t, e) => t + (v[events.indexOf(e)] || 0), 0), 0);
-  const row = (m) => [['L1i', ['I1mr']], ['L1d', ['D1mr', 'D1mw']], ['L2', ['ILmr', 'DLmr', 'DLmw']]]
+  const row = (m) => [['L1i', ['I1mr']], ['L1d', ['D1mr', 'D1mw']], ['L2', L2]]
     .map(([t, evs]) => ({ t, v: ev(m, evs) }));
   console.log('misses per request (simulated: L1i and L1d 32 KiB, L2 1 MiB), and against plain:');
   const p = row('plain');
@@ -180,7 +181,7 @@ if (cache) {
     (m === 'plain' ? '' : ` (${(x.v / p[i].v).toFixed(3)}x)`)).join(', '));
   // L2 misses by kind of code (the collector's included: a larger young generation to scavenge
   // misses there).
-  const l2 = ['ILmr', 'DLmr', 'DLmw'].map((e) => events.indexOf(e));
+  const l2 = L2.map((e) => events.indexOf(e));
   for (const m of names) {
     const sums = {};
     for (const [k, v] of per[m]) sums[kind(k)] = (sums[kind(k)] || 0) + l2.reduce((t, e) => t + v[e], 0);
@@ -191,6 +192,6 @@ for (const m of names.slice(1)) {
   moved(m, [0], 'instructions');
   if (cache) {
     moved(m, [events.indexOf('I1mr')], 'L1i misses');
-    moved(m, ['ILmr', 'DLmr', 'DLmw'].map((e) => events.indexOf(e)), 'L2 misses');
+    moved(m, L2.map((e) => events.indexOf(e)), 'L2 misses');
   }
 }

@@ -212,7 +212,7 @@ function miss(n, ph, o) {
   }
   const q = ru[b + 4];
   seq(b, q + 1);
-  const l = ru[b + 1] - 1;
+  const l = l0 - 1;
   cnt[ru[b + 3]] += ru[b + 2] - ru[b + 1]; // the last run's calls go to its edge (mod 2^32)
   const k = api.k;
   ru[b] = k < 0 ? MISS : ph >= 0 && ph < CALLERS ? ph ^ k : ph === NOBODY ? (ph ^ k) | OUTER : MISS;

@@ -252,16 +252,20 @@ static bool in_suspendable(rw *w, TSNode n, uint32_t *fs) {
   return false;
 }
 
+/* A character of a plain chain (below). */
+static bool chain_char(char ch) {
+  unsigned char c = (unsigned char)ch;
+  return isalnum(c) || c == '_' || c == '$' || c == '.';
+}
+
 /* Whether X is a name, `this` or a chain of `.name`s on one, written without spaces: what V8
  * prints of it in "X is not async iterable", so the runtime can throw that error itself. */
 static bool plain_chain(const rw *w, TSNode x) {
   const char *t = ts_node_type(x);
   uint32_t s = ts_node_start_byte(x), e = ts_node_end_byte(x);
   if (e - s > 200) return false;
-  for (uint32_t i = s; i < e; i++) {
-    unsigned char c = (unsigned char)w->src[i];
-    if (!(isalnum(c) || c == '_' || c == '$' || c == '.')) return false;
-  }
+  for (uint32_t i = s; i < e; i++)
+    if (!chain_char(w->src[i])) return false;
   if (!strcmp(t, "identifier") || !strcmp(t, "this")) return true;
   if (strcmp(t, "member_expression") || ts_node_named_child_count(x) != 2) return false;
   TSNode prop = ts_node_child_by_field_name(x, "property", 8);
@@ -522,7 +526,7 @@ static const char *ins_text(const ins *in, const char *src, char *buf, size_t ca
     if (!n) return ")";
     if (n & FA_CALL_BIT) { /* the callee: the chain's characters from X's start */
       const char *c = src + (n & ~FA_CALL_BIT) - 1, *e = c;
-      while (isalnum((unsigned char)*e) || *e == '_' || *e == '$' || *e == '.') e++;
+      while (chain_char(*e)) e++;
       snprintf(buf, cap, ",\"%.*s(...)\")", (int)(e - c), c);
       break;
     }
