@@ -155,8 +155,9 @@ static void syntax_errors_leave_the_source_alone(void **state) {
 }
 
 /* Only a function's own returns end its call; one with a finally of its own (which runs after
- * its return, in the call) ends in a finally of ours; a bare return and one whose value is on
- * the next line (ASI: returns undefined) keep their meaning. */
+ * its return, in the call) ends in a finally of ours; a bare return, one whose value is on
+ * the next line (ASI: returns undefined) and one of a sequence (`return a, b` returns b, as
+ * TypeScript's scanner relies on) keep their meaning. */
 static void calls_end_where_they_return(void **state) {
   hud_indexer *ix = NULL;
   assert_int_equal(hud_indexer_new(&ix), 0);
@@ -164,7 +165,8 @@ static void calls_end_where_they_return(void **state) {
                           "function a(x) { if (x) return; try { return b(x) } catch (e) { return 2 } }\n"
                           "function c() { try { return 1 } finally { d(function () { return 3 }) } }\n"
                           "function z() { return\n 5 }\n"
-                          "function k() { return {v: 1}}\n",
+                          "function k() { return {v: 1}}\n"
+                          "function s() { return p += 2, t = 3 }\n",
                           NULL);
   assert_string_equal(r->code,
                       "function a(x) {" OPEN(0) " if (x) return __hud.x(__hud_h,__hud_p); try { return" RET
@@ -172,7 +174,8 @@ static void calls_end_where_they_return(void **state) {
                       "function c() {" OPEND(1) " try { return 1 } finally { d(function () {" OPENP(2, 1) " return" RET
                       " 3) " CLOSE "}) } " CLOSEF "}\n"
                       "function z() {" OPEN(3) " return __hud.x(__hud_h,__hud_p)\n 5 " CLOSE "}\n"
-                      "function k() {" OPEN(4) " return" RET " {v: 1})" CLOSE "}\n");
+                      "function k() {" OPEN(4) " return" RET " {v: 1})" CLOSE "}\n"
+                      "function s() {" OPEN(5) " return" RET "( p += 2, t = 3)) " CLOSE "}\n");
   hsn_result_free(r);
   hud_indexer_free(ix);
 }

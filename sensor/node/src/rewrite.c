@@ -393,8 +393,10 @@ static int instrument_return(rw *w, TSNode n) {
       }
     }
     if (ts_node_is_null(arg)) return add_ins(w, kw, ns, INS_RET_BARE, 0);
-    int rc = add_ins(w, kw, ns, INS_RET_OPEN, 0);
-    return rc ? rc : add_ins(w, ts_node_end_byte(arg), ns, INS_RET_CLOSE, 0);
+    /* `return a, b` returns b: as x()'s arguments the comma would pass a instead. */
+    uint32_t seq = strcmp(ts_node_type(arg), "sequence_expression") == 0;
+    int rc = add_ins(w, kw, ns, INS_RET_OPEN, seq);
+    return rc ? rc : add_ins(w, ts_node_end_byte(arg), ns, INS_RET_CLOSE, seq);
   }
   return 0;
 }
@@ -511,9 +513,9 @@ static const char *ins_text(const ins *in, const char *src, char *buf, size_t ca
              kind == INS_CLOSE_EXPR ? ")" : "", n & SUSP_BIT ? ",__hud_i" : "", n & SUSP_BIT ? RESUME ";" : "",
              kind == INS_CLOSE_EXPR ? "}" : "");
     break;
-  case INS_RET_OPEN: return RET_X;
+  case INS_RET_OPEN: return n ? RET_X "(" : RET_X;
   case INS_RET_BARE: return " __hud.x(__hud_h,__hud_p)";
-  case INS_RET_CLOSE: return ")";
+  case INS_RET_CLOSE: return n ? "))" : ")";
   case INS_RESUME_OPEN: return "__hud.v(";
   case INS_SUSPEND: return " __hud.s(__hud_h,__hud_p,";
   case INS_RESUME_CLOSE: return ",__hud_z=1)" RESUME_ARG ")";

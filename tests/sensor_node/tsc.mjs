@@ -1,0 +1,63 @@
+// Node's behaviour unchanged on a large real program: TypeScript's own compiler (typescript
+// 5.9.3, installed by the sensor_node_ts fixture), instrumented whole through
+// HUD_INCLUDE_MODULES (tens of thousands of functions: a scanner of comma expressions and
+// fall-through switches, closures over shared state), type-checks and emits a project of
+// plain JavaScript (the sensor's own lib/*.js with checkJs: diagnostics, .js, .d.ts and source
+// maps). Its diagnostics and every file it writes must be identical to a run without the sensor.
+// The backend is a closed loopback port, so the sensor's sending fails all along.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PKG, OUT, node } from './support.mjs';
+import { NM } from './ts_support.mjs';
+
+const dir = path.join(OUT, 'tsc');
+fs.rmSync(dir, { recursive: true, force: true });
+fs.mkdirSync(path.join(dir, 'proj'), { recursive: true });
+fs.mkdirSync(path.join(dir, 'node_modules'));
+fs.symlinkSync(PKG, path.join(dir, 'node_modules', 'hud-sensor'));
+const lib = path.join(PKG, 'lib');
+const inputs = fs.readdirSync(lib).filter((f) => f.endsWith('.js'));
+for (const f of inputs) fs.copyFileSync(path.join(lib, f), path.join(dir, 'proj', f));
+fs.writeFileSync(path.join(dir, 'proj', 'tsconfig.json'), JSON.stringify({
+  compilerOptions: { allowJs: true, checkJs: true, declaration: true, sourceMap: true, target: 'es2022', module: 'commonjs', types: [] },
+  include: ['*.js'],
+}));
+// The instrumented run reports how many of the compiler's functions the rewrite instrumented.
+const probe = path.join(dir, 'probe.cjs');
+fs.writeFileSync(probe, `process.on('exit', () => process.stderr.write('HUDSTATS ' +
+  JSON.stringify(require(${JSON.stringify(path.join(lib, 'instrument.js'))}).stats) + '\\n'));\n`);
+
+const tsc = path.join(NM, 'typescript', 'bin', 'tsc');
+const run = (name, args, env) => {
+  const r = node([...args, tsc, '-p', 'proj', '--outDir', name], dir, env);
+  assert.ok(r.status === 0 || r.status === 2, `tsc (${name}) exit ${r.status}:\n${r.stderr.slice(-2000)}`);
+  return r;
+};
+const plain = run('plain', []);
+const hud = run('hud', ['--require', probe, '--import', 'hud-sensor/register'], {
+  HUD_ENABLE: '1', HUD_INCLUDE_MODULES: 'typescript', HUD_STATUS: 'stderr', HUD_KEY: 'tsc', HUD_SERVICE: 'tsc',
+});
+
+const diags = plain.stdout.split('\n').filter((l) => /error TS\d+/.test(l)).length;
+assert.ok(diags > 10, `tsc reported only ${diags} diagnostics without the sensor:\n${plain.stdout}`);
+const a = plain.stdout.split('\n'), b = hud.stdout.split('\n');
+const first = a.findIndex((l, k) => l !== b[k]);
+assert.ok(first === -1 && a.length === b.length,
+  `tsc's diagnostics differ with the sensor at line ${first + 1}:\n  plain: ${a[first]}\n  hud:   ${b[first]}`);
+assert.equal(hud.status, plain.status);
+
+const files = fs.readdirSync(path.join(dir, 'plain')).sort();
+assert.ok(files.length >= inputs.length * 3, `tsc wrote only ${files.join(', ')}`);
+assert.deepEqual(fs.readdirSync(path.join(dir, 'hud')).sort(), files);
+for (const f of files) {
+  const x = fs.readFileSync(path.join(dir, 'plain', f), 'utf8'), y = fs.readFileSync(path.join(dir, 'hud', f), 'utf8');
+  assert.ok(x === y, `${f} differs with the sensor`);
+}
+
+const line = hud.stderr.split('\n').find((l) => l.startsWith('HUDSTATS '));
+assert.ok(line, `no stats from the instrumented run:\n${hud.stderr.slice(-2000)}`);
+const stats = JSON.parse(line.slice(9));
+assert.ok(stats.functions > 10000, `the compiler was not instrumented: ${line}`);
+console.log(`sensor_node_tsc: tsc with ${stats.functions} functions instrumented: ${diags} diagnostics and ` +
+  `${files.length} files identical to a run without the sensor`);
