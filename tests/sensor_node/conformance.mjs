@@ -7,7 +7,9 @@
 // lodash result runs under the sensor with node_modules included: its answer is unchanged and
 // every function that counted a call has an id hud-index reported. The rewrite of every file must
 // also be the source plus the insertions it lists, nothing else (stack traces and source maps
-// are computed from them), and still compile. Skipped (77) without npm.
+// are computed from them), and still compile; and with every insertion recognized by its text
+// alone (lib/fntext.js, what Function.prototype.toString() gives), the source. Skipped (77)
+// without npm.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,6 +24,7 @@ const dir = npmInstall('conformance');
 
 const require = createRequire(path.join(PKG, 'index.js'));
 const config = require('./lib/config.js');
+const fntext = require('./lib/fntext.js');
 const { native } = require('./lib/instrument.js');
 const JS = /\.(c|m)?js$/;
 
@@ -62,7 +65,7 @@ function stripped(t) {
   }
   return lines.join('\n');
 }
-let strippedSame = 0, strippedDiffer = 0;
+let strippedSame = 0, strippedDiffer = 0, textDiffer = 0;
 const samples = [];
 for (const p of packages) {
   const root = path.join(nm, p);
@@ -88,6 +91,12 @@ for (const p of packages) {
     else {
       strippedDiffer++;
       if (samples.length < 10) samples.push(`the rewrite is not the source plus its insertions: ${file}`);
+    }
+    // What Function.prototype.toString() gives of its functions: the same with the insertions
+    // recognized by their text alone (lib/fntext.js).
+    if (fntext.original(t.code) !== src) {
+      textDiffer++;
+      if (samples.length < 10) samples.push(`toString() would not give the source's text: ${file}`);
     }
     // Every rewritten CommonJS file must still compile (ES modules: the Express run below).
     if (t.instrumented && !file.endsWith('.mjs') && compiles(src)) {
@@ -120,7 +129,8 @@ console.log(`identity: ${packages.length} packages, ${files} files, ${same} func
 for (const s of samples) console.log(`  ${s}`);
 console.log(`rewrite: ${instrumented} of ${same + onlySensor} functions instrumented; ${broken} files left ` +
   `as they are (tree-sitter reports a syntax error); ${compiled} rewritten files compile, ${compileFailed} do not; ` +
-  `${strippedSame} files are their source plus the insertions listed, ${strippedDiffer} are not`);
+  `${strippedSame} files are their source plus the insertions listed, ${strippedDiffer} are not; ` +
+  `the insertions recognized by their text: ${files - textDiffer} files give their source back, ${textDiffer} do not`);
 
 // A real Express app serving a lodash result, with and without the sensor.
 const app = path.join(dir, 'app.cjs');
@@ -158,3 +168,4 @@ assert.equal(unknown.length, 0);
 assert.ok(agreement >= 0.999, `agreement ${agreement} below 99.9%`);
 assert.equal(compileFailed, 0, 'rewritten files that no longer compile');
 assert.equal(strippedDiffer, 0, 'rewritten files that are not their source plus the insertions listed');
+assert.equal(textDiffer, 0, 'rewritten files whose insertions are not all recognized by their text');

@@ -288,13 +288,15 @@ try {
   for (const [name, args] of Object.entries(apps)) {
     const service = `flows-${name}`;
     const fw = name.replace(/\d*(-worker|-wrapped)?$/, '');
-    let inside;
+    let inside, plainText;
     const app = await start(process.execPath, ['--import', 'hud-sensor/register', ...args],
       { cwd: dir, env: { ...sensorEnv(service), ...wrapped(name) } }, (out) => {
         inside = /"inside":true/.test(out);
+        plainText = /"plainText":true/.test(out);
         return portOf(out);
       });
     if (fw === 'express') assert.equal(inside, !name.endsWith('-wrapped'), `${name}: our statements in Express's layer`);
+    if (fw === 'express') assert.ok(plainText, `${name}: toString() of Express's layer shows our statements`);
     const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats', '/later/1', '/later/2', '/fanout', '/a/item', '/b/item', '/a/item', 'DELETE /b/item'] : requests);
     const got = await Promise.all(order.map(async (p) => {
       const [method, url, n] = /^[A-Z]+ /.test(p) ? p.split(' ') : ['GET', p];

@@ -27,7 +27,10 @@
 #define CLOSE CATCH "__hud.exit(__hud_h,__hud_p)"
 #define RET " __hud.x(__hud_h,__hud_p,"
 #define RETX "return" RET
-#define CLOSEX ")" CATCH
+/* The mark of an insertion that alone could be a bracket of the source's (lib/fntext.js). */
+#define M "/*__hud*/"
+#define RETC M ")"
+#define CLOSEX M ")" CATCH
 #define CLOSES /* can suspend */ \
   "}catch(__hud_e){__hud.fail(__hud_h,__hud_p,__hud_e,__hud_i);throw __hud_e}finally{" RES ";" \
   "__hud.exit(__hud_h,__hud_p)}"
@@ -50,8 +53,8 @@ static void rewrites_blocks_arrows_and_directives(void **state) {
                           "function e() {}\n",
                           "P;");
   assert_string_equal(r->code, "'use strict';P;\n"
-                               "function f() { 'use strict';;" OPEN(0) " return" RET " 1) " CLOSE "}\n"
-                               "const g = (x) => {" OPEN(1) RETX "x + 1" CLOSEX "};\n"
+                               "function f() { 'use strict';;" OPEN(0) " return" RET " 1" RETC " " CLOSE "}\n"
+                               "const g = (x) => {" M OPEN(1) RETX "x + 1" CLOSEX "};\n"
                                "function e() {" OPEN(2) CLOSE "}\n");
   assert_int_equal(r->instrumented, 3);
   assert_int_equal(r->nfns, 3);
@@ -85,7 +88,7 @@ static void nested_arrows_close_inner_first(void **state) {
   hud_indexer *ix = NULL;
   assert_int_equal(hud_indexer_new(&ix), 0);
   hsn_result *r = rewrite(ix, "const c = (a) => (b) => a + b;", NULL);
-  assert_string_equal(r->code, "const c = (a) => {" OPEND(0) RETX "(b) => {" OPENP(1, 0) RETX "a + b" CLOSEX
+  assert_string_equal(r->code, "const c = (a) => {" M OPEND(0) RETX "(b) => {" M OPENP(1, 0) RETX "a + b" CLOSEX
                                "}" CLOSEX "};");
   hsn_result_free(r);
   hud_indexer_free(ix);
@@ -97,9 +100,9 @@ static void nested_functions_take_the_lexical_flow(void **state) {
   hud_indexer *ix = NULL;
   assert_int_equal(hud_indexer_new(&ix), 0);
   hsn_result *r = rewrite(ix, "function a(cb = () => 1) { return function b() { return () => 2 } }", NULL);
-  assert_string_equal(r->code, "function a(cb = () => {" OPEN(1) RETX "1" CLOSEX "}) {" OPEND(0)
-                               " return" RET " function b() {" OPENPD(2, 0) " return" RET " () => {" OPENP(3, 2) RETX "2"
-                               CLOSEX "}) " CLOSE "}) " CLOSE "}");
+  assert_string_equal(r->code, "function a(cb = () => {" M OPEN(1) RETX "1" CLOSEX "}) {" OPEND(0)
+                               " return" RET " function b() {" OPENPD(2, 0) " return" RET " () => {" M OPENP(3, 2) RETX "2"
+                               CLOSEX "}" RETC " " CLOSE "}" RETC " " CLOSE "}");
   hsn_result_free(r);
   hud_indexer_free(ix);
 }
@@ -136,7 +139,7 @@ static void typescript_signatures_are_not_functions(void **state) {
   assert_int_equal(hsn_rewrite(ix, HUD_LANG_TYPESCRIPT, "a.ts", "", src, strlen(src), NULL, &r), 0);
   assert_int_equal(r->instrumented, 2);
   assert_string_equal(r->fns[0].qualname, "A.n");
-  assert_non_null(strstr(r->code, "abstract m(): void; n(x: number): number {" OPEN(0) " return" RET " x) " CLOSE "}"));
+  assert_non_null(strstr(r->code, "abstract m(): void; n(x: number): number {" OPEN(0) " return" RET " x" RETC " " CLOSE "}"));
   assert_non_null(strstr(r->code, "function o(a: string): void;\nfunction o(a: any) {" OPEN(1) CLOSE "}"));
   hsn_result_free(r);
   hud_indexer_free(ix);
@@ -170,12 +173,12 @@ static void calls_end_where_they_return(void **state) {
                           NULL);
   assert_string_equal(r->code,
                       "function a(x) {" OPEN(0) " if (x) return __hud.x(__hud_h,__hud_p); try { return" RET
-                      " b(x)) } catch (e) { return" RET " 2) } " CLOSE "}\n"
+                      " b(x)" RETC " } catch (e) { return" RET " 2" RETC " } " CLOSE "}\n"
                       "function c() {" OPEND(1) " try { return 1 } finally { d(function () {" OPENP(2, 1) " return" RET
-                      " 3) " CLOSE "}) } " CLOSEF "}\n"
+                      " 3" RETC " " CLOSE "}) } " CLOSEF "}\n"
                       "function z() {" OPEN(3) " return __hud.x(__hud_h,__hud_p)\n 5 " CLOSE "}\n"
-                      "function k() {" OPEN(4) " return" RET " {v: 1})" CLOSE "}\n"
-                      "function s() {" OPEN(5) " return" RET "( p += 2, t = 3)) " CLOSE "}\n");
+                      "function k() {" OPEN(4) " return" RET " {v: 1}" RETC CLOSE "}\n"
+                      "function s() {" OPEN(5) " return" RET M "( p += 2, t = 3" RETC RETC " " CLOSE "}\n");
   hsn_result_free(r);
   hud_indexer_free(ix);
 }
@@ -192,7 +195,7 @@ static void slots_renumber_and_leave_out(void **state) {
                    0);
   assert_int_equal(r->instrumented, 1);
   assert_string_equal(r->code, "function a() { return 1 }\n"
-                               "function b() {" OPEN(7) " return" RET " 2) " CLOSE "}\n"
+                               "function b() {" OPEN(7) " return" RET " 2" RETC " " CLOSE "}\n"
                                "const c = () => 3;\n");
   assert_int_equal(r->nfns, 3); /* the index's own table is still reported */
   hsn_result_free(r);
@@ -221,7 +224,7 @@ static void suspensions_pop_and_push(void **state) {
                       " f() } " CLOSES "}\n"
                       "function* g() {" OPENS(1) " const v = " R "yield" S " 1" RC "; " R "yield __hud.s(__hud_h,__hud_p,void 0" RC "; " R
                       "yield*" S " g()" RC " " CLOSES "}\n"
-                      "async () => {" OPENS(2) "return(" R "await" S " " R "await" S " x" RC RC ")" CLOSES "};\n"
+                      "async () => {" M OPENS(2) "return(" R "await" S " " R "await" S " x" RC RC M ")" CLOSES "};\n"
                       "function s() {" OPEN(3) " try { f() } catch { } " CLOSE "}\n"
                       "await top;\n");
   assert_false(r->fns[0].is_generator);
@@ -231,25 +234,25 @@ static void suspensions_pop_and_push(void **state) {
               "async function l(it) { for await (const x of it) f(x); out: for await (const y of it) { g(y) } }\n",
               NULL);
   /* A name is given as text too: the runtime throws V8's "it is not async iterable" itself. */
-  assert_string_equal(r->code, "async function l(it) {" OPENS(0) " {for await (const x of  " FA "it,\"it\")) {" R0
-                               "f(x);};" RES "} {out: for await (const y of  " FA "it,\"it\")) {" R0
+  assert_string_equal(r->code, "async function l(it) {" OPENS(0) " {" M "for await (const x of  " FA "it,\"it\"" M ")) {" M R0
+                               "f(x);" M "};" RES "} {" M "out: for await (const y of  " FA "it,\"it\"" M ")) {" R0
                                " g(y) };" RES "} " CLOSES "}\n");
   hsn_result_free(r);
   /* So is a chain of names written without spaces; anything else is not. */
   r = rewrite(ix, "async function n(o) { for await (const x of this.q.r) f(x); for await (const y of o . a) f(y) }\n", NULL);
-  assert_string_equal(r->code, "async function n(o) {" OPENS(0) " {for await (const x of  " FA "this.q.r,\"this.q.r\")) {" R0
-                               "f(x);};" RES "} {for await (const y of  " FA "o . a)) {" R0 "f(y)};" RES "} " CLOSES "}\n");
+  assert_string_equal(r->code, "async function n(o) {" OPENS(0) " {" M "for await (const x of  " FA "this.q.r,\"this.q.r\"" M ")) {" M R0
+                               "f(x);" M "};" RES "} {" M "for await (const y of  " FA "o . a" M ")) {" M R0 "f(y)" M "};" RES "} " CLOSES "}\n");
   hsn_result_free(r);
   /* A call of such a chain gives its text as V8 prints it; an optional call (which V8 words
    * otherwise) does not, nor a call of anything else. */
   r = rewrite(ix, "async function c(o) { for await (const x of this.q.r(1, o)) f(x); for await (const y of o.a?.()) f(y) }\n", NULL);
-  assert_string_equal(r->code, "async function c(o) {" OPENS(0) " {for await (const x of  " FA "this.q.r(1, o),\"this.q.r(...)\")) {"
-                               R0 "f(x);};" RES "} {for await (const y of  " FA "o.a?.())) {" R0 "f(y)};" RES "} " CLOSES "}\n");
+  assert_string_equal(r->code, "async function c(o) {" OPENS(0) " {" M "for await (const x of  " FA "this.q.r(1, o),\"this.q.r(...)\"" M ")) {"
+                               M R0 "f(x);" M "};" RES "} {" M "for await (const y of  " FA "o.a?.()" M ")) {" M R0 "f(y)" M "};" RES "} " CLOSES "}\n");
   hsn_result_free(r);
   /* Minified (esbuild): `of(` with no space still parses after the wrapper goes in. */
   r = rewrite(ix, "async function m(it){for await(const x of(0,it))f(x)}\n", NULL);
-  assert_string_equal(r->code, "async function m(it){" OPENS(0) "{for await(const x of " FA "(0,it))){" R0
-                               "f(x)};" RES "}" CLOSES "}\n");
+  assert_string_equal(r->code, "async function m(it){" OPENS(0) "{" M "for await(const x of " FA "(0,it)" M ")){" M R0
+                               "f(x)" M "};" RES "}" CLOSES "}\n");
   hsn_result_free(r);
   hud_indexer_free(ix);
 }

@@ -676,6 +676,7 @@ function install() {
   // global `__hud` (which they call) has the hooks: not under another copy's older runtime.
   const edit = runtime.setFrameworkHooks(inside) && process.env.HUD_FRAMEWORK_SOURCE !== '0';
   const edited = new Set();
+  if (edit) require('./fntext').addStatements([...sources.values()].flat().flatMap(([, before, after]) => [before, after]));
   const cjs = require('./cjs');
   cjs.onSource((content, filename) => {
     if (!edit || !filename.includes('node_modules')) return content;

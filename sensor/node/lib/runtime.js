@@ -491,6 +491,7 @@ function counts() {
 function install() {
   if (globalThis.__hud) return globalThis.__hud;
   reload();
+  require('./fntext').install(); // toString() of an instrumented function: its source's text
   Object.seal(api);
   Object.defineProperty(globalThis, '__hud', { value: api, enumerable: false });
   return api;

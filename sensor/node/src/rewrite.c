@@ -66,6 +66,9 @@ enum {
 #define PLAIN_BIT 0x40000000u
 #define EXIT "__hud.exit(__hud_h,__hud_p)"
 #define RET_X " __hud.x(__hud_h,__hud_p," /* its returned value follows */
+/* Marks the insertions whose text alone could be the source's (a bracket), so that
+ * lib/fntext.js can take every insertion out of a function's toString() text again. */
+#define MARK "/*__hud*/"
 #define RESUME "__hud_p=__hud.r(__hud_h,__hud_p,__hud_i,__hud_z),__hud_z=0"
 #define RESUME_ARG "," RESUME
 
@@ -496,13 +499,13 @@ static const char *ins_text(const ins *in, const char *src, char *buf, size_t ca
     break;
   case INS_OPEN_EXPR:
     open_decls(in, decls, sizeof decls);
-    snprintf(buf, cap, "{%s;try{return%s", decls, n & PLAIN_BIT ? RET_X : "(");
+    snprintf(buf, cap, "{" MARK "%s;try{return%s", decls, n & PLAIN_BIT ? RET_X : "(");
     break;
   case INS_CLOSE_BLOCK:
   case INS_CLOSE_EXPR:
     if (n & PLAIN_BIT) {
       snprintf(buf, cap, "%s}catch(__hud_e){__hud.fail(__hud_h,__hud_p,__hud_e);" EXIT ";throw __hud_e}%s",
-               kind == INS_CLOSE_EXPR ? ")" : "", kind == INS_CLOSE_EXPR ? "}" : EXIT);
+               kind == INS_CLOSE_EXPR ? MARK ")" : "", kind == INS_CLOSE_EXPR ? "}" : EXIT);
       break;
     }
     /* A function that can suspend may end resumed by a rejection, gen.return() or gen.throw()
@@ -510,31 +513,31 @@ static const char *ins_text(const ins *in, const char *src, char *buf, size_t ca
     snprintf(buf, cap,
              "%s}catch(__hud_e){__hud.fail(__hud_h,__hud_p,__hud_e%s);throw __hud_e}"
              "finally{%s__hud.exit(__hud_h,__hud_p)}%s",
-             kind == INS_CLOSE_EXPR ? ")" : "", n & SUSP_BIT ? ",__hud_i" : "", n & SUSP_BIT ? RESUME ";" : "",
+             kind == INS_CLOSE_EXPR ? MARK ")" : "", n & SUSP_BIT ? ",__hud_i" : "", n & SUSP_BIT ? RESUME ";" : "",
              kind == INS_CLOSE_EXPR ? "}" : "");
     break;
-  case INS_RET_OPEN: return n ? RET_X "(" : RET_X;
+  case INS_RET_OPEN: return n ? RET_X MARK "(" : RET_X;
   case INS_RET_BARE: return " __hud.x(__hud_h,__hud_p)";
-  case INS_RET_CLOSE: return n ? "))" : ")";
+  case INS_RET_CLOSE: return n ? MARK ")" MARK ")" : MARK ")";
   case INS_RESUME_OPEN: return "__hud.v(";
   case INS_SUSPEND: return " __hud.s(__hud_h,__hud_p,";
   case INS_RESUME_CLOSE: return ",__hud_z=1)" RESUME_ARG ")";
   case INS_SUSPEND_BARE: return " __hud.s(__hud_h,__hud_p,void 0,__hud_z=1)" RESUME_ARG ")";
   case INS_RESUME_STMT: return RESUME ";";
-  case INS_FA_BLOCK: return "{";
+  case INS_FA_BLOCK: return "{" MARK;
   case INS_FA_OPEN: return " __hud.fa(__hud_h,()=>(__hud_z=1,__hud_p),"; /* minified `of(x)`: not `of__hud` */
-  case INS_FA_BODY_OPEN: return "{" RESUME ";";
+  case INS_FA_BODY_OPEN: return "{" MARK RESUME ";";
   case INS_FA_CLOSE: /* n: 1 + the start of X when its text goes along (plain_chain), else 0 */
-    if (!n) return ")";
+    if (!n) return MARK ")";
     if (n & FA_CALL_BIT) { /* the callee: the chain's characters from X's start */
       const char *c = src + (n & ~FA_CALL_BIT) - 1, *e = c;
       while (chain_char(*e)) e++;
-      snprintf(buf, cap, ",\"%.*s(...)\")", (int)(e - c), c);
+      snprintf(buf, cap, ",\"%.*s(...)\"" MARK ")", (int)(e - c), c);
       break;
     }
-    snprintf(buf, cap, ",\"%.*s\")", (int)(in->off - (n - 1)), src + n - 1);
+    snprintf(buf, cap, ",\"%.*s\"" MARK ")", (int)(in->off - (n - 1)), src + n - 1);
     break;
-  case INS_FA_BODY_CLOSE: return "}";
+  case INS_FA_BODY_CLOSE: return MARK "}";
   case INS_FA_END: return ";" RESUME "}";
   }
   return buf;

@@ -14,7 +14,9 @@ async function run(n) {
     caught = `${err.constructor.name}: ${err.message}`;
   }
   return { total: cart.total, later: await s.later(cart.total), caught, name: run.name, length: s.refuse.length,
-    rewritten: String(s.price).includes('__hud') };
+    // V8's own text (another context's toString: the sensor's gives the source's text).
+    rewritten: require('node:vm').runInNewContext('Function.prototype.toString').call(s.price).includes('__hud'),
+    text: String(s.price).includes('__hud') };
 }
 
 run(workerData.n).then((r) => {

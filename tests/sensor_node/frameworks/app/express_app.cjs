@@ -84,8 +84,12 @@ app.use(function errorHandler(err, req, res, next) {
 });
 // inside: Express's layer carries the sensor's statements (tests/sensor_node/frameworks.mjs).
 const layer = Object.values(require.cache).find((m) => /[\\/](lib[\\/]router|router[\\/]lib)[\\/]layer\.js$/.test(m.id));
-const inside = !!layer && /__hud\.fw/.test(String(layer.exports.prototype.handle_request || layer.exports.prototype.handleRequest));
-const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port, inside })));
+// V8's own text: another context's toString (the sensor's gives the source's text, `plainText`).
+const v8Text = require('node:vm').runInNewContext('Function.prototype.toString');
+const handle = layer && (layer.exports.prototype.handle_request || layer.exports.prototype.handleRequest);
+const inside = !!layer && /__hud\.fw/.test(v8Text.call(handle));
+const plainText = !layer || !String(handle).includes('__hud');
+const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port, inside, plainText })));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 // In a worker (in_worker.cjs), which SIGTERM does not reach: the main thread's 'stop'. Closing the
 // server first lets the last responses end ('close', where their requests are recorded).
