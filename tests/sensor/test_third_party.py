@@ -1,6 +1,6 @@
 """Third-party code nobody here wrote, checked against an exact reference in the same process:
-pygments, jinja2 (sync and async rendering), SQLAlchemy 1.4 (ORM on in-memory SQLite) and
-yaml + dateutil (error paths included) run under the sensor with the whole library instrumented
+pygments, jinja2 (sync and async rendering), SQLAlchemy 1.4 (ORM on in-memory SQLite),
+yaml + dateutil (error paths included) and three parsers (pyflakes, sqlparse, pyparsing) run under the sensor with the whole library instrumented
 (HUD_INCLUDE_MODULES) while workloads/exact_tracer.py records the same run through sys.settrace.
 For every function: the count, every caller edge (caller function and call-site line) and the
 exceptions escaping it by type must be equal; the program's output must equal a plain run's."""
@@ -14,7 +14,8 @@ from sensor_support import WORKLOADS, Listener, check, declarations, run, sensor
 
 DRIVER = os.path.join(WORKLOADS, "third_party.py")
 LIBS = {"pygments": "pygments,pygments.*", "jinja2": "jinja2,jinja2.*,markupsafe,markupsafe.*",
-        "sqlalchemy": "sqlalchemy,sqlalchemy.*", "yaml_dateutil": "yaml,yaml.*,dateutil,dateutil.*"}
+        "sqlalchemy": "sqlalchemy,sqlalchemy.*", "yaml_dateutil": "yaml,yaml.*,dateutil,dateutil.*",
+        "parsers": "pyflakes,pyflakes.*,sqlparse,sqlparse.*,pyparsing,pyparsing.*"}
 
 
 def sensor_view(batches):

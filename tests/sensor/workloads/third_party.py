@@ -1,6 +1,7 @@
 """Third-party libraries (Debian's python3-* packages) doing ordinary work, run under the sensor
 with the library instrumented and exact_tracer recording the same process (test_third_party.py).
-Usage: third_party.py LIBRARY OUT.json; LIBRARY is pygments, jinja2, sqlalchemy or yaml_dateutil."""
+Usage: third_party.py LIBRARY OUT.json; LIBRARY is pygments, jinja2, sqlalchemy, yaml_dateutil or
+parsers (pyflakes, sqlparse, pyparsing)."""
 
 import gc
 import importlib.util
@@ -10,7 +11,7 @@ import sys
 import exact_tracer
 
 PACKAGES = {"pygments": ["pygments"], "jinja2": ["jinja2", "markupsafe"], "sqlalchemy": ["sqlalchemy"],
-            "yaml_dateutil": ["yaml", "dateutil"]}
+            "yaml_dateutil": ["yaml", "dateutil"], "parsers": ["pyflakes", "sqlparse", "pyparsing"]}
 
 
 def run_pygments():
@@ -134,6 +135,52 @@ def run_yaml_dateutil():
     start = parser.parse("2024-01-01")
     out += len(list(rrule.rrule(rrule.WEEKLY, count=10, dtstart=start)))
     out += (start + relativedelta.relativedelta(months=+1, weekday=relativedelta.FR(-1))).day
+    return out
+
+
+def run_parsers():
+    """Three parsers of other languages: pyflakes over real Python (its AST visitors, recursion,
+    messages), sqlparse (a lexer, grouping, formatting) and pyparsing (combinators, packrat,
+    parse failures raised and caught)."""
+    import pyparsing as pp
+    import sqlparse
+    from pyflakes import api, reporter
+    out = 0
+
+    class Count(reporter.Reporter):
+        def __init__(self):
+            self.n = 0
+
+        def unexpectedError(self, filename, message):
+            self.n += 1
+
+        def syntaxError(self, filename, msg, lineno, offset, text):
+            self.n += 100
+
+        def flake(self, message):
+            self.n += len(str(message))
+    for src in (exact_tracer.__file__, __file__):
+        with open(src) as fh:
+            text = fh.read()
+        r = Count()
+        out += api.check(text, src, r) + r.n
+    r = Count()
+    out += api.check("import os\ndef f(:\n", "bad.py", r) + r.n
+    sql = ("select a.id, count(*) as n from orders a join users u on u.id = a.user_id "
+           "where a.total > 10 and u.name like 'x%' group by a.id having n > 2 order by n desc; "
+           "insert into t (a, b) values (1, 'two'); update t set b = null where a in (select 1);")
+    for stmt in sqlparse.parse(sql):
+        out += len(stmt.tokens) + len(str(stmt))
+    out += len(sqlparse.format(sql, reindent=True, keyword_case="upper"))
+    out += len(sqlparse.split(sql))
+    num = pp.pyparsing_common.number
+    expr = pp.infix_notation(num | pp.Word(pp.alphas), [(pp.one_of("* /"), 2, pp.OpAssoc.LEFT),
+                                                         (pp.one_of("+ -"), 2, pp.OpAssoc.LEFT)])
+    for text in ("1 + 2 * x - 4 / (5 + y)", "((a))", "3 * (4 + 5) * 6", "1 + + 2", "(1 + 2"):
+        try:
+            out += len(str(expr.parse_string(text, parse_all=True)))
+        except pp.ParseException as e:
+            out += e.loc
     return out
 
 
