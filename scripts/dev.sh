@@ -14,7 +14,7 @@ DEB_PACKAGES=(
   libcmocka-dev libmicrohttpd-dev libsqlite3-dev zlib1g-dev libssl-dev openssl ca-certificates
   nodejs npm python3 python3-dev tmux universal-ctags
   python3-flask python3-fastapi python3-starlette python3-django python3-celery python3-redis redis-server gunicorn python3-uvicorn wrk
-  python3-sqlalchemy python3-pygments python3-jinja2 python3-yaml python3-dateutil
+  python3-sqlalchemy python3-pygments python3-jinja2 python3-yaml python3-dateutil python3-pyflakes python3-sqlparse python3-pyparsing
   libpython3.11-testsuite clickhouse-server
   neovim chromium emacs-nox elpa-eglot patchelf jq valgrind
 )
