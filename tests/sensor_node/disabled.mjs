@@ -16,7 +16,9 @@ const ret = process.argv[2] === 'init' ? require('hud-sensor').init() : null;
 const maps = require('node:fs').readFileSync('/proc/self/maps', 'utf8');
 process.stdout.write(JSON.stringify({
   ret, hud: typeof globalThis.__hud, addon: maps.includes('hud_sensor.node'),
-  compile: compile.name, // Node's is anonymous; the sensor's is hudCompile
+  // Node's is anonymous; the sensor's is hudCompile in V8's own text (another context's
+  // toString: the sensor's gives Node's text, and its name is Node's).
+  compile: /function hudCompile/.test(require('node:vm').runInNewContext('Function.prototype.toString').call(compile)) ? 'hudCompile' : compile.name,
   prepare: Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace')?.value?.name ?? 'accessor',
   loaded: Object.keys(require.cache).filter((f) => f.includes('hud-sensor')).map((f) => path.basename(f)),
 }) + '\\n');

@@ -296,7 +296,7 @@ try {
         return portOf(out);
       });
     if (fw === 'express') assert.equal(inside, !name.endsWith('-wrapped'), `${name}: our statements in Express's layer`);
-    if (fw === 'express') assert.ok(plainText, `${name}: toString() of Express's layer shows our statements`);
+    if (fw === 'express') assert.ok(plainText, `${name}: toString() of Express's layer is not its source's text`);
     const order = interleave(fw === 'express' ? [...requests, 'PUT /notes/1 1', 'PUT /notes/2 2', '/stats', '/later/1', '/later/2', '/fanout', '/a/item', '/b/item', '/a/item', 'DELETE /b/item'] : requests);
     const got = await Promise.all(order.map(async (p) => {
       const [method, url, n] = /^[A-Z]+ /.test(p) ? p.split(' ') : ['GET', p];

@@ -1,6 +1,7 @@
 // Function.prototype.toString() is the same with and without the sensor (fixtures/texts.cjs:
 // every form the rewrite instruments, classes and their members, nested arrows, for await,
-// a bound and a native function, toString's own text and its TypeError), and a function's text
+// a bound and a native function, toString's own text and its TypeError, Node's functions the
+// sensor wraps: Module.prototype._compile and process.emit), and a function's text
 // compiled again where no `__hud` exists (a fresh context, as a worker pool or a browser's
 // page.evaluate() does) runs as without the sensor. Also checks that the functions really are
 // instrumented (the sensor's hooks are in V8's text of them).

@@ -17,7 +17,7 @@ function install(opts) {
   if (installed) return;
   installed = true;
   const compile = Module.prototype._compile;
-  Module.prototype._compile = function hudCompile(content, filename) {
+  Module.prototype._compile = require('./fntext').disguise(function hudCompile(content, filename) {
     if (typeof content === 'string' && wanted(filename, opts)) {
       const code = rewrite(content, filename, filename, pathToFileURL(filename).href, opts);
       if (code !== null) content = code;
@@ -34,7 +34,7 @@ function install(opts) {
     } finally {
       stack.lowerOwn(limit);
     }
-  };
+  }, compile);
 }
 
 module.exports = { install, onLoaded: (fn) => (loaded = fn), onSource: (fn) => (source = fn) };

@@ -40,6 +40,21 @@ function original(text) {
   return text.includes('__hud') ? text.replace(re, '') : text;
 }
 
+// Wrappers of ours that stand for a function (a framework's method, an application's handler):
+// their toString() is that function's, and so are their name and length.
+const aliases = new WeakMap();
+function disguise(wrapper, fn) {
+  if (typeof fn !== 'function') return wrapper;
+  aliases.set(wrapper, fn);
+  try {
+    Object.defineProperty(wrapper, 'name', { value: fn.name, configurable: true });
+    Object.defineProperty(wrapper, 'length', { value: fn.length, configurable: true });
+  } catch {
+    // a name or length the function made read-only and non-configurable: ours stays
+  }
+  return wrapper;
+}
+
 let installed = false;
 function install() {
   if (installed) return;
@@ -49,10 +64,12 @@ function install() {
   // Its own text is the native one's ("function toString() { [native code] }").
   const toString = function toString() {
     if (this === toString) return apply(native, native, []);
-    const text = apply(native, this, []);
+    let fn = this;
+    for (let a = aliases.get(fn); a !== undefined; a = aliases.get(fn)) fn = a;
+    const text = apply(native, fn, []);
     return text.includes('__hud') ? original(text) : text;
   };
   Function.prototype.toString = toString;
 }
 
-module.exports = { original, install, addStatements };
+module.exports = { original, install, addStatements, disguise };

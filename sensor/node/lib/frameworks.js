@@ -15,6 +15,7 @@ const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const stack = require('./stack');
 const sourcepatch = require('./sourcepatch');
+const { disguise } = require('./fntext');
 
 const kRec = Symbol('hud.flow');
 const kMount = Symbol('hud.mount');
@@ -202,11 +203,11 @@ function startRequest(req, res) {
 function expressApplication(app, inside) {
   if (inside) return;
   const handle = app.handle;
-  app.handle = function hudHandle(req, res, callback) {
+  app.handle = disguise(function hudHandle(req, res, callback) {
     const rec = startRequest(req, res);
     if (rec === undefined) return passOn(handle, this, req, res, callback);
     return inFlow(rec, handle, this, req, res, callback);
-  };
+  }, handle);
 }
 
 // An error a layer passed to next: the request's exception (until handled). Seen where Express
@@ -233,11 +234,11 @@ function finalOf(rec, out) {
 function expressRouter(proto, inside) {
   const handle = proto.handle;
   if (!inside)
-    proto.handle = function hudRouterHandle(req, res, out) {
+    proto.handle = disguise(function hudRouterHandle(req, res, out) {
       return handle.call(this, req, res, finalOf(recOf(req), out));
-    };
+    }, handle);
   const use = proto.use;
-  proto.use = function hudUse(...args) {
+  proto.use = disguise(function hudUse(...args) {
     const n = this.stack.length;
     const r = use.apply(this, args);
     // As express: a path first (a string, a pattern, an array of them), else functions at '/'.
@@ -246,7 +247,7 @@ function expressRouter(proto, inside) {
       : typeof args[0] === 'string' ? args[0].replace(/\/+$/, '') : String(args[0]);
     for (let i = n; i < this.stack.length; i++) if (p) this.stack[i][kMount] = p;
     return r;
-  };
+  }, use);
 }
 
 // A mount layer (MOUNT: its path template) adds it to the request's base while its router or
@@ -266,7 +267,7 @@ function expressLayer(Layer, inside) {
   const handleRequest = Layer.prototype[key];
   // Every layer runs its handler in the request's flow; a mount layer adds its path template.
   if (!inside)
-    Layer.prototype[key] = function hudHandleRequest(req, res, next) {
+    Layer.prototype[key] = disguise(function hudHandleRequest(req, res, next) {
       const rec = recOf(req);
       if (!rec) return passOn(handleRequest, this, req, res, next);
       const mount = this[kMount];
@@ -280,13 +281,13 @@ function expressLayer(Layer, inside) {
         runtime.leaveFlow(state);
         stack.lowerOwn(limit);
       }
-    };
+    }, handleRequest);
   // An error handler (called also when a rejected promise passed its error on, Express 5): the
   // error passed on to next is the request's exception until handled. An error path, wrapped
   // also when the file has our statements.
   const ekey = typeof Layer.prototype.handleError === 'function' ? 'handleError' : 'handle_error';
   const handleError = Layer.prototype[ekey];
-  Layer.prototype[ekey] = function hudHandleError(err, req, res, next) {
+  Layer.prototype[ekey] = disguise(function hudHandleError(err, req, res, next) {
     const rec = req && recOf(req);
     if (!rec) return passOn(handleError, this, err, req, res, next);
     keepErr(rec, err);
@@ -298,7 +299,7 @@ function expressLayer(Layer, inside) {
       runtime.leaveFlow(state);
       stack.lowerOwn(limit);
     }
-  };
+  }, handleError);
 }
 
 // ROUTE matched REC's request: what follows runs in the flow of (method, mount paths + route
@@ -321,12 +322,12 @@ function expressRoute(Route, inside) {
   if (inside) return;
   const dispatch = Route.prototype.dispatch;
   // Its handlers run in the request's flow even when called from a body parser's stream event.
-  Route.prototype.dispatch = function hudDispatch(req, res, done) {
+  Route.prototype.dispatch = disguise(function hudDispatch(req, res, done) {
     const rec = recOf(req);
     if (!rec) return passOn(dispatch, this, req, res, done);
     routeFlow(this, rec);
     return inFlow(rec, dispatch, this, req, res, done);
-  };
+  }, dispatch);
 }
 
 // What the statements put into Express's per-request functions call (`__hud.fw`): the work of
@@ -373,11 +374,11 @@ const sources = new Map([
 // route's handler wrapped at registration (onRoute) to run in its request's flow, and hooks of
 // ours first in the later stages start them in it.
 function fastifyHandler(handler) {
-  return function hudHandler(request, reply) {
+  return disguise(function hudHandler(request, reply) {
     const rec = request && request[kRec];
     if (!rec) return passOn(handler, this, request, reply);
     return inFlow(rec, handler, this, request, reply);
-  };
+  }, handler);
 }
 
 // A hook of ours in a Fastify hook chain: the chain's frames that called it (hookIterator and
@@ -467,7 +468,7 @@ function fastifyModule(mod) {
 // ---- Koa 2 and 3 (@koa/router sets ctx._matchedRoute before the route's middleware runs) ----
 function koaApplication(Application) {
   const handleRequest = Application.prototype.handleRequest;
-  Application.prototype.handleRequest = function hudHandleRequest(ctx, fnMiddleware) {
+  Application.prototype.handleRequest = disguise(function hudHandleRequest(ctx, fnMiddleware) {
     const rec = (ctx[kRec] = new Rec(ctx.method));
     let matched;
     Object.defineProperty(ctx, '_matchedRoute', {
@@ -480,13 +481,13 @@ function koaApplication(Application) {
       },
     });
     const onerror = ctx.onerror;
-    ctx.onerror = function hudOnerror(err) {
+    ctx.onerror = disguise(function hudOnerror(err) {
       if (err !== null && err !== undefined) rec.err = err;
       return passOn(onerror, this, err);
-    };
+    }, onerror);
     onEnd(ctx.res, rec);
     return inFlow(rec, handleRequest, this, ctx, fnMiddleware);
-  };
+  }, handleRequest);
 }
 
 // koa-compose (Koa's middleware and @koa/router's route chains): each middleware runs in its
@@ -496,11 +497,11 @@ function koaScoped(fn) {
   if (typeof fn !== 'function') return fn;
   let w = scopedMw.get(fn);
   if (w === undefined) {
-    w = function hudMiddleware(ctx, next) {
+    w = disguise(function hudMiddleware(ctx, next) {
       const rec = ctx !== null && typeof ctx === 'object' ? ctx[kRec] : undefined;
       if (rec === undefined) return passOn(fn, this, ctx, next);
       return inFlow(rec, fn, this, ctx, next);
-    };
+    }, fn);
     scopedMw.set(fn, w);
   }
   return w;
@@ -513,14 +514,14 @@ function koaCompose(mod) {
     return compose.call(this, Array.isArray(middleware) ? middleware.map(koaScoped) : middleware);
   }
   Object.assign(hudCompose, compose);
-  mod.exports = hudCompose;
+  mod.exports = disguise(hudCompose, compose);
 }
 
 // ---- BullMQ: a Worker's processor runs each job as a queue flow (task = job name) ----
 function bullmqWorker(Worker) {
   const call = Worker.prototype.callProcessJob;
   if (typeof call !== 'function') return;
-  Worker.prototype.callProcessJob = function hudCallProcessJob(job, ...rest) {
+  Worker.prototype.callProcessJob = disguise(function hudCallProcessJob(job, ...rest) {
     const rec = new Rec('');
     rec.flow = queueFlow(String(job && job.name), String(this.name));
     link(rec);
@@ -552,7 +553,7 @@ function bullmqWorker(Worker) {
         throw err;
       },
     );
-  };
+  }, call);
 }
 
 // A sandboxed processor (a file BullMQ runs in a child process or a worker thread): the parent's
@@ -561,7 +562,7 @@ function bullmqWorker(Worker) {
 function bullmqChild(ChildProcessor) {
   const start = ChildProcessor && ChildProcessor.prototype.start;
   if (typeof start !== 'function') return;
-  ChildProcessor.prototype.start = function hudStart(jobJson, ...rest) {
+  ChildProcessor.prototype.start = disguise(function hudStart(jobJson, ...rest) {
     const job = jobJson !== null && typeof jobJson === 'object' ? jobJson : {};
     const limit = stack.raiseOwn();
     const state = runtime.enterFlow(queueFlow(String(job.name), String(job.queueName)));
@@ -571,7 +572,7 @@ function bullmqChild(ChildProcessor) {
       runtime.leaveFlow(state);
       stack.lowerOwn(limit);
     }
-  };
+  }, start);
 }
 
 // ---- exceptions that escape the flow: unhandled rejections, uncaught exceptions ----
@@ -599,9 +600,9 @@ function escapedFlow(err, fatal) {
 
 function watchEscapes() {
   const orig = process.emit;
-  // The same name and length as EventEmitter's emit. Its frame is below the listeners':
+  // The same name, length and text as EventEmitter's emit. Its frame is below the listeners':
   // error.stack leaves it out, and one more frame is captured meanwhile.
-  process.emit = function emit(event) {
+  process.emit = disguise(function emit(event) {
     const escape = event === 'unhandledRejection' || event === 'uncaughtException';
     if (event === 'unhandledRejection') escapedFlow(arguments[1], false); // eslint-disable-line prefer-rest-params
     const flow = escape ? runtime.flowOfError(arguments[1]) : 0; // eslint-disable-line prefer-rest-params
@@ -613,7 +614,7 @@ function watchEscapes() {
       if (state !== -1) runtime.leaveFlow(state);
       stack.lowerOwn(limit);
     }
-  };
+  }, orig);
   process.on('uncaughtExceptionMonitor', (err) => {
     const fatal = process.listenerCount('uncaughtException') === 0 && !process.hasUncaughtExceptionCaptureCallback();
     escapedFlow(err, fatal);
