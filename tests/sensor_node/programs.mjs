@@ -1,9 +1,12 @@
-// Node's behaviour unchanged on a large real program: TypeScript's own compiler (typescript
-// 5.9.3, installed by the sensor_node_ts fixture), instrumented whole through
-// HUD_INCLUDE_MODULES (tens of thousands of functions: a scanner of comma expressions and
-// fall-through switches, closures over shared state), type-checks and emits a project of
-// plain JavaScript (the sensor's own lib/*.js with checkJs: diagnostics, .js, .d.ts and source
-// maps). Its diagnostics and every file it writes must be identical to a run without the sensor.
+// Node's behaviour unchanged on large real programs instrumented whole through
+// HUD_INCLUDE_MODULES (installed by the sensor_node_ts fixture):
+// - TypeScript's own compiler (typescript 5.9.3, CommonJS, about 11,000 functions: a scanner of
+//   comma expressions and fall-through switches, closures over shared state) type-checks and
+//   emits a project of plain JavaScript (the sensor's own lib/*.js with checkJs: diagnostics,
+//   .js, .d.ts and source maps): its diagnostics and every file it writes are those of a run
+//   without the sensor;
+// - terser (its ES modules, rewritten on the loader thread) minifies acorn with a source map:
+//   the same code and map as without the sensor.
 // The backend is a closed loopback port, so the sensor's sending fails all along.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -59,5 +62,29 @@ const line = hud.stderr.split('\n').find((l) => l.startsWith('HUDSTATS '));
 assert.ok(line, `no stats from the instrumented run:\n${hud.stderr.slice(-2000)}`);
 const stats = JSON.parse(line.slice(9));
 assert.ok(stats.functions > 10000, `the compiler was not instrumented: ${line}`);
-console.log(`sensor_node_tsc: tsc with ${stats.functions} functions instrumented: ${diags} diagnostics and ` +
+console.log(`sensor_node_programs: tsc with ${stats.functions} functions instrumented: ${diags} diagnostics and ` +
   `${files.length} files identical to a run without the sensor`);
+
+// terser through its ES modules. Its functions' counts show that they ran instrumented.
+const input = path.join(NM, 'acorn', 'dist', 'acorn.js');
+const minify = path.join(dir, 'minify.mjs');
+fs.writeFileSync(minify, `
+import fs from 'node:fs';
+import { minify } from ${JSON.stringify(path.join(NM, 'terser', 'main.js'))};
+const m = await minify(fs.readFileSync(${JSON.stringify(input)}, 'utf8'), { sourceMap: true, compress: { passes: 2 } });
+const counts = globalThis.__hud ? Object.values((await import('hud-sensor')).default.counts())
+  .filter((c) => c.module_path.startsWith('lib/') && c.calls > 0).length : 0;
+process.stdout.write(JSON.stringify({ code: m.code, map: m.map, counts }) + '\\n');
+`);
+const p2 = JSON.parse(node([minify], dir).stdout);
+const h2r = node(['--import', 'hud-sensor/register', minify], dir, {
+  HUD_ENABLE: '1', HUD_INCLUDE_MODULES: 'terser', HUD_STATUS: 'off', HUD_KEY: 'tsc', HUD_SERVICE: 'terser',
+});
+assert.equal(h2r.status, 0, h2r.stderr.slice(-2000));
+const h2 = JSON.parse(h2r.stdout);
+assert.ok(p2.code.length > 50000, `terser's output is ${p2.code.length} bytes`);
+assert.ok(p2.code === h2.code, 'terser\'s minified code differs with the sensor');
+assert.ok(p2.map === h2.map, 'terser\'s source map differs with the sensor');
+assert.ok(h2.counts > 100, `terser's ES modules were not instrumented (${h2.counts} functions counted)`);
+console.log(`sensor_node_programs: terser (ES modules, ${h2.counts} functions counted) minified ${p2.code.length} ` +
+  'bytes with its map identical to a run without the sensor');
