@@ -61,13 +61,16 @@ function install() {
   installed = true;
   const native = Function.prototype.toString;
   const apply = Reflect.apply;
-  // Its own text is the native one's ("function toString() { [native code] }").
-  const toString = function toString() {
-    if (this === toString) return apply(native, native, []);
-    let fn = this;
-    for (let a = aliases.get(fn); a !== undefined; a = aliases.get(fn)) fn = a;
-    const text = apply(native, fn, []);
-    return text.includes('__hud') ? original(text) : text;
+  // A method, as the native one: no `prototype`, not a constructor. Its own text is the native
+  // one's ("function toString() { [native code] }").
+  const { toString } = {
+    toString() {
+      if (this === toString) return apply(native, native, []);
+      let fn = this;
+      for (let a = aliases.get(fn); a !== undefined; a = aliases.get(fn)) fn = a;
+      const text = apply(native, fn, []);
+      return text.includes('__hud') ? original(text) : text;
+    },
   };
   Function.prototype.toString = toString;
 }
