@@ -160,7 +160,8 @@ static void syntax_errors_leave_the_source_alone(void **state) {
 /* Only a function's own returns end its call; one with a finally of its own (which runs after
  * its return, in the call) ends in a finally of ours; a bare return, one whose value is on
  * the next line (ASI: returns undefined) and one of a sequence (`return a, b` returns b, as
- * TypeScript's scanner relies on) keep their meaning. */
+ * TypeScript's scanner relies on) keep their meaning; a bare return right before the body's end
+ * (minified: `return}`) ends before the body's close. */
 static void calls_end_where_they_return(void **state) {
   hud_indexer *ix = NULL;
   assert_int_equal(hud_indexer_new(&ix), 0);
@@ -169,7 +170,8 @@ static void calls_end_where_they_return(void **state) {
                           "function c() { try { return 1 } finally { d(function () { return 3 }) } }\n"
                           "function z() { return\n 5 }\n"
                           "function k() { return {v: 1}}\n"
-                          "function s() { return p += 2, t = 3 }\n",
+                          "function s() { return p += 2, t = 3 }\n"
+                          "function m(a){if(a)return}\n",
                           NULL);
   assert_string_equal(r->code,
                       "function a(x) {" OPEN(0) " if (x) return __hud.x(__hud_h,__hud_p); try { return" RET
@@ -178,7 +180,8 @@ static void calls_end_where_they_return(void **state) {
                       " 3" RETC " " CLOSE "}) } " CLOSEF "}\n"
                       "function z() {" OPEN(3) " return __hud.x(__hud_h,__hud_p)\n 5 " CLOSE "}\n"
                       "function k() {" OPEN(4) " return" RET " {v: 1}" RETC CLOSE "}\n"
-                      "function s() {" OPEN(5) " return" RET M "( p += 2, t = 3" RETC RETC " " CLOSE "}\n");
+                      "function s() {" OPEN(5) " return" RET M "( p += 2, t = 3" RETC RETC " " CLOSE "}\n"
+                      "function m(a){" OPEN(6) "if(a)return __hud.x(__hud_h,__hud_p)" CLOSE "}\n");
   hsn_result_free(r);
   hud_indexer_free(ix);
 }

@@ -129,7 +129,9 @@ static int cmp_ins(const void *a, const void *b) {
   const ins *x = a, *y = b;
   if (x->off != y->off) return x->off < y->off ? -1 : 1;
   if ((x->kind == INS_PROLOGUE) != (y->kind == INS_PROLOGUE)) return x->kind == INS_PROLOGUE ? -1 : 1;
-  bool cx = x->kind >= INS_CLOSE_BLOCK, cy = y->kind >= INS_CLOSE_BLOCK; /* see the enum */
+  /* A bare return's insertion ends its statement: a close (`return}` puts it before the body's). */
+  bool cx = x->kind >= INS_CLOSE_BLOCK || x->kind == INS_RET_BARE;
+  bool cy = y->kind >= INS_CLOSE_BLOCK || y->kind == INS_RET_BARE; /* see the enum */
   if (cx != cy && x->nstart == y->nstart) return cx ? 1 : -1; /* an empty body: open, close */
   if (cx != cy) return cx ? -1 : 1;
   if (x->nstart != y->nstart) return (x->nstart > y->nstart) == cx ? -1 : 1;
