@@ -6,11 +6,17 @@
 //   .js, .d.ts and source maps): its diagnostics and every file it writes are those of a run
 //   without the sensor;
 // - terser (its ES modules, rewritten on the loader thread) minifies acorn with a source map:
-//   the same code and map as without the sensor.
+//   the same code and map as without the sensor;
+// - minified code: each file of webpack's lib/ minified by terser, then rewritten, still
+//   compiles and gives its minified text back with the insertions recognized by their text
+//   (lib/fntext.js, what toString() gives). Minified code puts tokens where written code has
+//   spaces and line breaks (`return o.push(n),""}` lost its `,""` that way).
 // The backend is a closed loopback port, so the sensor's sending fails all along.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import vm from 'node:vm';
 import { PKG, OUT, node } from './support.mjs';
 import { NM } from './ts_support.mjs';
 
@@ -88,3 +94,42 @@ assert.ok(p2.map === h2.map, 'terser\'s source map differs with the sensor');
 assert.ok(h2.counts > 100, `terser's ES modules were not instrumented (${h2.counts} functions counted)`);
 console.log(`sensor_node_programs: terser (ES modules, ${h2.counts} functions counted) minified ${p2.code.length} ` +
   'bytes with its map identical to a run without the sensor');
+
+// Minified code, rewritten (the addon and lib/fntext.js as the sensor uses them, in this process).
+const req = createRequire(path.join(PKG, 'index.js'));
+const { native } = req('./lib/instrument.js');
+const fntext = req('./lib/fntext.js');
+const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname'];
+const compiles = (code) => {
+  try {
+    vm.compileFunction(code, PARAMS);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const { minify: terser } = await import(path.join(NM, 'terser', 'main.js'));
+const sources = [];
+const walk = (d) => {
+  for (const e of fs.readdirSync(d, { withFileTypes: true }))
+    if (e.isDirectory()) walk(path.join(d, e.name));
+    else if (e.name.endsWith('.js')) sources.push(path.join(d, e.name));
+};
+walk(path.join(NM, 'webpack', 'lib'));
+let minified = 0, mfns = 0, mbytes = 0;
+const wrong = [];
+for (const file of sources.sort()) {
+  const code = (await terser(fs.readFileSync(file, 'utf8'), { compress: true, mangle: true })).code;
+  if (!code || !compiles(code)) continue;
+  const r = native.instrument(code, 'lib/x.js', 'file:///x.js', 'javascript');
+  minified++;
+  mfns += r.instrumented;
+  mbytes += code.length;
+  if (!compiles(r.code)) wrong.push(`${file}: the rewrite does not compile`);
+  else if (fntext.original(r.code) !== code) wrong.push(`${file}: the insertions taken out by their text do not give it back`);
+}
+console.log(`sensor_node_programs: ${minified} files of webpack's lib/ minified (${mbytes} bytes, ${mfns} functions ` +
+  `instrumented): ${minified - wrong.length} compile rewritten and give their text back, ${wrong.length} do not`);
+for (const w of wrong.slice(0, 5)) console.log(`  ${w}`);
+assert.ok(minified > 500 && mfns > 10000, 'too few minified files or functions');
+assert.deepEqual(wrong, []);

@@ -534,10 +534,10 @@ static const char *ins_text(const ins *in, const char *src, char *buf, size_t ca
     if (n & FA_CALL_BIT) { /* the callee: the chain's characters from X's start */
       const char *c = src + (n & ~FA_CALL_BIT) - 1, *e = c;
       while (chain_char(*e)) e++;
-      snprintf(buf, cap, ",\"%.*s(...)\"" MARK ")", (int)(e - c), c);
+      snprintf(buf, cap, MARK ",\"%.*s(...)\")", (int)(e - c), c);
       break;
     }
-    snprintf(buf, cap, ",\"%.*s\"" MARK ")", (int)(in->off - (n - 1)), src + n - 1);
+    snprintf(buf, cap, MARK ",\"%.*s\")", (int)(in->off - (n - 1)), src + n - 1);
     break;
   case INS_FA_BODY_CLOSE: return MARK "}";
   case INS_FA_END: return ";" RESUME "}";
