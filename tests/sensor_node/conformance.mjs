@@ -165,6 +165,102 @@ console.log(`express app: answer unchanged; ${called.length} functions of node_m
 for (const [id, c] of unknown.slice(0, 5)) console.log(`  unknown: ${c.module_path}:${c.name} ${id}`);
 assert.ok(called.length > 50, 'express and lodash functions were counted');
 assert.equal(unknown.length, 0);
+
+// Exact counts on real code: the same kind of app with node_modules instrumented (HUD_ROOT at the
+// app, so that every file's module path and every function's id is its own), V8's precise
+// coverage (exact call counts per function, from the inspector in the same process) as the
+// reference. Every function whose id no other function shares (anonymous functions of one scope
+// share theirs) and that no other function's start shares a line with: its calls must be V8's.
+const exact = path.join(dir, 'exact.cjs');
+fs.writeFileSync(exact, `
+const { Session } = require('node:inspector');
+const session = new Session();
+session.connect();
+const post = (m, p = {}) => { let out, err; session.post(m, p, (e, v) => { err = e; out = v; }); if (err) throw err; return out; };
+post('Profiler.enable');
+post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+const http = require('node:http');
+const express = require('express');
+const _ = require('lodash');
+const qs = require('qs');
+const app = express();
+app.use(express.json());
+app.get('/sum/:n', (req, res) => res.json({ s: _.sum(_.map(_.filter(_.range(Number(req.params.n)), (x) => x % 3), (x) => x * 2)) }));
+app.post('/group', (req, res) => res.json(_.mapValues(_.groupBy(req.body, 'g'), (v) => _.sortBy(v, 'k').length)));
+app.get('/q', (req, res) => res.send(qs.stringify(qs.parse(req.url.split('?')[1]))));
+app.get('/boom', () => { throw new Error('boom'); });
+const server = app.listen(0, '127.0.0.1', async () => {
+  const ask = (method, p, body) => new Promise((resolve) => {
+    const r = http.request({ host: '127.0.0.1', port: server.address().port, method, path: p,
+      headers: body ? { 'content-type': 'application/json' } : {} }, (res) => { res.resume(); res.on('end', resolve); });
+    r.end(body);
+  });
+  // Past the sampling quota's first second (HUD_CPU_BUDGET below: few timed calls after it), so
+  // that most calls take the untimed paths.
+  const t0 = Date.now();
+  for (let i = 0; i < 20 || Date.now() - t0 < 1500; i++) {
+    _.sum(_.map(_.filter(_.range(i % 50), (x) => x % 3), (x) => x * 2));
+    qs.parse('a[b][]=' + i + '&c=d');
+  }
+  for (let i = 0; i < 20; i++) {
+    await ask('GET', '/sum/' + (10 + i));
+    await ask('POST', '/group', JSON.stringify(_.times(8, (k) => ({ k: (k * 7) % 5, g: k % 3 }))));
+    await ask('GET', '/q?a[b][]=' + i + '&c=d');
+    if (i % 5 === 0) { await ask('GET', '/boom'); await ask('GET', '/nope'); }
+  }
+  server.close();
+  const cov = post('Profiler.takePreciseCoverage').result;
+  post('Debugger.enable');
+  const v8 = [];
+  for (const sc of cov) {
+    if (!sc.url.includes('/node_modules/') || sc.url.includes('/hud-sensor/')) continue;
+    const text = post('Debugger.getScriptSource', { scriptId: sc.scriptId }).scriptSource;
+    const starts = [0];
+    for (let i = 0; i < text.length; i++) if (text[i] === '\\n') starts.push(i + 1);
+    const lineOf = (o) => { let lo = 0, hi = starts.length - 1; while (lo < hi) { const m = (lo + hi + 1) >> 1; if (starts[m] <= o) lo = m; else hi = m - 1; } return lo + 1; };
+    for (const f of sc.functions) if (f.ranges[0].startOffset > 0) v8.push([sc.url, lineOf(f.ranges[0].startOffset), f.ranges[0].count]);
+  }
+  process.stdout.write(JSON.stringify({ v8, counts: require('hud-sensor').counts() }) + '\\n');
+});
+`);
+fs.symlinkSync(PKG, path.join(nm, 'hud-sensor'));
+const ex = lastJson(node(['--import', 'hud-sensor/register', exact], dir,
+  { HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_INCLUDE_MODULES: '*', HUD_ROOT: dir, HUD_CPU_BUDGET: '1e-9' }),
+'exact counts with the sensor');
+fs.rmSync(path.join(nm, 'hud-sensor'), { force: true });
+const v8Lines = new Map(); // file -> line -> count (null: several functions start there)
+for (const [url, line, count] of ex.v8) {
+  const file = url.startsWith('file:') ? new URL(url).pathname : url;
+  if (!v8Lines.has(file)) v8Lines.set(file, new Map());
+  const m = v8Lines.get(file);
+  m.set(line, m.has(line) ? null : count);
+}
+const ours = []; // [file, line, id]
+const idUses = new Map();
+for (const file of v8Lines.keys()) {
+  const f = native.functions(fs.readFileSync(file, 'utf8'), config.modulePath(file, dir), 'javascript');
+  const lines = new Map();
+  for (let i = 0; i < f.ids.length; i++) lines.set(f.startLines[i], lines.has(f.startLines[i]) ? null : f.ids[i]);
+  for (const id of f.ids) idUses.set(id, (idUses.get(id) || 0) + 1);
+  for (const [line, id] of lines) if (id !== null) ours.push([file, line, id]);
+}
+let exactSame = 0, exactCalled = 0;
+const exactWrong = [];
+for (const [file, line, id] of ours) {
+  if (idUses.get(id) !== 1) continue;
+  const want = v8Lines.get(file).get(line);
+  if (want === null) continue;
+  const gotCalls = ex.counts[id] ? ex.counts[id].calls : 0;
+  if (gotCalls === (want || 0)) {
+    exactSame++;
+    if (gotCalls > 0) exactCalled++;
+  } else exactWrong.push(`${path.relative(dir, file)}:${line}: the sensor counted ${gotCalls}, V8 ${want || 0}`);
+}
+console.log(`exact counts: ${exactSame} functions of express, lodash and qs counted as V8's precise coverage ` +
+  `counts them (${exactCalled} of them called), ${exactWrong.length} not`);
+for (const w of exactWrong.slice(0, 10)) console.log(`  ${w}`);
+assert.ok(exactCalled > 100, 'too few called functions compared');
+assert.deepEqual(exactWrong, []);
 assert.ok(agreement >= 0.999, `agreement ${agreement} below 99.9%`);
 assert.equal(compileFailed, 0, 'rewritten files that no longer compile');
 assert.equal(strippedDiffer, 0, 'rewritten files that are not their source plus the insertions listed');
