@@ -4,7 +4,7 @@
 //   comma expressions and fall-through switches, closures over shared state) type-checks and
 //   emits a project of plain JavaScript (the sensor's own lib/*.js with checkJs: diagnostics,
 //   .js, .d.ts and source maps): its diagnostics and every file it writes are those of a run
-//   without the sensor;
+//   without the sensor, and its functions' calls are those V8's precise coverage counts;
 // - terser (its ES modules, rewritten on the loader thread) minifies acorn with a source map:
 //   the same code and map as without the sensor;
 // - minified code: each file of webpack's lib/ minified by terser, then rewritten, still
@@ -32,10 +32,33 @@ fs.writeFileSync(path.join(dir, 'proj', 'tsconfig.json'), JSON.stringify({
   compilerOptions: { allowJs: true, checkJs: true, declaration: true, sourceMap: true, target: 'es2022', module: 'commonjs', types: [] },
   include: ['*.js'],
 }));
-// The instrumented run reports how many of the compiler's functions the rewrite instrumented.
+// The instrumented run reports how many of the compiler's functions the rewrite instrumented,
+// and each one's calls as the sensor and as V8's precise coverage (exact call counts per
+// function, through the inspector from the start) count them: [line of the function's start in
+// the compiled text, which the rewrite keeps, count] for the compiler's file.
 const probe = path.join(dir, 'probe.cjs');
-fs.writeFileSync(probe, `process.on('exit', () => process.stderr.write('HUDSTATS ' +
-  JSON.stringify(require(${JSON.stringify(path.join(lib, 'instrument.js'))}).stats) + '\\n'));\n`);
+const covFile = path.join(dir, 'coverage.json');
+fs.writeFileSync(probe, `
+const session = new (require('node:inspector').Session)();
+session.connect();
+const post = (m, p = {}) => { let out, err; session.post(m, p, (e, v) => { err = e; out = v; }); if (err) throw err; return out; };
+post('Profiler.enable');
+post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+process.on('exit', () => {
+  process.stderr.write('HUDSTATS ' + JSON.stringify(require(${JSON.stringify(path.join(lib, 'instrument.js'))}).stats) + '\\n');
+  const v8 = [];
+  const cov = post('Profiler.takePreciseCoverage').result.filter((sc) => sc.url.endsWith('/typescript/lib/_tsc.js'));
+  post('Debugger.enable');
+  for (const sc of cov) {
+    const text = post('Debugger.getScriptSource', { scriptId: sc.scriptId }).scriptSource;
+    const starts = [0];
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+    const lineOf = (o) => { let lo = 0, hi = starts.length - 1; while (lo < hi) { const m = (lo + hi + 1) >> 1; if (starts[m] <= o) lo = m; else hi = m - 1; } return lo + 1; };
+    for (const f of sc.functions) if (f.ranges[0].startOffset > 0) v8.push([lineOf(f.ranges[0].startOffset), f.ranges[0].count]);
+  }
+  require('node:fs').writeFileSync(${JSON.stringify(covFile)}, JSON.stringify({ v8, counts: globalThis.__hud.counts() }));
+});
+`);
 
 const tsc = path.join(NM, 'typescript', 'bin', 'tsc');
 const run = (name, args, env) => {
@@ -71,6 +94,39 @@ assert.ok(stats.functions > 10000, `the compiler was not instrumented: ${line}`)
 console.log(`sensor_node_programs: tsc with ${stats.functions} functions instrumented: ${diags} diagnostics and ` +
   `${files.length} files identical to a run without the sensor`);
 
+// Its calls: every function of the compiler with an id and a start line of its own has V8's count.
+// Not generators and async functions, which V8 counts once per resume.
+const req = createRequire(path.join(PKG, 'index.js'));
+const { native } = req('./lib/instrument.js');
+const config = req('./lib/config.js');
+const cov = JSON.parse(fs.readFileSync(covFile, 'utf8'));
+const v8At = new Map();
+for (const [l, c] of cov.v8) v8At.set(l, v8At.has(l) ? null : c);
+const tscFile = path.join(NM, 'typescript', 'lib', '_tsc.js');
+const tscText = fs.readFileSync(tscFile, 'utf8');
+const tscLines = tscText.split('\n');
+const fns = native.functions(tscText, config.modulePath(tscFile), 'javascript');
+const uses = new Map(), starts = new Map();
+for (let i = 0; i < fns.ids.length; i++) {
+  uses.set(fns.ids[i], (uses.get(fns.ids[i]) || 0) + 1);
+  starts.set(fns.startLines[i], starts.has(fns.startLines[i]) ? -1 : i);
+}
+let counted = 0, countedCalled = 0;
+const miscounted = [];
+for (const [l, i] of starts) {
+  const want = v8At.get(l);
+  if (i < 0 || want === null || uses.get(fns.ids[i]) !== 1 || fns.async[i]) continue;
+  if (/function\s*\*|(^|[\s,{;])\*\s*\[?[\w$#]+\]?\s*\(/.test(tscLines[l - 1])) continue; // a generator
+  const got = cov.counts[fns.ids[i]] ? cov.counts[fns.ids[i]].calls : 0;
+  if (got !== (want || 0)) miscounted.push(`_tsc.js:${l} ${fns.names[i]}: the sensor counted ${got}, V8 ${want || 0}`);
+  else if (++counted && got > 0) countedCalled++;
+}
+console.log(`sensor_node_programs: tsc's calls: ${counted} functions counted as V8's precise coverage counts them ` +
+  `(${countedCalled} of them called), ${miscounted.length} not`);
+for (const m of miscounted.slice(0, 10)) console.log(`  ${m}`);
+assert.ok(countedCalled > 2000, 'too few of the compiler\'s functions compared');
+assert.deepEqual(miscounted, []);
+
 // terser through its ES modules. Its functions' counts show that they ran instrumented.
 const input = path.join(NM, 'acorn', 'dist', 'acorn.js');
 const minify = path.join(dir, 'minify.mjs');
@@ -96,8 +152,6 @@ console.log(`sensor_node_programs: terser (ES modules, ${h2.counts} functions co
   'bytes with its map identical to a run without the sensor');
 
 // Minified code, rewritten (the addon and lib/fntext.js as the sensor uses them, in this process).
-const req = createRequire(path.join(PKG, 'index.js'));
-const { native } = req('./lib/instrument.js');
 const fntext = req('./lib/fntext.js');
 const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname'];
 const compiles = (code) => {
