@@ -1,0 +1,131 @@
+// Runs any Node program twice, without and with the sensor (node_modules instrumented too), and
+// checks the sensor against two references: the program's own output (stdout and exit status
+// must be the same) and V8's precise coverage taken in the instrumented run through the
+// inspector (exact call counts per function). docs/HACKING.md, "Checking the Node sensor on a
+// real program".
+//
+//   node tests/sensor_node/tools/exact.mjs [--pkg DIR] [--root DIR] [--include GLOBS] -- ARGS...
+//
+// ARGS are node's (a script and its arguments, flags first), run in the current directory.
+// --pkg: the built package (default: build/release/sensor/node/hud-sensor); --root: HUD_ROOT
+// (default: the current directory; it makes every module path, so every function id, its own);
+// --include: HUD_INCLUDE_MODULES (default *). Timing is held down (HUD_CPU_BUDGET=1e-9) so that
+// past the first second almost every call takes the untimed paths. Compared: each function with
+// an id and a start line of its own, not a generator or an async function (V8 counts those once
+// per resume), in files without a source map (the sensor counts a bundle under its sources).
+// Exits 1 when anything differs.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const argv = process.argv.slice(2);
+const opt = { pkg: path.resolve(here, '../../../build/release/sensor/node/hud-sensor'), root: process.cwd(), include: '*' };
+while (argv.length && argv[0] !== '--') {
+  const k = argv.shift().replace(/^--/, '');
+  if (!(k in opt) || !argv.length) {
+    console.error('usage: exact.mjs [--pkg DIR] [--root DIR] [--include GLOBS] -- ARGS...');
+    process.exit(2);
+  }
+  const v = argv.shift();
+  opt[k] = k === 'include' ? v : path.resolve(v);
+}
+argv.shift();
+if (!argv.length) {
+  console.error('exact.mjs: nothing to run (ARGS after --)');
+  process.exit(2);
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hud-exact-'));
+const covFile = path.join(tmp, 'coverage.json');
+const probe = path.join(tmp, 'probe.cjs');
+fs.writeFileSync(probe, `
+const session = new (require('node:inspector').Session)();
+session.connect();
+const post = (m, p = {}) => { let out, err; session.post(m, p, (e, v) => { err = e; out = v; }); if (err) throw err; return out; };
+post('Profiler.enable');
+post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+process.on('exit', () => {
+  const cov = post('Profiler.takePreciseCoverage').result;
+  post('Debugger.enable');
+  const v8 = [];
+  for (const sc of cov) {
+    if (!/^(file:|\\/)/.test(sc.url) || sc.url.includes(${JSON.stringify(opt.pkg)}) || sc.url.endsWith('/probe.cjs')) continue;
+    let text;
+    try { text = post('Debugger.getScriptSource', { scriptId: sc.scriptId }).scriptSource; } catch { continue; }
+    const starts = [0];
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+    const lineOf = (o) => { let lo = 0, hi = starts.length - 1; while (lo < hi) { const m = (lo + hi + 1) >> 1; if (starts[m] <= o) lo = m; else hi = m - 1; } return lo + 1; };
+    for (const f of sc.functions) if (f.ranges[0].startOffset > 0) v8.push([sc.url, lineOf(f.ranges[0].startOffset), f.ranges[0].count]);
+  }
+  require('node:fs').writeFileSync(${JSON.stringify(covFile)}, JSON.stringify({ v8, counts: globalThis.__hud ? globalThis.__hud.counts() : {} }));
+});
+`);
+
+const env = {};
+for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HUD_') && k !== 'NODE_OPTIONS') env[k] = v;
+const run = (args, extra) => spawnSync(process.execPath, args, { env: { ...env, ...extra }, encoding: 'utf8', maxBuffer: 1 << 30 });
+const plain = run(argv, {});
+const hud = run(['--require', probe, '--import', path.join(opt.pkg, 'register.mjs'), ...argv], {
+  HUD_ENABLE: '1', HUD_INCLUDE_MODULES: opt.include, HUD_ROOT: opt.root, HUD_CPU_BUDGET: '1e-9',
+  HUD_URL: 'http://127.0.0.1:1', HUD_KEY: 'exact', HUD_SERVICE: 'exact', HUD_STATUS: 'off',
+});
+let bad = 0;
+if (plain.stdout !== hud.stdout || plain.status !== hud.status) {
+  bad++;
+  const a = plain.stdout.split('\n'), b = hud.stdout.split('\n');
+  const k = a.findIndex((l, i) => l !== b[i]);
+  console.log(`output differs: status ${plain.status} / ${hud.status}` +
+    (k >= 0 ? `, stdout line ${k + 1}:\n  plain: ${a[k]}\n  hud:   ${b[k]}` : ''));
+  if (hud.stderr) console.log(`stderr with the sensor:\n${hud.stderr.slice(-2000)}`);
+} else console.log(`output: the same (${plain.stdout.length} bytes, status ${plain.status})`);
+if (!fs.existsSync(covFile)) {
+  console.log('no coverage: the instrumented run did not end normally');
+  process.exit(1);
+}
+
+const req = createRequire(path.join(opt.pkg, 'index.js'));
+const { native } = req('./lib/instrument.js');
+const config = req('./lib/config.js');
+const cov = JSON.parse(fs.readFileSync(covFile, 'utf8'));
+fs.rmSync(tmp, { recursive: true, force: true });
+const v8 = new Map(); // file -> line -> count (null: several functions start on it)
+for (const [url, line, count] of cov.v8) {
+  const file = url.startsWith('file:') ? new URL(url).pathname : url;
+  if (!v8.has(file)) v8.set(file, new Map());
+  v8.get(file).set(line, v8.get(file).has(line) ? null : count);
+}
+const GENERATOR = /function\s*\*|(^|[\s,{;])\*\s*\[?[\w$#]+\]?\s*\(/;
+const uses = new Map(), ours = [];
+let mapped = 0;
+for (const file of v8.keys()) {
+  if (!/\.(c|m)?js$/.test(file) || !fs.existsSync(file)) continue;
+  const text = fs.readFileSync(file, 'utf8');
+  if (/\/[*/][#@]\s*sourceMappingURL=/.test(text)) {
+    mapped++;
+    continue;
+  }
+  const f = native.functions(text, config.modulePath(file, opt.root), 'javascript');
+  const lines = text.split('\n'), at = new Map();
+  for (let i = 0; i < f.ids.length; i++) {
+    uses.set(f.ids[i], (uses.get(f.ids[i]) || 0) + 1);
+    at.set(f.startLines[i], at.has(f.startLines[i]) ? -1 : i);
+  }
+  for (const [l, i] of at)
+    if (i >= 0 && !f.async[i] && !GENERATOR.test(lines[l - 1])) ours.push([file, l, f.ids[i], f.names[i]]);
+}
+let same = 0, called = 0;
+const wrong = [];
+for (const [file, l, id, name] of ours) {
+  const want = v8.get(file).get(l);
+  if (want === null || uses.get(id) !== 1) continue;
+  const got = cov.counts[id] ? cov.counts[id].calls : 0;
+  if (got !== (want || 0)) wrong.push(`${path.relative(opt.root, file)}:${l} ${name}: the sensor counted ${got}, V8 ${want || 0}`);
+  else if (++same && got) called++;
+}
+console.log(`calls: ${same} functions counted as V8's precise coverage counts them (${called} of them called), ` +
+  `${wrong.length} not; ${mapped} files with a source map left out`);
+for (const w of wrong.slice(0, 20)) console.log(`  ${w}`);
+process.exit(bad || wrong.length ? 1 : 0);
