@@ -13,6 +13,7 @@
 // past the first second almost every call takes the untimed paths. Compared: each function with
 // an id and a start line of its own, not a generator or an async function (V8 counts those once
 // per resume), in files without a source map (the sensor counts a bundle under its sources).
+// Only the main thread's calls compare: with worker threads, the functions they run differ.
 // Exits 1 when anything differs.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -47,7 +48,11 @@ session.connect();
 const post = (m, p = {}) => { let out, err; session.post(m, p, (e, v) => { err = e; out = v; }); if (err) throw err; return out; };
 post('Profiler.enable');
 post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+const { isMainThread, threadId } = require('node:worker_threads');
 process.on('exit', () => {
+  // A worker thread of the program's (the ES module loader's thread runs no instrumented code).
+  if (!isMainThread && globalThis.__hud) require('node:fs').writeFileSync(${JSON.stringify(path.join(tmp, 'worker-'))} + threadId, '');
+  if (!isMainThread) return;
   const cov = post('Profiler.takePreciseCoverage').result;
   post('Debugger.enable');
   const v8 = [];
@@ -90,6 +95,7 @@ const req = createRequire(path.join(opt.pkg, 'index.js'));
 const { native } = req('./lib/instrument.js');
 const config = req('./lib/config.js');
 const cov = JSON.parse(fs.readFileSync(covFile, 'utf8'));
+const workers = fs.readdirSync(tmp).filter((f) => f.startsWith('worker-')).length;
 fs.rmSync(tmp, { recursive: true, force: true });
 const v8 = new Map(); // file -> line -> count (null: several functions start on it)
 for (const [url, line, count] of cov.v8) {
@@ -128,4 +134,7 @@ for (const [file, l, id, name] of ours) {
 console.log(`calls: ${same} functions counted as V8's precise coverage counts them (${called} of them called), ` +
   `${wrong.length} not; ${mapped} files with a source map left out`);
 for (const w of wrong.slice(0, 20)) console.log(`  ${w}`);
+// The sensor's counts() answers for the functions this thread declared, with the calls of the
+// worker threads that ended before it was read; the coverage is this thread's.
+if (workers) console.log(`${workers} worker threads ran: a function they ran differs from the main thread's coverage`);
 process.exit(bad || wrong.length ? 1 : 0);
