@@ -40,6 +40,7 @@ function originalColumn(file, line, col) {
 // The sensor's own frames (its wrappers: raiseOwn() below) are left out, so the frames that
 // remain are exactly those of a run without the sensor.
 const OWN_DIR = require('node:path').dirname(__dirname) + require('node:path').sep;
+const { disguise } = require('./fntext');
 
 function notOurs(cs) {
   const f = cs.getFileName();
@@ -101,15 +102,20 @@ function makeSiteProto(cs) {
 }
 
 // A frame of CS's reporting column COL and enclosing column ECOL.
+const mapped = new WeakSet();
 function siteAt(cs, col, ecol) {
   const o = Object.create(siteProto || makeSiteProto(cs));
   o.cs = cs;
   o.col = col;
   o.ecol = ecol;
+  mapped.add(o);
   return o;
 }
 
+// A library's formatter may hand the frames it was given on to the one it found before it (as
+// Babel's does, to hide its own frames), which is also ours: a frame is mapped once.
 function mapSite(cs) {
+  if (mapped.has(cs)) return cs;
   const file = cs.getFileName();
   if (!file || !files.has(file)) return cs;
   const col = cs.getColumnNumber();
@@ -214,9 +220,13 @@ function wrap(fn) {
       const lim = appLimit();
       const sites = (t.length > lim ? t.slice(0, lim) : t).map(mapSite);
       const k = shifts.get(error);
-      if (k !== undefined && sites.length > 0) sites[0] = shifted(sites[0], k);
+      if (k !== undefined && sites.length > 0) {
+        sites[0] = shifted(sites[0], k);
+        shifts.delete(error); // once, as the mapping
+      }
       return fn.call(this, error, sites);
     };
+    disguise(w, fn); // reads as the function set: its name, length and text
     wrappers.set(fn, w);
     wrappers.set(w, w);
   }
