@@ -16,9 +16,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import vm from 'node:vm';
-import { PKG, node, lastJson, npmInstall } from './support.mjs';
+import { PKG, node, lastJson, npmInstall, compiles } from './support.mjs';
 
+const here = path.dirname(new URL(import.meta.url).pathname);
 const INDEX = process.env.HUD_INDEX_BIN;
 const dir = npmInstall('conformance');
 
@@ -45,15 +45,6 @@ const packages = fs.readdirSync(nm).filter((n) => !n.startsWith('.'))
 const indexIds = new Set();
 let same = 0, onlyIndex = 0, onlySensor = 0, files = 0, broken = 0, instrumented = 0;
 let compiled = 0, compileFailed = 0;
-const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname'];
-const compiles = (code) => {
-  try {
-    vm.compileFunction(code, PARAMS);
-    return true;
-  } catch {
-    return false;
-  }
-};
 // T's code without the insertions it lists ((line, UTF-16 column, length) triples, in order).
 function stripped(t) {
   const lines = t.code.split('\n');
@@ -173,12 +164,6 @@ assert.equal(unknown.length, 0);
 // share theirs) and that no other function's start shares a line with: its calls must be V8's.
 const exact = path.join(dir, 'exact.cjs');
 fs.writeFileSync(exact, `
-const { Session } = require('node:inspector');
-const session = new Session();
-session.connect();
-const post = (m, p = {}) => { let out, err; session.post(m, p, (e, v) => { err = e; out = v; }); if (err) throw err; return out; };
-post('Profiler.enable');
-post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
 const http = require('node:http');
 const express = require('express');
 const _ = require('lodash');
@@ -209,25 +194,17 @@ const server = app.listen(0, '127.0.0.1', async () => {
     if (i % 5 === 0) { await ask('GET', '/boom'); await ask('GET', '/nope'); }
   }
   server.close();
-  const cov = post('Profiler.takePreciseCoverage').result;
-  post('Debugger.enable');
-  const v8 = [];
-  for (const sc of cov) {
-    if (!sc.url.includes('/node_modules/') || sc.url.includes('/hud-sensor/')) continue;
-    const text = post('Debugger.getScriptSource', { scriptId: sc.scriptId }).scriptSource;
-    const starts = [0];
-    for (let i = 0; i < text.length; i++) if (text[i] === '\\n') starts.push(i + 1);
-    const lineOf = (o) => { let lo = 0, hi = starts.length - 1; while (lo < hi) { const m = (lo + hi + 1) >> 1; if (starts[m] <= o) lo = m; else hi = m - 1; } return lo + 1; };
-    for (const f of sc.functions) if (f.ranges[0].startOffset > 0) v8.push([sc.url, lineOf(f.ranges[0].startOffset), f.ranges[0].count]);
-  }
-  process.stdout.write(JSON.stringify({ v8, counts: require('hud-sensor').counts() }) + '\\n');
 });
 `);
 fs.symlinkSync(PKG, path.join(nm, 'hud-sensor'));
-const ex = lastJson(node(['--import', 'hud-sensor/register', exact], dir,
-  { HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_INCLUDE_MODULES: '*', HUD_ROOT: dir, HUD_CPU_BUDGET: '1e-9' }),
-'exact counts with the sensor');
+const covFile = path.join(dir, 'coverage.json');
+fs.rmSync(covFile, { force: true });
+const exRun = node(['--require', path.join(here, 'coverage_probe.cjs'), '--import', 'hud-sensor/register', exact], dir,
+  { HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_INCLUDE_MODULES: '*', HUD_ROOT: dir, HUD_CPU_BUDGET: '1e-9', COVERAGE_PROBE_OUT: covFile });
 fs.rmSync(path.join(nm, 'hud-sensor'), { force: true });
+assert.equal(exRun.status, 0, `exact counts with the sensor: ${exRun.stderr.slice(-2000)}`);
+const ex = JSON.parse(fs.readFileSync(covFile, 'utf8'));
+ex.v8 = ex.v8.filter(([url]) => url.includes('/node_modules/') && !url.includes('/hud-sensor/'));
 const v8Lines = new Map(); // file -> line -> count (null: several functions start there)
 for (const [url, line, count] of ex.v8) {
   const file = url.startsWith('file:') ? new URL(url).pathname : url;

@@ -16,9 +16,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import vm from 'node:vm';
-import { PKG, OUT, node } from './support.mjs';
+import { PKG, OUT, node, compiles } from './support.mjs';
 import { NM } from './ts_support.mjs';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
 
 const dir = path.join(OUT, 'tsc');
 fs.rmSync(dir, { recursive: true, force: true });
@@ -33,32 +34,11 @@ fs.writeFileSync(path.join(dir, 'proj', 'tsconfig.json'), JSON.stringify({
   include: ['*.js'],
 }));
 // The instrumented run reports how many of the compiler's functions the rewrite instrumented,
-// and each one's calls as the sensor and as V8's precise coverage (exact call counts per
-// function, through the inspector from the start) count them: [line of the function's start in
-// the compiled text, which the rewrite keeps, count] for the compiler's file.
+// and (coverage_probe.cjs) each one's calls as the sensor and as V8's precise coverage count them.
 const probe = path.join(dir, 'probe.cjs');
 const covFile = path.join(dir, 'coverage.json');
-fs.writeFileSync(probe, `
-const session = new (require('node:inspector').Session)();
-session.connect();
-const post = (m, p = {}) => { let out, err; session.post(m, p, (e, v) => { err = e; out = v; }); if (err) throw err; return out; };
-post('Profiler.enable');
-post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
-process.on('exit', () => {
-  process.stderr.write('HUDSTATS ' + JSON.stringify(require(${JSON.stringify(path.join(lib, 'instrument.js'))}).stats) + '\\n');
-  const v8 = [];
-  const cov = post('Profiler.takePreciseCoverage').result.filter((sc) => sc.url.endsWith('/typescript/lib/_tsc.js'));
-  post('Debugger.enable');
-  for (const sc of cov) {
-    const text = post('Debugger.getScriptSource', { scriptId: sc.scriptId }).scriptSource;
-    const starts = [0];
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-    const lineOf = (o) => { let lo = 0, hi = starts.length - 1; while (lo < hi) { const m = (lo + hi + 1) >> 1; if (starts[m] <= o) lo = m; else hi = m - 1; } return lo + 1; };
-    for (const f of sc.functions) if (f.ranges[0].startOffset > 0) v8.push([lineOf(f.ranges[0].startOffset), f.ranges[0].count]);
-  }
-  require('node:fs').writeFileSync(${JSON.stringify(covFile)}, JSON.stringify({ v8, counts: globalThis.__hud.counts() }));
-});
-`);
+fs.writeFileSync(probe, `process.on('exit', () => process.stderr.write('HUDSTATS ' +
+  JSON.stringify(require(${JSON.stringify(path.join(lib, 'instrument.js'))}).stats) + '\\n'));\n`);
 
 const tsc = path.join(NM, 'typescript', 'bin', 'tsc');
 const run = (name, args, env) => {
@@ -67,8 +47,9 @@ const run = (name, args, env) => {
   return r;
 };
 const plain = run('plain', []);
-const hud = run('hud', ['--require', probe, '--import', 'hud-sensor/register'], {
+const hud = run('hud', ['--require', probe, '--require', path.join(here, 'coverage_probe.cjs'), '--import', 'hud-sensor/register'], {
   HUD_ENABLE: '1', HUD_INCLUDE_MODULES: 'typescript', HUD_STATUS: 'stderr', HUD_KEY: 'tsc', HUD_SERVICE: 'tsc',
+  COVERAGE_PROBE_OUT: covFile,
 });
 
 const diags = plain.stdout.split('\n').filter((l) => /error TS\d+/.test(l)).length;
@@ -101,7 +82,7 @@ const { native } = req('./lib/instrument.js');
 const config = req('./lib/config.js');
 const cov = JSON.parse(fs.readFileSync(covFile, 'utf8'));
 const v8At = new Map();
-for (const [l, c] of cov.v8) v8At.set(l, v8At.has(l) ? null : c);
+for (const [url, l, c] of cov.v8) if (url.endsWith('/typescript/lib/_tsc.js')) v8At.set(l, v8At.has(l) ? null : c);
 const tscFile = path.join(NM, 'typescript', 'lib', '_tsc.js');
 const tscText = fs.readFileSync(tscFile, 'utf8');
 const tscLines = tscText.split('\n');
@@ -153,15 +134,6 @@ console.log(`sensor_node_programs: terser (ES modules, ${h2.counts} functions co
 
 // Minified code, rewritten (the addon and lib/fntext.js as the sensor uses them, in this process).
 const fntext = req('./lib/fntext.js');
-const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname'];
-const compiles = (code) => {
-  try {
-    vm.compileFunction(code, PARAMS);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const { minify: terser } = await import(path.join(NM, 'terser', 'main.js'));
 const sources = [];
 const walk = (d) => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import vm from 'node:vm';
 
 export const PKG = process.env.HUD_NODE_PKG; // the built package (sensor/node/CMakeLists.txt)
 export const OUT = process.env.HUD_NODE_TEST_OUT;
@@ -40,6 +41,16 @@ export function node(args, cwd, extraEnv = {}) {
   const r = spawnSync(process.execPath, args, { cwd, env: env(extraEnv), encoding: 'utf8', timeout: 60000 });
   if (r.error) throw r.error;
   return r;
+}
+
+// Whether CODE compiles as a CommonJS module's body (parsed only: its functions compile lazily).
+export function compiles(code) {
+  try {
+    vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname']);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // The JSON document on the last line of stdout of a successful run.

@@ -41,33 +41,7 @@ if (!argv.length) {
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hud-exact-'));
 const covFile = path.join(tmp, 'coverage.json');
-const probe = path.join(tmp, 'probe.cjs');
-fs.writeFileSync(probe, `
-const session = new (require('node:inspector').Session)();
-session.connect();
-const post = (m, p = {}) => { let out, err; session.post(m, p, (e, v) => { err = e; out = v; }); if (err) throw err; return out; };
-post('Profiler.enable');
-post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
-const { isMainThread, threadId } = require('node:worker_threads');
-process.on('exit', () => {
-  // A worker thread of the program's (the ES module loader's thread runs no instrumented code).
-  if (!isMainThread && globalThis.__hud) require('node:fs').writeFileSync(${JSON.stringify(path.join(tmp, 'worker-'))} + threadId, '');
-  if (!isMainThread) return;
-  const cov = post('Profiler.takePreciseCoverage').result;
-  post('Debugger.enable');
-  const v8 = [];
-  for (const sc of cov) {
-    if (!/^(file:|\\/)/.test(sc.url) || sc.url.includes(${JSON.stringify(opt.pkg)}) || sc.url.endsWith('/probe.cjs')) continue;
-    let text;
-    try { text = post('Debugger.getScriptSource', { scriptId: sc.scriptId }).scriptSource; } catch { continue; }
-    const starts = [0];
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-    const lineOf = (o) => { let lo = 0, hi = starts.length - 1; while (lo < hi) { const m = (lo + hi + 1) >> 1; if (starts[m] <= o) lo = m; else hi = m - 1; } return lo + 1; };
-    for (const f of sc.functions) if (f.ranges[0].startOffset > 0) v8.push([sc.url, lineOf(f.ranges[0].startOffset), f.ranges[0].count]);
-  }
-  require('node:fs').writeFileSync(${JSON.stringify(covFile)}, JSON.stringify({ v8, counts: globalThis.__hud ? globalThis.__hud.counts() : {} }));
-});
-`);
+const probe = path.join(here, '..', 'coverage_probe.cjs');
 
 const env = {};
 for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HUD_') && k !== 'NODE_OPTIONS') env[k] = v;
@@ -76,6 +50,7 @@ const plain = run(argv, {});
 const hud = run(['--require', probe, '--import', path.join(opt.pkg, 'register.mjs'), ...argv], {
   HUD_ENABLE: '1', HUD_INCLUDE_MODULES: opt.include, HUD_ROOT: opt.root, HUD_CPU_BUDGET: '1e-9',
   HUD_URL: 'http://127.0.0.1:1', HUD_KEY: 'exact', HUD_SERVICE: 'exact', HUD_STATUS: 'off',
+  COVERAGE_PROBE_OUT: covFile, COVERAGE_PROBE_SKIP: opt.pkg,
 });
 let bad = 0;
 if (plain.stdout !== hud.stdout || plain.status !== hud.status) {
@@ -95,7 +70,7 @@ const req = createRequire(path.join(opt.pkg, 'index.js'));
 const { native } = req('./lib/instrument.js');
 const config = req('./lib/config.js');
 const cov = JSON.parse(fs.readFileSync(covFile, 'utf8'));
-const workers = fs.readdirSync(tmp).filter((f) => f.startsWith('worker-')).length;
+const workers = fs.readdirSync(tmp).filter((f) => f.startsWith('coverage.json.worker-')).length;
 fs.rmSync(tmp, { recursive: true, force: true });
 const v8 = new Map(); // file -> line -> count (null: several functions start on it)
 for (const [url, line, count] of cov.v8) {
