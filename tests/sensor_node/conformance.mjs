@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { compare } from './coverage_compare.cjs';
 import { PKG, node, lastJson, npmInstall, compiles } from './support.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -160,8 +161,7 @@ assert.equal(unknown.length, 0);
 // Exact counts on real code: the same kind of app with node_modules instrumented (HUD_ROOT at the
 // app, so that every file's module path and every function's id is its own), V8's precise
 // coverage (exact call counts per function, from the inspector in the same process) as the
-// reference. Every function whose id no other function shares (anonymous functions of one scope
-// share theirs) and that no other function's start shares a line with: its calls must be V8's.
+// reference (coverage_probe.cjs, coverage_compare.cjs): every function compared has V8's count.
 const exact = path.join(dir, 'exact.cjs');
 fs.writeFileSync(exact, `
 const http = require('node:http');
@@ -203,36 +203,10 @@ const exRun = node(['--require', path.join(here, 'coverage_probe.cjs'), '--impor
   { HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_INCLUDE_MODULES: '*', HUD_ROOT: dir, HUD_CPU_BUDGET: '1e-9', COVERAGE_PROBE_OUT: covFile });
 fs.rmSync(path.join(nm, 'hud-sensor'), { force: true });
 assert.equal(exRun.status, 0, `exact counts with the sensor: ${exRun.stderr.slice(-2000)}`);
-const ex = JSON.parse(fs.readFileSync(covFile, 'utf8'));
-ex.v8 = ex.v8.filter(([url]) => url.includes('/node_modules/') && !url.includes('/hud-sensor/'));
-const v8Lines = new Map(); // file -> line -> count (null: several functions start there)
-for (const [url, line, count] of ex.v8) {
-  const file = url.startsWith('file:') ? new URL(url).pathname : url;
-  if (!v8Lines.has(file)) v8Lines.set(file, new Map());
-  const m = v8Lines.get(file);
-  m.set(line, m.has(line) ? null : count);
-}
-const ours = []; // [file, line, id]
-const idUses = new Map();
-for (const file of v8Lines.keys()) {
-  const f = native.functions(fs.readFileSync(file, 'utf8'), config.modulePath(file, dir), 'javascript');
-  const lines = new Map();
-  for (let i = 0; i < f.ids.length; i++) lines.set(f.startLines[i], lines.has(f.startLines[i]) ? null : f.ids[i]);
-  for (const id of f.ids) idUses.set(id, (idUses.get(id) || 0) + 1);
-  for (const [line, id] of lines) if (id !== null) ours.push([file, line, id]);
-}
-let exactSame = 0, exactCalled = 0;
-const exactWrong = [];
-for (const [file, line, id] of ours) {
-  if (idUses.get(id) !== 1) continue;
-  const want = v8Lines.get(file).get(line);
-  if (want === null) continue;
-  const gotCalls = ex.counts[id] ? ex.counts[id].calls : 0;
-  if (gotCalls === (want || 0)) {
-    exactSame++;
-    if (gotCalls > 0) exactCalled++;
-  } else exactWrong.push(`${path.relative(dir, file)}:${line}: the sensor counted ${gotCalls}, V8 ${want || 0}`);
-}
+const exact_ = compare(JSON.parse(fs.readFileSync(covFile, 'utf8')), {
+  native, config, root: dir, keep: (file) => file.includes('/node_modules/') && !file.includes('/hud-sensor/'),
+});
+const [exactSame, exactCalled, exactWrong] = [exact_.same, exact_.called, exact_.wrong];
 console.log(`exact counts: ${exactSame} functions of express, lodash and qs counted as V8's precise coverage ` +
   `counts them (${exactCalled} of them called), ${exactWrong.length} not`);
 for (const w of exactWrong.slice(0, 10)) console.log(`  ${w}`);

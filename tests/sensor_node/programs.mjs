@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { compare } from './coverage_compare.cjs';
 import { PKG, OUT, node, compiles } from './support.mjs';
 import { NM } from './ts_support.mjs';
 
@@ -75,33 +76,13 @@ assert.ok(stats.functions > 10000, `the compiler was not instrumented: ${line}`)
 console.log(`sensor_node_programs: tsc with ${stats.functions} functions instrumented: ${diags} diagnostics and ` +
   `${files.length} files identical to a run without the sensor`);
 
-// Its calls: every function of the compiler with an id and a start line of its own has V8's count.
-// Not generators and async functions, which V8 counts once per resume.
+// Its calls: every function of the compiler compared (coverage_compare.cjs) has V8's count.
 const req = createRequire(path.join(PKG, 'index.js'));
 const { native } = req('./lib/instrument.js');
-const config = req('./lib/config.js');
-const cov = JSON.parse(fs.readFileSync(covFile, 'utf8'));
-const v8At = new Map();
-for (const [url, l, c] of cov.v8) if (url.endsWith('/typescript/lib/_tsc.js')) v8At.set(l, v8At.has(l) ? null : c);
-const tscFile = path.join(NM, 'typescript', 'lib', '_tsc.js');
-const tscText = fs.readFileSync(tscFile, 'utf8');
-const tscLines = tscText.split('\n');
-const fns = native.functions(tscText, config.modulePath(tscFile), 'javascript');
-const uses = new Map(), starts = new Map();
-for (let i = 0; i < fns.ids.length; i++) {
-  uses.set(fns.ids[i], (uses.get(fns.ids[i]) || 0) + 1);
-  starts.set(fns.startLines[i], starts.has(fns.startLines[i]) ? -1 : i);
-}
-let counted = 0, countedCalled = 0;
-const miscounted = [];
-for (const [l, i] of starts) {
-  const want = v8At.get(l);
-  if (i < 0 || want === null || uses.get(fns.ids[i]) !== 1 || fns.async[i]) continue;
-  if (/function\s*\*|(^|[\s,{;])\*\s*\[?[\w$#]+\]?\s*\(/.test(tscLines[l - 1])) continue; // a generator
-  const got = cov.counts[fns.ids[i]] ? cov.counts[fns.ids[i]].calls : 0;
-  if (got !== (want || 0)) miscounted.push(`_tsc.js:${l} ${fns.names[i]}: the sensor counted ${got}, V8 ${want || 0}`);
-  else if (++counted && got > 0) countedCalled++;
-}
+const tscCalls = compare(JSON.parse(fs.readFileSync(covFile, 'utf8')), {
+  native, config: req('./lib/config.js'), keep: (file) => file.endsWith('/typescript/lib/_tsc.js'),
+});
+const [counted, countedCalled, miscounted] = [tscCalls.same, tscCalls.called, tscCalls.wrong];
 console.log(`sensor_node_programs: tsc's calls: ${counted} functions counted as V8's precise coverage counts them ` +
   `(${countedCalled} of them called), ${miscounted.length} not`);
 for (const m of miscounted.slice(0, 10)) console.log(`  ${m}`);

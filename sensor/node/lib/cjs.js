@@ -4,6 +4,7 @@ const Module = require('node:module');
 const { pathToFileURL } = require('node:url');
 const { wanted, rewrite } = require('./instrument');
 const stack = require('./stack');
+const { disguise } = require('./fntext');
 
 let installed = false;
 // Called with each CommonJS module once its top level ran (lib/frameworks.js patches the
@@ -17,7 +18,7 @@ function install(opts) {
   if (installed) return;
   installed = true;
   const compile = Module.prototype._compile;
-  Module.prototype._compile = require('./fntext').disguise(function hudCompile(content, filename) {
+  Module.prototype._compile = disguise(function hudCompile(content, filename) {
     if (typeof content === 'string' && wanted(filename, opts)) {
       const code = rewrite(content, filename, filename, pathToFileURL(filename).href, opts);
       if (code !== null) content = code;

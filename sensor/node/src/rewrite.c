@@ -30,7 +30,7 @@ const TSLanguage *tree_sitter_tsx(void);
  * back where the function suspends and ends (a `let` in functions that can suspend). A function
  * that can suspend also keeps its call's edge (__hud_i) and whether it suspended since it last
  * resumed (__hud_z): handles name functions, so another call of the same function may be the
- * current one when it resumes. */
+ * current one when it resumes. The texts above leave out the MARK comments (below). */
 enum {
   INS_PROLOGUE,
   INS_OPEN_BLOCK,

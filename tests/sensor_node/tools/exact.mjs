@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { compare } from '../coverage_compare.cjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const argv = process.argv.slice(2);
@@ -66,46 +67,12 @@ if (!fs.existsSync(covFile)) {
   process.exit(1);
 }
 
-const req = createRequire(path.join(opt.pkg, 'index.js'));
-const { native } = req('./lib/instrument.js');
-const config = req('./lib/config.js');
-const cov = JSON.parse(fs.readFileSync(covFile, 'utf8'));
 const workers = fs.readdirSync(tmp).filter((f) => f.startsWith('coverage.json.worker-')).length;
+const req = createRequire(path.join(opt.pkg, 'index.js'));
+const { same, called, wrong, mapped } = compare(JSON.parse(fs.readFileSync(covFile, 'utf8')), {
+  native: req('./lib/instrument.js').native, config: req('./lib/config.js'), root: opt.root, skipMapped: true,
+});
 fs.rmSync(tmp, { recursive: true, force: true });
-const v8 = new Map(); // file -> line -> count (null: several functions start on it)
-for (const [url, line, count] of cov.v8) {
-  const file = url.startsWith('file:') ? new URL(url).pathname : url;
-  if (!v8.has(file)) v8.set(file, new Map());
-  v8.get(file).set(line, v8.get(file).has(line) ? null : count);
-}
-const GENERATOR = /function\s*\*|(^|[\s,{;])\*\s*\[?[\w$#]+\]?\s*\(/;
-const uses = new Map(), ours = [];
-let mapped = 0;
-for (const file of v8.keys()) {
-  if (!/\.(c|m)?js$/.test(file) || !fs.existsSync(file)) continue;
-  const text = fs.readFileSync(file, 'utf8');
-  if (/\/[*/][#@]\s*sourceMappingURL=/.test(text)) {
-    mapped++;
-    continue;
-  }
-  const f = native.functions(text, config.modulePath(file, opt.root), 'javascript');
-  const lines = text.split('\n'), at = new Map();
-  for (let i = 0; i < f.ids.length; i++) {
-    uses.set(f.ids[i], (uses.get(f.ids[i]) || 0) + 1);
-    at.set(f.startLines[i], at.has(f.startLines[i]) ? -1 : i);
-  }
-  for (const [l, i] of at)
-    if (i >= 0 && !f.async[i] && !GENERATOR.test(lines[l - 1])) ours.push([file, l, f.ids[i], f.names[i]]);
-}
-let same = 0, called = 0;
-const wrong = [];
-for (const [file, l, id, name] of ours) {
-  const want = v8.get(file).get(l);
-  if (want === null || uses.get(id) !== 1) continue;
-  const got = cov.counts[id] ? cov.counts[id].calls : 0;
-  if (got !== (want || 0)) wrong.push(`${path.relative(opt.root, file)}:${l} ${name}: the sensor counted ${got}, V8 ${want || 0}`);
-  else if (++same && got) called++;
-}
 console.log(`calls: ${same} functions counted as V8's precise coverage counts them (${called} of them called), ` +
   `${wrong.length} not; ${mapped} files with a source map left out`);
 for (const w of wrong.slice(0, 20)) console.log(`  ${w}`);
