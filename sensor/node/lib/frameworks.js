@@ -481,10 +481,11 @@ function koaApplication(Application) {
       },
     });
     const onerror = ctx.onerror;
-    ctx.onerror = disguise(function hudOnerror(err) {
+    // Made per request: not disguised (that costs a WeakMap entry and two property definitions).
+    ctx.onerror = function hudOnerror(err) {
       if (err !== null && err !== undefined) rec.err = err;
       return passOn(onerror, this, err);
-    }, onerror);
+    };
     onEnd(ctx.res, rec);
     return inFlow(rec, handleRequest, this, ctx, fnMiddleware);
   }, handleRequest);
