@@ -31,7 +31,7 @@ function diff(a, b) {
   return { cases, frames, total, app, appTotal, samples };
 }
 
-const ncases = Object.keys(plain.cjs).length + Object.keys(plain.mjs).length;
+const ncases = Object.values(plain).reduce((n, c) => n + Object.keys(c).length, 0);
 const results = {};
 for (const mode of ['exact', 'sourcemap', 'off']) {
   const got = run({ HUD_ENABLE: '1', HUD_STATUS: 'off', HUD_STACK_MODE: mode });

@@ -260,6 +260,30 @@ static void suspensions_pop_and_push(void **state) {
   hud_indexer_free(ix);
 }
 
+/* A comment after a closing brace on its line: the grammar hangs it on the block before it (its
+ * automatic-semicolon scanner looks past it), so a block's end is its brace, not the node's end.
+ * Seen in React's development build. The same holds of a directive's statement. */
+static void comments_after_a_brace_stay_after_it(void **state) {
+  hud_indexer *ix = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  hsn_result *r = rewrite(ix,
+                          "function t(v) {\n  v++;\n} // note.\n"
+                          "var f = () => {\n} /* a */ // b.\n"
+                          "async function l(it) {\n  for await (const x of it) {\n  } // c.\n  g();\n}\n",
+                          NULL);
+  assert_string_equal(r->code,
+                      "function t(v) {" OPEN(0) "\n  v++;\n" CLOSE "} // note.\n"
+                      "var f = () => {" OPEN(1) "\n" CLOSE "} /* a */ // b.\n"
+                      "async function l(it) {" OPENS(2) "\n  {" M "for await (const x of  " FA "it" M ",\"it\")) {" R0
+                      "\n  };" RES "} // c.\n  g();\n" CLOSES "}\n");
+  hsn_result_free(r);
+  /* So is a directive's: one with a comment after it is still a directive, and stays first. */
+  r = rewrite(ix, "'use strict' // top.\nfunction d() {\n  'use strict' // d.\n  return 1;\n}\n", "P;");
+  assert_string_equal(r->code, "'use strict';P; // top.\nfunction d() {\n  'use strict';" OPEN(0) " // d.\n  return" RET " 1" RETC ";\n" CLOSE "}\n");
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
 /* Source maps count UTF-16 units: é is 2 bytes and 1 unit, U+1F600 4 bytes and 2 units. */
 static void points_count_utf16_units(void **state) {
   hud_indexer *ix = NULL;
@@ -313,6 +337,7 @@ int main(void) {
       cmocka_unit_test(slots_renumber_and_leave_out),
       cmocka_unit_test(points_count_utf16_units),
       cmocka_unit_test(suspensions_pop_and_push),
+      cmocka_unit_test(comments_after_a_brace_stay_after_it),
       cmocka_unit_test(bad_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,9 +2,10 @@
 // CommonJS: every module compiled after install() goes through the rewrite.
 const Module = require('node:module');
 const { pathToFileURL } = require('node:url');
-const { wanted, rewrite } = require('./instrument');
+const { wanted, rewrite, stats } = require('./instrument');
 const stack = require('./stack');
 const { disguise } = require('./fntext');
+const { status } = require('./config');
 
 let installed = false;
 // Called with each CommonJS module once its top level ran (lib/frameworks.js patches the
@@ -18,24 +19,47 @@ function install(opts) {
   if (installed) return;
   installed = true;
   const compile = Module.prototype._compile;
-  Module.prototype._compile = disguise(function hudCompile(content, filename) {
+  Module.prototype._compile = disguise(function hudCompile(content, filename, format) {
+    let original = null;
     if (typeof content === 'string' && wanted(filename, opts)) {
-      const code = rewrite(content, filename, filename, pathToFileURL(filename).href, opts);
-      if (code !== null) content = code;
+      const code = rewritten(content, filename, format, opts);
+      if (code !== null) [original, content] = [content, code];
     } else if (typeof content === 'string' && source !== null) {
       content = source(content, filename);
     }
     // This frame is on the stack while the module's top level runs; lib/stack.js hides it,
     // and one more frame is captured meanwhile so that none of the application's is lost.
     const limit = stack.raiseOwn();
+    const before = stack.registrations();
     try {
-      const r = compile.call(this, content, filename);
+      let r;
+      try {
+        r = compile.call(this, content, filename, format);
+      } catch (err) {
+        // A rewritten text that V8 does not compile (its first statement, which registers it,
+        // never ran) runs as it is: a source V8 rejects fails with its own text and columns, and
+        // a rewrite bug must not stop the application.
+        if (original === null || !(err instanceof SyntaxError) || stack.registrations() !== before) throw err;
+        stats.failed++;
+        r = compile.call(this, original, filename, format);
+        status(`${filename} runs uninstrumented: its rewrite does not compile (${err.message})`);
+      }
       if (loaded !== null) loaded(this, filename);
       return r;
     } finally {
       stack.lowerOwn(limit);
     }
   }, compile);
+}
+
+// The rewrite of a module that Node compiles here, or null. V8 names an ES module's frames by its
+// URL: Node 20.19+ compiles an ES module given to require() here (FORMAT "module"), and a .js file
+// outside a "type" package as one when its syntax says so (FORMAT undefined): then the module's
+// first statement tells which name it runs under (runtime.js table()).
+function rewritten(content, filename, format, opts) {
+  const url = pathToFileURL(filename).href;
+  const key = format === 'module' ? url : format === 'commonjs' ? filename : [filename, url];
+  return rewrite(content, filename, key, url, opts);
 }
 
 module.exports = { install, onLoaded: (fn) => (loaded = fn), onSource: (fn) => (source = fn) };

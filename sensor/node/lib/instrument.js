@@ -8,6 +8,8 @@ const tsmap = require('./tsmap');
 
 const native = require(path.join(__dirname, '..', 'hud_sensor.node'));
 const PROLOGUE = 'var __hud_b=__hud.table(__hud_t());';
+// KEY [path, url]: a module's top-level `this` is undefined in an ES module only.
+const PROLOGUE_EITHER = 'var __hud_b=__hud.table(__hud_t(),this);';
 const HAS_MAP = /\/[*/][#@]\s*sourceMappingURL=/;
 const PKG_DIR = path.dirname(__dirname) + path.sep;
 
@@ -32,6 +34,7 @@ function wanted(file, opts) {
 // The instrumented text of SOURCE, or null to run it as it is. KEY is the file name V8
 // reports in stack frames (the path for CommonJS, the file: URL for ES modules).
 function rewrite(source, file, key, url, opts) {
+  const prologue = Array.isArray(key) ? PROLOGUE_EITHER : PROLOGUE;
   let mod = config.modulePath(file, opts.root);
   // Compiled TypeScript enters the .ts file's functions, a bundle its sources' (lib/tsmap.js); a
   // map that cannot be used leaves the module under its own identity.
@@ -49,8 +52,8 @@ function rewrite(source, file, key, url, opts) {
   let r;
   try {
     r = ts
-      ? native.instrument(source, mod, url, 'javascript', PROLOGUE, ts.slots)
-      : native.instrument(source, mod, url, 'javascript', PROLOGUE);
+      ? native.instrument(source, mod, url, 'javascript', prologue, ts.slots)
+      : native.instrument(source, mod, url, 'javascript', prologue);
   } catch (err) {
     stats.failed++;
     return null;

@@ -439,11 +439,14 @@ function loopError(name, message) {
 const UNDECLARED = 0x10000000; // 8n < 0: no run (enter())
 let tableFailed = false;
 
-// T: [ids, names, file, inserts, module_path, meta, hashes, lineMap, more]: the module's functions;
+// T: [ids, names, file (or [path, url]), inserts, module_path, meta, hashes, lineMap, more]: the module's functions;
 // more (a bundle): [ids, names, module_path, meta, hashes] of the other files its functions came
 // from, numbered on after the first's. Returns the module's first number.
-function table(t) {
-  const [tids, tnames, file, inserts, mod, meta, hashes, lineMap, more] = t;
+// FILE may be [path, url] (lib/cjs.js): the url when SELF, the module's top-level `this`, says
+// it runs as an ES module.
+function table(t, self) {
+  const [tids, tnames, key, inserts, mod, meta, hashes, lineMap, more] = t;
+  const file = Array.isArray(key) ? key[self === undefined ? 1 : 0] : key;
   stack.register(file, inserts);
   // Compiled TypeScript and bundles: the original line of each compiled line (lib/tsmap.js).
   lineFiles.set(file, Array.isArray(lineMap) ? lineMap : true);

@@ -11,7 +11,10 @@
 // - "off": nothing; columns on instrumented lines are those of the rewritten text.
 const files = new Map(); // file name as V8 reports it -> Map(line (1-based) -> [col, len, ...])
 
+let registered = 0; // register() calls: a rewritten module's first statement makes one
+
 function register(file, inserts) {
+  registered++;
   const lines = new Map();
   for (let i = 0; i < inserts.length; i += 3) {
     const line = inserts[i] + 1;
@@ -262,4 +265,4 @@ function mode(env = process.env) {
   return m === 'sourcemap' || m === 'off' ? m : 'exact';
 }
 
-module.exports = { register, originalColumn, install, mode, raiseOwn, lowerOwn, hideBelow, shiftColumn };
+module.exports = { register, originalColumn, install, mode, raiseOwn, lowerOwn, hideBelow, shiftColumn, registrations: () => registered };

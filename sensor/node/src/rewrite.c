@@ -189,6 +189,30 @@ static int add_ins(rw *w, uint32_t off, uint32_t nstart, int kind, uint32_t n) {
   return 0;
 }
 
+/* End of N's last token. Its own end can lie further: the grammar's automatic-semicolon scanner
+ * looks past a comment on the same line, and the tree then hangs that comment on the block
+ * before it (`} // note` ends the block after "note"). */
+static uint32_t code_end(TSNode n) {
+  for (;;) {
+    uint32_t k = ts_node_child_count(n);
+    while (k > 0 && ts_node_is_extra(ts_node_child(n, k - 1))) k--;
+    if (k == 0) return ts_node_end_byte(n);
+    n = ts_node_child(n, k - 1);
+  }
+}
+
+/* Whether statement ST is a string alone (a directive), a comment on its line aside. */
+static bool is_string_statement(TSNode st) {
+  uint32_t strings = 0, n = ts_node_named_child_count(st);
+  for (uint32_t i = 0; i < n; i++) {
+    TSNode c = ts_node_named_child(st, i);
+    if (ts_node_is_extra(c)) continue;
+    if (strcmp(ts_node_type(c), "string") != 0) return false;
+    strings++;
+  }
+  return strings == 1;
+}
+
 /* End of the body's directive prologue ("use strict"; ...), or 0 when it has none. */
 static uint32_t directives_end(TSNode body) {
   uint32_t end = 0;
@@ -197,10 +221,8 @@ static uint32_t directives_end(TSNode body) {
     TSNode st = ts_node_named_child(body, i);
     const char *t = ts_node_type(st);
     if (strcmp(t, "comment") == 0 || strcmp(t, "hash_bang_line") == 0) continue;
-    if (strcmp(t, "expression_statement") != 0 || ts_node_named_child_count(st) != 1 ||
-        strcmp(ts_node_type(ts_node_named_child(st, 0)), "string") != 0)
-      break;
-    end = ts_node_end_byte(st);
+    if (strcmp(t, "expression_statement") != 0 || !is_string_statement(st)) break;
+    end = code_end(st);
   }
   return end;
 }
@@ -299,19 +321,19 @@ static int instrument_for_await(rw *w, TSNode n) {
   TSNode outer = n;
   while (!ts_node_is_null(ts_node_parent(outer)) && !strcmp(ts_node_type(ts_node_parent(outer)), "labeled_statement"))
     outer = ts_node_parent(outer);
-  uint32_t s = ts_node_start_byte(outer), e = ts_node_end_byte(outer);
+  uint32_t s = ts_node_start_byte(outer), e = code_end(outer);
   int rc = add_ins(w, s, s, INS_FA_BLOCK, 0);
   if (!rc) rc = add_ins(w, ts_node_start_byte(right), s, INS_FA_OPEN, 0);
   /* n: 1 + the start of X when the runtime is given its text (plain_chain), else 0. */
   uint32_t named = plain_chain(w, right) ? ts_node_start_byte(right) + 1
                    : plain_call(w, right) ? (ts_node_start_byte(right) + 1) | FA_CALL_BIT
                                           : 0;
-  if (!rc) rc = add_ins(w, ts_node_end_byte(right), s, INS_FA_CLOSE, named);
+  if (!rc) rc = add_ins(w, code_end(right), s, INS_FA_CLOSE, named);
   if (!rc && !strcmp(ts_node_type(body), "statement_block")) {
     rc = add_ins(w, ts_node_start_byte(body) + 1, s, INS_RESUME_STMT, 0);
   } else if (!rc) {
     rc = add_ins(w, ts_node_start_byte(body), s, INS_FA_BODY_OPEN, 0);
-    if (!rc) rc = add_ins(w, ts_node_end_byte(body), ts_node_start_byte(body), INS_FA_BODY_CLOSE, 0);
+    if (!rc) rc = add_ins(w, code_end(body), ts_node_start_byte(body), INS_FA_BODY_CLOSE, 0);
   }
   if (!rc) rc = add_ins(w, e, s, INS_FA_END, 0);
   return rc;
@@ -353,7 +375,7 @@ static int instrument_suspension(rw *w, TSNode n) {
   }
   int rc = add_ins(w, ns, ns, INS_RESUME_OPEN, 0);
   if (!rc && operand) rc = add_ins(w, kw_end, ns, INS_SUSPEND, 0);
-  if (!rc) rc = add_ins(w, operand ? ts_node_end_byte(n) : kw_end, ns, operand ? INS_RESUME_CLOSE : INS_SUSPEND_BARE, 0);
+  if (!rc) rc = add_ins(w, operand ? code_end(n) : kw_end, ns, operand ? INS_RESUME_CLOSE : INS_SUSPEND_BARE, 0);
   return rc;
 }
 
@@ -401,7 +423,7 @@ static int instrument_return(rw *w, TSNode n) {
     /* `return a, b` returns b: as x()'s arguments the comma would pass a instead. */
     uint32_t seq = strcmp(ts_node_type(arg), "sequence_expression") == 0;
     int rc = add_ins(w, kw, ns, INS_RET_OPEN, seq);
-    return rc ? rc : add_ins(w, ts_node_end_byte(arg), ns, INS_RET_CLOSE, seq);
+    return rc ? rc : add_ins(w, code_end(arg), ns, INS_RET_CLOSE, seq);
   }
   return 0;
 }
@@ -416,7 +438,7 @@ static int instrument_node(rw *w, TSNode fn) {
   bool gen = false, suspends = can_suspend(fn, &gen);
   w->r->fns[k].is_generator = gen;
   uint32_t n = w->slots ? (uint32_t)w->slots[k] : (uint32_t)k, ns = ts_node_start_byte(fn);
-  uint32_t bs = ts_node_start_byte(body), be = ts_node_end_byte(body);
+  uint32_t bs = ts_node_start_byte(body), be = code_end(body);
   bool plain = !suspends && !has_own_finally(body);
   uint32_t open_n = n | (suspends ? SUSP_BIT : 0) | (plain ? PLAIN_BIT : 0);
   int rc;

@@ -75,7 +75,7 @@ const { same, called, wrong, mapped } = compare(JSON.parse(fs.readFileSync(covFi
 fs.rmSync(tmp, { recursive: true, force: true });
 console.log(`calls: ${same} functions counted as V8's precise coverage counts them (${called} of them called), ` +
   `${wrong.length} not; ${mapped} files with a source map left out`);
-for (const w of wrong.slice(0, 20)) console.log(`  ${w}`);
+for (const w of wrong.slice(0, Number(process.env.EXACT_SHOW) || 20)) console.log(`  ${w}`);
 // The sensor's counts() answers for the functions this thread declared, with the calls of the
 // worker threads that ended before it was read; the coverage is this thread's.
 if (workers) console.log(`${workers} worker threads ran: a function they ran differs from the main thread's coverage`);
