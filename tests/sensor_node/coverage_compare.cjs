@@ -7,7 +7,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const GENERATOR = /function\s*\*|(^|[\s,{;])\*\s*\[?[\w$#]+\]?\s*\(/;
+const GENERATOR = /function\s*\*|(^|[\s,{;])\*\s*(\[[^\]]*\]|[\w$#]+)\s*\(/;
 const MAP = /\/[*/][#@]\s*sourceMappingURL=/;
 
 // COV: {v8: [[url, line, count]...], counts}; NATIVE, CONFIG: the package's addon and lib/config.js;
