@@ -79,6 +79,7 @@ typedef struct ins {
   uint32_t n;     /* BASE + k */
   int64_t parent; /* an OPEN's: the n of the function whose flow it takes (lexical), -1: none */
   bool decl;      /* an OPEN's: its function keeps its flow for nested ones (__hud_f<n>) */
+  uint32_t seq;   /* order added: the walk adds a node's before its descendants' */
 } ins;
 
 /* An instrumented function node and its body's bytes; DFS order = by start. */
@@ -135,6 +136,9 @@ static int cmp_ins(const void *a, const void *b) {
   if (cx != cy && x->nstart == y->nstart) return cx ? 1 : -1; /* an empty body: open, close */
   if (cx != cy) return cx ? -1 : 1;
   if (x->nstart != y->nstart) return (x->nstart > y->nstart) == cx ? -1 : 1;
+  /* Nodes that start together (a for-await body that is a `yield` statement): the inner one,
+   * added later, opens last and closes first. */
+  if (x->seq != y->seq) return (x->seq > y->seq) == cx ? -1 : 1;
   return 0;
 }
 
@@ -185,7 +189,8 @@ static int grow(void *items, size_t *cap, size_t n, size_t size, size_t first) {
 
 static int add_ins(rw *w, uint32_t off, uint32_t nstart, int kind, uint32_t n) {
   if (grow(&w->ins, &w->capins, w->nins, sizeof *w->ins, 64)) return HUD_ENOMEM;
-  w->ins[w->nins++] = (ins){off, nstart, kind, n, -1, false};
+  w->ins[w->nins] = (ins){off, nstart, kind, n, -1, false, (uint32_t)w->nins};
+  w->nins++;
   return 0;
 }
 

@@ -1,0 +1,73 @@
+// Every file of real packages (compiles/package.json: React's development and production builds,
+// graphql, date-fns and axios as CommonJS, ES modules and minified bundles) that V8 compiles
+// still compiles once rewritten, as the module kind Node would load it as, and gives its text
+// back with the insertions recognized by their text (lib/fntext.js, what toString() gives).
+// A rewrite that does not compile stops the module from loading (CommonJS falls back to the
+// source, ES modules cannot). Found this way: a comment after a closing brace (`} // note.`,
+// React, graphql) took in the function's close; a for-await body that is a `yield` statement
+// (axios's minified ES module) closed in the wrong order. Run with --experimental-vm-modules
+// (vm.SourceTextModule compiles an ES module without running it).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import vm from 'node:vm';
+import { PKG, npmInstall } from './support.mjs';
+
+const dir = npmInstall('compiles');
+const req = createRequire(path.join(PKG, 'index.js'));
+const { native } = req('./lib/instrument.js');
+const fntext = req('./lib/fntext.js');
+const PROLOGUE = 'var __hud_b=__hud.table(__hud_t());';
+
+const files = [];
+const walk = (d) => {
+  for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+    const p = path.join(d, e.name);
+    if (e.isDirectory()) walk(p);
+    else if (e.isFile() && /\.(c|m)?js$/.test(e.name)) files.push(p);
+  }
+};
+walk(path.join(dir, 'node_modules'));
+
+// The module kind Node gives FILE: .mjs, .cjs, else the nearest package.json's "type".
+const types = new Map();
+function packageType(d) {
+  if (!types.has(d)) {
+    const pj = path.join(d, 'package.json');
+    types.set(d, fs.existsSync(pj) ? JSON.parse(fs.readFileSync(pj, 'utf8')).type || 'commonjs'
+      : path.dirname(d) === d ? 'commonjs' : packageType(path.dirname(d)));
+  }
+  return types.get(d);
+}
+const isModule = (f) => f.endsWith('.mjs') || (!f.endsWith('.cjs') && packageType(path.dirname(f)) === 'module');
+function compiles(code, esm) {
+  try {
+    if (esm) new vm.SourceTextModule(code);
+    else vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let checked = 0, modules = 0, fns = 0;
+const wrong = [];
+for (const file of files.sort()) {
+  const src = fs.readFileSync(file, 'utf8'), esm = isModule(file);
+  if (!compiles(src, esm)) continue;
+  const r = native.instrument(src, 'lib/x.js', 'file:///x.js', 'javascript', PROLOGUE);
+  if (!r.instrumented) continue;
+  checked++;
+  modules += esm;
+  fns += r.instrumented;
+  const rel = path.relative(dir, file);
+  if (!compiles(`${r.code}\n;function __hud_t(){}`, esm)) wrong.push(`${rel}: the rewrite does not compile`);
+  else if (![PROLOGUE, `;${PROLOGUE}`].some((p) => fntext.original(r.code).replace(p, '') === src))
+    wrong.push(`${rel}: the insertions taken out by their text do not give it back`);
+}
+console.log(`sensor_node_compiles: ${checked} files rewritten (${modules} ES modules, ${fns} functions): ` +
+  `${checked - wrong.length} compile and give their text back, ${wrong.length} do not`);
+for (const w of wrong.slice(0, 10)) console.log(`  ${w}`);
+assert.ok(checked > 1500 && modules > 500 && fns > 25000, 'too few files, ES modules or functions');
+assert.deepEqual(wrong, []);
