@@ -186,6 +186,29 @@ static void calls_end_where_they_return(void **state) {
   hud_indexer_free(ix);
 }
 
+/* A body whose top-level function declaration shares its name with a `var` of the function or
+ * with another declaration is left alone: in `try { BODY }` the declaration is block-scoped and
+ * the name clashes (SyntaxError; the util package's promisify, bundled by Vue). Its nested
+ * functions are still instrumented, and a `var` of a nested function does not count. */
+static void bodies_that_need_function_scope_are_left_alone(void **state) {
+  hud_indexer *ix = NULL;
+  assert_int_equal(hud_indexer_new(&ix), 0);
+  hsn_result *r = rewrite(ix,
+                          "function p(o) { var fn = o.c; function fn() {} return fn }\n"
+                          "function d() { function a() {} function a() {} }\n"
+                          "function e(x) { for (var [k, {m: q}] of x) {} function q() {} }\n"
+                          "function ok() { function z() { var ok2 } var ok2; { let z } }\n",
+                          NULL);
+  assert_string_equal(r->code,
+                      "function p(o) { var fn = o.c; function fn() {" OPEN(1) CLOSE "} return fn }\n"
+                      "function d() { function a() {" OPEN(3) CLOSE "} function a() {" OPEN(4) CLOSE "} }\n"
+                      "function e(x) { for (var [k, {m: q}] of x) {} function q() {" OPEN(6) CLOSE "} }\n"
+                      "function ok() {" OPEND(7) " function z() {" OPENP(8, 7) " var ok2 " CLOSE "} var ok2; { let z } " CLOSE "}\n");
+  assert_int_equal(r->instrumented, 6);
+  hsn_result_free(r);
+  hud_indexer_free(ix);
+}
+
 /* Compiled TypeScript: the caller numbers the functions (the .ts table) and leaves some out. */
 static void slots_renumber_and_leave_out(void **state) {
   hud_indexer *ix = NULL;
@@ -336,6 +359,7 @@ int main(void) {
       cmocka_unit_test(nested_arrows_close_inner_first),
       cmocka_unit_test(nested_functions_take_the_lexical_flow),
       cmocka_unit_test(calls_end_where_they_return),
+      cmocka_unit_test(bodies_that_need_function_scope_are_left_alone),
       cmocka_unit_test(columns_count_utf16_units),
       cmocka_unit_test(lines_end_where_v8_ends_them),
       cmocka_unit_test(typescript_signatures_are_not_functions),

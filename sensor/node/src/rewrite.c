@@ -10,6 +10,7 @@
 #include <tree_sitter/api.h>
 
 #include "hud/buf.h"
+#include "blockscope.h"
 #include "hud/err.h"
 #include "sbuf.h"
 
@@ -450,7 +451,7 @@ static int instrument_node(rw *w, TSNode fn) {
   fnode *parent = lexical_parent(w, fn);
   size_t open = w->nins;
   if (strcmp(ts_node_type(body), "statement_block") == 0) {
-    if (be - bs < 2) return 0;
+    if (be - bs < 2 || !hsn_body_takes_a_block(w->src, body)) return 0;
     uint32_t d = directives_end(body);
     rc = d ? add_ins(w, d, ns, INS_OPEN_DIRECTIVE, open_n) : add_ins(w, bs + 1, ns, INS_OPEN_BLOCK, open_n);
     if (!rc) rc = add_ins(w, be - 1, ns, INS_CLOSE_BLOCK, open_n);
