@@ -1,11 +1,12 @@
 // Every file of real packages (compiles/package.json: React's development and production builds,
-// graphql, date-fns and axios as CommonJS, ES modules and minified bundles) that V8 compiles
-// still compiles once rewritten, as the module kind Node would load it as, and gives its text
-// back with the insertions recognized by their text (lib/fntext.js, what toString() gives).
+// graphql, date-fns, axios and Vue's compiler as CommonJS, ES modules and minified bundles)
+// that V8 compiles still compiles once rewritten, as the kind of module V8 accepts it as, and
+// gives its text back with the insertions recognized by their text (lib/fntext.js, what toString() gives).
 // A rewrite that does not compile stops the module from loading (CommonJS falls back to the
 // source, ES modules cannot). Found this way: a comment after a closing brace (`} // note.`,
 // React, graphql) took in the function's close; a for-await body that is a `yield` statement
-// (axios's minified ES module) closed in the wrong order. Run with --experimental-vm-modules
+// (axios's minified ES module) closed in the wrong order; a function declaration sharing its name
+// with a var (Vue's bundled promisify) clashed inside try {}. Run with --experimental-vm-modules
 // (vm.SourceTextModule compiles an ES module without running it).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -54,8 +55,11 @@ function compiles(code, esm) {
 let checked = 0, modules = 0, fns = 0;
 const wrong = [];
 for (const file of files.sort()) {
-  const src = fs.readFileSync(file, 'utf8'), esm = isModule(file);
-  if (!compiles(src, esm)) continue;
+  // Node's kind of module for the file, else the other one (an ES module for browsers and
+  // bundlers shipped in a CommonJS package, e.g. Vue's *.esm-browser.js).
+  const src = fs.readFileSync(file, 'utf8'), kinds = [isModule(file), !isModule(file)];
+  const esm = kinds.find((k) => compiles(src, k));
+  if (esm === undefined) continue;
   const r = native.instrument(src, 'lib/x.js', 'file:///x.js', 'javascript', PROLOGUE);
   if (!r.instrumented) continue;
   checked++;
