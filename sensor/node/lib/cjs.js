@@ -8,6 +8,7 @@ const { disguise } = require('./fntext');
 const { status } = require('./config');
 
 let installed = false;
+let toldRequired = false; // the status line about require() of ES modules, once
 // Called with each CommonJS module once its top level ran (lib/frameworks.js patches the
 // frameworks here: a wrapper of its own would add a frame to stacks taken meanwhile).
 let loaded = null;
@@ -58,6 +59,10 @@ function install(opts) {
 // first statement tells which name it runs under (runtime.js table()).
 function rewritten(content, filename, format, opts) {
   const url = pathToFileURL(filename).href;
+  if (format === 'module' && !toldRequired) {
+    toldRequired = true;
+    status(`ES module ${filename} given to require(): the modules it imports are not instrumented (Node runs no loader hook for them)`);
+  }
   const key = format === 'module' ? url : format === 'commonjs' ? filename : [filename, url];
   return rewrite(content, filename, key, url, opts);
 }
