@@ -34,6 +34,21 @@ static size_t bytes_for_units(const char *line, size_t len, uint32_t col) {
   return b;
 }
 
+/* Length of the line at P (N bytes left) and of the terminator after it (0 at the end): V8's line
+ * terminators, as rewrite.c counts lines: \n, \r\n, a lone \r, U+2028 and U+2029. */
+static size_t line_len(const char *p, size_t n, size_t *term) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (c == '\n') return *term = 1, i;
+    if (c == '\r') return *term = (i + 1 < n && p[i + 1] == '\n') ? 2 : 1, i;
+    if (c == 0xe2 && i + 2 < n && (unsigned char)p[i + 1] == 0x80 &&
+        ((unsigned char)p[i + 2] == 0xa8 || (unsigned char)p[i + 2] == 0xa9))
+      return *term = 3, i;
+  }
+  *term = 0;
+  return n;
+}
+
 /* The generated code with every insertion taken out; NULL when an insertion is not where the
  * result says. */
 static char *strip(const hsn_result *r, size_t *out_len) {
@@ -42,12 +57,12 @@ static char *strip(const hsn_result *r, size_t *out_len) {
   size_t n = 0, at = 0, k = 0;
   uint32_t line = 0;
   while (at <= r->code_len) {
-    const char *e = memchr(r->code + at, '\n', r->code_len - at);
-    size_t len = e ? (size_t)(e - (r->code + at)) : r->code_len - at;
+    size_t term, len = line_len(r->code + at, r->code_len - at, &term);
     size_t done = 0; /* bytes of this line copied or skipped */
     for (; k < r->nins && r->ins[k].line == line; k++) {
       size_t b = bytes_for_units(r->code + at, len, r->ins[k].gen_col);
-      if (b < done || b + r->ins[k].len > len || memchr(r->code + at + b, '\n', r->ins[k].len)) {
+      size_t t;
+      if (b < done || b + r->ins[k].len > len || line_len(r->code + at + b, r->ins[k].len, &t) != r->ins[k].len) {
         free(o);
         return NULL;
       }
@@ -58,9 +73,10 @@ static char *strip(const hsn_result *r, size_t *out_len) {
     if (k < r->nins && r->ins[k].line < line) break;
     memcpy(o + n, r->code + at + done, len - done);
     n += len - done;
-    if (!e) break;
-    o[n++] = '\n';
-    at += len + 1;
+    if (!term) break;
+    memcpy(o + n, r->code + at + len, term);
+    n += term;
+    at += len + term;
     line++;
   }
   if (k != r->nins) {
