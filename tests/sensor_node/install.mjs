@@ -22,7 +22,7 @@ assert.equal(packed.status, 0, packed.stderr);
 const tgz = path.join(dir, packed.stdout.trim().split('\n').pop());
 assert.ok(fs.existsSync(tgz), `npm pack made no ${tgz}`);
 const list = spawnSync('tar', ['tzf', tgz], { encoding: 'utf8' }).stdout.split('\n');
-for (const f of ['package.json', 'index.js', 'register.mjs', 'hooks.mjs', 'hud_sensor.node', 'lib/runtime.js'])
+for (const f of ['package.json', 'index.js', 'register.mjs', 'register.cjs', 'hooks.mjs', 'hud_sensor.node', 'lib/runtime.js'])
   assert.ok(list.includes(`package/${f}`), `${f} not in the tarball: ${list.join(' ')}`);
 
 // A fresh application installs it offline and runs the ground-truth workload under it.

@@ -1,7 +1,8 @@
 // TypeScript run through a loader that compiles at load time: tsx (esbuild) runs the fixture
 // project's .ts sources directly, as CommonJS (the sensor's hooks registered before or after
 // tsx's) and as ES modules (tsx's first: the load hook registered last runs first, and the
-// sensor's must see tsx's output). The calls and escaped exceptions per function must be
+// sensor's must see tsx's output); ts-node (a require hook) with the sensor preloaded by
+// --require, in either order. The calls and escaped exceptions per function must be
 // exactly typescript/expected.json keyed by hud-index's function_id of the .ts function, the
 // program's results and error.stack those of the run without the sensor.
 import assert from 'node:assert/strict';
@@ -40,6 +41,22 @@ function want(root) {
 }
 
 const SENSOR = { HUD_ENABLE: '1', HUD_STATUS: 'off' };
+// The same program without the sensor, then with it under FLAGS: results, counts by .ts
+// function_id and error.stack.
+function check(what, root, ids, plainFlags, flags, env = {}) {
+  const plain = lastJson(node([...plainFlags, 'src/main.ts'], root, env), `${what} plain`);
+  const plainStacks = lastJson(node([...plainFlags, 'src/stack_main.ts'], root, env), `${what} stacks plain`);
+  assert.equal(plain.counts, null);
+  const got = lastJson(node([...flags, 'src/main.ts'], root, { ...env, ...SENSOR }), what);
+  assert.deepEqual(got.result, plain.result, `${what}: the program's results change`);
+  const counted = {};
+  for (const [id, c] of Object.entries(got.counts))
+    if (c.calls || c.errors) counted[id] = { module_path: c.module_path, name: c.name, calls: c.calls, errors: c.errors };
+  assert.deepEqual(counted, ids, `${what}: counts by .ts function_id`);
+  const stacks = lastJson(node([...flags, 'src/stack_main.ts'], root, { ...env, ...SENSOR }), `${what} stacks`);
+  assert.deepEqual(stacks, plainStacks, `${what}: error.stack changes under the sensor`);
+}
+
 const ORDERS = {
   'sensor first': ['--import', 'hud-sensor/register', '--import', 'tsx'],
   'tsx first': ['--import', 'tsx', '--import', 'hud-sensor/register'],
@@ -47,22 +64,33 @@ const ORDERS = {
 let runs = 0;
 for (const [kind, root, orders] of [['CommonJS', APP, ['sensor first', 'tsx first']], ['ES modules', esm, ['tsx first']]]) {
   const ids = want(root);
-  const plain = lastJson(node(['--import', 'tsx', 'src/main.ts'], root), `${kind} plain`);
-  const plainStacks = lastJson(node(['--import', 'tsx', 'src/stack_main.ts'], root), `${kind} stacks plain`);
-  assert.equal(plain.counts, null);
   for (const order of orders) {
-    const flags = ORDERS[order];
-    const what = `${kind}, ${order}`;
-    const got = lastJson(node([...flags, 'src/main.ts'], root, SENSOR), what);
-    assert.deepEqual(got.result, plain.result, `${what}: the program's results change`);
-    const counted = {};
-    for (const [id, c] of Object.entries(got.counts))
-      if (c.calls || c.errors) counted[id] = { module_path: c.module_path, name: c.name, calls: c.calls, errors: c.errors };
-    assert.deepEqual(counted, ids, `${what}: counts by .ts function_id`);
-    const stacks = lastJson(node([...flags, 'src/stack_main.ts'], root, SENSOR), `${what} stacks`);
-    assert.deepEqual(stacks, plainStacks, `${what}: error.stack changes under the sensor`);
+    check(`tsx, ${kind}, ${order}`, root, ids, ['--import', 'tsx'], ORDERS[order]);
     runs++;
   }
 }
-console.log(`typescript through tsx: ${runs} runs (CommonJS in either hook order, ES modules), ` +
-  `${Object.keys(want(APP)).length} .ts functions each, exact; error.stack unchanged`);
+// ts-node, a require hook, with the sensor preloaded as CommonJS (`--require
+// hud-sensor/register`): any --import runs the entry through the ES module loader, which refuses
+// a .ts entry before ts-node's hook sees it.
+// Its copy imports './workload' where tsx's imports './workload.js' (ts-node maps no .js to .ts).
+const tsn = path.join(APP, 'ts-node');
+fs.rmSync(tsn, { recursive: true, force: true });
+fs.mkdirSync(path.join(tsn, 'src'), { recursive: true });
+for (const f of fs.readdirSync(path.join(APP, 'src')))
+  fs.writeFileSync(path.join(tsn, 'src', f),
+    fs.readFileSync(path.join(APP, 'src', f), 'utf8').replace(/(from '\.\/[\w-]+)\.js'/g, "$1'"));
+fs.copyFileSync(path.join(APP, 'tsconfig.json'), path.join(tsn, 'tsconfig.json'));
+fs.writeFileSync(path.join(tsn, 'package.json'), '{"name": "app-ts-node", "private": true}');
+fs.symlinkSync(path.join(APP, 'node_modules'), path.join(tsn, 'node_modules'));
+// The run without the sensor preloads a module that registers an empty ES module hook, as the
+// sensor does: Node then starts its hooks thread before the entry runs, which leaves ticks
+// queued, and the first continuations of async functions run under processTicksAndRejections,
+// a frame error.stack shows (Node's doing, the same for any hook; docs/sensor-node.md).
+fs.writeFileSync(path.join(tsn, 'noop_hooks.cjs'), "require('node:module').register('data:text/javascript,export{}');\n");
+const TS_NODE = { TS_NODE_TRANSPILE_ONLY: '1' };
+for (const flags of [['-r', 'hud-sensor/register', '-r', 'ts-node/register'], ['-r', 'ts-node/register', '-r', 'hud-sensor/register']]) {
+  check(`ts-node, ${flags.join(' ')}`, tsn, want(tsn), ['-r', 'ts-node/register', '-r', './noop_hooks.cjs'], flags, TS_NODE);
+  runs++;
+}
+console.log(`typescript through tsx and ts-node: ${runs} runs (tsx: CommonJS in either hook order, ES modules; ` +
+  `ts-node: either preload order), ${Object.keys(want(APP)).length} .ts functions each, exact; error.stack unchanged`);
