@@ -34,7 +34,8 @@ static bool declared(const names *ns, TSNode id) {
 static bool binds(const names *ns, TSNode p) {
   const char *t = ts_node_type(p);
   if (!strcmp(t, "identifier") || !strcmp(t, "shorthand_property_identifier_pattern")) return declared(ns, p);
-  for (uint32_t i = 0, c = ts_node_named_child_count(p); i < c; i++)
+  uint32_t c = ts_node_named_child_count(p);
+  for (uint32_t i = 0; i < c; i++)
     if (binds(ns, ts_node_named_child(p, i))) return true;
   return false;
 }
@@ -45,34 +46,51 @@ static bool scope_of_its_own(const char *t) {
          !strcmp(t, "arrow_function") || !strcmp(t, "method_definition") || !strcmp(t, "class_body");
 }
 
-/* Whether a `var` below N (not in nested functions or classes) declares one of NS. */
-static bool var_clash(const names *ns, TSNode n) {
-  for (uint32_t i = 0, c = ts_node_named_child_count(n); i < c; i++) {
-    TSNode k = ts_node_named_child(n, i);
-    const char *t = ts_node_type(k);
-    if (scope_of_its_own(t)) continue;
-    if (!strcmp(t, "variable_declaration")) {
-      for (uint32_t j = 0, d = ts_node_named_child_count(k); j < d; j++) {
-        TSNode name = ts_node_child_by_field_name(ts_node_named_child(k, j), "name", 4);
-        if (!ts_node_is_null(name) && binds(ns, name)) return true;
-      }
-      continue;
-    }
-    if (!strcmp(t, "for_in_statement")) {
-      TSNode kind = ts_node_child_by_field_name(k, "kind", 4), left = ts_node_child_by_field_name(k, "left", 4);
-      if (!ts_node_is_null(kind) && !strcmp(ts_node_type(kind), "var") && !ts_node_is_null(left) && binds(ns, left))
-        return true;
-    }
-    if (var_clash(ns, k)) return true;
+/* Whether `var` statement or for-in/of head N declares one of NS. */
+static bool var_declares(const names *ns, TSNode n, const char *t) {
+  if (!strcmp(t, "for_in_statement")) {
+    TSNode kind = ts_node_child_by_field_name(n, "kind", 4), left = ts_node_child_by_field_name(n, "left", 4);
+    return !ts_node_is_null(kind) && !strcmp(ts_node_type(kind), "var") && !ts_node_is_null(left) && binds(ns, left);
+  }
+  uint32_t c = ts_node_named_child_count(n);
+  for (uint32_t i = 0; i < c; i++) {
+    TSNode name = ts_node_child_by_field_name(ts_node_named_child(n, i), "name", 4);
+    if (!ts_node_is_null(name) && binds(ns, name)) return true;
   }
   return false;
+}
+
+/* Whether a `var` below BODY (not in nested functions or classes) declares one of NS. A cursor:
+ * it moves to a sibling in constant time, where ts_node_named_child(n, i) walks from the first. */
+static bool var_clash(const names *ns, TSNode body) {
+  TSTreeCursor cur = ts_tree_cursor_new(body);
+  bool clash = false;
+  if (ts_tree_cursor_goto_first_child(&cur)) {
+    for (;;) {
+      TSNode n = ts_tree_cursor_current_node(&cur);
+      const char *t = ts_node_type(n);
+      bool descend = ts_node_is_named(n) && !scope_of_its_own(t);
+      if (descend && (!strcmp(t, "variable_declaration") || !strcmp(t, "for_in_statement")) && var_declares(ns, n, t)) {
+        clash = true;
+        break;
+      }
+      if (descend && ts_tree_cursor_goto_first_child(&cur)) continue;
+      while (!ts_tree_cursor_goto_next_sibling(&cur)) {
+        if (!ts_tree_cursor_goto_parent(&cur) || ts_node_eq(ts_tree_cursor_current_node(&cur), body)) goto done;
+      }
+    }
+  }
+done:
+  ts_tree_cursor_delete(&cur);
+  return clash;
 }
 
 bool hsn_body_takes_a_block(const char *src, TSNode body) {
   names ns = {.src = src};
   bool ok = true;
-  for (uint32_t i = 0, c = ts_node_named_child_count(body); ok && i < c; i++) {
-    TSNode st = ts_node_named_child(body, i);
+  TSTreeCursor cur = ts_tree_cursor_new(body);
+  for (bool more = ts_tree_cursor_goto_first_child(&cur); ok && more; more = ts_tree_cursor_goto_next_sibling(&cur)) {
+    TSNode st = ts_tree_cursor_current_node(&cur);
     const char *t = ts_node_type(st);
     if (strcmp(t, "function_declaration") && strcmp(t, "generator_function_declaration")) continue;
     TSNode id = ts_node_child_by_field_name(st, "name", 4);
@@ -81,6 +99,7 @@ bool hsn_body_takes_a_block(const char *src, TSNode body) {
     fname nm = {ts_node_start_byte(id), ts_node_end_byte(id) - ts_node_start_byte(id)};
     hud_buf_put(&ns.b, (const char *)&nm, sizeof nm);
   }
+  ts_tree_cursor_delete(&cur);
   /* Out of memory: not wrapped, never a wrong wrap. */
   ok = ok && !ns.b.oom && (count(&ns) == 0 || !var_clash(&ns, body));
   hud_buf_free(&ns.b);
