@@ -109,7 +109,7 @@ function inFlow(rec, fn, self, a, b, c) {
     return fn.call(self, a, b, c);
   } finally {
     runtime.leaveFlow(state);
-    stack.lowerOwn(limit, 2);
+    stack.lowerOwn(limit);
   }
 }
 
@@ -120,7 +120,7 @@ function passOn(fn, self, ...args) {
   try {
     return fn.apply(self, args);
   } finally {
-    stack.lowerOwn(limit, 2);
+    stack.lowerOwn(limit);
   }
 }
 
@@ -400,7 +400,7 @@ function fastifyHook(chainFrames, body) {
       try {
         return body(request, reply, a, done);
       } finally {
-        stack.lowerOwn(limit, k);
+        stack.lowerOwn(limit);
       }
     };
   return function hudFastifyHook(request, reply, done) {
@@ -408,7 +408,7 @@ function fastifyHook(chainFrames, body) {
     try {
       return body(request, reply, done);
     } finally {
-      stack.lowerOwn(limit, k);
+      stack.lowerOwn(limit);
     }
   };
 }

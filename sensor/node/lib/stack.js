@@ -56,30 +56,42 @@ function notOurs(cs) {
 // captures as many of the application's frames as without them. V8 cuts the trace at the raised
 // limit; when a frame of the sensor's lies beyond the cut, frames too many remain after
 // filtering, so traces are cut again at the application's limit.
-// raiseOwn(k) -> the limit to give lowerOwn(limit, k) once the wrapper's callee returned.
+// raiseOwn(k) -> the limit to give lowerOwn(limit) once the wrapper's callee returned.
 // Per raise, innermost last: the limit, and what it was raised to (limits[0, nlimits)). A stack
 // of its own length, not the array's: changing an array's length costs ~50 ns, and Express
 // raises once per layer.
+// A raised limit carries a mark, a quarter (V8 floors the limit, so it captures the same
+// frames): a change the application makes meanwhile keeps the mark only when it is relative
+// (bluebird's `Error.stackTraceLimit += 6` at load, under the compile wrapper), and is then
+// kept relative to the limit underneath; a value set outright (`= 50`) stays as set.
+const MARK = 0.25;
 const limits = [];
 let nlimits = 0;
 function raiseOwn(k = 1) {
   const limit = Error.stackTraceLimit;
   if (typeof limit !== 'number' || !Number.isFinite(limit)) return undefined;
+  const to = limit + k + (Number.isInteger(limit) ? MARK : 0);
   limits[nlimits++] = limit;
-  limits[nlimits++] = limit + k;
-  Error.stackTraceLimit = limit + k;
+  limits[nlimits++] = to;
+  Error.stackTraceLimit = to;
   return limit;
 }
-function lowerOwn(limit, k = 1) {
+// The limit NOW with the raise from LIMIT to RAISED undone.
+function undo(now, limit, raised) {
+  if (now === raised) return limit;
+  const marked = typeof now === 'number' && Number.isFinite(now) && now - Math.floor(now) === raised - Math.floor(raised);
+  return marked ? limit + (now - raised) : now;
+}
+function lowerOwn(limit) {
   if (limit === undefined) return;
   nlimits -= 2;
-  if (Error.stackTraceLimit === limit + k) Error.stackTraceLimit = limit;
+  const now = Error.stackTraceLimit, v = undo(now, limit, limits[nlimits + 1]);
+  if (v !== now) Error.stackTraceLimit = v;
 }
-// The limit as the application set it: raised values are undone from the innermost out (one
-// the application set itself meanwhile stays).
+// The limit as the application set it: raises undone from the innermost out.
 function appLimit() {
   let l = Error.stackTraceLimit;
-  for (let i = nlimits - 2; i >= 0 && l === limits[i + 1]; i -= 2) l = limits[i];
+  for (let i = nlimits - 2; i >= 0; i -= 2) l = undo(l, limits[i], limits[i + 1]);
   return typeof l === 'number' ? l : Infinity;
 }
 
