@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const { wanted, rewrite } = require('./lib/instrument.js');
+const { wanted, rewrite, stats, native } = require('./lib/instrument.js');
+const { status } = require('./lib/config.js');
 
 let opts = { include: [], exclude: [], root: undefined };
 
@@ -20,5 +21,14 @@ export async function load(url, context, nextLoad) {
   if (!wanted(file, opts)) return r;
   const source = typeof r.source === 'string' ? r.source : Buffer.from(r.source).toString('utf8');
   const code = rewrite(source, file, url, url, opts);
-  return code === null ? r : { ...r, source: code };
+  if (code === null) return r;
+  // A rewrite that breaks the module would stop it from loading, and nothing here compiles the
+  // text to find out (CommonJS falls back on V8's SyntaxError, lib/cjs.js): its tree must be as
+  // clean as the source's, which the rewrite required.
+  if (!native.parses(code, 'javascript')) {
+    stats.failed++;
+    status(`${file} runs uninstrumented: its rewrite does not parse`);
+    return r;
+  }
+  return { ...r, source: code };
 }

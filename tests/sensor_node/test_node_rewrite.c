@@ -209,6 +209,19 @@ static void bodies_that_need_function_scope_are_left_alone(void **state) {
   hud_indexer_free(ix);
 }
 
+/* The ES module loader's check of a rewrite: a text whose function close went into a comment
+ * (the rewrite's bug before comments_after_a_brace_stay_after_it) does not parse cleanly. */
+static void parses_cleanly_tells_a_broken_rewrite(void **state) {
+  bool clean = false;
+  const char *good = "function t(v) {" OPEN(0) "\n  v++;\n" CLOSE "} // note.\n";
+  const char *bad = "function t(v) {" OPEN(0) "\n  v++;\n} // note" CLOSE "}.\n";
+  assert_int_equal(hsn_parses_cleanly(HUD_LANG_JAVASCRIPT, good, strlen(good), &clean), 0);
+  assert_true(clean);
+  assert_int_equal(hsn_parses_cleanly(HUD_LANG_JAVASCRIPT, bad, strlen(bad), &clean), 0);
+  assert_false(clean);
+  assert_int_equal(hsn_parses_cleanly(HUD_LANG_PYTHON, good, strlen(good), &clean), HUD_EINVAL);
+}
+
 /* Compiled TypeScript: the caller numbers the functions (the .ts table) and leaves some out. */
 static void slots_renumber_and_leave_out(void **state) {
   hud_indexer *ix = NULL;
@@ -368,6 +381,7 @@ int main(void) {
       cmocka_unit_test(points_count_utf16_units),
       cmocka_unit_test(suspensions_pop_and_push),
       cmocka_unit_test(comments_after_a_brace_stay_after_it),
+      cmocka_unit_test(parses_cleanly_tells_a_broken_rewrite),
       cmocka_unit_test(bad_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

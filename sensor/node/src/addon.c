@@ -4,6 +4,7 @@
  *     {code, map, ids, names, startLines, inserts, instrumented, parseErrors}
  *   functions(source, modulePath, lang) ->
  *     {ids, names, startLines, endLines, async, parents, points, parseErrors}
+ *   parses(code, lang) -> whether code parses with no error (a rewrite's check, rewrite.h)
  *
  * lang is "javascript", "typescript" or "tsx"; ids[k] / names[k] name enter(__hud_b + k), or
  * with slots (an Int32Array over the index's functions; undefined or null: none) function k enters __hud_b + slots[k]
@@ -273,6 +274,26 @@ static napi_value js_functions(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+static napi_value js_parses(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "parses(code, lang)");
+    return NULL;
+  }
+  size_t len = 0;
+  char *code = arg_str(env, argv[0], &len), *lang = arg_str(env, argv[1], NULL);
+  bool clean = false;
+  int rc = code && lang ? hsn_parses_cleanly(hud_lang_from_name(lang), code, len, &clean) : HUD_EINVAL;
+  napi_value ret = NULL;
+  if (rc) throw_rc(env, rc);
+  else if (napi_get_boolean(env, clean, &ret) != napi_ok) ret = NULL;
+  free(code);
+  free(lang);
+  return ret;
+}
+
 static bool export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
@@ -282,7 +303,7 @@ static bool export_fn(napi_env env, napi_value exports, const char *name, napi_c
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (hsn_runtime_init(env, exports) != 0) return NULL;
   if (!export_fn(env, exports, "instrument", js_instrument) ||
-      !export_fn(env, exports, "functions", js_functions))
+      !export_fn(env, exports, "functions", js_functions) || !export_fn(env, exports, "parses", js_parses))
     return NULL;
   return exports;
 }

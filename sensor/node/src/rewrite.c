@@ -771,6 +771,22 @@ out:
   return 0;
 }
 
+int hsn_parses_cleanly(hud_lang lang, const char *code, size_t len, bool *clean) {
+  const TSLanguage *tl = ts_lang(lang);
+  if (!tl || !code || !clean) return HUD_EINVAL;
+  if (len > UINT32_MAX) return HUD_ETOOBIG;
+  TSParser *parser = ts_parser_new();
+  if (!parser) return HUD_ENOMEM;
+  ts_parser_set_language(parser, tl);
+  TSTree *tree = ts_parser_parse_string(parser, NULL, code, (uint32_t)len);
+  if (tree) {
+    *clean = !ts_node_has_error(ts_tree_root_node(tree));
+    ts_tree_delete(tree);
+  }
+  ts_parser_delete(parser);
+  return tree ? 0 : HUD_ENOMEM;
+}
+
 void hsn_result_free(hsn_result *r) {
   if (!r) return;
   for (size_t i = 0; i < r->nfns; i++) free(r->fns[i].qualname);

@@ -20,6 +20,7 @@
 #ifndef HSN_REWRITE_H
 #define HSN_REWRITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,5 +68,9 @@ int hsn_rewrite_slots(hud_indexer *ix, hud_lang lang, const char *module_path,
                       const char *source_url, const char *src, size_t len, const char *prologue,
                       const int32_t *slots, size_t nslots, hsn_result **out);
 void hsn_result_free(hsn_result *r);
+/* *CLEAN: whether CODE (LEN bytes) parses in LANG with no error. The ES module loader checks a
+ * rewrite with it: a module whose text it breaks would not load, and nothing compiles the text
+ * there to find out. Errors: HUD_EINVAL, HUD_ENOMEM, HUD_ETOOBIG. */
+int hsn_parses_cleanly(hud_lang lang, const char *code, size_t len, bool *clean);
 
 #endif
