@@ -288,6 +288,12 @@ static void suspensions_pop_and_push(void **state) {
   assert_string_equal(r->code, "async function c(o) {" OPENS(0) " {" M "for await (const x of  " FA "this.q.r(1, o)" M ",\"this.q.r(...)\")) {"
                                M R0 "f(x);" M "};" RES "} {" M "for await (const y of  " FA "o.a?.()" M ")) {" M R0 "f(y)" M "};" RES "} " CLOSES "}\n");
   hsn_result_free(r);
+  /* A chain with an index that is a name or a decimal number is given as text too; another
+   * index (a string, a chain) is not. */
+  r = rewrite(ix, "async function k(o, i) { for await (const x of o.l[i].z) f(x); for await (const y of o['k']) f(y) }\n", NULL);
+  assert_string_equal(r->code, "async function k(o, i) {" OPENS(0) " {" M "for await (const x of  " FA "o.l[i].z" M ",\"o.l[i].z\")) {" M R0
+                               "f(x);" M "};" RES "} {" M "for await (const y of  " FA "o['k']" M ")) {" M R0 "f(y)" M "};" RES "} " CLOSES "}\n");
+  hsn_result_free(r);
   /* Minified (esbuild): `of(` with no space still parses after the wrapper goes in. */
   r = rewrite(ix, "async function m(it){for await(const x of(0,it))f(x)}\n", NULL);
   assert_string_equal(r->code, "async function m(it){" OPENS(0) "{" M "for await(const x of " FA "(0,it)" M ")){" M R0

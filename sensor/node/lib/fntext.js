@@ -25,7 +25,7 @@ const PARTS = [
   String.raw`__hud\.v\(`, String.raw` __hud\.s\(__hud_h,__hud_p,void 0,__hud_z=1\),${RES}\)`, // suspensions
   String.raw` __hud\.s\(__hud_h,__hud_p,`, String.raw`,__hud_z=1\),${RES}\)`, `${RES};`,
   `\\{${M}${RES};`, `\\{${M}`, String.raw` __hud\.fa\(__hud_h,\(\)=>\(__hud_z=1,__hud_p\),`, // for await
-  `${M}(?:,"[A-Za-z0-9_$.]+(?:\\(\\.\\.\\.\\))?")?\\)`, `${M}\\}`, `;${RES}\\}`,
+  `${M}(?:,"[A-Za-z0-9_$.[\\]]+(?:\\(\\.\\.\\.\\))?")?\\)`, `${M}\\}`, `;${RES}\\}`,
 ];
 let re = new RegExp(PARTS.join('|'), 'g');
 

@@ -426,13 +426,15 @@ function fa(h, getp, iterable, name) {
 // The TypeError a `for await` over NAME throws: the loop would throw it itself, but V8 would name
 // fa's call in it, not the expression, and point at its start. Given the expression's text, the
 // same error as without the sensor: this frame left out of its stack (lib/stack.js), and the
-// column on the chain's last name, as V8's.
+// column on the chain's last name or index, as V8's.
 function loopError(name, message) {
   const limit = stack.raiseOwn();
   const err = new TypeError(message);
   stack.lowerOwn(limit);
   const chain = name.endsWith('(...)') ? name.slice(0, -5) : name;
-  if (chain.includes('.')) stack.shiftColumn(err, chain.lastIndexOf('.') + 1);
+  // V8 points at the last name of a chain, or at the '[' of a last index.
+  const at = chain.endsWith(']') ? chain.lastIndexOf('[') : chain.lastIndexOf('.') + 1;
+  if (at > 0) stack.shiftColumn(err, at);
   return err;
 }
 

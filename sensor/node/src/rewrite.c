@@ -288,11 +288,22 @@ static bool in_suspendable(rw *w, TSNode n, uint32_t *fs) {
 /* A character of a plain chain (below). */
 static bool chain_char(char ch) {
   unsigned char c = (unsigned char)ch;
-  return isalnum(c) || c == '_' || c == '$' || c == '.';
+  return isalnum(c) || c == '_' || c == '$' || c == '.' || c == '[' || c == ']';
 }
 
-/* Whether X is a name, `this` or a chain of `.name`s on one, written without spaces: what V8
- * prints of it in "X is not async iterable", so the runtime can throw that error itself. */
+/* Whether index X of a subscript is one V8 prints as written: a name, or a decimal integer. */
+static bool plain_index(const rw *w, TSNode x) {
+  if (!strcmp(ts_node_type(x), "identifier")) return true;
+  uint32_t s = ts_node_start_byte(x), e = ts_node_end_byte(x);
+  if (strcmp(ts_node_type(x), "number") || e - s > 15 || (w->src[s] == '0' && e - s > 1)) return false;
+  for (uint32_t i = s; i < e; i++)
+    if (!isdigit((unsigned char)w->src[i])) return false;
+  return true;
+}
+
+/* Whether X is a name, `this` or a chain of `.name`s and `[index]`es (plain_index) on one,
+ * written without spaces: what V8 prints of it in "X is not async iterable", so the runtime can
+ * throw that error itself. */
 static bool plain_chain(const rw *w, TSNode x) {
   const char *t = ts_node_type(x);
   uint32_t s = ts_node_start_byte(x), e = ts_node_end_byte(x);
@@ -300,20 +311,29 @@ static bool plain_chain(const rw *w, TSNode x) {
   for (uint32_t i = s; i < e; i++)
     if (!chain_char(w->src[i])) return false;
   if (!strcmp(t, "identifier") || !strcmp(t, "this")) return true;
-  if (strcmp(t, "member_expression") || ts_node_named_child_count(x) != 2) return false;
+  if (ts_node_named_child_count(x) != 2) return false; /* an optional chain has three */
+  TSNode obj = ts_node_child_by_field_name(x, "object", 6);
+  if (!strcmp(t, "subscript_expression")) {
+    TSNode index = ts_node_child_by_field_name(x, "index", 5);
+    return !ts_node_is_null(index) && plain_index(w, index) && plain_chain(w, obj);
+  }
+  if (strcmp(t, "member_expression")) return false;
   TSNode prop = ts_node_child_by_field_name(x, "property", 8);
-  return !ts_node_is_null(prop) && !strcmp(ts_node_type(prop), "property_identifier") &&
-         plain_chain(w, ts_node_child_by_field_name(x, "object", 6));
+  return !ts_node_is_null(prop) && !strcmp(ts_node_type(prop), "property_identifier") && plain_chain(w, obj);
 }
 
-/* Whether X is a call of a plain chain (`f(a)`, `this.items()`), which V8 prints as `f(...)`. Not
- * an optional call (`f?.()`), whose message V8 words otherwise, nor a tagged template. */
+/* Whether X is a call of a plain chain without an index (`f(a)`, `this.items()`), which V8 prints
+ * as `f(...)`. Not an optional call (`f?.()`), whose message V8 words otherwise, nor a tagged
+ * template. */
 static bool plain_call(const rw *w, TSNode x) {
   if (strcmp(ts_node_type(x), "call_expression")) return false;
   TSNode fn = ts_node_child_by_field_name(x, "function", 8), args = ts_node_child_by_field_name(x, "arguments", 9);
   if (ts_node_is_null(fn) || ts_node_is_null(args) || strcmp(ts_node_type(args), "arguments")) return false;
   for (uint32_t i = 0, nc = ts_node_child_count(x); i < nc; i++)
     if (!strcmp(ts_node_type(ts_node_child(x, i)), "optional_chain")) return false;
+  /* A callee with an index: where V8 puts the column is not checked. */
+  for (uint32_t i = ts_node_start_byte(fn); i < ts_node_end_byte(fn); i++)
+    if (w->src[i] == '[') return false;
   return plain_chain(w, fn);
 }
 
