@@ -14,8 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import vm from 'node:vm';
-import { PKG, npmInstall } from './support.mjs';
+import { PKG, compiles, npmInstall } from './support.mjs';
 
 const arg = process.argv[2];
 const dir = arg ? path.resolve(arg) : npmInstall('compiles');
@@ -45,16 +44,6 @@ function packageType(d) {
   return types.get(d);
 }
 const isModule = (f) => f.endsWith('.mjs') || (!f.endsWith('.cjs') && packageType(path.dirname(f)) === 'module');
-function compiles(code, esm) {
-  try {
-    if (esm) new vm.SourceTextModule(code);
-    else vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 let checked = 0, modules = 0, fns = 0;
 const wrong = [];
 for (const file of files.sort()) {

@@ -43,10 +43,14 @@ export function node(args, cwd, extraEnv = {}) {
   return r;
 }
 
-// Whether CODE compiles as a CommonJS module's body (parsed only: its functions compile lazily).
-export function compiles(code) {
+// Whether CODE compiles as a CommonJS module's body, or with ESM as an ES module (parsed only:
+// its functions compile lazily).
+export function compiles(code, esm = false) {
   try {
-    vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname']);
+    // An ES module compiles without running only through vm.SourceTextModule
+    // (--experimental-vm-modules).
+    if (esm) new vm.SourceTextModule(code);
+    else vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname']);
     return true;
   } catch {
     return false;

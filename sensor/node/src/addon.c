@@ -44,6 +44,16 @@ static hud_indexer *env_indexer(napi_env env) {
   return nix;
 }
 
+/* The call's arguments into ARGV (room for *ARGC; *ARGC then says how many were given). False
+ * when fewer than MIN were given (a TypeError with USAGE is thrown) or N-API failed. */
+static bool call_args(napi_env env, napi_callback_info info, size_t min, napi_value *argv, size_t *argc,
+                      const char *usage) {
+  if (napi_get_cb_info(env, info, argc, argv, NULL, NULL) != napi_ok) return false;
+  if (*argc >= min) return true;
+  napi_throw_type_error(env, NULL, usage);
+  return false;
+}
+
 /* A JS string argument as a malloc'd UTF-8 copy. */
 static char *arg_str(napi_env env, napi_value v, size_t *len) {
   size_t n = 0;
@@ -145,12 +155,8 @@ static void throw_rc(napi_env env, int rc) {
 static napi_value js_instrument(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) {
-    napi_throw_type_error(env, NULL,
-                          "instrument(source, modulePath, sourceUrl, lang[, prologue[, slots]])");
+  if (!call_args(env, info, 4, argv, &argc, "instrument(source, modulePath, sourceUrl, lang[, prologue[, slots]])"))
     return NULL;
-  }
   size_t nslots = 0;
   napi_valuetype st = napi_undefined;
   if (argc > 5 && napi_typeof(env, argv[5], &st) != napi_ok) return NULL;
@@ -247,11 +253,7 @@ static napi_value functions_to_js(napi_env env, const hud_index_result *idx, con
 static napi_value js_functions(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) {
-    napi_throw_type_error(env, NULL, "functions(source, modulePath, lang)");
-    return NULL;
-  }
+  if (!call_args(env, info, 3, argv, &argc, "functions(source, modulePath, lang)")) return NULL;
   size_t len = 0;
   char *src = arg_str(env, argv[0], &len), *mod = arg_str(env, argv[1], NULL);
   char *lang = arg_str(env, argv[2], NULL);
@@ -277,11 +279,7 @@ static napi_value js_functions(napi_env env, napi_callback_info info) {
 static napi_value js_parses(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) {
-    napi_throw_type_error(env, NULL, "parses(code, lang)");
-    return NULL;
-  }
+  if (!call_args(env, info, 2, argv, &argc, "parses(code, lang)")) return NULL;
   size_t len = 0;
   char *code = arg_str(env, argv[0], &len), *lang = arg_str(env, argv[1], NULL);
   bool clean = false;

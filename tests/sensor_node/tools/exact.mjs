@@ -7,6 +7,7 @@
 //   node tests/sensor_node/tools/exact.mjs [--pkg DIR] [--root DIR] [--include GLOBS] -- ARGS...
 //
 // ARGS are node's (a script and its arguments, flags first), run in the current directory.
+// EXACT_SHOW=N lists up to N differing functions (default 20).
 // --pkg: the built package (default: build/release/sensor/node/hud-sensor); --root: HUD_ROOT
 // (default: the current directory; it makes every module path, so every function id, its own);
 // --include: HUD_INCLUDE_MODULES (default *). Timing is held down (HUD_CPU_BUDGET=1e-9) so that
