@@ -416,9 +416,14 @@ function fa(h, getp, iterable, name) {
   const wrap = () => {
     const it = get.call(iterable);
     if ((typeof it !== 'object' || it === null) && typeof it !== 'function') return it; // the loop's TypeError
-    const w = { next: step(it, it.next) };
-    if (typeof it.return === 'function') w.return = step(it, it.return);
-    return w;
+    // `return` is read when the loop closes, as the loop reads it (a getter may throw then).
+    return {
+      next: step(it, it.next),
+      get return() {
+        const m = it.return;
+        return typeof m === 'function' ? step(it, m) : m;
+      },
+    };
   };
   return get === async ? { [Symbol.asyncIterator]: wrap } : { [Symbol.iterator]: wrap };
 }

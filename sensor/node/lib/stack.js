@@ -95,20 +95,34 @@ function appLimit() {
   return typeof l === 'number' ? l : Infinity;
 }
 
+// An object whose methods are V8's CallSite methods of THIS.cs. No loop of for-of and no spread:
+// both run the array iterator, which the application may have replaced or deleted.
+const apply = Reflect.apply;
+function delegating(cs) {
+  const proto = {};
+  const keys = Object.getOwnPropertyNames(Object.getPrototypeOf(cs));
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (k !== 'constructor' && typeof cs[k] === 'function')
+      proto[k] = function () { return apply(this.cs[k], this.cs, arguments); };
+  }
+  return proto;
+}
+
 // A frame of a rewritten file with its original column: V8's CallSite methods, except the
 // column and the text.
 let siteProto = null;
 function makeSiteProto(cs) {
-  siteProto = {};
-  for (const k of Object.getOwnPropertyNames(Object.getPrototypeOf(cs))) {
-    if (k !== 'constructor' && typeof cs[k] === 'function')
-      siteProto[k] = function (...a) { return this.cs[k](...a); };
-  }
+  siteProto = delegating(cs);
   siteProto.getColumnNumber = function () { return this.col; };
   // Node's source-map support names a frame from where its function starts (a minified one).
   siteProto.getEnclosingColumnNumber = function () { return this.ecol; };
+  siteProto.getEvalOrigin = function () { return this.origin; };
   siteProto.toString = function () {
-    const s = String(this.cs), file = this.cs.getFileName(), line = this.cs.getLineNumber();
+    let s = String(this.cs);
+    const file = this.cs.getFileName(), line = this.cs.getLineNumber();
+    const from = this.cs.getEvalOrigin();
+    if (from !== this.origin && typeof from === 'string') s = s.replace(from, () => this.origin);
     const tail = `${file}:${line}:${this.cs.getColumnNumber()}`;
     const at = s.lastIndexOf(tail);
     return at < 0 ? s : s.slice(0, at) + `${file}:${line}:${this.col}` + s.slice(at + tail.length);
@@ -116,15 +130,23 @@ function makeSiteProto(cs) {
   return siteProto;
 }
 
-// A frame of CS's reporting column COL and enclosing column ECOL.
+// A frame of CS's reporting column COL, enclosing column ECOL and eval origin ORIGIN.
 const mapped = new WeakSet();
-function siteAt(cs, col, ecol) {
+function siteAt(cs, col, ecol, origin = cs.getEvalOrigin()) {
   const o = Object.create(siteProto || makeSiteProto(cs));
   o.cs = cs;
   o.col = col;
   o.ecol = ecol;
+  o.origin = origin;
   mapped.add(o);
   return o;
+}
+
+// A frame of code given to eval() names where eval was called ("eval at f (file:1:30)"): the
+// columns of rewritten files in it mapped back.
+function mapOrigin(origin) {
+  return origin.replace(/\(([^()]+):(\d+):(\d+)\)/g, (m, file, line, col) =>
+    files.has(file) ? `(${file}:${line}:${originalColumn(file, Number(line), Number(col))})` : m);
 }
 
 // A library's formatter may hand the frames it was given on to the one it found before it (as
@@ -132,7 +154,13 @@ function siteAt(cs, col, ecol) {
 function mapSite(cs) {
   if (mapped.has(cs)) return cs;
   const file = cs.getFileName();
-  if (!file || !files.has(file)) return cs;
+  if (!file || !files.has(file)) {
+    const origin = typeof cs.isEval === 'function' && cs.isEval() ? cs.getEvalOrigin() : undefined;
+    const to = typeof origin === 'string' ? mapOrigin(origin) : origin;
+    if (to === origin) return cs;
+    const ecol = typeof cs.getEnclosingColumnNumber === 'function' ? cs.getEnclosingColumnNumber() : null;
+    return siteAt(cs, cs.getColumnNumber(), ecol, to);
+  }
   const col = cs.getColumnNumber();
   const orig = originalColumn(file, cs.getLineNumber(), col);
   const ecol = typeof cs.getEnclosingColumnNumber === 'function' ? cs.getEnclosingColumnNumber() : null;
@@ -168,9 +196,7 @@ function hideBelow(name, skip) {
 let methodProto = null;
 function asMethod(cs, method) {
   if (!methodProto) {
-    methodProto = {};
-    for (const k of Object.getOwnPropertyNames(Object.getPrototypeOf(cs)))
-      if (k !== 'constructor' && typeof cs[k] === 'function') methodProto[k] = function (...a) { return this.cs[k](...a); };
+    methodProto = delegating(cs);
     methodProto.getMethodName = function () { return this.method; };
     methodProto.toString = function () {
       const s = String(this.cs);
@@ -210,7 +236,7 @@ function appFrames(trace) {
 // Node's formatting when it has no Error.prepareStackTrace of its own (lib/internal/errors.js).
 function isNodeError(e) {
   for (let o = e; o !== null && typeof o === 'object'; o = Object.getPrototypeOf(o))
-    for (const s of Object.getOwnPropertySymbols(o)) if (s.description === 'kIsNodeError') return true;
+    for (let i = 0, s = Object.getOwnPropertySymbols(o); i < s.length; i++) if (s[i].description === 'kIsNodeError') return true;
   return false;
 }
 

@@ -275,8 +275,12 @@ static fnode *find_fnode(rw *w, uint32_t s, uint32_t e) {
 /* Whether N's nearest enclosing function is an instrumented one that can suspend (so that
  * __hud_h there is its handle). Its start byte in *FS. */
 static bool in_suspendable(rw *w, TSNode n, uint32_t *fs) {
+  uint32_t s = ts_node_start_byte(n);
   for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
     if (!is_function_node(ts_node_type(p))) continue;
+    /* A method's computed name runs in the function around it (`{ *[yield]() {} }`). */
+    TSNode body = ts_node_child_by_field_name(p, "body", 4);
+    if (!ts_node_is_null(body) && (s < ts_node_start_byte(body) || s >= ts_node_end_byte(body))) continue;
     const fnode *f = find_fnode(w, ts_node_start_byte(p), ts_node_end_byte(p));
     if (!f || !f->suspends) return false;
     *fs = f->start;
@@ -340,10 +344,25 @@ static bool plain_call(const rw *w, TSNode x) {
 /* INS_FA_CLOSE's n: X is a call, whose callee's text goes along (plain_call). */
 #define FA_CALL_BIT 0x80000000u
 
+/* Whether a loop's body BODY is one V8 takes: the grammar also takes a declaration, and an
+ * expression statement that starts `let [`, which the block put around a body would make compile. */
+static bool single_statement(const rw *w, TSNode body) {
+  const char *t = ts_node_type(body);
+  if (!strcmp(t, "lexical_declaration") || !strcmp(t, "class_declaration") || !strcmp(t, "function_declaration") ||
+      !strcmp(t, "generator_function_declaration"))
+    return false;
+  if (strcmp(t, "expression_statement")) return true;
+  uint32_t i = ts_node_start_byte(body), e = ts_node_end_byte(body);
+  if (e - i < 3 || memcmp(w->src + i, "let", 3)) return true;
+  for (i += 3; i < e && strchr(" \t\r\n\v\f", w->src[i]); i++) {
+  }
+  return i >= e || w->src[i] != '[';
+}
+
 /* for await (see the enum); labels stay on the loop. */
 static int instrument_for_await(rw *w, TSNode n) {
   TSNode right = ts_node_child_by_field_name(n, "right", 5), body = ts_node_child_by_field_name(n, "body", 4);
-  if (ts_node_is_null(right) || ts_node_is_null(body)) return 0;
+  if (ts_node_is_null(right) || ts_node_is_null(body) || !single_statement(w, body)) return 0;
   TSNode outer = n;
   while (!ts_node_is_null(ts_node_parent(outer)) && !strcmp(ts_node_type(ts_node_parent(outer)), "labeled_statement"))
     outer = ts_node_parent(outer);
@@ -375,6 +394,75 @@ static bool is_for_await(TSNode n) {
   return false;
 }
 
+/* Whether SRC holds a line terminator in [A, B) (in a comment too: a comment that holds one
+ * counts as one). `return` and `yield` take no operand across one, which the grammar does not
+ * always see (a lone CR; a comment after yield). */
+static bool breaks_line(const char *src, uint32_t a, uint32_t b) {
+  for (uint32_t i = a; i < b; i++) {
+    unsigned char c = (unsigned char)src[i];
+    if (c == '\n' || c == '\r') return true;
+    if (c == 0xE2 && i + 2 < b && (unsigned char)src[i + 1] == 0x80 &&
+        ((unsigned char)src[i + 2] == 0xA8 || (unsigned char)src[i + 2] == 0xA9))
+      return true;
+  }
+  return false;
+}
+
+/* Whether N, or N in parentheses, is what an assignment, ++/-- or a for-in head writes to. */
+static bool is_target(TSNode n) {
+  TSNode p = ts_node_parent(n);
+  while (!ts_node_is_null(p) && !strcmp(ts_node_type(p), "parenthesized_expression")) {
+    n = p;
+    p = ts_node_parent(p);
+  }
+  if (ts_node_is_null(p)) return false;
+  const char *t = ts_node_type(p);
+  if (!strcmp(t, "update_expression")) return true;
+  if (strcmp(t, "assignment_expression") && strcmp(t, "augmented_assignment_expression") && strcmp(t, "for_in_statement"))
+    return false;
+  TSNode left = ts_node_child_by_field_name(p, "left", 4);
+  return !ts_node_is_null(left) && ts_node_eq(left, n);
+}
+
+/* Whether `yield` N stands where V8 takes one (an AssignmentExpression's place), or `await` N
+ * where it takes a UnaryExpression. The grammar takes either as any operand (`yield 3 + yield 4`,
+ * `(yield)++`, `yield.x`): such a source does not compile, and the parentheses of __hud.v()
+ * around it would make it compile. */
+static bool operand_compiles(TSNode n, bool yield) {
+  if (is_target(n)) return false;
+  TSNode p = ts_node_parent(n);
+  if (ts_node_is_null(p)) return true;
+  const char *t = ts_node_type(p);
+  if (!yield) {
+    /* `await x ** 2`: a unary expression is no left operand of `**`. */
+    TSNode op = ts_node_child_by_field_name(p, "operator", 8), left = ts_node_child_by_field_name(p, "left", 4);
+    return strcmp(t, "binary_expression") || ts_node_is_null(op) || strcmp(ts_node_type(op), "**") ||
+           ts_node_is_null(left) || !ts_node_eq(left, n);
+  }
+  if (!strcmp(t, "ternary_expression")) {
+    TSNode cond = ts_node_child_by_field_name(p, "condition", 9);
+    return ts_node_is_null(cond) || !ts_node_eq(cond, n);
+  }
+  static const char *const takes_no_yield[] = {
+      "unary_expression", "binary_expression", "update_expression", "await_expression", "member_expression",
+      "subscript_expression", "call_expression", "new_expression", "template_string",
+  };
+  for (size_t i = 0; i < sizeof takes_no_yield / sizeof *takes_no_yield; i++)
+    if (!strcmp(t, takes_no_yield[i])) return false;
+  /* In a for(;;) head's first part an `in` of its operand would be taken for for-in's. */
+  for (TSNode c = n; !ts_node_is_null(p); c = p, p = ts_node_parent(p)) {
+    t = ts_node_type(p);
+    if (!strcmp(t, "for_statement")) {
+      TSNode init = ts_node_child_by_field_name(p, "initializer", 11);
+      return ts_node_is_null(init) || !ts_node_eq(init, c);
+    }
+    if (!strcmp(t, "parenthesized_expression") || !strcmp(t, "arguments") || is_function_node(t) ||
+        (strstr(t, "statement") && strcmp(t, "expression_statement")))
+      return true;
+  }
+  return true;
+}
+
 /* await/yield, for await and the blocks a rejection resumes in (see the enum). */
 static int instrument_suspension(rw *w, TSNode n) {
   const char *t = ts_node_type(n);
@@ -383,6 +471,7 @@ static int instrument_suspension(rw *w, TSNode n) {
   bool point = !strcmp(t, "await_expression") || !strcmp(t, "yield_expression");
   bool block = !strcmp(t, "catch_clause") || !strcmp(t, "finally_clause");
   if ((!point && !block) || !in_suspendable(w, n, &fs)) return 0;
+  if (point && !operand_compiles(n, t[0] == 'y')) return 0;
   if (block) {
     TSNode body = ts_node_child_by_field_name(n, "body", 4);
     if (ts_node_is_null(body) || strcmp(ts_node_type(body), "statement_block")) return 0;
@@ -394,7 +483,8 @@ static int instrument_suspension(rw *w, TSNode n) {
   for (uint32_t i = 0; i < nc; i++) {
     TSNode c = ts_node_child(n, i);
     if (ts_node_is_named(c) && strcmp(ts_node_type(c), "comment")) {
-      operand = true;
+      /* `yield` then a line break: a yield of nothing, and the operand a statement of its own. */
+      operand = !(t[0] == 'y' && kw_end == ns + 5 && breaks_line(w->src, kw_end, ts_node_start_byte(c)));
       break;
     }
     if (!ts_node_is_named(c)) kw_end = ts_node_end_byte(c);
@@ -445,7 +535,8 @@ static int instrument_return(rw *w, TSNode n) {
         break;
       }
     }
-    if (ts_node_is_null(arg)) return add_ins(w, kw, ns, INS_RET_BARE, 0);
+    if (ts_node_is_null(arg) || breaks_line(w->src, kw, ts_node_start_byte(arg)))
+      return add_ins(w, kw, ns, INS_RET_BARE, 0);
     /* `return a, b` returns b: as x()'s arguments the comma would pass a instead. */
     uint32_t seq = strcmp(ts_node_type(arg), "sequence_expression") == 0;
     int rc = add_ins(w, kw, ns, INS_RET_OPEN, seq);
@@ -471,11 +562,13 @@ static int instrument_node(rw *w, TSNode fn) {
   fnode *parent = lexical_parent(w, fn);
   size_t open = w->nins;
   if (strcmp(ts_node_type(body), "statement_block") == 0) {
-    if (be - bs < 2 || !hsn_body_takes_a_block(w->src, body)) return 0;
+    if (be - bs < 2 || !hsn_body_takes_a_block(w->src, fn, body)) return 0;
     uint32_t d = directives_end(body);
     rc = d ? add_ins(w, d, ns, INS_OPEN_DIRECTIVE, open_n) : add_ins(w, bs + 1, ns, INS_OPEN_BLOCK, open_n);
     if (!rc) rc = add_ins(w, be - 1, ns, INS_CLOSE_BLOCK, open_n);
   } else {
+    /* V8 reads `=> {` as a block: an expression body that starts with `{` does not compile. */
+    if (w->src[bs] == '{') return 0;
     rc = add_ins(w, bs, ns, INS_OPEN_EXPR, open_n);
     if (!rc) rc = add_ins(w, be, ns, INS_CLOSE_EXPR, open_n);
   }
