@@ -13,14 +13,19 @@ const files = new Map(); // file name as V8 reports it -> Map(line (1-based) -> 
 
 let registered = 0; // register() calls: a rewritten module's first statement makes one
 
+// Each line's insertions as [start, length] pairs, in typed arrays: a push onto an array would
+// run a setter that an application put on Array.prototype (as test262's tests do).
 function register(file, inserts) {
   registered++;
   const lines = new Map();
+  for (let i = 0; i < inserts.length; i += 3) lines.set(inserts[i] + 1, (lines.get(inserts[i] + 1) || 0) + 2);
+  lines.forEach((n, line) => lines.set(line, new Int32Array(n)));
+  const filled = new Map();
   for (let i = 0; i < inserts.length; i += 3) {
-    const line = inserts[i] + 1;
-    let a = lines.get(line);
-    if (!a) lines.set(line, (a = []));
-    a.push(inserts[i + 1], inserts[i + 2]);
+    const line = inserts[i] + 1, a = lines.get(line), w = filled.get(line) || 0;
+    a[w] = inserts[i + 1];
+    a[w + 1] = inserts[i + 2];
+    filled.set(line, w + 2);
   }
   files.set(file, lines);
 }
@@ -213,23 +218,27 @@ function asMethod(cs, method) {
 function named(f, m) {
   return typeof f === 'string' && f !== '' && f !== m && !f.endsWith(`.${m}`) && !f.endsWith(` ${m}`);
 }
+// Compacted in a copy: its elements are its own, so writing them runs no setter an application
+// put on Array.prototype, where a push would.
 function appFrames(trace) {
-  const out = [];
+  const out = trace.slice();
+  let w = 0;
   for (let k = 0; k < trace.length;) {
     if (notOurs(trace[k])) {
-      out.push(trace[k++]);
+      out[w++] = trace[k++];
       continue;
     }
     let j = k;
     while (j < trace.length && !notOurs(trace[j])) j++;
-    const wrapper = trace[j - 1], callee = out[out.length - 1];
+    const wrapper = trace[j - 1], callee = w > 0 ? out[w - 1] : undefined;
     const m = wrapper.getMethodName();
     if (callee && m && callee.getMethodName() === null && named(callee.getFunctionName(), m) &&
         callee.getTypeName() === wrapper.getTypeName())
-      out[out.length - 1] = asMethod(callee, m);
+      out[w - 1] = asMethod(callee, m);
     const skip = below.get(wrapper.getFunctionName());
     k = skip ? j + skip(trace, j) : j;
   }
+  out.length = w;
   return out;
 }
 
