@@ -13,19 +13,19 @@ const files = new Map(); // file name as V8 reports it -> Map(line (1-based) -> 
 
 let registered = 0; // register() calls: a rewritten module's first statement makes one
 
-// Each line's insertions as [start, length] pairs, in typed arrays: a push onto an array would
-// run a setter that an application put on Array.prototype (as test262's tests do).
+// Each line's insertions as [start, length] pairs, in a typed array after their count: a push
+// onto an array would run a setter that an application put on Array.prototype, and a typed
+// array's length is a getter it can replace (test262's tests do both).
 function register(file, inserts) {
   registered++;
   const lines = new Map();
   for (let i = 0; i < inserts.length; i += 3) lines.set(inserts[i] + 1, (lines.get(inserts[i] + 1) || 0) + 2);
-  lines.forEach((n, line) => lines.set(line, new Int32Array(n)));
-  const filled = new Map();
+  lines.forEach((n, line) => lines.set(line, new Int32Array(n + 1)));
   for (let i = 0; i < inserts.length; i += 3) {
-    const line = inserts[i] + 1, a = lines.get(line), w = filled.get(line) || 0;
+    const a = lines.get(inserts[i] + 1), w = a[0] + 1;
     a[w] = inserts[i + 1];
     a[w + 1] = inserts[i + 2];
-    filled.set(line, w + 2);
+    a[0] += 2;
   }
   files.set(file, lines);
 }
@@ -34,9 +34,9 @@ function register(file, inserts) {
 function originalColumn(file, line, col) {
   const a = files.get(file)?.get(line);
   if (!a) return col;
-  const c = col - 1;
+  const c = col - 1, end = a[0] + 1;
   let removed = 0;
-  for (let i = 0; i < a.length; i += 2) {
+  for (let i = 1; i < end; i += 2) {
     const start = a[i], len = a[i + 1];
     if (c < start) break;
     if (c < start + len) return start - removed + 1; // inside inserted text: its anchor
@@ -218,10 +218,14 @@ function asMethod(cs, method) {
 function named(f, m) {
   return typeof f === 'string' && f !== '' && f !== m && !f.endsWith(`.${m}`) && !f.endsWith(` ${m}`);
 }
-// Compacted in a copy: its elements are its own, so writing them runs no setter an application
-// put on Array.prototype, where a push would.
+// Compacted in a copy whose elements are its own, so that writing them runs no setter an
+// application put on Array.prototype (a push would). Array.of with no constructor makes it
+// without reading the trace's constructor (slice and map would: TRACE may come from another
+// realm, whose Array's species the application can watch). A trace too long to pass as
+// arguments (Error.stackTraceLimit = Infinity) is sliced.
+const arrayOf = Array.of;
 function appFrames(trace) {
-  const out = trace.slice();
+  const out = trace.length <= 4096 ? apply(arrayOf, undefined, trace) : trace.slice();
   let w = 0;
   for (let k = 0; k < trace.length;) {
     if (notOurs(trace[k])) {
@@ -266,9 +270,10 @@ function wrap(fn) {
   let w = wrappers.get(fn);
   if (!w) {
     w = function prepareStackTrace(error, trace) {
-      const t = appFrames(trace);
+      const sites = appFrames(trace);
       const lim = appLimit();
-      const sites = (t.length > lim ? t.slice(0, lim) : t).map(mapSite);
+      if (sites.length > lim) sites.length = lim;
+      for (let i = 0; i < sites.length; i++) sites[i] = mapSite(sites[i]);
       const k = shifts.get(error);
       if (k !== undefined && sites.length > 0) {
         sites[0] = shifted(sites[0], k);
