@@ -8,7 +8,8 @@
 //   holding a line break), which the grammar does not always see;
 // - error.stack formats while the application has deleted the array iterator (the sensor's
 //   frame mapping used for-of and spread calls), put an index setter on Array.prototype (its
-//   pushes lost frames) or a length getter on typed arrays;
+//   pushes lost frames) or a length getter on typed arrays; a module loads and error.stack
+//   formats while a builtin the sensor calls there is deleted;
 // - sources V8 rejects stay rejected with V8's message: a parameter declared again by `let`
 //   (inside `try {}` it would compile), a `yield` as an operand (in __hud.v()'s parentheses it
 //   would), an arrow whose body starts with `{ } =`.

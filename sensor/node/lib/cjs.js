@@ -10,6 +10,7 @@ const { status } = require('./config');
 
 let installed = false;
 let toldRequired = false; // the status line about require() of ES modules, once
+let toldFailed = false; // the status line about a failure before the compile, once
 // Called with each CommonJS module once its top level ran (lib/frameworks.js patches the
 // frameworks here: a wrapper of its own would add a frame to stacks taken meanwhile).
 let loaded = null;
@@ -23,11 +24,20 @@ function install(opts) {
   const compile = Module.prototype._compile;
   Module.prototype._compile = disguise(function hudCompile(content, filename, format) {
     let original = null;
-    if (typeof content === 'string' && wanted(filename, opts) && !rejected(content, filename, format)) {
-      const code = rewritten(content, filename, format, opts);
-      if (code !== null) [original, content] = [content, code];
-    } else if (typeof content === 'string' && source !== null) {
-      content = source(content, filename);
+    try {
+      if (typeof content === 'string' && wanted(filename, opts) && !rejected(content, filename, format)) {
+        const code = rewritten(content, filename, format, opts);
+        if (code !== null) {
+          original = content;
+          content = code;
+        }
+      } else if (typeof content === 'string' && source !== null) {
+        content = source(content, filename);
+      }
+    } catch (err) {
+      // The sensor's own work never stops a module from loading (an application may have
+      // deleted a builtin it calls): the module runs as it is.
+      failed(filename, err);
     }
     // This frame is on the stack while the module's top level runs; lib/stack.js hides it,
     // and one more frame is captured meanwhile so that none of the application's is lost.
@@ -46,7 +56,13 @@ function install(opts) {
         r = compile.call(this, original, filename, format);
         status(`${filename} runs uninstrumented: its rewrite does not compile (${err.message})`);
       }
-      if (loaded !== null) loaded(this, filename);
+      if (loaded !== null) {
+        try {
+          loaded(this, filename);
+        } catch (err) {
+          failed(filename, err);
+        }
+      }
       return r;
     } finally {
       stack.lowerOwn(limit);
@@ -78,6 +94,11 @@ function rejected(content, filename, format) {
     if (!(err instanceof SyntaxError)) return false;
     return format === 'commonjs' || !RETRIED_AS_MODULE.has(err.message);
   }
+}
+
+function failed(filename, err) {
+  if (!toldFailed) status(`${filename}: the sensor failed around its load, which went on without it (${err && err.message})`);
+  toldFailed = true;
 }
 
 // The rewrite of a module that Node compiles here, or null. V8 names an ES module's frames by its

@@ -270,16 +270,23 @@ function wrap(fn) {
   let w = wrappers.get(fn);
   if (!w) {
     w = function prepareStackTrace(error, trace) {
-      const sites = appFrames(trace);
-      const lim = appLimit();
-      if (sites.length > lim) sites.length = lim;
-      for (let i = 0; i < sites.length; i++) sites[i] = mapSite(sites[i]);
-      const k = shifts.get(error);
-      if (k !== undefined && sites.length > 0) {
-        sites[0] = shifted(sites[0], k);
-        shifts.delete(error); // once, as the mapping
+      let sites = trace;
+      try {
+        sites = appFrames(trace);
+        const lim = appLimit();
+        if (sites.length > lim) sites.length = lim;
+        for (let i = 0; i < sites.length; i++) sites[i] = mapSite(sites[i]);
+        const k = shifts.get(error);
+        if (k !== undefined && sites.length > 0) {
+          sites[0] = shifted(sites[0], k);
+          shifts.delete(error); // once, as the mapping
+        }
+      } catch {
+        // Frames unmapped rather than no stack (an application may have deleted a builtin
+        // the mapping calls).
+        sites = trace;
       }
-      return fn.call(this, error, sites);
+      return apply(fn, this, [error, sites]);
     };
     disguise(w, fn); // reads as the function set: its name, length and text
     wrappers.set(fn, w);
