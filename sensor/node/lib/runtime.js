@@ -452,6 +452,23 @@ let tableFailed = false;
 // FILE may be [path, url] (lib/cjs.js): the url when SELF, the module's top-level `this`, says
 // it runs as an ES module.
 function table(t, self) {
+  try {
+    return tableOf(t, self);
+  } catch (err) {
+    // The module's first statement: a failure here (an application that deleted a builtin
+    // this uses) must not stop the module. It runs, its calls not recorded.
+    if (!tableFailed && isMainThread) {
+      try {
+        require('./config').status(`functions of a module not recorded: ${err && err.message}`);
+      } catch {
+        // no status line either
+      }
+    }
+    tableFailed = true;
+    return UNDECLARED;
+  }
+}
+function tableOf(t, self) {
   const [tids, tnames, key, inserts, mod, meta, hashes, lineMap, more] = t;
   const file = Array.isArray(key) ? key[self === undefined ? 1 : 0] : key;
   stack.register(file, inserts);

@@ -9,6 +9,20 @@
 //   appended to each rewritten module. Node re-creates the frame text itself, which differs
 //   from V8's in places (measured in tests/sensor_node; docs/sensor-node.md).
 // - "off": nothing; columns on instrumented lines are those of the rewritten text.
+// The collections' methods as they were when the sensor loaded: what follows runs inside the
+// application's error.stack and its modules' loads, and the application may have deleted them or
+// spy on them (test262's tests do both).
+const apply = Reflect.apply;
+const own = (proto, name) => {
+  const f = proto[name];
+  return (o, a, b) => apply(f, o, [a, b]);
+};
+const mapGet = own(Map.prototype, 'get'), mapSet = own(Map.prototype, 'set'), mapHas = own(Map.prototype, 'has');
+const mapEach = own(Map.prototype, 'forEach');
+const weakGet = own(WeakMap.prototype, 'get'), weakSet = own(WeakMap.prototype, 'set');
+const weakDelete = own(WeakMap.prototype, 'delete');
+const setAdd = own(WeakSet.prototype, 'add'), setHas = own(WeakSet.prototype, 'has');
+
 const files = new Map(); // file name as V8 reports it -> Map(line (1-based) -> [col, len, ...])
 
 let registered = 0; // register() calls: a rewritten module's first statement makes one
@@ -19,20 +33,20 @@ let registered = 0; // register() calls: a rewritten module's first statement ma
 function register(file, inserts) {
   registered++;
   const lines = new Map();
-  for (let i = 0; i < inserts.length; i += 3) lines.set(inserts[i] + 1, (lines.get(inserts[i] + 1) || 0) + 2);
-  lines.forEach((n, line) => lines.set(line, new Int32Array(n + 1)));
+  for (let i = 0; i < inserts.length; i += 3) mapSet(lines, inserts[i] + 1, (mapGet(lines, inserts[i] + 1) || 0) + 2);
+  mapEach(lines, (n, line) => mapSet(lines, line, new Int32Array(n + 1)));
   for (let i = 0; i < inserts.length; i += 3) {
-    const a = lines.get(inserts[i] + 1), w = a[0] + 1;
+    const a = mapGet(lines, inserts[i] + 1), w = a[0] + 1;
     a[w] = inserts[i + 1];
     a[w + 1] = inserts[i + 2];
     a[0] += 2;
   }
-  files.set(file, lines);
+  mapSet(files, file, lines);
 }
 
 // Original 1-based column of generated 1-based column COL on LINE of FILE.
 function originalColumn(file, line, col) {
-  const a = files.get(file)?.get(line);
+  const lines = mapGet(files, file), a = lines && mapGet(lines, line);
   if (!a) return col;
   const c = col - 1, end = a[0] + 1;
   let removed = 0;
@@ -102,7 +116,6 @@ function appLimit() {
 
 // An object whose methods are V8's CallSite methods of THIS.cs. No loop of for-of and no spread:
 // both run the array iterator, which the application may have replaced or deleted.
-const apply = Reflect.apply;
 function delegating(cs) {
   const proto = {};
   const keys = Object.getOwnPropertyNames(Object.getPrototypeOf(cs));
@@ -143,7 +156,7 @@ function siteAt(cs, col, ecol, origin = cs.getEvalOrigin()) {
   o.col = col;
   o.ecol = ecol;
   o.origin = origin;
-  mapped.add(o);
+  setAdd(mapped, o);
   return o;
 }
 
@@ -151,15 +164,15 @@ function siteAt(cs, col, ecol, origin = cs.getEvalOrigin()) {
 // columns of rewritten files in it mapped back.
 function mapOrigin(origin) {
   return origin.replace(/\(([^()]+):(\d+):(\d+)\)/g, (m, file, line, col) =>
-    files.has(file) ? `(${file}:${line}:${originalColumn(file, Number(line), Number(col))})` : m);
+    mapHas(files, file) ? `(${file}:${line}:${originalColumn(file, Number(line), Number(col))})` : m);
 }
 
 // A library's formatter may hand the frames it was given on to the one it found before it (as
 // Babel's does, to hide its own frames), which is also ours: a frame is mapped once.
 function mapSite(cs) {
-  if (mapped.has(cs)) return cs;
+  if (setHas(mapped, cs)) return cs;
   const file = cs.getFileName();
-  if (!file || !files.has(file)) {
+  if (!file || !mapHas(files, file)) {
     const origin = typeof cs.isEval === 'function' && cs.isEval() ? cs.getEvalOrigin() : undefined;
     const to = typeof origin === 'string' ? mapOrigin(origin) : origin;
     if (to === origin) return cs;
@@ -179,7 +192,7 @@ function mapSite(cs) {
 // loop's expression starts, and V8's points K columns further (at the chain's last name).
 const shifts = new WeakMap();
 function shiftColumn(error, k) {
-  shifts.set(error, k);
+  weakSet(shifts, error, k);
 }
 function shifted(site, k) {
   const ecol = typeof site.getEnclosingColumnNumber === 'function' ? site.getEnclosingColumnNumber() : null;
@@ -196,7 +209,7 @@ function shifted(site, k) {
 //   the framework's under it, there only because it is in the chain: skip(trace, k) -> how many.
 const below = new Map(); // wrapper's function name -> skip
 function hideBelow(name, skip) {
-  below.set(name, skip);
+  mapSet(below, name, skip);
 }
 let methodProto = null;
 function asMethod(cs, method) {
@@ -239,7 +252,7 @@ function appFrames(trace) {
     if (callee && m && callee.getMethodName() === null && named(callee.getFunctionName(), m) &&
         callee.getTypeName() === wrapper.getTypeName())
       out[w - 1] = asMethod(callee, m);
-    const skip = below.get(wrapper.getFunctionName());
+    const skip = mapGet(below, wrapper.getFunctionName());
     k = skip ? j + skip(trace, j) : j;
   }
   out.length = w;
@@ -267,7 +280,7 @@ function nodeDefault(error, trace) {
 const wrappers = new WeakMap();
 function wrap(fn) {
   if (typeof fn !== 'function') return fn;
-  let w = wrappers.get(fn);
+  let w = weakGet(wrappers, fn);
   if (!w) {
     w = function prepareStackTrace(error, trace) {
       let sites = trace;
@@ -276,10 +289,10 @@ function wrap(fn) {
         const lim = appLimit();
         if (sites.length > lim) sites.length = lim;
         for (let i = 0; i < sites.length; i++) sites[i] = mapSite(sites[i]);
-        const k = shifts.get(error);
+        const k = weakGet(shifts, error);
         if (k !== undefined && sites.length > 0) {
           sites[0] = shifted(sites[0], k);
-          shifts.delete(error); // once, as the mapping
+          weakDelete(shifts, error); // once, as the mapping
         }
       } catch {
         // Frames unmapped rather than no stack (an application may have deleted a builtin
@@ -289,8 +302,8 @@ function wrap(fn) {
       return apply(fn, this, [error, sites]);
     };
     disguise(w, fn); // reads as the function set: its name, length and text
-    wrappers.set(fn, w);
-    wrappers.set(w, w);
+    weakSet(wrappers, fn, w);
+    weakSet(wrappers, w, w);
   }
   return w;
 }
