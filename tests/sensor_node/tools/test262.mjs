@@ -11,7 +11,8 @@
 // (test262_driver.cjs); a test whose outcome differs, or that a process did not finish, runs again
 // alone in a process of its own, without and with the sensor, and only what still differs then is
 // listed. --pkg: the built package (default build/release/sensor/node/hud-sensor); --out: where
-// the generated files and results go (default: a directory under the system's temporary one).
+// the generated files and results go (default: a directory under the system's temporary one;
+// emptied first, so it must be empty or one this tool made).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,8 +47,13 @@ const walk = (d, out = []) => {
   return out;
 };
 
+// OUT is emptied first, but only when it is one of ours (its marker file) or empty.
+const marker = path.join(opt.out, '.hud-test262');
+if (fs.existsSync(opt.out) && fs.readdirSync(opt.out).length > 0 && !fs.existsSync(marker))
+  throw new Error(`${opt.out} is not empty and not an output directory of this tool`);
 fs.rmSync(opt.out, { recursive: true, force: true });
 fs.mkdirSync(path.join(opt.out, 'modules'), { recursive: true });
+fs.writeFileSync(marker, '');
 fs.writeFileSync(path.join(opt.out, 'modules', 'package.json'), '{"type":"module"}\n');
 const harness = new Map();
 const include = (n) => harness.get(n) ?? harness.set(n, fs.readFileSync(path.join(t262, 'harness', n), 'utf8')).get(n);
