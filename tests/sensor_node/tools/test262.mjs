@@ -2,12 +2,13 @@
 // lists the tests whose outcome differs: what they threw (error.stack included) or printed.
 // docs/HACKING.md, "Checking the Node sensor against test262".
 //
-//   node tests/sensor_node/tools/test262.mjs [--pkg DIR] [--out DIR] TEST262 [SUBDIR...]
+//   node tests/sensor_node/tools/test262.mjs [--esm] [--pkg DIR] [--out DIR] TEST262 [SUBDIR...]
 //
 // TEST262: a checkout of tc39/test262 (its harness/ and test/). SUBDIRs below it (default:
 // test/language test/annexB test/built-ins). Each script test becomes a CommonJS module (the
 // harness files it includes, then the test; "use strict" first when it runs only strict), each
-// module test an ES module beside copies of its fixtures. Tests run 250 to a process
+// module test an ES module beside copies of its fixtures; with --esm the script tests that may run
+// strict become ES modules too (through the ES module loader's hook). Tests run 250 to a process
 // (test262_driver.cjs); a test whose outcome differs, or that a process did not finish, runs again
 // alone in a process of its own, without and with the sensor, and only what still differs then is
 // listed. --pkg: the built package (default build/release/sensor/node/hud-sensor); --out: where
@@ -22,7 +23,10 @@ import { pathToFileURL } from 'node:url';
 const here = path.dirname(new URL(import.meta.url).pathname);
 const argv = process.argv.slice(2);
 const opt = { pkg: path.resolve(here, '../../../build/release/sensor/node/hud-sensor'), out: path.join(os.tmpdir(), 'hud-test262') };
-while (argv.length && argv[0].startsWith('--')) opt[argv.shift().slice(2)] = path.resolve(argv.shift());
+while (argv.length && argv[0].startsWith('--')) {
+  const k = argv.shift().slice(2);
+  opt[k] = k === 'esm' ? true : path.resolve(argv.shift());
+}
 const [t262, ...subdirs] = argv;
 if (!t262) throw new Error('usage: test262.mjs [--pkg DIR] [--out DIR] TEST262 [SUBDIR...]');
 const dirs = subdirs.length ? subdirs : ['test/language', 'test/annexB', 'test/built-ins'];
@@ -66,8 +70,8 @@ for (const file of dirs.flatMap((d) => walk(path.join(t262, d))).sort()) {
     continue;
   }
   const meta = (src.match(/\/\*---([\s\S]*?)---\*\//) || [])[1] || '', flags = list(meta, 'flags');
-  if (flags.includes('CanBlockIsTrue')) continue;
-  const module = flags.includes('module'), async = flags.includes('async');
+  if (flags.includes('CanBlockIsTrue') || (opt.esm && (flags.includes('noStrict') || flags.includes('raw')))) continue;
+  const module = flags.includes('module') || opt.esm === true, async = flags.includes('async');
   let text = src;
   if (!flags.includes('raw')) {
     try {
@@ -78,7 +82,8 @@ for (const file of dirs.flatMap((d) => walk(path.join(t262, d))).sort()) {
     if (flags.includes('onlyStrict') && !module) text = `"use strict";\n${text}`;
   }
   const n = tests.length;
-  const out = module ? path.join(opt.out, 'modules', rel) : path.join(opt.out, 'scripts', String(n >> 8), `${n}.js`);
+  const out = flags.includes('module') ? path.join(opt.out, 'modules', rel)
+    : path.join(opt.out, 'scripts', String(n >> 8), `${n}.${module ? 'mjs' : 'js'}`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, text);
   tests.push({ n, file: out, test: rel, module, async });
