@@ -12,7 +12,7 @@
 //   formats while a builtin the sensor calls there is deleted;
 // - sources V8 rejects stay rejected with V8's message: a parameter declared again by `let`
 //   (inside `try {}` it would compile), a `yield` as an operand (in __hud.v()'s parentheses it
-//   would), an arrow whose body starts with `{ } =`.
+//   would), an arrow whose body starts with `{ } =`, `yield` then `*` on the next line.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,6 +32,7 @@ write('early_param.mjs', 'export default function (a) { const a = 1; }\n');
 write('early_yield.cjs', 'function* g() { return yield.x; }\n');
 write('early_yield.mjs', 'export function* g() { yield 3 + yield 4; }\n');
 write('early_arrow.mjs', 'export const f = () => {} = 1;\n');
+write('early_yieldstar.mjs', 'export function* g() {\n  yield\n  * 1;\n}\n');
 
 const run = (extra) => lastJson(node(['--import', 'hud-sensor/register', 'semantics.cjs'], app, extra), JSON.stringify(extra));
 const plain = run({});

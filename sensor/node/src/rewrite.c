@@ -489,6 +489,8 @@ static int instrument_suspension(rw *w, TSNode n) {
     }
     if (!ts_node_is_named(c)) kw_end = ts_node_end_byte(c);
   }
+  /* `yield` then a line break then `*`: V8 rejects it, the grammar takes it for `yield*`. */
+  if (t[0] == 'y' && kw_end > ns + 5 && breaks_line(w->src, ns + 5, kw_end - 1)) return 0;
   int rc = add_ins(w, ns, ns, INS_RESUME_OPEN, 0);
   if (!rc && operand) rc = add_ins(w, kw_end, ns, INS_SUSPEND, 0);
   if (!rc) rc = add_ins(w, operand ? code_end(n) : kw_end, ns, operand ? INS_RESUME_CLOSE : INS_SUSPEND_BARE, 0);
