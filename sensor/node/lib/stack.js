@@ -9,6 +9,7 @@
 //   appended to each rewritten module. Node re-creates the frame text itself, which differs
 //   from V8's in places (measured in tests/sensor_node; docs/sensor-node.md).
 // - "off": nothing; columns on instrumented lines are those of the rewritten text.
+
 // The collections' methods as they were when the sensor loaded: what follows runs inside the
 // application's error.stack and its modules' loads, and the application may have deleted them or
 // spy on them (test262's tests do both).

@@ -354,8 +354,7 @@ static bool single_statement(const rw *w, TSNode body) {
   if (strcmp(t, "expression_statement")) return true;
   uint32_t i = ts_node_start_byte(body), e = ts_node_end_byte(body);
   if (e - i < 3 || memcmp(w->src + i, "let", 3)) return true;
-  for (i += 3; i < e && strchr(" \t\r\n\v\f", w->src[i]); i++) {
-  }
+  for (i += 3; i < e && isspace((unsigned char)w->src[i]);) i++;
   return i >= e || w->src[i] != '[';
 }
 
